@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// Runs compiled test files with node's test runner in one invocation, so the run ends
+// with one summary. Unit tests: packages/*/dist/test/**/*.test.js. Harness and E2E: test/{harness,e2e}/dist/test/**/*.test.js.
+//   node test/run-tests.mjs            every test
+//   node test/run-tests.mjs --unit     unit tests only
+//   node test/run-tests.mjs --e2e      e2e tests only
+//   node test/run-tests.mjs --unit packages/policy   one package's unit tests
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync, existsSync } from "node:fs";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const args = process.argv.slice(2);
+const unitOnly = args.includes("--unit");
+const e2eOnly = args.includes("--e2e");
+const only = args.filter((a) => !a.startsWith("--"));
+
+function collect(dir, out) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) collect(path, out);
+    else if (name.endsWith(".test.js")) out.push(path);
+  }
+  return out;
+}
+
+const files = [];
+if (!e2eOnly) {
+  const pkgs = only.length ? only.map((p) => resolve(root, p)) : readdirSync(join(root, "packages")).map((p) => join(root, "packages", p));
+  for (const pkg of pkgs) collect(join(pkg, "dist", "test"), files);
+}
+if (!unitOnly) { collect(join(root, "test", "harness", "dist", "test"), files); collect(join(root, "test", "e2e", "dist", "test"), files); };
+if (files.length === 0) {
+  console.error("run-tests: no compiled test files found (did the build run?)");
+  process.exit(1);
+}
+files.sort();
+const result = spawnSync(
+  process.execPath,
+  ["--test", "--test-concurrency=2", "--test-timeout=180000", "--test-reporter=spec", ...files],
+  { stdio: "inherit", cwd: root, env: process.env },
+);
+process.exit(result.status ?? 1);
