@@ -1,1 +1,27 @@
-export {};
+// @cordon/component: the hardened XEP-0114 component runtime every Cordon component uses.
+export { createComponent } from "./component.js";
+export type { ComponentOptions, ComponentStatus, ComponentEvents, CordonComponent, StanzaHandler } from "./component.js";
+export { createExampleComponent, NS_PING } from "./example.js";
+export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
+export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
+export { parseJid, bareJid, fullJid, toBare } from "./jid.js";
+export type { Jid } from "./jid.js";
+export { errorReply, errorElement, isErrorStanza, readStanzaError, NS_STANZAS } from "./stanza-error.js";
+export type { ErrorCondition, ErrorType, StanzaErrorSpec } from "./stanza-error.js";
+export { StanzaErrorException, stanzaError } from "./stanza-error-exception.js";
+export { createIqRouter, iqResult } from "./iq-router.js";
+export type { IqHandler, IqHandlers, IqRequest, IqRouter, IqOutcome } from "./iq-router.js";
+export { registerDisco, discoInfoElement, discoItemsElement, resultForm, NS_DISCO_INFO, NS_DISCO_ITEMS } from "./disco.js";
+export type { DiscoIdentity, DiscoInfo, DiscoItem, DiscoQuery, DiscoInfoResolver, DiscoItemsResolver } from "./disco.js";
+export { createBackoff } from "./backoff.js";
+export type { Backoff, BackoffOptions } from "./backoff.js";
+export { createOutgoingQueue } from "./outgoing-queue.js";
+export type { OutgoingQueue, OutgoingQueueOptions, QueueSink } from "./outgoing-queue.js";
+export { createLogger, silentLogger, jidForLog, redactJid } from "./logger.js";
+export type { Logger, LoggerOptions } from "./logger.js";
+export { loadConfigFile, parseConfig, readConnection, LOG_LEVELS } from "./config.js";
+export type { CordonConfig, ConnectionConfig, LogConfig } from "./config.js";
+export { ConfigReader, isObject } from "./config-reader.js";
+export { installShutdown } from "./shutdown.js";
+export type { Stoppable, ShutdownOptions } from "./shutdown.js";
+export * from "./errors.js";

@@ -1,0 +1,197 @@
+// A bounded outgoing queue with socket backpressure. Stanzas are serialised once, batched into
+// one socket write where several wait, and written only while the stream is online; the writer
+// pauses on a full socket buffer until 'drain'. While offline, stanzas wait up to a deadline and
+// then fail with NotConnectedError. Beyond `limit` waiting stanzas, further sends fail fast with
+// QueueFullError, so memory stays bounded even if callers never await.
+import { NotConnectedError, QueueFullError, ComponentStoppedError } from "./errors.js";
+
+/** The part of a net.Socket the queue writes to. */
+export interface QueueSink {
+  write(data: string, callback: (error?: Error | null) => void): boolean;
+  once(event: "drain", listener: () => void): unknown;
+  removeListener(event: "drain", listener: () => void): unknown;
+}
+
+export interface OutgoingQueueOptions {
+  domain: string;
+  /** Stanzas that may wait (queued, not yet handed to the socket). Default 10,000. */
+  limit?: number;
+  /** How long a stanza may wait while offline before it fails. Default 30 s. */
+  offlineTimeoutMs?: number;
+  /** Largest single socket write when batching, in UTF-16 code units. Default 64 Ki. */
+  batchChars?: number;
+}
+
+interface Pending {
+  data: string;
+  deadline: number;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export interface OutgoingQueue {
+  /** Queues serialised XML; resolves once the socket accepted it. */
+  push(data: string): Promise<void>;
+  /** Resolves when there is room for another stanza (for fan-out loops). */
+  room(): Promise<void>;
+  /** Begins writing to a socket (call when the stream is online). */
+  attach(sink: QueueSink): void;
+  /** Stops writing (call when the stream goes down); queued stanzas wait for the next attach. */
+  detach(): void;
+  /** Resolves when everything queued has been written, or after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Fails everything queued and refuses further pushes. */
+  close(): void;
+  readonly depth: number;
+  readonly full: boolean;
+}
+
+export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueue {
+  const limit = options.limit ?? 10_000;
+  const offlineTimeoutMs = options.offlineTimeoutMs ?? 30_000;
+  const batchChars = options.batchChars ?? 65_536;
+  const items: Pending[] = [];
+  let head = 0; // index of the first live item (amortised O(1) shift)
+  let sink: QueueSink | undefined;
+  let waitingForDrain: (() => void) | undefined;
+  let closed = false;
+  let roomWaiters: (() => void)[] = [];
+  let emptyWaiters: (() => void)[] = [];
+  let expiryTimer: NodeJS.Timeout | undefined;
+
+  const depth = () => items.length - head;
+
+  function compact() {
+    if (head > 1024 && head * 2 > items.length) {
+      items.splice(0, head);
+      head = 0;
+    }
+  }
+
+  function notify() {
+    if (depth() < limit && roomWaiters.length) {
+      const waiters = roomWaiters;
+      roomWaiters = [];
+      for (const wake of waiters) wake();
+    }
+    if (depth() === 0 && emptyWaiters.length) {
+      const waiters = emptyWaiters;
+      emptyWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  function pump() {
+    while (sink && !waitingForDrain && depth() > 0) {
+      const batch: Pending[] = [];
+      let size = 0;
+      while (depth() > 0 && (batch.length === 0 || size < batchChars)) {
+        const item = items[head] as Pending;
+        items[head] = undefined as unknown as Pending;
+        head += 1;
+        batch.push(item);
+        size += item.data.length;
+      }
+      compact();
+      const data = batch.length === 1 ? (batch[0] as Pending).data : batch.map((i) => i.data).join("");
+      const accepted = sink.write(data, (error) => {
+        for (const item of batch) {
+          if (error) item.reject(error);
+          else item.resolve();
+        }
+      });
+      if (!accepted) {
+        const target = sink;
+        waitingForDrain = () => {
+          waitingForDrain = undefined;
+          if (sink === target) pump();
+        };
+        target.once("drain", waitingForDrain);
+      }
+    }
+    notify();
+  }
+
+  function expire() {
+    expiryTimer = undefined;
+    if (sink || depth() === 0) return;
+    const now = Date.now();
+    let kept = 0;
+    const live = items.slice(head);
+    items.length = 0;
+    head = 0;
+    for (const item of live) {
+      if (item.deadline <= now) item.reject(new NotConnectedError(options.domain, offlineTimeoutMs));
+      else {
+        items.push(item);
+        kept += 1;
+      }
+    }
+    notify();
+    if (kept > 0) scheduleExpiry();
+  }
+
+  function scheduleExpiry() {
+    if (expiryTimer || sink || depth() === 0) return;
+    const first = items[head] as Pending;
+    expiryTimer = setTimeout(expire, Math.max(0, first.deadline - Date.now()) + 5);
+  }
+
+  return {
+    push(data) {
+      if (closed) return Promise.reject(new ComponentStoppedError(options.domain));
+      if (depth() >= limit) return Promise.reject(new QueueFullError(options.domain, limit));
+      return new Promise<void>((resolve, reject) => {
+        items.push({ data, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
+        if (sink) {
+          if (!waitingForDrain) pump();
+        } else scheduleExpiry();
+      });
+    },
+    room() {
+      if (closed) return Promise.reject(new ComponentStoppedError(options.domain));
+      if (depth() < limit) return Promise.resolve();
+      return new Promise<void>((resolve) => roomWaiters.push(resolve));
+    },
+    attach(next) {
+      if (expiryTimer) clearTimeout(expiryTimer);
+      expiryTimer = undefined;
+      sink = next;
+      pump();
+    },
+    detach() {
+      if (sink && waitingForDrain) sink.removeListener("drain", waitingForDrain);
+      waitingForDrain = undefined;
+      sink = undefined;
+      scheduleExpiry();
+    },
+    flush(timeoutMs) {
+      if (depth() === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), timeoutMs);
+        emptyWaiters.push(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    },
+    close() {
+      closed = true;
+      if (expiryTimer) clearTimeout(expiryTimer);
+      const live = items.slice(head);
+      items.length = 0;
+      head = 0;
+      for (const item of live) item.reject(new ComponentStoppedError(options.domain));
+      const waiters = roomWaiters;
+      roomWaiters = [];
+      for (const wake of waiters) wake();
+      notify();
+    },
+    get depth() {
+      return depth();
+    },
+    get full() {
+      return depth() >= limit;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// Graceful shutdown on SIGTERM/SIGINT: stop accepting, flush, close every stream, exit 0.
+import type { Logger } from "pino";
+
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface ShutdownOptions {
+  logger: Logger;
+  /** Hard deadline after which the process exits anyway (default 10 s). */
+  timeoutMs?: number;
+  exit?: (code: number) => void;
+  signals?: NodeJS.Signals[];
+}
+
+/** Installs the handlers; returns a function that runs the same shutdown programmatically. */
+export function installShutdown(parts: Stoppable[], options: ShutdownOptions): () => Promise<void> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  let running: Promise<void> | undefined;
+
+  const shutdown = (signal?: string): Promise<void> => {
+    if (running) return running;
+    options.logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      options.logger.error("shutdown took too long; exiting");
+      exit(1);
+    }, timeoutMs);
+    deadline.unref();
+    running = Promise.allSettled(parts.map((p) => p.stop())).then((results) => {
+      clearTimeout(deadline);
+      const failed = results.filter((r) => r.status === "rejected").length;
+      if (failed) options.logger.warn({ failed }, "some parts did not stop cleanly");
+      exit(0);
+    });
+    return running;
+  };
+  for (const signal of options.signals ?? ["SIGTERM", "SIGINT"]) {
+    process.once(signal, () => void shutdown(signal));
+  }
+  return () => shutdown();
+}

@@ -1,0 +1,211 @@
+// The runtime over a scripted XEP-0114 peer on loopback: deterministic byte-level cases (a
+// character split across TCP reads, a dropped connection, a refused secret) that a real server
+// cannot be made to produce on demand. The same behaviours run against real Prosody and ejabberd
+// in test/e2e.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { createServer, type Server, type Socket } from "node:net";
+import { once } from "node:events";
+import { createComponent, type CordonComponent } from "../src/component.js";
+import { xml, type Element } from "../src/xml.js";
+import { AuthenticationFailedError, DomainConflictError, MissingAddressError } from "../src/errors.js";
+
+const SECRET = "s3cr\u00e9t";
+
+interface Peer {
+  server: Server;
+  port: number;
+  sockets: Socket[];
+  received: string[];
+  /** Resolves with the next authenticated socket. */
+  nextSession(): Promise<Socket>;
+  close(): Promise<void>;
+}
+
+async function startPeer(mode: "ok" | "not-authorized" | "conflict" = "ok"): Promise<Peer> {
+  const sockets: Socket[] = [];
+  const received: string[] = [];
+  const waiting: ((s: Socket) => void)[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    let buffer = "";
+    let authed = false;
+    socket.setEncoding("utf8");
+    socket.on("error", () => undefined);
+    socket.on("data", (chunk: string) => {
+      buffer += chunk;
+      if (!authed && buffer.includes("<stream:stream")) {
+        buffer = buffer.slice(buffer.indexOf(">", buffer.indexOf("<stream:stream")) + 1);
+        socket.write(`<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' from='c.test' id='ID1'>`);
+      }
+      const m = /<handshake>([0-9a-f]+)<\/handshake>/.exec(buffer);
+      if (!authed && m) {
+        buffer = buffer.slice(buffer.indexOf("</handshake>") + 12);
+        const expected = createHash("sha1").update(`ID1${SECRET}`, "utf8").digest("hex");
+        if (mode !== "ok" || m[1] !== expected) {
+          const condition = mode === "conflict" ? "conflict" : "not-authorized";
+          socket.end(`<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+          return;
+        }
+        authed = true;
+        socket.write("<handshake/>");
+        waiting.shift()?.(socket);
+        return;
+      }
+      if (authed) received.push(chunk);
+      if (authed && chunk.includes("</stream:stream>")) socket.end("</stream:stream>");
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  return {
+    server,
+    port,
+    sockets,
+    received,
+    nextSession: () => new Promise((resolve) => waiting.push(resolve)),
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function component(port: number, extra: Partial<Parameters<typeof createComponent>[0]> = {}): CordonComponent {
+  return createComponent({
+    service: `xmpp://127.0.0.1:${port}`,
+    domain: "c.test",
+    secret: SECRET,
+    reconnect: { initialMs: 20, maxMs: 100 },
+    ...extra,
+  });
+}
+
+test("a multibyte character split across TCP reads arrives intact", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  const session = peer.nextSession();
+  await c.start();
+  const socket = await session;
+  const body = `${"\u{1F600}\u6F22\u5B57".repeat(3000)}end`;
+  const got = new Promise<Element>((resolve) => c.onMessage(resolve));
+  const bytes = Buffer.from(`<message from='a@b.test/r' to='c.test' type='chat'><body>${body}</body></message>`, "utf8");
+  // Split inside the first emoji's 4-byte sequence, and then in many odd-sized pieces.
+  const firstEmoji = bytes.indexOf(Buffer.from("\u{1F600}", "utf8"));
+  const cuts = [firstEmoji + 2];
+  for (let at = firstEmoji + 2; at < bytes.length; at += 997) cuts.push(at);
+  cuts.push(bytes.length);
+  let from = 0;
+  for (const cut of cuts) {
+    socket.write(bytes.subarray(from, cut));
+    from = cut;
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const message = await got;
+  assert.equal(message.getChildText("body"), body);
+  await c.stop();
+  await peer.close();
+});
+
+test("every outgoing stanza has from and to; one without to is refused, not sent", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  await c.start();
+  await c.send(xml("message", { to: "a@b.test" }, xml("body", {}, "hi")));
+  await assert.rejects(c.send(xml("message", {}, xml("body", {}, "lost"))), MissingAddressError);
+  await c.stop();
+  const all = peer.received.join("");
+  assert.match(all, /<message to="a@b.test" from="c.test"><body>hi<\/body><\/message>/);
+  assert.ok(!all.includes("lost"));
+  await peer.close();
+});
+
+test("a throwing handler does not kill the process; an IQ is answered internal-server-error", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  c.handleIq("urn:test:boom", {
+    get: () => {
+      throw new Error("handler bug");
+    },
+  });
+  c.onMessage(() => {
+    throw new Error("message handler bug");
+  });
+  c.onPresence(async () => {
+    throw new Error("async presence handler bug");
+  });
+  const session = peer.nextSession();
+  await c.start();
+  const socket = await session;
+  socket.write(`<message from='a@b.test/r' to='c.test'><body>x</body></message><presence from='a@b.test/r' to='c.test'/>`);
+  socket.write(`<iq type='get' id='q7' from='a@b.test/r' to='c.test'><boom xmlns='urn:test:boom'>payload-not-to-echo</boom></iq>`);
+  const deadline = Date.now() + 5000;
+  while (!peer.received.join("").includes("q7") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  const reply = peer.received.join("");
+  assert.match(reply, /<iq type="error" id="q7" from="c.test" to="a@b.test\/r"><error type="cancel"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/);
+  assert.ok(!reply.includes("payload-not-to-echo"));
+  assert.equal(c.status, "online");
+  await c.stop();
+  await peer.close();
+});
+
+test("reconnects with backoff after the connection drops, and sends queued stanzas", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  let session = peer.nextSession();
+  await c.start();
+  const first = await session;
+  const offline = once(c as unknown as NodeJS.EventEmitter, "offline");
+  session = peer.nextSession();
+  first.destroy();
+  await offline;
+  const queued = c.send(xml("message", { to: "a@b.test" }, xml("body", {}, "after-reconnect")));
+  await session;
+  await queued;
+  assert.ok(c.reconnects >= 1);
+  assert.equal(c.status, "online");
+  await c.stop();
+  assert.match(peer.received.join(""), /after-reconnect/);
+  await peer.close();
+});
+
+test("a wrong secret is a fatal error naming the domain, not retried", async () => {
+  const peer = await startPeer("not-authorized");
+  const c = component(peer.port);
+  const fatal = new Promise<Error>((resolve) => c.on("fatal", resolve));
+  const err = await c.start().then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof AuthenticationFailedError, String(err));
+  assert.equal(err.code, "CORDON_COMPONENT_NOT_AUTHORIZED");
+  assert.match(err.message, /c\.test/);
+  assert.equal(await fatal, err);
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(peer.sockets.length, 1, "no reconnection after not-authorized");
+  assert.equal(c.status, "failed");
+  await c.stop();
+  await peer.close();
+});
+
+test("a duplicate connection (conflict) is fatal too", async () => {
+  const peer = await startPeer("conflict");
+  const c = component(peer.port);
+  await assert.rejects(c.start(), DomainConflictError);
+  await c.stop();
+  await peer.close();
+});
+
+test("stop flushes queued stanzas and closes the stream", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  await c.start();
+  const sends = Array.from({ length: 200 }, (_, i) => c.send(xml("message", { to: `u${i}@b.test` }, xml("body", {}, `n${i}`))));
+  await c.stop();
+  await Promise.all(sends);
+  const all = peer.received.join("");
+  assert.match(all, /n199/);
+  assert.match(all, /<\/stream:stream>/);
+  assert.equal(c.status, "stopped");
+  await peer.close();
+});

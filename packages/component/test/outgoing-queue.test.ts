@@ -1,0 +1,123 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import { createOutgoingQueue, type QueueSink } from "../src/outgoing-queue.js";
+import { NotConnectedError, QueueFullError, ComponentStoppedError } from "../src/errors.js";
+
+/** A socket stand-in with a kernel buffer of `capacity` characters (pure logic test). */
+class FakeSink extends EventEmitter implements QueueSink {
+  writes: string[] = [];
+  buffered = 0;
+  callbacks: ((e?: Error | null) => void)[] = [];
+  constructor(private capacity: number) {
+    super();
+  }
+  write(data: string, callback: (error?: Error | null) => void): boolean {
+    this.writes.push(data);
+    this.buffered += data.length;
+    this.callbacks.push(callback);
+    return this.buffered < this.capacity;
+  }
+  /** The kernel takes everything: callbacks fire, then 'drain'. */
+  flushAll() {
+    const cbs = this.callbacks;
+    this.callbacks = [];
+    this.buffered = 0;
+    for (const cb of cbs) cb();
+    this.emit("drain");
+  }
+}
+
+test("writes in order and resolves when the socket accepted the data", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  const sent = [queue.push("<a/>"), queue.push("<b/>")];
+  sink.flushAll();
+  await Promise.all(sent);
+  assert.equal(sink.writes.join(""), "<a/><b/>");
+  assert.equal(queue.depth, 0);
+});
+
+test("stops writing when the socket is full and resumes on drain", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", batchChars: 4 });
+  const sink = new FakeSink(8);
+  queue.attach(sink);
+  const sent = Array.from({ length: 10 }, (_, i) => queue.push(`<${i}/>`));
+  // 8 chars of capacity: two 4-char writes, then the queue waits for drain.
+  assert.equal(sink.writes.length, 2);
+  assert.equal(queue.depth, 8);
+  while (queue.depth > 0) sink.flushAll();
+  sink.flushAll();
+  await Promise.all(sent);
+  assert.equal(sink.writes.join(""), Array.from({ length: 10 }, (_, i) => `<${i}/>`).join(""));
+});
+
+test("batches several waiting stanzas into one write", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  const sent = [queue.push("<a/>"), queue.push("<b/>"), queue.push("<c/>")];
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  assert.deepEqual(sink.writes, ["<a/><b/><c/>"]);
+  sink.flushAll();
+  await Promise.all(sent);
+});
+
+test("is bounded: past the limit a push fails fast with QueueFullError", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", limit: 3 });
+  const waiting = [queue.push("1"), queue.push("2"), queue.push("3")];
+  assert.equal(queue.full, true);
+  await assert.rejects(queue.push("4"), QueueFullError);
+  let roomGiven = false;
+  const room = queue.room().then(() => (roomGiven = true));
+  await new Promise((r) => setImmediate(r));
+  assert.equal(roomGiven, false);
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  await room;
+  assert.equal(roomGiven, true);
+  sink.flushAll();
+  await Promise.all(waiting);
+});
+
+test("stanzas waiting while offline fail with NotConnectedError after the timeout", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", offlineTimeoutMs: 30 });
+  const err = await queue.push("<a/>").then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof NotConnectedError);
+  assert.equal(err.code, "CORDON_COMPONENT_NOT_CONNECTED");
+  assert.match(err.message, /c\.test/);
+  assert.equal(queue.depth, 0);
+});
+
+test("detach keeps queued stanzas for the next connection", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  const first = new FakeSink(4);
+  queue.attach(first);
+  const sent = [queue.push("<aaaa/>"), queue.push("<b/>")];
+  queue.detach();
+  assert.equal(queue.depth, 1);
+  const second = new FakeSink(1_000_000);
+  queue.attach(second);
+  assert.deepEqual(second.writes, ["<b/>"]);
+  first.flushAll();
+  second.flushAll();
+  await Promise.all(sent);
+});
+
+test("close fails what is queued and refuses new pushes", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  const pending = queue.push("<a/>");
+  queue.close();
+  await assert.rejects(pending, ComponentStoppedError);
+  await assert.rejects(queue.push("<b/>"), ComponentStoppedError);
+});
+
+test("flush resolves true once everything was handed to the socket, false on timeout", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  void queue.push("<a/>").catch(() => undefined);
+  assert.equal(await queue.flush(20), false);
+  const sink = new FakeSink(1_000_000);
+  const flushed = queue.flush(1000);
+  queue.attach(sink);
+  assert.equal(await flushed, true);
+});
