@@ -6,7 +6,8 @@
 //   node test/run-tests.mjs --e2e      e2e tests only
 //   node test/run-tests.mjs --unit packages/policy   one package's unit tests
 import { spawnSync } from "node:child_process";
-import { readdirSync, statSync, existsSync } from "node:fs";
+import { readdirSync, statSync, existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -37,9 +38,36 @@ if (files.length === 0) {
   process.exit(1);
 }
 files.sort();
+// A TAP copy of the results lets us count e2e tests per server: their names carry [prosody] or [ejabberd].
+const tapFile = join(mkdtempSync(join(tmpdir(), "cordon-tests-")), "results.tap");
 const result = spawnSync(
   process.execPath,
-  ["--test", "--test-concurrency=2", "--test-timeout=180000", "--test-reporter=spec", ...files],
+  [
+    "--test", "--test-concurrency=2", "--test-timeout=180000",
+    "--test-reporter=spec", "--test-reporter-destination=stdout",
+    "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   { stdio: "inherit", cwd: root, env: process.env },
 );
+let passed = 0;
+let failed = 0;
+const perServer = new Map();
+if (existsSync(tapFile)) {
+  for (const line of readFileSync(tapFile, "utf8").split("\n")) {
+    const m = /^\s*(not ok|ok) \d+ - (.*?)(?: # (SKIP|TODO).*)?$/.exec(line);
+    if (!m) continue;
+    const server = /\[(prosody|ejabberd)\]/.exec(m[2])?.[1];
+    if (!server) continue;
+    const counts = perServer.get(server) ?? { passed: 0, failed: 0 };
+    if (m[1] === "ok") counts.passed += 1; else counts.failed += 1;
+    perServer.set(server, counts);
+  }
+  const summary = readFileSync(tapFile, "utf8");
+  passed = Number(/^# pass (\d+)/m.exec(summary)?.[1] ?? 0);
+  failed = Number(/^# fail (\d+)/m.exec(summary)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(summary)?.[1] ?? 0);
+}
+for (const [server, c] of perServer) console.log(`e2e on ${server}: ${c.passed} passed, ${c.failed} failed`);
+if (!unitOnly && !e2eOnly) for (const server of ["prosody", "ejabberd"]) if (!perServer.has(server)) console.log(`e2e on ${server}: none ran`);
+console.log(`${passed} passed, ${failed} failed`);
 process.exit(result.status ?? 1);

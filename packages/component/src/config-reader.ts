@@ -18,6 +18,7 @@ export class ConfigReader {
   }
 
   key(name: string): string {
+    if (!name) return this.path || "(root)";
     return this.path ? `${this.path}.${name}` : name;
   }
 

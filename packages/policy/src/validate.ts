@@ -1,0 +1,41 @@
+// Label validity against its policy (XML-SPIF requiredCategory, excludedClass, excludedCategory;
+// rules as in ../shared/conformance/spif-notes.md §4). Validity is never part of the ACDF.
+import { InvalidLabelError } from "./errors.js";
+import type { Label } from "./label.js";
+import type { Category, RequiredCategory } from "./spif/model.js";
+
+function groupMatches(req: RequiredCategory, has: ReadonlySet<Category>): boolean {
+  let matched = 0;
+  for (const entry of req.groups) if (entry.some((c) => has.has(c))) matched++;
+  if (req.operation === "all") return matched === req.groups.length;
+  if (req.operation === "oneOrMore") return matched >= 1;
+  return matched === 1; // onlyOne counts matching entries, not categories
+}
+
+/** Every reason the label is invalid under its policy; empty when valid. */
+export function labelProblems(label: Label): string[] {
+  const problems: string[] = [];
+  const has = new Set(label.categories);
+  const cls = label.classification;
+  for (const req of cls.required) if (!groupMatches(req, has)) problems.push(`classification ${cls.name} requires ${req.operation} of its category groups`);
+  for (const c of label.categories) {
+    if (c.excludedClasses.has(cls.lacv)) problems.push(`category ${c.name} excludes classification ${cls.name}`);
+    for (const ex of c.excludedCategories) {
+      const hit = ex.find((x) => has.has(x));
+      if (hit) problems.push(`category ${c.name} excludes category ${hit.name}`);
+    }
+    for (const req of c.required) if (!groupMatches(req, has)) problems.push(`category ${c.name} requires ${req.operation} of its category groups`);
+  }
+  return problems;
+}
+
+/** Whether the label is valid under its policy. */
+export function isValidLabel(label: Label): boolean {
+  return labelProblems(label).length === 0;
+}
+
+/** Throw InvalidLabelError when the label is invalid. */
+export function assertValidLabel(label: Label): void {
+  const p = labelProblems(label);
+  if (p.length > 0) throw new InvalidLabelError(p);
+}

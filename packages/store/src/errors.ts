@@ -1,0 +1,62 @@
+// Typed errors of the clearance store. Every condition has its own class and a stable `code`.
+
+/** Base of every error the store throws at callers. */
+export class CordonStoreError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A JID or domain that is not a well-formed bare JID (RFC 7622 §3). */
+export class InvalidJidError extends CordonStoreError {
+  readonly input: string;
+  constructor(input: string, reason: string) {
+    super("CORDON_STORE_INVALID_JID", `invalid bare JID ${JSON.stringify(input)}: ${reason}`);
+    this.input = input;
+  }
+}
+
+/** A value handed to the store that it cannot hold (wrong shape, bad encoding, bad direction). */
+export class InvalidValueError extends CordonStoreError {
+  constructor(message: string) {
+    super("CORDON_STORE_INVALID_VALUE", message);
+  }
+}
+
+/** The backend (Redis) cannot be reached: the operation did not happen. */
+export class StoreUnavailableError extends CordonStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORDON_STORE_UNAVAILABLE", message, options);
+  }
+}
+
+/** A value read from the backend is corrupt (not what this store wrote). */
+export class CorruptRecordError extends CordonStoreError {
+  constructor(key: string, options?: { cause?: unknown }) {
+    super("CORDON_STORE_CORRUPT_RECORD", `corrupt record at ${key}`, options);
+  }
+}
+
+/** The store was closed. */
+export class StoreClosedError extends CordonStoreError {
+  constructor() {
+    super("CORDON_STORE_CLOSED", "the store is closed");
+  }
+}
+
+/** Directory (LDAP) configuration is incomplete or inconsistent. */
+export class DirectoryConfigError extends CordonStoreError {
+  constructor(message: string) {
+    super("CORDON_STORE_DIRECTORY_CONFIG", message);
+  }
+}
+
+/** The directory secret could not be read from its file or environment variable. */
+export class SecretUnavailableError extends CordonStoreError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORDON_STORE_SECRET_UNAVAILABLE", message, options);
+  }
+}

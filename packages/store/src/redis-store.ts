@@ -1,0 +1,578 @@
+// The Redis store (ioredis): shared state of every Cordon component process, with notifications
+// over pub/sub on a separate connection. Key schema: key-schema.ts and the README.
+import { Redis, type ChainableCommander, type RedisOptions } from "ioredis";
+import type { Logger } from "pino";
+import { ConnectionWatch } from "./connection-watch.js";
+import { CorruptRecordError, InvalidValueError, StoreClosedError, StoreUnavailableError } from "./errors.js";
+import { decodeEvent, encodeEvent } from "./events.js";
+import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
+import { catalogKeyPart, DEFAULT_POLICY_FIELD, KeySchema } from "./key-schema.js";
+import { ListenerSet } from "./listeners.js";
+import { silentLogger } from "./logger.js";
+import { DEFAULT_HISTORY_CAP, type ClearanceStore } from "./store.js";
+import { TtlCache } from "./ttl-cache.js";
+import {
+  AFFILIATIONS,
+  type Affiliation,
+  type CatalogScope,
+  type ClearanceLookup,
+  type PeerClearanceEntry,
+  type PeerDirection,
+  type RawClearance,
+  type RawValue,
+  type RoomRecord,
+  type ServiceClearanceEntry,
+  type StoreEvent,
+  type StoreListener,
+  type Unsubscribe,
+  type UserClearanceEntry,
+} from "./types.js";
+import {
+  checkAffiliation,
+  checkCap,
+  checkDirection,
+  checkPolicy,
+  checkRaw,
+  normaliseRoom,
+  normaliseScope,
+} from "./validate.js";
+
+export interface RedisStoreOptions {
+  /** redis:// or rediss:// URL (ignored when `sentinels` is set, except for credentials you pass in redisOptions). */
+  url?: string;
+  /** Sentinel nodes; with `sentinelName`, ioredis discovers and follows the master. */
+  sentinels?: Array<{ host: string; port: number }>;
+  /** Master group name monitored by the sentinels. */
+  sentinelName?: string;
+  /** Key prefix (default "cordon:"). */
+  prefix?: string;
+  /**
+   * How long a clearance answer may be reused without asking Redis (default 5000 ms; 0 disables).
+   * Cached answers are dropped at once on a change notification, and reused past a Redis failure
+   * only within this TTL: after it, lookups answer "unknown".
+   */
+  cacheTtlMs?: number;
+  /** Upper bound of cached clearance answers (default 10000). */
+  cacheMaxEntries?: number;
+  /** A command not answered within this time fails (default 2000 ms). */
+  commandTimeoutMs?: number;
+  /** TCP connect timeout (default 2000 ms). */
+  connectTimeoutMs?: number;
+  /** Longest delay between reconnection attempts (default 1000 ms). */
+  maxReconnectDelayMs?: number;
+  /** Default cap of room history lists (default 200). */
+  historyCap?: number;
+  logger?: Logger;
+  /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
+  redisOptions?: RedisOptions;
+}
+
+// Lua scripts: each change and its notification happen atomically on the server.
+// HDEL a field and PUBLISH only if something was removed. KEYS[1]=hash; ARGV=field, channel, event.
+const HDEL_PUBLISH = `
+local n = redis.call('HDEL', KEYS[1], ARGV[1])
+if n > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return n`;
+// Remove a user clearance and drop the user from the index when it was the last one.
+// KEYS[1]=user hash, KEYS[2]=users set; ARGV=field, jid, channel, event.
+const DEL_USER = `
+local n = redis.call('HDEL', KEYS[1], ARGV[1])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+if n > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return n`;
+// Set or remove one affiliation of an existing room. KEYS[1]=room, KEYS[2]=aff; ARGV=who, aff|none, channel, event.
+const SET_AFF = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[2] == 'none' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1`;
+// Delete a room, its affiliations and history. KEYS=room, aff, history, rooms; ARGV=jid, channel, event.
+const DEL_ROOM = `
+local n = redis.call('DEL', KEYS[1])
+local h = redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('SREM', KEYS[4], ARGV[1])
+if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return n`;
+
+type UserMap = Record<string, RawClearance>;
+
+// MULTI/EXEC resolves even when a queued command failed: surface such a failure.
+async function exec(m: ChainableCommander): Promise<void> {
+  const res = await m.exec();
+  if (res === null) throw new StoreUnavailableError("redis transaction aborted");
+  for (const [err] of res) if (err) throw err;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function parseRaw(text: string, key: string): RawValue {
+  try {
+    return checkRaw(JSON.parse(text) as RawValue, key);
+  } catch (err) {
+    throw new CorruptRecordError(key, { cause: err });
+  }
+}
+
+export class RedisStore implements ClearanceStore {
+  readonly keys: KeySchema;
+  readonly #client: Redis;
+  readonly #sub: Redis;
+  readonly #log: Logger;
+  readonly #listeners: ListenerSet;
+  readonly #mainWatch: ConnectionWatch;
+  readonly #subWatch: ConnectionWatch;
+  readonly #users: TtlCache<string, UserMap>;
+  readonly #others: TtlCache<string, RawClearance | null>;
+  readonly #historyCap: number;
+  #subscribed = false;
+  #closed = false;
+
+  constructor(opts: RedisStoreOptions = {}) {
+    if (opts.url === undefined && opts.sentinels === undefined) {
+      throw new InvalidValueError("RedisStore needs a url or sentinels");
+    }
+    if (opts.sentinels !== undefined && opts.sentinelName === undefined) {
+      throw new InvalidValueError("RedisStore with sentinels needs sentinelName (the master group name)");
+    }
+    this.keys = new KeySchema(opts.prefix);
+    this.#log = opts.logger ?? silentLogger();
+    this.#listeners = new ListenerSet(this.#log);
+    this.#historyCap = checkCap(opts.historyCap, DEFAULT_HISTORY_CAP, "historyCap");
+    const ttl = opts.cacheTtlMs ?? 5000;
+    const max = opts.cacheMaxEntries ?? 10_000;
+    this.#users = new TtlCache(ttl, max);
+    this.#others = new TtlCache(ttl, max);
+    const maxDelay = opts.maxReconnectDelayMs ?? 1000;
+    const common: RedisOptions = {
+      // Fail fast instead of queueing while disconnected: callers must get "unknown" now, not later.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: opts.commandTimeoutMs ?? 2000,
+      connectTimeout: opts.connectTimeoutMs ?? 2000,
+      retryStrategy: (times: number) => Math.min(50 * times, maxDelay),
+      ...opts.redisOptions,
+    };
+    this.#client =
+      opts.sentinels !== undefined
+        ? new Redis({ ...common, sentinels: opts.sentinels, name: opts.sentinelName })
+        : new Redis(opts.url ?? "", common);
+    // The subscriber connection: SUBSCRIBE is sent on each "ready" until it succeeds once.
+    this.#sub = this.#client.duplicate({ enableOfflineQueue: false, commandTimeout: undefined });
+    this.#mainWatch = new ConnectionWatch(this.#log, "redis");
+    this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
+
+    this.#client.on("ready", () => this.#mainWatch.up());
+    this.#client.on("error", (err: unknown) => this.#mainWatch.down(err));
+    this.#client.on("close", () => {
+      if (!this.#closed) this.#mainWatch.down("connection closed");
+    });
+    this.#sub.on("ready", () => {
+      // Notifications may have been missed while disconnected: forget every cached answer.
+      if (this.#subWatch.up()) {
+        this.#users.clear();
+        this.#others.clear();
+      }
+      // ioredis re-subscribes by itself after a reconnect, but only to channels whose SUBSCRIBE succeeded.
+      if (!this.#subscribed) this.#subscribeEvents();
+    });
+    this.#sub.on("error", (err: unknown) => this.#subWatch.down(err));
+    this.#sub.on("close", () => {
+      if (!this.#closed) this.#subWatch.down("connection closed");
+    });
+    this.#sub.on("message", (channel: string, message: string) => this.#onMessage(channel, message));
+  }
+
+  #subscribeEvents(): void {
+    this.#sub.subscribe(this.keys.events).then(
+      () => {
+        this.#subscribed = true;
+      },
+      (err: unknown) => this.#log.debug({ err: errorText(err) }, "redis subscribe failed, retried on reconnect"),
+    );
+  }
+
+  /** Resolves when both connections are ready and subscribed; rejects with StoreUnavailableError after timeoutMs. */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(this.#client.status === "ready" && this.#sub.status === "ready" && this.#subscribed)) {
+      if (this.#closed) throw new StoreClosedError();
+      if (Date.now() > deadline) throw new StoreUnavailableError(`redis not reachable within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  #open(): void {
+    if (this.#closed) throw new StoreClosedError();
+  }
+
+  // The cache is trusted as the first answer only while the notification channel is live.
+  get #cacheCoherent(): boolean {
+    return this.#sub.status === "ready" && this.#subscribed;
+  }
+
+  #onMessage(channel: string, message: string): void {
+    if (channel !== this.keys.events) return;
+    const event = decodeEvent(message);
+    if (event === undefined) {
+      this.#log.warn("ignoring a malformed store notification");
+      return;
+    }
+    this.#invalidate(event);
+    this.#listeners.emit(event);
+  }
+
+  #invalidate(e: StoreEvent): void {
+    if (e.kind === "user-clearance") this.#users.delete(e.jid);
+    else if (e.kind === "service-clearance") this.#others.delete(`s:${e.domain}`);
+    else if (e.kind === "peer-clearance") this.#others.delete(`p:${this.keys.peerField(e.domain, e.direction)}`);
+  }
+
+  async #write<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
+    this.#open();
+    try {
+      return await op();
+    } catch (err) {
+      if (err instanceof CorruptRecordError) throw err;
+      throw new StoreUnavailableError(`redis ${what} failed: ${errorText(err)}`, { cause: err });
+    } finally {
+      // Our own reads must see our own write at once, before the notification comes back.
+      if (changes !== undefined) this.#invalidate(changes);
+    }
+  }
+
+  // A cached-or-fetched clearance answer that never throws for backend failures.
+  async #lookup<V>(
+    cache: TtlCache<string, V>,
+    key: string,
+    fetch: () => Promise<V>,
+    pick: (v: V) => RawClearance | null | undefined,
+  ): Promise<ClearanceLookup> {
+    this.#open();
+    const answer = (v: V, source: "store" | "cache"): ClearanceLookup => {
+      const c = pick(v);
+      return c ? { status: "known", clearance: { ...c }, source } : { status: "none" };
+    };
+    const cached = cache.get(key);
+    if (cached !== undefined && this.#cacheCoherent) return answer(cached.value, "cache");
+    const gen = cache.generation;
+    try {
+      const v = await fetch();
+      cache.set(key, v, gen);
+      return answer(v, "store");
+    } catch (err) {
+      if (err instanceof CorruptRecordError) {
+        this.#log.error({ err: err.message }, "corrupt clearance record");
+        return { status: "unknown", reason: err.message };
+      }
+      // Fail closed: a cached answer within its TTL, otherwise "unknown".
+      if (cached !== undefined) return answer(cached.value, "cache");
+      return { status: "unknown", reason: `redis unavailable: ${errorText(err)}` };
+    }
+  }
+
+  async getUserClearance(jid: string, policy?: string): Promise<ClearanceLookup> {
+    const j = normaliseBareJid(jid);
+    const p = checkPolicy(policy);
+    return this.#lookup(
+      this.#users,
+      j,
+      async () => {
+        const key = this.keys.user(j);
+        const h = await this.#client.hgetall(key);
+        const out: UserMap = {};
+        for (const [field, v] of Object.entries(h)) out[field] = parseRaw(v, `${key}#${field}`);
+        return out;
+      },
+      (m) => (p !== undefined ? m[p] : undefined) ?? m[DEFAULT_POLICY_FIELD],
+    );
+  }
+
+  async setUserClearance(jid: string, clearance: RawClearance, policy?: string): Promise<void> {
+    const j = normaliseBareJid(jid);
+    const p = checkPolicy(policy);
+    const c = checkRaw(clearance, "clearance");
+    const event: StoreEvent = p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
+    await this.#write("set user clearance", () =>
+      exec(this.#client
+        .multi()
+        .hset(this.keys.user(j), p ?? DEFAULT_POLICY_FIELD, JSON.stringify(c))
+        .sadd(this.keys.users, j)
+        .publish(this.keys.events, encodeEvent(event)),
+      ),
+      event,
+    );
+  }
+
+  async deleteUserClearance(jid: string, policy?: string): Promise<boolean> {
+    const j = normaliseBareJid(jid);
+    const p = checkPolicy(policy);
+    const event: StoreEvent = p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
+    const n = await this.#write("delete user clearance", () =>
+      this.#client.eval(DEL_USER, 2, this.keys.user(j), this.keys.users, p ?? DEFAULT_POLICY_FIELD, j, this.keys.events, encodeEvent(event)),
+      event,
+    );
+    return Number(n) > 0;
+  }
+
+  async #scanSet(key: string): Promise<string[]> {
+    const out = new Set<string>();
+    let cursor = "0";
+    do {
+      const [next, batch] = await this.#client.sscan(key, cursor, "COUNT", 500);
+      for (const m of batch) out.add(m);
+      cursor = next;
+    } while (cursor !== "0");
+    return [...out].sort();
+  }
+
+  async #scanHash(key: string): Promise<Array<[string, string]>> {
+    const out = new Map<string, string>();
+    let cursor = "0";
+    do {
+      const [next, flat] = await this.#client.hscan(key, cursor, "COUNT", 500);
+      for (let i = 0; i + 1 < flat.length; i += 2) out.set(flat[i] as string, flat[i + 1] as string);
+      cursor = next;
+    } while (cursor !== "0");
+    return [...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  async listUserClearances(): Promise<UserClearanceEntry[]> {
+    return this.#write("list user clearances", async () => {
+      const jids = await this.#scanSet(this.keys.users);
+      const pipe = this.#client.pipeline();
+      for (const j of jids) pipe.hgetall(this.keys.user(j));
+      const results = (await pipe.exec()) ?? [];
+      const out: UserClearanceEntry[] = [];
+      jids.forEach((jid, i) => {
+        const [err, h] = results[i] ?? [null, {}];
+        if (err) throw err;
+        const fields = Object.entries(h as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        for (const [field, v] of fields) {
+          const clearance = parseRaw(v, `${this.keys.user(jid)}#${field}`);
+          out.push(field === DEFAULT_POLICY_FIELD ? { jid, clearance } : { jid, policy: field, clearance });
+        }
+      });
+      return out;
+    });
+  }
+
+  async getServiceClearance(domain: string): Promise<ClearanceLookup> {
+    const d = normaliseDomain(domain);
+    return this.#lookup(
+      this.#others,
+      `s:${d}`,
+      async () => {
+        const v = await this.#client.hget(this.keys.services, d);
+        return v === null ? null : parseRaw(v, `${this.keys.services}#${d}`);
+      },
+      (v) => v,
+    );
+  }
+
+  async setServiceClearance(domain: string, clearance: RawClearance): Promise<void> {
+    const d = normaliseDomain(domain);
+    const c = checkRaw(clearance, "clearance");
+    const event: StoreEvent = { kind: "service-clearance", domain: d };
+    await this.#write(
+      "set service clearance",
+      () => exec(this.#client.multi().hset(this.keys.services, d, JSON.stringify(c)).publish(this.keys.events, encodeEvent(event))),
+      event,
+    );
+  }
+
+  async deleteServiceClearance(domain: string): Promise<boolean> {
+    const d = normaliseDomain(domain);
+    const event: StoreEvent = { kind: "service-clearance", domain: d };
+    const n = await this.#write(
+      "delete service clearance",
+      () => this.#client.eval(HDEL_PUBLISH, 1, this.keys.services, d, this.keys.events, encodeEvent(event)),
+      event,
+    );
+    return Number(n) > 0;
+  }
+
+  async listServiceClearances(): Promise<ServiceClearanceEntry[]> {
+    return this.#write("list service clearances", async () =>
+      (await this.#scanHash(this.keys.services)).map(([domain, v]) => ({ domain, clearance: parseRaw(v, `${this.keys.services}#${domain}`) })),
+    );
+  }
+
+  async getPeerClearance(domain: string, direction: PeerDirection): Promise<ClearanceLookup> {
+    const field = this.keys.peerField(normaliseDomain(domain), checkDirection(direction));
+    return this.#lookup(
+      this.#others,
+      `p:${field}`,
+      async () => {
+        const v = await this.#client.hget(this.keys.peers, field);
+        return v === null ? null : parseRaw(v, `${this.keys.peers}#${field}`);
+      },
+      (v) => v,
+    );
+  }
+
+  async setPeerClearance(domain: string, direction: PeerDirection, clearance: RawClearance): Promise<void> {
+    const d = normaliseDomain(domain);
+    const dir = checkDirection(direction);
+    const c = checkRaw(clearance, "clearance");
+    const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
+    await this.#write(
+      "set peer clearance",
+      () => exec(this.#client.multi().hset(this.keys.peers, this.keys.peerField(d, dir), JSON.stringify(c)).publish(this.keys.events, encodeEvent(event))),
+      event,
+    );
+  }
+
+  async deletePeerClearance(domain: string, direction: PeerDirection): Promise<boolean> {
+    const d = normaliseDomain(domain);
+    const dir = checkDirection(direction);
+    const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
+    const n = await this.#write(
+      "delete peer clearance",
+      () => this.#client.eval(HDEL_PUBLISH, 1, this.keys.peers, this.keys.peerField(d, dir), this.keys.events, encodeEvent(event)),
+      event,
+    );
+    return Number(n) > 0;
+  }
+
+  async listPeerClearances(): Promise<PeerClearanceEntry[]> {
+    return this.#write("list peer clearances", async () => {
+      const out: PeerClearanceEntry[] = [];
+      for (const [field, v] of await this.#scanHash(this.keys.peers)) {
+        const colon = field.indexOf(":");
+        const direction = field.slice(0, colon) as PeerDirection;
+        out.push({ domain: field.slice(colon + 1), direction, clearance: parseRaw(v, `${this.keys.peers}#${field}`) });
+      }
+      return out.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.direction < b.direction ? -1 : 1));
+    });
+  }
+
+  async getRoom(jid: string): Promise<RoomRecord | undefined> {
+    const j = normaliseBareJid(jid);
+    return this.#write("get room", async () => {
+      const res = await this.#client.multi().hget(this.keys.room(j), "record").hgetall(this.keys.roomAffiliations(j)).exec();
+      if (res === null) throw new StoreUnavailableError("redis transaction aborted");
+      const [[e1, rec], [e2, aff]] = res as [[Error | null, string | null], [Error | null, Record<string, string>]];
+      if (e1) throw e1;
+      if (e2) throw e2;
+      if (rec === null) return undefined;
+      let body: Omit<RoomRecord, "jid" | "affiliations">;
+      try {
+        body = JSON.parse(rec) as Omit<RoomRecord, "jid" | "affiliations">;
+      } catch (err) {
+        throw new CorruptRecordError(this.keys.room(j), { cause: err });
+      }
+      const affiliations: Record<string, Affiliation> = {};
+      for (const [who, a] of Object.entries(aff)) {
+        if (AFFILIATIONS.includes(a as Affiliation)) affiliations[who] = a as Affiliation;
+      }
+      const room: RoomRecord = { jid: j, config: body.config ?? {}, affiliations, persistent: body.persistent === true };
+      if (body.label !== undefined) room.label = body.label;
+      if (body.clearance !== undefined) room.clearance = body.clearance;
+      if (body.defaultLabel !== undefined) room.defaultLabel = body.defaultLabel;
+      return room;
+    });
+  }
+
+  async putRoom(room: RoomRecord): Promise<void> {
+    const r = normaliseRoom(room);
+    const body: Omit<RoomRecord, "jid" | "affiliations"> = { config: r.config, persistent: r.persistent };
+    if (r.label) body.label = r.label;
+    if (r.clearance) body.clearance = r.clearance;
+    if (r.defaultLabel) body.defaultLabel = r.defaultLabel;
+    await this.#write("put room", () => {
+      const m = this.#client.multi().hset(this.keys.room(r.jid), "record", JSON.stringify(body)).del(this.keys.roomAffiliations(r.jid));
+      const flat = Object.entries(r.affiliations).flat();
+      if (flat.length > 0) m.hset(this.keys.roomAffiliations(r.jid), ...flat);
+      return exec(m.sadd(this.keys.rooms, r.jid).publish(this.keys.events, encodeEvent({ kind: "room", jid: r.jid })));
+    });
+  }
+
+  async deleteRoom(jid: string): Promise<boolean> {
+    const j = normaliseBareJid(jid);
+    const n = await this.#write("delete room", () =>
+      this.#client.eval(
+        DEL_ROOM,
+        4,
+        this.keys.room(j),
+        this.keys.roomAffiliations(j),
+        this.keys.roomHistory(j),
+        this.keys.rooms,
+        j,
+        this.keys.events,
+        encodeEvent({ kind: "room", jid: j }),
+      ),
+    );
+    return Number(n) > 0;
+  }
+
+  async listRooms(domain?: string): Promise<string[]> {
+    const d = domain === undefined ? undefined : normaliseDomain(domain);
+    return this.#write("list rooms", async () => (await this.#scanSet(this.keys.rooms)).filter((j) => d === undefined || domainOf(j) === d));
+  }
+
+  async setAffiliation(room: string, jid: string, affiliation: Affiliation | "none"): Promise<boolean> {
+    const r = normaliseBareJid(room);
+    const who = normaliseBareJid(jid);
+    const a = checkAffiliation(affiliation);
+    const n = await this.#write("set affiliation", () =>
+      this.#client.eval(SET_AFF, 2, this.keys.room(r), this.keys.roomAffiliations(r), who, a, this.keys.events, encodeEvent({ kind: "room", jid: r })),
+    );
+    return Number(n) > 0;
+  }
+
+  async appendRoomHistory(room: string, entry: string, cap?: number): Promise<void> {
+    const r = normaliseBareJid(room);
+    const c = checkCap(cap, this.#historyCap, "cap");
+    if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
+    await this.#write("append room history", () =>
+      exec(this.#client.multi().rpush(this.keys.roomHistory(r), entry).ltrim(this.keys.roomHistory(r), -c, -1)),
+    );
+  }
+
+  async getRoomHistory(room: string, limit?: number): Promise<string[]> {
+    const r = normaliseBareJid(room);
+    const n = limit === undefined ? undefined : checkCap(limit, 1, "limit");
+    return this.#write("get room history", () => this.#client.lrange(this.keys.roomHistory(r), n === undefined ? 0 : -n, -1));
+  }
+
+  async getCatalog(scope: CatalogScope): Promise<string | undefined> {
+    const s = normaliseScope(scope);
+    const v = await this.#write("get catalog", () => this.#client.hget(this.keys.catalogs, catalogKeyPart(s)));
+    return v ?? undefined;
+  }
+
+  async setCatalog(scope: CatalogScope, value: string): Promise<void> {
+    const s = normaliseScope(scope);
+    if (typeof value !== "string") throw new InvalidValueError("catalog must be a string");
+    await this.#write("set catalog", () =>
+      exec(this.#client
+        .multi()
+        .hset(this.keys.catalogs, catalogKeyPart(s), value)
+        .publish(this.keys.events, encodeEvent({ kind: "catalog", scope: s }))
+),
+    );
+  }
+
+  async deleteCatalog(scope: CatalogScope): Promise<boolean> {
+    const s = normaliseScope(scope);
+    const n = await this.#write("delete catalog", () =>
+      this.#client.eval(HDEL_PUBLISH, 1, this.keys.catalogs, catalogKeyPart(s), this.keys.events, encodeEvent({ kind: "catalog", scope: s })),
+    );
+    return Number(n) > 0;
+  }
+
+  subscribe(listener: StoreListener): Unsubscribe {
+    this.#open();
+    return this.#listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#client.disconnect();
+    this.#sub.disconnect();
+  }
+}

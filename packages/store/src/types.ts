@@ -1,0 +1,79 @@
+// Values the store holds. The store never parses labels or clearances: it keeps them as raw
+// encoded values and callers parse them with @cordon/policy.
+
+/** An encoded clearance (X.501 Clearance, RFC 5755 §4.4.6) or label: BER as base64, or XML text. */
+export interface RawValue {
+  encoding: "ber" | "xml";
+  /** base64 of the BER bytes when encoding is "ber"; the XML document text when "xml". */
+  data: string;
+}
+export type RawClearance = RawValue;
+export type RawLabel = RawValue;
+
+/** Where a known clearance came from. */
+export type ClearanceSource = "store" | "directory" | "cache";
+
+/**
+ * A tri-state answer so callers can fail closed:
+ * - known: a clearance exists;
+ * - none: we are sure there is no clearance;
+ * - unknown: we cannot tell now (backend down, cached answer past its TTL). Callers deny.
+ */
+export type ClearanceLookup =
+  | { status: "known"; clearance: RawClearance; source: ClearanceSource }
+  | { status: "none" }
+  | { status: "unknown"; reason: string };
+
+export type PeerDirection = "inbound" | "outbound";
+export const PEER_DIRECTIONS: readonly PeerDirection[] = ["inbound", "outbound"];
+
+export type Affiliation = "owner" | "admin" | "member" | "outcast";
+export const AFFILIATIONS: readonly Affiliation[] = ["owner", "admin", "member", "outcast"];
+
+/** A MUC room record. History is kept separately (appendRoomHistory / getRoomHistory). */
+export interface RoomRecord {
+  /** Bare JID of the room. */
+  jid: string;
+  config: Record<string, unknown>;
+  label?: RawLabel;
+  clearance?: RawClearance;
+  defaultLabel?: RawLabel;
+  /** Keyed by bare JID. */
+  affiliations: Record<string, Affiliation>;
+  persistent: boolean;
+}
+
+/** Whose catalog: a server/component domain, a room, or one user's personal catalog. */
+export type CatalogScope =
+  | { kind: "domain"; domain: string }
+  | { kind: "room"; jid: string }
+  | { kind: "personal"; jid: string };
+
+export interface UserClearanceEntry {
+  jid: string;
+  /** Policy OID, or undefined for the user's policy-independent clearance. */
+  policy?: string;
+  clearance: RawClearance;
+}
+
+export interface PeerClearanceEntry {
+  domain: string;
+  direction: PeerDirection;
+  clearance: RawClearance;
+}
+
+export interface ServiceClearanceEntry {
+  domain: string;
+  clearance: RawClearance;
+}
+
+/** Change notifications. Subscribers re-read what they need. */
+export type StoreEvent =
+  | { kind: "user-clearance"; jid: string; policy?: string }
+  | { kind: "service-clearance"; domain: string }
+  | { kind: "peer-clearance"; domain: string; direction: PeerDirection }
+  | { kind: "room"; jid: string }
+  | { kind: "catalog"; scope: CatalogScope };
+
+export type StoreListener = (event: StoreEvent) => void;
+export type Unsubscribe = () => void;

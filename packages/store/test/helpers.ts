@@ -1,0 +1,66 @@
+// Test helpers: polling with a deadline (never bare sleeps), fixtures and a recording logger.
+import { readFileSync } from "node:fs";
+import { Writable } from "node:stream";
+import { pino, type Logger } from "pino";
+import type { RawClearance, StoreEvent, StoreListener } from "../src/index.js";
+
+/** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const CORPUS = process.env.CORDON_SHARED_DIR
+  ? `${process.env.CORDON_SHARED_DIR}/conformance/spiffing`
+  : "/work/shared/conformance/spiffing";
+
+export function corpusBer(name: string): Buffer {
+  return readFileSync(`${CORPUS}/${name}`);
+}
+
+export function corpusText(name: string): string {
+  return readFileSync(`${CORPUS}/${name}`, "utf8");
+}
+
+export const BER_ALL_OKAY: RawClearance = { encoding: "ber", data: Buffer.from([0x30, 0x03, 0x06, 0x01, 0x2a]).toString("base64") };
+export const XML_CLEARANCE: RawClearance = {
+  encoding: "xml",
+  data: "<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.826.0.1.6726289.0.0'/><classification lacv='51'/></clearance>",
+};
+
+/** Collects events from a subscription. */
+export function recorder(): { events: StoreEvent[]; listener: StoreListener } {
+  const events: StoreEvent[] = [];
+  return { events, listener: (e) => events.push(e) };
+}
+
+/** A pino logger writing JSON lines into an array, to assert "logged once". */
+export function memoryLogger(): { logger: Logger; lines: () => Array<Record<string, unknown>> } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk.toString("utf8"));
+      cb();
+    },
+  });
+  const logger = pino({ level: "debug" }, stream);
+  return {
+    logger,
+    lines: () =>
+      chunks
+        .join("")
+        .split("\n")
+        .filter((l) => l.length > 0)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}

@@ -1,0 +1,148 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { startRedis, type RedisInstance } from "@cordon/harness";
+import { InvalidValueError, RedisStore, StoreUnavailableError } from "../src/index.js";
+import { behaviourSuite } from "./behaviour-suite.js";
+import { BER_ALL_OKAY, eventually, memoryLogger, recorder, XML_CLEARANCE } from "./helpers.js";
+
+let redis: RedisInstance | undefined;
+let n = 0;
+async function server(): Promise<RedisInstance> {
+  redis ??= await startRedis();
+  return redis;
+}
+
+behaviourSuite({
+  name: "redis",
+  async create() {
+    const r = await server();
+    const prefix = `t${++n}:`;
+    const make = async () => {
+      const s = new RedisStore({ url: r.url, prefix, cacheTtlMs: 1000 });
+      await s.ready();
+      return s;
+    };
+    return { store: await make(), peer: make };
+  },
+  async teardown() {
+    await redis?.stop();
+    redis = undefined;
+  },
+});
+
+describe("RedisStore specifics", () => {
+  test("configuration errors are typed", () => {
+    assert.throws(() => new RedisStore({}), InvalidValueError);
+    assert.throws(() => new RedisStore({ sentinels: [{ host: "127.0.0.1", port: 1 }] }), InvalidValueError);
+  });
+
+  test("keys follow the documented schema under the prefix", async () => {
+    const r = await startRedis();
+    const s = new RedisStore({ url: r.url, prefix: "app:" });
+    const raw = new Redis(r.url);
+    try {
+      await s.ready();
+      await s.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      await s.setUserClearance("alice@example.mil", XML_CLEARANCE, "1.2.3");
+      await s.setServiceClearance("rooms.example.mil", BER_ALL_OKAY);
+      await s.setPeerClearance("peer.example", "inbound", BER_ALL_OKAY);
+      await s.putRoom({ jid: "r@rooms.example.mil", config: {}, affiliations: { "a@example.mil": "owner" }, persistent: true });
+      await s.appendRoomHistory("r@rooms.example.mil", "e1");
+      await s.setCatalog({ kind: "domain", domain: "example.mil" }, "{}");
+      assert.deepEqual((await raw.keys("*")).sort(), [
+        "app:catalogs",
+        "app:peers",
+        "app:room:r@rooms.example.mil",
+        "app:room:r@rooms.example.mil:aff",
+        "app:room:r@rooms.example.mil:history",
+        "app:rooms",
+        "app:services",
+        "app:user:alice@example.mil",
+        "app:users",
+      ]);
+      assert.deepEqual((await raw.hkeys("app:user:alice@example.mil")).sort(), ["*", "1.2.3"]);
+      assert.deepEqual(JSON.parse((await raw.hget("app:peers", "inbound:peer.example")) ?? "null"), BER_ALL_OKAY);
+      // A corrupt record (not written by the store) answers "unknown", never a grant.
+      await raw.hset("app:user:mallory@example.mil", "*", "{not json");
+      const bad = await s.getUserClearance("mallory@example.mil");
+      assert.equal(bad.status, "unknown");
+    } finally {
+      raw.disconnect();
+      await s.close();
+      await r.stop();
+    }
+  });
+
+  test("fault: Redis killed -> cached answers within TTL, then unknown; restarted -> recovers; logged once", async () => {
+    const r = await startRedis();
+    const log = memoryLogger();
+    const ttl = 800;
+    const s = new RedisStore({ url: r.url, cacheTtlMs: ttl, logger: log.logger, maxReconnectDelayMs: 200 });
+    const other = new RedisStore({ url: r.url, cacheTtlMs: ttl });
+    try {
+      await s.ready();
+      await other.ready();
+      await s.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      await eventually(async () => (await s.getUserClearance("alice@example.mil")).status === "known", "alice known");
+      await r.kill();
+      // Within the TTL the cached grant may still be served; never after it.
+      const killedAt = Date.now();
+      const answer = await eventually(async () => {
+        const a = await s.getUserClearance("alice@example.mil");
+        if (a.status === "known") {
+          assert.equal(a.source, "cache");
+          assert.ok(Date.now() - killedAt < ttl + 1000, "a cached grant outlived its TTL");
+          return undefined;
+        }
+        return a;
+      }, "alice unknown after the TTL");
+      assert.equal(answer.status, "unknown");
+      // Not cached at all -> unknown at once.
+      assert.equal((await s.getUserClearance("nobody@example.mil")).status, "unknown");
+      assert.equal((await s.getPeerClearance("peer.example", "inbound")).status, "unknown");
+      await assert.rejects(s.setUserClearance("bob@example.mil", BER_ALL_OKAY), StoreUnavailableError);
+      await assert.rejects(s.getRoom("r@rooms.example.mil"), StoreUnavailableError);
+      for (let i = 0; i < 20; i++) await s.getUserClearance("nobody@example.mil");
+
+      await r.restart();
+      // Redis comes back empty (no persistence): recovery means correct "none" answers and working writes.
+      await eventually(async () => (await s.getUserClearance("alice@example.mil")).status === "none", "recovered after restart", 15_000);
+      await s.ready(10_000);
+      await other.ready(10_000);
+      const rec = recorder();
+      other.subscribe(rec.listener);
+      await s.setUserClearance("alice@example.mil", XML_CLEARANCE);
+      await eventually(() => rec.events.some((e) => e.kind === "user-clearance"), "notifications flow again after restart");
+      const back = await other.getUserClearance("alice@example.mil");
+      assert.ok(back.status === "known");
+      assert.deepEqual(back.clearance, XML_CLEARANCE);
+
+      const lines = log.lines();
+      const lost = lines.filter((l) => typeof l.msg === "string" && /connection lost|unreachable/.test(l.msg) && l.backend === "redis");
+      const restored = lines.filter((l) => l.msg === "redis connection restored");
+      assert.equal(lost.length, 1, JSON.stringify(lines.map((l) => l.msg)));
+      assert.equal(restored.length, 1);
+    } finally {
+      await s.close();
+      await other.close();
+      await r.stop();
+    }
+  });
+
+  test("a store created while Redis is down answers unknown, then works once Redis is up", async () => {
+    const r = await startRedis();
+    await r.kill();
+    const s = new RedisStore({ url: r.url, maxReconnectDelayMs: 100 });
+    try {
+      assert.equal((await s.getUserClearance("a@example.mil")).status, "unknown");
+      await assert.rejects(s.ready(300), StoreUnavailableError);
+      await r.restart();
+      await s.ready(10_000);
+      assert.equal((await s.getUserClearance("a@example.mil")).status, "none");
+    } finally {
+      await s.close();
+      await r.stop();
+    }
+  });
+});

@@ -1,0 +1,70 @@
+// Starts a throwaway redis-server on 127.0.0.1 with a free port, no persistence, in a temp dir.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freeLoopbackPort, terminate, track, waitForPort } from "./process-tools.js";
+
+export interface RedisInstance {
+  /** redis://127.0.0.1:PORT */
+  readonly url: string;
+  readonly port: number;
+  /** Terminates the server (SIGTERM) and removes its temp dir. Final. */
+  stop(): Promise<void>;
+  /** SIGKILLs the server, keeping the port reserved for restart(): simulates a crash. */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port (killing it first if it is still running). Data is gone: no persistence. */
+  restart(): Promise<void>;
+}
+
+export interface RedisOptions {
+  /** redis-server binary (default "redis-server" from PATH). */
+  binary?: string;
+  startTimeoutMs?: number;
+}
+
+export async function startRedis(opts: RedisOptions = {}): Promise<RedisInstance> {
+  const binary = opts.binary ?? "redis-server";
+  const timeout = opts.startTimeoutMs ?? 10_000;
+  const dir = mkdtempSync(join(tmpdir(), "cordon-redis-"));
+  const port = await freeLoopbackPort();
+  let child: ChildProcess | undefined;
+
+  const launch = async (): Promise<void> => {
+    const c = spawn(
+      binary,
+      [
+        "--port", String(port),
+        "--bind", "127.0.0.1",
+        "--protected-mode", "yes",
+        "--save", "",
+        "--appendonly", "no",
+        "--dir", dir,
+        "--daemonize", "no",
+        "--loglevel", "warning",
+        "--logfile", join(dir, "redis.log"),
+      ],
+      { stdio: "ignore" },
+    );
+    track(c);
+    child = c;
+    await waitForPort(port, timeout, c);
+  };
+
+  await launch();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async stop() {
+      if (child !== undefined) await terminate(child, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (child !== undefined) await terminate(child, "SIGKILL");
+    },
+    async restart() {
+      if (child !== undefined) await terminate(child, "SIGKILL");
+      await launch();
+    },
+  };
+}

@@ -1,0 +1,21 @@
+// What server.ts needs from each server implementation.
+import type { ManagedProcess } from "./process.js";
+
+export interface ServerLayout {
+  dir: string;
+  c2sPort: number;
+  componentPort: number;
+  /** Extra port (ejabberd: the Erlang distribution port of the node). */
+  controlPort: number;
+}
+
+export interface ServerDriver {
+  readonly label: string;
+  spawn(): ManagedProcess;
+  /** Extra readiness check after the ports answer (ejabberd: ctl status). */
+  ready(): Promise<boolean>;
+  /** True when the logs show a listener could not bind (port taken by another process). */
+  bindFailed(): boolean;
+  logTail(lines: number): string;
+  addUser(username: string, password: string, domain: string): Promise<void>;
+}

@@ -1,0 +1,53 @@
+// Public types of the XMPP server harness.
+
+export type ServerKind = "prosody" | "ejabberd";
+
+/** An external component (XEP-0114) the server accepts. */
+export interface ComponentDecl {
+  domain: string;
+  secret: string;
+}
+
+/** XEP-0355 delegation of an IQ namespace of the main domain to a component. */
+export interface DelegationDecl {
+  namespace: string;
+  component: string;
+}
+
+export interface ServerOptions {
+  /** Main virtual host; default "example.test". */
+  domain?: string;
+  /** External components (XEP-0114) the server accepts. */
+  components?: ComponentDecl[];
+  /** Accounts on the main domain, registered before the promise resolves. */
+  users?: { username: string; password: string }[];
+  /** XEP-0355 namespace delegations (design.md §3). Only configured when given. */
+  delegations?: DelegationDecl[];
+  /** More virtual hosts. */
+  extraDomains?: string[];
+  /** Readiness timeout per start attempt, default 30 s. */
+  startTimeoutMs?: number;
+}
+
+export interface XmppServer {
+  readonly kind: ServerKind;
+  readonly domain: string;
+  readonly host: "127.0.0.1";
+  readonly c2sPort: number;
+  /** XEP-0114 listener; only listening when components were declared. */
+  readonly componentPort: number;
+  /** Per-run temp dir with config, data and logs. */
+  readonly dir: string;
+  /** Milliseconds the last (re)start took, from spawn to ready (excluding user registration). */
+  readonly startupMs: number;
+  /** Stops the process (idempotent) and removes the temp dir. */
+  stop(): Promise<void>;
+  /** Stops and starts again on the same ports, config and data (users kept). */
+  restart(): Promise<void>;
+  /** SIGKILL, for fault tests; bring it back with restart(). */
+  kill(): Promise<void>;
+  /** Last lines of the server logs, for diagnostics. */
+  logTail(lines?: number): string;
+  /** Registers an account on the main domain (or `domain`). */
+  addUser(username: string, password: string, domain?: string): Promise<void>;
+}
