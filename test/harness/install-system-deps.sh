@@ -4,8 +4,8 @@
 set -euo pipefail
 need=()
 command -v prosody >/dev/null 2>&1 || need+=(prosody)
-[ -f /usr/lib/prosody/modules/mod_delegation.lua ] || [ -d /usr/share/prosody-modules ] || need+=(prosody-modules)
-command -v ejabberdctl >/dev/null 2>&1 || need+=(ejabberd)
+[ -f /usr/lib/prosody/modules/mod_delegation/mod_delegation.lua ] || [ -f /usr/lib/prosody/modules/mod_delegation.lua ] || [ -d /usr/share/prosody-modules ] || need+=(prosody-modules)
+{ command -v ejabberdctl >/dev/null 2>&1 && command -v erl >/dev/null 2>&1; } || need+=(ejabberd)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v slapd >/dev/null 2>&1 && [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)

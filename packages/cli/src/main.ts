@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // The `cordon` command: a small dispatcher over commands/*.ts.
 import type { Command, CommandIo } from "./command.js";
+import { acdfCommand } from "./commands/acdf.js";
+import { conformanceCommand } from "./commands/conformance.js";
+import { labelCommand } from "./commands/label.js";
 import { startCommand } from "./commands/start.js";
+import { clearanceCommand } from "./commands/clearance.js";
+import { peerCommand } from "./commands/peer.js";
 
-const COMMANDS: Command[] = [startCommand];
+const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand];
 
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

@@ -35,6 +35,11 @@ export interface ComponentOptions {
   connectTimeoutMs?: number;
   /** Default timeout for IQs we send. Default 15 s. */
   iqTimeoutMs?: number;
+  /**
+   * When false, IQ get/set stanzas are left to `stanza` listeners and the IQ router never answers
+   * them (a relay forwards them instead). Default true.
+   */
+  routeIqs?: boolean;
 }
 
 export type StanzaHandler = (stanza: Element) => Promise<void> | void;
@@ -59,6 +64,12 @@ export interface CordonComponent {
   send(stanza: Element): Promise<void>;
   /** Sends many stanzas with backpressure: waits for queue room instead of failing. */
   sendAll(stanzas: Iterable<Element>): Promise<void>;
+  /**
+   * Sends pre-serialised stanzas (the fan-out path: no element tree per copy). Each must be one
+   * complete stanza with `from` and `to`; a string that does not start like one is refused.
+   * Waits for queue room like sendAll.
+   */
+  sendRaw(stanzas: Iterable<string>): Promise<void>;
   /** Sends an IQ get/set and resolves with the result stanza (rejects with IqError / IqTimeoutError). */
   request(iq: Element, timeoutMs?: number): Promise<Element>;
   /** Replies to `stanza` with an error; never for an error stanza, never copying its payload. */
@@ -109,6 +120,9 @@ const FATAL_CONDITIONS: Record<string, (domain: string) => CordonComponentError>
   conflict: (d) => new DomainConflictError(d),
   "host-unknown": (d) => new UnknownDomainError(d),
 };
+
+/** A serialised stanza that names both `from` and `to` in its start tag. */
+const RAW_STANZA = /^<(?:message|presence|iq)\s(?=[^>]*\sfrom=["'])(?=[^>]*\sto=["'])/;
 
 export function createComponent(options: ComponentOptions): CordonComponent {
   const domain = options.domain;
@@ -227,6 +241,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       }
       return;
     }
+    if (options.routeIqs === false) return;
     iq.route(stanza).then(
       (outcome) => {
         if (outcome.kind === "result") return send(iqResult(stanza, outcome.payload));
@@ -258,6 +273,18 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     for (const stanza of stanzas) {
       if (queue.full) await queue.room();
       written.push(send(stanza));
+    }
+    const results = await Promise.allSettled(written);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  async function sendRaw(stanzas: Iterable<string>): Promise<void> {
+    const written: Promise<void>[] = [];
+    for (const data of stanzas) {
+      if (!RAW_STANZA.test(data)) throw new MissingAddressError("to", data.slice(1, data.search(/[\s/>]/)) || "?");
+      if (queue.full) await queue.room();
+      written.push(queue.push(data));
     }
     const results = await Promise.allSettled(written);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -435,6 +462,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     },
     send,
     sendAll,
+    sendRaw,
     request,
     replyError,
     onMessage(handler) {

@@ -25,3 +25,5 @@ export { ConfigReader, isObject } from "./config-reader.js";
 export { installShutdown } from "./shutdown.js";
 export type { Stoppable, ShutdownOptions } from "./shutdown.js";
 export * from "./errors.js";
+export { delegate, delegatedBy, parseDelegationNode, DelegationConfigError, NS_DELEGATION_1, NS_DELEGATION_2, DELEGATION_NAMESPACES, NS_FORWARD } from "./delegation.js";
+export type { DelegateOptions } from "./delegation.js";

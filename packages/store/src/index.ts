@@ -5,3 +5,7 @@ export * from "./jid.js";
 export * from "./memory-store.js";
 export * from "./redis-store.js";
 export { KeySchema, DEFAULT_PREFIX, DEFAULT_POLICY_FIELD } from "./key-schema.js";
+export * from "./ldap-directory.js";
+export * from "./ldap-filter.js";
+export * from "./secret.js";
+export * from "./resolver.js";

@@ -1,10 +1,12 @@
 // Real XMPP clients (@xmpp/client 0.14) for tests, connected over plain TCP on loopback.
 //
 // What works with both servers: service "xmpp://127.0.0.1:<c2sPort>", domain = the server domain.
-// Neither test server offers STARTTLS, so the stream stays unencrypted; @xmpp/client then refuses
-// PLAIN on an insecure stream and picks SCRAM-SHA-1, which both servers offer (Prosody with
-// internal_plain, ejabberd with auth_password_format: plain). Reconnection is switched off so a
-// server stop or kill is seen by the test instead of being papered over.
+// Neither test server offers STARTTLS, so the stream stays unencrypted. On an insecure stream
+// @xmpp/client on its own refuses PLAIN and picks SCRAM-SHA-1 (both servers offer it), which costs
+// ~100-250 ms of PBKDF2 per login; so the harness passes a credentials function that picks the
+// mechanism itself: PLAIN by default (allowed by allow_unencrypted_plain_auth on Prosody, and by
+// default on ejabberd), SCRAM-SHA-1 on request. Reconnection is switched off so a server stop or
+// kill is seen by the test instead of being papered over.
 import { client as xmppClient } from "@xmpp/client";
 import { randomBytes } from "node:crypto";
 import { ClientConnectError, ClientStoppedError, IqErrorResponse, WaitTimeoutError } from "./errors.js";
@@ -27,11 +29,11 @@ export interface XmppClient {
 /** The @xmpp/client instance type, as named in the harness brief. */
 export type Client = XmppClient;
 
+type Authenticate = (credentials: { username: string; password: string }, mechanism: string) => Promise<void>;
 interface ClientFactoryOptions {
   service: string;
   domain: string;
-  username: string;
-  password: string;
+  credentials: (authenticate: Authenticate, mechanisms: string[]) => Promise<void>;
   resource?: string;
 }
 const createClient = xmppClient as (options: ClientFactoryOptions) => XmppClient;
@@ -60,6 +62,8 @@ export interface ConnectOptions {
   presence?: boolean;
   /** Connect/login timeout, default 10 s. */
   timeoutMs?: number;
+  /** SASL mechanism (RFC 6120 §6); default "PLAIN" (cheapest), "SCRAM-SHA-1" for non-ASCII passwords. */
+  mechanism?: "PLAIN" | "SCRAM-SHA-1";
 }
 
 interface Waiter {
@@ -191,8 +195,13 @@ export async function connectClient(server: XmppServer, username: string, passwo
   const xmpp = createClient({
     service: `xmpp://${server.host}:${server.c2sPort}`,
     domain: server.domain,
-    username,
-    password,
+    credentials: async (authenticate, mechanisms) => {
+      // @xmpp/sasl-plain 0.14 base64-encodes the password as Latin-1, so a non-ASCII password
+      // fails with PLAIN: use SCRAM-SHA-1 (correct UTF-8) for those unless told otherwise.
+      const wanted = options.mechanism ?? ([...password].every((ch) => ch.charCodeAt(0) < 0x80) ? "PLAIN" : "SCRAM-SHA-1");
+      if (!mechanisms.includes(wanted)) throw new Error(`server offers ${mechanisms.join(", ")}, not ${wanted}`);
+      await authenticate({ username, password }, wanted);
+    },
     resource: resource ?? `t-${randomBytes(4).toString("hex")}`,
   });
   xmpp.reconnect.stop();

@@ -14,6 +14,11 @@ import type { ManagedProcess } from "./process.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
 import type { ServerOptions } from "./types.js";
 
+/** An Erlang binary literal holding the UTF-8 text. */
+function erlBinary(text: string): string {
+  return `<<${[...Buffer.from(text, "utf8")].join(",")}>>`;
+}
+
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">>;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
@@ -131,6 +136,20 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
     },
     async addUser(username: string, password: string, domain: string): Promise<void> {
       await ctl(["register", username, domain, password]);
+    },
+    async addUsers(users, domain): Promise<void> {
+      if (users.length === 0) return;
+      // One short-lived Erlang node registers everyone through ejabberd_admin:register/3 (what
+      // `ejabberdctl register` calls), instead of one node start per user.
+      const calls = users.map((u) => `R(${erlBinary(u.username)}, ${erlBinary(u.password)})`).join(", ");
+      const script = [
+        `N = '${node}', H = ${erlBinary(domain)},`,
+        "R = fun(U, P) -> case rpc:call(N, ejabberd_admin, register, [U, H, P]) of {ok, _} -> ok; Other -> io:format(\"register ~s failed: ~p~n\", [U, Other]), halt(1) end end,",
+        `${calls},`,
+        "halt(0).",
+      ].join(" ");
+      const name = `reg-${randomBytes(4).toString("hex")}@localhost`;
+      await runCommand(install.erl, ["-sname", name, "-hidden", "-noinput", ...distArgs, "-dist_listen", "false", "-eval", script], { cwd: dir, env, timeoutMs: 60_000 });
     },
   };
 }

@@ -1,7 +1,9 @@
 // Child processes of the harness: servers run in their own process group (so signals reach every
 // helper they fork, e.g. Erlang's erl_child_setup), log to a file, and die with the test process.
 import { spawn } from "node:child_process";
-import { openSync, closeSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { openSync, closeSync, readFileSync, rmSync, existsSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CommandFailedError } from "./errors.js";
 
 export interface ExitInfo {
@@ -31,6 +33,48 @@ export interface SpawnOptions {
 const liveGroups = new Set<number>();
 const tempDirs = new Set<string>();
 let hooksInstalled = false;
+let watchdogPid: number | undefined;
+const watchFile = join(tmpdir(), `cordon-harness-${process.pid}.watch`);
+
+// If the test process dies without running its exit hook (SIGKILL, OOM), a detached shell notices
+// within a second and kills the server process groups and removes the temp dirs listed in
+// watchFile. The list is rewritten whenever a server or temp dir comes or goes.
+const WATCHDOG = `
+parent="$1"; list="$2"
+while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+[ -f "$list" ] || exit 0
+while read -r kind value; do
+  case "$kind" in
+    pg) kill -9 "-$value" 2>/dev/null ;;
+  esac
+done < "$list"
+sleep 1
+while read -r kind value; do
+  case "$kind" in
+    dir) [ "$KEEP" = 1 ] || rm -rf -- "$value" ;;
+  esac
+done < "$list"
+rm -f -- "$list"
+`;
+
+function writeWatchList(): void {
+  const lines = [...[...liveGroups].map((pg) => `pg ${pg}`), ...[...tempDirs].map((d) => `dir ${d}`)];
+  try {
+    writeFileSync(watchFile, lines.length ? lines.join("\n") + "\n" : "");
+  } catch {
+    // the exit hook still covers the ordinary cases
+  }
+  if (watchdogPid === undefined && lines.length > 0) {
+    const dog = spawn("/bin/sh", ["-c", WATCHDOG, "cordon-harness-watchdog", String(process.pid), watchFile], {
+      detached: true,
+      stdio: "ignore",
+      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", KEEP: process.env["CORDON_KEEP_TMP"] ?? "" },
+    });
+    dog.on("error", () => undefined);
+    dog.unref();
+    watchdogPid = dog.pid;
+  }
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -43,7 +87,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 function cleanupNow(): void {
   for (const pid of liveGroups) killGroup(pid, "SIGKILL");
   liveGroups.clear();
-  if (process.env["CORDON_KEEP_TMP"] === "1") return;
+  if (process.env["CORDON_KEEP_TMP"] === "1") tempDirs.clear();
   for (const dir of tempDirs) {
     try {
       rmSync(dir, { recursive: true, force: true });
@@ -52,6 +96,8 @@ function cleanupNow(): void {
     }
   }
   tempDirs.clear();
+  rmSync(watchFile, { force: true });
+  if (watchdogPid !== undefined) killGroup(watchdogPid, "SIGKILL");
 }
 
 function installHooks(): void {
@@ -71,11 +117,13 @@ function installHooks(): void {
 export function registerTempDir(dir: string): void {
   installHooks();
   tempDirs.add(dir);
+  writeWatchList();
 }
 
 /** Removes a registered temp dir now. */
 export function removeTempDir(dir: string): void {
   tempDirs.delete(dir);
+  writeWatchList();
   if (process.env["CORDON_KEEP_TMP"] === "1") return;
   rmSync(dir, { recursive: true, force: true });
 }
@@ -97,6 +145,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
       if (info) return;
       info = { code, signal };
       if (child.pid !== undefined) liveGroups.delete(child.pid);
+      writeWatchList();
       resolve(info);
     };
     child.once("exit", done);
@@ -104,6 +153,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
   });
   const pid = child.pid ?? -1;
   if (pid > 0) liveGroups.add(pid);
+  writeWatchList();
   // The child's lifetime is managed explicitly; do not keep the event loop alive for it.
   child.unref();
 
@@ -113,6 +163,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
     exitInfo: () => info,
     async terminate(graceMs: number): Promise<void> {
       if (info || pid <= 0) return;
+      child.ref(); // keep the event loop alive until the exit event arrives
       killGroup(pid, "SIGTERM");
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<"timeout">((resolve) => {
@@ -126,6 +177,7 @@ export function spawnManaged(command: string, args: string[], options: SpawnOpti
     },
     async kill(): Promise<void> {
       if (pid <= 0) return;
+      if (!info) child.ref(); // keep the event loop alive until the exit event arrives
       killGroup(pid, "SIGKILL");
       await exited;
     },

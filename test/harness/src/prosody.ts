@@ -12,6 +12,11 @@ function luaString(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 }
 
+/** Prosody's datamanager encoding of host and user names: every non-alphanumeric byte as %xx. */
+function encodeStoreName(name: string): string {
+  return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, "0")}`)).join("");
+}
+
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(layout: ServerLayout, options: Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">>, communityModules: string | undefined): { main: string; includes: Record<string, string> } {
   const dir = layout.dir;
@@ -100,6 +105,20 @@ export function prosodyDriver(layout: ServerLayout, options: Required<Pick<Serve
     async addUser(username: string, password: string, domain: string): Promise<void> {
       // prosodyctl writes the account into data_path; internal_plain reads it at each login.
       await runCommand(install.prosodyctl, ["--config", configFile, "register", username, domain, password], { cwd: dir });
+    },
+    async addUsers(users, domain): Promise<void> {
+      // Simple accounts are written straight into the internal store (what prosodyctl writes:
+      // data/<host>/accounts/<user>.dat, names %-encoded); anything needing nodeprep goes through
+      // prosodyctl.
+      for (const { username, password } of users) {
+        if (/^[a-z0-9_-]+$/.test(username) && /^[\x20-\x7e]*$/.test(password)) {
+          const accounts = join(dir, "data", encodeStoreName(domain), "accounts");
+          mkdirSync(accounts, { recursive: true });
+          writeFileSync(join(accounts, `${username}.dat`), `return {\n\t["password"] = ${luaString(password)};\n};\n`);
+        } else {
+          await runCommand(install.prosodyctl, ["--config", configFile, "register", username, domain, password], { cwd: dir });
+        }
+      }
     },
   };
 }

@@ -97,6 +97,10 @@ class RunningServer implements XmppServer {
     await this.driver.addUser(username, password, domain ?? this.domain);
   }
 
+  async addUsers(users: { username: string; password: string }[]): Promise<void> {
+    await this.driver.addUsers(users, this.domain);
+  }
+
   logTail(lines = 60): string {
     return this.driver.logTail(lines);
   }
@@ -145,7 +149,13 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
     const dir = mkdtempSync(join(tmpdir(), `cordon-${kind}-`));
     registerTempDir(dir);
     const layout: ServerLayout = { dir, c2sPort: await freePort(), componentPort: await freePort(), controlPort: await freePort() };
-    const driver = kind === "prosody" ? prosodyDriver(layout, resolved) : ejabberdDriver(layout, resolved);
+    let driver: ServerDriver;
+    try {
+      driver = kind === "prosody" ? prosodyDriver(layout, resolved) : ejabberdDriver(layout, resolved);
+    } catch (err) {
+      removeTempDir(dir);
+      throw err;
+    }
     const server = new RunningServer(kind, resolved.domain, layout, driver, resolved);
     try {
       await server.launch();
@@ -161,7 +171,7 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
       break;
     }
     try {
-      for (const user of resolved.users) await server.addUser(user.username, user.password);
+      await server.addUsers(resolved.users);
     } catch (err) {
       await server.stop();
       throw err;

@@ -5,7 +5,7 @@ import { connectClient } from "../src/client.js";
 import type { TestClient } from "../src/client.js";
 import { xml } from "../src/xml.js";
 import type { XmppServer } from "../src/types.js";
-import { ClientStoppedError, IqErrorResponse, WaitTimeoutError } from "../src/errors.js";
+import { ClientConnectError, ClientStoppedError, IqErrorResponse, WaitTimeoutError } from "../src/errors.js";
 
 for (const kind of serverKinds()) {
   describe(`test clients on ${kind}`, () => {
@@ -72,10 +72,26 @@ for (const kind of serverKinds()) {
 
     test("stop() rejects pending waits", async () => {
       const carol = await connectClient(server, "alice", "a", "second");
-      const pending = carol.waitFor(() => false, 60_000);
+      const pending = assert.rejects(carol.waitFor(() => false, 60_000), ClientStoppedError);
       await carol.stop();
-      await assert.rejects(pending, ClientStoppedError);
+      await pending;
       await carol.stop();
     });
+  });
+}
+
+for (const kind of serverKinds()) {
+  test(`both SASL mechanisms log in on ${kind} (PLAIN default, SCRAM-SHA-1 on request)`, async () => {
+    const server = await startServer(kind, { users: [{ username: "dave", password: "dave-pw" }] });
+    try {
+      for (const mechanism of ["PLAIN", "SCRAM-SHA-1"] as const) {
+        const c = await connectClient(server, "dave", "dave-pw", undefined, { mechanism });
+        assert.match(c.jid, /^dave@example\.test\//);
+        await c.stop();
+        await assert.rejects(connectClient(server, "dave", "nope", undefined, { mechanism }), ClientConnectError);
+      }
+    } finally {
+      await server.stop();
+    }
   });
 }

@@ -8,6 +8,7 @@ import type { Element } from "../src/xml.js";
 
 export interface RawComponent {
   stanzas: Element[];
+  /** Calls listener for every stanza, including those received before this call. */
   onStanza(listener: (el: Element) => void): void;
   send(el: Element): void;
   close(): void;
@@ -55,7 +56,11 @@ export async function connectComponent(port: number, domain: string, secret: str
   await done;
   return {
     stanzas,
-    onStanza: (l) => listeners.push(l),
+    onStanza: (l) => {
+      // Replay what arrived before the listener (the server may query right after the handshake).
+      for (const el of stanzas) l(el);
+      listeners.push(l);
+    },
     send: (el) => socket.write(el.toString()),
     close: () => {
       socket.end("</stream:stream>");

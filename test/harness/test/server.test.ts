@@ -7,7 +7,7 @@ import { isListening } from "../src/ports.js";
 import { xml } from "../src/xml.js";
 import type { XmppServer } from "../src/types.js";
 import { openStream, connectComponent } from "./raw-component.js";
-import { UnknownServerKindError } from "../src/errors.js";
+import { InvalidConfigValueError, ServerStartError, UnknownServerKindError } from "../src/errors.js";
 
 const COMPONENT = { domain: "comp.example.test", secret: "c0mp-s3cret" };
 
@@ -26,7 +26,21 @@ test("serverKinds reads CORDON_E2E_SERVERS, default both", () => {
   }
 });
 
+test("config values that could inject config are refused before anything starts", async () => {
+  await assert.rejects(startServer("prosody", { components: [{ domain: "x.example.test", secret: 'a"; evil = "b' }] }), InvalidConfigValueError);
+  await assert.rejects(startServer("ejabberd", { extraDomains: ["bad\ndomain"] }), InvalidConfigValueError);
+});
+
 for (const kind of serverKinds()) {
+  test(`${kind}: a start that times out fails with the log tail`, async () => {
+    await assert.rejects(startServer(kind, { startTimeoutMs: 1 }), (e: unknown) => {
+      assert.ok(e instanceof ServerStartError);
+      assert.equal(e.code, "CORDON_HARNESS_START_FAILED");
+      assert.match(e.message, /not ready after 1 ms[\s\S]*--- log tail ---/);
+      return true;
+    });
+  });
+
   describe(`${kind} server`, () => {
     let server: XmppServer;
 
@@ -36,6 +50,8 @@ for (const kind of serverKinds()) {
         users: [
           { username: "alice", password: "alice-pw" },
           { username: "bob", password: "bob-pw" },
+          // Needs nodeprep and a UTF-8 password: goes the slow, exact way on both servers.
+          { username: "Erin.Example", password: "pässwörd \"quoted\"" },
         ],
       });
       console.log(`# ${kind} start-up: ${server.startupMs} ms`);
@@ -73,6 +89,12 @@ for (const kind of serverKinds()) {
         await alice.stop();
         await bob.stop();
       }
+    });
+
+    test("initial users with prepped names and non-ASCII passwords can log in", async () => {
+      const erin = await connectClient(server, "erin.example", "pässwörd \"quoted\"");
+      assert.match(erin.jid, /^erin\.example@example\.test\//);
+      await erin.stop();
     });
 
     test("a wrong password is refused", async () => {

@@ -1,0 +1,32 @@
+// Public API of @cordon/policy.
+export * from "./errors.js";
+export type * from "./spif/model.js";
+export { loadPolicy } from "./spif/load.js";
+export { PolicyRegistry } from "./registry.js";
+export type { Label } from "./label.js";
+export { makeLabel, sameLabel } from "./label.js";
+export type { Clearance } from "./clearance.js";
+export { makeClearance, dominates } from "./clearance.js";
+export { findCategory, findCategoryByName } from "./category.js";
+export type { AcdfDecision, AcdfReason } from "./acdf.js";
+export { acdf, clearanceGrants } from "./acdf.js";
+export { labelProblems, isValidLabel, assertValidLabel } from "./validate.js";
+export type { MarkingColours } from "./marking.js";
+export { labelMarking, clearanceMarking, markingColours } from "./marking.js";
+export { translateLabel } from "./translate.js";
+export type { InputFormat } from "./formats/detect.js";
+export { detectFormat, decodeBase64, parseLabelData, parseClearance, ESS_NS } from "./formats/detect.js";
+export { decodeEssLabel, encodeEssLabel } from "./formats/ess.js";
+export { decodeBerClearance, encodeBerClearance } from "./formats/clearance-ber.js";
+export type { DisplayMarking, SecurityLabelElement, ResolvedSecurityLabel, BuildSecurityLabelOptions } from "./formats/xep0258.js";
+export {
+  SEC_LABEL_NS,
+  parseSecurityLabelElement,
+  serializeSecurityLabelElement,
+  resolveSecurityLabel,
+  buildSecurityLabelXml,
+} from "./formats/xep0258.js";
+export { LabelCache } from "./cache.js";
+export type { XmlElementLike } from "./xml/node.js";
+export type { CaseResult, ConformanceReport } from "./conformance/runner.js";
+export { runConformance } from "./conformance/runner.js";
