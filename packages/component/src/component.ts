@@ -122,7 +122,7 @@ const FATAL_CONDITIONS: Record<string, (domain: string) => CordonComponentError>
 };
 
 /** A serialised stanza that names both `from` and `to` in its start tag. */
-const RAW_STANZA = /^<(?:message|presence|iq)\s(?=[^>]*\sfrom=["'])(?=[^>]*\sto=["'])/;
+const RAW_STANZA = /^<(?:message|presence|iq)(?=[^>]*\sfrom=["'])(?=[^>]*\sto=["'])/;
 
 export function createComponent(options: ComponentOptions): CordonComponent {
   const domain = options.domain;

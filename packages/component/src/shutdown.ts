@@ -13,7 +13,7 @@ export interface ShutdownOptions {
   signals?: NodeJS.Signals[];
 }
 
-/** Installs the handlers; returns a function that runs the same shutdown programmatically. */
+/** Installs the handlers; returns a function that runs the same shutdown programmatically. Parts stop in order. */
 export function installShutdown(parts: Stoppable[], options: ShutdownOptions): () => Promise<void> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const timeoutMs = options.timeoutMs ?? 10_000;
@@ -27,12 +27,20 @@ export function installShutdown(parts: Stoppable[], options: ShutdownOptions): (
       exit(1);
     }, timeoutMs);
     deadline.unref();
-    running = Promise.allSettled(parts.map((p) => p.stop())).then((results) => {
+    // Parts stop in order (components before the connections they share).
+    running = (async () => {
+      let failed = 0;
+      for (const part of parts) {
+        try {
+          await part.stop();
+        } catch {
+          failed += 1;
+        }
+      }
       clearTimeout(deadline);
-      const failed = results.filter((r) => r.status === "rejected").length;
       if (failed) options.logger.warn({ failed }, "some parts did not stop cleanly");
       exit(0);
-    });
+    })();
     return running;
   };
   for (const signal of options.signals ?? ["SIGTERM", "SIGINT"]) {

@@ -1,28 +1,22 @@
 // `cordon start --config FILE [--only NAME]`: runs the configured components in this process.
 // Each entry under `components:` is started by the runner registered for its name (`example`
 // today; `muc`, `catalog`, `relay` as their packages land).
-import {
-  ConfigError, createExampleComponent, createLogger, installShutdown, loadConfigFile, readConnection,
-  type CordonComponent, type CordonConfig, type Logger,
-} from "@cordon/component";
-import type { ConfigReader } from "@cordon/component";
+import { ConfigError, createLogger, installShutdown, loadConfigFile, type Logger } from "@cordon/component";
 import type { Command } from "../command.js";
+import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
+import type { ComponentRunner, RunningComponent, RunnerContext } from "../runners/runner.js";
+import { runExample } from "../runners/example.js";
+import { runMuc } from "../runners/muc.js";
+import { runCatalog } from "../runners/catalog.js";
+import { runRelay } from "../runners/relay.js";
 
-export interface RunningComponent {
-  name: string;
-  stop(): Promise<void>;
-}
-
-type ComponentRunner = (config: CordonConfig, section: ConfigReader, logger: Logger) => Promise<RunningComponent>;
+export type { RunningComponent } from "../runners/runner.js";
 
 const RUNNERS: Record<string, ComponentRunner> = {
-  async example(config, section, logger) {
-    section.only(["domain", "secret", "server", "name"]);
-    const connection = readConnection(config, section);
-    const component: CordonComponent = createExampleComponent({ ...connection, logger, ...(section.has("name") ? { name: section.string("name") } : {}) });
-    await component.start();
-    return { name: "example", stop: () => component.stop() };
-  },
+  example: runExample,
+  muc: runMuc,
+  catalog: runCatalog,
+  relay: runRelay,
 };
 
 export interface StartOptions {
@@ -56,10 +50,13 @@ export async function startComponents(options: StartOptions): Promise<{ running:
     if (!RUNNERS[name]) section.fail("", `unknown component "${name}" (known: ${Object.keys(RUNNERS).join(", ")})`);
   }
   const running: RunningComponent[] = [];
-  const shutdown = installShutdown(running, { logger });
+  let environment: Promise<RuntimeEnvironment> | undefined;
+  const context: RunnerContext = { config, logger, environment: () => (environment ??= buildEnvironment(config, logger)) };
+  // Components stop first, then the shared store and directory connections.
+  const shutdown = installShutdown([...[{ stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) }], { stop: async () => (await environment)?.close() }], { logger });
   for (const [name, section] of selected) {
     const runner = RUNNERS[name] as ComponentRunner;
-    running.push(await runner(config, section, logger));
+    running.push(await runner(context, section));
     logger.info({ component: name }, "component started");
   }
   return { running, logger, shutdown };

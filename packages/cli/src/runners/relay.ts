@@ -1,0 +1,23 @@
+// components.relay: the label-filtering relay (keys documented in packages/relay/README.md):
+//   audit: { file }                         the hash-chained audit log (verify with `cordon audit verify`)
+//   peerings: { NAME: { local, remote, outbound, inbound } }
+// Policies and the clearance store are the shared ones of the config's top level.
+import { FileAuditSink, createRelay, readRelayConfig } from "@cordon/relay";
+import type { ComponentRunner } from "./runner.js";
+
+export const runRelay: ComponentRunner = async (context, section) => {
+  const env = await context.environment();
+  const top = context.config.root.optionalSection("server");
+  const serverDefaults = { host: top?.optionalString("host") ?? "127.0.0.1", port: top?.has("port") ? top.port("port") : 5347 };
+  const config = readRelayConfig(section, { serverDefaults, path: env.path });
+  for (const file of config.policies) await env.registry.loadFile(env.path(file));
+  const audit = await FileAuditSink.open(env.path(config.auditFile));
+  const relay = createRelay({ peerings: config.peerings, registry: env.registry, store: env.store, audit, logger: context.logger });
+  try {
+    await relay.start();
+  } catch (error) {
+    await relay.stop();
+    throw error;
+  }
+  return { name: "relay", stop: () => relay.stop() };
+};

@@ -1,0 +1,88 @@
+// A room's live state: configuration, affiliations, occupants, subject, history and its
+// security parameters (XEP-0258 §"Use in Group Chat": a room label that every occupant's clearance
+// must grant, a room clearance bounding the labels its messages may carry, a default label).
+import type { Clearance, Label } from "@cordon/policy";
+import type { RawValue } from "@cordon/store";
+import type { Affiliation, Occupant } from "./occupant.js";
+import type { RoomConfig } from "./room-config.js";
+import type { HistoryEntry } from "./history.js";
+
+export interface RoomSecurity {
+  /** Who may be in the room: an occupant's clearance must grant it. */
+  label: Label | undefined;
+  /** Which labels messages may carry. */
+  clearance: Clearance | undefined;
+  /** The label of unlabelled messages. */
+  defaultLabel: Label | undefined;
+  /** The encoded forms, as stored. */
+  raw: { label?: RawValue; clearance?: RawValue; defaultLabel?: RawValue };
+}
+
+export interface Subject {
+  text: string;
+  nick: string;
+}
+
+export class Room {
+  readonly jid: string;
+  config: RoomConfig;
+  security: RoomSecurity;
+  readonly affiliations = new Map<string, Affiliation>();
+  /** By nick. */
+  readonly occupants = new Map<string, Occupant>();
+  /** By real full JID. */
+  readonly byJid = new Map<string, Occupant>();
+  subject: Subject = { text: "", nick: "" };
+  history: HistoryEntry[] = [];
+  /** XEP-0045 §10.1.1: a new room stays locked until its owner configures it (or asks for an instant room). */
+  locked = false;
+  destroyed = false;
+  readonly createdAt = Date.now();
+
+  constructor(jid: string, config: RoomConfig, security: RoomSecurity) {
+    this.jid = jid;
+    this.config = config;
+    this.security = security;
+  }
+
+  affiliationOf(bare: string): Affiliation {
+    return this.affiliations.get(bare) ?? "none";
+  }
+
+  setAffiliation(bare: string, affiliation: Affiliation): void {
+    if (affiliation === "none") this.affiliations.delete(bare);
+    else this.affiliations.set(bare, affiliation);
+    for (const occupant of this.occupants.values()) if (occupant.bare === bare) occupant.affiliation = affiliation;
+  }
+
+  add(occupant: Occupant): void {
+    this.occupants.set(occupant.nick, occupant);
+    this.byJid.set(occupant.jid, occupant);
+  }
+
+  remove(occupant: Occupant): void {
+    if (this.occupants.get(occupant.nick) === occupant) this.occupants.delete(occupant.nick);
+    if (this.byJid.get(occupant.jid) === occupant) this.byJid.delete(occupant.jid);
+  }
+
+  rename(occupant: Occupant, nick: string): void {
+    this.occupants.delete(occupant.nick);
+    occupant.nick = nick;
+    this.occupants.set(nick, occupant);
+  }
+
+  get size(): number {
+    return this.occupants.size;
+  }
+
+  /** Owners' bare JIDs. */
+  owners(): string[] {
+    return [...this.affiliations].filter(([, a]) => a === "owner").map(([j]) => j);
+  }
+
+  pushHistory(entry: HistoryEntry): void {
+    this.history.push(entry);
+    const cap = Math.max(0, this.config.historyLength);
+    if (this.history.length > cap) this.history.splice(0, this.history.length - cap);
+  }
+}

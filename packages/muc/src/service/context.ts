@@ -1,0 +1,61 @@
+// What every MUC handler needs: the component link, the rooms, the security machinery and the
+// service configuration. Handlers are plain functions over this context.
+import type { CordonComponent, Element, Logger, StanzaErrorSpec } from "@cordon/component";
+import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
+import type { ClearanceStore } from "@cordon/store";
+import type { ClearanceBook } from "../security/clearance-book.js";
+import type { MessageLabelResolver } from "../security/message-label.js";
+import type { LabelRendering } from "../security/label-rendering.js";
+import type { Room } from "../room/room.js";
+import type { RoomConfig } from "../room/room-config.js";
+import type { LabelAwareness } from "./label-awareness.js";
+
+export interface NamedLabel {
+  /** Selector shown in forms and catalogs, e.g. "SECRET" or "SECRET|ALPHA". */
+  name: string;
+  label: Label;
+}
+
+export interface MucSettings {
+  domain: string;
+  /** Who may create rooms: "anyone", "local" (users of localDomains) or a list of bare JIDs. */
+  createRooms: "anyone" | "local" | readonly string[];
+  localDomains: readonly string[];
+  /** The service clearance: every room label and message label must be within it. */
+  serviceClearance: Clearance | undefined;
+  /** Label of new rooms (who may be in them). Required: a room without a label would fail open. */
+  defaultRoomLabel: Label;
+  /** Clearance of new rooms (which labels their messages may carry). */
+  defaultRoomClearance: Clearance | undefined;
+  /** Default label for unlabelled messages in new rooms (undefined: unlabelled messages are refused). */
+  defaultMessageLabel: Label | undefined;
+  /** Labels offered by name in room configuration and catalogs. */
+  namedLabels: readonly NamedLabel[];
+  roomDefaults: RoomConfig;
+  /** Secret for XEP-0421 occupant ids (stable across restarts). */
+  occupantIdSecret: string;
+  /** How often occupants' clearances are re-read (a missed notification cannot keep a stale grant longer). */
+  clearanceRefreshMs: number;
+  /** How long to wait for a joining client's disco#info (label support) before assuming FLOT. */
+  capsTimeoutMs: number;
+}
+
+export interface MucContext {
+  readonly component: CordonComponent;
+  readonly settings: MucSettings;
+  readonly registry: PolicyRegistry;
+  readonly store: ClearanceStore;
+  readonly clearances: ClearanceBook;
+  readonly labels: MessageLabelResolver;
+  readonly rendering: LabelRendering;
+  readonly awareness: LabelAwareness;
+  readonly rooms: Map<string, Room>;
+  readonly logger: Logger;
+  /** Persists a persistent room's record (not its history). Failures are logged, never thrown. */
+  saveRoom(room: Room): Promise<void>;
+  /** Sends pre-serialised stanzas; failures are logged. */
+  send(stanzas: Iterable<string>): Promise<void>;
+  /** Error reply that never copies the offending stanza (and never answers an error). */
+  refuse(stanza: Element, spec: StanzaErrorSpec): Promise<void>;
+  now(): number;
+}

@@ -1,0 +1,17 @@
+// The per-recipient decision (XEP-0258 §"Sending Messages": "The server MUST only deliver messages
+// to participants for which they are cleared to receive"). An occupant whose clearance is unknown
+// or nil receives nothing labelled. An occupant governed by an equivalent policy receives the label
+// translated into its policy, and is judged on the translated label.
+import { acdf, type Label } from "@cordon/policy";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+
+/** The label as `occupant` must see it, or undefined when they may not see the message at all. */
+export function deliverableLabel(ctx: Pick<MucContext, "rendering">, occupant: Occupant, label: Label): Label | undefined {
+  const state = occupant.clearance;
+  if (state.kind !== "known") return undefined;
+  const clearance = state.clearance;
+  const shown = clearance.policy === label.policy ? label : ctx.rendering.translate(label, clearance.policy);
+  if (!shown) return undefined;
+  return acdf(shown, clearance).granted ? shown : undefined;
+}

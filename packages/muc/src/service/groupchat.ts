@@ -1,0 +1,74 @@
+// Messages to the room (XEP-0045 §7.4): reflected to every occupant whose clearance grants the label
+// (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
+// XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
+import { randomUUID } from "node:crypto";
+import { isElement, type Element } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+import { checkMessage } from "./message-gate.js";
+import { deliverableLabel } from "./delivery.js";
+import { messageForOccupant } from "./message-render.js";
+import { changeSubject } from "./subject.js";
+import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY } from "../namespaces.js";
+import { persistHistory } from "./persistence.js";
+
+/** Children never reflected: labels and ids are the room's to set; bodies are rendered per recipient. */
+function reflectedExtra(stanza: Element): string {
+  let s = "";
+  for (const child of stanza.children) {
+    if (!isElement(child)) continue;
+    const ns = child.attrs.xmlns;
+    if (child.name === "body" || child.name === "subject" || child.name === "thread") continue;
+    if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER || ns === NS_DELAY) continue;
+    s += child.toString();
+  }
+  return s;
+}
+
+export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant, stanza: Element): Promise<void> {
+  const hasBody = stanza.getChild("body") !== undefined;
+  if (stanza.getChild("subject") && !hasBody) return changeSubject(ctx, room, sender, stanza);
+  if (sender.role === "visitor" || sender.role === "none") {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you have no voice in this room" });
+  }
+  const gate = checkMessage(ctx, room, sender, stanza);
+  if (!gate.ok) {
+    ctx.logger.info({ room: room.jid, reason: gate.reason }, "groupchat refused");
+    return ctx.refuse(stanza, gate.error);
+  }
+  const body = stanza.getChildText("body") ?? undefined;
+  const extra = reflectedExtra(stanza);
+  const sid = randomUUID();
+  const message = {
+    type: "groupchat" as const,
+    fromNick: sender.nick,
+    id: stanza.attrs.id,
+    body,
+    extra,
+    stanzaId: sid,
+    occupantId: sender.occupantId,
+  };
+  const out: string[] = [];
+  for (const occupant of room.occupants.values()) {
+    const label = deliverableLabel(ctx, occupant, gate.label);
+    if (!label) continue;
+    out.push(messageForOccupant(ctx, room, occupant, { ...message, label }));
+  }
+  if (room.config.historyLength > 0 && (body !== undefined || extra)) {
+    const entry = {
+      sid,
+      id: stanza.attrs.id,
+      ts: ctx.now(),
+      nick: sender.nick,
+      occupantId: sender.occupantId,
+      from: sender.jid,
+      label: ctx.rendering.securityLabelXml(gate.label),
+      body,
+      extra,
+    };
+    room.pushHistory(entry);
+    if (room.config.persistent) void persistHistory(ctx, room, entry);
+  }
+  await ctx.send(out);
+}

@@ -1,0 +1,61 @@
+// Mediated invitations (XEP-0045 §7.8.2) and declines (§7.8.3). Nobody is invited into what their
+// clearance does not cover: the invitee's clearance must grant the room label, and a labelled
+// invitation (XEP-0258 §"Invitations") must also be fit for the sender, the room and the invitee.
+import { acdf } from "@cordon/policy";
+import { toBare, type Element } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+import { checkMessage } from "./message-gate.js";
+import { attr, text } from "./stanzas.js";
+import { NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
+
+export async function onInvite(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, invite: Element): Promise<void> {
+  const invitee = toBare(invite.attrs.to);
+  if (!invitee) return ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "the invitation names no valid JID" });
+  if (!room.config.allowInvites && sender.role !== "moderator") {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "only moderators may invite to this room" });
+  }
+  if (room.config.membersOnly && sender.affiliation !== "owner" && sender.affiliation !== "admin" && !room.config.allowInvites) {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "only admins may invite to this members-only room" });
+  }
+  const clearance = await ctx.clearances.lookup(invitee);
+  if (clearance.kind === "unknown") {
+    return ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "the invitee's clearance cannot be determined right now" });
+  }
+  const inviteeClearance = clearance.kind === "known" ? clearance.clearance : undefined;
+  if (!acdf(room.security.label, inviteeClearance).granted) {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this room" });
+  }
+  let labelXml = "";
+  if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
+    const gate = checkMessage(ctx, room, sender, stanza);
+    if (!gate.ok) return ctx.refuse(stanza, gate.error);
+    if (!acdf(gate.label, inviteeClearance).granted) {
+      return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this label" });
+    }
+    labelXml = ctx.rendering.securityLabelXml(gate.label);
+  }
+  if (room.config.membersOnly && room.affiliationOf(invitee) === "none" && (sender.affiliation === "owner" || sender.affiliation === "admin")) {
+    room.setAffiliation(invitee, "member");
+    await ctx.saveRoom(room);
+  }
+  const reason = invite.getChildText("reason");
+  let s = `<message from="${attr(room.jid)}" to="${attr(invitee)}"${stanza.attrs.id ? ` id="${attr(stanza.attrs.id)}"` : ""}>`;
+  s += `<x xmlns="${NS_MUC_USER}"><invite from="${attr(sender.jid)}">`;
+  if (reason) s += `<reason>${text(reason)}</reason>`;
+  s += "</invite>";
+  if (room.config.password) s += `<password>${text(room.config.password)}</password>`;
+  s += `</x>${labelXml}</message>`;
+  await ctx.send([s]);
+}
+
+export async function onDecline(ctx: MucContext, room: Room, stanza: Element, decline: Element): Promise<void> {
+  const inviter = decline.attrs.to;
+  if (!inviter || !toBare(inviter)) return;
+  const reason = decline.getChildText("reason");
+  let s = `<message from="${attr(room.jid)}" to="${attr(inviter)}"><x xmlns="${NS_MUC_USER}"><decline from="${attr(toBare(stanza.attrs.from) ?? "")}">`;
+  if (reason) s += `<reason>${text(reason)}</reason>`;
+  s += "</decline></x></message>";
+  await ctx.send([s]);
+}

@@ -1,0 +1,42 @@
+// Does an occupant's client show XEP-0258 labels? Asked once per client by disco#info
+// (XEP-0030) to its full JID — or to its XEP-0115 caps node, cached by the caps hash so each
+// client version is asked once. Clients without `urn:xmpp:sec-label:0` get FLOT bodies.
+import { xml, type CordonComponent, type Element } from "@cordon/component";
+import { NS_CAPS, NS_DISCO_INFO, NS_SEC_LABEL } from "../namespaces.js";
+
+export class LabelAwareness {
+  readonly #component: CordonComponent;
+  readonly #byVer = new Map<string, boolean>();
+  readonly #timeoutMs: number;
+
+  constructor(component: CordonComponent, timeoutMs: number) {
+    this.#component = component;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Resolves true when the client advertises label support; false on error, timeout or absence. */
+  async discover(fullJid: string, from: string, presence: Element): Promise<boolean> {
+    const caps = presence.getChild("c", NS_CAPS);
+    const ver = caps?.attrs.ver && caps.attrs.node ? `${caps.attrs.node}#${caps.attrs.ver}` : undefined;
+    if (ver !== undefined) {
+      const known = this.#byVer.get(ver);
+      if (known !== undefined) return known;
+    }
+    let aware: boolean;
+    try {
+      const result = await this.#component.request(
+        xml("iq", { type: "get", to: fullJid, from }, xml("query", { xmlns: NS_DISCO_INFO, node: ver })),
+        this.#timeoutMs,
+      );
+      aware = result.getChild("query", NS_DISCO_INFO)?.getChildren("feature").some((f) => f.attrs.var === NS_SEC_LABEL) ?? false;
+    } catch {
+      // No answer says nothing about the client version: FLOT for this one, ask again next time.
+      return false;
+    }
+    if (ver !== undefined) {
+      if (this.#byVer.size > 1000) this.#byVer.clear();
+      this.#byVer.set(ver, aware);
+    }
+    return aware;
+  }
+}

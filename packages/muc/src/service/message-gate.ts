@@ -1,0 +1,47 @@
+// The checks every labelled message passes before anyone receives it (XEP-0258 §"Use in Group
+// Chat"): the effective label must be decidable and valid, granted by the sender's clearance, within
+// the room's clearance and within the service clearance. The answer names the stanza error to send,
+// which never carries the message or its label.
+import { acdf, type Label } from "@cordon/policy";
+import type { Element, StanzaErrorSpec } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+import type { LabelProblem } from "../security/message-label.js";
+
+export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
+
+const PROBLEM_TEXT: Record<LabelProblem, string> = {
+  malformed: "the security label cannot be read",
+  "unknown-policy": "the security label's policy is not known here",
+  "wrong-policy": "the security label is not expressed in this service's policy",
+  invalid: "the security label is not valid under its policy",
+  "no-default": "the message has no security label and no default label applies",
+  "several-labels": "a stanza may carry only one security label",
+};
+
+export function checkMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, recipient?: Occupant): GateOutcome {
+  const outcome = ctx.labels.resolve(stanza, { room: room.security.defaultLabel, service: ctx.settings.defaultMessageLabel });
+  if (!outcome.ok) {
+    const condition = outcome.reason === "malformed" || outcome.reason === "several-labels" ? "bad-request" : "forbidden";
+    return { ok: false, reason: outcome.reason, error: { condition, type: condition === "bad-request" ? "modify" : "cancel", text: PROBLEM_TEXT[outcome.reason] } };
+  }
+  const label = outcome.label;
+  if (sender.clearance.kind === "unknown") {
+    return { ok: false, reason: "sender-clearance-unknown", error: { condition: "internal-server-error", type: "wait", text: "your clearance cannot be determined right now; try again later" } };
+  }
+  const senderClearance = sender.clearance.kind === "known" ? sender.clearance.clearance : undefined;
+  if (!acdf(label, senderClearance).granted) {
+    return { ok: false, reason: "sender-not-cleared", error: { condition: "forbidden", type: "cancel", text: "the label exceeds your clearance" } };
+  }
+  if (!acdf(label, room.security.clearance).granted) {
+    return { ok: false, reason: "room-clearance", error: { condition: "forbidden", type: "cancel", text: "this label is not permitted in this room" } };
+  }
+  if (ctx.settings.serviceClearance && !acdf(label, ctx.settings.serviceClearance).granted) {
+    return { ok: false, reason: "service-clearance", error: { condition: "forbidden", type: "cancel", text: "this label is not permitted on this service" } };
+  }
+  if (recipient && recipient.clearance.kind !== "known") {
+    return { ok: false, reason: "recipient-clearance", error: { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" } };
+  }
+  return { ok: true, label };
+}

@@ -1,0 +1,7 @@
+// XEP-0421 §4.1 (https://xmpp.org/extensions/xep-0421.html#id-generation): a stable, opaque id
+// per (room, real bare JID) that other occupants cannot reverse.
+import { createHmac } from "node:crypto";
+
+export function occupantIdFor(secret: string, roomJid: string, bareJid: string): string {
+  return createHmac("sha256", secret).update(`${roomJid}\u0000${bareJid}`).digest("base64url").slice(0, 22);
+}

@@ -1,0 +1,92 @@
+// muc#owner (XEP-0045 §10): the configuration form, instant rooms (an empty submit, §10.1.2),
+// cancelling the creation of a locked room, and destroying a room (§10.9). A new room label takes
+// effect at once: occupants it no longer covers are removed (307, "clearance").
+import { acdf } from "@cordon/policy";
+import { toBare, xml, stanzaError, type Element, type IqRequest } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { MucContext } from "./context.js";
+import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from "../namespaces.js";
+import { roomConfigForm, readSubmittedConfig } from "./room-config-form.js";
+import { removeOccupant } from "./presence.js";
+import { attr, text } from "./stanzas.js";
+
+function requireOwner(room: Room, from: string): void {
+  if (room.affiliationOf(toBare(from) ?? "") !== "owner") throw stanzaError("forbidden", "auth", "only owners may do this");
+}
+
+export function ownerGet(ctx: MucContext, room: Room, request: IqRequest): Element {
+  requireOwner(room, request.from);
+  return xml("query", { xmlns: NS_MUC_OWNER }, roomConfigForm(ctx, room));
+}
+
+export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest): Promise<void> {
+  requireOwner(room, request.from);
+  const destroy = request.payload.getChild("destroy");
+  if (destroy) return destroyRoom(ctx, room, destroy.getChildText("reason") ?? undefined, destroy.attrs.jid);
+  const form = request.payload.getChild("x", NS_DATA);
+  if (!form) throw stanzaError("bad-request", "modify", "expected a data form or <destroy/>");
+  if (form.attrs.type === "cancel") {
+    if (room.locked) await destroyRoom(ctx, room, undefined, undefined);
+    return;
+  }
+  if (form.attrs.type !== "submit") throw stanzaError("bad-request", "modify", "the form must be submitted");
+  const submitter = await ctx.clearances.lookup(toBare(request.from) ?? "");
+  if (submitter.kind === "unknown") throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
+  const submitted = readSubmittedConfig(ctx, room, form, submitter.kind === "known" ? submitter.clearance : undefined);
+  const wasPersistent = room.config.persistent;
+  room.config = submitted.config;
+  if (submitted.label) {
+    room.security.label = submitted.label.label;
+    room.security.raw.label = submitted.label.raw;
+  }
+  if (submitted.clearance) {
+    room.security.clearance = submitted.clearance.clearance;
+    room.security.raw.clearance = submitted.clearance.raw;
+  }
+  if (submitted.defaultLabel) {
+    room.security.defaultLabel = submitted.defaultLabel.label;
+    if (submitted.defaultLabel.raw) room.security.raw.defaultLabel = submitted.defaultLabel.raw;
+    else delete room.security.raw.defaultLabel;
+  }
+  const unlocked = room.locked;
+  room.locked = false;
+  if (room.config.persistent || wasPersistent) {
+    if (room.config.persistent) await ctx.saveRoom(room);
+    else await ctx.store.deleteRoom(room.jid).catch(() => false);
+  }
+  if (!unlocked) await notifyConfigChange(ctx, room);
+  await enforceRoomLabel(ctx, room);
+}
+
+/** XEP-0045 §10.2.1: status 104 tells occupants the configuration changed. */
+async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
+  await ctx.send([...room.occupants.values()].map((o) => `<message from="${attr(room.jid)}" to="${attr(o.jid)}" type="groupchat"><x xmlns="${NS_MUC_USER}"><status code="104"/></x></message>`));
+}
+
+/** Removes every occupant the room label no longer admits (or whose clearance is now nil). */
+export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<void> {
+  for (const occupant of [...room.occupants.values()]) {
+    if (occupant.clearance.kind === "unknown") continue; // nothing labelled reaches them meanwhile
+    const clearance = occupant.clearance.kind === "known" ? occupant.clearance.clearance : undefined;
+    if (!acdf(room.security.label, clearance).granted) {
+      await removeOccupant(ctx, room, occupant, { statuses: [307], reason: "Your clearance does not cover this room's label" });
+    }
+  }
+}
+
+export async function destroyRoom(ctx: MucContext, room: Room, reason: string | undefined, alternate: string | undefined): Promise<void> {
+  room.destroyed = true;
+  const out: string[] = [];
+  for (const occupant of room.occupants.values()) {
+    let destroy = `<destroy${alternate ? ` jid="${attr(alternate)}"` : ""}>`;
+    if (reason) destroy += `<reason>${text(reason)}</reason>`;
+    destroy += "</destroy>";
+    out.push(`<presence from="${attr(`${room.jid}/${occupant.nick}`)}" to="${attr(occupant.jid)}" type="unavailable"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="none"/>${destroy}</x></presence>`);
+  }
+  room.occupants.clear();
+  room.byJid.clear();
+  ctx.rooms.delete(room.jid);
+  await ctx.send(out);
+  await ctx.store.deleteRoom(room.jid).catch((error: Error) => ctx.logger.warn({ room: room.jid, err: error.message }, "could not delete the room record"));
+  ctx.logger.info({ room: room.jid }, "room destroyed");
+}

@@ -1,0 +1,78 @@
+// Persistent rooms in the shared store (so a restarted component, or a second instance on ejabberd,
+// finds them): the room record (config, subject, security parameters, affiliations) and its history.
+import type { RoomRecord } from "@cordon/store";
+import type { Room } from "../room/room.js";
+import { Room as RoomClass } from "../room/room.js";
+import { configFromRecord } from "../room/room-config.js";
+import type { HistoryEntry } from "../room/history.js";
+import type { MucContext } from "./context.js";
+import type { Affiliation } from "../room/occupant.js";
+
+export function roomToRecord(room: Room): RoomRecord {
+  const affiliations: Record<string, Exclude<Affiliation, "none">> = {};
+  for (const [jid, a] of room.affiliations) if (a !== "none") affiliations[jid] = a;
+  return {
+    jid: room.jid,
+    config: { ...room.config, subject: room.subject.text, subjectNick: room.subject.nick, locked: room.locked },
+    ...(room.security.raw.label ? { label: room.security.raw.label } : {}),
+    ...(room.security.raw.clearance ? { clearance: room.security.raw.clearance } : {}),
+    ...(room.security.raw.defaultLabel ? { defaultLabel: room.security.raw.defaultLabel } : {}),
+    affiliations,
+    persistent: room.config.persistent,
+  };
+}
+
+/**
+ * Rebuilds a room from its record. A stored label or clearance that no longer parses under the
+ * loaded policies makes the room unusable rather than unlabelled: it is returned with `broken`.
+ */
+export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Room; broken: boolean } {
+  const config = configFromRecord(record.config, ctx.settings.roomDefaults);
+  const parseLabel = (raw: RoomRecord["label"]) => (raw ? ctx.labels.resolveText(rawLabelXml(raw)) : undefined);
+  const label = record.label ? parseLabel(record.label) : ctx.settings.defaultRoomLabel;
+  const clearance = record.clearance ? ctx.clearances.parseRaw(record.clearance) : ctx.settings.defaultRoomClearance;
+  const defaultLabel = record.defaultLabel ? parseLabel(record.defaultLabel) : undefined;
+  const broken = (record.label !== undefined && !label) || (record.clearance !== undefined && !clearance) || (record.defaultLabel !== undefined && !defaultLabel);
+  const room = new RoomClass(record.jid, config, {
+    label,
+    clearance,
+    defaultLabel,
+    raw: {
+      ...(record.label ? { label: record.label } : {}),
+      ...(record.clearance ? { clearance: record.clearance } : {}),
+      ...(record.defaultLabel ? { defaultLabel: record.defaultLabel } : {}),
+    },
+  });
+  for (const [jid, a] of Object.entries(record.affiliations)) room.setAffiliation(jid, a);
+  room.subject = { text: typeof record.config.subject === "string" ? record.config.subject : "", nick: typeof record.config.subjectNick === "string" ? record.config.subjectNick : "" };
+  room.locked = record.config.locked === true;
+  return { room, broken };
+}
+
+/** A stored raw label as the <securitylabel/> XML the resolver reads. */
+export function rawLabelXml(raw: NonNullable<RoomRecord["label"]>): string {
+  if (raw.encoding === "ber") return `<securitylabel xmlns="urn:xmpp:sec-label:0"><label><esssecuritylabel xmlns="urn:xmpp:sec-label:ess:0">${raw.data}</esssecuritylabel></label></securitylabel>`;
+  return raw.data.trimStart().startsWith("<securitylabel") ? raw.data : `<securitylabel xmlns="urn:xmpp:sec-label:0"><label>${raw.data}</label></securitylabel>`;
+}
+
+export async function persistHistory(ctx: MucContext, room: Room, entry: HistoryEntry): Promise<void> {
+  try {
+    await ctx.store.appendRoomHistory(room.jid, JSON.stringify(entry), Math.max(1, room.config.historyLength));
+  } catch (error) {
+    ctx.logger.warn({ room: room.jid, err: (error as Error).message }, "could not store history entry");
+  }
+}
+
+export function parseHistoryEntry(text: string): HistoryEntry | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<HistoryEntry>;
+    if (typeof v.sid !== "string" || typeof v.ts !== "number" || typeof v.nick !== "string" || typeof v.label !== "string") return undefined;
+    return {
+      sid: v.sid, id: typeof v.id === "string" ? v.id : undefined, ts: v.ts, nick: v.nick,
+      occupantId: typeof v.occupantId === "string" ? v.occupantId : "", from: typeof v.from === "string" ? v.from : "",
+      label: v.label, body: typeof v.body === "string" ? v.body : undefined, extra: typeof v.extra === "string" ? v.extra : "",
+    };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,245 @@
+// Presence to a room (XEP-0045 §7.2 entering, §7.6 nick change, §7.7 status change, §7.14 exit).
+// Presence never carries a label (XEP-0258 §"Use in Presence"): one that does is refused with
+// bad-request and not echoed. Entering is refused (forbidden) unless the joiner's clearance grants
+// the room label; when the clearance cannot be determined now, the join is refused with `wait`.
+import { acdf } from "@cordon/policy";
+import { bareJid, isElement, parseJid, type Element } from "@cordon/component";
+import { NS_MUC, NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
+import type { Room } from "../room/room.js";
+import { defaultRole, type Occupant } from "../room/occupant.js";
+import { readHistoryRequest } from "../room/history.js";
+import type { MucContext } from "./context.js";
+import { occupantPresence } from "./stanzas.js";
+import { itemFor } from "./visibility.js";
+import { occupantIdFor } from "./occupant-id.js";
+import { historyStanzas } from "./history-replay.js";
+import { newRoom } from "./room-factory.js";
+import { subjectStanza } from "./subject.js";
+
+const MAX_NICK_CHARS = 64;
+
+/** Entry point for every presence addressed to room@service[/nick]. */
+export async function onRoomPresence(ctx: MucContext, stanza: Element, roomJid: string, nick: string): Promise<void> {
+  const from = stanza.attrs.from ?? "";
+  if (stanza.attrs.type === "error") {
+    // XEP-0045 §18.1: a bounce from an occupant's client removes it (status 333).
+    const room = ctx.rooms.get(roomJid);
+    const occupant = room?.byJid.get(from);
+    if (room && occupant) await removeOccupant(ctx, room, occupant, { statuses: [333], reason: "Your client bounced a stanza" });
+    return;
+  }
+  if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
+    await ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "presence must not carry a security label (XEP-0258)" });
+    return;
+  }
+  const room = ctx.rooms.get(roomJid);
+  const occupant = room?.byJid.get(from);
+  if (stanza.attrs.type === "unavailable") {
+    if (room && occupant) await removeOccupant(ctx, room, occupant, { statuses: [], reason: stanza.getChildText("status") ?? undefined, voluntary: true });
+    return;
+  }
+  if (stanza.attrs.type !== undefined) return; // subscription presence types are not for rooms
+  if (!nick) {
+    await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "a nickname is required" });
+    return;
+  }
+  if (room && occupant) {
+    if (occupant.nick === nick) await updatePresence(ctx, room, occupant, stanza);
+    else await changeNick(ctx, room, occupant, stanza, nick);
+    return;
+  }
+  await join(ctx, stanza, roomJid, room, nick);
+}
+
+/** The presence payload occupants see: everything but MUC elements (show, status, caps...). */
+function presencePayload(stanza: Element): string {
+  return stanza.children
+    .filter(isElement)
+    .filter((c) => c.attrs.xmlns !== NS_MUC && c.attrs.xmlns !== NS_MUC_USER && c.name !== "occupant-id")
+    .map((c) => c.toString())
+    .join("");
+}
+
+function validNick(nick: string): boolean {
+  return nick.length > 0 && [...nick].length <= MAX_NICK_CHARS && !/[\u0000-\u001f\u007f]/.test(nick) && nick.trim() === nick;
+}
+
+async function join(ctx: MucContext, stanza: Element, roomJid: string, existing: Room | undefined, nick: string): Promise<void> {
+  const from = stanza.attrs.from ?? "";
+  const jid = parseJid(from);
+  if (!jid || !jid.resource) {
+    await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify" });
+    return;
+  }
+  if (!validNick(nick)) {
+    await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "invalid nickname" });
+    return;
+  }
+  const bare = bareJid(jid);
+  let room = existing;
+  let created = false;
+  if (room?.destroyed) room = undefined;
+  if (!room) {
+    if (!mayCreate(ctx, bare, jid.domain)) {
+      await ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
+      return;
+    }
+  } else if (room.locked && room.affiliationOf(bare) !== "owner") {
+    // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
+    await ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "the room is locked until its owner configures it" });
+    return;
+  }
+
+  // Ask the directory and the client in parallel: the clearance decides entry, the client's
+  // features decide FLOT from the very first message it receives.
+  const [clearance, labelAware] = await Promise.all([
+    ctx.clearances.lookup(bare),
+    ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza),
+  ]);
+  // Re-read the room: another join may have created it while we waited.
+  room = ctx.rooms.get(roomJid);
+  if (room?.destroyed) room = undefined;
+  if (room?.byJid.has(from)) return; // a duplicate join raced this one; the first one answered
+  if (!room) {
+    room = newRoom(ctx, roomJid, bare);
+    created = true;
+  }
+  const affiliation = room.affiliationOf(bare);
+  const muc = stanza.getChild("x", NS_MUC);
+  const refuse = (condition: Parameters<MucContext["refuse"]>[1]["condition"], type: "cancel" | "auth" | "modify" | "wait", text?: string) =>
+    ctx.refuse(stanza, { condition, type, ...(text ? { text } : {}) });
+
+  if (clearance.kind === "unknown") {
+    if (created) ctx.rooms.delete(roomJid);
+    await refuse("internal-server-error", "wait", "your clearance cannot be determined right now; try again later");
+    return;
+  }
+  const grant = acdf(room.security.label, clearance.kind === "known" ? clearance.clearance : undefined);
+  if (!grant.granted) {
+    if (created) ctx.rooms.delete(roomJid);
+    await refuse("forbidden", "auth", "your clearance does not cover this room's label");
+    return;
+  }
+  if (!created) {
+    if (affiliation === "outcast") return void (await refuse("forbidden", "auth", "you are banned from this room"));
+    if (room.config.membersOnly && affiliation === "none") return void (await refuse("registration-required", "auth", "this room is members-only"));
+    if (room.config.password && muc?.getChildText("password") !== room.config.password && affiliation !== "owner") {
+      return void (await refuse("not-authorized", "auth", "a password is required"));
+    }
+    const holder = room.occupants.get(nick);
+    if (holder) return void (await refuse("conflict", "cancel", "that nickname is in use"));
+    if (room.config.maxUsers > 0 && room.size >= room.config.maxUsers && affiliation !== "owner" && affiliation !== "admin") {
+      return void (await refuse("service-unavailable", "wait", "the room is full"));
+    }
+  }
+
+  const occupant: Occupant = {
+    nick,
+    jid: from,
+    bare,
+    role: defaultRole(room.affiliationOf(bare), room.config.moderated),
+    affiliation: room.affiliationOf(bare),
+    occupantId: occupantIdFor(ctx.settings.occupantIdSecret, roomJid, bare),
+    clearance,
+    labelAware,
+    presenceXml: presencePayload(stanza),
+    joinedAt: ctx.now(),
+  };
+  const out: string[] = [];
+  // XEP-0045 §7.2.3: existing occupants' presence to the joiner first...
+  for (const other of room.occupants.values()) {
+    out.push(occupantPresence({ roomJid, occupant: other, to: from, item: itemFor(room, other, occupant), payload: other.presenceXml }));
+  }
+  room.add(occupant);
+  // ...then the joiner's presence to everyone else...
+  for (const other of room.occupants.values()) {
+    if (other === occupant) continue;
+    out.push(occupantPresence({ roomJid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml }));
+  }
+  // ...then the self-presence with 110 (and 100 non-anonymous, 201 created) — §7.2.4 and §10.1.1.
+  const statuses = [110];
+  if (room.config.whois === "anyone") statuses.push(100);
+  if (created) statuses.push(201);
+  out.push(occupantPresence({ roomJid, occupant, to: from, item: itemFor(room, occupant, occupant), payload: occupant.presenceXml, statuses, ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) }));
+  // ...then the history the joiner is cleared for (§7.2.15, XEP-0258 §"Room History")...
+  const historyRequest = readHistoryRequest(muc?.getChild("history")?.attrs ?? {});
+  out.push(...historyStanzas(ctx, room, occupant, historyRequest));
+  // ...and the subject, always, empty when there is none (§7.2.16).
+  out.push(subjectStanza(room, from));
+  await ctx.send(out);
+  if (created) ctx.logger.info({ room: roomJid }, "room created");
+}
+
+function mayCreate(ctx: MucContext, bare: string, domain: string): boolean {
+  const rule = ctx.settings.createRooms;
+  if (rule === "anyone") return true;
+  if (rule === "local") return ctx.settings.localDomains.includes(domain);
+  return rule.includes(bare);
+}
+
+async function updatePresence(ctx: MucContext, room: Room, occupant: Occupant, stanza: Element): Promise<void> {
+  occupant.presenceXml = presencePayload(stanza);
+  const out: string[] = [];
+  for (const other of room.occupants.values()) {
+    out.push(occupantPresence({
+      roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml,
+      ...(other === occupant ? { statuses: [110] } : {}),
+    }));
+  }
+  await ctx.send(out);
+}
+
+/** XEP-0045 §7.6: unavailable with 303 and the new nick, then available under the new nick. */
+async function changeNick(ctx: MucContext, room: Room, occupant: Occupant, stanza: Element, nick: string): Promise<void> {
+  if (!validNick(nick)) return void (await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "invalid nickname" }));
+  if (room.occupants.has(nick)) return void (await ctx.refuse(stanza, { condition: "conflict", type: "cancel", text: "that nickname is in use" }));
+  const out: string[] = [];
+  for (const other of room.occupants.values()) {
+    const self = other === occupant;
+    out.push(occupantPresence({
+      roomJid: room.jid, occupant, to: other.jid, type: "unavailable",
+      item: itemFor(room, occupant, other, { nick }), statuses: self ? [303, 110] : [303],
+    }));
+  }
+  room.rename(occupant, nick);
+  occupant.presenceXml = presencePayload(stanza);
+  for (const other of room.occupants.values()) {
+    const self = other === occupant;
+    out.push(occupantPresence({ roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml, ...(self ? { statuses: [110] } : {}) }));
+  }
+  await ctx.send(out);
+}
+
+export interface RemovalOptions {
+  statuses: number[];
+  reason?: string | undefined;
+  actor?: string;
+  /** Left by their own presence (§7.14), not removed. */
+  voluntary?: boolean;
+  /** New affiliation to show (e.g. outcast for a ban). */
+  affiliation?: Occupant["affiliation"];
+}
+
+/** Removes an occupant and tells everyone, including the occupant (with 110). */
+export async function removeOccupant(ctx: MucContext, room: Room, occupant: Occupant, options: RemovalOptions): Promise<void> {
+  if (room.byJid.get(occupant.jid) !== occupant) return;
+  const out: string[] = [];
+  const shown = { ...occupant, role: "none" as const, ...(options.affiliation ? { affiliation: options.affiliation } : {}) };
+  for (const other of room.occupants.values()) {
+    const self = other === occupant;
+    out.push(occupantPresence({
+      roomJid: room.jid, occupant: shown, to: other.jid, type: "unavailable",
+      item: itemFor(room, shown, other === occupant ? shown : other, {
+        ...(options.actor ? { actor: options.actor } : {}), ...(options.reason && !options.voluntary ? { reason: options.reason } : {}),
+      }),
+      statuses: self ? [...options.statuses, 110] : options.statuses,
+    }));
+  }
+  room.remove(occupant);
+  await ctx.send(out);
+  if (room.size === 0 && !room.config.persistent) {
+    ctx.rooms.delete(room.jid);
+    ctx.logger.debug({ room: room.jid }, "temporary room closed");
+  }
+}
+

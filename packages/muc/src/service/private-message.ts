@@ -1,0 +1,56 @@
+// Private messages between occupants (XEP-0045 §7.5), under the same label rules as groupchat
+// (XEP-0258 §"Private Messages"): refused when the label is not fit for the room, the sender or
+// the recipient — the recipient is never sent a message their clearance does not grant.
+import { isElement, type Element } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+import { checkMessage } from "./message-gate.js";
+import { deliverableLabel } from "./delivery.js";
+import { messageForOccupant } from "./message-render.js";
+import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER } from "../namespaces.js";
+
+function mayPm(room: Room, sender: Occupant): boolean {
+  switch (room.config.allowPm) {
+    case "anyone": return true;
+    case "participants": return sender.role === "participant" || sender.role === "moderator";
+    case "moderators": return sender.role === "moderator";
+    default: return false;
+  }
+}
+
+export async function onPrivateMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, nick: string): Promise<void> {
+  const type = stanza.attrs.type ?? "normal";
+  if (type === "groupchat") return ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "a groupchat message goes to the room, not to an occupant" });
+  if (!mayPm(room, sender)) return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "private messages are not allowed here" });
+  const recipient = room.occupants.get(nick);
+  if (!recipient) return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no occupant has that nickname" });
+  const gate = checkMessage(ctx, room, sender, stanza, recipient);
+  if (!gate.ok) {
+    ctx.logger.info({ room: room.jid, reason: gate.reason }, "private message refused");
+    return ctx.refuse(stanza, gate.error);
+  }
+  const label = deliverableLabel(ctx, recipient, gate.label);
+  if (!label) {
+    ctx.logger.info({ room: room.jid, reason: "recipient-not-cleared" }, "private message refused");
+    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" });
+  }
+  let extra = "";
+  for (const child of stanza.children) {
+    if (!isElement(child) || child.name === "body") continue;
+    const ns = child.attrs.xmlns;
+    if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER) continue;
+    extra += child.toString();
+  }
+  await ctx.send([
+    messageForOccupant(ctx, room, recipient, {
+      type: "chat",
+      fromNick: sender.nick,
+      id: stanza.attrs.id,
+      body: stanza.getChildText("body") ?? undefined,
+      extra,
+      label,
+      occupantId: sender.occupantId,
+    }),
+  ]);
+}

@@ -1,0 +1,181 @@
+// The muc#roomconfig form (XEP-0045 §10.2, field registry §15.5.3) with Cordon's XEP-0258 fields
+// (XEP-0258 §"Room Configuration" illustrates a `sec-label#` namespace):
+//   sec-label#label            list-single of named labels: who may be in the room
+//   sec-label#custom-label     text-single: any label (XEP-0258 element XML, XML label, base64 ESS)
+//   sec-label#clearance        list-multi of named labels: which labels messages may carry
+//   sec-label#custom-clearance text-single: a clearance (XML, or base64 BER)
+//   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
+import { xml, stanzaError, type Element } from "@cordon/component";
+import { acdf, encodeBerClearance, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
+import type { RawValue } from "@cordon/store";
+import type { Room } from "../room/room.js";
+import type { RoomConfig } from "../room/room-config.js";
+import type { MucContext, NamedLabel } from "./context.js";
+import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
+
+const f = (v: string, type: string, label: string, values: string[], options?: { label: string; value: string }[]) =>
+  xml("field", { var: v, type, label }, ...values.map((x) => xml("value", {}, x)), ...(options ?? []).map((o) => xml("option", { label: o.label }, xml("value", {}, o.value))));
+const bool = (b: boolean) => (b ? "1" : "0");
+
+function namedFor(named: readonly NamedLabel[], label: Label | undefined): string | undefined {
+  if (!label) return undefined;
+  return named.find((n) => n.label === label || (n.label.policy === label.policy && n.label.classification === label.classification && n.label.categories.length === label.categories.length && n.label.categories.every((c, i) => c === label.categories[i])))?.name;
+}
+
+export function roomConfigForm(ctx: MucContext, room: Room): Element {
+  const c = room.config;
+  const named = ctx.settings.namedLabels;
+  const options = named.map((n) => ({ label: `${n.name} — ${ctx.rendering.marking(n.label)}`, value: n.name }));
+  const clearanceSelected = named.filter((n) => acdf(n.label, room.security.clearance).granted).map((n) => n.name);
+  return xml(
+    "x",
+    { xmlns: NS_DATA, type: "form" },
+    xml("title", {}, `Configuration of ${room.jid}`),
+    f("FORM_TYPE", "hidden", "", [NS_MUC_ROOMCONFIG]),
+    f("muc#roomconfig_roomname", "text-single", "Name", [c.name]),
+    f("muc#roomconfig_roomdesc", "text-single", "Description", [c.description]),
+    f("muc#roomconfig_persistentroom", "boolean", "Persistent", [bool(c.persistent)]),
+    f("muc#roomconfig_publicroom", "boolean", "Listed in the directory", [bool(c.public)]),
+    f("muc#roomconfig_membersonly", "boolean", "Members only", [bool(c.membersOnly)]),
+    f("muc#roomconfig_moderatedroom", "boolean", "Moderated", [bool(c.moderated)]),
+    f("muc#roomconfig_passwordprotectedroom", "boolean", "Password protected", [bool(c.password !== "")]),
+    f("muc#roomconfig_roomsecret", "text-private", "Password", [c.password]),
+    f("muc#roomconfig_maxusers", "text-single", "Maximum occupants (0: no limit)", [String(c.maxUsers)]),
+    f("muc#roomconfig_whois", "list-single", "Who may see real JIDs", [c.whois], [{ label: "Moderators", value: "moderators" }, { label: "Anyone", value: "anyone" }]),
+    f("muc#roomconfig_changesubject", "boolean", "Participants may change the subject", [bool(c.changeSubject)]),
+    f("muc#roomconfig_allowinvites", "boolean", "Participants may invite", [bool(c.allowInvites)]),
+    f("muc#roomconfig_allowpm", "list-single", "Who may send private messages", [c.allowPm], ["anyone", "participants", "moderators", "none"].map((v) => ({ label: v, value: v }))),
+    f("muc#maxhistoryfetch", "text-single", "History length", [String(c.historyLength)]),
+    f("sec-label#label", "list-single", "Room label (who may be in the room)", [namedFor(named, room.security.label) ?? ""], options),
+    f("sec-label#custom-label", "text-single", "Custom room label", []),
+    f("sec-label#clearance", "list-multi", "Labels messages may carry", clearanceSelected, options),
+    f("sec-label#custom-clearance", "text-single", "Custom room clearance", []),
+    f("sec-label#default-label", "list-single", "Label of unlabelled messages", [namedFor(named, room.security.defaultLabel) ?? "none"], [{ label: "None (refuse unlabelled messages)", value: "none" }, ...options]),
+    f("sec-label#flot", "boolean", "Show the marking as the first line of every message", [bool(c.flotAlways)]),
+  );
+}
+
+export interface SubmittedConfig {
+  config: RoomConfig;
+  label?: { label: Label; raw: RawValue };
+  clearance?: { clearance: Clearance; raw: RawValue };
+  defaultLabel?: { label: Label | undefined; raw: RawValue | undefined };
+}
+
+function values(form: Element): Map<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const field of form.getChildren("field")) {
+    if (!field.attrs.var) continue;
+    map.set(field.attrs.var, field.getChildren("value").map((v) => v.getText()));
+  }
+  return map;
+}
+
+const invalid = (text: string) => stanzaError("not-acceptable", "modify", text);
+
+function asBool(v: string | undefined, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (v === "1" || v === "true") return true;
+  if (v === "0" || v === "false") return false;
+  throw invalid(`not a boolean: ${v.slice(0, 20)}`);
+}
+
+function asInt(v: string | undefined, fallback: number, max: number): number {
+  if (v === undefined || v === "") return fallback;
+  if (!/^\d{1,9}$/.test(v) || Number(v) > max) throw invalid("not a valid number");
+  return Number(v);
+}
+
+function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawValue } {
+  const trimmed = text.trim();
+  try {
+    if (trimmed.startsWith("<")) {
+      const label = trimmed.startsWith("<securitylabel") ? ctx.labels.resolveText(trimmed) : parseLabelData(trimmed, ctx.registry);
+      if (!label) throw new Error("unreadable");
+      return { label, raw: { encoding: "xml", data: trimmed } };
+    }
+    const label = parseLabelData(Buffer.from(trimmed, "base64"), ctx.registry);
+    return { label, raw: { encoding: "ber", data: trimmed } };
+  } catch {
+    throw invalid("the custom label cannot be read under the loaded policies");
+  }
+}
+
+function namedRaw(ctx: MucContext, name: string): { label: Label; raw: RawValue } {
+  const named = ctx.settings.namedLabels.find((n) => n.name === name);
+  if (!named) throw invalid(`unknown label "${name.slice(0, 40)}"`);
+  return { label: named.label, raw: { encoding: "xml", data: ctx.rendering.securityLabelXml(named.label) } };
+}
+
+/** Applies a submitted form; every security setting must stay within the service clearance. */
+export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, submitter: Clearance | undefined): SubmittedConfig {
+  const v = values(form);
+  const one = (name: string) => v.get(name)?.[0];
+  const c = room.config;
+  const whois = one("muc#roomconfig_whois") ?? c.whois;
+  const allowPm = one("muc#roomconfig_allowpm") ?? c.allowPm;
+  if (whois !== "moderators" && whois !== "anyone") throw invalid("muc#roomconfig_whois");
+  if (!["anyone", "participants", "moderators", "none"].includes(allowPm)) throw invalid("muc#roomconfig_allowpm");
+  const passwordOn = asBool(one("muc#roomconfig_passwordprotectedroom"), c.password !== "");
+  const config: RoomConfig = {
+    name: one("muc#roomconfig_roomname") ?? c.name,
+    description: one("muc#roomconfig_roomdesc") ?? c.description,
+    persistent: asBool(one("muc#roomconfig_persistentroom"), c.persistent),
+    public: asBool(one("muc#roomconfig_publicroom"), c.public),
+    membersOnly: asBool(one("muc#roomconfig_membersonly"), c.membersOnly),
+    moderated: asBool(one("muc#roomconfig_moderatedroom"), c.moderated),
+    password: passwordOn ? (one("muc#roomconfig_roomsecret") ?? c.password) : "",
+    maxUsers: asInt(one("muc#roomconfig_maxusers"), c.maxUsers, 100_000),
+    whois,
+    changeSubject: asBool(one("muc#roomconfig_changesubject"), c.changeSubject),
+    allowInvites: asBool(one("muc#roomconfig_allowinvites"), c.allowInvites),
+    allowPm: allowPm as RoomConfig["allowPm"],
+    historyLength: asInt(one("muc#maxhistoryfetch"), c.historyLength, 10_000),
+    flotAlways: asBool(one("sec-label#flot"), c.flotAlways),
+  };
+  if (passwordOn && !config.password) throw invalid("a password-protected room needs a password");
+  const out: SubmittedConfig = { config };
+  const service = ctx.settings.serviceClearance;
+  const custom = one("sec-label#custom-label")?.trim();
+  const chosen = one("sec-label#label");
+  if (custom) out.label = encodedLabel(ctx, custom);
+  else if (chosen) out.label = namedRaw(ctx, chosen);
+  if (out.label) {
+    if (!isValidLabel(out.label.label)) throw invalid("the room label is not valid under its policy");
+    if (service && !acdf(out.label.label, service).granted) throw invalid("the room label is outside the service clearance");
+    if (!acdf(out.label.label, submitter).granted) throw invalid("your own clearance must cover the room label");
+  }
+  const customClearance = one("sec-label#custom-clearance")?.trim();
+  const clearanceNames = v.get("sec-label#clearance");
+  if (customClearance) {
+    try {
+      const isXml = customClearance.startsWith("<");
+      const clearance = parseClearance(isXml ? customClearance : Buffer.from(customClearance, "base64"), ctx.registry);
+      out.clearance = { clearance, raw: { encoding: isXml ? "xml" : "ber", data: customClearance } };
+    } catch {
+      throw invalid("the custom clearance cannot be read under the loaded policies");
+    }
+  } else if (clearanceNames && clearanceNames.length > 0) {
+    const labels = clearanceNames.map((n) => namedRaw(ctx, n).label);
+    const policy = labels[0]!.policy;
+    if (labels.some((l) => l.policy !== policy)) throw invalid("the room clearance mixes policies");
+    const clearance = makeClearance(policy, labels.map((l) => l.classification), labels.flatMap((l) => l.categories));
+    out.clearance = { clearance, raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") } };
+  }
+  if (out.clearance && service) {
+    for (const n of ctx.settings.namedLabels) {
+      if (acdf(n.label, out.clearance.clearance).granted && !acdf(n.label, service).granted) throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
+    }
+  }
+  const defaultName = one("sec-label#default-label");
+  if (defaultName !== undefined) {
+    if (defaultName === "none" || defaultName === "") out.defaultLabel = { label: undefined, raw: undefined };
+    else {
+      const d = namedRaw(ctx, defaultName);
+      const roomClearance = out.clearance?.clearance ?? room.security.clearance;
+      if (!acdf(d.label, roomClearance).granted) throw invalid("the default label is outside the room clearance");
+      out.defaultLabel = d;
+    }
+  }
+  return out;
+}

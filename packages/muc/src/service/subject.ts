@@ -1,0 +1,27 @@
+// The room subject (XEP-0045 §7.2.16 and §8.1): sent last on entry, always, empty when unset.
+// A subject change carries no label and is not subject to label checks (XEP-0258 §"Room Subject");
+// one that carries a label is refused.
+import type { Element } from "@cordon/component";
+import type { Room } from "../room/room.js";
+import type { Occupant } from "../room/occupant.js";
+import type { MucContext } from "./context.js";
+import { attr, text } from "./stanzas.js";
+import { NS_SEC_LABEL } from "../namespaces.js";
+
+export function subjectStanza(room: Room, to: string): string {
+  const from = room.subject.nick ? `${room.jid}/${room.subject.nick}` : room.jid;
+  const subject = room.subject.text ? `<subject>${text(room.subject.text)}</subject>` : "<subject/>";
+  return `<message from="${attr(from)}" to="${attr(to)}" type="groupchat">${subject}</message>`;
+}
+
+export async function changeSubject(ctx: MucContext, room: Room, sender: Occupant, stanza: Element): Promise<void> {
+  if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "a subject change must not carry a security label" });
+  }
+  if (!(room.config.changeSubject && sender.role !== "visitor") && sender.role !== "moderator") {
+    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you may not change the subject" });
+  }
+  room.subject = { text: stanza.getChildText("subject") ?? "", nick: sender.nick };
+  await ctx.saveRoom(room);
+  await ctx.send([...room.occupants.values()].map((o) => subjectStanza(room, o.jid)));
+}
