@@ -127,7 +127,7 @@ for (const kind of serverKinds()) {
       const first = catalog?.getChildren("item")[0];
       assert.equal(first?.attrs.default, "true");
       const marking = first?.getChild("securitylabel", NS_LABEL)?.getChild("displaymarking");
-      assert.equal(marking?.getText(), "Cordon Demo UNCLASSIFIED");
+      assert.equal(marking?.getText(), "UNCLASSIFIED");
       assert.ok(first?.getChild("securitylabel", NS_LABEL)?.getChild("label")?.getChild("esssecuritylabel", "urn:xmpp:sec-label:ess:0"));
     });
 

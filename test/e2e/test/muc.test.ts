@@ -54,10 +54,13 @@ const bodies = (client: TestClient, from: string) =>
   client.received.filter((m) => m.is("message") && m.attrs.type === "groupchat" && m.attrs.from === from && m.getChild("body")).map((m) => m.getChildText("body") ?? "");
 const stripFlot = (body: string) => body.slice(body.indexOf("\n") + 1);
 
+/** Joins; on success waits for the subject too (always the last stanza of the join, XEP-0045 §7.2.16). */
 async function join(client: TestClient, room: string, nick: string, history?: Record<string, string>): Promise<Element> {
   const presence = xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }, history ? xml("history", history) : null));
   await client.send(presence);
-  return client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
+  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
+  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined && !m.getChild("body"), 8000);
+  return self;
 }
 
 async function say(client: TestClient, room: string, body: string, label?: Label, id?: string): Promise<void> {
@@ -128,7 +131,7 @@ for (const kind of serverKinds()) {
       const codes = self.getChild("x", NS_MUC_USER)!.getChildren("status").map((s) => s.attrs.code);
       assert.deepEqual(codes.sort(), ["100", "110", "201"]);
       assert.equal(self.getChild("x", NS_MUC_USER)!.getChild("item")!.attrs.affiliation, "owner");
-      const subject = await clients.alice!.waitFor((m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined);
+      const subject = clients.alice!.received.find((m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined)!;
       assert.equal(subject.getChildText("subject"), "");
       // Locked until configured: others get item-not-found.
       const locked = await join(clients.bob!, room, "Bob");
@@ -144,6 +147,7 @@ for (const kind of serverKinds()) {
       const subjectAt = seq.findIndex((s) => s.is("message") && s.getChild("subject") !== undefined);
       assert.ok(aliceAt >= 0 && aliceAt < selfAt && selfAt < subjectAt, `order: ${aliceAt} ${selfAt} ${subjectAt}`);
       assert.ok(bobSelf.getChild("occupant-id", "urn:xmpp:occupant-id:0"));
+      assert.ok(subjectAt > selfAt);
       await join(clients.carol!, room, "Carol");
       const info = await clients.carol!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
       const query = info.getChild("query", NS_INFO)!;

@@ -60,8 +60,14 @@ function presencePayload(stanza: Element): string {
     .join("");
 }
 
+/** A usable nickname: non-empty, bounded, no control characters, no surrounding spaces. */
 function validNick(nick: string): boolean {
-  return nick.length > 0 && [...nick].length <= MAX_NICK_CHARS && !/[\u0000-\u001f\u007f]/.test(nick) && nick.trim() === nick;
+  if (nick.length === 0 || [...nick].length > MAX_NICK_CHARS || nick.trim() !== nick) return false;
+  for (const ch of nick) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code < 0x20 || code === 0x7f) return false;
+  }
+  return true;
 }
 
 async function join(ctx: MucContext, stanza: Element, roomJid: string, existing: Room | undefined, nick: string): Promise<void> {

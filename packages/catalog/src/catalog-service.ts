@@ -1,0 +1,341 @@
+// The catalog component: answers XEP-0258 catalog requests (https://xmpp.org/extensions/xep-0258.html#label-catalog)
+// that the home server delegates to it by XEP-0355 (https://xmpp.org/extensions/xep-0355.html), and
+// the same requests addressed to it directly. Per (requester, target): the labels of the configured
+// catalogs that are valid, granted by the requester's clearance and within the target's limit.
+import {
+  createComponent, delegate, xml, delegatedBy, parseJid, bareJid, stanzaError, NS_DISCO_ITEMS,
+  type ComponentOptions, type CordonComponent, type Element, type IqRequest,
+} from "@cordon/component";
+import { parseClearance, parseLabelData, SEC_LABEL_NS, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
+import type { CatalogScope, ClearanceLookup, ClearanceStore, PersonalCatalogLookup, RawValue, RoomRecord, UserClearanceSource } from "@cordon/store";
+import { buildCatalog, clearanceGate, clearancesGate, emptyCatalog, roomCatalog, type Catalog, type LabelGate, type RoomLabels } from "./catalog.js";
+import { parseCatalogJson, type CatalogEntry, type CatalogSpec } from "./catalog-spec.js";
+import { catalogElement, CATALOG_NAMESPACES, NS_CATALOG_2 } from "./catalog-xml.js";
+import { resolveTarget, type CatalogTarget } from "./targets.js";
+import { CatalogCache } from "./catalog-cache.js";
+import { CatalogOptionsError } from "./errors.js";
+
+/** Room config key for the room's `restrict` setting (boolean, default true). */
+export const ROOM_RESTRICT_KEY = "catalogRestrict";
+
+export interface CatalogServiceOptions extends ComponentOptions {
+  /** User domains we serve: their servers delegate catalog requests to us. */
+  served: readonly string[];
+  /** MUC component domains: `room@domain` targets are looked up in the store. */
+  muc?: readonly string[];
+  registry: PolicyRegistry;
+  /** Rooms, peer and service clearances, catalogs, notifications. */
+  store: ClearanceStore;
+  /** User clearances (e.g. a ClearanceResolver over the store and LDAP); default the store. */
+  users?: UserClearanceSource;
+  /** Personal catalogs from the directory (an LdapDirectory), appended to the store's personal catalog. */
+  personalCatalogs?: PersonalCatalogSource;
+  /** Configured catalogs per domain (a served domain, a MUC domain); store records take precedence. */
+  catalogs?: ReadonlyMap<string, CatalogSpec>;
+  /** Accept requests from users of other servers (s2s, or `<catalog from>`); default false. */
+  remoteRequests?: boolean;
+  /** Name in the component's disco#info identity. */
+  name?: string;
+  cacheSize?: number;
+}
+
+/** Where personal catalog labels come from besides the store (the directory). */
+export interface PersonalCatalogSource {
+  getPersonalCatalog(jid: string): Promise<PersonalCatalogLookup>;
+}
+
+/** Who asks, on behalf of which home server, for which target. */
+export interface CatalogQuery {
+  /** Bare JID of the requester. */
+  requester: string;
+  /** The server domain the request came through (or the requester's, for direct requests). */
+  home: string;
+  /** The target as named in `<catalog to>`. */
+  target: string;
+  /** A user of another server: its clearance is the peer's inbound clearance. */
+  remote?: boolean;
+}
+
+export interface CatalogService {
+  readonly component: CordonComponent;
+  readonly cache: CatalogCache;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The catalog for a query; throws a StanzaErrorException (item-not-found, forbidden...) to refuse. */
+  catalogFor(query: CatalogQuery): Promise<Catalog>;
+  /** The `<catalog/>` element answering a query, in `namespace`. */
+  answer(query: CatalogQuery, namespace?: string): Promise<Element>;
+}
+
+interface Computed {
+  catalog: Catalog;
+  deps: string[];
+  cacheable: boolean;
+}
+
+/** Features the home server advertises for us (design.md §3): clients show labels only with sec-label:0. */
+export const DELEGATED_FEATURES: readonly string[] = [SEC_LABEL_NS, NS_CATALOG_2];
+
+/** A deep copy (ltx elements from @xmpp/xml have no clone()): a reply may be re-parented by the router. */
+function copyElement(el: Element): Element {
+  return xml(el.name, { ...el.attrs }, ...el.children.map((c) => (typeof c === "string" ? c : copyElement(c))));
+}
+
+export function createCatalogService(options: CatalogServiceOptions): CatalogService {
+  const served = options.served.map((d) => d.toLowerCase());
+  const muc = (options.muc ?? []).map((d) => d.toLowerCase());
+  if (served.length === 0) throw new CatalogOptionsError("the catalog service needs at least one served domain");
+  const overlap = served.find((d) => muc.includes(d) || d === options.domain.toLowerCase());
+  if (overlap) throw new CatalogOptionsError(`domain ${overlap} cannot be both served and a MUC/component domain`);
+  const { registry, store } = options;
+  const users = options.users ?? store;
+  const configured = options.catalogs ?? new Map<string, CatalogSpec>();
+  const component = createComponent(options);
+  const logger = component.logger;
+  const cache = new CatalogCache(options.cacheSize);
+  const context = { served, muc, component: component.domain };
+  const unsubscribers = [store.subscribe((event) => cache.invalidate(event))];
+  if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));
+
+  function parseRawClearance(raw: RawValue, what: string): Clearance | undefined {
+    try {
+      return parseClearance(raw.data, registry);
+    } catch (error) {
+      logger.warn({ what, err: (error as Error).message }, "unusable clearance: treated as unknown");
+      return undefined;
+    }
+  }
+
+  function parseRawLabel(raw: RawValue, what: string): Label | undefined {
+    try {
+      return parseLabelData(raw.data, registry);
+    } catch (error) {
+      logger.warn({ what, err: (error as Error).message }, "unusable label in the store");
+      return undefined;
+    }
+  }
+
+  /** A clearance lookup: the clearance, nil (none), or unknown (fail closed, not cacheable). */
+  function fromLookup(lookup: ClearanceLookup, what: string): { clearance?: Clearance; unknown: boolean } {
+    if (lookup.status === "none") return { unknown: false };
+    if (lookup.status === "unknown") return { unknown: true };
+    const clearance = parseRawClearance(lookup.clearance, what);
+    return clearance ? { clearance, unknown: false } : { unknown: true };
+  }
+
+  /** A user's clearances for each policy the candidate labels use. */
+  async function userGate(jid: string, policies: readonly string[]): Promise<{ gate: LabelGate; unknown: boolean }> {
+    const byPolicy = new Map<string, Clearance>();
+    let unknown = false;
+    for (const policy of policies) {
+      const result = fromLookup(await users.getUserClearance(jid, policy), `user clearance of ${jid}`);
+      if (result.unknown) unknown = true;
+      if (result.clearance) byPolicy.set(policy, result.clearance);
+    }
+    return { gate: clearancesGate((policy) => byPolicy.get(policy)), unknown };
+  }
+
+  async function domainSpec(domain: string): Promise<CatalogSpec | undefined> {
+    return (await storedSpec({ kind: "domain", domain })) ?? configured.get(domain);
+  }
+
+  async function storedSpec(scope: CatalogScope): Promise<CatalogSpec | undefined> {
+    const text = await store.getCatalog(scope);
+    if (text === undefined) return undefined;
+    const where = scope.kind === "domain" ? `store catalog of ${scope.domain}` : `store ${scope.kind} catalog of ${scope.jid}`;
+    try {
+      return parseCatalogJson(text, registry, where);
+    } catch (error) {
+      logger.warn({ err: (error as Error).message }, "ignoring an unusable catalog record");
+      return undefined;
+    }
+  }
+
+  /** The requester's personal catalog: the store record, then the directory's labels. */
+  async function personalEntries(jid: string): Promise<{ entries: CatalogEntry[] | undefined; complete: boolean }> {
+    const entries = [...((await storedSpec({ kind: "personal", jid }))?.items ?? [])];
+    let complete = true;
+    if (options.personalCatalogs) {
+      const lookup = await options.personalCatalogs.getPersonalCatalog(jid);
+      if (lookup.status === "unknown") complete = false;
+      if (lookup.status === "known") {
+        for (const raw of lookup.labels) {
+          const label = parseRawLabel(raw, `personal catalog label of ${jid}`);
+          if (label) entries.push({ label });
+        }
+      }
+    }
+    return { entries: entries.length > 0 ? entries : undefined, complete };
+  }
+
+  function policiesOf(...lists: (readonly CatalogEntry[] | undefined)[]): string[] {
+    const ids = new Set<string>();
+    for (const list of lists) for (const entry of list ?? []) if (entry.label) ids.add(entry.label.policy.id);
+    return [...ids];
+  }
+
+  async function compute(query: CatalogQuery, target: CatalogTarget): Promise<Computed> {
+    const deps: string[] = [];
+    const personalLookup = query.remote ? undefined : await personalEntries(query.requester);
+    const personal = personalLookup?.entries;
+    let spec: CatalogSpec | undefined;
+    let room: RoomRecord | undefined;
+    if (target.kind === "room") {
+      deps.push(`room:${target.jid}`);
+      room = await store.getRoom(target.jid);
+      if (!room) throw stanzaError("item-not-found", "cancel", "no such room");
+      spec = (await storedSpec({ kind: "room", jid: target.jid })) ?? (await domainSpec(target.service)) ?? (await domainSpec(query.home));
+    } else if (target.kind === "server") {
+      spec = (await domainSpec(target.domain)) ?? (await domainSpec(query.home));
+    } else {
+      spec = await domainSpec(query.home);
+    }
+    const roomLabels = room ? readRoom(room) : undefined;
+    const policies = policiesOf(spec?.items, personal, roomLabels?.defaultLabel ? [{ label: roomLabels.defaultLabel }] : undefined);
+
+    // The requester: a local user's clearances, or (remote requests) the peer's inbound clearance.
+    let requester: LabelGate;
+    const requesterDomain = query.requester.slice(query.requester.indexOf("@") + 1);
+    if (query.remote) {
+      deps.push(`peer:${requesterDomain}`);
+      const peer = fromLookup(await store.getPeerClearance(requesterDomain, "inbound"), `inbound clearance of ${requesterDomain}`);
+      if (peer.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      requester = clearanceGate(peer.clearance);
+    } else {
+      deps.push(`user:${query.requester}`);
+      const own = await userGate(query.requester, policies);
+      // Fail closed: an unknown clearance gets an empty, restrictive catalog, never a guess.
+      if (own.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      requester = own.gate;
+    }
+
+    if (target.kind === "room") {
+      if (!roomLabels || roomLabels.unusable) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
+      // The MUC service's own clearance (when the store has one) bounds every room of it.
+      deps.push(`service:${target.service}`);
+      const service = fromLookup(await store.getServiceClearance(target.service), `service clearance of ${target.service}`);
+      if (service.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      const serviceGate = service.clearance ? clearanceGate(service.clearance) : undefined;
+      const gate: LabelGate = serviceGate ? (label) => requester(label) && serviceGate(label) : requester;
+      return { catalog: roomCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), requester: gate, room: roomLabels }), deps, cacheable: personalLookup?.complete !== false };
+    }
+    const gates: LabelGate[] = [requester];
+    let cacheable = true;
+    if (target.kind === "user") {
+      // A user of this server: only labels the target is also cleared for.
+      deps.push(`user:${target.jid}`);
+      const other = await userGate(target.jid, policies);
+      if (other.unknown) cacheable = false;
+      gates.push(other.gate);
+      if (other.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable };
+    } else if (target.kind === "remote") {
+      // A remote domain: within that peer's clearance for traffic from us to it.
+      deps.push(`peer:${target.domain}`);
+      const lookup = await store.getPeerClearance(target.domain, "outbound");
+      if (lookup.status === "none") throw stanzaError("item-not-found", "cancel", "no peering with that domain");
+      const peer = fromLookup(lookup, `outbound clearance of ${target.domain}`);
+      if (peer.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      gates.push(clearanceGate(peer.clearance));
+    } else {
+      // One of our services: within its service clearance when it has one.
+      deps.push(`service:${target.domain}`);
+      const service = fromLookup(await store.getServiceClearance(target.domain), `service clearance of ${target.domain}`);
+      if (service.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      if (service.clearance) gates.push(clearanceGate(service.clearance));
+    }
+    if (personalLookup && !personalLookup.complete) cacheable = false;
+    return { catalog: buildCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), gates }), deps, cacheable };
+  }
+
+  function readRoom(room: RoomRecord): RoomLabels & { unusable: boolean } {
+    const restrictValue = room.config[ROOM_RESTRICT_KEY];
+    const restrict = typeof restrictValue === "boolean" ? restrictValue : true;
+    const clearance = room.clearance ? parseRawClearance(room.clearance, `clearance of room ${room.jid}`) : undefined;
+    const label = room.label ? parseRawLabel(room.label, `label of room ${room.jid}`) : undefined;
+    const defaultLabel = room.defaultLabel ? parseRawLabel(room.defaultLabel, `default label of room ${room.jid}`) : undefined;
+    // A room whose stored clearance or label cannot be read offers nothing (fail closed).
+    const unusable = (room.clearance !== undefined && !clearance) || (room.label !== undefined && !label);
+    return { restrict, unusable, ...(clearance ? { clearance } : {}), ...(label ? { label } : {}), ...(defaultLabel ? { defaultLabel } : {}) };
+  }
+
+  async function lookup(query: CatalogQuery): Promise<{ catalog: Catalog; key: string | undefined }> {
+    const target = resolveTarget(query.target, context);
+    if (!target) throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
+    const key = CatalogCache.key(query.requester, target.jid, `${query.home}${query.remote ? "\u0000r" : ""}`);
+    const hit = cache.get(key, registry.generation);
+    if (hit) return { catalog: hit.catalog, key };
+    const generation = cache.generation;
+    const computed = await compute(query, target);
+    if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, registry.generation);
+    return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };
+  }
+
+  async function catalogFor(query: CatalogQuery): Promise<Catalog> {
+    return (await lookup(query)).catalog;
+  }
+
+  async function answer(query: CatalogQuery, namespace = NS_CATALOG_2): Promise<Element> {
+    const { catalog, key } = await lookup(query);
+    const entry = key ? cache.get(key, registry.generation) : undefined;
+    // The catalog's `to` is the target as the client wrote it; the cache key uses the bare form.
+    if (entry && entry.catalog.to === query.target) {
+      const built = entry.elements.get(namespace) ?? catalogElement(catalog, namespace);
+      entry.elements.set(namespace, built);
+      return copyElement(built);
+    }
+    return catalogElement(catalog, namespace);
+  }
+
+  async function handle(request: IqRequest): Promise<Element> {
+    const namespace = request.payload.attrs.xmlns ?? NS_CATALOG_2;
+    const from = parseJid(request.from);
+    if (!from) throw stanzaError("bad-request", "modify", "no requester");
+    const server = delegatedBy(request);
+    const local = served.includes(from.domain) && (!server || server === from.domain);
+    const onBehalf = request.payload.attrs.from;
+    let requester = bareJid(from);
+    let remote = false;
+    if (!local || onBehalf !== undefined) {
+      // XEP-0258: a server may ask for a catalog for one of its users (`<catalog from>`).
+      if (!options.remoteRequests) throw stanzaError("forbidden", "cancel", "catalog requests from other servers are not accepted");
+      remote = true;
+      const behalf = onBehalf !== undefined ? parseJid(onBehalf) : undefined;
+      if (onBehalf !== undefined && (!behalf || behalf.domain !== from.domain)) throw stanzaError("forbidden", "cancel", "catalog from must be a user of the requesting server");
+      requester = behalf ? bareJid(behalf) : from.domain;
+    }
+    const home = server ?? (local ? from.domain : (served[0] as string));
+    const target = request.payload.attrs.to ?? (server ? request.to : home);
+    const element = await answer({ requester, home, target, ...(remote ? { remote } : {}) }, namespace);
+    logger.debug({ ns: namespace, target, delegated: server !== undefined, items: element.attrs.size }, "catalog answered");
+    return element;
+  }
+
+  const handlers = { get: handle };
+  delegate(component, NS_CATALOG_2, handlers, { features: DELEGATED_FEATURES, servers: served });
+  // The older namespaces: direct requests, and delegated ones when the server delegates them too.
+  for (const ns of CATALOG_NAMESPACES) {
+    if (ns !== NS_CATALOG_2) delegate(component, ns, handlers, { features: [SEC_LABEL_NS, ns], servers: served });
+  }
+  component.disco({
+    info: ({ to, node }) =>
+      node || to !== component.domain
+        ? undefined
+        : {
+            identities: [{ category: "component", type: "generic", name: options.name ?? "Cordon label catalog" }],
+            features: [NS_DISCO_ITEMS, SEC_LABEL_NS, ...CATALOG_NAMESPACES],
+          },
+    items: () => [],
+  });
+
+  return {
+    component,
+    cache,
+    start: () => component.start(),
+    async stop() {
+      for (const unsubscribe of unsubscribers) unsubscribe();
+      await component.stop();
+    },
+    catalogFor,
+    answer,
+  };
+}

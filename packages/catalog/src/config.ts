@@ -1,0 +1,56 @@
+// The `components.catalog` section of the Cordon config file (read with the runtime's ConfigReader):
+//   domain, secret, server          the XEP-0114 connection (see @cordon/component)
+//   served: [DOMAIN]                user domains whose servers delegate catalog requests to us
+//   muc: [DOMAIN]                   MUC component domains (room targets)
+//   catalogs: { DOMAIN: CATALOG }   configured catalogs (see catalog-spec.ts); store records win
+//   remoteRequests: false           accept catalog requests from other servers' users
+//   name: TEXT                      disco#info identity name
+//   cacheSize: 10000                cached (requester, target) catalogs
+// Policies, store and directory come from the top level of the file (shared by all components).
+import { ConfigError, type ConfigReader } from "@cordon/component";
+import type { PolicyRegistry } from "@cordon/policy";
+import { parseCatalogSpec, type CatalogSpec } from "./catalog-spec.js";
+import { CatalogSpecError } from "./errors.js";
+
+export const CATALOG_CONFIG_KEYS: readonly string[] = ["domain", "secret", "server", "served", "muc", "catalogs", "remoteRequests", "name", "cacheSize"];
+
+export interface CatalogSectionSettings {
+  served: string[];
+  muc: string[];
+  catalogs: Map<string, CatalogSpec>;
+  remoteRequests: boolean;
+  name?: string;
+  cacheSize: number;
+}
+
+/** Reads and validates the catalog-specific keys; failures are ConfigErrors naming the key. */
+export function readCatalogSection(section: ConfigReader, registry: PolicyRegistry, governingPolicy?: string): CatalogSectionSettings {
+  section.only(CATALOG_CONFIG_KEYS);
+  const domains = (key: string) =>
+    section.stringList(key).map((d, i) => {
+      if (!/^[a-z0-9.-]+$/i.test(d) || d.startsWith(".") || d.endsWith(".")) section.fail(`${key}[${i}]`, `expected a domain name, got "${d}"`);
+      return d.toLowerCase();
+    });
+  const served = domains("served");
+  if (served.length === 0) section.fail("served", "required: the user domains whose servers delegate catalog requests to this component");
+  const muc = domains("muc");
+  const catalogs = new Map<string, CatalogSpec>();
+  const catalogSection = section.optionalSection("catalogs");
+  for (const [domain, reader] of catalogSection?.sections() ?? []) {
+    try {
+      catalogs.set(domain.toLowerCase(), parseCatalogSpec(reader.value, registry, reader.key(""), governingPolicy));
+    } catch (error) {
+      if (error instanceof CatalogSpecError) throw new ConfigError(error.where, error.message.slice(error.where.length + 2), section.file);
+      throw error;
+    }
+  }
+  const name = section.optionalString("name");
+  return {
+    served,
+    muc,
+    catalogs,
+    remoteRequests: section.boolean("remoteRequests", false),
+    ...(name ? { name } : {}),
+    cacheSize: section.integer("cacheSize", 10_000, { min: 1 }),
+  };
+}
