@@ -7,7 +7,7 @@
 import { dirname, resolve } from "node:path";
 import { readFileSync } from "node:fs";
 import {
-  PolicyRegistry, makeClearance, makeLabel, parseClearance, parseLabelData,
+  PolicyRegistry, encodeBerClearance, makeClearance, makeLabel, parseClearance, parseLabelData,
   type Clearance, type Label, type Policy,
 } from "@cordon/policy";
 import {
@@ -57,6 +57,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
   } else {
     store = new MemoryStore();
   }
+  const governingPolicy: Policy = governing;
   let users: UserClearanceSource = store;
   let directory: LdapDirectory | undefined;
   const dir = root.optionalSection("directory");
@@ -82,13 +83,25 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     });
     users = new ClearanceResolver({ store, directory });
   }
-  return {
-    config, logger, registry, governing, store, users, path,
+  const env: RuntimeEnvironment = {
+    config, logger, registry, governing: governingPolicy, store, users, path,
     async close() {
       await directory?.close();
       await store.close();
     },
   };
+  // The embedded store may be seeded from the config (quickstart and single-process use):
+  //   store: { memory: { clearances: { "alice@example.test": { classifications: [...], categories: [...] } } } }
+  const memory = storeSection?.optionalSection("memory");
+  if (memory && !redis) {
+    memory.only(["clearances"]);
+    const seeded = memory.optionalSection("clearances");
+    for (const [jid] of seeded?.sections() ?? []) {
+      const clearance = readClearance(env, seeded!, jid);
+      await store.setUserClearance(jid, { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") });
+    }
+  }
+  return env;
 }
 
 /**

@@ -7,8 +7,9 @@ import { labelCommand } from "./commands/label.js";
 import { startCommand } from "./commands/start.js";
 import { clearanceCommand } from "./commands/clearance.js";
 import { peerCommand } from "./commands/peer.js";
+import { auditCommand } from "./commands/audit.js";
 
-const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand];
+const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand, auditCommand];
 
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

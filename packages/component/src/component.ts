@@ -49,6 +49,8 @@ export interface ComponentEvents {
   offline: [reason: string];
   fatal: [error: CordonComponentError];
   stanza: [stanza: Element];
+  /** Stanzas handed to the outgoing queue (for metrics; emitted once per send call). */
+  sent: [count: number];
 }
 
 export interface CordonComponent {
@@ -265,6 +267,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     } catch (error) {
       return Promise.reject(error);
     }
+    emitter.emit("sent", 1);
     return queue.push(data);
   }
 
@@ -286,6 +289,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       if (queue.full) await queue.room();
       written.push(queue.push(data));
     }
+    if (written.length > 0) emitter.emit("sent", written.length);
     const results = await Promise.allSettled(written);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

@@ -22,7 +22,6 @@ export interface Element {
   c(name: string, attrs?: Record<string, string | undefined>): Element;
   t(text: string): Element;
   up(): Element;
-  clone(): Element;
   toString(): string;
 }
 

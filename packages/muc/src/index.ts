@@ -1,7 +1,7 @@
 // @cordon/muc: the labelled multi-user chat component (XEP-0045 + XEP-0258).
 export { createMucService } from "./service/muc-service.js";
 export type { MucService, MucServiceOptions } from "./service/muc-service.js";
-export type { MucSettings, NamedLabel } from "./service/context.js";
+export type { MucSettings, NamedLabel, MucObserver } from "./service/context.js";
 export { DEFAULT_ROOM_CONFIG, configFromRecord } from "./room/room-config.js";
 export type { RoomConfig } from "./room/room-config.js";
 export { Room } from "./room/room.js";
@@ -13,3 +13,4 @@ export { ClearanceBook } from "./security/clearance-book.js";
 export { LabelRendering, flotBody } from "./security/label-rendering.js";
 export { deliverableLabel } from "./service/delivery.js";
 export * from "./namespaces.js";
+export { storedLabel } from "./service/room-config-form.js";

@@ -12,14 +12,15 @@ import { requireEjabberd } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
 import type { ManagedProcess } from "./process.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
-import type { ServerOptions } from "./types.js";
+import type { NativeMucDecl, ServerOptions } from "./types.js";
+import { historyLength } from "./native-muc.js";
 
 /** An Erlang binary literal holding the UTF-8 text. */
 function erlBinary(text: string): string {
   return `<<${[...Buffer.from(text, "utf8")].join(",")}>>`;
 }
 
-type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">>;
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { main: string; includes: Record<string, string> } {
@@ -55,6 +56,7 @@ export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { 
     "  mod_ping: {}",
     "  mod_offline: {}",
   ];
+  if (options.nativeMuc) lines.push(...ejabberdNativeMuc(options.domain, options.nativeMuc));
   const files: string[] = [];
   if (options.components.length > 0) {
     includes["cordon-components.yml"] = renderDeployFile("ejabberd/cordon-components.yml", {
@@ -78,6 +80,35 @@ export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { 
     for (const f of files) lines.push(`  - "${join(layout.dir, f)}"`);
   }
   return { main: lines.join("\n") + "\n", includes };
+}
+
+/**
+ * ejabberd 23.01's own MUC (mod_muc, XEP-0045) for the main host only (host_config, so extra
+ * virtual hosts do not each claim the same service domain): anyone may create rooms, rooms are
+ * public and temporary, no MAM, small history, no shapers.
+ */
+function ejabberdNativeMuc(domain: string, muc: NativeMucDecl): string[] {
+  return [
+    "host_config:",
+    `  "${checkConfigValue("domain", domain)}":`,
+    "    modules:",
+    "      mod_muc:",
+    `        host: "${checkConfigValue("domain", muc.domain)}"`,
+    "        access: all",
+    "        access_create: all",
+    "        access_persistent: all",
+    `        history_size: ${historyLength(muc)}`,
+    "        max_users: 1000",
+    "        max_users_presence: 1000",
+    "        max_user_conferences: 100",
+    "        min_message_interval: 0",
+    "        default_room_options:",
+    "          public: true",
+    "          persistent: false",
+    "          mam: false",
+    "          allow_private_messages: true",
+    "          max_users: 1000",
+  ];
 }
 
 export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): ServerDriver {

@@ -6,7 +6,8 @@ import { requireProsody } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
 import type { ManagedProcess } from "./process.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
-import type { ServerOptions } from "./types.js";
+import type { NativeMucDecl, ServerOptions } from "./types.js";
+import { historyLength } from "./native-muc.js";
 
 function luaString(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
@@ -17,8 +18,10 @@ function encodeStoreName(name: string): string {
   return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, "0")}`)).join("");
 }
 
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc">;
+
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
-export function prosodyConfig(layout: ServerLayout, options: Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">>, communityModules: string | undefined): { main: string; includes: Record<string, string> } {
+export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, communityModules: string | undefined): { main: string; includes: Record<string, string> } {
   const dir = layout.dir;
   const debug = process.env["CORDON_E2E_DEBUG"] === "1";
   const includes: Record<string, string> = {};
@@ -71,10 +74,27 @@ export function prosodyConfig(layout: ServerLayout, options: Required<Pick<Serve
     });
     lines.push('Include "cordon-delegation.cfg.lua"');
   }
+  if (options.nativeMuc) lines.push(...prosodyNativeMuc(options.nativeMuc));
   return { main: lines.join("\n") + "\n", includes };
 }
 
-export function prosodyDriver(layout: ServerLayout, options: Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">>): ServerDriver {
+/**
+ * Prosody 0.12's own MUC (mod_muc, XEP-0045), last in the file so its options stay its own: rooms
+ * open at once on first join (no XEP-0045 §10.1.1 lock), public, temporary, small history.
+ */
+function prosodyNativeMuc(muc: NativeMucDecl): string[] {
+  return [
+    `Component ${luaString(checkConfigValue("domain", muc.domain))} "muc"`,
+    "  muc_room_locking = false",
+    "  muc_tombstones = false",
+    "  restrict_room_creation = false",
+    "  muc_room_default_public = true",
+    "  muc_room_default_persistent = false",
+    `  muc_room_default_history_length = ${historyLength(muc)}`,
+  ];
+}
+
+export function prosodyDriver(layout: ServerLayout, options: ConfigOptions): ServerDriver {
   const install = requireProsody();
   const dir = layout.dir;
   const configFile = join(dir, "prosody.cfg.lua");

@@ -24,7 +24,7 @@ export function serverKinds(): ServerKind[] {
   return [...new Set(kinds as ServerKind[])];
 }
 
-type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & { startTimeoutMs: number };
+type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc"> & { startTimeoutMs: number };
 
 class StartFailure extends Error {
   constructor(readonly bindConflict: boolean, readonly reason: string) {
@@ -136,6 +136,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     extraDomains: options.extraDomains ?? [],
     users: options.users ?? [],
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
+    ...(options.nativeMuc ? { nativeMuc: options.nativeMuc } : {}),
   };
 }
 
@@ -148,7 +149,12 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), `cordon-${kind}-`));
     registerTempDir(dir);
-    const layout: ServerLayout = { dir, c2sPort: await freePort(), componentPort: await freePort(), controlPort: await freePort() };
+    const layout: ServerLayout = {
+      dir,
+      c2sPort: options.ports?.c2s ?? (await freePort()),
+      componentPort: options.ports?.component ?? (await freePort()),
+      controlPort: await freePort(),
+    };
     let driver: ServerDriver;
     try {
       driver = kind === "prosody" ? prosodyDriver(layout, resolved) : ejabberdDriver(layout, resolved);

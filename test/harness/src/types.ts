@@ -14,6 +14,14 @@ export interface DelegationDecl {
   component: string;
 }
 
+/** The server's own (native) MUC service, for comparisons with Cordon's component MUC. */
+export interface NativeMucDecl {
+  /** Its domain, e.g. "conference.example.test". */
+  domain: string;
+  /** Messages kept per room for joiners (small by default: 10). */
+  historyLength?: number;
+}
+
 export interface ServerOptions {
   /** Main virtual host; default "example.test". */
   domain?: string;
@@ -23,8 +31,15 @@ export interface ServerOptions {
   users?: { username: string; password: string }[];
   /** XEP-0355 namespace delegations (design.md §3). Only configured when given. */
   delegations?: DelegationDecl[];
+  /**
+   * Enables the server's native MUC (XEP-0045) on this domain: rooms are created unlocked on first
+   * join by any local user, public, non-persistent, with a small history.
+   */
+  nativeMuc?: NativeMucDecl;
   /** More virtual hosts. */
   extraDomains?: string[];
+  /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
+  ports?: { c2s?: number; component?: number };
   /** Readiness timeout per start attempt, default 30 s. */
   startTimeoutMs?: number;
 }

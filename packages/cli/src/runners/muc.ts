@@ -9,21 +9,25 @@
 //   defaultLabel: NAME                label of unlabelled messages (default: none -> refused)
 //   rooms: { persistent, public, membersOnly, moderated, whois, historyLength, flotAlways }
 //   occupantIdSecret, clearanceRefreshSeconds, capsTimeoutMs
+//   presetRooms: { NODE: { name, description, label: NAME, clearance: [NAME...], defaultLabel: NAME,
+//                  owners: [bare JIDs], public, membersOnly } }   persistent rooms created at start if absent
 import { createHash } from "node:crypto";
 import { createComponent, readConnection, type ConfigReader } from "@cordon/component";
-import { makeClearance, type Label } from "@cordon/policy";
-import { createMucService, DEFAULT_ROOM_CONFIG, type MucSettings, type NamedLabel } from "@cordon/muc";
-import { readClearance, readLabel } from "../environment.js";
+import { encodeBerClearance, makeClearance, type Label } from "@cordon/policy";
+import { createMucService, DEFAULT_ROOM_CONFIG, storedLabel, type MucSettings, type NamedLabel } from "@cordon/muc";
+import { readClearance, readLabel, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 
 export const runMuc: ComponentRunner = async (context, section) => {
   section.only([
     "domain", "secret", "server", "localDomains", "createRooms", "labels", "serviceClearance", "roomLabel",
-    "roomClearance", "defaultLabel", "rooms", "occupantIdSecret", "clearanceRefreshSeconds", "capsTimeoutMs",
+    "roomClearance", "defaultLabel", "rooms", "occupantIdSecret", "clearanceRefreshSeconds", "capsTimeoutMs", "presetRooms",
   ]);
   const env = await context.environment();
   const connection = readConnection(context.config, section);
   const settings = readMucSettings(env, section, connection.domain, connection.secret);
+  const presets = section.optionalSection("presetRooms");
+  for (const [node, room] of presets?.sections() ?? []) await presetRoom(env, settings, node, room);
   const component = createComponent({ ...connection, logger: context.logger });
   const service = createMucService({
     component, registry: env.registry, governingPolicy: env.governing.id, store: env.store, users: env.users, settings, logger: component.logger,
@@ -74,4 +78,38 @@ export function readMucSettings(env: Parameters<typeof readLabel>[0], section: C
     clearanceRefreshMs: section.integer("clearanceRefreshSeconds", 30, { min: 1, max: 3600 }) * 1000,
     capsTimeoutMs: section.integer("capsTimeoutMs", 1500, { min: 100, max: 30_000 }),
   };
+}
+
+/** Creates a configured persistent room in the store unless it already exists. */
+async function presetRoom(env: RuntimeEnvironment, settings: MucSettings, node: string, section: ConfigReader): Promise<void> {
+  section.only(["name", "description", "label", "clearance", "defaultLabel", "owners", "public", "membersOnly"]);
+  const jid = `${node.toLowerCase()}@${settings.domain}`;
+  if (await env.store.getRoom(jid)) return;
+  const named = (key: string, name: string): Label => {
+    const found = settings.namedLabels.find((n) => n.name === name);
+    if (!found) return section.fail(key, `"${name}" is not one of the labels`);
+    return found.label;
+  };
+  const label = named("label", section.string("label"));
+  const allowed = section.stringList("clearance", settings.namedLabels.map((n) => n.name)).map((n) => named("clearance", n));
+  const clearance = makeClearance(env.governing, allowed.map((l) => l.classification), allowed.flatMap((l) => l.categories));
+  const defaultLabel = section.has("defaultLabel") ? named("defaultLabel", section.string("defaultLabel")) : undefined;
+  const affiliations: Record<string, "owner"> = {};
+  for (const owner of section.stringList("owners")) affiliations[owner.toLowerCase()] = "owner";
+  await env.store.putRoom({
+    jid,
+    config: {
+      ...settings.roomDefaults,
+      persistent: true,
+      name: section.string("name", node),
+      description: section.string("description", ""),
+      public: section.boolean("public", true),
+      membersOnly: section.boolean("membersOnly", false),
+    },
+    label: storedLabel(label),
+    clearance: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") },
+    ...(defaultLabel ? { defaultLabel: storedLabel(defaultLabel) } : {}),
+    affiliations,
+    persistent: true,
+  });
 }

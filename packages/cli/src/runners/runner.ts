@@ -1,10 +1,13 @@
 // A component runner: reads its config section and starts the component.
 import type { ConfigReader, CordonConfig, Logger } from "@cordon/component";
 import type { RuntimeEnvironment } from "../environment.js";
+import type { ComponentOps, OpsContext } from "./ops.js";
 
 export interface RunningComponent {
   name: string;
   stop(): Promise<void>;
+  /** Operator hooks (admin API, readiness, hot reload); see ops.ts. */
+  ops?: ComponentOps;
 }
 
 export interface RunnerContext {
@@ -12,6 +15,8 @@ export interface RunnerContext {
   logger: Logger;
   /** Policies, store and directory, built on first use and shared by every component. */
   environment(): Promise<RuntimeEnvironment>;
+  /** Metrics and link observation, when the process runs them (ops.ts). */
+  ops?: OpsContext;
 }
 
 export type ComponentRunner = (context: RunnerContext, section: ConfigReader) => Promise<RunningComponent>;

@@ -40,6 +40,17 @@ export interface MucSettings {
   capsTimeoutMs: number;
 }
 
+/**
+ * Optional observer of security decisions (operator metrics). Reasons are stable codes; no JIDs
+ * or room names are passed.
+ */
+export interface MucObserver {
+  /** A join (room label vs. the user's clearance) or a groupchat message (the message gate). */
+  decision(kind: "join" | "groupchat", granted: boolean, reason: string): void;
+  /** Copies of one groupchat message sent, and how many occupants were withheld it. */
+  fanout(delivered: number, withheld: number): void;
+}
+
 export interface MucContext {
   readonly component: CordonComponent;
   readonly settings: MucSettings;
@@ -58,4 +69,5 @@ export interface MucContext {
   /** Error reply that never copies the offending stanza (and never answers an error). */
   refuse(stanza: Element, spec: StanzaErrorSpec): Promise<void>;
   now(): number;
+  readonly observer?: MucObserver;
 }

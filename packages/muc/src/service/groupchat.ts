@@ -33,6 +33,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
     return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you have no voice in this room" });
   }
   const gate = checkMessage(ctx, room, sender, stanza);
+  ctx.observer?.decision("groupchat", gate.ok, gate.ok ? "granted" : gate.reason);
   if (!gate.ok) {
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "groupchat refused");
     return ctx.refuse(stanza, gate.error);
@@ -70,5 +71,6 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
     room.pushHistory(entry);
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
+  ctx.observer?.fanout(out.length, room.occupants.size - out.length);
   await ctx.send(out);
 }

@@ -9,7 +9,7 @@ import { MessageLabelResolver } from "../security/message-label.js";
 import { LabelRendering } from "../security/label-rendering.js";
 import { sameClearanceState } from "../security/clearance-state.js";
 import type { Room } from "../room/room.js";
-import type { MucContext, MucSettings } from "./context.js";
+import type { MucContext, MucObserver, MucSettings } from "./context.js";
 import { LabelAwareness } from "./label-awareness.js";
 import { onRoomPresence, removeOccupant } from "./presence.js";
 import { onGroupchat } from "./groupchat.js";
@@ -33,6 +33,8 @@ export interface MucServiceOptions {
   settings: MucSettings;
   logger?: Logger;
   now?: () => number;
+  /** Operator metrics: called at each join and groupchat decision (see MucObserver). */
+  observer?: MucObserver;
 }
 
 export interface MucService {
@@ -67,6 +69,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     rooms,
     logger,
     now: options.now ?? Date.now,
+    ...(options.observer ? { observer: options.observer } : {}),
     async saveRoom(room) {
       if (!room.config.persistent) return;
       try {

@@ -117,10 +117,12 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
 
   if (clearance.kind === "unknown") {
     if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "clearance-unknown");
     await refuse("internal-server-error", "wait", "your clearance cannot be determined right now; try again later");
     return;
   }
   const grant = acdf(room.security.label, clearance.kind === "known" ? clearance.clearance : undefined);
+  ctx.observer?.decision("join", grant.granted, grant.reason);
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);
     await refuse("forbidden", "auth", "your clearance does not cover this room's label");

@@ -6,7 +6,7 @@
 //   sec-label#custom-clearance text-single: a clearance (XML, or base64 BER)
 //   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
 import { xml, stanzaError, type Element } from "@cordon/component";
-import { acdf, encodeBerClearance, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
+import { acdf, encodeBerClearance, encodeEssLabel, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
@@ -86,25 +86,28 @@ function asInt(v: string | undefined, fallback: number, max: number): number {
   return Number(v);
 }
 
+/** Room labels are stored in one canonical form every component reads: ESS DER in base64. */
+export function storedLabel(label: Label): RawValue {
+  return { encoding: "ber", data: Buffer.from(encodeEssLabel(label)).toString("base64") };
+}
+
 function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawValue } {
   const trimmed = text.trim();
+  let label: Label | undefined;
   try {
-    if (trimmed.startsWith("<")) {
-      const label = trimmed.startsWith("<securitylabel") ? ctx.labels.resolveText(trimmed) : parseLabelData(trimmed, ctx.registry);
-      if (!label) throw new Error("unreadable");
-      return { label, raw: { encoding: "xml", data: trimmed } };
-    }
-    const label = parseLabelData(Buffer.from(trimmed, "base64"), ctx.registry);
-    return { label, raw: { encoding: "ber", data: trimmed } };
+    if (trimmed.startsWith("<securitylabel")) label = ctx.labels.resolveText(trimmed);
+    else label = parseLabelData(trimmed.startsWith("<") ? trimmed : Buffer.from(trimmed, "base64"), ctx.registry);
   } catch {
-    throw invalid("the custom label cannot be read under the loaded policies");
+    label = undefined;
   }
+  if (!label) throw invalid("the custom label cannot be read under the loaded policies");
+  return { label, raw: storedLabel(label) };
 }
 
 function namedRaw(ctx: MucContext, name: string): { label: Label; raw: RawValue } {
   const named = ctx.settings.namedLabels.find((n) => n.name === name);
   if (!named) throw invalid(`unknown label "${name.slice(0, 40)}"`);
-  return { label: named.label, raw: { encoding: "xml", data: ctx.rendering.securityLabelXml(named.label) } };
+  return { label: named.label, raw: storedLabel(named.label) };
 }
 
 /** Applies a submitted form; every security setting must stay within the service clearance. */

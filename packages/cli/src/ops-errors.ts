@@ -1,0 +1,76 @@
+// Errors of the operator surface (admin API, hot reload, check-config): one class per condition,
+// each with a stable `code` and, for the admin API, the HTTP status it maps to.
+
+export class CordonOpsError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = status;
+    this.name = new.target.name;
+  }
+}
+
+/** Missing or wrong bearer token (RFC 6750 §3.1 `invalid_token`). */
+export class AdminUnauthorizedError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_UNAUTHORIZED", 401, "a valid bearer token is required");
+  }
+}
+
+export class AdminNotFoundError extends CordonOpsError {
+  constructor(what: string) {
+    super("CORDON_ADMIN_NOT_FOUND", 404, `${what}: no such resource`);
+  }
+}
+
+export class AdminMethodNotAllowedError extends CordonOpsError {
+  readonly allow: readonly string[];
+  constructor(method: string, allow: readonly string[]) {
+    super("CORDON_ADMIN_METHOD_NOT_ALLOWED", 405, `${method} is not allowed here (allowed: ${allow.join(", ")})`);
+    this.allow = allow;
+  }
+}
+
+export class AdminBadRequestError extends CordonOpsError {
+  constructor(message: string) {
+    super("CORDON_ADMIN_BAD_REQUEST", 400, message);
+  }
+}
+
+export class AdminBodyTooLargeError extends CordonOpsError {
+  constructor(limit: number) {
+    super("CORDON_ADMIN_BODY_TOO_LARGE", 413, `request body larger than ${limit} bytes`);
+  }
+}
+
+/** The operation needs a component this process does not run (e.g. /rooms without the MUC). */
+export class AdminNotRunningError extends CordonOpsError {
+  constructor(what: string) {
+    super("CORDON_ADMIN_NOT_RUNNING", 404, `${what} is not running in this process`);
+  }
+}
+
+/** The clearance store did not answer. */
+export class AdminStoreUnavailableError extends CordonOpsError {
+  constructor(message: string) {
+    super("CORDON_ADMIN_STORE_UNAVAILABLE", 503, `the clearance store is unavailable: ${message}`);
+  }
+}
+
+/** A policy reload was refused: the old policies stay in force. */
+export class PolicyReloadError extends CordonOpsError {
+  readonly file: string | undefined;
+  constructor(message: string, file?: string, options?: { cause?: unknown }) {
+    super("CORDON_POLICY_RELOAD_REJECTED", 422, message, options);
+    this.file = file;
+  }
+}
+
+/** The admin API's address or token settings are unsafe or malformed. */
+export class AdminConfigError extends CordonOpsError {
+  constructor(key: string, message: string) {
+    super("CORDON_ADMIN_CONFIG", 500, `${key}: ${message}`);
+  }
+}

@@ -1,0 +1,220 @@
+// The audit trail: one JSON line per relay decision, each record chained to the previous one by a
+// SHA-256 hash (FIPS 180-4) over its canonical JSON, so an edited, inserted or deleted record
+// breaks the chain at that point. Records never hold message content: only the decision, the
+// reason, the stanza kind and type, the domains, the label's marking and policy.
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { open, type FileHandle } from "node:fs/promises";
+import { AuditChainBrokenError, AuditWriteError } from "./errors.js";
+
+export const GENESIS = "0".repeat(64);
+
+export type AuditOutcome = "pass" | "refuse" | "drop";
+
+/** What a caller records for one decision. */
+export interface AuditEntry {
+  peering: string;
+  direction: string;
+  decision: AuditOutcome;
+  reason: string;
+  stanza: string;
+  type?: string;
+  id?: string;
+  fromDomain?: string;
+  toDomain?: string;
+  /** Display marking of the label in the receiving side's policy. */
+  marking?: string;
+  policy?: string;
+  labelSource?: "stanza" | "default";
+  /** What folding removed (namespaces or part names). */
+  stripped?: string[];
+  /** Extra detail for the reason (a namespace, a transfer kind, a list number): never content. */
+  detail?: string;
+}
+
+export interface AuditRecord extends AuditEntry {
+  seq: number;
+  ts: string;
+  prev: string;
+  hash: string;
+}
+
+/** JSON with object keys sorted at every level, so the hash does not depend on key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+}
+
+export function recordHash(record: Omit<AuditRecord, "hash">): string {
+  return createHash("sha256").update(canonicalJson(record)).digest("hex");
+}
+
+export type VerifyResult =
+  | { ok: true; records: number; head: string }
+  | { ok: false; records: number; line: number; seq: number | undefined; problem: string };
+
+/** Verifies a whole log's chain; names the first bad record (1-based line number). */
+export function verifyAuditText(text: string): VerifyResult {
+  const lines = text.split("\n");
+  if (lines[lines.length - 1] === "") lines.pop();
+  else if (lines.length > 0) return fail(lines.length, undefined, "the last record is incomplete (no final newline)", lines.length - 1);
+  let prev = GENESIS;
+  let expectedSeq = 1;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    let record: AuditRecord;
+    try {
+      record = JSON.parse(line) as AuditRecord;
+    } catch {
+      return fail(i + 1, undefined, "not valid JSON", i);
+    }
+    if (typeof record !== "object" || record === null || typeof record.hash !== "string") return fail(i + 1, undefined, "not an audit record", i);
+    const seq = typeof record.seq === "number" ? record.seq : undefined;
+    if (seq !== expectedSeq) return fail(i + 1, seq, `sequence number ${String(record.seq)} where ${expectedSeq} was expected (a record was deleted or inserted)`, i);
+    if (record.prev !== prev) return fail(i + 1, seq, "its prev hash is not the previous record's hash (a record was deleted, inserted or reordered)", i);
+    const { hash, ...rest } = record;
+    if (recordHash(rest) !== hash) return fail(i + 1, seq, "its hash does not match its content (the record was edited)", i);
+    prev = hash;
+    expectedSeq++;
+  }
+  return { ok: true, records: lines.length, head: prev };
+
+  function fail(line: number, seq: number | undefined, problem: string, good: number): VerifyResult {
+    return { ok: false, records: good, line, seq, problem };
+  }
+}
+
+export function verifyAuditFile(file: string): VerifyResult {
+  return verifyAuditText(readFileSync(file, "utf8"));
+}
+
+export interface AuditSink {
+  append(entry: AuditEntry): AuditRecord;
+  /** Resolves when every appended record is written. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  /** Set once a write failed: the relay then refuses everything (fail closed). */
+  readonly failed: Error | undefined;
+}
+
+/** An in-memory sink (tests, benchmarks): records are chained the same way. */
+export class MemoryAuditSink implements AuditSink {
+  readonly records: AuditRecord[] = [];
+  failed: Error | undefined = undefined;
+  #prev = GENESIS;
+  #seq = 0;
+  constructor(private readonly keep = true) {}
+  append(entry: AuditEntry): AuditRecord {
+    const record = chain(entry, ++this.#seq, this.#prev);
+    this.#prev = record.hash;
+    if (this.keep) this.records.push(record);
+    return record;
+  }
+  text(): string {
+    return this.records.map((r) => `${JSON.stringify(r)}\n`).join("");
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** Builds the record with its keys in sorted order, so its JSON is its canonical JSON (values are flat). */
+function chainLine(entry: AuditEntry, seq: number, prev: string): { record: AuditRecord; line: string } {
+  const base: Record<string, unknown> = { ...entry, seq, ts: new Date().toISOString(), prev };
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(base).sort()) if (base[k] !== undefined) sorted[k] = base[k];
+  const json = JSON.stringify(sorted);
+  const hash = createHash("sha256").update(json).digest("hex");
+  const record = { ...(sorted as unknown as Omit<AuditRecord, "hash">), hash };
+  return { record, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };
+}
+
+function chain(entry: AuditEntry, seq: number, prev: string): AuditRecord {
+  return chainLine(entry, seq, prev).record;
+}
+
+/**
+ * Appends chained records to a JSON-lines file. Records are hashed synchronously (the chain order is
+ * the decision order) and written in batches. An existing file is continued from its last record,
+ * which must be intact.
+ */
+export class FileAuditSink implements AuditSink {
+  failed: Error | undefined = undefined;
+  #prev = GENESIS;
+  #seq = 0;
+  #pending: string[] = [];
+  #writing: Promise<void> = Promise.resolve();
+  #scheduled = false;
+  #handle: FileHandle | undefined;
+
+  private constructor(readonly file: string) {}
+
+  static async open(file: string): Promise<FileAuditSink> {
+    const sink = new FileAuditSink(file);
+    if (existsSync(file)) {
+      const text = readFileSync(file, "utf8");
+      if (text.length > 0) {
+        if (!text.endsWith("\n")) throw new AuditChainBrokenError(file, "the last record is incomplete; rotate the file");
+        const last = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1);
+        let record: AuditRecord;
+        try {
+          record = JSON.parse(last) as AuditRecord;
+        } catch {
+          throw new AuditChainBrokenError(file, "the last record is not JSON; rotate the file");
+        }
+        const { hash, ...rest } = record;
+        if (typeof record.seq !== "number" || recordHash(rest) !== hash) throw new AuditChainBrokenError(file, "the last record's hash does not match; run `cordon audit verify`");
+        sink.#prev = hash;
+        sink.#seq = record.seq;
+      }
+    }
+    try {
+      sink.#handle = await open(file, "a", 0o600);
+    } catch (error) {
+      throw new AuditWriteError(file, error);
+    }
+    return sink;
+  }
+
+  append(entry: AuditEntry): AuditRecord {
+    const { record, line } = chainLine(entry, ++this.#seq, this.#prev);
+    this.#prev = record.hash;
+    this.#pending.push(line);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(() => {
+        this.#scheduled = false;
+        void this.#drain();
+      });
+    }
+    return record;
+  }
+
+  #drain(): Promise<void> {
+    if (this.#pending.length === 0) return this.#writing;
+    const batch = this.#pending.join("");
+    this.#pending = [];
+    this.#writing = this.#writing.then(async () => {
+      if (this.failed || !this.#handle) return;
+      try {
+        await this.#handle.appendFile(batch, "utf8");
+      } catch (error) {
+        this.failed = new AuditWriteError(this.file, error);
+      }
+    });
+    return this.#writing;
+  }
+
+  async flush(): Promise<void> {
+    await this.#drain();
+    if (this.failed) throw this.failed;
+  }
+
+  async close(): Promise<void> {
+    await this.#drain();
+    await this.#handle?.close();
+    this.#handle = undefined;
+  }
+}

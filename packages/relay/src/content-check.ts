@@ -1,0 +1,91 @@
+// Content check: configured word and phrase lists, matched on whole words after Unicode
+// normalisation (NFKC, UAX #15 https://unicode.org/reports/tr15/) and full case folding, in bodies,
+// subjects (RFC 6121 §5.2.3-5.2.4) and XHTML-IM bodies (XEP-0071). Format characters (zero-width
+// joiners, spaces and marks, category Cf) are removed first so they cannot split a word. A list
+// may apply only to some label classifications.
+import { isElement, type Element } from "@cordon/component";
+import type { WordList } from "./peering.js";
+
+/** NFKC, format characters removed, full case folding (upper then lower: ß → ss, ς → σ). */
+export function foldText(text: string): string {
+  return text.normalize("NFKC").replace(/\p{Cf}/gu, "").toUpperCase().toLowerCase().normalize("NFKC");
+}
+
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+
+export function words(text: string): string[] {
+  return foldText(text).match(WORD) ?? [];
+}
+
+interface Matcher {
+  /** First word → the phrases (as word sequences) starting with it. */
+  byFirst: Map<string, string[][]>;
+  classifications: ReadonlySet<string> | undefined;
+}
+
+export interface ContentChecker {
+  /** Index of the first list that matches, or -1. */
+  check(texts: readonly string[], classification: string | undefined): number;
+  readonly empty: boolean;
+}
+
+export function compileContent(lists: readonly WordList[]): ContentChecker {
+  const matchers: Matcher[] = lists.map((list) => {
+    const byFirst = new Map<string, string[][]>();
+    for (const entry of list.words) {
+      const seq = words(entry);
+      const first = seq[0];
+      if (first === undefined) continue;
+      const group = byFirst.get(first) ?? [];
+      group.push(seq);
+      byFirst.set(first, group);
+    }
+    return { byFirst, classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined };
+  });
+  return {
+    empty: matchers.length === 0,
+    check(texts, classification) {
+      if (matchers.length === 0) return -1;
+      const folded = classification === undefined ? undefined : foldText(classification);
+      let tokens: string[] | undefined;
+      for (let m = 0; m < matchers.length; m++) {
+        const matcher = matchers[m]!;
+        if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded))) continue;
+        tokens ??= texts.flatMap(words);
+        if (matches(tokens, matcher.byFirst)) return m;
+      }
+      return -1;
+    },
+  };
+}
+
+function matches(tokens: readonly string[], byFirst: Map<string, string[][]>): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    const phrases = byFirst.get(tokens[i]!);
+    if (!phrases) continue;
+    for (const p of phrases) {
+      let j = 1;
+      while (j < p.length && tokens[i + j] === p[j]) j++;
+      if (j === p.length) return true;
+    }
+  }
+  return false;
+}
+
+function allText(el: Element): string {
+  let s = "";
+  for (const c of el.children) s += isElement(c) ? ` ${allText(c)} ` : c;
+  return s;
+}
+
+/** The human-readable texts of a message: bodies, subjects and XHTML-IM content. */
+export function messageTexts(message: Element): string[] {
+  const out: string[] = [];
+  for (const c of message.children) {
+    if (!isElement(c)) continue;
+    const ns = c.attrs.xmlns;
+    if ((c.name === "body" || c.name === "subject") && (ns === undefined || ns === "jabber:client" || ns === "jabber:component:accept")) out.push(allText(c));
+    else if (c.name === "html" && ns === "http://jabber.org/protocol/xhtml-im") out.push(allText(c));
+  }
+  return out;
+}

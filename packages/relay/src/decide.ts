@@ -1,0 +1,203 @@
+// The checks of one crossing, in order: addresses (no loop, no forged origin), peers, message type
+// and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
+// translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
+// label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
+import { isElement, xml, type Element } from "@cordon/component";
+import type { Label, Policy } from "@cordon/policy";
+import type { AuditEntry } from "./audit.js";
+import type { ClearanceAnswer, ClearanceSource } from "./clearances.js";
+import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
+import { copyElement } from "./copy.js";
+import { checkFileTransfer } from "./file-transfer.js";
+import { compileFolding, foldMessage, type FoldingRules } from "./folding.js";
+import type { LabelEngine } from "./label-check.js";
+import { removeSecurityLabels, securityLabels } from "./label-check.js";
+import { compileContent, messageTexts, type ContentChecker } from "./content-check.js";
+import { foldPresence } from "./presence-folding.js";
+import { checkType } from "./type-filter.js";
+
+export type Decision =
+  | { action: "pass"; stanza: Element; audit: AuditEntry }
+  | { action: "refuse"; audit: AuditEntry }
+  | { action: "drop"; audit: AuditEntry };
+
+/** A direction compiled for the hot path; recompiled when the policies are reloaded. */
+export class DirectionContext {
+  readonly folding: FoldingRules;
+  readonly content: ContentChecker;
+  #generation = -1;
+  #sending!: Policy;
+  #receiving!: Policy;
+  #defaultLabel: Label | undefined;
+
+  constructor(readonly direction: Direction, private readonly engine: LabelEngine) {
+    this.folding = compileFolding(direction.rules);
+    this.content = compileContent(direction.rules.content);
+    this.refresh();
+  }
+
+  /** Resolves the policies and the default label; throws (PolicyError) when the config names what is not loaded. */
+  refresh(): void {
+    const generation = this.engine.registry.generation;
+    if (generation === this.#generation) return;
+    const d = this.direction;
+    this.#sending = this.engine.policy(d.from.policy);
+    this.#receiving = this.engine.policy(d.to.policy);
+    // The peering's default label for this direction, else the sending side's policy default.
+    const data = d.rules.defaultLabel ?? d.from.defaultLabel;
+    this.#defaultLabel = data === undefined ? undefined : this.engine.labelFromData(data);
+    this.#generation = generation;
+  }
+
+  get sending(): Policy {
+    return this.#sending;
+  }
+  get receiving(): Policy {
+    return this.#receiving;
+  }
+  get defaultLabel(): Label | undefined {
+    return this.#defaultLabel;
+  }
+}
+
+export interface DecideDeps {
+  engine: LabelEngine;
+  clearances: ClearanceSource;
+}
+
+/** Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content. */
+export async function decide(stanza: Element, ctx: DirectionContext, deps: DecideDeps): Promise<Decision> {
+  ctx.refresh();
+  const d = ctx.direction;
+  const rules = d.rules;
+  const base = { peering: d.peering, direction: d.name, stanza: stanza.name };
+  const routed = routeOf(stanza, d);
+  if (!routed.ok) {
+    const audit: AuditEntry = { ...base, decision: "drop", reason: routed.reason };
+    // A loop is never answered (the answer would loop too); other unroutable stanzas follow `malformed`.
+    if (routed.reason !== "loop" && rules.malformed === "refuse" && stanza.attrs.type !== "error") return { action: "refuse", audit: { ...audit, decision: "refuse" } };
+    return { action: "drop", audit };
+  }
+  const route = routed.route;
+  const entry = { ...base, type: route.type, fromDomain: route.fromDomain, toDomain: route.toDomain, ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) };
+  const refuse = (reason: string, detail?: string): Decision => ({ action: "refuse", audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) } });
+  const drop = (reason: string, detail?: string): Decision => ({ action: "drop", audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) } });
+  const isError = route.type === "error";
+
+  // XEP-0258 / design.md §5: an error never carries a label; one that does is dropped, not answered.
+  if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
+  if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
+  const typeRefusal = checkType(route, d);
+  if (typeRefusal) return refuse(typeRefusal);
+
+  const out = copyElement(stanza);
+  const stripped: string[] = [];
+  if (route.kind !== "presence") {
+    const transfer = checkFileTransfer(out, rules.fileTransfer);
+    if (transfer.blocked) return refuse("file-transfer-blocked", transfer.kind);
+    stripped.push(...transfer.stripped);
+  }
+  if (route.kind === "message") {
+    const folded = foldMessage(out, ctx.folding);
+    if (folded.outcome === "blocked") return refuse(folded.reason, folded.ns);
+    stripped.push(...folded.stripped);
+    if (folded.outcome === "empty") return { action: "drop", audit: { ...entry, decision: "drop", reason: "folded-empty", stripped } };
+  } else if (route.kind === "presence") {
+    const folded = foldPresence(out, rules.presence);
+    if (folded.outcome === "blocked") return refuse("presence-blocked");
+  }
+
+  // The label: the stanza's, or the default; valid; granted by the direction and the sender.
+  const unlabelled = rules.unlabelled[route.kind];
+  const resolved = deps.engine.resolve(stanza, ctx.sending, ctx.receiving, unlabelled, ctx.defaultLabel);
+  if (!resolved.ok) {
+    if (resolved.problem === "unlabelled") return isError ? drop("unlabelled") : refuse("unlabelled");
+    return rules.malformed === "drop" || isError ? drop(resolved.problem) : refuse(resolved.problem);
+  }
+  const label = resolved.label;
+  const refuseOrDrop = (reason: string, detail?: string) => (isError ? drop(reason, detail) : refuse(reason, detail));
+
+  const directionClearance = rules.clearance !== undefined
+    ? deps.clearances.configured(rules.clearance)
+    : await deps.clearances.peer(d.name === "outbound" ? route.toDomain : route.fromDomain, d.name);
+  if (directionClearance.status !== "known") return refuseOrDrop("direction-clearance-unknown", directionClearance.status);
+  const byDirection = deps.engine.refusal(label, directionClearance.clearance);
+  if (byDirection) return refuseOrDrop("direction-clearance", byDirection);
+
+  const senderClearance = await senderClearanceOf(route, ctx, deps.clearances, directionClearance);
+  if (senderClearance.status !== "known") return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
+  const bySender = deps.engine.refusal(label, senderClearance.clearance);
+  if (bySender) return refuseOrDrop("sender-clearance", bySender);
+
+  const received = deps.engine.translate(label, ctx.receiving);
+  if (!received) return refuseOrDrop("untranslatable");
+
+  if (route.kind === "message" && !isError && !ctx.content.empty) {
+    const hit = ctx.content.check(messageTexts(out), label.classification.name);
+    if (hit >= 0) return refuse("content-blocked", `list ${hit + 1}`);
+  }
+
+  const lang = d.to.markingLang;
+  const { marking, element } = deps.engine.outgoing(received, lang);
+  if (route.kind === "message" && !isError) {
+    removeSecurityLabels(out);
+    out.children.push(element);
+    element.parent = out;
+    if (!d.to.labelAware) addFlot(out, marking);
+  } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
+    removeSecurityLabels(out);
+    out.children.push(element);
+    element.parent = out;
+  } else removeSecurityLabels(out);
+
+  return {
+    action: "pass",
+    stanza: out,
+    audit: {
+      ...entry,
+      decision: "pass",
+      reason: "granted",
+      marking,
+      policy: received.policy.id,
+      labelSource: resolved.source,
+      ...(stripped.length ? { stripped } : {}),
+    },
+  };
+}
+
+async function senderClearanceOf(route: Route, ctx: DirectionContext, clearances: ClearanceSource, directionClearance: ClearanceAnswer): Promise<ClearanceAnswer> {
+  const d = ctx.direction;
+  if (d.name === "outbound") {
+    // A local sender: a user's clearance, else (domain JIDs, rooms, services) the domain's service clearance.
+    const isUser = route.fromBare !== route.fromDomain;
+    if (isUser) {
+      const user = await clearances.user(route.fromBare, ctx.sending.id);
+      if (user.status !== "none") return user;
+    }
+    return clearances.service(route.fromDomain);
+  }
+  // A remote sender gets its domain's clearance: configured, the store's service clearance, or the peer's.
+  if (d.from.senderClearance !== undefined) return clearances.configured(d.from.senderClearance);
+  const service = await clearances.service(route.fromDomain);
+  return service.status === "none" ? directionClearance : service;
+}
+
+/** FLOT: the marking as the first line of every body, for clients that show no labels. Bodies are replaced, not edited. */
+export function addFlot(message: Element, marking: string): void {
+  message.children = message.children.map((c) => {
+    if (!isElement(c) || c.name !== "body" || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== "jabber:client")) return c;
+    const body = xml("body", { ...c.attrs }, `${marking}\n${c.getText()}`);
+    body.parent = message;
+    return body;
+  });
+}
+
+/** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */
+export function answersRefusal(stanza: Element): boolean {
+  const type = stanza.attrs.type;
+  if (type === "error") return false;
+  if (stanza.name === "iq") return type === "get" || type === "set";
+  if (stanza.name === "presence") return type === "subscribe";
+  return stanza.name === "message";
+}
+

@@ -1,0 +1,217 @@
+// The relay: for each peering, one XEP-0114 connection per claimed domain on each server (the
+// remote side's domains on the local server, the local side's on the remote server; design.md §1),
+// every arriving stanza decided, audited and counted, and what passes re-emitted with the same
+// `from` on the other server. Decisions run concurrently; emission keeps each link's arrival order
+// (RFC 6120 §10.1 in-order processing).
+import {
+  createComponent, errorReply, silentLogger, type CordonComponent, type Element, type Logger, type BackoffOptions,
+} from "@cordon/component";
+import type { PolicyRegistry } from "@cordon/policy";
+import type { AuditEntry, AuditSink } from "./audit.js";
+import { ClearanceSource, type RelayClearanceStore } from "./clearances.js";
+import { answersRefusal, decide, DirectionContext, type Decision } from "./decide.js";
+import { directionsOf, routeOf, type Direction } from "./direction.js";
+import { RelayStateError } from "./errors.js";
+import { LabelEngine } from "./label-check.js";
+import { validatePeerings, type PeeringConfig } from "./peering.js";
+
+export interface RelayOptions {
+  peerings: PeeringConfig[];
+  registry: PolicyRegistry;
+  store: RelayClearanceStore;
+  audit: AuditSink;
+  logger?: Logger;
+  reconnect?: BackoffOptions & { enabled?: boolean };
+  connectTimeoutMs?: number;
+  /** No checks at all, only the loop guard: the benchmark's baseline. Never for production. */
+  passthrough?: boolean;
+}
+
+export interface DecisionCounts {
+  pass: number;
+  refuse: number;
+  drop: number;
+  reasons: Record<string, number>;
+}
+
+export type RelayMetrics = Record<string, { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }>;
+
+export interface Relay {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Decision counters per peering and direction. */
+  metrics(): RelayMetrics;
+  /** The same counters in the Prometheus text exposition format. */
+  metricsText(): string;
+  /** Resolves when every stanza received so far has been decided and handed to its link. */
+  idle(): Promise<void>;
+  readonly links: readonly CordonComponent[];
+}
+
+interface Link {
+  component: CordonComponent;
+  ctx: DirectionContext;
+  /** Where what passes is re-emitted: the other server's links by claimed domain. */
+  out: Map<string, CordonComponent>;
+  tail: Promise<void>;
+}
+
+const STANDARD_REFUSAL = { condition: "forbidden", type: "cancel" } as const;
+
+export function createRelay(options: RelayOptions): Relay {
+  validatePeerings(options.peerings);
+  const logger = (options.logger ?? silentLogger()).child({ component: "relay" });
+  const engine = new LabelEngine(options.registry);
+  const clearances = new ClearanceSource(options.store, engine);
+  const audit = options.audit;
+  const counters = new Map<string, { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }>();
+  const links: Link[] = [];
+  let state: "idle" | "started" | "stopped" = "idle";
+
+  for (const p of options.peerings) {
+    const { outbound, inbound } = directionsOf(p);
+    counters.set(p.name, { outbound: emptyCounts(), inbound: emptyCounts(), sendFailures: 0 });
+    // On the local server the relay claims the remote domains (arrivals there are outbound), and vice versa.
+    const onLocal = claim(p.local.service, p.local.secret, p.remote.domains, outbound);
+    const onRemote = claim(p.remote.service, p.remote.secret, p.local.domains, inbound);
+    const byDomain = (ls: Link[]) => new Map(ls.map((l) => [l.component.domain, l.component]));
+    for (const l of onLocal) l.out = byDomain(onRemote);
+    for (const l of onRemote) l.out = byDomain(onLocal);
+  }
+
+  function claim(service: string, secret: string, domains: string[], direction: Direction): Link[] {
+    const ctx = new DirectionContext(direction, engine);
+    return domains.map((domain) => {
+      const component = createComponent({
+        service,
+        domain,
+        secret,
+        logger,
+        routeIqs: false,
+        ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+        ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      });
+      const link: Link = { component, ctx, out: new Map(), tail: Promise.resolve() };
+      component.on("stanza", (stanza) => receive(link, stanza));
+      links.push(link);
+      return link;
+    });
+  }
+
+  function receive(link: Link, stanza: Element): void {
+    const decided = options.passthrough ? passthrough(stanza, link.ctx.direction) : safeDecide(stanza, link.ctx);
+    link.tail = link.tail.then(() => decided).then((decision) => act(link, stanza, decision));
+  }
+
+  async function safeDecide(stanza: Element, ctx: DirectionContext): Promise<Decision> {
+    const d = ctx.direction;
+    if (audit.failed) return { action: "drop", audit: { peering: d.peering, direction: d.name, stanza: stanza.name, decision: "drop", reason: "audit-unavailable" } };
+    try {
+      return await decide(stanza, ctx, { engine, clearances });
+    } catch (error) {
+      // Fail closed: a bug or an unloadable policy refuses the stanza instead of passing it.
+      logger.error({ err: error instanceof Error ? `${error.name}: ${error.message}` : String(error), peering: d.peering, direction: d.name }, "relay decision failed");
+      return { action: "refuse", audit: { peering: d.peering, direction: d.name, stanza: stanza.name, decision: "refuse", reason: "internal-error" } };
+    }
+  }
+
+  function act(link: Link, original: Element, decision: Decision): void {
+    const entry = decision.audit;
+    count(entry);
+    if (!options.passthrough) {
+      try {
+        audit.append(entry);
+      } catch (error) {
+        logger.error({ err: String(error) }, "audit append failed");
+      }
+    }
+    if (decision.action === "pass") {
+      const out = link.out.get(entry.fromDomain ?? "");
+      if (!out) return;
+      out.send(decision.stanza).catch((error: unknown) => {
+        const c = counters.get(entry.peering);
+        if (c) c.sendFailures++;
+        logger.warn({ err: error instanceof Error ? error.message : String(error), peering: entry.peering, direction: entry.direction }, "could not re-emit a stanza");
+        if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "remote-server-timeout" })).catch(() => undefined);
+      });
+      logger.debug({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, from: entry.fromDomain, to: entry.toDomain, marking: entry.marking }, "relayed");
+      return;
+    }
+    logger.info({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, decision: entry.decision, reason: entry.reason, detail: entry.detail, from: entry.fromDomain, to: entry.toDomain }, "stanza not relayed");
+    // XEP-0258 / design.md §5: forbidden (cancel), no copy of the content, no label.
+    if (decision.action === "refuse" && answersRefusal(original) && original.attrs.from && original.attrs.to) {
+      link.component.send(errorReply(original, STANDARD_REFUSAL)).catch(() => undefined);
+    }
+  }
+
+  function count(entry: AuditEntry): void {
+    const c = counters.get(entry.peering);
+    if (!c) return;
+    const d = entry.direction === "inbound" ? c.inbound : c.outbound;
+    d[entry.decision]++;
+    const key = `${entry.decision}:${entry.reason}`;
+    d.reasons[key] = (d.reasons[key] ?? 0) + 1;
+  }
+
+  return {
+    get links() {
+      return links.map((l) => l.component);
+    },
+    async start() {
+      if (state !== "idle") throw new RelayStateError("the relay can only be started once");
+      state = "started";
+      const results = await Promise.allSettled(links.map((l) => l.component.start()));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) {
+        await Promise.allSettled(links.map((l) => l.component.stop()));
+        throw failed.reason;
+      }
+      logger.info({ links: links.length, peerings: options.peerings.map((p) => p.name) }, "relay online");
+    },
+    async stop() {
+      if (state === "stopped") return;
+      state = "stopped";
+      await Promise.allSettled(links.map((l) => l.tail));
+      await Promise.allSettled(links.map((l) => l.component.stop()));
+      clearances.close();
+      await audit.close();
+    },
+    async idle() {
+      await Promise.all(links.map((l) => l.tail));
+    },
+    metrics() {
+      const out: RelayMetrics = {};
+      for (const [name, c] of counters) out[name] = structuredClone(c);
+      return out;
+    },
+    metricsText() {
+      const lines = ["# HELP cordon_relay_decisions_total Relay decisions by peering, direction, decision and reason.", "# TYPE cordon_relay_decisions_total counter"];
+      for (const [name, c] of counters) {
+        for (const dir of ["outbound", "inbound"] as const) {
+          for (const [key, n] of Object.entries(c[dir].reasons)) {
+            const [decision, reason] = key.split(":");
+            lines.push(`cordon_relay_decisions_total{peering=${q(name)},direction="${dir}",decision=${q(decision ?? "")},reason=${q(reason ?? "")}} ${n}`);
+          }
+        }
+        lines.push(`cordon_relay_send_failures_total{peering=${q(name)}} ${c.sendFailures}`);
+      }
+      return `${lines.join("\n")}\n`;
+    },
+  };
+}
+
+function q(v: string): string {
+  return JSON.stringify(v);
+}
+
+function emptyCounts(): DecisionCounts {
+  return { pass: 0, refuse: 0, drop: 0, reasons: {} };
+}
+
+/** The baseline: the loop guard, then the stanza as it came. */
+async function passthrough(stanza: Element, d: Direction): Promise<Decision> {
+  const routed = routeOf(stanza, d);
+  const base = { peering: d.peering, direction: d.name, stanza: stanza.name };
+  if (!routed.ok) return { action: "drop", audit: { ...base, decision: "drop", reason: routed.reason } };
+  return { action: "pass", stanza, audit: { ...base, decision: "pass", reason: "passthrough", fromDomain: routed.route.fromDomain, toDomain: routed.route.toDomain } };
+}

@@ -1,0 +1,25 @@
+// Message-type and traffic-mode rules: which message types may cross (RFC 6121 §5.2.2
+// https://www.rfc-editor.org/rfc/rfc6121#section-5.2.2) and whether MUC traffic (XEP-0045
+// https://xmpp.org/extensions/xep-0045.html), 1:1 traffic or both may cross.
+import type { Direction, Route } from "./direction.js";
+import type { MessageType } from "./peering.js";
+
+export type TypeRefusal = "type-denied" | "mode-muc-only" | "mode-one-to-one-only";
+
+/** MUC traffic: a groupchat message, or anything to or from a configured MUC domain (joins, PMs, room IQs). */
+export function isMucTraffic(route: Route, direction: Direction): boolean {
+  if (route.kind === "message" && route.type === "groupchat") return true;
+  return direction.to.mucDomains.includes(route.toDomain) || direction.from.mucDomains.includes(route.fromDomain);
+}
+
+/** Undefined when the stanza may cross, else why not. Errors are judged elsewhere (never refused here). */
+export function checkType(route: Route, direction: Direction): TypeRefusal | undefined {
+  if (route.type === "error") return undefined;
+  const rules = direction.rules;
+  if (route.kind === "message" && !rules.messageTypes.includes(route.type as MessageType)) return "type-denied";
+  if (rules.mode === "any") return undefined;
+  const muc = isMucTraffic(route, direction);
+  if (rules.mode === "muc-only" && !muc) return "mode-muc-only";
+  if (rules.mode === "one-to-one-only" && muc) return "mode-one-to-one-only";
+  return undefined;
+}

@@ -1,0 +1,82 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { canonicalJson, FileAuditSink, GENESIS, MemoryAuditSink, verifyAuditText, type AuditEntry } from "../src/audit.js";
+
+const entry = (n: number): AuditEntry => ({ peering: "p", direction: "outbound", decision: n % 2 ? "pass" : "refuse", reason: n % 2 ? "granted" : "direction-clearance", stanza: "message", fromDomain: "a.test", toDomain: "b.test", marking: "TLP:GREEN" });
+
+function log(n: number): string {
+  const sink = new MemoryAuditSink();
+  for (let i = 1; i <= n; i++) sink.append(entry(i));
+  return sink.text();
+}
+
+describe("audit chain", () => {
+  test("canonical JSON sorts keys at every level and drops undefined", () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }), '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+  });
+
+  test("a fresh chain verifies, starting from the genesis hash", () => {
+    const text = log(5);
+    const first = JSON.parse(text.split("\n")[0]!) as { prev: string; seq: number };
+    assert.equal(first.prev, GENESIS);
+    assert.equal(first.seq, 1);
+    const r = verifyAuditText(text);
+    assert.ok(r.ok);
+    assert.equal(r.records, 5);
+  });
+
+  test("an edited record fails at that record", () => {
+    const lines = log(5).split("\n");
+    lines[2] = lines[2]!.replace('"decision":"pass"', '"decision":"refuse"');
+    const r = verifyAuditText(lines.join("\n"));
+    assert.ok(!r.ok);
+    assert.equal(r.line, 3);
+    assert.match(r.problem, /edited/);
+  });
+
+  test("a deleted record fails at the next one", () => {
+    const lines = log(5).split("\n");
+    lines.splice(1, 1);
+    const r = verifyAuditText(lines.join("\n"));
+    assert.ok(!r.ok);
+    assert.equal(r.line, 2);
+  });
+
+  test("a rehashed forgery still breaks the link to the next record", () => {
+    const lines = log(3).split("\n");
+    const rec = JSON.parse(lines[1]!) as Record<string, unknown>;
+    rec.reason = "forged";
+    lines[1] = JSON.stringify(rec);
+    const r = verifyAuditText(lines.join("\n"));
+    assert.ok(!r.ok);
+    assert.equal(r.line, 2);
+  });
+
+  test("garbage and a torn last line are reported", () => {
+    assert.equal((verifyAuditText("not json\n") as { line: number }).line, 1);
+    const torn = log(2).slice(0, -10);
+    assert.equal(verifyAuditText(torn).ok, false);
+    assert.deepEqual(verifyAuditText(""), { ok: true, records: 0, head: GENESIS });
+  });
+
+  test("the file sink continues an existing chain across reopen, and refuses a broken one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-audit-"));
+    const file = join(dir, "audit.jsonl");
+    const a = await FileAuditSink.open(file);
+    a.append(entry(1));
+    a.append(entry(2));
+    await a.close();
+    const b = await FileAuditSink.open(file);
+    b.append(entry(3));
+    await b.flush();
+    await b.close();
+    const r = verifyAuditText(readFileSync(file, "utf8"));
+    assert.ok(r.ok);
+    assert.equal(r.records, 3);
+    writeFileSync(file, readFileSync(file, "utf8").replace('"seq":3', '"seq":4'));
+    await assert.rejects(FileAuditSink.open(file), { code: "CORDON_RELAY_AUDIT_CHAIN" });
+  });
+});

@@ -1,0 +1,146 @@
+import { describe, test, before } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStore } from "@cordon/store";
+import { ClearanceSource } from "../src/clearances.js";
+import { answersRefusal, decide, DirectionContext, type Decision } from "../src/decide.js";
+import { directionsOf } from "../src/direction.js";
+import { LabelEngine } from "../src/label-check.js";
+import type { DirectionRules } from "../src/peering.js";
+import { clearance, el, label, peering, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
+
+const engine = new LabelEngine(registry());
+const store = new MemoryStore();
+const clearances = new ClearanceSource(store, engine);
+
+before(async () => {
+  await store.setUserClearance("alice@tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11, 12, 13]) });
+  await store.setUserClearance("eve@tlpx.test", { encoding: "xml", data: clearance(TLPX, [10]) });
+  await store.setServiceClearance("tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });
+});
+
+function run(stanza: string, outbound: Partial<DirectionRules> = {}, which: "outbound" | "inbound" = "outbound", inbound: Partial<DirectionRules> = {}, tweak?: (p: ReturnType<typeof peering>) => void): Promise<Decision> {
+  const p = peering(outbound, inbound);
+  tweak?.(p);
+  const dirs = directionsOf(p);
+  return decide(el(stanza), new DirectionContext(dirs[which], engine), { engine, clearances });
+}
+
+const AMBER_EU = securityLabel(label(TLPX, 12, [0]), "TOP SECRET (forged marking)");
+
+describe("decide", () => {
+  test("a labelled message within both clearances passes, translated, with the marking recomputed", async () => {
+    const d = await run(`<message type='chat' from='alice@tlpx.test/r' to='bob@tlp.test' id='m1'><body>hi</body>${AMBER_EU}</message>`);
+    assert.equal(d.action, "pass");
+    assert.ok(d.action === "pass");
+    const marking = "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]";
+    assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), marking);
+    assert.equal(d.stanza.getChildren("securitylabel").length, 1);
+    assert.equal(d.stanza.getChildText("body"), "hi");
+    assert.deepEqual([d.audit.reason, d.audit.marking, d.audit.policy, d.audit.labelSource, d.audit.id], ["granted", marking, TLP, "stanza", "m1"]);
+    assert.ok(!JSON.stringify(d.audit).includes("hi\""), "the audit never holds the body");
+  });
+
+  test("above the direction clearance is refused", async () => {
+    const d = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${securityLabel(label(TLPX, 13))}</message>`);
+    assert.deepEqual([d.action, d.audit.reason, d.audit.detail], ["refuse", "direction-clearance", "classification"]);
+  });
+
+  test("above the sender's clearance is refused; an unknown user is refused", async () => {
+    const d = await run(`<message from='eve@tlpx.test/r' to='bob@tlp.test'><body>x</body>${AMBER_EU}</message>`);
+    assert.deepEqual([d.action, d.audit.reason], ["refuse", "sender-clearance"]);
+    // No user clearance: the domain's service clearance stands in (GREEN at most here).
+    const e = await run(`<message from='nobody@tlpx.test/r' to='bob@tlp.test'><body>x</body>${AMBER_EU}</message>`);
+    assert.deepEqual([e.action, e.audit.reason], ["refuse", "sender-clearance"]);
+  });
+
+  test("an unlabelled message gets the default label, or is refused when so configured", async () => {
+    const d = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>");
+    assert.ok(d.action === "pass");
+    assert.equal(d.audit.labelSource, "default");
+    assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), "TLP:GREEN [Imported Data]");
+    const r = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>", { unlabelled: { message: "refuse", presence: "default", iq: "default" } });
+    assert.deepEqual([r.action, r.audit.reason], ["refuse", "unlabelled"]);
+  });
+
+  test("a malformed label follows the malformed setting", async () => {
+    const bad = `<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${securityLabel("<esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>%%%</esssecuritylabel>")}</message>`;
+    assert.deepEqual([(await run(bad)).action, (await run(bad)).audit.reason], ["refuse", "label-malformed"]);
+    assert.equal((await run(bad, { malformed: "drop" })).action, "drop");
+  });
+
+  test("FLOT: label-unaware receivers get the marking as the body's first line", async () => {
+    const d = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>hello</body>${AMBER_EU}</message>`, {}, "outbound", {}, (p) => {
+      p.remote.labelAware = false;
+    });
+    assert.ok(d.action === "pass");
+    assert.equal(d.stanza.getChildText("body"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nhello");
+  });
+
+  test("dirty words are refused, per classification lists too", async () => {
+    const content = [{ words: ["excalibur"] }, { words: ["draft"], classifications: ["AMBER"] }];
+    const d = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>The EXCALIBUR plan</body></message>", { content });
+    assert.deepEqual([d.action, d.audit.reason, d.audit.detail], ["refuse", "content-blocked", "list 1"]);
+    assert.equal((await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>a draft</body></message>", { content })).action, "pass");
+    assert.equal((await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>a draft</body>${AMBER_EU}</message>`, { content })).action, "refuse");
+  });
+
+  test("chat states are stripped or blocked; a bare chat state is dropped after stripping", async () => {
+    const cs = "<composing xmlns='http://jabber.org/protocol/chatstates'/>";
+    const d = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${cs}</message>`, { chatStates: "strip" });
+    assert.ok(d.action === "pass");
+    assert.equal(d.stanza.getChild("composing"), undefined);
+    assert.deepEqual([(await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'>${cs}</message>`, { chatStates: "strip" })).audit.reason], ["folded-empty"]);
+    assert.equal((await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${cs}</message>`, { chatStates: "block" })).audit.reason, "chat-state-blocked");
+  });
+
+  test("file-transfer offers are refused", async () => {
+    const d = await run("<iq type='set' id='j' from='alice@tlpx.test/r' to='bob@tlp.test/r'><jingle xmlns='urn:xmpp:jingle:1' action='session-initiate' sid='s'/></iq>");
+    assert.deepEqual([d.action, d.audit.reason, d.audit.detail], ["refuse", "file-transfer-blocked", "jingle"]);
+  });
+
+  test("errors: labelled ones are dropped, unlabelled ones cross, a refused one is dropped not answered", async () => {
+    const labelled = await run(`<message type='error' from='alice@tlpx.test' to='bob@tlp.test'>${AMBER_EU}<error type='cancel'/></message>`);
+    assert.deepEqual([labelled.action, labelled.audit.reason], ["drop", "labelled-error"]);
+    const plain = await run("<iq type='error' id='q' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
+    assert.ok(plain.action === "pass");
+    assert.equal(plain.stanza.getChild("securitylabel"), undefined, "errors never get a label");
+    const refused = await run("<iq type='error' id='q' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'/></iq>", { clearance: clearance(TLP, [10]) });
+    assert.equal(refused.action, "drop");
+    assert.equal(answersRefusal(el("<iq type='error'/>")), false);
+    assert.equal(answersRefusal(el("<iq type='result'/>")), false);
+    assert.equal(answersRefusal(el("<presence type='subscribe'/>")), true);
+    assert.equal(answersRefusal(el("<presence/>")), false);
+  });
+
+  test("presence is folded and never labelled; peers outside the grant list are refused", async () => {
+    const d = await run(`<presence from='alice@tlpx.test/r' to='bob@tlp.test'><show>dnd</show><status>secret plans</status>${AMBER_EU}</presence>`);
+    assert.ok(d.action === "pass");
+    assert.equal(d.stanza.toString(), "<presence from=\"alice@tlpx.test/r\" to=\"bob@tlp.test\"><show>dnd</show></presence>");
+    const denied = await run("<message from='alice@tlpx.test/r' to='bob@rooms.tlp.test'><body>x</body></message>", { peers: { kind: "grant", domains: ["tlp.test"] } });
+    assert.deepEqual([denied.action, denied.audit.reason], ["refuse", "peer-denied"]);
+  });
+
+  test("inbound: remote senders get the direction's clearance, and labels are translated to the local policy", async () => {
+    const d = await run(`<message from='bob@tlp.test/r' to='alice@tlpx.test'><body>x</body>${securityLabel(label(TLP, 11))}</message>`, {}, "inbound");
+    assert.ok(d.action === "pass");
+    assert.equal(d.audit.marking, "TLPX:GREEN");
+    const red = await run(`<message from='bob@tlp.test/r' to='alice@tlpx.test'><body>x</body>${securityLabel(label(TLP, 13))}</message>`, {}, "inbound");
+    assert.deepEqual([red.action, red.audit.reason], ["refuse", "direction-clearance"]);
+  });
+
+  test("the store's peer clearance is used when none is configured; none means refuse", async () => {
+    const noConfigured = (p: ReturnType<typeof peering>) => {
+      delete p.outbound.clearance;
+    };
+    const before = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>", {}, "outbound", {}, noConfigured);
+    assert.deepEqual([before.action, before.audit.reason, before.audit.detail], ["refuse", "direction-clearance-unknown", "none"]);
+    await store.setPeerClearance("tlp.test", "outbound", { encoding: "xml", data: clearance(TLP, [10, 11]) });
+    const after = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>", {}, "outbound", {}, noConfigured);
+    assert.equal(after.action, "pass");
+  });
+
+  test("a loop is dropped and never answered", async () => {
+    const d = await run("<message from='alice@tlpx.test' to='carol@tlpx.test'><body>x</body></message>");
+    assert.deepEqual([d.action, d.audit.reason], ["drop", "loop"]);
+  });
+});
