@@ -10,7 +10,8 @@ bash test/harness/install-system-deps.sh
 
 echo "== npm packages"
 if [ "${CI:-}" = "true" ] || [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm ci refuses this lock file: npm 11 omits turbo's other-platform optional packages from it.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 echo "== build, lint, type-check"
