@@ -24,6 +24,8 @@ export interface RuntimeEnvironment {
   store: ClearanceStore;
   /** Store first, then the directory when one is configured. */
   users: UserClearanceSource;
+  /** The LDAP directory, when configured (personal catalogs come from it). */
+  directory: LdapDirectory | undefined;
   /** Resolves a path from the config relative to the config file. */
   path(p: string): string;
   close(): Promise<void>;
@@ -84,7 +86,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     users = new ClearanceResolver({ store, directory });
   }
   const env: RuntimeEnvironment = {
-    config, logger, registry, governing: governingPolicy, store, users, path,
+    config, logger, registry, governing: governingPolicy, store, users, directory, path,
     async close() {
       await directory?.close();
       await store.close();

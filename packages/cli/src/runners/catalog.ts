@@ -7,12 +7,31 @@
 import { readConnection } from "@cordon/component";
 import { createCatalogService, readCatalogSection } from "@cordon/catalog";
 import type { ComponentRunner } from "./runner.js";
+import { decisionCounter, observeLinks, target } from "./ops.js";
 
 export const runCatalog: ComponentRunner = async (context, section) => {
   const env = await context.environment();
   const settings = readCatalogSection(section, env.registry, env.governing.id);
   const connection = readConnection(context.config, section);
-  const service = createCatalogService({ ...connection, logger: context.logger, registry: env.registry, store: env.store, users: env.users, ...settings });
+  const onDecision = decisionCounter(context.ops, "catalog");
+  const service = createCatalogService({ ...connection, logger: context.logger, registry: env.registry, store: env.store, users: env.users, ...(env.directory ? { personalCatalogs: env.directory } : {}), ...settings, ...(onDecision ? { onDecision } : {}) });
+  if (context.check) return { name: "catalog", stop: () => service.stop(), targets: [target(connection)] };
+  observeLinks(context.ops, "catalog", [service.component]);
   await service.start();
-  return { name: "catalog", stop: () => service.stop() };
+  return {
+    name: "catalog",
+    stop: () => service.stop(),
+    ops: {
+      // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
+      rebinder: {
+        prepare(next) {
+          const fresh = readCatalogSection(section, next.registry, next.governing.id).catalogs;
+          return () => {
+            settings.catalogs.clear();
+            for (const [domain, spec] of fresh) settings.catalogs.set(domain, spec);
+          };
+        },
+      },
+    },
+  };
 };
