@@ -3,7 +3,7 @@
 // the same requests addressed to it directly. Per (requester, target): the labels of the configured
 // catalogs that are valid, granted by the requester's clearance and within the target's limit.
 import {
-  createComponent, delegate, xml, delegatedBy, parseJid, bareJid, stanzaError, NS_DISCO_ITEMS,
+  createComponent, delegate, xml, delegatedBy, parseJid, bareJid, stanzaError, StanzaErrorException, NS_DISCO_ITEMS,
   type ComponentOptions, type CordonComponent, type Element, type IqRequest,
 } from "@cordon/component";
 import { parseClearance, parseLabelData, SEC_LABEL_NS, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
@@ -37,6 +37,8 @@ export interface CatalogServiceOptions extends ComponentOptions {
   /** Name in the component's disco#info identity. */
   name?: string;
   cacheSize?: number;
+  /** Operator metrics: each catalog request answered ("grant") or refused with a stanza error ("deny", reason = condition). */
+  onDecision?: (outcome: "grant" | "deny", reason: string) => void;
 }
 
 /** Where personal catalog labels come from besides the store (the directory). */
@@ -310,7 +312,21 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return element;
   }
 
-  const handlers = { get: handle };
+  const observed = options.onDecision;
+  const handlers = {
+    get: observed
+      ? async (request: IqRequest): Promise<Element> => {
+          try {
+            const element = await handle(request);
+            observed("grant", "answered");
+            return element;
+          } catch (error) {
+            observed("deny", error instanceof StanzaErrorException ? error.spec.condition : "internal-error");
+            throw error;
+          }
+        }
+      : handle,
+  };
   delegate(component, NS_CATALOG_2, handlers, { features: DELEGATED_FEATURES, servers: served });
   // The older namespaces: direct requests, and delegated ones when the server delegates them too.
   for (const ns of CATALOG_NAMESPACES) {

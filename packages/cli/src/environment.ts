@@ -55,7 +55,10 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
   const redis = storeSection?.only(["redis", "memory"]).optionalSection("redis");
   if (redis) {
     redis.only(["url", "prefix"]);
-    store = new RedisStore({ url: redis.string("url"), ...(redis.has("prefix") ? { prefix: redis.string("prefix") } : {}), logger });
+    const redisStore = new RedisStore({ url: redis.string("url"), ...(redis.has("prefix") ? { prefix: redis.string("prefix") } : {}), logger });
+    // Components load persistent state at start: wait for Redis (bounded), then fail clearly.
+    await redisStore.ready(10_000);
+    store = redisStore;
   } else {
     store = new MemoryStore();
   }

@@ -8,8 +8,10 @@ import { startCommand } from "./commands/start.js";
 import { clearanceCommand } from "./commands/clearance.js";
 import { peerCommand } from "./commands/peer.js";
 import { auditCommand } from "./commands/audit.js";
+import { checkConfigCommand } from "./commands/check-config.js";
+import { adminCommand } from "./commands/admin.js";
 
-const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand, auditCommand];
+const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand, auditCommand, checkConfigCommand, adminCommand];
 
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),

@@ -163,18 +163,22 @@ export function createComponent(options: ComponentOptions): CordonComponent {
 
   // XEP-0114 §3 (https://xmpp.org/extensions/xep-0114.html#protocol): handshake = hex(SHA-1(streamId + secret)).
   // The secret is hashed as UTF-8 (the library used latin1, breaking non-ASCII secrets).
+  // One listener for the whole life of the entity (not one per attempt): the first element after
+  // our <handshake/> is either the server's <handshake/> or a stream error.
+  let awaitingHandshake = false;
+  entity.on("element", ((el: Element) => {
+    if (!awaitingHandshake) return;
+    awaitingHandshake = false;
+    if (el.name === "handshake") {
+      entity._jid(domain);
+      entity._status("online");
+    }
+    // A stream error here is reported through the 'error' listener above.
+  }) as (...args: never[]) => void);
   entity.on("open", ((header: Element) => {
     const streamId = header.attrs.id ?? "";
     const digest = createHash("sha1").update(streamId + options.secret, "utf8").digest("hex");
-    const onElement = (el: Element) => {
-      entity.removeListener("element", onElement as (...args: never[]) => void);
-      if (el.name === "handshake") {
-        entity._jid(domain);
-        entity._status("online");
-      }
-      // A stream error here is reported through the 'error' listener above.
-    };
-    entity.on("element", onElement as (...args: never[]) => void);
+    awaitingHandshake = true;
     entity.write(xml("handshake", {}, digest).toString()).catch((error: Error) => entity.emit("error", error));
   }) as (...args: never[]) => void);
 
@@ -193,6 +197,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   }) as (...args: never[]) => void);
 
   entity.on("disconnect", (() => {
+    awaitingHandshake = false;
     queue.detach();
     if (status === "online") {
       status = "offline";

@@ -20,7 +20,7 @@ function erlBinary(text: string): string {
   return `<<${[...Buffer.from(text, "utf8")].join(",")}>>`;
 }
 
-type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc">;
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { main: string; includes: Record<string, string> } {
@@ -57,6 +57,12 @@ export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { 
     "  mod_offline: {}",
   ];
   if (options.nativeMuc) lines.push(...ejabberdNativeMuc(options.domain, options.nativeMuc));
+  const balancing = Object.entries(options.componentBalancing ?? {});
+  if (balancing.length > 0) {
+    lines.push("domain_balancing:");
+    // ejabberd 23.01 requires component_number (the hash modulus of the balancing).
+    for (const [domain, type] of balancing) lines.push(`  "${checkConfigValue("domain", domain)}":`, `    type: ${type}`, "    component_number: 2");
+  }
   const files: string[] = [];
   if (options.components.length > 0) {
     includes["cordon-components.yml"] = renderDeployFile("ejabberd/cordon-components.yml", {

@@ -24,7 +24,7 @@ export function serverKinds(): ServerKind[] {
   return [...new Set(kinds as ServerKind[])];
 }
 
-type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc"> & { startTimeoutMs: number };
+type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing"> & { startTimeoutMs: number };
 
 class StartFailure extends Error {
   constructor(readonly bindConflict: boolean, readonly reason: string) {
@@ -137,6 +137,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     users: options.users ?? [],
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     ...(options.nativeMuc ? { nativeMuc: options.nativeMuc } : {}),
+    ...(options.componentBalancing ? { componentBalancing: options.componentBalancing } : {}),
   };
 }
 

@@ -38,6 +38,11 @@ export interface ServerOptions {
   nativeMuc?: NativeMucDecl;
   /** More virtual hosts. */
   extraDomains?: string[];
+  /**
+   * ejabberd only: accept several connections of a component domain, balanced by `domain_balancing`
+   * (design.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
+   */
+  componentBalancing?: Record<string, "bare_destination" | "destination" | "source" | "bare_source" | "random">;
   /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
   ports?: { c2s?: number; component?: number };
   /** Readiness timeout per start attempt, default 30 s. */

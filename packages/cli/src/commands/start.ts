@@ -5,6 +5,8 @@ import { ConfigError, createLogger, installShutdown, loadConfigFile, type Logger
 import type { Command } from "../command.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner, RunningComponent, RunnerContext } from "../runners/runner.js";
+import { createOpsContext, prepareEnvironment, startOperations, type Operations } from "../operations.js";
+import { withConfigLine } from "../config-lines.js";
 import { runExample } from "../runners/example.js";
 import { runMuc } from "../runners/muc.js";
 import { runCatalog } from "../runners/catalog.js";
@@ -39,7 +41,7 @@ export function parseStartArgs(args: string[]): StartOptions {
 }
 
 /** Starts everything; resolves with the running components (the process then waits for signals). */
-export async function startComponents(options: StartOptions): Promise<{ running: RunningComponent[]; logger: Logger; shutdown: () => Promise<void> }> {
+export async function startComponents(options: StartOptions): Promise<{ running: RunningComponent[]; logger: Logger; shutdown: () => Promise<void>; operations: Operations }> {
   const config = loadConfigFile(options.config);
   const logger = createLogger({ level: config.log.level, redactJids: config.log.redactJids, name: "cordon" });
   const selected = [...config.components.entries()].filter(([name]) => !options.only || options.only.includes(name));
@@ -51,22 +53,32 @@ export async function startComponents(options: StartOptions): Promise<{ running:
   }
   const running: RunningComponent[] = [];
   let environment: Promise<RuntimeEnvironment> | undefined;
-  const context: RunnerContext = { config, logger, environment: () => (environment ??= buildEnvironment(config, logger)) };
-  // Components stop first, then the shared store and directory connections.
-  const shutdown = installShutdown([...[{ stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) }], { stop: async () => (await environment)?.close() }], { logger });
+  // Metrics, link observation, hot reload and the admin API (operations.ts).
+  const ops = createOpsContext();
+  const operator: { current?: Operations } = {};
+  const context: RunnerContext = { config, logger, ops, environment: () => (environment ??= buildEnvironment(config, logger).then((env) => prepareEnvironment(env, ops.metrics, logger))) };
+  // The admin API closes first, then the components, then the shared store and directory connections.
+  const shutdown = installShutdown([{ stop: async () => operator.current?.stop() }, { stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) }, { stop: async () => (await environment)?.close() }], { logger });
   for (const [name, section] of selected) {
     const runner = RUNNERS[name] as ComponentRunner;
     running.push(await runner(context, section));
     logger.info({ component: name }, "component started");
   }
-  return { running, logger, shutdown };
+  const operations = await startOperations({ config, only: options.only, logger, ops, running, environment: environment ? await environment : undefined });
+  operator.current = operations;
+  return { running, logger, shutdown, operations };
 }
 
 export const startCommand: Command = {
   name: "start",
   summary: "run the components of a config file: start --config FILE [--only NAME[,NAME]]",
   async run(args) {
-    await startComponents(parseStartArgs(args));
+    const options = parseStartArgs(args);
+    try {
+      await startComponents(options);
+    } catch (error) {
+      throw withConfigLine(error, options.config);
+    }
     return -1; // keep running until SIGTERM/SIGINT (the shutdown handler exits)
   },
 };

@@ -61,7 +61,10 @@ export function createMetrics(options: MetricsOptions = {}): CordonMetrics {
     },
     async text() {
       for (const fn of collectors) fn();
-      return { contentType: registry.contentType, body: await registry.metrics() };
+      // prom-client writes an event-loop-lag gauge with no samples yet as "Nan", which is not
+      // Prometheus text (the format spells it "NaN"): normalise it.
+      const body = (await registry.metrics()).replace(/ Nan$/gm, " NaN");
+      return { contentType: registry.contentType, body };
     },
   };
   return metrics;

@@ -17,6 +17,8 @@ import { encodeBerClearance, makeClearance, type Label } from "@cordon/policy";
 import { createMucService, DEFAULT_ROOM_CONFIG, storedLabel, type MucSettings, type NamedLabel } from "@cordon/muc";
 import { readClearance, readLabel, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
+import { mucObserver, observeLinks, target, withObserver } from "./ops.js";
+import { mucOps } from "./muc-ops.js";
 
 export const runMuc: ComponentRunner = async (context, section) => {
   section.only([
@@ -31,9 +33,13 @@ export const runMuc: ComponentRunner = async (context, section) => {
   const component = createComponent({ ...connection, logger: context.logger });
   const service = createMucService({
     component, registry: env.registry, governingPolicy: env.governing.id, store: env.store, users: env.users, settings, logger: component.logger,
+    ...withObserver(mucObserver(context.ops)),
   });
+  if (context.check) return { name: "muc", stop: async () => undefined, targets: [target(connection)] };
+  observeLinks(context.ops, "muc", [component]);
   await service.start();
-  return { name: "muc", stop: () => service.stop() };
+  const ops = mucOps(env, service, settings, (next) => readMucSettings(next, section, connection.domain, connection.secret));
+  return { name: "muc", stop: () => service.stop(), ops };
 };
 
 export function readMucSettings(env: Parameters<typeof readLabel>[0], section: ConfigReader, domain: string, secret: string): MucSettings {

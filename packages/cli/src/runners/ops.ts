@@ -4,6 +4,7 @@
 // hooks still runs, it only shows less in the admin API.
 import type { CordonComponent } from "@cordon/component";
 import type { MucObserver } from "@cordon/muc";
+import type { Relay } from "@cordon/relay";
 import type { LinkBook } from "../metrics/link-book.js";
 import type { CordonMetrics } from "../metrics/registry.js";
 import type { PolicyRebinder } from "../reload.js";
@@ -60,4 +61,46 @@ export function mucObserver(ops: OpsContext | undefined): MucObserver | undefine
       if (notDelivered > 0) withheld.inc(notDelivered);
     },
   };
+}
+
+/** `{ observer }` when there is one (exactOptionalPropertyTypes-friendly spread). */
+export function withObserver<T>(observer: T | undefined): { observer: T } | Record<string, never> {
+  return observer ? { observer } : {};
+}
+
+/**
+ * The relay keeps its own decision counters per peering and direction (relay.metrics()); at each
+ * scrape the increase since the last one is added to the process's decision counter (pass is a
+ * grant; refuse and drop are denials; the reason is the relay's `decision:reason` key). Peering names
+ * are not used as label values.
+ */
+export function observeRelay(ops: OpsContext | undefined, relay: Pick<Relay, "metrics">): void {
+  const m = ops?.metrics;
+  if (!m) return;
+  const seen = new Map<string, number>();
+  m.onCollect(() => {
+    const totals = new Map<string, { outcome: DecisionOutcome; reason: string; value: number }>();
+    const add = (outcome: DecisionOutcome, reason: string, value: number) => {
+      const key = `${outcome}\u0000${reason}`;
+      const t = totals.get(key) ?? { outcome, reason, value: 0 };
+      t.value += value;
+      totals.set(key, t);
+    };
+    for (const peering of Object.values(relay.metrics())) {
+      for (const counts of [peering.outbound, peering.inbound]) {
+        // Keys are "<pass|refuse|drop>:<reason>".
+        for (const [key, n] of Object.entries(counts.reasons)) add(key.startsWith("pass:") ? "grant" : "deny", key, n);
+      }
+    }
+    for (const [key, t] of totals) {
+      const delta = t.value - (seen.get(key) ?? 0);
+      if (delta > 0) m.decisions.labels("relay", t.outcome, t.reason).inc(delta);
+      seen.set(key, t.value);
+    }
+  });
+}
+
+/** "domain -> host:port" for check-config. */
+export function target(connection: { domain: string; service: string }, note?: string): string {
+  return `${connection.domain} -> ${connection.service.replace(/^xmpp:\/\//u, "")}${note ? ` (${note})` : ""}`;
 }

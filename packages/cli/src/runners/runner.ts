@@ -6,6 +6,8 @@ import type { ComponentOps, OpsContext } from "./ops.js";
 export interface RunningComponent {
   name: string;
   stop(): Promise<void>;
+  /** Where it connects: one line per XEP-0114 link, "domain -> host:port". */
+  targets?: string[];
   /** Operator hooks (admin API, readiness, hot reload); see ops.ts. */
   ops?: ComponentOps;
 }
@@ -15,6 +17,11 @@ export interface RunnerContext {
   logger: Logger;
   /** Policies, store and directory, built on first use and shared by every component. */
   environment(): Promise<RuntimeEnvironment>;
+  /**
+   * `cordon check-config`: build everything (policies, labels, catalogs, services) but connect to
+   * nothing; runners return before starting and report where they would connect.
+   */
+  check?: boolean;
   /** Metrics and link observation, when the process runs them (ops.ts). */
   ops?: OpsContext;
 }

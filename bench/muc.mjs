@@ -1,0 +1,650 @@
+// MUC fan-out throughput: deliveries per second through (a) Cordon's labelled MUC component,
+// (b) a minimal echo MUC component (no checks, no labels) and (c) the server's native MUC, on the
+// same server in the same run (design.md §6 has the reference figures). N occupants, M groupchat
+// messages from one sender; for (a) a third of the occupants are not cleared for half of the labels
+// used, and only the deliveries an occupant is entitled to are counted (any other one is a leak and
+// is reported). Each component runs in a child process so its CPU time (process.cpuUsage) can be
+// given per delivery; the clients (minimal raw XMPP clients, so that parsing in this process does
+// not compete with the server for the 2 cores) run here. Median of 3 runs per cell.
+//
+//   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
+//                      [--modes cordon,echo,native,echo-labelled] [--profile DIR]
+//
+// "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
+// sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
+// the checks. --messages defaults to 1000 at 10 occupants, 400 up to 50, 300 above. --profile writes a
+// V8 CPU profile of each component child (--cpu-prof) into DIR. A table goes to stderr; the last
+// line of stdout is one JSON object with every figure and the ratios cordon/echo, cordon/native.
+import { fork } from "node:child_process";
+import { connect as netConnect } from "node:net";
+import { performance } from "node:perf_hooks";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { mkdirSync } from "node:fs";
+
+const here = fileURLToPath(import.meta.url);
+const root = resolve(dirname(here), "..");
+const POLICY_FILE = resolve(root, "deploy/quickstart/demo-policy.xml");
+const DOMAIN = "bench.test";
+const SECRET = "bench-muc-secret";
+const MUC_DOMAINS = { cordon: `rooms-cordon.${DOMAIN}`, echo: `rooms-echo.${DOMAIN}`, native: `conference.${DOMAIN}`, "echo-labelled": `rooms-echol.${DOMAIN}` };
+/** Modes that run a component of ours in a child process. */
+const COMPONENT_MODES = ["cordon", "echo", "echo-labelled"];
+const NS_MUC = "http://jabber.org/protocol/muc";
+const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
+const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
+const FILLER = "the quick brown fox jumps over the lazy dog";
+/**
+ * Copies in flight at most (sender's window × N). @cordon/component's outgoing queue holds 10,000
+ * stanzas; a burst beyond that makes sendRaw fail (see the report), so the sender is paced.
+ */
+const WINDOW_DELIVERIES = 4000;
+
+// Labels cycled over the messages, and who may read them: "full" occupants hold every
+// classification and category; "limited" ones (a third) hold UNCLASSIFIED..CONFIDENTIAL and GBR.
+// The entitlement table is written out here, not computed with the policy engine under test.
+const ALL_CLASSES = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+const CLEARANCES = {
+  full: { classes: ALL_CLASSES, categories: ["ALPHA", "BRAVO", "GBR", "USA", "FRA"] },
+  limited: { classes: ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"], categories: ["GBR"] },
+};
+const LABELS = [
+  { classification: "UNCLASSIFIED", categories: [], readers: ["full", "limited"] },
+  { classification: "SECRET", categories: [], readers: ["full"] },
+  { classification: "SECRET", categories: ["ALPHA"], readers: ["full"] },
+  { classification: "CONFIDENTIAL", categories: ["GBR", "USA"], readers: ["full", "limited"] },
+];
+const clearanceKind = (i) => (i % 3 === 2 ? "limited" : "full");
+const labelAware = (i) => i % 2 === 0;
+const username = (i) => `b${i}`;
+
+const median = (xs) => {
+  const s = xs.filter((x) => x !== null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+const debug = (...args) => {
+  if (process.env.BENCH_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}s] ${args.join(" ")}\n`);
+};
+const escAttr = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+
+// ───────────────────────────── child: one component per process ─────────────────────────────
+
+async function runChild(mode) {
+  const { createComponent, escapeXml, escapeXmlText } = await import("@cordon/component");
+  const service = process.env.BENCH_SERVICE;
+  const domain = process.env.BENCH_DOMAIN;
+  let stop;
+  if (mode === "echo" || mode === "echo-labelled") {
+    // The minimal echo MUC: a join is answered with a self-presence; each groupchat body is
+    // reflected to every occupant of the room. No checks, no labels, no history.
+    // "echo-labelled" (a diagnostic) also copies the sender's <securitylabel/> and adds a
+    // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks.
+    const { randomUUID } = await import("node:crypto");
+    const labelled = mode === "echo-labelled";
+    const component = createComponent({ service, domain, secret: SECRET });
+    const rooms = new Map();
+    component.onPresence(async (st) => {
+      const to = st.attrs.to ?? "";
+      const from = st.attrs.from ?? "";
+      const slash = to.indexOf("/");
+      if (slash < 0) return;
+      const room = to.slice(0, slash);
+      let occupants = rooms.get(room);
+      if (st.attrs.type === "unavailable") {
+        occupants?.delete(from);
+        if (occupants?.size === 0) rooms.delete(room);
+        return;
+      }
+      if (st.attrs.type !== undefined) return;
+      if (!occupants) rooms.set(room, (occupants = new Map()));
+      occupants.set(from, to.slice(slash + 1));
+      await component.sendRaw([`<presence from="${escapeXml(to)}" to="${escapeXml(from)}"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`]);
+    });
+    component.onMessage(async (st) => {
+      if (st.attrs.type !== "groupchat") return;
+      const room = st.attrs.to ?? "";
+      const occupants = rooms.get(room);
+      const nick = occupants?.get(st.attrs.from ?? "");
+      const body = st.getChildText("body");
+      if (nick === undefined || body === null || body === undefined) return;
+      const head = `<message from="${escapeXml(`${room}/${nick}`)}" to="`;
+      let tail = `" type="groupchat"${st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : ""}><body>${escapeXmlText(body)}</body>`;
+      if (labelled) {
+        tail += st.getChild("securitylabel", NS_SEC_LABEL)?.toString() ?? "";
+        tail += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomUUID()}" by="${escapeXml(room)}"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(nick)}-0123456789abcdef0123456789abcdef"/>`;
+      }
+      tail += "</message>";
+      const out = [];
+      for (const jid of occupants.keys()) out.push(head + escapeXml(jid) + tail);
+      await component.sendRaw(out);
+    });
+    await component.start();
+    stop = () => component.stop();
+  } else {
+    const { PolicyRegistry, makeLabel, makeClearance, encodeBerClearance } = await import("@cordon/policy");
+    const { MemoryStore } = await import("@cordon/store");
+    const { createMucService, DEFAULT_ROOM_CONFIG } = await import("@cordon/muc");
+    const registry = new PolicyRegistry();
+    const policy = registry.loadFileSync(POLICY_FILE);
+    const cls = (n) => policy.classifications.find((c) => c.name === n);
+    const cat = (n) => policy.categories.find((c) => c.name === n);
+    const clearance = (k) => makeClearance(policy, CLEARANCES[k].classes.map(cls), CLEARANCES[k].categories.map(cat));
+    const unclassified = makeLabel(policy, cls("UNCLASSIFIED"), []);
+    const store = new MemoryStore();
+    const users = JSON.parse(process.env.BENCH_USERS ?? "[]");
+    for (const { jid, kind } of users) {
+      await store.setUserClearance(jid, { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance(kind))).toString("base64") });
+    }
+    const muc = createMucService({
+      component: createComponent({ service, domain, secret: SECRET }),
+      registry,
+      governingPolicy: policy.id,
+      store,
+      settings: {
+        domain,
+        createRooms: "anyone",
+        localDomains: [DOMAIN],
+        serviceClearance: clearance("full"),
+        defaultRoomLabel: unclassified,
+        defaultRoomClearance: clearance("full"),
+        defaultMessageLabel: unclassified,
+        namedLabels: [{ name: "UNCLASSIFIED", label: unclassified }],
+        roomDefaults: { ...DEFAULT_ROOM_CONFIG },
+        occupantIdSecret: "bench-occupant-secret",
+        clearanceRefreshMs: 600_000,
+        capsTimeoutMs: 2000,
+      },
+    });
+    await muc.start();
+    stop = () => muc.stop();
+  }
+  process.on("message", async (msg) => {
+    if (msg.type === "cpu") process.send({ type: "cpu", id: msg.id, usage: process.cpuUsage() });
+    else if (msg.type === "stop") {
+      await stop().catch(() => undefined);
+      process.exit(0);
+    }
+  });
+  // The parent went away (killed, crashed): do not linger reconnecting to a stopped server.
+  process.on("disconnect", () => process.exit(1));
+  process.send({ type: "ready" });
+}
+
+// ───────────────────────────── parent: raw clients ─────────────────────────────
+
+/** The start tag's attributes (values unescaped for the few entities servers emit). */
+function startTagAttrs(text) {
+  const end = text.indexOf(">");
+  const tag = text.slice(0, end);
+  const attrs = {};
+  for (const m of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
+    attrs[m[1]] = (m[2] ?? m[3]).replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  }
+  return attrs;
+}
+
+/**
+ * A minimal XMPP client (RFC 6120: stream, SASL PLAIN, bind) that splits the stream into
+ * top-level elements by tracking tag depth with indexOf, without building element trees. During
+ * a measurement it only looks for the bench marker in message bodies.
+ */
+class RawClient {
+  constructor(server, index) {
+    this.server = server;
+    this.index = index;
+    this.user = username(index);
+    this.aware = labelAware(index);
+    this.buf = "";
+    this.pos = 0;
+    this.depth = 0;
+    this.stanzaStart = -1;
+    this.waiters = new Set();
+    this.recent = [];
+    this.presenceByRoom = new Map();
+    this.counting = null;
+  }
+
+  connect() {
+    return new Promise((resolveConnect, rejectConnect) => {
+      const socket = netConnect(this.server.c2sPort, "127.0.0.1");
+      this.socket = socket;
+      socket.setEncoding("utf8");
+      socket.setNoDelay(true);
+      socket.on("data", (chunk) => this.feed(chunk));
+      socket.on("error", (err) => rejectConnect(err));
+      socket.on("close", () => {
+        for (const w of this.waiters) w.reject(new Error(`${this.user}: connection closed`));
+        this.waiters.clear();
+      });
+      socket.on("connect", () => this.login().then(resolveConnect, rejectConnect));
+    });
+  }
+
+  header() {
+    this.write(`<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
+  }
+
+  async login() {
+    let features = this.waitFor((s) => s.name === "stream:features");
+    this.header();
+    if (!(await features).text.includes("PLAIN")) throw new Error("server offers no PLAIN");
+    const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
+    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`);
+    if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
+    features = this.waitFor((s) => s.name === "stream:features");
+    this.header();
+    await features;
+    const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
+    this.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`);
+    const bind = await bound;
+    const jid = /<jid>([^<]+)<\/jid>/.exec(bind.text)?.[1];
+    if (bind.attrs.type !== "result" || !jid) throw new Error(`${this.user}: bind failed: ${bind.text}`);
+    this.jid = jid;
+    this.write("<presence/>");
+  }
+
+  write(data) {
+    this.socket.write(data);
+  }
+
+  feed(chunk) {
+    this.buf += chunk;
+    const buf = this.buf;
+    let i = this.pos;
+    for (;;) {
+      const lt = buf.indexOf("<", i);
+      if (lt < 0) {
+        i = buf.length;
+        break;
+      }
+      const gt = buf.indexOf(">", lt);
+      if (gt < 0) {
+        i = lt;
+        break;
+      }
+      const c = buf.charCodeAt(lt + 1);
+      if (c === 47 /* / */) {
+        this.depth--;
+        if (this.depth === 1 && this.stanzaStart >= 0) {
+          this.element(buf.slice(this.stanzaStart, gt + 1));
+          this.stanzaStart = -1;
+        }
+      } else if (c !== 63 /* ? */ && c !== 33 /* ! */) {
+        if (buf.startsWith("stream:stream", lt + 1)) {
+          this.depth = 1;
+        } else if (buf.charCodeAt(gt - 1) === 47) {
+          if (this.depth === 1) this.element(buf.slice(lt, gt + 1));
+        } else {
+          this.depth++;
+          if (this.depth === 2) this.stanzaStart = lt;
+        }
+      }
+      i = gt + 1;
+    }
+    // Keep only what a later chunk may still need.
+    const keepFrom = this.stanzaStart >= 0 ? this.stanzaStart : i;
+    this.buf = buf.slice(keepFrom);
+    this.pos = i - keepFrom;
+    if (this.stanzaStart >= 0) this.stanzaStart = 0;
+  }
+
+  element(text) {
+    const counting = this.counting;
+    if (counting !== null && text.startsWith("<message")) {
+      const at = text.indexOf("#BM");
+      if (at >= 0) {
+        const dot = text.indexOf(".", at + 5);
+        if (text.slice(at + 5, dot) === counting.tag) {
+          const label = text.charCodeAt(at + 3) - 48;
+          counting.counts[label]++;
+          counting.bytes += text.length;
+          counting.lastAt = performance.now();
+          if (--counting.remaining === 0) counting.done();
+          counting.onDelivery?.();
+          return;
+        }
+      }
+    }
+    const sp = text.search(/[\s/>]/);
+    const stanza = { name: text.slice(1, sp), attrs: startTagAttrs(text), text };
+    if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set")) return this.answerIq(stanza);
+    if (stanza.name === "presence" && stanza.attrs.from) {
+      const from = stanza.attrs.from;
+      const slash = from.indexOf("/");
+      const room = from.slice(0, slash);
+      if (slash > 0 && text.includes(NS_MUC_USER)) {
+        let nicks = this.presenceByRoom.get(room);
+        if (!nicks) this.presenceByRoom.set(room, (nicks = new Set()));
+        nicks.add(from.slice(slash + 1));
+      }
+    }
+    for (const w of this.waiters) {
+      if (w.pred(stanza)) {
+        this.waiters.delete(w);
+        clearTimeout(w.timer);
+        w.resolve(stanza);
+        return;
+      }
+    }
+    if (this.counting === null) {
+      this.recent.push(stanza);
+      if (this.recent.length > 200) this.recent.shift();
+    }
+  }
+
+  /** disco#info (XEP-0030) gets the label feature for label-aware clients; anything else an error. */
+  answerIq(stanza) {
+    const { id = "", from } = stanza.attrs;
+    const to = from ? ` to='${escAttr(from)}'` : "";
+    if (stanza.attrs.type === "get" && stanza.text.includes(NS_DISCO_INFO)) {
+      const features = [NS_DISCO_INFO, NS_MUC, ...(this.aware ? [NS_SEC_LABEL] : [])].map((v) => `<feature var='${v}'/>`).join("");
+      this.write(`<iq type='result' id='${escAttr(id)}'${to}><query xmlns='${NS_DISCO_INFO}'><identity category='client' type='pc' name='bench'/>${features}</query></iq>`);
+    } else {
+      this.write(`<iq type='error' id='${escAttr(id)}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+    }
+  }
+
+  waitFor(pred, timeoutMs = 30_000) {
+    const hit = this.recent.findIndex(pred);
+    if (hit >= 0) return Promise.resolve(this.recent.splice(hit, 1)[0]);
+    return new Promise((resolveWait, rejectWait) => {
+      const w = { pred, resolve: resolveWait, reject: rejectWait };
+      w.timer = setTimeout(() => {
+        this.waiters.delete(w);
+        rejectWait(new Error(`${this.user}: timed out after ${timeoutMs} ms; last: ${this.recent.slice(-3).map((s) => s.text.slice(0, 300)).join(" | ")}`));
+      }, timeoutMs);
+      this.waiters.add(w);
+    });
+  }
+
+  /** Joins room/nick without history; resolves with the self-presence (XEP-0045 §7.2.2, status 110). */
+  async join(room, nick) {
+    const self = this.waitFor((s) => s.name === "presence" && s.attrs.from === `${room}/${nick}` && (s.attrs.type === "error" || /code=["']110["']/.test(s.text)));
+    this.write(`<presence to='${escAttr(`${room}/${nick}`)}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`);
+    const presence = await self;
+    if (presence.attrs.type === "error") throw new Error(`${this.user}: join of ${room} refused: ${presence.text}`);
+    return presence;
+  }
+
+  async iq(body, id) {
+    const reply = this.waitFor((s) => s.name === "iq" && s.attrs.id === id);
+    this.write(body);
+    const r = await reply;
+    if (r.attrs.type !== "result") throw new Error(`${this.user}: iq ${id} failed: ${r.text}`);
+    return r;
+  }
+
+  close() {
+    this.write("</stream:stream>");
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 500).unref();
+  }
+}
+
+// ───────────────────────────── parent: components in children ─────────────────────────────
+
+class ComponentChild {
+  constructor(mode, server, users, profileDir) {
+    this.mode = mode;
+    this.pending = new Map();
+    this.nextId = 0;
+    this.exited = false;
+    this.child = fork(here, ["--child", mode], {
+      env: { ...process.env, BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`, BENCH_DOMAIN: MUC_DOMAINS[mode], BENCH_USERS: JSON.stringify(users) },
+      execArgv: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`] : [],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    this.child.once("exit", (code) => {
+      this.exited = true;
+      for (const settle of this.pending.values()) settle(null);
+      this.pending.clear();
+      if (code !== 0) process.stderr.write(`${mode} component exited with code ${code}\n`);
+    });
+    this.ready = new Promise((resolveReady, rejectReady) => {
+      this.child.once("exit", (code) => rejectReady(new Error(`${mode} component exited with ${code} before it was ready`)));
+      this.child.on("message", (msg) => {
+        if (msg.type === "ready") resolveReady();
+        else if (msg.type === "cpu") {
+          this.pending.get(msg.id)?.(msg.usage);
+          this.pending.delete(msg.id);
+        }
+      });
+    });
+  }
+
+  /** CPU time of the child so far, in µs (user + system); null once it has exited. */
+  cpu() {
+    if (this.exited) return Promise.resolve(null);
+    const id = this.nextId++;
+    return new Promise((r) => {
+      this.pending.set(id, (u) => r(u ? u.user + u.system : null));
+      this.child.send({ type: "cpu", id });
+    });
+  }
+
+  stop() {
+    if (this.exited) return Promise.resolve();
+    return new Promise((r) => {
+      const timer = setTimeout(() => {
+        this.child.kill("SIGKILL");
+        r();
+      }, 10_000);
+      this.child.once("exit", () => {
+        clearTimeout(timer);
+        r();
+      });
+      this.child.send({ type: "stop" });
+    });
+  }
+}
+
+// ───────────────────────────── parent: the measurement ─────────────────────────────
+
+function parseArgs(argv) {
+  const opts = { servers: ["prosody", "ejabberd"], sizes: [10, 50, 100], messages: undefined, runs: 3, modes: ["cordon", "echo", "native", "echo-labelled"], profile: undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const next = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
+      return v;
+    };
+    const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+    switch (argv[i]) {
+      case "--servers": opts.servers = list(next()); break;
+      case "--sizes": opts.sizes = list(next()).map(Number); break;
+      case "--messages": opts.messages = Number(next()); break;
+      case "--runs": opts.runs = Number(next()); break;
+      case "--modes": opts.modes = list(next()); break;
+      case "--profile": opts.profile = resolve(next()); break;
+      default: throw new Error(`unknown argument ${argv[i]}`);
+    }
+  }
+  for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
+  for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
+  return opts;
+}
+
+/** Enough messages for a run of 10,000-30,000 deliveries (a fraction of a second at these rates would be noise). */
+const messagesFor = (opts, n) => opts.messages ?? (n <= 10 ? 1000 : n <= 50 ? 400 : 300);
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const { startServer } = await import("@cordon/harness");
+  const { PolicyRegistry, makeLabel, buildSecurityLabelXml } = await import("@cordon/policy");
+  const registry = new PolicyRegistry();
+  const policy = registry.loadFileSync(POLICY_FILE);
+  const labelXml = LABELS.map((l) => buildSecurityLabelXml(makeLabel(policy, policy.classifications.find((c) => c.name === l.classification), l.categories.map((n) => policy.categories.find((c) => c.name === n)))));
+  if (opts.profile) mkdirSync(opts.profile, { recursive: true });
+  const maxN = Math.max(...opts.sizes);
+  const started = performance.now();
+  const results = {};
+  let leaks = 0;
+  let failures = 0;
+  let runCounter = 0;
+
+  for (const kind of opts.servers) {
+    const server = await startServer(kind, {
+      domain: DOMAIN,
+      components: COMPONENT_MODES.filter((m) => opts.modes.includes(m)).map((m) => ({ domain: MUC_DOMAINS[m], secret: SECRET })),
+      nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 },
+      users: Array.from({ length: maxN }, (_, i) => ({ username: username(i), password: `pw-${username(i)}` })),
+    });
+    const children = {};
+    const clients = [];
+    results[kind] = {};
+    try {
+      const users = Array.from({ length: maxN }, (_, i) => ({ jid: `${username(i)}@${DOMAIN}`, kind: clearanceKind(i) }));
+      for (const mode of opts.modes) if (COMPONENT_MODES.includes(mode)) children[mode] = new ComponentChild(mode, server, users, opts.profile);
+      await Promise.all(Object.values(children).map((c) => c.ready));
+      debug("children ready");
+      for (let i = 0; i < maxN; i += 20) {
+        const batch = Array.from({ length: Math.min(20, maxN - i) }, (_, j) => new RawClient(server, i + j));
+        await Promise.all(batch.map((c) => c.connect()));
+        clients.push(...batch);
+      }
+      debug("clients connected");
+
+      /** One measured run: a fresh room, N joins, M messages from occupant 0; deliveries/s and CPU µs/delivery. */
+      async function run(mode, n, m) {
+        const tag = `r${++runCounter}`;
+        const room = `${tag}@${MUC_DOMAINS[mode]}`;
+        const occupants = clients.slice(0, n);
+        const nick = (c) => `n${c.index}`;
+        debug(mode, n, m, "join");
+        await occupants[0].join(room, nick(occupants[0]));
+        if (mode === "cordon") {
+          // XEP-0045 §10.1.2: the owner accepts the default configuration (instant room).
+          await occupants[0].iq(`<iq type='set' id='${tag}-own' to='${room}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`, `${tag}-own`);
+        }
+        await Promise.all(occupants.slice(1).map((c) => c.join(room, nick(c))));
+        if (mode === "cordon" || mode === "native") {
+          // Let every occupant's presence reach every occupant before timing starts.
+          const deadline = Date.now() + 30_000;
+          while (occupants.some((c) => (c.presenceByRoom.get(room)?.size ?? 0) < n) && Date.now() < deadline) await delay(20);
+        }
+        await delay(300);
+        const expected = occupants.map((c) => LABELS.map((l, li) => {
+          let count = 0;
+          for (let j = 0; j < m; j++) if (j % LABELS.length === li && (mode !== "cordon" || l.readers.includes(clearanceKind(c.index)))) count++;
+          return count;
+        }));
+        const total = expected.reduce((a, e) => a + e.reduce((x, y) => x + y, 0), 0);
+        const done = occupants.map((c, k) => new Promise((resolveDone) => {
+          const remaining = expected[k].reduce((x, y) => x + y, 0);
+          c.counting = { tag, counts: LABELS.map(() => 0), remaining, lastAt: 0, bytes: 0, done: resolveDone };
+          if (remaining === 0) resolveDone();
+        }));
+        debug(mode, "joined");
+        const child = children[mode];
+        const cpu0 = child ? await child.cpu() : 0;
+        const messages = [];
+        for (let j = 0; j < m; j++) {
+          const li = j % LABELS.length;
+          messages.push(`<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" ? labelXml[li] : ""}</message>`);
+        }
+        // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
+        // that at most ~WINDOW_DELIVERIES copies wait in a component's outgoing queue.
+        const window = Math.max(1, Math.floor(WINDOW_DELIVERIES / n));
+        let next = Math.min(window, m);
+        occupants[0].counting.onDelivery = () => {
+          if (next < m) occupants[0].write(messages[next++]);
+        };
+        const t0 = performance.now();
+        occupants[0].write(messages.slice(0, next).join(""));
+        let timedOut = false;
+        await Promise.race([Promise.all(done), delay(120_000).then(() => { timedOut = true; })]);
+        debug(mode, "done", timedOut ? "TIMEOUT" : "");
+        const cpu1 = child ? await child.cpu() : 0;
+        if (child && (cpu0 === null || cpu1 === null)) throw new Error(`${mode} component died during the run`);
+        let got = 0;
+        let bytes = 0;
+        let lastAt = t0;
+        for (const [k, c] of occupants.entries()) {
+          const counting = c.counting;
+          c.counting = null;
+          lastAt = Math.max(lastAt, counting.lastAt);
+          bytes += counting.bytes;
+          for (const [li, count] of counting.counts.entries()) {
+            got += Math.min(count, expected[k][li]);
+            if (count > expected[k][li]) leaks += count - expected[k][li];
+          }
+        }
+        if (timedOut) failures++;
+        const seconds = (lastAt - t0) / 1000;
+        return { deliveries: got, expected: total, perSecond: timedOut ? null : total / seconds, cpuUsPerDelivery: child ? (cpu1 - cpu0) / Math.max(1, got) : null, bytesPerDelivery: bytes / Math.max(1, got) };
+      }
+
+      // Warm-up (JIT, server caches, component connections); not counted.
+      for (const mode of opts.modes) await run(mode, Math.min(10, maxN), 40);
+
+      for (const n of opts.sizes) {
+        const m = messagesFor(opts, n);
+        const runs = Object.fromEntries(opts.modes.map((mode) => [mode, []]));
+        for (let r = 0; r < opts.runs; r++) {
+          // Rotate the order so drift over the run does not favour one mode.
+          const order = opts.modes.map((_, k) => opts.modes[(k + r) % opts.modes.length]);
+          for (const mode of order) runs[mode].push(await run(mode, n, m));
+        }
+        const cell = { occupants: n, messages: m };
+        for (const mode of opts.modes) {
+          cell[mode] = {
+            deliveriesPerRun: runs[mode][0]?.expected ?? 0,
+            perSecond: Math.round(median(runs[mode].map((x) => x.perSecond)) ?? 0) || null,
+            runs: runs[mode].map((x) => (x.perSecond === null ? null : Math.round(x.perSecond))),
+            cpuUsPerDelivery: mode === "native" ? null : Number((median(runs[mode].map((x) => x.cpuUsPerDelivery)) ?? 0).toFixed(2)),
+            bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
+            missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
+          };
+        }
+        const ratio = (a, b) => (cell[a]?.perSecond && cell[b]?.perSecond ? Number((cell[a].perSecond / cell[b].perSecond).toFixed(3)) : null);
+        cell.ratios = { cordonEcho: ratio("cordon", "echo"), cordonNative: ratio("cordon", "native"), echoNative: ratio("echo", "native"), cordonEchoLabelled: ratio("cordon", "echo-labelled") };
+        results[kind][n] = cell;
+        process.stderr.write(`${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""}`).join("; ")}\n`);
+      }
+    } finally {
+      debug("stopping");
+      for (const c of clients) c.close();
+      await Promise.all(Object.values(children).map((c) => c.stop()));
+      await server.stop();
+    }
+  }
+
+  // The table.
+  const rows = [["server", "N×M", "cordon/s", "echo/s", "native/s", "cordon/echo", "cordon/native", "µs cpu cordon", "µs cpu echo", "B/dlv cordon", "B/dlv echo", "echo-lab/s"]];
+  for (const [kind, cells] of Object.entries(results)) {
+    for (const cell of Object.values(cells)) {
+      rows.push([kind, `${cell.occupants}×${cell.messages}`, cell.cordon?.perSecond ?? "-", cell.echo?.perSecond ?? "-", cell.native?.perSecond ?? "-", cell.ratios.cordonEcho ?? "-", cell.ratios.cordonNative ?? "-", cell.cordon?.cpuUsPerDelivery ?? "-", cell.echo?.cpuUsPerDelivery ?? "-", cell.cordon?.bytesPerDelivery ?? "-", cell.echo?.bytesPerDelivery ?? "-", cell["echo-labelled"]?.perSecond ?? "-"].map(String));
+    }
+  }
+  const widths = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
+  process.stderr.write(`\n${rows.map((r) => r.map((x, k) => x.padStart(widths[k])).join("  ")).join("\n")}\n`);
+  const goal = {};
+  for (const [kind, cells] of Object.entries(results)) {
+    for (const cell of Object.values(cells)) {
+      if (cell.occupants >= 50 && cell.ratios.cordonEcho !== null) goal[`${kind}-${cell.occupants}`] = cell.ratios.cordonEcho >= 0.9;
+    }
+  }
+  console.log(JSON.stringify({
+    bench: "muc",
+    runsPerCell: opts.runs,
+    statistic: "median",
+    unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery",
+    mixedClearances: "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",
+    results,
+    goalCordonAtLeast09xEcho: goal,
+    leaks,
+    failedRuns: failures,
+    durationSeconds: Math.round((performance.now() - started) / 1000),
+  }));
+}
+
+if (process.argv[2] === "--child") {
+  await runChild(process.argv[3]);
+} else {
+  await main();
+  process.exit(0);
+}

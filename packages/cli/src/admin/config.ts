@@ -1,0 +1,58 @@
+// The `admin:` section of the config:
+//   admin:
+//     listen: "127.0.0.1:9090"        host:port ([v6]:port); loopback by default
+//     token: { env: CORDON_ADMIN_TOKEN } | { file: PATH } | "literal"   bearer token
+//     perComponent: { muc: "127.0.0.1:9091", catalog: "127.0.0.1:9092", relay: "127.0.0.1:9093" }
+//                                     address used instead of `listen` by `cordon start --only NAME`
+//                                     (one process per component must not share a port)
+// A token is required when the address is not loopback: the API changes clearances and reloads
+// policies, so it must never be reachable from the network unauthenticated.
+import { isIP } from "node:net";
+import type { ConfigReader } from "@cordon/component";
+
+export interface AdminSettings {
+  host: string;
+  port: number;
+  token: string | undefined;
+}
+
+export const ADMIN_KEYS = ["listen", "token", "perComponent"] as const;
+export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
+
+/** Parses "host:port" or "[v6]:port". */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/u.exec(text.trim());
+  if (!m) return undefined;
+  const host = (m[1] ?? m[2] ?? "").toLowerCase();
+  const port = Number(m[3]);
+  if (port < 0 || port > 65535) return undefined;
+  if (m[1] !== undefined && isIP(host) !== 6) return undefined;
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === "localhost" || host === "::1") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return /^::ffff:127\./u.test(host);
+}
+
+/**
+ * Reads `admin` (undefined when the section is absent: no admin API). `only` is the component of a
+ * `--only NAME` process, whose `perComponent` address wins.
+ */
+export function readAdminSection(root: ConfigReader, only?: string, env: NodeJS.ProcessEnv = process.env): AdminSettings | undefined {
+  if (!root.has("admin")) return undefined;
+  const section = root.section("admin").only(ADMIN_KEYS);
+  const per = section.optionalSection("perComponent");
+  const key = only !== undefined && per?.has(only) ? "perComponent" : "listen";
+  const text = key === "perComponent" ? per!.string(only!) : section.string("listen", DEFAULT_ADMIN_LISTEN);
+  if (per) for (const name of Object.keys(per.value)) if (!parseListen(per.string(name))) per.fail(name, "expected host:port, e.g. 127.0.0.1:9091");
+  const address = parseListen(text);
+  if (!address) return section.fail(key === "perComponent" ? `perComponent.${only}` : "listen", `expected host:port, e.g. ${DEFAULT_ADMIN_LISTEN}, got "${text}"`);
+  const token = section.has("token") ? section.secret("token", env) : undefined;
+  if (token !== undefined && token.length < 16) section.fail("token", "too short: use at least 16 characters (e.g. openssl rand -hex 32)");
+  if (!isLoopback(address.host) && token === undefined) {
+    section.fail("token", `required when the admin API listens on a non-loopback address (${address.host})`);
+  }
+  return { ...address, token };
+}

@@ -1,0 +1,184 @@
+// The admin API as a pure function from a request to a response, over providers that the running
+// process (or a test) supplies. JSON everywhere except /metrics; errors are
+// `{"error": {"code": "CORDON_…", "message": "…"}}` with the status of their class (ops-errors.ts).
+//   GET    /health                 liveness: the process answers
+//   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
+//   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
+//   GET    /clearances/{jid}       a user's stored clearance (marking)     ?policy=OID
+//   PUT    /clearances/{jid}       set it (body: XML, BER, base64 BER or JSON names) ?policy=OID
+//   DELETE /clearances/{jid}       clear it                                  ?policy=OID
+//   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
+//   GET    /peerings               relay decision counters per peering and direction
+//   GET    /metrics                Prometheus text exposition
+import type { ReloadSummary } from "../reload.js";
+import type { RoomSummary } from "../runners/ops.js";
+import type { LinkState } from "../metrics/link-book.js";
+import {
+  AdminMethodNotAllowedError, AdminNotFoundError, AdminNotRunningError, AdminUnauthorizedError, CordonOpsError,
+} from "../ops-errors.js";
+import { bearerToken, tokenMatches } from "./auth.js";
+
+export interface AdminRequest {
+  method: string;
+  /** Path and query, as in the request line. */
+  url: string;
+  authorization?: string | undefined;
+  body: Uint8Array;
+}
+
+export interface AdminResponse {
+  status: number;
+  contentType: string;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+export interface ComponentReadiness {
+  name: string;
+  ready: boolean;
+  links: LinkState[];
+}
+
+export interface ClearanceAdmin {
+  get(jid: string, policy: string | undefined): Promise<{ jid: string; marking: string } | undefined>;
+  set(jid: string, body: Uint8Array, policy: string | undefined): Promise<{ jid: string; marking: string }>;
+  clear(jid: string, policy: string | undefined): Promise<boolean>;
+}
+
+export interface AdminProviders {
+  components(): ComponentReadiness[];
+  /** Rooms of the MUC; undefined when no MUC runs in this process. */
+  rooms(): RoomSummary[] | undefined;
+  clearances?: ClearanceAdmin;
+  reload?(): Promise<ReloadSummary>;
+  /** Relay counters; undefined when no relay runs in this process. */
+  peerings(): unknown;
+  metrics?(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface AdminHandlerOptions {
+  /** Required on every endpoint but /health when set. */
+  token?: string | undefined;
+  startedAt?: number;
+}
+
+type Route = (req: AdminRequest, match: RegExpExecArray, query: URLSearchParams) => Promise<AdminResponse>;
+
+const json = (status: number, value: unknown): AdminResponse => ({ status, contentType: "application/json; charset=utf-8", body: `${JSON.stringify(value)}\n` });
+
+export function errorResponse(error: unknown): AdminResponse {
+  if (error instanceof CordonOpsError) {
+    const r = json(error.status, { error: { code: error.code, message: error.message } });
+    if (error instanceof AdminMethodNotAllowedError) r.headers = { allow: error.allow.join(", ") };
+    if (error instanceof AdminUnauthorizedError) r.headers = { "www-authenticate": 'Bearer realm="cordon"' };
+    return r;
+  }
+  const code = (error as { code?: unknown }).code;
+  if (code === "CORDON_STORE_INVALID_JID" || code === "CORDON_STORE_INVALID_VALUE") {
+    return json(400, { error: { code, message: (error as Error).message } });
+  }
+  if (code === "CORDON_STORE_UNAVAILABLE" || code === "CORDON_STORE_CLOSED") {
+    return json(503, { error: { code, message: (error as Error).message } });
+  }
+  return json(500, { error: { code: "CORDON_ADMIN_INTERNAL", message: "internal error (see the log)" } });
+}
+
+export function createAdminHandler(providers: AdminProviders, options: AdminHandlerOptions = {}): (req: AdminRequest) => Promise<AdminResponse> {
+  const startedAt = options.startedAt ?? Date.now();
+  const routes: { pattern: RegExp; methods: Record<string, Route>; open?: boolean }[] = [
+    {
+      pattern: /^\/health$/u,
+      open: true,
+      methods: { GET: async () => json(200, { status: "ok", uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }) },
+    },
+    {
+      pattern: /^\/ready$/u,
+      methods: {
+        GET: async () => {
+          const components = providers.components();
+          const ready = components.length > 0 && components.every((c) => c.ready);
+          return json(ready ? 200 : 503, { ready, components });
+        },
+      },
+    },
+    {
+      pattern: /^\/rooms$/u,
+      methods: {
+        GET: async () => {
+          const rooms = providers.rooms();
+          if (rooms === undefined) throw new AdminNotRunningError("the MUC component");
+          return json(200, { rooms });
+        },
+      },
+    },
+    {
+      pattern: /^\/clearances\/([^/]+)$/u,
+      methods: {
+        GET: async (_req, m, q) => {
+          const jid = decodeURIComponent(m[1] ?? "");
+          const found = await clearances().get(jid, q.get("policy") ?? undefined);
+          if (!found) throw new AdminNotFoundError(`clearance of ${jid}`);
+          return json(200, found);
+        },
+        PUT: async (req, m, q) => json(200, await clearances().set(decodeURIComponent(m[1] ?? ""), req.body, q.get("policy") ?? undefined)),
+        DELETE: async (_req, m, q) => {
+          const jid = decodeURIComponent(m[1] ?? "");
+          if (!(await clearances().clear(jid, q.get("policy") ?? undefined))) throw new AdminNotFoundError(`clearance of ${jid}`);
+          return json(200, { jid: jid.toLowerCase(), removed: true });
+        },
+      },
+    },
+    {
+      pattern: /^\/policies\/reload$/u,
+      methods: {
+        POST: async () => {
+          if (!providers.reload) throw new AdminNotRunningError("policy reload");
+          return json(200, await providers.reload());
+        },
+      },
+    },
+    {
+      pattern: /^\/peerings$/u,
+      methods: {
+        GET: async () => {
+          const peerings = providers.peerings();
+          if (peerings === undefined) throw new AdminNotRunningError("the relay component");
+          return json(200, { peerings });
+        },
+      },
+    },
+    {
+      pattern: /^\/metrics$/u,
+      methods: {
+        GET: async () => {
+          if (!providers.metrics) throw new AdminNotRunningError("metrics");
+          const { contentType, body } = await providers.metrics();
+          return { status: 200, contentType, body };
+        },
+      },
+    },
+  ];
+
+  function clearances(): ClearanceAdmin {
+    if (!providers.clearances) throw new AdminNotRunningError("the clearance store");
+    return providers.clearances;
+  }
+
+  return async (req) => {
+    try {
+      const url = new URL(req.url, "http://admin.invalid");
+      for (const route of routes) {
+        const match = route.pattern.exec(url.pathname);
+        if (!match) continue;
+        if (!route.open && options.token !== undefined && !tokenMatches(options.token, bearerToken(req.authorization))) throw new AdminUnauthorizedError();
+        const method = req.method === "HEAD" ? "GET" : req.method;
+        const handler = route.methods[method];
+        if (!handler) throw new AdminMethodNotAllowedError(req.method, Object.keys(route.methods));
+        return await handler(req, match, url.searchParams);
+      }
+      throw new AdminNotFoundError(url.pathname);
+    } catch (error) {
+      return errorResponse(error);
+    }
+  };
+}

@@ -1,0 +1,74 @@
+// The admin API's HTTP server (node:http, no framework): reads a bounded body, calls the handler,
+// writes its answer. Listens where the config says (loopback by default, admin/config.ts).
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "@cordon/component";
+import { AdminBodyTooLargeError } from "../ops-errors.js";
+import { errorResponse, type AdminRequest, type AdminResponse } from "./handler.js";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export interface AdminServer {
+  /** e.g. http://127.0.0.1:9090 */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startAdminServer(options: {
+  host: string;
+  port: number;
+  handler: (req: AdminRequest) => Promise<AdminResponse>;
+  logger?: Logger;
+}): Promise<AdminServer> {
+  const server: Server = createServer((req, res) => {
+    readBody(req)
+      .then((body) => options.handler({ method: req.method ?? "GET", url: req.url ?? "/", authorization: req.headers.authorization, body }))
+      .catch((error: unknown) => errorResponse(error))
+      .then((answer) => {
+        res.writeHead(answer.status, { "content-type": answer.contentType, "cache-control": "no-store", ...answer.headers });
+        res.end(req.method === "HEAD" ? undefined : answer.body);
+        if (answer.status >= 500) options.logger?.warn({ method: req.method, status: answer.status }, "admin request failed");
+        else options.logger?.debug({ method: req.method, status: answer.status }, "admin request");
+      })
+      .catch(() => res.destroy());
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new AdminBodyTooLargeError(MAX_BODY_BYTES));
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}

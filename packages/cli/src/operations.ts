@@ -1,0 +1,129 @@
+// The operator side of `cordon start`: one metrics registry and link book per process, the store
+// instrumented, policy hot reload on SIGHUP, and the admin HTTP API when the config has `admin:`.
+import type { CordonConfig, Logger } from "@cordon/component";
+import { clearanceMarking, parseClearance } from "@cordon/policy";
+import type { RuntimeEnvironment } from "./environment.js";
+import { createMetrics, type CordonMetrics } from "./metrics/registry.js";
+import { LinkBook } from "./metrics/link-book.js";
+import { instrumentStore } from "./metrics/store-metrics.js";
+import { PolicyReloader } from "./reload.js";
+import type { OpsContext } from "./runners/ops.js";
+import type { RunningComponent } from "./runners/runner.js";
+import { readAdminSection } from "./admin/config.js";
+import { createAdminHandler, type AdminProviders, type ClearanceAdmin } from "./admin/handler.js";
+import { startAdminServer, type AdminServer } from "./admin/server.js";
+import { parseClearanceBody } from "./admin/clearance-body.js";
+import { AdminStoreUnavailableError } from "./ops-errors.js";
+
+export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
+  const metrics = createMetrics();
+  return { metrics, links: new LinkBook(metrics) };
+}
+
+/**
+ * Waits (bounded) for a Redis store's first connection, so start-up reads (persistent rooms,
+ * preset rooms) do not fail on a store that is still connecting; then times the store's (and the
+ * directory resolver's) operations. Call once, right after building.
+ */
+export async function prepareEnvironment(env: RuntimeEnvironment, metrics: CordonMetrics, logger: Logger): Promise<RuntimeEnvironment> {
+  const store = env.store as { ready?: (timeoutMs?: number) => Promise<void> };
+  if (typeof store.ready === "function") {
+    await store.ready(10_000).catch((error: unknown) => logger.warn({ err: (error as Error).message }, "the store is not reachable yet; starting anyway (lookups answer unknown: fail closed)"));
+  }
+  return instrumentEnvironment(env, metrics);
+}
+
+/** Times the store's (and the directory resolver's) operations. */
+export function instrumentEnvironment(env: RuntimeEnvironment, metrics: CordonMetrics): RuntimeEnvironment {
+  const users = env.users === env.store ? undefined : env.users;
+  env.store = instrumentStore(env.store, metrics, "store");
+  env.users = users ? instrumentStore(users, metrics, "users") : env.store;
+  return env;
+}
+
+export interface Operations {
+  readonly admin: AdminServer | undefined;
+  readonly reloader: PolicyReloader | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startOperations(options: {
+  config: CordonConfig;
+  only: string[] | undefined;
+  logger: Logger;
+  ops: OpsContext & { metrics: CordonMetrics };
+  running: RunningComponent[];
+  /** The shared environment, when some component built it. */
+  environment: RuntimeEnvironment | undefined;
+}): Promise<Operations> {
+  const { config, logger, ops, running, environment: env } = options;
+  let reloader: PolicyReloader | undefined;
+  let onHup: (() => void) | undefined;
+  if (env) {
+    const r = new PolicyReloader(env, { logger, metrics: ops.metrics });
+    for (const component of running) if (component.ops?.rebinder) r.add(component.name, component.ops.rebinder);
+    reloader = r;
+    // SIGHUP: reload policies (systemd `ExecReload=/bin/kill -HUP $MAINPID`); errors are logged by the reloader.
+    onHup = () => {
+      logger.info("SIGHUP: reloading policies");
+      r.reload().catch(() => undefined);
+    };
+    process.on("SIGHUP", onHup);
+  }
+  const only = options.only?.length === 1 ? options.only[0] : undefined;
+  const settings = readAdminSection(config.root, only);
+  let admin: AdminServer | undefined;
+  if (settings) {
+    const providers: AdminProviders = {
+      components: () =>
+        running.map((c) => {
+          const links = ops.links.links(c.name);
+          return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
+        }),
+      rooms: () => running.find((c) => c.ops?.rooms)?.ops?.rooms?.(),
+      peerings: () => running.find((c) => c.ops?.peerings)?.ops?.peerings?.(),
+      metrics: () => ops.metrics.text(),
+      ...(env ? { clearances: clearanceAdmin(env, logger) } : {}),
+      ...(reloader ? { reload: () => reloader.reload() } : {}),
+    };
+    admin = await startAdminServer({ host: settings.host, port: settings.port, handler: createAdminHandler(providers, { token: settings.token }), logger });
+    logger.info({ url: admin.url, token: settings.token !== undefined }, "admin API listening");
+  }
+  return {
+    admin,
+    reloader,
+    async stop() {
+      if (onHup) process.off("SIGHUP", onHup);
+      await admin?.close();
+    },
+  };
+}
+
+function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin {
+  return {
+    async get(jid, policy) {
+      const r = await env.store.getUserClearance(jid, policy);
+      if (r.status === "none") return undefined;
+      if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
+      let marking: string;
+      try {
+        marking = clearanceMarking(parseClearance(r.clearance.encoding === "xml" ? r.clearance.data : Buffer.from(r.clearance.data, "base64"), env.registry));
+      } catch {
+        marking = "(does not parse under the loaded policies)";
+      }
+      return { jid: jid.toLowerCase(), marking };
+    },
+    async set(jid, body, policy) {
+      const parsed = parseClearanceBody(body, env.registry, env.governing);
+      await env.store.setUserClearance(jid, parsed.raw, policy);
+      // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
+      logger.info({ jid: jid.toLowerCase(), policy, marking: parsed.marking }, "clearance set through the admin API");
+      return { jid: jid.toLowerCase(), marking: parsed.marking, ...(policy ? { policy } : {}) };
+    },
+    async clear(jid, policy) {
+      const removed = await env.store.deleteUserClearance(jid, policy);
+      if (removed) logger.info({ jid: jid.toLowerCase(), policy }, "clearance cleared through the admin API");
+      return removed;
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// The admin API over a real HTTP server on 127.0.0.1 with stub providers.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createAdminHandler, type AdminProviders, type ComponentReadiness } from "../../src/admin/handler.js";
+import { startAdminServer, type AdminServer } from "../../src/admin/server.js";
+import { AdminBadRequestError, PolicyReloadError } from "../../src/ops-errors.js";
+
+const TOKEN = "test-token-0123456789";
+
+describe("admin API", () => {
+  let server: AdminServer;
+  let open: AdminServer;
+  const state = {
+    components: [{ name: "muc", ready: true, links: [{ domain: "rooms.example.test", status: "online", online: true, queueDepth: 0, reconnects: 0 }] }] as ComponentReadiness[],
+    clearances: new Map<string, string>(),
+    reloadFails: false,
+    generation: 1,
+  };
+  const providers: AdminProviders = {
+    components: () => state.components,
+    rooms: () => [{ jid: "ops@rooms.example.test", name: "Ops", label: "SECRET", clearance: "UNCLASSIFIED, SECRET", defaultLabel: null, occupants: 2, persistent: true }],
+    peerings: () => undefined,
+    metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "cordon_up 1\n" }),
+    clearances: {
+      get: async (jid) => (state.clearances.has(jid) ? { jid, marking: state.clearances.get(jid)! } : undefined),
+      async set(jid, body) {
+        const text = Buffer.from(body).toString("utf8");
+        if (text === "bad") throw new AdminBadRequestError("not a clearance");
+        state.clearances.set(jid, text);
+        return { jid, marking: text };
+      },
+      clear: async (jid) => state.clearances.delete(jid),
+    },
+    async reload() {
+      if (state.reloadFails) throw new PolicyReloadError("policy.xml: not a SPIF", "policy.xml");
+      return { generation: ++state.generation, policies: [{ id: "1.2.3", name: "Demo" }] };
+    },
+  };
+
+  before(async () => {
+    server = await startAdminServer({ host: "127.0.0.1", port: 0, handler: createAdminHandler(providers, { token: TOKEN }) });
+    open = await startAdminServer({ host: "127.0.0.1", port: 0, handler: createAdminHandler(providers) });
+  });
+  after(async () => {
+    await server.close();
+    await open.close();
+  });
+
+  const call = async (path: string, init: RequestInit = {}, token: string | null = TOKEN, base = server.url) => {
+    const res = await fetch(`${base}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string> | undefined) } });
+    const text = await res.text();
+    return { status: res.status, type: res.headers.get("content-type") ?? "", text, json: res.headers.get("content-type")?.startsWith("application/json") ? (JSON.parse(text) as Record<string, unknown>) : undefined, headers: res.headers };
+  };
+
+  test("/health answers without a token", async () => {
+    const r = await call("/health", {}, null);
+    assert.equal(r.status, 200);
+    assert.equal(r.json?.status, "ok");
+  });
+
+  test("a missing or wrong token is refused with 401 and a stable code", async () => {
+    for (const token of [null, "wrong-token-0123456789", `${TOKEN}x`]) {
+      const r = await call("/ready", {}, token);
+      assert.equal(r.status, 401);
+      assert.deepEqual((r.json?.error as { code: string }).code, "CORDON_ADMIN_UNAUTHORIZED");
+      assert.match(r.headers.get("www-authenticate") ?? "", /^Bearer/);
+    }
+  });
+
+  test("without a configured token the API is open (loopback only, enforced by the config)", async () => {
+    const r = await call("/ready", {}, null, open.url);
+    assert.equal(r.status, 200);
+  });
+
+  test("/ready is 200 when every link is online and 503 with the details otherwise", async () => {
+    assert.equal((await call("/ready")).status, 200);
+    state.components = [
+      { name: "muc", ready: true, links: [] },
+      { name: "catalog", ready: false, links: [{ domain: "catalog.example.test", status: "connecting", online: false, queueDepth: 3, reconnects: 2 }] },
+    ];
+    const r = await call("/ready");
+    assert.equal(r.status, 503);
+    assert.equal(r.json?.ready, false);
+    assert.equal((r.json?.components as ComponentReadiness[])[1]?.links[0]?.status, "connecting");
+    state.components = [];
+    assert.equal((await call("/ready")).status, 503, "no component at all is not ready");
+  });
+
+  test("/rooms lists the MUC rooms", async () => {
+    const r = await call("/rooms");
+    assert.equal(r.status, 200);
+    assert.deepEqual((r.json?.rooms as { jid: string; occupants: number }[]).map((x) => [x.jid, x.occupants]), [["ops@rooms.example.test", 2]]);
+  });
+
+  test("/peerings without a relay is 404 CORDON_ADMIN_NOT_RUNNING", async () => {
+    const r = await call("/peerings");
+    assert.equal(r.status, 404);
+    assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_NOT_RUNNING");
+  });
+
+  test("PUT, GET and DELETE /clearances/{jid}", async () => {
+    const jid = encodeURIComponent("dave@example.test");
+    const put = await call(`/clearances/${jid}`, { method: "PUT", body: "SECRET" });
+    assert.equal(put.status, 200);
+    assert.equal(put.json?.marking, "SECRET");
+    assert.equal((await call(`/clearances/${jid}`)).json?.marking, "SECRET");
+    const bad = await call(`/clearances/${jid}`, { method: "PUT", body: "bad" });
+    assert.equal(bad.status, 400);
+    assert.equal((bad.json?.error as { code: string }).code, "CORDON_ADMIN_BAD_REQUEST");
+    assert.equal((await call(`/clearances/${jid}`, { method: "DELETE" })).status, 200);
+    const gone = await call(`/clearances/${jid}`, { method: "DELETE" });
+    assert.equal(gone.status, 404);
+    assert.equal((await call(`/clearances/${jid}`)).status, 404);
+  });
+
+  test("POST /policies/reload: 200 with the new generation, 422 when rejected", async () => {
+    const ok = await call("/policies/reload", { method: "POST" });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json?.generation, state.generation);
+    state.reloadFails = true;
+    const rejected = await call("/policies/reload", { method: "POST" });
+    assert.equal(rejected.status, 422);
+    assert.equal((rejected.json?.error as { code: string }).code, "CORDON_POLICY_RELOAD_REJECTED");
+    assert.match((rejected.json?.error as { message: string }).message, /not a SPIF/);
+  });
+
+  test("/metrics is served as Prometheus text", async () => {
+    const r = await call("/metrics");
+    assert.equal(r.status, 200);
+    assert.match(r.type, /^text\/plain/);
+    assert.equal(r.text, "cordon_up 1\n");
+  });
+
+  test("unknown paths are 404 and wrong methods 405 with Allow", async () => {
+    const r = await call("/nope");
+    assert.equal(r.status, 404);
+    assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_NOT_FOUND");
+    const m = await call("/policies/reload");
+    assert.equal(m.status, 405);
+    assert.equal(m.headers.get("allow"), "POST");
+  });
+
+  test("a body over the limit is refused with 413", async () => {
+    const r = await call(`/clearances/x%40example.test`, { method: "PUT", body: "x".repeat(70 * 1024) });
+    assert.equal(r.status, 413);
+    assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_BODY_TOO_LARGE");
+  });
+});

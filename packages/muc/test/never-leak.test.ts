@@ -1,0 +1,255 @@
+// Never-leak property of the labelled MUC (XEP-0258 §"Use in Group Chat" https://xmpp.org/extensions/xep-0258.html#muc:
+// "The server MUST only deliver messages to participants for which they are cleared to receive";
+// §"Room History": replay only what the joiner is cleared for; §"Private Messages": same rule).
+// The real handlers (groupchat fan-out, private messages, history replay) run with the real policy
+// engine over the demo policy, without XMPP; random clearances, labels, room settings and traffic.
+// Every stanza they emit is checked against an oracle written here from the demo policy's rules
+// (deploy/quickstart/demo-policy.xml), not with the engine under test.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { xml, parseElement, type Element } from "@cordon/component";
+import { buildSecurityLabelXml, makeClearance, makeLabel, resolveSecurityLabel, type Clearance, type Label, type Policy } from "@cordon/policy";
+import { Room } from "../src/room/room.js";
+import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import type { Occupant, Role } from "../src/room/occupant.js";
+import type { ClearanceState } from "../src/security/clearance-state.js";
+import type { HistoryRequest } from "../src/room/history.js";
+import { onGroupchat } from "../src/service/groupchat.js";
+import { onPrivateMessage } from "../src/service/private-message.js";
+import { historyStanzas } from "../src/service/history-replay.js";
+import { deliverableLabel } from "../src/service/delivery.js";
+import { NS_SEC_LABEL } from "../src/namespaces.js";
+import { capturingContext, loadDemoPolicy } from "./muc-test-context.js";
+
+// ── The oracle: the demo policy's rules, written out ──────────────────────────────────────────
+const CLASSES = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"] as const;
+const CATEGORIES = ["ALPHA", "BRAVO", "GBR", "USA", "FRA"] as const;
+/** Compartments: every one on the label must be held. */
+const RESTRICTIVE: ReadonlySet<string> = new Set(["ALPHA", "BRAVO"]);
+/** Releasability (one permissive tag): at least one of the label's countries must be held. */
+const PERMISSIVE: ReadonlySet<string> = new Set(["GBR", "USA", "FRA"]);
+/** excludedClass: a compartment is not valid on an UNCLASSIFIED label. */
+const EXCLUDED_CLASS: Readonly<Record<string, string>> = { ALPHA: "UNCLASSIFIED", BRAVO: "UNCLASSIFIED" };
+
+interface SimpleLabel {
+  cls: string;
+  cats: string[];
+}
+interface SimpleClearance {
+  classes: string[];
+  cats: string[];
+}
+type SimpleState = { kind: "known"; clearance: SimpleClearance } | { kind: "none" } | { kind: "unknown" };
+
+function oracleValid(label: SimpleLabel): boolean {
+  return label.cats.every((c) => EXCLUDED_CLASS[c] !== label.cls);
+}
+
+/** Classification membership, every restrictive category held, the permissive group hit. */
+function oracleGrants(clearance: SimpleClearance | undefined, label: SimpleLabel): boolean {
+  if (!clearance) return false;
+  if (!clearance.classes.includes(label.cls)) return false;
+  for (const c of label.cats) if (RESTRICTIVE.has(c) && !clearance.cats.includes(c)) return false;
+  const permissive = label.cats.filter((c) => PERMISSIVE.has(c));
+  if (permissive.length > 0 && !permissive.some((c) => clearance.cats.includes(c))) return false;
+  return true;
+}
+
+const knownClearance = (s: SimpleState): SimpleClearance | undefined => (s.kind === "known" ? s.clearance : undefined);
+const sameSimpleLabel = (a: SimpleLabel, b: SimpleLabel) => a.cls === b.cls && [...a.cats].sort().join() === [...b.cats].sort().join();
+const show = (l: SimpleLabel | undefined) => (l ? `${l.cls}${l.cats.length ? ` ${[...l.cats].sort().join("/")}` : ""}` : "none");
+
+// ── Arbitraries ────────────────────────────────────────────────────────────────────────────────
+const labelArb: fc.Arbitrary<SimpleLabel> = fc.record({ cls: fc.constantFrom(...CLASSES), cats: fc.subarray([...CATEGORIES]) });
+const clearanceArb: fc.Arbitrary<SimpleClearance> = fc.record({ classes: fc.subarray([...CLASSES]), cats: fc.subarray([...CATEGORIES]) });
+const stateArb: fc.Arbitrary<SimpleState> = fc.oneof(
+  { weight: 8, arbitrary: clearanceArb.map((clearance): SimpleState => ({ kind: "known", clearance })) },
+  { weight: 1, arbitrary: fc.constant<SimpleState>({ kind: "none" }) },
+  { weight: 1, arbitrary: fc.constant<SimpleState>({ kind: "unknown" }) },
+);
+const occupantArb = fc.record({
+  state: stateArb,
+  aware: fc.boolean(),
+  role: fc.constantFrom<Role>("moderator", "participant", "participant", "visitor"),
+});
+const requestArb: fc.Arbitrary<HistoryRequest> = fc.record(
+  { maxStanzas: fc.nat({ max: 12 }), maxChars: fc.nat({ max: 20_000 }), seconds: fc.nat({ max: 40 }) },
+  { requiredKeys: [] },
+);
+const actionArb = fc.oneof(
+  fc.record({ kind: fc.constant("groupchat" as const), sender: fc.nat(), label: fc.option(labelArb, { nil: undefined, freq: 5 }) }),
+  fc.record({ kind: fc.constant("pm" as const), sender: fc.nat(), recipient: fc.nat(), label: fc.option(labelArb, { nil: undefined, freq: 5 }) }),
+);
+const scenarioArb = fc.record({
+  occupants: fc.array(occupantArb, { minLength: 1, maxLength: 8 }),
+  roomClearance: fc.option(clearanceArb, { nil: undefined, freq: 8 }),
+  roomDefault: fc.option(labelArb, { nil: undefined }),
+  serviceClearance: fc.option(clearanceArb, { nil: undefined }),
+  serviceDefault: fc.option(labelArb, { nil: undefined }),
+  historyLength: fc.integer({ min: 0, max: 12 }),
+  flotAlways: fc.boolean(),
+  actions: fc.array(actionArb, { maxLength: 16 }),
+  joiners: fc.array(fc.record({ state: stateArb, aware: fc.boolean(), request: requestArb }), { maxLength: 3 }),
+});
+
+// ── The real objects ───────────────────────────────────────────────────────────────────────────
+const { registry, policy } = loadDemoPolicy();
+
+function realLabel(p: Policy, l: SimpleLabel): Label {
+  const cls = p.classifications.find((c) => c.name === l.cls);
+  assert.ok(cls, l.cls);
+  return makeLabel(p, cls, l.cats.map((n) => {
+    const cat = p.categories.find((c) => c.name === n);
+    assert.ok(cat, n);
+    return cat;
+  }));
+}
+
+function realClearance(p: Policy, c: SimpleClearance): Clearance {
+  return makeClearance(p, c.classes.map((n) => p.classifications.find((x) => x.name === n)!), c.cats.map((n) => p.categories.find((x) => x.name === n)!));
+}
+
+function realState(s: SimpleState): ClearanceState {
+  if (s.kind === "known") return { kind: "known", clearance: realClearance(policy, s.clearance), fingerprint: JSON.stringify(s.clearance) };
+  if (s.kind === "none") return { kind: "none" };
+  return { kind: "unknown", reason: "directory down (test)" };
+}
+
+function occupant(roomJid: string, i: number, state: SimpleState, aware: boolean, role: Role): Occupant {
+  return {
+    nick: `n${i}`,
+    jid: `u${i}@example.test/r`,
+    bare: `u${i}@example.test`,
+    role,
+    affiliation: role === "moderator" ? "admin" : "none",
+    occupantId: `oid-${i}`,
+    clearance: realState(state),
+    labelAware: aware,
+    presenceXml: "",
+    joinedAt: 0,
+  };
+}
+
+/** The label a delivered stanza carries, read back by the policy library's XEP-0258 decoder. */
+function carriedLabel(stanza: Element): SimpleLabel | undefined {
+  const el = stanza.getChild("securitylabel", NS_SEC_LABEL);
+  if (!el) return undefined;
+  const resolved = resolveSecurityLabel(el.toString(), registry, policy.id);
+  if (resolved.kind !== "label") return undefined;
+  return { cls: resolved.label.classification.name, cats: resolved.label.categories.map((c) => c.name) };
+}
+
+const marker = (i: number) => `[msg ${i}]`;
+const markerOf = (body: string): number | undefined => {
+  const m = /\[msg (\d+)\]/.exec(body);
+  return m ? Number(m[1]) : undefined;
+};
+
+test("deliverableLabel grants exactly what the oracle grants (random labels x random clearances)", () => {
+  fc.assert(
+    fc.property(labelArb, stateArb, (label, state) => {
+      const o = occupant("r@rooms.example.test", 0, state, true, "participant");
+      const ctx = capturingContext(registry, policy, { defaultRoomLabel: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }) });
+      const got = deliverableLabel(ctx, o, realLabel(policy, label));
+      const expected = oracleGrants(knownClearance(state), label);
+      assert.equal(got !== undefined, expected, `label ${show(label)} / clearance ${JSON.stringify(state)}`);
+      if (got) assert.ok(sameSimpleLabel({ cls: got.classification.name, cats: got.categories.map((c) => c.name) }, label));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("no occupant ever receives, live, in a private message or in history replay, a label its clearance does not grant", async () => {
+  await fc.assert(
+    fc.asyncProperty(scenarioArb, async (sc) => {
+      const roomJid = "ops@rooms.example.test";
+      const ctx = capturingContext(registry, policy, {
+        domain: "rooms.example.test",
+        defaultRoomLabel: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+        serviceClearance: sc.serviceClearance ? realClearance(policy, sc.serviceClearance) : undefined,
+        defaultMessageLabel: sc.serviceDefault ? realLabel(policy, sc.serviceDefault) : undefined,
+      });
+      const room = new Room(roomJid, { ...DEFAULT_ROOM_CONFIG, historyLength: sc.historyLength, flotAlways: sc.flotAlways, allowPm: "anyone" }, {
+        label: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+        clearance: sc.roomClearance ? realClearance(policy, sc.roomClearance) : undefined,
+        defaultLabel: sc.roomDefault ? realLabel(policy, sc.roomDefault) : undefined,
+        raw: {},
+      });
+      const people = sc.occupants.map((o, i) => occupant(roomJid, i, o.state, o.aware, o.role));
+      for (const p of people) room.add(p);
+      const stateOf = new Map(people.map((p, i) => [p.jid, sc.occupants[i]!.state]));
+
+      // The oracle's view of each accepted message: its effective label and whether it went to history.
+      const accepted = new Map<number, { label: SimpleLabel; kind: "groupchat" | "pm" }>();
+      for (const [i, action] of sc.actions.entries()) {
+        const sender = people[action.sender % people.length]!;
+        const senderState = stateOf.get(sender.jid)!;
+        const explicit = action.label;
+        const effective = explicit ?? sc.roomDefault ?? sc.serviceDefault;
+        const fits = (c: SimpleClearance | undefined, l: SimpleLabel) => oracleGrants(c, l);
+        const gateOk =
+          effective !== undefined &&
+          (explicit === undefined || oracleValid(explicit)) &&
+          fits(knownClearance(senderState), effective) &&
+          fits(sc.roomClearance, effective) &&
+          (sc.serviceClearance === undefined || fits(sc.serviceClearance, effective));
+        const before = ctx.sent.length;
+        const children = [xml("body", {}, `${marker(i)} text`), ...(explicit ? [parseElement(buildSecurityLabelXml(realLabel(policy, explicit)))] : [])];
+        let recipient: Occupant | undefined;
+        if (action.kind === "groupchat") {
+          await onGroupchat(ctx, room, sender, xml("message", { from: sender.jid, to: roomJid, type: "groupchat", id: `m${i}` }, ...children));
+        } else {
+          recipient = people[action.recipient % people.length]!;
+          await onPrivateMessage(ctx, room, sender, xml("message", { from: sender.jid, to: `${roomJid}/${recipient.nick}`, type: "chat", id: `m${i}` }, ...children), recipient.nick);
+        }
+        const out = ctx.sent.slice(before).map(parseElement);
+        const context = `action ${i} ${action.kind} label ${show(explicit)} effective ${show(effective)} sender ${JSON.stringify(senderState)}`;
+        // Never leak: whoever got a copy is cleared for the message's effective label, and the copy
+        // carries that label (not a lower one).
+        for (const s of out) {
+          const to = s.attrs.to ?? "";
+          const state = stateOf.get(to);
+          assert.ok(state, `${context}: sent to a non-occupant ${to}`);
+          assert.ok(effective !== undefined && gateOk, `${context}: a refused message reached ${to}`);
+          assert.ok(oracleGrants(knownClearance(state), effective), `${context}: ${to} with ${JSON.stringify(state)} received ${show(effective)}`);
+          assert.equal(markerOf(s.getChildText("body") ?? ""), i, `${context}: wrong message`);
+          const carried = carriedLabel(s);
+          assert.ok(carried && sameSimpleLabel(carried, effective), `${context}: carries ${show(carried)}`);
+        }
+        // And nothing is held back from anyone entitled (the property would hold vacuously otherwise).
+        const mayAct = action.kind === "pm" || sender.role === "moderator" || sender.role === "participant";
+        const recipients = action.kind === "groupchat" ? people : [recipient!];
+        const entitled = gateOk && mayAct && effective ? recipients.filter((p) => oracleGrants(knownClearance(stateOf.get(p.jid)!), effective)).map((p) => p.jid) : [];
+        assert.deepEqual(out.map((s) => s.attrs.to).sort(), [...entitled].sort(), `${context}: recipients`);
+        if (out.length > 0 && effective) accepted.set(i, { label: effective, kind: action.kind });
+      }
+
+      // History replay to joiners with random clearances and random <history/> limits.
+      const inHistory = [...accepted].filter(([, a]) => a.kind === "groupchat").map(([i]) => i).slice(-sc.historyLength || Infinity);
+      if (sc.historyLength === 0) assert.equal(room.history.length, 0);
+      for (const [j, joinerSpec] of sc.joiners.entries()) {
+        const joiner = occupant(roomJid, 100 + j, joinerSpec.state, joinerSpec.aware, "participant");
+        const replay = historyStanzas(ctx, room, joiner, joinerSpec.request).map(parseElement);
+        const seen: number[] = [];
+        for (const s of replay) {
+          const i = markerOf(s.getChildText("body") ?? "");
+          assert.ok(i !== undefined, "replayed message without its body");
+          const msg = accepted.get(i);
+          assert.ok(msg && msg.kind === "groupchat", `history replayed message ${i}, which was never a delivered groupchat`);
+          assert.ok(oracleGrants(knownClearance(joinerSpec.state), msg.label), `history gave ${show(msg.label)} to ${JSON.stringify(joinerSpec.state)}`);
+          const carried = carriedLabel(s);
+          assert.ok(carried && sameSimpleLabel(carried, msg.label), `history copy carries ${show(carried)} for ${show(msg.label)}`);
+          assert.equal(s.attrs.to, joiner.jid);
+          seen.push(i);
+        }
+        // Without limits, the joiner gets every retained message it is cleared for, in order.
+        const unlimited = historyStanzas(ctx, room, joiner, {}).map((s) => markerOf(parseElement(s).getChildText("body") ?? ""));
+        const cleared = sc.historyLength === 0 ? [] : inHistory.filter((i) => oracleGrants(knownClearance(joinerSpec.state), accepted.get(i)!.label));
+        assert.deepEqual(unlimited, cleared);
+        if (joinerSpec.request.maxStanzas !== undefined) assert.ok(seen.length <= joinerSpec.request.maxStanzas);
+      }
+    }),
+    { numRuns: 400 },
+  );
+});

@@ -1,0 +1,227 @@
+// Operator experience end to end: `cordon start` (MUC + catalog) as a child process against a real
+// Prosody and a real Redis, driven by real clients, observed through the admin API: readiness
+// follows the server going away and coming back, a broken policy on SIGHUP is refused and the old
+// one kept, a good reload keeps the MUC working, /metrics moves with traffic, and PUT /clearances
+// changes who may enter a room.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServer, startRedis, connectClient, freePort, xml, type XmppServer, type TestClient, type Element, type RedisInstance } from "@cordon/harness";
+import { repoRoot, demoPolicyFile } from "../src/demo.js";
+
+const NS_MUC = "http://jabber.org/protocol/muc";
+const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+const NS_CATALOG_2 = "urn:xmpp:sec-label:catalog:2";
+const cli = join(repoRoot, "packages/cli/dist/src/main.js");
+const TOKEN = "operations-test-token-0123456789";
+const domain = "ops.test";
+const mucDomain = `rooms.${domain}`;
+const catalogDomain = `catalog.${domain}`;
+const vault = `vault@${mucDomain}`;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("operations: admin API, metrics, hot reload (prosody)", () => {
+  let server: XmppServer;
+  let redis: RedisInstance;
+  let child: ChildProcess;
+  let dir: string;
+  let admin: string;
+  let log = "";
+  const clients: Record<string, TestClient> = {};
+
+  const api = async (path: string, init: RequestInit = {}) => {
+    const res = await fetch(`${admin}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await res.text();
+    return { status: res.status, text, json: res.headers.get("content-type")?.startsWith("application/json") ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+  };
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check().catch(() => false)) return;
+      await sleep(100);
+    }
+    assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
+  };
+  const setClearance = async (user: string, classifications: string[], categories: string[] = []) => {
+    const r = await api(`/clearances/${encodeURIComponent(`${user}@${domain}`)}`, { method: "PUT", body: JSON.stringify({ classifications, categories }) });
+    assert.equal(r.status, 200, r.text);
+    return r.json;
+  };
+  const enter = async (client: TestClient, nick: string): Promise<Element> => {
+    await client.send(xml("presence", { to: `${vault}/${nick}` }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" }))));
+    const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${vault}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
+    if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from === vault && m.getChild("subject") !== undefined, 8000);
+    return self;
+  };
+  const say = (client: TestClient, body: string) => client.send(xml("message", { to: vault, type: "groupchat" }, xml("body", {}, body)));
+  const hears = (client: TestClient, body: string) =>
+    client.waitFor((m) => m.is("message") && m.attrs.type === "groupchat" && (m.getChildText("body") ?? "").endsWith(body), 8000);
+  const metric = (text: string, pattern: RegExp): number => {
+    let sum = 0;
+    for (const line of text.split("\n")) if (pattern.test(line)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    return sum;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+    server = await startServer("prosody", {
+      domain,
+      components: [{ domain: mucDomain, secret: "muc-secret" }, { domain: catalogDomain, secret: "catalog-secret" }],
+      delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
+      users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+    });
+    dir = mkdtempSync(join(tmpdir(), "cordon-ops-"));
+    copyFileSync(demoPolicyFile, join(dir, "policy.xml"));
+    const adminPort = await freePort();
+    admin = `http://127.0.0.1:${adminPort}`;
+    writeFileSync(
+      join(dir, "cordon.yaml"),
+      `log: { level: info }
+server: { host: 127.0.0.1, port: ${server.componentPort} }
+policies: [policy.xml]
+store: { redis: { url: "${redis.url}", prefix: "ops-${process.pid}:" } }
+admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
+components:
+  muc:
+    domain: ${mucDomain}
+    secret: muc-secret
+    labels:
+      UNCLASSIFIED: { classification: UNCLASSIFIED }
+      SECRET: { classification: SECRET }
+    roomLabel: UNCLASSIFIED
+    defaultLabel: UNCLASSIFIED
+    presetRooms:
+      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET, owners: ["alice@${domain}"] }
+  catalog:
+    domain: ${catalogDomain}
+    secret: catalog-secret
+    served: [${domain}]
+    muc: [${mucDomain}]
+    catalogs:
+      ${domain}:
+        name: Ops labels
+        items:
+          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
+          - { selector: SECRET, label: { classification: SECRET } }
+`,
+    );
+    child = spawn(process.execPath, [cli, "start", "--config", join(dir, "cordon.yaml")], {
+      env: { ...process.env, CORDON_ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+    await until("the admin API to report ready", async () => (await api("/ready")).status === 200);
+    for (const u of ["alice", "bob", "carol"]) clients[u] = await connectClient(server, u, `${u}-pw`);
+  });
+
+  after(async () => {
+    for (const c of Object.values(clients)) await c.stop().catch(() => undefined);
+    if (child && child.exitCode === null) {
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+    await server?.stop();
+    await redis?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("[prosody] /ready lists each component's link; PUT /clearances/{jid} changes who may enter a room", async () => {
+    const ready = await api("/ready");
+    assert.equal(ready.status, 200);
+    const components = ready.json?.components as { name: string; ready: boolean; links: { domain: string; online: boolean }[] }[];
+    assert.deepEqual(components.map((c) => [c.name, c.ready, c.links.map((l) => l.domain)]), [["muc", true, [mucDomain]], ["catalog", true, [catalogDomain]]]);
+
+    assert.equal((await setClearance("alice", ["UNCLASSIFIED", "SECRET"]))?.marking !== undefined, true);
+    await setClearance("bob", ["UNCLASSIFIED"]);
+    assert.equal((await enter(clients.alice!, "Alice")).attrs.type, undefined);
+    const refused = await enter(clients.bob!, "Bob");
+    assert.equal(refused.attrs.type, "error", "bob is not cleared for the SECRET room");
+    assert.ok(refused.getChild("error")?.getChild("forbidden"));
+
+    await setClearance("bob", ["UNCLASSIFIED", "SECRET"]);
+    assert.equal((await enter(clients.bob!, "Bob")).attrs.type, undefined, "after PUT /clearances bob may enter");
+    await say(clients.alice!, "first words");
+    await hears(clients.bob!, "first words");
+
+    const rooms = await api("/rooms");
+    assert.equal(rooms.status, 200);
+    const room = (rooms.json?.rooms as { jid: string; label: string; occupants: number }[]).find((r) => r.jid === vault);
+    assert.equal(room?.occupants, 2);
+    assert.match(room?.label ?? "", /SECRET/);
+
+    // DELETE: bob's clearance is gone, so the MUC removes him from the SECRET room at once.
+    assert.equal((await api(`/clearances/${encodeURIComponent(`bob@${domain}`)}`, { method: "DELETE" })).status, 200);
+    await clients.bob!.waitFor((p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${vault}/Bob`, 8000);
+    await setClearance("bob", ["UNCLASSIFIED", "SECRET"]);
+    assert.equal((await enter(clients.bob!, "Bob")).attrs.type, undefined);
+  });
+
+  test("[prosody] /metrics is Prometheus text whose counters moved with the clients' traffic", async () => {
+    const before = (await api("/metrics")).text;
+    await say(clients.alice!, "counted");
+    await hears(clients.bob!, "counted");
+    const catalog = await clients.alice!.iq(xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain })));
+    assert.ok(catalog.getChild("catalog", NS_CATALOG_2));
+    const r = await api("/metrics");
+    assert.equal(r.status, 200);
+    // Every non-comment line is `name{labels} value`; every family has HELP and TYPE.
+    for (const line of r.text.split("\n").filter((l) => l && !l.startsWith("#"))) {
+      assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/, line);
+    }
+    assert.match(r.text, /^# TYPE cordon_stanzas_in_total counter$/m);
+    const moved = (pattern: RegExp) => metric(r.text, pattern) - metric(before, pattern);
+    assert.ok(moved(/^cordon_stanzas_in_total\{component="muc",kind="message"\}/) >= 1);
+    assert.ok(moved(/^cordon_stanzas_out_total\{component="muc"\}/) >= 2, "the message went to both occupants");
+    assert.ok(moved(/^cordon_decisions_total\{component="muc",outcome="grant",reason="groupchat:granted"\}/) >= 1);
+    assert.ok(moved(/^cordon_fanout_size_count\{component="muc"\}/) >= 1);
+    assert.ok(moved(/^cordon_decisions_total\{component="catalog",outcome="grant"/) >= 1);
+    assert.ok(moved(/^cordon_store_duration_seconds_count\{backend="store"/) >= 1);
+    assert.ok(metric(r.text, /^cordon_decisions_total\{component="muc",outcome="deny",reason="join:/) >= 1, "bob's refused join was counted");
+    assert.equal(metric(r.text, /^cordon_links_online\{component="catalog"\}/), 1);
+    assert.doesNotMatch(r.text, /ops\.test/, "no JID, domain or room name in any label value");
+  });
+
+  test("[prosody] SIGHUP with a broken policy keeps the old one; a good reload keeps the MUC working", async () => {
+    const good = readFileSync(join(dir, "policy.xml"), "utf8");
+    writeFileSync(join(dir, "policy.xml"), good.slice(0, Math.floor(good.length / 2)));
+    const mark = log.length;
+    child.kill("SIGHUP");
+    await until("the rejection in the log", async () => /policy reload rejected/.test(log.slice(mark)));
+    assert.match(log.slice(mark), /policy\.xml/, "the log names the file");
+    const viaApi = await api("/policies/reload", { method: "POST" });
+    assert.equal(viaApi.status, 422);
+    assert.equal((viaApi.json?.error as { code: string }).code, "CORDON_POLICY_RELOAD_REJECTED");
+    await say(clients.alice!, "still labelled");
+    await hears(clients.bob!, "still labelled");
+
+    writeFileSync(join(dir, "policy.xml"), good);
+    const reloaded = await api("/policies/reload", { method: "POST" });
+    assert.equal(reloaded.status, 200, reloaded.text);
+    // Room labels, occupants' clearances and configured labels were re-bound to the new policy objects.
+    await say(clients.alice!, "after reload");
+    await hears(clients.bob!, "after reload");
+    const join2 = await enter(clients.carol!, "Carol");
+    assert.equal(join2.attrs.type, "error", "carol (no clearance) is still kept out");
+    const text = (await api("/metrics")).text;
+    assert.equal(metric(text, /^cordon_policy_reloads_total\{result="rejected"\}/), 2);
+    assert.equal(metric(text, /^cordon_policy_reloads_total\{result="ok"\}/), 1);
+  });
+
+  test("[prosody] /ready goes 503 when the server is stopped and 200 again when it is back", async () => {
+    await server.kill();
+    await until("not ready", async () => (await api("/ready")).status === 503);
+    const r = await api("/ready");
+    assert.equal(r.json?.ready, false);
+    assert.equal((await api("/health")).status, 200, "the process itself stays alive");
+    await server.restart();
+    await until("ready again", async () => (await api("/ready")).status === 200, 20_000);
+  });
+});
