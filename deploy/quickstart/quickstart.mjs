@@ -20,7 +20,13 @@ const port = (name, fallback) => {
 const state = process.env.CORDON_QUICKSTART_DIR ?? "/tmp/cordon-quickstart";
 mkdirSync(state, { recursive: true });
 
-const secrets = { muc: randomBytes(12).toString("hex"), catalog: randomBytes(12).toString("hex") };
+const partner = process.env.CORDON_QUICKSTART_PARTNER ?? "partner.test";
+const secrets = {
+  muc: randomBytes(12).toString("hex"),
+  catalog: randomBytes(12).toString("hex"),
+  relayLocal: randomBytes(12).toString("hex"),
+  relayRemote: randomBytes(12).toString("hex"),
+};
 const users = [
   { username: "alice", password: "alice", sees: "TOP SECRET with ALPHA and BRAVO: every message; may enter both rooms" },
   { username: "bob", password: "bob", sees: "up to SECRET (no ALPHA): not SECRET ALPHA or TOP SECRET messages" },
@@ -33,19 +39,40 @@ const server = await startProsody({
   components: [
     { domain: `rooms.${domain}`, secret: secrets.muc },
     { domain: `catalog.${domain}`, secret: secrets.catalog },
+    // Domain claiming (design.md §1): the relay is the component for the partner's domain here.
+    { domain: partner, secret: secrets.relayLocal },
   ],
   delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: `catalog.${domain}` }],
   users: users.map(({ username, password }) => ({ username, password })),
 });
 
+// The partner domain on its own Prosody (no s2s between the two: the relay is the only path).
+const partnerServer = await startProsody({
+  domain: partner,
+  ports: { c2s: port("PARTNER_C2S", 15223), component: port("PARTNER_COMPONENT", 15348) },
+  components: [{ domain, secret: secrets.relayRemote }],
+  users: [{ username: "dave", password: "dave" }],
+});
+
 const config = readFileSync(join(here, "cordon.yaml"), "utf8")
   .replaceAll("{{DOMAIN}}", domain)
-  .replaceAll("{{COMPONENT_PORT}}", String(server.componentPort));
+  .replaceAll("{{PARTNER}}", partner)
+  .replaceAll("{{COMPONENT_PORT}}", String(server.componentPort))
+  .replaceAll("{{PARTNER_COMPONENT_PORT}}", String(partnerServer.componentPort));
 writeFileSync(join(state, "cordon.yaml"), config);
-copyFileSync(join(here, "demo-policy.xml"), join(state, "demo-policy.xml"));
+for (const file of ["demo-policy.xml", "labels/unclassified.xml", "clearances/partner-link.xml"]) {
+  mkdirSync(dirname(join(state, file)), { recursive: true });
+  copyFileSync(join(here, file), join(state, file));
+}
 
 const cordon = spawn(process.execPath, [join(root, "packages/cli/dist/src/main.js"), "start", "--config", join(state, "cordon.yaml")], {
-  env: { ...process.env, CORDON_MUC_SECRET: secrets.muc, CORDON_CATALOG_SECRET: secrets.catalog },
+  env: {
+    ...process.env,
+    CORDON_MUC_SECRET: secrets.muc,
+    CORDON_CATALOG_SECRET: secrets.catalog,
+    CORDON_RELAY_LOCAL_SECRET: secrets.relayLocal,
+    CORDON_RELAY_REMOTE_SECRET: secrets.relayRemote,
+  },
   stdio: ["ignore", "inherit", "inherit"],
 });
 
@@ -56,6 +83,7 @@ async function shutdown(code) {
   cordon.kill("SIGTERM");
   await new Promise((r) => (cordon.exitCode !== null ? r() : cordon.once("exit", r)));
   await server.stop();
+  await partnerServer.stop();
   process.exit(code);
 }
 process.on("SIGINT", () => void shutdown(0));
@@ -63,7 +91,7 @@ process.on("SIGTERM", () => void shutdown(0));
 cordon.on("exit", (code) => {
   if (!stopping) {
     console.error(`cordon exited (${code}); stopping the demo`);
-    void server.stop().then(() => process.exit(1));
+    void Promise.all([server.stop(), partnerServer.stop()]).then(() => process.exit(1));
   }
 });
 
@@ -94,11 +122,15 @@ Cordon quickstart is running.
                                          labelled up to TOP SECRET and each reaches only those cleared
                vault@rooms.${domain}     label SECRET: carol is refused (forbidden)
   Catalog      ask your own server: <catalog xmlns='urn:xmpp:sec-label:catalog:2' to='briefing@rooms.${domain}'/>
+  Partner      a second domain behind Cordon's relay: 127.0.0.1 port ${partnerServer.c2sPort}, dave@${partner} (password dave).
+               Chat between the two domains crosses the relay: labels up to CONFIDENTIAL pass (unlabelled
+               means UNCLASSIFIED); anything above is refused back to the sender with a bare error.
 
 What each user sees in the briefing room when alice sends one message of each label:
 ${users.map((u) => `  ${u.username.padEnd(6)} ${u.sees}`).join("\n")}
 Clients without label support (no urn:xmpp:sec-label:0) see the marking as the body's first line.
 
-Config: ${join(state, "cordon.yaml")}   Press Ctrl-C to stop.
+Config: ${join(state, "cordon.yaml")}   Relay audit log: ${join(state, "relay-audit.jsonl")}
+Press Ctrl-C to stop.
 READY
 `);

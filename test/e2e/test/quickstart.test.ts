@@ -16,6 +16,7 @@ const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_CATALOG = "urn:xmpp:sec-label:catalog:2";
 const domain = "quickstart.test";
+const partner = "partner-qs.test";
 const demo = loadDemo();
 let child: ChildProcess;
 let output = "";
@@ -37,6 +38,9 @@ before(async () => {
       ...process.env,
       CORDON_QUICKSTART_C2S_PORT: "0",
       CORDON_QUICKSTART_COMPONENT_PORT: "0",
+      CORDON_QUICKSTART_PARTNER_C2S_PORT: "0",
+      CORDON_QUICKSTART_PARTNER_COMPONENT_PORT: "0",
+      CORDON_QUICKSTART_PARTNER: partner,
       CORDON_QUICKSTART_DOMAIN: domain,
       CORDON_QUICKSTART_DIR: mkdtempSync(joinPath(tmpdir(), "cordon-qs-")),
     },
@@ -50,6 +54,8 @@ before(async () => {
   const port = Number(/XMPP server\s+127\.0\.0\.1 port (\d+)/.exec(output)?.[1]);
   server = { host: "127.0.0.1", c2sPort: port, domain } as unknown as XmppServer;
   for (const user of ["alice", "bob", "carol"]) clients[user] = await connectClient(server, user, user);
+  const partnerPort = Number(/Partner .* port (\d+), dave@/.exec(output)?.[1]);
+  clients.dave = await connectClient({ host: "127.0.0.1", c2sPort: partnerPort, domain: partner } as unknown as XmppServer, "dave", "dave");
 });
 
 after(async () => {
@@ -99,4 +105,19 @@ test("[prosody] quickstart: a client's own server answers the catalog for the br
   assert.equal(catalog.getChildren("item")[0]!.attrs.default, "true");
   assert.ok(selectors.includes("SECRET"));
   assert.ok(!selectors.includes("TOP SECRET") && !selectors.includes("SECRET|ALPHA"), selectors.join(","));
+});
+
+test("[prosody] quickstart: chat with the partner domain crosses the relay up to CONFIDENTIAL, and no further", async () => {
+  await clients.alice!.send(xml("message", { to: `dave@${partner}`, type: "chat", id: "x-c" }, xml("body", {}, "confidential hello"), label("CONFIDENTIAL")));
+  const got = await clients.dave!.waitFor((m) => m.attrs.id === "x-c", 8000);
+  assert.equal(got.attrs.from?.startsWith(`alice@${domain}`), true);
+  assert.equal(got.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"), "CONFIDENTIAL");
+  await clients.alice!.send(xml("message", { to: `dave@${partner}`, type: "chat", id: "x-s" }, xml("body", {}, "secret plans"), label("SECRET")));
+  const refused = await clients.alice!.waitFor((m) => m.attrs.id === "x-s", 8000);
+  assert.equal(refused.attrs.type, "error");
+  assert.ok(!refused.toString().includes("secret plans") && !refused.toString().includes("securitylabel"));
+  await clients.dave!.send(xml("message", { to: `alice@${domain}`, type: "chat", id: "x-reply" }, xml("body", {}, "unlabelled reply")));
+  const reply = await clients.alice!.waitFor((m) => m.attrs.id === "x-reply", 8000);
+  assert.equal(reply.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"), "UNCLASSIFIED");
+  assert.ok(!clients.dave!.received.some((m) => m.attrs.id === "x-s"));
 });
