@@ -12,7 +12,7 @@
 //
 // "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
-// the checks. --messages defaults to 1000 at 10 occupants, 400 up to 50, 300 above. --profile writes a
+// the checks; "echo-ids" (not run by default) adds only the two ids. --messages defaults to 1000 at 10 occupants, 400 up to 50, 300 above. --profile writes a
 // V8 CPU profile of each component child (--cpu-prof) into DIR. A table goes to stderr; the last
 // line of stdout is one JSON object with every figure and the ratios cordon/echo, cordon/native.
 import { fork } from "node:child_process";
@@ -27,9 +27,9 @@ const root = resolve(dirname(here), "..");
 const POLICY_FILE = resolve(root, "deploy/quickstart/demo-policy.xml");
 const DOMAIN = "bench.test";
 const SECRET = "bench-muc-secret";
-const MUC_DOMAINS = { cordon: `rooms-cordon.${DOMAIN}`, echo: `rooms-echo.${DOMAIN}`, native: `conference.${DOMAIN}`, "echo-labelled": `rooms-echol.${DOMAIN}` };
+const MUC_DOMAINS = { cordon: `rooms-cordon.${DOMAIN}`, echo: `rooms-echo.${DOMAIN}`, native: `conference.${DOMAIN}`, "echo-labelled": `rooms-echol.${DOMAIN}`, "echo-ids": `rooms-echoi.${DOMAIN}` };
 /** Modes that run a component of ours in a child process. */
-const COMPONENT_MODES = ["cordon", "echo", "echo-labelled"];
+const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids"];
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
@@ -78,13 +78,15 @@ async function runChild(mode) {
   const service = process.env.BENCH_SERVICE;
   const domain = process.env.BENCH_DOMAIN;
   let stop;
-  if (mode === "echo" || mode === "echo-labelled") {
+  if (mode === "echo" || mode === "echo-labelled" || mode === "echo-ids") {
     // The minimal echo MUC: a join is answered with a self-presence; each groupchat body is
     // reflected to every occupant of the room. No checks, no labels, no history.
     // "echo-labelled" (a diagnostic) also copies the sender's <securitylabel/> and adds a
-    // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks.
+    // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks;
+    // "echo-ids" adds only the two ids (what a copy would weigh without the <securitylabel/>).
     const { randomUUID } = await import("node:crypto");
     const labelled = mode === "echo-labelled";
+    const ids = labelled || mode === "echo-ids";
     const component = createComponent({ service, domain, secret: SECRET });
     const rooms = new Map();
     component.onPresence(async (st) => {
@@ -113,8 +115,8 @@ async function runChild(mode) {
       if (nick === undefined || body === null || body === undefined) return;
       const head = `<message from="${escapeXml(`${room}/${nick}`)}" to="`;
       let tail = `" type="groupchat"${st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : ""}><body>${escapeXmlText(body)}</body>`;
-      if (labelled) {
-        tail += st.getChild("securitylabel", NS_SEC_LABEL)?.toString() ?? "";
+      if (labelled) tail += st.getChild("securitylabel", NS_SEC_LABEL)?.toString() ?? "";
+      if (ids) {
         tail += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomUUID()}" by="${escapeXml(room)}"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(nick)}-0123456789abcdef0123456789abcdef"/>`;
       }
       tail += "</message>";

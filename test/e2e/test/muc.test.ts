@@ -215,6 +215,24 @@ for (const kind of serverKinds()) {
       assert.ok(!clients.alice!.received.some((m) => m.attrs.id === "m-over" && m.attrs.type === "groupchat"));
     });
 
+    test(`[${kind}] a room answers the catalog of labels the requester may use there, the default first`, async () => {
+      const room = `ops@${mucDomain}`;
+      const ask = async (client: TestClient) => {
+        const result = await client.iq(xml("iq", { type: "get", to: room }, xml("catalog", { xmlns: "urn:xmpp:sec-label:catalog:2", to: room })));
+        const catalog = result.getChild("catalog", "urn:xmpp:sec-label:catalog:2")!;
+        return { items: catalog.getChildren("item"), restrict: catalog.attrs.restrict };
+      };
+      const bob = await ask(clients.bob!);
+      assert.deepEqual(bob.items.map((i) => i.attrs.selector), ["UNCLASSIFIED", "SECRET"]);
+      assert.equal(bob.items[0]!.attrs.default, "true");
+      assert.equal(bob.items[1]!.getChild("securitylabel", NS_SL)!.getChildText("displaymarking"), "SECRET");
+      assert.equal(bob.restrict, "true");
+      const alice = await ask(clients.alice!);
+      assert.deepEqual(alice.items.map((i) => i.attrs.selector), ["UNCLASSIFIED", "SECRET", "SECRET ALPHA", "TOP SECRET"]);
+      const carol = await ask(clients.carol!);
+      assert.deepEqual(carol.items.map((i) => i.attrs.selector), ["UNCLASSIFIED"]);
+    });
+
     test(`[${kind}] presence carrying a label is refused with bad-request`, async () => {
       const room = `ops@${mucDomain}`;
       await clients.bob!.send(xml("presence", { to: `${room}/Bob`, id: "p-label" }, labelEl(U)));
