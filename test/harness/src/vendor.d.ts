@@ -1,9 +1,5 @@
-// Ambient declarations for the untyped xmpp.js packages. Only xml.ts and client.ts import them;
-// the harness exports its own interfaces (see xml.ts), never these.
-declare module "@xmpp/xml" {
-  const xml: unknown;
-  export default xml;
-}
+// Ambient declaration for the untyped @xmpp/client. Only client.ts imports it; the harness exports
+// its own interfaces, never this.
 declare module "@xmpp/client" {
   export const client: unknown;
 }
