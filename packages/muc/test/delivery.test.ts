@@ -30,3 +30,26 @@ test("nil and unknown clearances receive nothing labelled", () => {
   assert.equal(deliverableLabel(ctx, occupant(NO_CLEARANCE), label("UNCLASSIFIED")), undefined);
   assert.equal(deliverableLabel(ctx, occupant(unknownClearance("store down")), label("UNCLASSIFIED")), undefined);
 });
+
+test("an occupant under an equivalent policy receives the label translated into its policy", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { resolve, dirname } = await import("node:path");
+  const { fileURLToPath } = await import("node:url");
+  const { PolicyRegistry, parseLabelData, parseClearance } = await import("@cordon/policy");
+  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+  const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(repoRoot, "../shared"), "conformance/spiffing");
+  const registry = new PolicyRegistry();
+  for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
+  const TLPX = "1.2.826.0.1.6726289.0.1";
+  const TLP = "1.2.826.0.1.6726289.0.2";
+  const spiffy = "http://surevine.com/xmlns/spiffy";
+  const tlpxLabel = parseLabelData(`<label xmlns='${spiffy}'><policy id='${TLPX}'/><classification lacv='11'/></label>`, registry);
+  const tlpClearance = (lacvs: number[]) =>
+    parseClearance(`<clearance xmlns='${spiffy}'><policy id='${TLP}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}<tag type='permissive' id='${TLP}.1' lacv='0'/><tag type='permissive' id='${TLP}.1' lacv='1'/></clearance>`, registry);
+  const local = new LabelRendering();
+  const shown = deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10, 11, 12]))), tlpxLabel);
+  assert.ok(shown, "granted after translation");
+  assert.equal(shown.policy.id, TLP);
+  assert.notEqual(shown, tlpxLabel);
+  assert.equal(deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10]))), tlpxLabel), undefined, "the translated label is still judged");
+});
