@@ -10,6 +10,7 @@ import { Component as CoreComponent } from "@xmpp/component-core";
 import { xml, type Element } from "./xml.js";
 import { createBackoff, type BackoffOptions } from "./backoff.js";
 import { createOutgoingQueue, type OutgoingQueue } from "./outgoing-queue.js";
+import { writeWithBackpressure } from "./write-all.js";
 import { createIqRouter, iqResult, type IqHandlers, type IqRouter } from "./iq-router.js";
 import { errorReply, isErrorStanza, readStanzaError, type StanzaErrorSpec } from "./stanza-error.js";
 import { registerDisco, type DiscoInfoResolver, type DiscoItemsResolver } from "./disco.js";
@@ -276,28 +277,23 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     return queue.push(data);
   }
 
-  async function sendAll(stanzas: Iterable<Element>): Promise<void> {
-    const written: Promise<void>[] = [];
-    for (const stanza of stanzas) {
-      if (queue.full) await queue.room();
-      written.push(send(stanza));
-    }
-    const results = await Promise.allSettled(written);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+  async function writeAll(data: Iterable<string>): Promise<void> {
+    await writeWithBackpressure(queue, data, (count) => emitter.emit("sent", count));
   }
 
-  async function sendRaw(stanzas: Iterable<string>): Promise<void> {
-    const written: Promise<void>[] = [];
-    for (const data of stanzas) {
-      if (!RAW_STANZA.test(data)) throw new MissingAddressError("to", data.slice(1, data.search(/[\s/>]/)) || "?");
-      if (queue.full) await queue.room();
-      written.push(queue.push(data));
-    }
-    if (written.length > 0) emitter.emit("sent", written.length);
-    const results = await Promise.allSettled(written);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
+  function sendAll(stanzas: Iterable<Element>): Promise<void> {
+    return writeAll((function* () {
+      for (const stanza of stanzas) yield prepare(stanza);
+    })());
+  }
+
+  function sendRaw(stanzas: Iterable<string>): Promise<void> {
+    return writeAll((function* () {
+      for (const data of stanzas) {
+        if (!RAW_STANZA.test(data)) throw new MissingAddressError("to", data.slice(1, data.search(/[\s/>]/)) || "?");
+        yield data;
+      }
+    })());
   }
 
   function replyError(stanza: Element, spec: StanzaErrorSpec, from?: string): Promise<void> {

@@ -209,3 +209,24 @@ test("stop flushes queued stanzas and closes the stream", async () => {
   assert.equal(c.status, "stopped");
   await peer.close();
 });
+
+test("concurrent bursts larger than the queue wait for room instead of failing or crashing", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port, { queue: { limit: 5 } });
+  const session = peer.nextSession();
+  await c.start();
+  const socket = await session;
+  socket.pause(); // the server stops reading: the socket fills up, then the bounded queue
+  const filler = "x".repeat(10_000);
+  const burst = (n: number) => Array.from({ length: 50 }, (_, i) => `<message from="c.test" to="u${n}-${i}@b.test"><body>${filler}</body></message>`);
+  const sends = [c.sendRaw(burst(1)), c.sendRaw(burst(2)), c.sendRaw(burst(3))];
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(c.queueDepth <= 5, `queue depth ${c.queueDepth} stays within its limit`);
+  socket.resume();
+  await Promise.all(sends);
+  const deadline = Date.now() + 5000;
+  while ((peer.received.join("").match(/<message /g) ?? []).length < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal((peer.received.join("").match(/<message /g) ?? []).length, 150);
+  await c.stop();
+  await peer.close();
+});
