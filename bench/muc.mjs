@@ -12,8 +12,10 @@
 //
 // "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
-// the checks; "echo-ids" (not run by default) adds only the two ids. --messages defaults to 1000 at 10 occupants, 400 up to 50, 300 above. --profile writes a
-// V8 CPU profile of each component child (--cpu-prof) into DIR. A table goes to stderr; the last
+// the checks; "echo-ids" (not run by default) adds only the two ids.
+// --messages defaults to 3000 at 10 occupants, 1000 up to 50, 600 above; the sender keeps
+// WINDOW_DELIVERIES / N messages in flight. --profile writes a V8 CPU profile of each component
+// child (--cpu-prof) into DIR. BENCH_DEBUG=1 logs the phases. A table goes to stderr; the last
 // line of stdout is one JSON object with every figure and the ratios cordon/echo, cordon/native.
 import { fork } from "node:child_process";
 import { connect as netConnect } from "node:net";
@@ -21,6 +23,8 @@ import { performance } from "node:perf_hooks";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mkdirSync } from "node:fs";
+import { Buffer } from "node:buffer";
+import { setTimeout, clearTimeout } from "node:timers";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -470,8 +474,8 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** Enough messages for a run of 10,000-30,000 deliveries (a fraction of a second at these rates would be noise). */
-const messagesFor = (opts, n) => opts.messages ?? (n <= 10 ? 1000 : n <= 50 ? 400 : 300);
+/** Enough messages for 30,000-60,000 deliveries per run (a fraction of a second at these rates would be noise). */
+const messagesFor = (opts, n) => opts.messages ?? (n <= 10 ? 3000 : n <= 50 ? 1000 : 600);
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));

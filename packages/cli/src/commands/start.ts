@@ -44,6 +44,12 @@ export function parseStartArgs(args: string[]): StartOptions {
 export async function startComponents(options: StartOptions): Promise<{ running: RunningComponent[]; logger: Logger; shutdown: () => Promise<void>; operations: Operations }> {
   const config = loadConfigFile(options.config);
   const logger = createLogger({ level: config.log.level, redactJids: config.log.redactJids, name: "cordon" });
+  // Last line of defence for "the service keeps running": a promise rejection nobody handled is a
+  // bug to fix, not a reason to drop every room and link. Log it (with its code) and carry on.
+  process.on("unhandledRejection", (reason) => {
+    const error = reason instanceof Error ? reason : new Error(String(reason));
+    logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled rejection (bug): logged, service continues");
+  });
   const selected = [...config.components.entries()].filter(([name]) => !options.only || options.only.includes(name));
   if (options.only) {
     for (const name of options.only) if (!config.components.has(name)) throw new ConfigError(`components.${name}`, "not configured (named by --only)", options.config);

@@ -10,6 +10,8 @@ export interface Occupant {
   nick: string;
   /** Real full JID. */
   jid: string;
+  /** The JID escaped for an XML attribute (cached on first use by the fan-out). */
+  jidAttr?: string;
   bare: string;
   role: Role;
   affiliation: Affiliation;

@@ -1,14 +1,14 @@
 // Messages to the room (XEP-0045 §7.4): reflected to every occupant whose clearance grants the label
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { isElement, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
-import { messageForOccupant } from "./message-render.js";
+import { messageRenderer } from "./message-render.js";
 import { changeSubject } from "./subject.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
@@ -40,7 +40,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
   }
   const body = stanza.getChildText("body") ?? undefined;
   const extra = reflectedExtra(stanza);
-  const sid = randomUUID();
+  const sid = randomBytes(12).toString("base64url"); // XEP-0359: unique and unpredictable; 16 characters
   const message = {
     type: "groupchat" as const,
     fromNick: sender.nick,
@@ -50,11 +50,12 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
     stanzaId: sid,
     occupantId: sender.occupantId,
   };
+  const render = messageRenderer(ctx, room, message);
   const out: string[] = [];
   for (const occupant of room.occupants.values()) {
     const label = deliverableLabel(ctx, occupant, gate.label);
     if (!label) continue;
-    out.push(messageForOccupant(ctx, room, occupant, { ...message, label }));
+    out.push(render(occupant, label));
   }
   if (room.config.historyLength > 0 && (body !== undefined || extra)) {
     const entry = {

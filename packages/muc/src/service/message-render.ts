@@ -28,16 +28,53 @@ export function useFlot(room: Room, recipient: Occupant): boolean {
   return room.config.flotAlways || recipient.labelAware !== true;
 }
 
-export function messageForOccupant(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
-  let s = `<message from="${attr(`${room.jid}/${m.fromNick}`)}" to="${attr(recipient.jid)}" type="${m.type}"`;
-  if (m.id) s += ` id="${attr(m.id)}"`;
-  s += ">";
-  if (m.body !== undefined) s += bodyXml(useFlot(room, recipient) ? flotBody(ctx.rendering.marking(m.label), m.body) : m.body);
-  s += ctx.rendering.securityLabelXml(m.label);
+/**
+ * The payload of a message as one kind of recipient sees it. A label-aware client gets the
+ * policy's <securitylabel/>; a label-unaware one gets the marking as the body's first line (FLOT)
+ * and no <securitylabel/> it would not show — every copy crosses the server's parser, so what a
+ * recipient cannot use is not sent (design.md §6).
+ */
+function payload(ctx: Pick<MucContext, "rendering">, room: Room, m: RenderedMessage, flot: boolean, labelAware: boolean): string {
+  let s = "";
+  if (m.body !== undefined) s += bodyXml(flot ? flotBody(ctx.rendering.marking(m.label), m.body) : m.body);
+  if (labelAware) s += ctx.rendering.securityLabelXml(m.label);
   s += m.extra;
   if (m.type === "chat") s += `<x xmlns="${NS_MUC_USER}"/>`;
   if (m.delay) s += m.delay;
   if (m.stanzaId) s += stanzaIdXml(m.stanzaId, room.jid);
   s += occupantIdXml(m.occupantId);
   return `${s}</message>`;
+}
+
+function head(room: Room, m: RenderedMessage): string {
+  return `<message from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""} to="`;
+}
+
+export function messageForOccupant(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
+  return `${head(room, m)}${attr(recipient.jid)}">${payload(ctx, room, m, useFlot(room, recipient), recipient.labelAware === true)}`;
+}
+
+/**
+ * Fan-out of one message: the start tag and each payload variant are built once per message and
+ * per (label, client kind); each copy then only adds the recipient's JID.
+ */
+export function messageRenderer(ctx: Pick<MucContext, "rendering">, room: Room, m: Omit<RenderedMessage, "label">): (recipient: Occupant, label: RenderedMessage["label"]) => string {
+  const start = head(room, { ...m, label: undefined as never });
+  const variants = new Map<RenderedMessage["label"], string[]>();
+  return (recipient, label) => {
+    let byKind = variants.get(label);
+    if (!byKind) {
+      byKind = [];
+      variants.set(label, byKind);
+    }
+    const aware = recipient.labelAware === true;
+    const flot = useFlot(room, recipient);
+    const kind = (aware ? 2 : 0) + (flot ? 1 : 0);
+    let body = byKind[kind];
+    if (body === undefined) {
+      body = payload(ctx, room, { ...m, label }, flot, aware);
+      byKind[kind] = body;
+    }
+    return `${start}${recipient.jidAttr ??= attr(recipient.jid)}">${body}`;
+  };
 }
