@@ -1,0 +1,111 @@
+// Fail closed, on real Prosody and real ejabberd with a real Redis: when the store cannot answer,
+// a join is refused with `wait`, a message from an occupant whose clearance cannot be confirmed is
+// refused, nothing labelled reaches anyone — and everything recovers when Redis is back, without a
+// restart. Also: a client that goes offline leaves the room (the server's unavailable presence).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import { createComponent } from "@cordon/component";
+import { RedisStore } from "@cordon/store";
+import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, type MucService } from "@cordon/muc";
+import { loadDemo } from "../src/demo.js";
+
+const demo = loadDemo();
+const U = demo.label("UNCLASSIFIED");
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+
+async function join(client: TestClient, room: string, nick: string): Promise<Element> {
+  await client.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC })));
+  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
+  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined && !m.getChild("body"), 8000);
+  return self;
+}
+
+for (const kind of serverKinds()) {
+  describe(`MUC fail-closed on ${kind} with a real Redis`, () => {
+    const domain = `${kind}-faults.test`;
+    const mucDomain = `rooms.${domain}`;
+    const room = `ops@${mucDomain}`;
+    let server: XmppServer;
+    let redis: Awaited<ReturnType<typeof startRedis>>;
+    let store: RedisStore;
+    let muc: MucService;
+    const c: Record<string, TestClient> = {};
+
+    before(async () => {
+      redis = await startRedis();
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: mucDomain, secret: "faults" }],
+        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      store = new RedisStore({ url: redis.url, prefix: `faults-${kind}`, cacheTtlMs: 300 });
+      await store.ready(5000);
+      for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      muc = createMucService({
+        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret: "faults" }),
+        registry: demo.registry,
+        governingPolicy: demo.policy.id,
+        store,
+        settings: {
+          domain: mucDomain,
+          createRooms: "local",
+          localDomains: [domain],
+          serviceClearance: undefined,
+          defaultRoomLabel: U,
+          defaultRoomClearance: demo.clearance(ALL),
+          defaultMessageLabel: U,
+          namedLabels: [{ name: "UNCLASSIFIED", label: U }],
+          roomDefaults: { ...DEFAULT_ROOM_CONFIG },
+          occupantIdSecret: "faults",
+          clearanceRefreshMs: 60_000,
+          capsTimeoutMs: 500,
+        },
+      });
+      await muc.start();
+      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      await join(c.alice!, room, "Alice");
+      await c.alice!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: "http://jabber.org/protocol/muc#owner" }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));
+      await join(c.bob!, room, "Bob");
+    });
+
+    after(async () => {
+      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
+      await muc?.stop();
+      await store?.close().catch(() => undefined);
+      await server?.stop();
+      await redis?.stop();
+    });
+
+    test(`[${kind}] with Redis down, joins and messages are refused (wait) and nothing labelled is delivered; all recovers when it is back`, async () => {
+      await redis.kill();
+      // The store's lookup cache (300 ms here) expires, then every answer is "unknown" (fail closed).
+      await new Promise((r) => setTimeout(r, 400));
+      const refusedJoin = await join(c.carol!, room, "Carol");
+      assert.equal(refusedJoin.attrs.type, "error");
+      assert.equal(refusedJoin.getChild("error")!.attrs.type, "wait");
+      await muc.refreshClearances(); // what the timer and notifications do
+      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "down-1" }, xml("body", {}, "while the store is down")));
+      const refused = await c.alice!.waitFor((m) => m.attrs.id === "down-1");
+      assert.equal(refused.attrs.type, "error");
+      assert.equal(refused.getChild("error")!.attrs.type, "wait");
+      assert.ok(!refused.toString().includes("while the store is down"));
+      await redis.restart();
+      await store.ready(10_000);
+      // The test Redis keeps no data across a restart (a production one persists): restore it.
+      for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      await muc.refreshClearances();
+      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "up-1" }, xml("body", {}, "store is back")));
+      await c.bob!.waitFor((m) => m.attrs.id === "up-1" && m.attrs.type === "groupchat");
+      assert.ok(!c.bob!.received.some((m) => m.attrs.id === "down-1"));
+      assert.notEqual((await join(c.carol!, room, "Carol")).attrs.type, "error");
+    });
+
+    test(`[${kind}] a client that goes offline leaves the room (the server sends its unavailable presence)`, async () => {
+      await c.carol!.stop();
+      const gone = await c.alice!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable", 8000);
+      assert.ok(gone);
+      assert.ok(!muc.rooms.get(room)!.occupants.has("Carol"));
+    });
+  });
+}
