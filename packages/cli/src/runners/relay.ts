@@ -2,7 +2,9 @@
 //   audit: { file }                         the hash-chained audit log (verify with `cordon audit verify`)
 //   peerings: { NAME: { local, remote, outbound, inbound } }
 // Policies and the clearance store are the shared ones of the config's top level.
-import { FileAuditSink, MemoryAuditSink, createRelay, readRelayConfig } from "@cordon/relay";
+import { FileAuditSink, MemoryAuditSink, createRelay, readRelayConfig, type PeeringConfig } from "@cordon/relay";
+import type { PolicyRebinder } from "../reload.js";
+import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
 import { observeLinks, observeRelay, target } from "./ops.js";
 
@@ -31,5 +33,36 @@ export const runRelay: ComponentRunner = async (context, section) => {
     await relay.stop();
     throw error;
   }
-  return { name: "relay", stop: () => relay.stop(), ops: { peerings: () => relay.metrics() } };
+  return {
+    name: "relay",
+    stop: () => relay.stop(),
+    ops: {
+      peerings: () => relay.metrics(),
+      rebinder: relayRebinder(config.peerings),
+    },
+  };
 };
+
+/**
+ * The relay keeps its configured labels and clearances as data and re-parses them when the
+ * registry's generation changes; a reload is refused unless every one of them (and each side's
+ * policy) still reads under the new policies — else the relay would refuse all traffic.
+ */
+export function relayRebinder(peerings: readonly PeeringConfig[]): PolicyRebinder {
+  return {
+    prepare(next) {
+      for (const p of peerings) {
+        for (const side of [p.local, p.remote]) {
+          next.registry.require(side.policy);
+          if (side.defaultLabel !== undefined) parseLabelData(side.defaultLabel.trim(), next.registry);
+          if (side.senderClearance !== undefined) parseClearance(side.senderClearance.trim(), next.registry);
+        }
+        for (const rules of [p.outbound, p.inbound]) {
+          if (rules.defaultLabel !== undefined) parseLabelData(rules.defaultLabel.trim(), next.registry);
+          if (rules.clearance !== undefined) parseClearance(rules.clearance.trim(), next.registry);
+        }
+      }
+      return () => undefined;
+    },
+  };
+}
