@@ -6,8 +6,10 @@ import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
 import { createComponent } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
+import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
 import { loadDemo } from "../src/demo.js";
+import { joinRoom as join, configureRoom as configure, statusCodes, errorCondition } from "../src/muc-client.js";
+
 
 const demo = loadDemo();
 const U = demo.label("UNCLASSIFIED");
@@ -15,22 +17,9 @@ const S = demo.label("SECRET");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const USERS = ["owner", "mod", "pat", "low", "nobody"];
 
-const statusCodes = (p: Element) => p.getChild("x", NS_MUC_USER)?.getChildren("status").map((s) => s.attrs.code ?? "") ?? [];
 
-async function join(client: TestClient, room: string, nick: string, extra: Element[] = []): Promise<Element> {
-  await client.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }, ...extra)));
-  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || statusCodes(p).includes("110")), 8000);
-  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined && !m.getChild("body"), 8000);
-  return self;
-}
 
-const errorCondition = (stanza: Element) => stanza.getChild("error")?.children.find((c): c is Element => typeof c !== "string" && c.name !== "text")?.name;
 
-async function configure(owner: TestClient, room: string, fields: Record<string, string>): Promise<void> {
-  const form = xml("x", { xmlns: "jabber:x:data", type: "submit" });
-  for (const [k, v] of Object.entries(fields)) form.append(xml("field", { var: k }, xml("value", {}, v)));
-  await owner.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER }, form)));
-}
 
 async function admin(actor: TestClient, room: string, item: Record<string, string>, reason?: string): Promise<Element> {
   return actor.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_ADMIN }, xml("item", item, reason ? xml("reason", {}, reason) : null))));

@@ -4,22 +4,18 @@
 // restart. Also: a client that goes offline leaves the room (the server's unavailable presence).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { createComponent } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, type MucService } from "@cordon/muc";
+import { createMucService, DEFAULT_ROOM_CONFIG, type MucService } from "@cordon/muc";
 import { loadDemo } from "../src/demo.js";
+import { joinRoom as join } from "../src/muc-client.js";
+
 
 const demo = loadDemo();
 const U = demo.label("UNCLASSIFIED");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 
-async function join(client: TestClient, room: string, nick: string): Promise<Element> {
-  await client.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC })));
-  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
-  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined && !m.getChild("body"), 8000);
-  return self;
-}
 
 for (const kind of serverKinds()) {
   describe(`MUC fail-closed on ${kind} with a real Redis`, () => {

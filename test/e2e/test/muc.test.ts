@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
 import { createComponent, createLogger, parseElement } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, NS_MUC_OWNER, type MucService, type MucSettings } from "@cordon/muc";
+import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, type MucService, type MucSettings } from "@cordon/muc";
 import type { Label } from "@cordon/policy";
 import { loadDemo } from "../src/demo.js";
+import { joinRoom as join, configureRoom as configure } from "../src/muc-client.js";
+
 
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SL = "urn:xmpp:sec-label:0";
@@ -54,33 +56,15 @@ const bodies = (client: TestClient, from: string) =>
   client.received.filter((m) => m.is("message") && m.attrs.type === "groupchat" && m.attrs.from === from && m.getChild("body")).map((m) => m.getChildText("body") ?? "");
 const stripFlot = (body: string) => body.slice(body.indexOf("\n") + 1);
 
-/** Joins; on success waits for the subject too (always the last stanza of the join, XEP-0045 §7.2.16). */
-async function join(client: TestClient, room: string, nick: string, history?: Record<string, string>): Promise<Element> {
-  const presence = xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }, history ? xml("history", history) : null));
-  await client.send(presence);
-  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
-  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined && !m.getChild("body"), 8000);
-  return self;
-}
-
 async function say(client: TestClient, room: string, body: string, label?: Label, id?: string): Promise<void> {
   await client.send(xml("message", { to: room, type: "groupchat", ...(id ? { id } : {}) }, xml("body", {}, body), label ? labelEl(label) : null));
 }
+
 
 /** Makes a client advertise XEP-0258 support in its disco#info (as Gajim with labels on does). */
 function advertiseLabels(client: TestClient): void {
   const callee = (client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => unknown): void } }).iqCallee;
   callee.get(NS_INFO, "query", () => xml("query", { xmlns: NS_INFO }, xml("feature", { var: NS_INFO }), xml("feature", { var: NS_SL })));
-}
-
-async function instantRoom(owner: TestClient, room: string): Promise<void> {
-  await owner.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));
-}
-
-async function configure(owner: TestClient, room: string, fields: Record<string, string | string[]>): Promise<void> {
-  const form = xml("x", { xmlns: "jabber:x:data", type: "submit" }, xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#roomconfig")));
-  for (const [k, v] of Object.entries(fields)) form.append(xml("field", { var: k }, ...(Array.isArray(v) ? v : [v]).map((x) => xml("value", {}, x))));
-  await owner.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER }, form)));
 }
 
 for (const kind of serverKinds()) {
@@ -137,7 +121,7 @@ for (const kind of serverKinds()) {
       const locked = await join(clients.bob!, room, "Bob");
       assert.equal(locked.attrs.type, "error");
       assert.ok(locked.getChild("error")!.getChild("item-not-found"));
-      await instantRoom(clients.alice!, room);
+      await configure(clients.alice!, room);
       const bobSelf = await join(clients.bob!, room, "Bob");
       assert.notEqual(bobSelf.attrs.type, "error");
       // Bob got Alice's presence before his own, and the subject after it.
@@ -270,7 +254,7 @@ for (const kind of serverKinds()) {
       await clients.carol!.send(xml("presence", { to: `${room}/Carol`, type: "unavailable" }));
       await clients.carol!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable");
       const mark = clients.carol!.received.length;
-      await join(clients.carol!, room, "Carol", { maxstanzas: "2" });
+      await join(clients.carol!, room, "Carol", [xml("history", { maxstanzas: "2" })]);
       const carolReplay = clients.carol!.received.slice(mark).filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
       assert.equal(carolReplay.length, 2);
       for (const m of carolReplay) assert.ok(m.getChildText("body")!.startsWith("UNCLASSIFIED\n"), m.toString());

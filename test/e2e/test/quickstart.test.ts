@@ -11,9 +11,9 @@ import { once } from "node:events";
 import { connectClient, xml, type TestClient, type XmppServer, type Element } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { repoRoot, loadDemo } from "../src/demo.js";
+import { joinRoom as join } from "../src/muc-client.js";
 
-const NS_MUC = "http://jabber.org/protocol/muc";
-const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+
 const NS_CATALOG = "urn:xmpp:sec-label:catalog:2";
 const domain = "quickstart.test";
 const partner = "partner-qs.test";
@@ -25,12 +25,6 @@ const clients: Record<string, TestClient> = {};
 
 const label = (classification: string, ...categories: string[]) => parseElement(demo.labelXml(demo.label(classification, ...categories))) as unknown as Element;
 
-async function join(client: TestClient, room: string, nick: string): Promise<Element> {
-  await client.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC })));
-  const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
-  if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from?.startsWith(room) === true && m.getChild("subject") !== undefined, 8000);
-  return self;
-}
 
 before(async () => {
   child = spawn(process.execPath, [joinPath(repoRoot, "deploy/quickstart/quickstart.mjs")], {
