@@ -2,7 +2,10 @@
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PolicyRegistry, makeLabel, makeClearance, buildSecurityLabelXml, encodeBerClearance, type Label, type Clearance, type Policy } from "@cordon/policy";
-import type { RawValue } from "@cordon/store";
+import type { RawValue, ClearanceStore } from "@cordon/store";
+import { createComponent, type Logger } from "@cordon/component";
+import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type MucSettings } from "@cordon/muc";
+import type { XmppServer } from "@cordon/harness";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const demoPolicyFile = resolve(repoRoot, "deploy/quickstart/demo-policy.xml");
@@ -37,4 +40,49 @@ export function loadDemo(): Demo {
     raw: (clearance) => ({ encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") }),
     labelXml: (label) => buildSecurityLabelXml(label),
   };
+}
+
+export const ALL_CLASSES = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+export const ALL_CATEGORIES = ["ALPHA", "BRAVO", "GBR", "USA", "FRA"];
+
+/**
+ * Starts the labelled MUC for `mucDomain` on a harness server, with the demo policy and the
+ * settings most tests want (rooms labelled UNCLASSIFIED, everything allowed within the service
+ * clearance, UNCLASSIFIED as the default message label); `settings` overrides any of them.
+ */
+export async function startDemoMuc(demo: Demo, options: {
+  server: XmppServer;
+  mucDomain: string;
+  localDomain: string;
+  secret: string;
+  store: ClearanceStore;
+  settings?: Partial<MucSettings>;
+  logger?: Logger;
+}): Promise<MucService> {
+  const U = demo.label("UNCLASSIFIED");
+  const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
+  const muc = createMucService({
+    component: createComponent({ service: `xmpp://127.0.0.1:${options.server.componentPort}`, domain: options.mucDomain, secret: options.secret }),
+    registry: demo.registry,
+    governingPolicy: demo.policy.id,
+    store: options.store,
+    ...(options.logger ? { logger: options.logger } : {}),
+    settings: {
+      domain: options.mucDomain,
+      createRooms: "local",
+      localDomains: [options.localDomain],
+      serviceClearance: everything,
+      defaultRoomLabel: U,
+      defaultRoomClearance: everything,
+      defaultMessageLabel: U,
+      namedLabels: [{ name: "UNCLASSIFIED", label: U }, { name: "SECRET", label: demo.label("SECRET") }],
+      roomDefaults: { ...DEFAULT_ROOM_CONFIG },
+      occupantIdSecret: options.secret,
+      clearanceRefreshMs: 60_000,
+      capsTimeoutMs: 500,
+      ...options.settings,
+    },
+  });
+  await muc.start();
+  return muc;
 }

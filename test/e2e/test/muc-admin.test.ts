@@ -4,16 +4,13 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
-import { createComponent } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
-import { loadDemo } from "../src/demo.js";
+import { NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes, errorCondition } from "../src/muc-client.js";
 
 
 const demo = loadDemo();
-const U = demo.label("UNCLASSIFIED");
-const S = demo.label("SECRET");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const USERS = ["owner", "mod", "pat", "low", "nobody"];
 
@@ -49,27 +46,7 @@ for (const kind of serverKinds()) {
       await store.setUserClearance(`low@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
       // The other domain has no per-user clearances: its users get the peer's inbound clearance.
       await store.setPeerClearance(remote, "inbound", demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
-      muc = createMucService({
-        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret: "adm" }),
-        registry: demo.registry,
-        governingPolicy: demo.policy.id,
-        store,
-        settings: {
-          domain: mucDomain,
-          createRooms: "local",
-          localDomains: [domain],
-          serviceClearance: demo.clearance(ALL, ["ALPHA", "BRAVO", "GBR", "USA", "FRA"]),
-          defaultRoomLabel: U,
-          defaultRoomClearance: demo.clearance(ALL, ["ALPHA", "BRAVO", "GBR", "USA", "FRA"]),
-          defaultMessageLabel: U,
-          namedLabels: [{ name: "UNCLASSIFIED", label: U }, { name: "SECRET", label: S }],
-          roomDefaults: { ...DEFAULT_ROOM_CONFIG },
-          occupantIdSecret: "adm",
-          clearanceRefreshMs: 60_000,
-          capsTimeoutMs: 500,
-        },
-      });
-      await muc.start();
+      muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "adm", store });
       for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
       stranger = await connectClient({ host: server.host, c2sPort: server.c2sPort, domain: remote } as XmppServer, "stranger", "stranger-pw");
     });

@@ -5,10 +5,9 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
-import { createComponent } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, type MucService } from "@cordon/muc";
-import { loadDemo } from "../src/demo.js";
+import type { MucService } from "@cordon/muc";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 
 
@@ -38,27 +37,10 @@ for (const kind of serverKinds()) {
       store = new RedisStore({ url: redis.url, prefix: `faults-${kind}`, cacheTtlMs: 300 });
       await store.ready(5000);
       for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
-      muc = createMucService({
-        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret: "faults" }),
-        registry: demo.registry,
-        governingPolicy: demo.policy.id,
-        store,
-        settings: {
-          domain: mucDomain,
-          createRooms: "local",
-          localDomains: [domain],
-          serviceClearance: undefined,
-          defaultRoomLabel: U,
-          defaultRoomClearance: demo.clearance(ALL),
-          defaultMessageLabel: U,
-          namedLabels: [{ name: "UNCLASSIFIED", label: U }],
-          roomDefaults: { ...DEFAULT_ROOM_CONFIG },
-          occupantIdSecret: "faults",
-          clearanceRefreshMs: 60_000,
-          capsTimeoutMs: 500,
-        },
+      muc = await startDemoMuc(demo, {
+        server, mucDomain, localDomain: domain, secret: "faults", store,
+        settings: { serviceClearance: undefined, defaultRoomClearance: demo.clearance(ALL), namedLabels: [{ name: "UNCLASSIFIED", label: U }] },
       });
-      await muc.start();
       for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
       await join(c.alice!, room, "Alice");
       await c.alice!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: "http://jabber.org/protocol/muc#owner" }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));

@@ -8,15 +8,14 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
-import { createComponent, parseElement } from "@cordon/component";
+import { parseElement } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC_OWNER, type MucService } from "@cordon/muc";
-import { loadDemo } from "../src/demo.js";
+import { NS_MUC_OWNER, type MucService } from "@cordon/muc";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 
 
 const demo = loadDemo();
-const U = demo.label("UNCLASSIFIED");
 const S = demo.label("SECRET");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 
@@ -35,27 +34,10 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
       const store = new RedisStore({ url: redis.url, prefix: "ha-test" });
       stores.push(store);
       await store.ready(5000);
-      const muc = createMucService({
-        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret: "ha" }),
-        registry: demo.registry,
-        governingPolicy: demo.policy.id,
-        store,
-        settings: {
-          domain: mucDomain,
-          createRooms: "local",
-          localDomains: [domain],
-          serviceClearance: demo.clearance(ALL),
-          defaultRoomLabel: U,
-          defaultRoomClearance: demo.clearance(ALL),
-          defaultMessageLabel: U,
-          namedLabels: [{ name: "UNCLASSIFIED", label: U }, { name: "SECRET", label: S }],
-          roomDefaults: { ...DEFAULT_ROOM_CONFIG },
-          occupantIdSecret: "ha",
-          clearanceRefreshMs: 60_000,
-          capsTimeoutMs: 500,
-        },
+      const muc = await startDemoMuc(demo, {
+        server, mucDomain, localDomain: domain, secret: "ha", store,
+        settings: { serviceClearance: demo.clearance(ALL), defaultRoomClearance: demo.clearance(ALL) },
       });
-      await muc.start();
       instances.push(muc);
       return muc;
     };
