@@ -1,6 +1,6 @@
 // Starts a throwaway redis-server on 127.0.0.1 with a free port, no persistence, in a temp dir.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeLoopbackPort, terminate, track, waitForPort } from "./process-tools.js";
@@ -65,6 +65,44 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisInstance
     async restart() {
       if (child !== undefined) await terminate(child, "SIGKILL");
       await launch();
+    },
+  };
+}
+
+export interface RedisSentinel {
+  readonly port: number;
+  /** The master group name it monitors. */
+  readonly name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A Redis Sentinel on 127.0.0.1 (redis-server in sentinel mode, its own temp dir and config)
+ * monitoring `master` as group `name` with a quorum of 1.
+ */
+export async function startRedisSentinel(master: RedisInstance, name = "cordon", opts: RedisOptions = {}): Promise<RedisSentinel> {
+  const binary = opts.binary ?? "redis-server";
+  const dir = mkdtempSync(join(tmpdir(), "cordon-sentinel-"));
+  const port = await freeLoopbackPort();
+  const config = join(dir, "sentinel.conf");
+  writeFileSync(config, [
+    `port ${port}`,
+    "bind 127.0.0.1",
+    `dir ${dir}`,
+    `logfile ${join(dir, "sentinel.log")}`,
+    `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`,
+    `sentinel down-after-milliseconds ${name} 1000`,
+    "",
+  ].join("\n"));
+  const child = spawn(binary, [config, "--sentinel"], { stdio: "ignore" });
+  track(child);
+  await waitForPort(port, opts.startTimeoutMs ?? 10_000, child);
+  return {
+    port,
+    name,
+    async stop() {
+      await terminate(child, "SIGTERM");
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
