@@ -163,10 +163,14 @@ export class RedisStore implements ClearanceStore {
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
-    this.#client.on("ready", () => this.#mainWatch.up());
-    this.#client.on("error", (err: unknown) => this.#mainWatch.down(err));
+    this.#client.on("ready", () => {
+      if (this.#mainWatch.up()) this.#listeners.emit({ kind: "connection", state: "up" });
+    });
+    this.#client.on("error", (err: unknown) => {
+      if (this.#mainWatch.down(err)) this.#listeners.emit({ kind: "connection", state: "down" });
+    });
     this.#client.on("close", () => {
-      if (!this.#closed) this.#mainWatch.down("connection closed");
+      if (!this.#closed && this.#mainWatch.down("connection closed")) this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#sub.on("ready", () => {
       // Notifications may have been missed while disconnected: forget every cached answer.

@@ -73,7 +73,13 @@ export type StoreEvent =
   | { kind: "service-clearance"; domain: string }
   | { kind: "peer-clearance"; domain: string; direction: PeerDirection }
   | { kind: "room"; jid: string }
-  | { kind: "catalog"; scope: CatalogScope };
+  | { kind: "catalog"; scope: CatalogScope }
+  /**
+   * The backend's connection went down or came back (local to this client: not published). While
+   * it is down, answers turn "unknown" once cached ones pass their TTL; subscribers that hold
+   * snapshots (the MUC's occupants) re-read them.
+   */
+  | { kind: "connection"; state: "down" | "up" };
 
 export type StoreListener = (event: StoreEvent) => void;
 export type Unsubscribe = () => void;

@@ -6,6 +6,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
+import { createLogger } from "@cordon/component";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
@@ -15,6 +16,14 @@ const demo = loadDemo();
 const U = demo.label("UNCLASSIFIED");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 for (const kind of serverKinds()) {
   describe(`MUC fail-closed on ${kind} with a real Redis`, () => {
@@ -28,7 +37,7 @@ for (const kind of serverKinds()) {
     const c: Record<string, TestClient> = {};
 
     before(async () => {
-      redis = await startRedis();
+      redis = await startRedis({ persistent: true }); // a restart keeps the data, as in production
       server = await startServer(kind, {
         domain,
         components: [{ domain: mucDomain, secret: "faults" }],
@@ -39,6 +48,7 @@ for (const kind of serverKinds()) {
       for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
       muc = await startDemoMuc(demo, {
         server, mucDomain, localDomain: domain, secret: "faults", store,
+        ...(process.env.CORDON_TEST_LOG ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) } : {}),
         settings: { serviceClearance: undefined, defaultRoomClearance: demo.clearance(ALL), namedLabels: [{ name: "UNCLASSIFIED", label: U }] },
       });
       for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
@@ -62,7 +72,9 @@ for (const kind of serverKinds()) {
       const refusedJoin = await join(c.carol!, room, "Carol");
       assert.equal(refusedJoin.attrs.type, "error");
       assert.equal(refusedJoin.getChild("error")!.attrs.type, "wait");
-      await muc.refreshClearances(); // what the timer and notifications do
+      // The store reports its connection lost; the MUC re-reads occupants' clearances each second
+      // until it is back, so they turn "unknown" without waiting for the periodic refresh.
+      await until(() => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "unknown", "occupant clearances turn unknown");
       await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "down-1" }, xml("body", {}, "while the store is down")));
       const refused = await c.alice!.waitFor((m) => m.attrs.id === "down-1");
       assert.equal(refused.attrs.type, "error");
@@ -70,9 +82,8 @@ for (const kind of serverKinds()) {
       assert.ok(!refused.toString().includes("while the store is down"));
       await redis.restart();
       await store.ready(10_000);
-      // The test Redis keeps no data across a restart (a production one persists): restore it.
-      for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
-      await muc.refreshClearances();
+      // Back: the store reports it, the MUC re-reads at once, and occupants are known again.
+      await until(() => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "known", "occupant clearances known again");
       await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "up-1" }, xml("body", {}, "store is back")));
       await c.bob!.waitFor((m) => m.attrs.id === "up-1" && m.attrs.type === "groupchat");
       assert.ok(!c.bob!.received.some((m) => m.attrs.id === "down-1"));

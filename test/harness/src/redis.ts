@@ -13,13 +13,15 @@ export interface RedisInstance {
   stop(): Promise<void>;
   /** SIGKILLs the server, keeping the port reserved for restart(): simulates a crash. */
   kill(): Promise<void>;
-  /** Starts the server again on the same port (killing it first if it is still running). Data is gone: no persistence. */
+  /** Starts the server again on the same port (killing it first if it is still running). Data is gone unless started `persistent`. */
   restart(): Promise<void>;
 }
 
 export interface RedisOptions {
   /** redis-server binary (default "redis-server" from PATH). */
   binary?: string;
+  /** Keep data across kill()/restart() (append-only file, fsync on every write), as a production Redis would. */
+  persistent?: boolean;
   startTimeoutMs?: number;
 }
 
@@ -38,7 +40,7 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisInstance
         "--bind", "127.0.0.1",
         "--protected-mode", "yes",
         "--save", "",
-        "--appendonly", "no",
+        ...(opts.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
         "--dir", dir,
         "--daemonize", "no",
         "--loglevel", "warning",

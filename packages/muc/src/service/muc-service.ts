@@ -218,7 +218,23 @@ export function createMucService(options: MucServiceOptions): MucService {
     await enforceRoomLabel(ctx, live);
   }
 
+  // While the store is down, re-read every occupant's clearance each second: once cached answers
+  // pass their TTL they turn "unknown" and nothing labelled reaches anyone (fail closed) — not only
+  // at the next periodic refresh. When it is back, re-read at once.
+  let outageTimer: NodeJS.Timeout | undefined;
+  function onConnection(state: "down" | "up"): void {
+    if (state === "down" && !outageTimer) {
+      outageTimer = setInterval(() => void refresh().catch(() => undefined), 1000);
+      outageTimer.unref();
+    } else if (state === "up") {
+      if (outageTimer) clearInterval(outageTimer);
+      outageTimer = undefined;
+      void refresh().catch(() => undefined);
+    }
+  }
+
   function onStoreEvent(event: StoreEvent): void {
+    if (event.kind === "connection") return onConnection(event.state);
     if (event.kind === "user-clearance") void refresh(new Set([event.jid])).catch((e: Error) => logger.warn({ err: e.message }, "clearance refresh failed"));
     else if (event.kind === "peer-clearance" || event.kind === "service-clearance") void refresh().catch(() => undefined);
     else if (event.kind === "room" && event.jid.endsWith(`@${settings.domain}`)) void reloadRoom(event.jid);
@@ -245,7 +261,23 @@ export function createMucService(options: MucServiceOptions): MucService {
         rooms.set(jid, room);
       }
       logger.info({ rooms: rooms.size }, "persistent rooms loaded");
-      unsubscribe = store.subscribe(onStoreEvent);
+      // Clearance changes come from the clearance source (store, and the directory behind a
+      // resolver); everything else (rooms, peers, the connection) from the store itself.
+      const users = options.users;
+      if (users && users !== store) {
+        const offStore = store.subscribe((event) => {
+          if (event.kind !== "user-clearance") onStoreEvent(event);
+        });
+        const offUsers = users.subscribe((event) => {
+          if (event.kind === "user-clearance") onStoreEvent(event);
+        });
+        unsubscribe = () => {
+          offStore();
+          offUsers();
+        };
+      } else {
+        unsubscribe = store.subscribe(onStoreEvent);
+      }
       timer = setInterval(() => void refresh().catch(() => undefined), settings.clearanceRefreshMs);
       timer.unref();
       await component.start();
@@ -253,6 +285,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     async stop() {
       unsubscribe?.();
       if (timer) clearInterval(timer);
+      if (outageTimer) clearInterval(outageTimer);
       await component.stop();
     },
     refreshClearances: () => refresh(),
