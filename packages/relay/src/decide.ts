@@ -125,6 +125,8 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   if (byDirection) return refuseOrDrop("direction-clearance", byDirection);
 
   const senderClearance = await senderClearanceOf(route, ctx, deps.clearances, directionClearance);
+  // No clearance is the nil clearance: refused like an insufficient one. Unknown: cannot decide now.
+  if (senderClearance.status === "none") return refuseOrDrop("sender-clearance", "nil clearance");
   if (senderClearance.status !== "known") return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
   const bySender = deps.engine.refusal(label, senderClearance.clearance);
   if (bySender) return refuseOrDrop("sender-clearance", bySender);
@@ -168,12 +170,11 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
 async function senderClearanceOf(route: Route, ctx: DirectionContext, clearances: ClearanceSource, directionClearance: ClearanceAnswer): Promise<ClearanceAnswer> {
   const d = ctx.direction;
   if (d.name === "outbound") {
-    // A local sender: a user's clearance, else (domain JIDs, rooms, services) the domain's service clearance.
+    // A local user is judged on their own clearance — none means the nil clearance (XEP-0258
+    // §"Use in XMPP"), never the domain's. Domain JIDs (the server itself, its services) use the
+    // domain's service clearance.
     const isUser = route.fromBare !== route.fromDomain;
-    if (isUser) {
-      const user = await clearances.user(route.fromBare, ctx.sending.id);
-      if (user.status !== "none") return user;
-    }
+    if (isUser) return clearances.user(route.fromBare, ctx.sending.id);
     return clearances.service(route.fromDomain);
   }
   // A remote sender gets its domain's clearance: configured, the store's service clearance, or the peer's.

@@ -48,9 +48,12 @@ describe("decide", () => {
   test("above the sender's clearance is refused; an unknown user is refused", async () => {
     const d = await run(`<message from='eve@tlpx.test/r' to='bob@tlp.test'><body>x</body>${AMBER_EU}</message>`);
     assert.deepEqual([d.action, d.audit.reason], ["refuse", "sender-clearance"]);
-    // No user clearance: the domain's service clearance stands in (GREEN at most here).
+    // No user clearance is the nil clearance, whatever the domain's service clearance: refused,
+    // even for a label the domain as a whole may send (the default label here).
     const e = await run(`<message from='nobody@tlpx.test/r' to='bob@tlp.test'><body>x</body>${AMBER_EU}</message>`);
     assert.deepEqual([e.action, e.audit.reason], ["refuse", "sender-clearance"]);
+    const f = await run(`<message from='nobody@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>`);
+    assert.deepEqual([f.action, f.audit.reason, f.audit.detail], ["refuse", "sender-clearance", "nil clearance"]);
   });
 
   test("an unlabelled message gets the default label, or is refused when so configured", async () => {
