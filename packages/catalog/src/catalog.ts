@@ -147,12 +147,13 @@ export interface RoomLabels {
   restrict: boolean;
 }
 
-/** The room's limit on labels: within its clearance; without one, its label only; without both, none. */
+/** The room's limit on labels: within its clearance; without one, its label only; without both, nothing. */
 export function roomGate(room: RoomLabels): LabelGate {
   if (room.clearance) return clearanceGate(room.clearance);
   const only = room.label;
   if (only) return (label) => sameLabel(label, only);
-  return () => true;
+  // Neither clearance nor label: nothing is known to be allowed there (fail closed).
+  return () => false;
 }
 
 /** An empty, restrictive catalog: what a requester whose clearance is unknown receives (fail closed). */

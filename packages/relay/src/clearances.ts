@@ -21,12 +21,20 @@ export type ClearanceAnswer = { status: "known"; clearance: Clearance } | { stat
 const NONE: ClearanceAnswer = { status: "none" };
 const UNKNOWN: ClearanceAnswer = { status: "unknown" };
 
+/** How long a store answer is reused without a notification (a missed one cannot keep a grant longer). */
+const MAX_AGE_MS = 5_000;
+
 export class ClearanceSource {
-  readonly #cache = new Map<string, string | null>();
+  readonly #cache = new Map<string, { data: string | null; at: number }>();
   readonly #unsubscribe: Unsubscribe;
+  /** Bumped by every store notification: a lookup that started before one is not cached. */
+  #generation = 0;
 
   constructor(private readonly store: RelayClearanceStore, private readonly engine: LabelEngine) {
-    this.#unsubscribe = store.subscribe(() => this.#cache.clear());
+    this.#unsubscribe = store.subscribe(() => {
+      this.#generation++;
+      this.#cache.clear();
+    });
   }
 
   close(): void {
@@ -52,8 +60,12 @@ export class ClearanceSource {
   }
 
   async #lookup(key: string, read: () => Promise<ClearanceLookup>): Promise<ClearanceAnswer> {
-    let data = this.#cache.get(key);
-    if (data === undefined) {
+    const now = Date.now();
+    const hit = this.#cache.get(key);
+    let data: string | null;
+    if (hit && now - hit.at < MAX_AGE_MS) data = hit.data;
+    else {
+      const generation = this.#generation;
       let answer: ClearanceLookup;
       try {
         answer = await read();
@@ -63,8 +75,11 @@ export class ClearanceSource {
       }
       if (answer.status === "unknown") return UNKNOWN;
       data = answer.status === "known" ? answer.clearance.data : null;
-      if (this.#cache.size >= 10_000) this.#cache.clear();
-      this.#cache.set(key, data);
+      // A notification during the lookup may have made this answer stale: use it once, don't keep it.
+      if (generation === this.#generation) {
+        if (this.#cache.size >= 10_000) this.#cache.clear();
+        this.#cache.set(key, { data, at: now });
+      }
     }
     if (data === null) return NONE;
     return this.configured(data);

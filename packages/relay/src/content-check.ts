@@ -6,12 +6,25 @@
 import { isElement, type Element } from "@cordon/component";
 import type { WordList } from "./peering.js";
 
-/** NFKC, format characters removed, full case folding (upper then lower: ß → ss, ς → σ). */
+/**
+ * Compatibility decomposition (NFKD), then everything invisible removed — format characters,
+ * default-ignorable code points (fillers, variation selectors, CGJ) and combining marks, so none
+ * of them can split or disguise a word (accents are dropped: matching is accent-insensitive) —
+ * then NFKC and full case folding (upper then lower: ß → ss, ς → σ).
+ */
 export function foldText(text: string): string {
-  return text.normalize("NFKC").replace(/\p{Cf}/gu, "").toUpperCase().toLowerCase().normalize("NFKC");
+  return text
+    .normalize("NFKD")
+    // Hangul fillers are letters that render as blank space: they separate words.
+    .replace(/[\u115F\u1160\u3164\uFFA0]/gu, " ")
+    .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}]/gu, "")
+    .normalize("NFKC")
+    .toUpperCase()
+    .toLowerCase()
+    .normalize("NFKC");
 }
 
-const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+const WORD = /[\p{L}\p{N}]+/gu;
 
 export function words(text: string): string[] {
   return foldText(text).match(WORD) ?? [];
@@ -72,10 +85,17 @@ function matches(tokens: readonly string[], byFirst: Map<string, string[][]>): b
   return false;
 }
 
+/** Every text an element shows or carries: text nodes and attribute values (XHTML alt, title, href...). */
 function allText(el: Element): string {
   let s = "";
+  for (const [name, value] of Object.entries(el.attrs)) if (value && name !== "xmlns" && !name.startsWith("xmlns:")) s += ` ${value} `;
   for (const c of el.children) s += isElement(c) ? ` ${allText(c)} ` : c;
   return s;
+}
+
+/** The human-readable texts of a presence: its status messages (RFC 6121 §4.7.2.2). */
+export function presenceTexts(presence: Element): string[] {
+  return presence.children.filter((c): c is Element => isElement(c) && c.name === "status").map(allText);
 }
 
 /** The human-readable texts of a message: bodies, subjects and XHTML-IM content. */

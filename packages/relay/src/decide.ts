@@ -12,7 +12,7 @@ import { checkFileTransfer } from "./file-transfer.js";
 import { compileFolding, foldMessage, type FoldingRules } from "./folding.js";
 import type { LabelEngine } from "./label-check.js";
 import { removeSecurityLabels, securityLabels } from "./label-check.js";
-import { compileContent, messageTexts, type ContentChecker } from "./content-check.js";
+import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
 
@@ -86,11 +86,18 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
 
   // XEP-0258 / design.md §5: an error never carries a label; one that does is dropped, not answered.
   if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
+  // Only the top level of a stanza is labelled and checked: a label, a message or a forwarded
+  // stanza nested deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would
+  // cross unchecked under the outer label, so such stanzas do not cross at all.
+  const nested = nestedContent(stanza);
+  if (nested) return isError ? drop(nested) : refuse(nested);
   if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
   const typeRefusal = checkType(route, d);
   if (typeRefusal) return refuse(typeRefusal);
 
-  const out = copyElement(stanza);
+  // An error crosses as its <error/> alone: its body and payload are content that would skip the
+  // type, file-transfer and content checks (RFC 6120 §8.3.1 lets the error carry none of them).
+  const out = isError ? errorOnly(stanza) : copyElement(stanza);
   const stripped: string[] = [];
   if (route.kind !== "presence") {
     const transfer = checkFileTransfer(out, rules.fileTransfer);
@@ -134,8 +141,9 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   const received = deps.engine.translate(label, ctx.receiving);
   if (!received) return refuseOrDrop("untranslatable");
 
-  if (route.kind === "message" && !isError && !ctx.content.empty) {
-    const hit = ctx.content.check(messageTexts(out), label.classification.name);
+  if (!isError && !ctx.content.empty && (route.kind === "message" || route.kind === "presence")) {
+    const texts = route.kind === "message" ? messageTexts(out) : presenceTexts(out);
+    const hit = ctx.content.check(texts, label.classification.name);
     if (hit >= 0) return refuse("content-blocked", `list ${hit + 1}`);
   }
 
@@ -171,9 +179,10 @@ async function senderClearanceOf(route: Route, ctx: DirectionContext, clearances
   const d = ctx.direction;
   if (d.name === "outbound") {
     // A local user is judged on their own clearance — none means the nil clearance (XEP-0258
-    // §"Use in XMPP"), never the domain's. Domain JIDs (the server itself, its services) use the
-    // domain's service clearance.
-    const isUser = route.fromBare !== route.fromDomain;
+    // §"Use in XMPP"), never the domain's. Domain JIDs (the server itself, its services) and rooms
+    // of the side's MUC domains use that domain's service clearance.
+    // Rooms of a MUC domain configured on the sending side (`mucDomains`) speak for their service.
+    const isUser = route.fromBare !== route.fromDomain && !d.from.mucDomains.includes(route.fromDomain);
     if (isUser) return clearances.user(route.fromBare, ctx.sending.id);
     return clearances.service(route.fromDomain);
   }
@@ -202,3 +211,30 @@ export function answersRefusal(stanza: Element): boolean {
   return stanza.name === "message";
 }
 
+
+/** Why a stanza carries content below its top level that the relay would not check, if it does. */
+export function nestedContent(stanza: Element): string | undefined {
+  const walk = (el: Element, depth: number): string | undefined => {
+    for (const c of el.children) {
+      if (!isElement(c)) continue;
+      if (depth > 0 && c.name === "securitylabel") return "nested-label";
+      if (c.name === "forwarded" && c.attrs.xmlns === "urn:xmpp:forward:0") return "nested-stanza";
+      if (c.name === "message" || (depth > 0 && (c.name === "presence" || c.name === "iq"))) return "nested-stanza";
+      const deeper = walk(c, depth + 1);
+      if (deeper) return deeper;
+    }
+    return undefined;
+  };
+  return walk(stanza, 0);
+}
+
+/** An error stanza reduced to its addressing and its <error/> condition and type (no text, no payload). */
+export function errorOnly(stanza: Element): Element {
+  const error = stanza.getChild("error");
+  const condition = error?.getChildElements().find((c) => c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
+  return xml(
+    stanza.name,
+    { ...stanza.attrs },
+    xml("error", { type: error?.attrs.type ?? "cancel" }, xml(condition?.name ?? "undefined-condition", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })),
+  );
+}

@@ -20,6 +20,17 @@ describe("content check", () => {
     assert.deepEqual(words("Οδυσσευς"), words("ΟΔΥΣΣΕΥΣ"));
   });
 
+  test("invisible characters and combining marks cannot split or disguise a word", () => {
+    for (const disguised of ["ex\u034Fcalibur", "excal\uFE0Fibur", "exca\u180Blibur", "excali\u{E0100}bur", "e\u0332xcalibur", "excalibur\u3164plans", "éxcalibur"]) {
+      assert.equal(checker.check([disguised], undefined), 0, JSON.stringify(disguised));
+    }
+  });
+
+  test("attribute text counts (XHTML alt, title, href)", () => {
+    const message = el("<message><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><img alt='excalibur'/></body></html></message>");
+    assert.equal(checker.check(messageTexts(message), undefined), 0);
+  });
+
   test("phrases match as consecutive words across whitespace and punctuation", () => {
     assert.equal(checker.check(["Operation\n  DAWN starts"], undefined), 0);
     assert.equal(checker.check(["operation at dawn"], undefined), -1);

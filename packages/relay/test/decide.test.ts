@@ -146,4 +146,34 @@ describe("decide", () => {
     const d = await run("<message from='alice@tlpx.test' to='carol@tlpx.test'><body>x</body></message>");
     assert.deepEqual([d.action, d.audit.reason], ["drop", "loop"]);
   });
+  test("labels, messages and forwarded stanzas nested below the top level do not cross (they would skip the checks)", async () => {
+    const inner = `<message><body>excalibur</body>${securityLabel(label(TLPX, 13), "FORGED")}</message>`;
+    const forwarded = await run(`<message type='chat' from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body><forwarded xmlns='urn:xmpp:forward:0'>${inner}</forwarded></message>`);
+    assert.deepEqual([forwarded.action, forwarded.audit.reason], ["refuse", "nested-stanza"]);
+    const inIq = await run(`<iq type='result' id='q' from='alice@tlpx.test/r' to='bob@tlp.test'><query xmlns='urn:example'>${inner}</query></iq>`);
+    assert.notEqual(inIq.action, "pass");
+    const deepLabel = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body><x xmlns='urn:example'>${securityLabel(label(TLPX, 13))}</x></message>`);
+    assert.deepEqual([deepLabel.action, deepLabel.audit.reason], ["refuse", "nested-label"]);
+  });
+
+  test("an error crosses as its condition alone: no body, payload or text", async () => {
+    const d = await run("<message type='error' id='e1' from='alice@tlpx.test/r' to='bob@tlp.test'><body>excalibur</body><x xmlns='jabber:x:oob'><url>http://x/</url></x><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>secret words</text></error></message>", { content: [{ words: ["excalibur"] }] });
+    assert.ok(d.action === "pass", d.audit.reason);
+    const text = d.stanza.toString();
+    assert.ok(!text.includes("excalibur") && !text.includes("oob") && !text.includes("secret words"), text);
+    assert.ok(d.stanza.getChild("error")?.getChild("item-not-found"));
+    assert.equal(d.stanza.attrs.id, "e1");
+  });
+
+  test("presence status text is content-checked", async () => {
+    const d = await run("<presence from='alice@tlpx.test/r' to='bob@tlp.test'><status>about excalibur</status></presence>", { content: [{ words: ["excalibur"] }], presence: { mode: "full", keep: [] } });
+    assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"]);
+  });
+  test("a room of the local MUC domain speaks with its service's clearance; a user without one is refused", async () => {
+    await store.setServiceClearance("rooms.tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });
+    const fromRoom = await run("<message type='groupchat' from='ops@rooms.tlpx.test/alice' to='bob@tlp.test'><body>x</body></message>");
+    assert.equal(fromRoom.action, "pass", fromRoom.audit.reason);
+    const fromUser = await run("<message type='chat' from='nobody@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>");
+    assert.deepEqual([fromUser.action, fromUser.audit.reason], ["refuse", "sender-clearance"]);
+  });
 });

@@ -177,6 +177,8 @@ export class RedisStore implements ClearanceStore {
       if (this.#subWatch.up()) {
         this.#users.clear();
         this.#others.clear();
+        // Subscribers' own caches may hold answers a missed notification would have dropped.
+        this.#listeners.emit({ kind: "connection", state: "up" });
       }
       // ioredis re-subscribes by itself after a reconnect, but only to channels whose SUBSCRIBE succeeded.
       if (!this.#subscribed) this.#subscribeEvents();
