@@ -6,7 +6,7 @@
 import { ConfigError, loadConfigFile, silentLogger, type ConfigReader, type CordonConfig } from "@cordon/component";
 import { ConfigReader as Reader } from "@cordon/component";
 import type { Command, CommandIo } from "../command.js";
-import { UsageError } from "../command.js";
+import { parseConfigArgs, type ConfigArgs } from "./config-args.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import { configErrorLine } from "../config-lines.js";
 import { readAdminSection } from "../admin/config.js";
@@ -20,18 +20,8 @@ const CHECKERS: Record<string, ComponentRunner> = { example: runExample, muc: ru
 
 const USAGE = "usage: cordon check-config --config FILE [--only NAME[,NAME]]";
 
-export function parseCheckArgs(args: readonly string[]): { config: string; only?: string[] } {
-  let config: string | undefined;
-  const only: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--config" || arg === "-c") config = args[++i];
-    else if (arg === "--only") only.push(...(args[++i] ?? "").split(",").filter(Boolean));
-    else throw new UsageError(`unknown argument ${arg}; ${USAGE}`);
-  }
-  config ??= process.env.CORDON_CONFIG;
-  if (!config) throw new UsageError(USAGE);
-  return { config, ...(only.length ? { only } : {}) };
+export function parseCheckArgs(args: readonly string[]): ConfigArgs {
+  return parseConfigArgs(args, USAGE);
 }
 
 /** The store section as check-config describes it; a Redis store is validated, not connected. */

@@ -3,6 +3,7 @@
 // today; `muc`, `catalog`, `relay` as their packages land).
 import { ConfigError, createLogger, installShutdown, loadConfigFile, type Logger } from "@cordon/component";
 import type { Command } from "../command.js";
+import { parseConfigArgs } from "./config-args.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner, RunningComponent, RunnerContext } from "../runners/runner.js";
 import { createOpsContext, prepareEnvironment, startOperations, type Operations } from "../operations.js";
@@ -26,18 +27,8 @@ export interface StartOptions {
   only?: string[];
 }
 
-export function parseStartArgs(args: string[]): StartOptions {
-  let config: string | undefined;
-  const only: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--config" || arg === "-c") config = args[++i];
-    else if (arg === "--only") only.push(...(args[++i] ?? "").split(",").filter(Boolean));
-    else throw new ConfigError("(arguments)", `unknown argument ${arg}; usage: cordon start --config FILE [--only NAME[,NAME]]`);
-  }
-  config ??= process.env.CORDON_CONFIG;
-  if (!config) throw new ConfigError("(arguments)", "missing --config FILE (or CORDON_CONFIG)");
-  return { config, ...(only.length ? { only } : {}) };
+export function parseStartArgs(args: readonly string[]): StartOptions {
+  return parseConfigArgs(args, "usage: cordon start --config FILE [--only NAME[,NAME]]");
 }
 
 /** Starts everything; resolves with the running components (the process then waits for signals). */
