@@ -4,25 +4,30 @@
 // messages from one sender; for (a) a third of the occupants are not cleared for half of the labels
 // used, and only the deliveries an occupant is entitled to are counted (any other one is a leak and
 // is reported). Each component runs in a child process so its CPU time (process.cpuUsage) can be
-// given per delivery; the clients (minimal raw XMPP clients, so that parsing in this process does
-// not compete with the server for the 2 cores) run here. Median of 3 runs per cell.
+// given per delivery; the server's CPU time per delivery is read from /proc. The clients (minimal
+// raw XMPP clients, so that parsing in this process does not compete with the server for the 2
+// cores) run here, over STARTTLS as in design.md §6 (`--transport plain` for plain TCP). Median
+// of 3 runs per cell.
 //
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
-//                      [--modes cordon,echo,native,echo-labelled] [--profile DIR]
+//                      [--modes cordon,echo,native,echo-labelled] [--transport tls|plain] [--profile DIR]
 //
 // "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
-// the checks; "echo-ids" (not run by default) adds only the two ids.
+// the checks; "echo-ids" (not run by default) adds only the two ids the issue requires
+// (XEP-0359 stanza-id, XEP-0421 occupant-id), the least any compliant labelled MUC must send.
 // --messages defaults to 3000 at 10 occupants, 1000 up to 50, 600 above; the sender keeps
 // WINDOW_DELIVERIES / N messages in flight. --profile writes a V8 CPU profile of each component
 // child (--cpu-prof) into DIR. BENCH_DEBUG=1 logs the phases. A table goes to stderr; the last
 // line of stdout is one JSON object with every figure and the ratios cordon/echo, cordon/native.
 import { fork } from "node:child_process";
 import { connect as netConnect } from "node:net";
+import { connect as tlsConnect } from "node:tls";
+import { StringDecoder } from "node:string_decoder";
 import { performance } from "node:perf_hooks";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
 
@@ -39,6 +44,7 @@ const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
 const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
+const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 const FILLER = "the quick brown fox jumps over the lazy dog";
 /**
  * Copies in flight at most (sender's window × N). @cordon/component's outgoing queue holds 10,000
@@ -69,6 +75,17 @@ const median = (xs) => {
   if (s.length === 0) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+/** CPU time (user + system, µs) the server process has used so far, from /proc (Linux); null elsewhere. */
+const CLOCK_TICK_US = 10_000; // USER_HZ is 100 on Linux
+function serverCpu(server) {
+  try {
+    const stat = readFileSync(`/proc/${server.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_US; // utime, stime
+  } catch {
+    return null;
+  }
+}
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 const debug = (...args) => {
   if (process.env.BENCH_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}s] ${args.join(" ")}\n`);
@@ -199,8 +216,9 @@ function startTagAttrs(text) {
  * a measurement it only looks for the bench marker in message bodies.
  */
 class RawClient {
-  constructor(server, index) {
+  constructor(server, index, tls) {
     this.server = server;
+    this.tls = tls;
     this.index = index;
     this.user = username(index);
     this.aware = labelAware(index);
@@ -218,9 +236,8 @@ class RawClient {
     return new Promise((resolveConnect, rejectConnect) => {
       const socket = netConnect(this.server.c2sPort, "127.0.0.1");
       this.socket = socket;
-      socket.setEncoding("utf8");
       socket.setNoDelay(true);
-      socket.on("data", (chunk) => this.feed(chunk));
+      this.listen(socket);
       socket.on("error", (err) => rejectConnect(err));
       socket.on("close", () => {
         for (const w of this.waiters) w.reject(new Error(`${this.user}: connection closed`));
@@ -230,6 +247,38 @@ class RawClient {
     });
   }
 
+  /** Reads the stream from `socket` (plain TCP, later the TLS layer over it) as UTF-8 text. */
+  listen(socket) {
+    const decoder = new StringDecoder("utf8");
+    socket.on("data", (chunk) => this.feed(decoder.write(chunk)));
+  }
+
+  /** RFC 6120 §5.4: STARTTLS, then a new stream over TLS. Resolves with the new stream's features. */
+  async startTls(features) {
+    if (!features.text.includes(NS_TLS)) throw new Error(`${this.user}: the server offers no STARTTLS (${this.server.kind})`);
+    const proceed = this.waitFor((s) => s.name === "proceed" || s.name === "failure");
+    this.write(`<starttls xmlns='${NS_TLS}'/>`);
+    if ((await proceed).name !== "proceed") throw new Error(`${this.user}: STARTTLS refused`);
+    const plain = this.socket;
+    plain.removeAllListeners("data");
+    this.buf = "";
+    this.pos = 0;
+    this.depth = 0;
+    this.stanzaStart = -1;
+    // The server's certificate is the harness's own self-signed one, made for this run.
+    const secure = tlsConnect({ socket: plain, servername: DOMAIN, rejectUnauthorized: false });
+    await new Promise((ok, fail) => {
+      secure.once("secureConnect", ok);
+      secure.once("error", fail);
+    });
+    secure.on("error", () => undefined); // the "close" handler on the TCP socket reports it
+    this.socket = secure;
+    this.listen(secure);
+    const next = this.waitFor((s) => s.name === "stream:features");
+    this.header();
+    return next;
+  }
+
   header() {
     this.write(`<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
   }
@@ -237,6 +286,7 @@ class RawClient {
   async login() {
     let features = this.waitFor((s) => s.name === "stream:features");
     this.header();
+    if (this.tls) features = this.startTls(await features);
     if (!(await features).text.includes("PLAIN")) throw new Error("server offers no PLAIN");
     const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
     this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`);
@@ -451,7 +501,7 @@ class ComponentChild {
 // ───────────────────────────── parent: the measurement ─────────────────────────────
 
 function parseArgs(argv) {
-  const opts = { servers: ["prosody", "ejabberd"], sizes: [10, 50, 100], messages: undefined, runs: 3, modes: ["cordon", "echo", "native", "echo-labelled"], profile: undefined };
+  const opts = { servers: ["prosody", "ejabberd"], sizes: [10, 50, 100], messages: undefined, runs: 3, modes: ["cordon", "echo", "native", "echo-labelled"], profile: undefined, transport: "tls" };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
       const v = argv[++i];
@@ -466,11 +516,13 @@ function parseArgs(argv) {
       case "--runs": opts.runs = Number(next()); break;
       case "--modes": opts.modes = list(next()); break;
       case "--profile": opts.profile = resolve(next()); break;
+      case "--transport": opts.transport = next(); break;
       default: throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
+  if (opts.transport !== "tls" && opts.transport !== "plain") throw new Error(`--transport is tls or plain, not ${opts.transport}`);
   return opts;
 }
 
@@ -497,6 +549,7 @@ async function main() {
       domain: DOMAIN,
       components: COMPONENT_MODES.filter((m) => opts.modes.includes(m)).map((m) => ({ domain: MUC_DOMAINS[m], secret: SECRET })),
       nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 },
+      starttls: opts.transport === "tls",
       users: Array.from({ length: maxN }, (_, i) => ({ username: username(i), password: `pw-${username(i)}` })),
     });
     const children = {};
@@ -508,7 +561,7 @@ async function main() {
       await Promise.all(Object.values(children).map((c) => c.ready));
       debug("children ready");
       for (let i = 0; i < maxN; i += 20) {
-        const batch = Array.from({ length: Math.min(20, maxN - i) }, (_, j) => new RawClient(server, i + j));
+        const batch = Array.from({ length: Math.min(20, maxN - i) }, (_, j) => new RawClient(server, i + j, opts.transport === "tls"));
         await Promise.all(batch.map((c) => c.connect()));
         clients.push(...batch);
       }
@@ -547,6 +600,7 @@ async function main() {
         debug(mode, "joined");
         const child = children[mode];
         const cpu0 = child ? await child.cpu() : 0;
+        const serverCpu0 = serverCpu(server);
         const messages = [];
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
@@ -564,6 +618,7 @@ async function main() {
         let timedOut = false;
         await Promise.race([Promise.all(done), delay(120_000).then(() => { timedOut = true; })]);
         debug(mode, "done", timedOut ? "TIMEOUT" : "");
+        const serverCpu1 = serverCpu(server);
         const cpu1 = child ? await child.cpu() : 0;
         if (child && (cpu0 === null || cpu1 === null)) throw new Error(`${mode} component died during the run`);
         let got = 0;
@@ -581,7 +636,7 @@ async function main() {
         }
         if (timedOut) failures++;
         const seconds = (lastAt - t0) / 1000;
-        return { deliveries: got, expected: total, perSecond: timedOut ? null : total / seconds, cpuUsPerDelivery: child ? (cpu1 - cpu0) / Math.max(1, got) : null, bytesPerDelivery: bytes / Math.max(1, got) };
+        return { deliveries: got, expected: total, perSecond: timedOut ? null : total / seconds, cpuUsPerDelivery: child ? (cpu1 - cpu0) / Math.max(1, got) : null, serverCpuUsPerDelivery: serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got), bytesPerDelivery: bytes / Math.max(1, got) };
       }
 
       // Warm-up (JIT, server caches, component connections); not counted.
@@ -602,14 +657,15 @@ async function main() {
             perSecond: Math.round(median(runs[mode].map((x) => x.perSecond)) ?? 0) || null,
             runs: runs[mode].map((x) => (x.perSecond === null ? null : Math.round(x.perSecond))),
             cpuUsPerDelivery: mode === "native" ? null : Number((median(runs[mode].map((x) => x.cpuUsPerDelivery)) ?? 0).toFixed(2)),
+            serverCpuUsPerDelivery: Number((median(runs[mode].map((x) => x.serverCpuUsPerDelivery)) ?? 0).toFixed(2)),
             bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
             missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
           };
         }
         const ratio = (a, b) => (cell[a]?.perSecond && cell[b]?.perSecond ? Number((cell[a].perSecond / cell[b].perSecond).toFixed(3)) : null);
-        cell.ratios = { cordonEcho: ratio("cordon", "echo"), cordonNative: ratio("cordon", "native"), echoNative: ratio("echo", "native"), cordonEchoLabelled: ratio("cordon", "echo-labelled") };
+        cell.ratios = { cordonEcho: ratio("cordon", "echo"), cordonNative: ratio("cordon", "native"), echoNative: ratio("echo", "native"), cordonEchoLabelled: ratio("cordon", "echo-labelled"), cordonEchoIds: ratio("cordon", "echo-ids"), echoIdsEcho: ratio("echo-ids", "echo") };
         results[kind][n] = cell;
-        process.stderr.write(`${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""}`).join("; ")}\n`);
+        process.stderr.write(`${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`);
       }
     } finally {
       debug("stopping");
@@ -620,10 +676,10 @@ async function main() {
   }
 
   // The table.
-  const rows = [["server", "N×M", "cordon/s", "echo/s", "native/s", "cordon/echo", "cordon/native", "µs cpu cordon", "µs cpu echo", "B/dlv cordon", "B/dlv echo", "echo-lab/s"]];
+  const rows = [["server", "N×M", "cordon/s", "echo/s", "native/s", "cordon/echo", "cordon/native", "µs cpu cordon", "µs cpu echo", "µs srv cordon", "µs srv echo", "B/dlv cordon", "B/dlv echo", "echo-ids/s", "echo-lab/s"]];
   for (const [kind, cells] of Object.entries(results)) {
     for (const cell of Object.values(cells)) {
-      rows.push([kind, `${cell.occupants}×${cell.messages}`, cell.cordon?.perSecond ?? "-", cell.echo?.perSecond ?? "-", cell.native?.perSecond ?? "-", cell.ratios.cordonEcho ?? "-", cell.ratios.cordonNative ?? "-", cell.cordon?.cpuUsPerDelivery ?? "-", cell.echo?.cpuUsPerDelivery ?? "-", cell.cordon?.bytesPerDelivery ?? "-", cell.echo?.bytesPerDelivery ?? "-", cell["echo-labelled"]?.perSecond ?? "-"].map(String));
+      rows.push([kind, `${cell.occupants}×${cell.messages}`, cell.cordon?.perSecond ?? "-", cell.echo?.perSecond ?? "-", cell.native?.perSecond ?? "-", cell.ratios.cordonEcho ?? "-", cell.ratios.cordonNative ?? "-", cell.cordon?.cpuUsPerDelivery ?? "-", cell.echo?.cpuUsPerDelivery ?? "-", cell.cordon?.serverCpuUsPerDelivery ?? "-", cell.echo?.serverCpuUsPerDelivery ?? "-", cell.cordon?.bytesPerDelivery ?? "-", cell.echo?.bytesPerDelivery ?? "-", cell["echo-ids"]?.perSecond ?? "-", cell["echo-labelled"]?.perSecond ?? "-"].map(String));
     }
   }
   const widths = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
@@ -637,8 +693,9 @@ async function main() {
   console.log(JSON.stringify({
     bench: "muc",
     runsPerCell: opts.runs,
+    clientTransport: opts.transport === "tls" ? "STARTTLS (as in design.md §6)" : "plain TCP",
     statistic: "median",
-    unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery",
+    unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
     mixedClearances: "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",
     results,
     goalCordonAtLeast09xEcho: goal,

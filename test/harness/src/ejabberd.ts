@@ -14,13 +14,14 @@ import type { ManagedProcess } from "./process.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
 import type { NativeMucDecl, ServerOptions } from "./types.js";
 import { historyLength } from "./native-muc.js";
+import { makeTestCertificate } from "./tls-cert.js";
 
 /** An Erlang binary literal holding the UTF-8 text. */
 function erlBinary(text: string): string {
   return `<<${[...Buffer.from(text, "utf8")].join(",")}>>`;
 }
 
-type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing">;
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { main: string; includes: Record<string, string> } {
@@ -40,8 +41,9 @@ export function ejabberdConfig(layout: ServerLayout, options: ConfigOptions): { 
     `  - port: ${layout.c2sPort}`,
     '    ip: "127.0.0.1"',
     "    module: ejabberd_c2s",
-    "    starttls: false",
+    `    starttls: ${options.starttls ? "true" : "false"}`,
     "    max_stanza_size: 262144",
+    ...(options.starttls ? ["certfiles:", `  - "${makeTestCertificate(layout.dir, [options.domain, ...options.extraDomains]).combinedFile}"`] : []),
     "acl:",
     "  local:",
     '    user_regexp: ""',

@@ -8,6 +8,7 @@ import type { ManagedProcess } from "./process.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
 import type { NativeMucDecl, ServerOptions } from "./types.js";
 import { historyLength } from "./native-muc.js";
+import { makeTestCertificate } from "./tls-cert.js";
 
 function luaString(value: string): string {
   return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
@@ -18,7 +19,7 @@ function encodeStoreName(name: string): string {
   return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, "0")}`)).join("");
 }
 
-type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc">;
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc" | "starttls">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, communityModules: string | undefined): { main: string; includes: Record<string, string> } {
@@ -44,8 +45,9 @@ export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, comm
     "s2s_ports = { }",
     "http_ports = { }",
     "https_ports = { }",
-    // No "tls" module: no STARTTLS offered, clients authenticate in the clear over loopback.
-    'modules_enabled = { "roster"; "saslauth"; "disco"; "ping" }',
+    // Without `starttls` no "tls" module: no STARTTLS offered, clients authenticate in the clear
+    // over loopback. With it STARTTLS is offered (not required).
+    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""} }`,
     'modules_disabled = { "s2s" }',
     "c2s_require_encryption = false",
     "s2s_require_encryption = false",
@@ -53,6 +55,10 @@ export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, comm
     'authentication = "internal_plain"',
     'storage = "internal"',
   ];
+  if (options.starttls) {
+    const cert = makeTestCertificate(dir, [options.domain, ...options.extraDomains]);
+    lines.push(`ssl = { certificate = ${luaString(cert.certFile)}; key = ${luaString(cert.keyFile)} }`);
+  }
   if (communityModules) lines.push(`plugin_paths = { ${luaString(communityModules)} }`);
   for (const domain of [options.domain, ...options.extraDomains]) {
     lines.push(`VirtualHost ${luaString(checkConfigValue("domain", domain))} { }`);

@@ -4,6 +4,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, isListening } from "./ports.js";
+import { testCertificatePaths } from "./tls-cert.js";
 import { delay, registerTempDir, removeTempDir } from "./process.js";
 import type { ManagedProcess } from "./process.js";
 import { ServerStartError, ServerStoppedError, UnknownServerKindError } from "./errors.js";
@@ -24,7 +25,7 @@ export function serverKinds(): ServerKind[] {
   return [...new Set(kinds as ServerKind[])];
 }
 
-type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing"> & { startTimeoutMs: number };
+type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls"> & { startTimeoutMs: number };
 
 class StartFailure extends Error {
   constructor(readonly bindConflict: boolean, readonly reason: string) {
@@ -37,6 +38,10 @@ class RunningServer implements XmppServer {
   startupMs = 0;
   private proc: ManagedProcess | undefined;
   private stopped = false;
+
+  get pid(): number | undefined {
+    return this.stopped || this.proc?.exitInfo() ? undefined : this.proc?.pid;
+  }
 
   constructor(
     readonly kind: ServerKind,
@@ -51,6 +56,9 @@ class RunningServer implements XmppServer {
   }
   get componentPort(): number {
     return this.layout.componentPort;
+  }
+  get certificateFile(): string | undefined {
+    return this.options.starttls ? testCertificatePaths(this.layout.dir).certFile : undefined;
   }
   get dir(): string {
     return this.layout.dir;
@@ -138,6 +146,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     startTimeoutMs: options.startTimeoutMs ?? 30_000,
     ...(options.nativeMuc ? { nativeMuc: options.nativeMuc } : {}),
     ...(options.componentBalancing ? { componentBalancing: options.componentBalancing } : {}),
+    ...(options.starttls ? { starttls: true } : {}),
   };
 }
 

@@ -43,6 +43,11 @@ export interface ServerOptions {
    * (design.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
    */
   componentBalancing?: Record<string, "bare_destination" | "destination" | "source" | "bare_source" | "random">;
+  /**
+   * Offer STARTTLS (RFC 6120 §5) to clients with a fresh self-signed certificate for the domains
+   * (not required: clients may still authenticate in the clear). Default false.
+   */
+  starttls?: boolean;
   /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
   ports?: { c2s?: number; component?: number };
   /** Readiness timeout per start attempt, default 30 s. */
@@ -58,6 +63,10 @@ export interface XmppServer {
   readonly componentPort: number;
   /** Per-run temp dir with config, data and logs. */
   readonly dir: string;
+  /** With `starttls`: the server's self-signed certificate (PEM), for clients to verify it. */
+  readonly certificateFile: string | undefined;
+  /** Process id of the running server (for CPU accounting in benchmarks); undefined when stopped. */
+  readonly pid: number | undefined;
   /** Milliseconds the last (re)start took, from spawn to ready (excluding user registration). */
   readonly startupMs: number;
   /** Stops the process (idempotent) and removes the temp dir. */
