@@ -58,6 +58,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   let roomWaiters: (() => void)[] = [];
   let emptyWaiters: (() => void)[] = [];
   let expiryTimer: NodeJS.Timeout | undefined;
+  let pumpScheduled = false;
 
   const depth = () => items.length - head;
 
@@ -112,6 +113,20 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     notify();
   }
 
+  /**
+   * Pushes made in one synchronous run (a fan-out) are written together: the pump runs once, in a
+   * microtask, and joins them into batches of up to `batchChars` — one socket write per batch
+   * instead of one per stanza (fewer syscalls here, fewer reads and wake-ups in the server).
+   */
+  function schedulePump() {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    queueMicrotask(() => {
+      pumpScheduled = false;
+      if (sink && !waitingForDrain) pump();
+    });
+  }
+
   function expire() {
     expiryTimer = undefined;
     if (sink || depth() === 0) return;
@@ -144,7 +159,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       return new Promise<void>((resolve, reject) => {
         items.push({ data, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
         if (sink) {
-          if (!waitingForDrain) pump();
+          if (!waitingForDrain) schedulePump();
         } else scheduleExpiry();
       });
     },

@@ -123,6 +123,29 @@ test("every outgoing stanza has from and to; one without to is refused, not sent
   await peer.close();
 });
 
+test("sendRaw refuses serialised stanzas without both from and to, before anything is written", async () => {
+  const peer = await startPeer();
+  const c = component(peer.port);
+  await c.start();
+  const bad = [
+    `<message to="a@b.test"><body>lost1</body></message>`,
+    `<message from="c.test"><body>lost2</body></message>`,
+    `<message xfrom="c.test" to="a@b.test"><body>lost3</body></message>`,
+    `<message from=c.test to="a@b.test"><body>lost4</body></message>`,
+    `<messages from="c.test" to="a@b.test"><body>lost5</body></messages>`,
+    `<message><body from="c.test" to="a@b.test">lost6</body></message>`,
+    `<r from="c.test" to="a@b.test"/>`,
+  ];
+  for (const stanza of bad) await assert.rejects(c.sendRaw([stanza]), MissingAddressError, stanza);
+  await c.sendRaw([`<message\tto='a@b.test'\nfrom='c.test'><body>ok1</body></message>`, `<iq from="c.test" type="get" id="1" to="b.test"><ping xmlns="urn:xmpp:ping"/></iq>`]);
+  await c.stop();
+  const all = peer.received.join("");
+  assert.match(all, /ok1/);
+  assert.match(all, /<iq from="c.test"/);
+  assert.doesNotMatch(all, /lost/);
+  await peer.close();
+});
+
 test("a throwing handler does not kill the process; an IQ is answered internal-server-error", async () => {
   const peer = await startPeer();
   const c = component(peer.port);

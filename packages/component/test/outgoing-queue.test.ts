@@ -28,11 +28,15 @@ class FakeSink extends EventEmitter implements QueueSink {
   }
 }
 
+/** Lets the queue's pump (scheduled as a microtask by push) run. */
+const pumped = () => Promise.resolve();
+
 test("writes in order and resolves when the socket accepted the data", async () => {
   const queue = createOutgoingQueue({ domain: "c.test" });
   const sink = new FakeSink(1_000_000);
   queue.attach(sink);
   const sent = [queue.push("<a/>"), queue.push("<b/>")];
+  await pumped();
   sink.flushAll();
   await Promise.all(sent);
   assert.equal(sink.writes.join(""), "<a/><b/>");
@@ -44,6 +48,7 @@ test("stops writing when the socket is full and resumes on drain", async () => {
   const sink = new FakeSink(8);
   queue.attach(sink);
   const sent = Array.from({ length: 10 }, (_, i) => queue.push(`<${i}/>`));
+  await pumped();
   // 8 chars of capacity: two 4-char writes, then the queue waits for drain.
   assert.equal(sink.writes.length, 2);
   assert.equal(queue.depth, 8);
@@ -51,6 +56,19 @@ test("stops writing when the socket is full and resumes on drain", async () => {
   sink.flushAll();
   await Promise.all(sent);
   assert.equal(sink.writes.join(""), Array.from({ length: 10 }, (_, i) => `<${i}/>`).join(""));
+});
+
+test("pushes made in one synchronous run (a fan-out) reach the socket as one write, after it", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test" });
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  const sent = Array.from({ length: 100 }, (_, i) => queue.push(`<m${i}/>`));
+  assert.equal(sink.writes.length, 0, "nothing is written while the caller is still pushing");
+  await pumped();
+  assert.deepEqual(sink.writes, [Array.from({ length: 100 }, (_, i) => `<m${i}/>`).join("")]);
+  sink.flushAll();
+  await Promise.all(sent);
+  assert.equal(queue.depth, 0);
 });
 
 test("batches several waiting stanzas into one write", async () => {
@@ -93,7 +111,10 @@ test("detach keeps queued stanzas for the next connection", async () => {
   const queue = createOutgoingQueue({ domain: "c.test" });
   const first = new FakeSink(4);
   queue.attach(first);
-  const sent = [queue.push("<aaaa/>"), queue.push("<b/>")];
+  const sent = [queue.push("<aaaa/>")];
+  await pumped(); // written; the socket is now full
+  sent.push(queue.push("<b/>"));
+  await pumped(); // waits for 'drain'
   queue.detach();
   assert.equal(queue.depth, 1);
   const second = new FakeSink(1_000_000);
