@@ -15,6 +15,7 @@ import { removeSecurityLabels, securityLabels } from "./label-check.js";
 import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
+import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
 export type Decision =
   | { action: "pass"; stanza: Element; audit: AuditEntry }
@@ -63,6 +64,8 @@ export class DirectionContext {
 export interface DecideDeps {
   engine: LabelEngine;
   clearances: ClearanceSource;
+  /** The peering's IQ requests waiting for their answers (shared by its two directions). */
+  iqs: IqTracker;
 }
 
 /** Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content. */
@@ -104,6 +107,14 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     if (transfer.blocked) return refuse("file-transfer-blocked", transfer.kind);
     stripped.push(...transfer.stripped);
   }
+  // IQs: requests only in the allowed namespaces; answers only to requests that crossed.
+  let iqRequest: { namespace: string } | undefined;
+  if (route.kind === "iq") {
+    const iq = checkIq(stanza, rules.iq, deps.iqs);
+    // A response that may not cross is dropped: responses are never answered (RFC 6120 §8.2.3).
+    if (!iq.ok) return route.type === "get" || route.type === "set" ? refuse(iq.reason, iq.detail) : drop(iq.reason, iq.detail);
+    iqRequest = iq.request;
+  }
   if (route.kind === "message") {
     const folded = foldMessage(out, ctx.folding);
     if (folded.outcome === "blocked") return refuse(folded.reason, folded.ns);
@@ -141,8 +152,8 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   const received = deps.engine.translate(label, ctx.receiving);
   if (!received) return refuseOrDrop("untranslatable");
 
-  if (!isError && !ctx.content.empty && (route.kind === "message" || route.kind === "presence")) {
-    const texts = route.kind === "message" ? messageTexts(out) : presenceTexts(out);
+  if (!isError && !ctx.content.empty) {
+    const texts = route.kind === "message" ? messageTexts(out) : route.kind === "presence" ? presenceTexts(out) : iqTexts(out);
     const hit = ctx.content.check(texts, label.classification.name);
     if (hit >= 0) return refuse("content-blocked", `list ${hit + 1}`);
   }
@@ -159,6 +170,9 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     out.children.push(element);
     element.parent = out;
   } else removeSecurityLabels(out);
+
+  // The answer to this request may now come back the other way (and nothing else may).
+  if (iqRequest) deps.iqs.expect(route.from, route.to, stanza.attrs.id ?? "", iqRequest.namespace);
 
   return {
     action: "pass",

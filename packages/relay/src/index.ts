@@ -23,3 +23,4 @@ export { GENESIS, canonicalJson, recordHash, verifyAuditText, verifyAuditFile, M
 export type { AuditEntry, AuditRecord, AuditOutcome, AuditSink, VerifyResult } from "./audit.js";
 export { createRelay } from "./relay.js";
 export type { Relay, RelayOptions, RelayMetrics, DecisionCounts } from "./relay.js";
+export { checkIq, iqTexts, IqTracker, DEFAULT_IQ_NAMESPACES, type IqRules, type IqCheck } from "./iq-control.js";

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigReader, isObject } from "@cordon/component";
 import { PeeringConfigError } from "./errors.js";
+import { DEFAULT_IQ_NAMESPACES, type IqRules } from "./iq-control.js";
 
 export type SideName = "local" | "remote";
 export type DirectionName = "outbound" | "inbound";
@@ -74,6 +75,8 @@ export interface DirectionRules {
   fileTransfer: { ibb: "pass" | "block"; jingle: "pass" | "block"; si: "pass" | "block"; oob: ElementAction };
   presence: { mode: PresenceMode; keep: PresencePart[] };
   content: WordList[];
+  /** IQ requests: the payload namespaces that may cross (answers cross only to requests that did). */
+  iq: IqRules;
 }
 
 export interface PeeringConfig {
@@ -106,6 +109,7 @@ export function defaultRules(overrides: Partial<DirectionRules> = {}): Direction
     fileTransfer: { ibb: "block", jingle: "block", si: "block", oob: "block" },
     presence: { mode: "fold", keep: ["show", "priority", "muc"] },
     content: [],
+    iq: { namespaces: [...DEFAULT_IQ_NAMESPACES] },
     ...overrides,
   };
 }
@@ -191,7 +195,7 @@ const ACTIONS: readonly ElementAction[] = ["pass", "strip", "block"];
 const UNLABELLED: readonly UnlabelledAction[] = ["default", "refuse"];
 
 function readRules(r: ConfigReader): DirectionRules {
-  r.only(["peers", "clearance", "defaultLabel", "unlabelled", "malformed", "messageTypes", "mode", "chatStates", "receipts", "elements", "fileTransfer", "presence", "content"]);
+  r.only(["peers", "clearance", "defaultLabel", "unlabelled", "malformed", "messageTypes", "mode", "chatStates", "receipts", "elements", "fileTransfer", "presence", "content", "iq"]);
   const base = defaultRules();
   const peersR = r.section("peers").only(["grant", "deny"]);
   if (peersR.has("grant") === peersR.has("deny")) peersR.fail("", "expected exactly one of grant (an explicit list) or deny (any peer but these)");
@@ -236,6 +240,11 @@ function readRules(r: ConfigReader): DirectionRules {
   const clearance = data(r, "clearance");
   const defaultLabel = data(r, "defaultLabel");
   const pass = ["pass", "block"] as const;
+  const iqR = r.optionalSection("iq")?.only(["namespaces"]);
+  let iq: IqRules = base.iq;
+  if (iqR?.has("namespaces")) {
+    iq = iqR.value.namespaces === "any" ? { namespaces: "any" } : { namespaces: iqR.stringList("namespaces") };
+  }
   return {
     peers,
     ...(clearance !== undefined ? { clearance } : {}),
@@ -252,6 +261,7 @@ function readRules(r: ConfigReader): DirectionRules {
       : base.fileTransfer,
     presence: { mode: pr ? pr.oneOf("mode", ["full", "fold", "none"] as const, "fold") : "fold", keep: keep as PresencePart[] },
     content,
+    iq,
   };
 }
 

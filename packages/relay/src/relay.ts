@@ -13,6 +13,7 @@ import { answersRefusal, decide, DirectionContext, type Decision } from "./decid
 import { directionsOf, routeOf, type Direction } from "./direction.js";
 import { RelayStateError } from "./errors.js";
 import { LabelEngine } from "./label-check.js";
+import { IqTracker } from "./iq-control.js";
 import { validatePeerings, type PeeringConfig } from "./peering.js";
 
 export interface RelayOptions {
@@ -66,6 +67,12 @@ export function createRelay(options: RelayOptions): Relay {
   const audit = options.audit;
   const counters = new Map<string, { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }>();
   const links: Link[] = [];
+  // One per peering: an IQ request crosses one way and its answer the other.
+  const iqTrackers = new Map<string, IqTracker>(options.peerings.map((p) => [p.name, new IqTracker()]));
+  const sweeper = setInterval(() => {
+    for (const t of iqTrackers.values()) t.sweep();
+  }, 60_000);
+  sweeper.unref();
   let state: "idle" | "started" | "stopped" = "idle";
 
   for (const p of options.peerings) {
@@ -107,7 +114,7 @@ export function createRelay(options: RelayOptions): Relay {
     const d = ctx.direction;
     if (audit.failed) return { action: "drop", audit: { peering: d.peering, direction: d.name, stanza: stanza.name, decision: "drop", reason: "audit-unavailable" } };
     try {
-      return await decide(stanza, ctx, { engine, clearances });
+      return await decide(stanza, ctx, { engine, clearances, iqs: iqTrackers.get(d.peering) as IqTracker });
     } catch (error) {
       // Fail closed: a bug or an unloadable policy refuses the stanza instead of passing it.
       logger.error({ err: error instanceof Error ? `${error.name}: ${error.message}` : String(error), peering: d.peering, direction: d.name }, "relay decision failed");
@@ -173,6 +180,7 @@ export function createRelay(options: RelayOptions): Relay {
       state = "stopped";
       await Promise.allSettled(links.map((l) => l.tail));
       await Promise.allSettled(links.map((l) => l.component.stop()));
+      clearInterval(sweeper);
       clearances.close();
       await audit.close();
     },

@@ -7,6 +7,7 @@ import { directionsOf } from "../src/direction.js";
 import { LabelEngine } from "../src/label-check.js";
 import type { DirectionRules } from "../src/peering.js";
 import { clearance, el, label, peering, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
+import { IqTracker } from "../src/iq-control.js";
 
 const engine = new LabelEngine(registry());
 const store = new MemoryStore();
@@ -18,11 +19,14 @@ before(async () => {
   await store.setServiceClearance("tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });
 });
 
+/** The IQ requests that crossed in this file's runs (answers need one). */
+let iqs = new IqTracker();
+
 function run(stanza: string, outbound: Partial<DirectionRules> = {}, which: "outbound" | "inbound" = "outbound", inbound: Partial<DirectionRules> = {}, tweak?: (p: ReturnType<typeof peering>) => void): Promise<Decision> {
   const p = peering(outbound, inbound);
   tweak?.(p);
   const dirs = directionsOf(p);
-  return decide(el(stanza), new DirectionContext(dirs[which], engine), { engine, clearances });
+  return decide(el(stanza), new DirectionContext(dirs[which], engine), { engine, clearances, iqs });
 }
 
 const AMBER_EU = securityLabel(label(TLPX, 12, [0]), "TOP SECRET (forged marking)");
@@ -104,10 +108,14 @@ describe("decide", () => {
   test("errors: labelled ones are dropped, unlabelled ones cross, a refused one is dropped not answered", async () => {
     const labelled = await run(`<message type='error' from='alice@tlpx.test' to='bob@tlp.test'>${AMBER_EU}<error type='cancel'/></message>`);
     assert.deepEqual([labelled.action, labelled.audit.reason], ["drop", "labelled-error"]);
+    // An IQ error crosses as the answer to a request that crossed the other way.
+    const asked = await run("<iq type='get' id='q' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>", {}, "inbound");
+    assert.equal(asked.action, "pass");
     const plain = await run("<iq type='error' id='q' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>");
     assert.ok(plain.action === "pass");
     assert.equal(plain.stanza.getChild("securitylabel"), undefined, "errors never get a label");
-    const refused = await run("<iq type='error' id='q' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'/></iq>", { clearance: clearance(TLP, [10]) });
+    assert.equal((await run("<iq type='get' id='q2' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>", {}, "inbound")).action, "pass");
+    const refused = await run("<iq type='error' id='q2' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'/></iq>", { clearance: clearance(TLP, [10]) });
     assert.equal(refused.action, "drop");
     assert.equal(answersRefusal(el("<iq type='error'/>")), false);
     assert.equal(answersRefusal(el("<iq type='result'/>")), false);
@@ -154,6 +162,49 @@ describe("decide", () => {
     assert.notEqual(inIq.action, "pass");
     const deepLabel = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body><x xmlns='urn:example'>${securityLabel(label(TLPX, 13))}</x></message>`);
     assert.deepEqual([deepLabel.action, deepLabel.audit.reason], ["refuse", "nested-label"]);
+  });
+
+  test("IQ requests cross only in the allowed namespaces, with one payload", async () => {
+    const ping = await run("<iq type='get' id='p1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/></iq>");
+    assert.equal(ping.action, "pass");
+    const exfil = await run("<iq type='set' id='x1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><data xmlns='urn:example:anything'>plans</data></iq>");
+    assert.deepEqual([exfil.action, exfil.audit.reason, exfil.audit.detail], ["refuse", "iq-namespace", "urn:example:anything"]);
+    const version = await run("<iq type='get' id='v1' from='alice@tlpx.test/r' to='tlp.test'><query xmlns='jabber:iq:version'/></iq>");
+    assert.deepEqual([version.action, version.audit.reason], ["refuse", "iq-namespace"]);
+    const two = await run("<iq type='get' id='t1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/><ping xmlns='urn:xmpp:ping'/></iq>");
+    assert.deepEqual([two.action, two.audit.reason], ["refuse", "iq-malformed"]);
+    const none = await run("<iq type='get' id='t2' from='alice@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.deepEqual([none.action, none.audit.reason], ["refuse", "iq-malformed"]);
+    const anyNs = await run("<iq type='set' id='x2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><data xmlns='urn:example:anything'>plans</data></iq>", { iq: { namespaces: "any" } });
+    assert.equal(anyNs.action, "pass");
+  });
+
+  test("an IQ answer crosses once, only for a request that crossed the other way, in its namespace", async () => {
+    iqs = new IqTracker();
+    const unsolicited = await run("<iq type='result' id='r1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><feature var='plans'/></query></iq>");
+    assert.deepEqual([unsolicited.action, unsolicited.audit.reason], ["drop", "iq-unsolicited"]);
+    // Bob (inbound) asks Alice's server; its answer (outbound) crosses, once.
+    assert.equal((await run("<iq type='get' id='r1' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>", {}, "inbound")).action, "pass");
+    const wrongPeer = await run("<iq type='result' id='r1' from='eve@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.deepEqual([wrongPeer.action, wrongPeer.audit.reason], ["drop", "iq-unsolicited"]);
+    const answer = await run("<iq type='result' id='r1' from='Alice@TLPX.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc'/></query></iq>");
+    assert.equal(answer.action, "pass");
+    const again = await run("<iq type='result' id='r1' from='alice@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.deepEqual([again.action, again.audit.reason], ["drop", "iq-unsolicited"]);
+    // An answer in another namespace than the question's does not cross.
+    assert.equal((await run("<iq type='get' id='r2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><ping xmlns='urn:xmpp:ping'/></iq>", {}, "inbound")).action, "pass");
+    const other = await run("<iq type='result' id='r2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><NOTE>plans</NOTE></vCard></iq>");
+    assert.deepEqual([other.action, other.audit.reason], ["drop", "iq-answer-namespace"]);
+  });
+
+  test("the word lists read IQ payloads (text and attributes)", async () => {
+    iqs = new IqTracker();
+    const lists = { content: [{ words: ["excalibur"] }] };
+    const set = await run("<iq type='set' id='w1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='muc#roomconfig_roomname'><value>Excalibur plans</value></field></x></query></iq>", lists);
+    assert.deepEqual([set.action, set.audit.reason], ["refuse", "content-blocked"]);
+    assert.equal((await run("<iq type='get' id='w2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>", {}, "inbound")).action, "pass");
+    const answer = await run("<iq type='result' id='w2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc' name='EXCALIBUR'/></query></iq>", lists);
+    assert.deepEqual([answer.action, answer.audit.reason], ["refuse", "content-blocked"]);
   });
 
   test("an error crosses as its condition alone: no body, payload or text", async () => {

@@ -172,6 +172,22 @@ describe("label-filtering relay", () => {
     assert.equal(got.getChildText("body"), "typing done");
   });
 
+  test("[prosody] an IQ request in a namespace not allowed across is refused, without its payload", async () => {
+    await assert.rejects(
+      alice.iq(xml("iq", { type: "set", to: bob.jid, id: "exfil-1" }, xml("data", { xmlns: "urn:example:exfil" }, "the plans"))),
+      (error: Error & { condition?: string; stanza?: Element }) => error.condition === "forbidden" && error.stanza !== undefined && !error.stanza.toString().includes("the plans"),
+    );
+    assert.ok(!bob.received.some((el) => el.name === "iq" && el.attrs["id"] === "exfil-1"), "nothing reached the other side");
+  });
+
+  test("[ejabberd] an IQ result nobody asked for does not cross", async () => {
+    await bob.send(xml("iq", { type: "result", to: alice.jid, id: "unsolicited-1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, xml("feature", { var: "the plans" }))));
+    // Same sender, same link, in order: once the message that follows has arrived, the result would have too.
+    await bob.send(xml("message", { type: "chat", to: alice.jid, id: "after-unsolicited" }, xml("body", {}, "marker")));
+    await alice.waitFor(isMessage("after-unsolicited"));
+    assert.ok(!alice.received.some((el) => el.name === "iq" && el.attrs["id"] === "unsolicited-1"));
+  });
+
   test("[prosody] a dirty word (any case, full-width) is blocked", async () => {
     await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "dw1" }, xml("body", {}, "the \uFF25xcalibur file")));
     assertBareError(await alice.waitFor(isMessage("dw1")), "forbidden");

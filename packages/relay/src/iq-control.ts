@@ -1,0 +1,132 @@
+// IQ control at the boundary (RFC 6120 §8.2.3, https://www.rfc-editor.org/rfc/rfc6120#section-8.2.3).
+// A request (get/set) crosses only when its one payload is in a namespace the direction allows;
+// a response (result/error) crosses only as the answer to a request that crossed the other way —
+// same id, addresses swapped, within `answerTimeoutMs` — and a result's payload, if any, must be
+// in the request's namespace. Anything else would be a channel for content no rule looks at: an
+// unsolicited result, or a request in a protocol nobody reviewed for the boundary.
+import { isElement, parseJid, type Element } from "@cordon/component";
+
+/**
+ * What crosses by default: reachability and discovery (XEP-0199, XEP-0030), vCards (XEP-0054:
+ * avatars and nicknames), label catalogs of rooms (XEP-0258) and room administration (XEP-0045).
+ * Software version, time and last activity (XEP-0092, 0202, 0012) disclose more than they serve.
+ */
+export const DEFAULT_IQ_NAMESPACES: readonly string[] = [
+  "urn:xmpp:ping",
+  "http://jabber.org/protocol/disco#info",
+  "http://jabber.org/protocol/disco#items",
+  "vcard-temp",
+  "urn:xmpp:sec-label:catalog:2",
+  "http://jabber.org/protocol/muc#admin",
+  "http://jabber.org/protocol/muc#owner",
+];
+
+export interface IqRules {
+  /** Payload namespaces of requests that may cross, or "any". */
+  namespaces: readonly string[] | "any";
+}
+
+export type IqCheck =
+  | { ok: true; request?: { namespace: string } }
+  | { ok: false; reason: "iq-malformed" | "iq-namespace" | "iq-unsolicited" | "iq-answer-namespace"; detail?: string };
+
+/** The payload children of an IQ (RFC 6120 §8.2.3: a request has exactly one; an error may also carry the request's). */
+function payloads(iq: Element): Element[] {
+  return iq.children.filter((c): c is Element => isElement(c) && c.name !== "error");
+}
+
+const jidKey = (text: string): string => {
+  const jid = parseJid(text);
+  if (!jid) return text;
+  return `${jid.local ? `${jid.local}@` : ""}${jid.domain}${jid.resource ? `/${jid.resource}` : ""}`;
+};
+
+/**
+ * Requests that crossed and wait for their answer, per peering (both directions share it: the
+ * answer comes back the other way). Bounded: past `limit` the oldest are forgotten (their answers
+ * then do not cross, and the requester times out as it would on a lost answer).
+ */
+export class IqTracker {
+  readonly #pending = new Map<string, { namespace: string; expires: number }>();
+
+  constructor(
+    private readonly answerTimeoutMs = 120_000,
+    private readonly limit = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** Remembers a request that is about to cross: `from` asked `to` under `id`. */
+  expect(from: string, to: string, id: string, namespace: string): void {
+    const key = `${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`;
+    this.#pending.delete(key);
+    this.#pending.set(key, { namespace, expires: this.now() + this.answerTimeoutMs });
+    while (this.#pending.size > this.limit) {
+      const oldest = this.#pending.keys().next().value as string;
+      this.#pending.delete(oldest);
+    }
+  }
+
+  /** Takes the request an answer from `from` to `to` under `id` answers; undefined if none (or expired). */
+  answer(from: string, to: string, id: string): { namespace: string } | undefined {
+    const key = `${jidKey(to)}\u0000${jidKey(from)}\u0000${id}`;
+    const found = this.#pending.get(key);
+    if (!found) return undefined;
+    this.#pending.delete(key);
+    return found.expires >= this.now() ? { namespace: found.namespace } : undefined;
+  }
+
+  /** Forgets expired requests (called now and then; lookups check expiry themselves). */
+  sweep(): void {
+    const now = this.now();
+    for (const [key, entry] of this.#pending) if (entry.expires < now) this.#pending.delete(key);
+  }
+}
+
+/**
+ * Checks an IQ crossing with `rules` against `tracker`. A passing request is not yet remembered:
+ * call `tracker.expect` once every other check has passed too.
+ */
+export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqCheck {
+  const type = iq.attrs.type;
+  const id = iq.attrs.id;
+  const from = iq.attrs.from ?? "";
+  const to = iq.attrs.to ?? "";
+  if (!id) return { ok: false, reason: "iq-malformed", detail: "no id" };
+  const children = payloads(iq);
+  if (type === "get" || type === "set") {
+    const only = children[0];
+    if (children.length !== 1 || !only) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
+    const namespace = only.attrs.xmlns ?? "";
+    if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace)) return { ok: false, reason: "iq-namespace", detail: namespace };
+    return { ok: true, request: { namespace } };
+  }
+  if (type === "result" || type === "error") {
+    const request = tracker.answer(from, to, id);
+    if (!request) return { ok: false, reason: "iq-unsolicited" };
+    if (type === "result") {
+      if (children.length > 1) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
+      const ns = children[0]?.attrs.xmlns;
+      if (children[0] && ns !== request.namespace) return { ok: false, reason: "iq-answer-namespace", detail: ns ?? "" };
+    }
+    return { ok: true };
+  }
+  return { ok: false, reason: "iq-malformed", detail: `type ${type ?? "(none)"}` };
+}
+
+/** Every text an IQ payload carries (text nodes and attribute values), for the word lists. */
+export function iqTexts(iq: Element): string[] {
+  const out: string[] = [];
+  const walk = (el: Element) => {
+    for (const [name, value] of Object.entries(el.attrs)) if (value && name !== "xmlns" && !name.startsWith("xmlns:")) out.push(value);
+    for (const c of el.children) {
+      if (isElement(c)) walk(c);
+      else if (c.trim()) out.push(c);
+    }
+  };
+  for (const p of payloads(iq)) walk(p);
+  return out;
+}
