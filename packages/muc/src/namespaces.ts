@@ -16,6 +16,7 @@ export const NS_SEC_LABEL = "urn:xmpp:sec-label:0"; // XEP-0258
 export const NS_SEC_LABEL_CATALOG = "urn:xmpp:sec-label:catalog:2"; // XEP-0258 §5
 export const NS_CAPS = "http://jabber.org/protocol/caps"; // XEP-0115
 export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+export const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im"; // XEP-0071
 export const NS_CONFERENCE = "jabber:x:conference"; // XEP-0249 (direct invitations, refused here)
 /** Swift reads the room marking from these disco#info fields (design.md §4). */
 export const ISODE_ROOMINFO_MARKING = "x-isode#roominfo_marking";

@@ -20,6 +20,8 @@ export interface HistoryEntry {
   body: string | undefined;
   /** Other payload children, serialised. */
   extra: string;
+  /** The XEP-0071 XHTML-IM body, serialised: only for recipients that see the label (never with FLOT). */
+  rich?: string;
 }
 
 export interface HistoryRequest {

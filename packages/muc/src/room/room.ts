@@ -23,6 +23,9 @@ export interface Subject {
   nick: string;
 }
 
+/** Pending invitations kept per room (bounded: anyone in the room may invite). */
+export const MAX_INVITATIONS = 500;
+
 export class Room {
   readonly jid: string;
   config: RoomConfig;
@@ -34,6 +37,11 @@ export class Room {
   readonly byJid = new Map<string, Occupant>();
   subject: Subject = { text: "", nick: "" };
   history: HistoryEntry[] = [];
+  /**
+   * XEP-0045 §7.8.2-3: pending mediated invitations, invitee bare JID → inviter's full JID, so a
+   * decline goes back to the occupant who invited and the room relays nothing to anyone else.
+   */
+  readonly invitations = new Map<string, string>();
   /** XEP-0045 §10.1.1: a new room stays locked until its owner configures it (or asks for an instant room). */
   locked = false;
   destroyed = false;
@@ -78,6 +86,16 @@ export class Room {
   /** Owners' bare JIDs. */
   owners(): string[] {
     return [...this.affiliations].filter(([, a]) => a === "owner").map(([j]) => j);
+  }
+
+  /** Remembers an invitation (the newest per invitee; the oldest forgotten beyond MAX_INVITATIONS). */
+  recordInvitation(invitee: string, inviter: string): void {
+    this.invitations.delete(invitee);
+    this.invitations.set(invitee, inviter);
+    if (this.invitations.size > MAX_INVITATIONS) {
+      const oldest = this.invitations.keys().next().value;
+      if (oldest !== undefined) this.invitations.delete(oldest);
+    }
   }
 
   pushHistory(entry: HistoryEntry): void {

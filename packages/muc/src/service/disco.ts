@@ -36,7 +36,9 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   const colours = label ? markingColours(label.classification) : { fgcolor: undefined, bgcolor: undefined };
   const form = resultForm(NS_MUC_ROOMINFO, [
     { var: "muc#roominfo_description", label: "Description", values: [c.description] },
-    { var: "muc#roominfo_subject", label: "Subject", values: [room.subject.text] },
+    // The subject is what occupants wrote in the room: only they see it (XEP-0045 §6.4 makes the
+    // field optional), not anyone whose clearance may not cover the room label.
+    { var: "muc#roominfo_subject", label: "Subject", values: [room.byJid.has(query.from) ? room.subject.text : ""] },
     { var: "muc#roominfo_occupants", label: "Number of occupants", values: [String(room.size)] },
     { var: "muc#roomconfig_roomname", label: "Name", values: [c.name || room.jid.slice(0, room.jid.indexOf("@"))] },
     { var: "sec-label#room-marking", label: "Room label", values: [marking] },

@@ -10,25 +10,43 @@ import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
 import { messageRenderer } from "./message-render.js";
 import { changeSubject } from "./subject.js";
-import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY } from "../namespaces.js";
+import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
 
-/** Children never reflected: labels and ids are the room's to set; bodies are rendered per recipient. */
+/**
+ * Children never reflected as they came: labels and ids are the room's to set; bodies are rendered
+ * per recipient, and so is text a FLOT recipient would see without the marking (a <subject/> that
+ * is not a subject change, an XEP-0071 XHTML-IM body): see `richContent`.
+ */
 function reflectedExtra(stanza: Element): string {
   let s = "";
   for (const child of stanza.children) {
     if (!isElement(child)) continue;
     const ns = child.attrs.xmlns;
-    if (child.name === "body" || child.name === "subject" || child.name === "thread") continue;
+    if (child.name === "body" || child.name === "subject") continue;
+    if (child.name === "html" && ns === NS_XHTML_IM) continue;
     if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER || ns === NS_DELAY) continue;
     s += child.toString();
   }
   return s;
 }
 
+/** Text shown beside the body (the message's subject, XHTML-IM): only for label-aware recipients. */
+function richContent(stanza: Element): string | undefined {
+  let s = "";
+  for (const child of stanza.children) {
+    if (!isElement(child)) continue;
+    const ns = child.attrs.xmlns;
+    if ((child.name === "subject" && (ns === undefined || ns === "jabber:client")) || (child.name === "html" && ns === NS_XHTML_IM)) s += child.toString();
+  }
+  return s || undefined;
+}
+
 export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant, stanza: Element): Promise<void> {
   const hasBody = stanza.getChild("body") !== undefined;
-  if (stanza.getChild("subject") && !hasBody) return changeSubject(ctx, room, sender, stanza);
+  // XEP-0045 §8.1: only a <subject/> without <body/> and without <thread/> changes the subject.
+  const isSubjectChange = stanza.getChild("subject") !== undefined && !hasBody && stanza.getChild("thread") === undefined;
+  if (isSubjectChange) return changeSubject(ctx, room, sender, stanza);
   if (sender.role === "visitor" || sender.role === "none") {
     return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you have no voice in this room" });
   }
@@ -40,6 +58,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
   }
   const body = stanza.getChildText("body") ?? undefined;
   const extra = reflectedExtra(stanza);
+  const rich = richContent(stanza);
   const sid = randomBytes(12).toString("base64url"); // XEP-0359: unique and unpredictable; 16 characters
   const message = {
     type: "groupchat" as const,
@@ -47,6 +66,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
     id: stanza.attrs.id,
     body,
     extra,
+    rich,
     stanzaId: sid,
     occupantId: sender.occupantId,
   };
@@ -57,7 +77,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
     if (!label) continue;
     out.push(render(occupant, label));
   }
-  if (room.config.historyLength > 0 && (body !== undefined || extra)) {
+  if (room.config.historyLength > 0 && (body !== undefined || extra || rich !== undefined)) {
     const entry = {
       sid,
       id: stanza.attrs.id,
@@ -68,6 +88,7 @@ export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant,
       label: ctx.rendering.securityLabelXml(gate.label),
       body,
       extra,
+      ...(rich !== undefined ? { rich } : {}),
     };
     room.pushHistory(entry);
     if (room.config.persistent) void persistHistory(ctx, room, entry);

@@ -16,7 +16,7 @@ export function historyStanzas(ctx: MucContext, room: Room, joiner: Occupant, re
     if (!label) return undefined;
     return deliverableLabel(ctx, joiner, label);
   };
-  const picked = selectHistory(room.history, request, mayRead, ctx.now(), (e) => (e.body?.length ?? 0) + e.extra.length + e.label.length + 200);
+  const picked = selectHistory(room.history, request, mayRead, ctx.now(), (e) => (e.body?.length ?? 0) + e.extra.length + (e.rich?.length ?? 0) + e.label.length + 200);
   return picked.map(({ entry, label }) =>
     messageForOccupant(ctx, room, joiner, {
       type: "groupchat",
@@ -24,6 +24,7 @@ export function historyStanzas(ctx: MucContext, room: Room, joiner: Occupant, re
       id: entry.id,
       body: entry.body,
       extra: entry.extra,
+      rich: entry.rich,
       label,
       stanzaId: entry.sid,
       occupantId: entry.occupantId,

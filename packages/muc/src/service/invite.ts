@@ -27,34 +27,49 @@ export async function onInvite(ctx: MucContext, room: Room, sender: Occupant, st
   if (!acdf(room.security.label, inviteeClearance).granted) {
     return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this room" });
   }
+  // An invitation is a message (XEP-0258 §"Use in XMPP"): when it carries content — a label, or a
+  // reason, whose effective label is then the room's default, as for an unlabelled groupchat — that
+  // label must be fit for the sender, the room and the invitee.
+  const labelled = stanza.getChild("securitylabel", NS_SEC_LABEL) !== undefined;
+  const reason = invite.getChildText("reason");
   let labelXml = "";
-  if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
+  if (labelled || reason) {
     const gate = checkMessage(ctx, room, sender, stanza);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
     if (!acdf(gate.label, inviteeClearance).granted) {
       return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this label" });
     }
-    labelXml = ctx.rendering.securityLabelXml(gate.label);
+    if (labelled) labelXml = ctx.rendering.securityLabelXml(gate.label);
   }
   if (room.config.membersOnly && room.affiliationOf(invitee) === "none" && (sender.affiliation === "owner" || sender.affiliation === "admin")) {
     room.setAffiliation(invitee, "member");
     await ctx.saveRoom(room);
   }
-  const reason = invite.getChildText("reason");
   let s = `<message from="${attr(room.jid)}" to="${attr(invitee)}"${stanza.attrs.id ? ` id="${attr(stanza.attrs.id)}"` : ""}>`;
   s += `<x xmlns="${NS_MUC_USER}"><invite from="${attr(sender.jid)}">`;
   if (reason) s += `<reason>${text(reason)}</reason>`;
   s += "</invite>";
   if (room.config.password) s += `<password>${text(room.config.password)}</password>`;
   s += `</x>${labelXml}</message>`;
+  room.recordInvitation(invitee, sender.jid);
   await ctx.send([s]);
 }
 
+/**
+ * A decline goes to the occupant who invited the decliner, and only to them: the room relays
+ * nothing to a JID the sender names (it would carry text, label stripped, to anyone). A decline
+ * is not labelled; one that carries a label is refused without echo, as a labelled presence is.
+ */
 export async function onDecline(ctx: MucContext, room: Room, stanza: Element, decline: Element): Promise<void> {
-  const inviter = decline.attrs.to;
-  if (!inviter || !toBare(inviter)) return;
+  if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
+    return ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "a decline must not carry a security label" });
+  }
+  const decliner = toBare(stanza.attrs.from);
+  const inviter = decliner ? room.invitations.get(decliner) : undefined;
+  if (!decliner || !inviter) return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no pending invitation to decline" });
+  room.invitations.delete(decliner);
   const reason = decline.getChildText("reason");
-  let s = `<message from="${attr(room.jid)}" to="${attr(inviter)}"><x xmlns="${NS_MUC_USER}"><decline from="${attr(toBare(stanza.attrs.from) ?? "")}">`;
+  let s = `<message from="${attr(room.jid)}" to="${attr(inviter)}"><x xmlns="${NS_MUC_USER}"><decline from="${attr(decliner)}">`;
   if (reason) s += `<reason>${text(reason)}</reason>`;
   s += "</decline></x></message>";
   await ctx.send([s]);

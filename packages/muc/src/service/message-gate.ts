@@ -8,6 +8,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import type { LabelProblem } from "../security/message-label.js";
+import { nestedContent, NESTED_TEXT } from "../security/nested-content.js";
 
 export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
 
@@ -21,6 +22,10 @@ const PROBLEM_TEXT: Record<LabelProblem, string> = {
 };
 
 export function checkMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, recipient?: Occupant): GateOutcome {
+  // Only the top level is labelled: content or a label wrapped deeper would be reflected under the
+  // outer label, unchecked (XEP-0258 §"Use in XMPP"). Refused before anything serialises it.
+  const nested = nestedContent(stanza);
+  if (nested) return { ok: false, reason: nested, error: { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] } };
   const outcome = ctx.labels.resolve(stanza, { room: room.security.defaultLabel, service: ctx.settings.defaultMessageLabel });
   if (!outcome.ok) {
     const condition = outcome.reason === "malformed" || outcome.reason === "several-labels" ? "bad-request" : "forbidden";

@@ -16,6 +16,8 @@ export interface RenderedMessage {
   body: string | undefined;
   /** Other payload, serialised. */
   extra: string;
+  /** XEP-0071 XHTML-IM body, serialised; left out for FLOT recipients (it would show unmarked). */
+  rich?: string | undefined;
   label: Label;
   stanzaId?: string | undefined;
   occupantId: string;
@@ -37,6 +39,7 @@ export function useFlot(room: Room, recipient: Occupant): boolean {
 function payload(ctx: Pick<MucContext, "rendering">, room: Room, m: RenderedMessage, flot: boolean, labelAware: boolean): string {
   let s = "";
   if (m.body !== undefined) s += bodyXml(flot ? flotBody(ctx.rendering.marking(m.label), m.body) : m.body);
+  if (m.rich !== undefined && !flot) s += m.rich;
   if (labelAware) s += ctx.rendering.securityLabelXml(m.label);
   s += m.extra;
   if (m.type === "chat") s += `<x xmlns="${NS_MUC_USER}"/>`;

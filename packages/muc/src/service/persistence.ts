@@ -71,6 +71,7 @@ export function parseHistoryEntry(text: string): HistoryEntry | undefined {
       sid: v.sid, id: typeof v.id === "string" ? v.id : undefined, ts: v.ts, nick: v.nick,
       occupantId: typeof v.occupantId === "string" ? v.occupantId : "", from: typeof v.from === "string" ? v.from : "",
       label: v.label, body: typeof v.body === "string" ? v.body : undefined, extra: typeof v.extra === "string" ? v.extra : "",
+      ...(typeof v.rich === "string" ? { rich: v.rich } : {}),
     };
   } catch {
     return undefined;

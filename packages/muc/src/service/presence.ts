@@ -15,6 +15,7 @@ import { occupantIdFor } from "./occupant-id.js";
 import { historyStanzas } from "./history-replay.js";
 import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
+import { nestedContent, NESTED_TEXT } from "../security/nested-content.js";
 
 const MAX_NICK_CHARS = 64;
 
@@ -39,6 +40,13 @@ export async function onRoomPresence(ctx: MucContext, stanza: Element, roomJid: 
     return;
   }
   if (stanza.attrs.type !== undefined) return; // subscription presence types are not for rooms
+  // The payload is reflected to every occupant: a label or a stanza wrapped in it would reach them
+  // unchecked, so it is refused like a labelled presence (XEP-0258 §"Use in Presence").
+  const nested = nestedContent(stanza);
+  if (nested) {
+    await ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] });
+    return;
+  }
   if (!nick) {
     await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "a nickname is required" });
     return;
@@ -85,30 +93,30 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   let room = existing;
   let created = false;
   if (room?.destroyed) room = undefined;
-  if (!room) {
-    if (!mayCreate(ctx, bare, jid.domain)) {
-      await ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
-      return;
-    }
-  } else if (room.locked && room.affiliationOf(bare) !== "owner") {
-    // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
-    await ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "the room is locked until its owner configures it" });
-    return;
-  }
+  // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
+  const refuseLocked = () => ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "the room is locked until its owner configures it" });
+  const refuseCreate = () => ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
+  if (!room && !mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
+  if (room?.locked && room.affiliationOf(bare) !== "owner") return void (await refuseLocked());
 
-  // Ask the directory and the client in parallel: the clearance decides entry, the client's
-  // features decide FLOT from the very first message it receives.
-  const [clearance, labelAware] = await Promise.all([
-    ctx.clearances.lookup(bare),
-    ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza),
-  ]);
+  // The client's features decide FLOT from the very first message it receives; asking can take up
+  // to capsTimeoutMs. The clearance is read after that wait, just before the occupant is added: a
+  // clearance lowered meanwhile would otherwise admit the joiner on the old one, and the change
+  // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
+  const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
+  const clearance = await ctx.clearances.lookup(bare);
   // Re-read the room: another join may have created it while we waited.
   room = ctx.rooms.get(roomJid);
   if (room?.destroyed) room = undefined;
   if (room?.byJid.has(from)) return; // a duplicate join raced this one; the first one answered
+  // Decided again on the room as it is now: a concurrent join may have created it (locked), or it
+  // may have closed, while this one waited.
   if (!room) {
+    if (!mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
     room = newRoom(ctx, roomJid, bare);
     created = true;
+  } else if (room.locked && room.affiliationOf(bare) !== "owner") {
+    return void (await refuseLocked());
   }
   const affiliation = room.affiliationOf(bare);
   const muc = stanza.getChild("x", NS_MUC);
@@ -159,6 +167,7 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
     out.push(occupantPresence({ roomJid, occupant: other, to: from, item: itemFor(room, other, occupant), payload: other.presenceXml }));
   }
   room.add(occupant);
+  room.invitations.delete(bare);
   // ...then the joiner's presence to everyone else...
   for (const other of room.occupants.values()) {
     if (other === occupant) continue;

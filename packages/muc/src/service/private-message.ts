@@ -7,8 +7,8 @@ import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
-import { messageForOccupant } from "./message-render.js";
-import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER } from "../namespaces.js";
+import { messageForOccupant, useFlot } from "./message-render.js";
+import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_XHTML_IM } from "../namespaces.js";
 
 function mayPm(room: Room, sender: Occupant): boolean {
   switch (room.config.allowPm) {
@@ -35,11 +35,15 @@ export async function onPrivateMessage(ctx: MucContext, room: Room, sender: Occu
     ctx.logger.info({ room: room.jid, reason: "recipient-not-cleared" }, "private message refused");
     return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" });
   }
+  // A FLOT recipient shows the marking only through the plain <body/>: an XEP-0071 XHTML-IM body
+  // would be shown instead, unmarked, so it does not get one.
+  const flot = useFlot(room, recipient);
   let extra = "";
   for (const child of stanza.children) {
     if (!isElement(child) || child.name === "body") continue;
     const ns = child.attrs.xmlns;
     if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER) continue;
+    if (flot && child.name === "html" && ns === NS_XHTML_IM) continue;
     extra += child.toString();
   }
   await ctx.send([

@@ -6,7 +6,7 @@
 //   sec-label#custom-clearance text-single: a clearance (XML, or base64 BER)
 //   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
 import { xml, stanzaError, type Element } from "@cordon/component";
-import { acdf, encodeBerClearance, encodeEssLabel, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
+import { acdf, dominates, encodeBerClearance, encodeEssLabel, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
@@ -166,6 +166,9 @@ export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, 
     out.clearance = { clearance, raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") } };
   }
   if (out.clearance && service) {
+    // Every classification and category of the room clearance within the service clearance (a
+    // custom clearance may hold what no named label shows).
+    if (!dominates(service, out.clearance.clearance)) throw invalid("the room clearance is outside the service clearance");
     for (const n of ctx.settings.namedLabels) {
       if (acdf(n.label, out.clearance.clearance).granted && !acdf(n.label, service).granted) throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
     }
