@@ -50,6 +50,7 @@ export function capturingContext(registry: PolicyRegistry, policy: Policy, setti
   const rooms = new Map<string, Room>();
   return {
     component,
+    unreadableRooms: new Set<string>(),
     settings: {
       domain,
       createRooms: "anyone",

@@ -9,7 +9,7 @@ import { MemoryStore } from "@cordon/store";
 import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, type MucService, type MucSettings } from "@cordon/muc";
 import type { Label } from "@cordon/policy";
 import { loadDemo } from "../src/demo.js";
-import { joinRoom as join, configureRoom as configure } from "../src/muc-client.js";
+import { joinRoom as join, configureRoom as configure, statusCodes, errorCondition } from "../src/muc-client.js";
 
 
 const NS_INFO = "http://jabber.org/protocol/disco#info";
@@ -308,6 +308,33 @@ for (const kind of serverKinds()) {
       const erinMark = clients.erin!.received.length;
       await join(clients.erin!, room, "Erin");
       assert.ok(!clients.erin!.received.slice(erinMark).some((m) => m.getChildText("body")?.includes("kept-alpha")));
+    });
+
+    test(`[${kind}] a persistent room whose stored label no longer reads is closed: occupants removed, joins and re-creation refused (wait)`, async () => {
+      const room = `ledger@${mucDomain}`;
+      await join(clients.frank!, room, "Frank");
+      await configure(clients.frank!, room, { "muc#roomconfig_persistentroom": "1", "sec-label#label": "SECRET" });
+      const record = await store.getRoom(room);
+      assert.ok(record?.label);
+      // Another instance (or an edit of the store) leaves a label under a policy not loaded here.
+      const unknownPolicy = "<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.3.4.5.6.7'/><classification lacv='1'/></label>";
+      await store.putRoom({ ...record, label: { encoding: "xml", data: unknownPolicy } });
+      const removed = await clients.frank!.waitFor((p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${room}/Frank`, 8000);
+      assert.ok(["307", "333", "110"].every((code) => statusCodes(removed).includes(code)), removed.toString());
+      // Neither the owner nor anyone allowed to create rooms gets in (nor takes the JID over).
+      for (const who of ["frank", "carol"] as const) {
+        const refused = await join(clients[who]!, room, `${who}-again`);
+        assert.equal(refused.attrs.type, "error");
+        assert.equal(errorCondition(refused), "internal-server-error");
+        assert.equal(refused.getChild("error")?.attrs.type, "wait");
+      }
+      assert.equal(muc.rooms.has(room), false);
+      // Readable again: the room is back with its settings.
+      await store.putRoom(record);
+      const deadline = Date.now() + 5000;
+      while (!muc.rooms.has(room) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const back = await join(clients.frank!, room, "Frank3");
+      assert.notEqual(back.attrs.type, "error");
     });
   });
 }

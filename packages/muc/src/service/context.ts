@@ -61,6 +61,11 @@ export interface MucContext {
   readonly rendering: LabelRendering;
   readonly awareness: LabelAwareness;
   readonly rooms: Map<string, Room>;
+  /**
+   * Persistent rooms whose stored security settings do not read under the loaded policies: they
+   * cannot be entered, nor created anew (which would hand their JID and history to a new owner).
+   */
+  readonly unreadableRooms: Set<string>;
   readonly logger: Logger;
   /** Persists a persistent room's record (not its history). Failures are logged, never thrown. */
   saveRoom(room: Room): Promise<void>;

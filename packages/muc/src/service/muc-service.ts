@@ -67,6 +67,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     rendering: new LabelRendering(),
     awareness: new LabelAwareness(component, settings.capsTimeoutMs),
     rooms,
+    unreadableRooms: new Set<string>(),
     logger,
     now: options.now ?? Date.now,
     ...(options.observer ? { observer: options.observer } : {}),
@@ -201,14 +202,28 @@ export function createMucService(options: MucServiceOptions): MucService {
       return;
     }
     const live = rooms.get(jid);
-    if (!record) return; // deleted elsewhere, or never persistent: keep the live state
-    const { room: loaded, broken } = roomFromRecord(ctx, record);
-    if (!live) {
-      if (broken) logger.error({ room: jid }, "room security settings do not parse; room not loaded");
-      else rooms.set(jid, loaded);
+    if (!record) {
+      ctx.unreadableRooms.delete(jid); // deleted elsewhere (or never persistent): keep the live state
       return;
     }
-    if (broken) return;
+    const { room: loaded, broken } = roomFromRecord(ctx, record);
+    if (broken) {
+      // Fail closed: nobody stays in, or enters, a room whose label cannot be read now.
+      logger.error({ room: jid }, "room security settings do not parse; room closed until they do");
+      ctx.unreadableRooms.add(jid);
+      if (live) {
+        for (const occupant of [...live.occupants.values()]) {
+          await removeOccupant(ctx, live, occupant, { statuses: [307, 333], reason: "The room's security settings cannot be read" });
+        }
+        rooms.delete(jid);
+      }
+      return;
+    }
+    ctx.unreadableRooms.delete(jid);
+    if (!live) {
+      rooms.set(jid, loaded);
+      return;
+    }
     live.config = loaded.config;
     live.security = loaded.security;
     live.locked = loaded.locked;
@@ -251,7 +266,8 @@ export function createMucService(options: MucServiceOptions): MucService {
         if (!record) continue;
         const { room, broken } = roomFromRecord(ctx, record);
         if (broken) {
-          logger.error({ room: jid }, "room security settings do not parse under the loaded policies; room not loaded");
+          logger.error({ room: jid }, "room security settings do not parse under the loaded policies; room closed until they do");
+          ctx.unreadableRooms.add(jid);
           continue;
         }
         for (const text of await store.getRoomHistory(jid)) {

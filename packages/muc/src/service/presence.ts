@@ -96,6 +96,8 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
   const refuseLocked = () => ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "the room is locked until its owner configures it" });
   const refuseCreate = () => ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
+  const refuseUnreadable = () => ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "the room's security settings cannot be read right now" });
+  if (ctx.unreadableRooms.has(roomJid)) return void (await refuseUnreadable());
   if (!room && !mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
   if (room?.locked && room.affiliationOf(bare) !== "owner") return void (await refuseLocked());
 
@@ -111,6 +113,7 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   if (room?.byJid.has(from)) return; // a duplicate join raced this one; the first one answered
   // Decided again on the room as it is now: a concurrent join may have created it (locked), or it
   // may have closed, while this one waited.
+  if (ctx.unreadableRooms.has(roomJid)) return void (await refuseUnreadable());
   if (!room) {
     if (!mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
     room = newRoom(ctx, roomJid, bare);
