@@ -164,7 +164,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     removeSecurityLabels(out);
     out.children.push(element);
     element.parent = out;
-    if (!d.to.labelAware) addFlot(out, marking);
+    if (!d.to.labelAware && addFlot(out, marking)) stripped.push(NS_XHTML_IM);
   } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
     removeSecurityLabels(out);
     out.children.push(element);
@@ -206,14 +206,27 @@ async function senderClearanceOf(route: Route, ctx: DirectionContext, clearances
   return service.status === "none" ? directionClearance : service;
 }
 
-/** FLOT: the marking as the first line of every body, for clients that show no labels. Bodies are replaced, not edited. */
-export function addFlot(message: Element, marking: string): void {
-  message.children = message.children.map((c) => {
-    if (!isElement(c) || c.name !== "body" || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== "jabber:client")) return c;
+const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im";
+
+/**
+ * FLOT: the marking as the first line of every body, for clients that show no labels. Bodies are
+ * replaced, not edited. An XEP-0071 XHTML-IM body is removed: a client would show it instead of
+ * the plain body, without the marking. Returns whether one was removed.
+ */
+export function addFlot(message: Element, marking: string): boolean {
+  let removedRich = false;
+  message.children = message.children.flatMap((c): (typeof message.children)[number][] => {
+    if (!isElement(c)) return [c];
+    if (c.name === "html" && c.attrs.xmlns === NS_XHTML_IM) {
+      removedRich = true;
+      return [];
+    }
+    if (c.name !== "body" || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== "jabber:client")) return [c];
     const body = xml("body", { ...c.attrs }, `${marking}\n${c.getText()}`);
     body.parent = message;
-    return body;
+    return [body];
   });
+  return removedRich;
 }
 
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */

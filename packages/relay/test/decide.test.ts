@@ -83,6 +83,19 @@ describe("decide", () => {
     assert.equal(d.stanza.getChildText("body"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nhello");
   });
 
+  test("FLOT: an XHTML-IM body (shown instead of the marked plain body) does not go to a label-unaware side", async () => {
+    const rich = "<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hello</p></body></html>";
+    const unaware = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>hello</body>${rich}${AMBER_EU}</message>`, {}, "outbound", {}, (p) => {
+      p.remote.labelAware = false;
+    });
+    assert.ok(unaware.action === "pass");
+    assert.equal(unaware.stanza.getChild("html", "http://jabber.org/protocol/xhtml-im"), undefined);
+    assert.deepEqual(unaware.audit.stripped, ["http://jabber.org/protocol/xhtml-im"]);
+    const aware = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>hello</body>${rich}${AMBER_EU}</message>`);
+    assert.ok(aware.action === "pass");
+    assert.ok(aware.stanza.getChild("html", "http://jabber.org/protocol/xhtml-im"), "a label-aware side keeps it (it shows the label)");
+  });
+
   test("dirty words are refused, per classification lists too", async () => {
     const content = [{ words: ["excalibur"] }, { words: ["draft"], classifications: ["AMBER"] }];
     const d = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>The EXCALIBUR plan</body></message>", { content });
