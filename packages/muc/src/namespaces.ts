@@ -16,6 +16,9 @@ export const NS_SEC_LABEL = "urn:xmpp:sec-label:0"; // XEP-0258
 export const NS_SEC_LABEL_CATALOG = "urn:xmpp:sec-label:catalog:2"; // XEP-0258 §5
 export const NS_CAPS = "http://jabber.org/protocol/caps"; // XEP-0115
 export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
+export const NS_MAM = "urn:xmpp:mam:2"; // XEP-0313
+export const NS_RSM = "http://jabber.org/protocol/rsm"; // XEP-0059
+export const NS_FORWARD = "urn:xmpp:forward:0"; // XEP-0297
 export const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im"; // XEP-0071
 export const NS_CONFERENCE = "jabber:x:conference"; // XEP-0249 (direct invitations, refused here)
 /** Swift reads the room marking from these disco#info fields (design.md §4). */

@@ -310,6 +310,41 @@ for (const kind of serverKinds()) {
       assert.ok(!clients.erin!.received.slice(erinMark).some((m) => m.getChildText("body")?.includes("kept-alpha")));
     });
 
+    test(`[${kind}] the room's archive (XEP-0313) gives each occupant only what its clearance grants, paged`, async () => {
+      const NS_MAM = "urn:xmpp:mam:2";
+      const NS_RSM = "http://jabber.org/protocol/rsm";
+      const room = `annals@${mucDomain}`;
+      await join(clients.alice!, room, "Alice");
+      await configure(clients.alice!, room);
+      await join(clients.carol!, room, "Carol");
+      const info = await clients.carol!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
+      assert.ok(info.getChild("query", NS_INFO)!.getChildren("feature").some((f) => f.attrs.var === NS_MAM));
+      for (const [i, l] of [U, S, U, TS].entries()) await say(clients.alice!, room, `annal-${i}`, l, `a${i}`);
+      await clients.alice!.waitFor((m) => m.attrs.id === "a3");
+      const query = async (who: "alice" | "carol", queryid: string, set?: Element) => {
+        const fin = await clients[who]!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid }, set)));
+        const got = clients[who]!.received.filter((m) => m.is("message") && m.getChild("result", NS_MAM)?.attrs.queryid === queryid);
+        return { fin: fin.getChild("fin", NS_MAM)!, inner: got.map((m) => m.getChild("result", NS_MAM)!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!) };
+      };
+      const a = await query("alice", "qa");
+      assert.deepEqual(a.inner.map((m) => m.attrs.id), ["a0", "a1", "a2", "a3"]);
+      assert.ok(a.inner.every((m) => m.getChild("securitylabel", NS_SL)), "Alice's client shows labels");
+      const c = await query("carol", "qc");
+      assert.deepEqual(c.inner.map((m) => m.attrs.id), ["a0", "a2"], "Carol reads only UNCLASSIFIED");
+      assert.ok(c.inner.every((m) => m.getChildText("body")!.startsWith("UNCLASSIFIED\n")), "FLOT for Carol's client");
+      assert.ok(!clients.carol!.received.some((m) => m.toString().includes("annal-1") || m.toString().includes("annal-3")));
+      assert.equal(c.fin.getChild("set", NS_RSM)?.getChildText("count"), "2");
+      // Paging: one per page, then the rest after it.
+      const p1 = await query("alice", "qp1", xml("set", { xmlns: NS_RSM }, xml("max", {}, "1")));
+      assert.deepEqual(p1.inner.map((m) => m.attrs.id), ["a0"]);
+      const after = p1.fin.getChild("set", NS_RSM)!.getChildText("last")!;
+      const p2 = await query("alice", "qp2", xml("set", { xmlns: NS_RSM }, xml("after", {}, after)));
+      assert.deepEqual(p2.inner.map((m) => m.attrs.id), ["a1", "a2", "a3"]);
+      assert.equal(p2.fin.attrs.complete, "true");
+      // Someone who is not in the room may not read it.
+      await assert.rejects(clients.dave!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM }))), /forbidden/);
+    });
+
     test(`[${kind}] a persistent room whose stored label no longer reads is closed: occupants removed, joins and re-creation refused (wait)`, async () => {
       const room = `ledger@${mucDomain}`;
       await join(clients.frank!, room, "Frank");

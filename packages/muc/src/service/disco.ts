@@ -4,7 +4,7 @@
 import { markingColours } from "@cordon/policy";
 import { resultForm, type DiscoInfo, type DiscoItem, type DiscoQuery } from "@cordon/component";
 import type { MucContext } from "./context.js";
-import {
+import { NS_MAM,
   NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID, NS_MUC_ROOMINFO,
   ISODE_ROOMINFO_BG, ISODE_ROOMINFO_FG, ISODE_ROOMINFO_MARKING, NS_PING,
 } from "../namespaces.js";
@@ -23,7 +23,7 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   if (!room || room.destroyed || room.locked) return undefined;
   const c = room.config;
   const features = [
-    NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID, NS_PING,
+    NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID, NS_PING, NS_MAM,
     c.membersOnly ? "muc_membersonly" : "muc_open",
     c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
     c.persistent ? "muc_persistent" : "muc_temporary",

@@ -53,6 +53,15 @@ function head(room: Room, m: RenderedMessage): string {
   return `<message from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""} to="`;
 }
 
+/**
+ * A message as an archive result forwards it (XEP-0313 §"MUC Archives"): no `to`, from the
+ * sender's occupant JID, rendered for `recipient` as a live copy would be.
+ */
+export function archivedMessage(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
+  const start = `<message xmlns="jabber:client" from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""}>`;
+  return `${start}${payload(ctx, room, { ...m, delay: undefined }, useFlot(room, recipient), recipient.labelAware === true)}`;
+}
+
 export function messageForOccupant(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
   return `${head(room, m)}${attr(recipient.jid)}">${payload(ctx, room, m, useFlot(room, recipient), recipient.labelAware === true)}`;
 }

@@ -20,7 +20,8 @@ import { ownerGet, ownerSet, enforceRoomLabel } from "./owner.js";
 import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
 import { roomToRecord, roomFromRecord, parseHistoryEntry } from "./persistence.js";
-import { NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_PING, NS_SEC_LABEL_CATALOG } from "../namespaces.js";
+import { NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_PING, NS_SEC_LABEL_CATALOG } from "../namespaces.js";
+import { archiveFields, queryArchive } from "./archive.js";
 
 export interface MucServiceOptions {
   component: CordonComponent;
@@ -145,6 +146,14 @@ export function createMucService(options: MucServiceOptions): MucService {
   component.handleIq(NS_MUC_OWNER, {
     get: (r) => ownerGet(ctx, roomFor(r.to), r),
     set: (r) => ownerSet(ctx, roomFor(r.to), r),
+  });
+  // XEP-0313: the room's archive, read per requester like history.
+  component.handleIq(NS_MAM, {
+    get: (r) => {
+      roomFor(r.to);
+      return archiveFields();
+    },
+    set: (r) => queryArchive(ctx, roomFor(r.to), r),
   });
   // XEP-0410 §5 (self-ping): answered directly for the occupant's own nick; not-acceptable when
   // the sender is not (any longer) in the room under that nick.
