@@ -18,6 +18,7 @@ import type { HistoryRequest } from "../src/room/history.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
 import { historyStanzas } from "../src/service/history-replay.js";
+import { queryArchive } from "../src/service/archive.js";
 import { deliverableLabel } from "../src/service/delivery.js";
 import { NS_SEC_LABEL } from "../src/namespaces.js";
 import { capturingContext, loadDemoPolicy } from "./muc-test-context.js";
@@ -174,7 +175,7 @@ test("deliverableLabel grants exactly what the oracle grants (random labels x ra
   );
 });
 
-test("no occupant ever receives, live, in a private message or in history replay, a label its clearance does not grant", async () => {
+test("no occupant ever receives, live, in a private message, in history replay or from the archive, a label its clearance does not grant", async () => {
   await fc.assert(
     fc.asyncProperty(scenarioArb, async (sc) => {
       const roomJid = "ops@rooms.example.test";
@@ -261,6 +262,25 @@ test("no occupant ever receives, live, in a private message or in history replay
         const cleared = sc.historyLength === 0 ? [] : inHistory.filter((i) => oracleGrants(knownClearance(joinerSpec.state), accepted.get(i)!.label));
         assert.deepEqual(unlimited, cleared);
         if (joinerSpec.request.maxStanzas !== undefined) assert.ok(seen.length <= joinerSpec.request.maxStanzas);
+
+        // The archive (XEP-0313) of the same history, asked by the joiner as an occupant: the same
+        // messages, each carried as the joiner may see it; nothing at all while its clearance is unknown.
+        room.add(joiner);
+        const sentBefore = ctx.sent.length;
+        const payload = xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "p" });
+        const asked = queryArchive(ctx, room, { stanza: xml("iq", { type: "set", id: "a", from: joiner.jid, to: roomJid }, payload), payload, type: "set", from: joiner.jid, to: roomJid, id: "a" });
+        if (joinerSpec.state.kind !== "known") await assert.rejects(asked);
+        else await asked;
+        const archived = ctx.sent.slice(sentBefore).map(parseElement);
+        assert.ok(archived.every((m) => m.attrs.to === joiner.jid));
+        const inner = archived.map((m) => m.getChild("result", "urn:xmpp:mam:2")!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!);
+        for (const m of inner) {
+          const msg = accepted.get(markerOf(m.getChildText("body") ?? "") ?? -1);
+          assert.ok(msg && msg.kind === "groupchat" && oracleGrants(knownClearance(joinerSpec.state), msg.label), `the archive gave ${m.toString()} to ${JSON.stringify(joinerSpec.state)}`);
+          assert.ok(showsLabel(m, msg.label, joiner.labelAware === true), "archived copy shows the wrong label");
+        }
+        assert.deepEqual(inner.map((m) => markerOf(m.getChildText("body") ?? "")), joinerSpec.state.kind === "known" ? cleared : []);
+        room.remove(joiner);
       }
     }),
     { numRuns: 400 },
