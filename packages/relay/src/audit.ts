@@ -3,7 +3,7 @@
 // breaks the chain at that point. Records never hold message content: only the decision, the
 // reason, the stanza kind and type, the domains, the label's marking and policy.
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { AuditChainBrokenError, AuditWriteError } from "./errors.js";
 
@@ -93,6 +93,11 @@ export function verifyAuditFile(file: string): VerifyResult {
 
 export interface AuditSink {
   append(entry: AuditEntry): AuditRecord;
+  /**
+   * Resolves once every record appended so far is written and synced to storage; rejects once the
+   * sink has failed. The relay lets a stanza cross only after its record is written.
+   */
+  written(): Promise<void>;
   /** Resolves when every appended record is written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -116,8 +121,38 @@ export class MemoryAuditSink implements AuditSink {
   text(): string {
     return this.records.map((r) => `${JSON.stringify(r)}\n`).join("");
   }
+  written(): Promise<void> {
+    return this.failed ? Promise.reject(this.failed) : Promise.resolve();
+  }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
+}
+
+interface Waiting {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+function waiting(): Waiting {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((ok, fail) => {
+    resolve = ok;
+    reject = fail;
+  });
+  promise.catch(() => undefined); // a failure nobody waits for is already in `failed`
+  return { promise, resolve, reject };
+}
+
+/** Rejects when `work` has not finished within `ms` (a hung disk must not hold stanzas forever). */
+async function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`no answer from the disk within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Builds the record with its keys in sorted order, so its JSON is its canonical JSON (values are flat). */
@@ -131,44 +166,71 @@ function chainLine(entry: AuditEntry, seq: number, prev: string): { record: Audi
   return { record, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };
 }
 
+/** The end of a log, from the start of its last record (records are single lines, well under 1 MiB). */
+function lastRecordText(file: string, size: number): string {
+  const span = Math.min(size, 1 << 20);
+  const buffer = Buffer.alloc(span);
+  const fd = openSync(file, "r");
+  try {
+    readSync(fd, buffer, 0, span, size - span);
+  } finally {
+    closeSync(fd);
+  }
+  const text = buffer.toString("utf8");
+  const lastBreak = text.lastIndexOf("\n", text.length - 2);
+  if (lastBreak < 0 && span < size) throw new AuditChainBrokenError(file, "the last record is longer than 1 MiB; rotate the file");
+  return text.slice(lastBreak + 1);
+}
+
 function chain(entry: AuditEntry, seq: number, prev: string): AuditRecord {
   return chainLine(entry, seq, prev).record;
 }
 
+export interface FileAuditOptions {
+  /** A batch not written and synced within this time fails the sink (default 10 s). */
+  writeTimeoutMs?: number;
+}
+
 /**
  * Appends chained records to a JSON-lines file. Records are hashed synchronously (the chain order is
- * the decision order) and written in batches. An existing file is continued from its last record,
- * which must be intact.
+ * the decision order) and written in batches (group commit: one write and one fdatasync for every
+ * record appended in the same turn of the event loop). An existing file is continued from its last
+ * record, which must be intact.
  */
 export class FileAuditSink implements AuditSink {
   failed: Error | undefined = undefined;
   #prev = GENESIS;
   #seq = 0;
   #pending: string[] = [];
+  #waiting: Waiting | undefined;
   #writing: Promise<void> = Promise.resolve();
   #scheduled = false;
   #handle: FileHandle | undefined;
+  readonly #writeTimeoutMs: number;
 
-  private constructor(readonly file: string) {}
+  private constructor(readonly file: string, options: FileAuditOptions) {
+    this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+  }
 
-  static async open(file: string): Promise<FileAuditSink> {
-    const sink = new FileAuditSink(file);
-    if (existsSync(file)) {
-      const text = readFileSync(file, "utf8");
-      if (text.length > 0) {
-        if (!text.endsWith("\n")) throw new AuditChainBrokenError(file, "the last record is incomplete; rotate the file");
-        const last = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1);
-        let record: AuditRecord;
-        try {
-          record = JSON.parse(last) as AuditRecord;
-        } catch {
-          throw new AuditChainBrokenError(file, "the last record is not JSON; rotate the file");
-        }
-        const { hash, ...rest } = record;
-        if (typeof record.seq !== "number" || recordHash(rest) !== hash) throw new AuditChainBrokenError(file, "the last record's hash does not match; run `cordon audit verify`");
-        sink.#prev = hash;
-        sink.#seq = record.seq;
+  static async open(file: string, options: FileAuditOptions = {}): Promise<FileAuditSink> {
+    const sink = new FileAuditSink(file, options);
+    // Only a regular file has a chain to continue (a pipe or a device is written, never read); and
+    // only its last record is read, not the whole log.
+    const stats = existsSync(file) ? statSync(file) : undefined;
+    if (stats?.isFile() && stats.size > 0) {
+      const text = lastRecordText(file, stats.size);
+      if (!text.endsWith("\n")) throw new AuditChainBrokenError(file, "the last record is incomplete; rotate the file");
+      const last = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1);
+      let record: AuditRecord;
+      try {
+        record = JSON.parse(last) as AuditRecord;
+      } catch {
+        throw new AuditChainBrokenError(file, "the last record is not JSON; rotate the file");
       }
+      const { hash, ...rest } = record;
+      if (typeof record.seq !== "number" || recordHash(rest) !== hash) throw new AuditChainBrokenError(file, "the last record's hash does not match; run `cordon audit verify`");
+      sink.#prev = hash;
+      sink.#seq = record.seq;
     }
     try {
       sink.#handle = await open(file, "a", 0o600);
@@ -192,16 +254,39 @@ export class FileAuditSink implements AuditSink {
     return record;
   }
 
+  written(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.#pending.length === 0) {
+      return this.#writing.then(() => {
+        if (this.failed) throw this.failed;
+      });
+    }
+    this.#waiting ??= waiting();
+    return this.#waiting.promise;
+  }
+
   #drain(): Promise<void> {
     if (this.#pending.length === 0) return this.#writing;
     const batch = this.#pending.join("");
+    const done = this.#waiting;
     this.#pending = [];
+    this.#waiting = undefined;
     this.#writing = this.#writing.then(async () => {
-      if (this.failed || !this.#handle) return;
+      const handle = this.#handle;
+      if (this.failed || !handle) {
+        this.failed ??= new AuditWriteError(this.file, new Error("the audit log is closed"));
+        done?.reject(this.failed);
+        return;
+      }
       try {
-        await this.#handle.appendFile(batch, "utf8");
+        await within(this.#writeTimeoutMs, (async () => {
+          await handle.appendFile(batch, "utf8");
+          await handle.datasync();
+        })());
+        done?.resolve();
       } catch (error) {
         this.failed = new AuditWriteError(this.file, error);
+        done?.reject(this.failed);
       }
     });
     return this.#writing;

@@ -55,6 +55,8 @@ interface Link {
   /** Where what passes is re-emitted: the other server's links by claimed domain. */
   out: Map<string, CordonComponent>;
   tail: Promise<void>;
+  /** Stanzas that passed, each sent once its audit record is written, in decision order. */
+  sends: Promise<void>;
 }
 
 const STANDARD_REFUSAL = { condition: "forbidden", type: "cancel" } as const;
@@ -98,7 +100,7 @@ export function createRelay(options: RelayOptions): Relay {
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       });
-      const link: Link = { component, ctx, out: new Map(), tail: Promise.resolve() };
+      const link: Link = { component, ctx, out: new Map(), tail: Promise.resolve(), sends: Promise.resolve() };
       component.on("stanza", (stanza) => receive(link, stanza));
       links.push(link);
       return link;
@@ -135,13 +137,16 @@ export function createRelay(options: RelayOptions): Relay {
     if (decision.action === "pass") {
       const out = link.out.get(entry.fromDomain ?? "");
       if (!out) return;
-      out.send(decision.stanza).catch((error: unknown) => {
-        const c = counters.get(entry.peering);
-        if (c) c.sendFailures++;
-        logger.warn({ err: error instanceof Error ? error.message : String(error), peering: entry.peering, direction: entry.direction }, "could not re-emit a stanza");
-        if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "remote-server-timeout" })).catch(() => undefined);
-      });
-      logger.debug({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, from: entry.fromDomain, to: entry.toDomain, marking: entry.marking }, "relayed");
+      // Write-ahead: nothing crosses before its audit record is on disk. If the record cannot be
+      // written, the stanza does not cross (and the relay drops everything after: fail closed).
+      const recorded = options.passthrough ? Promise.resolve() : audit.written();
+      link.sends = link.sends.then(() => recorded).then(
+        () => send(link, out, original, decision.stanza, entry),
+        () => {
+          logger.error({ peering: entry.peering, direction: entry.direction }, "audit record not written; stanza not relayed");
+          if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "internal-server-error", type: "wait" })).catch(() => undefined);
+        },
+      );
       return;
     }
     logger.info({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, decision: entry.decision, reason: entry.reason, detail: entry.detail, from: entry.fromDomain, to: entry.toDomain }, "stanza not relayed");
@@ -149,6 +154,16 @@ export function createRelay(options: RelayOptions): Relay {
     if (decision.action === "refuse" && answersRefusal(original) && original.attrs.from && original.attrs.to) {
       link.component.send(errorReply(original, STANDARD_REFUSAL)).catch(() => undefined);
     }
+  }
+
+  function send(link: Link, out: CordonComponent, original: Element, stanza: Element, entry: AuditEntry): void {
+    out.send(stanza).catch((error: unknown) => {
+      const c = counters.get(entry.peering);
+      if (c) c.sendFailures++;
+      logger.warn({ err: error instanceof Error ? error.message : String(error), peering: entry.peering, direction: entry.direction }, "could not re-emit a stanza");
+      if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "remote-server-timeout" })).catch(() => undefined);
+    });
+    logger.debug({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, from: entry.fromDomain, to: entry.toDomain, marking: entry.marking }, "relayed");
   }
 
   function count(entry: AuditEntry): void {
@@ -179,6 +194,7 @@ export function createRelay(options: RelayOptions): Relay {
       if (state === "stopped") return;
       state = "stopped";
       await Promise.allSettled(links.map((l) => l.tail));
+      await Promise.allSettled(links.map((l) => l.sends));
       await Promise.allSettled(links.map((l) => l.component.stop()));
       clearInterval(sweeper);
       clearances.close();
@@ -186,6 +202,7 @@ export function createRelay(options: RelayOptions): Relay {
     },
     async idle() {
       await Promise.all(links.map((l) => l.tail));
+      await Promise.all(links.map((l) => l.sends));
     },
     metrics() {
       const out: RelayMetrics = {};

@@ -79,4 +79,50 @@ describe("audit chain", () => {
     writeFileSync(file, readFileSync(file, "utf8").replace('"seq":3', '"seq":4'));
     await assert.rejects(FileAuditSink.open(file), { code: "CORDON_RELAY_AUDIT_CHAIN" });
   });
+
+  test("written() resolves once the records appended so far are in the file (write-ahead for the relay)", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
+    const sink = await FileAuditSink.open(file);
+    sink.append(entry(1));
+    sink.append(entry(2));
+    await sink.written();
+    assert.equal(verifyAuditText(readFileSync(file, "utf8")).ok && verifyAuditText(readFileSync(file, "utf8")).records, 2);
+    await sink.written(); // nothing pending: resolves at once
+    sink.append(entry(3));
+    const third = sink.written();
+    assert.equal(readFileSync(file, "utf8").split("\n").length - 1, 2, "not written before the batch runs");
+    await third;
+    assert.equal(readFileSync(file, "utf8").split("\n").length - 1, 3);
+    await sink.close();
+  });
+
+  test("a failing disk (ENOSPC on /dev/full) fails the sink and rejects written(): nothing may cross", { skip: process.platform !== "linux" }, async () => {
+    const sink = await FileAuditSink.open("/dev/full");
+    sink.append(entry(1));
+    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+    assert.ok(sink.failed);
+    sink.append(entry(2));
+    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+    await sink.close();
+  });
+
+  test("a closed sink fails instead of dropping records silently", async () => {
+    const sink = await FileAuditSink.open(join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl"));
+    await sink.close();
+    sink.append(entry(1));
+    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+  });
+
+  test("reopening a log larger than the 1 MiB tail it reads continues its chain", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
+    const a = await FileAuditSink.open(file);
+    for (let i = 1; i <= 8000; i++) a.append(entry(i));
+    await a.close();
+    assert.ok(readFileSync(file).length > 1 << 20);
+    const b = await FileAuditSink.open(file);
+    b.append(entry(8001));
+    await b.close();
+    const r = verifyAuditText(readFileSync(file, "utf8"));
+    assert.ok(r.ok && r.records === 8001, JSON.stringify(r));
+  });
 });

@@ -14,7 +14,7 @@ import { startServer, connectClient, xml, type XmppServer, type TestClient, type
 import { createComponent, parseElement, type CordonComponent } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import { createRelay, defaultRules, FileAuditSink, verifyAuditFile, type PeeringConfig, type Relay } from "@cordon/relay";
+import { createRelay, defaultRules, FileAuditSink, verifyAuditFile, type AuditEntry, type AuditRecord, type AuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
@@ -45,6 +45,30 @@ function assertBareError(el: Element, condition: string) {
   assert.equal(el.getChild("securitylabel"), undefined, "no label in the error");
 }
 
+/**
+ * The real file sink, with a switch that makes its writes fail as a dying disk would after a
+ * decision was taken (fault injection, like killing Redis in the MUC tests).
+ */
+class DiskFault implements AuditSink {
+  failing: Error | undefined;
+  constructor(readonly inner: FileAuditSink) {}
+  append(entry: AuditEntry): AuditRecord {
+    return this.inner.append(entry);
+  }
+  written(): Promise<void> {
+    return this.failing ? Promise.reject(this.failing) : this.inner.written();
+  }
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+  get failed(): Error | undefined {
+    return this.inner.failed;
+  }
+}
+
 const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
 
 describe("label-filtering relay", () => {
@@ -52,6 +76,7 @@ describe("label-filtering relay", () => {
   let alice: TestClient, bob: TestClient, amy: TestClient, carl: TestClient;
   let relay: Relay;
   let room: CordonComponent;
+  let audit: DiskFault;
   const store = new MemoryStore();
   const auditFile = join(mkdtempSync(join(tmpdir(), "cordon-relay-e2e-")), "audit.jsonl");
 
@@ -86,7 +111,8 @@ describe("label-filtering relay", () => {
       outbound: defaultRules({ ...RULES, defaultLabel: label(TLP, 11), clearance: clearance(TLP, [10, 11, 12]) }),
       inbound: defaultRules({ ...RULES, defaultLabel: label(TLP, 10), clearance: clearance(TLP, [10, 11]), mode: "muc-only" }),
     };
-    relay = createRelay({ peerings: [mixed, prosodies], registry, store, audit: await FileAuditSink.open(auditFile), reconnect: { initialMs: 100, maxMs: 1000 } });
+    audit = new DiskFault(await FileAuditSink.open(auditFile));
+    relay = createRelay({ peerings: [mixed, prosodies], registry, store, audit, reconnect: { initialMs: 100, maxMs: 1000 } });
     // A minimal room service on pq's side: reflects each groupchat message to its sender.
     room = createComponent({ service: service(pq), domain: "rooms.pq.test", secret: "room-secret" });
     room.onMessage((m) => {
@@ -218,12 +244,26 @@ describe("label-filtering relay", () => {
     assertBareError(await carl.waitFor(isMessage("m1")), "forbidden");
   });
 
+  test("[prosody] write-ahead: a stanza whose audit record cannot be written does not cross; the sender is told to wait", async () => {
+    audit.failing = new Error("disk gone");
+    try {
+      await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "wa1" }, xml("body", {}, "unrecorded")));
+      const error = await alice.waitFor(isMessage("wa1"));
+      assertBareError(error, "internal-server-error");
+      assert.equal(error.getChild("error")?.attrs["type"], "wait");
+    } finally {
+      audit.failing = undefined;
+    }
+    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "wa2" }, xml("body", {}, "recorded")));
+    await bob.waitFor(isMessage("wa2"));
+    assert.ok(!bob.received.some((el) => el.attrs["id"] === "wa1"), "the unrecorded message crossed");
+  });
+
   test("[prosody] the audit chain verifies, and fails to verify after a record is edited", async () => {
+    // Once the relay is idle every record is on disk (nothing crosses before its record is).
     await relay.idle();
     const m = relay.metrics();
     assert.ok((m["pa-eb"]?.outbound.refuse ?? 0) >= 4, JSON.stringify(m));
-    // Wait for the batched writer, then check the file through the CLI.
-    await new Promise((r) => setTimeout(r, 50));
     const text = readFileSync(auditFile, "utf8");
     assert.ok(!text.includes("hello bob") && !text.includes("red secret"), "no body in the audit");
     const verified = verifyAuditFile(auditFile);
