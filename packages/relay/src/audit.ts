@@ -56,8 +56,24 @@ export type VerifyResult =
   | { ok: true; records: number; head: string }
   | { ok: false; records: number; line: number; seq: number | undefined; problem: string };
 
-/** Verifies a whole log's chain; names the first bad record (1-based line number). */
-export function verifyAuditText(text: string): VerifyResult {
+/** A record's place in the chain, noted outside the log (a log server, a ticket): truncation below it shows. */
+export interface AuditAnchor {
+  seq: number;
+  hash: string;
+}
+
+/** Reads `SEQ:HASH` (as the relay logs it and `cordon audit verify --anchor` takes it). */
+export function parseAuditAnchor(text: string): AuditAnchor | undefined {
+  const m = /^(\d{1,15}):([0-9a-f]{64})$/.exec(text.trim());
+  return m ? { seq: Number(m[1]), hash: m[2]! } : undefined;
+}
+
+/**
+ * Verifies a whole log's chain; names the first bad record (1-based line number). With an anchor,
+ * the log must also still hold that record with that hash: records deleted from the end of a log
+ * leave a valid chain, and only a hash kept elsewhere shows them missing.
+ */
+export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResult {
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   else if (lines.length > 0) return fail(lines.length, undefined, "the last record is incomplete (no final newline)", lines.length - 1);
@@ -77,9 +93,11 @@ export function verifyAuditText(text: string): VerifyResult {
     if (record.prev !== prev) return fail(i + 1, seq, "its prev hash is not the previous record's hash (a record was deleted, inserted or reordered)", i);
     const { hash, ...rest } = record;
     if (recordHash(rest) !== hash) return fail(i + 1, seq, "its hash does not match its content (the record was edited)", i);
+    if (anchor && seq === anchor.seq && hash !== anchor.hash) return fail(i + 1, seq, `record ${seq} is not the anchored one (hash ${hash.slice(0, 12)}…, anchored ${anchor.hash.slice(0, 12)}…)`, i);
     prev = hash;
     expectedSeq++;
   }
+  if (anchor && lines.length < anchor.seq) return fail(lines.length + 1, undefined, `the log ends at record ${lines.length}, before the anchored record ${anchor.seq}: records were removed from its end`, lines.length);
   return { ok: true, records: lines.length, head: prev };
 
   function fail(line: number, seq: number | undefined, problem: string, good: number): VerifyResult {
@@ -87,8 +105,8 @@ export function verifyAuditText(text: string): VerifyResult {
   }
 }
 
-export function verifyAuditFile(file: string): VerifyResult {
-  return verifyAuditText(readFileSync(file, "utf8"));
+export function verifyAuditFile(file: string, anchor?: AuditAnchor): VerifyResult {
+  return verifyAuditText(readFileSync(file, "utf8"), anchor);
 }
 
 export interface AuditSink {
@@ -98,6 +116,8 @@ export interface AuditSink {
    * sink has failed. The relay lets a stanza cross only after its record is written.
    */
   written(): Promise<void>;
+  /** The last record appended (its sequence number and hash), to note elsewhere as an anchor. */
+  head(): AuditAnchor;
   /** Resolves when every appended record is written. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -123,6 +143,9 @@ export class MemoryAuditSink implements AuditSink {
   }
   written(): Promise<void> {
     return this.failed ? Promise.reject(this.failed) : Promise.resolve();
+  }
+  head(): AuditAnchor {
+    return { seq: this.#seq, hash: this.#prev };
   }
   async flush(): Promise<void> {}
   async close(): Promise<void> {}
@@ -252,6 +275,10 @@ export class FileAuditSink implements AuditSink {
       });
     }
     return record;
+  }
+
+  head(): AuditAnchor {
+    return { seq: this.#seq, hash: this.#prev };
   }
 
   written(): Promise<void> {

@@ -26,6 +26,8 @@ export interface RelayOptions {
   connectTimeoutMs?: number;
   /** No checks at all, only the loop guard: the benchmark's baseline. Never for production. */
   passthrough?: boolean;
+  /** How often the audit log's head is logged as an anchor (default 60 s; also at stop). */
+  anchorIntervalMs?: number;
 }
 
 export interface DecisionCounts {
@@ -71,9 +73,21 @@ export function createRelay(options: RelayOptions): Relay {
   const links: Link[] = [];
   // One per peering: an IQ request crosses one way and its answer the other.
   const iqTrackers = new Map<string, IqTracker>(options.peerings.map((p) => [p.name, new IqTracker()]));
+  // Every minute: forget IQ requests never answered, and log the audit log's head (SEQ:HASH) so
+  // the log shipper keeps an anchor outside the file (`cordon audit verify --anchor`).
+  let loggedHead = "";
+  const logAuditHead = () => {
+    if (options.passthrough) return;
+    const head = audit.head();
+    const text = `${head.seq}:${head.hash}`;
+    if (head.seq === 0 || text === loggedHead) return;
+    loggedHead = text;
+    logger.info({ auditAnchor: text }, "audit log head");
+  };
   const sweeper = setInterval(() => {
     for (const t of iqTrackers.values()) t.sweep();
-  }, 60_000);
+    logAuditHead();
+  }, options.anchorIntervalMs ?? 60_000);
   sweeper.unref();
   let state: "idle" | "started" | "stopped" = "idle";
 
@@ -197,6 +211,8 @@ export function createRelay(options: RelayOptions): Relay {
       await Promise.allSettled(links.map((l) => l.sends));
       await Promise.allSettled(links.map((l) => l.component.stop()));
       clearInterval(sweeper);
+      await Promise.allSettled([audit.written()]);
+      logAuditHead();
       clearances.close();
       await audit.close();
     },

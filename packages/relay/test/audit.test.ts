@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalJson, FileAuditSink, GENESIS, MemoryAuditSink, verifyAuditText, type AuditEntry } from "../src/audit.js";
+import { canonicalJson, FileAuditSink, GENESIS, MemoryAuditSink, verifyAuditText, parseAuditAnchor, type AuditEntry } from "../src/audit.js";
 
 const entry = (n: number): AuditEntry => ({ peering: "p", direction: "outbound", decision: n % 2 ? "pass" : "refuse", reason: n % 2 ? "granted" : "direction-clearance", stanza: "message", fromDomain: "a.test", toDomain: "b.test", marking: "TLP:GREEN" });
 
@@ -124,5 +124,23 @@ describe("audit chain", () => {
     await b.close();
     const r = verifyAuditText(readFileSync(file, "utf8"));
     assert.ok(r.ok && r.records === 8001, JSON.stringify(r));
+  });
+
+  test("an anchor kept elsewhere shows records removed from the end, or a record replaced", () => {
+    const sink = new MemoryAuditSink();
+    for (let i = 1; i <= 5; i++) sink.append(entry(i));
+    const head = sink.head();
+    assert.equal(head.seq, 5);
+    assert.equal(head.hash, sink.records[4]!.hash);
+    const text = sink.text();
+    assert.deepEqual(verifyAuditText(text, head), { ok: true, records: 5, head: head.hash });
+    const truncated = text.split("\n").slice(0, 3).join("\n") + "\n";
+    assert.equal(verifyAuditText(truncated).ok, true, "without an anchor, truncation is invisible");
+    const found = verifyAuditText(truncated, head);
+    assert.ok(!found.ok && /ends at record 3, before the anchored record 5/.test(found.problem), JSON.stringify(found));
+    const other = verifyAuditText(text, { seq: 2, hash: "a".repeat(64) });
+    assert.ok(!other.ok && other.seq === 2, JSON.stringify(other));
+    assert.deepEqual(parseAuditAnchor(`12:${"0f".repeat(32)}`), { seq: 12, hash: "0f".repeat(32) });
+    for (const bad of ["", "12", `x:${"0".repeat(64)}`, `1:${"0".repeat(63)}`, `1:${"G".repeat(64)}`]) assert.equal(parseAuditAnchor(bad), undefined, bad);
   });
 });

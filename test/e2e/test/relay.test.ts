@@ -14,7 +14,7 @@ import { startServer, connectClient, xml, type XmppServer, type TestClient, type
 import { createComponent, parseElement, type CordonComponent } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import { createRelay, defaultRules, FileAuditSink, verifyAuditFile, type AuditEntry, type AuditRecord, type AuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import { createRelay, defaultRules, FileAuditSink, verifyAuditFile, type AuditAnchor, type AuditEntry, type AuditRecord, type AuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
@@ -57,6 +57,9 @@ class DiskFault implements AuditSink {
   }
   written(): Promise<void> {
     return this.failing ? Promise.reject(this.failing) : this.inner.written();
+  }
+  head(): AuditAnchor {
+    return this.inner.head();
   }
   flush(): Promise<void> {
     return this.inner.flush();
@@ -278,5 +281,17 @@ describe("label-filtering relay", () => {
     const bad = spawnSync(process.execPath, [cli, "audit", "verify", edited], { encoding: "utf8" });
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, new RegExp(`line ${i + 1}\\b`));
+    // Records cut from the end leave a valid chain; the head noted elsewhere (the relay logs it as
+    // SEQ:HASH) shows them missing.
+    const head = audit.head();
+    const anchor = `${head.seq}:${head.hash}`;
+    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", auditFile, "--anchor", anchor], { encoding: "utf8" }).status, 0);
+    const cut = join(dirname(auditFile), "cut.jsonl");
+    writeFileSync(cut, text.split("\n").slice(0, -3).join("\n") + "\n");
+    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", cut], { encoding: "utf8" }).status, 0, "without the anchor the cut is invisible");
+    const caught = spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", anchor], { encoding: "utf8" });
+    assert.equal(caught.status, 1, caught.stdout + caught.stderr);
+    assert.match(caught.stdout, /records were removed from its end/);
+    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", "nonsense"], { encoding: "utf8" }).status, 2);
   });
 });
