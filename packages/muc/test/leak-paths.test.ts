@@ -16,6 +16,7 @@ import { onPrivateMessage } from "../src/service/private-message.js";
 import { onRoomPresence } from "../src/service/presence.js";
 import { onInvite, onDecline } from "../src/service/invite.js";
 import { discoInfo } from "../src/service/disco.js";
+import { changeSubject } from "../src/service/subject.js";
 import { ClearanceBook } from "../src/security/clearance-book.js";
 import type { LabelAwareness } from "../src/service/label-awareness.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
@@ -213,4 +214,18 @@ test("groupchat: a label-unaware occupant is not sent an XHTML-IM body that woul
   // History keeps it apart too: replayed with the label to the aware, without it under FLOT.
   assert.equal(room.history.at(-1)?.extra, "");
   assert.match(room.history.at(-1)?.rich ?? "", /rich/);
+});
+
+test("subject: an occupant whose clearance is unknown (store down) neither receives a subject change nor makes one", async () => {
+  const { ctx, room, hi, lo } = setup();
+  hi.role = "moderator";
+  lo.role = "moderator";
+  lo.clearance = { kind: "unknown", reason: "store down" };
+  await changeSubject(ctx, room, hi, xml("message", { from: hi.jid, to: ROOM, type: "groupchat", id: "s1" }, xml("subject", {}, "SUBJECT-TEXT")));
+  assert.equal(room.subject.text, "SUBJECT-TEXT");
+  assert.ok(sentTo(ctx, hi.jid).some((m) => m.getChildText("subject") === "SUBJECT-TEXT"));
+  assert.equal(leaked(ctx, lo.jid, "SUBJECT-TEXT"), false, "the subject reached an occupant whose clearance is unknown");
+  await changeSubject(ctx, room, lo, xml("message", { from: lo.jid, to: ROOM, type: "groupchat", id: "s2" }, xml("subject", {}, "from lo")));
+  assert.equal(room.subject.text, "SUBJECT-TEXT");
+  assert.equal(ctx.refused.at(-1)?.spec.condition, "internal-server-error");
 });

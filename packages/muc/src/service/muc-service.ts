@@ -22,6 +22,7 @@ import { roomCatalogElement } from "./room-catalog.js";
 import { roomToRecord, roomFromRecord, parseHistoryEntry } from "./persistence.js";
 import { NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_PING, NS_SEC_LABEL_CATALOG } from "../namespaces.js";
 import { archiveFields, queryArchive } from "./archive.js";
+import { subjectStanza } from "./subject.js";
 
 export interface MucServiceOptions {
   component: CordonComponent;
@@ -189,6 +190,7 @@ export function createMucService(options: MucServiceOptions): MucService {
       for (const occupant of [...room.occupants.values()]) {
         const state = fresh.get(occupant.bare);
         if (!state || sameClearanceState(state, occupant.clearance)) continue;
+        const wasUnknown = occupant.clearance.kind === "unknown";
         occupant.clearance = state;
         if (state.kind === "unknown") {
           logger.warn({ room: room.jid }, "an occupant's clearance became unknown; nothing labelled reaches them until it is known again");
@@ -197,6 +199,9 @@ export function createMucService(options: MucServiceOptions): MucService {
         const clearance = state.kind === "known" ? state.clearance : undefined;
         if (!acdf(room.security.label, clearance).granted) {
           await removeOccupant(ctx, room, occupant, { statuses: [307], reason: "Your clearance no longer covers this room's label" });
+        } else if (wasUnknown) {
+          // Known again and still cleared: the subject it may have missed meanwhile.
+          await ctx.send([subjectStanza(room, occupant.jid)]);
         }
       }
     }

@@ -1,6 +1,8 @@
 // The room subject (XEP-0045 §7.2.16 and §8.1): sent last on entry, always, empty when unset.
 // A subject change carries no label and is not subject to label checks (XEP-0258 §"Room Subject");
-// one that carries a label is refused.
+// one that carries a label is refused. The subject is room content all the same: it reaches only
+// occupants whose clearance is known now (one whose clearance turned unknown gets it once it is
+// known again and still covers the room), and one whose clearance is unknown cannot change it.
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -21,7 +23,10 @@ export async function changeSubject(ctx: MucContext, room: Room, sender: Occupan
   if (!(room.config.changeSubject && sender.role !== "visitor") && sender.role !== "moderator") {
     return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you may not change the subject" });
   }
+  if (sender.clearance.kind !== "known") {
+    return ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "your clearance cannot be determined right now" });
+  }
   room.subject = { text: stanza.getChildText("subject") ?? "", nick: sender.nick };
   await ctx.saveRoom(room);
-  await ctx.send([...room.occupants.values()].map((o) => subjectStanza(room, o.jid)));
+  await ctx.send([...room.occupants.values()].filter((o) => o.clearance.kind === "known").map((o) => subjectStanza(room, o.jid)));
 }
