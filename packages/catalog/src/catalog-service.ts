@@ -7,7 +7,7 @@ import {
   type ComponentOptions, type CordonComponent, type Element, type IqRequest,
 } from "@cordon/component";
 import { parseClearance, parseLabelData, SEC_LABEL_NS, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
-import type { CatalogScope, ClearanceLookup, ClearanceStore, PersonalCatalogLookup, RawValue, RoomRecord, UserClearanceSource } from "@cordon/store";
+import { InvalidJidError, normaliseBareJid, type CatalogScope, type ClearanceLookup, type ClearanceStore, type PersonalCatalogLookup, type RawValue, type RoomRecord, type UserClearanceSource } from "@cordon/store";
 import { buildCatalog, clearanceGate, clearancesGate, emptyCatalog, roomCatalog, type Catalog, type LabelGate, type RoomLabels } from "./catalog.js";
 import { parseCatalogJson, type CatalogEntry, type CatalogSpec } from "./catalog-spec.js";
 import { catalogElement, CATALOG_NAMESPACES, NS_CATALOG_2 } from "./catalog-xml.js";
@@ -260,16 +260,31 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return { restrict, unusable, ...(clearance ? { clearance } : {}), ...(label ? { label } : {}), ...(defaultLabel ? { defaultLabel } : {}) };
   }
 
-  async function lookup(query: CatalogQuery): Promise<{ catalog: Catalog; key: string | undefined }> {
+  async function lookup(asked: CatalogQuery): Promise<{ catalog: Catalog; key: string | undefined }> {
+    // JIDs in the form the store keys them and names them in notifications (RFC 7622: NFC, lower
+    // case), so a cached catalog's dependencies match the events that make it stale.
+    const query = { ...asked, requester: asked.requester.normalize("NFC") };
     const target = resolveTarget(query.target, context);
-    if (!target) throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
-    const key = CatalogCache.key(query.requester, target.jid, `${query.home}${query.remote ? "\u0000r" : ""}`);
+    if (!target || !storable(target.jid)) throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
+    // Keyed by the target as written: the catalog names it (`to`) and its id covers it.
+    const key = CatalogCache.key(query.requester, query.target, `${query.home}${query.remote ? "\u0000r" : ""}`);
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
     const generation = cache.generation;
     const computed = await compute(query, target);
     if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, registry.generation);
     return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };
+  }
+
+  /** Whether the store accepts the JID as a key (RFC 7622 forbidden characters, domain labels). */
+  function storable(jid: string): boolean {
+    try {
+      normaliseBareJid(jid);
+      return true;
+    } catch (error) {
+      if (error instanceof InvalidJidError) return false;
+      throw error;
+    }
   }
 
   async function catalogFor(query: CatalogQuery): Promise<Catalog> {
@@ -279,7 +294,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   async function answer(query: CatalogQuery, namespace = NS_CATALOG_2): Promise<Element> {
     const { catalog, key } = await lookup(query);
     const entry = key ? cache.get(key, registry.generation) : undefined;
-    // The catalog's `to` is the target as the client wrote it; the cache key uses the bare form.
+    // The catalog's `to` is the target as the client wrote it (part of the cache key).
     if (entry && entry.catalog.to === query.target) {
       const built = entry.elements.get(namespace) ?? catalogElement(catalog, namespace);
       entry.elements.set(namespace, built);

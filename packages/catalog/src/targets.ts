@@ -25,7 +25,8 @@ export interface TargetContext {
 
 /** Resolves a JID; undefined when it is not a JID at all. */
 export function resolveTarget(text: string, context: TargetContext): CatalogTarget | undefined {
-  const jid = parseJid(text);
+  // NFC first (RFC 7622 §3.2.2, §3.3.2), as the store normalises: one user, one spelling.
+  const jid = parseJid(text.normalize("NFC"));
   if (!jid) return undefined;
   const bare = jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
   if (context.muc.includes(jid.domain)) {

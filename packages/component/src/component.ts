@@ -93,6 +93,10 @@ interface CoreEntity {
   status: string;
   socket: (Socket & { writableLength: number }) | null;
   Socket: typeof Socket;
+  /** The stream parser; null once a parse error detached it. */
+  parser: { emit(event: "error", error: unknown): boolean } | null;
+  /** Feeds socket data to the parser (bound as the socket's 'data' listener at each connect). */
+  _onData(data: Buffer | string): void;
   options: { service: string; domain: string };
   on(event: string, listener: (...args: never[]) => void): void;
   once(event: string, listener: (...args: never[]) => void): void;
@@ -169,9 +173,27 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   const entity = new (CoreComponent as new (o: { service: string; domain: string }) => CoreEntity)({ service: options.service, domain });
   entity.Socket = Utf8Socket;
 
+  // The library parses inside the socket's 'data' listener, where a throw is an uncaught exception:
+  // ltx throws on an undefined entity or an illegal character reference, and data that arrives
+  // after a parse error finds the parser detached (null). Both are a malformed stream (RFC 6120
+  // §4.9.3.1 bad-format): the parser's 'error' closes the stream and we reconnect; the rest of
+  // the broken stream is dropped.
+  const parseData = entity._onData.bind(entity);
+  entity._onData = (data) => {
+    const parser = entity.parser;
+    if (!parser) return;
+    try {
+      parseData(data);
+    } catch (error) {
+      if (entity.parser === parser) parser.emit("error", error);
+      else logger.debug({ err: errorSummary(error) }, "malformed data after a stream error");
+    }
+  };
+
   // An 'error' without a listener would throw from inside the library: always listen.
   entity.on("error", ((error: Error & { condition?: string }) => {
-    const make = error.condition ? FATAL_CONDITIONS[error.condition] : undefined;
+    // Own properties only: a condition named "constructor" or "toString" is not fatal.
+    const make = error.condition && Object.hasOwn(FATAL_CONDITIONS, error.condition) ? FATAL_CONDITIONS[error.condition] : undefined;
     if (make && !fatalError) {
       fatalError = make(domain);
       logger.error({ code: fatalError.code }, fatalError.message);

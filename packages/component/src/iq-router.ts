@@ -46,6 +46,8 @@ export function createIqRouter(): IqRouter {
     async route(stanza) {
       const type = stanza.attrs.type;
       if (type !== "get" && type !== "set") return { kind: "error", spec: { condition: "bad-request", text: "iq type must be get or set" } };
+      // RFC 6120 §8.1.3: an IQ MUST carry an id; without one no reply can be matched, so no handler runs.
+      if (!stanza.attrs.id) return { kind: "error", spec: { condition: "bad-request", text: "iq must have an id" } };
       const elements = stanza.children.filter(isElement);
       const payload = elements[0];
       if (!payload || elements.length !== 1) return { kind: "error", spec: { condition: "bad-request", text: "iq must have exactly one payload element" } };

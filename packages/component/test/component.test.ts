@@ -23,7 +23,8 @@ interface Peer {
   close(): Promise<void>;
 }
 
-async function startPeer(mode: "ok" | "not-authorized" | "conflict" = "ok"): Promise<Peer> {
+/** `mode`: "ok", or the stream error condition that refuses every handshake. */
+async function startPeer(mode = "ok"): Promise<Peer> {
   const sockets: Socket[] = [];
   const received: string[] = [];
   const waiting: ((s: Socket) => void)[] = [];
@@ -44,7 +45,7 @@ async function startPeer(mode: "ok" | "not-authorized" | "conflict" = "ok"): Pro
         buffer = buffer.slice(buffer.indexOf("</handshake>") + 12);
         const expected = createHash("sha1").update(`ID1${SECRET}`, "utf8").digest("hex");
         if (mode !== "ok" || m[1] !== expected) {
-          const condition = mode === "conflict" ? "conflict" : "not-authorized";
+          const condition = mode === "ok" ? "not-authorized" : mode;
           socket.end(`<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
           return;
         }
@@ -195,6 +196,36 @@ test("reconnects with backoff after the connection drops, and sends queued stanz
   await peer.close();
 });
 
+test("malformed XML from the server resets the stream; it never crashes the process", async () => {
+  // ltx throws from inside the socket's 'data' listener on an undefined entity or an illegal
+  // character reference, and data arriving after a parse error met a detached (null) parser.
+  const peer = await startPeer();
+  const c = component(peer.port);
+  let session = peer.nextSession();
+  await c.start();
+  const inputs = [
+    [`<message from='a@b.test/r' to='c.test'><body>&#1;</body></message>`],
+    [`<message from='a@b.test/r' to='c.test'><body>&foo;</body></message>`],
+    [`<message from='a@b.test/r' to='c.test'><body></x>`, `<message from='a@b.test/r' to='c.test'/>`],
+  ];
+  for (const chunks of inputs) {
+    const socket = await session;
+    session = peer.nextSession();
+    for (const chunk of chunks) {
+      socket.write(chunk);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const socket = await session;
+  const got = new Promise<Element>((resolve) => c.onMessage(resolve));
+  socket.write(`<message from='a@b.test/r' to='c.test'><body>still here</body></message>`);
+  assert.equal((await got).getChildText("body"), "still here");
+  assert.match(peer.received.join(""), /<bad-format xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/>/);
+  assert.equal(c.status, "online");
+  await c.stop();
+  await peer.close();
+});
+
 test("a wrong secret is a fatal error naming the domain, not retried", async () => {
   const peer = await startPeer("not-authorized");
   const c = component(peer.port);
@@ -217,6 +248,21 @@ test("a duplicate connection (conflict) is fatal too", async () => {
   await assert.rejects(c.start(), DomainConflictError);
   await c.stop();
   await peer.close();
+});
+
+test("an unknown stream error condition is retried, even one named like an Object property", async () => {
+  for (const condition of ["constructor", "toString", "internal-server-error"]) {
+    const peer = await startPeer(condition);
+    const c = component(peer.port);
+    let outcome: unknown = "pending";
+    c.start().then(() => (outcome = "online"), (error: unknown) => (outcome = error));
+    const deadline = Date.now() + 5000;
+    while (c.reconnects < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(c.reconnects >= 2, `${condition}: retried`);
+    assert.equal(outcome, "pending", `${condition}: not a fatal error`);
+    await c.stop();
+    await peer.close();
+  }
 });
 
 test("stop flushes queued stanzas and closes the stream", async () => {

@@ -32,6 +32,15 @@ test("zero or several payloads are bad-request", async () => {
   assert.equal(two.kind === "error" && two.spec.condition, "bad-request");
 });
 
+test("an IQ without id is bad-request and reaches no handler", async () => {
+  const router = createIqRouter();
+  let ran = false;
+  router.handle("urn:test:a", { set: () => void (ran = true) });
+  const outcome = await router.route(parseElement(`<iq type='set' from='u@d.test/r' to='c.d.test'><a xmlns='urn:test:a'/></iq>`));
+  assert.equal(outcome.kind === "error" && outcome.spec.condition, "bad-request");
+  assert.equal(ran, false);
+});
+
 test("a handler that throws yields internal-server-error with the cause kept for the log", async () => {
   const router = createIqRouter();
   router.handle("urn:test:a", {
