@@ -345,6 +345,25 @@ for (const kind of serverKinds()) {
       await assert.rejects(clients.dave!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM }))), /forbidden/);
     });
 
+    test(`[${kind}] a client announcing another client's caps ver cannot decide that client's FLOT (XEP-0115 §5.4)`, async () => {
+      const room = `capsroom@${mucDomain}`;
+      // Both announce the same node#ver; neither answer hashes to it, so neither is cached for the other.
+      const caps = () => xml("c", { xmlns: "http://jabber.org/protocol/caps", hash: "sha-1", node: "urn:cordon:test", ver: "c29tZSB2ZXJzaW9uIGhhc2g=" });
+      const enter = async (who: "alice" | "carol", nick: string) => {
+        await clients[who]!.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }), caps()));
+        await clients[who]!.waitFor((m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined, 8000);
+      };
+      await enter("alice", "Alice"); // label-aware (advertises urn:xmpp:sec-label:0)
+      await configure(clients.alice!, room);
+      await enter("carol", "Carol"); // does not show labels
+      await say(clients.alice!, room, "caps-check", U, "m-caps");
+      const got = await clients.carol!.waitFor((m) => m.attrs.id === "m-caps" && m.attrs.from === `${room}/Alice`);
+      assert.equal(got.getChild("securitylabel", NS_SL), undefined, "treated as label-aware on another client's answer");
+      assert.equal(got.getChildText("body"), "UNCLASSIFIED\ncaps-check", "FLOT");
+      const own = await clients.alice!.waitFor((m) => m.attrs.id === "m-caps");
+      assert.ok(own.getChild("securitylabel", NS_SL), "Alice's own answer still counts for her");
+    });
+
     test(`[${kind}] a persistent room whose stored label no longer reads is closed: occupants removed, joins and re-creation refused (wait)`, async () => {
       const room = `ledger@${mucDomain}`;
       await join(clients.frank!, room, "Frank");
