@@ -1,7 +1,9 @@
 // A bounded cache of computed catalogs per (requester, target, home server), invalidated by store
 // change notifications: each entry lists what it depends on (`user:JID`, `room:JID`, `peer:DOMAIN`,
 // `service:DOMAIN`), and a notification drops every entry depending on what changed. A catalog
-// computed while a notification arrived is not stored (the generation moved on).
+// computed while a notification arrived is not stored (the generation moved on). Entries also
+// age out (default 60 s): a change no notification reports (a directory entry of a user the
+// directory's own cache no longer follows) is picked up within that time.
 import type { StoreEvent } from "@cordon/store";
 import type { Element } from "@cordon/component";
 import type { Catalog } from "./catalog.js";
@@ -10,6 +12,7 @@ interface Entry {
   catalog: Catalog;
   deps: readonly string[];
   policyGeneration: number;
+  storedAt: number;
   /** Serialised forms by namespace, built on first use. */
   elements: Map<string, Element>;
 }
@@ -18,13 +21,17 @@ export class CatalogCache {
   readonly #entries = new Map<string, Entry>();
   readonly #byDep = new Map<string, Set<string>>();
   readonly #max: number;
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
   #generation = 0;
   hits = 0;
   misses = 0;
   invalidations = 0;
 
-  constructor(maxEntries = 10_000) {
+  constructor(maxEntries = 10_000, maxAgeMs = 60_000, now: () => number = Date.now) {
     this.#max = Math.max(1, maxEntries);
+    this.#maxAgeMs = maxAgeMs;
+    this.#now = now;
   }
 
   get size(): number {
@@ -42,7 +49,7 @@ export class CatalogCache {
 
   get(key: string, policyGeneration: number): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (!entry || entry.policyGeneration !== policyGeneration) {
+    if (!entry || entry.policyGeneration !== policyGeneration || this.#now() - entry.storedAt > this.#maxAgeMs) {
       if (entry) this.#delete(key);
       this.misses++;
       return undefined;
@@ -57,7 +64,7 @@ export class CatalogCache {
   set(key: string, catalog: Catalog, deps: readonly string[], generation: number, policyGeneration: number): void {
     if (generation !== this.#generation) return;
     this.#delete(key);
-    this.#entries.set(key, { catalog, deps, policyGeneration, elements: new Map() });
+    this.#entries.set(key, { catalog, deps, policyGeneration, storedAt: this.#now(), elements: new Map() });
     for (const dep of deps) {
       const keys = this.#byDep.get(dep) ?? new Set<string>();
       keys.add(key);

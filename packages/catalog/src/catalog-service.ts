@@ -37,6 +37,8 @@ export interface CatalogServiceOptions extends ComponentOptions {
   /** Name in the component's disco#info identity. */
   name?: string;
   cacheSize?: number;
+  /** How long a computed catalog may be served from the cache without a change notification (default 60 s). */
+  cacheMaxAgeMs?: number;
   /** Operator metrics: each catalog request answered ("grant") or refused with a stanza error ("deny", reason = condition). */
   onDecision?: (outcome: "grant" | "deny", reason: string) => void;
 }
@@ -94,7 +96,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const configured = options.catalogs ?? new Map<string, CatalogSpec>();
   const component = createComponent(options);
   const logger = component.logger;
-  const cache = new CatalogCache(options.cacheSize);
+  const cache = new CatalogCache(options.cacheSize, options.cacheMaxAgeMs);
   const context = { served, muc, component: component.domain };
   const unsubscribers = [store.subscribe((event) => cache.invalidate(event))];
   if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));

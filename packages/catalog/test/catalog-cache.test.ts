@@ -37,3 +37,14 @@ test("a catalog computed across a notification is not stored; the cache is bound
   assert.equal(cache.size, 2);
   assert.equal(cache.get("a", 0), undefined);
 });
+
+test("entries age out, so a change nobody announced is picked up within the maximum age", () => {
+  let now = 1_000;
+  const cache = new CatalogCache(10, 60_000, () => now);
+  cache.set("a", emptyCatalog("a"), ["user:a"], cache.generation, 0);
+  now += 60_000;
+  assert.ok(cache.get("a", 0), "still fresh at the limit");
+  now += 1;
+  assert.equal(cache.get("a", 0), undefined, "served past its maximum age");
+  assert.equal(cache.size, 0);
+});
