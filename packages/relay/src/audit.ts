@@ -19,6 +19,7 @@ export interface AuditEntry {
   reason: string;
   stanza: string;
   type?: string;
+  /** The stanza's id as `auditId` digests it (the id itself is sender-chosen text). */
   id?: string;
   fromDomain?: string;
   toDomain?: string;
@@ -46,6 +47,15 @@ export function canonicalJson(value: unknown): string {
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
+}
+
+/**
+ * A stanza id as the audit records it: the first 16 hex digits of its SHA-256. Ids are chosen by
+ * the sender and may hold any text (a body, at any length); the digest still correlates a record
+ * with a server's logs (hash the id found there) without holding what it says.
+ */
+export function auditId(id: string): string {
+  return createHash("sha256").update(id).digest("hex").slice(0, 16);
 }
 
 export function recordHash(record: Omit<AuditRecord, "hash">): string {

@@ -1,9 +1,12 @@
 // Content check: configured word and phrase lists, matched on whole words after Unicode
-// normalisation (NFKC, UAX #15 https://unicode.org/reports/tr15/) and full case folding, in bodies,
-// subjects (RFC 6121 §5.2.3-5.2.4) and XHTML-IM bodies (XEP-0071). Format characters (zero-width
-// joiners, spaces and marks, category Cf) are removed first so they cannot split a word. A list
-// may apply only to some label classifications.
+// normalisation (NFKC, UAX #15 https://unicode.org/reports/tr15/) and full case folding, in every
+// text and attribute value a stanza carries across: bodies, subjects and threads (RFC 6121
+// §5.2.3-5.2.5), XHTML-IM (XEP-0071) and every other payload (invitations and their reasons
+// XEP-0045/0249, spoiler hints XEP-0382, nicknames XEP-0172...: clients show many of them).
+// Format characters (zero-width joiners, spaces and marks, category Cf) are removed first so they
+// cannot split a word. A list may apply only to some label classifications.
 import { isElement, type Element } from "@cordon/component";
+import { NS_SEC_LABEL } from "./folding.js";
 import type { WordList } from "./peering.js";
 
 /**
@@ -93,19 +96,22 @@ function allText(el: Element): string {
   return s;
 }
 
-/** The human-readable texts of a presence: its status messages (RFC 6121 §4.7.2.2). */
-export function presenceTexts(presence: Element): string[] {
-  return presence.children.filter((c): c is Element => isElement(c) && c.name === "status").map(allText);
-}
-
-/** The human-readable texts of a message: bodies, subjects and XHTML-IM content. */
-export function messageTexts(message: Element): string[] {
+/** The texts of every child but the stanza's own label (replaced by the policy's, never relayed). */
+function childTexts(stanza: Element): string[] {
   const out: string[] = [];
-  for (const c of message.children) {
-    if (!isElement(c)) continue;
-    const ns = c.attrs.xmlns;
-    if ((c.name === "body" || c.name === "subject") && (ns === undefined || ns === "jabber:client" || ns === "jabber:component:accept")) out.push(allText(c));
-    else if (c.name === "html" && ns === "http://jabber.org/protocol/xhtml-im") out.push(allText(c));
+  for (const c of stanza.children) {
+    if (!isElement(c) || (c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL)) continue;
+    out.push(allText(c));
   }
   return out;
+}
+
+/** The texts of a presence: status messages (RFC 6121 §4.7.2.2) and every other part folding kept (nickname, MUC items...). */
+export function presenceTexts(presence: Element): string[] {
+  return childTexts(presence);
+}
+
+/** The texts of a message: bodies, subjects, threads, XHTML-IM and every other payload it carries. */
+export function messageTexts(message: Element): string[] {
+  return childTexts(message);
 }

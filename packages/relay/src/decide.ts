@@ -4,12 +4,12 @@
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
 import { isElement, xml, type Element } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
-import type { AuditEntry } from "./audit.js";
+import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceAnswer, ClearanceSource } from "./clearances.js";
 import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
 import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
-import { compileFolding, foldMessage, type FoldingRules } from "./folding.js";
+import { compileFolding, foldMessage, inStanzaNs, type FoldingRules } from "./folding.js";
 import type { LabelEngine } from "./label-check.js";
 import { removeSecurityLabels, securityLabels } from "./label-check.js";
 import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
@@ -73,7 +73,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   ctx.refresh();
   const d = ctx.direction;
   const rules = d.rules;
-  const base = { peering: d.peering, direction: d.name, stanza: stanza.name };
+  const base = { peering: d.peering, direction: d.name, stanza: KINDS.has(stanza.name) ? stanza.name : "other" };
   const routed = routeOf(stanza, d);
   if (!routed.ok) {
     const audit: AuditEntry = { ...base, decision: "drop", reason: routed.reason };
@@ -82,7 +82,9 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     return { action: "drop", audit };
   }
   const route = routed.route;
-  const entry = { ...base, type: route.type, fromDomain: route.fromDomain, toDomain: route.toDomain, ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) };
+  // The audit holds no sender-chosen text: a type outside RFC 6120/6121's is "other", the id a digest.
+  const auditType = (TYPES[route.kind] ?? []).includes(route.type) ? route.type : "other";
+  const entry = { ...base, type: auditType, fromDomain: route.fromDomain, toDomain: route.toDomain, ...(stanza.attrs.id ? { id: auditId(stanza.attrs.id) } : {}) };
   const refuse = (reason: string, detail?: string): Decision => ({ action: "refuse", audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) } });
   const drop = (reason: string, detail?: string): Decision => ({ action: "drop", audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) } });
   const isError = route.type === "error";
@@ -91,7 +93,8 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
   // Only the top level of a stanza is labelled and checked: a label, a message or a forwarded
   // stanza nested deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would
-  // cross unchecked under the outer label, so such stanzas do not cross at all.
+  // cross unchecked under the outer label, so such stanzas do not cross at all; nor do stanzas the
+  // checks would misread (namespace prefixes) or could not walk (nesting beyond MAX_DEPTH).
   const nested = nestedContent(stanza);
   if (nested) return isError ? drop(nested) : refuse(nested);
   if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
@@ -100,7 +103,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
 
   // An error crosses as its <error/> alone: its body and payload are content that would skip the
   // type, file-transfer and content checks (RFC 6120 §8.3.1 lets the error carry none of them).
-  const out = isError ? errorOnly(stanza) : copyElement(stanza);
+  const out = isError ? errorOnly(stanza) : stanzaOnly(copyElement(stanza));
   const stripped: string[] = [];
   if (route.kind !== "presence") {
     const transfer = checkFileTransfer(out, rules.fileTransfer);
@@ -221,7 +224,8 @@ export function addFlot(message: Element, marking: string): boolean {
       removedRich = true;
       return [];
     }
-    if (c.name !== "body" || (c.attrs.xmlns !== undefined && c.attrs.xmlns !== "jabber:client")) return [c];
+    // Every namespace a server reads as the stanza's (the stream's default, jabber:client...): the checks read them all as bodies.
+    if (c.name !== "body" || !inStanzaNs(c)) return [c];
     const body = xml("body", { ...c.attrs }, `${marking}\n${c.getText()}`);
     body.parent = message;
     return [body];
@@ -239,29 +243,85 @@ export function answersRefusal(stanza: Element): boolean {
 }
 
 
-/** Why a stanza carries content below its top level that the relay would not check, if it does. */
+/** How deep a stanza's elements may nest (the stanza is depth 0). XMPP payloads nest a dozen levels; a deeper stanza could not be walked or serialised without exhausting the stack. */
+export const MAX_DEPTH = 64;
+
+const KINDS = new Set(["message", "presence", "iq"]);
+
+/** The stanza types of RFC 6121 §5.2.2 and §4.7.1 and RFC 6120 §8.2.3, for the audit. */
+const TYPES: Readonly<Record<string, readonly string[]>> = {
+  message: ["chat", "normal", "groupchat", "headline", "error"],
+  presence: ["available", "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error"],
+  iq: ["get", "set", "result", "error"],
+};
+
+/**
+ * Why a stanza carries content the relay would not check, or could misread, if it does: a label
+ * or stanza below the top level; a namespace prefix (Namespaces in XML 1.0 §4,
+ * https://www.w3.org/TR/xml-names/#ns-qualnames: `<x:body xmlns:x='jabber:client'/>` is a body and
+ * `<x:q xmlns:x='urn:a' xmlns='urn:b'/>` is in urn:a, but every check compares names and `xmlns`
+ * attributes); nesting deeper than MAX_DEPTH. Iterative: any depth is walked without recursion.
+ */
 export function nestedContent(stanza: Element): string | undefined {
-  const walk = (el: Element, depth: number): string | undefined => {
+  const stack: [Element, number][] = [[stanza, 0]];
+  for (let top = stack.pop(); top; top = stack.pop()) {
+    const [el, depth] = top;
+    if (depth > MAX_DEPTH) return "too-deep";
+    for (const name of Object.keys(el.attrs)) {
+      if (name.includes(":") && !name.startsWith("xml:") && !name.startsWith("xmlns:")) return "prefixed-name";
+    }
+    // Children of the stanza are at depth 1: a label there is the stanza's own.
     for (const c of el.children) {
       if (!isElement(c)) continue;
+      if (c.name.includes(":")) return "prefixed-name";
       if (depth > 0 && c.name === "securitylabel") return "nested-label";
       if (c.name === "forwarded" && c.attrs.xmlns === "urn:xmpp:forward:0") return "nested-stanza";
       if (c.name === "message" || (depth > 0 && (c.name === "presence" || c.name === "iq"))) return "nested-stanza";
-      const deeper = walk(c, depth + 1);
-      if (deeper) return deeper;
+      stack.push([c, depth + 1]);
     }
-    return undefined;
-  };
-  return walk(stanza, 0);
+  }
+  return undefined;
 }
 
-/** An error stanza reduced to its addressing and its <error/> condition and type (no text, no payload). */
+/** The attributes a stanza crosses with (RFC 6120 §8.1): anything else is sender-chosen text no rule reads. */
+const STANZA_ATTRS = ["from", "to", "id", "type", "xml:lang"] as const;
+const STANZA_NS = new Set(["jabber:client", "jabber:server", "jabber:component:accept"]);
+
+/** The relay's copy reduced to what RFC 6120 §8 defines at the top level: its attributes and its child elements (no text beside them). */
+function stanzaOnly(copy: Element): Element {
+  copy.attrs = stanzaAttrs(copy);
+  copy.children = copy.children.filter(isElement);
+  return copy;
+}
+
+function stanzaAttrs(stanza: Element): Record<string, string | undefined> {
+  const attrs: Record<string, string | undefined> = {};
+  for (const name of STANZA_ATTRS) if (stanza.attrs[name] !== undefined) attrs[name] = stanza.attrs[name];
+  // xml:lang is a language tag (RFC 5646), not a place for text.
+  if (attrs["xml:lang"] !== undefined && !/^[A-Za-z0-9-]{1,35}$/.test(attrs["xml:lang"])) delete attrs["xml:lang"];
+  const ns = stanza.attrs.xmlns;
+  if (ns !== undefined && STANZA_NS.has(ns)) attrs.xmlns = ns;
+  return attrs;
+}
+
+/** RFC 6120 §8.3.3 defined conditions and §8.3.2 error types: nothing else names an error that crosses. */
+const CONDITIONS = new Set([
+  "bad-request", "conflict", "feature-not-implemented", "forbidden", "gone", "internal-server-error", "item-not-found",
+  "jid-malformed", "not-acceptable", "not-allowed", "not-authorized", "policy-violation", "recipient-unavailable",
+  "redirect", "registration-required", "remote-server-not-found", "remote-server-timeout", "resource-constraint",
+  "service-unavailable", "subscription-required", "undefined-condition", "unexpected-request",
+]);
+const ERROR_TYPES = new Set(["auth", "cancel", "continue", "modify", "wait"]);
+
+/**
+ * An error stanza reduced to its addressing and its <error/> condition and type (no text, no
+ * payload): a defined condition and type, else undefined-condition and cancel — a sender-chosen
+ * element name or type would carry text across unread.
+ */
 export function errorOnly(stanza: Element): Element {
   const error = stanza.getChild("error");
   const condition = error?.getChildElements().find((c) => c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
-  return xml(
-    stanza.name,
-    { ...stanza.attrs },
-    xml("error", { type: error?.attrs.type ?? "cancel" }, xml(condition?.name ?? "undefined-condition", { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })),
-  );
+  const name = condition && CONDITIONS.has(condition.name) ? condition.name : "undefined-condition";
+  const type = error?.attrs.type !== undefined && ERROR_TYPES.has(error.attrs.type) ? error.attrs.type : "cancel";
+  return xml(stanza.name, stanzaAttrs(stanza), xml("error", { type }, xml(name, { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })));
 }

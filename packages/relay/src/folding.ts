@@ -11,7 +11,13 @@ export const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
 
 /** Children that carry nothing for the recipient on their own: a message left with only these is dropped. */
 const INERT = new Set(["urn:xmpp:sec-label:0", "urn:xmpp:sid:0", "urn:xmpp:hints"]);
+/** The namespaces a stanza's own children (body, subject, thread) may be written in: one namespace for the checks. */
 const STANZA_NS = new Set(["", "jabber:client", "jabber:server", "jabber:component:accept"]);
+
+/** Whether an element is in the stanza's namespace: no xmlns of its own, or one of the stanza namespaces. */
+export function inStanzaNs(el: Element): boolean {
+  return STANZA_NS.has(el.attrs.xmlns ?? "");
+}
 
 export type FoldRefusal = "chat-state-blocked" | "receipt-blocked" | "element-blocked";
 
@@ -28,9 +34,11 @@ export interface FoldingRules {
 export function compileFolding(rules: Pick<DirectionRules, "chatStates" | "receipts" | "elements">): FoldingRules {
   const byNs = new Map<string, (ElementRule & { reason: FoldRefusal })[]>();
   const add = (rule: ElementRule, reason: FoldRefusal) => {
-    const list = byNs.get(rule.ns) ?? [];
+    // A rule about the stanza namespace (e.g. <thread/>) applies however the element writes it.
+    const ns = STANZA_NS.has(rule.ns) ? "" : rule.ns;
+    const list = byNs.get(ns) ?? [];
     list.push({ ...rule, reason });
-    byNs.set(rule.ns, list);
+    byNs.set(ns, list);
   };
   if (rules.chatStates !== "pass") add({ ns: NS_CHATSTATES, action: rules.chatStates }, "chat-state-blocked");
   if (rules.receipts !== "pass") add({ ns: NS_RECEIPTS, action: rules.receipts }, "receipt-blocked");
@@ -38,9 +46,9 @@ export function compileFolding(rules: Pick<DirectionRules, "chatStates" | "recei
   return { byNs };
 }
 
-/** A child's namespace; "" when it inherits the stanza's (body, subject, thread). */
+/** A child's namespace; "" when it is the stanza's (body, subject, thread), written or inherited. */
 function childNs(el: Element): string {
-  return el.attrs.xmlns ?? "";
+  return inStanzaNs(el) ? "" : (el.attrs.xmlns ?? "");
 }
 
 /** Applies the rules to the message's direct children (mutating it). */
@@ -59,8 +67,8 @@ export function foldMessage(message: Element, folding: FoldingRules): FoldResult
       kept.push(child);
       continue;
     }
-    if (rule.action === "block") return { outcome: "blocked", reason: rule.reason, ns };
-    stripped.push(ns);
+    if (rule.action === "block") return { outcome: "blocked", reason: rule.reason, ns: rule.ns };
+    stripped.push(rule.ns);
   }
   if (stripped.length === 0) return { outcome: "ok", stripped };
   message.children = kept;

@@ -5,6 +5,7 @@
 // in the request's namespace. Anything else would be a channel for content no rule looks at: an
 // unsolicited result, or a request in a protocol nobody reviewed for the boundary.
 import { isElement, parseJid, type Element } from "@cordon/component";
+import { NS_SEC_LABEL } from "./folding.js";
 
 /**
  * What crosses by default: reachability and discovery (XEP-0199, XEP-0030), vCards (XEP-0054:
@@ -30,9 +31,17 @@ export type IqCheck =
   | { ok: true; request?: { namespace: string } }
   | { ok: false; reason: "iq-malformed" | "iq-namespace" | "iq-unsolicited" | "iq-answer-namespace"; detail?: string };
 
-/** The payload children of an IQ (RFC 6120 §8.2.3: a request has exactly one; an error may also carry the request's). */
+/**
+ * The payload children of an IQ (RFC 6120 §8.2.3: a request has exactly one; an error may also
+ * carry the request's). The IQ's `<securitylabel/>` (XEP-0258) labels it: it is not a payload.
+ */
 function payloads(iq: Element): Element[] {
-  return iq.children.filter((c): c is Element => isElement(c) && c.name !== "error");
+  return iq.children.filter((c): c is Element => isElement(c) && c.name !== "error" && !(c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL));
+}
+
+/** A namespace as audit detail: a token (printable ASCII, no space, at most 128 characters), never prose the sender wrote (the audit holds no content). */
+function nsDetail(ns: string | undefined): string {
+  return ns !== undefined && /^[\x21-\x7E]{1,128}$/.test(ns) ? ns : "(not a namespace name)";
 }
 
 const jidKey = (text: string): string => {
@@ -70,6 +79,11 @@ export class IqTracker {
     }
   }
 
+  /** Forgets a request that did not cross after all (its audit record could not be written). */
+  forget(from: string, to: string, id: string): void {
+    this.#pending.delete(`${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`);
+  }
+
   /** Takes the request an answer from `from` to `to` under `id` answers; undefined if none (or expired). */
   answer(from: string, to: string, id: string): { namespace: string } | undefined {
     const key = `${jidKey(to)}\u0000${jidKey(from)}\u0000${id}`;
@@ -101,7 +115,7 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
     const only = children[0];
     if (children.length !== 1 || !only) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
     const namespace = only.attrs.xmlns ?? "";
-    if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace)) return { ok: false, reason: "iq-namespace", detail: namespace };
+    if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace)) return { ok: false, reason: "iq-namespace", detail: nsDetail(namespace) };
     return { ok: true, request: { namespace } };
   }
   if (type === "result" || type === "error") {
@@ -110,11 +124,11 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
     if (type === "result") {
       if (children.length > 1) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
       const ns = children[0]?.attrs.xmlns;
-      if (children[0] && ns !== request.namespace) return { ok: false, reason: "iq-answer-namespace", detail: ns ?? "" };
+      if (children[0] && ns !== request.namespace) return { ok: false, reason: "iq-answer-namespace", detail: nsDetail(ns) };
     }
     return { ok: true };
   }
-  return { ok: false, reason: "iq-malformed", detail: `type ${type ?? "(none)"}` };
+  return { ok: false, reason: "iq-malformed", detail: type === undefined ? "no type" : "invalid type" };
 }
 
 /** Every text an IQ payload carries (text nodes and attribute values), for the word lists. */

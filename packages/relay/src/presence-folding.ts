@@ -37,13 +37,16 @@ export type PresenceFoldResult = { outcome: "ok"; removed: number } | { outcome:
 export function foldPresence(presence: Element, rules: DirectionRules["presence"]): PresenceFoldResult {
   if (rules.mode === "none") return { outcome: "blocked" };
   const keep = new Set<string>(rules.keep);
+  // Only a presence error has an <error/> to keep (RFC 6120 §8.3): elsewhere it is a payload
+  // like any other, and would carry whatever it holds past the fold.
+  const isError = presence.attrs.type === "error";
   const before = presence.children.length;
   presence.children = presence.children.filter((c) => {
     if (!isElement(c)) return false;
     if (c.attrs.xmlns === "urn:xmpp:sec-label:0") return false;
     if (rules.mode === "full") return true;
     const part = presencePart(c);
-    return part === "error" || (part !== undefined && keep.has(part));
+    return part === "error" ? isError : part !== undefined && keep.has(part);
   });
   return { outcome: "ok", removed: before - presence.children.length };
 }

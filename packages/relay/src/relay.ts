@@ -158,6 +158,8 @@ export function createRelay(options: RelayOptions): Relay {
         () => send(link, out, original, decision.stanza, entry),
         () => {
           logger.error({ peering: entry.peering, direction: entry.direction }, "audit record not written; stanza not relayed");
+          // A request that did not cross has no answer to wait for.
+          if (original.name === "iq") iqTrackers.get(entry.peering)?.forget(original.attrs.from ?? "", original.attrs.to ?? "", original.attrs.id ?? "");
           if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "internal-server-error", type: "wait" })).catch(() => undefined);
         },
       );

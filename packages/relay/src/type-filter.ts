@@ -6,9 +6,12 @@ import type { MessageType } from "./peering.js";
 
 export type TypeRefusal = "type-denied" | "mode-muc-only" | "mode-one-to-one-only";
 
-/** MUC traffic: a groupchat message, or anything to or from a configured MUC domain (joins, PMs, room IQs). */
+/**
+ * MUC traffic: anything to or from a configured MUC domain (joins, groupchat, PMs, room IQs). The
+ * `groupchat` type alone does not make a stanza MUC traffic: the sender chooses it, and a server
+ * delivers a groupchat message to a user's full JID like any other (RFC 6121 §8.5.3.2.1).
+ */
 export function isMucTraffic(route: Route, direction: Direction): boolean {
-  if (route.kind === "message" && route.type === "groupchat") return true;
   return direction.to.mucDomains.includes(route.toDomain) || direction.from.mucDomains.includes(route.fromDomain);
 }
 
@@ -20,6 +23,7 @@ export function checkType(route: Route, direction: Direction): TypeRefusal | und
   if (rules.mode === "any") return undefined;
   const muc = isMucTraffic(route, direction);
   if (rules.mode === "muc-only" && !muc) return "mode-muc-only";
-  if (rules.mode === "one-to-one-only" && muc) return "mode-one-to-one-only";
+  // One-to-one only: no MUC domain, and no groupchat message either (fail closed on the type too).
+  if (rules.mode === "one-to-one-only" && (muc || (route.kind === "message" && route.type === "groupchat"))) return "mode-one-to-one-only";
   return undefined;
 }

@@ -42,8 +42,8 @@ describe("content check", () => {
     assert.equal(checker.check(["a draft"], undefined), -1);
   });
 
-  test("texts are bodies, subjects and XHTML-IM content", () => {
-    const m = el("<message><subject>s</subject><body>b</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>x<b>y</b></p></body></html><other>z</other></message>");
-    assert.deepEqual(messageTexts(m).map((t) => words(t).join(" ")), ["s", "b", "x y"]);
+  test("texts are bodies, subjects, XHTML-IM content and every other payload, not the stanza's own label", () => {
+    const m = el("<message><subject>s</subject><body>b</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>x<b>y</b></p></body></html><other>z</other><x xmlns='jabber:x:conference' reason='r'/><securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>m</displaymarking></securitylabel></message>");
+    assert.deepEqual(messageTexts(m).map((t) => words(t).join(" ")), ["s", "b", "x y", "z", "r"]);
   });
 });

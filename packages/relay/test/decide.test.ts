@@ -1,6 +1,7 @@
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "@cordon/store";
+import { auditId } from "../src/audit.js";
 import { ClearanceSource } from "../src/clearances.js";
 import { answersRefusal, decide, DirectionContext, type Decision } from "../src/decide.js";
 import { directionsOf } from "../src/direction.js";
@@ -40,7 +41,7 @@ describe("decide", () => {
     assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), marking);
     assert.equal(d.stanza.getChildren("securitylabel").length, 1);
     assert.equal(d.stanza.getChildText("body"), "hi");
-    assert.deepEqual([d.audit.reason, d.audit.marking, d.audit.policy, d.audit.labelSource, d.audit.id], ["granted", marking, TLP, "stanza", "m1"]);
+    assert.deepEqual([d.audit.reason, d.audit.marking, d.audit.policy, d.audit.labelSource, d.audit.id], ["granted", marking, TLP, "stanza", auditId("m1")]);
     assert.ok(!JSON.stringify(d.audit).includes("hi\""), "the audit never holds the body");
   });
 

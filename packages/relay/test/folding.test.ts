@@ -29,6 +29,13 @@ describe("foldMessage", () => {
     assert.equal(m.toString(), "<message><body>x</body><x xmlns=\"jabber:x:oob\"/></message>");
   });
 
+  test("a rule about the stanza namespace matches its elements however they write it", () => {
+    const m = el("<message><body>x</body><thread>t1</thread><thread xmlns='jabber:client'>t2</thread><subject xmlns='jabber:component:accept'>s</subject></message>");
+    const r = foldMessage(m, rules({ elements: [{ ns: "jabber:client", name: "thread", action: "strip" }, { ns: "", name: "subject", action: "strip" }] }));
+    assert.equal(r.outcome, "ok");
+    assert.equal(m.toString(), "<message><body>x</body></message>");
+  });
+
   test("nothing configured leaves the message untouched", () => {
     const m = el(`<message><active xmlns='${NS_CHATSTATES}'/></message>`);
     assert.deepEqual(foldMessage(m, rules()), { outcome: "ok", stripped: [] });

@@ -9,7 +9,7 @@ test("a request is checked on its one payload's namespace; results need a reques
   const tracker = new IqTracker();
   assert.deepEqual(checkIq(el("<iq type='get' id='1' from='a@x/r' to='b@y/r'><ping xmlns='urn:xmpp:ping'/></iq>"), rules, tracker), { ok: true, request: { namespace: "urn:xmpp:ping" } });
   assert.deepEqual(checkIq(el("<iq type='get' from='a@x/r' to='b@y/r'><ping xmlns='urn:xmpp:ping'/></iq>"), rules, tracker), { ok: false, reason: "iq-malformed", detail: "no id" });
-  assert.deepEqual(checkIq(el("<iq type='probe' id='1' from='a@x/r' to='b@y/r'/>"), rules, tracker), { ok: false, reason: "iq-malformed", detail: "type probe" });
+  assert.deepEqual(checkIq(el("<iq type='probe' id='1' from='a@x/r' to='b@y/r'/>"), rules, tracker), { ok: false, reason: "iq-malformed", detail: "invalid type" });
   assert.deepEqual(checkIq(el("<iq type='result' id='1' from='b@y/r' to='a@x/r'/>"), rules, tracker), { ok: false, reason: "iq-unsolicited" });
   tracker.expect("a@x/r", "b@y/r", "1", "urn:xmpp:ping");
   assert.deepEqual(checkIq(el("<iq type='result' id='1' from='b@y/r' to='a@x/r'/>"), rules, tracker), { ok: true });
@@ -40,4 +40,11 @@ test("pending requests expire and are bounded (oldest forgotten first)", () => {
 test("iqTexts collects text and attribute values of the payload, not of the error", () => {
   const texts = iqTexts(el("<iq type='result'><query xmlns='q' node='n1'><item name='Alpha'>beta</item></query><error><text>gamma</text></error></iq>"));
   assert.deepEqual(texts, ["n1", "Alpha", "beta"]);
+});
+
+test("a request forgotten (it did not cross after all) has no answer to let through", () => {
+  const tracker = new IqTracker();
+  tracker.expect("a@x/r", "b@y/r", "9", "urn:xmpp:ping");
+  tracker.forget("A@X/r", "b@y/r", "9");
+  assert.equal(tracker.answer("b@y/r", "a@x/r", "9"), undefined);
 });
