@@ -229,3 +229,14 @@ test("subject: an occupant whose clearance is unknown (store down) neither recei
   assert.equal(room.subject.text, "SUBJECT-TEXT");
   assert.equal(ctx.refused.at(-1)?.spec.condition, "internal-server-error");
 });
+
+test("presence: an occupant whose clearance is unknown gets others' availability, not their status text", async () => {
+  const { ctx, hi, lo } = setup();
+  lo.clearance = { kind: "unknown", reason: "store down" };
+  await onRoomPresence(ctx, xml("presence", { from: hi.jid, to: `${ROOM}/hi` }, xml("show", {}, "dnd"), xml("status", {}, "STATUS-TEXT")), ROOM, "hi");
+  const toLo = sentTo(ctx, lo.jid).filter((p) => p.name === "presence");
+  assert.ok(toLo.length > 0, "lo still sees hi's presence");
+  assert.equal(leaked(ctx, lo.jid, "STATUS-TEXT"), false);
+  assert.ok(sentTo(ctx, hi.jid).some((p) => p.getChildText("status") === "STATUS-TEXT"), "hi's own echo keeps it");
+});
+

@@ -7,7 +7,7 @@ import { mayChangeAffiliation, mayChangeRole, defaultRole, type Affiliation, typ
 import type { MucContext } from "./context.js";
 import { NS_MUC_ADMIN } from "../namespaces.js";
 import { removeOccupant } from "./presence.js";
-import { occupantPresence } from "./stanzas.js";
+import { occupantPresence, presencePayloadFor } from "./stanzas.js";
 import { itemFor } from "./visibility.js";
 
 const ROLES: readonly Role[] = ["moderator", "participant", "visitor", "none"];
@@ -90,7 +90,7 @@ async function broadcastPresence(ctx: MucContext, room: Room, nick: string, reas
   if (!subject) return;
   await ctx.send([...room.occupants.values()].map((other) =>
     occupantPresence({
-      roomJid: room.jid, occupant: subject, to: other.jid, payload: subject.presenceXml,
+      roomJid: room.jid, occupant: subject, to: other.jid, payload: presencePayloadFor(other, subject),
       item: itemFor(room, subject, other, reason ? { reason } : {}),
       ...(other === subject ? { statuses: [110] } : {}),
     }),

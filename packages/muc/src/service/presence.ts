@@ -9,7 +9,7 @@ import type { Room } from "../room/room.js";
 import { defaultRole, type Occupant } from "../room/occupant.js";
 import { readHistoryRequest } from "../room/history.js";
 import type { MucContext } from "./context.js";
-import { occupantPresence } from "./stanzas.js";
+import { occupantPresence, presencePayloadFor } from "./stanzas.js";
 import { itemFor } from "./visibility.js";
 import { occupantIdFor } from "./occupant-id.js";
 import { historyStanzas } from "./history-replay.js";
@@ -174,7 +174,7 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   // ...then the joiner's presence to everyone else...
   for (const other of room.occupants.values()) {
     if (other === occupant) continue;
-    out.push(occupantPresence({ roomJid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml }));
+    out.push(occupantPresence({ roomJid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant) }));
   }
   // ...then the self-presence with 110 (and 100 non-anonymous, 201 created) — §7.2.4 and §10.1.1.
   const statuses = [110];
@@ -202,7 +202,7 @@ async function updatePresence(ctx: MucContext, room: Room, occupant: Occupant, s
   const out: string[] = [];
   for (const other of room.occupants.values()) {
     out.push(occupantPresence({
-      roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml,
+      roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant),
       ...(other === occupant ? { statuses: [110] } : {}),
     }));
   }
@@ -225,7 +225,7 @@ async function changeNick(ctx: MucContext, room: Room, occupant: Occupant, stanz
   occupant.presenceXml = presencePayload(stanza);
   for (const other of room.occupants.values()) {
     const self = other === occupant;
-    out.push(occupantPresence({ roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: occupant.presenceXml, ...(self ? { statuses: [110] } : {}) }));
+    out.push(occupantPresence({ roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant), ...(self ? { statuses: [110] } : {}) }));
   }
   await ctx.send(out);
 }

@@ -18,6 +18,14 @@ export interface PresenceItem {
   reason?: string;
 }
 
+/**
+ * What of an occupant's presence (show, status text, caps...) a recipient gets: its status text is
+ * room content, so an occupant whose clearance cannot be determined now gets availability only.
+ */
+export function presencePayloadFor(recipient: Occupant, occupant: Occupant): string {
+  return recipient.clearance.kind === "known" || recipient === occupant ? occupant.presenceXml : "";
+}
+
 export function itemXml(item: PresenceItem): string {
   let s = `<item affiliation="${item.affiliation}" role="${item.role}"`;
   if (item.jid) s += ` jid="${attr(item.jid)}"`;
