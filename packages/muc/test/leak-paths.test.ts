@@ -13,7 +13,7 @@ import { DEFAULT_ROOM_CONFIG, type RoomConfig } from "../src/room/room-config.js
 import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
-import { onRoomPresence } from "../src/service/presence.js";
+import { onRoomPresence, removeOccupant } from "../src/service/presence.js";
 import { onInvite, onDecline } from "../src/service/invite.js";
 import { discoInfo } from "../src/service/disco.js";
 import { changeSubject } from "../src/service/subject.js";
@@ -238,5 +238,17 @@ test("presence: an occupant whose clearance is unknown gets others' availability
   assert.ok(toLo.length > 0, "lo still sees hi's presence");
   assert.equal(leaked(ctx, lo.jid, "STATUS-TEXT"), false);
   assert.ok(sentTo(ctx, hi.jid).some((p) => p.getChildText("status") === "STATUS-TEXT"), "hi's own echo keeps it");
+});
+
+test("kick: the reason reaches the kicked occupant and those whose clearance is known, not one whose clearance is unknown", async () => {
+  const { ctx, room, hi, lo } = setup();
+  const third: Occupant = { ...lo, nick: "third", jid: "third@example.test/r", bare: "third@example.test", occupantId: "oid-third" };
+  room.add(third);
+  lo.clearance = { kind: "unknown", reason: "store down" };
+  await removeOccupant(ctx, room, third, { statuses: [307], reason: "KICK-REASON", actor: hi.nick });
+  assert.ok(sentTo(ctx, third.jid).some((p) => p.toString().includes("KICK-REASON")));
+  assert.ok(sentTo(ctx, hi.jid).some((p) => p.toString().includes("KICK-REASON")));
+  assert.ok(sentTo(ctx, lo.jid).length > 0, "lo sees the removal");
+  assert.equal(leaked(ctx, lo.jid, "KICK-REASON"), false);
 });
 

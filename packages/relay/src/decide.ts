@@ -225,10 +225,11 @@ export function addFlot(message: Element, marking: string): boolean {
       return [];
     }
     // Every namespace a server reads as the stanza's (the stream's default, jabber:client...): the checks read them all as bodies.
-    if (c.name !== "body" || !inStanzaNs(c)) return [c];
-    const body = xml("body", { ...c.attrs }, `${marking}\n${c.getText()}`);
-    body.parent = message;
-    return [body];
+    // Bodies, and subjects (shown as a message's title): each with the marking as its first line.
+    if ((c.name !== "body" && c.name !== "subject") || !inStanzaNs(c)) return [c];
+    const marked = xml(c.name, { ...c.attrs }, `${marking}\n${c.getText()}`);
+    marked.parent = message;
+    return [marked];
   });
   return removedRich;
 }

@@ -84,6 +84,14 @@ describe("decide", () => {
     assert.equal(d.stanza.getChildText("body"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nhello");
   });
 
+  test("FLOT: a message's subject gets the marking too (a subject-only message would show unmarked)", async () => {
+    const d = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><subject>plans</subject>${AMBER_EU}</message>`, {}, "outbound", {}, (p) => {
+      p.remote.labelAware = false;
+    });
+    assert.ok(d.action === "pass");
+    assert.equal(d.stanza.getChildText("subject"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nplans");
+  });
+
   test("FLOT: an XHTML-IM body (shown instead of the marked plain body) does not go to a label-unaware side", async () => {
     const rich = "<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hello</p></body></html>";
     const unaware = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>hello</body>${rich}${AMBER_EU}</message>`, {}, "outbound", {}, (p) => {

@@ -250,7 +250,9 @@ export async function removeOccupant(ctx: MucContext, room: Room, occupant: Occu
     out.push(occupantPresence({
       roomJid: room.jid, occupant: shown, to: other.jid, type: "unavailable",
       item: itemFor(room, shown, other === occupant ? shown : other, {
-        ...(options.actor ? { actor: options.actor } : {}), ...(options.reason && !options.voluntary ? { reason: options.reason } : {}),
+        ...(options.actor ? { actor: options.actor } : {}),
+        // A moderator's reason is room content: not for others whose clearance is unknown now.
+        ...(options.reason && !options.voluntary && (self || other.clearance.kind === "known") ? { reason: options.reason } : {}),
       }),
       statuses: self ? [...options.statuses, 110] : options.statuses,
     }));
