@@ -6,14 +6,14 @@
 import { parseElement, isElement, type Element } from "@cordon/component";
 import {
   acdf, buildSecurityLabelXml, isValidLabel, labelMarking, parseClearance, parseLabelData, PolicyError,
-  PolicyMismatchError, resolveSecurityLabel, translateLabel, UnknownPolicyError,
+  PolicyMismatchError, resolveSecurityLabel, sameLabel, translateLabel, UnknownPolicyError,
   type AcdfReason, type Clearance, type Label, type Policy, type PolicyRegistry,
 } from "@cordon/policy";
 import { copyElement } from "./copy.js";
 import { NS_SEC_LABEL } from "./folding.js";
 import type { UnlabelledAction } from "./peering.js";
 
-export type LabelProblem = "unlabelled" | "label-malformed" | "label-unknown-policy" | "label-invalid";
+export type LabelProblem = "unlabelled" | "label-malformed" | "label-unknown-policy" | "label-invalid" | "label-inconsistent";
 export type GrantRefusal = "untranslatable" | "classification" | "category" | "policy-mismatch";
 
 export type ResolvedLabel =
@@ -133,7 +133,29 @@ export class LabelEngine {
     }
     // Spiffing FAQ / spif-notes.md §10: validate before any access decision.
     if (!isValidLabel(label)) return { ok: false, problem: "label-invalid" };
+    // XEP-0258 §"Equivalent labels": the forms must say the same thing. One judged here while
+    // another, under another loaded policy, says something else (shown by the sender's client,
+    // say) is refused rather than judged on whichever form the relay happens to read.
+    if (!this.#consistent(el, label)) return { ok: false, problem: "label-inconsistent" };
     return { ok: true, label, source: "stanza" };
+  }
+
+  /** Every other form of the label under a loaded policy translates to `label`. */
+  #consistent(el: Element, label: Label): boolean {
+    for (const policy of this.registry.policies()) {
+      if (policy === label.policy) continue;
+      let other: Label;
+      try {
+        const r = safeResolve(el, this.registry, policy.id);
+        if (r === "mismatch" || r.kind !== "label") continue;
+        other = r.label;
+      } catch {
+        return false; // a form that does not even decode under its policy
+      }
+      const translated = this.translate(other, label.policy);
+      if (!translated || !sameLabel(translated, label)) return false;
+    }
+    return true;
   }
 
   /** The label expressed in `target` (the label itself when already there). */

@@ -84,6 +84,15 @@ describe("decide", () => {
     assert.equal(d.stanza.getChildText("body"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nhello");
   });
 
+  test("a label whose equivalent forms disagree is refused; agreeing forms pass", async () => {
+    const pair = (main: string, equivalent: string) => `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>TLP:GREEN</displaymarking><label>${main}</label><equivalentlabel>${equivalent}</equivalentlabel></securitylabel>`;
+    // RED in the receiving policy, GREEN in the sending one: judged on neither.
+    const mixed = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${pair(label(TLP, 13), label(TLPX, 11))}</message>`);
+    assert.deepEqual([mixed.action, mixed.audit.reason], ["refuse", "label-inconsistent"]);
+    const agreeing = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${pair(label(TLP, 11), label(TLPX, 11))}</message>`);
+    assert.equal(agreeing.action, "pass");
+  });
+
   test("FLOT: a message's subject gets the marking too (a subject-only message would show unmarked)", async () => {
     const d = await run(`<message from='alice@tlpx.test/r' to='bob@tlp.test'><subject>plans</subject>${AMBER_EU}</message>`, {}, "outbound", {}, (p) => {
       p.remote.labelAware = false;
