@@ -38,3 +38,20 @@ test("malformed, invalid, doubled and unknown-policy labels are refused with a r
   const other = resolver.resolve(message("<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>MQYCAQEGASk=</esssecuritylabel></label></securitylabel>"), { service: U });
   assert.equal(other.ok, false);
 });
+
+test("a label whose equivalent forms disagree is refused (inconsistent); agreeing forms resolve", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const { PolicyRegistry } = await import("@cordon/policy");
+  const corpus = resolve(process.env["CORDON_SHARED_DIR"] ?? resolve(import.meta.dirname, "../../../../../shared"), "conformance/spiffing");
+  const pair = new PolicyRegistry();
+  const tlpx = pair.loadString(readFileSync(resolve(corpus, "tlp-plus.xml"), "utf8"));
+  const tlp = pair.loadString(readFileSync(resolve(corpus, "tlp.xml"), "utf8"));
+  const spiffy = (oid: string, lacv: number) => `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${oid}'/><classification lacv='${lacv}'/></label>`;
+  const element = (main: string, equivalent: string) => message(`<securitylabel xmlns='urn:xmpp:sec-label:0'><label>${main}</label><equivalentlabel>${equivalent}</equivalentlabel></securitylabel>`);
+  const governed = new MessageLabelResolver(pair, tlpx.id);
+  // GREEN (11) in the governing policy, RED (13) in its equivalent.
+  assert.deepEqual(governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 13)), {}), { ok: false, reason: "inconsistent" });
+  const agreeing = governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 11)), {});
+  assert.ok(agreeing.ok && agreeing.label.policy === tlpx);
+});

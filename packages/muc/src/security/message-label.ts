@@ -4,7 +4,7 @@
 // Parsed <securitylabel/> elements are cached by their serialised form, so a label seen before
 // costs one map lookup on the hot path.
 import {
-  isValidLabel, resolveSecurityLabel, PolicyMismatchError, UnknownPolicyError, type Label, type PolicyRegistry,
+  isValidLabel, resolveSecurityLabel, sameLabel, translateLabel, PolicyMismatchError, UnknownPolicyError, type Label, type PolicyRegistry,
 } from "@cordon/policy";
 import type { Element } from "@cordon/component";
 import { NS_SEC_LABEL } from "../namespaces.js";
@@ -13,7 +13,7 @@ export type LabelOutcome =
   | { readonly ok: true; readonly label: Label; readonly fromDefault: boolean }
   | { readonly ok: false; readonly reason: LabelProblem };
 
-export type LabelProblem = "malformed" | "unknown-policy" | "wrong-policy" | "invalid" | "no-default" | "several-labels";
+export type LabelProblem = "malformed" | "unknown-policy" | "wrong-policy" | "invalid" | "no-default" | "several-labels" | "inconsistent";
 
 export interface LabelDefaults {
   room?: Label | undefined;
@@ -78,11 +78,31 @@ export class MessageLabelResolver {
     return parsed;
   }
 
+  /**
+   * XEP-0258 §"Equivalent labels": every form under another loaded policy must translate to the
+   * governing one; a sender's client could otherwise show one label while the room judges another.
+   */
+  #consistent(xml: string, label: Label): boolean {
+    for (const policy of this.#registry.policies()) {
+      if (policy === label.policy) continue;
+      try {
+        const other = resolveSecurityLabel(xml, this.#registry, policy.id);
+        if (other.kind !== "label") continue;
+        if (!sameLabel(translateLabel(other.label, label.policy), label)) return false;
+      } catch (error) {
+        if (error instanceof PolicyMismatchError) continue; // no form under this policy
+        return false;
+      }
+    }
+    return true;
+  }
+
   #decode(xml: string): Parsed {
     try {
       const resolved = resolveSecurityLabel(xml, this.#registry, this.#governing);
       if (resolved.kind === "default") return { label: undefined, problem: undefined };
       if (!isValidLabel(resolved.label)) return { label: undefined, problem: "invalid" };
+      if (!this.#consistent(xml, resolved.label)) return { label: undefined, problem: "inconsistent" };
       return { label: resolved.label, problem: undefined };
     } catch (error) {
       if (error instanceof PolicyMismatchError) return { label: undefined, problem: "wrong-policy" };

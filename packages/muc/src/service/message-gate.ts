@@ -19,6 +19,7 @@ const PROBLEM_TEXT: Record<LabelProblem, string> = {
   invalid: "the security label is not valid under its policy",
   "no-default": "the message has no security label and no default label applies",
   "several-labels": "a stanza may carry only one security label",
+  inconsistent: "the security label's equivalent forms do not agree",
 };
 
 export function checkMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, recipient?: Occupant): GateOutcome {
@@ -28,7 +29,7 @@ export function checkMessage(ctx: MucContext, room: Room, sender: Occupant, stan
   if (nested) return { ok: false, reason: nested, error: { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] } };
   const outcome = ctx.labels.resolve(stanza, { room: room.security.defaultLabel, service: ctx.settings.defaultMessageLabel });
   if (!outcome.ok) {
-    const condition = outcome.reason === "malformed" || outcome.reason === "several-labels" ? "bad-request" : "forbidden";
+    const condition = outcome.reason === "malformed" || outcome.reason === "several-labels" || outcome.reason === "inconsistent" ? "bad-request" : "forbidden";
     return { ok: false, reason: outcome.reason, error: { condition, type: condition === "bad-request" ? "modify" : "cancel", text: PROBLEM_TEXT[outcome.reason] } };
   }
   const label = outcome.label;
