@@ -4,10 +4,9 @@ import { test, describe, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { parseElement, type Element, type IqOutcome } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createCatalogService, type CatalogService } from "../src/catalog-service.js";
-import { parseCatalogSpec } from "../src/catalog-spec.js";
+import type { CatalogService } from "../src/catalog-service.js";
 import { NS_CATALOG_2 } from "../src/catalog-xml.js";
-import { clearance, demoRegistry, DEMO_CATALOG } from "./fixtures.js";
+import { clearance, demoCatalogService } from "./fixtures.js";
 
 const D = "example.test";
 let store: MemoryStore;
@@ -24,17 +23,7 @@ function direct(from: string, target: string) {
 describe("catalog service: hostile targets", () => {
   beforeEach(async () => {
     store = new MemoryStore();
-    const registry = demoRegistry();
-    service = createCatalogService({
-      service: "xmpp://127.0.0.1:1",
-      domain: `catalog.${D}`,
-      secret: "s",
-      served: [D],
-      muc: [`rooms.${D}`],
-      registry,
-      store,
-      catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]),
-    });
+    service = demoCatalogService(store);
     await store.setUserClearance(`alice@${D}`, clearance("SECRET", ["ALPHA"]));
   });
   afterEach(async () => {

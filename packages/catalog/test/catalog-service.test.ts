@@ -6,25 +6,14 @@ import { MemoryStore } from "@cordon/store";
 import { createCatalogService, type CatalogService } from "../src/catalog-service.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";
 import { NS_CATALOG_0, NS_CATALOG_2 } from "../src/catalog-xml.js";
-import { clearance, demoRegistry, rawLabel, DEMO_CATALOG } from "./fixtures.js";
+import { clearance, demoRegistry, demoCatalogService, rawLabel, DEMO_CATALOG } from "./fixtures.js";
 
 const D = "example.test";
 let store: MemoryStore;
 let service: CatalogService;
 
 function make(remoteRequests = false) {
-  const registry = demoRegistry();
-  return createCatalogService({
-    service: "xmpp://127.0.0.1:1",
-    domain: `catalog.${D}`,
-    secret: "s",
-    served: [D],
-    muc: [`rooms.${D}`],
-    registry,
-    store,
-    catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]),
-    remoteRequests,
-  });
+  return demoCatalogService(store, { remoteRequests });
 }
 
 const selectors = (el: Element | undefined) => (el?.getChildren("item") ?? []).map((i) => i.attrs.selector);

@@ -4,7 +4,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PolicyRegistry, type Label } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
-import { parseLabelSpec } from "../src/catalog-spec.js";
+import { parseCatalogSpec, parseLabelSpec } from "../src/catalog-spec.js";
+import { createCatalogService, type CatalogService, type CatalogServiceOptions } from "../src/catalog-service.js";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const DEMO_POLICY_FILE = resolve(repoRoot, "deploy/quickstart/demo-policy.xml");
@@ -62,3 +63,23 @@ export const DEMO_CATALOG = {
     { selector: "UNCLASSIFIED", label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" }, default: true },
   ],
 };
+
+/**
+ * A catalog service for example.test (never connected: tests call its handlers), serving the demo
+ * catalog, with `rooms.example.test` as its MUC domain; `options` override or add to that.
+ */
+export function demoCatalogService(store: CatalogServiceOptions["store"], options: Partial<CatalogServiceOptions> = {}): CatalogService {
+  const registry = options.registry ?? demoRegistry();
+  const domain = "example.test";
+  return createCatalogService({
+    service: "xmpp://127.0.0.1:1",
+    domain: `catalog.${domain}`,
+    secret: "s",
+    served: [domain],
+    muc: [`rooms.${domain}`],
+    registry,
+    store,
+    catalogs: new Map([[domain, parseCatalogSpec(DEMO_CATALOG, registry)]]),
+    ...options,
+  });
+}

@@ -27,3 +27,5 @@ export type { Stoppable, ShutdownOptions } from "./shutdown.js";
 export * from "./errors.js";
 export { delegate, delegatedBy, parseDelegationNode, DelegationConfigError, NS_DELEGATION_1, NS_DELEGATION_2, DELEGATION_NAMESPACES, NS_FORWARD } from "./delegation.js";
 export type { DelegateOptions } from "./delegation.js";
+export { hiddenContent } from "./hidden-content.js";
+export type { HiddenContent } from "./hidden-content.js";

@@ -2,7 +2,7 @@
 // and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
 // translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
-import { isElement, xml, type Element } from "@cordon/component";
+import { hiddenContent, isElement, xml, type Element } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
 import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceAnswer, ClearanceSource } from "./clearances.js";
@@ -256,32 +256,9 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   iq: ["get", "set", "result", "error"],
 };
 
-/**
- * Why a stanza carries content the relay would not check, or could misread, if it does: a label
- * or stanza below the top level; a namespace prefix (Namespaces in XML 1.0 §4,
- * https://www.w3.org/TR/xml-names/#ns-qualnames: `<x:body xmlns:x='jabber:client'/>` is a body and
- * `<x:q xmlns:x='urn:a' xmlns='urn:b'/>` is in urn:a, but every check compares names and `xmlns`
- * attributes); nesting deeper than MAX_DEPTH. Iterative: any depth is walked without recursion.
- */
+/** Why a stanza carries content the relay would not check, or could misread (`hiddenContent`, shared with the MUC). */
 export function nestedContent(stanza: Element): string | undefined {
-  const stack: [Element, number][] = [[stanza, 0]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [el, depth] = top;
-    if (depth > MAX_DEPTH) return "too-deep";
-    for (const name of Object.keys(el.attrs)) {
-      if (name.includes(":") && !name.startsWith("xml:") && !name.startsWith("xmlns:")) return "prefixed-name";
-    }
-    // Children of the stanza are at depth 1: a label there is the stanza's own.
-    for (const c of el.children) {
-      if (!isElement(c)) continue;
-      if (c.name.includes(":")) return "prefixed-name";
-      if (depth > 0 && c.name === "securitylabel") return "nested-label";
-      if (c.name === "forwarded" && c.attrs.xmlns === "urn:xmpp:forward:0") return "nested-stanza";
-      if (c.name === "message" || (depth > 0 && (c.name === "presence" || c.name === "iq"))) return "nested-stanza";
-      stack.push([c, depth + 1]);
-    }
-  }
-  return undefined;
+  return hiddenContent(stanza, MAX_DEPTH);
 }
 
 /** The attributes a stanza crosses with (RFC 6120 §8.1): anything else is sender-chosen text no rule reads. */

@@ -58,6 +58,8 @@ export async function startDemoMuc(demo: Demo, options: {
   store: ClearanceStore;
   settings?: Partial<MucSettings>;
   logger?: Logger;
+  /** The MUC's clock (tests move it instead of waiting). */
+  now?: () => number;
 }): Promise<MucService> {
   const U = demo.label("UNCLASSIFIED");
   const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
@@ -67,6 +69,7 @@ export async function startDemoMuc(demo: Demo, options: {
     governingPolicy: demo.policy.id,
     store: options.store,
     ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.now ? { now: options.now } : {}),
     settings: {
       domain: options.mucDomain,
       createRooms: "local",

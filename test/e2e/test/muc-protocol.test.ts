@@ -12,11 +12,11 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, xml, IqErrorResponse, type XmppServer, type TestClient, type Element } from "@cordon/harness";
-import { createComponent, createLogger, parseElement } from "@cordon/component";
+import { createLogger, parseElement } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, NS_MUC_ADMIN, NS_MUC_OWNER, type MucService } from "@cordon/muc";
+import { NS_MUC, NS_MUC_USER, NS_MUC_ADMIN, NS_MUC_OWNER, type MucService } from "@cordon/muc";
 import type { Label } from "@cordon/policy";
-import { loadDemo } from "../src/demo.js";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes, errorCondition } from "../src/muc-client.js";
 
 
@@ -178,34 +178,25 @@ for (const kind of serverKinds()) {
       store = new MemoryStore();
       for (const u of USERS) await store.setUserClearance(jid(u), demo.raw(clearances[u]));
       const upToSecret = demo.clearance(LEVELS.slice(0, 4));
-      muc = createMucService({
-        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret }),
-        registry: demo.registry,
-        governingPolicy: demo.policy.id,
+      muc = await startDemoMuc(demo, {
+        server,
+        mucDomain,
+        localDomain: domain,
+        secret,
         store,
         now: () => Date.now() + skew,
         settings: {
-          domain: mucDomain,
-          createRooms: "local",
-          localDomains: [domain],
           serviceClearance: upToSecret,
-          defaultRoomLabel: U,
           defaultRoomClearance: upToSecret,
-          defaultMessageLabel: U,
           namedLabels: [
             { name: "UNCLASSIFIED", label: U },
             { name: "CONFIDENTIAL", label: C },
             { name: "SECRET", label: S },
             { name: "TOP SECRET", label: TS },
           ],
-          roomDefaults: { ...DEFAULT_ROOM_CONFIG },
-          occupantIdSecret: secret,
-          clearanceRefreshMs: 60_000,
-          capsTimeoutMs: 500,
         },
         ...(process.env.CORDON_TEST_LOG ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) } : {}),
       });
-      await muc.start();
       for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 

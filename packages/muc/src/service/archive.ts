@@ -12,7 +12,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { HistoryEntry } from "../room/history.js";
 import type { MucContext } from "./context.js";
-import { deliverableLabel } from "./delivery.js";
+import { readableLabel, storedMessage } from "./history-replay.js";
 import { archivedMessage } from "./message-render.js";
 import { attr } from "./stanzas.js";
 import { NS_DATA, NS_DELAY, NS_FORWARD, NS_MAM, NS_RSM } from "../namespaces.js";
@@ -107,23 +107,12 @@ export async function queryArchive(ctx: MucContext, room: Room, request: IqReque
     if (q.start !== undefined && entry.ts < q.start) continue;
     if (q.end !== undefined && entry.ts > q.end) continue;
     if (q.withNick !== undefined && entry.nick !== q.withNick) continue;
-    const stored = ctx.labels.resolveText(entry.label);
-    const label = stored ? deliverableLabel(ctx, reader, stored) : undefined;
+    const label = readableLabel(ctx, reader, entry);
     if (label) visible.push({ entry, label });
   }
   const { items, firstIndex, complete } = page(visible, q);
   const out = items.map(({ entry, label }) => {
-    const inner = archivedMessage(ctx, room, reader, {
-      type: "groupchat",
-      fromNick: entry.nick,
-      id: entry.id,
-      body: entry.body,
-      extra: entry.extra,
-      rich: entry.rich,
-      label,
-      stanzaId: entry.sid,
-      occupantId: entry.occupantId,
-    });
+    const inner = archivedMessage(ctx, room, reader, storedMessage(entry, label));
     const stamp = new Date(entry.ts).toISOString();
     return `<message from="${attr(room.jid)}" to="${attr(request.from)}" id="${randomBytes(9).toString("base64url")}"><result xmlns="${NS_MAM}"${queryId !== undefined ? ` queryid="${attr(queryId)}"` : ""} id="${attr(entry.sid)}"><forwarded xmlns="${NS_FORWARD}"><delay xmlns="${NS_DELAY}" stamp="${stamp}"/>${inner}</forwarded></result></message>`;
   });

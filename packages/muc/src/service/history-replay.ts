@@ -6,31 +6,36 @@ import type { Occupant } from "../room/occupant.js";
 import { selectHistory, type HistoryEntry, type HistoryRequest } from "../room/history.js";
 import type { MucContext } from "./context.js";
 import { deliverableLabel } from "./delivery.js";
-import { messageForOccupant } from "./message-render.js";
+import { messageForOccupant, type RenderedMessage } from "./message-render.js";
 import { delayXml } from "./stanzas.js";
+
+/** The label of a stored message as `reader` may see it (in its policy), or undefined if it may not. */
+export function readableLabel(ctx: MucContext, reader: Occupant, entry: HistoryEntry): Label | undefined {
+  const stored = ctx.labels.resolveText(entry.label);
+  return stored ? deliverableLabel(ctx, reader, stored) : undefined;
+}
+
+/** A stored message, to render for one reader under the label it may see (history and the archive). */
+export function storedMessage(entry: HistoryEntry, label: Label): RenderedMessage {
+  return {
+    type: "groupchat",
+    fromNick: entry.nick,
+    id: entry.id,
+    body: entry.body,
+    extra: entry.extra,
+    rich: entry.rich,
+    label,
+    stanzaId: entry.sid,
+    occupantId: entry.occupantId,
+  };
+}
 
 export function historyStanzas(ctx: MucContext, room: Room, joiner: Occupant, request: HistoryRequest): string[] {
   if (room.history.length === 0) return [];
-  const mayRead = (entry: HistoryEntry): Label | undefined => {
-    const label = ctx.labels.resolveText(entry.label);
-    if (!label) return undefined;
-    return deliverableLabel(ctx, joiner, label);
-  };
+  const mayRead = (entry: HistoryEntry): Label | undefined => readableLabel(ctx, joiner, entry);
   const picked = selectHistory(room.history, request, mayRead, ctx.now(), (e) => (e.body?.length ?? 0) + e.extra.length + (e.rich?.length ?? 0) + e.label.length + 200);
   return picked.map(({ entry, label }) =>
-    messageForOccupant(ctx, room, joiner, {
-      type: "groupchat",
-      fromNick: entry.nick,
-      id: entry.id,
-      body: entry.body,
-      extra: entry.extra,
-      rich: entry.rich,
-      label,
-      stanzaId: entry.sid,
-      occupantId: entry.occupantId,
-      senderJid: entry.from,
-      delay: delayXml(entry.ts, room.jid),
-    }),
+    messageForOccupant(ctx, room, joiner, { ...storedMessage(entry, label), senderJid: entry.from, delay: delayXml(entry.ts, room.jid) }),
   );
 }
 
