@@ -1,6 +1,7 @@
 // ESLint flat config for every workspace: typescript-eslint on strict TypeScript sources.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/*.d.ts"] },
@@ -15,6 +16,7 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  prettier,
   {
     files: ["**/*.mjs", "**/*.js"],
     languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly" } },

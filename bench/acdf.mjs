@@ -6,15 +6,33 @@ import { Buffer } from "node:buffer";
 import { performance } from "node:perf_hooks";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PolicyRegistry, acdf, parseLabelData, parseClearance, isValidLabel, encodeEssLabel } from "@cordon/policy";
+import {
+  PolicyRegistry,
+  acdf,
+  parseLabelData,
+  parseClearance,
+  isValidLabel,
+  encodeEssLabel,
+} from "@cordon/policy";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
 const registry = new PolicyRegistry();
 registry.loadString(readFileSync(resolve(corpus, "food-policy.xml"), "utf8"));
 const read = (f) => readFileSync(resolve(corpus, f));
-const labels = ["food-label-milk-chocolate.xml", "food-label-bacon.xml", "food-label-water.xml", "food-label-milk-chocolate.ber", "food-label-bacon.ber"].map((f) => parseLabelData(read(f), registry));
-const clearances = ["food-clearance-all-okay.xml", "food-clearance-lactose-intolerant.xml", "food-clearance-savoury.xml", "food-clearance-all-okay.ber"].map((f) => parseClearance(read(f), registry));
+const labels = [
+  "food-label-milk-chocolate.xml",
+  "food-label-bacon.xml",
+  "food-label-water.xml",
+  "food-label-milk-chocolate.ber",
+  "food-label-bacon.ber",
+].map((f) => parseLabelData(read(f), registry));
+const clearances = [
+  "food-clearance-all-okay.xml",
+  "food-clearance-lactose-intolerant.xml",
+  "food-clearance-savoury.xml",
+  "food-clearance-all-okay.ber",
+].map((f) => parseClearance(read(f), registry));
 
 function measure(fn, ms = 1500) {
   let n = 0;
@@ -45,5 +63,15 @@ const essBatch = () => {
 measure(essBatch, 300);
 const essParsesPerSecond = measure(essBatch);
 
-console.log(`acdf: ${Math.round(acdfPerSecond).toLocaleString("en")} decisions/s; ESS parse+validate: ${Math.round(essParsesPerSecond).toLocaleString("en")}/s`);
-console.log(JSON.stringify({ acdfPerSecond: Math.round(acdfPerSecond), essParsesPerSecond: Math.round(essParsesPerSecond), node: process.version, granted: granted > 0, valid: valid > 0 }));
+console.log(
+  `acdf: ${Math.round(acdfPerSecond).toLocaleString("en")} decisions/s; ESS parse+validate: ${Math.round(essParsesPerSecond).toLocaleString("en")}/s`,
+);
+console.log(
+  JSON.stringify({
+    acdfPerSecond: Math.round(acdfPerSecond),
+    essParsesPerSecond: Math.round(essParsesPerSecond),
+    node: process.version,
+    granted: granted > 0,
+    valid: valid > 0,
+  }),
+);

@@ -26,11 +26,18 @@ const clearanceXml = `<clearance xmlns='http://surevine.com/xmlns/spiffy'><polic
 const CATALOG = {
   name: "Demo",
   items: [
-    { selector: "UNCLASSIFIED", default: true, label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" } },
+    {
+      selector: "UNCLASSIFIED",
+      default: true,
+      label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" },
+    },
     { selector: "RESTRICTED", label: { policy: "Cordon Demo", classification: "RESTRICTED" } },
     { selector: "CONFIDENTIAL", label: { policy: "Cordon Demo", classification: "CONFIDENTIAL" } },
     { selector: "SECRET", label: { policy: "Cordon Demo", classification: "SECRET" } },
-    { selector: "SECRET|ALPHA", label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] } },
+    {
+      selector: "SECRET|ALPHA",
+      label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] },
+    },
   ],
 };
 
@@ -49,7 +56,11 @@ async function latency(make, client) {
     samples.push(performance.now() - t0);
   }
   samples.sort((a, b) => a - b);
-  return { p50Ms: round(percentile(samples, 50)), p99Ms: round(percentile(samples, 99)), meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length) };
+  return {
+    p50Ms: round(percentile(samples, 50)),
+    p99Ms: round(percentile(samples, 99)),
+    meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length),
+  };
 }
 
 async function rate(make, client) {
@@ -71,7 +82,10 @@ async function benchServer(kind) {
   const echoDomain = `echo.${domain}`;
   const server = await startServer(kind, {
     domain,
-    components: [{ domain: catalogDomain, secret: "c" }, { domain: echoDomain, secret: "e" }],
+    components: [
+      { domain: catalogDomain, secret: "c" },
+      { domain: echoDomain, secret: "e" },
+    ],
     users: [{ username: "alice", password: "alice-pw" }],
     delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
   });
@@ -80,14 +94,25 @@ async function benchServer(kind) {
   const registry = new PolicyRegistry();
   registry.loadString(readFileSync(resolve(root, "deploy/quickstart/demo-policy.xml"), "utf8"));
   const service = createCatalogService({
-    service: `xmpp://127.0.0.1:${server.componentPort}`, domain: catalogDomain, secret: "c", served: [domain], registry, store,
+    service: `xmpp://127.0.0.1:${server.componentPort}`,
+    domain: catalogDomain,
+    secret: "c",
+    served: [domain],
+    registry,
+    store,
     catalogs: new Map([[domain, parseCatalogSpec(CATALOG, registry)]]),
   });
-  const echo = createExampleComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: echoDomain, secret: "e" });
+  const echo = createExampleComponent({
+    service: `xmpp://127.0.0.1:${server.componentPort}`,
+    domain: echoDomain,
+    secret: "e",
+  });
   await Promise.all([service.start(), echo.start()]);
   const alice = await connectClient(server, "alice", "alice-pw");
-  const delegatedIq = () => xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
-  const directIq = () => xml("iq", { type: "get", to: catalogDomain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
+  const delegatedIq = () =>
+    xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
+  const directIq = () =>
+    xml("iq", { type: "get", to: catalogDomain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
   const echoIq = () => xml("iq", { type: "get", to: echoDomain }, xml("ping", { xmlns: "urn:xmpp:ping" }));
   // ejabberd delegates only after its disco#info round trip with the component: wait for it.
   for (let i = 0; ; i++) {
@@ -101,10 +126,15 @@ async function benchServer(kind) {
   }
   const result = {};
   try {
-    for (const [name, make] of [["echo", echoIq], ["delegated", delegatedIq], ["direct", directIq]]) {
+    for (const [name, make] of [
+      ["echo", echoIq],
+      ["delegated", delegatedIq],
+      ["direct", directIq],
+    ]) {
       result[name] = { ...(await latency(make, alice)), ...(await rate(make, alice)) };
     }
-    const items = (await alice.iq(delegatedIq())).getChild("catalog", NS_CATALOG_2)?.getChildren("item").length ?? 0;
+    const items =
+      (await alice.iq(delegatedIq())).getChild("catalog", NS_CATALOG_2)?.getChildren("item").length ?? 0;
     result.catalogItems = items;
     result.cacheHitRatio = round(service.cache.hits / Math.max(1, service.cache.hits + service.cache.misses));
   } finally {
@@ -116,7 +146,13 @@ async function benchServer(kind) {
   return result;
 }
 
-const out = { latencyRequests: LATENCY_N, rateRequests: RATE_N, window: WINDOW, node: process.version, servers: {} };
+const out = {
+  latencyRequests: LATENCY_N,
+  rateRequests: RATE_N,
+  window: WINDOW,
+  node: process.version,
+  servers: {},
+};
 for (const kind of kinds) {
   out.servers[kind] = await benchServer(kind);
   console.error(`${kind}: ${JSON.stringify(out.servers[kind])}`);

@@ -11,8 +11,11 @@ import { fuzzOne, mutate, prng, randomInput } from "@cordon/policy/fuzz";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
 const registry = new PolicyRegistry();
-for (const f of ["food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml", "tlp.xml", "uk-demo.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
-const seeds = readdirSync(corpus).filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml").map((f) => readFileSync(resolve(corpus, f)));
+for (const f of ["food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml", "tlp.xml", "uk-demo.xml"])
+  registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
+const seeds = readdirSync(corpus)
+  .filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml")
+  .map((f) => readFileSync(resolve(corpus, f)));
 const iterations = Number(process.argv[2] ?? 100000);
 const seed = Number(process.argv[3] ?? 1);
 const rnd = prng(seed);
@@ -30,5 +33,17 @@ for (let i = 0; i < iterations; i++) {
   }
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ iterations, seed, decodes: tally.values + tally.typedErrors, values: tally.values, typedErrors: tally.typedErrors, crashes, firstCrash, seconds: Math.round(seconds * 100) / 100, heapMiB: Math.round(process.memoryUsage().heapUsed / 1048576) }));
+console.log(
+  JSON.stringify({
+    iterations,
+    seed,
+    decodes: tally.values + tally.typedErrors,
+    values: tally.values,
+    typedErrors: tally.typedErrors,
+    crashes,
+    firstCrash,
+    seconds: Math.round(seconds * 100) / 100,
+    heapMiB: Math.round(process.memoryUsage().heapUsed / 1048576),
+  }),
+);
 process.exitCode = crashes === 0 ? 0 : 1;

@@ -36,7 +36,13 @@ const root = resolve(dirname(here), "..");
 const POLICY_FILE = resolve(root, "deploy/quickstart/demo-policy.xml");
 const DOMAIN = "bench.test";
 const SECRET = "bench-muc-secret";
-const MUC_DOMAINS = { cordon: `rooms-cordon.${DOMAIN}`, echo: `rooms-echo.${DOMAIN}`, native: `conference.${DOMAIN}`, "echo-labelled": `rooms-echol.${DOMAIN}`, "echo-ids": `rooms-echoi.${DOMAIN}` };
+const MUC_DOMAINS = {
+  cordon: `rooms-cordon.${DOMAIN}`,
+  echo: `rooms-echo.${DOMAIN}`,
+  native: `conference.${DOMAIN}`,
+  "echo-labelled": `rooms-echol.${DOMAIN}`,
+  "echo-ids": `rooms-echoi.${DOMAIN}`,
+};
 /** Modes that run a component of ours in a child process. */
 const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids"];
 const NS_MUC = "http://jabber.org/protocol/muc";
@@ -88,9 +94,16 @@ function serverCpu(server) {
 }
 const delay = (ms) => new Promise((r) => setTimeout(r, ms));
 const debug = (...args) => {
-  if (process.env.BENCH_DEBUG) process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}s] ${args.join(" ")}\n`);
+  if (process.env.BENCH_DEBUG)
+    process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}s] ${args.join(" ")}\n`);
 };
-const escAttr = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+const escAttr = (s) =>
+  s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
 
 // ───────────────────────────── child: one component per process ─────────────────────────────
 
@@ -125,7 +138,9 @@ async function runChild(mode) {
       if (st.attrs.type !== undefined) return;
       if (!occupants) rooms.set(room, (occupants = new Map()));
       occupants.set(from, to.slice(slash + 1));
-      await component.sendRaw([`<presence from="${escapeXml(to)}" to="${escapeXml(from)}"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`]);
+      await component.sendRaw([
+        `<presence from="${escapeXml(to)}" to="${escapeXml(from)}"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`,
+      ]);
     });
     component.onMessage(async (st) => {
       if (st.attrs.type !== "groupchat") return;
@@ -155,12 +170,16 @@ async function runChild(mode) {
     const policy = registry.loadFileSync(POLICY_FILE);
     const cls = (n) => policy.classifications.find((c) => c.name === n);
     const cat = (n) => policy.categories.find((c) => c.name === n);
-    const clearance = (k) => makeClearance(policy, CLEARANCES[k].classes.map(cls), CLEARANCES[k].categories.map(cat));
+    const clearance = (k) =>
+      makeClearance(policy, CLEARANCES[k].classes.map(cls), CLEARANCES[k].categories.map(cat));
     const unclassified = makeLabel(policy, cls("UNCLASSIFIED"), []);
     const store = new MemoryStore();
     const users = JSON.parse(process.env.BENCH_USERS ?? "[]");
     for (const { jid, kind } of users) {
-      await store.setUserClearance(jid, { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance(kind))).toString("base64") });
+      await store.setUserClearance(jid, {
+        encoding: "ber",
+        data: Buffer.from(encodeBerClearance(clearance(kind))).toString("base64"),
+      });
     }
     const muc = createMucService({
       component: createComponent({ service, domain, secret: SECRET }),
@@ -205,7 +224,12 @@ function startTagAttrs(text) {
   const tag = text.slice(0, end);
   const attrs = {};
   for (const m of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-    attrs[m[1]] = (m[2] ?? m[3]).replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    attrs[m[1]] = (m[2] ?? m[3])
+      .replace(/&apos;/g, "'")
+      .replace(/&quot;/g, '"')
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
   }
   return attrs;
 }
@@ -255,7 +279,8 @@ class RawClient {
 
   /** RFC 6120 §5.4: STARTTLS, then a new stream over TLS. Resolves with the new stream's features. */
   async startTls(features) {
-    if (!features.text.includes(NS_TLS)) throw new Error(`${this.user}: the server offers no STARTTLS (${this.server.kind})`);
+    if (!features.text.includes(NS_TLS))
+      throw new Error(`${this.user}: the server offers no STARTTLS (${this.server.kind})`);
     const proceed = this.waitFor((s) => s.name === "proceed" || s.name === "failure");
     this.write(`<starttls xmlns='${NS_TLS}'/>`);
     if ((await proceed).name !== "proceed") throw new Error(`${this.user}: STARTTLS refused`);
@@ -280,7 +305,9 @@ class RawClient {
   }
 
   header() {
-    this.write(`<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`);
+    this.write(
+      `<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
+    );
   }
 
   async login() {
@@ -289,13 +316,17 @@ class RawClient {
     if (this.tls) features = this.startTls(await features);
     if (!(await features).text.includes("PLAIN")) throw new Error("server offers no PLAIN");
     const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
-    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`);
+    this.write(
+      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`,
+    );
     if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
     features = this.waitFor((s) => s.name === "stream:features");
     this.header();
     await features;
     const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
-    this.write(`<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`);
+    this.write(
+      `<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`,
+    );
     const bind = await bound;
     const jid = /<jid>([^<]+)<\/jid>/.exec(bind.text)?.[1];
     if (bind.attrs.type !== "result" || !jid) throw new Error(`${this.user}: bind failed: ${bind.text}`);
@@ -367,7 +398,8 @@ class RawClient {
     }
     const sp = text.search(/[\s/>]/);
     const stanza = { name: text.slice(1, sp), attrs: startTagAttrs(text), text };
-    if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set")) return this.answerIq(stanza);
+    if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set"))
+      return this.answerIq(stanza);
     if (stanza.name === "presence" && stanza.attrs.from) {
       const from = stanza.attrs.from;
       const slash = from.indexOf("/");
@@ -397,10 +429,16 @@ class RawClient {
     const { id = "", from } = stanza.attrs;
     const to = from ? ` to='${escAttr(from)}'` : "";
     if (stanza.attrs.type === "get" && stanza.text.includes(NS_DISCO_INFO)) {
-      const features = [NS_DISCO_INFO, NS_MUC, ...(this.aware ? [NS_SEC_LABEL] : [])].map((v) => `<feature var='${v}'/>`).join("");
-      this.write(`<iq type='result' id='${escAttr(id)}'${to}><query xmlns='${NS_DISCO_INFO}'><identity category='client' type='pc' name='bench'/>${features}</query></iq>`);
+      const features = [NS_DISCO_INFO, NS_MUC, ...(this.aware ? [NS_SEC_LABEL] : [])]
+        .map((v) => `<feature var='${v}'/>`)
+        .join("");
+      this.write(
+        `<iq type='result' id='${escAttr(id)}'${to}><query xmlns='${NS_DISCO_INFO}'><identity category='client' type='pc' name='bench'/>${features}</query></iq>`,
+      );
     } else {
-      this.write(`<iq type='error' id='${escAttr(id)}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`);
+      this.write(
+        `<iq type='error' id='${escAttr(id)}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+      );
     }
   }
 
@@ -411,7 +449,14 @@ class RawClient {
       const w = { pred, resolve: resolveWait, reject: rejectWait };
       w.timer = setTimeout(() => {
         this.waiters.delete(w);
-        rejectWait(new Error(`${this.user}: timed out after ${timeoutMs} ms; last: ${this.recent.slice(-3).map((s) => s.text.slice(0, 300)).join(" | ")}`));
+        rejectWait(
+          new Error(
+            `${this.user}: timed out after ${timeoutMs} ms; last: ${this.recent
+              .slice(-3)
+              .map((s) => s.text.slice(0, 300))
+              .join(" | ")}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(w);
     });
@@ -419,10 +464,18 @@ class RawClient {
 
   /** Joins room/nick without history; resolves with the self-presence (XEP-0045 §7.2.2, status 110). */
   async join(room, nick) {
-    const self = this.waitFor((s) => s.name === "presence" && s.attrs.from === `${room}/${nick}` && (s.attrs.type === "error" || /code=["']110["']/.test(s.text)));
-    this.write(`<presence to='${escAttr(`${room}/${nick}`)}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`);
+    const self = this.waitFor(
+      (s) =>
+        s.name === "presence" &&
+        s.attrs.from === `${room}/${nick}` &&
+        (s.attrs.type === "error" || /code=["']110["']/.test(s.text)),
+    );
+    this.write(
+      `<presence to='${escAttr(`${room}/${nick}`)}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`,
+    );
     const presence = await self;
-    if (presence.attrs.type === "error") throw new Error(`${this.user}: join of ${room} refused: ${presence.text}`);
+    if (presence.attrs.type === "error")
+      throw new Error(`${this.user}: join of ${room} refused: ${presence.text}`);
     return presence;
   }
 
@@ -450,8 +503,15 @@ class ComponentChild {
     this.nextId = 0;
     this.exited = false;
     this.child = fork(here, ["--child", mode], {
-      env: { ...process.env, BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`, BENCH_DOMAIN: MUC_DOMAINS[mode], BENCH_USERS: JSON.stringify(users) },
-      execArgv: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`] : [],
+      env: {
+        ...process.env,
+        BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
+        BENCH_DOMAIN: MUC_DOMAINS[mode],
+        BENCH_USERS: JSON.stringify(users),
+      },
+      execArgv: profileDir
+        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`]
+        : [],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.once("exit", (code) => {
@@ -461,7 +521,9 @@ class ComponentChild {
       if (code !== 0) process.stderr.write(`${mode} component exited with code ${code}\n`);
     });
     this.ready = new Promise((resolveReady, rejectReady) => {
-      this.child.once("exit", (code) => rejectReady(new Error(`${mode} component exited with ${code} before it was ready`)));
+      this.child.once("exit", (code) =>
+        rejectReady(new Error(`${mode} component exited with ${code} before it was ready`)),
+      );
       this.child.on("message", (msg) => {
         if (msg.type === "ready") resolveReady();
         else if (msg.type === "cpu") {
@@ -501,28 +563,56 @@ class ComponentChild {
 // ───────────────────────────── parent: the measurement ─────────────────────────────
 
 function parseArgs(argv) {
-  const opts = { servers: ["prosody", "ejabberd"], sizes: [10, 50, 100], messages: undefined, runs: 3, modes: ["cordon", "echo", "native", "echo-labelled"], profile: undefined, transport: "tls" };
+  const opts = {
+    servers: ["prosody", "ejabberd"],
+    sizes: [10, 50, 100],
+    messages: undefined,
+    runs: 3,
+    modes: ["cordon", "echo", "native", "echo-labelled"],
+    profile: undefined,
+    transport: "tls",
+  };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
       const v = argv[++i];
       if (v === undefined) throw new Error(`${argv[i - 1]} needs a value`);
       return v;
     };
-    const list = (v) => v.split(",").map((x) => x.trim()).filter(Boolean);
+    const list = (v) =>
+      v
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean);
     switch (argv[i]) {
-      case "--servers": opts.servers = list(next()); break;
-      case "--sizes": opts.sizes = list(next()).map(Number); break;
-      case "--messages": opts.messages = Number(next()); break;
-      case "--runs": opts.runs = Number(next()); break;
-      case "--modes": opts.modes = list(next()); break;
-      case "--profile": opts.profile = resolve(next()); break;
-      case "--transport": opts.transport = next(); break;
-      default: throw new Error(`unknown argument ${argv[i]}`);
+      case "--servers":
+        opts.servers = list(next());
+        break;
+      case "--sizes":
+        opts.sizes = list(next()).map(Number);
+        break;
+      case "--messages":
+        opts.messages = Number(next());
+        break;
+      case "--runs":
+        opts.runs = Number(next());
+        break;
+      case "--modes":
+        opts.modes = list(next());
+        break;
+      case "--profile":
+        opts.profile = resolve(next());
+        break;
+      case "--transport":
+        opts.transport = next();
+        break;
+      default:
+        throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
-  if (opts.transport !== "tls" && opts.transport !== "plain") throw new Error(`--transport is tls or plain, not ${opts.transport}`);
+  if (opts.transport !== "tls" && opts.transport !== "plain")
+    throw new Error(`--transport is tls or plain, not ${opts.transport}`);
   return opts;
 }
 
@@ -535,7 +625,15 @@ async function main() {
   const { PolicyRegistry, makeLabel, buildSecurityLabelXml } = await import("@cordon/policy");
   const registry = new PolicyRegistry();
   const policy = registry.loadFileSync(POLICY_FILE);
-  const labelXml = LABELS.map((l) => buildSecurityLabelXml(makeLabel(policy, policy.classifications.find((c) => c.name === l.classification), l.categories.map((n) => policy.categories.find((c) => c.name === n)))));
+  const labelXml = LABELS.map((l) =>
+    buildSecurityLabelXml(
+      makeLabel(
+        policy,
+        policy.classifications.find((c) => c.name === l.classification),
+        l.categories.map((n) => policy.categories.find((c) => c.name === n)),
+      ),
+    ),
+  );
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
   const maxN = Math.max(...opts.sizes);
   const started = performance.now();
@@ -547,21 +645,35 @@ async function main() {
   for (const kind of opts.servers) {
     const server = await startServer(kind, {
       domain: DOMAIN,
-      components: COMPONENT_MODES.filter((m) => opts.modes.includes(m)).map((m) => ({ domain: MUC_DOMAINS[m], secret: SECRET })),
+      components: COMPONENT_MODES.filter((m) => opts.modes.includes(m)).map((m) => ({
+        domain: MUC_DOMAINS[m],
+        secret: SECRET,
+      })),
       nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 },
       starttls: opts.transport === "tls",
-      users: Array.from({ length: maxN }, (_, i) => ({ username: username(i), password: `pw-${username(i)}` })),
+      users: Array.from({ length: maxN }, (_, i) => ({
+        username: username(i),
+        password: `pw-${username(i)}`,
+      })),
     });
     const children = {};
     const clients = [];
     results[kind] = {};
     try {
-      const users = Array.from({ length: maxN }, (_, i) => ({ jid: `${username(i)}@${DOMAIN}`, kind: clearanceKind(i) }));
-      for (const mode of opts.modes) if (COMPONENT_MODES.includes(mode)) children[mode] = new ComponentChild(mode, server, users, opts.profile);
+      const users = Array.from({ length: maxN }, (_, i) => ({
+        jid: `${username(i)}@${DOMAIN}`,
+        kind: clearanceKind(i),
+      }));
+      for (const mode of opts.modes)
+        if (COMPONENT_MODES.includes(mode))
+          children[mode] = new ComponentChild(mode, server, users, opts.profile);
       await Promise.all(Object.values(children).map((c) => c.ready));
       debug("children ready");
       for (let i = 0; i < maxN; i += 20) {
-        const batch = Array.from({ length: Math.min(20, maxN - i) }, (_, j) => new RawClient(server, i + j, opts.transport === "tls"));
+        const batch = Array.from(
+          { length: Math.min(20, maxN - i) },
+          (_, j) => new RawClient(server, i + j, opts.transport === "tls"),
+        );
         await Promise.all(batch.map((c) => c.connect()));
         clients.push(...batch);
       }
@@ -577,26 +689,47 @@ async function main() {
         await occupants[0].join(room, nick(occupants[0]));
         if (mode === "cordon") {
           // XEP-0045 §10.1.2: the owner accepts the default configuration (instant room).
-          await occupants[0].iq(`<iq type='set' id='${tag}-own' to='${room}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`, `${tag}-own`);
+          await occupants[0].iq(
+            `<iq type='set' id='${tag}-own' to='${room}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`,
+            `${tag}-own`,
+          );
         }
         await Promise.all(occupants.slice(1).map((c) => c.join(room, nick(c))));
         if (mode === "cordon" || mode === "native") {
           // Let every occupant's presence reach every occupant before timing starts.
           const deadline = Date.now() + 30_000;
-          while (occupants.some((c) => (c.presenceByRoom.get(room)?.size ?? 0) < n) && Date.now() < deadline) await delay(20);
+          while (occupants.some((c) => (c.presenceByRoom.get(room)?.size ?? 0) < n) && Date.now() < deadline)
+            await delay(20);
         }
         await delay(300);
-        const expected = occupants.map((c) => LABELS.map((l, li) => {
-          let count = 0;
-          for (let j = 0; j < m; j++) if (j % LABELS.length === li && (mode !== "cordon" || l.readers.includes(clearanceKind(c.index)))) count++;
-          return count;
-        }));
+        const expected = occupants.map((c) =>
+          LABELS.map((l, li) => {
+            let count = 0;
+            for (let j = 0; j < m; j++)
+              if (
+                j % LABELS.length === li &&
+                (mode !== "cordon" || l.readers.includes(clearanceKind(c.index)))
+              )
+                count++;
+            return count;
+          }),
+        );
         const total = expected.reduce((a, e) => a + e.reduce((x, y) => x + y, 0), 0);
-        const done = occupants.map((c, k) => new Promise((resolveDone) => {
-          const remaining = expected[k].reduce((x, y) => x + y, 0);
-          c.counting = { tag, counts: LABELS.map(() => 0), remaining, lastAt: 0, bytes: 0, done: resolveDone };
-          if (remaining === 0) resolveDone();
-        }));
+        const done = occupants.map(
+          (c, k) =>
+            new Promise((resolveDone) => {
+              const remaining = expected[k].reduce((x, y) => x + y, 0);
+              c.counting = {
+                tag,
+                counts: LABELS.map(() => 0),
+                remaining,
+                lastAt: 0,
+                bytes: 0,
+                done: resolveDone,
+              };
+              if (remaining === 0) resolveDone();
+            }),
+        );
         debug(mode, "joined");
         const child = children[mode];
         const cpu0 = child ? await child.cpu() : 0;
@@ -604,7 +737,9 @@ async function main() {
         const messages = [];
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
-          messages.push(`<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" ? labelXml[li] : ""}</message>`);
+          messages.push(
+            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" ? labelXml[li] : ""}</message>`,
+          );
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
         // that at most ~WINDOW_DELIVERIES copies wait in a component's outgoing queue.
@@ -616,11 +751,17 @@ async function main() {
         const t0 = performance.now();
         occupants[0].write(messages.slice(0, next).join(""));
         let timedOut = false;
-        await Promise.race([Promise.all(done), delay(120_000).then(() => { timedOut = true; })]);
+        await Promise.race([
+          Promise.all(done),
+          delay(120_000).then(() => {
+            timedOut = true;
+          }),
+        ]);
         debug(mode, "done", timedOut ? "TIMEOUT" : "");
         const serverCpu1 = serverCpu(server);
         const cpu1 = child ? await child.cpu() : 0;
-        if (child && (cpu0 === null || cpu1 === null)) throw new Error(`${mode} component died during the run`);
+        if (child && (cpu0 === null || cpu1 === null))
+          throw new Error(`${mode} component died during the run`);
         let got = 0;
         let bytes = 0;
         let lastAt = t0;
@@ -636,7 +777,15 @@ async function main() {
         }
         if (timedOut) failures++;
         const seconds = (lastAt - t0) / 1000;
-        return { deliveries: got, expected: total, perSecond: timedOut ? null : total / seconds, cpuUsPerDelivery: child ? (cpu1 - cpu0) / Math.max(1, got) : null, serverCpuUsPerDelivery: serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got), bytesPerDelivery: bytes / Math.max(1, got) };
+        return {
+          deliveries: got,
+          expected: total,
+          perSecond: timedOut ? null : total / seconds,
+          cpuUsPerDelivery: child ? (cpu1 - cpu0) / Math.max(1, got) : null,
+          serverCpuUsPerDelivery:
+            serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got),
+          bytesPerDelivery: bytes / Math.max(1, got),
+        };
       }
 
       // Warm-up (JIT, server caches, component connections); not counted.
@@ -656,16 +805,33 @@ async function main() {
             deliveriesPerRun: runs[mode][0]?.expected ?? 0,
             perSecond: Math.round(median(runs[mode].map((x) => x.perSecond)) ?? 0) || null,
             runs: runs[mode].map((x) => (x.perSecond === null ? null : Math.round(x.perSecond))),
-            cpuUsPerDelivery: mode === "native" ? null : Number((median(runs[mode].map((x) => x.cpuUsPerDelivery)) ?? 0).toFixed(2)),
-            serverCpuUsPerDelivery: Number((median(runs[mode].map((x) => x.serverCpuUsPerDelivery)) ?? 0).toFixed(2)),
+            cpuUsPerDelivery:
+              mode === "native"
+                ? null
+                : Number((median(runs[mode].map((x) => x.cpuUsPerDelivery)) ?? 0).toFixed(2)),
+            serverCpuUsPerDelivery: Number(
+              (median(runs[mode].map((x) => x.serverCpuUsPerDelivery)) ?? 0).toFixed(2),
+            ),
             bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
             missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
           };
         }
-        const ratio = (a, b) => (cell[a]?.perSecond && cell[b]?.perSecond ? Number((cell[a].perSecond / cell[b].perSecond).toFixed(3)) : null);
-        cell.ratios = { cordonEcho: ratio("cordon", "echo"), cordonNative: ratio("cordon", "native"), echoNative: ratio("echo", "native"), cordonEchoLabelled: ratio("cordon", "echo-labelled"), cordonEchoIds: ratio("cordon", "echo-ids"), echoIdsEcho: ratio("echo-ids", "echo") };
+        const ratio = (a, b) =>
+          cell[a]?.perSecond && cell[b]?.perSecond
+            ? Number((cell[a].perSecond / cell[b].perSecond).toFixed(3))
+            : null;
+        cell.ratios = {
+          cordonEcho: ratio("cordon", "echo"),
+          cordonNative: ratio("cordon", "native"),
+          echoNative: ratio("echo", "native"),
+          cordonEchoLabelled: ratio("cordon", "echo-labelled"),
+          cordonEchoIds: ratio("cordon", "echo-ids"),
+          echoIdsEcho: ratio("echo-ids", "echo"),
+        };
         results[kind][n] = cell;
-        process.stderr.write(`${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`);
+        process.stderr.write(
+          `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`,
+        );
       }
     } finally {
       debug("stopping");
@@ -676,33 +842,75 @@ async function main() {
   }
 
   // The table.
-  const rows = [["server", "N×M", "cordon/s", "echo/s", "native/s", "cordon/echo", "cordon/native", "µs cpu cordon", "µs cpu echo", "µs srv cordon", "µs srv echo", "B/dlv cordon", "B/dlv echo", "echo-ids/s", "echo-lab/s"]];
+  const rows = [
+    [
+      "server",
+      "N×M",
+      "cordon/s",
+      "echo/s",
+      "native/s",
+      "cordon/echo",
+      "cordon/native",
+      "µs cpu cordon",
+      "µs cpu echo",
+      "µs srv cordon",
+      "µs srv echo",
+      "B/dlv cordon",
+      "B/dlv echo",
+      "echo-ids/s",
+      "echo-lab/s",
+    ],
+  ];
   for (const [kind, cells] of Object.entries(results)) {
     for (const cell of Object.values(cells)) {
-      rows.push([kind, `${cell.occupants}×${cell.messages}`, cell.cordon?.perSecond ?? "-", cell.echo?.perSecond ?? "-", cell.native?.perSecond ?? "-", cell.ratios.cordonEcho ?? "-", cell.ratios.cordonNative ?? "-", cell.cordon?.cpuUsPerDelivery ?? "-", cell.echo?.cpuUsPerDelivery ?? "-", cell.cordon?.serverCpuUsPerDelivery ?? "-", cell.echo?.serverCpuUsPerDelivery ?? "-", cell.cordon?.bytesPerDelivery ?? "-", cell.echo?.bytesPerDelivery ?? "-", cell["echo-ids"]?.perSecond ?? "-", cell["echo-labelled"]?.perSecond ?? "-"].map(String));
+      rows.push(
+        [
+          kind,
+          `${cell.occupants}×${cell.messages}`,
+          cell.cordon?.perSecond ?? "-",
+          cell.echo?.perSecond ?? "-",
+          cell.native?.perSecond ?? "-",
+          cell.ratios.cordonEcho ?? "-",
+          cell.ratios.cordonNative ?? "-",
+          cell.cordon?.cpuUsPerDelivery ?? "-",
+          cell.echo?.cpuUsPerDelivery ?? "-",
+          cell.cordon?.serverCpuUsPerDelivery ?? "-",
+          cell.echo?.serverCpuUsPerDelivery ?? "-",
+          cell.cordon?.bytesPerDelivery ?? "-",
+          cell.echo?.bytesPerDelivery ?? "-",
+          cell["echo-ids"]?.perSecond ?? "-",
+          cell["echo-labelled"]?.perSecond ?? "-",
+        ].map(String),
+      );
     }
   }
   const widths = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
-  process.stderr.write(`\n${rows.map((r) => r.map((x, k) => x.padStart(widths[k])).join("  ")).join("\n")}\n`);
+  process.stderr.write(
+    `\n${rows.map((r) => r.map((x, k) => x.padStart(widths[k])).join("  ")).join("\n")}\n`,
+  );
   const goal = {};
   for (const [kind, cells] of Object.entries(results)) {
     for (const cell of Object.values(cells)) {
-      if (cell.occupants >= 50 && cell.ratios.cordonEcho !== null) goal[`${kind}-${cell.occupants}`] = cell.ratios.cordonEcho >= 0.9;
+      if (cell.occupants >= 50 && cell.ratios.cordonEcho !== null)
+        goal[`${kind}-${cell.occupants}`] = cell.ratios.cordonEcho >= 0.9;
     }
   }
-  console.log(JSON.stringify({
-    bench: "muc",
-    runsPerCell: opts.runs,
-    clientTransport: opts.transport === "tls" ? "STARTTLS (as in design.md §6)" : "plain TCP",
-    statistic: "median",
-    unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
-    mixedClearances: "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",
-    results,
-    goalCordonAtLeast09xEcho: goal,
-    leaks,
-    failedRuns: failures,
-    durationSeconds: Math.round((performance.now() - started) / 1000),
-  }));
+  console.log(
+    JSON.stringify({
+      bench: "muc",
+      runsPerCell: opts.runs,
+      clientTransport: opts.transport === "tls" ? "STARTTLS (as in design.md §6)" : "plain TCP",
+      statistic: "median",
+      unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
+      mixedClearances:
+        "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",
+      results,
+      goalCordonAtLeast09xEcho: goal,
+      leaks,
+      failedRuns: failures,
+      durationSeconds: Math.round((performance.now() - started) / 1000),
+    }),
+  );
 }
 
 if (process.argv[2] === "--child") {

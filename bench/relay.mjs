@@ -14,7 +14,18 @@ import { startServer, connectClient, xml } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import { createRelay, defaultRules, FileAuditSink, MemoryAuditSink, LabelEngine, ClearanceSource, DirectionContext, decide, directionsOf, routeOf } from "@cordon/relay";
+import {
+  createRelay,
+  defaultRules,
+  FileAuditSink,
+  MemoryAuditSink,
+  LabelEngine,
+  ClearanceSource,
+  DirectionContext,
+  decide,
+  directionsOf,
+  routeOf,
+} from "@cordon/relay";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
@@ -25,9 +36,14 @@ const TLP = "1.2.826.0.1.6726289.0.2";
 const SPIFFY = "http://surevine.com/xmlns/spiffy";
 const SECRET = "bench-secret";
 
-const label = (p, lacv, cats = []) => `<label xmlns='${SPIFFY}'><policy id='${p}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${p}.1' lacv='${c}'/>`).join("")}</label>`;
-const clearance = (p, lacvs) => `<clearance xmlns='${SPIFFY}'><policy id='${p}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${(p === TLP ? [0, 1] : [0, 1, 2]).map((c) => `<tag type='permissive' id='${p}.1' lacv='${c}'/>`).join("")}</clearance>`;
-const securityLabel = () => parseElement(`<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>whatever</displaymarking><label>${label(TLPX, 12, [0])}</label></securitylabel>`);
+const label = (p, lacv, cats = []) =>
+  `<label xmlns='${SPIFFY}'><policy id='${p}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${p}.1' lacv='${c}'/>`).join("")}</label>`;
+const clearance = (p, lacvs) =>
+  `<clearance xmlns='${SPIFFY}'><policy id='${p}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${(p === TLP ? [0, 1] : [0, 1, 2]).map((c) => `<tag type='permissive' id='${p}.1' lacv='${c}'/>`).join("")}</clearance>`;
+const securityLabel = () =>
+  parseElement(
+    `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>whatever</displaymarking><label>${label(TLPX, 12, [0])}</label></securitylabel>`,
+  );
 
 const registry = new PolicyRegistry();
 for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
@@ -41,27 +57,68 @@ function peering(a, b) {
     chatStates: "strip",
     receipts: "strip",
     elements: [{ ns: "http://jabber.org/protocol/xhtml-im", action: "strip" }],
-    content: [{ words: ["excalibur", "operation dawn", "sword"] }, { words: ["draft"], classifications: ["RED"] }],
+    content: [
+      { words: ["excalibur", "operation dawn", "sword"] },
+      { words: ["draft"], classifications: ["RED"] },
+    ],
   };
   return {
     name: "bench",
-    local: { service: `xmpp://127.0.0.1:${a.componentPort}`, secret: SECRET, domains: ["ba.test"], mucDomains: [], policy: TLPX, labelAware: true, markingLang: "" },
-    remote: { service: `xmpp://127.0.0.1:${b.componentPort}`, secret: SECRET, domains: ["bb.test"], mucDomains: [], policy: TLP, labelAware: true, markingLang: "" },
-    outbound: defaultRules({ ...rules, defaultLabel: label(TLPX, 11), clearance: clearance(TLP, [10, 11, 12]) }),
-    inbound: defaultRules({ ...rules, defaultLabel: label(TLP, 10), clearance: clearance(TLPX, [10, 11, 12]) }),
+    local: {
+      service: `xmpp://127.0.0.1:${a.componentPort}`,
+      secret: SECRET,
+      domains: ["ba.test"],
+      mucDomains: [],
+      policy: TLPX,
+      labelAware: true,
+      markingLang: "",
+    },
+    remote: {
+      service: `xmpp://127.0.0.1:${b.componentPort}`,
+      secret: SECRET,
+      domains: ["bb.test"],
+      mucDomains: [],
+      policy: TLP,
+      labelAware: true,
+      markingLang: "",
+    },
+    outbound: defaultRules({
+      ...rules,
+      defaultLabel: label(TLPX, 11),
+      clearance: clearance(TLP, [10, 11, 12]),
+    }),
+    inbound: defaultRules({
+      ...rules,
+      defaultLabel: label(TLP, 10),
+      clearance: clearance(TLPX, [10, 11, 12]),
+    }),
   };
 }
 
 function message(i) {
-  return xml("message", { type: "chat", to: "bob@bb.test", id: `b${i}` }, xml("body", {}, `message ${i}: the quick brown fox jumps over the lazy dog`), xml("active", { xmlns: "http://jabber.org/protocol/chatstates" }), securityLabel());
+  return xml(
+    "message",
+    { type: "chat", to: "bob@bb.test", id: `b${i}` },
+    xml("body", {}, `message ${i}: the quick brown fox jumps over the lazy dog`),
+    xml("active", { xmlns: "http://jabber.org/protocol/chatstates" }),
+    securityLabel(),
+  );
 }
 
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 
 // ---- end to end, through two real Prosody servers
 const [a, b] = await Promise.all([
-  startServer("prosody", { domain: "ba.test", components: [{ domain: "bb.test", secret: SECRET }], users: [{ username: "alice", password: "pw" }] }),
-  startServer("prosody", { domain: "bb.test", components: [{ domain: "ba.test", secret: SECRET }], users: [{ username: "bob", password: "pw" }] }),
+  startServer("prosody", {
+    domain: "ba.test",
+    components: [{ domain: "bb.test", secret: SECRET }],
+    users: [{ username: "alice", password: "pw" }],
+  }),
+  startServer("prosody", {
+    domain: "bb.test",
+    components: [{ domain: "ba.test", secret: SECRET }],
+    users: [{ username: "bob", password: "pw" }],
+  }),
 ]);
 const dir = mkdtempSync(join(tmpdir(), "cordon-bench-relay-"));
 const results = { checks: [], passthrough: [] };
@@ -72,8 +129,18 @@ try {
   // Round -1 warms up the JIT, the servers and the caches; it is not counted.
   for (let round = -1; round < ROUNDS; round++) {
     for (const mode of round % 2 !== 0 ? ["passthrough", "checks"] : ["checks", "passthrough"]) {
-      const audit = mode === "checks" ? await FileAuditSink.open(join(dir, `audit-${round}.jsonl`)) : new MemoryAuditSink(false);
-      const relay = createRelay({ peerings: [peering(a, b)], registry, store, audit, passthrough: mode === "passthrough", reconnect: { initialMs: 50, maxMs: 200 } });
+      const audit =
+        mode === "checks"
+          ? await FileAuditSink.open(join(dir, `audit-${round}.jsonl`))
+          : new MemoryAuditSink(false);
+      const relay = createRelay({
+        peerings: [peering(a, b)],
+        registry,
+        store,
+        audit,
+        passthrough: mode === "passthrough",
+        reconnect: { initialMs: 50, maxMs: 200 },
+      });
       await relay.start();
       bob.received.length = 0;
       const last = `b${round}-${mode}-end`;
@@ -123,16 +190,31 @@ await inProcess(checkOne, 300);
 const inChecks = await inProcess(checkOne);
 const inPass = await inProcess(passOne);
 const sample = await checkOne(incoming[0]);
-if (sample.action !== "pass") throw new Error(`bench stanza was not relayed: ${JSON.stringify(sample.audit)}`);
+if (sample.action !== "pass")
+  throw new Error(`bench stanza was not relayed: ${JSON.stringify(sample.audit)}`);
 
 const checks = median(results.checks);
 const passthrough = median(results.passthrough);
-console.log(`end to end (${MESSAGES + 1} messages x ${ROUNDS} rounds): checks ${results.checks.map((x) => x.toFixed(0)).join(", ")} /s; passthrough ${results.passthrough.map((x) => x.toFixed(0)).join(", ")} /s`);
-console.log(`in process: checks ${inChecks.toFixed(0)} decisions/s (${(1e6 / inChecks).toFixed(1)} us each), passthrough ${inPass.toFixed(0)}/s`);
-console.log(JSON.stringify({
-  messages: MESSAGES + 1,
-  rounds: ROUNDS,
-  lost,
-  endToEnd: { checksPerSecond: Math.round(checks), passthroughPerSecond: Math.round(passthrough), ratio: Number((checks / passthrough).toFixed(3)) },
-  inProcess: { checksPerSecond: Math.round(inChecks), passthroughPerSecond: Math.round(inPass), microsecondsPerCheckedStanza: Number((1e6 / inChecks).toFixed(2)) },
-}));
+console.log(
+  `end to end (${MESSAGES + 1} messages x ${ROUNDS} rounds): checks ${results.checks.map((x) => x.toFixed(0)).join(", ")} /s; passthrough ${results.passthrough.map((x) => x.toFixed(0)).join(", ")} /s`,
+);
+console.log(
+  `in process: checks ${inChecks.toFixed(0)} decisions/s (${(1e6 / inChecks).toFixed(1)} us each), passthrough ${inPass.toFixed(0)}/s`,
+);
+console.log(
+  JSON.stringify({
+    messages: MESSAGES + 1,
+    rounds: ROUNDS,
+    lost,
+    endToEnd: {
+      checksPerSecond: Math.round(checks),
+      passthroughPerSecond: Math.round(passthrough),
+      ratio: Number((checks / passthrough).toFixed(3)),
+    },
+    inProcess: {
+      checksPerSecond: Math.round(inChecks),
+      passthroughPerSecond: Math.round(inPass),
+      microsecondsPerCheckedStanza: Number((1e6 / inChecks).toFixed(2)),
+    },
+  }),
+);

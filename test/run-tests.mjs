@@ -29,10 +29,15 @@ function collect(dir, out) {
 
 const files = [];
 if (!e2eOnly) {
-  const pkgs = only.length ? only.map((p) => resolve(root, p)) : readdirSync(join(root, "packages")).map((p) => join(root, "packages", p));
+  const pkgs = only.length
+    ? only.map((p) => resolve(root, p))
+    : readdirSync(join(root, "packages")).map((p) => join(root, "packages", p));
   for (const pkg of pkgs) collect(join(pkg, "dist", "test"), files);
 }
-if (!unitOnly) { collect(join(root, "test", "harness", "dist", "test"), files); collect(join(root, "test", "e2e", "dist", "test"), files); };
+if (!unitOnly) {
+  collect(join(root, "test", "harness", "dist", "test"), files);
+  collect(join(root, "test", "e2e", "dist", "test"), files);
+}
 if (files.length === 0) {
   console.error("run-tests: no compiled test files found (did the build run?)");
   process.exit(1);
@@ -43,9 +48,13 @@ const tapFile = join(mkdtempSync(join(tmpdir(), "cordon-tests-")), "results.tap"
 const result = spawnSync(
   process.execPath,
   [
-    "--test", "--test-concurrency=2", "--test-timeout=180000",
-    "--test-reporter=spec", "--test-reporter-destination=stdout",
-    "--test-reporter=tap", `--test-reporter-destination=${tapFile}`,
+    "--test",
+    "--test-concurrency=2",
+    "--test-timeout=180000",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    "--test-reporter=tap",
+    `--test-reporter-destination=${tapFile}`,
     ...files,
   ],
   { stdio: "inherit", cwd: root, env: process.env },
@@ -60,14 +69,18 @@ if (existsSync(tapFile)) {
     const server = /\[(prosody|ejabberd)\]/.exec(m[2])?.[1];
     if (!server) continue;
     const counts = perServer.get(server) ?? { passed: 0, failed: 0 };
-    if (m[1] === "ok") counts.passed += 1; else counts.failed += 1;
+    if (m[1] === "ok") counts.passed += 1;
+    else counts.failed += 1;
     perServer.set(server, counts);
   }
   const summary = readFileSync(tapFile, "utf8");
   passed = Number(/^# pass (\d+)/m.exec(summary)?.[1] ?? 0);
-  failed = Number(/^# fail (\d+)/m.exec(summary)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(summary)?.[1] ?? 0);
+  failed =
+    Number(/^# fail (\d+)/m.exec(summary)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(summary)?.[1] ?? 0);
 }
 for (const [server, c] of perServer) console.log(`e2e on ${server}: ${c.passed} passed, ${c.failed} failed`);
-if (!unitOnly && !e2eOnly) for (const server of ["prosody", "ejabberd"]) if (!perServer.has(server)) console.log(`e2e on ${server}: none ran`);
+if (!unitOnly && !e2eOnly)
+  for (const server of ["prosody", "ejabberd"])
+    if (!perServer.has(server)) console.log(`e2e on ${server}: none ran`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(result.status ?? 1);

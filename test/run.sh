@@ -14,7 +14,8 @@ if [ "${CI:-}" = "true" ] || [ ! -d node_modules ] || [ package-lock.json -nt no
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-echo "== build, lint, type-check"
+echo "== format, build, lint, type-check"
+npx prettier --check . --log-level warn
 npx turbo run build lint typecheck --output-logs=errors-only
 
 echo "== tests"

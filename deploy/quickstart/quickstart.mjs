@@ -28,9 +28,21 @@ const secrets = {
   relayRemote: randomBytes(12).toString("hex"),
 };
 const users = [
-  { username: "alice", password: "alice", sees: "TOP SECRET with ALPHA and BRAVO: every message; may enter both rooms" },
-  { username: "bob", password: "bob", sees: "up to SECRET (no ALPHA): not SECRET ALPHA or TOP SECRET messages" },
-  { username: "carol", password: "carol", sees: "UNCLASSIFIED only: only UNCLASSIFIED messages; cannot enter the vault" },
+  {
+    username: "alice",
+    password: "alice",
+    sees: "TOP SECRET with ALPHA and BRAVO: every message; may enter both rooms",
+  },
+  {
+    username: "bob",
+    password: "bob",
+    sees: "up to SECRET (no ALPHA): not SECRET ALPHA or TOP SECRET messages",
+  },
+  {
+    username: "carol",
+    password: "carol",
+    sees: "UNCLASSIFIED only: only UNCLASSIFIED messages; cannot enter the vault",
+  },
 ];
 
 const server = await startProsody({
@@ -65,16 +77,20 @@ for (const file of ["demo-policy.xml", "labels/unclassified.xml", "clearances/pa
   copyFileSync(join(here, file), join(state, file));
 }
 
-const cordon = spawn(process.execPath, [join(root, "packages/cli/dist/src/main.js"), "start", "--config", join(state, "cordon.yaml")], {
-  env: {
-    ...process.env,
-    CORDON_MUC_SECRET: secrets.muc,
-    CORDON_CATALOG_SECRET: secrets.catalog,
-    CORDON_RELAY_LOCAL_SECRET: secrets.relayLocal,
-    CORDON_RELAY_REMOTE_SECRET: secrets.relayRemote,
+const cordon = spawn(
+  process.execPath,
+  [join(root, "packages/cli/dist/src/main.js"), "start", "--config", join(state, "cordon.yaml")],
+  {
+    env: {
+      ...process.env,
+      CORDON_MUC_SECRET: secrets.muc,
+      CORDON_CATALOG_SECRET: secrets.catalog,
+      CORDON_RELAY_LOCAL_SECRET: secrets.relayLocal,
+      CORDON_RELAY_REMOTE_SECRET: secrets.relayRemote,
+    },
+    stdio: ["ignore", "inherit", "inherit"],
   },
-  stdio: ["ignore", "inherit", "inherit"],
-});
+);
 
 let stopping = false;
 async function shutdown(code) {
@@ -100,7 +116,14 @@ const { connectClient, xml } = await import("@cordon/harness");
 const probe = await connectClient(server, "alice", "alice");
 for (let i = 0; ; i++) {
   try {
-    await probe.iq(xml("iq", { type: "get", to: `rooms.${domain}` }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })), 1000);
+    await probe.iq(
+      xml(
+        "iq",
+        { type: "get", to: `rooms.${domain}` },
+        xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+      ),
+      1000,
+    );
     break;
   } catch (error) {
     if (i > 50) {

@@ -49,7 +49,11 @@ export class CatalogCache {
 
   get(key: string, policyGeneration: number): Entry | undefined {
     const entry = this.#entries.get(key);
-    if (!entry || entry.policyGeneration !== policyGeneration || this.#now() - entry.storedAt > this.#maxAgeMs) {
+    if (
+      !entry ||
+      entry.policyGeneration !== policyGeneration ||
+      this.#now() - entry.storedAt > this.#maxAgeMs
+    ) {
       if (entry) this.#delete(key);
       this.misses++;
       return undefined;
@@ -61,7 +65,13 @@ export class CatalogCache {
   }
 
   /** Stores a catalog computed since `generation` was read; ignored when something changed meanwhile. */
-  set(key: string, catalog: Catalog, deps: readonly string[], generation: number, policyGeneration: number): void {
+  set(
+    key: string,
+    catalog: Catalog,
+    deps: readonly string[],
+    generation: number,
+    policyGeneration: number,
+  ): void {
     if (generation !== this.#generation) return;
     this.#delete(key);
     this.#entries.set(key, { catalog, deps, policyGeneration, storedAt: this.#now(), elements: new Map() });

@@ -3,12 +3,49 @@
 // the same requests addressed to it directly. Per (requester, target): the labels of the configured
 // catalogs that are valid, granted by the requester's clearance and within the target's limit.
 import {
-  createComponent, delegate, xml, delegatedBy, parseJid, bareJid, stanzaError, StanzaErrorException, NS_DISCO_ITEMS,
-  type ComponentOptions, type CordonComponent, type Element, type IqRequest,
+  createComponent,
+  delegate,
+  xml,
+  delegatedBy,
+  parseJid,
+  bareJid,
+  stanzaError,
+  StanzaErrorException,
+  NS_DISCO_ITEMS,
+  type ComponentOptions,
+  type CordonComponent,
+  type Element,
+  type IqRequest,
 } from "@cordon/component";
-import { parseClearance, parseLabelData, SEC_LABEL_NS, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
-import { InvalidJidError, normaliseBareJid, type CatalogScope, type ClearanceLookup, type ClearanceStore, type PersonalCatalogLookup, type RawValue, type RoomRecord, type UserClearanceSource } from "@cordon/store";
-import { buildCatalog, clearanceGate, clearancesGate, emptyCatalog, roomCatalog, type Catalog, type LabelGate, type RoomLabels } from "./catalog.js";
+import {
+  parseClearance,
+  parseLabelData,
+  SEC_LABEL_NS,
+  type Clearance,
+  type Label,
+  type PolicyRegistry,
+} from "@cordon/policy";
+import {
+  InvalidJidError,
+  normaliseBareJid,
+  type CatalogScope,
+  type ClearanceLookup,
+  type ClearanceStore,
+  type PersonalCatalogLookup,
+  type RawValue,
+  type RoomRecord,
+  type UserClearanceSource,
+} from "@cordon/store";
+import {
+  buildCatalog,
+  clearanceGate,
+  clearancesGate,
+  emptyCatalog,
+  roomCatalog,
+  type Catalog,
+  type LabelGate,
+  type RoomLabels,
+} from "./catalog.js";
 import { parseCatalogJson, type CatalogEntry, type CatalogSpec } from "./catalog-spec.js";
 import { catalogElement, CATALOG_NAMESPACES, NS_CATALOG_2 } from "./catalog-xml.js";
 import { resolveTarget, type CatalogTarget } from "./targets.js";
@@ -82,15 +119,21 @@ export const DELEGATED_FEATURES: readonly string[] = [SEC_LABEL_NS, NS_CATALOG_2
 
 /** A deep copy (ltx elements from @xmpp/xml have no clone()): a reply may be re-parented by the router. */
 function copyElement(el: Element): Element {
-  return xml(el.name, { ...el.attrs }, ...el.children.map((c) => (typeof c === "string" ? c : copyElement(c))));
+  return xml(
+    el.name,
+    { ...el.attrs },
+    ...el.children.map((c) => (typeof c === "string" ? c : copyElement(c))),
+  );
 }
 
 export function createCatalogService(options: CatalogServiceOptions): CatalogService {
   const served = options.served.map((d) => d.toLowerCase());
   const muc = (options.muc ?? []).map((d) => d.toLowerCase());
-  if (served.length === 0) throw new CatalogOptionsError("the catalog service needs at least one served domain");
+  if (served.length === 0)
+    throw new CatalogOptionsError("the catalog service needs at least one served domain");
   const overlap = served.find((d) => muc.includes(d) || d === options.domain.toLowerCase());
-  if (overlap) throw new CatalogOptionsError(`domain ${overlap} cannot be both served and a MUC/component domain`);
+  if (overlap)
+    throw new CatalogOptionsError(`domain ${overlap} cannot be both served and a MUC/component domain`);
   const { registry, store } = options;
   const users = options.users ?? store;
   const configured = options.catalogs ?? new Map<string, CatalogSpec>();
@@ -128,7 +171,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   /** A user's clearances for each policy the candidate labels use. */
-  async function userGate(jid: string, policies: readonly string[]): Promise<{ gate: LabelGate; unknown: boolean }> {
+  async function userGate(
+    jid: string,
+    policies: readonly string[],
+  ): Promise<{ gate: LabelGate; unknown: boolean }> {
     const byPolicy = new Map<string, Clearance>();
     let unknown = false;
     for (const policy of policies) {
@@ -146,7 +192,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   async function storedSpec(scope: CatalogScope): Promise<CatalogSpec | undefined> {
     const text = await store.getCatalog(scope);
     if (text === undefined) return undefined;
-    const where = scope.kind === "domain" ? `store catalog of ${scope.domain}` : `store ${scope.kind} catalog of ${scope.jid}`;
+    const where =
+      scope.kind === "domain"
+        ? `store catalog of ${scope.domain}`
+        : `store ${scope.kind} catalog of ${scope.jid}`;
     try {
       return parseCatalogJson(text, registry, where);
     } catch (error) {
@@ -156,7 +205,9 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   /** The requester's personal catalog: the store record, then the directory's labels. */
-  async function personalEntries(jid: string): Promise<{ entries: CatalogEntry[] | undefined; complete: boolean }> {
+  async function personalEntries(
+    jid: string,
+  ): Promise<{ entries: CatalogEntry[] | undefined; complete: boolean }> {
     const entries = [...((await storedSpec({ kind: "personal", jid }))?.items ?? [])];
     let complete = true;
     if (options.personalCatalogs) {
@@ -188,40 +239,67 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       deps.push(`room:${target.jid}`);
       room = await store.getRoom(target.jid);
       if (!room) throw stanzaError("item-not-found", "cancel", "no such room");
-      spec = (await storedSpec({ kind: "room", jid: target.jid })) ?? (await domainSpec(target.service)) ?? (await domainSpec(query.home));
+      spec =
+        (await storedSpec({ kind: "room", jid: target.jid })) ??
+        (await domainSpec(target.service)) ??
+        (await domainSpec(query.home));
     } else if (target.kind === "server") {
       spec = (await domainSpec(target.domain)) ?? (await domainSpec(query.home));
     } else {
       spec = await domainSpec(query.home);
     }
     const roomLabels = room ? readRoom(room) : undefined;
-    const policies = policiesOf(spec?.items, personal, roomLabels?.defaultLabel ? [{ label: roomLabels.defaultLabel }] : undefined);
+    const policies = policiesOf(
+      spec?.items,
+      personal,
+      roomLabels?.defaultLabel ? [{ label: roomLabels.defaultLabel }] : undefined,
+    );
 
     // The requester: a local user's clearances, or (remote requests) the peer's inbound clearance.
     let requester: LabelGate;
     const requesterDomain = query.requester.slice(query.requester.indexOf("@") + 1);
     if (query.remote) {
       deps.push(`peer:${requesterDomain}`);
-      const peer = fromLookup(await store.getPeerClearance(requesterDomain, "inbound"), `inbound clearance of ${requesterDomain}`);
-      if (peer.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      const peer = fromLookup(
+        await store.getPeerClearance(requesterDomain, "inbound"),
+        `inbound clearance of ${requesterDomain}`,
+      );
+      if (peer.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       requester = clearanceGate(peer.clearance);
     } else {
       deps.push(`user:${query.requester}`);
       const own = await userGate(query.requester, policies);
       // Fail closed: an unknown clearance gets an empty, restrictive catalog, never a guess.
-      if (own.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      if (own.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       requester = own.gate;
     }
 
     if (target.kind === "room") {
-      if (!roomLabels || roomLabels.unusable) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
+      if (!roomLabels || roomLabels.unusable)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
       // The MUC service's own clearance (when the store has one) bounds every room of it.
       deps.push(`service:${target.service}`);
-      const service = fromLookup(await store.getServiceClearance(target.service), `service clearance of ${target.service}`);
-      if (service.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      const service = fromLookup(
+        await store.getServiceClearance(target.service),
+        `service clearance of ${target.service}`,
+      );
+      if (service.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       const serviceGate = service.clearance ? clearanceGate(service.clearance) : undefined;
       const gate: LabelGate = serviceGate ? (label) => requester(label) && serviceGate(label) : requester;
-      return { catalog: roomCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), requester: gate, room: roomLabels }), deps, cacheable: personalLookup?.complete !== false };
+      return {
+        catalog: roomCatalog({
+          to: query.target,
+          spec,
+          ...(personal ? { personal } : {}),
+          requester: gate,
+          room: roomLabels,
+        }),
+        deps,
+        cacheable: personalLookup?.complete !== false,
+      };
     }
     const gates: LabelGate[] = [requester];
     let cacheable = true;
@@ -231,35 +309,56 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       const other = await userGate(target.jid, policies);
       if (other.unknown) cacheable = false;
       gates.push(other.gate);
-      if (other.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable };
+      if (other.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable };
     } else if (target.kind === "remote") {
       // A remote domain: within that peer's clearance for traffic from us to it.
       deps.push(`peer:${target.domain}`);
       const lookup = await store.getPeerClearance(target.domain, "outbound");
-      if (lookup.status === "none") throw stanzaError("item-not-found", "cancel", "no peering with that domain");
+      if (lookup.status === "none")
+        throw stanzaError("item-not-found", "cancel", "no peering with that domain");
       const peer = fromLookup(lookup, `outbound clearance of ${target.domain}`);
-      if (peer.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      if (peer.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       gates.push(clearanceGate(peer.clearance));
     } else {
       // One of our services: within its service clearance when it has one.
       deps.push(`service:${target.domain}`);
-      const service = fromLookup(await store.getServiceClearance(target.domain), `service clearance of ${target.domain}`);
-      if (service.unknown) return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      const service = fromLookup(
+        await store.getServiceClearance(target.domain),
+        `service clearance of ${target.domain}`,
+      );
+      if (service.unknown)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       if (service.clearance) gates.push(clearanceGate(service.clearance));
     }
     if (personalLookup && !personalLookup.complete) cacheable = false;
-    return { catalog: buildCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), gates }), deps, cacheable };
+    return {
+      catalog: buildCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), gates }),
+      deps,
+      cacheable,
+    };
   }
 
   function readRoom(room: RoomRecord): RoomLabels & { unusable: boolean } {
     const restrictValue = room.config[ROOM_RESTRICT_KEY];
     const restrict = typeof restrictValue === "boolean" ? restrictValue : true;
-    const clearance = room.clearance ? parseRawClearance(room.clearance, `clearance of room ${room.jid}`) : undefined;
+    const clearance = room.clearance
+      ? parseRawClearance(room.clearance, `clearance of room ${room.jid}`)
+      : undefined;
     const label = room.label ? parseRawLabel(room.label, `label of room ${room.jid}`) : undefined;
-    const defaultLabel = room.defaultLabel ? parseRawLabel(room.defaultLabel, `default label of room ${room.jid}`) : undefined;
+    const defaultLabel = room.defaultLabel
+      ? parseRawLabel(room.defaultLabel, `default label of room ${room.jid}`)
+      : undefined;
     // A room whose stored clearance or label cannot be read offers nothing (fail closed).
     const unusable = (room.clearance !== undefined && !clearance) || (room.label !== undefined && !label);
-    return { restrict, unusable, ...(clearance ? { clearance } : {}), ...(label ? { label } : {}), ...(defaultLabel ? { defaultLabel } : {}) };
+    return {
+      restrict,
+      unusable,
+      ...(clearance ? { clearance } : {}),
+      ...(label ? { label } : {}),
+      ...(defaultLabel ? { defaultLabel } : {}),
+    };
   }
 
   async function lookup(asked: CatalogQuery): Promise<{ catalog: Catalog; key: string | undefined }> {
@@ -267,9 +366,14 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     // case), so a cached catalog's dependencies match the events that make it stale.
     const query = { ...asked, requester: asked.requester.normalize("NFC") };
     const target = resolveTarget(query.target, context);
-    if (!target || !storable(target.jid)) throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
+    if (!target || !storable(target.jid))
+      throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
     // Keyed by the target as written: the catalog names it (`to`) and its id covers it.
-    const key = CatalogCache.key(query.requester, query.target, `${query.home}${query.remote ? "\u0000r" : ""}`);
+    const key = CatalogCache.key(
+      query.requester,
+      query.target,
+      `${query.home}${query.remote ? "\u0000r" : ""}`,
+    );
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
     const generation = cache.generation;
@@ -316,16 +420,21 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     let remote = false;
     if (!local || onBehalf !== undefined) {
       // XEP-0258: a server may ask for a catalog for one of its users (`<catalog from>`).
-      if (!options.remoteRequests) throw stanzaError("forbidden", "cancel", "catalog requests from other servers are not accepted");
+      if (!options.remoteRequests)
+        throw stanzaError("forbidden", "cancel", "catalog requests from other servers are not accepted");
       remote = true;
       const behalf = onBehalf !== undefined ? parseJid(onBehalf) : undefined;
-      if (onBehalf !== undefined && (!behalf || behalf.domain !== from.domain)) throw stanzaError("forbidden", "cancel", "catalog from must be a user of the requesting server");
+      if (onBehalf !== undefined && (!behalf || behalf.domain !== from.domain))
+        throw stanzaError("forbidden", "cancel", "catalog from must be a user of the requesting server");
       requester = behalf ? bareJid(behalf) : from.domain;
     }
     const home = server ?? (local ? from.domain : (served[0] as string));
     const target = request.payload.attrs.to ?? (server ? request.to : home);
     const element = await answer({ requester, home, target, ...(remote ? { remote } : {}) }, namespace);
-    logger.debug({ ns: namespace, target, delegated: server !== undefined, items: element.attrs.size }, "catalog answered");
+    logger.debug(
+      { ns: namespace, target, delegated: server !== undefined, items: element.attrs.size },
+      "catalog answered",
+    );
     return element;
   }
 
@@ -347,14 +456,17 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   delegate(component, NS_CATALOG_2, handlers, { features: DELEGATED_FEATURES, servers: served });
   // The older namespaces: direct requests, and delegated ones when the server delegates them too.
   for (const ns of CATALOG_NAMESPACES) {
-    if (ns !== NS_CATALOG_2) delegate(component, ns, handlers, { features: [SEC_LABEL_NS, ns], servers: served });
+    if (ns !== NS_CATALOG_2)
+      delegate(component, ns, handlers, { features: [SEC_LABEL_NS, ns], servers: served });
   }
   component.disco({
     info: ({ to, node }) =>
       node || to !== component.domain
         ? undefined
         : {
-            identities: [{ category: "component", type: "generic", name: options.name ?? "Cordon label catalog" }],
+            identities: [
+              { category: "component", type: "generic", name: options.name ?? "Cordon label catalog" },
+            ],
             features: [NS_DISCO_ITEMS, SEC_LABEL_NS, ...CATALOG_NAMESPACES],
           },
     items: () => [],

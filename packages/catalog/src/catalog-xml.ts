@@ -39,7 +39,13 @@ export function catalogElement(catalog: Catalog, namespace: string = NS_CATALOG_
       root.append(label);
       continue;
     }
-    root.append(xml("item", { selector: item.selector, default: item.default ? "true" : undefined }, item.label ? securityLabelElement(item.label) : null));
+    root.append(
+      xml(
+        "item",
+        { selector: item.selector, default: item.default ? "true" : undefined },
+        item.label ? securityLabelElement(item.label) : null,
+      ),
+    );
   }
   return root;
 }

@@ -3,7 +3,16 @@
 // https://xmpp.org/extensions/xep-0258.html#label-catalog: "Each catalog provided should only
 // contain labels for which the client is allowed to use ... in a particular context").
 import { createHash } from "node:crypto";
-import { acdf, encodeEssLabel, isValidLabel, labelMarking, markingColours, sameLabel, type Clearance, type Label } from "@cordon/policy";
+import {
+  acdf,
+  encodeEssLabel,
+  isValidLabel,
+  labelMarking,
+  markingColours,
+  sameLabel,
+  type Clearance,
+  type Label,
+} from "@cordon/policy";
 import type { CatalogEntry, CatalogSpec } from "./catalog-spec.js";
 
 /** One offered item, in the order sent. */
@@ -99,8 +108,13 @@ export function buildCatalog(input: BuildCatalogInput): Catalog {
       if (lower(k.label, best.label)) defaultIndex = i;
     });
   }
-  const ordered = defaultIndex >= 0 ? [kept[defaultIndex] as (typeof kept)[number], ...kept.filter((_, i) => i !== defaultIndex)] : kept;
-  const items: CatalogItem[] = ordered.map((k, i) => labelledItem(k.entry, k.label, i === 0 && defaultIndex >= 0, lang));
+  const ordered =
+    defaultIndex >= 0
+      ? [kept[defaultIndex] as (typeof kept)[number], ...kept.filter((_, i) => i !== defaultIndex)]
+      : kept;
+  const items: CatalogItem[] = ordered.map((k, i) =>
+    labelledItem(k.entry, k.label, i === 0 && defaultIndex >= 0, lang),
+  );
   if (noLabel) items.push({ selector: noLabel.selector ?? "(no label)", default: false });
   const content = {
     to: input.to,
@@ -131,7 +145,11 @@ export function roomCatalog(input: {
     spec: input.spec,
     ...(input.personal ? { personal: input.personal } : {}),
     gates,
-    ...(input.room.defaultLabel ? { preferredDefault: input.room.defaultLabel } : input.room.label ? { preferredDefault: input.room.label } : {}),
+    ...(input.room.defaultLabel
+      ? { preferredDefault: input.room.defaultLabel }
+      : input.room.label
+        ? { preferredDefault: input.room.label }
+        : {}),
     restrict: input.room.restrict,
     ...(input.lang !== undefined ? { lang: input.lang } : {}),
   });
@@ -158,12 +176,19 @@ export function roomGate(room: RoomLabels): LabelGate {
 
 /** An empty, restrictive catalog: what a requester whose clearance is unknown receives (fail closed). */
 export function emptyCatalog(to: string, name?: string, desc?: string): Catalog {
-  const content = { to, ...(name ? { name } : {}), ...(desc ? { desc } : {}), restrict: true, items: [] as CatalogItem[] };
+  const content = {
+    to,
+    ...(name ? { name } : {}),
+    ...(desc ? { desc } : {}),
+    restrict: true,
+    items: [] as CatalogItem[],
+  };
   return { ...content, id: catalogId(content) };
 }
 
 function lower(a: Label, b: Label): boolean {
-  if (a.classification.hierarchy !== b.classification.hierarchy) return a.classification.hierarchy < b.classification.hierarchy;
+  if (a.classification.hierarchy !== b.classification.hierarchy)
+    return a.classification.hierarchy < b.classification.hierarchy;
   return a.categories.length < b.categories.length;
 }
 
@@ -187,7 +212,14 @@ export function catalogId(content: Omit<Catalog, "id">): string {
     content.name ?? null,
     content.desc ?? null,
     content.restrict,
-    content.items.map((i) => [i.selector, i.default, i.marking ?? null, i.fgcolor ?? null, i.bgcolor ?? null, i.label ? [i.label.policy.id, Buffer.from(encodeEssLabel(i.label)).toString("base64")] : null]),
+    content.items.map((i) => [
+      i.selector,
+      i.default,
+      i.marking ?? null,
+      i.fgcolor ?? null,
+      i.bgcolor ?? null,
+      i.label ? [i.label.policy.id, Buffer.from(encodeEssLabel(i.label)).toString("base64")] : null,
+    ]),
   ]);
   return createHash("sha256").update(canonical).digest("hex");
 }

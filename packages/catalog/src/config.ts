@@ -12,7 +12,17 @@ import type { PolicyRegistry } from "@cordon/policy";
 import { parseCatalogSpec, type CatalogSpec } from "./catalog-spec.js";
 import { CatalogSpecError } from "./errors.js";
 
-export const CATALOG_CONFIG_KEYS: readonly string[] = ["domain", "secret", "server", "served", "muc", "catalogs", "remoteRequests", "name", "cacheSize"];
+export const CATALOG_CONFIG_KEYS: readonly string[] = [
+  "domain",
+  "secret",
+  "server",
+  "served",
+  "muc",
+  "catalogs",
+  "remoteRequests",
+  "name",
+  "cacheSize",
+];
 
 export interface CatalogSectionSettings {
   served: string[];
@@ -24,23 +34,36 @@ export interface CatalogSectionSettings {
 }
 
 /** Reads and validates the catalog-specific keys; failures are ConfigErrors naming the key. */
-export function readCatalogSection(section: ConfigReader, registry: PolicyRegistry, governingPolicy?: string): CatalogSectionSettings {
+export function readCatalogSection(
+  section: ConfigReader,
+  registry: PolicyRegistry,
+  governingPolicy?: string,
+): CatalogSectionSettings {
   section.only(CATALOG_CONFIG_KEYS);
   const domains = (key: string) =>
     section.stringList(key).map((d, i) => {
-      if (!/^[a-z0-9.-]+$/i.test(d) || d.startsWith(".") || d.endsWith(".")) section.fail(`${key}[${i}]`, `expected a domain name, got "${d}"`);
+      if (!/^[a-z0-9.-]+$/i.test(d) || d.startsWith(".") || d.endsWith("."))
+        section.fail(`${key}[${i}]`, `expected a domain name, got "${d}"`);
       return d.toLowerCase();
     });
   const served = domains("served");
-  if (served.length === 0) section.fail("served", "required: the user domains whose servers delegate catalog requests to this component");
+  if (served.length === 0)
+    section.fail(
+      "served",
+      "required: the user domains whose servers delegate catalog requests to this component",
+    );
   const muc = domains("muc");
   const catalogs = new Map<string, CatalogSpec>();
   const catalogSection = section.optionalSection("catalogs");
   for (const [domain, reader] of catalogSection?.sections() ?? []) {
     try {
-      catalogs.set(domain.toLowerCase(), parseCatalogSpec(reader.value, registry, reader.key(""), governingPolicy));
+      catalogs.set(
+        domain.toLowerCase(),
+        parseCatalogSpec(reader.value, registry, reader.key(""), governingPolicy),
+      );
     } catch (error) {
-      if (error instanceof CatalogSpecError) throw new ConfigError(error.where, error.message.slice(error.where.length + 2), section.file);
+      if (error instanceof CatalogSpecError)
+        throw new ConfigError(error.where, error.message.slice(error.where.length + 2), section.file);
       throw error;
     }
   }

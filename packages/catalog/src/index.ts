@@ -2,13 +2,33 @@
 export * from "./errors.js";
 export { parseCatalogSpec, parseCatalogJson, parseLabelSpec } from "./catalog-spec.js";
 export type { CatalogSpec, CatalogEntry } from "./catalog-spec.js";
-export { buildCatalog, roomCatalog, roomGate, emptyCatalog, clearanceGate, clearancesGate, catalogId } from "./catalog.js";
+export {
+  buildCatalog,
+  roomCatalog,
+  roomGate,
+  emptyCatalog,
+  clearanceGate,
+  clearancesGate,
+  catalogId,
+} from "./catalog.js";
 export type { Catalog, CatalogItem, LabelGate, RoomLabels, BuildCatalogInput } from "./catalog.js";
-export { catalogElement, securityLabelElement, NS_CATALOG_0, NS_CATALOG_1, NS_CATALOG_2, CATALOG_NAMESPACES } from "./catalog-xml.js";
+export {
+  catalogElement,
+  securityLabelElement,
+  NS_CATALOG_0,
+  NS_CATALOG_1,
+  NS_CATALOG_2,
+  CATALOG_NAMESPACES,
+} from "./catalog-xml.js";
 export { resolveTarget } from "./targets.js";
 export type { CatalogTarget, TargetContext } from "./targets.js";
 export { CatalogCache } from "./catalog-cache.js";
 export { createCatalogService, DELEGATED_FEATURES, ROOM_RESTRICT_KEY } from "./catalog-service.js";
-export type { CatalogService, CatalogServiceOptions, CatalogQuery, PersonalCatalogSource } from "./catalog-service.js";
+export type {
+  CatalogService,
+  CatalogServiceOptions,
+  CatalogQuery,
+  PersonalCatalogSource,
+} from "./catalog-service.js";
 export { readCatalogSection, CATALOG_CONFIG_KEYS } from "./config.js";
 export type { CatalogSectionSettings } from "./config.js";

@@ -30,10 +30,14 @@ export function resolveTarget(text: string, context: TargetContext): CatalogTarg
   if (!jid) return undefined;
   const bare = jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
   if (context.muc.includes(jid.domain)) {
-    return jid.local ? { kind: "room", jid: bare, service: jid.domain } : { kind: "server", jid: bare, domain: jid.domain };
+    return jid.local
+      ? { kind: "room", jid: bare, service: jid.domain }
+      : { kind: "server", jid: bare, domain: jid.domain };
   }
   if (context.served.includes(jid.domain) || jid.domain === context.component) {
-    return jid.local && jid.domain !== context.component ? { kind: "user", jid: bare, domain: jid.domain } : { kind: "server", jid: jid.domain, domain: jid.domain };
+    return jid.local && jid.domain !== context.component
+      ? { kind: "user", jid: bare, domain: jid.domain }
+      : { kind: "server", jid: jid.domain, domain: jid.domain };
   }
   return { kind: "remote", jid: bare, domain: jid.domain };
 }

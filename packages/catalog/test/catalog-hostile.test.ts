@@ -17,7 +17,9 @@ const payloadOf = (o: IqOutcome) => (o.kind === "result" ? o.payload : undefined
 const conditionOf = (o: IqOutcome) => (o.kind === "error" ? o.spec.condition : undefined);
 
 function direct(from: string, target: string) {
-  return parseElement(`<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${NS_CATALOG_2}' to='${target}'/></iq>`);
+  return parseElement(
+    `<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${NS_CATALOG_2}' to='${target}'/></iq>`,
+  );
 }
 
 describe("catalog service: hostile targets", () => {
@@ -40,14 +42,22 @@ describe("catalog service: hostile targets", () => {
     await store.setUserClearance(`\u00e9ric@${D}`, clearance("UNCLASSIFIED"));
     await new Promise((r) => setImmediate(r));
     const after = payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, decomposed)));
-    assert.deepEqual(selectors(after), ["UNCLASSIFIED"], "the cached catalog survived the target's clearance change");
+    assert.deepEqual(
+      selectors(after),
+      ["UNCLASSIFIED"],
+      "the cached catalog survived the target's clearance change",
+    );
   });
 
   test("a target the store cannot key is jid-malformed, not internal-server-error", async () => {
     for (const target of [`a b@${D}`, `a:b@${D}`, `x@bad$domain.org`, `room&amp;x@rooms.${D}`]) {
       const outcome = await service.component.iq.route(direct(`alice@${D}/r`, target));
       assert.equal(conditionOf(outcome), "jid-malformed", target);
-      assert.equal(outcome.kind === "error" ? outcome.cause : undefined, undefined, `${target}: not a handler failure`);
+      assert.equal(
+        outcome.kind === "error" ? outcome.cause : undefined,
+        undefined,
+        `${target}: not a handler failure`,
+      );
     }
   });
 
@@ -56,6 +66,9 @@ describe("catalog service: hostile targets", () => {
     assert.equal(first?.attrs.to, `Bob@${D}/one`);
     const second = payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `bob@${D}`)));
     assert.equal(second?.attrs.to, `bob@${D}`);
-    assert.equal((await service.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}/two` })).to, `bob@${D}/two`);
+    assert.equal(
+      (await service.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}/two` })).to,
+      `bob@${D}/two`,
+    );
   });
 });

@@ -21,7 +21,9 @@ const payloadOf = (o: IqOutcome) => (o.kind === "result" ? o.payload : undefined
 const conditionOf = (o: IqOutcome) => (o.kind === "error" ? o.spec.condition : undefined);
 
 function direct(from: string, target: string | undefined, ns = NS_CATALOG_2, extra = "") {
-  return parseElement(`<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${ns}'${target ? ` to='${target}'` : ""}${extra}/></iq>`);
+  return parseElement(
+    `<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${ns}'${target ? ` to='${target}'` : ""}${extra}/></iq>`,
+  );
 }
 
 function delegated(from: string, target: string, server = D) {
@@ -37,7 +39,14 @@ describe("catalog service", () => {
     await store.setUserClearance(`alice@${D}`, clearance("SECRET", ["ALPHA"]));
     await store.setUserClearance(`bob@${D}`, clearance("CONFIDENTIAL"));
     await store.setUserClearance(`carol@${D}`, clearance("UNCLASSIFIED"));
-    await store.putRoom({ jid: `ops@rooms.${D}`, config: { catalogRestrict: true }, clearance: clearance("SECRET"), defaultLabel: rawLabel("CONFIDENTIAL"), affiliations: {}, persistent: true });
+    await store.putRoom({
+      jid: `ops@rooms.${D}`,
+      config: { catalogRestrict: true },
+      clearance: clearance("SECRET"),
+      defaultLabel: rawLabel("CONFIDENTIAL"),
+      affiliations: {},
+      persistent: true,
+    });
   });
   afterEach(async () => {
     await service.stop();
@@ -62,16 +71,28 @@ describe("catalog service", () => {
     const el = payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `ops@rooms.${D}`)));
     assert.deepEqual(selectors(el), ["CONFIDENTIAL", "SECRET", "UNCLASSIFIED"]);
     assert.equal(el?.getChildren("item")[0]?.attrs.default, "true");
-    assert.equal(conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, `nope@rooms.${D}`))), "item-not-found");
+    assert.equal(
+      conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, `nope@rooms.${D}`))),
+      "item-not-found",
+    );
     // The MUC service clearance bounds its rooms, and its change is seen at once.
     await store.setServiceClearance(`rooms.${D}`, clearance("CONFIDENTIAL"));
-    assert.deepEqual(selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `ops@rooms.${D}`)))), ["CONFIDENTIAL", "UNCLASSIFIED"]);
+    assert.deepEqual(
+      selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `ops@rooms.${D}`)))),
+      ["CONFIDENTIAL", "UNCLASSIFIED"],
+    );
   });
 
   test("remote target: within the peer's outbound clearance; no peering is item-not-found", async () => {
-    assert.equal(conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, "dave@peer.test"))), "item-not-found");
+    assert.equal(
+      conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, "dave@peer.test"))),
+      "item-not-found",
+    );
     await store.setPeerClearance("peer.test", "outbound", clearance("RESTRICTED"));
-    assert.deepEqual(selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, "dave@peer.test")))), ["UNCLASSIFIED"]);
+    assert.deepEqual(
+      selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, "dave@peer.test")))),
+      ["UNCLASSIFIED"],
+    );
   });
 
   test("a delegated request gets the same catalog as a direct one", async () => {
@@ -93,10 +114,32 @@ describe("catalog service", () => {
   });
 
   test("a room change and a personal catalog are seen at once", async () => {
-    await store.putRoom({ jid: `ops@rooms.${D}`, config: {}, clearance: clearance("UNCLASSIFIED"), affiliations: {}, persistent: true });
-    assert.deepEqual(selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `ops@rooms.${D}`)))), ["UNCLASSIFIED"]);
-    await store.setCatalog({ kind: "personal", jid: `alice@${D}` }, JSON.stringify({ items: [{ selector: "Mine|RESTRICTED", label: { policy: "Cordon Demo", classification: "RESTRICTED" } }] }));
-    assert.deepEqual(selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, D)))), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA", "Mine|RESTRICTED"]);
+    await store.putRoom({
+      jid: `ops@rooms.${D}`,
+      config: {},
+      clearance: clearance("UNCLASSIFIED"),
+      affiliations: {},
+      persistent: true,
+    });
+    assert.deepEqual(
+      selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, `ops@rooms.${D}`)))),
+      ["UNCLASSIFIED"],
+    );
+    await store.setCatalog(
+      { kind: "personal", jid: `alice@${D}` },
+      JSON.stringify({
+        items: [
+          { selector: "Mine|RESTRICTED", label: { policy: "Cordon Demo", classification: "RESTRICTED" } },
+        ],
+      }),
+    );
+    assert.deepEqual(selectors(payloadOf(await service.component.iq.route(direct(`alice@${D}/r`, D)))), [
+      "UNCLASSIFIED",
+      "SECRET",
+      "CONFIDENTIAL",
+      "SECRET|ALPHA",
+      "Mine|RESTRICTED",
+    ]);
   });
 
   test("fail closed: an unknown requester clearance gets an empty restrictive catalog", async () => {
@@ -105,7 +148,16 @@ describe("catalog service", () => {
       subscribe: () => () => undefined,
     };
     const registry = demoRegistry();
-    const closed = createCatalogService({ service: "xmpp://127.0.0.1:1", domain: `catalog.${D}`, secret: "s", served: [D], registry, store, users: failing, catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]) });
+    const closed = createCatalogService({
+      service: "xmpp://127.0.0.1:1",
+      domain: `catalog.${D}`,
+      secret: "s",
+      served: [D],
+      registry,
+      store,
+      users: failing,
+      catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]),
+    });
     const el = payloadOf(await closed.component.iq.route(direct(`alice@${D}/r`, D)));
     assert.equal(el?.attrs.restrict, "true");
     assert.equal(el?.attrs.size, "0");
@@ -115,13 +167,28 @@ describe("catalog service", () => {
 
   test("requests from other servers are refused unless configured; bad targets are refused", async () => {
     assert.equal(conditionOf(await service.component.iq.route(direct("dave@peer.test/r", D))), "forbidden");
-    assert.equal(conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, D, NS_CATALOG_2, ` from='dave@peer.test'`))), "forbidden");
-    assert.equal(conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, "@bad"))), "jid-malformed");
+    assert.equal(
+      conditionOf(
+        await service.component.iq.route(direct(`alice@${D}/r`, D, NS_CATALOG_2, ` from='dave@peer.test'`)),
+      ),
+      "forbidden",
+    );
+    assert.equal(
+      conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, "@bad"))),
+      "jid-malformed",
+    );
     const open = make(true);
     assert.equal(conditionOf(await open.component.iq.route(direct("dave@peer.test/r", D))), undefined);
-    assert.deepEqual(selectors(payloadOf(await open.component.iq.route(direct("dave@peer.test/r", D)))), [], "no inbound clearance: nothing");
+    assert.deepEqual(
+      selectors(payloadOf(await open.component.iq.route(direct("dave@peer.test/r", D)))),
+      [],
+      "no inbound clearance: nothing",
+    );
     await store.setPeerClearance("peer.test", "inbound", clearance("CONFIDENTIAL"));
-    assert.deepEqual(selectors(payloadOf(await open.component.iq.route(direct("dave@peer.test/r", D)))), ["UNCLASSIFIED", "CONFIDENTIAL"]);
+    assert.deepEqual(selectors(payloadOf(await open.component.iq.route(direct("dave@peer.test/r", D)))), [
+      "UNCLASSIFIED",
+      "CONFIDENTIAL",
+    ]);
     await open.stop();
   });
 
@@ -129,11 +196,20 @@ describe("catalog service", () => {
     const el = payloadOf(await service.component.iq.route(direct(`carol@${D}/r`, undefined, NS_CATALOG_0)));
     assert.equal(el?.attrs.xmlns, NS_CATALOG_0);
     assert.equal(el?.attrs.to, D);
-    assert.deepEqual(el?.getChildren("securitylabel").map((l) => l.attrs.selector), ["UNCLASSIFIED"]);
+    assert.deepEqual(
+      el?.getChildren("securitylabel").map((l) => l.attrs.selector),
+      ["UNCLASSIFIED"],
+    );
   });
 
   test("the component's own disco#info lists the label features", async () => {
-    const el = payloadOf(await service.component.iq.route(parseElement(`<iq type='get' id='d' from='alice@${D}/r' to='catalog.${D}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)));
+    const el = payloadOf(
+      await service.component.iq.route(
+        parseElement(
+          `<iq type='get' id='d' from='alice@${D}/r' to='catalog.${D}'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`,
+        ),
+      ),
+    );
     const features = el?.getChildren("feature").map((f) => f.attrs.var) ?? [];
     assert.ok(features.includes("urn:xmpp:sec-label:0") && features.includes(NS_CATALOG_2));
   });
@@ -145,16 +221,34 @@ describe("catalog service: personal catalogs from the directory", () => {
     await local.setUserClearance(`alice@${D}`, clearance("SECRET"));
     let status: "known" | "unknown" = "known";
     const directory = {
-      getPersonalCatalog: async () => (status === "known" ? { status, labels: [rawLabel("RESTRICTED"), rawLabel("TOP SECRET")], source: "directory" as const } : { status, reason: "down" }),
+      getPersonalCatalog: async () =>
+        status === "known"
+          ? { status, labels: [rawLabel("RESTRICTED"), rawLabel("TOP SECRET")], source: "directory" as const }
+          : { status, reason: "down" },
     };
     const registry = demoRegistry();
-    const svc = createCatalogService({ service: "xmpp://127.0.0.1:1", domain: `catalog.${D}`, secret: "s", served: [D], registry, store: local, personalCatalogs: directory, catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]) });
+    const svc = createCatalogService({
+      service: "xmpp://127.0.0.1:1",
+      domain: `catalog.${D}`,
+      secret: "s",
+      served: [D],
+      registry,
+      store: local,
+      personalCatalogs: directory,
+      catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]),
+    });
     const catalog = await svc.catalogFor({ requester: `alice@${D}`, home: D, target: D });
-    assert.deepEqual(catalog.items.map((i) => i.selector), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "RESTRICTED"]);
+    assert.deepEqual(
+      catalog.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "RESTRICTED"],
+    );
     status = "unknown";
     svc.cache.clear();
     const partial = await svc.catalogFor({ requester: `alice@${D}`, home: D, target: D });
-    assert.deepEqual(partial.items.map((i) => i.selector), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL"]);
+    assert.deepEqual(
+      partial.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL"],
+    );
     assert.equal(svc.cache.size, 0);
     await svc.stop();
     await local.close();

@@ -17,21 +17,46 @@ test("parses a catalog with named labels", () => {
 test("labels may be given as store raw values, by OID, or with TagSet/Name", () => {
   const raw = parseLabelSpec(rawLabel("SECRET", ["BRAVO"]), registry, "x");
   assert.equal(raw.classification.name, "SECRET");
-  const byOid = parseLabelSpec({ policy: "1.3.6.1.4.1.99999.1.1", classification: "SECRET", categories: ["Releasability/GBR"] }, registry, "x");
+  const byOid = parseLabelSpec(
+    { policy: "1.3.6.1.4.1.99999.1.1", classification: "SECRET", categories: ["Releasability/GBR"] },
+    registry,
+    "x",
+  );
   assert.equal(byOid.categories[0]?.name, "GBR");
 });
 
 test("errors name the place and the problem", () => {
   const cases: [unknown, RegExp][] = [
-    [{ items: [{ label: { policy: "Nope", classification: "SECRET" } }] }, /catalog\.items\[0\]\.label\.policy/],
-    [{ items: [{ label: { policy: "Cordon Demo", classification: "COSMIC" } }] }, /no classification "COSMIC"/],
-    [{ items: [{ label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ZULU"] } }] }, /no category "ZULU"/],
-    [{ items: [{ default: true, selector: "a" }, { default: true, selector: "b" }] }, /at most one item/],
+    [
+      { items: [{ label: { policy: "Nope", classification: "SECRET" } }] },
+      /catalog\.items\[0\]\.label\.policy/,
+    ],
+    [
+      { items: [{ label: { policy: "Cordon Demo", classification: "COSMIC" } }] },
+      /no classification "COSMIC"/,
+    ],
+    [
+      { items: [{ label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ZULU"] } }] },
+      /no category "ZULU"/,
+    ],
+    [
+      {
+        items: [
+          { default: true, selector: "a" },
+          { default: true, selector: "b" },
+        ],
+      },
+      /at most one item/,
+    ],
     [{ items: [], colour: "red" }, /catalog\.colour: unknown key/],
     [{ items: [{ label: { encoding: "xml", data: "<nope/>" } }] }, /not a usable label/],
   ];
   for (const [value, message] of cases) {
-    assert.throws(() => parseCatalogSpec(value, registry), (e: unknown) => e instanceof CatalogSpecError && message.test(e.message) && e.code === "CORDON_CATALOG_SPEC_INVALID");
+    assert.throws(
+      () => parseCatalogSpec(value, registry),
+      (e: unknown) =>
+        e instanceof CatalogSpecError && message.test(e.message) && e.code === "CORDON_CATALOG_SPEC_INVALID",
+    );
   }
   assert.throws(() => parseCatalogJson("{", registry, "store"), /store: not valid JSON/);
 });

@@ -8,7 +8,11 @@ import { catalogElement, NS_CATALOG_0, NS_CATALOG_1, NS_CATALOG_2 } from "../src
 import { clearance, demoRegistry, DEMO_CATALOG } from "./fixtures.js";
 
 const registry = demoRegistry();
-const catalog = buildCatalog({ to: "example.test", spec: parseCatalogSpec(DEMO_CATALOG, registry), gates: [clearanceGate(parseClearance(clearance("SECRET").data, registry))] });
+const catalog = buildCatalog({
+  to: "example.test",
+  spec: parseCatalogSpec(DEMO_CATALOG, registry),
+  gates: [clearanceGate(parseClearance(clearance("SECRET").data, registry))],
+});
 
 test("catalog:2 carries to, name, desc, id, size, restrict and labelled items, the default first", () => {
   const el = parseElement(catalogElement(catalog).toString());
@@ -18,19 +22,35 @@ test("catalog:2 carries to, name, desc, id, size, restrict and labelled items, t
     ["example.test", "Demo", "Cordon demo labels", catalog.id, "3", "true"],
   );
   const items = el.getChildren("item");
-  assert.deepEqual(items.map((i) => [i.attrs.selector, i.attrs.default]), [["UNCLASSIFIED", "true"], ["SECRET", undefined], ["CONFIDENTIAL", undefined]]);
+  assert.deepEqual(
+    items.map((i) => [i.attrs.selector, i.attrs.default]),
+    [
+      ["UNCLASSIFIED", "true"],
+      ["SECRET", undefined],
+      ["CONFIDENTIAL", undefined],
+    ],
+  );
   const first = items[0]?.getChild("securitylabel", "urn:xmpp:sec-label:0");
   assert.ok(first);
   const parsed = parseSecurityLabelElement(first.toString());
   assert.equal(parsed.displayMarking?.text, "UNCLASSIFIED");
   assert.equal(parsed.displayMarking?.bgcolor, "green");
   const resolved = resolveSecurityLabel(parsed, registry);
-  assert.ok(resolved.kind === "label" && catalog.items[0]?.label && sameLabel(resolved.label, catalog.items[0].label));
+  assert.ok(
+    resolved.kind === "label" && catalog.items[0]?.label && sameLabel(resolved.label, catalog.items[0].label),
+  );
 });
 
 test("catalog:1 uses items; catalog:0 lists securitylabels with selector attributes", () => {
   assert.equal(catalogElement(catalog, NS_CATALOG_1).getChildren("item").length, 3);
   const old = catalogElement(catalog, NS_CATALOG_0);
   const labels = old.getChildren("securitylabel", "urn:xmpp:sec-label:0");
-  assert.deepEqual(labels.map((l) => [l.attrs.selector, l.attrs.default]), [["UNCLASSIFIED", "true"], ["SECRET", undefined], ["CONFIDENTIAL", undefined]]);
+  assert.deepEqual(
+    labels.map((l) => [l.attrs.selector, l.attrs.default]),
+    [
+      ["UNCLASSIFIED", "true"],
+      ["SECRET", undefined],
+      ["CONFIDENTIAL", undefined],
+    ],
+  );
 });

@@ -7,12 +7,16 @@ import { clearance, demoRegistry, label, DEMO_CATALOG } from "./fixtures.js";
 
 const registry = demoRegistry();
 const spec = parseCatalogSpec(DEMO_CATALOG, registry);
-const gateOf = (upTo: string, cats: string[] = []) => clearanceGate(parseClearance(clearance(upTo, cats).data, registry));
+const gateOf = (upTo: string, cats: string[] = []) =>
+  clearanceGate(parseClearance(clearance(upTo, cats).data, registry));
 
 describe("buildCatalog", () => {
   test("offers only labels the requester is cleared for, default first with a real label", () => {
     const catalog = buildCatalog({ to: "example.test", spec, gates: [gateOf("SECRET")] });
-    assert.deepEqual(catalog.items.map((i) => i.selector), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL"]);
+    assert.deepEqual(
+      catalog.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL"],
+    );
     assert.equal(catalog.items[0]?.default, true);
     assert.ok(catalog.items[0]?.label);
     assert.equal(catalog.items.filter((i) => i.default).length, 1);
@@ -24,9 +28,19 @@ describe("buildCatalog", () => {
 
   test("a compartment needs the category; every gate must pass", () => {
     const all = buildCatalog({ to: "t", spec, gates: [gateOf("SECRET", ["ALPHA"])] });
-    assert.deepEqual(all.items.map((i) => i.selector), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA"]);
-    const both = buildCatalog({ to: "t", spec, gates: [gateOf("SECRET", ["ALPHA"]), gateOf("CONFIDENTIAL")] });
-    assert.deepEqual(both.items.map((i) => i.selector), ["UNCLASSIFIED", "CONFIDENTIAL"]);
+    assert.deepEqual(
+      all.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA"],
+    );
+    const both = buildCatalog({
+      to: "t",
+      spec,
+      gates: [gateOf("SECRET", ["ALPHA"]), gateOf("CONFIDENTIAL")],
+    });
+    assert.deepEqual(
+      both.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "CONFIDENTIAL"],
+    );
   });
 
   test("without the configured default, the lowest allowed label becomes the default", () => {
@@ -38,18 +52,45 @@ describe("buildCatalog", () => {
 
   test("invalid labels are never offered; duplicates are removed; personal entries are appended", () => {
     const withInvalid = parseCatalogSpec(
-      { items: [...DEMO_CATALOG.items, { selector: "bad", label: { policy: "Cordon Demo", classification: "UNCLASSIFIED", categories: ["ALPHA"] } }, { selector: "dup", label: { policy: "Cordon Demo", classification: "SECRET" } }] },
+      {
+        items: [
+          ...DEMO_CATALOG.items,
+          {
+            selector: "bad",
+            label: { policy: "Cordon Demo", classification: "UNCLASSIFIED", categories: ["ALPHA"] },
+          },
+          { selector: "dup", label: { policy: "Cordon Demo", classification: "SECRET" } },
+        ],
+      },
       registry,
     );
     const personal = [{ selector: "Mine", label: label(registry, "RESTRICTED") }];
-    const catalog = buildCatalog({ to: "t", spec: withInvalid, personal, gates: [gateOf("TOP SECRET", ["ALPHA", "BRAVO"])] });
-    assert.deepEqual(catalog.items.map((i) => i.selector), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA", "Mine"]);
+    const catalog = buildCatalog({
+      to: "t",
+      spec: withInvalid,
+      personal,
+      gates: [gateOf("TOP SECRET", ["ALPHA", "BRAVO"])],
+    });
+    assert.deepEqual(
+      catalog.items.map((i) => i.selector),
+      ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA", "Mine"],
+    );
   });
 
   test("the no-label item is kept only in a non-restrictive catalog and is never the default", () => {
-    const open = parseCatalogSpec({ restrict: false, items: [{ selector: "none", default: true }, ...DEMO_CATALOG.items.slice(0, 2)] }, registry);
+    const open = parseCatalogSpec(
+      { restrict: false, items: [{ selector: "none", default: true }, ...DEMO_CATALOG.items.slice(0, 2)] },
+      registry,
+    );
     const catalog = buildCatalog({ to: "t", spec: open, gates: [gateOf("SECRET")] });
-    assert.deepEqual(catalog.items.map((i) => [i.selector, i.default, i.label !== undefined]), [["CONFIDENTIAL", true, true], ["SECRET", false, true], ["none", false, false]]);
+    assert.deepEqual(
+      catalog.items.map((i) => [i.selector, i.default, i.label !== undefined]),
+      [
+        ["CONFIDENTIAL", true, true],
+        ["SECRET", false, true],
+        ["none", false, false],
+      ],
+    );
     const closed = buildCatalog({ to: "t", spec: open, gates: [gateOf("SECRET")], restrict: true });
     assert.ok(closed.items.every((i) => i.label));
   });
@@ -76,20 +117,37 @@ describe("buildCatalog", () => {
 
 describe("roomCatalog", () => {
   test("within the room clearance, the room default first, the room's restrict", () => {
-    const room = { clearance: parseClearance(clearance("CONFIDENTIAL").data, registry), defaultLabel: label(registry, "CONFIDENTIAL"), restrict: false };
+    const room = {
+      clearance: parseClearance(clearance("CONFIDENTIAL").data, registry),
+      defaultLabel: label(registry, "CONFIDENTIAL"),
+      restrict: false,
+    };
     const catalog = roomCatalog({ to: "r@rooms.t", spec, requester: gateOf("SECRET"), room });
-    assert.deepEqual(catalog.items.map((i) => [i.selector, i.default]), [["CONFIDENTIAL", true], ["UNCLASSIFIED", false]]);
+    assert.deepEqual(
+      catalog.items.map((i) => [i.selector, i.default]),
+      [
+        ["CONFIDENTIAL", true],
+        ["UNCLASSIFIED", false],
+      ],
+    );
     assert.equal(catalog.restrict, false);
   });
 
   test("a room with only a label allows that label; the requester must still be cleared", () => {
     const room = { label: label(registry, "SECRET"), restrict: true };
-    assert.deepEqual(roomCatalog({ to: "r", spec, requester: gateOf("SECRET"), room }).items.map((i) => i.selector), ["SECRET"]);
+    assert.deepEqual(
+      roomCatalog({ to: "r", spec, requester: gateOf("SECRET"), room }).items.map((i) => i.selector),
+      ["SECRET"],
+    );
     assert.equal(roomCatalog({ to: "r", spec, requester: gateOf("CONFIDENTIAL"), room }).items.length, 0);
   });
 
   test("a room default label missing from the catalog is added as the default when allowed", () => {
-    const room = { clearance: parseClearance(clearance("SECRET").data, registry), defaultLabel: label(registry, "RESTRICTED"), restrict: true };
+    const room = {
+      clearance: parseClearance(clearance("SECRET").data, registry),
+      defaultLabel: label(registry, "RESTRICTED"),
+      restrict: true,
+    };
     const catalog = roomCatalog({ to: "r", spec, requester: gateOf("SECRET"), room });
     assert.equal(catalog.items[0]?.marking, "RESTRICTED");
     assert.equal(catalog.items[0]?.default, true);

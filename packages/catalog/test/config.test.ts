@@ -35,10 +35,25 @@ catalogs:
 });
 
 test("errors are ConfigErrors naming the key", () => {
-  assert.throws(() => readCatalogSection(section("domain: c.t\nsecret: s\n"), registry), (e: unknown) => e instanceof ConfigError && /components\.catalog\.served/.test(e.message));
-  assert.throws(() => readCatalogSection(section("domain: c.t\nsecret: s\nserved: [a.t]\nsurved: [b]\n"), registry), (e: unknown) => e instanceof ConfigError && /surved: unknown setting/.test(e.message));
   assert.throws(
-    () => readCatalogSection(section("domain: c.t\nsecret: s\nserved: [a.t]\ncatalogs:\n  a.t:\n    items:\n      - label: { classification: COSMIC }\n"), registry, DEMO_OID),
-    (e: unknown) => e instanceof ConfigError && /components\.catalog\.catalogs\.a\.t\.items\[0\]\.label\.classification/.test(e.message),
+    () => readCatalogSection(section("domain: c.t\nsecret: s\n"), registry),
+    (e: unknown) => e instanceof ConfigError && /components\.catalog\.served/.test(e.message),
+  );
+  assert.throws(
+    () => readCatalogSection(section("domain: c.t\nsecret: s\nserved: [a.t]\nsurved: [b]\n"), registry),
+    (e: unknown) => e instanceof ConfigError && /surved: unknown setting/.test(e.message),
+  );
+  assert.throws(
+    () =>
+      readCatalogSection(
+        section(
+          "domain: c.t\nsecret: s\nserved: [a.t]\ncatalogs:\n  a.t:\n    items:\n      - label: { classification: COSMIC }\n",
+        ),
+        registry,
+        DEMO_OID,
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError &&
+      /components\.catalog\.catalogs\.a\.t\.items\[0\]\.label\.classification/.test(e.message),
   );
 });

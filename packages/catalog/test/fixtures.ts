@@ -5,14 +5,24 @@ import { fileURLToPath } from "node:url";
 import { PolicyRegistry, type Label } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
 import { parseCatalogSpec, parseLabelSpec } from "../src/catalog-spec.js";
-import { createCatalogService, type CatalogService, type CatalogServiceOptions } from "../src/catalog-service.js";
+import {
+  createCatalogService,
+  type CatalogService,
+  type CatalogServiceOptions,
+} from "../src/catalog-service.js";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const DEMO_POLICY_FILE = resolve(repoRoot, "deploy/quickstart/demo-policy.xml");
 export const DEMO_OID = "1.3.6.1.4.1.99999.1.1";
 const COMPARTMENTS = "1.3.6.1.4.1.99999.1.1.1";
 const RELEASABILITY = "1.3.6.1.4.1.99999.1.1.2";
-const CLASS_LACV: Record<string, number> = { UNCLASSIFIED: 1, RESTRICTED: 2, CONFIDENTIAL: 3, SECRET: 4, "TOP SECRET": 5 };
+const CLASS_LACV: Record<string, number> = {
+  UNCLASSIFIED: 1,
+  RESTRICTED: 2,
+  CONFIDENTIAL: 3,
+  SECRET: 4,
+  "TOP SECRET": 5,
+};
 const CATEGORY: Record<string, [string, string, number]> = {
   ALPHA: [COMPARTMENTS, "restrictive", 1],
   BRAVO: [COMPARTMENTS, "restrictive", 2],
@@ -30,21 +40,34 @@ export function demoRegistry(): PolicyRegistry {
 /** A clearance holding every classification up to `upTo` and the given categories, as a store value. */
 export function clearance(upTo: string, categories: string[] = []): RawValue {
   const max = CLASS_LACV[upTo] ?? 0;
-  const classes = Object.values(CLASS_LACV).filter((l) => l <= max).map((l) => `<classification lacv='${l}'/>`).join("");
-  const tags = categories.map((c) => {
-    const [id, type, lacv] = CATEGORY[c] as [string, string, number];
-    return `<tag type='${type}' id='${id}' lacv='${lacv}'/>`;
-  }).join("");
-  return { encoding: "xml", data: `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${DEMO_OID}'/>${classes}${tags}</clearance>` };
+  const classes = Object.values(CLASS_LACV)
+    .filter((l) => l <= max)
+    .map((l) => `<classification lacv='${l}'/>`)
+    .join("");
+  const tags = categories
+    .map((c) => {
+      const [id, type, lacv] = CATEGORY[c] as [string, string, number];
+      return `<tag type='${type}' id='${id}' lacv='${lacv}'/>`;
+    })
+    .join("");
+  return {
+    encoding: "xml",
+    data: `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${DEMO_OID}'/>${classes}${tags}</clearance>`,
+  };
 }
 
 /** A label as a store value (spiffy XML). */
 export function rawLabel(classification: string, categories: string[] = []): RawValue {
-  const tags = categories.map((c) => {
-    const [id, type, lacv] = CATEGORY[c] as [string, string, number];
-    return `<tag type='${type}' id='${id}' lacv='${lacv}'/>`;
-  }).join("");
-  return { encoding: "xml", data: `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${DEMO_OID}'/><classification lacv='${CLASS_LACV[classification]}'/>${tags}</label>` };
+  const tags = categories
+    .map((c) => {
+      const [id, type, lacv] = CATEGORY[c] as [string, string, number];
+      return `<tag type='${type}' id='${id}' lacv='${lacv}'/>`;
+    })
+    .join("");
+  return {
+    encoding: "xml",
+    data: `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${DEMO_OID}'/><classification lacv='${CLASS_LACV[classification]}'/>${tags}</label>`,
+  };
 }
 
 export function label(registry: PolicyRegistry, classification: string, categories: string[] = []): Label {
@@ -59,8 +82,15 @@ export const DEMO_CATALOG = {
   items: [
     { selector: "SECRET", label: { policy: "Cordon Demo", classification: "SECRET" } },
     { selector: "CONFIDENTIAL", label: { policy: "Cordon Demo", classification: "CONFIDENTIAL" } },
-    { selector: "SECRET|ALPHA", label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] } },
-    { selector: "UNCLASSIFIED", label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" }, default: true },
+    {
+      selector: "SECRET|ALPHA",
+      label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] },
+    },
+    {
+      selector: "UNCLASSIFIED",
+      label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" },
+      default: true,
+    },
   ],
 };
 
@@ -68,7 +98,10 @@ export const DEMO_CATALOG = {
  * A catalog service for example.test (never connected: tests call its handlers), serving the demo
  * catalog, with `rooms.example.test` as its MUC domain; `options` override or add to that.
  */
-export function demoCatalogService(store: CatalogServiceOptions["store"], options: Partial<CatalogServiceOptions> = {}): CatalogService {
+export function demoCatalogService(
+  store: CatalogServiceOptions["store"],
+  options: Partial<CatalogServiceOptions> = {},
+): CatalogService {
   const registry = options.registry ?? demoRegistry();
   const domain = "example.test";
   return createCatalogService({

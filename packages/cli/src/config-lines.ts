@@ -35,7 +35,8 @@ export function lineOfKey(text: string, keyPath: string): number | undefined {
       if (key === undefined || !rest.startsWith(key)) continue;
       const next = rest.charAt(key.length);
       if (next !== "" && next !== "." && next !== "[") continue;
-      if (!best || key.length > best.key.length) best = { key, value: pair.value, start: (pair.key as Node).range?.[0] };
+      if (!best || key.length > best.key.length)
+        best = { key, value: pair.value, start: (pair.key as Node).range?.[0] };
     }
     if (!best) break;
     offset = best.start ?? offset;
@@ -67,5 +68,9 @@ export function withConfigLine(error: unknown, file: string): unknown {
   if (!(error instanceof ConfigError)) return error;
   const line = configErrorLine(error, file);
   if (line === undefined || !error.message.startsWith(`${file}: `)) return error;
-  return new ConfigError(error.key, error.message.slice(file.length + 2 + error.key.length + 2), `${file}:${line}`);
+  return new ConfigError(
+    error.key,
+    error.message.slice(file.length + 2 + error.key.length + 2),
+    `${file}:${line}`,
+  );
 }

@@ -7,12 +7,23 @@
 import { dirname, resolve } from "node:path";
 import { readFileSync } from "node:fs";
 import {
-  PolicyRegistry, encodeBerClearance, makeClearance, makeLabel, parseClearance, parseLabelData,
-  type Clearance, type Label, type Policy,
+  PolicyRegistry,
+  encodeBerClearance,
+  makeClearance,
+  makeLabel,
+  parseClearance,
+  parseLabelData,
+  type Clearance,
+  type Label,
+  type Policy,
 } from "@cordon/policy";
 import {
-  MemoryStore, RedisStore, LdapDirectory, ClearanceResolver,
-  type ClearanceStore, type UserClearanceSource,
+  MemoryStore,
+  RedisStore,
+  LdapDirectory,
+  ClearanceResolver,
+  type ClearanceStore,
+  type UserClearanceSource,
 } from "@cordon/store";
 import { ConfigError, type ConfigReader, type CordonConfig, type Logger } from "@cordon/component";
 
@@ -42,7 +53,11 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     try {
       registry.loadString(readFileSync(path(file), "utf8"));
     } catch (error) {
-      throw new ConfigError(`policies[${i}]`, `cannot load ${file}: ${(error as Error).message}`, config.file);
+      throw new ConfigError(
+        `policies[${i}]`,
+        `cannot load ${file}: ${(error as Error).message}`,
+        config.file,
+      );
     }
   });
   const firstId = registry.policies()[0]?.id;
@@ -62,7 +77,9 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
       return { host: m[1]!, port: Number(m[2]) };
     });
     const redisStore = new RedisStore({
-      ...(sentinels.length > 0 ? { sentinels, sentinelName: redis.string("sentinelName") } : { url: redis.string("url") }),
+      ...(sentinels.length > 0
+        ? { sentinels, sentinelName: redis.string("sentinelName") }
+        : { url: redis.string("url") }),
       ...(redis.has("prefix") ? { prefix: redis.string("prefix") } : {}),
       logger,
     });
@@ -77,14 +94,29 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
   let directory: LdapDirectory | undefined;
   const dir = root.optionalSection("directory");
   if (dir) {
-    dir.only(["url", "bindDn", "secret", "baseDn", "filter", "clearanceAttributes", "catalogAttribute", "ttlSeconds"]);
+    dir.only([
+      "url",
+      "bindDn",
+      "secret",
+      "baseDn",
+      "filter",
+      "clearanceAttributes",
+      "catalogAttribute",
+      "ttlSeconds",
+    ]);
     directory = new LdapDirectory({
       url: dir.string("url"),
-      ...(dir.has("bindDn") ? { bindDn: dir.string("bindDn"), bindSecret: { value: dir.secret("secret") } } : {}),
+      ...(dir.has("bindDn")
+        ? { bindDn: dir.string("bindDn"), bindSecret: { value: dir.secret("secret") } }
+        : {}),
       baseDn: dir.string("baseDn"),
       filter: dir.string("filter", "(jid={jid})"),
-      clearanceAttributes: dir.stringList("clearanceAttributes", ["clearance;binary"]).map((attribute) => ({ attribute, encoding: "auto" as const })),
-      ...(dir.has("catalogAttribute") ? { catalogAttribute: { attribute: dir.string("catalogAttribute"), encoding: "auto" as const } } : {}),
+      clearanceAttributes: dir
+        .stringList("clearanceAttributes", ["clearance;binary"])
+        .map((attribute) => ({ attribute, encoding: "auto" as const })),
+      ...(dir.has("catalogAttribute")
+        ? { catalogAttribute: { attribute: dir.string("catalogAttribute"), encoding: "auto" as const } }
+        : {}),
       cacheTtlMs: dir.integer("ttlSeconds", 60, { min: 1 }) * 1000,
       validate: (raw) => {
         try {
@@ -99,7 +131,14 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     users = new ClearanceResolver({ store, directory });
   }
   const env: RuntimeEnvironment = {
-    config, logger, registry, governing: governingPolicy, store, users, directory, path,
+    config,
+    logger,
+    registry,
+    governing: governingPolicy,
+    store,
+    users,
+    directory,
+    path,
     async close() {
       await directory?.close();
       await store.close();
@@ -113,7 +152,10 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     const seeded = memory.optionalSection("clearances");
     for (const [jid] of seeded?.sections() ?? []) {
       const clearance = readClearance(env, seeded!, jid);
-      await store.setUserClearance(jid, { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") });
+      await store.setUserClearance(jid, {
+        encoding: "ber",
+        data: Buffer.from(encodeBerClearance(clearance)).toString("base64"),
+      });
     }
   }
   return env;
@@ -137,7 +179,8 @@ export function readLabel(env: RuntimeEnvironment, section: ConfigReader, name: 
   const policy = env.governing;
   const className = spec.string("classification");
   const classification = policy.classifications.find((c) => c.name === className);
-  if (!classification) return spec.fail("classification", `the policy "${policy.name}" has no classification "${className}"`);
+  if (!classification)
+    return spec.fail("classification", `the policy "${policy.name}" has no classification "${className}"`);
   const categories = spec.stringList("categories").map((n) => categoryByName(spec, policy, n));
   return makeLabel(policy, classification, categories);
 }
@@ -160,11 +203,21 @@ export function readClearance(env: RuntimeEnvironment, section: ConfigReader, na
     if (!c) return spec.fail("classifications", `the policy "${policy.name}" has no classification "${n}"`);
     return c;
   });
-  return makeClearance(policy, classes, spec.stringList("categories").map((n) => categoryByName(spec, policy, n)));
+  return makeClearance(
+    policy,
+    classes,
+    spec.stringList("categories").map((n) => categoryByName(spec, policy, n)),
+  );
 }
 
 function categoryByName(spec: ConfigReader, policy: Policy, name: string) {
   const found = policy.categories.filter((c) => c.name === name);
-  if (found.length !== 1) spec.fail("categories", found.length ? `"${name}" is ambiguous in the policy` : `the policy "${policy.name}" has no category "${name}"`);
+  if (found.length !== 1)
+    spec.fail(
+      "categories",
+      found.length
+        ? `"${name}" is ambiguous in the policy`
+        : `the policy "${policy.name}" has no category "${name}"`,
+    );
   return found[0]!;
 }

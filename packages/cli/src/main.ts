@@ -11,7 +11,17 @@ import { auditCommand } from "./commands/audit.js";
 import { checkConfigCommand } from "./commands/check-config.js";
 import { adminCommand } from "./commands/admin.js";
 
-const COMMANDS: Command[] = [startCommand, conformanceCommand, labelCommand, acdfCommand, clearanceCommand, peerCommand, auditCommand, checkConfigCommand, adminCommand];
+const COMMANDS: Command[] = [
+  startCommand,
+  conformanceCommand,
+  labelCommand,
+  acdfCommand,
+  clearanceCommand,
+  peerCommand,
+  auditCommand,
+  checkConfigCommand,
+  adminCommand,
+];
 
 const io: CommandIo = {
   stdout: (text) => process.stdout.write(text.endsWith("\n") ? text : `${text}\n`),
@@ -20,7 +30,11 @@ const io: CommandIo = {
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
-  return ["usage: cordon <command> [options]", "", ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`)].join("\n");
+  return [
+    "usage: cordon <command> [options]",
+    "",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+  ].join("\n");
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -43,7 +57,9 @@ async function main(argv: string[]): Promise<number> {
       io.stderr(`cordon ${name}: ${(error as Error).message}`);
       return 2;
     }
-    io.stderr(`cordon ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    io.stderr(
+      `cordon ${name}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     return 1;
   }
 }

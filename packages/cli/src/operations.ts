@@ -25,10 +25,21 @@ export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
  * preset rooms) do not fail on a store that is still connecting; then times the store's (and the
  * directory resolver's) operations. Call once, right after building.
  */
-export async function prepareEnvironment(env: RuntimeEnvironment, metrics: CordonMetrics, logger: Logger): Promise<RuntimeEnvironment> {
+export async function prepareEnvironment(
+  env: RuntimeEnvironment,
+  metrics: CordonMetrics,
+  logger: Logger,
+): Promise<RuntimeEnvironment> {
   const store = env.store as { ready?: (timeoutMs?: number) => Promise<void> };
   if (typeof store.ready === "function") {
-    await store.ready(10_000).catch((error: unknown) => logger.warn({ err: (error as Error).message }, "the store is not reachable yet; starting anyway (lookups answer unknown: fail closed)"));
+    await store
+      .ready(10_000)
+      .catch((error: unknown) =>
+        logger.warn(
+          { err: (error as Error).message },
+          "the store is not reachable yet; starting anyway (lookups answer unknown: fail closed)",
+        ),
+      );
   }
   return instrumentEnvironment(env, metrics);
 }
@@ -61,7 +72,8 @@ export async function startOperations(options: {
   let onHup: (() => void) | undefined;
   if (env) {
     const r = new PolicyReloader(env, { logger, metrics: ops.metrics });
-    for (const component of running) if (component.ops?.rebinder) r.add(component.name, component.ops.rebinder);
+    for (const component of running)
+      if (component.ops?.rebinder) r.add(component.name, component.ops.rebinder);
     reloader = r;
     // SIGHUP: reload policies (systemd `ExecReload=/bin/kill -HUP $MAINPID`); errors are logged by the reloader.
     onHup = () => {
@@ -86,7 +98,12 @@ export async function startOperations(options: {
       ...(env ? { clearances: clearanceAdmin(env, logger) } : {}),
       ...(reloader ? { reload: () => reloader.reload() } : {}),
     };
-    admin = await startAdminServer({ host: settings.host, port: settings.port, handler: createAdminHandler(providers, { token: settings.token }), logger });
+    admin = await startAdminServer({
+      host: settings.host,
+      port: settings.port,
+      handler: createAdminHandler(providers, { token: settings.token }),
+      logger,
+    });
     logger.info({ url: admin.url, token: settings.token !== undefined }, "admin API listening");
   }
   return {
@@ -107,7 +124,12 @@ function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin
       if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
       let marking: string;
       try {
-        marking = clearanceMarking(parseClearance(r.clearance.encoding === "xml" ? r.clearance.data : Buffer.from(r.clearance.data, "base64"), env.registry));
+        marking = clearanceMarking(
+          parseClearance(
+            r.clearance.encoding === "xml" ? r.clearance.data : Buffer.from(r.clearance.data, "base64"),
+            env.registry,
+          ),
+        );
       } catch {
         marking = "(does not parse under the loaded policies)";
       }
@@ -117,7 +139,10 @@ function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin
       const parsed = parseClearanceBody(body, env.registry, env.governing);
       await env.store.setUserClearance(jid, parsed.raw, policy);
       // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
-      logger.info({ jid: jid.toLowerCase(), policy, marking: parsed.marking }, "clearance set through the admin API");
+      logger.info(
+        { jid: jid.toLowerCase(), policy, marking: parsed.marking },
+        "clearance set through the admin API",
+      );
       return { jid: jid.toLowerCase(), marking: parsed.marking, ...(policy ? { policy } : {}) };
     },
     async clear(jid, policy) {

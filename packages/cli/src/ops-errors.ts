@@ -28,7 +28,11 @@ export class AdminNotFoundError extends CordonOpsError {
 export class AdminMethodNotAllowedError extends CordonOpsError {
   readonly allow: readonly string[];
   constructor(method: string, allow: readonly string[]) {
-    super("CORDON_ADMIN_METHOD_NOT_ALLOWED", 405, `${method} is not allowed here (allowed: ${allow.join(", ")})`);
+    super(
+      "CORDON_ADMIN_METHOD_NOT_ALLOWED",
+      405,
+      `${method} is not allowed here (allowed: ${allow.join(", ")})`,
+    );
     this.allow = allow;
   }
 }

@@ -64,7 +64,10 @@ export class PolicyReloader {
         try {
           text = await readFile(file, "utf8");
         } catch (error) {
-          throw new PolicyReloadError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`, file);
+          throw new PolicyReloadError(
+            `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+            file,
+          );
         }
         try {
           next.loadString(text);
@@ -74,28 +77,45 @@ export class PolicyReloader {
       }
       const governingId = env.config.root.optionalString("governingPolicy") ?? next.policies()[0]?.id ?? "";
       const governing = next.byId(governingId);
-      if (!governing) throw new PolicyReloadError(`no policy in the new set has the governing id ${governingId}`);
+      if (!governing)
+        throw new PolicyReloadError(`no policy in the new set has the governing id ${governingId}`);
       const installs: (() => void)[] = [];
       for (const { name, rebinder } of this.#rebinders) {
         try {
           installs.push(rebinder.prepare({ registry: next, governing }));
         } catch (error) {
-          throw new PolicyReloadError(`component ${name} cannot use the new policies: ${(error as Error).message}`, undefined, { cause: error });
+          throw new PolicyReloadError(
+            `component ${name} cannot use the new policies: ${(error as Error).message}`,
+            undefined,
+            { cause: error },
+          );
         }
       }
       // From here on, synchronous: nothing runs between the switch and the re-binding.
       env.registry.replaceAll(next.policies());
       env.governing = governing;
       for (const install of installs) install();
-      const summary = { generation: env.registry.generation, policies: env.registry.policies().map((p) => ({ id: p.id, name: p.name })) };
+      const summary = {
+        generation: env.registry.generation,
+        policies: env.registry.policies().map((p) => ({ id: p.id, name: p.name })),
+      };
       this.#metrics?.policyReloads.labels("ok").inc();
       this.#metrics?.policyGeneration.set(summary.generation);
-      this.#logger.info({ generation: summary.generation, policies: summary.policies.map((p) => p.id) }, "policies reloaded");
+      this.#logger.info(
+        { generation: summary.generation, policies: summary.policies.map((p) => p.id) },
+        "policies reloaded",
+      );
       return summary;
     } catch (error) {
       this.#metrics?.policyReloads.labels("rejected").inc();
-      const rejected = error instanceof PolicyReloadError ? error : new PolicyReloadError((error as Error).message, undefined, { cause: error });
-      this.#logger.error({ code: rejected.code, err: rejected.message }, "policy reload rejected; the old policies stay in force");
+      const rejected =
+        error instanceof PolicyReloadError
+          ? error
+          : new PolicyReloadError((error as Error).message, undefined, { cause: error });
+      this.#logger.error(
+        { code: rejected.code, err: rejected.message },
+        "policy reload rejected; the old policies stay in force",
+      );
       throw rejected;
     }
   }

@@ -8,7 +8,8 @@ import { RedisStore } from "@cordon/store";
 import { cordon, SPIFFING } from "./cli-helpers.js";
 
 const POLICY = `${SPIFFING}/food-policy.xml`;
-const ALL_OKAY_MARKING = "[ {Commodity|Luxury} Sweet Contains Peanut+Lactose+Nut+Gluten Not Vegan Animal Rights ]";
+const ALL_OKAY_MARKING =
+  "[ {Commodity|Luxury} Sweet Contains Peanut+Lactose+Nut+Gluten Not Vegan Animal Rights ]";
 
 describe("cordon clearance against a real Redis", () => {
   let redis: RedisInstance;
@@ -25,15 +26,50 @@ describe("cordon clearance against a real Redis", () => {
   });
 
   test("set from BER, XML and base64 files prints the display marking; the store holds the raw value", async () => {
-    const ber = await cordon(["clearance", "set", "Alice@Example.MIL", `${SPIFFING}/food-clearance-all-okay.ber`, "--policy", POLICY], env);
+    const ber = await cordon(
+      [
+        "clearance",
+        "set",
+        "Alice@Example.MIL",
+        `${SPIFFING}/food-clearance-all-okay.ber`,
+        "--policy",
+        POLICY,
+      ],
+      env,
+    );
     assert.equal(ber.status, 0, ber.stderr);
     assert.equal(ber.stdout.trim(), `alice@example.mil: ${ALL_OKAY_MARKING}`);
-    const xml = await cordon(["clearance", "set", "bob@example.mil", `${SPIFFING}/food-clearance-lactose-intolerant.xml`, "--policy", POLICY], env);
+    const xml = await cordon(
+      [
+        "clearance",
+        "set",
+        "bob@example.mil",
+        `${SPIFFING}/food-clearance-lactose-intolerant.xml`,
+        "--policy",
+        POLICY,
+      ],
+      env,
+    );
     assert.equal(xml.status, 0, xml.stderr);
-    assert.equal(xml.stdout.trim(), "bob@example.mil: [ {Commodity|Luxury} Sweet Contains Peanut+Nut+Gluten Not Vegan ]");
+    assert.equal(
+      xml.stdout.trim(),
+      "bob@example.mil: [ {Commodity|Luxury} Sweet Contains Peanut+Nut+Gluten Not Vegan ]",
+    );
     const b64 = join(dir, "c.b64");
     writeFileSync(b64, readFileSync(`${SPIFFING}/food-clearance-all-okay.ber`).toString("base64") + "\n");
-    const viaB64 = await cordon(["clearance", "set", "carol@example.mil", b64, "--policy", POLICY, "--for-policy", "1.2.826.0.1.6726289.0.0"], env);
+    const viaB64 = await cordon(
+      [
+        "clearance",
+        "set",
+        "carol@example.mil",
+        b64,
+        "--policy",
+        POLICY,
+        "--for-policy",
+        "1.2.826.0.1.6726289.0.0",
+      ],
+      env,
+    );
     assert.equal(viaB64.status, 0, viaB64.stderr);
 
     // Another process (a component) sees exactly what the CLI stored.
@@ -42,7 +78,10 @@ describe("cordon clearance against a real Redis", () => {
       await store.ready();
       const a = await store.getUserClearance("alice@example.mil");
       assert.ok(a.status === "known");
-      assert.deepEqual(a.clearance, { encoding: "ber", data: readFileSync(`${SPIFFING}/food-clearance-all-okay.ber`).toString("base64") });
+      assert.deepEqual(a.clearance, {
+        encoding: "ber",
+        data: readFileSync(`${SPIFFING}/food-clearance-all-okay.ber`).toString("base64"),
+      });
       const b = await store.getUserClearance("bob@example.mil");
       assert.ok(b.status === "known" && b.clearance.encoding === "xml");
       const c = await store.getUserClearance("carol@example.mil", "1.2.826.0.1.6726289.0.0");
@@ -61,7 +100,10 @@ describe("cordon clearance against a real Redis", () => {
     const list = await cordon(["clearance", "list", "--policy", POLICY], env);
     assert.equal(list.status, 0, list.stderr);
     assert.deepEqual(
-      list.stdout.trim().split("\n").map((l) => l.split("\t")[0]),
+      list.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.split("\t")[0]),
       ["alice@example.mil", "bob@example.mil", "carol@example.mil [1.2.826.0.1.6726289.0.0]"],
     );
     const rm = await cordon(["clearance", "rm", "ALICE@example.mil"], env);
@@ -74,10 +116,16 @@ describe("cordon clearance against a real Redis", () => {
   });
 
   test("bad input is refused with one line and exit status 2, and nothing is stored", async () => {
-    const label = await cordon(["clearance", "set", "x@example.mil", `${SPIFFING}/food-label-bacon.xml`, "--policy", POLICY], env);
+    const label = await cordon(
+      ["clearance", "set", "x@example.mil", `${SPIFFING}/food-label-bacon.xml`, "--policy", POLICY],
+      env,
+    );
     assert.equal(label.status, 2);
     assert.equal(label.stderr.trim().split("\n").length, 1);
-    const badJid = await cordon(["clearance", "set", "x@y@example.mil", `${SPIFFING}/food-clearance-all-okay.ber`, "--policy", POLICY], env);
+    const badJid = await cordon(
+      ["clearance", "set", "x@y@example.mil", `${SPIFFING}/food-clearance-all-okay.ber`, "--policy", POLICY],
+      env,
+    );
     assert.equal(badJid.status, 2);
     assert.match(badJid.stderr, /invalid bare JID/);
     const usage = await cordon(["clearance", "frobnicate"], env);
@@ -90,7 +138,9 @@ describe("cordon clearance against a real Redis", () => {
     const noStore = await cordon(["clearance", "list"], { REDIS_URL: undefined });
     assert.equal(noStore.status, 2);
     assert.match(noStore.stderr, /--redis URL or set REDIS_URL/);
-    const down = await cordon(["clearance", "list", "--redis", "redis://127.0.0.1:1"], { REDIS_URL: undefined });
+    const down = await cordon(["clearance", "list", "--redis", "redis://127.0.0.1:1"], {
+      REDIS_URL: undefined,
+    });
     assert.equal(down.status, 2);
     assert.match(down.stderr, /redis not reachable/);
   });

@@ -14,11 +14,22 @@ const deploy = join(root, "deploy");
 test("one hardened systemd unit per component, running start --only NAME, reloading with SIGHUP", () => {
   for (const name of ["muc", "catalog", "relay"]) {
     const unit = readFileSync(join(deploy, "systemd", `cordon-${name}.service`), "utf8");
-    const has = (line: string) => assert.ok(unit.split("\n").includes(line), `cordon-${name}.service: ${line}`);
+    const has = (line: string) =>
+      assert.ok(unit.split("\n").includes(line), `cordon-${name}.service: ${line}`);
     has(`ExecStart=/usr/bin/cordon start --config /etc/cordon/cordon.yaml --only ${name}`);
     has(`ExecStartPre=/usr/bin/cordon check-config --config /etc/cordon/cordon.yaml --only ${name}`);
     has("ExecReload=/bin/kill -HUP $MAINPID");
-    for (const line of ["DynamicUser=yes", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectHome=yes", "CapabilityBoundingSet=", "SystemCallFilter=@system-service", "Restart=on-failure"]) has(line);
+    for (const line of [
+      "DynamicUser=yes",
+      "ProtectSystem=strict",
+      "NoNewPrivileges=yes",
+      "PrivateTmp=yes",
+      "ProtectHome=yes",
+      "CapabilityBoundingSet=",
+      "SystemCallFilter=@system-service",
+      "Restart=on-failure",
+    ])
+      has(line);
     assert.match(unit, /^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$/m);
   }
 });
@@ -37,8 +48,17 @@ test("the compose example's Cordon config passes check-config", () => {
     mkdirSync(join(dir, "policies"));
     copyFileSync(join(deploy, "docker/compose/cordon.yaml"), join(dir, "cordon.yaml"));
     copyFileSync(join(deploy, "quickstart/demo-policy.xml"), join(dir, "policies/demo-policy.xml"));
-    const env = { PATH: process.env.PATH ?? "", CORDON_MUC_SECRET: "m", CORDON_CATALOG_SECRET: "c", CORDON_ADMIN_TOKEN: "0123456789abcdef0123" };
-    const r = spawnSync(process.execPath, [join(root, "packages/cli/dist/src/main.js"), "check-config", "--config", "cordon.yaml"], { cwd: dir, env, encoding: "utf8" });
+    const env = {
+      PATH: process.env.PATH ?? "",
+      CORDON_MUC_SECRET: "m",
+      CORDON_CATALOG_SECRET: "c",
+      CORDON_ADMIN_TOKEN: "0123456789abcdef0123",
+    };
+    const r = spawnSync(
+      process.execPath,
+      [join(root, "packages/cli/dist/src/main.js"), "check-config", "--config", "cordon.yaml"],
+      { cwd: dir, env, encoding: "utf8" },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /rooms\.example\.test -> prosody:5347/);
     assert.match(r.stdout, /admin API: http:\/\/0\.0\.0\.0:9090 \(bearer token required\)/);

@@ -23,23 +23,60 @@ describe("cordon peer against a real Redis", () => {
       if (e.kind === "peer-clearance") seen.push(`${e.domain} ${e.direction}`);
     });
     try {
-      const set = await cordon(["peer", "set", "Peer.Example", "both", `${SPIFFING}/food-clearance-savoury.xml`, "--policy", POLICY, "--redis", redis.url]);
+      const set = await cordon([
+        "peer",
+        "set",
+        "Peer.Example",
+        "both",
+        `${SPIFFING}/food-clearance-savoury.xml`,
+        "--policy",
+        POLICY,
+        "--redis",
+        redis.url,
+      ]);
       assert.equal(set.status, 0, set.stderr);
-      assert.deepEqual(set.stdout.trim().split("\n").map((l) => l.split(":")[0]), ["peer.example inbound", "peer.example outbound"]);
-      const get = await cordon(["peer", "get", "peer.example", "outbound", "--policy", POLICY, "--redis", redis.url]);
+      assert.deepEqual(
+        set.stdout
+          .trim()
+          .split("\n")
+          .map((l) => l.split(":")[0]),
+        ["peer.example inbound", "peer.example outbound"],
+      );
+      const get = await cordon([
+        "peer",
+        "get",
+        "peer.example",
+        "outbound",
+        "--policy",
+        POLICY,
+        "--redis",
+        redis.url,
+      ]);
       assert.equal(get.status, 0, get.stderr);
       assert.match(get.stdout, /^peer\.example outbound: \[ \{Freely Available\|Commodity\|Luxury\}/);
       const list = await cordon(["peer", "list", "--redis", redis.url]);
-      assert.deepEqual(list.stdout.trim().split("\n").map((l) => l.split("\t").slice(0, 2).join(" ")), ["peer.example inbound", "peer.example outbound"]);
+      assert.deepEqual(
+        list.stdout
+          .trim()
+          .split("\n")
+          .map((l) => l.split("\t").slice(0, 2).join(" ")),
+        ["peer.example inbound", "peer.example outbound"],
+      );
       const rm = await cordon(["peer", "rm", "peer.example", "inbound", "--redis", redis.url]);
       assert.equal(rm.status, 0);
       assert.equal((await store.getPeerClearance("peer.example", "inbound")).status, "none");
       assert.equal((await store.getPeerClearance("peer.example", "outbound")).status, "known");
       const deadline = Date.now() + 5000;
-      while (!(seen.includes("peer.example inbound") && seen.includes("peer.example outbound")) && Date.now() < deadline) {
+      while (
+        !(seen.includes("peer.example inbound") && seen.includes("peer.example outbound")) &&
+        Date.now() < deadline
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
-      assert.ok(seen.includes("peer.example inbound") && seen.includes("peer.example outbound"), JSON.stringify(seen));
+      assert.ok(
+        seen.includes("peer.example inbound") && seen.includes("peer.example outbound"),
+        JSON.stringify(seen),
+      );
       const bad = await cordon(["peer", "rm", "peer.example", "sideways", "--redis", redis.url]);
       assert.equal(bad.status, 2);
     } finally {

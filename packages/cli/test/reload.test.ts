@@ -11,13 +11,19 @@ import { buildEnvironment, readLabel } from "../src/environment.js";
 import { PolicyReloader } from "../src/reload.js";
 import { createMetrics } from "../src/metrics/registry.js";
 
-const demoPolicy = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../deploy/quickstart/demo-policy.xml");
+const demoPolicy = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../../deploy/quickstart/demo-policy.xml",
+);
 
 test("a good reload switches the registry and re-binds; a bad one keeps the old set and says why", async () => {
   const dir = mkdtempSync(join(tmpdir(), "cordon-reload-"));
   try {
     copyFileSync(demoPolicy, join(dir, "policy.xml"));
-    writeFileSync(join(dir, "cordon.yaml"), "policies: [policy.xml]\ncomponents: { example: { domain: a.test, secret: s } }\nlabels: { S: { classification: SECRET } }\n");
+    writeFileSync(
+      join(dir, "cordon.yaml"),
+      "policies: [policy.xml]\ncomponents: { example: { domain: a.test, secret: s } }\nlabels: { S: { classification: SECRET } }\n",
+    );
     const config = loadConfigFile(join(dir, "cordon.yaml"));
     const env = await buildEnvironment(config, silentLogger());
     const metrics = createMetrics({ processMetrics: false });
@@ -41,14 +47,22 @@ test("a good reload switches the registry and re-binds; a bad one keeps the old 
     assert.ok(summary.generation > before);
     assert.notEqual(env.governing, oldPolicy, "a new Policy object");
     assert.equal(held.policy, env.governing, "the held label is bound to the new policy");
-    const secret = makeClearance(env.governing, env.governing.classifications.filter((c) => c.name === "SECRET"), []);
+    const secret = makeClearance(
+      env.governing,
+      env.governing.classifications.filter((c) => c.name === "SECRET"),
+      [],
+    );
     assert.equal(acdf(held, secret).granted, true);
 
     // Broken file: rejected, nothing changes.
     writeFileSync(join(dir, "policy.xml"), readFileSync(demoPolicy, "utf8").slice(0, 200));
     const governing = env.governing;
     const generation = env.registry.generation;
-    await assert.rejects(reloader.reload(), (e: Error & { code?: string; file?: string }) => e.code === "CORDON_POLICY_RELOAD_REJECTED" && e.file === join(dir, "policy.xml"));
+    await assert.rejects(
+      reloader.reload(),
+      (e: Error & { code?: string; file?: string }) =>
+        e.code === "CORDON_POLICY_RELOAD_REJECTED" && e.file === join(dir, "policy.xml"),
+    );
     assert.equal(env.governing, governing);
     assert.equal(env.registry.generation, generation);
     assert.equal(installed, 1);

@@ -16,11 +16,18 @@ import { errorReply, isErrorStanza, readStanzaError, type StanzaErrorSpec } from
 import { registerDisco, type DiscoInfoResolver, type DiscoItemsResolver } from "./disco.js";
 import { silentLogger, type Logger } from "./logger.js";
 import {
-  AuthenticationFailedError, CordonComponentError, DomainConflictError, IqError, IqTimeoutError,
-  MissingAddressError, UnknownDomainError, ComponentStoppedError,
+  AuthenticationFailedError,
+  CordonComponentError,
+  DomainConflictError,
+  IqError,
+  IqTimeoutError,
+  MissingAddressError,
+  UnknownDomainError,
+  ComponentStoppedError,
 } from "./errors.js";
 
-export type ComponentStatus = "idle" | "connecting" | "online" | "offline" | "stopping" | "stopped" | "failed";
+export type ComponentStatus =
+  "idle" | "connecting" | "online" | "offline" | "stopping" | "stopped" | "failed";
 
 export interface ComponentOptions {
   /** Where the server's component listener is, e.g. `xmpp://127.0.0.1:5347`. */
@@ -131,7 +138,13 @@ const FATAL_CONDITIONS: Record<string, (domain: string) => CordonComponentError>
 /** A serialised stanza that names both `from` and `to` in its start tag. */
 /** Whether serialised XML is a stanza start tag carrying both `from` and `to` (checked per copy, so without a regular expression). */
 function addressedStanza(data: string): boolean {
-  const name = data.startsWith("<message") ? 8 : data.startsWith("<presence") ? 9 : data.startsWith("<iq") ? 3 : 0;
+  const name = data.startsWith("<message")
+    ? 8
+    : data.startsWith("<presence")
+      ? 9
+      : data.startsWith("<iq")
+        ? 3
+        : 0;
   if (name === 0 || !isXmlSpace(data.charCodeAt(name))) return false;
   const end = data.indexOf(">");
   return end > 0 && hasAttribute(data, "from", end) && hasAttribute(data, "to", end);
@@ -159,7 +172,10 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const iqTimeoutMs = options.iqTimeoutMs ?? 15_000;
   const queue: OutgoingQueue = createOutgoingQueue({ domain, ...(options.queue ?? {}) });
-  const pendingIqs = new Map<string, { resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  const pendingIqs = new Map<
+    string,
+    { resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }
+  >();
   const messageHandlers: StanzaHandler[] = [];
   const presenceHandlers: StanzaHandler[] = [];
 
@@ -170,7 +186,10 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   let loop: Promise<void> | undefined;
   let lastOfflineReason: string | undefined;
 
-  const entity = new (CoreComponent as new (o: { service: string; domain: string }) => CoreEntity)({ service: options.service, domain });
+  const entity = new (CoreComponent as new (o: { service: string; domain: string }) => CoreEntity)({
+    service: options.service,
+    domain,
+  });
   entity.Socket = Utf8Socket;
 
   // The library parses inside the socket's 'data' listener, where a throw is an uncaught exception:
@@ -193,7 +212,10 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   // An 'error' without a listener would throw from inside the library: always listen.
   entity.on("error", ((error: Error & { condition?: string }) => {
     // Own properties only: a condition named "constructor" or "toString" is not fatal.
-    const make = error.condition && Object.hasOwn(FATAL_CONDITIONS, error.condition) ? FATAL_CONDITIONS[error.condition] : undefined;
+    const make =
+      error.condition && Object.hasOwn(FATAL_CONDITIONS, error.condition)
+        ? FATAL_CONDITIONS[error.condition]
+        : undefined;
     if (make && !fatalError) {
       fatalError = make(domain);
       logger.error({ code: fatalError.code }, fatalError.message);
@@ -218,9 +240,13 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   }) as (...args: never[]) => void);
   entity.on("open", ((header: Element) => {
     const streamId = header.attrs.id ?? "";
-    const digest = createHash("sha1").update(streamId + options.secret, "utf8").digest("hex");
+    const digest = createHash("sha1")
+      .update(streamId + options.secret, "utf8")
+      .digest("hex");
     awaitingHandshake = true;
-    entity.write(xml("handshake", {}, digest).toString()).catch((error: Error) => entity.emit("error", error));
+    entity
+      .write(xml("handshake", {}, digest).toString())
+      .catch((error: Error) => entity.emit("error", error));
   }) as (...args: never[]) => void);
 
   entity.on("stanza", ((stanza: Element) => dispatch(stanza)) as (...args: never[]) => void);
@@ -266,7 +292,9 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       try {
         const result = handler(stanza);
         if (result && typeof (result as Promise<void>).then === "function") {
-          (result as Promise<void>).catch((error: unknown) => logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza handler failed"));
+          (result as Promise<void>).catch((error: unknown) =>
+            logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza handler failed"),
+          );
         }
       } catch (error) {
         logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza handler threw");
@@ -290,13 +318,14 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       return;
     }
     if (options.routeIqs === false) return;
-    iq.route(stanza).then(
-      (outcome) => {
+    iq.route(stanza)
+      .then((outcome) => {
         if (outcome.kind === "result") return send(iqResult(stanza, outcome.payload));
-        if (outcome.cause) logger.error({ err: errorSummary(outcome.cause), ns: firstChildNs(stanza) }, "iq handler failed");
+        if (outcome.cause)
+          logger.error({ err: errorSummary(outcome.cause), ns: firstChildNs(stanza) }, "iq handler failed");
         return replyError(stanza, outcome.spec);
-      },
-    ).catch((error: unknown) => logger.warn({ err: errorSummary(error) }, "could not answer iq"));
+      })
+      .catch((error: unknown) => logger.warn({ err: errorSummary(error) }, "could not answer iq"));
   }
 
   function prepare(stanza: Element): string {
@@ -322,18 +351,23 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   }
 
   function sendAll(stanzas: Iterable<Element>): Promise<void> {
-    return writeAll((function* () {
-      for (const stanza of stanzas) yield prepare(stanza);
-    })());
+    return writeAll(
+      (function* () {
+        for (const stanza of stanzas) yield prepare(stanza);
+      })(),
+    );
   }
 
   function sendRaw(stanzas: Iterable<string>): Promise<void> {
-    return writeAll((function* () {
-      for (const data of stanzas) {
-        if (!addressedStanza(data)) throw new MissingAddressError("to", data.slice(1, data.search(/[\s/>]/)) || "?");
-        yield data;
-      }
-    })());
+    return writeAll(
+      (function* () {
+        for (const data of stanzas) {
+          if (!addressedStanza(data))
+            throw new MissingAddressError("to", data.slice(1, data.search(/[\s/>]/)) || "?");
+          yield data;
+        }
+      })(),
+    );
   }
 
   function replyError(stanza: Element, spec: StanzaErrorSpec, from?: string): Promise<void> {
@@ -376,12 +410,20 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       };
       const onOnline = (() => finish()) as (...args: never[]) => void;
       const onError = ((error: Error) => finish(fatalError ?? error)) as (...args: never[]) => void;
-      const onDisconnect = (() => finish(fatalError ?? new Error("connection closed during handshake"))) as (...args: never[]) => void;
-      const timer = setTimeout(() => finish(new Error(`no handshake within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+      const onDisconnect = (() => finish(fatalError ?? new Error("connection closed during handshake"))) as (
+        ...args: never[]
+      ) => void;
+      const timer = setTimeout(
+        () => finish(new Error(`no handshake within ${connectTimeoutMs} ms`)),
+        connectTimeoutMs,
+      );
       entity.on("online", onOnline);
       entity.on("error", onError);
       entity.on("disconnect", onDisconnect);
-      entity.connect(options.service).then(() => entity.open({ domain })).catch((error: Error) => finish(fatalError ?? error));
+      entity
+        .connect(options.service)
+        .then(() => entity.open({ domain }))
+        .catch((error: Error) => finish(fatalError ?? error));
     });
   }
 
@@ -480,7 +522,10 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       return reconnects;
     },
     start() {
-      if (loop) return Promise.reject(new CordonComponentError("CORDON_COMPONENT_STARTED", `component ${domain}: already started`));
+      if (loop)
+        return Promise.reject(
+          new CordonComponentError("CORDON_COMPONENT_STARTED", `component ${domain}: already started`),
+        );
       return new Promise<void>((resolve, reject) => {
         loop = run({ resolve, reject });
       });

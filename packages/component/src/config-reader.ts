@@ -33,7 +33,8 @@ export class ConfigReader {
   /** Rejects keys not in `allowed` (typos are the commonest config error). */
   only(allowed: readonly string[]): this {
     for (const name of Object.keys(this.value)) {
-      if (!allowed.includes(name)) this.fail(name, `unknown setting (expected one of: ${allowed.join(", ")})`);
+      if (!allowed.includes(name))
+        this.fail(name, `unknown setting (expected one of: ${allowed.join(", ")})`);
     }
     return this;
   }
@@ -58,7 +59,8 @@ export class ConfigReader {
       if (fallback !== undefined) return fallback;
       this.fail(name, "required: expected a string");
     }
-    if (typeof v !== "string" || v.length === 0) this.fail(name, `expected a non-empty string, got ${describe(v)}`);
+    if (typeof v !== "string" || v.length === 0)
+      this.fail(name, `expected a non-empty string, got ${describe(v)}`);
     return v;
   }
 
@@ -72,7 +74,8 @@ export class ConfigReader {
       if (fallback !== undefined) return fallback;
       this.fail(name, "required: expected an integer");
     }
-    if (typeof v !== "number" || !Number.isInteger(v)) this.fail(name, `expected an integer, got ${describe(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v))
+      this.fail(name, `expected an integer, got ${describe(v)}`);
     if (range.min !== undefined && v < range.min) this.fail(name, `expected at least ${range.min}, got ${v}`);
     if (range.max !== undefined && v > range.max) this.fail(name, `expected at most ${range.max}, got ${v}`);
     return v;
@@ -91,14 +94,16 @@ export class ConfigReader {
 
   oneOf<T extends string>(name: string, choices: readonly T[], fallback?: T): T {
     const v = this.value[name] ?? fallback;
-    if (typeof v !== "string" || !choices.includes(v as T)) this.fail(name, `expected one of ${choices.join(", ")}, got ${describe(this.value[name])}`);
+    if (typeof v !== "string" || !choices.includes(v as T))
+      this.fail(name, `expected one of ${choices.join(", ")}, got ${describe(this.value[name])}`);
     return v as T;
   }
 
   stringList(name: string, fallback: string[] = []): string[] {
     const v = this.value[name];
     if (v === undefined || v === null) return fallback;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) this.fail(name, "expected a list of strings");
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string"))
+      this.fail(name, "expected a list of strings");
     return v as string[];
   }
 
@@ -109,7 +114,8 @@ export class ConfigReader {
   secret(name: string, env: NodeJS.ProcessEnv = process.env): string {
     const v = this.value[name];
     if (typeof v === "string" && v.length > 0) return v;
-    if (!isObject(v)) this.fail(name, "required: expected a secret (a string, { env: NAME } or { file: PATH })");
+    if (!isObject(v))
+      this.fail(name, "required: expected a secret (a string, { env: NAME } or { file: PATH })");
     if (typeof v.env === "string") {
       const value = env[v.env];
       if (!value) this.fail(name, `environment variable ${v.env} is not set or empty`);
@@ -120,7 +126,10 @@ export class ConfigReader {
       try {
         text = readFileSync(v.file, "utf8");
       } catch (error) {
-        this.fail(name, `cannot read secret file ${v.file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+        this.fail(
+          name,
+          `cannot read secret file ${v.file} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+        );
       }
       const trimmed = text.replace(/\r?\n$/, "");
       if (!trimmed) this.fail(name, `secret file ${v.file} is empty`);

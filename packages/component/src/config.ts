@@ -34,7 +34,11 @@ export function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
-    throw new ConfigError("(file)", `cannot read config (${(error as NodeJS.ErrnoException).code ?? "error"})`, file);
+    throw new ConfigError(
+      "(file)",
+      `cannot read config (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      file,
+    );
   }
   return parseConfig(text, file, env);
 }
@@ -45,7 +49,11 @@ export function parseConfig(text: string, file?: string, env: NodeJS.ProcessEnv 
     value = parseYaml(text, { maxAliasCount: 100 });
   } catch (error) {
     const where = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new ConfigError(where ? `line ${where.line}, column ${where.col}` : "(syntax)", `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}`, file);
+    throw new ConfigError(
+      where ? `line ${where.line}, column ${where.col}` : "(syntax)",
+      `not valid YAML/JSON: ${(error as Error).message.split("\n")[0]}`,
+      file,
+    );
   }
   const root = ConfigReader.root(value, file);
   const log = root.optionalSection("log");
@@ -54,7 +62,8 @@ export function parseConfig(text: string, file?: string, env: NodeJS.ProcessEnv 
     redactJids: log ? log.boolean("redactJids", false) : false,
   };
   const components = new Map<string, ConfigReader>();
-  if (!root.has("components")) root.fail("components", "required: expected a mapping of component sections (e.g. muc, catalog, relay)");
+  if (!root.has("components"))
+    root.fail("components", "required: expected a mapping of component sections (e.g. muc, catalog, relay)");
   const section = root.section("components");
   for (const [name, reader] of section.sections()) components.set(name, reader);
   if (components.size === 0) root.fail("components", "expected at least one component");
@@ -70,12 +79,21 @@ function envLevel(env: NodeJS.ProcessEnv): LogConfig["level"] {
  * The connection settings of one component section:
  * `domain`, `secret`, and `server: { host, port }` (defaults from the top-level `server`).
  */
-export function readConnection(config: CordonConfig, section: ConfigReader, env: NodeJS.ProcessEnv = process.env): ConnectionConfig {
+export function readConnection(
+  config: CordonConfig,
+  section: ConfigReader,
+  env: NodeJS.ProcessEnv = process.env,
+): ConnectionConfig {
   const defaults = config.root.optionalSection("server");
   const own = section.optionalSection("server");
   const host = own?.optionalString("host") ?? defaults?.optionalString("host") ?? "127.0.0.1";
   const port = own?.has("port") ? own.port("port") : defaults?.has("port") ? defaults.port("port") : 5347;
   const domain = section.string("domain");
-  if (!/^[a-z0-9.-]+$/i.test(domain) || domain.startsWith(".") || domain.endsWith(".")) section.fail("domain", `expected a domain name, got "${domain}"`);
-  return { service: `xmpp://${host}:${port}`, domain: domain.toLowerCase(), secret: section.secret("secret", env) };
+  if (!/^[a-z0-9.-]+$/i.test(domain) || domain.startsWith(".") || domain.endsWith("."))
+    section.fail("domain", `expected a domain name, got "${domain}"`);
+  return {
+    service: `xmpp://${host}:${port}`,
+    domain: domain.toLowerCase(),
+    secret: section.secret("secret", env),
+  };
 }

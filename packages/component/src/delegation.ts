@@ -64,15 +64,27 @@ const delegatedRequests = new WeakMap<Element, string>();
  * and the original `to` (the server domain or the user's bare JID). Answers the server's
  * disco#info for the delegation nodes, which ejabberd requires before it delegates anything.
  */
-export function delegate(component: CordonComponent, namespace: string, handlers: IqHandlers, options: DelegateOptions): void {
-  if (options.servers.length === 0) throw new DelegationConfigError(`delegate(${namespace}): no server domain may delegate to ${component.domain}`);
+export function delegate(
+  component: CordonComponent,
+  namespace: string,
+  handlers: IqHandlers,
+  options: DelegateOptions,
+): void {
+  if (options.servers.length === 0)
+    throw new DelegationConfigError(
+      `delegate(${namespace}): no server domain may delegate to ${component.domain}`,
+    );
   const state = stateOf(component);
   for (const server of options.servers) {
     const jid = parseJid(server);
-    if (!jid || jid.local || jid.resource) throw new DelegationConfigError(`delegate(${namespace}): "${server}" is not a domain`);
+    if (!jid || jid.local || jid.resource)
+      throw new DelegationConfigError(`delegate(${namespace}): "${server}" is not a domain`);
     state.servers.add(jid.domain);
   }
-  state.namespaces.set(namespace, { features: [...options.features], bareFeatures: [...(options.bareFeatures ?? options.features)] });
+  state.namespaces.set(namespace, {
+    features: [...options.features],
+    bareFeatures: [...(options.bareFeatures ?? options.features)],
+  });
   component.handleIq(namespace, handlers);
 }
 
@@ -83,7 +95,9 @@ export function delegatedBy(request: IqRequest | Element): string | undefined {
 }
 
 /** The namespace a delegation disco node names, e.g. `urn:xmpp:delegation:2::urn:x` → { ns: "urn:x", bare: false }. */
-export function parseDelegationNode(node: string): { version: string; namespace: string; bare: boolean } | undefined {
+export function parseDelegationNode(
+  node: string,
+): { version: string; namespace: string; bare: boolean } | undefined {
   for (const version of DELEGATION_NAMESPACES) {
     if (!node.startsWith(`${version}:`)) continue;
     const rest = node.slice(version.length + 1);
@@ -116,20 +130,35 @@ function delegationDisco(state: DelegationState, stanza: Element): IqOutcome | u
   if (stanza.attrs.type !== "get") return undefined;
   const elements = stanza.children.filter(isElement);
   const query = elements[0];
-  if (elements.length !== 1 || !query || query.name !== "query" || query.attrs.xmlns !== NS_DISCO_INFO) return undefined;
+  if (elements.length !== 1 || !query || query.name !== "query" || query.attrs.xmlns !== NS_DISCO_INFO)
+    return undefined;
   const node = query.attrs.node;
   const parsed = node ? parseDelegationNode(node) : undefined;
   if (!node || !parsed) return undefined;
   const delegated = state.namespaces.get(parsed.namespace);
   if (!delegated) return { kind: "error", spec: { condition: "item-not-found" } };
-  return { kind: "result", payload: discoInfoElement({ identities: [], features: [...(parsed.bare ? delegated.bareFeatures : delegated.features)] }, node) };
+  return {
+    kind: "result",
+    payload: discoInfoElement(
+      { identities: [], features: [...(parsed.bare ? delegated.bareFeatures : delegated.features)] },
+      node,
+    ),
+  };
 }
 
 /** XEP-0355 §5 (https://xmpp.org/extensions/xep-0355.html#process): unwrap, route, wrap the reply. */
-async function unwrap(component: CordonComponent, state: DelegationState, ns: string, outer: IqRequest): Promise<Element> {
+async function unwrap(
+  component: CordonComponent,
+  state: DelegationState,
+  ns: string,
+  outer: IqRequest,
+): Promise<Element> {
   const server = parseJid(outer.from);
   if (!server || server.local || server.resource || !state.servers.has(server.domain)) {
-    component.logger.warn({ from: outer.from }, "refused a delegated request from an entity that is not a delegating server");
+    component.logger.warn(
+      { from: outer.from },
+      "refused a delegated request from an entity that is not a delegating server",
+    );
     throw refused({ condition: "forbidden", type: "cancel", text: "not a delegating server" });
   }
   const forwarded = outer.payload.getChild("forwarded", NS_FORWARD);
@@ -146,7 +175,10 @@ async function unwrap(component: CordonComponent, state: DelegationState, ns: st
   // XEP-0355 §5: the server forwards IQs addressed to itself or to one of its users' bare JIDs.
   const target = inner.attrs.to ? parseJid(inner.attrs.to) : undefined;
   if (inner.attrs.to !== undefined && (!target || target.domain !== server.domain || target.resource)) {
-    throw refused({ condition: "bad-request", text: "forwarded iq is not addressed to the delegating server" });
+    throw refused({
+      condition: "bad-request",
+      text: "forwarded iq is not addressed to the delegating server",
+    });
   }
   const payloads = inner.children.filter(isElement);
   const payloadNs = payloads.length === 1 ? payloads[0]?.attrs.xmlns : undefined;
@@ -155,15 +187,26 @@ async function unwrap(component: CordonComponent, state: DelegationState, ns: st
     outcome = { kind: "error", spec: { condition: "service-unavailable" } };
   } else {
     // Route a copy whose `to` names the server when the client left it out; the reply echoes the original.
-    const request = xml("iq", { type, id: inner.attrs.id, from: inner.attrs.from, to: inner.attrs.to ?? server.domain }, ...payloads);
+    const request = xml(
+      "iq",
+      { type, id: inner.attrs.id, from: inner.attrs.from, to: inner.attrs.to ?? server.domain },
+      ...payloads,
+    );
     delegatedRequests.set(request, server.domain);
     outcome = await state.route(request);
     if (outcome.kind === "error" && outcome.cause) {
       component.logger.error({ err: String(outcome.cause), ns: payloadNs }, "delegated iq handler failed");
     }
   }
-  component.logger.debug({ ns: payloadNs, server: server.domain, from: bareJid(requester), outcome: outcome.kind }, "delegated iq");
-  return xml("delegation", { xmlns: ns }, xml("forwarded", { xmlns: NS_FORWARD }, wrappedReply(inner, outcome)));
+  component.logger.debug(
+    { ns: payloadNs, server: server.domain, from: bareJid(requester), outcome: outcome.kind },
+    "delegated iq",
+  );
+  return xml(
+    "delegation",
+    { xmlns: ns },
+    xml("forwarded", { xmlns: NS_FORWARD }, wrappedReply(inner, outcome)),
+  );
 }
 
 /**
@@ -172,7 +215,13 @@ async function unwrap(component: CordonComponent, state: DelegationState, ns: st
  * `<error/>`, never the request's payload.
  */
 function wrappedReply(inner: Element, outcome: IqOutcome): Element {
-  const attrs = { xmlns: NS_CLIENT, type: outcome.kind === "result" ? "result" : "error", id: inner.attrs.id, from: inner.attrs.to, to: inner.attrs.from };
+  const attrs = {
+    xmlns: NS_CLIENT,
+    type: outcome.kind === "result" ? "result" : "error",
+    id: inner.attrs.id,
+    from: inner.attrs.to,
+    to: inner.attrs.from,
+  };
   if (outcome.kind === "result") return xml("iq", attrs, outcome.payload ?? null);
   return xml("iq", attrs, errorElement(outcome.spec));
 }

@@ -35,7 +35,9 @@ export interface DiscoQuery {
 
 /** Resolves what to answer; `undefined` means the JID/node does not exist (item-not-found). */
 export type DiscoInfoResolver = (query: DiscoQuery) => Promise<DiscoInfo | undefined> | DiscoInfo | undefined;
-export type DiscoItemsResolver = (query: DiscoQuery) => Promise<DiscoItem[] | undefined> | DiscoItem[] | undefined;
+export type DiscoItemsResolver = (
+  query: DiscoQuery,
+) => Promise<DiscoItem[] | undefined> | DiscoItem[] | undefined;
 
 export function discoInfoElement(info: DiscoInfo, node?: string): Element {
   const features = [...new Set([NS_DISCO_INFO, ...info.features])];
@@ -49,11 +51,18 @@ export function discoInfoElement(info: DiscoInfo, node?: string): Element {
 }
 
 export function discoItemsElement(items: DiscoItem[], node?: string): Element {
-  return xml("query", { xmlns: NS_DISCO_ITEMS, node }, ...items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })));
+  return xml(
+    "query",
+    { xmlns: NS_DISCO_ITEMS, node },
+    ...items.map((i) => xml("item", { jid: i.jid, name: i.name, node: i.node })),
+  );
 }
 
 /** Registers disco#info and disco#items handlers on an IQ router. */
-export function registerDisco(router: IqRouter, resolvers: { info: DiscoInfoResolver; items?: DiscoItemsResolver }): void {
+export function registerDisco(
+  router: IqRouter,
+  resolvers: { info: DiscoInfoResolver; items?: DiscoItemsResolver },
+): void {
   router.handle(NS_DISCO_INFO, {
     async get({ payload, from, to }) {
       const node = payload.attrs.node;
@@ -73,11 +82,16 @@ export function registerDisco(router: IqRouter, resolvers: { info: DiscoInfoReso
 }
 
 /** An XEP-0004 result form with a FORM_TYPE (XEP-0068), as used for XEP-0128 extended info. */
-export function resultForm(formType: string, fields: { var: string; label?: string; type?: string; values: string[] }[]): Element {
+export function resultForm(
+  formType: string,
+  fields: { var: string; label?: string; type?: string; values: string[] }[],
+): Element {
   return xml(
     "x",
     { xmlns: "jabber:x:data", type: "result" },
     xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, formType)),
-    ...fields.map((f) => xml("field", { var: f.var, label: f.label, type: f.type }, ...f.values.map((v) => xml("value", {}, v)))),
+    ...fields.map((f) =>
+      xml("field", { var: f.var, label: f.label, type: f.type }, ...f.values.map((v) => xml("value", {}, v))),
+    ),
   );
 }

@@ -14,7 +14,10 @@ export class CordonComponentError extends Error {
 export class AuthenticationFailedError extends CordonComponentError {
   readonly domain: string;
   constructor(domain: string) {
-    super("CORDON_COMPONENT_NOT_AUTHORIZED", `component ${domain}: the server rejected the secret (not-authorized); check the component secret on both sides`);
+    super(
+      "CORDON_COMPONENT_NOT_AUTHORIZED",
+      `component ${domain}: the server rejected the secret (not-authorized); check the component secret on both sides`,
+    );
     this.domain = domain;
   }
 }
@@ -23,7 +26,10 @@ export class AuthenticationFailedError extends CordonComponentError {
 export class DomainConflictError extends CordonComponentError {
   readonly domain: string;
   constructor(domain: string) {
-    super("CORDON_COMPONENT_CONFLICT", `component ${domain}: another connection already serves this domain (conflict); is a second instance running?`);
+    super(
+      "CORDON_COMPONENT_CONFLICT",
+      `component ${domain}: another connection already serves this domain (conflict); is a second instance running?`,
+    );
     this.domain = domain;
   }
 }
@@ -32,7 +38,10 @@ export class DomainConflictError extends CordonComponentError {
 export class UnknownDomainError extends CordonComponentError {
   readonly domain: string;
   constructor(domain: string) {
-    super("CORDON_COMPONENT_HOST_UNKNOWN", `component ${domain}: the server has no component declared for this domain (host-unknown)`);
+    super(
+      "CORDON_COMPONENT_HOST_UNKNOWN",
+      `component ${domain}: the server has no component declared for this domain (host-unknown)`,
+    );
     this.domain = domain;
   }
 }
@@ -40,14 +49,20 @@ export class UnknownDomainError extends CordonComponentError {
 /** A send could not be written because the component stayed offline past the send timeout. */
 export class NotConnectedError extends CordonComponentError {
   constructor(domain: string, waitedMs: number) {
-    super("CORDON_COMPONENT_NOT_CONNECTED", `component ${domain}: not connected to the server after waiting ${waitedMs} ms`);
+    super(
+      "CORDON_COMPONENT_NOT_CONNECTED",
+      `component ${domain}: not connected to the server after waiting ${waitedMs} ms`,
+    );
   }
 }
 
 /** The bounded outgoing queue is full and the caller did not wait for room. */
 export class QueueFullError extends CordonComponentError {
   constructor(domain: string, limit: number) {
-    super("CORDON_COMPONENT_QUEUE_FULL", `component ${domain}: outgoing queue full (${limit} stanzas waiting)`);
+    super(
+      "CORDON_COMPONENT_QUEUE_FULL",
+      `component ${domain}: outgoing queue full (${limit} stanzas waiting)`,
+    );
   }
 }
 
@@ -61,7 +76,10 @@ export class ComponentStoppedError extends CordonComponentError {
 /** A stanza without a usable `to` (ejabberd closes the stream on one: design.md §2). */
 export class MissingAddressError extends CordonComponentError {
   constructor(attribute: "to" | "from", stanzaName: string) {
-    super("CORDON_COMPONENT_MISSING_ADDRESS", `refusing to send <${stanzaName}/> without a '${attribute}' attribute`);
+    super(
+      "CORDON_COMPONENT_MISSING_ADDRESS",
+      `refusing to send <${stanzaName}/> without a '${attribute}' attribute`,
+    );
   }
 }
 

@@ -13,7 +13,9 @@ export function createExampleComponent(options: ComponentOptions & { name?: stri
       node || to !== options.domain
         ? undefined
         : {
-            identities: [{ category: "component", type: "generic", name: options.name ?? "Cordon example component" }],
+            identities: [
+              { category: "component", type: "generic", name: options.name ?? "Cordon example component" },
+            ],
             features: [NS_DISCO_ITEMS, NS_PING],
           },
     items: () => [],
@@ -26,7 +28,11 @@ export function createExampleComponent(options: ComponentOptions & { name?: stri
     const body = message.getChildText("body");
     if (body === null || !message.attrs.from) return;
     return component.send(
-      xml("message", { type, to: message.attrs.from, from: message.attrs.to, id: message.attrs.id }, xml("body", {}, body)),
+      xml(
+        "message",
+        { type, to: message.attrs.from, from: message.attrs.to, id: message.attrs.id },
+        xml("body", {}, body),
+      ),
     );
   });
   return component;

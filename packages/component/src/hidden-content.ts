@@ -23,14 +23,16 @@ export function hiddenContent(stanza: Element, maxDepth: number): HiddenContent 
   for (let top = stack.pop(); top; top = stack.pop()) {
     const [el, depth] = top;
     for (const name of Object.keys(el.attrs)) {
-      if (name.includes(":") && !name.startsWith("xml:") && !name.startsWith("xmlns:")) return "prefixed-name";
+      if (name.includes(":") && !name.startsWith("xml:") && !name.startsWith("xmlns:"))
+        return "prefixed-name";
     }
     for (const c of el.children) {
       if (!isElement(c)) continue;
       if (c.name.includes(":")) return "prefixed-name";
       // Only a direct child in the XEP-0258 namespace is the stanza's own label.
       if (c.name === "securitylabel" && (depth > 0 || c.attrs.xmlns !== NS_SEC_LABEL)) return "nested-label";
-      if ((c.name === "forwarded" && c.attrs.xmlns === NS_FORWARD) || STANZAS.has(c.name)) return "nested-stanza";
+      if ((c.name === "forwarded" && c.attrs.xmlns === NS_FORWARD) || STANZAS.has(c.name))
+        return "nested-stanza";
       if (depth + 1 > maxDepth) return "too-deep";
       stack.push([c, depth + 1]);
     }

@@ -1,6 +1,12 @@
 // @cordon/component: the hardened XEP-0114 component runtime every Cordon component uses.
 export { createComponent } from "./component.js";
-export type { ComponentOptions, ComponentStatus, ComponentEvents, CordonComponent, StanzaHandler } from "./component.js";
+export type {
+  ComponentOptions,
+  ComponentStatus,
+  ComponentEvents,
+  CordonComponent,
+  StanzaHandler,
+} from "./component.js";
 export { createExampleComponent, NS_PING } from "./example.js";
 export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
 export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
@@ -11,8 +17,22 @@ export type { ErrorCondition, ErrorType, StanzaErrorSpec } from "./stanza-error.
 export { StanzaErrorException, stanzaError } from "./stanza-error-exception.js";
 export { createIqRouter, iqResult } from "./iq-router.js";
 export type { IqHandler, IqHandlers, IqRequest, IqRouter, IqOutcome } from "./iq-router.js";
-export { registerDisco, discoInfoElement, discoItemsElement, resultForm, NS_DISCO_INFO, NS_DISCO_ITEMS } from "./disco.js";
-export type { DiscoIdentity, DiscoInfo, DiscoItem, DiscoQuery, DiscoInfoResolver, DiscoItemsResolver } from "./disco.js";
+export {
+  registerDisco,
+  discoInfoElement,
+  discoItemsElement,
+  resultForm,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+} from "./disco.js";
+export type {
+  DiscoIdentity,
+  DiscoInfo,
+  DiscoItem,
+  DiscoQuery,
+  DiscoInfoResolver,
+  DiscoItemsResolver,
+} from "./disco.js";
 export { createBackoff } from "./backoff.js";
 export type { Backoff, BackoffOptions } from "./backoff.js";
 export { createOutgoingQueue } from "./outgoing-queue.js";
@@ -25,7 +45,16 @@ export { ConfigReader, isObject } from "./config-reader.js";
 export { installShutdown } from "./shutdown.js";
 export type { Stoppable, ShutdownOptions } from "./shutdown.js";
 export * from "./errors.js";
-export { delegate, delegatedBy, parseDelegationNode, DelegationConfigError, NS_DELEGATION_1, NS_DELEGATION_2, DELEGATION_NAMESPACES, NS_FORWARD } from "./delegation.js";
+export {
+  delegate,
+  delegatedBy,
+  parseDelegationNode,
+  DelegationConfigError,
+  NS_DELEGATION_1,
+  NS_DELEGATION_2,
+  DELEGATION_NAMESPACES,
+  NS_FORWARD,
+} from "./delegation.js";
 export type { DelegateOptions } from "./delegation.js";
 export { hiddenContent } from "./hidden-content.js";
 export type { HiddenContent } from "./hidden-content.js";

@@ -16,7 +16,9 @@ export interface IqRequest {
 }
 
 /** Returns the payload of the result (or nothing for an empty result). Throw StanzaErrorException to refuse. */
-export type IqHandler = (request: IqRequest) => Promise<Element | undefined | void> | Element | undefined | void;
+export type IqHandler = (
+  request: IqRequest,
+) => Promise<Element | undefined | void> | Element | undefined | void;
 
 export interface IqHandlers {
   get?: IqHandler;
@@ -25,8 +27,7 @@ export interface IqHandlers {
 
 /** What the router decided: a reply to send, built without copying the request's payload. */
 export type IqOutcome =
-  | { kind: "result"; payload?: Element }
-  | { kind: "error"; spec: StanzaErrorSpec; cause?: unknown };
+  { kind: "result"; payload?: Element } | { kind: "error"; spec: StanzaErrorSpec; cause?: unknown };
 
 export interface IqRouter {
   /** Registers handlers for payloads in `namespace` (optionally only element `name`). */
@@ -45,12 +46,18 @@ export function createIqRouter(): IqRouter {
     },
     async route(stanza) {
       const type = stanza.attrs.type;
-      if (type !== "get" && type !== "set") return { kind: "error", spec: { condition: "bad-request", text: "iq type must be get or set" } };
+      if (type !== "get" && type !== "set")
+        return { kind: "error", spec: { condition: "bad-request", text: "iq type must be get or set" } };
       // RFC 6120 §8.1.3: an IQ MUST carry an id; without one no reply can be matched, so no handler runs.
-      if (!stanza.attrs.id) return { kind: "error", spec: { condition: "bad-request", text: "iq must have an id" } };
+      if (!stanza.attrs.id)
+        return { kind: "error", spec: { condition: "bad-request", text: "iq must have an id" } };
       const elements = stanza.children.filter(isElement);
       const payload = elements[0];
-      if (!payload || elements.length !== 1) return { kind: "error", spec: { condition: "bad-request", text: "iq must have exactly one payload element" } };
+      if (!payload || elements.length !== 1)
+        return {
+          kind: "error",
+          spec: { condition: "bad-request", text: "iq must have exactly one payload element" },
+        };
       const namespace = payload.attrs.xmlns ?? "";
       const entry = byNamespace.get(namespace)?.find((e) => !e.name || e.name === payload.name);
       const handler = entry?.handlers[type];
@@ -75,5 +82,9 @@ export function createIqRouter(): IqRouter {
 
 /** The `<iq type='result'/>` for a request. */
 export function iqResult(request: Element, payload?: Element, from?: string): Element {
-  return xml("iq", { type: "result", id: request.attrs.id, from: from ?? request.attrs.to, to: request.attrs.from }, payload ?? null);
+  return xml(
+    "iq",
+    { type: "result", id: request.attrs.id, from: from ?? request.attrs.to, to: request.attrs.from },
+    payload ?? null,
+  );
 }

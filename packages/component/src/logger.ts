@@ -18,7 +18,10 @@ const LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "sil
 export function createLogger(options: LoggerOptions = {}): Logger {
   const requested = options.level ?? process.env.LOG_LEVEL ?? "info";
   const level = LEVELS.has(requested) ? requested : "info";
-  const logger = pino({ level, ...(options.name ? { name: options.name } : {}), base: { pid: process.pid } }, options.destination ?? pino.destination(2));
+  const logger = pino(
+    { level, ...(options.name ? { name: options.name } : {}), base: { pid: process.pid } },
+    options.destination ?? pino.destination(2),
+  );
   redactionByLogger.set(logger, options.redactJids === true);
   return logger;
 }

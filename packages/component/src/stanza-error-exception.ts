@@ -11,6 +11,10 @@ export class StanzaErrorException extends CordonComponentError {
 }
 
 /** Shorthand: `throw stanzaError("forbidden", "cancel", "not cleared")`. */
-export function stanzaError(condition: StanzaErrorSpec["condition"], type?: StanzaErrorSpec["type"], text?: string): StanzaErrorException {
+export function stanzaError(
+  condition: StanzaErrorSpec["condition"],
+  type?: StanzaErrorSpec["type"],
+  text?: string,
+): StanzaErrorException {
   return new StanzaErrorException({ condition, ...(type ? { type } : {}), ...(text ? { text } : {}) });
 }

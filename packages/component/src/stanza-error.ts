@@ -8,23 +8,53 @@ export const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 export type ErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
 
 export type ErrorCondition =
-  | "bad-request" | "conflict" | "feature-not-implemented" | "forbidden" | "gone"
-  | "internal-server-error" | "item-not-found" | "jid-malformed" | "not-acceptable"
-  | "not-allowed" | "not-authorized" | "policy-violation" | "recipient-unavailable"
-  | "redirect" | "registration-required" | "remote-server-not-found"
-  | "remote-server-timeout" | "resource-constraint" | "service-unavailable"
-  | "subscription-required" | "undefined-condition" | "unexpected-request";
+  | "bad-request"
+  | "conflict"
+  | "feature-not-implemented"
+  | "forbidden"
+  | "gone"
+  | "internal-server-error"
+  | "item-not-found"
+  | "jid-malformed"
+  | "not-acceptable"
+  | "not-allowed"
+  | "not-authorized"
+  | "policy-violation"
+  | "recipient-unavailable"
+  | "redirect"
+  | "registration-required"
+  | "remote-server-not-found"
+  | "remote-server-timeout"
+  | "resource-constraint"
+  | "service-unavailable"
+  | "subscription-required"
+  | "undefined-condition"
+  | "unexpected-request";
 
 /** The type RFC 6120 §8.3.3 gives each condition, used when the caller names none. */
 const DEFAULT_TYPE: Record<ErrorCondition, ErrorType> = {
-  "bad-request": "modify", conflict: "cancel", "feature-not-implemented": "cancel",
-  forbidden: "auth", gone: "cancel", "internal-server-error": "cancel",
-  "item-not-found": "cancel", "jid-malformed": "modify", "not-acceptable": "modify",
-  "not-allowed": "cancel", "not-authorized": "auth", "policy-violation": "modify",
-  "recipient-unavailable": "wait", redirect: "modify", "registration-required": "auth",
-  "remote-server-not-found": "cancel", "remote-server-timeout": "wait",
-  "resource-constraint": "wait", "service-unavailable": "cancel",
-  "subscription-required": "auth", "undefined-condition": "cancel", "unexpected-request": "wait",
+  "bad-request": "modify",
+  conflict: "cancel",
+  "feature-not-implemented": "cancel",
+  forbidden: "auth",
+  gone: "cancel",
+  "internal-server-error": "cancel",
+  "item-not-found": "cancel",
+  "jid-malformed": "modify",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "policy-violation": "modify",
+  "recipient-unavailable": "wait",
+  redirect: "modify",
+  "registration-required": "auth",
+  "remote-server-not-found": "cancel",
+  "remote-server-timeout": "wait",
+  "resource-constraint": "wait",
+  "service-unavailable": "cancel",
+  "subscription-required": "auth",
+  "undefined-condition": "cancel",
+  "unexpected-request": "wait",
 };
 
 export interface StanzaErrorSpec {

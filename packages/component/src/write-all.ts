@@ -7,7 +7,11 @@ import type { OutgoingQueue } from "./outgoing-queue.js";
  * at once, so a failure never becomes an unhandled rejection (which would end the process) while
  * we wait for room. The first failure is rethrown once everything has settled.
  */
-export async function writeWithBackpressure(queue: Pick<OutgoingQueue, "full" | "room" | "push">, data: Iterable<string>, onQueued?: (count: number) => void): Promise<void> {
+export async function writeWithBackpressure(
+  queue: Pick<OutgoingQueue, "full" | "room" | "push">,
+  data: Iterable<string>,
+  onQueued?: (count: number) => void,
+): Promise<void> {
   const pending: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
   try {

@@ -38,7 +38,9 @@ async function startPeer(mode = "ok"): Promise<Peer> {
       buffer += chunk;
       if (!authed && buffer.includes("<stream:stream")) {
         buffer = buffer.slice(buffer.indexOf(">", buffer.indexOf("<stream:stream")) + 1);
-        socket.write(`<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' from='c.test' id='ID1'>`);
+        socket.write(
+          `<?xml version='1.0'?><stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:component:accept' from='c.test' id='ID1'>`,
+        );
       }
       const m = /<handshake>([0-9a-f]+)<\/handshake>/.exec(buffer);
       if (!authed && m) {
@@ -46,7 +48,9 @@ async function startPeer(mode = "ok"): Promise<Peer> {
         const expected = createHash("sha1").update(`ID1${SECRET}`, "utf8").digest("hex");
         if (mode !== "ok" || m[1] !== expected) {
           const condition = mode === "ok" ? "not-authorized" : mode;
-          socket.end(`<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`);
+          socket.end(
+            `<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+          );
           return;
         }
         authed = true;
@@ -75,7 +79,10 @@ async function startPeer(mode = "ok"): Promise<Peer> {
   };
 }
 
-function component(port: number, extra: Partial<Parameters<typeof createComponent>[0]> = {}): CordonComponent {
+function component(
+  port: number,
+  extra: Partial<Parameters<typeof createComponent>[0]> = {},
+): CordonComponent {
   return createComponent({
     service: `xmpp://127.0.0.1:${port}`,
     domain: "c.test",
@@ -93,7 +100,10 @@ test("a multibyte character split across TCP reads arrives intact", async () => 
   const socket = await session;
   const body = `${"\u{1F600}\u6F22\u5B57".repeat(3000)}end`;
   const got = new Promise<Element>((resolve) => c.onMessage(resolve));
-  const bytes = Buffer.from(`<message from='a@b.test/r' to='c.test' type='chat'><body>${body}</body></message>`, "utf8");
+  const bytes = Buffer.from(
+    `<message from='a@b.test/r' to='c.test' type='chat'><body>${body}</body></message>`,
+    "utf8",
+  );
   // Split inside the first emoji's 4-byte sequence, and then in many odd-sized pieces.
   const firstEmoji = bytes.indexOf(Buffer.from("\u{1F600}", "utf8"));
   const cuts = [firstEmoji + 2];
@@ -138,7 +148,10 @@ test("sendRaw refuses serialised stanzas without both from and to, before anythi
     `<r from="c.test" to="a@b.test"/>`,
   ];
   for (const stanza of bad) await assert.rejects(c.sendRaw([stanza]), MissingAddressError, stanza);
-  await c.sendRaw([`<message\tto='a@b.test'\nfrom='c.test'><body>ok1</body></message>`, `<iq from="c.test" type="get" id="1" to="b.test"><ping xmlns="urn:xmpp:ping"/></iq>`]);
+  await c.sendRaw([
+    `<message\tto='a@b.test'\nfrom='c.test'><body>ok1</body></message>`,
+    `<iq from="c.test" type="get" id="1" to="b.test"><ping xmlns="urn:xmpp:ping"/></iq>`,
+  ]);
   await c.stop();
   const all = peer.received.join("");
   assert.match(all, /ok1/);
@@ -164,12 +177,20 @@ test("a throwing handler does not kill the process; an IQ is answered internal-s
   const session = peer.nextSession();
   await c.start();
   const socket = await session;
-  socket.write(`<message from='a@b.test/r' to='c.test'><body>x</body></message><presence from='a@b.test/r' to='c.test'/>`);
-  socket.write(`<iq type='get' id='q7' from='a@b.test/r' to='c.test'><boom xmlns='urn:test:boom'>payload-not-to-echo</boom></iq>`);
+  socket.write(
+    `<message from='a@b.test/r' to='c.test'><body>x</body></message><presence from='a@b.test/r' to='c.test'/>`,
+  );
+  socket.write(
+    `<iq type='get' id='q7' from='a@b.test/r' to='c.test'><boom xmlns='urn:test:boom'>payload-not-to-echo</boom></iq>`,
+  );
   const deadline = Date.now() + 5000;
-  while (!peer.received.join("").includes("q7") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  while (!peer.received.join("").includes("q7") && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
   const reply = peer.received.join("");
-  assert.match(reply, /<iq type="error" id="q7" from="c.test" to="a@b.test\/r"><error type="cancel"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/);
+  assert.match(
+    reply,
+    /<iq type="error" id="q7" from="c.test" to="a@b.test\/r"><error type="cancel"><internal-server-error xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/,
+  );
   assert.ok(!reply.includes("payload-not-to-echo"));
   assert.equal(c.status, "online");
   await c.stop();
@@ -230,7 +251,10 @@ test("a wrong secret is a fatal error naming the domain, not retried", async () 
   const peer = await startPeer("not-authorized");
   const c = component(peer.port);
   const fatal = new Promise<Error>((resolve) => c.on("fatal", resolve));
-  const err = await c.start().then(() => undefined, (e: unknown) => e);
+  const err = await c.start().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof AuthenticationFailedError, String(err));
   assert.equal(err.code, "CORDON_COMPONENT_NOT_AUTHORIZED");
   assert.match(err.message, /c\.test/);
@@ -255,7 +279,10 @@ test("an unknown stream error condition is retried, even one named like an Objec
     const peer = await startPeer(condition);
     const c = component(peer.port);
     let outcome: unknown = "pending";
-    c.start().then(() => (outcome = "online"), (error: unknown) => (outcome = error));
+    c.start().then(
+      () => (outcome = "online"),
+      (error: unknown) => (outcome = error),
+    );
     const deadline = Date.now() + 5000;
     while (c.reconnects < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.ok(c.reconnects >= 2, `${condition}: retried`);
@@ -269,7 +296,9 @@ test("stop flushes queued stanzas and closes the stream", async () => {
   const peer = await startPeer();
   const c = component(peer.port);
   await c.start();
-  const sends = Array.from({ length: 200 }, (_, i) => c.send(xml("message", { to: `u${i}@b.test` }, xml("body", {}, `n${i}`))));
+  const sends = Array.from({ length: 200 }, (_, i) =>
+    c.send(xml("message", { to: `u${i}@b.test` }, xml("body", {}, `n${i}`))),
+  );
   await c.stop();
   await Promise.all(sends);
   const all = peer.received.join("");
@@ -287,14 +316,19 @@ test("concurrent bursts larger than the queue wait for room instead of failing o
   const socket = await session;
   socket.pause(); // the server stops reading: the socket fills up, then the bounded queue
   const filler = "x".repeat(10_000);
-  const burst = (n: number) => Array.from({ length: 50 }, (_, i) => `<message from="c.test" to="u${n}-${i}@b.test"><body>${filler}</body></message>`);
+  const burst = (n: number) =>
+    Array.from(
+      { length: 50 },
+      (_, i) => `<message from="c.test" to="u${n}-${i}@b.test"><body>${filler}</body></message>`,
+    );
   const sends = [c.sendRaw(burst(1)), c.sendRaw(burst(2)), c.sendRaw(burst(3))];
   await new Promise((r) => setTimeout(r, 100));
   assert.ok(c.queueDepth <= 5, `queue depth ${c.queueDepth} stays within its limit`);
   socket.resume();
   await Promise.all(sends);
   const deadline = Date.now() + 5000;
-  while ((peer.received.join("").match(/<message /g) ?? []).length < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while ((peer.received.join("").match(/<message /g) ?? []).length < 150 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   assert.equal((peer.received.join("").match(/<message /g) ?? []).length, 150);
   await c.stop();
   await peer.close();

@@ -43,7 +43,10 @@ test("errors name the file, the key and what was expected", () => {
   const config = parseConfig(yaml, "c.yaml", {});
   const missingEnv = configError(() => readConnection(config, config.components.get("example")!, {}));
   assert.equal(missingEnv.key, "components.example.secret");
-  assert.match(missingEnv.message, /^c\.yaml: components\.example\.secret: environment variable ECHO_SECRET is not set/);
+  assert.match(
+    missingEnv.message,
+    /^c\.yaml: components\.example\.secret: environment variable ECHO_SECRET is not set/,
+  );
   const badLevel = configError(() => parseConfig("log: { level: loud }\ncomponents: { a: {} }", "x.yaml"));
   assert.equal(badLevel.key, "log.level");
   assert.match(badLevel.message, /expected one of fatal, error, warn, info/);
@@ -51,7 +54,12 @@ test("errors name the file, the key and what was expected", () => {
   assert.equal(typo.key, "log.levle");
   const none = configError(() => parseConfig("log: { level: info }"));
   assert.equal(none.key, "components");
-  const port = configError(() => readConnection(parseConfig("server: { port: 99999 }\ncomponents: { a: { domain: a.test, secret: x } }"), parseConfig("components: { a: { domain: a.test, secret: x } }").components.get("a")!));
+  const port = configError(() =>
+    readConnection(
+      parseConfig("server: { port: 99999 }\ncomponents: { a: { domain: a.test, secret: x } }"),
+      parseConfig("components: { a: { domain: a.test, secret: x } }").components.get("a")!,
+    ),
+  );
   assert.equal(port.key, "server.port");
   const domain = configError(() => {
     const c = parseConfig("components: { a: { domain: 'not a domain', secret: x } }");
@@ -68,7 +76,10 @@ test("syntax errors give the line", () => {
 test("secrets can come from a file, and a missing file is named", () => {
   const dir = mkdtempSync(join(tmpdir(), "cordon-config-"));
   writeFileSync(join(dir, "secret"), "from-file\n");
-  writeFileSync(join(dir, "c.yaml"), `components:\n  a: { domain: a.test, secret: { file: ${join(dir, "secret")} } }\n`);
+  writeFileSync(
+    join(dir, "c.yaml"),
+    `components:\n  a: { domain: a.test, secret: { file: ${join(dir, "secret")} } }\n`,
+  );
   const config = loadConfigFile(join(dir, "c.yaml"));
   assert.equal(readConnection(config, config.components.get("a")!).secret, "from-file");
   const c2 = parseConfig(`components:\n  a: { domain: a.test, secret: { file: ${join(dir, "nope")} } }\n`);

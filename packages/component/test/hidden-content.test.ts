@@ -7,7 +7,12 @@ const check = (xml: string, maxDepth = 8) => hiddenContent(parseElement(xml), ma
 const SL = "xmlns='urn:xmpp:sec-label:0'";
 
 test("a stanza's own label and ordinary payloads are not hidden content", () => {
-  assert.equal(check(`<message><body>hi</body><securitylabel ${SL}><label/></securitylabel><x xmlns='urn:a'><y a='1' xml:lang='en'/></x></message>`), undefined);
+  assert.equal(
+    check(
+      `<message><body>hi</body><securitylabel ${SL}><label/></securitylabel><x xmlns='urn:a'><y a='1' xml:lang='en'/></x></message>`,
+    ),
+    undefined,
+  );
 });
 
 test("labels below the top level, or top-level ones in another namespace, are nested labels", () => {

@@ -4,7 +4,8 @@ import { createIqRouter, iqResult } from "../src/iq-router.js";
 import { stanzaError } from "../src/stanza-error-exception.js";
 import { parseElement, xml } from "../src/xml.js";
 
-const iq = (body: string, type = "get") => parseElement(`<iq type='${type}' id='q1' from='u@d.test/r' to='c.d.test'>${body}</iq>`);
+const iq = (body: string, type = "get") =>
+  parseElement(`<iq type='${type}' id='q1' from='u@d.test/r' to='c.d.test'>${body}</iq>`);
 
 test("routes by payload namespace and type", async () => {
   const router = createIqRouter();
@@ -36,7 +37,9 @@ test("an IQ without id is bad-request and reaches no handler", async () => {
   const router = createIqRouter();
   let ran = false;
   router.handle("urn:test:a", { set: () => void (ran = true) });
-  const outcome = await router.route(parseElement(`<iq type='set' from='u@d.test/r' to='c.d.test'><a xmlns='urn:test:a'/></iq>`));
+  const outcome = await router.route(
+    parseElement(`<iq type='set' from='u@d.test/r' to='c.d.test'><a xmlns='urn:test:a'/></iq>`),
+  );
   assert.equal(outcome.kind === "error" && outcome.spec.condition, "bad-request");
   assert.equal(ran, false);
 });

@@ -100,7 +100,10 @@ test("is bounded: past the limit a push fails fast with QueueFullError", async (
 
 test("stanzas waiting while offline fail with NotConnectedError after the timeout", async () => {
   const queue = createOutgoingQueue({ domain: "c.test", offlineTimeoutMs: 30 });
-  const err = await queue.push("<a/>").then(() => undefined, (e: unknown) => e);
+  const err = await queue.push("<a/>").then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof NotConnectedError);
   assert.equal(err.code, "CORDON_COMPONENT_NOT_CONNECTED");
   assert.match(err.message, /c\.test/);

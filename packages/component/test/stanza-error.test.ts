@@ -14,12 +14,19 @@ test("an error reply swaps addresses, keeps the id and carries only the error", 
   assert.equal(reply.attrs.id, "m1");
   assert.equal(reply.attrs.from, "room@muc.test");
   assert.equal(reply.attrs.to, "alice@a.test/r");
-  assert.deepEqual(reply.children.map((c) => (typeof c === "string" ? c : c.name)), ["error"]);
+  assert.deepEqual(
+    reply.children.map((c) => (typeof c === "string" ? c : c.name)),
+    ["error"],
+  );
   const text = reply.toString();
   assert.ok(!text.includes("TOP SECRET"), text);
   assert.ok(!text.includes("securitylabel"), text);
   assert.ok(!text.includes("SECRET PLANS"), text);
-  assert.deepEqual(readStanzaError(reply), { condition: "forbidden", type: "cancel", text: "label not permitted" });
+  assert.deepEqual(readStanzaError(reply), {
+    condition: "forbidden",
+    type: "cancel",
+    text: "label not permitted",
+  });
 });
 
 test("the default error type follows RFC 6120 §8.3.3", () => {

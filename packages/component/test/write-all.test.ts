@@ -29,7 +29,12 @@ test("several bursts waiting for room together all get through, in order per bur
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on("unhandledRejection", onUnhandled);
   try {
-    const bursts = [1, 2, 3].map((b) => writeWithBackpressure(queue, Array.from({ length: 20 }, (_, i) => `<${b}-${i}/>`)));
+    const bursts = [1, 2, 3].map((b) =>
+      writeWithBackpressure(
+        queue,
+        Array.from({ length: 20 }, (_, i) => `<${b}-${i}/>`),
+      ),
+    );
     let rounds = 0;
     while (sink.writes.length < 60 && rounds++ < 1000) {
       await new Promise((r) => setImmediate(r));
@@ -42,7 +47,10 @@ test("several bursts waiting for room together all get through, in order per bur
     assert.equal(sink.writes.length, 60);
     for (const b of [1, 2, 3]) {
       const mine = sink.writes.filter((w) => w.startsWith(`<${b}-`));
-      assert.deepEqual(mine, Array.from({ length: 20 }, (_, i) => `<${b}-${i}/>`));
+      assert.deepEqual(
+        mine,
+        Array.from({ length: 20 }, (_, i) => `<${b}-${i}/>`),
+      );
     }
   } finally {
     process.off("unhandledRejection", onUnhandled);

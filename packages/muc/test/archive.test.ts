@@ -23,15 +23,31 @@ const S = label("SECRET");
 
 function person(name: string, c: Clearance, aware: boolean): Occupant {
   return {
-    nick: name, jid: `${name}@example.test/r`, bare: `${name}@example.test`, role: "participant", affiliation: "none",
-    occupantId: `oid-${name}`, clearance: { kind: "known", clearance: c, fingerprint: name }, labelAware: aware, presenceXml: "", joinedAt: 0,
+    nick: name,
+    jid: `${name}@example.test/r`,
+    bare: `${name}@example.test`,
+    role: "participant",
+    affiliation: "none",
+    occupantId: `oid-${name}`,
+    clearance: { kind: "known", clearance: c, fingerprint: name },
+    labelAware: aware,
+    presenceXml: "",
+    joinedAt: 0,
   };
 }
 
 /** A room whose history holds m0..m5: even ones UNCLASSIFIED, odd ones SECRET (the test clock ticks a second per reading). */
 async function setup(): Promise<{ ctx: CapturingContext; room: Room; hi: Occupant; lo: Occupant }> {
-  const ctx = capturingContext(registry, policy, { domain: "rooms.example.test", defaultRoomLabel: U, defaultMessageLabel: U });
-  const room = new Room(ROOM, { ...DEFAULT_ROOM_CONFIG, historyLength: 50 }, { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} });
+  const ctx = capturingContext(registry, policy, {
+    domain: "rooms.example.test",
+    defaultRoomLabel: U,
+    defaultMessageLabel: U,
+  });
+  const room = new Room(
+    ROOM,
+    { ...DEFAULT_ROOM_CONFIG, historyLength: 50 },
+    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
+  );
   const hi = person("hi", clearance(ALL), true);
   const lo = person("lo", clearance(["UNCLASSIFIED"]), false);
   room.add(hi);
@@ -39,49 +55,92 @@ async function setup(): Promise<{ ctx: CapturingContext; room: Room; hi: Occupan
   ctx.rooms.set(ROOM, room);
   for (let i = 0; i < 6; i++) {
     const l = i % 2 === 0 ? U : S;
-    await onGroupchat(ctx, room, hi, xml("message", { from: hi.jid, to: ROOM, type: "groupchat", id: `m${i}` }, xml("body", {}, `text ${i}`), parseElement(labelXml(l))));
+    await onGroupchat(
+      ctx,
+      room,
+      hi,
+      xml(
+        "message",
+        { from: hi.jid, to: ROOM, type: "groupchat", id: `m${i}` },
+        xml("body", {}, `text ${i}`),
+        parseElement(labelXml(l)),
+      ),
+    );
   }
   ctx.sent.length = 0;
   return { ctx, room, hi, lo };
 }
 
-function request(from: string, fields: Record<string, string> = {}, set?: Element, queryid = "q1"): IqRequest {
+function request(
+  from: string,
+  fields: Record<string, string> = {},
+  set?: Element,
+  queryid = "q1",
+): IqRequest {
   const form = Object.keys(fields).length
-    ? xml("x", { xmlns: "jabber:x:data", type: "submit" }, xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS_MAM)), ...Object.entries(fields).map(([k, v]) => xml("field", { var: k }, xml("value", {}, v))))
+    ? xml(
+        "x",
+        { xmlns: "jabber:x:data", type: "submit" },
+        xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, NS_MAM)),
+        ...Object.entries(fields).map(([k, v]) => xml("field", { var: k }, xml("value", {}, v))),
+      )
     : undefined;
   const payload = xml("query", { xmlns: NS_MAM, queryid }, form, set);
   const stanza = xml("iq", { type: "set", id: "iq1", from, to: ROOM }, payload);
   return { stanza, payload, type: "set", from, to: ROOM, id: "iq1" };
 }
-const rsm = (children: Record<string, string>) => xml("set", { xmlns: NS_RSM }, ...Object.entries(children).map(([k, v]) => xml(k, {}, v)));
+const rsm = (children: Record<string, string>) =>
+  xml("set", { xmlns: NS_RSM }, ...Object.entries(children).map(([k, v]) => xml(k, {}, v)));
 
 /** The forwarded messages the last query sent, in order. */
 function results(ctx: CapturingContext, to: string): { result: Element; inner: Element }[] {
-  return ctx.sent.map(parseElement).filter((m) => m.attrs.to === to).map((m) => {
-    const result = m.getChild("result", NS_MAM)!;
-    return { result, inner: result.getChild("forwarded", NS_FORWARD)!.getChild("message")! };
-  });
+  return ctx.sent
+    .map(parseElement)
+    .filter((m) => m.attrs.to === to)
+    .map((m) => {
+      const result = m.getChild("result", NS_MAM)!;
+      return { result, inner: result.getChild("forwarded", NS_FORWARD)!.getChild("message")! };
+    });
 }
 
 test("each requester reads only what its clearance grants: labels for the aware, FLOT for the others", async () => {
   const { ctx, room, hi, lo } = await setup();
   const finHi = await queryArchive(ctx, room, request(hi.jid));
   const forHi = results(ctx, hi.jid);
-  assert.deepEqual(forHi.map((r) => r.inner.attrs.id), ["m0", "m1", "m2", "m3", "m4", "m5"]);
+  assert.deepEqual(
+    forHi.map((r) => r.inner.attrs.id),
+    ["m0", "m1", "m2", "m3", "m4", "m5"],
+  );
   assert.equal(finHi.getChild("set", NS_RSM)?.getChildText("count"), "6");
   assert.equal(finHi.attrs.complete, "true");
   for (const { result, inner } of forHi) {
     assert.equal(result.attrs.queryid, "q1");
-    assert.equal(inner.attrs.to, undefined, "a forwarded archive message has no 'to' (XEP-0313 §MUC Archives)");
+    assert.equal(
+      inner.attrs.to,
+      undefined,
+      "a forwarded archive message has no 'to' (XEP-0313 §MUC Archives)",
+    );
     assert.equal(inner.attrs.from, `${ROOM}/hi`);
-    assert.equal(result.attrs.id, inner.getChild("stanza-id", "urn:xmpp:sid:0")?.attrs.id, "the archive id is the stanza-id");
+    assert.equal(
+      result.attrs.id,
+      inner.getChild("stanza-id", "urn:xmpp:sid:0")?.attrs.id,
+      "the archive id is the stanza-id",
+    );
     assert.ok(inner.getChild("securitylabel", NS_SL), "label-aware: the label");
   }
   ctx.sent.length = 0;
   const finLo = await queryArchive(ctx, room, request(lo.jid));
   const forLo = results(ctx, lo.jid);
-  assert.deepEqual(forLo.map((r) => r.inner.attrs.id), ["m0", "m2", "m4"], "nothing SECRET");
-  assert.equal(finLo.getChild("set", NS_RSM)?.getChildText("count"), "3", "the count reveals nothing beyond what may be read");
+  assert.deepEqual(
+    forLo.map((r) => r.inner.attrs.id),
+    ["m0", "m2", "m4"],
+    "nothing SECRET",
+  );
+  assert.equal(
+    finLo.getChild("set", NS_RSM)?.getChildText("count"),
+    "3",
+    "the count reveals nothing beyond what may be read",
+  );
   for (const { inner } of forLo) {
     assert.equal(inner.getChild("securitylabel", NS_SL), undefined);
     assert.ok(inner.getChildText("body")!.startsWith(`${labelMarking(U)}\n`), "FLOT");
@@ -107,8 +166,14 @@ test("paging (XEP-0059): max, after, before, the last page; unknown ids are item
   assert.equal(fin.getChild("set", NS_RSM)!.getChild("first")?.attrs.index, "1");
   // The id of a SECRET message is not in lo's archive.
   const secretSid = room.history[1]!.sid;
-  await assert.rejects(queryArchive(ctx, room, request(lo.jid, {}, rsm({ after: secretSid }))), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "item-not-found");
-  await assert.rejects(queryArchive(ctx, room, request(hi.jid, {}, rsm({ max: "-1" }))), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request");
+  await assert.rejects(
+    queryArchive(ctx, room, request(lo.jid, {}, rsm({ after: secretSid }))),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "item-not-found",
+  );
+  await assert.rejects(
+    queryArchive(ctx, room, request(hi.jid, {}, rsm({ max: "-1" }))),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request",
+  );
 });
 
 test("filters: start, end and with (an occupant JID of the room)", async () => {
@@ -120,14 +185,29 @@ test("filters: start, end and with (an occupant JID of the room)", async () => {
   ctx.sent.length = 0;
   await queryArchive(ctx, room, request(hi.jid, { with: `${ROOM}/nobody` }));
   assert.deepEqual(ids(), []);
-  await assert.rejects(queryArchive(ctx, room, request(hi.jid, { with: "someone@else.test" })), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request");
-  await assert.rejects(queryArchive(ctx, room, request(hi.jid, { start: "yesterday" })), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request");
+  await assert.rejects(
+    queryArchive(ctx, room, request(hi.jid, { with: "someone@else.test" })),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request",
+  );
+  await assert.rejects(
+    queryArchive(ctx, room, request(hi.jid, { start: "yesterday" })),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "bad-request",
+  );
 });
 
 test("only occupants may query; an occupant whose clearance is unknown is told to wait", async () => {
   const { ctx, room, lo } = await setup();
-  await assert.rejects(queryArchive(ctx, room, request("stranger@example.test/r")), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "forbidden");
+  await assert.rejects(
+    queryArchive(ctx, room, request("stranger@example.test/r")),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "forbidden",
+  );
   lo.clearance = { kind: "unknown", reason: "store down" };
-  await assert.rejects(queryArchive(ctx, room, request(lo.jid)), (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "internal-server-error" && e.spec.type === "wait");
+  await assert.rejects(
+    queryArchive(ctx, room, request(lo.jid)),
+    (e: unknown) =>
+      e instanceof StanzaErrorException &&
+      e.spec.condition === "internal-server-error" &&
+      e.spec.type === "wait",
+  );
   assert.equal(ctx.sent.length, 0, "nothing was sent");
 });

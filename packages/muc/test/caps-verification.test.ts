@@ -4,7 +4,8 @@ import { parseElement } from "@cordon/component";
 import { capsVerificationString, capsVerified } from "../src/service/caps-verification.js";
 
 // XEP-0115 §5.2 (simple generation example).
-const simple = parseElement(`<query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#QgayPKawpkPSDYmwT/WM94uAlu0='>
+const simple =
+  parseElement(`<query xmlns='http://jabber.org/protocol/disco#info' node='http://code.google.com/p/exodus#QgayPKawpkPSDYmwT/WM94uAlu0='>
   <identity category='client' name='Exodus 0.9.1' type='pc'/>
   <feature var='http://jabber.org/protocol/caps'/>
   <feature var='http://jabber.org/protocol/disco#info'/>
@@ -13,13 +14,18 @@ const simple = parseElement(`<query xmlns='http://jabber.org/protocol/disco#info
 </query>`);
 
 test("XEP-0115 §5.2: the simple example's verification string and ver", () => {
-  assert.equal(capsVerificationString(simple), "client/pc//Exodus 0.9.1<http://jabber.org/protocol/caps<http://jabber.org/protocol/disco#info<http://jabber.org/protocol/disco#items<http://jabber.org/protocol/muc<");
+  assert.equal(
+    capsVerificationString(simple),
+    "client/pc//Exodus 0.9.1<http://jabber.org/protocol/caps<http://jabber.org/protocol/disco#info<http://jabber.org/protocol/disco#items<http://jabber.org/protocol/muc<",
+  );
   assert.equal(capsVerified(simple, "sha-1", "QgayPKawpkPSDYmwT/WM94uAlu0="), true);
 });
 
 test("an answer that does not hash to the announced ver is not verified (another client's ver, a feature added, an unknown hash)", () => {
   assert.equal(capsVerified(simple, "sha-1", "q07IKJEyjvHSyhy//CH0CxmKi8w="), false);
-  const withLabels = parseElement(simple.toString().replace("</query>", "<feature var='urn:xmpp:sec-label:0'/></query>"));
+  const withLabels = parseElement(
+    simple.toString().replace("</query>", "<feature var='urn:xmpp:sec-label:0'/></query>"),
+  );
   assert.equal(capsVerified(withLabels, "sha-1", "QgayPKawpkPSDYmwT/WM94uAlu0="), false);
   assert.equal(capsVerified(simple, "md5", "QgayPKawpkPSDYmwT/WM94uAlu0="), false);
   assert.equal(capsVerified(simple, undefined, "QgayPKawpkPSDYmwT/WM94uAlu0="), false);

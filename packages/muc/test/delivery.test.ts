@@ -8,16 +8,35 @@ import { label, clearance, ALL } from "./fixtures.js";
 
 const ctx = { rendering: new LabelRendering() };
 const occupant = (state: Occupant["clearance"]): Occupant => ({
-  nick: "n", jid: "a@x/r", bare: "a@x", role: "participant", affiliation: "none", occupantId: "o",
-  clearance: state, labelAware: true, presenceXml: "", joinedAt: 0,
+  nick: "n",
+  jid: "a@x/r",
+  bare: "a@x",
+  role: "participant",
+  affiliation: "none",
+  occupantId: "o",
+  clearance: state,
+  labelAware: true,
+  presenceXml: "",
+  joinedAt: 0,
 });
-const known = (c: ReturnType<typeof clearance>) => ({ kind: "known" as const, clearance: c, fingerprint: "f" });
+const known = (c: ReturnType<typeof clearance>) => ({
+  kind: "known" as const,
+  clearance: c,
+  fingerprint: "f",
+});
 
 test("an occupant receives a label only when its clearance grants it", () => {
   const SA = label("SECRET", "ALPHA");
   assert.equal(deliverableLabel(ctx, occupant(known(clearance(ALL, ["ALPHA"]))), SA), SA);
-  assert.equal(deliverableLabel(ctx, occupant(known(clearance(ALL))), SA), undefined, "restrictive ALPHA not held");
-  assert.equal(deliverableLabel(ctx, occupant(known(clearance(["UNCLASSIFIED"]))), label("SECRET")), undefined);
+  assert.equal(
+    deliverableLabel(ctx, occupant(known(clearance(ALL))), SA),
+    undefined,
+    "restrictive ALPHA not held",
+  );
+  assert.equal(
+    deliverableLabel(ctx, occupant(known(clearance(["UNCLASSIFIED"]))), label("SECRET")),
+    undefined,
+  );
 });
 
 test("permissive categories need one of the label's releasabilities", () => {
@@ -28,7 +47,10 @@ test("permissive categories need one of the label's releasabilities", () => {
 
 test("nil and unknown clearances receive nothing labelled", () => {
   assert.equal(deliverableLabel(ctx, occupant(NO_CLEARANCE), label("UNCLASSIFIED")), undefined);
-  assert.equal(deliverableLabel(ctx, occupant(unknownClearance("store down")), label("UNCLASSIFIED")), undefined);
+  assert.equal(
+    deliverableLabel(ctx, occupant(unknownClearance("store down")), label("UNCLASSIFIED")),
+    undefined,
+  );
 });
 
 test("an occupant under an equivalent policy receives the label translated into its policy", async () => {
@@ -37,19 +59,36 @@ test("an occupant under an equivalent policy receives the label translated into 
   const { fileURLToPath } = await import("node:url");
   const { PolicyRegistry, parseLabelData, parseClearance } = await import("@cordon/policy");
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-  const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(repoRoot, "../shared"), "conformance/spiffing");
+  const corpus = resolve(
+    process.env.CORDON_SHARED_DIR ?? resolve(repoRoot, "../shared"),
+    "conformance/spiffing",
+  );
   const registry = new PolicyRegistry();
   for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
   const TLPX = "1.2.826.0.1.6726289.0.1";
   const TLP = "1.2.826.0.1.6726289.0.2";
   const spiffy = "http://surevine.com/xmlns/spiffy";
-  const tlpxLabel = parseLabelData(`<label xmlns='${spiffy}'><policy id='${TLPX}'/><classification lacv='11'/></label>`, registry);
+  const tlpxLabel = parseLabelData(
+    `<label xmlns='${spiffy}'><policy id='${TLPX}'/><classification lacv='11'/></label>`,
+    registry,
+  );
   const tlpClearance = (lacvs: number[]) =>
-    parseClearance(`<clearance xmlns='${spiffy}'><policy id='${TLP}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}<tag type='permissive' id='${TLP}.1' lacv='0'/><tag type='permissive' id='${TLP}.1' lacv='1'/></clearance>`, registry);
+    parseClearance(
+      `<clearance xmlns='${spiffy}'><policy id='${TLP}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}<tag type='permissive' id='${TLP}.1' lacv='0'/><tag type='permissive' id='${TLP}.1' lacv='1'/></clearance>`,
+      registry,
+    );
   const local = new LabelRendering();
-  const shown = deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10, 11, 12]))), tlpxLabel);
+  const shown = deliverableLabel(
+    { rendering: local },
+    occupant(known(tlpClearance([10, 11, 12]))),
+    tlpxLabel,
+  );
   assert.ok(shown, "granted after translation");
   assert.equal(shown.policy.id, TLP);
   assert.notEqual(shown, tlpxLabel);
-  assert.equal(deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10]))), tlpxLabel), undefined, "the translated label is still judged");
+  assert.equal(
+    deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10]))), tlpxLabel),
+    undefined,
+    "the translated label is still judged",
+  );
 });

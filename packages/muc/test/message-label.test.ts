@@ -5,7 +5,8 @@ import { MessageLabelResolver } from "../src/security/message-label.js";
 import { registry, policy, label, labelXml } from "./fixtures.js";
 
 const resolver = new MessageLabelResolver(registry, policy.id);
-const message = (inner: string) => parseElement(`<message to='r@m.test' type='groupchat'><body>x</body>${inner}</message>`);
+const message = (inner: string) =>
+  parseElement(`<message to='r@m.test' type='groupchat'><body>x</body>${inner}</message>`);
 const U = label("UNCLASSIFIED");
 
 test("a label in the governing policy is resolved, and the same XML is served from the cache", () => {
@@ -21,13 +22,21 @@ test("no label or an empty <label/> means the room default, then the service def
   const R = label("RESTRICTED");
   const none = resolver.resolve(message(""), { room: R, service: U });
   assert.ok(none.ok && none.label === R && none.fromDefault);
-  const empty = resolver.resolve(message("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>"), { service: U });
+  const empty = resolver.resolve(
+    message("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>"),
+    { service: U },
+  );
   assert.ok(empty.ok && empty.label === U);
   assert.deepEqual(resolver.resolve(message(""), {}), { ok: false, reason: "no-default" });
 });
 
 test("malformed, invalid, doubled and unknown-policy labels are refused with a reason", () => {
-  const bad = resolver.resolve(message("<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>AAAA</esssecuritylabel></label></securitylabel>"), { service: U });
+  const bad = resolver.resolve(
+    message(
+      "<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>AAAA</esssecuritylabel></label></securitylabel>",
+    ),
+    { service: U },
+  );
   assert.deepEqual(bad, { ok: false, reason: "malformed" });
   // ALPHA excludes UNCLASSIFIED in the demo policy: a valid encoding of an invalid label.
   const invalid = resolver.resolve(message(labelXml(label("UNCLASSIFIED", "ALPHA"))), { service: U });
@@ -35,7 +44,12 @@ test("malformed, invalid, doubled and unknown-policy labels are refused with a r
   const twice = resolver.resolve(message(labelXml(U) + labelXml(U)), { service: U });
   assert.deepEqual(twice, { ok: false, reason: "several-labels" });
   // An ESS label whose policy OID nobody loaded (1.1: the XEP-0258 example policy).
-  const other = resolver.resolve(message("<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>MQYCAQEGASk=</esssecuritylabel></label></securitylabel>"), { service: U });
+  const other = resolver.resolve(
+    message(
+      "<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>MQYCAQEGASk=</esssecuritylabel></label></securitylabel>",
+    ),
+    { service: U },
+  );
   assert.equal(other.ok, false);
 });
 
@@ -43,15 +57,25 @@ test("a label whose equivalent forms disagree is refused (inconsistent); agreein
   const { readFileSync } = await import("node:fs");
   const { resolve } = await import("node:path");
   const { PolicyRegistry } = await import("@cordon/policy");
-  const corpus = resolve(process.env["CORDON_SHARED_DIR"] ?? resolve(import.meta.dirname, "../../../../../shared"), "conformance/spiffing");
+  const corpus = resolve(
+    process.env["CORDON_SHARED_DIR"] ?? resolve(import.meta.dirname, "../../../../../shared"),
+    "conformance/spiffing",
+  );
   const pair = new PolicyRegistry();
   const tlpx = pair.loadString(readFileSync(resolve(corpus, "tlp-plus.xml"), "utf8"));
   const tlp = pair.loadString(readFileSync(resolve(corpus, "tlp.xml"), "utf8"));
-  const spiffy = (oid: string, lacv: number) => `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${oid}'/><classification lacv='${lacv}'/></label>`;
-  const element = (main: string, equivalent: string) => message(`<securitylabel xmlns='urn:xmpp:sec-label:0'><label>${main}</label><equivalentlabel>${equivalent}</equivalentlabel></securitylabel>`);
+  const spiffy = (oid: string, lacv: number) =>
+    `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${oid}'/><classification lacv='${lacv}'/></label>`;
+  const element = (main: string, equivalent: string) =>
+    message(
+      `<securitylabel xmlns='urn:xmpp:sec-label:0'><label>${main}</label><equivalentlabel>${equivalent}</equivalentlabel></securitylabel>`,
+    );
   const governed = new MessageLabelResolver(pair, tlpx.id);
   // GREEN (11) in the governing policy, RED (13) in its equivalent.
-  assert.deepEqual(governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 13)), {}), { ok: false, reason: "inconsistent" });
+  assert.deepEqual(governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 13)), {}), {
+    ok: false,
+    reason: "inconsistent",
+  });
   const agreeing = governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 11)), {});
   assert.ok(agreeing.ok && agreeing.label.policy === tlpx);
 });

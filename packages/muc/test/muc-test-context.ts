@@ -39,7 +39,11 @@ export function loadDemoPolicy(): { registry: PolicyRegistry; policy: Policy } {
   return { registry, policy };
 }
 
-export function capturingContext(registry: PolicyRegistry, policy: Policy, settings: Partial<MucSettings> & Pick<MucSettings, "defaultRoomLabel">): CapturingContext {
+export function capturingContext(
+  registry: PolicyRegistry,
+  policy: Policy,
+  settings: Partial<MucSettings> & Pick<MucSettings, "defaultRoomLabel">,
+): CapturingContext {
   const domain = settings.domain ?? "rooms.example.test";
   // Never started: it only satisfies the context's type; nothing reaches it.
   const component = createComponent({ service: "xmpp://127.0.0.1:1", domain, secret: "unused" });

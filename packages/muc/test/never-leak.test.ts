@@ -9,7 +9,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { xml, parseElement, type Element } from "@cordon/component";
-import { buildSecurityLabelXml, labelMarking, makeClearance, makeLabel, resolveSecurityLabel, type Clearance, type Label, type Policy } from "@cordon/policy";
+import {
+  buildSecurityLabelXml,
+  labelMarking,
+  makeClearance,
+  makeLabel,
+  resolveSecurityLabel,
+  type Clearance,
+  type Label,
+  type Policy,
+} from "@cordon/policy";
 import { Room } from "../src/room/room.js";
 import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { Occupant, Role } from "../src/room/occupant.js";
@@ -57,13 +66,22 @@ function oracleGrants(clearance: SimpleClearance | undefined, label: SimpleLabel
   return true;
 }
 
-const knownClearance = (s: SimpleState): SimpleClearance | undefined => (s.kind === "known" ? s.clearance : undefined);
-const sameSimpleLabel = (a: SimpleLabel, b: SimpleLabel) => a.cls === b.cls && [...a.cats].sort().join() === [...b.cats].sort().join();
-const show = (l: SimpleLabel | undefined) => (l ? `${l.cls}${l.cats.length ? ` ${[...l.cats].sort().join("/")}` : ""}` : "none");
+const knownClearance = (s: SimpleState): SimpleClearance | undefined =>
+  s.kind === "known" ? s.clearance : undefined;
+const sameSimpleLabel = (a: SimpleLabel, b: SimpleLabel) =>
+  a.cls === b.cls && [...a.cats].sort().join() === [...b.cats].sort().join();
+const show = (l: SimpleLabel | undefined) =>
+  l ? `${l.cls}${l.cats.length ? ` ${[...l.cats].sort().join("/")}` : ""}` : "none";
 
 // ── Arbitraries ────────────────────────────────────────────────────────────────────────────────
-const labelArb: fc.Arbitrary<SimpleLabel> = fc.record({ cls: fc.constantFrom(...CLASSES), cats: fc.subarray([...CATEGORIES]) });
-const clearanceArb: fc.Arbitrary<SimpleClearance> = fc.record({ classes: fc.subarray([...CLASSES]), cats: fc.subarray([...CATEGORIES]) });
+const labelArb: fc.Arbitrary<SimpleLabel> = fc.record({
+  cls: fc.constantFrom(...CLASSES),
+  cats: fc.subarray([...CATEGORIES]),
+});
+const clearanceArb: fc.Arbitrary<SimpleClearance> = fc.record({
+  classes: fc.subarray([...CLASSES]),
+  cats: fc.subarray([...CATEGORIES]),
+});
 const stateArb: fc.Arbitrary<SimpleState> = fc.oneof(
   { weight: 8, arbitrary: clearanceArb.map((clearance): SimpleState => ({ kind: "known", clearance })) },
   { weight: 1, arbitrary: fc.constant<SimpleState>({ kind: "none" }) },
@@ -79,8 +97,17 @@ const requestArb: fc.Arbitrary<HistoryRequest> = fc.record(
   { requiredKeys: [] },
 );
 const actionArb = fc.oneof(
-  fc.record({ kind: fc.constant("groupchat" as const), sender: fc.nat(), label: fc.option(labelArb, { nil: undefined, freq: 5 }) }),
-  fc.record({ kind: fc.constant("pm" as const), sender: fc.nat(), recipient: fc.nat(), label: fc.option(labelArb, { nil: undefined, freq: 5 }) }),
+  fc.record({
+    kind: fc.constant("groupchat" as const),
+    sender: fc.nat(),
+    label: fc.option(labelArb, { nil: undefined, freq: 5 }),
+  }),
+  fc.record({
+    kind: fc.constant("pm" as const),
+    sender: fc.nat(),
+    recipient: fc.nat(),
+    label: fc.option(labelArb, { nil: undefined, freq: 5 }),
+  }),
 );
 const scenarioArb = fc.record({
   occupants: fc.array(occupantArb, { minLength: 1, maxLength: 8 }),
@@ -91,7 +118,9 @@ const scenarioArb = fc.record({
   historyLength: fc.integer({ min: 0, max: 12 }),
   flotAlways: fc.boolean(),
   actions: fc.array(actionArb, { maxLength: 16 }),
-  joiners: fc.array(fc.record({ state: stateArb, aware: fc.boolean(), request: requestArb }), { maxLength: 3 }),
+  joiners: fc.array(fc.record({ state: stateArb, aware: fc.boolean(), request: requestArb }), {
+    maxLength: 3,
+  }),
 });
 
 // ── The real objects ───────────────────────────────────────────────────────────────────────────
@@ -100,19 +129,32 @@ const { registry, policy } = loadDemoPolicy();
 function realLabel(p: Policy, l: SimpleLabel): Label {
   const cls = p.classifications.find((c) => c.name === l.cls);
   assert.ok(cls, l.cls);
-  return makeLabel(p, cls, l.cats.map((n) => {
-    const cat = p.categories.find((c) => c.name === n);
-    assert.ok(cat, n);
-    return cat;
-  }));
+  return makeLabel(
+    p,
+    cls,
+    l.cats.map((n) => {
+      const cat = p.categories.find((c) => c.name === n);
+      assert.ok(cat, n);
+      return cat;
+    }),
+  );
 }
 
 function realClearance(p: Policy, c: SimpleClearance): Clearance {
-  return makeClearance(p, c.classes.map((n) => p.classifications.find((x) => x.name === n)!), c.cats.map((n) => p.categories.find((x) => x.name === n)!));
+  return makeClearance(
+    p,
+    c.classes.map((n) => p.classifications.find((x) => x.name === n)!),
+    c.cats.map((n) => p.categories.find((x) => x.name === n)!),
+  );
 }
 
 function realState(s: SimpleState): ClearanceState {
-  if (s.kind === "known") return { kind: "known", clearance: realClearance(policy, s.clearance), fingerprint: JSON.stringify(s.clearance) };
+  if (s.kind === "known")
+    return {
+      kind: "known",
+      clearance: realClearance(policy, s.clearance),
+      fingerprint: JSON.stringify(s.clearance),
+    };
   if (s.kind === "none") return { kind: "none" };
   return { kind: "unknown", reason: "directory down (test)" };
 }
@@ -152,7 +194,10 @@ function showsLabel(stanza: Element, expected: SimpleLabel, aware: boolean): boo
     return carried !== undefined && sameSimpleLabel(carried, expected);
   }
   const firstLine = (stanza.getChildText("body") ?? "").split("\n")[0];
-  return stanza.getChild("securitylabel", NS_SEC_LABEL) === undefined && firstLine === labelMarking(realLabel(policy, expected));
+  return (
+    stanza.getChild("securitylabel", NS_SEC_LABEL) === undefined &&
+    firstLine === labelMarking(realLabel(policy, expected))
+  );
 }
 
 const marker = (i: number) => `[msg ${i}]`;
@@ -165,11 +210,16 @@ test("deliverableLabel grants exactly what the oracle grants (random labels x ra
   fc.assert(
     fc.property(labelArb, stateArb, (label, state) => {
       const o = occupant("r@rooms.example.test", 0, state, true, "participant");
-      const ctx = capturingContext(registry, policy, { defaultRoomLabel: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }) });
+      const ctx = capturingContext(registry, policy, {
+        defaultRoomLabel: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+      });
       const got = deliverableLabel(ctx, o, realLabel(policy, label));
       const expected = oracleGrants(knownClearance(state), label);
       assert.equal(got !== undefined, expected, `label ${show(label)} / clearance ${JSON.stringify(state)}`);
-      if (got) assert.ok(sameSimpleLabel({ cls: got.classification.name, cats: got.categories.map((c) => c.name) }, label));
+      if (got)
+        assert.ok(
+          sameSimpleLabel({ cls: got.classification.name, cats: got.categories.map((c) => c.name) }, label),
+        );
     }),
     { numRuns: 2000 },
   );
@@ -185,12 +235,21 @@ test("no occupant ever receives, live, in a private message, in history replay o
         serviceClearance: sc.serviceClearance ? realClearance(policy, sc.serviceClearance) : undefined,
         defaultMessageLabel: sc.serviceDefault ? realLabel(policy, sc.serviceDefault) : undefined,
       });
-      const room = new Room(roomJid, { ...DEFAULT_ROOM_CONFIG, historyLength: sc.historyLength, flotAlways: sc.flotAlways, allowPm: "anyone" }, {
-        label: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
-        clearance: sc.roomClearance ? realClearance(policy, sc.roomClearance) : undefined,
-        defaultLabel: sc.roomDefault ? realLabel(policy, sc.roomDefault) : undefined,
-        raw: {},
-      });
+      const room = new Room(
+        roomJid,
+        {
+          ...DEFAULT_ROOM_CONFIG,
+          historyLength: sc.historyLength,
+          flotAlways: sc.flotAlways,
+          allowPm: "anyone",
+        },
+        {
+          label: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+          clearance: sc.roomClearance ? realClearance(policy, sc.roomClearance) : undefined,
+          defaultLabel: sc.roomDefault ? realLabel(policy, sc.roomDefault) : undefined,
+          raw: {},
+        },
+      );
       const people = sc.occupants.map((o, i) => occupant(roomJid, i, o.state, o.aware, o.role));
       for (const p of people) room.add(p);
       const stateOf = new Map(people.map((p, i) => [p.jid, sc.occupants[i]!.state]));
@@ -210,13 +269,31 @@ test("no occupant ever receives, live, in a private message, in history replay o
           fits(sc.roomClearance, effective) &&
           (sc.serviceClearance === undefined || fits(sc.serviceClearance, effective));
         const before = ctx.sent.length;
-        const children = [xml("body", {}, `${marker(i)} text`), ...(explicit ? [parseElement(buildSecurityLabelXml(realLabel(policy, explicit)))] : [])];
+        const children = [
+          xml("body", {}, `${marker(i)} text`),
+          ...(explicit ? [parseElement(buildSecurityLabelXml(realLabel(policy, explicit)))] : []),
+        ];
         let recipient: Occupant | undefined;
         if (action.kind === "groupchat") {
-          await onGroupchat(ctx, room, sender, xml("message", { from: sender.jid, to: roomJid, type: "groupchat", id: `m${i}` }, ...children));
+          await onGroupchat(
+            ctx,
+            room,
+            sender,
+            xml("message", { from: sender.jid, to: roomJid, type: "groupchat", id: `m${i}` }, ...children),
+          );
         } else {
           recipient = people[action.recipient % people.length]!;
-          await onPrivateMessage(ctx, room, sender, xml("message", { from: sender.jid, to: `${roomJid}/${recipient.nick}`, type: "chat", id: `m${i}` }, ...children), recipient.nick);
+          await onPrivateMessage(
+            ctx,
+            room,
+            sender,
+            xml(
+              "message",
+              { from: sender.jid, to: `${roomJid}/${recipient.nick}`, type: "chat", id: `m${i}` },
+              ...children,
+            ),
+            recipient.nick,
+          );
         }
         const out = ctx.sent.slice(before).map(parseElement);
         const context = `action ${i} ${action.kind} label ${show(explicit)} effective ${show(effective)} sender ${JSON.stringify(senderState)}`;
@@ -227,21 +304,35 @@ test("no occupant ever receives, live, in a private message, in history replay o
           const state = stateOf.get(to);
           assert.ok(state, `${context}: sent to a non-occupant ${to}`);
           assert.ok(effective !== undefined && gateOk, `${context}: a refused message reached ${to}`);
-          assert.ok(oracleGrants(knownClearance(state), effective), `${context}: ${to} with ${JSON.stringify(state)} received ${show(effective)}`);
+          assert.ok(
+            oracleGrants(knownClearance(state), effective),
+            `${context}: ${to} with ${JSON.stringify(state)} received ${show(effective)}`,
+          );
           assert.equal(markerOf(s.getChildText("body") ?? ""), i, `${context}: wrong message`);
           const aware = people.find((p) => p.jid === to)?.labelAware === true;
-          assert.ok(showsLabel(s, effective, aware), `${context}: ${aware ? "carries" : "FLOT shows"} ${show(carriedLabel(s))} / ${s.getChildText("body")?.split("\n")[0]}`);
+          assert.ok(
+            showsLabel(s, effective, aware),
+            `${context}: ${aware ? "carries" : "FLOT shows"} ${show(carriedLabel(s))} / ${s.getChildText("body")?.split("\n")[0]}`,
+          );
         }
         // And nothing is held back from anyone entitled (the property would hold vacuously otherwise).
         const mayAct = action.kind === "pm" || sender.role === "moderator" || sender.role === "participant";
         const recipients = action.kind === "groupchat" ? people : [recipient!];
-        const entitled = gateOk && mayAct && effective ? recipients.filter((p) => oracleGrants(knownClearance(stateOf.get(p.jid)!), effective)).map((p) => p.jid) : [];
+        const entitled =
+          gateOk && mayAct && effective
+            ? recipients
+                .filter((p) => oracleGrants(knownClearance(stateOf.get(p.jid)!), effective))
+                .map((p) => p.jid)
+            : [];
         assert.deepEqual(out.map((s) => s.attrs.to).sort(), [...entitled].sort(), `${context}: recipients`);
         if (out.length > 0 && effective) accepted.set(i, { label: effective, kind: action.kind });
       }
 
       // History replay to joiners with random clearances and random <history/> limits.
-      const inHistory = [...accepted].filter(([, a]) => a.kind === "groupchat").map(([i]) => i).slice(-sc.historyLength || Infinity);
+      const inHistory = [...accepted]
+        .filter(([, a]) => a.kind === "groupchat")
+        .map(([i]) => i)
+        .slice(-sc.historyLength || Infinity);
       if (sc.historyLength === 0) assert.equal(room.history.length, 0);
       for (const [j, joinerSpec] of sc.joiners.entries()) {
         const joiner = occupant(roomJid, 100 + j, joinerSpec.state, joinerSpec.aware, "participant");
@@ -251,35 +342,71 @@ test("no occupant ever receives, live, in a private message, in history replay o
           const i = markerOf(s.getChildText("body") ?? "");
           assert.ok(i !== undefined, "replayed message without its body");
           const msg = accepted.get(i);
-          assert.ok(msg && msg.kind === "groupchat", `history replayed message ${i}, which was never a delivered groupchat`);
-          assert.ok(oracleGrants(knownClearance(joinerSpec.state), msg.label), `history gave ${show(msg.label)} to ${JSON.stringify(joinerSpec.state)}`);
-          assert.ok(showsLabel(s, msg.label, joiner.labelAware === true), `history copy shows ${show(carriedLabel(s))} for ${show(msg.label)}`);
+          assert.ok(
+            msg && msg.kind === "groupchat",
+            `history replayed message ${i}, which was never a delivered groupchat`,
+          );
+          assert.ok(
+            oracleGrants(knownClearance(joinerSpec.state), msg.label),
+            `history gave ${show(msg.label)} to ${JSON.stringify(joinerSpec.state)}`,
+          );
+          assert.ok(
+            showsLabel(s, msg.label, joiner.labelAware === true),
+            `history copy shows ${show(carriedLabel(s))} for ${show(msg.label)}`,
+          );
           assert.equal(s.attrs.to, joiner.jid);
           seen.push(i);
         }
         // Without limits, the joiner gets every retained message it is cleared for, in order.
-        const unlimited = historyStanzas(ctx, room, joiner, {}).map((s) => markerOf(parseElement(s).getChildText("body") ?? ""));
-        const cleared = sc.historyLength === 0 ? [] : inHistory.filter((i) => oracleGrants(knownClearance(joinerSpec.state), accepted.get(i)!.label));
+        const unlimited = historyStanzas(ctx, room, joiner, {}).map((s) =>
+          markerOf(parseElement(s).getChildText("body") ?? ""),
+        );
+        const cleared =
+          sc.historyLength === 0
+            ? []
+            : inHistory.filter((i) => oracleGrants(knownClearance(joinerSpec.state), accepted.get(i)!.label));
         assert.deepEqual(unlimited, cleared);
-        if (joinerSpec.request.maxStanzas !== undefined) assert.ok(seen.length <= joinerSpec.request.maxStanzas);
+        if (joinerSpec.request.maxStanzas !== undefined)
+          assert.ok(seen.length <= joinerSpec.request.maxStanzas);
 
         // The archive (XEP-0313) of the same history, asked by the joiner as an occupant: the same
         // messages, each carried as the joiner may see it; nothing at all while its clearance is unknown.
         room.add(joiner);
         const sentBefore = ctx.sent.length;
         const payload = xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "p" });
-        const asked = queryArchive(ctx, room, { stanza: xml("iq", { type: "set", id: "a", from: joiner.jid, to: roomJid }, payload), payload, type: "set", from: joiner.jid, to: roomJid, id: "a" });
+        const asked = queryArchive(ctx, room, {
+          stanza: xml("iq", { type: "set", id: "a", from: joiner.jid, to: roomJid }, payload),
+          payload,
+          type: "set",
+          from: joiner.jid,
+          to: roomJid,
+          id: "a",
+        });
         if (joinerSpec.state.kind !== "known") await assert.rejects(asked);
         else await asked;
         const archived = ctx.sent.slice(sentBefore).map(parseElement);
         assert.ok(archived.every((m) => m.attrs.to === joiner.jid));
-        const inner = archived.map((m) => m.getChild("result", "urn:xmpp:mam:2")!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!);
+        const inner = archived.map((m) =>
+          m
+            .getChild("result", "urn:xmpp:mam:2")!
+            .getChild("forwarded", "urn:xmpp:forward:0")!
+            .getChild("message")!,
+        );
         for (const m of inner) {
           const msg = accepted.get(markerOf(m.getChildText("body") ?? "") ?? -1);
-          assert.ok(msg && msg.kind === "groupchat" && oracleGrants(knownClearance(joinerSpec.state), msg.label), `the archive gave ${m.toString()} to ${JSON.stringify(joinerSpec.state)}`);
-          assert.ok(showsLabel(m, msg.label, joiner.labelAware === true), "archived copy shows the wrong label");
+          assert.ok(
+            msg && msg.kind === "groupchat" && oracleGrants(knownClearance(joinerSpec.state), msg.label),
+            `the archive gave ${m.toString()} to ${JSON.stringify(joinerSpec.state)}`,
+          );
+          assert.ok(
+            showsLabel(m, msg.label, joiner.labelAware === true),
+            "archived copy shows the wrong label",
+          );
         }
-        assert.deepEqual(inner.map((m) => markerOf(m.getChildText("body") ?? "")), joinerSpec.state.kind === "known" ? cleared : []);
+        assert.deepEqual(
+          inner.map((m) => markerOf(m.getChildText("body") ?? "")),
+          joinerSpec.state.kind === "known" ? cleared : [],
+        );
         room.remove(joiner);
       }
     }),

@@ -4,8 +4,16 @@ import { defaultRole, mayChangeAffiliation, mayChangeRole, type Occupant } from 
 import { NO_CLEARANCE } from "../src/security/clearance-state.js";
 
 const occupant = (affiliation: Occupant["affiliation"], role: Occupant["role"]): Occupant => ({
-  nick: affiliation, jid: `${affiliation}@x/r`, bare: `${affiliation}@x`, role, affiliation, occupantId: "o",
-  clearance: NO_CLEARANCE, labelAware: false, presenceXml: "", joinedAt: 0,
+  nick: affiliation,
+  jid: `${affiliation}@x/r`,
+  bare: `${affiliation}@x`,
+  role,
+  affiliation,
+  occupantId: "o",
+  clearance: NO_CLEARANCE,
+  labelAware: false,
+  presenceXml: "",
+  joinedAt: 0,
 });
 
 test("default roles follow XEP-0045 §5.1.1", () => {
@@ -30,7 +38,17 @@ test("moderators may kick participants but never admins or owners", () => {
   const mod = occupant("member", "moderator");
   assert.equal(mayChangeRole(mod, occupant("none", "participant"), "none"), true);
   assert.equal(mayChangeRole(mod, occupant("admin", "moderator"), "none"), false);
-  assert.equal(mayChangeRole(mod, occupant("none", "participant"), "moderator"), false, "only admins grant moderator");
-  assert.equal(mayChangeRole(occupant("admin", "moderator"), occupant("none", "participant"), "moderator"), true);
-  assert.equal(mayChangeRole(occupant("none", "participant"), occupant("none", "visitor"), "participant"), false);
+  assert.equal(
+    mayChangeRole(mod, occupant("none", "participant"), "moderator"),
+    false,
+    "only admins grant moderator",
+  );
+  assert.equal(
+    mayChangeRole(occupant("admin", "moderator"), occupant("none", "participant"), "moderator"),
+    true,
+  );
+  assert.equal(
+    mayChangeRole(occupant("none", "participant"), occupant("none", "visitor"), "participant"),
+    false,
+  );
 });

@@ -59,6 +59,9 @@ export function acdf(label: Label | null | undefined, clearance: Clearance | nul
 }
 
 /** "Is label L within clearance C": the same decision as the ACDF, as a boolean. */
-export function clearanceGrants(clearance: Clearance | null | undefined, label: Label | null | undefined): boolean {
+export function clearanceGrants(
+  clearance: Clearance | null | undefined,
+  label: Label | null | undefined,
+): boolean {
   return acdf(label, clearance).granted;
 }

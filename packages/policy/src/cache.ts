@@ -17,7 +17,10 @@ export class LabelCache {
   hits = 0;
   misses = 0;
 
-  constructor(readonly registry: PolicyRegistry, maxEntries = 10_000) {
+  constructor(
+    readonly registry: PolicyRegistry,
+    maxEntries = 10_000,
+  ) {
     this.#max = Math.max(1, maxEntries);
   }
 
@@ -27,7 +30,10 @@ export class LabelCache {
 
   /** Parse (or fetch) a label. Typed parse errors are cached too and rethrown. */
   get(input: Uint8Array | string): Label {
-    const key = typeof input === "string" ? "s" + input : "b" + Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");
+    const key =
+      typeof input === "string"
+        ? "s" + input
+        : "b" + Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");
     const gen = this.registry.generation;
     const hit = this.#map.get(key);
     if (hit && hit.generation === gen) {

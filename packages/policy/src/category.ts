@@ -12,7 +12,12 @@ export function findCategory(policy: Policy, tagSetId: string, tagType: TagType,
 }
 
 /** Find a category by tag set name, tag type class and category name (NATO STANAG 4774 form). */
-export function findCategoryByName(policy: Policy, tagSetName: string, types: readonly TagType[], name: string): Category {
+export function findCategoryByName(
+  policy: Policy,
+  tagSetName: string,
+  types: readonly TagType[],
+  name: string,
+): Category {
   const ts = policy.tagSetByName.get(tagSetName);
   if (!ts) throw new UnknownCategoryError(`Unknown tagset name: ${tagSetName}`);
   for (const tag of ts.tags) {

@@ -16,16 +16,28 @@ export interface Clearance {
 }
 
 /** Build a clearance from policy objects. */
-export function makeClearance(policy: Policy, classifications: Iterable<Classification>, categories: Iterable<Category>): Clearance {
+export function makeClearance(
+  policy: Policy,
+  classifications: Iterable<Classification>,
+  categories: Iterable<Category>,
+): Clearance {
   const classes = [...new Set(classifications)].sort((a, b) => a.hierarchy - b.hierarchy || a.lacv - b.lacv);
   const classBits = new Uint8Array(policy.classifications.length);
   for (const c of classes) {
-    if (policy.classifications[c.index] !== c) throw new InvalidArgumentError("Classification is not from this policy");
+    if (policy.classifications[c.index] !== c)
+      throw new InvalidArgumentError("Classification is not from this policy");
     classBits[c.index] = 1;
   }
   const cats = inPolicyOrder(categories);
-  for (const c of cats) if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
-  return { policy, classifications: classes, categories: cats, classBits, catBits: categoryBits(policy, cats) };
+  for (const c of cats)
+    if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
+  return {
+    policy,
+    classifications: classes,
+    categories: cats,
+    classBits,
+    catBits: categoryBits(policy, cats),
+  };
 }
 
 /** True when clearance `a` holds every classification and category that `b` holds. */

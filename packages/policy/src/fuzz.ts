@@ -24,11 +24,20 @@ export function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
   for (let i = 0; i < n; i++) {
     const pos = Math.floor(rnd() * (b.length + 1));
     switch (Math.floor(rnd() * 5)) {
-      case 0: if (b.length) b[pos % b.length] = Math.floor(rnd() * 256); break;
-      case 1: b.splice(pos, 0, Math.floor(rnd() * 256)); break;
-      case 2: b.splice(pos, 1); break;
-      case 3: b.length = Math.floor(rnd() * b.length); break;
-      default: if (b.length) b[pos % b.length] = (b[pos % b.length]! ^ (1 << Math.floor(rnd() * 8))) & 0xff;
+      case 0:
+        if (b.length) b[pos % b.length] = Math.floor(rnd() * 256);
+        break;
+      case 1:
+        b.splice(pos, 0, Math.floor(rnd() * 256));
+        break;
+      case 2:
+        b.splice(pos, 1);
+        break;
+      case 3:
+        b.length = Math.floor(rnd() * b.length);
+        break;
+      default:
+        if (b.length) b[pos % b.length] = (b[pos % b.length]! ^ (1 << Math.floor(rnd() * 8))) & 0xff;
     }
   }
   return Uint8Array.from(b);
@@ -37,9 +46,12 @@ export function mutate(input: Uint8Array, rnd: () => number): Uint8Array {
 /** Random bytes, biased towards ASN.1 and XML structure characters. */
 export function randomInput(rnd: () => number, maxLen = 256): Uint8Array {
   const len = Math.floor(rnd() * maxLen);
-  const alphabet = [0x30, 0x31, 0x02, 0x03, 0x06, 0x80, 0x81, 0xa1, 0xa2, 0x00, 0xff, 0x3c, 0x3e, 0x2f, 0x3d, 0x27, 0x22];
+  const alphabet = [
+    0x30, 0x31, 0x02, 0x03, 0x06, 0x80, 0x81, 0xa1, 0xa2, 0x00, 0xff, 0x3c, 0x3e, 0x2f, 0x3d, 0x27, 0x22,
+  ];
   const out = new Uint8Array(len);
-  for (let i = 0; i < len; i++) out[i] = rnd() < 0.5 ? alphabet[Math.floor(rnd() * alphabet.length)]! : Math.floor(rnd() * 256);
+  for (let i = 0; i < len; i++)
+    out[i] = rnd() < 0.5 ? alphabet[Math.floor(rnd() * alphabet.length)]! : Math.floor(rnd() * 256);
   return out;
 }
 
@@ -49,7 +61,11 @@ export interface FuzzOutcome {
 }
 
 /** Feed one input to every decoder; rethrows anything that is not a PolicyError. */
-export function fuzzOne(input: Uint8Array, registry: PolicyRegistry, tally: { values: number; typedErrors: number }): void {
+export function fuzzOne(
+  input: Uint8Array,
+  registry: PolicyRegistry,
+  tally: { values: number; typedErrors: number },
+): void {
   const text = Buffer.from(input).toString("latin1");
   const attempts: (() => unknown)[] = [
     () => parseLabelData(input, registry),

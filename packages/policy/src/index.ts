@@ -18,7 +18,12 @@ export type { InputFormat } from "./formats/detect.js";
 export { detectFormat, decodeBase64, parseLabelData, parseClearance, ESS_NS } from "./formats/detect.js";
 export { decodeEssLabel, encodeEssLabel } from "./formats/ess.js";
 export { decodeBerClearance, encodeBerClearance } from "./formats/clearance-ber.js";
-export type { DisplayMarking, SecurityLabelElement, ResolvedSecurityLabel, BuildSecurityLabelOptions } from "./formats/xep0258.js";
+export type {
+  DisplayMarking,
+  SecurityLabelElement,
+  ResolvedSecurityLabel,
+  BuildSecurityLabelOptions,
+} from "./formats/xep0258.js";
 export {
   SEC_LABEL_NS,
   parseSecurityLabelElement,

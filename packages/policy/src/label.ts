@@ -62,10 +62,19 @@ export function makeLabel(
   categories: Iterable<Category>,
   options: MakeLabelOptions = {},
 ): Label {
-  if (policy.classifications[classification.index] !== classification) throw new InvalidArgumentError("Classification is not from this policy");
+  if (policy.classifications[classification.index] !== classification)
+    throw new InvalidArgumentError("Classification is not from this policy");
   const cats = inPolicyOrder(categories);
-  for (const c of cats) if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
-  return { policy, classification, categories: cats, privacyMark: options.privacyMark, encoded: options.encoded, acdf: acdfData(cats) };
+  for (const c of cats)
+    if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
+  return {
+    policy,
+    classification,
+    categories: cats,
+    privacyMark: options.privacyMark,
+    encoded: options.encoded,
+    acdf: acdfData(cats),
+  };
 }
 
 /** The category bitset of a label (policy order). */

@@ -102,7 +102,12 @@ export function clearanceMarking(clearance: Clearance, lang = ""): string {
   let classes: string;
   if (clearance.classifications.length > 0) classes = clearance.classifications.map(className).join("|");
   else classes = policy.classificationByLacv.get(0)?.name ?? "unclassified (auto)";
-  const s = categoryMarkings((mp?.prefix ?? "") + "{" + classes + "}", clearance.categories, mp?.sep || " ", lang);
+  const s = categoryMarkings(
+    (mp?.prefix ?? "") + "{" + classes + "}",
+    clearance.categories,
+    mp?.sep || " ",
+    lang,
+  );
   return s + (mp?.suffix ?? "");
 }
 
@@ -113,9 +118,21 @@ export interface MarkingColours {
 }
 
 const NAMED: Readonly<Record<string, [number, number, number]>> = {
-  white: [255, 255, 255], black: [0, 0, 0], red: [255, 0, 0], green: [0, 128, 0], blue: [0, 0, 255],
-  yellow: [255, 255, 0], orange: [255, 165, 0], gold: [255, 215, 0], purple: [128, 0, 128], gray: [128, 128, 128],
-  grey: [128, 128, 128], amber: [255, 191, 0], navy: [0, 0, 128], maroon: [128, 0, 0], lime: [0, 255, 0],
+  white: [255, 255, 255],
+  black: [0, 0, 0],
+  red: [255, 0, 0],
+  green: [0, 128, 0],
+  blue: [0, 0, 255],
+  yellow: [255, 255, 0],
+  orange: [255, 165, 0],
+  gold: [255, 215, 0],
+  purple: [128, 0, 128],
+  gray: [128, 128, 128],
+  grey: [128, 128, 128],
+  amber: [255, 191, 0],
+  navy: [0, 0, 128],
+  maroon: [128, 0, 0],
+  lime: [0, 255, 0],
 };
 
 function rgb(color: string): [number, number, number] | undefined {

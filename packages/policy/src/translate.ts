@@ -16,7 +16,9 @@ export function translateLabel(label: Label, target: Policy): Label {
   const source = label.policy;
   if (source === target) return label;
   const refs = (name: string): boolean => source.equivalentPolicyByName.get(name)?.id === target.id;
-  const eqClass = label.classification.equivalents.find((e) => refs(e.policyRef) && (e.applied === "encrypt" || e.applied === "both"));
+  const eqClass = label.classification.equivalents.find(
+    (e) => refs(e.policyRef) && (e.applied === "encrypt" || e.applied === "both"),
+  );
   if (!eqClass) throw new NoEquivalentClassificationError();
   const cls = target.classificationByLacv.get(eqClass.lacv);
   if (!cls) throw new NoEquivalentClassificationError();

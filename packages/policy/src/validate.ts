@@ -17,14 +17,19 @@ export function labelProblems(label: Label): string[] {
   const problems: string[] = [];
   const has = new Set(label.categories);
   const cls = label.classification;
-  for (const req of cls.required) if (!groupMatches(req, has)) problems.push(`classification ${cls.name} requires ${req.operation} of its category groups`);
+  for (const req of cls.required)
+    if (!groupMatches(req, has))
+      problems.push(`classification ${cls.name} requires ${req.operation} of its category groups`);
   for (const c of label.categories) {
-    if (c.excludedClasses.has(cls.lacv)) problems.push(`category ${c.name} excludes classification ${cls.name}`);
+    if (c.excludedClasses.has(cls.lacv))
+      problems.push(`category ${c.name} excludes classification ${cls.name}`);
     for (const ex of c.excludedCategories) {
       const hit = ex.find((x) => has.has(x));
       if (hit) problems.push(`category ${c.name} excludes category ${hit.name}`);
     }
-    for (const req of c.required) if (!groupMatches(req, has)) problems.push(`category ${c.name} requires ${req.operation} of its category groups`);
+    for (const req of c.required)
+      if (!groupMatches(req, has))
+        problems.push(`category ${c.name} requires ${req.operation} of its category groups`);
   }
   return problems;
 }

@@ -5,7 +5,9 @@ import { fuzzOne, mutate, prng, randomInput } from "../src/fuzz.js";
 import { CORPUS, corpusFile, registryOf } from "./corpus.js";
 
 const registry = registryOf("food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml", "tlp.xml");
-const seeds = readdirSync(CORPUS).filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml").map(corpusFile);
+const seeds = readdirSync(CORPUS)
+  .filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml")
+  .map(corpusFile);
 
 test("BER and XML decoders return a value or a typed error on random and mutated inputs", () => {
   const rnd = prng(4774);

@@ -8,18 +8,30 @@ test("label markings follow policy order and languages", () => {
   const r = registryOf("nato-4774-policy.xml");
   const l = parseLabelData(corpusFile("nato-4774-17-1.xml"), r);
   assert.equal(labelMarking(l), "NATO UNCLASSIFIED Releasable to ISAF, KFOR, RESOLUTE SUPPORT");
-  assert.equal(labelMarking(l, "fr-CA"), "NATO SANS CLASSIFICATION Communicable a ISAF, KFOR, RESOLUTE SUPPORT");
-  assert.equal(labelMarking(parseLabelData(corpusFile("nato-4774-extra-1.xml"), r), "fr"), "NATO TRES SECRET");
+  assert.equal(
+    labelMarking(l, "fr-CA"),
+    "NATO SANS CLASSIFICATION Communicable a ISAF, KFOR, RESOLUTE SUPPORT",
+  );
+  assert.equal(
+    labelMarking(parseLabelData(corpusFile("nato-4774-extra-1.xml"), r), "fr"),
+    "NATO TRES SECRET",
+  );
 });
 
 test("clearance marking lists classes by hierarchy", () => {
   const r = registryOf("food-policy.xml");
   const c = parseClearance(corpusFile("food-clearance-savoury.xml"), r);
-  assert.equal(clearanceMarking(c), "[ {Freely Available|Commodity|Luxury} Crunchy Salty/Meaty Contains Lactose Not Vegan British Flag ]");
+  assert.equal(
+    clearanceMarking(c),
+    "[ {Freely Available|Commodity|Luxury} Crunchy Salty/Meaty Contains Lactose Not Vegan British Flag ]",
+  );
 });
 
 test("marking lookup falls back from region to primary tag to untagged", () => {
-  const m = new Map([["", { prefix: "u", suffix: "", sep: "", entries: [] }], ["fr", { prefix: "f", suffix: "", sep: "", entries: [] }]]);
+  const m = new Map([
+    ["", { prefix: "u", suffix: "", sep: "", entries: [] }],
+    ["fr", { prefix: "f", suffix: "", sep: "", entries: [] }],
+  ]);
   assert.equal(selectMarking(m, "fr_BE")?.prefix, "f");
   assert.equal(selectMarking(m, "de")?.prefix, "u");
 });

@@ -17,5 +17,8 @@ test("lookup by OID and name, atomic replacement bumps the generation", () => {
   assert.ok(r.generation > g);
   assert.equal(r.byName("Food"), undefined);
   assert.equal(r.byId("1.2.826.0.1.6726289.0.2"), tlp);
-  assert.throws(() => r.require("1.1"), (e: unknown) => e instanceof UnknownPolicyError && e.message === "Unknown policy id: 1.1");
+  assert.throws(
+    () => r.require("1.1"),
+    (e: unknown) => e instanceof UnknownPolicyError && e.message === "Unknown policy id: 1.1",
+  );
 });

@@ -45,7 +45,9 @@ export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  const keys = Object.keys(obj)
+    .filter((k) => obj[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
@@ -86,7 +88,13 @@ export function parseAuditAnchor(text: string): AuditAnchor | undefined {
 export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResult {
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
-  else if (lines.length > 0) return fail(lines.length, undefined, "the last record is incomplete (no final newline)", lines.length - 1);
+  else if (lines.length > 0)
+    return fail(
+      lines.length,
+      undefined,
+      "the last record is incomplete (no final newline)",
+      lines.length - 1,
+    );
   let prev = GENESIS;
   let expectedSeq = 1;
   for (let i = 0; i < lines.length; i++) {
@@ -97,17 +105,43 @@ export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResul
     } catch {
       return fail(i + 1, undefined, "not valid JSON", i);
     }
-    if (typeof record !== "object" || record === null || typeof record.hash !== "string") return fail(i + 1, undefined, "not an audit record", i);
+    if (typeof record !== "object" || record === null || typeof record.hash !== "string")
+      return fail(i + 1, undefined, "not an audit record", i);
     const seq = typeof record.seq === "number" ? record.seq : undefined;
-    if (seq !== expectedSeq) return fail(i + 1, seq, `sequence number ${String(record.seq)} where ${expectedSeq} was expected (a record was deleted or inserted)`, i);
-    if (record.prev !== prev) return fail(i + 1, seq, "its prev hash is not the previous record's hash (a record was deleted, inserted or reordered)", i);
+    if (seq !== expectedSeq)
+      return fail(
+        i + 1,
+        seq,
+        `sequence number ${String(record.seq)} where ${expectedSeq} was expected (a record was deleted or inserted)`,
+        i,
+      );
+    if (record.prev !== prev)
+      return fail(
+        i + 1,
+        seq,
+        "its prev hash is not the previous record's hash (a record was deleted, inserted or reordered)",
+        i,
+      );
     const { hash, ...rest } = record;
-    if (recordHash(rest) !== hash) return fail(i + 1, seq, "its hash does not match its content (the record was edited)", i);
-    if (anchor && seq === anchor.seq && hash !== anchor.hash) return fail(i + 1, seq, `record ${seq} is not the anchored one (hash ${hash.slice(0, 12)}…, anchored ${anchor.hash.slice(0, 12)}…)`, i);
+    if (recordHash(rest) !== hash)
+      return fail(i + 1, seq, "its hash does not match its content (the record was edited)", i);
+    if (anchor && seq === anchor.seq && hash !== anchor.hash)
+      return fail(
+        i + 1,
+        seq,
+        `record ${seq} is not the anchored one (hash ${hash.slice(0, 12)}…, anchored ${anchor.hash.slice(0, 12)}…)`,
+        i,
+      );
     prev = hash;
     expectedSeq++;
   }
-  if (anchor && lines.length < anchor.seq) return fail(lines.length + 1, undefined, `the log ends at record ${lines.length}, before the anchored record ${anchor.seq}: records were removed from its end`, lines.length);
+  if (anchor && lines.length < anchor.seq)
+    return fail(
+      lines.length + 1,
+      undefined,
+      `the log ends at record ${lines.length}, before the anchored record ${anchor.seq}: records were removed from its end`,
+      lines.length,
+    );
   return { ok: true, records: lines.length, head: prev };
 
   function fail(line: number, seq: number | undefined, problem: string, good: number): VerifyResult {
@@ -182,7 +216,13 @@ function waiting(): Waiting {
 async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`no answer from the disk within ${ms} ms`)), ms)))]);
+    return await Promise.race([
+      work,
+      new Promise<never>(
+        (_, fail) =>
+          (timer = setTimeout(() => fail(new Error(`no answer from the disk within ${ms} ms`)), ms)),
+      ),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -211,7 +251,8 @@ function lastRecordText(file: string, size: number): string {
   }
   const text = buffer.toString("utf8");
   const lastBreak = text.lastIndexOf("\n", text.length - 2);
-  if (lastBreak < 0 && span < size) throw new AuditChainBrokenError(file, "the last record is longer than 1 MiB; rotate the file");
+  if (lastBreak < 0 && span < size)
+    throw new AuditChainBrokenError(file, "the last record is longer than 1 MiB; rotate the file");
   return text.slice(lastBreak + 1);
 }
 
@@ -241,7 +282,10 @@ export class FileAuditSink implements AuditSink {
   #handle: FileHandle | undefined;
   readonly #writeTimeoutMs: number;
 
-  private constructor(readonly file: string, options: FileAuditOptions) {
+  private constructor(
+    readonly file: string,
+    options: FileAuditOptions,
+  ) {
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
   }
 
@@ -252,7 +296,8 @@ export class FileAuditSink implements AuditSink {
     const stats = existsSync(file) ? statSync(file) : undefined;
     if (stats?.isFile() && stats.size > 0) {
       const text = lastRecordText(file, stats.size);
-      if (!text.endsWith("\n")) throw new AuditChainBrokenError(file, "the last record is incomplete; rotate the file");
+      if (!text.endsWith("\n"))
+        throw new AuditChainBrokenError(file, "the last record is incomplete; rotate the file");
       const last = text.slice(text.lastIndexOf("\n", text.length - 2) + 1, -1);
       let record: AuditRecord;
       try {
@@ -261,7 +306,11 @@ export class FileAuditSink implements AuditSink {
         throw new AuditChainBrokenError(file, "the last record is not JSON; rotate the file");
       }
       const { hash, ...rest } = record;
-      if (typeof record.seq !== "number" || recordHash(rest) !== hash) throw new AuditChainBrokenError(file, "the last record's hash does not match; run `cordon audit verify`");
+      if (typeof record.seq !== "number" || recordHash(rest) !== hash)
+        throw new AuditChainBrokenError(
+          file,
+          "the last record's hash does not match; run `cordon audit verify`",
+        );
       sink.#prev = hash;
       sink.#seq = record.seq;
     }
@@ -316,10 +365,13 @@ export class FileAuditSink implements AuditSink {
         return;
       }
       try {
-        await within(this.#writeTimeoutMs, (async () => {
-          await handle.appendFile(batch, "utf8");
-          await handle.datasync();
-        })());
+        await within(
+          this.#writeTimeoutMs,
+          (async () => {
+            await handle.appendFile(batch, "utf8");
+            await handle.datasync();
+          })(),
+        );
         done?.resolve();
       } catch (error) {
         this.failed = new AuditWriteError(this.file, error);

@@ -16,7 +16,8 @@ export interface RelayClearanceStore {
 }
 
 /** known: a parsed clearance; none: there is none; unknown: cannot tell now (backend down, unreadable value). Callers deny both. */
-export type ClearanceAnswer = { status: "known"; clearance: Clearance } | { status: "none" } | { status: "unknown" };
+export type ClearanceAnswer =
+  { status: "known"; clearance: Clearance } | { status: "none" } | { status: "unknown" };
 
 const NONE: ClearanceAnswer = { status: "none" };
 const UNKNOWN: ClearanceAnswer = { status: "unknown" };
@@ -30,7 +31,10 @@ export class ClearanceSource {
   /** Bumped by every store notification: a lookup that started before one is not cached. */
   #generation = 0;
 
-  constructor(private readonly store: RelayClearanceStore, private readonly engine: LabelEngine) {
+  constructor(
+    private readonly store: RelayClearanceStore,
+    private readonly engine: LabelEngine,
+  ) {
     this.#unsubscribe = store.subscribe(() => {
       this.#generation++;
       this.#cache.clear();

@@ -16,15 +16,17 @@ import type { WordList } from "./peering.js";
  * then NFKC and full case folding (upper then lower: ß → ss, ς → σ).
  */
 export function foldText(text: string): string {
-  return text
-    .normalize("NFKD")
-    // Hangul fillers are letters that render as blank space: they separate words.
-    .replace(/[\u115F\u1160\u3164\uFFA0]/gu, " ")
-    .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}]/gu, "")
-    .normalize("NFKC")
-    .toUpperCase()
-    .toLowerCase()
-    .normalize("NFKC");
+  return (
+    text
+      .normalize("NFKD")
+      // Hangul fillers are letters that render as blank space: they separate words.
+      .replace(/[\u115F\u1160\u3164\uFFA0]/gu, " ")
+      .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}]/gu, "")
+      .normalize("NFKC")
+      .toUpperCase()
+      .toLowerCase()
+      .normalize("NFKC")
+  );
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -56,7 +58,10 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
       group.push(seq);
       byFirst.set(first, group);
     }
-    return { byFirst, classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined };
+    return {
+      byFirst,
+      classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined,
+    };
   });
   return {
     empty: matchers.length === 0,
@@ -66,7 +71,8 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
       let tokens: string[] | undefined;
       for (let m = 0; m < matchers.length; m++) {
         const matcher = matchers[m]!;
-        if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded))) continue;
+        if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded)))
+          continue;
         tokens ??= texts.flatMap(words);
         if (matches(tokens, matcher.byFirst)) return m;
       }
@@ -91,7 +97,8 @@ function matches(tokens: readonly string[], byFirst: Map<string, string[][]>): b
 /** Every text an element shows or carries: text nodes and attribute values (XHTML alt, title, href...). */
 function allText(el: Element): string {
   let s = "";
-  for (const [name, value] of Object.entries(el.attrs)) if (value && name !== "xmlns" && !name.startsWith("xmlns:")) s += ` ${value} `;
+  for (const [name, value] of Object.entries(el.attrs))
+    if (value && name !== "xmlns" && !name.startsWith("xmlns:")) s += ` ${value} `;
   for (const c of el.children) s += isElement(c) ? ` ${allText(c)} ` : c;
   return s;
 }

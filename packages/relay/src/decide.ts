@@ -31,7 +31,10 @@ export class DirectionContext {
   #receiving!: Policy;
   #defaultLabel: Label | undefined;
 
-  constructor(readonly direction: Direction, private readonly engine: LabelEngine) {
+  constructor(
+    readonly direction: Direction,
+    private readonly engine: LabelEngine,
+  ) {
     this.folding = compileFolding(direction.rules);
     this.content = compileContent(direction.rules.content);
     this.refresh();
@@ -73,20 +76,37 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   ctx.refresh();
   const d = ctx.direction;
   const rules = d.rules;
-  const base = { peering: d.peering, direction: d.name, stanza: KINDS.has(stanza.name) ? stanza.name : "other" };
+  const base = {
+    peering: d.peering,
+    direction: d.name,
+    stanza: KINDS.has(stanza.name) ? stanza.name : "other",
+  };
   const routed = routeOf(stanza, d);
   if (!routed.ok) {
     const audit: AuditEntry = { ...base, decision: "drop", reason: routed.reason };
     // A loop is never answered (the answer would loop too); other unroutable stanzas follow `malformed`.
-    if (routed.reason !== "loop" && rules.malformed === "refuse" && stanza.attrs.type !== "error") return { action: "refuse", audit: { ...audit, decision: "refuse" } };
+    if (routed.reason !== "loop" && rules.malformed === "refuse" && stanza.attrs.type !== "error")
+      return { action: "refuse", audit: { ...audit, decision: "refuse" } };
     return { action: "drop", audit };
   }
   const route = routed.route;
   // The audit holds no sender-chosen text: a type outside RFC 6120/6121's is "other", the id a digest.
   const auditType = (TYPES[route.kind] ?? []).includes(route.type) ? route.type : "other";
-  const entry = { ...base, type: auditType, fromDomain: route.fromDomain, toDomain: route.toDomain, ...(stanza.attrs.id ? { id: auditId(stanza.attrs.id) } : {}) };
-  const refuse = (reason: string, detail?: string): Decision => ({ action: "refuse", audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) } });
-  const drop = (reason: string, detail?: string): Decision => ({ action: "drop", audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) } });
+  const entry = {
+    ...base,
+    type: auditType,
+    fromDomain: route.fromDomain,
+    toDomain: route.toDomain,
+    ...(stanza.attrs.id ? { id: auditId(stanza.attrs.id) } : {}),
+  };
+  const refuse = (reason: string, detail?: string): Decision => ({
+    action: "refuse",
+    audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) },
+  });
+  const drop = (reason: string, detail?: string): Decision => ({
+    action: "drop",
+    audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) },
+  });
   const isError = route.type === "error";
 
   // XEP-0258 / design.md §5: an error never carries a label; one that does is dropped, not answered.
@@ -115,14 +135,18 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   if (route.kind === "iq") {
     const iq = checkIq(stanza, rules.iq, deps.iqs);
     // A response that may not cross is dropped: responses are never answered (RFC 6120 §8.2.3).
-    if (!iq.ok) return route.type === "get" || route.type === "set" ? refuse(iq.reason, iq.detail) : drop(iq.reason, iq.detail);
+    if (!iq.ok)
+      return route.type === "get" || route.type === "set"
+        ? refuse(iq.reason, iq.detail)
+        : drop(iq.reason, iq.detail);
     iqRequest = iq.request;
   }
   if (route.kind === "message") {
     const folded = foldMessage(out, ctx.folding);
     if (folded.outcome === "blocked") return refuse(folded.reason, folded.ns);
     stripped.push(...folded.stripped);
-    if (folded.outcome === "empty") return { action: "drop", audit: { ...entry, decision: "drop", reason: "folded-empty", stripped } };
+    if (folded.outcome === "empty")
+      return { action: "drop", audit: { ...entry, decision: "drop", reason: "folded-empty", stripped } };
   } else if (route.kind === "presence") {
     const folded = foldPresence(out, rules.presence);
     if (folded.outcome === "blocked") return refuse("presence-blocked");
@@ -136,19 +160,23 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     return rules.malformed === "drop" || isError ? drop(resolved.problem) : refuse(resolved.problem);
   }
   const label = resolved.label;
-  const refuseOrDrop = (reason: string, detail?: string) => (isError ? drop(reason, detail) : refuse(reason, detail));
+  const refuseOrDrop = (reason: string, detail?: string) =>
+    isError ? drop(reason, detail) : refuse(reason, detail);
 
-  const directionClearance = rules.clearance !== undefined
-    ? deps.clearances.configured(rules.clearance)
-    : await deps.clearances.peer(d.name === "outbound" ? route.toDomain : route.fromDomain, d.name);
-  if (directionClearance.status !== "known") return refuseOrDrop("direction-clearance-unknown", directionClearance.status);
+  const directionClearance =
+    rules.clearance !== undefined
+      ? deps.clearances.configured(rules.clearance)
+      : await deps.clearances.peer(d.name === "outbound" ? route.toDomain : route.fromDomain, d.name);
+  if (directionClearance.status !== "known")
+    return refuseOrDrop("direction-clearance-unknown", directionClearance.status);
   const byDirection = deps.engine.refusal(label, directionClearance.clearance);
   if (byDirection) return refuseOrDrop("direction-clearance", byDirection);
 
   const senderClearance = await senderClearanceOf(route, ctx, deps.clearances, directionClearance);
   // No clearance is the nil clearance: refused like an insufficient one. Unknown: cannot decide now.
   if (senderClearance.status === "none") return refuseOrDrop("sender-clearance", "nil clearance");
-  if (senderClearance.status !== "known") return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
+  if (senderClearance.status !== "known")
+    return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
   const bySender = deps.engine.refusal(label, senderClearance.clearance);
   if (bySender) return refuseOrDrop("sender-clearance", bySender);
 
@@ -156,7 +184,12 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   if (!received) return refuseOrDrop("untranslatable");
 
   if (!isError && !ctx.content.empty) {
-    const texts = route.kind === "message" ? messageTexts(out) : route.kind === "presence" ? presenceTexts(out) : iqTexts(out);
+    const texts =
+      route.kind === "message"
+        ? messageTexts(out)
+        : route.kind === "presence"
+          ? presenceTexts(out)
+          : iqTexts(out);
     const hit = ctx.content.check(texts, label.classification.name);
     if (hit >= 0) return refuse("content-blocked", `list ${hit + 1}`);
   }
@@ -192,7 +225,12 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   };
 }
 
-async function senderClearanceOf(route: Route, ctx: DirectionContext, clearances: ClearanceSource, directionClearance: ClearanceAnswer): Promise<ClearanceAnswer> {
+async function senderClearanceOf(
+  route: Route,
+  ctx: DirectionContext,
+  clearances: ClearanceSource,
+  directionClearance: ClearanceAnswer,
+): Promise<ClearanceAnswer> {
   const d = ctx.direction;
   if (d.name === "outbound") {
     // A local user is judged on their own clearance — none means the nil clearance (XEP-0258
@@ -243,7 +281,6 @@ export function answersRefusal(stanza: Element): boolean {
   return stanza.name === "message";
 }
 
-
 /** How deep a stanza's elements may nest (the stanza is depth 0). XMPP payloads nest a dozen levels; a deeper stanza could not be walked or serialised without exhausting the stack. */
 export const MAX_DEPTH = 64;
 
@@ -252,7 +289,16 @@ const KINDS = new Set(["message", "presence", "iq"]);
 /** The stanza types of RFC 6121 §5.2.2 and §4.7.1 and RFC 6120 §8.2.3, for the audit. */
 const TYPES: Readonly<Record<string, readonly string[]>> = {
   message: ["chat", "normal", "groupchat", "headline", "error"],
-  presence: ["available", "unavailable", "subscribe", "subscribed", "unsubscribe", "unsubscribed", "probe", "error"],
+  presence: [
+    "available",
+    "unavailable",
+    "subscribe",
+    "subscribed",
+    "unsubscribe",
+    "unsubscribed",
+    "probe",
+    "error",
+  ],
   iq: ["get", "set", "result", "error"],
 };
 
@@ -276,7 +322,8 @@ function stanzaAttrs(stanza: Element): Record<string, string | undefined> {
   const attrs: Record<string, string | undefined> = {};
   for (const name of STANZA_ATTRS) if (stanza.attrs[name] !== undefined) attrs[name] = stanza.attrs[name];
   // xml:lang is a language tag (RFC 5646), not a place for text.
-  if (attrs["xml:lang"] !== undefined && !/^[A-Za-z0-9-]{1,35}$/.test(attrs["xml:lang"])) delete attrs["xml:lang"];
+  if (attrs["xml:lang"] !== undefined && !/^[A-Za-z0-9-]{1,35}$/.test(attrs["xml:lang"]))
+    delete attrs["xml:lang"];
   const ns = stanza.attrs.xmlns;
   if (ns !== undefined && STANZA_NS.has(ns)) attrs.xmlns = ns;
   return attrs;
@@ -284,10 +331,28 @@ function stanzaAttrs(stanza: Element): Record<string, string | undefined> {
 
 /** RFC 6120 §8.3.3 defined conditions and §8.3.2 error types: nothing else names an error that crosses. */
 const CONDITIONS = new Set([
-  "bad-request", "conflict", "feature-not-implemented", "forbidden", "gone", "internal-server-error", "item-not-found",
-  "jid-malformed", "not-acceptable", "not-allowed", "not-authorized", "policy-violation", "recipient-unavailable",
-  "redirect", "registration-required", "remote-server-not-found", "remote-server-timeout", "resource-constraint",
-  "service-unavailable", "subscription-required", "undefined-condition", "unexpected-request",
+  "bad-request",
+  "conflict",
+  "feature-not-implemented",
+  "forbidden",
+  "gone",
+  "internal-server-error",
+  "item-not-found",
+  "jid-malformed",
+  "not-acceptable",
+  "not-allowed",
+  "not-authorized",
+  "policy-violation",
+  "recipient-unavailable",
+  "redirect",
+  "registration-required",
+  "remote-server-not-found",
+  "remote-server-timeout",
+  "resource-constraint",
+  "service-unavailable",
+  "subscription-required",
+  "undefined-condition",
+  "unexpected-request",
 ]);
 const ERROR_TYPES = new Set(["auth", "cancel", "continue", "modify", "wait"]);
 
@@ -298,8 +363,15 @@ const ERROR_TYPES = new Set(["auth", "cancel", "continue", "modify", "wait"]);
  */
 export function errorOnly(stanza: Element): Element {
   const error = stanza.getChild("error");
-  const condition = error?.getChildElements().find((c) => c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
+  const condition = error
+    ?.getChildElements()
+    .find((c) => c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
   const name = condition && CONDITIONS.has(condition.name) ? condition.name : "undefined-condition";
-  const type = error?.attrs.type !== undefined && ERROR_TYPES.has(error.attrs.type) ? error.attrs.type : "cancel";
-  return xml(stanza.name, stanzaAttrs(stanza), xml("error", { type }, xml(name, { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })));
+  const type =
+    error?.attrs.type !== undefined && ERROR_TYPES.has(error.attrs.type) ? error.attrs.type : "cancel";
+  return xml(
+    stanza.name,
+    stanzaAttrs(stanza),
+    xml("error", { type }, xml(name, { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })),
+  );
 }

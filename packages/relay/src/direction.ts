@@ -29,7 +29,10 @@ export function directionsOf(p: PeeringConfig): { outbound: Direction; inbound: 
     fromDomains: new Set(from.domains),
     toDomains: new Set(to.domains),
   });
-  return { outbound: make("outbound", p.local, p.remote, p.outbound), inbound: make("inbound", p.remote, p.local, p.inbound) };
+  return {
+    outbound: make("outbound", p.local, p.remote, p.outbound),
+    inbound: make("inbound", p.remote, p.local, p.inbound),
+  };
 }
 
 export interface Route {
@@ -43,12 +46,15 @@ export interface Route {
   toDomain: string;
 }
 
-export type RouteResult = { ok: true; route: Route } | { ok: false; reason: "missing-address" | "foreign-source" | "loop" | "not-a-stanza" };
+export type RouteResult =
+  | { ok: true; route: Route }
+  | { ok: false; reason: "missing-address" | "foreign-source" | "loop" | "not-a-stanza" };
 
 /** Classifies a stanza arriving for `direction`; refuses what cannot cross without a loop or a forged origin. */
 export function routeOf(stanza: Element, direction: Direction): RouteResult {
   const kind = stanza.name;
-  if (kind !== "message" && kind !== "presence" && kind !== "iq") return { ok: false, reason: "not-a-stanza" };
+  if (kind !== "message" && kind !== "presence" && kind !== "iq")
+    return { ok: false, reason: "not-a-stanza" };
   const from = stanza.attrs.from;
   const to = stanza.attrs.to;
   const fromJid = from ? parseJid(from) : undefined;
@@ -62,7 +68,10 @@ export function routeOf(stanza: Element, direction: Direction): RouteResult {
   }
   const type = stanza.attrs.type ?? (kind === "message" ? "normal" : kind === "presence" ? "available" : "");
   const fromBare = fromJid.local ? `${fromJid.local}@${fromJid.domain}` : fromJid.domain;
-  return { ok: true, route: { kind, type, from, to, fromBare, fromDomain: fromJid.domain, toDomain: toJid.domain } };
+  return {
+    ok: true,
+    route: { kind, type, from, to, fromBare, fromDomain: fromJid.domain, toDomain: toJid.domain },
+  };
 }
 
 /** Whether a peer domain may be reached: an explicit grant list, or any peer but a deny list. `*.d` matches subdomains of d. */

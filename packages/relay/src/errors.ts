@@ -28,7 +28,11 @@ export class RelayStateError extends CordonRelayError {
 /** The audit log could not be opened or written; the relay fails closed when it happens. */
 export class AuditWriteError extends CordonRelayError {
   constructor(file: string, cause: unknown) {
-    super("CORDON_RELAY_AUDIT_WRITE", `audit log ${file}: cannot write (${cause instanceof Error ? cause.message : String(cause)})`, { cause });
+    super(
+      "CORDON_RELAY_AUDIT_WRITE",
+      `audit log ${file}: cannot write (${cause instanceof Error ? cause.message : String(cause)})`,
+      { cause },
+    );
   }
 }
 

@@ -17,7 +17,8 @@ export const NS_OOB_IQ = "jabber:iq:oob";
 
 export type TransferKind = "ibb" | "jingle" | "si" | "oob";
 
-export type TransferResult = { blocked: false; stripped: TransferKind[] } | { blocked: true; kind: TransferKind };
+export type TransferResult =
+  { blocked: false; stripped: TransferKind[] } | { blocked: true; kind: TransferKind };
 
 /** The transfer mechanism a namespace belongs to, when it is one. */
 export function transferKind(ns: string | undefined): TransferKind | undefined {
@@ -37,7 +38,11 @@ export function transferKind(ns: string | undefined): TransferKind | undefined {
   }
 }
 
-function isBlocked(kind: TransferKind, rules: DirectionRules["fileTransfer"], ns: string | undefined): boolean {
+function isBlocked(
+  kind: TransferKind,
+  rules: DirectionRules["fileTransfer"],
+  ns: string | undefined,
+): boolean {
   // SOCKS5 bytestreams serve Jingle (s5b transport) as well as SI: blocked when either is.
   if (ns === NS_BYTESTREAMS) return rules.si === "block" || rules.jingle === "block";
   const action = rules[kind];

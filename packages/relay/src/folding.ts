@@ -31,7 +31,9 @@ export interface FoldingRules {
   byNs: ReadonlyMap<string, readonly (ElementRule & { reason: FoldRefusal })[]>;
 }
 
-export function compileFolding(rules: Pick<DirectionRules, "chatStates" | "receipts" | "elements">): FoldingRules {
+export function compileFolding(
+  rules: Pick<DirectionRules, "chatStates" | "receipts" | "elements">,
+): FoldingRules {
   const byNs = new Map<string, (ElementRule & { reason: FoldRefusal })[]>();
   const add = (rule: ElementRule, reason: FoldRefusal) => {
     // A rule about the stanza namespace (e.g. <thread/>) applies however the element writes it.

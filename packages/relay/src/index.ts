@@ -5,9 +5,25 @@ export { directionsOf, routeOf, peerAllowed, peerDomain } from "./direction.js";
 export type { Direction, Route, RouteResult, StanzaKind } from "./direction.js";
 export { checkType, isMucTraffic } from "./type-filter.js";
 export type { TypeRefusal } from "./type-filter.js";
-export { compileFolding, foldMessage, isEmptyMessage, NS_CHATSTATES, NS_RECEIPTS, NS_SEC_LABEL } from "./folding.js";
+export {
+  compileFolding,
+  foldMessage,
+  isEmptyMessage,
+  NS_CHATSTATES,
+  NS_RECEIPTS,
+  NS_SEC_LABEL,
+} from "./folding.js";
 export type { FoldResult, FoldRefusal, FoldingRules } from "./folding.js";
-export { checkFileTransfer, transferKind, NS_IBB, NS_JINGLE, NS_SI, NS_BYTESTREAMS, NS_OOB_X, NS_OOB_IQ } from "./file-transfer.js";
+export {
+  checkFileTransfer,
+  transferKind,
+  NS_IBB,
+  NS_JINGLE,
+  NS_SI,
+  NS_BYTESTREAMS,
+  NS_OOB_X,
+  NS_OOB_IQ,
+} from "./file-transfer.js";
 export type { TransferKind, TransferResult } from "./file-transfer.js";
 export { foldPresence, presencePart } from "./presence-folding.js";
 export type { PresenceFoldResult } from "./presence-folding.js";
@@ -19,8 +35,24 @@ export { ClearanceSource } from "./clearances.js";
 export type { RelayClearanceStore, ClearanceAnswer } from "./clearances.js";
 export { decide, DirectionContext, addFlot, answersRefusal } from "./decide.js";
 export type { Decision, DecideDeps } from "./decide.js";
-export { GENESIS, canonicalJson, recordHash, verifyAuditText, verifyAuditFile, parseAuditAnchor, MemoryAuditSink, FileAuditSink } from "./audit.js";
+export {
+  GENESIS,
+  canonicalJson,
+  recordHash,
+  verifyAuditText,
+  verifyAuditFile,
+  parseAuditAnchor,
+  MemoryAuditSink,
+  FileAuditSink,
+} from "./audit.js";
 export type { AuditEntry, AuditRecord, AuditOutcome, AuditSink, AuditAnchor, VerifyResult } from "./audit.js";
 export { createRelay } from "./relay.js";
 export type { Relay, RelayOptions, RelayMetrics, DecisionCounts } from "./relay.js";
-export { checkIq, iqTexts, IqTracker, DEFAULT_IQ_NAMESPACES, type IqRules, type IqCheck } from "./iq-control.js";
+export {
+  checkIq,
+  iqTexts,
+  IqTracker,
+  DEFAULT_IQ_NAMESPACES,
+  type IqRules,
+  type IqCheck,
+} from "./iq-control.js";

@@ -29,14 +29,21 @@ export interface IqRules {
 
 export type IqCheck =
   | { ok: true; request?: { namespace: string } }
-  | { ok: false; reason: "iq-malformed" | "iq-namespace" | "iq-unsolicited" | "iq-answer-namespace"; detail?: string };
+  | {
+      ok: false;
+      reason: "iq-malformed" | "iq-namespace" | "iq-unsolicited" | "iq-answer-namespace";
+      detail?: string;
+    };
 
 /**
  * The payload children of an IQ (RFC 6120 §8.2.3: a request has exactly one; an error may also
  * carry the request's). The IQ's `<securitylabel/>` (XEP-0258) labels it: it is not a payload.
  */
 function payloads(iq: Element): Element[] {
-  return iq.children.filter((c): c is Element => isElement(c) && c.name !== "error" && !(c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL));
+  return iq.children.filter(
+    (c): c is Element =>
+      isElement(c) && c.name !== "error" && !(c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL),
+  );
 }
 
 /** A namespace as audit detail: a token (printable ASCII, no space, at most 128 characters), never prose the sender wrote (the audit holds no content). */
@@ -113,18 +120,22 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
   const children = payloads(iq);
   if (type === "get" || type === "set") {
     const only = children[0];
-    if (children.length !== 1 || !only) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
+    if (children.length !== 1 || !only)
+      return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
     const namespace = only.attrs.xmlns ?? "";
-    if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace)) return { ok: false, reason: "iq-namespace", detail: nsDetail(namespace) };
+    if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace))
+      return { ok: false, reason: "iq-namespace", detail: nsDetail(namespace) };
     return { ok: true, request: { namespace } };
   }
   if (type === "result" || type === "error") {
     const request = tracker.answer(from, to, id);
     if (!request) return { ok: false, reason: "iq-unsolicited" };
     if (type === "result") {
-      if (children.length > 1) return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
+      if (children.length > 1)
+        return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
       const ns = children[0]?.attrs.xmlns;
-      if (children[0] && ns !== request.namespace) return { ok: false, reason: "iq-answer-namespace", detail: nsDetail(ns) };
+      if (children[0] && ns !== request.namespace)
+        return { ok: false, reason: "iq-answer-namespace", detail: nsDetail(ns) };
     }
     return { ok: true };
   }
@@ -135,7 +146,8 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
 export function iqTexts(iq: Element): string[] {
   const out: string[] = [];
   const walk = (el: Element) => {
-    for (const [name, value] of Object.entries(el.attrs)) if (value && name !== "xmlns" && !name.startsWith("xmlns:")) out.push(value);
+    for (const [name, value] of Object.entries(el.attrs))
+      if (value && name !== "xmlns" && !name.startsWith("xmlns:")) out.push(value);
     for (const c of el.children) {
       if (isElement(c)) walk(c);
       else if (c.trim()) out.push(c);

@@ -5,28 +5,46 @@
 // (a sender's `<displaymarking/>` is never trusted, design.md §5).
 import { parseElement, isElement, type Element } from "@cordon/component";
 import {
-  acdf, buildSecurityLabelXml, isValidLabel, labelMarking, parseClearance, parseLabelData, PolicyError,
-  PolicyMismatchError, resolveSecurityLabel, sameLabel, translateLabel, UnknownPolicyError,
-  type AcdfReason, type Clearance, type Label, type Policy, type PolicyRegistry,
+  acdf,
+  buildSecurityLabelXml,
+  isValidLabel,
+  labelMarking,
+  parseClearance,
+  parseLabelData,
+  PolicyError,
+  PolicyMismatchError,
+  resolveSecurityLabel,
+  sameLabel,
+  translateLabel,
+  UnknownPolicyError,
+  type AcdfReason,
+  type Clearance,
+  type Label,
+  type Policy,
+  type PolicyRegistry,
 } from "@cordon/policy";
 import { copyElement } from "./copy.js";
 import { NS_SEC_LABEL } from "./folding.js";
 import type { UnlabelledAction } from "./peering.js";
 
-export type LabelProblem = "unlabelled" | "label-malformed" | "label-unknown-policy" | "label-invalid" | "label-inconsistent";
+export type LabelProblem =
+  "unlabelled" | "label-malformed" | "label-unknown-policy" | "label-invalid" | "label-inconsistent";
 export type GrantRefusal = "untranslatable" | "classification" | "category" | "policy-mismatch";
 
 export type ResolvedLabel =
-  | { ok: true; label: Label; source: "stanza" | "default" }
-  | { ok: false; problem: LabelProblem };
+  { ok: true; label: Label; source: "stanza" | "default" } | { ok: false; problem: LabelProblem };
 
 /** The `<securitylabel/>` children of a stanza. */
 export function securityLabels(stanza: Element): Element[] {
-  return stanza.children.filter((c): c is Element => isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL);
+  return stanza.children.filter(
+    (c): c is Element => isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL,
+  );
 }
 
 export function removeSecurityLabels(stanza: Element): void {
-  stanza.children = stanza.children.filter((c) => !(isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL));
+  stanza.children = stanza.children.filter(
+    (c) => !(isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL),
+  );
 }
 
 const MAX_CACHE = 10_000;
@@ -97,7 +115,13 @@ export class LabelEngine {
    * accepted too). No label, or an empty `<label/>`, means the default label when `unlabelled` is
    * "default" and a default exists; otherwise the stanza is refused.
    */
-  resolve(stanza: Element, sending: Policy, receiving: Policy, unlabelled: UnlabelledAction, defaultLabel: Label | undefined): ResolvedLabel {
+  resolve(
+    stanza: Element,
+    sending: Policy,
+    receiving: Policy,
+    unlabelled: UnlabelledAction,
+    defaultLabel: Label | undefined,
+  ): ResolvedLabel {
     this.#fresh();
     const found = securityLabels(stanza);
     if (found.length > 1) return { ok: false, problem: "label-malformed" };
@@ -196,7 +220,10 @@ export class LabelEngine {
     }
     let hit = byLang.get(lang);
     if (!hit) {
-      hit = { marking: labelMarking(label, lang), element: parseElement(buildSecurityLabelXml(label, { lang })) };
+      hit = {
+        marking: labelMarking(label, lang),
+        element: parseElement(buildSecurityLabelXml(label, { lang })),
+      };
       byLang.set(lang, hit);
     }
     return { marking: hit.marking, element: copyElement(hit.element) };
@@ -217,7 +244,11 @@ function refusalOf(reason: AcdfReason): GrantRefusal | undefined {
   }
 }
 
-function safeResolve(el: Element, registry: PolicyRegistry, oid: string): ReturnType<typeof resolveSecurityLabel> | "mismatch" {
+function safeResolve(
+  el: Element,
+  registry: PolicyRegistry,
+  oid: string,
+): ReturnType<typeof resolveSecurityLabel> | "mismatch" {
   try {
     return resolveSecurityLabel(el, registry, oid);
   } catch (error) {

@@ -17,7 +17,16 @@ export type MalformedAction = "refuse" | "drop";
 export type PresenceMode = "full" | "fold" | "none";
 /** Parts of a presence that folding can keep (availability, i.e. the `type`, is always kept). */
 export type PresencePart = "show" | "status" | "priority" | "caps" | "avatar" | "nick" | "idle" | "muc";
-export const PRESENCE_PARTS: readonly PresencePart[] = ["show", "status", "priority", "caps", "avatar", "nick", "idle", "muc"];
+export const PRESENCE_PARTS: readonly PresencePart[] = [
+  "show",
+  "status",
+  "priority",
+  "caps",
+  "avatar",
+  "nick",
+  "idle",
+  "muc",
+];
 
 /** One server the relay attaches to, and the domains that server hosts. */
 export interface SideConfig {
@@ -120,9 +129,14 @@ export function validatePeerings(peerings: readonly PeeringConfig[]): void {
   for (const p of peerings) {
     for (const side of ["local", "remote"] as const) {
       const s = p[side];
-      if (s.domains.length === 0) throw new PeeringConfigError(`peerings.${p.name}.${side}.domains`, "expected at least one domain");
+      if (s.domains.length === 0)
+        throw new PeeringConfigError(`peerings.${p.name}.${side}.domains`, "expected at least one domain");
       for (const m of s.mucDomains) {
-        if (!s.domains.includes(m)) throw new PeeringConfigError(`peerings.${p.name}.${side}.mucDomains`, `${m} is not one of this side's domains`);
+        if (!s.domains.includes(m))
+          throw new PeeringConfigError(
+            `peerings.${p.name}.${side}.mucDomains`,
+            `${m} is not one of this side's domains`,
+          );
       }
       for (const d of s.domains) {
         // A domain on both sides would make the relay claim it on the server that hosts it: a loop.
@@ -162,8 +176,22 @@ function data(r: ConfigReader, name: string): string | undefined {
   }
 }
 
-function readSide(r: ConfigReader, serverDefaults: { host: string; port: number } | undefined, env: NodeJS.ProcessEnv): SideConfig {
-  r.only(["server", "secret", "domains", "mucDomains", "policy", "defaultLabel", "labelAware", "markingLang", "senderClearance"]);
+function readSide(
+  r: ConfigReader,
+  serverDefaults: { host: string; port: number } | undefined,
+  env: NodeJS.ProcessEnv,
+): SideConfig {
+  r.only([
+    "server",
+    "secret",
+    "domains",
+    "mucDomains",
+    "policy",
+    "defaultLabel",
+    "labelAware",
+    "markingLang",
+    "senderClearance",
+  ]);
   const server = r.optionalSection("server")?.only(["host", "port"]);
   const host = server?.optionalString("host") ?? serverDefaults?.host ?? "127.0.0.1";
   const port = server?.has("port") ? server.port("port") : (serverDefaults?.port ?? 5347);
@@ -195,23 +223,48 @@ const ACTIONS: readonly ElementAction[] = ["pass", "strip", "block"];
 const UNLABELLED: readonly UnlabelledAction[] = ["default", "refuse"];
 
 function readRules(r: ConfigReader): DirectionRules {
-  r.only(["peers", "clearance", "defaultLabel", "unlabelled", "malformed", "messageTypes", "mode", "chatStates", "receipts", "elements", "fileTransfer", "presence", "content", "iq"]);
+  r.only([
+    "peers",
+    "clearance",
+    "defaultLabel",
+    "unlabelled",
+    "malformed",
+    "messageTypes",
+    "mode",
+    "chatStates",
+    "receipts",
+    "elements",
+    "fileTransfer",
+    "presence",
+    "content",
+    "iq",
+  ]);
   const base = defaultRules();
   const peersR = r.section("peers").only(["grant", "deny"]);
-  if (peersR.has("grant") === peersR.has("deny")) peersR.fail("", "expected exactly one of grant (an explicit list) or deny (any peer but these)");
-  const peers: PeerRule = peersR.has("grant") ? { kind: "grant", domains: domainList(peersR, "grant") } : { kind: "deny", domains: domainList(peersR, "deny") };
+  if (peersR.has("grant") === peersR.has("deny"))
+    peersR.fail("", "expected exactly one of grant (an explicit list) or deny (any peer but these)");
+  const peers: PeerRule = peersR.has("grant")
+    ? { kind: "grant", domains: domainList(peersR, "grant") }
+    : { kind: "deny", domains: domainList(peersR, "deny") };
   // "Never silently passed": the unlabelled behaviour has no default, it must be written down.
-  if (!r.has("unlabelled")) r.fail("unlabelled", "required: default or refuse (or per kind: { message, presence, iq })");
+  if (!r.has("unlabelled"))
+    r.fail("unlabelled", "required: default or refuse (or per kind: { message, presence, iq })");
   let unlabelled: DirectionRules["unlabelled"];
   if (typeof r.value.unlabelled === "string") {
     const all = r.oneOf("unlabelled", UNLABELLED);
     unlabelled = { message: all, presence: all, iq: all };
   } else {
     const u = r.section("unlabelled").only(["message", "presence", "iq"]);
-    unlabelled = { message: u.oneOf("message", UNLABELLED), presence: u.oneOf("presence", UNLABELLED), iq: u.oneOf("iq", UNLABELLED) };
+    unlabelled = {
+      message: u.oneOf("message", UNLABELLED),
+      presence: u.oneOf("presence", UNLABELLED),
+      iq: u.oneOf("iq", UNLABELLED),
+    };
   }
   const types = r.stringList("messageTypes", base.messageTypes);
-  for (const t of types) if (!(MESSAGE_TYPES as readonly string[]).includes(t)) r.fail("messageTypes", `unknown message type "${t}" (expected ${MESSAGE_TYPES.join(", ")})`);
+  for (const t of types)
+    if (!(MESSAGE_TYPES as readonly string[]).includes(t))
+      r.fail("messageTypes", `unknown message type "${t}" (expected ${MESSAGE_TYPES.join(", ")})`);
   const elements: ElementRule[] = [];
   const rawElements = r.value.elements;
   if (rawElements !== undefined && rawElements !== null) {
@@ -219,13 +272,19 @@ function readRules(r: ConfigReader): DirectionRules {
     rawElements.forEach((_e, i) => {
       const er = item(r, "elements", i).only(["ns", "name", "action"]);
       const name = er.optionalString("name");
-      elements.push({ ns: er.string("ns"), ...(name ? { name } : {}), action: er.oneOf("action", ["strip", "block"] as const) });
+      elements.push({
+        ns: er.string("ns"),
+        ...(name ? { name } : {}),
+        action: er.oneOf("action", ["strip", "block"] as const),
+      });
     });
   }
   const ft = r.optionalSection("fileTransfer")?.only(["ibb", "jingle", "si", "oob"]);
   const pr = r.optionalSection("presence")?.only(["mode", "keep"]);
   const keep = pr ? pr.stringList("keep", base.presence.keep) : base.presence.keep;
-  for (const k of keep) if (!(PRESENCE_PARTS as readonly string[]).includes(k)) pr?.fail("keep", `unknown presence part "${k}" (expected ${PRESENCE_PARTS.join(", ")})`);
+  for (const k of keep)
+    if (!(PRESENCE_PARTS as readonly string[]).includes(k))
+      pr?.fail("keep", `unknown presence part "${k}" (expected ${PRESENCE_PARTS.join(", ")})`);
   const content: WordList[] = [];
   const rawContent = r.value.content;
   if (rawContent !== undefined && rawContent !== null) {
@@ -234,7 +293,10 @@ function readRules(r: ConfigReader): DirectionRules {
       const cr = item(r, "content", i).only(["words", "classifications"]);
       const words = cr.stringList("words");
       if (words.length === 0) cr.fail("words", "expected at least one word or phrase");
-      content.push({ words, ...(cr.has("classifications") ? { classifications: cr.stringList("classifications") } : {}) });
+      content.push({
+        words,
+        ...(cr.has("classifications") ? { classifications: cr.stringList("classifications") } : {}),
+      });
     });
   }
   const clearance = data(r, "clearance");
@@ -243,7 +305,8 @@ function readRules(r: ConfigReader): DirectionRules {
   const iqR = r.optionalSection("iq")?.only(["namespaces"]);
   let iq: IqRules = base.iq;
   if (iqR?.has("namespaces")) {
-    iq = iqR.value.namespaces === "any" ? { namespaces: "any" } : { namespaces: iqR.stringList("namespaces") };
+    iq =
+      iqR.value.namespaces === "any" ? { namespaces: "any" } : { namespaces: iqR.stringList("namespaces") };
   }
   return {
     peers,
@@ -257,9 +320,17 @@ function readRules(r: ConfigReader): DirectionRules {
     receipts: r.oneOf("receipts", ACTIONS, "pass"),
     elements,
     fileTransfer: ft
-      ? { ibb: ft.oneOf("ibb", pass, "block"), jingle: ft.oneOf("jingle", pass, "block"), si: ft.oneOf("si", pass, "block"), oob: ft.oneOf("oob", ACTIONS, "block") }
+      ? {
+          ibb: ft.oneOf("ibb", pass, "block"),
+          jingle: ft.oneOf("jingle", pass, "block"),
+          si: ft.oneOf("si", pass, "block"),
+          oob: ft.oneOf("oob", ACTIONS, "block"),
+        }
       : base.fileTransfer,
-    presence: { mode: pr ? pr.oneOf("mode", ["full", "fold", "none"] as const, "fold") : "fold", keep: keep as PresencePart[] },
+    presence: {
+      mode: pr ? pr.oneOf("mode", ["full", "fold", "none"] as const, "fold") : "fold",
+      keep: keep as PresencePart[],
+    },
     content,
     iq,
   };
@@ -300,7 +371,8 @@ export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions
   try {
     validatePeerings(peerings);
   } catch (error) {
-    if (error instanceof PeeringConfigError) section.fail(error.key, error.message.slice(error.key.length + 2));
+    if (error instanceof PeeringConfigError)
+      section.fail(error.key, error.message.slice(error.key.length + 2));
     throw error;
   }
   return { policies, auditFile: audit.string("file"), peerings };

@@ -4,7 +4,13 @@
 // `from` on the other server. Decisions run concurrently; emission keeps each link's arrival order
 // (RFC 6120 §10.1 in-order processing).
 import {
-  createComponent, errorReply, silentLogger, type CordonComponent, type Element, type Logger, type BackoffOptions,
+  createComponent,
+  errorReply,
+  silentLogger,
+  type CordonComponent,
+  type Element,
+  type Logger,
+  type BackoffOptions,
 } from "@cordon/component";
 import type { PolicyRegistry } from "@cordon/policy";
 import type { AuditEntry, AuditSink } from "./audit.js";
@@ -37,7 +43,10 @@ export interface DecisionCounts {
   reasons: Record<string, number>;
 }
 
-export type RelayMetrics = Record<string, { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }>;
+export type RelayMetrics = Record<
+  string,
+  { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }
+>;
 
 export interface Relay {
   start(): Promise<void>;
@@ -69,7 +78,10 @@ export function createRelay(options: RelayOptions): Relay {
   const engine = new LabelEngine(options.registry);
   const clearances = new ClearanceSource(options.store, engine);
   const audit = options.audit;
-  const counters = new Map<string, { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }>();
+  const counters = new Map<
+    string,
+    { outbound: DecisionCounts; inbound: DecisionCounts; sendFailures: number }
+  >();
   const links: Link[] = [];
   // One per peering: an IQ request crosses one way and its answer the other.
   const iqTrackers = new Map<string, IqTracker>(options.peerings.map((p) => [p.name, new IqTracker()]));
@@ -114,7 +126,13 @@ export function createRelay(options: RelayOptions): Relay {
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
       });
-      const link: Link = { component, ctx, out: new Map(), tail: Promise.resolve(), sends: Promise.resolve() };
+      const link: Link = {
+        component,
+        ctx,
+        out: new Map(),
+        tail: Promise.resolve(),
+        sends: Promise.resolve(),
+      };
       component.on("stanza", (stanza) => receive(link, stanza));
       links.push(link);
       return link;
@@ -122,19 +140,47 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function receive(link: Link, stanza: Element): void {
-    const decided = options.passthrough ? passthrough(stanza, link.ctx.direction) : safeDecide(stanza, link.ctx);
+    const decided = options.passthrough
+      ? passthrough(stanza, link.ctx.direction)
+      : safeDecide(stanza, link.ctx);
     link.tail = link.tail.then(() => decided).then((decision) => act(link, stanza, decision));
   }
 
   async function safeDecide(stanza: Element, ctx: DirectionContext): Promise<Decision> {
     const d = ctx.direction;
-    if (audit.failed) return { action: "drop", audit: { peering: d.peering, direction: d.name, stanza: stanza.name, decision: "drop", reason: "audit-unavailable" } };
+    if (audit.failed)
+      return {
+        action: "drop",
+        audit: {
+          peering: d.peering,
+          direction: d.name,
+          stanza: stanza.name,
+          decision: "drop",
+          reason: "audit-unavailable",
+        },
+      };
     try {
       return await decide(stanza, ctx, { engine, clearances, iqs: iqTrackers.get(d.peering) as IqTracker });
     } catch (error) {
       // Fail closed: a bug or an unloadable policy refuses the stanza instead of passing it.
-      logger.error({ err: error instanceof Error ? `${error.name}: ${error.message}` : String(error), peering: d.peering, direction: d.name }, "relay decision failed");
-      return { action: "refuse", audit: { peering: d.peering, direction: d.name, stanza: stanza.name, decision: "refuse", reason: "internal-error" } };
+      logger.error(
+        {
+          err: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          peering: d.peering,
+          direction: d.name,
+        },
+        "relay decision failed",
+      );
+      return {
+        action: "refuse",
+        audit: {
+          peering: d.peering,
+          direction: d.name,
+          stanza: stanza.name,
+          decision: "refuse",
+          reason: "internal-error",
+        },
+      };
     }
   }
 
@@ -154,32 +200,88 @@ export function createRelay(options: RelayOptions): Relay {
       // Write-ahead: nothing crosses before its audit record is on disk. If the record cannot be
       // written, the stanza does not cross (and the relay drops everything after: fail closed).
       const recorded = options.passthrough ? Promise.resolve() : audit.written();
-      link.sends = link.sends.then(() => recorded).then(
-        () => send(link, out, original, decision.stanza, entry),
-        () => {
-          logger.error({ peering: entry.peering, direction: entry.direction }, "audit record not written; stanza not relayed");
-          // A request that did not cross has no answer to wait for.
-          if (original.name === "iq") iqTrackers.get(entry.peering)?.forget(original.attrs.from ?? "", original.attrs.to ?? "", original.attrs.id ?? "");
-          if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "internal-server-error", type: "wait" })).catch(() => undefined);
-        },
-      );
+      link.sends = link.sends
+        .then(() => recorded)
+        .then(
+          () => send(link, out, original, decision.stanza, entry),
+          () => {
+            logger.error(
+              { peering: entry.peering, direction: entry.direction },
+              "audit record not written; stanza not relayed",
+            );
+            // A request that did not cross has no answer to wait for.
+            if (original.name === "iq")
+              iqTrackers
+                .get(entry.peering)
+                ?.forget(original.attrs.from ?? "", original.attrs.to ?? "", original.attrs.id ?? "");
+            if (answersRefusal(original))
+              link.component
+                .send(errorReply(original, { condition: "internal-server-error", type: "wait" }))
+                .catch(() => undefined);
+          },
+        );
       return;
     }
-    logger.info({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, decision: entry.decision, reason: entry.reason, detail: entry.detail, from: entry.fromDomain, to: entry.toDomain }, "stanza not relayed");
+    logger.info(
+      {
+        peering: entry.peering,
+        direction: entry.direction,
+        stanza: entry.stanza,
+        type: entry.type,
+        decision: entry.decision,
+        reason: entry.reason,
+        detail: entry.detail,
+        from: entry.fromDomain,
+        to: entry.toDomain,
+      },
+      "stanza not relayed",
+    );
     // XEP-0258 / design.md §5: forbidden (cancel), no copy of the content, no label.
-    if (decision.action === "refuse" && answersRefusal(original) && original.attrs.from && original.attrs.to) {
+    if (
+      decision.action === "refuse" &&
+      answersRefusal(original) &&
+      original.attrs.from &&
+      original.attrs.to
+    ) {
       link.component.send(errorReply(original, STANDARD_REFUSAL)).catch(() => undefined);
     }
   }
 
-  function send(link: Link, out: CordonComponent, original: Element, stanza: Element, entry: AuditEntry): void {
+  function send(
+    link: Link,
+    out: CordonComponent,
+    original: Element,
+    stanza: Element,
+    entry: AuditEntry,
+  ): void {
     out.send(stanza).catch((error: unknown) => {
       const c = counters.get(entry.peering);
       if (c) c.sendFailures++;
-      logger.warn({ err: error instanceof Error ? error.message : String(error), peering: entry.peering, direction: entry.direction }, "could not re-emit a stanza");
-      if (answersRefusal(original)) link.component.send(errorReply(original, { condition: "remote-server-timeout" })).catch(() => undefined);
+      logger.warn(
+        {
+          err: error instanceof Error ? error.message : String(error),
+          peering: entry.peering,
+          direction: entry.direction,
+        },
+        "could not re-emit a stanza",
+      );
+      if (answersRefusal(original))
+        link.component
+          .send(errorReply(original, { condition: "remote-server-timeout" }))
+          .catch(() => undefined);
     });
-    logger.debug({ peering: entry.peering, direction: entry.direction, stanza: entry.stanza, type: entry.type, from: entry.fromDomain, to: entry.toDomain, marking: entry.marking }, "relayed");
+    logger.debug(
+      {
+        peering: entry.peering,
+        direction: entry.direction,
+        stanza: entry.stanza,
+        type: entry.type,
+        from: entry.fromDomain,
+        to: entry.toDomain,
+        marking: entry.marking,
+      },
+      "relayed",
+    );
   }
 
   function count(entry: AuditEntry): void {
@@ -228,12 +330,17 @@ export function createRelay(options: RelayOptions): Relay {
       return out;
     },
     metricsText() {
-      const lines = ["# HELP cordon_relay_decisions_total Relay decisions by peering, direction, decision and reason.", "# TYPE cordon_relay_decisions_total counter"];
+      const lines = [
+        "# HELP cordon_relay_decisions_total Relay decisions by peering, direction, decision and reason.",
+        "# TYPE cordon_relay_decisions_total counter",
+      ];
       for (const [name, c] of counters) {
         for (const dir of ["outbound", "inbound"] as const) {
           for (const [key, n] of Object.entries(c[dir].reasons)) {
             const [decision, reason] = key.split(":");
-            lines.push(`cordon_relay_decisions_total{peering=${q(name)},direction="${dir}",decision=${q(decision ?? "")},reason=${q(reason ?? "")}} ${n}`);
+            lines.push(
+              `cordon_relay_decisions_total{peering=${q(name)},direction="${dir}",decision=${q(decision ?? "")},reason=${q(reason ?? "")}} ${n}`,
+            );
           }
         }
         lines.push(`cordon_relay_send_failures_total{peering=${q(name)}} ${c.sendFailures}`);
@@ -256,5 +363,15 @@ async function passthrough(stanza: Element, d: Direction): Promise<Decision> {
   const routed = routeOf(stanza, d);
   const base = { peering: d.peering, direction: d.name, stanza: stanza.name };
   if (!routed.ok) return { action: "drop", audit: { ...base, decision: "drop", reason: routed.reason } };
-  return { action: "pass", stanza, audit: { ...base, decision: "pass", reason: "passthrough", fromDomain: routed.route.fromDomain, toDomain: routed.route.toDomain } };
+  return {
+    action: "pass",
+    stanza,
+    audit: {
+      ...base,
+      decision: "pass",
+      reason: "passthrough",
+      fromDomain: routed.route.fromDomain,
+      toDomain: routed.route.toDomain,
+    },
+  };
 }

@@ -12,18 +12,22 @@ export type TypeRefusal = "type-denied" | "mode-muc-only" | "mode-one-to-one-onl
  * delivers a groupchat message to a user's full JID like any other (RFC 6121 §8.5.3.2.1).
  */
 export function isMucTraffic(route: Route, direction: Direction): boolean {
-  return direction.to.mucDomains.includes(route.toDomain) || direction.from.mucDomains.includes(route.fromDomain);
+  return (
+    direction.to.mucDomains.includes(route.toDomain) || direction.from.mucDomains.includes(route.fromDomain)
+  );
 }
 
 /** Undefined when the stanza may cross, else why not. Errors are judged elsewhere (never refused here). */
 export function checkType(route: Route, direction: Direction): TypeRefusal | undefined {
   if (route.type === "error") return undefined;
   const rules = direction.rules;
-  if (route.kind === "message" && !rules.messageTypes.includes(route.type as MessageType)) return "type-denied";
+  if (route.kind === "message" && !rules.messageTypes.includes(route.type as MessageType))
+    return "type-denied";
   if (rules.mode === "any") return undefined;
   const muc = isMucTraffic(route, direction);
   if (rules.mode === "muc-only" && !muc) return "mode-muc-only";
   // One-to-one only: no MUC domain, and no groupchat message either (fail closed on the type too).
-  if (rules.mode === "one-to-one-only" && (muc || (route.kind === "message" && route.type === "groupchat"))) return "mode-one-to-one-only";
+  if (rules.mode === "one-to-one-only" && (muc || (route.kind === "message" && route.type === "groupchat")))
+    return "mode-one-to-one-only";
   return undefined;
 }

@@ -3,9 +3,26 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { canonicalJson, FileAuditSink, GENESIS, MemoryAuditSink, verifyAuditText, parseAuditAnchor, type AuditEntry } from "../src/audit.js";
+import {
+  canonicalJson,
+  FileAuditSink,
+  GENESIS,
+  MemoryAuditSink,
+  verifyAuditText,
+  parseAuditAnchor,
+  type AuditEntry,
+} from "../src/audit.js";
 
-const entry = (n: number): AuditEntry => ({ peering: "p", direction: "outbound", decision: n % 2 ? "pass" : "refuse", reason: n % 2 ? "granted" : "direction-clearance", stanza: "message", fromDomain: "a.test", toDomain: "b.test", marking: "TLP:GREEN" });
+const entry = (n: number): AuditEntry => ({
+  peering: "p",
+  direction: "outbound",
+  decision: n % 2 ? "pass" : "refuse",
+  reason: n % 2 ? "granted" : "direction-clearance",
+  stanza: "message",
+  fromDomain: "a.test",
+  toDomain: "b.test",
+  marking: "TLP:GREEN",
+});
 
 function log(n: number): string {
   const sink = new MemoryAuditSink();
@@ -15,7 +32,10 @@ function log(n: number): string {
 
 describe("audit chain", () => {
   test("canonical JSON sorts keys at every level and drops undefined", () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }), '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } }),
+      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
   });
 
   test("a fresh chain verifies, starting from the genesis hash", () => {
@@ -86,7 +106,10 @@ describe("audit chain", () => {
     sink.append(entry(1));
     sink.append(entry(2));
     await sink.written();
-    assert.equal(verifyAuditText(readFileSync(file, "utf8")).ok && verifyAuditText(readFileSync(file, "utf8")).records, 2);
+    assert.equal(
+      verifyAuditText(readFileSync(file, "utf8")).ok && verifyAuditText(readFileSync(file, "utf8")).records,
+      2,
+    );
     await sink.written(); // nothing pending: resolves at once
     sink.append(entry(3));
     const third = sink.written();
@@ -96,15 +119,19 @@ describe("audit chain", () => {
     await sink.close();
   });
 
-  test("a failing disk (ENOSPC on /dev/full) fails the sink and rejects written(): nothing may cross", { skip: process.platform !== "linux" }, async () => {
-    const sink = await FileAuditSink.open("/dev/full");
-    sink.append(entry(1));
-    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
-    assert.ok(sink.failed);
-    sink.append(entry(2));
-    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
-    await sink.close();
-  });
+  test(
+    "a failing disk (ENOSPC on /dev/full) fails the sink and rejects written(): nothing may cross",
+    { skip: process.platform !== "linux" },
+    async () => {
+      const sink = await FileAuditSink.open("/dev/full");
+      sink.append(entry(1));
+      await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+      assert.ok(sink.failed);
+      sink.append(entry(2));
+      await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+      await sink.close();
+    },
+  );
 
   test("a closed sink fails instead of dropping records silently", async () => {
     const sink = await FileAuditSink.open(join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl"));
@@ -137,10 +164,14 @@ describe("audit chain", () => {
     const truncated = text.split("\n").slice(0, 3).join("\n") + "\n";
     assert.equal(verifyAuditText(truncated).ok, true, "without an anchor, truncation is invisible");
     const found = verifyAuditText(truncated, head);
-    assert.ok(!found.ok && /ends at record 3, before the anchored record 5/.test(found.problem), JSON.stringify(found));
+    assert.ok(
+      !found.ok && /ends at record 3, before the anchored record 5/.test(found.problem),
+      JSON.stringify(found),
+    );
     const other = verifyAuditText(text, { seq: 2, hash: "a".repeat(64) });
     assert.ok(!other.ok && other.seq === 2, JSON.stringify(other));
     assert.deepEqual(parseAuditAnchor(`12:${"0f".repeat(32)}`), { seq: 12, hash: "0f".repeat(32) });
-    for (const bad of ["", "12", `x:${"0".repeat(64)}`, `1:${"0".repeat(63)}`, `1:${"G".repeat(64)}`]) assert.equal(parseAuditAnchor(bad), undefined, bad);
+    for (const bad of ["", "12", `x:${"0".repeat(64)}`, `1:${"0".repeat(63)}`, `1:${"G".repeat(64)}`])
+      assert.equal(parseAuditAnchor(bad), undefined, bad);
   });
 });

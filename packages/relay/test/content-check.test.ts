@@ -4,7 +4,10 @@ import { compileContent, foldText, messageTexts, words } from "../src/content-ch
 import { el } from "./fixtures.js";
 
 describe("content check", () => {
-  const checker = compileContent([{ words: ["Excalibur", "operation dawn"] }, { words: ["draft"], classifications: ["RED"] }]);
+  const checker = compileContent([
+    { words: ["Excalibur", "operation dawn"] },
+    { words: ["draft"], classifications: ["RED"] },
+  ]);
 
   test("matches whole words regardless of case", () => {
     assert.equal(checker.check(["the EXCALIBUR file"], undefined), 0);
@@ -14,20 +17,34 @@ describe("content check", () => {
   });
 
   test("normalises Unicode: full-width letters, zero-width characters, case folding", () => {
-    assert.equal(checker.check(["\uFF25\uFF38\uFF23\uFF21\uFF2C\uFF29\uFF22\uFF35\uFF32"], undefined), 0, "full-width");
+    assert.equal(
+      checker.check(["\uFF25\uFF38\uFF23\uFF21\uFF2C\uFF29\uFF22\uFF35\uFF32"], undefined),
+      0,
+      "full-width",
+    );
     assert.equal(checker.check(["exca\u200Blibur"], undefined), 0, "zero-width space");
     assert.equal(foldText("Straße"), "strasse");
     assert.deepEqual(words("Οδυσσευς"), words("ΟΔΥΣΣΕΥΣ"));
   });
 
   test("invisible characters and combining marks cannot split or disguise a word", () => {
-    for (const disguised of ["ex\u034Fcalibur", "excal\uFE0Fibur", "exca\u180Blibur", "excali\u{E0100}bur", "e\u0332xcalibur", "excalibur\u3164plans", "éxcalibur"]) {
+    for (const disguised of [
+      "ex\u034Fcalibur",
+      "excal\uFE0Fibur",
+      "exca\u180Blibur",
+      "excali\u{E0100}bur",
+      "e\u0332xcalibur",
+      "excalibur\u3164plans",
+      "éxcalibur",
+    ]) {
       assert.equal(checker.check([disguised], undefined), 0, JSON.stringify(disguised));
     }
   });
 
   test("attribute text counts (XHTML alt, title, href)", () => {
-    const message = el("<message><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><img alt='excalibur'/></body></html></message>");
+    const message = el(
+      "<message><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><img alt='excalibur'/></body></html></message>",
+    );
     assert.equal(checker.check(messageTexts(message), undefined), 0);
   });
 
@@ -43,7 +60,12 @@ describe("content check", () => {
   });
 
   test("texts are bodies, subjects, XHTML-IM content and every other payload, not the stanza's own label", () => {
-    const m = el("<message><subject>s</subject><body>b</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>x<b>y</b></p></body></html><other>z</other><x xmlns='jabber:x:conference' reason='r'/><securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>m</displaymarking></securitylabel></message>");
-    assert.deepEqual(messageTexts(m).map((t) => words(t).join(" ")), ["s", "b", "x y", "z", "r"]);
+    const m = el(
+      "<message><subject>s</subject><body>b</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>x<b>y</b></p></body></html><other>z</other><x xmlns='jabber:x:conference' reason='r'/><securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>m</displaymarking></securitylabel></message>",
+    );
+    assert.deepEqual(
+      messageTexts(m).map((t) => words(t).join(" ")),
+      ["s", "b", "x y", "z", "r"],
+    );
   });
 });

@@ -10,7 +10,10 @@ describe("routeOf", () => {
   test("a stanza from a local user to a remote user routes outbound with domains and default type", () => {
     const r = routeOf(el("<message from='alice@tlpx.test/r' to='bob@tlp.test'/>"), outbound);
     assert.ok(r.ok);
-    assert.deepEqual([r.route.kind, r.route.type, r.route.fromBare, r.route.fromDomain, r.route.toDomain], ["message", "normal", "alice@tlpx.test", "tlpx.test", "tlp.test"]);
+    assert.deepEqual(
+      [r.route.kind, r.route.type, r.route.fromBare, r.route.fromDomain, r.route.toDomain],
+      ["message", "normal", "alice@tlpx.test", "tlpx.test", "tlp.test"],
+    );
   });
 
   test("presence without a type is 'available'", () => {
@@ -20,18 +23,33 @@ describe("routeOf", () => {
   });
 
   test("a recipient on the sending side is a loop and is refused", () => {
-    assert.deepEqual(routeOf(el("<message from='alice@tlpx.test' to='carol@tlpx.test'/>"), outbound), { ok: false, reason: "loop" });
+    assert.deepEqual(routeOf(el("<message from='alice@tlpx.test' to='carol@tlpx.test'/>"), outbound), {
+      ok: false,
+      reason: "loop",
+    });
     // A stanza the relay emitted on the far side (from a local domain) coming back the other way.
-    assert.deepEqual(routeOf(el("<message from='alice@tlpx.test' to='bob@tlp.test'/>"), inbound), { ok: false, reason: "loop" });
+    assert.deepEqual(routeOf(el("<message from='alice@tlpx.test' to='bob@tlp.test'/>"), inbound), {
+      ok: false,
+      reason: "loop",
+    });
   });
 
   test("a sender outside the sending side's domains cannot be re-emitted", () => {
-    assert.deepEqual(routeOf(el("<message from='mallory@elsewhere.test' to='bob@tlp.test'/>"), outbound), { ok: false, reason: "foreign-source" });
+    assert.deepEqual(routeOf(el("<message from='mallory@elsewhere.test' to='bob@tlp.test'/>"), outbound), {
+      ok: false,
+      reason: "foreign-source",
+    });
   });
 
   test("missing or malformed addresses are refused", () => {
-    assert.deepEqual(routeOf(el("<message to='bob@tlp.test'/>"), outbound), { ok: false, reason: "missing-address" });
-    assert.deepEqual(routeOf(el("<message from='@tlpx.test' to='bob@tlp.test'/>"), outbound), { ok: false, reason: "missing-address" });
+    assert.deepEqual(routeOf(el("<message to='bob@tlp.test'/>"), outbound), {
+      ok: false,
+      reason: "missing-address",
+    });
+    assert.deepEqual(routeOf(el("<message from='@tlpx.test' to='bob@tlp.test'/>"), outbound), {
+      ok: false,
+      reason: "missing-address",
+    });
     assert.deepEqual(routeOf(el("<handshake/>"), outbound), { ok: false, reason: "not-a-stanza" });
   });
 });

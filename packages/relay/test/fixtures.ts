@@ -27,7 +27,11 @@ export function label(policy: string, lacv: number, cats: number[] = []): string
   return `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${set}' lacv='${c}'/>`).join("")}</label>`;
 }
 
-export function clearance(policy: string, lacvs: number[], cats: number[] = policy === TLP ? [0, 1] : [0, 1, 2]): string {
+export function clearance(
+  policy: string,
+  lacvs: number[],
+  cats: number[] = policy === TLP ? [0, 1] : [0, 1, 2],
+): string {
   const set = `${policy}.1`;
   return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${set}' lacv='${c}'/>`).join("")}</clearance>`;
 }
@@ -41,12 +45,41 @@ export function el(text: string): Element {
   return parseElement(text);
 }
 
-export function peering(outbound: Partial<DirectionRules> = {}, inbound: Partial<DirectionRules> = {}): PeeringConfig {
+export function peering(
+  outbound: Partial<DirectionRules> = {},
+  inbound: Partial<DirectionRules> = {},
+): PeeringConfig {
   return {
     name: "tlp",
-    local: { service: "xmpp://127.0.0.1:1", secret: "s", domains: ["tlpx.test", "rooms.tlpx.test"], mucDomains: ["rooms.tlpx.test"], policy: TLPX, labelAware: true, markingLang: "" },
-    remote: { service: "xmpp://127.0.0.1:2", secret: "s", domains: ["tlp.test", "rooms.tlp.test"], mucDomains: ["rooms.tlp.test"], policy: TLP, labelAware: true, markingLang: "" },
-    outbound: defaultRules({ unlabelled: { message: "default", presence: "default", iq: "default" }, defaultLabel: label(TLPX, 11), clearance: clearance(TLP, [10, 11, 12]), ...outbound }),
-    inbound: defaultRules({ unlabelled: { message: "default", presence: "default", iq: "default" }, defaultLabel: label(TLP, 10), clearance: clearance(TLPX, [10, 11, 12]), ...inbound }),
+    local: {
+      service: "xmpp://127.0.0.1:1",
+      secret: "s",
+      domains: ["tlpx.test", "rooms.tlpx.test"],
+      mucDomains: ["rooms.tlpx.test"],
+      policy: TLPX,
+      labelAware: true,
+      markingLang: "",
+    },
+    remote: {
+      service: "xmpp://127.0.0.1:2",
+      secret: "s",
+      domains: ["tlp.test", "rooms.tlp.test"],
+      mucDomains: ["rooms.tlp.test"],
+      policy: TLP,
+      labelAware: true,
+      markingLang: "",
+    },
+    outbound: defaultRules({
+      unlabelled: { message: "default", presence: "default", iq: "default" },
+      defaultLabel: label(TLPX, 11),
+      clearance: clearance(TLP, [10, 11, 12]),
+      ...outbound,
+    }),
+    inbound: defaultRules({
+      unlabelled: { message: "default", presence: "default", iq: "default" },
+      defaultLabel: label(TLP, 10),
+      clearance: clearance(TLPX, [10, 11, 12]),
+      ...inbound,
+    }),
   };
 }

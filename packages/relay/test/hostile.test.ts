@@ -17,14 +17,26 @@ const clearances = new ClearanceSource(store, engine);
 const iqs = new IqTracker();
 
 before(async () => {
-  await store.setUserClearance("alice@tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11, 12, 13]) });
+  await store.setUserClearance("alice@tlpx.test", {
+    encoding: "xml",
+    data: clearance(TLPX, [10, 11, 12, 13]),
+  });
   await store.setServiceClearance("tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });
 });
 
-function run(stanza: string, outbound: Partial<DirectionRules> = {}, which: "outbound" | "inbound" = "outbound", tweak?: (p: ReturnType<typeof peering>) => void): Promise<Decision> {
+function run(
+  stanza: string,
+  outbound: Partial<DirectionRules> = {},
+  which: "outbound" | "inbound" = "outbound",
+  tweak?: (p: ReturnType<typeof peering>) => void,
+): Promise<Decision> {
   const p = peering(outbound);
   tweak?.(p);
-  return decide(el(stanza), new DirectionContext(directionsOf(p)[which], engine), { engine, clearances, iqs });
+  return decide(el(stanza), new DirectionContext(directionsOf(p)[which], engine), {
+    engine,
+    clearances,
+    iqs,
+  });
 }
 
 const FROM = "from='alice@tlpx.test/r' to='bob@tlp.test'";
@@ -33,57 +45,83 @@ const RED = securityLabel(label(TLPX, 13), "TLPX:RED");
 
 describe("hostile stanzas", () => {
   test("a namespace-prefixed <securitylabel/> is not skipped (it would cross under the default label, forged marking and all)", async () => {
-    const d = await run(`<message type='chat' ${FROM}><body>red data</body>${RED.replace("<securitylabel xmlns=", "<sl:securitylabel xmlns:sl=").replace("</securitylabel>", "</sl:securitylabel>")}</message>`);
+    const d = await run(
+      `<message type='chat' ${FROM}><body>red data</body>${RED.replace("<securitylabel xmlns=", "<sl:securitylabel xmlns:sl=").replace("</securitylabel>", "</sl:securitylabel>")}</message>`,
+    );
     assert.notEqual(d.action, "pass", d.action === "pass" ? d.stanza.toString() : "");
     assert.equal(d.audit.reason, "prefixed-name");
   });
 
   test("a prefixed IQ payload does not pass as the namespace of its xmlns attribute", async () => {
     // Namespaces in XML: x:data is in urn:example:exfil; the default xmlns does not apply to it.
-    const d = await run(`<iq type='set' id='px1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><x:data xmlns:x='urn:example:exfil' xmlns='urn:xmpp:ping'>plans</x:data></iq>`);
+    const d = await run(
+      `<iq type='set' id='px1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><x:data xmlns:x='urn:example:exfil' xmlns='urn:xmpp:ping'>plans</x:data></iq>`,
+    );
     assert.deepEqual([d.action, d.audit.reason], ["refuse", "prefixed-name"]);
   });
 
   test("a prefixed <body/> or <forwarded/> does not escape the word lists and the nested-stanza rule", async () => {
-    const body = await run(`<message type='chat' ${FROM}><c:body xmlns:c='jabber:client'>excalibur</c:body></message>`, WORDS);
+    const body = await run(
+      `<message type='chat' ${FROM}><c:body xmlns:c='jabber:client'>excalibur</c:body></message>`,
+      WORDS,
+    );
     assert.notEqual(body.action, "pass");
-    const fwd = await run(`<message type='chat' ${FROM}><body>x</body><f:forwarded xmlns:f='urn:xmpp:forward:0'><m:message xmlns:m='jabber:client'><m:body>excalibur</m:body></m:message></f:forwarded></message>`);
+    const fwd = await run(
+      `<message type='chat' ${FROM}><body>x</body><f:forwarded xmlns:f='urn:xmpp:forward:0'><m:message xmlns:m='jabber:client'><m:body>excalibur</m:body></m:message></f:forwarded></message>`,
+    );
     assert.notEqual(fwd.action, "pass");
   });
 
   test("deep nesting is refused cleanly (no stack overflow, nothing that cannot be serialised passes)", async () => {
     for (const n of [5_000, 50_000]) {
-      const d = await run(`<message type='chat' ${FROM}><body>x</body>${"<a xmlns='urn:example'>".repeat(n)}${"</a>".repeat(n)}</message>`);
+      const d = await run(
+        `<message type='chat' ${FROM}><body>x</body>${"<a xmlns='urn:example'>".repeat(n)}${"</a>".repeat(n)}</message>`,
+      );
       assert.deepEqual([d.action, d.audit.reason], ["refuse", "too-deep"], `depth ${n}`);
     }
   });
 
   test("an error crosses with a defined condition and type only (no sender-chosen element names)", async () => {
-    const d = await run(`<message type='error' id='e1' ${FROM}><error type='the-plans'><excalibur-is-in-the-vault xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`);
+    const d = await run(
+      `<message type='error' id='e1' ${FROM}><error type='the-plans'><excalibur-is-in-the-vault xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
+    );
     assert.ok(d.action === "pass", d.audit.reason);
     const text = d.stanza.toString();
     assert.ok(!text.includes("excalibur") && !text.includes("the-plans"), text);
-    assert.ok(d.stanza.getChild("error")?.getChild("undefined-condition", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+    assert.ok(
+      d.stanza.getChild("error")?.getChild("undefined-condition", "urn:ietf:params:xml:ns:xmpp-stanzas"),
+    );
     assert.equal(d.stanza.getChild("error")?.attrs.type, "cancel");
   });
 
   test("stanza attributes beyond RFC 6120's and text beside the children do not cross", async () => {
-    const d = await run(`<message type='chat' id='m1' xml:lang='en' data='excalibur plans' ${FROM}>excalibur plans<body>hi</body></message>`);
+    const d = await run(
+      `<message type='chat' id='m1' xml:lang='en' data='excalibur plans' ${FROM}>excalibur plans<body>hi</body></message>`,
+    );
     assert.ok(d.action === "pass", d.audit.reason);
     assert.equal(d.stanza.attrs.data, undefined);
     assert.equal(d.stanza.attrs["xml:lang"], "en");
-    const lang = await run(`<message type='chat' xml:lang='the excalibur plans' ${FROM}><body>hi</body></message>`);
+    const lang = await run(
+      `<message type='chat' xml:lang='the excalibur plans' ${FROM}><body>hi</body></message>`,
+    );
     assert.ok(lang.action === "pass" && lang.stanza.attrs["xml:lang"] === undefined);
     assert.ok(!d.stanza.toString().includes("plans"), d.stanza.toString());
-    const err = await run(`<message type='error' id='e2' data='excalibur plans' ${FROM}><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`);
+    const err = await run(
+      `<message type='error' id='e2' data='excalibur plans' ${FROM}><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
+    );
     assert.ok(err.action === "pass", err.audit.reason);
     assert.ok(!err.stanza.toString().includes("plans"), err.stanza.toString());
   });
 
   test("a presence that is not an error does not carry an <error/> (and what it holds) past folding", async () => {
-    const d = await run(`<presence ${FROM}><show>away</show><error type='cancel'><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>excalibur</text><data xmlns='urn:example'>plans</data></error></presence>`);
+    const d = await run(
+      `<presence ${FROM}><show>away</show><error type='cancel'><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>excalibur</text><data xmlns='urn:example'>plans</data></error></presence>`,
+    );
     assert.ok(d.action === "pass", d.audit.reason);
-    assert.equal(d.stanza.toString(), "<presence from=\"alice@tlpx.test/r\" to=\"bob@tlp.test\"><show>away</show></presence>");
+    assert.equal(
+      d.stanza.toString(),
+      '<presence from="alice@tlpx.test/r" to="bob@tlp.test"><show>away</show></presence>',
+    );
   });
 
   test("the word lists read every payload a message carries, not only bodies and subjects", async () => {
@@ -99,32 +137,62 @@ describe("hostile stanzas", () => {
   });
 
   test("the word lists read every part a presence keeps (a nickname in a subscription request)", async () => {
-    const d = await run(`<presence type='subscribe' ${FROM}><nick xmlns='http://jabber.org/protocol/nick'>Excalibur</nick></presence>`, { ...WORDS, presence: { mode: "fold", keep: ["nick"] } });
+    const d = await run(
+      `<presence type='subscribe' ${FROM}><nick xmlns='http://jabber.org/protocol/nick'>Excalibur</nick></presence>`,
+      { ...WORDS, presence: { mode: "fold", keep: ["nick"] } },
+    );
     assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"]);
   });
 
   test("FLOT marks a body written in the component namespace too", async () => {
-    const d = await run(`<message type='chat' ${FROM}><body xmlns='jabber:component:accept'>hello</body>${securityLabel(label(TLPX, 12, [0]))}</message>`, {}, "outbound", (p) => {
-      p.remote.labelAware = false;
-    });
+    const d = await run(
+      `<message type='chat' ${FROM}><body xmlns='jabber:component:accept'>hello</body>${securityLabel(label(TLPX, 12, [0]))}</message>`,
+      {},
+      "outbound",
+      (p) => {
+        p.remote.labelAware = false;
+      },
+    );
     assert.ok(d.action === "pass", d.audit.reason);
-    assert.match(d.stanza.getChildren("body").map((b) => b.getText()).join("|"), /^TLP:AMBER [^|]*\nhello$/);
+    assert.match(
+      d.stanza
+        .getChildren("body")
+        .map((b) => b.getText())
+        .join("|"),
+      /^TLP:AMBER [^|]*\nhello$/,
+    );
   });
 
   test("muc-only: a groupchat message to a user (not a room of a MUC domain) is not MUC traffic", async () => {
-    const d = await run("<message type='groupchat' from='alice@tlpx.test/r' to='bob@tlp.test/phone'><body>direct</body></message>", { mode: "muc-only" });
+    const d = await run(
+      "<message type='groupchat' from='alice@tlpx.test/r' to='bob@tlp.test/phone'><body>direct</body></message>",
+      { mode: "muc-only" },
+    );
     assert.deepEqual([d.action, d.audit.reason], ["refuse", "mode-muc-only"]);
-    const room = await run("<message type='groupchat' from='alice@tlpx.test/r' to='ops@rooms.tlp.test'><body>to the room</body></message>", { mode: "muc-only" });
+    const room = await run(
+      "<message type='groupchat' from='alice@tlpx.test/r' to='ops@rooms.tlp.test'><body>to the room</body></message>",
+      { mode: "muc-only" },
+    );
     assert.equal(room.action, "pass", room.audit.reason);
-    const oneToOne = await run("<message type='groupchat' from='alice@tlpx.test/r' to='bob@tlp.test/phone'><body>direct</body></message>", { mode: "one-to-one-only" });
+    const oneToOne = await run(
+      "<message type='groupchat' from='alice@tlpx.test/r' to='bob@tlp.test/phone'><body>direct</body></message>",
+      { mode: "one-to-one-only" },
+    );
     assert.deepEqual([oneToOne.action, oneToOne.audit.reason], ["refuse", "mode-one-to-one-only"]);
   });
 
   test("a labelled IQ request is judged on its label (the label is not a second payload)", async () => {
-    const d = await run(`<iq type='get' id='lq1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${securityLabel(label(TLPX, 12, [0]))}</iq>`);
+    const d = await run(
+      `<iq type='get' id='lq1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${securityLabel(label(TLPX, 12, [0]))}</iq>`,
+    );
     assert.ok(d.action === "pass", d.audit.reason);
-    assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]");
-    const red = await run(`<iq type='get' id='lq2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${RED}</iq>`);
+    assert.equal(
+      d.stanza.getChild("securitylabel")?.getChildText("displaymarking"),
+      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]",
+    );
+    const red = await run(
+      `<iq type='get' id='lq2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${RED}</iq>`,
+    );
     assert.deepEqual([red.action, red.audit.reason], ["refuse", "direction-clearance"]);
   });
 
@@ -133,8 +201,12 @@ describe("hostile stanzas", () => {
     const records = [
       await run(`<message type='chat' id='${secret}' ${FROM}><body>hi</body></message>`),
       await run(`<message type='${secret}' ${FROM}><body>hi</body></message>`),
-      await run(`<iq type='${secret}' id='t' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/></iq>`),
-      await run(`<iq type='set' id='t2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><data xmlns='${secret}'/></iq>`),
+      await run(
+        `<iq type='${secret}' id='t' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/></iq>`,
+      ),
+      await run(
+        `<iq type='set' id='t2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><data xmlns='${secret}'/></iq>`,
+      ),
     ].map((d) => JSON.stringify(d.audit));
     for (const r of records) assert.ok(!r.includes("excalibur"), r);
     assert.match(JSON.parse(records[0]!).id, /^[0-9a-f]{16}$/);

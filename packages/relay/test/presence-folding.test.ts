@@ -3,13 +3,17 @@ import assert from "node:assert/strict";
 import { foldPresence, presencePart } from "../src/presence-folding.js";
 import { el } from "./fixtures.js";
 
-const FULL = "<presence><show>away</show><status>lunch with the general</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1'/><x xmlns='vcard-temp:x:update'><photo>abc</photo></x><x xmlns='http://jabber.org/protocol/muc'/><securitylabel xmlns='urn:xmpp:sec-label:0'/></presence>";
+const FULL =
+  "<presence><show>away</show><status>lunch with the general</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1'/><x xmlns='vcard-temp:x:update'><photo>abc</photo></x><x xmlns='http://jabber.org/protocol/muc'/><securitylabel xmlns='urn:xmpp:sec-label:0'/></presence>";
 
 describe("foldPresence", () => {
   test("fold keeps only the configured parts (availability stays, status text, caps and avatar go)", () => {
     const p = el(FULL);
     assert.equal(foldPresence(p, { mode: "fold", keep: ["show", "priority", "muc"] }).outcome, "ok");
-    assert.equal(p.toString(), "<presence><show>away</show><priority>5</priority><x xmlns=\"http://jabber.org/protocol/muc\"/></presence>");
+    assert.equal(
+      p.toString(),
+      '<presence><show>away</show><priority>5</priority><x xmlns="http://jabber.org/protocol/muc"/></presence>',
+    );
   });
 
   test("full keeps everything but the label", () => {

@@ -7,10 +7,26 @@ import { peering, registry } from "./fixtures.js";
 
 describe("createRelay", () => {
   test("declares one link per claimed domain on each server, without connecting", async () => {
-    const relay = createRelay({ peerings: [peering()], registry: registry(), store: new MemoryStore(), audit: new MemoryAuditSink() });
-    assert.deepEqual(relay.links.map((l) => l.domain).sort(), ["rooms.tlp.test", "rooms.tlpx.test", "tlp.test", "tlpx.test"]);
+    const relay = createRelay({
+      peerings: [peering()],
+      registry: registry(),
+      store: new MemoryStore(),
+      audit: new MemoryAuditSink(),
+    });
+    assert.deepEqual(relay.links.map((l) => l.domain).sort(), [
+      "rooms.tlp.test",
+      "rooms.tlpx.test",
+      "tlp.test",
+      "tlpx.test",
+    ]);
     assert.ok(relay.links.every((l) => l.status === "idle"));
-    assert.deepEqual(relay.metrics(), { tlp: { outbound: { pass: 0, refuse: 0, drop: 0, reasons: {} }, inbound: { pass: 0, refuse: 0, drop: 0, reasons: {} }, sendFailures: 0 } });
+    assert.deepEqual(relay.metrics(), {
+      tlp: {
+        outbound: { pass: 0, refuse: 0, drop: 0, reasons: {} },
+        inbound: { pass: 0, refuse: 0, drop: 0, reasons: {} },
+        sendFailures: 0,
+      },
+    });
     assert.match(relay.metricsText(), /^cordon_relay_send_failures_total\{peering="tlp"\} 0$/m);
     await relay.stop();
   });
@@ -19,6 +35,15 @@ describe("createRelay", () => {
     const p = peering();
     p.remote.domains = ["tlpx.test"];
     p.remote.mucDomains = [];
-    assert.throws(() => createRelay({ peerings: [p], registry: registry(), store: new MemoryStore(), audit: new MemoryAuditSink() }), { code: "CORDON_RELAY_CONFIG" });
+    assert.throws(
+      () =>
+        createRelay({
+          peerings: [p],
+          registry: registry(),
+          store: new MemoryStore(),
+          audit: new MemoryAuditSink(),
+        }),
+      { code: "CORDON_RELAY_CONFIG" },
+    );
   });
 });

@@ -14,24 +14,58 @@ function check(stanza: string, rules: Partial<DirectionRules>) {
 
 describe("checkType", () => {
   test("message types outside the allowed list are refused", () => {
-    assert.equal(check("<message type='headline' from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] }).refusal, "type-denied");
-    assert.equal(check("<message type='chat' from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] }).refusal, undefined);
-    assert.equal(check("<message from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] }).refusal, "type-denied", "no type means normal");
+    assert.equal(
+      check("<message type='headline' from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] })
+        .refusal,
+      "type-denied",
+    );
+    assert.equal(
+      check("<message type='chat' from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] }).refusal,
+      undefined,
+    );
+    assert.equal(
+      check("<message from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: ["chat"] }).refusal,
+      "type-denied",
+      "no type means normal",
+    );
   });
 
   test("muc-only admits groupchat and traffic with MUC domains, nothing else", () => {
-    const gc = check("<message type='groupchat' from='a@tlpx.test/r' to='room@rooms.tlp.test'/>", { mode: "muc-only" });
+    const gc = check("<message type='groupchat' from='a@tlpx.test/r' to='room@rooms.tlp.test'/>", {
+      mode: "muc-only",
+    });
     assert.deepEqual(gc, { refusal: undefined, muc: true });
-    assert.equal(check("<presence from='a@tlpx.test/r' to='room@rooms.tlp.test/nick'/>", { mode: "muc-only" }).refusal, undefined);
-    assert.equal(check("<message type='chat' from='a@tlpx.test/r' to='b@tlp.test'/>", { mode: "muc-only" }).refusal, "mode-muc-only");
+    assert.equal(
+      check("<presence from='a@tlpx.test/r' to='room@rooms.tlp.test/nick'/>", { mode: "muc-only" }).refusal,
+      undefined,
+    );
+    assert.equal(
+      check("<message type='chat' from='a@tlpx.test/r' to='b@tlp.test'/>", { mode: "muc-only" }).refusal,
+      "mode-muc-only",
+    );
   });
 
   test("one-to-one-only refuses groupchat and MUC domains", () => {
-    assert.equal(check("<message type='groupchat' from='a@tlpx.test/r' to='room@rooms.tlp.test'/>", { mode: "one-to-one-only" }).refusal, "mode-one-to-one-only");
-    assert.equal(check("<message type='chat' from='a@tlpx.test/r' to='b@tlp.test'/>", { mode: "one-to-one-only" }).refusal, undefined);
+    assert.equal(
+      check("<message type='groupchat' from='a@tlpx.test/r' to='room@rooms.tlp.test'/>", {
+        mode: "one-to-one-only",
+      }).refusal,
+      "mode-one-to-one-only",
+    );
+    assert.equal(
+      check("<message type='chat' from='a@tlpx.test/r' to='b@tlp.test'/>", { mode: "one-to-one-only" })
+        .refusal,
+      undefined,
+    );
   });
 
   test("errors are never refused by type", () => {
-    assert.equal(check("<message type='error' from='a@tlpx.test' to='room@rooms.tlp.test'/>", { mode: "one-to-one-only", messageTypes: [] }).refusal, undefined);
+    assert.equal(
+      check("<message type='error' from='a@tlpx.test' to='room@rooms.tlp.test'/>", {
+        mode: "one-to-one-only",
+        messageTypes: [],
+      }).refusal,
+      undefined,
+    );
   });
 });

@@ -36,7 +36,10 @@ export class ConnectionWatch {
     const was = this.#state;
     this.#state = "down";
     const err = reason instanceof Error ? reason.message : String(reason);
-    this.#log.warn({ backend: this.#what, err }, was === "initial" ? `${this.#what} unreachable` : `${this.#what} connection lost`);
+    this.#log.warn(
+      { backend: this.#what, err },
+      was === "initial" ? `${this.#what} unreachable` : `${this.#what} connection lost`,
+    );
     return true;
   }
 }

@@ -23,7 +23,8 @@ export function normaliseDomain(input: string): string {
   if (octets(d) > MAX_PART_OCTETS) throw new InvalidJidError(input, "domainpart too long");
   if (IPV6_LITERAL.test(d)) return d;
   for (const label of d.split(".")) {
-    if (!DOMAIN_LABEL.test(label)) throw new InvalidJidError(input, `bad domain label ${JSON.stringify(label)}`);
+    if (!DOMAIN_LABEL.test(label))
+      throw new InvalidJidError(input, `bad domain label ${JSON.stringify(label)}`);
   }
   return d;
 }
@@ -43,7 +44,8 @@ export function normaliseBareJid(input: string): string {
   if (octets(local) > MAX_PART_OCTETS) throw new InvalidJidError(input, "localpart too long");
   if (LOCALPART_FORBIDDEN.test(local)) throw new InvalidJidError(input, "forbidden character in localpart");
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/u.test(local)) throw new InvalidJidError(input, "control character in localpart");
+  if (/[\u0000-\u001f\u007f]/u.test(local))
+    throw new InvalidJidError(input, "control character in localpart");
   return `${local}@${normaliseDomain(input.slice(at + 1))}`;
 }
 

@@ -97,8 +97,13 @@ function toBuffers(v: unknown): Buffer[] {
 function decode(buf: Buffer, encoding: DirectoryAttribute["encoding"]): RawClearance {
   if (encoding === "xml") return { encoding: "xml", data: buf.toString("utf8") };
   if (encoding === "ber") return { encoding: "ber", data: buf.toString("base64") };
-  const text = buf.toString("utf8").replace(/^\uFEFF/u, "").trimStart();
-  return text.startsWith("<") ? { encoding: "xml", data: buf.toString("utf8") } : { encoding: "ber", data: buf.toString("base64") };
+  const text = buf
+    .toString("utf8")
+    .replace(/^\uFEFF/u, "")
+    .trimStart();
+  return text.startsWith("<")
+    ? { encoding: "xml", data: buf.toString("utf8") }
+    : { encoding: "ber", data: buf.toString("base64") };
 }
 
 /** Attribute names as ldapts reports them (the description as requested, case preserved). */
@@ -122,10 +127,13 @@ export class LdapDirectory implements UserClearanceSource {
   #closed = false;
 
   constructor(opts: LdapDirectoryOptions) {
-    if (!/^ldaps?:\/\//u.test(opts.url)) throw new DirectoryConfigError(`LDAP url must start with ldap:// or ldaps://, got ${opts.url}`);
+    if (!/^ldaps?:\/\//u.test(opts.url))
+      throw new DirectoryConfigError(`LDAP url must start with ldap:// or ldaps://, got ${opts.url}`);
     if (opts.baseDn.length === 0) throw new DirectoryConfigError("LDAP baseDn is required");
-    if (opts.clearanceAttributes.length === 0) throw new DirectoryConfigError("at least one clearance attribute is required");
-    if (opts.bindDn !== undefined && opts.bindSecret === undefined) throw new DirectoryConfigError("bindDn needs a bindSecret (file, env or value)");
+    if (opts.clearanceAttributes.length === 0)
+      throw new DirectoryConfigError("at least one clearance attribute is required");
+    if (opts.bindDn !== undefined && opts.bindSecret === undefined)
+      throw new DirectoryConfigError("bindDn needs a bindSecret (file, env or value)");
     checkFilterTemplate(opts.filter);
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger();
@@ -157,7 +165,9 @@ export class LdapDirectory implements UserClearanceSource {
     if (this.#opts.catalogAttribute === undefined) return { status: "none" };
     const got = await this.#entry(j);
     if ("reason" in got) return { status: "unknown", reason: got.reason };
-    return got.entry.catalog.length > 0 ? { status: "known", labels: got.entry.catalog.map((l) => ({ ...l })), source: got.source } : { status: "none" };
+    return got.entry.catalog.length > 0
+      ? { status: "known", labels: got.entry.catalog.map((l) => ({ ...l })), source: got.source }
+      : { status: "none" };
   }
 
   subscribe(listener: StoreListener): Unsubscribe {
@@ -180,7 +190,9 @@ export class LdapDirectory implements UserClearanceSource {
     if (c) await c.unbind().catch(() => undefined);
   }
 
-  async #entry(jid: string): Promise<{ entry: DirectoryEntry; source: "directory" | "cache" } | { reason: string }> {
+  async #entry(
+    jid: string,
+  ): Promise<{ entry: DirectoryEntry; source: "directory" | "cache" } | { reason: string }> {
     if (this.#closed) throw new StoreClosedError();
     const cached = this.#cache.get(jid);
     if (cached !== undefined) return { entry: cached.value, source: "cache" };
@@ -277,7 +289,9 @@ export class LdapDirectory implements UserClearanceSource {
       }
     }
     const catalog = this.#opts.catalogAttribute
-      ? valuesOf(entry, this.#opts.catalogAttribute.attribute).map((b) => decode(b, this.#opts.catalogAttribute?.encoding ?? "auto"))
+      ? valuesOf(entry, this.#opts.catalogAttribute.attribute).map((b) =>
+          decode(b, this.#opts.catalogAttribute?.encoding ?? "auto"),
+        )
       : [];
     return { found: true, clearances, catalog };
   }
@@ -287,7 +301,10 @@ export class LdapDirectory implements UserClearanceSource {
     if (this.#loggedMalformed.has(key)) return;
     if (this.#loggedMalformed.size > 10_000) this.#loggedMalformed.clear();
     this.#loggedMalformed.add(key);
-    this.#log.warn({ jid, dn, attribute, reason }, "malformed clearance in the directory, treated as no clearance");
+    this.#log.warn(
+      { jid, dn, attribute, reason },
+      "malformed clearance in the directory, treated as no clearance",
+    );
   }
 
   // Background refresh: re-read every cached user; stop at the first failure (the directory is down).

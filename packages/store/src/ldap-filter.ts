@@ -41,17 +41,26 @@ export function checkFilterTemplate(template: string): void {
     if (ch === "(") depth++;
     else if (ch === ")" && --depth < 0) break;
   }
-  if (depth !== 0 || !template.startsWith("(")) throw new DirectoryConfigError(`filter template is not a parenthesised RFC 4515 filter: ${template}`);
+  if (depth !== 0 || !template.startsWith("("))
+    throw new DirectoryConfigError(`filter template is not a parenthesised RFC 4515 filter: ${template}`);
   let found = 0;
   for (const m of template.matchAll(PLACEHOLDER)) {
-    if (!KNOWN.has(m[1] ?? "")) throw new DirectoryConfigError(`unknown placeholder {${m[1]}} in filter template (use {jid}, {localpart}, {domain})`);
+    if (!KNOWN.has(m[1] ?? ""))
+      throw new DirectoryConfigError(
+        `unknown placeholder {${m[1]}} in filter template (use {jid}, {localpart}, {domain})`,
+      );
     found++;
   }
-  if (found === 0) throw new DirectoryConfigError("filter template must contain {jid}, {localpart} or {domain}");
+  if (found === 0)
+    throw new DirectoryConfigError("filter template must contain {jid}, {localpart} or {domain}");
 }
 
 /** Fills a template such as `(&(objectClass=cordonPerson)(jid={jid}))` for a normalised bare JID. */
 export function buildFilter(template: string, bareJid: string): string {
-  const values: Record<string, string> = { jid: bareJid, localpart: localpartOf(bareJid), domain: domainOf(bareJid) };
+  const values: Record<string, string> = {
+    jid: bareJid,
+    localpart: localpartOf(bareJid),
+    domain: domainOf(bareJid),
+  };
   return template.replace(PLACEHOLDER, (_m, name: string) => escapeFilterValue(values[name] ?? ""));
 }

@@ -81,7 +81,9 @@ export class MemoryStore implements ClearanceStore {
     let m = this.#users.get(j);
     if (!m) this.#users.set(j, (m = new Map()));
     m.set(p ?? DEFAULT_POLICY_FIELD, c);
-    this.#notify(p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p });
+    this.#notify(
+      p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p },
+    );
   }
 
   async deleteUserClearance(jid: string, policy?: string): Promise<boolean> {
@@ -91,7 +93,10 @@ export class MemoryStore implements ClearanceStore {
     const m = this.#users.get(j);
     const removed = m?.delete(p ?? DEFAULT_POLICY_FIELD) ?? false;
     if (m && m.size === 0) this.#users.delete(j);
-    if (removed) this.#notify(p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p });
+    if (removed)
+      this.#notify(
+        p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p },
+      );
     return removed;
   }
 
@@ -104,7 +109,11 @@ export class MemoryStore implements ClearanceStore {
       for (const field of [...m.keys()].sort()) {
         const c = m.get(field);
         if (!c) continue;
-        out.push(field === DEFAULT_POLICY_FIELD ? { jid, clearance: { ...c } } : { jid, policy: field, clearance: { ...c } });
+        out.push(
+          field === DEFAULT_POLICY_FIELD
+            ? { jid, clearance: { ...c } }
+            : { jid, policy: field, clearance: { ...c } },
+        );
       }
     }
     return out;

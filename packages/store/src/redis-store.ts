@@ -170,7 +170,8 @@ export class RedisStore implements ClearanceStore {
       if (this.#mainWatch.down(err)) this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#client.on("close", () => {
-      if (!this.#closed && this.#mainWatch.down("connection closed")) this.#listeners.emit({ kind: "connection", state: "down" });
+      if (!this.#closed && this.#mainWatch.down("connection closed"))
+        this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#sub.on("ready", () => {
       // Notifications may have been missed while disconnected: forget every cached answer.
@@ -195,7 +196,8 @@ export class RedisStore implements ClearanceStore {
       () => {
         this.#subscribed = true;
       },
-      (err: unknown) => this.#log.debug({ err: errorText(err) }, "redis subscribe failed, retried on reconnect"),
+      (err: unknown) =>
+        this.#log.debug({ err: errorText(err) }, "redis subscribe failed, retried on reconnect"),
     );
   }
 
@@ -204,7 +206,8 @@ export class RedisStore implements ClearanceStore {
     const deadline = Date.now() + timeoutMs;
     while (!(this.#client.status === "ready" && this.#sub.status === "ready" && this.#subscribed)) {
       if (this.#closed) throw new StoreClosedError();
-      if (Date.now() > deadline) throw new StoreUnavailableError(`redis not reachable within ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new StoreUnavailableError(`redis not reachable within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -232,7 +235,8 @@ export class RedisStore implements ClearanceStore {
   #invalidate(e: StoreEvent): void {
     if (e.kind === "user-clearance") this.#users.delete(e.jid);
     else if (e.kind === "service-clearance") this.#others.delete(`s:${e.domain}`);
-    else if (e.kind === "peer-clearance") this.#others.delete(`p:${this.keys.peerField(e.domain, e.direction)}`);
+    else if (e.kind === "peer-clearance")
+      this.#others.delete(`p:${this.keys.peerField(e.domain, e.direction)}`);
   }
 
   async #write<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
@@ -299,14 +303,18 @@ export class RedisStore implements ClearanceStore {
     const j = normaliseBareJid(jid);
     const p = checkPolicy(policy);
     const c = checkRaw(clearance, "clearance");
-    const event: StoreEvent = p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
-    await this.#write("set user clearance", () =>
-      exec(this.#client
-        .multi()
-        .hset(this.keys.user(j), p ?? DEFAULT_POLICY_FIELD, JSON.stringify(c))
-        .sadd(this.keys.users, j)
-        .publish(this.keys.events, encodeEvent(event)),
-      ),
+    const event: StoreEvent =
+      p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
+    await this.#write(
+      "set user clearance",
+      () =>
+        exec(
+          this.#client
+            .multi()
+            .hset(this.keys.user(j), p ?? DEFAULT_POLICY_FIELD, JSON.stringify(c))
+            .sadd(this.keys.users, j)
+            .publish(this.keys.events, encodeEvent(event)),
+        ),
       event,
     );
   }
@@ -314,9 +322,21 @@ export class RedisStore implements ClearanceStore {
   async deleteUserClearance(jid: string, policy?: string): Promise<boolean> {
     const j = normaliseBareJid(jid);
     const p = checkPolicy(policy);
-    const event: StoreEvent = p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
-    const n = await this.#write("delete user clearance", () =>
-      this.#client.eval(DEL_USER, 2, this.keys.user(j), this.keys.users, p ?? DEFAULT_POLICY_FIELD, j, this.keys.events, encodeEvent(event)),
+    const event: StoreEvent =
+      p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
+    const n = await this.#write(
+      "delete user clearance",
+      () =>
+        this.#client.eval(
+          DEL_USER,
+          2,
+          this.keys.user(j),
+          this.keys.users,
+          p ?? DEFAULT_POLICY_FIELD,
+          j,
+          this.keys.events,
+          encodeEvent(event),
+        ),
       event,
     );
     return Number(n) > 0;
@@ -354,7 +374,9 @@ export class RedisStore implements ClearanceStore {
       jids.forEach((jid, i) => {
         const [err, h] = results[i] ?? [null, {}];
         if (err) throw err;
-        const fields = Object.entries(h as Record<string, string>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        const fields = Object.entries(h as Record<string, string>).sort(([a], [b]) =>
+          a < b ? -1 : a > b ? 1 : 0,
+        );
         for (const [field, v] of fields) {
           const clearance = parseRaw(v, `${this.keys.user(jid)}#${field}`);
           out.push(field === DEFAULT_POLICY_FIELD ? { jid, clearance } : { jid, policy: field, clearance });
@@ -383,7 +405,13 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "service-clearance", domain: d };
     await this.#write(
       "set service clearance",
-      () => exec(this.#client.multi().hset(this.keys.services, d, JSON.stringify(c)).publish(this.keys.events, encodeEvent(event))),
+      () =>
+        exec(
+          this.#client
+            .multi()
+            .hset(this.keys.services, d, JSON.stringify(c))
+            .publish(this.keys.events, encodeEvent(event)),
+        ),
       event,
     );
   }
@@ -401,7 +429,10 @@ export class RedisStore implements ClearanceStore {
 
   async listServiceClearances(): Promise<ServiceClearanceEntry[]> {
     return this.#write("list service clearances", async () =>
-      (await this.#scanHash(this.keys.services)).map(([domain, v]) => ({ domain, clearance: parseRaw(v, `${this.keys.services}#${domain}`) })),
+      (await this.#scanHash(this.keys.services)).map(([domain, v]) => ({
+        domain,
+        clearance: parseRaw(v, `${this.keys.services}#${domain}`),
+      })),
     );
   }
 
@@ -425,7 +456,13 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
     await this.#write(
       "set peer clearance",
-      () => exec(this.#client.multi().hset(this.keys.peers, this.keys.peerField(d, dir), JSON.stringify(c)).publish(this.keys.events, encodeEvent(event))),
+      () =>
+        exec(
+          this.#client
+            .multi()
+            .hset(this.keys.peers, this.keys.peerField(d, dir), JSON.stringify(c))
+            .publish(this.keys.events, encodeEvent(event)),
+        ),
       event,
     );
   }
@@ -436,7 +473,15 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
     const n = await this.#write(
       "delete peer clearance",
-      () => this.#client.eval(HDEL_PUBLISH, 1, this.keys.peers, this.keys.peerField(d, dir), this.keys.events, encodeEvent(event)),
+      () =>
+        this.#client.eval(
+          HDEL_PUBLISH,
+          1,
+          this.keys.peers,
+          this.keys.peerField(d, dir),
+          this.keys.events,
+          encodeEvent(event),
+        ),
       event,
     );
     return Number(n) > 0;
@@ -448,18 +493,31 @@ export class RedisStore implements ClearanceStore {
       for (const [field, v] of await this.#scanHash(this.keys.peers)) {
         const colon = field.indexOf(":");
         const direction = field.slice(0, colon) as PeerDirection;
-        out.push({ domain: field.slice(colon + 1), direction, clearance: parseRaw(v, `${this.keys.peers}#${field}`) });
+        out.push({
+          domain: field.slice(colon + 1),
+          direction,
+          clearance: parseRaw(v, `${this.keys.peers}#${field}`),
+        });
       }
-      return out.sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.direction < b.direction ? -1 : 1));
+      return out.sort((a, b) =>
+        a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.direction < b.direction ? -1 : 1,
+      );
     });
   }
 
   async getRoom(jid: string): Promise<RoomRecord | undefined> {
     const j = normaliseBareJid(jid);
     return this.#write("get room", async () => {
-      const res = await this.#client.multi().hget(this.keys.room(j), "record").hgetall(this.keys.roomAffiliations(j)).exec();
+      const res = await this.#client
+        .multi()
+        .hget(this.keys.room(j), "record")
+        .hgetall(this.keys.roomAffiliations(j))
+        .exec();
       if (res === null) throw new StoreUnavailableError("redis transaction aborted");
-      const [[e1, rec], [e2, aff]] = res as [[Error | null, string | null], [Error | null, Record<string, string>]];
+      const [[e1, rec], [e2, aff]] = res as [
+        [Error | null, string | null],
+        [Error | null, Record<string, string>],
+      ];
       if (e1) throw e1;
       if (e2) throw e2;
       if (rec === null) return undefined;
@@ -473,7 +531,12 @@ export class RedisStore implements ClearanceStore {
       for (const [who, a] of Object.entries(aff)) {
         if (AFFILIATIONS.includes(a as Affiliation)) affiliations[who] = a as Affiliation;
       }
-      const room: RoomRecord = { jid: j, config: body.config ?? {}, affiliations, persistent: body.persistent === true };
+      const room: RoomRecord = {
+        jid: j,
+        config: body.config ?? {},
+        affiliations,
+        persistent: body.persistent === true,
+      };
       if (body.label !== undefined) room.label = body.label;
       if (body.clearance !== undefined) room.clearance = body.clearance;
       if (body.defaultLabel !== undefined) room.defaultLabel = body.defaultLabel;
@@ -488,10 +551,15 @@ export class RedisStore implements ClearanceStore {
     if (r.clearance) body.clearance = r.clearance;
     if (r.defaultLabel) body.defaultLabel = r.defaultLabel;
     await this.#write("put room", () => {
-      const m = this.#client.multi().hset(this.keys.room(r.jid), "record", JSON.stringify(body)).del(this.keys.roomAffiliations(r.jid));
+      const m = this.#client
+        .multi()
+        .hset(this.keys.room(r.jid), "record", JSON.stringify(body))
+        .del(this.keys.roomAffiliations(r.jid));
       const flat = Object.entries(r.affiliations).flat();
       if (flat.length > 0) m.hset(this.keys.roomAffiliations(r.jid), ...flat);
-      return exec(m.sadd(this.keys.rooms, r.jid).publish(this.keys.events, encodeEvent({ kind: "room", jid: r.jid })));
+      return exec(
+        m.sadd(this.keys.rooms, r.jid).publish(this.keys.events, encodeEvent({ kind: "room", jid: r.jid })),
+      );
     });
   }
 
@@ -515,7 +583,9 @@ export class RedisStore implements ClearanceStore {
 
   async listRooms(domain?: string): Promise<string[]> {
     const d = domain === undefined ? undefined : normaliseDomain(domain);
-    return this.#write("list rooms", async () => (await this.#scanSet(this.keys.rooms)).filter((j) => d === undefined || domainOf(j) === d));
+    return this.#write("list rooms", async () =>
+      (await this.#scanSet(this.keys.rooms)).filter((j) => d === undefined || domainOf(j) === d),
+    );
   }
 
   async setAffiliation(room: string, jid: string, affiliation: Affiliation | "none"): Promise<boolean> {
@@ -523,7 +593,16 @@ export class RedisStore implements ClearanceStore {
     const who = normaliseBareJid(jid);
     const a = checkAffiliation(affiliation);
     const n = await this.#write("set affiliation", () =>
-      this.#client.eval(SET_AFF, 2, this.keys.room(r), this.keys.roomAffiliations(r), who, a, this.keys.events, encodeEvent({ kind: "room", jid: r })),
+      this.#client.eval(
+        SET_AFF,
+        2,
+        this.keys.room(r),
+        this.keys.roomAffiliations(r),
+        who,
+        a,
+        this.keys.events,
+        encodeEvent({ kind: "room", jid: r }),
+      ),
     );
     return Number(n) > 0;
   }
@@ -533,19 +612,25 @@ export class RedisStore implements ClearanceStore {
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
     await this.#write("append room history", () =>
-      exec(this.#client.multi().rpush(this.keys.roomHistory(r), entry).ltrim(this.keys.roomHistory(r), -c, -1)),
+      exec(
+        this.#client.multi().rpush(this.keys.roomHistory(r), entry).ltrim(this.keys.roomHistory(r), -c, -1),
+      ),
     );
   }
 
   async getRoomHistory(room: string, limit?: number): Promise<string[]> {
     const r = normaliseBareJid(room);
     const n = limit === undefined ? undefined : checkCap(limit, 1, "limit");
-    return this.#write("get room history", () => this.#client.lrange(this.keys.roomHistory(r), n === undefined ? 0 : -n, -1));
+    return this.#write("get room history", () =>
+      this.#client.lrange(this.keys.roomHistory(r), n === undefined ? 0 : -n, -1),
+    );
   }
 
   async getCatalog(scope: CatalogScope): Promise<string | undefined> {
     const s = normaliseScope(scope);
-    const v = await this.#write("get catalog", () => this.#client.hget(this.keys.catalogs, catalogKeyPart(s)));
+    const v = await this.#write("get catalog", () =>
+      this.#client.hget(this.keys.catalogs, catalogKeyPart(s)),
+    );
     return v ?? undefined;
   }
 
@@ -553,18 +638,26 @@ export class RedisStore implements ClearanceStore {
     const s = normaliseScope(scope);
     if (typeof value !== "string") throw new InvalidValueError("catalog must be a string");
     await this.#write("set catalog", () =>
-      exec(this.#client
-        .multi()
-        .hset(this.keys.catalogs, catalogKeyPart(s), value)
-        .publish(this.keys.events, encodeEvent({ kind: "catalog", scope: s }))
-),
+      exec(
+        this.#client
+          .multi()
+          .hset(this.keys.catalogs, catalogKeyPart(s), value)
+          .publish(this.keys.events, encodeEvent({ kind: "catalog", scope: s })),
+      ),
     );
   }
 
   async deleteCatalog(scope: CatalogScope): Promise<boolean> {
     const s = normaliseScope(scope);
     const n = await this.#write("delete catalog", () =>
-      this.#client.eval(HDEL_PUBLISH, 1, this.keys.catalogs, catalogKeyPart(s), this.keys.events, encodeEvent({ kind: "catalog", scope: s })),
+      this.#client.eval(
+        HDEL_PUBLISH,
+        1,
+        this.keys.catalogs,
+        catalogKeyPart(s),
+        this.keys.events,
+        encodeEvent({ kind: "catalog", scope: s }),
+      ),
     );
     return Number(n) > 0;
   }

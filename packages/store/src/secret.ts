@@ -9,7 +9,8 @@ export function readSecret(source: SecretSource): string {
   if ("value" in source) return source.value;
   if ("env" in source) {
     const v = process.env[source.env];
-    if (v === undefined || v.length === 0) throw new SecretUnavailableError(`environment variable ${source.env} is not set`);
+    if (v === undefined || v.length === 0)
+      throw new SecretUnavailableError(`environment variable ${source.env} is not set`);
     return v;
   }
   try {

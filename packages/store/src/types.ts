@@ -45,9 +45,7 @@ export interface RoomRecord {
 
 /** Whose catalog: a server/component domain, a room, or one user's personal catalog. */
 export type CatalogScope =
-  | { kind: "domain"; domain: string }
-  | { kind: "room"; jid: string }
-  | { kind: "personal"; jid: string };
+  { kind: "domain"; domain: string } | { kind: "room"; jid: string } | { kind: "personal"; jid: string };
 
 export interface UserClearanceEntry {
   jid: string;

@@ -17,7 +17,8 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/u;
 
 export function checkPolicy(policy: string | undefined): string | undefined {
   if (policy === undefined) return undefined;
-  if (!OID.test(policy)) throw new InvalidValueError(`policy must be a dotted OID, got ${JSON.stringify(policy)}`);
+  if (!OID.test(policy))
+    throw new InvalidValueError(`policy must be a dotted OID, got ${JSON.stringify(policy)}`);
   return policy;
 }
 
@@ -26,7 +27,8 @@ export function checkRaw(value: RawValue, what: string): RawValue {
   if (value.encoding !== "ber" && value.encoding !== "xml") {
     throw new InvalidValueError(`${what}.encoding must be "ber" or "xml"`);
   }
-  if (typeof value.data !== "string" || value.data.length === 0) throw new InvalidValueError(`${what}.data must be a non-empty string`);
+  if (typeof value.data !== "string" || value.data.length === 0)
+    throw new InvalidValueError(`${what}.data must be a non-empty string`);
   if (value.encoding === "ber" && (value.data.length % 4 !== 0 || !BASE64.test(value.data))) {
     throw new InvalidValueError(`${what}.data must be base64 for BER`);
   }
@@ -34,12 +36,14 @@ export function checkRaw(value: RawValue, what: string): RawValue {
 }
 
 export function checkDirection(direction: PeerDirection): PeerDirection {
-  if (!PEER_DIRECTIONS.includes(direction)) throw new InvalidValueError(`direction must be inbound or outbound, got ${JSON.stringify(direction)}`);
+  if (!PEER_DIRECTIONS.includes(direction))
+    throw new InvalidValueError(`direction must be inbound or outbound, got ${JSON.stringify(direction)}`);
   return direction;
 }
 
 export function checkAffiliation(a: Affiliation | "none"): Affiliation | "none" {
-  if (a !== "none" && !AFFILIATIONS.includes(a)) throw new InvalidValueError(`bad affiliation ${JSON.stringify(a)}`);
+  if (a !== "none" && !AFFILIATIONS.includes(a))
+    throw new InvalidValueError(`bad affiliation ${JSON.stringify(a)}`);
   return a;
 }
 

@@ -1,7 +1,13 @@
 // The behaviour suite every ClearanceStore backend must pass (run for memory and Redis).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { InvalidJidError, InvalidValueError, type ClearanceStore, type RoomRecord, type StoreEvent } from "../src/index.js";
+import {
+  InvalidJidError,
+  InvalidValueError,
+  type ClearanceStore,
+  type RoomRecord,
+  type StoreEvent,
+} from "../src/index.js";
 import { BER_ALL_OKAY, eventually, recorder, XML_CLEARANCE } from "./helpers.js";
 
 export interface StoreFactory {
@@ -42,7 +48,10 @@ export function behaviourSuite(factory: StoreFactory): void {
       assert.ok(got.source === "store" || got.source === "cache");
       assert.equal(await store.deleteUserClearance("ALICE@example.mil"), true);
       assert.equal(await store.deleteUserClearance("alice@example.mil"), false);
-      await eventually(async () => (await store.getUserClearance("alice@example.mil")).status === "none", "alice deleted");
+      await eventually(
+        async () => (await store.getUserClearance("alice@example.mil")).status === "none",
+        "alice deleted",
+      );
     });
 
     test("user clearance per policy falls back to the policy-independent one", async () => {
@@ -64,7 +73,10 @@ export function behaviourSuite(factory: StoreFactory): void {
         const r = await store.getUserClearance("bob@example.mil", "1.3.6.1.4.1.1");
         return r.status === "none";
       }, "bob's default clearance gone");
-      assert.equal((await store.getUserClearance("bob@example.mil", "1.2.826.0.1.6726289.0.0")).status, "known");
+      assert.equal(
+        (await store.getUserClearance("bob@example.mil", "1.2.826.0.1.6726289.0.0")).status,
+        "known",
+      );
       assert.equal(await store.deleteUserClearance("bob@example.mil", "1.2.826.0.1.6726289.0.0"), true);
       assert.deepEqual(
         (await store.listUserClearances()).filter((e) => e.jid === "bob@example.mil"),
@@ -73,13 +85,38 @@ export function behaviourSuite(factory: StoreFactory): void {
     });
 
     test("malformed JIDs and values are rejected with typed errors", async () => {
-      for (const bad of ["", "@example.mil", "a@b@c", "alice@example.mil/res", "a b@example.mil", "alice@", "alice@-bad-.mil", "al<ice@example.mil"]) {
-        await assert.rejects(store.getUserClearance(bad), (e: unknown) => e instanceof InvalidJidError && e.code === "CORDON_STORE_INVALID_JID", bad);
+      for (const bad of [
+        "",
+        "@example.mil",
+        "a@b@c",
+        "alice@example.mil/res",
+        "a b@example.mil",
+        "alice@",
+        "alice@-bad-.mil",
+        "al<ice@example.mil",
+      ]) {
+        await assert.rejects(
+          store.getUserClearance(bad),
+          (e: unknown) => e instanceof InvalidJidError && e.code === "CORDON_STORE_INVALID_JID",
+          bad,
+        );
       }
-      await assert.rejects(store.setUserClearance("a@example.mil", { encoding: "der" as "ber", data: "AA==" }), InvalidValueError);
-      await assert.rejects(store.setUserClearance("a@example.mil", { encoding: "ber", data: "not base64!" }), InvalidValueError);
-      await assert.rejects(store.setUserClearance("a@example.mil", BER_ALL_OKAY, "not-an-oid"), InvalidValueError);
-      await assert.rejects(store.setPeerClearance("peer.example", "sideways" as "inbound", BER_ALL_OKAY), InvalidValueError);
+      await assert.rejects(
+        store.setUserClearance("a@example.mil", { encoding: "der" as "ber", data: "AA==" }),
+        InvalidValueError,
+      );
+      await assert.rejects(
+        store.setUserClearance("a@example.mil", { encoding: "ber", data: "not base64!" }),
+        InvalidValueError,
+      );
+      await assert.rejects(
+        store.setUserClearance("a@example.mil", BER_ALL_OKAY, "not-an-oid"),
+        InvalidValueError,
+      );
+      await assert.rejects(
+        store.setPeerClearance("peer.example", "sideways" as "inbound", BER_ALL_OKAY),
+        InvalidValueError,
+      );
     });
 
     test("service clearance per component domain", async () => {
@@ -88,9 +125,14 @@ export function behaviourSuite(factory: StoreFactory): void {
       const got = await store.getServiceClearance("rooms.example.mil");
       assert.ok(got.status === "known");
       assert.deepEqual(got.clearance, XML_CLEARANCE);
-      assert.deepEqual(await store.listServiceClearances(), [{ domain: "rooms.example.mil", clearance: XML_CLEARANCE }]);
+      assert.deepEqual(await store.listServiceClearances(), [
+        { domain: "rooms.example.mil", clearance: XML_CLEARANCE },
+      ]);
       assert.equal(await store.deleteServiceClearance("rooms.example.mil"), true);
-      await eventually(async () => (await store.getServiceClearance("rooms.example.mil")).status === "none", "service clearance gone");
+      await eventually(
+        async () => (await store.getServiceClearance("rooms.example.mil")).status === "none",
+        "service clearance gone",
+      );
     });
 
     test("peer clearances per domain and direction", async () => {
@@ -106,7 +148,10 @@ export function behaviourSuite(factory: StoreFactory): void {
         { domain: "peer.example", direction: "outbound", clearance: XML_CLEARANCE },
       ]);
       assert.equal(await store.deletePeerClearance("peer.example", "inbound"), true);
-      await eventually(async () => (await store.getPeerClearance("peer.example", "inbound")).status === "none", "inbound gone");
+      await eventually(
+        async () => (await store.getPeerClearance("peer.example", "inbound")).status === "none",
+        "inbound gone",
+      );
       assert.equal((await store.getPeerClearance("peer.example", "outbound")).status, "known");
       assert.equal(await store.deletePeerClearance("peer.example", "outbound"), true);
       assert.deepEqual(await store.listPeerClearances(), []);
@@ -132,19 +177,45 @@ export function behaviourSuite(factory: StoreFactory): void {
         affiliations: { "alice@example.mil": "owner", "bob@example.mil": "member" },
         persistent: true,
       });
-      assert.equal(await store.setAffiliation("war-room@rooms.example.mil", "Carol@example.mil", "admin"), true);
+      assert.equal(
+        await store.setAffiliation("war-room@rooms.example.mil", "Carol@example.mil", "admin"),
+        true,
+      );
       assert.equal(await store.setAffiliation("war-room@rooms.example.mil", "bob@example.mil", "none"), true);
-      assert.equal(await store.setAffiliation("nowhere@rooms.example.mil", "bob@example.mil", "member"), false);
+      assert.equal(
+        await store.setAffiliation("nowhere@rooms.example.mil", "bob@example.mil", "member"),
+        false,
+      );
       assert.deepEqual((await store.getRoom("war-room@rooms.example.mil"))?.affiliations, {
         "alice@example.mil": "owner",
         "carol@example.mil": "admin",
       });
-      await store.putRoom({ jid: "lobby@rooms.example.mil", config: {}, affiliations: {}, persistent: false, defaultLabel: XML_CLEARANCE });
-      await store.putRoom({ jid: "other@conference.peer.example", config: {}, affiliations: {}, persistent: false });
-      assert.deepEqual(await store.listRooms("rooms.example.mil"), ["lobby@rooms.example.mil", "war-room@rooms.example.mil"]);
+      await store.putRoom({
+        jid: "lobby@rooms.example.mil",
+        config: {},
+        affiliations: {},
+        persistent: false,
+        defaultLabel: XML_CLEARANCE,
+      });
+      await store.putRoom({
+        jid: "other@conference.peer.example",
+        config: {},
+        affiliations: {},
+        persistent: false,
+      });
+      assert.deepEqual(await store.listRooms("rooms.example.mil"), [
+        "lobby@rooms.example.mil",
+        "war-room@rooms.example.mil",
+      ]);
       assert.equal((await store.listRooms()).length, 3);
       const lobby = await store.getRoom("lobby@rooms.example.mil");
-      assert.deepEqual(lobby, { jid: "lobby@rooms.example.mil", config: {}, affiliations: {}, persistent: false, defaultLabel: XML_CLEARANCE });
+      assert.deepEqual(lobby, {
+        jid: "lobby@rooms.example.mil",
+        config: {},
+        affiliations: {},
+        persistent: false,
+        defaultLabel: XML_CLEARANCE,
+      });
       // put replaces the whole record, affiliations included
       await store.putRoom({ ...room, affiliations: { "dave@example.mil": "outcast" }, label: undefined });
       const replaced = await store.getRoom("war-room@rooms.example.mil");
@@ -159,8 +230,14 @@ export function behaviourSuite(factory: StoreFactory): void {
       const r = "hist@rooms.example.mil";
       await store.putRoom({ jid: r, config: {}, affiliations: {}, persistent: true });
       for (let i = 0; i < 7; i++) await store.appendRoomHistory(r, JSON.stringify({ i }), 5);
-      assert.deepEqual(await store.getRoomHistory(r), [2, 3, 4, 5, 6].map((i) => JSON.stringify({ i })));
-      assert.deepEqual(await store.getRoomHistory("HIST@rooms.example.mil", 2), [5, 6].map((i) => JSON.stringify({ i })));
+      assert.deepEqual(
+        await store.getRoomHistory(r),
+        [2, 3, 4, 5, 6].map((i) => JSON.stringify({ i })),
+      );
+      assert.deepEqual(
+        await store.getRoomHistory("HIST@rooms.example.mil", 2),
+        [5, 6].map((i) => JSON.stringify({ i })),
+      );
       await assert.rejects(store.appendRoomHistory(r, "x", 0), InvalidValueError);
       assert.equal(await store.deleteRoom(r), true);
       assert.deepEqual(await store.getRoomHistory(r), []);
@@ -176,9 +253,18 @@ export function behaviourSuite(factory: StoreFactory): void {
         assert.equal(await store.getCatalog(s), undefined);
         await store.setCatalog(s, JSON.stringify({ items: i }));
       }
-      assert.equal(await store.getCatalog({ kind: "domain", domain: "example.mil" }), JSON.stringify({ items: 0 }));
-      assert.equal(await store.getCatalog({ kind: "room", jid: "ops@rooms.example.mil" }), JSON.stringify({ items: 1 }));
-      assert.equal(await store.getCatalog({ kind: "personal", jid: "alice@example.mil" }), JSON.stringify({ items: 2 }));
+      assert.equal(
+        await store.getCatalog({ kind: "domain", domain: "example.mil" }),
+        JSON.stringify({ items: 0 }),
+      );
+      assert.equal(
+        await store.getCatalog({ kind: "room", jid: "ops@rooms.example.mil" }),
+        JSON.stringify({ items: 1 }),
+      );
+      assert.equal(
+        await store.getCatalog({ kind: "personal", jid: "alice@example.mil" }),
+        JSON.stringify({ items: 2 }),
+      );
       for (const s of scopes) assert.equal(await store.deleteCatalog(s), true);
       assert.equal(await store.deleteCatalog(scopes[0]), false);
     });
@@ -210,11 +296,19 @@ export function behaviourSuite(factory: StoreFactory): void {
       const seen = await other.getUserClearance("eve@example.mil");
       assert.equal(seen.status, "known");
       await other.setAffiliation("n@rooms.example.mil", "eve@example.mil", "member");
-      await eventually(() => mine.events.filter((e) => e.kind === "room").length >= 2, "affiliation change notified");
-      assert.deepEqual((await store.getRoom("n@rooms.example.mil"))?.affiliations, { "eve@example.mil": "member" });
+      await eventually(
+        () => mine.events.filter((e) => e.kind === "room").length >= 2,
+        "affiliation change notified",
+      );
+      assert.deepEqual((await store.getRoom("n@rooms.example.mil"))?.affiliations, {
+        "eve@example.mil": "member",
+      });
       // A cached answer in one client is dropped when the other client changes the value.
       await other.deleteUserClearance("eve@example.mil");
-      await eventually(async () => (await store.getUserClearance("eve@example.mil")).status === "none", "delete seen by first client");
+      await eventually(
+        async () => (await store.getUserClearance("eve@example.mil")).status === "none",
+        "delete seen by first client",
+      );
       // Unsubscribe stops delivery; a throwing listener does not break others.
       un1();
       const count = mine.events.length;
@@ -222,7 +316,13 @@ export function behaviourSuite(factory: StoreFactory): void {
         throw new Error("listener bug");
       });
       await store.deleteRoom("n@rooms.example.mil");
-      await eventually(() => theirs.events.some((e) => e.kind === "room" && theirs.events.filter((x) => x.kind === "room").length >= 3), "room delete notified");
+      await eventually(
+        () =>
+          theirs.events.some(
+            (e) => e.kind === "room" && theirs.events.filter((x) => x.kind === "room").length >= 3,
+          ),
+        "room delete notified",
+      );
       assert.equal(mine.events.length, count);
       un2();
       un3();
@@ -232,12 +332,22 @@ export function behaviourSuite(factory: StoreFactory): void {
     });
 
     test("returned values are copies", async () => {
-      await store.putRoom({ jid: "copy@rooms.example.mil", config: { a: 1 }, affiliations: {}, persistent: false });
+      await store.putRoom({
+        jid: "copy@rooms.example.mil",
+        config: { a: 1 },
+        affiliations: {},
+        persistent: false,
+      });
       const r1 = await store.getRoom("copy@rooms.example.mil");
       assert.ok(r1);
       r1.config.a = 2;
       r1.affiliations["x@example.mil"] = "owner";
-      assert.deepEqual(await store.getRoom("copy@rooms.example.mil"), { jid: "copy@rooms.example.mil", config: { a: 1 }, affiliations: {}, persistent: false });
+      assert.deepEqual(await store.getRoom("copy@rooms.example.mil"), {
+        jid: "copy@rooms.example.mil",
+        config: { a: 1 },
+        affiliations: {},
+        persistent: false,
+      });
       await store.deleteRoom("copy@rooms.example.mil");
     });
   });

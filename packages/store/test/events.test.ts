@@ -15,7 +15,15 @@ describe("notification encoding", () => {
       { kind: "catalog", scope: { kind: "personal", jid: "a@b.c" } },
     ];
     for (const e of all) assert.deepEqual(decodeEvent(encodeEvent(e)), e);
-    for (const bad of ["", "null", "{", '{"kind":"x"}', '{"kind":"room"}', '{"kind":"peer-clearance","domain":"p","direction":"up"}', '{"kind":"catalog","scope":{"kind":"room"}}']) {
+    for (const bad of [
+      "",
+      "null",
+      "{",
+      '{"kind":"x"}',
+      '{"kind":"room"}',
+      '{"kind":"peer-clearance","domain":"p","direction":"up"}',
+      '{"kind":"catalog","scope":{"kind":"room"}}',
+    ]) {
       assert.equal(decodeEvent(bad), undefined, bad);
     }
   });

@@ -5,7 +5,11 @@ import { pino, type Logger } from "pino";
 import type { RawClearance, StoreEvent, StoreListener } from "../src/index.js";
 
 /** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -15,7 +19,8 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -32,7 +37,10 @@ export function corpusText(name: string): string {
   return readFileSync(`${CORPUS}/${name}`, "utf8");
 }
 
-export const BER_ALL_OKAY: RawClearance = { encoding: "ber", data: Buffer.from([0x30, 0x03, 0x06, 0x01, 0x2a]).toString("base64") };
+export const BER_ALL_OKAY: RawClearance = {
+  encoding: "ber",
+  data: Buffer.from([0x30, 0x03, 0x06, 0x01, 0x2a]).toString("base64"),
+};
 export const XML_CLEARANCE: RawClearance = {
   encoding: "xml",
   data: "<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.826.0.1.6726289.0.0'/><classification lacv='51'/></clearance>",

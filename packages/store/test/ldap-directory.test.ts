@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Attribute, Change, Client } from "ldapts";
 import { startSlapd, type SlapdInstance } from "@cordon/harness";
-import { DirectoryConfigError, LdapDirectory, type LdapDirectoryOptions, type RawClearance, type StoreEvent } from "../src/index.js";
+import {
+  DirectoryConfigError,
+  LdapDirectory,
+  type LdapDirectoryOptions,
+  type RawClearance,
+  type StoreEvent,
+} from "../src/index.js";
 import { corpusBer, corpusText, eventually, memoryLogger } from "./helpers.js";
 
 const ALICE_BER = corpusBer("food-clearance-all-okay.ber");
@@ -19,7 +25,8 @@ const LABEL_BER = corpusBer("label-1.ber");
 // A structural stand-in for the policy engine's parser (pure logic): a BER Clearance is a
 // SEQUENCE (tag 0x30), an XML clearance is a well-closed <clearance> document.
 function validate(raw: RawClearance): true | string {
-  if (raw.encoding === "ber") return Buffer.from(raw.data, "base64")[0] === 0x30 ? true : "not a BER SEQUENCE";
+  if (raw.encoding === "ber")
+    return Buffer.from(raw.data, "base64")[0] === 0x30 ? true : "not a BER SEQUENCE";
   return /^\s*<clearance[\s>][\s\S]*<\/clearance>\s*$/u.test(raw.data) ? true : "not an XML clearance";
 }
 
@@ -30,7 +37,12 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "cordon-ldap-test-"));
   slapd = await startSlapd({
     users: [
-      { uid: "alice", jid: "alice@example.mil", clearanceBer: [ALICE_BER], catalogLabels: [BACON, LABEL_BER] },
+      {
+        uid: "alice",
+        jid: "alice@example.mil",
+        clearanceBer: [ALICE_BER],
+        catalogLabels: [BACON, LABEL_BER],
+      },
       { uid: "bob", jid: "Bob@Example.mil", clearanceXml: [BOB_XML] },
       { uid: "mallory", jid: "mallory@example.mil", clearanceBer: [MALFORMED_BER] },
       { uid: "dave", jid: "dave@example.mil", clearanceXml: [MALFORMED_XML] },
@@ -100,8 +112,14 @@ describe("LdapDirectory against slapd", () => {
       // A malformed value does not hide a good one in another attribute.
       const e = await d.getUserClearance("erin@example.mil");
       assert.ok(e.status === "known" && e.clearance.encoding === "xml");
-      const warnings = log.lines().filter((l) => l.msg === "malformed clearance in the directory, treated as no clearance");
-      assert.deepEqual(warnings.map((w) => w.jid).sort(), ["dave@example.mil", "erin@example.mil", "mallory@example.mil"]);
+      const warnings = log
+        .lines()
+        .filter((l) => l.msg === "malformed clearance in the directory, treated as no clearance");
+      assert.deepEqual(warnings.map((w) => w.jid).sort(), [
+        "dave@example.mil",
+        "erin@example.mil",
+        "mallory@example.mil",
+      ]);
     } finally {
       await d.close();
     }
@@ -181,17 +199,41 @@ describe("LdapDirectory against slapd", () => {
     try {
       const first = await d.getUserClearance("alice@example.mil");
       assert.ok(first.status === "known");
-      await a.modify(slapd.userDn("alice"), new Change({ operation: "replace", modification: new Attribute({ type: "clearance;binary", values: [ALICE_BER_2] }) }));
-      await eventually(() => events.some((e) => e.kind === "user-clearance" && e.jid === "alice@example.mil"), "change notification");
+      await a.modify(
+        slapd.userDn("alice"),
+        new Change({
+          operation: "replace",
+          modification: new Attribute({ type: "clearance;binary", values: [ALICE_BER_2] }),
+        }),
+      );
+      await eventually(
+        () => events.some((e) => e.kind === "user-clearance" && e.jid === "alice@example.mil"),
+        "change notification",
+      );
       const now = await d.getUserClearance("alice@example.mil");
       assert.ok(now.status === "known");
       assert.equal(now.clearance.data, ALICE_BER_2.toString("base64"));
-      await a.modify(slapd.userDn("alice"), new Change({ operation: "delete", modification: new Attribute({ type: "cordonCatalogLabel", values: [] }) }));
+      await a.modify(
+        slapd.userDn("alice"),
+        new Change({
+          operation: "delete",
+          modification: new Attribute({ type: "cordonCatalogLabel", values: [] }),
+        }),
+      );
       await eventually(() => events.some((e) => e.kind === "catalog"), "catalog change notification");
     } finally {
       await a.modify(slapd.userDn("alice"), [
-        new Change({ operation: "replace", modification: new Attribute({ type: "clearance;binary", values: [ALICE_BER] }) }),
-        new Change({ operation: "replace", modification: new Attribute({ type: "cordonCatalogLabel", values: [Buffer.from(BACON), LABEL_BER] }) }),
+        new Change({
+          operation: "replace",
+          modification: new Attribute({ type: "clearance;binary", values: [ALICE_BER] }),
+        }),
+        new Change({
+          operation: "replace",
+          modification: new Attribute({
+            type: "cordonCatalogLabel",
+            values: [Buffer.from(BACON), LABEL_BER],
+          }),
+        }),
       ]);
       await a.unbind();
       await d.close();
@@ -201,7 +243,9 @@ describe("LdapDirectory against slapd", () => {
   test("fault: slapd stopped -> cached answers until the TTL, then unknown; back -> recovers; logged once", async () => {
     const log = memoryLogger();
     const ttl = 1500;
-    const d = new LdapDirectory(options({ cacheTtlMs: ttl, refreshIntervalMs: 200, logger: log.logger, timeoutMs: 500 }));
+    const d = new LdapDirectory(
+      options({ cacheTtlMs: ttl, refreshIntervalMs: 200, logger: log.logger, timeoutMs: 500 }),
+    );
     try {
       assert.equal((await d.getUserClearance("alice@example.mil")).status, "known");
       await slapd.kill();
@@ -222,7 +266,11 @@ describe("LdapDirectory against slapd", () => {
       assert.equal(after.status, "unknown");
       for (let i = 0; i < 10; i++) await d.getUserClearance("bob@example.mil");
       await slapd.restart();
-      await eventually(async () => (await d.getUserClearance("alice@example.mil")).status === "known", "recovered", 15_000);
+      await eventually(
+        async () => (await d.getUserClearance("alice@example.mil")).status === "known",
+        "recovered",
+        15_000,
+      );
       assert.equal((await d.getUserClearance("bob@example.mil")).status, "known");
       const msgs = log.lines().map((l) => l.msg);
       assert.equal(msgs.filter((m) => m === "ldap connection lost").length, 1, JSON.stringify(msgs));

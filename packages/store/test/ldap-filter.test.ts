@@ -10,8 +10,14 @@ describe("LDAP filter building (RFC 4515 §3)", () => {
   });
 
   test("fills jid, localpart and domain placeholders", () => {
-    assert.equal(buildFilter("(&(objectClass=cordonPerson)(jid={jid}))", "*)(uid=*@x.y"), "(&(objectClass=cordonPerson)(jid=\\2a\\29\\28uid=\\2a@x.y))");
-    assert.equal(buildFilter("(&(uid={localpart})(o={domain}))", "bob@example.mil"), "(&(uid=bob)(o=example.mil))");
+    assert.equal(
+      buildFilter("(&(objectClass=cordonPerson)(jid={jid}))", "*)(uid=*@x.y"),
+      "(&(objectClass=cordonPerson)(jid=\\2a\\29\\28uid=\\2a@x.y))",
+    );
+    assert.equal(
+      buildFilter("(&(uid={localpart})(o={domain}))", "bob@example.mil"),
+      "(&(uid=bob)(o=example.mil))",
+    );
   });
 
   test("an escaped value never adds filter structure", () => {

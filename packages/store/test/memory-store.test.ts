@@ -18,7 +18,10 @@ describe("MemoryStore specifics", () => {
     const s = new MemoryStore();
     await s.close();
     await assert.rejects(s.getUserClearance("a@example.mil"), StoreClosedError);
-    await assert.rejects(s.setUserClearance("a@example.mil", BER_ALL_OKAY), (e: unknown) => e instanceof StoreClosedError && e.code === "CORDON_STORE_CLOSED");
+    await assert.rejects(
+      s.setUserClearance("a@example.mil", BER_ALL_OKAY),
+      (e: unknown) => e instanceof StoreClosedError && e.code === "CORDON_STORE_CLOSED",
+    );
   });
 
   test("history cap default applies", async () => {

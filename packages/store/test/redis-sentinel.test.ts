@@ -21,7 +21,11 @@ after(async () => {
 });
 
 test("a store configured with sentinels reaches the master, and notifications cross clients", async () => {
-  const options = { sentinels: [{ host: "127.0.0.1", port: sentinel.port }], sentinelName: sentinel.name, prefix: "sentinel-test" };
+  const options = {
+    sentinels: [{ host: "127.0.0.1", port: sentinel.port }],
+    sentinelName: sentinel.name,
+    prefix: "sentinel-test",
+  };
   const a = new RedisStore(options);
   const b = new RedisStore(options);
   try {
@@ -37,7 +41,10 @@ test("a store configured with sentinels reaches the master, and notifications cr
     assert.deepEqual(await seen, { kind: "user-clearance", jid: "alice@example.test" });
     const lookup = await b.getUserClearance("alice@example.test");
     assert.equal(lookup.status, "known");
-    assert.deepEqual(lookup.status === "known" && lookup.clearance, { encoding: "xml", data: "<clearance/>" });
+    assert.deepEqual(lookup.status === "known" && lookup.clearance, {
+      encoding: "xml",
+      data: "<clearance/>",
+    });
   } finally {
     await a.close();
     await b.close();

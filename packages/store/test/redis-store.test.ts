@@ -47,7 +47,12 @@ describe("RedisStore specifics", () => {
       await s.setUserClearance("alice@example.mil", XML_CLEARANCE, "1.2.3");
       await s.setServiceClearance("rooms.example.mil", BER_ALL_OKAY);
       await s.setPeerClearance("peer.example", "inbound", BER_ALL_OKAY);
-      await s.putRoom({ jid: "r@rooms.example.mil", config: {}, affiliations: { "a@example.mil": "owner" }, persistent: true });
+      await s.putRoom({
+        jid: "r@rooms.example.mil",
+        config: {},
+        affiliations: { "a@example.mil": "owner" },
+        persistent: true,
+      });
       await s.appendRoomHistory("r@rooms.example.mil", "e1");
       await s.setCatalog({ kind: "domain", domain: "example.mil" }, "{}");
       assert.deepEqual((await raw.keys("*")).sort(), [
@@ -62,7 +67,10 @@ describe("RedisStore specifics", () => {
         "app:users",
       ]);
       assert.deepEqual((await raw.hkeys("app:user:alice@example.mil")).sort(), ["*", "1.2.3"]);
-      assert.deepEqual(JSON.parse((await raw.hget("app:peers", "inbound:peer.example")) ?? "null"), BER_ALL_OKAY);
+      assert.deepEqual(
+        JSON.parse((await raw.hget("app:peers", "inbound:peer.example")) ?? "null"),
+        BER_ALL_OKAY,
+      );
       // A corrupt record (not written by the store) answers "unknown", never a grant.
       await raw.hset("app:user:mallory@example.mil", "*", "{not json");
       const bad = await s.getUserClearance("mallory@example.mil");
@@ -84,7 +92,10 @@ describe("RedisStore specifics", () => {
       await s.ready();
       await other.ready();
       await s.setUserClearance("alice@example.mil", BER_ALL_OKAY);
-      await eventually(async () => (await s.getUserClearance("alice@example.mil")).status === "known", "alice known");
+      await eventually(
+        async () => (await s.getUserClearance("alice@example.mil")).status === "known",
+        "alice known",
+      );
       await r.kill();
       // Within the TTL the cached grant may still be served; never after it.
       const killedAt = Date.now();
@@ -107,19 +118,29 @@ describe("RedisStore specifics", () => {
 
       await r.restart();
       // Redis comes back empty (no persistence): recovery means correct "none" answers and working writes.
-      await eventually(async () => (await s.getUserClearance("alice@example.mil")).status === "none", "recovered after restart", 15_000);
+      await eventually(
+        async () => (await s.getUserClearance("alice@example.mil")).status === "none",
+        "recovered after restart",
+        15_000,
+      );
       await s.ready(10_000);
       await other.ready(10_000);
       const rec = recorder();
       other.subscribe(rec.listener);
       await s.setUserClearance("alice@example.mil", XML_CLEARANCE);
-      await eventually(() => rec.events.some((e) => e.kind === "user-clearance"), "notifications flow again after restart");
+      await eventually(
+        () => rec.events.some((e) => e.kind === "user-clearance"),
+        "notifications flow again after restart",
+      );
       const back = await other.getUserClearance("alice@example.mil");
       assert.ok(back.status === "known");
       assert.deepEqual(back.clearance, XML_CLEARANCE);
 
       const lines = log.lines();
-      const lost = lines.filter((l) => typeof l.msg === "string" && /connection lost|unreachable/.test(l.msg) && l.backend === "redis");
+      const lost = lines.filter(
+        (l) =>
+          typeof l.msg === "string" && /connection lost|unreachable/.test(l.msg) && l.backend === "redis",
+      );
       const restored = lines.filter((l) => l.msg === "redis connection restored");
       assert.equal(lost.length, 1, JSON.stringify(lines.map((l) => l.msg)));
       assert.equal(restored.length, 1);

@@ -1,10 +1,19 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ClearanceResolver, MemoryStore, type ClearanceLookup, type StoreEvent, type StoreListener, type UserClearanceSource } from "../src/index.js";
+import {
+  ClearanceResolver,
+  MemoryStore,
+  type ClearanceLookup,
+  type StoreEvent,
+  type StoreListener,
+  type UserClearanceSource,
+} from "../src/index.js";
 import { BER_ALL_OKAY, eventually, XML_CLEARANCE } from "./helpers.js";
 
 // A directory stand-in (pure logic): answers from a table and can emit events.
-function fakeDirectory(answers: Record<string, ClearanceLookup>): UserClearanceSource & { emit(e: StoreEvent): void } {
+function fakeDirectory(
+  answers: Record<string, ClearanceLookup>,
+): UserClearanceSource & { emit(e: StoreEvent): void } {
   const listeners = new Set<StoreListener>();
   return {
     async getUserClearance(jid) {
@@ -28,18 +37,34 @@ describe("ClearanceResolver precedence: store, then directory", () => {
       "bob@example.mil": { status: "unknown", reason: "ldap down" },
     });
     const r = new ClearanceResolver({ store, directory: dir });
-    assert.deepEqual(await r.getUserClearance("alice@example.mil"), { status: "known", clearance: XML_CLEARANCE, source: "directory" });
+    assert.deepEqual(await r.getUserClearance("alice@example.mil"), {
+      status: "known",
+      clearance: XML_CLEARANCE,
+      source: "directory",
+    });
     await store.setUserClearance("alice@example.mil", BER_ALL_OKAY);
-    assert.deepEqual(await r.getUserClearance("alice@example.mil"), { status: "known", clearance: BER_ALL_OKAY, source: "store" });
+    assert.deepEqual(await r.getUserClearance("alice@example.mil"), {
+      status: "known",
+      clearance: BER_ALL_OKAY,
+      source: "store",
+    });
     assert.equal((await r.getUserClearance("bob@example.mil")).status, "unknown");
     assert.equal((await r.getUserClearance("carol@example.mil")).status, "none");
     assert.equal((await new ClearanceResolver({ store }).getUserClearance("bob@example.mil")).status, "none");
   });
 
   test("store unknown is unknown, even when the directory knows (fail closed)", async () => {
-    const store: UserClearanceSource = { getUserClearance: async () => ({ status: "unknown", reason: "redis down" }), subscribe: () => () => undefined };
-    const dir = fakeDirectory({ "alice@example.mil": { status: "known", clearance: XML_CLEARANCE, source: "directory" } });
-    assert.deepEqual(await new ClearanceResolver({ store, directory: dir }).getUserClearance("alice@example.mil"), { status: "unknown", reason: "redis down" });
+    const store: UserClearanceSource = {
+      getUserClearance: async () => ({ status: "unknown", reason: "redis down" }),
+      subscribe: () => () => undefined,
+    };
+    const dir = fakeDirectory({
+      "alice@example.mil": { status: "known", clearance: XML_CLEARANCE, source: "directory" },
+    });
+    assert.deepEqual(
+      await new ClearanceResolver({ store, directory: dir }).getUserClearance("alice@example.mil"),
+      { status: "unknown", reason: "redis down" },
+    );
   });
 
   test("notifications from both sources reach one listener until unsubscribed", async () => {

@@ -15,7 +15,10 @@ describe("readSecret", () => {
       assert.equal(readSecret({ env: "CORDON_TEST_SECRET_X" }), "from-env");
       assert.equal(readSecret({ value: "v" }), "v");
       assert.throws(() => readSecret({ file: join(dir, "missing") }), SecretUnavailableError);
-      assert.throws(() => readSecret({ env: "CORDON_TEST_SECRET_MISSING" }), (e: unknown) => e instanceof SecretUnavailableError && e.code === "CORDON_STORE_SECRET_UNAVAILABLE");
+      assert.throws(
+        () => readSecret({ env: "CORDON_TEST_SECRET_MISSING" }),
+        (e: unknown) => e instanceof SecretUnavailableError && e.code === "CORDON_STORE_SECRET_UNAVAILABLE",
+      );
     } finally {
       delete process.env.CORDON_TEST_SECRET_X;
       rmSync(dir, { recursive: true, force: true });

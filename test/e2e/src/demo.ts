@@ -1,7 +1,16 @@
 // The demo policy, labels and clearances the e2e tests share (deploy/quickstart/demo-policy.xml).
 import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PolicyRegistry, makeLabel, makeClearance, buildSecurityLabelXml, encodeBerClearance, type Label, type Clearance, type Policy } from "@cordon/policy";
+import {
+  PolicyRegistry,
+  makeLabel,
+  makeClearance,
+  buildSecurityLabelXml,
+  encodeBerClearance,
+  type Label,
+  type Clearance,
+  type Policy,
+} from "@cordon/policy";
 import type { RawValue, ClearanceStore } from "@cordon/store";
 import { createComponent, type Logger } from "@cordon/component";
 import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type MucSettings } from "@cordon/muc";
@@ -36,8 +45,12 @@ export function loadDemo(): Demo {
     registry,
     policy,
     label: (classification, ...categories) => makeLabel(policy, cls(classification), categories.map(cat)),
-    clearance: (classifications, categories = []) => makeClearance(policy, classifications.map(cls), categories.map(cat)),
-    raw: (clearance) => ({ encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") }),
+    clearance: (classifications, categories = []) =>
+      makeClearance(policy, classifications.map(cls), categories.map(cat)),
+    raw: (clearance) => ({
+      encoding: "ber",
+      data: Buffer.from(encodeBerClearance(clearance)).toString("base64"),
+    }),
     labelXml: (label) => buildSecurityLabelXml(label),
   };
 }
@@ -50,21 +63,28 @@ export const ALL_CATEGORIES = ["ALPHA", "BRAVO", "GBR", "USA", "FRA"];
  * settings most tests want (rooms labelled UNCLASSIFIED, everything allowed within the service
  * clearance, UNCLASSIFIED as the default message label); `settings` overrides any of them.
  */
-export async function startDemoMuc(demo: Demo, options: {
-  server: XmppServer;
-  mucDomain: string;
-  localDomain: string;
-  secret: string;
-  store: ClearanceStore;
-  settings?: Partial<MucSettings>;
-  logger?: Logger;
-  /** The MUC's clock (tests move it instead of waiting). */
-  now?: () => number;
-}): Promise<MucService> {
+export async function startDemoMuc(
+  demo: Demo,
+  options: {
+    server: XmppServer;
+    mucDomain: string;
+    localDomain: string;
+    secret: string;
+    store: ClearanceStore;
+    settings?: Partial<MucSettings>;
+    logger?: Logger;
+    /** The MUC's clock (tests move it instead of waiting). */
+    now?: () => number;
+  },
+): Promise<MucService> {
   const U = demo.label("UNCLASSIFIED");
   const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
   const muc = createMucService({
-    component: createComponent({ service: `xmpp://127.0.0.1:${options.server.componentPort}`, domain: options.mucDomain, secret: options.secret }),
+    component: createComponent({
+      service: `xmpp://127.0.0.1:${options.server.componentPort}`,
+      domain: options.mucDomain,
+      secret: options.secret,
+    }),
     registry: demo.registry,
     governingPolicy: demo.policy.id,
     store: options.store,
@@ -78,7 +98,10 @@ export async function startDemoMuc(demo: Demo, options: {
       defaultRoomLabel: U,
       defaultRoomClearance: everything,
       defaultMessageLabel: U,
-      namedLabels: [{ name: "UNCLASSIFIED", label: U }, { name: "SECRET", label: demo.label("SECRET") }],
+      namedLabels: [
+        { name: "UNCLASSIFIED", label: U },
+        { name: "SECRET", label: demo.label("SECRET") },
+      ],
       roomDefaults: { ...DEFAULT_ROOM_CONFIG },
       occupantIdSecret: options.secret,
       clearanceRefreshMs: 60_000,

@@ -9,7 +9,15 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import {
+  startServer,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
 import { createCatalogService, parseCatalogSpec, NS_CATALOG_2, type CatalogService } from "@cordon/catalog";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore, type RawValue } from "@cordon/store";
@@ -22,11 +30,20 @@ const LACV: Record<string, number> = { UNCLASSIFIED: 1, RESTRICTED: 2, CONFIDENT
 
 /** A demo-policy clearance holding every classification up to `upTo` (+ compartment ALPHA). */
 function clearance(upTo: string, alpha = false): RawValue {
-  const classes = Object.values(LACV).filter((l) => l <= (LACV[upTo] ?? 0)).map((l) => `<classification lacv='${l}'/>`).join("");
+  const classes = Object.values(LACV)
+    .filter((l) => l <= (LACV[upTo] ?? 0))
+    .map((l) => `<classification lacv='${l}'/>`)
+    .join("");
   const tags = alpha ? `<tag type='restrictive' id='${OID}.1' lacv='1'/>` : "";
-  return { encoding: "xml", data: `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${OID}'/>${classes}${tags}</clearance>` };
+  return {
+    encoding: "xml",
+    data: `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${OID}'/>${classes}${tags}</clearance>`,
+  };
 }
-const label = (name: string): RawValue => ({ encoding: "xml", data: `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${OID}'/><classification lacv='${LACV[name]}'/></label>` });
+const label = (name: string): RawValue => ({
+  encoding: "xml",
+  data: `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${OID}'/><classification lacv='${LACV[name]}'/></label>`,
+});
 
 const DEMO_CATALOG = {
   name: "Demo",
@@ -35,8 +52,15 @@ const DEMO_CATALOG = {
   items: [
     { selector: "SECRET", label: { policy: "Cordon Demo", classification: "SECRET" } },
     { selector: "CONFIDENTIAL", label: { policy: "Cordon Demo", classification: "CONFIDENTIAL" } },
-    { selector: "SECRET|ALPHA", label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] } },
-    { selector: "UNCLASSIFIED", label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" }, default: true },
+    {
+      selector: "SECRET|ALPHA",
+      label: { policy: "Cordon Demo", classification: "SECRET", categories: ["ALPHA"] },
+    },
+    {
+      selector: "UNCLASSIFIED",
+      label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" },
+      default: true,
+    },
   ],
 };
 
@@ -58,13 +82,20 @@ for (const kind of serverKinds()) {
     let carol: TestClient;
 
     const askServer = (client: TestClient, target: string) =>
-      client.iq(xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: target })), 10_000);
-    const catalogOf = async (client: TestClient, target: string) => (await askServer(client, target)).getChild("catalog", NS_CATALOG_2);
+      client.iq(
+        xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: target })),
+        10_000,
+      );
+    const catalogOf = async (client: TestClient, target: string) =>
+      (await askServer(client, target)).getChild("catalog", NS_CATALOG_2);
 
     before(async () => {
       server = await startServer(kind, {
         domain,
-        components: [{ domain: catalogDomain, secret }, { domain: `cli-${catalogDomain}`, secret: "cli-secret" }],
+        components: [
+          { domain: catalogDomain, secret },
+          { domain: `cli-${catalogDomain}`, secret: "cli-secret" },
+        ],
         users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
         delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
       });
@@ -72,7 +103,14 @@ for (const kind of serverKinds()) {
       await store.setUserClearance(`alice@${domain}`, clearance("SECRET", true));
       await store.setUserClearance(`bob@${domain}`, clearance("CONFIDENTIAL"));
       await store.setUserClearance(`carol@${domain}`, clearance("UNCLASSIFIED"));
-      await store.putRoom({ jid: `ops@${rooms}`, config: {}, clearance: clearance("SECRET"), defaultLabel: label("CONFIDENTIAL"), affiliations: {}, persistent: true });
+      await store.putRoom({
+        jid: `ops@${rooms}`,
+        config: {},
+        clearance: clearance("SECRET"),
+        defaultLabel: label("CONFIDENTIAL"),
+        affiliations: {},
+        persistent: true,
+      });
       const registry = new PolicyRegistry();
       registry.loadString(readFileSync(join(repoRoot, "deploy/quickstart/demo-policy.xml"), "utf8"));
       service = createCatalogService({
@@ -87,7 +125,11 @@ for (const kind of serverKinds()) {
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await service.start();
-      [alice, bob, carol] = await Promise.all([connectClient(server, "alice", "alice-pw"), connectClient(server, "bob", "bob-pw"), connectClient(server, "carol", "carol-pw")]);
+      [alice, bob, carol] = await Promise.all([
+        connectClient(server, "alice", "alice-pw"),
+        connectClient(server, "bob", "bob-pw"),
+        connectClient(server, "carol", "carol-pw"),
+      ]);
       // ejabberd activates the delegation only after asking the component's disco#info for the
       // delegation nodes (design.md §3): wait until the server forwards a request.
       const deadline = Date.now() + 15_000;
@@ -111,7 +153,11 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] the server's own disco#info lists sec-label:0 and catalog:2`, async () => {
       const result = await alice.iq(xml("iq", { type: "get", to: domain }, xml("query", { xmlns: NS_INFO })));
-      const features = result.getChild("query", NS_INFO)?.getChildren("feature").map((f) => f.attrs.var) ?? [];
+      const features =
+        result
+          .getChild("query", NS_INFO)
+          ?.getChildren("feature")
+          .map((f) => f.attrs.var) ?? [];
       assert.ok(features.includes(NS_LABEL), `features: ${features.join(" ")}`);
       assert.ok(features.includes(NS_CATALOG_2), `features: ${features.join(" ")}`);
     });
@@ -128,7 +174,12 @@ for (const kind of serverKinds()) {
       assert.equal(first?.attrs.default, "true");
       const marking = first?.getChild("securitylabel", NS_LABEL)?.getChild("displaymarking");
       assert.equal(marking?.getText(), "UNCLASSIFIED");
-      assert.ok(first?.getChild("securitylabel", NS_LABEL)?.getChild("label")?.getChild("esssecuritylabel", "urn:xmpp:sec-label:ess:0"));
+      assert.ok(
+        first
+          ?.getChild("securitylabel", NS_LABEL)
+          ?.getChild("label")
+          ?.getChild("esssecuritylabel", "urn:xmpp:sec-label:ess:0"),
+      );
     });
 
     test(`[${kind}] a less-cleared user receives fewer labels`, async () => {
@@ -146,7 +197,10 @@ for (const kind of serverKinds()) {
       assert.deepEqual(selectors(catalog), ["CONFIDENTIAL", "SECRET", "UNCLASSIFIED"]);
       assert.equal(catalog?.getChildren("item")[0]?.attrs.default, "true");
       assert.deepEqual(selectors(await catalogOf(carol, `ops@${rooms}`)), ["UNCLASSIFIED"]);
-      await assert.rejects(askServer(alice, `nope@${rooms}`), (e: Error & { condition?: string }) => e.condition === "item-not-found");
+      await assert.rejects(
+        askServer(alice, `nope@${rooms}`),
+        (e: Error & { condition?: string }) => e.condition === "item-not-found",
+      );
     });
 
     test(`[${kind}] a clearance change in the store changes the next answer and its id`, async () => {
@@ -161,7 +215,13 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] a request addressed to the component directly gets the same catalog`, async () => {
-      const result = await alice.iq(xml("iq", { type: "get", to: catalogDomain }, xml("catalog", { xmlns: NS_CATALOG_2, to: `bob@${domain}` })));
+      const result = await alice.iq(
+        xml(
+          "iq",
+          { type: "get", to: catalogDomain },
+          xml("catalog", { xmlns: NS_CATALOG_2, to: `bob@${domain}` }),
+        ),
+      );
       assert.equal(result.attrs.from, catalogDomain);
       assert.deepEqual(selectors(result.getChild("catalog", NS_CATALOG_2)), ["UNCLASSIFIED", "CONFIDENTIAL"]);
     });
@@ -187,19 +247,30 @@ for (const kind of serverKinds()) {
           "",
         ].join("\n"),
       );
-      const child = spawn(process.execPath, [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config], {
-        env: { ...process.env, CATALOG_SECRET: "cli-secret" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config],
+        {
+          env: { ...process.env, CATALOG_SECRET: "cli-secret" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let stderr = "";
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       try {
         const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
+          await new Promise((r) => setTimeout(r, 50));
         assert.match(stderr, /"msg":"online"/, stderr);
         // The config-file instance has its own (empty) in-memory store: nobody is cleared, so the
         // catalog is empty, restrictive and named after the configured catalog.
-        const result = await alice.iq(xml("iq", { type: "get", to: `cli-${catalogDomain}` }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain })));
+        const result = await alice.iq(
+          xml(
+            "iq",
+            { type: "get", to: `cli-${catalogDomain}` },
+            xml("catalog", { xmlns: NS_CATALOG_2, to: domain }),
+          ),
+        );
         const catalog = result.getChild("catalog", NS_CATALOG_2);
         assert.equal(catalog?.attrs.name, "From config");
         assert.equal(catalog?.attrs.size, "0");

@@ -8,8 +8,20 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { once } from "node:events";
-import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
-import { createExampleComponent, createComponent, AuthenticationFailedError, type CordonComponent } from "@cordon/component";
+import {
+  startServer,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
+import {
+  createExampleComponent,
+  createComponent,
+  AuthenticationFailedError,
+  type CordonComponent,
+} from "@cordon/component";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
@@ -56,7 +68,9 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] a real client gets the component's disco#info`, async () => {
-      const result = await alice.iq(xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: NS_INFO })));
+      const result = await alice.iq(
+        xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: NS_INFO })),
+      );
       const query = result.getChild("query", NS_INFO);
       assert.ok(query, result.toString());
       const identity = query.getChild("identity");
@@ -67,7 +81,9 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] a message round-trips through the component`, async () => {
-      await alice.send(xml("message", { to: echoDomain, type: "chat", id: "rt1" }, xml("body", {}, "hello cordon")));
+      await alice.send(
+        xml("message", { to: echoDomain, type: "chat", id: "rt1" }, xml("body", {}, "hello cordon")),
+      );
       const echo = await alice.waitFor((el) => el.name === "message" && el.attrs.id === "rt1");
       assert.equal(echo.getChildText("body"), "hello cordon");
       assert.equal(echo.attrs.from, echoDomain);
@@ -86,19 +102,29 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] a throwing IQ handler answers internal-server-error and the component keeps running`, async () => {
       await assert.rejects(
-        alice.iq(xml("iq", { type: "get", to: echoDomain }, xml("boom", { xmlns: "urn:cordon:test:boom" }, "secret payload"))),
+        alice.iq(
+          xml(
+            "iq",
+            { type: "get", to: echoDomain },
+            xml("boom", { xmlns: "urn:cordon:test:boom" }, "secret payload"),
+          ),
+        ),
         (error: Error & { condition?: string; stanza?: { toString(): string } }) => {
           assert.match(String(error.message) + String(error.condition ?? ""), /internal-server-error/);
           return true;
         },
       );
-      const again = await alice.iq(xml("iq", { type: "get", to: echoDomain }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+      const again = await alice.iq(
+        xml("iq", { type: "get", to: echoDomain }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+      );
       assert.equal(again.attrs.type, "result");
     });
 
     test(`[${kind}] an unknown IQ namespace is answered service-unavailable`, async () => {
       await assert.rejects(
-        alice.iq(xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: "urn:cordon:test:nothing" }))),
+        alice.iq(
+          xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: "urn:cordon:test:nothing" })),
+        ),
         /service-unavailable/,
       );
     });
@@ -110,7 +136,10 @@ for (const kind of serverKinds()) {
         secret: "not-the-secret",
         reconnect: { initialMs: 50, maxMs: 100 },
       });
-      const error = await wrong.start().then(() => undefined, (e: unknown) => e);
+      const error = await wrong.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof AuthenticationFailedError, `got ${String(error)}`);
       assert.match(error.message, new RegExp(spareDomain.replace(/\./g, "\\.")));
       assert.equal(wrong.status, "failed");
@@ -127,7 +156,10 @@ for (const kind of serverKinds()) {
       await offline;
       await online;
       alice = await connectClient(server, "alice", "alice-pw");
-      const result = await alice.iq(xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: NS_INFO })), 10_000);
+      const result = await alice.iq(
+        xml("iq", { type: "get", to: echoDomain }, xml("query", { xmlns: NS_INFO })),
+        10_000,
+      );
       assert.equal(result.attrs.type, "result");
       assert.ok(component.reconnects >= 1);
     });
@@ -147,9 +179,12 @@ for (const kind of serverKinds()) {
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
       try {
         const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
+          await new Promise((r) => setTimeout(r, 50));
         assert.match(stderr, /"msg":"online"/, stderr);
-        const reply = await alice.iq(xml("iq", { type: "get", to: spareDomain }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+        const reply = await alice.iq(
+          xml("iq", { type: "get", to: spareDomain }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+        );
         assert.equal(reply.attrs.type, "result");
         const exited = once(child, "exit");
         child.kill("SIGTERM");

@@ -4,18 +4,24 @@
 // restart. Also: a client that goes offline leaves the room (the server's unavailable presence).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  startServer,
+  startRedis,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
 import { createLogger } from "@cordon/component";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 
-
 const demo = loadDemo();
 const U = demo.label("UNCLASSIFIED");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
-
 
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -45,15 +51,36 @@ for (const kind of serverKinds()) {
       });
       store = new RedisStore({ url: redis.url, prefix: `faults-${kind}`, cacheTtlMs: 300 });
       await store.ready(5000);
-      for (const u of ["alice", "bob", "carol"]) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      for (const u of ["alice", "bob", "carol"])
+        await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
       muc = await startDemoMuc(demo, {
-        server, mucDomain, localDomain: domain, secret: "faults", store,
-        ...(process.env.CORDON_TEST_LOG ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) } : {}),
-        settings: { serviceClearance: undefined, defaultRoomClearance: demo.clearance(ALL), namedLabels: [{ name: "UNCLASSIFIED", label: U }] },
+        server,
+        mucDomain,
+        localDomain: domain,
+        secret: "faults",
+        store,
+        ...(process.env.CORDON_TEST_LOG
+          ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) }
+          : {}),
+        settings: {
+          serviceClearance: undefined,
+          defaultRoomClearance: demo.clearance(ALL),
+          namedLabels: [{ name: "UNCLASSIFIED", label: U }],
+        },
       });
       for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
       await join(c.alice!, room, "Alice");
-      await c.alice!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: "http://jabber.org/protocol/muc#owner" }, xml("x", { xmlns: "jabber:x:data", type: "submit" }))));
+      await c.alice!.iq(
+        xml(
+          "iq",
+          { type: "set", to: room },
+          xml(
+            "query",
+            { xmlns: "http://jabber.org/protocol/muc#owner" },
+            xml("x", { xmlns: "jabber:x:data", type: "submit" }),
+          ),
+        ),
+      );
       await join(c.bob!, room, "Bob");
     });
 
@@ -74,8 +101,17 @@ for (const kind of serverKinds()) {
       assert.equal(refusedJoin.getChild("error")!.attrs.type, "wait");
       // The store reports its connection lost; the MUC re-reads occupants' clearances each second
       // until it is back, so they turn "unknown" without waiting for the periodic refresh.
-      await until(() => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "unknown", "occupant clearances turn unknown");
-      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "down-1" }, xml("body", {}, "while the store is down")));
+      await until(
+        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "unknown",
+        "occupant clearances turn unknown",
+      );
+      await c.alice!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "down-1" },
+          xml("body", {}, "while the store is down"),
+        ),
+      );
       const refused = await c.alice!.waitFor((m) => m.attrs.id === "down-1");
       assert.equal(refused.attrs.type, "error");
       assert.equal(refused.getChild("error")!.attrs.type, "wait");
@@ -83,8 +119,13 @@ for (const kind of serverKinds()) {
       await redis.restart();
       await store.ready(10_000);
       // Back: the store reports it, the MUC re-reads at once, and occupants are known again.
-      await until(() => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "known", "occupant clearances known again");
-      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "up-1" }, xml("body", {}, "store is back")));
+      await until(
+        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "known",
+        "occupant clearances known again",
+      );
+      await c.alice!.send(
+        xml("message", { to: room, type: "groupchat", id: "up-1" }, xml("body", {}, "store is back")),
+      );
       await c.bob!.waitFor((m) => m.attrs.id === "up-1" && m.attrs.type === "groupchat");
       assert.ok(!c.bob!.received.some((m) => m.attrs.id === "down-1"));
       assert.notEqual((await join(c.carol!, room, "Carol")).attrs.type, "error");
@@ -92,7 +133,10 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] a client that goes offline leaves the room (the server sends its unavailable presence)`, async () => {
       await c.carol!.stop();
-      const gone = await c.alice!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable", 8000);
+      const gone = await c.alice!.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable",
+        8000,
+      );
       assert.ok(gone);
       assert.ok(!muc.rooms.get(room)!.occupants.has("Carol"));
     });

@@ -7,18 +7,25 @@
 // (Prosody accepts one connection per component domain: active/standby, see packages/muc/README.md.)
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, startRedis, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import {
+  startServer,
+  startRedis,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
 import { NS_MUC_OWNER, type MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 
-
 const demo = loadDemo();
 const S = demo.label("SECRET");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
-
 
 for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
   describe(`two MUC instances on ${kind} with shared Redis`, () => {
@@ -35,7 +42,11 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
       stores.push(store);
       await store.ready(5000);
       const muc = await startDemoMuc(demo, {
-        server, mucDomain, localDomain: domain, secret: "ha", store,
+        server,
+        mucDomain,
+        localDomain: domain,
+        secret: "ha",
+        store,
         settings: { serviceClearance: demo.clearance(ALL), defaultRoomClearance: demo.clearance(ALL) },
       });
       instances.push(muc);
@@ -74,12 +85,31 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
     test(`[${kind}] both instances stay connected; a room is served by one and known to both; a replacement takes over with the room's state`, async () => {
       const room = `shared@${mucDomain}`;
       await join(c.alice!, room, "Alice");
-      await c.alice!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MUC_OWNER },
-        xml("x", { xmlns: "jabber:x:data", type: "submit" },
-          xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1")),
-          xml("field", { var: "sec-label#label" }, xml("value", {}, "SECRET"))))));
+      await c.alice!.iq(
+        xml(
+          "iq",
+          { type: "set", to: room },
+          xml(
+            "query",
+            { xmlns: NS_MUC_OWNER },
+            xml(
+              "x",
+              { xmlns: "jabber:x:data", type: "submit" },
+              xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1")),
+              xml("field", { var: "sec-label#label" }, xml("value", {}, "SECRET")),
+            ),
+          ),
+        ),
+      );
       await join(c.bob!, room, "Bob");
-      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "ha-1" }, xml("body", {}, "before failover"), parseElement(demo.labelXml(S)) as unknown as Element));
+      await c.alice!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "ha-1" },
+          xml("body", {}, "before failover"),
+          parseElement(demo.labelXml(S)) as unknown as Element,
+        ),
+      );
       await c.bob!.waitFor((m) => m.attrs.id === "ha-1");
       const owners = instances.filter((m) => (m.rooms.get(room)?.size ?? 0) > 0);
       assert.equal(owners.length, 1, "exactly one instance holds the occupants (bare_destination)");
@@ -95,14 +125,26 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
       const replacement = await instance();
       assert.ok(replacement.rooms.has(room), "the replacement loaded the persistent room from Redis");
       // Clients find out by XEP-0410 self-ping (not-acceptable: not joined any more) and rejoin.
-      const ping = await c.bob!.iq(xml("iq", { type: "get", to: `${room}/Bob` }, xml("ping", { xmlns: "urn:xmpp:ping" }))).then(() => "joined", (e: Error) => e.message);
+      const ping = await c
+        .bob!.iq(xml("iq", { type: "get", to: `${room}/Bob` }, xml("ping", { xmlns: "urn:xmpp:ping" })))
+        .then(
+          () => "joined",
+          (e: Error) => e.message,
+        );
       assert.match(ping, /not-acceptable/);
       const mark = c.bob!.received.length;
       await join(c.alice!, room, "Alice");
       await join(c.bob!, room, "Bob");
-      const replay = c.bob!.received.slice(mark).filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
-      assert.ok(replay.some((m) => m.getChildText("body")?.endsWith("before failover")), "history came from Redis");
-      await c.alice!.send(xml("message", { to: room, type: "groupchat", id: "ha-2" }, xml("body", {}, "after failover")));
+      const replay = c
+        .bob!.received.slice(mark)
+        .filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
+      assert.ok(
+        replay.some((m) => m.getChildText("body")?.endsWith("before failover")),
+        "history came from Redis",
+      );
+      await c.alice!.send(
+        xml("message", { to: room, type: "groupchat", id: "ha-2" }, xml("body", {}, "after failover")),
+      );
       await c.bob!.waitFor((m) => m.attrs.id === "ha-2");
       assert.equal(replacement.rooms.get(room)!.size, 2, "the replacement serves the room");
       assert.equal(standby.rooms.get(room)?.size ?? 0, 0, "the other instance never held its occupants");

@@ -3,14 +3,33 @@
 // restrictive compartments ALPHA/BRAVO, permissive releasability GBR/USA/FRA.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import {
+  startServer,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
 import { createComponent, createLogger, parseElement } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
-import { createMucService, DEFAULT_ROOM_CONFIG, NS_MUC, NS_MUC_USER, type MucService, type MucSettings } from "@cordon/muc";
+import {
+  createMucService,
+  DEFAULT_ROOM_CONFIG,
+  NS_MUC,
+  NS_MUC_USER,
+  type MucService,
+  type MucSettings,
+} from "@cordon/muc";
 import type { Label } from "@cordon/policy";
 import { loadDemo } from "../src/demo.js";
-import { joinRoom as join, configureRoom as configure, statusCodes, errorCondition } from "../src/muc-client.js";
-
+import {
+  joinRoom as join,
+  configureRoom as configure,
+  statusCodes,
+  errorCondition,
+} from "../src/muc-client.js";
 
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SL = "urn:xmpp:sec-label:0";
@@ -53,18 +72,38 @@ function settings(domain: string, local: string): MucSettings {
 
 const labelEl = (label: Label): Element => parseElement(demo.labelXml(label)) as unknown as Element;
 const bodies = (client: TestClient, from: string) =>
-  client.received.filter((m) => m.is("message") && m.attrs.type === "groupchat" && m.attrs.from === from && m.getChild("body")).map((m) => m.getChildText("body") ?? "");
+  client.received
+    .filter(
+      (m) => m.is("message") && m.attrs.type === "groupchat" && m.attrs.from === from && m.getChild("body"),
+    )
+    .map((m) => m.getChildText("body") ?? "");
 const stripFlot = (body: string) => body.slice(body.indexOf("\n") + 1);
 
-async function say(client: TestClient, room: string, body: string, label?: Label, id?: string): Promise<void> {
-  await client.send(xml("message", { to: room, type: "groupchat", ...(id ? { id } : {}) }, xml("body", {}, body), label ? labelEl(label) : null));
+async function say(
+  client: TestClient,
+  room: string,
+  body: string,
+  label?: Label,
+  id?: string,
+): Promise<void> {
+  await client.send(
+    xml(
+      "message",
+      { to: room, type: "groupchat", ...(id ? { id } : {}) },
+      xml("body", {}, body),
+      label ? labelEl(label) : null,
+    ),
+  );
 }
-
 
 /** Makes a client advertise XEP-0258 support in its disco#info (as Gajim with labels on does). */
 function advertiseLabels(client: TestClient): void {
-  const callee = (client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => unknown): void } }).iqCallee;
-  callee.get(NS_INFO, "query", () => xml("query", { xmlns: NS_INFO }, xml("feature", { var: NS_INFO }), xml("feature", { var: NS_SL })));
+  const callee = (
+    client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => unknown): void } }
+  ).iqCallee;
+  callee.get(NS_INFO, "query", () =>
+    xml("query", { xmlns: NS_INFO }, xml("feature", { var: NS_INFO }), xml("feature", { var: NS_SL })),
+  );
 }
 
 for (const kind of serverKinds()) {
@@ -79,12 +118,18 @@ for (const kind of serverKinds()) {
 
     const startMuc = async () => {
       muc = createMucService({
-        component: createComponent({ service: `xmpp://127.0.0.1:${server.componentPort}`, domain: mucDomain, secret }),
+        component: createComponent({
+          service: `xmpp://127.0.0.1:${server.componentPort}`,
+          domain: mucDomain,
+          secret,
+        }),
         registry: demo.registry,
         governingPolicy: demo.policy.id,
         store,
         settings: settings(mucDomain, domain),
-        ...(process.env.CORDON_TEST_LOG ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) } : {}),
+        ...(process.env.CORDON_TEST_LOG
+          ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) }
+          : {}),
       });
       await muc.start();
     };
@@ -96,7 +141,8 @@ for (const kind of serverKinds()) {
         users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
       });
       store = new MemoryStore();
-      for (const [user, clearance] of Object.entries(clearances)) await store.setUserClearance(`${user}@${domain}`, demo.raw(clearance));
+      for (const [user, clearance] of Object.entries(clearances))
+        await store.setUserClearance(`${user}@${domain}`, demo.raw(clearance));
       await startMuc();
       for (const u of USERS) clients[u] = await connectClient(server, u, `${u}-pw`);
       advertiseLabels(clients.alice!);
@@ -112,10 +158,15 @@ for (const kind of serverKinds()) {
     test(`[${kind}] join sequence: occupants, self-presence 110/201, subject last; disco#info shows labels`, async () => {
       const room = `ops@${mucDomain}`;
       const self = await join(clients.alice!, room, "Alice");
-      const codes = self.getChild("x", NS_MUC_USER)!.getChildren("status").map((s) => s.attrs.code);
+      const codes = self
+        .getChild("x", NS_MUC_USER)!
+        .getChildren("status")
+        .map((s) => s.attrs.code);
       assert.deepEqual(codes.sort(), ["100", "110", "201"]);
       assert.equal(self.getChild("x", NS_MUC_USER)!.getChild("item")!.attrs.affiliation, "owner");
-      const subject = clients.alice!.received.find((m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined)!;
+      const subject = clients.alice!.received.find(
+        (m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined,
+      )!;
       assert.equal(subject.getChildText("subject"), "");
       // Locked until configured: others get item-not-found.
       const locked = await join(clients.bob!, room, "Bob");
@@ -129,30 +180,57 @@ for (const kind of serverKinds()) {
       const aliceAt = seq.findIndex((s) => s.is("presence") && s.attrs.from === `${room}/Alice`);
       const selfAt = seq.findIndex((s) => s === bobSelf);
       const subjectAt = seq.findIndex((s) => s.is("message") && s.getChild("subject") !== undefined);
-      assert.ok(aliceAt >= 0 && aliceAt < selfAt && selfAt < subjectAt, `order: ${aliceAt} ${selfAt} ${subjectAt}`);
+      assert.ok(
+        aliceAt >= 0 && aliceAt < selfAt && selfAt < subjectAt,
+        `order: ${aliceAt} ${selfAt} ${subjectAt}`,
+      );
       assert.ok(bobSelf.getChild("occupant-id", "urn:xmpp:occupant-id:0"));
       assert.ok(subjectAt > selfAt);
       await join(clients.carol!, room, "Carol");
-      const info = await clients.carol!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
+      const info = await clients.carol!.iq(
+        xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })),
+      );
       const query = info.getChild("query", NS_INFO)!;
       const features = query.getChildren("feature").map((f) => f.attrs.var);
-      for (const f of [NS_MUC, NS_SL, "urn:xmpp:sec-label:catalog:2", "muc_open", "muc_nonanonymous", "muc_temporary", "muc_public", "muc_unsecured", "muc_unmoderated"]) assert.ok(features.includes(f), f);
-      const fields = new Map(query.getChild("x", "jabber:x:data")!.getChildren("field").map((f) => [f.attrs.var, f.getChildText("value")]));
+      for (const f of [
+        NS_MUC,
+        NS_SL,
+        "urn:xmpp:sec-label:catalog:2",
+        "muc_open",
+        "muc_nonanonymous",
+        "muc_temporary",
+        "muc_public",
+        "muc_unsecured",
+        "muc_unmoderated",
+      ])
+        assert.ok(features.includes(f), f);
+      const fields = new Map(
+        query
+          .getChild("x", "jabber:x:data")!
+          .getChildren("field")
+          .map((f) => [f.attrs.var, f.getChildText("value")]),
+      );
       assert.equal(fields.get("x-isode#roominfo_marking"), "UNCLASSIFIED");
       assert.equal(fields.get("muc#roominfo_occupants"), "3");
     });
 
     test(`[${kind}] each occupant receives exactly the labels its clearance grants, with the policy's marking`, async () => {
       const room = `ops@${mucDomain}`;
-      const before = { alice: bodies(clients.alice!, `${room}/Alice`).length, bob: bodies(clients.bob!, `${room}/Alice`).length, carol: bodies(clients.carol!, `${room}/Alice`).length };
+      const before = {
+        alice: bodies(clients.alice!, `${room}/Alice`).length,
+        bob: bodies(clients.bob!, `${room}/Alice`).length,
+        carol: bodies(clients.carol!, `${room}/Alice`).length,
+      };
       await say(clients.alice!, room, "u-msg", U, "m-u");
       await say(clients.alice!, room, "s-msg", S, "m-s");
       await say(clients.alice!, room, "sa-msg", SA, "m-sa");
       await say(clients.alice!, room, "ts-msg", TS, "m-ts");
       await say(clients.alice!, room, "unlabelled-msg", undefined, "m-none");
       await say(clients.alice!, room, "end-marker", U, "m-end");
-      for (const c of ["alice", "bob", "carol"] as const) await clients[c]!.waitFor((m) => m.attrs.id === "m-end" && m.attrs.from === `${room}/Alice`);
-      const got = (c: "alice" | "bob" | "carol") => bodies(clients[c]!, `${room}/Alice`).slice(before[c]).map(stripFlot);
+      for (const c of ["alice", "bob", "carol"] as const)
+        await clients[c]!.waitFor((m) => m.attrs.id === "m-end" && m.attrs.from === `${room}/Alice`);
+      const got = (c: "alice" | "bob" | "carol") =>
+        bodies(clients[c]!, `${room}/Alice`).slice(before[c]).map(stripFlot);
       assert.deepEqual(got("alice"), ["u-msg", "s-msg", "sa-msg", "ts-msg", "unlabelled-msg", "end-marker"]);
       assert.deepEqual(got("bob"), ["u-msg", "s-msg", "unlabelled-msg", "end-marker"]);
       assert.deepEqual(got("carol"), ["u-msg", "unlabelled-msg", "end-marker"]);
@@ -165,15 +243,22 @@ for (const kind of serverKinds()) {
       // Bob's client does not: FLOT, the marking as the body's first line.
       const bobSecret = clients.bob!.received.find((m) => m.attrs.id === "m-s")!;
       assert.equal(bobSecret.getChildText("body"), "SECRET\ns-msg");
-      assert.equal(clients.bob!.received.find((m) => m.attrs.id === "m-none")!.getChildText("body"), "UNCLASSIFIED\nunlabelled-msg");
+      assert.equal(
+        clients.bob!.received.find((m) => m.attrs.id === "m-none")!.getChildText("body"),
+        "UNCLASSIFIED\nunlabelled-msg",
+      );
     });
 
     test(`[${kind}] a sender's display marking is replaced by the policy's`, async () => {
       const room = `ops@${mucDomain}`;
       const forged = labelEl(S);
       forged.getChild("displaymarking")!.children = ["UNCLASSIFIED (trust me)"];
-      await clients.alice!.send(xml("message", { to: room, type: "groupchat", id: "m-forged" }, xml("body", {}, "forged"), forged));
-      const got = await clients.alice!.waitFor((m) => m.attrs.id === "m-forged" && m.attrs.type === "groupchat");
+      await clients.alice!.send(
+        xml("message", { to: room, type: "groupchat", id: "m-forged" }, xml("body", {}, "forged"), forged),
+      );
+      const got = await clients.alice!.waitFor(
+        (m) => m.attrs.id === "m-forged" && m.attrs.type === "groupchat",
+      );
       assert.equal(got.getChild("securitylabel", NS_SL)!.getChildText("displaymarking"), "SECRET");
       await clients.bob!.waitFor((m) => m.attrs.id === "m-forged");
       assert.ok(!clients.carol!.received.some((m) => m.attrs.id === "m-forged"));
@@ -189,32 +274,58 @@ for (const kind of serverKinds()) {
       assert.ok(!text.includes("carol-secret-text"), text);
       assert.ok(!text.includes("securitylabel"), text);
       // A malformed label is refused too, with bad-request.
-      const bad = xml("message", { to: room, type: "groupchat", id: "m-bad" }, xml("body", {}, "bad"), xml("securitylabel", { xmlns: NS_SL }, xml("label", {}, xml("esssecuritylabel", { xmlns: "urn:xmpp:sec-label:ess:0" }, "bm90IGJlcg=="))));
+      const bad = xml(
+        "message",
+        { to: room, type: "groupchat", id: "m-bad" },
+        xml("body", {}, "bad"),
+        xml(
+          "securitylabel",
+          { xmlns: NS_SL },
+          xml("label", {}, xml("esssecuritylabel", { xmlns: "urn:xmpp:sec-label:ess:0" }, "bm90IGJlcg==")),
+        ),
+      );
       await clients.carol!.send(bad);
       const badError = await clients.carol!.waitFor((m) => m.attrs.id === "m-bad");
       assert.equal(badError.attrs.type, "error");
       await say(clients.alice!, room, "after-over", U, "m-after-over");
       await clients.bob!.waitFor((m) => m.attrs.id === "m-after-over");
       assert.ok(!clients.bob!.received.some((m) => m.attrs.id === "m-over" || m.attrs.id === "m-bad"));
-      assert.ok(!clients.alice!.received.some((m) => m.attrs.id === "m-over" && m.attrs.type === "groupchat"));
+      assert.ok(
+        !clients.alice!.received.some((m) => m.attrs.id === "m-over" && m.attrs.type === "groupchat"),
+      );
     });
 
     test(`[${kind}] a room answers the catalog of labels the requester may use there, the default first`, async () => {
       const room = `ops@${mucDomain}`;
       const ask = async (client: TestClient) => {
-        const result = await client.iq(xml("iq", { type: "get", to: room }, xml("catalog", { xmlns: "urn:xmpp:sec-label:catalog:2", to: room })));
+        const result = await client.iq(
+          xml(
+            "iq",
+            { type: "get", to: room },
+            xml("catalog", { xmlns: "urn:xmpp:sec-label:catalog:2", to: room }),
+          ),
+        );
         const catalog = result.getChild("catalog", "urn:xmpp:sec-label:catalog:2")!;
         return { items: catalog.getChildren("item"), restrict: catalog.attrs.restrict };
       };
       const bob = await ask(clients.bob!);
-      assert.deepEqual(bob.items.map((i) => i.attrs.selector), ["UNCLASSIFIED", "SECRET"]);
+      assert.deepEqual(
+        bob.items.map((i) => i.attrs.selector),
+        ["UNCLASSIFIED", "SECRET"],
+      );
       assert.equal(bob.items[0]!.attrs.default, "true");
       assert.equal(bob.items[1]!.getChild("securitylabel", NS_SL)!.getChildText("displaymarking"), "SECRET");
       assert.equal(bob.restrict, "true");
       const alice = await ask(clients.alice!);
-      assert.deepEqual(alice.items.map((i) => i.attrs.selector), ["UNCLASSIFIED", "SECRET", "SECRET ALPHA", "TOP SECRET"]);
+      assert.deepEqual(
+        alice.items.map((i) => i.attrs.selector),
+        ["UNCLASSIFIED", "SECRET", "SECRET ALPHA", "TOP SECRET"],
+      );
       const carol = await ask(clients.carol!);
-      assert.deepEqual(carol.items.map((i) => i.attrs.selector), ["UNCLASSIFIED"]);
+      assert.deepEqual(
+        carol.items.map((i) => i.attrs.selector),
+        ["UNCLASSIFIED"],
+      );
     });
 
     test(`[${kind}] presence carrying a label is refused with bad-request`, async () => {
@@ -228,11 +339,25 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] private messages follow the recipient's clearance`, async () => {
       const room = `ops@${mucDomain}`;
-      await clients.alice!.send(xml("message", { to: `${room}/Carol`, type: "chat", id: "pm-1" }, xml("body", {}, "pm-secret-for-carol"), labelEl(S)));
+      await clients.alice!.send(
+        xml(
+          "message",
+          { to: `${room}/Carol`, type: "chat", id: "pm-1" },
+          xml("body", {}, "pm-secret-for-carol"),
+          labelEl(S),
+        ),
+      );
       const refused = await clients.alice!.waitFor((m) => m.attrs.id === "pm-1");
       assert.equal(refused.attrs.type, "error");
       assert.ok(!refused.toString().includes("pm-secret-for-carol"));
-      await clients.alice!.send(xml("message", { to: `${room}/Bob`, type: "chat", id: "pm-2" }, xml("body", {}, "pm-secret-for-bob"), labelEl(S)));
+      await clients.alice!.send(
+        xml(
+          "message",
+          { to: `${room}/Bob`, type: "chat", id: "pm-2" },
+          xml("body", {}, "pm-secret-for-bob"),
+          labelEl(S),
+        ),
+      );
       const pm = await clients.bob!.waitFor((m) => m.attrs.id === "pm-2");
       assert.equal(pm.attrs.from, `${room}/Alice`);
       assert.equal(stripFlot(pm.getChildText("body") ?? ""), "pm-secret-for-bob");
@@ -243,7 +368,9 @@ for (const kind of serverKinds()) {
     test(`[${kind}] history replays to a joiner only what its clearance grants, and maxstanzas counts those`, async () => {
       const room = `ops@${mucDomain}`;
       await join(clients.erin!, room, "Erin");
-      const replay = clients.erin!.received.filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay") && m.attrs.from?.startsWith(room));
+      const replay = clients.erin!.received.filter(
+        (m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay") && m.attrs.from?.startsWith(room),
+      );
       const got = replay.map((m) => stripFlot(m.getChildText("body") ?? ""));
       assert.ok(got.includes("s-msg") && got.includes("u-msg"), got.join(","));
       assert.ok(!got.includes("sa-msg") && !got.includes("ts-msg"), got.join(","));
@@ -252,25 +379,39 @@ for (const kind of serverKinds()) {
       assert.equal(dave.attrs.type, "error");
       assert.ok(dave.getChild("error")!.getChild("forbidden"));
       await clients.carol!.send(xml("presence", { to: `${room}/Carol`, type: "unavailable" }));
-      await clients.carol!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable");
+      await clients.carol!.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Carol` && p.attrs.type === "unavailable",
+      );
       const mark = clients.carol!.received.length;
       await join(clients.carol!, room, "Carol", [xml("history", { maxstanzas: "2" })]);
-      const carolReplay = clients.carol!.received.slice(mark).filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
+      const carolReplay = clients
+        .carol!.received.slice(mark)
+        .filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
       assert.equal(carolReplay.length, 2);
-      for (const m of carolReplay) assert.ok(m.getChildText("body")!.startsWith("UNCLASSIFIED\n"), m.toString());
+      for (const m of carolReplay)
+        assert.ok(m.getChildText("body")!.startsWith("UNCLASSIFIED\n"), m.toString());
     });
 
     test(`[${kind}] a room label blocks joins from those not cleared for it`, async () => {
       const room = `vault@${mucDomain}`;
       await join(clients.alice!, room, "Alice");
-      await configure(clients.alice!, room, { "sec-label#label": "SECRET", "muc#roomconfig_persistentroom": "0" });
+      await configure(clients.alice!, room, {
+        "sec-label#label": "SECRET",
+        "muc#roomconfig_persistentroom": "0",
+      });
       const carol = await join(clients.carol!, room, "Carol");
       assert.equal(carol.attrs.type, "error");
       assert.ok(carol.getChild("error")!.getChild("forbidden"));
       const bob = await join(clients.bob!, room, "Bob");
       assert.notEqual(bob.attrs.type, "error");
-      const info = await clients.bob!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
-      const marking = info.getChild("query", NS_INFO)!.getChild("x", "jabber:x:data")!.getChildren("field").find((f) => f.attrs.var === "x-isode#roominfo_marking");
+      const info = await clients.bob!.iq(
+        xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })),
+      );
+      const marking = info
+        .getChild("query", NS_INFO)!
+        .getChild("x", "jabber:x:data")!
+        .getChildren("field")
+        .find((f) => f.attrs.var === "x-isode#roominfo_marking");
       assert.equal(marking?.getChildText("value"), "SECRET");
     });
 
@@ -278,11 +419,19 @@ for (const kind of serverKinds()) {
       const room = `vault@${mucDomain}`;
       const started = Date.now();
       await store.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      const gone = await clients.bob!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Bob` && p.attrs.type === "unavailable", 3000);
-      const codes = gone.getChild("x", NS_MUC_USER)!.getChildren("status").map((s) => s.attrs.code);
+      const gone = await clients.bob!.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Bob` && p.attrs.type === "unavailable",
+        3000,
+      );
+      const codes = gone
+        .getChild("x", NS_MUC_USER)!
+        .getChildren("status")
+        .map((s) => s.attrs.code);
       assert.ok(codes.includes("307") && codes.includes("110"), codes.join(","));
       assert.ok(Date.now() - started < 3000);
-      await clients.alice!.waitFor((p) => p.is("presence") && p.attrs.from === `${room}/Bob` && p.attrs.type === "unavailable");
+      await clients.alice!.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Bob` && p.attrs.type === "unavailable",
+      );
       await say(clients.alice!, room, "after-removal", S, "m-after-removal");
       await clients.alice!.waitFor((m) => m.attrs.id === "m-after-removal");
       assert.ok(!clients.bob!.received.some((m) => m.attrs.id === "m-after-removal"));
@@ -292,22 +441,41 @@ for (const kind of serverKinds()) {
     test(`[${kind}] a persistent room survives a restart of the component, with its label and history`, async () => {
       const room = `archive@${mucDomain}`;
       await join(clients.frank!, room, "Frank");
-      await configure(clients.frank!, room, { "muc#roomconfig_persistentroom": "1", "sec-label#label": "SECRET", "muc#roomconfig_roomname": "Archive" });
+      await configure(clients.frank!, room, {
+        "muc#roomconfig_persistentroom": "1",
+        "sec-label#label": "SECRET",
+        "muc#roomconfig_roomname": "Archive",
+      });
       await say(clients.frank!, room, "kept-alpha", SA, "m-kept");
       await clients.frank!.waitFor((m) => m.attrs.id === "m-kept");
       await muc.stop();
       await startMuc();
       assert.ok(muc.rooms.has(room));
-      const info = await clients.erin!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })), 8000);
-      assert.ok(info.getChild("query", NS_INFO)!.getChildren("feature").some((f) => f.attrs.var === "muc_persistent"));
+      const info = await clients.erin!.iq(
+        xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })),
+        8000,
+      );
+      assert.ok(
+        info
+          .getChild("query", NS_INFO)!
+          .getChildren("feature")
+          .some((f) => f.attrs.var === "muc_persistent"),
+      );
       const mark = clients.frank!.received.length;
       await join(clients.frank!, room, "Frank2");
-      const replay = clients.frank!.received.slice(mark).filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
-      assert.deepEqual(replay.map((m) => stripFlot(m.getChildText("body") ?? "")), ["kept-alpha"]);
+      const replay = clients
+        .frank!.received.slice(mark)
+        .filter((m) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
+      assert.deepEqual(
+        replay.map((m) => stripFlot(m.getChildText("body") ?? "")),
+        ["kept-alpha"],
+      );
       // Erin (SECRET, no ALPHA) may enter but must not see the ALPHA message in history.
       const erinMark = clients.erin!.received.length;
       await join(clients.erin!, room, "Erin");
-      assert.ok(!clients.erin!.received.slice(erinMark).some((m) => m.getChildText("body")?.includes("kept-alpha")));
+      assert.ok(
+        !clients.erin!.received.slice(erinMark).some((m) => m.getChildText("body")?.includes("kept-alpha")),
+      );
     });
 
     test(`[${kind}] the room's archive (XEP-0313) gives each occupant only what its clearance grants, paged`, async () => {
@@ -317,48 +485,107 @@ for (const kind of serverKinds()) {
       await join(clients.alice!, room, "Alice");
       await configure(clients.alice!, room);
       await join(clients.carol!, room, "Carol");
-      const info = await clients.carol!.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
-      assert.ok(info.getChild("query", NS_INFO)!.getChildren("feature").some((f) => f.attrs.var === NS_MAM));
+      const info = await clients.carol!.iq(
+        xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })),
+      );
+      assert.ok(
+        info
+          .getChild("query", NS_INFO)!
+          .getChildren("feature")
+          .some((f) => f.attrs.var === NS_MAM),
+      );
       for (const [i, l] of [U, S, U, TS].entries()) await say(clients.alice!, room, `annal-${i}`, l, `a${i}`);
       await clients.alice!.waitFor((m) => m.attrs.id === "a3");
       const query = async (who: "alice" | "carol", queryid: string, set?: Element) => {
-        const fin = await clients[who]!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid }, set)));
-        const got = clients[who]!.received.filter((m) => m.is("message") && m.getChild("result", NS_MAM)?.attrs.queryid === queryid);
-        return { fin: fin.getChild("fin", NS_MAM)!, inner: got.map((m) => m.getChild("result", NS_MAM)!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!) };
+        const fin = await clients[who]!.iq(
+          xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid }, set)),
+        );
+        const got = clients[who]!.received.filter(
+          (m) => m.is("message") && m.getChild("result", NS_MAM)?.attrs.queryid === queryid,
+        );
+        return {
+          fin: fin.getChild("fin", NS_MAM)!,
+          inner: got.map((m) =>
+            m.getChild("result", NS_MAM)!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!,
+          ),
+        };
       };
       const a = await query("alice", "qa");
-      assert.deepEqual(a.inner.map((m) => m.attrs.id), ["a0", "a1", "a2", "a3"]);
-      assert.ok(a.inner.every((m) => m.getChild("securitylabel", NS_SL)), "Alice's client shows labels");
+      assert.deepEqual(
+        a.inner.map((m) => m.attrs.id),
+        ["a0", "a1", "a2", "a3"],
+      );
+      assert.ok(
+        a.inner.every((m) => m.getChild("securitylabel", NS_SL)),
+        "Alice's client shows labels",
+      );
       const c = await query("carol", "qc");
-      assert.deepEqual(c.inner.map((m) => m.attrs.id), ["a0", "a2"], "Carol reads only UNCLASSIFIED");
-      assert.ok(c.inner.every((m) => m.getChildText("body")!.startsWith("UNCLASSIFIED\n")), "FLOT for Carol's client");
-      assert.ok(!clients.carol!.received.some((m) => m.toString().includes("annal-1") || m.toString().includes("annal-3")));
+      assert.deepEqual(
+        c.inner.map((m) => m.attrs.id),
+        ["a0", "a2"],
+        "Carol reads only UNCLASSIFIED",
+      );
+      assert.ok(
+        c.inner.every((m) => m.getChildText("body")!.startsWith("UNCLASSIFIED\n")),
+        "FLOT for Carol's client",
+      );
+      assert.ok(
+        !clients.carol!.received.some(
+          (m) => m.toString().includes("annal-1") || m.toString().includes("annal-3"),
+        ),
+      );
       assert.equal(c.fin.getChild("set", NS_RSM)?.getChildText("count"), "2");
       // Paging: one per page, then the rest after it.
       const p1 = await query("alice", "qp1", xml("set", { xmlns: NS_RSM }, xml("max", {}, "1")));
-      assert.deepEqual(p1.inner.map((m) => m.attrs.id), ["a0"]);
+      assert.deepEqual(
+        p1.inner.map((m) => m.attrs.id),
+        ["a0"],
+      );
       const after = p1.fin.getChild("set", NS_RSM)!.getChildText("last")!;
       const p2 = await query("alice", "qp2", xml("set", { xmlns: NS_RSM }, xml("after", {}, after)));
-      assert.deepEqual(p2.inner.map((m) => m.attrs.id), ["a1", "a2", "a3"]);
+      assert.deepEqual(
+        p2.inner.map((m) => m.attrs.id),
+        ["a1", "a2", "a3"],
+      );
       assert.equal(p2.fin.attrs.complete, "true");
       // Someone who is not in the room may not read it.
-      await assert.rejects(clients.dave!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM }))), /forbidden/);
+      await assert.rejects(
+        clients.dave!.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM }))),
+        /forbidden/,
+      );
     });
 
     test(`[${kind}] a client announcing another client's caps ver cannot decide that client's FLOT (XEP-0115 §5.4)`, async () => {
       const room = `capsroom@${mucDomain}`;
       // Both announce the same node#ver; neither answer hashes to it, so neither is cached for the other.
-      const caps = () => xml("c", { xmlns: "http://jabber.org/protocol/caps", hash: "sha-1", node: "urn:cordon:test", ver: "c29tZSB2ZXJzaW9uIGhhc2g=" });
+      const caps = () =>
+        xml("c", {
+          xmlns: "http://jabber.org/protocol/caps",
+          hash: "sha-1",
+          node: "urn:cordon:test",
+          ver: "c29tZSB2ZXJzaW9uIGhhc2g=",
+        });
       const enter = async (who: "alice" | "carol", nick: string) => {
-        await clients[who]!.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }), caps()));
-        await clients[who]!.waitFor((m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined, 8000);
+        await clients[who]!.send(
+          xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: NS_MUC }), caps()),
+        );
+        await clients[who]!.waitFor(
+          (m) => m.is("message") && m.attrs.from === room && m.getChild("subject") !== undefined,
+          8000,
+        );
       };
       await enter("alice", "Alice"); // label-aware (advertises urn:xmpp:sec-label:0)
       await configure(clients.alice!, room);
       await enter("carol", "Carol"); // does not show labels
       await say(clients.alice!, room, "caps-check", U, "m-caps");
-      const got = await clients.carol!.waitFor((m) => m.attrs.id === "m-caps" && m.attrs.from === `${room}/Alice`);
-      assert.equal(got.getChild("securitylabel", NS_SL), undefined, "treated as label-aware on another client's answer");
+      const got = await clients.carol!.waitFor(
+        (m) => m.attrs.id === "m-caps" && m.attrs.from === `${room}/Alice`,
+      );
+      assert.equal(
+        got.getChild("securitylabel", NS_SL),
+        undefined,
+        "treated as label-aware on another client's answer",
+      );
       assert.equal(got.getChildText("body"), "UNCLASSIFIED\ncaps-check", "FLOT");
       const own = await clients.alice!.waitFor((m) => m.attrs.id === "m-caps");
       assert.ok(own.getChild("securitylabel", NS_SL), "Alice's own answer still counts for her");
@@ -367,14 +594,24 @@ for (const kind of serverKinds()) {
     test(`[${kind}] a persistent room whose stored label no longer reads is closed: occupants removed, joins and re-creation refused (wait)`, async () => {
       const room = `ledger@${mucDomain}`;
       await join(clients.frank!, room, "Frank");
-      await configure(clients.frank!, room, { "muc#roomconfig_persistentroom": "1", "sec-label#label": "SECRET" });
+      await configure(clients.frank!, room, {
+        "muc#roomconfig_persistentroom": "1",
+        "sec-label#label": "SECRET",
+      });
       const record = await store.getRoom(room);
       assert.ok(record?.label);
       // Another instance (or an edit of the store) leaves a label under a policy not loaded here.
-      const unknownPolicy = "<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.3.4.5.6.7'/><classification lacv='1'/></label>";
+      const unknownPolicy =
+        "<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.3.4.5.6.7'/><classification lacv='1'/></label>";
       await store.putRoom({ ...record, label: { encoding: "xml", data: unknownPolicy } });
-      const removed = await clients.frank!.waitFor((p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${room}/Frank`, 8000);
-      assert.ok(["307", "333", "110"].every((code) => statusCodes(removed).includes(code)), removed.toString());
+      const removed = await clients.frank!.waitFor(
+        (p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${room}/Frank`,
+        8000,
+      );
+      assert.ok(
+        ["307", "333", "110"].every((code) => statusCodes(removed).includes(code)),
+        removed.toString(),
+      );
       // Neither the owner nor anyone allowed to create rooms gets in (nor takes the JID over).
       for (const who of ["frank", "carol"] as const) {
         const refused = await join(clients[who]!, room, `${who}-again`);

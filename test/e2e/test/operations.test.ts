@@ -10,7 +10,17 @@ import { once } from "node:events";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, startRedis, connectClient, freePort, xml, type XmppServer, type TestClient, type Element, type RedisInstance } from "@cordon/harness";
+import {
+  startServer,
+  startRedis,
+  connectClient,
+  freePort,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+  type RedisInstance,
+} from "@cordon/harness";
 import { repoRoot, demoPolicyFile } from "../src/demo.js";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
@@ -37,7 +47,13 @@ describe("operations: admin API, metrics, hot reload (prosody)", () => {
   const api = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${admin}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
     const text = await res.text();
-    return { status: res.status, text, json: res.headers.get("content-type")?.startsWith("application/json") ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+    return {
+      status: res.status,
+      text,
+      json: res.headers.get("content-type")?.startsWith("application/json")
+        ? (JSON.parse(text) as Record<string, unknown>)
+        : undefined,
+    };
   };
   const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
@@ -48,22 +64,51 @@ describe("operations: admin API, metrics, hot reload (prosody)", () => {
     assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
   };
   const setClearance = async (user: string, classifications: string[], categories: string[] = []) => {
-    const r = await api(`/clearances/${encodeURIComponent(`${user}@${domain}`)}`, { method: "PUT", body: JSON.stringify({ classifications, categories }) });
+    const r = await api(`/clearances/${encodeURIComponent(`${user}@${domain}`)}`, {
+      method: "PUT",
+      body: JSON.stringify({ classifications, categories }),
+    });
     assert.equal(r.status, 200, r.text);
     return r.json;
   };
   const enter = async (client: TestClient, nick: string): Promise<Element> => {
-    await client.send(xml("presence", { to: `${vault}/${nick}` }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" }))));
-    const self = await client.waitFor((p) => p.is("presence") && p.attrs.from === `${vault}/${nick}` && (p.attrs.type === "error" || (p.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs.code === "110") ?? false)), 8000);
-    if (self.attrs.type !== "error") await client.waitFor((m) => m.is("message") && m.attrs.from === vault && m.getChild("subject") !== undefined, 8000);
+    await client.send(
+      xml(
+        "presence",
+        { to: `${vault}/${nick}` },
+        xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" })),
+      ),
+    );
+    const self = await client.waitFor(
+      (p) =>
+        p.is("presence") &&
+        p.attrs.from === `${vault}/${nick}` &&
+        (p.attrs.type === "error" ||
+          (p
+            .getChild("x", NS_MUC_USER)
+            ?.getChildren("status")
+            .some((s) => s.attrs.code === "110") ??
+            false)),
+      8000,
+    );
+    if (self.attrs.type !== "error")
+      await client.waitFor(
+        (m) => m.is("message") && m.attrs.from === vault && m.getChild("subject") !== undefined,
+        8000,
+      );
     return self;
   };
-  const say = (client: TestClient, body: string) => client.send(xml("message", { to: vault, type: "groupchat" }, xml("body", {}, body)));
+  const say = (client: TestClient, body: string) =>
+    client.send(xml("message", { to: vault, type: "groupchat" }, xml("body", {}, body)));
   const hears = (client: TestClient, body: string) =>
-    client.waitFor((m) => m.is("message") && m.attrs.type === "groupchat" && (m.getChildText("body") ?? "").endsWith(body), 8000);
+    client.waitFor(
+      (m) => m.is("message") && m.attrs.type === "groupchat" && (m.getChildText("body") ?? "").endsWith(body),
+      8000,
+    );
   const metric = (text: string, pattern: RegExp): number => {
     let sum = 0;
-    for (const line of text.split("\n")) if (pattern.test(line)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+    for (const line of text.split("\n"))
+      if (pattern.test(line)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
     return sum;
   };
 
@@ -71,7 +116,10 @@ describe("operations: admin API, metrics, hot reload (prosody)", () => {
     redis = await startRedis();
     server = await startServer("prosody", {
       domain,
-      components: [{ domain: mucDomain, secret: "muc-secret" }, { domain: catalogDomain, secret: "catalog-secret" }],
+      components: [
+        { domain: mucDomain, secret: "muc-secret" },
+        { domain: catalogDomain, secret: "catalog-secret" },
+      ],
       delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
       users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
     });
@@ -136,8 +184,18 @@ components:
   test("[prosody] /ready lists each component's link; PUT /clearances/{jid} changes who may enter a room", async () => {
     const ready = await api("/ready");
     assert.equal(ready.status, 200);
-    const components = ready.json?.components as { name: string; ready: boolean; links: { domain: string; online: boolean }[] }[];
-    assert.deepEqual(components.map((c) => [c.name, c.ready, c.links.map((l) => l.domain)]), [["muc", true, [mucDomain]], ["catalog", true, [catalogDomain]]]);
+    const components = ready.json?.components as {
+      name: string;
+      ready: boolean;
+      links: { domain: string; online: boolean }[];
+    }[];
+    assert.deepEqual(
+      components.map((c) => [c.name, c.ready, c.links.map((l) => l.domain)]),
+      [
+        ["muc", true, [mucDomain]],
+        ["catalog", true, [catalogDomain]],
+      ],
+    );
 
     assert.equal((await setClearance("alice", ["UNCLASSIFIED", "SECRET"]))?.marking !== undefined, true);
     await setClearance("bob", ["UNCLASSIFIED"]);
@@ -147,19 +205,31 @@ components:
     assert.ok(refused.getChild("error")?.getChild("forbidden"));
 
     await setClearance("bob", ["UNCLASSIFIED", "SECRET"]);
-    assert.equal((await enter(clients.bob!, "Bob")).attrs.type, undefined, "after PUT /clearances bob may enter");
+    assert.equal(
+      (await enter(clients.bob!, "Bob")).attrs.type,
+      undefined,
+      "after PUT /clearances bob may enter",
+    );
     await say(clients.alice!, "first words");
     await hears(clients.bob!, "first words");
 
     const rooms = await api("/rooms");
     assert.equal(rooms.status, 200);
-    const room = (rooms.json?.rooms as { jid: string; label: string; occupants: number }[]).find((r) => r.jid === vault);
+    const room = (rooms.json?.rooms as { jid: string; label: string; occupants: number }[]).find(
+      (r) => r.jid === vault,
+    );
     assert.equal(room?.occupants, 2);
     assert.match(room?.label ?? "", /SECRET/);
 
     // DELETE: bob's clearance is gone, so the MUC removes him from the SECRET room at once.
-    assert.equal((await api(`/clearances/${encodeURIComponent(`bob@${domain}`)}`, { method: "DELETE" })).status, 200);
-    await clients.bob!.waitFor((p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${vault}/Bob`, 8000);
+    assert.equal(
+      (await api(`/clearances/${encodeURIComponent(`bob@${domain}`)}`, { method: "DELETE" })).status,
+      200,
+    );
+    await clients.bob!.waitFor(
+      (p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${vault}/Bob`,
+      8000,
+    );
     await setClearance("bob", ["UNCLASSIFIED", "SECRET"]);
     assert.equal((await enter(clients.bob!, "Bob")).attrs.type, undefined);
   });
@@ -168,23 +238,37 @@ components:
     const before = (await api("/metrics")).text;
     await say(clients.alice!, "counted");
     await hears(clients.bob!, "counted");
-    const catalog = await clients.alice!.iq(xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain })));
+    const catalog = await clients.alice!.iq(
+      xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain })),
+    );
     assert.ok(catalog.getChild("catalog", NS_CATALOG_2));
     const r = await api("/metrics");
     assert.equal(r.status, 200);
     // Every non-comment line is `name{labels} value`; every family has HELP and TYPE.
     for (const line of r.text.split("\n").filter((l) => l && !l.startsWith("#"))) {
-      assert.match(line, /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/, line);
+      assert.match(
+        line,
+        /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+-]+$|^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? (NaN|[+-]Inf)$/,
+        line,
+      );
     }
     assert.match(r.text, /^# TYPE cordon_stanzas_in_total counter$/m);
     const moved = (pattern: RegExp) => metric(r.text, pattern) - metric(before, pattern);
     assert.ok(moved(/^cordon_stanzas_in_total\{component="muc",kind="message"\}/) >= 1);
-    assert.ok(moved(/^cordon_stanzas_out_total\{component="muc"\}/) >= 2, "the message went to both occupants");
-    assert.ok(moved(/^cordon_decisions_total\{component="muc",outcome="grant",reason="groupchat:granted"\}/) >= 1);
+    assert.ok(
+      moved(/^cordon_stanzas_out_total\{component="muc"\}/) >= 2,
+      "the message went to both occupants",
+    );
+    assert.ok(
+      moved(/^cordon_decisions_total\{component="muc",outcome="grant",reason="groupchat:granted"\}/) >= 1,
+    );
     assert.ok(moved(/^cordon_fanout_size_count\{component="muc"\}/) >= 1);
     assert.ok(moved(/^cordon_decisions_total\{component="catalog",outcome="grant"/) >= 1);
     assert.ok(moved(/^cordon_store_duration_seconds_count\{backend="store"/) >= 1);
-    assert.ok(metric(r.text, /^cordon_decisions_total\{component="muc",outcome="deny",reason="join:/) >= 1, "bob's refused join was counted");
+    assert.ok(
+      metric(r.text, /^cordon_decisions_total\{component="muc",outcome="deny",reason="join:/) >= 1,
+      "bob's refused join was counted",
+    );
     assert.equal(metric(r.text, /^cordon_links_online\{component="catalog"\}/), 1);
     assert.doesNotMatch(r.text, /ops\.test/, "no JID, domain or room name in any label value");
   });

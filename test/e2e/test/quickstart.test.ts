@@ -13,7 +13,6 @@ import { parseElement } from "@cordon/component";
 import { repoRoot, loadDemo } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 
-
 const NS_CATALOG = "urn:xmpp:sec-label:catalog:2";
 const domain = "quickstart.test";
 const partner = "partner-qs.test";
@@ -23,8 +22,8 @@ let output = "";
 let server: XmppServer;
 const clients: Record<string, TestClient> = {};
 
-const label = (classification: string, ...categories: string[]) => parseElement(demo.labelXml(demo.label(classification, ...categories))) as unknown as Element;
-
+const label = (classification: string, ...categories: string[]) =>
+  parseElement(demo.labelXml(demo.label(classification, ...categories))) as unknown as Element;
 
 before(async () => {
   child = spawn(process.execPath, [joinPath(repoRoot, "deploy/quickstart/quickstart.mjs")], {
@@ -43,13 +42,18 @@ before(async () => {
   child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
   const deadline = Date.now() + 60_000;
-  while (!output.includes("READY") && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+  while (!output.includes("READY") && Date.now() < deadline && child.exitCode === null)
+    await new Promise((r) => setTimeout(r, 100));
   assert.match(output, /READY/, output);
   const port = Number(/XMPP server\s+127\.0\.0\.1 port (\d+)/.exec(output)?.[1]);
   server = { host: "127.0.0.1", c2sPort: port, domain } as unknown as XmppServer;
   for (const user of ["alice", "bob", "carol"]) clients[user] = await connectClient(server, user, user);
   const partnerPort = Number(/Partner .* port (\d+), dave@/.exec(output)?.[1]);
-  clients.dave = await connectClient({ host: "127.0.0.1", c2sPort: partnerPort, domain: partner } as unknown as XmppServer, "dave", "dave");
+  clients.dave = await connectClient(
+    { host: "127.0.0.1", c2sPort: partnerPort, domain: partner } as unknown as XmppServer,
+    "dave",
+    "dave",
+  );
 });
 
 after(async () => {
@@ -62,22 +66,39 @@ after(async () => {
 });
 
 test("[prosody] quickstart: the banner names the users, rooms and what each sees", () => {
-  for (const text of [`alice@${domain} (password alice)`, `bob@${domain}`, `carol@${domain}`, `briefing@rooms.${domain}`, `vault@rooms.${domain}`]) {
+  for (const text of [
+    `alice@${domain} (password alice)`,
+    `bob@${domain}`,
+    `carol@${domain}`,
+    `briefing@rooms.${domain}`,
+    `vault@rooms.${domain}`,
+  ]) {
     assert.ok(output.includes(text), text);
   }
 });
 
 test("[prosody] quickstart: in the briefing room each demo user receives exactly what the banner says", async () => {
   const room = `briefing@rooms.${domain}`;
-  for (const user of ["alice", "bob", "carol"]) assert.notEqual((await join(clients[user]!, room, user)).attrs.type, "error", user);
+  for (const user of ["alice", "bob", "carol"])
+    assert.notEqual((await join(clients[user]!, room, user)).attrs.type, "error", user);
   const sends: [string, Element | null][] = [
-    ["u", label("UNCLASSIFIED")], ["c", label("CONFIDENTIAL")], ["s", label("SECRET")], ["sa", label("SECRET", "ALPHA")], ["ts", label("TOP SECRET")], ["end", label("UNCLASSIFIED")],
+    ["u", label("UNCLASSIFIED")],
+    ["c", label("CONFIDENTIAL")],
+    ["s", label("SECRET")],
+    ["sa", label("SECRET", "ALPHA")],
+    ["ts", label("TOP SECRET")],
+    ["end", label("UNCLASSIFIED")],
   ];
-  for (const [id, l] of sends) await clients.alice!.send(xml("message", { to: room, type: "groupchat", id: `qs-${id}` }, xml("body", {}, `msg-${id}`), l));
+  for (const [id, l] of sends)
+    await clients.alice!.send(
+      xml("message", { to: room, type: "groupchat", id: `qs-${id}` }, xml("body", {}, `msg-${id}`), l),
+    );
   const got: Record<string, string[]> = {};
   for (const user of ["alice", "bob", "carol"]) {
     await clients[user]!.waitFor((m) => m.attrs.id === "qs-end" && m.attrs.type === "groupchat");
-    got[user] = clients[user]!.received.filter((m) => m.attrs.type === "groupchat" && m.attrs.id?.startsWith("qs-")).map((m) => m.attrs.id!.slice(3));
+    got[user] = clients[user]!.received.filter(
+      (m) => m.attrs.type === "groupchat" && m.attrs.id?.startsWith("qs-"),
+    ).map((m) => m.attrs.id!.slice(3));
   }
   assert.deepEqual(got.alice, ["u", "c", "s", "sa", "ts", "end"]);
   assert.deepEqual(got.bob, ["u", "c", "s", "end"]);
@@ -93,7 +114,13 @@ test("[prosody] quickstart: carol is refused from the vault, bob may enter", asy
 });
 
 test("[prosody] quickstart: a client's own server answers the catalog for the briefing room", async () => {
-  const result = await clients.bob!.iq(xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG, to: `briefing@rooms.${domain}` })));
+  const result = await clients.bob!.iq(
+    xml(
+      "iq",
+      { type: "get", to: domain },
+      xml("catalog", { xmlns: NS_CATALOG, to: `briefing@rooms.${domain}` }),
+    ),
+  );
   const catalog = result.getChild("catalog", NS_CATALOG)!;
   const selectors = catalog.getChildren("item").map((i) => i.attrs.selector);
   assert.equal(catalog.getChildren("item")[0]!.attrs.default, "true");
@@ -102,16 +129,42 @@ test("[prosody] quickstart: a client's own server answers the catalog for the br
 });
 
 test("[prosody] quickstart: chat with the partner domain crosses the relay up to CONFIDENTIAL, and no further", async () => {
-  await clients.alice!.send(xml("message", { to: `dave@${partner}`, type: "chat", id: "x-c" }, xml("body", {}, "confidential hello"), label("CONFIDENTIAL")));
+  await clients.alice!.send(
+    xml(
+      "message",
+      { to: `dave@${partner}`, type: "chat", id: "x-c" },
+      xml("body", {}, "confidential hello"),
+      label("CONFIDENTIAL"),
+    ),
+  );
   const got = await clients.dave!.waitFor((m) => m.attrs.id === "x-c", 8000);
   assert.equal(got.attrs.from?.startsWith(`alice@${domain}`), true);
-  assert.equal(got.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"), "CONFIDENTIAL");
-  await clients.alice!.send(xml("message", { to: `dave@${partner}`, type: "chat", id: "x-s" }, xml("body", {}, "secret plans"), label("SECRET")));
+  assert.equal(
+    got.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"),
+    "CONFIDENTIAL",
+  );
+  await clients.alice!.send(
+    xml(
+      "message",
+      { to: `dave@${partner}`, type: "chat", id: "x-s" },
+      xml("body", {}, "secret plans"),
+      label("SECRET"),
+    ),
+  );
   const refused = await clients.alice!.waitFor((m) => m.attrs.id === "x-s", 8000);
   assert.equal(refused.attrs.type, "error");
   assert.ok(!refused.toString().includes("secret plans") && !refused.toString().includes("securitylabel"));
-  await clients.dave!.send(xml("message", { to: `alice@${domain}`, type: "chat", id: "x-reply" }, xml("body", {}, "unlabelled reply")));
+  await clients.dave!.send(
+    xml(
+      "message",
+      { to: `alice@${domain}`, type: "chat", id: "x-reply" },
+      xml("body", {}, "unlabelled reply"),
+    ),
+  );
   const reply = await clients.alice!.waitFor((m) => m.attrs.id === "x-reply", 8000);
-  assert.equal(reply.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"), "UNCLASSIFIED");
+  assert.equal(
+    reply.getChild("securitylabel", "urn:xmpp:sec-label:0")!.getChildText("displaymarking"),
+    "UNCLASSIFIED",
+  );
   assert.ok(!clients.dave!.received.some((m) => m.attrs.id === "x-s"));
 });

@@ -10,15 +10,36 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer, connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import {
+  startServer,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
 import { createComponent, parseElement, type CordonComponent } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import { createRelay, defaultRules, FileAuditSink, verifyAuditFile, type AuditAnchor, type AuditEntry, type AuditRecord, type AuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import {
+  createRelay,
+  defaultRules,
+  FileAuditSink,
+  verifyAuditFile,
+  type AuditAnchor,
+  type AuditEntry,
+  type AuditRecord,
+  type AuditSink,
+  type PeeringConfig,
+  type Relay,
+} from "@cordon/relay";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
-const CORPUS = resolve(process.env["CORDON_SHARED_DIR"] ?? resolve(repoRoot, "../shared"), "conformance/spiffing");
+const CORPUS = resolve(
+  process.env["CORDON_SHARED_DIR"] ?? resolve(repoRoot, "../shared"),
+  "conformance/spiffing",
+);
 const TLPX = "1.2.826.0.1.6726289.0.1";
 const TLP = "1.2.826.0.1.6726289.0.2";
 const SPIFFY = "http://surevine.com/xmlns/spiffy";
@@ -34,7 +55,9 @@ function clearance(policy: string, lacvs: number[]): string {
   return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</clearance>`;
 }
 function securityLabel(labelXml: string, marking: string): Element {
-  return parseElement(`<securitylabel xmlns='${NS_SL}'><displaymarking>${marking}</displaymarking><label>${labelXml}</label></securitylabel>`) as unknown as Element;
+  return parseElement(
+    `<securitylabel xmlns='${NS_SL}'><displaymarking>${marking}</displaymarking><label>${labelXml}</label></securitylabel>`,
+  ) as unknown as Element;
 }
 const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
 function assertBareError(el: Element, condition: string) {
@@ -85,10 +108,35 @@ describe("label-filtering relay", () => {
 
   before(async () => {
     [pa, eb, pp, pq] = await Promise.all([
-      startServer("prosody", { domain: "pa.test", components: [{ domain: "eb.test", secret: SECRET }, { domain: "rooms.eb.test", secret: SECRET }], users: [{ username: "alice", password: "pw" }] }),
-      startServer("ejabberd", { domain: "eb.test", components: [{ domain: "pa.test", secret: SECRET }], users: [{ username: "bob", password: "pw" }] }),
-      startServer("prosody", { domain: "pp.test", components: [{ domain: "pq.test", secret: SECRET }, { domain: "rooms.pq.test", secret: SECRET }], users: [{ username: "amy", password: "pw" }] }),
-      startServer("prosody", { domain: "pq.test", components: [{ domain: "pp.test", secret: SECRET }, { domain: "rooms.pq.test", secret: "room-secret" }], users: [{ username: "carl", password: "pw" }] }),
+      startServer("prosody", {
+        domain: "pa.test",
+        components: [
+          { domain: "eb.test", secret: SECRET },
+          { domain: "rooms.eb.test", secret: SECRET },
+        ],
+        users: [{ username: "alice", password: "pw" }],
+      }),
+      startServer("ejabberd", {
+        domain: "eb.test",
+        components: [{ domain: "pa.test", secret: SECRET }],
+        users: [{ username: "bob", password: "pw" }],
+      }),
+      startServer("prosody", {
+        domain: "pp.test",
+        components: [
+          { domain: "pq.test", secret: SECRET },
+          { domain: "rooms.pq.test", secret: SECRET },
+        ],
+        users: [{ username: "amy", password: "pw" }],
+      }),
+      startServer("prosody", {
+        domain: "pq.test",
+        components: [
+          { domain: "pp.test", secret: SECRET },
+          { domain: "rooms.pq.test", secret: "room-secret" },
+        ],
+        users: [{ username: "carl", password: "pw" }],
+      }),
     ]);
     const registry = new PolicyRegistry();
     for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
@@ -99,33 +147,98 @@ describe("label-filtering relay", () => {
     const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
     const mixed: PeeringConfig = {
       name: "pa-eb",
-      local: { service: service(pa), secret: SECRET, domains: ["pa.test"], mucDomains: [], policy: TLPX, labelAware: true, markingLang: "" },
-      remote: { service: service(eb), secret: SECRET, domains: ["eb.test", "rooms.eb.test"], mucDomains: ["rooms.eb.test"], policy: TLP, labelAware: true, markingLang: "" },
+      local: {
+        service: service(pa),
+        secret: SECRET,
+        domains: ["pa.test"],
+        mucDomains: [],
+        policy: TLPX,
+        labelAware: true,
+        markingLang: "",
+      },
+      remote: {
+        service: service(eb),
+        secret: SECRET,
+        domains: ["eb.test", "rooms.eb.test"],
+        mucDomains: ["rooms.eb.test"],
+        policy: TLP,
+        labelAware: true,
+        markingLang: "",
+      },
       outbound: defaultRules({
-        ...RULES, defaultLabel: label(TLPX, 11), clearance: clearance(TLP, [10, 11, 12]), mode: "one-to-one-only", chatStates: "strip",
+        ...RULES,
+        defaultLabel: label(TLPX, 11),
+        clearance: clearance(TLP, [10, 11, 12]),
+        mode: "one-to-one-only",
+        chatStates: "strip",
         content: [{ words: ["excalibur", "operation dawn"] }],
       }),
-      inbound: defaultRules({ ...RULES, defaultLabel: label(TLP, 10), clearance: clearance(TLPX, [10, 11, 12]), presence: { mode: "fold", keep: ["show", "priority"] } }),
+      inbound: defaultRules({
+        ...RULES,
+        defaultLabel: label(TLP, 10),
+        clearance: clearance(TLPX, [10, 11, 12]),
+        presence: { mode: "fold", keep: ["show", "priority"] },
+      }),
     };
     const prosodies: PeeringConfig = {
       name: "pp-pq",
-      local: { service: service(pp), secret: SECRET, domains: ["pp.test"], mucDomains: [], policy: TLP, labelAware: true, markingLang: "" },
-      remote: { service: service(pq), secret: SECRET, domains: ["pq.test", "rooms.pq.test"], mucDomains: ["rooms.pq.test"], policy: TLP, labelAware: false, markingLang: "" },
-      outbound: defaultRules({ ...RULES, defaultLabel: label(TLP, 11), clearance: clearance(TLP, [10, 11, 12]) }),
-      inbound: defaultRules({ ...RULES, defaultLabel: label(TLP, 10), clearance: clearance(TLP, [10, 11]), mode: "muc-only" }),
+      local: {
+        service: service(pp),
+        secret: SECRET,
+        domains: ["pp.test"],
+        mucDomains: [],
+        policy: TLP,
+        labelAware: true,
+        markingLang: "",
+      },
+      remote: {
+        service: service(pq),
+        secret: SECRET,
+        domains: ["pq.test", "rooms.pq.test"],
+        mucDomains: ["rooms.pq.test"],
+        policy: TLP,
+        labelAware: false,
+        markingLang: "",
+      },
+      outbound: defaultRules({
+        ...RULES,
+        defaultLabel: label(TLP, 11),
+        clearance: clearance(TLP, [10, 11, 12]),
+      }),
+      inbound: defaultRules({
+        ...RULES,
+        defaultLabel: label(TLP, 10),
+        clearance: clearance(TLP, [10, 11]),
+        mode: "muc-only",
+      }),
     };
     audit = new DiskFault(await FileAuditSink.open(auditFile));
-    relay = createRelay({ peerings: [mixed, prosodies], registry, store, audit, reconnect: { initialMs: 100, maxMs: 1000 } });
+    relay = createRelay({
+      peerings: [mixed, prosodies],
+      registry,
+      store,
+      audit,
+      reconnect: { initialMs: 100, maxMs: 1000 },
+    });
     // A minimal room service on pq's side: reflects each groupchat message to its sender.
     room = createComponent({ service: service(pq), domain: "rooms.pq.test", secret: "room-secret" });
     room.onMessage((m) => {
       if (m.attrs.type !== "groupchat" || !m.attrs.from || !m.attrs.to) return;
       const nick = m.attrs.from.split("@")[0] ?? "x";
-      return room.send(xml("message", { type: "groupchat", id: m.attrs.id, from: `${m.attrs.to}/${nick}`, to: m.attrs.from }, xml("body", {}, m.getChildText("body") ?? "")));
+      return room.send(
+        xml(
+          "message",
+          { type: "groupchat", id: m.attrs.id, from: `${m.attrs.to}/${nick}`, to: m.attrs.from },
+          xml("body", {}, m.getChildText("body") ?? ""),
+        ),
+      );
     });
     await Promise.all([relay.start(), room.start()]);
     [alice, bob, amy, carl] = await Promise.all([
-      connectClient(pa, "alice", "pw"), connectClient(eb, "bob", "pw"), connectClient(pp, "amy", "pw"), connectClient(pq, "carl", "pw"),
+      connectClient(pa, "alice", "pw"),
+      connectClient(eb, "bob", "pw"),
+      connectClient(pp, "amy", "pw"),
+      connectClient(pq, "carl", "pw"),
     ]);
   });
 
@@ -137,11 +250,16 @@ describe("label-filtering relay", () => {
   });
 
   test("[prosody] 1:1 chat crosses to ejabberd; unlabelled, it follows the default label (translated and marked)", async () => {
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "c1" }, xml("body", {}, "hello bob")));
+    await alice.send(
+      xml("message", { type: "chat", to: "bob@eb.test", id: "c1" }, xml("body", {}, "hello bob")),
+    );
     const got = await bob.waitFor(isMessage("c1"));
     assert.equal(got.getChildText("body"), "hello bob");
     assert.match(got.attrs["from"] ?? "", /^alice@pa\.test\//);
-    assert.equal(got.getChild("securitylabel", NS_SL)?.getChildText("displaymarking"), "TLP:GREEN [Imported Data]");
+    assert.equal(
+      got.getChild("securitylabel", NS_SL)?.getChildText("displaymarking"),
+      "TLP:GREEN [Imported Data]",
+    );
   });
 
   test("[ejabberd] 1:1 chat crosses to Prosody", async () => {
@@ -152,50 +270,101 @@ describe("label-filtering relay", () => {
   });
 
   test("[prosody] a labelled message within the direction clearance passes with the marking recomputed", async () => {
-    const msg = xml("message", { type: "chat", to: "bob@eb.test", id: "l1" }, xml("body", {}, "amber"), securityLabel(label(TLPX, 12, [0]), "UNCLASSIFIED (forged)"));
+    const msg = xml(
+      "message",
+      { type: "chat", to: "bob@eb.test", id: "l1" },
+      xml("body", {}, "amber"),
+      securityLabel(label(TLPX, 12, [0]), "UNCLASSIFIED (forged)"),
+    );
     await alice.send(msg);
     const got = await bob.waitFor(isMessage("l1"));
     const sl = got.getChild("securitylabel", NS_SL);
-    assert.equal(sl?.getChildText("displaymarking"), "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]");
+    assert.equal(
+      sl?.getChildText("displaymarking"),
+      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]",
+    );
     assert.equal(sl?.getChildren("displaymarking").length, 1);
   });
 
   test("[prosody] a message above the direction clearance is refused with an error that carries no content", async () => {
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "r1" }, xml("body", {}, "red secret"), securityLabel(label(TLPX, 13), "TLPX:RED")));
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: "bob@eb.test", id: "r1" },
+        xml("body", {}, "red secret"),
+        securityLabel(label(TLPX, 13), "TLPX:RED"),
+      ),
+    );
     assertBareError(await alice.waitFor(isMessage("r1")), "forbidden");
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "r1-after" }, xml("body", {}, "after")));
+    await alice.send(
+      xml("message", { type: "chat", to: "bob@eb.test", id: "r1-after" }, xml("body", {}, "after")),
+    );
     await bob.waitFor(isMessage("r1-after"));
     assert.ok(!bob.received.some(isMessage("r1")), "the refused message never reached bob");
   });
 
   test("[ejabberd] presence subscription and presence updates flow, folded (no status text)", async () => {
     await bob.send(xml("presence", { type: "subscribe", to: "alice@pa.test" }));
-    await alice.waitFor((el) => el.name === "presence" && el.attrs["type"] === "subscribe" && (el.attrs["from"] ?? "").startsWith("bob@eb.test"));
+    await alice.waitFor(
+      (el) =>
+        el.name === "presence" &&
+        el.attrs["type"] === "subscribe" &&
+        (el.attrs["from"] ?? "").startsWith("bob@eb.test"),
+    );
     await alice.send(xml("presence", { type: "subscribed", to: "bob@eb.test" }));
-    await bob.waitFor((el) => el.name === "presence" && el.attrs["type"] === "subscribed" && (el.attrs["from"] ?? "").startsWith("alice@pa.test"));
+    await bob.waitFor(
+      (el) =>
+        el.name === "presence" &&
+        el.attrs["type"] === "subscribed" &&
+        (el.attrs["from"] ?? "").startsWith("alice@pa.test"),
+    );
     await alice.send(xml("presence", {}, xml("show", {}, "dnd"), xml("status", {}, "in the vault")));
-    const update = await bob.waitFor((el) => el.name === "presence" && el.attrs["from"] === alice.jid && el.getChildText("show") === "dnd", 8000);
+    const update = await bob.waitFor(
+      (el) => el.name === "presence" && el.attrs["from"] === alice.jid && el.getChildText("show") === "dnd",
+      8000,
+    );
     assert.equal(update.getChildText("status"), null);
   });
 
   test("[prosody] an IQ (disco#info) to the other server returns with its id intact", async () => {
-    const result = await alice.iq(xml("iq", { type: "get", to: "eb.test", id: "disco-1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+    const result = await alice.iq(
+      xml(
+        "iq",
+        { type: "get", to: "eb.test", id: "disco-1" },
+        xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }),
+      ),
+    );
     assert.equal(result.attrs["id"], "disco-1");
     assert.ok(result.getChild("query", "http://jabber.org/protocol/disco#info")?.getChild("identity"));
   });
 
   test("[ejabberd] an IQ (ping) to the other server is answered", async () => {
-    const result = await bob.iq(xml("iq", { type: "get", to: "pa.test", id: "ping-1" }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+    const result = await bob.iq(
+      xml("iq", { type: "get", to: "pa.test", id: "ping-1" }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+    );
     assert.equal(result.attrs["type"], "result");
     assert.equal(result.attrs["id"], "ping-1");
   });
 
   test("[prosody] a file-transfer offer (IBB) is refused and a chat state is stripped", async () => {
     await assert.rejects(
-      alice.iq(xml("iq", { type: "set", to: bob.jid, id: "ibb-1" }, xml("open", { xmlns: "http://jabber.org/protocol/ibb", sid: "s1", "block-size": "4096" }))),
+      alice.iq(
+        xml(
+          "iq",
+          { type: "set", to: bob.jid, id: "ibb-1" },
+          xml("open", { xmlns: "http://jabber.org/protocol/ibb", sid: "s1", "block-size": "4096" }),
+        ),
+      ),
       (error: Error & { condition?: string }) => error.condition === "forbidden",
     );
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "cs1" }, xml("body", {}, "typing done"), xml("active", { xmlns: "http://jabber.org/protocol/chatstates" })));
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: "bob@eb.test", id: "cs1" },
+        xml("body", {}, "typing done"),
+        xml("active", { xmlns: "http://jabber.org/protocol/chatstates" }),
+      ),
+    );
     const got = await bob.waitFor(isMessage("cs1"));
     assert.equal(got.getChild("active", "http://jabber.org/protocol/chatstates"), undefined);
     assert.equal(got.getChildText("body"), "typing done");
@@ -203,38 +372,78 @@ describe("label-filtering relay", () => {
 
   test("[prosody] an IQ request in a namespace not allowed across is refused, without its payload", async () => {
     await assert.rejects(
-      alice.iq(xml("iq", { type: "set", to: bob.jid, id: "exfil-1" }, xml("data", { xmlns: "urn:example:exfil" }, "the plans"))),
-      (error: Error & { condition?: string; stanza?: Element }) => error.condition === "forbidden" && error.stanza !== undefined && !error.stanza.toString().includes("the plans"),
+      alice.iq(
+        xml(
+          "iq",
+          { type: "set", to: bob.jid, id: "exfil-1" },
+          xml("data", { xmlns: "urn:example:exfil" }, "the plans"),
+        ),
+      ),
+      (error: Error & { condition?: string; stanza?: Element }) =>
+        error.condition === "forbidden" &&
+        error.stanza !== undefined &&
+        !error.stanza.toString().includes("the plans"),
     );
-    assert.ok(!bob.received.some((el) => el.name === "iq" && el.attrs["id"] === "exfil-1"), "nothing reached the other side");
+    assert.ok(
+      !bob.received.some((el) => el.name === "iq" && el.attrs["id"] === "exfil-1"),
+      "nothing reached the other side",
+    );
   });
 
   test("[ejabberd] an IQ result nobody asked for does not cross", async () => {
-    await bob.send(xml("iq", { type: "result", to: alice.jid, id: "unsolicited-1" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" }, xml("feature", { var: "the plans" }))));
+    await bob.send(
+      xml(
+        "iq",
+        { type: "result", to: alice.jid, id: "unsolicited-1" },
+        xml(
+          "query",
+          { xmlns: "http://jabber.org/protocol/disco#info" },
+          xml("feature", { var: "the plans" }),
+        ),
+      ),
+    );
     // Same sender, same link, in order: once the message that follows has arrived, the result would have too.
-    await bob.send(xml("message", { type: "chat", to: alice.jid, id: "after-unsolicited" }, xml("body", {}, "marker")));
+    await bob.send(
+      xml("message", { type: "chat", to: alice.jid, id: "after-unsolicited" }, xml("body", {}, "marker")),
+    );
     await alice.waitFor(isMessage("after-unsolicited"));
     assert.ok(!alice.received.some((el) => el.name === "iq" && el.attrs["id"] === "unsolicited-1"));
   });
 
   test("[prosody] a dirty word (any case, full-width) is blocked", async () => {
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "dw1" }, xml("body", {}, "the \uFF25xcalibur file")));
+    await alice.send(
+      xml(
+        "message",
+        { type: "chat", to: "bob@eb.test", id: "dw1" },
+        xml("body", {}, "the \uFF25xcalibur file"),
+      ),
+    );
     assertBareError(await alice.waitFor(isMessage("dw1")), "forbidden");
   });
 
   test("[prosody] groupchat to a MUC on the other side is refused in one-to-one-only mode", async () => {
-    await alice.send(xml("message", { type: "groupchat", to: "room@rooms.eb.test", id: "gc1" }, xml("body", {}, "hi room")));
+    await alice.send(
+      xml("message", { type: "groupchat", to: "room@rooms.eb.test", id: "gc1" }, xml("body", {}, "hi room")),
+    );
     assertBareError(await alice.waitFor(isMessage("gc1")), "forbidden");
   });
 
   test("[prosody] Prosody↔Prosody: chat to a label-unaware side carries the marking as the first line (FLOT)", async () => {
-    await amy.send(xml("message", { type: "chat", to: "carl@pq.test", id: "f1" }, xml("body", {}, "hi carl")));
+    await amy.send(
+      xml("message", { type: "chat", to: "carl@pq.test", id: "f1" }, xml("body", {}, "hi carl")),
+    );
     const got = await carl.waitFor(isMessage("f1"));
     assert.equal(got.getChildText("body"), "TLP:GREEN\nhi carl");
   });
 
   test("[prosody] Prosody↔Prosody: groupchat to the MUC on the other side and its reflection pass in muc-only mode", async () => {
-    await amy.send(xml("message", { type: "groupchat", to: "room@rooms.pq.test", id: "g1" }, xml("body", {}, "hello room")));
+    await amy.send(
+      xml(
+        "message",
+        { type: "groupchat", to: "room@rooms.pq.test", id: "g1" },
+        xml("body", {}, "hello room"),
+      ),
+    );
     const back = await amy.waitFor(isMessage("g1"));
     assert.equal(back.attrs["from"], "room@rooms.pq.test/amy");
     // The room saw the FLOT line the relay added for the label-unaware side, and echoed it.
@@ -250,14 +459,18 @@ describe("label-filtering relay", () => {
   test("[prosody] write-ahead: a stanza whose audit record cannot be written does not cross; the sender is told to wait", async () => {
     audit.failing = new Error("disk gone");
     try {
-      await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "wa1" }, xml("body", {}, "unrecorded")));
+      await alice.send(
+        xml("message", { type: "chat", to: "bob@eb.test", id: "wa1" }, xml("body", {}, "unrecorded")),
+      );
       const error = await alice.waitFor(isMessage("wa1"));
       assertBareError(error, "internal-server-error");
       assert.equal(error.getChild("error")?.attrs["type"], "wait");
     } finally {
       audit.failing = undefined;
     }
-    await alice.send(xml("message", { type: "chat", to: "bob@eb.test", id: "wa2" }, xml("body", {}, "recorded")));
+    await alice.send(
+      xml("message", { type: "chat", to: "bob@eb.test", id: "wa2" }, xml("body", {}, "recorded")),
+    );
     await bob.waitFor(isMessage("wa2"));
     assert.ok(!bob.received.some((el) => el.attrs["id"] === "wa1"), "the unrecorded message crossed");
   });
@@ -285,13 +498,28 @@ describe("label-filtering relay", () => {
     // SEQ:HASH) shows them missing.
     const head = audit.head();
     const anchor = `${head.seq}:${head.hash}`;
-    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", auditFile, "--anchor", anchor], { encoding: "utf8" }).status, 0);
+    assert.equal(
+      spawnSync(process.execPath, [cli, "audit", "verify", auditFile, "--anchor", anchor], {
+        encoding: "utf8",
+      }).status,
+      0,
+    );
     const cut = join(dirname(auditFile), "cut.jsonl");
     writeFileSync(cut, text.split("\n").slice(0, -3).join("\n") + "\n");
-    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", cut], { encoding: "utf8" }).status, 0, "without the anchor the cut is invisible");
-    const caught = spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", anchor], { encoding: "utf8" });
+    assert.equal(
+      spawnSync(process.execPath, [cli, "audit", "verify", cut], { encoding: "utf8" }).status,
+      0,
+      "without the anchor the cut is invisible",
+    );
+    const caught = spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", anchor], {
+      encoding: "utf8",
+    });
     assert.equal(caught.status, 1, caught.stdout + caught.stderr);
     assert.match(caught.stdout, /records were removed from its end/);
-    assert.equal(spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", "nonsense"], { encoding: "utf8" }).status, 2);
+    assert.equal(
+      spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", "nonsense"], { encoding: "utf8" })
+        .status,
+      2,
+    );
   });
 });

@@ -87,7 +87,10 @@ class HarnessClient implements TestClient {
   private stopped = false;
   jid = "";
 
-  constructor(readonly xmpp: XmppClient, private readonly label: string) {
+  constructor(
+    readonly xmpp: XmppClient,
+    private readonly label: string,
+  ) {
     xmpp.on("stanza", (el) => this.onStanza(el));
   }
 
@@ -126,8 +129,15 @@ class HarnessClient implements TestClient {
         reject,
         timer: setTimeout(() => {
           this.waiters.delete(waiter);
-          const recent = this.received.slice(-5).map((el) => `  ${describe(el)}`).join("\n");
-          reject(new WaitTimeoutError(`${this.jid || this.label}: no matching stanza within ${timeoutMs} ms (${this.received.length} received; last ${Math.min(5, this.received.length)}:${recent ? `\n${recent}` : " none"})`));
+          const recent = this.received
+            .slice(-5)
+            .map((el) => `  ${describe(el)}`)
+            .join("\n");
+          reject(
+            new WaitTimeoutError(
+              `${this.jid || this.label}: no matching stanza within ${timeoutMs} ms (${this.received.length} received; last ${Math.min(5, this.received.length)}:${recent ? `\n${recent}` : " none"})`,
+            ),
+          );
         }, timeoutMs),
       };
       this.waiters.add(waiter);
@@ -137,7 +147,11 @@ class HarnessClient implements TestClient {
   async iq(el: Element, timeoutMs = DEFAULT_WAIT_MS): Promise<Element> {
     const id = el.attrs["id"] ?? `h-${randomBytes(6).toString("hex")}`;
     el.attrs["id"] = id;
-    const reply = this.waitFor((r) => r.is("iq") && r.attrs["id"] === id && (r.attrs["type"] === "result" || r.attrs["type"] === "error"), timeoutMs);
+    const reply = this.waitFor(
+      (r) =>
+        r.is("iq") && r.attrs["id"] === id && (r.attrs["type"] === "result" || r.attrs["type"] === "error"),
+      timeoutMs,
+    );
     try {
       await this.send(el);
     } catch (err) {
@@ -147,7 +161,9 @@ class HarnessClient implements TestClient {
     const result = await reply;
     if (result.attrs["type"] === "error") {
       const error = result.getChild("error");
-      const condition = error?.getChildElements().find((c) => c.getNS() === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text")?.name;
+      const condition = error
+        ?.getChildElements()
+        .find((c) => c.getNS() === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text")?.name;
       throw new IqErrorResponse<Element>(condition, result, describe(result));
     }
     return result;
@@ -190,7 +206,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** Connects and authenticates a user of `server` (resource random unless given). */
-export async function connectClient(server: XmppServer, username: string, password: string, resource?: string, options: ConnectOptions = {}): Promise<TestClient> {
+export async function connectClient(
+  server: XmppServer,
+  username: string,
+  password: string,
+  resource?: string,
+  options: ConnectOptions = {},
+): Promise<TestClient> {
   const bare = `${username}@${server.domain}`;
   const xmpp = createClient({
     service: `xmpp://${server.host}:${server.c2sPort}`,
@@ -198,8 +220,10 @@ export async function connectClient(server: XmppServer, username: string, passwo
     credentials: async (authenticate, mechanisms) => {
       // @xmpp/sasl-plain 0.14 base64-encodes the password as Latin-1, so a non-ASCII password
       // fails with PLAIN: use SCRAM-SHA-1 (correct UTF-8) for those unless told otherwise.
-      const wanted = options.mechanism ?? ([...password].every((ch) => ch.charCodeAt(0) < 0x80) ? "PLAIN" : "SCRAM-SHA-1");
-      if (!mechanisms.includes(wanted)) throw new Error(`server offers ${mechanisms.join(", ")}, not ${wanted}`);
+      const wanted =
+        options.mechanism ?? ([...password].every((ch) => ch.charCodeAt(0) < 0x80) ? "PLAIN" : "SCRAM-SHA-1");
+      if (!mechanisms.includes(wanted))
+        throw new Error(`server offers ${mechanisms.join(", ")}, not ${wanted}`);
       await authenticate({ username, password }, wanted);
     },
     resource: resource ?? `t-${randomBytes(4).toString("hex")}`,
@@ -228,7 +252,10 @@ export async function connectClient(server: XmppServer, username: string, passwo
   if (options.presence ?? true) {
     const jid = client.jid;
     try {
-      const reflected = client.waitFor((el) => el.is("presence") && el.attrs["from"] === jid && el.attrs["type"] === undefined, options.timeoutMs ?? 10_000);
+      const reflected = client.waitFor(
+        (el) => el.is("presence") && el.attrs["from"] === jid && el.attrs["type"] === undefined,
+        options.timeoutMs ?? 10_000,
+      );
       await client.send(xml("presence"));
       await reflected;
     } catch (err) {

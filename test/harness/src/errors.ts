@@ -13,7 +13,10 @@ export class HarnessError extends Error {
 export class MissingDependencyError extends HarnessError {
   readonly packages: string[];
   constructor(packages: string[], detail: string) {
-    super("CORDON_HARNESS_MISSING_DEPENDENCY", `missing system packages: ${packages.join(", ")} (${detail}); install them with test/harness/install-system-deps.sh as root, or apt-get install ${packages.join(" ")}`);
+    super(
+      "CORDON_HARNESS_MISSING_DEPENDENCY",
+      `missing system packages: ${packages.join(", ")} (${detail}); install them with test/harness/install-system-deps.sh as root, or apt-get install ${packages.join(" ")}`,
+    );
     this.packages = packages;
   }
 }
@@ -32,7 +35,10 @@ export class CommandFailedError extends HarnessError {
   readonly exitCode: number | null;
   readonly output: string;
   constructor(command: string, exitCode: number | null, output: string) {
-    super("CORDON_HARNESS_COMMAND_FAILED", `${command} failed (exit ${exitCode ?? "signal"}): ${output.trim()}`);
+    super(
+      "CORDON_HARNESS_COMMAND_FAILED",
+      `${command} failed (exit ${exitCode ?? "signal"}): ${output.trim()}`,
+    );
     this.exitCode = exitCode;
     this.output = output;
   }
@@ -41,7 +47,10 @@ export class CommandFailedError extends HarnessError {
 /** A value given to a config template would break its syntax (quotes, newlines...). */
 export class InvalidConfigValueError extends HarnessError {
   constructor(name: string, value: string) {
-    super("CORDON_HARNESS_INVALID_CONFIG_VALUE", `config value ${name}=${JSON.stringify(value)} contains characters not allowed in a server config`);
+    super(
+      "CORDON_HARNESS_INVALID_CONFIG_VALUE",
+      `config value ${name}=${JSON.stringify(value)} contains characters not allowed in a server config`,
+    );
   }
 }
 
@@ -55,7 +64,10 @@ export class TemplateError extends HarnessError {
 /** Unknown server kind (for example in CORDON_E2E_SERVERS). */
 export class UnknownServerKindError extends HarnessError {
   constructor(kind: string) {
-    super("CORDON_HARNESS_UNKNOWN_SERVER", `unknown XMPP server kind ${JSON.stringify(kind)}: expected "prosody" or "ejabberd"`);
+    super(
+      "CORDON_HARNESS_UNKNOWN_SERVER",
+      `unknown XMPP server kind ${JSON.stringify(kind)}: expected "prosody" or "ejabberd"`,
+    );
   }
 }
 
@@ -94,6 +106,10 @@ export class IqErrorResponse<E> extends HarnessError {
 /** The client could not connect or authenticate. */
 export class ClientConnectError extends HarnessError {
   constructor(jid: string, cause: unknown) {
-    super("CORDON_HARNESS_CLIENT_CONNECT", `client ${jid} could not connect: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    super(
+      "CORDON_HARNESS_CLIENT_CONNECT",
+      `client ${jid} could not connect: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
   }
 }

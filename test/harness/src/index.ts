@@ -1,5 +1,12 @@
 // @cordon/harness: real Prosody and ejabberd servers, and real clients, for Cordon's tests.
-export type { ServerKind, ComponentDecl, DelegationDecl, NativeMucDecl, ServerOptions, XmppServer } from "./types.js";
+export type {
+  ServerKind,
+  ComponentDecl,
+  DelegationDecl,
+  NativeMucDecl,
+  ServerOptions,
+  XmppServer,
+} from "./types.js";
 export { startServer, startProsody, startEjabberd, serverKinds } from "./server.js";
 export { freePort } from "./ports.js";
 export { connectClient } from "./client.js";

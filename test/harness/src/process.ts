@@ -65,11 +65,15 @@ function writeWatchList(): void {
     // the exit hook still covers the ordinary cases
   }
   if (watchdogPid === undefined && lines.length > 0) {
-    const dog = spawn("/bin/sh", ["-c", WATCHDOG, "cordon-harness-watchdog", String(process.pid), watchFile], {
-      detached: true,
-      stdio: "ignore",
-      env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", KEEP: process.env["CORDON_KEEP_TMP"] ?? "" },
-    });
+    const dog = spawn(
+      "/bin/sh",
+      ["-c", WATCHDOG, "cordon-harness-watchdog", String(process.pid), watchFile],
+      {
+        detached: true,
+        stdio: "ignore",
+        env: { PATH: process.env["PATH"] ?? "/usr/bin:/bin", KEEP: process.env["CORDON_KEEP_TMP"] ?? "" },
+      },
+    );
     dog.on("error", () => undefined);
     dog.unref();
     watchdogPid = dog.pid;
@@ -191,7 +195,11 @@ export interface CommandResult {
 }
 
 /** Runs a short command to completion; rejects with CommandFailedError on a non-zero exit. */
-export function runCommand(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {}): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {},
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -203,7 +211,9 @@ export function runCommand(command: string, args: string[], options: { cwd?: str
     let output = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (output += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (output += d));
-    child.once("error", (err) => reject(new CommandFailedError(`${command} ${args.join(" ")}`, null, err.message)));
+    child.once("error", (err) =>
+      reject(new CommandFailedError(`${command} ${args.join(" ")}`, null, err.message)),
+    );
     child.once("close", (code) => {
       if (code === 0 || options.allowFailure) resolve({ code, output });
       else reject(new CommandFailedError(`${command} ${args.join(" ")}`, code, output));

@@ -16,13 +16,24 @@ function luaString(value: string): string {
 
 /** Prosody's datamanager encoding of host and user names: every non-alphanumeric byte as %xx. */
 function encodeStoreName(name: string): string {
-  return [...Buffer.from(name, "utf8")].map((b) => (/[A-Za-z0-9]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).padStart(2, "0")}`)).join("");
+  return [...Buffer.from(name, "utf8")]
+    .map((b) =>
+      /[A-Za-z0-9]/.test(String.fromCharCode(b))
+        ? String.fromCharCode(b)
+        : `%${b.toString(16).padStart(2, "0")}`,
+    )
+    .join("");
 }
 
-type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> & Pick<ServerOptions, "nativeMuc" | "starttls">;
+type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
+  Pick<ServerOptions, "nativeMuc" | "starttls">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
-export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, communityModules: string | undefined): { main: string; includes: Record<string, string> } {
+export function prosodyConfig(
+  layout: ServerLayout,
+  options: ConfigOptions,
+  communityModules: string | undefined,
+): { main: string; includes: Record<string, string> } {
   const dir = layout.dir;
   const debug = process.env["CORDON_E2E_DEBUG"] === "1";
   const includes: Record<string, string> = {};
@@ -74,8 +85,13 @@ export function prosodyConfig(layout: ServerLayout, options: ConfigOptions, comm
     includes["cordon-delegation.cfg.lua"] = renderDeployFile("prosody/cordon-delegation.cfg.lua", {
       values: { DOMAIN: options.domain },
       lists: {
-        DELEGATION: options.delegations.map((d) => ({ NAMESPACE: d.namespace, COMPONENT_DOMAIN: d.component })),
-        DELEGATED_COMPONENT: [...new Set(options.delegations.map((d) => d.component))].map((c) => ({ COMPONENT_DOMAIN: c })),
+        DELEGATION: options.delegations.map((d) => ({
+          NAMESPACE: d.namespace,
+          COMPONENT_DOMAIN: d.component,
+        })),
+        DELEGATED_COMPONENT: [...new Set(options.delegations.map((d) => d.component))].map((c) => ({
+          COMPONENT_DOMAIN: c,
+        })),
       },
     });
     lines.push('Include "cordon-delegation.cfg.lua"');
@@ -130,7 +146,9 @@ export function prosodyDriver(layout: ServerLayout, options: ConfigOptions): Ser
     },
     async addUser(username: string, password: string, domain: string): Promise<void> {
       // prosodyctl writes the account into data_path; internal_plain reads it at each login.
-      await runCommand(install.prosodyctl, ["--config", configFile, "register", username, domain, password], { cwd: dir });
+      await runCommand(install.prosodyctl, ["--config", configFile, "register", username, domain, password], {
+        cwd: dir,
+      });
     },
     async addUsers(users, domain): Promise<void> {
       // Simple accounts are written straight into the internal store (what prosodyctl writes:
@@ -140,9 +158,16 @@ export function prosodyDriver(layout: ServerLayout, options: ConfigOptions): Ser
         if (/^[a-z0-9_-]+$/.test(username) && /^[\x20-\x7e]*$/.test(password)) {
           const accounts = join(dir, "data", encodeStoreName(domain), "accounts");
           mkdirSync(accounts, { recursive: true });
-          writeFileSync(join(accounts, `${username}.dat`), `return {\n\t["password"] = ${luaString(password)};\n};\n`);
+          writeFileSync(
+            join(accounts, `${username}.dat`),
+            `return {\n\t["password"] = ${luaString(password)};\n};\n`,
+          );
         } else {
-          await runCommand(install.prosodyctl, ["--config", configFile, "register", username, domain, password], { cwd: dir });
+          await runCommand(
+            install.prosodyctl,
+            ["--config", configFile, "register", username, domain, password],
+            { cwd: dir },
+          );
         }
       }
     },

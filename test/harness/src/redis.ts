@@ -36,15 +36,23 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisInstance
     const c = spawn(
       binary,
       [
-        "--port", String(port),
-        "--bind", "127.0.0.1",
-        "--protected-mode", "yes",
-        "--save", "",
+        "--port",
+        String(port),
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "yes",
+        "--save",
+        "",
         ...(opts.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
-        "--dir", dir,
-        "--daemonize", "no",
-        "--loglevel", "warning",
-        "--logfile", join(dir, "redis.log"),
+        "--dir",
+        dir,
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+        "--logfile",
+        join(dir, "redis.log"),
       ],
       { stdio: "ignore" },
     );
@@ -82,20 +90,27 @@ export interface RedisSentinel {
  * A Redis Sentinel on 127.0.0.1 (redis-server in sentinel mode, its own temp dir and config)
  * monitoring `master` as group `name` with a quorum of 1.
  */
-export async function startRedisSentinel(master: RedisInstance, name = "cordon", opts: RedisOptions = {}): Promise<RedisSentinel> {
+export async function startRedisSentinel(
+  master: RedisInstance,
+  name = "cordon",
+  opts: RedisOptions = {},
+): Promise<RedisSentinel> {
   const binary = opts.binary ?? "redis-server";
   const dir = mkdtempSync(join(tmpdir(), "cordon-sentinel-"));
   const port = await freeLoopbackPort();
   const config = join(dir, "sentinel.conf");
-  writeFileSync(config, [
-    `port ${port}`,
-    "bind 127.0.0.1",
-    `dir ${dir}`,
-    `logfile ${join(dir, "sentinel.log")}`,
-    `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`,
-    `sentinel down-after-milliseconds ${name} 1000`,
-    "",
-  ].join("\n"));
+  writeFileSync(
+    config,
+    [
+      `port ${port}`,
+      "bind 127.0.0.1",
+      `dir ${dir}`,
+      `logfile ${join(dir, "sentinel.log")}`,
+      `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`,
+      `sentinel down-after-milliseconds ${name} 1000`,
+      "",
+    ].join("\n"),
+  );
   const child = spawn(binary, [config, "--sentinel"], { stdio: "ignore" });
   track(child);
   await waitForPort(port, opts.startTimeoutMs ?? 10_000, child);

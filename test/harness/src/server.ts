@@ -20,15 +20,24 @@ const START_ATTEMPTS = 3;
 export function serverKinds(): ServerKind[] {
   const env = process.env["CORDON_E2E_SERVERS"]?.trim();
   if (!env) return [...KINDS];
-  const kinds = env.split(",").map((k) => k.trim().toLowerCase()).filter(Boolean);
+  const kinds = env
+    .split(",")
+    .map((k) => k.trim().toLowerCase())
+    .filter(Boolean);
   for (const k of kinds) if (!KINDS.includes(k as ServerKind)) throw new UnknownServerKindError(k);
   return [...new Set(kinds as ServerKind[])];
 }
 
-type Resolved = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">> & Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls"> & { startTimeoutMs: number };
+type Resolved = Required<
+  Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">
+> &
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls"> & { startTimeoutMs: number };
 
 class StartFailure extends Error {
-  constructor(readonly bindConflict: boolean, readonly reason: string) {
+  constructor(
+    readonly bindConflict: boolean,
+    readonly reason: string,
+  ) {
     super(reason);
   }
 }
@@ -76,7 +85,10 @@ class RunningServer implements XmppServer {
     for (;;) {
       const exit = proc.exitInfo();
       if (exit) {
-        throw new StartFailure(this.driver.bindFailed(), `process exited (code ${exit.code}, signal ${exit.signal}) before it was ready`);
+        throw new StartFailure(
+          this.driver.bindFailed(),
+          `process exited (code ${exit.code}, signal ${exit.signal}) before it was ready`,
+        );
       }
       if (this.driver.bindFailed()) {
         await proc.kill();
@@ -94,7 +106,10 @@ class RunningServer implements XmppServer {
       }
       if (Date.now() > deadline) {
         await proc.kill();
-        throw new StartFailure(false, `not ready after ${this.options.startTimeoutMs} ms (ports ${ports.join(", ")} ${portsUp ? "open" : "not all open"})`);
+        throw new StartFailure(
+          false,
+          `not ready after ${this.options.startTimeoutMs} ms (ports ${ports.join(", ")} ${portsUp ? "open" : "not all open"})`,
+        );
       }
       await delay(50);
     }

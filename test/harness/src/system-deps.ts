@@ -31,19 +31,30 @@ export interface EjabberdInstall {
   erlLibs: string;
 }
 
-const MODULE_DIRS = ["/usr/lib/prosody/modules", "/usr/share/prosody-modules", "/usr/local/lib/prosody/modules", "/usr/lib64/prosody/modules"];
+const MODULE_DIRS = [
+  "/usr/lib/prosody/modules",
+  "/usr/share/prosody-modules",
+  "/usr/local/lib/prosody/modules",
+  "/usr/lib64/prosody/modules",
+];
 
 function findProsody(): ProsodyInstall | undefined {
   const prosody = which("prosody");
   const prosodyctl = which("prosodyctl");
   if (!prosody || !prosodyctl) return undefined;
-  const communityModules = MODULE_DIRS.find((d) => existsSync(join(d, "mod_delegation", "mod_delegation.lua")) || existsSync(join(d, "mod_delegation.lua")));
+  const communityModules = MODULE_DIRS.find(
+    (d) =>
+      existsSync(join(d, "mod_delegation", "mod_delegation.lua")) ||
+      existsSync(join(d, "mod_delegation.lua")),
+  );
   return { prosody, prosodyctl, communityModules };
 }
 
 function hasEjabberdApp(dir: string): boolean {
   try {
-    return readdirSync(dir).some((name) => name.startsWith("ejabberd-") && existsSync(join(dir, name, "ebin", "ejabberd.app")));
+    return readdirSync(dir).some(
+      (name) => name.startsWith("ejabberd-") && existsSync(join(dir, name, "ebin", "ejabberd.app")),
+    );
   } catch {
     return false;
   }
@@ -59,7 +70,12 @@ function findEjabberd(): EjabberdInstall | undefined {
     const match = /^ERL_LIBS=['"]?([^'"\n]+)['"]?/m.exec(readFileSync(ctl, "utf8"));
     if (match?.[1]) candidates.push(match[1]);
   }
-  candidates.push("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/ejabberd", "/usr/lib/erlang/lib");
+  candidates.push(
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/aarch64-linux-gnu",
+    "/usr/lib/ejabberd",
+    "/usr/lib/erlang/lib",
+  );
   const erlLibs = candidates.find(hasEjabberdApp);
   return erlLibs ? { erl, erlLibs } : undefined;
 }
@@ -81,8 +97,14 @@ function tryInstall(): string {
   if (!existsSync("/etc/debian_version")) return "not Debian, so not installing them";
   const script = installScript();
   if (!script) return "cannot find install-system-deps.sh";
-  const result = spawnSync("bash", [script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
-  return result.status === 0 ? "installed" : `install-system-deps.sh failed: ${(result.stderr || result.stdout || "").trim().slice(-500)}`;
+  const result = spawnSync("bash", [script], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 600_000,
+  });
+  return result.status === 0
+    ? "installed"
+    : `install-system-deps.sh failed: ${(result.stderr || result.stdout || "").trim().slice(-500)}`;
 }
 
 let prosodyCache: ProsodyInstall | undefined;
@@ -93,7 +115,11 @@ export function requireProsody(): ProsodyInstall {
   if (!prosodyCache) {
     const detail = tryInstall();
     prosodyCache = findProsody();
-    if (!prosodyCache) throw new MissingDependencyError(["prosody", "prosody-modules"], `prosody/prosodyctl not found; ${detail}`);
+    if (!prosodyCache)
+      throw new MissingDependencyError(
+        ["prosody", "prosody-modules"],
+        `prosody/prosodyctl not found; ${detail}`,
+      );
   }
   return prosodyCache;
 }
@@ -103,7 +129,11 @@ export function requireEjabberd(): EjabberdInstall {
   if (!ejabberdCache) {
     const detail = tryInstall();
     ejabberdCache = findEjabberd();
-    if (!ejabberdCache) throw new MissingDependencyError(["ejabberd"], `erl or the packaged ejabberd application not found; ${detail}`);
+    if (!ejabberdCache)
+      throw new MissingDependencyError(
+        ["ejabberd"],
+        `erl or the packaged ejabberd application not found; ${detail}`,
+      );
   }
   return ejabberdCache;
 }

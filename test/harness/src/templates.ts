@@ -37,7 +37,8 @@ export function renderTemplate(file: string, text: string, data: TemplateData): 
     const line = lines[i] ?? "";
     const open = /\{\{#each ([A-Z_]+)\}\}/.exec(line);
     if (!open) {
-      if (line.includes("{{/each}}")) throw new TemplateError(file, `line ${i + 1}: {{/each}} without {{#each}}`);
+      if (line.includes("{{/each}}"))
+        throw new TemplateError(file, `line ${i + 1}: {{/each}} without {{#each}}`);
       out.push(substitute(file, line, data.values));
       continue;
     }
@@ -45,7 +46,8 @@ export function renderTemplate(file: string, text: string, data: TemplateData): 
     const end = lines.findIndex((l, j) => j > i && l.includes("{{/each}}"));
     if (end < 0) throw new TemplateError(file, `line ${i + 1}: {{#each ${listName}}} is never closed`);
     const body = lines.slice(i + 1, end);
-    if (body.some((l) => l.includes("{{#each"))) throw new TemplateError(file, `line ${i + 1}: nested {{#each}} blocks are not supported`);
+    if (body.some((l) => l.includes("{{#each")))
+      throw new TemplateError(file, `line ${i + 1}: nested {{#each}} blocks are not supported`);
     const items = data.lists?.[listName];
     if (items === undefined) throw new TemplateError(file, `no list for {{#each ${listName}}}`);
     for (const item of items) {

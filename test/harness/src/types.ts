@@ -42,7 +42,10 @@ export interface ServerOptions {
    * ejabberd only: accept several connections of a component domain, balanced by `domain_balancing`
    * (design.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
    */
-  componentBalancing?: Record<string, "bare_destination" | "destination" | "source" | "bare_source" | "random">;
+  componentBalancing?: Record<
+    string,
+    "bare_destination" | "destination" | "source" | "bare_source" | "random"
+  >;
   /**
    * Offer STARTTLS (RFC 6120 §5) to clients with a fresh self-signed certificate for the domains
    * (not required: clients may still authenticate in the clear). Default false.

@@ -14,7 +14,12 @@ for (const kind of serverKinds()) {
     let bob: TestClient;
 
     before(async () => {
-      server = await startServer(kind, { users: [{ username: "alice", password: "a" }, { username: "bob", password: "b" }] });
+      server = await startServer(kind, {
+        users: [
+          { username: "alice", password: "a" },
+          { username: "bob", password: "b" },
+        ],
+      });
       alice = await connectClient(server, "alice", "a");
       bob = await connectClient(server, "bob", "b");
     });
@@ -26,13 +31,19 @@ for (const kind of serverKinds()) {
     });
 
     test("iq() resolves with the result (XEP-0199 ping to the server)", async () => {
-      const result = await alice.iq(xml("iq", { type: "get", to: server.domain }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+      const result = await alice.iq(
+        xml("iq", { type: "get", to: server.domain }, xml("ping", { xmlns: "urn:xmpp:ping" })),
+      );
       assert.equal(result.attrs["type"], "result");
       assert.equal(result.attrs["from"], server.domain);
     });
 
     test("iq() rejects with the error reply and its condition", async () => {
-      const request = xml("iq", { type: "get", to: server.domain }, xml("query", { xmlns: "urn:example:nothing-here" }));
+      const request = xml(
+        "iq",
+        { type: "get", to: server.domain },
+        xml("query", { xmlns: "urn:example:nothing-here" }),
+      );
       await assert.rejects(alice.iq(request), (e: unknown) => {
         assert.ok(e instanceof IqErrorResponse);
         assert.equal(e.code, "CORDON_HARNESS_IQ_ERROR");
@@ -50,15 +61,21 @@ for (const kind of serverKinds()) {
       await bob.iq(xml("iq", { type: "get", to: server.domain }, xml("ping", { xmlns: "urn:xmpp:ping" })));
       const first = await bob.waitFor((el) => el.attrs["id"] === "early-2");
       assert.equal(first.getChildText("body"), "x");
-      await assert.rejects(bob.waitFor((el) => el.attrs["id"] === "early-2", 200), WaitTimeoutError);
+      await assert.rejects(
+        bob.waitFor((el) => el.attrs["id"] === "early-2", 200),
+        WaitTimeoutError,
+      );
     });
 
     test("waitFor() times out with a message naming the client and what it received", async () => {
-      await assert.rejects(bob.waitFor((el) => el.attrs["id"] === "never", 150), (e: unknown) => {
-        assert.ok(e instanceof WaitTimeoutError);
-        assert.match(e.message, /bob@example\.test\/.+: no matching stanza within 150 ms \(\d+ received/);
-        return true;
-      });
+      await assert.rejects(
+        bob.waitFor((el) => el.attrs["id"] === "never", 150),
+        (e: unknown) => {
+          assert.ok(e instanceof WaitTimeoutError);
+          assert.match(e.message, /bob@example\.test\/.+: no matching stanza within 150 ms \(\d+ received/);
+          return true;
+        },
+      );
     });
 
     test("a throwing predicate counts as no match", async () => {
@@ -72,7 +89,10 @@ for (const kind of serverKinds()) {
 
     test("stop() rejects pending waits", async () => {
       const carol = await connectClient(server, "alice", "a", "second");
-      const pending = assert.rejects(carol.waitFor(() => false, 60_000), ClientStoppedError);
+      const pending = assert.rejects(
+        carol.waitFor(() => false, 60_000),
+        ClientStoppedError,
+      );
       await carol.stop();
       await pending;
       await carol.stop();
@@ -88,7 +108,10 @@ for (const kind of serverKinds()) {
         const c = await connectClient(server, "dave", "dave-pw", undefined, { mechanism });
         assert.match(c.jid, /^dave@example\.test\//);
         await c.stop();
-        await assert.rejects(connectClient(server, "dave", "nope", undefined, { mechanism }), ClientConnectError);
+        await assert.rejects(
+          connectClient(server, "dave", "nope", undefined, { mechanism }),
+          ClientConnectError,
+        );
       }
     } finally {
       await server.stop();

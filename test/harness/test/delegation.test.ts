@@ -24,22 +24,51 @@ function serveCatalog(component: RawComponent): { discoNodes: string[] } {
     const query = el.getChild("query", NS_DISCO_INFO);
     if (query && el.attrs["type"] === "get") {
       discoNodes.push(query.attrs["node"] ?? "");
-      component.send(xml("iq", { type: "result", id, from: to, to: from },
-        xml("query", { xmlns: NS_DISCO_INFO, node: query.attrs["node"] },
-          xml("identity", { category: "component", type: "generic", name: "catalog" }),
-          xml("feature", { var: "urn:xmpp:sec-label:0" }),
-          xml("feature", { var: NS_CATALOG }))));
+      component.send(
+        xml(
+          "iq",
+          { type: "result", id, from: to, to: from },
+          xml(
+            "query",
+            { xmlns: NS_DISCO_INFO, node: query.attrs["node"] },
+            xml("identity", { category: "component", type: "generic", name: "catalog" }),
+            xml("feature", { var: "urn:xmpp:sec-label:0" }),
+            xml("feature", { var: NS_CATALOG }),
+          ),
+        ),
+      );
       return;
     }
     // XEP-0355 §5: <delegation><forwarded><iq .../></forwarded></delegation>, namespace :1 or :2.
     const delegation = el.getChildElements().find((c) => c.name === "delegation");
     const inner = delegation?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("iq");
     if (!delegation || !inner) return;
-    const reply = xml("iq", { xmlns: "jabber:client", type: "result", id: inner.attrs["id"], from: inner.attrs["to"], to: inner.attrs["from"] },
-      xml("catalog", { xmlns: NS_CATALOG, to: inner.getChild("catalog", NS_CATALOG)?.attrs["to"], name: "test" },
-        xml("item", { selector: "UNCLASSIFIED", default: "true" })));
-    component.send(xml("iq", { type: "result", id, from: to, to: from },
-      xml("delegation", { xmlns: delegation.getNS() }, xml("forwarded", { xmlns: "urn:xmpp:forward:0" }, reply))));
+    const reply = xml(
+      "iq",
+      {
+        xmlns: "jabber:client",
+        type: "result",
+        id: inner.attrs["id"],
+        from: inner.attrs["to"],
+        to: inner.attrs["from"],
+      },
+      xml(
+        "catalog",
+        { xmlns: NS_CATALOG, to: inner.getChild("catalog", NS_CATALOG)?.attrs["to"], name: "test" },
+        xml("item", { selector: "UNCLASSIFIED", default: "true" }),
+      ),
+    );
+    component.send(
+      xml(
+        "iq",
+        { type: "result", id, from: to, to: from },
+        xml(
+          "delegation",
+          { xmlns: delegation.getNS() },
+          xml("forwarded", { xmlns: "urn:xmpp:forward:0" }, reply),
+        ),
+      ),
+    );
   });
   return { discoNodes };
 }
@@ -72,24 +101,45 @@ for (const kind of serverKinds()) {
         let result: Element | undefined;
         for (let attempt = 0; attempt < 50 && !result; attempt++) {
           try {
-            result = await alice.iq(xml("iq", { type: "get", to: server.domain }, xml("catalog", { xmlns: NS_CATALOG, to: server.domain })));
+            result = await alice.iq(
+              xml(
+                "iq",
+                { type: "get", to: server.domain },
+                xml("catalog", { xmlns: NS_CATALOG, to: server.domain }),
+              ),
+            );
           } catch (err) {
             if (!(err instanceof IqErrorResponse)) throw err;
             await new Promise((r) => setTimeout(r, 100));
           }
         }
-        assert.ok(result, `no delegated answer; disco nodes asked: ${served.discoNodes.join(", ")}\n${server.logTail(30)}`);
+        assert.ok(
+          result,
+          `no delegated answer; disco nodes asked: ${served.discoNodes.join(", ")}\n${server.logTail(30)}`,
+        );
         assert.equal(result.attrs["from"], server.domain);
         const catalog = result.getChild("catalog", NS_CATALOG);
         assert.equal(catalog?.attrs["name"], "test");
         assert.equal(catalog?.getChild("item")?.attrs["selector"], "UNCLASSIFIED");
         if (kind === "ejabberd") {
-          assert.ok(served.discoNodes.includes(`urn:xmpp:delegation:1::${NS_CATALOG}`), `ejabberd asked ${served.discoNodes.join(", ")}`);
+          assert.ok(
+            served.discoNodes.includes(`urn:xmpp:delegation:1::${NS_CATALOG}`),
+            `ejabberd asked ${served.discoNodes.join(", ")}`,
+          );
         }
         // Clients show labels only when their own server lists urn:xmpp:sec-label:0 (design.md §3).
-        const info = await alice.iq(xml("iq", { type: "get", to: server.domain }, xml("query", { xmlns: NS_DISCO_INFO })));
-        const features = info.getChild("query", NS_DISCO_INFO)?.getChildren("feature").map((f) => f.attrs["var"]) ?? [];
-        assert.ok(features.includes("urn:xmpp:sec-label:0"), `server features: ${features.join(", ")}; disco nodes asked: ${served.discoNodes.join(", ")}`);
+        const info = await alice.iq(
+          xml("iq", { type: "get", to: server.domain }, xml("query", { xmlns: NS_DISCO_INFO })),
+        );
+        const features =
+          info
+            .getChild("query", NS_DISCO_INFO)
+            ?.getChildren("feature")
+            .map((f) => f.attrs["var"]) ?? [];
+        assert.ok(
+          features.includes("urn:xmpp:sec-label:0"),
+          `server features: ${features.join(", ")}; disco nodes asked: ${served.discoNodes.join(", ")}`,
+        );
       } finally {
         await alice.stop();
       }

@@ -21,13 +21,37 @@ test("native MUC history length: 10 by default, a non-negative integer otherwise
 
 test("the Prosody MUC component comes last, so its options stay its own", () => {
   const layout = { dir: "/tmp/x", c2sPort: 1, componentPort: 2, controlPort: 3 };
-  const { main } = prosodyConfig(layout, { domain: "example.test", components: [], delegations: [], extraDomains: [], nativeMuc: { domain: MUC_DOMAIN, historyLength: 3 } }, undefined);
+  const { main } = prosodyConfig(
+    layout,
+    {
+      domain: "example.test",
+      components: [],
+      delegations: [],
+      extraDomains: [],
+      nativeMuc: { domain: MUC_DOMAIN, historyLength: 3 },
+    },
+    undefined,
+  );
   const tail = main.slice(main.indexOf(`Component "${MUC_DOMAIN}" "muc"`));
   assert.ok(tail.length < main.length, "the component is declared");
   assert.match(tail, /muc_room_locking = false/);
   assert.match(tail, /muc_room_default_history_length = 3/);
   assert.doesNotMatch(tail, /VirtualHost|Include/);
-  assert.throws(() => prosodyConfig(layout, { domain: "example.test", components: [], delegations: [], extraDomains: [], nativeMuc: { domain: 'x" evil' } }, undefined), InvalidConfigValueError);
+  assert.throws(
+    () =>
+      prosodyConfig(
+        layout,
+        {
+          domain: "example.test",
+          components: [],
+          delegations: [],
+          extraDomains: [],
+          nativeMuc: { domain: 'x" evil' },
+        },
+        undefined,
+      ),
+    InvalidConfigValueError,
+  );
 });
 
 for (const kind of serverKinds()) {
@@ -38,7 +62,10 @@ for (const kind of serverKinds()) {
       server = await startServer(kind, {
         nativeMuc: { domain: MUC_DOMAIN },
         extraDomains: ["other.example.test"],
-        users: [{ username: "alice", password: "alice-pw" }, { username: "bob", password: "bob-pw" }],
+        users: [
+          { username: "alice", password: "alice-pw" },
+          { username: "bob", password: "bob-pw" },
+        ],
       });
     });
 
@@ -51,17 +78,49 @@ for (const kind of serverKinds()) {
       const alice = await connectClient(server, "alice", "alice-pw");
       const bob = await connectClient(server, "bob", "bob-pw");
       try {
-        const selfPresence = (nick: string) => (el: { is(n: string): boolean; attrs: Record<string, string | undefined>; getChild(n: string, ns?: string): { getChildren(n: string): { attrs: Record<string, string | undefined> }[] } | undefined }) =>
-          el.is("presence") && el.attrs["from"] === `${room}/${nick}` && (el.getChild("x", NS_MUC_USER)?.getChildren("status").some((s) => s.attrs["code"] === "110") ?? false);
-        await alice.send(xml("presence", { to: `${room}/Alice` }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" }))));
+        const selfPresence =
+          (nick: string) =>
+          (el: {
+            is(n: string): boolean;
+            attrs: Record<string, string | undefined>;
+            getChild(
+              n: string,
+              ns?: string,
+            ): { getChildren(n: string): { attrs: Record<string, string | undefined> }[] } | undefined;
+          }) =>
+            el.is("presence") &&
+            el.attrs["from"] === `${room}/${nick}` &&
+            (el
+              .getChild("x", NS_MUC_USER)
+              ?.getChildren("status")
+              .some((s) => s.attrs["code"] === "110") ??
+              false);
+        await alice.send(
+          xml(
+            "presence",
+            { to: `${room}/Alice` },
+            xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" })),
+          ),
+        );
         const aliceSelf = await alice.waitFor(selfPresence("Alice"), 10_000);
         assert.notEqual(aliceSelf.attrs["type"], "error", aliceSelf.toString());
         // No instant-room configuration: the room is open to others straight away.
-        await bob.send(xml("presence", { to: `${room}/Bob` }, xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" }))));
+        await bob.send(
+          xml(
+            "presence",
+            { to: `${room}/Bob` },
+            xml("x", { xmlns: NS_MUC }, xml("history", { maxstanzas: "0" })),
+          ),
+        );
         const bobSelf = await bob.waitFor(selfPresence("Bob"), 10_000);
         assert.notEqual(bobSelf.attrs["type"], "error", bobSelf.toString());
-        await alice.send(xml("message", { to: room, type: "groupchat", id: "native-1" }, xml("body", {}, "hello room")));
-        const reflected = await alice.waitFor((el) => el.is("message") && el.attrs["id"] === "native-1" && el.attrs["type"] === "groupchat", 10_000);
+        await alice.send(
+          xml("message", { to: room, type: "groupchat", id: "native-1" }, xml("body", {}, "hello room")),
+        );
+        const reflected = await alice.waitFor(
+          (el) => el.is("message") && el.attrs["id"] === "native-1" && el.attrs["type"] === "groupchat",
+          10_000,
+        );
         assert.equal(reflected.attrs["from"], `${room}/Alice`);
         assert.equal(reflected.getChildText("body"), "hello room");
         const copy = await bob.waitFor((el) => el.is("message") && el.attrs["id"] === "native-1", 10_000);

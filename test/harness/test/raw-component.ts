@@ -14,7 +14,10 @@ export interface RawComponent {
   close(): void;
 }
 
-export function openStream(port: number, to: string): Promise<{ socket: Socket; header: Element; parser: ReturnType<typeof createParser> }> {
+export function openStream(
+  port: number,
+  to: string,
+): Promise<{ socket: Socket; header: Element; parser: ReturnType<typeof createParser> }> {
   return new Promise((resolve, reject) => {
     const socket = connect({ host: "127.0.0.1", port });
     const parser = createParser();
@@ -24,7 +27,9 @@ export function openStream(port: number, to: string): Promise<{ socket: Socket; 
     parser.on("start", (header) => resolve({ socket, header, parser }));
     parser.on("error", reject);
     socket.once("connect", () => {
-      socket.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='${to}'>`);
+      socket.write(
+        `<?xml version='1.0'?><stream:stream xmlns='jabber:component:accept' xmlns:stream='http://etherx.jabber.org/streams' to='${to}'>`,
+      );
     });
   });
 }
@@ -51,7 +56,9 @@ export async function connectComponent(port: number, domain: string, secret: str
     handshaken = resolve;
     failed = reject;
   });
-  const digest = createHash("sha1").update(`${header.attrs["id"] ?? ""}${secret}`).digest("hex");
+  const digest = createHash("sha1")
+    .update(`${header.attrs["id"] ?? ""}${secret}`)
+    .digest("hex");
   socket.write(`<handshake>${digest}</handshake>`);
   await done;
   return {

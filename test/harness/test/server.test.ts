@@ -27,7 +27,10 @@ test("serverKinds reads CORDON_E2E_SERVERS, default both", () => {
 });
 
 test("config values that could inject config are refused before anything starts", async () => {
-  await assert.rejects(startServer("prosody", { components: [{ domain: "x.example.test", secret: 'a"; evil = "b' }] }), InvalidConfigValueError);
+  await assert.rejects(
+    startServer("prosody", { components: [{ domain: "x.example.test", secret: 'a"; evil = "b' }] }),
+    InvalidConfigValueError,
+  );
   await assert.rejects(startServer("ejabberd", { extraDomains: ["bad\ndomain"] }), InvalidConfigValueError);
 });
 
@@ -51,7 +54,7 @@ for (const kind of serverKinds()) {
           { username: "alice", password: "alice-pw" },
           { username: "bob", password: "bob-pw" },
           // Needs nodeprep and a UTF-8 password: goes the slow, exact way on both servers.
-          { username: "Erin.Example", password: "pässwörd \"quoted\"" },
+          { username: "Erin.Example", password: 'pässwörd "quoted"' },
         ],
       });
       console.log(`# ${kind} start-up: ${server.startupMs} ms`);
@@ -80,11 +83,17 @@ for (const kind of serverKinds()) {
       try {
         assert.match(alice.jid, /^alice@example\.test\/.+/);
         assert.equal(bob.jid, "bob@example.test/phone");
-        await alice.send(xml("message", { to: "bob@example.test", type: "chat", id: "m-1" }, xml("body", {}, "hello bob")));
+        await alice.send(
+          xml("message", { to: "bob@example.test", type: "chat", id: "m-1" }, xml("body", {}, "hello bob")),
+        );
         const got = await bob.waitFor((el) => el.is("message") && el.attrs["id"] === "m-1");
         assert.equal(got.getChildText("body"), "hello bob");
         assert.equal(got.attrs["from"], alice.jid);
-        assert.equal(alice.received.some((el) => el.is("message")), false, "the sender got no copy");
+        assert.equal(
+          alice.received.some((el) => el.is("message")),
+          false,
+          "the sender got no copy",
+        );
       } finally {
         await alice.stop();
         await bob.stop();
@@ -92,13 +101,16 @@ for (const kind of serverKinds()) {
     });
 
     test("initial users with prepped names and non-ASCII passwords can log in", async () => {
-      const erin = await connectClient(server, "erin.example", "pässwörd \"quoted\"");
+      const erin = await connectClient(server, "erin.example", 'pässwörd "quoted"');
       assert.match(erin.jid, /^erin\.example@example\.test\//);
       await erin.stop();
     });
 
     test("a wrong password is refused", async () => {
-      await assert.rejects(connectClient(server, "alice", "wrong"), (e: unknown) => e instanceof Error && "code" in e && e.code === "CORDON_HARNESS_CLIENT_CONNECT");
+      await assert.rejects(
+        connectClient(server, "alice", "wrong"),
+        (e: unknown) => e instanceof Error && "code" in e && e.code === "CORDON_HARNESS_CLIENT_CONNECT",
+      );
     });
 
     test("the component port answers a stream header and accepts the declared component", async () => {
@@ -112,7 +124,9 @@ for (const kind of serverKinds()) {
       const alice = await connectClient(server, "alice", "alice-pw");
       try {
         const arrived = new Promise((resolve) => component.onStanza((el) => el.is("message") && resolve(el)));
-        await alice.send(xml("message", { to: `room@${COMPONENT.domain}`, id: "to-comp" }, xml("body", {}, "hi component")));
+        await alice.send(
+          xml("message", { to: `room@${COMPONENT.domain}`, id: "to-comp" }, xml("body", {}, "hi component")),
+        );
         const el = (await arrived) as { attrs: Record<string, string | undefined> };
         assert.equal(el.attrs["from"], alice.jid);
         assert.equal(el.attrs["to"], `room@${COMPONENT.domain}`);

@@ -23,7 +23,8 @@ function reader(socket: Socket | TLSSocket): (pattern: RegExp) => Promise<string
   return async (pattern) => {
     const deadline = Date.now() + 10_000;
     while (!pattern.test(text)) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}; got: ${text.slice(0, 500)}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}; got: ${text.slice(0, 500)}`);
       await new Promise<void>((r) => {
         wake = r;
         setTimeout(r, 200);
@@ -57,7 +58,11 @@ for (const kind of serverKinds()) {
     assert.match(await readPlain(/<proceed/), /<proceed/);
     plain.removeAllListeners("data");
     // Verified against the harness's certificate and the domain name (not rejectUnauthorized: false).
-    const secure = tlsConnect({ socket: plain, servername: DOMAIN, ca: readFileSync(server.certificateFile) });
+    const secure = tlsConnect({
+      socket: plain,
+      servername: DOMAIN,
+      ca: readFileSync(server.certificateFile),
+    });
     await new Promise<void>((ok, fail) => secure.once("secureConnect", ok).once("error", fail));
     assert.equal(secure.authorized, true);
     const readSecure = reader(secure);

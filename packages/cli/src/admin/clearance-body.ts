@@ -3,8 +3,15 @@
 // categories of the governing policy: {"classifications": ["SECRET"], "categories": ["ALPHA"]}.
 // It is parsed before anything is stored, so a bad body never reaches the store.
 import {
-  clearanceMarking, decodeBase64, detectFormat, encodeBerClearance, makeClearance, parseClearance,
-  type Clearance, type Policy, type PolicyRegistry,
+  clearanceMarking,
+  decodeBase64,
+  detectFormat,
+  encodeBerClearance,
+  makeClearance,
+  parseClearance,
+  type Clearance,
+  type Policy,
+  type PolicyRegistry,
 } from "@cordon/policy";
 import type { RawClearance } from "@cordon/store";
 import { AdminBadRequestError } from "../ops-errors.js";
@@ -15,8 +22,13 @@ export interface ParsedClearanceBody {
   marking: string;
 }
 
-export function parseClearanceBody(body: Uint8Array, registry: PolicyRegistry, governing: Policy): ParsedClearanceBody {
-  if (body.length === 0) throw new AdminBadRequestError("empty body: send a clearance (XML, BER, base64 BER or JSON)");
+export function parseClearanceBody(
+  body: Uint8Array,
+  registry: PolicyRegistry,
+  governing: Policy,
+): ParsedClearanceBody {
+  if (body.length === 0)
+    throw new AdminBadRequestError("empty body: send a clearance (XML, BER, base64 BER or JSON)");
   const text = Buffer.from(body).toString("utf8").trim();
   try {
     if (text.startsWith("{")) return fromNames(text, governing);
@@ -26,7 +38,11 @@ export function parseClearanceBody(body: Uint8Array, registry: PolicyRegistry, g
     }
     const ber = /^[A-Za-z0-9+/=\s]+$/u.test(text) ? decodeBase64(text) : body;
     const clearance = parseClearance(ber, registry);
-    return { raw: { encoding: "ber", data: Buffer.from(ber).toString("base64") }, clearance, marking: clearanceMarking(clearance) };
+    return {
+      raw: { encoding: "ber", data: Buffer.from(ber).toString("base64") },
+      clearance,
+      marking: clearanceMarking(clearance),
+    };
   } catch (error) {
     if (error instanceof AdminBadRequestError) throw error;
     throw new AdminBadRequestError(`not a clearance under the loaded policies: ${(error as Error).message}`);
@@ -43,7 +59,8 @@ function fromNames(text: string, policy: Policy): ParsedClearanceBody {
   const v = value as { classifications?: unknown; categories?: unknown };
   const list = (x: unknown, what: string): string[] => {
     if (x === undefined) return [];
-    if (!Array.isArray(x) || x.some((s) => typeof s !== "string")) throw new AdminBadRequestError(`${what}: expected a list of names`);
+    if (!Array.isArray(x) || x.some((s) => typeof s !== "string"))
+      throw new AdminBadRequestError(`${what}: expected a list of names`);
     return x as string[];
   };
   const classes = list(v.classifications, "classifications").map((name) => {
@@ -54,9 +71,18 @@ function fromNames(text: string, policy: Policy): ParsedClearanceBody {
   if (classes.length === 0) throw new AdminBadRequestError("classifications: name at least one");
   const categories = list(v.categories, "categories").map((name) => {
     const found = policy.categories.filter((c) => c.name === name);
-    if (found.length !== 1) throw new AdminBadRequestError(found.length ? `category "${name}" is ambiguous in the policy` : `the policy "${policy.name}" has no category "${name}"`);
+    if (found.length !== 1)
+      throw new AdminBadRequestError(
+        found.length
+          ? `category "${name}" is ambiguous in the policy`
+          : `the policy "${policy.name}" has no category "${name}"`,
+      );
     return found[0]!;
   });
   const clearance = makeClearance(policy, classes, categories);
-  return { raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") }, clearance, marking: clearanceMarking(clearance) };
+  return {
+    raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") },
+    clearance,
+    marking: clearanceMarking(clearance),
+  };
 }

@@ -40,17 +40,28 @@ export function isLoopback(host: string): boolean {
  * Reads `admin` (undefined when the section is absent: no admin API). `only` is the component of a
  * `--only NAME` process, whose `perComponent` address wins.
  */
-export function readAdminSection(root: ConfigReader, only?: string, env: NodeJS.ProcessEnv = process.env): AdminSettings | undefined {
+export function readAdminSection(
+  root: ConfigReader,
+  only?: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AdminSettings | undefined {
   if (!root.has("admin")) return undefined;
   const section = root.section("admin").only(ADMIN_KEYS);
   const per = section.optionalSection("perComponent");
   const key = only !== undefined && per?.has(only) ? "perComponent" : "listen";
   const text = key === "perComponent" ? per!.string(only!) : section.string("listen", DEFAULT_ADMIN_LISTEN);
-  if (per) for (const name of Object.keys(per.value)) if (!parseListen(per.string(name))) per.fail(name, "expected host:port, e.g. 127.0.0.1:9091");
+  if (per)
+    for (const name of Object.keys(per.value))
+      if (!parseListen(per.string(name))) per.fail(name, "expected host:port, e.g. 127.0.0.1:9091");
   const address = parseListen(text);
-  if (!address) return section.fail(key === "perComponent" ? `perComponent.${only}` : "listen", `expected host:port, e.g. ${DEFAULT_ADMIN_LISTEN}, got "${text}"`);
+  if (!address)
+    return section.fail(
+      key === "perComponent" ? `perComponent.${only}` : "listen",
+      `expected host:port, e.g. ${DEFAULT_ADMIN_LISTEN}, got "${text}"`,
+    );
   const token = section.has("token") ? section.secret("token", env) : undefined;
-  if (token !== undefined && token.length < 16) section.fail("token", "too short: use at least 16 characters (e.g. openssl rand -hex 32)");
+  if (token !== undefined && token.length < 16)
+    section.fail("token", "too short: use at least 16 characters (e.g. openssl rand -hex 32)");
   if (!isLoopback(address.host) && token === undefined) {
     section.fail("token", `required when the admin API listens on a non-loopback address (${address.host})`);
   }

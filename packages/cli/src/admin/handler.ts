@@ -14,7 +14,11 @@ import type { ReloadSummary } from "../reload.js";
 import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
 import {
-  AdminMethodNotAllowedError, AdminNotFoundError, AdminNotRunningError, AdminUnauthorizedError, CordonOpsError,
+  AdminMethodNotAllowedError,
+  AdminNotFoundError,
+  AdminNotRunningError,
+  AdminUnauthorizedError,
+  CordonOpsError,
 } from "../ops-errors.js";
 import { bearerToken, tokenMatches } from "./auth.js";
 
@@ -64,7 +68,11 @@ export interface AdminHandlerOptions {
 
 type Route = (req: AdminRequest, match: RegExpExecArray, query: URLSearchParams) => Promise<AdminResponse>;
 
-const json = (status: number, value: unknown): AdminResponse => ({ status, contentType: "application/json; charset=utf-8", body: `${JSON.stringify(value)}\n` });
+const json = (status: number, value: unknown): AdminResponse => ({
+  status,
+  contentType: "application/json; charset=utf-8",
+  body: `${JSON.stringify(value)}\n`,
+});
 
 export function errorResponse(error: unknown): AdminResponse {
   if (error instanceof CordonOpsError) {
@@ -83,13 +91,19 @@ export function errorResponse(error: unknown): AdminResponse {
   return json(500, { error: { code: "CORDON_ADMIN_INTERNAL", message: "internal error (see the log)" } });
 }
 
-export function createAdminHandler(providers: AdminProviders, options: AdminHandlerOptions = {}): (req: AdminRequest) => Promise<AdminResponse> {
+export function createAdminHandler(
+  providers: AdminProviders,
+  options: AdminHandlerOptions = {},
+): (req: AdminRequest) => Promise<AdminResponse> {
   const startedAt = options.startedAt ?? Date.now();
   const routes: { pattern: RegExp; methods: Record<string, Route>; open?: boolean }[] = [
     {
       pattern: /^\/health$/u,
       open: true,
-      methods: { GET: async () => json(200, { status: "ok", uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }) },
+      methods: {
+        GET: async () =>
+          json(200, { status: "ok", uptimeSeconds: Math.round((Date.now() - startedAt) / 1000) }),
+      },
     },
     {
       pattern: /^\/ready$/u,
@@ -120,10 +134,15 @@ export function createAdminHandler(providers: AdminProviders, options: AdminHand
           if (!found) throw new AdminNotFoundError(`clearance of ${jid}`);
           return json(200, found);
         },
-        PUT: async (req, m, q) => json(200, await clearances().set(decodeURIComponent(m[1] ?? ""), req.body, q.get("policy") ?? undefined)),
+        PUT: async (req, m, q) =>
+          json(
+            200,
+            await clearances().set(decodeURIComponent(m[1] ?? ""), req.body, q.get("policy") ?? undefined),
+          ),
         DELETE: async (_req, m, q) => {
           const jid = decodeURIComponent(m[1] ?? "");
-          if (!(await clearances().clear(jid, q.get("policy") ?? undefined))) throw new AdminNotFoundError(`clearance of ${jid}`);
+          if (!(await clearances().clear(jid, q.get("policy") ?? undefined)))
+            throw new AdminNotFoundError(`clearance of ${jid}`);
           return json(200, { jid: jid.toLowerCase(), removed: true });
         },
       },
@@ -170,7 +189,12 @@ export function createAdminHandler(providers: AdminProviders, options: AdminHand
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
-        if (!route.open && options.token !== undefined && !tokenMatches(options.token, bearerToken(req.authorization))) throw new AdminUnauthorizedError();
+        if (
+          !route.open &&
+          options.token !== undefined &&
+          !tokenMatches(options.token, bearerToken(req.authorization))
+        )
+          throw new AdminUnauthorizedError();
         const method = req.method === "HEAD" ? "GET" : req.method;
         const handler = route.methods[method];
         if (!handler) throw new AdminMethodNotAllowedError(req.method, Object.keys(route.methods));

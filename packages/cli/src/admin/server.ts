@@ -23,12 +23,24 @@ export async function startAdminServer(options: {
 }): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
     readBody(req)
-      .then((body) => options.handler({ method: req.method ?? "GET", url: req.url ?? "/", authorization: req.headers.authorization, body }))
+      .then((body) =>
+        options.handler({
+          method: req.method ?? "GET",
+          url: req.url ?? "/",
+          authorization: req.headers.authorization,
+          body,
+        }),
+      )
       .catch((error: unknown) => errorResponse(error))
       .then((answer) => {
-        res.writeHead(answer.status, { "content-type": answer.contentType, "cache-control": "no-store", ...answer.headers });
+        res.writeHead(answer.status, {
+          "content-type": answer.contentType,
+          "cache-control": "no-store",
+          ...answer.headers,
+        });
         res.end(req.method === "HEAD" ? undefined : answer.body);
-        if (answer.status >= 500) options.logger?.warn({ method: req.method, status: answer.status }, "admin request failed");
+        if (answer.status >= 500)
+          options.logger?.warn({ method: req.method, status: answer.status }, "admin request failed");
         else options.logger?.debug({ method: req.method, status: answer.status }, "admin request");
       })
       .catch(() => res.destroy());

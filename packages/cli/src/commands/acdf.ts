@@ -6,7 +6,8 @@ import { registryFrom } from "./policies.js";
 
 function run(args: readonly string[], io: CommandIo): number {
   const p = parseArgs(args, ["policy", "label", "clearance"]);
-  if (p.positional.length > 0) throw new UsageError("usage: cordon acdf --policy SPIF --label L --clearance C");
+  if (p.positional.length > 0)
+    throw new UsageError("usage: cordon acdf --policy SPIF --label L --clearance C");
   const registry = registryFrom(p);
   let label = parseLabelData(readInput(required(p, "label")), registry);
   const clearance = parseClearance(readInput(required(p, "clearance")), registry);

@@ -9,7 +9,8 @@ import type { Command, CommandIo } from "../command.js";
 import { parseArgs, readInput, UsageError } from "./io.js";
 import { readAdminSection, DEFAULT_ADMIN_LISTEN } from "../admin/config.js";
 
-const USAGE = "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME]";
+const USAGE =
+  "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME]";
 
 function baseUrl(url: string | undefined, configFile: string | undefined): string {
   if (url) return url.replace(/\/+$/u, "");
@@ -20,17 +21,28 @@ function baseUrl(url: string | undefined, configFile: string | undefined): strin
   return `http://${DEFAULT_ADMIN_LISTEN}`;
 }
 
-async function call(io: CommandIo, method: string, url: string, token: string | undefined, body?: Uint8Array): Promise<number> {
+async function call(
+  io: CommandIo,
+  method: string,
+  url: string,
+  token: string | undefined,
+  body?: Uint8Array,
+): Promise<number> {
   let response: Response;
   try {
     response = await fetch(url, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { "content-type": "application/octet-stream" } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body ? { "content-type": "application/octet-stream" } : {}),
+      },
       ...(body ? { body } : {}),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
-    throw new UsageError(`cannot reach the admin API at ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
+    throw new UsageError(
+      `cannot reach the admin API at ${url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`,
+    );
   }
   const text = await response.text();
   const type = response.headers.get("content-type") ?? "";
@@ -53,7 +65,10 @@ async function call(io: CommandIo, method: string, url: string, token: string | 
 async function run(args: readonly string[], io: CommandIo): Promise<number> {
   const p = parseArgs(args, ["url", "config", "token-env", "for-policy"]);
   const [sub, verb, jid, file] = p.positional;
-  const base = baseUrl(p.options.get("url")?.at(-1), p.options.get("config")?.at(-1) ?? process.env.CORDON_CONFIG);
+  const base = baseUrl(
+    p.options.get("url")?.at(-1),
+    p.options.get("config")?.at(-1) ?? process.env.CORDON_CONFIG,
+  );
   const token = process.env[p.options.get("token-env")?.at(-1) ?? "CORDON_ADMIN_TOKEN"] || undefined;
   const simple: Record<string, [string, string]> = {
     health: ["GET", "/health"],
@@ -72,7 +87,8 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
     const url = `${base}/clearances/${encodeURIComponent(jid)}${policy ? `?policy=${encodeURIComponent(policy)}` : ""}`;
     if (verb === "get" && p.positional.length === 3) return call(io, "GET", url, token);
     if (verb === "rm" && p.positional.length === 3) return call(io, "DELETE", url, token);
-    if (verb === "set" && p.positional.length === 4 && file) return call(io, "PUT", url, token, readInput(file));
+    if (verb === "set" && p.positional.length === 4 && file)
+      return call(io, "PUT", url, token, readInput(file));
   }
   throw new UsageError(USAGE);
 }

@@ -18,7 +18,10 @@ export const auditCommand: Command = {
     if (rest.length > 0) {
       if (rest.length !== 2 || rest[0] !== "--anchor") throw new UsageError(USAGE);
       anchor = parseAuditAnchor(rest[1] ?? "");
-      if (!anchor) throw new UsageError(`--anchor expects SEQ:HASH (a record number and its 64-hex-digit hash), as the relay logs it; ${USAGE}`);
+      if (!anchor)
+        throw new UsageError(
+          `--anchor expects SEQ:HASH (a record number and its 64-hex-digit hash), as the relay logs it; ${USAGE}`,
+        );
     }
     let text: string;
     try {
@@ -28,10 +31,14 @@ export const auditCommand: Command = {
     }
     const result = verifyAuditText(text, anchor);
     if (result.ok) {
-      io.stdout(`${file}: chain verified, ${result.records} records, head ${result.records}:${result.head}${anchor ? `, anchor ${anchor.seq} present` : ""}`);
+      io.stdout(
+        `${file}: chain verified, ${result.records} records, head ${result.records}:${result.head}${anchor ? `, anchor ${anchor.seq} present` : ""}`,
+      );
       return 0;
     }
-    io.stdout(`${file}: chain broken at line ${result.line}${result.seq !== undefined ? ` (record ${result.seq})` : ""}: ${result.problem}; ${result.records} records before it verify`);
+    io.stdout(
+      `${file}: chain broken at line ${result.line}${result.seq !== undefined ? ` (record ${result.seq})` : ""}: ${result.problem}; ${result.records} records before it verify`,
+    );
     return 1;
   },
 };

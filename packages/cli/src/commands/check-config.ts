@@ -3,7 +3,13 @@
 // component exactly as `cordon start` does, but connecting to nothing (the Redis store is replaced
 // by an in-memory one; the LDAP directory is configured but never bound). Prints what it would
 // connect to. Exit 0 when valid, 2 with the first error (key and file line) otherwise.
-import { ConfigError, loadConfigFile, silentLogger, type ConfigReader, type CordonConfig } from "@cordon/component";
+import {
+  ConfigError,
+  loadConfigFile,
+  silentLogger,
+  type ConfigReader,
+  type CordonConfig,
+} from "@cordon/component";
 import { ConfigReader as Reader } from "@cordon/component";
 import type { Command, CommandIo } from "../command.js";
 import { parseConfigArgs, type ConfigArgs } from "./config-args.js";
@@ -16,7 +22,12 @@ import { runCatalog } from "../runners/catalog.js";
 import { runRelay } from "../runners/relay.js";
 import type { ComponentRunner, RunnerContext } from "../runners/runner.js";
 
-const CHECKERS: Record<string, ComponentRunner> = { example: runExample, muc: runMuc, catalog: runCatalog, relay: runRelay };
+const CHECKERS: Record<string, ComponentRunner> = {
+  example: runExample,
+  muc: runMuc,
+  catalog: runCatalog,
+  relay: runRelay,
+};
 
 const USAGE = "usage: cordon check-config --config FILE [--only NAME[,NAME]]";
 
@@ -34,7 +45,8 @@ function describeStore(root: ConfigReader): { line: string; offline: ConfigReade
   let where: string;
   try {
     const u = new URL(url);
-    if (u.protocol !== "redis:" && u.protocol !== "rediss:") redis.fail("url", `expected a redis:// or rediss:// URL, got ${u.protocol}`);
+    if (u.protocol !== "redis:" && u.protocol !== "rediss:")
+      redis.fail("url", `expected a redis:// or rediss:// URL, got ${u.protocol}`);
     where = `${u.protocol}//${u.hostname}:${u.port || "6379"}${u.pathname && u.pathname !== "/" ? u.pathname : ""}`;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
@@ -43,7 +55,10 @@ function describeStore(root: ConfigReader): { line: string; offline: ConfigReade
   const prefix = redis.has("prefix") ? redis.string("prefix") : undefined;
   const { store: _dropped, ...rest } = root.value;
   void _dropped;
-  return { line: `store: redis ${where}${prefix ? ` (key prefix ${prefix})` : ""}`, offline: new Reader(rest, root.path, root.file) };
+  return {
+    line: `store: redis ${where}${prefix ? ` (key prefix ${prefix})` : ""}`,
+    offline: new Reader(rest, root.path, root.file),
+  };
 }
 
 function describeDirectory(root: ConfigReader): string | undefined {
@@ -66,10 +81,19 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
     const store = describeStore(config.root);
     const offline: CordonConfig = { ...config, root: store.offline };
     const selected = [...config.components.entries()].filter(([name]) => !only || only.includes(name));
-    for (const name of only ?? []) if (!config.components.has(name)) throw new ConfigError(`components.${name}`, "not configured (named by --only)", file);
-    for (const [name, section] of selected) if (!CHECKERS[name]) section.fail("", `unknown component "${name}" (known: ${Object.keys(CHECKERS).join(", ")})`);
+    for (const name of only ?? [])
+      if (!config.components.has(name))
+        throw new ConfigError(`components.${name}`, "not configured (named by --only)", file);
+    for (const [name, section] of selected)
+      if (!CHECKERS[name])
+        section.fail("", `unknown component "${name}" (known: ${Object.keys(CHECKERS).join(", ")})`);
     let built: Promise<RuntimeEnvironment> | undefined;
-    const context: RunnerContext = { config: offline, logger: silentLogger(), check: true, environment: () => (built ??= buildEnvironment(offline, silentLogger())) };
+    const context: RunnerContext = {
+      config: offline,
+      logger: silentLogger(),
+      check: true,
+      environment: () => (built ??= buildEnvironment(offline, silentLogger())),
+    };
     const lines: string[] = [];
     for (const [name, section] of selected) {
       const result = await (CHECKERS[name] as ComponentRunner)(context, section);
@@ -78,12 +102,21 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
     env = built ? await built : await (built = buildEnvironment(offline, silentLogger()));
     const admin = readAdminSection(config.root, only?.length === 1 ? only[0] : undefined);
     io.stdout(`${file}: valid`);
-    io.stdout(`policies: ${env.registry.policies().map((p) => `${p.name} (${p.id})`).join(", ")}; governing ${env.governing.name}`);
+    io.stdout(
+      `policies: ${env.registry
+        .policies()
+        .map((p) => `${p.name} (${p.id})`)
+        .join(", ")}; governing ${env.governing.name}`,
+    );
     for (const line of lines) io.stdout(line);
     io.stdout(store.line);
     const directory = describeDirectory(config.root);
     if (directory) io.stdout(directory);
-    io.stdout(admin ? `admin API: http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}${admin.token ? " (bearer token required)" : " (no token: loopback only)"}` : "admin API: off (no admin section)");
+    io.stdout(
+      admin
+        ? `admin API: http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}${admin.token ? " (bearer token required)" : " (no token: loopback only)"}`
+        : "admin API: off (no admin section)",
+    );
     return 0;
   } catch (error) {
     const code = (error as { code?: unknown }).code;

@@ -10,7 +10,8 @@ import { parseArgs, UsageError, type ParsedArgs } from "./io.js";
 import { registryFrom } from "./policies.js";
 import { describeClearance, openStore, readClearanceFile, STORE_OPTIONS } from "./store-access.js";
 
-const USAGE = "usage: cordon clearance set JID FILE|- --policy SPIF [--for-policy OID] | get JID | list | rm JID  [--redis URL]";
+const USAGE =
+  "usage: cordon clearance set JID FILE|- --policy SPIF [--for-policy OID] | get JID | list | rm JID  [--redis URL]";
 
 function optionalRegistry(p: ParsedArgs): PolicyRegistry | undefined {
   return (p.options.get("policy") ?? []).length > 0 ? registryFrom(p) : undefined;
@@ -22,7 +23,8 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
   const forPolicy = p.options.get("for-policy")?.at(-1);
   const [jid, file] = p.positional;
   const arity: Record<string, number> = { set: 2, get: 1, list: 0, rm: 1 };
-  if (sub === undefined || arity[sub] === undefined || p.positional.length !== arity[sub]) throw new UsageError(USAGE);
+  if (sub === undefined || arity[sub] === undefined || p.positional.length !== arity[sub])
+    throw new UsageError(USAGE);
   // Parse the file before touching the store, so a bad file never reaches it.
   const input = sub === "set" ? readClearanceFile(file ?? "-", registryFrom(p)) : undefined;
   const store = await openStore(p);
@@ -50,13 +52,17 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
       case "list": {
         const registry = optionalRegistry(p);
         for (const e of await store.listUserClearances()) {
-          io.stdout(`${e.jid}${e.policy ? ` [${e.policy}]` : ""}\t${describeClearance(e.clearance, registry)}`);
+          io.stdout(
+            `${e.jid}${e.policy ? ` [${e.policy}]` : ""}\t${describeClearance(e.clearance, registry)}`,
+          );
         }
         return 0;
       }
       case "rm": {
         const removed = await store.deleteUserClearance(jid ?? "", forPolicy);
-        io.stdout(removed ? `${jid?.toLowerCase()}: removed` : `${jid?.toLowerCase()}: no clearance in the store`);
+        io.stdout(
+          removed ? `${jid?.toLowerCase()}: removed` : `${jid?.toLowerCase()}: no clearance in the store`,
+        );
         return removed ? 0 : 1;
       }
       default:

@@ -43,4 +43,3 @@ export function readInput(path: string): Uint8Array {
     throw new UsageError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }
-

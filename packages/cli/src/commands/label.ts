@@ -12,7 +12,14 @@ function describe(label: Label, lang: string): Record<string, unknown> {
   return {
     policy: { id: label.policy.id, name: label.policy.name },
     classification: { name: label.classification.name, lacv: label.classification.lacv },
-    categories: label.categories.map((c) => ({ tagSet: c.tagSet.name, tagSetId: c.tagSet.id, tag: c.tag.name, type: c.tagType, name: c.name, lacv: c.lacv })),
+    categories: label.categories.map((c) => ({
+      tagSet: c.tagSet.name,
+      tagSetId: c.tagSet.id,
+      tag: c.tag.name,
+      type: c.tagType,
+      name: c.name,
+      lacv: c.lacv,
+    })),
     marking: labelMarking(label, lang),
     valid: labelProblems(label).length === 0,
     problems: labelProblems(label),
@@ -25,7 +32,8 @@ function run(args: readonly string[], io: CommandIo): number {
   const [sub, ...rest] = args;
   const p = parseArgs(rest, ["policy", "lang", "to"]);
   const file = p.positional[0];
-  if (p.positional.length !== 1 || file === undefined) throw new UsageError(`usage: cordon label ${sub ?? "decode|marking|translate"} --policy SPIF FILE|-`);
+  if (p.positional.length !== 1 || file === undefined)
+    throw new UsageError(`usage: cordon label ${sub ?? "decode|marking|translate"} --policy SPIF FILE|-`);
   const lang = p.options.get("lang")?.at(-1) ?? "";
   const registry = registryFrom(p);
   const parsed = parseLabelData(readInput(file), registry);

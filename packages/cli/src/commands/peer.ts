@@ -11,7 +11,8 @@ import { parseArgs, UsageError } from "./io.js";
 import { registryFrom } from "./policies.js";
 import { describeClearance, openStore, readClearanceFile, STORE_OPTIONS } from "./store-access.js";
 
-const USAGE = "usage: cordon peer set DOMAIN inbound|outbound|both FILE|- --policy SPIF | get DOMAIN [DIRECTION] | list | rm DOMAIN DIRECTION  [--redis URL]";
+const USAGE =
+  "usage: cordon peer set DOMAIN inbound|outbound|both FILE|- --policy SPIF | get DOMAIN [DIRECTION] | list | rm DOMAIN DIRECTION  [--redis URL]";
 
 function directions(word: string | undefined, allowBoth: boolean): PeerDirection[] {
   if (word === "inbound" || word === "outbound") return [word];
@@ -29,7 +30,12 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
     (sub === "list" && p.positional.length === 0) ||
     (sub === "rm" && p.positional.length === 2);
   if (!ok || sub === undefined) throw new UsageError(USAGE);
-  const dirs = sub === "list" ? [] : sub === "get" && dirWord === undefined ? directions("both", true) : directions(dirWord, sub !== "get");
+  const dirs =
+    sub === "list"
+      ? []
+      : sub === "get" && dirWord === undefined
+        ? directions("both", true)
+        : directions(dirWord, sub !== "get");
   const input = sub === "set" ? readClearanceFile(file ?? "-", registryFrom(p)) : undefined;
   const registry = sub !== "set" && (p.options.get("policy") ?? []).length > 0 ? registryFrom(p) : undefined;
   const store = await openStore(p);
@@ -49,12 +55,15 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
             return 2;
           }
           if (r.status === "known") found++;
-          io.stdout(`${d} ${dir}: ${r.status === "known" ? describeClearance(r.clearance, registry) : "no clearance in the store"}`);
+          io.stdout(
+            `${d} ${dir}: ${r.status === "known" ? describeClearance(r.clearance, registry) : "no clearance in the store"}`,
+          );
         }
         return found > 0 ? 0 : 1;
       }
       case "list":
-        for (const e of await store.listPeerClearances()) io.stdout(`${e.domain}\t${e.direction}\t${describeClearance(e.clearance, registry)}`);
+        for (const e of await store.listPeerClearances())
+          io.stdout(`${e.domain}\t${e.direction}\t${describeClearance(e.clearance, registry)}`);
         return 0;
       case "rm": {
         let removed = 0;
@@ -75,6 +84,7 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
 
 export const peerCommand: Command = {
   name: "peer",
-  summary: "peer set|get|list|rm DOMAIN [DIRECTION] [FILE] — peer-domain clearances in the store (--redis URL)",
+  summary:
+    "peer set|get|list|rm DOMAIN [DIRECTION] [FILE] — peer-domain clearances in the store (--redis URL)",
   run: (args, io) => run(args, io),
 };

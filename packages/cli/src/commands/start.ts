@@ -32,36 +32,71 @@ export function parseStartArgs(args: readonly string[]): StartOptions {
 }
 
 /** Starts everything; resolves with the running components (the process then waits for signals). */
-export async function startComponents(options: StartOptions): Promise<{ running: RunningComponent[]; logger: Logger; shutdown: () => Promise<void>; operations: Operations }> {
+export async function startComponents(options: StartOptions): Promise<{
+  running: RunningComponent[];
+  logger: Logger;
+  shutdown: () => Promise<void>;
+  operations: Operations;
+}> {
   const config = loadConfigFile(options.config);
   const logger = createLogger({ level: config.log.level, redactJids: config.log.redactJids, name: "cordon" });
   // Last line of defence for "the service keeps running": a promise rejection nobody handled is a
   // bug to fix, not a reason to drop every room and link. Log it (with its code) and carry on.
   process.on("unhandledRejection", (reason) => {
     const error = reason instanceof Error ? reason : new Error(String(reason));
-    logger.error({ err: error.message, code: (error as { code?: string }).code }, "unhandled rejection (bug): logged, service continues");
+    logger.error(
+      { err: error.message, code: (error as { code?: string }).code },
+      "unhandled rejection (bug): logged, service continues",
+    );
   });
-  const selected = [...config.components.entries()].filter(([name]) => !options.only || options.only.includes(name));
+  const selected = [...config.components.entries()].filter(
+    ([name]) => !options.only || options.only.includes(name),
+  );
   if (options.only) {
-    for (const name of options.only) if (!config.components.has(name)) throw new ConfigError(`components.${name}`, "not configured (named by --only)", options.config);
+    for (const name of options.only)
+      if (!config.components.has(name))
+        throw new ConfigError(`components.${name}`, "not configured (named by --only)", options.config);
   }
   for (const [name, section] of selected) {
-    if (!RUNNERS[name]) section.fail("", `unknown component "${name}" (known: ${Object.keys(RUNNERS).join(", ")})`);
+    if (!RUNNERS[name])
+      section.fail("", `unknown component "${name}" (known: ${Object.keys(RUNNERS).join(", ")})`);
   }
   const running: RunningComponent[] = [];
   let environment: Promise<RuntimeEnvironment> | undefined;
   // Metrics, link observation, hot reload and the admin API (operations.ts).
   const ops = createOpsContext();
   const operator: { current?: Operations } = {};
-  const context: RunnerContext = { config, logger, ops, environment: () => (environment ??= buildEnvironment(config, logger).then((env) => prepareEnvironment(env, ops.metrics, logger))) };
+  const context: RunnerContext = {
+    config,
+    logger,
+    ops,
+    environment: () =>
+      (environment ??= buildEnvironment(config, logger).then((env) =>
+        prepareEnvironment(env, ops.metrics, logger),
+      )),
+  };
   // The admin API closes first, then the components, then the shared store and directory connections.
-  const shutdown = installShutdown([{ stop: async () => operator.current?.stop() }, { stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) }, { stop: async () => (await environment)?.close() }], { logger });
+  const shutdown = installShutdown(
+    [
+      { stop: async () => operator.current?.stop() },
+      { stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) },
+      { stop: async () => (await environment)?.close() },
+    ],
+    { logger },
+  );
   for (const [name, section] of selected) {
     const runner = RUNNERS[name] as ComponentRunner;
     running.push(await runner(context, section));
     logger.info({ component: name }, "component started");
   }
-  const operations = await startOperations({ config, only: options.only, logger, ops, running, environment: environment ? await environment : undefined });
+  const operations = await startOperations({
+    config,
+    only: options.only,
+    logger,
+    ops,
+    running,
+    environment: environment ? await environment : undefined,
+  });
   operator.current = operations;
   return { running, logger, shutdown, operations };
 }

@@ -21,7 +21,12 @@ export async function openStore(p: ParsedArgs): Promise<ClearanceStore> {
   }
   const prefix = p.options.get("prefix")?.at(-1) ?? process.env.CORDON_REDIS_PREFIX;
   // No cache: an admin command must read what is in Redis now.
-  const store = new RedisStore({ url, cacheTtlMs: 0, maxReconnectDelayMs: 200, ...(prefix !== undefined ? { prefix } : {}) });
+  const store = new RedisStore({
+    url,
+    cacheTtlMs: 0,
+    maxReconnectDelayMs: 200,
+    ...(prefix !== undefined ? { prefix } : {}),
+  });
   try {
     await store.ready(3000);
   } catch (err) {
@@ -36,7 +41,10 @@ export async function openStore(p: ParsedArgs): Promise<ClearanceStore> {
  * BER as base64 text — checks that it parses under the loaded policies, and returns the raw value to
  * store with its display marking.
  */
-export function readClearanceFile(path: string, registry: PolicyRegistry): { raw: RawClearance; marking: string; policyId: string } {
+export function readClearanceFile(
+  path: string,
+  registry: PolicyRegistry,
+): { raw: RawClearance; marking: string; policyId: string } {
   const bytes = readInput(path);
   if (bytes.length === 0) throw new UsageError(`${path} is empty`);
   let der: Uint8Array | undefined;
@@ -49,13 +57,18 @@ export function readClearanceFile(path: string, registry: PolicyRegistry): { raw
   if (/^[A-Za-z0-9+/=\s]+$/u.test(text)) der = decodeBase64(text);
   const ber = der ?? bytes;
   const c = parseClearance(ber, registry);
-  return { raw: { encoding: "ber", data: Buffer.from(ber).toString("base64") }, marking: clearanceMarking(c), policyId: c.policy.id };
+  return {
+    raw: { encoding: "ber", data: Buffer.from(ber).toString("base64") },
+    marking: clearanceMarking(c),
+    policyId: c.policy.id,
+  };
 }
 
 /** The display marking of a stored clearance, or a short description when it cannot be decoded. */
 export function describeClearance(raw: RawClearance, registry: PolicyRegistry | undefined): string {
   if (registry === undefined) {
-    const size = raw.encoding === "ber" ? Buffer.from(raw.data, "base64").length : Buffer.byteLength(raw.data);
+    const size =
+      raw.encoding === "ber" ? Buffer.from(raw.data, "base64").length : Buffer.byteLength(raw.data);
     return `(${raw.encoding.toUpperCase()} clearance, ${size} bytes; pass --policy SPIF for its marking)`;
   }
   try {

@@ -36,7 +36,11 @@ export class LinkBook {
     this.#byName.set(name, list);
     const m = this.#metrics;
     if (!m) return;
-    const stanzasIn = { message: m.stanzasIn.labels(name, "message"), presence: m.stanzasIn.labels(name, "presence"), iq: m.stanzasIn.labels(name, "iq") };
+    const stanzasIn = {
+      message: m.stanzasIn.labels(name, "message"),
+      presence: m.stanzasIn.labels(name, "presence"),
+      iq: m.stanzasIn.labels(name, "iq"),
+    };
     const out = m.stanzasOut.labels(name);
     m.reconnects.labels(name).inc(0);
     component.on("stanza", (stanza) => {

@@ -9,12 +9,17 @@ import type { CordonMetrics } from "./registry.js";
 export type StoreBackend = "store" | "users";
 
 /** Wraps `target` so each async method call is timed under `backend`; other members pass through. */
-export function instrumentStore<T extends object>(target: T, metrics: CordonMetrics, backend: StoreBackend): T {
+export function instrumentStore<T extends object>(
+  target: T,
+  metrics: CordonMetrics,
+  backend: StoreBackend,
+): T {
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
     get(obj, property) {
       const value: unknown = Reflect.get(obj, property);
-      if (typeof value !== "function" || typeof property !== "string" || property === "constructor") return value;
+      if (typeof value !== "function" || typeof property !== "string" || property === "constructor")
+        return value;
       const cached = wrapped.get(property);
       if (cached) return cached;
       const fn = value as (...args: unknown[]) => unknown;
@@ -23,7 +28,9 @@ export function instrumentStore<T extends object>(target: T, metrics: CordonMetr
         const result = fn.apply(obj, args);
         if (!(result instanceof Promise)) return result;
         const done = (failed: boolean) => {
-          metrics.storeLatency.labels(backend, property).observe(Number(process.hrtime.bigint() - started) / 1e9);
+          metrics.storeLatency
+            .labels(backend, property)
+            .observe(Number(process.hrtime.bigint() - started) / 1e9);
           if (failed) metrics.storeErrors.labels(backend, property).inc();
         };
         return result.then(
@@ -44,5 +51,7 @@ export function instrumentStore<T extends object>(target: T, metrics: CordonMetr
 }
 
 function isUnknownLookup(answer: unknown): boolean {
-  return typeof answer === "object" && answer !== null && (answer as { status?: unknown }).status === "unknown";
+  return (
+    typeof answer === "object" && answer !== null && (answer as { status?: unknown }).status === "unknown"
+  );
 }

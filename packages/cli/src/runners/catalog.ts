@@ -14,7 +14,16 @@ export const runCatalog: ComponentRunner = async (context, section) => {
   const settings = readCatalogSection(section, env.registry, env.governing.id);
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
-  const service = createCatalogService({ ...connection, logger: context.logger, registry: env.registry, store: env.store, users: env.users, ...(env.directory ? { personalCatalogs: env.directory } : {}), ...settings, ...(onDecision ? { onDecision } : {}) });
+  const service = createCatalogService({
+    ...connection,
+    logger: context.logger,
+    registry: env.registry,
+    store: env.store,
+    users: env.users,
+    ...(env.directory ? { personalCatalogs: env.directory } : {}),
+    ...settings,
+    ...(onDecision ? { onDecision } : {}),
+  });
   if (context.check) return { name: "catalog", stop: () => service.stop(), targets: [target(connection)] };
   observeLinks(context.ops, "catalog", [service.component]);
   await service.start();

@@ -36,13 +36,20 @@ export interface OpsContext {
 export type DecisionOutcome = "grant" | "deny";
 
 /** Starts observing the links of a component (call before it connects). */
-export function observeLinks(ops: OpsContext | undefined, name: string, components: Iterable<CordonComponent>): void {
+export function observeLinks(
+  ops: OpsContext | undefined,
+  name: string,
+  components: Iterable<CordonComponent>,
+): void {
   if (!ops) return;
   for (const component of components) ops.links.observe(name, component);
 }
 
 /** A decision counter for one component, or undefined when metrics are off. */
-export function decisionCounter(ops: OpsContext | undefined, name: string): ((outcome: DecisionOutcome, reason: string) => void) | undefined {
+export function decisionCounter(
+  ops: OpsContext | undefined,
+  name: string,
+): ((outcome: DecisionOutcome, reason: string) => void) | undefined {
   const m = ops?.metrics;
   if (!m) return undefined;
   return (outcome, reason) => m.decisions.labels(name, outcome, reason).inc();
@@ -55,7 +62,8 @@ export function mucObserver(ops: OpsContext | undefined): MucObserver | undefine
   const fanout = m.fanout.labels("muc");
   const withheld = m.withheld.labels("muc");
   return {
-    decision: (kind, granted, reason) => m.decisions.labels("muc", granted ? "grant" : "deny", `${kind}:${reason}`).inc(),
+    decision: (kind, granted, reason) =>
+      m.decisions.labels("muc", granted ? "grant" : "deny", `${kind}:${reason}`).inc(),
     fanout(delivered, notDelivered) {
       fanout.observe(delivered);
       if (notDelivered > 0) withheld.inc(notDelivered);
@@ -89,7 +97,8 @@ export function observeRelay(ops: OpsContext | undefined, relay: Pick<Relay, "me
     for (const peering of Object.values(relay.metrics())) {
       for (const counts of [peering.outbound, peering.inbound]) {
         // Keys are "<pass|refuse|drop>:<reason>".
-        for (const [key, n] of Object.entries(counts.reasons)) add(key.startsWith("pass:") ? "grant" : "deny", key, n);
+        for (const [key, n] of Object.entries(counts.reasons))
+          add(key.startsWith("pass:") ? "grant" : "deny", key, n);
       }
     }
     for (const [key, t] of totals) {

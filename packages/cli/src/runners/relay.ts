@@ -2,7 +2,13 @@
 //   audit: { file }                         the hash-chained audit log (verify with `cordon audit verify`)
 //   peerings: { NAME: { local, remote, outbound, inbound } }
 // Policies and the clearance store are the shared ones of the config's top level.
-import { FileAuditSink, MemoryAuditSink, createRelay, readRelayConfig, type PeeringConfig } from "@cordon/relay";
+import {
+  FileAuditSink,
+  MemoryAuditSink,
+  createRelay,
+  readRelayConfig,
+  type PeeringConfig,
+} from "@cordon/relay";
 import type { PolicyRebinder } from "../reload.js";
 import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
@@ -11,20 +17,42 @@ import { observeLinks, observeRelay, target } from "./ops.js";
 export const runRelay: ComponentRunner = async (context, section) => {
   const env = await context.environment();
   const top = context.config.root.optionalSection("server");
-  const serverDefaults = { host: top?.optionalString("host") ?? "127.0.0.1", port: top?.has("port") ? top.port("port") : 5347 };
+  const serverDefaults = {
+    host: top?.optionalString("host") ?? "127.0.0.1",
+    port: top?.has("port") ? top.port("port") : 5347,
+  };
   const config = readRelayConfig(section, { serverDefaults, path: env.path });
   for (const file of config.policies) await env.registry.loadFile(env.path(file));
   if (context.check) {
     // Validates the peerings and compiles their rules without opening the audit file or connecting.
-    createRelay({ peerings: config.peerings, registry: env.registry, store: env.store, audit: new MemoryAuditSink(false) });
+    createRelay({
+      peerings: config.peerings,
+      registry: env.registry,
+      store: env.store,
+      audit: new MemoryAuditSink(false),
+    });
     const targets = config.peerings.flatMap((p) => [
-      ...p.remote.domains.map((d) => target({ domain: d, service: p.local.service }, `peering ${p.name}, local server`)),
-      ...p.local.domains.map((d) => target({ domain: d, service: p.remote.service }, `peering ${p.name}, remote server`)),
+      ...p.remote.domains.map((d) =>
+        target({ domain: d, service: p.local.service }, `peering ${p.name}, local server`),
+      ),
+      ...p.local.domains.map((d) =>
+        target({ domain: d, service: p.remote.service }, `peering ${p.name}, remote server`),
+      ),
     ]);
-    return { name: "relay", stop: async () => undefined, targets: [...targets, `audit log ${env.path(config.auditFile)}`] };
+    return {
+      name: "relay",
+      stop: async () => undefined,
+      targets: [...targets, `audit log ${env.path(config.auditFile)}`],
+    };
   }
   const audit = await FileAuditSink.open(env.path(config.auditFile));
-  const relay = createRelay({ peerings: config.peerings, registry: env.registry, store: env.store, audit, logger: context.logger });
+  const relay = createRelay({
+    peerings: config.peerings,
+    registry: env.registry,
+    store: env.store,
+    audit,
+    logger: context.logger,
+  });
   observeLinks(context.ops, "relay", relay.links);
   observeRelay(context.ops, relay);
   try {

@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { parseConfig } from "@cordon/component";
 import { isLoopback, parseListen, readAdminSection } from "../../src/admin/config.js";
 
-const root = (admin: string) => parseConfig(`components: { example: { domain: a.test, secret: s } }\n${admin}`).root;
+const root = (admin: string) =>
+  parseConfig(`components: { example: { domain: a.test, secret: s } }\n${admin}`).root;
 
 describe("admin config", () => {
   test("parseListen reads host:port and [v6]:port", () => {
@@ -16,25 +17,40 @@ describe("admin config", () => {
   });
 
   test("loopback addresses", () => {
-    for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "::ffff:127.0.0.1"]) assert.equal(isLoopback(h), true, h);
-    for (const h of ["0.0.0.0", "::", "10.0.0.1", "192.0.2.1", "example.com"]) assert.equal(isLoopback(h), false, h);
+    for (const h of ["127.0.0.1", "127.1.2.3", "::1", "localhost", "::ffff:127.0.0.1"])
+      assert.equal(isLoopback(h), true, h);
+    for (const h of ["0.0.0.0", "::", "10.0.0.1", "192.0.2.1", "example.com"])
+      assert.equal(isLoopback(h), false, h);
   });
 
   test("no section: no admin API; empty section: 127.0.0.1:9090 without token", () => {
     assert.equal(readAdminSection(root("")), undefined);
-    assert.deepEqual(readAdminSection(root("admin: {}")), { host: "127.0.0.1", port: 9090, token: undefined });
+    assert.deepEqual(readAdminSection(root("admin: {}")), {
+      host: "127.0.0.1",
+      port: 9090,
+      token: undefined,
+    });
   });
 
   test("a non-loopback address without a token is refused, naming the key", () => {
-    assert.throws(() => readAdminSection(root("admin: { listen: '0.0.0.0:9090' }")), (e: Error & { code?: string }) => e.code === "CORDON_CONFIG_INVALID" && /admin\.token: required/.test(e.message));
-    const s = readAdminSection(root("admin: { listen: '0.0.0.0:9090', token: { env: T } }"), undefined, { T: "0123456789abcdef0" });
+    assert.throws(
+      () => readAdminSection(root("admin: { listen: '0.0.0.0:9090' }")),
+      (e: Error & { code?: string }) =>
+        e.code === "CORDON_CONFIG_INVALID" && /admin\.token: required/.test(e.message),
+    );
+    const s = readAdminSection(root("admin: { listen: '0.0.0.0:9090', token: { env: T } }"), undefined, {
+      T: "0123456789abcdef0",
+    });
     assert.deepEqual(s, { host: "0.0.0.0", port: 9090, token: "0123456789abcdef0" });
   });
 
   test("short tokens and bad addresses are refused", () => {
     assert.throws(() => readAdminSection(root("admin: { token: short }")), /too short/);
     assert.throws(() => readAdminSection(root("admin: { listen: nonsense }")), /admin\.listen/);
-    assert.throws(() => readAdminSection(root("admin: { listn: '127.0.0.1:1' }")), /admin\.listn: unknown setting/);
+    assert.throws(
+      () => readAdminSection(root("admin: { listn: '127.0.0.1:1' }")),
+      /admin\.listn: unknown setting/,
+    );
   });
 
   test("--only NAME uses perComponent.NAME", () => {

@@ -11,18 +11,37 @@ describe("admin API", () => {
   let server: AdminServer;
   let open: AdminServer;
   const state = {
-    components: [{ name: "muc", ready: true, links: [{ domain: "rooms.example.test", status: "online", online: true, queueDepth: 0, reconnects: 0 }] }] as ComponentReadiness[],
+    components: [
+      {
+        name: "muc",
+        ready: true,
+        links: [
+          { domain: "rooms.example.test", status: "online", online: true, queueDepth: 0, reconnects: 0 },
+        ],
+      },
+    ] as ComponentReadiness[],
     clearances: new Map<string, string>(),
     reloadFails: false,
     generation: 1,
   };
   const providers: AdminProviders = {
     components: () => state.components,
-    rooms: () => [{ jid: "ops@rooms.example.test", name: "Ops", label: "SECRET", clearance: "UNCLASSIFIED, SECRET", defaultLabel: null, occupants: 2, persistent: true }],
+    rooms: () => [
+      {
+        jid: "ops@rooms.example.test",
+        name: "Ops",
+        label: "SECRET",
+        clearance: "UNCLASSIFIED, SECRET",
+        defaultLabel: null,
+        occupants: 2,
+        persistent: true,
+      },
+    ],
     peerings: () => undefined,
     metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "cordon_up 1\n" }),
     clearances: {
-      get: async (jid) => (state.clearances.has(jid) ? { jid, marking: state.clearances.get(jid)! } : undefined),
+      get: async (jid) =>
+        state.clearances.has(jid) ? { jid, marking: state.clearances.get(jid)! } : undefined,
       async set(jid, body) {
         const text = Buffer.from(body).toString("utf8");
         if (text === "bad") throw new AdminBadRequestError("not a clearance");
@@ -38,7 +57,11 @@ describe("admin API", () => {
   };
 
   before(async () => {
-    server = await startAdminServer({ host: "127.0.0.1", port: 0, handler: createAdminHandler(providers, { token: TOKEN }) });
+    server = await startAdminServer({
+      host: "127.0.0.1",
+      port: 0,
+      handler: createAdminHandler(providers, { token: TOKEN }),
+    });
     open = await startAdminServer({ host: "127.0.0.1", port: 0, handler: createAdminHandler(providers) });
   });
   after(async () => {
@@ -46,10 +69,29 @@ describe("admin API", () => {
     await open.close();
   });
 
-  const call = async (path: string, init: RequestInit = {}, token: string | null = TOKEN, base = server.url) => {
-    const res = await fetch(`${base}${path}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string> | undefined) } });
+  const call = async (
+    path: string,
+    init: RequestInit = {},
+    token: string | null = TOKEN,
+    base = server.url,
+  ) => {
+    const res = await fetch(`${base}${path}`, {
+      ...init,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(init.headers as Record<string, string> | undefined),
+      },
+    });
     const text = await res.text();
-    return { status: res.status, type: res.headers.get("content-type") ?? "", text, json: res.headers.get("content-type")?.startsWith("application/json") ? (JSON.parse(text) as Record<string, unknown>) : undefined, headers: res.headers };
+    return {
+      status: res.status,
+      type: res.headers.get("content-type") ?? "",
+      text,
+      json: res.headers.get("content-type")?.startsWith("application/json")
+        ? (JSON.parse(text) as Record<string, unknown>)
+        : undefined,
+      headers: res.headers,
+    };
   };
 
   test("/health answers without a token", async () => {
@@ -76,7 +118,19 @@ describe("admin API", () => {
     assert.equal((await call("/ready")).status, 200);
     state.components = [
       { name: "muc", ready: true, links: [] },
-      { name: "catalog", ready: false, links: [{ domain: "catalog.example.test", status: "connecting", online: false, queueDepth: 3, reconnects: 2 }] },
+      {
+        name: "catalog",
+        ready: false,
+        links: [
+          {
+            domain: "catalog.example.test",
+            status: "connecting",
+            online: false,
+            queueDepth: 3,
+            reconnects: 2,
+          },
+        ],
+      },
     ];
     const r = await call("/ready");
     assert.equal(r.status, 503);
@@ -89,7 +143,10 @@ describe("admin API", () => {
   test("/rooms lists the MUC rooms", async () => {
     const r = await call("/rooms");
     assert.equal(r.status, 200);
-    assert.deepEqual((r.json?.rooms as { jid: string; occupants: number }[]).map((x) => [x.jid, x.occupants]), [["ops@rooms.example.test", 2]]);
+    assert.deepEqual(
+      (r.json?.rooms as { jid: string; occupants: number }[]).map((x) => [x.jid, x.occupants]),
+      [["ops@rooms.example.test", 2]],
+    );
   });
 
   test("/peerings without a relay is 404 CORDON_ADMIN_NOT_RUNNING", async () => {

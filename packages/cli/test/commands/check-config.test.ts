@@ -1,7 +1,15 @@
 // `cordon check-config` on the deploy kit's example config (every key) and on broken configs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readFileSync, rmSync, existsSync } from "node:fs";
+import {
+  mkdtempSync,
+  mkdirSync,
+  copyFileSync,
+  writeFileSync,
+  readFileSync,
+  rmSync,
+  existsSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,7 +17,15 @@ import { spawnSync } from "node:child_process";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../..");
 const cli = join(root, "packages/cli/dist/src/main.js");
-const SECRETS = ["CORDON_LDAP_SECRET", "CORDON_ADMIN_TOKEN", "CORDON_MUC_SECRET", "CORDON_CATALOG_SECRET", "CORDON_OCCUPANT_ID_SECRET", "CORDON_RELAY_LOCAL_SECRET", "CORDON_RELAY_REMOTE_SECRET"];
+const SECRETS = [
+  "CORDON_LDAP_SECRET",
+  "CORDON_ADMIN_TOKEN",
+  "CORDON_MUC_SECRET",
+  "CORDON_CATALOG_SECRET",
+  "CORDON_OCCUPANT_ID_SECRET",
+  "CORDON_RELAY_LOCAL_SECRET",
+  "CORDON_RELAY_REMOTE_SECRET",
+];
 
 function kit(): string {
   const dir = mkdtempSync(join(tmpdir(), "cordon-check-"));
@@ -19,8 +35,15 @@ function kit(): string {
   return dir;
 }
 
-const run = (dir: string, env: Record<string, string> = Object.fromEntries(SECRETS.map((s) => [s, "0123456789abcdef-secret"]))) =>
-  spawnSync(process.execPath, [cli, "check-config", "--config", "cordon.yaml"], { cwd: dir, encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } });
+const run = (
+  dir: string,
+  env: Record<string, string> = Object.fromEntries(SECRETS.map((s) => [s, "0123456789abcdef-secret"])),
+) =>
+  spawnSync(process.execPath, [cli, "check-config", "--config", "cordon.yaml"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { PATH: process.env.PATH ?? "", ...env },
+  });
 
 test("deploy/cordon.example.yaml is valid and check-config prints what it would connect to", () => {
   const dir = kit();
@@ -48,11 +71,22 @@ test("errors name the key and the file line; exit 2", () => {
     const r = run(dir);
     assert.equal(r.status, 2);
     const line = text.split("\n").findIndex((l) => l.includes("roomLabel: UNCLASSIFIED")) + 1;
-    assert.equal(r.stderr.trim().split("\n")[0], `cordon.yaml:${line}: components.muc.roomLabel: "SECRETT" is not one of the labels (UNCLASSIFIED, CONFIDENTIAL, SECRET, SECRET ALPHA, TOP SECRET)`);
+    assert.equal(
+      r.stderr.trim().split("\n")[0],
+      `cordon.yaml:${line}: components.muc.roomLabel: "SECRETT" is not one of the labels (UNCLASSIFIED, CONFIDENTIAL, SECRET, SECRET ALPHA, TOP SECRET)`,
+    );
     const missing = run(dir, {});
     assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /^cordon\.yaml:\d+: directory\.secret: environment variable CORDON_LDAP_SECRET is not set or empty/m);
-    writeFileSync(join(dir, "cordon.yaml"), text.replace("listen: 127.0.0.1:9090", "listen: 0.0.0.0:9090").replace("  token: { env: CORDON_ADMIN_TOKEN }", ""));
+    assert.match(
+      missing.stderr,
+      /^cordon\.yaml:\d+: directory\.secret: environment variable CORDON_LDAP_SECRET is not set or empty/m,
+    );
+    writeFileSync(
+      join(dir, "cordon.yaml"),
+      text
+        .replace("listen: 127.0.0.1:9090", "listen: 0.0.0.0:9090")
+        .replace("  token: { env: CORDON_ADMIN_TOKEN }", ""),
+    );
     const open = run(dir);
     assert.equal(open.status, 2);
     assert.match(open.stderr, /admin\.token: required when the admin API listens on a non-loopback address/);
@@ -60,7 +94,10 @@ test("errors name the key and the file line; exit 2", () => {
     writeFileSync(join(dir, "cordon.yaml"), text);
     const badPolicy = run(dir);
     assert.equal(badPolicy.status, 2);
-    assert.match(badPolicy.stderr, /^cordon\.yaml:\d+: policies\[0\]: cannot load policies\/site-policy\.xml/m);
+    assert.match(
+      badPolicy.stderr,
+      /^cordon\.yaml:\d+: policies\[0\]: cannot load policies\/site-policy\.xml/m,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

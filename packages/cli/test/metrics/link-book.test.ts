@@ -26,7 +26,11 @@ function stubComponent(domain: string) {
       return component;
     },
   };
-  return { component: component as unknown as CordonComponent, state, emit: (event: string, ...args: unknown[]) => emitter.emit(event, ...args) };
+  return {
+    component: component as unknown as CordonComponent,
+    state,
+    emit: (event: string, ...args: unknown[]) => emitter.emit(event, ...args),
+  };
 }
 
 test("counts stanzas in by kind and out, and reports links, queue depth and reconnects per component", async () => {
@@ -58,5 +62,11 @@ test("counts stanzas in by kind and out, and reports links, queue depth and reco
   assert.match(body, /^cordon_reconnects_total\{component="relay"\} 4$/m, "only the increase is added");
   assert.doesNotMatch(body, /relay\.test/, "no domain appears as a label value");
   assert.deepEqual(book.names(), ["relay"]);
-  assert.deepEqual(book.links("relay").map((l) => [l.domain, l.online]), [["a.relay.test", true], ["b.relay.test", false]]);
+  assert.deepEqual(
+    book.links("relay").map((l) => [l.domain, l.online]),
+    [
+      ["a.relay.test", true],
+      ["b.relay.test", false],
+    ],
+  );
 });

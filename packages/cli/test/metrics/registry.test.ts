@@ -16,10 +16,21 @@ test("the registry exposes every Cordon metric as Prometheus text, with collect 
   assert.equal(collected, 1);
   assert.match(contentType, /^text\/plain; version=0\.0\.4/);
   assert.match(body, /^cordon_stanzas_in_total\{component="muc",kind="message"\} 3$/m);
-  assert.match(body, /^cordon_decisions_total\{component="muc",outcome="deny",reason="groupchat:sender-not-cleared"\} 1$/m);
+  assert.match(
+    body,
+    /^cordon_decisions_total\{component="muc",outcome="deny",reason="groupchat:sender-not-cleared"\} 1$/m,
+  );
   assert.match(body, /^cordon_fanout_size_bucket\{le="10",component="muc"\} 1$/m);
   assert.match(body, /^cordon_queue_depth\{component="muc"\} 4$/m);
-  for (const name of ["cordon_stanzas_out_total", "cordon_reconnects_total", "cordon_links_online", "cordon_store_duration_seconds", "cordon_store_errors_total", "cordon_policy_reloads_total", "cordon_policy_generation"]) {
+  for (const name of [
+    "cordon_stanzas_out_total",
+    "cordon_reconnects_total",
+    "cordon_links_online",
+    "cordon_store_duration_seconds",
+    "cordon_store_errors_total",
+    "cordon_policy_reloads_total",
+    "cordon_policy_generation",
+  ]) {
     assert.match(body, new RegExp(`^# TYPE ${name} `, "m"), name);
   }
 });

@@ -12,11 +12,21 @@ test("store calls are timed per operation; rejections and unknown lookups count 
   const found = await store.getUserClearance("alice@example.test");
   assert.equal(found.status, "known");
   await assert.rejects(store.setUserClearance("not a jid", { encoding: "ber", data: "AAAA" }));
-  const unknown = instrumentStore({ getUserClearance: async () => ({ status: "unknown" as const, reason: "down" }) }, metrics, "users");
+  const unknown = instrumentStore(
+    { getUserClearance: async () => ({ status: "unknown" as const, reason: "down" }) },
+    metrics,
+    "users",
+  );
   await unknown.getUserClearance();
   const body = (await metrics.text()).body;
-  assert.match(body, /^cordon_store_duration_seconds_count\{backend="store",operation="getUserClearance"\} 1$/m);
-  assert.match(body, /^cordon_store_duration_seconds_count\{backend="store",operation="setUserClearance"\} 2$/m);
+  assert.match(
+    body,
+    /^cordon_store_duration_seconds_count\{backend="store",operation="getUserClearance"\} 1$/m,
+  );
+  assert.match(
+    body,
+    /^cordon_store_duration_seconds_count\{backend="store",operation="setUserClearance"\} 2$/m,
+  );
   assert.match(body, /^cordon_store_errors_total\{backend="store",operation="setUserClearance"\} 1$/m);
   assert.match(body, /^cordon_store_errors_total\{backend="users",operation="getUserClearance"\} 1$/m);
   // Synchronous members pass through untouched.

@@ -36,10 +36,17 @@ export function defaultRole(affiliation: Affiliation, moderated: boolean): Role 
 const AFFILIATION_RANK: Record<Affiliation, number> = { owner: 4, admin: 3, member: 2, none: 1, outcast: 0 };
 
 /** XEP-0045 §5.2: an admin cannot change the affiliation of an owner or another admin. */
-export function mayChangeAffiliation(actor: Affiliation, targetCurrent: Affiliation, targetNew: Affiliation): boolean {
+export function mayChangeAffiliation(
+  actor: Affiliation,
+  targetCurrent: Affiliation,
+  targetNew: Affiliation,
+): boolean {
   if (actor === "owner") return true;
   if (actor !== "admin") return false;
-  return AFFILIATION_RANK[targetCurrent] < AFFILIATION_RANK.admin && AFFILIATION_RANK[targetNew] < AFFILIATION_RANK.admin;
+  return (
+    AFFILIATION_RANK[targetCurrent] < AFFILIATION_RANK.admin &&
+    AFFILIATION_RANK[targetNew] < AFFILIATION_RANK.admin
+  );
 }
 
 /**
@@ -50,7 +57,8 @@ export function mayChangeAffiliation(actor: Affiliation, targetCurrent: Affiliat
 export function mayChangeRole(actor: Occupant, target: Occupant, newRole: Role): boolean {
   if (actor.role !== "moderator") return false;
   if (AFFILIATION_RANK[target.affiliation] > AFFILIATION_RANK[actor.affiliation]) return false;
-  if ((target.affiliation === "owner" || target.affiliation === "admin") && newRole !== "moderator") return false;
+  if ((target.affiliation === "owner" || target.affiliation === "admin") && newRole !== "moderator")
+    return false;
   if (newRole === "moderator" && actor.affiliation !== "owner" && actor.affiliation !== "admin") return false;
   return true;
 }

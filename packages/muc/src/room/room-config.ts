@@ -42,11 +42,15 @@ export const DEFAULT_ROOM_CONFIG: RoomConfig = {
 };
 
 /** Reads a stored config leniently: unknown or mistyped values fall back to the defaults. */
-export function configFromRecord(value: Record<string, unknown>, defaults: RoomConfig = DEFAULT_ROOM_CONFIG): RoomConfig {
+export function configFromRecord(
+  value: Record<string, unknown>,
+  defaults: RoomConfig = DEFAULT_ROOM_CONFIG,
+): RoomConfig {
   const out: RoomConfig = { ...defaults };
   for (const key of Object.keys(defaults) as (keyof RoomConfig)[]) {
     const v = value[key];
-    if (v !== undefined && typeof v === typeof defaults[key]) (out as unknown as Record<string, unknown>)[key] = v;
+    if (v !== undefined && typeof v === typeof defaults[key])
+      (out as unknown as Record<string, unknown>)[key] = v;
   }
   if (!["moderators", "anyone"].includes(out.whois)) out.whois = defaults.whois;
   if (!["anyone", "participants", "moderators", "none"].includes(out.allowPm)) out.allowPm = defaults.allowPm;

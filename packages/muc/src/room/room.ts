@@ -60,7 +60,8 @@ export class Room {
   setAffiliation(bare: string, affiliation: Affiliation): void {
     if (affiliation === "none") this.affiliations.delete(bare);
     else this.affiliations.set(bare, affiliation);
-    for (const occupant of this.occupants.values()) if (occupant.bare === bare) occupant.affiliation = affiliation;
+    for (const occupant of this.occupants.values())
+      if (occupant.bare === bare) occupant.affiliation = affiliation;
   }
 
   add(occupant: Occupant): void {

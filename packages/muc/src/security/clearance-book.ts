@@ -60,7 +60,10 @@ export class ClearanceBook {
     if (hit && hit.generation === generation) return hit.clearance;
     let clearance: Clearance | undefined;
     try {
-      clearance = parseClearance(raw.encoding === "ber" ? Buffer.from(raw.data, "base64") : raw.data, this.#options.registry);
+      clearance = parseClearance(
+        raw.encoding === "ber" ? Buffer.from(raw.data, "base64") : raw.data,
+        this.#options.registry,
+      );
     } catch {
       clearance = undefined;
     }
@@ -72,7 +75,10 @@ export class ClearanceBook {
   #parse(subject: string, raw: RawValue): ClearanceState {
     const clearance = this.parseRaw(raw);
     if (!clearance) {
-      this.#options.onMalformed?.(subject, new Error("stored clearance does not parse under the loaded policies"));
+      this.#options.onMalformed?.(
+        subject,
+        new Error("stored clearance does not parse under the loaded policies"),
+      );
       return NO_CLEARANCE;
     }
     return { kind: "known", clearance, fingerprint: `${raw.encoding}:${raw.data}` };

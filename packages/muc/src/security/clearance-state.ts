@@ -16,6 +16,7 @@ export function unknownClearance(reason: string): ClearanceState {
 /** Same answer? (used to detect a clearance change worth acting on) */
 export function sameClearanceState(a: ClearanceState, b: ClearanceState): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === "known" && b.kind === "known") return a.fingerprint === b.fingerprint && a.clearance.policy === b.clearance.policy;
+  if (a.kind === "known" && b.kind === "known")
+    return a.fingerprint === b.fingerprint && a.clearance.policy === b.clearance.policy;
   return true;
 }

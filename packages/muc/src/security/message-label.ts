@@ -4,7 +4,14 @@
 // Parsed <securitylabel/> elements are cached by their serialised form, so a label seen before
 // costs one map lookup on the hot path.
 import {
-  isValidLabel, resolveSecurityLabel, sameLabel, translateLabel, PolicyMismatchError, UnknownPolicyError, type Label, type PolicyRegistry,
+  isValidLabel,
+  resolveSecurityLabel,
+  sameLabel,
+  translateLabel,
+  PolicyMismatchError,
+  UnknownPolicyError,
+  type Label,
+  type PolicyRegistry,
 } from "@cordon/policy";
 import type { Element } from "@cordon/component";
 import { NS_SEC_LABEL } from "../namespaces.js";
@@ -13,7 +20,14 @@ export type LabelOutcome =
   | { readonly ok: true; readonly label: Label; readonly fromDefault: boolean }
   | { readonly ok: false; readonly reason: LabelProblem };
 
-export type LabelProblem = "malformed" | "unknown-policy" | "wrong-policy" | "invalid" | "no-default" | "several-labels" | "inconsistent";
+export type LabelProblem =
+  | "malformed"
+  | "unknown-policy"
+  | "wrong-policy"
+  | "invalid"
+  | "no-default"
+  | "several-labels"
+  | "inconsistent";
 
 export interface LabelDefaults {
   room?: Label | undefined;

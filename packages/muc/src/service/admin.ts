@@ -3,7 +3,13 @@
 // admin, owner — plus the lists. Items are applied all-or-nothing.
 import { toBare, xml, stanzaError, isElement, type Element, type IqRequest } from "@cordon/component";
 import type { Room } from "../room/room.js";
-import { mayChangeAffiliation, mayChangeRole, defaultRole, type Affiliation, type Role } from "../room/occupant.js";
+import {
+  mayChangeAffiliation,
+  mayChangeRole,
+  defaultRole,
+  type Affiliation,
+  type Role,
+} from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { NS_MUC_ADMIN } from "../namespaces.js";
 import { removeOccupant } from "./presence.js";
@@ -21,12 +27,16 @@ export function adminGet(ctx: MucContext, room: Room, request: IqRequest): Eleme
   const affiliation = item?.attrs.affiliation as Affiliation | undefined;
   if (affiliation && AFFILIATIONS.includes(affiliation) && affiliation !== "none") {
     if (actor !== "owner" && actor !== "admin") throw stanzaError("forbidden", "auth");
-    const items = [...room.affiliations].filter(([, a]) => a === affiliation).map(([jid]) => xml("item", { affiliation, jid }));
+    const items = [...room.affiliations]
+      .filter(([, a]) => a === affiliation)
+      .map(([jid]) => xml("item", { affiliation, jid }));
     return xml("query", { xmlns: NS_MUC_ADMIN }, ...items);
   }
   if (role && (role === "moderator" || role === "participant")) {
     if (occupant?.role !== "moderator") throw stanzaError("forbidden", "auth");
-    const items = [...room.occupants.values()].filter((o) => o.role === role).map((o) => xml("item", { role, nick: o.nick, affiliation: o.affiliation, jid: o.jid }));
+    const items = [...room.occupants.values()]
+      .filter((o) => o.role === role)
+      .map((o) => xml("item", { role, nick: o.nick, affiliation: o.affiliation, jid: o.jid }));
     return xml("query", { xmlns: NS_MUC_ADMIN }, ...items);
   }
   throw stanzaError("bad-request", "modify", "ask for one role or affiliation list");
@@ -47,7 +57,8 @@ export async function adminSet(ctx: MucContext, room: Room, request: IqRequest):
       const target = item.attrs.nick ? room.occupants.get(item.attrs.nick) : undefined;
       if (!ROLES.includes(role)) throw stanzaError("bad-request", "modify", "unknown role");
       if (!target) throw stanzaError("item-not-found", "cancel", "no occupant has that nickname");
-      if (!actorOccupant || !mayChangeRole(actorOccupant, target, role)) throw stanzaError("not-allowed", "cancel", "you may not change that occupant's role");
+      if (!actorOccupant || !mayChangeRole(actorOccupant, target, role))
+        throw stanzaError("not-allowed", "cancel", "you may not change that occupant's role");
       actions.push(async () => {
         if (role === "none") {
           await removeOccupant(ctx, room, target, { statuses: [307], reason, actor: actorOccupant.nick });
@@ -58,17 +69,26 @@ export async function adminSet(ctx: MucContext, room: Room, request: IqRequest):
       });
     } else if (item.attrs.affiliation !== undefined) {
       const affiliation = item.attrs.affiliation as Affiliation;
-      const jid = toBare(item.attrs.jid) ?? (item.attrs.nick ? room.occupants.get(item.attrs.nick)?.bare : undefined);
-      if (!AFFILIATIONS.includes(affiliation)) throw stanzaError("bad-request", "modify", "unknown affiliation");
+      const jid =
+        toBare(item.attrs.jid) ?? (item.attrs.nick ? room.occupants.get(item.attrs.nick)?.bare : undefined);
+      if (!AFFILIATIONS.includes(affiliation))
+        throw stanzaError("bad-request", "modify", "unknown affiliation");
       if (!jid) throw stanzaError("bad-request", "modify", "the item needs a jid");
       const current = room.affiliationOf(jid);
-      if (!mayChangeAffiliation(actorAffiliation, current, affiliation)) throw stanzaError("not-allowed", "cancel", "you may not change that affiliation");
-      if (current === "owner" && affiliation !== "owner" && room.owners().length === 1) throw stanzaError("conflict", "cancel", "a room needs an owner");
+      if (!mayChangeAffiliation(actorAffiliation, current, affiliation))
+        throw stanzaError("not-allowed", "cancel", "you may not change that affiliation");
+      if (current === "owner" && affiliation !== "owner" && room.owners().length === 1)
+        throw stanzaError("conflict", "cancel", "a room needs an owner");
       actions.push(async () => {
         room.setAffiliation(jid, affiliation);
         for (const occupant of [...room.occupants.values()].filter((o) => o.bare === jid)) {
           if (affiliation === "outcast") {
-            await removeOccupant(ctx, room, occupant, { statuses: [301], reason, actor: actorOccupant?.nick ?? "", affiliation: "outcast" });
+            await removeOccupant(ctx, room, occupant, {
+              statuses: [301],
+              reason,
+              actor: actorOccupant?.nick ?? "",
+              affiliation: "outcast",
+            });
           } else if (affiliation === "none" && room.config.membersOnly) {
             await removeOccupant(ctx, room, occupant, { statuses: [321], reason, affiliation: "none" });
           } else {
@@ -85,14 +105,24 @@ export async function adminSet(ctx: MucContext, room: Room, request: IqRequest):
   await ctx.saveRoom(room);
 }
 
-async function broadcastPresence(ctx: MucContext, room: Room, nick: string, reason: string | undefined): Promise<void> {
+async function broadcastPresence(
+  ctx: MucContext,
+  room: Room,
+  nick: string,
+  reason: string | undefined,
+): Promise<void> {
   const subject = room.occupants.get(nick);
   if (!subject) return;
-  await ctx.send([...room.occupants.values()].map((other) =>
-    occupantPresence({
-      roomJid: room.jid, occupant: subject, to: other.jid, payload: presencePayloadFor(other, subject),
-      item: itemFor(room, subject, other, reason ? { reason } : {}),
-      ...(other === subject ? { statuses: [110] } : {}),
-    }),
-  ));
+  await ctx.send(
+    [...room.occupants.values()].map((other) =>
+      occupantPresence({
+        roomJid: room.jid,
+        occupant: subject,
+        to: other.jid,
+        payload: presencePayloadFor(other, subject),
+        item: itemFor(room, subject, other, reason ? { reason } : {}),
+        ...(other === subject ? { statuses: [110] } : {}),
+      }),
+    ),
+  );
 }

@@ -38,21 +38,28 @@ function badRequest(text: string): never {
 function parseTime(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const t = Date.parse(value); // XEP-0082 date-time
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(t)) badRequest(`${field} is not an XEP-0082 date-time`);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value) || Number.isNaN(t))
+    badRequest(`${field} is not an XEP-0082 date-time`);
   return t;
 }
 
 function readQuery(room: Room, payload: Element): Query {
   const form = payload.getChild("x", NS_DATA);
-  const value = (name: string): string | undefined => form?.getChildren("field").find((f) => f.attrs.var === name)?.getChildText("value") ?? undefined;
-  if (form && value("FORM_TYPE") !== undefined && value("FORM_TYPE") !== NS_MAM) badRequest(`FORM_TYPE must be ${NS_MAM}`);
+  const value = (name: string): string | undefined =>
+    form
+      ?.getChildren("field")
+      .find((f) => f.attrs.var === name)
+      ?.getChildText("value") ?? undefined;
+  if (form && value("FORM_TYPE") !== undefined && value("FORM_TYPE") !== NS_MAM)
+    badRequest(`FORM_TYPE must be ${NS_MAM}`);
   const start = parseTime(value("start"), "start");
   const end = parseTime(value("end"), "end");
   const withJid = value("with");
   let withNick: string | undefined;
   if (withJid !== undefined) {
     // In a room's archive, `with` names an occupant JID of the room (room/nick).
-    if (!withJid.startsWith(`${room.jid}/`) || withJid.length === room.jid.length + 1) badRequest("with must be an occupant JID of this room");
+    if (!withJid.startsWith(`${room.jid}/`) || withJid.length === room.jid.length + 1)
+      badRequest("with must be an occupant JID of this room");
     withNick = withJid.slice(room.jid.length + 1);
   }
   const set = payload.getChild("set", NS_RSM);
@@ -75,7 +82,10 @@ function readQuery(room: Room, payload: Element): Query {
 }
 
 /** One page of what `reader` may read, with the XEP-0059 answer. */
-function page(visible: readonly { entry: HistoryEntry; label: Label }[], q: Query): { items: typeof visible; firstIndex: number; complete: boolean } {
+function page(
+  visible: readonly { entry: HistoryEntry; label: Label }[],
+  q: Query,
+): { items: typeof visible; firstIndex: number; complete: boolean } {
   const indexOf = (sid: string) => {
     const i = visible.findIndex((v) => v.entry.sid === sid);
     // XEP-0313 §"Limiting results by id" / XEP-0059: an id that is not (visible) in the archive.
@@ -99,7 +109,8 @@ function page(visible: readonly { entry: HistoryEntry; label: Label }[], q: Quer
 export async function queryArchive(ctx: MucContext, room: Room, request: IqRequest): Promise<Element> {
   const reader: Occupant | undefined = room.byJid.get(request.from);
   if (!reader) throw stanzaError("forbidden", "auth", "only occupants may read this room's archive");
-  if (reader.clearance.kind !== "known") throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
+  if (reader.clearance.kind !== "known")
+    throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
   const q = readQuery(room, request.payload);
   const queryId = request.payload.attrs.queryid;
   const visible: { entry: HistoryEntry; label: Label }[] = [];

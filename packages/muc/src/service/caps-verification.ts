@@ -7,7 +7,13 @@ import { isElement, type Element } from "@cordon/component";
 
 const NS_DATA = "jabber:x:data";
 /** IANA hash names (XEP-0115 §5.1 step 7) → node:crypto algorithms. */
-const HASHES: Readonly<Record<string, string>> = { "sha-1": "sha1", "sha-224": "sha224", "sha-256": "sha256", "sha-384": "sha384", "sha-512": "sha512" };
+const HASHES: Readonly<Record<string, string>> = {
+  "sha-1": "sha1",
+  "sha-224": "sha224",
+  "sha-256": "sha256",
+  "sha-384": "sha384",
+  "sha-512": "sha512",
+};
 
 /** i;octet collation (RFC 4790 §9.3): compares the UTF-8 bytes. */
 function octetCompare(a: string, b: string): number {
@@ -18,9 +24,15 @@ export function capsVerificationString(query: Element): string {
   const children = query.children.filter(isElement);
   const identities = children
     .filter((c) => c.name === "identity")
-    .map((i) => `${i.attrs.category ?? ""}/${i.attrs.type ?? ""}/${i.attrs["xml:lang"] ?? ""}/${i.attrs.name ?? ""}`)
+    .map(
+      (i) =>
+        `${i.attrs.category ?? ""}/${i.attrs.type ?? ""}/${i.attrs["xml:lang"] ?? ""}/${i.attrs.name ?? ""}`,
+    )
     .sort(octetCompare);
-  const features = children.filter((c) => c.name === "feature").map((f) => f.attrs.var ?? "").sort(octetCompare);
+  const features = children
+    .filter((c) => c.name === "feature")
+    .map((f) => f.attrs.var ?? "")
+    .sort(octetCompare);
   let s = identities.map((i) => `${i}<`).join("") + features.map((f) => `${f}<`).join("");
   const forms = children
     .filter((c) => c.name === "x" && c.attrs.xmlns === NS_DATA)
@@ -30,7 +42,15 @@ export function capsVerificationString(query: Element): string {
       const rest = fields
         .filter((f) => f.attrs.var !== "FORM_TYPE")
         .sort((a, b) => octetCompare(a.attrs.var ?? "", b.attrs.var ?? ""))
-        .map((f) => `${f.attrs.var ?? ""}<${f.getChildren("value").map((v) => v.getText()).sort(octetCompare).map((v) => `${v}<`).join("")}`);
+        .map(
+          (f) =>
+            `${f.attrs.var ?? ""}<${f
+              .getChildren("value")
+              .map((v) => v.getText())
+              .sort(octetCompare)
+              .map((v) => `${v}<`)
+              .join("")}`,
+        );
       return { type, text: `${type}<${rest.join("")}` };
     })
     .sort((a, b) => octetCompare(a.type, b.type));

@@ -7,7 +7,11 @@ import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 
 /** The label as `occupant` must see it, or undefined when they may not see the message at all. */
-export function deliverableLabel(ctx: Pick<MucContext, "rendering">, occupant: Occupant, label: Label): Label | undefined {
+export function deliverableLabel(
+  ctx: Pick<MucContext, "rendering">,
+  occupant: Occupant,
+  label: Label,
+): Label | undefined {
   const state = occupant.clearance;
   if (state.kind !== "known") return undefined;
   const clearance = state.clearance;

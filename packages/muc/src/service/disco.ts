@@ -4,9 +4,20 @@
 import { markingColours } from "@cordon/policy";
 import { resultForm, type DiscoInfo, type DiscoItem, type DiscoQuery } from "@cordon/component";
 import type { MucContext } from "./context.js";
-import { NS_MAM,
-  NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID, NS_MUC_ROOMINFO,
-  ISODE_ROOMINFO_BG, ISODE_ROOMINFO_FG, ISODE_ROOMINFO_MARKING, NS_PING,
+import {
+  NS_MAM,
+  NS_MUC,
+  NS_SEC_LABEL,
+  NS_SEC_LABEL_CATALOG,
+  NS_SID,
+  NS_OCCUPANT_ID,
+  NS_SELF_PING_OPT,
+  NS_STABLE_ID,
+  NS_MUC_ROOMINFO,
+  ISODE_ROOMINFO_BG,
+  ISODE_ROOMINFO_FG,
+  ISODE_ROOMINFO_MARKING,
+  NS_PING,
 } from "../namespaces.js";
 
 export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undefined {
@@ -15,7 +26,15 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   if (at < 0) {
     return {
       identities: [{ category: "conference", type: "text", name: "Cordon labelled rooms" }],
-      features: [NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID],
+      features: [
+        NS_MUC,
+        NS_SEC_LABEL,
+        NS_SEC_LABEL_CATALOG,
+        NS_SID,
+        NS_OCCUPANT_ID,
+        NS_SELF_PING_OPT,
+        NS_STABLE_ID,
+      ],
     };
   }
   if (query.to.includes("/")) return undefined; // occupants are not discoverable through the room
@@ -23,7 +42,15 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   if (!room || room.destroyed || room.locked) return undefined;
   const c = room.config;
   const features = [
-    NS_MUC, NS_SEC_LABEL, NS_SEC_LABEL_CATALOG, NS_SID, NS_OCCUPANT_ID, NS_SELF_PING_OPT, NS_STABLE_ID, NS_PING, NS_MAM,
+    NS_MUC,
+    NS_SEC_LABEL,
+    NS_SEC_LABEL_CATALOG,
+    NS_SID,
+    NS_OCCUPANT_ID,
+    NS_SELF_PING_OPT,
+    NS_STABLE_ID,
+    NS_PING,
+    NS_MAM,
     c.membersOnly ? "muc_membersonly" : "muc_open",
     c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
     c.persistent ? "muc_persistent" : "muc_temporary",
@@ -38,16 +65,26 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
     { var: "muc#roominfo_description", label: "Description", values: [c.description] },
     // The subject is what occupants wrote in the room: only they see it (XEP-0045 §6.4 makes the
     // field optional), not anyone whose clearance may not cover the room label.
-    { var: "muc#roominfo_subject", label: "Subject", values: [room.byJid.has(query.from) ? room.subject.text : ""] },
+    {
+      var: "muc#roominfo_subject",
+      label: "Subject",
+      values: [room.byJid.has(query.from) ? room.subject.text : ""],
+    },
     { var: "muc#roominfo_occupants", label: "Number of occupants", values: [String(room.size)] },
-    { var: "muc#roomconfig_roomname", label: "Name", values: [c.name || room.jid.slice(0, room.jid.indexOf("@"))] },
+    {
+      var: "muc#roomconfig_roomname",
+      label: "Name",
+      values: [c.name || room.jid.slice(0, room.jid.indexOf("@"))],
+    },
     { var: "sec-label#room-marking", label: "Room label", values: [marking] },
     { var: ISODE_ROOMINFO_MARKING, values: [marking] },
     { var: ISODE_ROOMINFO_FG, values: [colours.fgcolor ?? "black"] },
     { var: ISODE_ROOMINFO_BG, values: [colours.bgcolor ?? "white"] },
   ]);
   return {
-    identities: [{ category: "conference", type: "text", name: c.name || room.jid.slice(0, room.jid.indexOf("@")) }],
+    identities: [
+      { category: "conference", type: "text", name: c.name || room.jid.slice(0, room.jid.indexOf("@")) },
+    ],
     features,
     forms: [form],
   };

@@ -25,7 +25,14 @@ function reflectedExtra(stanza: Element): string {
     const ns = child.attrs.xmlns;
     if (child.name === "body" || child.name === "subject") continue;
     if (child.name === "html" && ns === NS_XHTML_IM) continue;
-    if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER || ns === NS_DELAY) continue;
+    if (
+      ns === NS_SEC_LABEL ||
+      ns === NS_SID ||
+      ns === NS_OCCUPANT_ID ||
+      ns === NS_MUC_USER ||
+      ns === NS_DELAY
+    )
+      continue;
     s += child.toString();
   }
   return s;
@@ -37,18 +44,32 @@ function richContent(stanza: Element): string | undefined {
   for (const child of stanza.children) {
     if (!isElement(child)) continue;
     const ns = child.attrs.xmlns;
-    if ((child.name === "subject" && (ns === undefined || ns === "jabber:client")) || (child.name === "html" && ns === NS_XHTML_IM)) s += child.toString();
+    if (
+      (child.name === "subject" && (ns === undefined || ns === "jabber:client")) ||
+      (child.name === "html" && ns === NS_XHTML_IM)
+    )
+      s += child.toString();
   }
   return s || undefined;
 }
 
-export async function onGroupchat(ctx: MucContext, room: Room, sender: Occupant, stanza: Element): Promise<void> {
+export async function onGroupchat(
+  ctx: MucContext,
+  room: Room,
+  sender: Occupant,
+  stanza: Element,
+): Promise<void> {
   const hasBody = stanza.getChild("body") !== undefined;
   // XEP-0045 §8.1: only a <subject/> without <body/> and without <thread/> changes the subject.
-  const isSubjectChange = stanza.getChild("subject") !== undefined && !hasBody && stanza.getChild("thread") === undefined;
+  const isSubjectChange =
+    stanza.getChild("subject") !== undefined && !hasBody && stanza.getChild("thread") === undefined;
   if (isSubjectChange) return changeSubject(ctx, room, sender, stanza);
   if (sender.role === "visitor" || sender.role === "none") {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you have no voice in this room" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "auth",
+      text: "you have no voice in this room",
+    });
   }
   const gate = checkMessage(ctx, room, sender, stanza);
   ctx.observer?.decision("groupchat", gate.ok, gate.ok ? "granted" : gate.reason);

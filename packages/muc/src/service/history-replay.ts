@@ -30,12 +30,26 @@ export function storedMessage(entry: HistoryEntry, label: Label): RenderedMessag
   };
 }
 
-export function historyStanzas(ctx: MucContext, room: Room, joiner: Occupant, request: HistoryRequest): string[] {
+export function historyStanzas(
+  ctx: MucContext,
+  room: Room,
+  joiner: Occupant,
+  request: HistoryRequest,
+): string[] {
   if (room.history.length === 0) return [];
   const mayRead = (entry: HistoryEntry): Label | undefined => readableLabel(ctx, joiner, entry);
-  const picked = selectHistory(room.history, request, mayRead, ctx.now(), (e) => (e.body?.length ?? 0) + e.extra.length + (e.rich?.length ?? 0) + e.label.length + 200);
+  const picked = selectHistory(
+    room.history,
+    request,
+    mayRead,
+    ctx.now(),
+    (e) => (e.body?.length ?? 0) + e.extra.length + (e.rich?.length ?? 0) + e.label.length + 200,
+  );
   return picked.map(({ entry, label }) =>
-    messageForOccupant(ctx, room, joiner, { ...storedMessage(entry, label), senderJid: entry.from, delay: delayXml(entry.ts, room.jid) }),
+    messageForOccupant(ctx, room, joiner, {
+      ...storedMessage(entry, label),
+      senderJid: entry.from,
+      delay: delayXml(entry.ts, room.jid),
+    }),
   );
 }
-

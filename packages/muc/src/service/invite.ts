@@ -10,22 +10,54 @@ import { checkMessage } from "./message-gate.js";
 import { attr, text } from "./stanzas.js";
 import { NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
 
-export async function onInvite(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, invite: Element): Promise<void> {
+export async function onInvite(
+  ctx: MucContext,
+  room: Room,
+  sender: Occupant,
+  stanza: Element,
+  invite: Element,
+): Promise<void> {
   const invitee = toBare(invite.attrs.to);
-  if (!invitee) return ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "the invitation names no valid JID" });
+  if (!invitee)
+    return ctx.refuse(stanza, {
+      condition: "jid-malformed",
+      type: "modify",
+      text: "the invitation names no valid JID",
+    });
   if (!room.config.allowInvites && sender.role !== "moderator") {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "only moderators may invite to this room" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "auth",
+      text: "only moderators may invite to this room",
+    });
   }
-  if (room.config.membersOnly && sender.affiliation !== "owner" && sender.affiliation !== "admin" && !room.config.allowInvites) {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "only admins may invite to this members-only room" });
+  if (
+    room.config.membersOnly &&
+    sender.affiliation !== "owner" &&
+    sender.affiliation !== "admin" &&
+    !room.config.allowInvites
+  ) {
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "auth",
+      text: "only admins may invite to this members-only room",
+    });
   }
   const clearance = await ctx.clearances.lookup(invitee);
   if (clearance.kind === "unknown") {
-    return ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "the invitee's clearance cannot be determined right now" });
+    return ctx.refuse(stanza, {
+      condition: "internal-server-error",
+      type: "wait",
+      text: "the invitee's clearance cannot be determined right now",
+    });
   }
   const inviteeClearance = clearance.kind === "known" ? clearance.clearance : undefined;
   if (!acdf(room.security.label, inviteeClearance).granted) {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this room" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "cancel",
+      text: "the invitee is not cleared for this room",
+    });
   }
   // An invitation is a message (XEP-0258 §"Use in XMPP"): when it carries content — a label, or a
   // reason, whose effective label is then the room's default, as for an unlabelled groupchat — that
@@ -37,11 +69,19 @@ export async function onInvite(ctx: MucContext, room: Room, sender: Occupant, st
     const gate = checkMessage(ctx, room, sender, stanza);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
     if (!acdf(gate.label, inviteeClearance).granted) {
-      return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the invitee is not cleared for this label" });
+      return ctx.refuse(stanza, {
+        condition: "forbidden",
+        type: "cancel",
+        text: "the invitee is not cleared for this label",
+      });
     }
     if (labelled) labelXml = ctx.rendering.securityLabelXml(gate.label);
   }
-  if (room.config.membersOnly && room.affiliationOf(invitee) === "none" && (sender.affiliation === "owner" || sender.affiliation === "admin")) {
+  if (
+    room.config.membersOnly &&
+    room.affiliationOf(invitee) === "none" &&
+    (sender.affiliation === "owner" || sender.affiliation === "admin")
+  ) {
     room.setAffiliation(invitee, "member");
     await ctx.saveRoom(room);
   }
@@ -60,13 +100,27 @@ export async function onInvite(ctx: MucContext, room: Room, sender: Occupant, st
  * nothing to a JID the sender names (it would carry text, label stripped, to anyone). A decline
  * is not labelled; one that carries a label is refused without echo, as a labelled presence is.
  */
-export async function onDecline(ctx: MucContext, room: Room, stanza: Element, decline: Element): Promise<void> {
+export async function onDecline(
+  ctx: MucContext,
+  room: Room,
+  stanza: Element,
+  decline: Element,
+): Promise<void> {
   if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
-    return ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "a decline must not carry a security label" });
+    return ctx.refuse(stanza, {
+      condition: "bad-request",
+      type: "modify",
+      text: "a decline must not carry a security label",
+    });
   }
   const decliner = toBare(stanza.attrs.from);
   const inviter = decliner ? room.invitations.get(decliner) : undefined;
-  if (!decliner || !inviter) return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no pending invitation to decline" });
+  if (!decliner || !inviter)
+    return ctx.refuse(stanza, {
+      condition: "item-not-found",
+      type: "cancel",
+      text: "no pending invitation to decline",
+    });
   room.invitations.delete(decliner);
   const reason = decline.getChildText("reason");
   let s = `<message from="${attr(room.jid)}" to="${attr(inviter)}"><x xmlns="${NS_MUC_USER}"><decline from="${attr(decliner)}">`;

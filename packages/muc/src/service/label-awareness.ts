@@ -33,7 +33,10 @@ export class LabelAwareness {
       );
       const query = result.getChild("query", NS_DISCO_INFO);
       aware = query?.getChildren("feature").some((f) => f.attrs.var === NS_SEC_LABEL) ?? false;
-      verified = query !== undefined && caps !== undefined && capsVerified(query, caps.attrs.hash, caps.attrs.ver ?? "");
+      verified =
+        query !== undefined &&
+        caps !== undefined &&
+        capsVerified(query, caps.attrs.hash, caps.attrs.ver ?? "");
     } catch {
       // No answer says nothing about the client version: FLOT for this one, ask again next time.
       return false;

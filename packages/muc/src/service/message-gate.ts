@@ -22,32 +22,83 @@ const PROBLEM_TEXT: Record<LabelProblem, string> = {
   inconsistent: "the security label's equivalent forms do not agree",
 };
 
-export function checkMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, recipient?: Occupant): GateOutcome {
+export function checkMessage(
+  ctx: MucContext,
+  room: Room,
+  sender: Occupant,
+  stanza: Element,
+  recipient?: Occupant,
+): GateOutcome {
   // Only the top level is labelled: content or a label wrapped deeper would be reflected under the
   // outer label, unchecked (XEP-0258 §"Use in XMPP"). Refused before anything serialises it.
   const nested = nestedContent(stanza);
-  if (nested) return { ok: false, reason: nested, error: { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] } };
-  const outcome = ctx.labels.resolve(stanza, { room: room.security.defaultLabel, service: ctx.settings.defaultMessageLabel });
+  if (nested)
+    return {
+      ok: false,
+      reason: nested,
+      error: { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] },
+    };
+  const outcome = ctx.labels.resolve(stanza, {
+    room: room.security.defaultLabel,
+    service: ctx.settings.defaultMessageLabel,
+  });
   if (!outcome.ok) {
-    const condition = outcome.reason === "malformed" || outcome.reason === "several-labels" || outcome.reason === "inconsistent" ? "bad-request" : "forbidden";
-    return { ok: false, reason: outcome.reason, error: { condition, type: condition === "bad-request" ? "modify" : "cancel", text: PROBLEM_TEXT[outcome.reason] } };
+    const condition =
+      outcome.reason === "malformed" ||
+      outcome.reason === "several-labels" ||
+      outcome.reason === "inconsistent"
+        ? "bad-request"
+        : "forbidden";
+    return {
+      ok: false,
+      reason: outcome.reason,
+      error: {
+        condition,
+        type: condition === "bad-request" ? "modify" : "cancel",
+        text: PROBLEM_TEXT[outcome.reason],
+      },
+    };
   }
   const label = outcome.label;
   if (sender.clearance.kind === "unknown") {
-    return { ok: false, reason: "sender-clearance-unknown", error: { condition: "internal-server-error", type: "wait", text: "your clearance cannot be determined right now; try again later" } };
+    return {
+      ok: false,
+      reason: "sender-clearance-unknown",
+      error: {
+        condition: "internal-server-error",
+        type: "wait",
+        text: "your clearance cannot be determined right now; try again later",
+      },
+    };
   }
   const senderClearance = sender.clearance.kind === "known" ? sender.clearance.clearance : undefined;
   if (!acdf(label, senderClearance).granted) {
-    return { ok: false, reason: "sender-not-cleared", error: { condition: "forbidden", type: "cancel", text: "the label exceeds your clearance" } };
+    return {
+      ok: false,
+      reason: "sender-not-cleared",
+      error: { condition: "forbidden", type: "cancel", text: "the label exceeds your clearance" },
+    };
   }
   if (!acdf(label, room.security.clearance).granted) {
-    return { ok: false, reason: "room-clearance", error: { condition: "forbidden", type: "cancel", text: "this label is not permitted in this room" } };
+    return {
+      ok: false,
+      reason: "room-clearance",
+      error: { condition: "forbidden", type: "cancel", text: "this label is not permitted in this room" },
+    };
   }
   if (ctx.settings.serviceClearance && !acdf(label, ctx.settings.serviceClearance).granted) {
-    return { ok: false, reason: "service-clearance", error: { condition: "forbidden", type: "cancel", text: "this label is not permitted on this service" } };
+    return {
+      ok: false,
+      reason: "service-clearance",
+      error: { condition: "forbidden", type: "cancel", text: "this label is not permitted on this service" },
+    };
   }
   if (recipient && recipient.clearance.kind !== "known") {
-    return { ok: false, reason: "recipient-clearance", error: { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" } };
+    return {
+      ok: false,
+      reason: "recipient-clearance",
+      error: { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" },
+    };
   }
   return { ok: true, label };
 }

@@ -36,7 +36,13 @@ export function useFlot(room: Room, recipient: Occupant): boolean {
  * and no <securitylabel/> it would not show — every copy crosses the server's parser, so what a
  * recipient cannot use is not sent (design.md §6).
  */
-function payload(ctx: Pick<MucContext, "rendering">, room: Room, m: RenderedMessage, flot: boolean, labelAware: boolean): string {
+function payload(
+  ctx: Pick<MucContext, "rendering">,
+  room: Room,
+  m: RenderedMessage,
+  flot: boolean,
+  labelAware: boolean,
+): string {
   let s = "";
   if (m.body !== undefined) s += bodyXml(flot ? flotBody(ctx.rendering.marking(m.label), m.body) : m.body);
   if (m.rich !== undefined && !flot) s += m.rich;
@@ -57,12 +63,22 @@ function head(room: Room, m: RenderedMessage): string {
  * A message as an archive result forwards it (XEP-0313 §"MUC Archives"): no `to`, from the
  * sender's occupant JID, rendered for `recipient` as a live copy would be.
  */
-export function archivedMessage(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
+export function archivedMessage(
+  ctx: Pick<MucContext, "rendering">,
+  room: Room,
+  recipient: Occupant,
+  m: RenderedMessage,
+): string {
   const start = `<message xmlns="jabber:client" from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""}>`;
   return `${start}${payload(ctx, room, { ...m, delay: undefined }, useFlot(room, recipient), recipient.labelAware === true)}`;
 }
 
-export function messageForOccupant(ctx: Pick<MucContext, "rendering">, room: Room, recipient: Occupant, m: RenderedMessage): string {
+export function messageForOccupant(
+  ctx: Pick<MucContext, "rendering">,
+  room: Room,
+  recipient: Occupant,
+  m: RenderedMessage,
+): string {
   return `${head(room, m)}${attr(recipient.jid)}">${payload(ctx, room, m, useFlot(room, recipient), recipient.labelAware === true)}`;
 }
 
@@ -70,7 +86,11 @@ export function messageForOccupant(ctx: Pick<MucContext, "rendering">, room: Roo
  * Fan-out of one message: the start tag and each payload variant are built once per message and
  * per (label, client kind); each copy then only adds the recipient's JID.
  */
-export function messageRenderer(ctx: Pick<MucContext, "rendering">, room: Room, m: Omit<RenderedMessage, "label">): (recipient: Occupant, label: RenderedMessage["label"]) => string {
+export function messageRenderer(
+  ctx: Pick<MucContext, "rendering">,
+  room: Room,
+  m: Omit<RenderedMessage, "label">,
+): (recipient: Occupant, label: RenderedMessage["label"]) => string {
   const start = head(room, { ...m, label: undefined as never });
   const variants = new Map<RenderedMessage["label"], string[]>();
   return (recipient, label) => {
@@ -87,6 +107,6 @@ export function messageRenderer(ctx: Pick<MucContext, "rendering">, room: Room, 
       body = payload(ctx, room, { ...m, label }, flot, aware);
       byKind[kind] = body;
     }
-    return `${start}${recipient.jidAttr ??= attr(recipient.jid)}">${body}`;
+    return `${start}${(recipient.jidAttr ??= attr(recipient.jid))}">${body}`;
   };
 }

@@ -1,7 +1,18 @@
 // The labelled MUC component: routes stanzas to rooms, answers disco, admin and owner IQs, keeps
 // persistent rooms in the shared store, and acts on clearance changes at once (an occupant whose
 // clearance no longer covers the room is removed, not at their next message).
-import { parseJid, bareJid, stanzaError, errorReply, isErrorStanza, type CordonComponent, type Element, type Logger, type StanzaErrorSpec, silentLogger } from "@cordon/component";
+import {
+  parseJid,
+  bareJid,
+  stanzaError,
+  errorReply,
+  isErrorStanza,
+  type CordonComponent,
+  type Element,
+  type Logger,
+  type StanzaErrorSpec,
+  silentLogger,
+} from "@cordon/component";
 import { acdf, type PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore, StoreEvent, UserClearanceSource } from "@cordon/store";
 import { ClearanceBook } from "../security/clearance-book.js";
@@ -20,7 +31,14 @@ import { ownerGet, ownerSet, enforceRoomLabel } from "./owner.js";
 import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
 import { roomToRecord, roomFromRecord, parseHistoryEntry } from "./persistence.js";
-import { NS_MAM, NS_MUC_ADMIN, NS_MUC_OWNER, NS_MUC_USER, NS_PING, NS_SEC_LABEL_CATALOG } from "../namespaces.js";
+import {
+  NS_MAM,
+  NS_MUC_ADMIN,
+  NS_MUC_OWNER,
+  NS_MUC_USER,
+  NS_PING,
+  NS_SEC_LABEL_CATALOG,
+} from "../namespaces.js";
 import { archiveFields, queryArchive } from "./archive.js";
 import { subjectStanza } from "./subject.js";
 
@@ -116,20 +134,35 @@ export function createMucService(options: MucServiceOptions): MucService {
     // Errors are never answered, and errors carrying a label are dropped (XEP-0258 §"Use in XMPP").
     if (stanza.attrs.type === "error") return;
     const room = rooms.get(target.room);
-    if (!room || room.destroyed) return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no such room" });
+    if (!room || room.destroyed)
+      return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no such room" });
     const sender = room.byJid.get(stanza.attrs.from ?? "");
     if (target.nick) {
-      if (!sender) return ctx.refuse(stanza, { condition: "not-acceptable", type: "modify", text: "only occupants may send private messages" });
+      if (!sender)
+        return ctx.refuse(stanza, {
+          condition: "not-acceptable",
+          type: "modify",
+          text: "only occupants may send private messages",
+        });
       return onPrivateMessage(ctx, room, sender, stanza, target.nick);
     }
     const user = stanza.getChild("x", NS_MUC_USER);
     const invite = user?.getChild("invite");
     const decline = user?.getChild("decline");
     if (decline) return onDecline(ctx, room, stanza, decline);
-    if (!sender) return ctx.refuse(stanza, { condition: "not-acceptable", type: "modify", text: "you are not in this room" });
+    if (!sender)
+      return ctx.refuse(stanza, {
+        condition: "not-acceptable",
+        type: "modify",
+        text: "you are not in this room",
+      });
     if (invite) return onInvite(ctx, room, sender, stanza, invite);
     if (stanza.attrs.type === "groupchat") return onGroupchat(ctx, room, sender, stanza);
-    return ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "messages to the room must be of type groupchat" });
+    return ctx.refuse(stanza, {
+      condition: "bad-request",
+      type: "modify",
+      text: "messages to the room must be of type groupchat",
+    });
   });
 
   const roomFor = (to: string): Room => {
@@ -167,7 +200,8 @@ export function createMucService(options: MucServiceOptions): MucService {
       const occupant = room.byJid.get(r.from);
       if (!target.nick) return undefined;
       if (!occupant) throw stanzaError("not-acceptable", "cancel", "you are not in this room");
-      if (occupant.nick !== target.nick && !room.occupants.has(target.nick)) throw stanzaError("item-not-found", "cancel");
+      if (occupant.nick !== target.nick && !room.occupants.has(target.nick))
+        throw stanzaError("item-not-found", "cancel");
       return undefined;
     },
   });
@@ -175,7 +209,8 @@ export function createMucService(options: MucServiceOptions): MucService {
     get: async (r) => {
       const room = roomFor(r.payload.attrs.to ?? r.to);
       const requester = await clearances.lookup(parseJid(r.from) ? bareJid(parseJid(r.from)!) : "");
-      if (requester.kind === "unknown") throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
+      if (requester.kind === "unknown")
+        throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
       return roomCatalogElement(ctx, room, requester, room.jid);
     },
   });
@@ -183,9 +218,13 @@ export function createMucService(options: MucServiceOptions): MucService {
   /** Re-reads the clearances of the given bare JIDs (all occupants when omitted) and acts on changes. */
   async function refresh(bares?: Set<string>): Promise<void> {
     const targets = new Map<string, Awaited<ReturnType<ClearanceBook["lookup"]>>>();
-    for (const room of rooms.values()) for (const o of room.occupants.values()) if (!bares || bares.has(o.bare)) targets.set(o.bare, o.clearance);
+    for (const room of rooms.values())
+      for (const o of room.occupants.values())
+        if (!bares || bares.has(o.bare)) targets.set(o.bare, o.clearance);
     const fresh = new Map<string, Awaited<ReturnType<ClearanceBook["lookup"]>>>();
-    await Promise.all([...targets.keys()].map(async (bare) => fresh.set(bare, await clearances.lookup(bare))));
+    await Promise.all(
+      [...targets.keys()].map(async (bare) => fresh.set(bare, await clearances.lookup(bare))),
+    );
     for (const room of [...rooms.values()]) {
       for (const occupant of [...room.occupants.values()]) {
         const state = fresh.get(occupant.bare);
@@ -193,12 +232,18 @@ export function createMucService(options: MucServiceOptions): MucService {
         const wasUnknown = occupant.clearance.kind === "unknown";
         occupant.clearance = state;
         if (state.kind === "unknown") {
-          logger.warn({ room: room.jid }, "an occupant's clearance became unknown; nothing labelled reaches them until it is known again");
+          logger.warn(
+            { room: room.jid },
+            "an occupant's clearance became unknown; nothing labelled reaches them until it is known again",
+          );
           continue;
         }
         const clearance = state.kind === "known" ? state.clearance : undefined;
         if (!acdf(room.security.label, clearance).granted) {
-          await removeOccupant(ctx, room, occupant, { statuses: [307], reason: "Your clearance no longer covers this room's label" });
+          await removeOccupant(ctx, room, occupant, {
+            statuses: [307],
+            reason: "Your clearance no longer covers this room's label",
+          });
         } else if (wasUnknown) {
           // Known again and still cleared: the subject it may have missed meanwhile.
           await ctx.send([subjectStanza(room, occupant.jid)]);
@@ -227,7 +272,10 @@ export function createMucService(options: MucServiceOptions): MucService {
       ctx.unreadableRooms.add(jid);
       if (live) {
         for (const occupant of [...live.occupants.values()]) {
-          await removeOccupant(ctx, live, occupant, { statuses: [307, 333], reason: "The room's security settings cannot be read" });
+          await removeOccupant(ctx, live, occupant, {
+            statuses: [307, 333],
+            reason: "The room's security settings cannot be read",
+          });
         }
         rooms.delete(jid);
       }
@@ -264,8 +312,12 @@ export function createMucService(options: MucServiceOptions): MucService {
 
   function onStoreEvent(event: StoreEvent): void {
     if (event.kind === "connection") return onConnection(event.state);
-    if (event.kind === "user-clearance") void refresh(new Set([event.jid])).catch((e: Error) => logger.warn({ err: e.message }, "clearance refresh failed"));
-    else if (event.kind === "peer-clearance" || event.kind === "service-clearance") void refresh().catch(() => undefined);
+    if (event.kind === "user-clearance")
+      void refresh(new Set([event.jid])).catch((e: Error) =>
+        logger.warn({ err: e.message }, "clearance refresh failed"),
+      );
+    else if (event.kind === "peer-clearance" || event.kind === "service-clearance")
+      void refresh().catch(() => undefined);
     else if (event.kind === "room" && event.jid.endsWith(`@${settings.domain}`)) void reloadRoom(event.jid);
   }
 
@@ -280,7 +332,10 @@ export function createMucService(options: MucServiceOptions): MucService {
         if (!record) continue;
         const { room, broken } = roomFromRecord(ctx, record);
         if (broken) {
-          logger.error({ room: jid }, "room security settings do not parse under the loaded policies; room closed until they do");
+          logger.error(
+            { room: jid },
+            "room security settings do not parse under the loaded policies; room closed until they do",
+          );
           ctx.unreadableRooms.add(jid);
           continue;
         }
@@ -321,4 +376,3 @@ export function createMucService(options: MucServiceOptions): MucService {
     refreshClearances: () => refresh(),
   };
 }
-

@@ -11,7 +11,8 @@ import { removeOccupant } from "./presence.js";
 import { attr, text } from "./stanzas.js";
 
 function requireOwner(room: Room, from: string): void {
-  if (room.affiliationOf(toBare(from) ?? "") !== "owner") throw stanzaError("forbidden", "auth", "only owners may do this");
+  if (room.affiliationOf(toBare(from) ?? "") !== "owner")
+    throw stanzaError("forbidden", "auth", "only owners may do this");
 }
 
 export function ownerGet(ctx: MucContext, room: Room, request: IqRequest): Element {
@@ -31,8 +32,14 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
   }
   if (form.attrs.type !== "submit") throw stanzaError("bad-request", "modify", "the form must be submitted");
   const submitter = await ctx.clearances.lookup(toBare(request.from) ?? "");
-  if (submitter.kind === "unknown") throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
-  const submitted = readSubmittedConfig(ctx, room, form, submitter.kind === "known" ? submitter.clearance : undefined);
+  if (submitter.kind === "unknown")
+    throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
+  const submitted = readSubmittedConfig(
+    ctx,
+    room,
+    form,
+    submitter.kind === "known" ? submitter.clearance : undefined,
+  );
   const wasPersistent = room.config.persistent;
   room.config = submitted.config;
   if (submitted.label) {
@@ -60,7 +67,12 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
 
 /** XEP-0045 §10.2.1: status 104 tells occupants the configuration changed. */
 async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
-  await ctx.send([...room.occupants.values()].map((o) => `<message from="${attr(room.jid)}" to="${attr(o.jid)}" type="groupchat"><x xmlns="${NS_MUC_USER}"><status code="104"/></x></message>`));
+  await ctx.send(
+    [...room.occupants.values()].map(
+      (o) =>
+        `<message from="${attr(room.jid)}" to="${attr(o.jid)}" type="groupchat"><x xmlns="${NS_MUC_USER}"><status code="104"/></x></message>`,
+    ),
+  );
 }
 
 /** Removes every occupant the room label no longer admits (or whose clearance is now nil). */
@@ -69,24 +81,38 @@ export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<voi
     if (occupant.clearance.kind === "unknown") continue; // nothing labelled reaches them meanwhile
     const clearance = occupant.clearance.kind === "known" ? occupant.clearance.clearance : undefined;
     if (!acdf(room.security.label, clearance).granted) {
-      await removeOccupant(ctx, room, occupant, { statuses: [307], reason: "Your clearance does not cover this room's label" });
+      await removeOccupant(ctx, room, occupant, {
+        statuses: [307],
+        reason: "Your clearance does not cover this room's label",
+      });
     }
   }
 }
 
-export async function destroyRoom(ctx: MucContext, room: Room, reason: string | undefined, alternate: string | undefined): Promise<void> {
+export async function destroyRoom(
+  ctx: MucContext,
+  room: Room,
+  reason: string | undefined,
+  alternate: string | undefined,
+): Promise<void> {
   room.destroyed = true;
   const out: string[] = [];
   for (const occupant of room.occupants.values()) {
     let destroy = `<destroy${alternate ? ` jid="${attr(alternate)}"` : ""}>`;
     if (reason) destroy += `<reason>${text(reason)}</reason>`;
     destroy += "</destroy>";
-    out.push(`<presence from="${attr(`${room.jid}/${occupant.nick}`)}" to="${attr(occupant.jid)}" type="unavailable"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="none"/>${destroy}</x></presence>`);
+    out.push(
+      `<presence from="${attr(`${room.jid}/${occupant.nick}`)}" to="${attr(occupant.jid)}" type="unavailable"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="none"/>${destroy}</x></presence>`,
+    );
   }
   room.occupants.clear();
   room.byJid.clear();
   ctx.rooms.delete(room.jid);
   await ctx.send(out);
-  await ctx.store.deleteRoom(room.jid).catch((error: Error) => ctx.logger.warn({ room: room.jid, err: error.message }, "could not delete the room record"));
+  await ctx.store
+    .deleteRoom(room.jid)
+    .catch((error: Error) =>
+      ctx.logger.warn({ room: room.jid, err: error.message }, "could not delete the room record"),
+    );
   ctx.logger.info({ room: room.jid }, "room destroyed");
 }

@@ -13,7 +13,12 @@ export function roomToRecord(room: Room): RoomRecord {
   for (const [jid, a] of room.affiliations) if (a !== "none") affiliations[jid] = a;
   return {
     jid: room.jid,
-    config: { ...room.config, subject: room.subject.text, subjectNick: room.subject.nick, locked: room.locked },
+    config: {
+      ...room.config,
+      subject: room.subject.text,
+      subjectNick: room.subject.nick,
+      locked: room.locked,
+    },
     ...(room.security.raw.label ? { label: room.security.raw.label } : {}),
     ...(room.security.raw.clearance ? { clearance: room.security.raw.clearance } : {}),
     ...(room.security.raw.defaultLabel ? { defaultLabel: room.security.raw.defaultLabel } : {}),
@@ -28,11 +33,17 @@ export function roomToRecord(room: Room): RoomRecord {
  */
 export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Room; broken: boolean } {
   const config = configFromRecord(record.config, ctx.settings.roomDefaults);
-  const parseLabel = (raw: RoomRecord["label"]) => (raw ? ctx.labels.resolveText(rawLabelXml(raw)) : undefined);
+  const parseLabel = (raw: RoomRecord["label"]) =>
+    raw ? ctx.labels.resolveText(rawLabelXml(raw)) : undefined;
   const label = record.label ? parseLabel(record.label) : ctx.settings.defaultRoomLabel;
-  const clearance = record.clearance ? ctx.clearances.parseRaw(record.clearance) : ctx.settings.defaultRoomClearance;
+  const clearance = record.clearance
+    ? ctx.clearances.parseRaw(record.clearance)
+    : ctx.settings.defaultRoomClearance;
   const defaultLabel = record.defaultLabel ? parseLabel(record.defaultLabel) : undefined;
-  const broken = (record.label !== undefined && !label) || (record.clearance !== undefined && !clearance) || (record.defaultLabel !== undefined && !defaultLabel);
+  const broken =
+    (record.label !== undefined && !label) ||
+    (record.clearance !== undefined && !clearance) ||
+    (record.defaultLabel !== undefined && !defaultLabel);
   const room = new RoomClass(record.jid, config, {
     label,
     clearance,
@@ -44,20 +55,30 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
     },
   });
   for (const [jid, a] of Object.entries(record.affiliations)) room.setAffiliation(jid, a);
-  room.subject = { text: typeof record.config.subject === "string" ? record.config.subject : "", nick: typeof record.config.subjectNick === "string" ? record.config.subjectNick : "" };
+  room.subject = {
+    text: typeof record.config.subject === "string" ? record.config.subject : "",
+    nick: typeof record.config.subjectNick === "string" ? record.config.subjectNick : "",
+  };
   room.locked = record.config.locked === true;
   return { room, broken };
 }
 
 /** A stored raw label as the <securitylabel/> XML the resolver reads. */
 export function rawLabelXml(raw: NonNullable<RoomRecord["label"]>): string {
-  if (raw.encoding === "ber") return `<securitylabel xmlns="urn:xmpp:sec-label:0"><label><esssecuritylabel xmlns="urn:xmpp:sec-label:ess:0">${raw.data}</esssecuritylabel></label></securitylabel>`;
-  return raw.data.trimStart().startsWith("<securitylabel") ? raw.data : `<securitylabel xmlns="urn:xmpp:sec-label:0"><label>${raw.data}</label></securitylabel>`;
+  if (raw.encoding === "ber")
+    return `<securitylabel xmlns="urn:xmpp:sec-label:0"><label><esssecuritylabel xmlns="urn:xmpp:sec-label:ess:0">${raw.data}</esssecuritylabel></label></securitylabel>`;
+  return raw.data.trimStart().startsWith("<securitylabel")
+    ? raw.data
+    : `<securitylabel xmlns="urn:xmpp:sec-label:0"><label>${raw.data}</label></securitylabel>`;
 }
 
 export async function persistHistory(ctx: MucContext, room: Room, entry: HistoryEntry): Promise<void> {
   try {
-    await ctx.store.appendRoomHistory(room.jid, JSON.stringify(entry), Math.max(1, room.config.historyLength));
+    await ctx.store.appendRoomHistory(
+      room.jid,
+      JSON.stringify(entry),
+      Math.max(1, room.config.historyLength),
+    );
   } catch (error) {
     ctx.logger.warn({ room: room.jid, err: (error as Error).message }, "could not store history entry");
   }
@@ -66,11 +87,23 @@ export async function persistHistory(ctx: MucContext, room: Room, entry: History
 export function parseHistoryEntry(text: string): HistoryEntry | undefined {
   try {
     const v = JSON.parse(text) as Partial<HistoryEntry>;
-    if (typeof v.sid !== "string" || typeof v.ts !== "number" || typeof v.nick !== "string" || typeof v.label !== "string") return undefined;
+    if (
+      typeof v.sid !== "string" ||
+      typeof v.ts !== "number" ||
+      typeof v.nick !== "string" ||
+      typeof v.label !== "string"
+    )
+      return undefined;
     return {
-      sid: v.sid, id: typeof v.id === "string" ? v.id : undefined, ts: v.ts, nick: v.nick,
-      occupantId: typeof v.occupantId === "string" ? v.occupantId : "", from: typeof v.from === "string" ? v.from : "",
-      label: v.label, body: typeof v.body === "string" ? v.body : undefined, extra: typeof v.extra === "string" ? v.extra : "",
+      sid: v.sid,
+      id: typeof v.id === "string" ? v.id : undefined,
+      ts: v.ts,
+      nick: v.nick,
+      occupantId: typeof v.occupantId === "string" ? v.occupantId : "",
+      from: typeof v.from === "string" ? v.from : "",
+      label: v.label,
+      body: typeof v.body === "string" ? v.body : undefined,
+      extra: typeof v.extra === "string" ? v.extra : "",
       ...(typeof v.rich === "string" ? { rich: v.rich } : {}),
     };
   } catch {

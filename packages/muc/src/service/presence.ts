@@ -20,23 +20,38 @@ import { nestedContent, NESTED_TEXT } from "../security/nested-content.js";
 const MAX_NICK_CHARS = 64;
 
 /** Entry point for every presence addressed to room@service[/nick]. */
-export async function onRoomPresence(ctx: MucContext, stanza: Element, roomJid: string, nick: string): Promise<void> {
+export async function onRoomPresence(
+  ctx: MucContext,
+  stanza: Element,
+  roomJid: string,
+  nick: string,
+): Promise<void> {
   const from = stanza.attrs.from ?? "";
   if (stanza.attrs.type === "error") {
     // XEP-0045 §18.1: a bounce from an occupant's client removes it (status 333).
     const room = ctx.rooms.get(roomJid);
     const occupant = room?.byJid.get(from);
-    if (room && occupant) await removeOccupant(ctx, room, occupant, { statuses: [333], reason: "Your client bounced a stanza" });
+    if (room && occupant)
+      await removeOccupant(ctx, room, occupant, { statuses: [333], reason: "Your client bounced a stanza" });
     return;
   }
   if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
-    await ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "presence must not carry a security label (XEP-0258)" });
+    await ctx.refuse(stanza, {
+      condition: "bad-request",
+      type: "modify",
+      text: "presence must not carry a security label (XEP-0258)",
+    });
     return;
   }
   const room = ctx.rooms.get(roomJid);
   const occupant = room?.byJid.get(from);
   if (stanza.attrs.type === "unavailable") {
-    if (room && occupant) await removeOccupant(ctx, room, occupant, { statuses: [], reason: stanza.getChildText("status") ?? undefined, voluntary: true });
+    if (room && occupant)
+      await removeOccupant(ctx, room, occupant, {
+        statuses: [],
+        reason: stanza.getChildText("status") ?? undefined,
+        voluntary: true,
+      });
     return;
   }
   if (stanza.attrs.type !== undefined) return; // subscription presence types are not for rooms
@@ -78,7 +93,13 @@ function validNick(nick: string): boolean {
   return true;
 }
 
-async function join(ctx: MucContext, stanza: Element, roomJid: string, existing: Room | undefined, nick: string): Promise<void> {
+async function join(
+  ctx: MucContext,
+  stanza: Element,
+  roomJid: string,
+  existing: Room | undefined,
+  nick: string,
+): Promise<void> {
   const from = stanza.attrs.from ?? "";
   const jid = parseJid(from);
   if (!jid || !jid.resource) {
@@ -94,9 +115,20 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   let created = false;
   if (room?.destroyed) room = undefined;
   // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
-  const refuseLocked = () => ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "the room is locked until its owner configures it" });
-  const refuseCreate = () => ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
-  const refuseUnreadable = () => ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "the room's security settings cannot be read right now" });
+  const refuseLocked = () =>
+    ctx.refuse(stanza, {
+      condition: "item-not-found",
+      type: "cancel",
+      text: "the room is locked until its owner configures it",
+    });
+  const refuseCreate = () =>
+    ctx.refuse(stanza, { condition: "not-allowed", type: "cancel", text: "you may not create rooms here" });
+  const refuseUnreadable = () =>
+    ctx.refuse(stanza, {
+      condition: "internal-server-error",
+      type: "wait",
+      text: "the room's security settings cannot be read right now",
+    });
   if (ctx.unreadableRooms.has(roomJid)) return void (await refuseUnreadable());
   if (!room && !mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
   if (room?.locked && room.affiliationOf(bare) !== "owner") return void (await refuseLocked());
@@ -123,13 +155,20 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   }
   const affiliation = room.affiliationOf(bare);
   const muc = stanza.getChild("x", NS_MUC);
-  const refuse = (condition: Parameters<MucContext["refuse"]>[1]["condition"], type: "cancel" | "auth" | "modify" | "wait", text?: string) =>
-    ctx.refuse(stanza, { condition, type, ...(text ? { text } : {}) });
+  const refuse = (
+    condition: Parameters<MucContext["refuse"]>[1]["condition"],
+    type: "cancel" | "auth" | "modify" | "wait",
+    text?: string,
+  ) => ctx.refuse(stanza, { condition, type, ...(text ? { text } : {}) });
 
   if (clearance.kind === "unknown") {
     if (created) ctx.rooms.delete(roomJid);
     ctx.observer?.decision("join", false, "clearance-unknown");
-    await refuse("internal-server-error", "wait", "your clearance cannot be determined right now; try again later");
+    await refuse(
+      "internal-server-error",
+      "wait",
+      "your clearance cannot be determined right now; try again later",
+    );
     return;
   }
   const grant = acdf(room.security.label, clearance.kind === "known" ? clearance.clearance : undefined);
@@ -140,14 +179,25 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
     return;
   }
   if (!created) {
-    if (affiliation === "outcast") return void (await refuse("forbidden", "auth", "you are banned from this room"));
-    if (room.config.membersOnly && affiliation === "none") return void (await refuse("registration-required", "auth", "this room is members-only"));
-    if (room.config.password && muc?.getChildText("password") !== room.config.password && affiliation !== "owner") {
+    if (affiliation === "outcast")
+      return void (await refuse("forbidden", "auth", "you are banned from this room"));
+    if (room.config.membersOnly && affiliation === "none")
+      return void (await refuse("registration-required", "auth", "this room is members-only"));
+    if (
+      room.config.password &&
+      muc?.getChildText("password") !== room.config.password &&
+      affiliation !== "owner"
+    ) {
       return void (await refuse("not-authorized", "auth", "a password is required"));
     }
     const holder = room.occupants.get(nick);
     if (holder) return void (await refuse("conflict", "cancel", "that nickname is in use"));
-    if (room.config.maxUsers > 0 && room.size >= room.config.maxUsers && affiliation !== "owner" && affiliation !== "admin") {
+    if (
+      room.config.maxUsers > 0 &&
+      room.size >= room.config.maxUsers &&
+      affiliation !== "owner" &&
+      affiliation !== "admin"
+    ) {
       return void (await refuse("service-unavailable", "wait", "the room is full"));
     }
   }
@@ -167,20 +217,46 @@ async function join(ctx: MucContext, stanza: Element, roomJid: string, existing:
   const out: string[] = [];
   // XEP-0045 §7.2.3: existing occupants' presence to the joiner first...
   for (const other of room.occupants.values()) {
-    out.push(occupantPresence({ roomJid, occupant: other, to: from, item: itemFor(room, other, occupant), payload: other.presenceXml }));
+    out.push(
+      occupantPresence({
+        roomJid,
+        occupant: other,
+        to: from,
+        item: itemFor(room, other, occupant),
+        payload: other.presenceXml,
+      }),
+    );
   }
   room.add(occupant);
   room.invitations.delete(bare);
   // ...then the joiner's presence to everyone else...
   for (const other of room.occupants.values()) {
     if (other === occupant) continue;
-    out.push(occupantPresence({ roomJid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant) }));
+    out.push(
+      occupantPresence({
+        roomJid,
+        occupant,
+        to: other.jid,
+        item: itemFor(room, occupant, other),
+        payload: presencePayloadFor(other, occupant),
+      }),
+    );
   }
   // ...then the self-presence with 110 (and 100 non-anonymous, 201 created) — §7.2.4 and §10.1.1.
   const statuses = [110];
   if (room.config.whois === "anyone") statuses.push(100);
   if (created) statuses.push(201);
-  out.push(occupantPresence({ roomJid, occupant, to: from, item: itemFor(room, occupant, occupant), payload: occupant.presenceXml, statuses, ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}) }));
+  out.push(
+    occupantPresence({
+      roomJid,
+      occupant,
+      to: from,
+      item: itemFor(room, occupant, occupant),
+      payload: occupant.presenceXml,
+      statuses,
+      ...(stanza.attrs.id ? { id: stanza.attrs.id } : {}),
+    }),
+  );
   // ...then the history the joiner is cleared for (§7.2.15, XEP-0258 §"Room History")...
   const historyRequest = readHistoryRequest(muc?.getChild("history")?.attrs ?? {});
   out.push(...historyStanzas(ctx, room, occupant, historyRequest));
@@ -197,35 +273,77 @@ function mayCreate(ctx: MucContext, bare: string, domain: string): boolean {
   return rule.includes(bare);
 }
 
-async function updatePresence(ctx: MucContext, room: Room, occupant: Occupant, stanza: Element): Promise<void> {
+async function updatePresence(
+  ctx: MucContext,
+  room: Room,
+  occupant: Occupant,
+  stanza: Element,
+): Promise<void> {
   occupant.presenceXml = presencePayload(stanza);
   const out: string[] = [];
   for (const other of room.occupants.values()) {
-    out.push(occupantPresence({
-      roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant),
-      ...(other === occupant ? { statuses: [110] } : {}),
-    }));
+    out.push(
+      occupantPresence({
+        roomJid: room.jid,
+        occupant,
+        to: other.jid,
+        item: itemFor(room, occupant, other),
+        payload: presencePayloadFor(other, occupant),
+        ...(other === occupant ? { statuses: [110] } : {}),
+      }),
+    );
   }
   await ctx.send(out);
 }
 
 /** XEP-0045 §7.6: unavailable with 303 and the new nick, then available under the new nick. */
-async function changeNick(ctx: MucContext, room: Room, occupant: Occupant, stanza: Element, nick: string): Promise<void> {
-  if (!validNick(nick)) return void (await ctx.refuse(stanza, { condition: "jid-malformed", type: "modify", text: "invalid nickname" }));
-  if (room.occupants.has(nick)) return void (await ctx.refuse(stanza, { condition: "conflict", type: "cancel", text: "that nickname is in use" }));
+async function changeNick(
+  ctx: MucContext,
+  room: Room,
+  occupant: Occupant,
+  stanza: Element,
+  nick: string,
+): Promise<void> {
+  if (!validNick(nick))
+    return void (await ctx.refuse(stanza, {
+      condition: "jid-malformed",
+      type: "modify",
+      text: "invalid nickname",
+    }));
+  if (room.occupants.has(nick))
+    return void (await ctx.refuse(stanza, {
+      condition: "conflict",
+      type: "cancel",
+      text: "that nickname is in use",
+    }));
   const out: string[] = [];
   for (const other of room.occupants.values()) {
     const self = other === occupant;
-    out.push(occupantPresence({
-      roomJid: room.jid, occupant, to: other.jid, type: "unavailable",
-      item: itemFor(room, occupant, other, { nick }), statuses: self ? [303, 110] : [303],
-    }));
+    out.push(
+      occupantPresence({
+        roomJid: room.jid,
+        occupant,
+        to: other.jid,
+        type: "unavailable",
+        item: itemFor(room, occupant, other, { nick }),
+        statuses: self ? [303, 110] : [303],
+      }),
+    );
   }
   room.rename(occupant, nick);
   occupant.presenceXml = presencePayload(stanza);
   for (const other of room.occupants.values()) {
     const self = other === occupant;
-    out.push(occupantPresence({ roomJid: room.jid, occupant, to: other.jid, item: itemFor(room, occupant, other), payload: presencePayloadFor(other, occupant), ...(self ? { statuses: [110] } : {}) }));
+    out.push(
+      occupantPresence({
+        roomJid: room.jid,
+        occupant,
+        to: other.jid,
+        item: itemFor(room, occupant, other),
+        payload: presencePayloadFor(other, occupant),
+        ...(self ? { statuses: [110] } : {}),
+      }),
+    );
   }
   await ctx.send(out);
 }
@@ -241,21 +359,37 @@ export interface RemovalOptions {
 }
 
 /** Removes an occupant and tells everyone, including the occupant (with 110). */
-export async function removeOccupant(ctx: MucContext, room: Room, occupant: Occupant, options: RemovalOptions): Promise<void> {
+export async function removeOccupant(
+  ctx: MucContext,
+  room: Room,
+  occupant: Occupant,
+  options: RemovalOptions,
+): Promise<void> {
   if (room.byJid.get(occupant.jid) !== occupant) return;
   const out: string[] = [];
-  const shown = { ...occupant, role: "none" as const, ...(options.affiliation ? { affiliation: options.affiliation } : {}) };
+  const shown = {
+    ...occupant,
+    role: "none" as const,
+    ...(options.affiliation ? { affiliation: options.affiliation } : {}),
+  };
   for (const other of room.occupants.values()) {
     const self = other === occupant;
-    out.push(occupantPresence({
-      roomJid: room.jid, occupant: shown, to: other.jid, type: "unavailable",
-      item: itemFor(room, shown, other === occupant ? shown : other, {
-        ...(options.actor ? { actor: options.actor } : {}),
-        // A moderator's reason is room content: not for others whose clearance is unknown now.
-        ...(options.reason && !options.voluntary && (self || other.clearance.kind === "known") ? { reason: options.reason } : {}),
+    out.push(
+      occupantPresence({
+        roomJid: room.jid,
+        occupant: shown,
+        to: other.jid,
+        type: "unavailable",
+        item: itemFor(room, shown, other === occupant ? shown : other, {
+          ...(options.actor ? { actor: options.actor } : {}),
+          // A moderator's reason is room content: not for others whose clearance is unknown now.
+          ...(options.reason && !options.voluntary && (self || other.clearance.kind === "known")
+            ? { reason: options.reason }
+            : {}),
+        }),
+        statuses: self ? [...options.statuses, 110] : options.statuses,
       }),
-      statuses: self ? [...options.statuses, 110] : options.statuses,
-    }));
+    );
   }
   room.remove(occupant);
   await ctx.send(out);
@@ -264,4 +398,3 @@ export async function removeOccupant(ctx: MucContext, room: Room, occupant: Occu
     ctx.logger.debug({ room: room.jid }, "temporary room closed");
   }
 }
-

@@ -12,19 +12,44 @@ import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_XHTML_IM } from "
 
 function mayPm(room: Room, sender: Occupant): boolean {
   switch (room.config.allowPm) {
-    case "anyone": return true;
-    case "participants": return sender.role === "participant" || sender.role === "moderator";
-    case "moderators": return sender.role === "moderator";
-    default: return false;
+    case "anyone":
+      return true;
+    case "participants":
+      return sender.role === "participant" || sender.role === "moderator";
+    case "moderators":
+      return sender.role === "moderator";
+    default:
+      return false;
   }
 }
 
-export async function onPrivateMessage(ctx: MucContext, room: Room, sender: Occupant, stanza: Element, nick: string): Promise<void> {
+export async function onPrivateMessage(
+  ctx: MucContext,
+  room: Room,
+  sender: Occupant,
+  stanza: Element,
+  nick: string,
+): Promise<void> {
   const type = stanza.attrs.type ?? "normal";
-  if (type === "groupchat") return ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: "a groupchat message goes to the room, not to an occupant" });
-  if (!mayPm(room, sender)) return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "private messages are not allowed here" });
+  if (type === "groupchat")
+    return ctx.refuse(stanza, {
+      condition: "bad-request",
+      type: "modify",
+      text: "a groupchat message goes to the room, not to an occupant",
+    });
+  if (!mayPm(room, sender))
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "cancel",
+      text: "private messages are not allowed here",
+    });
   const recipient = room.occupants.get(nick);
-  if (!recipient) return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no occupant has that nickname" });
+  if (!recipient)
+    return ctx.refuse(stanza, {
+      condition: "item-not-found",
+      type: "cancel",
+      text: "no occupant has that nickname",
+    });
   const gate = checkMessage(ctx, room, sender, stanza, recipient);
   if (!gate.ok) {
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "private message refused");
@@ -33,7 +58,11 @@ export async function onPrivateMessage(ctx: MucContext, room: Room, sender: Occu
   const label = deliverableLabel(ctx, recipient, gate.label);
   if (!label) {
     ctx.logger.info({ room: room.jid, reason: "recipient-not-cleared" }, "private message refused");
-    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "the recipient is not cleared for this label" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "cancel",
+      text: "the recipient is not cleared for this label",
+    });
   }
   // A FLOT recipient shows the marking only through the plain <body/>: an XEP-0071 XHTML-IM body
   // would be shown instead, unmarked, so it does not get one.

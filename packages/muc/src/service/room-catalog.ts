@@ -10,7 +10,12 @@ import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import type { ClearanceState } from "../security/clearance-state.js";
 
-export function roomCatalogElement(ctx: MucContext, room: Room, requester: ClearanceState, requestTo: string): Element {
+export function roomCatalogElement(
+  ctx: MucContext,
+  room: Room,
+  requester: ClearanceState,
+  requestTo: string,
+): Element {
   const name = room.config.name || room.jid;
   if (requester.kind !== "known") return catalogElement(emptyCatalog(requestTo, name));
   const service = ctx.settings.serviceClearance;

@@ -6,27 +6,61 @@
 //   sec-label#custom-clearance text-single: a clearance (XML, or base64 BER)
 //   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
 import { xml, stanzaError, type Element } from "@cordon/component";
-import { acdf, dominates, encodeBerClearance, encodeEssLabel, makeClearance, parseClearance, parseLabelData, isValidLabel, type Clearance, type Label } from "@cordon/policy";
+import {
+  acdf,
+  dominates,
+  encodeBerClearance,
+  encodeEssLabel,
+  makeClearance,
+  parseClearance,
+  parseLabelData,
+  isValidLabel,
+  type Clearance,
+  type Label,
+} from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
 import type { MucContext, NamedLabel } from "./context.js";
 import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
 
-const f = (v: string, type: string, label: string, values: string[], options?: { label: string; value: string }[]) =>
-  xml("field", { var: v, type, label }, ...values.map((x) => xml("value", {}, x)), ...(options ?? []).map((o) => xml("option", { label: o.label }, xml("value", {}, o.value))));
+const f = (
+  v: string,
+  type: string,
+  label: string,
+  values: string[],
+  options?: { label: string; value: string }[],
+) =>
+  xml(
+    "field",
+    { var: v, type, label },
+    ...values.map((x) => xml("value", {}, x)),
+    ...(options ?? []).map((o) => xml("option", { label: o.label }, xml("value", {}, o.value))),
+  );
 const bool = (b: boolean) => (b ? "1" : "0");
 
 function namedFor(named: readonly NamedLabel[], label: Label | undefined): string | undefined {
   if (!label) return undefined;
-  return named.find((n) => n.label === label || (n.label.policy === label.policy && n.label.classification === label.classification && n.label.categories.length === label.categories.length && n.label.categories.every((c, i) => c === label.categories[i])))?.name;
+  return named.find(
+    (n) =>
+      n.label === label ||
+      (n.label.policy === label.policy &&
+        n.label.classification === label.classification &&
+        n.label.categories.length === label.categories.length &&
+        n.label.categories.every((c, i) => c === label.categories[i])),
+  )?.name;
 }
 
 export function roomConfigForm(ctx: MucContext, room: Room): Element {
   const c = room.config;
   const named = ctx.settings.namedLabels;
-  const options = named.map((n) => ({ label: `${n.name} — ${ctx.rendering.marking(n.label)}`, value: n.name }));
-  const clearanceSelected = named.filter((n) => acdf(n.label, room.security.clearance).granted).map((n) => n.name);
+  const options = named.map((n) => ({
+    label: `${n.name} — ${ctx.rendering.marking(n.label)}`,
+    value: n.name,
+  }));
+  const clearanceSelected = named
+    .filter((n) => acdf(n.label, room.security.clearance).granted)
+    .map((n) => n.name);
   return xml(
     "x",
     { xmlns: NS_DATA, type: "form" },
@@ -41,17 +75,48 @@ export function roomConfigForm(ctx: MucContext, room: Room): Element {
     f("muc#roomconfig_passwordprotectedroom", "boolean", "Password protected", [bool(c.password !== "")]),
     f("muc#roomconfig_roomsecret", "text-private", "Password", [c.password]),
     f("muc#roomconfig_maxusers", "text-single", "Maximum occupants (0: no limit)", [String(c.maxUsers)]),
-    f("muc#roomconfig_whois", "list-single", "Who may see real JIDs", [c.whois], [{ label: "Moderators", value: "moderators" }, { label: "Anyone", value: "anyone" }]),
-    f("muc#roomconfig_changesubject", "boolean", "Participants may change the subject", [bool(c.changeSubject)]),
+    f(
+      "muc#roomconfig_whois",
+      "list-single",
+      "Who may see real JIDs",
+      [c.whois],
+      [
+        { label: "Moderators", value: "moderators" },
+        { label: "Anyone", value: "anyone" },
+      ],
+    ),
+    f("muc#roomconfig_changesubject", "boolean", "Participants may change the subject", [
+      bool(c.changeSubject),
+    ]),
     f("muc#roomconfig_allowinvites", "boolean", "Participants may invite", [bool(c.allowInvites)]),
-    f("muc#roomconfig_allowpm", "list-single", "Who may send private messages", [c.allowPm], ["anyone", "participants", "moderators", "none"].map((v) => ({ label: v, value: v }))),
+    f(
+      "muc#roomconfig_allowpm",
+      "list-single",
+      "Who may send private messages",
+      [c.allowPm],
+      ["anyone", "participants", "moderators", "none"].map((v) => ({ label: v, value: v })),
+    ),
     f("muc#maxhistoryfetch", "text-single", "History length", [String(c.historyLength)]),
-    f("sec-label#label", "list-single", "Room label (who may be in the room)", [namedFor(named, room.security.label) ?? ""], options),
+    f(
+      "sec-label#label",
+      "list-single",
+      "Room label (who may be in the room)",
+      [namedFor(named, room.security.label) ?? ""],
+      options,
+    ),
     f("sec-label#custom-label", "text-single", "Custom room label", []),
     f("sec-label#clearance", "list-multi", "Labels messages may carry", clearanceSelected, options),
     f("sec-label#custom-clearance", "text-single", "Custom room clearance", []),
-    f("sec-label#default-label", "list-single", "Label of unlabelled messages", [namedFor(named, room.security.defaultLabel) ?? "none"], [{ label: "None (refuse unlabelled messages)", value: "none" }, ...options]),
-    f("sec-label#flot", "boolean", "Show the marking as the first line of every message", [bool(c.flotAlways)]),
+    f(
+      "sec-label#default-label",
+      "list-single",
+      "Label of unlabelled messages",
+      [namedFor(named, room.security.defaultLabel) ?? "none"],
+      [{ label: "None (refuse unlabelled messages)", value: "none" }, ...options],
+    ),
+    f("sec-label#flot", "boolean", "Show the marking as the first line of every message", [
+      bool(c.flotAlways),
+    ]),
   );
 }
 
@@ -66,7 +131,10 @@ function values(form: Element): Map<string, string[]> {
   const map = new Map<string, string[]>();
   for (const field of form.getChildren("field")) {
     if (!field.attrs.var) continue;
-    map.set(field.attrs.var, field.getChildren("value").map((v) => v.getText()));
+    map.set(
+      field.attrs.var,
+      field.getChildren("value").map((v) => v.getText()),
+    );
   }
   return map;
 }
@@ -96,7 +164,11 @@ function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawVa
   let label: Label | undefined;
   try {
     if (trimmed.startsWith("<securitylabel")) label = ctx.labels.resolveText(trimmed);
-    else label = parseLabelData(trimmed.startsWith("<") ? trimmed : Buffer.from(trimmed, "base64"), ctx.registry);
+    else
+      label = parseLabelData(
+        trimmed.startsWith("<") ? trimmed : Buffer.from(trimmed, "base64"),
+        ctx.registry,
+      );
   } catch {
     label = undefined;
   }
@@ -111,14 +183,20 @@ function namedRaw(ctx: MucContext, name: string): { label: Label; raw: RawValue 
 }
 
 /** Applies a submitted form; every security setting must stay within the service clearance. */
-export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, submitter: Clearance | undefined): SubmittedConfig {
+export function readSubmittedConfig(
+  ctx: MucContext,
+  room: Room,
+  form: Element,
+  submitter: Clearance | undefined,
+): SubmittedConfig {
   const v = values(form);
   const one = (name: string) => v.get(name)?.[0];
   const c = room.config;
   const whois = one("muc#roomconfig_whois") ?? c.whois;
   const allowPm = one("muc#roomconfig_allowpm") ?? c.allowPm;
   if (whois !== "moderators" && whois !== "anyone") throw invalid("muc#roomconfig_whois");
-  if (!["anyone", "participants", "moderators", "none"].includes(allowPm)) throw invalid("muc#roomconfig_allowpm");
+  if (!["anyone", "participants", "moderators", "none"].includes(allowPm))
+    throw invalid("muc#roomconfig_allowpm");
   const passwordOn = asBool(one("muc#roomconfig_passwordprotectedroom"), c.password !== "");
   const config: RoomConfig = {
     name: one("muc#roomconfig_roomname") ?? c.name,
@@ -145,15 +223,20 @@ export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, 
   else if (chosen) out.label = namedRaw(ctx, chosen);
   if (out.label) {
     if (!isValidLabel(out.label.label)) throw invalid("the room label is not valid under its policy");
-    if (service && !acdf(out.label.label, service).granted) throw invalid("the room label is outside the service clearance");
-    if (!acdf(out.label.label, submitter).granted) throw invalid("your own clearance must cover the room label");
+    if (service && !acdf(out.label.label, service).granted)
+      throw invalid("the room label is outside the service clearance");
+    if (!acdf(out.label.label, submitter).granted)
+      throw invalid("your own clearance must cover the room label");
   }
   const customClearance = one("sec-label#custom-clearance")?.trim();
   const clearanceNames = v.get("sec-label#clearance");
   if (customClearance) {
     try {
       const isXml = customClearance.startsWith("<");
-      const clearance = parseClearance(isXml ? customClearance : Buffer.from(customClearance, "base64"), ctx.registry);
+      const clearance = parseClearance(
+        isXml ? customClearance : Buffer.from(customClearance, "base64"),
+        ctx.registry,
+      );
       out.clearance = { clearance, raw: { encoding: isXml ? "xml" : "ber", data: customClearance } };
     } catch {
       throw invalid("the custom clearance cannot be read under the loaded policies");
@@ -162,15 +245,24 @@ export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, 
     const labels = clearanceNames.map((n) => namedRaw(ctx, n).label);
     const policy = labels[0]!.policy;
     if (labels.some((l) => l.policy !== policy)) throw invalid("the room clearance mixes policies");
-    const clearance = makeClearance(policy, labels.map((l) => l.classification), labels.flatMap((l) => l.categories));
-    out.clearance = { clearance, raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") } };
+    const clearance = makeClearance(
+      policy,
+      labels.map((l) => l.classification),
+      labels.flatMap((l) => l.categories),
+    );
+    out.clearance = {
+      clearance,
+      raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") },
+    };
   }
   if (out.clearance && service) {
     // Every classification and category of the room clearance within the service clearance (a
     // custom clearance may hold what no named label shows).
-    if (!dominates(service, out.clearance.clearance)) throw invalid("the room clearance is outside the service clearance");
+    if (!dominates(service, out.clearance.clearance))
+      throw invalid("the room clearance is outside the service clearance");
     for (const n of ctx.settings.namedLabels) {
-      if (acdf(n.label, out.clearance.clearance).granted && !acdf(n.label, service).granted) throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
+      if (acdf(n.label, out.clearance.clearance).granted && !acdf(n.label, service).granted)
+        throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
     }
   }
   const defaultName = one("sec-label#default-label");
@@ -179,7 +271,8 @@ export function readSubmittedConfig(ctx: MucContext, room: Room, form: Element, 
     else {
       const d = namedRaw(ctx, defaultName);
       const roomClearance = out.clearance?.clearance ?? room.security.clearance;
-      if (!acdf(d.label, roomClearance).granted) throw invalid("the default label is outside the room clearance");
+      if (!acdf(d.label, roomClearance).granted)
+        throw invalid("the default label is outside the room clearance");
       out.defaultLabel = d;
     }
   }

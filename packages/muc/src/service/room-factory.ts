@@ -6,12 +6,16 @@ import type { MucContext } from "./context.js";
 
 export function newRoom(ctx: MucContext, roomJid: string, ownerBare: string): Room {
   const s = ctx.settings;
-  const room = new Room(roomJid, { ...s.roomDefaults }, {
-    label: s.defaultRoomLabel,
-    clearance: s.defaultRoomClearance,
-    defaultLabel: s.defaultMessageLabel,
-    raw: {},
-  });
+  const room = new Room(
+    roomJid,
+    { ...s.roomDefaults },
+    {
+      label: s.defaultRoomLabel,
+      clearance: s.defaultRoomClearance,
+      defaultLabel: s.defaultMessageLabel,
+      raw: {},
+    },
+  );
   room.setAffiliation(ownerBare, "owner");
   room.locked = true;
   ctx.rooms.set(roomJid, room);

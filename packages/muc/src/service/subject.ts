@@ -16,17 +16,38 @@ export function subjectStanza(room: Room, to: string): string {
   return `<message from="${attr(from)}" to="${attr(to)}" type="groupchat">${subject}</message>`;
 }
 
-export async function changeSubject(ctx: MucContext, room: Room, sender: Occupant, stanza: Element): Promise<void> {
+export async function changeSubject(
+  ctx: MucContext,
+  room: Room,
+  sender: Occupant,
+  stanza: Element,
+): Promise<void> {
   if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "cancel", text: "a subject change must not carry a security label" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "cancel",
+      text: "a subject change must not carry a security label",
+    });
   }
   if (!(room.config.changeSubject && sender.role !== "visitor") && sender.role !== "moderator") {
-    return ctx.refuse(stanza, { condition: "forbidden", type: "auth", text: "you may not change the subject" });
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "auth",
+      text: "you may not change the subject",
+    });
   }
   if (sender.clearance.kind !== "known") {
-    return ctx.refuse(stanza, { condition: "internal-server-error", type: "wait", text: "your clearance cannot be determined right now" });
+    return ctx.refuse(stanza, {
+      condition: "internal-server-error",
+      type: "wait",
+      text: "your clearance cannot be determined right now",
+    });
   }
   room.subject = { text: stanza.getChildText("subject") ?? "", nick: sender.nick };
   await ctx.saveRoom(room);
-  await ctx.send([...room.occupants.values()].filter((o) => o.clearance.kind === "known").map((o) => subjectStanza(room, o.jid)));
+  await ctx.send(
+    [...room.occupants.values()]
+      .filter((o) => o.clearance.kind === "known")
+      .map((o) => subjectStanza(room, o.jid)),
+  );
 }

@@ -4,7 +4,17 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { PresenceItem } from "./stanzas.js";
 
-export function itemFor(room: Room, subject: Occupant, recipient: Occupant | undefined, extra: Partial<PresenceItem> = {}): PresenceItem {
+export function itemFor(
+  room: Room,
+  subject: Occupant,
+  recipient: Occupant | undefined,
+  extra: Partial<PresenceItem> = {},
+): PresenceItem {
   const seesJid = room.config.whois === "anyone" || recipient?.role === "moderator" || recipient === subject;
-  return { affiliation: subject.affiliation, role: subject.role, ...(seesJid ? { jid: subject.jid } : {}), ...extra };
+  return {
+    affiliation: subject.affiliation,
+    role: subject.role,
+    ...(seesJid ? { jid: subject.jid } : {}),
+    ...extra,
+  };
 }

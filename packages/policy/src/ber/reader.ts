@@ -24,7 +24,10 @@ const NO_CHILDREN: readonly BerNode[] = [];
 
 class Reader {
   nodes = 0;
-  constructor(readonly buf: Uint8Array, readonly limits: BerLimits) {}
+  constructor(
+    readonly buf: Uint8Array,
+    readonly limits: BerLimits,
+  ) {}
 
   fail(what: string): never {
     throw new MalformedEncodingError(what);
@@ -32,8 +35,10 @@ class Reader {
 
   /** Decode one TLV starting at `pos`, not extending past `limit`. */
   node(pos: number, limit: number, depth: number): BerNode {
-    if (++this.nodes > this.limits.maxNodes) throw new LimitExceededError(`BER value has more than ${this.limits.maxNodes} nodes`);
-    if (depth > this.limits.maxDepth) throw new LimitExceededError(`BER nesting deeper than ${this.limits.maxDepth}`);
+    if (++this.nodes > this.limits.maxNodes)
+      throw new LimitExceededError(`BER value has more than ${this.limits.maxNodes} nodes`);
+    if (depth > this.limits.maxDepth)
+      throw new LimitExceededError(`BER nesting deeper than ${this.limits.maxDepth}`);
     const buf = this.buf;
     const start = pos;
     if (pos >= limit) this.fail("Truncated BER value");
@@ -97,7 +102,8 @@ class Reader {
 
 /** Decode exactly one BER value occupying the whole input. */
 export function decodeBer(bytes: Uint8Array, limits: BerLimits = DEFAULT_BER_LIMITS): BerNode {
-  if (bytes.length > limits.maxBytes) throw new LimitExceededError(`BER value larger than ${limits.maxBytes} bytes`);
+  if (bytes.length > limits.maxBytes)
+    throw new LimitExceededError(`BER value larger than ${limits.maxBytes} bytes`);
   const r = new Reader(bytes, limits);
   const root = r.node(0, bytes.length, 1);
   if (root.end !== bytes.length) throw new MalformedEncodingError("Trailing bytes after BER value");
@@ -150,7 +156,8 @@ export function readInteger(content: Uint8Array): number {
 export function readBitString(content: Uint8Array): number[] {
   if (content.length === 0) throw new MalformedEncodingError("Bad BIT STRING");
   const unused = content[0]!;
-  if (unused > 7 || (content.length === 1 && unused !== 0)) throw new MalformedEncodingError("Bad BIT STRING");
+  if (unused > 7 || (content.length === 1 && unused !== 0))
+    throw new MalformedEncodingError("Bad BIT STRING");
   const bits: number[] = [];
   const last = content.length - 1;
   for (let i = 1; i < content.length; i++) {

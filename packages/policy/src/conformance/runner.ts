@@ -30,7 +30,10 @@ export interface ConformanceReport {
 }
 
 class Mismatch {
-  constructor(readonly expected: string, readonly got: string) {}
+  constructor(
+    readonly expected: string,
+    readonly got: string,
+  ) {}
 }
 
 function readData(path: string): Uint8Array {
@@ -58,20 +61,23 @@ function runTest(t: XmlNode, base: string, registry: PolicyRegistry): Mismatch |
     }
     if (a["label-marking"] !== undefined) {
       const got = labelMarking(label, lang);
-      if (got !== a["label-marking"]) return new Mismatch(`label-marking "${a["label-marking"]}"`, `"${got}"`);
+      if (got !== a["label-marking"])
+        return new Mismatch(`label-marking "${a["label-marking"]}"`, `"${got}"`);
     }
     if (a["encrypt"] !== undefined) {
       label = translateLabel(label, registry.require(a["encrypt"]));
       if (a["encrypt-marking"] !== undefined) {
         const got = labelMarking(label, lang);
-        if (got !== a["encrypt-marking"]) return new Mismatch(`encrypt-marking "${a["encrypt-marking"]}"`, `"${got}"`);
+        if (got !== a["encrypt-marking"])
+          return new Mismatch(`encrypt-marking "${a["encrypt-marking"]}"`, `"${got}"`);
       }
     }
     if (a["clearance"] !== undefined) {
       const clearance = parseClearance(readData(resolve(base, a["clearance"])), registry);
       if (a["clearance-marking"] !== undefined) {
         const got = clearanceMarking(clearance, "");
-        if (got !== a["clearance-marking"]) return new Mismatch(`clearance-marking "${a["clearance-marking"]}"`, `"${got}"`);
+        if (got !== a["clearance-marking"])
+          return new Mismatch(`clearance-marking "${a["clearance-marking"]}"`, `"${got}"`);
       }
       if (label.policy.id !== clearance.policy.id) throw new PolicyMismatchError("Label is incorrect policy");
       const want = (a["acdf-result"] ?? "").startsWith("1");
@@ -81,10 +87,12 @@ function runTest(t: XmlNode, base: string, registry: PolicyRegistry): Mismatch |
   } catch (e) {
     if (!(e instanceof PolicyError)) throw e;
     if (expectedException === undefined) return new Mismatch("no exception", `exception "${message(e)}"`);
-    if (e.message !== expectedException) return new Mismatch(`exception "${expectedException}"`, `exception "${message(e)}"`);
+    if (e.message !== expectedException)
+      return new Mismatch(`exception "${expectedException}"`, `exception "${message(e)}"`);
     return undefined;
   }
-  if (expectedException !== undefined) return new Mismatch(`exception "${expectedException}"`, "no exception");
+  if (expectedException !== undefined)
+    return new Mismatch(`exception "${expectedException}"`, "no exception");
   return undefined;
 }
 
@@ -111,7 +119,13 @@ export function runConformance(testsXmlPath: string): ConformanceReport {
           got = message(e);
         }
         if (got === want) cases.push({ name, passed: true });
-        else cases.push({ name, passed: false, expected: want === undefined ? "load" : `exception "${want}"`, got: got === undefined ? "loaded" : `exception "${got}"` });
+        else
+          cases.push({
+            name,
+            passed: false,
+            expected: want === undefined ? "load" : `exception "${want}"`,
+            got: got === undefined ? "loaded" : `exception "${got}"`,
+          });
       } else if (el.local === "test") {
         const name = `sequence ${seqNo}, step ${step} (test label=${el.attrs["label"] ?? ""}${el.attrs["clearance"] ? ` clearance=${el.attrs["clearance"]}` : ""})`;
         let r: Mismatch | undefined;

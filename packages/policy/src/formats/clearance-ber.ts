@@ -8,7 +8,12 @@ import { DEFAULT_BER_LIMITS } from "../ber/limits.js";
 import { bitString, oid, sequence, setOf } from "../ber/writer.js";
 import { makeClearance } from "../clearance.js";
 import type { Clearance } from "../clearance.js";
-import { MalformedEncodingError, MissingPolicyError, NoDataError, UnknownClassificationError } from "../errors.js";
+import {
+  MalformedEncodingError,
+  MissingPolicyError,
+  NoDataError,
+  UnknownClassificationError,
+} from "../errors.js";
 import type { PolicyRegistry } from "../registry.js";
 import type { Category, Classification } from "../spif/model.js";
 import { decodeSecurityCategory, encodeSecurityCategories } from "./ess-categories.js";
@@ -18,7 +23,11 @@ function fail(): never {
 }
 
 /** Decode a Clearance and resolve it against the registry. */
-export function decodeBerClearance(bytes: Uint8Array, registry: PolicyRegistry, limits: BerLimits = DEFAULT_BER_LIMITS): Clearance {
+export function decodeBerClearance(
+  bytes: Uint8Array,
+  registry: PolicyRegistry,
+  limits: BerLimits = DEFAULT_BER_LIMITS,
+): Clearance {
   if (bytes.length === 0) throw new NoDataError();
   const root = decodeBer(bytes, limits);
   if (!is(root, UNIVERSAL, true, 16)) fail();

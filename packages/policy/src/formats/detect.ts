@@ -26,7 +26,11 @@ function firstSignificant(input: Uint8Array | string): number {
   }
   let i = 0;
   if (input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf) i = 3; // UTF-8 BOM
-  while (i < input.length && (input[i] === 0x20 || input[i] === 0x09 || input[i] === 0x0a || input[i] === 0x0d)) i++;
+  while (
+    i < input.length &&
+    (input[i] === 0x20 || input[i] === 0x09 || input[i] === 0x0a || input[i] === 0x0d)
+  )
+    i++;
   return i < input.length ? input[i]! : -1;
 }
 

@@ -22,7 +22,9 @@ function bad(what: string): never {
 
 function integers(set: BerNode): number[] {
   if (!is(set, UNIVERSAL, true, 17)) bad("Expected SET OF INTEGER");
-  return set.children.map((c) => (is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER")));
+  return set.children.map((c) =>
+    is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER"),
+  );
 }
 
 function attributeValues(n: BerNode): number[] {
@@ -36,15 +38,27 @@ function enumeratedKind(policy: Policy, tagSetId: string): TagType {
   return ts?.byTypeLacv.get("enumeratedPermissive")?.size ? "enumeratedPermissive" : "enumeratedRestrictive";
 }
 
-function push(policy: Policy, out: Category[], tagSetId: string, type: TagType, lacvs: readonly number[]): void {
+function push(
+  policy: Policy,
+  out: Category[],
+  tagSetId: string,
+  type: TagType,
+  lacvs: readonly number[],
+): void {
   for (const l of lacvs) out.push(findCategory(policy, tagSetId, type, l));
 }
 
 /** Decode one SecurityCategory into the policy's categories. `forClearance` rejects informative tags. */
-export function decodeSecurityCategory(node: BerNode, policy: Policy, out: Category[], forClearance: boolean): void {
+export function decodeSecurityCategory(
+  node: BerNode,
+  policy: Policy,
+  out: Category[],
+  forClearance: boolean,
+): void {
   if (!is(node, UNIVERSAL, true, 16) || node.children.length !== 2) bad("Bad SecurityCategory");
   const [t, v] = node.children as [BerNode, BerNode];
-  if (!is(t, CONTEXT, false, 0) || !is(v, CONTEXT, true, 1) || v.children.length !== 1) bad("Bad SecurityCategory");
+  if (!is(t, CONTEXT, false, 0) || !is(v, CONTEXT, true, 1) || v.children.length !== 1)
+    bad("Bad SecurityCategory");
   const type = readOid(t.content);
   const value = v.children[0]!;
   switch (type) {
@@ -64,17 +78,23 @@ export function decodeSecurityCategory(node: BerNode, policy: Policy, out: Categ
       else if (type === ACP145_ENUMERATED_PERMISSIVE) kind = "enumeratedPermissive";
       else if (type === ACP145_ENUMERATED_RESTRICTIVE) kind = "enumeratedRestrictive";
       else kind = "informative";
-      if (kind === "informative" && forClearance) throw new UnsupportedFormatError("unsupported tag type informative");
+      if (kind === "informative" && forClearance)
+        throw new UnsupportedFormatError("unsupported tag type informative");
       const bits = kind === "restrictive" || kind === "permissive";
       if (bits && !is(attrs, UNIVERSAL, false, 3)) bad("Expected BIT STRING");
-      if ((kind === "enumeratedPermissive" || kind === "enumeratedRestrictive") && !is(attrs, UNIVERSAL, true, 17)) bad("Expected SET OF INTEGER");
+      if (
+        (kind === "enumeratedPermissive" || kind === "enumeratedRestrictive") &&
+        !is(attrs, UNIVERSAL, true, 17)
+      )
+        bad("Expected SET OF INTEGER");
       push(policy, out, tagSetId, kind, attributeValues(attrs));
       return;
     }
     case MISSI_SECURITY_CATEGORIES: {
       // SDN.801c: CHOICE { lrbacInfo (unsupported), prbacSecurityCategories SET OF NamedTagSet }
       if (forClearance) throw new UnsupportedFormatError("MISSI categories are not a clearance syntax");
-      if (!is(value, UNIVERSAL, true, 17)) throw new UnsupportedFormatError("Unsupported MISSI security category");
+      if (!is(value, UNIVERSAL, true, 17))
+        throw new UnsupportedFormatError("Unsupported MISSI security category");
       for (const nts of value.children) {
         if (!is(nts, UNIVERSAL, true, 16) || nts.children.length !== 2) bad("Bad NamedTagSet");
         const [name, tags] = nts.children as [BerNode, BerNode];
@@ -91,10 +111,12 @@ export function decodeSecurityCategory(node: BerNode, policy: Policy, out: Categ
           // [1]/[2]/[6] IMPLICIT SEQUENCE { level INTEGER OPTIONAL, attributes }
           const kids = st.children;
           const last = kids[kids.length - 1];
-          if (!last || kids.length > 2 || (kids.length === 2 && !is(kids[0]!, UNIVERSAL, false, 2))) bad("Bad SecurityTag");
+          if (!last || kids.length > 2 || (kids.length === 2 && !is(kids[0]!, UNIVERSAL, false, 2)))
+            bad("Bad SecurityTag");
           if (st.tag === 1) push(policy, out, tagSetId, "restrictive", readBits(last));
           else if (st.tag === 6) push(policy, out, tagSetId, "permissive", readBits(last));
-          else if (st.tag === 2) push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), integers(last));
+          else if (st.tag === 2)
+            push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), integers(last));
           else bad("Bad SecurityTag");
         }
       }
@@ -111,10 +133,14 @@ export function decodeSecurityCategory(node: BerNode, policy: Policy, out: Categ
         const tagSetId = readOid(name.content);
         for (const st of tags.children) {
           if (st.cls !== CONTEXT) bad("Bad SSLPrivilege");
-          if (st.tag === 1 && !st.constructed) push(policy, out, tagSetId, "restrictive", readBitString(st.content));
-          else if (st.tag === 6 && !st.constructed) push(policy, out, tagSetId, "permissive", readBitString(st.content));
+          if (st.tag === 1 && !st.constructed)
+            push(policy, out, tagSetId, "restrictive", readBitString(st.content));
+          else if (st.tag === 6 && !st.constructed)
+            push(policy, out, tagSetId, "permissive", readBitString(st.content));
           else if (st.tag === 2 && st.constructed) {
-            const vals = st.children.map((c) => (is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER")));
+            const vals = st.children.map((c) =>
+              is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER"),
+            );
             push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), vals);
           } else bad("Bad SSLPrivilege");
         }
@@ -144,7 +170,10 @@ export function encodeSecurityCategories(cats: readonly Category[], forClearance
   const groups = new Map<string, { tagSetId: string; type: TagType; bits: boolean; lacvs: number[] }>();
   for (const c of cats) {
     if (forClearance && c.tagType === "informative") continue;
-    const bits = c.tagType === "restrictive" || c.tagType === "permissive" || (c.tagType === "informative" && c.tag.tag7Encoding !== "securityAttributes");
+    const bits =
+      c.tagType === "restrictive" ||
+      c.tagType === "permissive" ||
+      (c.tagType === "informative" && c.tag.tag7Encoding !== "securityAttributes");
     const key = `${c.tagSet.id} ${c.tagType} ${bits ? "b" : "i"}`;
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { tagSetId: c.tagSet.id, type: c.tagType, bits, lacvs: [] }));

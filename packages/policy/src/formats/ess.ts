@@ -7,7 +7,12 @@ import type { BerNode } from "../ber/reader.js";
 import type { BerLimits } from "../ber/limits.js";
 import { DEFAULT_BER_LIMITS } from "../ber/limits.js";
 import { integer, oid, setOf, utf8String, tlv } from "../ber/writer.js";
-import { MalformedEncodingError, MissingPolicyError, NoDataError, UnknownClassificationError } from "../errors.js";
+import {
+  MalformedEncodingError,
+  MissingPolicyError,
+  NoDataError,
+  UnknownClassificationError,
+} from "../errors.js";
 import { makeLabel } from "../label.js";
 import type { Label } from "../label.js";
 import type { PolicyRegistry } from "../registry.js";
@@ -19,7 +24,11 @@ function fail(): never {
 }
 
 /** Decode an ESSSecurityLabel and resolve it against the registry. */
-export function decodeEssLabel(bytes: Uint8Array, registry: PolicyRegistry, limits: BerLimits = DEFAULT_BER_LIMITS): Label {
+export function decodeEssLabel(
+  bytes: Uint8Array,
+  registry: PolicyRegistry,
+  limits: BerLimits = DEFAULT_BER_LIMITS,
+): Label {
   if (bytes.length === 0) throw new NoDataError();
   const root = decodeBer(bytes, limits);
   if (!is(root, UNIVERSAL, true, 17)) fail();
@@ -30,8 +39,10 @@ export function decodeEssLabel(bytes: Uint8Array, registry: PolicyRegistry, limi
   for (const c of root.children) {
     if (c.cls !== UNIVERSAL) fail();
     if (c.tag === 6 && !c.constructed && policyId === undefined) policyId = readOid(c.content);
-    else if (c.tag === 2 && !c.constructed && classification === undefined) classification = readInteger(c.content);
-    else if ((c.tag === 19 || c.tag === 12) && !c.constructed && privacyMark === undefined) privacyMark = readString(c.content);
+    else if (c.tag === 2 && !c.constructed && classification === undefined)
+      classification = readInteger(c.content);
+    else if ((c.tag === 19 || c.tag === 12) && !c.constructed && privacyMark === undefined)
+      privacyMark = readString(c.content);
     else if (c.tag === 17 && c.constructed && categories === undefined) categories = c;
     else fail();
   }

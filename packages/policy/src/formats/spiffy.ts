@@ -3,7 +3,12 @@
 import { findCategory } from "../category.js";
 import { makeClearance } from "../clearance.js";
 import type { Clearance } from "../clearance.js";
-import { MalformedEncodingError, MissingPolicyError, UnknownClassificationError, UnsupportedFormatError } from "../errors.js";
+import {
+  MalformedEncodingError,
+  MissingPolicyError,
+  UnknownClassificationError,
+  UnsupportedFormatError,
+} from "../errors.js";
 import { makeLabel } from "../label.js";
 import type { Label } from "../label.js";
 import type { PolicyRegistry } from "../registry.js";
@@ -16,7 +21,8 @@ export const SPIFFY_NS = "http://surevine.com/xmlns/spiffy";
 
 function lacvOf(el: XmlNode): number {
   const s = el.attrs["lacv"];
-  if (s === undefined || !/^\s*\d{1,15}\s*$/.test(s)) throw new MalformedEncodingError(`Bad lacv: ${s ?? "(missing)"}`);
+  if (s === undefined || !/^\s*\d{1,15}\s*$/.test(s))
+    throw new MalformedEncodingError(`Bad lacv: ${s ?? "(missing)"}`);
   return Number(s);
 }
 

@@ -4,7 +4,13 @@
 import { findCategoryByName } from "../category.js";
 import { makeClearance } from "../clearance.js";
 import type { Clearance } from "../clearance.js";
-import { MalformedEncodingError, MissingPolicyError, PolicyMismatchError, UnknownClassificationError, UnsupportedFormatError } from "../errors.js";
+import {
+  MalformedEncodingError,
+  MissingPolicyError,
+  PolicyMismatchError,
+  UnknownClassificationError,
+  UnsupportedFormatError,
+} from "../errors.js";
 import { makeLabel } from "../label.js";
 import type { Label } from "../label.js";
 import type { PolicyRegistry } from "../registry.js";
@@ -45,16 +51,21 @@ function categories(parent: XmlNode, policy: Policy, forClearance: boolean): Cat
   for (const ce of childElements(parent, "Category", NATO_LABEL_NS)) {
     const type = ce.attrs["Type"] ?? "";
     const types = TYPES[type];
-    if (!types || (forClearance && type === "INFORMATIVE")) throw new UnsupportedFormatError(`unsupported tag type ${type}`);
+    if (!types || (forClearance && type === "INFORMATIVE"))
+      throw new UnsupportedFormatError(`unsupported tag type ${type}`);
     const tagSet = ce.attrs["TagName"] ?? "";
-    for (const v of childElements(ce, "GenericValue", NATO_LABEL_NS)) out.push(findCategoryByName(policy, tagSet, types, textOf(v).trim()));
+    for (const v of childElements(ce, "GenericValue", NATO_LABEL_NS))
+      out.push(findCategoryByName(policy, tagSet, types, textOf(v).trim()));
   }
   return out;
 }
 
 /** Decode a STANAG 4774 label (root element in the label namespace). */
 export function decodeNatoLabel(root: XmlNode, registry: PolicyRegistry): Label {
-  const info = root.local === "ConfidentialityInformation" ? root : firstChild(root, "ConfidentialityInformation", NATO_LABEL_NS);
+  const info =
+    root.local === "ConfidentialityInformation"
+      ? root
+      : firstChild(root, "ConfidentialityInformation", NATO_LABEL_NS);
   if (!info) throw new MalformedEncodingError("No ConfidentialityInformation in label");
   const policy = policyOf(firstChild(info, "PolicyIdentifier", NATO_LABEL_NS), registry, "label");
   const ce = firstChild(info, "Classification", NATO_LABEL_NS);
@@ -64,11 +75,13 @@ export function decodeNatoLabel(root: XmlNode, registry: PolicyRegistry): Label 
 
 /** Decode a STANAG 4774 clearance (root ConfidentialityClearance in the clearance namespace). */
 export function decodeNatoClearance(root: XmlNode, registry: PolicyRegistry): Clearance {
-  if (root.local !== "ConfidentialityClearance") throw new UnsupportedFormatError(`Not a STANAG 4774 clearance: ${root.local}`);
+  if (root.local !== "ConfidentialityClearance")
+    throw new UnsupportedFormatError(`Not a STANAG 4774 clearance: ${root.local}`);
   const policy = policyOf(firstChild(root, "PolicyIdentifier", NATO_LABEL_NS), registry, "clearance");
   const classes: Classification[] = [];
   for (const list of childElements(root, "ClassificationList", NATO_CLEARANCE_NS)) {
-    for (const c of childElements(list, "Classification", NATO_LABEL_NS)) classes.push(classificationByName(policy, c));
+    for (const c of childElements(list, "Classification", NATO_LABEL_NS))
+      classes.push(classificationByName(policy, c));
   }
   return makeClearance(policy, classes, categories(root, policy, true));
 }

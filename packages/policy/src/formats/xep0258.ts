@@ -34,7 +34,8 @@ export interface SecurityLabelElement {
 function onlyChild(el: XmlNode, what: string): XmlNode | undefined {
   const kids = childElements(el);
   if (kids.length > 1) throw new MalformedEncodingError(`<${what}> must hold one element`);
-  if (kids.length === 0 && textOf(el).trim() !== "") throw new MalformedEncodingError(`<${what}> must hold an element`);
+  if (kids.length === 0 && textOf(el).trim() !== "")
+    throw new MalformedEncodingError(`<${what}> must hold an element`);
   return kids[0];
 }
 
@@ -46,11 +47,14 @@ function toNode(input: XmlElementLike | string): XmlNode {
 /** Parse a `<securitylabel>` from an ltx-like element or from its serialised XML. */
 export function parseSecurityLabelElement(input: XmlElementLike | string): SecurityLabelElement {
   const root = toNode(input);
-  if (root.uri !== SEC_LABEL_NS || root.local !== "securitylabel") throw new MalformedEncodingError("Not a urn:xmpp:sec-label:0 securitylabel");
+  if (root.uri !== SEC_LABEL_NS || root.local !== "securitylabel")
+    throw new MalformedEncodingError("Not a urn:xmpp:sec-label:0 securitylabel");
   const dm = firstChild(root, "displaymarking", SEC_LABEL_NS);
   const le = firstChild(root, "label", SEC_LABEL_NS);
   return {
-    displayMarking: dm ? { text: textOf(dm), fgcolor: dm.attrs["fgcolor"], bgcolor: dm.attrs["bgcolor"] } : undefined,
+    displayMarking: dm
+      ? { text: textOf(dm), fgcolor: dm.attrs["fgcolor"], bgcolor: dm.attrs["bgcolor"] }
+      : undefined,
     hasLabel: le !== undefined,
     label: le ? onlyChild(le, "label") : undefined,
     equivalentLabels: childElements(root, "equivalentlabel", SEC_LABEL_NS).map((e) => {
@@ -86,8 +90,7 @@ function payloadXml(n: XmlNode): string {
 }
 
 export type ResolvedSecurityLabel =
-  | { readonly kind: "default" }
-  | { readonly kind: "label"; readonly label: Label; readonly payload: XmlNode };
+  { readonly kind: "default" } | { readonly kind: "label"; readonly label: Label; readonly payload: XmlNode };
 
 /**
  * XEP-0258 §3: among `<label>` and the `<equivalentlabel>`s, use the one expressed in the governing policy.
@@ -99,14 +102,16 @@ export function resolveSecurityLabel(
   registry: PolicyRegistry,
   governingPolicyId?: string,
 ): ResolvedSecurityLabel {
-  const sl = typeof input === "object" && "equivalentLabels" in input ? input : parseSecurityLabelElement(input);
+  const sl =
+    typeof input === "object" && "equivalentLabels" in input ? input : parseSecurityLabelElement(input);
   if (!sl.label) return { kind: "default" };
   let firstError: PolicyError | undefined;
   let other = false;
   for (const payload of [sl.label, ...sl.equivalentLabels]) {
     try {
       const label = decodeLabelNode(payload, registry);
-      if (governingPolicyId === undefined || label.policy.id === governingPolicyId) return { kind: "label", label, payload };
+      if (governingPolicyId === undefined || label.policy.id === governingPolicyId)
+        return { kind: "label", label, payload };
       other = true;
     } catch (e) {
       if (!(e instanceof PolicyError)) throw e;

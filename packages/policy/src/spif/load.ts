@@ -29,7 +29,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Parse an integer lacv ("004" equals 4). */
 export function parseLacv(s: string | undefined, what: string): number {
-  if (s === undefined || !/^\s*\d{1,15}\s*$/.test(s)) throw new InvalidPolicyError(`Bad lacv on ${what}: ${s ?? "(missing)"}`);
+  if (s === undefined || !/^\s*\d{1,15}\s*$/.test(s))
+    throw new InvalidPolicyError(`Bad lacv on ${what}: ${s ?? "(missing)"}`);
   return Number(s.trim());
 }
 
@@ -81,7 +82,10 @@ export function resolveCategoryRef(policy: Pick<Policy, "tagSetByName">, ref: Ca
 }
 
 function resolveRequired(policy: Policy, refs: readonly RequiredCategoryRefs[]): RequiredCategory[] {
-  return refs.map((r) => ({ operation: r.operation, groups: r.groups.map((g) => resolveCategoryRef(policy, g)) }));
+  return refs.map((r) => ({
+    operation: r.operation,
+    groups: r.groups.map((g) => resolveCategoryRef(policy, g)),
+  }));
 }
 
 /** Parse and check a SPIF document. Throws InvalidPolicyError (or an XML decoding error) on any problem. */
@@ -116,30 +120,47 @@ export function loadPolicy(xml: string): Policy {
   } satisfies Mutable<Policy>;
 
   // Equivalent policies: alias name -> OID (+ categories added on translation).
-  for (const ep of childElements(firstChild(root, "equivalentPolicies", ns) ?? root, "equivalentPolicy", ns)) {
-    const e: EquivalentPolicy = { name: ep.attrs["name"] ?? "", id: ep.attrs["id"] ?? "", required: readRequiredRefs(ep, ns) };
+  for (const ep of childElements(
+    firstChild(root, "equivalentPolicies", ns) ?? root,
+    "equivalentPolicy",
+    ns,
+  )) {
+    const e: EquivalentPolicy = {
+      name: ep.attrs["name"] ?? "",
+      id: ep.attrs["id"] ?? "",
+      required: readRequiredRefs(ep, ns),
+    };
     policy.equivalentPolicies.push(e);
     policy.equivalentPolicyByName.set(e.name, e);
   }
 
   // Classifications.
   const classRequired = new Map<Classification, RequiredCategoryRefs[]>();
-  for (const sc of childElements(firstChild(root, "securityClassifications", ns) ?? root, "securityClassification", ns)) {
+  for (const sc of childElements(
+    firstChild(root, "securityClassifications", ns) ?? root,
+    "securityClassification",
+    ns,
+  )) {
     const cname = sc.attrs["name"] ?? "";
     const lacv = parseLacv(sc.attrs["lacv"], `classification ${cname}`);
-    if (policy.classificationByLacv.has(lacv)) throw new InvalidPolicyError(`Duplicate classification ${cname}`);
-    if (policy.classificationByName.has(cname)) throw new InvalidPolicyError(`Duplicate classification name ${cname}`);
-    const equivalents: EquivalentClassification[] = childElements(sc, "equivalentClassification", ns).map((ec) => {
-      const applied = ec.attrs["applied"];
-      const policyRef = ec.attrs["policyRef"] ?? "";
-      if (!policy.equivalentPolicyByName.has(policyRef)) throw new InvalidPolicyError("PolicyRef not found");
-      return {
-        policyRef,
-        lacv: parseLacv(ec.attrs["lacv"], "equivalentClassification"),
-        applied: applied === "decrypt" || applied === "both" ? applied : "encrypt",
-        required: readRequiredRefs(ec, ns),
-      };
-    });
+    if (policy.classificationByLacv.has(lacv))
+      throw new InvalidPolicyError(`Duplicate classification ${cname}`);
+    if (policy.classificationByName.has(cname))
+      throw new InvalidPolicyError(`Duplicate classification name ${cname}`);
+    const equivalents: EquivalentClassification[] = childElements(sc, "equivalentClassification", ns).map(
+      (ec) => {
+        const applied = ec.attrs["applied"];
+        const policyRef = ec.attrs["policyRef"] ?? "";
+        if (!policy.equivalentPolicyByName.has(policyRef))
+          throw new InvalidPolicyError("PolicyRef not found");
+        return {
+          policyRef,
+          lacv: parseLacv(ec.attrs["lacv"], "equivalentClassification"),
+          applied: applied === "decrypt" || applied === "both" ? applied : "encrypt",
+          required: readRequiredRefs(ec, ns),
+        };
+      },
+    );
     const h = sc.attrs["hierarchy"];
     const c: Classification = {
       index: policy.classifications.length,
@@ -165,7 +186,11 @@ export function loadPolicy(xml: string): Policy {
     el: XmlNode;
   }
   const pending: Pending[] = [];
-  for (const tse of childElements(firstChild(root, "securityCategoryTagSets", ns) ?? root, "securityCategoryTagSet", ns)) {
+  for (const tse of childElements(
+    firstChild(root, "securityCategoryTagSets", ns) ?? root,
+    "securityCategoryTagSet",
+    ns,
+  )) {
     const tsId = tse.attrs["id"] ?? "";
     const tsName = tse.attrs["name"] ?? "";
     if (policy.tagSetById.has(tsId)) throw new InvalidPolicyError(`Duplicate TagSet id ${tsId}`);
@@ -177,10 +202,18 @@ export function loadPolicy(xml: string): Policy {
       let tag7Encoding: Tag7Encoding | undefined;
       if (tagType === "informative") {
         const enc = te.attrs["tag7Encoding"];
-        if (enc !== "bitSetAttributes" && enc !== "securityAttributes") throw new InvalidPolicyError("element has no tag7Encoding");
+        if (enc !== "bitSetAttributes" && enc !== "securityAttributes")
+          throw new InvalidPolicyError("element has no tag7Encoding");
         tag7Encoding = enc;
       }
-      const tag: Tag = { name: te.attrs["name"] ?? "", tagType, tag7Encoding, tagSet: ts, markings: readMarkings(te, ns), categories: [] };
+      const tag: Tag = {
+        name: te.attrs["name"] ?? "",
+        tagType,
+        tag7Encoding,
+        tagSet: ts,
+        markings: readMarkings(te, ns),
+        categories: [],
+      };
       let m = byTypeLacv.get(tagType);
       if (!m) byTypeLacv.set(tagType, (m = new Map()));
       for (const ce of childElements(te, "tagCategory", ns)) {
@@ -189,10 +222,14 @@ export function loadPolicy(xml: string): Policy {
         if (m.has(lacv)) throw new InvalidPolicyError(`Duplicate category ${cname} in tag set ${tsName}`);
         const excluded = new Set<number>();
         for (const x of childElements(ce, "excludedClass", ns)) {
-          const xn = x.children.filter((t): t is string => typeof t === "string").join("").trim();
+          const xn = x.children
+            .filter((t): t is string => typeof t === "string")
+            .join("")
+            .trim();
           const cl = policy.classificationByName.get(xn);
           if (!cl) throw new InvalidPolicyError("Unknown classification in exclusion");
-          if (excluded.has(cl.lacv)) throw new InvalidPolicyError("Duplicate excluded classification in category");
+          if (excluded.has(cl.lacv))
+            throw new InvalidPolicyError("Duplicate excluded classification in category");
           excluded.add(cl.lacv);
         }
         const cat: Mutable<Category> = {
@@ -223,9 +260,12 @@ export function loadPolicy(xml: string): Policy {
   policy.categoryWords = Math.max(1, Math.ceil(policy.categories.length / 32));
 
   // Second pass: references between categories (they may point forward).
-  for (const [c, refs] of classRequired) (c as Mutable<Classification>).required = resolveRequired(policy, refs);
+  for (const [c, refs] of classRequired)
+    (c as Mutable<Classification>).required = resolveRequired(policy, refs);
   for (const { cat, el } of pending) {
-    cat.excludedCategories = childElements(el, "excludedCategory", ns).map((x) => resolveCategoryRef(policy, readCategoryRef(x)));
+    cat.excludedCategories = childElements(el, "excludedCategory", ns).map((x) =>
+      resolveCategoryRef(policy, readCategoryRef(x)),
+    );
     cat.required = resolveRequired(policy, readRequiredRefs(el, ns));
     cat.equivalents = childElements(el, "equivalentSecCategoryTag", ns).map((e): EquivalentCategory => {
       const discard = e.attrs["action"] !== undefined;
@@ -236,7 +276,10 @@ export function loadPolicy(xml: string): Policy {
         policyRef,
         tagSetId: e.attrs["tagSetId"] ?? "",
         tagType: readTagType(e),
-        lacv: discard && (lacv === undefined || lacv.trim() === "") ? undefined : parseLacv(lacv, "equivalentSecCategoryTag"),
+        lacv:
+          discard && (lacv === undefined || lacv.trim() === "")
+            ? undefined
+            : parseLacv(lacv, "equivalentSecCategoryTag"),
         discard,
       };
     });

@@ -34,14 +34,21 @@ export function readMarkings(el: XmlNode, uri: string): MarkingSet {
   const qualifiers: Qualifier[] = [];
   for (const mq of childElements(el, "markingQualifier", uri)) {
     for (const q of childElements(mq, "qualifier", uri)) {
-      qualifiers.push({ lang: langOf(q), code: q.attrs["qualifierCode"] ?? "", text: q.attrs["markingQualifier"] ?? "" });
+      qualifiers.push({
+        lang: langOf(q),
+        code: q.attrs["qualifierCode"] ?? "",
+        text: q.attrs["markingQualifier"] ?? "",
+      });
     }
   }
   const data: { lang: string; entry: MarkingEntry }[] = [];
   for (const md of childElements(el, "markingData", uri)) {
     let flags = 0;
     for (const c of childElements(md, "code", uri)) {
-      const text = c.children.filter((x): x is string => typeof x === "string").join("").trim();
+      const text = c.children
+        .filter((x): x is string => typeof x === "string")
+        .join("")
+        .trim();
       const f = CODES[text];
       if (f === undefined) throw new InvalidPolicyError("Unknown marking code");
       flags |= f;
@@ -79,4 +86,3 @@ export function readMarkings(el: XmlNode, uri: string): MarkingSet {
   }
   return out;
 }
-

@@ -2,8 +2,15 @@
 // Built once by the loader (spif/load.ts) and read-only afterwards.
 
 /** Category tag types. "informative" is the SPIF's tagType7 (X.841 §8.3 / ACP-145 InformativeTag). */
-export type TagType = "restrictive" | "permissive" | "enumeratedPermissive" | "enumeratedRestrictive" | "informative";
-export const TAG_TYPES: readonly TagType[] = ["restrictive", "permissive", "enumeratedPermissive", "enumeratedRestrictive", "informative"];
+export type TagType =
+  "restrictive" | "permissive" | "enumeratedPermissive" | "enumeratedRestrictive" | "informative";
+export const TAG_TYPES: readonly TagType[] = [
+  "restrictive",
+  "permissive",
+  "enumeratedPermissive",
+  "enumeratedRestrictive",
+  "informative",
+];
 
 /** tagType7 encodings (ACP-145(A) InformativeTag field CHOICE). */
 export type Tag7Encoding = "bitSetAttributes" | "securityAttributes";
@@ -19,7 +26,8 @@ export const Flag = {
   SuppressClassName: 64,
   ReplacePolicy: 128,
 } as const;
-export const LOCATION_FLAGS = Flag.PageTop | Flag.PageBottom | Flag.DocumentStart | Flag.DocumentEnd | Flag.NoMarkingDisplay;
+export const LOCATION_FLAGS =
+  Flag.PageTop | Flag.PageBottom | Flag.DocumentStart | Flag.DocumentEnd | Flag.NoMarkingDisplay;
 
 /** One markingData entry: its code flags and optional phrase. */
 export interface MarkingEntry {

@@ -22,7 +22,8 @@ interface MutableNode {
  * Throws MalformedEncodingError or LimitExceededError only.
  */
 export function parseXml(text: string, limits: XmlLimits = LABEL_XML_LIMITS): XmlNode {
-  if (text.length > limits.maxChars) throw new LimitExceededError(`XML document larger than ${limits.maxChars} characters`);
+  if (text.length > limits.maxChars)
+    throw new LimitExceededError(`XML document larger than ${limits.maxChars} characters`);
   const parser = new SaxesParser({ xmlns: true, position: false });
   const stack: MutableNode[] = [];
   let root: MutableNode | undefined;
@@ -35,12 +36,15 @@ export function parseXml(text: string, limits: XmlLimits = LABEL_XML_LIMITS): Xm
   parser.on("error", (e: Error) => fail(new MalformedEncodingError(`Malformed XML: ${e.message}`)));
   parser.on("doctype", () => fail(new MalformedEncodingError("Malformed XML: DOCTYPE is not allowed")));
   parser.on("opentag", (tag: SaxesTagNS) => {
-    if (++nodes > limits.maxNodes) fail(new LimitExceededError(`XML document has more than ${limits.maxNodes} nodes`));
-    if (stack.length >= limits.maxDepth) fail(new LimitExceededError(`XML nesting deeper than ${limits.maxDepth}`));
+    if (++nodes > limits.maxNodes)
+      fail(new LimitExceededError(`XML document has more than ${limits.maxNodes} nodes`));
+    if (stack.length >= limits.maxDepth)
+      fail(new LimitExceededError(`XML nesting deeper than ${limits.maxDepth}`));
     const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
     let count = 0;
     for (const a of Object.values(tag.attributes)) {
-      if (++count > limits.maxAttributes) fail(new LimitExceededError(`XML element has more than ${limits.maxAttributes} attributes`));
+      if (++count > limits.maxAttributes)
+        fail(new LimitExceededError(`XML element has more than ${limits.maxAttributes} attributes`));
       attrs[a.name] = a.value;
     }
     const node: MutableNode = { name: tag.name, local: tag.local, uri: tag.uri, attrs, children: [] };
@@ -55,7 +59,8 @@ export function parseXml(text: string, limits: XmlLimits = LABEL_XML_LIMITS): Xm
   const onText = (t: string): void => {
     const parent = stack[stack.length - 1];
     if (!parent) return; // whitespace around the root; saxes rejects anything else
-    if (++nodes > limits.maxNodes) fail(new LimitExceededError(`XML document has more than ${limits.maxNodes} nodes`));
+    if (++nodes > limits.maxNodes)
+      fail(new LimitExceededError(`XML document has more than ${limits.maxNodes} nodes`));
     const last = parent.children[parent.children.length - 1];
     if (typeof last === "string") parent.children[parent.children.length - 1] = last + t;
     else parent.children.push(t);

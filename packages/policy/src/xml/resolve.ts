@@ -14,9 +14,11 @@ export function resolveElement(
 ): XmlNode {
   let nodes = 0;
   const walk = (e: XmlElementLike, scope: Readonly<Record<string, string>>, depth: number): XmlNode => {
-    if (++nodes > limits.maxNodes) throw new LimitExceededError(`XML element has more than ${limits.maxNodes} nodes`);
+    if (++nodes > limits.maxNodes)
+      throw new LimitExceededError(`XML element has more than ${limits.maxNodes} nodes`);
     if (depth > limits.maxDepth) throw new LimitExceededError(`XML nesting deeper than ${limits.maxDepth}`);
-    if (typeof e.name !== "string" || e.name.length === 0) throw new MalformedEncodingError("Malformed XML: element without a name");
+    if (typeof e.name !== "string" || e.name.length === 0)
+      throw new MalformedEncodingError("Malformed XML: element without a name");
     let local = scope;
     const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [k, v] of Object.entries(e.attrs ?? {})) {
@@ -29,11 +31,13 @@ export function resolveElement(
     const prefix = colon < 0 ? "" : e.name.slice(0, colon);
     const name = colon < 0 ? e.name : e.name.slice(colon + 1);
     const uri = prefix === "xml" ? XML_NS : local[prefix];
-    if (uri === undefined && prefix !== "") throw new MalformedEncodingError(`Malformed XML: unbound prefix ${prefix}`);
+    if (uri === undefined && prefix !== "")
+      throw new MalformedEncodingError(`Malformed XML: unbound prefix ${prefix}`);
     const children: (XmlNode | string)[] = [];
     for (const c of e.children ?? []) {
       if (typeof c === "string") {
-        if (++nodes > limits.maxNodes) throw new LimitExceededError(`XML element has more than ${limits.maxNodes} nodes`);
+        if (++nodes > limits.maxNodes)
+          throw new LimitExceededError(`XML element has more than ${limits.maxNodes} nodes`);
         children.push(c);
       } else children.push(walk(c, local, depth + 1));
     }

@@ -10,14 +10,22 @@ export function escapeText(s: string): string {
 export function escapeAttr(s: string): string {
   return s.replace(/[&<>'"\t\n\r]/g, (c) => {
     switch (c) {
-      case "&": return "&amp;";
-      case "<": return "&lt;";
-      case ">": return "&gt;";
-      case "'": return "&apos;";
-      case '"': return "&quot;";
-      case "\t": return "&#9;";
-      case "\n": return "&#10;";
-      default: return "&#13;";
+      case "&":
+        return "&amp;";
+      case "<":
+        return "&lt;";
+      case ">":
+        return "&gt;";
+      case "'":
+        return "&apos;";
+      case '"':
+        return "&quot;";
+      case "\t":
+        return "&#9;";
+      case "\n":
+        return "&#10;";
+      default:
+        return "&#13;";
     }
   });
 }

@@ -6,7 +6,9 @@ import { CORPUS } from "../corpus.js";
 
 test("every case of the corpus tests.xml passes", () => {
   const report = runConformance(resolve(CORPUS, "tests.xml"));
-  const failed = report.cases.filter((c) => !c.passed).map((c) => `${c.name}: expected ${c.expected}, got ${c.got}`);
+  const failed = report.cases
+    .filter((c) => !c.passed)
+    .map((c) => `${c.name}: expected ${c.expected}, got ${c.got}`);
   assert.deepEqual(failed, []);
   assert.equal(report.passed, 39);
   assert.equal(report.failed, 0);

@@ -16,7 +16,10 @@ describe("ESS labels", () => {
     const bytes = corpusFile("food-label-milk-chocolate.ber");
     const l = decodeEssLabel(bytes, r);
     assert.equal(l.classification.name, "Luxury");
-    assert.deepEqual(l.categories.map((c) => c.name), ["Sweet", "Chocolate", "Brown", "Lactose", "Not Vegan", "Animal Rights"]);
+    assert.deepEqual(
+      l.categories.map((c) => c.name),
+      ["Sweet", "Chocolate", "Brown", "Lactose", "Not Vegan", "Animal Rights"],
+    );
     assert.equal(encodeEssLabel(l), bytes);
     assert.ok(sameLabel(decodeEssLabel(encodeEssLabel(l, { reencode: true }), r), l));
   });
@@ -35,9 +38,16 @@ describe("ESS labels", () => {
   });
 
   test("property: DER serialise∘parse is the identity", () => {
-    const arb = fc.constantFrom(...policies).chain((p) =>
-      fc.tuple(fc.constant(p), fc.constantFrom(...p.classifications), fc.subarray([...p.categories], { maxLength: Math.min(12, p.categories.length) }), fc.option(fc.string({ maxLength: 20 }), { nil: undefined })),
-    );
+    const arb = fc
+      .constantFrom(...policies)
+      .chain((p) =>
+        fc.tuple(
+          fc.constant(p),
+          fc.constantFrom(...p.classifications),
+          fc.subarray([...p.categories], { maxLength: Math.min(12, p.categories.length) }),
+          fc.option(fc.string({ maxLength: 20 }), { nil: undefined }),
+        ),
+      );
     fc.assert(
       fc.property(arb, ([p, cls, cats, mark]) => {
         const l = makeLabel(p, cls, cats, { privacyMark: mark });
@@ -55,8 +65,14 @@ describe("ESS labels", () => {
 describe("BER clearances", () => {
   test("ACP-145 and SSLPrivileges clearances decode", () => {
     const c = decodeBerClearance(corpusFile("food-clearance-all-okay.ber"), r);
-    assert.deepEqual(c.classifications.map((x) => x.name), ["Commodity", "Luxury"]);
-    const missi = decodeBerClearance(corpusFile("food-clearance-lactose-intolerant-missi.ber"), registryOf("food-policy-missi.xml"));
+    assert.deepEqual(
+      c.classifications.map((x) => x.name),
+      ["Commodity", "Luxury"],
+    );
+    const missi = decodeBerClearance(
+      corpusFile("food-clearance-lactose-intolerant-missi.ber"),
+      registryOf("food-policy-missi.xml"),
+    );
     assert.ok(missi.categories.some((x) => x.name === "Not Vegan"));
   });
 

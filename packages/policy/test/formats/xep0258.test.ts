@@ -40,8 +40,20 @@ describe("XEP-0258 securitylabel", () => {
       attrs: { xmlns: "urn:xmpp:sec-label:0" },
       children: [
         { name: "displaymarking", attrs: {}, children: ["SENDER SAYS ANYTHING"] },
-        { name: "label", attrs: {}, children: [{ name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [tlpx] }] },
-        { name: "equivalentlabel", attrs: {}, children: [{ name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [food] }] },
+        {
+          name: "label",
+          attrs: {},
+          children: [
+            { name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [tlpx] },
+          ],
+        },
+        {
+          name: "equivalentlabel",
+          attrs: {},
+          children: [
+            { name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [food] },
+          ],
+        },
       ],
     };
     const res = resolveSecurityLabel(el, r, "1.2.826.0.1.6726289.0.0");
@@ -50,38 +62,69 @@ describe("XEP-0258 securitylabel", () => {
   });
 
   test("an empty <label/> means the default label", () => {
-    assert.deepEqual(resolveSecurityLabel("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>", r), { kind: "default" });
+    assert.deepEqual(
+      resolveSecurityLabel("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>", r),
+      { kind: "default" },
+    );
   });
 
   test("unknown payloads round-trip unchanged", () => {
-    const xml = "<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor='black' bgcolor='red'>SECRET</displaymarking><label><x:thing xmlns:x='urn:example' a='1'>t<x:y/></x:thing></label></securitylabel>";
+    const xml =
+      "<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor='black' bgcolor='red'>SECRET</displaymarking><label><x:thing xmlns:x='urn:example' a='1'>t<x:y/></x:thing></label></securitylabel>";
     assert.equal(serializeSecurityLabelElement(parseSecurityLabelElement(xml)), xml);
   });
 
   test("property: serialise∘parse is the identity on the element model", () => {
     const text = fc.string({ maxLength: 30 });
-    const payload = fc.record({ ns: fc.constantFrom("urn:a", "urn:xmpp:sec-label:ess:0"), local: fc.constantFrom("p", "esssecuritylabel"), t: text });
+    const payload = fc.record({
+      ns: fc.constantFrom("urn:a", "urn:xmpp:sec-label:ess:0"),
+      local: fc.constantFrom("p", "esssecuritylabel"),
+      t: text,
+    });
     fc.assert(
-      fc.property(fc.option(fc.record({ text, fg: fc.option(text, { nil: undefined }), bg: fc.option(text, { nil: undefined }) }), { nil: undefined }), fc.option(payload, { nil: undefined }), fc.array(payload, { maxLength: 3 }), (dm, lp, eqs) => {
-        const node = (p: { ns: string; local: string; t: string }) => ({ name: p.local, local: p.local, uri: p.ns, attrs: { xmlns: p.ns }, children: p.t === "" ? [] : [p.t] });
-        const model = {
-          displayMarking: dm ? { text: dm.text, fgcolor: dm.fg, bgcolor: dm.bg } : undefined,
-          hasLabel: true,
-          label: lp ? node(lp) : undefined,
-          equivalentLabels: eqs.map(node),
-        };
-        const xml = serializeSecurityLabelElement(model);
-        const back = parseSecurityLabelElement(xml);
-        assert.equal(serializeSecurityLabelElement(back), xml);
-        assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(model)));
-      }),
+      fc.property(
+        fc.option(
+          fc.record({
+            text,
+            fg: fc.option(text, { nil: undefined }),
+            bg: fc.option(text, { nil: undefined }),
+          }),
+          { nil: undefined },
+        ),
+        fc.option(payload, { nil: undefined }),
+        fc.array(payload, { maxLength: 3 }),
+        (dm, lp, eqs) => {
+          const node = (p: { ns: string; local: string; t: string }) => ({
+            name: p.local,
+            local: p.local,
+            uri: p.ns,
+            attrs: { xmlns: p.ns },
+            children: p.t === "" ? [] : [p.t],
+          });
+          const model = {
+            displayMarking: dm ? { text: dm.text, fgcolor: dm.fg, bgcolor: dm.bg } : undefined,
+            hasLabel: true,
+            label: lp ? node(lp) : undefined,
+            equivalentLabels: eqs.map(node),
+          };
+          const xml = serializeSecurityLabelElement(model);
+          const back = parseSecurityLabelElement(xml);
+          assert.equal(serializeSecurityLabelElement(back), xml);
+          assert.deepEqual(JSON.parse(JSON.stringify(back)), JSON.parse(JSON.stringify(model)));
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   test("catalog building: build a label from policy objects and encode it", () => {
     const p = r.require("1.2.826.0.1.6726289.0.0");
-    const l = makeLabel(p, p.classificationByName.get("Commodity")!, [p.categories.find((c) => c.name === "Salty")!]);
-    assert.match(buildSecurityLabelXml(l), /<displaymarking fgcolor='black' bgcolor='white'>\[ Food Commodity Salty \]<\/displaymarking>/);
+    const l = makeLabel(p, p.classificationByName.get("Commodity")!, [
+      p.categories.find((c) => c.name === "Salty")!,
+    ]);
+    assert.match(
+      buildSecurityLabelXml(l),
+      /<displaymarking fgcolor='black' bgcolor='white'>\[ Food Commodity Salty \]<\/displaymarking>/,
+    );
   });
 });
