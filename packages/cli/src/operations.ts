@@ -92,8 +92,8 @@ export async function startOperations(options: {
           const links = ops.links.links(c.name);
           return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
         }),
-      rooms: () => running.find((c) => c.ops?.rooms)?.ops?.rooms?.(),
-      peerings: () => running.find((c) => c.ops?.peerings)?.ops?.peerings?.(),
+      rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
+      peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
       metrics: () => ops.metrics.text(),
       ...(env ? { clearances: clearanceAdmin(env, logger) } : {}),
       ...(reloader ? { reload: () => reloader.reload() } : {}),

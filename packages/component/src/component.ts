@@ -210,7 +210,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   };
 
   // An 'error' without a listener would throw from inside the library: always listen.
-  entity.on("error", ((error: Error & { condition?: string }) => {
+  entity.on("error", (error: Error & { condition?: string }) => {
     // Own properties only: a condition named "constructor" or "toString" is not fatal.
     const make =
       error.condition && Object.hasOwn(FATAL_CONDITIONS, error.condition)
@@ -222,14 +222,14 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     } else if (!make) {
       logger.debug({ err: error.message }, "connection error");
     }
-  }) as (...args: never[]) => void);
+  });
 
   // XEP-0114 §3 (https://xmpp.org/extensions/xep-0114.html#protocol): handshake = hex(SHA-1(streamId + secret)).
   // The secret is hashed as UTF-8 (the library used latin1, breaking non-ASCII secrets).
   // One listener for the whole life of the entity (not one per attempt): the first element after
   // our <handshake/> is either the server's <handshake/> or a stream error.
   let awaitingHandshake = false;
-  entity.on("element", ((el: Element) => {
+  entity.on("element", (el: Element) => {
     if (!awaitingHandshake) return;
     awaitingHandshake = false;
     if (el.name === "handshake") {
@@ -237,8 +237,8 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       entity._status("online");
     }
     // A stream error here is reported through the 'error' listener above.
-  }) as (...args: never[]) => void);
-  entity.on("open", ((header: Element) => {
+  });
+  entity.on("open", (header: Element) => {
     const streamId = header.attrs.id ?? "";
     const digest = createHash("sha1")
       .update(streamId + options.secret, "utf8")
@@ -247,11 +247,11 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     entity
       .write(xml("handshake", {}, digest).toString())
       .catch((error: Error) => entity.emit("error", error));
-  }) as (...args: never[]) => void);
+  });
 
-  entity.on("stanza", ((stanza: Element) => dispatch(stanza)) as (...args: never[]) => void);
+  entity.on("stanza", (stanza: Element) => dispatch(stanza));
 
-  entity.on("online", (() => {
+  entity.on("online", () => {
     const socket = entity.socket;
     if (!socket) return;
     status = "online";
@@ -261,9 +261,9 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     else logger.info("online");
     lastOfflineReason = undefined;
     emitter.emit("online");
-  }) as (...args: never[]) => void);
+  });
 
-  entity.on("disconnect", (() => {
+  entity.on("disconnect", () => {
     awaitingHandshake = false;
     queue.detach();
     if (status === "online") {
@@ -273,7 +273,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       emitter.emit("offline", lastOfflineReason);
     }
     wakeSleep?.();
-  }) as (...args: never[]) => void);
+  });
 
   function dispatch(stanza: Element): void {
     if (status === "stopping" || status === "stopped") return;
@@ -291,8 +291,8 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     for (const handler of handlers) {
       try {
         const result = handler(stanza);
-        if (result && typeof (result as Promise<void>).then === "function") {
-          (result as Promise<void>).catch((error: unknown) =>
+        if (result && typeof result.then === "function") {
+          result.catch((error: unknown) =>
             logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza handler failed"),
           );
         }
@@ -340,7 +340,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     try {
       data = prepare(stanza);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     emitter.emit("sent", 1);
     return queue.push(data);

@@ -147,5 +147,5 @@ function describe(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "a list";
   if (typeof v === "string") return `"${v.length > 40 ? `${v.slice(0, 40)}…` : v}"`;
-  return typeof v === "object" ? "a mapping" : `${typeof v} ${String(v)}`;
+  return typeof v === "object" ? "a mapping" : `${typeof v} ${JSON.stringify(v)}`;
 }

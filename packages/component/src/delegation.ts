@@ -90,7 +90,7 @@ export function delegate(
 
 /** The server that delegated this request, or undefined when it was addressed to us directly. */
 export function delegatedBy(request: IqRequest | Element): string | undefined {
-  const stanza = "payload" in request && "stanza" in request ? request.stanza : (request as Element);
+  const stanza = "payload" in request && "stanza" in request ? request.stanza : request;
   return delegatedRequests.get(stanza);
 }
 
@@ -195,7 +195,7 @@ async function unwrap(
     delegatedRequests.set(request, server.domain);
     outcome = await state.route(request);
     if (outcome.kind === "error" && outcome.cause) {
-      component.logger.error({ err: String(outcome.cause), ns: payloadNs }, "delegated iq handler failed");
+      component.logger.error({ err: outcome.cause, ns: payloadNs }, "delegated iq handler failed");
     }
   }
   component.logger.debug(

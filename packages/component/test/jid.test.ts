@@ -5,8 +5,8 @@ import { parseJid, bareJid, fullJid, toBare } from "../src/jid.js";
 test("parses and folds case of local and domain parts, keeps the resource", () => {
   const jid = parseJid("Alice@Example.TEST/Phone X");
   assert.deepEqual(jid, { local: "alice", domain: "example.test", resource: "Phone X" });
-  assert.equal(bareJid(jid!), "alice@example.test");
-  assert.equal(fullJid(jid!), "alice@example.test/Phone X");
+  assert.equal(bareJid(jid), "alice@example.test");
+  assert.equal(fullJid(jid), "alice@example.test/Phone X");
   assert.equal(toBare("room@muc.test/nick/with/slashes"), "room@muc.test");
   assert.equal(parseJid("muc.test")?.local, "");
 });

@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { deliverableLabel } from "../src/service/delivery.js";
 import { LabelRendering } from "../src/security/label-rendering.js";
 import { NO_CLEARANCE, unknownClearance } from "../src/security/clearance-state.js";
@@ -54,9 +57,6 @@ test("nil and unknown clearances receive nothing labelled", () => {
 });
 
 test("an occupant under an equivalent policy receives the label translated into its policy", async () => {
-  const { readFileSync } = await import("node:fs");
-  const { resolve, dirname } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
   const { PolicyRegistry, parseLabelData, parseClearance } = await import("@cordon/policy");
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
   const corpus = resolve(

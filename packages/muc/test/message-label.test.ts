@@ -1,5 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseElement } from "@cordon/component";
 import { MessageLabelResolver } from "../src/security/message-label.js";
 import { registry, policy, label, labelXml } from "./fixtures.js";
@@ -54,8 +56,6 @@ test("malformed, invalid, doubled and unknown-policy labels are refused with a r
 });
 
 test("a label whose equivalent forms disagree is refused (inconsistent); agreeing forms resolve", async () => {
-  const { readFileSync } = await import("node:fs");
-  const { resolve } = await import("node:path");
   const { PolicyRegistry } = await import("@cordon/policy");
   const corpus = resolve(
     process.env["CORDON_SHARED_DIR"] ?? resolve(import.meta.dirname, "../../../../../shared"),

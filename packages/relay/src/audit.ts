@@ -330,7 +330,7 @@ export class FileAuditSink implements AuditSink {
       this.#scheduled = true;
       setImmediate(() => {
         this.#scheduled = false;
-        void this.#drain();
+        void this.#drain(); // #drain fails the log itself on error; waiters are settled there
       });
     }
     return record;

@@ -209,6 +209,6 @@ describe("hostile stanzas", () => {
       ),
     ].map((d) => JSON.stringify(d.audit));
     for (const r of records) assert.ok(!r.includes("excalibur"), r);
-    assert.match(JSON.parse(records[0]!).id, /^[0-9a-f]{16}$/);
+    assert.match((JSON.parse(records[0]!) as { id: string }).id, /^[0-9a-f]{16}$/);
   });
 });

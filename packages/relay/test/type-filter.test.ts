@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { directionsOf, routeOf, type Route } from "../src/direction.js";
+import { directionsOf, routeOf } from "../src/direction.js";
 import { checkType, isMucTraffic } from "../src/type-filter.js";
 import { el, peering } from "./fixtures.js";
 import type { DirectionRules } from "../src/peering.js";
@@ -9,7 +9,7 @@ function check(stanza: string, rules: Partial<DirectionRules>) {
   const { outbound } = directionsOf(peering(rules));
   const r = routeOf(el(stanza), outbound);
   assert.ok(r.ok);
-  return { refusal: checkType(r.route, outbound), muc: isMucTraffic(r.route as Route, outbound) };
+  return { refusal: checkType(r.route, outbound), muc: isMucTraffic(r.route, outbound) };
 }
 
 describe("checkType", () => {

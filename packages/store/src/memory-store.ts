@@ -13,6 +13,7 @@ import type {
   PeerClearanceEntry,
   PeerDirection,
   RawClearance,
+  RawValue,
   RoomRecord,
   ServiceClearanceEntry,
   StoreEvent,
@@ -79,7 +80,7 @@ export class MemoryStore implements ClearanceStore {
     const p = checkPolicy(policy);
     const c = checkRaw(clearance, "clearance");
     let m = this.#users.get(j);
-    if (!m) this.#users.set(j, (m = new Map()));
+    if (!m) this.#users.set(j, (m = new Map<string, RawValue>()));
     m.set(p ?? DEFAULT_POLICY_FIELD, c);
     this.#notify(
       p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p },

@@ -30,7 +30,7 @@ export function behaviourSuite(factory: StoreFactory): void {
     before(async () => {
       const made = await factory.create();
       store = made.store;
-      peerOf = made.peer;
+      peerOf = () => made.peer();
       opened.push(store);
     });
     after(async () => {

@@ -277,7 +277,7 @@ for (const kind of serverKinds()) {
         assert.equal(catalog?.attrs.restrict, "true");
         const exited = once(child, "exit");
         child.kill("SIGTERM");
-        const [code] = await exited;
+        const [code] = (await exited) as [number | null];
         assert.equal(code, 0, stderr);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");

@@ -150,7 +150,7 @@ for (const kind of serverKinds()) {
       await alice.stop();
       const offline = once(component as unknown as NodeJS.EventEmitter, "offline");
       const online = new Promise<void>((resolveOnline) => {
-        offline.then(() => component.once("online", () => resolveOnline()));
+        void offline.then(() => component.once("online", () => resolveOnline())); // the test awaits `online`
       });
       await server.restart();
       await offline;
@@ -188,7 +188,7 @@ for (const kind of serverKinds()) {
         assert.equal(reply.attrs.type, "result");
         const exited = once(child, "exit");
         child.kill("SIGTERM");
-        const [code] = await exited;
+        const [code] = (await exited) as [number | null];
         assert.equal(code, 0, stderr);
         assert.match(stderr, /"msg":"stopped"/);
       } finally {

@@ -15,7 +15,6 @@ import {
   xml,
   type XmppServer,
   type TestClient,
-  type Element,
 } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
@@ -107,7 +106,7 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
           "message",
           { to: room, type: "groupchat", id: "ha-1" },
           xml("body", {}, "before failover"),
-          parseElement(demo.labelXml(S)) as unknown as Element,
+          parseElement(demo.labelXml(S)),
         ),
       );
       await c.bob!.waitFor((m) => m.attrs.id === "ha-1");

@@ -55,7 +55,7 @@ const USERS = Object.keys(clearances) as User[];
 
 // --- small client-side helpers -------------------------------------------------------------
 
-const labelEl = (label: Label): Element => parseElement(demo.labelXml(label)) as unknown as Element;
+const labelEl = (label: Label): Element => parseElement(demo.labelXml(label));
 const stripFlot = (body: string): string => body.slice(body.indexOf("\n") + 1);
 
 /** Sends a groupchat message (labelled when asked) and waits for the room to reflect it to the sender. */

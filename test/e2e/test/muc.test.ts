@@ -70,7 +70,7 @@ function settings(domain: string, local: string): MucSettings {
   };
 }
 
-const labelEl = (label: Label): Element => parseElement(demo.labelXml(label)) as unknown as Element;
+const labelEl = (label: Label): Element => parseElement(demo.labelXml(label));
 const bodies = (client: TestClient, from: string) =>
   client.received
     .filter(

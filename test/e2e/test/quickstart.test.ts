@@ -23,7 +23,7 @@ let server: XmppServer;
 const clients: Record<string, TestClient> = {};
 
 const label = (classification: string, ...categories: string[]) =>
-  parseElement(demo.labelXml(demo.label(classification, ...categories))) as unknown as Element;
+  parseElement(demo.labelXml(demo.label(classification, ...categories)));
 
 before(async () => {
   child = spawn(process.execPath, [joinPath(repoRoot, "deploy/quickstart/quickstart.mjs")], {

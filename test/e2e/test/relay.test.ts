@@ -57,7 +57,7 @@ function clearance(policy: string, lacvs: number[]): string {
 function securityLabel(labelXml: string, marking: string): Element {
   return parseElement(
     `<securitylabel xmlns='${NS_SL}'><displaymarking>${marking}</displaymarking><label>${labelXml}</label></securitylabel>`,
-  ) as unknown as Element;
+  );
 }
 const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
 function assertBareError(el: Element, condition: string) {

@@ -69,7 +69,8 @@ export function mucOps(
             r.room.security = r.security;
             for (const o of r.occupants) o.occupant.clearance = o.state;
           }
-          // Anyone whose (re-parsed) clearance no longer covers their room is removed now.
+          // Anyone whose (re-parsed) clearance no longer covers their room is removed now. Not awaited:
+          // the reload answers at once; a failed re-read leaves the periodic refresh to catch up.
           void service.refreshClearances().catch(() => undefined);
         };
       },

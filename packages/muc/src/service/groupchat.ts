@@ -112,6 +112,7 @@ export async function onGroupchat(
       ...(rich !== undefined ? { rich } : {}),
     };
     room.pushHistory(entry);
+    // Not awaited: delivery does not wait for Redis; persistHistory logs its own failure.
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
   ctx.observer?.fanout(out.length, room.occupants.size - out.length);

@@ -310,6 +310,8 @@ export function createMucService(options: MucServiceOptions): MucService {
     }
   }
 
+  // Store events arrive on the store's emitter, which cannot wait: each refresh runs on its own and
+  // a failure is left to the next event or the periodic refresh (the outage timer above retries).
   function onStoreEvent(event: StoreEvent): void {
     if (event.kind === "connection") return onConnection(event.state);
     if (event.kind === "user-clearance")

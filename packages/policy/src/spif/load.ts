@@ -215,7 +215,7 @@ export function loadPolicy(xml: string): Policy {
         categories: [],
       };
       let m = byTypeLacv.get(tagType);
-      if (!m) byTypeLacv.set(tagType, (m = new Map()));
+      if (!m) byTypeLacv.set(tagType, (m = new Map<number, Category>()));
       for (const ce of childElements(te, "tagCategory", ns)) {
         const cname = ce.attrs["name"] ?? "";
         const lacv = parseLacv(ce.attrs["lacv"], `category ${cname}`);
