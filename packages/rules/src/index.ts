@@ -1,0 +1,6 @@
+// @cordon/rules: the security rules the MUC, the relay and the catalog share, one file per rule.
+
+// --- labels: the effective label of a stanza, FLOT, markings, translation ---
+export {};
+
+// --- clearances: the known / none / unknown state and the one clearance reader ---
