@@ -48,3 +48,9 @@ export function redactJid(jid: string): string {
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
+
+/** `Name: message` of a thrown value, for logs (never a stanza's content). */
+export function errorSummary(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
