@@ -2,19 +2,12 @@
 // catalog record holds), turned into labels of loaded policies.
 //
 //   { name?, desc?, restrict?, items: [ { selector?, default?, label? } ] }
-//   label: { policy?: NAME|OID, classification: NAME, categories?: [NAME | "TagSet/NAME"] }
-//          (policy defaults to the governing policy when the caller names one)
-//        | { encoding: "xml" | "ber", data: TEXT }     (a store RawLabel: XML, or BER as base64)
+//   label: as everywhere in Cordon (@cordon/policy labelFromSpec): { policy?, classification,
+//          categories? } by name ("TagSet/NAME" for a name two tag sets share; policy defaults to the
+//          governing policy when the caller names one), { file: PATH } (config files only),
+//          { encoding: "xml" | "ber", data } (a store RawLabel), or label data inline
 // An item without `label` offers "no label" (XEP-0258 §"Label Catalog Discovery").
-import {
-  findCategoryByName,
-  makeLabel,
-  parseLabelData,
-  type Category,
-  type Label,
-  type PolicyRegistry,
-  type TagType,
-} from "@cordon/policy";
+import { labelFromSpec, SpecError, type Label, type PolicyRegistry, type SpecOptions } from "@cordon/policy";
 import { CatalogSpecError } from "./errors.js";
 
 /** One configured item. */
@@ -34,14 +27,6 @@ export interface CatalogSpec {
   readonly restrict?: boolean;
   readonly items: readonly CatalogEntry[];
 }
-
-const TAG_TYPES: readonly TagType[] = [
-  "restrictive",
-  "permissive",
-  "enumeratedPermissive",
-  "enumeratedRestrictive",
-  "informative",
-];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -68,80 +53,31 @@ function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], where:
       throw new CatalogSpecError(`${where}.${k}`, `unknown key (expected one of: ${allowed.join(", ")})`);
 }
 
-function findCategory(
-  policyCats: readonly Category[],
-  registryName: string,
-  text: string,
-  where: string,
-  lookup: (tagSet: string, name: string) => Category,
-): Category {
-  const slash = text.indexOf("/");
-  if (slash > 0) return lookup(text.slice(0, slash), text.slice(slash + 1));
-  const hits = policyCats.filter((c) => c.name === text);
-  if (hits.length === 1) return hits[0] as Category;
-  if (hits.length === 0)
-    throw new CatalogSpecError(where, `policy ${registryName} has no category "${text}"`);
-  throw new CatalogSpecError(
-    where,
-    `category "${text}" is ambiguous in ${registryName}: write "TagSet/${text}"`,
-  );
+/** A registry alone: labels name their policy, and no file is read (store records). */
+function specOptions(labels: PolicyRegistry | SpecOptions): SpecOptions {
+  return "registry" in labels ? labels : { registry: labels };
 }
 
-/** Parses one label description (see the file comment). */
-export function parseLabelSpec(
-  value: unknown,
-  registry: PolicyRegistry,
-  where: string,
-  defaultPolicy?: string,
-): Label {
-  if (!isRecord(value))
-    throw new CatalogSpecError(
-      where,
-      "expected a mapping (policy, classification, categories) or (encoding, data)",
-    );
+/** An item's label: the one config syntax of labels (@cordon/policy labelFromSpec). */
+function itemLabel(value: unknown, where: string, labels: SpecOptions): Label {
   try {
-    if (value.encoding !== undefined || value.data !== undefined) {
-      onlyKeys(value, ["encoding", "data"], where);
-      if ((value.encoding !== "xml" && value.encoding !== "ber") || typeof value.data !== "string")
-        throw new CatalogSpecError(where, 'expected encoding "xml" or "ber" and data as a string');
-      return parseLabelData(value.data, registry);
-    }
-    onlyKeys(value, ["policy", "classification", "categories"], where);
-    const policyName = optionalString(value, "policy", where) ?? defaultPolicy;
-    const className = optionalString(value, "classification", where);
-    if (!policyName || !className)
-      throw new CatalogSpecError(where, "policy and classification are required");
-    const policy = registry.get(policyName);
-    if (!policy)
-      throw new CatalogSpecError(`${where}.policy`, `no loaded policy named or numbered "${policyName}"`);
-    const classification = policy.classificationByName.get(className);
-    if (!classification)
-      throw new CatalogSpecError(
-        `${where}.classification`,
-        `policy ${policy.name} has no classification "${className}"`,
-      );
-    const names = value.categories ?? [];
-    if (!Array.isArray(names) || names.some((n) => typeof n !== "string"))
-      throw new CatalogSpecError(`${where}.categories`, "expected a list of category names");
-    const categories = (names as string[]).map((n, i) =>
-      findCategory(policy.categories, policy.name, n, `${where}.categories[${i}]`, (tagSet, name) =>
-        findCategoryByName(policy, tagSet, TAG_TYPES, name),
-      ),
-    );
-    return makeLabel(policy, classification, categories);
+    return labelFromSpec(value, where, labels);
   } catch (error) {
-    if (error instanceof CatalogSpecError) throw error;
-    throw new CatalogSpecError(where, `not a usable label: ${(error as Error).message}`, { cause: error });
+    if (error instanceof SpecError) throw new CatalogSpecError(error.key, error.reason, { cause: error });
+    throw error;
   }
 }
 
-/** Parses a catalog definition (already decoded from YAML/JSON). */
+/**
+ * Parses a catalog definition (already decoded from YAML/JSON). With a registry alone, labels must
+ * name their policy and cannot be files (store records); config files pass their SpecOptions.
+ */
 export function parseCatalogSpec(
   value: unknown,
-  registry: PolicyRegistry,
+  labels: PolicyRegistry | SpecOptions,
   where = "catalog",
-  defaultPolicy?: string,
 ): CatalogSpec {
+  const spec = specOptions(labels);
   if (!isRecord(value)) throw new CatalogSpecError(where, "expected a mapping with items");
   onlyKeys(value, ["name", "desc", "restrict", "items"], where);
   const items = value.items ?? [];
@@ -155,7 +91,7 @@ export function parseCatalogSpec(
     const label =
       item.label === undefined || item.label === null
         ? undefined
-        : parseLabelSpec(item.label, registry, `${at}.label`, defaultPolicy);
+        : itemLabel(item.label, `${at}.label`, spec);
     return {
       ...(selector ? { selector } : {}),
       ...(label ? { label } : {}),

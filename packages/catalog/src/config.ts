@@ -3,12 +3,13 @@
 //   served: [DOMAIN]                user domains whose servers delegate catalog requests to us
 //   muc: [DOMAIN]                   MUC component domains (room targets)
 //   catalogs: { DOMAIN: CATALOG }   configured catalogs (see catalog-spec.ts); store records win
+//                                   (labels by name in `labels.policy`, files read with `labels.readFile`)
 //   remoteRequests: false           accept catalog requests from other servers' users
 //   name: TEXT                      disco#info identity name
 //   cacheSize: 10000                cached (requester, target) catalogs
 // Policies, store and directory come from the top level of the file (shared by all components).
 import { ConfigError, type ConfigReader } from "@cordon/component";
-import type { PolicyRegistry } from "@cordon/policy";
+import type { SpecOptions } from "@cordon/policy";
 import { parseCatalogSpec, type CatalogSpec } from "./catalog-spec.js";
 import { CatalogSpecError } from "./errors.js";
 
@@ -34,11 +35,7 @@ export interface CatalogSectionSettings {
 }
 
 /** Reads and validates the catalog-specific keys; failures are ConfigErrors naming the key. */
-export function readCatalogSection(
-  section: ConfigReader,
-  registry: PolicyRegistry,
-  governingPolicy?: string,
-): CatalogSectionSettings {
+export function readCatalogSection(section: ConfigReader, labels: SpecOptions): CatalogSectionSettings {
   section.only(CATALOG_CONFIG_KEYS);
   const domains = (key: string) =>
     section.stringList(key).map((d, i) => {
@@ -57,10 +54,7 @@ export function readCatalogSection(
   const catalogSection = section.optionalSection("catalogs");
   for (const [domain, reader] of catalogSection?.sections() ?? []) {
     try {
-      catalogs.set(
-        domain.toLowerCase(),
-        parseCatalogSpec(reader.value, registry, reader.key(""), governingPolicy),
-      );
+      catalogs.set(domain.toLowerCase(), parseCatalogSpec(reader.value, labels, reader.key("")));
     } catch (error) {
       if (error instanceof CatalogSpecError)
         throw new ConfigError(error.where, error.message.slice(error.where.length + 2), section.file);

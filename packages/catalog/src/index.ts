@@ -1,6 +1,6 @@
 // @cordon/catalog: the XEP-0258 label catalog service (reachable through the home server by XEP-0355).
 export * from "./errors.js";
-export { parseCatalogSpec, parseCatalogJson, parseLabelSpec } from "./catalog-spec.js";
+export { parseCatalogSpec, parseCatalogJson } from "./catalog-spec.js";
 export type { CatalogSpec, CatalogEntry } from "./catalog-spec.js";
 export {
   buildCatalog,

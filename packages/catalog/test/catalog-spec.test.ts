@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseCatalogSpec, parseCatalogJson, parseLabelSpec } from "../src/catalog-spec.js";
+import { parseCatalogSpec, parseCatalogJson } from "../src/catalog-spec.js";
 import { CatalogSpecError } from "../src/errors.js";
 import { demoRegistry, rawLabel, DEMO_CATALOG } from "./fixtures.js";
 
@@ -15,14 +15,23 @@ test("parses a catalog with named labels", () => {
 });
 
 test("labels may be given as store raw values, by OID, or with TagSet/Name", () => {
-  const raw = parseLabelSpec(rawLabel("SECRET", ["BRAVO"]), registry, "x");
-  assert.equal(raw.classification.name, "SECRET");
-  const byOid = parseLabelSpec(
-    { policy: "1.3.6.1.4.1.99999.1.1", classification: "SECRET", categories: ["Releasability/GBR"] },
+  const [raw, byOid] = parseCatalogSpec(
+    {
+      items: [
+        { label: rawLabel("SECRET", ["BRAVO"]) },
+        {
+          label: {
+            policy: "1.3.6.1.4.1.99999.1.1",
+            classification: "SECRET",
+            categories: ["Releasability/GBR"],
+          },
+        },
+      ],
+    },
     registry,
-    "x",
-  );
-  assert.equal(byOid.categories[0]?.name, "GBR");
+  ).items;
+  assert.equal(raw?.label?.classification.name, "SECRET");
+  assert.equal(byOid?.label?.categories[0]?.name, "GBR");
 });
 
 test("errors name the place and the problem", () => {
@@ -49,7 +58,10 @@ test("errors name the place and the problem", () => {
       /at most one item/,
     ],
     [{ items: [], colour: "red" }, /catalog\.colour: unknown key/],
-    [{ items: [{ label: { encoding: "xml", data: "<nope/>" } }] }, /not a usable label/],
+    [
+      { items: [{ label: { encoding: "xml", data: "<nope/>" } }] },
+      /the data is not a label of a loaded policy/,
+    ],
   ];
   for (const [value, message] of cases) {
     assert.throws(

@@ -4,7 +4,8 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PolicyRegistry, type Label } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
-import { parseCatalogSpec, parseLabelSpec } from "../src/catalog-spec.js";
+import { labelFromSpec } from "@cordon/policy";
+import { parseCatalogSpec } from "../src/catalog-spec.js";
 import {
   createCatalogService,
   type CatalogService,
@@ -71,7 +72,7 @@ export function rawLabel(classification: string, categories: string[] = []): Raw
 }
 
 export function label(registry: PolicyRegistry, classification: string, categories: string[] = []): Label {
-  return parseLabelSpec({ policy: "Cordon Demo", classification, categories }, registry, "test");
+  return labelFromSpec({ policy: "Cordon Demo", classification, categories }, "test", { registry });
 }
 
 /** The demo catalog used by the tests: four labels, UNCLASSIFIED the default. */

@@ -3,19 +3,16 @@
 //   governingPolicy: OID             unless this names another)
 //   store: { redis: { url | sentinels + sentinelName, prefix } } or omitted for the embedded in-memory store
 //   directory: { url, bindDn, secret, baseDn, filter, clearanceAttributes, catalogAttribute, ttlSeconds }
-// plus helpers to read labels and clearances written in the config by name.
+// plus how labels and clearances written in the config are read (specOptions).
 import { dirname, resolve } from "node:path";
 import { readFileSync } from "node:fs";
 import {
   PolicyRegistry,
+  clearanceFromSpec,
   encodeBerClearance,
-  makeClearance,
-  makeLabel,
   parseClearance,
-  parseLabelData,
-  type Clearance,
-  type Label,
   type Policy,
+  type SpecOptions,
 } from "@cordon/policy";
 import {
   MemoryStore,
@@ -25,7 +22,7 @@ import {
   type ClearanceStore,
   type UserClearanceSource,
 } from "@cordon/store";
-import { ConfigError, type ConfigReader, type CordonConfig, type Logger } from "@cordon/component";
+import { ConfigError, type CordonConfig, type Logger } from "@cordon/component";
 
 export interface RuntimeEnvironment {
   config: CordonConfig;
@@ -151,7 +148,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
     memory.only(["clearances"]);
     const seeded = memory.optionalSection("clearances");
     for (const [jid] of seeded?.sections() ?? []) {
-      const clearance = readClearance(env, seeded!, jid);
+      const clearance = seeded!.parse(jid, (value, key) => clearanceFromSpec(value, key, specOptions(env)));
       await store.setUserClearance(jid, {
         encoding: "ber",
         data: Buffer.from(encodeBerClearance(clearance)).toString("base64"),
@@ -162,62 +159,9 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
 }
 
 /**
- * A label written in the config: `{ classification: NAME, categories: [NAME, ...] }` in the governing
- * policy, or `{ file: PATH }` (any supported label format).
+ * How labels and clearances written in the config are read (@cordon/policy labelFromSpec and
+ * clearanceFromSpec): by name in the governing policy, or `{ file: PATH }` relative to the config file.
  */
-export function readLabel(env: RuntimeEnvironment, section: ConfigReader, name: string): Label {
-  const spec = section.section(name);
-  if (spec.has("file")) {
-    spec.only(["file"]);
-    try {
-      return parseLabelData(readFileSync(env.path(spec.string("file"))), env.registry);
-    } catch (error) {
-      spec.fail("file", `cannot read the label: ${(error as Error).message}`);
-    }
-  }
-  spec.only(["classification", "categories"]);
-  const policy = env.governing;
-  const className = spec.string("classification");
-  const classification = policy.classifications.find((c) => c.name === className);
-  if (!classification)
-    return spec.fail("classification", `the policy "${policy.name}" has no classification "${className}"`);
-  const categories = spec.stringList("categories").map((n) => categoryByName(spec, policy, n));
-  return makeLabel(policy, classification, categories);
-}
-
-/** A clearance: `{ classifications: [...], categories: [...] }` or `{ file: PATH }`. */
-export function readClearance(env: RuntimeEnvironment, section: ConfigReader, name: string): Clearance {
-  const spec = section.section(name);
-  if (spec.has("file")) {
-    spec.only(["file"]);
-    try {
-      return parseClearance(readFileSync(env.path(spec.string("file"))), env.registry);
-    } catch (error) {
-      spec.fail("file", `cannot read the clearance: ${(error as Error).message}`);
-    }
-  }
-  spec.only(["classifications", "categories"]);
-  const policy = env.governing;
-  const classes = spec.stringList("classifications").map((n) => {
-    const c = policy.classifications.find((x) => x.name === n);
-    if (!c) return spec.fail("classifications", `the policy "${policy.name}" has no classification "${n}"`);
-    return c;
-  });
-  return makeClearance(
-    policy,
-    classes,
-    spec.stringList("categories").map((n) => categoryByName(spec, policy, n)),
-  );
-}
-
-function categoryByName(spec: ConfigReader, policy: Policy, name: string) {
-  const found = policy.categories.filter((c) => c.name === name);
-  if (found.length !== 1)
-    spec.fail(
-      "categories",
-      found.length
-        ? `"${name}" is ambiguous in the policy`
-        : `the policy "${policy.name}" has no category "${name}"`,
-    );
-  return found[0]!;
+export function specOptions(env: Pick<RuntimeEnvironment, "registry" | "governing" | "path">): SpecOptions {
+  return { registry: env.registry, policy: env.governing.id, readFile: (p) => readFileSync(env.path(p)) };
 }

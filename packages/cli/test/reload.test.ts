@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfigFile, silentLogger } from "@cordon/component";
-import { acdf, makeClearance } from "@cordon/policy";
-import { buildEnvironment, readLabel } from "../src/environment.js";
+import { acdf, labelFromSpec, makeClearance } from "@cordon/policy";
+import { buildEnvironment, specOptions } from "../src/environment.js";
 import { PolicyReloader } from "../src/reload.js";
 import { createMetrics } from "../src/metrics/registry.js";
 
@@ -29,11 +29,12 @@ test("a good reload switches the registry and re-binds; a bad one keeps the old 
     const metrics = createMetrics({ processMetrics: false });
     const reloader = new PolicyReloader(env, { logger: silentLogger(), metrics });
     const labels = config.root.section("labels");
-    let held = readLabel(env, labels, "S");
+    const readLabel = (e: typeof env) => labels.parse("S", (v, k) => labelFromSpec(v, k, specOptions(e)));
+    let held = readLabel(env);
     let installed = 0;
     reloader.add("test", {
       prepare(next) {
-        const fresh = readLabel({ ...env, registry: next.registry, governing: next.governing }, labels, "S");
+        const fresh = readLabel({ ...env, registry: next.registry, governing: next.governing });
         return () => {
           held = fresh;
           installed++;

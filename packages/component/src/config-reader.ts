@@ -108,6 +108,19 @@ export class ConfigReader {
   }
 
   /**
+   * Reads `name` with a parser of its own (e.g. @cordon/policy's labelFromSpec). An error it throws
+   * naming a key (`key` and `reason`, as SpecError does) becomes a ConfigError for that key.
+   */
+  parse<T>(name: string, parse: (value: unknown, key: string) => T): T {
+    try {
+      return parse(this.value[name], this.key(name));
+    } catch (error) {
+      if (isKeyedError(error)) throw new ConfigError(error.key, error.reason, this.file);
+      throw error;
+    }
+  }
+
+  /**
    * A secret: a literal string, `{ env: NAME }` (environment variable) or `{ file: PATH }`
    * (file contents, trailing newline removed). Secrets never appear in error messages.
    */
@@ -137,6 +150,14 @@ export class ConfigReader {
     }
     this.fail(name, "expected a secret (a string, { env: NAME } or { file: PATH })");
   }
+}
+
+function isKeyedError(error: unknown): error is Error & { key: string; reason: string } {
+  return (
+    error instanceof Error &&
+    typeof (error as { key?: unknown }).key === "string" &&
+    typeof (error as { reason?: unknown }).reason === "string"
+  );
 }
 
 export function isObject(v: unknown): v is ConfigObject {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConfig, readConnection, loadConfigFile } from "../src/config.js";
 import { ConfigError } from "../src/errors.js";
+import { ConfigReader } from "../src/config-reader.js";
 
 const yaml = `
 log: { level: debug }
@@ -86,4 +87,27 @@ test("secrets can come from a file, and a missing file is named", () => {
   const err = configError(() => readConnection(c2, c2.components.get("a")!));
   assert.match(err.message, /cannot read secret file .*nope \(ENOENT\)/);
   assert.equal(configError(() => loadConfigFile(join(dir, "missing.yaml"))).code, "CORDON_CONFIG_INVALID");
+});
+
+test("parse: a parser's error naming a key becomes a ConfigError for that key", () => {
+  const r = ConfigReader.root({ a: { b: 1 } }, "cordon.yaml").section("a");
+  assert.equal(
+    r.parse("b", (v, key) => `${key}=${String(v)}`),
+    "a.b=1",
+  );
+  const keyed = Object.assign(new Error("x"), { key: "a.b.c", reason: "no good" });
+  assert.throws(
+    () =>
+      r.parse("b", () => {
+        throw keyed;
+      }),
+    (e: unknown) => e instanceof ConfigError && e.message === "cordon.yaml: a.b.c: no good",
+  );
+  assert.throws(
+    () =>
+      r.parse("b", () => {
+        throw new TypeError("other");
+      }),
+    TypeError,
+  );
 });

@@ -31,6 +31,8 @@ export {
   resolveSecurityLabel,
   buildSecurityLabelXml,
 } from "./formats/xep0258.js";
+export type { SpecOptions } from "./config-spec.js";
+export { SpecError, labelFromSpec, clearanceFromSpec } from "./config-spec.js";
 export { LabelCache } from "./cache.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";

@@ -3,6 +3,14 @@
 // inbound = remote → local). `readRelayConfig` reads it from the `components.relay` section.
 import { readFileSync } from "node:fs";
 import { ConfigReader, isObject } from "@cordon/component";
+import {
+  clearanceFromSpec,
+  encodeBerClearance,
+  encodeEssLabel,
+  labelFromSpec,
+  type PolicyRegistry,
+  type SpecOptions,
+} from "@cordon/policy";
 import { PeeringConfigError } from "./errors.js";
 import { DEFAULT_IQ_NAMESPACES, type IqRules } from "./iq-control.js";
 
@@ -159,27 +167,38 @@ function domainList(r: ConfigReader, name: string, fallback?: string[]): string[
   return list;
 }
 
-/** Resolves file paths written in the config (relative to the config file). */
-let resolvePath: (p: string) => string = (p) => p;
+/** Reads the labels and clearances of the relay's config (policies loaded, files resolved). */
+interface LabelReader {
+  /** A label as data (base64 DER): any form of @cordon/policy labelFromSpec, by name in `policy`. */
+  label(r: ConfigReader, name: string, policy: string): string | undefined;
+  /** A clearance as data (base64 BER), likewise. */
+  clearance(r: ConfigReader, name: string, policy: string): string | undefined;
+}
 
-/** Label or clearance data: inline XML/base64 text, or `{ file: PATH }`. */
-function data(r: ConfigReader, name: string): string | undefined {
-  if (!r.has(name)) return undefined;
-  const v = r.value[name];
-  if (typeof v === "string") return r.string(name);
-  const sub = r.section(name).only(["file"]);
-  const file = resolvePath(sub.string("file"));
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    return sub.fail("file", `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
-  }
+function labelReader(options: ReadRelayOptions): LabelReader {
+  const spec = (policy: string): SpecOptions => ({
+    registry: options.registry,
+    policy,
+    readFile: (p) => readFileSync(options.path?.(p) ?? p),
+  });
+  const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
+  return {
+    label: (r, name, policy) =>
+      r.has(name)
+        ? r.parse(name, (v, key) => base64(encodeEssLabel(labelFromSpec(v, key, spec(policy)))))
+        : undefined,
+    clearance: (r, name, policy) =>
+      r.has(name)
+        ? r.parse(name, (v, key) => base64(encodeBerClearance(clearanceFromSpec(v, key, spec(policy)))))
+        : undefined,
+  };
 }
 
 function readSide(
   r: ConfigReader,
   serverDefaults: { host: string; port: number } | undefined,
   env: NodeJS.ProcessEnv,
+  labels: LabelReader,
 ): SideConfig {
   r.only([
     "server",
@@ -195,14 +214,15 @@ function readSide(
   const server = r.optionalSection("server")?.only(["host", "port"]);
   const host = server?.optionalString("host") ?? serverDefaults?.host ?? "127.0.0.1";
   const port = server?.has("port") ? server.port("port") : (serverDefaults?.port ?? 5347);
-  const defaultLabel = data(r, "defaultLabel");
-  const senderClearance = data(r, "senderClearance");
+  const policy = r.string("policy");
+  const defaultLabel = labels.label(r, "defaultLabel", policy);
+  const senderClearance = labels.clearance(r, "senderClearance", policy);
   return {
     service: `xmpp://${host}:${port}`,
     secret: r.secret("secret", env),
     domains: domainList(r, "domains"),
     mucDomains: domainList(r, "mucDomains", []),
-    policy: r.string("policy"),
+    policy,
     ...(defaultLabel !== undefined ? { defaultLabel } : {}),
     labelAware: r.boolean("labelAware", true),
     markingLang: r.has("markingLang") ? r.string("markingLang") : "",
@@ -222,7 +242,8 @@ function item(r: ConfigReader, name: string, i: number): ConfigReader {
 const ACTIONS: readonly ElementAction[] = ["pass", "strip", "block"];
 const UNLABELLED: readonly UnlabelledAction[] = ["default", "refuse"];
 
-function readRules(r: ConfigReader): DirectionRules {
+/** A direction's rules; its labels and clearances are by name in `policy`, its sending side's. */
+function readRules(r: ConfigReader, labels: LabelReader, policy: string): DirectionRules {
   r.only([
     "peers",
     "clearance",
@@ -299,8 +320,8 @@ function readRules(r: ConfigReader): DirectionRules {
       });
     });
   }
-  const clearance = data(r, "clearance");
-  const defaultLabel = data(r, "defaultLabel");
+  const clearance = labels.clearance(r, "clearance", policy);
+  const defaultLabel = labels.label(r, "defaultLabel", policy);
   const pass = ["pass", "block"] as const;
   const iqR = r.optionalSection("iq")?.only(["namespaces"]);
   let iq: IqRules = base.iq;
@@ -341,6 +362,8 @@ function readRules(r: ConfigReader): DirectionRules {
  * outbound, inbound } }` (keys documented in packages/relay/README.md). Throws ConfigError.
  */
 export interface ReadRelayOptions {
+  /** The loaded policies (the config's and the relay's own `policies`): labels and clearances are read with them. */
+  registry: PolicyRegistry;
   /** Host and port used by sides that name no `server` (the config's top-level `server`). */
   serverDefaults?: { host: string; port: number };
   env?: NodeJS.ProcessEnv;
@@ -348,9 +371,9 @@ export interface ReadRelayOptions {
   path?: (p: string) => string;
 }
 
-export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions = {}): RelayConfig {
+export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions): RelayConfig {
   const { serverDefaults, env = process.env } = options;
-  resolvePath = options.path ?? ((p) => p);
+  const labels = labelReader(options);
   section.only(["policies", "audit", "peerings"]);
   // Policies may also come from the config's top level (cordon start shares one registry).
   const policies = section.stringList("policies", []);
@@ -359,12 +382,14 @@ export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions
   const peerings: PeeringConfig[] = [];
   for (const [name, p] of peeringsR.sections()) {
     p.only(["local", "remote", "outbound", "inbound"]);
+    const local = readSide(p.section("local"), serverDefaults, env, labels);
+    const remote = readSide(p.section("remote"), serverDefaults, env, labels);
     peerings.push({
       name,
-      local: readSide(p.section("local"), serverDefaults, env),
-      remote: readSide(p.section("remote"), serverDefaults, env),
-      outbound: readRules(p.section("outbound")),
-      inbound: readRules(p.section("inbound")),
+      local,
+      remote,
+      outbound: readRules(p.section("outbound"), labels, local.policy),
+      inbound: readRules(p.section("inbound"), labels, remote.policy),
     });
   }
   if (peerings.length === 0) peeringsR.fail("", "expected at least one peering");

@@ -1,6 +1,18 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfigReader } from "@cordon/component";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, ConfigReader } from "@cordon/component";
+import {
+  acdf,
+  encodeEssLabel,
+  labelFromSpec,
+  parseClearance,
+  parseLabelData,
+  PolicyRegistry,
+} from "@cordon/policy";
 import { readRelayConfig, validatePeerings } from "../src/peering.js";
 import { peering } from "./fixtures.js";
 
@@ -17,6 +29,8 @@ const direction = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+const read = (section: ConfigReader) => readRelayConfig(section, { registry: new PolicyRegistry() });
+
 function config(peerings: Record<string, unknown>) {
   return ConfigReader.root({
     relay: { policies: ["/p.xml"], audit: { file: "/tmp/a.jsonl" }, peerings },
@@ -25,7 +39,7 @@ function config(peerings: Record<string, unknown>) {
 
 describe("readRelayConfig", () => {
   test("reads sides, directions and defaults", () => {
-    const c = readRelayConfig(
+    const c = read(
       config({
         ab: {
           local: side(["a.test"], { labelAware: false }),
@@ -65,7 +79,7 @@ describe("readRelayConfig", () => {
   test("the unlabelled behaviour must be explicit", () => {
     assert.throws(
       () =>
-        readRelayConfig(
+        read(
           config({
             ab: {
               local: side(["a.test"]),
@@ -82,7 +96,7 @@ describe("readRelayConfig", () => {
   test("typos and bad values name their key", () => {
     assert.throws(
       () =>
-        readRelayConfig(
+        read(
           config({
             ab: {
               local: side(["a.test"]),
@@ -96,7 +110,7 @@ describe("readRelayConfig", () => {
     );
     assert.throws(
       () =>
-        readRelayConfig(
+        read(
           config({
             ab: {
               local: side(["a.test"]),
@@ -110,7 +124,7 @@ describe("readRelayConfig", () => {
     );
     assert.throws(
       () =>
-        readRelayConfig(
+        read(
           config({
             ab: {
               local: side(["a.test"], { colour: 1 }),
@@ -127,7 +141,7 @@ describe("readRelayConfig", () => {
   test("a domain on both sides (a loop) or claimed twice on one server is refused", () => {
     assert.throws(
       () =>
-        readRelayConfig(
+        read(
           config({
             ab: {
               local: side(["a.test"]),
@@ -159,5 +173,75 @@ describe("readRelayConfig", () => {
       remote: { ...peering().remote, domains: ["c.test"], mucDomains: [] },
     };
     assert.doesNotThrow(() => validatePeerings([peering(), two]));
+  });
+});
+
+describe("readRelayConfig: labels and clearances", () => {
+  const nato = new PolicyRegistry();
+  const policy = nato.loadFileSync(
+    resolve(
+      dirname(fileURLToPath(import.meta.url)),
+      "../../../policy/test/fixtures/shared-category-policy.xml",
+    ),
+  );
+  const withLabels = (outbound: Record<string, unknown>, local: Record<string, unknown> = {}) =>
+    config({
+      ab: {
+        local: side(["a.test"], { policy: policy.id, ...local }),
+        remote: side(["b.test"], { policy: policy.id }),
+        outbound: direction(outbound),
+        inbound: direction(),
+      },
+    });
+
+  test("by name in the side's policy (TagSet/NAME for a shared category), inline data or { file }", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-relay-"));
+    try {
+      const eu = labelFromSpec({ classification: "SECRET", categories: ["EU"] }, "l", {
+        registry: nato,
+        policy: policy.id,
+      });
+      writeFileSync(join(dir, "eu.der"), encodeEssLabel(eu));
+      const section = withLabels(
+        {
+          defaultLabel: { classification: "RESTRICTED", categories: ["Releasable To/NATO"] },
+          clearance: { classifications: ["RESTRICTED", "SECRET"], categories: ["Releasable To/NATO", "EU"] },
+        },
+        { defaultLabel: { file: "eu.der" } },
+      );
+      const p = readRelayConfig(section, { registry: nato, path: (f) => join(dir, f) }).peerings[0]!;
+      const outbound = parseLabelData(p.outbound.defaultLabel!, nato);
+      assert.deepEqual(
+        outbound.categories.map((x) => `${x.tagSet.name}/${x.name}`),
+        ["Releasable To/NATO"],
+      );
+      const clearance = parseClearance(p.outbound.clearance!, nato);
+      assert.equal(acdf(outbound, clearance).granted, true);
+      const local = parseLabelData(p.local.defaultLabel!, nato);
+      assert.deepEqual(
+        local.categories.map((x) => `${x.tagSet.name}/${x.name}`),
+        ["Membership/EU"],
+      );
+      assert.equal(acdf(local, clearance).granted, true);
+      assert.throws(
+        () => readRelayConfig(section, { registry: nato, path: (f) => join(dir, `missing-${f}`) }),
+        /relay\.peerings\.ab\.local\.defaultLabel\.file: cannot read eu\.der \(ENOENT\)/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("an ambiguous category names the key and the tag sets to choose from", () => {
+    assert.throws(
+      () =>
+        readRelayConfig(withLabels({ clearance: { classifications: ["SECRET"], categories: ["NATO"] } }), {
+          registry: nato,
+        }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message ===
+          'relay.peerings.ab.outbound.clearance.categories[0]: category "NATO" is in 2 tag sets of policy "Shared Category Test": write "Releasable To/NATO" or "Membership/NATO"',
+    );
   });
 });

@@ -3,12 +3,13 @@
 // categories of the governing policy: {"classifications": ["SECRET"], "categories": ["ALPHA"]}.
 // It is parsed before anything is stored, so a bad body never reaches the store.
 import {
+  clearanceFromSpec,
   clearanceMarking,
   decodeBase64,
   detectFormat,
   encodeBerClearance,
-  makeClearance,
   parseClearance,
+  SpecError,
   type Clearance,
   type Policy,
   type PolicyRegistry,
@@ -31,7 +32,7 @@ export function parseClearanceBody(
     throw new AdminBadRequestError("empty body: send a clearance (XML, BER, base64 BER or JSON)");
   const text = Buffer.from(body).toString("utf8").trim();
   try {
-    if (text.startsWith("{")) return fromNames(text, governing);
+    if (text.startsWith("{")) return fromNames(text, registry, governing);
     if (detectFormat(body) === "xml") {
       const clearance = parseClearance(text, registry);
       return { raw: { encoding: "xml", data: text }, clearance, marking: clearanceMarking(clearance) };
@@ -49,37 +50,24 @@ export function parseClearanceBody(
   }
 }
 
-function fromNames(text: string, policy: Policy): ParsedClearanceBody {
+/** JSON names: the config syntax of a clearance (@cordon/policy clearanceFromSpec), in the governing policy. */
+function fromNames(text: string, registry: PolicyRegistry, policy: Policy): ParsedClearanceBody {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw new AdminBadRequestError("the JSON body does not parse");
   }
-  const v = value as { classifications?: unknown; categories?: unknown };
-  const list = (x: unknown, what: string): string[] => {
-    if (x === undefined) return [];
-    if (!Array.isArray(x) || x.some((s) => typeof s !== "string"))
-      throw new AdminBadRequestError(`${what}: expected a list of names`);
-    return x as string[];
-  };
-  const classes = list(v.classifications, "classifications").map((name) => {
-    const c = policy.classifications.find((x) => x.name === name);
-    if (!c) throw new AdminBadRequestError(`the policy "${policy.name}" has no classification "${name}"`);
-    return c;
-  });
-  if (classes.length === 0) throw new AdminBadRequestError("classifications: name at least one");
-  const categories = list(v.categories, "categories").map((name) => {
-    const found = policy.categories.filter((c) => c.name === name);
-    if (found.length !== 1)
-      throw new AdminBadRequestError(
-        found.length
-          ? `category "${name}" is ambiguous in the policy`
-          : `the policy "${policy.name}" has no category "${name}"`,
-      );
-    return found[0]!;
-  });
-  const clearance = makeClearance(policy, classes, categories);
+  const v = value as { classifications?: unknown };
+  if (Array.isArray(v.classifications) && v.classifications.length === 0)
+    throw new AdminBadRequestError("classifications: name at least one");
+  let clearance: Clearance;
+  try {
+    clearance = clearanceFromSpec(value, "body", { registry, policy: policy.id });
+  } catch (error) {
+    if (error instanceof SpecError) throw new AdminBadRequestError(error.message);
+    throw error;
+  }
   return {
     raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") },
     clearance,

@@ -6,12 +6,13 @@
 //   remoteRequests, name, cacheSize
 import { readConnection } from "@cordon/component";
 import { createCatalogService, readCatalogSection } from "@cordon/catalog";
+import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, target } from "./ops.js";
 
 export const runCatalog: ComponentRunner = async (context, section) => {
   const env = await context.environment();
-  const settings = readCatalogSection(section, env.registry, env.governing.id);
+  const settings = readCatalogSection(section, specOptions(env));
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
   const service = createCatalogService({
@@ -34,7 +35,10 @@ export const runCatalog: ComponentRunner = async (context, section) => {
       // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
       rebinder: {
         prepare(next) {
-          const fresh = readCatalogSection(section, next.registry, next.governing.id).catalogs;
+          const fresh = readCatalogSection(
+            section,
+            specOptions({ ...next, path: (p: string) => env.path(p) }),
+          ).catalogs;
           return () => {
             settings.catalogs.clear();
             for (const [domain, spec] of fresh) settings.catalogs.set(domain, spec);

@@ -21,8 +21,13 @@ export const runRelay: ComponentRunner = async (context, section) => {
     host: top?.optionalString("host") ?? "127.0.0.1",
     port: top?.has("port") ? top.port("port") : 5347,
   };
-  const config = readRelayConfig(section, { serverDefaults, path: (file) => env.path(file) });
-  for (const file of config.policies) await env.registry.loadFile(env.path(file));
+  // The relay's own policies first: its labels and clearances may be written in them.
+  for (const file of section.stringList("policies")) await env.registry.loadFile(env.path(file));
+  const config = readRelayConfig(section, {
+    registry: env.registry,
+    serverDefaults,
+    path: (file) => env.path(file),
+  });
   if (context.check) {
     // Validates the peerings and compiles their rules without opening the audit file or connecting.
     createRelay({

@@ -41,6 +41,7 @@ import {
 } from "../namespaces.js";
 import { archiveFields, queryArchive } from "./archive.js";
 import { subjectStanza } from "./subject.js";
+import { preparePolicyReload, type PolicyReload } from "./policy-reload.js";
 
 export interface MucServiceOptions {
   component: CordonComponent;
@@ -64,6 +65,14 @@ export interface MucService {
   stop(): Promise<void>;
   /** Re-reads every occupant's clearance now (also runs on a timer). */
   refreshClearances(): Promise<void>;
+  /**
+   * Policy hot reload: re-reads every label and clearance the service holds under `next.registry`
+   * and throws MucReloadError (nothing changed) when a room's no longer reads. Returns the install
+   * step, to run in the tick the shared registry switches (PolicyRegistry.replaceAll): it installs
+   * `next.settings` and the re-read rooms, removes occupants the room label no longer admits, and
+   * re-reads every clearance.
+   */
+  reloadPolicies(next: PolicyReload): () => void;
 }
 
 export function createMucService(options: MucServiceOptions): MucService {
@@ -376,5 +385,7 @@ export function createMucService(options: MucServiceOptions): MucService {
       await component.stop();
     },
     refreshClearances: () => refresh(),
+    // The refresh is not awaited: the reload answers at once; a failed re-read is left to the timer.
+    reloadPolicies: (next) => preparePolicyReload(ctx, next, () => void refresh().catch(() => undefined)),
   };
 }
