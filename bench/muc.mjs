@@ -1,12 +1,12 @@
 // MUC fan-out throughput: deliveries per second through (a) Cordon's labelled MUC component,
 // (b) a minimal echo MUC component (no checks, no labels) and (c) the server's native MUC, on the
-// same server in the same run (design.md §6 has the reference figures). N occupants, M groupchat
+// same server in the same run (docs/performance.md §1 has the reference figures). N occupants, M groupchat
 // messages from one sender; for (a) a third of the occupants are not cleared for half of the labels
 // used, and only the deliveries an occupant is entitled to are counted (any other one is a leak and
 // is reported). Each component runs in a child process so its CPU time (process.cpuUsage) can be
 // given per delivery; the server's CPU time per delivery is read from /proc. The clients (minimal
 // raw XMPP clients, so that parsing in this process does not compete with the server for the 2
-// cores) run here, over STARTTLS as in design.md §6 (`--transport plain` for plain TCP). Median
+// cores) run here, over STARTTLS as in docs/performance.md §1 (`--transport plain` for plain TCP). Median
 // of 3 runs per cell.
 //
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
@@ -899,7 +899,7 @@ async function main() {
     JSON.stringify({
       bench: "muc",
       runsPerCell: opts.runs,
-      clientTransport: opts.transport === "tls" ? "STARTTLS (as in design.md §6)" : "plain TCP",
+      clientTransport: opts.transport === "tls" ? "STARTTLS (as in docs/performance.md §1)" : "plain TCP",
       statistic: "median",
       unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
       mixedClearances:

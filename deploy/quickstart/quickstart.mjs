@@ -51,7 +51,7 @@ const server = await startProsody({
   components: [
     { domain: `rooms.${domain}`, secret: secrets.muc },
     { domain: `catalog.${domain}`, secret: secrets.catalog },
-    // Domain claiming (design.md §1): the relay is the component for the partner's domain here.
+    // Domain claiming (docs/servers.md §1): the relay is the component for the partner's domain here.
     { domain: partner, secret: secrets.relayLocal },
   ],
   delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: `catalog.${domain}` }],

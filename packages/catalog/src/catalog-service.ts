@@ -114,7 +114,7 @@ interface Computed {
   cacheable: boolean;
 }
 
-/** Features the home server advertises for us (design.md §3): clients show labels only with sec-label:0. */
+/** Features the home server advertises for us (docs/delegation.md §4): clients show labels only with sec-label:0. */
 export const DELEGATED_FEATURES: readonly string[] = [SEC_LABEL_NS, NS_CATALOG_2];
 
 /** A deep copy (ltx elements from @xmpp/xml have no clone()): a reply may be re-parented by the router. */

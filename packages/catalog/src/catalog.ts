@@ -34,7 +34,7 @@ export interface Catalog {
   readonly name?: string;
   readonly desc?: string;
   readonly restrict: boolean;
-  /** The default item (if any) is first (design.md §4: nbxmpp preselects it). */
+  /** The default item (if any) is first (docs/clients.md §1: nbxmpp preselects it). */
   readonly items: readonly CatalogItem[];
   /** A hash of everything above: changes exactly when the content changes. */
   readonly id: string;

@@ -2,7 +2,7 @@
 // the home server forwards IQs of a delegated namespace to us inside
 // <iq type='set'><delegation><forwarded xmlns='urn:xmpp:forward:0'><iq/></forwarded></delegation></iq>.
 // We unwrap the inner request, route it to the same handler a direct request reaches, and wrap the
-// reply (design.md §3 for what Prosody 0.12 mod_delegation and ejabberd 23.01 accept).
+// reply (docs/delegation.md §2–3 for what Prosody 0.12 mod_delegation and ejabberd 23.01 accept).
 import { xml, isElement, type Element } from "./xml.js";
 import type { CordonComponent } from "./component.js";
 import type { IqHandlers, IqOutcome, IqRequest } from "./iq-router.js";
@@ -12,7 +12,7 @@ import { parseJid, bareJid } from "./jid.js";
 import { CordonComponentError } from "./errors.js";
 import { StanzaErrorException } from "./stanza-error-exception.js";
 
-/** ejabberd 23.01 speaks :1, Prosody's community mod_delegation :2 (design.md §3). */
+/** ejabberd 23.01 speaks :1, Prosody's community mod_delegation :2 (docs/delegation.md §2). */
 export const NS_DELEGATION_1 = "urn:xmpp:delegation:1";
 export const NS_DELEGATION_2 = "urn:xmpp:delegation:2";
 export const DELEGATION_NAMESPACES: readonly string[] = [NS_DELEGATION_1, NS_DELEGATION_2];

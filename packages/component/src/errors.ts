@@ -73,7 +73,7 @@ export class ComponentStoppedError extends CordonComponentError {
   }
 }
 
-/** A stanza without a usable `to` (ejabberd closes the stream on one: design.md §2). */
+/** A stanza without a usable `to` (ejabberd closes the stream on one: docs/servers.md §2). */
 export class MissingAddressError extends CordonComponentError {
   constructor(attribute: "to" | "from", stanzaName: string) {
     super(

@@ -21,7 +21,7 @@ export const NS_RSM = "http://jabber.org/protocol/rsm"; // XEP-0059
 export const NS_FORWARD = "urn:xmpp:forward:0"; // XEP-0297
 export const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im"; // XEP-0071
 export const NS_CONFERENCE = "jabber:x:conference"; // XEP-0249 (direct invitations, refused here)
-/** Swift reads the room marking from these disco#info fields (design.md §4). */
+/** Swift reads the room marking from these disco#info fields (docs/clients.md §2). */
 export const ISODE_ROOMINFO_MARKING = "x-isode#roominfo_marking";
 export const ISODE_ROOMINFO_FG = "x-isode#roominfo_marking_fg_color";
 export const ISODE_ROOMINFO_BG = "x-isode#roominfo_marking_bg_color";

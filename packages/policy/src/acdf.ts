@@ -1,4 +1,4 @@
-// Access Control Decision Function (ITU-T X.841 §8.2; rules as in ../shared/conformance/spif-notes.md §5):
+// Access Control Decision Function (ITU-T X.841 §8.2; rules as in docs/spif.md §5):
 // the classification must be one the clearance holds (set membership), every restrictive category must be held,
 // each permissive group needs one held category, informative categories are ignored.
 import type { Clearance } from "./clearance.js";

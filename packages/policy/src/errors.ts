@@ -1,6 +1,6 @@
 // Typed errors of the policy engine. One class per condition, each with a stable `code`.
 // Messages are the exact strings the conformance corpus compares
-// (../shared/conformance/README.md, "Error messages used by the corpus").
+// (docs/spif.md §8).
 
 /** Base class of every error the policy engine throws at a caller. */
 export class PolicyError extends Error {

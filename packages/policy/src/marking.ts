@@ -1,5 +1,5 @@
 // Display markings computed from the policy (XML-SPIF markingData/markingQualifier; algorithm as in
-// ../shared/conformance/spif-notes.md §6), always for the pageBottom location.
+// docs/spif.md §6), always for the pageBottom location.
 import type { Clearance } from "./clearance.js";
 import type { Label } from "./label.js";
 import { Flag } from "./spif/model.js";

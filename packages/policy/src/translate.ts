@@ -1,5 +1,5 @@
 // Translation of a label into an equivalent policy (XML-SPIF equivalentPolicy / equivalentClassification /
-// equivalentSecCategoryTag, encrypt direction; steps as in ../shared/conformance/spif-notes.md §7).
+// equivalentSecCategoryTag, encrypt direction; steps as in docs/spif.md §7).
 import { findCategory } from "./category.js";
 import { NoEquivalentCategoryError, NoEquivalentClassificationError } from "./errors.js";
 import { makeLabel } from "./label.js";

@@ -1,5 +1,5 @@
 // Label validity against its policy (XML-SPIF requiredCategory, excludedClass, excludedCategory;
-// rules as in ../shared/conformance/spif-notes.md §4). Validity is never part of the ACDF.
+// rules as in docs/spif.md §4). Validity is never part of the ACDF.
 import { InvalidLabelError } from "./errors.js";
 import type { Label } from "./label.js";
 import type { Category, RequiredCategory } from "./spif/model.js";

@@ -109,7 +109,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   });
   const isError = route.type === "error";
 
-  // XEP-0258 / design.md §5: an error never carries a label; one that does is dropped, not answered.
+  // XEP-0258 / docs/labels.md §1: an error never carries a label; one that does is dropped, not answered.
   if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
   // Only the top level of a stanza is labelled and checked: a label, a message or a forwarded
   // stanza nested deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would

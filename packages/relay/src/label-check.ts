@@ -1,8 +1,8 @@
 // The label rule (XEP-0258 https://xmpp.org/extensions/xep-0258.html): a stanza's
 // `<securitylabel/>`, or the default label, must be valid under its policy and granted by the
 // clearances that guard the crossing; it is then expressed in the receiving side's policy
-// (equivalent-policy translation, spif-notes.md §7) with the marking recomputed from that policy
-// (a sender's `<displaymarking/>` is never trusted, design.md §5).
+// (equivalent-policy translation, docs/spif.md §7) with the marking recomputed from that policy
+// (a sender's `<displaymarking/>` is never trusted, docs/labels.md §4).
 import { parseElement, isElement, type Element } from "@cordon/component";
 import {
   acdf,
@@ -155,7 +155,7 @@ export class LabelEngine {
       if (error instanceof PolicyError) return { ok: false, problem: "label-malformed" };
       throw error;
     }
-    // Spiffing FAQ / spif-notes.md §10: validate before any access decision.
+    // Spiffing FAQ / docs/spif.md §9: validate before any access decision.
     if (!isValidLabel(label)) return { ok: false, problem: "label-invalid" };
     // XEP-0258 §"Equivalent labels": the forms must say the same thing. One judged here while
     // another, under another loaded policy, says something else (shown by the sender's client,

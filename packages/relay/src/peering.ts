@@ -1,5 +1,5 @@
 // The peering model: two sides (local and remote), each a server the relay attaches to by domain
-// claiming (design.md §1), and the rules of each direction (outbound = local → remote,
+// claiming (docs/servers.md §1), and the rules of each direction (outbound = local → remote,
 // inbound = remote → local). `readRelayConfig` reads it from the `components.relay` section.
 import { readFileSync } from "node:fs";
 import { ConfigReader, isObject } from "@cordon/component";

@@ -1,5 +1,5 @@
 // The relay: for each peering, one XEP-0114 connection per claimed domain on each server (the
-// remote side's domains on the local server, the local side's on the remote server; design.md §1),
+// remote side's domains on the local server, the local side's on the remote server; docs/servers.md §1),
 // every arriving stanza decided, audited and counted, and what passes re-emitted with the same
 // `from` on the other server. Decisions run concurrently; emission keeps each link's arrival order
 // (RFC 6120 §10.1 in-order processing).
@@ -236,7 +236,7 @@ export function createRelay(options: RelayOptions): Relay {
       },
       "stanza not relayed",
     );
-    // XEP-0258 / design.md §5: forbidden (cancel), no copy of the content, no label.
+    // XEP-0258 / docs/labels.md §1: forbidden (cancel), no copy of the content, no label.
     if (
       decision.action === "refuse" &&
       answersRefusal(original) &&

@@ -131,7 +131,7 @@ for (const kind of serverKinds()) {
         connectClient(server, "carol", "carol-pw"),
       ]);
       // ejabberd activates the delegation only after asking the component's disco#info for the
-      // delegation nodes (design.md §3): wait until the server forwards a request.
+      // delegation nodes (docs/delegation.md §2): wait until the server forwards a request.
       const deadline = Date.now() + 15_000;
       for (;;) {
         try {

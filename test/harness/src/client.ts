@@ -230,7 +230,7 @@ export async function connectClient(
   });
   xmpp.reconnect.stop();
   // @xmpp/client decodes each TCP chunk on its own, corrupting a multibyte UTF-8 character split
-  // across reads (design.md §2). Decode the socket as one stream, as Cordon's runtime does, so
+  // across reads (docs/servers.md §3). Decode the socket as one stream, as Cordon's runtime does, so
   // the tests see what the server really sent.
   xmpp.on("connect", () => {
     const socket = (xmpp as unknown as { socket?: { setEncoding?(e: string): void } }).socket;

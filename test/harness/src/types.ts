@@ -29,7 +29,7 @@ export interface ServerOptions {
   components?: ComponentDecl[];
   /** Accounts on the main domain, registered before the promise resolves. */
   users?: { username: string; password: string }[];
-  /** XEP-0355 namespace delegations (design.md §3). Only configured when given. */
+  /** XEP-0355 namespace delegations (docs/delegation.md §1). Only configured when given. */
   delegations?: DelegationDecl[];
   /**
    * Enables the server's native MUC (XEP-0045) on this domain: rooms are created unlocked on first
@@ -40,7 +40,7 @@ export interface ServerOptions {
   extraDomains?: string[];
   /**
    * ejabberd only: accept several connections of a component domain, balanced by `domain_balancing`
-   * (design.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
+   * (docs/servers.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
    */
   componentBalancing?: Record<
     string,

@@ -97,7 +97,7 @@ for (const kind of serverKinds()) {
       const alice = await connectClient(server, "alice", "alice-pw");
       try {
         // ejabberd activates the delegation only once the component has answered its disco#info
-        // (design.md §3), which races with this client: retry while the server still says no.
+        // (docs/delegation.md §2), which races with this client: retry while the server still says no.
         let result: Element | undefined;
         for (let attempt = 0; attempt < 50 && !result; attempt++) {
           try {
@@ -127,7 +127,7 @@ for (const kind of serverKinds()) {
             `ejabberd asked ${served.discoNodes.join(", ")}`,
           );
         }
-        // Clients show labels only when their own server lists urn:xmpp:sec-label:0 (design.md §3).
+        // Clients show labels only when their own server lists urn:xmpp:sec-label:0 (docs/delegation.md §4).
         const info = await alice.iq(
           xml("iq", { type: "get", to: server.domain }, xml("query", { xmlns: NS_DISCO_INFO })),
         );

@@ -78,7 +78,7 @@ describe("deploy/ snippets", () => {
     assert.match(out, /component_interfaces = \{ "127\.0\.0\.1" \}/);
   });
 
-  test("prosody delegation matches design.md §3", () => {
+  test("prosody delegation matches docs/delegation.md §1", () => {
     const out = renderDeployFile("prosody/cordon-delegation.cfg.lua", data);
     assert.match(
       out,
@@ -98,7 +98,7 @@ describe("deploy/ snippets", () => {
     );
   });
 
-  test("ejabberd delegation matches design.md §3", () => {
+  test("ejabberd delegation matches docs/delegation.md §1", () => {
     const out = renderDeployFile("ejabberd/cordon-delegation.yml", data);
     assert.match(out, /acl:\n {2}cordon_components:\n {4}server:\n {6}- "catalog\.example\.mil"/);
     assert.match(out, /access_rules:\n {2}cordon_components:\n {4}allow: cordon_components/);

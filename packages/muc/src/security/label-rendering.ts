@@ -1,5 +1,5 @@
 // What recipients see of a label: the XEP-0258 <securitylabel/> with the display marking computed
-// from the policy (never the sender's, design.md §5) and, for label-unaware clients, the marking
+// from the policy (never the sender's, docs/labels.md §4) and, for label-unaware clients, the marking
 // as the body's first line (FLOT). Rendered once per label and cached.
 import { buildSecurityLabelXml, labelMarking, translateLabel, type Label, type Policy } from "@cordon/policy";
 

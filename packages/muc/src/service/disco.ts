@@ -1,6 +1,6 @@
 // Service and room discovery (XEP-0045 §6; XEP-0258 §"Discovery": label features on each room).
 // Every room JID answers disco#info (Gajim refuses to join a room whose disco#info fails). The
-// room's marking is in muc#roominfo and in the x-isode#roominfo_* fields Swift reads (design.md §4).
+// room's marking is in muc#roominfo and in the x-isode#roominfo_* fields Swift reads (docs/clients.md §2).
 import { markingColours } from "@cordon/policy";
 import { resultForm, type DiscoInfo, type DiscoItem, type DiscoQuery } from "@cordon/component";
 import type { MucContext } from "./context.js";

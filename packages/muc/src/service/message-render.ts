@@ -34,7 +34,7 @@ export function useFlot(room: Room, recipient: Occupant): boolean {
  * The payload of a message as one kind of recipient sees it. A label-aware client gets the
  * policy's <securitylabel/>; a label-unaware one gets the marking as the body's first line (FLOT)
  * and no <securitylabel/> it would not show — every copy crosses the server's parser, so what a
- * recipient cannot use is not sent (design.md §6).
+ * recipient cannot use is not sent (docs/performance.md §2).
  */
 function payload(
   ctx: Pick<MucContext, "rendering">,

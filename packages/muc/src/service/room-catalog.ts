@@ -2,7 +2,7 @@
 // client asks the room directly. The rule is the catalog service's (`roomCatalog` in
 // @cordon/catalog, so both answers agree): the named labels the requester's clearance grants,
 // within the room clearance and the service clearance; the room's default label first (Gajim
-// preselects the first labelled item and drops unlabelled ones: design.md §4).
+// preselects the first labelled item and drops unlabelled ones: docs/clients.md §1).
 import { acdf } from "@cordon/policy";
 import { roomCatalog, catalogElement, emptyCatalog, clearanceGate, type CatalogSpec } from "@cordon/catalog";
 import type { Element } from "@cordon/component";

@@ -1,4 +1,4 @@
-// Compact stanza serialisation for the fan-out path (design.md §6: the server parsing every copy is
+// Compact stanza serialisation for the fan-out path (docs/performance.md §2: the server parsing every copy is
 // the bottleneck, so no redundant namespace declarations or whitespace). Every builder writes both
 // `from` and `to` (ejabberd closes the stream otherwise).
 import { escapeXml, escapeXmlText } from "@cordon/component";

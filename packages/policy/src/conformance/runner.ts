@@ -1,4 +1,4 @@
-// Interpreter for conformance tests.xml files (format: ../shared/conformance/README.md, "tests.xml").
+// Interpreter for conformance tests.xml files (format: docs/conformance.md §1–3).
 // Each <sequence> starts with an empty registry; file names resolve against the tests.xml directory.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";

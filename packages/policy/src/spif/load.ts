@@ -1,5 +1,5 @@
 // Loading an Open XML SPIF document into a Policy (XML-SPIF 2.x; element semantics as in
-// ../shared/conformance/spif-notes.md §3). Elements are matched by local name in the root's namespace.
+// docs/spif.md §3). Elements are matched by local name in the root's namespace.
 import { InvalidPolicyError, UnknownCategoryError } from "../errors.js";
 import { SPIF_XML_LIMITS } from "../xml/limits.js";
 import { childElements, firstChild } from "../xml/node.js";
