@@ -16,22 +16,22 @@ import {
 } from "@cordon/policy";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
+const corpus = resolve(root, "test/conformance");
 const registry = new PolicyRegistry();
-registry.loadString(readFileSync(resolve(corpus, "food-policy.xml"), "utf8"));
+registry.loadString(readFileSync(resolve(corpus, "harbour-policy.xml"), "utf8"));
 const read = (f) => readFileSync(resolve(corpus, f));
 const labels = [
-  "food-label-milk-chocolate.xml",
-  "food-label-bacon.xml",
-  "food-label-water.xml",
-  "food-label-milk-chocolate.ber",
-  "food-label-bacon.ber",
+  "harbour-label-crew-cargo.xml",
+  "harbour-label-berths.xml",
+  "harbour-label-customs.xml",
+  "harbour-label-crew-cargo.ber",
+  "harbour-label-all-kinds.ber",
 ].map((f) => parseLabelData(read(f), registry));
 const clearances = [
-  "food-clearance-all-okay.xml",
-  "food-clearance-lactose-intolerant.xml",
-  "food-clearance-savoury.xml",
-  "food-clearance-all-okay.ber",
+  "harbour-clearance-officer.xml",
+  "harbour-clearance-deckhand.xml",
+  "harbour-clearance-east-dry.xml",
+  "harbour-clearance-officer.ber",
 ].map((f) => parseClearance(read(f), registry));
 
 function measure(fn, ms = 1500) {

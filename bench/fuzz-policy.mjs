@@ -9,12 +9,12 @@ import { PolicyRegistry } from "@cordon/policy";
 import { fuzzOne, mutate, prng, randomInput } from "@cordon/policy/fuzz";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
+const corpus = resolve(root, "test/conformance");
 const registry = new PolicyRegistry();
-for (const f of ["food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml", "tlp.xml", "uk-demo.xml"])
+for (const f of ["harbour-policy.xml", "tlp-extended-policy.xml", "tlp-policy.xml"])
   registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
 const seeds = readdirSync(corpus)
-  .filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml")
+  .filter((f) => /\.(ber|xml)$/.test(f) && !/-policy\.xml$|^bad-|^tests\.xml$/.test(f))
   .map((f) => readFileSync(resolve(corpus, f)));
 const iterations = Number(process.argv[2] ?? 100000);
 const seed = Number(process.argv[3] ?? 1);

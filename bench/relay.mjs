@@ -28,11 +28,11 @@ import {
 } from "@cordon/relay";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const corpus = resolve(process.env.CORDON_SHARED_DIR ?? resolve(root, "../shared"), "conformance/spiffing");
+const corpus = resolve(root, "test/conformance");
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const TLPX = "1.2.826.0.1.6726289.0.1";
-const TLP = "1.2.826.0.1.6726289.0.2";
+const TLPX = "1.3.6.1.4.1.99999.2.2";
+const TLP = "1.3.6.1.4.1.99999.2.3";
 const SPIFFY = "http://surevine.com/xmlns/spiffy";
 const SECRET = "bench-secret";
 
@@ -46,7 +46,8 @@ const securityLabel = () =>
   );
 
 const registry = new PolicyRegistry();
-for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
+for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
+  registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
 const store = new MemoryStore();
 await store.setUserClearance("alice@ba.test", { encoding: "xml", data: clearance(TLPX, [10, 11, 12, 13]) });
 await store.setServiceClearance("ba.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });

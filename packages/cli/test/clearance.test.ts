@@ -5,11 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedis, type RedisInstance } from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
-import { cordon, SPIFFING } from "./cli-helpers.js";
+import { cordon, CORPUS } from "./cli-helpers.js";
 
-const POLICY = `${SPIFFING}/food-policy.xml`;
+const POLICY = `${CORPUS}/harbour-policy.xml`;
 const ALL_OKAY_MARKING =
-  "[ {Commodity|Luxury} Sweet Contains Peanut+Lactose+Nut+Gluten Not Vegan Animal Rights ]";
+  "| {CREW|OFFICERS} HAZ:TOXIC+FLAMMABLE BONDED BERTH NORTH,SOUTH WET CUSTOMS/QUARANTINE |";
 
 describe("cordon clearance against a real Redis", () => {
   let redis: RedisInstance;
@@ -31,7 +31,7 @@ describe("cordon clearance against a real Redis", () => {
         "clearance",
         "set",
         "Alice@Example.MIL",
-        `${SPIFFING}/food-clearance-all-okay.ber`,
+        `${CORPUS}/harbour-clearance-officer.ber`,
         "--policy",
         POLICY,
       ],
@@ -40,23 +40,13 @@ describe("cordon clearance against a real Redis", () => {
     assert.equal(ber.status, 0, ber.stderr);
     assert.equal(ber.stdout.trim(), `alice@example.mil: ${ALL_OKAY_MARKING}`);
     const xml = await cordon(
-      [
-        "clearance",
-        "set",
-        "bob@example.mil",
-        `${SPIFFING}/food-clearance-lactose-intolerant.xml`,
-        "--policy",
-        POLICY,
-      ],
+      ["clearance", "set", "bob@example.mil", `${CORPUS}/harbour-clearance-deckhand.xml`, "--policy", POLICY],
       env,
     );
     assert.equal(xml.status, 0, xml.stderr);
-    assert.equal(
-      xml.stdout.trim(),
-      "bob@example.mil: [ {Commodity|Luxury} Sweet Contains Peanut+Nut+Gluten Not Vegan ]",
-    );
+    assert.equal(xml.stdout.trim(), "bob@example.mil: | {PUBLIC|CREW} HAZ:FLAMMABLE BERTH SOUTH DRY |");
     const b64 = join(dir, "c.b64");
-    writeFileSync(b64, readFileSync(`${SPIFFING}/food-clearance-all-okay.ber`).toString("base64") + "\n");
+    writeFileSync(b64, readFileSync(`${CORPUS}/harbour-clearance-officer.ber`).toString("base64") + "\n");
     const viaB64 = await cordon(
       [
         "clearance",
@@ -66,7 +56,7 @@ describe("cordon clearance against a real Redis", () => {
         "--policy",
         POLICY,
         "--for-policy",
-        "1.2.826.0.1.6726289.0.0",
+        "1.3.6.1.4.1.99999.2.1",
       ],
       env,
     );
@@ -80,11 +70,11 @@ describe("cordon clearance against a real Redis", () => {
       assert.ok(a.status === "known");
       assert.deepEqual(a.clearance, {
         encoding: "ber",
-        data: readFileSync(`${SPIFFING}/food-clearance-all-okay.ber`).toString("base64"),
+        data: readFileSync(`${CORPUS}/harbour-clearance-officer.ber`).toString("base64"),
       });
       const b = await store.getUserClearance("bob@example.mil");
       assert.ok(b.status === "known" && b.clearance.encoding === "xml");
-      const c = await store.getUserClearance("carol@example.mil", "1.2.826.0.1.6726289.0.0");
+      const c = await store.getUserClearance("carol@example.mil", "1.3.6.1.4.1.99999.2.1");
       assert.ok(c.status === "known" && c.clearance.encoding === "ber");
     } finally {
       await store.close();
@@ -104,7 +94,7 @@ describe("cordon clearance against a real Redis", () => {
         .trim()
         .split("\n")
         .map((l) => l.split("\t")[0]),
-      ["alice@example.mil", "bob@example.mil", "carol@example.mil [1.2.826.0.1.6726289.0.0]"],
+      ["alice@example.mil", "bob@example.mil", "carol@example.mil [1.3.6.1.4.1.99999.2.1]"],
     );
     const rm = await cordon(["clearance", "rm", "ALICE@example.mil"], env);
     assert.equal(rm.status, 0);
@@ -117,13 +107,13 @@ describe("cordon clearance against a real Redis", () => {
 
   test("bad input is refused with one line and exit status 2, and nothing is stored", async () => {
     const label = await cordon(
-      ["clearance", "set", "x@example.mil", `${SPIFFING}/food-label-bacon.xml`, "--policy", POLICY],
+      ["clearance", "set", "x@example.mil", `${CORPUS}/harbour-label-customs.xml`, "--policy", POLICY],
       env,
     );
     assert.equal(label.status, 2);
     assert.equal(label.stderr.trim().split("\n").length, 1);
     const badJid = await cordon(
-      ["clearance", "set", "x@y@example.mil", `${SPIFFING}/food-clearance-all-okay.ber`, "--policy", POLICY],
+      ["clearance", "set", "x@y@example.mil", `${CORPUS}/harbour-clearance-officer.ber`, "--policy", POLICY],
       env,
     );
     assert.equal(badJid.status, 2);

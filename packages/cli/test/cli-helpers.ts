@@ -25,6 +25,5 @@ export function cordon(args: string[], env: Record<string, string | undefined> =
   });
 }
 
-export const SPIFFING = process.env.CORDON_SHARED_DIR
-  ? `${process.env.CORDON_SHARED_DIR}/conformance/spiffing`
-  : "/work/shared/conformance/spiffing";
+/** The project's conformance corpus (test/conformance): policies, labels and clearances. */
+export const CORPUS = fileURLToPath(new URL("../../../../test/conformance", import.meta.url));

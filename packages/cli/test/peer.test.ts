@@ -2,9 +2,9 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startRedis, type RedisInstance } from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
-import { cordon, SPIFFING } from "./cli-helpers.js";
+import { cordon, CORPUS } from "./cli-helpers.js";
 
-const POLICY = `${SPIFFING}/food-policy.xml`;
+const POLICY = `${CORPUS}/harbour-policy.xml`;
 
 describe("cordon peer against a real Redis", () => {
   let redis: RedisInstance;
@@ -28,7 +28,7 @@ describe("cordon peer against a real Redis", () => {
         "set",
         "Peer.Example",
         "both",
-        `${SPIFFING}/food-clearance-savoury.xml`,
+        `${CORPUS}/harbour-clearance-officer.xml`,
         "--policy",
         POLICY,
         "--redis",
@@ -53,7 +53,7 @@ describe("cordon peer against a real Redis", () => {
         redis.url,
       ]);
       assert.equal(get.status, 0, get.stderr);
-      assert.match(get.stdout, /^peer\.example outbound: \[ \{Freely Available\|Commodity\|Luxury\}/);
+      assert.match(get.stdout, /^peer\.example outbound: \| \{CREW\|OFFICERS\}/);
       const list = await cordon(["peer", "list", "--redis", redis.url]);
       assert.deepEqual(
         list.stdout

@@ -59,14 +59,12 @@ test("nil and unknown clearances receive nothing labelled", () => {
 test("an occupant under an equivalent policy receives the label translated into its policy", async () => {
   const { PolicyRegistry, parseLabelData, parseClearance } = await import("@cordon/policy");
   const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-  const corpus = resolve(
-    process.env.CORDON_SHARED_DIR ?? resolve(repoRoot, "../shared"),
-    "conformance/spiffing",
-  );
+  const corpus = resolve(repoRoot, "test/conformance");
   const registry = new PolicyRegistry();
-  for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
-  const TLPX = "1.2.826.0.1.6726289.0.1";
-  const TLP = "1.2.826.0.1.6726289.0.2";
+  for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
+    registry.loadString(readFileSync(resolve(corpus, f), "utf8"));
+  const TLPX = "1.3.6.1.4.1.99999.2.2";
+  const TLP = "1.3.6.1.4.1.99999.2.3";
   const spiffy = "http://surevine.com/xmlns/spiffy";
   const tlpxLabel = parseLabelData(
     `<label xmlns='${spiffy}'><policy id='${TLPX}'/><classification lacv='11'/></label>`,

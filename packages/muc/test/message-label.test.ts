@@ -57,13 +57,10 @@ test("malformed, invalid, doubled and unknown-policy labels are refused with a r
 
 test("a label whose equivalent forms disagree is refused (inconsistent); agreeing forms resolve", async () => {
   const { PolicyRegistry } = await import("@cordon/policy");
-  const corpus = resolve(
-    process.env["CORDON_SHARED_DIR"] ?? resolve(import.meta.dirname, "../../../../../shared"),
-    "conformance/spiffing",
-  );
+  const corpus = resolve(import.meta.dirname, "../../../../test/conformance");
   const pair = new PolicyRegistry();
-  const tlpx = pair.loadString(readFileSync(resolve(corpus, "tlp-plus.xml"), "utf8"));
-  const tlp = pair.loadString(readFileSync(resolve(corpus, "tlp.xml"), "utf8"));
+  const tlpx = pair.loadString(readFileSync(resolve(corpus, "tlp-extended-policy.xml"), "utf8"));
+  const tlp = pair.loadString(readFileSync(resolve(corpus, "tlp-policy.xml"), "utf8"));
   const spiffy = (oid: string, lacv: number) =>
     `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${oid}'/><classification lacv='${lacv}'/></label>`;
   const element = (main: string, equivalent: string) =>

@@ -4,9 +4,10 @@ import { readdirSync } from "node:fs";
 import { fuzzOne, mutate, prng, randomInput } from "../src/fuzz.js";
 import { CORPUS, corpusFile, registryOf } from "./corpus.js";
 
-const registry = registryOf("food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml", "tlp.xml");
+const registry = registryOf("harbour-policy.xml", "tlp-extended-policy.xml", "tlp-policy.xml");
+// Every label and clearance of the corpus (not the policies, not tests.xml) seeds the mutations.
 const seeds = readdirSync(CORPUS)
-  .filter((f) => /\.(ber|xml|nato)$/.test(f) && !f.includes("policy") && f !== "tests.xml")
+  .filter((f) => /\.(ber|xml)$/.test(f) && !/-policy\.xml$|^bad-|^tests\.xml$/.test(f))
   .map(corpusFile);
 
 test("BER and XML decoders return a value or a typed error on random and mutated inputs", () => {

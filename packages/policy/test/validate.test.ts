@@ -5,13 +5,18 @@ import { InvalidLabelError } from "../src/errors.js";
 import { parseLabelData } from "../src/formats/detect.js";
 import { corpusFile, registryOf } from "./corpus.js";
 
-const r = registryOf("food-policy.xml");
+const r = registryOf("harbour-policy.xml");
+const label = (f: string) => parseLabelData(corpusFile(f), r);
 
 test("valid and invalid corpus labels", () => {
-  assert.equal(isValidLabel(parseLabelData(corpusFile("food-label-milk-chocolate.xml"), r)), true);
-  const cheap = parseLabelData(corpusFile("food-label-cheap-milk-chocolate.xml"), r);
-  assert.equal(isValidLabel(cheap), false);
-  assert.ok(labelProblems(cheap).length > 0);
-  assert.throws(() => assertValidLabel(cheap), InvalidLabelError);
-  assert.equal(isValidLabel(parseLabelData(corpusFile("food-label-meaty-milk-chocolate.xml"), r)), false);
+  assert.equal(isValidLabel(label("harbour-label-crew-cargo.xml")), true);
+  const toxic = label("harbour-label-public-toxic.xml");
+  assert.equal(isValidLabel(toxic), false);
+  assert.deepEqual(labelProblems(toxic), ["category TOXIC excludes classification PUBLIC"]);
+  assert.throws(() => assertValidLabel(toxic), InvalidLabelError);
+  assert.equal(isValidLabel(label("harbour-label-quarantine-explosive.xml")), false);
+  assert.equal(isValidLabel(label("harbour-label-quarantine-dock.xml")), false);
+  assert.equal(isValidLabel(label("harbour-label-captain-no-berth.xml")), false);
+  assert.equal(isValidLabel(label("harbour-label-customs-both.xml")), false);
+  assert.equal(isValidLabel(label("harbour-label-customs.xml")), true);
 });

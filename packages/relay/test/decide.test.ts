@@ -48,7 +48,7 @@ describe("decide", () => {
     );
     assert.equal(d.action, "pass");
     assert.ok(d.action === "pass");
-    const marking = "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]";
+    const marking = "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)";
     assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), marking);
     assert.equal(d.stanza.getChildren("securitylabel").length, 1);
     assert.equal(d.stanza.getChildText("body"), "hi");
@@ -91,10 +91,7 @@ describe("decide", () => {
     const d = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>");
     assert.ok(d.action === "pass");
     assert.equal(d.audit.labelSource, "default");
-    assert.equal(
-      d.stanza.getChild("securitylabel")?.getChildText("displaymarking"),
-      "TLP:GREEN [Imported Data]",
-    );
+    assert.equal(d.stanza.getChild("securitylabel")?.getChildText("displaymarking"), "TLP:GREEN (relayed)");
     const r = await run("<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>", {
       unlabelled: { message: "refuse", presence: "default", iq: "default" },
     });
@@ -120,7 +117,7 @@ describe("decide", () => {
     assert.ok(d.action === "pass");
     assert.equal(
       d.stanza.getChildText("body"),
-      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nhello",
+      "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)\nhello",
     );
   });
 
@@ -151,7 +148,7 @@ describe("decide", () => {
     assert.ok(d.action === "pass");
     assert.equal(
       d.stanza.getChildText("subject"),
-      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]\nplans",
+      "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)\nplans",
     );
   });
 

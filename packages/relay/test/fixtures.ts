@@ -1,5 +1,6 @@
-// Test fixtures: the TLPX/TLP equivalent-policy pair of the conformance corpus, labels and
-// clearances in the spiffy XML format, and a peering between tlpx.test (local) and tlp.test (remote).
+// Test fixtures: the "TLP Extended" (TLPX) / "TLP" equivalent-policy pair of the project's conformance
+// corpus (test/conformance), labels and clearances in the spiffy XML format, and a peering between
+// tlpx.test (local) and tlp.test (remote).
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,16 +9,16 @@ import { PolicyRegistry } from "@cordon/policy";
 import { defaultRules, type DirectionRules, type PeeringConfig } from "../src/peering.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-export const SHARED = process.env["CORDON_SHARED_DIR"] ?? resolve(repoRoot, "../shared");
-export const CORPUS = resolve(SHARED, "conformance/spiffing");
+export const CORPUS = resolve(repoRoot, "test/conformance");
 
-export const TLPX = "1.2.826.0.1.6726289.0.1";
-export const TLP = "1.2.826.0.1.6726289.0.2";
+export const TLPX = "1.3.6.1.4.1.99999.2.2";
+export const TLP = "1.3.6.1.4.1.99999.2.3";
 const SPIFFY = "http://surevine.com/xmlns/spiffy";
 
 export function registry(): PolicyRegistry {
   const r = new PolicyRegistry();
-  for (const f of ["tlp-plus.xml", "tlp.xml"]) r.loadString(readFileSync(resolve(CORPUS, f), "utf8"));
+  for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
+    r.loadString(readFileSync(resolve(CORPUS, f), "utf8"));
   return r;
 }
 

@@ -188,7 +188,7 @@ describe("hostile stanzas", () => {
     assert.ok(d.action === "pass", d.audit.reason);
     assert.equal(
       d.stanza.getChild("securitylabel")?.getChildText("displaymarking"),
-      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]",
+      "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)",
     );
     const red = await run(
       `<iq type='get' id='lq2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${RED}</iq>`,

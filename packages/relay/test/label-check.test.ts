@@ -55,9 +55,8 @@ describe("LabelEngine", () => {
       ok: false,
       problem: "label-unknown-policy",
     });
-    // TLPX "Other" handling category excludes GREEN.
-    const invalid =
-      "<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.2.826.0.1.6726289.0.1'/><classification lacv='11'/><tag type='informative' id='1.2.826.0.1.6726289.0.1.1' lacv='0'/></label>";
+    // The TLPX embargo note HOLD excludes GREEN.
+    const invalid = `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLPX}'/><classification lacv='11'/><tag type='informative' id='${TLPX}.1' lacv='0'/></label>`;
     assert.deepEqual(resolve(securityLabel(invalid)), { ok: false, problem: "label-invalid" });
     assert.deepEqual(resolve(securityLabel(label(TLPX, 11)) + securityLabel(label(TLPX, 11))), {
       ok: false,
@@ -92,7 +91,7 @@ describe("LabelEngine", () => {
     const translated = engine.translate(engine.labelFromData(label(TLPX, 12, [0])), tlp);
     assert.ok(translated);
     const out = engine.outgoing(translated, "");
-    assert.equal(out.marking, "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]");
+    assert.equal(out.marking, "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)");
     assert.equal(out.element.getChildText("displaymarking"), out.marking);
     assert.ok(out.element.getChild("label")?.getChild("esssecuritylabel"));
   });

@@ -1,6 +1,7 @@
 // Test helpers: polling with a deadline (never bare sleeps), fixtures and a recording logger.
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type { RawClearance, StoreEvent, StoreListener } from "../src/index.js";
 
@@ -27,9 +28,8 @@ export async function eventually<T>(
   }
 }
 
-export const CORPUS = process.env.CORDON_SHARED_DIR
-  ? `${process.env.CORDON_SHARED_DIR}/conformance/spiffing`
-  : "/work/shared/conformance/spiffing";
+/** The project's conformance corpus (test/conformance): real label and clearance files. */
+export const CORPUS = fileURLToPath(new URL("../../../../test/conformance", import.meta.url));
 
 export function corpusBer(name: string): Buffer {
   return readFileSync(`${CORPUS}/${name}`);

@@ -14,13 +14,13 @@ import {
 } from "../src/index.js";
 import { corpusBer, corpusText, eventually, memoryLogger } from "./helpers.js";
 
-const ALICE_BER = corpusBer("food-clearance-all-okay.ber");
-const ALICE_BER_2 = corpusBer("food-clearance-lactose-intolerant-missi.ber");
-const BOB_XML = corpusText("food-clearance-lactose-intolerant.xml");
+const ALICE_BER = corpusBer("harbour-clearance-officer.ber");
+const ALICE_BER_2 = corpusBer("harbour-clearance-officer-sslprivileges.ber");
+const BOB_XML = corpusText("harbour-clearance-deckhand.xml");
 const MALFORMED_BER = Buffer.from([0x04, 0x03, 0x66, 0x6f, 0x6f]); // an OCTET STRING, not a Clearance SEQUENCE
 const MALFORMED_XML = "<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy";
-const BACON = corpusText("food-label-bacon.xml");
-const LABEL_BER = corpusBer("label-1.ber");
+const BACON = corpusText("harbour-label-customs.xml");
+const LABEL_BER = corpusBer("no-policy-label.ber");
 
 // A structural stand-in for the policy engine's parser (pure logic): a BER Clearance is a
 // SEQUENCE (tag 0x30), an XML clearance is a well-closed <clearance> document.

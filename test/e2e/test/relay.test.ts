@@ -2,7 +2,7 @@
 // ejabberd serving eb.test (the relay claims eb.test and rooms.eb.test on Prosody, pa.test on
 // ejabberd), and Prosody (pp.test) ↔ Prosody (pq.test). Each test name carries the server on the
 // sending side. The TLPX policy on pa.test and TLP on eb.test are an equivalent pair
-// (conformance corpus), so labels crossing are translated; pp/pq both use TLP, pq is label-unaware.
+// (test/conformance), so labels crossing are translated; pp/pq both use TLP, pq is label-unaware.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -36,12 +36,9 @@ import {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
-const CORPUS = resolve(
-  process.env["CORDON_SHARED_DIR"] ?? resolve(repoRoot, "../shared"),
-  "conformance/spiffing",
-);
-const TLPX = "1.2.826.0.1.6726289.0.1";
-const TLP = "1.2.826.0.1.6726289.0.2";
+const CORPUS = join(repoRoot, "test/conformance");
+const TLPX = "1.3.6.1.4.1.99999.2.2";
+const TLP = "1.3.6.1.4.1.99999.2.3";
 const SPIFFY = "http://surevine.com/xmlns/spiffy";
 const NS_SL = "urn:xmpp:sec-label:0";
 const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
@@ -139,7 +136,8 @@ describe("label-filtering relay", () => {
       }),
     ]);
     const registry = new PolicyRegistry();
-    for (const f of ["tlp-plus.xml", "tlp.xml"]) registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
+    for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
+      registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
     const raw = (data: string) => ({ encoding: "xml" as const, data });
     await store.setUserClearance("alice@pa.test", raw(clearance(TLPX, [10, 11, 12, 13])));
     await store.setServiceClearance("pa.test", raw(clearance(TLPX, [10, 11])));
@@ -256,10 +254,7 @@ describe("label-filtering relay", () => {
     const got = await bob.waitFor(isMessage("c1"));
     assert.equal(got.getChildText("body"), "hello bob");
     assert.match(got.attrs["from"] ?? "", /^alice@pa\.test\//);
-    assert.equal(
-      got.getChild("securitylabel", NS_SL)?.getChildText("displaymarking"),
-      "TLP:GREEN [Imported Data]",
-    );
+    assert.equal(got.getChild("securitylabel", NS_SL)?.getChildText("displaymarking"), "TLP:GREEN (relayed)");
   });
 
   test("[ejabberd] 1:1 chat crosses to Prosody", async () => {
@@ -279,10 +274,7 @@ describe("label-filtering relay", () => {
     await alice.send(msg);
     const got = await bob.waitFor(isMessage("l1"));
     const sl = got.getChild("securitylabel", NS_SL);
-    assert.equal(
-      sl?.getChildText("displaymarking"),
-      "TLP:AMBER [REGION=EU] [Additional Handling May Apply]/[Imported Data]",
-    );
+    assert.equal(sl?.getChildText("displaymarking"), "TLP:AMBER [TO:PARTNERS] (handle with care) (relayed)");
     assert.equal(sl?.getChildren("displaymarking").length, 1);
   });
 

@@ -6,30 +6,46 @@ import { decodeBerClearance, encodeBerClearance } from "../../src/formats/cleara
 import { makeLabel, sameLabel } from "../../src/label.js";
 import { makeClearance } from "../../src/clearance.js";
 import { MalformedEncodingError, MissingPolicyError, UnsupportedFormatError } from "../../src/errors.js";
-import { corpusFile, registryOf } from "../corpus.js";
+import { corpusFile, HARBOUR, registryOf } from "../corpus.js";
 
-const r = registryOf("food-policy.xml", "nato-4774-policy.xml", "tlp-plus.xml");
+const r = registryOf("harbour-policy.xml", "tlp-extended-policy.xml", "tlp-policy.xml");
 const policies = r.policies();
 
 describe("ESS labels", () => {
   test("corpus DER labels decode, keep their bytes, and re-encode to an equal label", () => {
-    const bytes = corpusFile("food-label-milk-chocolate.ber");
+    const bytes = corpusFile("harbour-label-crew-cargo.ber");
     const l = decodeEssLabel(bytes, r);
-    assert.equal(l.classification.name, "Luxury");
+    assert.equal(l.classification.name, "CREW");
     assert.deepEqual(
       l.categories.map((c) => c.name),
-      ["Sweet", "Chocolate", "Brown", "Lactose", "Not Vegan", "Animal Rights"],
+      ["TOXIC", "FLAMMABLE", "SOUTH", "FRAGILE", "PERISHABLE"],
     );
     assert.equal(encodeEssLabel(l), bytes);
     assert.ok(sameLabel(decodeEssLabel(encodeEssLabel(l, { reencode: true }), r), l));
   });
 
   test("privacy mark is kept for display; missing policy is typed", () => {
-    assert.throws(() => decodeEssLabel(corpusFile("label-1.ber"), r), MissingPolicyError);
+    assert.throws(() => decodeEssLabel(corpusFile("no-policy-label.ber"), r), MissingPolicyError);
+  });
+
+  test("MISSI categories and SET members in any order decode", () => {
+    const missi = decodeEssLabel(corpusFile("harbour-label-all-kinds-missi.ber"), r);
+    assert.deepEqual(
+      missi.categories.map((c) => `${c.name}:${c.tagType}`),
+      [
+        "TOXIC:restrictive",
+        "SEALED:enumeratedRestrictive",
+        "NORTH:permissive",
+        "DRY:enumeratedPermissive",
+        "CUSTOMS:enumeratedRestrictive",
+        "FRAGILE:informative",
+      ],
+    );
+    assert.equal(decodeEssLabel(corpusFile("harbour-label-oid-first.ber"), r).classification.name, "CREW");
   });
 
   test("trailing bytes and unknown category syntaxes are rejected", () => {
-    const bytes = corpusFile("food-label-bacon.ber");
+    const bytes = corpusFile("harbour-label-all-kinds.ber");
     assert.throws(() => decodeEssLabel(Uint8Array.from([...bytes, 0]), r), MalformedEncodingError);
     const l = decodeEssLabel(bytes, r);
     const der = encodeEssLabel(l, { reencode: true });
@@ -64,20 +80,21 @@ describe("ESS labels", () => {
 
 describe("BER clearances", () => {
   test("ACP-145 and SSLPrivileges clearances decode", () => {
-    const c = decodeBerClearance(corpusFile("food-clearance-all-okay.ber"), r);
+    const c = decodeBerClearance(corpusFile("harbour-clearance-officer.ber"), r);
     assert.deepEqual(
       c.classifications.map((x) => x.name),
-      ["Commodity", "Luxury"],
+      ["CREW", "OFFICERS"],
     );
-    const missi = decodeBerClearance(
-      corpusFile("food-clearance-lactose-intolerant-missi.ber"),
-      registryOf("food-policy-missi.xml"),
+    const ssl = decodeBerClearance(corpusFile("harbour-clearance-officer-sslprivileges.ber"), r);
+    assert.deepEqual(
+      ssl.categories.map((x) => x.name),
+      c.categories.map((x) => x.name),
     );
-    assert.ok(missi.categories.some((x) => x.name === "Not Vegan"));
+    assert.ok(ssl.categories.some((x) => x.name === "WET" && x.tagType === "enumeratedPermissive"));
   });
 
   test("property: clearance DER round trip", () => {
-    const p = r.require("1.2.826.0.1.6726289.0.0");
+    const p = r.require(HARBOUR);
     const nonInformative = p.categories.filter((c) => c.tagType !== "informative");
     fc.assert(
       fc.property(fc.subarray([...p.classifications]), fc.subarray(nonInformative), (cls, cats) => {

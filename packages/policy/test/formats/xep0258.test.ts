@@ -13,19 +13,19 @@ import { labelMarking } from "../../src/marking.js";
 import { makeLabel, sameLabel } from "../../src/label.js";
 import { PolicyMismatchError } from "../../src/errors.js";
 import type { XmlElementLike } from "../../src/xml/node.js";
-import { corpusFile, registryOf } from "../corpus.js";
+import { corpusFile, HARBOUR, registryOf, TLP } from "../corpus.js";
 
-const r = registryOf("food-policy.xml", "tlp-plus.xml", "tlp.xml");
+const r = registryOf("harbour-policy.xml", "tlp-extended-policy.xml", "tlp-policy.xml");
 const ess = (f: string) => Buffer.from(encodeEssLabel(parseLabelData(corpusFile(f), r))).toString("base64");
 
 describe("XEP-0258 securitylabel", () => {
   test("outgoing element: policy marking, colours, original ESS bytes, compact", () => {
-    const l = parseLabelData(corpusFile("food-label-bacon.ber"), r);
+    const l = parseLabelData(corpusFile("harbour-label-crew-cargo.ber"), r);
     const xml = buildSecurityLabelXml(l);
     assert.equal(
       xml,
-      `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor='white' bgcolor='red'>[ Food Luxury Meaty Not Vegan Plastic ]</displaymarking>` +
-        `<label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${corpusFile("food-label-bacon.ber").toString("base64")}</esssecuritylabel></label></securitylabel>`,
+      `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor='black' bgcolor='yellow'>| Harbour CREW ONLY HAZ:TOXIC+FLAMMABLE BERTH SOUTH (FRAGILE keep cold) |</displaymarking>` +
+        `<label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${corpusFile("harbour-label-crew-cargo.ber").toString("base64")}</esssecuritylabel></label></securitylabel>`,
     );
     const res = resolveSecurityLabel(xml, r);
     assert.equal(res.kind, "label");
@@ -33,8 +33,8 @@ describe("XEP-0258 securitylabel", () => {
   });
 
   test("the payload in the governing policy is chosen among label and equivalentlabels", () => {
-    const tlpx = ess("tlpx-amber-eu.xml");
-    const food = ess("food-label-water.xml");
+    const tlpx = ess("tlpx-label-amber-partners.xml");
+    const harbour = ess("harbour-label-customs.xml");
     const el: XmlElementLike = {
       name: "securitylabel",
       attrs: { xmlns: "urn:xmpp:sec-label:0" },
@@ -51,14 +51,14 @@ describe("XEP-0258 securitylabel", () => {
           name: "equivalentlabel",
           attrs: {},
           children: [
-            { name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [food] },
+            { name: "esssecuritylabel", attrs: { xmlns: "urn:xmpp:sec-label:ess:0" }, children: [harbour] },
           ],
         },
       ],
     };
-    const res = resolveSecurityLabel(el, r, "1.2.826.0.1.6726289.0.0");
-    assert.equal(res.kind === "label" && labelMarking(res.label), "[ Food FREE British Flag ]");
-    assert.throws(() => resolveSecurityLabel(el, r, "1.2.826.0.1.6726289.0.2"), PolicyMismatchError);
+    const res = resolveSecurityLabel(el, r, HARBOUR);
+    assert.equal(res.kind === "label" && labelMarking(res.label), "| Harbour OFFICERS BERTH NORTH CUSTOMS |");
+    assert.throws(() => resolveSecurityLabel(el, r, TLP), PolicyMismatchError);
   });
 
   test("an empty <label/> means the default label", () => {
@@ -118,13 +118,13 @@ describe("XEP-0258 securitylabel", () => {
   });
 
   test("catalog building: build a label from policy objects and encode it", () => {
-    const p = r.require("1.2.826.0.1.6726289.0.0");
-    const l = makeLabel(p, p.classificationByName.get("Commodity")!, [
-      p.categories.find((c) => c.name === "Salty")!,
+    const p = r.require(HARBOUR);
+    const l = makeLabel(p, p.classificationByName.get("CREW")!, [
+      p.categories.find((c) => c.name === "SOUTH")!,
     ]);
     assert.match(
       buildSecurityLabelXml(l),
-      /<displaymarking fgcolor='black' bgcolor='white'>\[ Food Commodity Salty \]<\/displaymarking>/,
+      /<displaymarking fgcolor='black' bgcolor='yellow'>\| Harbour CREW ONLY BERTH SOUTH \|<\/displaymarking>/,
     );
   });
 });

@@ -2,35 +2,37 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadPolicy } from "../../src/spif/load.js";
 import { InvalidPolicyError, MalformedEncodingError } from "../../src/errors.js";
-import { corpusText } from "../corpus.js";
+import { corpusText, TLP_EXTENDED } from "../corpus.js";
 
 test("SPIFs in no namespace, the default namespace and a prefixed one load", () => {
-  assert.equal(loadPolicy(corpusText("food-policy.xml")).name, "Food");
-  assert.equal(loadPolicy(corpusText("tlp.xml")).id, "1.2.826.0.1.6726289.0.2");
-  const nato = loadPolicy(corpusText("nato-4774-policy.xml"));
-  assert.equal(nato.name, "NATO");
-  assert.equal(
-    nato.tagSetByName.get("Releasable To")?.byTypeLacv.get("enumeratedPermissive")?.get(4)?.name,
-    "AFG",
-  );
+  const harbour = loadPolicy(corpusText("harbour-policy.xml"));
+  assert.equal(harbour.name, "Harbour");
+  assert.equal(harbour.classificationByLacv.get(3)?.name, "OFFICERS", 'lacv="03" is 3');
+  assert.equal(harbour.tagSetByName.get("Cargo")?.byTypeLacv.get("restrictive")?.get(2)?.name, "TOXIC");
+  assert.equal(loadPolicy(corpusText("tlp-extended-policy.xml")).id, TLP_EXTENDED);
+  const tlp = loadPolicy(corpusText("tlp-policy.xml"));
+  assert.equal(tlp.name, "TLP");
+  assert.equal(tlp.tagSetByName.get("Audience")?.byTypeLacv.get("permissive")?.get(1)?.name, "CSIRTS");
 });
 
 test("inconsistent and malformed policies are rejected with typed errors", () => {
   assert.throws(
-    () => loadPolicy(corpusText("food-policy-borked.xml")),
+    () => loadPolicy(corpusText("bad-duplicate-excluded-class.xml")),
     (e: unknown) =>
       e instanceof InvalidPolicyError && e.message === "Duplicate excluded classification in category",
   );
-  const dup = corpusText("food-policy.xml").replace(
-    'name="Commodity" color="white" lacv="51"',
-    'name="Commodity" color="white" lacv="50"',
-  );
   assert.throws(
-    () => loadPolicy(dup),
-    (e: unknown) => e instanceof InvalidPolicyError && e.message === "Duplicate classification Commodity",
+    () => loadPolicy(corpusText("bad-duplicate-classification.xml")),
+    (e: unknown) => e instanceof InvalidPolicyError && e.message === "Duplicate classification SEALED",
   );
+  const dupName = corpusText("harbour-policy.xml").replace('name="CAPTAIN"', 'name="CREW"');
   assert.throws(
-    () => loadPolicy(corpusText("food-policy.xml").replace("</SPIF>", "</SPFI>")),
+    () => loadPolicy(dupName),
+    (e: unknown) => e instanceof InvalidPolicyError && e.message === "Duplicate classification name CREW",
+  );
+  assert.throws(() => loadPolicy(corpusText("bad-malformed.xml")), MalformedEncodingError);
+  assert.throws(
+    () => loadPolicy(corpusText("harbour-policy.xml").replace("</SPIF>", "</SPFI>")),
     MalformedEncodingError,
   );
   assert.throws(
