@@ -14,8 +14,8 @@ import type { HistoryEntry } from "../room/history.js";
 import type { MucContext } from "./context.js";
 import { readableLabel, storedMessage } from "./history-replay.js";
 import { archivedMessage } from "./message-render.js";
-import { attr } from "./stanzas.js";
-import { NS_DATA, NS_DELAY, NS_FORWARD, NS_MAM, NS_RSM } from "../namespaces.js";
+import { archiveResult } from "./stanzas.js";
+import { NS_DATA, NS_MAM, NS_RSM } from "../namespaces.js";
 
 /** Results per page when the client asks for none, and the most it may ask for. */
 export const DEFAULT_PAGE = 50;
@@ -123,9 +123,15 @@ export async function queryArchive(ctx: MucContext, room: Room, request: IqReque
   }
   const { items, firstIndex, complete } = page(visible, q);
   const out = items.map(({ entry, label }) => {
-    const inner = archivedMessage(ctx, room, reader, storedMessage(entry, label));
-    const stamp = new Date(entry.ts).toISOString();
-    return `<message from="${attr(room.jid)}" to="${attr(request.from)}" id="${randomBytes(9).toString("base64url")}"><result xmlns="${NS_MAM}"${queryId !== undefined ? ` queryid="${attr(queryId)}"` : ""} id="${attr(entry.sid)}"><forwarded xmlns="${NS_FORWARD}"><delay xmlns="${NS_DELAY}" stamp="${stamp}"/>${inner}</forwarded></result></message>`;
+    return archiveResult({
+      room: room.jid,
+      to: request.from,
+      id: randomBytes(9).toString("base64url"),
+      queryId,
+      resultId: entry.sid,
+      ts: entry.ts,
+      message: archivedMessage(ctx, room, reader, storedMessage(entry, label)),
+    });
   });
   await ctx.send(out);
   const first = items[0];

@@ -7,8 +7,8 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
-import { attr, text } from "./stanzas.js";
-import { NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
+import { declineMessage, invitationMessage } from "./stanzas.js";
+import { NS_SEC_LABEL } from "../namespaces.js";
 
 export async function onInvite(
   ctx: MucContext,
@@ -85,14 +85,17 @@ export async function onInvite(
     room.setAffiliation(invitee, "member");
     await ctx.saveRoom(room);
   }
-  let s = `<message from="${attr(room.jid)}" to="${attr(invitee)}"${stanza.attrs.id ? ` id="${attr(stanza.attrs.id)}"` : ""}>`;
-  s += `<x xmlns="${NS_MUC_USER}"><invite from="${attr(sender.jid)}">`;
-  if (reason) s += `<reason>${text(reason)}</reason>`;
-  s += "</invite>";
-  if (room.config.password) s += `<password>${text(room.config.password)}</password>`;
-  s += `</x>${labelXml}</message>`;
+  const invitation = invitationMessage({
+    room: room.jid,
+    to: invitee,
+    id: stanza.attrs.id,
+    inviter: sender.jid,
+    reason,
+    password: room.config.password,
+    labelXml,
+  });
   room.recordInvitation(invitee, sender.jid);
-  await ctx.send([s]);
+  await ctx.send([invitation]);
 }
 
 /**
@@ -123,8 +126,5 @@ export async function onDecline(
     });
   room.invitations.delete(decliner);
   const reason = decline.getChildText("reason");
-  let s = `<message from="${attr(room.jid)}" to="${attr(inviter)}"><x xmlns="${NS_MUC_USER}"><decline from="${attr(decliner)}">`;
-  if (reason) s += `<reason>${text(reason)}</reason>`;
-  s += "</decline></x></message>";
-  await ctx.send([s]);
+  await ctx.send([declineMessage(room.jid, inviter, decliner, reason)]);
 }

@@ -5,9 +5,8 @@ import type { Label } from "@cordon/policy";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
-import { attr, bodyXml, occupantIdXml, stanzaIdXml } from "./stanzas.js";
+import { attr, bodyXml, messageHead, occupantIdXml, PRIVATE_MESSAGE_MARK, stanzaIdXml } from "./stanzas.js";
 import { flotBody } from "../security/label-rendering.js";
-import { NS_MUC_USER } from "../namespaces.js";
 
 export interface RenderedMessage {
   type: "groupchat" | "chat";
@@ -48,7 +47,7 @@ function payload(
   if (m.rich !== undefined && !flot) s += m.rich;
   if (labelAware) s += ctx.rendering.securityLabelXml(m.label);
   s += m.extra;
-  if (m.type === "chat") s += `<x xmlns="${NS_MUC_USER}"/>`;
+  if (m.type === "chat") s += PRIVATE_MESSAGE_MARK;
   if (m.delay) s += m.delay;
   if (m.stanzaId) s += stanzaIdXml(m.stanzaId, room.jid);
   s += occupantIdXml(m.occupantId);
@@ -56,7 +55,7 @@ function payload(
 }
 
 function head(room: Room, m: RenderedMessage): string {
-  return `<message from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""} to="`;
+  return `${messageHead({ from: `${room.jid}/${m.fromNick}`, type: m.type, id: m.id })} to="`;
 }
 
 /**
@@ -69,7 +68,7 @@ export function archivedMessage(
   recipient: Occupant,
   m: RenderedMessage,
 ): string {
-  const start = `<message xmlns="jabber:client" from="${attr(`${room.jid}/${m.fromNick}`)}" type="${m.type}"${m.id ? ` id="${attr(m.id)}"` : ""}>`;
+  const start = `${messageHead({ xmlns: "jabber:client", from: `${room.jid}/${m.fromNick}`, type: m.type, id: m.id })}>`;
   return `${start}${payload(ctx, room, { ...m, delay: undefined }, useFlot(room, recipient), recipient.labelAware === true)}`;
 }
 

@@ -5,10 +5,10 @@ import { acdf } from "@cordon/policy";
 import { toBare, xml, stanzaError, type Element, type IqRequest } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
-import { NS_DATA, NS_MUC_OWNER, NS_MUC_USER } from "../namespaces.js";
+import { NS_DATA, NS_MUC_OWNER } from "../namespaces.js";
 import { roomConfigForm, readSubmittedConfig } from "./room-config-form.js";
 import { removeOccupant } from "./presence.js";
-import { attr, text } from "./stanzas.js";
+import { configChangeMessage, destroyPresence } from "./stanzas.js";
 
 function requireOwner(room: Room, from: string): void {
   if (room.affiliationOf(toBare(from) ?? "") !== "owner")
@@ -67,12 +67,7 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
 
 /** XEP-0045 §10.2.1: status 104 tells occupants the configuration changed. */
 async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
-  await ctx.send(
-    [...room.occupants.values()].map(
-      (o) =>
-        `<message from="${attr(room.jid)}" to="${attr(o.jid)}" type="groupchat"><x xmlns="${NS_MUC_USER}"><status code="104"/></x></message>`,
-    ),
-  );
+  await ctx.send([...room.occupants.values()].map((o) => configChangeMessage(room.jid, o.jid)));
 }
 
 /** Removes every occupant the room label no longer admits (or whose clearance is now nil). */
@@ -98,12 +93,7 @@ export async function destroyRoom(
   room.destroyed = true;
   const out: string[] = [];
   for (const occupant of room.occupants.values()) {
-    let destroy = `<destroy${alternate ? ` jid="${attr(alternate)}"` : ""}>`;
-    if (reason) destroy += `<reason>${text(reason)}</reason>`;
-    destroy += "</destroy>";
-    out.push(
-      `<presence from="${attr(`${room.jid}/${occupant.nick}`)}" to="${attr(occupant.jid)}" type="unavailable"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="none"/>${destroy}</x></presence>`,
-    );
+    out.push(destroyPresence({ from: `${room.jid}/${occupant.nick}`, to: occupant.jid, reason, alternate }));
   }
   room.occupants.clear();
   room.byJid.clear();

@@ -7,6 +7,7 @@ import { configFromRecord } from "../room/room-config.js";
 import type { HistoryEntry } from "../room/history.js";
 import type { MucContext } from "./context.js";
 import type { Affiliation } from "../room/occupant.js";
+import { storedLabelXml } from "./stanzas.js";
 
 export function roomToRecord(room: Room): RoomRecord {
   const affiliations: Record<string, Exclude<Affiliation, "none">> = {};
@@ -34,7 +35,7 @@ export function roomToRecord(room: Room): RoomRecord {
 export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Room; broken: boolean } {
   const config = configFromRecord(record.config, ctx.settings.roomDefaults);
   const parseLabel = (raw: RoomRecord["label"]) =>
-    raw ? ctx.labels.resolveText(rawLabelXml(raw)) : undefined;
+    raw ? ctx.labels.resolveText(storedLabelXml(raw)) : undefined;
   const label = record.label ? parseLabel(record.label) : ctx.settings.defaultRoomLabel;
   const clearance = record.clearance
     ? ctx.clearances.parseRaw(record.clearance)
@@ -61,15 +62,6 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
   };
   room.locked = record.config.locked === true;
   return { room, broken };
-}
-
-/** A stored raw label as the <securitylabel/> XML the resolver reads. */
-export function rawLabelXml(raw: NonNullable<RoomRecord["label"]>): string {
-  if (raw.encoding === "ber")
-    return `<securitylabel xmlns="urn:xmpp:sec-label:0"><label><esssecuritylabel xmlns="urn:xmpp:sec-label:ess:0">${raw.data}</esssecuritylabel></label></securitylabel>`;
-  return raw.data.trimStart().startsWith("<securitylabel")
-    ? raw.data
-    : `<securitylabel xmlns="urn:xmpp:sec-label:0"><label>${raw.data}</label></securitylabel>`;
 }
 
 export async function persistHistory(ctx: MucContext, room: Room, entry: HistoryEntry): Promise<void> {

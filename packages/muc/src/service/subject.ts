@@ -7,13 +7,12 @@ import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
-import { attr, text } from "./stanzas.js";
+import { subjectMessage } from "./stanzas.js";
 import { NS_SEC_LABEL } from "../namespaces.js";
 
 export function subjectStanza(room: Room, to: string): string {
   const from = room.subject.nick ? `${room.jid}/${room.subject.nick}` : room.jid;
-  const subject = room.subject.text ? `<subject>${text(room.subject.text)}</subject>` : "<subject/>";
-  return `<message from="${attr(from)}" to="${attr(to)}" type="groupchat">${subject}</message>`;
+  return subjectMessage(from, to, room.subject.text);
 }
 
 export async function changeSubject(

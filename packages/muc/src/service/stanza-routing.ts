@@ -1,0 +1,127 @@
+// Stanza routing: which handler gets each stanza addressed to the service. Presence goes to the
+// room (XEP-0045 §7); messages to the room or to an occupant (groupchat, invitations and declines,
+// private messages); IQs to the room by namespace (disco, muc#admin, muc#owner, XEP-0313 archive,
+// XEP-0410 self-ping, the XEP-0258 room catalog). Errors are never answered.
+import { bareJid, parseJid, stanzaError } from "@cordon/component";
+import {
+  NS_MAM,
+  NS_MUC_ADMIN,
+  NS_MUC_OWNER,
+  NS_MUC_USER,
+  NS_PING,
+  NS_SEC_LABEL_CATALOG,
+} from "../namespaces.js";
+import type { Room } from "../room/room.js";
+import type { MucContext } from "./context.js";
+import { onRoomPresence } from "./presence.js";
+import { onGroupchat } from "./groupchat.js";
+import { onPrivateMessage } from "./private-message.js";
+import { onInvite, onDecline } from "./invite.js";
+import { adminGet, adminSet } from "./admin.js";
+import { ownerGet, ownerSet } from "./owner.js";
+import { discoInfo, discoItems } from "./disco.js";
+import { roomCatalogElement } from "./room-catalog.js";
+import { archiveFields, queryArchive } from "./archive.js";
+
+/** Registers the service's stanza handlers on its component. */
+export function routeStanzas(ctx: MucContext): void {
+  const { component, rooms } = ctx;
+  const split = (to: string | undefined) => {
+    const jid = parseJid(to ?? "");
+    if (!jid || jid.domain !== ctx.settings.domain) return undefined;
+    return { room: jid.local ? bareJid(jid) : undefined, nick: jid.resource };
+  };
+
+  component.onPresence(async (stanza) => {
+    const target = split(stanza.attrs.to);
+    if (!target?.room) return;
+    await onRoomPresence(ctx, stanza, target.room, target.nick);
+  });
+
+  component.onMessage(async (stanza) => {
+    const target = split(stanza.attrs.to);
+    if (!target?.room) return;
+    // Errors are never answered, and errors carrying a label are dropped (XEP-0258 §"Use in XMPP").
+    if (stanza.attrs.type === "error") return;
+    const room = rooms.get(target.room);
+    if (!room || room.destroyed)
+      return ctx.refuse(stanza, { condition: "item-not-found", type: "cancel", text: "no such room" });
+    const sender = room.byJid.get(stanza.attrs.from ?? "");
+    if (target.nick) {
+      if (!sender)
+        return ctx.refuse(stanza, {
+          condition: "not-acceptable",
+          type: "modify",
+          text: "only occupants may send private messages",
+        });
+      return onPrivateMessage(ctx, room, sender, stanza, target.nick);
+    }
+    const user = stanza.getChild("x", NS_MUC_USER);
+    const invite = user?.getChild("invite");
+    const decline = user?.getChild("decline");
+    if (decline) return onDecline(ctx, room, stanza, decline);
+    if (!sender)
+      return ctx.refuse(stanza, {
+        condition: "not-acceptable",
+        type: "modify",
+        text: "you are not in this room",
+      });
+    if (invite) return onInvite(ctx, room, sender, stanza, invite);
+    if (stanza.attrs.type === "groupchat") return onGroupchat(ctx, room, sender, stanza);
+    return ctx.refuse(stanza, {
+      condition: "bad-request",
+      type: "modify",
+      text: "messages to the room must be of type groupchat",
+    });
+  });
+
+  const roomFor = (to: string): Room => {
+    const target = split(to);
+    const room = target?.room ? rooms.get(target.room) : undefined;
+    if (!room || room.destroyed || target?.nick) throw stanzaError("item-not-found", "cancel");
+    return room;
+  };
+
+  component.disco({ info: (q) => discoInfo(ctx, q), items: (q) => discoItems(ctx, q) });
+  component.handleIq(NS_MUC_ADMIN, {
+    get: (r) => adminGet(ctx, roomFor(r.to), r),
+    set: (r) => adminSet(ctx, roomFor(r.to), r),
+  });
+  component.handleIq(NS_MUC_OWNER, {
+    get: (r) => ownerGet(ctx, roomFor(r.to), r),
+    set: (r) => ownerSet(ctx, roomFor(r.to), r),
+  });
+  // XEP-0313: the room's archive, read per requester like history.
+  component.handleIq(NS_MAM, {
+    get: (r) => {
+      roomFor(r.to);
+      return archiveFields();
+    },
+    set: (r) => queryArchive(ctx, roomFor(r.to), r),
+  });
+  // XEP-0410 §5 (self-ping): answered directly for the occupant's own nick; not-acceptable when
+  // the sender is not (any longer) in the room under that nick.
+  component.handleIq(NS_PING, {
+    get: (r) => {
+      const target = split(r.to);
+      if (!target?.room) return undefined;
+      const room = rooms.get(target.room);
+      if (!room) throw stanzaError("item-not-found", "cancel");
+      const occupant = room.byJid.get(r.from);
+      if (!target.nick) return undefined;
+      if (!occupant) throw stanzaError("not-acceptable", "cancel", "you are not in this room");
+      if (occupant.nick !== target.nick && !room.occupants.has(target.nick))
+        throw stanzaError("item-not-found", "cancel");
+      return undefined;
+    },
+  });
+  component.handleIq(NS_SEC_LABEL_CATALOG, {
+    get: async (r) => {
+      const room = roomFor(r.payload.attrs.to ?? r.to);
+      const requester = await ctx.clearances.lookup(parseJid(r.from) ? bareJid(parseJid(r.from)!) : "");
+      if (requester.kind === "unknown")
+        throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
+      return roomCatalogElement(ctx, room, requester, room.jid);
+    },
+  });
+}
