@@ -25,6 +25,8 @@ export interface CoreEntity {
   stop(): Promise<void>;
   _jid(id: string): void;
   _status(status: string, ...args: unknown[]): void;
+  /** The library's answer to a see-other-host stream error: connect to the host it names. */
+  _onSeeOtherHost(error: Error): Promise<void>;
 }
 
 /**
@@ -69,6 +71,15 @@ export function createEntity(options: EntityOptions): CoreEntity {
       if (entity.parser === parser) parser.emit("error", error);
       else options.logger.debug({ err: errorSummary(error) }, "malformed data after a stream error");
     }
+  };
+
+  // RFC 6120 §4.9.3.19 see-other-host: the library would connect to whatever host the server names
+  // and send it our handshake, behind the reconnect loop's back (and an empty or malformed host
+  // was an unhandled rejection). A component connects only to its configured service: the
+  // redirection is a stream error like any other, and the link is retried there with backoff.
+  entity._onSeeOtherHost = (error) => {
+    entity.emit("error", error);
+    return Promise.resolve();
   };
 
   // An 'error' without a listener would throw from inside the library: always listen.

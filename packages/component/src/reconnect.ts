@@ -116,12 +116,13 @@ export function createReconnect(options: ReconnectOptions): Reconnect {
       lastOfflineReason = undefined;
     },
     disconnected() {
-      if (link.status === "online") {
-        link.status = "offline";
-        lastOfflineReason = "connection closed";
-        logger.warn("connection to the server lost");
-        options.onOffline(lastOfflineReason);
-      }
+      // Only a drop of the online link ends a wait: the late close of a failed attempt must not
+      // cut the next backoff sleep short (that made the loop spin while the server refused us).
+      if (link.status !== "online") return;
+      link.status = "offline";
+      lastOfflineReason = "connection closed";
+      logger.warn("connection to the server lost");
+      options.onOffline(lastOfflineReason);
       wake?.();
     },
     wake() {

@@ -32,8 +32,6 @@ interface XmlLibrary {
   (name: string, attrs?: Attrs | null, ...children: Child[]): Element;
   Element: new (name: string, attrs?: Attrs) => Element;
   Parser: new () => XmlParser;
-  escapeXML(text: string): string;
-  escapeXMLText(text: string): string;
 }
 
 /** The streaming parser of @xmpp/xml: emits "start", "element", "end" and "error". */
@@ -55,8 +53,13 @@ export function createParser(): XmlParser {
   return new lib.Parser();
 }
 
-export const escapeXml = (text: string): string => lib.escapeXML(text);
-export const escapeXmlText = (text: string): string => lib.escapeXMLText(text);
+/**
+ * The escaping helpers for stanzas built as strings (the fan-out path): @cordon/policy's, the one
+ * escaping rule in Cordon. `escapeXml` is for attribute values in either quote style (XML 1.0
+ * §3.1; tab, line feed and carriage return as character references so that attribute-value
+ * normalisation, §3.3.3, keeps them); `escapeXmlText` for character data (§2.4).
+ */
+export { escapeAttr as escapeXml, escapeText as escapeXmlText } from "@cordon/policy";
 
 /** True for an ltx element (as opposed to a text node). */
 export function isElement(node: XmlNode | undefined): node is Element {

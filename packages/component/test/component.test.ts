@@ -23,8 +23,8 @@ interface Peer {
   close(): Promise<void>;
 }
 
-/** `mode`: "ok", or the stream error condition that refuses every handshake. */
-async function startPeer(mode = "ok"): Promise<Peer> {
+/** `mode`: "ok", or the stream error condition (with `errorText` inside) that refuses every handshake. */
+async function startPeer(mode = "ok", errorText = ""): Promise<Peer> {
   const sockets: Socket[] = [];
   const received: string[] = [];
   const waiting: ((s: Socket) => void)[] = [];
@@ -49,7 +49,7 @@ async function startPeer(mode = "ok"): Promise<Peer> {
         if (mode !== "ok" || m[1] !== expected) {
           const condition = mode === "ok" ? "not-authorized" : mode;
           socket.end(
-            `<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'/></stream:error></stream:stream>`,
+            `<stream:error><${condition} xmlns='urn:ietf:params:xml:ns:xmpp-streams'${errorText ? `>${errorText}</${condition}>` : "/>"}</stream:error></stream:stream>`,
           );
           return;
         }
@@ -332,4 +332,46 @@ test("concurrent bursts larger than the queue wait for room instead of failing o
   assert.equal((peer.received.join("").match(/<message /g) ?? []).length, 150);
   await c.stop();
   await peer.close();
+});
+
+test("while the server refuses connections, attempts follow the backoff instead of spinning", async () => {
+  // A port nobody listens on: every attempt fails at once with ECONNREFUSED. The socket's late
+  // 'close' of each failed attempt used to cut the next backoff sleep short (thousands of
+  // attempts a second).
+  const probe = createServer();
+  probe.listen(0, "127.0.0.1");
+  await once(probe, "listening");
+  const address = probe.address();
+  const port = typeof address === "object" && address ? address.port : 0;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const c = component(port, { reconnect: { initialMs: 100, maxMs: 400 } });
+  c.start().catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 2000));
+  const attempts = c.reconnects;
+  await c.stop();
+  // 2 s of delays of at least 10, 20, 40, 40... ms (a tenth of a ceiling of 100, 200, 400 ms):
+  // at most about 50 attempts; the spin made tens of thousands.
+  assert.ok(attempts >= 2, `${attempts} attempts: retried`);
+  assert.ok(attempts <= 60, `${attempts} attempts in 2 s`);
+});
+
+test("see-other-host is retried on the configured service, never followed elsewhere, never a crash", async () => {
+  // RFC 6120 §4.9.3.19: the library would connect to whatever host the server names and send it
+  // our handshake, behind the reconnect loop; an empty or malformed host was an unhandled
+  // rejection (the end of the process).
+  const elsewhere = await startPeer();
+  for (const host of [`127.0.0.1:${elsewhere.port}`, ""]) {
+    const peer = await startPeer("see-other-host", host);
+    const c = component(peer.port);
+    c.start().catch(() => undefined);
+    const deadline = Date.now() + 5000;
+    while (c.reconnects < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(c.reconnects >= 2, `${host || "empty"}: retried`);
+    assert.equal(c.status, "connecting");
+    await c.stop();
+    await peer.close();
+  }
+  assert.equal(elsewhere.sockets.length, 0, "no connection to the host the server named");
+  await elsewhere.close();
 });

@@ -93,3 +93,22 @@ test("wake() ends a long backoff sleep at once when stopping", async () => {
   await loop;
   assert.equal(s.reconnect.reconnects, 1);
 });
+
+test("the late close of a failed attempt does not cut the backoff sleep short", async () => {
+  let tries = 0;
+  const s = setup(
+    () => {
+      tries += 1;
+      // The socket's 'close' of the failed attempt arrives after the loop began to sleep.
+      setTimeout(() => s.reconnect.disconnected(), 1);
+      return Promise.reject(new Error("ECONNREFUSED"));
+    },
+    { backoff: createBackoff({ initialMs: 1000, maxMs: 1000, random: () => 1 }) },
+  );
+  const loop = s.reconnect.run(s.first);
+  await new Promise((r) => setTimeout(r, 100));
+  s.link.status = "stopping";
+  s.reconnect.wake();
+  await loop;
+  assert.equal(tries, 1);
+});

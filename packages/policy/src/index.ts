@@ -37,3 +37,5 @@ export { LabelCache } from "./cache.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";
 export { runConformance } from "./conformance/runner.js";
+// The one XML escaping helper of Cordon (XML 1.0 §2.4, §3.1); @cordon/component re-exports it.
+export { escapeText, escapeAttr } from "./xml/serialize.js";
