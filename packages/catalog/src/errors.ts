@@ -1,14 +1,9 @@
-// Typed errors of the catalog service: one class per condition, each with a stable `code`.
+// Typed errors of the catalog service: one class per condition, each with a stable `code`
+// (every code is listed in docs/errors.md).
+import { CordonError } from "@cordon/errors";
 
 /** Base of every error the catalog package throws at callers. */
-export class CordonCatalogError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export abstract class CordonCatalogError extends CordonError {}
 
 /** A catalog definition (config file or store record) that cannot be used; names where. */
 export class CatalogSpecError extends CordonCatalogError {

@@ -1,4 +1,5 @@
 // The shape of a `cordon` sub-command. Each lives in commands/<name>.ts and is listed in main.ts.
+import { CordonError } from "@cordon/errors";
 export interface CommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -14,6 +15,8 @@ export interface Command {
 }
 
 /** A user error: printed as one line without a stack trace, exit status 2. */
-export class UsageError extends Error {
-  readonly code = "CORDON_CLI_USAGE";
+export class UsageError extends CordonError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORDON_CLI_USAGE", message, options);
+  }
 }

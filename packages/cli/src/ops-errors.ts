@@ -1,14 +1,14 @@
 // Errors of the operator surface (admin API, hot reload, check-config): one class per condition,
-// each with a stable `code` and, for the admin API, the HTTP status it maps to.
+// each with a stable `code` and, for the admin API, the HTTP status it maps to (every code is
+// listed in docs/errors.md).
+import { CordonError, type CordonErrorCode } from "@cordon/errors";
 
-export class CordonOpsError extends Error {
-  readonly code: string;
+/** Base of the operator surface's errors: a code and the HTTP status the admin API answers with. */
+export abstract class CordonOpsError extends CordonError {
   readonly status: number;
-  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
+  constructor(code: CordonErrorCode, status: number, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.status = status;
-    this.name = new.target.name;
   }
 }
 

@@ -12,7 +12,7 @@ import { createIqRouter, type IqHandlers, type IqRouter } from "./iq-router.js";
 import type { StanzaErrorSpec } from "./stanza-error.js";
 import { registerDisco, type DiscoInfoResolver, type DiscoItemsResolver } from "./disco.js";
 import { errorSummary, silentLogger, type Logger } from "./logger.js";
-import { CordonComponentError, ComponentStoppedError } from "./errors.js";
+import { ComponentAlreadyStartedError, ComponentStoppedError, type CordonComponentError } from "./errors.js";
 import type { ComponentStatus, LinkState } from "./link-state.js";
 import { closeEntity, createEntity } from "./entity.js";
 import { recordStreamError } from "./stream-errors.js";
@@ -166,10 +166,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       return reconnect.reconnects;
     },
     start() {
-      if (loop)
-        return Promise.reject(
-          new CordonComponentError("CORDON_COMPONENT_STARTED", `component ${domain}: already started`),
-        );
+      if (loop) return Promise.reject(new ComponentAlreadyStartedError(domain));
       return new Promise<void>((resolve, reject) => {
         loop = reconnect.run({ resolve, reject });
       });

@@ -1,14 +1,10 @@
 // Cordon component runtime errors: one class per condition, each with a stable code
-// (in the manner of undici's error catalog), so callers and logs can match on `code`.
+// (in the manner of undici's error catalog), so callers and logs can match on `code`
+// (every code is listed in docs/errors.md).
+import { CordonError } from "@cordon/errors";
 
-export class CordonComponentError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** Base of every error the component runtime throws at callers. */
+export abstract class CordonComponentError extends CordonError {}
 
 /** The server refused our handshake secret (XEP-0114 §3: stream error `not-authorized`). Fatal. */
 export class AuthenticationFailedError extends CordonComponentError {
@@ -43,6 +39,13 @@ export class UnknownDomainError extends CordonComponentError {
       `component ${domain}: the server has no component declared for this domain (host-unknown)`,
     );
     this.domain = domain;
+  }
+}
+
+/** start() was called on a component that is already started. */
+export class ComponentAlreadyStartedError extends CordonComponentError {
+  constructor(domain: string) {
+    super("CORDON_COMPONENT_STARTED", `component ${domain}: already started`);
   }
 }
 

@@ -1,16 +1,10 @@
 // Typed errors of the policy engine. One class per condition, each with a stable `code`.
 // Messages are the exact strings the conformance corpus compares
-// (docs/spif.md §8).
+// (docs/spif.md §8). Every code is listed in docs/errors.md.
+import { CordonError } from "@cordon/errors";
 
 /** Base class of every error the policy engine throws at a caller. */
-export class PolicyError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export abstract class PolicyError extends CordonError {}
 
 /** Empty or missing input. */
 export class NoDataError extends PolicyError {

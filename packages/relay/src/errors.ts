@@ -1,13 +1,9 @@
-// Errors of the relay: one class per condition, each with a stable `code`, on a common base.
+// Errors of the relay: one class per condition, each with a stable `code`, on a common base
+// (every code is listed in docs/errors.md).
+import { CordonError } from "@cordon/errors";
 
-export class CordonRelayError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+/** Base of every error the relay throws at callers. */
+export abstract class CordonRelayError extends CordonError {}
 
 /** The peering configuration is inconsistent (overlapping domains, unknown policy, bad label data). */
 export class PeeringConfigError extends CordonRelayError {

@@ -1,14 +1,9 @@
-// Typed errors of the clearance store. Every condition has its own class and a stable `code`.
+// Typed errors of the clearance store. Every condition has its own class and a stable `code`
+// (every code is listed in docs/errors.md).
+import { CordonError } from "@cordon/errors";
 
 /** Base of every error the store throws at callers. */
-export class CordonStoreError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = new.target.name;
-  }
-}
+export abstract class CordonStoreError extends CordonError {}
 
 /** A JID or domain that is not a well-formed bare JID (RFC 7622 §3). */
 export class InvalidJidError extends CordonStoreError {
