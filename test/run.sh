@@ -9,10 +9,8 @@ echo "== system packages (prosody, ejabberd, redis-server, slapd)"
 bash test/harness/install-system-deps.sh
 
 echo "== npm packages"
-if [ "${CI:-}" = "true" ] || [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm ci refuses this lock file: npm 11 omits turbo's other-platform optional packages from it.
-  npm install --no-audit --no-fund --loglevel=error
-fi
+# npm ci in CI and on a fresh clone; npm install only when node_modules is older than the lock.
+bash test/harness/install-npm-deps.sh
 
 echo "== format, build, lint, type-check"
 npx prettier --check . --log-level warn

@@ -5,9 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash test/harness/install-system-deps.sh
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # npm ci refuses this lock file: npm 11 omits turbo's other-platform optional packages from it.
-  npm install --no-audit --no-fund --loglevel=error
-fi
+bash test/harness/install-npm-deps.sh
 npx turbo run build --output-logs=errors-only >/dev/null
 exec node deploy/quickstart/quickstart.mjs "$@"
