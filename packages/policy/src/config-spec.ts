@@ -24,10 +24,9 @@ export class SpecError extends PolicyError {
   readonly key: string;
   readonly reason: string;
   constructor(key: string, reason: string, options?: { cause?: unknown }) {
-    super("CORDON_POLICY_SPEC_INVALID", `${key}: ${reason}`);
+    super("CORDON_POLICY_SPEC_INVALID", `${key}: ${reason}`, options);
     this.key = key;
     this.reason = reason;
-    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type Label,
   type PolicyRegistry,
 } from "@cordon/policy";
+import { CordonError } from "@cordon/errors";
 import type { MucContext, MucSettings } from "./context.js";
 import { enforceRoomLabel } from "./owner.js";
 
@@ -23,11 +24,9 @@ export interface PolicyReload {
 }
 
 /** Something the MUC holds does not read under the new policies: the reload is refused. */
-export class MucReloadError extends Error {
-  readonly code = "CORDON_MUC_RELOAD_REFUSED";
+export class MucReloadError extends CordonError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "MucReloadError";
+    super("CORDON_MUC_RELOAD_REFUSED", message, options);
   }
 }
 
