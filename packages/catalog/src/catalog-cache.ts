@@ -92,13 +92,13 @@ export class CatalogCache {
     this.invalidations++;
     switch (event.kind) {
       case "user-clearance":
-        return this.#dropDep(`user:${event.jid.toLowerCase()}`);
+        return this.#dropDep(`user:${event.jid}`);
       case "room":
-        return this.#dropDep(`room:${event.jid.toLowerCase()}`);
+        return this.#dropDep(`room:${event.jid}`);
       case "peer-clearance":
-        return this.#dropDep(`peer:${event.domain.toLowerCase()}`);
+        return this.#dropDep(`peer:${event.domain}`);
       case "service-clearance":
-        return this.#dropDep(`service:${event.domain.toLowerCase()}`);
+        return this.#dropDep(`service:${event.domain}`);
       default:
         // A catalog definition changed: any cached catalog may have used it.
         return this.clear();

@@ -9,6 +9,8 @@ import {
   delegatedBy,
   parseJid,
   bareJid,
+  toBare,
+  foldDomainpart,
   stanzaError,
   StanzaErrorException,
   NS_DISCO_ITEMS,
@@ -127,11 +129,11 @@ function copyElement(el: Element): Element {
 }
 
 export function createCatalogService(options: CatalogServiceOptions): CatalogService {
-  const served = options.served.map((d) => d.toLowerCase());
-  const muc = (options.muc ?? []).map((d) => d.toLowerCase());
+  const served = options.served.map(foldDomainpart);
+  const muc = (options.muc ?? []).map(foldDomainpart);
   if (served.length === 0)
     throw new CatalogOptionsError("the catalog service needs at least one served domain");
-  const overlap = served.find((d) => muc.includes(d) || d === options.domain.toLowerCase());
+  const overlap = served.find((d) => muc.includes(d) || d === foldDomainpart(options.domain));
   if (overlap)
     throw new CatalogOptionsError(`domain ${overlap} cannot be both served and a MUC/component domain`);
   const { registry, store } = options;
@@ -362,9 +364,9 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   async function lookup(asked: CatalogQuery): Promise<{ catalog: Catalog; key: string | undefined }> {
-    // JIDs in the form the store keys them and names them in notifications (RFC 7622: NFC, lower
-    // case), so a cached catalog's dependencies match the events that make it stale.
-    const query = { ...asked, requester: asked.requester.normalize("NFC") };
+    // JIDs in the form the store keys them and names them in notifications (@cordon/jid, RFC 7622),
+    // so a cached catalog's dependencies match the events that make it stale.
+    const query = { ...asked, requester: toBare(asked.requester) ?? asked.requester };
     const target = resolveTarget(query.target, context);
     if (!target || !storable(target.jid))
       throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");

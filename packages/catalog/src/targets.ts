@@ -25,8 +25,8 @@ export interface TargetContext {
 
 /** Resolves a JID; undefined when it is not a JID at all. */
 export function resolveTarget(text: string, context: TargetContext): CatalogTarget | undefined {
-  // NFC first (RFC 7622 §3.2.2, §3.3.2), as the store normalises: one user, one spelling.
-  const jid = parseJid(text.normalize("NFC"));
+  // Folded as the store keys JIDs (@cordon/jid, RFC 7622): one user, one spelling.
+  const jid = parseJid(text);
   if (!jid) return undefined;
   const bare = jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
   if (context.muc.includes(jid.domain)) {

@@ -2,6 +2,7 @@
 // instrumented, policy hot reload on SIGHUP, and the admin HTTP API when the config has `admin:`.
 import type { CordonConfig, Logger } from "@cordon/component";
 import { clearanceMarking, parseClearance } from "@cordon/policy";
+import { normaliseBareJid } from "@cordon/store";
 import type { RuntimeEnvironment } from "./environment.js";
 import { createMetrics, type CordonMetrics } from "./metrics/registry.js";
 import { LinkBook } from "./metrics/link-book.js";
@@ -133,21 +134,22 @@ function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin
       } catch {
         marking = "(does not parse under the loaded policies)";
       }
-      return { jid: jid.toLowerCase(), marking };
+      return { jid: normaliseBareJid(jid), marking };
     },
     async set(jid, body, policy) {
       const parsed = parseClearanceBody(body, env.registry, env.governing);
       await env.store.setUserClearance(jid, parsed.raw, policy);
       // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
       logger.info(
-        { jid: jid.toLowerCase(), policy, marking: parsed.marking },
+        { jid: normaliseBareJid(jid), policy, marking: parsed.marking },
         "clearance set through the admin API",
       );
-      return { jid: jid.toLowerCase(), marking: parsed.marking, ...(policy ? { policy } : {}) };
+      return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
     },
     async clear(jid, policy) {
       const removed = await env.store.deleteUserClearance(jid, policy);
-      if (removed) logger.info({ jid: jid.toLowerCase(), policy }, "clearance cleared through the admin API");
+      if (removed)
+        logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");
       return removed;
     },
   };

@@ -8,7 +8,7 @@ import type { CordonComponent } from "./component.js";
 import type { IqHandlers, IqOutcome, IqRequest } from "./iq-router.js";
 import { discoInfoElement, NS_DISCO_INFO } from "./disco.js";
 import { errorElement, type StanzaErrorSpec } from "./stanza-error.js";
-import { parseJid, bareJid } from "./jid.js";
+import { parseJid, bareJid } from "@cordon/jid";
 import { CordonComponentError } from "./errors.js";
 import { StanzaErrorException } from "./stanza-error-exception.js";
 

@@ -10,8 +10,16 @@ export type {
 export { createExampleComponent, NS_PING } from "./example.js";
 export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
 export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
-export { parseJid, bareJid, fullJid, toBare } from "./jid.js";
-export type { Jid } from "./jid.js";
+export {
+  parseJid,
+  bareJid,
+  fullJid,
+  toBare,
+  foldLocalpart,
+  foldDomainpart,
+  foldResourcepart,
+} from "@cordon/jid";
+export type { Jid } from "@cordon/jid";
 export { errorReply, errorElement, isErrorStanza, readStanzaError, NS_STANZAS } from "./stanza-error.js";
 export type { ErrorCondition, ErrorType, StanzaErrorSpec } from "./stanza-error.js";
 export { StanzaErrorException, stanzaError } from "./stanza-error-exception.js";

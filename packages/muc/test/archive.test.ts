@@ -29,7 +29,7 @@ function person(name: string, c: Clearance, aware: boolean): Occupant {
     role: "participant",
     affiliation: "none",
     occupantId: `oid-${name}`,
-    clearance: { kind: "known", clearance: c, fingerprint: name },
+    clearance: { status: "known", clearance: c, fingerprint: name },
     labelAware: aware,
     presenceXml: "",
     joinedAt: 0,
@@ -201,7 +201,7 @@ test("only occupants may query; an occupant whose clearance is unknown is told t
     queryArchive(ctx, room, request("stranger@example.test/r")),
     (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "forbidden",
   );
-  lo.clearance = { kind: "unknown", reason: "store down" };
+  lo.clearance = { status: "unknown", reason: "store down" };
   await assert.rejects(
     queryArchive(ctx, room, request(lo.jid)),
     (e: unknown) =>

@@ -5,7 +5,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deliverableLabel } from "../src/service/delivery.js";
 import { LabelRendering } from "../src/security/label-rendering.js";
-import { NO_CLEARANCE, unknownClearance } from "../src/security/clearance-state.js";
+import { NO_CLEARANCE, unknownClearance } from "@cordon/rules";
 import type { Occupant } from "../src/room/occupant.js";
 import { label, clearance, ALL } from "./fixtures.js";
 
@@ -23,7 +23,7 @@ const occupant = (state: Occupant["clearance"]): Occupant => ({
   joinedAt: 0,
 });
 const known = (c: ReturnType<typeof clearance>) => ({
-  kind: "known" as const,
+  status: "known" as const,
   clearance: c,
   fingerprint: "f",
 });

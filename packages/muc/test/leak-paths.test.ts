@@ -51,7 +51,7 @@ function setup(config: Partial<RoomConfig> = {}): {
     role: "participant",
     affiliation: "none",
     occupantId: `oid-${name}`,
-    clearance: { kind: "known", clearance: c, fingerprint: name },
+    clearance: { status: "known", clearance: c, fingerprint: name },
     labelAware: aware,
     presenceXml: "",
     joinedAt: 0,
@@ -427,7 +427,7 @@ test("subject: an occupant whose clearance is unknown (store down) neither recei
   const { ctx, room, hi, lo } = setup();
   hi.role = "moderator";
   lo.role = "moderator";
-  lo.clearance = { kind: "unknown", reason: "store down" };
+  lo.clearance = { status: "unknown", reason: "store down" };
   await changeSubject(
     ctx,
     room,
@@ -457,7 +457,7 @@ test("subject: an occupant whose clearance is unknown (store down) neither recei
 
 test("presence: an occupant whose clearance is unknown gets others' availability, not their status text", async () => {
   const { ctx, hi, lo } = setup();
-  lo.clearance = { kind: "unknown", reason: "store down" };
+  lo.clearance = { status: "unknown", reason: "store down" };
   await onRoomPresence(
     ctx,
     xml(
@@ -488,7 +488,7 @@ test("kick: the reason reaches the kicked occupant and those whose clearance is 
     occupantId: "oid-third",
   };
   room.add(third);
-  lo.clearance = { kind: "unknown", reason: "store down" };
+  lo.clearance = { status: "unknown", reason: "store down" };
   await removeOccupant(ctx, room, third, { statuses: [307], reason: "KICK-REASON", actor: hi.nick });
   assert.ok(sentTo(ctx, third.jid).some((p) => p.toString().includes("KICK-REASON")));
   assert.ok(sentTo(ctx, hi.jid).some((p) => p.toString().includes("KICK-REASON")));

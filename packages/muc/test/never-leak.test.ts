@@ -22,7 +22,7 @@ import {
 import { Room } from "../src/room/room.js";
 import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { Occupant, Role } from "../src/room/occupant.js";
-import type { ClearanceState } from "../src/security/clearance-state.js";
+import type { ClearanceState } from "@cordon/rules";
 import type { HistoryRequest } from "../src/room/history.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
@@ -151,12 +151,12 @@ function realClearance(p: Policy, c: SimpleClearance): Clearance {
 function realState(s: SimpleState): ClearanceState {
   if (s.kind === "known")
     return {
-      kind: "known",
+      status: "known",
       clearance: realClearance(policy, s.clearance),
       fingerprint: JSON.stringify(s.clearance),
     };
-  if (s.kind === "none") return { kind: "none" };
-  return { kind: "unknown", reason: "directory down (test)" };
+  if (s.kind === "none") return { status: "none" };
+  return { status: "unknown", reason: "directory down (test)" };
 }
 
 function occupant(roomJid: string, i: number, state: SimpleState, aware: boolean, role: Role): Occupant {

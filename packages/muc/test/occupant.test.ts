@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultRole, mayChangeAffiliation, mayChangeRole, type Occupant } from "../src/room/occupant.js";
-import { NO_CLEARANCE } from "../src/security/clearance-state.js";
+import { NO_CLEARANCE } from "@cordon/rules";
 
 const occupant = (affiliation: Occupant["affiliation"], role: Occupant["role"]): Occupant => ({
   nick: affiliation,

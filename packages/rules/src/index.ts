@@ -4,3 +4,11 @@
 export {};
 
 // --- clearances: the known / none / unknown state and the one clearance reader ---
+export type { ClearanceAnswer, ClearanceLookup } from "@cordon/store";
+export {
+  type ClearanceState,
+  NO_CLEARANCE,
+  unknownClearance,
+  grantingClearance,
+  sameClearanceState,
+} from "./clearance-state.js";

@@ -1,5 +1,6 @@
-// Bare JID and domain normalisation, following the simple rules of RFC 7622 (no full PRECIS):
-// lowercase localpart and domainpart, reject what RFC 7622 forbids outright.
+// Bare JIDs and domains as store keys: normalised by the one JID normalisation (@cordon/jid,
+// RFC 7622: NFC and case folding), then checked against what RFC 7622 forbids outright.
+import { foldDomainpart, foldLocalpart } from "@cordon/jid";
 import { InvalidJidError } from "./errors.js";
 
 // RFC 7622 §3.3.1: the localpart must not contain these characters.
@@ -16,9 +17,7 @@ function octets(s: string): number {
 
 /** Normalises a domain (a component, peer or server domain). Throws InvalidJidError. */
 export function normaliseDomain(input: string): string {
-  let d = input.normalize("NFC").toLowerCase();
-  // RFC 7622 §3.2: a trailing dot is stripped before comparison.
-  if (d.endsWith(".")) d = d.slice(0, -1);
+  const d = foldDomainpart(input);
   if (d.length === 0) throw new InvalidJidError(input, "empty domainpart");
   if (octets(d) > MAX_PART_OCTETS) throw new InvalidJidError(input, "domainpart too long");
   if (IPV6_LITERAL.test(d)) return d;
@@ -39,7 +38,7 @@ export function normaliseBareJid(input: string): string {
   const at = input.indexOf("@");
   if (at === -1) return normaliseDomain(input);
   if (input.indexOf("@", at + 1) !== -1) throw new InvalidJidError(input, "more than one @");
-  const local = input.slice(0, at).normalize("NFC").toLowerCase();
+  const local = foldLocalpart(input.slice(0, at));
   if (local.length === 0) throw new InvalidJidError(input, "empty localpart");
   if (octets(local) > MAX_PART_OCTETS) throw new InvalidJidError(input, "localpart too long");
   if (LOCALPART_FORBIDDEN.test(local)) throw new InvalidJidError(input, "forbidden character in localpart");

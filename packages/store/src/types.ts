@@ -14,15 +14,22 @@ export type RawLabel = RawValue;
 export type ClearanceSource = "store" | "directory" | "cache";
 
 /**
- * A tri-state answer so callers can fail closed:
- * - known: a clearance exists;
- * - none: we are sure there is no clearance;
- * - unknown: we cannot tell now (backend down, cached answer past its TTL). Callers deny.
+ * The one tri-state of every clearance answer, so callers can fail closed:
+ * - known: a clearance exists (`clearance`, plus what the level adds in `Known`);
+ * - none: we are sure there is no clearance (the nil clearance: denied);
+ * - unknown: we cannot tell now (backend down, cached answer past its TTL, unreadable value). Callers deny.
+ *
+ * `C` is the clearance a known answer holds: the store, the directory and the resolver answer raw
+ * values (`ClearanceLookup`); the components answer parsed clearances (`ClearanceState` of
+ * @cordon/rules, from its ClearanceReader). Defined here, the lowest layer that answers it.
  */
-export type ClearanceLookup =
-  | { status: "known"; clearance: RawClearance; source: ClearanceSource }
-  | { status: "none" }
-  | { status: "unknown"; reason: string };
+export type ClearanceAnswer<C, Known extends object = { readonly source: ClearanceSource }> =
+  | ({ readonly status: "known"; readonly clearance: C } & Known)
+  | { readonly status: "none" }
+  | { readonly status: "unknown"; readonly reason: string };
+
+/** A store, directory or resolver answer: the raw value and where it came from. */
+export type ClearanceLookup = ClearanceAnswer<RawClearance>;
 
 export type PeerDirection = "inbound" | "outbound";
 export const PEER_DIRECTIONS: readonly PeerDirection[] = ["inbound", "outbound"];

@@ -102,7 +102,7 @@ for (const kind of serverKinds()) {
       // The store reports its connection lost; the MUC re-reads occupants' clearances each second
       // until it is back, so they turn "unknown" without waiting for the periodic refresh.
       await until(
-        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "unknown",
+        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.status === "unknown",
         "occupant clearances turn unknown",
       );
       await c.alice!.send(
@@ -120,7 +120,7 @@ for (const kind of serverKinds()) {
       await store.ready(10_000);
       // Back: the store reports it, the MUC re-reads at once, and occupants are known again.
       await until(
-        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.kind === "known",
+        () => muc.rooms.get(room)!.occupants.get("Alice")!.clearance.status === "known",
         "occupant clearances known again",
       );
       await c.alice!.send(

@@ -224,7 +224,10 @@ export async function connectClient(
         options.mechanism ?? ([...password].every((ch) => ch.charCodeAt(0) < 0x80) ? "PLAIN" : "SCRAM-SHA-1");
       if (!mechanisms.includes(wanted))
         throw new Error(`server offers ${mechanisms.join(", ")}, not ${wanted}`);
-      await authenticate({ username, password }, wanted);
+      // @xmpp/sasl-plain base64-encodes with btoa (Latin-1 only): hand it the UTF-8 bytes as a
+      // binary string, so a non-ASCII username (e.g. "rene\u0301") reaches the server as UTF-8.
+      const name = wanted === "PLAIN" ? Buffer.from(username, "utf8").toString("latin1") : username;
+      await authenticate({ username: name, password }, wanted);
     },
     resource: resource ?? `t-${randomBytes(4).toString("hex")}`,
   });

@@ -10,6 +10,7 @@
 //   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
 //   GET    /peerings               relay decision counters per peering and direction
 //   GET    /metrics                Prometheus text exposition
+import { normaliseBareJid } from "@cordon/store";
 import type { ReloadSummary } from "../reload.js";
 import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
@@ -143,7 +144,7 @@ export function createAdminHandler(
           const jid = decodeURIComponent(m[1] ?? "");
           if (!(await clearances().clear(jid, q.get("policy") ?? undefined)))
             throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, { jid: jid.toLowerCase(), removed: true });
+          return json(200, { jid: normaliseBareJid(jid), removed: true });
         },
       },
     },

@@ -5,6 +5,7 @@
 //   clearance rm JID [--for-policy OID]                          remove it (exit 1 if there was none)
 // Store: --redis URL or REDIS_URL; key prefix --prefix or CORDON_REDIS_PREFIX.
 import type { PolicyRegistry } from "@cordon/policy";
+import { normaliseBareJid } from "@cordon/store";
 import type { Command, CommandIo } from "../command.js";
 import { parseArgs, UsageError, type ParsedArgs } from "./io.js";
 import { registryFrom } from "./policies.js";
@@ -33,17 +34,17 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
       case "set": {
         if (input === undefined || jid === undefined) throw new UsageError(USAGE);
         await store.setUserClearance(jid, input.raw, forPolicy);
-        io.stdout(`${jid.toLowerCase()}${forPolicy ? ` [${forPolicy}]` : ""}: ${input.marking}`);
+        io.stdout(`${normaliseBareJid(jid)}${forPolicy ? ` [${forPolicy}]` : ""}: ${input.marking}`);
         return 0;
       }
       case "get": {
         const r = await store.getUserClearance(jid ?? "", forPolicy);
         if (r.status === "known") {
-          io.stdout(`${jid?.toLowerCase()}: ${describeClearance(r.clearance, optionalRegistry(p))}`);
+          io.stdout(`${normaliseBareJid(jid ?? "")}: ${describeClearance(r.clearance, optionalRegistry(p))}`);
           return 0;
         }
         if (r.status === "none") {
-          io.stdout(`${jid?.toLowerCase()}: no clearance in the store`);
+          io.stdout(`${normaliseBareJid(jid ?? "")}: no clearance in the store`);
           return 1;
         }
         io.stderr(`cordon clearance: store unavailable: ${r.reason}`);
@@ -61,7 +62,9 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
       case "rm": {
         const removed = await store.deleteUserClearance(jid ?? "", forPolicy);
         io.stdout(
-          removed ? `${jid?.toLowerCase()}: removed` : `${jid?.toLowerCase()}: no clearance in the store`,
+          removed
+            ? `${normaliseBareJid(jid ?? "")}: removed`
+            : `${normaliseBareJid(jid ?? "")}: no clearance in the store`,
         );
         return removed ? 0 : 1;
       }

@@ -1,7 +1,7 @@
 // An occupant of a room (XEP-0045 §4.1): one real full JID under one nick, with its role,
 // affiliation, XEP-0421 occupant id, its clearance as last resolved, and whether its client
 // shows XEP-0258 labels (else it gets FLOT bodies).
-import type { ClearanceState } from "../security/clearance-state.js";
+import type { ClearanceState } from "@cordon/rules";
 
 export type Role = "moderator" | "participant" | "visitor" | "none";
 export type Affiliation = "owner" | "admin" | "member" | "outcast" | "none";

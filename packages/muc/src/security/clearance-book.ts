@@ -4,7 +4,7 @@
 // Parsed clearances are cached by their encoded bytes and dropped on a policy reload.
 import { parseClearance, type PolicyRegistry, type Clearance } from "@cordon/policy";
 import type { ClearanceLookup, RawValue, UserClearanceSource } from "@cordon/store";
-import { NO_CLEARANCE, unknownClearance, type ClearanceState } from "./clearance-state.js";
+import { NO_CLEARANCE, unknownClearance, type ClearanceState } from "@cordon/rules";
 
 export interface PeerClearanceSource {
   getPeerClearance(domain: string, direction: "inbound" | "outbound"): Promise<ClearanceLookup>;
@@ -81,6 +81,6 @@ export class ClearanceBook {
       );
       return NO_CLEARANCE;
     }
-    return { kind: "known", clearance, fingerprint: `${raw.encoding}:${raw.data}` };
+    return { status: "known", clearance, fingerprint: `${raw.encoding}:${raw.data}` };
   }
 }

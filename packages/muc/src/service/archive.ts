@@ -109,7 +109,7 @@ function page(
 export async function queryArchive(ctx: MucContext, room: Room, request: IqRequest): Promise<Element> {
   const reader: Occupant | undefined = room.byJid.get(request.from);
   if (!reader) throw stanzaError("forbidden", "auth", "only occupants may read this room's archive");
-  if (reader.clearance.kind !== "known")
+  if (reader.clearance.status !== "known")
     throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
   const q = readQuery(room, request.payload);
   const queryId = request.payload.attrs.queryid;

@@ -13,7 +13,7 @@ export function deliverableLabel(
   label: Label,
 ): Label | undefined {
   const state = occupant.clearance;
-  if (state.kind !== "known") return undefined;
+  if (state.status !== "known") return undefined;
   const clearance = state.clearance;
   const shown = clearance.policy === label.policy ? label : ctx.rendering.translate(label, clearance.policy);
   if (!shown) return undefined;

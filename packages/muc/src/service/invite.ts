@@ -44,14 +44,14 @@ export async function onInvite(
     });
   }
   const clearance = await ctx.clearances.lookup(invitee);
-  if (clearance.kind === "unknown") {
+  if (clearance.status === "unknown") {
     return ctx.refuse(stanza, {
       condition: "internal-server-error",
       type: "wait",
       text: "the invitee's clearance cannot be determined right now",
     });
   }
-  const inviteeClearance = clearance.kind === "known" ? clearance.clearance : undefined;
+  const inviteeClearance = clearance.status === "known" ? clearance.clearance : undefined;
   if (!acdf(room.security.label, inviteeClearance).granted) {
     return ctx.refuse(stanza, {
       condition: "forbidden",

@@ -60,7 +60,7 @@ export function checkMessage(
     };
   }
   const label = outcome.label;
-  if (sender.clearance.kind === "unknown") {
+  if (sender.clearance.status === "unknown") {
     return {
       ok: false,
       reason: "sender-clearance-unknown",
@@ -71,7 +71,7 @@ export function checkMessage(
       },
     };
   }
-  const senderClearance = sender.clearance.kind === "known" ? sender.clearance.clearance : undefined;
+  const senderClearance = sender.clearance.status === "known" ? sender.clearance.clearance : undefined;
   if (!acdf(label, senderClearance).granted) {
     return {
       ok: false,
@@ -93,7 +93,7 @@ export function checkMessage(
       error: { condition: "forbidden", type: "cancel", text: "this label is not permitted on this service" },
     };
   }
-  if (recipient && recipient.clearance.kind !== "known") {
+  if (recipient && recipient.clearance.status !== "known") {
     return {
       ok: false,
       reason: "recipient-clearance",

@@ -32,13 +32,13 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
   }
   if (form.attrs.type !== "submit") throw stanzaError("bad-request", "modify", "the form must be submitted");
   const submitter = await ctx.clearances.lookup(toBare(request.from) ?? "");
-  if (submitter.kind === "unknown")
+  if (submitter.status === "unknown")
     throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
   const submitted = readSubmittedConfig(
     ctx,
     room,
     form,
-    submitter.kind === "known" ? submitter.clearance : undefined,
+    submitter.status === "known" ? submitter.clearance : undefined,
   );
   const wasPersistent = room.config.persistent;
   room.config = submitted.config;
@@ -73,8 +73,8 @@ async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
 /** Removes every occupant the room label no longer admits (or whose clearance is now nil). */
 export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<void> {
   for (const occupant of [...room.occupants.values()]) {
-    if (occupant.clearance.kind === "unknown") continue; // nothing labelled reaches them meanwhile
-    const clearance = occupant.clearance.kind === "known" ? occupant.clearance.clearance : undefined;
+    if (occupant.clearance.status === "unknown") continue; // nothing labelled reaches them meanwhile
+    const clearance = occupant.clearance.status === "known" ? occupant.clearance.clearance : undefined;
     if (!acdf(room.security.label, clearance).granted) {
       await removeOccupant(ctx, room, occupant, {
         statuses: [307],

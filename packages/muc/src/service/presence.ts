@@ -161,7 +161,7 @@ async function join(
     text?: string,
   ) => ctx.refuse(stanza, { condition, type, ...(text ? { text } : {}) });
 
-  if (clearance.kind === "unknown") {
+  if (clearance.status === "unknown") {
     if (created) ctx.rooms.delete(roomJid);
     ctx.observer?.decision("join", false, "clearance-unknown");
     await refuse(
@@ -171,7 +171,7 @@ async function join(
     );
     return;
   }
-  const grant = acdf(room.security.label, clearance.kind === "known" ? clearance.clearance : undefined);
+  const grant = acdf(room.security.label, clearance.status === "known" ? clearance.clearance : undefined);
   ctx.observer?.decision("join", grant.granted, grant.reason);
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);
@@ -383,7 +383,7 @@ export async function removeOccupant(
         item: itemFor(room, shown, other === occupant ? shown : other, {
           ...(options.actor ? { actor: options.actor } : {}),
           // A moderator's reason is room content: not for others whose clearance is unknown now.
-          ...(options.reason && !options.voluntary && (self || other.clearance.kind === "known")
+          ...(options.reason && !options.voluntary && (self || other.clearance.status === "known")
             ? { reason: options.reason }
             : {}),
         }),

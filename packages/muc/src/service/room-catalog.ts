@@ -8,7 +8,7 @@ import { roomCatalog, catalogElement, emptyCatalog, clearanceGate, type CatalogS
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
-import type { ClearanceState } from "../security/clearance-state.js";
+import type { ClearanceState } from "@cordon/rules";
 
 export function roomCatalogElement(
   ctx: MucContext,
@@ -17,7 +17,7 @@ export function roomCatalogElement(
   requestTo: string,
 ): Element {
   const name = room.config.name || room.jid;
-  if (requester.kind !== "known") return catalogElement(emptyCatalog(requestTo, name));
+  if (requester.status !== "known") return catalogElement(emptyCatalog(requestTo, name));
   const service = ctx.settings.serviceClearance;
   const spec: CatalogSpec = {
     name,

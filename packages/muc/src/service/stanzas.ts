@@ -34,7 +34,7 @@ export interface PresenceItem {
  * room content, so an occupant whose clearance cannot be determined now gets availability only.
  */
 export function presencePayloadFor(recipient: Occupant, occupant: Occupant): string {
-  return recipient.clearance.kind === "known" || recipient === occupant ? occupant.presenceXml : "";
+  return recipient.clearance.status === "known" || recipient === occupant ? occupant.presenceXml : "";
 }
 
 export function itemXml(item: PresenceItem): string {

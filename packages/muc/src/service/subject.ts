@@ -35,7 +35,7 @@ export async function changeSubject(
       text: "you may not change the subject",
     });
   }
-  if (sender.clearance.kind !== "known") {
+  if (sender.clearance.status !== "known") {
     return ctx.refuse(stanza, {
       condition: "internal-server-error",
       type: "wait",
@@ -46,7 +46,7 @@ export async function changeSubject(
   await ctx.saveRoom(room);
   await ctx.send(
     [...room.occupants.values()]
-      .filter((o) => o.clearance.kind === "known")
+      .filter((o) => o.clearance.status === "known")
       .map((o) => subjectStanza(room, o.jid)),
   );
 }

@@ -1,5 +1,7 @@
-// Minimal JID handling (RFC 7622 shapes: [local@]domain[/resource]); no stringprep, only the
-// case folding of local and domain parts that routing decisions need.
+// JID shapes (RFC 7622 §3.1: [localpart@]domainpart[/resourcepart]), each part normalised by
+// fold.ts. Lenient: undefined for what is not a JID at all; the store adds the stricter checks of
+// a key (forbidden characters, domain labels, lengths).
+import { foldDomainpart, foldLocalpart, foldResourcepart } from "./fold.js";
 
 export interface Jid {
   readonly local: string;
@@ -7,18 +9,22 @@ export interface Jid {
   readonly resource: string;
 }
 
+/** RFC 7622 §3.1: at most 1023 octets per part, so 3071 characters is more than any JID. */
+const MAX_JID_LENGTH = 3071;
+
 export function parseJid(text: string): Jid | undefined {
-  if (typeof text !== "string" || text.length === 0 || text.length > 3071) return undefined;
+  if (typeof text !== "string" || text.length === 0 || text.length > MAX_JID_LENGTH) return undefined;
+  // RFC 7622 §3.1: the resource is everything after the first "/", the localpart before the first "@".
   const slash = text.indexOf("/");
   const bare = slash >= 0 ? text.slice(0, slash) : text;
   const resource = slash >= 0 ? text.slice(slash + 1) : "";
   if (slash >= 0 && resource.length === 0) return undefined;
   const at = bare.indexOf("@");
   const local = at >= 0 ? bare.slice(0, at) : "";
-  const domain = at >= 0 ? bare.slice(at + 1) : bare;
+  const domain = foldDomainpart(at >= 0 ? bare.slice(at + 1) : bare);
   if (at >= 0 && local.length === 0) return undefined;
-  if (domain.length === 0 || domain.includes("@") || /\s/.test(domain)) return undefined;
-  return { local: local.toLowerCase(), domain: domain.toLowerCase().replace(/\.$/, ""), resource };
+  if (domain.length === 0 || domain.includes("@") || /\s/u.test(domain)) return undefined;
+  return { local: foldLocalpart(local), domain, resource: foldResourcepart(resource) };
 }
 
 export function bareJid(jid: Jid): string {

@@ -1,0 +1,31 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { parseJid, bareJid, fullJid, toBare } from "../src/jid.js";
+
+test("parses and folds case of local and domain parts, keeps the resource", () => {
+  const jid = parseJid("Alice@Example.TEST/Phone X");
+  assert.deepEqual(jid, { local: "alice", domain: "example.test", resource: "Phone X" });
+  assert.equal(bareJid(jid!), "alice@example.test");
+  assert.equal(fullJid(jid!), "alice@example.test/Phone X");
+  assert.equal(toBare("room@muc.test/nick/with/slashes"), "room@muc.test");
+  assert.equal(parseJid("muc.test")?.local, "");
+  assert.equal(toBare("Example.TEST."), "example.test");
+});
+
+test("one spelling per JID: decomposed and composed Unicode, upper and lower case (RFC 7622 §3.3.2)", () => {
+  // What ejabberd 23.01 puts into stanzas for a user who logged in as "rene\u0301" (decomposed).
+  assert.equal(toBare("rene\u0301@example.test/r\u00e9s"), "ren\u00e9@example.test");
+  assert.equal(toBare("REN\u00c9@EXAMPLE.TEST"), "ren\u00e9@example.test");
+  assert.equal(toBare("RENE\u0301@exe\u0301mple.test"), "ren\u00e9@ex\u00e9mple.test");
+  // The resource keeps its case; only its Unicode form is normalised (RFC 7622 §3.4.2).
+  assert.equal(parseJid("a@b.test/Re\u0301s")?.resource, "R\u00e9s");
+  // Fullwidth forms are width-mapped (RFC 8265 §3.3.2 rule 1), as the servers' nodeprep does.
+  assert.equal(toBare("\uff21lice@example.test"), "alice@example.test");
+});
+
+test("rejects malformed JIDs", () => {
+  for (const bad of ["", "@d.test", "a@", "a@b@c", "a@d.test/", "a b@", "x@has space", "a@."]) {
+    assert.equal(parseJid(bad), undefined, bad);
+  }
+  assert.equal(toBare(undefined), undefined);
+});
