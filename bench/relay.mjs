@@ -14,6 +14,7 @@ import { startServer, connectClient, xml } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
+import { ClearanceReader } from "@cordon/rules";
 import {
   createRelay,
   defaultRules,
@@ -168,7 +169,7 @@ try {
 
 // ---- in process: the relay's own CPU per decision
 const engine = new LabelEngine(registry);
-const clearances = new ClearanceSource(store, engine);
+const clearances = new ClearanceSource(new ClearanceReader({ registry: engine.registry, store }), engine);
 const { outbound } = directionsOf(peering({ componentPort: 1 }, { componentPort: 2 }));
 const ctx = new DirectionContext(outbound, engine);
 const incoming = Array.from({ length: 1000 }, (_, i) => {

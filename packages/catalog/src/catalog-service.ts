@@ -20,18 +20,17 @@ import {
   type IqRequest,
 } from "@cordon/component";
 import {
-  parseClearance,
   parseLabelData,
   SEC_LABEL_NS,
   type Clearance,
   type Label,
   type PolicyRegistry,
 } from "@cordon/policy";
+import { ClearanceReader, grantingClearance } from "@cordon/rules";
 import {
   InvalidJidError,
   normaliseBareJid,
   type CatalogScope,
-  type ClearanceLookup,
   type ClearanceStore,
   type PersonalCatalogLookup,
   type RawValue,
@@ -143,17 +142,17 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const logger = component.logger;
   const cache = new CatalogCache(options.cacheSize, options.cacheMaxAgeMs);
   const context = { served, muc, component: component.domain };
-  const unsubscribers = [store.subscribe((event) => cache.invalidate(event))];
+  // Subscribed before the catalog cache, so a notification has dropped the reader's answers when
+  // the cache's invalidation lets a new catalog be computed.
+  const clearances = new ClearanceReader({
+    registry,
+    store,
+    users,
+    onUnreadable: (subject, reason) =>
+      logger.warn({ subject, reason }, "unusable clearance: treated as unknown"),
+  });
+  const unsubscribers = [store.subscribe((event) => cache.invalidate(event)), () => clearances.close()];
   if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));
-
-  function parseRawClearance(raw: RawValue, what: string): Clearance | undefined {
-    try {
-      return parseClearance(raw.data, registry);
-    } catch (error) {
-      logger.warn({ what, err: (error as Error).message }, "unusable clearance: treated as unknown");
-      return undefined;
-    }
-  }
 
   function parseRawLabel(raw: RawValue, what: string): Label | undefined {
     try {
@@ -164,14 +163,6 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     }
   }
 
-  /** A clearance lookup: the clearance, nil (none), or unknown (fail closed, not cacheable). */
-  function fromLookup(lookup: ClearanceLookup, what: string): { clearance?: Clearance; unknown: boolean } {
-    if (lookup.status === "none") return { unknown: false };
-    if (lookup.status === "unknown") return { unknown: true };
-    const clearance = parseRawClearance(lookup.clearance, what);
-    return clearance ? { clearance, unknown: false } : { unknown: true };
-  }
-
   /** A user's clearances for each policy the candidate labels use. */
   async function userGate(
     jid: string,
@@ -180,9 +171,9 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const byPolicy = new Map<string, Clearance>();
     let unknown = false;
     for (const policy of policies) {
-      const result = fromLookup(await users.getUserClearance(jid, policy), `user clearance of ${jid}`);
-      if (result.unknown) unknown = true;
-      if (result.clearance) byPolicy.set(policy, result.clearance);
+      const state = await clearances.user(jid, policy);
+      if (state.status === "unknown") unknown = true;
+      if (state.status === "known") byPolicy.set(policy, state.clearance);
     }
     return { gate: clearancesGate((policy) => byPolicy.get(policy)), unknown };
   }
@@ -262,13 +253,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const requesterDomain = query.requester.slice(query.requester.indexOf("@") + 1);
     if (query.remote) {
       deps.push(`peer:${requesterDomain}`);
-      const peer = fromLookup(
-        await store.getPeerClearance(requesterDomain, "inbound"),
-        `inbound clearance of ${requesterDomain}`,
-      );
-      if (peer.unknown)
+      const peer = await clearances.peer(requesterDomain, "inbound");
+      if (peer.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
-      requester = clearanceGate(peer.clearance);
+      requester = clearanceGate(grantingClearance(peer));
     } else {
       deps.push(`user:${query.requester}`);
       const own = await userGate(query.requester, policies);
@@ -283,13 +271,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
       // The MUC service's own clearance (when the store has one) bounds every room of it.
       deps.push(`service:${target.service}`);
-      const service = fromLookup(
-        await store.getServiceClearance(target.service),
-        `service clearance of ${target.service}`,
-      );
-      if (service.unknown)
+      const service = await clearances.service(target.service);
+      if (service.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
-      const serviceGate = service.clearance ? clearanceGate(service.clearance) : undefined;
+      const serviceGate = service.status === "known" ? clearanceGate(service.clearance) : undefined;
       const gate: LabelGate = serviceGate ? (label) => requester(label) && serviceGate(label) : requester;
       return {
         catalog: roomCatalog({
@@ -316,23 +301,19 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     } else if (target.kind === "remote") {
       // A remote domain: within that peer's clearance for traffic from us to it.
       deps.push(`peer:${target.domain}`);
-      const lookup = await store.getPeerClearance(target.domain, "outbound");
-      if (lookup.status === "none")
+      const peer = await clearances.peer(target.domain, "outbound");
+      if (peer.status === "none")
         throw stanzaError("item-not-found", "cancel", "no peering with that domain");
-      const peer = fromLookup(lookup, `outbound clearance of ${target.domain}`);
-      if (peer.unknown)
+      if (peer.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       gates.push(clearanceGate(peer.clearance));
     } else {
       // One of our services: within its service clearance when it has one.
       deps.push(`service:${target.domain}`);
-      const service = fromLookup(
-        await store.getServiceClearance(target.domain),
-        `service clearance of ${target.domain}`,
-      );
-      if (service.unknown)
+      const service = await clearances.service(target.domain);
+      if (service.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
-      if (service.clearance) gates.push(clearanceGate(service.clearance));
+      if (service.status === "known") gates.push(clearanceGate(service.clearance));
     }
     if (personalLookup && !personalLookup.complete) cacheable = false;
     return {
@@ -346,7 +327,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const restrictValue = room.config[ROOM_RESTRICT_KEY];
     const restrict = typeof restrictValue === "boolean" ? restrictValue : true;
     const clearance = room.clearance
-      ? parseRawClearance(room.clearance, `clearance of room ${room.jid}`)
+      ? clearances.parse(room.clearance, `clearance of room ${room.jid}`)
       : undefined;
     const label = room.label ? parseRawLabel(room.label, `label of room ${room.jid}`) : undefined;
     const defaultLabel = room.defaultLabel

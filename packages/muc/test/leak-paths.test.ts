@@ -18,6 +18,7 @@ import { onInvite, onDecline } from "../src/service/invite.js";
 import { discoInfo } from "../src/service/disco.js";
 import { changeSubject } from "../src/service/subject.js";
 import { ClearanceBook } from "../src/security/clearance-book.js";
+import { ClearanceReader } from "@cordon/rules";
 import type { LabelAwareness } from "../src/service/label-awareness.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
@@ -289,7 +290,10 @@ test("join: a clearance lowered while the join waits for the client's features i
   const ctx: CapturingContext = {
     ...base,
     store,
-    clearances: new ClearanceBook({ registry, users: store, localDomains: ["example.test"] }),
+    clearances: new ClearanceBook({
+      reader: new ClearanceReader({ registry, store }),
+      localDomains: ["example.test"],
+    }),
     awareness,
   };
   ctx.rooms.set(secretRoom.jid, secretRoom);
@@ -370,7 +374,10 @@ test("join: a room created (and locked) by a concurrent join stays closed to oth
   const ctx: CapturingContext = {
     ...base,
     store,
-    clearances: new ClearanceBook({ registry, users: store, localDomains: ["example.test"] }),
+    clearances: new ClearanceBook({
+      reader: new ClearanceReader({ registry, store }),
+      localDomains: ["example.test"],
+    }),
     awareness,
   };
   const jid = "fresh@rooms.example.test";

@@ -8,6 +8,7 @@ import { createComponent, silentLogger, type Element, type StanzaErrorSpec } fro
 import { PolicyRegistry, type Policy } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { ClearanceBook } from "../src/security/clearance-book.js";
+import { ClearanceReader } from "@cordon/rules";
 import { MessageLabelResolver } from "../src/security/message-label.js";
 import { LabelRendering } from "../src/security/label-rendering.js";
 import { LabelAwareness } from "../src/service/label-awareness.js";
@@ -71,7 +72,10 @@ export function capturingContext(
     },
     registry,
     store,
-    clearances: new ClearanceBook({ registry, users: store, localDomains: ["example.test"] }),
+    clearances: new ClearanceBook({
+      reader: new ClearanceReader({ registry, store }),
+      localDomains: ["example.test"],
+    }),
     labels: new MessageLabelResolver(registry, policy.id),
     rendering: new LabelRendering(),
     awareness: new LabelAwareness(component, 100),

@@ -5,7 +5,8 @@
 import { hiddenContent, isElement, xml, type Element } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
 import { auditId, type AuditEntry } from "./audit.js";
-import type { ClearanceAnswer, ClearanceSource } from "./clearances.js";
+import type { ClearanceState } from "@cordon/rules";
+import type { ClearanceSource } from "./clearances.js";
 import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
 import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
@@ -229,8 +230,8 @@ async function senderClearanceOf(
   route: Route,
   ctx: DirectionContext,
   clearances: ClearanceSource,
-  directionClearance: ClearanceAnswer,
-): Promise<ClearanceAnswer> {
+  directionClearance: ClearanceState,
+): Promise<ClearanceState> {
   const d = ctx.direction;
   if (d.name === "outbound") {
     // A local user is judged on their own clearance — none means the nil clearance (XEP-0258

@@ -32,7 +32,7 @@ export type { ContentChecker } from "./content-check.js";
 export { LabelEngine, securityLabels, removeSecurityLabels } from "./label-check.js";
 export type { LabelProblem, GrantRefusal, ResolvedLabel } from "./label-check.js";
 export { ClearanceSource } from "./clearances.js";
-export type { RelayClearanceStore, ClearanceAnswer } from "./clearances.js";
+export type { RelayClearanceStore } from "./clearances.js";
 export { decide, DirectionContext, addFlot, answersRefusal } from "./decide.js";
 export type { Decision, DecideDeps } from "./decide.js";
 export {

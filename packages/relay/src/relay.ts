@@ -13,6 +13,8 @@ import {
   type BackoffOptions,
 } from "@cordon/component";
 import type { PolicyRegistry } from "@cordon/policy";
+import type { UserClearanceSource } from "@cordon/store";
+import { ClearanceReader } from "@cordon/rules";
 import type { AuditEntry, AuditSink } from "./audit.js";
 import { ClearanceSource, type RelayClearanceStore } from "./clearances.js";
 import { answersRefusal, decide, DirectionContext, type Decision } from "./decide.js";
@@ -26,6 +28,8 @@ export interface RelayOptions {
   peerings: PeeringConfig[];
   registry: PolicyRegistry;
   store: RelayClearanceStore;
+  /** User clearances: the store + LDAP directory resolver (`ClearanceResolver`); default the store alone. */
+  users?: UserClearanceSource;
   audit: AuditSink;
   logger?: Logger;
   reconnect?: BackoffOptions & { enabled?: boolean };
@@ -76,7 +80,16 @@ export function createRelay(options: RelayOptions): Relay {
   validatePeerings(options.peerings);
   const logger = (options.logger ?? silentLogger()).child({ component: "relay" });
   const engine = new LabelEngine(options.registry);
-  const clearances = new ClearanceSource(options.store, engine);
+  const clearances = new ClearanceSource(
+    new ClearanceReader({
+      registry: options.registry,
+      store: options.store,
+      ...(options.users ? { users: options.users } : {}),
+      onUnreadable: (subject, reason) =>
+        logger.warn({ subject, reason }, "stored clearance does not parse; treated as unknown"),
+    }),
+    engine,
+  );
   const audit = options.audit;
   const counters = new Map<
     string,

@@ -3,6 +3,7 @@
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStore } from "@cordon/store";
+import { ClearanceReader } from "@cordon/rules";
 import { ClearanceSource } from "../src/clearances.js";
 import { decide, DirectionContext, type Decision } from "../src/decide.js";
 import { directionsOf } from "../src/direction.js";
@@ -13,7 +14,7 @@ import { IqTracker } from "../src/iq-control.js";
 
 const engine = new LabelEngine(registry());
 const store = new MemoryStore();
-const clearances = new ClearanceSource(store, engine);
+const clearances = new ClearanceSource(new ClearanceReader({ registry: engine.registry, store }), engine);
 const iqs = new IqTracker();
 
 before(async () => {

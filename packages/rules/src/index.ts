@@ -12,3 +12,4 @@ export {
   grantingClearance,
   sameClearanceState,
 } from "./clearance-state.js";
+export { ClearanceReader, type ClearanceReaderOptions, type ClearanceSources } from "./clearance-reader.js";

@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
-import type { RawClearance, StoreEvent, StoreListener } from "../src/index.js";
+import type { SlapdInstance } from "@cordon/harness";
+import type { LdapDirectoryOptions, RawClearance, StoreEvent, StoreListener } from "../src/index.js";
 
 /** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
 export async function eventually<T>(
@@ -72,5 +73,20 @@ export function memoryLogger(): { logger: Logger; lines: () => Array<Record<stri
         .split("\n")
         .filter((l) => l.length > 0)
         .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** LdapDirectory options for a harness slapd with Cordon's schema (deploy/ldap), as the README configures it. */
+export function slapdDirectoryOptions(slapd: SlapdInstance): LdapDirectoryOptions {
+  return {
+    url: slapd.url,
+    bindDn: slapd.bindDn,
+    bindSecret: { value: slapd.bindPassword },
+    baseDn: slapd.baseDn,
+    filter: "(&(objectClass=cordonPerson)(jid={jid}))",
+    clearanceAttributes: [
+      { attribute: "clearance;binary", encoding: "ber" },
+      { attribute: "cordonXmlClearance", encoding: "xml" },
+    ],
   };
 }

@@ -12,7 +12,7 @@ import {
   type RawClearance,
   type StoreEvent,
 } from "../src/index.js";
-import { corpusBer, corpusText, eventually, memoryLogger } from "./helpers.js";
+import { corpusBer, corpusText, eventually, memoryLogger, slapdDirectoryOptions } from "./helpers.js";
 
 const ALICE_BER = corpusBer("harbour-clearance-officer.ber");
 const ALICE_BER_2 = corpusBer("harbour-clearance-officer-sslprivileges.ber");
@@ -59,15 +59,7 @@ after(async () => {
 
 function options(extra: Partial<LdapDirectoryOptions> = {}): LdapDirectoryOptions {
   return {
-    url: slapd.url,
-    bindDn: slapd.bindDn,
-    bindSecret: { value: slapd.bindPassword },
-    baseDn: slapd.baseDn,
-    filter: "(&(objectClass=cordonPerson)(jid={jid}))",
-    clearanceAttributes: [
-      { attribute: "clearance;binary", encoding: "ber" },
-      { attribute: "cordonXmlClearance", encoding: "xml" },
-    ],
+    ...slapdDirectoryOptions(slapd),
     catalogAttribute: { attribute: "cordonCatalogLabel", encoding: "auto" },
     validate,
     cacheTtlMs: 60_000,

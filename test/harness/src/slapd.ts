@@ -1,29 +1,20 @@
-// Starts a throwaway OpenLDAP slapd on 127.0.0.1 with a free port and its own slapd.conf (-f),
-// a test schema for Cordon users and an LDIF of users with clearances.
-//
-// Test schema (OIDs under 2.25.<uuid>, test-only):
-//  - `clearance` is the X.501 clearance attribute, OID 2.5.4.55 (ITU-T X.501 §17.3.1 / RFC 5755 §4.4.6),
-//    with a syntax substituted to "Supported Algorithm" so slapd accepts the `;binary` transfer option
-//    and stores BER values.
-//  - `jid` holds the user's bare JID; `cordonXmlClearance` an XML clearance as text;
-//    `cordonCatalogLabel` the labels of the user's personal catalog (multi-valued, octet string).
-//  - `cordonPerson` is an auxiliary object class carrying them, used beside inetOrgPerson.
+// Starts a throwaway OpenLDAP slapd on 127.0.0.1 with a free port, configured as an admin would:
+// Cordon's schema from deploy/ldap (cordon.schema included from a slapd.conf, or cordon.ldif added
+// to a cn=config directory), then an LDIF of users with clearances (generated from `users`, and
+// files such as deploy/ldap/example-users.ldif). The schema (OIDs in deploy/ldap/cordon.schema):
+// `clearance` (X.501, 2.5.4.55, BER, read as `clearance;binary`), `jid`, `cordonXmlClearance`,
+// `cordonCatalogLabel`, and the auxiliary class `cordonPerson` beside inetOrgPerson.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freeLoopbackPort, terminate, track, waitForPort } from "./process-tools.js";
+import { deployDir } from "./templates.js";
 
-const ARC = "2.25.128571339766841363558979786900353688171";
-
-export const CORDON_TEST_SCHEMA = `
-ldapsyntax ( ${ARC}.1.1 DESC 'X.501 Clearance, BER' X-SUBST '1.3.6.1.4.1.1466.115.121.1.49' )
-attributetype ( 2.5.4.55 NAME 'clearance' DESC 'X.501 clearance attribute, use ;binary' SYNTAX ${ARC}.1.1 )
-attributetype ( ${ARC}.2.1 NAME 'jid' DESC 'bare JID' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( ${ARC}.2.2 NAME 'cordonXmlClearance' DESC 'XML clearance' EQUALITY caseExactMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
-attributetype ( ${ARC}.2.3 NAME 'cordonCatalogLabel' DESC 'personal catalog label (XML or BER)' SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 )
-objectclass ( ${ARC}.3.1 NAME 'cordonPerson' DESC 'Cordon clearance holder' AUXILIARY MAY ( jid $ clearance $ cordonXmlClearance $ cordonCatalogLabel ) )
-`;
+/** The schema files an admin installs (deploy/ldap). */
+export function ldapDeployFile(name: "cordon.schema" | "cordon.ldif" | "example-users.ldif"): string {
+  return join(deployDir(), "ldap", name);
+}
 
 export interface SlapdUser {
   uid: string;
@@ -42,6 +33,10 @@ export interface SlapdOptions {
   users?: SlapdUser[];
   /** Extra LDIF appended to the generated one. */
   ldif?: string;
+  /** LDIF files loaded after it, as an admin would (e.g. ldapDeployFile("example-users.ldif")). */
+  ldifFiles?: string[];
+  /** How the schema is installed: `include` in a slapd.conf (default) or the cn=config LDIF. */
+  config?: "slapd.conf" | "cn=config";
   startTimeoutMs?: number;
 }
 
@@ -101,40 +96,21 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdInstance
   const dir = mkdtempSync(join(tmpdir(), "cordon-slapd-"));
   const dbDir = join(dir, "db");
   mkdirSync(dbDir);
-  writeFileSync(join(dir, "cordon.schema"), CORDON_TEST_SCHEMA);
-  const conf = join(dir, "slapd.conf");
-  writeFileSync(
-    conf,
-    [
-      "include /etc/ldap/schema/core.schema",
-      "include /etc/ldap/schema/cosine.schema",
-      "include /etc/ldap/schema/inetorgperson.schema",
-      `include ${join(dir, "cordon.schema")}`,
-      `pidfile ${join(dir, "slapd.pid")}`,
-      `argsfile ${join(dir, "slapd.args")}`,
-      "modulepath /usr/lib/ldap",
-      "moduleload back_mdb",
-      "database mdb",
-      `suffix "${suffix}"`,
-      `rootdn "${adminDn}"`,
-      `rootpw ${adminPassword}`,
-      `directory ${dbDir}`,
-      "maxsize 10485760",
-      "access to attrs=userPassword by anonymous auth by * none",
-      `access to * by dn.exact="${bindDn}" read by * none`,
-      "",
-    ].join("\n"),
-  );
+  const setup = { dir, dbDir, suffix, adminDn, adminPassword, bindDn };
+  const configArgs = opts.config === "cn=config" ? cnConfig(setup) : slapdConf(setup);
   const ldif = [
     `dn: ${suffix}\nobjectClass: dcObject\nobjectClass: organization\no: ${dc}\ndc: ${dc}\n`,
     `dn: ${baseDn}\nobjectClass: organizationalUnit\nou: people\n`,
     `dn: ${bindDn}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: cordon\nuserPassword: ${bindPassword}\n`,
     ...(opts.users ?? []).map((u) => userLdif(baseDn, u)),
     opts.ldif ?? "",
+    ...(opts.ldifFiles ?? []).map((file) => readFileSync(file, "utf8")),
   ].join("\n");
   const ldifPath = join(dir, "data.ldif");
   writeFileSync(ldifPath, ldif);
-  const add = spawnSync("/usr/sbin/slapadd", ["-q", "-f", conf, "-l", ldifPath], { encoding: "utf8" });
+  const add = spawnSync("/usr/sbin/slapadd", ["-q", ...configArgs, "-b", suffix, "-l", ldifPath], {
+    encoding: "utf8",
+  });
   if (add.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`harness: slapadd failed: ${add.stderr}`);
@@ -145,7 +121,7 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdInstance
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     // -d 0: stay in the foreground (so we own the process) with no debug output.
-    const c = spawn("/usr/sbin/slapd", ["-f", conf, "-h", `${url}/`, "-d", "0"], { stdio: "ignore" });
+    const c = spawn("/usr/sbin/slapd", [...configArgs, "-h", `${url}/`, "-d", "0"], { stdio: "ignore" });
     track(c);
     child = c;
     await waitForPort(port, timeout, c);
@@ -174,4 +150,84 @@ export async function startSlapd(opts: SlapdOptions = {}): Promise<SlapdInstance
       await launch();
     },
   };
+}
+
+interface Setup {
+  dir: string;
+  dbDir: string;
+  suffix: string;
+  adminDn: string;
+  adminPassword: string;
+  bindDn: string;
+}
+
+/** The read-only service account reads everything but passwords; nobody else reads anything. */
+const access = (bindDn: string) => [
+  "to attrs=userPassword by anonymous auth by * none",
+  `to * by dn.exact="${bindDn}" read by * none`,
+];
+
+/** slapd.conf form: `include` of deploy/ldap/cordon.schema. Returns slapd's config arguments. */
+function slapdConf(s: Setup): string[] {
+  const conf = join(s.dir, "slapd.conf");
+  writeFileSync(
+    conf,
+    [
+      "include /etc/ldap/schema/core.schema",
+      "include /etc/ldap/schema/cosine.schema",
+      "include /etc/ldap/schema/inetorgperson.schema",
+      `include ${ldapDeployFile("cordon.schema")}`,
+      `pidfile ${join(s.dir, "slapd.pid")}`,
+      `argsfile ${join(s.dir, "slapd.args")}`,
+      "modulepath /usr/lib/ldap",
+      "moduleload back_mdb",
+      "database mdb",
+      `suffix "${s.suffix}"`,
+      `rootdn "${s.adminDn}"`,
+      `rootpw ${s.adminPassword}`,
+      `directory ${s.dbDir}`,
+      "maxsize 10485760",
+      ...access(s.bindDn).map((a) => `access ${a}`),
+      "",
+    ].join("\n"),
+  );
+  return ["-f", conf];
+}
+
+/** cn=config form: deploy/ldap/cordon.ldif added with slapadd -n0, as on a Debian slapd. */
+function cnConfig(s: Setup): string[] {
+  const configDir = join(s.dir, "slapd.d");
+  mkdirSync(configDir);
+  const base = [
+    "dn: cn=config\nobjectClass: olcGlobal\ncn: config",
+    `olcPidFile: ${join(s.dir, "slapd.pid")}\nolcArgsFile: ${join(s.dir, "slapd.args")}\n`,
+    "dn: cn=module{0},cn=config\nobjectClass: olcModuleList\ncn: module{0}\nolcModulePath: /usr/lib/ldap\nolcModuleLoad: back_mdb\n",
+    "dn: cn=schema,cn=config\nobjectClass: olcSchemaConfig\ncn: schema\n",
+  ].join("\n");
+  const database = [
+    "dn: olcDatabase={1}mdb,cn=config",
+    "objectClass: olcDatabaseConfig",
+    "objectClass: olcMdbConfig",
+    "olcDatabase: {1}mdb",
+    `olcDbDirectory: ${s.dbDir}`,
+    `olcSuffix: ${s.suffix}`,
+    `olcRootDN: ${s.adminDn}`,
+    `olcRootPW: ${s.adminPassword}`,
+    "olcDbMaxSize: 10485760",
+    ...access(s.bindDn).map((a, i) => `olcAccess: {${i}}${a}`),
+    "",
+  ].join("\n");
+  const ldif = [
+    base,
+    ...["core", "cosine", "inetorgperson"].map((n) => readFileSync(`/etc/ldap/schema/${n}.ldif`, "utf8")),
+    readFileSync(ldapDeployFile("cordon.ldif"), "utf8"),
+    database,
+  ].join("\n");
+  const file = join(s.dir, "config.ldif");
+  writeFileSync(file, ldif);
+  const add = spawnSync("/usr/sbin/slapadd", ["-q", "-n0", "-F", configDir, "-l", file], {
+    encoding: "utf8",
+  });
+  if (add.status !== 0) throw new Error(`harness: slapadd of cn=config failed: ${add.stderr}`);
+  return ["-F", configDir];
 }

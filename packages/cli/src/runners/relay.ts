@@ -34,6 +34,7 @@ export const runRelay: ComponentRunner = async (context, section) => {
       peerings: config.peerings,
       registry: env.registry,
       store: env.store,
+      users: env.users,
       audit: new MemoryAuditSink(false),
     });
     const targets = config.peerings.flatMap((p) => [
@@ -55,6 +56,8 @@ export const runRelay: ComponentRunner = async (context, section) => {
     peerings: config.peerings,
     registry: env.registry,
     store: env.store,
+    // User clearances: the store's overrides, then the LDAP directory (as the MUC and the catalog).
+    users: env.users,
     audit,
     logger: context.logger,
   });

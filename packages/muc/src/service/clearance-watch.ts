@@ -6,7 +6,7 @@
 // is known again gets the subject it may have missed. Room notifications go to room sync.
 import { acdf } from "@cordon/policy";
 import type { StoreEvent, UserClearanceSource } from "@cordon/store";
-import { sameClearanceState, type ClearanceState } from "../security/clearance-state.js";
+import { sameClearanceState, type ClearanceState } from "@cordon/rules";
 import type { MucContext } from "./context.js";
 import { removeOccupant } from "./presence.js";
 import { subjectStanza } from "./subject.js";
@@ -80,16 +80,16 @@ export class ClearanceWatch {
       for (const occupant of [...room.occupants.values()]) {
         const state = fresh.get(occupant.bare);
         if (!state || sameClearanceState(state, occupant.clearance)) continue;
-        const wasUnknown = occupant.clearance.kind === "unknown";
+        const wasUnknown = occupant.clearance.status === "unknown";
         occupant.clearance = state;
-        if (state.kind === "unknown") {
+        if (state.status === "unknown") {
           logger.warn(
             { room: room.jid },
             "an occupant's clearance became unknown; nothing labelled reaches them until it is known again",
           );
           continue;
         }
-        const clearance = state.kind === "known" ? state.clearance : undefined;
+        const clearance = state.status === "known" ? state.clearance : undefined;
         if (!acdf(room.security.label, clearance).granted) {
           await removeOccupant(this.#ctx, room, occupant, {
             statuses: [307],

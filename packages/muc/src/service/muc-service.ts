@@ -15,6 +15,7 @@ import {
 import type { PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore, UserClearanceSource } from "@cordon/store";
 import { ClearanceBook } from "../security/clearance-book.js";
+import { ClearanceReader } from "@cordon/rules";
 import { MessageLabelResolver } from "../security/message-label.js";
 import { LabelRendering } from "../security/label-rendering.js";
 import type { Room } from "../room/room.js";
@@ -75,6 +76,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     },
     async stop() {
       watch.stop();
+      ctx.clearances.close();
       await ctx.component.stop();
     },
     refreshClearances: () => watch.refresh(),
@@ -92,11 +94,14 @@ function createContext(options: MucServiceOptions): MucContext {
     registry,
     store,
     clearances: new ClearanceBook({
-      registry,
-      users: options.users ?? store,
-      peers: store,
+      reader: new ClearanceReader({
+        registry,
+        store,
+        users: options.users ?? store,
+        onUnreadable: (subject, reason) =>
+          logger.warn({ subject, reason }, "stored clearance does not parse; treated as unknown"),
+      }),
       localDomains: settings.localDomains,
-      onMalformed: (subject) => logger.warn({ subject }, "stored clearance is malformed; treated as none"),
     }),
     labels: new MessageLabelResolver(registry, options.governingPolicy),
     rendering: new LabelRendering(),

@@ -119,7 +119,7 @@ export function routeStanzas(ctx: MucContext): void {
     get: async (r) => {
       const room = roomFor(r.payload.attrs.to ?? r.to);
       const requester = await ctx.clearances.lookup(parseJid(r.from) ? bareJid(parseJid(r.from)!) : "");
-      if (requester.kind === "unknown")
+      if (requester.status === "unknown")
         throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
       return roomCatalogElement(ctx, room, requester, room.jid);
     },

@@ -1,0 +1,169 @@
+// The one clearance reader of the MUC, the relay and the catalog: user clearances through the
+// store's resolver (administrator overrides in the store, then the LDAP directory), service and
+// peer-domain clearances from the store; each value parsed under the loaded policies (X.501
+// Clearance, RFC 5755 §4.4.6, or its XML form) and answered as the tri-state ClearanceState.
+//
+// Fail closed: a backend that cannot answer, a malformed JID, or a value that does not parse under
+// the loaded policies is "unknown" (never "none": nothing is granted, and an occupant is not judged
+// on a value nobody can read). Answers are cached (bounded, at most `maxAgeMs`), every store or
+// directory notification drops the cache, a lookup that a notification overtook is not kept, and
+// nothing is cached while the store reports its connection lost (cached answers then expire with
+// the store's own TTL, not ours).
+import { parseClearance, type Clearance, type PolicyRegistry } from "@cordon/policy";
+import type {
+  ClearanceLookup,
+  PeerDirection,
+  RawClearance,
+  StoreEvent,
+  Unsubscribe,
+  UserClearanceSource,
+} from "@cordon/store";
+import { unknownClearance, type ClearanceState } from "./clearance-state.js";
+
+/** Where clearances are read: the store (service, peer, and by default user clearances, notifications). */
+export interface ClearanceSources extends UserClearanceSource {
+  getServiceClearance(domain: string): Promise<ClearanceLookup>;
+  getPeerClearance(domain: string, direction: PeerDirection): Promise<ClearanceLookup>;
+}
+
+export interface ClearanceReaderOptions {
+  registry: PolicyRegistry;
+  store: ClearanceSources;
+  /** User clearances: the store + directory resolver (`ClearanceResolver`); default the store. */
+  users?: UserClearanceSource;
+  /** How long an answer is reused without a notification (default 5 s; 0: never). */
+  maxAgeMs?: number;
+  /** Bound of the answer cache and of the parsed-value cache (default 10,000 each). */
+  cacheSize?: number;
+  /** Called once per value (and policy set) that does not parse: who holds it, and why. */
+  onUnreadable?: (subject: string, reason: string) => void;
+}
+
+const DEFAULT_MAX_AGE_MS = 5_000;
+const DEFAULT_CACHE_SIZE = 10_000;
+
+export class ClearanceReader {
+  readonly #options: ClearanceReaderOptions;
+  readonly #users: UserClearanceSource;
+  readonly #maxAgeMs: number;
+  readonly #cacheSize: number;
+  readonly #answers = new Map<string, { state: ClearanceState; at: number; policies: number }>();
+  readonly #parsed = new Map<string, Clearance | Error>();
+  #parsedGeneration: number;
+  /** Bumped by every notification: a lookup that started before one is not cached. */
+  #generation = 0;
+  #storeDown = false;
+  readonly #unsubscribe: Unsubscribe[];
+
+  constructor(options: ClearanceReaderOptions) {
+    this.#options = options;
+    this.#users = options.users ?? options.store;
+    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
+    this.#parsedGeneration = options.registry.generation;
+    const onEvent = (event: StoreEvent) => this.#invalidate(event);
+    this.#unsubscribe = [options.store.subscribe(onEvent)];
+    if (this.#users !== options.store) this.#unsubscribe.push(this.#users.subscribe(onEvent));
+  }
+
+  /** A user's clearance (bare JID), for one policy (OID) or the policy-independent one. Never throws. */
+  user(bareJid: string, policy?: string): Promise<ClearanceState> {
+    return this.#read(`u ${policy ?? ""} ${bareJid}`, bareJid, () =>
+      this.#users.getUserClearance(bareJid, policy),
+    );
+  }
+
+  /** A component domain's service clearance. Never throws. */
+  service(domain: string): Promise<ClearanceState> {
+    return this.#read(`s ${domain}`, domain, () => this.#options.store.getServiceClearance(domain));
+  }
+
+  /** A peer domain's clearance for one direction. Never throws. */
+  peer(domain: string, direction: PeerDirection): Promise<ClearanceState> {
+    return this.#read(`p ${direction} ${domain}`, domain, () =>
+      this.#options.store.getPeerClearance(domain, direction),
+    );
+  }
+
+  /** A raw value parsed under the loaded policies (cached by its bytes); undefined when it does not parse. */
+  parse(raw: RawClearance, subject = "a stored clearance"): Clearance | undefined {
+    const hit = this.#parse(raw, subject);
+    return hit instanceof Error ? undefined : hit;
+  }
+
+  /** Stops listening to notifications. */
+  close(): void {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#answers.clear();
+  }
+
+  #invalidate(event: StoreEvent): void {
+    this.#generation++;
+    this.#answers.clear();
+    if (event.kind === "connection") this.#storeDown = event.state === "down";
+  }
+
+  #parse(raw: RawClearance, subject: string): Clearance | Error {
+    const generation = this.#options.registry.generation;
+    if (generation !== this.#parsedGeneration) {
+      this.#parsed.clear();
+      this.#parsedGeneration = generation;
+    }
+    const key = `${raw.encoding}:${raw.data}`;
+    let hit = this.#parsed.get(key);
+    if (hit === undefined) {
+      try {
+        const data = raw.encoding === "ber" ? Buffer.from(raw.data, "base64") : raw.data;
+        hit = parseClearance(data, this.#options.registry);
+      } catch (error) {
+        hit = error instanceof Error ? error : new Error(String(error));
+        this.#options.onUnreadable?.(subject, hit.message);
+      }
+      if (this.#parsed.size >= this.#cacheSize) this.#parsed.clear();
+      this.#parsed.set(key, hit);
+    }
+    return hit;
+  }
+
+  async #read(key: string, subject: string, lookup: () => Promise<ClearanceLookup>): Promise<ClearanceState> {
+    const now = Date.now();
+    const policies = this.#options.registry.generation;
+    const hit = this.#answers.get(key);
+    if (hit && now - hit.at < this.#maxAgeMs && hit.policies === policies) return hit.state;
+    const generation = this.#generation;
+    let answer: ClearanceLookup;
+    try {
+      answer = await lookup();
+    } catch (error) {
+      // A malformed JID or a closed store: fail closed.
+      return unknownClearance(`lookup failed: ${(error as Error).message}`);
+    }
+    const state = this.#state(answer, subject);
+    // Unknown answers are never kept; nor one a notification overtook, nor any while the store is down.
+    if (
+      state.status !== "unknown" &&
+      generation === this.#generation &&
+      !this.#storeDown &&
+      this.#maxAgeMs > 0
+    ) {
+      this.#answers.delete(key);
+      if (this.#answers.size >= this.#cacheSize) {
+        const oldest = this.#answers.keys().next().value;
+        if (oldest !== undefined) this.#answers.delete(oldest);
+      }
+      this.#answers.set(key, { state, at: now, policies });
+    }
+    return state;
+  }
+
+  #state(answer: ClearanceLookup, subject: string): ClearanceState {
+    if (answer.status !== "known") return answer;
+    const parsed = this.#parse(answer.clearance, subject);
+    if (parsed instanceof Error) return unknownClearance(`unreadable clearance: ${parsed.message}`);
+    return {
+      status: "known",
+      clearance: parsed,
+      fingerprint: `${answer.clearance.encoding}:${answer.clearance.data}`,
+    };
+  }
+}

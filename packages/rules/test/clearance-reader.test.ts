@@ -1,0 +1,148 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { encodeBerClearance, makeClearance, PolicyRegistry, type Clearance } from "@cordon/policy";
+import {
+  ClearanceResolver,
+  MemoryStore,
+  type ClearanceLookup,
+  type RawValue,
+  type StoreListener,
+  type UserClearanceSource,
+} from "@cordon/store";
+import { ClearanceReader } from "../src/clearance-reader.js";
+import { demoPolicyFile } from "./demo.js";
+
+const registry = new PolicyRegistry();
+const policy = registry.loadFileSync(demoPolicyFile);
+const cls = (name: string) => policy.classifications.find((c) => c.name === name)!;
+const clearance = (...names: string[]): Clearance => makeClearance(policy, names.map(cls), []);
+const raw = (c: Clearance): RawValue => ({
+  encoding: "ber",
+  data: Buffer.from(encodeBerClearance(c)).toString("base64"),
+});
+const SECRET = clearance("UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET");
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** A directory answering from a map (what LdapDirectory answers), counting reads. */
+class FakeDirectory implements UserClearanceSource {
+  readonly entries = new Map<string, ClearanceLookup>();
+  readonly listeners = new Set<StoreListener>();
+  reads = 0;
+  async getUserClearance(jid: string): Promise<ClearanceLookup> {
+    this.reads++;
+    return this.entries.get(jid) ?? { status: "none" };
+  }
+  subscribe(listener: StoreListener) {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+}
+
+describe("ClearanceReader", () => {
+  test("user clearances through the resolver: the store's override first, else the directory's", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("dora@example.test", {
+      status: "known",
+      clearance: raw(SECRET),
+      source: "directory",
+    });
+    const reader = new ClearanceReader({
+      registry,
+      store,
+      users: new ClearanceResolver({ store, directory }),
+    });
+    const dora = await reader.user("dora@example.test");
+    assert.equal(dora.status, "known");
+    assert.equal(dora.status === "known" && dora.clearance.classifications.length, 4);
+    assert.equal((await reader.user("nobody@example.test")).status, "none");
+    await store.setUserClearance("dora@example.test", raw(clearance("UNCLASSIFIED")));
+    await tick();
+    const lowered = await reader.user("dora@example.test");
+    assert.equal(lowered.status === "known" && lowered.clearance.classifications.length, 1);
+    reader.close();
+  });
+
+  test("service and peer clearances from the store", async () => {
+    const store = new MemoryStore();
+    await store.setServiceClearance("rooms.example.test", raw(SECRET));
+    await store.setPeerClearance("partner.test", "inbound", raw(clearance("UNCLASSIFIED")));
+    const reader = new ClearanceReader({ registry, store });
+    assert.equal((await reader.service("rooms.example.test")).status, "known");
+    assert.equal((await reader.peer("partner.test", "inbound")).status, "known");
+    assert.equal((await reader.peer("partner.test", "outbound")).status, "none");
+    reader.close();
+  });
+
+  test("fail closed: an unreadable value, a malformed JID or a store that cannot answer is unknown", async () => {
+    const store = new MemoryStore();
+    await store.setUserClearance("eve@example.test", { encoding: "xml", data: "<clearance>junk" });
+    const unreadable: string[] = [];
+    const reader = new ClearanceReader({
+      registry,
+      store,
+      onUnreadable: (subject) => unreadable.push(subject),
+    });
+    const eve = await reader.user("eve@example.test");
+    assert.equal(eve.status, "unknown");
+    await reader.user("eve@example.test");
+    assert.deepEqual(unreadable, ["eve@example.test"], "reported once per value");
+    assert.equal((await reader.user("not a jid@")).status, "unknown");
+    const down = new ClearanceReader({
+      registry,
+      store: {
+        getUserClearance: async (): Promise<ClearanceLookup> => ({ status: "unknown", reason: "redis down" }),
+        getServiceClearance: async (): Promise<ClearanceLookup> => ({ status: "none" }),
+        getPeerClearance: async (): Promise<ClearanceLookup> => ({ status: "none" }),
+        subscribe: () => () => undefined,
+      },
+    });
+    const answer = await down.user("alice@example.test");
+    assert.deepEqual(answer, { status: "unknown", reason: "redis down" });
+    reader.close();
+    down.close();
+  });
+
+  test("answers are cached (bounded), dropped by any notification, never kept while the store is down", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("a@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    directory.entries.set("b@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    directory.entries.set("c@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    const users = new ClearanceResolver({ store, directory });
+    const reader = new ClearanceReader({ registry, store, users, cacheSize: 2 });
+    await reader.user("a@x.test");
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 1, "the second read is cached");
+    await reader.user("b@x.test");
+    await reader.user("c@x.test"); // evicts a (the oldest)
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 4);
+    for (const l of directory.listeners) l({ kind: "user-clearance", jid: "a@x.test" });
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 5, "a notification drops the cache");
+    for (const l of directory.listeners) l({ kind: "connection", state: "down" });
+    await reader.user("a@x.test");
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 7, "nothing is cached while the store is down");
+    for (const l of directory.listeners) l({ kind: "connection", state: "up" });
+    await reader.user("a@x.test");
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 8);
+    reader.close();
+  });
+
+  test("a lookup overtaken by a notification is answered but not kept", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("a@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    const users = new ClearanceResolver({ store, directory });
+    const reader = new ClearanceReader({ registry, store, users });
+    const pending = reader.user("a@x.test");
+    for (const l of directory.listeners) l({ kind: "user-clearance", jid: "a@x.test" });
+    assert.equal((await pending).status, "known");
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 2);
+    reader.close();
+  });
+});
