@@ -35,7 +35,7 @@ function setUp() {
     affiliation: "none",
     occupantId: name,
     clearance: {
-      kind: "known",
+      status: "known",
       clearance: makeClearance(
         policy,
         [cls(policy, "UNCLASSIFIED"), cls(policy, "SECRET")],
@@ -94,7 +94,7 @@ test("an accepted reload re-binds rooms, occupants and settings, and removes tho
   await new Promise((r) => setImmediate(r));
   assert.equal(room.security.label?.policy, fresh);
   assert.equal(ctx.settings.defaultRoomLabel.policy, fresh);
-  assert.equal(alice.clearance.kind === "known" && alice.clearance.clearance.policy, fresh);
+  assert.equal(alice.clearance.status === "known" && alice.clearance.clearance.policy, fresh);
   assert.deepEqual([...room.occupants.keys()], ["alice"], "bob's clearance (BRAVO) no longer reads: removed");
   const removal = ctx.sent.find((s) => s.includes('to="bob@example.test/r"') && s.includes("unavailable"));
   assert.ok(removal, "bob is told");

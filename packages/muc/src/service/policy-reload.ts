@@ -56,7 +56,7 @@ export function preparePolicyReload(ctx: MucContext, next: PolicyReload, afterwa
           const state = occupant.clearance;
           // An occupant's clearance that does not read any more is left as is: the ACDF denies it
           // (policy mismatch), so the room label check below removes the occupant.
-          if (state.kind !== "known") return { occupant, state };
+          if (state.status !== "known") return { occupant, state };
           try {
             return {
               occupant,
