@@ -11,8 +11,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { startServer, serverKinds, connectClient, xml } from "@cordon/harness";
-import { createExampleComponent } from "@cordon/component";
-import { createCatalogService, parseCatalogSpec, NS_CATALOG_2 } from "@cordon/catalog";
+import { createExampleComponent, NS_SEC_LABEL_CATALOG } from "@cordon/component";
+import { createCatalogService, parseCatalogSpec } from "@cordon/catalog";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 
@@ -87,7 +87,7 @@ async function benchServer(kind) {
       { domain: echoDomain, secret: "e" },
     ],
     users: [{ username: "alice", password: "alice-pw" }],
-    delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
+    delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
   });
   const store = new MemoryStore();
   await store.setUserClearance(`alice@${domain}`, { encoding: "xml", data: clearanceXml });
@@ -110,9 +110,13 @@ async function benchServer(kind) {
   await Promise.all([service.start(), echo.start()]);
   const alice = await connectClient(server, "alice", "alice-pw");
   const delegatedIq = () =>
-    xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
+    xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain }));
   const directIq = () =>
-    xml("iq", { type: "get", to: catalogDomain }, xml("catalog", { xmlns: NS_CATALOG_2, to: domain }));
+    xml(
+      "iq",
+      { type: "get", to: catalogDomain },
+      xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain }),
+    );
   const echoIq = () => xml("iq", { type: "get", to: echoDomain }, xml("ping", { xmlns: "urn:xmpp:ping" }));
   // ejabberd delegates only after its disco#info round trip with the component: wait for it.
   for (let i = 0; ; i++) {
@@ -134,7 +138,8 @@ async function benchServer(kind) {
       result[name] = { ...(await latency(make, alice)), ...(await rate(make, alice)) };
     }
     const items =
-      (await alice.iq(delegatedIq())).getChild("catalog", NS_CATALOG_2)?.getChildren("item").length ?? 0;
+      (await alice.iq(delegatedIq())).getChild("catalog", NS_SEC_LABEL_CATALOG)?.getChildren("item").length ??
+      0;
     result.catalogItems = items;
     result.cacheHitRatio = round(service.cache.hits / Math.max(1, service.cache.hits + service.cache.misses));
   } finally {

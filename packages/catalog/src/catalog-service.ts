@@ -14,6 +14,8 @@ import {
   stanzaError,
   StanzaErrorException,
   NS_DISCO_ITEMS,
+  NS_SEC_LABEL,
+  NS_SEC_LABEL_CATALOG,
   type ComponentOptions,
   type CordonComponent,
   type Element,
@@ -21,7 +23,6 @@ import {
 } from "@cordon/component";
 import {
   parseLabelData,
-  SEC_LABEL_NS,
   type Clearance,
   type Label,
   type PolicyRegistry,
@@ -48,7 +49,7 @@ import {
   type RoomLabels,
 } from "./catalog.js";
 import { parseCatalogJson, type CatalogEntry, type CatalogSpec } from "./catalog-spec.js";
-import { catalogElement, CATALOG_NAMESPACES, NS_CATALOG_2 } from "./catalog-xml.js";
+import { catalogElement, CATALOG_NAMESPACES } from "./catalog-xml.js";
 import { resolveTarget, type CatalogTarget } from "./targets.js";
 import { CatalogCache } from "./catalog-cache.js";
 import { CatalogOptionsError } from "./errors.js";
@@ -116,7 +117,7 @@ interface Computed {
 }
 
 /** Features the home server advertises for us (docs/delegation.md §4): clients show labels only with sec-label:0. */
-export const DELEGATED_FEATURES: readonly string[] = [SEC_LABEL_NS, NS_CATALOG_2];
+export const DELEGATED_FEATURES: readonly string[] = [NS_SEC_LABEL, NS_SEC_LABEL_CATALOG];
 
 /** A deep copy (ltx elements from @xmpp/xml have no clone()): a reply may be re-parented by the router. */
 function copyElement(el: Element): Element {
@@ -380,7 +381,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return (await lookup(query)).catalog;
   }
 
-  async function answer(query: CatalogQuery, namespace = NS_CATALOG_2): Promise<Element> {
+  async function answer(query: CatalogQuery, namespace = NS_SEC_LABEL_CATALOG): Promise<Element> {
     const { catalog, key } = await lookup(query);
     const entry = key ? cache.get(key, registry.generation) : undefined;
     // The catalog's `to` is the target as the client wrote it (part of the cache key).
@@ -393,7 +394,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   async function handle(request: IqRequest): Promise<Element> {
-    const namespace = request.payload.attrs.xmlns ?? NS_CATALOG_2;
+    const namespace = request.payload.attrs.xmlns ?? NS_SEC_LABEL_CATALOG;
     const from = parseJid(request.from);
     if (!from) throw stanzaError("bad-request", "modify", "no requester");
     const server = delegatedBy(request);
@@ -436,11 +437,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         }
       : handle,
   };
-  delegate(component, NS_CATALOG_2, handlers, { features: DELEGATED_FEATURES, servers: served });
+  delegate(component, NS_SEC_LABEL_CATALOG, handlers, { features: DELEGATED_FEATURES, servers: served });
   // The older namespaces: direct requests, and delegated ones when the server delegates them too.
   for (const ns of CATALOG_NAMESPACES) {
-    if (ns !== NS_CATALOG_2)
-      delegate(component, ns, handlers, { features: [SEC_LABEL_NS, ns], servers: served });
+    if (ns !== NS_SEC_LABEL_CATALOG)
+      delegate(component, ns, handlers, { features: [NS_SEC_LABEL, ns], servers: served });
   }
   component.disco({
     info: ({ to, node }) =>
@@ -450,7 +451,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
             identities: [
               { category: "component", type: "generic", name: options.name ?? "Cordon label catalog" },
             ],
-            features: [NS_DISCO_ITEMS, SEC_LABEL_NS, ...CATALOG_NAMESPACES],
+            features: [NS_DISCO_ITEMS, NS_SEC_LABEL, ...CATALOG_NAMESPACES],
           },
     items: () => [],
   });

@@ -5,14 +5,22 @@
 // The older forms deployed clients still send are answered too: catalog:1 uses the same <item>s
 // (its schema is the catalog:2 one); catalog:0 lists the <securitylabel>s directly in <catalog>,
 // each with the selector (and default) as attributes.
-import { parseElement, xml, type Element } from "@cordon/component";
+import {
+  parseElement,
+  xml,
+  NS_SEC_LABEL_CATALOG,
+  NS_SEC_LABEL_CATALOG_0,
+  NS_SEC_LABEL_CATALOG_1,
+  type Element,
+} from "@cordon/component";
 import { buildSecurityLabelXml, type Label } from "@cordon/policy";
 import type { Catalog } from "./catalog.js";
 
-export const NS_CATALOG_2 = "urn:xmpp:sec-label:catalog:2";
-export const NS_CATALOG_1 = "urn:xmpp:sec-label:catalog:1";
-export const NS_CATALOG_0 = "urn:xmpp:sec-label:catalog:0";
-export const CATALOG_NAMESPACES: readonly string[] = [NS_CATALOG_2, NS_CATALOG_1, NS_CATALOG_0];
+export const CATALOG_NAMESPACES: readonly string[] = [
+  NS_SEC_LABEL_CATALOG,
+  NS_SEC_LABEL_CATALOG_1,
+  NS_SEC_LABEL_CATALOG_0,
+];
 
 /** The `<securitylabel/>` of a label: the policy's marking and colours, the label as ESS DER. */
 export function securityLabelElement(label: Label): Element {
@@ -20,7 +28,7 @@ export function securityLabelElement(label: Label): Element {
 }
 
 /** Serialises a catalog in `namespace` (catalog:2 by default). */
-export function catalogElement(catalog: Catalog, namespace: string = NS_CATALOG_2): Element {
+export function catalogElement(catalog: Catalog, namespace: string = NS_SEC_LABEL_CATALOG): Element {
   const root = xml("catalog", {
     xmlns: namespace,
     to: catalog.to,
@@ -31,7 +39,7 @@ export function catalogElement(catalog: Catalog, namespace: string = NS_CATALOG_
     restrict: catalog.restrict ? "true" : "false",
   });
   for (const item of catalog.items) {
-    if (namespace === NS_CATALOG_0) {
+    if (namespace === NS_SEC_LABEL_CATALOG_0) {
       if (!item.label) continue; // catalog:0 has no way to offer "no label"
       const label = securityLabelElement(item.label);
       label.attrs.selector = item.selector;

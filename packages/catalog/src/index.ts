@@ -12,14 +12,7 @@ export {
   catalogId,
 } from "./catalog.js";
 export type { Catalog, CatalogItem, LabelGate, RoomLabels, BuildCatalogInput } from "./catalog.js";
-export {
-  catalogElement,
-  securityLabelElement,
-  NS_CATALOG_0,
-  NS_CATALOG_1,
-  NS_CATALOG_2,
-  CATALOG_NAMESPACES,
-} from "./catalog-xml.js";
+export { catalogElement, securityLabelElement, CATALOG_NAMESPACES } from "./catalog-xml.js";
 export { resolveTarget } from "./targets.js";
 export type { CatalogTarget, TargetContext } from "./targets.js";
 export { CatalogCache } from "./catalog-cache.js";

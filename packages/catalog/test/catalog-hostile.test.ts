@@ -2,10 +2,9 @@
 // refuses, and spellings of one target sharing a cache entry.
 import { test, describe, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { parseElement, type Element, type IqOutcome } from "@cordon/component";
+import { parseElement, NS_SEC_LABEL_CATALOG, type Element, type IqOutcome } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
 import type { CatalogService } from "../src/catalog-service.js";
-import { NS_CATALOG_2 } from "../src/catalog-xml.js";
 import { clearance, demoCatalogService } from "./fixtures.js";
 
 const D = "example.test";
@@ -18,7 +17,7 @@ const conditionOf = (o: IqOutcome) => (o.kind === "error" ? o.spec.condition : u
 
 function direct(from: string, target: string) {
   return parseElement(
-    `<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${NS_CATALOG_2}' to='${target}'/></iq>`,
+    `<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${NS_SEC_LABEL_CATALOG}' to='${target}'/></iq>`,
   );
 }
 

@@ -1,11 +1,18 @@
 // The service's decisions, in-process: no server connection (the IQ router is driven directly).
 import { test, describe, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
-import { parseElement, NS_DELEGATION_2, NS_FORWARD, type Element, type IqOutcome } from "@cordon/component";
+import {
+  parseElement,
+  NS_DELEGATION_2,
+  NS_FORWARD,
+  NS_SEC_LABEL_CATALOG,
+  NS_SEC_LABEL_CATALOG_0,
+  type Element,
+  type IqOutcome,
+} from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
 import { createCatalogService, type CatalogService } from "../src/catalog-service.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";
-import { NS_CATALOG_0, NS_CATALOG_2 } from "../src/catalog-xml.js";
 import { clearance, demoRegistry, demoCatalogService, rawLabel, DEMO_CATALOG } from "./fixtures.js";
 
 const D = "example.test";
@@ -20,7 +27,7 @@ const selectors = (el: Element | undefined) => (el?.getChildren("item") ?? []).m
 const payloadOf = (o: IqOutcome) => (o.kind === "result" ? o.payload : undefined);
 const conditionOf = (o: IqOutcome) => (o.kind === "error" ? o.spec.condition : undefined);
 
-function direct(from: string, target: string | undefined, ns = NS_CATALOG_2, extra = "") {
+function direct(from: string, target: string | undefined, ns = NS_SEC_LABEL_CATALOG, extra = "") {
   return parseElement(
     `<iq type='get' id='c1' from='${from}' to='catalog.${D}'><catalog xmlns='${ns}'${target ? ` to='${target}'` : ""}${extra}/></iq>`,
   );
@@ -28,7 +35,7 @@ function direct(from: string, target: string | undefined, ns = NS_CATALOG_2, ext
 
 function delegated(from: string, target: string, server = D) {
   return parseElement(
-    `<iq type='set' id='S1' from='${server}' to='catalog.${D}'><delegation xmlns='${NS_DELEGATION_2}'><forwarded xmlns='${NS_FORWARD}'><iq xmlns='jabber:client' type='get' id='X' from='${from}' to='${D}'><catalog xmlns='${NS_CATALOG_2}' to='${target}'/></iq></forwarded></delegation></iq>`,
+    `<iq type='set' id='S1' from='${server}' to='catalog.${D}'><delegation xmlns='${NS_DELEGATION_2}'><forwarded xmlns='${NS_FORWARD}'><iq xmlns='jabber:client' type='get' id='X' from='${from}' to='${D}'><catalog xmlns='${NS_SEC_LABEL_CATALOG}' to='${target}'/></iq></forwarded></delegation></iq>`,
   );
 }
 
@@ -99,7 +106,10 @@ describe("catalog service", () => {
     const outcome = await service.component.iq.route(delegated(`alice@${D}/r`, `bob@${D}`));
     const inner = payloadOf(outcome)?.getChild("forwarded", NS_FORWARD)?.getChild("iq");
     assert.equal(inner?.attrs.type, "result");
-    assert.deepEqual(selectors(inner?.getChild("catalog", NS_CATALOG_2)), ["UNCLASSIFIED", "CONFIDENTIAL"]);
+    assert.deepEqual(selectors(inner?.getChild("catalog", NS_SEC_LABEL_CATALOG)), [
+      "UNCLASSIFIED",
+      "CONFIDENTIAL",
+    ]);
   });
 
   test("a clearance change notification changes the next answer and its id", async () => {
@@ -169,7 +179,9 @@ describe("catalog service", () => {
     assert.equal(conditionOf(await service.component.iq.route(direct("dave@peer.test/r", D))), "forbidden");
     assert.equal(
       conditionOf(
-        await service.component.iq.route(direct(`alice@${D}/r`, D, NS_CATALOG_2, ` from='dave@peer.test'`)),
+        await service.component.iq.route(
+          direct(`alice@${D}/r`, D, NS_SEC_LABEL_CATALOG, ` from='dave@peer.test'`),
+        ),
       ),
       "forbidden",
     );
@@ -193,8 +205,10 @@ describe("catalog service", () => {
   });
 
   test("the older catalog:0 form and a missing target (the home server)", async () => {
-    const el = payloadOf(await service.component.iq.route(direct(`carol@${D}/r`, undefined, NS_CATALOG_0)));
-    assert.equal(el?.attrs.xmlns, NS_CATALOG_0);
+    const el = payloadOf(
+      await service.component.iq.route(direct(`carol@${D}/r`, undefined, NS_SEC_LABEL_CATALOG_0)),
+    );
+    assert.equal(el?.attrs.xmlns, NS_SEC_LABEL_CATALOG_0);
     assert.equal(el?.attrs.to, D);
     assert.deepEqual(
       el?.getChildren("securitylabel").map((l) => l.attrs.selector),
@@ -211,7 +225,7 @@ describe("catalog service", () => {
       ),
     );
     const features = el?.getChildren("feature").map((f) => f.attrs.var) ?? [];
-    assert.ok(features.includes("urn:xmpp:sec-label:0") && features.includes(NS_CATALOG_2));
+    assert.ok(features.includes("urn:xmpp:sec-label:0") && features.includes(NS_SEC_LABEL_CATALOG));
   });
 });
 

@@ -1,10 +1,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseClearance, parseSecurityLabelElement, resolveSecurityLabel, sameLabel } from "@cordon/policy";
-import { parseElement } from "@cordon/component";
+import {
+  parseElement,
+  NS_SEC_LABEL_CATALOG,
+  NS_SEC_LABEL_CATALOG_0,
+  NS_SEC_LABEL_CATALOG_1,
+} from "@cordon/component";
 import { buildCatalog, clearanceGate } from "../src/catalog.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";
-import { catalogElement, NS_CATALOG_0, NS_CATALOG_1, NS_CATALOG_2 } from "../src/catalog-xml.js";
+import { catalogElement } from "../src/catalog-xml.js";
 import { clearance, demoRegistry, DEMO_CATALOG } from "./fixtures.js";
 
 const registry = demoRegistry();
@@ -16,7 +21,7 @@ const catalog = buildCatalog({
 
 test("catalog:2 carries to, name, desc, id, size, restrict and labelled items, the default first", () => {
   const el = parseElement(catalogElement(catalog).toString());
-  assert.equal(el.attrs.xmlns, NS_CATALOG_2);
+  assert.equal(el.attrs.xmlns, NS_SEC_LABEL_CATALOG);
   assert.deepEqual(
     [el.attrs.to, el.attrs.name, el.attrs.desc, el.attrs.id, el.attrs.size, el.attrs.restrict],
     ["example.test", "Demo", "Cordon demo labels", catalog.id, "3", "true"],
@@ -42,8 +47,8 @@ test("catalog:2 carries to, name, desc, id, size, restrict and labelled items, t
 });
 
 test("catalog:1 uses items; catalog:0 lists securitylabels with selector attributes", () => {
-  assert.equal(catalogElement(catalog, NS_CATALOG_1).getChildren("item").length, 3);
-  const old = catalogElement(catalog, NS_CATALOG_0);
+  assert.equal(catalogElement(catalog, NS_SEC_LABEL_CATALOG_1).getChildren("item").length, 3);
+  const old = catalogElement(catalog, NS_SEC_LABEL_CATALOG_0);
   const labels = old.getChildren("securitylabel", "urn:xmpp:sec-label:0");
   assert.deepEqual(
     labels.map((l) => [l.attrs.selector, l.attrs.default]),

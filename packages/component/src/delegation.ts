@@ -6,7 +6,8 @@
 import { xml, isElement, type Element } from "./xml.js";
 import type { CordonComponent } from "./component.js";
 import type { IqHandlers, IqOutcome, IqRequest } from "./iq-router.js";
-import { discoInfoElement, NS_DISCO_INFO } from "./disco.js";
+import { discoInfoElement } from "./disco.js";
+import { NS_CLIENT, NS_DISCO_INFO, NS_FORWARD } from "./namespaces.js";
 import { errorElement, type StanzaErrorSpec } from "./stanza-error.js";
 import { parseJid, bareJid } from "@cordon/jid";
 import { CordonComponentError } from "./errors.js";
@@ -16,9 +17,6 @@ import { StanzaErrorException } from "./stanza-error-exception.js";
 export const NS_DELEGATION_1 = "urn:xmpp:delegation:1";
 export const NS_DELEGATION_2 = "urn:xmpp:delegation:2";
 export const DELEGATION_NAMESPACES: readonly string[] = [NS_DELEGATION_1, NS_DELEGATION_2];
-/** XEP-0297 Stanza Forwarding. */
-export const NS_FORWARD = "urn:xmpp:forward:0";
-const NS_CLIENT = "jabber:client";
 
 export interface DelegateOptions {
   /**

@@ -3,9 +3,7 @@
 import { xml, type Element } from "./xml.js";
 import type { IqRouter } from "./iq-router.js";
 import { stanzaError } from "./stanza-error-exception.js";
-
-export const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
-export const NS_DISCO_ITEMS = "http://jabber.org/protocol/disco#items";
+import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS } from "./namespaces.js";
 
 export interface DiscoIdentity {
   category: string;
@@ -88,7 +86,7 @@ export function resultForm(
 ): Element {
   return xml(
     "x",
-    { xmlns: "jabber:x:data", type: "result" },
+    { xmlns: NS_DATA, type: "result" },
     xml("field", { var: "FORM_TYPE", type: "hidden" }, xml("value", {}, formType)),
     ...fields.map((f) =>
       xml("field", { var: f.var, label: f.label, type: f.type }, ...f.values.map((v) => xml("value", {}, v))),

@@ -2,9 +2,7 @@
 // messages back to their sender. It exists to prove an attachment works end to end.
 import { xml, type Element } from "./xml.js";
 import { createComponent, type ComponentOptions, type CordonComponent } from "./component.js";
-import { NS_DISCO_ITEMS } from "./disco.js";
-
-export const NS_PING = "urn:xmpp:ping";
+import { NS_DISCO_ITEMS, NS_PING } from "./namespaces.js";
 
 export function createExampleComponent(options: ComponentOptions & { name?: string }): CordonComponent {
   const component = createComponent(options);

@@ -7,11 +7,10 @@
 // `xmlns` attributes. Nesting beyond `maxDepth` is refused before anything walks or serialises the
 // tree recursively. The walk itself is iterative.
 import { isElement, type Element } from "./xml.js";
+import { NS_FORWARD, NS_SEC_LABEL } from "./namespaces.js";
 
 export type HiddenContent = "nested-label" | "nested-stanza" | "prefixed-name" | "too-deep";
 
-const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
-const NS_FORWARD = "urn:xmpp:forward:0";
 const STANZAS = new Set(["message", "presence", "iq"]);
 
 /**

@@ -7,7 +7,8 @@ export type {
   CordonComponent,
   StanzaHandler,
 } from "./component.js";
-export { createExampleComponent, NS_PING } from "./example.js";
+export { createExampleComponent } from "./example.js";
+export * from "./namespaces.js";
 export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
 export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
 export {
@@ -20,19 +21,12 @@ export {
   foldResourcepart,
 } from "@cordon/jid";
 export type { Jid } from "@cordon/jid";
-export { errorReply, errorElement, isErrorStanza, readStanzaError, NS_STANZAS } from "./stanza-error.js";
+export { errorReply, errorElement, isErrorStanza, readStanzaError } from "./stanza-error.js";
 export type { ErrorCondition, ErrorType, StanzaErrorSpec } from "./stanza-error.js";
 export { StanzaErrorException, stanzaError } from "./stanza-error-exception.js";
 export { createIqRouter, iqResult } from "./iq-router.js";
 export type { IqHandler, IqHandlers, IqRequest, IqRouter, IqOutcome } from "./iq-router.js";
-export {
-  registerDisco,
-  discoInfoElement,
-  discoItemsElement,
-  resultForm,
-  NS_DISCO_INFO,
-  NS_DISCO_ITEMS,
-} from "./disco.js";
+export { registerDisco, discoInfoElement, discoItemsElement, resultForm } from "./disco.js";
 export type {
   DiscoIdentity,
   DiscoInfo,
@@ -61,7 +55,6 @@ export {
   NS_DELEGATION_1,
   NS_DELEGATION_2,
   DELEGATION_NAMESPACES,
-  NS_FORWARD,
 } from "./delegation.js";
 export type { DelegateOptions } from "./delegation.js";
 export { hiddenContent } from "./hidden-content.js";

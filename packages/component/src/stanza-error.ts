@@ -2,8 +2,7 @@
 // XEP-0258 §"Use in XMPP" (https://xmpp.org/extensions/xep-0258.html#usecases): an error reply
 // never carries the offending stanza's content or label, so we never copy its children.
 import { xml, type Element } from "./xml.js";
-
-export const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+import { NS_STANZAS } from "./namespaces.js";
 
 export type ErrorType = "auth" | "cancel" | "continue" | "modify" | "wait";
 

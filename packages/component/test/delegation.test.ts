@@ -8,11 +8,10 @@ import {
   DelegationConfigError,
   NS_DELEGATION_1,
   NS_DELEGATION_2,
-  NS_FORWARD,
 } from "../src/delegation.js";
+import { NS_DISCO_INFO, NS_FORWARD } from "../src/namespaces.js";
 import type { IqRequest } from "../src/iq-router.js";
 import { stanzaError } from "../src/stanza-error-exception.js";
-import { NS_DISCO_INFO } from "../src/disco.js";
 import { parseElement, xml, type Element } from "../src/xml.js";
 
 const NS = "urn:xmpp:sec-label:catalog:2";

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { errorReply, isErrorStanza, readStanzaError, NS_STANZAS } from "../src/stanza-error.js";
+import { errorReply, isErrorStanza, readStanzaError } from "../src/stanza-error.js";
+import { NS_STANZAS } from "../src/namespaces.js";
 import { parseElement } from "../src/xml.js";
 
 const labelled = parseElement(

@@ -29,7 +29,7 @@ test("no label or an empty <label/> means the room default, then the service def
     { service: U },
   );
   assert.ok(empty.ok && empty.label === U);
-  assert.deepEqual(resolver.resolve(message(""), {}), { ok: false, reason: "no-default" });
+  assert.deepEqual(resolver.resolve(message(""), {}), { ok: false, reason: "unlabelled" });
 });
 
 test("malformed, invalid, doubled and unknown-policy labels are refused with a reason", () => {
@@ -39,12 +39,12 @@ test("malformed, invalid, doubled and unknown-policy labels are refused with a r
     ),
     { service: U },
   );
-  assert.deepEqual(bad, { ok: false, reason: "malformed" });
+  assert.deepEqual(bad, { ok: false, reason: "label-malformed" });
   // ALPHA excludes UNCLASSIFIED in the demo policy: a valid encoding of an invalid label.
   const invalid = resolver.resolve(message(labelXml(label("UNCLASSIFIED", "ALPHA"))), { service: U });
-  assert.deepEqual(invalid, { ok: false, reason: "invalid" });
+  assert.deepEqual(invalid, { ok: false, reason: "label-invalid" });
   const twice = resolver.resolve(message(labelXml(U) + labelXml(U)), { service: U });
-  assert.deepEqual(twice, { ok: false, reason: "several-labels" });
+  assert.deepEqual(twice, { ok: false, reason: "label-several" });
   // An ESS label whose policy OID nobody loaded (1.1: the XEP-0258 example policy).
   const other = resolver.resolve(
     message(
@@ -71,7 +71,7 @@ test("a label whose equivalent forms disagree is refused (inconsistent); agreein
   // GREEN (11) in the governing policy, RED (13) in its equivalent.
   assert.deepEqual(governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 13)), {}), {
     ok: false,
-    reason: "inconsistent",
+    reason: "label-inconsistent",
   });
   const agreeing = governed.resolve(element(spiffy(tlpx.id, 11), spiffy(tlp.id, 11)), {});
   assert.ok(agreeing.ok && agreeing.label.policy === tlpx);

@@ -15,7 +15,7 @@ export type { MarkingColours } from "./marking.js";
 export { labelMarking, clearanceMarking, markingColours } from "./marking.js";
 export { translateLabel } from "./translate.js";
 export type { InputFormat } from "./formats/detect.js";
-export { detectFormat, decodeBase64, parseLabelData, parseClearance, ESS_NS } from "./formats/detect.js";
+export { detectFormat, decodeBase64, parseLabelData, parseClearance } from "./formats/detect.js";
 export { decodeEssLabel, encodeEssLabel } from "./formats/ess.js";
 export { decodeBerClearance, encodeBerClearance } from "./formats/clearance-ber.js";
 export type {
@@ -25,7 +25,6 @@ export type {
   BuildSecurityLabelOptions,
 } from "./formats/xep0258.js";
 export {
-  SEC_LABEL_NS,
   parseSecurityLabelElement,
   serializeSecurityLabelElement,
   resolveSecurityLabel,
@@ -34,6 +33,7 @@ export {
 export type { SpecOptions } from "./config-spec.js";
 export { SpecError, labelFromSpec, clearanceFromSpec } from "./config-spec.js";
 export { LabelCache } from "./cache.js";
+export * from "./namespaces.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";
 export { runConformance } from "./conformance/runner.js";

@@ -5,8 +5,7 @@
 // XEP-0045/0249, spoiler hints XEP-0382, nicknames XEP-0172...: clients show many of them).
 // Format characters (zero-width joiners, spaces and marks, category Cf) are removed first so they
 // cannot split a word. A list may apply only to some label classifications.
-import { isElement, type Element } from "@cordon/component";
-import { NS_SEC_LABEL } from "./folding.js";
+import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import type { WordList } from "./peering.js";
 
 /**

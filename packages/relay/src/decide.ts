@@ -2,7 +2,15 @@
 // and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
 // translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
-import { hiddenContent, isElement, xml, type Element } from "@cordon/component";
+import {
+  hiddenContent,
+  isElement,
+  xml,
+  NS_CLIENT,
+  NS_STANZAS,
+  NS_XHTML_IM,
+  type Element,
+} from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
 import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceState } from "@cordon/rules";
@@ -248,8 +256,6 @@ async function senderClearanceOf(
   return service.status === "none" ? directionClearance : service;
 }
 
-const NS_XHTML_IM = "http://jabber.org/protocol/xhtml-im";
-
 /**
  * FLOT: the marking as the first line of every body, for clients that show no labels. Bodies are
  * replaced, not edited. An XEP-0071 XHTML-IM body is removed: a client would show it instead of
@@ -310,7 +316,7 @@ export function nestedContent(stanza: Element): string | undefined {
 
 /** The attributes a stanza crosses with (RFC 6120 §8.1): anything else is sender-chosen text no rule reads. */
 const STANZA_ATTRS = ["from", "to", "id", "type", "xml:lang"] as const;
-const STANZA_NS = new Set(["jabber:client", "jabber:server", "jabber:component:accept"]);
+const STANZA_NS = new Set([NS_CLIENT, "jabber:server", "jabber:component:accept"]);
 
 /** The relay's copy reduced to what RFC 6120 §8 defines at the top level: its attributes and its child elements (no text beside them). */
 function stanzaOnly(copy: Element): Element {
@@ -364,15 +370,9 @@ const ERROR_TYPES = new Set(["auth", "cancel", "continue", "modify", "wait"]);
  */
 export function errorOnly(stanza: Element): Element {
   const error = stanza.getChild("error");
-  const condition = error
-    ?.getChildElements()
-    .find((c) => c.attrs.xmlns === "urn:ietf:params:xml:ns:xmpp-stanzas" && c.name !== "text");
+  const condition = error?.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== "text");
   const name = condition && CONDITIONS.has(condition.name) ? condition.name : "undefined-condition";
   const type =
     error?.attrs.type !== undefined && ERROR_TYPES.has(error.attrs.type) ? error.attrs.type : "cancel";
-  return xml(
-    stanza.name,
-    stanzaAttrs(stanza),
-    xml("error", { type }, xml(name, { xmlns: "urn:ietf:params:xml:ns:xmpp-stanzas" })),
-  );
+  return xml(stanza.name, stanzaAttrs(stanza), xml("error", { type }, xml(name, { xmlns: NS_STANZAS })));
 }

@@ -2,17 +2,16 @@
 // through: chat states (XEP-0085 https://xmpp.org/extensions/xep-0085.html), delivery receipts
 // (XEP-0184 https://xmpp.org/extensions/xep-0184.html) and any configured element, e.g. XHTML-IM
 // (XEP-0071) or OOB URLs (XEP-0066). Works on the relay's own copy of the stanza, in place.
-import { isElement, type Element } from "@cordon/component";
+import { isElement, NS_CLIENT, NS_SEC_LABEL, NS_SID, type Element } from "@cordon/component";
 import type { DirectionRules, ElementRule } from "./peering.js";
 
 export const NS_CHATSTATES = "http://jabber.org/protocol/chatstates";
 export const NS_RECEIPTS = "urn:xmpp:receipts";
-export const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
 
 /** Children that carry nothing for the recipient on their own: a message left with only these is dropped. */
-const INERT = new Set(["urn:xmpp:sec-label:0", "urn:xmpp:sid:0", "urn:xmpp:hints"]);
+const INERT = new Set([NS_SEC_LABEL, NS_SID, "urn:xmpp:hints"]);
 /** The namespaces a stanza's own children (body, subject, thread) may be written in: one namespace for the checks. */
-const STANZA_NS = new Set(["", "jabber:client", "jabber:server", "jabber:component:accept"]);
+const STANZA_NS = new Set(["", NS_CLIENT, "jabber:server", "jabber:component:accept"]);
 
 /** Whether an element is in the stanza's namespace: no xmlns of its own, or one of the stanza namespaces. */
 export function inStanzaNs(el: Element): boolean {

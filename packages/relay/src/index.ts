@@ -5,14 +5,7 @@ export { directionsOf, routeOf, peerAllowed, peerDomain } from "./direction.js";
 export type { Direction, Route, RouteResult, StanzaKind } from "./direction.js";
 export { checkType, isMucTraffic } from "./type-filter.js";
 export type { TypeRefusal } from "./type-filter.js";
-export {
-  compileFolding,
-  foldMessage,
-  isEmptyMessage,
-  NS_CHATSTATES,
-  NS_RECEIPTS,
-  NS_SEC_LABEL,
-} from "./folding.js";
+export { compileFolding, foldMessage, isEmptyMessage, NS_CHATSTATES, NS_RECEIPTS } from "./folding.js";
 export type { FoldResult, FoldRefusal, FoldingRules } from "./folding.js";
 export {
   checkFileTransfer,

@@ -4,8 +4,16 @@
 // same id, addresses swapped, within `answerTimeoutMs` — and a result's payload, if any, must be
 // in the request's namespace. Anything else would be a channel for content no rule looks at: an
 // unsolicited result, or a request in a protocol nobody reviewed for the boundary.
-import { isElement, parseJid, type Element } from "@cordon/component";
-import { NS_SEC_LABEL } from "./folding.js";
+import {
+  isElement,
+  parseJid,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  NS_PING,
+  NS_SEC_LABEL,
+  NS_SEC_LABEL_CATALOG,
+  type Element,
+} from "@cordon/component";
 
 /**
  * What crosses by default: reachability and discovery (XEP-0199, XEP-0030), vCards (XEP-0054:
@@ -13,11 +21,11 @@ import { NS_SEC_LABEL } from "./folding.js";
  * Software version, time and last activity (XEP-0092, 0202, 0012) disclose more than they serve.
  */
 export const DEFAULT_IQ_NAMESPACES: readonly string[] = [
-  "urn:xmpp:ping",
-  "http://jabber.org/protocol/disco#info",
-  "http://jabber.org/protocol/disco#items",
+  NS_PING,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
   "vcard-temp",
-  "urn:xmpp:sec-label:catalog:2",
+  NS_SEC_LABEL_CATALOG,
   "http://jabber.org/protocol/muc#admin",
   "http://jabber.org/protocol/muc#owner",
 ];

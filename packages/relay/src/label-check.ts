@@ -3,7 +3,7 @@
 // clearances that guard the crossing; it is then expressed in the receiving side's policy
 // (equivalent-policy translation, docs/spif.md §7) with the marking recomputed from that policy
 // (a sender's `<displaymarking/>` is never trusted, docs/labels.md §4).
-import { parseElement, isElement, type Element } from "@cordon/component";
+import { parseElement, isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import {
   acdf,
   buildSecurityLabelXml,
@@ -23,12 +23,11 @@ import {
   type Policy,
   type PolicyRegistry,
 } from "@cordon/policy";
+import type { LabelProblem } from "@cordon/rules";
 import { copyElement } from "./copy.js";
-import { NS_SEC_LABEL } from "./folding.js";
 import type { UnlabelledAction } from "./peering.js";
 
-export type LabelProblem =
-  "unlabelled" | "label-malformed" | "label-unknown-policy" | "label-invalid" | "label-inconsistent";
+export type { LabelProblem };
 export type GrantRefusal = "untranslatable" | "classification" | "category" | "policy-mismatch";
 
 export type ResolvedLabel =
@@ -124,7 +123,7 @@ export class LabelEngine {
   ): ResolvedLabel {
     this.#fresh();
     const found = securityLabels(stanza);
-    if (found.length > 1) return { ok: false, problem: "label-malformed" };
+    if (found.length > 1) return { ok: false, problem: "label-several" };
     let resolved: ResolvedLabel | "default";
     if (found.length === 0) resolved = "default";
     else {

@@ -3,7 +3,7 @@
 // entity capabilities XEP-0115, avatar hashes XEP-0153/0084, nicknames XEP-0172, idle XEP-0319,
 // MUC XEP-0045), or not at all. Availability (the `type`) is always kept, and so is the `<error/>`
 // of a presence error. XEP-0258 §"Use in presence": presence must not carry a label, so it is removed.
-import { isElement, type Element } from "@cordon/component";
+import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import type { DirectionRules, PresencePart } from "./peering.js";
 
 const PART_BY_NS: Readonly<Record<string, PresencePart>> = {
@@ -43,7 +43,7 @@ export function foldPresence(presence: Element, rules: DirectionRules["presence"
   const before = presence.children.length;
   presence.children = presence.children.filter((c) => {
     if (!isElement(c)) return false;
-    if (c.attrs.xmlns === "urn:xmpp:sec-label:0") return false;
+    if (c.attrs.xmlns === NS_SEC_LABEL) return false;
     if (rules.mode === "full") return true;
     const part = presencePart(c);
     return part === "error" ? isError : part !== undefined && keep.has(part);

@@ -11,10 +11,11 @@ import {
   type Element,
   type Logger,
   type BackoffOptions,
+  type StanzaErrorSpec,
 } from "@cordon/component";
 import type { PolicyRegistry } from "@cordon/policy";
 import type { UserClearanceSource } from "@cordon/store";
-import { ClearanceReader } from "@cordon/rules";
+import { ClearanceReader, isRefusalReason, refusalError } from "@cordon/rules";
 import type { AuditEntry, AuditSink } from "./audit.js";
 import { ClearanceSource, type RelayClearanceStore } from "./clearances.js";
 import { answersRefusal, decide, DirectionContext, type Decision } from "./decide.js";
@@ -75,6 +76,15 @@ interface Link {
 }
 
 const STANDARD_REFUSAL = { condition: "forbidden", type: "cancel" } as const;
+
+/**
+ * The error a refusal is answered with: a shared label or hidden-content code has its own
+ * condition (@cordon/rules REFUSAL_REASONS, as in the MUC), without text; anything else is
+ * forbidden (cancel). Never the content or the label.
+ */
+function refusalOf(reason: string | undefined): StanzaErrorSpec {
+  return reason !== undefined && isRefusalReason(reason) ? refusalError(reason, false) : STANDARD_REFUSAL;
+}
 
 export function createRelay(options: RelayOptions): Relay {
   validatePeerings(options.peerings);
@@ -256,7 +266,7 @@ export function createRelay(options: RelayOptions): Relay {
       original.attrs.from &&
       original.attrs.to
     ) {
-      link.component.send(errorReply(original, STANDARD_REFUSAL)).catch(() => undefined);
+      link.component.send(errorReply(original, refusalOf(entry.reason))).catch(() => undefined);
     }
   }
 

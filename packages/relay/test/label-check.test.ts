@@ -60,7 +60,7 @@ describe("LabelEngine", () => {
     assert.deepEqual(resolve(securityLabel(invalid)), { ok: false, problem: "label-invalid" });
     assert.deepEqual(resolve(securityLabel(label(TLPX, 11)) + securityLabel(label(TLPX, 11))), {
       ok: false,
-      problem: "label-malformed",
+      problem: "label-several",
     });
   });
 

@@ -1,7 +1,13 @@
 // @cordon/rules: the security rules the MUC, the relay and the catalog share, one file per rule.
 
 // --- labels: the effective label of a stanza, FLOT, markings, translation ---
-export {};
+export { REFUSAL_REASONS, isRefusalReason, refusalError } from "./refusal-reasons.js";
+export type {
+  RefusalReason,
+  RefusalReasonSpec,
+  HiddenContentReason,
+  LabelProblem,
+} from "./refusal-reasons.js";
 
 // --- clearances: the known / none / unknown state and the one clearance reader ---
 export type { ClearanceAnswer, ClearanceLookup } from "@cordon/store";

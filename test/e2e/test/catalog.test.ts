@@ -18,7 +18,8 @@ import {
   type TestClient,
   type Element,
 } from "@cordon/harness";
-import { createCatalogService, parseCatalogSpec, NS_CATALOG_2, type CatalogService } from "@cordon/catalog";
+import { createCatalogService, parseCatalogSpec, type CatalogService } from "@cordon/catalog";
+import { NS_SEC_LABEL_CATALOG } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore, type RawValue } from "@cordon/store";
 
@@ -83,11 +84,11 @@ for (const kind of serverKinds()) {
 
     const askServer = (client: TestClient, target: string) =>
       client.iq(
-        xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG_2, to: target })),
+        xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: target })),
         10_000,
       );
     const catalogOf = async (client: TestClient, target: string) =>
-      (await askServer(client, target)).getChild("catalog", NS_CATALOG_2);
+      (await askServer(client, target)).getChild("catalog", NS_SEC_LABEL_CATALOG);
 
     before(async () => {
       server = await startServer(kind, {
@@ -97,7 +98,7 @@ for (const kind of serverKinds()) {
           { domain: `cli-${catalogDomain}`, secret: "cli-secret" },
         ],
         users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
-        delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
+        delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
       });
       store = new MemoryStore();
       await store.setUserClearance(`alice@${domain}`, clearance("SECRET", true));
@@ -159,13 +160,13 @@ for (const kind of serverKinds()) {
           ?.getChildren("feature")
           .map((f) => f.attrs.var) ?? [];
       assert.ok(features.includes(NS_LABEL), `features: ${features.join(" ")}`);
-      assert.ok(features.includes(NS_CATALOG_2), `features: ${features.join(" ")}`);
+      assert.ok(features.includes(NS_SEC_LABEL_CATALOG), `features: ${features.join(" ")}`);
     });
 
     test(`[${kind}] the catalog of the server, asked of the own server, comes back from the server`, async () => {
       const result = await askServer(alice, domain);
       assert.equal(result.attrs.from, domain);
-      const catalog = result.getChild("catalog", NS_CATALOG_2);
+      const catalog = result.getChild("catalog", NS_SEC_LABEL_CATALOG);
       assert.deepEqual(selectors(catalog), ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL", "SECRET|ALPHA"]);
       assert.equal(catalog?.attrs.to, domain);
       assert.equal(catalog?.attrs.restrict, "true");
@@ -219,11 +220,14 @@ for (const kind of serverKinds()) {
         xml(
           "iq",
           { type: "get", to: catalogDomain },
-          xml("catalog", { xmlns: NS_CATALOG_2, to: `bob@${domain}` }),
+          xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: `bob@${domain}` }),
         ),
       );
       assert.equal(result.attrs.from, catalogDomain);
-      assert.deepEqual(selectors(result.getChild("catalog", NS_CATALOG_2)), ["UNCLASSIFIED", "CONFIDENTIAL"]);
+      assert.deepEqual(selectors(result.getChild("catalog", NS_SEC_LABEL_CATALOG)), [
+        "UNCLASSIFIED",
+        "CONFIDENTIAL",
+      ]);
     });
     test(`[${kind}] cordon start runs the catalog from a config file`, async () => {
       const dir = mkdtempSync(join(tmpdir(), "cordon-catalog-"));
@@ -268,10 +272,10 @@ for (const kind of serverKinds()) {
           xml(
             "iq",
             { type: "get", to: `cli-${catalogDomain}` },
-            xml("catalog", { xmlns: NS_CATALOG_2, to: domain }),
+            xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain }),
           ),
         );
-        const catalog = result.getChild("catalog", NS_CATALOG_2);
+        const catalog = result.getChild("catalog", NS_SEC_LABEL_CATALOG);
         assert.equal(catalog?.attrs.name, "From config");
         assert.equal(catalog?.attrs.size, "0");
         assert.equal(catalog?.attrs.restrict, "true");

@@ -14,20 +14,14 @@ import {
   type PolicyRegistry,
 } from "@cordon/policy";
 import type { Element } from "@cordon/component";
+import type { LabelProblem } from "@cordon/rules";
 import { NS_SEC_LABEL } from "../namespaces.js";
 
 export type LabelOutcome =
   | { readonly ok: true; readonly label: Label; readonly fromDefault: boolean }
   | { readonly ok: false; readonly reason: LabelProblem };
 
-export type LabelProblem =
-  | "malformed"
-  | "unknown-policy"
-  | "wrong-policy"
-  | "invalid"
-  | "no-default"
-  | "several-labels"
-  | "inconsistent";
+export type { LabelProblem };
 
 export interface LabelDefaults {
   room?: Label | undefined;
@@ -59,7 +53,7 @@ export class MessageLabelResolver {
 
   resolve(stanza: Element, defaults: LabelDefaults): LabelOutcome {
     const elements = MessageLabelResolver.labelElements(stanza);
-    if (elements.length > 1) return { ok: false, reason: "several-labels" };
+    if (elements.length > 1) return { ok: false, reason: "label-several" };
     const element = elements[0];
     if (element) {
       const parsed = this.#parse(element);
@@ -67,7 +61,7 @@ export class MessageLabelResolver {
       if (parsed.label) return { ok: true, label: parsed.label, fromDefault: false };
     }
     const fallback = defaults.room ?? defaults.service;
-    return fallback ? { ok: true, label: fallback, fromDefault: true } : { ok: false, reason: "no-default" };
+    return fallback ? { ok: true, label: fallback, fromDefault: true } : { ok: false, reason: "unlabelled" };
   }
 
   /** Parses a label carried in stored form (history), under the governing policy. */
@@ -115,14 +109,14 @@ export class MessageLabelResolver {
     try {
       const resolved = resolveSecurityLabel(xml, this.#registry, this.#governing);
       if (resolved.kind === "default") return { label: undefined, problem: undefined };
-      if (!isValidLabel(resolved.label)) return { label: undefined, problem: "invalid" };
-      if (!this.#consistent(xml, resolved.label)) return { label: undefined, problem: "inconsistent" };
+      if (!isValidLabel(resolved.label)) return { label: undefined, problem: "label-invalid" };
+      if (!this.#consistent(xml, resolved.label)) return { label: undefined, problem: "label-inconsistent" };
       return { label: resolved.label, problem: undefined };
     } catch (error) {
-      if (error instanceof PolicyMismatchError) return { label: undefined, problem: "wrong-policy" };
-      if (error instanceof UnknownPolicyError) return { label: undefined, problem: "unknown-policy" };
+      if (error instanceof PolicyMismatchError) return { label: undefined, problem: "label-wrong-policy" };
+      if (error instanceof UnknownPolicyError) return { label: undefined, problem: "label-unknown-policy" };
       // Every other failure (PolicyError or not) is a label we cannot decide on: fail closed.
-      return { label: undefined, problem: "malformed" };
+      return { label: undefined, problem: "label-malformed" };
     }
   }
 }

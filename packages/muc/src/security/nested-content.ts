@@ -12,11 +12,3 @@ export const MAX_PAYLOAD_DEPTH = 32;
 export function nestedContent(stanza: Element): NestedProblem | undefined {
   return hiddenContent(stanza, MAX_PAYLOAD_DEPTH);
 }
-
-/** The stanza-error text for each problem (never naming the content). */
-export const NESTED_TEXT: Record<NestedProblem, string> = {
-  "nested-label": "a security label is accepted only as a direct child of the stanza",
-  "nested-stanza": "forwarded or embedded stanzas are not accepted here",
-  "prefixed-name": "prefixed element or attribute names are not accepted",
-  "too-deep": "the stanza's payload is nested too deeply",
-};

@@ -4,8 +4,8 @@
 // client's `ver` and decide, for every client of that version, whether they get FLOT.
 import { createHash } from "node:crypto";
 import { isElement, type Element } from "@cordon/component";
+import { NS_DATA } from "../namespaces.js";
 
-const NS_DATA = "jabber:x:data";
 /** IANA hash names (XEP-0115 §5.1 step 7) → node:crypto algorithms. */
 const HASHES: Readonly<Record<string, string>> = {
   "sha-1": "sha1",

@@ -7,20 +7,10 @@ import type { Element, StanzaErrorSpec } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
-import type { LabelProblem } from "../security/message-label.js";
-import { nestedContent, NESTED_TEXT } from "../security/nested-content.js";
+import { refusalError } from "@cordon/rules";
+import { nestedContent } from "../security/nested-content.js";
 
 export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
-
-const PROBLEM_TEXT: Record<LabelProblem, string> = {
-  malformed: "the security label cannot be read",
-  "unknown-policy": "the security label's policy is not known here",
-  "wrong-policy": "the security label is not expressed in this service's policy",
-  invalid: "the security label is not valid under its policy",
-  "no-default": "the message has no security label and no default label applies",
-  "several-labels": "a stanza may carry only one security label",
-  inconsistent: "the security label's equivalent forms do not agree",
-};
 
 export function checkMessage(
   ctx: MucContext,
@@ -32,33 +22,12 @@ export function checkMessage(
   // Only the top level is labelled: content or a label wrapped deeper would be reflected under the
   // outer label, unchecked (XEP-0258 §"Use in XMPP"). Refused before anything serialises it.
   const nested = nestedContent(stanza);
-  if (nested)
-    return {
-      ok: false,
-      reason: nested,
-      error: { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] },
-    };
+  if (nested) return { ok: false, reason: nested, error: refusalError(nested) };
   const outcome = ctx.labels.resolve(stanza, {
     room: room.security.defaultLabel,
     service: ctx.settings.defaultMessageLabel,
   });
-  if (!outcome.ok) {
-    const condition =
-      outcome.reason === "malformed" ||
-      outcome.reason === "several-labels" ||
-      outcome.reason === "inconsistent"
-        ? "bad-request"
-        : "forbidden";
-    return {
-      ok: false,
-      reason: outcome.reason,
-      error: {
-        condition,
-        type: condition === "bad-request" ? "modify" : "cancel",
-        text: PROBLEM_TEXT[outcome.reason],
-      },
-    };
-  }
+  if (!outcome.ok) return { ok: false, reason: outcome.reason, error: refusalError(outcome.reason) };
   const label = outcome.label;
   if (sender.clearance.status === "unknown") {
     return {

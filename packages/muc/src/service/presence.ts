@@ -15,7 +15,8 @@ import { occupantIdFor } from "./occupant-id.js";
 import { historyStanzas } from "./history-replay.js";
 import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
-import { nestedContent, NESTED_TEXT } from "../security/nested-content.js";
+import { refusalError } from "@cordon/rules";
+import { nestedContent } from "../security/nested-content.js";
 
 const MAX_NICK_CHARS = 64;
 
@@ -59,7 +60,7 @@ export async function onRoomPresence(
   // unchecked, so it is refused like a labelled presence (XEP-0258 §"Use in Presence").
   const nested = nestedContent(stanza);
   if (nested) {
-    await ctx.refuse(stanza, { condition: "bad-request", type: "modify", text: NESTED_TEXT[nested] });
+    await ctx.refuse(stanza, refusalError(nested));
     return;
   }
   if (!nick) {

@@ -12,6 +12,7 @@ import {
   NS_MUC_USER,
   NS_OCCUPANT_ID,
   NS_SEC_LABEL,
+  NS_SEC_LABEL_ESS,
   NS_SID,
 } from "../namespaces.js";
 import type { Occupant, Role, Affiliation } from "../room/occupant.js";
@@ -179,7 +180,7 @@ export function archiveResult(options: {
  */
 export function storedLabelXml(raw: { encoding: "ber" | "xml"; data: string }): string {
   if (raw.encoding === "ber")
-    return `<securitylabel xmlns="${NS_SEC_LABEL}"><label><esssecuritylabel xmlns="urn:xmpp:sec-label:ess:0">${text(raw.data)}</esssecuritylabel></label></securitylabel>`;
+    return `<securitylabel xmlns="${NS_SEC_LABEL}"><label><esssecuritylabel xmlns="${NS_SEC_LABEL_ESS}">${text(raw.data)}</esssecuritylabel></label></securitylabel>`;
   return raw.data.trimStart().startsWith("<securitylabel")
     ? raw.data
     : `<securitylabel xmlns="${NS_SEC_LABEL}"><label>${raw.data}</label></securitylabel>`;

@@ -11,8 +11,7 @@ import type { PolicyRegistry } from "../registry.js";
 import { parseXml } from "../xml/reader.js";
 import { textOf } from "../xml/node.js";
 import type { XmlNode } from "../xml/node.js";
-
-export const ESS_NS = "urn:xmpp:sec-label:ess:0";
+import { NS_SEC_LABEL_ESS } from "../namespaces.js";
 
 export type InputFormat = "xml" | "ber" | "base64";
 
@@ -72,7 +71,7 @@ export function decodeLabelNode(node: XmlNode, registry: PolicyRegistry): Label 
       return decodeSpiffyLabel(node, registry);
     case NATO_LABEL_NS:
       return decodeNatoLabel(node, registry);
-    case ESS_NS:
+    case NS_SEC_LABEL_ESS:
       if (node.local !== "esssecuritylabel") break;
       return decodeEssLabel(decodeBase64(textOf(node)), registry);
   }

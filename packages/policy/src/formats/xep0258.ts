@@ -1,7 +1,8 @@
 // XEP-0258 Security Labels in XMPP (https://xmpp.org/extensions/xep-0258.html):
 // <securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor bgcolor/>?<label/>?<equivalentlabel/>*</securitylabel>
 import { encodeEssLabel } from "./ess.js";
-import { decodeLabelNode, ESS_NS } from "./detect.js";
+import { decodeLabelNode } from "./detect.js";
+import { NS_SEC_LABEL, NS_SEC_LABEL_ESS } from "../namespaces.js";
 import { MalformedEncodingError, PolicyError, PolicyMismatchError, UnknownPolicyError } from "../errors.js";
 import type { Label } from "../label.js";
 import { labelMarking, markingColours } from "../marking.js";
@@ -11,8 +12,6 @@ import type { XmlElementLike, XmlNode } from "../xml/node.js";
 import { parseXml } from "../xml/reader.js";
 import { resolveElement } from "../xml/resolve.js";
 import { escapeAttr, escapeText, serializeXml } from "../xml/serialize.js";
-
-export const SEC_LABEL_NS = "urn:xmpp:sec-label:0";
 
 export interface DisplayMarking {
   readonly text: string;
@@ -47,17 +46,17 @@ function toNode(input: XmlElementLike | string): XmlNode {
 /** Parse a `<securitylabel>` from an ltx-like element or from its serialised XML. */
 export function parseSecurityLabelElement(input: XmlElementLike | string): SecurityLabelElement {
   const root = toNode(input);
-  if (root.uri !== SEC_LABEL_NS || root.local !== "securitylabel")
+  if (root.uri !== NS_SEC_LABEL || root.local !== "securitylabel")
     throw new MalformedEncodingError("Not a urn:xmpp:sec-label:0 securitylabel");
-  const dm = firstChild(root, "displaymarking", SEC_LABEL_NS);
-  const le = firstChild(root, "label", SEC_LABEL_NS);
+  const dm = firstChild(root, "displaymarking", NS_SEC_LABEL);
+  const le = firstChild(root, "label", NS_SEC_LABEL);
   return {
     displayMarking: dm
       ? { text: textOf(dm), fgcolor: dm.attrs["fgcolor"], bgcolor: dm.attrs["bgcolor"] }
       : undefined,
     hasLabel: le !== undefined,
     label: le ? onlyChild(le, "label") : undefined,
-    equivalentLabels: childElements(root, "equivalentlabel", SEC_LABEL_NS).map((e) => {
+    equivalentLabels: childElements(root, "equivalentlabel", NS_SEC_LABEL).map((e) => {
       const p = onlyChild(e, "equivalentlabel");
       if (!p) throw new MalformedEncodingError("<equivalentlabel> must hold an element");
       return p;
@@ -67,7 +66,7 @@ export function parseSecurityLabelElement(input: XmlElementLike | string): Secur
 
 /** Serialise a SecurityLabelElement compactly. Payloads are written with their namespace declarations in scope. */
 export function serializeSecurityLabelElement(sl: SecurityLabelElement): string {
-  let s = `<securitylabel xmlns='${SEC_LABEL_NS}'>`;
+  let s = `<securitylabel xmlns='${NS_SEC_LABEL}'>`;
   if (sl.displayMarking) {
     const d = sl.displayMarking;
     s += "<displaymarking";
@@ -130,7 +129,7 @@ export interface BuildSecurityLabelOptions {
 }
 
 function essPayload(label: Label): string {
-  return `<esssecuritylabel xmlns='${ESS_NS}'>${Buffer.from(encodeEssLabel(label)).toString("base64")}</esssecuritylabel>`;
+  return `<esssecuritylabel xmlns='${NS_SEC_LABEL_ESS}'>${Buffer.from(encodeEssLabel(label)).toString("base64")}</esssecuritylabel>`;
 }
 
 /**
@@ -140,7 +139,7 @@ function essPayload(label: Label): string {
 export function buildSecurityLabelXml(label: Label, options: BuildSecurityLabelOptions = {}): string {
   const text = labelMarking(label, options.lang ?? "");
   const { fgcolor, bgcolor } = markingColours(label.classification);
-  let s = `<securitylabel xmlns='${SEC_LABEL_NS}'><displaymarking`;
+  let s = `<securitylabel xmlns='${NS_SEC_LABEL}'><displaymarking`;
   if (fgcolor !== undefined) s += ` fgcolor='${escapeAttr(fgcolor)}'`;
   if (bgcolor !== undefined) s += ` bgcolor='${escapeAttr(bgcolor)}'`;
   s += `>${escapeText(text)}</displaymarking><label>${essPayload(label)}</label>`;
