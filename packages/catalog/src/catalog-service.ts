@@ -21,12 +21,7 @@ import {
   type Element,
   type IqRequest,
 } from "@cordon/component";
-import {
-  parseLabelData,
-  type Clearance,
-  type Label,
-  type PolicyRegistry,
-} from "@cordon/policy";
+import { LabelCache, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, grantingClearance } from "@cordon/rules";
 import {
   InvalidJidError,
@@ -155,9 +150,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const unsubscribers = [store.subscribe((event) => cache.invalidate(event)), () => clearances.close()];
   if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));
 
+  // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
+  const storedLabels = new LabelCache(registry);
+
   function parseRawLabel(raw: RawValue, what: string): Label | undefined {
     try {
-      return parseLabelData(raw.data, registry);
+      return storedLabels.get(raw.data);
     } catch (error) {
       logger.warn({ what, err: (error as Error).message }, "unusable label in the store");
       return undefined;

@@ -4,12 +4,11 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deliverableLabel } from "../src/service/delivery.js";
-import { LabelRendering } from "../src/security/label-rendering.js";
-import { NO_CLEARANCE, unknownClearance } from "@cordon/rules";
+import { NO_CLEARANCE, StanzaLabels, unknownClearance } from "@cordon/rules";
 import type { Occupant } from "../src/room/occupant.js";
-import { label, clearance, ALL } from "./fixtures.js";
+import { label, clearance, ALL, registry as demoRegistry } from "./fixtures.js";
 
-const ctx = { rendering: new LabelRendering() };
+const ctx = { labels: new StanzaLabels(demoRegistry) };
 const occupant = (state: Occupant["clearance"]): Occupant => ({
   nick: "n",
   jid: "a@x/r",
@@ -75,17 +74,13 @@ test("an occupant under an equivalent policy receives the label translated into 
       `<clearance xmlns='${spiffy}'><policy id='${TLP}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}<tag type='permissive' id='${TLP}.1' lacv='0'/><tag type='permissive' id='${TLP}.1' lacv='1'/></clearance>`,
       registry,
     );
-  const local = new LabelRendering();
-  const shown = deliverableLabel(
-    { rendering: local },
-    occupant(known(tlpClearance([10, 11, 12]))),
-    tlpxLabel,
-  );
+  const local = new StanzaLabels(registry);
+  const shown = deliverableLabel({ labels: local }, occupant(known(tlpClearance([10, 11, 12]))), tlpxLabel);
   assert.ok(shown, "granted after translation");
   assert.equal(shown.policy.id, TLP);
   assert.notEqual(shown, tlpxLabel);
   assert.equal(
-    deliverableLabel({ rendering: local }, occupant(known(tlpClearance([10]))), tlpxLabel),
+    deliverableLabel({ labels: local }, occupant(known(tlpClearance([10]))), tlpxLabel),
     undefined,
     "the translated label is still judged",
   );

@@ -8,9 +8,7 @@ import { createComponent, silentLogger, type Element, type StanzaErrorSpec } fro
 import { PolicyRegistry, type Policy } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { ClearanceBook } from "../src/security/clearance-book.js";
-import { ClearanceReader } from "@cordon/rules";
-import { MessageLabelResolver } from "../src/security/message-label.js";
-import { LabelRendering } from "../src/security/label-rendering.js";
+import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
 import { LabelAwareness } from "../src/service/label-awareness.js";
 import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { MucContext, MucSettings } from "../src/service/context.js";
@@ -76,8 +74,9 @@ export function capturingContext(
       reader: new ClearanceReader({ registry, store }),
       localDomains: ["example.test"],
     }),
-    labels: new MessageLabelResolver(registry, policy.id),
-    rendering: new LabelRendering(),
+    labels: new StanzaLabels(registry),
+    governingPolicy: policy.id,
+    rendering: new Markings(),
     awareness: new LabelAwareness(component, 100),
     rooms,
     logger: silentLogger(),

@@ -14,7 +14,8 @@ import {
   labelMarking,
   makeClearance,
   makeLabel,
-  resolveSecurityLabel,
+  PolicyError,
+  securityLabelForms,
   type Clearance,
   type Label,
   type Policy,
@@ -178,9 +179,10 @@ function occupant(roomJid: string, i: number, state: SimpleState, aware: boolean
 function carriedLabel(stanza: Element): SimpleLabel | undefined {
   const el = stanza.getChild("securitylabel", NS_SEC_LABEL);
   if (!el) return undefined;
-  const resolved = resolveSecurityLabel(el.toString(), registry, policy.id);
-  if (resolved.kind !== "label") return undefined;
-  return { cls: resolved.label.classification.name, cats: resolved.label.categories.map((c) => c.name) };
+  const decoded = securityLabelForms(el.toString(), registry);
+  const form = decoded.kind === "forms" ? decoded.forms[0] : undefined;
+  if (!form || form instanceof PolicyError || form.policy.id !== policy.id) return undefined;
+  return { cls: form.classification.name, cats: form.categories.map((c) => c.name) };
 }
 
 /**

@@ -1,67 +1,144 @@
-// A bounded LRU cache of parsed labels keyed by their wire form (bytes or string), for the hot path.
-// Entries are tied to the registry generation: a policy reload invalidates them.
+// The one cache of parsed labels: least recently used, bounded in bytes rather than entries, so
+// inputs a sender chose (a 200 KB label that will be refused, say) cost what they weigh and cannot
+// fill memory. An entry costs its key (UTF-16, two bytes a character), an estimate of its value
+// and a fixed overhead; one larger than the whole budget is not kept. Entries belong to a registry
+// generation: a policy reload empties the cache.
 import { PolicyError } from "./errors.js";
 import type { Label } from "./label.js";
 import type { PolicyRegistry } from "./registry.js";
 import { parseLabelData } from "./formats/detect.js";
 
-interface Entry {
-  readonly generation: number;
-  readonly label: Label | undefined;
-  readonly error: PolicyError | undefined;
+/** Map entry, key string and bookkeeping, roughly (V8). */
+export const ENTRY_OVERHEAD_BYTES = 96;
+
+/** An estimate of what a parsed label holds in memory (object, bitsets, category references, encoding). */
+export function labelBytes(label: Label): number {
+  return 256 + 48 * label.categories.length + (label.encoded?.byteLength ?? 0);
 }
 
-export class LabelCache {
-  readonly #map = new Map<string, Entry>();
-  readonly #max: number;
-  hits = 0;
-  misses = 0;
+/** A least-recently-used map bounded in bytes. */
+export class ByteLru<V> {
+  readonly #map = new Map<string, { value: V; bytes: number }>();
+  #bytes = 0;
 
   constructor(
-    readonly registry: PolicyRegistry,
-    maxEntries = 10_000,
-  ) {
-    this.#max = Math.max(1, maxEntries);
+    readonly maxBytes: number,
+    /** An estimate of a value's size in bytes. */
+    readonly sizeOf: (value: V) => number,
+  ) {}
+
+  /** Bytes held: keys, value estimates and overheads. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get size(): number {
     return this.#map.size;
   }
 
-  /** Parse (or fetch) a label. Typed parse errors are cached too and rethrown. */
+  get(key: string): V | undefined {
+    const hit = this.#map.get(key);
+    if (!hit) return undefined;
+    this.#map.delete(key);
+    this.#map.set(key, hit);
+    return hit.value;
+  }
+
+  set(key: string, value: V): void {
+    this.delete(key);
+    const bytes = 2 * key.length + this.sizeOf(value) + ENTRY_OVERHEAD_BYTES;
+    if (bytes > this.maxBytes) return;
+    for (const [oldest, entry] of this.#map) {
+      if (this.#bytes + bytes <= this.maxBytes) break;
+      this.#map.delete(oldest);
+      this.#bytes -= entry.bytes;
+    }
+    this.#map.set(key, { value, bytes });
+    this.#bytes += bytes;
+  }
+
+  delete(key: string): void {
+    const hit = this.#map.get(key);
+    if (!hit) return;
+    this.#map.delete(key);
+    this.#bytes -= hit.bytes;
+  }
+
+  clear(): void {
+    this.#map.clear();
+    this.#bytes = 0;
+  }
+}
+
+/** A ByteLru emptied whenever the registry's policies change. */
+export class GenerationalLru<V> extends ByteLru<V> {
+  #generation: number;
+
+  constructor(
+    readonly registry: PolicyRegistry,
+    maxBytes: number,
+    sizeOf: (value: V) => number,
+  ) {
+    super(maxBytes, sizeOf);
+    this.#generation = registry.generation;
+  }
+
+  /** Drops every entry of an older generation; call before each lookup. */
+  fresh(): this {
+    if (this.registry.generation !== this.#generation) {
+      this.#generation = this.registry.generation;
+      this.clear();
+    }
+    return this;
+  }
+}
+
+/** Label data (XML, DER bytes or base64) parsed once; typed parse errors are cached and rethrown. */
+export class LabelCache {
+  readonly #lru: GenerationalLru<Label | PolicyError>;
+  hits = 0;
+  misses = 0;
+
+  constructor(
+    readonly registry: PolicyRegistry,
+    maxBytes = 16 * 1024 * 1024,
+  ) {
+    this.#lru = new GenerationalLru(registry, maxBytes, (v) =>
+      v instanceof PolicyError ? 64 : labelBytes(v),
+    );
+  }
+
+  get size(): number {
+    return this.#lru.size;
+  }
+
+  get bytes(): number {
+    return this.#lru.bytes;
+  }
+
+  /** Parse (or fetch) a label. */
   get(input: Uint8Array | string): Label {
     const key =
       typeof input === "string"
         ? "s" + input
         : "b" + Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString("latin1");
-    const gen = this.registry.generation;
-    const hit = this.#map.get(key);
-    if (hit && hit.generation === gen) {
-      this.hits++;
-      this.#map.delete(key);
-      this.#map.set(key, hit);
-      if (hit.error) throw hit.error;
-      return hit.label!;
+    let hit = this.#lru.fresh().get(key);
+    if (hit) this.hits++;
+    else {
+      this.misses++;
+      try {
+        hit = parseLabelData(input, this.registry);
+      } catch (e) {
+        if (!(e instanceof PolicyError)) throw e;
+        hit = e;
+      }
+      this.#lru.set(key, hit);
     }
-    this.misses++;
-    let entry: Entry;
-    try {
-      entry = { generation: gen, label: parseLabelData(input, this.registry), error: undefined };
-    } catch (e) {
-      if (!(e instanceof PolicyError)) throw e;
-      entry = { generation: gen, label: undefined, error: e };
-    }
-    this.#map.delete(key);
-    this.#map.set(key, entry);
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next().value;
-      if (oldest !== undefined) this.#map.delete(oldest);
-    }
-    if (entry.error) throw entry.error;
-    return entry.label!;
+    if (hit instanceof PolicyError) throw hit;
+    return hit;
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#lru.clear();
   }
 }

@@ -21,18 +21,18 @@ export { decodeBerClearance, encodeBerClearance } from "./formats/clearance-ber.
 export type {
   DisplayMarking,
   SecurityLabelElement,
-  ResolvedSecurityLabel,
+  SecurityLabelForms,
   BuildSecurityLabelOptions,
 } from "./formats/xep0258.js";
 export {
   parseSecurityLabelElement,
   serializeSecurityLabelElement,
-  resolveSecurityLabel,
+  securityLabelForms,
   buildSecurityLabelXml,
 } from "./formats/xep0258.js";
 export type { SpecOptions } from "./config-spec.js";
 export { SpecError, labelFromSpec, clearanceFromSpec } from "./config-spec.js";
-export { LabelCache } from "./cache.js";
+export { LabelCache, ByteLru, GenerationalLru, labelBytes, ENTRY_OVERHEAD_BYTES } from "./cache.js";
 export * from "./namespaces.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";

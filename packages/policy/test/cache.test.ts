@@ -1,23 +1,56 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LabelCache } from "../src/cache.js";
+import { ByteLru, ENTRY_OVERHEAD_BYTES, LabelCache } from "../src/cache.js";
 import { UnknownPolicyError } from "../src/errors.js";
 import { corpusFile, corpusText, HARBOUR, registryOf } from "./corpus.js";
 
-test("hits return the same label; LRU bound; reload invalidates; errors are cached", () => {
+test("hits return the same label; reload invalidates; errors are cached", () => {
   const r = registryOf("harbour-policy.xml");
-  const cache = new LabelCache(r, 2);
+  const cache = new LabelCache(r);
   const a = corpusFile("harbour-label-all-kinds.ber");
   const l1 = cache.get(a);
   assert.equal(cache.get(new Uint8Array(a)), l1);
   assert.equal(cache.hits, 1);
-  cache.get(corpusFile("harbour-label-crew-cargo.ber"));
-  cache.get(corpusText("harbour-label-customs.xml"));
-  assert.equal(cache.size, 2);
   r.loadString(corpusText("harbour-policy.xml"));
   const l2 = cache.get(a);
   assert.notEqual(l2, l1);
   assert.equal(l2.policy, r.require(HARBOUR));
   assert.throws(() => cache.get(corpusFile("unknown-policy-label.ber")), UnknownPolicyError);
   assert.throws(() => cache.get(corpusFile("unknown-policy-label.ber")), UnknownPolicyError);
+  assert.equal(cache.misses, 3);
+});
+
+test("the bound is in bytes: a large refused input costs what it weighs and evicts the oldest", () => {
+  const r = registryOf("harbour-policy.xml");
+  const cache = new LabelCache(r, 64 * 1024);
+  cache.get(corpusFile("harbour-label-crew-cargo.ber"));
+  cache.get(corpusText("harbour-label-customs.xml"));
+  assert.equal(cache.size, 2);
+  // 20,000 characters of label data nobody can read: about 40 KB of key.
+  const junk = `<label xmlns='urn:example'>${"x".repeat(20_000)}</label>`;
+  assert.throws(() => cache.get(junk));
+  assert.ok(cache.bytes >= 40_000, `${cache.bytes}`);
+  assert.ok(cache.bytes <= 64 * 1024);
+  // A second one does not fit beside the first: the oldest entries go, the budget holds.
+  assert.throws(() => cache.get(junk.replace("x", "y")));
+  assert.ok(cache.bytes <= 64 * 1024);
+  assert.equal(cache.size, 1);
+  // One larger than the whole budget is not kept at all.
+  assert.throws(() => cache.get(`<label xmlns='urn:example'>${"z".repeat(40_000)}</label>`));
+  assert.ok(cache.bytes <= 64 * 1024);
+});
+
+test("ByteLru: least recently used goes first; bytes are key, estimate and overhead", () => {
+  const lru = new ByteLru<string>(3 * (ENTRY_OVERHEAD_BYTES + 2 + 10), () => 10);
+  lru.set("a", "1");
+  lru.set("b", "2");
+  lru.set("c", "3");
+  assert.equal(lru.bytes, 3 * (ENTRY_OVERHEAD_BYTES + 2 + 10));
+  assert.equal(lru.get("a"), "1"); // a is now the most recent
+  lru.set("d", "4");
+  assert.equal(lru.get("b"), undefined);
+  assert.equal(lru.get("a"), "1");
+  assert.equal(lru.size, 3);
+  lru.delete("a");
+  assert.equal(lru.bytes, 2 * (ENTRY_OVERHEAD_BYTES + 2 + 10));
 });

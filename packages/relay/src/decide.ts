@@ -2,16 +2,9 @@
 // and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
 // translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
-import {
-  hiddenContent,
-  isElement,
-  xml,
-  NS_CLIENT,
-  NS_STANZAS,
-  NS_XHTML_IM,
-  type Element,
-} from "@cordon/component";
+import { isElement, xml, NS_CLIENT, NS_STANZAS, NS_XHTML_IM, type Element } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
+import { addFlot, isHiddenContentReason, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceState } from "@cordon/rules";
 import type { ClearanceSource } from "./clearances.js";
@@ -20,7 +13,7 @@ import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
 import { compileFolding, foldMessage, inStanzaNs, type FoldingRules } from "./folding.js";
 import type { LabelEngine } from "./label-check.js";
-import { removeSecurityLabels, securityLabels } from "./label-check.js";
+import { removeSecurityLabels } from "./label-check.js";
 import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
@@ -120,12 +113,20 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
 
   // XEP-0258 / docs/labels.md §1: an error never carries a label; one that does is dropped, not answered.
   if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
-  // Only the top level of a stanza is labelled and checked: a label, a message or a forwarded
-  // stanza nested deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would
-  // cross unchecked under the outer label, so such stanzas do not cross at all; nor do stanzas the
-  // checks would misread (namespace prefixes) or could not walk (nesting beyond MAX_DEPTH).
-  const nested = nestedContent(stanza);
-  if (nested) return isError ? drop(nested) : refuse(nested);
+  // The label (@cordon/rules stanza-label), read before anything else walks the stanza. Only the top
+  // level of a stanza is labelled and checked: a label, a message or a forwarded stanza nested
+  // deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would cross
+  // unchecked under the outer label, so such stanzas do not cross at all; nor do stanzas the
+  // checks would misread (namespace prefixes) or could not walk (nesting beyond MAX_DEPTH). The
+  // stanza's own label is the form in the sending side's policy, or already in the receiving
+  // side's; without one, the default label when `unlabelled` says so.
+  const resolved = deps.engine.labels.of(stanza, {
+    accept: [ctx.sending.id, ctx.receiving.id],
+    defaultLabel: rules.unlabelled[route.kind] === "default" ? ctx.defaultLabel : undefined,
+    maxDepth: MAX_DEPTH,
+  });
+  if (!resolved.ok && isHiddenContentReason(resolved.problem))
+    return isError ? drop(resolved.problem) : refuse(resolved.problem);
   if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
   const typeRefusal = checkType(route, d);
   if (typeRefusal) return refuse(typeRefusal);
@@ -162,8 +163,6 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   }
 
   // The label: the stanza's, or the default; valid; granted by the direction and the sender.
-  const unlabelled = rules.unlabelled[route.kind];
-  const resolved = deps.engine.resolve(stanza, ctx.sending, ctx.receiving, unlabelled, ctx.defaultLabel);
   if (!resolved.ok) {
     if (resolved.problem === "unlabelled") return isError ? drop("unlabelled") : refuse("unlabelled");
     return rules.malformed === "drop" || isError ? drop(resolved.problem) : refuse(resolved.problem);
@@ -209,7 +208,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     removeSecurityLabels(out);
     out.children.push(element);
     element.parent = out;
-    if (!d.to.labelAware && addFlot(out, marking)) stripped.push(NS_XHTML_IM);
+    if (!d.to.labelAware && addFlot(out, marking, inStanzaNs)) stripped.push(NS_XHTML_IM);
   } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
     removeSecurityLabels(out);
     out.children.push(element);
@@ -256,29 +255,6 @@ async function senderClearanceOf(
   return service.status === "none" ? directionClearance : service;
 }
 
-/**
- * FLOT: the marking as the first line of every body, for clients that show no labels. Bodies are
- * replaced, not edited. An XEP-0071 XHTML-IM body is removed: a client would show it instead of
- * the plain body, without the marking. Returns whether one was removed.
- */
-export function addFlot(message: Element, marking: string): boolean {
-  let removedRich = false;
-  message.children = message.children.flatMap((c): (typeof message.children)[number][] => {
-    if (!isElement(c)) return [c];
-    if (c.name === "html" && c.attrs.xmlns === NS_XHTML_IM) {
-      removedRich = true;
-      return [];
-    }
-    // Every namespace a server reads as the stanza's (the stream's default, jabber:client...): the checks read them all as bodies.
-    // Bodies, and subjects (shown as a message's title): each with the marking as its first line.
-    if ((c.name !== "body" && c.name !== "subject") || !inStanzaNs(c)) return [c];
-    const marked = xml(c.name, { ...c.attrs }, `${marking}\n${c.getText()}`);
-    marked.parent = message;
-    return [marked];
-  });
-  return removedRich;
-}
-
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */
 export function answersRefusal(stanza: Element): boolean {
   const type = stanza.attrs.type;
@@ -308,11 +284,6 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
   ],
   iq: ["get", "set", "result", "error"],
 };
-
-/** Why a stanza carries content the relay would not check, or could misread (`hiddenContent`, shared with the MUC). */
-export function nestedContent(stanza: Element): string | undefined {
-  return hiddenContent(stanza, MAX_DEPTH);
-}
 
 /** The attributes a stanza crosses with (RFC 6120 §8.1): anything else is sender-chosen text no rule reads. */
 const STANZA_ATTRS = ["from", "to", "id", "type", "xml:lang"] as const;

@@ -22,11 +22,11 @@ export { foldPresence, presencePart } from "./presence-folding.js";
 export type { PresenceFoldResult } from "./presence-folding.js";
 export { compileContent, foldText, words, messageTexts } from "./content-check.js";
 export type { ContentChecker } from "./content-check.js";
-export { LabelEngine, securityLabels, removeSecurityLabels } from "./label-check.js";
-export type { LabelProblem, GrantRefusal, ResolvedLabel } from "./label-check.js";
+export { LabelEngine, removeSecurityLabels } from "./label-check.js";
+export type { GrantRefusal } from "./label-check.js";
 export { ClearanceSource } from "./clearances.js";
 export type { RelayClearanceStore } from "./clearances.js";
-export { decide, DirectionContext, addFlot, answersRefusal } from "./decide.js";
+export { decide, DirectionContext, answersRefusal } from "./decide.js";
 export type { Decision, DecideDeps } from "./decide.js";
 export {
   GENESIS,

@@ -134,6 +134,19 @@ describe("decide", () => {
       `<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${pair(label(TLP, 11), label(TLPX, 11))}</message>`,
     );
     assert.equal(agreeing.action, "pass");
+    // Fixed: forms in the label's own policy were not compared (the first one was judged).
+    const samePolicy = await run(
+      `<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body>${pair(label(TLPX, 11), label(TLPX, 13))}</message>`,
+    );
+    assert.deepEqual([samePolicy.action, samePolicy.audit.reason], ["refuse", "label-inconsistent"]);
+    // Fixed: an empty <label/> with an equivalent was taken as the default label.
+    const emptyWithEquivalent = await run(
+      `<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body><securitylabel xmlns='urn:xmpp:sec-label:0'><label/><equivalentlabel>${label(TLPX, 13)}</equivalentlabel></securitylabel></message>`,
+    );
+    assert.deepEqual(
+      [emptyWithEquivalent.action, emptyWithEquivalent.audit.reason],
+      ["refuse", "label-malformed"],
+    );
   });
 
   test("FLOT: a message's subject gets the marking too (a subject-only message would show unmarked)", async () => {

@@ -1,80 +1,12 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LabelEngine, removeSecurityLabels, securityLabels } from "../src/label-check.js";
+import { securityLabels } from "@cordon/rules";
+import { LabelEngine, removeSecurityLabels } from "../src/label-check.js";
 import { clearance, el, label, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
 
 describe("LabelEngine", () => {
   const engine = new LabelEngine(registry());
-  const tlpx = engine.policy(TLPX);
   const tlp = engine.policy(TLP);
-  const green = engine.labelFromData(label(TLPX, 11));
-
-  test("resolves the stanza's label in the sending policy", () => {
-    const r = engine.resolve(
-      el(`<message>${securityLabel(label(TLPX, 12, [0]))}</message>`),
-      tlpx,
-      tlp,
-      "refuse",
-      undefined,
-    );
-    assert.ok(r.ok);
-    assert.equal(r.source, "stanza");
-    assert.equal(r.label.classification.name, "AMBER");
-  });
-
-  test("no label or an empty <label/> follows the unlabelled setting", () => {
-    assert.deepEqual(engine.resolve(el("<message/>"), tlpx, tlp, "refuse", green), {
-      ok: false,
-      problem: "unlabelled",
-    });
-    assert.deepEqual(
-      engine.resolve(el("<message/>"), tlpx, tlp, "default", undefined),
-      { ok: false, problem: "unlabelled" },
-      "no default → refuse",
-    );
-    const r = engine.resolve(
-      el("<message><securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel></message>"),
-      tlpx,
-      tlp,
-      "default",
-      green,
-    );
-    assert.ok(r.ok);
-    assert.equal(r.source, "default");
-    assert.equal(r.label, green);
-  });
-
-  test("malformed, unknown-policy, invalid and duplicated labels are problems", () => {
-    const resolve = (inner: string) =>
-      engine.resolve(el(`<message>${inner}</message>`), tlpx, tlp, "default", green);
-    assert.deepEqual(
-      resolve(securityLabel("<esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>!!!</esssecuritylabel>")),
-      { ok: false, problem: "label-malformed" },
-    );
-    assert.deepEqual(resolve(securityLabel(label("1.2.3.4", 1))), {
-      ok: false,
-      problem: "label-unknown-policy",
-    });
-    // The TLPX embargo note HOLD excludes GREEN.
-    const invalid = `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLPX}'/><classification lacv='11'/><tag type='informative' id='${TLPX}.1' lacv='0'/></label>`;
-    assert.deepEqual(resolve(securityLabel(invalid)), { ok: false, problem: "label-invalid" });
-    assert.deepEqual(resolve(securityLabel(label(TLPX, 11)) + securityLabel(label(TLPX, 11))), {
-      ok: false,
-      problem: "label-several",
-    });
-  });
-
-  test("a label already in the receiving policy is accepted", () => {
-    const r = engine.resolve(
-      el(`<message>${securityLabel(label(TLP, 11))}</message>`),
-      tlpx,
-      tlp,
-      "refuse",
-      undefined,
-    );
-    assert.ok(r.ok);
-    assert.equal(r.label.policy, tlp);
-  });
 
   test("grants translate into the clearance's policy; above the clearance is refused", () => {
     const tlpClearance = engine.clearanceFromData(clearance(TLP, [10, 11, 12]));
@@ -96,7 +28,7 @@ describe("LabelEngine", () => {
     assert.ok(out.element.getChild("label")?.getChild("esssecuritylabel"));
   });
 
-  test("securityLabels / removeSecurityLabels find only XEP-0258 elements", () => {
+  test("removeSecurityLabels removes only XEP-0258 elements", () => {
     const m = el(
       `<message><body>x</body>${securityLabel(label(TLPX, 11))}<securitylabel xmlns='other'/></message>`,
     );

@@ -1,7 +1,12 @@
 // @cordon/rules: the security rules the MUC, the relay and the catalog share, one file per rule.
 
 // --- labels: the effective label of a stanza, FLOT, markings, translation ---
-export { REFUSAL_REASONS, isRefusalReason, refusalError } from "./refusal-reasons.js";
+export { REFUSAL_REASONS, isRefusalReason, isHiddenContentReason, refusalError } from "./refusal-reasons.js";
+export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js";
+export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
+export { Translations, labelKey } from "./translation.js";
+export { Markings } from "./marking.js";
+export { FLOT_TEXTS, flotText, addFlot, isRichBody } from "./flot.js";
 export type {
   RefusalReason,
   RefusalReasonSpec,

@@ -56,6 +56,18 @@ export type RefusalReason = keyof typeof REFUSAL_REASONS;
 /** The codes that mean the stanza carries hidden content (never: a HiddenContent without a code). */
 export type HiddenContentReason = HiddenContent extends RefusalReason ? HiddenContent : never;
 
+const HIDDEN: ReadonlySet<string> = new Set<HiddenContentReason>([
+  "nested-label",
+  "nested-stanza",
+  "prefixed-name",
+  "too-deep",
+]);
+
+/** Whether `code` says the stanza carries hidden content (refused before any other check). */
+export function isHiddenContentReason(code: string): code is HiddenContentReason {
+  return HIDDEN.has(code);
+}
+
 /** The codes a stanza's label can be refused with (everything but hidden content). */
 export type LabelProblem = Exclude<RefusalReason, HiddenContent>;
 

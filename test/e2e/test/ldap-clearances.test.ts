@@ -25,20 +25,20 @@ import {
   type Element,
   type SlapdInstance,
 } from "@cordon/harness";
-import { parseElement } from "@cordon/component";
-import { NS_CATALOG_2 } from "@cordon/catalog";
+import { parseElement, NS_SEC_LABEL_CATALOG, NS_STANZAS } from "@cordon/component";
 import { repoRoot } from "../src/demo.js";
 import { joinRoom } from "../src/muc-client.js";
 
 const OID = "1.3.6.1.4.1.99999.1.1";
-const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const quickstart = (file: string) => join(repoRoot, "deploy/quickstart", file);
 const confidential = () =>
   parseElement(
     `<securitylabel xmlns='urn:xmpp:sec-label:0'><label><label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${OID}'/><classification lacv='3'/></label></label></securitylabel>`,
   );
 const selectors = (result: Element) =>
-  (result.getChild("catalog", NS_CATALOG_2)?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
+  (result.getChild("catalog", NS_SEC_LABEL_CATALOG)?.getChildren("item") ?? []).map((i) =>
+    String(i.attrs.selector),
+  );
 
 function config(o: {
   home: XmppServer;
@@ -198,7 +198,7 @@ for (const kind of serverKinds()) {
           xml(
             "iq",
             { type: "get", to: `catalog.${home}` },
-            xml("catalog", { xmlns: NS_CATALOG_2, to: home }),
+            xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: home }),
           ),
         );
       assert.deepEqual(selectors(await ask(c.bob!)).sort(), ["CONFIDENTIAL", "SECRET", "UNCLASSIFIED"]);

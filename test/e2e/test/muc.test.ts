@@ -22,7 +22,7 @@ import {
   type MucService,
   type MucSettings,
 } from "@cordon/muc";
-import type { Label } from "@cordon/policy";
+import { buildSecurityLabelXml, type Label } from "@cordon/policy";
 import { loadDemo } from "../src/demo.js";
 import {
   joinRoom as join,
@@ -293,6 +293,28 @@ for (const kind of serverKinds()) {
       assert.ok(
         !clients.alice!.received.some((m) => m.attrs.id === "m-over" && m.attrs.type === "groupchat"),
       );
+    });
+
+    // Forms of one label in the same policy that disagree (UNCLASSIFIED beside TOP SECRET) are
+    // refused with bad-request, as the relay refuses them; before, the room judged UNCLASSIFIED.
+    test(`[${kind}] a label whose forms in the same policy disagree is refused with bad-request, and nobody receives it`, async () => {
+      const room = `ops@${mucDomain}`;
+      await clients.alice!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "m-mixed" },
+          xml("body", {}, "mixed-forms"),
+          parseElement(buildSecurityLabelXml(U, { equivalents: [TS] })),
+        ),
+      );
+      const error = await clients.alice!.waitFor((m) => m.attrs.id === "m-mixed");
+      assert.equal(error.attrs.type, "error");
+      assert.ok(error.getChild("error")!.getChild("bad-request"), error.toString());
+      assert.ok(!error.toString().includes("mixed-forms"));
+      await say(clients.alice!, room, "after-mixed", U, "m-after-mixed");
+      await clients.carol!.waitFor((m) => m.attrs.id === "m-after-mixed");
+      assert.ok(!clients.carol!.received.some((m) => m.attrs.id === "m-mixed"));
+      assert.ok(!clients.bob!.received.some((m) => m.attrs.id === "m-mixed"));
     });
 
     test(`[${kind}] a room answers the catalog of labels the requester may use there, the default first`, async () => {

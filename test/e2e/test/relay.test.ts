@@ -295,6 +295,29 @@ describe("label-filtering relay", () => {
     assert.ok(!bob.received.some(isMessage("r1")), "the refused message never reached bob");
   });
 
+  // Forms of one label in the same policy that disagree (WHITE beside RED) are refused with
+  // bad-request, as the MUC refuses them; before, the first form was judged and the message crossed.
+  const disagreeing = (policy: string) =>
+    parseElement(
+      `<securitylabel xmlns='${NS_SL}'><displaymarking>WHITE</displaymarking><label>${label(policy, 10)}</label><equivalentlabel>${label(policy, 13)}</equivalentlabel></securitylabel>`,
+    );
+
+  for (const [server, id] of [
+    ["prosody", "sp1"],
+    ["ejabberd", "sp2"],
+  ] as const) {
+    test(`[${server}] a label whose forms in the same policy disagree is refused with bad-request`, async () => {
+      // Prosody's alice (TLPX) writes to ejabberd's bob (TLP), and the other way round.
+      const [sender, recipient, to, policy] =
+        server === "prosody" ? [alice, bob, "bob@eb.test", TLPX] : [bob, alice, alice.jid, TLP];
+      await sender.send(
+        xml("message", { type: "chat", to, id }, xml("body", {}, "mixed"), disagreeing(policy)),
+      );
+      assertBareError(await sender.waitFor(isMessage(id)), "bad-request");
+      assert.ok(!recipient.received.some(isMessage(id)));
+    });
+  }
+
   test("[ejabberd] presence subscription and presence updates flow, folded (no status text)", async () => {
     await bob.send(xml("presence", { type: "subscribe", to: "alice@pa.test" }));
     await alice.waitFor(

@@ -4,8 +4,7 @@ import type { CordonComponent, Element, Logger, StanzaErrorSpec } from "@cordon/
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore } from "@cordon/store";
 import type { ClearanceBook } from "../security/clearance-book.js";
-import type { MessageLabelResolver } from "../security/message-label.js";
-import type { LabelRendering } from "../security/label-rendering.js";
+import type { Markings, StanzaLabels } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
 import type { LabelAwareness } from "./label-awareness.js";
@@ -57,8 +56,12 @@ export interface MucContext {
   readonly registry: PolicyRegistry;
   readonly store: ClearanceStore;
   readonly clearances: ClearanceBook;
-  readonly labels: MessageLabelResolver;
-  readonly rendering: LabelRendering;
+  /** The effective label of a stanza, and translation into equivalent policies (@cordon/rules). */
+  readonly labels: StanzaLabels;
+  /** OID of the governing policy: the one labels are accepted and stored in. */
+  readonly governingPolicy: string;
+  /** Markings and outgoing <securitylabel/>s, from the policy (@cordon/rules). */
+  readonly rendering: Markings;
   readonly awareness: LabelAwareness;
   readonly rooms: Map<string, Room>;
   /**

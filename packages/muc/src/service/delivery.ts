@@ -8,14 +8,14 @@ import type { MucContext } from "./context.js";
 
 /** The label as `occupant` must see it, or undefined when they may not see the message at all. */
 export function deliverableLabel(
-  ctx: Pick<MucContext, "rendering">,
+  ctx: Pick<MucContext, "labels">,
   occupant: Occupant,
   label: Label,
 ): Label | undefined {
   const state = occupant.clearance;
   if (state.status !== "known") return undefined;
   const clearance = state.clearance;
-  const shown = clearance.policy === label.policy ? label : ctx.rendering.translate(label, clearance.policy);
+  const shown = clearance.policy === label.policy ? label : ctx.labels.translate(label, clearance.policy);
   if (!shown) return undefined;
   return acdf(shown, clearance).granted ? shown : undefined;
 }

@@ -8,10 +8,11 @@ import type { MucContext } from "./context.js";
 import { deliverableLabel } from "./delivery.js";
 import { messageForOccupant, type RenderedMessage } from "./message-render.js";
 import { delayXml } from "./stanzas.js";
+import { governedLabel } from "../security/governed-label.js";
 
 /** The label of a stored message as `reader` may see it (in its policy), or undefined if it may not. */
 export function readableLabel(ctx: MucContext, reader: Occupant, entry: HistoryEntry): Label | undefined {
-  const stored = ctx.labels.resolveText(entry.label);
+  const stored = governedLabel(ctx, entry.label);
   return stored ? deliverableLabel(ctx, reader, stored) : undefined;
 }
 

@@ -8,7 +8,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { refusalError } from "@cordon/rules";
-import { nestedContent } from "../security/nested-content.js";
+import { MAX_PAYLOAD_DEPTH } from "../security/nested-content.js";
 
 export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
 
@@ -19,15 +19,16 @@ export function checkMessage(
   stanza: Element,
   recipient?: Occupant,
 ): GateOutcome {
-  // Only the top level is labelled: content or a label wrapped deeper would be reflected under the
-  // outer label, unchecked (XEP-0258 §"Use in XMPP"). Refused before anything serialises it.
-  const nested = nestedContent(stanza);
-  if (nested) return { ok: false, reason: nested, error: refusalError(nested) };
-  const outcome = ctx.labels.resolve(stanza, {
-    room: room.security.defaultLabel,
-    service: ctx.settings.defaultMessageLabel,
+  // The effective label (@cordon/rules stanza-label): only the top level is labelled — content or
+  // a label wrapped deeper would be reflected under the outer label, unchecked (XEP-0258 §"Use in
+  // XMPP"), so it is refused before anything serialises it; the form in the governing policy,
+  // every form checked; no label means the room's default label, then the service's.
+  const outcome = ctx.labels.of(stanza, {
+    accept: [ctx.governingPolicy],
+    defaultLabel: room.security.defaultLabel ?? ctx.settings.defaultMessageLabel,
+    maxDepth: MAX_PAYLOAD_DEPTH,
   });
-  if (!outcome.ok) return { ok: false, reason: outcome.reason, error: refusalError(outcome.reason) };
+  if (!outcome.ok) return { ok: false, reason: outcome.problem, error: refusalError(outcome.problem) };
   const label = outcome.label;
   if (sender.clearance.status === "unknown") {
     return {

@@ -6,7 +6,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { attr, bodyXml, messageHead, occupantIdXml, PRIVATE_MESSAGE_MARK, stanzaIdXml } from "./stanzas.js";
-import { flotBody } from "../security/label-rendering.js";
+import { flotText } from "@cordon/rules";
 
 export interface RenderedMessage {
   type: "groupchat" | "chat";
@@ -43,7 +43,7 @@ function payload(
   labelAware: boolean,
 ): string {
   let s = "";
-  if (m.body !== undefined) s += bodyXml(flot ? flotBody(ctx.rendering.marking(m.label), m.body) : m.body);
+  if (m.body !== undefined) s += bodyXml(flot ? flotText(ctx.rendering.marking(m.label), m.body) : m.body);
   if (m.rich !== undefined && !flot) s += m.rich;
   if (labelAware) s += ctx.rendering.securityLabelXml(m.label);
   s += m.extra;

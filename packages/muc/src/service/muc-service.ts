@@ -15,9 +15,7 @@ import {
 import type { PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore, UserClearanceSource } from "@cordon/store";
 import { ClearanceBook } from "../security/clearance-book.js";
-import { ClearanceReader } from "@cordon/rules";
-import { MessageLabelResolver } from "../security/message-label.js";
-import { LabelRendering } from "../security/label-rendering.js";
+import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { MucContext, MucObserver, MucSettings } from "./context.js";
 import { LabelAwareness } from "./label-awareness.js";
@@ -103,8 +101,9 @@ function createContext(options: MucServiceOptions): MucContext {
       }),
       localDomains: settings.localDomains,
     }),
-    labels: new MessageLabelResolver(registry, options.governingPolicy),
-    rendering: new LabelRendering(),
+    labels: new StanzaLabels(registry),
+    governingPolicy: options.governingPolicy,
+    rendering: new Markings(),
     awareness: new LabelAwareness(component, settings.capsTimeoutMs),
     rooms: new Map<string, Room>(),
     unreadableRooms: new Set<string>(),

@@ -8,6 +8,7 @@ import type { HistoryEntry } from "../room/history.js";
 import type { MucContext } from "./context.js";
 import type { Affiliation } from "../room/occupant.js";
 import { storedLabelXml } from "./stanzas.js";
+import { governedLabel } from "../security/governed-label.js";
 
 export function roomToRecord(room: Room): RoomRecord {
   const affiliations: Record<string, Exclude<Affiliation, "none">> = {};
@@ -35,7 +36,7 @@ export function roomToRecord(room: Room): RoomRecord {
 export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Room; broken: boolean } {
   const config = configFromRecord(record.config, ctx.settings.roomDefaults);
   const parseLabel = (raw: RoomRecord["label"]) =>
-    raw ? ctx.labels.resolveText(storedLabelXml(raw)) : undefined;
+    raw ? governedLabel(ctx, storedLabelXml(raw)) : undefined;
   const label = record.label ? parseLabel(record.label) : ctx.settings.defaultRoomLabel;
   const clearance = record.clearance
     ? ctx.clearances.parseRaw(record.clearance)

@@ -23,6 +23,7 @@ import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
 import type { MucContext, NamedLabel } from "./context.js";
 import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
+import { governedLabel } from "../security/governed-label.js";
 
 const f = (
   v: string,
@@ -163,7 +164,7 @@ function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawVa
   const trimmed = text.trim();
   let label: Label | undefined;
   try {
-    if (trimmed.startsWith("<securitylabel")) label = ctx.labels.resolveText(trimmed);
+    if (trimmed.startsWith("<securitylabel")) label = governedLabel(ctx, trimmed);
     else
       label = parseLabelData(
         trimmed.startsWith("<") ? trimmed : Buffer.from(trimmed, "base64"),

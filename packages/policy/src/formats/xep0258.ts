@@ -3,7 +3,7 @@
 import { encodeEssLabel } from "./ess.js";
 import { decodeLabelNode } from "./detect.js";
 import { NS_SEC_LABEL, NS_SEC_LABEL_ESS } from "../namespaces.js";
-import { MalformedEncodingError, PolicyError, PolicyMismatchError, UnknownPolicyError } from "../errors.js";
+import { MalformedEncodingError, PolicyError } from "../errors.js";
 import type { Label } from "../label.js";
 import { labelMarking, markingColours } from "../marking.js";
 import type { PolicyRegistry } from "../registry.js";
@@ -88,37 +88,39 @@ function payloadXml(n: XmlNode): string {
   return serializeXml({ name: n.name, attrs: { [decl]: n.uri, ...n.attrs }, children: n.children });
 }
 
-export type ResolvedSecurityLabel =
-  { readonly kind: "default" } | { readonly kind: "label"; readonly label: Label; readonly payload: XmlNode };
-
 /**
- * XEP-0258 §3: among `<label>` and the `<equivalentlabel>`s, use the one expressed in the governing policy.
- * An empty or absent `<label>` means "the default label" (kind "default"); the caller picks which default.
- * Without a governing policy, the first payload whose policy is loaded wins.
+ * The forms of a `<securitylabel>` (XEP-0258 §3): `<label>` and every `<equivalentlabel>`, each
+ * decoded once under its own policy, in order; a form that does not decode is its PolicyError.
+ * An empty or absent `<label>` is kind "empty" ("the default label"), with its equivalents'
+ * count, so a caller can refuse an empty label that has equivalents. Deciding which form counts,
+ * and whether they agree, is @cordon/rules' stanza-label rule.
  */
-export function resolveSecurityLabel(
+export type SecurityLabelForms =
+  | { readonly kind: "empty"; readonly equivalents: number }
+  | { readonly kind: "forms"; readonly forms: readonly (Label | PolicyError)[] };
+
+export function securityLabelForms(
   input: XmlElementLike | string | SecurityLabelElement,
   registry: PolicyRegistry,
-  governingPolicyId?: string,
-): ResolvedSecurityLabel {
+  maxForms = Infinity,
+): SecurityLabelForms {
   const sl =
     typeof input === "object" && "equivalentLabels" in input ? input : parseSecurityLabelElement(input);
-  if (!sl.label) return { kind: "default" };
-  let firstError: PolicyError | undefined;
-  let other = false;
-  for (const payload of [sl.label, ...sl.equivalentLabels]) {
-    try {
-      const label = decodeLabelNode(payload, registry);
-      if (governingPolicyId === undefined || label.policy.id === governingPolicyId)
-        return { kind: "label", label, payload };
-      other = true;
-    } catch (e) {
-      if (!(e instanceof PolicyError)) throw e;
-      firstError ??= e;
-    }
-  }
-  if (other) throw new PolicyMismatchError("Label is incorrect policy");
-  throw firstError ?? new UnknownPolicyError(governingPolicyId ?? "");
+  if (!sl.label) return { kind: "empty", equivalents: sl.equivalentLabels.length };
+  const payloads = [sl.label, ...sl.equivalentLabels];
+  if (payloads.length > maxForms)
+    throw new MalformedEncodingError(`A security label may have at most ${maxForms} forms`);
+  return {
+    kind: "forms",
+    forms: payloads.map((payload) => {
+      try {
+        return decodeLabelNode(payload, registry);
+      } catch (e) {
+        if (!(e instanceof PolicyError)) throw e;
+        return e;
+      }
+    }),
+  };
 }
 
 export interface BuildSecurityLabelOptions {

@@ -4,16 +4,16 @@ import fc from "fast-check";
 import {
   buildSecurityLabelXml,
   parseSecurityLabelElement,
-  resolveSecurityLabel,
+  securityLabelForms,
   serializeSecurityLabelElement,
 } from "../../src/formats/xep0258.js";
 import { encodeEssLabel } from "../../src/formats/ess.js";
 import { parseLabelData } from "../../src/formats/detect.js";
 import { labelMarking } from "../../src/marking.js";
 import { makeLabel, sameLabel } from "../../src/label.js";
-import { PolicyMismatchError } from "../../src/errors.js";
+import { MalformedEncodingError, PolicyError, UnknownPolicyError } from "../../src/errors.js";
 import type { XmlElementLike } from "../../src/xml/node.js";
-import { corpusFile, HARBOUR, registryOf, TLP } from "../corpus.js";
+import { corpusFile, HARBOUR, registryOf, TLP_EXTENDED } from "../corpus.js";
 
 const r = registryOf("harbour-policy.xml", "tlp-extended-policy.xml", "tlp-policy.xml");
 const ess = (f: string) => Buffer.from(encodeEssLabel(parseLabelData(corpusFile(f), r))).toString("base64");
@@ -27,12 +27,13 @@ describe("XEP-0258 securitylabel", () => {
       `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking fgcolor='black' bgcolor='yellow'>| Harbour CREW ONLY HAZ:TOXIC+FLAMMABLE BERTH SOUTH (FRAGILE keep cold) |</displaymarking>` +
         `<label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${corpusFile("harbour-label-crew-cargo.ber").toString("base64")}</esssecuritylabel></label></securitylabel>`,
     );
-    const res = resolveSecurityLabel(xml, r);
-    assert.equal(res.kind, "label");
-    if (res.kind === "label") assert.ok(sameLabel(res.label, l));
+    const res = securityLabelForms(xml, r);
+    assert.equal(res.kind, "forms");
+    const form = res.kind === "forms" ? res.forms[0] : undefined;
+    assert.ok(form && !(form instanceof PolicyError) && sameLabel(form, l));
   });
 
-  test("the payload in the governing policy is chosen among label and equivalentlabels", () => {
+  test("every form (label and equivalentlabels) is decoded, in order, each under its own policy", () => {
     const tlpx = ess("tlpx-label-amber-partners.xml");
     const harbour = ess("harbour-label-customs.xml");
     const el: XmlElementLike = {
@@ -56,15 +57,31 @@ describe("XEP-0258 securitylabel", () => {
         },
       ],
     };
-    const res = resolveSecurityLabel(el, r, HARBOUR);
-    assert.equal(res.kind === "label" && labelMarking(res.label), "| Harbour OFFICERS BERTH NORTH CUSTOMS |");
-    assert.throws(() => resolveSecurityLabel(el, r, TLP), PolicyMismatchError);
+    const res = securityLabelForms(el, r);
+    assert.equal(res.kind, "forms");
+    const [first, second] = res.kind === "forms" ? res.forms : [];
+    assert.ok(first && !(first instanceof PolicyError) && first.policy.id === TLP_EXTENDED);
+    assert.ok(second && !(second instanceof PolicyError));
+    assert.equal(labelMarking(second), "| Harbour OFFICERS BERTH NORTH CUSTOMS |");
+    assert.throws(() => securityLabelForms(el, r, 1), MalformedEncodingError);
+    const unknown = securityLabelForms(
+      "<securitylabel xmlns='urn:xmpp:sec-label:0'><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>MQYCAQEGASk=</esssecuritylabel></label></securitylabel>",
+      r,
+    );
+    assert.ok(unknown.kind === "forms" && unknown.forms[0] instanceof UnknownPolicyError);
   });
 
-  test("an empty <label/> means the default label", () => {
+  test("an empty <label/> means the default label; its equivalents are counted", () => {
     assert.deepEqual(
-      resolveSecurityLabel("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>", r),
-      { kind: "default" },
+      securityLabelForms("<securitylabel xmlns='urn:xmpp:sec-label:0'><label/></securitylabel>", r),
+      { kind: "empty", equivalents: 0 },
+    );
+    assert.deepEqual(
+      securityLabelForms(
+        `<securitylabel xmlns='urn:xmpp:sec-label:0'><label/><equivalentlabel><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${ess("tlpx-label-amber-partners.xml")}</esssecuritylabel></equivalentlabel></securitylabel>`,
+        r,
+      ),
+      { kind: "empty", equivalents: 1 },
     );
   });
 

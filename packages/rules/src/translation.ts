@@ -1,0 +1,57 @@
+// A label expressed in an equivalent policy (XML-SPIF equivalentPolicy, X.841 translation), computed
+// once per (label, target policy) and cached, bounded in bytes. Every component that shows a label
+// to someone under another policy, judges it against a clearance of another policy, or checks that
+// a label's forms agree (stanza-label.ts) translates through here.
+import {
+  GenerationalLru,
+  labelBytes,
+  PolicyError,
+  translateLabel,
+  type Label,
+  type Policy,
+  type PolicyRegistry,
+} from "@cordon/policy";
+
+/** A label's identity as a cache key: policy, classification and categories (in policy order). */
+const keys = new WeakMap<Label, string>();
+export function labelKey(label: Label): string {
+  let key = keys.get(label);
+  if (key === undefined) {
+    const cats = label.categories.map((c) => c.index).sort((a, b) => a - b);
+    key = `${label.policy.id}:${label.classification.lacv}:${cats.join(",")}`;
+    keys.set(label, key);
+  }
+  return key;
+}
+
+export class Translations {
+  readonly #lru: GenerationalLru<Label | null>;
+
+  constructor(registry: PolicyRegistry, maxBytes = 4 * 1024 * 1024) {
+    this.#lru = new GenerationalLru(registry, maxBytes, (v) => (v ? labelBytes(v) : 8));
+  }
+
+  /** Bytes the cache holds (keys, estimates, overheads). */
+  get bytes(): number {
+    return this.#lru.bytes;
+  }
+
+  /** `label` in `target` (itself when already there), or undefined when it has no equivalent there. */
+  translate(label: Label, target: Policy): Label | undefined {
+    if (label.policy === target) return label;
+    const key = `${target.id} ${labelKey(label)}`;
+    let hit = this.#lru.fresh().get(key);
+    // A stale policy object (the label or the target read before a reload) is not cached.
+    const current = this.#lru.registry.get(target.id) === target;
+    if (hit === undefined || !current) {
+      try {
+        hit = translateLabel(label, target);
+      } catch (error) {
+        if (!(error instanceof PolicyError)) throw error;
+        hit = null;
+      }
+      if (current) this.#lru.set(key, hit);
+    }
+    return hit ?? undefined;
+  }
+}
