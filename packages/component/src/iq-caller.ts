@@ -1,6 +1,10 @@
 // IQs we send (RFC 6120 §8.2.3 https://www.rfc-editor.org/rfc/rfc6120#section-8.2.3): every get
 // or set is answered by exactly one result or error carrying the same id; request() awaits it.
+// An answer is matched by its id AND its sender: it must come from the entity the request was
+// addressed to (RFC 6120 §8.2.3, §10.3 — the server answers for an account's bare or full JID from
+// that JID), so a third party who learns or guesses an id cannot answer in its place.
 import { randomBytes } from "node:crypto";
+import { fullJid, parseJid } from "@cordon/jid";
 import type { Element } from "./xml.js";
 import { readStanzaError } from "./stanza-error.js";
 import { IqError, IqTimeoutError } from "./errors.js";
@@ -15,6 +19,8 @@ export interface IqCaller {
 }
 
 interface Pending {
+  /** The normalised JID the request was sent to: the only one that may answer it. */
+  peer: string | undefined;
   resolve: (el: Element) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
@@ -35,7 +41,7 @@ export function createIqCaller(options: {
           pending.delete(id);
           reject(new IqTimeoutError(timeoutMs));
         }, timeoutMs);
-        pending.set(id, { resolve, reject, timer });
+        pending.set(id, { peer: normalised(stanza.attrs.to), resolve, reject, timer });
         options.send(stanza).catch((error: Error) => {
           clearTimeout(timer);
           pending.delete(id);
@@ -49,6 +55,8 @@ export function createIqCaller(options: {
       const id = stanza.attrs.id;
       const waiting = id ? pending.get(id) : undefined;
       if (!waiting || !id) return true;
+      // Not from the addressee: not the answer (consumed, the request keeps waiting).
+      if (normalised(stanza.attrs.from) !== waiting.peer) return true;
       pending.delete(id);
       clearTimeout(waiting.timer);
       if (type === "result") waiting.resolve(stanza);
@@ -66,4 +74,9 @@ export function createIqCaller(options: {
       }
     },
   };
+}
+
+function normalised(jid: string | undefined): string | undefined {
+  const parsed = jid === undefined ? undefined : parseJid(jid);
+  return parsed ? fullJid(parsed) : undefined;
 }

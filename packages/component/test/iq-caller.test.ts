@@ -33,7 +33,7 @@ test("an error answer rejects with IqError naming the condition", async () => {
   const answer = iqs.request(ping());
   iqs.receive(
     parseElement(
-      `<iq type='error' id='${sent[0]?.attrs.id}'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
+      `<iq type='error' id='${sent[0]?.attrs.id}' from='b.test'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
     ),
   );
   await assert.rejects(answer, (e: unknown) => e instanceof IqError && e.condition === "item-not-found");
@@ -43,6 +43,22 @@ test("no answer in time is IqTimeoutError; a late answer is consumed and ignored
   const { iqs, sent } = caller();
   await assert.rejects(iqs.request(ping(), 10), IqTimeoutError);
   assert.equal(iqs.receive(parseElement(`<iq type='result' id='${sent[0]?.attrs.id}'/>`)), true);
+});
+
+test("an answer from anyone but the addressee is not the answer (RFC 6120 §8.2.3)", async () => {
+  const { iqs, sent } = caller();
+  const answer = iqs.request(
+    xml("iq", { type: "get", to: "Bob@B.test/Phone" }, xml("query", { xmlns: "jabber:iq:version" })),
+  );
+  const id = sent[0]?.attrs.id ?? "";
+  const forged = parseElement(`<iq type='result' id='${id}' from='mallory@b.test/x'/>`);
+  assert.equal(iqs.receive(forged), true);
+  assert.equal(iqs.receive(parseElement(`<iq type='result' id='${id}'/>`)), true);
+  assert.equal(iqs.receive(parseElement(`<iq type='result' id='${id}' from='bob@b.test'/>`)), true);
+  // The real answer (the JID written in another case) still settles the request.
+  const real = parseElement(`<iq type='result' id='${id}' from='bob@b.test/Phone'/>`);
+  assert.equal(iqs.receive(real), true);
+  assert.equal(await answer, real);
 });
 
 test("a send failure rejects the request", async () => {
