@@ -8,8 +8,29 @@ test("localpart: width mapping, lower case, NFC (RFC 8265 §3.3.2)", () => {
   assert.equal(foldLocalpart("\uff41\uff42"), "ab");
 });
 
+// Fixed: the fold was lower case + NFC, the servers' nodeprep is B.1 + B.2 case folding + NFKC.
+// ejabberd 23.01 logs "\ufb01nn" (ligature), "fi\u00adnn" (soft hyphen) and "stra\u00dfe" into the
+// accounts finn and strasse and puts those spellings into stanzas (measured); OpenLDAP's
+// caseIgnoreMatch finds finn's entry for "\ufb01nn@…" (measured). Keyed apart, a store override
+// lowering finn@… (and its notification) missed the occupant, who kept the directory's clearance.
+test("localpart: nodeprep's mapping (RFC 3454 B.1, B.2, NFKC), as the servers key accounts", () => {
+  assert.equal(foldLocalpart("\ufb01nn"), "finn");
+  assert.equal(foldLocalpart("fi\u00adnn"), "finn");
+  assert.equal(foldLocalpart("fi\u200bn\ufe0fn"), "finn");
+  assert.equal(foldLocalpart("STRA\u00dfE"), "strasse");
+  assert.equal(foldLocalpart("\u017fam"), "sam");
+  assert.equal(foldLocalpart("\u210cal"), "hal");
+  assert.equal(foldLocalpart("\u212aate"), "kate");
+  // Case folding, not lower case: a final sigma is a sigma; the dotless i stays itself.
+  assert.equal(foldLocalpart("\u039d\u0399\u039a\u039f\u03a3"), "\u03bd\u03b9\u03ba\u03bf\u03c3");
+  assert.equal(foldLocalpart("\u03bd\u03b9\u03ba\u03bf\u03c2"), "\u03bd\u03b9\u03ba\u03bf\u03c3");
+  assert.equal(foldLocalpart("y\u0131lmaz"), "y\u0131lmaz");
+  assert.equal(foldLocalpart("\u0130pek"), "i\u0307pek");
+});
+
 test("domainpart: lower case, NFC, trailing dot removed (RFC 7622 §3.2)", () => {
   assert.equal(foldDomainpart("Exe\u0301mple.TEST."), "ex\u00e9mple.test");
+  assert.equal(foldDomainpart("\ufb01ve.test"), "five.test");
 });
 
 test("resourcepart: NFC only (RFC 7622 §3.4.2)", () => {

@@ -41,8 +41,10 @@ export class Translations {
     if (label.policy === target) return label;
     const key = `${target.id} ${labelKey(label)}`;
     let hit = this.#lru.fresh().get(key);
-    // A stale policy object (the label or the target read before a reload) is not cached.
-    const current = this.#lru.registry.get(target.id) === target;
+    // A stale policy object (the label or the target read before a reload) is not cached: the key
+    // names categories by their index, which a reloaded policy may give to other categories.
+    const registry = this.#lru.registry;
+    const current = registry.get(target.id) === target && registry.get(label.policy.id) === label.policy;
     if (hit === undefined || !current) {
       try {
         hit = translateLabel(label, target);

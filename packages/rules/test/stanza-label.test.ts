@@ -1,5 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { encodeEssLabel } from "@cordon/policy";
 import { StanzaLabels } from "../src/stanza-label.js";
 import { label, message, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
 
@@ -90,6 +91,38 @@ describe("the effective label of a stanza", () => {
   // Fixed: an empty <label/> meant "the default" whatever its equivalents said.
   test("an empty <label/> beside an <equivalentlabel> is not taken as the default", () => {
     assert.equal(problem(securityLabel("", label(TLPX, 13))), "label-malformed");
+  });
+
+  // Fixed: only the first <label> was read, and <label>/<equivalentlabel> in another namespace
+  // were skipped, so a client taking the last <label>, or matching by name, showed RED while the
+  // stanza was judged GREEN (or on the default label).
+  test("a second <label>, or a form in another namespace, is refused, not skipped", () => {
+    const SL = "urn:xmpp:sec-label:0";
+    const [green, red] = [label(TLPX, 11), label(TLPX, 13)];
+    const two = `<securitylabel xmlns='${SL}'><label>${green}</label><label>${red}</label></securitylabel>`;
+    assert.equal(problem(two), "label-malformed");
+    const foreign = `<securitylabel xmlns='${SL}'><label xmlns='urn:example'>${red}</label></securitylabel>`;
+    assert.equal(problem(foreign), "label-malformed");
+    const foreignEq = `<securitylabel xmlns='${SL}'><label>${green}</label><equivalentlabel xmlns='urn:example'>${red}</equivalentlabel></securitylabel>`;
+    assert.equal(problem(foreignEq), "label-malformed");
+    // Held before: XML beside ESS of the same label agrees; ESS RED beside XML GREEN does not.
+    const ess = (lacv: number) => {
+      const read = labels.read(securityLabel(label(TLPX, lacv)), [TLPX]);
+      assert.ok(read.ok && read.label);
+      return `<esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${Buffer.from(encodeEssLabel(read.label)).toString("base64")}</esssecuritylabel>`;
+    };
+    assert.equal(problem(securityLabel(ess(11), green)), "ok");
+    assert.equal(problem(securityLabel(ess(13), green)), "label-inconsistent");
+    assert.equal(problem(securityLabel(green, ess(13))), "label-inconsistent");
+  });
+
+  test("labels inside carbons, forwards and invitations are hidden content", () => {
+    const red = securityLabel(label(TLPX, 13));
+    const carbon = `<sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'><message xmlns='jabber:client'>${red}</message></forwarded></sent>`;
+    assert.equal(problem(carbon), "nested-stanza");
+    const invite = `<x xmlns='http://jabber.org/protocol/muc#user'><invite to='a@tlp.test'>${red}</invite></x>`;
+    assert.equal(problem(invite), "nested-label");
+    assert.equal(problem(`<x xmlns='urn:a'><message xmlns='urn:b'/></x>`), "nested-stanza");
   });
 
   test("a label may have at most 8 forms", () => {

@@ -1,9 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { labelMarking } from "@cordon/policy";
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { labelMarking, PolicyRegistry } from "@cordon/policy";
 import { Translations } from "../src/translation.js";
 import { StanzaLabels } from "../src/stanza-label.js";
 import { label, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
+
+const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../test/conformance");
 
 test("a label in an equivalent policy, computed once; none where there is no equivalent", () => {
   const r = registry();
@@ -32,4 +37,35 @@ test("the cache is bounded in bytes", () => {
     translations.translate(read.label, r.require(TLP));
     assert.ok(translations.bytes <= 600, `${translations.bytes}`);
   }
+});
+
+// Fixed: a label read before a policy reload, translated after it into a current policy, was
+// cached under its category indices; the reloaded policy numbers its categories anew, so a new
+// label with the same indices but another category got the old one's translation.
+test("a label of a replaced policy is translated but not cached for the new policy's labels", () => {
+  const r = registry();
+  const labels = new StanzaLabels(r);
+  const partners = labels.read(securityLabel(label(TLPX, 12, [0])), [TLPX]);
+  assert.ok(partners.ok && partners.label);
+  // The same TLPX, its first two categories swapped: index 0 is now CSIRTS.
+  const text = readFileSync(resolve(CORPUS, "tlp-extended-policy.xml"), "utf8");
+  const partnersXml = /<tagCategory name="PARTNERS"[\s\S]*?<\/tagCategory>/u.exec(text)![0];
+  const csirtsXml = /<tagCategory name="CSIRTS"[\s\S]*?<\/tagCategory>/u.exec(text)![0];
+  const swapped = text
+    .replace(partnersXml, "\u0000")
+    .replace(csirtsXml, partnersXml)
+    .replace("\u0000", csirtsXml);
+  const next = new PolicyRegistry();
+  next.loadString(swapped);
+  next.loadString(readFileSync(resolve(CORPUS, "tlp-policy.xml"), "utf8"));
+  r.replaceAll(next.policies());
+  const translations = new Translations(r);
+  const stale = translations.translate(partners.label, r.require(TLP));
+  assert.ok(stale && labelMarking(stale).includes("PARTNERS"), stale && labelMarking(stale));
+  const csirts = labels.read(securityLabel(label(TLPX, 12, [1])), [TLPX]);
+  assert.ok(csirts.ok && csirts.label);
+  assert.equal(labelMarking(csirts.label).includes("CSIRTS"), true, labelMarking(csirts.label));
+  const fresh = translations.translate(csirts.label, r.require(TLP));
+  assert.ok(fresh);
+  assert.ok(labelMarking(fresh).includes("CSIRTS"), labelMarking(fresh));
 });

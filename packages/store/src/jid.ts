@@ -1,5 +1,5 @@
 // Bare JIDs and domains as store keys: normalised by the one JID normalisation (@cordon/jid,
-// RFC 7622: NFC and case folding), then checked against what RFC 7622 forbids outright.
+// RFC 7622, folded as the servers' nodeprep: case folding, NFKC), then checked against what RFC 7622 forbids outright.
 import { foldDomainpart, foldLocalpart } from "@cordon/jid";
 import { InvalidJidError } from "./errors.js";
 

@@ -11,7 +11,7 @@ import {
   type Clearance,
   type Policy,
 } from "@cordon/policy";
-import type { RawValue, ClearanceStore } from "@cordon/store";
+import type { RawValue, ClearanceStore, UserClearanceSource } from "@cordon/store";
 import { createComponent, type Logger } from "@cordon/component";
 import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type MucSettings } from "@cordon/muc";
 import type { XmppServer } from "@cordon/harness";
@@ -71,6 +71,8 @@ export async function startDemoMuc(
     localDomain: string;
     secret: string;
     store: ClearanceStore;
+    /** User clearances when not the store alone (a resolver over store and directory). */
+    users?: UserClearanceSource;
     settings?: Partial<MucSettings>;
     logger?: Logger;
     /** The MUC's clock (tests move it instead of waiting). */
@@ -88,6 +90,7 @@ export async function startDemoMuc(
     registry: demo.registry,
     governingPolicy: demo.policy.id,
     store: options.store,
+    ...(options.users ? { users: options.users } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
     settings: {

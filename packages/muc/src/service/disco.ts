@@ -20,21 +20,24 @@ import {
   NS_PING,
 } from "../namespaces.js";
 
+/** The features the service and every room announce (a room adds its own after them). */
+const SERVICE_FEATURES: readonly string[] = [
+  NS_MUC,
+  NS_SEC_LABEL,
+  NS_SEC_LABEL_CATALOG,
+  NS_SID,
+  NS_OCCUPANT_ID,
+  NS_SELF_PING_OPT,
+  NS_STABLE_ID,
+];
+
 export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undefined {
   if (query.node) return undefined;
   const at = query.to.indexOf("@");
   if (at < 0) {
     return {
       identities: [{ category: "conference", type: "text", name: "Cordon labelled rooms" }],
-      features: [
-        NS_MUC,
-        NS_SEC_LABEL,
-        NS_SEC_LABEL_CATALOG,
-        NS_SID,
-        NS_OCCUPANT_ID,
-        NS_SELF_PING_OPT,
-        NS_STABLE_ID,
-      ],
+      features: [...SERVICE_FEATURES],
     };
   }
   if (query.to.includes("/")) return undefined; // occupants are not discoverable through the room
@@ -42,13 +45,7 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   if (!room || room.destroyed || room.locked) return undefined;
   const c = room.config;
   const features = [
-    NS_MUC,
-    NS_SEC_LABEL,
-    NS_SEC_LABEL_CATALOG,
-    NS_SID,
-    NS_OCCUPANT_ID,
-    NS_SELF_PING_OPT,
-    NS_STABLE_ID,
+    ...SERVICE_FEATURES,
     NS_PING,
     NS_MAM,
     c.membersOnly ? "muc_membersonly" : "muc_open",

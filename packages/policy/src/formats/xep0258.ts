@@ -48,6 +48,14 @@ export function parseSecurityLabelElement(input: XmlElementLike | string): Secur
   const root = toNode(input);
   if (root.uri !== NS_SEC_LABEL || root.local !== "securitylabel")
     throw new MalformedEncodingError("Not a urn:xmpp:sec-label:0 securitylabel");
+  // Every <label> and <equivalentlabel> is a form the decision must cover: a second <label>, or
+  // one in another namespace, is a form that a client matching by name (or taking the last) could
+  // show while the decision is about another. Refused, not skipped.
+  for (const c of childElements(root))
+    if ((c.local === "label" || c.local === "equivalentlabel") && c.uri !== NS_SEC_LABEL)
+      throw new MalformedEncodingError(`<${c.local}> outside ${NS_SEC_LABEL}`);
+  if (childElements(root, "label", NS_SEC_LABEL).length > 1)
+    throw new MalformedEncodingError("A securitylabel may have one <label>");
   const dm = firstChild(root, "displaymarking", NS_SEC_LABEL);
   const le = firstChild(root, "label", NS_SEC_LABEL);
   return {
