@@ -100,6 +100,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
       "clearanceAttributes",
       "catalogAttribute",
       "ttlSeconds",
+      "domains",
     ]);
     directory = new LdapDirectory({
       url: dir.string("url"),
@@ -108,6 +109,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
         : {}),
       baseDn: dir.string("baseDn"),
       filter: dir.string("filter", "(jid={jid})"),
+      ...(dir.has("domains") ? { domains: dir.stringList("domains") } : {}),
       clearanceAttributes: dir
         .stringList("clearanceAttributes", ["clearance;binary"])
         .map((attribute) => ({ attribute, encoding: "auto" as const })),

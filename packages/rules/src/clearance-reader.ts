@@ -5,11 +5,19 @@
 //
 // Fail closed: a backend that cannot answer, a malformed JID, or a value that does not parse under
 // the loaded policies is "unknown" (never "none": nothing is granted, and an occupant is not judged
-// on a value nobody can read). Answers are cached (bounded, at most `maxAgeMs`), every store or
-// directory notification drops the cache, a lookup that a notification overtook is not kept, and
-// nothing is cached while the store reports its connection lost (cached answers then expire with
-// the store's own TTL, not ours).
-import { parseClearance, type Clearance, type PolicyRegistry } from "@cordon/policy";
+// on a value nobody can read). Answers are cached (bounded in bytes, at most `maxAgeMs`), every
+// clearance or connection notification drops the cache (room and catalog ones do not: they change
+// no clearance, and an occupant changing a persistent room's subject must not flush every
+// component's answers), a lookup that a notification overtook is not kept, and nothing is cached
+// while the store reports its connection lost (cached answers then expire with the store's own
+// TTL, not ours). Concurrent reads of one key share one lookup, never across a notification.
+import {
+  ByteLru,
+  GenerationalLru,
+  parseClearance,
+  type Clearance,
+  type PolicyRegistry,
+} from "@cordon/policy";
 import type {
   ClearanceLookup,
   PeerDirection,
@@ -33,23 +41,43 @@ export interface ClearanceReaderOptions {
   users?: UserClearanceSource;
   /** How long an answer is reused without a notification (default 5 s; 0: never). */
   maxAgeMs?: number;
-  /** Bound of the answer cache and of the parsed-value cache (default 10,000 each). */
-  cacheSize?: number;
+  /** Byte budget of the answer cache and of the parsed-value cache (default 4 MiB each). */
+  maxCacheBytes?: number;
   /** Called once per value (and policy set) that does not parse: who holds it, and why. */
   onUnreadable?: (subject: string, reason: string) => void;
 }
 
 const DEFAULT_MAX_AGE_MS = 5_000;
-const DEFAULT_CACHE_SIZE = 10_000;
+const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+
+interface Answer {
+  readonly state: ClearanceState;
+  readonly at: number;
+  readonly policies: number;
+}
+
+/** An estimate of what an answer holds beyond its key: the fingerprint (the raw value) or reason. */
+function answerBytes(answer: Answer): number {
+  const s = answer.state;
+  return (
+    64 + 2 * (s.status === "known" ? s.fingerprint.length : s.status === "unknown" ? s.reason.length : 0)
+  );
+}
+
+/** An estimate of a parsed clearance (object, bitsets, references) or of a parse error. */
+function parsedBytes(value: Clearance | Error): number {
+  if (value instanceof Error) return 64 + 2 * value.message.length;
+  return 256 + 16 * (value.classifications.length + value.categories.length) + value.catBits.byteLength;
+}
 
 export class ClearanceReader {
   readonly #options: ClearanceReaderOptions;
   readonly #users: UserClearanceSource;
   readonly #maxAgeMs: number;
-  readonly #cacheSize: number;
-  readonly #answers = new Map<string, { state: ClearanceState; at: number; policies: number }>();
-  readonly #parsed = new Map<string, Clearance | Error>();
-  #parsedGeneration: number;
+  readonly #answers: ByteLru<Answer>;
+  readonly #parsed: GenerationalLru<Clearance | Error>;
+  /** Lookups under way, by notification generation, policy generation and key. */
+  readonly #inflight = new Map<string, Promise<ClearanceState>>();
   /** Bumped by every notification: a lookup that started before one is not cached. */
   #generation = 0;
   #storeDown = false;
@@ -59,8 +87,9 @@ export class ClearanceReader {
     this.#options = options;
     this.#users = options.users ?? options.store;
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-    this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
-    this.#parsedGeneration = options.registry.generation;
+    const bytes = options.maxCacheBytes ?? DEFAULT_CACHE_BYTES;
+    this.#answers = new ByteLru(bytes, answerBytes);
+    this.#parsed = new GenerationalLru(options.registry, bytes, parsedBytes);
     const onEvent = (event: StoreEvent) => this.#invalidate(event);
     this.#unsubscribe = [options.store.subscribe(onEvent)];
     if (this.#users !== options.store) this.#unsubscribe.push(this.#users.subscribe(onEvent));
@@ -91,6 +120,11 @@ export class ClearanceReader {
     return hit instanceof Error ? undefined : hit;
   }
 
+  /** Bytes the answer and parsed-value caches hold (keys, estimates, overheads). */
+  get cacheBytes(): number {
+    return this.#answers.bytes + this.#parsed.bytes;
+  }
+
   /** Stops listening to notifications. */
   close(): void {
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
@@ -98,19 +132,15 @@ export class ClearanceReader {
   }
 
   #invalidate(event: StoreEvent): void {
+    if (event.kind === "room" || event.kind === "catalog") return;
     this.#generation++;
     this.#answers.clear();
     if (event.kind === "connection") this.#storeDown = event.state === "down";
   }
 
   #parse(raw: RawClearance, subject: string): Clearance | Error {
-    const generation = this.#options.registry.generation;
-    if (generation !== this.#parsedGeneration) {
-      this.#parsed.clear();
-      this.#parsedGeneration = generation;
-    }
     const key = `${raw.encoding}:${raw.data}`;
-    let hit = this.#parsed.get(key);
+    let hit = this.#parsed.fresh().get(key);
     if (hit === undefined) {
       try {
         const data = raw.encoding === "ber" ? Buffer.from(raw.data, "base64") : raw.data;
@@ -119,17 +149,33 @@ export class ClearanceReader {
         hit = error instanceof Error ? error : new Error(String(error));
         this.#options.onUnreadable?.(subject, hit.message);
       }
-      if (this.#parsed.size >= this.#cacheSize) this.#parsed.clear();
       this.#parsed.set(key, hit);
     }
     return hit;
   }
 
-  async #read(key: string, subject: string, lookup: () => Promise<ClearanceLookup>): Promise<ClearanceState> {
+  #read(key: string, subject: string, lookup: () => Promise<ClearanceLookup>): Promise<ClearanceState> {
     const now = Date.now();
     const policies = this.#options.registry.generation;
     const hit = this.#answers.get(key);
-    if (hit && now - hit.at < this.#maxAgeMs && hit.policies === policies) return hit.state;
+    if (hit && now - hit.at < this.#maxAgeMs && hit.policies === policies) return Promise.resolve(hit.state);
+    // A read joins one under way only if no notification (nor policy reload) came in between.
+    const shared = `${this.#generation} ${policies} ${key}`;
+    let pending = this.#inflight.get(shared);
+    if (!pending) {
+      pending = this.#fetch(key, subject, lookup, now, policies).finally(() => this.#inflight.delete(shared));
+      this.#inflight.set(shared, pending);
+    }
+    return pending;
+  }
+
+  async #fetch(
+    key: string,
+    subject: string,
+    lookup: () => Promise<ClearanceLookup>,
+    now: number,
+    policies: number,
+  ): Promise<ClearanceState> {
     const generation = this.#generation;
     let answer: ClearanceLookup;
     try {
@@ -146,11 +192,6 @@ export class ClearanceReader {
       !this.#storeDown &&
       this.#maxAgeMs > 0
     ) {
-      this.#answers.delete(key);
-      if (this.#answers.size >= this.#cacheSize) {
-        const oldest = this.#answers.keys().next().value;
-        if (oldest !== undefined) this.#answers.delete(oldest);
-      }
       this.#answers.set(key, { state, at: now, policies });
     }
     return state;

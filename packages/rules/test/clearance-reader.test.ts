@@ -110,7 +110,20 @@ describe("ClearanceReader", () => {
     directory.entries.set("b@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
     directory.entries.set("c@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
     const users = new ClearanceResolver({ store, directory });
-    const reader = new ClearanceReader({ registry, store, users, cacheSize: 2 });
+    // A budget of two and a half answers (the parsed value, shared, fits beside them).
+    const probe = new ClearanceReader({ registry, store, users });
+    await probe.user("a@x.test");
+    const one = probe.cacheBytes;
+    await probe.user("b@x.test");
+    const perAnswer = probe.cacheBytes - one;
+    probe.close();
+    directory.reads = 0;
+    const reader = new ClearanceReader({
+      registry,
+      store,
+      users,
+      maxCacheBytes: Math.floor(2.5 * perAnswer),
+    });
     await reader.user("a@x.test");
     await reader.user("a@x.test");
     assert.equal(directory.reads, 1, "the second read is cached");
@@ -143,6 +156,64 @@ describe("ClearanceReader", () => {
     assert.equal((await pending).status, "known");
     await reader.user("a@x.test");
     assert.equal(directory.reads, 2);
+    reader.close();
+  });
+
+  // Fixed: the caches were bounded in entries (10,000 answers of any size): a remote server's users
+  // with 1,000-character localparts cost what they weigh now, within the budget.
+  test("the caches are bounded in bytes", async () => {
+    const store = new MemoryStore();
+    const reader = new ClearanceReader({ registry, store, maxCacheBytes: 64 * 1024 });
+    for (let i = 0; i < 200; i++) {
+      assert.equal((await reader.user(`${"x".repeat(1000)}${i}@remote.test`)).status, "none");
+      assert.ok(reader.cacheBytes <= 2 * 64 * 1024, `${reader.cacheBytes}`);
+    }
+    assert.ok(reader.cacheBytes >= 32 * 1024, `${reader.cacheBytes}`);
+    reader.close();
+  });
+
+  // Fixed: every notification dropped every answer, so an occupant changing a persistent room's
+  // subject (a room notification) flushed the clearance caches of the MUC, the relay and the catalog.
+  test("room and catalog notifications keep the answers; clearance ones drop them", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("a@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    const reader = new ClearanceReader({
+      registry,
+      store,
+      users: new ClearanceResolver({ store, directory }),
+    });
+    await reader.user("a@x.test");
+    for (const l of directory.listeners) l({ kind: "room", jid: "r@rooms.x.test" });
+    for (const l of directory.listeners) l({ kind: "catalog", scope: { kind: "domain", domain: "x.test" } });
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 1);
+    for (const l of directory.listeners)
+      l({ kind: "peer-clearance", domain: "p.test", direction: "inbound" });
+    await reader.user("a@x.test");
+    assert.equal(directory.reads, 2);
+    reader.close();
+  });
+
+  test("concurrent reads of one JID share a lookup, but not across a notification", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("a@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    const reader = new ClearanceReader({
+      registry,
+      store,
+      users: new ClearanceResolver({ store, directory }),
+    });
+    const both = await Promise.all([reader.user("a@x.test"), reader.user("a@x.test")]);
+    assert.equal(directory.reads, 1);
+    assert.equal(both[0], both[1]);
+    const before = reader.user("b@x.test");
+    directory.entries.set("b@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    for (const l of directory.listeners) l({ kind: "user-clearance", jid: "b@x.test" });
+    const after = reader.user("b@x.test");
+    assert.equal((await after).status, "known", "a read after the notification is a lookup of its own");
+    await before;
+    assert.equal(directory.reads, 3);
     reader.close();
   });
 });

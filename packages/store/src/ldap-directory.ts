@@ -12,7 +12,7 @@ import { DirectoryConfigError, StoreClosedError } from "./errors.js";
 import { buildFilter, checkFilterTemplate } from "./ldap-filter.js";
 import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
-import { normaliseBareJid } from "./jid.js";
+import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
 import { readSecret, type SecretSource } from "./secret.js";
 import type { UserClearanceSource } from "./store.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -52,6 +52,13 @@ export interface LdapDirectoryOptions {
    * Values are escaped per RFC 4515.
    */
   filter: string;
+  /**
+   * Domains whose users the directory holds: a JID of any other domain is answered "none" without
+   * a search (a remote server's users are not the organisation's, whatever their localpart).
+   * Required when the filter names neither {jid} nor {domain}: `(uid={localpart})` would otherwise
+   * give bob@any.other.domain the entry, and the clearance, of the local bob.
+   */
+  domains?: readonly string[];
   /** Attributes holding the clearance, in order of preference; the first usable value wins. */
   clearanceAttributes: DirectoryAttribute[];
   /** Attribute holding the user's personal catalog labels. */
@@ -115,6 +122,7 @@ function valuesOf(entry: Record<string, unknown>, attribute: string): Buffer[] {
 
 export class LdapDirectory implements UserClearanceSource {
   readonly #opts: LdapDirectoryOptions;
+  readonly #domains: ReadonlySet<string> | undefined;
   readonly #log: Logger;
   readonly #watch: ConnectionWatch;
   readonly #listeners: ListenerSet;
@@ -135,6 +143,11 @@ export class LdapDirectory implements UserClearanceSource {
     if (opts.bindDn !== undefined && opts.bindSecret === undefined)
       throw new DirectoryConfigError("bindDn needs a bindSecret (file, env or value)");
     checkFilterTemplate(opts.filter);
+    if (!/\{(?:jid|domain)\}/u.test(opts.filter) && (opts.domains ?? []).length === 0)
+      throw new DirectoryConfigError(
+        `filter ${opts.filter} names neither {jid} nor {domain}: it matches users of every domain; list the directory's domains`,
+      );
+    this.#domains = opts.domains ? new Set(opts.domains.map((d) => normaliseDomain(d))) : undefined;
     this.#opts = opts;
     this.#log = opts.logger ?? silentLogger();
     this.#watch = new ConnectionWatch(this.#log, "ldap");
@@ -150,6 +163,7 @@ export class LdapDirectory implements UserClearanceSource {
   async getUserClearance(jid: string, policy?: string): Promise<ClearanceLookup> {
     const j = normaliseBareJid(jid);
     const p = checkPolicy(policy);
+    if (!this.#holds(j)) return { status: "none" };
     const got = await this.#entry(j);
     if ("reason" in got) return { status: "unknown", reason: got.reason };
     const pick =
@@ -162,7 +176,7 @@ export class LdapDirectory implements UserClearanceSource {
   /** The labels of the user's personal catalog attribute. */
   async getPersonalCatalog(jid: string): Promise<PersonalCatalogLookup> {
     const j = normaliseBareJid(jid);
-    if (this.#opts.catalogAttribute === undefined) return { status: "none" };
+    if (this.#opts.catalogAttribute === undefined || !this.#holds(j)) return { status: "none" };
     const got = await this.#entry(j);
     if ("reason" in got) return { status: "unknown", reason: got.reason };
     return got.entry.catalog.length > 0
@@ -188,6 +202,11 @@ export class LdapDirectory implements UserClearanceSource {
     const c = this.#client;
     this.#client = undefined;
     if (c) await c.unbind().catch(() => undefined);
+  }
+
+  /** Whether the directory holds users of this (normalised) bare JID's domain. */
+  #holds(bareJid: string): boolean {
+    return this.#domains === undefined || this.#domains.has(domainOf(bareJid));
   }
 
   async #entry(

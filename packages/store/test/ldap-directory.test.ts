@@ -140,6 +140,23 @@ describe("LdapDirectory against slapd", () => {
     }
   });
 
+  // Fixed: a filter naming only {localpart} gave bob@any.other.domain the local bob's entry: a
+  // remote server's user joining a room, or asking the catalog, was judged on his clearance.
+  test("a {localpart} filter needs the directory's domains; other domains' users are not searched", async () => {
+    const byUid = "(&(objectClass=cordonPerson)(uid={localpart}))";
+    assert.throws(() => new LdapDirectory(options({ filter: byUid })), DirectoryConfigError);
+    const d = new LdapDirectory(options({ filter: byUid, domains: ["Example.MIL"] }));
+    try {
+      assert.equal((await d.getUserClearance("alice@example.mil")).status, "known");
+      assert.deepEqual(await d.getUserClearance("alice@evil.example"), { status: "none" });
+      assert.deepEqual(await d.getPersonalCatalog("alice@evil.example"), { status: "none" });
+    } finally {
+      await d.close();
+    }
+    // {jid} and {domain} filters name the domain: no list needed.
+    await new LdapDirectory(options({ filter: "(&(uid={localpart})(o={domain}))" })).close();
+  });
+
   test("personal catalog labels, XML and BER detected", async () => {
     const d = new LdapDirectory(options());
     try {

@@ -58,6 +58,7 @@ function config(o: {
     "  secret: { env: LDAP_SECRET }",
     `  baseDn: "${o.slapd.baseDn}"`,
     '  filter: "(&(objectClass=cordonPerson)(uid={localpart}))"',
+    `  domains: [${h}]`,
     '  clearanceAttributes: ["clearance;binary", cordonXmlClearance]',
     "components:",
     "  muc:",
