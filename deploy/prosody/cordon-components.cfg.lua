@@ -9,6 +9,10 @@
 -- to the server and authenticates with sha1(stream id + secret). Prosody accepts one connection
 -- per component domain (a second one gets a `conflict` stream error): run Cordon components
 -- active/standby, not load-balanced.
+--
+-- Prosody's mod_component closes a component's stream (every room with it) on a stanza over
+-- 512 KiB. Cordon never writes one over its own `server.maxStanzaBytes` (default 262144, half of
+-- that) and bounds every sender-chosen part of what it receives from it; keep it below 512 KiB.
 
 -- {{#each COMPONENT}}
 Component "{{COMPONENT_DOMAIN}}" {

@@ -22,6 +22,7 @@ import { createReconnect } from "./reconnect.js";
 import { createIqCaller } from "./iq-caller.js";
 import { createDispatcher, type StanzaHandler } from "./dispatch.js";
 import { createSender } from "./send.js";
+import { stanzaLimits, type StanzaLimits, type StanzaPart } from "./stanza-limits.js";
 
 export type { ComponentStatus } from "./link-state.js";
 export type { StanzaHandler } from "./dispatch.js";
@@ -45,6 +46,11 @@ export interface ComponentOptions {
    * them (a relay forwards them instead). Default true.
    */
   routeIqs?: boolean;
+  /**
+   * The largest stanza written to the server, in UTF-8 bytes; every input bound derives from it
+   * (stanza-limits.ts). Keep it below the server's limit (512 KiB on both). Default 256 KiB.
+   */
+  maxStanzaBytes?: number;
 }
 
 export interface ComponentEvents {
@@ -54,6 +60,8 @@ export interface ComponentEvents {
   stanza: [stanza: Element];
   /** Stanzas handed to the outgoing queue (for metrics; emitted once per send call). */
   sent: [count: number];
+  /** A stanza over a size bound: an incoming one refused (with the part) or an outgoing one not written. */
+  oversize: [direction: "in" | "out", part: StanzaPart];
 }
 
 export interface CordonComponent {
@@ -61,6 +69,8 @@ export interface CordonComponent {
   readonly status: ComponentStatus;
   readonly logger: Logger;
   readonly iq: IqRouter;
+  /** The size bounds of what it receives and sends (stanza-limits.ts). */
+  readonly limits: StanzaLimits;
   /** Connects; resolves when first online, rejects on a fatal error (wrong secret, conflict). */
   start(): Promise<void>;
   /** Stops accepting, flushes the queue (bounded), closes the stream. Idempotent. */
@@ -97,7 +107,15 @@ export function createComponent(options: ComponentOptions): CordonComponent {
   const iq = createIqRouter();
   const link: LinkState = { status: "idle" };
   const queue = createOutgoingQueue({ domain, ...(options.queue ?? {}) });
-  const sender = createSender({ domain, queue, onQueued: (count) => emitter.emit("sent", count) });
+  const limits = stanzaLimits(options.maxStanzaBytes);
+  const sender = createSender({
+    domain,
+    queue,
+    limits,
+    logger,
+    onQueued: (count) => emitter.emit("sent", count),
+    onOversize: () => emitter.emit("oversize", "out", "stanza"),
+  });
   const caller = createIqCaller({ send: sender.send, timeoutMs: options.iqTimeoutMs ?? 15_000 });
   const dispatcher = createDispatcher({
     link,
@@ -107,6 +125,8 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     sender,
     routeIqs: options.routeIqs !== false,
     onStanza: (stanza) => emitter.emit("stanza", stanza),
+    limits,
+    onOversize: (part) => emitter.emit("oversize", "in", part),
   });
 
   const entity = createEntity({
@@ -159,6 +179,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     },
     logger,
     iq,
+    limits,
     get queueDepth() {
       return queue.depth;
     },

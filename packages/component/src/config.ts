@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./errors.js";
 import { ConfigReader } from "./config-reader.js";
+import { DEFAULT_MAX_STANZA_BYTES, MIN_MAX_STANZA_BYTES } from "./stanza-limits.js";
 
 export interface LogConfig {
   level: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
@@ -16,6 +17,8 @@ export interface ConnectionConfig {
   service: string;
   domain: string;
   secret: string;
+  /** The largest stanza the component writes to this server (stanza-limits.ts). */
+  maxStanzaBytes: number;
 }
 
 export interface CordonConfig {
@@ -76,8 +79,24 @@ function envLevel(env: NodeJS.ProcessEnv): LogConfig["level"] {
 }
 
 /**
- * The connection settings of one component section:
- * `domain`, `secret`, and `server: { host, port }` (defaults from the top-level `server`).
+ * `server.maxStanzaBytes`: the largest stanza a component writes to that server, in UTF-8 bytes;
+ * every input bound derives from it (stanza-limits.ts). Keep it below the server's own limit
+ * (Prosody's mod_component 512 KiB, ejabberd's `max_stanza_size`). Read from `own`, else from
+ * `defaults` (the top-level `server`), else 256 KiB.
+ */
+export function readMaxStanzaBytes(
+  own: ConfigReader | undefined,
+  defaults: ConfigReader | undefined,
+): number {
+  const range = { min: MIN_MAX_STANZA_BYTES, max: 64 * 1024 * 1024 };
+  if (own?.has("maxStanzaBytes")) return own.integer("maxStanzaBytes", undefined, range);
+  if (defaults?.has("maxStanzaBytes")) return defaults.integer("maxStanzaBytes", undefined, range);
+  return DEFAULT_MAX_STANZA_BYTES;
+}
+
+/**
+ * The connection settings of one component section: `domain`, `secret`, and
+ * `server: { host, port, maxStanzaBytes }` (defaults from the top-level `server`).
  */
 export function readConnection(
   config: CordonConfig,
@@ -95,5 +114,6 @@ export function readConnection(
     service: `xmpp://${host}:${port}`,
     domain: domain.toLowerCase(),
     secret: section.secret("secret", env),
+    maxStanzaBytes: readMaxStanzaBytes(own, defaults),
   };
 }

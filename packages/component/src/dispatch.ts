@@ -3,12 +3,19 @@
 // the router (iq-router.ts, RFC 6120 §8.2.3) and its answer back to the sender, messages and
 // presence to every registered handler. A handler that throws or rejects is logged, never
 // allowed to end the process; an IQ it fails is answered internal-server-error by the router.
-import type { Element } from "./xml.js";
+// First, a stanza with a part over its size bound (stanza-limits.ts) reaches no handler and no
+// listener: it is refused with policy-violation (RFC 6120 §8.3.3.12) echoing nothing of it, not
+// even its id when the id is what is too long (an IQ then goes unanswered: its error would need
+// the id); an unavailable presence is honoured without its payload (leaving a room always works).
+import { xml, type Element } from "./xml.js";
 import type { IqCaller } from "./iq-caller.js";
 import { iqResult, type IqRouter } from "./iq-router.js";
 import type { Sender } from "./send.js";
 import { isStopping, type LinkState } from "./link-state.js";
 import { errorSummary, type Logger } from "./logger.js";
+import { errorReply, isErrorStanza } from "./stanza-error.js";
+import { StanzaTooLargeError } from "./errors.js";
+import { oversizePart, type StanzaLimits, type StanzaPart } from "./stanza-limits.js";
 
 export type StanzaHandler = (stanza: Element) => Promise<void> | void;
 
@@ -29,6 +36,9 @@ export interface DispatchOptions {
   routeIqs: boolean;
   /** Every stanza, before its handlers (the `stanza` event). */
   onStanza(stanza: Element): void;
+  limits: StanzaLimits;
+  /** An incoming stanza with a part over its bound (for metrics). */
+  onOversize(part: StanzaPart): void;
 }
 
 export function createDispatcher(options: DispatchOptions): Dispatcher {
@@ -57,7 +67,16 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
     options.router
       .route(stanza)
       .then((outcome) => {
-        if (outcome.kind === "result") return options.sender.send(iqResult(stanza, outcome.payload));
+        if (outcome.kind === "result")
+          return options.sender.send(iqResult(stanza, outcome.payload)).catch((error: unknown) => {
+            if (!(error instanceof StanzaTooLargeError)) throw error;
+            // The answer would close the stream: the requester gets a short error instead.
+            return options.sender.replyError(stanza, {
+              condition: "resource-constraint",
+              type: "cancel",
+              text: "the answer would exceed the service's stanza size limit",
+            });
+          });
         if (outcome.cause)
           logger.error({ err: errorSummary(outcome.cause), ns: firstChildNs(stanza) }, "iq handler failed");
         return options.sender.replyError(stanza, outcome.spec);
@@ -65,16 +84,47 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
       .catch((error: unknown) => logger.warn({ err: errorSummary(error) }, "could not answer iq"));
   }
 
+  /** What to dispatch instead of a stanza over a bound: nothing, or a leave without payload. */
+  function bounded(stanza: Element): Element | undefined {
+    const over = oversizePart(options.limits, stanza);
+    if (!over) return stanza;
+    options.onOversize(over.part);
+    const id = over.part === "id" ? undefined : stanza.attrs.id;
+    logger.warn(
+      { stanza: stanza.name, type: stanza.attrs.type, part: over.part, limit: over.limit },
+      "stanza part too large",
+    );
+    const { type, from, to } = stanza.attrs;
+    if (stanza.name === "presence" && type === "unavailable") return xml("presence", { type, from, to, id });
+    if (isErrorStanza(stanza) || !from || (stanza.name === "iq" && type !== "get" && type !== "set"))
+      return undefined;
+    // An IQ's error must carry its id (RFC 6120 §8.1.3; ejabberd ends the sender's session on one
+    // without): an IQ whose id is what is too long is dropped, unanswered.
+    if (stanza.name === "iq" && id === undefined) return undefined;
+    const reply = errorReply(stanza, {
+      condition: "policy-violation",
+      type: "modify",
+      text: `${over.part} too large (limit ${over.limit} bytes)`,
+    });
+    if (id === undefined) delete reply.attrs.id;
+    options.sender
+      .send(reply)
+      .catch((error: unknown) => logger.debug({ err: errorSummary(error) }, "could not refuse a stanza"));
+    return undefined;
+  }
+
   return {
-    dispatch(stanza) {
+    dispatch(received) {
       if (isStopping(options.link)) return;
       try {
+        const stanza = bounded(received);
+        if (!stanza) return;
         options.onStanza(stanza);
         if (stanza.name === "iq") onIq(stanza);
         else if (stanza.name === "message") runHandlers(messageHandlers, stanza);
         else if (stanza.name === "presence") runHandlers(presenceHandlers, stanza);
       } catch (error) {
-        logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza handler threw");
+        logger.error({ err: errorSummary(error), stanza: received.name }, "stanza handler threw");
       }
     },
     onMessage(handler) {

@@ -109,3 +109,20 @@ export class ConfigError extends CordonComponentError {
     this.key = key;
   }
 }
+
+/**
+ * A stanza whose serialisation is over the configured `maxStanzaBytes` was not written: the server
+ * would close the component's stream on it (docs/servers.md §2).
+ */
+export class StanzaTooLargeError extends CordonComponentError {
+  readonly bytes: number;
+  readonly limit: number;
+  constructor(stanzaName: string, bytes: number, limit: number) {
+    super(
+      "CORDON_COMPONENT_STANZA_TOO_LARGE",
+      `refusing to send <${stanzaName}/> of ${bytes} bytes: over maxStanzaBytes (${limit})`,
+    );
+    this.bytes = bytes;
+    this.limit = limit;
+  }
+}

@@ -38,10 +38,21 @@ export type {
 export { createBackoff } from "./backoff.js";
 export type { Backoff, BackoffOptions } from "./backoff.js";
 export { createOutgoingQueue } from "./outgoing-queue.js";
+export {
+  stanzaLimits,
+  serialisedBytes,
+  textBytes,
+  serialisedFits,
+  textFits,
+  oversizePart,
+  DEFAULT_MAX_STANZA_BYTES,
+  MIN_MAX_STANZA_BYTES,
+} from "./stanza-limits.js";
+export type { StanzaLimits, StanzaPart } from "./stanza-limits.js";
 export type { OutgoingQueue, OutgoingQueueOptions, QueueSink } from "./outgoing-queue.js";
 export { createLogger, silentLogger, jidForLog, redactJid } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
-export { loadConfigFile, parseConfig, readConnection, LOG_LEVELS } from "./config.js";
+export { loadConfigFile, parseConfig, readConnection, readMaxStanzaBytes, LOG_LEVELS } from "./config.js";
 export type { CordonConfig, ConnectionConfig, LogConfig } from "./config.js";
 export { ConfigReader, isObject } from "./config-reader.js";
 export { installShutdown } from "./shutdown.js";

@@ -25,9 +25,30 @@ test("reads log, components and connection settings with defaults", () => {
   assert.equal(config.log.level, "debug");
   assert.deepEqual([...config.components.keys()], ["example", "other"]);
   const echo = readConnection(config, config.components.get("example")!, { ECHO_SECRET: "s3cret" });
-  assert.deepEqual(echo, { service: "xmpp://127.0.0.2:6000", domain: "echo.example.test", secret: "s3cret" });
+  assert.deepEqual(echo, {
+    service: "xmpp://127.0.0.2:6000",
+    domain: "echo.example.test",
+    secret: "s3cret",
+    maxStanzaBytes: 262_144,
+  });
   const other = readConnection(config, config.components.get("other")!);
   assert.equal(other.service, "xmpp://127.0.0.2:7000");
+});
+
+test("server.maxStanzaBytes: the component's own, else the top-level one, at least 16 KiB", () => {
+  const config = parseConfig(
+    `server: { maxStanzaBytes: 100000 }
+components:
+  a: { domain: a.test, secret: s, server: { maxStanzaBytes: 200000 } }
+  b: { domain: b.test, secret: s }
+  c: { domain: c.test, secret: s, server: { maxStanzaBytes: 1000 } }
+`,
+    "c.yaml",
+  );
+  assert.equal(readConnection(config, config.components.get("a")!).maxStanzaBytes, 200_000);
+  assert.equal(readConnection(config, config.components.get("b")!).maxStanzaBytes, 100_000);
+  const small = configError(() => readConnection(config, config.components.get("c")!));
+  assert.match(small.message, /components\.c\.server\.maxStanzaBytes: expected at least 16384/);
 });
 
 function configError(fn: () => unknown): ConfigError {

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import { createSender } from "../src/send.js";
 import { createOutgoingQueue, type QueueSink } from "../src/outgoing-queue.js";
 import { parseElement, xml } from "../src/xml.js";
-import { MissingAddressError } from "../src/errors.js";
+import { MissingAddressError, StanzaTooLargeError } from "../src/errors.js";
+import { silentLogger } from "../src/logger.js";
 
-function sender() {
+function sender(limit = 262_144) {
   const queue = createOutgoingQueue({ domain: "c.test" });
   const written: string[] = [];
   const sink: QueueSink = {
@@ -19,7 +20,16 @@ function sender() {
   };
   queue.attach(sink);
   const queued: number[] = [];
-  return { s: createSender({ domain: "c.test", queue, onQueued: (n) => queued.push(n) }), written, queued };
+  const oversize: number[] = [];
+  const s = createSender({
+    domain: "c.test",
+    queue,
+    onQueued: (n) => queued.push(n),
+    limits: { maxStanzaBytes: limit },
+    onOversize: () => oversize.push(1),
+    logger: silentLogger(),
+  });
+  return { s, written, queued, oversize };
 }
 
 test("send fills in from, refuses a stanza without to, and counts what it queued", async () => {
@@ -64,4 +74,45 @@ test("replyError answers with only an <error/>, never an error and never without
     written[0],
     `<message type="error" id="m1" from="c.test" to="a@b.test/r"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
   );
+});
+
+// Issue 14: a stanza over maxStanzaBytes would close the stream: it is never written.
+test("a stanza over maxStanzaBytes is never written: counted, and its caller gets StanzaTooLargeError", async () => {
+  const { s, written, oversize } = sender(16_384);
+  await assert.rejects(
+    s.send(xml("message", { to: "a@b.test", id: "&".repeat(4000) }, xml("body", {}, "x"))),
+    StanzaTooLargeError,
+  );
+  // Multibyte: 6,000 characters of 3 bytes are 18,000 bytes.
+  await assert.rejects(
+    s.send(xml("message", { to: "a@b.test" }, xml("body", {}, "€".repeat(6000)))),
+    StanzaTooLargeError,
+  );
+  await s.send(xml("message", { to: "a@b.test" }, xml("body", {}, "€".repeat(5000))));
+  assert.equal(written.length, 1);
+  assert.equal(oversize.length, 2);
+});
+
+test("in a batch, the stanza over the bound is left out, the others written, then the call fails", async () => {
+  const { s, written, oversize } = sender(16_384);
+  await assert.rejects(
+    s.sendRaw([
+      `<message from="c.test" to="a@b.test"/>`,
+      `<message from="c.test" to="a@b.test">${"x".repeat(20_000)}</message>`,
+      `<message from="c.test" to="d@b.test"/>`,
+    ]),
+    StanzaTooLargeError,
+  );
+  await assert.rejects(
+    s.sendAll([
+      xml("presence", { to: "a@b.test", id: "<".repeat(5000) }),
+      xml("presence", { to: "e@b.test" }),
+    ]),
+    StanzaTooLargeError,
+  );
+  assert.equal(
+    written.join(""),
+    `<message from="c.test" to="a@b.test"/><message from="c.test" to="d@b.test"/><presence to="e@b.test" from="c.test"/>`,
+  );
+  assert.equal(oversize.length, 2);
 });

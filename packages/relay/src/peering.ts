@@ -2,7 +2,7 @@
 // claiming (docs/servers.md §1), and the rules of each direction (outbound = local → remote,
 // inbound = remote → local). `readRelayConfig` reads it from the `components.relay` section.
 import { readFileSync } from "node:fs";
-import { ConfigReader, isObject } from "@cordon/component";
+import { ConfigReader, DEFAULT_MAX_STANZA_BYTES, isObject, readMaxStanzaBytes } from "@cordon/component";
 import {
   clearanceFromSpec,
   encodeBerClearance,
@@ -56,6 +56,8 @@ export interface SideConfig {
   markingLang: string;
   /** Remote side only: a clearance that stands for every sender of this side (clearance data). */
   senderClearance?: string;
+  /** The largest stanza the relay writes to this side's server (`server.maxStanzaBytes`). */
+  maxStanzaBytes?: number;
 }
 
 export type PeerRule = { kind: "grant"; domains: string[] } | { kind: "deny"; domains: string[] };
@@ -196,7 +198,7 @@ function labelReader(options: ReadRelayOptions): LabelReader {
 
 function readSide(
   r: ConfigReader,
-  serverDefaults: { host: string; port: number } | undefined,
+  serverDefaults: { host: string; port: number; maxStanzaBytes?: number } | undefined,
   env: NodeJS.ProcessEnv,
   labels: LabelReader,
 ): SideConfig {
@@ -211,7 +213,7 @@ function readSide(
     "markingLang",
     "senderClearance",
   ]);
-  const server = r.optionalSection("server")?.only(["host", "port"]);
+  const server = r.optionalSection("server")?.only(["host", "port", "maxStanzaBytes"]);
   const host = server?.optionalString("host") ?? serverDefaults?.host ?? "127.0.0.1";
   const port = server?.has("port") ? server.port("port") : (serverDefaults?.port ?? 5347);
   const policy = r.string("policy");
@@ -227,6 +229,9 @@ function readSide(
     labelAware: r.boolean("labelAware", true),
     markingLang: r.has("markingLang") ? r.string("markingLang") : "",
     ...(senderClearance !== undefined ? { senderClearance } : {}),
+    maxStanzaBytes: server?.has("maxStanzaBytes")
+      ? readMaxStanzaBytes(server, undefined)
+      : (serverDefaults?.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES),
   };
 }
 
@@ -365,7 +370,7 @@ export interface ReadRelayOptions {
   /** The loaded policies (the config's and the relay's own `policies`): labels and clearances are read with them. */
   registry: PolicyRegistry;
   /** Host and port used by sides that name no `server` (the config's top-level `server`). */
-  serverDefaults?: { host: string; port: number };
+  serverDefaults?: { host: string; port: number; maxStanzaBytes?: number };
   env?: NodeJS.ProcessEnv;
   /** Resolves `{ file: PATH }` values (default: as written). */
   path?: (p: string) => string;

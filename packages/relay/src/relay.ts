@@ -23,7 +23,7 @@ import { directionsOf, routeOf, type Direction } from "./direction.js";
 import { RelayStateError } from "./errors.js";
 import { LabelEngine } from "./label-check.js";
 import { IqTracker } from "./iq-control.js";
-import { validatePeerings, type PeeringConfig } from "./peering.js";
+import { validatePeerings, type PeeringConfig, type SideConfig } from "./peering.js";
 
 export interface RelayOptions {
   peerings: PeeringConfig[];
@@ -130,20 +130,26 @@ export function createRelay(options: RelayOptions): Relay {
     const { outbound, inbound } = directionsOf(p);
     counters.set(p.name, { outbound: emptyCounts(), inbound: emptyCounts(), sendFailures: 0 });
     // On the local server the relay claims the remote domains (arrivals there are outbound), and vice versa.
-    const onLocal = claim(p.local.service, p.local.secret, p.remote.domains, outbound);
-    const onRemote = claim(p.remote.service, p.remote.secret, p.local.domains, inbound);
+    const onLocal = claim(p.local, p.remote.domains, outbound);
+    const onRemote = claim(p.remote, p.local.domains, inbound);
     const byDomain = (ls: Link[]) => new Map(ls.map((l) => [l.component.domain, l.component]));
     for (const l of onLocal) l.out = byDomain(onRemote);
     for (const l of onRemote) l.out = byDomain(onLocal);
   }
 
-  function claim(service: string, secret: string, domains: string[], direction: Direction): Link[] {
+  function claim(
+    side: Pick<SideConfig, "service" | "secret" | "maxStanzaBytes">,
+    domains: string[],
+    direction: Direction,
+  ): Link[] {
+    const { service, secret } = side;
     const ctx = new DirectionContext(direction, engine);
     return domains.map((domain) => {
       const component = createComponent({
         service,
         domain,
         secret,
+        ...(side.maxStanzaBytes ? { maxStanzaBytes: side.maxStanzaBytes } : {}),
         logger,
         routeIqs: false,
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),

@@ -12,7 +12,7 @@ import {
   type Policy,
 } from "@cordon/policy";
 import type { RawValue, ClearanceStore, UserClearanceSource } from "@cordon/store";
-import { createComponent, type Logger } from "@cordon/component";
+import { createComponent, type CordonComponent, type Logger } from "@cordon/component";
 import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type MucSettings } from "@cordon/muc";
 import type { XmppServer } from "@cordon/harness";
 
@@ -77,16 +77,20 @@ export async function startDemoMuc(
     logger?: Logger;
     /** The MUC's clock (tests move it instead of waiting). */
     now?: () => number;
+    /** The component link, when the test watches it (status, reconnects); else one is created. */
+    component?: CordonComponent;
   },
 ): Promise<MucService> {
   const U = demo.label("UNCLASSIFIED");
   const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
   const muc = createMucService({
-    component: createComponent({
-      service: `xmpp://127.0.0.1:${options.server.componentPort}`,
-      domain: options.mucDomain,
-      secret: options.secret,
-    }),
+    component:
+      options.component ??
+      createComponent({
+        service: `xmpp://127.0.0.1:${options.server.componentPort}`,
+        domain: options.mucDomain,
+        secret: options.secret,
+      }),
     registry: demo.registry,
     governingPolicy: demo.policy.id,
     store: options.store,

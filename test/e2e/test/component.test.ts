@@ -51,6 +51,8 @@ for (const kind of serverKinds()) {
         domain: echoDomain,
         secret,
         reconnect: { initialMs: 100, maxMs: 1000 },
+        // At the servers' own 512 KiB: bodies up to 128 KiB (the default 256 KiB allows 64 KiB).
+        maxStanzaBytes: 524_288,
       });
       component.handleIq("urn:cordon:test:boom", {
         get: () => {
@@ -90,8 +92,9 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] multibyte UTF-8 crossing TCP chunk boundaries survives both ways`, async () => {
-      // ~160 KB of 4-byte emoji and 3-byte CJK: far larger than one TCP read, under the 512 KiB limits.
-      const body = `${"\u{1F512}\u{1F600}\u6A5F\u5BC6\u00e9".repeat(12_000)}|end`;
+      // ~125 KB of 4-byte emoji and 3-byte CJK: larger than one TCP read (64 KiB), under the body
+      // bound of this component (128 KiB: maxStanzaBytes 512 KiB).
+      const body = `${"\u{1F512}\u{1F600}\u6A5F\u5BC6\u00e9".repeat(7_800)}|end`;
       await alice.send(xml("message", { to: echoDomain, type: "chat", id: "utf8" }, xml("body", {}, body)));
       const echo = await alice.waitFor((el) => el.name === "message" && el.attrs.id === "utf8", 15_000);
       const got = echo.getChildText("body") ?? "";

@@ -48,6 +48,9 @@ export class LinkBook {
       stanzasIn[kind]?.inc();
     });
     component.on("sent", (count) => out.inc(count));
+    // Issue 14: a stanza over a size bound (refused on input, or never written).
+    m.oversize.labels(name, "out", "stanza").inc(0);
+    component.on("oversize", (direction, part) => m.oversize.labels(name, direction, part).inc());
   }
 
   names(): string[] {

@@ -11,6 +11,7 @@ export interface CordonMetrics {
   readonly registry: Registry;
   readonly stanzasIn: Counter<"component" | "kind">;
   readonly stanzasOut: Counter<"component">;
+  readonly oversize: Counter<"component" | "direction" | "part">;
   readonly decisions: Counter<"component" | "outcome" | "reason">;
   readonly fanout: Histogram<"component">;
   readonly withheld: Counter<"component">;
@@ -53,6 +54,12 @@ export function createMetrics(options: MetricsOptions = {}): CordonMetrics {
       name: "cordon_stanzas_out_total",
       help: "Stanzas handed to the outgoing queue towards the XMPP server",
       labelNames: ["component"],
+      registers,
+    }),
+    oversize: new Counter({
+      name: "cordon_stanzas_oversize_total",
+      help: "Stanzas over a size bound: incoming ones refused (by part), outgoing ones never written",
+      labelNames: ["component", "direction", "part"],
       registers,
     }),
     decisions: new Counter({

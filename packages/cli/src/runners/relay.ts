@@ -10,6 +10,7 @@ import {
   type PeeringConfig,
 } from "@cordon/relay";
 import type { PolicyRebinder } from "../reload.js";
+import { readMaxStanzaBytes } from "@cordon/component";
 import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
 import { observeLinks, observeRelay, target } from "./ops.js";
@@ -20,6 +21,7 @@ export const runRelay: ComponentRunner = async (context, section) => {
   const serverDefaults = {
     host: top?.optionalString("host") ?? "127.0.0.1",
     port: top?.has("port") ? top.port("port") : 5347,
+    maxStanzaBytes: readMaxStanzaBytes(top, undefined),
   };
   // The relay's own policies first: its labels and clearances may be written in them.
   for (const file of section.stringList("policies")) await env.registry.loadFile(env.path(file));

@@ -45,6 +45,9 @@ test("counts stanzas in by kind and out, and reports links, queue depth and reco
   a.emit("stanza", xml("presence", {}));
   b.emit("stanza", xml("iq", {}));
   a.emit("sent", 5);
+  a.emit("oversize", "in", "id");
+  a.emit("oversize", "out", "stanza");
+  b.emit("oversize", "out", "stanza");
   a.state.status = "online";
   a.state.queueDepth = 2;
   b.state.queueDepth = 1;
@@ -53,6 +56,8 @@ test("counts stanzas in by kind and out, and reports links, queue depth and reco
   assert.match(body, /^cordon_stanzas_in_total\{component="relay",kind="message"\} 1$/m);
   assert.match(body, /^cordon_stanzas_in_total\{component="relay",kind="iq"\} 1$/m);
   assert.match(body, /^cordon_stanzas_out_total\{component="relay"\} 5$/m);
+  assert.match(body, /^cordon_stanzas_oversize_total\{component="relay",direction="in",part="id"\} 1$/m);
+  assert.match(body, /^cordon_stanzas_oversize_total\{component="relay",direction="out",part="stanza"\} 2$/m);
   assert.match(body, /^cordon_queue_depth\{component="relay"\} 3$/m);
   assert.match(body, /^cordon_links_online\{component="relay"\} 1$/m);
   assert.match(body, /^cordon_links\{component="relay"\} 2$/m);

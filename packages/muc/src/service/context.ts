@@ -48,6 +48,8 @@ export interface MucObserver {
   decision(kind: "join" | "groupchat", granted: boolean, reason: string): void;
   /** Copies of one groupchat message sent, and how many occupants were withheld it. */
   fanout(delivered: number, withheld: number): void;
+  /** Stored data of persistent rooms left out at load because it is over the size bounds. */
+  skipped?(what: "history" | "subject", count: number): void;
 }
 
 export interface MucContext {

@@ -2,7 +2,7 @@
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
 import { randomBytes } from "node:crypto";
-import { isElement, type Element } from "@cordon/component";
+import { isElement, serialisedFits, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
@@ -98,6 +98,14 @@ export async function onGroupchat(
     if (!label) continue;
     out.push(render(occupant, label));
   }
+  if (!rendersWithin(ctx, out)) {
+    ctx.logger.warn({ room: room.jid }, "groupchat over the stanza size bound once rendered: refused");
+    return ctx.refuse(stanza, {
+      condition: "policy-violation",
+      type: "modify",
+      text: "message too large once rendered for the room",
+    });
+  }
   if (room.config.historyLength > 0 && (body !== undefined || extra || rich !== undefined)) {
     const entry = {
       sid,
@@ -117,4 +125,12 @@ export async function onGroupchat(
   }
   ctx.observer?.fanout(out.length, room.occupants.size - out.length);
   await ctx.send(out);
+}
+
+/**
+ * Issue 14: a copy over the size bound would close the stream; the bounds on input keep every copy
+ * far below it, so this only catches what rendering made grow (a translated label, a marking).
+ */
+function rendersWithin(ctx: MucContext, out: readonly string[]): boolean {
+  return out.every((copy) => serialisedFits(ctx.component.limits, copy));
 }

@@ -7,6 +7,19 @@ import type { MucContext } from "./context.js";
 import { removeOccupant } from "./presence.js";
 import { enforceRoomLabel } from "./owner.js";
 import { roomFromRecord, parseHistoryEntry } from "./persistence.js";
+import { historyEntryFits, subjectFits } from "./stored-bounds.js";
+import type { Room } from "../room/room.js";
+
+/**
+ * A loaded room's subject over its bound is dropped (issue 14: it would be sent at every join);
+ * counted and logged without its text.
+ */
+function boundSubject(ctx: MucContext, room: Room): void {
+  if (subjectFits(ctx.component.limits, room.subject)) return;
+  ctx.logger.warn({ room: room.jid }, "stored room subject over its size bound: dropped");
+  ctx.observer?.skipped?.("subject", 1);
+  room.subject = { text: "", nick: "" };
+}
 
 /** Loads every persistent room of the service's domain, with its history. */
 export async function loadRooms(ctx: MucContext): Promise<void> {
@@ -23,9 +36,18 @@ export async function loadRooms(ctx: MucContext): Promise<void> {
       ctx.unreadableRooms.add(jid);
       continue;
     }
+    boundSubject(ctx, room);
+    // Issue 14: an entry over the bounds would close the stream at every join that replays it.
+    let skipped = 0;
     for (const text of await store.getRoomHistory(jid)) {
       const entry = parseHistoryEntry(text);
-      if (entry) room.pushHistory(entry);
+      if (!entry) continue;
+      if (historyEntryFits(ctx.component.limits, entry)) room.pushHistory(entry);
+      else skipped += 1;
+    }
+    if (skipped > 0) {
+      logger.warn({ room: jid, skipped }, "stored history entries over the size bounds: skipped");
+      ctx.observer?.skipped?.("history", skipped);
     }
     rooms.set(jid, room);
   }
@@ -64,6 +86,7 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
     return;
   }
   ctx.unreadableRooms.delete(jid);
+  boundSubject(ctx, loaded);
   if (!live) {
     rooms.set(jid, loaded);
     return;
