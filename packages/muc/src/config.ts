@@ -16,7 +16,7 @@
 // and categories by name (TagSet/NAME for a name two tag sets share), or { file: PATH }.
 // Policies, store and directory come from the top level of the file (shared by all components).
 import { createHash } from "node:crypto";
-import type { ConfigReader } from "@cordon/component";
+import { foldDomainpart, foldLocalpart, toBare, type ConfigReader } from "@cordon/component";
 import {
   clearanceFromSpec,
   encodeBerClearance,
@@ -107,7 +107,10 @@ export function readMucSettings(section: ConfigReader, options: MucConfigOptions
   return {
     domain,
     createRooms,
-    localDomains: section.stringList("localDomains", [domain.split(".").slice(1).join(".")]),
+    // Compared with JIDs folded by @cordon/jid: folded the same way (nameprep, as the servers).
+    localDomains: section
+      .stringList("localDomains", [domain.split(".").slice(1).join(".")])
+      .map((d) => foldDomainpart(d)),
     serviceClearance: section.has("serviceClearance")
       ? section.parse("serviceClearance", (value, key) => clearanceFromSpec(value, key, spec))
       : undefined,
@@ -217,9 +220,9 @@ function presetRoom(
     ? named("defaultLabel", section.string("defaultLabel"))
     : undefined;
   const affiliations: Record<string, "owner"> = {};
-  for (const owner of section.stringList("owners")) affiliations[owner.toLowerCase()] = "owner";
+  for (const owner of section.stringList("owners")) affiliations[toBare(owner) ?? owner] = "owner";
   return {
-    jid: `${node.toLowerCase()}@${settings.domain}`,
+    jid: `${foldLocalpart(node)}@${settings.domain}`,
     config: {
       ...settings.roomDefaults,
       persistent: true,

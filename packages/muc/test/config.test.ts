@@ -88,3 +88,25 @@ test("errors name the key; an ambiguous category lists the tag sets to choose fr
     `components.muc.roomClearance: "D" is a label of policy "${demo.name}", not of the governing policy "Shared Category Test"`,
   );
 });
+
+// Fixed: local domains and preset owners were taken as written (owners lower-cased only), while
+// every JID they are compared with is folded by @cordon/jid: `localDomains: [Example.TEST]` made
+// the local users remote ones (judged on their domain's peer clearance), `owners: ["ﬁnn@…"]`
+// never matched finn.
+test("local domains, preset room names and owners are folded as the JIDs they are compared with", () => {
+  const { settings, presetRooms } = readMucConfig(
+    section(`domain: rooms.example.test
+secret: s
+localDomains: [Example.TEST]
+labels:
+  UNCLASSIFIED: { classification: UNCLASSIFIED }
+serviceClearance: { classifications: [UNCLASSIFIED] }
+roomLabel: UNCLASSIFIED
+presetRooms:
+  Lobby: { label: UNCLASSIFIED, owners: ["\\uFB01nn@Example.TEST"] }`),
+    options(),
+  );
+  assert.deepEqual(settings.localDomains, ["example.test"]);
+  assert.equal(presetRooms[0]?.jid, "lobby@rooms.example.test");
+  assert.deepEqual(presetRooms[0]?.affiliations, { "finn@example.test": "owner" });
+});

@@ -8,9 +8,10 @@
 // on a value nobody can read). Answers are cached (bounded in bytes, at most `maxAgeMs`), every
 // clearance or connection notification drops the cache (room and catalog ones do not: they change
 // no clearance, and an occupant changing a persistent room's subject must not flush every
-// component's answers), a lookup that a notification overtook is not kept, and nothing is cached
-// while the store reports its connection lost (cached answers then expire with the store's own
-// TTL, not ours). Concurrent reads of one key share one lookup, never across a notification.
+// component's answers), and nothing is cached while the store reports its connection lost
+// (cached answers then expire with the store's own TTL, not ours). A lookup that a notification overtook is made again (at most three times, then
+// unknown), so no caller acts on an answer older than a notification it could have seen.
+// Concurrent reads of one key share one lookup, never across a notification.
 import {
   ByteLru,
   GenerationalLru,
@@ -49,6 +50,8 @@ export interface ClearanceReaderOptions {
 
 const DEFAULT_MAX_AGE_MS = 5_000;
 const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+/** How many times a lookup is made while notifications keep overtaking it. */
+const MAX_READS = 3;
 
 interface Answer {
   readonly state: ClearanceState;
@@ -176,23 +179,28 @@ export class ClearanceReader {
     now: number,
     policies: number,
   ): Promise<ClearanceState> {
-    const generation = this.#generation;
     let answer: ClearanceLookup;
-    try {
-      answer = await lookup();
-    } catch (error) {
-      // A malformed JID or a closed store: fail closed.
-      return unknownClearance(`lookup failed: ${(error as Error).message}`);
+    let started = now;
+    for (let reads = 1; ; reads++) {
+      const generation = this.#generation;
+      try {
+        answer = await lookup();
+      } catch (error) {
+        // A malformed JID or a closed store: fail closed.
+        return unknownClearance(`lookup failed: ${(error as Error).message}`);
+      }
+      if (generation === this.#generation) break;
+      // A notification came in while we read: the answer may predate it (a lowering the caller
+      // would then act on after the notification was handled — a join admitted on the old
+      // clearance, which the notification's re-read, finding no occupant yet, did not remove).
+      // Read again; if the clearances keep changing, we cannot tell: unknown.
+      if (reads >= MAX_READS) return unknownClearance("clearances changed during every read");
+      started = Date.now();
     }
     const state = this.#state(answer, subject);
-    // Unknown answers are never kept; nor one a notification overtook, nor any while the store is down.
-    if (
-      state.status !== "unknown" &&
-      generation === this.#generation &&
-      !this.#storeDown &&
-      this.#maxAgeMs > 0
-    ) {
-      this.#answers.set(key, { state, at: now, policies });
+    // Unknown answers are never kept, nor any while the store is down.
+    if (state.status !== "unknown" && !this.#storeDown && this.#maxAgeMs > 0) {
+      this.#answers.set(key, { state, at: started, policies });
     }
     return state;
   }
