@@ -20,11 +20,14 @@ export function parseJid(text: string): Jid | undefined {
   const resource = slash >= 0 ? text.slice(slash + 1) : "";
   if (slash >= 0 && resource.length === 0) return undefined;
   const at = bare.indexOf("@");
-  const local = at >= 0 ? bare.slice(0, at) : "";
+  // Checked once folded: a localpart of characters mapped to nothing (a soft hyphen) is empty, and
+  // "\u00ad@example.test" must not become the domain JID example.test.
+  const local = at >= 0 ? foldLocalpart(bare.slice(0, at)) : "";
   const domain = foldDomainpart(at >= 0 ? bare.slice(at + 1) : bare);
-  if (at >= 0 && local.length === 0) return undefined;
-  if (domain.length === 0 || domain.includes("@") || /\s/u.test(domain)) return undefined;
-  return { local: foldLocalpart(local), domain, resource: foldResourcepart(resource) };
+  if (at >= 0 && (local.length === 0 || /[@/]/u.test(local))) return undefined;
+  // Fullwidth "＠" and "／" fold to "@" and "/": a separator that appears only once folded is refused.
+  if (domain.length === 0 || /[@/\s]/u.test(domain)) return undefined;
+  return { local, domain, resource: foldResourcepart(resource) };
 }
 
 export function bareJid(jid: Jid): string {

@@ -28,4 +28,9 @@ test("rejects malformed JIDs", () => {
     assert.equal(parseJid(bad), undefined, bad);
   }
   assert.equal(toBare(undefined), undefined);
+  // A localpart that folds to nothing is no localpart: not the domain JID.
+  assert.equal(toBare("\u00ad@example.test"), undefined);
+  assert.equal(toBare("\u200b\ufeff@example.test/r"), undefined);
+  assert.equal(toBare("eve\uff20example.test@evil.test"), undefined);
+  assert.equal(toBare("eve@evil.test\uff0fexample.test"), undefined);
 });
