@@ -216,7 +216,8 @@ export function createComponent(options: ComponentOptions): CordonComponent {
       iq.handle(namespace, handlers, name);
     },
     disco(resolvers) {
-      registerDisco(iq, resolvers);
+      // Room lists grow with use: at most half the stanza bound of items (stanza-limits.ts).
+      registerDisco(iq, resolvers, limits.stanza);
     },
     on(event, listener) {
       emitter.on(event, listener as (...args: unknown[]) => void);

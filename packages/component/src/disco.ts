@@ -4,6 +4,7 @@ import { xml, type Element } from "./xml.js";
 import type { IqRouter } from "./iq-router.js";
 import { stanzaError } from "./stanza-error-exception.js";
 import { NS_DATA, NS_DISCO_INFO, NS_DISCO_ITEMS } from "./namespaces.js";
+import { serialisedBytes } from "./stanza-limits.js";
 
 export interface DiscoIdentity {
   category: string;
@@ -56,10 +57,31 @@ export function discoItemsElement(items: DiscoItem[], node?: string): Element {
   );
 }
 
-/** Registers disco#info and disco#items handlers on an IQ router. */
+/**
+ * The first items whose serialisation fits `budget` bytes. Item names are user-chosen (room names)
+ * and their number grows with use: a list over the stanza size bound would never be sent
+ * (issue 14), so the answer is the subset that fits (XEP-0030 §4 leaves the set to the responder).
+ */
+export function itemsWithin(items: DiscoItem[], budget: number): DiscoItem[] {
+  let bytes = 0;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as DiscoItem;
+    // <item jid="" name="" node=""/>
+    bytes +=
+      30 + serialisedBytes(item.jid) + serialisedBytes(item.name ?? "") + serialisedBytes(item.node ?? "");
+    if (bytes > budget) return items.slice(0, i);
+  }
+  return items;
+}
+
+/**
+ * Registers disco#info and disco#items handlers on an IQ router; a disco#items answer holds the
+ * items that fit `itemsBudget` bytes (default: all).
+ */
 export function registerDisco(
   router: IqRouter,
   resolvers: { info: DiscoInfoResolver; items?: DiscoItemsResolver },
+  itemsBudget = Infinity,
 ): void {
   router.handle(NS_DISCO_INFO, {
     async get({ payload, from, to }) {
@@ -74,7 +96,7 @@ export function registerDisco(
       const node = payload.attrs.node;
       const items = resolvers.items ? await resolvers.items({ to, from, ...(node ? { node } : {}) }) : [];
       if (!items) throw stanzaError("item-not-found");
-      return discoItemsElement(items, node);
+      return discoItemsElement(itemsWithin(items, itemsBudget), node);
     },
   });
 }

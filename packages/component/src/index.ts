@@ -26,7 +26,7 @@ export type { ErrorCondition, ErrorType, StanzaErrorSpec } from "./stanza-error.
 export { StanzaErrorException, stanzaError } from "./stanza-error-exception.js";
 export { createIqRouter, iqResult } from "./iq-router.js";
 export type { IqHandler, IqHandlers, IqRequest, IqRouter, IqOutcome } from "./iq-router.js";
-export { registerDisco, discoInfoElement, discoItemsElement, resultForm } from "./disco.js";
+export { registerDisco, discoInfoElement, discoItemsElement, itemsWithin, resultForm } from "./disco.js";
 export type {
   DiscoIdentity,
   DiscoInfo,

@@ -211,3 +211,15 @@ test("only occupants may query; an occupant whose clearance is unknown is told t
   );
   assert.equal(ctx.sent.length, 0, "nothing was sent");
 });
+
+// Issue 14: the queryid goes into every result beside a stored message, so it is bounded like an id.
+test("a queryid over the id bound is refused with policy-violation, nothing sent", async () => {
+  const { ctx, room, hi } = await setup();
+  await assert.rejects(
+    queryArchive(ctx, room, request(hi.jid, {}, undefined, ">".repeat(140_000))),
+    (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "policy-violation",
+  );
+  assert.equal(ctx.sent.length, 0);
+  await queryArchive(ctx, room, request(hi.jid, {}, undefined, "9f0c6d3e-2a7b-4c1e-9d5f-0b8e7a6c5d4f"));
+  assert.ok(ctx.sent.length > 0);
+});

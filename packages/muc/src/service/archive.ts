@@ -6,7 +6,7 @@
 // checks of entering (room label, bans, members-only, password) have been passed by the requester.
 // Filters: start, end, with (an occupant JID of the room); paging by XEP-0059 (max, after, before).
 import { randomBytes } from "node:crypto";
-import { stanzaError, xml, type Element, type IqRequest } from "@cordon/component";
+import { stanzaError, textFits, xml, type Element, type IqRequest } from "@cordon/component";
 import type { Label } from "@cordon/policy";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -113,6 +113,13 @@ export async function queryArchive(ctx: MucContext, room: Room, request: IqReque
     throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
   const q = readQuery(room, request.payload);
   const queryId = request.payload.attrs.queryid;
+  // Issue 14: queryid is copied into every result, beside a stored message: bounded like an id.
+  if (queryId !== undefined && !textFits(queryId, ctx.component.limits.id))
+    throw stanzaError(
+      "policy-violation",
+      "modify",
+      `queryid too large (limit ${ctx.component.limits.id} bytes)`,
+    );
   const visible: { entry: HistoryEntry; label: Label }[] = [];
   for (const entry of room.history) {
     if (q.start !== undefined && entry.ts < q.start) continue;

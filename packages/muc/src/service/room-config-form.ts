@@ -5,7 +5,7 @@
 //   sec-label#clearance        list-multi of named labels: which labels messages may carry
 //   sec-label#custom-clearance text-single: a clearance (XML, or base64 BER)
 //   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
-import { xml, stanzaError, type Element } from "@cordon/component";
+import { xml, stanzaError, textFits, type Element } from "@cordon/component";
 import {
   acdf,
   dominates,
@@ -199,14 +199,23 @@ export function readSubmittedConfig(
   if (!["anyone", "participants", "moderators", "none"].includes(allowPm))
     throw invalid("muc#roomconfig_allowpm");
   const passwordOn = asBool(one("muc#roomconfig_passwordprotectedroom"), c.password !== "");
+  // Issue 14: the name and description go into every disco#info of the room and the service's
+  // room list, the password into nothing but the form: each bounded like a status or a subject.
+  const limits = ctx.component.limits;
+  const text = (name: string, limit: number) => {
+    const value = one(name);
+    if (value !== undefined && !textFits(value, limit))
+      throw stanzaError("policy-violation", "modify", `${name} too long (limit ${limit} bytes)`);
+    return value;
+  };
   const config: RoomConfig = {
-    name: one("muc#roomconfig_roomname") ?? c.name,
-    description: one("muc#roomconfig_roomdesc") ?? c.description,
+    name: text("muc#roomconfig_roomname", limits.status) ?? c.name,
+    description: text("muc#roomconfig_roomdesc", limits.subject) ?? c.description,
     persistent: asBool(one("muc#roomconfig_persistentroom"), c.persistent),
     public: asBool(one("muc#roomconfig_publicroom"), c.public),
     membersOnly: asBool(one("muc#roomconfig_membersonly"), c.membersOnly),
     moderated: asBool(one("muc#roomconfig_moderatedroom"), c.moderated),
-    password: passwordOn ? (one("muc#roomconfig_roomsecret") ?? c.password) : "",
+    password: passwordOn ? (text("muc#roomconfig_roomsecret", limits.status) ?? c.password) : "",
     maxUsers: asInt(one("muc#roomconfig_maxusers"), c.maxUsers, 100_000),
     whois,
     changeSubject: asBool(one("muc#roomconfig_changesubject"), c.changeSubject),

@@ -1,0 +1,52 @@
+// Issue 14: what an owner writes into the room configuration is copied into every disco#info of the
+// room and the service's room list: the name, description and password are bounded.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { StanzaErrorException, xml } from "@cordon/component";
+import { Room } from "../src/room/room.js";
+import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import { readSubmittedConfig } from "../src/service/room-config-form.js";
+import { capturingContext } from "./muc-test-context.js";
+import { registry, policy, label, clearance, ALL } from "./fixtures.js";
+
+const U = label("UNCLASSIFIED");
+
+const form = (fields: Record<string, string>) =>
+  xml(
+    "x",
+    { xmlns: "jabber:x:data", type: "submit" },
+    ...Object.entries(fields).map(([k, v]) => xml("field", { var: k }, xml("value", {}, v))),
+  );
+
+test("a room name, description or password over its bound is refused with policy-violation", () => {
+  const ctx = capturingContext(registry, policy, { domain: "rooms.example.test", defaultRoomLabel: U });
+  const room = new Room(
+    "ops@rooms.example.test",
+    { ...DEFAULT_ROOM_CONFIG },
+    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
+  );
+  const ok = readSubmittedConfig(
+    ctx,
+    room,
+    form({ "muc#roomconfig_roomname": "Operations", "muc#roomconfig_roomdesc": "d".repeat(10_000) }),
+    clearance(ALL),
+  );
+  assert.equal(ok.config.name, "Operations");
+  for (const [field, value] of [
+    ["muc#roomconfig_roomname", ">".repeat(1100)],
+    ["muc#roomconfig_roomdesc", "d".repeat(17_000)],
+    ["muc#roomconfig_roomsecret", "p".repeat(5000)],
+  ] as const) {
+    assert.throws(
+      () =>
+        readSubmittedConfig(
+          ctx,
+          room,
+          form({ [field]: value, "muc#roomconfig_passwordprotectedroom": "1" }),
+          clearance(ALL),
+        ),
+      (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "policy-violation",
+      field,
+    );
+  }
+});
