@@ -4,21 +4,32 @@
 // for domain and room JIDs; remote senders: the remote side's configured sender clearance, the
 // store's service clearance of their domain, or else the direction's clearance). Reading, parsing
 // and caching are the one ClearanceReader's (@cordon/rules).
-import type { PeerDirection } from "@cordon/store";
+import type { Clearance } from "@cordon/policy";
+import type { PeerDirection, RoomRecord } from "@cordon/store";
 import type { ClearanceReader, ClearanceSources, ClearanceState } from "@cordon/rules";
 import type { LabelEngine } from "./label-check.js";
 
-/** The part of @cordon/store's ClearanceStore the relay reads. */
-export type RelayClearanceStore = ClearanceSources;
+/** The part of @cordon/store's ClearanceStore the relay reads (rooms: for local room recipients). */
+export type RelayClearanceStore = ClearanceSources & {
+  getRoom?(jid: string): Promise<RoomRecord | undefined>;
+};
+
+/** What the store says bounds a room's readers: its room clearance, if it has one. */
+export type RoomClearance =
+  { status: "known"; clearances: Clearance[] } | { status: "unknown"; reason: string };
 
 export class ClearanceSource {
   readonly #reader: ClearanceReader;
 
+  readonly #store: RelayClearanceStore | undefined;
+
   constructor(
     reader: ClearanceReader,
     private readonly engine: LabelEngine,
+    store?: RelayClearanceStore,
   ) {
     this.#reader = reader;
+    this.#store = store;
   }
 
   close(): void {
@@ -39,6 +50,27 @@ export class ClearanceSource {
 
   service(domain: string): Promise<ClearanceState> {
     return this.#reader.service(domain);
+  }
+
+  /**
+   * A local room's clearance, as its MUC service stored it (persistent rooms). A room the store
+   * does not hold, a store that cannot say, or a stored clearance that does not parse: unknown.
+   */
+  async room(jid: string): Promise<RoomClearance> {
+    const get = this.#store?.getRoom?.bind(this.#store);
+    if (!get) return { status: "unknown", reason: "no room store" };
+    let record: RoomRecord | undefined;
+    try {
+      record = await get(jid);
+    } catch (error) {
+      return { status: "unknown", reason: `room lookup failed: ${(error as Error).message}` };
+    }
+    if (!record) return { status: "unknown", reason: "room not known" };
+    if (!record.clearance) return { status: "known", clearances: [] };
+    const c = this.#reader.parse(record.clearance, `room ${jid}`);
+    return c
+      ? { status: "known", clearances: [c] }
+      : { status: "unknown", reason: "room clearance unreadable" };
   }
 
   peer(domain: string, direction: PeerDirection): Promise<ClearanceState> {

@@ -17,6 +17,7 @@ import { removeSecurityLabels } from "./label-check.js";
 import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
+import { recipientClearances } from "./recipient.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
 export type Decision =
@@ -187,6 +188,15 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
   const bySender = deps.engine.refusal(label, senderClearance.clearance);
   if (bySender) return refuseOrDrop("sender-clearance", bySender);
+
+  // XEP-0258 §"Use in XMPP": the recipient's clearance too (recipient.ts says whose, and when).
+  const recipient = await recipientClearances(route, d, ctx.receiving.id, deps.clearances);
+  if (recipient.status === "none") return refuseOrDrop("recipient-clearance", "nil clearance");
+  if (recipient.status === "unknown") return refuseOrDrop("recipient-clearance-unknown", "unknown");
+  for (const c of recipient.clearances) {
+    const byRecipient = deps.engine.refusal(label, c);
+    if (byRecipient) return refuseOrDrop("recipient-clearance", byRecipient);
+  }
 
   const received = deps.engine.translate(label, ctx.receiving);
   if (!received) return refuseOrDrop("untranslatable");

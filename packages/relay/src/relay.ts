@@ -99,6 +99,7 @@ export function createRelay(options: RelayOptions): Relay {
         logger.warn({ subject, reason }, "stored clearance does not parse; treated as unknown"),
     }),
     engine,
+    options.store,
   );
   const audit = options.audit;
   const counters = new Map<

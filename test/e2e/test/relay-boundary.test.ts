@@ -1,0 +1,215 @@
+// The relay's boundary between real servers with real clients, for the holes of an adversarial
+// review: Prosody serving px.test (TLPX policy) and ejabberd serving ex.test (TLP, its equivalent),
+// the relay claiming ex.test on Prosody and px.test on ejabberd. Each test name carries the server
+// on the sending side.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  startServer,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
+import { parseElement } from "@cordon/component";
+import { PolicyRegistry } from "@cordon/policy";
+import { MemoryStore } from "@cordon/store";
+import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+const CORPUS = join(repoRoot, "test/conformance");
+const TLPX = "1.3.6.1.4.1.99999.2.2";
+const TLP = "1.3.6.1.4.1.99999.2.3";
+const SPIFFY = "http://surevine.com/xmlns/spiffy";
+const NS_SL = "urn:xmpp:sec-label:0";
+const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+const SECRET = "relay-secret";
+
+function label(policy: string, lacv: number, cats: number[] = []): string {
+  return `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</label>`;
+}
+function clearance(policy: string, lacvs: number[]): string {
+  const cats = policy === TLP ? [0, 1] : [0, 1, 2];
+  return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</clearance>`;
+}
+function securityLabel(labelXml: string): Element {
+  return parseElement(
+    `<securitylabel xmlns='${NS_SL}'><displaymarking>X</displaymarking><label>${labelXml}</label></securitylabel>`,
+  );
+}
+const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
+function assertBareError(el: Element, condition: string) {
+  assert.equal(el.attrs["type"], "error");
+  assert.ok(el.getChild("error")?.getChild(condition, NS_STANZAS), el.toString());
+  assert.deepEqual(
+    el.getChildElements().map((c) => c.name),
+    ["error"],
+    `nothing but the error: ${el.toString()}`,
+  );
+}
+
+const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
+
+describe("relay boundary (Prosody ↔ ejabberd)", () => {
+  let px: XmppServer, ex: XmppServer;
+  const clients: Record<string, TestClient> = {};
+  let relay: Relay;
+  const store = new MemoryStore();
+
+  before(async () => {
+    [px, ex] = await Promise.all([
+      startServer("prosody", {
+        domain: "px.test",
+        components: [{ domain: "ex.test", secret: SECRET }],
+        users: ["alice", "eve", "mallory"].map((username) => ({ username, password: "pw" })),
+      }),
+      startServer("ejabberd", {
+        domain: "ex.test",
+        components: [{ domain: "px.test", secret: SECRET }],
+        users: ["bob", "eric", "mo"].map((username) => ({ username, password: "pw" })),
+      }),
+    ]);
+    const registry = new PolicyRegistry();
+    for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
+      registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
+    const raw = (data: string) => ({ encoding: "xml" as const, data });
+    // Local users: alice cleared to RED, eve to WHITE only, mallory to nothing.
+    await store.setUserClearance("alice@px.test", raw(clearance(TLPX, [10, 11, 12, 13])));
+    await store.setUserClearance("eve@px.test", raw(clearance(TLPX, [10])));
+    // Remote users the (shared) store knows: bob to RED, eric to WHITE only; mo it does not know.
+    await store.setUserClearance("bob@ex.test", raw(clearance(TLP, [10, 11, 12, 13])));
+    await store.setUserClearance("eric@ex.test", raw(clearance(TLP, [10])));
+    const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
+    const peering: PeeringConfig = {
+      name: "px-ex",
+      local: {
+        service: service(px),
+        secret: SECRET,
+        domains: ["px.test"],
+        mucDomains: [],
+        policy: TLPX,
+        labelAware: true,
+        markingLang: "",
+      },
+      remote: {
+        service: service(ex),
+        secret: SECRET,
+        domains: ["ex.test"],
+        mucDomains: [],
+        policy: TLP,
+        labelAware: true,
+        markingLang: "",
+      },
+      outbound: defaultRules({
+        ...RULES,
+        defaultLabel: label(TLPX, 10),
+        clearance: clearance(TLP, [10, 11, 12]),
+      }),
+      inbound: defaultRules({
+        ...RULES,
+        defaultLabel: label(TLP, 10),
+        clearance: clearance(TLPX, [10, 11, 12]),
+      }),
+    };
+    relay = createRelay({
+      peerings: [peering],
+      registry,
+      store,
+      audit: new MemoryAuditSink(),
+      reconnect: { initialMs: 100, maxMs: 1000 },
+    });
+    await relay.start();
+    const names: [XmppServer, string][] = [
+      [px, "alice"],
+      [px, "eve"],
+      [px, "mallory"],
+      [ex, "bob"],
+      [ex, "eric"],
+      [ex, "mo"],
+    ];
+    const connected = await Promise.all(names.map(([s, n]) => connectClient(s, n, "pw")));
+    names.forEach(([, n], i) => (clients[n] = connected[i]!));
+  });
+
+  after(async () => {
+    await Promise.allSettled(Object.values(clients).map((c) => c.stop()));
+    await relay?.stop();
+    await Promise.allSettled([px, ex].map((s) => s?.stop()));
+  });
+
+  /**
+   * Sends WHITE and AMBER from `sender` to each recipient; returns which ids each received (after
+   * a marker that every recipient is cleared for, sent last on the same link) and which came back
+   * to the sender as bare forbidden errors.
+   */
+  async function sendEach(
+    sender: string,
+    recipients: string[],
+    domain: string,
+    labels: { white: string; amber: string },
+  ): Promise<{ received: Record<string, string[]>; refused: string[] }> {
+    const from = clients[sender]!;
+    const ids: string[] = [];
+    for (const r of recipients) {
+      for (const [name, l] of Object.entries(labels)) {
+        const id = `${sender}-${r}-${name}`;
+        ids.push(id);
+        await from.send(
+          xml("message", { type: "chat", to: `${r}@${domain}`, id }, xml("body", {}, name), securityLabel(l)),
+        );
+      }
+    }
+    // Every refusal is answered; every pass reaches a connected client: wait for one of each per id.
+    const refused: string[] = [];
+    for (const id of ids) {
+      const [, r] = id.split("-");
+      const to = clients[r!]!;
+      const outcome = await Promise.race([
+        to.waitFor(isMessage(id), 8000).then(() => "received"),
+        from
+          .waitFor((el) => isMessage(id)(el) && el.attrs["type"] === "error", 8000)
+          .then((el) => {
+            assertBareError(el, "forbidden");
+            return "refused";
+          }),
+      ]);
+      if (outcome === "refused") refused.push(id);
+    }
+    const received: Record<string, string[]> = {};
+    for (const r of recipients)
+      received[r] = clients[r]!.received.filter((el) => el.name === "message" && el.attrs["type"] !== "error")
+        .map((el) => el.attrs["id"] ?? "")
+        .filter((id) => id.startsWith(`${sender}-`));
+    return { received, refused };
+  }
+
+  test("[ejabberd] inbound: each local recipient's clearance is checked — cleared, WHITE-only and uncleared get exactly what they may read", async () => {
+    const { received, refused } = await sendEach("bob", ["alice", "eve", "mallory"], "px.test", {
+      white: label(TLP, 10),
+      amber: label(TLP, 12),
+    });
+    assert.deepEqual(received, {
+      alice: ["bob-alice-white", "bob-alice-amber"],
+      eve: ["bob-eve-white"],
+      mallory: [],
+    });
+    assert.deepEqual(refused, ["bob-eve-amber", "bob-mallory-white", "bob-mallory-amber"]);
+  });
+
+  test("[prosody] outbound: a remote recipient the store knows is checked too; one it does not know is bounded by the direction clearance", async () => {
+    const { received, refused } = await sendEach("alice", ["bob", "eric", "mo"], "ex.test", {
+      white: label(TLPX, 10),
+      amber: label(TLPX, 12, [0]),
+    });
+    assert.deepEqual(received, {
+      bob: ["alice-bob-white", "alice-bob-amber"],
+      eric: ["alice-eric-white"],
+      mo: ["alice-mo-white", "alice-mo-amber"],
+    });
+    assert.deepEqual(refused, ["alice-eric-amber"]);
+  });
+});
