@@ -38,6 +38,35 @@ function config(peerings: Record<string, unknown>) {
 }
 
 describe("readRelayConfig", () => {
+  // Issue 14: the largest stanza the relay writes to each side's server.
+  test("server.maxStanzaBytes per side, else the top-level default, else 256 KiB", () => {
+    const peerings = {
+      ab: {
+        local: side(["a.test"]),
+        remote: side(["b.test"], { server: { port: 5347, maxStanzaBytes: 100_000 } }),
+        outbound: direction(),
+        inbound: direction(),
+      },
+    };
+    const c = read(config(peerings));
+    assert.equal(c.peerings[0]!.local.maxStanzaBytes, 262_144);
+    assert.equal(c.peerings[0]!.remote.maxStanzaBytes, 100_000);
+    const withDefault = readRelayConfig(config(peerings), {
+      registry: new PolicyRegistry(),
+      serverDefaults: { host: "127.0.0.1", port: 5347, maxStanzaBytes: 65_536 },
+    });
+    assert.equal(withDefault.peerings[0]!.local.maxStanzaBytes, 65_536);
+    assert.throws(
+      () =>
+        read(
+          config({
+            ab: { ...peerings.ab, local: side(["a.test"], { server: { port: 5347, maxStanzaBytes: 10 } }) },
+          }),
+        ),
+      /maxStanzaBytes: expected at least 16384/,
+    );
+  });
+
   test("reads sides, directions and defaults", () => {
     const c = read(
       config({
