@@ -18,6 +18,7 @@ import { compileContent, messageTexts, presenceTexts, type ContentChecker } from
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
 import { recipientClearances } from "./recipient.js";
+import { idShaped, relayIqId } from "./stanza-id.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
 export type Decision =
@@ -132,6 +133,11 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   const typeRefusal = checkType(route, d);
   if (typeRefusal) return refuse(typeRefusal);
 
+  // stanza-id.ts: a message or presence id crosses only when it looks like one (IQ ids are replaced).
+  const id = stanza.attrs.id;
+  if (route.kind !== "iq" && id !== undefined && !idShaped(id))
+    return isError ? drop("id-malformed") : refuse("id-malformed");
+
   // An error crosses as its <error/> alone: its body and payload are content that would skip the
   // type, file-transfer and content checks (RFC 6120 §8.3.1 lets the error carry none of them).
   const out = isError ? errorOnly(stanza) : stanzaOnly(copyElement(stanza));
@@ -143,6 +149,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   }
   // IQs: requests only in the allowed namespaces; answers only to requests that crossed.
   let iqRequest: { namespace: string } | undefined;
+  let iqAnswers: { id: string } | undefined;
   if (route.kind === "iq") {
     const iq = checkIq(stanza, rules.iq, deps.iqs);
     // A response that may not cross is dropped: responses are never answered (RFC 6120 §8.2.3).
@@ -151,6 +158,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
         ? refuse(iq.reason, iq.detail)
         : drop(iq.reason, iq.detail);
     iqRequest = iq.request;
+    iqAnswers = iq.answers;
   }
   if (route.kind === "message") {
     const folded = foldMessage(out, ctx.folding);
@@ -201,15 +209,18 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   const received = deps.engine.translate(label, ctx.receiving);
   if (!received) return refuseOrDrop("untranslatable");
 
-  if (!isError && !ctx.content.empty) {
-    const texts =
-      route.kind === "message"
+  if (!ctx.content.empty) {
+    // An error carries no text of its own but its id (errorOnly); an IQ's id is the relay's.
+    const texts = isError
+      ? []
+      : route.kind === "message"
         ? messageTexts(out)
         : route.kind === "presence"
           ? presenceTexts(out)
           : iqTexts(out);
+    if (route.kind !== "iq" && id !== undefined) texts.push(id);
     const hit = ctx.content.check(texts, label.classification.name);
-    if (hit >= 0) return refuse("content-blocked", `list ${hit + 1}`);
+    if (hit >= 0) return refuseOrDrop("content-blocked", `list ${hit + 1}`);
   }
 
   const lang = d.to.markingLang;
@@ -225,8 +236,13 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     element.parent = out;
   } else removeSecurityLabels(out);
 
-  // The answer to this request may now come back the other way (and nothing else may).
-  if (iqRequest) deps.iqs.expect(route.from, route.to, stanza.attrs.id ?? "", iqRequest.namespace);
+  // The request crosses under an id of the relay's; its answer may now come back the other way
+  // under that id (and nothing else may), and goes on under the requester's (stanza-id.ts).
+  if (iqRequest) {
+    out.attrs.id = relayIqId();
+    deps.iqs.expect(route.from, route.to, out.attrs.id, iqRequest.namespace, stanza.attrs.id ?? "");
+  }
+  if (iqAnswers) out.attrs.id = iqAnswers.id;
 
   return {
     action: "pass",

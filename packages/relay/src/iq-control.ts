@@ -36,7 +36,8 @@ export interface IqRules {
 }
 
 export type IqCheck =
-  | { ok: true; request?: { namespace: string } }
+  /** A request (its payload's namespace), or an answer (the id of the request it answers, as its requester sent it). */
+  | { ok: true; request?: { namespace: string }; answers?: { id: string } }
   | {
       ok: false;
       reason: "iq-malformed" | "iq-namespace" | "iq-unsolicited" | "iq-answer-namespace";
@@ -45,13 +46,25 @@ export type IqCheck =
 
 /**
  * The payload children of an IQ (RFC 6120 §8.2.3: a request has exactly one; an error may also
- * carry the request's). The IQ's `<securitylabel/>` (XEP-0258) labels it: it is not a payload.
+ * carry the request's). The IQ's `<securitylabel/>` (XEP-0258) labels it: it is not a payload. Only
+ * an IQ of type `error` has an error (RFC 6120 §8.3.1), and only in the stanza's namespace: an
+ * `<error/>` anywhere else, or in another namespace, is a payload like any other.
  */
 function payloads(iq: Element): Element[] {
+  const isError = iq.attrs.type === "error";
   return iq.children.filter(
     (c): c is Element =>
-      isElement(c) && c.name !== "error" && !(c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL),
+      isElement(c) &&
+      !(isError && isStanzaError(c)) &&
+      !(c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL),
   );
+}
+
+const STANZA_NS = new Set(["jabber:client", "jabber:server", "jabber:component:accept"]);
+
+/** RFC 6120 §8.3.2: the `<error/>` child of an error stanza, in the stanza's own namespace. */
+export function isStanzaError(el: Element): boolean {
+  return el.name === "error" && (el.attrs.xmlns === undefined || STANZA_NS.has(el.attrs.xmlns));
 }
 
 /** A namespace as audit detail: a token (printable ASCII, no space, at most 128 characters), never prose the sender wrote (the audit holds no content). */
@@ -71,7 +84,7 @@ const jidKey = (text: string): string => {
  * then do not cross, and the requester times out as it would on a lost answer).
  */
 export class IqTracker {
-  readonly #pending = new Map<string, { namespace: string; expires: number }>();
+  readonly #pending = new Map<string, { namespace: string; expires: number; id: string }>();
 
   constructor(
     private readonly answerTimeoutMs = 120_000,
@@ -83,11 +96,14 @@ export class IqTracker {
     return this.#pending.size;
   }
 
-  /** Remembers a request that is about to cross: `from` asked `to` under `id`. */
-  expect(from: string, to: string, id: string, namespace: string): void {
+  /**
+   * Remembers a request that is about to cross: `from` asked `to` under `id` (the id it crosses
+   * with, the relay's), which answers go back under `originalId` (the requester's own).
+   */
+  expect(from: string, to: string, id: string, namespace: string, originalId = id): void {
     const key = `${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`;
     this.#pending.delete(key);
-    this.#pending.set(key, { namespace, expires: this.now() + this.answerTimeoutMs });
+    this.#pending.set(key, { namespace, expires: this.now() + this.answerTimeoutMs, id: originalId });
     while (this.#pending.size > this.limit) {
       const oldest = this.#pending.keys().next().value as string;
       this.#pending.delete(oldest);
@@ -100,12 +116,12 @@ export class IqTracker {
   }
 
   /** Takes the request an answer from `from` to `to` under `id` answers; undefined if none (or expired). */
-  answer(from: string, to: string, id: string): { namespace: string } | undefined {
+  answer(from: string, to: string, id: string): { namespace: string; id: string } | undefined {
     const key = `${jidKey(to)}\u0000${jidKey(from)}\u0000${id}`;
     const found = this.#pending.get(key);
     if (!found) return undefined;
     this.#pending.delete(key);
-    return found.expires >= this.now() ? { namespace: found.namespace } : undefined;
+    return found.expires >= this.now() ? { namespace: found.namespace, id: found.id } : undefined;
   }
 
   /** Forgets expired requests (called now and then; lookups check expiry themselves). */
@@ -145,7 +161,7 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
       if (children[0] && ns !== request.namespace)
         return { ok: false, reason: "iq-answer-namespace", detail: nsDetail(ns) };
     }
-    return { ok: true };
+    return { ok: true, answers: { id: request.id } };
   }
   return { ok: false, reason: "iq-malformed", detail: type === undefined ? "no type" : "invalid type" };
 }

@@ -8,6 +8,7 @@ import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import {
   acdf,
   LabelCache,
+  makeLabel,
   parseClearance,
   PolicyError,
   type AcdfReason,
@@ -16,7 +17,7 @@ import {
   type Policy,
   type PolicyRegistry,
 } from "@cordon/policy";
-import { Markings, StanzaLabels } from "@cordon/rules";
+import { labelKey, Markings, StanzaLabels } from "@cordon/rules";
 import { copyElement } from "./copy.js";
 
 export type GrantRefusal = "untranslatable" | "classification" | "category" | "policy-mismatch";
@@ -36,6 +37,7 @@ export class LabelEngine {
   readonly #labelData: LabelCache;
   #generation: number;
   readonly #clearances = new Map<string, Clearance | PolicyError>();
+  readonly #canonical = new Map<string, Label>();
 
   constructor(readonly registry: PolicyRegistry) {
     this.#generation = registry.generation;
@@ -47,6 +49,7 @@ export class LabelEngine {
     if (this.registry.generation === this.#generation) return;
     this.#generation = this.registry.generation;
     this.#clearances.clear();
+    this.#canonical.clear();
   }
 
   policy(oid: string): Policy {
@@ -87,8 +90,29 @@ export class LabelEngine {
     return refusalOf(acdf(expressed, clearance).reason);
   }
 
+  /**
+   * The label as the relay writes it: its policy, classification and categories alone, encoded
+   * afresh (RFC 2634 §5.4 DER). A label that arrived already in the receiving side's policy would
+   * otherwise cross as the sender's bytes (`Label.encoded`: any BER the decoder accepted) with its
+   * ESSPrivacyMark (RFC 2634 §5.3.2: free text the policy does not define, shown by some clients)
+   * — the privacy mark is dropped: what is shown of a label comes from the policy.
+   */
+  canonical(label: Label): Label {
+    if (label.encoded === undefined && label.privacyMark === undefined) return label;
+    this.#fresh();
+    const key = labelKey(label);
+    let hit = this.#canonical.get(key);
+    if (!hit || hit.policy !== label.policy) {
+      hit = makeLabel(label.policy, label.classification, label.categories);
+      if (this.#canonical.size >= MAX_CACHE) this.#canonical.clear();
+      this.#canonical.set(key, hit);
+    }
+    return hit;
+  }
+
   /** The outgoing `<securitylabel/>` (policy marking, ESS payload) and its marking text. */
-  outgoing(label: Label, lang: string): { marking: string; element: Element } {
+  outgoing(decided: Label, lang: string): { marking: string; element: Element } {
+    const label = this.canonical(decided);
     return {
       marking: this.markings.marking(label, lang),
       element: copyElement(this.markings.securityLabelElement(label, lang)),

@@ -243,7 +243,7 @@ export function createRelay(options: RelayOptions): Relay {
             if (original.name === "iq")
               iqTrackers
                 .get(entry.peering)
-                ?.forget(original.attrs.from ?? "", original.attrs.to ?? "", original.attrs.id ?? "");
+                ?.forget(original.attrs.from ?? "", original.attrs.to ?? "", decision.stanza.attrs.id ?? "");
             if (answersRefusal(original))
               link.component
                 .send(errorReply(original, { condition: "internal-server-error", type: "wait" }))

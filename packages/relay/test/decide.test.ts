@@ -40,6 +40,12 @@ function run(
   return decide(el(stanza), new DirectionContext(dirs[which], engine), { engine, clearances, iqs });
 }
 
+/** The id a passing IQ request crossed with (the relay's own): its answer must come back under it. */
+function crossedId(d: Decision): string {
+  assert.ok(d.action === "pass", d.audit.reason);
+  return d.stanza.attrs.id ?? "";
+}
+
 const AMBER_EU = securityLabel(label(TLPX, 12, [0]), "TOP SECRET (forged marking)");
 
 describe("decide", () => {
@@ -260,29 +266,28 @@ describe("decide", () => {
     );
     assert.deepEqual([labelled.action, labelled.audit.reason], ["drop", "labelled-error"]);
     // An IQ error crosses as the answer to a request that crossed the other way.
-    const asked = await run(
-      "<iq type='get' id='q' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-      {},
-      "inbound",
+    const asked = crossedId(
+      await run(
+        "<iq type='get' id='q' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+        {},
+        "inbound",
+      ),
     );
-    assert.equal(asked.action, "pass");
     const plain = await run(
-      "<iq type='error' id='q' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>",
+      `<iq type='error' id='${asked}' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
     );
     assert.ok(plain.action === "pass");
+    assert.equal(plain.stanza.attrs.id, "q", "the answer goes on under the requester's id");
     assert.equal(plain.stanza.getChild("securitylabel"), undefined, "errors never get a label");
-    assert.equal(
-      (
-        await run(
-          "<iq type='get' id='q2' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>",
-          {},
-          "inbound",
-        )
-      ).action,
-      "pass",
+    const q2 = crossedId(
+      await run(
+        "<iq type='get' id='q2' from='bob@tlp.test/r' to='tlpx.test'><ping xmlns='urn:xmpp:ping'/></iq>",
+        {},
+        "inbound",
+      ),
     );
     const refused = await run(
-      "<iq type='error' id='q2' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'/></iq>",
+      `<iq type='error' id='${q2}' from='tlpx.test' to='bob@tlp.test/r'><error type='cancel'/></iq>`,
       { clearance: clearance(TLP, [10]) },
     );
     assert.equal(refused.action, "drop");
@@ -406,37 +411,36 @@ describe("decide", () => {
     );
     assert.deepEqual([unsolicited.action, unsolicited.audit.reason], ["drop", "iq-unsolicited"]);
     // Bob (inbound) asks Alice's server; its answer (outbound) crosses, once.
-    assert.equal(
-      (
-        await run(
-          "<iq type='get' id='r1' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-          {},
-          "inbound",
-        )
-      ).action,
-      "pass",
+    const r1 = crossedId(
+      await run(
+        "<iq type='get' id='r1' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+        {},
+        "inbound",
+      ),
     );
-    const wrongPeer = await run("<iq type='result' id='r1' from='eve@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.notEqual(r1, "r1", "the request crosses under an id of the relay's");
+    // The requester's own id is not one the far side can answer under.
+    const ownId = await run("<iq type='result' id='r1' from='alice@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.deepEqual([ownId.action, ownId.audit.reason], ["drop", "iq-unsolicited"]);
+    const wrongPeer = await run(`<iq type='result' id='${r1}' from='eve@tlpx.test/r' to='bob@tlp.test/r'/>`);
     assert.deepEqual([wrongPeer.action, wrongPeer.audit.reason], ["drop", "iq-unsolicited"]);
     const answer = await run(
-      "<iq type='result' id='r1' from='Alice@TLPX.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc'/></query></iq>",
+      `<iq type='result' id='${r1}' from='Alice@TLPX.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc'/></query></iq>`,
     );
-    assert.equal(answer.action, "pass");
-    const again = await run("<iq type='result' id='r1' from='alice@tlpx.test/r' to='bob@tlp.test/r'/>");
+    assert.ok(answer.action === "pass");
+    assert.equal(answer.stanza.attrs.id, "r1");
+    const again = await run(`<iq type='result' id='${r1}' from='alice@tlpx.test/r' to='bob@tlp.test/r'/>`);
     assert.deepEqual([again.action, again.audit.reason], ["drop", "iq-unsolicited"]);
     // An answer in another namespace than the question's does not cross.
-    assert.equal(
-      (
-        await run(
-          "<iq type='get' id='r2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><ping xmlns='urn:xmpp:ping'/></iq>",
-          {},
-          "inbound",
-        )
-      ).action,
-      "pass",
+    const r2 = crossedId(
+      await run(
+        "<iq type='get' id='r2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><ping xmlns='urn:xmpp:ping'/></iq>",
+        {},
+        "inbound",
+      ),
     );
     const other = await run(
-      "<iq type='result' id='r2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><NOTE>plans</NOTE></vCard></iq>",
+      `<iq type='result' id='${r2}' from='alice@tlpx.test/r' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><NOTE>plans</NOTE></vCard></iq>`,
     );
     assert.deepEqual([other.action, other.audit.reason], ["drop", "iq-answer-namespace"]);
   });
@@ -449,18 +453,15 @@ describe("decide", () => {
       lists,
     );
     assert.deepEqual([set.action, set.audit.reason], ["refuse", "content-blocked"]);
-    assert.equal(
-      (
-        await run(
-          "<iq type='get' id='w2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
-          {},
-          "inbound",
-        )
-      ).action,
-      "pass",
+    const w2 = crossedId(
+      await run(
+        "<iq type='get' id='w2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>",
+        {},
+        "inbound",
+      ),
     );
     const answer = await run(
-      "<iq type='result' id='w2' from='alice@tlpx.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc' name='EXCALIBUR'/></query></iq>",
+      `<iq type='result' id='${w2}' from='alice@tlpx.test/r' to='bob@tlp.test/r'><query xmlns='http://jabber.org/protocol/disco#info'><identity category='client' type='pc' name='EXCALIBUR'/></query></iq>`,
       lists,
     );
     assert.deepEqual([answer.action, answer.audit.reason], ["refuse", "content-blocked"]);

@@ -9,7 +9,8 @@ import { decide, DirectionContext, type Decision } from "../src/decide.js";
 import { directionsOf } from "../src/direction.js";
 import { LabelEngine } from "../src/label-check.js";
 import type { DirectionRules } from "../src/peering.js";
-import { clearance, el, label, peering, registry, securityLabel, TLPX } from "./fixtures.js";
+import { clearance, el, label, peering, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
+import { decodeEssLabel, encodeEssLabel, makeLabel } from "@cordon/policy";
 import { IqTracker } from "../src/iq-control.js";
 
 const engine = new LabelEngine(registry());
@@ -211,5 +212,96 @@ describe("hostile stanzas", () => {
     ].map((d) => JSON.stringify(d.audit));
     for (const r of records) assert.ok(!r.includes("excalibur"), r);
     assert.match((JSON.parse(records[0]!) as { id: string }).id, /^[0-9a-f]{16}$/);
+  });
+
+  // Class: children that a check skips by name. Fixed: any child named error (any namespace, any
+  // stanza type) was skipped by the IQ namespace allow-list and the word lists.
+  test("an <error/> beside an allowed IQ payload, or as a result's payload, does not cross", async () => {
+    const exfil = "<error xmlns='urn:example:exfil'><data>excalibur</data></error>";
+    const req = await run(
+      `<iq type='get' id='x1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/>${exfil}</iq>`,
+    );
+    assert.deepEqual([req.action, req.audit.reason], ["refuse", "iq-malformed"]);
+    const asked = await run(
+      "<iq type='get' id='x2' from='bob@tlp.test/r' to='alice@tlpx.test/r'><ping xmlns='urn:xmpp:ping'/></iq>",
+      {},
+      "inbound",
+    );
+    assert.ok(asked.action === "pass", asked.audit.reason);
+    const result = await run(
+      `<iq type='result' id='${asked.stanza.attrs.id}' from='alice@tlpx.test/r' to='bob@tlp.test/r'>${exfil}</iq>`,
+    );
+    assert.deepEqual([result.action, result.audit.reason], ["drop", "iq-answer-namespace"]);
+    const msg = await run(`<message type='chat' ${FROM}><body>hi</body>${exfil}</message>`, WORDS);
+    assert.deepEqual([msg.action, msg.audit.reason], ["refuse", "content-blocked"]);
+  });
+
+  // Class: stanza attributes that cross. Fixed: the id crossed verbatim and unchecked.
+  test("an IQ request crosses under an id of the relay's; its answer goes back under the requester's", async () => {
+    const secretId = "excalibur: operation dawn at 0400";
+    const req = await run(
+      `<iq type='get' id='${secretId}' from='alice@tlpx.test/r' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/></iq>`,
+    );
+    assert.ok(req.action === "pass", req.audit.reason);
+    const crossed = req.stanza.attrs.id ?? "";
+    assert.match(crossed, /^cordon-[A-Za-z0-9_-]{16}$/);
+    const answer = await run(
+      `<iq type='result' id='${crossed}' from='bob@tlp.test/r' to='alice@tlpx.test/r'/>`,
+      {},
+      "inbound",
+    );
+    assert.ok(answer.action === "pass", answer.audit.reason);
+    assert.equal(answer.stanza.attrs.id, secretId);
+  });
+
+  test("a message, presence or error id crosses only when it looks like an id and passes the word lists", async () => {
+    const spaced = await run(
+      `<message type='chat' id='excalibur: operation dawn at 0400' ${FROM}><body>hi</body></message>`,
+    );
+    assert.deepEqual([spaced.action, spaced.audit.reason], ["refuse", "id-malformed"]);
+    const long = await run(`<message type='chat' id='${"a".repeat(129)}' ${FROM}><body>hi</body></message>`);
+    assert.deepEqual([long.action, long.audit.reason], ["refuse", "id-malformed"]);
+    const worded = await run(
+      `<message type='chat' id='excalibur-0400' ${FROM}><body>hi</body></message>`,
+      WORDS,
+    );
+    assert.deepEqual([worded.action, worded.audit.reason], ["refuse", "content-blocked"]);
+    const presence = await run(`<presence id='excalibur-0400' ${FROM}><show>away</show></presence>`, WORDS);
+    assert.deepEqual([presence.action, presence.audit.reason], ["refuse", "content-blocked"]);
+    // Errors are not tracked, and not answered: dropped.
+    const error = (id: string) =>
+      run(
+        `<message type='error' id='${id}' ${FROM}><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
+        WORDS,
+      );
+    const errWorded = await error("excalibur-0400");
+    assert.deepEqual([errWorded.action, errWorded.audit.reason], ["drop", "content-blocked"]);
+    const errSpaced = await error("operation dawn");
+    assert.deepEqual([errSpaced.action, errSpaced.audit.reason], ["drop", "id-malformed"]);
+    const fine = await run(
+      `<message type='chat' id='5f0c2a9e-7d1b-4c3e-9a8f-0b1c2d3e4f50' ${FROM}><body>hi</body></message>`,
+      WORDS,
+    );
+    assert.ok(fine.action === "pass" && fine.stanza.attrs.id === "5f0c2a9e-7d1b-4c3e-9a8f-0b1c2d3e4f50");
+  });
+
+  // Class: label bytes. Fixed: a label already in the receiving policy crossed as the sender's bytes,
+  // privacy mark (free text) and all.
+  test("a label crosses re-encoded from the decided label, without the sender's bytes or privacy mark", async () => {
+    const tlp = engine.policy(TLP);
+    const green = tlp.classifications.find((c) => c.lacv === 11)!;
+    const marked = encodeEssLabel(makeLabel(tlp, green, [], { privacyMark: "excalibur at 0400" }));
+    const ess = `<securitylabel xmlns='urn:xmpp:sec-label:0'><displaymarking>X</displaymarking><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${Buffer.from(marked).toString("base64")}</esssecuritylabel></label></securitylabel>`;
+    const d = await run(`<message type='chat' ${FROM}><body>hi</body>${ess}</message>`);
+    assert.ok(d.action === "pass", d.audit.reason);
+    const out = d.stanza.getChild("securitylabel")?.getChild("label")?.getChildText("esssecuritylabel") ?? "";
+    const bytes = Buffer.from(out, "base64");
+    assert.ok(!bytes.toString("latin1").includes("excalibur"), "no privacy mark");
+    const decoded = decodeEssLabel(bytes, engine.registry);
+    assert.deepEqual(
+      [decoded.policy.id, decoded.classification.lacv, decoded.privacyMark],
+      [TLP, 11, undefined],
+    );
+    assert.deepEqual(bytes, Buffer.from(encodeEssLabel(makeLabel(tlp, green, []))));
   });
 });

@@ -31,6 +31,7 @@ test("a request is checked on its one payload's namespace; results need a reques
   tracker.expect("a@x/r", "b@y/r", "1", "urn:xmpp:ping");
   assert.deepEqual(checkIq(el("<iq type='result' id='1' from='b@y/r' to='a@x/r'/>"), rules, tracker), {
     ok: true,
+    answers: { id: "1" },
   });
   assert.equal(tracker.size, 0);
 });
@@ -46,7 +47,46 @@ test("an error answers a request too, whatever payload it repeats", () => {
       rules,
       tracker,
     ),
-    { ok: true },
+    { ok: true, answers: { id: "7" } },
+  );
+});
+
+test("an answer goes back under the requester's id, not the one it crossed with", () => {
+  const tracker = new IqTracker();
+  tracker.expect("a@x/r", "b@y/r", "cordon-relay", "urn:xmpp:ping", "alice's id");
+  assert.equal(tracker.answer("b@y/r", "a@x/r", "alice's id"), undefined);
+  assert.deepEqual(tracker.answer("b@y/r", "a@x/r", "cordon-relay"), {
+    namespace: "urn:xmpp:ping",
+    id: "alice's id",
+  });
+});
+
+// Fixed: any child named error, in any namespace, was skipped as "the error", so it crossed
+// beside an allowed payload unchecked (RFC 6120 §8.3.1: only an error stanza has one).
+test("an <error/> beside a request's or a result's payload is a payload: two payloads do not cross", () => {
+  const tracker = new IqTracker();
+  const exfil = "<error xmlns='urn:example:exfil'><data>the plans</data></error>";
+  assert.deepEqual(
+    checkIq(
+      el(`<iq type='get' id='1' from='a@x/r' to='b@y/r'><ping xmlns='urn:xmpp:ping'/>${exfil}</iq>`),
+      rules,
+      tracker,
+    ),
+    { ok: false, reason: "iq-malformed", detail: "2 payloads" },
+  );
+  // Not even in the stanza's namespace: a request or result has no error.
+  assert.deepEqual(
+    checkIq(
+      el("<iq type='set' id='2' from='a@x/r' to='b@y/r'><ping xmlns='urn:xmpp:ping'/><error/></iq>"),
+      rules,
+      tracker,
+    ),
+    { ok: false, reason: "iq-malformed", detail: "2 payloads" },
+  );
+  tracker.expect("a@x/r", "b@y/r", "3", "urn:xmpp:ping");
+  assert.deepEqual(
+    checkIq(el(`<iq type='result' id='3' from='b@y/r' to='a@x/r'>${exfil}</iq>`), rules, tracker),
+    { ok: false, reason: "iq-answer-namespace", detail: "urn:example:exfil" },
   );
 });
 
@@ -59,19 +99,24 @@ test("pending requests expire and are bounded (oldest forgotten first)", () => {
   for (const id of ["1", "2", "3", "4"]) tracker.expect("a@x/r", "b@y/r", id, "urn:xmpp:ping");
   assert.equal(tracker.size, 3);
   assert.equal(tracker.answer("b@y/r", "a@x/r", "1"), undefined, "the oldest was forgotten");
-  assert.deepEqual(tracker.answer("b@y/r", "a@x/r", "4"), { namespace: "urn:xmpp:ping" });
+  assert.deepEqual(tracker.answer("b@y/r", "a@x/r", "4"), { namespace: "urn:xmpp:ping", id: "4" });
   now = 5000;
   tracker.sweep();
   assert.equal(tracker.size, 0);
 });
 
-test("iqTexts collects text and attribute values of the payload, not of the error", () => {
+test("iqTexts collects text and attribute values of the payload, not of an error stanza's error", () => {
   const texts = iqTexts(
     el(
-      "<iq type='result'><query xmlns='q' node='n1'><item name='Alpha'>beta</item></query><error><text>gamma</text></error></iq>",
+      "<iq type='error'><query xmlns='q' node='n1'><item name='Alpha'>beta</item></query><error><text>gamma</text></error></iq>",
     ),
   );
   assert.deepEqual(texts, ["n1", "Alpha", "beta"]);
+  // Elsewhere an <error/> is a payload, read like any other (it was skipped).
+  assert.deepEqual(
+    iqTexts(el("<iq type='result'><query xmlns='q'/><error xmlns='urn:x'><data>gamma</data></error></iq>")),
+    ["gamma"],
+  );
 });
 
 test("a request forgotten (it did not cross after all) has no answer to let through", () => {

@@ -16,7 +16,7 @@ import {
   type Element,
 } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
-import { PolicyRegistry } from "@cordon/policy";
+import { decodeEssLabel, encodeEssLabel, makeLabel, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
 
@@ -59,6 +59,7 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
   const clients: Record<string, TestClient> = {};
   let relay: Relay;
   const store = new MemoryStore();
+  const registry = new PolicyRegistry();
 
   before(async () => {
     [px, ex] = await Promise.all([
@@ -73,7 +74,6 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
         users: ["bob", "eric", "mo"].map((username) => ({ username, password: "pw" })),
       }),
     ]);
-    const registry = new PolicyRegistry();
     for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
       registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
     const raw = (data: string) => ({ encoding: "xml" as const, data });
@@ -211,5 +211,89 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       mo: ["alice-mo-white", "alice-mo-amber"],
     });
     assert.deepEqual(refused, ["alice-eric-amber"]);
+  });
+
+  const iqWith = (id: string) => (el: Element) => el.name === "iq" && el.attrs["id"] === id;
+
+  for (const [server, sender, recipient] of [
+    ["prosody", "alice", "bob"],
+    ["ejabberd", "bob", "alice"],
+  ] as const) {
+    test(`[${server}] an IQ request crosses under an id of the relay's, and its answer comes back under the requester's`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const id = `excalibur: operation dawn at 0400 (${server})`;
+      await from.send(xml("iq", { type: "get", to: to.jid, id }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+      // The recipient's client answers (a pong or service-unavailable): the answer is what matters.
+      const answer = await from.waitFor(iqWith(id), 8000);
+      assert.ok(["result", "error"].includes(answer.attrs["type"] ?? ""), answer.toString());
+      const seen = to.received.filter(
+        (el) => el.name === "iq" && el.getChild("ping", "urn:xmpp:ping") && el.attrs["from"] === from.jid,
+      );
+      assert.ok(seen.length > 0);
+      for (const el of seen) {
+        assert.match(el.attrs["id"] ?? "", /^cordon-[A-Za-z0-9_-]{16}$/);
+        assert.ok(!el.toString().includes("excalibur"), el.toString());
+      }
+    });
+  }
+
+  test("[ejabberd] an <error/> in another namespace beside an allowed IQ payload does not cross", async () => {
+    const bob = clients.bob!;
+    const alice = clients.alice!;
+    await bob.send(
+      xml(
+        "iq",
+        { type: "get", to: alice.jid, id: "exfil-error" },
+        xml("ping", { xmlns: "urn:xmpp:ping" }),
+        xml("error", { xmlns: "urn:example:exfil" }, xml("data", {}, "the plans")),
+      ),
+    );
+    const refused = await bob.waitFor(iqWith("exfil-error"), 8000);
+    assert.equal(refused.attrs["type"], "error");
+    assert.ok(refused.getChild("error")?.getChild("forbidden", NS_STANZAS), refused.toString());
+    assert.ok(!refused.toString().includes("the plans"));
+    assert.ok(!alice.received.some((el) => el.toString().includes("urn:example:exfil")));
+  });
+
+  test("[prosody] a message whose id carries text does not cross; one with an id-shaped id keeps it", async () => {
+    const alice = clients.alice!;
+    const bob = clients.bob!;
+    const id = "excalibur: operation dawn at 0400";
+    await alice.send(xml("message", { type: "chat", to: "bob@ex.test", id }, xml("body", {}, "hi")));
+    assertBareError(await alice.waitFor(isMessage(id), 8000), "forbidden");
+    await alice.send(
+      xml("message", { type: "chat", to: "bob@ex.test", id: "0f1e2d3c-id" }, xml("body", {}, "hi")),
+    );
+    await bob.waitFor(isMessage("0f1e2d3c-id"), 8000);
+    assert.ok(!bob.received.some(isMessage(id)));
+  });
+
+  test("[prosody] a label in the receiving policy crosses re-encoded, its ESS privacy mark dropped", async () => {
+    const tlp = registry.require(TLP);
+    const green = tlp.classifications.find((c) => c.lacv === 11)!;
+    const bytes = encodeEssLabel(makeLabel(tlp, green, [], { privacyMark: "excalibur at 0400" }));
+    await clients.alice!.send(
+      xml(
+        "message",
+        { type: "chat", to: "bob@ex.test", id: "ess-1" },
+        xml("body", {}, "hi"),
+        parseElement(
+          `<securitylabel xmlns='${NS_SL}'><displaymarking>X</displaymarking><label><esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>${Buffer.from(bytes).toString("base64")}</esssecuritylabel></label></securitylabel>`,
+        ),
+      ),
+    );
+    const got = await clients.bob!.waitFor(isMessage("ess-1"), 8000);
+    const ess = got
+      .getChild("securitylabel", NS_SL)
+      ?.getChild("label")
+      ?.getChildText("esssecuritylabel", "urn:xmpp:sec-label:ess:0");
+    const crossed = Buffer.from(ess ?? "", "base64");
+    assert.ok(!crossed.toString("latin1").includes("excalibur"));
+    const decoded = decodeEssLabel(crossed, registry);
+    assert.deepEqual(
+      [decoded.policy.id, decoded.classification.lacv, decoded.privacyMark],
+      [TLP, 11, undefined],
+    );
   });
 });
