@@ -5,8 +5,9 @@
 // XEP-0045/0249, spoiler hints XEP-0382, nicknames XEP-0172...: clients show many of them).
 // Format characters (zero-width joiners, spaces and marks, category Cf) are removed first so they
 // cannot split a word. A list may apply only to some label classifications.
-import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
+import { isElement, xml, NS_SEC_LABEL, type Element } from "@cordon/component";
 import type { WordList } from "./peering.js";
+import { displayedText } from "./shape.js";
 
 /**
  * Compatibility decomposition (NFKD), then everything invisible removed — format characters,
@@ -102,14 +103,44 @@ function allText(el: Element): string {
   return s;
 }
 
-/** The texts of every child but the stanza's own label (replaced by the policy's, never relayed). */
+/**
+ * The texts of every child but the stanza's own label (replaced by the policy's, never relayed),
+ * each read twice: element by element (attribute values and text nodes apart), and as a client
+ * shows it — its text nodes joined — so that `exc<b/>alibur` is read as the word a client shows.
+ */
 function childTexts(stanza: Element): string[] {
   const out: string[] = [];
   for (const c of stanza.children) {
     if (!isElement(c) || (c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL)) continue;
-    out.push(allText(c));
+    out.push(allText(c), displayedText(c));
   }
   return out;
+}
+
+/** The attributes each text element of a message keeps (RFC 6121 §5.2.3-5.2.5). */
+const TEXT_ATTRS: Readonly<Record<string, readonly string[]>> = {
+  body: ["xml:lang"],
+  subject: ["xml:lang"],
+  thread: ["parent"],
+};
+
+/**
+ * A message's body, subject and thread hold character data only (RFC 6121 Appendix A): each is
+ * rebuilt, in place, as the text a client shows of it — its text nodes joined — so what crosses,
+ * what the word lists read and what FLOT marks are one text. `inStanzaNs` says which children are
+ * the stanza's own.
+ */
+export function flattenTexts(message: Element, inStanzaNs: (el: Element) => boolean): void {
+  message.children = message.children.map((c) => {
+    if (!isElement(c) || !inStanzaNs(c)) return c;
+    const keep = TEXT_ATTRS[c.name];
+    if (!keep || c.children.every((t) => typeof t === "string")) return c;
+    const attrs: Record<string, string> = {};
+    for (const a of ["xmlns", ...keep]) if (c.attrs[a] !== undefined) attrs[a] = c.attrs[a];
+    const flat = xml(c.name, attrs, displayedText(c));
+    flat.parent = message;
+    return flat;
+  });
 }
 
 /** The texts of a presence: status messages (RFC 6121 §4.7.2.2) and every other part folding kept (nickname, MUC items...). */

@@ -14,10 +14,17 @@ import { checkFileTransfer } from "./file-transfer.js";
 import { compileFolding, foldMessage, inStanzaNs, type FoldingRules } from "./folding.js";
 import type { LabelEngine } from "./label-check.js";
 import { removeSecurityLabels } from "./label-check.js";
-import { compileContent, messageTexts, presenceTexts, type ContentChecker } from "./content-check.js";
+import {
+  compileContent,
+  flattenTexts,
+  messageTexts,
+  presenceTexts,
+  type ContentChecker,
+} from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
 import { recipientClearances } from "./recipient.js";
+import { markShownTexts } from "./flot-extra.js";
 import { idShaped, relayIqId } from "./stanza-id.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
@@ -131,7 +138,10 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     return isError ? drop(resolved.problem) : refuse(resolved.problem);
   if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
   const typeRefusal = checkType(route, d);
-  if (typeRefusal) return refuse(typeRefusal);
+  if (typeRefusal) return isError ? drop(typeRefusal) : refuse(typeRefusal);
+  // XEP-0258 §"Use in presence" (docs/labels.md): presence carries no label; one with a label is
+  // refused, as the MUC refuses it (it crossed with the label removed, under that label's checks).
+  if (route.kind === "presence" && securityLabels(stanza).length > 0) return refuse("presence-labelled");
 
   // stanza-id.ts: a message or presence id crosses only when it looks like one (IQ ids are replaced).
   const id = stanza.attrs.id;
@@ -161,6 +171,8 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     iqAnswers = iq.answers;
   }
   if (route.kind === "message") {
+    // Text as a client shows it: `<body>exc<b/>alibur</body>` crosses, is checked and is marked as "excalibur".
+    flattenTexts(out, inStanzaNs);
     const folded = foldMessage(out, ctx.folding);
     if (folded.outcome === "blocked") return refuse(folded.reason, folded.ns);
     stripped.push(...folded.stripped);
@@ -229,7 +241,10 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     removeSecurityLabels(out);
     out.children.push(element);
     element.parent = out;
-    if (!d.to.labelAware && addFlot(out, marking, inStanzaNs)) stripped.push(NS_XHTML_IM);
+    if (!d.to.labelAware) {
+      if (addFlot(out, marking, inStanzaNs)) stripped.push(NS_XHTML_IM);
+      markShownTexts(out, marking);
+    }
   } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
     removeSecurityLabels(out);
     out.children.push(element);

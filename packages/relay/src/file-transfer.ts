@@ -1,9 +1,17 @@
-// File-transfer controls: in-band bytestreams (XEP-0047 https://xmpp.org/extensions/xep-0047.html),
-// Jingle (XEP-0166 https://xmpp.org/extensions/xep-0166.html, with Jingle Message Initiation,
-// XEP-0353), stream initiation (XEP-0096 https://xmpp.org/extensions/xep-0096.html, with the
-// SOCKS5 bytestreams it negotiates, XEP-0065) and out-of-band URLs (XEP-0066
-// https://xmpp.org/extensions/xep-0066.html). IQ negotiations are refused; OOB URLs in messages may
-// instead be stripped.
+// File transfer, as one class the relay recognises wherever it sits in a stanza (any depth, any
+// stanza type but an error, whose payload never crosses):
+// - negotiations: in-band bytestreams (XEP-0047), Jingle (XEP-0166, with Jingle Message Initiation
+//   XEP-0353), stream initiation (XEP-0096) and the SOCKS5 bytestreams they use (XEP-0065);
+// - in-band data (the `ibb` rule): bits of binary (XEP-0231 `urn:xmpp:bob`), `data:` URIs (RFC 2397,
+//   e.g. an XHTML-IM image), and a vCard's PHOTO (XEP-0054 §3, XEP-0153: always stripped, never
+//   refused, so vCards still cross without their picture);
+// - out-of-band sharing (the `oob` rule): OOB URLs (XEP-0066, `jabber:x:oob` and `jabber:iq:oob`),
+//   stateless file sharing (XEP-0447 `urn:xmpp:sfs:0`, `urn:xmpp:esfs:0`), media sharing (XEP-0385
+//   SIMS, inside an XEP-0372 reference), HTTP upload slot requests (XEP-0363) and `aesgcm://` links
+//   (XEP-0454) in any text.
+// With `strip`, a message's top-level children holding only strippable sharing are removed (and
+// the audit lists each kind removed); anything else of a blocked kind refuses the stanza. What the
+// relay cannot recognise as file transfer — a plain https link in a body — crosses as text.
 import { isElement, type Element } from "@cordon/component";
 import type { DirectionRules } from "./peering.js";
 
@@ -14,14 +22,25 @@ export const NS_SI = "http://jabber.org/protocol/si";
 export const NS_BYTESTREAMS = "http://jabber.org/protocol/bytestreams";
 export const NS_OOB_X = "jabber:x:oob";
 export const NS_OOB_IQ = "jabber:iq:oob";
+export const NS_BOB = "urn:xmpp:bob";
+export const NS_SFS = ["urn:xmpp:sfs:0", "urn:xmpp:esfs:0"];
+export const NS_SIMS = "urn:xmpp:sims:1";
+export const NS_HTTP_UPLOAD = [
+  "urn:xmpp:http:upload:0",
+  "urn:xmpp:http:upload",
+  "eu:siacs:conversations:http:upload",
+];
+export const NS_VCARD = "vcard-temp";
 
-export type TransferKind = "ibb" | "jingle" | "si" | "oob";
+export type TransferKind =
+  "ibb" | "jingle" | "si" | "oob" | "bob" | "data-uri" | "vcard-photo" | "sfs" | "sims" | "upload" | "aesgcm";
 
 export type TransferResult =
   { blocked: false; stripped: TransferKind[] } | { blocked: true; kind: TransferKind };
 
 /** The transfer mechanism a namespace belongs to, when it is one. */
 export function transferKind(ns: string | undefined): TransferKind | undefined {
+  if (ns === undefined) return undefined;
   switch (ns) {
     case NS_IBB:
       return "ibb";
@@ -33,42 +52,106 @@ export function transferKind(ns: string | undefined): TransferKind | undefined {
     case NS_OOB_X:
     case NS_OOB_IQ:
       return "oob";
+    case NS_BOB:
+      return "bob";
+    case NS_SIMS:
+      return "sims";
+  }
+  if (NS_JINGLE_MESSAGE.includes(ns)) return "jingle";
+  if (NS_SFS.includes(ns)) return "sfs";
+  if (NS_HTTP_UPLOAD.includes(ns)) return "upload";
+  return undefined;
+}
+
+type Rules = DirectionRules["fileTransfer"];
+
+/** The rule that governs a kind: in-band data follows `ibb`, out-of-band sharing `oob`. */
+function actionOf(kind: TransferKind, rules: Rules): "pass" | "strip" | "block" {
+  switch (kind) {
+    case "ibb":
+    case "bob":
+    case "data-uri":
+    case "vcard-photo":
+      return rules.ibb;
+    case "jingle":
+      return rules.jingle;
+    case "si":
+      return rules.si;
     default:
-      return ns !== undefined && NS_JINGLE_MESSAGE.includes(ns) ? "jingle" : undefined;
+      return rules.oob;
   }
 }
 
-function isBlocked(
-  kind: TransferKind,
-  rules: DirectionRules["fileTransfer"],
-  ns: string | undefined,
-): boolean {
+const AESGCM = /aesgcm:\/\//i;
+const DATA_URI = /^\s*data:/i;
+
+/** Every transfer kind in `el` and below (a vCard's PHOTO aside: see stripPhotos). */
+function kindsIn(el: Element, rules: Rules, found: Set<TransferKind>): void {
+  const kind = transferKind(el.attrs.xmlns);
   // SOCKS5 bytestreams serve Jingle (s5b transport) as well as SI: blocked when either is.
-  if (ns === NS_BYTESTREAMS) return rules.si === "block" || rules.jingle === "block";
-  const action = rules[kind];
-  // "strip" applies to OOB URLs in messages only; anything else cannot be stripped, so it is refused.
-  return action !== "pass";
+  if (el.attrs.xmlns === NS_BYTESTREAMS && rules.jingle !== "pass") found.add("jingle");
+  if (kind) found.add(kind);
+  for (const [name, value] of Object.entries(el.attrs)) {
+    if (value === undefined || name === "xmlns" || name.startsWith("xmlns:")) continue;
+    if (DATA_URI.test(value)) found.add("data-uri");
+    if (AESGCM.test(value)) found.add("aesgcm");
+  }
+  for (const c of el.children) {
+    if (isElement(c)) kindsIn(c, rules, found);
+    else if (AESGCM.test(c)) found.add("aesgcm");
+  }
 }
 
-/** Checks (and, for OOB URLs in messages set to strip, edits) a stanza. Errors and IQ results are never refused here. */
-export function checkFileTransfer(stanza: Element, rules: DirectionRules["fileTransfer"]): TransferResult {
-  const type = stanza.attrs.type;
-  if (type === "error" || type === "result") return { blocked: false, stripped: [] };
-  if (stanza.name === "presence") return { blocked: false, stripped: [] };
-  const stripped: TransferKind[] = [];
-  let strip = false;
+/** Removes PHOTO from every vCard (XEP-0054) in `el`; whether one was removed. */
+function stripPhotos(el: Element, inVcard = false): boolean {
+  const vcard = inVcard || el.attrs.xmlns === NS_VCARD;
+  let removed = false;
+  el.children = el.children.filter((c) => {
+    if (!isElement(c)) return true;
+    const ns = c.attrs.xmlns;
+    if (vcard && c.name === "PHOTO" && (ns === undefined || ns === NS_VCARD)) {
+      removed = true;
+      return false;
+    }
+    if (stripPhotos(c, vcard && (ns === undefined || ns === NS_VCARD))) removed = true;
+    return true;
+  });
+  return removed;
+}
+
+/** Checks (and, where the rules strip, edits) the relay's copy of a stanza. Errors are never checked here. */
+export function checkFileTransfer(stanza: Element, rules: Rules): TransferResult {
+  if (stanza.attrs.type === "error") return { blocked: false, stripped: [] };
+  const stripped = new Set<TransferKind>();
+  if (rules.ibb !== "pass" && stripPhotos(stanza)) stripped.add("vcard-photo");
+  const kept: typeof stanza.children = [];
   for (const child of stanza.children) {
-    if (!isElement(child)) continue;
-    const ns = child.attrs.xmlns;
-    const kind = transferKind(ns);
-    if (!kind) continue;
-    if (stanza.name === "message" && kind === "oob" && rules.oob === "strip") {
-      strip = true;
-      stripped.push(kind);
+    if (!isElement(child)) {
+      kept.push(child);
       continue;
     }
-    if (isBlocked(kind, rules, ns)) return { blocked: true, kind };
+    const found = new Set<TransferKind>();
+    kindsIn(child, rules, found);
+    const denied = [...found].filter((k) => actionOf(k, rules) !== "pass");
+    if (denied.length === 0) {
+      kept.push(child);
+      continue;
+    }
+    // Only a message's sharing element can go without taking the message's text with it: never
+    // its body or subject (an aesgcm:// link there refuses the message).
+    const strippable =
+      stanza.name === "message" &&
+      !isText(child) &&
+      denied.every((k) => actionOf(k, rules) === "strip" && k !== "aesgcm");
+    if (!strippable) return { blocked: true, kind: denied[0]! };
+    for (const k of denied) stripped.add(k);
   }
-  if (strip) stanza.children = stanza.children.filter((c) => !(isElement(c) && c.attrs.xmlns === NS_OOB_X));
-  return { blocked: false, stripped };
+  if (stripped.size > 0) stanza.children = kept;
+  return { blocked: false, stripped: [...stripped] };
+}
+
+const STANZA_NS = new Set([undefined, "jabber:client", "jabber:server", "jabber:component:accept"]);
+
+function isText(child: Element): boolean {
+  return STANZA_NS.has(child.attrs.xmlns) && (child.name === "body" || child.name === "subject");
 }

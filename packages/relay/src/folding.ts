@@ -7,6 +7,8 @@ import type { DirectionRules, ElementRule } from "./peering.js";
 
 export const NS_CHATSTATES = "http://jabber.org/protocol/chatstates";
 export const NS_RECEIPTS = "urn:xmpp:receipts";
+/** XEP-0333 chat markers: read and delivery acknowledgements like receipts, governed by the same rule. */
+export const NS_MARKERS = "urn:xmpp:chat-markers:0";
 
 /** Children that carry nothing for the recipient on their own: a message left with only these is dropped. */
 const INERT = new Set([NS_SEC_LABEL, NS_SID, "urn:xmpp:hints"]);
@@ -42,7 +44,10 @@ export function compileFolding(
     byNs.set(ns, list);
   };
   if (rules.chatStates !== "pass") add({ ns: NS_CHATSTATES, action: rules.chatStates }, "chat-state-blocked");
-  if (rules.receipts !== "pass") add({ ns: NS_RECEIPTS, action: rules.receipts }, "receipt-blocked");
+  if (rules.receipts !== "pass") {
+    add({ ns: NS_RECEIPTS, action: rules.receipts }, "receipt-blocked");
+    add({ ns: NS_MARKERS, action: rules.receipts }, "receipt-blocked");
+  }
   for (const e of rules.elements) add(e, "element-blocked");
   return { byNs };
 }

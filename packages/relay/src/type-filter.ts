@@ -17,11 +17,18 @@ export function isMucTraffic(route: Route, direction: Direction): boolean {
   );
 }
 
-/** Undefined when the stanza may cross, else why not. Errors are judged elsewhere (never refused here). */
+/**
+ * Undefined when the stanza may cross, else why not. An error is not judged on its type (it is
+ * not one of `messageTypes`), but is on the traffic mode: an error to or from a MUC domain is MUC
+ * traffic (fixed: `one-to-one-only` let errors to a MUC domain through).
+ */
 export function checkType(route: Route, direction: Direction): TypeRefusal | undefined {
-  if (route.type === "error") return undefined;
   const rules = direction.rules;
-  if (route.kind === "message" && !rules.messageTypes.includes(route.type as MessageType))
+  if (
+    route.type !== "error" &&
+    route.kind === "message" &&
+    !rules.messageTypes.includes(route.type as MessageType)
+  )
     return "type-denied";
   if (rules.mode === "any") return undefined;
   const muc = isMucTraffic(route, direction);

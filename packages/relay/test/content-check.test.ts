@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { compileContent, foldText, messageTexts, words } from "../src/content-check.js";
+import { compileContent, flattenTexts, foldText, messageTexts, words } from "../src/content-check.js";
 import { el } from "./fixtures.js";
 
 describe("content check", () => {
@@ -65,7 +65,26 @@ describe("content check", () => {
     );
     assert.deepEqual(
       messageTexts(m).map((t) => words(t).join(" ")),
-      ["s", "b", "x y", "z", "r"],
+      // Each child read element by element, then as shown (text nodes joined: "xy").
+      ["s", "s", "b", "b", "x y", "xy", "z", "z", "r", ""],
     );
+  });
+
+  // Fixed: a word split by an element (exc<b/>alibur) was read as two words, and a client shows one.
+  test("a word split by elements is read as the client shows it; the message's own texts cross flattened", () => {
+    const check = compileContent([{ words: ["excalibur"] }]);
+    const rich = el(
+      "<message><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>exc<b/>ali<span>bur</span></p></body></html></message>",
+    );
+    assert.equal(check.check(messageTexts(rich), undefined), 0);
+    const body = el(
+      "<message><body xml:lang='en' data='x'>exc<b>al</b>ibur</body><thread parent='p'>t<x/>1</thread></message>",
+    );
+    flattenTexts(body, (c) => c.attrs.xmlns === undefined);
+    assert.equal(
+      body.toString(),
+      '<message><body xml:lang="en">excalibur</body><thread parent="p">t1</thread></message>',
+    );
+    assert.equal(check.check(messageTexts(body), undefined), 0);
   });
 });

@@ -299,8 +299,13 @@ describe("decide", () => {
 
   test("presence is folded and never labelled; peers outside the grant list are refused", async () => {
     const d = await run(
-      `<presence from='alice@tlpx.test/r' to='bob@tlp.test'><show>dnd</show><status>secret plans</status>${AMBER_EU}</presence>`,
+      `<presence from='alice@tlpx.test/r' to='bob@tlp.test'><show>dnd</show><status>secret plans</status></presence>`,
     );
+    // Changed: a labelled presence crossed with its label removed; it is refused (XEP-0258, as the MUC does).
+    const labelled = await run(
+      `<presence from='alice@tlpx.test/r' to='bob@tlp.test'><show>dnd</show>${AMBER_EU}</presence>`,
+    );
+    assert.deepEqual([labelled.action, labelled.audit.reason], ["refuse", "presence-labelled"]);
     assert.ok(d.action === "pass");
     assert.equal(
       d.stanza.toString(),

@@ -4,6 +4,7 @@ import {
   checkFileTransfer,
   NS_IBB,
   NS_JINGLE,
+  NS_OOB_IQ,
   NS_OOB_X,
   NS_SI,
   NS_BYTESTREAMS,
@@ -40,11 +41,73 @@ describe("checkFileTransfer", () => {
     );
   });
 
-  test("results and errors are never blocked", () => {
-    assert.deepEqual(checkFileTransfer(el(`<iq type='result'><si xmlns='${NS_SI}'/></iq>`), blockAll), {
+  // Changed: results were never checked, so a result answering a crossed request could carry a file.
+  test("errors are never checked here; results are", () => {
+    assert.deepEqual(checkFileTransfer(el(`<iq type='error'><si xmlns='${NS_SI}'/></iq>`), blockAll), {
       blocked: false,
       stripped: [],
     });
+    assert.deepEqual(
+      checkFileTransfer(
+        el(
+          "<iq type='result'><query xmlns='http://jabber.org/protocol/disco#info'><data xmlns='urn:xmpp:bob' cid='c'>AAAA</data></query></iq>",
+        ),
+        blockAll,
+      ),
+      { blocked: true, kind: "bob" },
+    );
+  });
+
+  // Fixed: strip removed jabber:x:oob only, and the audit said "oob" stripped while a
+  // <query xmlns='jabber:iq:oob'/> crossed.
+  test("strip removes every OOB form from a message, and the audit lists what it removed", () => {
+    const rules = { ...blockAll, oob: "strip" } as const;
+    const m = el(
+      `<message><body>see</body><query xmlns='${NS_OOB_IQ}'><url>http://x</url></query><file-sharing xmlns='urn:xmpp:sfs:0'><sources><url-data xmlns='http://jabber.org/protocol/url-data' target='https://x/f'/></sources></file-sharing><reference xmlns='urn:xmpp:reference:0' type='data'><media-sharing xmlns='urn:xmpp:sims:1'/></reference></message>`,
+    );
+    assert.deepEqual(checkFileTransfer(m, rules), { blocked: false, stripped: ["oob", "sfs", "sims"] });
+    assert.equal(m.toString(), "<message><body>see</body></message>");
+  });
+
+  // Fixed: these crossed whatever the rules said.
+  test("every file-transfer form is recognised, at any depth", () => {
+    const cases: [string, string][] = [
+      ["sfs", "<message><file-sharing xmlns='urn:xmpp:sfs:0'/></message>"],
+      ["sfs", "<message><encrypted xmlns='urn:xmpp:esfs:0'/></message>"],
+      [
+        "sims",
+        "<message><reference xmlns='urn:xmpp:reference:0'><media-sharing xmlns='urn:xmpp:sims:1'/></reference></message>",
+      ],
+      ["bob", "<message><data xmlns='urn:xmpp:bob' cid='sha1+x@bob.xmpp.org'>AAAA</data></message>"],
+      ["upload", "<iq type='get'><request xmlns='urn:xmpp:http:upload:0' filename='f' size='1'/></iq>"],
+      ["aesgcm", "<message><body>aesgcm://upload.example/f#key</body></message>"],
+      [
+        "data-uri",
+        "<message><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><img src='data:image/png;base64,AAAA'/></body></html></message>",
+      ],
+    ];
+    for (const [kind, xmlText] of cases)
+      assert.deepEqual(checkFileTransfer(el(xmlText), blockAll), { blocked: true, kind }, xmlText);
+    // aesgcm:// in a body cannot be stripped without changing the text: refused under strip too.
+    assert.deepEqual(
+      checkFileTransfer(el("<message><body>aesgcm://h/f</body></message>"), { ...blockAll, oob: "strip" }),
+      { blocked: true, kind: "aesgcm" },
+    );
+    for (const [, xmlText] of cases)
+      assert.equal(checkFileTransfer(el(xmlText), passAll).blocked, false, xmlText);
+  });
+
+  test("a vCard's PHOTO is stripped (the vCard crosses) unless in-band data passes", () => {
+    const vcard = () =>
+      el(
+        "<iq type='result'><vCard xmlns='vcard-temp'><FN>Bob</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>AAAA</BINVAL></PHOTO></vCard></iq>",
+      );
+    const v = vcard();
+    assert.deepEqual(checkFileTransfer(v, blockAll), { blocked: false, stripped: ["vcard-photo"] });
+    assert.equal(v.toString(), '<iq type="result"><vCard xmlns="vcard-temp"><FN>Bob</FN></vCard></iq>');
+    const kept = vcard();
+    assert.deepEqual(checkFileTransfer(kept, passAll), { blocked: false, stripped: [] });
+    assert.ok(kept.toString().includes("BINVAL"));
   });
 
   test("OOB URLs in messages can be stripped; an OOB IQ is then still refused", () => {

@@ -304,4 +304,113 @@ describe("hostile stanzas", () => {
     );
     assert.deepEqual(bytes, Buffer.from(encodeEssLabel(makeLabel(tlp, green, []))));
   });
+
+  // Class: text a client joins. Fixed: a word split by an element was read as two words.
+  test("a word split by an element is caught, in the body and in any payload; what crosses is what was read", async () => {
+    const body = await run(`<message type='chat' ${FROM}><body>exc<b/>alibur</body></message>`, WORDS);
+    assert.deepEqual([body.action, body.audit.reason], ["refuse", "content-blocked"]);
+    const xhtml = await run(
+      `<message type='chat' ${FROM}><body>hi</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>exc<span>ali</span>bur</p></body></html></message>`,
+      WORDS,
+    );
+    assert.deepEqual([xhtml.action, xhtml.audit.reason], ["refuse", "content-blocked"]);
+    const status = await run(
+      `<presence ${FROM}><show>away</show><status>exc<b/>alibur</status></presence>`,
+      WORDS,
+      "outbound",
+      (p) => {
+        p.outbound.presence = { mode: "fold", keep: ["show", "status"] };
+      },
+    );
+    assert.deepEqual([status.action, status.audit.reason], ["refuse", "content-blocked"]);
+    // A label-unaware side gets its FLOT from the flattened text (what was checked).
+    const flot = await run(
+      `<message type='chat' ${FROM}><body>hel<b>l</b>o</body></message>`,
+      {},
+      "outbound",
+      (p) => {
+        p.remote.labelAware = false;
+      },
+    );
+    assert.ok(flot.action === "pass", flot.audit.reason);
+    assert.equal(flot.stanza.getChild("body")?.toString(), "<body>TLP:GREEN (relayed)\nhello</body>");
+  });
+
+  // Class: file transfer. Fixed: strip left jabber:iq:oob behind; SFS, SIMS, BoB, upload, aesgcm
+  // links and vCard photos crossed.
+  test("file transfer is refused or stripped in every form, and the audit names what was removed", async () => {
+    const sfs = await run(
+      `<message type='chat' ${FROM}><body>f</body><file-sharing xmlns='urn:xmpp:sfs:0'/></message>`,
+    );
+    assert.deepEqual(
+      [sfs.action, sfs.audit.reason, sfs.audit.detail],
+      ["refuse", "file-transfer-blocked", "sfs"],
+    );
+    const aesgcm = await run(`<message type='chat' ${FROM}><body>aesgcm://h/f#k</body></message>`);
+    assert.deepEqual([aesgcm.action, aesgcm.audit.detail], ["refuse", "aesgcm"]);
+    const stripped = await run(
+      `<message type='chat' ${FROM}><body>f</body><query xmlns='jabber:iq:oob'><url>http://x/</url></query></message>`,
+      { fileTransfer: { ibb: "block", jingle: "block", si: "block", oob: "strip" } },
+    );
+    assert.ok(stripped.action === "pass", stripped.audit.reason);
+    assert.equal(stripped.stanza.getChild("query"), undefined);
+    assert.deepEqual(stripped.audit.stripped, ["oob"]);
+    const asked = await run(
+      "<iq type='get' id='v1' from='bob@tlp.test/r' to='alice@tlpx.test'><vCard xmlns='vcard-temp'/></iq>",
+      {},
+      "inbound",
+    );
+    assert.ok(asked.action === "pass", asked.audit.reason);
+    const vcard = await run(
+      `<iq type='result' id='${asked.stanza.attrs.id}' from='alice@tlpx.test' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><FN>Alice</FN><PHOTO><BINVAL>AAAA</BINVAL></PHOTO></vCard></iq>`,
+    );
+    assert.ok(vcard.action === "pass", vcard.audit.reason);
+    assert.ok(!vcard.stanza.toString().includes("BINVAL"));
+    assert.deepEqual(vcard.audit.stripped, ["vcard-photo"]);
+  });
+
+  // Class: what a kept presence part carries. Fixed: anything nested in a kept part crossed.
+  test("a folded presence keeps each part in its known shape only", async () => {
+    const d = await run(
+      `<presence ${FROM}><show>away</show><x xmlns='http://jabber.org/protocol/muc'><exfil>plans</exfil></x></presence>`,
+    );
+    assert.ok(d.action === "pass", d.audit.reason);
+    assert.ok(!d.stanza.toString().includes("plans"), d.stanza.toString());
+  });
+
+  // Class: what rules forgot. Fixed: markers crossed receipts: block; errors to a MUC domain
+  // crossed one-to-one-only; a labelled presence crossed without its label; invitation reasons and
+  // form titles reached label-unaware users unmarked.
+  test("markers follow receipts; errors follow the traffic mode; labelled presence is refused", async () => {
+    const marker = await run(
+      `<message type='chat' ${FROM}><displayed xmlns='urn:xmpp:chat-markers:0' id='m1'/></message>`,
+      { receipts: "block" },
+    );
+    assert.deepEqual([marker.action, marker.audit.reason], ["refuse", "receipt-blocked"]);
+    const toRoom = await run(
+      "<message type='error' from='alice@tlpx.test/r' to='room@rooms.tlp.test'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>",
+      { mode: "one-to-one-only" },
+    );
+    assert.deepEqual([toRoom.action, toRoom.audit.reason], ["drop", "mode-one-to-one-only"]);
+    const presence = await run(`<presence ${FROM}>${RED}</presence>`);
+    assert.deepEqual([presence.action, presence.audit.reason], ["refuse", "presence-labelled"]);
+  });
+
+  test("a label-unaware side sees the marking on invitation reasons and form titles too", async () => {
+    const d = await run(
+      `<message ${FROM}><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'><reason>join us</reason></invite></x><x xmlns='jabber:x:conference' jid='r@rooms.tlpx.test' reason='come'/><x xmlns='jabber:x:data' type='form'><instructions>fill in</instructions></x></message>`,
+      {},
+      "outbound",
+      (p) => {
+        p.remote.labelAware = false;
+      },
+    );
+    assert.ok(d.action === "pass", d.audit.reason);
+    const m = "TLP:GREEN (relayed)";
+    const [muc, conference, form] = d.stanza.getChildElements();
+    assert.equal(muc?.getChild("invite")?.getChildText("reason"), `${m}\njoin us`);
+    assert.equal(conference?.attrs.reason, `${m}\ncome`);
+    assert.equal(form?.getChildText("title"), m);
+    assert.equal(form?.getChildText("instructions"), `${m}\nfill in`);
+  });
 });

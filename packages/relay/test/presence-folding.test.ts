@@ -34,4 +34,33 @@ describe("foldPresence", () => {
     assert.equal(p.children.length, 1);
     assert.equal(presencePart(el("<error/>")), "error");
   });
+
+  // Fixed: a kept part crossed with whatever was nested inside it.
+  test("a kept part crosses in its known shape only: nothing nested inside it crosses", () => {
+    const p = el(
+      "<presence><show>away<exfil>plans</exfil></show><status xml:lang='en' data='x'>lun<b/>ch</status><priority>5</priority>" +
+        "<c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1' note='plans'><exfil>plans</exfil></c>" +
+        "<x xmlns='vcard-temp:x:update'><photo>abc</photo><exfil>plans</exfil></x>" +
+        "<x xmlns='http://jabber.org/protocol/muc'><exfil>plans</exfil><history maxstanzas='5' note='plans'/><password>pw</password></x>" +
+        "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant' note='plans'><reason>r</reason><exfil/></item><status code='110'/><exfil xmlns='urn:example'>plans</exfil></x>" +
+        "<nick xmlns='http://jabber.org/protocol/nick'>bo<i>b</i></nick><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z' from='plans@x'>plans</delay>" +
+        "</presence>",
+    );
+    foldPresence(p, {
+      mode: "fold",
+      keep: ["show", "status", "priority", "caps", "avatar", "muc", "nick", "idle"],
+    });
+    assert.equal(
+      p.toString(),
+      // The show's text was "awayplans", no RFC 6121 §4.7.2.1 value: left out.
+      '<presence><status xml:lang="en">lunch</status><priority>5</priority>' +
+        '<c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="n" ver="v"/>' +
+        '<x xmlns="vcard-temp:x:update"><photo>abc</photo></x>' +
+        '<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="5"/><password>pw</password></x>' +
+        '<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"><reason>r</reason></item><status code="110"/></x>' +
+        '<nick xmlns="http://jabber.org/protocol/nick">bob</nick><delay xmlns="urn:xmpp:delay" stamp="2026-01-01T00:00:00Z"/>' +
+        "</presence>",
+    );
+    assert.ok(!p.toString().includes("plans"));
+  });
 });

@@ -59,13 +59,17 @@ describe("checkType", () => {
     );
   });
 
-  test("errors are never refused by type", () => {
+  // Changed: errors were never judged here, so one-to-one-only let errors to a MUC domain through.
+  test("errors are not refused by message type, but are by traffic mode", () => {
+    assert.equal(
+      check("<message type='error' from='a@tlpx.test' to='b@tlp.test'/>", { messageTypes: [] }).refusal,
+      undefined,
+    );
     assert.equal(
       check("<message type='error' from='a@tlpx.test' to='room@rooms.tlp.test'/>", {
         mode: "one-to-one-only",
-        messageTypes: [],
       }).refusal,
-      undefined,
+      "mode-one-to-one-only",
     );
   });
 });

@@ -108,11 +108,15 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
         ...RULES,
         defaultLabel: label(TLPX, 10),
         clearance: clearance(TLP, [10, 11, 12]),
+        content: [{ words: ["excalibur"] }],
+        receipts: "block",
+        fileTransfer: { ibb: "block", jingle: "block", si: "block", oob: "strip" },
       }),
       inbound: defaultRules({
         ...RULES,
         defaultLabel: label(TLP, 10),
         clearance: clearance(TLPX, [10, 11, 12]),
+        content: [{ words: ["excalibur"] }],
       }),
     };
     relay = createRelay({
@@ -294,6 +298,60 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     assert.deepEqual(
       [decoded.policy.id, decoded.classification.lacv, decoded.privacyMark],
       [TLP, 11, undefined],
+    );
+  });
+
+  test("[prosody] a word split by an element is caught; file sharing is stripped or refused; markers follow receipts", async () => {
+    const alice = clients.alice!;
+    const bob = clients.bob!;
+    const send = (id: string, ...children: Element[]) =>
+      alice.send(xml("message", { type: "chat", to: "bob@ex.test", id }, ...children));
+    await send("split-1", parseElement("<body>exc<b/>alibur</body>"));
+    assertBareError(await alice.waitFor(isMessage("split-1"), 8000), "forbidden");
+    // Under oob: strip, stateless file sharing goes and the message crosses; an aesgcm:// link in
+    // the body cannot go without changing the text: refused.
+    await send(
+      "sfs-1",
+      xml("body", {}, "file"),
+      parseElement("<file-sharing xmlns='urn:xmpp:sfs:0'><sources/></file-sharing>"),
+    );
+    await send("aesgcm-1", xml("body", {}, "aesgcm://upload.ex.test/f#key"));
+    assertBareError(await alice.waitFor(isMessage("aesgcm-1"), 8000), "forbidden");
+    const shared = await bob.waitFor(isMessage("sfs-1"), 8000);
+    assert.equal(shared.getChild("file-sharing", "urn:xmpp:sfs:0"), undefined);
+    await send("marker-1", parseElement("<displayed xmlns='urn:xmpp:chat-markers:0' id='x'/>"));
+    assertBareError(await alice.waitFor(isMessage("marker-1"), 8000), "forbidden");
+    await send(
+      "oob-1",
+      xml("body", {}, "see"),
+      parseElement("<query xmlns='jabber:iq:oob'><url>http://x/plans</url></query>"),
+    );
+    const got = await bob.waitFor(isMessage("oob-1"), 8000);
+    assert.equal(got.getChildText("body"), "see");
+    assert.ok(!got.toString().includes("jabber:iq:oob") && !got.toString().includes("plans"));
+    for (const id of ["split-1", "aesgcm-1", "marker-1"]) assert.ok(!bob.received.some(isMessage(id)), id);
+  });
+
+  test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
+    const bob = clients.bob!;
+    const alice = clients.alice!;
+    await bob.send(
+      xml(
+        "presence",
+        { to: alice.jid, id: "shape-1" },
+        xml("show", {}, "away"),
+        parseElement(
+          "<x xmlns='http://jabber.org/protocol/muc'><exfil>plans</exfil><history maxstanzas='1'/></x>",
+        ),
+      ),
+    );
+    // Default fold keeps show, priority and muc: the MUC part crosses, without what was nested in it.
+    const got = await alice.waitFor((el) => el.name === "presence" && el.attrs["id"] === "shape-1", 8000);
+    assert.equal(got.getChildText("show"), "away");
+    assert.ok(!got.toString().includes("plans"), got.toString());
+    assert.equal(
+      got.getChild("x", "http://jabber.org/protocol/muc")?.getChild("history")?.attrs["maxstanzas"],
+      "1",
     );
   });
 });
