@@ -10,7 +10,8 @@
 // no clearance, and an occupant changing a persistent room's subject must not flush every
 // component's answers), and nothing is cached while the store reports its connection lost
 // (cached answers then expire with the store's own TTL, not ours). A lookup that a notification overtook is made again (at most three times, then
-// unknown), so no caller acts on an answer older than a notification it could have seen.
+// unknown), so no caller acts on an answer older than a notification it could have seen; one
+// about another user does not make a user's lookup again (a bulk change would refuse everyone).
 // Concurrent reads of one key share one lookup, never across a notification.
 import {
   ByteLru,
@@ -27,6 +28,7 @@ import type {
   Unsubscribe,
   UserClearanceSource,
 } from "@cordon/store";
+import { toBare } from "@cordon/component";
 import { unknownClearance, type ClearanceState } from "./clearance-state.js";
 
 /** Where clearances are read: the store (service, peer, and by default user clearances, notifications). */
@@ -52,6 +54,8 @@ const DEFAULT_MAX_AGE_MS = 5_000;
 const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
 /** How many times a lookup is made while notifications keep overtaking it. */
 const MAX_READS = 3;
+/** How many notifications are remembered to tell whether one concerned a lookup under way. */
+const MAX_RECENT = 1024;
 
 interface Answer {
   readonly state: ClearanceState;
@@ -81,8 +85,10 @@ export class ClearanceReader {
   readonly #parsed: GenerationalLru<Clearance | Error>;
   /** Lookups under way, by notification generation, policy generation and key. */
   readonly #inflight = new Map<string, Promise<ClearanceState>>();
-  /** Bumped by every notification: a lookup that started before one is not cached. */
+  /** Bumped by every clearance or connection notification. */
   #generation = 0;
+  /** The latest notifications: the user JID each concerns (undefined: service, peer, connection). */
+  readonly #recent: { readonly generation: number; readonly jid: string | undefined }[] = [];
   #storeDown = false;
   readonly #unsubscribe: Unsubscribe[];
 
@@ -100,8 +106,11 @@ export class ClearanceReader {
 
   /** A user's clearance (bare JID), for one policy (OID) or the policy-independent one. Never throws. */
   user(bareJid: string, policy?: string): Promise<ClearanceState> {
-    return this.#read(`u ${policy ?? ""} ${bareJid}`, bareJid, () =>
-      this.#users.getUserClearance(bareJid, policy),
+    return this.#read(
+      `u ${policy ?? ""} ${bareJid}`,
+      bareJid,
+      () => this.#users.getUserClearance(bareJid, policy),
+      toBare(bareJid) ?? bareJid,
     );
   }
 
@@ -138,6 +147,11 @@ export class ClearanceReader {
     if (event.kind === "room" || event.kind === "catalog") return;
     this.#generation++;
     this.#answers.clear();
+    this.#recent.push({
+      generation: this.#generation,
+      jid: event.kind === "user-clearance" ? event.jid : undefined,
+    });
+    if (this.#recent.length > MAX_RECENT) this.#recent.shift();
     if (event.kind === "connection") this.#storeDown = event.state === "down";
   }
 
@@ -157,7 +171,28 @@ export class ClearanceReader {
     return hit;
   }
 
-  #read(key: string, subject: string, lookup: () => Promise<ClearanceLookup>): Promise<ClearanceState> {
+  /**
+   * Whether a notification since `generation` may concern the read: one about this user (or, for a
+   * service or peer read, any), or about a service, peer or the connection; when the notifications
+   * since are no longer all remembered, yes.
+   */
+  #overtaken(generation: number, userJid: string | undefined): boolean {
+    if (generation === this.#generation) return false;
+    const first = this.#recent[0];
+    if (!first || first.generation > generation + 1) return true;
+    for (const event of this.#recent) {
+      if (event.generation <= generation) continue;
+      if (event.jid === undefined || userJid === undefined || event.jid === userJid) return true;
+    }
+    return false;
+  }
+
+  #read(
+    key: string,
+    subject: string,
+    lookup: () => Promise<ClearanceLookup>,
+    userJid?: string,
+  ): Promise<ClearanceState> {
     const now = Date.now();
     const policies = this.#options.registry.generation;
     const hit = this.#answers.get(key);
@@ -166,7 +201,9 @@ export class ClearanceReader {
     const shared = `${this.#generation} ${policies} ${key}`;
     let pending = this.#inflight.get(shared);
     if (!pending) {
-      pending = this.#fetch(key, subject, lookup, now, policies).finally(() => this.#inflight.delete(shared));
+      pending = this.#fetch(key, subject, lookup, now, policies, userJid).finally(() =>
+        this.#inflight.delete(shared),
+      );
       this.#inflight.set(shared, pending);
     }
     return pending;
@@ -178,6 +215,7 @@ export class ClearanceReader {
     lookup: () => Promise<ClearanceLookup>,
     now: number,
     policies: number,
+    userJid: string | undefined,
   ): Promise<ClearanceState> {
     let answer: ClearanceLookup;
     let started = now;
@@ -189,8 +227,8 @@ export class ClearanceReader {
         // A malformed JID or a closed store: fail closed.
         return unknownClearance(`lookup failed: ${(error as Error).message}`);
       }
-      if (generation === this.#generation) break;
-      // A notification came in while we read: the answer may predate it (a lowering the caller
+      if (!this.#overtaken(generation, userJid)) break;
+      // A notification about it came in while we read: the answer may predate it (a lowering the caller
       // would then act on after the notification was handled — a join admitted on the old
       // clearance, which the notification's re-read, finding no occupant yet, did not remove).
       // Read again; if the clearances keep changing, we cannot tell: unknown.

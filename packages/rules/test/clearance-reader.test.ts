@@ -6,6 +6,7 @@ import {
   MemoryStore,
   type ClearanceLookup,
   type RawValue,
+  type StoreEvent,
   type StoreListener,
   type UserClearanceSource,
 } from "@cordon/store";
@@ -161,6 +162,29 @@ describe("ClearanceReader", () => {
     assert.ok(answer.status === "known" && answer.clearance.classifications.length === 1);
     const again = await reader.user("a@x.test");
     assert.ok(again.status === "known" && again.clearance.classifications.length === 1);
+    reader.close();
+  });
+
+  test("a notification about another user does not make a lookup again; one about the user does", async () => {
+    const store = new MemoryStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("a@x.test", { status: "known", clearance: raw(SECRET), source: "directory" });
+    const reader = new ClearanceReader({ registry, store, users: directory });
+    const get = directory.getUserClearance.bind(directory);
+    // Each read emits the next queued notification, as if it came in while the read was under way.
+    const queue: StoreEvent[] = [{ kind: "user-clearance", jid: "b@x.test" }];
+    directory.getUserClearance = async (jid: string) => {
+      const answer = await get(jid);
+      const event = queue.shift();
+      if (event) for (const l of directory.listeners) l(event);
+      return answer;
+    };
+    assert.equal((await reader.user("a@x.test")).status, "known");
+    assert.equal(directory.reads, 1, "b's change does not concern a's lookup");
+    for (const l of directory.listeners) l({ kind: "user-clearance", jid: "a@x.test" }); // drops the cache
+    queue.push({ kind: "user-clearance", jid: "a@x.test" });
+    assert.equal((await reader.user("a@x.test")).status, "known");
+    assert.equal(directory.reads, 3, "a's own change does");
     reader.close();
   });
 
