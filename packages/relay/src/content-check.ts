@@ -8,6 +8,7 @@
 import { isElement, xml, NS_SEC_LABEL, type Element } from "@cordon/component";
 import type { WordList } from "./peering.js";
 import { displayedText } from "./shape.js";
+import { skeleton } from "./confusables.js";
 
 /**
  * Compatibility decomposition (NFKD), then everything invisible removed — format characters,
@@ -16,6 +17,11 @@ import { displayedText } from "./shape.js";
  * then NFKC and full case folding (upper then lower: ß → ss, ς → σ).
  */
 export function foldText(text: string): string {
+  return caseFold(visible(text));
+}
+
+/** Compatibility decomposition, everything invisible removed, recomposed (see foldText). */
+function visible(text: string): string {
   return (
     text
       .normalize("NFKD")
@@ -23,22 +29,93 @@ export function foldText(text: string): string {
       .replace(/[\u115F\u1160\u3164\uFFA0]/gu, " ")
       .replace(/[\p{Cf}\p{Default_Ignorable_Code_Point}\p{M}]/gu, "")
       .normalize("NFKC")
-      .toUpperCase()
-      .toLowerCase()
-      .normalize("NFKC")
   );
+}
+
+function caseFold(text: string): string {
+  return text.toUpperCase().toLowerCase().normalize("NFKC");
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
+/**
+ * The words of a text, folded as foldText does, each character then replaced by its UTS #39
+ * prototype (confusables.ts: Cyrillic "а" reads as "a"). The data maps capitals and small letters
+ * apart (Greek "Χ" is a look-alike of "X", "χ" of no Latin letter): `capitalWords` reads the same
+ * text through its capitals, and a word list matches either reading.
+ */
 export function words(text: string): string[] {
-  return foldText(text).match(WORD) ?? [];
+  // ASCII has nothing to decompose, hide or look alike: lower case is its whole folding.
+  if (ASCII.test(text)) return text.toLowerCase().match(WORD) ?? [];
+  return caseFold(skeleton(foldText(text))).match(WORD) ?? [];
+}
+
+const ASCII = /^[\x00-\x7F]*$/;
+
+/** The words of a text read through its capitals: upper-cased, look-alikes replaced, folded. */
+export function capitalWords(text: string): string[] {
+  return caseFold(skeleton(visible(text).toUpperCase())).match(WORD) ?? [];
+}
+
+/**
+ * One word of a listed phrase: matched exactly, with its plural forms (English: +s, +es, y → ies),
+ * or — written with a trailing `*` — as a stem (any word it starts).
+ */
+interface Term {
+  word: string;
+  stem: boolean;
+}
+
+function termMatches(term: Term, token: string): boolean {
+  if (term.stem) return token.startsWith(term.word);
+  return pluralForms(term.word).includes(token);
+}
+
+function pluralForms(word: string): string[] {
+  const forms = [word, `${word}s`, `${word}es`];
+  if (word.endsWith("y") && word.length > 1) forms.push(`${word.slice(0, -1)}ies`);
+  return forms;
+}
+
+/** A listed entry as terms: its words, the last a stem when the entry ends with `*`. */
+function terms(entry: string, read: (text: string) => string[]): Term[] {
+  const stem = entry.trimEnd().endsWith("*");
+  const seq = read(entry);
+  return seq.map((word, i) => ({ word, stem: stem && i === seq.length - 1 }));
+}
+
+interface Phrases {
+  /** First token (a word or one of its plural forms) → the phrases starting with it. */
+  byFirst: Map<string, Term[][]>;
+  /** Phrases whose first word is a stem (checked against every token). */
+  stemFirst: Term[][];
 }
 
 interface Matcher {
-  /** First word → the phrases (as word sequences) starting with it. */
-  byFirst: Map<string, string[][]>;
+  /** The list read as `words` and as `capitalWords` read it. */
+  small: Phrases;
+  capital: Phrases;
   classifications: ReadonlySet<string> | undefined;
+}
+
+function phrases(entries: readonly string[], read: (text: string) => string[]): Phrases {
+  const byFirst = new Map<string, Term[][]>();
+  const stemFirst: Term[][] = [];
+  for (const entry of entries) {
+    const seq = terms(entry, read);
+    const first = seq[0];
+    if (first === undefined) continue;
+    if (first.stem) {
+      stemFirst.push(seq);
+      continue;
+    }
+    for (const form of pluralForms(first.word)) {
+      const group = byFirst.get(form) ?? [];
+      group.push(seq);
+      byFirst.set(form, group);
+    }
+  }
+  return { byFirst, stemFirst };
 }
 
 export interface ContentChecker {
@@ -49,17 +126,9 @@ export interface ContentChecker {
 
 export function compileContent(lists: readonly WordList[]): ContentChecker {
   const matchers: Matcher[] = lists.map((list) => {
-    const byFirst = new Map<string, string[][]>();
-    for (const entry of list.words) {
-      const seq = words(entry);
-      const first = seq[0];
-      if (first === undefined) continue;
-      const group = byFirst.get(first) ?? [];
-      group.push(seq);
-      byFirst.set(first, group);
-    }
     return {
-      byFirst,
+      small: phrases(list.words, words),
+      capital: phrases(list.words, capitalWords),
       classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined,
     };
   });
@@ -69,27 +138,31 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
       if (matchers.length === 0) return -1;
       const folded = classification === undefined ? undefined : foldText(classification);
       let tokens: string[] | undefined;
+      let capitals: string[] | undefined;
       for (let m = 0; m < matchers.length; m++) {
         const matcher = matchers[m]!;
         if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded)))
           continue;
         tokens ??= texts.flatMap(words);
-        if (matches(tokens, matcher.byFirst)) return m;
+        if (matches(tokens, matcher.small)) return m;
+        // ASCII reads the same through its capitals.
+        capitals ??= texts.some((t) => !ASCII.test(t)) ? texts.flatMap(capitalWords) : [];
+        if (matches(capitals, matcher.capital)) return m;
       }
       return -1;
     },
   };
 }
 
-function matches(tokens: readonly string[], byFirst: Map<string, string[][]>): boolean {
+function matches(tokens: readonly string[], matcher: Phrases): boolean {
+  const at = (p: Term[], i: number) => {
+    let j = 1;
+    while (j < p.length && tokens[i + j] !== undefined && termMatches(p[j]!, tokens[i + j]!)) j++;
+    return j === p.length;
+  };
   for (let i = 0; i < tokens.length; i++) {
-    const phrases = byFirst.get(tokens[i]!);
-    if (!phrases) continue;
-    for (const p of phrases) {
-      let j = 1;
-      while (j < p.length && tokens[i + j] === p[j]) j++;
-      if (j === p.length) return true;
-    }
+    for (const p of matcher.byFirst.get(tokens[i]!) ?? []) if (at(p, i)) return true;
+    for (const p of matcher.stemFirst) if (termMatches(p[0]!, tokens[i]!) && at(p, i)) return true;
   }
   return false;
 }
@@ -112,7 +185,11 @@ function childTexts(stanza: Element): string[] {
   const out: string[] = [];
   for (const c of stanza.children) {
     if (!isElement(c) || (c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL)) continue;
-    out.push(allText(c), displayedText(c));
+    const apart = allText(c);
+    const shown = displayedText(c);
+    out.push(apart);
+    // A text-only child reads the same both ways (but for the spaces allText adds around children).
+    if (shown.trim() !== apart.trim()) out.push(shown);
   }
   return out;
 }

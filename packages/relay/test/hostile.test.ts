@@ -413,4 +413,12 @@ describe("hostile stanzas", () => {
     assert.equal(form?.getChildText("title"), m);
     assert.equal(form?.getChildText("instructions"), `${m}\nfill in`);
   });
+
+  // Class: spellings the word lists did not fold. Fixed: Cyrillic look-alikes and plurals crossed.
+  test("a listed word in look-alike letters or in the plural is caught", async () => {
+    for (const body of ["\u0435\u0445\u0441\u0430libur", "the excaliburs", "\u0395\u03A7CALIBUR"]) {
+      const d = await run(`<message type='chat' ${FROM}><body>${body}</body></message>`, WORDS);
+      assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"], body);
+    }
+  });
 });

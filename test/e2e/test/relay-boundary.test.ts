@@ -301,13 +301,18 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     );
   });
 
-  test("[prosody] a word split by an element is caught; file sharing is stripped or refused; markers follow receipts", async () => {
+  test("[prosody] a word split by an element, in look-alike letters or in the plural is caught; file sharing is stripped or refused; markers follow receipts", async () => {
     const alice = clients.alice!;
     const bob = clients.bob!;
     const send = (id: string, ...children: Element[]) =>
       alice.send(xml("message", { type: "chat", to: "bob@ex.test", id }, ...children));
     await send("split-1", parseElement("<body>exc<b/>alibur</body>"));
     assertBareError(await alice.waitFor(isMessage("split-1"), 8000), "forbidden");
+    // Cyrillic look-alikes (UTS #39) and a plural are the listed word too.
+    await send("cyrillic-1", xml("body", {}, "\u0435\u0445\u0441\u0430libur"));
+    assertBareError(await alice.waitFor(isMessage("cyrillic-1"), 8000), "forbidden");
+    await send("plural-1", xml("body", {}, "two excaliburs"));
+    assertBareError(await alice.waitFor(isMessage("plural-1"), 8000), "forbidden");
     // Under oob: strip, stateless file sharing goes and the message crosses; an aesgcm:// link in
     // the body cannot go without changing the text: refused.
     await send(
@@ -329,7 +334,8 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     const got = await bob.waitFor(isMessage("oob-1"), 8000);
     assert.equal(got.getChildText("body"), "see");
     assert.ok(!got.toString().includes("jabber:iq:oob") && !got.toString().includes("plans"));
-    for (const id of ["split-1", "aesgcm-1", "marker-1"]) assert.ok(!bob.received.some(isMessage(id)), id);
+    for (const id of ["split-1", "cyrillic-1", "plural-1", "aesgcm-1", "marker-1"])
+      assert.ok(!bob.received.some(isMessage(id)), id);
   });
 
   test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
