@@ -2,7 +2,15 @@
 // and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
 // translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
-import { isElement, xml, NS_CLIENT, NS_STANZAS, NS_XHTML_IM, type Element } from "@cordon/component";
+import {
+  isElement,
+  parseJid,
+  xml,
+  NS_CLIENT,
+  NS_STANZAS,
+  NS_XHTML_IM,
+  type Element,
+} from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
 import { addFlot, isHiddenContentReason, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
@@ -231,6 +239,9 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
           ? presenceTexts(out)
           : iqTexts(out);
     if (route.kind !== "iq" && id !== undefined) texts.push(id);
+    // Sender-chosen text in the addresses and attributes that cross: the resources (a client's
+    // name, a room nickname: RFC 7622 §3.4), the recipient's localpart and the language tag.
+    texts.push(...addressTexts(route), out.attrs["xml:lang"] ?? "");
     const hit = ctx.content.check(texts, label.classification.name);
     if (hit >= 0) return refuseOrDrop("content-blocked", `list ${hit + 1}`);
   }
@@ -272,6 +283,13 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
       ...(stripped.length ? { stripped } : {}),
     },
   };
+}
+
+/** The parts of a stanza's addresses the sender chose: its own resource, the recipient's localpart and resource. */
+function addressTexts(route: Route): string[] {
+  const from = parseJid(route.from);
+  const to = parseJid(route.to);
+  return [from?.resource ?? "", to?.local ?? "", to?.resource ?? ""];
 }
 
 async function senderClearanceOf(

@@ -4,6 +4,17 @@
 import type { Direction, Route } from "./direction.js";
 import type { MessageType } from "./peering.js";
 
+const PRESENCE_TYPES = new Set([
+  "available",
+  "unavailable",
+  "subscribe",
+  "subscribed",
+  "unsubscribe",
+  "unsubscribed",
+  "probe",
+  "error",
+]);
+
 export type TypeRefusal = "type-denied" | "mode-muc-only" | "mode-one-to-one-only";
 
 /**
@@ -30,6 +41,8 @@ export function checkType(route: Route, direction: Direction): TypeRefusal | und
     !rules.messageTypes.includes(route.type as MessageType)
   )
     return "type-denied";
+  // RFC 6121 §4.7.1: a presence type is one of these; any other would cross as text nobody reads.
+  if (route.kind === "presence" && !PRESENCE_TYPES.has(route.type)) return "type-denied";
   if (rules.mode === "any") return undefined;
   const muc = isMucTraffic(route, direction);
   if (rules.mode === "muc-only" && !muc) return "mode-muc-only";

@@ -421,4 +421,31 @@ describe("hostile stanzas", () => {
       assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"], body);
     }
   });
+
+  // Class: sender-chosen text in addresses and attributes. Fixed: resources (a client's name, a room
+  // nickname), the recipient's localpart and the language tag crossed unread by the word lists.
+  test("resources, the recipient's localpart and xml:lang go through the word lists", async () => {
+    const cases = [
+      "from='alice@tlpx.test/excalibur-laptop' to='bob@tlp.test'",
+      "from='alice@tlpx.test/r' to='bob@tlp.test/excalibur'",
+      "from='alice@tlpx.test/r' to='excalibur@tlp.test'",
+      "from='alice@tlpx.test/r' to='bob@tlp.test' xml:lang='en-excalibur'",
+    ];
+    for (const attrs of cases) {
+      const d = await run(`<message type='chat' ${attrs}><body>hi</body></message>`, WORDS);
+      assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"], attrs);
+    }
+    const join = await run(
+      "<presence from='alice@tlpx.test/r' to='room@rooms.tlp.test/Excalibur'><x xmlns='http://jabber.org/protocol/muc'/></presence>",
+      WORDS,
+    );
+    assert.deepEqual([join.action, join.audit.reason], ["refuse", "content-blocked"]);
+  });
+
+  // Fixed: a presence of any type crossed with that type as it came.
+  test("a presence type outside RFC 6121's does not cross", async () => {
+    const d = await run(`<presence type='operation-dawn-0400' ${FROM}/>`);
+    assert.deepEqual([d.action, d.audit.reason], ["refuse", "type-denied"]);
+    assert.equal((await run(`<presence type='unavailable' ${FROM}/>`)).action, "pass");
+  });
 });
