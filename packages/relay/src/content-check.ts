@@ -46,11 +46,14 @@ const WORD = /[\p{L}\p{N}]+/gu;
  */
 export function words(text: string): string[] {
   // ASCII has nothing to decompose, hide or look alike: lower case is its whole folding.
-  if (ASCII.test(text)) return text.toLowerCase().match(WORD) ?? [];
+  if (isAscii(text)) return text.toLowerCase().match(WORD) ?? [];
   return caseFold(skeleton(foldText(text))).match(WORD) ?? [];
 }
 
-const ASCII = /^[\x00-\x7F]*$/;
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
 
 /** The words of a text read through its capitals: upper-cased, look-alikes replaced, folded. */
 export function capitalWords(text: string): string[] {
@@ -146,7 +149,7 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
         tokens ??= texts.flatMap(words);
         if (matches(tokens, matcher.small)) return m;
         // ASCII reads the same through its capitals.
-        capitals ??= texts.some((t) => !ASCII.test(t)) ? texts.flatMap(capitalWords) : [];
+        capitals ??= texts.some((t) => !isAscii(t)) ? texts.flatMap(capitalWords) : [];
         if (matches(capitals, matcher.capital)) return m;
       }
       return -1;
