@@ -36,7 +36,8 @@ export interface ComponentOptions {
   secret: string;
   logger?: Logger;
   reconnect?: BackoffOptions & { enabled?: boolean };
-  queue?: { limit?: number; offlineTimeoutMs?: number };
+  /** The outgoing queue: stanzas (default 10,000) and bytes (default 32 MiB) that may wait. */
+  queue?: { limit?: number; maxBytes?: number; offlineTimeoutMs?: number };
   /** Timeout for one connection attempt (TCP + stream + handshake). Default 10 s. */
   connectTimeoutMs?: number;
   /** Default timeout for IQs we send. Default 15 s. */
@@ -97,6 +98,8 @@ export interface CordonComponent {
   once<E extends keyof ComponentEvents>(event: E, listener: (...args: ComponentEvents[E]) => void): this;
   off<E extends keyof ComponentEvents>(event: E, listener: (...args: ComponentEvents[E]) => void): this;
   readonly queueDepth: number;
+  /** Bytes waiting in the outgoing queue (two a character). */
+  readonly queueBytes: number;
   readonly reconnects: number;
 }
 
@@ -182,6 +185,9 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     limits,
     get queueDepth() {
       return queue.depth;
+    },
+    get queueBytes() {
+      return queue.bytes;
     },
     get reconnects() {
       return reconnect.reconnects;

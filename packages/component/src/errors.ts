@@ -61,10 +61,12 @@ export class NotConnectedError extends CordonComponentError {
 
 /** The bounded outgoing queue is full and the caller did not wait for room. */
 export class QueueFullError extends CordonComponentError {
-  constructor(domain: string, limit: number) {
+  constructor(domain: string, limit: number, maxBytes?: number) {
     super(
       "CORDON_COMPONENT_QUEUE_FULL",
-      `component ${domain}: outgoing queue full (${limit} stanzas waiting)`,
+      maxBytes === undefined
+        ? `component ${domain}: outgoing queue full (${limit} stanzas waiting)`
+        : `component ${domain}: outgoing queue full (${maxBytes} bytes waiting)`,
     );
   }
 }

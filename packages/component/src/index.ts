@@ -37,7 +37,7 @@ export type {
 } from "./disco.js";
 export { createBackoff } from "./backoff.js";
 export type { Backoff, BackoffOptions } from "./backoff.js";
-export { createOutgoingQueue } from "./outgoing-queue.js";
+export { createOutgoingQueue, DEFAULT_QUEUE_BYTES } from "./outgoing-queue.js";
 export {
   stanzaLimits,
   serialisedBytes,
@@ -70,3 +70,17 @@ export {
 export type { DelegateOptions } from "./delegation.js";
 export { hiddenContent } from "./hidden-content.js";
 export type { HiddenContent } from "./hidden-content.js";
+export {
+  SenderThrottle,
+  DEFAULT_THROTTLE,
+  RESOURCE_CONSTRAINT,
+  throttleKey,
+  throttledSpec,
+} from "./sender-throttle.js";
+export type { SenderThrottleOptions, ThrottleVerdict } from "./sender-throttle.js";
+export { PendingBudget, DEFAULT_PENDING } from "./pending-budget.js";
+export type { PendingLimits, Release } from "./pending-budget.js";
+export { elementBytes } from "./element-bytes.js";
+export { readRuntimeLimits, readBytes, RUNTIME_LIMIT_KEYS } from "./limits-config.js";
+export type { RuntimeLimits } from "./limits-config.js";
+export type { BufferUse } from "./buffer-use.js";

@@ -1,8 +1,10 @@
 // A bounded outgoing queue with socket backpressure. Stanzas are serialised once, batched into
 // one socket write where several wait, and written only while the stream is online; the writer
 // pauses on a full socket buffer until 'drain'. While offline, stanzas wait up to a deadline and
-// then fail with NotConnectedError. Beyond `limit` waiting stanzas, further sends fail fast with
-// QueueFullError, so memory stays bounded even if callers never await.
+// then fail with NotConnectedError. Beyond `limit` waiting stanzas or `maxBytes` waiting bytes (two
+// a character, as the byte-bounded caches count), further sends fail fast with QueueFullError, so
+// memory stays bounded even if callers never await. A stanza is accepted while fewer than
+// `maxBytes` wait, so the bound is `maxBytes` plus one stanza (which the server's own limit bounds).
 import { NotConnectedError, QueueFullError, ComponentStoppedError } from "./errors.js";
 
 /** The part of a net.Socket the queue writes to. */
@@ -16,6 +18,8 @@ export interface OutgoingQueueOptions {
   domain: string;
   /** Stanzas that may wait (queued, not yet handed to the socket). Default 10,000. */
   limit?: number;
+  /** Bytes that may wait (UTF-16: two a character). Default 32 MiB. */
+  maxBytes?: number;
   /** How long a stanza may wait while offline before it fails. Default 30 s. */
   offlineTimeoutMs?: number;
   /** Largest single socket write when batching, in UTF-16 code units. Default 64 Ki. */
@@ -43,11 +47,17 @@ export interface OutgoingQueue {
   /** Fails everything queued and refuses further pushes. */
   close(): void;
   readonly depth: number;
+  /** Bytes waiting (two a character). */
+  readonly bytes: number;
   readonly full: boolean;
 }
 
+export const DEFAULT_QUEUE_BYTES = 32 * 1024 * 1024;
+
 export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueue {
   const limit = options.limit ?? 10_000;
+  const maxBytes = options.maxBytes ?? DEFAULT_QUEUE_BYTES;
+  let bytes = 0;
   const offlineTimeoutMs = options.offlineTimeoutMs ?? 30_000;
   const batchChars = options.batchChars ?? 65_536;
   const items: Pending[] = [];
@@ -61,6 +71,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   let pumpScheduled = false;
 
   const depth = () => items.length - head;
+  const full = () => depth() >= limit || bytes >= maxBytes;
 
   function compact() {
     if (head > 1024 && head * 2 > items.length) {
@@ -70,7 +81,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   }
 
   function notify() {
-    if (depth() < limit && roomWaiters.length) {
+    if (!full() && roomWaiters.length) {
       const waiters = roomWaiters;
       roomWaiters = [];
       for (const wake of waiters) wake();
@@ -90,6 +101,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
         const item = items[head] as Pending;
         items[head] = undefined as unknown as Pending;
         head += 1;
+        bytes -= 2 * item.data.length;
         batch.push(item);
         size += item.data.length;
       }
@@ -136,8 +148,10 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     items.length = 0;
     head = 0;
     for (const item of live) {
-      if (item.deadline <= now) item.reject(new NotConnectedError(options.domain, offlineTimeoutMs));
-      else {
+      if (item.deadline <= now) {
+        bytes -= 2 * item.data.length;
+        item.reject(new NotConnectedError(options.domain, offlineTimeoutMs));
+      } else {
         items.push(item);
         kept += 1;
       }
@@ -156,6 +170,8 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     push(data) {
       if (closed) return Promise.reject(new ComponentStoppedError(options.domain));
       if (depth() >= limit) return Promise.reject(new QueueFullError(options.domain, limit));
+      if (bytes >= maxBytes) return Promise.reject(new QueueFullError(options.domain, limit, maxBytes));
+      bytes += 2 * data.length;
       return new Promise<void>((resolve, reject) => {
         items.push({ data, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
         if (sink) {
@@ -165,7 +181,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     },
     room() {
       if (closed) return Promise.reject(new ComponentStoppedError(options.domain));
-      if (depth() < limit) return Promise.resolve();
+      if (!full()) return Promise.resolve();
       return new Promise<void>((resolve) => roomWaiters.push(resolve));
     },
     attach(next) {
@@ -196,6 +212,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       const live = items.slice(head);
       items.length = 0;
       head = 0;
+      bytes = 0;
       for (const item of live) item.reject(new ComponentStoppedError(options.domain));
       const waiters = roomWaiters;
       roomWaiters = [];
@@ -205,8 +222,11 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     get depth() {
       return depth();
     },
+    get bytes() {
+      return bytes;
+    },
     get full() {
-      return depth() >= limit;
+      return full();
     },
   };
 }

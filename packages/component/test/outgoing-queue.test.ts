@@ -145,3 +145,28 @@ test("flush resolves true once everything was handed to the socket, false on tim
   queue.attach(sink);
   assert.equal(await flushed, true);
 });
+
+test("bounded in bytes too: past maxBytes waiting, pushes fail fast and sendAll-style waiters wait", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", maxBytes: 100 });
+  // Offline: everything waits. 40 characters = 80 bytes: the queue is not yet full.
+  const first = queue.push("x".repeat(40));
+  first.catch(() => undefined);
+  assert.equal(queue.bytes, 80);
+  assert.equal(queue.full, false);
+  // Accepted while under the limit, so the bound is maxBytes plus one stanza.
+  const second = queue.push("y".repeat(40));
+  second.catch(() => undefined);
+  assert.equal(queue.bytes, 160);
+  assert.equal(queue.full, true);
+  await assert.rejects(queue.push("<z/>"), QueueFullError);
+  let roomy = false;
+  const room = queue.room().then(() => (roomy = true));
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  await pumped();
+  sink.flushAll();
+  await Promise.all([first, second, room]);
+  assert.equal(roomy, true);
+  assert.equal(queue.bytes, 0);
+  queue.close();
+});

@@ -25,6 +25,8 @@ export class ByteLru<V> {
     readonly maxBytes: number,
     /** An estimate of a value's size in bytes. */
     readonly sizeOf: (value: V) => number,
+    /** Called for each entry dropped to make room (not for `delete` or `clear`). */
+    readonly onEvict?: (key: string, value: V) => void,
   ) {}
 
   /** Bytes held: keys, value estimates and overheads. */
@@ -52,9 +54,15 @@ export class ByteLru<V> {
       if (this.#bytes + bytes <= this.maxBytes) break;
       this.#map.delete(oldest);
       this.#bytes -= entry.bytes;
+      this.onEvict?.(oldest, entry.value);
     }
     this.#map.set(key, { value, bytes });
     this.#bytes += bytes;
+  }
+
+  /** Entries, least recently used first (a read does not reorder them). */
+  *entries(): IterableIterator<[string, V]> {
+    for (const [key, entry] of this.#map) yield [key, entry.value];
   }
 
   delete(key: string): void {

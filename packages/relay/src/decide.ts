@@ -263,8 +263,11 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   } else removeSecurityLabels(out);
 
   // The request crosses under an id of the relay's; its answer may now come back the other way
-  // under that id (and nothing else may), and goes on under the requester's (stanza-id.ts).
+  // under that id (and nothing else may), and goes on under the requester's (stanza-id.ts). One
+  // sender may have only so many requests waiting (checked here, in the same turn as `expect`, so
+  // that concurrent decisions cannot all pass the check).
   if (iqRequest) {
+    if (!deps.iqs.mayExpect(route.from)) return refuse("iq-pending-limit");
     out.attrs.id = relayIqId();
     deps.iqs.expect(route.from, route.to, out.attrs.id, iqRequest.namespace, stanza.attrs.id ?? "");
   }

@@ -41,11 +41,15 @@ export {
 export type { AuditEntry, AuditRecord, AuditOutcome, AuditSink, AuditAnchor, VerifyResult } from "./audit.js";
 export { createRelay } from "./relay.js";
 export type { Relay, RelayOptions, RelayMetrics, DecisionCounts } from "./relay.js";
+export { readRelayLimits } from "./limits.js";
+export type { RelayLimits } from "./limits.js";
 export {
   checkIq,
   iqTexts,
   IqTracker,
   DEFAULT_IQ_NAMESPACES,
+  DEFAULT_IQ_TRACKING,
+  type IqTrackerOptions,
   type IqRules,
   type IqCheck,
 } from "./iq-control.js";

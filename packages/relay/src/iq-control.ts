@@ -14,6 +14,7 @@ import {
   NS_SEC_LABEL_CATALOG,
   type Element,
 } from "@cordon/component";
+import { ByteLru } from "@cordon/policy";
 
 /**
  * What crosses by default: reachability and discovery (XEP-0199, XEP-0030), vCards (XEP-0054:
@@ -78,22 +79,78 @@ const jidKey = (text: string): string => {
   return `${jid.local ? `${jid.local}@` : ""}${jid.domain}${jid.resource ? `/${jid.resource}` : ""}`;
 };
 
+export interface IqTrackerOptions {
+  /** How long an answer may take (default 2 minutes). */
+  answerTimeoutMs?: number;
+  /** Bytes the pending requests may hold: addresses, ids, namespaces and overheads (default 4 MiB). */
+  maxBytes?: number;
+  /** Requests one sender (bare JID) may have waiting (default 100). */
+  perSender?: number;
+  now?: () => number;
+}
+
+export const DEFAULT_IQ_TRACKING = {
+  answerTimeoutMs: 120_000,
+  maxBytes: 4 * 1024 * 1024,
+  perSender: 100,
+} as const;
+
+interface PendingIq {
+  namespace: string;
+  expires: number;
+  /** The requester's bare JID, whose count this request is in. */
+  sender: string;
+  /** The requester's own id, which the answer goes back under. */
+  id: string;
+}
+
+const bareKey = (text: string): string => {
+  const jid = parseJid(text);
+  if (!jid) return text;
+  return `${jid.local ? `${jid.local}@` : ""}${jid.domain}`;
+};
+
 /**
  * Requests that crossed and wait for their answer, per peering (both directions share it: the
- * answer comes back the other way). Bounded: past `limit` the oldest are forgotten (their answers
- * then do not cross, and the requester times out as it would on a lost answer).
+ * answer comes back the other way). Bounded in bytes (every request holds ids and addresses its
+ * sender chose: @cordon/policy ByteLru counts them): past `maxBytes` the oldest are forgotten (their
+ * answers then do not cross, and the requester times out as it would on a lost answer). One sender
+ * may have at most `perSender` requests waiting: `mayExpect` says whether another may cross.
  */
 export class IqTracker {
-  readonly #pending = new Map<string, { namespace: string; expires: number; id: string }>();
+  readonly #pending: ByteLru<PendingIq>;
+  readonly #perSender = new Map<string, number>();
+  readonly answerTimeoutMs: number;
+  readonly perSender: number;
+  readonly #now: () => number;
 
-  constructor(
-    private readonly answerTimeoutMs = 120_000,
-    private readonly limit = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(options: IqTrackerOptions = {}) {
+    this.answerTimeoutMs = options.answerTimeoutMs ?? DEFAULT_IQ_TRACKING.answerTimeoutMs;
+    this.perSender = options.perSender ?? DEFAULT_IQ_TRACKING.perSender;
+    this.#now = options.now ?? Date.now;
+    this.#pending = new ByteLru<PendingIq>(
+      options.maxBytes ?? DEFAULT_IQ_TRACKING.maxBytes,
+      (v) => 64 + 2 * (v.namespace.length + v.sender.length + v.id.length),
+      (_key, v) => this.#release(v.sender),
+    );
+  }
 
   get size(): number {
     return this.#pending.size;
+  }
+
+  /** Bytes the pending requests hold. */
+  get bytes(): number {
+    return this.#pending.bytes;
+  }
+
+  get maxBytes(): number {
+    return this.#pending.maxBytes;
+  }
+
+  /** Whether `from` may have one more request waiting. */
+  mayExpect(from: string): boolean {
+    return (this.#perSender.get(bareKey(from)) ?? 0) < this.perSender;
   }
 
   /**
@@ -102,32 +159,48 @@ export class IqTracker {
    */
   expect(from: string, to: string, id: string, namespace: string, originalId = id): void {
     const key = `${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`;
-    this.#pending.delete(key);
-    this.#pending.set(key, { namespace, expires: this.now() + this.answerTimeoutMs, id: originalId });
-    while (this.#pending.size > this.limit) {
-      const oldest = this.#pending.keys().next().value as string;
-      this.#pending.delete(oldest);
-    }
+    this.#drop(key);
+    const sender = bareKey(from);
+    this.#pending.set(key, {
+      namespace,
+      expires: this.#now() + this.answerTimeoutMs,
+      sender,
+      id: originalId,
+    });
+    // Not kept when larger than the whole budget: then no answer crosses.
+    if (this.#pending.get(key)) this.#perSender.set(sender, (this.#perSender.get(sender) ?? 0) + 1);
   }
 
   /** Forgets a request that did not cross after all (its audit record could not be written). */
   forget(from: string, to: string, id: string): void {
-    this.#pending.delete(`${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`);
+    this.#drop(`${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`);
   }
 
   /** Takes the request an answer from `from` to `to` under `id` answers; undefined if none (or expired). */
   answer(from: string, to: string, id: string): { namespace: string; id: string } | undefined {
-    const key = `${jidKey(to)}\u0000${jidKey(from)}\u0000${id}`;
-    const found = this.#pending.get(key);
+    const found = this.#drop(`${jidKey(to)}\u0000${jidKey(from)}\u0000${id}`);
     if (!found) return undefined;
-    this.#pending.delete(key);
-    return found.expires >= this.now() ? { namespace: found.namespace, id: found.id } : undefined;
+    return found.expires >= this.#now() ? { namespace: found.namespace, id: found.id } : undefined;
   }
 
   /** Forgets expired requests (called now and then; lookups check expiry themselves). */
   sweep(): void {
-    const now = this.now();
-    for (const [key, entry] of this.#pending) if (entry.expires < now) this.#pending.delete(key);
+    const now = this.#now();
+    for (const [key, entry] of this.#pending.entries()) if (entry.expires < now) this.#drop(key);
+  }
+
+  #drop(key: string): PendingIq | undefined {
+    const found = this.#pending.get(key);
+    if (!found) return undefined;
+    this.#pending.delete(key);
+    this.#release(found.sender);
+    return found;
+  }
+
+  #release(sender: string): void {
+    const n = (this.#perSender.get(sender) ?? 1) - 1;
+    if (n <= 0) this.#perSender.delete(sender);
+    else this.#perSender.set(sender, n);
   }
 }
 

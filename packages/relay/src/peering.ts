@@ -13,6 +13,7 @@ import {
 } from "@cordon/policy";
 import { PeeringConfigError } from "./errors.js";
 import { DEFAULT_IQ_NAMESPACES, type IqRules } from "./iq-control.js";
+import { readRelayLimits, type RelayLimits } from "./limits.js";
 
 export type SideName = "local" | "remote";
 export type DirectionName = "outbound" | "inbound";
@@ -112,6 +113,8 @@ export interface RelayConfig {
   /** Hash-chained JSON-lines audit file. */
   auditFile: string;
   peerings: PeeringConfig[];
+  /** Memory limits (README "Memory limits"); every default when absent. */
+  limits: RelayLimits;
 }
 
 /** Safe defaults of a direction: file transfer blocked, presence folded, every message type allowed. */
@@ -379,7 +382,7 @@ export interface ReadRelayOptions {
 export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions): RelayConfig {
   const { serverDefaults, env = process.env } = options;
   const labels = labelReader(options);
-  section.only(["policies", "audit", "peerings"]);
+  section.only(["policies", "audit", "peerings", "limits"]);
   // Policies may also come from the config's top level (cordon start shares one registry).
   const policies = section.stringList("policies", []);
   const audit = section.section("audit").only(["file"]);
@@ -405,5 +408,6 @@ export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions
       section.fail(error.key, error.message.slice(error.key.length + 2));
     throw error;
   }
-  return { policies, auditFile: audit.string("file"), peerings };
+  const limits = readRelayLimits(section.optionalSection("limits"));
+  return { policies, auditFile: audit.string("file"), peerings, limits };
 }

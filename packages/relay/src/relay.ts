@@ -5,8 +5,17 @@
 // (RFC 6120 §10.1 in-order processing).
 import {
   createComponent,
+  DEFAULT_QUEUE_BYTES,
+  elementBytes,
   errorReply,
+  PendingBudget,
+  RESOURCE_CONSTRAINT,
+  SenderThrottle,
   silentLogger,
+  throttleKey,
+  throttledSpec,
+  type BufferUse,
+  type Release,
   type CordonComponent,
   type Element,
   type Logger,
@@ -23,6 +32,7 @@ import { directionsOf, routeOf, type Direction } from "./direction.js";
 import { RelayStateError } from "./errors.js";
 import { LabelEngine } from "./label-check.js";
 import { IqTracker } from "./iq-control.js";
+import type { RelayLimits } from "./limits.js";
 import { validatePeerings, type PeeringConfig, type SideConfig } from "./peering.js";
 
 export interface RelayOptions {
@@ -39,6 +49,8 @@ export interface RelayOptions {
   passthrough?: boolean;
   /** How often the audit log's head is logged as an anchor (default 60 s; also at stop). */
   anchorIntervalMs?: number;
+  /** Memory limits (defaults in packages/relay/README.md#memory-limits). */
+  limits?: RelayLimits;
 }
 
 export interface DecisionCounts {
@@ -62,6 +74,8 @@ export interface Relay {
   metricsText(): string;
   /** Resolves when every stanza received so far has been decided and handed to its link. */
   idle(): Promise<void>;
+  /** What each bounded buffer holds now (IQ tracking, pending decisions, refusal throttle, outgoing queues). */
+  memory(): BufferUse[];
   readonly links: readonly CordonComponent[];
 }
 
@@ -77,12 +91,16 @@ interface Link {
 
 const STANDARD_REFUSAL = { condition: "forbidden", type: "cancel" } as const;
 
+/** Refusals for the relay's own limits: the sender should wait (RFC 6120 §8.3.3.18). */
+const LIMIT_REASONS = new Set(["iq-pending-limit", "pending-limit"]);
+
 /**
  * The error a refusal is answered with: a shared label or hidden-content code has its own
  * condition (@cordon/rules REFUSAL_REASONS, as in the MUC), without text; anything else is
  * forbidden (cancel). Never the content or the label.
  */
 function refusalOf(reason: string | undefined): StanzaErrorSpec {
+  if (reason !== undefined && LIMIT_REASONS.has(reason)) return RESOURCE_CONSTRAINT;
   return reason !== undefined && isRefusalReason(reason) ? refusalError(reason, false) : STANDARD_REFUSAL;
 }
 
@@ -108,7 +126,19 @@ export function createRelay(options: RelayOptions): Relay {
   >();
   const links: Link[] = [];
   // One per peering: an IQ request crosses one way and its answer the other.
-  const iqTrackers = new Map<string, IqTracker>(options.peerings.map((p) => [p.name, new IqTracker()]));
+  const limits = options.limits ?? {};
+  const iqTrackers = new Map<string, IqTracker>(
+    options.peerings.map((p) => [p.name, new IqTracker(limits.iq ?? {})]),
+  );
+  // Stanzas held while their decision waits (clearances from Redis or LDAP, the audit write).
+  const pending = new PendingBudget(limits.pending ?? {});
+  // Repeated refusals to one sender: resource-constraint, then nothing (no amplification).
+  const throttle = new SenderThrottle(limits.throttle ?? {});
+  /** Sends the error for a refused stanza, within the sender's refusal budget. */
+  const answer = (link: Link, original: Element, spec: StanzaErrorSpec) => {
+    const allowed = throttledSpec(throttle, original, spec);
+    if (allowed) link.component.send(errorReply(original, allowed)).catch(() => undefined);
+  };
   // Every minute: forget IQ requests never answered, and log the audit log's head (SEQ:HASH) so
   // the log shipper keeps an anchor outside the file (`cordon audit verify --anchor`).
   let loggedHead = "";
@@ -155,6 +185,7 @@ export function createRelay(options: RelayOptions): Relay {
         routeIqs: false,
         ...(options.reconnect ? { reconnect: options.reconnect } : {}),
         ...(options.connectTimeoutMs ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+        ...(limits.queue ? { queue: limits.queue } : {}),
       });
       const link: Link = {
         component,
@@ -170,10 +201,36 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   function receive(link: Link, stanza: Element): void {
-    const decided = options.passthrough
-      ? passthrough(stanza, link.ctx.direction)
-      : safeDecide(stanza, link.ctx);
-    link.tail = link.tail.then(() => decided).then((decision) => act(link, stanza, decision));
+    if (options.passthrough) {
+      const decided = passthrough(stanza, link.ctx.direction);
+      link.tail = link.tail.then(() => decided).then((decision) => act(link, stanza, decision, () => {}));
+      return;
+    }
+    // Held until decided and handed on: bounded per sender and in total, else refused at once.
+    const release = pending.acquire(throttleKey(stanza), elementBytes(stanza));
+    if (!release) return overLimit(link, stanza);
+    const decided = safeDecide(stanza, link.ctx);
+    link.tail = link.tail.then(() => decided).then((decision) => act(link, stanza, decision, release));
+  }
+
+  /** A stanza over the pending limits: audited and counted as refused, answered resource-constraint, not kept. */
+  function overLimit(link: Link, stanza: Element): void {
+    const d = link.ctx.direction;
+    const entry: AuditEntry = {
+      peering: d.peering,
+      direction: d.name,
+      stanza: ["message", "presence", "iq"].includes(stanza.name) ? stanza.name : "other",
+      decision: "refuse",
+      reason: "pending-limit",
+    };
+    count(entry);
+    try {
+      audit.append(entry);
+    } catch (error) {
+      logger.error({ err: String(error) }, "audit append failed");
+    }
+    if (answersRefusal(stanza) && stanza.attrs.from && stanza.attrs.to)
+      answer(link, stanza, RESOURCE_CONSTRAINT);
   }
 
   async function safeDecide(stanza: Element, ctx: DirectionContext): Promise<Decision> {
@@ -214,7 +271,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
-  function act(link: Link, original: Element, decision: Decision): void {
+  function act(link: Link, original: Element, decision: Decision, release: Release): void {
     const entry = decision.audit;
     count(entry);
     if (!options.passthrough) {
@@ -245,13 +302,13 @@ export function createRelay(options: RelayOptions): Relay {
                 .get(entry.peering)
                 ?.forget(original.attrs.from ?? "", original.attrs.to ?? "", decision.stanza.attrs.id ?? "");
             if (answersRefusal(original))
-              link.component
-                .send(errorReply(original, { condition: "internal-server-error", type: "wait" }))
-                .catch(() => undefined);
+              answer(link, original, { condition: "internal-server-error", type: "wait" });
           },
-        );
+        )
+        .finally(release);
       return;
     }
+    release();
     logger.info(
       {
         peering: entry.peering,
@@ -273,7 +330,7 @@ export function createRelay(options: RelayOptions): Relay {
       original.attrs.from &&
       original.attrs.to
     ) {
-      link.component.send(errorReply(original, refusalOf(entry.reason))).catch(() => undefined);
+      answer(link, original, refusalOf(entry.reason));
     }
   }
 
@@ -295,10 +352,7 @@ export function createRelay(options: RelayOptions): Relay {
         },
         "could not re-emit a stanza",
       );
-      if (answersRefusal(original))
-        link.component
-          .send(errorReply(original, { condition: "remote-server-timeout" }))
-          .catch(() => undefined);
+      if (answersRefusal(original)) answer(link, original, { condition: "remote-server-timeout" });
     });
     logger.debug(
       {
@@ -353,6 +407,49 @@ export function createRelay(options: RelayOptions): Relay {
     async idle() {
       await Promise.all(links.map((l) => l.tail));
       await Promise.all(links.map((l) => l.sends));
+    },
+    memory() {
+      const use: BufferUse[] = [];
+      let iqBytes = 0;
+      let iqMax = 0;
+      let iqEntries = 0;
+      for (const t of iqTrackers.values()) {
+        iqBytes += t.bytes;
+        iqMax += t.maxBytes;
+        iqEntries += t.size;
+      }
+      use.push({ buffer: "iq-tracking", bytes: iqBytes, maxBytes: iqMax, entries: iqEntries });
+      use.push({
+        buffer: "pending",
+        bytes: pending.bytes,
+        maxBytes: pending.limits.totalBytes,
+        entries: pending.count,
+      });
+      use.push({
+        buffer: "throttle",
+        bytes: throttle.bytes,
+        maxBytes: throttle.maxBytes,
+        entries: throttle.senders,
+      });
+      let queueBytes = 0;
+      let queueDepth = 0;
+      for (const l of links) {
+        queueBytes += l.component.queueBytes;
+        queueDepth += l.component.queueDepth;
+      }
+      use.push({
+        buffer: "outgoing-queue",
+        bytes: queueBytes,
+        maxBytes: links.length * (limits.queue?.maxBytes ?? DEFAULT_QUEUE_BYTES),
+        entries: queueDepth,
+      });
+      use.push({
+        buffer: "label-cache",
+        bytes: engine.labels.cacheBytes,
+        maxBytes: engine.labels.cacheMaxBytes,
+        entries: engine.labels.cacheSize,
+      });
+      return use;
     },
     metrics() {
       const out: RelayMetrics = {};

@@ -450,6 +450,23 @@ describe("decide", () => {
     assert.deepEqual([other.action, other.audit.reason], ["drop", "iq-answer-namespace"]);
   });
 
+  test("one sender's requests waiting for answers are bounded: past perSender, iq-pending-limit", async () => {
+    iqs = new IqTracker({ perSender: 2 });
+    const ask = (id: string, from = "alice@tlpx.test/r") =>
+      run(`<iq type='get' id='${id}' from='${from}' to='bob@tlp.test/r'><ping xmlns='urn:xmpp:ping'/></iq>`);
+    assert.equal((await ask("p1")).action, "pass");
+    assert.equal((await ask("p2", "alice@tlpx.test/other")).action, "pass");
+    const third = await ask("p3");
+    assert.deepEqual([third.action, third.audit.reason], ["refuse", "iq-pending-limit"]);
+    // An answer gives the room back.
+    assert.equal(
+      (await run("<iq type='result' id='p1' from='bob@tlp.test/r' to='alice@tlpx.test/r'/>", {}, "inbound"))
+        .action,
+      "pass",
+    );
+    assert.equal((await ask("p4")).action, "pass");
+  });
+
   test("the word lists read IQ payloads (text and attributes)", async () => {
     iqs = new IqTracker();
     const lists = { content: [{ words: ["excalibur"] }] };

@@ -90,19 +90,51 @@ test("an <error/> beside a request's or a result's payload is a payload: two pay
   );
 });
 
-test("pending requests expire and are bounded (oldest forgotten first)", () => {
+test("pending requests expire and are bounded in bytes (oldest forgotten first)", () => {
   let now = 0;
-  const tracker = new IqTracker(1000, 3, () => now);
+  const tracker = new IqTracker({ answerTimeoutMs: 1000, maxBytes: 3 * 250, now: () => now });
   tracker.expect("a@x/r", "b@y/r", "old", "urn:xmpp:ping");
   now = 1500;
   assert.equal(tracker.answer("b@y/r", "a@x/r", "old"), undefined, "expired");
   for (const id of ["1", "2", "3", "4"]) tracker.expect("a@x/r", "b@y/r", id, "urn:xmpp:ping");
   assert.equal(tracker.size, 3);
+  assert.ok(tracker.bytes <= 750);
   assert.equal(tracker.answer("b@y/r", "a@x/r", "1"), undefined, "the oldest was forgotten");
   assert.deepEqual(tracker.answer("b@y/r", "a@x/r", "4"), { namespace: "urn:xmpp:ping", id: "4" });
   now = 5000;
   tracker.sweep();
   assert.equal(tracker.size, 0);
+  assert.equal(tracker.bytes, 0);
+});
+
+test("sender-chosen ids cost what they weigh: 1,000 requests with 100 KB ids stay within the byte bound", () => {
+  const tracker = new IqTracker({ maxBytes: 4 * 1024 * 1024, perSender: 10_000 });
+  const id = "x".repeat(100_000);
+  for (let i = 0; i < 1000; i++) tracker.expect("m@x/r", "b@y/r", `${i}${id}`, "urn:xmpp:ping");
+  assert.ok(tracker.bytes <= 4 * 1024 * 1024, `${tracker.bytes} bytes`);
+  assert.ok(tracker.size < 30);
+});
+
+test("one sender may have only perSender requests waiting; answers, expiry and eviction give room back", () => {
+  let now = 0;
+  const tracker = new IqTracker({ perSender: 2, answerTimeoutMs: 1000, maxBytes: 2000, now: () => now });
+  tracker.expect("m@x/one", "b@y/r", "1", "urn:xmpp:ping");
+  assert.equal(tracker.mayExpect("m@x/two"), true);
+  tracker.expect("m@x/two", "b@y/r", "2", "urn:xmpp:ping");
+  assert.equal(tracker.mayExpect("M@x/three"), false, "every resource of the account counts");
+  assert.equal(tracker.mayExpect("a@x/r"), true, "another sender is not affected");
+  assert.ok(tracker.answer("b@y/r", "m@x/one", "1"));
+  assert.equal(tracker.mayExpect("m@x/r"), true);
+  tracker.expect("m@x/r", "b@y/r", "3", "urn:xmpp:ping");
+  now = 5000;
+  tracker.sweep();
+  assert.equal(tracker.mayExpect("m@x/r"), true);
+  // Evicted to make room for others: no longer counted against the sender.
+  for (let i = 0; i < 20; i++) tracker.expect(`u${i}@x/r`, "b@y/r", "1", "urn:xmpp:ping");
+  tracker.expect("m@x/r", "b@y/r", "4", "urn:xmpp:ping");
+  tracker.expect("m@x/r", "b@y/r", "5", "urn:xmpp:ping");
+  for (let i = 0; i < 20; i++) tracker.expect(`v${i}@x/r`, "b@y/r", "1", "urn:xmpp:ping");
+  assert.equal(tracker.mayExpect("m@x/r"), true);
 });
 
 test("iqTexts collects text and attribute values of the payload, not of an error stanza's error", () => {

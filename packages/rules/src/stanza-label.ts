@@ -86,6 +86,15 @@ export class StanzaLabels {
     return this.#readings.bytes;
   }
 
+  /** The reading cache's limit in bytes, and its entries. */
+  get cacheMaxBytes(): number {
+    return this.#readings.maxBytes;
+  }
+
+  get cacheSize(): number {
+    return this.#readings.size;
+  }
+
   /** The effective label of `stanza`, or why it has none. */
   of(stanza: Element, options: StanzaLabelOptions): StanzaLabel {
     const hidden = hiddenContent(stanza, options.maxDepth);

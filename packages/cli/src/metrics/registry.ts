@@ -23,6 +23,9 @@ export interface CordonMetrics {
   readonly storeErrors: Counter<"backend" | "operation">;
   readonly policyReloads: Counter<"result">;
   readonly policyGeneration: Gauge;
+  /** Bytes each bounded buffer of a component holds now, and its configured limit (memory budget). */
+  readonly memoryBytes: Gauge<"component" | "buffer">;
+  readonly memoryLimitBytes: Gauge<"component" | "buffer">;
   /** Adds a function run before each scrape (to copy counters kept elsewhere, e.g. by the relay). */
   onCollect(fn: () => void): void;
   /** The text exposition of every metric. */
@@ -127,6 +130,18 @@ export function createMetrics(options: MetricsOptions = {}): CordonMetrics {
     policyGeneration: new Gauge({
       name: "cordon_policy_generation",
       help: "Generation of the loaded policy set (moves at each successful reload)",
+      registers,
+    }),
+    memoryBytes: new Gauge({
+      name: "cordon_memory_bytes",
+      help: "Bytes held by a bounded buffer (history, IQ tracking, pending decisions, throttle, outgoing queue, caches)",
+      labelNames: ["component", "buffer"],
+      registers,
+    }),
+    memoryLimitBytes: new Gauge({
+      name: "cordon_memory_limit_bytes",
+      help: "Configured byte limit of a bounded buffer",
+      labelNames: ["component", "buffer"],
       registers,
     }),
     onCollect(fn) {

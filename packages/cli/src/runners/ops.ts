@@ -2,7 +2,7 @@
 // metrics), a room listing (MUC), peering counters (relay) and a policy re-binder (hot reload);
 // and what a runner receives to report decisions. Everything here is optional: a runner without
 // hooks still runs, it only shows less in the admin API.
-import type { CordonComponent } from "@cordon/component";
+import type { BufferUse, CordonComponent } from "@cordon/component";
 import type { MucObserver } from "@cordon/muc";
 import type { Relay } from "@cordon/relay";
 import type { LinkBook } from "../metrics/link-book.js";
@@ -107,6 +107,18 @@ export function observeRelay(ops: OpsContext | undefined, relay: Pick<Relay, "me
       const delta = t.value - (seen.get(key) ?? 0);
       if (delta > 0) m.decisions.labels("relay", t.outcome, t.reason).inc(delta);
       seen.set(key, t.value);
+    }
+  });
+}
+
+/** Copies what each bounded buffer of a component holds into the memory gauges at each scrape. */
+export function observeMemory(ops: OpsContext | undefined, name: string, memory: () => BufferUse[]): void {
+  const m = ops?.metrics;
+  if (!m) return;
+  m.onCollect(() => {
+    for (const use of memory()) {
+      m.memoryBytes.labels(name, use.buffer).set(use.bytes);
+      m.memoryLimitBytes.labels(name, use.buffer).set(use.maxBytes);
     }
   });
 }

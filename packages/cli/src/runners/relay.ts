@@ -13,7 +13,7 @@ import type { PolicyRebinder } from "../reload.js";
 import { readMaxStanzaBytes } from "@cordon/component";
 import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
-import { observeLinks, observeRelay, target } from "./ops.js";
+import { observeLinks, observeMemory, observeRelay, target } from "./ops.js";
 
 export const runRelay: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -62,9 +62,11 @@ export const runRelay: ComponentRunner = async (context, section) => {
     users: env.users,
     audit,
     logger: context.logger,
+    limits: config.limits,
   });
   observeLinks(context.ops, "relay", relay.links);
   observeRelay(context.ops, relay);
+  observeMemory(context.ops, "relay", () => relay.memory());
   try {
     await relay.start();
   } catch (error) {
