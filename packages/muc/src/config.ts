@@ -28,6 +28,7 @@ import {
   type SpecOptions,
 } from "@cordon/policy";
 import type { RoomRecord } from "@cordon/store";
+import { readMucLimits } from "./limits.js";
 import { DEFAULT_ROOM_CONFIG } from "./room/room-config.js";
 import type { MucSettings, NamedLabel } from "./service/context.js";
 import { storedLabel } from "./service/room-config-form.js";
@@ -48,6 +49,7 @@ export const MUC_CONFIG_KEYS: readonly string[] = [
   "clearanceRefreshSeconds",
   "capsTimeoutMs",
   "presetRooms",
+  "limits",
 ];
 
 /** How labels are read (registry, `readFile` for `{ file: PATH }`), plus the connection's domain and secret. */
@@ -149,6 +151,7 @@ export function readMucSettings(section: ConfigReader, options: MucConfigOptions
       : createHash("sha256").update(`occupant-id:${options.secret}`).digest("hex"),
     clearanceRefreshMs: section.integer("clearanceRefreshSeconds", 30, { min: 1, max: 3600 }) * 1000,
     capsTimeoutMs: section.integer("capsTimeoutMs", 1500, { min: 100, max: 30_000 }),
+    limits: readMucLimits(section.optionalSection("limits")),
   };
 }
 

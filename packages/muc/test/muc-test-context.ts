@@ -4,7 +4,16 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createComponent, silentLogger, type Element, type StanzaErrorSpec } from "@cordon/component";
+import {
+  createComponent,
+  PendingBudget,
+  SenderThrottle,
+  silentLogger,
+  type Element,
+  type StanzaErrorSpec,
+} from "@cordon/component";
+import { HistoryBudget } from "../src/room/history-budget.js";
+import { OccupantBudget } from "../src/room/occupant-budget.js";
 import { PolicyRegistry, type Policy } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { ClearanceBook } from "../src/security/clearance-book.js";
@@ -78,6 +87,12 @@ export function capturingContext(
     governingPolicy: policy.id,
     rendering: new Markings(),
     awareness: new LabelAwareness(component, 100),
+    budgets: {
+      history: new HistoryBudget(settings.limits?.history ?? {}),
+      occupants: new OccupantBudget(settings.limits?.occupants ?? {}),
+    },
+    throttle: new SenderThrottle(settings.limits?.throttle ?? {}),
+    pending: new PendingBudget(settings.limits?.pending ?? {}),
     rooms,
     logger: silentLogger(),
     sent,

@@ -13,7 +13,13 @@ import {
 } from "@cordon/policy";
 import type { RawValue, ClearanceStore, UserClearanceSource } from "@cordon/store";
 import { createComponent, type CordonComponent, type Logger } from "@cordon/component";
-import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type MucSettings } from "@cordon/muc";
+import {
+  createMucService,
+  DEFAULT_ROOM_CONFIG,
+  type MucService,
+  type MucSettings,
+  type MucObserver,
+} from "@cordon/muc";
 import type { XmppServer } from "@cordon/harness";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -79,6 +85,8 @@ export async function startDemoMuc(
     now?: () => number;
     /** The component link, when the test watches it (status, reconnects); else one is created. */
     component?: CordonComponent;
+    /** Decisions and fan-out, when the test counts them. */
+    observer?: MucObserver;
   },
 ): Promise<MucService> {
   const U = demo.label("UNCLASSIFIED");
@@ -97,6 +105,7 @@ export async function startDemoMuc(
     ...(options.users ? { users: options.users } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
     settings: {
       domain: options.mucDomain,
       createRooms: "local",

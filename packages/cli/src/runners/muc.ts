@@ -4,7 +4,7 @@ import { createComponent, readConnection } from "@cordon/component";
 import { createMucService, readMucConfig, readMucSettings, type MucConfigOptions } from "@cordon/muc";
 import { specOptions, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
-import { mucObserver, observeLinks, target, withObserver } from "./ops.js";
+import { mucObserver, observeLinks, observeMemory, target, withObserver } from "./ops.js";
 import { mucOps } from "./muc-ops.js";
 
 export const runMuc: ComponentRunner = async (context, section) => {
@@ -19,7 +19,8 @@ export const runMuc: ComponentRunner = async (context, section) => {
   const { settings, presetRooms } = readMucConfig(section, options(env));
   for (const record of presetRooms)
     if (!(await env.store.getRoom(record.jid))) await env.store.putRoom(record);
-  const component = createComponent({ ...connection, logger: context.logger });
+  const queue = settings.limits?.queue;
+  const component = createComponent({ ...connection, logger: context.logger, ...(queue ? { queue } : {}) });
   const service = createMucService({
     component,
     registry: env.registry,
@@ -32,6 +33,7 @@ export const runMuc: ComponentRunner = async (context, section) => {
   });
   if (context.check) return { name: "muc", stop: async () => undefined, targets: [target(connection)] };
   observeLinks(context.ops, "muc", [component]);
+  observeMemory(context.ops, "muc", () => service.memory());
   await service.start();
   const ops = mucOps(service, (next) => readMucSettings(section, options(next)));
   return { name: "muc", stop: () => service.stop(), ops };

@@ -6,6 +6,14 @@ import type { RawValue } from "@cordon/store";
 import type { Affiliation, Occupant } from "./occupant.js";
 import type { RoomConfig } from "./room-config.js";
 import type { HistoryEntry } from "./history.js";
+import { HistoryBudget } from "./history-budget.js";
+import { OccupantBudget } from "./occupant-budget.js";
+
+/** The service-wide memory budgets a room counts against (one of each per MUC service). */
+export interface RoomBudgets {
+  history: HistoryBudget;
+  occupants: OccupantBudget;
+}
 
 export interface RoomSecurity {
   /** Who may be in the room: an occupant's clearance must grant it. */
@@ -37,6 +45,11 @@ export class Room {
   readonly byJid = new Map<string, Occupant>();
   subject: Subject = { text: "", nick: "" };
   history: HistoryEntry[] = [];
+  /** Bytes `history` holds (kept by the history budget). */
+  historyBytes = 0;
+  /** The bare JID that created the room here (per-user room quota); undefined for rooms loaded from the store. */
+  creator: string | undefined;
+  readonly budgets: RoomBudgets;
   /**
    * XEP-0045 §7.8.2-3: pending mediated invitations, invitee bare JID → inviter's full JID, so a
    * decline goes back to the occupant who invited and the room relays nothing to anyone else.
@@ -47,10 +60,11 @@ export class Room {
   destroyed = false;
   readonly createdAt = Date.now();
 
-  constructor(jid: string, config: RoomConfig, security: RoomSecurity) {
+  constructor(jid: string, config: RoomConfig, security: RoomSecurity, budgets?: RoomBudgets) {
     this.jid = jid;
     this.config = config;
     this.security = security;
+    this.budgets = budgets ?? { history: new HistoryBudget(), occupants: new OccupantBudget() };
   }
 
   affiliationOf(bare: string): Affiliation {
@@ -67,11 +81,22 @@ export class Room {
   add(occupant: Occupant): void {
     this.occupants.set(occupant.nick, occupant);
     this.byJid.set(occupant.jid, occupant);
+    this.budgets.occupants.added(occupant.bare, occupant.presenceXml);
   }
 
   remove(occupant: Occupant): void {
     if (this.occupants.get(occupant.nick) === occupant) this.occupants.delete(occupant.nick);
-    if (this.byJid.get(occupant.jid) === occupant) this.byJid.delete(occupant.jid);
+    if (this.byJid.get(occupant.jid) === occupant) {
+      this.byJid.delete(occupant.jid);
+      this.budgets.occupants.removed(occupant.bare, occupant.presenceXml);
+    }
+  }
+
+  /** Replaces an occupant's presence payload (checked against the budget by the caller). */
+  setPresence(occupant: Occupant, presenceXml: string): void {
+    if (this.byJid.get(occupant.jid) === occupant)
+      this.budgets.occupants.changed(occupant.presenceXml, presenceXml);
+    occupant.presenceXml = presenceXml;
   }
 
   rename(occupant: Occupant, nick: string): void {
@@ -99,9 +124,13 @@ export class Room {
     }
   }
 
+  /** Keeps a message in history within the room's count and the byte budgets (history-budget.ts). */
   pushHistory(entry: HistoryEntry): void {
-    this.history.push(entry);
-    const cap = Math.max(0, this.config.historyLength);
-    if (this.history.length > cap) this.history.splice(0, this.history.length - cap);
+    this.budgets.history.push(this, entry);
+  }
+
+  /** Forgets the room's history (the room is closed or destroyed). */
+  releaseHistory(): void {
+    this.budgets.history.release(this);
   }
 }

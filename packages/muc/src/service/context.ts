@@ -8,6 +8,10 @@ import type { Markings, StanzaLabels } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
 import type { LabelAwareness } from "./label-awareness.js";
+import type { RoomBudgets } from "../room/room.js";
+import type { HistoryLimits } from "../room/history-budget.js";
+import type { OccupantLimits } from "../room/occupant-budget.js";
+import type { PendingBudget, PendingLimits, SenderThrottle, SenderThrottleOptions } from "@cordon/component";
 
 export interface NamedLabel {
   /** Selector shown in forms and catalogs, e.g. "SECRET" or "SECRET|ALPHA". */
@@ -37,7 +41,23 @@ export interface MucSettings {
   clearanceRefreshMs: number;
   /** How long to wait for a joining client's disco#info (label support) before assuming FLOT. */
   capsTimeoutMs: number;
+  /** Memory limits and per-user quotas (README "Memory limits"); every default when absent. Read at start. */
+  limits?: MucLimits;
 }
+
+/** The MUC's memory limits and per-user quotas. */
+export interface MucLimits {
+  history?: HistoryLimits;
+  /** Presence payloads and rooms per user at once. */
+  occupants?: OccupantLimits;
+  /** Rooms one user may have created that still exist (default 50). */
+  roomsCreatedPerUser?: number;
+  pending?: PendingLimits;
+  throttle?: SenderThrottleOptions;
+  queue?: { limit?: number; maxBytes?: number };
+}
+
+export const DEFAULT_ROOMS_CREATED_PER_USER = 50;
 
 /**
  * Optional observer of security decisions (operator metrics). Reasons are stable codes; no JIDs
@@ -66,6 +86,12 @@ export interface MucContext {
   readonly rendering: Markings;
   readonly awareness: LabelAwareness;
   readonly rooms: Map<string, Room>;
+  /** History bytes and occupants' presence payloads, counted across every room (room/*-budget.ts). */
+  readonly budgets: RoomBudgets;
+  /** Refusals per sender (resource-constraint once past the limit, then nothing). */
+  readonly throttle: SenderThrottle;
+  /** Stanzas waiting for a decision (clearance, disco#info, queue room), per sender and in total. */
+  readonly pending: PendingBudget;
   /**
    * Persistent rooms whose stored security settings do not read under the loaded policies: they
    * cannot be entered, nor created anew (which would hand their JID and history to a new owner).

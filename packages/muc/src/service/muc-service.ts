@@ -4,9 +4,14 @@
 // (room-sync.ts: persistent rooms loaded at start and re-read on store notifications) and policy
 // hot reload (policy-reload.ts).
 import {
+  DEFAULT_QUEUE_BYTES,
   errorReply,
   isErrorStanza,
+  PendingBudget,
+  SenderThrottle,
   silentLogger,
+  throttledSpec,
+  type BufferUse,
   type CordonComponent,
   type Element,
   type Logger,
@@ -24,6 +29,8 @@ import { routeStanzas } from "./stanza-routing.js";
 import { ClearanceWatch } from "./clearance-watch.js";
 import { loadRooms, syncRoom } from "./room-sync.js";
 import { preparePolicyReload, type PolicyReload } from "./policy-reload.js";
+import { HistoryBudget } from "../room/history-budget.js";
+import { OccupantBudget } from "../room/occupant-budget.js";
 
 export interface MucServiceOptions {
   component: CordonComponent;
@@ -55,6 +62,8 @@ export interface MucService {
    * re-reads every clearance.
    */
   reloadPolicies(next: PolicyReload): () => void;
+  /** What each bounded buffer holds now (history, presence payloads, pending, throttle, outgoing queue, label cache). */
+  memory(): BufferUse[];
 }
 
 export function createMucService(options: MucServiceOptions): MucService {
@@ -79,13 +88,53 @@ export function createMucService(options: MucServiceOptions): MucService {
     },
     refreshClearances: () => watch.refresh(),
     reloadPolicies: (next) => preparePolicyReload(ctx, next, () => watch.refreshSoon()),
+    memory: () => memoryUse(ctx),
   };
+}
+
+function memoryUse(ctx: MucContext): BufferUse[] {
+  const { history, occupants } = ctx.budgets;
+  return [
+    { buffer: "history", bytes: history.bytes, maxBytes: history.totalBytes, entries: history.entries },
+    {
+      buffer: "presence",
+      bytes: occupants.bytes,
+      maxBytes: occupants.totalBytes,
+      entries: occupants.occupants,
+    },
+    {
+      buffer: "pending",
+      bytes: ctx.pending.bytes,
+      maxBytes: ctx.pending.limits.totalBytes,
+      entries: ctx.pending.count,
+    },
+    {
+      buffer: "throttle",
+      bytes: ctx.throttle.bytes,
+      maxBytes: ctx.throttle.maxBytes,
+      entries: ctx.throttle.senders,
+    },
+    {
+      buffer: "outgoing-queue",
+      bytes: ctx.component.queueBytes,
+      maxBytes: ctx.settings.limits?.queue?.maxBytes ?? DEFAULT_QUEUE_BYTES,
+      entries: ctx.component.queueDepth,
+    },
+    {
+      buffer: "label-cache",
+      bytes: ctx.labels.cacheBytes,
+      maxBytes: ctx.labels.cacheMaxBytes,
+      entries: ctx.labels.cacheSize,
+    },
+  ];
 }
 
 /** The context every handler works on: the component link, the rooms, the security machinery. */
 function createContext(options: MucServiceOptions): MucContext {
   const { component, registry, store, settings } = options;
   const logger = options.logger ?? silentLogger();
+  const limits = settings.limits ?? {};
+  const throttle = new SenderThrottle(limits.throttle ?? {});
   return {
     component,
     settings,
@@ -106,6 +155,12 @@ function createContext(options: MucServiceOptions): MucContext {
     rendering: new Markings(),
     awareness: new LabelAwareness(component, settings.capsTimeoutMs),
     rooms: new Map<string, Room>(),
+    budgets: {
+      history: new HistoryBudget(limits.history ?? {}),
+      occupants: new OccupantBudget(limits.occupants ?? {}),
+    },
+    throttle,
+    pending: new PendingBudget(limits.pending ?? {}),
     unreadableRooms: new Set<string>(),
     logger,
     now: options.now ?? Date.now,
@@ -127,8 +182,11 @@ function createContext(options: MucServiceOptions): MucContext {
     },
     async refuse(stanza: Element, spec: StanzaErrorSpec) {
       if (isErrorStanza(stanza) || !stanza.attrs.from) return;
+      // Repeated refusals to one sender: resource-constraint once past its limit, then nothing.
+      const allowed = throttledSpec(throttle, stanza, spec);
+      if (!allowed) return;
       try {
-        await component.send(errorReply(stanza, spec));
+        await component.send(errorReply(stanza, allowed));
       } catch (error) {
         logger.debug({ err: (error as Error).message }, "could not send an error");
       }

@@ -95,8 +95,10 @@ export async function destroyRoom(
   for (const occupant of room.occupants.values()) {
     out.push(destroyPresence({ from: `${room.jid}/${occupant.nick}`, to: occupant.jid, reason, alternate }));
   }
+  for (const occupant of [...room.occupants.values()]) room.remove(occupant);
   room.occupants.clear();
   room.byJid.clear();
+  room.releaseHistory();
   ctx.rooms.delete(room.jid);
   await ctx.send(out);
   await ctx.store

@@ -46,16 +46,21 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
     (record.label !== undefined && !label) ||
     (record.clearance !== undefined && !clearance) ||
     (record.defaultLabel !== undefined && !defaultLabel);
-  const room = new RoomClass(record.jid, config, {
-    label,
-    clearance,
-    defaultLabel,
-    raw: {
-      ...(record.label ? { label: record.label } : {}),
-      ...(record.clearance ? { clearance: record.clearance } : {}),
-      ...(record.defaultLabel ? { defaultLabel: record.defaultLabel } : {}),
+  const room = new RoomClass(
+    record.jid,
+    config,
+    {
+      label,
+      clearance,
+      defaultLabel,
+      raw: {
+        ...(record.label ? { label: record.label } : {}),
+        ...(record.clearance ? { clearance: record.clearance } : {}),
+        ...(record.defaultLabel ? { defaultLabel: record.defaultLabel } : {}),
+      },
     },
-  });
+    ctx.budgets,
+  );
   for (const [jid, a] of Object.entries(record.affiliations)) room.setAffiliation(jid, a);
   room.subject = {
     text: typeof record.config.subject === "string" ? record.config.subject : "",

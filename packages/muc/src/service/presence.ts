@@ -17,6 +17,8 @@ import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
 import { refusalError } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
+import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
+import type { StanzaErrorSpec } from "@cordon/component";
 
 const MAX_NICK_CHARS = 64;
 
@@ -84,6 +86,32 @@ function presencePayload(stanza: Element): string {
     .join("");
 }
 
+/**
+ * Whether a presence payload may be kept (room/occupant-budget.ts): the error when it is larger
+ * than one occupant may keep, or when every occupant's together would pass the service's limit.
+ * The errors carry our text only, never the payload.
+ */
+function presenceRefusal(ctx: MucContext, payload: string, previous?: string): StanzaErrorSpec | undefined {
+  const occupants = ctx.budgets.occupants;
+  const refusal = occupants.checkPresence(payload, previous);
+  if (refusal === "too-large")
+    return {
+      condition: "policy-violation",
+      type: "modify",
+      text: `presence too large: at most ${occupants.occupantBytes / 2} characters of status, caps and other payload`,
+    };
+  if (refusal === "full")
+    return { condition: "resource-constraint", type: "wait", text: "the service is full; try again later" };
+  return undefined;
+}
+
+/** Rooms `bare` created here that still exist (the per-user quota). */
+function roomsCreatedBy(ctx: MucContext, bare: string): number {
+  let n = 0;
+  for (const room of ctx.rooms.values()) if (room.creator === bare && !room.destroyed) n++;
+  return n;
+}
+
 /** A usable nickname: non-empty, bounded, no control characters, no surrounding spaces. */
 function validNick(nick: string): boolean {
   if (nick.length === 0 || [...nick].length > MAX_NICK_CHARS || nick.trim() !== nick) return false;
@@ -114,6 +142,27 @@ async function join(
   const bare = bareJid(jid);
   let room = existing;
   let created = false;
+  const payload = presencePayload(stanza);
+  const quota = (): StanzaErrorSpec | undefined => {
+    const big = presenceRefusal(ctx, payload);
+    if (big) return big;
+    if (!ctx.budgets.occupants.mayEnter(bare))
+      return {
+        condition: "not-allowed",
+        type: "cancel",
+        text: `you are in as many rooms as you may be (${ctx.budgets.occupants.roomsPerUser})`,
+      };
+    return undefined;
+  };
+  const createQuota = ctx.settings.limits?.roomsCreatedPerUser ?? DEFAULT_ROOMS_CREATED_PER_USER;
+  const refuseQuota = () =>
+    ctx.refuse(stanza, {
+      condition: "not-allowed",
+      type: "cancel",
+      text: `you have created as many rooms as you may (${createQuota})`,
+    });
+  const overQuota = quota();
+  if (overQuota) return void (await ctx.refuse(stanza, overQuota));
   if (room?.destroyed) room = undefined;
   // XEP-0045 §10.1.1: a locked room does not exist for anyone but its owner.
   const refuseLocked = () =>
@@ -132,6 +181,7 @@ async function join(
     });
   if (ctx.unreadableRooms.has(roomJid)) return void (await refuseUnreadable());
   if (!room && !mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
+  if (!room && roomsCreatedBy(ctx, bare) >= createQuota) return void (await refuseQuota());
   if (room?.locked && room.affiliationOf(bare) !== "owner") return void (await refuseLocked());
 
   // The client's features decide FLOT from the very first message it receives; asking can take up
@@ -147,8 +197,12 @@ async function join(
   // Decided again on the room as it is now: a concurrent join may have created it (locked), or it
   // may have closed, while this one waited.
   if (ctx.unreadableRooms.has(roomJid)) return void (await refuseUnreadable());
+  // The quotas again: other joins may have used them while this one waited.
+  const overQuotaNow = quota();
+  if (overQuotaNow) return void (await ctx.refuse(stanza, overQuotaNow));
   if (!room) {
     if (!mayCreate(ctx, bare, jid.domain)) return void (await refuseCreate());
+    if (roomsCreatedBy(ctx, bare) >= createQuota) return void (await refuseQuota());
     room = newRoom(ctx, roomJid, bare);
     created = true;
   } else if (room.locked && room.affiliationOf(bare) !== "owner") {
@@ -212,7 +266,7 @@ async function join(
     occupantId: occupantIdFor(ctx.settings.occupantIdSecret, roomJid, bare),
     clearance,
     labelAware,
-    presenceXml: presencePayload(stanza),
+    presenceXml: payload,
     joinedAt: ctx.now(),
   };
   const out: string[] = [];
@@ -280,7 +334,10 @@ async function updatePresence(
   occupant: Occupant,
   stanza: Element,
 ): Promise<void> {
-  occupant.presenceXml = presencePayload(stanza);
+  const payload = presencePayload(stanza);
+  const refusal = presenceRefusal(ctx, payload, occupant.presenceXml);
+  if (refusal) return void (await ctx.refuse(stanza, refusal));
+  room.setPresence(occupant, payload);
   const out: string[] = [];
   for (const other of room.occupants.values()) {
     out.push(
@@ -317,6 +374,9 @@ async function changeNick(
       type: "cancel",
       text: "that nickname is in use",
     }));
+  const payload = presencePayload(stanza);
+  const refusal = presenceRefusal(ctx, payload, occupant.presenceXml);
+  if (refusal) return void (await ctx.refuse(stanza, refusal));
   const out: string[] = [];
   for (const other of room.occupants.values()) {
     const self = other === occupant;
@@ -332,7 +392,7 @@ async function changeNick(
     );
   }
   room.rename(occupant, nick);
-  occupant.presenceXml = presencePayload(stanza);
+  room.setPresence(occupant, payload);
   for (const other of room.occupants.values()) {
     const self = other === occupant;
     out.push(
@@ -395,6 +455,7 @@ export async function removeOccupant(
   room.remove(occupant);
   await ctx.send(out);
   if (room.size === 0 && !room.config.persistent) {
+    room.releaseHistory();
     ctx.rooms.delete(room.jid);
     ctx.logger.debug({ room: room.jid }, "temporary room closed");
   }

@@ -15,7 +15,9 @@ export function newRoom(ctx: MucContext, roomJid: string, ownerBare: string): Ro
       defaultLabel: s.defaultMessageLabel,
       raw: {},
     },
+    ctx.budgets,
   );
+  room.creator = ownerBare;
   room.setAffiliation(ownerBare, "owner");
   room.locked = true;
   ctx.rooms.set(roomJid, room);

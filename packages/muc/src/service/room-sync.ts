@@ -81,6 +81,7 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
           reason: "The room's security settings cannot be read",
         });
       }
+      live.releaseHistory();
       rooms.delete(jid);
     }
     return;

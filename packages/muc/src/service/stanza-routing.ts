@@ -2,7 +2,15 @@
 // room (XEP-0045 §7); messages to the room or to an occupant (groupchat, invitations and declines,
 // private messages); IQs to the room by namespace (disco, muc#admin, muc#owner, XEP-0313 archive,
 // XEP-0410 self-ping, the XEP-0258 room catalog). Errors are never answered.
-import { bareJid, parseJid, stanzaError } from "@cordon/component";
+import {
+  bareJid,
+  elementBytes,
+  parseJid,
+  RESOURCE_CONSTRAINT,
+  stanzaError,
+  throttleKey,
+  type Element,
+} from "@cordon/component";
 import {
   NS_MAM,
   NS_MUC_ADMIN,
@@ -23,6 +31,26 @@ import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
 import { archiveFields, queryArchive } from "./archive.js";
 
+/**
+ * Runs a presence or message handler with the stanza counted as pending (pending-budget.ts) until
+ * it is done: a join waits for the client's disco#info and a clearance, a fan-out for queue room.
+ * Past the sender's or the service's limit the stanza is refused at once (resource-constraint).
+ */
+async function bounded(ctx: MucContext, stanza: Element, handle: () => Promise<void>): Promise<void> {
+  const release = ctx.pending.acquire(throttleKey(stanza), elementBytes(stanza));
+  if (!release) {
+    // Presence of type unavailable or error is never answered (RFC 6120 §8.3.1), nor are errors.
+    if (stanza.name === "message" || stanza.attrs.type === undefined)
+      await ctx.refuse(stanza, RESOURCE_CONSTRAINT);
+    return;
+  }
+  try {
+    await handle();
+  } finally {
+    release();
+  }
+}
+
 /** Registers the service's stanza handlers on its component. */
 export function routeStanzas(ctx: MucContext): void {
   const { component, rooms } = ctx;
@@ -35,10 +63,12 @@ export function routeStanzas(ctx: MucContext): void {
   component.onPresence(async (stanza) => {
     const target = split(stanza.attrs.to);
     if (!target?.room) return;
-    await onRoomPresence(ctx, stanza, target.room, target.nick);
+    await bounded(ctx, stanza, () => onRoomPresence(ctx, stanza, target.room as string, target.nick));
   });
 
-  component.onMessage(async (stanza) => {
+  component.onMessage((stanza) => bounded(ctx, stanza, () => onMessage(stanza)));
+
+  const onMessage = async (stanza: Element): Promise<void> => {
     const target = split(stanza.attrs.to);
     if (!target?.room) return;
     // Errors are never answered, and errors carrying a label are dropped (XEP-0258 §"Use in XMPP").
@@ -73,7 +103,7 @@ export function routeStanzas(ctx: MucContext): void {
       type: "modify",
       text: "messages to the room must be of type groupchat",
     });
-  });
+  };
 
   const roomFor = (to: string): Room => {
     const target = split(to);

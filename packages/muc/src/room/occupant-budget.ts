@@ -1,0 +1,84 @@
+// Occupants' memory and per-user quotas (issue 14): each occupant keeps its presence payload (show,
+// status, caps... XEP-0045 §7.2) to show to later joiners, bounded per occupant (`occupantBytes`:
+// a larger presence is refused) and in total (`totalBytes`: a join or change past it is refused
+// with resource-constraint); a user (bare JID) may be in at most `roomsPerUser` rooms at once.
+// Sizes count two bytes a character (as the label caches do).
+
+export interface OccupantLimits {
+  /** Bytes of one occupant's presence payload. Default 16 KiB. */
+  occupantBytes?: number;
+  /** Bytes of every occupant's presence payload together. Default 32 MiB. */
+  totalBytes?: number;
+  /** Rooms one user (bare JID, all resources) may be in at once. Default 100. */
+  roomsPerUser?: number;
+}
+
+export const DEFAULT_OCCUPANT_LIMITS = {
+  occupantBytes: 16 * 1024,
+  totalBytes: 32 * 1024 * 1024,
+  roomsPerUser: 100,
+} as const;
+
+/** Why a presence cannot be kept: too large for one occupant, or the total is reached. */
+export type PresenceRefusal = "too-large" | "full";
+
+export class OccupantBudget {
+  readonly occupantBytes: number;
+  readonly totalBytes: number;
+  readonly roomsPerUser: number;
+  #bytes = 0;
+  #occupants = 0;
+  readonly #rooms = new Map<string, number>();
+
+  constructor(limits: OccupantLimits = {}) {
+    this.occupantBytes = limits.occupantBytes ?? DEFAULT_OCCUPANT_LIMITS.occupantBytes;
+    this.totalBytes = limits.totalBytes ?? DEFAULT_OCCUPANT_LIMITS.totalBytes;
+    this.roomsPerUser = limits.roomsPerUser ?? DEFAULT_OCCUPANT_LIMITS.roomsPerUser;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  get occupants(): number {
+    return this.#occupants;
+  }
+
+  static sizeOf(presenceXml: string): number {
+    return 2 * presenceXml.length;
+  }
+
+  /** Whether a presence payload replacing one of `previous` (0 for a join) may be kept. */
+  checkPresence(presenceXml: string, previous = ""): PresenceRefusal | undefined {
+    const bytes = OccupantBudget.sizeOf(presenceXml);
+    if (bytes > this.occupantBytes) return "too-large";
+    if (this.#bytes - OccupantBudget.sizeOf(previous) + bytes > this.totalBytes) return "full";
+    return undefined;
+  }
+
+  /** Whether `bare` may enter one more room. */
+  mayEnter(bare: string): boolean {
+    return (this.#rooms.get(bare) ?? 0) < this.roomsPerUser;
+  }
+
+  /** An occupant entered: counts its payload and its room. */
+  added(bare: string, presenceXml: string): void {
+    this.#bytes += OccupantBudget.sizeOf(presenceXml);
+    this.#occupants++;
+    this.#rooms.set(bare, (this.#rooms.get(bare) ?? 0) + 1);
+  }
+
+  /** An occupant's payload changed. */
+  changed(previous: string, next: string): void {
+    this.#bytes += OccupantBudget.sizeOf(next) - OccupantBudget.sizeOf(previous);
+  }
+
+  /** An occupant left. */
+  removed(bare: string, presenceXml: string): void {
+    this.#bytes -= OccupantBudget.sizeOf(presenceXml);
+    this.#occupants--;
+    const n = (this.#rooms.get(bare) ?? 1) - 1;
+    if (n <= 0) this.#rooms.delete(bare);
+    else this.#rooms.set(bare, n);
+  }
+}
