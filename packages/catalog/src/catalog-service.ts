@@ -20,6 +20,10 @@ import {
   type CordonComponent,
   type Element,
   type IqRequest,
+  elementBytes,
+  PendingBudget,
+  type BufferUse,
+  type PendingLimits,
 } from "@cordon/component";
 import { LabelCache, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, grantingClearance } from "@cordon/rules";
@@ -73,6 +77,12 @@ export interface CatalogServiceOptions extends ComponentOptions {
   cacheSize?: number;
   /** How long a computed catalog may be served from the cache without a change notification (default 60 s). */
   cacheMaxAgeMs?: number;
+  /**
+   * Catalog requests waiting for their answer (a clearance from Redis or LDAP), per requester and in
+   * total (@cordon/component PendingBudget; defaults 50 / 2 MiB per requester, 2,000 / 32 MiB in all):
+   * past a limit a request is refused resource-constraint (wait) at once.
+   */
+  pending?: PendingLimits;
   /** Operator metrics: each catalog request answered ("grant") or refused with a stanza error ("deny", reason = condition). */
   onDecision?: (outcome: "grant" | "deny", reason: string) => void;
 }
@@ -103,6 +113,8 @@ export interface CatalogService {
   catalogFor(query: CatalogQuery): Promise<Catalog>;
   /** The `<catalog/>` element answering a query, in `namespace`. */
   answer(query: CatalogQuery, namespace?: string): Promise<Element>;
+  /** What the requests waiting for an answer hold now. */
+  memory(): BufferUse[];
 }
 
 interface Computed {
@@ -420,12 +432,24 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return element;
   }
 
+  const pending = new PendingBudget(options.pending ?? {});
+  /** A request held while its answer is computed, within the pending limits (else resource-constraint). */
+  async function bounded(request: IqRequest): Promise<Element> {
+    const release = pending.acquire(toBare(request.from) ?? request.from, elementBytes(request.stanza));
+    if (!release) throw stanzaError("resource-constraint", "wait");
+    try {
+      return await handle(request);
+    } finally {
+      release();
+    }
+  }
+
   const observed = options.onDecision;
   const handlers = {
     get: observed
       ? async (request: IqRequest): Promise<Element> => {
           try {
-            const element = await handle(request);
+            const element = await bounded(request);
             observed("grant", "answered");
             return element;
           } catch (error) {
@@ -433,7 +457,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
             throw error;
           }
         }
-      : handle,
+      : bounded,
   };
   delegate(component, NS_SEC_LABEL_CATALOG, handlers, { features: DELEGATED_FEATURES, servers: served });
   // The older namespaces: direct requests, and delegated ones when the server delegates them too.
@@ -457,6 +481,14 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   return {
     component,
     cache,
+    memory: () => [
+      {
+        buffer: "pending",
+        bytes: pending.bytes,
+        maxBytes: pending.limits.totalBytes,
+        entries: pending.count,
+      },
+    ],
     start: () => component.start(),
     async stop() {
       for (const unsubscribe of unsubscribers) unsubscribe();

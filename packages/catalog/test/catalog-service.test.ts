@@ -268,3 +268,40 @@ describe("catalog service: personal catalogs from the directory", () => {
     await local.close();
   });
 });
+
+describe("catalog requests waiting for a slow clearance answer", () => {
+  test("are bounded per requester: past the limit, resource-constraint at once; others unaffected", async () => {
+    const slowStore = new MemoryStore();
+    await slowStore.setUserClearance(`alice@${D}`, clearance("SECRET", ["ALPHA"]));
+    await slowStore.setUserClearance(`bob@${D}`, clearance("CONFIDENTIAL"));
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    // Alice's clearance answer hangs (a slow directory) until opened; bob's comes at once.
+    const users = {
+      async getUserClearance(jid: string, policy?: string) {
+        if (jid === `alice@${D}`) await opened;
+        return slowStore.getUserClearance(jid, policy);
+      },
+      subscribe: (l: Parameters<MemoryStore["subscribe"]>[0]) => slowStore.subscribe(l),
+    };
+    const slow = demoCatalogService(slowStore, { users, pending: { perSender: 2 } });
+    try {
+      const held = [0, 1].map(() => slow.component.iq.route(direct(`alice@${D}/r`, D)));
+      assert.equal(slow.memory()[0]?.entries, 2);
+      assert.equal(
+        conditionOf(await slow.component.iq.route(direct(`alice@${D}/other`, D))),
+        "resource-constraint",
+      );
+      assert.deepEqual(
+        selectors(payloadOf(await slow.component.iq.route(direct(`bob@${D}/r`, D)))).length > 0,
+        true,
+      );
+      open();
+      for (const outcome of await Promise.all(held)) assert.equal(outcome.kind, "result");
+      assert.equal(slow.memory()[0]?.entries, 0);
+    } finally {
+      await slow.stop();
+      await slowStore.close();
+    }
+  });
+});
