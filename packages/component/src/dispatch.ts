@@ -104,7 +104,10 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
     const reply = errorReply(stanza, {
       condition: "policy-violation",
       type: "modify",
-      text: `${over.part} too large (limit ${over.limit} bytes)`,
+      text:
+        over.part === "depth"
+          ? `elements nested too deep (limit ${over.limit} levels)`
+          : `${over.part} too large (limit ${over.limit} bytes)`,
     });
     if (id === undefined) delete reply.attrs.id;
     options.sender
@@ -113,13 +116,34 @@ export function createDispatcher(options: DispatchOptions): Dispatcher {
     return undefined;
   }
 
+  /**
+   * Runs the `stanza` listeners; one that throws is logged and the stanza still reaches its
+   * handlers. When IQs are left to listeners (a relay), an IQ request whose listener threw is
+   * answered internal-server-error (RFC 6120 §8.2.3: every get/set gets an answer) and stops there.
+   */
+  function listened(stanza: Element): boolean {
+    try {
+      options.onStanza(stanza);
+      return true;
+    } catch (error) {
+      logger.error({ err: errorSummary(error), stanza: stanza.name }, "stanza listener threw");
+      const { type } = stanza.attrs;
+      if (stanza.name !== "iq" || options.routeIqs) return true;
+      if ((type === "get" || type === "set") && stanza.attrs.from && stanza.attrs.id !== undefined)
+        options.sender
+          .replyError(stanza, { condition: "internal-server-error", type: "wait" })
+          .catch((e: unknown) => logger.debug({ err: errorSummary(e) }, "could not answer iq"));
+      return false;
+    }
+  }
+
   return {
     dispatch(received) {
       if (isStopping(options.link)) return;
       try {
         const stanza = bounded(received);
         if (!stanza) return;
-        options.onStanza(stanza);
+        if (!listened(stanza)) return;
         if (stanza.name === "iq") onIq(stanza);
         else if (stanza.name === "message") runHandlers(messageHandlers, stanza);
         else if (stanza.name === "presence") runHandlers(presenceHandlers, stanza);

@@ -22,12 +22,16 @@ export function rawStanzaName(data: string): string {
   return data.slice(1, data.search(/[\s/>]/)) || "?";
 }
 
-/** `name=` followed by a quote, preceded by white space, before `end` (the start tag's close). */
+/**
+ * `name=` followed by a quoted, non-empty value, preceded by white space, before `end` (the start
+ * tag's close). An empty address is no address: ejabberd closes the stream on `to=''` as on none.
+ */
 function hasAttribute(data: string, name: string, end: number): boolean {
   for (let at = data.indexOf(`${name}=`, 1); at > 0 && at < end; at = data.indexOf(`${name}=`, at + 1)) {
     const before = data.charCodeAt(at - 1);
     const quote = data.charCodeAt(at + name.length + 1);
-    if (isXmlSpace(before) && (quote === 34 || quote === 39)) return true;
+    const first = data.charCodeAt(at + name.length + 2);
+    if (isXmlSpace(before) && (quote === 34 || quote === 39) && first !== quote) return true;
   }
   return false;
 }

@@ -14,7 +14,16 @@ export const DEFAULT_MAX_STANZA_BYTES = 262_144;
 export const MIN_MAX_STANZA_BYTES = 16_384;
 
 /** The part of an incoming stanza over its bound (the name used in logs, metrics and error texts). */
-export type StanzaPart = "stanza" | "id" | "resource" | "body" | "subject" | "status" | "reason";
+export type StanzaPart = "stanza" | "depth" | "id" | "resource" | "body" | "subject" | "status" | "reason";
+
+/**
+ * How deep elements may nest in an incoming stanza. The deepest stanzas clients send are a few
+ * levels (an archived carbon of a MUC invitation: message/result/forwarded/message/x/invite/reason
+ * is 7; XHTML-IM spans add a few more); every walk over a stanza (serialising it, looking for labels
+ * or hidden content) recurses, and a stanza nested thousands deep exhausts the call stack. Checked
+ * first, without recursion.
+ */
+export const MAX_STANZA_DEPTH = 64;
 
 /** Every bound, in UTF-8 bytes of the serialised (escaped) form. */
 export interface StanzaLimits {
@@ -22,6 +31,8 @@ export interface StanzaLimits {
   readonly maxStanzaBytes: number;
   /** Largest incoming stanza, as we would serialise it: half the outgoing bound, room for what we add. */
   readonly stanza: number;
+  /** Deepest nesting of elements in an incoming stanza (the stanza itself is depth 1). */
+  readonly depth: number;
   /** Stanza `id` (copied into every reply): 1/256, 1 KiB by default (UUIDs are 36). */
   readonly id: number;
   /** Resourcepart of `to` (a MUC nick, copied into every presence and message of its occupant). */
@@ -44,6 +55,7 @@ export function stanzaLimits(maxStanzaBytes: number = DEFAULT_MAX_STANZA_BYTES):
   return {
     maxStanzaBytes,
     stanza: Math.floor(maxStanzaBytes / 2),
+    depth: MAX_STANZA_DEPTH,
     id: part(256, 512),
     resource: part(256, 512),
     body: part(4, 4096),
@@ -125,6 +137,7 @@ export function oversizePart(
   limits: StanzaLimits,
   stanza: Element,
 ): { part: StanzaPart; limit: number } | undefined {
+  if (!depthWithin(stanza, limits.depth)) return { part: "depth", limit: limits.depth };
   const id = stanza.attrs.id;
   if (id !== undefined && !textFits(id, limits.id)) return { part: "id", limit: limits.id };
   const to = stanza.attrs.to;
@@ -147,6 +160,17 @@ export function oversizePart(
   if (elementBytes(stanza, false) > limits.stanza && elementBytes(stanza, true) > limits.stanza)
     return { part: "stanza", limit: limits.stanza };
   return undefined;
+}
+
+/** Whether no element below `stanza` nests deeper than `limit` (iterative: the depth is untrusted). */
+export function depthWithin(stanza: Element, limit: number): boolean {
+  const stack: Array<[Element, number]> = [[stanza, 1]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [element, depth] = top;
+    if (depth > limit) return false;
+    for (const child of element.children) if (typeof child !== "string") stack.push([child, depth + 1]);
+  }
+  return true;
 }
 
 /** Whether any `<reason/>` below `element` (MUC: XEP-0045 §8.2, §9.1, §10.9, §7.8) is over `limit`. */

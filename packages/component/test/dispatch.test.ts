@@ -96,6 +96,51 @@ test("with routeIqs false an IQ get is only seen by stanza listeners", async () 
   assert.equal(sent.length + refused.length, 0);
 });
 
+// Issue 14: a stanza listener that threw ended dispatch, so an IQ went unanswered.
+test("a throwing stanza listener is contained: handlers still run, a relayed IQ is answered", async () => {
+  const thrower = () => {
+    throw new Error("listener bug");
+  };
+  const routed = setup({ onStanza: thrower });
+  routed.router.handle("urn:t", { get: () => xml("q", { xmlns: "urn:t" }) });
+  const got: string[] = [];
+  routed.dispatcher.onMessage((m) => void got.push(m.attrs.id ?? ""));
+  routed.dispatcher.dispatch(parseElement(`<message id='m1'/>`));
+  routed.dispatcher.dispatch(
+    parseElement(`<iq type='get' id='a' from='u@d/r' to='c.test'><q xmlns='urn:t'/></iq>`),
+  );
+  await settle();
+  assert.deepEqual(got, ["m1"]);
+  assert.equal(routed.sent[0]?.attrs.type, "result");
+  // IQs left to listeners (a relay): the requester is told, once, and nothing of the IQ is copied.
+  const relayed = setup({ routeIqs: false, onStanza: thrower });
+  relayed.dispatcher.dispatch(
+    parseElement(`<iq type='set' id='b' from='u@d/r' to='c.test'><q xmlns='urn:t'>secret</q></iq>`),
+  );
+  relayed.dispatcher.dispatch(parseElement(`<iq type='result' id='c' from='u@d/r' to='c.test'/>`));
+  await settle();
+  assert.equal(relayed.refused.length, 1);
+  assert.equal(relayed.refused[0]?.stanza.attrs.id, "b");
+  assert.equal(relayed.refused[0]?.spec.condition, "internal-server-error");
+});
+
+test("a stanza nested too deep is refused with policy-violation before any listener", async () => {
+  const { dispatcher, seen, sent, oversize } = setup();
+  const depth = 50_000;
+  dispatcher.dispatch(
+    parseElement(
+      `<message id='d' from='u@d/r' to='r@c'><body>x</body>${"<a>".repeat(depth)}${"</a>".repeat(depth)}</message>`,
+    ),
+  );
+  await settle();
+  assert.equal(seen.length, 0);
+  assert.deepEqual(oversize, ["depth"]);
+  assert.equal(
+    sent[0]?.toString(),
+    `<message type="error" id="d" from="r@c" to="u@d/r"><error type="modify"><policy-violation xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">elements nested too deep (limit 64 levels)</text></error></message>`,
+  );
+});
+
 test("nothing is dispatched once stopping", () => {
   const { dispatcher, link, seen } = setup();
   link.status = "stopping";

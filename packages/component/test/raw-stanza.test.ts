@@ -23,6 +23,9 @@ test("anything else is not", () => {
     `<message to="a@b.test"><x from="c.test"/></message>`,
     `<r from="c.test" to="a@b.test"/>`,
     `<message from="c.test" to="a@b.test"`,
+    // Issue 14: an empty address is none (ejabberd closes the stream on it).
+    `<message from="c.test" to="">`,
+    `<message from='' to="a@b.test"/>`,
   ])
     assert.equal(addressedStanza(bad), false, bad);
 });

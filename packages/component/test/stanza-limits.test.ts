@@ -15,6 +15,7 @@ test("every bound derives from maxStanzaBytes (default 256 KiB)", () => {
   assert.deepEqual(stanzaLimits(), {
     maxStanzaBytes: 262_144,
     stanza: 131_072,
+    depth: 64,
     id: 1024,
     resource: 1024,
     body: 65_536,
@@ -27,6 +28,7 @@ test("every bound derives from maxStanzaBytes (default 256 KiB)", () => {
   assert.deepEqual(stanzaLimits(16_384), {
     maxStanzaBytes: 16_384,
     stanza: 8192,
+    depth: 64,
     id: 512,
     resource: 512,
     body: 4096,
@@ -87,4 +89,22 @@ test("oversizePart names the first part over its bound", () => {
     oversizePart(limits, parseElement(`<presence><body>${"a".repeat(70_000)}</body></presence>`)),
     undefined,
   );
+});
+
+// Issue 14: a stanza nested thousands deep made every recursive walk throw RangeError (the
+// oversize check itself, serialisation, label and hidden-content searches).
+test("a stanza nested deeper than the depth bound is refused first, without recursing", () => {
+  const limits = stanzaLimits();
+  const nested = (depth: number) =>
+    parseElement(`<message to='r@c'>${"<a>".repeat(depth - 1)}${"</a>".repeat(depth - 1)}</message>`);
+  assert.equal(limits.depth, 64);
+  assert.equal(oversizePart(limits, nested(64)), undefined);
+  assert.deepEqual(oversizePart(limits, nested(65)), { part: "depth", limit: 64 });
+  // Deep enough to exhaust the stack of a recursive walk: answered, not thrown.
+  assert.deepEqual(oversizePart(limits, nested(200_000)), { part: "depth", limit: 64 });
+  // Real stanzas: an archived carbon of a MUC invitation (7 levels) fits.
+  const archived = parseElement(
+    `<message><result xmlns='urn:xmpp:mam:2'><forwarded xmlns='urn:xmpp:forward:0'><message><x xmlns='http://jabber.org/protocol/muc#user'><invite from='a@b'><reason>r</reason></invite></x></message></forwarded></result></message>`,
+  );
+  assert.equal(oversizePart(limits, archived), undefined);
 });

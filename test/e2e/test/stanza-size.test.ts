@@ -187,6 +187,28 @@ for (const kind of serverKinds()) {
       assert.ok(!c.bob!.received.some((s) => (s.getChildText("body") ?? "").includes("poison")));
     });
 
+    // Issue 14: every walk over a stanza recurses; one nested thousands deep threw in the size
+    // check and vanished unanswered. Prosody hands on a client stanza 20,000 deep; ejabberd's own
+    // node stops on 5,000 (docs/servers.md), so 1,000 there — both far over the 64-level bound.
+    test(`[${kind}] a stanza nested thousands of elements deep`, async () => {
+      const before = component.reconnects;
+      const depth = kind === "prosody" ? 20_000 : 1000;
+      await sendRaw(
+        c.mallory!,
+        `<message to='${room}' id='deep' type='groupchat'><body>deep</body>${"<a>".repeat(depth)}${"</a>".repeat(depth)}</message>`,
+      );
+      const error = await c.mallory!.waitFor((s) => s.attrs.id === "deep" && s.attrs.type === "error", 8000);
+      assert.ok(error.getChild("error")?.getChild("policy-violation", NS_STANZAS), error.toString());
+      assert.equal(
+        error.getChild("error")?.getChildText("text", NS_STANZAS),
+        "elements nested too deep (limit 64 levels)",
+      );
+      assert.ok(error.toString().length < 2000);
+      await stillDelivers("after-deep");
+      assert.ok(!c.bob!.received.some((s) => s.attrs.id === "deep"));
+      linkIntact(component, before);
+    });
+
     test(`[${kind}] a body that grows fourfold when escaped`, async () => {
       const before = component.reconnects;
       await sendRaw(
