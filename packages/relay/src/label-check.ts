@@ -8,7 +8,6 @@ import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import {
   acdf,
   LabelCache,
-  makeLabel,
   parseClearance,
   PolicyError,
   type AcdfReason,
@@ -17,7 +16,7 @@ import {
   type Policy,
   type PolicyRegistry,
 } from "@cordon/policy";
-import { labelKey, Markings, StanzaLabels } from "@cordon/rules";
+import { Markings, StanzaLabels } from "@cordon/rules";
 import { copyElement } from "./copy.js";
 
 export type GrantRefusal = "untranslatable" | "classification" | "category" | "policy-mismatch";
@@ -37,7 +36,6 @@ export class LabelEngine {
   readonly #labelData: LabelCache;
   #generation: number;
   readonly #clearances = new Map<string, Clearance | PolicyError>();
-  readonly #canonical = new Map<string, Label>();
 
   constructor(readonly registry: PolicyRegistry) {
     this.#generation = registry.generation;
@@ -49,7 +47,6 @@ export class LabelEngine {
     if (this.registry.generation === this.#generation) return;
     this.#generation = this.registry.generation;
     this.#clearances.clear();
-    this.#canonical.clear();
   }
 
   policy(oid: string): Policy {
@@ -91,31 +88,13 @@ export class LabelEngine {
   }
 
   /**
-   * The label as the relay writes it: its policy, classification and categories alone, encoded
-   * afresh (RFC 2634 §5.4 DER). A label that arrived already in the receiving side's policy would
-   * otherwise cross as the sender's bytes (`Label.encoded`: any BER the decoder accepted) with its
-   * ESSPrivacyMark (RFC 2634 §5.3.2: free text the policy does not define, shown by some clients)
-   * — the privacy mark is dropped: what is shown of a label comes from the policy.
+   * The outgoing `<securitylabel/>` (policy marking, ESS payload) and its marking text. The label
+   * crosses re-encoded from the decided label, its privacy mark dropped (@cordon/rules marking.ts).
    */
-  canonical(label: Label): Label {
-    if (label.encoded === undefined && label.privacyMark === undefined) return label;
-    this.#fresh();
-    const key = labelKey(label);
-    let hit = this.#canonical.get(key);
-    if (!hit || hit.policy !== label.policy) {
-      hit = makeLabel(label.policy, label.classification, label.categories);
-      if (this.#canonical.size >= MAX_CACHE) this.#canonical.clear();
-      this.#canonical.set(key, hit);
-    }
-    return hit;
-  }
-
-  /** The outgoing `<securitylabel/>` (policy marking, ESS payload) and its marking text. */
   outgoing(decided: Label, lang: string): { marking: string; element: Element } {
-    const label = this.canonical(decided);
     return {
-      marking: this.markings.marking(label, lang),
-      element: copyElement(this.markings.securityLabelElement(label, lang)),
+      marking: this.markings.marking(decided, lang),
+      element: copyElement(this.markings.securityLabelElement(decided, lang)),
     };
   }
 }

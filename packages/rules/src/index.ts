@@ -5,7 +5,7 @@ export { REFUSAL_REASONS, isRefusalReason, isHiddenContentReason, refusalError }
 export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js";
 export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
 export { Translations, labelKey } from "./translation.js";
-export { Markings } from "./marking.js";
+export { Markings, canonicalLabel } from "./marking.js";
 export { FLOT_TEXTS, flotText, addFlot, isRichBody } from "./flot.js";
 export type {
   RefusalReason,

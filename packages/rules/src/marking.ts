@@ -2,8 +2,20 @@
 // <securitylabel/> (marking, colours, the label as ESS DER in base64), computed from the policy —
 // never the sender's <displaymarking/> (XEP-0258 §3: the marking is the policy's rendering of the
 // label). Rendered once per label and language, and kept as long as the label is.
+//
+// The ESS payload is encoded afresh from the decided label — its policy, classification and
+// categories alone (RFC 2634 §5.4 DER) — never the sender's bytes (`Label.encoded`: any BER the
+// decoder accepted) and never its ESSPrivacyMark (RFC 2634 §5.3.2: free text the policy does not
+// define, which some clients show): the privacy mark is dropped, what is shown of a label comes
+// from the policy.
 import { parseElement, type Element } from "@cordon/component";
-import { buildSecurityLabelXml, labelMarking, type Label } from "@cordon/policy";
+import { buildSecurityLabelXml, labelMarking, makeLabel, type Label } from "@cordon/policy";
+
+/** `label` as Cordon sends it on: no original encoding, no privacy mark (itself when it has neither). */
+export function canonicalLabel(label: Label): Label {
+  if (label.encoded === undefined && label.privacyMark === undefined) return label;
+  return makeLabel(label.policy, label.classification, label.categories);
+}
 
 interface Rendered {
   readonly marking: string;
@@ -38,7 +50,10 @@ export class Markings {
     }
     let hit = byLang.get(lang);
     if (!hit) {
-      hit = { marking: labelMarking(label, lang), xml: buildSecurityLabelXml(label, { lang }) };
+      hit = {
+        marking: labelMarking(label, lang),
+        xml: buildSecurityLabelXml(canonicalLabel(label), { lang }),
+      };
       byLang.set(lang, hit);
     }
     return hit;

@@ -22,6 +22,7 @@ import {
   sameLabel,
   securityLabelForms,
   UnknownPolicyError,
+  type Clearance,
   type Label,
   type Policy,
   type PolicyRegistry,
@@ -130,6 +131,11 @@ export class StanzaLabels {
   /** `label` in `target`, through the shared translation cache. */
   translate(label: Label, target: Policy): Label | undefined {
     return this.translations.translate(label, target);
+  }
+
+  /** Whether `clearance` (of any loaded policy) grants `label`: translation.ts `decide`. */
+  grants(label: Label | undefined, clearance: Clearance | undefined): boolean {
+    return this.translations.decide(label, clearance).granted;
   }
 
   #forms(securityLabel: Element | string): Forms {

@@ -1,12 +1,15 @@
 // A label expressed in an equivalent policy (XML-SPIF equivalentPolicy, X.841 translation), computed
 // once per (label, target policy) and cached, bounded in bytes. Every component that shows a label
-// to someone under another policy, judges it against a clearance of another policy, or checks that
-// a label's forms agree (stanza-label.ts) translates through here.
+// to someone under another policy, judges it against a clearance of another policy (`decide`), or
+// checks that a label's forms agree (stanza-label.ts) translates through here.
 import {
+  acdf,
   GenerationalLru,
   labelBytes,
   PolicyError,
   translateLabel,
+  type AcdfDecision,
+  type Clearance,
   type Label,
   type Policy,
   type PolicyRegistry,
@@ -55,5 +58,16 @@ export class Translations {
       if (current) this.#lru.set(key, hit);
     }
     return hit ?? undefined;
+  }
+
+  /**
+   * The X.841 ACDF for a clearance of any loaded policy: the label is first expressed in the
+   * clearance's policy (XML-SPIF equivalentPolicy); a label with no equivalent there is denied
+   * (CORDON_ACDF_POLICY_MISMATCH), as is a nil clearance. A user governed by an equivalent policy
+   * is judged on the label as their policy says it, never refused for the policy alone.
+   */
+  decide(label: Label | undefined, clearance: Clearance | undefined): AcdfDecision {
+    if (!label || !clearance || label.policy === clearance.policy) return acdf(label, clearance);
+    return acdf(this.translate(label, clearance.policy) ?? label, clearance);
   }
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { labelMarking, PolicyRegistry } from "@cordon/policy";
+import { acdf, labelMarking, parseClearance, PolicyRegistry } from "@cordon/policy";
 import { Translations } from "../src/translation.js";
 import { StanzaLabels } from "../src/stanza-label.js";
 import { label, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
@@ -68,4 +68,39 @@ test("a label of a replaced policy is translated but not cached for the new poli
   const fresh = translations.translate(csirts.label, r.require(TLP));
   assert.ok(fresh);
   assert.ok(labelMarking(fresh).includes("CSIRTS"), labelMarking(fresh));
+});
+
+// Issue 15 item 10: a clearance of an equivalent policy was compared with the label as it came
+// (CORDON_ACDF_POLICY_MISMATCH), so users governed by an equivalent policy were refused.
+test("decide: a clearance of an equivalent policy judges the label translated into its policy", () => {
+  const r = registry();
+  const labels = new StanzaLabels(r);
+  const translations = new Translations(r);
+  const read = (policy: string, lacv: number, cats: number[] = []) => {
+    const reading = labels.read(securityLabel(label(policy, lacv, cats)), [policy]);
+    assert.ok(reading.ok && reading.label);
+    return reading.label;
+  };
+  const tlpGreen = read(TLP, 11);
+  const tlpRed = read(TLP, 13);
+  const tlpxGreenOnly = parseClearance(
+    `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLPX}'/><classification lacv='10'/><classification lacv='11'/></clearance>`,
+    r,
+  );
+  assert.equal(acdf(tlpGreen, tlpxGreenOnly).reason, "CORDON_ACDF_POLICY_MISMATCH", "the old comparison");
+  assert.deepEqual(translations.decide(tlpGreen, tlpxGreenOnly), {
+    granted: true,
+    reason: "CORDON_ACDF_GRANTED",
+  });
+  assert.equal(translations.decide(tlpRed, tlpxGreenOnly).reason, "CORDON_ACDF_CLASSIFICATION");
+  assert.equal(labels.grants(tlpGreen, tlpxGreenOnly), true);
+  assert.equal(labels.grants(tlpRed, tlpxGreenOnly), false);
+  // No equivalent in the clearance's policy (TLPX BLACK in TLP), a nil clearance or label: denied.
+  const tlpAll = parseClearance(
+    `<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLP}'/>${[10, 11, 12, 13].map((l) => `<classification lacv='${l}'/>`).join("")}</clearance>`,
+    r,
+  );
+  assert.equal(translations.decide(read(TLPX, 14), tlpAll).reason, "CORDON_ACDF_POLICY_MISMATCH");
+  assert.equal(translations.decide(tlpGreen, undefined).granted, false);
+  assert.equal(translations.decide(undefined, tlpAll).granted, false);
 });

@@ -4,7 +4,6 @@
 // connection lost (so they turn "unknown" as soon as cached answers expire: fail closed). An
 // occupant whose clearance no longer grants the room label is removed (307); one whose clearance
 // is known again gets the subject it may have missed. Room notifications go to room sync.
-import { acdf } from "@cordon/policy";
 import type { StoreEvent, UserClearanceSource } from "@cordon/store";
 import { sameClearanceState, type ClearanceState } from "@cordon/rules";
 import type { MucContext } from "./context.js";
@@ -90,7 +89,7 @@ export class ClearanceWatch {
           continue;
         }
         const clearance = state.status === "known" ? state.clearance : undefined;
-        if (!acdf(room.security.label, clearance).granted) {
+        if (!this.#ctx.labels.grants(room.security.label, clearance)) {
           await removeOccupant(this.#ctx, room, occupant, {
             statuses: [307],
             reason: "Your clearance no longer covers this room's label",

@@ -1,7 +1,6 @@
 // Mediated invitations (XEP-0045 §7.8.2) and declines (§7.8.3). Nobody is invited into what their
 // clearance does not cover: the invitee's clearance must grant the room label, and a labelled
 // invitation (XEP-0258 §"Invitations") must also be fit for the sender, the room and the invitee.
-import { acdf } from "@cordon/policy";
 import { toBare, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -52,7 +51,7 @@ export async function onInvite(
     });
   }
   const inviteeClearance = clearance.status === "known" ? clearance.clearance : undefined;
-  if (!acdf(room.security.label, inviteeClearance).granted) {
+  if (!ctx.labels.grants(room.security.label, inviteeClearance)) {
     return ctx.refuse(stanza, {
       condition: "forbidden",
       type: "cancel",
@@ -68,7 +67,7 @@ export async function onInvite(
   if (labelled || reason) {
     const gate = checkMessage(ctx, room, sender, stanza);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
-    if (!acdf(gate.label, inviteeClearance).granted) {
+    if (!ctx.labels.grants(gate.label, inviteeClearance)) {
       return ctx.refuse(stanza, {
         condition: "forbidden",
         type: "cancel",

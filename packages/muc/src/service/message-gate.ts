@@ -1,8 +1,10 @@
 // The checks every labelled message passes before anyone receives it (XEP-0258 §"Use in Group
 // Chat"): the effective label must be decidable and valid, granted by the sender's clearance, within
-// the room's clearance and within the service clearance. The answer names the stanza error to send,
-// which never carries the message or its label.
-import { acdf, type Label } from "@cordon/policy";
+// the room's clearance and within the service clearance — each clearance judged on the label as its
+// own policy says it (@cordon/rules translation.ts: a sender governed by an equivalent policy is not
+// refused for the policy alone). The answer names the stanza error to send, which never carries the
+// message or its label.
+import type { Label } from "@cordon/policy";
 import type { Element, StanzaErrorSpec } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -42,21 +44,21 @@ export function checkMessage(
     };
   }
   const senderClearance = sender.clearance.status === "known" ? sender.clearance.clearance : undefined;
-  if (!acdf(label, senderClearance).granted) {
+  if (!ctx.labels.grants(label, senderClearance)) {
     return {
       ok: false,
       reason: "sender-not-cleared",
       error: { condition: "forbidden", type: "cancel", text: "the label exceeds your clearance" },
     };
   }
-  if (!acdf(label, room.security.clearance).granted) {
+  if (!ctx.labels.grants(label, room.security.clearance)) {
     return {
       ok: false,
       reason: "room-clearance",
       error: { condition: "forbidden", type: "cancel", text: "this label is not permitted in this room" },
     };
   }
-  if (ctx.settings.serviceClearance && !acdf(label, ctx.settings.serviceClearance).granted) {
+  if (ctx.settings.serviceClearance && !ctx.labels.grants(label, ctx.settings.serviceClearance)) {
     return {
       ok: false,
       reason: "service-clearance",

@@ -1,7 +1,6 @@
 // muc#owner (XEP-0045 §10): the configuration form, instant rooms (an empty submit, §10.1.2),
 // cancelling the creation of a locked room, and destroying a room (§10.9). A new room label takes
 // effect at once: occupants it no longer covers are removed (307, "clearance").
-import { acdf } from "@cordon/policy";
 import { toBare, xml, stanzaError, type Element, type IqRequest } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
@@ -75,7 +74,7 @@ export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<voi
   for (const occupant of [...room.occupants.values()]) {
     if (occupant.clearance.status === "unknown") continue; // nothing labelled reaches them meanwhile
     const clearance = occupant.clearance.status === "known" ? occupant.clearance.clearance : undefined;
-    if (!acdf(room.security.label, clearance).granted) {
+    if (!ctx.labels.grants(room.security.label, clearance)) {
       await removeOccupant(ctx, room, occupant, {
         statuses: [307],
         reason: "Your clearance does not cover this room's label",

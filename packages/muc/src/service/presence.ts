@@ -2,7 +2,6 @@
 // Presence never carries a label (XEP-0258 §"Use in Presence"): one that does is refused with
 // bad-request and not echoed. Entering is refused (forbidden) unless the joiner's clearance grants
 // the room label; when the clearance cannot be determined now, the join is refused with `wait`.
-import { acdf } from "@cordon/policy";
 import { bareJid, isElement, parseJid, type Element } from "@cordon/component";
 import { NS_MUC, NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
 import type { Room } from "../room/room.js";
@@ -226,7 +225,12 @@ async function join(
     );
     return;
   }
-  const grant = acdf(room.security.label, clearance.status === "known" ? clearance.clearance : undefined);
+  // The room label as the joiner's policy says it (an equivalent policy's user is judged on the
+  // translation, @cordon/rules translation.ts).
+  const grant = ctx.labels.translations.decide(
+    room.security.label,
+    clearance.status === "known" ? clearance.clearance : undefined,
+  );
   ctx.observer?.decision("join", grant.granted, grant.reason);
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);

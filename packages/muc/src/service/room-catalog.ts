@@ -4,7 +4,7 @@
 // within the room clearance and the service clearance; the room's default label first (Gajim
 // preselects the first labelled item and drops unlabelled ones: docs/clients.md §1).
 import { acdf } from "@cordon/policy";
-import { roomCatalog, catalogElement, emptyCatalog, clearanceGate, type CatalogSpec } from "@cordon/catalog";
+import { roomCatalog, catalogElement, emptyCatalog, type CatalogSpec } from "@cordon/catalog";
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
@@ -30,7 +30,9 @@ export function roomCatalogElement(
   const catalog = roomCatalog({
     to: requestTo,
     spec,
-    requester: clearanceGate(requester.clearance),
+    // The requester's clearance judges each label as its own policy says it (@cordon/rules
+    // translation.ts): a user governed by an equivalent policy is offered what it may send.
+    requester: (label) => ctx.labels.grants(label, requester.clearance),
     room: {
       ...(room.security.clearance ? { clearance: room.security.clearance } : {}),
       ...(room.security.label ? { label: room.security.label } : {}),

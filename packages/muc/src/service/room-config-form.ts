@@ -235,7 +235,7 @@ export function readSubmittedConfig(
     if (!isValidLabel(out.label.label)) throw invalid("the room label is not valid under its policy");
     if (service && !acdf(out.label.label, service).granted)
       throw invalid("the room label is outside the service clearance");
-    if (!acdf(out.label.label, submitter).granted)
+    if (!ctx.labels.grants(out.label.label, submitter))
       throw invalid("your own clearance must cover the room label");
   }
   const customClearance = one("sec-label#custom-clearance")?.trim();
