@@ -412,7 +412,18 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const onBehalf = request.payload.attrs.from;
     let requester = bareJid(from);
     let remote = false;
-    if (!local || onBehalf !== undefined) {
+    if (local) {
+      // A request from a user of a served domain is judged on that user's own clearance, whatever
+      // `<catalog from>` says (issue 16 item 10: `from` made a local user a "remote" one, judged on
+      // the peer clearance stored for its own domain). Only the served server itself, asking for
+      // one of its users (XEP-0258 `<catalog from>`), names the user — and that user is local too.
+      if (!from.local && onBehalf !== undefined) {
+        const behalf = parseJid(onBehalf);
+        if (!behalf?.local || behalf.domain !== from.domain)
+          throw stanzaError("forbidden", "cancel", "catalog from must be a user of the requesting server");
+        requester = bareJid(behalf);
+      }
+    } else {
       // XEP-0258: a server may ask for a catalog for one of its users (`<catalog from>`).
       if (!options.remoteRequests)
         throw stanzaError("forbidden", "cancel", "catalog requests from other servers are not accepted");
@@ -420,6 +431,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       const behalf = onBehalf !== undefined ? parseJid(onBehalf) : undefined;
       if (onBehalf !== undefined && (!behalf || behalf.domain !== from.domain))
         throw stanzaError("forbidden", "cancel", "catalog from must be a user of the requesting server");
+      // A served domain is never a peer: a request for one of its users that does not come from
+      // it (another delegating server) is refused, never judged on a peer clearance.
+      if (served.includes(from.domain))
+        throw stanzaError("forbidden", "cancel", "not a request from a peer server");
       requester = behalf ? bareJid(behalf) : from.domain;
     }
     const home = server ?? (local ? from.domain : (served[0] as string));

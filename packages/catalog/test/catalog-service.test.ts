@@ -177,13 +177,14 @@ describe("catalog service", () => {
 
   test("requests from other servers are refused unless configured; bad targets are refused", async () => {
     assert.equal(conditionOf(await service.component.iq.route(direct("dave@peer.test/r", D))), "forbidden");
+    // A local user naming someone else in `from` is still judged as itself (issue 16 item 10).
     assert.equal(
       conditionOf(
         await service.component.iq.route(
           direct(`alice@${D}/r`, D, NS_SEC_LABEL_CATALOG, ` from='dave@peer.test'`),
         ),
       ),
-      "forbidden",
+      undefined,
     );
     assert.equal(
       conditionOf(await service.component.iq.route(direct(`alice@${D}/r`, "@bad"))),
@@ -201,6 +202,50 @@ describe("catalog service", () => {
       "UNCLASSIFIED",
       "CONFIDENTIAL",
     ]);
+    await open.stop();
+  });
+
+  test("a local user is judged on its own clearance whatever <catalog from> says (issue 16 item 10)", async () => {
+    // A store shared by both sites holds a peer clearance for our own domain: `from` must not
+    // turn carol (UNCLASSIFIED) into a "remote" requester judged on it.
+    const open = make(true);
+    await store.setPeerClearance(D, "inbound", clearance("SECRET", ["ALPHA"]));
+    for (const behalf of [`carol@${D}`, `alice@${D}`, "dave@peer.test", D]) {
+      const asked = direct(`carol@${D}/r`, D, NS_SEC_LABEL_CATALOG, ` from='${behalf}'`);
+      assert.deepEqual(selectors(payloadOf(await open.component.iq.route(asked))), ["UNCLASSIFIED"], behalf);
+    }
+    // Delegated by our own server for carol, with a `from`: still carol's clearance.
+    const forwarded = parseElement(
+      `<iq type='set' id='S2' from='${D}' to='catalog.${D}'><delegation xmlns='${NS_DELEGATION_2}'><forwarded xmlns='${NS_FORWARD}'><iq xmlns='jabber:client' type='get' id='X' from='carol@${D}/r' to='${D}'><catalog xmlns='${NS_SEC_LABEL_CATALOG}' to='${D}' from='alice@${D}'/></iq></forwarded></delegation></iq>`,
+    );
+    const inner = payloadOf(await open.component.iq.route(forwarded))
+      ?.getChild("forwarded", NS_FORWARD)
+      ?.getChild("iq");
+    assert.deepEqual(selectors(inner?.getChild("catalog", NS_SEC_LABEL_CATALOG)), ["UNCLASSIFIED"]);
+    // The served server itself asking for one of its users: that user's own clearance, not the peer's.
+    assert.deepEqual(
+      selectors(
+        payloadOf(await open.component.iq.route(direct(D, D, NS_SEC_LABEL_CATALOG, ` from='carol@${D}'`))),
+      ),
+      ["UNCLASSIFIED"],
+    );
+    assert.equal(
+      conditionOf(
+        await open.component.iq.route(direct(D, D, NS_SEC_LABEL_CATALOG, ` from='dave@peer.test'`)),
+      ),
+      "forbidden",
+    );
+    // Without remoteRequests the answer is the same (no longer refused as "remote").
+    assert.deepEqual(
+      selectors(
+        payloadOf(
+          await service.component.iq.route(
+            direct(`carol@${D}/r`, D, NS_SEC_LABEL_CATALOG, ` from='carol@${D}'`),
+          ),
+        ),
+      ),
+      ["UNCLASSIFIED"],
+    );
     await open.stop();
   });
 

@@ -123,6 +123,7 @@ for (const kind of serverKinds()) {
         registry,
         store,
         catalogs: new Map([[domain, parseCatalogSpec(DEMO_CATALOG, registry)]]),
+        remoteRequests: true,
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await service.start();
@@ -213,6 +214,26 @@ for (const kind of serverKinds()) {
       assert.notEqual(after?.attrs.id, before?.attrs.id);
       await store.setUserClearance(`bob@${domain}`, clearance("CONFIDENTIAL"));
       assert.equal((await catalogOf(bob, domain))?.attrs.id, before?.attrs.id);
+    });
+
+    test(`[${kind}] <catalog from> does not make a local user remote (issue 16 item 10)`, async () => {
+      // remoteRequests on, and a store shared by both sites holding a peer clearance for our own domain.
+      await store.setPeerClearance(domain, "inbound", clearance("SECRET", true));
+      try {
+        for (const behalf of [`carol@${domain}`, `alice@${domain}`, domain]) {
+          const result = await carol.iq(
+            xml(
+              "iq",
+              { type: "get", to: domain },
+              xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain, from: behalf }),
+            ),
+            10_000,
+          );
+          assert.deepEqual(selectors(result.getChild("catalog", NS_SEC_LABEL_CATALOG)), ["UNCLASSIFIED"]);
+        }
+      } finally {
+        await store.deletePeerClearance(domain, "inbound");
+      }
     });
 
     test(`[${kind}] a request addressed to the component directly gets the same catalog`, async () => {
