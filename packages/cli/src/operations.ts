@@ -14,7 +14,8 @@ import { readAdminSection } from "./admin/config.js";
 import { createAdminHandler, type AdminProviders, type ClearanceAdmin } from "./admin/handler.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
 import { parseClearanceBody } from "./admin/clearance-body.js";
-import { AdminStoreUnavailableError } from "./ops-errors.js";
+import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
+import { ensureSecretFile } from "./state-dir.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -99,13 +100,28 @@ export async function startOperations(options: {
       ...(env ? { clearances: clearanceAdmin(env, logger) } : {}),
       ...(reloader ? { reload: () => reloader.reload() } : {}),
     };
+    // A token always (issue 16 item 12): the configured one, else the one generated at first start.
+    let token = settings.token;
+    if (token === undefined) {
+      const generated = ensureSecretFile(settings.tokenFile);
+      token = generated.secret;
+      if (token.length < 16)
+        throw new AdminConfigError("admin.tokenFile", `${settings.tokenFile}: shorter than 16 characters`);
+      logger.info(
+        { tokenFile: settings.tokenFile },
+        generated.created ? "admin API token generated (mode 0600)" : "admin API token read",
+      );
+    }
     admin = await startAdminServer({
       host: settings.host,
       port: settings.port,
-      handler: createAdminHandler(providers, { token: settings.token }),
+      handler: createAdminHandler(providers, { token, hosts: settings.hosts }),
       logger,
     });
-    logger.info({ url: admin.url, token: settings.token !== undefined }, "admin API listening");
+    logger.info(
+      { url: admin.url, ...(settings.token === undefined ? { tokenFile: settings.tokenFile } : {}) },
+      "admin API listening (bearer token required)",
+    );
   }
   return {
     admin,

@@ -19,6 +19,35 @@ export class AdminUnauthorizedError extends CordonOpsError {
   }
 }
 
+/** The Host header names something else than this API (what a DNS-rebinding page sends). */
+export class AdminHostRefusedError extends CordonOpsError {
+  constructor() {
+    super(
+      "CORDON_ADMIN_HOST_REFUSED",
+      403,
+      "the Host header is not this API's address (an IP literal, localhost or admin.hosts)",
+    );
+  }
+}
+
+/** An Origin header that is not the API's own (a cross-site request from a web page). */
+export class AdminCrossOriginError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_CROSS_ORIGIN", 403, "cross-origin requests are refused");
+  }
+}
+
+/** A state-changing request without a JSON, XML or octet-stream body type (text/plain, forms). */
+export class AdminUnsupportedMediaTypeError extends CordonOpsError {
+  constructor() {
+    super(
+      "CORDON_ADMIN_UNSUPPORTED_MEDIA_TYPE",
+      415,
+      "state-changing requests need Content-Type application/json, application/xml or application/octet-stream",
+    );
+  }
+}
+
 export class AdminNotFoundError extends CordonOpsError {
   constructor(what: string) {
     super("CORDON_ADMIN_NOT_FOUND", 404, `${what}: no such resource`);

@@ -5,6 +5,7 @@
 // changes who may enter a room.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -45,7 +46,14 @@ describe("operations: admin API, metrics, hot reload (prosody)", () => {
   const clients: Record<string, TestClient> = {};
 
   const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${admin}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await fetch(`${admin}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        // State-changing requests need a type no web page can send cross-site (admin/guard.ts).
+        ...(init.method && init.method !== "GET" ? { "content-type": "application/json" } : {}),
+      },
+    });
     const text = await res.text();
     return {
       status: res.status,
@@ -179,6 +187,55 @@ components:
     await server?.stop();
     await redis?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("[prosody] DNS rebinding and cross-site requests are refused, the clearance unchanged (issue 16 item 12)", async () => {
+    const send = (method: string, path: string, headers: Record<string, string>, body = "") =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(admin);
+        const req = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method,
+            path,
+            setHost: false,
+            headers: { host: url.host, authorization: `Bearer ${TOKEN}`, ...headers },
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+    const carol = `/clearances/${encodeURIComponent(`carol@${domain}`)}`;
+    const before = await api(carol);
+    const raise = JSON.stringify({ classifications: ["TOP SECRET"] });
+    assert.equal(
+      await send(
+        "PUT",
+        carol,
+        { host: "rebind.attacker.example", "content-type": "application/json" },
+        raise,
+      ),
+      403,
+    );
+    assert.equal(
+      await send(
+        "PUT",
+        carol,
+        { origin: "http://rebind.attacker.example", "content-type": "application/json" },
+        raise,
+      ),
+      403,
+    );
+    assert.equal(await send("PUT", carol, { "content-type": "text/plain" }, raise), 415);
+    assert.equal(await send("POST", "/policies/reload", { "content-type": "text/plain" }, "{}"), 415);
+    const after = await api(carol);
+    assert.equal(after.status, before.status);
+    assert.equal(after.text, before.text);
   });
 
   test("[prosody] /ready lists each component's link; PUT /clearances/{jid} changes who may enter a room", async () => {

@@ -2,21 +2,32 @@
 //   admin:
 //     listen: "127.0.0.1:9090"        host:port ([v6]:port); loopback by default
 //     token: { env: CORDON_ADMIN_TOKEN } | { file: PATH } | "literal"   bearer token
+//     tokenFile: PATH                 without `token`: the token generated at first start (0600;
+//                                     default STATE_DIR/admin-token, state-dir.ts)
+//     hosts: [admin.example.mil]      names the API answers to in the Host header besides the
+//                                     listen address, IP literals and localhost (DNS rebinding)
 //     perComponent: { muc: "127.0.0.1:9091", catalog: "127.0.0.1:9092", relay: "127.0.0.1:9093" }
 //                                     address used instead of `listen` by `cordon start --only NAME`
 //                                     (one process per component must not share a port)
-// A token is required when the address is not loopback: the API changes clearances and reloads
-// policies, so it must never be reachable from the network unauthenticated.
+// A token is always required (issue 16 item 12): without `token`, one is generated at first start
+// into `tokenFile`, which `cordon admin` reads. A configured token is required when the address is
+// not loopback: the API changes clearances and reloads policies.
 import { isIP } from "node:net";
 import type { ConfigReader } from "@cordon/component";
+import { configPath, stateDir } from "../state-dir.js";
 
 export interface AdminSettings {
   host: string;
   port: number;
+  /** The configured token; undefined: the generated one in `tokenFile`. */
   token: string | undefined;
+  tokenFile: string;
+  /** Host names (lower case, no port) accepted in the Host header besides IP literals and localhost. */
+  hosts: string[];
 }
 
-export const ADMIN_KEYS = ["listen", "token", "perComponent"] as const;
+export const ADMIN_KEYS = ["listen", "token", "tokenFile", "perComponent", "hosts"] as const;
+export const TOKEN_FILE_NAME = "admin-token";
 export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
 
 /** Parses "host:port" or "[v6]:port". */
@@ -65,5 +76,10 @@ export function readAdminSection(
   if (!isLoopback(address.host) && token === undefined) {
     section.fail("token", `required when the admin API listens on a non-loopback address (${address.host})`);
   }
-  return { ...address, token };
+  const file = section.optionalString("tokenFile");
+  const tokenFile = file !== undefined ? configPath(root, file) : `${stateDir(root, env)}/${TOKEN_FILE_NAME}`;
+  const hosts = section.stringList("hosts").map((h) => h.trim().toLowerCase());
+  for (const [i, h] of hosts.entries())
+    if (!/^[a-z0-9.-]+$/u.test(h)) section.fail(`hosts[${i}]`, "expected a host name without a port");
+  return { ...address, token, tokenFile, hosts };
 }

@@ -17,17 +17,25 @@ import type { LinkState } from "../metrics/link-book.js";
 import {
   AdminMethodNotAllowedError,
   AdminNotFoundError,
+  AdminCrossOriginError,
+  AdminHostRefusedError,
   AdminNotRunningError,
   AdminUnauthorizedError,
+  AdminUnsupportedMediaTypeError,
   CordonOpsError,
 } from "../ops-errors.js";
 import { bearerToken, tokenMatches } from "./auth.js";
+import { contentTypeAllowed, hostAllowed, originAllowed, STATE_CHANGING } from "./guard.js";
 
 export interface AdminRequest {
   method: string;
   /** Path and query, as in the request line. */
   url: string;
   authorization?: string | undefined;
+  /** The Host, Origin and Content-Type headers (guard.ts). */
+  host?: string | undefined;
+  origin?: string | undefined;
+  contentType?: string | undefined;
   body: Uint8Array;
 }
 
@@ -62,8 +70,10 @@ export interface AdminProviders {
 }
 
 export interface AdminHandlerOptions {
-  /** Required on every endpoint but /health when set. */
+  /** Required on every endpoint but /health; without one, only /health answers (fail closed). */
   token?: string | undefined;
+  /** Names accepted in the Host header besides IP literals and localhost (`admin.hosts`). */
+  hosts?: readonly string[];
   startedAt?: number;
 }
 
@@ -186,19 +196,23 @@ export function createAdminHandler(
 
   return async (req) => {
     try {
+      // DNS rebinding and cross-site requests first, on every path (guard.ts).
+      if (!hostAllowed(req.host, options.hosts ?? [])) throw new AdminHostRefusedError();
+      if (!originAllowed(req.origin, req.host)) throw new AdminCrossOriginError();
       const url = new URL(req.url, "http://admin.invalid");
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
         if (
           !route.open &&
-          options.token !== undefined &&
-          !tokenMatches(options.token, bearerToken(req.authorization))
+          (options.token === undefined || !tokenMatches(options.token, bearerToken(req.authorization)))
         )
           throw new AdminUnauthorizedError();
         const method = req.method === "HEAD" ? "GET" : req.method;
         const handler = route.methods[method];
         if (!handler) throw new AdminMethodNotAllowedError(req.method, Object.keys(route.methods));
+        if (STATE_CHANGING.has(method) && !contentTypeAllowed(req.contentType))
+          throw new AdminUnsupportedMediaTypeError();
         return await handler(req, match, url.searchParams);
       }
       throw new AdminNotFoundError(url.pathname);

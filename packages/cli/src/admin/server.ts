@@ -28,6 +28,9 @@ export async function startAdminServer(options: {
           method: req.method ?? "GET",
           url: req.url ?? "/",
           authorization: req.headers.authorization,
+          host: req.headers.host,
+          origin: req.headers.origin,
+          contentType: req.headers["content-type"],
           body,
         }),
       )

@@ -2,23 +2,46 @@
 //   admin health | ready | rooms | peerings | metrics | reload
 //   admin clearance get JID | set JID FILE|- | rm JID        [--for-policy OID]
 // Where: --url URL, else the config's admin.listen (--config FILE or CORDON_CONFIG), else
-// http://127.0.0.1:9090. Token: the env variable named by --token-env (default CORDON_ADMIN_TOKEN).
+// http://127.0.0.1:9090. Token: the env variable named by --token-env (default CORDON_ADMIN_TOKEN),
+// else --token-file FILE, else the config's admin.token / admin.tokenFile, else the token file that
+// `cordon start` generates in the state directory (STATE_DIR/admin-token, state-dir.ts).
 // Exit 0 on success, 1 for a negative answer (not ready, not found), 2 for anything else.
 import { loadConfigFile } from "@cordon/component";
 import type { Command, CommandIo } from "../command.js";
 import { parseArgs, readInput, UsageError } from "./io.js";
-import { readAdminSection, DEFAULT_ADMIN_LISTEN } from "../admin/config.js";
+import { readAdminSection, DEFAULT_ADMIN_LISTEN, TOKEN_FILE_NAME } from "../admin/config.js";
+import { readSecretFile, stateDir } from "../state-dir.js";
 
 const USAGE =
-  "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME]";
+  "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME | --token-file FILE]";
 
-function baseUrl(url: string | undefined, configFile: string | undefined): string {
-  if (url) return url.replace(/\/+$/u, "");
+interface Target {
+  base: string;
+  token: string | undefined;
+}
+
+function target(
+  url: string | undefined,
+  configFile: string | undefined,
+  tokenEnv: string | undefined,
+  tokenFile: string | undefined,
+): Target {
+  let base = url?.replace(/\/+$/u, "");
+  let configured: { token: string | undefined; tokenFile: string } | undefined;
   if (configFile) {
     const admin = readAdminSection(loadConfigFile(configFile).root);
-    if (admin) return `http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}`;
+    if (admin) {
+      base ??= `http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}`;
+      configured = admin;
+    }
   }
-  return `http://${DEFAULT_ADMIN_LISTEN}`;
+  const fromEnv = process.env[tokenEnv ?? "CORDON_ADMIN_TOKEN"] || undefined;
+  const token =
+    fromEnv ??
+    (tokenFile !== undefined ? readSecretFile(tokenFile) : undefined) ??
+    configured?.token ??
+    readSecretFile(configured?.tokenFile ?? `${stateDir(undefined)}/${TOKEN_FILE_NAME}`);
+  return { base: base ?? `http://${DEFAULT_ADMIN_LISTEN}`, token };
 }
 
 async function call(
@@ -34,9 +57,14 @@ async function call(
       method,
       headers: {
         ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body ? { "content-type": "application/octet-stream" } : {}),
+        // State-changing requests carry a type no web page can send cross-site (admin/guard.ts).
+        ...(body
+          ? { "content-type": "application/octet-stream" }
+          : method !== "GET"
+            ? { "content-type": "application/json" }
+            : {}),
       },
-      ...(body ? { body } : {}),
+      ...(body ? { body } : method !== "GET" ? { body: "{}" } : {}),
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {
@@ -63,13 +91,14 @@ async function call(
 }
 
 async function run(args: readonly string[], io: CommandIo): Promise<number> {
-  const p = parseArgs(args, ["url", "config", "token-env", "for-policy"]);
+  const p = parseArgs(args, ["url", "config", "token-env", "token-file", "for-policy"]);
   const [sub, verb, jid, file] = p.positional;
-  const base = baseUrl(
+  const { base, token } = target(
     p.options.get("url")?.at(-1),
     p.options.get("config")?.at(-1) ?? process.env.CORDON_CONFIG,
+    p.options.get("token-env")?.at(-1),
+    p.options.get("token-file")?.at(-1),
   );
-  const token = process.env[p.options.get("token-env")?.at(-1) ?? "CORDON_ADMIN_TOKEN"] || undefined;
   const simple: Record<string, [string, string]> = {
     health: ["GET", "/health"],
     ready: ["GET", "/ready"],

@@ -114,7 +114,7 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
     if (directory) io.stdout(directory);
     io.stdout(
       admin
-        ? `admin API: http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}${admin.token ? " (bearer token required)" : " (no token: loopback only)"}`
+        ? `admin API: http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}${admin.token ? " (bearer token required)" : ` (bearer token required: generated at first start in ${admin.tokenFile})`}`
         : "admin API: off (no admin section)",
     );
     return 0;

@@ -23,13 +23,29 @@ describe("admin config", () => {
       assert.equal(isLoopback(h), false, h);
   });
 
-  test("no section: no admin API; empty section: 127.0.0.1:9090 without token", () => {
+  test("no section: no admin API; empty section: 127.0.0.1:9090 with the generated token's file", () => {
     assert.equal(readAdminSection(root("")), undefined);
-    assert.deepEqual(readAdminSection(root("admin: {}")), {
+    assert.deepEqual(readAdminSection(root("admin: {}"), undefined, { CORDON_STATE_DIR: "/var/lib/x" }), {
       host: "127.0.0.1",
       port: 9090,
       token: undefined,
+      tokenFile: "/var/lib/x/admin-token",
+      hosts: [],
     });
+    assert.equal(
+      readAdminSection(root("admin: {}"), undefined, { STATE_DIRECTORY: "/var/lib/cordon-muc" })?.tokenFile,
+      "/var/lib/cordon-muc/admin-token",
+    );
+    assert.equal(
+      readAdminSection(
+        root("stateDir: /srv/cordon\nadmin: { tokenFile: /etc/t, hosts: [Admin.Example.MIL] }"),
+      )?.tokenFile,
+      "/etc/t",
+    );
+    assert.deepEqual(readAdminSection(root("admin: { hosts: [Admin.Example.MIL] }"))?.hosts, [
+      "admin.example.mil",
+    ]);
+    assert.throws(() => readAdminSection(root("admin: { hosts: ['a.mil:80'] }")), /admin\.hosts\[0\]/);
   });
 
   test("a non-loopback address without a token is refused, naming the key", () => {
@@ -41,7 +57,8 @@ describe("admin config", () => {
     const s = readAdminSection(root("admin: { listen: '0.0.0.0:9090', token: { env: T } }"), undefined, {
       T: "0123456789abcdef0",
     });
-    assert.deepEqual(s, { host: "0.0.0.0", port: 9090, token: "0123456789abcdef0" });
+    assert.equal(s?.token, "0123456789abcdef0");
+    assert.equal(s?.host, "0.0.0.0");
   });
 
   test("short tokens and bad addresses are refused", () => {

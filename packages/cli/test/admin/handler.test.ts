@@ -1,11 +1,14 @@
 // The admin API over a real HTTP server on 127.0.0.1 with stub providers.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { request } from "node:http";
 import { createAdminHandler, type AdminProviders, type ComponentReadiness } from "../../src/admin/handler.js";
 import { startAdminServer, type AdminServer } from "../../src/admin/server.js";
 import { AdminBadRequestError, PolicyReloadError } from "../../src/ops-errors.js";
 
 const TOKEN = "test-token-0123456789";
+const OCTETS = { "content-type": "application/octet-stream" };
+const JSON_TYPE = { "content-type": "application/json" };
 
 describe("admin API", () => {
   let server: AdminServer;
@@ -94,6 +97,43 @@ describe("admin API", () => {
     };
   };
 
+  /** A request with exactly these headers (fetch would set Host itself), with the token. */
+  const raw = (
+    target: AdminServer,
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; code: string | undefined }> =>
+    new Promise((resolve, reject) => {
+      const url = new URL(target.url);
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method,
+          path,
+          setHost: false,
+          headers: { authorization: `Bearer ${TOKEN}`, host: url.host, ...headers },
+        },
+        (res) => {
+          let text = "";
+          res.on("data", (c: Buffer) => (text += c.toString("utf8")));
+          res.on("end", () => {
+            let code: string | undefined;
+            try {
+              code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+            } catch {
+              code = undefined;
+            }
+            resolve({ status: res.statusCode ?? 0, code });
+          });
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+
   test("/health answers without a token", async () => {
     const r = await call("/health", {}, null);
     assert.equal(r.status, 200);
@@ -109,9 +149,81 @@ describe("admin API", () => {
     }
   });
 
-  test("without a configured token the API is open (loopback only, enforced by the config)", async () => {
-    const r = await call("/ready", {}, null, open.url);
-    assert.equal(r.status, 200);
+  test("without a token the API answers only /health (fail closed; issue 16 item 12)", async () => {
+    assert.equal((await call("/ready", {}, null, open.url)).status, 401);
+    assert.equal((await call("/ready", {}, "anything-0123456789", open.url)).status, 401);
+    assert.equal((await call("/health", {}, null, open.url)).status, 200);
+  });
+
+  test("a Host that is not the API's (DNS rebinding) is refused before anything else (issue 16 item 12)", async () => {
+    const port = new URL(server.url).port;
+    const jid = encodeURIComponent("carol@example.test");
+    for (const host of [
+      "rebind.attacker.example",
+      `rebind.attacker.example:${port}`,
+      "evil.localhost",
+      "127.0.0.1.nip.io",
+      "",
+    ]) {
+      const r = await raw(
+        server,
+        "PUT",
+        `/clearances/${jid}`,
+        { host, "content-type": "application/json" },
+        "TOP",
+      );
+      assert.equal(r.status, 403, host);
+      assert.equal(r.code, "CORDON_ADMIN_HOST_REFUSED");
+    }
+    assert.equal(state.clearances.has("carol@example.test"), false);
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`])
+      assert.equal((await raw(server, "GET", "/ready", { host })).status, 200, host);
+    const named = await startAdminServer({
+      host: "127.0.0.1",
+      port: 0,
+      handler: createAdminHandler(providers, { token: TOKEN, hosts: ["admin.example.mil"] }),
+    });
+    const namedPort = new URL(named.url).port;
+    assert.equal((await raw(named, "GET", "/ready", { host: `admin.example.mil:${namedPort}` })).status, 200);
+    assert.equal((await raw(named, "GET", "/ready", { host: `other.example.mil:${namedPort}` })).status, 403);
+    await named.close();
+  });
+
+  test("cross-origin requests and text/plain or form bodies are refused (issue 16 item 12)", async () => {
+    const port = new URL(server.url).port;
+    const evil = await raw(server, "POST", "/policies/reload", {
+      origin: "https://evil.example",
+      "content-type": "application/json",
+    });
+    assert.equal(evil.status, 403);
+    assert.equal(evil.code, "CORDON_ADMIN_CROSS_ORIGIN");
+    assert.equal((await raw(server, "GET", "/ready", { origin: "null" })).status, 403);
+    const generation = state.generation;
+    for (const type of [
+      undefined,
+      "text/plain",
+      "text/plain;charset=UTF-8",
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=x",
+    ]) {
+      const r = await raw(server, "POST", "/policies/reload", type ? { "content-type": type } : {}, "{}");
+      assert.equal(r.status, 415, String(type));
+      assert.equal(r.code, "CORDON_ADMIN_UNSUPPORTED_MEDIA_TYPE");
+      const put = await raw(
+        server,
+        "PUT",
+        "/clearances/carol%40example.test",
+        type ? { "content-type": type } : {},
+        "TOP",
+      );
+      assert.equal(put.status, 415, String(type));
+    }
+    assert.equal(state.generation, generation, "no reload happened");
+    const same = await raw(server, "POST", "/policies/reload", {
+      origin: `http://127.0.0.1:${port}`,
+      "content-type": "application/json",
+    });
+    assert.equal(same.status, 200, "same-origin with JSON is accepted");
   });
 
   test("/ready is 200 when every link is online and 503 with the details otherwise", async () => {
@@ -157,25 +269,25 @@ describe("admin API", () => {
 
   test("PUT, GET and DELETE /clearances/{jid}", async () => {
     const jid = encodeURIComponent("dave@example.test");
-    const put = await call(`/clearances/${jid}`, { method: "PUT", body: "SECRET" });
+    const put = await call(`/clearances/${jid}`, { method: "PUT", body: "SECRET", headers: OCTETS });
     assert.equal(put.status, 200);
     assert.equal(put.json?.marking, "SECRET");
     assert.equal((await call(`/clearances/${jid}`)).json?.marking, "SECRET");
-    const bad = await call(`/clearances/${jid}`, { method: "PUT", body: "bad" });
+    const bad = await call(`/clearances/${jid}`, { method: "PUT", body: "bad", headers: OCTETS });
     assert.equal(bad.status, 400);
     assert.equal((bad.json?.error as { code: string }).code, "CORDON_ADMIN_BAD_REQUEST");
-    assert.equal((await call(`/clearances/${jid}`, { method: "DELETE" })).status, 200);
-    const gone = await call(`/clearances/${jid}`, { method: "DELETE" });
+    assert.equal((await call(`/clearances/${jid}`, { method: "DELETE", headers: JSON_TYPE })).status, 200);
+    const gone = await call(`/clearances/${jid}`, { method: "DELETE", headers: JSON_TYPE });
     assert.equal(gone.status, 404);
     assert.equal((await call(`/clearances/${jid}`)).status, 404);
   });
 
   test("POST /policies/reload: 200 with the new generation, 422 when rejected", async () => {
-    const ok = await call("/policies/reload", { method: "POST" });
+    const ok = await call("/policies/reload", { method: "POST", headers: JSON_TYPE });
     assert.equal(ok.status, 200);
     assert.equal(ok.json?.generation, state.generation);
     state.reloadFails = true;
-    const rejected = await call("/policies/reload", { method: "POST" });
+    const rejected = await call("/policies/reload", { method: "POST", headers: JSON_TYPE });
     assert.equal(rejected.status, 422);
     assert.equal((rejected.json?.error as { code: string }).code, "CORDON_POLICY_RELOAD_REJECTED");
     assert.match((rejected.json?.error as { message: string }).message, /not a SPIF/);
@@ -198,7 +310,11 @@ describe("admin API", () => {
   });
 
   test("a body over the limit is refused with 413", async () => {
-    const r = await call(`/clearances/x%40example.test`, { method: "PUT", body: "x".repeat(70 * 1024) });
+    const r = await call(`/clearances/x%40example.test`, {
+      method: "PUT",
+      body: "x".repeat(70 * 1024),
+      headers: OCTETS,
+    });
     assert.equal(r.status, 413);
     assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_BODY_TOO_LARGE");
   });
