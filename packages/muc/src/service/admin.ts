@@ -15,11 +15,13 @@ import { NS_MUC_ADMIN } from "../namespaces.js";
 import { removeOccupant } from "./presence.js";
 import { occupantPresence, presencePayloadFor } from "./stanzas.js";
 import { itemFor } from "./visibility.js";
+import { requireClearedActor, requireClearedGrantee } from "../security/room-authority.js";
 
 const ROLES: readonly Role[] = ["moderator", "participant", "visitor", "none"];
 const AFFILIATIONS: readonly Affiliation[] = ["owner", "admin", "member", "outcast", "none"];
 
-export function adminGet(ctx: MucContext, room: Room, request: IqRequest): Element {
+export async function adminGet(ctx: MucContext, room: Room, request: IqRequest): Promise<Element> {
+  await requireClearedActor(ctx, room, request.from);
   const actor = room.affiliationOf(toBare(request.from) ?? "");
   const occupant = room.byJid.get(request.from);
   const item = request.payload.getChild("item");
@@ -48,6 +50,7 @@ export async function adminSet(ctx: MucContext, room: Room, request: IqRequest):
   const actorAffiliation = room.affiliationOf(actorBare);
   const items = request.payload.children.filter(isElement).filter((c) => c.name === "item");
   if (items.length === 0) throw stanzaError("bad-request", "modify");
+  await requireClearedActor(ctx, room, request.from);
   // Validate every item first (all-or-nothing, §9.5).
   const actions: (() => Promise<void>)[] = [];
   for (const item of items) {
@@ -79,6 +82,7 @@ export async function adminSet(ctx: MucContext, room: Room, request: IqRequest):
         throw stanzaError("not-allowed", "cancel", "you may not change that affiliation");
       if (current === "owner" && affiliation !== "owner" && room.owners().length === 1)
         throw stanzaError("conflict", "cancel", "a room needs an owner");
+      await requireClearedGrantee(ctx, room, jid, affiliation);
       actions.push(async () => {
         room.setAffiliation(jid, affiliation);
         for (const occupant of [...room.occupants.values()].filter((o) => o.bare === jid)) {

@@ -8,19 +8,23 @@ import { NS_DATA, NS_MUC_OWNER } from "../namespaces.js";
 import { roomConfigForm, readSubmittedConfig } from "./room-config-form.js";
 import { removeOccupant } from "./presence.js";
 import { configChangeMessage, destroyPresence } from "./stanzas.js";
+import { requireClearedActor } from "../security/room-authority.js";
+import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
 
 function requireOwner(room: Room, from: string): void {
   if (room.affiliationOf(toBare(from) ?? "") !== "owner")
     throw stanzaError("forbidden", "auth", "only owners may do this");
 }
 
-export function ownerGet(ctx: MucContext, room: Room, request: IqRequest): Element {
+export async function ownerGet(ctx: MucContext, room: Room, request: IqRequest): Promise<Element> {
   requireOwner(room, request.from);
+  await requireClearedActor(ctx, room, request.from);
   return xml("query", { xmlns: NS_MUC_OWNER }, roomConfigForm(ctx, room));
 }
 
 export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest): Promise<void> {
   requireOwner(room, request.from);
+  await requireClearedActor(ctx, room, request.from);
   const destroy = request.payload.getChild("destroy");
   if (destroy) return destroyRoom(ctx, room, destroy.getChildText("reason") ?? undefined, destroy.attrs.jid);
   const form = request.payload.getChild("x", NS_DATA);
@@ -42,6 +46,7 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
   const wasPersistent = room.config.persistent;
   room.config = submitted.config;
   if (submitted.label) {
+    if (isRelabel(room.security.label, submitted.label.label)) forgetUnlabelledContent(room);
     room.security.label = submitted.label.label;
     room.security.raw.label = submitted.label.raw;
   }

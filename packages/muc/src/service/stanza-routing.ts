@@ -30,6 +30,7 @@ import { ownerGet, ownerSet } from "./owner.js";
 import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
 import { archiveFields, queryArchive } from "./archive.js";
+import { discoverableOnly } from "../security/room-discovery.js";
 
 /**
  * Runs a presence or message handler with the stanza counted as pending (pending-budget.ts) until
@@ -112,7 +113,10 @@ export function routeStanzas(ctx: MucContext): void {
     return room;
   };
 
-  component.disco({ info: (q) => discoInfo(ctx, q), items: (q) => discoItems(ctx, q) });
+  // Rooms are discoverable only by requesters cleared for their label (security/room-discovery.ts).
+  component.disco(
+    discoverableOnly(ctx, { info: (q) => discoInfo(ctx, q), items: (q) => discoItems(ctx, q) }),
+  );
   component.handleIq(NS_MUC_ADMIN, {
     get: (r) => adminGet(ctx, roomFor(r.to), r),
     set: (r) => adminSet(ctx, roomFor(r.to), r),

@@ -1,0 +1,50 @@
+// Who may discover a room (XEP-0045 §6.3 disco#items, §6.4 disco#info): its name, description,
+// subject, occupant count and marking are metadata of a room that only people cleared for its label
+// may enter, so only they see it. A requester whose clearance does not grant the room label — or
+// cannot be determined now (store down: fail closed) — gets the service's list without the room and
+// item-not-found for the room itself, as if it did not exist (XEP-0030 §3.1, §7).
+import { acdf } from "@cordon/policy";
+import { toBare, type DiscoInfoResolver, type DiscoItemsResolver } from "@cordon/component";
+import type { ClearanceState } from "@cordon/rules";
+import type { Room } from "../room/room.js";
+import type { MucContext } from "../service/context.js";
+
+/** The requester's clearance now (one read per request, cached by the clearance reader). */
+export function requesterClearance(
+  ctx: Pick<MucContext, "clearances">,
+  from: string,
+): Promise<ClearanceState> {
+  return ctx.clearances.lookup(toBare(from) ?? "");
+}
+
+/** Whether a requester with `clearance` may learn that `room` exists and what it is about. */
+export function mayDiscover(room: Room, clearance: ClearanceState): boolean {
+  if (clearance.status !== "known") return false;
+  return acdf(room.security.label, clearance.clearance).granted;
+}
+
+/** The MUC's disco resolvers with every room the requester may not discover left out (see above). */
+export function discoverableOnly(
+  ctx: Pick<MucContext, "clearances" | "rooms">,
+  resolvers: { info: DiscoInfoResolver; items: DiscoItemsResolver },
+): { info: DiscoInfoResolver; items: DiscoItemsResolver } {
+  return {
+    info: async (q) => {
+      const room = q.to.includes("@") ? ctx.rooms.get(q.to) : undefined;
+      if (room && !mayDiscover(room, await requesterClearance(ctx, q.from))) return undefined;
+      return resolvers.info(q);
+    },
+    items: async (q) => {
+      const items = await resolvers.items(q);
+      if (!items) return undefined;
+      const room = q.to.includes("@") ? ctx.rooms.get(q.to) : undefined;
+      if (!room && items.length === 0) return items;
+      const clearance = await requesterClearance(ctx, q.from);
+      if (room) return mayDiscover(room, clearance) ? items : undefined;
+      return items.filter((item) => {
+        const listed = ctx.rooms.get(item.jid);
+        return listed !== undefined && mayDiscover(listed, clearance);
+      });
+    },
+  };
+}

