@@ -14,6 +14,7 @@ import {
   type Element,
 } from "@cordon/harness";
 import { MemoryStore } from "@cordon/store";
+import { parseElement } from "@cordon/component";
 import { NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
@@ -167,6 +168,79 @@ for (const kind of serverKinds()) {
       assert.ok(seen.includes(`${room}/Bob`), "carol sees bob");
       assert.ok(!seen.includes("BOB-SECRET-STATUS"), "status text replayed");
       assert.ok(!seen.includes("SECRET-SUBJECT-TEXT"), "subject replayed");
+    });
+
+    test(`[${kind}] item 4: a correction, reply or reaction of a SECRET message reaches no UNCLASSIFIED occupant`, async () => {
+      const room = `refs@${mucDomain}`;
+      await join(c.bob, room, "Bob");
+      await configure(c.bob, room);
+      await join(c.carol, room, "Carol");
+      const secret = parseElement(demo.labelXml(demo.label("SECRET")));
+      await c.bob.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "sec-1" },
+          xml("body", {}, "REF-SECRET-TEXT"),
+          secret,
+        ),
+      );
+      const own = await c.bob.waitFor((m) => m.is("message") && m.attrs.id === "sec-1");
+      const sid = own.getChild("stanza-id", "urn:xmpp:sid:0")!.attrs.id!;
+      const referring: [string, Element[]][] = [
+        [
+          "correction",
+          [
+            xml("body", {}, "REF-SECRET-CORRECTED"),
+            xml("replace", { xmlns: "urn:xmpp:message-correct:0", id: "sec-1" }),
+          ],
+        ],
+        [
+          "reply",
+          [
+            xml("body", {}, "> REF-SECRET-TEXT\nREF-SECRET-QUOTED"),
+            xml("reply", { xmlns: "urn:xmpp:reply:0", to: `${room}/Bob`, id: sid }),
+            xml(
+              "fallback",
+              { xmlns: "urn:xmpp:fallback:0", for: "urn:xmpp:reply:0" },
+              xml("body", { start: "0", end: "18" }),
+            ),
+          ],
+        ],
+        [
+          "reaction",
+          [xml("reactions", { xmlns: "urn:xmpp:reactions:0", id: sid }, xml("reaction", {}, "👍"))],
+        ],
+      ];
+      for (const [what, payload] of referring) {
+        await c.bob.send(xml("message", { to: room, type: "groupchat", id: `ref-${what}` }, ...payload));
+        const answer = await c.bob.waitFor((m) => m.is("message") && m.attrs.id === `ref-${what}`);
+        assert.equal(answer.attrs.type, "error", what);
+        assert.ok(answer.getChild("error")!.getChild("forbidden"), what);
+        assert.ok(
+          !answer.toString().includes(sid) && !answer.toString().includes("REF-SECRET"),
+          `${what}: echoed`,
+        );
+      }
+      // The same, labelled SECRET, reaches bob (cleared), never carol.
+      await c.bob.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "ref-ok" },
+          xml("body", {}, "REF-SECRET-CORRECTED"),
+          xml("replace", { xmlns: "urn:xmpp:message-correct:0", id: "sec-1" }),
+          parseElement(demo.labelXml(demo.label("SECRET"))),
+        ),
+      );
+      await c.bob.waitFor((m) => m.is("message") && m.attrs.id === "ref-ok" && m.attrs.type === "groupchat");
+      await c.bob.send(
+        xml("message", { to: room, type: "groupchat", id: "ref-end" }, xml("body", {}, "end")),
+      );
+      await c.carol.waitFor((m) => m.is("message") && m.attrs.id === "ref-end");
+      const seen = c.carol.received.map((s) => s.toString()).join("\n");
+      assert.ok(
+        !seen.includes("REF-SECRET") && !seen.includes(sid),
+        "carol saw SECRET text or its stanza-id",
+      );
     });
   });
 }

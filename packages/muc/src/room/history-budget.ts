@@ -35,7 +35,8 @@ export function historyEntryBytes(e: HistoryEntry): number {
     e.label.length +
     (e.body?.length ?? 0) +
     e.extra.length +
-    (e.rich?.length ?? 0);
+    (e.rich?.length ?? 0) +
+    (e.refs?.reduce((n, r) => n + r.length, 0) ?? 0);
   return ENTRY_OVERHEAD + 2 * text;
 }
 

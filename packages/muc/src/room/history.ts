@@ -22,6 +22,8 @@ export interface HistoryEntry {
   extra: string;
   /** The XEP-0071 XHTML-IM body, serialised: only for recipients that see the label (never with FLOT). */
   rich?: string;
+  /** Labels (XML) of the messages this one refers to: a reader must be cleared for each (security/message-references.ts). */
+  refs?: string[];
 }
 
 export interface HistoryRequest {

@@ -8,6 +8,7 @@ import type { RoomConfig } from "./room-config.js";
 import type { HistoryEntry } from "./history.js";
 import { HistoryBudget } from "./history-budget.js";
 import { OccupantBudget } from "./occupant-budget.js";
+import { ReferenceIndex } from "./reference-index.js";
 
 /** The service-wide memory budgets a room counts against (one of each per MUC service). */
 export interface RoomBudgets {
@@ -45,6 +46,8 @@ export class Room {
   readonly byJid = new Map<string, Occupant>();
   subject: Subject = { text: "", nick: "" };
   history: HistoryEntry[] = [];
+  /** Labels of the room's recent messages by id and stanza-id (security/message-references.ts). */
+  readonly references = new ReferenceIndex();
   /** Bytes `history` holds (kept by the history budget). */
   historyBytes = 0;
   /** The bare JID that created the room here (per-user room quota); undefined for rooms loaded from the store. */

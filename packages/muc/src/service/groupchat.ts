@@ -12,6 +12,7 @@ import { messageRenderer } from "./message-render.js";
 import { changeSubject } from "./subject.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
+import { checkReferences, mayReadReferenced } from "../security/message-references.js";
 
 /**
  * Children never reflected as they came: labels and ids are the room's to set; bodies are rendered
@@ -77,6 +78,13 @@ export async function onGroupchat(
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "groupchat refused");
     return ctx.refuse(stanza, gate.error);
   }
+  // A message that refers to another: its label must cover that one's, and only those who may
+  // read both receive it (security/message-references.ts).
+  const refs = checkReferences(ctx, room, sender, stanza, gate.label);
+  if (!refs.ok) {
+    ctx.logger.info({ room: room.jid, reason: refs.reason }, "groupchat refused");
+    return ctx.refuse(stanza, refs.error);
+  }
   const body = stanza.getChildText("body") ?? undefined;
   const extra = reflectedExtra(stanza);
   const rich = richContent(stanza);
@@ -95,7 +103,7 @@ export async function onGroupchat(
   const out: string[] = [];
   for (const occupant of room.occupants.values()) {
     const label = deliverableLabel(ctx, occupant, gate.label);
-    if (!label) continue;
+    if (!label || !mayReadReferenced(ctx, occupant, refs.labels)) continue;
     out.push(render(occupant, label));
   }
   if (!rendersWithin(ctx, out)) {
@@ -106,6 +114,8 @@ export async function onGroupchat(
       text: "message too large once rendered for the room",
     });
   }
+  const labelXml = ctx.rendering.securityLabelXml(gate.label);
+  room.references.add([sid, stanza.attrs.id], labelXml);
   if (room.config.historyLength > 0 && (body !== undefined || extra || rich !== undefined)) {
     const entry = {
       sid,
@@ -114,10 +124,11 @@ export async function onGroupchat(
       nick: sender.nick,
       occupantId: sender.occupantId,
       from: sender.jid,
-      label: ctx.rendering.securityLabelXml(gate.label),
+      label: labelXml,
       body,
       extra,
       ...(rich !== undefined ? { rich } : {}),
+      ...(refs.xml.length > 0 ? { refs: [...refs.xml] } : {}),
     };
     room.pushHistory(entry);
     // Not awaited: delivery does not wait for Redis; persistHistory logs its own failure.

@@ -9,11 +9,13 @@ import { deliverableLabel } from "./delivery.js";
 import { messageForOccupant, type RenderedMessage } from "./message-render.js";
 import { delayXml } from "./stanzas.js";
 import { governedLabel } from "../security/governed-label.js";
+import { mayReadStoredReferences } from "../security/message-references.js";
 
 /** The label of a stored message as `reader` may see it (in its policy), or undefined if it may not. */
 export function readableLabel(ctx: MucContext, reader: Occupant, entry: HistoryEntry): Label | undefined {
   const stored = governedLabel(ctx, entry.label);
-  return stored ? deliverableLabel(ctx, reader, stored) : undefined;
+  if (!stored || !mayReadStoredReferences(ctx, reader, entry.refs)) return undefined;
+  return deliverableLabel(ctx, reader, stored);
 }
 
 /** A stored message, to render for one reader under the label it may see (history and the archive). */

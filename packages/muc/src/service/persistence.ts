@@ -92,6 +92,10 @@ export function parseHistoryEntry(text: string): HistoryEntry | undefined {
       typeof v.label !== "string"
     )
       return undefined;
+    // The labels of referenced messages: one that is not a string list cannot be judged (skipped).
+    const refs = v.refs;
+    if (refs !== undefined && (!Array.isArray(refs) || !refs.every((r) => typeof r === "string")))
+      return undefined;
     return {
       sid: v.sid,
       id: typeof v.id === "string" ? v.id : undefined,
@@ -103,6 +107,7 @@ export function parseHistoryEntry(text: string): HistoryEntry | undefined {
       body: typeof v.body === "string" ? v.body : undefined,
       extra: typeof v.extra === "string" ? v.extra : "",
       ...(typeof v.rich === "string" ? { rich: v.rich } : {}),
+      ...(refs ? { refs } : {}),
     };
   } catch {
     return undefined;

@@ -8,6 +8,7 @@ import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
 import { messageForOccupant, useFlot } from "./message-render.js";
+import { checkReferences, mayReadReferenced } from "../security/message-references.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_XHTML_IM } from "../namespaces.js";
 
 function mayPm(room: Room, sender: Occupant): boolean {
@@ -55,8 +56,13 @@ export async function onPrivateMessage(
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "private message refused");
     return ctx.refuse(stanza, gate.error);
   }
+  const refs = checkReferences(ctx, room, sender, stanza, gate.label);
+  if (!refs.ok) {
+    ctx.logger.info({ room: room.jid, reason: refs.reason }, "private message refused");
+    return ctx.refuse(stanza, refs.error);
+  }
   const label = deliverableLabel(ctx, recipient, gate.label);
-  if (!label) {
+  if (!label || !mayReadReferenced(ctx, recipient, refs.labels)) {
     ctx.logger.info({ room: room.jid, reason: "recipient-not-cleared" }, "private message refused");
     return ctx.refuse(stanza, {
       condition: "forbidden",
@@ -75,6 +81,7 @@ export async function onPrivateMessage(
     if (flot && child.name === "html" && ns === NS_XHTML_IM) continue;
     extra += child.toString();
   }
+  room.references.add([stanza.attrs.id], ctx.rendering.securityLabelXml(gate.label));
   await ctx.send([
     messageForOccupant(ctx, room, recipient, {
       type: "chat",

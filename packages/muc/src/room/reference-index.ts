@@ -1,0 +1,87 @@
+// The labels of a room's recent messages by XEP-0359 stanza-id and by the sender's message id, so a
+// message that refers to another (security/message-references.ts) can be judged on the label of
+// the one it refers to, whether or not the room keeps history. Bounded in bytes per room: the
+// oldest are forgotten first, and the labels of forgotten messages are remembered (a few distinct
+// labels) so that a reference to a forgotten message is judged against them rather than not at all.
+
+/** Bytes of references one room keeps (keys and labels, with a fixed cost per key). */
+export const REFERENCE_ROOM_BYTES = 256 * 1024;
+/** Distinct labels of forgotten messages remembered per room; past it, unknown references are refused. */
+export const MAX_FORGOTTEN_LABELS = 32;
+const KEY_OVERHEAD = 64;
+
+export class ReferenceIndex {
+  /** id or stanza-id → the labels (policy-rendered <securitylabel/> XML) of the messages that carry it. */
+  readonly #labels = new Map<string, string[]>();
+  /** Keys oldest first, with what each costs. */
+  readonly #order: { key: string; label: string; bytes: number }[] = [];
+  #head = 0;
+  #bytes = 0;
+  readonly #forgotten = new Set<string>();
+  #forgottenOverflow = false;
+  readonly #limit: number;
+
+  constructor(limitBytes = REFERENCE_ROOM_BYTES) {
+    this.#limit = limitBytes;
+  }
+
+  /** Records a message accepted with `labelXml` under its stanza-id and its id (when it has them). */
+  add(keys: readonly (string | undefined)[], labelXml: string): void {
+    for (const key of keys) {
+      if (!key) continue;
+      const bytes = key.length * 2 + labelXml.length + KEY_OVERHEAD;
+      if (bytes > this.#limit) {
+        this.#forget(labelXml);
+        continue;
+      }
+      const list = this.#labels.get(key);
+      if (list?.includes(labelXml)) continue;
+      if (list) list.push(labelXml);
+      else this.#labels.set(key, [labelXml]);
+      this.#order.push({ key, label: labelXml, bytes });
+      this.#bytes += bytes;
+    }
+    while (this.#bytes > this.#limit && this.#head < this.#order.length) this.#evict();
+    if (this.#head > 1024 && this.#head * 2 > this.#order.length) {
+      this.#order.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** The labels recorded for `key` (empty when none is known). */
+  lookup(key: string): readonly string[] {
+    return this.#labels.get(key) ?? [];
+  }
+
+  /**
+   * The labels of messages no longer indexed, against which an unknown reference is judged;
+   * undefined when too many distinct ones were forgotten to remember them (refuse).
+   */
+  forgotten(): readonly string[] | undefined {
+    return this.#forgottenOverflow ? undefined : [...this.#forgotten];
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  #evict(): void {
+    const oldest = this.#order[this.#head++]!;
+    this.#bytes -= oldest.bytes;
+    const list = this.#labels.get(oldest.key);
+    if (list) {
+      const i = list.indexOf(oldest.label);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#labels.delete(oldest.key);
+    }
+    this.#forget(oldest.label);
+  }
+
+  #forget(labelXml: string): void {
+    if (this.#forgotten.has(labelXml) || this.#forgottenOverflow) return;
+    if (this.#forgotten.size >= MAX_FORGOTTEN_LABELS) {
+      this.#forgottenOverflow = true;
+      this.#forgotten.clear();
+    } else this.#forgotten.add(labelXml);
+  }
+}
