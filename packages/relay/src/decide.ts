@@ -12,7 +12,7 @@ import {
   type Element,
 } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
-import { addFlot, isHiddenContentReason, securityLabels } from "@cordon/rules";
+import { addFlot, isHiddenContentReason, markShownTexts, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceState } from "@cordon/rules";
 import type { ClearanceSource } from "./clearances.js";
@@ -32,7 +32,6 @@ import {
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
 import { recipientClearances } from "./recipient.js";
-import { markShownTexts } from "./flot-extra.js";
 import { idShaped, relayIqId } from "./stanza-id.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 

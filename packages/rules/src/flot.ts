@@ -39,3 +39,84 @@ export function addFlot(message: Element, marking: string, inStanzaNs: (el: Elem
   });
   return removedRich;
 }
+
+const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
+const NS_CONFERENCE = "jabber:x:conference";
+const NS_DATA = "jabber:x:data";
+const NS_OOB = "jabber:x:oob";
+
+/**
+ * FLOT beyond the body and subject: other texts of a message that a label-unaware client shows on
+ * their own, each given the marking as its first line — the reason of a mediated invitation or
+ * decline (XEP-0045 §7.8.2, §7.8.2.2: added when absent, since the client shows the invitation
+ * anyway), the reason of a direct invitation (XEP-0249 §2, likewise), the title and instructions
+ * of a data form (XEP-0004 §3.1: a title is added when absent) and the description of an
+ * out-of-band link (XEP-0066 §3, `<desc/>`, added when absent). Marks `message` in place.
+ */
+export function markShownTexts(message: Element, marking: string): void {
+  for (const c of message.children) {
+    if (!isElement(c)) continue;
+    const ns = c.attrs.xmlns;
+    if (ns === NS_CONFERENCE) c.attrs.reason = flotText(marking, c.attrs.reason ?? "");
+    else if (ns === NS_MUC_USER) {
+      for (const invite of c.getChildElements())
+        if (invite.name === "invite" || invite.name === "decline") markText(invite, "reason", marking, true);
+    } else if (ns === NS_DATA) {
+      markText(c, "title", marking, true);
+      markText(c, "instructions", marking, false);
+    } else if (ns === NS_OOB) markText(c, "desc", marking, true);
+  }
+}
+
+/** Replaces each `name` child (no namespace of its own) with its marked text; adds one when asked and absent. */
+function markText(parent: Element, name: string, marking: string, addIfAbsent: boolean): void {
+  let found = false;
+  parent.children = parent.children.map((c) => {
+    if (!isElement(c) || c.name !== name || c.attrs.xmlns !== undefined) return c;
+    found = true;
+    const marked = xml(name, {}, flotText(marking, c.getText()));
+    marked.parent = parent;
+    return marked;
+  });
+  if (!found && addIfAbsent) {
+    const added = xml(name, {}, marking);
+    added.parent = parent;
+    parent.children.unshift(added);
+  }
+}
+
+/**
+ * Payloads that carry nothing a client shows as text: XEP-0085 chat states, XEP-0184 receipts,
+ * XEP-0333 markers, XEP-0334 hints, XEP-0359 ids, XEP-0421 occupant ids, XEP-0203 delays, XEP-0258
+ * labels, XEP-0424 retractions. Any other payload may be shown (a link, a reaction, a form, an
+ * unknown extension).
+ */
+export const TEXTLESS_NAMESPACES: ReadonlySet<string> = new Set([
+  "http://jabber.org/protocol/chatstates",
+  "urn:xmpp:receipts",
+  "urn:xmpp:chat-markers:0",
+  "urn:xmpp:hints",
+  "urn:xmpp:sid:0",
+  "urn:xmpp:occupant-id:0",
+  "urn:xmpp:delay",
+  "urn:xmpp:sec-label:0",
+  "urn:xmpp:message-retract:0",
+  "urn:xmpp:message-retract:1",
+]);
+
+/**
+ * Whether a FLOT copy of a message without a body needs one carrying the marking alone: it carries
+ * a payload a client may show (anything but TEXTLESS_NAMESPACES; `inStanzaNs` children other than
+ * a thread count too), so the marking is shown with it (issue 15: an OOB link without a body).
+ */
+export function needsMarkingBody(message: Element, inStanzaNs: (el: Element) => boolean): boolean {
+  let shown = false;
+  for (const c of message.children) {
+    if (!isElement(c)) continue;
+    if (inStanzaNs(c)) {
+      if (c.name === "body") return false;
+      if (c.name !== "thread") shown = true;
+    } else if (!TEXTLESS_NAMESPACES.has(c.attrs.xmlns ?? "")) shown = true;
+  }
+  return shown;
+}

@@ -6,7 +6,15 @@ export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js
 export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
 export { Translations, labelKey } from "./translation.js";
 export { Markings, canonicalLabel } from "./marking.js";
-export { FLOT_TEXTS, flotText, addFlot, isRichBody } from "./flot.js";
+export {
+  FLOT_TEXTS,
+  flotText,
+  addFlot,
+  isRichBody,
+  markShownTexts,
+  needsMarkingBody,
+  TEXTLESS_NAMESPACES,
+} from "./flot.js";
 export type {
   RefusalReason,
   RefusalReasonSpec,

@@ -19,3 +19,42 @@ test("the marking is the first line of the body and the subject; XHTML-IM is rem
   assert.equal(m.getChildText("thread"), "t");
   assert.equal(addFlot(parseElement("<message><body>a</body></message>"), "M", stanzaNs), false);
 });
+
+test("markShownTexts: invitation reasons, form titles and an OOB link's description get the marking (issue 15)", async () => {
+  const { markShownTexts, needsMarkingBody } = await import("../src/flot.js");
+  const m = parseElement(
+    "<message><x xmlns='jabber:x:oob'><url>https://x.test/f</url><desc>plan</desc></x><x xmlns='jabber:x:data' type='form'><field var='a'/></x><x xmlns='http://jabber.org/protocol/muc#user'><invite to='a@b'><reason>why</reason></invite></x></message>",
+  );
+  markShownTexts(m, "SECRET");
+  assert.equal(m.getChild("x", "jabber:x:oob")?.getChildText("desc"), "SECRET\nplan");
+  assert.equal(m.getChild("x", "jabber:x:data")?.getChildText("title"), "SECRET");
+  assert.equal(
+    m.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("invite")?.getChildText("reason"),
+    "SECRET\nwhy",
+  );
+  const bare = parseElement("<message><x xmlns='jabber:x:oob'><url>https://x.test/f</url></x></message>");
+  markShownTexts(bare, "SECRET");
+  assert.equal(bare.getChild("x", "jabber:x:oob")?.getChildText("desc"), "SECRET", "added when absent");
+  // A body-less message that shows something needs a marking body; chat states and markers do not.
+  assert.equal(needsMarkingBody(bare, stanzaNs), true);
+  assert.equal(
+    needsMarkingBody(
+      parseElement("<message><reactions xmlns='urn:xmpp:reactions:0' id='x'/></message>"),
+      stanzaNs,
+    ),
+    true,
+  );
+  assert.equal(
+    needsMarkingBody(
+      parseElement(
+        "<message><active xmlns='http://jabber.org/protocol/chatstates'/><displayed xmlns='urn:xmpp:chat-markers:0' id='x'/></message>",
+      ),
+      stanzaNs,
+    ),
+    false,
+  );
+  assert.equal(
+    needsMarkingBody(parseElement("<message><body>b</body><x xmlns='urn:x'/></message>"), stanzaNs),
+    false,
+  );
+});

@@ -242,5 +242,66 @@ for (const kind of serverKinds()) {
         "carol saw SECRET text or its stanza-id",
       );
     });
+
+    test(`[${kind}] item 6: a label-unaware client sees the marking with an OOB link without body, a PM subject and an invitation reason`, async () => {
+      const room = `flot@${mucDomain}`;
+      await join(c.olga, room, "Olga");
+      await configure(c.olga, room);
+      await join(c.bob, room, "Bob");
+      const secret = () => parseElement(demo.labelXml(demo.label("SECRET")));
+      await c.olga.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "oob-1" },
+          xml(
+            "x",
+            { xmlns: "jabber:x:oob" },
+            xml("url", {}, "https://files.test/plan.pdf"),
+            xml("desc", {}, "OOB-DESC"),
+          ),
+          secret(),
+        ),
+      );
+      const oob = await c.bob.waitFor((m) => m.is("message") && m.attrs.id === "oob-1");
+      assert.equal(oob.getChildText("body"), "SECRET");
+      assert.equal(oob.getChild("x", "jabber:x:oob")!.getChildText("desc"), "SECRET\nOOB-DESC");
+      await c.olga.send(
+        xml(
+          "message",
+          { to: `${room}/Bob`, type: "chat", id: "pm-1" },
+          xml("subject", {}, "PM-SUBJECT"),
+          xml("body", {}, "PM-BODY"),
+          secret(),
+        ),
+      );
+      const pm = await c.bob.waitFor((m) => m.is("message") && m.attrs.id === "pm-1");
+      assert.equal(pm.getChildText("subject"), "SECRET\nPM-SUBJECT");
+      assert.equal(pm.getChildText("body"), "SECRET\nPM-BODY");
+      await c.bob.send(xml("presence", { to: `${room}/Bob`, type: "unavailable" }));
+      await c.olga.send(
+        xml(
+          "message",
+          { to: room, id: "inv-1" },
+          xml(
+            "x",
+            { xmlns: "http://jabber.org/protocol/muc#user" },
+            xml("invite", { to: `bob@${domain}` }, xml("reason", {}, "INVITE-REASON")),
+          ),
+        ),
+      );
+      const invitation = await c.bob.waitFor(
+        (m) =>
+          m.is("message") &&
+          m.attrs.from === room &&
+          m.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("invite") !== undefined,
+      );
+      assert.equal(
+        invitation
+          .getChild("x", "http://jabber.org/protocol/muc#user")!
+          .getChild("invite")!
+          .getChildText("reason"),
+        "UNCLASSIFIED\nINVITE-REASON",
+      );
+    });
   });
 }

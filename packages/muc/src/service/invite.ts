@@ -8,6 +8,7 @@ import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { declineMessage, invitationMessage } from "./stanzas.js";
 import { NS_SEC_LABEL } from "../namespaces.js";
+import { flotText } from "@cordon/rules";
 
 export async function onInvite(
   ctx: MucContext,
@@ -64,6 +65,7 @@ export async function onInvite(
   const labelled = stanza.getChild("securitylabel", NS_SEC_LABEL) !== undefined;
   const reason = invite.getChildText("reason");
   let labelXml = "";
+  let shownReason = reason;
   if (labelled || reason) {
     const gate = checkMessage(ctx, room, sender, stanza);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
@@ -75,6 +77,9 @@ export async function onInvite(
       });
     }
     if (labelled) labelXml = ctx.rendering.securityLabelXml(gate.label);
+    // The room does not know the invitee's client: the reason always carries the marking (FLOT,
+    // XEP-0258 §5), so a label-unaware client never shows it unmarked.
+    if (reason) shownReason = flotText(ctx.rendering.marking(gate.label), reason);
   }
   if (
     room.config.membersOnly &&
@@ -89,7 +94,7 @@ export async function onInvite(
     to: invitee,
     id: stanza.attrs.id,
     inviter: sender.jid,
-    reason,
+    reason: shownReason,
     password: room.config.password,
     labelXml,
   });

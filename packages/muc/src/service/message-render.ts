@@ -7,6 +7,7 @@ import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { attr, bodyXml, messageHead, occupantIdXml, PRIVATE_MESSAGE_MARK, stanzaIdXml } from "./stanzas.js";
 import { flotText } from "@cordon/rules";
+import { flotPayload } from "./flot-payload.js";
 
 export interface RenderedMessage {
   type: "groupchat" | "chat";
@@ -43,10 +44,12 @@ function payload(
   labelAware: boolean,
 ): string {
   let s = "";
-  if (m.body !== undefined) s += bodyXml(flot ? flotText(ctx.rendering.marking(m.label), m.body) : m.body);
+  const marking = flot ? ctx.rendering.marking(m.label) : "";
+  if (m.body !== undefined) s += bodyXml(flot ? flotText(marking, m.body) : m.body);
   if (m.rich !== undefined && !flot) s += m.rich;
   if (labelAware) s += ctx.rendering.securityLabelXml(m.label);
-  s += m.extra;
+  // FLOT in every other text the client shows, and a marking-only body when there is none (flot-payload.ts).
+  s += flot ? flotPayload(m.extra, marking, m.body !== undefined) : m.extra;
   if (m.type === "chat") s += PRIVATE_MESSAGE_MARK;
   if (m.delay) s += m.delay;
   if (m.stanzaId) s += stanzaIdXml(m.stanzaId, room.jid);
