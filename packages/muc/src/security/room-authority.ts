@@ -8,7 +8,7 @@
 // label now (`not-acceptable`); outcast and none may always be given. An affiliation that a later
 // label change or clearance change leaves uncovered stays recorded but gives nothing: joining and
 // every owner/admin request check the clearance again.
-import { acdf, type Clearance } from "@cordon/policy";
+import type { Clearance } from "@cordon/policy";
 import { stanzaError, toBare } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Affiliation } from "../room/occupant.js";
@@ -19,14 +19,14 @@ import type { MucContext } from "../service/context.js";
  * known and grants the room label. Returns that clearance.
  */
 export async function requireClearedActor(
-  ctx: Pick<MucContext, "clearances">,
+  ctx: Pick<MucContext, "clearances" | "labels">,
   room: Room,
   from: string,
 ): Promise<Clearance> {
   const state = await ctx.clearances.lookup(toBare(from) ?? "");
   if (state.status === "unknown")
     throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
-  if (state.status !== "known" || !acdf(room.security.label, state.clearance).granted)
+  if (state.status !== "known" || !ctx.labels.grants(room.security.label, state.clearance))
     throw stanzaError("forbidden", "auth", "your clearance does not cover this room's label");
   return state.clearance;
 }
@@ -41,7 +41,7 @@ export function grantsAccess(affiliation: Affiliation): boolean {
  * member only to a JID whose clearance, read now, grants the room label. The error names no JID.
  */
 export async function requireClearedGrantee(
-  ctx: Pick<MucContext, "clearances">,
+  ctx: Pick<MucContext, "clearances" | "labels">,
   room: Room,
   bare: string,
   affiliation: Affiliation,
@@ -54,7 +54,7 @@ export async function requireClearedGrantee(
       "wait",
       "a clearance this change depends on cannot be determined right now",
     );
-  if (state.status !== "known" || !acdf(room.security.label, state.clearance).granted)
+  if (state.status !== "known" || !ctx.labels.grants(room.security.label, state.clearance))
     throw stanzaError(
       "not-acceptable",
       "cancel",

@@ -3,7 +3,6 @@
 // may enter, so only they see it. A requester whose clearance does not grant the room label — or
 // cannot be determined now (store down: fail closed) — gets the service's list without the room and
 // item-not-found for the room itself, as if it did not exist (XEP-0030 §3.1, §7).
-import { acdf } from "@cordon/policy";
 import { toBare, type DiscoInfoResolver, type DiscoItemsResolver } from "@cordon/component";
 import type { ClearanceState } from "@cordon/rules";
 import type { Room } from "../room/room.js";
@@ -18,20 +17,21 @@ export function requesterClearance(
 }
 
 /** Whether a requester with `clearance` may learn that `room` exists and what it is about. */
-export function mayDiscover(room: Room, clearance: ClearanceState): boolean {
+export function mayDiscover(ctx: Pick<MucContext, "labels">, room: Room, clearance: ClearanceState): boolean {
   if (clearance.status !== "known") return false;
-  return acdf(room.security.label, clearance.clearance).granted;
+  // In the clearance's own policy when it is an equivalent one (@cordon/rules translation).
+  return ctx.labels.grants(room.security.label, clearance.clearance);
 }
 
 /** The MUC's disco resolvers with every room the requester may not discover left out (see above). */
 export function discoverableOnly(
-  ctx: Pick<MucContext, "clearances" | "rooms">,
+  ctx: Pick<MucContext, "clearances" | "rooms" | "labels">,
   resolvers: { info: DiscoInfoResolver; items: DiscoItemsResolver },
 ): { info: DiscoInfoResolver; items: DiscoItemsResolver } {
   return {
     info: async (q) => {
       const room = q.to.includes("@") ? ctx.rooms.get(q.to) : undefined;
-      if (room && !mayDiscover(room, await requesterClearance(ctx, q.from))) return undefined;
+      if (room && !mayDiscover(ctx, room, await requesterClearance(ctx, q.from))) return undefined;
       return resolvers.info(q);
     },
     items: async (q) => {
@@ -40,10 +40,10 @@ export function discoverableOnly(
       const room = q.to.includes("@") ? ctx.rooms.get(q.to) : undefined;
       if (!room && items.length === 0) return items;
       const clearance = await requesterClearance(ctx, q.from);
-      if (room) return mayDiscover(room, clearance) ? items : undefined;
+      if (room) return mayDiscover(ctx, room, clearance) ? items : undefined;
       return items.filter((item) => {
         const listed = ctx.rooms.get(item.jid);
-        return listed !== undefined && mayDiscover(listed, clearance);
+        return listed !== undefined && mayDiscover(ctx, listed, clearance);
       });
     },
   };
