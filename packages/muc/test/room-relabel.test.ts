@@ -12,6 +12,9 @@ import { onGroupchat } from "../src/service/groupchat.js";
 import { onRoomPresence } from "../src/service/presence.js";
 import { isRelabel, withoutStatus } from "../src/security/room-relabel.js";
 import { NS_DATA, NS_MUC_OWNER } from "../src/namespaces.js";
+import { syncRoom } from "../src/service/room-sync.js";
+import { roomToRecord } from "../src/service/persistence.js";
+import { storedLabel } from "../src/service/room-config-form.js";
 import type { LabelAwareness } from "../src/service/label-awareness.js";
 import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
@@ -106,4 +109,35 @@ test("lowering the room label: subject, status texts and SECRET history are not 
   assert.ok(toLow.includes("110"), "the UNCLASSIFIED user entered");
   for (const secret of ["SECRET-SUBJECT-TEXT", "SECRET-STATUS-TEXT", "SECRET-BODY-TEXT"])
     assert.ok(!toLow.includes(secret), `${secret} replayed to an UNCLASSIFIED joiner`);
+});
+
+test("a label changed in the store (another instance, a tool) forgets the subject and status texts too", async () => {
+  const ctx = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
+  const room = new Room(
+    ROOM,
+    { ...DEFAULT_ROOM_CONFIG, persistent: true },
+    { label: S, clearance: clearance(ALL), defaultLabel: U, raw: { label: storedLabel(S) } },
+  );
+  ctx.rooms.set(ROOM, room);
+  const stay: Occupant = {
+    nick: "stay",
+    jid: "stay@example.test/r",
+    bare: "stay@example.test",
+    role: "participant",
+    affiliation: "none",
+    occupantId: "oid",
+    clearance: { status: "known", clearance: clearance(ALL), fingerprint: "all" },
+    labelAware: true,
+    presenceXml: "<status>SECRET-STATUS-TEXT</status>",
+    joinedAt: 0,
+  };
+  room.add(stay);
+  room.subject = { text: "SECRET-SUBJECT-TEXT", nick: "stay" };
+  const record = roomToRecord(room);
+  await ctx.store.putRoom({ ...record, label: storedLabel(U) });
+  await syncRoom(ctx, ROOM);
+  const live = ctx.rooms.get(ROOM)!;
+  assert.equal(live.security.label?.classification.name, "UNCLASSIFIED");
+  assert.equal(live.subject.text, "");
+  assert.equal(stay.presenceXml, "");
 });

@@ -3,6 +3,7 @@
 // instance, an administrator) re-reads it. A room whose stored label, clearance or default label
 // does not read under the loaded policies is closed (fail closed): its occupants are removed
 // (307, 333) and joins and re-creation of its JID are refused until it reads again.
+import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
 import type { MucContext } from "./context.js";
 import { removeOccupant } from "./presence.js";
 import { enforceRoomLabel } from "./owner.js";
@@ -92,10 +93,18 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
     rooms.set(jid, loaded);
     return;
   }
+  // A label changed elsewhere (another instance, a tool writing the store) forgets what was written
+  // under the old one, as an owner's change does (security/room-relabel.ts).
+  const relabelled = isRelabel(live.security.label, loaded.security.label);
   live.config = loaded.config;
   live.security = loaded.security;
   live.locked = loaded.locked;
   live.subject = loaded.subject;
+  if (relabelled) {
+    const hadSubject = live.subject.text !== "";
+    forgetUnlabelledContent(live);
+    if (hadSubject) await ctx.saveRoom(live);
+  }
   live.affiliations.clear();
   for (const [j, a] of loaded.affiliations) live.setAffiliation(j, a);
   await enforceRoomLabel(ctx, live);
