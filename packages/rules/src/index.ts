@@ -5,6 +5,8 @@ export { REFUSAL_REASONS, isRefusalReason, isHiddenContentReason, refusalError }
 export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js";
 export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
 export { Translations, labelKey } from "./translation.js";
+export { oneToOne } from "./one-to-one.js";
+export type { OneToOneClearances, OneToOneParty, OneToOneVerdict } from "./one-to-one.js";
 export { Markings, canonicalLabel } from "./marking.js";
 export {
   FLOT_TEXTS,

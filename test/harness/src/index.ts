@@ -4,6 +4,7 @@ export type {
   ComponentDecl,
   DelegationDecl,
   NativeMucDecl,
+  GuardDecl,
   ServerOptions,
   XmppServer,
 } from "./types.js";

@@ -1,7 +1,7 @@
 // Private Prosody 0.12 instances on loopback: own config, data, pid file and logs in a temp dir.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { renderDeployFile, checkConfigValue } from "./templates.js";
+import { renderDeployFile, checkConfigValue, deployDir } from "./templates.js";
 import { requireProsody } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
 import type { ManagedProcess } from "./process.js";
@@ -26,7 +26,7 @@ function encodeStoreName(name: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "starttls">;
+  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(
@@ -95,6 +95,26 @@ export function prosodyConfig(
       },
     });
     lines.push('Include "cordon-delegation.cfg.lua"');
+  }
+  if (options.guard) {
+    const guard = options.guard;
+    includes["cordon-guard.cfg.lua"] = renderDeployFile("prosody/cordon-guard.cfg.lua", {
+      values: {
+        MODULE_DIR: join(deployDir(), "prosody", "modules"),
+        GUARD_DOMAIN: guard.component,
+        TIMEOUT: String(guard.timeoutSeconds ?? 2),
+      },
+      lists: {
+        GUARDED_HOST: [{ DOMAIN: options.domain }],
+        TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
+      },
+    });
+    lines.push('Include "cordon-guard.cfg.lua"');
+    // The snippet sets plugin_paths to the guard's modules; keep the community modules too.
+    if (communityModules)
+      lines.push(
+        `plugin_paths = { ${luaString(join(deployDir(), "prosody", "modules"))}, ${luaString(communityModules)} }`,
+      );
   }
   if (options.nativeMuc) lines.push(...prosodyNativeMuc(options.nativeMuc));
   return { main: lines.join("\n") + "\n", includes };

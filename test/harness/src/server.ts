@@ -31,7 +31,7 @@ export function serverKinds(): ServerKind[] {
 type Resolved = Required<
   Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">
 > &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls"> & { startTimeoutMs: number };
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard"> & { startTimeoutMs: number };
 
 class StartFailure extends Error {
   constructor(
@@ -162,6 +162,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.nativeMuc ? { nativeMuc: options.nativeMuc } : {}),
     ...(options.componentBalancing ? { componentBalancing: options.componentBalancing } : {}),
     ...(options.starttls ? { starttls: true } : {}),
+    ...(options.guard ? { guard: options.guard } : {}),
   };
 }
 

@@ -22,6 +22,16 @@ export interface NativeMucDecl {
   historyLength?: number;
 }
 
+/** Cordon's central check (deploy/prosody/cordon-guard.cfg.lua, deploy/ejabberd/cordon-guard.yml). */
+export interface GuardDecl {
+  /** The guard component's domain (declare it in `components` too). */
+  component: string;
+  /** Seconds the module waits for a decision before refusing with `wait` (default 2). */
+  timeoutSeconds?: number;
+  /** Cordon's own components whose messages are not checked again (its MUC, its relay). */
+  trusted?: string[];
+}
+
 export interface ServerOptions {
   /** Main virtual host; default "example.test". */
   domain?: string;
@@ -38,6 +48,8 @@ export interface ServerOptions {
   nativeMuc?: NativeMucDecl;
   /** More virtual hosts. */
   extraDomains?: string[];
+  /** Loads Cordon's server module for the central check on the main domain, as an admin would. */
+  guard?: GuardDecl;
   /**
    * ejabberd only: accept several connections of a component domain, balanced by `domain_balancing`
    * (docs/servers.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.

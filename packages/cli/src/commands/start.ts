@@ -12,6 +12,7 @@ import { runExample } from "../runners/example.js";
 import { runMuc } from "../runners/muc.js";
 import { runCatalog } from "../runners/catalog.js";
 import { runRelay } from "../runners/relay.js";
+import { runGuard } from "../runners/guard.js";
 
 export type { RunningComponent } from "../runners/runner.js";
 
@@ -20,6 +21,7 @@ const RUNNERS: Record<string, ComponentRunner> = {
   muc: runMuc,
   catalog: runCatalog,
   relay: runRelay,
+  guard: runGuard,
 };
 
 export interface StartOptions {

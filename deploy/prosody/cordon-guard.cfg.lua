@@ -1,0 +1,30 @@
+-- Cordon's central check on Prosody 0.12: every message to a user of the hosts below is decided
+-- by Cordon's guard component before Prosody delivers, archives or stores it offline.
+--
+-- Use: copy next to prosody.cfg.lua together with the modules/ directory, replace the {{...}}
+-- placeholders, and add at the end of prosody.cfg.lua (after cordon-components.cfg.lua, which
+-- declares the guard's component):   Include "cordon-guard.cfg.lua"
+-- If you already set `plugin_paths`, add the modules/ directory to yours instead of the line
+-- below; if a host below already lists `modules_enabled` of its own, add "cordon_guard" there.
+-- What the module does, what it does not cover and what happens when Cordon is down:
+-- packages/guard/README.md.
+
+plugin_paths = { "{{MODULE_DIR}}" }
+
+-- Cordon's own components (its MUC, its relay): they decide their messages themselves, so their
+-- messages are not asked about again. Any other component is judged as another domain.
+cordon_guard_trusted_components = {
+-- {{#each TRUSTED_COMPONENT}}
+	"{{COMPONENT_DOMAIN}}";
+-- {{/each}}
+}
+
+-- {{#each GUARDED_HOST}}
+VirtualHost "{{DOMAIN}}" {
+	modules_enabled = { "cordon_guard" };
+	-- The guard's component domain (declared in cordon-components.cfg.lua).
+	cordon_guard_component = "{{GUARD_DOMAIN}}";
+	-- Seconds to wait for a decision; then the message is refused with a `wait` error.
+	cordon_guard_timeout = {{TIMEOUT}};
+}
+-- {{/each}}

@@ -1,0 +1,33 @@
+// components.guard: the central check's decision service (keys in packages/guard/README.md). The
+// server modules (deploy/prosody, deploy/ejabberd) ask it about every message to a local user.
+import { readConnection } from "@cordon/component";
+import { createGuardService, readGuardSection } from "@cordon/guard";
+import { specOptions } from "../environment.js";
+import type { ComponentRunner } from "./runner.js";
+import { decisionCounter, observeLinks, observeMemory, target } from "./ops.js";
+
+export const runGuard: ComponentRunner = async (context, section) => {
+  const env = await context.environment();
+  const settings = readGuardSection(section, specOptions(env));
+  const connection = readConnection(context.config, section);
+  const counter = decisionCounter(context.ops, "guard");
+  // grant = delivered; deny = refused or dropped, by reason (decide.ts GuardReason).
+  const onDecision = counter
+    ? (outcome: "deliver" | "refuse" | "drop", reason: string) =>
+        counter(outcome === "deliver" ? "grant" : "deny", outcome === "deliver" ? "deliver" : reason)
+    : undefined;
+  const service = createGuardService({
+    ...connection,
+    logger: context.logger,
+    registry: env.registry,
+    store: env.store,
+    users: env.users,
+    ...settings,
+    ...(onDecision ? { onDecision } : {}),
+  });
+  if (context.check) return { name: "guard", stop: () => service.stop(), targets: [target(connection)] };
+  observeLinks(context.ops, "guard", [service.component]);
+  observeMemory(context.ops, "guard", () => service.memory());
+  await service.start();
+  return { name: "guard", stop: () => service.stop() };
+};

@@ -1,0 +1,139 @@
+// The guard component: Cordon's decision service for the central check (issue 17). The server
+// modules (deploy/prosody/mod_cordon_guard.lua, deploy/ejabberd/mod_cordon_guard.erl) hold each
+// message about to be delivered to a local user and ask here over the XEP-0114 link the guard
+// already has: no new listener, no new secret, and the server's own routing is the transport
+// (docs in packages/guard/README.md). Every decision is decide.ts, from the rules the MUC and the
+// relay use; only the served servers themselves may ask (an IQ from their own domain).
+import {
+  createComponent,
+  elementBytes,
+  foldDomainpart,
+  PendingBudget,
+  parseJid,
+  stanzaError,
+  toBare,
+  type BufferUse,
+  type ComponentOptions,
+  type CordonComponent,
+  type Element,
+  type IqRequest,
+  type PendingLimits,
+} from "@cordon/component";
+import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
+import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
+import type { UserClearanceSource } from "@cordon/store";
+import { decide, type DecideContext, type GuardReason } from "./decide.js";
+import { GuardOptionsError } from "./errors.js";
+import { NS_GUARD } from "./namespaces.js";
+import { readCheck, verdictElement } from "./protocol.js";
+
+export interface GuardServiceOptions extends ComponentOptions {
+  /** The servers (their domains) whose modules ask: each decides for its own users only. */
+  served: readonly string[];
+  registry: PolicyRegistry;
+  /** Service and peer clearances, notifications. */
+  store: ClearanceSources;
+  /** User clearances (the store + directory resolver); default the store. */
+  users?: UserClearanceSource;
+  /** The label of an unlabelled message; without one, unlabelled messages are refused. */
+  defaultLabel?: Label;
+  /** The servers' clearance; without one, each served domain's service clearance in the store (none: no bound). */
+  serverClearance?: Clearance;
+  /** OIDs of the policies labels are accepted in, preferred first; default every loaded policy. */
+  accept?: readonly string[];
+  /** Checks waiting for a clearance answer, per sender and in total (defaults as @cordon/component PendingBudget). */
+  pending?: PendingLimits;
+  /** Each decision ("deliver", or the reason it was refused or dropped), for metrics. */
+  onDecision?: (outcome: "deliver" | "refuse" | "drop", reason: "deliver" | GuardReason) => void;
+}
+
+export interface GuardService {
+  readonly component: CordonComponent;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** What the checks waiting for an answer hold now. */
+  memory(): BufferUse[];
+}
+
+/** How deep a message may nest below the `<iq><check>` it arrives in (the component bounds the IQ at 64). */
+const MAX_MESSAGE_DEPTH = 60;
+
+export function createGuardService(options: GuardServiceOptions): GuardService {
+  const served = options.served.map(foldDomainpart);
+  if (served.length === 0) throw new GuardOptionsError("the guard needs at least one served domain");
+  if (served.includes(foldDomainpart(options.domain)))
+    throw new GuardOptionsError(`the guard's own domain ${options.domain} cannot be a served domain`);
+  const component = createComponent(options);
+  const logger = component.logger;
+  const labels = new StanzaLabels(options.registry);
+  const clearances = new ClearanceReader({
+    registry: options.registry,
+    store: options.store,
+    ...(options.users ? { users: options.users } : {}),
+    onUnreadable: (subject, reason) =>
+      logger.warn({ subject, reason }, "unusable clearance: treated as unknown"),
+  });
+  const context: DecideContext = {
+    labels,
+    markings: new Markings(),
+    clearances,
+    get accept() {
+      return options.accept ?? options.registry.policies().map((p) => p.id);
+    },
+    defaultLabel: options.defaultLabel,
+    serverClearance: options.serverClearance
+      ? { status: "known", clearance: options.serverClearance, fingerprint: "configured" }
+      : undefined,
+    maxDepth: MAX_MESSAGE_DEPTH,
+  };
+  const pending = new PendingBudget(options.pending);
+
+  async function check(request: IqRequest): Promise<Element> {
+    // Only a served server asks, from its own domain (its module sends as the host).
+    const asker = parseJid(request.from);
+    if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
+      throw stanzaError("forbidden", "cancel");
+    const read = readCheck(request.payload);
+    if (!read) throw stanzaError("bad-request", "modify");
+    const sender = toBare(read.message.attrs.from ?? "") ?? asker.domain;
+    const release = pending.acquire(sender, elementBytes(read.message));
+    if (!release) throw stanzaError("resource-constraint", "wait");
+    try {
+      const decision = await decide(context, asker.domain, read);
+      options.onDecision?.(decision.verdict.action, decision.reason);
+      if (decision.reason !== "deliver")
+        logger.debug({ reason: decision.reason, action: decision.verdict.action }, "message refused");
+      return verdictElement(decision.verdict);
+    } finally {
+      release();
+    }
+  }
+
+  component.handleIq(NS_GUARD, { get: check }, "check");
+  component.disco({
+    info: ({ to, node }) =>
+      node || to !== component.domain
+        ? undefined
+        : {
+            identities: [{ category: "component", type: "generic", name: "Cordon guard" }],
+            features: [NS_GUARD],
+          },
+  });
+
+  return {
+    component,
+    start: () => component.start(),
+    async stop() {
+      clearances.close();
+      await component.stop();
+    },
+    memory: () => [
+      {
+        buffer: "pending",
+        bytes: pending.bytes,
+        maxBytes: pending.limits.totalBytes,
+        entries: pending.count,
+      },
+    ],
+  };
+}

@@ -1,0 +1,12 @@
+// @cordon/guard: the central check — the decision service Prosody's and ejabberd's modules ask
+// about every message delivered to a local user (issue 17).
+export * from "./errors.js";
+export { NS_GUARD } from "./namespaces.js";
+export { readCheck, verdictElement } from "./protocol.js";
+export type { CheckOrigin, CheckRequest, Verdict } from "./protocol.js";
+export { decide } from "./decide.js";
+export type { DecideContext, GuardDecision, GuardReason } from "./decide.js";
+export { createGuardService } from "./guard-service.js";
+export type { GuardService, GuardServiceOptions } from "./guard-service.js";
+export { readGuardSection, GUARD_CONFIG_KEYS } from "./config.js";
+export type { GuardSectionSettings } from "./config.js";
