@@ -39,7 +39,9 @@ local decided = setmetatable({}, { __mode = "k" });
 -- only when short (RFC 6120 §8.3: an error carries nothing the sender chose beyond its id).
 local function refuse_unchecked(stanza, err)
 	if stanza.attr.type == "error" then return; end
-	local reply = st.error_reply(stanza, (err and err.type) or "wait", (err and err.condition) or "remote-server-timeout");
+	-- Always `wait`: the message was not judged, it may go through later.
+	local condition = err and err.condition == "remote-server-timeout" and "remote-server-timeout" or "internal-server-error";
+	local reply = st.error_reply(stanza, "wait", condition);
 	if reply.attr.id and #reply.attr.id > 128 then reply.attr.id = nil; end
 	module:send(reply);
 end
@@ -58,10 +60,9 @@ end
 -- on (as event.stanza, rewritten).
 local function apply(event, response)
 	-- An error answer (the guard refusing the question, or Prosody bouncing it while the guard is
-	-- not connected: send_iq resolves with that bounce) is no decision.
+	-- not connected: send_iq resolves with that bounce) is no decision: refused with `wait`.
 	if response.attr.type ~= "result" then
-		local err_type, condition = response:get_error();
-		return unreachable(event, { type = err_type, condition = condition });
+		return unreachable(event, { type = "wait", condition = "internal-server-error" });
 	end
 	local verdict = response:get_child("verdict", NS_GUARD);
 	local action = verdict and verdict.attr.action;

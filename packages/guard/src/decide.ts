@@ -56,6 +56,9 @@ export interface DecideContext {
   readonly maxDepth: number;
 }
 
+const isLabel = (c: Element | string): boolean =>
+  isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL;
+
 /** Ids copied into an error reply: printable ASCII, at most this long (never an unbounded attribute). */
 const MAX_ERROR_ID = 128;
 const PRINTABLE_ID = /^[\x21-\x7e]+$/;
@@ -92,10 +95,7 @@ export async function decide(
   if (!from || !to?.local || to.domain !== server || (request.origin === "c2s") !== local)
     return refuse("addressing", ADDRESSING);
 
-  if (
-    isError &&
-    message.children.some((c) => isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL)
-  )
+  if (isError && message.children.some(isLabel))
     return { verdict: { action: "drop" }, reason: "labelled-error" };
 
   const read = context.labels.of(message, {
@@ -119,7 +119,13 @@ export async function decide(
     return verdict.unknown
       ? refuse(`${verdict.party}-unknown`, UNKNOWN)
       : refuse(`${verdict.party}-not-cleared`, FORBIDDEN);
-  return { verdict: { action: "deliver", message: delivered(context, message, label) }, reason: "deliver" };
+  // An error message goes on without a label of ours (it was decided under the default label).
+  const out = isError ? withoutLabels(message) : delivered(context, message, label);
+  return { verdict: { action: "deliver", message: out }, reason: "deliver" };
+}
+
+function withoutLabels(message: Element): Element {
+  return xml(message.name, { ...message.attrs }, ...message.children.filter((c) => !isLabel(c)));
 }
 
 /** The message as delivered: every <securitylabel/> replaced by the decided label with the policy's marking. */
@@ -129,9 +135,7 @@ function delivered(context: DecideContext, message: Element, label: Label): Elem
   // A new top element over the shared children: the rendered label is never re-parented.
   const out = xml(shared.name, { ...shared.attrs });
   out.children = shared.children.slice();
-  const children = message.children.filter(
-    (c) => !(isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL),
-  );
+  const children = message.children.filter((c) => !isLabel(c));
   return xml(message.name, { ...message.attrs }, ...children, out);
 }
 

@@ -1,6 +1,6 @@
 // The central check (issue 17): one-to-one messages between users of one server, decided by
-// Cordon's guard through the server's module (deploy/prosody/modules/mod_cordon_guard.lua, loaded
-// by deploy/prosody/cordon-guard.cfg.lua as an admin loads it). Real server, real clients: exact
+// Cordon's guard through the server's module (deploy/prosody/modules/mod_cordon_guard.lua and
+// deploy/ejabberd/modules/mod_cordon_guard.erl, loaded by the deploy/ snippets as an admin loads them). Real server, real clients: exact
 // recipient sets, over-claiming, the default label, malformed and labelled-error messages, and
 // fail closed while Cordon is stopped.
 import { describe, test, before, after } from "node:test";
@@ -30,8 +30,7 @@ const condition = (s: Element) =>
     ?.getChildElements()
     .find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== "text")?.name;
 
-// ejabberd's module is the next step of issue 17: Prosody first.
-for (const kind of serverKinds().filter((k) => k === "prosody")) {
+for (const kind of serverKinds()) {
   describe(`the central check on ${kind} (issue 17)`, () => {
     const domain = `${kind}-guard.test`;
     const guardDomain = `guard.${domain}`;

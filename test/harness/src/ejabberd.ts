@@ -7,6 +7,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { compileGuardModule } from "./ejabberd-guard.js";
 import { renderDeployFile, checkConfigValue } from "./templates.js";
 import { requireEjabberd } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
@@ -22,7 +23,7 @@ function erlBinary(text: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls">;
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(
@@ -104,6 +105,17 @@ export function ejabberdConfig(
     });
     files.push("cordon-delegation.yml");
   }
+  if (options.guard) {
+    const guard = options.guard;
+    includes["cordon-guard.yml"] = renderDeployFile("ejabberd/cordon-guard.yml", {
+      values: {
+        GUARD_DOMAIN: guard.component,
+        TIMEOUT_MS: String(Math.round((guard.timeoutSeconds ?? 2) * 1000)),
+      },
+      lists: { TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })) },
+    });
+    files.push("cordon-guard.yml");
+  }
   if (files.length > 0) {
     lines.push("include_config_file:");
     for (const f of files) lines.push(`  - "${join(layout.dir, f)}"`);
@@ -150,6 +162,8 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
   const home = join(dir, "home");
   for (const d of [logDir, spool, home]) mkdirSync(d, { recursive: true });
   const config = ejabberdConfig(layout, options);
+  // The central check's module, compiled and put on the code path as the snippet tells admins.
+  const guardEbin = options.guard ? compileGuardModule(install.erl, install.erlLibs, dir) : undefined;
   writeFileSync(configFile, config.main);
   for (const [name, text] of Object.entries(config.includes)) writeFileSync(join(dir, name), text);
 
@@ -211,6 +225,7 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
           "+K",
           "true",
           "-noinput",
+          ...(guardEbin ? ["-pa", guardEbin] : []),
           "-mnesia",
           "dir",
           JSON.stringify(spool),

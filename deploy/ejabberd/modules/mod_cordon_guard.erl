@@ -1,0 +1,160 @@
+%%% mod_cordon_guard: Cordon's central check inside ejabberd 23.01 (Cordon issue 17).
+%%%
+%%% Every message about to be delivered to a user of this host is held and Cordon's guard
+%%% component is asked what to do with it; the module only applies the answer:
+%%%   deliver  the message goes on with the children the guard wrote (the label re-encoded with
+%%%            the policy's marking); its addresses, id and type stay the ones ejabberd routed
+%%%   refuse   the error the guard built (nothing of the message in it) goes back to the sender
+%%%   drop     nothing is delivered and nobody is told
+%%% Every decision is Cordon's (packages/guard); nothing here reads a label. The question travels
+%%% over the guard's XEP-0114 link as an IQ from this host (protocol: packages/guard/README.md).
+%%%
+%%% Where: the sm_receive_packet hook (ejabberd_sm:route/1) sees each message to a local user
+%%% once, before delivery to its sessions and before offline storage, whatever routed it (a local
+%%% client, a remote server, offline replay at login). The message is dropped from the hook and,
+%%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
+%%% messages from the server itself (no user part) or from trusted components are not asked about.
+%%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
+%%% refuses the message with a `wait` error (unless `unlabelled_when_down: deliver` and the
+%%% message carries no label).
+-module(mod_cordon_guard).
+-behaviour(gen_mod).
+
+-export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
+-export([sm_receive_packet/1]).
+
+%% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
+-include("xmpp.hrl").
+
+-define(NS_GUARD, <<"urn:cordon:guard:0">>).
+-define(NS_SEC_LABEL, <<"urn:xmpp:sec-label:0">>).
+%% Ids copied into an error of ours: at most this long (an error carries nothing unbounded).
+-define(MAX_ERROR_ID, 128).
+
+start(Host, _Opts) ->
+    ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    ok.
+
+stop(Host) ->
+    ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    ok.
+
+reload(_Host, _NewOpts, _OldOpts) -> ok.
+
+depends(_Host, _Opts) -> [].
+
+mod_opt_type(component) -> econf:domain();
+mod_opt_type(timeout) -> econf:pos_int();
+mod_opt_type(trusted_components) -> econf:list(econf:domain());
+mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]).
+
+mod_options(Host) ->
+    [{component, <<"guard.", Host/binary>>},
+     {timeout, 2000},
+     {trusted_components, []},
+     {unlabelled_when_down, refuse}].
+
+mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
+                        "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
+
+%% The hook: a message is held (dropped here) and routed again once decided.
+sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
+    case xmpp:get_meta(Msg, cordon_checked, false) orelse xmpp:get_meta(Msg, carbon_copy, false) of
+        true -> Msg;
+        false ->
+            case origin(Host, Msg) of
+                skip -> Msg;
+                Origin -> ask(Host, Origin, Msg), {stop, drop}
+            end
+    end;
+sm_receive_packet(Packet) -> Packet.
+
+%% c2s: a user of this host; s2s: another domain (a remote server, or a component other than
+%% Cordon's own); skip: the server itself and what it generates (PEP notifications), trusted
+%% components.
+origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
+    Trusted = opt(Host, trusted_components),
+    IsLocal = lists:member(From, ejabberd_option:hosts()),
+    PubsubEvent = xmpp:has_subtag(Msg, #ps_event{}),
+    if IsLocal andalso User == <<>> -> skip;
+       IsLocal andalso PubsubEvent -> skip;
+       IsLocal -> <<"c2s">>;
+       true ->
+           case lists:member(From, Trusted) of
+               true -> skip;
+               false -> <<"s2s">>
+           end
+    end.
+
+ask(Host, Origin, Msg) ->
+    Embedded = xmpp:encode(Msg, ?NS_CLIENT),
+    #xmlel{attrs = Attrs} = Embedded,
+    Check = #xmlel{name = <<"check">>,
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+    IQ = #iq{type = get, id = p1_rand:get_string(),
+             from = jid:make(Host), to = jid:make(opt(Host, component)),
+             sub_els = [Check]},
+    ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Msg, Answer) end, undefined,
+                             opt(Host, timeout)).
+
+answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+        {?NS_GUARD, <<"deliver">>} ->
+            with_message(Host, Msg, Verdict, fun(Out) ->
+                Delivered = Msg#message{subject = Out#message.subject, body = Out#message.body,
+                                        thread = Out#message.thread, sub_els = Out#message.sub_els},
+                ejabberd_sm:route(xmpp:put_meta(Delivered, cordon_checked, true))
+            end);
+        {?NS_GUARD, <<"refuse">>} ->
+            %% Our own error, decided: not asked about again on its way to a local sender.
+            with_message(Host, Msg, Verdict, fun(Error) ->
+                ejabberd_router:route(xmpp:put_meta(Error, cordon_checked, true))
+            end);
+        {?NS_GUARD, <<"drop">>} -> ok;
+        _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+    end;
+%% An error answer (the guard refusing the question, or ejabberd bouncing it while the guard is
+%% not connected — with `forbidden`) is no decision: refused with a wait error all the same.
+answered(Host, Msg, #iq{type = error}) ->
+    unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+answered(Host, Msg, timeout) ->
+    unreachable(Host, Msg, #stanza_error{type = wait, reason = 'remote-server-timeout'});
+answered(Host, Msg, _) ->
+    unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}).
+
+%% The verdict's embedded message, decoded; a verdict without a readable one is no decision.
+with_message(Host, Msg, Verdict, Apply) ->
+    case fxml:get_subtag_with_xmlns(Verdict, <<"message">>, ?NS_CLIENT) of
+        false -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+        El ->
+            try xmpp:decode(El, ?NS_CLIENT, [ignore_els]) of
+                #message{} = Out -> Apply(Out);
+                _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+            catch _:_ ->
+                unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+            end
+    end.
+
+unreachable(Host, Msg, Error) ->
+    Unlabelled = not lists:any(fun(#xmlel{name = <<"securitylabel">>} = El) ->
+                                       fxml:get_tag_attr_s(<<"xmlns">>, El) == ?NS_SEC_LABEL;
+                                  (_) -> false
+                               end, Msg#message.sub_els),
+    case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
+        true -> ejabberd_sm:route(xmpp:put_meta(Msg, cordon_checked, true));
+        false ->
+            error_logger:warning_msg("Cordon guard gave no decision (~p): message refused~n",
+                                     [Error#stanza_error.reason]),
+            refuse(Msg, Error)
+    end.
+
+%% The sender is told the check could not be made: built here, never ejabberd's bounce (which
+%% copies the message's body); nothing of the message but a short id.
+refuse(#message{type = error}, _Error) -> ok;
+refuse(#message{id = Id, from = From, to = To}, Error) ->
+    KeptId = case byte_size(Id) =< ?MAX_ERROR_ID of true -> Id; false -> <<>> end,
+    Reply = #message{type = error, id = KeptId, from = To, to = From, sub_els = [Error]},
+    ejabberd_router:route(xmpp:put_meta(Reply, cordon_checked, true)).
+
+opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
