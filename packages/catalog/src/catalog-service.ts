@@ -26,7 +26,14 @@ import {
   type PendingLimits,
 } from "@cordon/component";
 import { LabelCache, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
-import { ClearanceReader, grantingClearance } from "@cordon/rules";
+import {
+  ClearanceReader,
+  grantingClearance,
+  NO_CLEARANCE,
+  oneToOne,
+  Translations,
+  type ClearanceState,
+} from "@cordon/rules";
 import {
   InvalidJidError,
   normaliseBareJid,
@@ -162,6 +169,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const unsubscribers = [store.subscribe((event) => cache.invalidate(event)), () => clearances.close()];
   if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));
 
+  const translations = new Translations(registry);
   // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
   const storedLabels = new LabelCache(registry);
 
@@ -172,6 +180,13 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       logger.warn({ what, err: (error as Error).message }, "unusable label in the store");
       return undefined;
     }
+  }
+
+  /** A user's clearance states for each policy the candidate labels use. */
+  async function userStates(jid: string, policies: readonly string[]): Promise<Map<string, ClearanceState>> {
+    const byPolicy = new Map<string, ClearanceState>();
+    for (const policy of policies) byPolicy.set(policy, await clearances.user(jid, policy));
+    return byPolicy;
   }
 
   /** A user's clearances for each policy the candidate labels use. */
@@ -302,13 +317,29 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const gates: LabelGate[] = [requester];
     let cacheable = true;
     if (target.kind === "user") {
-      // A user of this server: only labels the target is also cleared for.
-      deps.push(`user:${target.jid}`);
-      const other = await userGate(target.jid, policies);
-      if (other.unknown) cacheable = false;
-      gates.push(other.gate);
-      if (other.unknown)
-        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable };
+      // A user of this server: exactly the labels the central check (the guard) would deliver from
+      // the requester to that user — the one-to-one rule (@cordon/rules one-to-one.ts): the
+      // requester's clearance (or its peer's), the server's and the target's.
+      deps.push(`user:${target.jid}`, `service:${target.domain}`);
+      const sender = query.remote
+        ? await clearances.peer(requesterDomain, "inbound")
+        : await userStates(query.requester, policies);
+      const recipient = await userStates(target.jid, policies);
+      const server = await clearances.service(target.domain);
+      const states = [server, ...(sender instanceof Map ? sender.values() : [sender]), ...recipient.values()];
+      if (states.some((state) => state.status === "unknown"))
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
+      const of = (byPolicy: ReadonlyMap<string, ClearanceState>, label: Label) =>
+        byPolicy.get(label.policy.id) ?? NO_CLEARANCE;
+      gates.length = 0;
+      gates.push(
+        (label) =>
+          oneToOne(translations, label, {
+            sender: sender instanceof Map ? of(sender, label) : sender,
+            server,
+            recipient: of(recipient, label),
+          }).ok,
+      );
     } else if (target.kind === "remote") {
       // A remote domain: within that peer's clearance for traffic from us to it.
       deps.push(`peer:${target.domain}`);

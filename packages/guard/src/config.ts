@@ -2,8 +2,9 @@
 //   domain, secret, server       the XEP-0114 connection (see @cordon/component)
 //   served: [DOMAIN]             the servers whose module asks (their own users are decided here)
 //   defaultLabel: LABEL          the label of an unlabelled message (default: none -> refused)
-//   serverClearance: CLEARANCE   the servers' clearance (default: each domain's service clearance
-//                                in the store; none there -> no bound of the server's own)
+//   serverClearance: CLEARANCE   the servers' clearance, written at start as each served domain's
+//                                service clearance in the store — the one source the guard and the
+//                                catalog read (without it, what the store holds; none: no bound)
 // Policies, store and directory come from the top level of the file (shared by all components).
 import type { ConfigReader } from "@cordon/component";
 import {

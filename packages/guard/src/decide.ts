@@ -21,7 +21,6 @@ import {
   oneToOne,
   refusalError,
   type ClearanceReader,
-  type ClearanceState,
   type Markings,
   type OneToOneParty,
   type StanzaLabels,
@@ -50,8 +49,6 @@ export interface DecideContext {
   readonly accept: readonly string[];
   /** The label of an unlabelled message; undefined: refused. */
   readonly defaultLabel: Label | undefined;
-  /** A configured server clearance; without it, the store's service clearance of the server's domain. */
-  readonly serverClearance: ClearanceState | undefined;
   /** How deep a message's elements may nest below it. */
   readonly maxDepth: number;
 }
@@ -111,7 +108,8 @@ export async function decide(
     local
       ? context.clearances.user(toBare(message.attrs.from ?? "") ?? "", policy)
       : context.clearances.peer(from.domain, "inbound"),
-    context.serverClearance ?? context.clearances.service(server),
+    // The server's clearance: its domain's service clearance in the store, the one the catalog reads.
+    context.clearances.service(server),
     context.clearances.user(`${to.local}@${to.domain}`, policy),
   ]);
   const verdict = oneToOne(context.labels.translations, label, { sender, server: serverState, recipient });

@@ -19,7 +19,7 @@ import {
   type IqRequest,
   type PendingLimits,
 } from "@cordon/component";
-import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
+import type { Label, PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
 import type { UserClearanceSource } from "@cordon/store";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
@@ -37,8 +37,6 @@ export interface GuardServiceOptions extends ComponentOptions {
   users?: UserClearanceSource;
   /** The label of an unlabelled message; without one, unlabelled messages are refused. */
   defaultLabel?: Label;
-  /** The servers' clearance; without one, each served domain's service clearance in the store (none: no bound). */
-  serverClearance?: Clearance;
   /** OIDs of the policies labels are accepted in, preferred first; default every loaded policy. */
   accept?: readonly string[];
   /** Checks waiting for a clearance answer, per sender and in total (defaults as @cordon/component PendingBudget). */
@@ -81,9 +79,6 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
       return options.accept ?? options.registry.policies().map((p) => p.id);
     },
     defaultLabel: options.defaultLabel,
-    serverClearance: options.serverClearance
-      ? { status: "known", clearance: options.serverClearance, fingerprint: "configured" }
-      : undefined,
     maxDepth: MAX_MESSAGE_DEPTH,
   };
   const pending = new PendingBudget(options.pending);

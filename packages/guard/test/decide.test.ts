@@ -35,7 +35,6 @@ async function setup(store = new MemoryStore()) {
     clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
     accept: [policy.id],
     defaultLabel: label("UNCLASSIFIED"),
-    serverClearance: undefined,
     maxDepth: 60,
   };
   const ask = (origin: CheckOrigin, text: string) =>

@@ -2,6 +2,7 @@
 // server modules (deploy/prosody, deploy/ejabberd) ask it about every message to a local user.
 import { readConnection } from "@cordon/component";
 import { createGuardService, readGuardSection } from "@cordon/guard";
+import { encodeBerClearance } from "@cordon/policy";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, observeMemory, target } from "./ops.js";
@@ -16,16 +17,23 @@ export const runGuard: ComponentRunner = async (context, section) => {
     ? (outcome: "deliver" | "refuse" | "drop", reason: string) =>
         counter(outcome === "deliver" ? "grant" : "deny", outcome === "deliver" ? "deliver" : reason)
     : undefined;
+  const { serverClearance, ...guardSettings } = settings;
   const service = createGuardService({
     ...connection,
     logger: context.logger,
     registry: env.registry,
     store: env.store,
     users: env.users,
-    ...settings,
+    ...guardSettings,
     ...(onDecision ? { onDecision } : {}),
   });
   if (context.check) return { name: "guard", stop: () => service.stop(), targets: [target(connection)] };
+  // One source for the server's clearance: the store, where the catalog reads it too.
+  if (serverClearance) {
+    const data = Buffer.from(encodeBerClearance(serverClearance)).toString("base64");
+    for (const domain of settings.served)
+      await env.store.setServiceClearance(domain, { encoding: "ber", data });
+  }
   observeLinks(context.ops, "guard", [service.component]);
   observeMemory(context.ops, "guard", () => service.memory());
   await service.start();

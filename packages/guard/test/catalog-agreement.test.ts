@@ -1,0 +1,92 @@
+// Issue 17: the catalog for a user target offers exactly the labels the central check lets
+// through from the requester to that user — one decision function (@cordon/rules one-to-one.ts),
+// tied here over random clearances of sender, server and recipient and every demo label.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  buildSecurityLabelXml,
+  encodeBerClearance,
+  makeClearance,
+  makeLabel,
+  PolicyRegistry,
+  type Label,
+} from "@cordon/policy";
+import { parseElement } from "@cordon/component";
+import { createCatalogService } from "@cordon/catalog";
+import { ClearanceReader, labelKey, Markings, StanzaLabels } from "@cordon/rules";
+import { MemoryStore } from "@cordon/store";
+import { decide } from "../src/decide.js";
+
+const registry = new PolicyRegistry();
+const policy = registry.loadFileSync(
+  new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
+);
+const D = "example.test";
+
+/** A small deterministic generator (xorshift), so a failure can be replayed from its seed. */
+function random(seed: number) {
+  let x = seed || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 2 ** 32;
+  };
+}
+
+const subset = <T>(next: () => number, items: readonly T[]) => items.filter(() => next() < 0.5);
+
+// Every classification with every single category and none: the candidate labels.
+const candidates: Label[] = policy.classifications.flatMap((c) => [
+  makeLabel(policy, c, []),
+  ...policy.categories.map((cat) => makeLabel(policy, c, [cat])),
+]);
+
+test("catalog(requester → user) = the labels the guard delivers from requester to user", async () => {
+  for (let seed = 1; seed <= 25; seed++) {
+    const next = random(seed * 7919);
+    const store = new MemoryStore();
+    const clearance = () => {
+      const c = makeClearance(policy, subset(next, policy.classifications), subset(next, policy.categories));
+      return { encoding: "ber" as const, data: Buffer.from(encodeBerClearance(c)).toString("base64") };
+    };
+    await store.setUserClearance(`alice@${D}`, clearance());
+    if (next() < 0.8) await store.setUserClearance(`bob@${D}`, clearance());
+    if (next() < 0.5) await store.setServiceClearance(D, clearance());
+    const catalog = createCatalogService({
+      service: "xmpp://127.0.0.1:1",
+      domain: `catalog.${D}`,
+      secret: "s",
+      served: [D],
+      registry,
+      store,
+      catalogs: new Map([[D, { restrict: true, items: candidates.map((label) => ({ label })) }]]),
+    });
+    const offered = new Set(
+      (await catalog.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}` })).items
+        .filter((i) => i.label)
+        .map((i) => labelKey(i.label!)),
+    );
+    await catalog.stop();
+    const context = {
+      labels: new StanzaLabels(registry),
+      markings: new Markings(),
+      clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
+      accept: [policy.id],
+      defaultLabel: undefined,
+      maxDepth: 60,
+    };
+    for (const label of candidates) {
+      const message = parseElement(
+        `<message from='alice@${D}/r' to='bob@${D}'><body>x</body>${buildSecurityLabelXml(label)}</message>`,
+      );
+      const decision = await decide(context, D, { origin: "c2s", message });
+      assert.equal(
+        decision.verdict.action === "deliver",
+        offered.has(labelKey(label)),
+        `seed ${seed}: ${labelKey(label)} guard ${decision.reason}, catalog ${offered.has(labelKey(label))}`,
+      );
+    }
+    context.clearances.close();
+  }
+});
