@@ -20,6 +20,7 @@ import {
   defaultRules,
   FileAuditSink,
   MemoryAuditSink,
+  randomAuditKey,
   LabelEngine,
   ClearanceSource,
   DirectionContext,
@@ -133,7 +134,7 @@ try {
     for (const mode of round % 2 !== 0 ? ["passthrough", "checks"] : ["checks", "passthrough"]) {
       const audit =
         mode === "checks"
-          ? await FileAuditSink.open(join(dir, `audit-${round}.jsonl`))
+          ? await FileAuditSink.open(join(dir, `audit-${round}.jsonl`), { key: randomAuditKey() })
           : new MemoryAuditSink(false);
       const relay = createRelay({
         peerings: [peering(a, b)],

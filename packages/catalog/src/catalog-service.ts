@@ -92,6 +92,21 @@ export interface CatalogServiceOptions extends ComponentOptions {
   pending?: PendingLimits;
   /** Operator metrics: each catalog request answered ("grant") or refused with a stanza error ("deny", reason = condition). */
   onDecision?: (outcome: "grant" | "deny", reason: string) => void;
+  /** The audit log (issue 16 item 9): each request answered or refused, who asked for which target. */
+  onAudit?: (event: CatalogAuditEvent) => void;
+}
+
+/** One catalog decision, for the audit log: never a label's content, the number of items offered. */
+export interface CatalogAuditEvent {
+  granted: boolean;
+  /** "answered", or the stanza error's condition. */
+  reason: string;
+  /** The requester as judged (a bare JID, or a peer domain). */
+  actor: string;
+  /** The target's bare JID, folded (absent when it is not a JID). */
+  target?: string;
+  remote: boolean;
+  items?: number;
 }
 
 /** Where personal catalog labels come from besides the store (the directory). */
@@ -434,7 +449,14 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return catalogElement(catalog, namespace);
   }
 
-  async function handle(request: IqRequest): Promise<Element> {
+  /** Who asked for what, as far as the request got before it was answered or refused (the audit). */
+  interface Noted {
+    actor: string;
+    target?: string;
+    remote: boolean;
+  }
+
+  async function handle(request: IqRequest, audited: Noted): Promise<Element> {
     const namespace = request.payload.attrs.xmlns ?? NS_SEC_LABEL_CATALOG;
     const from = parseJid(request.from);
     if (!from) throw stanzaError("bad-request", "modify", "no requester");
@@ -470,6 +492,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     }
     const home = server ?? (local ? from.domain : (served[0] as string));
     const target = request.payload.attrs.to ?? (server ? request.to : home);
+    audited.actor = requester;
+    const named = parseJid(target);
+    if (named) audited.target = bareJid(named); // folded and bare: never the client's own spelling
+
+    audited.remote = remote;
     const element = await answer({ requester, home, target, ...(remote ? { remote } : {}) }, namespace);
     logger.debug(
       { ns: namespace, target, delegated: server !== undefined, items: element.attrs.size },
@@ -480,30 +507,33 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
 
   const pending = new PendingBudget(options.pending ?? {});
   /** A request held while its answer is computed, within the pending limits (else resource-constraint). */
-  async function bounded(request: IqRequest): Promise<Element> {
+  async function bounded(request: IqRequest, audited: Noted): Promise<Element> {
     const release = pending.acquire(toBare(request.from) ?? request.from, elementBytes(request.stanza));
     if (!release) throw stanzaError("resource-constraint", "wait");
     try {
-      return await handle(request);
+      return await handle(request, audited);
     } finally {
       release();
     }
   }
 
   const observed = options.onDecision;
+  const onAudit = options.onAudit;
   const handlers = {
-    get: observed
-      ? async (request: IqRequest): Promise<Element> => {
-          try {
-            const element = await bounded(request);
-            observed("grant", "answered");
-            return element;
-          } catch (error) {
-            observed("deny", error instanceof StanzaErrorException ? error.spec.condition : "internal-error");
-            throw error;
-          }
-        }
-      : bounded,
+    get: async (request: IqRequest): Promise<Element> => {
+      const audited: Noted = { actor: toBare(request.from) ?? "", remote: false };
+      try {
+        const element = await bounded(request, audited);
+        observed?.("grant", "answered");
+        onAudit?.({ granted: true, reason: "answered", ...audited, items: Number(element.attrs.size ?? 0) });
+        return element;
+      } catch (error) {
+        const reason = error instanceof StanzaErrorException ? error.spec.condition : "internal-error";
+        observed?.("deny", reason);
+        onAudit?.({ granted: false, reason, ...audited });
+        throw error;
+      }
+    },
   };
   delegate(component, NS_SEC_LABEL_CATALOG, handlers, { features: DELEGATED_FEATURES, servers: served });
   // The older namespaces: direct requests, and delegated ones when the server delegates them too.

@@ -18,6 +18,7 @@ export type { CatalogTarget, TargetContext } from "./targets.js";
 export { CatalogCache } from "./catalog-cache.js";
 export { createCatalogService, DELEGATED_FEATURES, ROOM_RESTRICT_KEY } from "./catalog-service.js";
 export type {
+  CatalogAuditEvent,
   CatalogService,
   CatalogServiceOptions,
   CatalogQuery,

@@ -16,6 +16,8 @@ import { startAdminServer, type AdminServer } from "./admin/server.js";
 import { parseClearanceBody } from "./admin/clearance-body.js";
 import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
+import type { AuditSink } from "@cordon/relay";
+import { recordEvent } from "./audit-log.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -68,8 +70,41 @@ export async function startOperations(options: {
   running: RunningComponent[];
   /** The shared environment, when some component built it. */
   environment: RuntimeEnvironment | undefined;
+  /** The process's audit log: clearance changes and policy reloads are recorded in it. */
+  audit?: AuditSink;
 }): Promise<Operations> {
-  const { config, logger, ops, running, environment: env } = options;
+  const { config, logger, ops, running, environment: env, audit } = options;
+  /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
+  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
+    try {
+      const summary = await r.reload();
+      recordEvent(
+        audit,
+        {
+          component: "admin",
+          action: "policy-reload",
+          decision: "change",
+          reason: via,
+          detail: `generation ${summary.generation}`,
+        },
+        logger,
+      );
+      return summary;
+    } catch (error) {
+      recordEvent(
+        audit,
+        {
+          component: "admin",
+          action: "policy-reload",
+          decision: "deny",
+          reason: via,
+          detail: (error as { code?: string }).code ?? "error",
+        },
+        logger,
+      );
+      throw error;
+    }
+  };
   let reloader: PolicyReloader | undefined;
   let onHup: (() => void) | undefined;
   if (env) {
@@ -80,7 +115,7 @@ export async function startOperations(options: {
     // SIGHUP: reload policies (systemd `ExecReload=/bin/kill -HUP $MAINPID`); errors are logged by the reloader.
     onHup = () => {
       logger.info("SIGHUP: reloading policies");
-      r.reload().catch(() => undefined);
+      auditedReload(r, "sighup").catch(() => undefined);
     };
     process.on("SIGHUP", onHup);
   }
@@ -97,8 +132,8 @@ export async function startOperations(options: {
       rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
       peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
       metrics: () => ops.metrics.text(),
-      ...(env ? { clearances: clearanceAdmin(env, logger) } : {}),
-      ...(reloader ? { reload: () => reloader.reload() } : {}),
+      ...(env ? { clearances: clearanceAdmin(env, logger, audit) } : {}),
+      ...(reloader ? { reload: () => auditedReload(reloader, "admin-api") } : {}),
     };
     // A token always (issue 16 item 12): the configured one, else the one generated at first start.
     let token = settings.token;
@@ -133,7 +168,11 @@ export async function startOperations(options: {
   };
 }
 
-function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin {
+function clearanceAdmin(
+  env: RuntimeEnvironment,
+  logger: Logger,
+  audit: AuditSink | undefined,
+): ClearanceAdmin {
   return {
     async get(jid, policy) {
       const r = await env.store.getUserClearance(jid, policy);
@@ -160,12 +199,38 @@ function clearanceAdmin(env: RuntimeEnvironment, logger: Logger): ClearanceAdmin
         { jid: normaliseBareJid(jid), policy, marking: parsed.marking },
         "clearance set through the admin API",
       );
+      recordEvent(
+        audit,
+        {
+          component: "admin",
+          action: "clearance-set",
+          decision: "change",
+          reason: "admin-api",
+          target: normaliseBareJid(jid),
+          marking: parsed.marking,
+          ...(policy ? { policy } : {}),
+        },
+        logger,
+      );
       return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
     },
     async clear(jid, policy) {
       const removed = await env.store.deleteUserClearance(jid, policy);
-      if (removed)
+      if (removed) {
         logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");
+        recordEvent(
+          audit,
+          {
+            component: "admin",
+            action: "clearance-removed",
+            decision: "change",
+            reason: "admin-api",
+            target: normaliseBareJid(jid),
+            ...(policy ? { policy } : {}),
+          },
+          logger,
+        );
+      }
       return removed;
     },
   };

@@ -107,3 +107,10 @@ export class AdminConfigError extends CordonOpsError {
     super("CORDON_ADMIN_CONFIG", 500, `${key}: ${message}`);
   }
 }
+
+/** An audit key that cannot be read or is too short. */
+export class AuditKeyError extends CordonOpsError {
+  constructor(file: string, problem: string) {
+    super("CORDON_AUDIT_KEY", 500, `audit key ${file}: ${problem}`);
+  }
+}

@@ -4,7 +4,7 @@ export type { MucService, MucServiceOptions } from "./service/muc-service.js";
 export { MucReloadError, type PolicyReload } from "./service/policy-reload.js";
 export { MUC_CONFIG_KEYS, readMucConfig, readMucSettings } from "./config.js";
 export type { MucConfig, MucConfigOptions } from "./config.js";
-export type { MucSettings, NamedLabel, MucObserver } from "./service/context.js";
+export type { MucSettings, NamedLabel, MucObserver, MucAuditEvent } from "./service/context.js";
 export { DEFAULT_ROOM_CONFIG, configFromRecord } from "./room/room-config.js";
 export type { RoomConfig } from "./room/room-config.js";
 export { Room } from "./room/room.js";

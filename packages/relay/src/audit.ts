@@ -1,8 +1,12 @@
-// The audit trail: one JSON line per relay decision, each record chained to the previous one by a
-// SHA-256 hash (FIPS 180-4) over its canonical JSON, so an edited, inserted or deleted record
-// breaks the chain at that point. Records never hold message content: only the decision, the
-// reason, the stanza kind and type, the domains, the label's marking and policy.
-import { createHash } from "node:crypto";
+// The audit trail: one JSON line per decision, each record chained to the previous one by an
+// HMAC-SHA256 (RFC 2104, FIPS 198-1) under a secret key over its canonical JSON, so an edited,
+// inserted or deleted record breaks the chain at that point — and one who can write the file but
+// does not hold the key cannot re-chain what they changed (issue 16 item 9: an unkeyed SHA-256
+// chain was rewritten pass→refuse and re-chained). Every line must be exactly the canonical form
+// of its record (sorted keys, no spaces, no duplicate keys, `hash` last): what verify reads is what
+// grep reads. Records never hold message content: only the decision, the reason, the stanza kind
+// and type, the domains, the label's marking and policy.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { AuditChainBrokenError, AuditWriteError } from "./errors.js";
@@ -33,11 +37,63 @@ export interface AuditEntry {
   detail?: string;
 }
 
-export interface AuditRecord extends AuditEntry {
+/**
+ * A decision of another component (the MUC, the catalog) or an administrative change, in the same
+ * chain format (issue 16 item 9). Never content: JIDs of the actor and of what it acted on (bare),
+ * the label's marking as the policy renders it, counts.
+ */
+export interface AuditEvent {
+  component: "muc" | "catalog" | "admin";
+  /** What was decided or done: join, groupchat, catalog, clearance-set, clearance-removed, policy-reload. */
+  action: string;
+  decision: "grant" | "deny" | "change";
+  reason: string;
+  /** Who asked (a bare JID; "admin-api" or "sighup" for administrative changes). */
+  actor?: string;
+  /** What it was about: a room, a catalog target, the user whose clearance changed. */
+  target?: string;
+  marking?: string;
+  policy?: string;
+  /** A groupchat message: copies sent and occupants withheld it. */
+  delivered?: number;
+  withheld?: number;
+  /** A catalog answer: how many items it offered, and whether the requester was judged as a peer. */
+  items?: number;
+  remote?: boolean;
+  detail?: string;
+}
+
+/** What the chain adds to each record. */
+export interface AuditChainFields {
   seq: number;
   ts: string;
+  /** The key's id (`AuditKey.id`): which key the record's HMAC is under. */
+  kid: string;
   prev: string;
+  /** HMAC-SHA256 of the record's canonical JSON without `hash`, under the audit key (hex). */
   hash: string;
+}
+
+export type AuditRecord = (AuditEntry | AuditEvent) & AuditChainFields;
+
+/** The chain's secret key and its public id (the first 16 hex digits of the key's SHA-256). */
+export interface AuditKey {
+  readonly secret: Uint8Array;
+  readonly id: string;
+}
+
+/** The shortest key accepted (characters of a key file or setting; a generated one has 64). */
+export const MIN_AUDIT_KEY_LENGTH = 32;
+
+/** A key from its text (a key file's content, a setting) or bytes: the HMAC key is those bytes. */
+export function auditKey(secret: string | Uint8Array): AuditKey {
+  const bytes = typeof secret === "string" ? Buffer.from(secret, "utf8") : Buffer.from(secret);
+  return { secret: bytes, id: createHash("sha256").update(bytes).digest("hex").slice(0, 16) };
+}
+
+/** A fresh random key (tests, in-memory sinks). */
+export function randomAuditKey(): AuditKey {
+  return auditKey(randomBytes(32).toString("hex"));
 }
 
 /** JSON with object keys sorted at every level, so the hash does not depend on key order. */
@@ -60,8 +116,52 @@ export function auditId(id: string): string {
   return createHash("sha256").update(id).digest("hex").slice(0, 16);
 }
 
-export function recordHash(record: Omit<AuditRecord, "hash">): string {
-  return createHash("sha256").update(canonicalJson(record)).digest("hex");
+export function recordHash(record: Omit<AuditChainFields, "hash"> & object, key: AuditKey): string {
+  return createHmac("sha256", key.secret).update(canonicalJson(record)).digest("hex");
+}
+
+/** The one line a record is written as: its canonical JSON with `hash` last. */
+export function canonicalLine(record: AuditRecord): string {
+  const { hash, ...rest } = record;
+  return `${canonicalJson(rest).slice(0, -1)},"hash":${JSON.stringify(hash)}}`;
+}
+
+/**
+ * The first key that occurs twice in one object of a JSON text (at any depth), or undefined.
+ * JSON.parse keeps the last of two equal keys while grep sees the first: a record is read one way only.
+ */
+export function duplicateJsonKey(text: string): string | undefined {
+  const seen: Set<string>[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === "{") {
+      seen.push(new Set());
+      i++;
+    } else if (c === "}") {
+      seen.pop();
+      i++;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const token = text.slice(i, j + 1);
+      let k = j + 1;
+      while (k < text.length && /\s/u.test(text[k]!)) k++;
+      const keys = seen[seen.length - 1];
+      if (text[k] === ":" && keys) {
+        let name: string;
+        try {
+          name = JSON.parse(token) as string;
+        } catch {
+          return undefined; // not JSON: JSON.parse reports it
+        }
+        if (keys.has(name)) return name;
+        keys.add(name);
+      }
+      i = j + 1;
+    } else i++;
+  }
+  return undefined;
 }
 
 export type VerifyResult =
@@ -81,11 +181,13 @@ export function parseAuditAnchor(text: string): AuditAnchor | undefined {
 }
 
 /**
- * Verifies a whole log's chain; names the first bad record (1-based line number). With an anchor,
- * the log must also still hold that record with that hash: records deleted from the end of a log
- * leave a valid chain, and only a hash kept elsewhere shows them missing.
+ * Verifies a whole log's chain under `key`; names the first bad record (1-based line number). Each
+ * line must be exactly its record's canonical form (no duplicate keys, no other spacing or order),
+ * under this key's id, with an HMAC that matches. With an anchor, the log must also still hold
+ * that record with that hash: records deleted from the end of a log leave a valid chain, and only a
+ * hash kept elsewhere (the anchors the writer logs every N records and every minute) shows them missing.
  */
-export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResult {
+export function verifyAuditText(text: string, key: AuditKey, anchor?: AuditAnchor): VerifyResult {
   const lines = text.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   else if (lines.length > 0)
@@ -105,14 +207,40 @@ export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResul
     } catch {
       return fail(i + 1, undefined, "not valid JSON", i);
     }
-    if (typeof record !== "object" || record === null || typeof record.hash !== "string")
+    if (
+      typeof record !== "object" ||
+      record === null ||
+      Array.isArray(record) ||
+      typeof record.hash !== "string"
+    )
       return fail(i + 1, undefined, "not an audit record", i);
     const seq = typeof record.seq === "number" ? record.seq : undefined;
+    if (canonicalLine(record) !== line) {
+      // A duplicate key is never canonical (JSON.parse keeps one of the two): name it when it is one.
+      const duplicate = duplicateJsonKey(line);
+      return fail(
+        i + 1,
+        seq,
+        duplicate !== undefined
+          ? `the key "${duplicate.slice(0, 40)}" occurs twice (a record must read one way only)`
+          : "not in canonical form (keys sorted, no spaces, hash last, as the writer writes it): the record was edited",
+        i,
+      );
+    }
     if (seq !== expectedSeq)
       return fail(
         i + 1,
         seq,
         `sequence number ${String(record.seq)} where ${expectedSeq} was expected (a record was deleted or inserted)`,
+        i,
+      );
+    if (record.kid !== key.id)
+      return fail(
+        i + 1,
+        seq,
+        typeof record.kid === "string"
+          ? `written under another key (id ${record.kid.slice(0, 16)}, this key is ${key.id})`
+          : "the record has no key id (written without a key)",
         i,
       );
     if (record.prev !== prev)
@@ -123,8 +251,13 @@ export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResul
         i,
       );
     const { hash, ...rest } = record;
-    if (recordHash(rest) !== hash)
-      return fail(i + 1, seq, "its hash does not match its content (the record was edited)", i);
+    if (!sameHex(recordHash(rest, key), hash))
+      return fail(
+        i + 1,
+        seq,
+        "its HMAC does not match its content (the record was edited, or re-chained without the key)",
+        i,
+      );
     if (anchor && seq === anchor.seq && hash !== anchor.hash)
       return fail(
         i + 1,
@@ -149,12 +282,19 @@ export function verifyAuditText(text: string, anchor?: AuditAnchor): VerifyResul
   }
 }
 
-export function verifyAuditFile(file: string, anchor?: AuditAnchor): VerifyResult {
-  return verifyAuditText(readFileSync(file, "utf8"), anchor);
+/** Constant-time comparison of two hex digests. */
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, "utf8");
+  const y = Buffer.from(b, "utf8");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function verifyAuditFile(file: string, key: AuditKey, anchor?: AuditAnchor): VerifyResult {
+  return verifyAuditText(readFileSync(file, "utf8"), key, anchor);
 }
 
 export interface AuditSink {
-  append(entry: AuditEntry): AuditRecord;
+  append(entry: AuditEntry | AuditEvent): AuditRecord;
   /**
    * Resolves once every record appended so far is written and synced to storage; rejects once the
    * sink has failed. The relay lets a stanza cross only after its record is written.
@@ -169,21 +309,24 @@ export interface AuditSink {
   readonly failed: Error | undefined;
 }
 
-/** An in-memory sink (tests, benchmarks): records are chained the same way. */
+/** An in-memory sink (tests, benchmarks): records are chained the same way (under `key`). */
 export class MemoryAuditSink implements AuditSink {
   readonly records: AuditRecord[] = [];
   failed: Error | undefined = undefined;
   #prev = GENESIS;
   #seq = 0;
-  constructor(private readonly keep = true) {}
-  append(entry: AuditEntry): AuditRecord {
-    const record = chain(entry, ++this.#seq, this.#prev);
+  constructor(
+    private readonly keep = true,
+    readonly key: AuditKey = randomAuditKey(),
+  ) {}
+  append(entry: AuditEntry | AuditEvent): AuditRecord {
+    const record = chain(entry, ++this.#seq, this.#prev, this.key);
     this.#prev = record.hash;
     if (this.keep) this.records.push(record);
     return record;
   }
   text(): string {
-    return this.records.map((r) => `${JSON.stringify(r)}\n`).join("");
+    return this.records.map((r) => `${canonicalLine(r)}\n`).join("");
   }
   written(): Promise<void> {
     return this.failed ? Promise.reject(this.failed) : Promise.resolve();
@@ -228,14 +371,20 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
-/** Builds the record with its keys in sorted order, so its JSON is its canonical JSON (values are flat). */
-function chainLine(entry: AuditEntry, seq: number, prev: string): { record: AuditRecord; line: string } {
-  const base: Record<string, unknown> = { ...entry, seq, ts: new Date().toISOString(), prev };
+/** Builds the record and its canonical line (keys sorted, `hash` last): the line verify expects. */
+function chainLine(
+  entry: AuditEntry | AuditEvent,
+  seq: number,
+  prev: string,
+  key: AuditKey,
+): { record: AuditRecord; line: string } {
+  const base: Record<string, unknown> = { ...entry, seq, ts: new Date().toISOString(), kid: key.id, prev };
   const sorted: Record<string, unknown> = {};
   for (const k of Object.keys(base).sort()) if (base[k] !== undefined) sorted[k] = base[k];
+  // Its canonical JSON: keys sorted here, values flat (strings, numbers, lists of strings).
   const json = JSON.stringify(sorted);
-  const hash = createHash("sha256").update(json).digest("hex");
-  const record = { ...(sorted as unknown as Omit<AuditRecord, "hash">), hash };
+  const hash = createHmac("sha256", key.secret).update(json).digest("hex");
+  const record = { ...(sorted as unknown as Omit<AuditChainFields, "hash">), hash } as AuditRecord;
   return { record, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };
 }
 
@@ -256,13 +405,25 @@ function lastRecordText(file: string, size: number): string {
   return text.slice(lastBreak + 1);
 }
 
-function chain(entry: AuditEntry, seq: number, prev: string): AuditRecord {
-  return chainLine(entry, seq, prev).record;
+function chain(entry: AuditEntry | AuditEvent, seq: number, prev: string, key: AuditKey): AuditRecord {
+  return chainLine(entry, seq, prev, key).record;
 }
 
+/** Records between two anchors by default (besides the writer's once-a-minute anchor). */
+export const DEFAULT_ANCHOR_EVERY = 100;
+
 export interface FileAuditOptions {
+  /** The chain's key (HMAC-SHA256). */
+  key: AuditKey;
   /** A batch not written and synced within this time fails the sink (default 10 s). */
   writeTimeoutMs?: number;
+  /**
+   * Called with the head once written whenever the chain passes a multiple of `anchorEvery`
+   * records (default 100): the caller logs it, so at most that many records at the end of the log
+   * can be removed without an anchor kept elsewhere showing it.
+   */
+  onAnchor?: (anchor: AuditAnchor) => void;
+  anchorEvery?: number;
 }
 
 /**
@@ -280,16 +441,25 @@ export class FileAuditSink implements AuditSink {
   #writing: Promise<void> = Promise.resolve();
   #scheduled = false;
   #handle: FileHandle | undefined;
+  /** Sequence number and hash of the last record appended to #pending, and of the last written. */
+  #pendingHead: AuditAnchor | undefined;
+  #writtenSeq = 0;
   readonly #writeTimeoutMs: number;
+  readonly #key: AuditKey;
+  readonly #anchorEvery: number;
+  readonly #onAnchor: ((anchor: AuditAnchor) => void) | undefined;
 
   private constructor(
     readonly file: string,
     options: FileAuditOptions,
   ) {
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+    this.#key = options.key;
+    this.#anchorEvery = Math.max(1, Math.floor(options.anchorEvery ?? DEFAULT_ANCHOR_EVERY));
+    this.#onAnchor = options.onAnchor;
   }
 
-  static async open(file: string, options: FileAuditOptions = {}): Promise<FileAuditSink> {
+  static async open(file: string, options: FileAuditOptions): Promise<FileAuditSink> {
     const sink = new FileAuditSink(file, options);
     // Only a regular file has a chain to continue (a pipe or a device is written, never read); and
     // only its last record is read, not the whole log.
@@ -306,13 +476,24 @@ export class FileAuditSink implements AuditSink {
         throw new AuditChainBrokenError(file, "the last record is not JSON; rotate the file");
       }
       const { hash, ...rest } = record;
-      if (typeof record.seq !== "number" || recordHash(rest) !== hash)
+      if (typeof record.kid !== "string")
         throw new AuditChainBrokenError(
           file,
-          "the last record's hash does not match; run `cordon audit verify`",
+          "the log was written without a key (an unkeyed chain); rotate the file",
+        );
+      if (record.kid !== options.key.id)
+        throw new AuditChainBrokenError(
+          file,
+          `the log is under another key (id ${String(record.kid).slice(0, 16)}, configured ${options.key.id}); rotate the file or configure its key`,
+        );
+      if (typeof record.seq !== "number" || recordHash(rest, options.key) !== hash)
+        throw new AuditChainBrokenError(
+          file,
+          "the last record's HMAC does not match; run `cordon audit verify`",
         );
       sink.#prev = hash;
       sink.#seq = record.seq;
+      sink.#writtenSeq = record.seq;
     }
     try {
       sink.#handle = await open(file, "a", 0o600);
@@ -322,10 +503,11 @@ export class FileAuditSink implements AuditSink {
     return sink;
   }
 
-  append(entry: AuditEntry): AuditRecord {
-    const { record, line } = chainLine(entry, ++this.#seq, this.#prev);
+  append(entry: AuditEntry | AuditEvent): AuditRecord {
+    const { record, line } = chainLine(entry, ++this.#seq, this.#prev, this.#key);
     this.#prev = record.hash;
     this.#pending.push(line);
+    this.#pendingHead = { seq: record.seq, hash: record.hash };
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(() => {
@@ -355,6 +537,7 @@ export class FileAuditSink implements AuditSink {
     if (this.#pending.length === 0) return this.#writing;
     const batch = this.#pending.join("");
     const done = this.#waiting;
+    const head = this.#pendingHead;
     this.#pending = [];
     this.#waiting = undefined;
     this.#writing = this.#writing.then(async () => {
@@ -373,12 +556,27 @@ export class FileAuditSink implements AuditSink {
           })(),
         );
         done?.resolve();
+        if (head) this.#written(head);
       } catch (error) {
         this.failed = new AuditWriteError(this.file, error);
         done?.reject(this.failed);
       }
     });
     return this.#writing;
+  }
+
+  /** After a batch is on disk: an anchor when it passed a multiple of `anchorEvery` records. */
+  #written(head: AuditAnchor): void {
+    const every = this.#anchorEvery;
+    const crossed = Math.floor(head.seq / every) > Math.floor(this.#writtenSeq / every);
+    this.#writtenSeq = head.seq;
+    if (crossed && this.#onAnchor) {
+      try {
+        this.#onAnchor(head);
+      } catch {
+        // a logger that throws must not fail the audit log
+      }
+    }
   }
 
   async flush(): Promise<void> {

@@ -37,8 +37,27 @@ export {
   parseAuditAnchor,
   MemoryAuditSink,
   FileAuditSink,
+  auditKey,
+  randomAuditKey,
+  canonicalLine,
+  duplicateJsonKey,
+  DEFAULT_ANCHOR_EVERY,
+  MIN_AUDIT_KEY_LENGTH,
 } from "./audit.js";
-export type { AuditEntry, AuditRecord, AuditOutcome, AuditSink, AuditAnchor, VerifyResult } from "./audit.js";
+export type {
+  AuditEntry,
+  AuditRecord,
+  AuditOutcome,
+  AuditSink,
+  AuditAnchor,
+  AuditKey,
+  AuditEvent,
+  AuditChainFields,
+  FileAuditOptions,
+  VerifyResult,
+} from "./audit.js";
+export { readAuditSection, AUDIT_KEYS } from "./audit-config.js";
+export type { AuditSettings } from "./audit-config.js";
 export { createRelay } from "./relay.js";
 export type { Relay, RelayOptions, RelayMetrics, DecisionCounts } from "./relay.js";
 export { readRelayLimits } from "./limits.js";

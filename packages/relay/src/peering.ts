@@ -1,6 +1,7 @@
 // The peering model: two sides (local and remote), each a server the relay attaches to by domain
 // claiming (docs/servers.md §1), and the rules of each direction (outbound = local → remote,
 // inbound = remote → local). `readRelayConfig` reads it from the `components.relay` section.
+import { readAuditSection, type AuditSettings } from "./audit-config.js";
 import { readFileSync } from "node:fs";
 import { ConfigReader, DEFAULT_MAX_STANZA_BYTES, isObject, readMaxStanzaBytes } from "@cordon/component";
 import {
@@ -110,8 +111,10 @@ export interface PeeringConfig {
 export interface RelayConfig {
   /** SPIF files to load. */
   policies: string[];
-  /** Hash-chained JSON-lines audit file. */
+  /** Hash-chained JSON-lines audit file (audit.file). */
   auditFile: string;
+  /** The whole `audit:` section: file, key or key file, anchor interval (audit-config.ts). */
+  audit: AuditSettings;
   peerings: PeeringConfig[];
   /** Memory limits (README "Memory limits"); every default when absent. */
   limits: RelayLimits;
@@ -366,7 +369,7 @@ function readRules(r: ConfigReader, labels: LabelReader, policy: string): Direct
 }
 
 /**
- * Reads `components.relay`: `policies`, `audit: { file }`, and `peerings: { NAME: { local, remote,
+ * Reads `components.relay`: `policies`, `audit: { file, key | keyFile, anchorEvery }`, and `peerings: { NAME: { local, remote,
  * outbound, inbound } }` (keys documented in packages/relay/README.md). Throws ConfigError.
  */
 export interface ReadRelayOptions {
@@ -385,7 +388,7 @@ export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions
   section.only(["policies", "audit", "peerings", "limits"]);
   // Policies may also come from the config's top level (cordon start shares one registry).
   const policies = section.stringList("policies", []);
-  const audit = section.section("audit").only(["file"]);
+  const audit = readAuditSection(section.section("audit"), env);
   const peeringsR = section.section("peerings");
   const peerings: PeeringConfig[] = [];
   for (const [name, p] of peeringsR.sections()) {
@@ -409,5 +412,5 @@ export function readRelayConfig(section: ConfigReader, options: ReadRelayOptions
     throw error;
   }
   const limits = readRelayLimits(section.optionalSection("limits"));
-  return { policies, auditFile: audit.string("file"), peerings, limits };
+  return { policies, auditFile: audit.file, audit, peerings, limits };
 }

@@ -1,17 +1,30 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  auditKey,
   canonicalJson,
+  canonicalLine,
+  duplicateJsonKey,
   FileAuditSink,
   GENESIS,
   MemoryAuditSink,
   verifyAuditText,
   parseAuditAnchor,
   type AuditEntry,
+  type AuditRecord,
 } from "../src/audit.js";
+
+const KEY = auditKey("k".repeat(64));
+const verify = (text: string, anchor?: Parameters<typeof verifyAuditText>[2]) =>
+  verifyAuditText(text, KEY, anchor);
+const open = (
+  file: string,
+  options: { anchorEvery?: number; onAnchor?: (a: { seq: number; hash: string }) => void } = {},
+) => FileAuditSink.open(file, { key: KEY, ...options });
 
 const entry = (n: number): AuditEntry => ({
   peering: "p",
@@ -25,7 +38,7 @@ const entry = (n: number): AuditEntry => ({
 });
 
 function log(n: number): string {
-  const sink = new MemoryAuditSink();
+  const sink = new MemoryAuditSink(true, KEY);
   for (let i = 1; i <= n; i++) sink.append(entry(i));
   return sink.text();
 }
@@ -43,7 +56,7 @@ describe("audit chain", () => {
     const first = JSON.parse(text.split("\n")[0]!) as { prev: string; seq: number };
     assert.equal(first.prev, GENESIS);
     assert.equal(first.seq, 1);
-    const r = verifyAuditText(text);
+    const r = verify(text);
     assert.ok(r.ok);
     assert.equal(r.records, 5);
   });
@@ -51,7 +64,7 @@ describe("audit chain", () => {
   test("an edited record fails at that record", () => {
     const lines = log(5).split("\n");
     lines[2] = lines[2]!.replace('"decision":"pass"', '"decision":"refuse"');
-    const r = verifyAuditText(lines.join("\n"));
+    const r = verify(lines.join("\n"));
     assert.ok(!r.ok);
     assert.equal(r.line, 3);
     assert.match(r.problem, /edited/);
@@ -60,7 +73,7 @@ describe("audit chain", () => {
   test("a deleted record fails at the next one", () => {
     const lines = log(5).split("\n");
     lines.splice(1, 1);
-    const r = verifyAuditText(lines.join("\n"));
+    const r = verify(lines.join("\n"));
     assert.ok(!r.ok);
     assert.equal(r.line, 2);
   });
@@ -70,46 +83,137 @@ describe("audit chain", () => {
     const rec = JSON.parse(lines[1]!) as Record<string, unknown>;
     rec.reason = "forged";
     lines[1] = JSON.stringify(rec);
-    const r = verifyAuditText(lines.join("\n"));
+    const r = verify(lines.join("\n"));
     assert.ok(!r.ok);
     assert.equal(r.line, 2);
   });
 
+  test("records rewritten pass→refuse and re-chained without the key fail (issue 16 item 9)", () => {
+    // What the unkeyed chain allowed: rewrite records 4–6 and re-chain every hash from there with
+    // plain SHA-256 (or an HMAC under a guessed key): verify now fails at the first rewritten record.
+    const lines = log(8).trimEnd().split("\n");
+    for (const guess of [undefined, auditKey("not the key, but 32+ characters long")]) {
+      const forged = [...lines];
+      let prev = (JSON.parse(forged[2]!) as AuditRecord).hash;
+      for (let i = 3; i < forged.length; i++) {
+        const rec = JSON.parse(forged[i]!) as AuditRecord;
+        if (i <= 5) rec.decision = "refuse";
+        rec.prev = prev;
+        const { hash: _old, ...rest } = rec;
+        const hash = guess
+          ? createHmac("sha256", guess.secret).update(canonicalJson(rest)).digest("hex")
+          : createHash("sha256").update(canonicalJson(rest)).digest("hex");
+        rec.hash = hash;
+        forged[i] = canonicalLine(rec);
+        prev = hash;
+      }
+      const r = verify(`${forged.join("\n")}\n`);
+      assert.ok(!r.ok);
+      assert.equal(r.line, 4);
+      assert.match(r.problem, /HMAC does not match/);
+    }
+    // A whole log forged under another key: every record names that key.
+    const other = new MemoryAuditSink(true, auditKey("x".repeat(64)));
+    for (let i = 1; i <= 3; i++) other.append(entry(i));
+    const r = verify(other.text());
+    assert.ok(!r.ok && r.line === 1 && /another key/.test(r.problem), JSON.stringify(r));
+  });
+
+  test("a duplicate key is refused: the record must read one way to verify and to grep (issue 16 item 9)", () => {
+    const lines = log(3).split("\n");
+    // grep sees "refuse", JSON.parse the last value ("pass", which the HMAC covers).
+    lines[0] = lines[0]!.replace('"decision":"pass"', '"decision":"refuse","decision":"pass"');
+    const r = verify(lines.join("\n"));
+    assert.ok(!r.ok && r.line === 1 && /"decision" occurs twice/.test(r.problem), JSON.stringify(r));
+    assert.equal(duplicateJsonKey('{"a":1,"b":{"a":2},"c":"\\"a\\":"}'), undefined);
+    assert.equal(duplicateJsonKey('{"a":1,"b":{"x":2,"x" :3}}'), "x");
+  });
+
+  test("any non-canonical record is refused: spacing, key order, escapes, number forms (issue 16 item 9)", () => {
+    const text = log(3);
+    const lines = text.split("\n");
+    const variants = [
+      lines[1]!.replace('","', '", "'),
+      lines[1]!.replace("{", "{ "),
+      `${lines[1]!} `,
+      lines[1]!.replace(/"seq":(\d+)/u, '"seq":$1.0'),
+      lines[1]!.replace('"direction":"outbound"', '"direction":"\\u006futbound"'),
+      JSON.stringify(Object.fromEntries(Object.entries(JSON.parse(lines[1]!) as object).reverse())),
+    ];
+    for (const variant of variants) {
+      const edited = [...lines];
+      edited[1] = variant;
+      const r = verify(edited.join("\n"));
+      assert.ok(!r.ok && r.line === 2 && /canonical/.test(r.problem), `${variant}: ${JSON.stringify(r)}`);
+    }
+  });
+
+  test("the file sink reports an anchor every N records once written; truncation below it shows", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
+    const anchors: { seq: number; hash: string }[] = [];
+    const sink = await open(file, { anchorEvery: 10, onAnchor: (a) => anchors.push(a) });
+    for (let i = 1; i <= 25; i++) {
+      sink.append(entry(i));
+      if (i % 3 === 0) await sink.written();
+    }
+    await sink.close();
+    assert.deepEqual(
+      anchors.map((a) => a.seq),
+      [12, 21],
+      "the head of the first batch past each multiple of 10",
+    );
+    const text = readFileSync(file, "utf8");
+    const last = anchors.at(-1)!;
+    assert.ok(verify(text, last).ok);
+    const cut = text.split("\n").slice(0, 20).join("\n") + "\n";
+    const r = verify(cut, last);
+    assert.ok(!r.ok && /before the anchored record 21/.test(r.problem), JSON.stringify(r));
+  });
+
+  test("the file sink refuses to continue a log under another key or without one", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
+    const a = await open(file);
+    a.append(entry(1));
+    await a.close();
+    await assert.rejects(FileAuditSink.open(file, { key: auditKey("y".repeat(64)) }), /another key/);
+    const rec = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    delete rec.kid;
+    writeFileSync(file, `${JSON.stringify(rec)}\n`);
+    await assert.rejects(open(file), /without a key/);
+  });
+
   test("garbage and a torn last line are reported", () => {
-    assert.equal((verifyAuditText("not json\n") as { line: number }).line, 1);
+    assert.equal((verify("not json\n") as { line: number }).line, 1);
     const torn = log(2).slice(0, -10);
-    assert.equal(verifyAuditText(torn).ok, false);
-    assert.deepEqual(verifyAuditText(""), { ok: true, records: 0, head: GENESIS });
+    assert.equal(verify(torn).ok, false);
+    assert.deepEqual(verify(""), { ok: true, records: 0, head: GENESIS });
   });
 
   test("the file sink continues an existing chain across reopen, and refuses a broken one", async () => {
     const dir = mkdtempSync(join(tmpdir(), "cordon-audit-"));
     const file = join(dir, "audit.jsonl");
-    const a = await FileAuditSink.open(file);
+    const a = await open(file);
     a.append(entry(1));
     a.append(entry(2));
     await a.close();
-    const b = await FileAuditSink.open(file);
+    const b = await open(file);
     b.append(entry(3));
     await b.flush();
     await b.close();
-    const r = verifyAuditText(readFileSync(file, "utf8"));
+    const r = verify(readFileSync(file, "utf8"));
     assert.ok(r.ok);
     assert.equal(r.records, 3);
     writeFileSync(file, readFileSync(file, "utf8").replace('"seq":3', '"seq":4'));
-    await assert.rejects(FileAuditSink.open(file), { code: "CORDON_RELAY_AUDIT_CHAIN" });
+    await assert.rejects(open(file), { code: "CORDON_RELAY_AUDIT_CHAIN" });
   });
 
   test("written() resolves once the records appended so far are in the file (write-ahead for the relay)", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
-    const sink = await FileAuditSink.open(file);
+    const sink = await open(file);
     sink.append(entry(1));
     sink.append(entry(2));
     await sink.written();
-    assert.equal(
-      verifyAuditText(readFileSync(file, "utf8")).ok && verifyAuditText(readFileSync(file, "utf8")).records,
-      2,
-    );
+    assert.equal(verify(readFileSync(file, "utf8")).ok && verify(readFileSync(file, "utf8")).records, 2);
     await sink.written(); // nothing pending: resolves at once
     sink.append(entry(3));
     const third = sink.written();
@@ -123,7 +227,7 @@ describe("audit chain", () => {
     "a failing disk (ENOSPC on /dev/full) fails the sink and rejects written(): nothing may cross",
     { skip: process.platform !== "linux" },
     async () => {
-      const sink = await FileAuditSink.open("/dev/full");
+      const sink = await open("/dev/full");
       sink.append(entry(1));
       await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
       assert.ok(sink.failed);
@@ -134,7 +238,7 @@ describe("audit chain", () => {
   );
 
   test("a closed sink fails instead of dropping records silently", async () => {
-    const sink = await FileAuditSink.open(join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl"));
+    const sink = await open(join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl"));
     await sink.close();
     sink.append(entry(1));
     await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
@@ -142,33 +246,33 @@ describe("audit chain", () => {
 
   test("reopening a log larger than the 1 MiB tail it reads continues its chain", async () => {
     const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
-    const a = await FileAuditSink.open(file);
+    const a = await open(file);
     for (let i = 1; i <= 8000; i++) a.append(entry(i));
     await a.close();
     assert.ok(readFileSync(file).length > 1 << 20);
-    const b = await FileAuditSink.open(file);
+    const b = await open(file);
     b.append(entry(8001));
     await b.close();
-    const r = verifyAuditText(readFileSync(file, "utf8"));
+    const r = verify(readFileSync(file, "utf8"));
     assert.ok(r.ok && r.records === 8001, JSON.stringify(r));
   });
 
   test("an anchor kept elsewhere shows records removed from the end, or a record replaced", () => {
-    const sink = new MemoryAuditSink();
+    const sink = new MemoryAuditSink(true, KEY);
     for (let i = 1; i <= 5; i++) sink.append(entry(i));
     const head = sink.head();
     assert.equal(head.seq, 5);
     assert.equal(head.hash, sink.records[4]!.hash);
     const text = sink.text();
-    assert.deepEqual(verifyAuditText(text, head), { ok: true, records: 5, head: head.hash });
+    assert.deepEqual(verify(text, head), { ok: true, records: 5, head: head.hash });
     const truncated = text.split("\n").slice(0, 3).join("\n") + "\n";
-    assert.equal(verifyAuditText(truncated).ok, true, "without an anchor, truncation is invisible");
-    const found = verifyAuditText(truncated, head);
+    assert.equal(verify(truncated).ok, true, "without an anchor, truncation is invisible");
+    const found = verify(truncated, head);
     assert.ok(
       !found.ok && /ends at record 3, before the anchored record 5/.test(found.problem),
       JSON.stringify(found),
     );
-    const other = verifyAuditText(text, { seq: 2, hash: "a".repeat(64) });
+    const other = verify(text, { seq: 2, hash: "a".repeat(64) });
     assert.ok(!other.ok && other.seq === 2, JSON.stringify(other));
     assert.deepEqual(parseAuditAnchor(`12:${"0f".repeat(32)}`), { seq: 12, hash: "0f".repeat(32) });
     for (const bad of ["", "12", `x:${"0".repeat(64)}`, `1:${"0".repeat(63)}`, `1:${"G".repeat(64)}`])

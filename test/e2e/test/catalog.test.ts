@@ -3,9 +3,9 @@
 // The component runs in this process over the in-memory store.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -259,6 +259,8 @@ for (const kind of serverKinds()) {
           "log: { level: info }",
           `server: { host: 127.0.0.1, port: ${server.componentPort} }`,
           `policies: [${join(repoRoot, "deploy/quickstart/demo-policy.xml")}]`,
+          // The process audit log (issue 16 item 9): the catalog's decisions, keyed by a generated key.
+          `audit: { file: ${join(dir, "audit.jsonl")}, keyFile: ${join(dir, "state/audit-key")}, anchorEvery: 1 }`,
           "components:",
           "  catalog:",
           `    domain: cli-${catalogDomain}`,
@@ -269,12 +271,22 @@ for (const kind of serverKinds()) {
           "        name: From config",
           "        items:",
           "          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }",
+          // A peering configured only here (not in the store): the catalog sees it (issue 16 item 11),
+          // even in a process that does not run the relay.
+          "  relay:",
+          `    audit: { file: ${join(dir, "relay-audit.jsonl")} }`,
+          "    peerings:",
+          "      partner:",
+          `        local: { secret: a-secret, domains: [${domain}], policy: Cordon Demo }`,
+          "        remote: { secret: b-secret, domains: [partner.example], policy: Cordon Demo }",
+          "        outbound: { peers: { grant: [partner.example] }, unlabelled: refuse, clearance: { classifications: [UNCLASSIFIED] } }",
+          `        inbound: { peers: { grant: [${domain}] }, unlabelled: refuse, clearance: { classifications: [UNCLASSIFIED] } }`,
           "",
         ].join("\n"),
       );
       const child = spawn(
         process.execPath,
-        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config],
+        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config, "--only", "catalog"],
         {
           env: { ...process.env, CATALOG_SECRET: "cli-secret" },
           stdio: ["ignore", "pipe", "pipe"],
@@ -300,10 +312,55 @@ for (const kind of serverKinds()) {
         assert.equal(catalog?.attrs.name, "From config");
         assert.equal(catalog?.attrs.size, "0");
         assert.equal(catalog?.attrs.restrict, "true");
+        // A remote target of the relay's configured peering is answered (alice is not cleared in
+        // this store: an empty catalog), not item-not-found; a domain without a peering still is.
+        const remote = await alice.iq(
+          xml(
+            "iq",
+            { type: "get", to: `cli-${catalogDomain}` },
+            xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: "dave@partner.example" }),
+          ),
+        );
+        assert.equal(remote.getChild("catalog", NS_SEC_LABEL_CATALOG)?.attrs.to, "dave@partner.example");
+        await assert.rejects(
+          alice.iq(
+            xml(
+              "iq",
+              { type: "get", to: `cli-${catalogDomain}` },
+              xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: "eve@nowhere.example" }),
+            ),
+          ),
+          (e: Error & { condition?: string }) => e.condition === "item-not-found",
+        );
         const exited = once(child, "exit");
         child.kill("SIGTERM");
         const [code] = (await exited) as [number | null];
         assert.equal(code, 0, stderr);
+        // The decision is in the keyed chain; `cordon audit verify` checks it with the generated key.
+        const key = join(dir, "state/audit-key");
+        assert.equal(statSync(key).mode & 0o777, 0o600);
+        const records = readFileSync(join(dir, "audit.jsonl"), "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        const answered = records.find((r) => r.component === "catalog" && r.actor === `alice@${domain}`);
+        assert.equal(answered?.decision, "grant", JSON.stringify(records));
+        assert.equal(answered?.target, domain);
+        assert.equal(answered?.items, 0);
+        assert.match(stderr, /"auditAnchor":"1:[0-9a-f]{64}"/, "an anchor every record (anchorEvery: 1)");
+        const verified = spawnSync(
+          process.execPath,
+          [
+            join(repoRoot, "packages/cli/dist/src/main.js"),
+            "audit",
+            "verify",
+            join(dir, "audit.jsonl"),
+            "--key-file",
+            key,
+          ],
+          { encoding: "utf8" },
+        );
+        assert.equal(verified.status, 0, verified.stdout + verified.stderr);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
       }

@@ -16,6 +16,7 @@ import { createComponent, createLogger, parseElement } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
 import {
   createMucService,
+  type MucAuditEvent,
   DEFAULT_ROOM_CONFIG,
   NS_MUC,
   NS_MUC_USER,
@@ -115,6 +116,8 @@ for (const kind of serverKinds()) {
     let store: MemoryStore;
     let muc: MucService;
     const clients: Record<string, TestClient> = {};
+    // The audit hook (issue 16 item 9): every join and groupchat decision, never content.
+    const audited: MucAuditEvent[] = [];
 
     const startMuc = async () => {
       muc = createMucService({
@@ -127,6 +130,7 @@ for (const kind of serverKinds()) {
         governingPolicy: demo.policy.id,
         store,
         settings: settings(mucDomain, domain),
+        observer: { decision: () => undefined, fanout: () => undefined, audit: (e) => audited.push(e) },
         ...(process.env.CORDON_TEST_LOG
           ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) }
           : {}),
@@ -293,6 +297,21 @@ for (const kind of serverKinds()) {
       assert.ok(
         !clients.alice!.received.some((m) => m.attrs.id === "m-over" && m.attrs.type === "groupchat"),
       );
+      // Audited: carol's refusal and alice's delivery, who and where, never the text.
+      const refused = audited.filter(
+        (e) => e.action === "groupchat" && !e.granted && e.actor === `carol@${domain}`,
+      );
+      assert.ok(refused.length >= 2 && refused.every((e) => e.room === room), JSON.stringify(refused));
+      const delivered = audited.findLast(
+        (e) => e.action === "groupchat" && e.granted && e.actor === `alice@${domain}`,
+      );
+      assert.equal(delivered?.marking, "UNCLASSIFIED");
+      assert.equal(
+        (delivered?.delivered ?? 0) + (delivered?.withheld ?? 0) >= 3,
+        true,
+        JSON.stringify(delivered),
+      );
+      assert.ok(!JSON.stringify(audited).includes("carol-secret-text"));
     });
 
     // Forms of one label in the same policy that disagree (UNCLASSIFIED beside TOP SECRET) are
@@ -424,6 +443,12 @@ for (const kind of serverKinds()) {
       const carol = await join(clients.carol!, room, "Carol");
       assert.equal(carol.attrs.type, "error");
       assert.ok(carol.getChild("error")!.getChild("forbidden"));
+      assert.ok(
+        audited.some(
+          (e) => e.action === "join" && !e.granted && e.room === room && e.actor === `carol@${domain}`,
+        ),
+        "the refused join is audited",
+      );
       const bob = await join(clients.bob!, room, "Bob");
       assert.notEqual(bob.attrs.type, "error");
       const info = await clients.bob!.iq(

@@ -6,7 +6,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -142,6 +142,8 @@ server: { host: 127.0.0.1, port: ${server.componentPort} }
 policies: [policy.xml]
 store: { redis: { url: "${redis.url}", prefix: "ops-${process.pid}:" } }
 admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
+stateDir: state
+audit: { file: audit.jsonl }
 components:
   muc:
     domain: ${mucDomain}
@@ -354,6 +356,33 @@ components:
     const text = (await api("/metrics")).text;
     assert.equal(metric(text, /^cordon_policy_reloads_total\{result="rejected"\}/), 2);
     assert.equal(metric(text, /^cordon_policy_reloads_total\{result="ok"\}/), 1);
+    // The process audit log (issue 16 item 9): admin changes, the MUC's and the catalog's
+    // decisions, in one keyed chain that `cordon audit verify` checks with the generated key.
+    const records = readFileSync(join(dir, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const kinds = new Set(
+      records.map((r) => `${String(r.component)}:${String(r.action)}:${String(r.decision)}`),
+    );
+    for (const kind of [
+      "admin:clearance-set:change",
+      "admin:policy-reload:change",
+      "admin:policy-reload:deny",
+      "muc:groupchat:grant",
+      "muc:join:deny",
+      "catalog:catalog:grant",
+    ])
+      assert.ok(kinds.has(kind), `${kind} in ${[...kinds].join(" ")}`);
+    assert.ok(!records.some((r) => JSON.stringify(r).includes("after reload")), "no message text");
+    const verified = spawnSync(
+      process.execPath,
+      [cli, "audit", "verify", join(dir, "audit.jsonl"), "--config", join(dir, "cordon.yaml")],
+      {
+        encoding: "utf8",
+      },
+    );
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
   });
 
   test("[prosody] /ready goes 503 when the server is stopped and 200 again when it is back", async () => {

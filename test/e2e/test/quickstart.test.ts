@@ -128,6 +128,19 @@ test("[prosody] quickstart: a client's own server answers the catalog for the br
   assert.ok(!selectors.includes("TOP SECRET") && !selectors.includes("SECRET|ALPHA"), selectors.join(","));
 });
 
+test("[prosody] quickstart: the catalog toward the partner follows the relay's configured peering (issue 16 item 11)", async () => {
+  // The peering is configured only in the relay's YAML: the catalog sees the same clearance.
+  const result = await clients.alice!.iq(
+    xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_CATALOG, to: `dave@${partner}` })),
+  );
+  const selectors = result
+    .getChild("catalog", NS_CATALOG)!
+    .getChildren("item")
+    .map((i) => i.attrs.selector);
+  assert.ok(selectors.includes("CONFIDENTIAL"), selectors.join(","));
+  assert.ok(!selectors.includes("SECRET") && !selectors.includes("TOP SECRET"), selectors.join(","));
+});
+
 test("[prosody] quickstart: chat with the partner domain crosses the relay up to CONFIDENTIAL, and no further", async () => {
   await clients.alice!.send(
     xml(

@@ -6,6 +6,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -26,8 +27,13 @@ import {
   defaultRules,
   FileAuditSink,
   verifyAuditFile,
+  GENESIS,
+  auditKey,
+  canonicalJson,
+  canonicalLine,
   type AuditAnchor,
   type AuditEntry,
+  type AuditEvent,
   type AuditRecord,
   type AuditSink,
   type PeeringConfig,
@@ -72,7 +78,7 @@ function assertBareError(el: Element, condition: string) {
 class DiskFault implements AuditSink {
   failing: Error | undefined;
   constructor(readonly inner: FileAuditSink) {}
-  append(entry: AuditEntry): AuditRecord {
+  append(entry: AuditEntry | AuditEvent): AuditRecord {
     return this.inner.append(entry);
   }
   written(): Promise<void> {
@@ -102,6 +108,10 @@ describe("label-filtering relay", () => {
   let audit: DiskFault;
   const store = new MemoryStore();
   const auditFile = join(mkdtempSync(join(tmpdir(), "cordon-relay-e2e-")), "audit.jsonl");
+  // The chain's key (issue 16 item 9), as `cordon start` generates it into the state directory.
+  const auditKeyFile = join(dirname(auditFile), "audit-key");
+  const auditSecret = randomBytes(32).toString("hex");
+  const KEY = auditKey(auditSecret);
 
   before(async () => {
     [pa, eb, pp, pq] = await Promise.all([
@@ -210,7 +220,8 @@ describe("label-filtering relay", () => {
         mode: "muc-only",
       }),
     };
-    audit = new DiskFault(await FileAuditSink.open(auditFile));
+    writeFileSync(auditKeyFile, `${auditSecret}\n`, { mode: 0o600 });
+    audit = new DiskFault(await FileAuditSink.open(auditFile, { key: KEY }));
     relay = createRelay({
       peerings: [mixed, prosodies],
       registry,
@@ -497,16 +508,20 @@ describe("label-filtering relay", () => {
     assert.ok((m["pa-eb"]?.outbound.refuse ?? 0) >= 4, JSON.stringify(m));
     const text = readFileSync(auditFile, "utf8");
     assert.ok(!text.includes("hello bob") && !text.includes("red secret"), "no body in the audit");
-    const verified = verifyAuditFile(auditFile);
+    const verified = verifyAuditFile(auditFile, KEY);
     assert.ok(verified.ok, JSON.stringify(verified));
-    const ok = spawnSync(process.execPath, [cli, "audit", "verify", auditFile], { encoding: "utf8" });
+    const ok = spawnSync(process.execPath, [cli, "audit", "verify", "--key-file", auditKeyFile, auditFile], {
+      encoding: "utf8",
+    });
     assert.equal(ok.status, 0, ok.stdout + ok.stderr);
     const lines = text.split("\n");
     const i = lines.findIndex((l) => l.includes('"decision":"refuse"'));
     lines[i] = lines[i]!.replace('"decision":"refuse"', '"decision":"pass"');
     const edited = join(dirname(auditFile), "edited.jsonl");
     writeFileSync(edited, lines.join("\n"));
-    const bad = spawnSync(process.execPath, [cli, "audit", "verify", edited], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [cli, "audit", "verify", "--key-file", auditKeyFile, edited], {
+      encoding: "utf8",
+    });
     assert.equal(bad.status, 1, bad.stdout + bad.stderr);
     assert.match(bad.stdout, new RegExp(`line ${i + 1}\\b`));
     // Records cut from the end leave a valid chain; the head noted elsewhere (the relay logs it as
@@ -514,27 +529,83 @@ describe("label-filtering relay", () => {
     const head = audit.head();
     const anchor = `${head.seq}:${head.hash}`;
     assert.equal(
-      spawnSync(process.execPath, [cli, "audit", "verify", auditFile, "--anchor", anchor], {
-        encoding: "utf8",
-      }).status,
+      spawnSync(
+        process.execPath,
+        [cli, "audit", "verify", "--key-file", auditKeyFile, auditFile, "--anchor", anchor],
+        {
+          encoding: "utf8",
+        },
+      ).status,
       0,
     );
     const cut = join(dirname(auditFile), "cut.jsonl");
     writeFileSync(cut, text.split("\n").slice(0, -3).join("\n") + "\n");
     assert.equal(
-      spawnSync(process.execPath, [cli, "audit", "verify", cut], { encoding: "utf8" }).status,
+      spawnSync(process.execPath, [cli, "audit", "verify", "--key-file", auditKeyFile, cut], {
+        encoding: "utf8",
+      }).status,
       0,
       "without the anchor the cut is invisible",
     );
-    const caught = spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", anchor], {
-      encoding: "utf8",
-    });
+    const caught = spawnSync(
+      process.execPath,
+      [cli, "audit", "verify", "--key-file", auditKeyFile, cut, "--anchor", anchor],
+      {
+        encoding: "utf8",
+      },
+    );
     assert.equal(caught.status, 1, caught.stdout + caught.stderr);
     assert.match(caught.stdout, /records were removed from its end/);
     assert.equal(
-      spawnSync(process.execPath, [cli, "audit", "verify", cut, "--anchor", "nonsense"], { encoding: "utf8" })
-        .status,
+      spawnSync(
+        process.execPath,
+        [cli, "audit", "verify", "--key-file", auditKeyFile, cut, "--anchor", "nonsense"],
+        { encoding: "utf8" },
+      ).status,
       2,
     );
+    // Issue 16 item 9: every way of rewriting the log that verified before now fails (exit 1).
+    const verifyText = (name: string, content: string) => {
+      const path = join(dirname(auditFile), name);
+      writeFileSync(path, content);
+      return spawnSync(process.execPath, [cli, "audit", "verify", "--key-file", auditKeyFile, path], {
+        encoding: "utf8",
+      });
+    };
+    const records = text.trimEnd().split("\n");
+    // Refusals rewritten to passes and the chain recomputed without the key (plain SHA-256).
+    const rechained = [...records];
+    let prev = GENESIS;
+    for (let j = 0; j < rechained.length; j++) {
+      const rec = JSON.parse(rechained[j]!) as AuditRecord;
+      if (rec.decision === "refuse") rec.decision = "pass";
+      rec.prev = prev;
+      const { hash: _old, ...rest } = rec;
+      rec.hash = createHash("sha256").update(canonicalJson(rest)).digest("hex");
+      rechained[j] = canonicalLine(rec);
+      prev = rec.hash;
+    }
+    const forged = verifyText("rechained.jsonl", `${rechained.join("\n")}\n`);
+    assert.equal(forged.status, 1, forged.stdout + forged.stderr);
+    assert.match(forged.stdout, /line 1\b.*HMAC does not match/);
+    // A duplicate key: grep reads the first value, JSON.parse the last.
+    const dup = [...records];
+    dup[i] = dup[i]!.replace('"decision":"refuse"', '"decision":"pass","decision":"refuse"');
+    const duplicated = verifyText("duplicate.jsonl", `${dup.join("\n")}\n`);
+    assert.equal(duplicated.status, 1, duplicated.stdout);
+    assert.match(duplicated.stdout, /"decision" occurs twice/);
+    // Non-canonical spacing (same values, same HMAC input once parsed).
+    const spaced = [...records];
+    spaced[i] = spaced[i]!.replace('","', '", "');
+    const respaced = verifyText("spaced.jsonl", `${spaced.join("\n")}\n`);
+    assert.equal(respaced.status, 1, respaced.stdout);
+    assert.match(respaced.stdout, /canonical/);
+    // Without the key, verify refuses to vouch for anything (exit 2).
+    const nokey = spawnSync(process.execPath, [cli, "audit", "verify", auditFile], {
+      encoding: "utf8",
+      env: { ...process.env, CORDON_STATE_DIR: join(dirname(auditFile), "no-state") },
+    });
+    assert.equal(nokey.status, 2, nokey.stdout + nokey.stderr);
+    assert.match(nokey.stderr, /keyed/);
   });
 });

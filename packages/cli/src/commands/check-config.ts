@@ -16,6 +16,8 @@ import { parseConfigArgs, type ConfigArgs } from "./config-args.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import { configErrorLine } from "../config-lines.js";
 import { readAdminSection } from "../admin/config.js";
+import { auditKeyFile, readProcessAudit } from "../audit-log.js";
+import { configPath } from "../state-dir.js";
 import { runExample } from "../runners/example.js";
 import { runMuc } from "../runners/muc.js";
 import { runCatalog } from "../runners/catalog.js";
@@ -101,6 +103,7 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
     }
     env = built ? await built : await (built = buildEnvironment(offline, silentLogger()));
     const admin = readAdminSection(config.root, only?.length === 1 ? only[0] : undefined);
+    const audit = readProcessAudit(config.root);
     io.stdout(`${file}: valid`);
     io.stdout(
       `policies: ${env.registry
@@ -116,6 +119,11 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
       admin
         ? `admin API: http://${admin.host.includes(":") ? `[${admin.host}]` : admin.host}:${admin.port}${admin.token ? " (bearer token required)" : ` (bearer token required: generated at first start in ${admin.tokenFile})`}`
         : "admin API: off (no admin section)",
+    );
+    io.stdout(
+      audit
+        ? `audit log: ${configPath(config.root, audit.file)} (MUC and catalog decisions, admin changes; HMAC key ${audit.key !== undefined ? "configured" : `in ${auditKeyFile(audit, config.root)}`}, anchor every ${audit.anchorEvery} records)`
+        : "audit log: MUC and catalog decisions and admin changes are not audited (no audit section)",
     );
     return 0;
   } catch (error) {

@@ -13,6 +13,9 @@ import { runMuc } from "../runners/muc.js";
 import { runCatalog } from "../runners/catalog.js";
 import { runRelay } from "../runners/relay.js";
 import { runGuard } from "../runners/guard.js";
+import { anchorEveryMinute, openAuditLog, readProcessAudit } from "../audit-log.js";
+import { configPath } from "../state-dir.js";
+import type { AuditSink } from "@cordon/relay";
 
 export type { RunningComponent } from "../runners/runner.js";
 
@@ -65,6 +68,20 @@ export async function startComponents(options: StartOptions): Promise<{
   }
   const running: RunningComponent[] = [];
   let environment: Promise<RuntimeEnvironment> | undefined;
+  // The process's audit log (issue 16 item 9): the MUC's and the catalog's decisions, admin changes.
+  const configured = readProcessAudit(config.root);
+  // One writer per chain: processes started with --only (one per component, systemd units) each
+  // keep their own log, FILE with the components' names before its extension (audit.muc.jsonl).
+  const auditSettings =
+    configured && options.only
+      ? { ...configured, file: perProcessFile(configured.file, options.only) }
+      : configured;
+  let audit: AuditSink | undefined;
+  let stopAnchors: (() => void) | undefined;
+  if (auditSettings) {
+    audit = await openAuditLog(auditSettings, config.root, logger, (p) => configPath(config.root, p));
+    stopAnchors = anchorEveryMinute(audit, logger, configPath(config.root, auditSettings.file));
+  }
   // Metrics, link observation, hot reload and the admin API (operations.ts).
   const ops = createOpsContext();
   const operator: { current?: Operations } = {};
@@ -72,6 +89,7 @@ export async function startComponents(options: StartOptions): Promise<{
     config,
     logger,
     ops,
+    ...(audit ? { audit } : {}),
     environment: () =>
       (environment ??= buildEnvironment(config, logger).then((env) =>
         prepareEnvironment(env, ops.metrics, logger),
@@ -82,6 +100,12 @@ export async function startComponents(options: StartOptions): Promise<{
     [
       { stop: async () => operator.current?.stop() },
       { stop: () => Promise.all(running.map((r) => r.stop())).then(() => undefined) },
+      {
+        stop: async () => {
+          stopAnchors?.();
+          await audit?.close();
+        },
+      },
       { stop: async () => (await environment)?.close() },
     ],
     { logger },
@@ -98,9 +122,16 @@ export async function startComponents(options: StartOptions): Promise<{
     ops,
     running,
     environment: environment ? await environment : undefined,
+    ...(audit ? { audit } : {}),
   });
   operator.current = operations;
   return { running, logger, shutdown, operations };
+}
+
+/** `audit.jsonl` → `audit.muc.jsonl` for `--only muc` (`audit.muc+catalog.jsonl` for two). */
+export function perProcessFile(file: string, only: readonly string[]): string {
+  const m = /^(.*?)(\.[^./]*)?$/u.exec(file)!;
+  return `${m[1]}.${only.join("+")}${m[2] ?? ""}`;
 }
 
 export const startCommand: Command = {

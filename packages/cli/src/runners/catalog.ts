@@ -9,21 +9,31 @@ import { createCatalogService, readCatalogSection } from "@cordon/catalog";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, target } from "./ops.js";
+import { catalogAudit } from "../audit-log.js";
+import { configuredPeers, relaySettings, withConfiguredPeers } from "../peer-clearances.js";
+import { relayServerDefaults } from "./relay.js";
 
 export const runCatalog: ComponentRunner = async (context, section) => {
   const env = await context.environment();
+  // One source for peer clearances (issue 16 item 11): the relay's configured ones over the store's.
+  const relay = context.config.components.get("relay");
+  const peers = relay
+    ? configuredPeers((await relaySettings(env, relay, relayServerDefaults(context.config.root))).peerings)
+    : new Map();
   const settings = readCatalogSection(section, specOptions(env));
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
+  const onAudit = catalogAudit(context.audit, context.logger);
   const service = createCatalogService({
     ...connection,
     logger: context.logger,
     registry: env.registry,
-    store: env.store,
+    store: withConfiguredPeers(env.store, peers),
     users: env.users,
     ...(env.directory ? { personalCatalogs: env.directory } : {}),
     ...settings,
     ...(onDecision ? { onDecision } : {}),
+    ...(onAudit ? { onAudit } : {}),
   });
   if (context.check) return { name: "catalog", stop: () => service.stop(), targets: [target(connection)] };
   observeLinks(context.ops, "catalog", [service.component]);

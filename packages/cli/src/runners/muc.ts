@@ -6,6 +6,7 @@ import { specOptions, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { mucObserver, observeLinks, observeMemory, target, withObserver } from "./ops.js";
 import { mucOps } from "./muc-ops.js";
+import { withMucAudit } from "../audit-log.js";
 
 export const runMuc: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -29,7 +30,7 @@ export const runMuc: ComponentRunner = async (context, section) => {
     users: env.users,
     settings,
     logger: component.logger,
-    ...withObserver(mucObserver(context.ops)),
+    ...withObserver(withMucAudit(mucObserver(context.ops), context.audit, context.logger)),
   });
   if (context.check) return { name: "muc", stop: async () => undefined, targets: [target(connection)] };
   observeLinks(context.ops, "muc", [component]);

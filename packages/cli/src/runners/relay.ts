@@ -1,35 +1,21 @@
 // components.relay: the label-filtering relay (keys documented in packages/relay/README.md):
-//   audit: { file }                         the hash-chained audit log (verify with `cordon audit verify`)
+//   audit: { file, key | keyFile, anchorEvery }   the keyed hash-chained audit log (`cordon audit verify`)
 //   peerings: { NAME: { local, remote, outbound, inbound } }
 // Policies and the clearance store are the shared ones of the config's top level.
-import {
-  FileAuditSink,
-  MemoryAuditSink,
-  createRelay,
-  readRelayConfig,
-  type PeeringConfig,
-} from "@cordon/relay";
+import { MemoryAuditSink, createRelay, type PeeringConfig } from "@cordon/relay";
 import type { PolicyRebinder } from "../reload.js";
-import { readMaxStanzaBytes } from "@cordon/component";
+import { readMaxStanzaBytes, type ConfigReader } from "@cordon/component";
+import { relaySettings } from "../peer-clearances.js";
 import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
 import { observeLinks, observeMemory, observeRelay, target } from "./ops.js";
+import { auditKeyFile, openAuditLog } from "../audit-log.js";
 
 export const runRelay: ComponentRunner = async (context, section) => {
   const env = await context.environment();
-  const top = context.config.root.optionalSection("server");
-  const serverDefaults = {
-    host: top?.optionalString("host") ?? "127.0.0.1",
-    port: top?.has("port") ? top.port("port") : 5347,
-    maxStanzaBytes: readMaxStanzaBytes(top, undefined),
-  };
-  // The relay's own policies first: its labels and clearances may be written in them.
-  for (const file of section.stringList("policies")) await env.registry.loadFile(env.path(file));
-  const config = readRelayConfig(section, {
-    registry: env.registry,
-    serverDefaults,
-    path: (file) => env.path(file),
-  });
+  // The relay's own policies first (its labels and clearances may be written in them); read once,
+  // shared with the catalog (its configured peer clearances, peer-clearances.ts).
+  const config = await relaySettings(env, section, relayServerDefaults(context.config.root));
   if (context.check) {
     // Validates the peerings and compiles their rules without opening the audit file or connecting.
     createRelay({
@@ -50,10 +36,14 @@ export const runRelay: ComponentRunner = async (context, section) => {
     return {
       name: "relay",
       stop: async () => undefined,
-      targets: [...targets, `audit log ${env.path(config.auditFile)}`],
+      targets: [
+        ...targets,
+        `audit log ${env.path(config.auditFile)} (HMAC key ${config.audit.key !== undefined ? "configured" : `in ${auditKeyFile(config.audit, context.config.root)}`}, anchor every ${config.audit.anchorEvery} records)`,
+      ],
     };
   }
-  const audit = await FileAuditSink.open(env.path(config.auditFile));
+  // Keyed chain (issue 16 item 9): the key configured, or generated at first start (audit-log.ts).
+  const audit = await openAuditLog(config.audit, context.config.root, context.logger, (p) => env.path(p));
   const relay = createRelay({
     peerings: config.peerings,
     registry: env.registry,
@@ -104,5 +94,19 @@ export function relayRebinder(peerings: readonly PeeringConfig[]): PolicyRebinde
       }
       return () => undefined;
     },
+  };
+}
+
+/** Host and port of sides that name no `server`: the config's top-level `server`. */
+export function relayServerDefaults(root: ConfigReader): {
+  host: string;
+  port: number;
+  maxStanzaBytes: number;
+} {
+  const top = root.optionalSection("server");
+  return {
+    host: top?.optionalString("host") ?? "127.0.0.1",
+    port: top?.has("port") ? top.port("port") : 5347,
+    maxStanzaBytes: readMaxStanzaBytes(top, undefined),
   };
 }

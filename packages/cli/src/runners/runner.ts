@@ -1,5 +1,6 @@
 // A component runner: reads its config section and starts the component.
 import type { ConfigReader, CordonConfig, Logger } from "@cordon/component";
+import type { AuditSink } from "@cordon/relay";
 import type { RuntimeEnvironment } from "../environment.js";
 import type { ComponentOps, OpsContext } from "./ops.js";
 
@@ -24,6 +25,8 @@ export interface RunnerContext {
   check?: boolean;
   /** Metrics and link observation, when the process runs them (ops.ts). */
   ops?: OpsContext;
+  /** The process's audit log (top-level `audit:`) for the MUC's and the catalog's decisions. */
+  audit?: AuditSink;
 }
 
 export type ComponentRunner = (context: RunnerContext, section: ConfigReader) => Promise<RunningComponent>;

@@ -70,6 +70,21 @@ export interface MucObserver {
   fanout(delivered: number, withheld: number): void;
   /** Stored data of persistent rooms left out at load because it is over the size bounds. */
   skipped?(what: "history" | "subject", count: number): void;
+  /** An enforcement decision for the audit log (issue 16 item 9): who, which room, never content. */
+  audit?(event: MucAuditEvent): void;
+}
+
+export interface MucAuditEvent {
+  action: "join" | "groupchat";
+  granted: boolean;
+  reason: string;
+  room: string;
+  /** The sender's or joiner's bare JID. */
+  actor: string;
+  /** A groupchat message: its label's marking, copies sent and occupants withheld it. */
+  marking?: string;
+  delivered?: number;
+  withheld?: number;
 }
 
 export interface MucContext {

@@ -75,6 +75,13 @@ export async function onGroupchat(
   const gate = checkMessage(ctx, room, sender, stanza);
   ctx.observer?.decision("groupchat", gate.ok, gate.ok ? "granted" : gate.reason);
   if (!gate.ok) {
+    ctx.observer?.audit?.({
+      action: "groupchat",
+      granted: false,
+      reason: gate.reason,
+      room: room.jid,
+      actor: sender.bare,
+    });
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "groupchat refused");
     return ctx.refuse(stanza, gate.error);
   }
@@ -135,6 +142,16 @@ export async function onGroupchat(
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
   ctx.observer?.fanout(out.length, room.occupants.size - out.length);
+  ctx.observer?.audit?.({
+    action: "groupchat",
+    granted: true,
+    reason: "granted",
+    room: room.jid,
+    actor: sender.bare,
+    marking: ctx.rendering.marking(gate.label), // not computed without an audit hook (optional call)
+    delivered: out.length,
+    withheld: room.occupants.size - out.length,
+  });
   await ctx.send(out);
 }
 

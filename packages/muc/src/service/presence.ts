@@ -218,6 +218,13 @@ async function join(
   if (clearance.status === "unknown") {
     if (created) ctx.rooms.delete(roomJid);
     ctx.observer?.decision("join", false, "clearance-unknown");
+    ctx.observer?.audit?.({
+      action: "join",
+      granted: false,
+      reason: "clearance-unknown",
+      room: roomJid,
+      actor: bare,
+    });
     await refuse(
       "internal-server-error",
       "wait",
@@ -232,6 +239,13 @@ async function join(
     clearance.status === "known" ? clearance.clearance : undefined,
   );
   ctx.observer?.decision("join", grant.granted, grant.reason);
+  ctx.observer?.audit?.({
+    action: "join",
+    granted: grant.granted,
+    reason: grant.reason,
+    room: roomJid,
+    actor: bare,
+  });
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);
     await refuse("forbidden", "auth", "your clearance does not cover this room's label");
