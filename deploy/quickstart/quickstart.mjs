@@ -154,6 +154,7 @@ ${users.map((u) => `  ${u.username.padEnd(6)} ${u.sees}`).join("\n")}
 Clients without label support (no urn:xmpp:sec-label:0) see the marking as the body's first line.
 
 Config: ${join(state, "cordon.yaml")}   Relay audit log: ${join(state, "relay-audit.jsonl")}
+(check it: npx cordon audit verify ${join(state, "relay-audit.jsonl")} --config ${join(state, "cordon.yaml")})
 Press Ctrl-C to stop.
 READY
 `);

@@ -339,7 +339,9 @@ for (const kind of serverKinds()) {
         // The decision is in the keyed chain; `cordon audit verify` checks it with the generated key.
         const key = join(dir, "state/audit-key");
         assert.equal(statSync(key).mode & 0o777, 0o600);
-        const records = readFileSync(join(dir, "audit.jsonl"), "utf8")
+        // With --only catalog the process keeps its own chain: audit.catalog.jsonl (one writer per chain).
+        const log = join(dir, "audit.catalog.jsonl");
+        const records = readFileSync(log, "utf8")
           .trim()
           .split("\n")
           .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -350,14 +352,7 @@ for (const kind of serverKinds()) {
         assert.match(stderr, /"auditAnchor":"1:[0-9a-f]{64}"/, "an anchor every record (anchorEvery: 1)");
         const verified = spawnSync(
           process.execPath,
-          [
-            join(repoRoot, "packages/cli/dist/src/main.js"),
-            "audit",
-            "verify",
-            join(dir, "audit.jsonl"),
-            "--key-file",
-            key,
-          ],
+          [join(repoRoot, "packages/cli/dist/src/main.js"), "audit", "verify", log, "--key-file", key],
           { encoding: "utf8" },
         );
         assert.equal(verified.status, 0, verified.stdout + verified.stderr);
