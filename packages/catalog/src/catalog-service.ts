@@ -59,6 +59,7 @@ import { catalogElement, CATALOG_NAMESPACES } from "./catalog-xml.js";
 import { resolveTarget, type CatalogTarget } from "./targets.js";
 import { CatalogCache } from "./catalog-cache.js";
 import { CatalogOptionsError } from "./errors.js";
+import { liveRoomCatalog, RoomNotStored } from "./live-room.js";
 
 /** Room config key for the room's `restrict` setting (boolean, default true). */
 export const ROOM_RESTRICT_KEY = "catalogRestrict";
@@ -90,6 +91,11 @@ export interface CatalogServiceOptions extends ComponentOptions {
    * past a limit a request is refused resource-constraint (wait) at once.
    */
   pending?: PendingLimits;
+  /**
+   * How long a room the store does not hold (a temporary room) may take to answer its catalog
+   * (live-room.ts; default 5 s): past it, internal-server-error (wait).
+   */
+  liveRoomTimeoutMs?: number;
   /** Operator metrics: each catalog request answered ("grant") or refused with a stanza error ("deny", reason = condition). */
   onDecision?: (outcome: "grant" | "deny", reason: string) => void;
   /** The audit log (issue 16 item 9): each request answered or refused, who asked for which target. */
@@ -272,7 +278,8 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     if (target.kind === "room") {
       deps.push(`room:${target.jid}`);
       room = await store.getRoom(target.jid);
-      if (!room) throw stanzaError("item-not-found", "cancel", "no such room");
+      // Not stored: a temporary room, or none — answer() asks the room's MUC (live-room.ts).
+      if (!room) throw new RoomNotStored(target.jid);
       spec =
         (await storedSpec({ kind: "room", jid: target.jid })) ??
         (await domainSpec(target.service)) ??
@@ -438,7 +445,19 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   }
 
   async function answer(query: CatalogQuery, namespace = NS_SEC_LABEL_CATALOG): Promise<Element> {
-    const { catalog, key } = await lookup(query);
+    let found: Awaited<ReturnType<typeof lookup>>;
+    try {
+      found = await lookup(query);
+    } catch (error) {
+      // A live room the store does not hold (temporary rooms are never stored): its MUC answers,
+      // for a local requester in the namespace the MUC serves; not cached (no store notification
+      // tells when such a room changes). Remote requesters keep item-not-found.
+      if (!(error instanceof RoomNotStored) || query.remote || namespace !== NS_SEC_LABEL_CATALOG)
+        throw error;
+      const requester = toBare(query.requester) ?? query.requester;
+      return liveRoomCatalog(component, error.room, requester, namespace, options.liveRoomTimeoutMs, logger);
+    }
+    const { catalog, key } = found;
     const entry = key ? cache.get(key, registry.generation) : undefined;
     // The catalog's `to` is the target as the client wrote it (part of the cache key).
     if (entry && entry.catalog.to === query.target) {

@@ -10,6 +10,8 @@
 //   defaultLabel: NAME                label of unlabelled messages (default: none -> refused)
 //   rooms: { persistent, public, membersOnly, moderated, whois, historyLength, flotAlways, allowPm }
 //   occupantIdSecret, clearanceRefreshSeconds, capsTimeoutMs
+//   catalogServices: [catalog.example.test]   catalog domains that may ask room catalogs for a user
+//                                             (default: components.catalog.domain, set by the CLI)
 //   presetRooms: { NODE: { name, description, label: NAME, clearance: [NAME...], defaultLabel: NAME,
 //                  owners: [bare JIDs], public, membersOnly } }   persistent rooms created at start if absent
 // LABEL and CLEARANCE are written as everywhere in Cordon (@cordon/policy labelFromSpec): classification
@@ -50,6 +52,7 @@ export const MUC_CONFIG_KEYS: readonly string[] = [
   "capsTimeoutMs",
   "presetRooms",
   "limits",
+  "catalogServices",
 ];
 
 /** How labels are read (registry, `readFile` for `{ file: PATH }`), plus the connection's domain and secret. */
@@ -113,6 +116,9 @@ export function readMucSettings(section: ConfigReader, options: MucConfigOptions
     localDomains: section
       .stringList("localDomains", [domain.split(".").slice(1).join(".")])
       .map((d) => foldDomainpart(d)),
+    ...(section.has("catalogServices")
+      ? { catalogServices: section.stringList("catalogServices").map((d) => foldDomainpart(d)) }
+      : {}),
     serviceClearance: section.has("serviceClearance")
       ? section.parse("serviceClearance", (value, key) => clearanceFromSpec(value, key, spec))
       : undefined,

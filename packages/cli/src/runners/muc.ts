@@ -1,7 +1,13 @@
 // components.muc: the labelled MUC. Its keys are read by @cordon/muc (packages/muc/src/config.ts,
 // documented in packages/muc/README.md); this runner connects it to the shared environment.
 import { createComponent, readConnection } from "@cordon/component";
-import { createMucService, readMucConfig, readMucSettings, type MucConfigOptions } from "@cordon/muc";
+import {
+  createMucService,
+  readMucConfig,
+  readMucSettings,
+  type MucConfigOptions,
+  type MucSettings,
+} from "@cordon/muc";
 import { specOptions, type RuntimeEnvironment } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { mucObserver, observeLinks, observeMemory, target, withObserver } from "./ops.js";
@@ -17,7 +23,17 @@ export const runMuc: ComponentRunner = async (context, section) => {
     domain: connection.domain,
     secret: connection.secret,
   });
-  const { settings, presetRooms } = readMucConfig(section, options(env));
+  // The catalog component of the same config file asks rooms the store does not hold (temporary
+  // rooms) for their catalog on its users' behalf (packages/muc/README.md "Room catalogs").
+  const catalogDomain = context.config.root
+    .optionalSection("components")
+    ?.optionalSection("catalog")
+    ?.optionalString("domain");
+  const withCatalog = <S extends MucSettings>(s: S): S =>
+    s.catalogServices || !catalogDomain ? s : { ...s, catalogServices: [catalogDomain.toLowerCase()] };
+  const config = readMucConfig(section, options(env));
+  const settings = withCatalog(config.settings);
+  const presetRooms = config.presetRooms;
   for (const record of presetRooms)
     if (!(await env.store.getRoom(record.jid))) await env.store.putRoom(record);
   const queue = settings.limits?.queue;
@@ -36,6 +52,6 @@ export const runMuc: ComponentRunner = async (context, section) => {
   observeLinks(context.ops, "muc", [component]);
   observeMemory(context.ops, "muc", () => service.memory());
   await service.start();
-  const ops = mucOps(service, (next) => readMucSettings(section, options(next)));
+  const ops = mucOps(service, (next) => withCatalog(readMucSettings(section, options(next))));
   return { name: "muc", stop: () => service.stop(), ops };
 };

@@ -43,6 +43,11 @@ export interface MucSettings {
   capsTimeoutMs: number;
   /** Memory limits and per-user quotas (README "Memory limits"); every default when absent. Read at start. */
   limits?: MucLimits;
+  /**
+   * Catalog service domains that may ask a room's catalog on behalf of a user (`<catalog from>`,
+   * service/catalog-requester.ts): how the catalog answers for rooms the store does not hold.
+   */
+  catalogServices?: readonly string[];
 }
 
 /** The MUC's memory limits and per-user quotas. */

@@ -29,6 +29,7 @@ import { adminGet, adminSet } from "./admin.js";
 import { ownerGet, ownerSet } from "./owner.js";
 import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
+import { catalogRequester } from "./catalog-requester.js";
 import { archiveFields, queryArchive } from "./archive.js";
 import { discoverableOnly } from "../security/room-discovery.js";
 
@@ -152,7 +153,7 @@ export function routeStanzas(ctx: MucContext): void {
   component.handleIq(NS_SEC_LABEL_CATALOG, {
     get: async (r) => {
       const room = roomFor(r.payload.attrs.to ?? r.to);
-      const requester = await ctx.clearances.lookup(parseJid(r.from) ? bareJid(parseJid(r.from)!) : "");
+      const requester = await ctx.clearances.lookup(catalogRequester(ctx, r));
       if (requester.status === "unknown")
         throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
       return roomCatalogElement(ctx, room, requester, room.jid);
