@@ -19,8 +19,10 @@
 -- the message with a `wait` error (unless `cordon_guard_unlabelled_when_down = "deliver"` and the
 -- message carries no label). Prosody routes to the guard again as soon as it reconnects.
 local st = require "util.stanza";
+local datetime = require "util.datetime";
 local async = require "util.async";
 local new_id = require "util.id".short;
+local jid_host = require "util.jid".host;
 
 local NS_GUARD = "urn:cordon:guard:0";
 local NS_CLIENT = "jabber:client";
@@ -123,3 +125,42 @@ end
 
 module:hook("message/bare", checker("message/bare"), 1000);
 module:hook("message/full", checker("message/full"), 1000);
+
+-- Offline messages are asked about again when they are delivered (a clearance may have been
+-- lowered since they were stored). This replaces mod_offline's broadcast (priority -1) for the
+-- hosts this module guards: the same store, the same XEP-0203 delay, and each message through
+-- the guard first. It runs in the session's runner (initial presence), so it can wait.
+local offline_messages = module:open_store("offline", "archive");
+
+module:hook("message/offline/broadcast", function (event)
+	local origin = event.origin;
+	if not async.ready() then return; end -- not in a session's runner: mod_offline delivers (not expected)
+	local data = offline_messages:find(origin.username);
+	if not data then return true; end
+	-- Every stored message is decided before any is delivered: while Cordon cannot answer, all
+	-- stay stored for the next login (nothing delivered unchecked, nothing lost).
+	local decided_list = {};
+	for _, stanza, when in data do
+		local embedded = st.clone(stanza);
+		embedded.attr.xmlns = NS_CLIENT;
+		local from_host = stanza.attr.from and jid_host(stanza.attr.from);
+		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
+			:tag("check", { xmlns = NS_GUARD, origin = from_host == module.host and "c2s" or "s2s" })
+				:add_child(embedded):up();
+		local response = async.wait_for(module:send_iq(request, nil, timeout));
+		if not response or response.stanza.attr.type ~= "result" then
+			module:log("warn", "Cordon guard %s gave no decision: offline messages of %s kept", guard, origin.username);
+			return true;
+		end
+		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response.stanza };
+	end
+	for _, item in ipairs(decided_list) do
+		local checked = { stanza = item.stanza, origin = origin };
+		if apply(checked, item.response) == nil then
+			checked.stanza:tag("delay", { xmlns = "urn:xmpp:delay", from = module.host, stamp = datetime.datetime(item.when) }):up();
+			origin.send(checked.stanza);
+		end
+	end
+	offline_messages:delete(origin.username);
+	return true;
+end, 0);

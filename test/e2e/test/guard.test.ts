@@ -42,6 +42,9 @@ for (const kind of serverKinds()) {
     const SECRET = demo.labelXml(demo.label("SECRET"));
     const TOP_SECRET = demo.labelXml(demo.label("TOP SECRET"));
 
+    const set = (u: string, classes: string[]) =>
+      store.setUserClearance(jid(u), demo.raw(demo.clearance(classes)));
+
     const startGuard = async () => {
       guard = createGuardService({
         service: `xmpp://127.0.0.1:${server.componentPort}`,
@@ -67,7 +70,7 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2 },
-        users: ["alice", "bob", "carol", "mallory"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "mallory", "dan"].map((u) => ({ username: u, password: PASSWORD })),
       });
       const set = (u: string, classes: string[]) =>
         store.setUserClearance(jid(u), demo.raw(demo.clearance(classes)));
@@ -139,6 +142,26 @@ for (const kind of serverKinds()) {
       );
       await nothing(c.carol!, (m) => m.attrs.id === "e1");
       await nothing(c.alice!, (m) => m.attrs.id === "e1");
+    });
+
+    test(`[${kind}] an offline message is checked again when delivered: a clearance lowered meanwhile stops it`, async () => {
+      await set("dan", ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"]);
+      await sendRaw(c.alice!, labelled(jid("dan"), "o1", "secret while dan was away", SECRET));
+      await sendRaw(c.alice!, labelled(jid("dan"), "o2", "plain while dan was away"));
+      await new Promise((r) => setTimeout(r, 700));
+      assert.equal(
+        c.alice!.received.filter((m) => m.attrs.type === "error" && /^o/.test(m.attrs.id ?? "")).length,
+        0,
+      );
+      await set("dan", ["UNCLASSIFIED"]);
+      const dan = await connectClient(server, "dan", PASSWORD);
+      try {
+        const plain = await dan.waitFor((m) => m.attrs.id === "o2", 8000);
+        assert.equal(plain.getChildText("body"), "plain while dan was away");
+        await nothing(dan, (m) => m.attrs.id === "o1");
+      } finally {
+        await dan.stop();
+      }
     });
 
     test(`[${kind}] Cordon stopped: messages are refused with a wait error; Cordon back: delivered`, async () => {

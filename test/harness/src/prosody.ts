@@ -58,7 +58,8 @@ export function prosodyConfig(
     "https_ports = { }",
     // Without `starttls` no "tls" module: no STARTTLS offered, clients authenticate in the clear
     // over loopback. With it STARTTLS is offered (not required).
-    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""} }`,
+    // With the central check, offline storage too (its messages are checked again at delivery).
+    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""}${options.guard ? '; "offline"' : ""} }`,
     'modules_disabled = { "s2s" }',
     "c2s_require_encryption = false",
     "s2s_require_encryption = false",
