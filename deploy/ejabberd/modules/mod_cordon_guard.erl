@@ -21,22 +21,23 @@
 -behaviour(gen_mod).
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
--export([sm_receive_packet/1]).
+-export([sm_receive_packet/1, user_send_packet/1]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
 
 -define(NS_GUARD, <<"urn:cordon:guard:0">>).
--define(NS_SEC_LABEL, <<"urn:xmpp:sec-label:0">>).
 %% Ids copied into an error of ours: at most this long (an error carries nothing unbounded).
 -define(MAX_ERROR_ID, 128).
 
 start(Host, _Opts) ->
     ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ok.
 
 stop(Host) ->
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ok.
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.
@@ -69,13 +70,23 @@ sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
     end;
 sm_receive_packet(Packet) -> Packet.
 
+%% Every message a local client sends is marked (its meta `cordon_from_client`): a PEP
+%% notification is skipped below, and a client must not get its own message skipped by adding an
+%% <event xmlns='http://jabber.org/protocol/pubsub#event'/> child to it.
+user_send_packet({#message{} = Msg, State}) -> {xmpp:put_meta(Msg, cordon_from_client, true), State};
+user_send_packet(Acc) -> Acc.
+
 %% c2s: a user of this host; s2s: another domain (a remote server, or a component other than
 %% Cordon's own); skip: the server itself and what it generates (PEP notifications), trusted
 %% components.
 origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
     Trusted = opt(Host, trusted_components),
     IsLocal = lists:member(From, ejabberd_option:hosts()),
-    PubsubEvent = xmpp:has_subtag(Msg, #ps_event{}),
+    %% A PEP notification: a headline (mod_offline never stores one, so no replay loses the mark)
+    %% with an event, not sent by a client.
+    PubsubEvent = Msg#message.type == headline
+        andalso xmpp:has_subtag(Msg, #ps_event{})
+        andalso not xmpp:get_meta(Msg, cordon_from_client, false),
     if IsLocal andalso User == <<>> -> skip;
        IsLocal andalso PubsubEvent -> skip;
        IsLocal -> <<"c2s">>;
@@ -137,10 +148,7 @@ with_message(Host, Msg, Verdict, Apply) ->
     end.
 
 unreachable(Host, Msg, Error) ->
-    Unlabelled = not lists:any(fun(#xmlel{name = <<"securitylabel">>} = El) ->
-                                       fxml:get_tag_attr_s(<<"xmlns">>, El) == ?NS_SEC_LABEL;
-                                  (_) -> false
-                               end, Msg#message.sub_els),
+    Unlabelled = not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
     case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
         true -> ejabberd_sm:route(xmpp:put_meta(Msg, cordon_checked, true));
         false ->
@@ -148,6 +156,21 @@ unreachable(Host, Msg, Error) ->
                                      [Error#stanza_error.reason]),
             refuse(Msg, Error)
     end.
+
+%% Whether a message may carry a label anywhere (what the guard would read or refuse as hidden
+%% content: a <securitylabel/> at any depth or with a prefix, an embedded stanza or XEP-0297
+%% <forwarded/>, nesting deeper than the guard reads). Only a message that cannot is "unlabelled"
+%% when Cordon is down: a label below the top level must not make a message pass unchecked.
+-define(MAX_DEPTH, 60).
+may_carry_label(#xmlel{children = Els}, Depth) ->
+    lists:any(fun(#xmlel{name = Name} = El) ->
+                      Depth >= ?MAX_DEPTH
+                          orelse binary:match(Name, <<":">>) /= nomatch
+                          orelse lists:member(Name, [<<"securitylabel">>, <<"forwarded">>, <<"message">>,
+                                                     <<"presence">>, <<"iq">>])
+                          orelse may_carry_label(El, Depth + 1);
+                 (_) -> false
+              end, Els).
 
 %% The sender is told the check could not be made: built here, never ejabberd's bounce (which
 %% copies the message's body); nothing of the message but a short id.

@@ -22,11 +22,10 @@ local st = require "util.stanza";
 local datetime = require "util.datetime";
 local async = require "util.async";
 local new_id = require "util.id".short;
-local jid_host = require "util.jid".host;
+local jid_split = require "util.jid".split;
 
 local NS_GUARD = "urn:cordon:guard:0";
 local NS_CLIENT = "jabber:client";
-local NS_SEC_LABEL = "urn:xmpp:sec-label:0";
 
 local guard = module:get_option_string("cordon_guard_component", "guard." .. module.host);
 local timeout = module:get_option_number("cordon_guard_timeout", 2);
@@ -48,14 +47,42 @@ local function refuse_unchecked(stanza, err)
 	module:send(reply);
 end
 
+-- Whether a message may carry a label anywhere (what the guard would read or refuse as hidden
+-- content: a <securitylabel/> at any depth or with a prefix, an embedded stanza or XEP-0297
+-- <forwarded/>, nesting deeper than the guard reads). Only a message that cannot is "unlabelled"
+-- when Cordon is down: a label below the top level must not make a message pass unchecked.
+local MAX_DEPTH = 60;
+local EMBEDDED = { message = true, presence = true, iq = true, forwarded = true, securitylabel = true };
+local function may_carry_label(el, depth)
+	for _, child in ipairs(el.tags) do
+		if depth >= MAX_DEPTH or child.name:find(":", 1, true) or EMBEDDED[child.name] then return true; end
+		if may_carry_label(child, depth + 1) then return true; end
+	end
+	return false;
+end
+
 local function unreachable(event, err)
-	if deliver_unlabelled_when_down and not event.stanza:get_child("securitylabel", NS_SEC_LABEL) then
+	if deliver_unlabelled_when_down and not may_carry_label(event.stanza, 0) then
 		decided[event.stanza] = true;
 		return nil;
 	end
 	module:log("warn", "Cordon guard %s gave no decision (%s): message refused", guard, err and err.condition or "?");
 	refuse_unchecked(event.stanza, err);
 	return true;
+end
+
+-- The verdict's message was parsed inside the component stream, so each of its children carries an
+-- explicit xmlns='jabber:client'; Prosody's lookups (st:get_child("body") in mod_mam, mod_carbons,
+-- mod_offline...) compare against the parent's attr.xmlns (nil for a stanza), so such a body is not
+-- seen: the delivered message would not be archived or carbon-copied. An xmlns equal to the parent's
+-- namespace is dropped (same XML, as Prosody's own parser writes it).
+local function inherit_ns(el, ns)
+	for _, child in ipairs(el.tags) do
+		local own = child.attr.xmlns or ns;
+		if child.attr.xmlns == ns then child.attr.xmlns = nil; end
+		inherit_ns(child, own);
+	end
+	return el;
 end
 
 -- Applies the guard's answer. Returns true when the message must go no further, nil when it goes
@@ -72,6 +99,7 @@ local function apply(event, response)
 		local out = verdict:get_child("message", NS_CLIENT);
 		if out then
 			out.attr = event.stanza.attr;
+			inherit_ns(out, NS_CLIENT);
 			decided[out] = true;
 			event.stanza = out;
 			return nil;
@@ -141,9 +169,16 @@ module:hook("message/offline/broadcast", function (event)
 	-- stay stored for the next login (nothing delivered unchecked, nothing lost).
 	local decided_list = {};
 	for _, stanza, when in data do
+		local from_node, from_host = jid_split(stanza.attr.from);
+		-- What was not asked about on its way in is not asked about now (origin_of: Cordon's own
+		-- components decided it, the server generated it); judged as another domain it would be
+		-- refused (a trusted component has no peer clearance of its own).
+		if trusted:contains(from_host) or (from_host == module.host and not from_node) then
+			decided_list[#decided_list + 1] = { stanza = stanza, when = when };
+			goto next_message;
+		end
 		local embedded = st.clone(stanza);
 		embedded.attr.xmlns = NS_CLIENT;
-		local from_host = stanza.attr.from and jid_host(stanza.attr.from);
 		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
 			:tag("check", { xmlns = NS_GUARD, origin = from_host == module.host and "c2s" or "s2s" })
 				:add_child(embedded):up();
@@ -153,10 +188,11 @@ module:hook("message/offline/broadcast", function (event)
 			return true;
 		end
 		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response.stanza };
+		::next_message::
 	end
 	for _, item in ipairs(decided_list) do
 		local checked = { stanza = item.stanza, origin = origin };
-		if apply(checked, item.response) == nil then
+		if not item.response or apply(checked, item.response) == nil then
 			checked.stanza:tag("delay", { xmlns = "urn:xmpp:delay", from = module.host, stamp = datetime.datetime(item.when) }):up();
 			origin.send(checked.stanza);
 		end

@@ -49,6 +49,8 @@ export interface DecideContext {
   readonly accept: readonly string[];
   /** The label of an unlabelled message; undefined: refused. */
   readonly defaultLabel: Label | undefined;
+  /** The served domains: a sender of any of them is a local user (virtual hosts of one server). */
+  readonly served: readonly string[];
   /** How deep a message's elements may nest below it. */
   readonly maxDepth: number;
 }
@@ -87,8 +89,9 @@ export async function decide(
 
   const from = parseJid(message.attrs.from ?? "");
   const to = parseJid(message.attrs.to ?? "");
-  // The recipient is a user of the asking server; a local sender's domain is the server's own.
-  const local = from?.domain === server;
+  // The recipient is a user of the asking server; a local sender is a user of a served domain
+  // (another virtual host of the same server included).
+  const local = from !== undefined && context.served.includes(from.domain);
   if (!from || !to?.local || to.domain !== server || (request.origin === "c2s") !== local)
     return refuse("addressing", ADDRESSING);
 

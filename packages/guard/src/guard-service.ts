@@ -79,6 +79,7 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
       return options.accept ?? options.registry.policies().map((p) => p.id);
     },
     defaultLabel: options.defaultLabel,
+    served,
     maxDepth: MAX_MESSAGE_DEPTH,
   };
   const pending = new PendingBudget(options.pending);

@@ -74,6 +74,7 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
       accept: [policy.id],
       defaultLabel: undefined,
+      served: [D],
       maxDepth: 60,
     };
     for (const label of candidates) {

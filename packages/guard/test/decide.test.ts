@@ -35,6 +35,7 @@ async function setup(store = new MemoryStore()) {
     clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
     accept: [policy.id],
     defaultLabel: label("UNCLASSIFIED"),
+    served: [SERVER],
     maxDepth: 60,
   };
   const ask = (origin: CheckOrigin, text: string) =>

@@ -23,7 +23,7 @@ function erlBinary(text: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard">;
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(
@@ -69,6 +69,7 @@ export function ejabberdConfig(
     "  mod_roster: {}",
     "  mod_ping: {}",
     "  mod_offline: {}",
+    ...(options.extraModules ?? []).map((m) => (m.includes(":") ? `  ${m}` : `  ${m}: {}`)),
   ];
   if (options.nativeMuc) lines.push(...ejabberdNativeMuc(options.domain, options.nativeMuc));
   const balancing = Object.entries(options.componentBalancing ?? {});
@@ -114,6 +115,11 @@ export function ejabberdConfig(
       },
       lists: { TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })) },
     });
+    if (guard.unlabelledWhenDown)
+      includes["cordon-guard.yml"] = includes["cordon-guard.yml"].replace(
+        "  mod_cordon_guard:\n",
+        `  mod_cordon_guard:\n    unlabelled_when_down: ${guard.unlabelledWhenDown}\n`,
+      );
     files.push("cordon-guard.yml");
   }
   if (files.length > 0) {

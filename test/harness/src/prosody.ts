@@ -26,7 +26,7 @@ function encodeStoreName(name: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard">;
+  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(
@@ -59,7 +59,7 @@ export function prosodyConfig(
     // Without `starttls` no "tls" module: no STARTTLS offered, clients authenticate in the clear
     // over loopback. With it STARTTLS is offered (not required).
     // With the central check, offline storage too (its messages are checked again at delivery).
-    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""}${options.guard ? '; "offline"' : ""} }`,
+    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""}${options.guard ? '; "offline"' : ""}${(options.extraModules ?? []).map((m) => `; "${m}"`).join("")} }`,
     'modules_disabled = { "s2s" }',
     "c2s_require_encryption = false",
     "s2s_require_encryption = false",
@@ -111,6 +111,11 @@ export function prosodyConfig(
       },
     });
     lines.push('Include "cordon-guard.cfg.lua"');
+    if (guard.unlabelledWhenDown)
+      lines.push(
+        `VirtualHost ${luaString(options.domain)}`,
+        `  cordon_guard_unlabelled_when_down = ${luaString(guard.unlabelledWhenDown)}`,
+      );
     // The snippet sets plugin_paths to the guard's modules; keep the community modules too.
     if (communityModules)
       lines.push(

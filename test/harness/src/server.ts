@@ -31,7 +31,9 @@ export function serverKinds(): ServerKind[] {
 type Resolved = Required<
   Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">
 > &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard"> & { startTimeoutMs: number };
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules"> & {
+    startTimeoutMs: number;
+  };
 
 class StartFailure extends Error {
   constructor(
@@ -163,6 +165,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.componentBalancing ? { componentBalancing: options.componentBalancing } : {}),
     ...(options.starttls ? { starttls: true } : {}),
     ...(options.guard ? { guard: options.guard } : {}),
+    ...(options.extraModules ? { extraModules: options.extraModules } : {}),
   };
 }
 

@@ -30,6 +30,8 @@ export interface GuardDecl {
   timeoutSeconds?: number;
   /** Cordon's own components whose messages are not checked again (its MUC, its relay). */
   trusted?: string[];
+  /** Deliver unlabelled messages while Cordon cannot answer (the modules' opt-in option). */
+  unlabelledWhenDown?: "deliver" | "refuse";
 }
 
 export interface ServerOptions {
@@ -50,6 +52,8 @@ export interface ServerOptions {
   extraDomains?: string[];
   /** Loads Cordon's server module for the central check on the main domain, as an admin would. */
   guard?: GuardDecl;
+  /** More server modules (Prosody module names, ejabberd `mod_x: {}` names), e.g. carbons, MAM, PEP. */
+  extraModules?: string[];
   /**
    * ejabberd only: accept several connections of a component domain, balanced by `domain_balancing`
    * (docs/servers.md §2), e.g. `{ "rooms.example.test": "bare_destination" }`.
