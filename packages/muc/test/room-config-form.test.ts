@@ -10,6 +10,7 @@ import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, ALL } from "./fixtures.js";
 
 const U = label("UNCLASSIFIED");
+const NO_BOUND = { status: "known", clearances: [] } as const;
 
 const form = (fields: Record<string, string>) =>
   xml(
@@ -30,6 +31,7 @@ test("a room name, description or password over its bound is refused with policy
     room,
     form({ "muc#roomconfig_roomname": "Operations", "muc#roomconfig_roomdesc": "d".repeat(10_000) }),
     clearance(ALL),
+    NO_BOUND,
   );
   assert.equal(ok.config.name, "Operations");
   for (const [field, value] of [
@@ -44,8 +46,48 @@ test("a room name, description or password over its bound is refused with policy
           room,
           form({ [field]: value, "muc#roomconfig_passwordprotectedroom": "1" }),
           clearance(ALL),
+          NO_BOUND,
         ),
       (e: unknown) => e instanceof StanzaErrorException && e.spec.condition === "policy-violation",
+      field,
+    );
+  }
+});
+
+// Issue 15 item 8: an error about a submitted value names the field, never the value (no echo).
+test("config-form errors never quote what was submitted", () => {
+  const ctx = capturingContext(registry, policy, { domain: "rooms.example.test", defaultRoomLabel: U });
+  const room = new Room(
+    "ops@rooms.example.test",
+    { ...DEFAULT_ROOM_CONFIG },
+    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
+  );
+  const echo = "ECHO<b>&quot;";
+  for (const field of [
+    "muc#roomconfig_persistentroom",
+    "muc#roomconfig_publicroom",
+    "muc#roomconfig_membersonly",
+    "muc#roomconfig_moderatedroom",
+    "muc#roomconfig_passwordprotectedroom",
+    "muc#roomconfig_changesubject",
+    "muc#roomconfig_allowinvites",
+    "sec-label#flot",
+    "muc#roomconfig_maxusers",
+    "muc#maxhistoryfetch",
+    "muc#roomconfig_whois",
+    "muc#roomconfig_allowpm",
+    "sec-label#label",
+    "sec-label#custom-label",
+    "sec-label#clearance",
+    "sec-label#custom-clearance",
+    "sec-label#default-label",
+  ]) {
+    assert.throws(
+      () => readSubmittedConfig(ctx, room, form({ [field]: echo }), clearance(ALL), NO_BOUND),
+      (e: unknown) =>
+        e instanceof StanzaErrorException &&
+        !(e.spec.text ?? "").includes("ECHO") &&
+        e.spec.text !== undefined,
       field,
     );
   }

@@ -132,6 +132,23 @@ export class ClearanceReader {
     return hit instanceof Error ? undefined : hit;
   }
 
+  /**
+   * The notification generation now. A caller that acts on an answer later than it gets it (adds an
+   * occupant, writes back a re-read) keeps the generation it read at and asks `overtaken` before
+   * acting: an answer older than the latest notification about its JID is to be discarded.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /**
+   * Whether a notification that may concern the user `bareJid` (one about that user, or a service,
+   * peer or connection one) came after `generation` — the same test that makes a lookup again.
+   */
+  overtaken(generation: number, bareJid: string): boolean {
+    return this.#overtaken(generation, toBare(bareJid) ?? bareJid);
+  }
+
   /** Bytes the answer and parsed-value caches hold (keys, estimates, overheads). */
   get cacheBytes(): number {
     return this.#answers.bytes + this.#parsed.bytes;

@@ -29,6 +29,24 @@ export class ClearanceBook {
     return peer.status === "none" ? NO_CLEARANCE : peer;
   }
 
+  /** The store's service clearance of a component domain (the catalog's reader path). Never throws. */
+  service(domain: string): Promise<ClearanceState> {
+    return this.#options.reader.service(domain);
+  }
+
+  /**
+   * The reader's notification generation now: a lookup started at this generation is stale when
+   * `overtaken(generation, jid)` later says so (a notification that may concern `jid` came since).
+   */
+  get generation(): number {
+    return this.#options.reader.generation;
+  }
+
+  /** Whether a notification about `bareJid` (or a service, peer or connection one) came after `generation`. */
+  overtaken(generation: number, bareJid: string): boolean {
+    return this.#options.reader.overtaken(generation, bareJid);
+  }
+
   /** Parses a stored clearance (a room's); undefined when it does not parse under the loaded policies. */
   parseRaw(raw: RawValue): Clearance | undefined {
     return this.#options.reader.parse(raw);

@@ -124,7 +124,8 @@ async function broadcastPresence(
         occupant: subject,
         to: other.jid,
         payload: presencePayloadFor(other, subject),
-        item: itemFor(room, subject, other, reason ? { reason } : {}),
+        // A moderator's reason is room content: only for those whose clearance is known now.
+        item: itemFor(room, subject, other, reason && other.clearance.status === "known" ? { reason } : {}),
         ...(other === subject ? { statuses: [110] } : {}),
       }),
     ),

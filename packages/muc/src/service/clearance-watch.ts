@@ -93,6 +93,7 @@ export class ClearanceWatch {
           await removeOccupant(this.#ctx, room, occupant, {
             statuses: [307],
             reason: "Your clearance no longer covers this room's label",
+            ours: true,
           });
         } else if (wasUnknown) {
           // Known again and still cleared: the subject it may have missed meanwhile.

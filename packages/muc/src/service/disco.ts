@@ -61,11 +61,12 @@ export function discoInfo(ctx: MucContext, query: DiscoQuery): DiscoInfo | undef
   const form = resultForm(NS_MUC_ROOMINFO, [
     { var: "muc#roominfo_description", label: "Description", values: [c.description] },
     // The subject is what occupants wrote in the room: only they see it (XEP-0045 §6.4 makes the
-    // field optional), not anyone whose clearance may not cover the room label.
+    // field optional), not anyone whose clearance may not cover the room label, nor an occupant
+    // whose clearance cannot be determined now (store down).
     {
       var: "muc#roominfo_subject",
       label: "Subject",
-      values: [room.byJid.has(query.from) ? room.subject.text : ""],
+      values: [room.byJid.get(query.from)?.clearance.status === "known" ? room.subject.text : ""],
     },
     { var: "muc#roominfo_occupants", label: "Number of occupants", values: [String(room.size)] },
     {

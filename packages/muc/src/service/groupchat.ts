@@ -13,6 +13,7 @@ import { changeSubject } from "./subject.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
 import { checkReferences, mayReadReferenced } from "../security/message-references.js";
+import { readServiceBound } from "../security/service-clearance.js";
 
 /**
  * Children never reflected as they came: labels and ids are the room's to set; bodies are rendered
@@ -72,7 +73,15 @@ export async function onGroupchat(
       text: "you have no voice in this room",
     });
   }
-  const gate = checkMessage(ctx, room, sender, stanza);
+  const service = await readServiceBound(ctx);
+  // Decided on the room as it is now: the sender may have been removed while the bound was read.
+  if (room.byJid.get(sender.jid) !== sender)
+    return ctx.refuse(stanza, {
+      condition: "not-acceptable",
+      type: "modify",
+      text: "you are not in this room",
+    });
+  const gate = checkMessage(ctx, room, sender, stanza, service);
   ctx.observer?.decision("groupchat", gate.ok, gate.ok ? "granted" : gate.reason);
   if (!gate.ok) {
     ctx.observer?.audit?.({

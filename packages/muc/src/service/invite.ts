@@ -6,6 +6,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
+import { readServiceBound } from "../security/service-clearance.js";
 import { declineMessage, invitationMessage } from "./stanzas.js";
 import { NS_SEC_LABEL } from "../namespaces.js";
 import { flotText } from "@cordon/rules";
@@ -67,7 +68,7 @@ export async function onInvite(
   let labelXml = "";
   let shownReason = reason;
   if (labelled || reason) {
-    const gate = checkMessage(ctx, room, sender, stanza);
+    const gate = checkMessage(ctx, room, sender, stanza, await readServiceBound(ctx));
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
     if (!ctx.labels.grants(gate.label, inviteeClearance)) {
       return ctx.refuse(stanza, {
@@ -129,6 +130,9 @@ export async function onDecline(
       text: "no pending invitation to decline",
     });
   room.invitations.delete(decliner);
-  const reason = decline.getChildText("reason");
+  // The decliner's text reaches an occupant of the room: not one whose clearance is unknown now.
+  const inviterNow = room.byJid.get(inviter);
+  const reason =
+    inviterNow && inviterNow.clearance.status !== "known" ? undefined : decline.getChildText("reason");
   await ctx.send([declineMessage(room.jid, inviter, decliner, reason)]);
 }

@@ -1,7 +1,7 @@
 // The checks every labelled message passes before anyone receives it (XEP-0258 §"Use in Group
 // Chat"): the effective label must be decidable and valid, granted by the sender's clearance, within
-// the room's clearance and within the service clearance — each clearance judged on the label as its
-// own policy says it (@cordon/rules translation.ts: a sender governed by an equivalent policy is not
+// the room's clearance and within the service clearance (configured, and the store's:
+// readServiceBound) — each clearance judged on the label as its own policy says it (@cordon/rules translation.ts: a sender governed by an equivalent policy is not
 // refused for the policy alone). The answer names the stanza error to send, which never carries the
 // message or its label.
 import type { Label } from "@cordon/policy";
@@ -11,6 +11,7 @@ import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { refusalError } from "@cordon/rules";
 import { MAX_PAYLOAD_DEPTH } from "../security/nested-content.js";
+import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 
 export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
 
@@ -19,6 +20,8 @@ export function checkMessage(
   room: Room,
   sender: Occupant,
   stanza: Element,
+  /** The service clearance now (readServiceBound): the configured one and the store's. */
+  service: ServiceBound,
   recipient?: Occupant,
 ): GateOutcome {
   // The effective label (@cordon/rules stanza-label): only the top level is labelled — content or
@@ -58,7 +61,18 @@ export function checkMessage(
       error: { condition: "forbidden", type: "cancel", text: "this label is not permitted in this room" },
     };
   }
-  if (ctx.settings.serviceClearance && !ctx.labels.grants(label, ctx.settings.serviceClearance)) {
+  if (service.status === "unknown") {
+    return {
+      ok: false,
+      reason: "service-clearance-unknown",
+      error: {
+        condition: "internal-server-error",
+        type: "wait",
+        text: "the service's clearance cannot be determined right now; try again later",
+      },
+    };
+  }
+  if (!serviceGrants(ctx.labels, service, label)) {
     return {
       ok: false,
       reason: "service-clearance",

@@ -10,6 +10,7 @@ import { removeOccupant } from "./presence.js";
 import { configChangeMessage, destroyPresence } from "./stanzas.js";
 import { requireClearedActor } from "../security/room-authority.js";
 import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
+import { readServiceBound } from "../security/service-clearance.js";
 
 function requireOwner(room: Room, from: string): void {
   if (room.affiliationOf(toBare(from) ?? "") !== "owner")
@@ -42,6 +43,7 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
     room,
     form,
     submitter.status === "known" ? submitter.clearance : undefined,
+    await readServiceBound(ctx),
   );
   const wasPersistent = room.config.persistent;
   room.config = submitted.config;
@@ -83,6 +85,7 @@ export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<voi
       await removeOccupant(ctx, room, occupant, {
         statuses: [307],
         reason: "Your clearance does not cover this room's label",
+        ours: true,
       });
     }
   }
@@ -97,7 +100,17 @@ export async function destroyRoom(
   room.destroyed = true;
   const out: string[] = [];
   for (const occupant of room.occupants.values()) {
-    out.push(destroyPresence({ from: `${room.jid}/${occupant.nick}`, to: occupant.jid, reason, alternate }));
+    // The owner's reason and alternate venue are room content: only for occupants whose clearance
+    // is known now; the others are told the room is gone, nothing more.
+    const known = occupant.clearance.status === "known";
+    out.push(
+      destroyPresence({
+        from: `${room.jid}/${occupant.nick}`,
+        to: occupant.jid,
+        reason: known ? reason : undefined,
+        alternate: known ? alternate : undefined,
+      }),
+    );
   }
   for (const occupant of [...room.occupants.values()]) room.remove(occupant);
   room.occupants.clear();

@@ -56,14 +56,15 @@ export function preparePolicyReload(ctx: MucContext, next: PolicyReload, afterwa
           const state = occupant.clearance;
           // An occupant's clearance that does not read any more is left as is: the ACDF denies it
           // (policy mismatch), so the room label check below removes the occupant.
-          if (state.status !== "known") return { occupant, state };
+          if (state.status !== "known") return { occupant, before: state, state };
           try {
             return {
               occupant,
+              before: state,
               state: { ...state, clearance: clearance(state.clearance) },
             };
           } catch {
-            return { occupant, state };
+            return { occupant, before: state, state };
           }
         }),
       };
@@ -72,7 +73,14 @@ export function preparePolicyReload(ctx: MucContext, next: PolicyReload, afterwa
     Object.assign(ctx.settings, next.settings);
     for (const r of rooms) {
       r.room.security = r.security;
-      for (const o of r.occupants) o.occupant.clearance = o.state;
+      // Only what was re-read here is written back (issue 15): a clearance changed since (a
+      // lowering applied meanwhile) is not overwritten with the older one; it is unknown until the
+      // refresh below reads it under the new policies.
+      for (const o of r.occupants)
+        o.occupant.clearance =
+          o.occupant.clearance === o.before
+            ? o.state
+            : { status: "unknown", reason: "changed during a policy reload; re-reading" };
     }
     // Not awaited: the reload answers at once. Removals are logged when they fail to send.
     for (const r of rooms)

@@ -34,7 +34,11 @@ export async function onRoomPresence(
     const room = ctx.rooms.get(roomJid);
     const occupant = room?.byJid.get(from);
     if (room && occupant)
-      await removeOccupant(ctx, room, occupant, { statuses: [333], reason: "Your client bounced a stanza" });
+      await removeOccupant(ctx, room, occupant, {
+        statuses: [333],
+        reason: "Your client bounced a stanza",
+        ours: true,
+      });
     return;
   }
   if (stanza.getChild("securitylabel", NS_SEC_LABEL)) {
@@ -433,6 +437,11 @@ export interface RemovalOptions {
   actor?: string;
   /** Left by their own presence (§7.14), not removed. */
   voluntary?: boolean;
+  /**
+   * The reason is the service's own text (a clearance change, a bounce): the removed occupant gets
+   * it whatever its clearance. Otherwise the reason is a user's (a moderator's) and is room content.
+   */
+  ours?: boolean;
   /** New affiliation to show (e.g. outcast for a ban). */
   affiliation?: Occupant["affiliation"];
 }
@@ -461,8 +470,11 @@ export async function removeOccupant(
         type: "unavailable",
         item: itemFor(room, shown, other === occupant ? shown : other, {
           ...(options.actor ? { actor: options.actor } : {}),
-          // A moderator's reason is room content: not for others whose clearance is unknown now.
-          ...(options.reason && !options.voluntary && (self || other.clearance.status === "known")
+          // A moderator's reason is room content: not for anyone whose clearance is unknown now
+          // (the removed occupant included); the service's own text reaches the one it removes.
+          ...(options.reason &&
+          !options.voluntary &&
+          (other.clearance.status === "known" || (self && options.ours === true))
             ? { reason: options.reason }
             : {}),
         }),

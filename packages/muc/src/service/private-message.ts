@@ -6,6 +6,7 @@ import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
+import { readServiceBound } from "../security/service-clearance.js";
 import { deliverableLabel } from "./delivery.js";
 import { messageForOccupant, useFlot } from "./message-render.js";
 import { checkReferences, mayReadReferenced } from "../security/message-references.js";
@@ -51,7 +52,7 @@ export async function onPrivateMessage(
       type: "cancel",
       text: "no occupant has that nickname",
     });
-  const gate = checkMessage(ctx, room, sender, stanza, recipient);
+  const gate = checkMessage(ctx, room, sender, stanza, await readServiceBound(ctx), recipient);
   if (!gate.ok) {
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "private message refused");
     return ctx.refuse(stanza, gate.error);

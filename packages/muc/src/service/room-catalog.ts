@@ -3,28 +3,30 @@
 // @cordon/catalog, so both answers agree): the named labels the requester's clearance grants,
 // within the room clearance and the service clearance; the room's default label first (Gajim
 // preselects the first labelled item and drops unlabelled ones: docs/clients.md §1).
-import { acdf } from "@cordon/policy";
 import { roomCatalog, catalogElement, emptyCatalog, type CatalogSpec } from "@cordon/catalog";
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import type { ClearanceState } from "@cordon/rules";
+import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 
 export function roomCatalogElement(
   ctx: MucContext,
   room: Room,
   requester: ClearanceState,
   requestTo: string,
+  /** The service clearance now (readServiceBound): unknown offers nothing, as the catalog service. */
+  service: ServiceBound,
 ): Element {
   const name = room.config.name || room.jid;
-  if (requester.status !== "known") return catalogElement(emptyCatalog(requestTo, name));
-  const service = ctx.settings.serviceClearance;
+  if (requester.status !== "known" || service.status !== "known")
+    return catalogElement(emptyCatalog(requestTo, name));
   const spec: CatalogSpec = {
     name,
     desc: `Labels usable in ${room.jid}`,
     restrict: true,
     items: ctx.settings.namedLabels
-      .filter((n) => !service || acdf(n.label, service).granted)
+      .filter((n) => serviceGrants(ctx.labels, service, n.label))
       .map((n) => ({ selector: n.name, label: n.label })),
   };
   const catalog = roomCatalog({

@@ -24,6 +24,7 @@ import type { RoomConfig } from "../room/room-config.js";
 import type { MucContext, NamedLabel } from "./context.js";
 import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
 import { governedLabel } from "../security/governed-label.js";
+import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 
 const f = (
   v: string,
@@ -142,11 +143,12 @@ function values(form: Element): Map<string, string[]> {
 
 const invalid = (text: string) => stanzaError("not-acceptable", "modify", text);
 
-function asBool(v: string | undefined, fallback: boolean): boolean {
+// Errors name the field (our text), never the value submitted (never echo what the sender chose).
+function asBool(field: string, v: string | undefined, fallback: boolean): boolean {
   if (v === undefined) return fallback;
   if (v === "1" || v === "true") return true;
   if (v === "0" || v === "false") return false;
-  throw invalid(`not a boolean: ${v.slice(0, 20)}`);
+  throw invalid(`${field} is not a boolean`);
 }
 
 function asInt(v: string | undefined, fallback: number, max: number): number {
@@ -179,7 +181,7 @@ function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawVa
 
 function namedRaw(ctx: MucContext, name: string): { label: Label; raw: RawValue } {
   const named = ctx.settings.namedLabels.find((n) => n.name === name);
-  if (!named) throw invalid(`unknown label "${name.slice(0, 40)}"`);
+  if (!named) throw invalid("a label named in the form is not one the service offers");
   return { label: named.label, raw: storedLabel(named.label) };
 }
 
@@ -189,6 +191,8 @@ export function readSubmittedConfig(
   room: Room,
   form: Element,
   submitter: Clearance | undefined,
+  /** The service clearance now (readServiceBound); unknown refuses any security setting. */
+  service: ServiceBound,
 ): SubmittedConfig {
   const v = values(form);
   const one = (name: string) => v.get(name)?.[0];
@@ -198,7 +202,8 @@ export function readSubmittedConfig(
   if (whois !== "moderators" && whois !== "anyone") throw invalid("muc#roomconfig_whois");
   if (!["anyone", "participants", "moderators", "none"].includes(allowPm))
     throw invalid("muc#roomconfig_allowpm");
-  const passwordOn = asBool(one("muc#roomconfig_passwordprotectedroom"), c.password !== "");
+  const flag = (name: string, fallback: boolean) => asBool(name, one(name), fallback);
+  const passwordOn = flag("muc#roomconfig_passwordprotectedroom", c.password !== "");
   // Issue 14: the name and description go into every disco#info of the room and the service's
   // room list, the password into nothing but the form: each bounded like a status or a subject.
   const limits = ctx.component.limits;
@@ -211,29 +216,28 @@ export function readSubmittedConfig(
   const config: RoomConfig = {
     name: text("muc#roomconfig_roomname", limits.status) ?? c.name,
     description: text("muc#roomconfig_roomdesc", limits.subject) ?? c.description,
-    persistent: asBool(one("muc#roomconfig_persistentroom"), c.persistent),
-    public: asBool(one("muc#roomconfig_publicroom"), c.public),
-    membersOnly: asBool(one("muc#roomconfig_membersonly"), c.membersOnly),
-    moderated: asBool(one("muc#roomconfig_moderatedroom"), c.moderated),
+    persistent: flag("muc#roomconfig_persistentroom", c.persistent),
+    public: flag("muc#roomconfig_publicroom", c.public),
+    membersOnly: flag("muc#roomconfig_membersonly", c.membersOnly),
+    moderated: flag("muc#roomconfig_moderatedroom", c.moderated),
     password: passwordOn ? (text("muc#roomconfig_roomsecret", limits.status) ?? c.password) : "",
     maxUsers: asInt(one("muc#roomconfig_maxusers"), c.maxUsers, 100_000),
     whois,
-    changeSubject: asBool(one("muc#roomconfig_changesubject"), c.changeSubject),
-    allowInvites: asBool(one("muc#roomconfig_allowinvites"), c.allowInvites),
+    changeSubject: flag("muc#roomconfig_changesubject", c.changeSubject),
+    allowInvites: flag("muc#roomconfig_allowinvites", c.allowInvites),
     allowPm: allowPm as RoomConfig["allowPm"],
     historyLength: asInt(one("muc#maxhistoryfetch"), c.historyLength, 10_000),
-    flotAlways: asBool(one("sec-label#flot"), c.flotAlways),
+    flotAlways: flag("sec-label#flot", c.flotAlways),
   };
   if (passwordOn && !config.password) throw invalid("a password-protected room needs a password");
   const out: SubmittedConfig = { config };
-  const service = ctx.settings.serviceClearance;
   const custom = one("sec-label#custom-label")?.trim();
   const chosen = one("sec-label#label");
   if (custom) out.label = encodedLabel(ctx, custom);
   else if (chosen) out.label = namedRaw(ctx, chosen);
   if (out.label) {
     if (!isValidLabel(out.label.label)) throw invalid("the room label is not valid under its policy");
-    if (service && !acdf(out.label.label, service).granted)
+    if (!serviceGrants(ctx.labels, service, out.label.label))
       throw invalid("the room label is outside the service clearance");
     if (!ctx.labels.grants(out.label.label, submitter))
       throw invalid("your own clearance must cover the room label");
@@ -265,13 +269,16 @@ export function readSubmittedConfig(
       raw: { encoding: "ber", data: Buffer.from(encodeBerClearance(clearance)).toString("base64") },
     };
   }
-  if (out.clearance && service) {
+  if (out.clearance) {
     // Every classification and category of the room clearance within the service clearance (a
     // custom clearance may hold what no named label shows).
-    if (!dominates(service, out.clearance.clearance))
+    if (
+      service.status === "unknown" ||
+      service.clearances.some((c) => !dominates(c, out.clearance!.clearance))
+    )
       throw invalid("the room clearance is outside the service clearance");
     for (const n of ctx.settings.namedLabels) {
-      if (acdf(n.label, out.clearance.clearance).granted && !acdf(n.label, service).granted)
+      if (acdf(n.label, out.clearance.clearance).granted && !serviceGrants(ctx.labels, service, n.label))
         throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
     }
   }

@@ -80,6 +80,7 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
         await removeOccupant(ctx, live, occupant, {
           statuses: [307, 333],
           reason: "The room's security settings cannot be read",
+          ours: true,
         });
       }
       live.releaseHistory();

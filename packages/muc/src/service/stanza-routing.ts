@@ -32,6 +32,7 @@ import { roomCatalogElement } from "./room-catalog.js";
 import { catalogRequester } from "./catalog-requester.js";
 import { archiveFields, queryArchive } from "./archive.js";
 import { discoverableOnly } from "../security/room-discovery.js";
+import { readServiceBound } from "../security/service-clearance.js";
 
 /**
  * Runs a presence or message handler with the stanza counted as pending (pending-budget.ts) until
@@ -156,7 +157,7 @@ export function routeStanzas(ctx: MucContext): void {
       const requester = await ctx.clearances.lookup(catalogRequester(ctx, r));
       if (requester.status === "unknown")
         throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
-      return roomCatalogElement(ctx, room, requester, room.jid);
+      return roomCatalogElement(ctx, room, requester, room.jid, await readServiceBound(ctx));
     },
   });
 }
