@@ -32,6 +32,9 @@ import { queryArchive } from "../src/service/archive.js";
 import { deliverableLabel } from "../src/service/delivery.js";
 import { NS_SEC_LABEL } from "../src/namespaces.js";
 import { capturingContext, loadDemoPolicy } from "./muc-test-context.js";
+import { onRoomPresence } from "../src/service/presence.js";
+import { raceContext, raw, roomWith, seat } from "./race-context.js";
+import { settle } from "./slow-directory.js";
 
 // ── The oracle: the demo policy's rules, written out ──────────────────────────────────────────
 const CLASSES = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"] as const;
@@ -414,4 +417,207 @@ test("no occupant ever receives, live, in a private message, in history replay o
     }),
     { numRuns: 400 },
   );
+});
+
+// ── Races (issue 15 item 1): a directory whose answers are slow and come back in any order ─────
+// Users join rooms, are lowered and raised, speak; whole-room re-reads run; each directory answer
+// is released in a random order, each the value as it was when read. The property: no copy of a
+// message, live or replayed, and no admission reaches a user whose latest notified clearance does
+// not grant it — at the moment it is sent, not once the re-reads have caught up. When everything
+// has been answered, every occupant holds its latest clearance.
+const RACE_USERS = ["u0", "u1"] as const;
+const raceClearanceArb: fc.Arbitrary<SimpleState> = fc.constantFrom<SimpleState>(
+  { kind: "known", clearance: { classes: [...CLASSES], cats: [...CATEGORIES] } },
+  {
+    kind: "known",
+    clearance: { classes: ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"], cats: [] },
+  },
+  { kind: "known", clearance: { classes: ["UNCLASSIFIED", "CONFIDENTIAL"], cats: [] } },
+  { kind: "known", clearance: { classes: ["UNCLASSIFIED"], cats: [] } },
+  { kind: "none" },
+);
+const raceLabelArb = fc.constantFrom<SimpleLabel>(
+  { cls: "UNCLASSIFIED", cats: [] },
+  { cls: "CONFIDENTIAL", cats: [] },
+  { cls: "SECRET", cats: [] },
+  { cls: "SECRET", cats: ["ALPHA"] },
+);
+const raceOpArb = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("set" as const), user: fc.nat(), state: raceClearanceArb }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("release" as const),
+      pick: fc.nat(),
+      count: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("refresh" as const) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("join" as const), user: fc.nat(), room: fc.nat() }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("say" as const),
+      user: fc.nat(),
+      room: fc.nat(),
+      label: raceLabelArb,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("leave" as const), user: fc.nat(), room: fc.nat() }),
+  },
+);
+const raceScenarioArb = fc.record({
+  roomLabels: fc.tuple(raceLabelArb, raceLabelArb).map((ls) => ls.filter((l) => l.cats.length === 0)),
+  initial: fc.tuple(raceClearanceArb, raceClearanceArb),
+  ops: fc.array(raceOpArb, { minLength: 5, maxLength: 40 }),
+});
+
+test("no message, history replay or admission reaches a user its latest notified clearance does not grant, whatever the order the directory answers in", async () => {
+  let deliveries = 0;
+  await fc.assert(
+    fc.asyncProperty(raceScenarioArb, async (sc) => {
+      const r = raceContext({ registry, policy });
+      try {
+        const roomLabels = sc.roomLabels.length > 0 ? sc.roomLabels : [{ cls: "UNCLASSIFIED", cats: [] }];
+        const rooms = roomLabels.map((l, i) => {
+          const room = roomWith(
+            r.ctx,
+            `r${i}`,
+            realLabel(policy, l),
+            realClearance(policy, { classes: [...CLASSES], cats: [...CATEGORIES] }),
+          );
+          room.config = { ...room.config, persistent: true, historyLength: 20 };
+          return { room, label: l };
+        });
+        const bareOf = (u: string) => `${u}@example.test`;
+        const truth = new Map<string, SimpleState>();
+        const setTruth = (user: string, state: SimpleState, quiet: boolean) => {
+          truth.set(bareOf(user), state);
+          const value = state.kind === "known" ? raw(realClearance(policy, state.clearance)) : undefined;
+          if (quiet) r.dir.setQuietly(bareOf(user), value);
+          else r.dir.set(bareOf(user), value);
+        };
+        RACE_USERS.forEach((u, i) => setTruth(u, sc.initial[i]!, true));
+        // Who is in already (a join completed before the scenario): where their clearance grants it.
+        RACE_USERS.forEach((u, i) => {
+          const held = knownClearance(sc.initial[i]!);
+          for (const { room, label } of rooms)
+            if (held && oracleGrants(held, label)) seat(room, u, realClearance(policy, held));
+        });
+        const labelOf = new Map<number, SimpleLabel>();
+        const running: Promise<unknown>[] = [];
+        let checked = 0;
+        const seated = new Set<string>();
+        for (const { room } of rooms)
+          for (const o of room.occupants.values()) seated.add(`${room.jid} ${o.jid}`);
+        const check = (context: string) => {
+          for (const s of r.ctx.sent.slice(checked).map(parseElement)) {
+            const to = s.attrs.to ?? "";
+            const bare = to.slice(0, to.indexOf("/"));
+            const held = knownClearance(truth.get(bare) ?? { kind: "none" });
+            const i = markerOf(s.getChildText("body") ?? "");
+            if (s.is("message") && i !== undefined) {
+              deliveries++;
+              const l = labelOf.get(i)!;
+              assert.ok(
+                oracleGrants(held, l),
+                `${context}: ${to} (now ${JSON.stringify(held)}) got ${show(l)}`,
+              );
+            }
+          }
+          // Admissions: whoever is in a room now and was not before is cleared for its label now.
+          for (const { room, label } of rooms)
+            for (const o of room.occupants.values()) {
+              const key = `${room.jid} ${o.jid}`;
+              if (seated.has(key)) continue;
+              seated.add(key);
+              const held = knownClearance(truth.get(o.bare) ?? { kind: "none" });
+              assert.ok(
+                oracleGrants(held, label),
+                `${context}: ${o.jid} (now ${JSON.stringify(held)}) entered a ${show(label)} room`,
+              );
+            }
+          for (const key of [...seated]) {
+            const [roomJid, jid] = key.split(" ");
+            if (!r.ctx.rooms.get(roomJid!)?.byJid.has(jid!)) seated.delete(key);
+          }
+          checked = r.ctx.sent.length;
+        };
+        for (const [n, op] of sc.ops.entries()) {
+          const user = "user" in op ? RACE_USERS[op.user % RACE_USERS.length]! : "";
+          const jid = `${bareOf(user)}/r`;
+          const at = "room" in op ? rooms[op.room % rooms.length]!.room : undefined;
+          if (op.kind === "set") setTruth(user, op.state, false);
+          else if (op.kind === "release") {
+            for (let k = 0; k < op.count && r.dir.reads.length > 0; k++)
+              r.dir.reads[(op.pick + k) % r.dir.reads.length]!.release();
+          } else if (op.kind === "refresh") running.push(r.watch.refresh());
+          else if (op.kind === "join" && at) {
+            const stanza = xml(
+              "presence",
+              { from: jid, to: `${at.jid}/${user}` },
+              xml("x", { xmlns: "http://jabber.org/protocol/muc" }),
+            );
+            running.push(onRoomPresence(r.ctx, stanza, at.jid, user));
+          } else if (op.kind === "leave" && at) {
+            const stanza = xml("presence", { from: jid, to: `${at.jid}/${user}`, type: "unavailable" });
+            running.push(onRoomPresence(r.ctx, stanza, at.jid, user));
+          } else if (op.kind === "say" && at) {
+            const sender = at.byJid.get(jid);
+            if (sender) {
+              labelOf.set(n, op.label);
+              await onGroupchat(
+                r.ctx,
+                at,
+                sender,
+                xml(
+                  "message",
+                  { from: jid, to: at.jid, type: "groupchat", id: `m${n}` },
+                  xml("body", {}, `${marker(n)} text`),
+                  parseElement(buildSecurityLabelXml(realLabel(policy, op.label))),
+                ),
+              );
+            }
+          }
+          await settle();
+          check(`op ${n} ${JSON.stringify(op)}`);
+        }
+        // Everything answered (in the order asked), a periodic re-read: every occupant holds its latest clearance.
+        r.dir.fast = true;
+        for (let k = 0; k < 200 && r.dir.reads.length > 0; k++) {
+          r.dir.reads[0]!.release();
+          await settle();
+          check("draining");
+        }
+        assert.equal(r.dir.reads.length, 0);
+        await Promise.all(running);
+        await r.watch.refresh();
+        await settle();
+        check("after the last re-read");
+        for (const { room, label } of rooms)
+          for (const o of room.occupants.values()) {
+            const state = truth.get(o.bare)!;
+            assert.ok(oracleGrants(knownClearance(state), label), `${o.bare} still in a ${show(label)} room`);
+            assert.equal(o.clearance.status, "known", `${o.bare} never got its clearance back`);
+            assert.equal(
+              o.clearance.status === "known" && o.clearance.fingerprint,
+              `ber:${raw(realClearance(policy, (state as { clearance: SimpleClearance }).clearance)).data}`,
+              `${o.bare} holds an older clearance`,
+            );
+          }
+      } finally {
+        r.watch.stop();
+      }
+    }),
+    { numRuns: 300 },
+  );
+  assert.ok(deliveries > 100, `the scenarios delivered too little to mean anything (${deliveries})`);
 });

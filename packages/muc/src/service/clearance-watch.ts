@@ -4,11 +4,18 @@
 // connection lost (so they turn "unknown" as soon as cached answers expire: fail closed). An
 // occupant whose clearance no longer grants the room label is removed (307); one whose clearance
 // is known again gets the subject it may have missed. Room notifications go to room sync.
+// Issue 15 (races with a slow directory): a notification turns the occupants it concerns unknown at
+// once, an answer older than the latest notification about its JID is discarded, and every
+// occupant of a lowered user is updated, in every room, before anything is written.
 import type { StoreEvent, UserClearanceSource } from "@cordon/store";
-import { sameClearanceState, type ClearanceState } from "@cordon/rules";
+import { sameClearanceState, unknownClearance, type ClearanceState } from "@cordon/rules";
+import { toBare } from "@cordon/component";
 import type { MucContext } from "./context.js";
-import { removeOccupant } from "./presence.js";
+import { takeOut } from "./presence.js";
 import { subjectStanza } from "./subject.js";
+
+/** What an occupant holds between a change notification and the re-read it triggers. */
+const PENDING = unknownClearance("changed; re-reading");
 
 export interface ClearanceWatchOptions {
   /** Where user clearances come from when not the store (a resolver over store and directory). */
@@ -67,14 +74,24 @@ export class ClearanceWatch {
     void this.refresh().catch(() => undefined);
   }
 
-  /** Re-reads the clearances of the given bare JIDs (all occupants when omitted) and acts on changes. */
+  /**
+   * Re-reads the clearances of the given bare JIDs (all occupants when omitted) and acts on changes.
+   * Issue 15: an answer a notification about its JID overtook is discarded (the notification's own
+   * re-read decides), and the answers are applied to every occupant in every room, removals
+   * included, before anything is written — a user removed from one room is not still delivered to
+   * in another while the removal presences wait for a slow link.
+   */
   async refresh(bares?: Set<string>): Promise<void> {
     const { rooms, clearances, logger } = this.#ctx;
     const targets = new Set<string>();
     for (const room of rooms.values())
       for (const o of room.occupants.values()) if (!bares || bares.has(o.bare)) targets.add(o.bare);
+    if (targets.size === 0) return;
+    const since = clearances.generation;
     const fresh = new Map<string, ClearanceState>();
     await Promise.all([...targets].map(async (bare) => fresh.set(bare, await clearances.lookup(bare))));
+    for (const bare of targets) if (clearances.overtaken(since, bare)) fresh.delete(bare);
+    const out: string[] = [];
     for (const room of [...rooms.values()]) {
       for (const occupant of [...room.occupants.values()]) {
         const state = fresh.get(occupant.bare);
@@ -90,17 +107,39 @@ export class ClearanceWatch {
         }
         const clearance = state.status === "known" ? state.clearance : undefined;
         if (!this.#ctx.labels.grants(room.security.label, clearance)) {
-          await removeOccupant(this.#ctx, room, occupant, {
-            statuses: [307],
-            reason: "Your clearance no longer covers this room's label",
-            ours: true,
-          });
+          out.push(
+            ...takeOut(this.#ctx, room, occupant, {
+              statuses: [307],
+              reason: "Your clearance no longer covers this room's label",
+              ours: true,
+            }),
+          );
         } else if (wasUnknown) {
           // Known again and still cleared: the subject it may have missed meanwhile.
-          await this.#ctx.send([subjectStanza(room, occupant.jid)]);
+          out.push(subjectStanza(room, occupant.jid));
         }
       }
     }
+    if (out.length > 0) await this.#ctx.send(out);
+  }
+
+  /**
+   * A notification that a user's clearance (or a peer domain's, which its users may fall back on)
+   * changed makes what their occupants hold older than the latest notification: unknown at once,
+   * in every room, until the re-read answers — nothing labelled reaches them meanwhile, however slow
+   * the directory (issue 15).
+   */
+  #invalidate(event: StoreEvent): void {
+    const local = this.#ctx.settings.localDomains;
+    const concerns = (bare: string): boolean => {
+      if (event.kind === "user-clearance") return bare === (toBare(event.jid) ?? event.jid);
+      if (event.kind !== "peer-clearance" || event.direction !== "inbound") return false;
+      const domain = bare.slice(bare.indexOf("@") + 1);
+      return domain === event.domain && !local.includes(domain);
+    };
+    for (const room of this.#ctx.rooms.values())
+      for (const occupant of room.occupants.values())
+        if (occupant.clearance.status !== "unknown" && concerns(occupant.bare)) occupant.clearance = PENDING;
   }
 
   // While the store is down, re-read every occupant's clearance each second: once cached answers
@@ -117,15 +156,24 @@ export class ClearanceWatch {
     }
   }
 
-  // Store events arrive on the store's emitter, which cannot wait: each refresh runs on its own.
+  // Store events arrive on the store's emitter, which cannot wait: each refresh runs on its own,
+  // after every listener of this event has run (the clearance reader's included: a re-read started
+  // before it saw the notification would be one the notification overtook).
   #onStoreEvent(event: StoreEvent): void {
     if (event.kind === "connection") return this.#onConnection(event.state);
-    if (event.kind === "user-clearance")
-      void this.refresh(new Set([event.jid])).catch((e: Error) =>
-        this.#ctx.logger.warn({ err: e.message }, "clearance refresh failed"),
+    if (event.kind === "user-clearance") {
+      this.#invalidate(event);
+      const jid = toBare(event.jid) ?? event.jid;
+      queueMicrotask(
+        () =>
+          void this.refresh(new Set([jid])).catch((e: Error) =>
+            this.#ctx.logger.warn({ err: e.message }, "clearance refresh failed"),
+          ),
       );
-    else if (event.kind === "peer-clearance" || event.kind === "service-clearance") this.refreshSoon();
-    else if (event.kind === "room" && event.jid.endsWith(`@${this.#ctx.settings.domain}`))
+    } else if (event.kind === "peer-clearance" || event.kind === "service-clearance") {
+      this.#invalidate(event);
+      queueMicrotask(() => this.refreshSoon());
+    } else if (event.kind === "room" && event.jid.endsWith(`@${this.#ctx.settings.domain}`))
       this.#options.onRoom(event.jid);
   }
 }

@@ -14,12 +14,14 @@ import { occupantIdFor } from "./occupant-id.js";
 import { historyStanzas } from "./history-replay.js";
 import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
-import { refusalError } from "@cordon/rules";
+import { refusalError, unknownClearance } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
 import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
 import type { StanzaErrorSpec } from "@cordon/component";
 
 const MAX_NICK_CHARS = 64;
+/** Reads of a joiner's clearance while change notifications keep overtaking them (then unknown). */
+const MAX_JOIN_READS = 3;
 
 /** Entry point for every presence addressed to room@service[/nick]. */
 export async function onRoomPresence(
@@ -192,7 +194,18 @@ async function join(
   // clearance lowered meanwhile would otherwise admit the joiner on the old one, and the change
   // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
   const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
-  const clearance = await ctx.clearances.lookup(bare);
+  // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
+  // generation is kept from before the read; read again while notifications overtake it.
+  let since = ctx.clearances.generation;
+  let clearance = await ctx.clearances.lookup(bare);
+  for (let reads = 1; ctx.clearances.overtaken(since, bare); reads++) {
+    if (reads >= MAX_JOIN_READS) {
+      clearance = unknownClearance("clearances changed during every read");
+      break;
+    }
+    since = ctx.clearances.generation;
+    clearance = await ctx.clearances.lookup(bare);
+  }
   // Re-read the room: another join may have created it while we waited.
   room = ctx.rooms.get(roomJid);
   if (room?.destroyed) room = undefined;
@@ -305,6 +318,16 @@ async function join(
     );
   }
   room.add(occupant);
+  // Re-checked now that the occupant is in the room (issue 15): from here on a notification finds
+  // it and re-reads its clearance; one that came before, while the joiner was not yet an occupant,
+  // would have found nobody to update — then the answer is stale and the join is not completed.
+  if (ctx.clearances.overtaken(since, bare)) {
+    room.remove(occupant);
+    if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "clearance-unknown");
+    await refuse("internal-server-error", "wait", "your clearance changed while you joined; try again");
+    return;
+  }
   room.invitations.delete(bare);
   // ...then the joiner's presence to everyone else...
   for (const other of room.occupants.values()) {
@@ -453,7 +476,18 @@ export async function removeOccupant(
   occupant: Occupant,
   options: RemovalOptions,
 ): Promise<void> {
-  if (room.byJid.get(occupant.jid) !== occupant) return;
+  const out = takeOut(ctx, room, occupant, options);
+  if (out.length > 0) await ctx.send(out);
+}
+
+/**
+ * Removes an occupant at once (a temporary room left empty is closed) and returns the presences
+ * that tell everyone, without sending them: a caller removing one user from several rooms removes
+ * it from all of them before it writes anything (issue 15: never a room still delivering to them
+ * while the removal from another waits for a slow link).
+ */
+export function takeOut(ctx: MucContext, room: Room, occupant: Occupant, options: RemovalOptions): string[] {
+  if (room.byJid.get(occupant.jid) !== occupant) return [];
   const out: string[] = [];
   const shown = {
     ...occupant,
@@ -483,10 +517,10 @@ export async function removeOccupant(
     );
   }
   room.remove(occupant);
-  await ctx.send(out);
-  if (room.size === 0 && !room.config.persistent) {
+  if (room.size === 0 && !room.config.persistent && ctx.rooms.get(room.jid) === room) {
     room.releaseHistory();
     ctx.rooms.delete(room.jid);
     ctx.logger.debug({ room: room.jid }, "temporary room closed");
   }
+  return out;
 }
