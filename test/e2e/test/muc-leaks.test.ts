@@ -183,4 +183,135 @@ for (const kind of serverKinds()) {
       );
     });
   });
+
+  describe(`MUC clearance races on ${kind} (a slow directory)`, () => {
+    const domain = `${kind}-races.test`;
+    const remote = `far-${kind}-races.test`;
+    const mucDomain = `rooms.${domain}`;
+    let server: XmppServer;
+    let store: MemoryStore;
+    let muc: MucService;
+    const c: Record<string, TestClient> = {};
+    let stranger: TestClient;
+    // Reads of these JIDs' (or domains') clearances wait until released: a directory under load.
+    const heldUsers = new Set<string>();
+    const heldPeers = new Set<string>();
+    const waiting: (() => void)[] = [];
+    const hold = <T>(read: () => Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => waiting.push(() => void read().then(resolve, reject)));
+    const releaseAll = () => waiting.splice(0).forEach((release) => release());
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        extraDomains: [remote],
+        components: [{ domain: mucDomain, secret: "races" }],
+        users: ["owner", "bob"].map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      await server.addUser("stranger", "stranger-pw", remote);
+      store = new MemoryStore();
+      for (const u of ["owner", "bob"])
+        await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      // Users of the other domain have no clearance of their own: they get the peer's (everything).
+      await store.setPeerClearance(remote, "inbound", demo.raw(demo.clearance(ALL)));
+      // The MUC reads through a store whose answers for held JIDs are slow.
+      const slow = new Proxy(store, {
+        get(target, key) {
+          if (key === "getPeerClearance")
+            return (d: string, dir: "inbound" | "outbound") =>
+              heldPeers.has(d)
+                ? hold(() => target.getPeerClearance(d, dir))
+                : target.getPeerClearance(d, dir);
+          if (key === "getUserClearance")
+            return (jid: string, policy?: string) =>
+              heldUsers.has(jid)
+                ? hold(() => target.getUserClearance(jid, policy))
+                : target.getUserClearance(jid, policy);
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      muc = await startDemoMuc(demo, {
+        server,
+        mucDomain,
+        localDomain: domain,
+        secret: "races",
+        store: slow,
+      });
+      for (const u of ["owner", "bob"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      stranger = await connectClient(
+        { host: server.host, c2sPort: server.c2sPort, domain: remote } as XmppServer,
+        "stranger",
+        "stranger-pw",
+      );
+    });
+
+    after(async () => {
+      releaseAll();
+      for (const client of [...Object.values(c), stranger]) await client?.stop().catch(() => undefined);
+      await muc?.stop();
+      await store?.close();
+      await server?.stop();
+    });
+
+    test(`[${kind}] item 1: a user lowered while the directory is slow receives nothing labelled from the notification on`, async () => {
+      const room = `ops@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, {});
+      await join(c.bob!, room, "Bob");
+      // Bob is lowered; his re-read is slow. A SECRET message meanwhile must not reach him.
+      heldUsers.add(`bob@${domain}`);
+      await store.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "race-1" },
+          xml("body", {}, "RACE-SECRET"),
+          parseElement(demo.labelXml(demo.label("SECRET"))),
+        ),
+      );
+      await c.owner!.waitFor((m) => m.attrs.id === "race-1" && m.attrs.type === "groupchat");
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(
+        c.bob!.received.some((s) => s.toString().includes("RACE-SECRET")),
+        false,
+        "a SECRET message reached Bob after his lowering was notified",
+      );
+      heldUsers.clear();
+      releaseAll();
+      await until(
+        () => muc.rooms.get(room)?.occupants.get("Bob")?.clearance.status === "known",
+        "Bob's re-read answers",
+      );
+    });
+
+    test(`[${kind}] item 1: a remote user given a lower clearance of their own during a slow join is judged on it`, async () => {
+      const room = `vault@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, { "sec-label#label": "SECRET" });
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "vault-1" },
+          xml("body", {}, "VAULT-HISTORY"),
+          parseElement(demo.labelXml(demo.label("SECRET"))),
+        ),
+      );
+      await c.owner!.waitFor((m) => m.attrs.id === "vault-1" && m.attrs.type === "groupchat");
+      heldPeers.add(remote);
+      const joined = join(stranger, room, "Stranger");
+      await until(() => waiting.length > 0, "the peer clearance is being read");
+      // While it is read, the directory gives the stranger a clearance of their own: UNCLASSIFIED.
+      await store.setUserClearance(`stranger@${remote}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      heldPeers.clear();
+      releaseAll();
+      const answer = await joined;
+      assert.equal(answer.attrs.type, "error", "admitted on the peer clearance");
+      assert.equal(
+        stranger.received.some((s) => s.toString().includes("VAULT-HISTORY")),
+        false,
+        "the room's history reached the stranger",
+      );
+    });
+  });
 }
