@@ -334,10 +334,16 @@ test("no occupant ever receives, live, in a private message, in history replay o
       }
 
       // History replay to joiners with random clearances and random <history/> limits.
-      const inHistory = [...accepted]
-        .filter(([, a]) => a.kind === "groupchat")
-        .map(([i]) => i)
-        .slice(-sc.historyLength || Infinity);
+      // Issue 15 item 7: history keeps the newest historyLength entries of each label, so what a
+      // joiner is replayed is never shaped by traffic it may not see.
+      const groupchats = [...accepted].filter(([, a]) => a.kind === "groupchat");
+      const inHistory = groupchats
+        .filter(
+          ([i, a], at) =>
+            groupchats.slice(at + 1).filter(([, b]) => show(b.label) === show(a.label)).length <
+              sc.historyLength && i >= 0,
+        )
+        .map(([i]) => i);
       if (sc.historyLength === 0) assert.equal(room.history.length, 0);
       for (const [j, joinerSpec] of sc.joiners.entries()) {
         const joiner = occupant(roomJid, 100 + j, joinerSpec.state, joinerSpec.aware, "participant");
@@ -620,4 +626,68 @@ test("no message, history replay or admission reaches a user its latest notified
     { numRuns: 300 },
   );
   assert.ok(deliveries > 100, `the scenarios delivered too little to mean anything (${deliveries})`);
+});
+
+// ── History is not shaped by traffic a joiner may not see (issue 15 item 7) ────────────────────
+// The same visible traffic, once alone and once interleaved with traffic the joiner is not cleared
+// for (any amount, any size): the joiner is replayed exactly the same history, whatever it asks for.
+test("a joiner's history replay is the same whatever traffic it may not see was sent in between", async () => {
+  const ALL_STATE: SimpleClearance = { classes: [...CLASSES], cats: [...CATEGORIES] };
+  const msgArb = fc.record({ label: labelArb.filter(oracleValid), size: fc.integer({ min: 1, max: 400 }) });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        joiner: clearanceArb,
+        historyLength: fc.integer({ min: 1, max: 6 }),
+        traffic: fc.array(msgArb, { maxLength: 30 }),
+        request: requestArb,
+      }),
+      async (sc) => {
+        const replayed = async (withHidden: boolean): Promise<(number | undefined)[]> => {
+          const ctx = capturingContext(registry, policy, {
+            domain: "rooms.example.test",
+            defaultRoomLabel: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+            limits: { history: { roomBytes: 8_000, totalBytes: 10_000_000 } },
+          });
+          // Time is not traffic: the clock stands still (a <history seconds/> request counts the same).
+          const clock = Date.UTC(2025, 0, 1);
+          const still: typeof ctx = { ...ctx, now: () => clock };
+          const room = new Room(
+            "ops@rooms.example.test",
+            { ...DEFAULT_ROOM_CONFIG, historyLength: sc.historyLength },
+            {
+              label: realLabel(policy, { cls: "UNCLASSIFIED", cats: [] }),
+              clearance: realClearance(policy, ALL_STATE),
+              defaultLabel: undefined,
+              raw: {},
+            },
+            ctx.budgets,
+          );
+          const sender = occupant(room.jid, 0, { kind: "known", clearance: ALL_STATE }, true, "moderator");
+          room.add(sender);
+          for (const [i, m] of sc.traffic.entries()) {
+            const visible = oracleGrants(sc.joiner, m.label);
+            if (!visible && !withHidden) continue;
+            await onGroupchat(
+              still,
+              room,
+              sender,
+              xml(
+                "message",
+                { from: sender.jid, to: room.jid, type: "groupchat", id: `m${i}` },
+                xml("body", {}, `${marker(i)} ${"x".repeat(m.size)}`),
+                parseElement(buildSecurityLabelXml(realLabel(policy, m.label))),
+              ),
+            );
+          }
+          const joiner = occupant(room.jid, 1, { kind: "known", clearance: sc.joiner }, true, "participant");
+          return historyStanzas(still, room, joiner, sc.request).map((s) =>
+            markerOf(parseElement(s).getChildText("body") ?? ""),
+          );
+        };
+        assert.deepEqual(await replayed(true), await replayed(false));
+      },
+    ),
+    { numRuns: 300 },
+  );
 });

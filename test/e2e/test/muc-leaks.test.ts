@@ -23,7 +23,7 @@ import { joinRoom as join, configureRoom as configure } from "../src/muc-client.
 
 const demo = loadDemo();
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
-const USERS = ["owner", "known", "dark"];
+const USERS = ["owner", "known", "dark", "low"];
 
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -51,7 +51,11 @@ for (const kind of serverKinds()) {
         users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
       });
       store = new MemoryStore();
-      for (const u of USERS) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      for (const u of USERS)
+        await store.setUserClearance(
+          `${u}@${domain}`,
+          demo.raw(demo.clearance(u === "low" ? ["UNCLASSIFIED"] : ALL)),
+        );
       muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "leaks", store });
       for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
@@ -82,6 +86,37 @@ for (const kind of serverKinds()) {
         assert.ok(error, field);
         assert.equal(error.toString().includes("ECHO-ME"), false, `${field}: ${error.toString()}`);
       }
+    });
+
+    test(`[${kind}] item 7: SECRET traffic does not push UNCLASSIFIED history out`, async () => {
+      const room = `hist@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, { "muc#maxhistoryfetch": "5" });
+      const say = async (id: string, body: string, secret: boolean) => {
+        await c.owner!.send(
+          xml(
+            "message",
+            { to: room, type: "groupchat", id },
+            xml("body", {}, body),
+            ...(secret ? [parseElement(demo.labelXml(demo.label("SECRET")))] : []),
+          ),
+        );
+        await c.owner!.waitFor((m) => m.attrs.id === id && m.attrs.type === "groupchat");
+      };
+      for (let i = 0; i < 5; i++) await say(`u${i}`, `UNCLASSIFIED-${i}`, false);
+      for (let i = 0; i < 10; i++) await say(`s${i}`, `SECRET-${i}`, true);
+      await join(c.low!, room, "Low");
+      const replayed = c
+        .low!.received.filter(
+          (m) => m.is("message") && m.attrs.from?.startsWith(`${room}/`) && m.getChild("body"),
+        )
+        .map((m) => m.getChildText("body") ?? "");
+      assert.equal(replayed.filter((b) => b.includes("SECRET-")).length, 0);
+      for (let i = 0; i < 5; i++)
+        assert.ok(
+          replayed.some((b) => b.includes(`UNCLASSIFIED-${i}`)),
+          `UNCLASSIFIED-${i} not replayed (${replayed.length} replayed)`,
+        );
     });
 
     test(`[${kind}] item 12: the store's service clearance of the MUC domain bounds messages`, async () => {

@@ -1,7 +1,14 @@
 // The one place room history is counted in bytes (XEP-0045 §7.2.15 history, and the XEP-0313
-// archive, which reads the same entries): every entry a room keeps is pushed here, which bounds
-// each room by its `historyLength` (count) and `roomBytes`, and all rooms together by `totalBytes`
-// (past it, the oldest entry of any room goes first). An entry larger than `roomBytes` is not kept.
+// archive, which reads the same entries): every entry a room keeps is pushed here.
+//
+// Issue 15 item 7: the limits are kept per label (the label is who may see an entry), so that what
+// a joiner is replayed is never shaped by traffic it may not see — SECRET traffic must not push
+// UNCLASSIFIED entries out (a covert channel, and a denial of history). Within a room each label
+// keeps at most `historyLength` entries and `roomBytes` bytes, its own oldest going first; all
+// rooms together are bounded by `totalBytes`: past it the oldest entry of the same label (any
+// room) goes first, and only when that label holds nothing else, the oldest of any (the one place
+// where traffic of one label can still shape another's history: it takes `totalBytes` of it, 64 MiB
+// by default). An entry larger than `roomBytes` is not kept.
 // Sizes are estimates as the label caches count them (@cordon/policy ByteLru): two bytes a
 // character of every string an entry holds, plus a fixed overhead.
 import type { HistoryEntry } from "./history.js";
@@ -14,7 +21,7 @@ export interface HistoryHolder {
 }
 
 export interface HistoryLimits {
-  /** Bytes one room's history may hold. Default 4 MiB. */
+  /** Bytes one room's history may hold of one label. Default 4 MiB. */
   roomBytes?: number;
   /** Bytes the history of every room together may hold. Default 64 MiB. */
   totalBytes?: number;
@@ -46,6 +53,8 @@ export class HistoryBudget {
   /** Every entry kept, oldest first across rooms (Map order), with its holder and size. */
   readonly #held = new Map<HistoryEntry, { holder: HistoryHolder; bytes: number }>();
   #bytes = 0;
+  /** Count and bytes each room keeps of each label. */
+  readonly #shares = new WeakMap<HistoryHolder, Map<string, { count: number; bytes: number }>>();
   /** Entries not kept (larger than a room's budget) and entries dropped for the total. */
   refused = 0;
   evicted = 0;
@@ -67,26 +76,46 @@ export class HistoryBudget {
   push(holder: HistoryHolder, entry: HistoryEntry): boolean {
     const bytes = historyEntryBytes(entry);
     const cap = Math.max(0, holder.config.historyLength);
-    if (bytes > this.roomBytes || bytes > this.totalBytes || cap === 0) {
-      if (cap > 0) this.refused++;
-      this.#trim(holder, cap);
+    if (cap === 0) {
+      this.release(holder);
+      return false;
+    }
+    if (bytes > this.roomBytes || bytes > this.totalBytes) {
+      this.refused++;
       return false;
     }
     holder.history.push(entry);
     holder.historyBytes += bytes;
     this.#held.set(entry, { holder, bytes });
     this.#bytes += bytes;
-    this.#trim(holder, cap);
+    const share = this.#share(holder, entry.label);
+    share.count++;
+    share.bytes += bytes;
+    // The label's own oldest entries in this room, to its count and bytes.
+    while (share.count > cap || share.bytes > this.roomBytes) {
+      const i = holder.history.findIndex((e) => e.label === entry.label);
+      if (i < 0) break;
+      this.#forget(holder.history[i]!);
+      holder.history.splice(i, 1);
+    }
+    // Past the total: the same label's oldest (any room) first, then the oldest of any.
     while (this.#bytes > this.totalBytes) {
-      const oldest = this.#held.entries().next().value;
-      if (!oldest) break;
-      const [e, { holder: h }] = oldest;
+      let victim: [HistoryEntry, { holder: HistoryHolder; bytes: number }] | undefined;
+      for (const held of this.#held) {
+        if (held[0].label === entry.label && held[0] !== entry) {
+          victim = held;
+          break;
+        }
+      }
+      victim ??= this.#held.entries().next().value;
+      if (!victim) break;
+      const [e, { holder: h }] = victim;
       const i = h.history.indexOf(e);
       if (i >= 0) h.history.splice(i, 1);
       this.#forget(e);
       this.evicted++;
     }
-    return true;
+    return holder.history.includes(entry);
   }
 
   /** Drops everything `holder` keeps (a room closed or destroyed). */
@@ -94,15 +123,20 @@ export class HistoryBudget {
     for (const e of holder.history) this.#forget(e);
     holder.history = [];
     holder.historyBytes = 0;
+    this.#shares.delete(holder);
   }
 
-  /** The oldest entries of `holder` go until it is within its count (`cap`) and `roomBytes`. */
-  #trim(holder: HistoryHolder, cap: number): void {
-    while (holder.history.length > cap || holder.historyBytes > this.roomBytes) {
-      const e = holder.history.shift();
-      if (!e) break;
-      this.#forget(e);
-    }
+  /** Labels `holder` keeps entries of (each limited on its own). */
+  labels(holder: HistoryHolder): number {
+    return this.#shares.get(holder)?.size ?? 0;
+  }
+
+  #share(holder: HistoryHolder, label: string): { count: number; bytes: number } {
+    let shares = this.#shares.get(holder);
+    if (!shares) this.#shares.set(holder, (shares = new Map<string, { count: number; bytes: number }>()));
+    let share = shares.get(label);
+    if (!share) shares.set(label, (share = { count: 0, bytes: 0 }));
+    return share;
   }
 
   #forget(e: HistoryEntry): void {
@@ -111,5 +145,12 @@ export class HistoryBudget {
     this.#held.delete(e);
     this.#bytes -= held.bytes;
     held.holder.historyBytes -= held.bytes;
+    const shares = this.#shares.get(held.holder);
+    const share = shares?.get(e.label);
+    if (shares && share) {
+      share.count--;
+      share.bytes -= held.bytes;
+      if (share.count <= 0) shares.delete(e.label);
+    }
   }
 }

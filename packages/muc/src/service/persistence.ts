@@ -75,7 +75,8 @@ export async function persistHistory(ctx: MucContext, room: Room, entry: History
     await ctx.store.appendRoomHistory(
       room.jid,
       JSON.stringify(entry),
-      Math.max(1, room.config.historyLength),
+      // The store keeps the newest N of all labels: N covers every label's own limit (issue 15).
+      Math.max(1, room.config.historyLength) * Math.max(1, room.budgets.history.labels(room)),
     );
   } catch (error) {
     ctx.logger.warn({ room: room.jid, err: (error as Error).message }, "could not store history entry");
