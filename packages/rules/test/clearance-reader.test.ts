@@ -188,6 +188,22 @@ describe("ClearanceReader", () => {
     reader.close();
   });
 
+  test("generation/overtaken: a caller tells whether a notification about a JID came since it read (issue 15)", async () => {
+    const store = new MemoryStore();
+    const reader = new ClearanceReader({ registry, store });
+    const since = reader.generation;
+    assert.equal(reader.overtaken(since, "ann@example.test"), false);
+    await store.setUserClearance("bob@example.test", raw(SECRET));
+    assert.equal(reader.overtaken(since, "ann@example.test"), false, "another user's change");
+    assert.equal(reader.overtaken(since, "bob@example.test"), true);
+    assert.equal(reader.overtaken(since, "Bob@Example.TEST"), true, "the JID as the store keys it");
+    const later = reader.generation;
+    assert.equal(reader.overtaken(later, "bob@example.test"), false);
+    await store.setServiceClearance("rooms.example.test", raw(SECRET));
+    assert.equal(reader.overtaken(later, "ann@example.test"), true, "a service change concerns everyone");
+    reader.close();
+  });
+
   test("a lookup overtaken on every read answers unknown (fail closed)", async () => {
     const store = new MemoryStore();
     const directory = new FakeDirectory();
