@@ -47,6 +47,14 @@ export function historyEntryBytes(e: HistoryEntry): number {
   return ENTRY_OVERHEAD + 2 * text;
 }
 
+/**
+ * Who may read an entry, as a key: entries with the same key are seen by exactly the same readers,
+ * so the limits of one key never depend on traffic of another.
+ */
+export function visibleTo(e: HistoryEntry): string {
+  return e.label;
+}
+
 export class HistoryBudget {
   readonly roomBytes: number;
   readonly totalBytes: number;
@@ -88,12 +96,13 @@ export class HistoryBudget {
     holder.historyBytes += bytes;
     this.#held.set(entry, { holder, bytes });
     this.#bytes += bytes;
-    const share = this.#share(holder, entry.label);
+    const key = visibleTo(entry);
+    const share = this.#share(holder, key);
     share.count++;
     share.bytes += bytes;
     // The label's own oldest entries in this room, to its count and bytes.
     while (share.count > cap || share.bytes > this.roomBytes) {
-      const i = holder.history.findIndex((e) => e.label === entry.label);
+      const i = holder.history.findIndex((e) => visibleTo(e) === key);
       if (i < 0) break;
       this.#forget(holder.history[i]!);
       holder.history.splice(i, 1);
@@ -102,7 +111,7 @@ export class HistoryBudget {
     while (this.#bytes > this.totalBytes) {
       let victim: [HistoryEntry, { holder: HistoryHolder; bytes: number }] | undefined;
       for (const held of this.#held) {
-        if (held[0].label === entry.label && held[0] !== entry) {
+        if (held[0] !== entry && visibleTo(held[0]) === key) {
           victim = held;
           break;
         }
@@ -146,11 +155,12 @@ export class HistoryBudget {
     this.#bytes -= held.bytes;
     held.holder.historyBytes -= held.bytes;
     const shares = this.#shares.get(held.holder);
-    const share = shares?.get(e.label);
+    const key = visibleTo(e);
+    const share = shares?.get(key);
     if (shares && share) {
       share.count--;
       share.bytes -= held.bytes;
-      if (share.count <= 0) shares.delete(e.label);
+      if (share.count <= 0) shares.delete(key);
     }
   }
 }

@@ -45,6 +45,14 @@ export async function onPrivateMessage(
       type: "cancel",
       text: "private messages are not allowed here",
     });
+  // Read first: the sender and recipient are then taken as the room has them after the wait.
+  const service = await readServiceBound(ctx);
+  if (room.byJid.get(sender.jid) !== sender)
+    return ctx.refuse(stanza, {
+      condition: "not-acceptable",
+      type: "modify",
+      text: "you are not in this room",
+    });
   const recipient = room.occupants.get(nick);
   if (!recipient)
     return ctx.refuse(stanza, {
@@ -52,7 +60,7 @@ export async function onPrivateMessage(
       type: "cancel",
       text: "no occupant has that nickname",
     });
-  const gate = checkMessage(ctx, room, sender, stanza, await readServiceBound(ctx), recipient);
+  const gate = checkMessage(ctx, room, sender, stanza, service, recipient);
   if (!gate.ok) {
     ctx.logger.info({ room: room.jid, reason: gate.reason }, "private message refused");
     return ctx.refuse(stanza, gate.error);
