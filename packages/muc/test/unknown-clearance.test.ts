@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement, type Element, type IqRequest } from "@cordon/component";
+import { encodeBerClearance } from "@cordon/policy";
 import { Room } from "../src/room/room.js";
 import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { Occupant } from "../src/room/occupant.js";
@@ -22,7 +23,13 @@ const U = label("UNCLASSIFIED");
 const NS_ADMIN = "http://jabber.org/protocol/muc#admin";
 const NS_USER = "http://jabber.org/protocol/muc#user";
 
-function setup(): { ctx: CapturingContext; room: Room; mod: Occupant; known: Occupant; dark: Occupant } {
+async function setup(): Promise<{
+  ctx: CapturingContext;
+  room: Room;
+  mod: Occupant;
+  known: Occupant;
+  dark: Occupant;
+}> {
   const ctx = capturingContext(registry, policy, { domain: "rooms.example.test", defaultRoomLabel: U });
   const room = new Room(
     ROOM,
@@ -50,6 +57,12 @@ function setup(): { ctx: CapturingContext; room: Room; mod: Occupant; known: Occ
   dark.clearance = { status: "unknown", reason: "store down (test)" };
   for (const o of [mod, known, dark]) room.add(o);
   ctx.rooms.set(ROOM, room);
+  // Owner/admin powers and granted affiliations need a clearance read now (issue 15 item 2).
+  const raw = {
+    encoding: "ber" as const,
+    data: Buffer.from(encodeBerClearance(clearance(ALL))).toString("base64"),
+  };
+  for (const o of [mod, known]) await ctx.store.setUserClearance(o.bare, raw);
   return { ctx, room, mod, known, dark };
 }
 
@@ -71,7 +84,7 @@ function adminIq(from: string, ...items: Element[]): IqRequest {
 }
 
 test("a role change that removes no one: its reason reaches occupants whose clearance is known only", async () => {
-  const { ctx, room, mod, known, dark } = setup();
+  const { ctx, room, mod, known, dark } = await setup();
   await adminSet(
     ctx,
     room,
@@ -89,7 +102,7 @@ test("a role change that removes no one: its reason reaches occupants whose clea
 });
 
 test("an affiliation change that removes no one: its reason reaches occupants whose clearance is known only", async () => {
-  const { ctx, room, mod, known, dark } = setup();
+  const { ctx, room, mod, known, dark } = await setup();
   await adminSet(
     ctx,
     room,
@@ -105,17 +118,14 @@ test("an affiliation change that removes no one: its reason reaches occupants wh
   await adminSet(
     ctx,
     room,
-    adminIq(
-      mod.jid,
-      xml("item", { jid: dark.bare, affiliation: "member" }, xml("reason", {}, "SELF-REASON")),
-    ),
+    adminIq(mod.jid, xml("item", { nick: dark.nick, role: "visitor" }, xml("reason", {}, "SELF-REASON"))),
   );
   assert.ok(sentTo(ctx, dark.jid).length > 0);
   assert.equal(got(ctx, dark.jid, "SELF-REASON"), false);
 });
 
 test("a kick: the moderator's reason does not reach the kicked occupant while its clearance is unknown", async () => {
-  const { ctx, room, mod, dark } = setup();
+  const { ctx, room, mod, dark } = await setup();
   await adminSet(
     ctx,
     room,
@@ -128,7 +138,7 @@ test("a kick: the moderator's reason does not reach the kicked occupant while it
 });
 
 test("a removal for a reason of the service's own reaches the removed occupant whatever its clearance", async () => {
-  const { ctx, room, dark } = setup();
+  const { ctx, room, dark } = await setup();
   await removeOccupant(ctx, room, dark, {
     statuses: [333],
     reason: "Your client bounced a stanza",
@@ -138,7 +148,7 @@ test("a removal for a reason of the service's own reaches the removed occupant w
 });
 
 test("a destroyed room: the reason and alternate venue reach occupants whose clearance is known only", async () => {
-  const { ctx, room, known, dark } = setup();
+  const { ctx, room, known, dark } = await setup();
   await destroyRoom(ctx, room, "DESTROY-REASON", "elsewhere@rooms.example.test");
   const toDark = sentTo(ctx, dark.jid);
   assert.equal(toDark.length, 1, "told the room is gone");
@@ -149,8 +159,8 @@ test("a destroyed room: the reason and alternate venue reach occupants whose cle
   assert.ok(got(ctx, known.jid, "elsewhere@rooms.example.test"));
 });
 
-test("disco#info: the subject is not shown to an occupant whose clearance is unknown", () => {
-  const { ctx, room, known, dark } = setup();
+test("disco#info: the subject is not shown to an occupant whose clearance is unknown", async () => {
+  const { ctx, room, known, dark } = await setup();
   room.subject = { text: "SUBJECT-TEXT", nick: "mod" };
   const form = (from: string) => discoInfo(ctx, { to: ROOM, from })?.forms?.[0]?.toString() ?? "";
   assert.ok(form(known.jid).includes("SUBJECT-TEXT"));
@@ -158,7 +168,7 @@ test("disco#info: the subject is not shown to an occupant whose clearance is unk
 });
 
 test("a decline: the decliner's text does not reach an inviter whose clearance is unknown", async () => {
-  const { ctx, room, dark } = setup();
+  const { ctx, room, dark } = await setup();
   room.recordInvitation("guest@example.test", dark.jid);
   const decline = xml("decline", {}, xml("reason", {}, "DECLINE-TEXT"));
   await onDecline(

@@ -52,7 +52,8 @@ export function historyEntryBytes(e: HistoryEntry): number {
  * so the limits of one key never depend on traffic of another.
  */
 export function visibleTo(e: HistoryEntry): string {
-  return e.label;
+  // A message referring to others is read only by those cleared for their labels too (refs).
+  return e.refs && e.refs.length > 0 ? [e.label, ...[...e.refs].sort()].join("\n") : e.label;
 }
 
 export class HistoryBudget {
