@@ -458,7 +458,8 @@ async function main() {
       process.stderr.write(`${JSON.stringify(sample)}\n`);
     }
     running = false;
-    await Promise.all(loops);
+    // A loop may be waiting on a hostile stream the server is tearing down: bounded wait.
+    await Promise.race([Promise.all(loops), delay(15_000)]);
     await delay(5000); // let the last legitimate stanzas arrive
 
     const warmupSeconds = Math.min(180, (opts.minutes * 60) / 10);
