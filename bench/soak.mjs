@@ -4,7 +4,7 @@
 // the deliveries legitimate users lost. On demand only (not part of `npm test`):
 //
 //   node bench/soak.mjs [--server prosody|ejabberd] [--minutes 30] [--sample-seconds 10]
-//                       [--hostile-interval-ms 50] [--no-hostile]
+//                       [--hostile-interval-ms 50] [--no-hostile] [--vectors a,b] [--trace]
 //
 // Goals (issue 14): RSS growth under 10 % after warm-up, 0 reconnects, 0 lost legitimate deliveries.
 // Legitimate traffic: alice (TOP SECRET) writes to the room `ops` every 250 ms, alternating an
@@ -38,7 +38,15 @@ const NS_MUC = "http://jabber.org/protocol/muc";
 const SPIF = "1.3.6.1.4.1.99999.1.1"; // the demo policy's id
 
 function parseArgs(argv) {
-  const opts = { server: "prosody", minutes: 30, sampleSeconds: 10, hostileIntervalMs: 50, hostile: true };
+  const opts = {
+    server: "prosody",
+    minutes: 30,
+    sampleSeconds: 10,
+    hostileIntervalMs: 50,
+    hostile: true,
+    vectors: null,
+    trace: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
     switch (argv[i]) {
@@ -56,6 +64,12 @@ function parseArgs(argv) {
         break;
       case "--no-hostile":
         opts.hostile = false;
+        break;
+      case "--vectors": // only these hostile vectors (names as in hostileSent), comma-separated
+        opts.vectors = next().split(",").filter(Boolean);
+        break;
+      case "--trace": // each legitimate client's stream events on stderr as they happen
+        opts.trace = true;
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
@@ -198,7 +212,49 @@ async function connect(server, name) {
   });
   return client;
 }
-const write = (client, data) => client.xmpp.write(data).catch(() => undefined);
+
+/** Per legitimate client: its stream's events, the stanza errors it got, its last stanzas. */
+const diagnostics = {};
+let traceStart = Date.now();
+let trace = false;
+const since = () => Math.round((Date.now() - traceStart) / 100) / 10;
+const brief = (el) => {
+  const s = el.toString();
+  return s.length > 240 ? `${s.slice(0, 240)}… (${s.length} chars)` : s;
+};
+function watch(client, name) {
+  const d = { events: [], stanzas: 0, lastStanzaAt: null, stanzaErrors: {}, writeFailures: 0, last: [] };
+  diagnostics[name] = d;
+  const note = (event, detail) => {
+    const e = { t: since(), event, ...(detail ? { detail: String(detail).slice(0, 300) } : {}) };
+    if (d.events.length < 50) d.events.push(e);
+    if (trace) process.stderr.write(`${name}: ${JSON.stringify(e)}\n`);
+  };
+  client.xmpp.on("status", (status) => note(`status ${status}`));
+  client.xmpp.on("error", (err) => note("error", err?.message ?? err));
+  client.xmpp.on("offline", () => note("offline"));
+  client.xmpp.on("stanza", (el) => {
+    d.stanzas += 1;
+    d.lastStanzaAt = since();
+    d.last.push(`${since()}s ${brief(el)}`);
+    if (d.last.length > 6) d.last.shift();
+    if (el.attrs.type === "error") {
+      const cond = el.getChild("error")?.children.find((c) => typeof c !== "string")?.name ?? "?";
+      const key = `${el.name} ${cond}`;
+      if (!d.stanzaErrors[key]) note("stanza error", brief(el));
+      d.stanzaErrors[key] = (d.stanzaErrors[key] ?? 0) + 1;
+    }
+  });
+  client.diag = d;
+}
+const write = (client, data) =>
+  client.xmpp.write(data).catch((err) => {
+    if (client.diag) {
+      if (client.diag.writeFailures === 0 && trace)
+        process.stderr.write(`write failed: ${String(err?.message ?? err)}\n`);
+      client.diag.writeFailures += 1;
+    }
+  });
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
@@ -258,6 +314,14 @@ async function main() {
       connect(partnerServer, "dave"),
     ]);
     clients.push(alice, bob, carol, dave);
+    trace = opts.trace;
+    for (const [c, name] of [
+      [alice, "alice"],
+      [bob, "bob"],
+      [carol, "carol"],
+      [dave, "dave"],
+    ])
+      watch(c, name);
     const room = `ops@${ROOMS}`;
     const join = (c, nick) =>
       c.send(
@@ -276,6 +340,9 @@ async function main() {
     const legit = { roomSent: { U: 0, S: 0 }, bob: { U: 0, S: 0 }, carol: { U: 0, S: 0, leaked: 0 } };
     legit.relay = { sent: 0, received: 0 };
     legit.catalog = { asked: 0, answered: 0 };
+    // When each count last grew (seconds since the legitimate traffic started).
+    const lastAt = { bob: null, carol: null, relay: null, catalog: null };
+    traceStart = Date.now();
     const roomCounter = (who) => (el) => {
       if (el.name !== "message" || el.attrs.type !== "groupchat") return;
       const body = el.getChildText("body") ?? "";
@@ -283,16 +350,21 @@ async function main() {
       if (!m) return;
       if (who === "carol" && m[1] === "S") legit.carol.leaked += 1;
       legit[who][m[1]] += 1;
+      lastAt[who] = since();
     };
     bob.xmpp.on("stanza", roomCounter("bob"));
     carol.xmpp.on("stanza", roomCounter("carol"));
     dave.xmpp.on("stanza", (el) => {
-      if (el.name === "message" && /#soak-relay-\d+/.test(el.getChildText("body") ?? ""))
+      if (el.name === "message" && /#soak-relay-\d+/.test(el.getChildText("body") ?? "")) {
         legit.relay.received += 1;
+        lastAt.relay = since();
+      }
     });
     bob.xmpp.on("stanza", (el) => {
-      if (el.name === "iq" && el.attrs.type === "result" && el.attrs.id?.startsWith("soak-cat-"))
+      if (el.name === "iq" && el.attrs.type === "result" && el.attrs.id?.startsWith("soak-cat-")) {
         legit.catalog.answered += 1;
+        lastAt.catalog = since();
+      }
     });
     let seq = 0;
     let running = true;
@@ -417,13 +489,16 @@ async function main() {
         () => `<message to='${room}' type='groupchat'><body>${huge(150_000, "H")}</body></message>`,
       ],
     ];
-    if (opts.hostile) {
+    const unknown = (opts.vectors ?? []).filter((v) => !vectors.some(([, name]) => name === v));
+    if (unknown.length > 0) throw new Error(`unknown vectors ${unknown.join(", ")}`);
+    const active = opts.vectors ? vectors.filter(([, name]) => opts.vectors.includes(name)) : vectors;
+    if (opts.hostile && active.length > 0) {
       const mallory = await hostile("mallory");
       if (mallory) await join(mallory, "mallory");
       loops.push(
         (async () => {
           while (running) {
-            const [who, name, make] = vectors[h % vectors.length];
+            const [who, name, make] = active[h % active.length];
             h += 1;
             const c = await hostile(who);
             if (c) {
@@ -486,6 +561,8 @@ async function main() {
       leaks: legit.carol.leaked,
       hostileSent: hostileCounts,
       hostileStreamsReconnected: hostileReconnects,
+      lastLegitimateDeliveryAt: lastAt,
+      clients: diagnostics,
     });
     result.goals = {
       rssGrowthUnder10Percent: result.rssGrowthPercent !== null && result.rssGrowthPercent < 10,
