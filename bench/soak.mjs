@@ -5,7 +5,7 @@
 //
 //   node bench/soak.mjs [--server prosody|ejabberd] [--minutes 30] [--sample-seconds 10]
 //                       [--hostile-interval-ms 50] [--no-hostile] [--vectors a,b] [--trace]
-//                       [--cordon-log FILE]
+//                       [--cordon-log FILE] [--profile DIR]
 //
 // Goals (issue 14): RSS growth under 10 % after warm-up, 0 reconnects, 0 lost legitimate deliveries.
 // Legitimate traffic: alice (TOP SECRET) writes to the room `ops` every 250 ms, alternating an
@@ -57,6 +57,7 @@ function parseArgs(argv) {
     vectors: null,
     trace: false,
     cordonLog: null,
+    profile: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => argv[++i];
@@ -84,6 +85,9 @@ function parseArgs(argv) {
         break;
       case "--cordon-log": // Cordon's log (level warn) in full, to this file
         opts.cordonLog = next();
+        break;
+      case "--profile": // a V8 CPU profile of the Cordon process, written into this directory
+        opts.profile = resolve(next());
         break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
@@ -326,7 +330,13 @@ async function main() {
   writeFileSync(join(dir, "cordon.yaml"), config({ server, partnerServer, adminPort, token }));
   const cordon = spawn(
     process.execPath,
-    [join(root, "packages/cli/dist/src/main.js"), "start", "--config", join(dir, "cordon.yaml")],
+    [
+      ...(opts.profile ? ["--cpu-prof", `--cpu-prof-dir=${opts.profile}`] : []),
+      join(root, "packages/cli/dist/src/main.js"),
+      "start",
+      "--config",
+      join(dir, "cordon.yaml"),
+    ],
     { cwd: dir, stdio: ["ignore", "ignore", "pipe"] },
   );
   let cordonExit = null;

@@ -1,9 +1,11 @@
-// The @xmpp/component-core connection we drive, with the two repairs its socket handling needs
-// (measured on the real servers): the socket is decoded as one UTF-8 stream, and a parse error
-// is a `bad-format` stream error (RFC 6120 §4.9.3.1) instead of an uncaught exception.
+// The @xmpp/component-core connection we drive, with the repairs its socket handling needs
+// (measured on the real servers): the socket is decoded as one UTF-8 stream, the parser is fed
+// through a gate that keeps its work linear (parse-gate.ts), and a parse error is a `bad-format`
+// stream error (RFC 6120 §4.9.3.1) instead of an uncaught exception.
 import { Socket } from "node:net";
 import { Component as CoreComponent } from "@xmpp/component-core";
 import { errorSummary, type Logger } from "./logger.js";
+import { createParseGate } from "./parse-gate.js";
 
 /** The parts of @xmpp/component-core's Component (an @xmpp/connection) that we drive. */
 export interface CoreEntity {
@@ -62,11 +64,19 @@ export function createEntity(options: EntityOptions): CoreEntity {
   // §4.9.3.1 bad-format): the parser's 'error' closes the stream and we reconnect; the rest of
   // the broken stream is dropped.
   const parseData = entity._onData.bind(entity);
+  // Data reaches the parser only up to a `<` or `>` (parse-gate.ts); what is held belongs to the
+  // stream of one parser, and a new stream (a reconnect) starts with nothing held.
+  const gate = createParseGate(parseData);
+  let gatedParser: CoreEntity["parser"] = null;
   entity._onData = (data) => {
     const parser = entity.parser;
     if (!parser) return;
+    if (parser !== gatedParser) {
+      gate.reset();
+      gatedParser = parser;
+    }
     try {
-      parseData(data);
+      gate.write(typeof data === "string" ? data : data.toString("utf8"));
     } catch (error) {
       if (entity.parser === parser) parser.emit("error", error);
       else options.logger.debug({ err: errorSummary(error) }, "malformed data after a stream error");

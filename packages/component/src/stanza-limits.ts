@@ -70,11 +70,18 @@ const GROWTH: Record<string, number> = { "&": 4, "<": 3, ">": 3, '"': 5, "'": 5,
 const ATTRIBUTE_ESCAPED = /[&<>"'\t\n\r]/g;
 const TEXT_ESCAPED = /[&<>]/g;
 
-/** UTF-8 bytes of `text` plus what `escaped` characters grow by (native length, one regex scan). */
-function escapedBytes(text: string, escaped: RegExp): number {
+/**
+ * UTF-8 bytes of `text` plus what `escaped` characters grow by (native length, one regex scan),
+ * counted only until past `limit` (a 140,000-`>` id is 140,000 matches to count for nothing).
+ */
+function escapedBytes(text: string, escaped: RegExp, limit = Infinity): number {
   let bytes = Buffer.byteLength(text, "utf8");
+  if (bytes > limit) return bytes;
   escaped.lastIndex = 0;
-  for (let m = escaped.exec(text); m !== null; m = escaped.exec(text)) bytes += GROWTH[m[0]] as number;
+  for (let m = escaped.exec(text); m !== null; m = escaped.exec(text)) {
+    bytes += GROWTH[m[0]] as number;
+    if (bytes > limit) return bytes;
+  }
   return bytes;
 }
 
@@ -96,7 +103,7 @@ const upperBound = (text: string): number => text.length * 6;
 
 /** Whether `text` serialises (as an attribute value) within `limit` bytes. */
 export function textFits(text: string, limit: number): boolean {
-  return upperBound(text) <= limit || serialisedBytes(text) <= limit;
+  return upperBound(text) <= limit || escapedBytes(text, ATTRIBUTE_ESCAPED, limit) <= limit;
 }
 
 /**
@@ -110,10 +117,19 @@ export function serialisedFits(limits: Pick<StanzaLimits, "maxStanzaBytes">, dat
 /** At most 5 bytes per UTF-16 unit of character data (`&` escaped). */
 const textUpperBound = (text: string): number => text.length * 5;
 
-/** UTF-8 bytes of `element` as serialised, counted exactly (`exact`) or bounded from above. */
-function elementBytes(element: Element, exact: boolean): number {
-  const attribute = exact ? serialisedBytes : upperBound;
-  const text = exact ? textBytes : textUpperBound;
+/** At least one byte per UTF-16 unit, escaped or not. */
+const lowerBound = (text: string): number => text.length;
+
+type Count = "exact" | "upper" | "lower";
+const COUNTS: Record<Count, { attribute: (text: string) => number; text: (text: string) => number }> = {
+  exact: { attribute: serialisedBytes, text: textBytes },
+  upper: { attribute: upperBound, text: textUpperBound },
+  lower: { attribute: lowerBound, text: lowerBound },
+};
+
+/** UTF-8 bytes of `element` as serialised: counted exactly, or bounded from above or below. */
+function elementBytes(element: Element, count: Count): number {
+  const { attribute, text } = COUNTS[count];
   // `<name` `>` `</name>`: names are XML names, never escaped.
   let bytes = 2 * Buffer.byteLength(element.name) + 5;
   for (const [key, value] of Object.entries(element.attrs)) {
@@ -121,7 +137,7 @@ function elementBytes(element: Element, exact: boolean): number {
     bytes += Buffer.byteLength(key) + 4 + attribute(String(value));
   }
   for (const child of element.children)
-    bytes += typeof child === "string" ? text(child) : elementBytes(child, exact);
+    bytes += typeof child === "string" ? text(child) : elementBytes(child, count);
   return bytes;
 }
 
@@ -129,7 +145,9 @@ function elementBytes(element: Element, exact: boolean): number {
 function textWithin(element: Element, limit: number): boolean {
   let upper = 0;
   for (const child of element.children) upper += typeof child === "string" ? textUpperBound(child) : Infinity;
-  return upper <= limit || elementBytes(element, true) <= limit;
+  return (
+    upper <= limit || (elementBytes(element, "lower") <= limit && elementBytes(element, "exact") <= limit)
+  );
 }
 
 /** The first part of an incoming stanza over its bound, with that bound; undefined when all fit. */
@@ -157,7 +175,10 @@ export function oversizePart(
     if (bound && !textWithin(child, limits[bound])) return { part: bound, limit: limits[bound] };
   }
   if (oversizeReason(stanza, limits.reason)) return { part: "reason", limit: limits.reason };
-  if (elementBytes(stanza, false) > limits.stanza && elementBytes(stanza, true) > limits.stanza)
+  if (
+    elementBytes(stanza, "upper") > limits.stanza &&
+    (elementBytes(stanza, "lower") > limits.stanza || elementBytes(stanza, "exact") > limits.stanza)
+  )
     return { part: "stanza", limit: limits.stanza };
   return undefined;
 }
