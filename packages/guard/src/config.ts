@@ -5,8 +5,12 @@
 //   serverClearance: CLEARANCE   the servers' clearance, written at start as each served domain's
 //                                service clearance in the store — the one source the guard and the
 //                                catalog read (without it, what the store holds; none: no bound)
+//   locations: [{ ranges: [CIDR], clearance: CLEARANCE }]
+//                                client locations (client-location.ts): a clearance per IP range
+//   otherLocations: CLEARANCE    the clearance of an address in no range (default: refused)
 // Policies, store and directory come from the top level of the file (shared by all components).
-import type { ConfigReader } from "@cordon/component";
+import { ConfigReader, isObject } from "@cordon/component";
+import { parseCidr, type LocationRange } from "./client-location.js";
 import {
   clearanceFromSpec,
   labelFromSpec,
@@ -22,12 +26,16 @@ export const GUARD_CONFIG_KEYS: readonly string[] = [
   "served",
   "defaultLabel",
   "serverClearance",
+  "locations",
+  "otherLocations",
 ];
 
 export interface GuardSectionSettings {
   served: string[];
   defaultLabel?: Label;
   serverClearance?: Clearance;
+  locations: LocationRange[];
+  otherLocations?: Clearance;
 }
 
 /** Reads and validates the guard-specific keys; failures are ConfigErrors naming the key. */
@@ -45,6 +53,14 @@ export function readGuardSection(section: ConfigReader, spec: SpecOptions): Guar
     ...(section.has("defaultLabel")
       ? { defaultLabel: section.parse("defaultLabel", (value, key) => labelFromSpec(value, key, spec)) }
       : {}),
+    locations: readLocations(section, spec),
+    ...(section.has("otherLocations")
+      ? {
+          otherLocations: section.parse("otherLocations", (value, key) =>
+            clearanceFromSpec(value, key, spec),
+          ),
+        }
+      : {}),
     ...(section.has("serverClearance")
       ? {
           serverClearance: section.parse("serverClearance", (value, key) =>
@@ -53,4 +69,25 @@ export function readGuardSection(section: ConfigReader, spec: SpecOptions): Guar
         }
       : {}),
   };
+}
+
+/** `locations`: a list of { ranges: [CIDR], clearance }, each range a valid IPv4 or IPv6 block. */
+function readLocations(section: ConfigReader, spec: SpecOptions): LocationRange[] {
+  if (!section.has("locations")) return [];
+  const value = section.value.locations;
+  if (!Array.isArray(value)) section.fail("locations", "expected a list of { ranges, clearance }");
+  return value.map((entry: unknown, i) => {
+    if (!isObject(entry)) section.fail(`locations[${i}]`, "expected a mapping { ranges, clearance }");
+    const at = new ConfigReader(entry, section.key(`locations[${i}]`), section.file).only([
+      "ranges",
+      "clearance",
+    ]);
+    const ranges = at.stringList("ranges");
+    if (ranges.length === 0) at.fail("ranges", "required: a list of IP ranges (CIDR, e.g. 10.1.0.0/16)");
+    ranges.forEach((r, j) => {
+      if (!parseCidr(r)) at.fail(`ranges[${j}]`, `expected an IP range in CIDR form, got "${r}"`);
+    });
+    if (!at.has("clearance")) at.fail("clearance", "required: the clearance of clients in these ranges");
+    return { ranges, clearance: at.parse("clearance", (v, key) => clearanceFromSpec(v, key, spec)) };
+  });
 }

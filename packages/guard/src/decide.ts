@@ -18,6 +18,9 @@ import {
 } from "@cordon/component";
 import type { Label } from "@cordon/policy";
 import {
+  addFlot,
+  markShownTexts,
+  needsMarkingBody,
   oneToOne,
   refusalError,
   type ClearanceReader,
@@ -25,7 +28,8 @@ import {
   type OneToOneParty,
   type StanzaLabels,
 } from "@cordon/rules";
-import type { CheckRequest, Verdict } from "./protocol.js";
+import type { ClientLocations } from "./client-location.js";
+import type { CheckRequest, SessionForm, Verdict } from "./protocol.js";
 
 /** Why a message was refused or dropped, as counted in `cordon_decisions_total{component="guard"}`. */
 export type GuardReason =
@@ -33,7 +37,9 @@ export type GuardReason =
   | "labelled-error"
   | `label:${string}`
   | `${OneToOneParty}-unknown`
-  | `${OneToOneParty}-not-cleared`;
+  | `${OneToOneParty}-not-cleared`
+  | "sender-location"
+  | "recipient-location";
 
 export interface GuardDecision {
   readonly verdict: Verdict;
@@ -53,6 +59,8 @@ export interface DecideContext {
   readonly served: readonly string[];
   /** How deep a message's elements may nest below it. */
   readonly maxDepth: number;
+  /** The client-location rule (client-location.ts): a clearance per IP range. */
+  readonly locations: ClientLocations;
 }
 
 const isLabel = (c: Element | string): boolean =>
@@ -120,9 +128,64 @@ export async function decide(
     return verdict.unknown
       ? refuse(`${verdict.party}-unknown`, UNKNOWN)
       : refuse(`${verdict.party}-not-cleared`, FORBIDDEN);
+
+  // Where the sessions are (client-location.ts): the sending session's location must grant the
+  // label; each recipient session gets the label, FLOT (its client shows no labels) or nothing.
+  const {
+    locations,
+    labels: { translations },
+  } = context;
+  if (request.origin === "c2s" && locations.grants(translations, label, request.senderIp) !== "granted")
+    return refuse("sender-location", FORBIDDEN);
+  const sessions = request.sessions.map((s) => {
+    const form: SessionForm =
+      locations.grants(translations, label, s.ip) !== "granted"
+        ? "none"
+        : s.labels || isError
+          ? "label"
+          : "flot";
+    return { resource: s.resource, form };
+  });
+  // A message for one session that may not have it, or for a user none of whose sessions may: refused.
+  const target = to.resource ? sessions.find((s) => s.resource === to.resource) : undefined;
+  if (target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none")))
+    return refuse("recipient-location", FORBIDDEN);
+
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);
-  return { verdict: { action: "deliver", message: out }, reason: "deliver" };
+  const flot = sessions.some((s) => s.form === "flot") ? flotForm(context, out, label) : undefined;
+  return {
+    verdict: {
+      action: "deliver",
+      message: out,
+      ...(flot ? { flot } : {}),
+      ...(sessions.length > 0 ? { sessions } : {}),
+    },
+    reason: "deliver",
+  };
+}
+
+const inStanzaNs = (el: Element): boolean =>
+  el.attrs.xmlns === undefined || el.attrs.xmlns === "jabber:client";
+
+/**
+ * The message for a session whose client shows no labels (XEP-0258 §5, @cordon/rules flot.ts): the
+ * policy's marking as the first line of every text it shows, a marking-only body when it has none
+ * but shows something; the label stays for clients that read it without advertising it.
+ */
+function flotForm(context: DecideContext, labelled: Element, label: Label): Element {
+  const marking = context.markings.marking(label, labelled.attrs["xml:lang"] ?? "");
+  const out = deepCopy(labelled);
+  const needsBody = needsMarkingBody(out, inStanzaNs);
+  addFlot(out, marking, inStanzaNs);
+  markShownTexts(out, marking);
+  if (needsBody) out.children.unshift(xml("body", {}, marking));
+  return out;
+}
+
+/** A copy sharing nothing with `el` (FLOT marks texts in place; the message was bounded in depth). */
+function deepCopy(el: Element): Element {
+  return xml(el.name, { ...el.attrs }, ...el.children.map((c) => (typeof c === "string" ? c : deepCopy(c))));
 }
 
 function withoutLabels(message: Element): Element {

@@ -19,9 +19,10 @@ import {
   type IqRequest,
   type PendingLimits,
 } from "@cordon/component";
-import type { Label, PolicyRegistry } from "@cordon/policy";
+import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
 import type { UserClearanceSource } from "@cordon/store";
+import { ClientLocations, type LocationRange } from "./client-location.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
@@ -39,6 +40,10 @@ export interface GuardServiceOptions extends ComponentOptions {
   defaultLabel?: Label;
   /** OIDs of the policies labels are accepted in, preferred first; default every loaded policy. */
   accept?: readonly string[];
+  /** Client locations: a clearance per IP range (client-location.ts); none: no location rule. */
+  locations?: readonly LocationRange[];
+  /** The clearance of an address in no range (default: such a session gets nothing labelled). */
+  otherLocations?: Clearance;
   /** Checks waiting for a clearance answer, per sender and in total (defaults as @cordon/component PendingBudget). */
   pending?: PendingLimits;
   /** Each decision ("deliver", or the reason it was refused or dropped), for metrics. */
@@ -81,6 +86,10 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     defaultLabel: options.defaultLabel,
     served,
     maxDepth: MAX_MESSAGE_DEPTH,
+    locations: new ClientLocations({
+      locations: options.locations ?? [],
+      ...(options.otherLocations ? { otherLocations: options.otherLocations } : {}),
+    }),
   };
   const pending = new PendingBudget(options.pending);
 

@@ -3,12 +3,20 @@
 // server's own domain to the guard's):
 //
 //   <iq type='get' from='example.test' to='guard.example.test' id='…'>
-//     <check xmlns='urn:cordon:guard:0' origin='c2s|s2s'>
+//     <check xmlns='urn:cordon:guard:0' origin='c2s|s2s' ip='…'>      (ip: the sending session's, c2s)
 //       <message xmlns='jabber:client' from='…' to='…'>…</message>    (as the server would deliver it)
-//     </check></iq>
+//       <session resource='…' ip='…' labels='1|0'/>                   (each session of the recipient:
+//     </check></iq>                                                    its address, XEP-0258 in its caps)
 //
-//   <verdict xmlns='urn:cordon:guard:0' action='deliver'><message xmlns='jabber:client'>…</message></verdict>
-//       the message's children as they must be delivered (its addresses stay the server's)
+//   <verdict xmlns='urn:cordon:guard:0' action='deliver'><message xmlns='jabber:client'>…</message>
+//       <flot><message xmlns='jabber:client'>…</message></flot>      (when a session gets FLOT)
+//       <session resource='…' form='label|flot|none'/>                (each session asked about)
+//   </verdict>
+//       the message's children as they must be delivered (its addresses stay the server's): the
+//       labelled form to a label-aware session, the FLOT form (XEP-0258 §5) to one whose client
+//       does not advertise labels, nothing to a session whose location does not grant the label
+//       (a session not listed — bound after the question — gets nothing either); with no
+//       sessions asked about (the user is offline) the labelled form is stored
 //   <verdict action='refuse'><message xmlns='jabber:client' type='error' …/></verdict>
 //       the error the sender gets, built here: nothing of the message in it (RFC 6120 §8.3)
 //   <verdict action='drop'/>
@@ -21,15 +29,43 @@ import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 /** Where the message came from, as only the server knows: one of its client sessions, or another server. */
 export type CheckOrigin = "c2s" | "s2s";
 
+/** One session of the recipient, as the server knows it. */
+export interface RecipientSession {
+  readonly resource: string;
+  /** The address the client connected from, when the server knows it. */
+  readonly ip: string | undefined;
+  /** Whether the client advertised urn:xmpp:sec-label:0 (XEP-0115 caps → XEP-0030 disco#info). */
+  readonly labels: boolean;
+}
+
 export interface CheckRequest {
   readonly origin: CheckOrigin;
   readonly message: Element;
+  /** The sending session's address (c2s), when the server gave it. */
+  readonly senderIp?: string | undefined;
+  /** The recipient's sessions (empty: offline, or a module that does not tell). */
+  readonly sessions: readonly RecipientSession[];
 }
 
+/** What one session of the recipient gets. */
+export type SessionForm = "label" | "flot" | "none";
+
 export type Verdict =
-  | { readonly action: "deliver"; readonly message: Element }
+  | {
+      readonly action: "deliver";
+      readonly message: Element;
+      /** The FLOT form, when a session gets it. */
+      readonly flot?: Element;
+      readonly sessions?: readonly { readonly resource: string; readonly form: SessionForm }[];
+    }
   | { readonly action: "refuse"; readonly error: Element }
   | { readonly action: "drop" };
+
+/** How many sessions of one recipient a check may list (a server limits a user's sessions far below). */
+export const MAX_SESSIONS = 256;
+/** The longest resource or address a check may carry (RFC 7622 §3.4: a resourcepart is ≤ 1023 bytes). */
+const MAX_RESOURCE = 1023;
+const MAX_IP = 64;
 
 /** The request in a `<check/>`, or undefined when it is not one (answered bad-request). */
 export function readCheck(check: Element): CheckRequest | undefined {
@@ -37,16 +73,34 @@ export function readCheck(check: Element): CheckRequest | undefined {
   if (origin !== "c2s" && origin !== "s2s") return undefined;
   const children = check.children.filter(isElement);
   const message = children[0];
-  if (children.length !== 1 || message?.name !== "message") return undefined;
+  if (message?.name !== "message") return undefined;
   if (message.attrs.xmlns !== undefined && message.attrs.xmlns !== NS_CLIENT) return undefined;
-  return { origin, message };
+  const rest = children.slice(1);
+  if (rest.length > MAX_SESSIONS) return undefined;
+  const sessions: RecipientSession[] = [];
+  for (const s of rest) {
+    const { resource, ip, labels } = s.attrs;
+    if (s.name !== "session" || resource === undefined || resource === "" || resource.length > MAX_RESOURCE)
+      return undefined;
+    if (ip !== undefined && ip.length > MAX_IP) return undefined;
+    sessions.push({ resource, ip: ip || undefined, labels: labels === "1" || labels === "true" });
+  }
+  const senderIp = check.attrs.ip;
+  if (senderIp !== undefined && senderIp.length > MAX_IP) return undefined;
+  return { origin, message, senderIp: senderIp || undefined, sessions };
 }
 
 /** The `<verdict/>` element answering a check. */
 export function verdictElement(verdict: Verdict): Element {
   switch (verdict.action) {
     case "deliver":
-      return xml("verdict", { xmlns: NS_GUARD, action: "deliver" }, inClientNs(verdict.message));
+      return xml(
+        "verdict",
+        { xmlns: NS_GUARD, action: "deliver" },
+        inClientNs(verdict.message),
+        ...(verdict.flot ? [xml("flot", {}, inClientNs(verdict.flot))] : []),
+        ...(verdict.sessions ?? []).map((s) => xml("session", { resource: s.resource, form: s.form })),
+      );
     case "refuse":
       return xml("verdict", { xmlns: NS_GUARD, action: "refuse" }, inClientNs(verdict.error));
     case "drop":

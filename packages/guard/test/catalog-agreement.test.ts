@@ -15,6 +15,7 @@ import { parseElement } from "@cordon/component";
 import { createCatalogService } from "@cordon/catalog";
 import { ClearanceReader, labelKey, Markings, StanzaLabels } from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
+import { ClientLocations } from "../src/client-location.js";
 import { decide } from "../src/decide.js";
 
 const registry = new PolicyRegistry();
@@ -76,12 +77,13 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       defaultLabel: undefined,
       served: [D],
       maxDepth: 60,
+      locations: new ClientLocations({ locations: [] }),
     };
     for (const label of candidates) {
       const message = parseElement(
         `<message from='alice@${D}/r' to='bob@${D}'><body>x</body>${buildSecurityLabelXml(label)}</message>`,
       );
-      const decision = await decide(context, D, { origin: "c2s", message });
+      const decision = await decide(context, D, { origin: "c2s", message, sessions: [] });
       assert.equal(
         decision.verdict.action === "deliver",
         offered.has(labelKey(label)),

@@ -10,8 +10,9 @@ import {
 } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
 import { MemoryStore, type ClearanceLookup } from "@cordon/store";
+import { ClientLocations } from "../src/client-location.js";
 import { decide, type DecideContext } from "../src/decide.js";
-import type { CheckOrigin } from "../src/protocol.js";
+import type { CheckOrigin, RecipientSession } from "../src/protocol.js";
 
 const registry = new PolicyRegistry();
 const policy = registry.loadFileSync(
@@ -25,7 +26,7 @@ const raw = (...names: string[]) => ({
 });
 const SERVER = "example.test";
 
-async function setup(store = new MemoryStore()) {
+async function setup(store = new MemoryStore(), locations = new ClientLocations({ locations: [] })) {
   await store.setUserClearance("alice@example.test", raw("UNCLASSIFIED", "SECRET"));
   await store.setUserClearance("carol@example.test", raw("UNCLASSIFIED"));
   await store.setPeerClearance("partner.test", "inbound", raw("UNCLASSIFIED"));
@@ -37,9 +38,13 @@ async function setup(store = new MemoryStore()) {
     defaultLabel: label("UNCLASSIFIED"),
     served: [SERVER],
     maxDepth: 60,
+    locations,
   };
-  const ask = (origin: CheckOrigin, text: string) =>
-    decide(context, SERVER, { origin, message: parseElement(text) });
+  const ask = (
+    origin: CheckOrigin,
+    text: string,
+    more: { senderIp?: string; sessions?: RecipientSession[] } = {},
+  ) => decide(context, SERVER, { origin, message: parseElement(text), sessions: [], ...more });
   return { store, context, ask };
 }
 const SECRET = buildSecurityLabelXml(label("SECRET"));
@@ -129,4 +134,99 @@ test("a clearance that cannot be read refuses with a wait error (fail closed)", 
   );
   assert.equal(got.reason, "sender-unknown");
   assert.equal((got.verdict as { error: Element }).error.getChild("error")?.attrs.type, "wait");
+});
+
+const clearanceOf = (...names: string[]) => makeClearance(policy, names.map(cls), []);
+const sites = () =>
+  new ClientLocations({
+    locations: [
+      { ranges: ["10.0.0.0/8", "fd00::/8"], clearance: clearanceOf("UNCLASSIFIED", "SECRET") },
+      { ranges: ["10.9.0.0/16"], clearance: clearanceOf("UNCLASSIFIED") },
+    ],
+  });
+const session = (resource: string, ip: string | undefined, labels: boolean): RecipientSession => ({
+  resource,
+  ip,
+  labels,
+});
+const toAlice = (body: string, label = SECRET) =>
+  `<message from='alice@example.test/r' to='alice@example.test' id='s1'><body>${body}</body>${label}</message>`;
+type Delivered = { message: Element; flot?: Element; sessions?: { resource: string; form: string }[] };
+
+test("each recipient session gets the label (client advertises labels), FLOT (it does not) or nothing (its location does not grant)", async () => {
+  const { ask } = await setup(new MemoryStore(), sites());
+  const got = await ask("c2s", toAlice("plans"), {
+    senderIp: "10.1.2.3",
+    sessions: [
+      session("desk", "10.1.1.1", true),
+      session("phone", "::ffff:10.2.2.2", false),
+      session("cafe", "192.0.2.7", true), // in no range, no otherLocations: unknown location
+      session("annex", "10.9.1.1", true), // the more specific /16: UNCLASSIFIED only
+      session("v6", "fd00::1", true),
+      session("no-ip", undefined, true),
+    ],
+  });
+  assert.equal(got.reason, "deliver");
+  const v = got.verdict as Delivered;
+  assert.deepEqual(
+    v.sessions?.map((s) => `${s.resource}:${s.form}`),
+    ["desk:label", "phone:flot", "cafe:none", "annex:none", "v6:label", "no-ip:none"],
+  );
+  assert.equal(v.flot?.getChildText("body"), "SECRET\nplans", "FLOT: the policy's marking first");
+  assert.equal(v.message.getChildText("body"), "plans", "the labelled form is not marked");
+  assert.equal(v.flot?.getChild("securitylabel")?.getChildText("displaymarking"), "SECRET");
+});
+
+test("a sending session whose location does not grant the label is refused; an unknown one too", async () => {
+  const { ask } = await setup(new MemoryStore(), sites());
+  for (const senderIp of ["10.9.0.1", "192.0.2.1", undefined]) {
+    const got = await ask("c2s", toAlice("x"), senderIp ? { senderIp } : {});
+    assert.equal(got.reason, "sender-location", String(senderIp));
+    assert.equal((got.verdict as { error: Element }).error.getChild("error")?.attrs.type, "auth");
+  }
+  const unlabelled = await ask("c2s", toAlice("x", ""), { senderIp: "10.9.0.1" });
+  assert.equal(unlabelled.reason, "deliver", "UNCLASSIFIED (the default) is granted there");
+  const withOther = await setup(
+    new MemoryStore(),
+    new ClientLocations({
+      locations: [{ ranges: ["10.9.0.0/16"], clearance: clearanceOf("UNCLASSIFIED") }],
+      otherLocations: clearanceOf("UNCLASSIFIED", "SECRET"),
+    }),
+  );
+  assert.equal((await withOther.ask("c2s", toAlice("x"), { senderIp: "192.0.2.1" })).reason, "deliver");
+});
+
+test("a message none of whose recipient sessions may have it, or for one session that may not, is refused", async () => {
+  const { ask } = await setup(new MemoryStore(), sites());
+  const none = await ask("c2s", toAlice("x"), {
+    senderIp: "10.1.1.1",
+    sessions: [session("a", "10.9.0.1", true), session("b", "192.0.2.1", false)],
+  });
+  assert.equal(none.reason, "recipient-location");
+  const full = await ask(
+    "c2s",
+    `<message from='alice@example.test/r' to='alice@example.test/annex'><body>x</body>${SECRET}</message>`,
+    {
+      senderIp: "10.1.1.1",
+      sessions: [session("desk", "10.1.1.1", true), session("annex", "10.9.0.1", true)],
+    },
+  );
+  assert.equal(full.reason, "recipient-location");
+  const offline = await ask("c2s", toAlice("x"), { senderIp: "10.1.1.1" });
+  assert.equal(offline.reason, "deliver", "no sessions: stored in the labelled form");
+  assert.equal((offline.verdict as Delivered).sessions, undefined);
+});
+
+test("FLOT marks what a label-unaware client shows besides the body, and shares nothing with the labelled form", async () => {
+  const { ask } = await setup();
+  const got = await ask(
+    "c2s",
+    `<message from='alice@example.test/r' to='alice@example.test'><x xmlns='jabber:x:conference' jid='r@c' reason='meet'/>${SECRET}</message>`,
+    { sessions: [session("a", undefined, false), session("b", undefined, true)] },
+  );
+  const v = got.verdict as Delivered;
+  assert.equal(v.flot?.getChildText("body"), "SECRET", "a marking-only body");
+  assert.equal(v.flot?.getChild("x", "jabber:x:conference")?.attrs.reason, "SECRET\nmeet");
+  assert.equal(v.message.getChild("x", "jabber:x:conference")?.attrs.reason, "meet");
+  assert.equal(v.message.getChild("body"), undefined);
 });
