@@ -21,23 +21,29 @@
 -behaviour(gen_mod).
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
--export([sm_receive_packet/1, user_send_packet/1]).
+-export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
 
 -define(NS_GUARD, <<"urn:cordon:guard:0">>).
+-define(NS_LABELS, <<"urn:xmpp:sec-label:0">>).
 %% Ids copied into an error of ours: at most this long (an error carries nothing unbounded).
 -define(MAX_ERROR_ID, 128).
 
 start(Host, _Opts) ->
     ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 0),
+    %% Before mod_carboncopy (89): each session gets what the guard decided for it.
+    ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
+    ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ok.
 
 stop(Host) ->
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
+    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
+    ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ok.
 
 reload(_Host, _NewOpts, _OldOpts) -> ok.
@@ -100,14 +106,114 @@ origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
 ask(Host, Origin, Msg) ->
     Embedded = xmpp:encode(Msg, ?NS_CLIENT),
     #xmlel{attrs = Attrs} = Embedded,
+    #jid{luser = ToUser, lserver = ToServer} = xmpp:get_to(Msg),
+    Sessions = ejabberd_sm:get_user_info(ToUser, ToServer),
+    %% A stored message replayed at login (mod_offline routes it from the recipient's own session
+    %% process): only that session is asked about, and it stays stored if that session may not have it.
+    Replay = Origin == <<"c2s">> andalso replaying(Msg, Sessions),
+    Listed = case Replay of
+                 false -> Sessions;
+                 {true, Own} -> [Own]
+             end,
+    SenderIp = case Origin of
+                   <<"c2s">> when Replay == false -> sender_ip(xmpp:get_from(Msg));
+                   _ -> []
+               end,
     Check = #xmlel{name = <<"check">>,
-                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}],
-                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}]
+                           ++ SenderIp
+                           ++ [{<<"offline">>, <<"1">>} || Replay /= false],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
+                               | [session_el(Host, R, Info) || {R, Info} <- Listed]]},
     IQ = #iq{type = get, id = p1_rand:get_string(),
              from = jid:make(Host), to = jid:make(opt(Host, component)),
              sub_els = [Check]},
-    ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Msg, Answer) end, undefined,
+    Held = case Replay of
+               false -> Msg;
+               _ -> xmpp:put_meta(Msg, cordon_replay, true)
+           end,
+    ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
                              opt(Host, timeout)).
+
+%% Whether this process is one of the recipient's sessions and the message is not that user's own
+%% (their messages to themselves come from their own sessions too): mod_offline replaying it.
+replaying(#message{from = #jid{luser = FU, lserver = FS}, to = #jid{luser = TU, lserver = TS}}, Sessions) ->
+    case {FU, FS} == {TU, TS} of
+        true -> false;
+        false ->
+            Self = self(),
+            case [S || {_, Info} = S <- Sessions, proplists:get_value(pid, Info) == Self] of
+                [Own | _] -> {true, Own};
+                [] -> false
+            end
+    end.
+
+sender_ip(#jid{luser = U, lserver = S, lresource = R}) ->
+    case ejabberd_sm:get_user_ip(U, S, R) of
+        {IP, _Port} -> [{<<"ip">>, list_to_binary(inet:ntoa(IP))}];
+        _ -> []
+    end.
+
+%% One session of the recipient: its resource, address and whether its client advertised labels
+%% (XEP-0115 caps as mod_caps resolved them; unknown yet: label-unaware, FLOT shows the marking).
+session_el(Host, Resource, Info) ->
+    Ip = case proplists:get_value(ip, Info) of
+             {IP, _Port} -> [{<<"ip">>, list_to_binary(inet:ntoa(IP))}];
+             _ -> []
+         end,
+    Labels = case proplists:get_value(cordon_caps, Info) of
+                 undefined -> <<"0">>;
+                 Caps ->
+                     case catch lists:member(?NS_LABELS, mod_caps:get_features(Host, Caps)) of
+                         true -> <<"1">>;
+                         _ -> <<"0">>
+                     end
+             end,
+    #xmlel{name = <<"session">>,
+           attrs = [{<<"resource">>, Resource}, {<<"labels">>, Labels} | Ip]}.
+
+%% A session's own presence: its caps (XEP-0115) kept in its session info, read when a message is
+%% decided for it (mod_caps resolves the features; no call into any session process).
+c2s_self_presence({#presence{type = available} = Pres, #{user := U, server := S, resource := R} = State}) ->
+    case catch mod_caps:read_caps(Pres) of
+        #caps{} = Caps -> ejabberd_sm:set_user_info(U, S, R, cordon_caps, Caps);
+        _ -> ok
+    end,
+    {Pres, State};
+c2s_self_presence(Acc) -> Acc.
+
+%% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
+%% (a session not in the answer — bound while it was decided — gets nothing); a received carbon
+%% (XEP-0280) of a decided message the same, by the forms its forwarded copy carries.
+user_receive_packet({#message{meta = #{cordon_forms := Forms}} = Msg, #{resource := R} = State}) ->
+    case form_for(Forms, Msg, R) of
+        drop -> {stop, {drop, State}};
+        Out -> {Out, State}
+    end;
+user_receive_packet({#message{meta = #{carbon_copy := true},
+                              sub_els = [#carbons_received{forwarded = #forwarded{sub_els = [Inner]} = Fwd} = Rcv]} = Msg,
+                     #{resource := R} = State}) ->
+    case Inner of
+        #message{meta = #{cordon_forms := Forms}} ->
+            case form_for(Forms, Inner, R) of
+                drop -> {stop, {drop, State}};
+                Out -> {Msg#message{sub_els = [Rcv#carbons_received{forwarded = Fwd#forwarded{sub_els = [Out]}}]}, State}
+            end;
+        _ -> {Msg, State}
+    end;
+user_receive_packet(Acc) -> Acc.
+
+%% (A carbon's forwarded copy may hold another session's form: each form is taken whole.)
+form_for({By, Flot, Labelled}, Msg, Resource) ->
+    case maps:get(Resource, By, none) of
+        <<"label">> -> with_form(Msg, Labelled);
+        <<"flot">> when Flot /= undefined -> with_form(Msg, Flot);
+        _ -> drop
+    end.
+
+with_form(Msg, Form) ->
+    Msg#message{subject = Form#message.subject, body = Form#message.body,
+                thread = Form#message.thread, sub_els = Form#message.sub_els}.
 
 answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
     case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
@@ -115,7 +221,7 @@ answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} =
             with_message(Host, Msg, Verdict, fun(Out) ->
                 Delivered = Msg#message{subject = Out#message.subject, body = Out#message.body,
                                         thread = Out#message.thread, sub_els = Out#message.sub_els},
-                ejabberd_sm:route(xmpp:put_meta(Delivered, cordon_checked, true))
+                deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), forms(Verdict, Delivered))
             end);
         {?NS_GUARD, <<"refuse">>} ->
             %% Our own error, decided: not asked about again on its way to a local sender.
@@ -133,6 +239,41 @@ answered(Host, Msg, timeout) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'remote-server-timeout'});
 answered(Host, Msg, _) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}).
+
+%% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage}), or none when no
+%% session was asked about.
+forms(Verdict, Labelled) ->
+    By = maps:from_list([{fxml:get_tag_attr_s(<<"resource">>, S), fxml:get_tag_attr_s(<<"form">>, S)}
+                         || #xmlel{name = <<"session">>} = S <- Verdict#xmlel.children]),
+    Flot = case fxml:get_subtag(Verdict, <<"flot">>) of
+               false -> undefined;
+               F -> decoded(fxml:get_subtag_with_xmlns(F, <<"message">>, ?NS_CLIENT))
+           end,
+    case maps:size(By) of
+        0 -> none;
+        _ -> {By, Flot, Labelled#message{meta = #{}}}
+    end.
+
+decoded(false) -> undefined;
+decoded(El) ->
+    try xmpp:decode(El, ?NS_CLIENT, [ignore_els]) of
+        #message{} = M -> M;
+        _ -> undefined
+    catch _:_ -> undefined
+    end.
+
+%% A replayed stored message that the session being sent it may not have is stored again (for a
+%% session that may); any other goes to the sessions, each taking its own form.
+deliver(Host, Msg, none) -> route_decided(Host, Msg);
+deliver(Host, Msg, {By, _, _} = Forms) ->
+    Replayed = xmpp:get_meta(Msg, cordon_replay, false),
+    Kept = Replayed andalso lists:all(fun(F) -> F /= <<"label">> andalso F /= <<"flot">> end, maps:values(By)),
+    case Kept of
+        true -> ejabberd_hooks:run_fold(offline_message_hook, Host, {bounce, Msg}, []);
+        false -> route_decided(Host, xmpp:put_meta(Msg, cordon_forms, Forms))
+    end.
+
+route_decided(_Host, Msg) -> ejabberd_sm:route(Msg).
 
 %% The verdict's embedded message, decoded; a verdict without a readable one is no decision.
 with_message(Host, Msg, Verdict, Apply) ->

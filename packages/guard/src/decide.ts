@@ -135,7 +135,12 @@ export async function decide(
     locations,
     labels: { translations },
   } = context;
-  if (request.origin === "c2s" && locations.grants(translations, label, request.senderIp) !== "granted")
+  // (A replayed stored message had its sending session checked on its way in.)
+  if (
+    request.origin === "c2s" &&
+    request.offline !== true &&
+    locations.grants(translations, label, request.senderIp) !== "granted"
+  )
     return refuse("sender-location", FORBIDDEN);
   const sessions = request.sessions.map((s) => {
     const form: SessionForm =
@@ -148,8 +153,10 @@ export async function decide(
   });
   // A message for one session that may not have it, or for a user none of whose sessions may: refused.
   const target = to.resource ? sessions.find((s) => s.resource === to.resource) : undefined;
-  if (target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none")))
-    return refuse("recipient-location", FORBIDDEN);
+  // A stored message replayed at login is not refused: it stays stored for a session that may have it.
+  const noSession =
+    target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none"));
+  if (noSession && request.offline !== true) return refuse("recipient-location", FORBIDDEN);
 
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);

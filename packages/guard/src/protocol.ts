@@ -7,6 +7,8 @@
 //       <message xmlns='jabber:client' from='…' to='…'>…</message>    (as the server would deliver it)
 //       <session resource='…' ip='…' labels='1|0'/>                   (each session of the recipient:
 //     </check></iq>                                                    its address, XEP-0258 in its caps)
+//   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
+//   answered deliver with form='none' for each — it stays stored — instead of refused)
 //
 //   <verdict xmlns='urn:cordon:guard:0' action='deliver'><message xmlns='jabber:client'>…</message>
 //       <flot><message xmlns='jabber:client'>…</message></flot>      (when a session gets FLOT)
@@ -45,6 +47,8 @@ export interface CheckRequest {
   readonly senderIp?: string | undefined;
   /** The recipient's sessions (empty: offline, or a module that does not tell). */
   readonly sessions: readonly RecipientSession[];
+  /** A stored (offline) message replayed to the sessions listed. */
+  readonly offline?: boolean;
 }
 
 /** What one session of the recipient gets. */
@@ -87,7 +91,7 @@ export function readCheck(check: Element): CheckRequest | undefined {
   }
   const senderIp = check.attrs.ip;
   if (senderIp !== undefined && senderIp.length > MAX_IP) return undefined;
-  return { origin, message, senderIp: senderIp || undefined, sessions };
+  return { origin, message, senderIp: senderIp || undefined, sessions, offline: check.attrs.offline === "1" };
 }
 
 /** The `<verdict/>` element answering a check. */

@@ -230,3 +230,15 @@ test("FLOT marks what a label-unaware client shows besides the body, and shares 
   assert.equal(v.message.getChild("x", "jabber:x:conference")?.attrs.reason, "meet");
   assert.equal(v.message.getChild("body"), undefined);
 });
+
+test("a stored message replayed to a session whose location may not have it is kept (form none), not refused", async () => {
+  const { context } = await setup(new MemoryStore(), sites());
+  const got = await decide(context, SERVER, {
+    origin: "c2s",
+    message: parseElement(toAlice("x")),
+    sessions: [session("annex", "10.9.0.1", true)],
+    offline: true,
+  });
+  assert.equal(got.reason, "deliver");
+  assert.deepEqual((got.verdict as Delivered).sessions, [{ resource: "annex", form: "none" }]);
+});

@@ -64,6 +64,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** SASL mechanism (RFC 6120 §6); default "PLAIN" (cheapest), "SCRAM-SHA-1" for non-ASCII passwords. */
   mechanism?: "PLAIN" | "SCRAM-SHA-1";
+  /** The local address the client connects from (e.g. 127.0.0.2: another loopback address, as the server sees it). */
+  localAddress?: string;
 }
 
 interface Waiter {
@@ -232,6 +234,18 @@ export async function connectClient(
     resource: resource ?? `t-${randomBytes(4).toString("hex")}`,
   });
   xmpp.reconnect.stop();
+  if (options.localAddress) {
+    // The socket's connect options (net.Socket#connect localAddress): where the server sees the client.
+    const client = xmpp as unknown as {
+      socketParameters(service: string): Record<string, unknown> | undefined;
+    };
+    const parameters = client.socketParameters.bind(client);
+    const localAddress = options.localAddress;
+    client.socketParameters = (service) => {
+      const p = parameters(service);
+      return p ? { ...p, localAddress } : p;
+    };
+  }
   // @xmpp/client decodes each TCP chunk on its own, corrupting a multibyte UTF-8 character split
   // across reads (docs/servers.md §3). Decode the socket as one stream, as Cordon's runtime does, so
   // the tests see what the server really sent.

@@ -1,0 +1,173 @@
+// The central check per session (issue 17): what each session of a recipient gets — the label for
+// a client that advertises XEP-0258 in its caps, FLOT for one that does not, nothing for one whose
+// client location (IP range) is not cleared for the label — including XEP-0280 carbons and offline
+// messages replayed at login; a sending session's location too. Real servers, real clients; the
+// clients connect from 127.0.0.1 (a cleared site) or 127.0.0.2 (an UNCLASSIFIED-only site).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { xml, type Element } from "@cordon/component";
+import { loadDemo } from "../src/demo.js";
+import { announceCaps } from "../src/caps.js";
+
+const demo = loadDemo();
+const NS_LABEL = "urn:xmpp:sec-label:0";
+const NS_CARBONS = "urn:xmpp:carbons:2";
+const PASSWORD = "sessions-pw";
+const CLEARED_SITE = "127.0.0.1";
+const UNCLASSIFIED_SITE = "127.0.0.2";
+
+function sendRaw(client: TestClient, data: string): Promise<void> {
+  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
+}
+const message = (to: string, id: string, body: string, label = "") =>
+  `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`;
+const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");
+const carbonOf = (m: Element) =>
+  m.getChild("received", NS_CARBONS)?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message");
+
+for (const kind of serverKinds()) {
+  describe(`the central check per session on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-sessions.test`;
+    const guardDomain = `guard.${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    let guard: GuardService;
+    const open: TestClient[] = [];
+    const announced = new Set<string>();
+    const jid = (u: string) => `${u}@${domain}`;
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+
+    /** A session of `user` from `site`, announcing caps with or without labels; carbons when asked. */
+    async function session(user: string, resource: string, site: string, labels: boolean, carbons = false) {
+      const client = await connectClient(server, user, PASSWORD, resource, {
+        localAddress: site,
+        presence: false,
+      });
+      open.push(client);
+      const { c, ver, asked } = announceCaps(client, labels);
+      if (carbons) await client.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: NS_CARBONS })));
+      await client.send(xml("presence", {}, c));
+      // The server asks the client what it supports: Prosody's module each session, ejabberd's
+      // mod_caps once per caps version (XEP-0115 §6.3: the answer is cached for every client).
+      if (kind === "prosody" || !announced.has(ver))
+        await Promise.race([
+          asked,
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error("the server never asked for caps")), 8000),
+          ),
+        ]);
+      announced.add(ver);
+      await new Promise((r) => setTimeout(r, 300)); // and taken the answer in
+      return client;
+    }
+
+    const nothing = async (client: TestClient, pred: (s: Element) => boolean) => {
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(client.received.filter(pred).length, 0);
+    };
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: guardDomain, secret: "guard" }],
+        guard: { component: guardDomain, timeoutSeconds: 2 },
+        users: ["alice", "bob", "dan"].map((u) => ({ username: u, password: PASSWORD })),
+        extraModules: kind === "prosody" ? ["carbons"] : ["mod_caps", "mod_carboncopy"],
+      });
+      const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+      for (const u of ["alice", "bob", "dan"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
+      guard = createGuardService({
+        service: `xmpp://127.0.0.1:${server.componentPort}`,
+        domain: guardDomain,
+        secret: "guard",
+        served: [domain],
+        registry: demo.registry,
+        store,
+        defaultLabel: demo.label("UNCLASSIFIED"),
+        locations: [
+          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(all) },
+          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
+        ],
+        reconnect: { initialMs: 100, maxMs: 1000 },
+      });
+      await guard.start();
+    });
+
+    after(async () => {
+      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+      for (const client of open) await client.stop().catch(() => undefined);
+      await guard?.stop();
+      await server?.stop();
+    });
+
+    test(`[${kind}] each session of a recipient: label (caps say labels), FLOT (they do not), nothing (uncleared site) — carbons too`, async () => {
+      const alice = await session("alice", "desk", CLEARED_SITE, true);
+      const aware = await session("bob", "aware", CLEARED_SITE, true, true);
+      const plain = await session("bob", "plain", CLEARED_SITE, false, true);
+      const annex = await session("bob", "annex", UNCLASSIFIED_SITE, true, true);
+
+      await sendRaw(alice, message(jid("bob"), "p1", "plans", SECRET));
+      const a = await aware.waitFor((m) => m.attrs.id === "p1", 8000);
+      assert.equal(a.getChildText("body"), "plans");
+      assert.equal(marking(a), "SECRET");
+      const p = await plain.waitFor((m) => m.attrs.id === "p1", 8000);
+      assert.equal(p.getChildText("body"), "SECRET\nplans", "FLOT: the policy's marking as the first line");
+      await nothing(annex, (m) => m.attrs.id === "p1" || carbonOf(m)?.attrs.id === "p1");
+
+      // UNCLASSIFIED reaches the annex.
+      await sendRaw(alice, message(jid("bob"), "p2", "lunch"));
+      assert.equal((await annex.waitFor((m) => m.attrs.id === "p2", 8000)).getChildText("body"), "lunch");
+
+      // To one session: the others get XEP-0280 carbons, each in its own form; the annex none.
+      await sendRaw(alice, message(`${jid("bob")}/aware`, "p3", "direct", SECRET));
+      assert.equal((await aware.waitFor((m) => m.attrs.id === "p3", 8000)).getChildText("body"), "direct");
+      const carbon = await plain.waitFor((m) => carbonOf(m)?.attrs.id === "p3", 8000);
+      assert.equal(carbonOf(carbon)?.getChildText("body"), "SECRET\ndirect");
+      await nothing(annex, (m) => m.attrs.id === "p3" || carbonOf(m)?.attrs.id === "p3");
+
+      // To the annex itself: refused, nothing echoed.
+      await sendRaw(alice, message(`${jid("bob")}/annex`, "p4", "not here", SECRET));
+      const error = await alice.waitFor((m) => m.attrs.id === "p4" && m.attrs.type === "error", 8000);
+      assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+      assert.ok(!error.toString().includes("not here"));
+      await nothing(annex, (m) => m.attrs.id === "p4" || carbonOf(m)?.attrs.id === "p4");
+      for (const c of [alice, aware, plain, annex]) await c.stop();
+    });
+
+    test(`[${kind}] a session at an uncleared site cannot send the label; UNCLASSIFIED it can`, async () => {
+      const bob = await session("bob", "desk2", CLEARED_SITE, true);
+      const alice = await session("alice", "kiosk", UNCLASSIFIED_SITE, true);
+      await sendRaw(alice, message(jid("bob"), "q1", "from the kiosk", SECRET));
+      const error = await alice.waitFor((m) => m.attrs.id === "q1" && m.attrs.type === "error", 8000);
+      assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+      await nothing(bob, (m) => m.attrs.id === "q1");
+      await sendRaw(alice, message(jid("bob"), "q2", "hello"));
+      assert.equal(marking(await bob.waitFor((m) => m.attrs.id === "q2", 8000)), "UNCLASSIFIED");
+      for (const c of [alice, bob]) await c.stop();
+    });
+
+    test(`[${kind}] an offline SECRET message waits for a login from a cleared site`, async () => {
+      const alice = await session("alice", "desk3", CLEARED_SITE, true);
+      // dan is offline: stored.
+      await sendRaw(alice, message(jid("dan"), "o1", "while you were out", SECRET));
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(alice.received.filter((m) => m.attrs.id === "o1" && m.attrs.type === "error").length, 0);
+      const kiosk = await session("dan", "kiosk", UNCLASSIFIED_SITE, true);
+      await nothing(kiosk, (m) => m.attrs.id === "o1");
+      await kiosk.stop();
+      const desk = await session("dan", "desk", CLEARED_SITE, true);
+      const got = await desk.waitFor((m) => m.attrs.id === "o1", 8000);
+      // Replayed as the session announces itself: its caps may not be known yet (then FLOT).
+      assert.ok(
+        ["while you were out", "SECRET\nwhile you were out"].includes(got.getChildText("body") ?? ""),
+        got.toString(),
+      );
+      assert.equal(marking(got), "SECRET");
+      for (const c of [alice, desk]) await c.stop();
+    });
+  });
+}
