@@ -26,5 +26,8 @@ VirtualHost "{{DOMAIN}}" {
 	cordon_guard_component = "{{GUARD_DOMAIN}}";
 	-- Seconds to wait for a decision; then the message is refused with a `wait` error.
 	cordon_guard_timeout = {{TIMEOUT}};
+	-- The server access label: set to true when the guard has `accessLabel`; then each user must
+	-- be cleared for it to bind a resource, and while Cordon cannot answer nobody can log in.
+	-- cordon_guard_access = true;
 }
 -- {{/each}}

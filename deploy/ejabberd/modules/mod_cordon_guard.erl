@@ -22,6 +22,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
+-export([c2s_handle_recv/3, c2s_auth_result/3]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
@@ -31,35 +32,40 @@
 %% Ids copied into an error of ours: at most this long (an error carries nothing unbounded).
 -define(MAX_ERROR_ID, 128).
 
-start(Host, _Opts) ->
+start(Host, Opts) ->
     ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     %% Before mod_carboncopy (89): each session gets what the guard decided for it.
     ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
-    ok.
+    access_start(Host, Opts).
 
 stop(Host) ->
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
-    ok.
+    access_stop(Host).
 
-reload(_Host, _NewOpts, _OldOpts) -> ok.
+%% The access check's hooks follow `access_check` (the other options are read when used).
+reload(Host, NewOpts, _OldOpts) ->
+    access_stop(Host),
+    access_start(Host, NewOpts).
 
 depends(_Host, _Opts) -> [].
 
 mod_opt_type(component) -> econf:domain();
 mod_opt_type(timeout) -> econf:pos_int();
 mod_opt_type(trusted_components) -> econf:list(econf:domain());
-mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]).
+mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
+mod_opt_type(access_check) -> econf:bool().
 
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
      {timeout, 2000},
      {trusted_components, []},
-     {unlabelled_when_down, refuse}].
+     {unlabelled_when_down, refuse},
+     {access_check, false}].
 
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
@@ -322,3 +328,95 @@ refuse(#message{id = Id, from = From, to = To}, Error) ->
     ejabberd_router:route(xmpp:put_meta(Reply, cordon_checked, true)).
 
 opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
+
+%%% ================================================================================================
+%%% The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
+%%% `access_check: true`, each user must have a clearance that grants the guard's `accessLabel`
+%%% before a resource is bound (RFC 6120 §7), i.e. before the user is online.
+%%% Where: ejabberd 23.01 has no hook between authentication and binding that can refuse a bind
+%%% (`c2s_session_opened` runs after the session is registered with ejabberd_sm). So the module
+%%% hooks `c2s_handle_recv`, which xmpp_stream_in runs in the client's own c2s process for each
+%%% element the client sends, before processing it; for a bind request (stream state
+%%% wait_for_bind) it asks the guard and, unless allowed, sets the session's `access` rule to
+%%% `none` (saving the listener's): ejabberd_c2s:bind/2 then refuses the bind itself, as it does
+%%% for its own `access` option — `not-allowed` (RFC 6120 §7.6.2.2) "Access denied by service
+%%% policy", the forbidden_session_hook run and the refusal logged — and no session is opened.
+%%% Waiting: the question is an IQ whose answer ejabberd_iq sends to this c2s process; the process
+%%% waits for it (at most `timeout` ms): only this not-yet-bound session waits.
+%%% Fail closed: denied, an error answer (the guard not connected: ejabberd bounces the question),
+%%% a malformed answer or no answer within `timeout`: the bind is refused. The session stays
+%%% unbound; the client may try again (asked again each time).
+%%% XEP-0078 (mod_legacy_auth) binds in the same request that authenticates, by calling
+%%% ejabberd_c2s:bind/2 itself: for it the module asks in `c2s_auth_result`, which that module runs
+%%% once the password is checked and before it binds — never before (an unauthenticated client must
+%%% not learn whether a user is cleared).
+%%% Without the option the hooks are not added: sites with no access label pay nothing per stanza.
+%%% ================================================================================================
+access_start(Host, Opts) ->
+    case gen_mod:get_opt(access_check, Opts) of
+        true ->
+            ejabberd_hooks:add(c2s_handle_recv, Host, ?MODULE, c2s_handle_recv, 10),
+            ejabberd_hooks:add(c2s_auth_result, Host, ?MODULE, c2s_auth_result, 10);
+        false -> ok
+    end.
+
+access_stop(Host) ->
+    ejabberd_hooks:delete(c2s_handle_recv, Host, ?MODULE, c2s_handle_recv, 10),
+    ejabberd_hooks:delete(c2s_auth_result, Host, ?MODULE, c2s_auth_result, 10).
+
+c2s_handle_recv(#{stream_state := wait_for_bind, user := User, lserver := LServer} = State,
+                _El, #iq{type = set} = IQ) ->
+    case xmpp:has_subtag(IQ, #bind{}) of
+        false -> State;
+        true -> access_decided(State, LServer, User)
+    end;
+c2s_handle_recv(State, _El, _Pkt) -> State.
+
+%% XEP-0078: the password is checked, the bind comes next in the same request.
+c2s_auth_result(#{sasl_mech := <<"legacy">>, lserver := LServer} = State, true, User) ->
+    access_decided(State, LServer, User);
+c2s_auth_result(State, _Result, _User) -> State.
+
+%% The session's `access` rule: the listener's when allowed, `none` (ejabberd's bind refuses) otherwise.
+access_decided(State, LServer, User) ->
+    %% The listener's own rule, kept across refused attempts.
+    Listener = maps:get(cordon_listener_access, State, maps:get(access, State, all)),
+    case access_allowed(LServer, User) of
+        true -> State#{access => Listener, cordon_listener_access => Listener};
+        {false, Why} ->
+            error_logger:warning_msg("Resource binding of ~ts@~ts refused by Cordon's "
+                                     "access check (~p)~n", [User, LServer, Why]),
+            State#{access => none, cordon_listener_access => Listener}
+    end.
+
+%% true when the guard answers allow; {false, Why} otherwise.
+access_allowed(Host, User) ->
+    case jid:make(User, Host) of
+        #jid{luser = LUser, lserver = LServer} when LUser /= <<>> ->
+            Ref = make_ref(),
+            Timeout = opt(Host, timeout),
+            Access = #xmlel{name = <<"access">>,
+                            attrs = [{<<"xmlns">>, ?NS_GUARD},
+                                     {<<"jid">>, <<LUser/binary, $@, LServer/binary>>}]},
+            IQ = #iq{type = get, id = p1_rand:get_string(),
+                     from = jid:make(Host), to = jid:make(opt(Host, component)),
+                     sub_els = [Access]},
+            %% ejabberd_iq sends {iq_reply, Answer | timeout, Ref} to this process.
+            ejabberd_router:route_iq(IQ, Ref, self(), Timeout),
+            receive
+                {iq_reply, Answer, Ref} -> access_answer(Answer)
+            after Timeout + 1000 -> {false, timeout}
+            end;
+        _ -> {false, bad_user}
+    end.
+
+access_answer(#iq{type = result, sub_els = [#xmlel{name = <<"access-verdict">>} = Verdict]}) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+        {?NS_GUARD, <<"allow">>} -> true;
+        {?NS_GUARD, <<"deny">>} -> {false, denied};
+        _ -> {false, malformed_answer}
+    end;
+access_answer(#iq{type = error}) -> {false, error_answer};
+access_answer(timeout) -> {false, timeout};
+access_answer(_) -> {false, malformed_answer}.
+%%% ======================================================== end of the server access label ======

@@ -320,3 +320,46 @@ module:hook("message/offline/broadcast", function (event)
 	end
 	return true;
 end, 0);
+
+-- ===================================================================================================
+-- The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
+-- `cordon_guard_access = true` on a host, each user of it must have a clearance that grants the
+-- guard's `accessLabel` before a resource is bound (RFC 6120 §7), i.e. before the user is online.
+-- Where: `pre-resource-bind`, fired by core.sessionmanager's bind_resource for every bind (RFC 6120
+-- §7 over c2s, BOSH, WebSocket; XEP-0078 legacy auth too) before the session is registered, on the
+-- session's host; returning false refuses the bind with the error we set. It runs in the session's
+-- own async runner (the bind IQ is a stanza of that session), so only that session waits.
+-- Fail closed: denied, no answer within `cordon_guard_timeout`, an error answer (the guard not
+-- connected: Prosody bounces the question at once) or no runner to wait in: the bind is refused with
+-- `not-allowed` (RFC 6120 §7.6.2.2), the condition ejabberd gives for its own `access` rule. The
+-- session stays unbound (it can send nothing and receive nothing); the client may try again.
+-- Without the option nothing is hooked: sites with no access label pay nothing.
+-- ===================================================================================================
+if module:get_option_boolean("cordon_guard_access", false) then
+	local ACCESS_DENIED = { type = "cancel", condition = "not-allowed", text = "Access denied by service policy" };
+
+	-- true when the guard answers allow; false and why not otherwise.
+	local function access_allowed(session)
+		if not async.ready() then return false, "not in a session runner"; end
+		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
+			:tag("access", { xmlns = NS_GUARD, jid = session.username .. "@" .. module.host }):up();
+		local response, err = async.wait_for(module:send_iq(request, nil, timeout));
+		if not response then return false, err and err.condition or "no answer"; end
+		if response.stanza.attr.type ~= "result" then return false, "error answer"; end
+		local verdict = response.stanza:get_child("access-verdict", NS_GUARD);
+		if not verdict then return false, "no verdict"; end
+		if verdict.attr.action == "allow" then return true; end
+		return false, "denied";
+	end
+
+	module:hook("pre-resource-bind", function (event)
+		local session = event.session;
+		local ok, why = access_allowed(session);
+		if ok then return nil; end
+		module:log("warn", "Resource binding of %s@%s refused by Cordon's access check (%s)",
+			session.username, module.host, why);
+		event.error = ACCESS_DENIED;
+		return false;
+	end, 1000);
+end
+-- =================================================== end of the server access label ===============

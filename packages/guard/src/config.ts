@@ -2,6 +2,9 @@
 //   domain, secret, server       the XEP-0114 connection (see @cordon/component)
 //   served: [DOMAIN]             the servers whose module asks (their own users are decided here)
 //   defaultLabel: LABEL          the label of an unlabelled message (default: none -> refused)
+//   accessLabel: LABEL           the server access label: a label every user's clearance must
+//                                grant to bind a resource, i.e. log in (access.ts; default none:
+//                                everyone may; the modules ask only when told to, see the README)
 //   serverClearance: CLEARANCE   the servers' clearance, written at start as each served domain's
 //                                service clearance in the store — the one source the guard and the
 //                                catalog read (without it, what the store holds; none: no bound)
@@ -28,6 +31,7 @@ export const GUARD_CONFIG_KEYS: readonly string[] = [
   "serverClearance",
   "locations",
   "otherLocations",
+  "accessLabel",
 ];
 
 export interface GuardSectionSettings {
@@ -36,6 +40,7 @@ export interface GuardSectionSettings {
   serverClearance?: Clearance;
   locations: LocationRange[];
   otherLocations?: Clearance;
+  accessLabel?: Label;
 }
 
 /** Reads and validates the guard-specific keys; failures are ConfigErrors naming the key. */
@@ -67,6 +72,9 @@ export function readGuardSection(section: ConfigReader, spec: SpecOptions): Guar
             clearanceFromSpec(value, key, spec),
           ),
         }
+      : {}),
+    ...(section.has("accessLabel")
+      ? { accessLabel: section.parse("accessLabel", (value, key) => labelFromSpec(value, key, spec)) }
       : {}),
   };
 }

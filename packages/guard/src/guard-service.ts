@@ -23,6 +23,7 @@ import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
 import type { UserClearanceSource } from "@cordon/store";
 import { ClientLocations, type LocationRange } from "./client-location.js";
+import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
@@ -48,6 +49,10 @@ export interface GuardServiceOptions extends ComponentOptions {
   pending?: PendingLimits;
   /** Each decision ("deliver", or the reason it was refused or dropped), for metrics. */
   onDecision?: (outcome: "deliver" | "refuse" | "drop", reason: "deliver" | GuardReason) => void;
+  /** The server access label (access.ts): a label every user's clearance must grant to bind a resource. */
+  accessLabel?: Label;
+  /** Each access decision (a user binding a resource), for metrics. */
+  onAccess?: (allowed: boolean, reason: AccessReason) => void;
 }
 
 export interface GuardService {
@@ -115,6 +120,27 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   }
 
   component.handleIq(NS_GUARD, { get: check }, "check");
+
+  // --- The server access label (access.ts): may a user bind a resource? ---
+  const accessContext = {
+    clearances,
+    translations: labels.translations,
+    accessLabel: options.accessLabel,
+  };
+  async function access(request: IqRequest): Promise<Element> {
+    // As for <check/>: only a served server asks, from its own domain, about one of its users.
+    const asker = parseJid(request.from);
+    if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
+      throw stanzaError("forbidden", "cancel");
+    const user = readAccess(request.payload, asker.domain);
+    if (!user) throw stanzaError("bad-request", "modify");
+    const decision = await decideAccess(accessContext, user);
+    options.onAccess?.(decision.allowed, decision.reason);
+    if (!decision.allowed) logger.info({ user, reason: decision.reason }, "resource binding denied");
+    return accessVerdictElement(decision);
+  }
+  component.handleIq(NS_GUARD, { get: access }, "access");
+  // --- end of the server access label ---
   component.disco({
     info: ({ to, node }) =>
       node || to !== component.domain

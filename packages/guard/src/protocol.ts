@@ -25,6 +25,9 @@
 //       nothing is delivered and nobody is told (an error message is never answered, RFC 6120 §8.3.1)
 //
 // An IQ error, a timeout or no answer at all: the module refuses with a `wait` error (fail closed).
+//
+// The same link carries the server access label's question (access.ts): before a user binds a
+// resource the module asks <access jid='user@host'/> and gets <access-verdict action='allow|deny'/>.
 import { isElement, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 

@@ -120,6 +120,11 @@ export function ejabberdConfig(
         "  mod_cordon_guard:\n",
         `  mod_cordon_guard:\n    unlabelled_when_down: ${guard.unlabelledWhenDown}\n`,
       );
+    if (guard.access)
+      includes["cordon-guard.yml"] = includes["cordon-guard.yml"].replace(
+        "  mod_cordon_guard:\n",
+        "  mod_cordon_guard:\n    access_check: true\n",
+      );
     files.push("cordon-guard.yml");
   }
   if (files.length > 0) {

@@ -121,6 +121,8 @@ export function prosodyConfig(
       lines.push(
         `plugin_paths = { ${luaString(join(deployDir(), "prosody", "modules"))}, ${luaString(communityModules)} }`,
       );
+    // Last: the lines after a VirtualHost line are that host's (global options stay above).
+    if (guard.access) lines.push(`VirtualHost ${luaString(options.domain)}`, "  cordon_guard_access = true");
   }
   if (options.nativeMuc) lines.push(...prosodyNativeMuc(options.nativeMuc));
   return { main: lines.join("\n") + "\n", includes };

@@ -32,6 +32,8 @@ export interface GuardDecl {
   trusted?: string[];
   /** Deliver unlabelled messages while Cordon cannot answer (the modules' opt-in option). */
   unlabelledWhenDown?: "deliver" | "refuse";
+  /** Ask the guard before each resource bind (the server access label; the modules' opt-in option). */
+  access?: boolean;
 }
 
 export interface ServerOptions {

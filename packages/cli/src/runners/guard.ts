@@ -17,6 +17,10 @@ export const runGuard: ComponentRunner = async (context, section) => {
     ? (outcome: "deliver" | "refuse" | "drop", reason: string) =>
         counter(outcome === "deliver" ? "grant" : "deny", outcome === "deliver" ? "deliver" : reason)
     : undefined;
+  // The server access label: grant = may bind a resource; deny by reason (access.ts AccessReason).
+  const onAccess = counter
+    ? (allowed: boolean, reason: string) => counter(allowed ? "grant" : "deny", `access:${reason}`)
+    : undefined;
   const { serverClearance, ...guardSettings } = settings;
   const service = createGuardService({
     ...connection,
@@ -26,6 +30,7 @@ export const runGuard: ComponentRunner = async (context, section) => {
     users: env.users,
     ...guardSettings,
     ...(onDecision ? { onDecision } : {}),
+    ...(onAccess ? { onAccess } : {}),
   });
   if (context.check) return { name: "guard", stop: () => service.stop(), targets: [target(connection)] };
   // One source for the server's clearance: the store, where the catalog reads it too.
