@@ -29,6 +29,7 @@ import {
   type StanzaLabels,
 } from "@cordon/rules";
 import type { ClientLocations } from "./client-location.js";
+import { labelledPayload } from "./labelled-payload.js";
 import type { CheckRequest, SessionForm, Verdict } from "./protocol.js";
 
 /** Why a message was refused or dropped, as counted in `cordon_decisions_total{component="guard"}`. */
@@ -96,6 +97,7 @@ export async function decide(
       : { verdict: { action: "refuse", error: refusal(message, spec) }, reason };
 
   const from = parseJid(message.attrs.from ?? "");
+  if (message.name !== "message") return payload(context, request, refuseStanza(message, isError));
   const to = parseJid(message.attrs.to ?? "");
   // The recipient is a user of the asking server; a local sender is a user of a served domain
   // (another virtual host of the same server included).
@@ -170,6 +172,30 @@ export async function decide(
     },
     reason: "deliver",
   };
+}
+
+/** A refusal of `stanza`: its sender gets the error, unless it is an error (or an IQ result): dropped. */
+function refuseStanza(stanza: Element, isError: boolean) {
+  const silent = isError || (stanza.name === "iq" && stanza.attrs.type === "result");
+  return (reason: GuardReason, spec: StanzaErrorSpec): GuardDecision =>
+    silent
+      ? { verdict: { action: "drop" }, reason }
+      : { verdict: { action: "refuse", error: refusal(stanza, spec) }, reason };
+}
+
+/** A presence or IQ the module asked about (it may carry a label): labelled-payload.ts decides. */
+function payload(
+  context: DecideContext,
+  request: CheckRequest,
+  refuse: (reason: GuardReason, spec: StanzaErrorSpec) => GuardDecision,
+): GuardDecision {
+  const stanza = request.message;
+  const from = parseJid(stanza.attrs.from ?? "");
+  if (!from || (request.origin === "c2s") !== context.served.includes(from.domain))
+    return refuse("addressing", ADDRESSING);
+  const problem = labelledPayload(stanza, context.maxDepth);
+  if (problem) return refuse(`label:${problem}`, refusalError(problem));
+  return { verdict: { action: "deliver", message: stanza }, reason: "deliver" };
 }
 
 const inStanzaNs = (el: Element): boolean =>

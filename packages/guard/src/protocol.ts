@@ -7,6 +7,8 @@
 //       <message xmlns='jabber:client' from='…' to='…'>…</message>    (as the server would deliver it)
 //       <session resource='…' ip='…' labels='1|0'/>                   (each session of the recipient:
 //     </check></iq>                                                    its address, XEP-0258 in its caps)
+//   (a <presence/> or <iq/> in place of the message: one that may carry a label, judged by
+//   labelled-payload.ts — answered deliver without sessions, or refuse/drop)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
 //
@@ -80,7 +82,8 @@ export function readCheck(check: Element): CheckRequest | undefined {
   if (origin !== "c2s" && origin !== "s2s") return undefined;
   const children = check.children.filter(isElement);
   const message = children[0];
-  if (message?.name !== "message") return undefined;
+  // A message; or a presence or IQ that may carry a label (labelled-payload.ts).
+  if (message?.name !== "message" && message?.name !== "presence" && message?.name !== "iq") return undefined;
   if (message.attrs.xmlns !== undefined && message.attrs.xmlns !== NS_CLIENT) return undefined;
   const rest = children.slice(1);
   if (rest.length > MAX_SESSIONS) return undefined;

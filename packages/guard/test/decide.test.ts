@@ -242,3 +242,58 @@ test("a stored message replayed to a session whose location may not have it is k
   assert.equal(got.reason, "deliver");
   assert.deepEqual((got.verdict as Delivered).sessions, [{ resource: "annex", form: "none" }]);
 });
+
+test("a presence or IQ carrying a label anywhere is refused (labels go on messages); a result or error is dropped", async () => {
+  const { ask } = await setup();
+  const cases: [string, string, string][] = [
+    [
+      `<presence from='alice@example.test/r' to='carol@example.test' id='p1'><status>s</status>${SECRET}</presence>`,
+      "refuse",
+      "label:payload-labelled",
+    ],
+    [
+      `<iq type='set' from='alice@example.test/r' to='carol@example.test/x' id='i1'><data xmlns='urn:x'>${SECRET}</data></iq>`,
+      "refuse",
+      "label:nested-label",
+    ],
+    [
+      `<iq type='set' from='alice@example.test/r' to='alice@example.test' id='i2'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='n'><item><e xmlns='urn:x'>${SECRET}</e></item></publish></pubsub></iq>`,
+      "refuse",
+      "label:nested-label",
+    ],
+    [
+      `<iq type='result' from='alice@example.test/r' to='carol@example.test/x' id='i3'><q xmlns='urn:x'>${SECRET}</q></iq>`,
+      "drop",
+      "label:nested-label",
+    ],
+    [
+      `<presence type='error' from='alice@example.test/r' to='carol@example.test'>${SECRET}</presence>`,
+      "drop",
+      "label:payload-labelled",
+    ],
+    [
+      `<presence from='alice@example.test/r' to='carol@example.test'><x:status xmlns:x='jabber:client'>s</x:status></presence>`,
+      "refuse",
+      "label:prefixed-name",
+    ],
+    [
+      `<presence from='alice@example.test/r' to='carol@example.test'><status>fine</status></presence>`,
+      "deliver",
+      "deliver",
+    ],
+  ];
+  for (const [stanza, action, reason] of cases) {
+    const got = await ask("c2s", stanza);
+    assert.deepEqual([got.verdict.action, got.reason], [action, reason], stanza);
+    if (got.verdict.action === "refuse") {
+      const error = got.verdict.error;
+      assert.equal(error.name, parseElement(stanza).name);
+      assert.ok(!error.toString().includes("securitylabel") && !error.toString().includes("status>"));
+    }
+  }
+  const spoofed = await ask(
+    "s2s",
+    `<presence from='alice@example.test/r' to='carol@example.test'>${SECRET}</presence>`,
+  );
+  assert.equal(spoofed.reason, "addressing");
+});

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parseElement, xml } from "@cordon/component";
 import { readCheck, verdictElement } from "../src/protocol.js";
 
-test("a check names its origin and holds exactly one message", () => {
+test("a check names its origin and holds exactly one stanza, then the recipient's sessions", () => {
   const ok = readCheck(
     parseElement(
       `<check xmlns='urn:cordon:guard:0' origin='c2s'><message xmlns='jabber:client' to='b@x'/></check>`,
@@ -11,12 +11,33 @@ test("a check names its origin and holds exactly one message", () => {
   );
   assert.equal(ok?.origin, "c2s");
   assert.equal(ok?.message.attrs.to, "b@x");
+  assert.equal(
+    readCheck(parseElement(`<check xmlns='urn:cordon:guard:0' origin='s2s'><presence/></check>`))?.message
+      .name,
+    "presence",
+  );
+  const sessions = readCheck(
+    parseElement(
+      `<check xmlns='urn:cordon:guard:0' origin='c2s' ip='10.0.0.1' offline='1'><message/><session resource='a' ip='10.0.0.2' labels='1'/><session resource='b'/></check>`,
+    ),
+  );
+  assert.deepEqual(sessions?.sessions, [
+    { resource: "a", ip: "10.0.0.2", labels: true },
+    { resource: "b", ip: undefined, labels: false },
+  ]);
+  assert.equal(sessions?.senderIp, "10.0.0.1");
+  assert.equal(sessions?.offline, true);
   for (const bad of [
     `<check xmlns='urn:cordon:guard:0'><message/></check>`,
     `<check xmlns='urn:cordon:guard:0' origin='local'><message/></check>`,
     `<check xmlns='urn:cordon:guard:0' origin='s2s'/>`,
     `<check xmlns='urn:cordon:guard:0' origin='s2s'><message/><message/></check>`,
-    `<check xmlns='urn:cordon:guard:0' origin='s2s'><presence/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='s2s'><body/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='s2s'><message/><session/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='s2s'><message/><session resource=''/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='s2s'><message/><session resource='${"r".repeat(1024)}'/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='c2s' ip='${"1".repeat(65)}'><message/></check>`,
+    `<check xmlns='urn:cordon:guard:0' origin='s2s'><message/>${"<session resource='r'/>".repeat(257)}</check>`,
     `<check xmlns='urn:cordon:guard:0' origin='s2s'><message xmlns='jabber:server:other'/></check>`,
   ])
     assert.equal(readCheck(parseElement(bad)), undefined, bad);

@@ -49,6 +49,9 @@ export const REFUSAL_REASONS = {
   "nested-stanza": badRequest("nested-stanza", "forwarded or embedded stanzas are not accepted here"),
   "prefixed-name": badRequest("prefixed-name", "prefixed element or attribute names are not accepted"),
   "too-deep": badRequest("too-deep", "the stanza's payload is nested too deeply"),
+  // A presence or IQ carrying a label (the central check, packages/guard labelled-payload.ts):
+  // labels are carried on messages (XEP-0258); such a payload would reach its recipient unchecked.
+  "payload-labelled": forbidden("payload-labelled", "security labels are accepted on messages only"),
 } as const satisfies Record<string, RefusalReasonSpec>;
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;

@@ -18,7 +18,13 @@ test("hidden content and unreadable or disagreeing labels are bad-request; the r
     assert.equal(refusalError(code).condition, "bad-request");
   for (const code of ["label-malformed", "label-several", "label-inconsistent"] as const)
     assert.equal(refusalError(code).condition, "bad-request");
-  for (const code of ["unlabelled", "label-unknown-policy", "label-wrong-policy", "label-invalid"] as const)
+  for (const code of [
+    "unlabelled",
+    "label-unknown-policy",
+    "label-wrong-policy",
+    "label-invalid",
+    "payload-labelled",
+  ] as const)
     assert.equal(refusalError(code).condition, "forbidden");
 });
 
