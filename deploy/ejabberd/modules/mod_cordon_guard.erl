@@ -80,7 +80,94 @@ sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
                 Origin -> ask(Host, Origin, Msg), {stop, drop}
             end
     end;
+%% A presence or IQ that may carry a label (Cordon issue 17, F3: packages/guard/src/
+%% labelled-payload.ts): asked about, delivered only if the guard finds nothing labelled in it.
+%% Every other one goes on unasked.
+sm_receive_packet(#presence{to = #jid{lserver = Host}} = Pkt) -> payload_check(Host, Pkt);
+sm_receive_packet(#iq{to = #jid{lserver = Host}} = Pkt) -> payload_check(Host, Pkt);
 sm_receive_packet(Packet) -> Packet.
+
+payload_check(Host, Pkt) ->
+    case xmpp:get_meta(Pkt, cordon_checked, false) of
+        true -> Pkt;
+        false ->
+            case payload_origin(Host, Pkt) of
+                skip -> Pkt;
+                Origin ->
+                    case may_carry_label(xmpp:encode(Pkt, ?NS_CLIENT), 0) of
+                        false -> Pkt;
+                        true -> ask_payload(Host, Origin, Pkt), {stop, drop}
+                    end
+            end
+    end.
+
+payload_origin(Host, Pkt) ->
+    case xmpp:get_from(Pkt) of
+        #jid{luser = User, lserver = From} ->
+            IsLocal = lists:member(From, ejabberd_option:hosts()),
+            if IsLocal andalso User == <<>> -> skip;
+               IsLocal -> <<"c2s">>;
+               true ->
+                   case lists:member(From, opt(Host, trusted_components)) of
+                       true -> skip;
+                       false -> <<"s2s">>
+                   end
+            end;
+        _ -> skip
+    end.
+
+ask_payload(Host, Origin, Pkt) ->
+    Embedded = xmpp:encode(Pkt, ?NS_CLIENT),
+    #xmlel{attrs = Attrs} = Embedded,
+    Check = #xmlel{name = <<"check">>,
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+    IQ = #iq{type = get, id = p1_rand:get_string(),
+             from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check]},
+    ejabberd_router:route_iq(IQ, fun(Answer) -> payload_answered(Pkt, Answer) end, undefined,
+                             opt(Host, timeout)).
+
+payload_answered(Pkt, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+        {?NS_GUARD, <<"deliver">>} -> ejabberd_sm:route(xmpp:put_meta(Pkt, cordon_checked, true));
+        {?NS_GUARD, <<"refuse">>} ->
+            case fxml:get_subtag_with_xmlns(Verdict, xmpp:get_name(Pkt), ?NS_CLIENT) of
+                false -> ok;
+                El ->
+                    try xmpp:decode(El, ?NS_CLIENT, [ignore_els]) of
+                        Error -> silent(Pkt) orelse ejabberd_router:route(xmpp:put_meta(Error, cordon_checked, true))
+                    catch _:_ -> ok
+                    end
+            end;
+        _ -> ok
+    end;
+%% No decision (an error answer, a timeout, the guard not connected): refused with `wait`.
+payload_answered(Pkt, _) ->
+    case silent(Pkt) of
+        true -> ok;
+        false ->
+            Error = xmpp:make_error(emptied(Pkt),
+                                    #stanza_error{type = wait, reason = 'internal-server-error'}),
+            ejabberd_router:route(xmpp:put_meta(Error, cordon_checked, true))
+    end.
+
+%% The stanza with nothing the sender chose but its addresses and a short id (an error of ours).
+emptied(#presence{} = P) -> short_id(P#presence{status = [], show = undefined, priority = undefined, sub_els = []});
+emptied(Pkt) -> short_id(xmpp:set_els(Pkt, [])).
+
+short_id(Pkt) ->
+    case byte_size(xmpp:get_id(Pkt)) =< ?MAX_ERROR_ID of
+        true -> Pkt;
+        false -> xmpp:set_id(Pkt, <<>>)
+    end.
+
+%% An error or an IQ result is never answered.
+silent(Pkt) ->
+    case xmpp:get_type(Pkt) of
+        error -> true;
+        result -> true;
+        _ -> false
+    end.
 
 %% Every message a local client sends is marked (its meta `cordon_from_client`): a PEP
 %% notification is skipped below, and a client must not get its own message skipped by adding an

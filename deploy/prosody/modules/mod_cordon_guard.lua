@@ -363,3 +363,57 @@ if module:get_option_boolean("cordon_guard_access", false) then
 	end, 1000);
 end
 -- =================================================== end of the server access label ===============
+
+-- Presence and IQ between users (Cordon issue 17, F3: packages/guard/src/labelled-payload.ts).
+-- Labels are carried on messages; a presence or IQ that may carry one (may_carry_label) is asked
+-- about, and delivered only if the guard finds nothing labelled in it. Every other presence or IQ
+-- goes on unasked (nothing of Cordon's on the path of ordinary presence and IQ traffic). While
+-- Cordon cannot answer, one that may carry a label is refused with `wait` (an error or result is
+-- dropped).
+local function payload_checker(event_name)
+	return function (event)
+		local stanza = event.stanza;
+		if decided[stanza] then return nil; end
+		-- The guard's own answers (to this host) are what the module waits for.
+		if event.origin.type == "component" and event.origin.host == guard then return nil; end
+		local origin = origin_of(event.origin);
+		if not origin or not may_carry_label(stanza, 0) then return nil; end
+		local silent = stanza.attr.type == "error" or stanza.attr.type == "result";
+		local embedded = st.clone(stanza);
+		embedded.attr.xmlns = NS_CLIENT;
+		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
+			:tag("check", { xmlns = NS_GUARD, origin = origin }):add_child(embedded):up();
+		local function applied(response)
+			local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
+			local action = verdict and verdict.attr.action;
+			if action == "deliver" then
+				decided[stanza] = true;
+				return nil;
+			elseif action == "refuse" then
+				local reply = verdict:get_child(stanza.name, NS_CLIENT);
+				if reply and not silent then
+					reply.attr.xmlns = nil;
+					module:send(reply);
+				end
+			elseif action ~= "drop" and not silent then
+				module:log("warn", "Cordon guard %s gave no decision: %s refused", guard, stanza.name);
+				refuse_unchecked(stanza, nil);
+			end
+			return true;
+		end
+		if async.ready() then
+			local response = async.wait_for(module:send_iq(request, nil, timeout));
+			return applied(response and response.stanza);
+		end
+		module:send_iq(request, nil, timeout):next(function (response)
+			if applied(response.stanza) == nil then module:fire_event(event_name, event); end
+		end, function ()
+			applied(nil);
+		end);
+		return true;
+	end
+end
+
+for _, name in ipairs({ "presence/bare", "presence/full", "presence/host", "iq/bare", "iq/full", "iq/host" }) do
+	module:hook(name, payload_checker(name), 1000);
+end

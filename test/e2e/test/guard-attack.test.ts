@@ -143,30 +143,27 @@ for (const kind of serverKinds()) {
       await nothing(c.mallory!, (m) => m.attrs.id === "a1m", 0);
     });
 
-    test(
-      `[${kind}] A2 a labelled IQ payload does not reach a user without clearance`,
-      { todo: "open finding F3: IQs are not checked by the central check yet" },
-      async () => {
-        // Any IQ to a full JID is routed to the client: e.g. XEP-0047 in-band bytestreams carry files.
-        await sendRaw(
-          c.alice!,
-          `<iq type='set' id='a2' to='${c.mallory!.jid}'><data xmlns='urn:example:payload'><text>iq-secret-text</text>${SECRET}</data></iq>`,
-        );
-        await nothing(c.mallory!, (m) => m.attrs.id === "a2");
-      },
-    );
+    test(`[${kind}] A2 a labelled IQ payload does not reach a user without clearance`, async () => {
+      // Any IQ to a full JID is routed to the client: e.g. XEP-0047 in-band bytestreams carry files.
+      await sendRaw(
+        c.alice!,
+        `<iq type='set' id='a2' to='${c.mallory!.jid}'><data xmlns='urn:example:payload'><text>iq-secret-text</text>${SECRET}</data></iq>`,
+      );
+      await nothing(c.mallory!, (m) => m.attrs.id === "a2");
+      // The sender is told, with nothing of the payload (labelled-payload.ts).
+      const error = await c.alice!.waitFor((m) => m.attrs.id === "a2" && m.attrs.type === "error", 8000);
+      assert.ok(!error.toString().includes("iq-secret-text"));
+    });
 
-    test(
-      `[${kind}] A3 a directed presence with status text and a SECRET label does not reach an uncleared user`,
-      { todo: "open finding F3: presence is not checked by the central check yet" },
-      async () => {
-        await sendRaw(
-          c.alice!,
-          `<presence id='a3' to='${c.mallory!.jid}'><status>SECRET status text</status>${SECRET}</presence>`,
-        );
-        await nothing(c.mallory!, (m) => m.attrs.id === "a3");
-      },
-    );
+    test(`[${kind}] A3 a directed presence with status text and a SECRET label does not reach an uncleared user`, async () => {
+      await sendRaw(
+        c.alice!,
+        `<presence id='a3' to='${c.mallory!.jid}'><status>SECRET status text</status>${SECRET}</presence>`,
+      );
+      await nothing(c.mallory!, (m) => m.attrs.id === "a3");
+      const error = await c.alice!.waitFor((m) => m.attrs.id === "a3" && m.attrs.type === "error", 8000);
+      assert.ok(!error.toString().includes("SECRET status text"));
+    });
 
     test(`[${kind}] A4 a message between two served virtual hosts of the same server is delivered`, async () => {
       const olga = await connectClient(
@@ -241,62 +238,58 @@ for (const kind of serverKinds()) {
       },
     );
 
-    test(
-      `[${kind}] A7 a PEP item published with a SECRET label does not reach a user without clearance`,
-      { todo: "open finding F2: PEP notifications carry user content and are not checked yet" },
-      async () => {
-        const node = "urn:example:leak";
-        // mallory subscribes explicitly to alice's open node
-        await c
-          .alice!.iq(
+    test(`[${kind}] A7 a PEP item published with a SECRET label does not reach a user without clearance`, async () => {
+      const node = "urn:example:leak";
+      // mallory subscribes explicitly to alice's open node
+      await c
+        .alice!.iq(
+          xml(
+            "iq",
+            { type: "set" },
             xml(
-              "iq",
-              { type: "set" },
+              "pubsub",
+              { xmlns: "http://jabber.org/protocol/pubsub" },
+              xml("create", { node }),
               xml(
-                "pubsub",
-                { xmlns: "http://jabber.org/protocol/pubsub" },
-                xml("create", { node }),
+                "configure",
+                {},
                 xml(
-                  "configure",
-                  {},
+                  "x",
+                  { xmlns: "jabber:x:data", type: "submit" },
                   xml(
-                    "x",
-                    { xmlns: "jabber:x:data", type: "submit" },
-                    xml(
-                      "field",
-                      { var: "FORM_TYPE", type: "hidden" },
-                      xml("value", {}, "http://jabber.org/protocol/pubsub#node_config"),
-                    ),
-                    xml("field", { var: "pubsub#access_model" }, xml("value", {}, "open")),
+                    "field",
+                    { var: "FORM_TYPE", type: "hidden" },
+                    xml("value", {}, "http://jabber.org/protocol/pubsub#node_config"),
                   ),
+                  xml("field", { var: "pubsub#access_model" }, xml("value", {}, "open")),
                 ),
               ),
             ),
-            8000,
-          )
-          .catch((e: unknown) => console.log("create:", String(e)));
-        await c
-          .mallory!.iq(
+          ),
+          8000,
+        )
+        .catch((e: unknown) => console.log("create:", String(e)));
+      await c
+        .mallory!.iq(
+          xml(
+            "iq",
+            { type: "set", to: jid("alice") },
             xml(
-              "iq",
-              { type: "set", to: jid("alice") },
-              xml(
-                "pubsub",
-                { xmlns: "http://jabber.org/protocol/pubsub" },
-                xml("subscribe", { node, jid: c.mallory!.jid }),
-              ),
+              "pubsub",
+              { xmlns: "http://jabber.org/protocol/pubsub" },
+              xml("subscribe", { node, jid: c.mallory!.jid }),
             ),
-            8000,
-          )
-          .catch((e: unknown) => console.log("subscribe:", String(e)));
-        await sendRaw(
-          c.alice!,
-          `<iq type='set' id='pub7'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='${node}'><item id='i1'><entry xmlns='urn:example:leak'><text>pep-secret-text</text>${SECRET}</entry></item></publish></pubsub></iq>`,
-        );
-        await c.alice!.waitFor((m) => m.attrs.id === "pub7", 8000);
-        await nothing(c.mallory!, (m) => m.toString().includes("pep-secret-text"), 1500);
-      },
-    );
+          ),
+          8000,
+        )
+        .catch((e: unknown) => console.log("subscribe:", String(e)));
+      await sendRaw(
+        c.alice!,
+        `<iq type='set' id='pub7'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='${node}'><item id='i1'><entry xmlns='urn:example:leak'><text>pep-secret-text</text>${SECRET}</entry></item></publish></pubsub></iq>`,
+      );
+      await c.alice!.waitFor((m) => m.attrs.id === "pub7", 8000);
+      await nothing(c.mallory!, (m) => m.toString().includes("pep-secret-text"), 1500);
+    });
 
     test(
       `[${kind}] A8 a sent carbon of a refused SECRET message is not copied to the sender's other device`,
