@@ -75,9 +75,13 @@ sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
     case xmpp:get_meta(Msg, cordon_checked, false) orelse xmpp:get_meta(Msg, carbon_copy, false) of
         true -> Msg;
         false ->
-            case origin(Host, Msg) of
-                skip -> Msg;
-                Origin -> ask(Host, Origin, Msg), {stop, drop}
+            case archive_result(Msg) of
+                true -> archive_check(Host, Msg);
+                false ->
+                    case origin(Host, Msg) of
+                        skip -> Msg;
+                        Origin -> ask(Host, Origin, Msg), {stop, drop}
+                    end
             end
     end;
 %% A presence or IQ that may carry a label (Cordon issue 17, F3: packages/guard/src/
@@ -86,6 +90,52 @@ sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
 sm_receive_packet(#presence{to = #jid{lserver = Host}} = Pkt) -> payload_check(Host, Pkt);
 sm_receive_packet(#iq{to = #jid{lserver = Host}} = Pkt) -> payload_check(Host, Pkt);
 sm_receive_packet(Packet) -> Packet.
+
+%% Archive results (XEP-0313 §4.2; packages/guard/src/archive-result.ts): a user's own archive
+%% never hands them what their clearance does not grant now. mod_mam routes each result from the
+%% user's bare JID to the asking session before it answers the query: each is decided here, in the
+%% routing process, waiting for the guard (so the results keep their order and precede the
+%% answer) — delivered as the guard rewrote it, or dropped (also when the guard does not answer).
+-define(NS_MAM, <<"urn:xmpp:mam:2">>).
+
+archive_result(#message{from = #jid{luser = U, lserver = S, lresource = <<>>},
+                        to = #jid{luser = U, lserver = S}} = Msg) when U /= <<>> ->
+    fxml:get_subtag_with_xmlns(xmpp:encode(Msg, ?NS_CLIENT), <<"result">>, ?NS_MAM) /= false;
+archive_result(_) -> false.
+
+archive_check(Host, Msg) ->
+    #jid{luser = U, lserver = S, lresource = R} = xmpp:get_to(Msg),
+    Info = case ejabberd_sm:get_user_info(U, S, R) of
+               offline -> [];
+               I -> I
+           end,
+    Embedded = xmpp:encode(Msg, ?NS_CLIENT),
+    #xmlel{attrs = Attrs} = Embedded,
+    Check = #xmlel{name = <<"check">>,
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, <<"c2s">>}, {<<"archive">>, <<"1">>}],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]},
+                               session_el(Host, R, Info)]},
+    IQ = #iq{type = get, id = p1_rand:get_string(),
+             from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check]},
+    Self = self(),
+    Ref = make_ref(),
+    Timeout = opt(Host, timeout),
+    ejabberd_router:route_iq(IQ, fun(Answer) -> Self ! {cordon_archive, Ref, Answer} end, undefined, Timeout),
+    receive
+        {cordon_archive, Ref, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}} ->
+            case {fxml:get_tag_attr_s(<<"action">>, Verdict),
+                  fxml:get_subtag_with_xmlns(Verdict, <<"message">>, ?NS_CLIENT)} of
+                {<<"deliver">>, #xmlel{} = El} ->
+                    try xmpp:decode(El, ?NS_CLIENT, [ignore_els]) of
+                        #message{sub_els = Els} -> xmpp:put_meta(Msg#message{sub_els = Els}, cordon_checked, true);
+                        _ -> {stop, drop}
+                    catch _:_ -> {stop, drop}
+                    end;
+                _ -> {stop, drop}
+            end;
+        {cordon_archive, Ref, _} -> {stop, drop}
+    after Timeout + 500 -> {stop, drop}
+    end.
 
 payload_check(Host, Pkt) ->
     case xmpp:get_meta(Pkt, cordon_checked, false) of

@@ -417,3 +417,70 @@ end
 for _, name in ipairs({ "presence/bare", "presence/full", "presence/host", "iq/bare", "iq/full", "iq/host" }) do
 	module:hook(name, payload_checker(name), 1000);
 end
+
+-- Archive results (XEP-0313 §4.2; packages/guard/src/archive-result.ts): a user's own archive
+-- never hands them what their clearance does not grant now. mod_mam sends a page of results and
+-- then the query's answer to the session in one go: while a query of the session is answered,
+-- its results are held (at most MAX_HELD_RESULTS, beyond that dropped), each is decided by the
+-- guard in order — delivered as the guard rewrote it (label re-encoded, FLOT for a client without
+-- labels) or dropped — and the answer follows them. A result the guard does not answer is dropped.
+local NS_MAM = "urn:xmpp:mam:2";
+local MAX_HELD_RESULTS = 1000;
+
+module:hook("iq-set/self/" .. NS_MAM .. ":query", function (event)
+	if event.origin.type == "c2s" then
+		event.origin.cordon_mam = { id = event.stanza.attr.id, held = {} };
+	end
+end, 1); -- before mod_mam (0) answers it
+
+local function release_archive(session, held, answer)
+	local i = 0;
+	local function step()
+		i = i + 1;
+		local result = held[i];
+		if not result then
+			decided[answer] = true;
+			session.send(answer);
+			return;
+		end
+		local embedded = st.clone(result);
+		embedded.attr.xmlns = NS_CLIENT;
+		embedded.attr.from = embedded.attr.from or (session.username .. "@" .. session.host);
+		embedded.attr.to = embedded.attr.to or session.full_jid;
+		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
+			:tag("check", { xmlns = NS_GUARD, origin = "c2s", archive = "1" }):add_child(embedded)
+				:tag("session", { resource = session.resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up()
+			:up();
+		module:send_iq(request, nil, timeout):next(function (response)
+			local verdict = response.stanza.attr.type == "result" and response.stanza:get_child("verdict", NS_GUARD);
+			local out = verdict and verdict.attr.action == "deliver" and verdict:get_child("message", NS_CLIENT);
+			if out then
+				out.attr = result.attr;
+				inherit_ns(out, NS_CLIENT);
+				decided[out] = true;
+				session.send(out);
+			end
+			step();
+		end, step);
+	end
+	step();
+end
+
+local function archive_filter(stanza, session)
+	local mam = session.cordon_mam;
+	if not mam or decided[stanza] then return stanza; end
+	if stanza.name == "message" and stanza:get_child("result", NS_MAM) then
+		if #mam.held < MAX_HELD_RESULTS then mam.held[#mam.held + 1] = stanza; end
+		return nil;
+	end
+	if stanza.name == "iq" and stanza.attr.id == mam.id and (stanza.attr.type == "result" or stanza.attr.type == "error") then
+		session.cordon_mam = nil;
+		release_archive(session, mam.held, stanza);
+		return nil;
+	end
+	return stanza;
+end
+
+module:hook("resource-bind", function (event)
+	filters.add_filter(event.session, "stanzas/out", archive_filter, 1001);
+end);

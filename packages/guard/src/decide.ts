@@ -6,21 +6,9 @@
 // (XEP-0258 §3: the marking shown is the policy's, never the sender's); a refused one is answered
 // with an error that carries nothing of it (RFC 6120 §8.3); an error message is never answered
 // (RFC 6120 §8.3.1): refused, it is dropped — and a labelled one is always dropped.
-import {
-  errorReply,
-  isElement,
-  toBare,
-  xml,
-  NS_SEC_LABEL,
-  parseJid,
-  type Element,
-  type StanzaErrorSpec,
-} from "@cordon/component";
+import { errorReply, toBare, parseJid, type Element, type StanzaErrorSpec } from "@cordon/component";
 import type { Label } from "@cordon/policy";
 import {
-  addFlot,
-  markShownTexts,
-  needsMarkingBody,
   oneToOne,
   refusalError,
   type ClearanceReader,
@@ -29,7 +17,9 @@ import {
   type StanzaLabels,
 } from "@cordon/rules";
 import type { ClientLocations } from "./client-location.js";
+import { decideArchiveResult } from "./archive-result.js";
 import { labelledPayload } from "./labelled-payload.js";
+import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
 import type { CheckRequest, SessionForm, Verdict } from "./protocol.js";
 
 /** Why a message was refused or dropped, as counted in `cordon_decisions_total{component="guard"}`. */
@@ -64,9 +54,6 @@ export interface DecideContext {
   readonly locations: ClientLocations;
 }
 
-const isLabel = (c: Element | string): boolean =>
-  isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL;
-
 /** Ids copied into an error reply: printable ASCII, at most this long (never an unbounded attribute). */
 const MAX_ERROR_ID = 128;
 const PRINTABLE_ID = /^[\x21-\x7e]+$/;
@@ -98,6 +85,7 @@ export async function decide(
 
   const from = parseJid(message.attrs.from ?? "");
   if (message.name !== "message") return payload(context, request, refuseStanza(message, isError));
+  if (request.archive === true) return decideArchiveResult(context, server, request);
   const to = parseJid(message.attrs.to ?? "");
   // The recipient is a user of the asking server; a local sender is a user of a served domain
   // (another virtual host of the same server included).
@@ -196,44 +184,6 @@ function payload(
   const problem = labelledPayload(stanza, context.maxDepth);
   if (problem) return refuse(`label:${problem}`, refusalError(problem));
   return { verdict: { action: "deliver", message: stanza }, reason: "deliver" };
-}
-
-const inStanzaNs = (el: Element): boolean =>
-  el.attrs.xmlns === undefined || el.attrs.xmlns === "jabber:client";
-
-/**
- * The message for a session whose client shows no labels (XEP-0258 §5, @cordon/rules flot.ts): the
- * policy's marking as the first line of every text it shows, a marking-only body when it has none
- * but shows something; the label stays for clients that read it without advertising it.
- */
-function flotForm(context: DecideContext, labelled: Element, label: Label): Element {
-  const marking = context.markings.marking(label, labelled.attrs["xml:lang"] ?? "");
-  const out = deepCopy(labelled);
-  const needsBody = needsMarkingBody(out, inStanzaNs);
-  addFlot(out, marking, inStanzaNs);
-  markShownTexts(out, marking);
-  if (needsBody) out.children.unshift(xml("body", {}, marking));
-  return out;
-}
-
-/** A copy sharing nothing with `el` (FLOT marks texts in place; the message was bounded in depth). */
-function deepCopy(el: Element): Element {
-  return xml(el.name, { ...el.attrs }, ...el.children.map((c) => (typeof c === "string" ? c : deepCopy(c))));
-}
-
-function withoutLabels(message: Element): Element {
-  return xml(message.name, { ...message.attrs }, ...message.children.filter((c) => !isLabel(c)));
-}
-
-/** The message as delivered: every <securitylabel/> replaced by the decided label with the policy's marking. */
-function delivered(context: DecideContext, message: Element, label: Label): Element {
-  // Re-encoded from the decided label (marking.ts): the sender's bytes and ESS privacy mark stay behind.
-  const shared = context.markings.securityLabelElement(label, message.attrs["xml:lang"] ?? "");
-  // A new top element over the shared children: the rendered label is never re-parented.
-  const out = xml(shared.name, { ...shared.attrs });
-  out.children = shared.children.slice();
-  const children = message.children.filter((c) => !isLabel(c));
-  return xml(message.name, { ...message.attrs }, ...children, out);
 }
 
 /** The error the sender gets: condition and fixed text only, the id only when it is short and printable. */

@@ -9,6 +9,8 @@
 //     </check></iq>                                                    its address, XEP-0258 in its caps)
 //   (a <presence/> or <iq/> in place of the message: one that may carry a label, judged by
 //   labelled-payload.ts — answered deliver without sessions, or refuse/drop)
+//   (archive='1': an XEP-0313 result about to be sent to the one session listed, decided by
+//   archive-result.ts — deliver carries the result as that session must get it, else drop)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
 //
@@ -54,6 +56,8 @@ export interface CheckRequest {
   readonly sessions: readonly RecipientSession[];
   /** A stored (offline) message replayed to the sessions listed. */
   readonly offline?: boolean;
+  /** An XEP-0313 archive result about to be sent to the session listed (archive-result.ts). */
+  readonly archive?: boolean;
 }
 
 /** What one session of the recipient gets. */
@@ -97,7 +101,14 @@ export function readCheck(check: Element): CheckRequest | undefined {
   }
   const senderIp = check.attrs.ip;
   if (senderIp !== undefined && senderIp.length > MAX_IP) return undefined;
-  return { origin, message, senderIp: senderIp || undefined, sessions, offline: check.attrs.offline === "1" };
+  return {
+    origin,
+    message,
+    senderIp: senderIp || undefined,
+    sessions,
+    offline: check.attrs.offline === "1",
+    archive: check.attrs.archive === "1",
+  };
 }
 
 /** The `<verdict/>` element answering a check. */

@@ -297,3 +297,52 @@ test("a presence or IQ carrying a label anywhere is refused (labels go on messag
   );
   assert.equal(spoofed.reason, "addressing");
 });
+
+const result = (to: string, inner: string, from = "carol@example.test") =>
+  `<message from='${from}' to='${to}'><result xmlns='urn:xmpp:mam:2' queryid='q' id='1'><forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>${inner}</forwarded></result></message>`;
+
+test("an archive result is decided against the reader's clearance now: SECRET to an UNCLASSIFIED reader is dropped", async () => {
+  const { context } = await setup(new MemoryStore(), sites());
+  const archive = (message: string, sessions: RecipientSession[]) =>
+    decide(context, SERVER, { origin: "c2s", message: parseElement(message), sessions, archive: true });
+  const secret = `<message from='alice@example.test/r' to='carol@example.test' id='m'><body>s</body>${SECRET}</message>`;
+  const plain = `<message from='alice@example.test/r' to='carol@example.test' id='m'><body>p</body></message>`;
+  const desk = [session("desk", "10.1.1.1", true)];
+  assert.deepEqual((await archive(result("carol@example.test/desk", secret), desk)).verdict, {
+    action: "drop",
+  });
+  const ok = await archive(result("carol@example.test/desk", plain), desk);
+  assert.equal(ok.reason, "deliver");
+  const inner = (ok.verdict as Delivered).message
+    .getChild("result")
+    ?.getChild("forwarded")
+    ?.getChild("message");
+  assert.equal(inner?.getChildText("body"), "p");
+  assert.equal(inner?.getChild("securitylabel")?.getChildText("displaymarking"), "UNCLASSIFIED");
+  assert.ok((ok.verdict as Delivered).message.getChild("result")?.getChild("forwarded")?.getChild("delay"));
+  // alice (SECRET) reads her own archive: delivered, FLOT for a label-unaware session, nothing at the annex.
+  const mine = (to: string, s: RecipientSession[]) =>
+    archive(result(to, secret.replace("to='carol", "to='bob"), "alice@example.test"), s);
+  const flot = await mine("alice@example.test/phone", [session("phone", "10.1.1.2", false)]);
+  assert.equal(
+    (flot.verdict as Delivered).message
+      .getChild("result")
+      ?.getChild("forwarded")
+      ?.getChild("message")
+      ?.getChildText("body"),
+    "SECRET\ns",
+  );
+  assert.equal(
+    (await mine("alice@example.test/annex", [session("annex", "10.9.0.1", true)])).reason,
+    "recipient-location",
+  );
+  // Someone else's archive, or a result with two messages in it: dropped.
+  assert.equal(
+    (await archive(result("carol@example.test/desk", plain, "alice@example.test"), desk)).reason,
+    "addressing",
+  );
+  assert.equal(
+    (await archive(result("carol@example.test/desk", plain + plain), desk)).verdict.action,
+    "drop",
+  );
+});

@@ -181,62 +181,52 @@ for (const kind of serverKinds()) {
       }
     });
 
-    test(
-      `[${kind}] A5 a SECRET message archived before dan's clearance was lowered is not served from MAM`,
-      { todo: "open finding F4: MAM results are not decided against the asker's current clearance yet" },
-      async () => {
-        await set("dan", ["UNCLASSIFIED", "SECRET"]);
-        await sendRaw(c.alice!, labelled(jid("dan"), "a5", "secret-for-dan-mam", SECRET));
-        await sleep(1000);
-        await set("dan", ["UNCLASSIFIED"]);
-        const dan = await connectClient(server, "dan", PASSWORD);
-        try {
-          await nothing(dan, (m) => m.attrs.id === "a5", 1500); // offline re-check (the feature)
-          await dan.iq(
-            xml("iq", { type: "set", id: "mam5" }, xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "q5" })),
-            8000,
-          );
-          await sleep(500);
-          const leaked = dan.received.filter((m) => m.toString().includes("secret-for-dan-mam"));
-          assert.deepEqual(
-            leaked.map((m) => m.toString().slice(0, 400)),
-            [],
-            "MAM served the SECRET message",
-          );
-        } finally {
-          await dan.stop();
-        }
-      },
-    );
-
-    test(
-      `[${kind}] A6 MAM still works for a cleared user (results are not refused as nested stanzas)`,
-      {
-        todo: "open finding F6: ejabberd routes MAM results through the hook; the guard refuses them as nested stanzas",
-      },
-      async () => {
-        await sendRaw(c.alice!, labelled(jid("bob"), "a6", "secret-for-bob-mam", SECRET));
-        await c.bob!.waitFor((m) => m.attrs.id === "a6", 8000);
-        const errorsBefore = c.bob!.received.filter((m) => m.attrs.type === "error").length;
-        const decided = decisions.length;
-        await c.bob!.iq(
-          xml("iq", { type: "set", id: "mam6" }, xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "q6" })),
+    test(`[${kind}] A5 a SECRET message archived before dan's clearance was lowered is not served from MAM`, async () => {
+      await set("dan", ["UNCLASSIFIED", "SECRET"]);
+      await sendRaw(c.alice!, labelled(jid("dan"), "a5", "secret-for-dan-mam", SECRET));
+      await sleep(1000);
+      await set("dan", ["UNCLASSIFIED"]);
+      const dan = await connectClient(server, "dan", PASSWORD);
+      try {
+        await nothing(dan, (m) => m.attrs.id === "a5", 1500); // offline re-check (the feature)
+        await dan.iq(
+          xml("iq", { type: "set", id: "mam5" }, xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "q5" })),
           8000,
         );
-        await sleep(700);
-        const results = c.bob!.received.filter(
-          (m) => m.getChild("result", "urn:xmpp:mam:2")?.attrs.queryid === "q6",
+        await sleep(500);
+        const leaked = dan.received.filter((m) => m.toString().includes("secret-for-dan-mam"));
+        assert.deepEqual(
+          leaked.map((m) => m.toString().slice(0, 400)),
+          [],
+          "MAM served the SECRET message",
         );
-        const errors = c.bob!.received.filter((m) => m.attrs.type === "error").slice(errorsBefore);
-        assert.ok(
-          results.some((m) => m.toString().includes("secret-for-bob-mam")),
-          `no MAM result; guard decisions meanwhile: ${decisions.slice(decided).join(", ")}; last received: ${c
-            .bob!.received.slice(-3)
-            .map((e) => e.toString().slice(0, 400))
-            .join(" | ")}; errors: ${errors.map((e) => e.toString().slice(0, 300)).join(" | ")}`,
-        );
-      },
-    );
+      } finally {
+        await dan.stop();
+      }
+    });
+
+    test(`[${kind}] A6 MAM still works for a cleared user (results are not refused as nested stanzas)`, async () => {
+      await sendRaw(c.alice!, labelled(jid("bob"), "a6", "secret-for-bob-mam", SECRET));
+      await c.bob!.waitFor((m) => m.attrs.id === "a6", 8000);
+      const errorsBefore = c.bob!.received.filter((m) => m.attrs.type === "error").length;
+      const decided = decisions.length;
+      await c.bob!.iq(
+        xml("iq", { type: "set", id: "mam6" }, xml("query", { xmlns: "urn:xmpp:mam:2", queryid: "q6" })),
+        8000,
+      );
+      await sleep(700);
+      const results = c.bob!.received.filter(
+        (m) => m.getChild("result", "urn:xmpp:mam:2")?.attrs.queryid === "q6",
+      );
+      const errors = c.bob!.received.filter((m) => m.attrs.type === "error").slice(errorsBefore);
+      assert.ok(
+        results.some((m) => m.toString().includes("secret-for-bob-mam")),
+        `no MAM result; guard decisions meanwhile: ${decisions.slice(decided).join(", ")}; last received: ${c
+          .bob!.received.slice(-3)
+          .map((e) => e.toString().slice(0, 400))
+          .join(" | ")}; errors: ${errors.map((e) => e.toString().slice(0, 300)).join(" | ")}`,
+      );
+    });
 
     test(`[${kind}] A7 a PEP item published with a SECRET label does not reach a user without clearance`, async () => {
       const node = "urn:example:leak";
