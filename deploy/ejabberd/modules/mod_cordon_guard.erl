@@ -376,8 +376,14 @@ answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} =
     end;
 %% An error answer (the guard refusing the question, or ejabberd bouncing it while the guard is
 %% not connected — with `forbidden`) is no decision: refused with a wait error all the same.
-answered(Host, Msg, #iq{type = error}) ->
-    unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+answered(Host, Msg, #iq{type = error} = Answer) ->
+    case xmpp:get_error(Answer) of
+        %% The guard refused the question itself as too large (its component's stanza bound): no
+        %% later try can succeed, so the sender is told at once (RFC 6120 §8.3.3.12).
+        #stanza_error{reason = 'policy-violation'} ->
+            refuse(Msg, #stanza_error{type = modify, reason = 'policy-violation'});
+        _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+    end;
 answered(Host, Msg, timeout) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'remote-server-timeout'});
 answered(Host, Msg, _) ->

@@ -72,6 +72,16 @@ local function may_carry_label(el, depth)
 end
 
 local function unreachable(event, err)
+	-- The guard refused the question itself as too large (its component's stanza bound): no later
+	-- try can succeed, so the sender is told at once (RFC 6120 §8.3.3.12), with nothing of it.
+	if err and err.condition == "policy-violation" then
+		if event.stanza.attr.type ~= "error" then
+			local reply = st.error_reply(event.stanza, "modify", "policy-violation");
+			if reply.attr.id and #reply.attr.id > 128 then reply.attr.id = nil; end
+			module:send(reply);
+		end
+		return true;
+	end
 	if deliver_unlabelled_when_down and not may_carry_label(event.stanza, 0) then
 		decided[event.stanza] = true;
 		return nil;
@@ -101,7 +111,8 @@ local function apply(event, response)
 	-- An error answer (the guard refusing the question, or Prosody bouncing it while the guard is
 	-- not connected: send_iq resolves with that bounce) is no decision: refused with `wait`.
 	if response.attr.type ~= "result" then
-		return unreachable(event, { type = "wait", condition = "internal-server-error" });
+		local _, condition = response:get_error();
+		return unreachable(event, { type = "wait", condition = condition == "policy-violation" and condition or "internal-server-error" });
 	end
 	local verdict = response:get_child("verdict", NS_GUARD);
 	local action = verdict and verdict.attr.action;

@@ -386,6 +386,13 @@ for (const kind of serverKinds()) {
         `later message not delivered; big one delivered: ${bigGot}; error: ${bigErr?.toString().slice(0, 300)}`,
       );
       assert.ok(bigGot || bigErr, "the big message was neither delivered nor refused");
+      // Too large for the guard to read: refused for good (modify), not "try again later" (F11).
+      assert.ok(bigErr, "the 200 kB message was not refused");
+      assert.equal(bigErr.getChild("error")?.attrs.type, "modify", bigErr.toString().slice(0, 300));
+      assert.ok(
+        bigErr.getChild("error")?.getChild("policy-violation", "urn:ietf:params:xml:ns:xmpp-stanzas"),
+      );
+      assert.ok(!bigErr.toString().includes("xxxxxxxx"), "nothing of the message echoed");
     });
 
     test(`[${kind}] A12 an untrusted component cannot deliver a SECRET message (judged as another domain)`, async () => {
