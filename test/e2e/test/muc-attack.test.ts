@@ -1,0 +1,133 @@
+// Adversarial review of the labelled MUC (issue 15, "attack it with fresh eyes"), on real Prosody
+// and real ejabberd with real clients. Each test is a leak the review found, reproduced as it was
+// found: it failed on the code before its fix.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import {
+  startServer,
+  serverKinds,
+  connectClient,
+  xml,
+  type XmppServer,
+  type TestClient,
+  type Element,
+} from "@cordon/harness";
+import { MemoryStore, type RoomRecord } from "@cordon/store";
+import { NS_MUC_OWNER, type MucService } from "@cordon/muc";
+import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
+import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
+
+const demo = loadDemo();
+const USERS = ["owner", "carol", "low"];
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const submitForm = (fields: Record<string, string>): Element => {
+  const form = xml("x", { xmlns: "jabber:x:data", type: "submit" });
+  for (const [k, v] of Object.entries(fields)) form.append(xml("field", { var: k }, xml("value", {}, v)));
+  return xml("query", { xmlns: NS_MUC_OWNER }, form);
+};
+
+for (const kind of serverKinds()) {
+  describe(`MUC adversarial review on ${kind}`, () => {
+    const domain = `${kind}-attack.test`;
+    const mucDomain = `rooms.${domain}`;
+    let server: XmppServer;
+    let store: MemoryStore;
+    let muc: MucService;
+    const c: Record<string, TestClient> = {};
+    // Room records written while `holdRooms` is set wait until released: a slow (hung) store.
+    let holdRooms = false;
+    const waiting: (() => void)[] = [];
+    const releaseAll = () => waiting.splice(0).forEach((release) => release());
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: mucDomain, secret: "attack" }],
+        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      store = new MemoryStore();
+      for (const u of USERS)
+        await store.setUserClearance(
+          `${u}@${domain}`,
+          demo.raw(demo.clearance(u === "low" ? ["UNCLASSIFIED"] : ALL_CLASSES)),
+        );
+      const slow = new Proxy(store, {
+        get(target, key) {
+          if (key === "putRoom")
+            return (record: RoomRecord) =>
+              holdRooms
+                ? new Promise<void>((resolve, reject) =>
+                    waiting.push(() => void target.putRoom(record).then(resolve, reject)),
+                  )
+                : target.putRoom(record);
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      muc = await startDemoMuc(demo, {
+        server,
+        mucDomain,
+        localDomain: domain,
+        secret: "attack",
+        store: slow,
+      });
+      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+    });
+
+    after(async () => {
+      holdRooms = false;
+      releaseAll();
+      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
+      await muc?.stop();
+      await store?.close();
+      await server?.stop();
+    });
+
+    test(`[${kind}] a raised room label removes uncleared occupants before the room record is written`, async () => {
+      const room = `raise@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, { "muc#roomconfig_persistentroom": "1" });
+      await join(c.carol!, room, "Carol");
+      await join(c.low!, room, "Low");
+      // The owner raises the room label to SECRET while the store is slow to write the record.
+      holdRooms = true;
+      const raised = c.owner!.iq(
+        xml("iq", { type: "set", to: room }, submitForm({ "sec-label#label": "SECRET" })),
+      );
+      await until(() => waiting.length > 0, "the room record is being written");
+      // Carol's status is written in a room now labelled SECRET: Low is not cleared for it.
+      await c.carol!.send(xml("presence", { to: `${room}/Carol` }, xml("status", {}, "RAISED-STATUS")));
+      await c.owner!.waitFor(
+        (p) =>
+          p.is("presence") &&
+          p.attrs.from === `${room}/Carol` &&
+          p.getChildText("status") === "RAISED-STATUS",
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      holdRooms = false;
+      releaseAll();
+      await raised;
+      const removed = await c.low!.waitFor(
+        (p) =>
+          p.is("presence") &&
+          p.attrs.from === `${room}/Low` &&
+          p.attrs.type === "unavailable" &&
+          statusCodes(p).includes("307"),
+      );
+      assert.ok(removed);
+      assert.equal(
+        c.low!.received.some((s) => s.toString().includes("RAISED-STATUS")),
+        false,
+        "a status written under the raised label reached an occupant it no longer admits",
+      );
+    });
+  });
+}
