@@ -13,7 +13,7 @@ import {
   type Element,
 } from "@cordon/harness";
 import { MemoryStore, type RoomRecord } from "@cordon/store";
-import { NS_MUC_OWNER, type MucService } from "@cordon/muc";
+import { NS_MUC_OWNER, NS_SEC_LABEL_CATALOG, type MucService } from "@cordon/muc";
 import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
 
@@ -127,6 +127,37 @@ for (const kind of serverKinds()) {
         c.low!.received.some((s) => s.toString().includes("RAISED-STATUS")),
         false,
         "a status written under the raised label reached an occupant it no longer admits",
+      );
+    });
+
+    test(`[${kind}] a room's catalog tells a requester not cleared for its label nothing (not its name)`, async () => {
+      const room = `vault@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, {
+        "sec-label#label": "SECRET",
+        "muc#roomconfig_roomname": "NIGHTFALL-NAME",
+      });
+      const ask = (client: TestClient, to: string, target: string) =>
+        client
+          .iq(xml("iq", { type: "get", to }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: target })))
+          .then(
+            (result) => ({ result, error: undefined }),
+            (e: { condition?: string; stanza?: Element }) => ({ result: undefined, error: e }),
+          );
+      // Cleared: the catalog, named after the room.
+      const cleared = await ask(c.carol!, room, room);
+      assert.ok(cleared.result?.toString().includes("NIGHTFALL-NAME"), "the cleared requester's catalog");
+      // Not cleared — asking the room, or the service naming the room: as if it did not exist.
+      for (const to of [room, mucDomain]) {
+        const low = await ask(c.low!, to, room);
+        assert.equal(low.result, undefined, `a catalog answered (${low.result?.toString()})`);
+        assert.equal(low.error?.condition, "item-not-found");
+        assert.equal(low.error?.stanza?.toString().includes("NIGHTFALL"), false);
+      }
+      assert.equal(
+        c.low!.received.some((s) => s.toString().includes("NIGHTFALL")),
+        false,
+        "the room's name reached a requester not cleared for its label",
       );
     });
   });
