@@ -13,6 +13,7 @@ import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
 import { historyStanzas } from "../src/service/history-replay.js";
+import { readServiceBound } from "../src/security/service-clearance.js";
 import { labelDominates } from "../src/security/message-references.js";
 import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
@@ -153,7 +154,9 @@ test("no copy of a message reaches an occupant who may not read a message it ref
             nick: "late",
             clearance: { status: "known", clearance: c, fingerprint: "x" },
           };
-          for (const s of historyStanzas(ctx, room, joiner, {}).map(parseElement)) {
+          for (const s of historyStanzas(ctx, room, joiner, {}, await readServiceBound(ctx)).map(
+            parseElement,
+          )) {
             const entry = room.history.find(
               (e) => e.sid === s.getChild("stanza-id", "urn:xmpp:sid:0")?.attrs.id,
             )!;

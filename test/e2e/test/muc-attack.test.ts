@@ -13,6 +13,7 @@ import {
   type Element,
 } from "@cordon/harness";
 import { MemoryStore, type RoomRecord } from "@cordon/store";
+import { parseElement } from "@cordon/component";
 import { NS_MUC_OWNER, NS_SEC_LABEL_CATALOG, type MucService } from "@cordon/muc";
 import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
@@ -159,6 +160,47 @@ for (const kind of serverKinds()) {
         false,
         "the room's name reached a requester not cleared for its label",
       );
+    });
+
+    test(`[${kind}] history and the archive replay nothing the service clearance no longer covers`, async () => {
+      const room = `past@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, {});
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "past-1" },
+          xml("body", {}, "PAST-SECRET"),
+          parseElement(demo.labelXml(demo.label("SECRET"))),
+        ),
+      );
+      await c.owner!.waitFor((m) => m.attrs.id === "past-1" && m.attrs.type === "groupchat");
+      // The operator lowers the MUC's service clearance: live SECRET messages are refused from now on
+      // (item 12), and what was said before must not be handed out either.
+      await store.setServiceClearance(mucDomain, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      try {
+        await c.owner!.send(
+          xml(
+            "message",
+            { to: room, type: "groupchat", id: "past-2" },
+            xml("body", {}, "NOW-SECRET"),
+            parseElement(demo.labelXml(demo.label("SECRET"))),
+          ),
+        );
+        assert.equal((await c.owner!.waitFor((m) => m.attrs.id === "past-2")).attrs.type, "error");
+        await join(c.carol!, room, "Carol");
+        const NS_MAM = "urn:xmpp:mam:2";
+        await c.carol!.iq(
+          xml("iq", { type: "set", to: room }, xml("query", { xmlns: NS_MAM, queryid: "past-q" })),
+        );
+        assert.equal(
+          c.carol!.received.some((s) => s.toString().includes("PAST-SECRET")),
+          false,
+          "a SECRET message was replayed by a service no longer cleared for SECRET",
+        );
+      } finally {
+        await store.deleteServiceClearance(mucDomain);
+      }
     });
   });
 }

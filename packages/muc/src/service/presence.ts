@@ -16,6 +16,7 @@ import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
 import { refusalError, unknownClearance } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
+import { readServiceBound } from "../security/service-clearance.js";
 import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
 import type { StanzaErrorSpec } from "@cordon/component";
 
@@ -196,6 +197,8 @@ async function join(
   const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
   // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
   // generation is kept from before the read; read again while notifications overtake it.
+  // The service clearance bounds the history replayed (history-replay.ts): read before the wait ends.
+  const service = await readServiceBound(ctx);
   let since = ctx.clearances.generation;
   let clearance = await ctx.clearances.lookup(bare);
   for (let reads = 1; ctx.clearances.overtaken(since, bare); reads++) {
@@ -359,7 +362,7 @@ async function join(
   );
   // ...then the history the joiner is cleared for (§7.2.15, XEP-0258 §"Room History")...
   const historyRequest = readHistoryRequest(muc?.getChild("history")?.attrs ?? {});
-  out.push(...historyStanzas(ctx, room, occupant, historyRequest));
+  out.push(...historyStanzas(ctx, room, occupant, historyRequest, service));
   // ...and the subject, always, empty when there is none (§7.2.16).
   out.push(subjectStanza(room, from));
   await ctx.send(out);
