@@ -202,5 +202,45 @@ for (const kind of serverKinds()) {
         await store.deleteServiceClearance(mucDomain);
       }
     });
+
+    test(`[${kind}] an owner's "none" default label refuses unlabelled messages (not the service's default)`, async () => {
+      const room = `strict@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, {
+        "muc#roomconfig_persistentroom": "1",
+        "sec-label#default-label": "none",
+      });
+      await join(c.low!, room, "Low");
+      // The form shows the choice as made...
+      const form = await c.owner!.iq(
+        xml("iq", { type: "get", to: room }, xml("query", { xmlns: NS_MUC_OWNER })),
+      );
+      const field = form
+        .getChild("query", NS_MUC_OWNER)
+        ?.getChild("x", "jabber:x:data")
+        ?.getChildren("field")
+        .find((f) => f.attrs.var === "sec-label#default-label");
+      assert.equal(field?.getChildText("value"), "none");
+      // ...and unlabelled messages are refused, not given the service's UNCLASSIFIED.
+      await c.owner!.send(
+        xml("message", { to: room, type: "groupchat", id: "strict-1" }, xml("body", {}, "UNLABELLED-TEXT")),
+      );
+      const answer = await c.owner!.waitFor((m) => m.attrs.id === "strict-1");
+      assert.equal(
+        answer.attrs.type,
+        "error",
+        "an unlabelled message was accepted in a room that refuses them",
+      );
+      assert.equal(answer.toString().includes("UNLABELLED-TEXT"), false);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(
+        c.low!.received.some((s) => s.toString().includes("UNLABELLED-TEXT")),
+        false,
+        "an unlabelled message reached an occupant under the service's default label",
+      );
+      // The room record keeps the choice (a restart or another instance reads it the same way).
+      const record = await store.getRoom(room);
+      assert.equal(record?.config.refuseUnlabelled, true);
+    });
   });
 }
