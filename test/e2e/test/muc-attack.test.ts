@@ -42,6 +42,7 @@ for (const kind of serverKinds()) {
     let server: XmppServer;
     let store: MemoryStore;
     let muc: MucService;
+    let startMuc: () => Promise<void>;
     const c: Record<string, TestClient> = {};
     // Room records written while `holdRooms` is set wait until released: a slow (hung) store.
     let holdRooms = false;
@@ -73,13 +74,16 @@ for (const kind of serverKinds()) {
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
       });
-      muc = await startDemoMuc(demo, {
-        server,
-        mucDomain,
-        localDomain: domain,
-        secret: "attack",
-        store: slow,
-      });
+      startMuc = async () => {
+        muc = await startDemoMuc(demo, {
+          server,
+          mucDomain,
+          localDomain: domain,
+          secret: "attack",
+          store: slow,
+        });
+      };
+      await startMuc();
       for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
@@ -241,6 +245,53 @@ for (const kind of serverKinds()) {
       // The room record keeps the choice (a restart or another instance reads it the same way).
       const record = await store.getRoom(room);
       assert.equal(record?.config.refuseUnlabelled, true);
+    });
+
+    test(`[${kind}] after a restart, a reply quoting a message from before it is not judged on its own label alone`, async () => {
+      const room = `memory@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      // Persistent, no history kept: the SECRET message below is known to the room only while it runs.
+      await configure(c.owner!, room, { "muc#roomconfig_persistentroom": "1", "muc#maxhistoryfetch": "0" });
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "before-1" },
+          xml("body", {}, "BEFORE-SECRET"),
+          parseElement(demo.labelXml(demo.label("SECRET"))),
+        ),
+      );
+      const echo = await c.owner!.waitFor((m) => m.attrs.id === "before-1" && m.attrs.type === "groupchat");
+      const sid = echo.getChild("stanza-id", "urn:xmpp:sid:0")?.attrs.id;
+      assert.ok(sid);
+      // The component restarts (an upgrade, a failover); the clients keep what they were shown.
+      await muc.stop();
+      await startMuc();
+      await join(c.owner!, room, "Owner");
+      await join(c.low!, room, "Low");
+      // The owner's client replies to it (XEP-0461, XEP-0428 fallback quote) without choosing a label.
+      const quote = "> BEFORE-SECRET\n";
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "after-1" },
+          xml("body", {}, `${quote}agreed`),
+          xml("reply", { xmlns: "urn:xmpp:reply:0", to: `${room}/Owner`, id: sid }),
+          xml(
+            "fallback",
+            { xmlns: "urn:xmpp:fallback:0", for: "urn:xmpp:reply:0" },
+            xml("body", { start: "0", end: String(quote.length) }),
+          ),
+        ),
+      );
+      const answer = await c.owner!.waitFor((m) => m.attrs.id === "after-1");
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(
+        c.low!.received.some((s) => s.toString().includes("BEFORE-SECRET")),
+        false,
+        "a reply quoting a SECRET message from before the restart reached an UNCLASSIFIED occupant",
+      );
+      assert.equal(answer.attrs.type, "error");
+      assert.equal(answer.toString().includes("BEFORE-SECRET"), false);
     });
   });
 }

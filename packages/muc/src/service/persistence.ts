@@ -70,6 +70,8 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
     },
     ctx.budgets,
   );
+  // A stored room had a past this process never saw: references to it cannot be judged (reference-index.ts).
+  room.references.forgetPast();
   for (const [jid, a] of Object.entries(record.affiliations)) room.setAffiliation(jid, a);
   room.subject = {
     text: typeof record.config.subject === "string" ? record.config.subject : "",
