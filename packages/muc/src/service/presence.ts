@@ -196,10 +196,11 @@ async function join(
   // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
   const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
   // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
-  // generation is kept from before the read; read again while notifications overtake it.
-  // The service clearance bounds the history replayed (history-replay.ts): read before the wait ends.
-  const service = await readServiceBound(ctx);
+  // generation is kept from before the read; read again while notifications overtake it. The
+  // service clearance, which bounds the history replayed (history-replay.ts), is read with it: a
+  // service notification overtakes both.
   let since = ctx.clearances.generation;
+  let service = await readServiceBound(ctx);
   let clearance = await ctx.clearances.lookup(bare);
   for (let reads = 1; ctx.clearances.overtaken(since, bare); reads++) {
     if (reads >= MAX_JOIN_READS) {
@@ -207,6 +208,7 @@ async function join(
       break;
     }
     since = ctx.clearances.generation;
+    service = await readServiceBound(ctx);
     clearance = await ctx.clearances.lookup(bare);
   }
   // Re-read the room: another join may have created it while we waited.
