@@ -19,7 +19,7 @@ import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
 
 const demo = loadDemo();
-const USERS = ["owner", "carol", "low"];
+const USERS = ["owner", "carol", "low", "dave"];
 
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -46,6 +46,8 @@ for (const kind of serverKinds()) {
     const c: Record<string, TestClient> = {};
     // Room records written while `holdRooms` is set wait until released: a slow (hung) store.
     let holdRooms = false;
+    // Service clearance reads wait too while `holdService` is set.
+    let holdService = false;
     const waiting: (() => void)[] = [];
     const releaseAll = () => waiting.splice(0).forEach((release) => release());
 
@@ -70,6 +72,13 @@ for (const kind of serverKinds()) {
                     waiting.push(() => void target.putRoom(record).then(resolve, reject)),
                   )
                 : target.putRoom(record);
+          if (key === "getServiceClearance")
+            return (d: string) =>
+              holdService
+                ? new Promise((resolve, reject) =>
+                    waiting.push(() => void target.getServiceClearance(d).then(resolve, reject)),
+                  )
+                : target.getServiceClearance(d);
           const value: unknown = Reflect.get(target, key, target);
           return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
         },
@@ -89,6 +98,7 @@ for (const kind of serverKinds()) {
 
     after(async () => {
       holdRooms = false;
+      holdService = false;
       releaseAll();
       for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
       await muc?.stop();
@@ -292,6 +302,43 @@ for (const kind of serverKinds()) {
       );
       assert.equal(answer.attrs.type, "error");
       assert.equal(answer.toString().includes("BEFORE-SECRET"), false);
+    });
+
+    test(`[${kind}] an invitee lowered while the invitation is decided gets no invitation (reason, password)`, async () => {
+      const room = `brief@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, {
+        "sec-label#label": "SECRET",
+        "muc#roomconfig_passwordprotectedroom": "1",
+        "muc#roomconfig_roomsecret": "ROOM-PASSWORD",
+      });
+      // Any clearance notification empties the reader's cache: the service clearance is read anew.
+      holdService = true;
+      await store.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(ALL_CLASSES)));
+      await c.owner!.send(
+        xml(
+          "message",
+          { to: room, id: "inv-1" },
+          xml(
+            "x",
+            { xmlns: "http://jabber.org/protocol/muc#user" },
+            xml("invite", { to: `dave@${domain}` }, xml("reason", {}, "INVITE-REASON")),
+          ),
+        ),
+      );
+      await until(() => waiting.length > 0, "the service clearance is being read");
+      // Dave is lowered below the room label meanwhile.
+      await store.setUserClearance(`dave@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      holdService = false;
+      releaseAll();
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(
+        c.dave!.received.some(
+          (s) => s.toString().includes("INVITE-REASON") || s.toString().includes("ROOM-PASSWORD"),
+        ),
+        false,
+        "an invitation reached an invitee lowered below the room label before it was sent",
+      );
     });
   });
 }
