@@ -340,5 +340,31 @@ for (const kind of serverKinds()) {
         "an invitation reached an invitee lowered below the room label before it was sent",
       );
     });
+
+    test(`[${kind}] a room whose label the service clearance no longer covers is not entered (its subject stays in)`, async () => {
+      const room = `above@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, { "sec-label#label": "SECRET" });
+      await c.owner!.send(
+        xml("message", { to: room, type: "groupchat", id: "above-s" }, xml("subject", {}, "ABOVE-SUBJECT")),
+      );
+      await c.owner!.waitFor((m) => m.getChildText("subject") === "ABOVE-SUBJECT");
+      await store.setServiceClearance(mucDomain, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      try {
+        const answer = await join(c.carol!, room, "Carol");
+        assert.equal(
+          answer.attrs.type,
+          "error",
+          "entered a SECRET room of a service cleared for UNCLASSIFIED",
+        );
+        assert.equal(
+          c.carol!.received.some((s) => s.toString().includes("ABOVE-SUBJECT")),
+          false,
+          "the subject of a room above the service clearance reached a joiner",
+        );
+      } finally {
+        await store.deleteServiceClearance(mucDomain);
+      }
+    });
   });
 }

@@ -16,7 +16,7 @@ import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
 import { refusalError, unknownClearance } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
-import { readServiceBound } from "../security/service-clearance.js";
+import { readServiceBound, serviceGrants } from "../security/service-clearance.js";
 import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
 import type { StanzaErrorSpec } from "@cordon/component";
 
@@ -271,6 +271,22 @@ async function join(
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);
     await refuse("forbidden", "auth", "your clearance does not cover this room's label");
+    return;
+  }
+  // The service clearance bounds every room label (security/service-clearance.ts): a room the bound
+  // no longer covers (the operator lowered it) is not entered — its subject and occupants' status
+  // texts are room content at its label, which the service may no longer hand out (adversarial
+  // review, issue 15). Unknown: nothing can be decided (wait).
+  if (service.status === "unknown") {
+    if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "service-clearance-unknown");
+    await refuse("internal-server-error", "wait", "the service's clearance cannot be determined right now");
+    return;
+  }
+  if (!room.security.label || !serviceGrants(ctx.labels, service, room.security.label)) {
+    if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "service-clearance");
+    await refuse("forbidden", "auth", "this room's label is not permitted on this service");
     return;
   }
   if (!created) {
