@@ -344,7 +344,8 @@ for (const kind of serverKinds()) {
     test(`[${kind}] a room whose label the service clearance no longer covers is not entered (its subject stays in)`, async () => {
       const room = `above@${mucDomain}`;
       await join(c.owner!, room, "Owner");
-      await configure(c.owner!, room, { "sec-label#label": "SECRET" });
+      // Persistent: it stays when its occupants are removed (below), and is asked to be entered again.
+      await configure(c.owner!, room, { "sec-label#label": "SECRET", "muc#roomconfig_persistentroom": "1" });
       await c.owner!.send(
         xml("message", { to: room, type: "groupchat", id: "above-s" }, xml("subject", {}, "ABOVE-SUBJECT")),
       );
@@ -362,6 +363,27 @@ for (const kind of serverKinds()) {
           false,
           "the subject of a room above the service clearance reached a joiner",
         );
+      } finally {
+        await store.deleteServiceClearance(mucDomain);
+      }
+    });
+
+    test(`[${kind}] occupants of a room the service clearance no longer covers are removed`, async () => {
+      const room = `lowered@${mucDomain}`;
+      await join(c.owner!, room, "Owner");
+      await configure(c.owner!, room, { "sec-label#label": "SECRET" });
+      await join(c.carol!, room, "Carol");
+      await store.setServiceClearance(mucDomain, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      try {
+        const removed = await c.carol!.waitFor(
+          (p) =>
+            p.is("presence") &&
+            p.attrs.from === `${room}/Carol` &&
+            p.attrs.type === "unavailable" &&
+            statusCodes(p).includes("307"),
+        );
+        assert.ok(removed);
+        assert.equal(muc.rooms.get(room)?.occupants.size ?? 0, 0);
       } finally {
         await store.deleteServiceClearance(mucDomain);
       }
