@@ -11,6 +11,7 @@ import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
 import { onInvite } from "../src/service/invite.js";
 import { historyStanzas } from "../src/service/history-replay.js";
+import { readServiceBound } from "../src/security/service-clearance.js";
 import { flotPayload } from "../src/service/flot-payload.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
@@ -98,7 +99,7 @@ test("an OOB link without a body: a marking body and a marked description for la
   assert.equal(forAware.getChild("body"), undefined, "a label-aware client gets it as sent");
   assert.equal(forAware.getChild("x", "jabber:x:oob")?.getChildText("desc"), "OOB-DESC");
   const joiner = person("late", clearance(ALL), false);
-  const [replayed] = historyStanzas(ctx, room, joiner, {}).map(parseElement);
+  const [replayed] = historyStanzas(ctx, room, joiner, {}, await readServiceBound(ctx)).map(parseElement);
   assert.equal(replayed?.getChildText("body"), SECRET);
   assert.equal(replayed?.getChild("x", "jabber:x:oob")?.getChildText("desc"), `${SECRET}\nOOB-DESC`);
 });

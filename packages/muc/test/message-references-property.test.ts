@@ -1,7 +1,8 @@
 // Issue 15 item 4, as a property (fast-check): whatever the traffic — random labels, random
 // clearances, messages referring to earlier ones by id or stanza-id through random reference
 // elements, groupchat and private — no occupant receives a message that refers to one it may not
-// read, and no accepted message refers to one its label does not dominate.
+// read, and no accepted message refers to one its label does not dominate — across restarts too
+// (adversarial review): the room reloaded from its record, with what its history kept.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -13,7 +14,9 @@ import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
 import { historyStanzas } from "../src/service/history-replay.js";
+import { readServiceBound } from "../src/security/service-clearance.js";
 import { labelDominates } from "../src/security/message-references.js";
+import { roomFromRecord, roomToRecord } from "../src/service/persistence.js";
 import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
 
@@ -55,6 +58,8 @@ const action = fc.record({
   ref: fc.option(fc.record({ back: fc.nat(6), bySid: fc.boolean(), kind: fc.nat(REFERENCES.length - 1) }), {
     nil: undefined,
   }),
+  /** The component restarts before this message: the room is read back from its record. */
+  restart: fc.nat(7).map((n) => n === 0),
 });
 
 test("no copy of a message reaches an occupant who may not read a message it refers to; references are dominated", async () => {
@@ -62,14 +67,20 @@ test("no copy of a message reaches an occupant who may not read a message it ref
     fc.asyncProperty(
       fc.array(action, { minLength: 1, maxLength: 25 }),
       fc.array(fc.nat(CLEARANCES.length - 1), { minLength: 5, maxLength: 5 }),
-      async (actions, who) => {
-        const ctx = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
-        const room = new Room(
+      fc.nat(3),
+      async (actions, who, historyLength) => {
+        const everything = clearance(ALL, ["ALPHA", "BRAVO", "GBR", "USA", "FRA"]);
+        const ctx = capturingContext(registry, policy, {
+          defaultRoomLabel: U,
+          defaultMessageLabel: U,
+          defaultRoomClearance: everything,
+        });
+        let room = new Room(
           ROOM,
-          { ...DEFAULT_ROOM_CONFIG },
+          { ...DEFAULT_ROOM_CONFIG, historyLength },
           {
             label: undefined,
-            clearance: clearance(ALL, ["ALPHA", "BRAVO", "GBR", "USA", "FRA"]),
+            clearance: everything,
             defaultLabel: U,
             raw: {},
           },
@@ -90,6 +101,14 @@ test("no copy of a message reaches an occupant who may not read a message it ref
         /** Accepted messages: id, stanza-id (groupchat) and label. */
         const accepted: { id: string; sid: string | undefined; label: Label }[] = [];
         for (const [i, a] of actions.entries()) {
+          if (a.restart) {
+            // As loadRooms does: the record, then the history it kept; the clients join again.
+            const reloaded = roomFromRecord(ctx, roomToRecord(room)).room;
+            for (const entry of room.history) reloaded.pushHistory(entry);
+            room.releaseHistory();
+            for (const p of people) reloaded.add(p);
+            room = reloaded;
+          }
           const sender = people[a.sender]!;
           const own = a.label === undefined ? U : LABELS[a.label]!;
           const target =
@@ -153,7 +172,9 @@ test("no copy of a message reaches an occupant who may not read a message it ref
             nick: "late",
             clearance: { status: "known", clearance: c, fingerprint: "x" },
           };
-          for (const s of historyStanzas(ctx, room, joiner, {}).map(parseElement)) {
+          for (const s of historyStanzas(ctx, room, joiner, {}, await readServiceBound(ctx)).map(
+            parseElement,
+          )) {
             const entry = room.history.find(
               (e) => e.sid === s.getChild("stanza-id", "urn:xmpp:sid:0")?.attrs.id,
             )!;

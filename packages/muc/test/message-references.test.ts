@@ -11,6 +11,7 @@ import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
 import { historyStanzas } from "../src/service/history-replay.js";
+import { readServiceBound } from "../src/security/service-clearance.js";
 import { labelDominates, referencedIds } from "../src/security/message-references.js";
 import { ReferenceIndex } from "../src/room/reference-index.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
@@ -196,7 +197,7 @@ test("history replay and live delivery withhold a message from a reader who may 
   await say(ctx, room, hi, "r1", "SECRET-REPLY", S, xml("reply", { xmlns: "urn:xmpp:reply:0", id: "u1" }));
   assert.equal(toJid(ctx, hi.jid).length, 1);
   assert.equal(toJid(ctx, sOnly.jid).length, 0, "live");
-  const replay = historyStanzas(ctx, room, sOnly, {});
+  const replay = historyStanzas(ctx, room, sOnly, {}, await readServiceBound(ctx));
   assert.equal(replay.length, 0, "history");
   assert.deepEqual(room.history.at(-1)?.refs?.length, 1);
 });

@@ -48,6 +48,18 @@ export class ReferenceIndex {
     }
   }
 
+  /**
+   * The room carried messages before this index was made — it was loaded from the store (a
+   * restart, a failover, another instance) — so what was forgotten is not known: a reference that
+   * is not found is refused from now on, as when too many labels were forgotten (adversarial
+   * review, issue 15: clients keep what they were shown across a restart, and a reply quoting a
+   * SECRET message from before it was judged on its own, default label).
+   */
+  forgetPast(): void {
+    this.#forgottenOverflow = true;
+    this.#forgotten.clear();
+  }
+
   /** The labels recorded for `key` (empty when none is known). */
   lookup(key: string): readonly string[] {
     return this.#labels.get(key) ?? [];

@@ -21,8 +21,11 @@ export interface RoomSecurity {
   label: Label | undefined;
   /** Which labels messages may carry. */
   clearance: Clearance | undefined;
-  /** The label of unlabelled messages. */
-  defaultLabel: Label | undefined;
+  /**
+   * The label of unlabelled messages: undefined takes the service's (`defaultLabel` of the
+   * config); null is the owner's "none": unlabelled messages are refused, whatever the service's.
+   */
+  defaultLabel: Label | null | undefined;
   /** The encoded forms, as stored. */
   raw: { label?: RawValue; clearance?: RawValue; defaultLabel?: RawValue };
 }

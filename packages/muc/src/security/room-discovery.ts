@@ -2,8 +2,9 @@
 // subject, occupant count and marking are metadata of a room that only people cleared for its label
 // may enter, so only they see it. A requester whose clearance does not grant the room label — or
 // cannot be determined now (store down: fail closed) — gets the service's list without the room and
-// item-not-found for the room itself, as if it did not exist (XEP-0030 §3.1, §7).
-import { toBare, type DiscoInfoResolver, type DiscoItemsResolver } from "@cordon/component";
+// item-not-found for the room itself, as if it did not exist (XEP-0030 §3.1, §7). The room's label
+// catalog (XEP-0258 §5) answers the same way (`discoverable`).
+import { stanzaError, toBare, type DiscoInfoResolver, type DiscoItemsResolver } from "@cordon/component";
 import type { ClearanceState } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "../service/context.js";
@@ -21,6 +22,16 @@ export function mayDiscover(ctx: Pick<MucContext, "labels">, room: Room, clearan
   if (clearance.status !== "known") return false;
   // In the clearance's own policy when it is an equivalent one (@cordon/rules translation).
   return ctx.labels.grants(room.security.label, clearance.clearance);
+}
+
+/**
+ * The room, when a requester with `clearance` may learn of it; else item-not-found, as for a room
+ * that does not exist. For what a room answers beside disco: its label catalog (XEP-0258 §5) names
+ * the room and its default label, so it follows the same rule (adversarial review, issue 15).
+ */
+export function discoverable(ctx: Pick<MucContext, "labels">, room: Room, clearance: ClearanceState): Room {
+  if (room.destroyed || !mayDiscover(ctx, room, clearance)) throw stanzaError("item-not-found", "cancel");
+  return room;
 }
 
 /** The MUC's disco resolvers with every room the requester may not discover left out (see above). */

@@ -1,7 +1,8 @@
 // The room's archive over XEP-0313 (Message Archive Management, https://xmpp.org/extensions/xep-0313.html):
 // the same stored history joiners get (§"MUC Archives": each message once, no private messages),
 // queried at the room's bare JID, filtered per requester exactly like history — only what the
-// requester's clearance grants, in the requester's policy, FLOT for label-unaware clients.
+// requester's clearance and the service clearance now grant, in the requester's policy, FLOT for
+// label-unaware clients.
 // Access (§"MUC Archives" lets a room limit it further): occupants of the room only, so the
 // checks of entering (room label, bans, members-only, password) have been passed by the requester.
 // Filters: start, end, with (an occupant JID of the room); paging by XEP-0059 (max, after, before).
@@ -16,6 +17,7 @@ import { readableLabel, storedMessage } from "./history-replay.js";
 import { archivedMessage } from "./message-render.js";
 import { archiveResult } from "./stanzas.js";
 import { NS_DATA, NS_MAM, NS_RSM } from "../namespaces.js";
+import { readServiceBound } from "../security/service-clearance.js";
 
 /** Results per page when the client asks for none, and the most it may ask for. */
 export const DEFAULT_PAGE = 50;
@@ -107,6 +109,8 @@ function page(
 
 /** Answers a MAM query to the room: result messages, then the <fin/> (returned as the IQ result). */
 export async function queryArchive(ctx: MucContext, room: Room, request: IqRequest): Promise<Element> {
+  const service = await readServiceBound(ctx);
+  // Decided on the room as it is after the wait: the reader may have left or been lowered meanwhile.
   const reader: Occupant | undefined = room.byJid.get(request.from);
   if (!reader) throw stanzaError("forbidden", "auth", "only occupants may read this room's archive");
   if (reader.clearance.status !== "known")
@@ -125,7 +129,7 @@ export async function queryArchive(ctx: MucContext, room: Room, request: IqReque
     if (q.start !== undefined && entry.ts < q.start) continue;
     if (q.end !== undefined && entry.ts > q.end) continue;
     if (q.withNick !== undefined && entry.nick !== q.withNick) continue;
-    const label = readableLabel(ctx, reader, entry);
+    const label = readableLabel(ctx, reader, entry, service);
     if (label) visible.push({ entry, label });
   }
   const { items, firstIndex, complete } = page(visible, q);

@@ -13,6 +13,10 @@ import { toBare } from "@cordon/component";
 import type { MucContext } from "./context.js";
 import { takeOut } from "./presence.js";
 import { subjectStanza } from "./subject.js";
+import { readServiceBound, serviceGrants } from "../security/service-clearance.js";
+
+/** Not a user JID: `overtaken` answers it for service, peer and connection notifications only. */
+const SERVICE_READ = "\u0000service";
 
 /** What an occupant holds between a change notification and the re-read it triggers. */
 const PENDING = unknownClearance("changed; re-reading");
@@ -89,10 +93,33 @@ export class ClearanceWatch {
     if (targets.size === 0) return;
     const since = clearances.generation;
     const fresh = new Map<string, ClearanceState>();
-    await Promise.all([...targets].map(async (bare) => fresh.set(bare, await clearances.lookup(bare))));
+    // A whole-service re-read also reads the service clearance: rooms it no longer covers are emptied.
+    const [service] = await Promise.all([
+      bares ? undefined : readServiceBound(this.#ctx),
+      ...[...targets].map(async (bare) => fresh.set(bare, await clearances.lookup(bare))),
+    ]);
     for (const bare of targets) if (clearances.overtaken(since, bare)) fresh.delete(bare);
+    // A service, peer or connection notification since: the bound read is not acted on (its own re-read is).
+    const bound = service && !clearances.overtaken(since, SERVICE_READ) ? service : undefined;
     const out: string[] = [];
     for (const room of [...rooms.values()]) {
+      // The service clearance bounds every room label (security/service-clearance.ts): a room the
+      // operator's lowered bound no longer covers is not served — its occupants are removed, as the
+      // room cannot be entered (presence.ts); unknown decides nothing (adversarial review, issue 15).
+      if (
+        bound?.status === "known" &&
+        !(room.security.label && serviceGrants(this.#ctx.labels, bound, room.security.label))
+      ) {
+        for (const occupant of [...room.occupants.values()])
+          out.push(
+            ...takeOut(this.#ctx, room, occupant, {
+              statuses: [307],
+              reason: "This room's label is no longer permitted on this service",
+              ours: true,
+            }),
+          );
+        continue;
+      }
       for (const occupant of [...room.occupants.values()]) {
         const state = fresh.get(occupant.bare);
         if (!state || sameClearanceState(state, occupant.clearance)) continue;

@@ -1,5 +1,8 @@
-// Replays history to a joiner: only entries whose label the joiner's clearance grants, each with
-// XEP-0203 <delay/>, rendered (marking, FLOT) for the joiner's client.
+// Replays history to a joiner: only entries whose label the joiner's clearance grants — and the
+// service clearance now grants: a message stored before the operator lowered it is not handed out
+// by a service no longer cleared for it, as a live one is not (XEP-0258 §"Use in Group Chat";
+// adversarial review, issue 15) — each with XEP-0203 <delay/>, rendered (marking, FLOT) for the
+// joiner's client.
 import type { Label } from "@cordon/policy";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -10,11 +13,21 @@ import { messageForOccupant, type RenderedMessage } from "./message-render.js";
 import { delayXml } from "./stanzas.js";
 import { governedLabel } from "../security/governed-label.js";
 import { mayReadStoredReferences } from "../security/message-references.js";
+import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 
-/** The label of a stored message as `reader` may see it (in its policy), or undefined if it may not. */
-export function readableLabel(ctx: MucContext, reader: Occupant, entry: HistoryEntry): Label | undefined {
+/**
+ * The label of a stored message as `reader` may see it (in its policy), or undefined if it may not
+ * — nor when the service clearance now (`readServiceBound`: unknown grants nothing) does not grant it.
+ */
+export function readableLabel(
+  ctx: MucContext,
+  reader: Occupant,
+  entry: HistoryEntry,
+  service: ServiceBound,
+): Label | undefined {
   const stored = governedLabel(ctx, entry.label);
-  if (!stored || !mayReadStoredReferences(ctx, reader, entry.refs)) return undefined;
+  if (!stored || !serviceGrants(ctx.labels, service, stored)) return undefined;
+  if (!mayReadStoredReferences(ctx, reader, entry.refs)) return undefined;
   return deliverableLabel(ctx, reader, stored);
 }
 
@@ -38,9 +51,11 @@ export function historyStanzas(
   room: Room,
   joiner: Occupant,
   request: HistoryRequest,
+  /** The service clearance now (readServiceBound). */
+  service: ServiceBound,
 ): string[] {
   if (room.history.length === 0) return [];
-  const mayRead = (entry: HistoryEntry): Label | undefined => readableLabel(ctx, joiner, entry);
+  const mayRead = (entry: HistoryEntry): Label | undefined => readableLabel(ctx, joiner, entry, service);
   const picked = selectHistory(
     room.history,
     request,

@@ -44,7 +44,17 @@ export async function onInvite(
       text: "only admins may invite to this members-only room",
     });
   }
+  // Everything the decision waits for is read first, the invitee's clearance last; from then on
+  // nothing is awaited until the invitation is written (adversarial review, issue 15: an invitee
+  // lowered while the service clearance was read still got the reason and the room's password).
+  const service = await readServiceBound(ctx);
   const clearance = await ctx.clearances.lookup(invitee);
+  if (room.byJid.get(sender.jid) !== sender || room.destroyed)
+    return ctx.refuse(stanza, {
+      condition: "not-acceptable",
+      type: "modify",
+      text: "you are not in this room",
+    });
   if (clearance.status === "unknown") {
     return ctx.refuse(stanza, {
       condition: "internal-server-error",
@@ -68,7 +78,7 @@ export async function onInvite(
   let labelXml = "";
   let shownReason = reason;
   if (labelled || reason) {
-    const gate = checkMessage(ctx, room, sender, stanza, await readServiceBound(ctx));
+    const gate = checkMessage(ctx, room, sender, stanza, service);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
     if (!ctx.labels.grants(gate.label, inviteeClearance)) {
       return ctx.refuse(stanza, {
@@ -82,14 +92,11 @@ export async function onInvite(
     // XEP-0258 §5), so a label-unaware client never shows it unmarked.
     if (reason) shownReason = flotText(ctx.rendering.marking(gate.label), reason);
   }
-  if (
+  const member =
     room.config.membersOnly &&
     room.affiliationOf(invitee) === "none" &&
-    (sender.affiliation === "owner" || sender.affiliation === "admin")
-  ) {
-    room.setAffiliation(invitee, "member");
-    await ctx.saveRoom(room);
-  }
+    (sender.affiliation === "owner" || sender.affiliation === "admin");
+  if (member) room.setAffiliation(invitee, "member");
   const invitation = invitationMessage({
     room: room.jid,
     to: invitee,
@@ -101,6 +108,7 @@ export async function onInvite(
   });
   room.recordInvitation(invitee, sender.jid);
   await ctx.send([invitation]);
+  if (member) await ctx.saveRoom(room);
 }
 
 /**

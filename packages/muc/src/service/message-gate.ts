@@ -30,7 +30,11 @@ export function checkMessage(
   // every form checked; no label means the room's default label, then the service's.
   const outcome = ctx.labels.of(stanza, {
     accept: [ctx.governingPolicy],
-    defaultLabel: room.security.defaultLabel ?? ctx.settings.defaultMessageLabel,
+    // The room's default, then the service's — unless the owner chose none (null): refused.
+    defaultLabel:
+      room.security.defaultLabel === null
+        ? undefined
+        : (room.security.defaultLabel ?? ctx.settings.defaultMessageLabel),
     maxDepth: MAX_PAYLOAD_DEPTH,
   });
   if (!outcome.ok) return { ok: false, reason: outcome.problem, error: refusalError(outcome.problem) };

@@ -6,7 +6,7 @@ import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { NS_DATA, NS_MUC_OWNER } from "../namespaces.js";
 import { roomConfigForm, readSubmittedConfig } from "./room-config-form.js";
-import { removeOccupant } from "./presence.js";
+import { takeOut } from "./presence.js";
 import { configChangeMessage, destroyPresence } from "./stanzas.js";
 import { requireClearedActor } from "../security/room-authority.js";
 import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
@@ -61,14 +61,18 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
     if (submitted.defaultLabel.raw) room.security.raw.defaultLabel = submitted.defaultLabel.raw;
     else delete room.security.raw.defaultLabel;
   }
+  // The new label takes effect before anything is awaited: an occupant it no longer covers must not
+  // stay in the room — and receive what is written in it under the new label (status texts, role
+  // change reasons) — while the record is written to a slow store (adversarial review, issue 15).
+  const removals = takeOutUncovered(ctx, room);
   const unlocked = room.locked;
   room.locked = false;
+  if (removals.length > 0) await ctx.send(removals);
   if (room.config.persistent || wasPersistent) {
     if (room.config.persistent) await ctx.saveRoom(room);
     else await ctx.store.deleteRoom(room.jid).catch(() => false);
   }
   if (!unlocked) await notifyConfigChange(ctx, room);
-  await enforceRoomLabel(ctx, room);
 }
 
 /** XEP-0045 §10.2.1: status 104 tells occupants the configuration changed. */
@@ -76,19 +80,34 @@ async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
   await ctx.send([...room.occupants.values()].map((o) => configChangeMessage(room.jid, o.jid)));
 }
 
-/** Removes every occupant the room label no longer admits (or whose clearance is now nil). */
-export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<void> {
+/**
+ * Takes every occupant the room label no longer admits (or whose clearance is now nil) out of the
+ * room at once, all of them before anything is sent, and returns the presences that tell everyone
+ * (presence.ts `takeOut`): no one the label does not cover is still in the room while another's
+ * removal waits for the link.
+ */
+export function takeOutUncovered(ctx: MucContext, room: Room): string[] {
+  const out: string[] = [];
   for (const occupant of [...room.occupants.values()]) {
     if (occupant.clearance.status === "unknown") continue; // nothing labelled reaches them meanwhile
     const clearance = occupant.clearance.status === "known" ? occupant.clearance.clearance : undefined;
     if (!ctx.labels.grants(room.security.label, clearance)) {
-      await removeOccupant(ctx, room, occupant, {
-        statuses: [307],
-        reason: "Your clearance does not cover this room's label",
-        ours: true,
-      });
+      out.push(
+        ...takeOut(ctx, room, occupant, {
+          statuses: [307],
+          reason: "Your clearance does not cover this room's label",
+          ours: true,
+        }),
+      );
     }
   }
+  return out;
+}
+
+/** Removes every occupant the room label no longer admits, then tells everyone. */
+export async function enforceRoomLabel(ctx: MucContext, room: Room): Promise<void> {
+  const out = takeOutUncovered(ctx, room);
+  if (out.length > 0) await ctx.send(out);
 }
 
 export async function destroyRoom(

@@ -10,6 +10,9 @@ import type { Affiliation } from "../room/occupant.js";
 import { storedLabelXml } from "./stanzas.js";
 import { governedLabel } from "../security/governed-label.js";
 
+/** Record config key of a room whose owner chose no default label (unlabelled messages refused). */
+export const REFUSE_UNLABELLED = "refuseUnlabelled";
+
 export function roomToRecord(room: Room): RoomRecord {
   const affiliations: Record<string, Exclude<Affiliation, "none">> = {};
   for (const [jid, a] of room.affiliations) if (a !== "none") affiliations[jid] = a;
@@ -20,6 +23,8 @@ export function roomToRecord(room: Room): RoomRecord {
       subject: room.subject.text,
       subjectNick: room.subject.nick,
       locked: room.locked,
+      // The owner's "none" for the default label: unlabelled messages refused (not the service's).
+      ...(room.security.defaultLabel === null ? { [REFUSE_UNLABELLED]: true } : {}),
     },
     ...(room.security.raw.label ? { label: room.security.raw.label } : {}),
     ...(room.security.raw.clearance ? { clearance: room.security.raw.clearance } : {}),
@@ -41,7 +46,11 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
   const clearance = record.clearance
     ? ctx.clearances.parseRaw(record.clearance)
     : ctx.settings.defaultRoomClearance;
-  const defaultLabel = record.defaultLabel ? parseLabel(record.defaultLabel) : undefined;
+  const defaultLabel = record.defaultLabel
+    ? parseLabel(record.defaultLabel)
+    : record.config[REFUSE_UNLABELLED] === true
+      ? null
+      : undefined;
   const broken =
     (record.label !== undefined && !label) ||
     (record.clearance !== undefined && !clearance) ||
@@ -61,6 +70,8 @@ export function roomFromRecord(ctx: MucContext, record: RoomRecord): { room: Roo
     },
     ctx.budgets,
   );
+  // A stored room had a past this process never saw: references to it cannot be judged (reference-index.ts).
+  room.references.forgetPast();
   for (const [jid, a] of Object.entries(record.affiliations)) room.setAffiliation(jid, a);
   room.subject = {
     text: typeof record.config.subject === "string" ? record.config.subject : "",

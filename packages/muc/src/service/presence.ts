@@ -16,6 +16,7 @@ import { newRoom } from "./room-factory.js";
 import { subjectStanza } from "./subject.js";
 import { refusalError, unknownClearance } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
+import { readServiceBound, serviceGrants } from "../security/service-clearance.js";
 import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
 import type { StanzaErrorSpec } from "@cordon/component";
 
@@ -195,8 +196,11 @@ async function join(
   // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
   const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
   // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
-  // generation is kept from before the read; read again while notifications overtake it.
+  // generation is kept from before the read; read again while notifications overtake it. The
+  // service clearance, which bounds the history replayed (history-replay.ts), is read with it: a
+  // service notification overtakes both.
   let since = ctx.clearances.generation;
+  let service = await readServiceBound(ctx);
   let clearance = await ctx.clearances.lookup(bare);
   for (let reads = 1; ctx.clearances.overtaken(since, bare); reads++) {
     if (reads >= MAX_JOIN_READS) {
@@ -204,6 +208,7 @@ async function join(
       break;
     }
     since = ctx.clearances.generation;
+    service = await readServiceBound(ctx);
     clearance = await ctx.clearances.lookup(bare);
   }
   // Re-read the room: another join may have created it while we waited.
@@ -266,6 +271,22 @@ async function join(
   if (!grant.granted) {
     if (created) ctx.rooms.delete(roomJid);
     await refuse("forbidden", "auth", "your clearance does not cover this room's label");
+    return;
+  }
+  // The service clearance bounds every room label (security/service-clearance.ts): a room the bound
+  // no longer covers (the operator lowered it) is not entered — its subject and occupants' status
+  // texts are room content at its label, which the service may no longer hand out (adversarial
+  // review, issue 15). Unknown: nothing can be decided (wait).
+  if (service.status === "unknown") {
+    if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "service-clearance-unknown");
+    await refuse("internal-server-error", "wait", "the service's clearance cannot be determined right now");
+    return;
+  }
+  if (!room.security.label || !serviceGrants(ctx.labels, service, room.security.label)) {
+    if (created) ctx.rooms.delete(roomJid);
+    ctx.observer?.decision("join", false, "service-clearance");
+    await refuse("forbidden", "auth", "this room's label is not permitted on this service");
     return;
   }
   if (!created) {
@@ -359,7 +380,7 @@ async function join(
   );
   // ...then the history the joiner is cleared for (§7.2.15, XEP-0258 §"Room History")...
   const historyRequest = readHistoryRequest(muc?.getChild("history")?.attrs ?? {});
-  out.push(...historyStanzas(ctx, room, occupant, historyRequest));
+  out.push(...historyStanzas(ctx, room, occupant, historyRequest, service));
   // ...and the subject, always, empty when there is none (§7.2.16).
   out.push(subjectStanza(room, from));
   await ctx.send(out);

@@ -113,7 +113,15 @@ export function roomConfigForm(ctx: MucContext, room: Room): Element {
       "sec-label#default-label",
       "list-single",
       "Label of unlabelled messages",
-      [namedFor(named, room.security.defaultLabel) ?? "none"],
+      // What unlabelled messages get now: the room's default, else the service's; "none" only when refused.
+      [
+        namedFor(
+          named,
+          room.security.defaultLabel === null
+            ? undefined
+            : (room.security.defaultLabel ?? ctx.settings.defaultMessageLabel),
+        ) ?? "none",
+      ],
       [{ label: "None (refuse unlabelled messages)", value: "none" }, ...options],
     ),
     f("sec-label#flot", "boolean", "Show the marking as the first line of every message", [
@@ -126,7 +134,8 @@ export interface SubmittedConfig {
   config: RoomConfig;
   label?: { label: Label; raw: RawValue };
   clearance?: { clearance: Clearance; raw: RawValue };
-  defaultLabel?: { label: Label | undefined; raw: RawValue | undefined };
+  /** label null: "none", unlabelled messages refused (not the service's default). */
+  defaultLabel?: { label: Label | null; raw: RawValue | undefined };
 }
 
 function values(form: Element): Map<string, string[]> {
@@ -284,7 +293,7 @@ export function readSubmittedConfig(
   }
   const defaultName = one("sec-label#default-label");
   if (defaultName !== undefined) {
-    if (defaultName === "none" || defaultName === "") out.defaultLabel = { label: undefined, raw: undefined };
+    if (defaultName === "none" || defaultName === "") out.defaultLabel = { label: null, raw: undefined };
     else {
       const d = namedRaw(ctx, defaultName);
       const roomClearance = out.clearance?.clearance ?? room.security.clearance;

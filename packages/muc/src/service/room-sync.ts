@@ -101,12 +101,11 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
   live.security = loaded.security;
   live.locked = loaded.locked;
   live.subject = loaded.subject;
-  if (relabelled) {
-    const hadSubject = live.subject.text !== "";
-    forgetUnlabelledContent(live);
-    if (hadSubject) await ctx.saveRoom(live);
-  }
+  const hadSubject = relabelled && live.subject.text !== "";
+  if (relabelled) forgetUnlabelledContent(live);
   live.affiliations.clear();
   for (const [j, a] of loaded.affiliations) live.setAffiliation(j, a);
+  // The new label takes effect before anything is awaited (owner.ts `takeOutUncovered`).
   await enforceRoomLabel(ctx, live);
+  if (hadSubject) await ctx.saveRoom(live);
 }

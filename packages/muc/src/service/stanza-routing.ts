@@ -31,7 +31,7 @@ import { discoInfo, discoItems } from "./disco.js";
 import { roomCatalogElement } from "./room-catalog.js";
 import { catalogRequester } from "./catalog-requester.js";
 import { archiveFields, queryArchive } from "./archive.js";
-import { discoverableOnly } from "../security/room-discovery.js";
+import { discoverable, discoverableOnly } from "../security/room-discovery.js";
 import { readServiceBound } from "../security/service-clearance.js";
 
 /**
@@ -157,7 +157,10 @@ export function routeStanzas(ctx: MucContext): void {
       const requester = await ctx.clearances.lookup(catalogRequester(ctx, r));
       if (requester.status === "unknown")
         throw stanzaError("internal-server-error", "wait", "your clearance cannot be determined right now");
-      return roomCatalogElement(ctx, room, requester, room.jid, await readServiceBound(ctx));
+      // The catalog names the room: only for requesters who may discover it (room-discovery.ts).
+      discoverable(ctx, room, requester);
+      const service = await readServiceBound(ctx);
+      return roomCatalogElement(ctx, discoverable(ctx, room, requester), requester, room.jid, service);
     },
   });
 }
