@@ -333,6 +333,17 @@ user_receive_packet({#message{meta = #{cordon_forms := Forms}} = Msg, #{resource
         drop -> {stop, {drop, State}};
         Out -> {Out, State}
     end;
+%% A sent carbon (XEP-0280 §6) of a client's message, on its way to another session of the
+%% sender: decided here, in that session's process, waiting for the guard (the message itself
+%% may not have been decided yet) — the session gets the copy in its own form, or nothing (also
+%% when the message is refused, or the guard does not answer).
+user_receive_packet({#message{meta = #{carbon_copy := true},
+                              sub_els = [#carbons_sent{forwarded = #forwarded{sub_els = [#message{} = Inner]} = Fwd} = Sent]} = Msg,
+                     #{resource := R, lserver := Host} = State}) ->
+    case sent_copy(Host, Inner, R) of
+        drop -> {stop, {drop, State}};
+        Out -> {Msg#message{sub_els = [Sent#carbons_sent{forwarded = Fwd#forwarded{sub_els = [Out]}}]}, State}
+    end;
 user_receive_packet({#message{meta = #{carbon_copy := true},
                               sub_els = [#carbons_received{forwarded = #forwarded{sub_els = [Inner]} = Fwd} = Rcv]} = Msg,
                      #{resource := R} = State}) ->
@@ -347,6 +358,53 @@ user_receive_packet({#message{meta = #{carbon_copy := true},
 user_receive_packet(Acc) -> Acc.
 
 %% (A carbon's forwarded copy may hold another session's form: each form is taken whole.)
+sent_copy(Host, #message{from = #jid{luser = U, lserver = S}} = Inner, R) ->
+    Info = case ejabberd_sm:get_user_info(U, S, R) of
+               offline -> [];
+               I -> I
+           end,
+    Embedded = xmpp:encode(Inner, ?NS_CLIENT),
+    #xmlel{attrs = Attrs} = Embedded,
+    Copy = (session_el(Host, R, Info))#xmlel{name = <<"copy">>},
+    Check = #xmlel{name = <<"check">>,
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, <<"c2s">>}
+                            | sender_ip(xmpp:get_from(Inner))],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}, Copy]},
+    case ask_waiting(Host, Check) of
+        #xmlel{} = Verdict ->
+            Forms = [{fxml:get_tag_attr_s(<<"resource">>, C), fxml:get_tag_attr_s(<<"form">>, C)}
+                     || #xmlel{name = <<"copy">>} = C <- Verdict#xmlel.children],
+            case {fxml:get_tag_attr_s(<<"action">>, Verdict), proplists:get_value(R, Forms)} of
+                {<<"deliver">>, <<"label">>} ->
+                    form_or_drop(Inner, decoded(fxml:get_subtag_with_xmlns(Verdict, <<"message">>, ?NS_CLIENT)));
+                {<<"deliver">>, <<"flot">>} ->
+                    form_or_drop(Inner, case fxml:get_subtag(Verdict, <<"flot">>) of
+                                            false -> undefined;
+                                            F -> decoded(fxml:get_subtag_with_xmlns(F, <<"message">>, ?NS_CLIENT))
+                                        end);
+                _ -> drop
+            end;
+        _ -> drop
+    end;
+sent_copy(_Host, _Inner, _R) -> drop.
+
+form_or_drop(_Inner, undefined) -> drop;
+form_or_drop(Inner, Form) -> with_form(Inner, Form).
+
+%% Asks the guard and waits in this process for its verdict (undefined: no decision in time).
+ask_waiting(Host, Check) ->
+    IQ = #iq{type = get, id = p1_rand:get_string(),
+             from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check]},
+    Self = self(),
+    Ref = make_ref(),
+    Timeout = opt(Host, timeout),
+    ejabberd_router:route_iq(IQ, fun(Answer) -> Self ! {cordon_verdict, Ref, Answer} end, undefined, Timeout),
+    receive
+        {cordon_verdict, Ref, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}} -> Verdict;
+        {cordon_verdict, Ref, _} -> undefined
+    after Timeout + 500 -> undefined
+    end.
+
 form_for({By, Flot, Labelled}, Msg, Resource) ->
     case maps:get(Resource, By, none) of
         <<"label">> -> with_form(Msg, Labelled);

@@ -162,13 +162,20 @@ end
 -- The question about `stanza`: the sending session's address (a local client) and each session of
 -- the recipient — its resource, address and whether its client advertised XEP-0258 labels.
 -- `only_session`: a stored message replayed to that session at login (offline='1').
-local function check_request(stanza, origin_kind, sender_ip, only_session)
+-- `to`: where the message goes (Prosody removes the `to` of a message a client sends to its own
+-- account, RFC 6120 §10.3). `copies`: the sender's other sessions about to get a sent carbon.
+local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
 	local embedded = st.clone(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
+	embedded.attr.to = embedded.attr.to or to;
 	local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
 		:tag("check", { xmlns = NS_GUARD, origin = origin_kind, ip = sender_ip, offline = only_session and "1" or nil })
 			:add_child(embedded);
-	local user = prosody.bare_sessions[jid_bare(stanza.attr.to or "")];
+	for _, session in ipairs(copies or {}) do
+		request:tag("copy", { resource = session.resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
+	end
+	if copies then return request:up(); end -- a sent-carbon question: the recipient is judged on delivery
+	local user = prosody.bare_sessions[jid_bare(embedded.attr.to or "")];
 	for resource, session in pairs(user and user.sessions or {}) do
 		if not only_session or session == only_session then
 			request:tag("session", { resource = resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
@@ -177,13 +184,20 @@ local function check_request(stanza, origin_kind, sender_ip, only_session)
 	return request:up();
 end
 
+-- The account a client's message to itself goes to (its `to` removed by Prosody).
+local function own_account(event)
+	local origin = event.origin;
+	if event.to_self and origin.type == "c2s" and origin.username then return origin.username .. "@" .. origin.host; end
+	return nil;
+end
+
 local function checker(event_name)
 	return function (event)
 		local stanza = event.stanza;
 		if decided[stanza] then return nil; end
 		local origin = origin_of(event.origin);
 		if not origin then return nil; end
-		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil);
+		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
 		if async.ready() then
 			local response, err = async.wait_for(module:send_iq(request, nil, timeout));
 			if not response then return unreachable(event, err); end
@@ -494,4 +508,75 @@ end
 
 module:hook("resource-bind", function (event)
 	filters.add_filter(event.session, "stanzas/out", archive_filter, 1001);
+end);
+
+-- Sent carbons (XEP-0280 §6; finding F10): mod_carbons copies a client's message to the sender's
+-- other sessions in pre-message (-0.5), before any recipient is decided. Those copies are held as
+-- they are sent, then the guard is asked — the message as it will be judged on delivery, with
+-- each copy's session (its location, its caps) — and each session gets its copy in its own form,
+-- or nothing: nothing at all for a refused message, or while Cordon cannot answer.
+local NS_CARBONS_SENT = "sent";
+local sent_capture, sent_held;
+
+local function start_sent_capture(event)
+	if event.origin.type == "c2s" then
+		sent_capture, sent_held = event.stanza, {};
+	end
+end
+
+local function sent_filter(stanza, session)
+	if sent_capture and stanza.name == "message" and stanza:get_child(NS_CARBONS_SENT, NS_CARBONS) then
+		sent_held[#sent_held + 1] = { session = session, carbon = stanza };
+		return nil;
+	end
+	return stanza;
+end
+
+local function with_inner(carbon, form)
+	local copy = st.clone(form);
+	copy.attr.xmlns = NS_CLIENT;
+	local out = st.clone(carbon);
+	out:get_child(NS_CARBONS_SENT, NS_CARBONS):get_child("forwarded", NS_FORWARD):maptags(function (tag)
+		if tag.name == "message" then return copy; end
+		return tag;
+	end);
+	return out;
+end
+
+local function release_sent(event)
+	local stanza, held = sent_capture, sent_held;
+	sent_capture, sent_held = nil, nil;
+	if not stanza or stanza ~= event.stanza or #held == 0 or not async.ready() then return; end
+	local sessions = {};
+	for i, item in ipairs(held) do sessions[i] = item.session; end
+	local to = stanza.attr.to or (event.origin.username .. "@" .. event.origin.host);
+	local request = check_request(stanza, "c2s", event.origin.ip, nil, to, sessions);
+	local response = async.wait_for(module:send_iq(request, nil, timeout));
+	local verdict = response and response.stanza.attr.type == "result" and response.stanza:get_child("verdict", NS_GUARD);
+	if not verdict or verdict.attr.action ~= "deliver" then return; end
+	local labelled = verdict:get_child("message", NS_CLIENT);
+	local flot = verdict:get_child("flot", NS_GUARD);
+	flot = flot and flot:get_child("message", NS_CLIENT);
+	local forms = {};
+	for copy in verdict:childtags("copy", NS_GUARD) do forms[copy.attr.resource or ""] = copy.attr.form; end
+	for _, item in ipairs(held) do
+		local form = forms[item.session.resource or ""];
+		local chosen = form == "label" and labelled or form == "flot" and flot or nil;
+		if chosen then
+			chosen = st.clone(chosen);
+			local attr = {};
+			for k, v in pairs(stanza.attr) do attr[k] = v; end
+			chosen.attr = attr;
+			inherit_ns(chosen, NS_CLIENT);
+			item.session.send(with_inner(item.carbon, chosen));
+		end
+	end
+end
+
+for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
+	module:hook(name, start_sent_capture, -0.4); -- just before mod_carbons (-0.5)
+	module:hook(name, release_sent, -0.6); -- just after it
+end
+module:hook("resource-bind", function (event)
+	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
 end);

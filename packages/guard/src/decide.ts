@@ -90,7 +90,11 @@ export async function decide(
   // The recipient is a user of the asking server; a local sender is a user of a served domain
   // (another virtual host of the same server included).
   const local = from !== undefined && context.served.includes(from.domain);
-  if (!from || !to?.local || to.domain !== server || (request.origin === "c2s") !== local)
+  // A c2s message with sent carbons to decide, to no user of this server (a component, another
+  // server): decided for the copies alone — the recipient is judged where it is delivered.
+  const copiesOnly =
+    request.copies !== undefined && request.origin === "c2s" && (!to?.local || to.domain !== server);
+  if (!from || (!copiesOnly && (!to?.local || to.domain !== server)) || (request.origin === "c2s") !== local)
     return refuse("addressing", ADDRESSING);
 
   if (isError && message.children.some(isLabel))
@@ -111,16 +115,22 @@ export async function decide(
       : context.clearances.peer(from.domain, "inbound"),
     // The server's clearance: its domain's service clearance in the store, the one the catalog reads.
     context.clearances.service(server),
-    context.clearances.user(`${to.local}@${to.domain}`, policy),
+    copiesOnly || !to?.local ? undefined : context.clearances.user(`${to.local}@${to.domain}`, policy),
   ]);
-  const verdict = oneToOne(context.labels.translations, label, { sender, server: serverState, recipient });
+  // (For the copies alone, the sender is their own recipient: the copies are theirs.)
+  const verdict = oneToOne(context.labels.translations, label, {
+    sender,
+    server: serverState,
+    recipient: recipient ?? sender,
+  });
   if (!verdict.ok)
     return verdict.unknown
       ? refuse(`${verdict.party}-unknown`, UNKNOWN)
       : refuse(`${verdict.party}-not-cleared`, FORBIDDEN);
 
   // Where the sessions are (client-location.ts): the sending session's location must grant the
-  // label; each recipient session gets the label, FLOT (its client shows no labels) or nothing.
+  // label; each recipient session, and each other session of the sender about to get a sent
+  // carbon (XEP-0280 §6), gets the label, FLOT (its client shows no labels) or nothing.
   const {
     locations,
     labels: { translations },
@@ -132,17 +142,19 @@ export async function decide(
     locations.grants(translations, label, request.senderIp) !== "granted"
   )
     return refuse("sender-location", FORBIDDEN);
-  const sessions = request.sessions.map((s) => {
-    const form: SessionForm =
-      locations.grants(translations, label, s.ip) !== "granted"
-        ? "none"
-        : s.labels || isError
-          ? "label"
-          : "flot";
-    return { resource: s.resource, form };
-  });
+  const formOf = (s: { ip: string | undefined; labels: boolean }): SessionForm =>
+    locations.grants(translations, label, s.ip) !== "granted"
+      ? "none"
+      : s.labels || isError
+        ? "label"
+        : "flot";
+  const copies = (request.copies ?? []).map((s) => ({ resource: s.resource, form: formOf(s) }));
+  const sessions = (copiesOnly ? [] : request.sessions).map((s) => ({
+    resource: s.resource,
+    form: formOf(s),
+  }));
   // A message for one session that may not have it, or for a user none of whose sessions may: refused.
-  const target = to.resource ? sessions.find((s) => s.resource === to.resource) : undefined;
+  const target = to?.resource ? sessions.find((s) => s.resource === to.resource) : undefined;
   // A stored message replayed at login is not refused: it stays stored for a session that may have it.
   const noSession =
     target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none"));
@@ -150,13 +162,16 @@ export async function decide(
 
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);
-  const flot = sessions.some((s) => s.form === "flot") ? flotForm(context, out, label) : undefined;
+  const flot = [...sessions, ...copies].some((s) => s.form === "flot")
+    ? flotForm(context, out, label)
+    : undefined;
   return {
     verdict: {
       action: "deliver",
       message: out,
       ...(flot ? { flot } : {}),
       ...(sessions.length > 0 ? { sessions } : {}),
+      ...(copies.length > 0 ? { copies } : {}),
     },
     reason: "deliver",
   };

@@ -11,6 +11,10 @@
 //   labelled-payload.ts — answered deliver without sessions, or refuse/drop)
 //   (archive='1': an XEP-0313 result about to be sent to the one session listed, decided by
 //   archive-result.ts — deliver carries the result as that session must get it, else drop)
+//   <copy resource='…' ip='…' labels='1|0'/> (a c2s message): each other session of the sender
+//   about to get an XEP-0280 sent carbon of it; answered <copy resource='…' form='…'/> — the
+//   sender's own copies, decided as the message is (a message to no user of this server — a
+//   component, another server — is decided for the copies alone: sender, server, locations)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
 //
@@ -56,6 +60,8 @@ export interface CheckRequest {
   readonly sessions: readonly RecipientSession[];
   /** A stored (offline) message replayed to the sessions listed. */
   readonly offline?: boolean;
+  /** The sender's other sessions about to get an XEP-0280 sent carbon of the message. */
+  readonly copies?: readonly RecipientSession[];
   /** An XEP-0313 archive result about to be sent to the session listed (archive-result.ts). */
   readonly archive?: boolean;
 }
@@ -70,6 +76,8 @@ export type Verdict =
       /** The FLOT form, when a session gets it. */
       readonly flot?: Element;
       readonly sessions?: readonly { readonly resource: string; readonly form: SessionForm }[];
+      /** What each of the sender's other sessions gets as its sent carbon. */
+      readonly copies?: readonly { readonly resource: string; readonly form: SessionForm }[];
     }
   | { readonly action: "refuse"; readonly error: Element }
   | { readonly action: "drop" };
@@ -92,12 +100,17 @@ export function readCheck(check: Element): CheckRequest | undefined {
   const rest = children.slice(1);
   if (rest.length > MAX_SESSIONS) return undefined;
   const sessions: RecipientSession[] = [];
+  const copies: RecipientSession[] = [];
   for (const s of rest) {
     const { resource, ip, labels } = s.attrs;
-    if (s.name !== "session" || resource === undefined || resource === "" || resource.length > MAX_RESOURCE)
-      return undefined;
+    if (s.name !== "session" && s.name !== "copy") return undefined;
+    if (resource === undefined || resource === "" || resource.length > MAX_RESOURCE) return undefined;
     if (ip !== undefined && ip.length > MAX_IP) return undefined;
-    sessions.push({ resource, ip: ip || undefined, labels: labels === "1" || labels === "true" });
+    (s.name === "session" ? sessions : copies).push({
+      resource,
+      ip: ip || undefined,
+      labels: labels === "1" || labels === "true",
+    });
   }
   const senderIp = check.attrs.ip;
   if (senderIp !== undefined && senderIp.length > MAX_IP) return undefined;
@@ -107,6 +120,7 @@ export function readCheck(check: Element): CheckRequest | undefined {
     senderIp: senderIp || undefined,
     sessions,
     offline: check.attrs.offline === "1",
+    ...(copies.length > 0 ? { copies } : {}),
     archive: check.attrs.archive === "1",
   };
 }
@@ -121,6 +135,7 @@ export function verdictElement(verdict: Verdict): Element {
         inClientNs(verdict.message),
         ...(verdict.flot ? [xml("flot", {}, inClientNs(verdict.flot))] : []),
         ...(verdict.sessions ?? []).map((s) => xml("session", { resource: s.resource, form: s.form })),
+        ...(verdict.copies ?? []).map((s) => xml("copy", { resource: s.resource, form: s.form })),
       );
     case "refuse":
       return xml("verdict", { xmlns: NS_GUARD, action: "refuse" }, inClientNs(verdict.error));

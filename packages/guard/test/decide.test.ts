@@ -346,3 +346,37 @@ test("an archive result is decided against the reader's clearance now: SECRET to
     "drop",
   );
 });
+
+test("the sender's other sessions get their sent carbons as decided: nothing for a refused message or an uncleared site", async () => {
+  const { context } = await setup(new MemoryStore(), sites());
+  const copies = [session("phone", "10.1.1.2", false), session("kiosk", "10.9.0.3", true)];
+  const ask = (to: string, label = SECRET) =>
+    decide(context, SERVER, {
+      origin: "c2s",
+      message: parseElement(
+        `<message from='alice@example.test/desk' to='${to}' id='c1'><body>b</body>${label}</message>`,
+      ),
+      senderIp: "10.1.1.1",
+      sessions: [],
+      copies,
+    });
+  const toSelf = await ask("alice@example.test");
+  assert.deepEqual((toSelf.verdict as Delivered & { copies?: unknown }).copies, [
+    { resource: "phone", form: "flot" },
+    { resource: "kiosk", form: "none" },
+  ]);
+  // carol is not cleared for SECRET: refused, so no copy is sent at all.
+  assert.equal((await ask("carol@example.test")).reason, "recipient-not-cleared");
+  // To a component or another server: decided for the copies alone (sender, server, locations).
+  const remote = await ask("room@rooms.example.test");
+  assert.equal(remote.reason, "deliver");
+  assert.equal((remote.verdict as Delivered).sessions, undefined);
+  assert.deepEqual(
+    (remote.verdict as Delivered & { copies?: { form: string }[] }).copies?.map((c) => c.form),
+    ["flot", "none"],
+  );
+  assert.equal(
+    (await ask("room@rooms.example.test", buildSecurityLabelXml(label("TOP SECRET")))).reason,
+    "sender-not-cleared",
+  );
+});

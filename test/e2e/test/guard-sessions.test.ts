@@ -138,6 +138,33 @@ for (const kind of serverKinds()) {
       for (const c of [alice, aware, plain, annex]) await c.stop();
     });
 
+    test(`[${kind}] sent carbons (XEP-0280): each of the sender's other sessions gets its own form, an uncleared site nothing`, async () => {
+      const desk = await session("alice", "desk4", CLEARED_SITE, true, true);
+      const phone = await session("alice", "phone4", CLEARED_SITE, false, true);
+      const kiosk = await session("alice", "kiosk4", UNCLASSIFIED_SITE, true, true);
+      const bob = await session("bob", "desk4", CLEARED_SITE, true);
+      const sentOf = (m: Element) =>
+        m.getChild("sent", NS_CARBONS)?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message");
+      await sendRaw(desk, message(jid("bob"), "c1", "orders", SECRET));
+      assert.equal((await bob.waitFor((m) => m.attrs.id === "c1", 8000)).getChildText("body"), "orders");
+      const copy = await phone.waitFor((m) => sentOf(m)?.attrs.id === "c1", 8000);
+      assert.equal(sentOf(copy)?.getChildText("body"), "SECRET\norders", "FLOT for a client without labels");
+      assert.equal(marking(sentOf(copy)!), "SECRET", "the policy's label, re-encoded");
+      await nothing(kiosk, (m) => sentOf(m)?.attrs.id === "c1");
+      // UNCLASSIFIED reaches the kiosk's copy too; a note to self is delivered.
+      await sendRaw(desk, message(jid("bob"), "c2", "lunch"));
+      assert.equal(
+        sentOf(await kiosk.waitFor((m) => sentOf(m)?.attrs.id === "c2", 8000))?.getChildText("body"),
+        "lunch",
+      );
+      await sendRaw(desk, message(jid("alice"), "c3", "note to self", SECRET));
+      assert.equal(
+        (await desk.waitFor((m) => m.attrs.id === "c3" && !sentOf(m), 8000)).getChildText("body"),
+        "note to self",
+      );
+      for (const c of [desk, phone, kiosk, bob]) await c.stop();
+    });
+
     test(`[${kind}] a session at an uncleared site cannot send the label; UNCLASSIFIED it can`, async () => {
       const bob = await session("bob", "desk2", CLEARED_SITE, true);
       const alice = await session("alice", "kiosk", UNCLASSIFIED_SITE, true);
