@@ -106,12 +106,7 @@ for (const kind of serverKinds()) {
         extraModules:
           kind === "prosody"
             ? ["carbons", "mam", "pep"]
-            : [
-                "mod_carboncopy",
-                "mod_mam: {default: always}",
-                "mod_pubsub: {plugins: [flat, pep]}",
-                "mod_caps",
-              ],
+            : ["mod_carboncopy", "mod_mam: {default: always}", "mod_pubsub: {plugins: [flat, pep]}"],
         users: ["alice", "bob", "carol", "mallory", "dan", "erin", "fred"].map((u) => ({
           username: u,
           password: PASSWORD,

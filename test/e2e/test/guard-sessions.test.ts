@@ -75,7 +75,7 @@ for (const kind of serverKinds()) {
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2 },
         users: ["alice", "bob", "dan"].map((u) => ({ username: u, password: PASSWORD })),
-        extraModules: kind === "prosody" ? ["carbons"] : ["mod_caps", "mod_carboncopy"],
+        extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"],
       });
       const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
       for (const u of ["alice", "bob", "dan"])

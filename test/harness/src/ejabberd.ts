@@ -69,6 +69,8 @@ export function ejabberdConfig(
     "  mod_roster: {}",
     "  mod_ping: {}",
     "  mod_offline: {}",
+    // The central check reads which sessions show labels from mod_caps (deploy/ejabberd/cordon-guard.yml).
+    ...(options.guard ? ["  mod_caps: {}"] : []),
     ...(options.extraModules ?? []).map((m) => (m.includes(":") ? `  ${m}` : `  ${m}: {}`)),
   ];
   if (options.nativeMuc) lines.push(...ejabberdNativeMuc(options.domain, options.nativeMuc));
