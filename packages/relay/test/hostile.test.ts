@@ -449,3 +449,39 @@ describe("hostile stanzas", () => {
     assert.equal((await run(`<presence type='unavailable' ${FROM}/>`)).action, "pass");
   });
 });
+
+// Class: sender-chosen names. Found in review (advrelay): element names, attribute names and
+// namespace names of a payload crossed unread by the word lists (`<excalibur xmlns='urn:x'/>`,
+// `<x xmlns='urn:operation:excalibur'/>`, `<x excalibur='1'/>`), in messages, kept presence parts
+// and IQ payloads alike: the receiving client holds them as the sender wrote them.
+describe("hostile names", () => {
+  test("element, attribute and namespace names of what crosses go through the word lists", async () => {
+    for (const child of [
+      "<excalibur xmlns='urn:example:x'/>",
+      "<x xmlns='urn:example:operation:excalibur'/>",
+      "<x xmlns='urn:example:x' excalibur='1'/>",
+      "<x xmlns='urn:example:x'><y><excalibur/></y></x>",
+      "<x xmlns='urn:example:x'><y xmlns='http://excalibur.example/ns'/></x>",
+    ]) {
+      const d = await run(`<message type='chat' ${FROM}><body>hi</body>${child}</message>`, WORDS);
+      assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"], child);
+    }
+    const iq = await run(
+      "<iq type='get' id='n1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><EXCALIBUR/></vCard></iq>",
+      WORDS,
+    );
+    assert.deepEqual([iq.action, iq.audit.reason], ["refuse", "content-blocked"]);
+    // Presence in full mode keeps every part as it came: its names too are read.
+    const presence = await run(`<presence ${FROM}><excalibur xmlns='urn:example:x'/></presence>`, {
+      ...WORDS,
+      presence: { mode: "full", keep: [] },
+    });
+    assert.deepEqual([presence.action, presence.audit.reason], ["refuse", "content-blocked"]);
+    // What every message carries does not trip a list of ordinary words.
+    const plain = await run(
+      `<message type='chat' ${FROM}><body>hi</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+      WORDS,
+    );
+    assert.equal(plain.action, "pass");
+  });
+});

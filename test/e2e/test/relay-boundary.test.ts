@@ -338,6 +338,46 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       assert.ok(!bob.received.some(isMessage(id)), id);
   });
 
+  // Found in review (advrelay): element, attribute and namespace names crossed unread by the word
+  // lists, and a letter with a stroke (UTS #39: ł → l + a combining overlay) split a listed word.
+  for (const [server, sender, recipient, domain] of [
+    ["ejabberd", "bob", "alice", "px.test"],
+    ["prosody", "alice", "bob", "ex.test"],
+  ] as const) {
+    test(`[${server}] element, attribute and namespace names and letters with a stroke go through the word lists`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const cases: [string, Element[]][] = [
+        [`name-el-${server}`, [xml("body", {}, "hi"), parseElement("<excalibur xmlns='urn:example:x'/>")]],
+        [
+          `name-ns-${server}`,
+          [xml("body", {}, "hi"), parseElement("<x xmlns='urn:example:operation:excalibur'/>")],
+        ],
+        [
+          `name-attr-${server}`,
+          [xml("body", {}, "hi"), parseElement("<x xmlns='urn:example:x' excalibur='1'/>")],
+        ],
+        [`stroke-${server}`, [xml("body", {}, "exca\u0142ibur")]],
+      ];
+      for (const [id, children] of cases)
+        await from.send(xml("message", { type: "chat", to: `${recipient}@${domain}`, id }, ...children));
+      for (const [id] of cases) assertBareError(await from.waitFor(isMessage(id), 8000), "forbidden");
+      // A message after them on the same link arrives: nothing refused was merely slow.
+      const after = `names-after-${server}`;
+      await from.send(
+        xml("message", { type: "chat", to: `${recipient}@${domain}`, id: after }, xml("body", {}, "hi")),
+      );
+      await to.waitFor(isMessage(after), 8000);
+      for (const [id] of cases) assert.ok(!to.received.some(isMessage(id)), id);
+      assert.ok(
+        !to.received.some(
+          (el) =>
+            el.name === "message" && el.attrs["from"] === from.jid && el.toString().includes("excalibur"),
+        ),
+      );
+    });
+  }
+
   test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
     const bob = clients.bob!;
     const alice = clients.alice!;
