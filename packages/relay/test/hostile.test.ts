@@ -485,3 +485,24 @@ describe("hostile names", () => {
     assert.equal(plain.action, "pass");
   });
 });
+
+// Class: file transfer. Found in review (advrelay): a vCard's LOGO and SOUND (XEP-0054 §3, like
+// PHOTO: base64 BINVAL, or a data: URI in EXTVAL) crossed whole while PHOTO was stripped.
+describe("hostile vCards", () => {
+  test("every binary a vCard embeds is stripped (PHOTO, LOGO, SOUND), and the audit names it", async () => {
+    const asked = await run(
+      "<iq type='get' id='v2' from='bob@tlp.test/r' to='alice@tlpx.test'><vCard xmlns='vcard-temp'/></iq>",
+      {},
+      "inbound",
+    );
+    assert.ok(asked.action === "pass", asked.audit.reason);
+    const vcard = await run(
+      `<iq type='result' id='${asked.stanza.attrs.id}' from='alice@tlpx.test' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><FN>Alice</FN><LOGO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></LOGO><SOUND><EXTVAL>data:audio/ogg;base64,T2dnUw==</EXTVAL></SOUND></vCard></iq>`,
+    );
+    assert.ok(vcard.action === "pass", vcard.audit.reason);
+    const out = vcard.stanza.toString();
+    assert.ok(!out.includes("BINVAL") && !out.includes("data:"), out);
+    assert.equal(vcard.stanza.getChild("vCard", "vcard-temp")?.getChildText("FN"), "Alice");
+    assert.deepEqual(vcard.audit.stripped, ["vcard-binary"]);
+  });
+});

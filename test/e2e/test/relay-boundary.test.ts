@@ -67,11 +67,13 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
         domain: "px.test",
         components: [{ domain: "ex.test", secret: SECRET }],
         users: ["alice", "eve", "mallory"].map((username) => ({ username, password: "pw" })),
+        extraModules: ["vcard"],
       }),
       startServer("ejabberd", {
         domain: "ex.test",
         components: [{ domain: "px.test", secret: SECRET }],
         users: ["bob", "eric", "mo"].map((username) => ({ username, password: "pw" })),
+        extraModules: ["mod_vcard"],
       }),
     ]);
     for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
@@ -375,6 +377,41 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
             el.name === "message" && el.attrs["from"] === from.jid && el.toString().includes("excalibur"),
         ),
       );
+    });
+  }
+
+  // Found in review (advrelay): a vCard's LOGO and SOUND (XEP-0054 §3: base64 BINVAL like PHOTO)
+  // crossed whole while PHOTO was stripped. Each user stores a vCard on their own server; the
+  // other side's user fetches it across the relay.
+  for (const [server, owner, asker, ownerJid] of [
+    ["prosody", "alice", "bob", "alice@px.test"],
+    ["ejabberd", "bob", "alice", "bob@ex.test"],
+  ] as const) {
+    test(`[${server}] a vCard crosses without any file it embeds (PHOTO, LOGO, SOUND)`, async () => {
+      const mine = clients[owner]!;
+      const theirs = clients[asker]!;
+      const setId = `vcard-set-${server}`;
+      await mine.send(
+        xml(
+          "iq",
+          { type: "set", id: setId },
+          parseElement(
+            "<vCard xmlns='vcard-temp'><FN>Card Owner</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>UEhPVE8=</BINVAL></PHOTO><LOGO><TYPE>image/png</TYPE><BINVAL>TE9HTy1QTEFOUw==</BINVAL></LOGO><SOUND><BINVAL>U09VTkQ=</BINVAL></SOUND></vCard>",
+          ),
+        ),
+      );
+      const stored = await mine.waitFor(iqWith(setId), 8000);
+      assert.equal(stored.attrs["type"], "result", stored.toString());
+      const getId = `vcard-get-${server}`;
+      await theirs.send(
+        xml("iq", { type: "get", to: ownerJid, id: getId }, xml("vCard", { xmlns: "vcard-temp" })),
+      );
+      const got = await theirs.waitFor(iqWith(getId), 8000);
+      assert.equal(got.attrs["type"], "result", got.toString());
+      const card = got.getChild("vCard", "vcard-temp");
+      assert.equal(card?.getChildText("FN"), "Card Owner", got.toString());
+      for (const part of ["PHOTO", "LOGO", "SOUND", "BINVAL"])
+        assert.ok(!got.toString().includes(part), got.toString());
     });
   }
 
