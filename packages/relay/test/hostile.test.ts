@@ -506,3 +506,46 @@ describe("hostile vCards", () => {
     assert.deepEqual(vcard.audit.stripped, ["vcard-binary"]);
   });
 });
+
+// Class: what a kept presence part carries. Found in review (advrelay): the known shape kept the
+// attributes and texts a XEP names, but any value in them — prose in a field defined as a number,
+// a date, an enumeration or a hash (`<history maxstanzas='operation dawn at 0400'/>`, `<photo>`
+// holding text, `<idle since='…'/>`) — so keeping only avatar, caps or idle still let free text
+// through. Each such value now crosses only in its defined form.
+describe("hostile presence values", () => {
+  test("a kept part's numbers, dates, enumerations and hashes cross only in their defined form", async () => {
+    const keepAll = {
+      presence: {
+        mode: "fold" as const,
+        keep: ["show", "priority", "caps", "avatar", "idle", "muc"] as const,
+      },
+    };
+    const d = await run(
+      `<presence ${FROM}>` +
+        "<x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='operation dawn at 0400' maxchars='100' since='the plans'/></x>" +
+        "<x xmlns='vcard-temp:x:update'><photo>the plans are in the safe</photo></x>" +
+        "<idle xmlns='urn:xmpp:idle:1' since='the plans'/>" +
+        "<c xmlns='http://jabber.org/protocol/caps' hash='the plans' node='http://client.example' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>" +
+        "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='the plans' role='participant'/><status code='the plans'/></x>" +
+        "</presence>",
+      { ...keepAll, presence: { ...keepAll.presence, keep: [...keepAll.presence.keep] } },
+    );
+    assert.ok(d.action === "pass", d.audit.reason);
+    const out = d.stanza.toString();
+    assert.ok(!out.includes("plans"), out);
+    assert.ok(!out.includes("dawn"), out);
+    // What has its defined form still crosses.
+    assert.equal(
+      d.stanza.getChild("x", "http://jabber.org/protocol/muc")?.getChild("history")?.attrs.maxchars,
+      "100",
+    );
+    assert.equal(
+      d.stanza.getChild("c", "http://jabber.org/protocol/caps")?.attrs.ver,
+      "QgayPKawpkPSDYmwT/WM94uAlu0=",
+    );
+    assert.equal(
+      d.stanza.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("item")?.attrs.role,
+      "participant",
+    );
+  });
+});

@@ -415,6 +415,36 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     });
   }
 
+  // Found in review (advrelay): a kept part's values crossed whatever they held — prose in a field
+  // its XEP defines as a number, a date or an enumeration.
+  for (const [server, sender, recipient] of [
+    ["ejabberd", "bob", "alice"],
+    ["prosody", "alice", "bob"],
+  ] as const) {
+    test(`[${server}] a folded presence's numbers, dates and enumerations cross only in their defined form`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const id = `values-${server}`;
+      await from.send(
+        xml(
+          "presence",
+          { to: to.jid, id },
+          xml("show", {}, "away"),
+          parseElement(
+            "<x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='operation dawn at 0400' maxchars='100' since='the plans'/></x>",
+          ),
+        ),
+      );
+      const got = await to.waitFor((el) => el.name === "presence" && el.attrs["id"] === id, 8000);
+      assert.equal(got.getChildText("show"), "away");
+      assert.ok(!got.toString().includes("dawn") && !got.toString().includes("plans"), got.toString());
+      assert.equal(
+        got.getChild("x", "http://jabber.org/protocol/muc")?.getChild("history")?.attrs["maxchars"],
+        "100",
+      );
+    });
+  }
+
   test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
     const bob = clients.bob!;
     const alice = clients.alice!;
