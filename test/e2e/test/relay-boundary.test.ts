@@ -72,7 +72,7 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       startServer("ejabberd", {
         domain: "ex.test",
         components: [{ domain: "px.test", secret: SECRET }],
-        users: ["bob", "eric", "mo"].map((username) => ({ username, password: "pw" })),
+        users: ["bob", "eric", "mo", "wren"].map((username) => ({ username, password: "pw" })),
         extraModules: ["mod_vcard"],
       }),
     ]);
@@ -85,6 +85,8 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     // Remote users the (shared) store knows: bob to RED, eric to WHITE only; mo it does not know.
     await store.setUserClearance("bob@ex.test", raw(clearance(TLP, [10, 11, 12, 13])));
     await store.setUserClearance("eric@ex.test", raw(clearance(TLP, [10])));
+    // wren too, WHITE only, held under the local side's policy (an equivalent one).
+    await store.setUserClearance("wren@ex.test", raw(clearance(TLPX, [10])), TLPX);
     const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
     const peering: PeeringConfig = {
       name: "px-ex",
@@ -136,6 +138,7 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       [ex, "bob"],
       [ex, "eric"],
       [ex, "mo"],
+      [ex, "wren"],
     ];
     const connected = await Promise.all(names.map(([s, n]) => connectClient(s, n, "pw")));
     names.forEach(([, n], i) => (clients[n] = connected[i]!));
@@ -217,6 +220,17 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       mo: ["alice-mo-white", "alice-mo-amber"],
     });
     assert.deepEqual(refused, ["alice-eric-amber"]);
+  });
+
+  // Found in review (advrelay): a remote user's clearance held under the sending side's policy was
+  // not asked for (only the receiving side's was): wren, WHITE only, got AMBER.
+  test("[prosody] outbound: a remote recipient whose clearance the store holds under the sending side's policy is checked on it", async () => {
+    const { received, refused } = await sendEach("alice", ["wren"], "ex.test", {
+      white: label(TLPX, 10),
+      amber: label(TLPX, 12, [0]),
+    });
+    assert.deepEqual(received, { wren: ["alice-wren-white"] });
+    assert.deepEqual(refused, ["alice-wren-amber"]);
   });
 
   const iqWith = (id: string) => (el: Element) => el.name === "iq" && el.attrs["id"] === id;
