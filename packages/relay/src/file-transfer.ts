@@ -2,7 +2,8 @@
 // stanza type but an error, whose payload never crosses):
 // - negotiations: in-band bytestreams (XEP-0047), Jingle (XEP-0166, with Jingle Message Initiation
 //   XEP-0353), stream initiation (XEP-0096) and the SOCKS5 bytestreams they use (XEP-0065);
-// - in-band data (the `ibb` rule): bits of binary (XEP-0231 `urn:xmpp:bob`), `data:` URIs (RFC 2397,
+// - in-band data (the `ibb` rule): bits of binary (XEP-0231 `urn:xmpp:bob`), avatar data (XEP-0084
+//   `urn:xmpp:avatar:data`, e.g. in a pubsub event), `data:` URIs (RFC 2397,
 //   e.g. an XHTML-IM image), and a vCard's embedded files — PHOTO, LOGO, SOUND (XEP-0054 §3,
 //   XEP-0153: always stripped, never refused, so vCards still cross without them);
 // - out-of-band sharing (the `oob` rule): OOB URLs (XEP-0066, `jabber:x:oob` and `jabber:iq:oob`),
@@ -23,6 +24,8 @@ export const NS_BYTESTREAMS = "http://jabber.org/protocol/bytestreams";
 export const NS_OOB_X = "jabber:x:oob";
 export const NS_OOB_IQ = "jabber:iq:oob";
 export const NS_BOB = "urn:xmpp:bob";
+/** XEP-0084 §4.1 avatar data: the image itself, base64 (found in review, advrelay: it crossed). */
+export const NS_AVATAR_DATA = "urn:xmpp:avatar:data";
 export const NS_SFS = ["urn:xmpp:sfs:0", "urn:xmpp:esfs:0"];
 export const NS_SIMS = "urn:xmpp:sims:1";
 export const NS_HTTP_UPLOAD = [
@@ -41,6 +44,7 @@ export type TransferKind =
   | "data-uri"
   | "vcard-photo"
   | "vcard-binary"
+  | "avatar-data"
   | "sfs"
   | "sims"
   | "upload"
@@ -65,6 +69,8 @@ export function transferKind(ns: string | undefined): TransferKind | undefined {
       return "oob";
     case NS_BOB:
       return "bob";
+    case NS_AVATAR_DATA:
+      return "avatar-data";
     case NS_SIMS:
       return "sims";
   }
@@ -84,6 +90,7 @@ function actionOf(kind: TransferKind, rules: Rules): "pass" | "strip" | "block" 
     case "data-uri":
     case "vcard-photo":
     case "vcard-binary":
+    case "avatar-data":
       return rules.ibb;
     case "jingle":
       return rules.jingle;

@@ -549,3 +549,21 @@ describe("hostile presence values", () => {
     );
   });
 });
+
+// Class: file transfer. Found in review (advrelay): XEP-0084 avatar data (the image, base64) crossed
+// in a message's pubsub event while bits of binary and vCard photos did not.
+describe("hostile avatar data", () => {
+  test("avatar data (XEP-0084) is in-band data: refused unless ibb passes", async () => {
+    const event =
+      "<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:data'><item id='0123456789abcdef0123456789abcdef01234567'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></items></event>";
+    const blocked = await run(`<message type='headline' ${FROM}>${event}</message>`);
+    assert.deepEqual(
+      [blocked.action, blocked.audit.reason, blocked.audit.detail],
+      ["refuse", "file-transfer-blocked", "avatar-data"],
+    );
+    const passed = await run(`<message type='chat' ${FROM}><body>hi</body>${event}</message>`, {
+      fileTransfer: { ibb: "pass", jingle: "block", si: "block", oob: "block" },
+    });
+    assert.equal(passed.action, "pass");
+  });
+});

@@ -459,6 +459,30 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     });
   }
 
+  // Found in review (advrelay): XEP-0084 avatar data (the image, base64) crossed in a message's
+  // pubsub event while bits of binary and vCard photos did not.
+  for (const [server, sender, recipient, domain] of [
+    ["ejabberd", "bob", "alice", "px.test"],
+    ["prosody", "alice", "bob", "ex.test"],
+  ] as const) {
+    test(`[${server}] avatar data in a pubsub event is in-band data: refused under ibb block`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const id = `avatar-data-${server}`;
+      await from.send(
+        xml(
+          "message",
+          { type: "headline", to: `${recipient}@${domain}`, id },
+          parseElement(
+            "<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:data'><item id='0123456789abcdef0123456789abcdef01234567'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></items></event>",
+          ),
+        ),
+      );
+      assertBareError(await from.waitFor(isMessage(id), 8000), "forbidden");
+      assert.ok(!to.received.some(isMessage(id)));
+    });
+  }
+
   test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
     const bob = clients.bob!;
     const alice = clients.alice!;
