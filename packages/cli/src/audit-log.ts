@@ -16,7 +16,7 @@ import {
 } from "@cordon/relay";
 import type { MucObserver } from "@cordon/muc";
 import type { CatalogAuditEvent } from "@cordon/catalog";
-import { AuditKeyError } from "./ops-errors.js";
+import { AuditKeyError, AuditUnavailableError } from "./ops-errors.js";
 import { configPath, ensureSecretFile, readSecretFile, stateDir } from "./state-dir.js";
 
 export const AUDIT_KEY_FILE_NAME = "audit-key";
@@ -90,14 +90,37 @@ export function anchorEveryMinute(sink: AuditSink, logger: Logger, file: string,
   };
 }
 
-/** Appends an event; an audit failure is logged, never thrown into the component that decided. */
+/**
+ * Throws AuditUnavailableError once the log has failed: a caller about to do what must be recorded
+ * (an admin change) asks first, so nothing is done that the log cannot tell.
+ */
+export function assertAuditWritable(sink: AuditSink | undefined): void {
+  if (sink?.failed) throw new AuditUnavailableError(sink.failed);
+}
+
+/** Sinks whose failure was already logged (once each). */
+const reported = new WeakSet<AuditSink>();
+
+/**
+ * Appends an event. Fail closed (found in review, advrelay: a process log that could not be
+ * written — a full disk, a log file swapped for /dev/full — failed silently, and the MUC, the
+ * catalog and the admin API went on unaudited): once the log has failed, this throws
+ * AuditUnavailableError into the component that decided, before it acts — the MUC delivers and
+ * admits nothing, the catalog answers internal-server-error, the admin API 503 — and the failure
+ * is logged at once. The records of the one batch being written when the disk fails are lost with it.
+ */
 export function recordEvent(sink: AuditSink | undefined, event: AuditEvent, logger: Logger): void {
   if (!sink) return;
-  try {
-    sink.append(event);
-  } catch (error) {
-    logger.error({ err: String(error) }, "audit append failed");
-  }
+  assertAuditWritable(sink);
+  sink.append(event);
+  sink.written().catch((error: unknown) => {
+    if (reported.has(sink)) return;
+    reported.add(sink);
+    logger.error(
+      { err: error instanceof Error ? error.message : String(error) },
+      "audit log cannot be written: the MUC, the catalog and admin changes refuse everything until restarted",
+    );
+  });
 }
 
 /** The MUC observer with its decisions also written to the audit log. */

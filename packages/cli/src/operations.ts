@@ -17,7 +17,7 @@ import { parseClearanceBody } from "./admin/clearance-body.js";
 import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
-import { recordEvent } from "./audit-log.js";
+import { assertAuditWritable, recordEvent } from "./audit-log.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -76,6 +76,7 @@ export async function startOperations(options: {
   const { config, logger, ops, running, environment: env, audit } = options;
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
   const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
+    assertAuditWritable(audit);
     try {
       const summary = await r.reload();
       recordEvent(
@@ -193,6 +194,8 @@ function clearanceAdmin(
     },
     async set(jid, body, policy) {
       const parsed = parseClearanceBody(body, env.registry, env.governing);
+      // An admin change the audit log cannot record is not made (audit-log.ts).
+      assertAuditWritable(audit);
       await env.store.setUserClearance(jid, parsed.raw, policy);
       // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
       logger.info(
@@ -215,6 +218,7 @@ function clearanceAdmin(
       return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
     },
     async clear(jid, policy) {
+      assertAuditWritable(audit);
       const removed = await env.store.deleteUserClearance(jid, policy);
       if (removed) {
         logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");

@@ -114,3 +114,19 @@ export class AuditKeyError extends CordonOpsError {
     super("CORDON_AUDIT_KEY", 500, `audit key ${file}: ${problem}`);
   }
 }
+
+/**
+ * The process audit log has failed (a write or sync did not succeed): what it should record — a
+ * MUC or catalog decision, an admin change — does not happen (fail closed, as the relay drops
+ * everything once its log fails).
+ */
+export class AuditUnavailableError extends CordonOpsError {
+  constructor(cause: unknown) {
+    super(
+      "CORDON_AUDIT_UNAVAILABLE",
+      503,
+      `the audit log cannot be written (${cause instanceof Error ? cause.message : String(cause)}): nothing it must record is done until Cordon is restarted with a writable log`,
+      { cause },
+    );
+  }
+}

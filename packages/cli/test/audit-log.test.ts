@@ -83,3 +83,42 @@ test("a keyed process log: generated key, MUC decisions, anchors every N records
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// Found in review (advrelay): a process log that could not be written failed silently, and the
+// MUC, the catalog and the admin API went on unaudited. Once it has failed, recording throws
+// (the component refuses) and the failure is logged once.
+test("once the process log has failed, recording throws: the component refuses (fail closed)", async () => {
+  const { MemoryAuditSink } = await import("@cordon/relay");
+  const { recordEvent, assertAuditWritable } = await import("../src/audit-log.js");
+  const { AuditUnavailableError } = await import("../src/ops-errors.js");
+  const sink = new MemoryAuditSink();
+  const errors: string[] = [];
+  const logger = {
+    ...createLogger({ level: "silent", redactJids: false, name: "t" }),
+    error: (_o: unknown, msg: string) => errors.push(msg),
+  } as unknown as ReturnType<typeof createLogger>;
+  const event = {
+    component: "admin",
+    action: "clearance-set",
+    decision: "change",
+    reason: "admin-api",
+  } as const;
+  recordEvent(sink, event, logger);
+  assert.equal(sink.records.length, 1);
+  sink.failed = new Error("ENOSPC: no space left on device");
+  assert.throws(() => assertAuditWritable(sink), AuditUnavailableError);
+  assert.throws(() => recordEvent(sink, event, logger), AuditUnavailableError);
+  const observer = withMucAudit(undefined, sink, logger)!;
+  assert.throws(
+    () =>
+      observer.audit!({
+        action: "join",
+        granted: true,
+        reason: "granted",
+        room: "r@m.a.test",
+        actor: "a@a.test",
+      }),
+    AuditUnavailableError,
+  );
+  assert.equal(sink.records.length, 1, "nothing appended after the failure");
+});

@@ -553,6 +553,11 @@ export class FileAuditSink implements AuditSink {
           (async () => {
             await handle.appendFile(batch, "utf8");
             await handle.datasync();
+            // Found in review (advrelay): a log deleted while the relay runs kept taking records
+            // into its unlinked file — gone once closed, while the stanzas they recorded crossed
+            // (and a restart began a fresh chain that verifies). A record in a file no name
+            // reaches is not written: fail closed. (A log renamed away keeps its records.)
+            if ((await handle.stat()).nlink === 0) throw new Error("the log file was deleted");
           })(),
         );
         done?.resolve();

@@ -47,7 +47,9 @@ const WORD = /[\p{L}\p{N}]+/gu;
 export function words(text: string): string[] {
   // ASCII has nothing to decompose, hide or look alike: lower case is its whole folding.
   if (isAscii(text)) return text.toLowerCase().match(WORD) ?? [];
-  return caseFold(skeleton(foldText(text))).match(WORD) ?? [];
+  // Folded again after the skeleton: UTS #39 maps a letter with a stroke to the letter and a
+  // combining overlay (ł → l U+0338), a mark that would otherwise split the word in two.
+  return foldText(skeleton(foldText(text))).match(WORD) ?? [];
 }
 
 function isAscii(text: string): boolean {
@@ -57,7 +59,7 @@ function isAscii(text: string): boolean {
 
 /** The words of a text read through its capitals: upper-cased, look-alikes replaced, folded. */
 export function capitalWords(text: string): string[] {
-  return caseFold(skeleton(visible(text).toUpperCase())).match(WORD) ?? [];
+  return foldText(skeleton(visible(text).toUpperCase())).match(WORD) ?? [];
 }
 
 /**
@@ -170,13 +172,27 @@ function matches(tokens: readonly string[], matcher: Phrases): boolean {
   return false;
 }
 
-/** Every text an element shows or carries: text nodes and attribute values (XHTML alt, title, href...). */
+/**
+ * Every text an element shows or carries: text nodes and attribute values (XHTML alt, title,
+ * href...), and the names the sender chose — element and attribute names and namespace names
+ * (`<excalibur xmlns='urn:x'/>`, `<x xmlns='urn:operation:excalibur'/>`): the receiving client
+ * holds them as written, so they are text that crosses like any other.
+ */
 function allText(el: Element): string {
-  let s = "";
-  for (const [name, value] of Object.entries(el.attrs))
-    if (value && name !== "xmlns" && !name.startsWith("xmlns:")) s += ` ${value} `;
+  let s = ` ${el.name} `;
+  for (const [name, value] of Object.entries(el.attrs)) s += ` ${name} ${value ?? ""} `;
   for (const c of el.children) s += isElement(c) ? ` ${allText(c)} ` : c;
   return s;
+}
+
+/**
+ * The texts of one payload that crosses (an IQ's, iq-control.ts), read as `childTexts` reads a
+ * message's children: element by element, names included, and as a client shows it.
+ */
+export function elementTexts(el: Element): string[] {
+  const apart = allText(el);
+  const shown = displayedText(el);
+  return shown.trim() !== apart.trim() ? [apart, shown] : [apart];
 }
 
 /**
@@ -188,11 +204,7 @@ function childTexts(stanza: Element): string[] {
   const out: string[] = [];
   for (const c of stanza.children) {
     if (!isElement(c) || (c.name === "securitylabel" && c.attrs.xmlns === NS_SEC_LABEL)) continue;
-    const apart = allText(c);
-    const shown = displayedText(c);
-    out.push(apart);
-    // A text-only child reads the same both ways (but for the spaces allText adds around children).
-    if (shown.trim() !== apart.trim()) out.push(shown);
+    out.push(...elementTexts(c));
   }
   return out;
 }

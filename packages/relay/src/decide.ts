@@ -217,7 +217,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   if (bySender) return refuseOrDrop("sender-clearance", bySender);
 
   // XEP-0258 §"Use in XMPP": the recipient's clearance too (recipient.ts says whose, and when).
-  const recipient = await recipientClearances(route, d, ctx.receiving.id, deps.clearances);
+  const recipient = await recipientClearances(route, d, ctx.receiving.id, deps.clearances, ctx.sending.id);
   if (recipient.status === "none") return refuseOrDrop("recipient-clearance", "nil clearance");
   if (recipient.status === "unknown") return refuseOrDrop("recipient-clearance-unknown", "unknown");
   for (const c of recipient.clearances) {

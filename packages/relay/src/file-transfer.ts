@@ -2,9 +2,10 @@
 // stanza type but an error, whose payload never crosses):
 // - negotiations: in-band bytestreams (XEP-0047), Jingle (XEP-0166, with Jingle Message Initiation
 //   XEP-0353), stream initiation (XEP-0096) and the SOCKS5 bytestreams they use (XEP-0065);
-// - in-band data (the `ibb` rule): bits of binary (XEP-0231 `urn:xmpp:bob`), `data:` URIs (RFC 2397,
-//   e.g. an XHTML-IM image), and a vCard's PHOTO (XEP-0054 §3, XEP-0153: always stripped, never
-//   refused, so vCards still cross without their picture);
+// - in-band data (the `ibb` rule): bits of binary (XEP-0231 `urn:xmpp:bob`), avatar data (XEP-0084
+//   `urn:xmpp:avatar:data`, e.g. in a pubsub event), `data:` URIs (RFC 2397,
+//   e.g. an XHTML-IM image), and a vCard's embedded files — PHOTO, LOGO, SOUND (XEP-0054 §3,
+//   XEP-0153: always stripped, never refused, so vCards still cross without them);
 // - out-of-band sharing (the `oob` rule): OOB URLs (XEP-0066, `jabber:x:oob` and `jabber:iq:oob`),
 //   stateless file sharing (XEP-0447 `urn:xmpp:sfs:0`, `urn:xmpp:esfs:0`), media sharing (XEP-0385
 //   SIMS, inside an XEP-0372 reference), HTTP upload slot requests (XEP-0363) and `aesgcm://` links
@@ -23,6 +24,8 @@ export const NS_BYTESTREAMS = "http://jabber.org/protocol/bytestreams";
 export const NS_OOB_X = "jabber:x:oob";
 export const NS_OOB_IQ = "jabber:iq:oob";
 export const NS_BOB = "urn:xmpp:bob";
+/** XEP-0084 §4.1 avatar data: the image itself, base64 (found in review, advrelay: it crossed). */
+export const NS_AVATAR_DATA = "urn:xmpp:avatar:data";
 export const NS_SFS = ["urn:xmpp:sfs:0", "urn:xmpp:esfs:0"];
 export const NS_SIMS = "urn:xmpp:sims:1";
 export const NS_HTTP_UPLOAD = [
@@ -33,7 +36,19 @@ export const NS_HTTP_UPLOAD = [
 export const NS_VCARD = "vcard-temp";
 
 export type TransferKind =
-  "ibb" | "jingle" | "si" | "oob" | "bob" | "data-uri" | "vcard-photo" | "sfs" | "sims" | "upload" | "aesgcm";
+  | "ibb"
+  | "jingle"
+  | "si"
+  | "oob"
+  | "bob"
+  | "data-uri"
+  | "vcard-photo"
+  | "vcard-binary"
+  | "avatar-data"
+  | "sfs"
+  | "sims"
+  | "upload"
+  | "aesgcm";
 
 export type TransferResult =
   { blocked: false; stripped: TransferKind[] } | { blocked: true; kind: TransferKind };
@@ -54,6 +69,8 @@ export function transferKind(ns: string | undefined): TransferKind | undefined {
       return "oob";
     case NS_BOB:
       return "bob";
+    case NS_AVATAR_DATA:
+      return "avatar-data";
     case NS_SIMS:
       return "sims";
   }
@@ -72,6 +89,8 @@ function actionOf(kind: TransferKind, rules: Rules): "pass" | "strip" | "block" 
     case "bob":
     case "data-uri":
     case "vcard-photo":
+    case "vcard-binary":
+    case "avatar-data":
       return rules.ibb;
     case "jingle":
       return rules.jingle;
@@ -85,7 +104,7 @@ function actionOf(kind: TransferKind, rules: Rules): "pass" | "strip" | "block" 
 const AESGCM = /aesgcm:\/\//i;
 const DATA_URI = /^\s*data:/i;
 
-/** Every transfer kind in `el` and below (a vCard's PHOTO aside: see stripPhotos). */
+/** Every transfer kind in `el` and below (a vCard's embedded files aside: see stripVcardBinaries). */
 function kindsIn(el: Element, rules: Rules, found: Set<TransferKind>): void {
   const kind = transferKind(el.attrs.xmlns);
   // SOCKS5 bytestreams serve Jingle (s5b transport) as well as SI: blocked when either is.
@@ -102,28 +121,38 @@ function kindsIn(el: Element, rules: Rules, found: Set<TransferKind>): void {
   }
 }
 
-/** Removes PHOTO from every vCard (XEP-0054) in `el`; whether one was removed. */
-function stripPhotos(el: Element, inVcard = false): boolean {
+/**
+ * The parts of a vCard (XEP-0054 §3) that embed a file — base64 in BINVAL, or a URI (a `data:`
+ * one too) in EXTVAL: PHOTO (XEP-0153 avatars), and LOGO and SOUND, which have the same form
+ * (found in review, advrelay: they crossed whole while PHOTO was stripped).
+ */
+const VCARD_BINARIES: Readonly<Record<string, TransferKind>> = {
+  PHOTO: "vcard-photo",
+  LOGO: "vcard-binary",
+  SOUND: "vcard-binary",
+};
+
+/** Removes every embedded file from every vCard (XEP-0054) in `el`; adds the kinds removed to `removed`. */
+function stripVcardBinaries(el: Element, removed: Set<TransferKind>, inVcard = false): void {
   const vcard = inVcard || el.attrs.xmlns === NS_VCARD;
-  let removed = false;
   el.children = el.children.filter((c) => {
     if (!isElement(c)) return true;
     const ns = c.attrs.xmlns;
-    if (vcard && c.name === "PHOTO" && (ns === undefined || ns === NS_VCARD)) {
-      removed = true;
+    const kind = VCARD_BINARIES[c.name];
+    if (vcard && kind && (ns === undefined || ns === NS_VCARD)) {
+      removed.add(kind);
       return false;
     }
-    if (stripPhotos(c, vcard && (ns === undefined || ns === NS_VCARD))) removed = true;
+    stripVcardBinaries(c, removed, vcard && (ns === undefined || ns === NS_VCARD));
     return true;
   });
-  return removed;
 }
 
 /** Checks (and, where the rules strip, edits) the relay's copy of a stanza. Errors are never checked here. */
 export function checkFileTransfer(stanza: Element, rules: Rules): TransferResult {
   if (stanza.attrs.type === "error") return { blocked: false, stripped: [] };
   const stripped = new Set<TransferKind>();
-  if (rules.ibb !== "pass" && stripPhotos(stanza)) stripped.add("vcard-photo");
+  if (rules.ibb !== "pass") stripVcardBinaries(stanza, stripped);
   const kept: typeof stanza.children = [];
   for (const child of stanza.children) {
     if (!isElement(child)) {

@@ -15,6 +15,7 @@ import {
   type Element,
 } from "@cordon/component";
 import { ByteLru } from "@cordon/policy";
+import { elementTexts } from "./content-check.js";
 
 /**
  * What crosses by default: reachability and discovery (XEP-0199, XEP-0030), vCards (XEP-0054:
@@ -239,17 +240,7 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
   return { ok: false, reason: "iq-malformed", detail: type === undefined ? "no type" : "invalid type" };
 }
 
-/** Every text an IQ payload carries (text nodes and attribute values), for the word lists. */
+/** Every text an IQ payload carries, as the word lists read it (content-check.ts: names included). */
 export function iqTexts(iq: Element): string[] {
-  const out: string[] = [];
-  const walk = (el: Element) => {
-    for (const [name, value] of Object.entries(el.attrs))
-      if (value && name !== "xmlns" && !name.startsWith("xmlns:")) out.push(value);
-    for (const c of el.children) {
-      if (isElement(c)) walk(c);
-      else if (c.trim()) out.push(c);
-    }
-  };
-  for (const p of payloads(iq)) walk(p);
-  return out;
+  return payloads(iq).flatMap(elementTexts);
 }

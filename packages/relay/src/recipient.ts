@@ -9,8 +9,8 @@
 // service's clearance) — a room the relay cannot see (not stored, or no store able to say) is
 // refused, since nothing says what its occupants may read.
 //
-// Outbound (the recipient is remote): a user the store or the directory knows is judged on that
-// clearance; one neither knows is bounded by the direction clearance alone (Isode's description of
+// Outbound (the recipient is remote): a user the store or the directory knows — in the receiving
+// side's policy or the sending side's — is judged on that clearance; one neither knows is bounded by the direction clearance alone (Isode's description of
 // label enforcement: the check "can be made for remote recipients if this data is shared by common
 // directory access"). A lookup that fails refuses (fail closed).
 import { bareJid, parseJid } from "@cordon/component";
@@ -33,6 +33,7 @@ export async function recipientClearances(
   direction: Direction,
   receivingPolicy: string,
   clearances: ClearanceSource,
+  sendingPolicy: string = receivingPolicy,
 ): Promise<RecipientClearances> {
   const to = parseJid(route.to);
   if (!to) return { status: "unknown", reason: "unparsable recipient" };
@@ -42,9 +43,18 @@ export async function recipientClearances(
   if (direction.name === "outbound") {
     // A remote room or domain: the direction clearance (the peer's) is all the relay knows.
     if (!to.local || isRoom) return { status: "known", clearances: [] };
-    const user = await clearances.user(bare, receivingPolicy);
-    if (user.status === "none") return { status: "known", clearances: [] };
-    return fromState(user);
+    // A shared store or directory may hold the remote user's clearance in either side's policy
+    // (equivalent policies: the label is read through the translation). Found in review
+    // (advrelay): only the receiving side's was asked, and a user held under the sending side's
+    // was "not known" — bounded by the direction clearance alone. Every one held must grant.
+    const policies = [...new Set([receivingPolicy, sendingPolicy])];
+    const held: Clearance[] = [];
+    for (const policy of policies) {
+      const user = await clearances.user(bare, policy);
+      if (user.status === "unknown") return { status: "unknown", reason: user.reason };
+      if (user.status === "known") held.push(user.clearance);
+    }
+    return { status: "known", clearances: held };
   }
   if (!to.local) return fromState(await clearances.service(domain));
   if (isRoom) return roomClearances(bare, domain, clearances);

@@ -7,6 +7,11 @@ import { xml, type Element } from "@cordon/component";
 export interface Shape {
   /** Attributes kept (`xmlns` is always kept). */
   attrs?: readonly string[];
+  /**
+   * The values some kept attributes may take (a number, a date, an enumeration, a hash): any other
+   * and the attribute is left out — prose in a field defined as a number does not cross.
+   */
+  values?: Readonly<Record<string, RegExp>>;
   /** Whether the element holds text (then it holds nothing else). */
   text?: boolean;
   /** The values its text may take: any other and the element is left out. */
@@ -35,7 +40,8 @@ export function reshape(el: Element, shape: Shape): Element | undefined {
   if (ns !== undefined) attrs.xmlns = ns;
   for (const a of shape.attrs ?? []) {
     const v = el.attrs[a];
-    if (v !== undefined) attrs[a] = v;
+    const pattern = shape.values?.[a];
+    if (v !== undefined && (!pattern || pattern.test(v))) attrs[a] = v;
   }
   if (shape.text) {
     const text = displayedText(el);

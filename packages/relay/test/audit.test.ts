@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -236,6 +236,31 @@ describe("audit chain", () => {
       await sink.close();
     },
   );
+
+  // Found in review (advrelay): records written into a deleted log were taken as written.
+  test("a log deleted while open fails the sink: records written to a file no name reaches are not written", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl");
+    const sink = await open(file);
+    sink.append(entry(1));
+    await sink.written();
+    unlinkSync(file);
+    sink.append(entry(2));
+    await assert.rejects(sink.written(), { code: "CORDON_RELAY_AUDIT_WRITE" });
+    assert.ok(sink.failed);
+    await sink.close();
+  });
+
+  test("a log renamed away while open keeps its records (the sink goes on)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-audit-"));
+    const sink = await open(join(dir, "audit.jsonl"));
+    sink.append(entry(1));
+    await sink.written();
+    renameSync(join(dir, "audit.jsonl"), join(dir, "audit.1.jsonl"));
+    sink.append(entry(2));
+    await sink.written();
+    assert.equal(verify(readFileSync(join(dir, "audit.1.jsonl"), "utf8")).records, 2);
+    await sink.close();
+  });
 
   test("a closed sink fails instead of dropping records silently", async () => {
     const sink = await open(join(mkdtempSync(join(tmpdir(), "cordon-audit-")), "audit.jsonl"));

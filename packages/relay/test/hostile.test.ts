@@ -449,3 +449,121 @@ describe("hostile stanzas", () => {
     assert.equal((await run(`<presence type='unavailable' ${FROM}/>`)).action, "pass");
   });
 });
+
+// Class: sender-chosen names. Found in review (advrelay): element names, attribute names and
+// namespace names of a payload crossed unread by the word lists (`<excalibur xmlns='urn:x'/>`,
+// `<x xmlns='urn:operation:excalibur'/>`, `<x excalibur='1'/>`), in messages, kept presence parts
+// and IQ payloads alike: the receiving client holds them as the sender wrote them.
+describe("hostile names", () => {
+  test("element, attribute and namespace names of what crosses go through the word lists", async () => {
+    for (const child of [
+      "<excalibur xmlns='urn:example:x'/>",
+      "<x xmlns='urn:example:operation:excalibur'/>",
+      "<x xmlns='urn:example:x' excalibur='1'/>",
+      "<x xmlns='urn:example:x'><y><excalibur/></y></x>",
+      "<x xmlns='urn:example:x'><y xmlns='http://excalibur.example/ns'/></x>",
+    ]) {
+      const d = await run(`<message type='chat' ${FROM}><body>hi</body>${child}</message>`, WORDS);
+      assert.deepEqual([d.action, d.audit.reason], ["refuse", "content-blocked"], child);
+    }
+    const iq = await run(
+      "<iq type='get' id='n1' from='alice@tlpx.test/r' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><EXCALIBUR/></vCard></iq>",
+      WORDS,
+    );
+    assert.deepEqual([iq.action, iq.audit.reason], ["refuse", "content-blocked"]);
+    // Presence in full mode keeps every part as it came: its names too are read.
+    const presence = await run(`<presence ${FROM}><excalibur xmlns='urn:example:x'/></presence>`, {
+      ...WORDS,
+      presence: { mode: "full", keep: [] },
+    });
+    assert.deepEqual([presence.action, presence.audit.reason], ["refuse", "content-blocked"]);
+    // What every message carries does not trip a list of ordinary words.
+    const plain = await run(
+      `<message type='chat' ${FROM}><body>hi</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>`,
+      WORDS,
+    );
+    assert.equal(plain.action, "pass");
+  });
+});
+
+// Class: file transfer. Found in review (advrelay): a vCard's LOGO and SOUND (XEP-0054 §3, like
+// PHOTO: base64 BINVAL, or a data: URI in EXTVAL) crossed whole while PHOTO was stripped.
+describe("hostile vCards", () => {
+  test("every binary a vCard embeds is stripped (PHOTO, LOGO, SOUND), and the audit names it", async () => {
+    const asked = await run(
+      "<iq type='get' id='v2' from='bob@tlp.test/r' to='alice@tlpx.test'><vCard xmlns='vcard-temp'/></iq>",
+      {},
+      "inbound",
+    );
+    assert.ok(asked.action === "pass", asked.audit.reason);
+    const vcard = await run(
+      `<iq type='result' id='${asked.stanza.attrs.id}' from='alice@tlpx.test' to='bob@tlp.test/r'><vCard xmlns='vcard-temp'><FN>Alice</FN><LOGO><TYPE>image/png</TYPE><BINVAL>iVBORw0KGgo=</BINVAL></LOGO><SOUND><EXTVAL>data:audio/ogg;base64,T2dnUw==</EXTVAL></SOUND></vCard></iq>`,
+    );
+    assert.ok(vcard.action === "pass", vcard.audit.reason);
+    const out = vcard.stanza.toString();
+    assert.ok(!out.includes("BINVAL") && !out.includes("data:"), out);
+    assert.equal(vcard.stanza.getChild("vCard", "vcard-temp")?.getChildText("FN"), "Alice");
+    assert.deepEqual(vcard.audit.stripped, ["vcard-binary"]);
+  });
+});
+
+// Class: what a kept presence part carries. Found in review (advrelay): the known shape kept the
+// attributes and texts a XEP names, but any value in them — prose in a field defined as a number,
+// a date, an enumeration or a hash (`<history maxstanzas='operation dawn at 0400'/>`, `<photo>`
+// holding text, `<idle since='…'/>`) — so keeping only avatar, caps or idle still let free text
+// through. Each such value now crosses only in its defined form.
+describe("hostile presence values", () => {
+  test("a kept part's numbers, dates, enumerations and hashes cross only in their defined form", async () => {
+    const keepAll = {
+      presence: {
+        mode: "fold" as const,
+        keep: ["show", "priority", "caps", "avatar", "idle", "muc"] as const,
+      },
+    };
+    const d = await run(
+      `<presence ${FROM}>` +
+        "<x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='operation dawn at 0400' maxchars='100' since='the plans'/></x>" +
+        "<x xmlns='vcard-temp:x:update'><photo>the plans are in the safe</photo></x>" +
+        "<idle xmlns='urn:xmpp:idle:1' since='the plans'/>" +
+        "<c xmlns='http://jabber.org/protocol/caps' hash='the plans' node='http://client.example' ver='QgayPKawpkPSDYmwT/WM94uAlu0='/>" +
+        "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='the plans' role='participant'/><status code='the plans'/></x>" +
+        "</presence>",
+      { ...keepAll, presence: { ...keepAll.presence, keep: [...keepAll.presence.keep] } },
+    );
+    assert.ok(d.action === "pass", d.audit.reason);
+    const out = d.stanza.toString();
+    assert.ok(!out.includes("plans"), out);
+    assert.ok(!out.includes("dawn"), out);
+    // What has its defined form still crosses.
+    assert.equal(
+      d.stanza.getChild("x", "http://jabber.org/protocol/muc")?.getChild("history")?.attrs.maxchars,
+      "100",
+    );
+    assert.equal(
+      d.stanza.getChild("c", "http://jabber.org/protocol/caps")?.attrs.ver,
+      "QgayPKawpkPSDYmwT/WM94uAlu0=",
+    );
+    assert.equal(
+      d.stanza.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("item")?.attrs.role,
+      "participant",
+    );
+  });
+});
+
+// Class: file transfer. Found in review (advrelay): XEP-0084 avatar data (the image, base64) crossed
+// in a message's pubsub event while bits of binary and vCard photos did not.
+describe("hostile avatar data", () => {
+  test("avatar data (XEP-0084) is in-band data: refused unless ibb passes", async () => {
+    const event =
+      "<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:data'><item id='0123456789abcdef0123456789abcdef01234567'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></items></event>";
+    const blocked = await run(`<message type='headline' ${FROM}>${event}</message>`);
+    assert.deepEqual(
+      [blocked.action, blocked.audit.reason, blocked.audit.detail],
+      ["refuse", "file-transfer-blocked", "avatar-data"],
+    );
+    const passed = await run(`<message type='chat' ${FROM}><body>hi</body>${event}</message>`, {
+      fileTransfer: { ibb: "pass", jingle: "block", si: "block", oob: "block" },
+    });
+    assert.equal(passed.action, "pass");
+  });
+});

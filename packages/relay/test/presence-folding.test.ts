@@ -4,7 +4,7 @@ import { foldPresence, presencePart } from "../src/presence-folding.js";
 import { el } from "./fixtures.js";
 
 const FULL =
-  "<presence><show>away</show><status>lunch with the general</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1'/><x xmlns='vcard-temp:x:update'><photo>abc</photo></x><x xmlns='http://jabber.org/protocol/muc'/><securitylabel xmlns='urn:xmpp:sec-label:0'/></presence>";
+  "<presence><show>away</show><status>lunch with the general</status><priority>5</priority><c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1'/><x xmlns='vcard-temp:x:update'><photo>01b87fcd030b72895ff8e88db57ec525450f000d</photo></x><x xmlns='http://jabber.org/protocol/muc'/><securitylabel xmlns='urn:xmpp:sec-label:0'/></presence>";
 
 describe("foldPresence", () => {
   test("fold keeps only the configured parts (availability stays, status text, caps and avatar go)", () => {
@@ -40,7 +40,7 @@ describe("foldPresence", () => {
     const p = el(
       "<presence><show>away<exfil>plans</exfil></show><status xml:lang='en' data='x'>lun<b/>ch</status><priority>5</priority>" +
         "<c xmlns='http://jabber.org/protocol/caps' node='n' ver='v' hash='sha-1' note='plans'><exfil>plans</exfil></c>" +
-        "<x xmlns='vcard-temp:x:update'><photo>abc</photo><exfil>plans</exfil></x>" +
+        "<x xmlns='vcard-temp:x:update'><photo>01b87fcd030b72895ff8e88db57ec525450f000d</photo><exfil>plans</exfil></x>" +
         "<x xmlns='http://jabber.org/protocol/muc'><exfil>plans</exfil><history maxstanzas='5' note='plans'/><password>pw</password></x>" +
         "<x xmlns='http://jabber.org/protocol/muc#user'><item affiliation='member' role='participant' note='plans'><reason>r</reason><exfil/></item><status code='110'/><exfil xmlns='urn:example'>plans</exfil></x>" +
         "<nick xmlns='http://jabber.org/protocol/nick'>bo<i>b</i></nick><delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z' from='plans@x'>plans</delay>" +
@@ -55,7 +55,7 @@ describe("foldPresence", () => {
       // The show's text was "awayplans", no RFC 6121 §4.7.2.1 value: left out.
       '<presence><status xml:lang="en">lunch</status><priority>5</priority>' +
         '<c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="n" ver="v"/>' +
-        '<x xmlns="vcard-temp:x:update"><photo>abc</photo></x>' +
+        '<x xmlns="vcard-temp:x:update"><photo>01b87fcd030b72895ff8e88db57ec525450f000d</photo></x>' +
         '<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="5"/><password>pw</password></x>' +
         '<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="member" role="participant"><reason>r</reason></item><status code="110"/></x>' +
         '<nick xmlns="http://jabber.org/protocol/nick">bob</nick><delay xmlns="urn:xmpp:delay" stamp="2026-01-01T00:00:00Z"/>' +

@@ -145,3 +145,20 @@ describe("the recipient's clearance", () => {
     assert.deepEqual([d.action, d.audit.reason], ["drop", "recipient-clearance"]);
   });
 });
+
+// Found in review (advrelay): outbound, a remote user's clearance was asked for in the receiving
+// side's policy only; one the shared store holds under the sending side's policy (an equivalent
+// one: the clearance is read through the translation) was "not known" and bounded by the direction
+// clearance alone — a WHITE-only remote user got AMBER.
+describe("the recipient's clearance in either policy", () => {
+  test("outbound: a remote user's clearance stored under the sending side's policy judges too", async () => {
+    await store.setUserClearance("ria@tlp.test", xmlValue(clearance(TLPX, [10])), TLPX);
+    const to = (sl: string) =>
+      run(
+        `<message type='chat' from='alice@tlpx.test/r' to='ria@tlp.test/r'><body>b</body>${sl}</message>`,
+        "outbound",
+      );
+    assert.equal(outcome(await to(securityLabel(label(TLPX, 10)))), "pass");
+    assert.equal(outcome(await to(securityLabel(label(TLPX, 12, [0])))), "refuse:recipient-clearance");
+  });
+});

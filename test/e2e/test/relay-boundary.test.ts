@@ -67,11 +67,13 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
         domain: "px.test",
         components: [{ domain: "ex.test", secret: SECRET }],
         users: ["alice", "eve", "mallory"].map((username) => ({ username, password: "pw" })),
+        extraModules: ["vcard"],
       }),
       startServer("ejabberd", {
         domain: "ex.test",
         components: [{ domain: "px.test", secret: SECRET }],
-        users: ["bob", "eric", "mo"].map((username) => ({ username, password: "pw" })),
+        users: ["bob", "eric", "mo", "wren"].map((username) => ({ username, password: "pw" })),
+        extraModules: ["mod_vcard"],
       }),
     ]);
     for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
@@ -83,6 +85,8 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     // Remote users the (shared) store knows: bob to RED, eric to WHITE only; mo it does not know.
     await store.setUserClearance("bob@ex.test", raw(clearance(TLP, [10, 11, 12, 13])));
     await store.setUserClearance("eric@ex.test", raw(clearance(TLP, [10])));
+    // wren too, WHITE only, held under the local side's policy (an equivalent one).
+    await store.setUserClearance("wren@ex.test", raw(clearance(TLPX, [10])), TLPX);
     const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
     const peering: PeeringConfig = {
       name: "px-ex",
@@ -134,6 +138,7 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       [ex, "bob"],
       [ex, "eric"],
       [ex, "mo"],
+      [ex, "wren"],
     ];
     const connected = await Promise.all(names.map(([s, n]) => connectClient(s, n, "pw")));
     names.forEach(([, n], i) => (clients[n] = connected[i]!));
@@ -215,6 +220,17 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
       mo: ["alice-mo-white", "alice-mo-amber"],
     });
     assert.deepEqual(refused, ["alice-eric-amber"]);
+  });
+
+  // Found in review (advrelay): a remote user's clearance held under the sending side's policy was
+  // not asked for (only the receiving side's was): wren, WHITE only, got AMBER.
+  test("[prosody] outbound: a remote recipient whose clearance the store holds under the sending side's policy is checked on it", async () => {
+    const { received, refused } = await sendEach("alice", ["wren"], "ex.test", {
+      white: label(TLPX, 10),
+      amber: label(TLPX, 12, [0]),
+    });
+    assert.deepEqual(received, { wren: ["alice-wren-white"] });
+    assert.deepEqual(refused, ["alice-wren-amber"]);
   });
 
   const iqWith = (id: string) => (el: Element) => el.name === "iq" && el.attrs["id"] === id;
@@ -337,6 +353,135 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     for (const id of ["split-1", "cyrillic-1", "plural-1", "aesgcm-1", "marker-1"])
       assert.ok(!bob.received.some(isMessage(id)), id);
   });
+
+  // Found in review (advrelay): element, attribute and namespace names crossed unread by the word
+  // lists, and a letter with a stroke (UTS #39: ł → l + a combining overlay) split a listed word.
+  for (const [server, sender, recipient, domain] of [
+    ["ejabberd", "bob", "alice", "px.test"],
+    ["prosody", "alice", "bob", "ex.test"],
+  ] as const) {
+    test(`[${server}] element, attribute and namespace names and letters with a stroke go through the word lists`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const cases: [string, Element[]][] = [
+        [`name-el-${server}`, [xml("body", {}, "hi"), parseElement("<excalibur xmlns='urn:example:x'/>")]],
+        [
+          `name-ns-${server}`,
+          [xml("body", {}, "hi"), parseElement("<x xmlns='urn:example:operation:excalibur'/>")],
+        ],
+        [
+          `name-attr-${server}`,
+          [xml("body", {}, "hi"), parseElement("<x xmlns='urn:example:x' excalibur='1'/>")],
+        ],
+        [`stroke-${server}`, [xml("body", {}, "exca\u0142ibur")]],
+      ];
+      for (const [id, children] of cases)
+        await from.send(xml("message", { type: "chat", to: `${recipient}@${domain}`, id }, ...children));
+      for (const [id] of cases) assertBareError(await from.waitFor(isMessage(id), 8000), "forbidden");
+      // A message after them on the same link arrives: nothing refused was merely slow.
+      const after = `names-after-${server}`;
+      await from.send(
+        xml("message", { type: "chat", to: `${recipient}@${domain}`, id: after }, xml("body", {}, "hi")),
+      );
+      await to.waitFor(isMessage(after), 8000);
+      for (const [id] of cases) assert.ok(!to.received.some(isMessage(id)), id);
+      assert.ok(
+        !to.received.some(
+          (el) =>
+            el.name === "message" && el.attrs["from"] === from.jid && el.toString().includes("excalibur"),
+        ),
+      );
+    });
+  }
+
+  // Found in review (advrelay): a vCard's LOGO and SOUND (XEP-0054 §3: base64 BINVAL like PHOTO)
+  // crossed whole while PHOTO was stripped. Each user stores a vCard on their own server; the
+  // other side's user fetches it across the relay.
+  for (const [server, owner, asker, ownerJid] of [
+    ["prosody", "alice", "bob", "alice@px.test"],
+    ["ejabberd", "bob", "alice", "bob@ex.test"],
+  ] as const) {
+    test(`[${server}] a vCard crosses without any file it embeds (PHOTO, LOGO, SOUND)`, async () => {
+      const mine = clients[owner]!;
+      const theirs = clients[asker]!;
+      const setId = `vcard-set-${server}`;
+      await mine.send(
+        xml(
+          "iq",
+          { type: "set", id: setId },
+          parseElement(
+            "<vCard xmlns='vcard-temp'><FN>Card Owner</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>UEhPVE8=</BINVAL></PHOTO><LOGO><TYPE>image/png</TYPE><BINVAL>TE9HTy1QTEFOUw==</BINVAL></LOGO><SOUND><BINVAL>U09VTkQ=</BINVAL></SOUND></vCard>",
+          ),
+        ),
+      );
+      const stored = await mine.waitFor(iqWith(setId), 8000);
+      assert.equal(stored.attrs["type"], "result", stored.toString());
+      const getId = `vcard-get-${server}`;
+      await theirs.send(
+        xml("iq", { type: "get", to: ownerJid, id: getId }, xml("vCard", { xmlns: "vcard-temp" })),
+      );
+      const got = await theirs.waitFor(iqWith(getId), 8000);
+      assert.equal(got.attrs["type"], "result", got.toString());
+      const card = got.getChild("vCard", "vcard-temp");
+      assert.equal(card?.getChildText("FN"), "Card Owner", got.toString());
+      for (const part of ["PHOTO", "LOGO", "SOUND", "BINVAL"])
+        assert.ok(!got.toString().includes(part), got.toString());
+    });
+  }
+
+  // Found in review (advrelay): a kept part's values crossed whatever they held — prose in a field
+  // its XEP defines as a number, a date or an enumeration.
+  for (const [server, sender, recipient] of [
+    ["ejabberd", "bob", "alice"],
+    ["prosody", "alice", "bob"],
+  ] as const) {
+    test(`[${server}] a folded presence's numbers, dates and enumerations cross only in their defined form`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const id = `values-${server}`;
+      await from.send(
+        xml(
+          "presence",
+          { to: to.jid, id },
+          xml("show", {}, "away"),
+          parseElement(
+            "<x xmlns='http://jabber.org/protocol/muc'><history maxstanzas='operation dawn at 0400' maxchars='100' since='the plans'/></x>",
+          ),
+        ),
+      );
+      const got = await to.waitFor((el) => el.name === "presence" && el.attrs["id"] === id, 8000);
+      assert.equal(got.getChildText("show"), "away");
+      assert.ok(!got.toString().includes("dawn") && !got.toString().includes("plans"), got.toString());
+      assert.equal(
+        got.getChild("x", "http://jabber.org/protocol/muc")?.getChild("history")?.attrs["maxchars"],
+        "100",
+      );
+    });
+  }
+
+  // Found in review (advrelay): XEP-0084 avatar data (the image, base64) crossed in a message's
+  // pubsub event while bits of binary and vCard photos did not.
+  for (const [server, sender, recipient, domain] of [
+    ["ejabberd", "bob", "alice", "px.test"],
+    ["prosody", "alice", "bob", "ex.test"],
+  ] as const) {
+    test(`[${server}] avatar data in a pubsub event is in-band data: refused under ibb block`, async () => {
+      const from = clients[sender]!;
+      const to = clients[recipient]!;
+      const id = `avatar-data-${server}`;
+      await from.send(
+        xml(
+          "message",
+          { type: "headline", to: `${recipient}@${domain}`, id },
+          parseElement(
+            "<event xmlns='http://jabber.org/protocol/pubsub#event'><items node='urn:xmpp:avatar:data'><item id='0123456789abcdef0123456789abcdef01234567'><data xmlns='urn:xmpp:avatar:data'>iVBORw0KGgo=</data></item></items></event>",
+          ),
+        ),
+      );
+      assertBareError(await from.waitFor(isMessage(id), 8000), "forbidden");
+      assert.ok(!to.received.some(isMessage(id)));
+    });
+  }
 
   test("[ejabberd] a folded presence crosses in its known shape: nothing nested in a kept part", async () => {
     const bob = clients.bob!;

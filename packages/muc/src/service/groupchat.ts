@@ -130,6 +130,19 @@ export async function onGroupchat(
       text: "message too large once rendered for the room",
     });
   }
+  // Audited before anything of the message is kept or sent: an audit log that cannot record it
+  // throws here (cordon start's process log, fail closed), and then nothing of it is delivered
+  // or goes into the history.
+  ctx.observer?.audit?.({
+    action: "groupchat",
+    granted: true,
+    reason: "granted",
+    room: room.jid,
+    actor: sender.bare,
+    marking: ctx.rendering.marking(gate.label), // not computed without an audit hook (optional call)
+    delivered: out.length,
+    withheld: room.occupants.size - out.length,
+  });
   const labelXml = ctx.rendering.securityLabelXml(gate.label);
   room.references.add([sid, stanza.attrs.id], labelXml);
   if (room.config.historyLength > 0 && (body !== undefined || extra || rich !== undefined)) {
@@ -151,16 +164,6 @@ export async function onGroupchat(
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
   ctx.observer?.fanout(out.length, room.occupants.size - out.length);
-  ctx.observer?.audit?.({
-    action: "groupchat",
-    granted: true,
-    reason: "granted",
-    room: room.jid,
-    actor: sender.bare,
-    marking: ctx.rendering.marking(gate.label), // not computed without an audit hook (optional call)
-    delivered: out.length,
-    withheld: room.occupants.size - out.length,
-  });
   await ctx.send(out);
 }
 
