@@ -424,7 +424,16 @@ export interface FileAuditOptions {
    */
   onAnchor?: (anchor: AuditAnchor) => void;
   anchorEvery?: number;
+  /**
+   * Bytes of records appended but not yet on disk, at most (default 16 MiB): a disk slower than the
+   * traffic (refusals are recorded without waiting) would otherwise hold them all in memory. Past
+   * it the log fails — nothing more crosses (fail closed) — rather than drop a record.
+   */
+  maxBacklogBytes?: number;
 }
+
+/** The default bound of records waiting to be written. */
+export const DEFAULT_AUDIT_BACKLOG_BYTES = 16 * 1024 * 1024;
 
 /**
  * Appends chained records to a JSON-lines file. Records are hashed synchronously (the chain order is
@@ -445,6 +454,9 @@ export class FileAuditSink implements AuditSink {
   #pendingHead: AuditAnchor | undefined;
   #writtenSeq = 0;
   readonly #writeTimeoutMs: number;
+  readonly #maxBacklogBytes: number;
+  /** Bytes appended and not yet written (pending or in a batch being written). */
+  #backlogBytes = 0;
   readonly #key: AuditKey;
   readonly #anchorEvery: number;
   readonly #onAnchor: ((anchor: AuditAnchor) => void) | undefined;
@@ -454,6 +466,7 @@ export class FileAuditSink implements AuditSink {
     options: FileAuditOptions,
   ) {
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
+    this.#maxBacklogBytes = options.maxBacklogBytes ?? DEFAULT_AUDIT_BACKLOG_BYTES;
     this.#key = options.key;
     this.#anchorEvery = Math.max(1, Math.floor(options.anchorEvery ?? DEFAULT_ANCHOR_EVERY));
     this.#onAnchor = options.onAnchor;
@@ -505,6 +518,16 @@ export class FileAuditSink implements AuditSink {
 
   append(entry: AuditEntry | AuditEvent): AuditRecord {
     const { record, line } = chainLine(entry, ++this.#seq, this.#prev, this.#key);
+    const bytes = Buffer.byteLength(line, "utf8");
+    if (!this.failed && this.#backlogBytes + bytes > this.#maxBacklogBytes) {
+      // Found in review (advrelay): records of refusals queued without bound behind a slow disk.
+      this.failed = new AuditWriteError(
+        this.file,
+        new Error(`more than ${this.#maxBacklogBytes} bytes of records are waiting to be written`),
+      );
+      throw this.failed;
+    }
+    this.#backlogBytes += bytes;
     this.#prev = record.hash;
     this.#pending.push(line);
     this.#pendingHead = { seq: record.seq, hash: record.hash };
@@ -536,6 +559,7 @@ export class FileAuditSink implements AuditSink {
   #drain(): Promise<void> {
     if (this.#pending.length === 0) return this.#writing;
     const batch = this.#pending.join("");
+    const batchBytes = Buffer.byteLength(batch, "utf8");
     const done = this.#waiting;
     const head = this.#pendingHead;
     this.#pending = [];
@@ -545,6 +569,7 @@ export class FileAuditSink implements AuditSink {
       if (this.failed || !handle) {
         this.failed ??= new AuditWriteError(this.file, new Error("the audit log is closed"));
         done?.reject(this.failed);
+        this.#backlogBytes -= batchBytes;
         return;
       }
       try {
@@ -565,6 +590,8 @@ export class FileAuditSink implements AuditSink {
       } catch (error) {
         this.failed = new AuditWriteError(this.file, error);
         done?.reject(this.failed);
+      } finally {
+        this.#backlogBytes -= batchBytes;
       }
     });
     return this.#writing;

@@ -304,3 +304,37 @@ describe("audit chain", () => {
       assert.equal(parseAuditAnchor(bad), undefined, bad);
   });
 });
+
+describe("audit backlog", () => {
+  test("records waiting to be written are bounded in bytes: past the bound the log fails (nothing more crosses)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-audit-backlog-"));
+    const sink = await FileAuditSink.open(join(dir, "audit.jsonl"), { key: KEY, maxBacklogBytes: 4096 });
+    // All appended in one turn (as refusals are, behind a slow disk): nothing written yet.
+    let thrown: unknown;
+    for (let i = 1; i <= 200 && !thrown; i++) {
+      try {
+        sink.append(entry(i));
+      } catch (error) {
+        thrown = error;
+      }
+    }
+    assert.ok(thrown, "appending past the bound fails");
+    assert.ok(sink.failed, "the log is failed: the relay drops everything after (fail closed)");
+    await assert.rejects(sink.written());
+    await sink.close();
+    // What was written before the bound is an intact chain.
+    assert.equal(verify(readFileSync(join(dir, "audit.jsonl"), "utf8")).ok, true);
+  });
+
+  test("a log that keeps up is not failed by the bound", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-audit-backlog-"));
+    const sink = await FileAuditSink.open(join(dir, "audit.jsonl"), { key: KEY, maxBacklogBytes: 4096 });
+    for (let i = 1; i <= 200; i++) {
+      sink.append(entry(i));
+      if (i % 5 === 0) await sink.written();
+    }
+    await sink.flush();
+    assert.equal(sink.failed, undefined);
+    await sink.close();
+  });
+});
