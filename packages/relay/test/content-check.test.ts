@@ -108,6 +108,7 @@ describe("content check", () => {
       "\u0395\u03A7CALIBUR", // Greek capitals Ε Χ
       "exc\u0430l\u0456bur", // Cyrillic а, Ukrainian і
       "EXCALIBUR",
+      "\u1D07x\u1D04\u1D00\u029F\u026A\u0299\u1D1C\u0280", // small capitals ᴇxᴄᴀʟɪʙᴜʀ
     ])
       assert.equal(check.check([t], undefined), 0, JSON.stringify(t));
     assert.equal(check.check(["calibre"], undefined), -1);
