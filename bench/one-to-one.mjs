@@ -79,10 +79,13 @@ function parseArgs(argv) {
     seconds: 3,
     pairs: 4,
     window: 50,
+    modes: ["plain", "unlabelled", "labelled"],
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [k, v] = [argv[i], argv[i + 1]];
     if (k === "--servers") o.servers = v.split(",");
+    else if (k === "--modes") o.modes = v.split(",");
+    else if (k === "--profile") o.profile = v;
     else if (k.startsWith("--") && k.slice(2) in o) o[k.slice(2)] = Number(v);
     else throw new Error(`unknown argument ${k}`);
   }
@@ -100,11 +103,16 @@ async function runMode(kind, mode, opts, labelXml) {
     components: guarded ? [{ domain: `guard.${domain}`, secret: SECRET }] : [],
     ...(guarded ? { guard: { component: `guard.${domain}`, timeoutSeconds: 2 } } : {}),
     users: users.map((u) => ({ username: u, password: "pw" })),
+    ...(guarded && kind === "prosody" && process.env.BENCH_PROSODY_MODULES
+      ? { extraModules: process.env.BENCH_PROSODY_MODULES.split(",") }
+      : {}),
   });
   let child;
   try {
     if (guarded) {
       child = fork(here, ["--child"], {
+        // --profile DIR: a V8 CPU profile of the guard process per mode (node --cpu-prof).
+        ...(opts.profile ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${opts.profile}`] } : {}),
         env: {
           ...process.env,
           BENCH_DOMAIN: domain,
@@ -207,13 +215,14 @@ async function main() {
   const out = { options: opts, servers: {} };
   for (const kind of opts.servers) {
     const modes = {};
-    for (const mode of ["plain", "unlabelled", "labelled"]) {
+    for (const mode of opts.modes) {
       modes[mode] = await runMode(kind, mode, opts, labelXml);
       process.stderr.write(`${kind} ${mode}: ${JSON.stringify(modes[mode])}\n`);
     }
-    const ratio = (m) => +(modes[m].throughput / modes.plain.throughput).toFixed(2);
+    const ratio = (m) =>
+      modes[m] && modes.plain ? +(modes[m].throughput / modes.plain.throughput).toFixed(2) : null;
     const added = (m) =>
-      modes[m].latencyMs.p99 === null
+      !modes[m] || !modes.plain || modes[m].latencyMs.p99 === null
         ? null
         : +(modes[m].latencyMs.p99 - modes.plain.latencyMs.p99).toFixed(3);
     out.servers[kind] = {

@@ -263,7 +263,7 @@ ask(Host, Origin, Msg) ->
                    _ -> []
                end,
     Check = #xmlel{name = <<"check">>,
-                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}]
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
                            ++ SenderIp
                            ++ [{<<"offline">>, <<"1">>} || Replay /= false],
                    children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
@@ -419,11 +419,17 @@ with_form(Msg, Form) ->
 answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
     case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
         {?NS_GUARD, <<"deliver">>} ->
-            with_message(Host, Msg, Verdict, fun(Out) ->
-                Delivered = Msg#message{subject = Out#message.subject, body = Out#message.body,
-                                        thread = Out#message.thread, sub_els = Out#message.sub_els},
-                deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), forms(Verdict, Delivered))
-            end);
+            case fxml:get_tag_attr_s(<<"keep">>, Verdict) of
+                <<"1">> ->
+                    %% A compact verdict (asked with compact='1'): the message asked about, each of
+                    %% its top-level XEP-0258 labels replaced by the verdict's (re-encoded by the guard
+                    %% from the decided label: the sender's label bytes never go on).
+                    Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
+                                   fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
+                    Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
+                    deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), forms(Verdict, Delivered));
+                _ -> deliver_full(Host, Msg, Verdict)
+            end;
         {?NS_GUARD, <<"refuse">>} ->
             %% Our own error, decided: not asked about again on its way to a local sender.
             with_message(Host, Msg, Verdict, fun(Error) ->
@@ -446,6 +452,17 @@ answered(Host, Msg, timeout) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'remote-server-timeout'});
 answered(Host, Msg, _) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}).
+
+%% The verdict's whole <message/>: its children as delivered (addresses, id and type stay ours).
+deliver_full(Host, Msg, Verdict) ->
+    with_message(Host, Msg, Verdict, fun(Out) ->
+        Delivered = Msg#message{subject = Out#message.subject, body = Out#message.body,
+                                thread = Out#message.thread, sub_els = Out#message.sub_els},
+        deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), forms(Verdict, Delivered))
+    end).
+
+is_label(#xmlel{name = <<"securitylabel">>} = El) -> fxml:get_tag_attr_s(<<"xmlns">>, El) == ?NS_LABELS;
+is_label(_) -> false.
 
 %% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage}), or none when no
 %% session was asked about.

@@ -46,6 +46,68 @@ local decided = setmetatable({}, { __mode = "k" });
 -- resource: "label", "flot" or "none") and its FLOT form: applied as each session is sent it.
 local session_forms = setmetatable({}, { __mode = "k" });
 
+-- Questions to the guard waiting for their answer, by IQ id (RFC 6120 §8.2.3: the answer carries
+-- the question's id). Not module:send_iq: a promise, two event hooks and a timer per question cost
+-- Prosody's single thread more than the rest of the check (docs/performance.md §4). Here one hook
+-- takes every answer, and one repeating timer ends the questions past `timeout` in the order they
+-- were asked (they all have the same timeout).
+local waiting = {}; -- id → callback(answer stanza | nil, err)
+local TICK = 0.25;
+local due = {};     -- tick number → ids asked whose deadline falls in it
+local swept = nil;  -- the last tick swept
+local now = require "util.time".now;
+local floor = math.floor;
+
+-- Asks the guard; `callback(answer)` with the IQ result or error (an error also when Prosody bounces
+-- the question because the guard is not connected), or `callback(nil, err)` after `timeout`.
+local function ask(request, callback)
+	local id = request.attr.id;
+	waiting[id] = callback;
+	local tick = floor((now() + timeout) / TICK) + 1; -- never before the deadline
+	local ids = due[tick];
+	if not ids then ids = {}; due[tick] = ids; end
+	ids[#ids + 1] = id;
+	module:send(request);
+end
+
+-- Inside a session's async runner: waits for the answer (only this session waits).
+local function ask_wait(request)
+	local wait, done = async.waiter();
+	local answer, failure;
+	ask(request, function (a, e) answer, failure = a, e; done(); end);
+	wait();
+	return answer, failure;
+end
+
+module:hook("iq/host", function (event)
+	local stanza = event.stanza;
+	if stanza.attr.from ~= guard then return; end
+	local callback = waiting[stanza.attr.id];
+	if not callback or (stanza.attr.type ~= "result" and stanza.attr.type ~= "error") then return; end
+	waiting[stanza.attr.id] = nil;
+	callback(stanza);
+	return true;
+end, 2000);
+
+local TIMED_OUT = { type = "wait", condition = "remote-server-timeout" };
+module:add_timer(TICK, function ()
+	local last = floor(now() / TICK);
+	for tick = (swept or last - 1) + 1, last do
+		local ids = due[tick];
+		due[tick] = nil;
+		for _, id in ipairs(ids or {}) do
+			local callback = waiting[id];
+			if callback then
+				waiting[id] = nil;
+				local ok, err = pcall(callback, nil, TIMED_OUT);
+				if not ok then module:log("error", "Cordon guard timeout handling failed: %s", err); end
+			end
+		end
+	end
+	swept = last;
+	return TICK;
+end);
+
 -- The sender is told the check could not be made: the condition and type only, no text, and the id
 -- only when short (RFC 6120 §8.3: an error carries nothing the sender chose beyond its id).
 local function refuse_unchecked(stanza, err)
@@ -105,11 +167,108 @@ local function inherit_ns(el, ns)
 	return el;
 end
 
+local stanza_mt = st.stanza_mt;
+-- A new top element (its own attributes and child lists) over a stanza's children, which are
+-- only serialised: no deep copy of a large message (a question's message, a session's FLOT form).
+local function shallow(stanza)
+	local attr = {};
+	for k, v in pairs(stanza.attr) do attr[k] = v; end
+	local tags = {};
+	for i, tag in ipairs(stanza.tags) do tags[i] = tag; end
+	local copy = setmetatable({ name = stanza.name, attr = attr, tags = tags }, stanza_mt);
+	for i = 1, #stanza do copy[i] = stanza[i]; end
+	return copy;
+end
+
+-- The message as the guard decided it must be delivered: the verdict's <message/>; or, in a
+-- compact verdict (keep='1', asked for with compact='1'), the message asked about — the very
+-- children the guard judged, not sent back — with each of its top-level XEP-0258 labels replaced
+-- by the verdict's <securitylabel/> children (re-encoded by the guard from the decided label with
+-- the policy's marking: the sender's label bytes never go on; none for an error message).
+-- (compact='2': the one label comes as XML text in the verdict's `label` attribute; each distinct
+-- text is parsed once — it is the guard's own rendering of a decided label — and each message
+-- gets its own copy.)
+local xml_parse = require "util.xml".parse;
+local label_cache = require "util.cache".new(256);
+local MAX_CACHED_LABEL = 8192; -- bytes of label text kept per entry: the cache stays under 2 MiB
+local function label_from(text)
+	local label = label_cache:get(text);
+	if not label then
+		label = xml_parse(text);
+		if not label or label.name ~= "securitylabel" or label.attr.xmlns ~= NS_LABELS then return nil; end
+		inherit_ns(label, NS_LABELS);
+		if #text <= MAX_CACHED_LABEL then label_cache:set(text, label); end
+	end
+	return st.clone(label);
+end
+
+local function delivered_form(verdict, stanza)
+	if verdict.attr.keep ~= "1" then
+		local out = verdict:get_child("message", NS_CLIENT);
+		return out and inherit_ns(out, NS_CLIENT);
+	end
+	local text = verdict.attr.label;
+	local label = text and label_from(text);
+	if text and not label then return nil; end -- no decision (fail closed)
+	local out = setmetatable({ name = stanza.name, attr = stanza.attr, tags = {} }, stanza_mt);
+	local tags = out.tags;
+	for _, child in ipairs(stanza) do
+		if type(child) ~= "table" then
+			out[#out + 1] = child;
+		elseif not (child.name == "securitylabel" and child.attr.xmlns == NS_LABELS) then
+			out[#out + 1] = child;
+			tags[#tags + 1] = child;
+		end
+	end
+	for l in verdict:childtags("securitylabel", NS_LABELS) do
+		inherit_ns(l, NS_LABELS);
+		out[#out + 1] = l;
+		tags[#tags + 1] = l;
+	end
+	if label then
+		out[#out + 1] = label;
+		tags[#tags + 1] = label;
+	end
+	return out;
+end
+
+-- The FLOT form from the verdict's <flot/>: its whole <message/>; or (keep='1') the delivered
+-- message with each replacement, in order, in the place of the next top-level child in the
+-- stanza's namespace of the same name. nil: none, or one that cannot be made (no decision).
+local function flot_form(verdict, delivered)
+	local flot = verdict:get_child("flot", NS_GUARD);
+	if not flot then return nil, true; end
+	if flot.attr.keep ~= "1" then
+		local whole = flot:get_child("message", NS_CLIENT);
+		if not whole then return nil, false; end
+		return inherit_ns(whole, NS_CLIENT), true;
+	end
+	local replacements = {};
+	for _, r in ipairs(flot.tags) do
+		if r.attr.xmlns ~= NS_CLIENT then return nil, false; end
+		r.attr.xmlns = nil;
+		replacements[#replacements + 1] = inherit_ns(r, NS_CLIENT);
+	end
+	local out = setmetatable({ name = delivered.name, attr = delivered.attr, tags = {} }, stanza_mt);
+	local tags, k = out.tags, 1;
+	for _, child in ipairs(delivered) do
+		local r = replacements[k];
+		if type(child) == "table" and r and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) and child.name == r.name then
+			child = r;
+			k = k + 1;
+		end
+		out[#out + 1] = child;
+		if type(child) == "table" then tags[#tags + 1] = child; end
+	end
+	if k ~= #replacements + 1 then return nil, false; end
+	return out, true;
+end
+
 -- Applies the guard's answer. Returns true when the message must go no further, nil when it goes
 -- on (as event.stanza, rewritten).
 local function apply(event, response)
 	-- An error answer (the guard refusing the question, or Prosody bouncing it while the guard is
-	-- not connected: send_iq resolves with that bounce) is no decision: refused with `wait`.
+	-- not connected: the question comes back as an error) is no decision: refused with `wait`.
 	if response.attr.type ~= "result" then
 		local _, condition = response:get_error();
 		return unreachable(event, { type = "wait", condition = condition == "policy-violation" and condition or "internal-server-error" });
@@ -117,10 +276,9 @@ local function apply(event, response)
 	local verdict = response:get_child("verdict", NS_GUARD);
 	local action = verdict and verdict.attr.action;
 	if action == "deliver" then
-		local out = verdict:get_child("message", NS_CLIENT);
+		local out = delivered_form(verdict, event.stanza);
 		if out then
 			out.attr = event.stanza.attr;
-			inherit_ns(out, NS_CLIENT);
 			decided[out] = true;
 			local forms;
 			for session in verdict:childtags("session", NS_GUARD) do
@@ -128,9 +286,9 @@ local function apply(event, response)
 				forms.by[session.attr.resource or ""] = session.attr.form;
 			end
 			if forms then
-				local flot = verdict:get_child("flot", NS_GUARD);
-				forms.flot = flot and flot:get_child("message", NS_CLIENT);
-				if forms.flot then inherit_ns(forms.flot, NS_CLIENT); end
+				local flot, ok = flot_form(verdict, out);
+				if not ok then return unreachable(event, { type = "wait", condition = "internal-server-error" }); end
+				forms.flot = flot;
 				session_forms[out] = forms;
 			end
 			event.stanza = out;
@@ -165,11 +323,11 @@ end
 -- `to`: where the message goes (Prosody removes the `to` of a message a client sends to its own
 -- account, RFC 6120 §10.3). `copies`: the sender's other sessions about to get a sent carbon.
 local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
-	local embedded = st.clone(stanza);
+	local embedded = shallow(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
 	embedded.attr.to = embedded.attr.to or to;
 	local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
-		:tag("check", { xmlns = NS_GUARD, origin = origin_kind, ip = sender_ip, offline = only_session and "1" or nil })
+		:tag("check", { xmlns = NS_GUARD, origin = origin_kind, ip = sender_ip, offline = only_session and "1" or nil, compact = "2" })
 			:add_child(embedded);
 	for _, session in ipairs(copies or {}) do
 		request:tag("copy", { resource = session.resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
@@ -191,22 +349,59 @@ local function own_account(event)
 	return nil;
 end
 
+-- Pipelining: a message is held and its question sent without waiting for the answer, so a
+-- session's next messages are asked about while the guard decides (one round trip per message
+-- would cap each session at 1/RTT and cost a runner wake-up each). Per sending session the held
+-- messages go on in the order they came: each once it and every one before it is decided.
+-- At most MAX_IN_FLIGHT per session: beyond, the session's runner waits (back-pressure; a
+-- message fired outside a runner, by module code, is never made to wait).
+local MAX_IN_FLIGHT = 64;
+
+local function release(queue)
+	while true do
+		local item = queue[queue.head];
+		if not item or not item.done then break; end
+		queue[queue.head] = nil;
+		queue.head = queue.head + 1;
+		local ok, err = pcall(item.finish);
+		if not ok then module:log("error", "Cordon guard: applying a decision failed: %s", err); end
+	end
+	if queue.head == queue.tail then queue.head, queue.tail = 1, 1; end
+	local blocked = queue.blocked;
+	if blocked and queue.tail - queue.head < MAX_IN_FLIGHT then
+		queue.blocked = nil;
+		blocked();
+	end
+end
+
 local function checker(event_name)
 	return function (event)
 		local stanza = event.stanza;
 		if decided[stanza] then return nil; end
 		local origin = origin_of(event.origin);
 		if not origin then return nil; end
-		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
-		if async.ready() then
-			local response, err = async.wait_for(module:send_iq(request, nil, timeout));
-			if not response then return unreachable(event, err); end
-			return apply(event, response.stanza);
+		local queue = event.origin.cordon_queue;
+		if not queue then
+			queue = { head = 1, tail = 1 };
+			event.origin.cordon_queue = queue;
 		end
-		module:send_iq(request, nil, timeout):next(function (response)
-			if apply(event, response.stanza) == nil then module:fire_event(event_name, event); end
-		end, function (err)
-			if unreachable(event, err) == nil then module:fire_event(event_name, event); end
+		if queue.tail - queue.head >= MAX_IN_FLIGHT and async.ready() then
+			local wait, done = async.waiter();
+			queue.blocked = done;
+			wait();
+		end
+		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+		local item = { done = false };
+		queue[queue.tail] = item;
+		queue.tail = queue.tail + 1;
+		ask(request, function (answer, err)
+			item.done = true;
+			item.finish = function ()
+				local verdict;
+				if answer then verdict = apply(event, answer); else verdict = unreachable(event, err); end
+				if verdict == nil then module:fire_event(event_name, event); end
+			end;
+			release(queue);
 		end);
 		return true;
 	end
@@ -221,7 +416,8 @@ local function form_for(forms, message, session)
 	local form = forms.by[session.resource or ""];
 	if form == "label" then return message; end
 	if form == "flot" and forms.flot then
-		local flot = st.clone(forms.flot);
+		-- A new top element over the FLOT form's children (only serialised), with the message's addresses.
+		local flot = shallow(forms.flot);
 		flot.attr = message.attr;
 		return flot;
 	end
@@ -315,12 +511,12 @@ module:hook("message/offline/broadcast", function (event)
 			goto next_message;
 		end
 		local request = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
-		local response = async.wait_for(module:send_iq(request, nil, timeout));
-		if not response or response.stanza.attr.type ~= "result" then
+		local response = ask_wait(request);
+		if not response or response.attr.type ~= "result" then
 			module:log("warn", "Cordon guard %s gave no decision: offline messages of %s kept", guard, origin.username);
 			return true;
 		end
-		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response.stanza };
+		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response };
 		::next_message::
 	end
 	-- A message this session's location may not receive stays stored for a session that may.
@@ -368,10 +564,10 @@ if module:get_option_boolean("cordon_guard_access", false) then
 		if not async.ready() then return false, "not in a session runner"; end
 		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
 			:tag("access", { xmlns = NS_GUARD, jid = session.username .. "@" .. module.host }):up();
-		local response, err = async.wait_for(module:send_iq(request, nil, timeout));
+		local response, err = ask_wait(request);
 		if not response then return false, err and err.condition or "no answer"; end
-		if response.stanza.attr.type ~= "result" then return false, "error answer"; end
-		local verdict = response.stanza:get_child("access-verdict", NS_GUARD);
+		if response.attr.type ~= "result" then return false, "error answer"; end
+		local verdict = response:get_child("access-verdict", NS_GUARD);
 		if not verdict then return false, "no verdict"; end
 		if verdict.attr.action == "allow" then return true; end
 		return false, "denied";
@@ -427,13 +623,10 @@ local function payload_checker(event_name)
 			return true;
 		end
 		if async.ready() then
-			local response = async.wait_for(module:send_iq(request, nil, timeout));
-			return applied(response and response.stanza);
+			return applied((ask_wait(request)));
 		end
-		module:send_iq(request, nil, timeout):next(function (response)
-			if applied(response.stanza) == nil then module:fire_event(event_name, event); end
-		end, function ()
-			applied(nil);
+		ask(request, function (response)
+			if applied(response) == nil then module:fire_event(event_name, event); end
 		end);
 		return true;
 	end
@@ -476,8 +669,8 @@ local function release_archive(session, held, answer)
 			:tag("check", { xmlns = NS_GUARD, origin = "c2s", archive = "1" }):add_child(embedded)
 				:tag("session", { resource = session.resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up()
 			:up();
-		module:send_iq(request, nil, timeout):next(function (response)
-			local verdict = response.stanza.attr.type == "result" and response.stanza:get_child("verdict", NS_GUARD);
+		ask(request, function (response)
+			local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
 			local out = verdict and verdict.attr.action == "deliver" and verdict:get_child("message", NS_CLIENT);
 			if out then
 				out.attr = result.attr;
@@ -486,7 +679,7 @@ local function release_archive(session, held, answer)
 				session.send(out);
 			end
 			step();
-		end, step);
+		end);
 	end
 	step();
 end
@@ -551,12 +744,12 @@ local function release_sent(event)
 	for i, item in ipairs(held) do sessions[i] = item.session; end
 	local to = stanza.attr.to or (event.origin.username .. "@" .. event.origin.host);
 	local request = check_request(stanza, "c2s", event.origin.ip, nil, to, sessions);
-	local response = async.wait_for(module:send_iq(request, nil, timeout));
-	local verdict = response and response.stanza.attr.type == "result" and response.stanza:get_child("verdict", NS_GUARD);
+	local response = ask_wait(request);
+	local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
 	if not verdict or verdict.attr.action ~= "deliver" then return; end
-	local labelled = verdict:get_child("message", NS_CLIENT);
-	local flot = verdict:get_child("flot", NS_GUARD);
-	flot = flot and flot:get_child("message", NS_CLIENT);
+	local labelled = delivered_form(verdict, stanza);
+	if not labelled then return; end
+	local flot = flot_form(verdict, labelled);
 	local forms = {};
 	for copy in verdict:childtags("copy", NS_GUARD) do forms[copy.attr.resource or ""] = copy.attr.form; end
 	for _, item in ipairs(held) do

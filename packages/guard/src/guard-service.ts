@@ -113,7 +113,8 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
       options.onDecision?.(decision.verdict.action, decision.reason);
       if (decision.reason !== "deliver")
         logger.debug({ reason: decision.reason, action: decision.verdict.action }, "message refused");
-      return verdictElement(decision.verdict);
+      const compact = read.compact ?? 0;
+      return verdictElement(decision.verdict, compact > 0 ? read.message : undefined, compact === 2 ? 2 : 1);
     } finally {
       release();
     }

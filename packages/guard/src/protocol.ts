@@ -15,6 +15,7 @@
 //   about to get an XEP-0280 sent carbon of it; answered <copy resource='…' form='…'/> — the
 //   sender's own copies, decided as the message is (a message to no user of this server — a
 //   component, another server — is decided for the copies alone: sender, server, locations)
+//   (compact='1' or '2': the module can rebuild the delivered message itself — see the compact verdicts)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
 //
@@ -27,6 +28,20 @@
 //       does not advertise labels, nothing to a session whose location does not grant the label
 //       (a session not listed — bound after the question — gets nothing either); with no
 //       sessions asked about (the user is offline) the labelled form is stored
+//   <verdict action='deliver' keep='1'><securitylabel xmlns='urn:xmpp:sec-label:0'>…</securitylabel>
+//       <flot>…</flot><session …/>…</verdict>                      (compact: asked with compact='1')
+//       the delivered message is the one asked about with each of its top-level XEP-0258 labels
+//       replaced by the verdict's <securitylabel/> children (the label re-encoded from the decided
+//       one; none for an error message): sent only when that is exactly the decided message, so
+//       an unchanged body is not sent back (docs/performance.md §4)
+//   <verdict action='deliver' keep='1' label='&lt;securitylabel …/&gt;'>     (asked with compact='2')
+//       <flot keep='1'><body xmlns='jabber:client'>…</body></flot><session …/>…</verdict>
+//       as keep='1', the one label as XML text in an attribute (the module parses each distinct
+//       label once, not an element tree per message); and the FLOT form, when it is the delivered
+//       message with some of its top-level children in the stanza's namespace replaced, as those
+//       replacements: each, in order, takes the place of the next such child of the same name
+//       (otherwise the whole FLOT message). Each is sent only when the module's rebuilding gives
+//       exactly the decided form (checked here by rebuilding it the module's way).
 //   <verdict action='refuse'><message xmlns='jabber:client' type='error' …/></verdict>
 //       the error the sender gets, built here: nothing of the message in it (RFC 6120 §8.3)
 //   <verdict action='drop'/>
@@ -38,6 +53,7 @@
 // resource the module asks <access jid='user@host'/> and gets <access-verdict action='allow|deny'/>.
 import { isElement, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
+import { isLabel } from "./message-forms.js";
 
 /** Where the message came from, as only the server knows: one of its client sessions, or another server. */
 export type CheckOrigin = "c2s" | "s2s";
@@ -64,6 +80,8 @@ export interface CheckRequest {
   readonly copies?: readonly RecipientSession[];
   /** An XEP-0313 archive result about to be sent to the session listed (archive-result.ts). */
   readonly archive?: boolean;
+  /** The module rebuilds a delivered message from the one it asked about (a compact verdict, 1 or 2). */
+  readonly compact?: 0 | 1 | 2;
 }
 
 /** What one session of the recipient gets. */
@@ -122,26 +140,95 @@ export function readCheck(check: Element): CheckRequest | undefined {
     offline: check.attrs.offline === "1",
     ...(copies.length > 0 ? { copies } : {}),
     archive: check.attrs.archive === "1",
+    compact: check.attrs.compact === "2" ? 2 : check.attrs.compact === "1" ? 1 : 0,
   };
 }
 
-/** The `<verdict/>` element answering a check. */
-export function verdictElement(verdict: Verdict): Element {
+/**
+ * The `<verdict/>` element answering a check. With `asked` (a compact check: the message asked
+ * about), a delivered message that is exactly `asked` with its top-level labels replaced is sent
+ * as those labels alone (keep='1').
+ */
+export function verdictElement(verdict: Verdict, asked?: Element, compact: 1 | 2 = 1): Element {
   switch (verdict.action) {
-    case "deliver":
+    case "deliver": {
+      const labels = asked ? replacedLabels(asked, verdict.message) : undefined;
+      const attrs: Record<string, string> = { xmlns: NS_GUARD, action: "deliver" };
+      let children: Element[] = [inClientNs(verdict.message)];
+      let flot = verdict.flot ? [xml("flot", {}, inClientNs(verdict.flot))] : [];
+      if (labels) {
+        attrs.keep = "1";
+        children = labels;
+        if (compact === 2 && labels.length <= 1) {
+          if (labels[0]) attrs.label = labels[0].toString();
+          children = [];
+          const replaced = verdict.flot ? replacedTexts(verdict.message, verdict.flot) : undefined;
+          if (replaced) flot = [xml("flot", { keep: "1" }, ...replaced.map(inClientNs))];
+        }
+      }
       return xml(
         "verdict",
-        { xmlns: NS_GUARD, action: "deliver" },
-        inClientNs(verdict.message),
-        ...(verdict.flot ? [xml("flot", {}, inClientNs(verdict.flot))] : []),
+        attrs,
+        ...children,
+        ...flot,
         ...(verdict.sessions ?? []).map((s) => xml("session", { resource: s.resource, form: s.form })),
         ...(verdict.copies ?? []).map((s) => xml("copy", { resource: s.resource, form: s.form })),
       );
+    }
     case "refuse":
       return xml("verdict", { xmlns: NS_GUARD, action: "refuse" }, inClientNs(verdict.error));
     case "drop":
       return xml("verdict", { xmlns: NS_GUARD, action: "drop" });
   }
+}
+
+/**
+ * The labels `delivered` puts in place of `asked`'s, when `delivered` is `asked` — same name, same
+ * attributes, the very same other children in the same order — with its top-level labels removed
+ * and these appended; otherwise undefined (the whole message is sent).
+ */
+function replacedLabels(asked: Element, delivered: Element): Element[] | undefined {
+  if (asked === delivered || asked.name !== delivered.name) return undefined;
+  const a = Object.keys(asked.attrs);
+  const d = Object.keys(delivered.attrs);
+  if (a.length !== d.length || a.some((k) => asked.attrs[k] !== delivered.attrs[k])) return undefined;
+  const kept = asked.children.filter((c) => !isLabel(c));
+  const out = delivered.children;
+  if (out.length < kept.length || kept.some((c, i) => out[i] !== c)) return undefined;
+  const added = out.slice(kept.length);
+  if (!added.every((c): c is Element => isLabel(c))) return undefined;
+  return added;
+}
+
+const inStanzaNs = (el: Element): boolean => el.attrs.xmlns === undefined || el.attrs.xmlns === NS_CLIENT;
+
+/**
+ * The replacements that make `flot` from `delivered` the module's way — each, in order, takes the
+ * place of the next top-level child of `delivered` in the stanza's namespace with its name — or
+ * undefined when `flot` is not made that way (checked by making it: same serialisation).
+ */
+function replacedTexts(delivered: Element, flot: Element): Element[] | undefined {
+  if (flot.name !== delivered.name) return undefined;
+  const replacements = flot.children.filter(
+    (c): c is Element => isElement(c) && inStanzaNs(c) && !delivered.children.includes(c),
+  );
+  let next = 0;
+  const children = delivered.children.map((c) => {
+    const r = replacements[next];
+    if (r && isElement(c) && inStanzaNs(c) && r.name === c.name) {
+      next++;
+      return r;
+    }
+    return c;
+  });
+  if (next !== replacements.length) return undefined;
+  // The children only: the module gives the FLOT form the message's own addresses.
+  const rebuilt = xml("x");
+  rebuilt.children = children;
+  const expected = xml("x");
+  expected.children = flot.children;
+  if (rebuilt.toString() !== expected.toString()) return undefined;
+  return replacements.map((r) => xml(r.name, { ...r.attrs }, ...r.children));
 }
 
 /** A stanza embedded in a verdict names its namespace: the component stream's is not the client's. */
