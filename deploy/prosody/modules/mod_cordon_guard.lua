@@ -58,16 +58,30 @@ local swept = nil;  -- the last tick swept
 local now = require "util.time".now;
 local floor = math.floor;
 
+-- The guard's XEP-0114 session on this server, while it is connected (mod_component's own).
+local get_module = require "core.modulemanager".get_module;
+local function guard_session()
+	local component = get_module(guard, "component");
+	return component and component.connected and component.session or nil;
+end
+local NOT_CONNECTED = { type = "wait", condition = "internal-server-error" };
+
 -- Asks the guard; `callback(answer)` with the IQ result or error (an error also when Prosody bounces
 -- the question because the guard is not connected), or `callback(nil, err)` after `timeout`.
+-- `request`: a stanza (routed), or { id, xml } — a question written as text straight onto the
+-- guard's component stream (check_request: no stanza built, routed and serialised per message).
 local function ask(request, callback)
-	local id = request.attr.id;
+	local id = request.id or request.attr.id;
+	if request.xml then
+		local session = guard_session();
+		if not session then return callback(nil, NOT_CONNECTED); end
+	end
 	waiting[id] = callback;
 	local tick = floor((now() + timeout) / TICK) + 1; -- never before the deadline
 	local ids = due[tick];
 	if not ids then ids = {}; due[tick] = ids; end
 	ids[#ids + 1] = id;
-	module:send(request);
+	if request.xml then guard_session().send(request.xml); else module:send(request); end
 end
 
 -- Inside a session's async runner: waits for the answer (only this session waits).
@@ -322,24 +336,34 @@ end
 -- `only_session`: a stored message replayed to that session at login (offline='1').
 -- `to`: where the message goes (Prosody removes the `to` of a message a client sends to its own
 -- account, RFC 6120 §10.3). `copies`: the sender's other sessions about to get a sent carbon.
+local xml_escape = st.xml_escape;
+local function attr(name, value)
+	if value == nil then return ""; end
+	return " " .. name .. "='" .. xml_escape(value) .. "'";
+end
+local function session_el(name, resource, session)
+	return "<" .. name .. attr("resource", resource) .. attr("ip", session.ip) .. (session.cordon_labels and " labels='1'/>" or " labels='0'/>");
+end
+
 local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
 	local embedded = shallow(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
 	embedded.attr.to = embedded.attr.to or to;
-	local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
-		:tag("check", { xmlns = NS_GUARD, origin = origin_kind, ip = sender_ip, offline = only_session and "1" or nil, compact = "2" })
-			:add_child(embedded);
-	for _, session in ipairs(copies or {}) do
-		request:tag("copy", { resource = session.resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
-	end
-	if copies then return request:up(); end -- a sent-carbon question: the recipient is judged on delivery
-	local user = prosody.bare_sessions[jid_bare(embedded.attr.to or "")];
-	for resource, session in pairs(user and user.sessions or {}) do
-		if not only_session or session == only_session then
-			request:tag("session", { resource = resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
+	local id = new_id();
+	local xml = {
+		"<iq type='get'", attr("from", module.host), attr("to", guard), attr("id", id),
+		"><check xmlns='", NS_GUARD, "'", attr("origin", origin_kind), attr("ip", sender_ip),
+		only_session and " offline='1'" or "", " compact='2'>", tostring(embedded),
+	};
+	for _, session in ipairs(copies or {}) do xml[#xml + 1] = session_el("copy", session.resource, session); end
+	if not copies then -- (a sent-carbon question: the recipient is judged on delivery)
+		local user = prosody.bare_sessions[jid_bare(embedded.attr.to or "")];
+		for resource, session in pairs(user and user.sessions or {}) do
+			if not only_session or session == only_session then xml[#xml + 1] = session_el("session", resource, session); end
 		end
 	end
-	return request:up();
+	xml[#xml + 1] = "</check></iq>";
+	return { id = id, xml = table.concat(xml) };
 end
 
 -- The account a client's message to itself goes to (its `to` removed by Prosody).
