@@ -12,9 +12,10 @@
 -- Where: `message/bare` and `message/full` on the recipient's host at priority 1000, before
 -- blocking and privacy (500), MAM (0), carbons (-0.5), delivery and offline storage (-1): a
 -- message refused here is neither delivered, archived for the recipient, copied nor stored offline.
--- Waiting: inside a session's own async runner (messages from clients and remote servers) the
--- session waits for the answer, so its messages stay in order and nothing else waits; a message
--- fired outside one (module code) is held and fired again once decided.
+-- Waiting: a message is held and fired again once decided; its question goes at once, so a
+-- session's next messages are asked about while the guard decides (pipelining), and each
+-- session's checked messages go on in the order they came (at most 64 in flight per session, then
+-- that session's runner waits). docs/performance.md §4 has the measurements behind this.
 -- Fail closed: no answer within `cordon_guard_timeout` seconds, or the guard not connected, refuses
 -- the message with a `wait` error (unless `cordon_guard_unlabelled_when_down = "deliver"` and the
 -- message carries no label). Prosody routes to the guard again as soon as it reconnects.
