@@ -162,8 +162,11 @@ async function runMode(kind, mode, opts, labelXml) {
     const cpuGuard0 = child ? cpuOf(child.pid) : null;
     const t0 = performance.now();
     let next = 0;
-    while (received < opts.messages && performance.now() - t0 < 120_000) {
-      while (next < opts.messages && next - received < opts.window * opts.pairs) {
+    // A refused message (an error back to its sender) is done too: it must not hold the window.
+    const errors0 = errors;
+    const done = () => received + errors - errors0;
+    while (done() < opts.messages && performance.now() - t0 < 120_000) {
+      while (next < opts.messages && next - done() < opts.window * opts.pairs) {
         await write(next % opts.pairs, `t${next}`);
         next++;
       }

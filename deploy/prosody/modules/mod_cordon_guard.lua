@@ -14,7 +14,7 @@
 -- message refused here is neither delivered, archived for the recipient, copied nor stored offline.
 -- Waiting: a message is held and fired again once decided; its question goes at once, so a
 -- session's next messages are asked about while the guard decides (pipelining), and each
--- session's checked messages go on in the order they came (at most 64 in flight per session, then
+-- session's checked messages go on in the order they came (at most 32 in flight per session, then
 -- that session's runner waits). docs/performance.md §4 has the measurements behind this.
 -- Fail closed: no answer within `cordon_guard_timeout` seconds, or the guard not connected, refuses
 -- the message with a `wait` error (unless `cordon_guard_unlabelled_when_down = "deliver"` and the
@@ -379,8 +379,10 @@ end
 -- would cap each session at 1/RTT and cost a runner wake-up each). Per sending session the held
 -- messages go on in the order they came: each once it and every one before it is decided.
 -- At most MAX_IN_FLIGHT per session: beyond, the session's runner waits (back-pressure; a
--- message fired outside a runner, by module code, is never made to wait).
-local MAX_IN_FLIGHT = 64;
+-- message fired outside a runner, by module code, is never made to wait). Below the guard's own
+-- bound on one sender's checks in progress (`pending.perSender`, default 50), past which it
+-- refuses with `wait`: a busy guard slows a sending session down instead of refusing its messages.
+local MAX_IN_FLIGHT = 32;
 
 local function release(queue)
 	while true do
