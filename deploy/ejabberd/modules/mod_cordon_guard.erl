@@ -271,9 +271,11 @@ ask(Host, Origin, Msg) ->
     IQ = #iq{type = get, id = p1_rand:get_string(),
              from = jid:make(Host), to = jid:make(opt(Host, component)),
              sub_els = [Check]},
+    %% The session each listed resource is (its process): a resource names a session only until it ends.
+    Asked = xmpp:put_meta(Msg, cordon_asked, maps:from_list([{R, proplists:get_value(pid, Info)} || {R, Info} <- Listed])),
     Held = case Replay of
-               false -> Msg;
-               _ -> xmpp:put_meta(Msg, cordon_replay, true)
+               false -> Asked;
+               _ -> xmpp:put_meta(Asked, cordon_replay, true)
            end,
     ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
                              opt(Host, timeout)).
@@ -405,8 +407,10 @@ ask_waiting(Host, Check) ->
     after Timeout + 500 -> undefined
     end.
 
-form_for({By, Flot, Labelled}, Msg, Resource) ->
-    case maps:get(Resource, By, none) of
+%% Run in the receiving session's process: a session that took the resource of one that ended
+%% while the guard decided (another location, other caps: client-location.ts) gets nothing.
+form_for({By, Flot, Labelled, Asked}, Msg, Resource) ->
+    case maps:get(Resource, Asked, undefined) == self() andalso maps:get(Resource, By, none) of
         <<"label">> -> with_form(Msg, Labelled);
         <<"flot">> when Flot /= undefined -> with_form(Msg, Flot);
         _ -> drop
@@ -447,8 +451,8 @@ answered(Host, Msg, timeout) ->
 answered(Host, Msg, _) ->
     unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}).
 
-%% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage}), or none when no
-%% session was asked about.
+%% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage, #{Resource => Pid}}),
+%% or none when no session was asked about.
 forms(Verdict, Labelled) ->
     By = maps:from_list([{fxml:get_tag_attr_s(<<"resource">>, S), fxml:get_tag_attr_s(<<"form">>, S)}
                          || #xmlel{name = <<"session">>} = S <- Verdict#xmlel.children]),
@@ -458,7 +462,7 @@ forms(Verdict, Labelled) ->
            end,
     case maps:size(By) of
         0 -> none;
-        _ -> {By, Flot, Labelled#message{meta = #{}}}
+        _ -> {By, Flot, Labelled#message{meta = #{}}, xmpp:get_meta(Labelled, cordon_asked, #{})}
     end.
 
 decoded(false) -> undefined;
@@ -471,8 +475,15 @@ decoded(El) ->
 
 %% A replayed stored message that the session being sent it may not have is stored again (for a
 %% session that may); any other goes to the sessions, each taking its own form.
-deliver(Host, Msg, none) -> route_decided(Host, Msg);
-deliver(Host, Msg, {By, _, _} = Forms) ->
+%% Decided for a recipient with no session (to be stored offline): one that bound meanwhile was
+%% never judged (its location, client-location.ts), so the sender is told to try again later.
+deliver(Host, Msg, none) ->
+    #jid{luser = U, lserver = S} = xmpp:get_to(Msg),
+    case xmpp:get_meta(Msg, cordon_asked, #{}) == #{} andalso ejabberd_sm:get_user_info(U, S) /= [] of
+        true -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+        false -> route_decided(Host, Msg)
+    end;
+deliver(Host, Msg, {By, _, _, _} = Forms) ->
     Replayed = xmpp:get_meta(Msg, cordon_replay, false),
     Kept = Replayed andalso lists:all(fun(F) -> F /= <<"label">> andalso F /= <<"flot">> end, maps:values(By)),
     case Kept of

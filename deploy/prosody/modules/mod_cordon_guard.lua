@@ -124,7 +124,8 @@ local function apply(event, response)
 			decided[out] = true;
 			local forms;
 			for session in verdict:childtags("session", NS_GUARD) do
-				forms = forms or { by = {} };
+				-- `asked`: the session each resource named when the guard was asked (form_for).
+				forms = forms or { by = {}, asked = event.cordon_asked or {} };
 				forms.by[session.attr.resource or ""] = session.attr.form;
 			end
 			if forms then
@@ -132,6 +133,14 @@ local function apply(event, response)
 				forms.flot = flot and flot:get_child("message", NS_CLIENT);
 				if forms.flot then inherit_ns(forms.flot, NS_CLIENT); end
 				session_forms[out] = forms;
+			elseif event.cordon_asked and next(event.cordon_asked) == nil then
+				-- Decided for a recipient with no session (to be stored offline): one that bound
+				-- meanwhile was never judged (its location, client-location.ts): try again later.
+				local user = prosody.bare_sessions[jid_bare(out.attr.to or "")];
+				if user and next(user.sessions) then
+					refuse_unchecked(event.stanza, nil);
+					return true;
+				end
 			end
 			event.stanza = out;
 			return nil;
@@ -164,6 +173,7 @@ end
 -- `only_session`: a stored message replayed to that session at login (offline='1').
 -- `to`: where the message goes (Prosody removes the `to` of a message a client sends to its own
 -- account, RFC 6120 §10.3). `copies`: the sender's other sessions about to get a sent carbon.
+-- Also returns the session each listed resource is (a resource names a session only until it ends).
 local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
 	local embedded = st.clone(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
@@ -176,12 +186,14 @@ local function check_request(stanza, origin_kind, sender_ip, only_session, to, c
 	end
 	if copies then return request:up(); end -- a sent-carbon question: the recipient is judged on delivery
 	local user = prosody.bare_sessions[jid_bare(embedded.attr.to or "")];
+	local asked = setmetatable({}, { __mode = "v" }); -- an ended session is not kept for this
 	for resource, session in pairs(user and user.sessions or {}) do
 		if not only_session or session == only_session then
+			asked[resource] = session;
 			request:tag("session", { resource = resource, ip = session.ip, labels = session.cordon_labels and "1" or "0" }):up();
 		end
 	end
-	return request:up();
+	return request:up(), asked;
 end
 
 -- The account a client's message to itself goes to (its `to` removed by Prosody).
@@ -197,7 +209,8 @@ local function checker(event_name)
 		if decided[stanza] then return nil; end
 		local origin = origin_of(event.origin);
 		if not origin then return nil; end
-		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+		local request, asked = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+		event.cordon_asked = asked;
 		if async.ready() then
 			local response, err = async.wait_for(module:send_iq(request, nil, timeout));
 			if not response then return unreachable(event, err); end
@@ -216,8 +229,11 @@ module:hook("message/bare", checker("message/bare"), 1000);
 module:hook("message/full", checker("message/full"), 1000);
 
 -- Per session: what the guard said this session gets of `message` ("label" as decided, "flot",
--- or nil: nothing). A session the guard was not asked about (bound while it decided) gets nothing.
+-- or nil: nothing). A session the guard was not asked about (bound while it decided) gets nothing —
+-- also one that took the resource of a session that ended meanwhile (its location, its caps are
+-- its own: client-location.ts decided for the other one).
 local function form_for(forms, message, session)
+	if forms.asked and forms.asked[session.resource or ""] ~= session then return nil; end
 	local form = forms.by[session.resource or ""];
 	if form == "label" then return message; end
 	if form == "flot" and forms.flot then
@@ -314,19 +330,19 @@ module:hook("message/offline/broadcast", function (event)
 			decided_list[#decided_list + 1] = { stanza = stanza, when = when };
 			goto next_message;
 		end
-		local request = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
+		local request, asked = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
 		local response = async.wait_for(module:send_iq(request, nil, timeout));
 		if not response or response.stanza.attr.type ~= "result" then
 			module:log("warn", "Cordon guard %s gave no decision: offline messages of %s kept", guard, origin.username);
 			return true;
 		end
-		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response.stanza };
+		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response.stanza, asked = asked };
 		::next_message::
 	end
 	-- A message this session's location may not receive stays stored for a session that may.
 	local kept = {};
 	for _, item in ipairs(decided_list) do
-		local checked = { stanza = item.stanza, origin = origin };
+		local checked = { stanza = item.stanza, origin = origin, cordon_asked = item.asked };
 		if not item.response or apply(checked, item.response) == nil then
 			local forms = session_forms[checked.stanza];
 			if forms and not form_for(forms, checked.stanza, origin) then
