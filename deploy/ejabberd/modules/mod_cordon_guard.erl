@@ -22,7 +22,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
--export([c2s_handle_recv/3, c2s_auth_result/3]).
+-export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
@@ -38,6 +38,8 @@ start(Host, Opts) ->
     %% Before mod_carboncopy (89): each session gets what the guard decided for it.
     ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
+    %% Before mod_stream_mgmt (50) resumes a session.
+    ejabberd_hooks:add(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     access_start(Host, Opts).
 
 stop(Host) ->
@@ -45,6 +47,7 @@ stop(Host) ->
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
+    ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     access_stop(Host).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
@@ -326,6 +329,22 @@ c2s_self_presence({#presence{type = available} = Pres, #{user := U, server := S,
     end,
     {Pres, State};
 c2s_self_presence(Acc) -> Acc.
+
+%% XEP-0198 §5 resumption: the session's queue holds what was decided for its address (its client
+%% location, packages/guard/src/client-location.ts); resumed from another address, it would be
+%% handed there. Refused (`item-not-found`, as for an unknown session): the client binds afresh and
+%% what was not acknowledged goes where ejabberd sends a lost session's stanzas (none unchecked to it).
+c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
+    case catch misc:base64_to_term(PrevID) of
+        {term, {R, _}} when is_binary(R) ->
+            case ejabberd_sm:get_user_ip(U, S, R) of
+                {OldIP, _} when OldIP /= NewIP ->
+                    {stop, xmpp_stream_in:send(State, #sm_failed{reason = 'item-not-found', xmlns = Xmlns})};
+                _ -> State
+            end;
+        _ -> State
+    end;
+c2s_unbinded_packet(State, _Pkt) -> State.
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon

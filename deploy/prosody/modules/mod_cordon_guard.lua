@@ -596,3 +596,22 @@ end
 module:hook("resource-bind", function (event)
 	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
 end);
+
+-- XEP-0198 §5 resumption (mod_smacks): a session's queue holds what was decided for its address
+-- (its client location, packages/guard/src/client-location.ts); resumed from another address it
+-- would be handed there. Refused (`item-not-found`, as for an unknown session): the client binds
+-- afresh and what was not acknowledged is stored offline, decided again when it is replayed.
+local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
+local function resume_elsewhere(event)
+	local session, stanza = event.origin, event.stanza;
+	if session.full_jid or not session.username then return; end
+	local original = smacks_sessions[session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "")];
+	if original and original.ip ~= session.ip then
+		session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns })
+			:tag("item-not-found", { xmlns = "urn:ietf:params:xml:ns:xmpp-stanzas" }));
+		return true;
+	end
+end
+for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+	module:hook("stanza/" .. ns .. ":resume", resume_elsewhere, 10); -- before mod_smacks (0)
+end

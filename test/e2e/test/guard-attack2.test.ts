@@ -9,6 +9,7 @@ import { startServer, serverKinds, connectClient, type XmppServer, type TestClie
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { connect, type Socket } from "node:net";
 
 const demo = loadDemo();
 const PASSWORD = "attack2-pw";
@@ -19,6 +20,50 @@ function sendRaw(client: TestClient, data: string): Promise<void> {
   return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A bare-bones client on a raw socket (XEP-0198 needs control of the connection): all it read. */
+class RawClient {
+  text = "";
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (this.text += d));
+    socket.on("error", () => undefined);
+  }
+  static async open(port: number, localAddress: string): Promise<RawClient> {
+    const socket = connect({ host: "127.0.0.1", port, localAddress });
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    return new RawClient(socket);
+  }
+  write(data: string): void {
+    this.socket.write(data);
+  }
+  async until(pattern: RegExp, ms = 8000): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+      const m = this.text.match(pattern);
+      if (m) return m;
+    }
+    throw new Error(`never read ${pattern}: ${this.text.slice(-400)}`);
+  }
+  /** Stream opened and authenticated (SASL PLAIN), stream restarted. */
+  async login(domain: string, user: string, password: string): Promise<void> {
+    const open = `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+    const plain = Buffer.from(`\0${user}\0${password}`).toString("base64");
+    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
+    await this.until(/<success/);
+    this.text = "";
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+  }
+  /** Gone without closing its stream (a dropped connection): the server keeps the session for resumption. */
+  drop(): void {
+    this.socket.destroy();
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
 
 for (const kind of serverKinds()) {
   describe(`attacks on the central check, round 2, on ${kind} (issue 17)`, () => {
@@ -46,10 +91,11 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 6 },
-        users: ["alice", "erin", "fay", "gil"].map((u) => ({ username: u, password: PASSWORD })),
+        extraModules: kind === "prosody" ? ["smacks"] : ["mod_stream_mgmt"],
+        users: ["alice", "erin", "fay", "gil", "hal"].map((u) => ({ username: u, password: PASSWORD })),
       });
       const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-      for (const u of ["alice", "erin", "fay", "gil"])
+      for (const u of ["alice", "erin", "fay", "gil", "hal"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
       guard = createGuardService({
         service: `xmpp://127.0.0.1:${server.componentPort}`,
@@ -137,6 +183,62 @@ for (const kind of serverKinds()) {
       assert.ok(!error.toString().includes("the plans"), "nothing of the message in the error");
       await alice.stop();
       await annex.stop();
+    });
+
+    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
+      const alice = await session("alice", "desk4", CLEARED_SITE);
+      const desk = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await desk.login(domain, "hal", PASSWORD);
+      desk.write(
+        "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>",
+      );
+      await desk.until(/id=["']b1["']/);
+      desk.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+      const [, previd] = await desk.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
+      await sleep(300);
+      desk.drop(); // the connection is lost; the session waits to be resumed
+      await sleep(500);
+      // Decided for the session at the cleared site, queued for it while it is away.
+      await sendRaw(
+        alice,
+        `<message to='${jid("hal")}/r' id='resume1' type='chat'><body>the plans</body>${SECRET}</message>`,
+      );
+      await sleep(1000);
+      const annex = await RawClient.open(server.c2sPort, UNCLASSIFIED_SITE);
+      await annex.login(domain, "hal", PASSWORD);
+      annex.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await annex.until(/<(failed|resumed)\b/);
+      await sleep(1500);
+      annex.close();
+      assert.ok(
+        !annex.text.includes("the plans"),
+        `nothing of the SECRET message at the uncleared site: ${annex.text}`,
+      );
+      assert.match(annex.text, /<failed\b/, "a resumption from another address is refused");
+      // From the same address the session resumes and gets what was queued for it.
+      const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await again.login(domain, "hal", PASSWORD);
+      again.write(
+        "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>s</resource></bind></iq>",
+      );
+      await again.until(/id=["']b2["']/);
+      again.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+      const [, previd2] = await again.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
+      await sleep(300);
+      again.drop();
+      await sleep(500);
+      await sendRaw(
+        alice,
+        `<message to='${jid("hal")}/s' id='resume2' type='chat'><body>more plans</body>${SECRET}</message>`,
+      );
+      await sleep(1000);
+      const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await back.login(domain, "hal", PASSWORD);
+      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
+      await back.until(/more plans/);
+      assert.match(back.text, /<resumed\b/);
+      back.close();
+      await alice.stop();
     });
   });
 }
