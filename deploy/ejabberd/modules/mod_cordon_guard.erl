@@ -527,7 +527,11 @@ with_message(Host, Msg, Verdict, Apply) ->
 
 unreachable(Host, Msg, Error) ->
     Unlabelled = not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
+    Replayed = xmpp:get_meta(Msg, cordon_replay, false),
     case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
+        %% A stored message replayed at login stays stored for a later login (not refused: lost).
+        false when Replayed ->
+            ejabberd_hooks:run_fold(offline_message_hook, Host, {bounce, Msg}, []);
         true -> ejabberd_sm:route(xmpp:put_meta(Msg, cordon_checked, true));
         false ->
             error_logger:warning_msg("Cordon guard gave no decision (~p): message refused~n",

@@ -133,6 +133,7 @@ local function apply(event, response)
 				forms.flot = flot and flot:get_child("message", NS_CLIENT);
 				if forms.flot then inherit_ns(forms.flot, NS_CLIENT); end
 				session_forms[out] = forms;
+				event.cordon_forms = forms; -- for the copy a later handler may hand on (forms_follow)
 			elseif event.cordon_asked and next(event.cordon_asked) == nil then
 				-- Decided for a recipient with no session (to be stored offline): one that bound
 				-- meanwhile was never judged (its location, client-location.ts): try again later.
@@ -277,6 +278,17 @@ end
 module:hook("resource-bind", function (event)
 	filters.add_filter(event.session, "stanzas/out", out_filter, 1000);
 end);
+-- mod_mam (0) hands the message on as a copy carrying its XEP-0359 stanza-id (XEP-0313 §5.1.1),
+-- which out_filter would not know: the forms follow the copy, before carbons (-0.5) and delivery (-1).
+local function forms_follow(event)
+	local forms = event.cordon_forms;
+	if forms and not session_forms[event.stanza] then
+		session_forms[event.stanza] = forms;
+		decided[event.stanza] = true;
+	end
+end
+module:hook("message/bare", forms_follow, -0.45);
+module:hook("message/full", forms_follow, -0.45);
 module:hook("carbons-should-copy", function (event)
 	carbon_forms = session_forms[event.stanza];
 end, 1000);

@@ -91,11 +91,15 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 6 },
-        extraModules: kind === "prosody" ? ["smacks"] : ["mod_stream_mgmt"],
-        users: ["alice", "erin", "fay", "gil", "hal"].map((u) => ({ username: u, password: PASSWORD })),
+        extraModules:
+          kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
+        users: ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
       });
       const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-      for (const u of ["alice", "erin", "fay", "gil", "hal"])
+      for (const u of ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
       guard = createGuardService({
         service: `xmpp://127.0.0.1:${server.componentPort}`,
@@ -239,6 +243,111 @@ for (const kind of serverKinds()) {
       assert.match(back.text, /<resumed\b/);
       back.close();
       await alice.stop();
+    });
+
+    test(`[${kind}] the archive (XEP-0313) in every namespace the server offers serves nothing SECRET to an uncleared site`, async () => {
+      const alice = await session("alice", "desk5", CLEARED_SITE);
+      const desk = await session("jo", "desk", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("jo")}' id='mam1' type='chat'><body>archived plans</body>${SECRET}</message>`,
+      );
+      await desk.waitFor((m) => m.attrs.id === "mam1", 8000);
+      await desk.stop();
+      const annex = await session("jo", "annex", UNCLASSIFIED_SITE);
+      for (const [i, ns] of [
+        "urn:xmpp:mam:2",
+        "urn:xmpp:mam:1",
+        "urn:xmpp:mam:0",
+        "urn:xmpp:mam:tmp",
+      ].entries()) {
+        await sendRaw(annex, `<iq type='set' id='q${i}'><query xmlns='${ns}' queryid='m${i}'/></iq>`);
+        await annex.waitFor((m) => m.name === "iq" && m.attrs.id === `q${i}`, 8000);
+      }
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("archived plans")).map((m) => m.toString()),
+        [],
+        "nothing SECRET from the archive at the uncleared site",
+      );
+      // (control) from the cleared site the archive serves it.
+      const back = await session("jo", "desk2", CLEARED_SITE);
+      await sendRaw(back, `<iq type='set' id='qb'><query xmlns='urn:xmpp:mam:2' queryid='mb'/></iq>`);
+      await back.waitFor((m) => m.toString().includes("archived plans"), 8000);
+      for (const c of [alice, annex, back]) await c.stop();
+    });
+
+    test(`[${kind}] stored messages fetched with XEP-0013 (no initial presence) at an uncleared site: nothing SECRET`, async () => {
+      const alice = await session("alice", "desk6", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("kim")}' id='off1' type='chat'><body>stored plans</body>${SECRET}</message>`,
+      );
+      await sleep(800);
+      const annex = await connectClient(server, "kim", PASSWORD, "annex", {
+        localAddress: UNCLASSIFIED_SITE,
+        presence: false,
+      });
+      open.push(annex);
+      await sendRaw(
+        annex,
+        "<iq type='get' id='f1'><offline xmlns='http://jabber.org/protocol/offline'><fetch/></offline></iq>",
+      );
+      await annex.waitFor((m) => m.name === "iq" && m.attrs.id === "f1", 8000);
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("stored plans")).map((m) => m.toString()),
+        [],
+        "nothing SECRET from offline storage at the uncleared site",
+      );
+      await annex.stop();
+      await alice.stop();
+    });
+
+    test(`[${kind}] a stored message replayed while the guard is slower than the module's timeout stays stored (not delivered, not lost)`, async () => {
+      const alice = await session("alice", "desk7", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("lee")}' id='slow1' type='chat'><body>stored while slow</body>${SECRET}</message>`,
+      );
+      await sleep(800);
+      gate = new Promise((r) => (release = r));
+      gated = jid("lee");
+      // (The same clearance set again: the guard's cached one is dropped, the next lookup is gated.)
+      await store.setUserClearance(
+        jid("lee"),
+        demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"])),
+      );
+      await sleep(200);
+      const first = await session("lee", "desk", CLEARED_SITE); // its replay waits past the timeout (6 s)
+      await sleep(7500);
+      assert.equal(first.received.filter((m) => m.attrs.id === "slow1").length, 0);
+      await first.stop();
+      gated = undefined;
+      release();
+      const second = await session("lee", "desk", CLEARED_SITE);
+      const got = await second.waitFor((m) => m.attrs.id === "slow1", 8000);
+      assert.ok(got.toString().includes("stored while slow"));
+      await second.stop();
+      await alice.stop();
+    });
+
+    test(`[${kind}] with the server archive on (XEP-0313), a session at an uncleared site still gets nothing of a SECRET message`, async () => {
+      const alice = await session("alice", "desk8", CLEARED_SITE);
+      const desk = await session("max", "desk", CLEARED_SITE);
+      const annex = await session("max", "annex", UNCLASSIFIED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("max")}' id='arch1' type='chat'><body>archived and sent</body>${SECRET}</message>`,
+      );
+      await desk.waitFor((m) => m.attrs.id === "arch1", 8000);
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("archived and sent")).map((m) => m.toString()),
+        [],
+        "nothing of the SECRET message reaches the session at the uncleared site",
+      );
+      for (const c of [alice, desk, annex]) await c.stop();
     });
   });
 }
