@@ -22,7 +22,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
--export([c2s_handle_recv/3, c2s_auth_result/3]).
+-export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
@@ -38,6 +38,8 @@ start(Host, Opts) ->
     %% Before mod_carboncopy (89): each session gets what the guard decided for it.
     ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
+    %% Before mod_stream_mgmt (50) resumes a session.
+    ejabberd_hooks:add(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     access_start(Host, Opts).
 
 stop(Host) ->
@@ -45,6 +47,7 @@ stop(Host) ->
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
+    ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     access_stop(Host).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
@@ -271,9 +274,11 @@ ask(Host, Origin, Msg) ->
     IQ = #iq{type = get, id = p1_rand:get_string(),
              from = jid:make(Host), to = jid:make(opt(Host, component)),
              sub_els = [Check]},
+    %% The session each listed resource is (its process): a resource names a session only until it ends.
+    Asked = xmpp:put_meta(Msg, cordon_asked, maps:from_list([{R, proplists:get_value(pid, Info)} || {R, Info} <- Listed])),
     Held = case Replay of
-               false -> Msg;
-               _ -> xmpp:put_meta(Msg, cordon_replay, true)
+               false -> Asked;
+               _ -> xmpp:put_meta(Asked, cordon_replay, true)
            end,
     ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
                              opt(Host, timeout)).
@@ -324,6 +329,22 @@ c2s_self_presence({#presence{type = available} = Pres, #{user := U, server := S,
     end,
     {Pres, State};
 c2s_self_presence(Acc) -> Acc.
+
+%% XEP-0198 §5 resumption: the session's queue holds what was decided for its address (its client
+%% location, packages/guard/src/client-location.ts); resumed from another address, it would be
+%% handed there. Refused (`item-not-found`, as for an unknown session): the client binds afresh and
+%% what was not acknowledged goes where ejabberd sends a lost session's stanzas (none unchecked to it).
+c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
+    case catch misc:base64_to_term(PrevID) of
+        {term, {R, _}} when is_binary(R) ->
+            case ejabberd_sm:get_user_ip(U, S, R) of
+                {OldIP, _} when OldIP /= NewIP ->
+                    {stop, xmpp_stream_in:send(State, #sm_failed{reason = 'item-not-found', xmlns = Xmlns})};
+                _ -> State
+            end;
+        _ -> State
+    end;
+c2s_unbinded_packet(State, _Pkt) -> State.
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon
@@ -405,8 +426,10 @@ ask_waiting(Host, Check) ->
     after Timeout + 500 -> undefined
     end.
 
-form_for({By, Flot, Labelled}, Msg, Resource) ->
-    case maps:get(Resource, By, none) of
+%% Run in the receiving session's process: a session that took the resource of one that ended
+%% while the guard decided (another location, other caps: client-location.ts) gets nothing.
+form_for({By, Flot, Labelled, Asked}, Msg, Resource) ->
+    case maps:get(Resource, Asked, undefined) == self() andalso maps:get(Resource, By, none) of
         <<"label">> -> with_form(Msg, Labelled);
         <<"flot">> when Flot /= undefined -> with_form(Msg, Flot);
         _ -> drop
@@ -464,8 +487,8 @@ deliver_full(Host, Msg, Verdict) ->
 is_label(#xmlel{name = <<"securitylabel">>} = El) -> fxml:get_tag_attr_s(<<"xmlns">>, El) == ?NS_LABELS;
 is_label(_) -> false.
 
-%% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage}), or none when no
-%% session was asked about.
+%% What each session gets ({#{Resource => Form}, FlotMessage, LabelledMessage, #{Resource => Pid}}),
+%% or none when no session was asked about.
 forms(Verdict, Labelled) ->
     By = maps:from_list([{fxml:get_tag_attr_s(<<"resource">>, S), fxml:get_tag_attr_s(<<"form">>, S)}
                          || #xmlel{name = <<"session">>} = S <- Verdict#xmlel.children]),
@@ -475,7 +498,7 @@ forms(Verdict, Labelled) ->
            end,
     case maps:size(By) of
         0 -> none;
-        _ -> {By, Flot, Labelled#message{meta = #{}}}
+        _ -> {By, Flot, Labelled#message{meta = #{}}, xmpp:get_meta(Labelled, cordon_asked, #{})}
     end.
 
 decoded(false) -> undefined;
@@ -488,8 +511,15 @@ decoded(El) ->
 
 %% A replayed stored message that the session being sent it may not have is stored again (for a
 %% session that may); any other goes to the sessions, each taking its own form.
-deliver(Host, Msg, none) -> route_decided(Host, Msg);
-deliver(Host, Msg, {By, _, _} = Forms) ->
+%% Decided for a recipient with no session (to be stored offline): one that bound meanwhile was
+%% never judged (its location, client-location.ts), so the sender is told to try again later.
+deliver(Host, Msg, none) ->
+    #jid{luser = U, lserver = S} = xmpp:get_to(Msg),
+    case xmpp:get_meta(Msg, cordon_asked, #{}) == #{} andalso ejabberd_sm:get_user_info(U, S) /= [] of
+        true -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+        false -> route_decided(Host, Msg)
+    end;
+deliver(Host, Msg, {By, _, _, _} = Forms) ->
     Replayed = xmpp:get_meta(Msg, cordon_replay, false),
     Kept = Replayed andalso lists:all(fun(F) -> F /= <<"label">> andalso F /= <<"flot">> end, maps:values(By)),
     case Kept of
@@ -514,7 +544,11 @@ with_message(Host, Msg, Verdict, Apply) ->
 
 unreachable(Host, Msg, Error) ->
     Unlabelled = not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
+    Replayed = xmpp:get_meta(Msg, cordon_replay, false),
     case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
+        %% A stored message replayed at login stays stored for a later login (not refused: lost).
+        false when Replayed ->
+            ejabberd_hooks:run_fold(offline_message_hook, Host, {bounce, Msg}, []);
         true -> ejabberd_sm:route(xmpp:put_meta(Msg, cordon_checked, true));
         false ->
             error_logger:warning_msg("Cordon guard gave no decision (~p): message refused~n",

@@ -297,7 +297,8 @@ local function apply(event, response)
 			decided[out] = true;
 			local forms;
 			for session in verdict:childtags("session", NS_GUARD) do
-				forms = forms or { by = {} };
+				-- `asked`: the session each resource named when the guard was asked (form_for).
+				forms = forms or { by = {}, asked = event.cordon_asked or {} };
 				forms.by[session.attr.resource or ""] = session.attr.form;
 			end
 			if forms then
@@ -305,6 +306,15 @@ local function apply(event, response)
 				if not ok then return unreachable(event, { type = "wait", condition = "internal-server-error" }); end
 				forms.flot = flot;
 				session_forms[out] = forms;
+				event.cordon_forms = forms; -- for the copy a later handler may hand on (forms_follow)
+			elseif event.cordon_asked and next(event.cordon_asked) == nil then
+				-- Decided for a recipient with no session (to be stored offline): one that bound
+				-- meanwhile was never judged (its location, client-location.ts): try again later.
+				local user = prosody.bare_sessions[jid_bare(out.attr.to or "")];
+				if user and next(user.sessions) then
+					refuse_unchecked(event.stanza, nil);
+					return true;
+				end
 			end
 			event.stanza = out;
 			return nil;
@@ -346,11 +356,13 @@ local function session_el(name, resource, session)
 	return "<" .. name .. attr("resource", resource) .. attr("ip", session.ip) .. (session.cordon_labels and " labels='1'/>" or " labels='0'/>");
 end
 
+-- Also returns the session each listed resource is (a resource names a session only until it ends).
 local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
 	local embedded = shallow(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
 	embedded.attr.to = embedded.attr.to or to;
 	local id = new_id();
+	local asked = setmetatable({}, { __mode = "v" }); -- an ended session is not kept for this
 	local xml = {
 		"<iq type='get'", attr("from", module.host), attr("to", guard), attr("id", id),
 		"><check xmlns='", NS_GUARD, "'", attr("origin", origin_kind), attr("ip", sender_ip),
@@ -360,11 +372,14 @@ local function check_request(stanza, origin_kind, sender_ip, only_session, to, c
 	if not copies then -- (a sent-carbon question: the recipient is judged on delivery)
 		local user = prosody.bare_sessions[jid_bare(embedded.attr.to or "")];
 		for resource, session in pairs(user and user.sessions or {}) do
-			if not only_session or session == only_session then xml[#xml + 1] = session_el("session", resource, session); end
+			if not only_session or session == only_session then
+				asked[resource] = session;
+				xml[#xml + 1] = session_el("session", resource, session);
+			end
 		end
 	end
 	xml[#xml + 1] = "</check></iq>";
-	return { id = id, xml = table.concat(xml) };
+	return { id = id, xml = table.concat(xml) }, asked;
 end
 
 -- The account a client's message to itself goes to (its `to` removed by Prosody).
@@ -417,7 +432,8 @@ local function checker(event_name)
 			queue.blocked = done;
 			wait();
 		end
-		local request = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+		local request, asked = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+		event.cordon_asked = asked;
 		local item = { done = false };
 		queue[queue.tail] = item;
 		queue.tail = queue.tail + 1;
@@ -438,8 +454,11 @@ module:hook("message/bare", checker("message/bare"), 1000);
 module:hook("message/full", checker("message/full"), 1000);
 
 -- Per session: what the guard said this session gets of `message` ("label" as decided, "flot",
--- or nil: nothing). A session the guard was not asked about (bound while it decided) gets nothing.
+-- or nil: nothing). A session the guard was not asked about (bound while it decided) gets nothing —
+-- also one that took the resource of a session that ended meanwhile (its location, its caps are
+-- its own: client-location.ts decided for the other one).
 local function form_for(forms, message, session)
+	if forms.asked and forms.asked[session.resource or ""] ~= session then return nil; end
 	local form = forms.by[session.resource or ""];
 	if form == "label" then return message; end
 	if form == "flot" and forms.flot then
@@ -484,6 +503,17 @@ end
 module:hook("resource-bind", function (event)
 	filters.add_filter(event.session, "stanzas/out", out_filter, 1000);
 end);
+-- mod_mam (0) hands the message on as a copy carrying its XEP-0359 stanza-id (XEP-0313 §5.1.1),
+-- which out_filter would not know: the forms follow the copy, before carbons (-0.5) and delivery (-1).
+local function forms_follow(event)
+	local forms = event.cordon_forms;
+	if forms and not session_forms[event.stanza] then
+		session_forms[event.stanza] = forms;
+		decided[event.stanza] = true;
+	end
+end
+module:hook("message/bare", forms_follow, -0.45);
+module:hook("message/full", forms_follow, -0.45);
 module:hook("carbons-should-copy", function (event)
 	carbon_forms = session_forms[event.stanza];
 end, 1000);
@@ -537,19 +567,19 @@ module:hook("message/offline/broadcast", function (event)
 			decided_list[#decided_list + 1] = { stanza = stanza, when = when };
 			goto next_message;
 		end
-		local request = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
+		local request, asked = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
 		local response = ask_wait(request);
 		if not response or response.attr.type ~= "result" then
 			module:log("warn", "Cordon guard %s gave no decision: offline messages of %s kept", guard, origin.username);
 			return true;
 		end
-		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response };
+		decided_list[#decided_list + 1] = { stanza = stanza, when = when, response = response, asked = asked };
 		::next_message::
 	end
 	-- A message this session's location may not receive stays stored for a session that may.
 	local kept = {};
 	for _, item in ipairs(decided_list) do
-		local checked = { stanza = item.stanza, origin = origin };
+		local checked = { stanza = item.stanza, origin = origin, cordon_asked = item.asked };
 		if not item.response or apply(checked, item.response) == nil then
 			local forms = session_forms[checked.stanza];
 			if forms and not form_for(forms, checked.stanza, origin) then
@@ -800,3 +830,22 @@ end
 module:hook("resource-bind", function (event)
 	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
 end);
+
+-- XEP-0198 §5 resumption (mod_smacks): a session's queue holds what was decided for its address
+-- (its client location, packages/guard/src/client-location.ts); resumed from another address it
+-- would be handed there. Refused (`item-not-found`, as for an unknown session): the client binds
+-- afresh and what was not acknowledged is stored offline, decided again when it is replayed.
+local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
+local function resume_elsewhere(event)
+	local session, stanza = event.origin, event.stanza;
+	if session.full_jid or not session.username then return; end
+	local original = smacks_sessions[session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "")];
+	if original and original.ip ~= session.ip then
+		session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns })
+			:tag("item-not-found", { xmlns = "urn:ietf:params:xml:ns:xmpp-stanzas" }));
+		return true;
+	end
+end
+for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+	module:hook("stanza/" .. ns .. ":resume", resume_elsewhere, 10); -- before mod_smacks (0)
+end

@@ -123,6 +123,21 @@ export function recordEvent(sink: AuditSink | undefined, event: AuditEvent, logg
   });
 }
 
+/**
+ * Appends an event and waits until it is on disk: an admin change is answered only once the log
+ * tells it (a reader of the log right after the answer finds it; a log that cannot be written
+ * makes the answer an error).
+ */
+export async function recordEventWritten(
+  sink: AuditSink | undefined,
+  event: AuditEvent,
+  logger: Logger,
+): Promise<void> {
+  if (!sink) return;
+  recordEvent(sink, event, logger);
+  await sink.written();
+}
+
 /** The MUC observer with its decisions also written to the audit log. */
 export function withMucAudit(
   observer: MucObserver | undefined,

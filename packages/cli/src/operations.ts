@@ -17,7 +17,7 @@ import { parseClearanceBody } from "./admin/clearance-body.js";
 import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
-import { assertAuditWritable, recordEvent } from "./audit-log.js";
+import { assertAuditWritable, recordEventWritten } from "./audit-log.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -77,22 +77,11 @@ export async function startOperations(options: {
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
   const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
     assertAuditWritable(audit);
+    let summary: Awaited<ReturnType<PolicyReloader["reload"]>>;
     try {
-      const summary = await r.reload();
-      recordEvent(
-        audit,
-        {
-          component: "admin",
-          action: "policy-reload",
-          decision: "change",
-          reason: via,
-          detail: `generation ${summary.generation}`,
-        },
-        logger,
-      );
-      return summary;
+      summary = await r.reload();
     } catch (error) {
-      recordEvent(
+      await recordEventWritten(
         audit,
         {
           component: "admin",
@@ -102,9 +91,22 @@ export async function startOperations(options: {
           detail: (error as { code?: string }).code ?? "error",
         },
         logger,
-      );
+      ).catch(() => undefined); // the refusal is what the caller hears either way
       throw error;
     }
+    // Answered once the log tells it (recordEventWritten).
+    await recordEventWritten(
+      audit,
+      {
+        component: "admin",
+        action: "policy-reload",
+        decision: "change",
+        reason: via,
+        detail: `generation ${summary.generation}`,
+      },
+      logger,
+    );
+    return summary;
   };
   let reloader: PolicyReloader | undefined;
   let onHup: (() => void) | undefined;
@@ -202,7 +204,7 @@ function clearanceAdmin(
         { jid: normaliseBareJid(jid), policy, marking: parsed.marking },
         "clearance set through the admin API",
       );
-      recordEvent(
+      await recordEventWritten(
         audit,
         {
           component: "admin",
@@ -222,7 +224,7 @@ function clearanceAdmin(
       const removed = await env.store.deleteUserClearance(jid, policy);
       if (removed) {
         logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");
-        recordEvent(
+        await recordEventWritten(
           audit,
           {
             component: "admin",

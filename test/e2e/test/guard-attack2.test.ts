@@ -1,0 +1,353 @@
+// Attacks on the central check (issue 17), second round: session races. A decision names each
+// session of the recipient by its resource; a session that ends while the guard decides and is
+// replaced by a new one with the same resource — from another client location — must not take
+// the form decided for the old one (client-location.ts: the location is the new session's). Real
+// servers, real clients; 127.0.0.1 is a cleared site, 127.0.0.2 an UNCLASSIFIED-only one.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+import { connect, type Socket } from "node:net";
+
+const demo = loadDemo();
+const PASSWORD = "attack2-pw";
+const CLEARED_SITE = "127.0.0.1";
+const UNCLASSIFIED_SITE = "127.0.0.2";
+
+function sendRaw(client: TestClient, data: string): Promise<void> {
+  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A bare-bones client on a raw socket (XEP-0198 needs control of the connection): all it read. */
+class RawClient {
+  text = "";
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => (this.text += d));
+    socket.on("error", () => undefined);
+  }
+  static async open(port: number, localAddress: string): Promise<RawClient> {
+    const socket = connect({ host: "127.0.0.1", port, localAddress });
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    return new RawClient(socket);
+  }
+  write(data: string): void {
+    this.socket.write(data);
+  }
+  async until(pattern: RegExp, ms = 8000): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+      const m = this.text.match(pattern);
+      if (m) return m;
+    }
+    throw new Error(`never read ${pattern}: ${this.text.slice(-400)}`);
+  }
+  /** Stream opened and authenticated (SASL PLAIN), stream restarted. */
+  async login(domain: string, user: string, password: string): Promise<void> {
+    const open = `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+    const plain = Buffer.from(`\0${user}\0${password}`).toString("base64");
+    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
+    await this.until(/<success/);
+    this.text = "";
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+  }
+  /** Gone without closing its stream (a dropped connection): the server keeps the session for resumption. */
+  drop(): void {
+    this.socket.destroy();
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+for (const kind of serverKinds()) {
+  describe(`attacks on the central check, round 2, on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-attack2.test`;
+    const guardDomain = `guard.${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    let guard: GuardService;
+    const open: TestClient[] = [];
+    const jid = (u: string) => `${u}@${domain}`;
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+    // Lookups of the gated user's clearance wait for `release` (the guard is slow deciding).
+    let gated: string | undefined;
+    let gate: Promise<void> = Promise.resolve();
+    let release: () => void = () => undefined;
+
+    async function session(user: string, resource: string, site: string) {
+      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
+      open.push(client);
+      return client;
+    }
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: guardDomain, secret: "guard" }],
+        guard: { component: guardDomain, timeoutSeconds: 6 },
+        extraModules:
+          kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
+        users: ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
+      });
+      const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+      for (const u of ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
+      guard = createGuardService({
+        service: `xmpp://127.0.0.1:${server.componentPort}`,
+        domain: guardDomain,
+        secret: "guard",
+        served: [domain],
+        registry: demo.registry,
+        store,
+        users: {
+          getUserClearance: async (who, policy) => {
+            if (who === gated) await gate;
+            return store.getUserClearance(who, policy);
+          },
+          subscribe: (listener) => store.subscribe(listener),
+        },
+        defaultLabel: demo.label("UNCLASSIFIED"),
+        locations: [
+          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(all) },
+          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
+        ],
+        reconnect: { initialMs: 100, maxMs: 1000 },
+      });
+      await guard.start();
+    });
+
+    after(async () => {
+      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+      for (const client of open) await client.stop().catch(() => undefined);
+      await guard?.stop();
+      await server?.stop();
+    });
+
+    for (const [n, bare] of [
+      [1, true],
+      [2, false],
+    ] as const) {
+      test(`[${kind}] a session that reconnects from an uncleared site with the same resource while the guard decides gets nothing (to the ${bare ? "bare" : "full"} JID)`, async () => {
+        const user = n === 1 ? "erin" : "fay";
+        const alice = await session("alice", `desk${n}`, CLEARED_SITE);
+        const desk = await session(user, "r", CLEARED_SITE);
+        gate = new Promise((r) => (release = r));
+        gated = jid(user);
+        await sendRaw(
+          alice,
+          `<message to='${bare ? jid(user) : `${jid(user)}/r`}' id='race${n}' type='chat'><body>the plans</body>${SECRET}</message>`,
+        );
+        await sleep(500); // the module has asked about the session at the cleared site
+        await desk.stop();
+        const annex = await session(user, "r", UNCLASSIFIED_SITE); // same resource, uncleared site
+        await sleep(300);
+        gated = undefined;
+        release();
+        await sleep(1500);
+        assert.deepEqual(
+          annex.received.filter((m) => m.toString().includes("the plans")).map((m) => m.toString()),
+          [],
+          "nothing of the SECRET message reaches the session at the uncleared site",
+        );
+        await alice.stop();
+        await annex.stop();
+      });
+    }
+
+    test(`[${kind}] a recipient offline when the guard is asked who logs in from an uncleared site meanwhile gets nothing; the sender is told to wait`, async () => {
+      const alice = await session("alice", "desk3", CLEARED_SITE);
+      gate = new Promise((r) => (release = r));
+      gated = jid("gil");
+      await sendRaw(
+        alice,
+        `<message to='${jid("gil")}' id='race3' type='chat'><body>the plans</body>${SECRET}</message>`,
+      );
+      await sleep(500); // asked about a recipient with no session
+      const annex = await session("gil", "r", UNCLASSIFIED_SITE);
+      await sleep(300);
+      gated = undefined;
+      release();
+      await sleep(1500);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("the plans")).map((m) => m.toString()),
+        [],
+        "nothing of the SECRET message reaches the session at the uncleared site",
+      );
+      const error = await alice.waitFor((m) => m.attrs.id === "race3" && m.attrs.type === "error", 8000);
+      assert.equal(error.getChild("error")?.attrs.type, "wait");
+      assert.ok(!error.toString().includes("the plans"), "nothing of the message in the error");
+      await alice.stop();
+      await annex.stop();
+    });
+
+    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
+      const alice = await session("alice", "desk4", CLEARED_SITE);
+      const desk = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await desk.login(domain, "hal", PASSWORD);
+      desk.write(
+        "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>",
+      );
+      await desk.until(/id=["']b1["']/);
+      desk.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+      const [, previd] = await desk.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
+      await sleep(300);
+      desk.drop(); // the connection is lost; the session waits to be resumed
+      await sleep(500);
+      // Decided for the session at the cleared site, queued for it while it is away.
+      await sendRaw(
+        alice,
+        `<message to='${jid("hal")}/r' id='resume1' type='chat'><body>the plans</body>${SECRET}</message>`,
+      );
+      await sleep(1000);
+      const annex = await RawClient.open(server.c2sPort, UNCLASSIFIED_SITE);
+      await annex.login(domain, "hal", PASSWORD);
+      annex.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await annex.until(/<(failed|resumed)\b/);
+      await sleep(1500);
+      annex.close();
+      assert.ok(
+        !annex.text.includes("the plans"),
+        `nothing of the SECRET message at the uncleared site: ${annex.text}`,
+      );
+      assert.match(annex.text, /<failed\b/, "a resumption from another address is refused");
+      // From the same address the session resumes and gets what was queued for it.
+      const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await again.login(domain, "hal", PASSWORD);
+      again.write(
+        "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>s</resource></bind></iq>",
+      );
+      await again.until(/id=["']b2["']/);
+      again.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
+      const [, previd2] = await again.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
+      await sleep(300);
+      again.drop();
+      await sleep(500);
+      await sendRaw(
+        alice,
+        `<message to='${jid("hal")}/s' id='resume2' type='chat'><body>more plans</body>${SECRET}</message>`,
+      );
+      await sleep(1000);
+      const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
+      await back.login(domain, "hal", PASSWORD);
+      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
+      await back.until(/more plans/);
+      assert.match(back.text, /<resumed\b/);
+      back.close();
+      await alice.stop();
+    });
+
+    test(`[${kind}] the archive (XEP-0313) in every namespace the server offers serves nothing SECRET to an uncleared site`, async () => {
+      const alice = await session("alice", "desk5", CLEARED_SITE);
+      const desk = await session("jo", "desk", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("jo")}' id='mam1' type='chat'><body>archived plans</body>${SECRET}</message>`,
+      );
+      await desk.waitFor((m) => m.attrs.id === "mam1", 8000);
+      await desk.stop();
+      const annex = await session("jo", "annex", UNCLASSIFIED_SITE);
+      for (const [i, ns] of [
+        "urn:xmpp:mam:2",
+        "urn:xmpp:mam:1",
+        "urn:xmpp:mam:0",
+        "urn:xmpp:mam:tmp",
+      ].entries()) {
+        await sendRaw(annex, `<iq type='set' id='q${i}'><query xmlns='${ns}' queryid='m${i}'/></iq>`);
+        await annex.waitFor((m) => m.name === "iq" && m.attrs.id === `q${i}`, 8000);
+      }
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("archived plans")).map((m) => m.toString()),
+        [],
+        "nothing SECRET from the archive at the uncleared site",
+      );
+      // (control) from the cleared site the archive serves it.
+      const back = await session("jo", "desk2", CLEARED_SITE);
+      await sendRaw(back, `<iq type='set' id='qb'><query xmlns='urn:xmpp:mam:2' queryid='mb'/></iq>`);
+      await back.waitFor((m) => m.toString().includes("archived plans"), 8000);
+      for (const c of [alice, annex, back]) await c.stop();
+    });
+
+    test(`[${kind}] stored messages fetched with XEP-0013 (no initial presence) at an uncleared site: nothing SECRET`, async () => {
+      const alice = await session("alice", "desk6", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("kim")}' id='off1' type='chat'><body>stored plans</body>${SECRET}</message>`,
+      );
+      await sleep(800);
+      const annex = await connectClient(server, "kim", PASSWORD, "annex", {
+        localAddress: UNCLASSIFIED_SITE,
+        presence: false,
+      });
+      open.push(annex);
+      await sendRaw(
+        annex,
+        "<iq type='get' id='f1'><offline xmlns='http://jabber.org/protocol/offline'><fetch/></offline></iq>",
+      );
+      await annex.waitFor((m) => m.name === "iq" && m.attrs.id === "f1", 8000);
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("stored plans")).map((m) => m.toString()),
+        [],
+        "nothing SECRET from offline storage at the uncleared site",
+      );
+      await annex.stop();
+      await alice.stop();
+    });
+
+    test(`[${kind}] a stored message replayed while the guard is slower than the module's timeout stays stored (not delivered, not lost)`, async () => {
+      const alice = await session("alice", "desk7", CLEARED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("lee")}' id='slow1' type='chat'><body>stored while slow</body>${SECRET}</message>`,
+      );
+      await sleep(800);
+      gate = new Promise((r) => (release = r));
+      gated = jid("lee");
+      // (The same clearance set again: the guard's cached one is dropped, the next lookup is gated.)
+      await store.setUserClearance(
+        jid("lee"),
+        demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"])),
+      );
+      await sleep(200);
+      const first = await session("lee", "desk", CLEARED_SITE); // its replay waits past the timeout (6 s)
+      await sleep(7500);
+      assert.equal(first.received.filter((m) => m.attrs.id === "slow1").length, 0);
+      await first.stop();
+      gated = undefined;
+      release();
+      const second = await session("lee", "desk", CLEARED_SITE);
+      const got = await second.waitFor((m) => m.attrs.id === "slow1", 8000);
+      assert.ok(got.toString().includes("stored while slow"));
+      await second.stop();
+      await alice.stop();
+    });
+
+    test(`[${kind}] with the server archive on (XEP-0313), a session at an uncleared site still gets nothing of a SECRET message`, async () => {
+      const alice = await session("alice", "desk8", CLEARED_SITE);
+      const desk = await session("max", "desk", CLEARED_SITE);
+      const annex = await session("max", "annex", UNCLASSIFIED_SITE);
+      await sendRaw(
+        alice,
+        `<message to='${jid("max")}' id='arch1' type='chat'><body>archived and sent</body>${SECRET}</message>`,
+      );
+      await desk.waitFor((m) => m.attrs.id === "arch1", 8000);
+      await sleep(1000);
+      assert.deepEqual(
+        annex.received.filter((m) => m.toString().includes("archived and sent")).map((m) => m.toString()),
+        [],
+        "nothing of the SECRET message reaches the session at the uncleared site",
+      );
+      for (const c of [alice, desk, annex]) await c.stop();
+    });
+  });
+}
