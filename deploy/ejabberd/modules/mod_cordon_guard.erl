@@ -459,7 +459,7 @@ answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} =
                 ejabberd_router:route(xmpp:put_meta(Error, cordon_checked, true))
             end);
         {?NS_GUARD, <<"drop">>} -> ok;
-        _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+        _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}, answered)
     end;
 %% An error answer (the guard refusing the question, or ejabberd bouncing it while the guard is
 %% not connected — with `forbidden`) is no decision: refused with a wait error all the same.
@@ -469,6 +469,10 @@ answered(Host, Msg, #iq{type = error} = Answer) ->
         %% later try can succeed, so the sender is told at once (RFC 6120 §8.3.3.12).
         #stanza_error{reason = 'policy-violation'} ->
             refuse(Msg, #stanza_error{type = modify, reason = 'policy-violation'});
+        %% The guard's own answers without a decision (this sender has too many checks in
+        %% progress, the question unreadable): Cordon is up, so unlabelled_when_down does not apply.
+        #stanza_error{reason = Reason} when Reason == 'resource-constraint'; Reason == 'bad-request' ->
+            unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}, answered);
         _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
     end;
 answered(Host, Msg, timeout) ->
@@ -532,18 +536,23 @@ route_decided(_Host, Msg) -> ejabberd_sm:route(Msg).
 %% The verdict's embedded message, decoded; a verdict without a readable one is no decision.
 with_message(Host, Msg, Verdict, Apply) ->
     case fxml:get_subtag_with_xmlns(Verdict, <<"message">>, ?NS_CLIENT) of
-        false -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'});
+        false -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}, answered);
         El ->
             try xmpp:decode(El, ?NS_CLIENT, [ignore_els]) of
                 #message{} = Out -> Apply(Out);
-                _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+                _ -> unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}, answered)
             catch _:_ ->
-                unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+                unreachable(Host, Msg, #stanza_error{type = wait, reason = 'internal-server-error'}, answered)
             end
     end.
 
-unreachable(Host, Msg, Error) ->
-    Unlabelled = not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
+unreachable(Host, Msg, Error) -> unreachable(Host, Msg, Error, down).
+
+%% `answered`: the guard answered without a decision. Cordon is up then: the unlabelled_when_down
+%% switch is for Cordon down (not connected, timeout) only — otherwise a sender could skip the check
+%% at will by sending faster than the guard's per-sender bound of checks in progress.
+unreachable(Host, Msg, Error, Why) ->
+    Unlabelled = Why == down andalso not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
     Replayed = xmpp:get_meta(Msg, cordon_replay, false),
     case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
         %% A stored message replayed at login stays stored for a later login (not refused: lost).

@@ -148,7 +148,11 @@ local function may_carry_label(el, depth)
 	return false;
 end
 
-local function unreachable(event, err)
+-- `answered`: the guard itself answered without a decision (an error answer, e.g. resource-constraint
+-- when the sender has too many checks in progress, or an unusable verdict). Cordon is up then: the
+-- `cordon_guard_unlabelled_when_down` switch is for Cordon down (not connected, timeout) only —
+-- otherwise a sender could skip the check at will by sending faster than the guard's per-sender bound.
+local function unreachable(event, err, answered)
 	-- The guard refused the question itself as too large (its component's stanza bound): no later
 	-- try can succeed, so the sender is told at once (RFC 6120 §8.3.3.12), with nothing of it.
 	if err and err.condition == "policy-violation" then
@@ -159,7 +163,7 @@ local function unreachable(event, err)
 		end
 		return true;
 	end
-	if deliver_unlabelled_when_down and not may_carry_label(event.stanza, 0) then
+	if deliver_unlabelled_when_down and not answered and not may_carry_label(event.stanza, 0) then
 		decided[event.stanza] = true;
 		return nil;
 	end
@@ -286,7 +290,7 @@ local function apply(event, response)
 	-- not connected: the question comes back as an error) is no decision: refused with `wait`.
 	if response.attr.type ~= "result" then
 		local _, condition = response:get_error();
-		return unreachable(event, { type = "wait", condition = condition == "policy-violation" and condition or "internal-server-error" });
+		return unreachable(event, { type = "wait", condition = condition == "policy-violation" and condition or "internal-server-error" }, true);
 	end
 	local verdict = response:get_child("verdict", NS_GUARD);
 	local action = verdict and verdict.attr.action;
@@ -303,7 +307,7 @@ local function apply(event, response)
 			end
 			if forms then
 				local flot, ok = flot_form(verdict, out);
-				if not ok then return unreachable(event, { type = "wait", condition = "internal-server-error" }); end
+				if not ok then return unreachable(event, { type = "wait", condition = "internal-server-error" }, true); end
 				forms.flot = flot;
 				session_forms[out] = forms;
 				event.cordon_forms = forms; -- for the copy a later handler may hand on (forms_follow)
@@ -329,7 +333,7 @@ local function apply(event, response)
 	elseif action == "drop" then
 		return true;
 	end
-	return unreachable(event, { type = "wait", condition = "internal-server-error" });
+	return unreachable(event, { type = "wait", condition = "internal-server-error" }, true);
 end
 
 local function origin_of(origin)

@@ -1,0 +1,123 @@
+// Attacks on the central check (issue 17), third round: the performance changes (pipelined
+// questions, compact verdicts). Real servers, real clients, the guard up.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+
+const demo = loadDemo();
+const PASSWORD = "attack3-pw";
+
+function sendRaw(client: TestClient, data: string): Promise<void> {
+  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
+}
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+for (const kind of serverKinds()) {
+  describe(`attacks on the central check, round 3, on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-attack3.test`;
+    const guardDomain = `guard.${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    let guard: GuardService;
+    const open: TestClient[] = [];
+    const jid = (u: string) => `${u}@${domain}`;
+    // Lookups of the gated user's clearance wait for `release` (the guard is slow deciding).
+    let gated: string | undefined;
+    let gate: Promise<void> = Promise.resolve();
+    let release: () => void = () => undefined;
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: guardDomain, secret: "guard" }],
+        // The site lets unlabelled traffic flow while Cordon is DOWN — and only then.
+        guard: { component: guardDomain, timeoutSeconds: 8, unlabelledWhenDown: "deliver" },
+        users: ["alice", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+      });
+      await store.setUserClearance(
+        jid("alice"),
+        demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"])),
+      );
+      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      guard = createGuardService({
+        service: `xmpp://127.0.0.1:${server.componentPort}`,
+        domain: guardDomain,
+        secret: "guard",
+        served: [domain],
+        registry: demo.registry,
+        store,
+        users: {
+          getUserClearance: async (who, policy) => {
+            if (who === gated) await gate;
+            return store.getUserClearance(who, policy);
+          },
+          subscribe: (listener) => store.subscribe(listener),
+        },
+        // An unlabelled message is SECRET here: carol (UNCLASSIFIED only) may never get one.
+        defaultLabel: demo.label("SECRET"),
+        reconnect: { initialMs: 100, maxMs: 1000 },
+      });
+      await guard.start();
+    });
+
+    after(async () => {
+      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+      for (const client of open) await client.stop().catch(() => undefined);
+      await guard?.stop();
+      await server?.stop();
+    });
+
+    test(`[${kind}] P1 a sender past the guard's per-sender bound of checks in progress does not get unlabelled messages through unchecked (the guard is up)`, async () => {
+      const a1 = await connectClient(server, "alice", PASSWORD, "a1");
+      const a2 = await connectClient(server, "alice", PASSWORD, "a2");
+      const carol = await connectClient(server, "carol", PASSWORD, "c1");
+      open.push(a1, a2, carol);
+      // (No message to carol before: her clearance is not read yet, so not cached by the guard.)
+      // The guard is slow reading carol's clearance: alice's checks stay in progress. 2 × 30
+      // messages (each session below Prosody's 32 in flight) pass the guard's 50 per sender.
+      gated = jid("carol");
+      gate = new Promise<void>((r) => (release = r));
+      const burst = (client: TestClient, tag: string) =>
+        Array.from(
+          { length: 30 },
+          (_, i) =>
+            `<message to='${jid("carol")}' id='p1-${tag}-${i}' type='chat'><body>unlabelled ${tag} ${i}</body></message>`,
+        ).join("");
+      await Promise.all([sendRaw(a1, burst(a1, "a")), sendRaw(a2, burst(a2, "b"))]);
+      await sleep(1500);
+      gated = undefined;
+      release();
+      await sleep(3000);
+      if (process.env["GUARD_DEBUG"])
+        for (const c of [a1, a2])
+          console.log(
+            c.received
+              .filter((m) => m.attrs.id?.startsWith("p1-"))
+              .map(
+                (m) =>
+                  `${m.attrs.id}:${m
+                    .getChild("error")
+                    ?.children.map((x) => (typeof x === "string" ? "" : x.name))
+                    .join(",")}`,
+              )
+              .join(" "),
+          );
+      const got = carol.received.filter((m) => m.attrs.id?.startsWith("p1-")).map((m) => m.attrs.id);
+      // Control: each message was refused (forbidden, or wait for those past the bound).
+      assert.equal(
+        [a1, a2].flatMap((c) =>
+          c.received.filter((m) => m.attrs.id?.startsWith("p1-") && m.attrs.type === "error"),
+        ).length + got.length,
+        60,
+      );
+      assert.deepEqual(
+        got,
+        [],
+        "an unlabelled (SECRET by default) message reached carol (UNCLASSIFIED) unchecked",
+      );
+    });
+  });
+}
