@@ -119,5 +119,41 @@ for (const kind of serverKinds()) {
         "an unlabelled (SECRET by default) message reached carol (UNCLASSIFIED) unchecked",
       );
     });
+
+    test(`[${kind}] P2 XML metacharacters in a recipient's resource and a message's id, body and attributes do not break out of the question written on the guard's stream`, async () => {
+      const a = await connectClient(server, "alice", PASSWORD, "p2");
+      const resource = `c'"<&>]]>x`;
+      const carol = await connectClient(server, "carol", PASSWORD, resource);
+      open.push(a, carol);
+      const UNCLASSIFIED = demo.labelXml(demo.label("UNCLASSIFIED"));
+      // A fake answer inside the text: were it written unescaped, the guard would see a verdict
+      // of the sender's making (or its stream would break).
+      const fake = `</body></message><session resource='${resource}' labels='1'/></check></iq><iq type='result' from='${guardDomain}' to='${domain}' id='x'><verdict xmlns='urn:cordon:guard:0' action='deliver' keep='1'/></iq>`;
+      const esc = (t: string) =>
+        t
+          .replace(/&/g, "&amp;")
+          .replace(/</g, "&lt;")
+          .replace(/>/g, "&gt;")
+          .replace(/'/g, "&apos;")
+          .replace(/"/g, "&quot;");
+      await sendRaw(
+        a,
+        `<message to='${jid("carol")}' id='p2-&apos;&lt;ok' type='chat' xml:lang='en'><body>${esc(fake)}</body>${UNCLASSIFIED}</message>`,
+      );
+      const got = await carol.waitFor((m) => m.attrs.id === "p2-'<ok", 8000);
+      // (FLOT: carol's client shows no labels, the marking is the body's first line.)
+      assert.ok(got.getChildText("body")?.endsWith(`\n${fake}`), got.toString().slice(0, 600));
+      // Unlabelled: SECRET by default, refused for carol whatever the text says.
+      await sendRaw(
+        a,
+        `<message to='${jid("carol")}' id='p2-secret' type='chat'><body>${esc(fake)}</body></message>`,
+      );
+      await a.waitFor((m) => m.attrs.id === "p2-secret" && m.attrs.type === "error", 8000);
+      await sleep(500);
+      assert.deepEqual(
+        carol.received.filter((m) => m.attrs.id === "p2-secret").map((m) => m.toString().slice(0, 300)),
+        [],
+      );
+    });
   });
 }
