@@ -155,5 +155,30 @@ for (const kind of serverKinds()) {
         [],
       );
     });
+
+    test(`[${kind}] P3 a compact verdict keeps nothing of the sender's label (its display marking and colours)`, async () => {
+      const a = await connectClient(server, "alice", PASSWORD, "p3");
+      const carol = await connectClient(server, "carol", PASSWORD, "p3");
+      open.push(a, carol);
+      const own = demo
+        .labelXml(demo.label("UNCLASSIFIED"))
+        .replace(">UNCLASSIFIED</displaymarking>", ">FAKE-MARK</displaymarking>")
+        .replace("bgcolor='green'", "bgcolor='fakecolour'");
+      await sendRaw(
+        a,
+        `<message to='${jid("carol")}' id='p3' type='chat'><body>p3 body</body>${own}</message>`,
+      );
+      const got = await carol
+        .waitFor((m) => m.attrs.id === "p3", 8000)
+        .catch((e: unknown) => {
+          throw new Error(`${String(e)}: ${a.received.map((m) => m.toString().slice(0, 300)).join(" ")}`);
+        });
+      const text = got.toString();
+      for (const bit of ["FAKE-MARK", "fakecolour"])
+        assert.ok(!text.includes(bit), `the sender's ${bit} reached the recipient: ${text.slice(0, 600)}`);
+      const labels = got.getChildren("securitylabel", "urn:xmpp:sec-label:0");
+      assert.equal(labels.length, 1, text.slice(0, 600));
+      assert.equal(labels[0]?.getChildText("displaymarking"), "UNCLASSIFIED");
+    });
   });
 }
