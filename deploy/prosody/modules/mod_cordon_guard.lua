@@ -397,11 +397,16 @@ end
 -- session's next messages are asked about while the guard decides (one round trip per message
 -- would cap each session at 1/RTT and cost a runner wake-up each). Per sending session the held
 -- messages go on in the order they came: each once it and every one before it is decided.
--- At most MAX_IN_FLIGHT per session: beyond, the session's runner waits (back-pressure; a
--- message fired outside a runner, by module code, is never made to wait). Below the guard's own
--- bound on one sender's checks in progress (`pending.perSender`, default 50), past which it
--- refuses with `wait`: a busy guard slows a sending session down instead of refusing its messages.
+-- At most MAX_IN_FLIGHT questions of one session are out at once — below the guard's own bound on
+-- one sender's checks in progress (`pending.perSender`, default 50), past which it refuses with
+-- `wait` — and the session's further messages are held, in order, until one is answered: a busy
+-- guard slows a sending session down instead of refusing its messages. The session's runner never
+-- waits for this (a runner waiting here paused the connection's reads, and the rest of a burst
+-- stayed unread until the client sent again: guard-attack3 P4). At most MAX_HELD messages of one
+-- session are held in all; past that a message is refused with `wait` (bounded; one user cannot
+-- hold the server's memory).
 local MAX_IN_FLIGHT = 32;
+local MAX_HELD = 1024;
 
 local function release(queue)
 	while true do
@@ -412,11 +417,16 @@ local function release(queue)
 		local ok, err = pcall(item.finish);
 		if not ok then module:log("error", "Cordon guard: applying a decision failed: %s", err); end
 	end
-	if queue.head == queue.tail then queue.head, queue.tail = 1, 1; end
-	local blocked = queue.blocked;
-	if blocked and queue.tail - queue.head < MAX_IN_FLIGHT then
-		queue.blocked = nil;
-		blocked();
+	if queue.head == queue.tail then queue.head, queue.tail, queue.next = 1, 1, 1; end
+end
+
+-- Asks about the held messages not asked yet, in order, while fewer than MAX_IN_FLIGHT are out.
+local function pump(queue)
+	while queue.next < queue.tail and queue.out < MAX_IN_FLIGHT do
+		local item = queue[queue.next];
+		queue.next = queue.next + 1;
+		queue.out = queue.out + 1;
+		item.start();
 	end
 end
 
@@ -428,28 +438,36 @@ local function checker(event_name)
 		if not origin then return nil; end
 		local queue = event.origin.cordon_queue;
 		if not queue then
-			queue = { head = 1, tail = 1 };
+			queue = { head = 1, tail = 1, next = 1, out = 0 };
 			event.origin.cordon_queue = queue;
 		end
-		if queue.tail - queue.head >= MAX_IN_FLIGHT and async.ready() then
-			local wait, done = async.waiter();
-			queue.blocked = done;
-			wait();
+		if queue.tail - queue.head >= MAX_HELD then
+			if stanza.attr.type ~= "error" then
+				local reply = st.error_reply(stanza, "wait", "resource-constraint");
+				if reply.attr.id and #reply.attr.id > 128 then reply.attr.id = nil; end
+				module:send(reply);
+			end
+			return true;
 		end
-		local request, asked = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
-		event.cordon_asked = asked;
 		local item = { done = false };
+		item.start = function ()
+			local request, asked = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+			event.cordon_asked = asked;
+			ask(request, function (answer, err)
+				queue.out = queue.out - 1;
+				item.done = true;
+				item.finish = function ()
+					local verdict;
+					if answer then verdict = apply(event, answer); else verdict = unreachable(event, err); end
+					if verdict == nil then module:fire_event(event_name, event); end
+				end;
+				release(queue);
+				pump(queue);
+			end);
+		end;
 		queue[queue.tail] = item;
 		queue.tail = queue.tail + 1;
-		ask(request, function (answer, err)
-			item.done = true;
-			item.finish = function ()
-				local verdict;
-				if answer then verdict = apply(event, answer); else verdict = unreachable(event, err); end
-				if verdict == nil then module:fire_event(event_name, event); end
-			end;
-			release(queue);
-		end);
+		pump(queue);
 		return true;
 	end
 end
