@@ -26,6 +26,11 @@ VirtualHost "{{DOMAIN}}" {
 	cordon_guard_component = "{{GUARD_DOMAIN}}";
 	-- Seconds to wait for a decision; then the message is refused with a `wait` error.
 	cordon_guard_timeout = {{TIMEOUT}};
+	-- Seconds a verdict the guard marked cacheable is reused for an identical question (same
+	-- sender and location, recipient sessions, type, label bytes, message shape); 0: every
+	-- message is asked about. Cleared at once when Cordon says a clearance, policy or
+	-- configuration changed, and when the guard disconnects (packages/guard/README.md).
+	cordon_guard_cache_seconds = {{CACHE_SECONDS}};
 	-- The server access label: set to true when the guard has `accessLabel`; then each user must
 	-- be cleared for it to bind a resource, and while Cordon cannot answer nobody can log in.
 	-- cordon_guard_access = true;

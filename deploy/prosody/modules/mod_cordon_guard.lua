@@ -283,6 +283,8 @@ local function flot_form(verdict, delivered)
 	return out, true;
 end
 
+local keep_verdict; -- (the verdict cache, below)
+
 -- Applies the guard's answer. Returns true when the message must go no further, nil when it goes
 -- on (as event.stanza, rewritten).
 local function apply(event, response)
@@ -311,6 +313,7 @@ local function apply(event, response)
 				forms.flot = flot;
 				session_forms[out] = forms;
 				event.cordon_forms = forms; -- for the copy a later handler may hand on (forms_follow)
+				if event.cordon_cache_key then keep_verdict(event.cordon_cache_key, verdict, forms); end
 			elseif event.cordon_asked and next(event.cordon_asked) == nil then
 				-- Decided for a recipient with no session (to be stored offline): one that bound
 				-- meanwhile was never judged (its location, client-location.ts): try again later.
@@ -393,6 +396,172 @@ local function own_account(event)
 	return nil;
 end
 
+-- The verdict cache (packages/guard/src/verdict-cache.ts; docs/performance.md §4): a verdict the
+-- guard marked cacheable (`cache='1'`) is reused, for `cordon_guard_cache_seconds`, for a message
+-- whose question would be identical — same origin, sender (full JID) and sending address,
+-- recipient address, type, xml:lang, the recipient's sessions (resource, address, labels in caps),
+-- and shape: each top-level child's namespace, name and attributes, the label's exact bytes or
+-- none. Only a message whose children are all ones that cannot carry labelled content (a body, a
+-- thread, a chat state, a receipt request, an origin-id, with no element below them) and at most
+-- one label has a key; any other is always asked about. Cordon still made the decision: the
+-- cached verdict is applied as its template — the guard's label in place of the new message's,
+-- each body of the FLOT form the new body after the guard's `<prefix/>`, each session's form as
+-- the guard said. Refusals are not cached.
+-- Invalidation: the guard tells this host its cache epoch (an IQ, at once when a clearance,
+-- a policy or its configuration changes, and each time it connects); a different epoch or a new
+-- guard session drops everything; a verdict is kept only when decided in the epoch last told, on
+-- the guard session connected now; nothing is used while the guard is not connected.
+-- Bounded: at most MAX_CACHED verdicts and MAX_CACHE_BYTES of keys and templates.
+local cache_ttl = module:get_option_number("cordon_guard_cache_seconds", 2);
+local MAX_CACHED = 4096;
+local MAX_CACHE_BYTES = 2 * 1024 * 1024;
+local new_cache = require "util.cache".new;
+local NS_CHAT_STATES = "http://jabber.org/protocol/chatstates";
+-- The top-level children a cacheable message may have (besides its label): the attributes each may carry.
+local CACHEABLE = {
+	[NS_CLIENT] = { body = { "xml:lang" }, thread = { "parent" } },
+	[NS_CHAT_STATES] = { active = {}, composing = {}, paused = {}, inactive = {}, gone = {} },
+	["urn:xmpp:receipts"] = { request = {} },
+	["urn:xmpp:sid:0"] = { ["origin-id"] = { "id" } },
+};
+local MESSAGE_ATTRS = { xmlns = true, from = true, to = true, id = true, type = true, ["xml:lang"] = true };
+local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
+
+local verdicts, cache_bytes;
+local cache_epoch, epoch_session = nil, nil; -- the epoch the guard last told, on which of its sessions
+local function forget_verdicts()
+	cache_bytes = 0;
+	verdicts = new_cache(MAX_CACHED, function (_, entry) cache_bytes = cache_bytes - entry.bytes; end);
+end
+forget_verdicts();
+
+module:hook("iq-set/host/" .. NS_GUARD .. ":epoch", function (event)
+	local stanza, origin = event.stanza, event.origin;
+	if stanza.attr.from ~= guard or origin.type ~= "component" or origin.host ~= guard then return; end
+	local n = stanza.tags[1].attr.n;
+	local session = guard_session();
+	if n ~= cache_epoch or session ~= epoch_session then forget_verdicts(); end
+	cache_epoch, epoch_session = n, session;
+	origin.send(st.reply(stanza));
+	return true;
+end);
+
+-- The key of `stanza`'s question and the recipient's sessions by resource, or nil: not cacheable.
+local function cache_key(stanza, origin_kind, sender_ip, to)
+	local type = stanza.attr.type;
+	if type ~= nil and not CACHEABLE_TYPES[type] then return nil; end
+	for k in pairs(stanza.attr) do if not MESSAGE_ATTRS[k] then return nil; end end
+	to = to or stanza.attr.to;
+	local user = prosody.bare_sessions[jid_bare(to or "")];
+	if not user or not next(user.sessions) then return nil; end
+	-- (No XML text holds U+0001: the separator cannot occur in any part.)
+	local parts = { origin_kind, stanza.attr.from or "", sender_ip or "", to or "", type or "", stanza.attr["xml:lang"] or "" };
+	local labels = 0;
+	for _, child in ipairs(stanza.tags) do
+		local ns = child.attr.xmlns or NS_CLIENT;
+		if child.name == "securitylabel" and ns == NS_LABELS then
+			labels = labels + 1;
+			parts[#parts + 1] = tostring(child);
+		else
+			local allowed = CACHEABLE[ns] and CACHEABLE[ns][child.name];
+			if not allowed or #child.tags > 0 then return nil; end
+			for k in pairs(child.attr) do
+				if k ~= "xmlns" then
+					local ok = false;
+					for _, a in ipairs(allowed) do if a == k then ok = true; end end
+					if not ok then return nil; end
+				end
+			end
+			parts[#parts + 1] = ns .. " " .. child.name;
+			for _, a in ipairs(allowed) do parts[#parts + 1] = child.attr[a] or "\2"; end
+		end
+	end
+	if labels > 1 then return nil; end
+	local resources = {};
+	for resource in pairs(user.sessions) do resources[#resources + 1] = resource; end
+	table.sort(resources);
+	local asked = setmetatable({}, { __mode = "v" });
+	for _, resource in ipairs(resources) do
+		local session = user.sessions[resource];
+		asked[resource] = session;
+		parts[#parts + 1] = resource;
+		parts[#parts + 1] = session.ip or "";
+		parts[#parts + 1] = session.cordon_labels and "1" or "0";
+	end
+	return table.concat(parts, "\1"), asked;
+end
+
+-- The verdict kept for `key`, when it may be used now.
+local function cached_verdict(key)
+	local entry = verdicts:get(key);
+	if not entry then return nil; end
+	local session = guard_session();
+	if entry.epoch ~= cache_epoch or session == nil or session ~= epoch_session or entry.expires < now() then
+		verdicts:set(key, nil);
+		cache_bytes = cache_bytes - entry.bytes;
+		return nil;
+	end
+	return entry;
+end
+
+-- Keeps `verdict` (a cacheable compact deliver answer) for `key`, when decided in the epoch last told.
+function keep_verdict(key, verdict, forms)
+	local label = verdict.attr.label;
+	if verdict.attr.cache ~= "1" or not label or verdict.attr.epoch ~= cache_epoch then return; end
+	if epoch_session == nil or epoch_session ~= guard_session() then return; end
+	local prefix = verdict:get_child_text("prefix", NS_GUARD);
+	if forms.flot and not prefix then return; end
+	local bytes = #key + #label + #(prefix or "") + 256;
+	for resource in pairs(forms.by) do bytes = bytes + #resource + 64; end
+	local old = verdicts:get(key);
+	if old then verdicts:set(key, nil); cache_bytes = cache_bytes - old.bytes; end
+	if cache_bytes + bytes > MAX_CACHE_BYTES then forget_verdicts(); end
+	if bytes > MAX_CACHE_BYTES then return; end
+	verdicts:set(key, { epoch = cache_epoch, expires = now() + cache_ttl, label = label,
+		prefix = forms.flot and prefix or nil, by = forms.by, bytes = bytes });
+	cache_bytes = cache_bytes + bytes;
+end
+
+-- Applies a kept verdict to `event.stanza` (as apply does a compact one). false: it cannot be (ask).
+local function apply_cached(event, entry, asked)
+	local stanza = event.stanza;
+	local label = label_from(entry.label);
+	if not label then return false; end
+	local out = setmetatable({ name = stanza.name, attr = stanza.attr, tags = {} }, stanza_mt);
+	local tags = out.tags;
+	for _, child in ipairs(stanza) do
+		if type(child) ~= "table" then
+			out[#out + 1] = child;
+		elseif not (child.name == "securitylabel" and child.attr.xmlns == NS_LABELS) then
+			out[#out + 1] = child;
+			tags[#tags + 1] = child;
+		end
+	end
+	out[#out + 1] = label;
+	tags[#tags + 1] = label;
+	decided[out] = true;
+	local forms = { by = entry.by, asked = asked };
+	if entry.prefix then
+		local flot = setmetatable({ name = out.name, attr = out.attr, tags = {} }, stanza_mt);
+		local flot_tags = flot.tags;
+		for _, child in ipairs(out) do
+			if type(child) == "table" and child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
+				local attr = {};
+				for k, v in pairs(child.attr) do attr[k] = v; end
+				child = st.stanza("body", attr):text(entry.prefix .. (child:get_text() or ""));
+			end
+			flot[#flot + 1] = child;
+			if type(child) == "table" then flot_tags[#flot_tags + 1] = child; end
+		end
+		forms.flot = flot;
+	end
+	session_forms[out] = forms;
+	event.cordon_forms = forms;
+	event.cordon_asked = asked;
+	event.stanza = out;
+	return true;
+end
+
 -- Pipelining: a message is held and its question sent without waiting for the answer, so a
 -- session's next messages are asked about while the guard decides (one round trip per message
 -- would cap each session at 1/RTT and cost a runner wake-up each). Per sending session the held
@@ -417,6 +586,8 @@ local function release(queue)
 		local ok, err = pcall(item.finish);
 		if not ok then module:log("error", "Cordon guard: applying a decision failed: %s", err); end
 	end
+	-- (A message served from the verdict cache is done without being asked: never ask past it.)
+	if queue.next < queue.head then queue.next = queue.head; end
 	if queue.head == queue.tail then queue.head, queue.tail, queue.next = 1, 1, 1; end
 end
 
@@ -449,9 +620,36 @@ local function checker(event_name)
 			end
 			return true;
 		end
+		local sender_ip = origin == "c2s" and event.origin.ip or nil;
+		local key, cache_asked;
+		if cache_ttl > 0 and cache_epoch then key, cache_asked = cache_key(stanza, origin, sender_ip, own_account(event)); end
+		local entry = key and cached_verdict(key);
+		if entry then
+			if queue.head == queue.tail then
+				-- Nothing of this session held before it: it goes on now, in this very event.
+				if apply_cached(event, entry, cache_asked) then return nil; end
+			else
+				-- After the session's held messages, in order.
+				local item = { done = true };
+				item.start = function () queue.out = queue.out - 1; end; -- (pump counts it: nothing to ask)
+				item.finish = function ()
+					if apply_cached(event, entry, cache_asked) then
+						module:fire_event(event_name, event);
+					else
+						refuse_unchecked(stanza, nil);
+					end
+				end;
+				queue[queue.tail] = item;
+				queue.tail = queue.tail + 1;
+				pump(queue);
+				release(queue);
+				return true;
+			end
+		end
+		event.cordon_cache_key = key;
 		local item = { done = false };
 		item.start = function ()
-			local request, asked = check_request(stanza, origin, origin == "c2s" and event.origin.ip or nil, nil, own_account(event));
+			local request, asked = check_request(stanza, origin, sender_ip, nil, own_account(event));
 			event.cordon_asked = asked;
 			ask(request, function (answer, err)
 				queue.out = queue.out - 1;

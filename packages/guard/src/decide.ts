@@ -36,6 +36,8 @@ export interface GuardDecision {
   readonly verdict: Verdict;
   /** "deliver", or why not. */
   readonly reason: "deliver" | GuardReason;
+  /** The marking the FLOT form was rendered with, when there is one (verdict-cache.ts checks it). */
+  readonly flotMarking?: string;
 }
 
 export interface DecideContext {
@@ -174,6 +176,7 @@ export async function decide(
       ...(copies.length > 0 ? { copies } : {}),
     },
     reason: "deliver",
+    ...(flot ? { flotMarking: context.markings.marking(label, out.attrs["xml:lang"] ?? "") } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type Element,
   type IqRequest,
   type PendingLimits,
+  xml,
 } from "@cordon/component";
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
@@ -28,6 +29,7 @@ import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
 import { readCheck, verdictElement } from "./protocol.js";
+import { cacheTemplate, CacheEpoch } from "./verdict-cache.js";
 
 export interface GuardServiceOptions extends ComponentOptions {
   /** The servers (their domains) whose modules ask: each decides for its own users only. */
@@ -61,6 +63,11 @@ export interface GuardService {
   stop(): Promise<void>;
   /** What the checks waiting for an answer hold now. */
   memory(): BufferUse[];
+  /**
+   * Resolves once the served servers have answered the guard's latest cache-epoch notice (or it
+   * could not be sent): from then on no module reuses a verdict decided before the latest change.
+   */
+  cacheEpochTold(): Promise<void>;
 }
 
 /** How deep a message may nest below the `<iq><check>` it arrives in (the component bounds the IQ at 64). */
@@ -98,6 +105,39 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   };
   const pending = new PendingBudget(options.pending);
 
+  // The verdict cache's epoch (verdict-cache.ts): a new one for every clearance notification (and
+  // store connection change), every policy change, and each start; the served servers are told at
+  // once, and again each time the guard's link comes up.
+  const epoch = new CacheEpoch();
+  const onStoreEvent = (event: { kind: string }) => {
+    if (event.kind !== "room" && event.kind !== "catalog") epoch.bump();
+  };
+  const unsubscribe = [
+    options.store.subscribe(onStoreEvent),
+    ...(options.users && options.users !== options.store ? [options.users.subscribe(onStoreEvent)] : []),
+    options.registry.onChange(() => epoch.bump()),
+  ];
+  let told: Promise<void> = Promise.resolve();
+  const tellEpoch = (n: string) => {
+    if (component.status !== "online") return; // told on the next "online"
+    told = Promise.all(
+      served.map((domain) =>
+        component
+          .request(xml("iq", { type: "set", to: domain }, xml("epoch", { xmlns: NS_GUARD, n })), 5_000)
+          .then(
+            () => undefined,
+            (error: unknown) =>
+              logger.warn(
+                { domain, err: String(error) },
+                "a served server did not take the guard's cache epoch",
+              ),
+          ),
+      ),
+    ).then(() => undefined);
+  };
+  epoch.onChange(tellEpoch);
+  component.on("online", () => tellEpoch(epoch.current));
+
   async function check(request: IqRequest): Promise<Element> {
     // Only a served server asks, from its own domain (its module sends as the host).
     const asker = parseJid(request.from);
@@ -108,13 +148,21 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     const sender = toBare(read.message.attrs.from ?? "") ?? asker.domain;
     const release = pending.acquire(sender, elementBytes(read.message));
     if (!release) throw stanzaError("resource-constraint", "wait");
+    // The epoch the decision starts in: a change while it is made makes it not reusable.
+    const decidedIn = epoch.current;
     try {
       const decision = await decide(context, asker.domain, read);
       options.onDecision?.(decision.verdict.action, decision.reason);
       if (decision.reason !== "deliver")
         logger.debug({ reason: decision.reason, action: decision.verdict.action }, "message refused");
       const compact = read.compact ?? 0;
-      return verdictElement(decision.verdict, compact > 0 ? read.message : undefined, compact === 2 ? 2 : 1);
+      return verdictElement(decision.verdict, compact > 0 ? read.message : undefined, compact === 2 ? 2 : 1, {
+        epoch: decidedIn,
+        template: (labels) =>
+          decidedIn === epoch.current
+            ? cacheTemplate(read, decision.verdict, labels, decision.flotMarking)
+            : undefined,
+      });
     } finally {
       release();
     }
@@ -156,9 +204,11 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     component,
     start: () => component.start(),
     async stop() {
+      for (const stop of unsubscribe) stop();
       clearances.close();
       await component.stop();
     },
+    cacheEpochTold: () => told,
     memory: () => [
       {
         buffer: "pending",

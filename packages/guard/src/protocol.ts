@@ -42,6 +42,12 @@
 //       replacements: each, in order, takes the place of the next such child of the same name
 //       (otherwise the whole FLOT message). Each is sent only when the module's rebuilding gives
 //       exactly the decided form (checked here by rebuilding it the module's way).
+//   <verdict action='deliver' keep='1' epoch='…' cache='1'>…<prefix>MARKING&#10;</prefix>…</verdict>
+//       (verdict-cache.ts) the module may reuse this verdict, for the cache's few seconds, for a
+//       question with the same key: the label in place of the new message's, each body of the FLOT
+//       form the new body with <prefix/>'s text before it. `epoch`: the guard's cache epoch the
+//       verdict was decided in; the guard tells each served server a new one at once:
+//         <iq type='set' from='guard…' to='example.test'><epoch xmlns='urn:cordon:guard:0' n='…'/></iq>
 //   <verdict action='refuse'><message xmlns='jabber:client' type='error' …/></verdict>
 //       the error the sender gets, built here: nothing of the message in it (RFC 6120 §8.3)
 //   <verdict action='drop'/>
@@ -144,16 +150,34 @@ export function readCheck(check: Element): CheckRequest | undefined {
   };
 }
 
+/** The verdict cache's part of an answer (verdict-cache.ts). */
+export interface CacheMark {
+  /** The guard's cache epoch the verdict was decided in. */
+  readonly epoch: string;
+  /** Whether (and how) the verdict may be reused: given the compact verdict's labels. */
+  readonly template: (labels: readonly Element[] | undefined) => { readonly flot: string } | undefined;
+}
+
 /**
  * The `<verdict/>` element answering a check. With `asked` (a compact check: the message asked
  * about), a delivered message that is exactly `asked` with its top-level labels replaced is sent
- * as those labels alone (keep='1').
+ * as those labels alone (keep='1'). With `cache`: a delivered verdict carries `epoch`, and one the
+ * module may reuse (verdict-cache.ts) `cache='1'` and `<prefix>` — the text each body of the FLOT
+ * form starts with.
  */
-export function verdictElement(verdict: Verdict, asked?: Element, compact: 1 | 2 = 1): Element {
+export function verdictElement(
+  verdict: Verdict,
+  asked?: Element,
+  compact: 1 | 2 = 1,
+  cache?: CacheMark,
+): Element {
   switch (verdict.action) {
     case "deliver": {
       const labels = asked ? replacedLabels(asked, verdict.message) : undefined;
       const attrs: Record<string, string> = { xmlns: NS_GUARD, action: "deliver" };
+      const template = cache && labels ? cache.template(labels) : undefined;
+      if (cache) attrs.epoch = cache.epoch;
+      if (template) attrs.cache = "1";
       let children: Element[] = [inClientNs(verdict.message)];
       let flot = verdict.flot ? [xml("flot", {}, inClientNs(verdict.flot))] : [];
       if (labels) {
@@ -171,6 +195,7 @@ export function verdictElement(verdict: Verdict, asked?: Element, compact: 1 | 2
         attrs,
         ...children,
         ...flot,
+        ...(template?.flot ? [xml("prefix", {}, template.flot)] : []),
         ...(verdict.sessions ?? []).map((s) => xml("session", { resource: s.resource, form: s.form })),
         ...(verdict.copies ?? []).map((s) => xml("copy", { resource: s.resource, form: s.form })),
       );

@@ -26,6 +26,7 @@ function snapshot(policies: Iterable<Policy>): Snapshot {
 export class PolicyRegistry {
   #snap: Snapshot = { byId: new Map(), byName: new Map() };
   #generation = 0;
+  readonly #listeners = new Set<() => void>();
 
   constructor(policies: Iterable<Policy> = []) {
     this.#snap = snapshot(policies);
@@ -36,10 +37,24 @@ export class PolicyRegistry {
     return this.#generation;
   }
 
+  /**
+   * Calls `listener` after every change (a policy registered or replaced, every policy replaced at
+   * once: a reload), synchronously; returns the function that stops it.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  #changed(): void {
+    this.#generation++;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
   /** Register (or replace, by id and name) one policy. */
   register(policy: Policy): Policy {
     this.#snap = snapshot([...this.#snap.byId.values(), policy]);
-    this.#generation++;
+    this.#changed();
     return policy;
   }
 
@@ -61,7 +76,7 @@ export class PolicyRegistry {
   /** Replace every policy at once: readers see either the old set or the new one. */
   replaceAll(policies: Iterable<Policy>): void {
     this.#snap = snapshot(policies);
-    this.#generation++;
+    this.#changed();
   }
 
   byId(oid: string): Policy | undefined {

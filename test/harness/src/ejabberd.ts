@@ -114,6 +114,7 @@ export function ejabberdConfig(
       values: {
         GUARD_DOMAIN: guard.component,
         TIMEOUT_MS: String(Math.round((guard.timeoutSeconds ?? 2) * 1000)),
+        CACHE_MS: String(Math.round((guard.cacheSeconds ?? 2) * 1000)),
       },
       lists: { TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })) },
     });

@@ -104,6 +104,7 @@ export function prosodyConfig(
         MODULE_DIR: join(deployDir(), "prosody", "modules"),
         GUARD_DOMAIN: guard.component,
         TIMEOUT: String(guard.timeoutSeconds ?? 2),
+        CACHE_SECONDS: String(guard.cacheSeconds ?? 2),
       },
       lists: {
         GUARDED_HOST: [{ DOMAIN: options.domain }],

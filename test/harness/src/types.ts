@@ -28,6 +28,8 @@ export interface GuardDecl {
   component: string;
   /** Seconds the module waits for a decision before refusing with `wait` (default 2). */
   timeoutSeconds?: number;
+  /** Seconds the module reuses a verdict the guard marked cacheable (default 2; 0: no verdict cache). */
+  cacheSeconds?: number;
   /** Cordon's own components whose messages are not checked again (its MUC, its relay). */
   trusted?: string[];
   /** Deliver unlabelled messages while Cordon cannot answer (the modules' opt-in option). */

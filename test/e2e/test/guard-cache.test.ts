@@ -1,0 +1,212 @@
+// The guard's verdict cache (issue 17, performance; packages/guard/src/verdict-cache.ts): a server
+// module reuses, for a few seconds, a verdict Cordon marked cacheable for an identical question —
+// and never past a change Cordon told it about. Real servers, real clients: a verdict cached and
+// applied as its template (the new body, the guard's label, FLOT as the guard renders it); the
+// recipient's clearance lowered in the store → the very next message is refused; a policy reload
+// invalidates; a message with an extra payload (here one hiding a label) is asked about, not
+// served from the cache; another set of recipient sessions misses; the guard reconnecting drops
+// what was cached.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { xml, type Element } from "@cordon/component";
+import { loadDemo } from "../src/demo.js";
+import { announceCaps } from "../src/caps.js";
+
+const demo = loadDemo();
+const NS_LABEL = "urn:xmpp:sec-label:0";
+const PASSWORD = "cache-pw";
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+
+function sendRaw(client: TestClient, data: string): Promise<void> {
+  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
+}
+const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");
+
+for (const kind of serverKinds()) {
+  describe(`the guard's verdict cache on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-gcache.test`;
+    const guardDomain = `guard.${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    let guard: GuardService;
+    let decisions = 0;
+    const open: TestClient[] = [];
+    const jid = (u: string) => `${u}@${domain}`;
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+    let n = 0;
+    const nextId = () => `c${++n}`;
+    const chat = (to: string, id: string, body: string, extra = "") =>
+      `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${extra}</message>`;
+
+    async function session(user: string, resource: string, labels: boolean) {
+      const client = await connectClient(server, user, PASSWORD, resource, { presence: false });
+      open.push(client);
+      if (labels) {
+        const { c, asked } = announceCaps(client, true);
+        await client.send(xml("presence", {}, c));
+        await Promise.race([asked, new Promise((r) => setTimeout(r, 5000))]);
+        await new Promise((r) => setTimeout(r, 300));
+      } else await client.send(xml("presence"));
+      return client;
+    }
+
+    function startGuard() {
+      guard = createGuardService({
+        service: `xmpp://127.0.0.1:${server.componentPort}`,
+        domain: guardDomain,
+        secret: "guard",
+        served: [domain],
+        registry: demo.registry,
+        store,
+        defaultLabel: demo.label("UNCLASSIFIED"),
+        reconnect: { initialMs: 100, maxMs: 1000 },
+        onDecision: () => void decisions++,
+      });
+      return guard.start();
+    }
+
+    let alice: TestClient;
+    let aware: TestClient;
+    let plain: TestClient;
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: guardDomain, secret: "guard" }],
+        guard: { component: guardDomain, timeoutSeconds: 2, cacheSeconds: 30 },
+        users: ["alice", "bob"].map((u) => ({ username: u, password: PASSWORD })),
+      });
+      for (const u of ["alice", "bob"]) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+      await startGuard();
+      alice = await session("alice", "desk", false);
+      aware = await session("bob", "aware", true);
+      plain = await session("bob", "plain", false);
+      await guard.cacheEpochTold();
+    });
+
+    after(async () => {
+      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+      for (const client of open) await client.stop().catch(() => undefined);
+      await guard?.stop();
+      await server?.stop();
+    });
+
+    /** Sends and waits until both of bob's sessions have it; how many guard decisions it took. */
+    async function delivered(body: string, extra = SECRET) {
+      const before = decisions;
+      const id = nextId();
+      await sendRaw(alice, chat(jid("bob"), id, body, extra));
+      const a = await aware.waitFor((m) => m.attrs.id === id, 8000);
+      const p = await plain.waitFor((m) => m.attrs.id === id, 8000);
+      return { a, p, asked: decisions - before, id };
+    }
+
+    /** Sends; waits for alice's error; asserts bob got nothing. */
+    async function refused(body: string, extra = SECRET) {
+      const id = nextId();
+      await sendRaw(alice, chat(jid("bob"), id, body, extra));
+      const error = await alice.waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(aware.received.filter((m) => m.attrs.id === id).length, 0, "no stale delivery");
+      assert.equal(plain.received.filter((m) => m.attrs.id === id).length, 0, "no stale delivery");
+      assert.ok(!error.toString().includes(body), "nothing of the message in the error");
+      return error;
+    }
+
+    /** Sends until a message is served from the cache (the first of a key is asked about). */
+    async function warm(extra = SECRET) {
+      await delivered("warm-up", extra);
+      const second = await delivered("cached?", extra);
+      assert.equal(second.asked, 0, "an identical question is served from the cache");
+    }
+
+    test(`[${kind}] an identical question is served from the cache, as the guard would have decided it`, async () => {
+      const first = await delivered("first plans");
+      assert.equal(first.asked, 1);
+      const second = await delivered("second plans");
+      assert.equal(second.asked, 0, "no round trip for the second message");
+      // The template applied to the new message: its own body, the guard's label and marking,
+      // FLOT as the guard's renderer makes it.
+      assert.equal(second.a.getChildText("body"), "second plans");
+      assert.equal(marking(second.a), "SECRET");
+      assert.equal(second.a.getChildren("securitylabel", NS_LABEL).length, 1);
+      assert.equal(second.p.getChildText("body"), "SECRET\nsecond plans");
+      // Unlabelled (the default, UNCLASSIFIED): another key, asked once, then cached.
+      assert.equal((await delivered("lunch", "")).asked, 1);
+      const u2 = await delivered("coffee", "");
+      assert.equal(u2.asked, 0);
+      assert.equal(u2.p.getChildText("body"), "UNCLASSIFIED\ncoffee");
+      assert.equal(marking(u2.a), "UNCLASSIFIED");
+    });
+
+    test(`[${kind}] the recipient's clearance lowered in the store: the very next message is refused`, async () => {
+      await warm();
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await guard.cacheEpochTold();
+      const error = await refused("after lowering");
+      assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(ALL)));
+      await guard.cacheEpochTold();
+      assert.equal((await delivered("raised again")).asked, 1, "asked again: a new epoch");
+    });
+
+    test(`[${kind}] a policy reload invalidates the cache`, async () => {
+      await warm();
+      demo.registry.replaceAll(demo.registry.policies());
+      await guard.cacheEpochTold();
+      assert.equal((await delivered("after reload")).asked, 1, "asked again after the reload");
+    });
+
+    test(`[${kind}] a message with an extra payload is never served from the cache`, async () => {
+      await warm();
+      // The same key but for one more child: a payload hiding a TOP SECRET label.
+      const hidden = `<x xmlns='urn:example:payload'>${demo.labelXml(demo.label("TOP SECRET"))}</x>`;
+      const before = decisions;
+      const error = await refused("hidden", SECRET + hidden);
+      assert.equal(decisions - before, 1, "asked about");
+      assert.ok(error.getChild("error"));
+      // An out-of-band link: asked about every time (not cacheable), delivered.
+      const oob = `<x xmlns='jabber:x:oob'><url>https://example.test/</url></x>`;
+      assert.equal((await delivered("link", SECRET + oob)).asked, 1);
+      assert.equal((await delivered("link again", SECRET + oob)).asked, 1, "never cached");
+      // A body with an element inside: asked about.
+      const id = nextId();
+      const before2 = decisions;
+      await sendRaw(
+        alice,
+        `<message to='${jid("bob")}' id='${id}' type='chat'><body>x<b xmlns='urn:example'/></body>${SECRET}</message>`,
+      );
+      await aware.waitFor((m) => m.attrs.id === id, 8000);
+      assert.equal(decisions - before2, 1, "asked about");
+    });
+
+    test(`[${kind}] another set of recipient sessions misses the cache`, async () => {
+      await warm();
+      const third = await session("bob", "third", false);
+      const id = nextId();
+      const before = decisions;
+      await sendRaw(alice, chat(jid("bob"), id, "three sessions", SECRET));
+      const t = await third.waitFor((m) => m.attrs.id === id, 8000);
+      assert.equal(t.getChildText("body"), "SECRET\nthree sessions");
+      assert.equal(decisions - before, 1, "asked about the new set of sessions");
+      await third.stop();
+      await new Promise((r) => setTimeout(r, 300));
+      // Back to two sessions: that key is cached still (nothing changed for it).
+      assert.equal((await delivered("two again")).asked, 0);
+    });
+
+    test(`[${kind}] the guard reconnecting drops the cache`, async () => {
+      await warm();
+      await guard.stop();
+      // While the guard is down nothing is served from the cache: refused with `wait`.
+      const error = await refused("guard down");
+      assert.equal(error.getChild("error")?.attrs.type, "wait");
+      await startGuard();
+      await guard.cacheEpochTold();
+      assert.equal((await delivered("guard back")).asked, 1, "asked again after the reconnect");
+    });
+  });
+}
