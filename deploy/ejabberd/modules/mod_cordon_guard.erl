@@ -23,6 +23,7 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
 -export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
+-export([process_epoch/1, decode_iq_subel/1, component_changed/1, component_changed/2]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
 -include("xmpp.hrl").
@@ -40,6 +41,7 @@ start(Host, Opts) ->
     ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     %% Before mod_stream_mgmt (50) resumes a session.
     ejabberd_hooks:add(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
+    cache_start(Host),
     access_start(Host, Opts).
 
 stop(Host) ->
@@ -48,6 +50,7 @@ stop(Host) ->
     ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
+    cache_stop(Host),
     access_stop(Host).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
@@ -59,6 +62,7 @@ depends(_Host, _Opts) -> [].
 
 mod_opt_type(component) -> econf:domain();
 mod_opt_type(timeout) -> econf:pos_int();
+mod_opt_type(cache_ttl) -> econf:non_neg_int();
 mod_opt_type(trusted_components) -> econf:list(econf:domain());
 mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
 mod_opt_type(access_check) -> econf:bool().
@@ -66,6 +70,7 @@ mod_opt_type(access_check) -> econf:bool().
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
      {timeout, 2000},
+     {cache_ttl, 2000},
      {trusted_components, []},
      {unlabelled_when_down, refuse},
      {access_check, false}].
@@ -83,7 +88,7 @@ sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
                 false ->
                     case origin(Host, Msg) of
                         skip -> Msg;
-                        Origin -> ask(Host, Origin, Msg), {stop, drop}
+                        Origin -> ask(Host, Origin, Msg)
                     end
             end
     end;
@@ -265,23 +270,40 @@ ask(Host, Origin, Msg) ->
                    <<"c2s">> when Replay == false -> sender_ip(xmpp:get_from(Msg));
                    _ -> []
                end,
-    Check = #xmlel{name = <<"check">>,
-                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
-                           ++ SenderIp
-                           ++ [{<<"offline">>, <<"1">>} || Replay /= false],
-                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
-                               | [session_el(Host, R, Info) || {R, Info} <- Listed]]},
-    IQ = #iq{type = get, id = p1_rand:get_string(),
-             from = jid:make(Host), to = jid:make(opt(Host, component)),
-             sub_els = [Check]},
+    SessionEls = [session_el(Host, R, Info) || {R, Info} <- Listed],
     %% The session each listed resource is (its process): a resource names a session only until it ends.
-    Asked = xmpp:put_meta(Msg, cordon_asked, maps:from_list([{R, proplists:get_value(pid, Info)} || {R, Info} <- Listed])),
-    Held = case Replay of
-               false -> Asked;
-               _ -> xmpp:put_meta(Asked, cordon_replay, true)
-           end,
-    ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
-                             opt(Host, timeout)).
+    AskedPids = maps:from_list([{R, proplists:get_value(pid, Info)} || {R, Info} <- Listed]),
+    Key = case Replay of
+              false -> cache_key(Host, Origin, Embedded, SenderIp, SessionEls);
+              _ -> none
+          end,
+    case cached_verdict(Host, Key) of
+        {ok, Entry} ->
+            %% Served from the verdict cache: delivered now, in this very hook (no second routing).
+            apply_cached(Msg, Entry, AskedPids);
+        none ->
+            Check = #xmlel{name = <<"check">>,
+                           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
+                                   ++ SenderIp
+                                   ++ [{<<"offline">>, <<"1">>} || Replay /= false],
+                           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
+                                       | SessionEls]},
+            IQ = #iq{type = get, id = p1_rand:get_string(),
+                     from = jid:make(Host), to = jid:make(opt(Host, component)),
+                     sub_els = [Check]},
+            Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
+            Held0 = case Replay of
+                        false -> Asked;
+                        _ -> xmpp:put_meta(Asked, cordon_replay, true)
+                    end,
+            Held = case Key of
+                       none -> Held0;
+                       _ -> xmpp:put_meta(Held0, cordon_cache_key, Key)
+                   end,
+            ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
+                                     opt(Host, timeout)),
+            {stop, drop}
+    end.
 
 %% Whether this process is one of the recipient's sessions and the message is not that user's own
 %% (their messages to themselves come from their own sessions too): mod_offline replaying it.
@@ -450,7 +472,9 @@ answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} =
                     Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
                                    fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
                     Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
-                    deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), forms(Verdict, Delivered));
+                    Forms = forms(Verdict, Delivered),
+                    keep_verdict(Host, xmpp:get_meta(Msg, cordon_cache_key, none), Verdict, Labels, Forms),
+                    deliver(Host, xmpp:put_meta(Delivered, cordon_checked, true), Forms);
                 _ -> deliver_full(Host, Msg, Verdict)
             end;
         {?NS_GUARD, <<"refuse">>} ->
@@ -589,6 +613,191 @@ refuse(#message{id = Id, from = From, to = To}, Error) ->
     ejabberd_router:route(xmpp:put_meta(Reply, cordon_checked, true)).
 
 opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
+
+%%% ================================================================================================
+%%% The verdict cache (packages/guard/src/verdict-cache.ts; docs/performance.md §4): a verdict the
+%%% guard marked cacheable (`cache='1'`) is reused, for `cache_ttl` ms, for a message whose
+%%% question would be identical — same origin, sender (full JID) and sending address, recipient
+%%% address, type, xml:lang, the recipient's sessions (resource, address, labels in caps), and
+%%% shape: each top-level child's name, namespace and attributes, the label's exact bytes or none.
+%%% Only a message whose children are all ones that cannot carry labelled content (a body, a
+%%% thread, a chat state, a receipt request, an origin-id, with no element below them) and at most
+%%% one label has a key; any other is always asked about. Cordon still made the decision: the
+%%% cached verdict is applied as its template — the guard's label in place of the new message's,
+%%% each body of the FLOT form the new body after the guard's `<prefix/>`, each session's form as
+%%% the guard said. Refusals are not cached.
+%%% Invalidation: the guard tells this host its cache epoch (an IQ, at once when a clearance, a
+%%% policy or its configuration changes, and each time it connects); a different epoch drops
+%%% everything, and so does the guard's component connecting or disconnecting (then nothing is
+%%% used until the guard tells its epoch again); a verdict is kept only when decided in the epoch
+%%% last told. Bounded: at most ?MAX_CACHED verdicts and ?MAX_CACHE_BYTES of table memory.
+%%% The table is owned by a process of its own; if it is gone, every message is asked about.
+%%% ================================================================================================
+-define(MAX_CACHED, 4096).
+-define(MAX_CACHE_BYTES, 4194304).
+-define(NS_CHAT_STATES, <<"http://jabber.org/protocol/chatstates">>).
+
+cache_table(Host) -> binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, utf8).
+
+cache_start(Host) ->
+    Tab = cache_table(Host),
+    Parent = self(),
+    Owner = spawn(fun() ->
+                          ets:new(Tab, [named_table, public, set, {read_concurrency, true}]),
+                          Parent ! {cordon_cache_ready, self()},
+                          receive stop -> ok end
+                  end),
+    receive {cordon_cache_ready, Owner} -> ok after 5000 -> ok end,
+    persistent_term:put({?MODULE, cache_owner, Host}, Owner),
+    gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS_GUARD, ?MODULE, process_epoch),
+    ejabberd_hooks:add(component_connected, ?MODULE, component_changed, 50),
+    ejabberd_hooks:add(component_disconnected, ?MODULE, component_changed, 50).
+
+cache_stop(Host) ->
+    gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS_GUARD),
+    case persistent_term:get({?MODULE, cache_owner, Host}, undefined) of
+        undefined -> ok;
+        Owner -> Owner ! stop, persistent_term:erase({?MODULE, cache_owner, Host})
+    end.
+
+flush(Host) -> catch ets:delete_all_objects(cache_table(Host)).
+
+%% The guard's component connecting or disconnecting: what was cached from it is dropped.
+component_changed(Domain) -> component_changed(Domain, connected).
+component_changed(Domain, _Reason) ->
+    lists:foreach(fun(Host) ->
+                          case gen_mod:is_loaded(Host, ?MODULE) andalso opt(Host, component) == Domain of
+                              true -> flush(Host);
+                              false -> ok
+                          end
+                  end, ejabberd_option:hosts()),
+    ok.
+
+%% gen_iq_handler decodes an IQ's payload with this module's decode_iq_subel/1 when it has one:
+%% the xmpp library knows no <epoch/>, so it is taken as it came.
+decode_iq_subel(El) -> El.
+
+%% <iq type='set' from='guard…'><epoch xmlns='urn:cordon:guard:0' n='…'/></iq>: the guard's cache epoch.
+process_epoch(#iq{type = set, from = #jid{luser = <<>>, lresource = <<>>, lserver = From},
+                  to = #jid{lserver = Host}, sub_els = [#xmlel{name = <<"epoch">>} = El]} = IQ) ->
+    case From == opt(Host, component) of
+        true ->
+            N = fxml:get_tag_attr_s(<<"n">>, El),
+            Tab = cache_table(Host),
+            case catch ets:lookup(Tab, '$epoch') of
+                [{'$epoch', N}] -> ok;
+                _ -> flush(Host), catch ets:insert(Tab, {'$epoch', N})
+            end,
+            xmpp:make_iq_result(IQ);
+        false -> xmpp:make_error(IQ, xmpp:err_forbidden())
+    end;
+process_epoch(IQ) -> xmpp:make_error(IQ, xmpp:err_bad_request()).
+
+%% The top-level children a cacheable message may have (besides its label): the attributes each may carry.
+cacheable_child(?NS_CLIENT, <<"body">>) -> [<<"xml:lang">>];
+cacheable_child(?NS_CLIENT, <<"thread">>) -> [<<"parent">>];
+cacheable_child(?NS_CHAT_STATES, N) when N == <<"active">>; N == <<"composing">>; N == <<"paused">>;
+                                         N == <<"inactive">>; N == <<"gone">> -> [];
+cacheable_child(<<"urn:xmpp:receipts">>, <<"request">>) -> [];
+cacheable_child(<<"urn:xmpp:sid:0">>, <<"origin-id">>) -> [<<"id">>];
+cacheable_child(_, _) -> false.
+
+-define(MESSAGE_ATTRS, [<<"xmlns">>, <<"from">>, <<"to">>, <<"id">>, <<"type">>, <<"xml:lang">>]).
+
+%% The key of the question about `Embedded` (the message as asked about), or none: not cacheable.
+cache_key(Host, Origin, #xmlel{attrs = Attrs, children = Children}, SenderIp, SessionEls) ->
+    Type = proplists:get_value(<<"type">>, Attrs),
+    Cacheable = opt(Host, cache_ttl) > 0
+        andalso SessionEls /= []
+        andalso lists:member(Type, [undefined, <<"chat">>, <<"normal">>, <<"headline">>])
+        andalso lists:all(fun({K, _}) -> lists:member(K, ?MESSAGE_ATTRS) end, Attrs),
+    case Cacheable andalso shape(Children, [], 0) of
+        false -> none;
+        Shape ->
+            Sessions = lists:sort([lists:sort(A) || #xmlel{attrs = A} <- SessionEls]),
+            {Origin, proplists:get_value(<<"from">>, Attrs), SenderIp, proplists:get_value(<<"to">>, Attrs),
+             Type, proplists:get_value(<<"xml:lang">>, Attrs), Shape, Sessions}
+    end.
+
+shape([], Acc, _Labels) -> lists:reverse(Acc);
+shape([#xmlel{name = Name, attrs = Attrs, children = Children} = El | Rest], Acc, Labels) ->
+    NS = proplists:get_value(<<"xmlns">>, Attrs, ?NS_CLIENT),
+    case {Name, NS} of
+        {<<"securitylabel">>, ?NS_LABELS} when Labels == 0 ->
+            shape(Rest, [{label, fxml:element_to_binary(El)} | Acc], 1);
+        {<<"securitylabel">>, ?NS_LABELS} -> false;
+        _ ->
+            case cacheable_child(NS, Name) of
+                false -> false;
+                Allowed ->
+                    Own = [A || {K, _} = A <- Attrs, K /= <<"xmlns">>],
+                    case lists:all(fun({K, _}) -> lists:member(K, Allowed) end, Own)
+                        andalso not lists:any(fun(C) -> is_record(C, xmlel) end, Children) of
+                        true -> shape(Rest, [{NS, Name, lists:sort(Own)} | Acc], Labels);
+                        false -> false
+                    end
+            end
+    end;
+shape([_Text | Rest], Acc, Labels) -> shape(Rest, Acc, Labels).
+
+%% The verdict kept for `Key`, when it may be used now.
+cached_verdict(_Host, none) -> none;
+cached_verdict(Host, Key) ->
+    Tab = cache_table(Host),
+    case catch ets:lookup(Tab, Key) of
+        [{Key, Epoch, Expires, _Label, _Prefix, _By} = Entry] ->
+            case (catch ets:lookup(Tab, '$epoch')) == [{'$epoch', Epoch}]
+                andalso erlang:monotonic_time(millisecond) < Expires of
+                true -> {ok, Entry};
+                false -> catch ets:delete(Tab, Key), none
+            end;
+        _ -> none
+    end.
+
+%% Keeps a cacheable compact deliver verdict for `Key`, when decided in the epoch last told.
+keep_verdict(_Host, none, _Verdict, _Labels, _Forms) -> ok;
+keep_verdict(_Host, _Key, _Verdict, _Labels, none) -> ok;
+keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
+    Tab = cache_table(Host),
+    Epoch = fxml:get_tag_attr_s(<<"epoch">>, Verdict),
+    Prefix = case fxml:get_subtag(Verdict, <<"prefix">>) of
+                 false -> undefined;
+                 P -> fxml:get_tag_cdata(P)
+             end,
+    Usable = fxml:get_tag_attr_s(<<"cache">>, Verdict) == <<"1">>
+        andalso (catch ets:lookup(Tab, '$epoch')) == [{'$epoch', Epoch}]
+        andalso (Flot == undefined orelse Prefix /= undefined),
+    case Usable of
+        false -> ok;
+        true ->
+            Full = case catch {ets:info(Tab, size), ets:info(Tab, memory) * erlang:system_info(wordsize)} of
+                       {Size, Bytes} when is_integer(Size), is_integer(Bytes) ->
+                           Size >= ?MAX_CACHED orelse Bytes >= ?MAX_CACHE_BYTES;
+                       _ -> true
+                   end,
+            case Full of
+                true -> flush(Host), catch ets:insert(Tab, {'$epoch', Epoch});
+                false -> ok
+            end,
+            Kept = case Flot of undefined -> undefined; _ -> Prefix end,
+            Expires = erlang:monotonic_time(millisecond) + opt(Host, cache_ttl),
+            catch ets:insert(Tab, {Key, Epoch, Expires, Label, Kept, By}),
+            ok
+    end;
+keep_verdict(_Host, _Key, _Verdict, _Labels, _Forms) -> ok.
+
+%% A kept verdict applied to `Msg` (as a compact one is): returned from the hook, decided.
+apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
+    Labelled = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ [Label]},
+    Flot = case Prefix of
+               undefined -> undefined;
+               _ -> Labelled#message{body = [T#text{data = <<Prefix/binary, D/binary>>}
+                                             || #text{data = D} = T <- Labelled#message.body],
+                                     meta = #{}}
+           end,
+    Forms = {By, Flot, Labelled#message{meta = #{}}, AskedPids},
+    Decided = xmpp:put_meta(xmpp:put_meta(Labelled, cordon_asked, AskedPids), cordon_checked, true),
+    xmpp:put_meta(Decided, cordon_forms, Forms).
 
 %%% ================================================================================================
 %%% The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with

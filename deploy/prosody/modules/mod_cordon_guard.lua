@@ -633,7 +633,10 @@ local function checker(event_name)
 				local item = { done = true };
 				item.start = function () queue.out = queue.out - 1; end; -- (pump counts it: nothing to ask)
 				item.finish = function ()
-					if apply_cached(event, entry, cache_asked) then
+					-- Still of the epoch last told, on the guard session connected now (a change told
+					-- while it waited its turn: refused with `wait`, the client may send it again).
+					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session();
+					if live and apply_cached(event, entry, cache_asked) then
 						module:fire_event(event_name, event);
 					else
 						refuse_unchecked(stanza, nil);

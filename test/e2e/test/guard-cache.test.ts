@@ -172,15 +172,17 @@ for (const kind of serverKinds()) {
       const oob = `<x xmlns='jabber:x:oob'><url>https://example.test/</url></x>`;
       assert.equal((await delivered("link", SECRET + oob)).asked, 1);
       assert.equal((await delivered("link again", SECRET + oob)).asked, 1, "never cached");
-      // A body with an element inside: asked about.
+      // A body with an element inside: asked about on Prosody. ejabberd's parser keeps a body's
+      // text only (the element never exists past it), so the question would be the cached one.
       const id = nextId();
       const before2 = decisions;
       await sendRaw(
         alice,
         `<message to='${jid("bob")}' id='${id}' type='chat'><body>x<b xmlns='urn:example'/></body>${SECRET}</message>`,
       );
-      await aware.waitFor((m) => m.attrs.id === id, 8000);
-      assert.equal(decisions - before2, 1, "asked about");
+      const got = await aware.waitFor((m) => m.attrs.id === id, 8000);
+      if (kind === "prosody") assert.equal(decisions - before2, 1, "asked about");
+      else assert.equal(got.getChild("body")?.getChildElements().length, 0, "the body's text only");
     });
 
     test(`[${kind}] another set of recipient sessions misses the cache`, async () => {
