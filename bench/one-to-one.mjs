@@ -8,7 +8,7 @@
 //   node bench/one-to-one.mjs [--servers prosody,ejabberd] [--messages 8000] [--rate 2000]
 //                             [--seconds 3] [--pairs 8] [--workers 4] [--window 50]
 //                             [--modes plain,unlabelled,labelled,unlabelled-cached,labelled-cached]
-//                             [--cacheSeconds 2]
+//                             [--cacheSeconds 2] [--rounds 1]
 //
 // Goals (issue 17): throughput >= 0.8x plain, p99 added latency <= 1 ms at 2,000 messages/s.
 // The clients (@xmpp/client) run in `--workers` child processes, each with its share of the
@@ -165,6 +165,7 @@ function parseArgs(argv) {
     workers: 4,
     window: 50,
     cacheSeconds: 2,
+    rounds: 1,
     modes: ["plain", "unlabelled", "labelled", "unlabelled-cached", "labelled-cached"],
   };
   for (let i = 0; i < argv.length; i += 2) {
@@ -264,6 +265,7 @@ async function runMode(kind, mode, opts, labelXml) {
     // Warm-up, then throughput with a window per pair.
     await all(workers, { cmd: "warmup", messages: Math.ceil(200 / n) });
     const per = Math.ceil(opts.messages / n);
+    const decisionsStart = child ? await decisionsOf(child) : 0;
     const cpuServer0 = cpuOf(server.pid);
     const cpuGuard0 = child ? cpuOf(child.pid) : null;
     const t0 = performance.now();
@@ -274,6 +276,7 @@ async function runMode(kind, mode, opts, labelXml) {
     const serverCpuUs = (cpuOf(server.pid) - cpuServer0) / Math.max(1, received);
     const guardCpuUs = child ? (cpuOf(child.pid) - cpuGuard0) / Math.max(1, received) : null;
     const decisions0 = child ? await decisionsOf(child) : 0;
+    const decisionsThroughput = child ? decisions0 - decisionsStart : null;
     // Latency at a fixed rate (each worker its share), and the server's CPU per message at it.
     await delay(500);
     const cpuServer1 = cpuOf(server.pid);
@@ -287,7 +290,8 @@ async function runMode(kind, mode, opts, labelXml) {
       serverCpuUsPerMessage: +serverCpuUs.toFixed(1),
       serverCpuUsPerMessageAtRate: +serverCpuAtRate.toFixed(1),
       guardCpuUsPerMessage: guardCpuUs === null ? null : +guardCpuUs.toFixed(1),
-      // How many of the latency phase's messages the guard decided (the rest: served from the cache).
+      // How many messages the guard decided (the rest: served from the module's verdict cache).
+      guardDecisions: decisionsThroughput,
       guardDecisionsAtRate: decisions,
       latencyMs: {
         p50: pct(latencies, 50),
@@ -335,10 +339,26 @@ async function main() {
   const labelXml = buildSecurityLabelXml(makeLabel(policy, policy.classificationByName.get("SECRET"), []));
   const out = { options: opts, servers: {} };
   for (const kind of opts.servers) {
+    // --rounds R: the modes run R times in turn (the machine's load drifts); each mode reports its
+    // median round by server CPU per message, and every round's figure.
+    const runs = Object.fromEntries(opts.modes.map((m) => [m, []]));
+    for (let round = 0; round < opts.rounds; round++)
+      for (const mode of opts.modes) {
+        const r = await runMode(kind, mode, opts, labelXml);
+        runs[mode].push(r);
+        process.stderr.write(`${kind} ${mode} (round ${round + 1}): ${JSON.stringify(r)}\n`);
+      }
     const modes = {};
     for (const mode of opts.modes) {
-      modes[mode] = await runMode(kind, mode, opts, labelXml);
-      process.stderr.write(`${kind} ${mode}: ${JSON.stringify(modes[mode])}\n`);
+      const sorted = [...runs[mode]].sort((a, b) => a.serverCpuUsPerMessage - b.serverCpuUsPerMessage);
+      modes[mode] = {
+        ...sorted[Math.floor((sorted.length - 1) / 2)],
+        rounds: {
+          serverCpuUsPerMessage: runs[mode].map((r) => r.serverCpuUsPerMessage),
+          throughput: runs[mode].map((r) => r.throughput),
+          p99: runs[mode].map((r) => r.latencyMs.p99),
+        },
+      };
     }
     const guardedModes = opts.modes.filter((m) => m !== "plain");
     const ratio = (m) =>
