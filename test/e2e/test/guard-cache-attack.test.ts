@@ -9,6 +9,8 @@
 //   uncleared site), and once that set was back, a SECRET message reached the uncleared site.
 // - C2: only the guard's own component connection can tell a module an epoch: a user's forged
 //   <epoch/> IQ is refused and the cache goes on as before.
+// - C4: XEP-0280 carbons of a message served from the cache: a session at the uncleared site gets
+//   neither the message nor a carbon of it, a label-unaware session a carbon in FLOT (as decided).
 // - C3: a sender reconnecting with the same full JID from an uncleared site is asked about again
 //   (its address is part of the key): refused.
 import { describe, test, before, after } from "node:test";
@@ -22,6 +24,7 @@ import { announceCaps } from "../src/caps.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
+const NS_CARBONS = "urn:xmpp:carbons:2";
 const PASSWORD = "cache-attack-pw";
 const CLEARED_SITE = "127.0.0.1";
 const UNCLASSIFIED_SITE = "127.0.0.2";
@@ -31,6 +34,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function sendRaw(client: TestClient, data: string): Promise<void> {
   return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
 }
+const carbonOf = (m: Element) =>
+  m.getChild("received", NS_CARBONS)?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message");
 const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");
 
 for (const kind of serverKinds()) {
@@ -63,13 +68,14 @@ for (const kind of serverKinds()) {
     };
 
     /** A session of `user` from `site`, announcing caps with or without labels. */
-    async function session(user: string, resource: string, site: string, labels: boolean) {
+    async function session(user: string, resource: string, site: string, labels: boolean, carbons = false) {
       const client = await connectClient(server, user, PASSWORD, resource, {
         localAddress: site,
         presence: false,
       });
       open.push(client);
       const { c, ver, asked } = announceCaps(client, labels);
+      if (carbons) await client.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: NS_CARBONS })));
       await client.send(xml("presence", {}, c));
       if (kind === "prosody" || !announced.has(ver))
         await Promise.race([
@@ -97,6 +103,7 @@ for (const kind of serverKinds()) {
         // A long timeout: the held decisions below must not time out; a long cache: nothing expires.
         guard: { component: guardDomain, timeoutSeconds: 20, cacheSeconds: 60 },
         users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+        extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"],
       });
       for (const u of ["alice", "bob"]) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       guard = createGuardService({
@@ -231,6 +238,33 @@ for (const kind of serverKinds()) {
       await sleep(500);
       assert.equal(bob.received.filter((m) => m.attrs.id === id).length, 0);
       for (const c of [alice, bob]) await c.stop();
+    });
+
+    test(`[${kind}] C4: carbons of a message served from the cache are each session's own form`, async () => {
+      const alice = await session("alice", "desk4", CLEARED_SITE, true);
+      const desk = await session("bob", "desk4", CLEARED_SITE, true, true);
+      const plain = await session("bob", "plain4", CLEARED_SITE, false, true);
+      const annex = await session("bob", "annex4", UNCLASSIFIED_SITE, true, true);
+      const ids: string[] = [];
+      for (const body of ["first", "second", "third"]) {
+        const before = decisions;
+        const id = nextId("k");
+        ids.push(id);
+        await sendRaw(alice, chat(`${jid("bob")}/desk4`, id, body));
+        assert.equal((await desk.waitFor((m) => m.attrs.id === id, 8000)).getChildText("body"), body);
+        const carbon = await plain.waitFor((m) => carbonOf(m)?.attrs.id === id, 8000);
+        assert.equal(carbonOf(carbon)?.getChildText("body"), `SECRET\n${body}`);
+        if (body !== "first") assert.equal(decisions - before, 0, "served from the cache");
+      }
+      await sleep(800);
+      assert.deepEqual(
+        annex.received
+          .filter((m) => ids.includes(m.attrs.id ?? "") || ids.includes(carbonOf(m)?.attrs.id ?? ""))
+          .map((m) => m.toString()),
+        [],
+        "nothing SECRET at the uncleared site, not even a carbon",
+      );
+      for (const c of [alice, desk, plain, annex]) await c.stop();
     });
   });
 }
