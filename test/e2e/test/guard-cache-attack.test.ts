@@ -11,6 +11,8 @@
 //   <epoch/> IQ is refused and the cache goes on as before.
 // - C4: XEP-0280 carbons of a message served from the cache: a session at the uncleared site gets
 //   neither the message nor a carbon of it, a label-unaware session a carbon in FLOT (as decided).
+// - C5: RFC 6120 §10.1 — a message served from the cache is not delivered before the sender's
+//   earlier messages still being asked about.
 // - C3: a sender reconnecting with the same full JID from an uncleared site is asked about again
 //   (its address is part of the key): refused.
 import { describe, test, before, after } from "node:test";
@@ -265,6 +267,28 @@ for (const kind of serverKinds()) {
         "nothing SECRET at the uncleared site, not even a carbon",
       );
       for (const c of [alice, desk, plain, annex]) await c.stop();
+    });
+
+    test(`[${kind}] C5: a message served from the cache does not overtake the sender's earlier ones`, async () => {
+      const alice = await session("alice", "desk5", CLEARED_SITE, true);
+      const bob = await session("bob", "desk5", CLEARED_SITE, true);
+      // A cached key (two messages of one shape), then a burst alternating another shape — each
+      // asked about (an XEP-0066 link is never cached) — with the cached one.
+      for (const body of ["one", "two"]) {
+        const id = nextId("o");
+        await sendRaw(alice, chat(jid("bob"), id, body));
+        await bob.waitFor((m) => m.attrs.id === id, 8000);
+      }
+      const oob = `<x xmlns='jabber:x:oob'><url>https://example.test/</url></x>`;
+      const ids = Array.from({ length: 20 }, () => nextId("o"));
+      await sendRaw(
+        alice,
+        ids.map((id, i) => chat(jid("bob"), id, `n${i}`, i % 2 === 0 ? SECRET + oob : SECRET)).join(""),
+      );
+      for (const id of ids) await bob.waitFor((m) => m.attrs.id === id, 8000);
+      const order = bob.received.map((m) => m.attrs.id).filter((id) => ids.includes(id ?? ""));
+      assert.deepEqual(order, ids, "RFC 6120 §10.1: delivered in the order sent");
+      for (const c of [alice, bob]) await c.stop();
     });
   });
 }
