@@ -13,6 +13,8 @@
 //   neither the message nor a carbon of it, a label-unaware session a carbon in FLOT (as decided).
 // - C5: RFC 6120 §10.1 — a message served from the cache is not delivered before the sender's
 //   earlier messages still being asked about.
+// - C6: another type, xml:lang or label bytes is another question; a labelled error is never
+//   served from the cache.
 // - C3: a sender reconnecting with the same full JID from an uncleared site is asked about again
 //   (its address is part of the key): refused.
 import { describe, test, before, after } from "node:test";
@@ -288,6 +290,37 @@ for (const kind of serverKinds()) {
       for (const id of ids) await bob.waitFor((m) => m.attrs.id === id, 8000);
       const order = bob.received.map((m) => m.attrs.id).filter((id) => ids.includes(id ?? ""));
       assert.deepEqual(order, ids, "RFC 6120 §10.1: delivered in the order sent");
+      for (const c of [alice, bob]) await c.stop();
+    });
+
+    test(`[${kind}] C6: another type, xml:lang or label bytes is another question`, async () => {
+      const alice = await session("alice", "desk6", CLEARED_SITE, true);
+      const bob = await session("bob", "desk6", CLEARED_SITE, true);
+      const msg = (id: string, attrs: string, label = SECRET) =>
+        `<message to='${jid("bob")}' id='${id}' ${attrs}><body>same</body>${label}</message>`;
+      const asked = async (attrs: string, label = SECRET) => {
+        const before = decisions;
+        const id = nextId("t");
+        await sendRaw(alice, msg(id, attrs, label));
+        await bob.waitFor((m) => m.attrs.id === id, 8000);
+        return decisions - before;
+      };
+      await asked("type='chat'");
+      assert.equal(await asked("type='chat'"), 0, "the same question: cached");
+      assert.equal(await asked("type='normal'"), 1, "another type: asked");
+      assert.equal(await asked("type='headline'"), 1, "another type: asked");
+      assert.equal(await asked("type='chat' xml:lang='de'"), 1, "another xml:lang: asked");
+      // The same label, other bytes (whitespace): asked; its marking is still the policy's.
+      const spaced = SECRET.replace("<label>", "<label> ");
+      assert.notEqual(spaced, SECRET);
+      assert.equal(await asked("type='chat'", spaced), 1, "other label bytes: asked");
+      // A labelled error of the same shape is never served from the cache: dropped by the guard.
+      const before = decisions;
+      const id = nextId("t");
+      await sendRaw(alice, msg(id, "type='error'"));
+      await sleep(800);
+      assert.equal(decisions - before, 1, "asked about");
+      assert.equal(bob.received.filter((m) => m.attrs.id === id).length, 0, "a labelled error is dropped");
       for (const c of [alice, bob]) await c.stop();
     });
   });
