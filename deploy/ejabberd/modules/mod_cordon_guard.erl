@@ -277,7 +277,15 @@ ask(Host, Origin, Msg) ->
               false -> cache_key(Host, Origin, Embedded, SenderIp, SessionEls);
               _ -> none
           end,
-    case cached_verdict(Host, Key) of
+    %% RFC 6120 §10.1: a sender's messages are delivered in order. A cached verdict is used only
+    %% when none of this sender's earlier messages is still being asked about (it would overtake
+    %% them: guard-cache-attack C5); otherwise the guard is asked, behind them.
+    Sender = jid:tolower(xmpp:get_from(Msg)),
+    Cached = case in_flight(Host, Sender) of
+                 true -> none;
+                 false -> cached_verdict(Host, Key)
+             end,
+    case Cached of
         {ok, Entry} ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
             apply_cached(Msg, Entry, AskedPids);
@@ -300,8 +308,14 @@ ask(Host, Origin, Msg) ->
                        none -> Held0;
                        _ -> xmpp:put_meta(Held0, cordon_cache_key, Key)
                    end,
-            ejabberd_router:route_iq(IQ, fun(Answer) -> answered(Host, Held, Answer) end, undefined,
-                                     opt(Host, timeout)),
+            asking(Host, Sender),
+            %% (Counted down once the decided message is routed on, or refused: nothing of the
+            %% sender's served from the cache before it.)
+            ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                 try answered(Host, Held, Answer)
+                                                 after asked(Host, Sender)
+                                                 end
+                                         end, undefined, opt(Host, timeout)),
             {stop, drop}
     end.
 
@@ -660,7 +674,30 @@ cache_stop(Host) ->
         Owner -> Owner ! stop, persistent_term:erase({?MODULE, cache_owner, Host})
     end.
 
-flush(Host) -> catch ets:delete_all_objects(cache_table(Host)).
+%% Everything cached, and the epoch last told (the in-flight counts stay: they count questions).
+flush(Host) ->
+    flush_entries(Host),
+    catch ets:delete(cache_table(Host), '$epoch').
+
+%% The cached verdicts only ({Key, Epoch, Expires, Label, Prefix, By}).
+flush_entries(Host) -> catch ets:match_delete(cache_table(Host), {'_', '_', '_', '_', '_', '_'}).
+
+%% How many of a sender's messages (its full JID, lowercased) are being asked about: {{inflight, Sender}, N}.
+asking(Host, Sender) ->
+    catch ets:update_counter(cache_table(Host), {inflight, Sender}, 1, {{inflight, Sender}, 0}).
+
+asked(Host, Sender) ->
+    Tab = cache_table(Host),
+    catch ets:update_counter(Tab, {inflight, Sender}, -1, {{inflight, Sender}, 1}),
+    catch ets:select_delete(Tab, [{{{inflight, Sender}, 0}, [], [true]}]).
+
+%% Whether one of the sender's messages is being asked about (the table gone: as if one were).
+in_flight(Host, Sender) ->
+    case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
+        [] -> false;
+        [{_, N}] when is_integer(N), N =< 0 -> false;
+        _ -> true
+    end.
 
 %% The guard's component connecting or disconnecting: what was cached from it is dropped.
 component_changed(Domain) -> component_changed(Domain, connected).
@@ -775,8 +812,10 @@ keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
                            Size >= ?MAX_CACHED orelse Bytes >= ?MAX_CACHE_BYTES;
                        _ -> true
                    end,
+            %% (Full: the verdicts go, the epoch stays as told — never written back from here, where
+            %% a newer one may have been told meanwhile.)
             case Full of
-                true -> flush(Host), catch ets:insert(Tab, {'$epoch', Epoch});
+                true -> flush_entries(Host);
                 false -> ok
             end,
             Kept = case Flot of undefined -> undefined; _ -> Prefix end,

@@ -413,6 +413,8 @@ end
 -- the guard session connected now; nothing is used while the guard is not connected.
 -- Bounded: at most MAX_CACHED verdicts and MAX_CACHE_BYTES of keys and templates.
 local cache_ttl = module:get_option_number("cordon_guard_cache_seconds", 2);
+-- Expiry on the monotonic clock: the wall clock set back (NTP, an operator) must not keep a verdict longer.
+local monotonic = require "util.time".monotonic;
 local MAX_CACHED = 4096;
 local MAX_CACHE_BYTES = 2 * 1024 * 1024;
 local new_cache = require "util.cache".new;
@@ -496,7 +498,7 @@ local function cached_verdict(key)
 	local entry = verdicts:get(key);
 	if not entry then return nil; end
 	local session = guard_session();
-	if entry.epoch ~= cache_epoch or session == nil or session ~= epoch_session or entry.expires < now() then
+	if entry.epoch ~= cache_epoch or session == nil or session ~= epoch_session or entry.expires < monotonic() then
 		verdicts:set(key, nil);
 		cache_bytes = cache_bytes - entry.bytes;
 		return nil;
@@ -517,7 +519,7 @@ function keep_verdict(key, verdict, forms)
 	if old then verdicts:set(key, nil); cache_bytes = cache_bytes - old.bytes; end
 	if cache_bytes + bytes > MAX_CACHE_BYTES then forget_verdicts(); end
 	if bytes > MAX_CACHE_BYTES then return; end
-	verdicts:set(key, { epoch = cache_epoch, expires = now() + cache_ttl, label = label,
+	verdicts:set(key, { epoch = cache_epoch, expires = monotonic() + cache_ttl, label = label,
 		prefix = forms.flot and prefix or nil, by = forms.by, bytes = bytes });
 	cache_bytes = cache_bytes + bytes;
 end
@@ -649,11 +651,17 @@ local function checker(event_name)
 				return true;
 			end
 		end
-		event.cordon_cache_key = key;
 		local item = { done = false };
 		item.start = function ()
 			local request, asked = check_request(stanza, origin, sender_ip, nil, own_account(event));
 			event.cordon_asked = asked;
+			-- The verdict is kept under the key of the question as asked now, with the recipient's
+			-- sessions as they are now (the same ones check_request listed, in this very tick): a
+			-- message held past MAX_IN_FLIGHT is asked about later than it arrived, and a verdict for
+			-- another set of sessions must never be kept under the key of the set it arrived to
+			-- (guard-cache-attack C1: a session back at an uncleared site got a verdict decided for
+			-- it at a cleared one).
+			if key then event.cordon_cache_key = cache_key(stanza, origin, sender_ip, own_account(event)); end
 			ask(request, function (answer, err)
 				queue.out = queue.out - 1;
 				item.done = true;
