@@ -770,12 +770,17 @@ shape([#xmlel{name = Name, attrs = Attrs, children = Children} = El | Rest], Acc
                     Own = [A || {K, _} = A <- Attrs, K /= <<"xmlns">>],
                     case lists:all(fun({K, _}) -> lists:member(K, Allowed) end, Own)
                         andalso not lists:any(fun(C) -> is_record(C, xmlel) end, Children) of
-                        true -> shape(Rest, [{NS, Name, lists:sort(Own)} | Acc], Labels);
+                        true -> shape(Rest, [{NS, Name, lists:sort(key_attrs(NS, Name, Own))} | Acc], Labels);
                         false -> false
                     end
             end
     end;
 shape([_Text | Rest], Acc, Labels) -> shape(Rest, Acc, Labels).
+
+%% Attributes whose value nothing decided reads are in the key as present only, so that a client
+%% giving each message its own XEP-0359 origin-id (most do) still hits the cache.
+key_attrs(<<"urn:xmpp:sid:0">>, <<"origin-id">>, Attrs) -> [{K, present} || {K, _} <- Attrs];
+key_attrs(_NS, _Name, Attrs) -> Attrs.
 
 %% The verdict kept for `Key`, when it may be used now.
 cached_verdict(_Host, none) -> none;

@@ -426,6 +426,9 @@ local CACHEABLE = {
 	["urn:xmpp:receipts"] = { request = {} },
 	["urn:xmpp:sid:0"] = { ["origin-id"] = { "id" } },
 };
+-- Attributes whose value nothing decided reads: in the key as present or absent only, so that a
+-- client giving each message its own XEP-0359 origin-id (most do) still hits the cache.
+local ANY_VALUE = { ["urn:xmpp:sid:0"] = { ["origin-id"] = { id = true } } };
 local MESSAGE_ATTRS = { xmlns = true, from = true, to = true, id = true, type = true, ["xml:lang"] = true };
 local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
 
@@ -475,7 +478,12 @@ local function cache_key(stanza, origin_kind, sender_ip, to)
 				end
 			end
 			parts[#parts + 1] = ns .. " " .. child.name;
-			for _, a in ipairs(allowed) do parts[#parts + 1] = child.attr[a] or "\2"; end
+			local any = ANY_VALUE[ns] and ANY_VALUE[ns][child.name];
+			for _, a in ipairs(allowed) do
+				local v = child.attr[a];
+				if v and any and any[a] then v = "\3"; end
+				parts[#parts + 1] = v or "\2";
+			end
 		end
 	end
 	if labels > 1 then return nil; end

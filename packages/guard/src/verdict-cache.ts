@@ -5,8 +5,10 @@
 // (full JID) and its session's address, recipient (the address asked about) and the exact set of
 // its sessions (resource, address, labels in caps), the message's type and xml:lang, and its shape
 // — each top-level child's name, namespace and attributes, the label's exact bytes or none (the
-// modules compute the same key: deploy/prosody, deploy/ejabberd). Only the text of a body or thread
-// may differ between two messages with one key, and nothing decided reads it.
+// modules compute the same key: deploy/prosody, deploy/ejabberd). Only the text of a body or thread,
+// the message's id and an XEP-0359 origin-id's id (in the key as present or absent: most clients
+// give each message its own) may differ between two messages with one key, and nothing decided
+// reads them.
 //
 // Cacheable (all of):
 // - a delivered one-to-one message, not an error, not a stored message replayed, not an archive

@@ -142,6 +142,16 @@ for (const kind of serverKinds()) {
       assert.equal(marking(u2.a), "UNCLASSIFIED");
     });
 
+    test(`[${kind}] a fresh XEP-0359 origin-id per message (as clients send) still hits; the delivered copy keeps its own`, async () => {
+      const origin = (v: string) => `<origin-id xmlns='urn:xmpp:sid:0' id='${v}'/>${SECRET}`;
+      assert.equal((await delivered("o1", origin("0f3a-1"))).asked, 1);
+      const second = await delivered("o2", origin("77b2-2"));
+      assert.equal(second.asked, 0, "served from the cache");
+      assert.equal(second.a.getChild("origin-id", "urn:xmpp:sid:0")?.attrs.id, "77b2-2");
+      assert.equal(second.p.getChild("origin-id", "urn:xmpp:sid:0")?.attrs.id, "77b2-2");
+      assert.equal(second.p.getChildText("body"), "SECRET\no2");
+    });
+
     test(`[${kind}] the recipient's clearance lowered in the store: the very next message is refused`, async () => {
       await warm();
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
