@@ -71,11 +71,6 @@ interface Term {
   stem: boolean;
 }
 
-function termMatches(term: Term, token: string): boolean {
-  if (term.stem) return token.startsWith(term.word);
-  return pluralForms(term.word).includes(token);
-}
-
 function pluralForms(word: string): string[] {
   const forms = [word, `${word}s`, `${word}es`];
   if (word.endsWith("y") && word.length > 1) forms.push(`${word.slice(0, -1)}ies`);
@@ -89,38 +84,47 @@ function terms(entry: string, read: (text: string) => string[]): Term[] {
   return seq.map((word, i) => ({ word, stem: stem && i === seq.length - 1 }));
 }
 
-interface Phrases {
-  /** First token (a word or one of its plural forms) → the phrases starting with it. */
-  byFirst: Map<string, Term[][]>;
-  /** Phrases whose first word is a stem (checked against every token). */
-  stemFirst: Term[][];
+/** A word character as WORD reads one (a letter or a number): what separates words is anything else. */
+const W = "[\\p{L}\\p{N}]";
+const SEP = "[^\\p{L}\\p{N}]+";
+
+const escape = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+
+/**
+ * A list's phrases as one regular expression over a normalised text (`normalised`): a phrase
+ * matches where its words are consecutive words of the text — each term a whole word (one of its
+ * plural forms) or, for a stem, the start of one; between them anything that is not a word
+ * character, as between the words WORD finds. Undefined when the list has no phrase (matches nothing).
+ */
+function phraseRegExp(entries: readonly string[], read: (text: string) => string[]): RegExp | undefined {
+  const alternatives: string[] = [];
+  for (const entry of entries) {
+    const seq = terms(entry, read);
+    if (seq.length === 0) continue;
+    const parts = seq.map((t) =>
+      t.stem ? `${escape(t.word)}${W}*` : `(?:${pluralForms(t.word).map(escape).join("|")})`,
+    );
+    alternatives.push(parts.join(SEP));
+  }
+  if (alternatives.length === 0) return undefined;
+  return new RegExp(`(?<!${W})(?:${alternatives.join("|")})(?!${W})`, "u");
 }
 
 interface Matcher {
   /** The list read as `words` and as `capitalWords` read it. */
-  small: Phrases;
-  capital: Phrases;
+  small: RegExp | undefined;
+  capital: RegExp | undefined;
   classifications: ReadonlySet<string> | undefined;
 }
 
-function phrases(entries: readonly string[], read: (text: string) => string[]): Phrases {
-  const byFirst = new Map<string, Term[][]>();
-  const stemFirst: Term[][] = [];
-  for (const entry of entries) {
-    const seq = terms(entry, read);
-    const first = seq[0];
-    if (first === undefined) continue;
-    if (first.stem) {
-      stemFirst.push(seq);
-      continue;
-    }
-    for (const form of pluralForms(first.word)) {
-      const group = byFirst.get(form) ?? [];
-      group.push(seq);
-      byFirst.set(form, group);
-    }
-  }
-  return { byFirst, stemFirst };
+/** A text as `words` reads it, before its words are split: ASCII lower-cased, anything else folded and skeletonised. */
+function normalised(text: string): string {
+  return isAscii(text) ? text.toLowerCase() : foldText(skeleton(foldText(text)));
+}
+
+/** A text as `capitalWords` reads it, before its words are split. */
+function normalisedCapitals(text: string): string {
+  return foldText(skeleton(visible(text).toUpperCase()));
 }
 
 export interface ContentChecker {
@@ -129,11 +133,17 @@ export interface ContentChecker {
   readonly empty: boolean;
 }
 
+/**
+ * The word lists compiled: each list one regular expression per reading. The texts are normalised
+ * once per check and joined by a space (no word spans two texts' boundary, and the words of the
+ * joined text are the words of each text in turn, as the lists have always read them: a phrase
+ * may run from one text into the next).
+ */
 export function compileContent(lists: readonly WordList[]): ContentChecker {
   const matchers: Matcher[] = lists.map((list) => {
     return {
-      small: phrases(list.words, words),
-      capital: phrases(list.words, capitalWords),
+      small: phraseRegExp(list.words, words),
+      capital: phraseRegExp(list.words, capitalWords),
       classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined,
     };
   });
@@ -142,34 +152,21 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
     check(texts, classification) {
       if (matchers.length === 0) return -1;
       const folded = classification === undefined ? undefined : foldText(classification);
-      let tokens: string[] | undefined;
-      let capitals: string[] | undefined;
+      let small: string | undefined;
+      let capitals: string | undefined;
       for (let m = 0; m < matchers.length; m++) {
         const matcher = matchers[m]!;
         if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded)))
           continue;
-        tokens ??= texts.flatMap(words);
-        if (matches(tokens, matcher.small)) return m;
+        small ??= texts.map(normalised).join(" ");
+        if (matcher.small?.test(small)) return m;
         // ASCII reads the same through its capitals.
-        capitals ??= texts.some((t) => !isAscii(t)) ? texts.flatMap(capitalWords) : [];
-        if (matches(capitals, matcher.capital)) return m;
+        capitals ??= texts.some((t) => !isAscii(t)) ? texts.map(normalisedCapitals).join(" ") : "";
+        if (matcher.capital?.test(capitals)) return m;
       }
       return -1;
     },
   };
-}
-
-function matches(tokens: readonly string[], matcher: Phrases): boolean {
-  const at = (p: Term[], i: number) => {
-    let j = 1;
-    while (j < p.length && tokens[i + j] !== undefined && termMatches(p[j]!, tokens[i + j]!)) j++;
-    return j === p.length;
-  };
-  for (let i = 0; i < tokens.length; i++) {
-    for (const p of matcher.byFirst.get(tokens[i]!) ?? []) if (at(p, i)) return true;
-    for (const p of matcher.stemFirst) if (termMatches(p[0]!, tokens[i]!) && at(p, i)) return true;
-  }
-  return false;
 }
 
 /**
