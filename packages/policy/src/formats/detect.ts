@@ -43,50 +43,8 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
   return "ber";
 }
 
-/** The value of each base64 character (RFC 4648 §4, Table 1) by char code; -1 for any other. */
-const B64: Int8Array = (() => {
-  const t = new Int8Array(128).fill(-1);
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
-  return t;
-})();
-
-/**
- * The common case of decodeBase64, in one pass: text of base64 characters only, no whitespace.
- * Undefined for anything else (the general path decides): the same bytes Buffer.from gives, and
- * the same texts accepted — a multiple of four characters, at least one before at most two `=`.
- */
-function decodeBase64Plain(text: string): Uint8Array | undefined {
-  const n = text.length;
-  if (n === 0 || n % 4 !== 0) return undefined;
-  let pad = 0;
-  if (text.charCodeAt(n - 1) === 0x3d) pad = text.charCodeAt(n - 2) === 0x3d ? 2 : 1;
-  if (pad === n) return undefined;
-  const out = new Uint8Array((n / 4) * 3 - pad);
-  let o = 0;
-  for (let i = 0; i < n; i += 4) {
-    const a = text.charCodeAt(i);
-    const b = text.charCodeAt(i + 1);
-    const c = text.charCodeAt(i + 2);
-    const d = text.charCodeAt(i + 3);
-    const last = i + 4 === n;
-    const va = a < 128 ? B64[a]! : -1;
-    const vb = b < 128 ? B64[b]! : -1;
-    const vc = last && pad === 2 ? 0 : c < 128 ? B64[c]! : -1;
-    const vd = last && pad >= 1 ? 0 : d < 128 ? B64[d]! : -1;
-    if ((va | vb | vc | vd) < 0) return undefined;
-    const v = (va << 18) | (vb << 12) | (vc << 6) | vd;
-    out[o++] = v >>> 16;
-    if (o < out.length) out[o++] = (v >>> 8) & 0xff;
-    if (o < out.length) out[o++] = v & 0xff;
-  }
-  return out;
-}
-
 /** Strict base64 (RFC 4648 §4), whitespace ignored. */
 export function decodeBase64(text: string): Uint8Array {
-  const plain = decodeBase64Plain(text);
-  if (plain) return plain;
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, "") : text;
   if (s.length === 0) throw new NoDataError();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new MalformedEncodingError("Malformed base64");
