@@ -52,9 +52,11 @@ export function words(text: string): string[] {
   return foldText(skeleton(foldText(text))).match(WORD) ?? [];
 }
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return ASCII.test(text);
 }
 
 /** The words of a text read through its capitals: upper-cased, look-alikes replaced, folded. */
@@ -119,13 +121,58 @@ interface Matcher {
 
 /** A text as `words` reads it, before its words are split: ASCII lower-cased, anything else folded and skeletonised. */
 function normalised(text: string): string {
-  return isAscii(text) ? text.toLowerCase() : foldText(skeleton(foldText(text)));
+  if (isAscii(text)) return text.toLowerCase();
+  return byTable(text, SMALL) ?? foldText(skeleton(foldText(text)));
 }
 
 /** A text as `capitalWords` reads it, before its words are split. */
 function normalisedCapitals(text: string): string {
-  return foldText(skeleton(visible(text).toUpperCase()));
+  return byTable(text, CAPITAL) ?? foldText(skeleton(visible(text).toUpperCase()));
 }
+
+/**
+ * The code points whose reading does not depend on their neighbours (Latin up to Latin
+ * Extended-B, General Punctuation, Currency Symbols): none is or makes a combining mark another
+ * character's could join, a Hangul jamo, or a Greek sigma (whose lower case depends on the next
+ * letter). A text of these alone reads as the concatenation of each one's reading — checked for
+ * every pair of them in test/content-table.test.ts — so it is read through a table made at start
+ * by the full readings of each character alone.
+ */
+export const TABLE_RANGES: readonly (readonly [number, number])[] = [
+  [0x0000, 0x0250],
+  [0x2000, 0x2070],
+  [0x20a0, 0x20c0],
+];
+
+function table(read: (text: string) => string): (string | undefined)[] {
+  const out: (string | undefined)[] = new Array<string | undefined>(0x20c0).fill(undefined);
+  for (const [from, to] of TABLE_RANGES)
+    for (let c = from; c < to; c++) out[c] = read(String.fromCharCode(c));
+  return out;
+}
+
+const SMALL = table((t) => foldText(skeleton(foldText(t))));
+const CAPITAL = table((t) => foldText(skeleton(visible(t).toUpperCase())));
+
+/** `text` read through a table, or undefined when it has a character the table does not hold. */
+function byTable(text: string, read: readonly (string | undefined)[]): string | undefined {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const r = c < read.length ? read[c] : undefined;
+    if (r === undefined) return undefined;
+    out += r;
+  }
+  return out;
+}
+
+/** For the test: the slow readings, character by character tables aside. */
+export const readings = {
+  small: (t: string): string => foldText(skeleton(foldText(t))),
+  capital: (t: string): string => foldText(skeleton(visible(t).toUpperCase())),
+  tableSmall: (t: string): string | undefined => byTable(t, SMALL),
+  tableCapital: (t: string): string | undefined => byTable(t, CAPITAL),
+};
 
 export interface ContentChecker {
   /** Index of the first list that matches, or -1. */
