@@ -18,10 +18,12 @@ const STANZAS = new Set(["message", "presence", "iq"]);
  * (its children are at depth 1).
  */
 export function hiddenContent(stanza: Element, maxDepth: number): HiddenContent | undefined {
-  const stack: [Element, number][] = [[stanza, 0]];
-  for (let top = stack.pop(); top; top = stack.pop()) {
-    const [el, depth] = top;
-    for (const name of Object.keys(el.attrs)) {
+  // Iterative, two parallel stacks (elements and their depths): no array per element visited.
+  const elements: Element[] = [stanza];
+  const depths: number[] = [0];
+  for (let el = elements.pop(); el; el = elements.pop()) {
+    const depth = depths.pop()!;
+    for (const name in el.attrs) {
       if (name.includes(":") && !name.startsWith("xml:") && !name.startsWith("xmlns:"))
         return "prefixed-name";
     }
@@ -33,7 +35,8 @@ export function hiddenContent(stanza: Element, maxDepth: number): HiddenContent 
       if ((c.name === "forwarded" && c.attrs.xmlns === NS_FORWARD) || STANZAS.has(c.name))
         return "nested-stanza";
       if (depth + 1 > maxDepth) return "too-deep";
-      stack.push([c, depth + 1]);
+      elements.push(c);
+      depths.push(depth + 1);
     }
   }
   return undefined;

@@ -12,8 +12,42 @@ export interface Jid {
 /** RFC 7622 §3.1: at most 1023 octets per part, so 3071 characters is more than any JID. */
 const MAX_JID_LENGTH = 3071;
 
+/**
+ * JIDs parsed recently, by their exact text: every component parses the same few addresses again
+ * and again (a stanza's `from` and `to`, by each check that reads them). Bounded in bytes, not in
+ * entries — an entry costs its text and its parts (two bytes a character) and a fixed overhead —
+ * and oldest first out (a Map keeps insertion order). A JID is a pure function of its text, and
+ * the results are frozen: sharing one is the same as parsing again.
+ */
+export const JID_MEMO_BYTES = 1024 * 1024;
+const MEMO_OVERHEAD = 160;
+const memo = new Map<string, { jid: Jid | undefined; bytes: number }>();
+let memoBytes = 0;
+
+/** Bytes the memo of parsed JIDs holds (its texts, parts and overheads). */
+export function jidMemoBytes(): number {
+  return memoBytes;
+}
+
 export function parseJid(text: string): Jid | undefined {
   if (typeof text !== "string" || text.length === 0 || text.length > MAX_JID_LENGTH) return undefined;
+  const hit = memo.get(text);
+  if (hit) return hit.jid;
+  const jid = parseJidText(text);
+  const bytes =
+    MEMO_OVERHEAD +
+    2 * (text.length + (jid ? jid.local.length + jid.domain.length + jid.resource.length : 0));
+  for (const [oldest, entry] of memo) {
+    if (memoBytes + bytes <= JID_MEMO_BYTES) break;
+    memo.delete(oldest);
+    memoBytes -= entry.bytes;
+  }
+  memo.set(text, { jid, bytes });
+  memoBytes += bytes;
+  return jid;
+}
+
+function parseJidText(text: string): Jid | undefined {
   // RFC 7622 §3.1: the resource is everything after the first "/", the localpart before the first "@".
   const slash = text.indexOf("/");
   const bare = slash >= 0 ? text.slice(0, slash) : text;
@@ -27,7 +61,7 @@ export function parseJid(text: string): Jid | undefined {
   if (at >= 0 && (local.length === 0 || /[@/]/u.test(local))) return undefined;
   // Fullwidth "＠" and "／" fold to "@" and "/": a separator that appears only once folded is refused.
   if (domain.length === 0 || /[@/\s]/u.test(domain)) return undefined;
-  return { local, domain, resource: foldResourcepart(resource) };
+  return Object.freeze({ local, domain, resource: foldResourcepart(resource) });
 }
 
 export function bareJid(jid: Jid): string {

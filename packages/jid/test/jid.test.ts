@@ -34,3 +34,28 @@ test("rejects malformed JIDs", () => {
   assert.equal(toBare("eve\uff20example.test@evil.test"), undefined);
   assert.equal(toBare("eve@evil.test\uff0fexample.test"), undefined);
 });
+
+// Issue 19: parsed JIDs are remembered by their exact text, bounded in bytes.
+test("the memo of parsed JIDs: exact texts, shared frozen results, bounded in bytes", async () => {
+  const { jidMemoBytes, JID_MEMO_BYTES } = await import("../src/jid.js");
+  const a = parseJid("Alice@Example.test/r1");
+  const b = parseJid("Alice@Example.test/r2"); // one character apart: its own entry
+  assert.ok(a && b);
+  assert.notEqual(a, b);
+  assert.equal(a.resource, "r1");
+  assert.equal(b.resource, "r2");
+  assert.equal(parseJid("Alice@Example.test/r1"), a, "the same text: the same result");
+  assert.ok(Object.isFrozen(a));
+  assert.throws(() => {
+    (a as { resource: string }).resource = "x";
+  });
+  // Many long distinct JIDs never take it past its budget.
+  for (let i = 0; i < 2000; i++) {
+    const jid = parseJid(`user${i}@example.test/${"r".repeat(1000)}${i}`);
+    assert.equal(jid?.local, `user${i}`);
+    assert.ok(jidMemoBytes() <= JID_MEMO_BYTES, `${jidMemoBytes()}`);
+  }
+  // Malformed texts are remembered as such.
+  assert.equal(parseJid("a@"), undefined);
+  assert.equal(parseJid("a@"), undefined);
+});

@@ -4,6 +4,7 @@
 // and a fixed overhead; one larger than the whole budget is not kept. Entries belong to a registry
 // generation: a policy reload empties the cache.
 import { PolicyError } from "./errors.js";
+import type { Clearance } from "./clearance.js";
 import type { Label } from "./label.js";
 import type { PolicyRegistry } from "./registry.js";
 import { parseLabelData } from "./formats/detect.js";
@@ -14,6 +15,16 @@ export const ENTRY_OVERHEAD_BYTES = 96;
 /** An estimate of what a parsed label holds in memory (object, bitsets, category references, encoding). */
 export function labelBytes(label: Label): number {
   return 256 + 48 * label.categories.length + (label.encoded?.byteLength ?? 0);
+}
+
+/** An estimate of what a parsed clearance holds in memory (object, class and category lists, bitsets). */
+export function clearanceBytes(clearance: Clearance): number {
+  return (
+    256 +
+    16 * (clearance.classifications.length + clearance.categories.length) +
+    clearance.classBits.byteLength +
+    clearance.catBits.byteLength
+  );
 }
 
 /** A least-recently-used map bounded in bytes. */

@@ -29,6 +29,13 @@ export function findCategoryByName(
 
 /** Deduplicate and sort categories into policy order. */
 export function inPolicyOrder(cats: Iterable<Category>): Category[] {
+  // Most decoders already yield policy order without duplicates: then a copy is the answer.
+  if (Array.isArray(cats)) {
+    const list = cats as readonly Category[];
+    let ordered = true;
+    for (let i = 1; i < list.length && ordered; i++) ordered = list[i - 1]!.index < list[i]!.index;
+    if (ordered) return list.slice();
+  }
   const seen = new Set<Category>();
   for (const c of cats) seen.add(c);
   return [...seen].sort((a, b) => a.index - b.index);

@@ -32,7 +32,14 @@ export {
 } from "./formats/xep0258.js";
 export type { SpecOptions } from "./config-spec.js";
 export { SpecError, labelFromSpec, clearanceFromSpec } from "./config-spec.js";
-export { LabelCache, ByteLru, GenerationalLru, labelBytes, ENTRY_OVERHEAD_BYTES } from "./cache.js";
+export {
+  LabelCache,
+  ByteLru,
+  GenerationalLru,
+  labelBytes,
+  clearanceBytes,
+  ENTRY_OVERHEAD_BYTES,
+} from "./cache.js";
 export * from "./namespaces.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";

@@ -25,29 +25,52 @@ export interface Label {
   readonly acdf: LabelAcdfData;
 }
 
+/** (word, mask) pairs of categories given in policy order (ascending index, so words ascend too). */
 function pairs(cats: readonly Category[]): Int32Array {
-  const words = new Map<number, number>();
-  for (const c of cats) words.set(c.index >>> 5, (words.get(c.index >>> 5) ?? 0) | (1 << (c.index & 31)));
-  const out = new Int32Array(words.size * 2);
-  let i = 0;
-  for (const [w, m] of words) {
-    out[i++] = w;
-    out[i++] = m;
+  let words = 0;
+  let last = -1;
+  for (const c of cats) {
+    const w = c.index >>> 5;
+    if (w !== last) {
+      words++;
+      last = w;
+    }
+  }
+  const out = new Int32Array(words * 2);
+  let i = -2;
+  last = -1;
+  for (const c of cats) {
+    const w = c.index >>> 5;
+    if (w !== last) {
+      i += 2;
+      out[i] = w;
+      last = w;
+    }
+    out[i + 1]! |= 1 << (c.index & 31);
   }
   return out;
 }
 
+const NO_GROUPS: readonly Int32Array[] = [];
+
+/** `categories` in policy order (makeLabel's). */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
-  const restrictive = categories.filter((c) => isRestrictive(c.tagType));
+  const restrictive: Category[] = [];
   // X.841 permissive rule: categories of the same tag form one group (grouped by tag identity).
-  const groups = new Map<unknown, Category[]>();
+  let groups: Map<unknown, Category[]> | undefined;
   for (const c of categories) {
-    if (!isPermissive(c.tagType)) continue;
-    const g = groups.get(c.tag);
-    if (g) g.push(c);
-    else groups.set(c.tag, [c]);
+    if (isRestrictive(c.tagType)) restrictive.push(c);
+    else if (isPermissive(c.tagType)) {
+      groups ??= new Map();
+      const g = groups.get(c.tag);
+      if (g) g.push(c);
+      else groups.set(c.tag, [c]);
+    }
   }
-  return { restrictive: pairs(restrictive), permissive: [...groups.values()].map(pairs) };
+  return {
+    restrictive: pairs(restrictive),
+    permissive: groups ? [...groups.values()].map(pairs) : NO_GROUPS,
+  };
 }
 
 export interface MakeLabelOptions {

@@ -4,7 +4,17 @@ import { InvalidLabelError } from "./errors.js";
 import type { Label } from "./label.js";
 import type { Category, RequiredCategory } from "./spif/model.js";
 
-function groupMatches(req: RequiredCategory, has: ReadonlySet<Category>): boolean {
+/** Membership in a label's categories: the list itself when short (no set to build), else a set. */
+interface Holds {
+  has(c: Category): boolean;
+}
+
+function holds(categories: readonly Category[]): Holds {
+  if (categories.length > 16) return new Set(categories);
+  return { has: (c) => categories.includes(c) };
+}
+
+function groupMatches(req: RequiredCategory, has: Holds): boolean {
   let matched = 0;
   for (const entry of req.groups) if (entry.some((c) => has.has(c))) matched++;
   if (req.operation === "all") return matched === req.groups.length;
@@ -15,7 +25,7 @@ function groupMatches(req: RequiredCategory, has: ReadonlySet<Category>): boolea
 /** Every reason the label is invalid under its policy; empty when valid. */
 export function labelProblems(label: Label): string[] {
   const problems: string[] = [];
-  const has = new Set(label.categories);
+  const has = holds(label.categories);
   const cls = label.classification;
   for (const req of cls.required)
     if (!groupMatches(req, has))
@@ -34,9 +44,21 @@ export function labelProblems(label: Label): string[] {
   return problems;
 }
 
-/** Whether the label is valid under its policy. */
+/**
+ * Whether the label is valid under its policy: the same rules as labelProblems, stopping at the
+ * first problem and building no text (every component validates a label per stanza).
+ */
 export function isValidLabel(label: Label): boolean {
-  return labelProblems(label).length === 0;
+  const cats = label.categories;
+  const cls = label.classification;
+  const has = holds(cats);
+  for (const req of cls.required) if (!groupMatches(req, has)) return false;
+  for (const c of cats) {
+    if (c.excludedClasses.has(cls.lacv)) return false;
+    for (const ex of c.excludedCategories) for (const x of ex) if (has.has(x)) return false;
+    for (const req of c.required) if (!groupMatches(req, has)) return false;
+  }
+  return true;
 }
 
 /** Throw InvalidLabelError when the label is invalid. */

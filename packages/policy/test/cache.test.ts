@@ -54,3 +54,28 @@ test("ByteLru: least recently used goes first; bytes are key, estimate and overh
   lru.delete("a");
   assert.equal(lru.bytes, 2 * (ENTRY_OVERHEAD_BYTES + 2 + 10));
 });
+
+test("keys are the exact bytes: two DER labels one byte apart never share an entry", () => {
+  const r = registryOf("harbour-policy.xml");
+  const cache = new LabelCache(r);
+  const a = corpusFile("harbour-label-crew-cargo.ber");
+  // The classification INTEGER's content octet: the same label at another classification.
+  const at = a.findIndex((_, i) => a[i] === 0x02 && a[i + 1] === 0x01);
+  assert.ok(at > 0);
+  const b = new Uint8Array(a);
+  b[at + 2] = a[at + 2] === 2 ? 3 : 2;
+  const la = cache.get(a);
+  const lb = cache.get(b);
+  assert.notEqual(la, lb);
+  assert.notEqual(la.classification.lacv, lb.classification.lacv);
+  assert.equal(cache.size, 2);
+  // Their base64 texts too, as texts (their own entries; the bytes' entries are not reused).
+  const ta = Buffer.from(a).toString("base64");
+  const tb = Buffer.from(b).toString("base64");
+  assert.equal(cache.get(ta).classification.lacv, la.classification.lacv);
+  assert.equal(cache.get(tb).classification.lacv, lb.classification.lacv);
+  assert.equal(cache.size, 4);
+  // The same bytes in another buffer are the same entry.
+  assert.equal(cache.get(new Uint8Array(b)), lb);
+  assert.equal(cache.size, 4);
+});

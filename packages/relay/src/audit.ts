@@ -6,7 +6,7 @@
 // of its record (sorted keys, no spaces, no duplicate keys, `hash` last): what verify reads is what
 // grep reads. Records never hold message content: only the decision, the reason, the stanza kind
 // and type, the domains, the label's marking and policy.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, hash as oneShotHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { AuditChainBrokenError, AuditWriteError } from "./errors.js";
@@ -113,7 +113,7 @@ export function canonicalJson(value: unknown): string {
  * with a server's logs (hash the id found there) without holding what it says.
  */
 export function auditId(id: string): string {
-  return createHash("sha256").update(id).digest("hex").slice(0, 16);
+  return oneShotHash("sha256", id, "hex").slice(0, 16);
 }
 
 export function recordHash(record: Omit<AuditChainFields, "hash"> & object, key: AuditKey): string {
@@ -371,6 +371,17 @@ async function within<T>(ms: number, work: Promise<T>): Promise<T> {
   }
 }
 
+/** Every member an AuditEntry, an AuditEvent or the chain defines, sorted (as Object.keys(...).sort() sorts). */
+const RECORD_KEYS: readonly string[] = [
+  ...new Set([
+    ...["peering", "direction", "decision", "reason", "stanza", "type", "id", "fromDomain", "toDomain"],
+    ...["marking", "policy", "labelSource", "stripped", "detail"],
+    ...["component", "action", "actor", "target", "delivered", "withheld", "items", "remote"],
+    ...["seq", "ts", "kid", "prev"],
+  ]),
+].sort();
+const KNOWN_KEYS: ReadonlySet<string> = new Set(RECORD_KEYS);
+
 /** Builds the record and its canonical line (keys sorted, `hash` last): the line verify expects. */
 function chainLine(
   entry: AuditEntry | AuditEvent,
@@ -378,14 +389,39 @@ function chainLine(
   prev: string,
   key: AuditKey,
 ): { record: AuditRecord; line: string } {
-  const base: Record<string, unknown> = { ...entry, seq, ts: new Date().toISOString(), kid: key.id, prev };
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(base).sort()) if (base[k] !== undefined) sorted[k] = base[k];
-  // Its canonical JSON: keys sorted here, values flat (strings, numbers, lists of strings).
-  const json = JSON.stringify(sorted);
+  const fields = entry as unknown as Record<string, unknown>;
+  const chainFields: Record<string, unknown> = { seq, ts: new Date().toISOString(), kid: key.id, prev };
+  // The members in sorted order: the known ones in their precomputed order, unless the entry has
+  // one of its own (then all of them sorted here).
+  let keys = RECORD_KEYS;
+  for (const k in fields) {
+    if (!KNOWN_KEYS.has(k)) {
+      keys = [...new Set([...Object.keys(fields), ...Object.keys(chainFields)])].sort();
+      break;
+    }
+  }
+  const record: Record<string, unknown> = {};
+  // Its canonical JSON: keys sorted, values flat (strings, numbers, lists of strings), written
+  // member by member — what JSON.stringify of the sorted object writes, without building that
+  // object first (a fresh key order each time is slow for the engine to write out).
+  let json = "{";
+  for (const k of keys) {
+    // As the spread `{ ...entry, ...chain }` read them: the chain's fields first, else the entry's own enumerable ones.
+    const v = Object.hasOwn(chainFields, k)
+      ? chainFields[k]
+      : Object.prototype.propertyIsEnumerable.call(fields, k)
+        ? fields[k]
+        : undefined;
+    if (v === undefined) continue;
+    const value = JSON.stringify(v) as string | undefined;
+    if (value === undefined) continue; // as JSON.stringify leaves such a member out
+    json += `${json.length > 1 ? "," : ""}${JSON.stringify(k)}:${value}`;
+    record[k] = v;
+  }
+  json += "}";
   const hash = createHmac("sha256", key.secret).update(json).digest("hex");
-  const record = { ...(sorted as unknown as Omit<AuditChainFields, "hash">), hash } as AuditRecord;
-  return { record, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };
+  record.hash = hash;
+  return { record: record as unknown as AuditRecord, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };
 }
 
 /** The end of a log, from the start of its last record (records are single lines, well under 1 MiB). */

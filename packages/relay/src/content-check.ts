@@ -52,9 +52,11 @@ export function words(text: string): string[] {
   return foldText(skeleton(foldText(text))).match(WORD) ?? [];
 }
 
+// eslint-disable-next-line no-control-regex
+const ASCII = /^[\x00-\x7f]*$/;
+
 function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
+  return ASCII.test(text);
 }
 
 /** The words of a text read through its capitals: upper-cased, look-alikes replaced, folded. */
@@ -71,11 +73,6 @@ interface Term {
   stem: boolean;
 }
 
-function termMatches(term: Term, token: string): boolean {
-  if (term.stem) return token.startsWith(term.word);
-  return pluralForms(term.word).includes(token);
-}
-
 function pluralForms(word: string): string[] {
   const forms = [word, `${word}s`, `${word}es`];
   if (word.endsWith("y") && word.length > 1) forms.push(`${word.slice(0, -1)}ies`);
@@ -89,39 +86,93 @@ function terms(entry: string, read: (text: string) => string[]): Term[] {
   return seq.map((word, i) => ({ word, stem: stem && i === seq.length - 1 }));
 }
 
-interface Phrases {
-  /** First token (a word or one of its plural forms) → the phrases starting with it. */
-  byFirst: Map<string, Term[][]>;
-  /** Phrases whose first word is a stem (checked against every token). */
-  stemFirst: Term[][];
+/** A word character as WORD reads one (a letter or a number): what separates words is anything else. */
+const W = "[\\p{L}\\p{N}]";
+const SEP = "[^\\p{L}\\p{N}]+";
+
+const escape = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+
+/**
+ * A list's phrases as one regular expression over a normalised text (`normalised`): a phrase
+ * matches where its words are consecutive words of the text — each term a whole word (one of its
+ * plural forms) or, for a stem, the start of one; between them anything that is not a word
+ * character, as between the words WORD finds. Undefined when the list has no phrase (matches nothing).
+ */
+function phraseRegExp(entries: readonly string[], read: (text: string) => string[]): RegExp | undefined {
+  const alternatives: string[] = [];
+  for (const entry of entries) {
+    const seq = terms(entry, read);
+    if (seq.length === 0) continue;
+    const parts = seq.map((t) =>
+      t.stem ? `${escape(t.word)}${W}*` : `(?:${pluralForms(t.word).map(escape).join("|")})`,
+    );
+    alternatives.push(parts.join(SEP));
+  }
+  if (alternatives.length === 0) return undefined;
+  return new RegExp(`(?<!${W})(?:${alternatives.join("|")})(?!${W})`, "u");
 }
 
 interface Matcher {
   /** The list read as `words` and as `capitalWords` read it. */
-  small: Phrases;
-  capital: Phrases;
+  small: RegExp | undefined;
+  capital: RegExp | undefined;
   classifications: ReadonlySet<string> | undefined;
 }
 
-function phrases(entries: readonly string[], read: (text: string) => string[]): Phrases {
-  const byFirst = new Map<string, Term[][]>();
-  const stemFirst: Term[][] = [];
-  for (const entry of entries) {
-    const seq = terms(entry, read);
-    const first = seq[0];
-    if (first === undefined) continue;
-    if (first.stem) {
-      stemFirst.push(seq);
-      continue;
-    }
-    for (const form of pluralForms(first.word)) {
-      const group = byFirst.get(form) ?? [];
-      group.push(seq);
-      byFirst.set(form, group);
-    }
-  }
-  return { byFirst, stemFirst };
+/** A text as `words` reads it, before its words are split: ASCII lower-cased, anything else folded and skeletonised. */
+function normalised(text: string): string {
+  if (isAscii(text)) return text.toLowerCase();
+  return byTable(text, SMALL) ?? foldText(skeleton(foldText(text)));
 }
+
+/** A text as `capitalWords` reads it, before its words are split. */
+function normalisedCapitals(text: string): string {
+  return byTable(text, CAPITAL) ?? foldText(skeleton(visible(text).toUpperCase()));
+}
+
+/**
+ * The code points whose reading does not depend on their neighbours (Latin up to Latin
+ * Extended-B, General Punctuation, Currency Symbols): none is or makes a combining mark another
+ * character's could join, a Hangul jamo, or a Greek sigma (whose lower case depends on the next
+ * letter). A text of these alone reads as the concatenation of each one's reading — checked for
+ * every pair of them in test/content-table.test.ts — so it is read through a table made at start
+ * by the full readings of each character alone.
+ */
+export const TABLE_RANGES: readonly (readonly [number, number])[] = [
+  [0x0000, 0x0250],
+  [0x2000, 0x2070],
+  [0x20a0, 0x20c0],
+];
+
+function table(read: (text: string) => string): (string | undefined)[] {
+  const out: (string | undefined)[] = new Array<string | undefined>(0x20c0).fill(undefined);
+  for (const [from, to] of TABLE_RANGES)
+    for (let c = from; c < to; c++) out[c] = read(String.fromCharCode(c));
+  return out;
+}
+
+const SMALL = table((t) => foldText(skeleton(foldText(t))));
+const CAPITAL = table((t) => foldText(skeleton(visible(t).toUpperCase())));
+
+/** `text` read through a table, or undefined when it has a character the table does not hold. */
+function byTable(text: string, read: readonly (string | undefined)[]): string | undefined {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const r = c < read.length ? read[c] : undefined;
+    if (r === undefined) return undefined;
+    out += r;
+  }
+  return out;
+}
+
+/** For the test: the slow readings, character by character tables aside. */
+export const readings = {
+  small: (t: string): string => foldText(skeleton(foldText(t))),
+  capital: (t: string): string => foldText(skeleton(visible(t).toUpperCase())),
+  tableSmall: (t: string): string | undefined => byTable(t, SMALL),
+  tableCapital: (t: string): string | undefined => byTable(t, CAPITAL),
+};
 
 export interface ContentChecker {
   /** Index of the first list that matches, or -1. */
@@ -129,11 +180,17 @@ export interface ContentChecker {
   readonly empty: boolean;
 }
 
+/**
+ * The word lists compiled: each list one regular expression per reading. The texts are normalised
+ * once per check and joined by a space (no word spans two texts' boundary, and the words of the
+ * joined text are the words of each text in turn, as the lists have always read them: a phrase
+ * may run from one text into the next).
+ */
 export function compileContent(lists: readonly WordList[]): ContentChecker {
   const matchers: Matcher[] = lists.map((list) => {
     return {
-      small: phrases(list.words, words),
-      capital: phrases(list.words, capitalWords),
+      small: phraseRegExp(list.words, words),
+      capital: phraseRegExp(list.words, capitalWords),
       classifications: list.classifications ? new Set(list.classifications.map(foldText)) : undefined,
     };
   });
@@ -142,34 +199,21 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
     check(texts, classification) {
       if (matchers.length === 0) return -1;
       const folded = classification === undefined ? undefined : foldText(classification);
-      let tokens: string[] | undefined;
-      let capitals: string[] | undefined;
+      let small: string | undefined;
+      let capitals: string | undefined;
       for (let m = 0; m < matchers.length; m++) {
         const matcher = matchers[m]!;
         if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded)))
           continue;
-        tokens ??= texts.flatMap(words);
-        if (matches(tokens, matcher.small)) return m;
+        small ??= texts.map(normalised).join(" ");
+        if (matcher.small?.test(small)) return m;
         // ASCII reads the same through its capitals.
-        capitals ??= texts.some((t) => !isAscii(t)) ? texts.flatMap(capitalWords) : [];
-        if (matches(capitals, matcher.capital)) return m;
+        capitals ??= texts.some((t) => !isAscii(t)) ? texts.map(normalisedCapitals).join(" ") : "";
+        if (matcher.capital?.test(capitals)) return m;
       }
       return -1;
     },
   };
-}
-
-function matches(tokens: readonly string[], matcher: Phrases): boolean {
-  const at = (p: Term[], i: number) => {
-    let j = 1;
-    while (j < p.length && tokens[i + j] !== undefined && termMatches(p[j]!, tokens[i + j]!)) j++;
-    return j === p.length;
-  };
-  for (let i = 0; i < tokens.length; i++) {
-    for (const p of matcher.byFirst.get(tokens[i]!) ?? []) if (at(p, i)) return true;
-    for (const p of matcher.stemFirst) if (termMatches(p[0]!, tokens[i]!) && at(p, i)) return true;
-  }
-  return false;
 }
 
 /**

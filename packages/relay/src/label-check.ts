@@ -7,6 +7,8 @@
 import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
 import {
   acdf,
+  clearanceBytes,
+  GenerationalLru,
   LabelCache,
   parseClearance,
   PolicyError,
@@ -27,26 +29,51 @@ export function removeSecurityLabels(stanza: Element): void {
   );
 }
 
-const MAX_CACHE = 10_000;
+export interface LabelEngineOptions {
+  /** Byte budget of the configured-clearance cache (default 1 MiB). */
+  readonly maxClearanceBytes?: number;
+  /** Byte budget of the configured-label cache (default 1 MiB). */
+  readonly maxLabelBytes?: number;
+}
+
+/** The default budget of each of the engine's own caches. */
+export const DEFAULT_ENGINE_CACHE_BYTES = 1024 * 1024;
 
 /** The rules the relay applies to labels, with its caches keyed to the registry generation. */
 export class LabelEngine {
   readonly labels: StanzaLabels;
   readonly markings = new Markings();
   readonly #labelData: LabelCache;
-  #generation: number;
-  readonly #clearances = new Map<string, Clearance | PolicyError>();
+  /**
+   * Clearance data as configured (or read) → its clearance or why it does not parse, keyed by the
+   * exact text and bounded in bytes (keys count two bytes a character): a policy reload empties it.
+   */
+  readonly #clearances: GenerationalLru<Clearance | PolicyError>;
 
-  constructor(readonly registry: PolicyRegistry) {
-    this.#generation = registry.generation;
+  constructor(
+    readonly registry: PolicyRegistry,
+    options: LabelEngineOptions = {},
+  ) {
     this.labels = new StanzaLabels(registry);
-    this.#labelData = new LabelCache(registry);
+    this.#labelData = new LabelCache(registry, options.maxLabelBytes ?? DEFAULT_ENGINE_CACHE_BYTES);
+    this.#clearances = new GenerationalLru(
+      registry,
+      options.maxClearanceBytes ?? DEFAULT_ENGINE_CACHE_BYTES,
+      (v) => (v instanceof PolicyError ? 64 : clearanceBytes(v)),
+    );
   }
 
-  #fresh(): void {
-    if (this.registry.generation === this.#generation) return;
-    this.#generation = this.registry.generation;
-    this.#clearances.clear();
+  /** Bytes the clearance cache holds (keys, estimates, overheads), its limit and its entries. */
+  get clearanceCacheBytes(): number {
+    return this.#clearances.bytes;
+  }
+
+  get clearanceCacheMaxBytes(): number {
+    return this.#clearances.maxBytes;
+  }
+
+  get clearanceCacheSize(): number {
+    return this.#clearances.size;
   }
 
   policy(oid: string): Policy {
@@ -60,8 +87,7 @@ export class LabelEngine {
 
   /** Clearance data (XML or base64 BER) as a clearance; undefined when it cannot be read. */
   clearanceFromData(data: string): Clearance | undefined {
-    this.#fresh();
-    let hit = this.#clearances.get(data);
+    let hit = this.#clearances.fresh().get(data);
     if (!hit) {
       try {
         hit = parseClearance(data.trim(), this.registry);
@@ -69,7 +95,6 @@ export class LabelEngine {
         if (!(error instanceof PolicyError)) throw error;
         hit = error;
       }
-      if (this.#clearances.size >= MAX_CACHE) this.#clearances.clear();
       this.#clearances.set(data, hit);
     }
     return hit instanceof PolicyError ? undefined : hit;

@@ -449,6 +449,12 @@ export function createRelay(options: RelayOptions): Relay {
         maxBytes: engine.labels.cacheMaxBytes,
         entries: engine.labels.cacheSize,
       });
+      use.push({
+        buffer: "clearance-cache",
+        bytes: engine.clearanceCacheBytes,
+        maxBytes: engine.clearanceCacheMaxBytes,
+        entries: engine.clearanceCacheSize,
+      });
       return use;
     },
     metrics() {

@@ -13,6 +13,8 @@ import {
   GENESIS,
   MemoryAuditSink,
   verifyAuditText,
+  verifyAuditFile,
+  randomAuditKey,
   parseAuditAnchor,
   type AuditEntry,
   type AuditRecord,
@@ -336,5 +338,44 @@ describe("audit backlog", () => {
     await sink.flush();
     assert.equal(sink.failed, undefined);
     await sink.close();
+  });
+});
+
+// Issue 19: records are written member by member in a precomputed key order instead of through a
+// sorted copy of the record; every line is still exactly its record's canonical form, and the
+// chain verifies — for entries with members of their own, undefined members and any text.
+describe("audit lines written member by member", () => {
+  test("each line is its record's canonical form, and the chain verifies", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "cordon-audit-lines-"));
+    const file = join(dir, "audit.jsonl");
+    const key = randomAuditKey();
+    const sink = await FileAuditSink.open(file, { key });
+    const texts = ["", 'a"b\\c', "é\u0000\u2028", "TLP:AMBER [TO:PARTNERS]", "x".repeat(300)];
+    const records: AuditRecord[] = [];
+    for (let i = 0; i < 200; i++) {
+      const entry: Record<string, unknown> = {
+        peering: texts[i % texts.length],
+        direction: i % 2 ? "inbound" : "outbound",
+        decision: ["pass", "refuse", "drop"][i % 3],
+        reason: texts[(i + 1) % texts.length],
+        stanza: "message",
+        type: i % 4 ? "chat" : undefined,
+        stripped: i % 5 ? [texts[i % texts.length], "b"] : undefined,
+      };
+      if (i % 7 === 0) entry.zzz = i; // a member of its own: sorted in
+      if (i % 11 === 0) entry.aaa = { nested: [1, "two"] };
+      if (i % 13 === 0) entry.component = "muc";
+      records.push(sink.append(entry as unknown as AuditEntry));
+    }
+    await sink.close();
+    const lines = readFileSync(file, "utf8").split("\n").slice(0, -1);
+    assert.equal(lines.length, 200);
+    for (let i = 0; i < lines.length; i++) {
+      const parsed = JSON.parse(lines[i]!) as AuditRecord;
+      assert.equal(canonicalLine(parsed), lines[i]);
+      assert.equal(canonicalLine(records[i]!), lines[i]);
+      assert.equal("type" in records[i]!, i % 4 !== 0, "undefined members are left out of the record");
+    }
+    assert.deepEqual(verifyAuditFile(file, key), { ok: true, records: 200, head: records[199]!.hash });
   });
 });

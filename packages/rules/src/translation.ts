@@ -42,6 +42,25 @@ export class Translations {
   /** `label` in `target` (itself when already there), or undefined when it has no equivalent there. */
   translate(label: Label, target: Policy): Label | undefined {
     if (label.policy === target) return label;
+    // The same label object into the same policy object: its answer, without building the key.
+    // Policies are immutable and a reload makes new ones, so an answer kept with the label for
+    // this target object is what translating again would give (and is never a stale one).
+    const kept = this.#byObject.get(label);
+    if (kept !== undefined && kept.target === target) return kept.result ?? undefined;
+    const result = this.#translate(label, target);
+    if (this.#lru.registry.get(target.id) === target)
+      this.#byObject.set(label, { target, result: result ?? null });
+    return result;
+  }
+
+  /**
+   * The last answer for each label object (one target: the relay and the MUC translate a label
+   * into one other policy), held only as long as the label is (a WeakMap: the label caches bound
+   * how many labels live).
+   */
+  readonly #byObject = new WeakMap<Label, { readonly target: Policy; readonly result: Label | null }>();
+
+  #translate(label: Label, target: Policy): Label | undefined {
     const key = `${target.id} ${labelKey(label)}`;
     let hit = this.#lru.fresh().get(key);
     // A stale policy object (the label or the target read before a reload) is not cached: the key

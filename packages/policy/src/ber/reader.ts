@@ -7,17 +7,32 @@ import type { BerLimits } from "./limits.js";
 export const UNIVERSAL = 0;
 export const CONTEXT = 2;
 
-/** One decoded TLV. `content` is a view into the input (primitive values only are meaningful). */
-export interface BerNode {
-  /** Tag class (X.690 §8.1.2.2): 0 universal, 1 application, 2 context-specific, 3 private. */
-  readonly cls: number;
-  readonly constructed: boolean;
-  readonly tag: number;
-  readonly content: Uint8Array;
-  readonly children: readonly BerNode[];
-  /** Offsets of the whole TLV in the input. */
-  readonly start: number;
-  readonly end: number;
+/**
+ * One decoded TLV. The node holds offsets into the input, not copies: `content` is a view made only
+ * when asked for (the readers below read the input directly), so decoding allocates one object per
+ * TLV and nothing per value.
+ */
+export class BerNode {
+  constructor(
+    /** The whole input the node was decoded from. */
+    readonly input: Uint8Array,
+    /** Tag class (X.690 §8.1.2.2): 0 universal, 1 application, 2 context-specific, 3 private. */
+    readonly cls: number,
+    readonly constructed: boolean,
+    readonly tag: number,
+    /** Offsets of the content octets in the input (equal for an indefinite-length value). */
+    readonly contentStart: number,
+    readonly contentEnd: number,
+    readonly children: readonly BerNode[],
+    /** Offsets of the whole TLV in the input. */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** The content octets, a view into the input (primitive values only are meaningful). */
+  get content(): Uint8Array {
+    return this.input.subarray(this.contentStart, this.contentEnd);
+  }
 }
 
 const NO_CHILDREN: readonly BerNode[] = [];
@@ -75,7 +90,7 @@ class Reader {
         children.push(c);
         pos = c.end;
       }
-      return { cls, constructed, tag, content: buf.subarray(start, start), children, start, end: pos };
+      return new BerNode(buf, cls, constructed, tag, start, start, children, start, pos);
     } else {
       const n = lb & 0x7f;
       if (n > 4 || n === 0x7f) this.fail("Bad BER length");
@@ -87,8 +102,7 @@ class Reader {
     }
     const end = pos + len;
     if (end > limit) this.fail("Truncated BER value");
-    const content = buf.subarray(pos, end);
-    if (!constructed) return { cls, constructed, tag, content, children: NO_CHILDREN, start, end };
+    if (!constructed) return new BerNode(buf, cls, constructed, tag, pos, end, NO_CHILDREN, start, end);
     const children: BerNode[] = [];
     let p = pos;
     while (p < end) {
@@ -96,7 +110,7 @@ class Reader {
       children.push(c);
       p = c.end;
     }
-    return { cls, constructed, tag, content, children, start, end };
+    return new BerNode(buf, cls, constructed, tag, pos, end, children, start, end);
   }
 }
 
@@ -115,37 +129,84 @@ export function is(node: BerNode, cls: number, constructed: boolean, tag: number
   return node.cls === cls && node.constructed === constructed && node.tag === tag;
 }
 
+/** The content octets of a node, as input and offsets (no view is made). */
+type Content = Uint8Array | BerNode;
+
+function span(v: Content): [Uint8Array, number, number] {
+  return v instanceof BerNode ? [v.input, v.contentStart, v.contentEnd] : [v, 0, v.length];
+}
+
+/**
+ * The OIDs read most recently, by their exact content octets: a label names the same few OIDs
+ * (its policy, its tag sets, the category syntaxes) again and again, and a remembered OID is
+ * compared byte for byte instead of decoded — and is the same string each time, so the maps it
+ * is looked up in do not hash it again. At most OID_MEMO entries of at most 64 octets each.
+ */
+const OID_MEMO = 32;
+const memoBytes: Uint8Array[] = [];
+const memoOids: string[] = [];
+let memoNext = 0;
+
+function remembered(buf: Uint8Array, from: number, to: number): string | undefined {
+  const length = to - from;
+  for (let m = 0; m < memoBytes.length; m++) {
+    const bytes = memoBytes[m]!;
+    if (bytes.length !== length) continue;
+    let i = 0;
+    while (i < length && bytes[i] === buf[from + i]) i++;
+    if (i === length) return memoOids[m];
+  }
+  return undefined;
+}
+
+function remember(buf: Uint8Array, from: number, to: number, oid: string): void {
+  memoBytes[memoNext] = buf.slice(from, to);
+  memoOids[memoNext] = oid;
+  memoNext = (memoNext + 1) % OID_MEMO;
+}
+
 /** X.690 §8.19: OBJECT IDENTIFIER content octets to dotted form. */
-export function readOid(content: Uint8Array): string {
-  if (content.length === 0 || content.length > 64) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
-  const arcs: number[] = [];
+export function readOid(value: Content): string {
+  const [buf, from, to] = span(value);
+  const length = to - from;
+  if (length === 0 || length > 64) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
+  const known = remembered(buf, from, to);
+  if (known !== undefined) return known;
+  const oid = decodeOid(buf, from, to);
+  remember(buf, from, to, oid);
+  return oid;
+}
+
+function decodeOid(buf: Uint8Array, from: number, to: number): string {
+  let out = "";
   let v = 0;
   let started = false;
-  for (let i = 0; i < content.length; i++) {
-    const b = content[i]!;
+  for (let i = from; i < to; i++) {
+    const b = buf[i]!;
     if (!started && b === 0x80) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
     started = true;
     v = v * 128 + (b & 0x7f);
     if (v > Number.MAX_SAFE_INTEGER / 256) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
     if ((b & 0x80) === 0) {
-      if (arcs.length === 0) {
+      if (out === "") {
         const a = v < 40 ? 0 : v < 80 ? 1 : 2;
-        arcs.push(a, v - 40 * a);
-      } else arcs.push(v);
+        out = `${a}.${v - 40 * a}`;
+      } else out += `.${v}`;
       v = 0;
       started = false;
     }
   }
   if (started) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
-  return arcs.join(".");
+  return out;
 }
 
 /** X.690 §8.3: INTEGER content octets, limited to the safe integer range (6 octets). */
-export function readInteger(content: Uint8Array): number {
-  const n = content.length;
+export function readInteger(value: Content): number {
+  const [buf, from, to] = span(value);
+  const n = to - from;
   if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
-  let v = content[0]! & 0x80 ? -1 : 0; // two's complement: start from -1 for negative values
-  for (let i = 0; i < n; i++) v = v * 256 + content[i]!;
+  let v = buf[from]! & 0x80 ? -1 : 0; // two's complement: start from -1 for negative values
+  for (let i = from; i < to; i++) v = v * 256 + buf[i]!;
   return v;
 }
 
@@ -153,18 +214,18 @@ export function readInteger(content: Uint8Array): number {
  * X.690 §8.6: BIT STRING (primitive) to the list of set bit numbers. Bit n is octet n/8, mask 0x80>>(n%8).
  * The unused-bits count is honoured; a set bit inside the unused part is rejected.
  */
-export function readBitString(content: Uint8Array): number[] {
-  if (content.length === 0) throw new MalformedEncodingError("Bad BIT STRING");
-  const unused = content[0]!;
-  if (unused > 7 || (content.length === 1 && unused !== 0))
-    throw new MalformedEncodingError("Bad BIT STRING");
+export function readBitString(value: Content): number[] {
+  const [buf, from, to] = span(value);
+  if (to === from) throw new MalformedEncodingError("Bad BIT STRING");
+  const unused = buf[from]!;
+  if (unused > 7 || (to - from === 1 && unused !== 0)) throw new MalformedEncodingError("Bad BIT STRING");
   const bits: number[] = [];
-  const last = content.length - 1;
-  for (let i = 1; i < content.length; i++) {
-    const b = content[i]!;
+  const last = to - 1;
+  for (let i = from + 1; i < to; i++) {
+    const b = buf[i]!;
     if (b === 0) continue;
     if (i === last && (b & ((1 << unused) - 1)) !== 0) throw new MalformedEncodingError("Bad BIT STRING");
-    for (let j = 0; j < 8; j++) if (b & (0x80 >> j)) bits.push((i - 1) * 8 + j);
+    for (let j = 0; j < 8; j++) if (b & (0x80 >> j)) bits.push((i - from - 1) * 8 + j);
   }
   return bits;
 }
@@ -172,9 +233,10 @@ export function readBitString(content: Uint8Array): number[] {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** UTF8String / PrintableString / IA5String content to a JS string. */
-export function readString(content: Uint8Array): string {
+export function readString(value: Content): string {
+  const [buf, from, to] = span(value);
   try {
-    return utf8.decode(content);
+    return utf8.decode(buf.subarray(from, to));
   } catch {
     throw new MalformedEncodingError("Bad character string");
   }

@@ -37,10 +37,10 @@ export function decodeBerClearance(
   let step = 0;
   for (const c of root.children) {
     if (step === 0 && (is(c, UNIVERSAL, false, 6) || is(c, CONTEXT, false, 0))) {
-      policyId = readOid(c.content);
+      policyId = readOid(c);
       step = 1;
     } else if (step === 1 && (is(c, UNIVERSAL, false, 3) || is(c, CONTEXT, false, 1))) {
-      classList = readBitString(c.content);
+      classList = readBitString(c);
       step = 2;
     } else if (step >= 1 && step < 3 && (is(c, UNIVERSAL, true, 17) || is(c, CONTEXT, true, 2))) {
       categories = c;

@@ -17,6 +17,7 @@ export type InputFormat = "xml" | "ber" | "base64";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const WHITESPACE = /\s/;
 
 function firstSignificant(input: Uint8Array | string): number {
   if (typeof input === "string") {
@@ -44,7 +45,7 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
 
 /** Strict base64 (RFC 4648 §4), whitespace ignored. */
 export function decodeBase64(text: string): Uint8Array {
-  const s = text.replace(/\s+/g, "");
+  const s = WHITESPACE.test(text) ? text.replace(/\s+/g, "") : text;
   if (s.length === 0) throw new NoDataError();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new MalformedEncodingError("Malformed base64");
   const b = Buffer.from(s, "base64");

@@ -22,13 +22,11 @@ function bad(what: string): never {
 
 function integers(set: BerNode): number[] {
   if (!is(set, UNIVERSAL, true, 17)) bad("Expected SET OF INTEGER");
-  return set.children.map((c) =>
-    is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER"),
-  );
+  return set.children.map((c) => (is(c, UNIVERSAL, false, 2) ? readInteger(c) : bad("Expected INTEGER")));
 }
 
 function attributeValues(n: BerNode): number[] {
-  if (is(n, UNIVERSAL, false, 3)) return readBitString(n.content);
+  if (is(n, UNIVERSAL, false, 3)) return readBitString(n);
   return integers(n);
 }
 
@@ -59,7 +57,7 @@ export function decodeSecurityCategory(
   const [t, v] = node.children as [BerNode, BerNode];
   if (!is(t, CONTEXT, false, 0) || !is(v, CONTEXT, true, 1) || v.children.length !== 1)
     bad("Bad SecurityCategory");
-  const type = readOid(t.content);
+  const type = readOid(t);
   const value = v.children[0]!;
   switch (type) {
     case ACP145_RESTRICTIVE:
@@ -71,7 +69,7 @@ export function decodeSecurityCategory(
       if (!is(value, UNIVERSAL, true, 16) || value.children.length !== 2) bad("Bad ACP-145 tag");
       const [name, attrs] = value.children as [BerNode, BerNode];
       if (!is(name, UNIVERSAL, false, 6)) bad("Bad ACP-145 tag");
-      const tagSetId = readOid(name.content);
+      const tagSetId = readOid(name);
       let kind: TagType;
       if (type === ACP145_RESTRICTIVE) kind = "restrictive";
       else if (type === ACP145_PERMISSIVE) kind = "permissive";
@@ -99,7 +97,7 @@ export function decodeSecurityCategory(
         if (!is(nts, UNIVERSAL, true, 16) || nts.children.length !== 2) bad("Bad NamedTagSet");
         const [name, tags] = nts.children as [BerNode, BerNode];
         if (!is(name, UNIVERSAL, false, 6) || !is(tags, UNIVERSAL, true, 16)) bad("Bad NamedTagSet");
-        const tagSetId = readOid(name.content);
+        const tagSetId = readOid(name);
         for (const st of tags.children) {
           if (st.cls !== CONTEXT || !st.constructed) bad("Bad SecurityTag");
           if (st.tag === 7) {
@@ -130,16 +128,15 @@ export function decodeSecurityCategory(
         if (!is(p, UNIVERSAL, true, 16) || p.children.length !== 2) bad("Bad SSLPrivilege");
         const [name, tags] = p.children as [BerNode, BerNode];
         if (!is(name, UNIVERSAL, false, 6) || !is(tags, UNIVERSAL, true, 16)) bad("Bad SSLPrivilege");
-        const tagSetId = readOid(name.content);
+        const tagSetId = readOid(name);
         for (const st of tags.children) {
           if (st.cls !== CONTEXT) bad("Bad SSLPrivilege");
-          if (st.tag === 1 && !st.constructed)
-            push(policy, out, tagSetId, "restrictive", readBitString(st.content));
+          if (st.tag === 1 && !st.constructed) push(policy, out, tagSetId, "restrictive", readBitString(st));
           else if (st.tag === 6 && !st.constructed)
-            push(policy, out, tagSetId, "permissive", readBitString(st.content));
+            push(policy, out, tagSetId, "permissive", readBitString(st));
           else if (st.tag === 2 && st.constructed) {
             const vals = st.children.map((c) =>
-              is(c, UNIVERSAL, false, 2) ? readInteger(c.content) : bad("Expected INTEGER"),
+              is(c, UNIVERSAL, false, 2) ? readInteger(c) : bad("Expected INTEGER"),
             );
             push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), vals);
           } else bad("Bad SSLPrivilege");
@@ -154,7 +151,7 @@ export function decodeSecurityCategory(
 
 function readBits(n: BerNode): number[] {
   if (!is(n, UNIVERSAL, false, 3)) bad("Expected BIT STRING");
-  return readBitString(n.content);
+  return readBitString(n);
 }
 
 const TYPE_OID: Readonly<Record<TagType, string>> = {

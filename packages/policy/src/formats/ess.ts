@@ -38,11 +38,10 @@ export function decodeEssLabel(
   let categories: BerNode | undefined;
   for (const c of root.children) {
     if (c.cls !== UNIVERSAL) fail();
-    if (c.tag === 6 && !c.constructed && policyId === undefined) policyId = readOid(c.content);
-    else if (c.tag === 2 && !c.constructed && classification === undefined)
-      classification = readInteger(c.content);
+    if (c.tag === 6 && !c.constructed && policyId === undefined) policyId = readOid(c);
+    else if (c.tag === 2 && !c.constructed && classification === undefined) classification = readInteger(c);
     else if ((c.tag === 19 || c.tag === 12) && !c.constructed && privacyMark === undefined)
-      privacyMark = readString(c.content);
+      privacyMark = readString(c);
     else if (c.tag === 17 && c.constructed && categories === undefined) categories = c;
     else fail();
   }
