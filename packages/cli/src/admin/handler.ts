@@ -4,14 +4,11 @@
 //   GET    /health                 liveness: the process answers
 //   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
 //   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
-//   GET    /clearances/{jid}       a user's stored clearance (marking)     ?policy=OID
-//   PUT    /clearances/{jid}       set it (body: XML, BER, base64 BER or JSON names) ?policy=OID
-//   DELETE /clearances/{jid}       clear it                                  ?policy=OID
-//   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
+//   /clearances, /peers, /services  user, peer-domain and service clearances (routes/clearances.ts)
+//   /policies                       loaded policies, upload, reload, label tester (routes/policies.ts)
+//   /catalogs                       a user's catalog toward a target, stored catalogs (routes/catalogs.ts)
 //   GET    /peerings               relay decision counters per peering and direction
 //   GET    /metrics                Prometheus text exposition
-import { normaliseBareJid } from "@cordon/store";
-import type { ReloadSummary } from "../reload.js";
 import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
 import {
@@ -26,6 +23,10 @@ import {
 } from "../ops-errors.js";
 import { bearerToken, tokenMatches } from "./auth.js";
 import { contentTypeAllowed, hostAllowed, originAllowed, STATE_CHANGING } from "./guard.js";
+import type { PeopleContext } from "./routes/people.js";
+import { clearanceRoutes } from "./routes/clearances.js";
+import { policyRoutes } from "./routes/policies.js";
+import { catalogRoutes } from "./routes/catalogs.js";
 
 export interface AdminRequest {
   method: string;
@@ -37,6 +38,8 @@ export interface AdminRequest {
   origin?: string | undefined;
   contentType?: string | undefined;
   body: Uint8Array;
+  /** Who is asking (CONSOLE.md): the session's user and role; absent: the bearer token (admin). */
+  who?: { user: string; role: "viewer" | "admin" } | undefined;
 }
 
 export interface AdminResponse {
@@ -52,18 +55,12 @@ export interface ComponentReadiness {
   links: LinkState[];
 }
 
-export interface ClearanceAdmin {
-  get(jid: string, policy: string | undefined): Promise<{ jid: string; marking: string } | undefined>;
-  set(jid: string, body: Uint8Array, policy: string | undefined): Promise<{ jid: string; marking: string }>;
-  clear(jid: string, policy: string | undefined): Promise<boolean>;
-}
-
 export interface AdminProviders {
   components(): ComponentReadiness[];
   /** Rooms of the MUC; undefined when no MUC runs in this process. */
   rooms(): RoomSummary[] | undefined;
-  clearances?: ClearanceAdmin;
-  reload?(): Promise<ReloadSummary>;
+  /** Clearances, policies and catalogs (routes/*.ts); absent when no component built the environment. */
+  people?: PeopleContext;
   /** Relay counters; undefined when no relay runs in this process. */
   peerings(): unknown;
   metrics?(): Promise<{ contentType: string; body: string }>;
@@ -136,37 +133,13 @@ export function createAdminHandler(
         },
       },
     },
-    {
-      pattern: /^\/clearances\/([^/]+)$/u,
-      methods: {
-        GET: async (_req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          const found = await clearances().get(jid, q.get("policy") ?? undefined);
-          if (!found) throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, found);
-        },
-        PUT: async (req, m, q) =>
-          json(
-            200,
-            await clearances().set(decodeURIComponent(m[1] ?? ""), req.body, q.get("policy") ?? undefined),
-          ),
-        DELETE: async (_req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          if (!(await clearances().clear(jid, q.get("policy") ?? undefined)))
-            throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, { jid: normaliseBareJid(jid), removed: true });
-        },
-      },
-    },
-    {
-      pattern: /^\/policies\/reload$/u,
-      methods: {
-        POST: async () => {
-          if (!providers.reload) throw new AdminNotRunningError("policy reload");
-          return json(200, await providers.reload());
-        },
-      },
-    },
+    ...(providers.people
+      ? [
+          ...clearanceRoutes(providers.people),
+          ...policyRoutes(providers.people),
+          ...catalogRoutes(providers.people),
+        ]
+      : []),
     {
       pattern: /^\/peerings$/u,
       methods: {
@@ -188,11 +161,6 @@ export function createAdminHandler(
       },
     },
   ];
-
-  function clearances(): ClearanceAdmin {
-    if (!providers.clearances) throw new AdminNotRunningError("the clearance store");
-    return providers.clearances;
-  }
 
   return async (req) => {
     try {
