@@ -152,8 +152,8 @@ export async function applyImport(
   };
   await Promise.all(Array.from({ length: Math.min(IMPORT_CONCURRENCY, plan.rows.length) }, worker));
   if (failure !== undefined) {
-    if (typeof failure === "object" && failure !== null) Object.assign(failure, { written });
-    throw failure;
+    const error = failure instanceof Error ? failure : new Error("the store failed");
+    throw Object.assign(error, { written });
   }
   return { written };
 }

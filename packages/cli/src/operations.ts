@@ -12,6 +12,7 @@ import { readAdminSection } from "./admin/config.js";
 import { createAdminHandler, type AdminProviders } from "./admin/handler.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
 import type { PeopleContext } from "./admin/routes/people.js";
+import type { CatalogQuery } from "@cordon/catalog";
 import { AdminConfigError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
@@ -176,7 +177,8 @@ function peopleContext(
   logger: Logger,
   audit: AuditSink | undefined,
 ): PeopleContext {
-  const catalog = running.find((c) => c.ops?.catalog !== undefined)?.ops?.catalog;
+  const ops = running.find((c) => c.ops?.catalog !== undefined)?.ops;
+  const catalog = ops?.catalog ? (query: CatalogQuery) => ops.catalog!(query) : undefined;
   return {
     registry: () => env.registry,
     governing: () => env.governing,

@@ -139,7 +139,20 @@ export function createAdminHandler(
           ...policyRoutes(providers.people),
           ...catalogRoutes(providers.people),
         ]
-      : []),
+      : [
+          {
+            // No component built the environment (store, policies): these answer "not running".
+            pattern: /^\/(?:clearances|peers|services|policies|catalogs)(?:\/.*)?$/u,
+            methods: Object.fromEntries(
+              ["GET", "PUT", "POST", "DELETE"].map((m) => [
+                m,
+                async (): Promise<AdminResponse> => {
+                  throw new AdminNotRunningError("the clearance store and policies");
+                },
+              ]),
+            ),
+          },
+        ]),
     {
       pattern: /^\/peerings$/u,
       methods: {
