@@ -9,7 +9,9 @@ import { PolicyReloader } from "./reload.js";
 import type { OpsContext } from "./runners/ops.js";
 import type { RunningComponent } from "./runners/runner.js";
 import { readAdminSection } from "./admin/config.js";
-import { createAdminHandler, type AdminProviders } from "./admin/handler.js";
+import { createAdminHandler, type AdminProviders, type Who } from "./admin/handler.js";
+import { ConsoleAuth } from "./admin/console.js";
+import { OverviewCollector } from "./metrics/overview.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
 import type { PeopleContext } from "./admin/routes/people.js";
 import type { CatalogQuery } from "@cordon/catalog";
@@ -58,6 +60,8 @@ export function instrumentEnvironment(env: RuntimeEnvironment, metrics: CordonMe
 export interface Operations {
   readonly admin: AdminServer | undefined;
   readonly reloader: PolicyReloader | undefined;
+  /** The web console's URL with a one-time login token (valid once, 10 minutes), when the admin API runs. */
+  readonly consoleUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,8 @@ export async function startOperations(options: {
 }): Promise<Operations> {
   const { config, logger, ops, running, environment: env, audit } = options;
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
-  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
+  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup", who?: Who) => {
+    const actor = who ? { actor: who.user } : {};
     assertAuditWritable(audit);
     let summary: Awaited<ReturnType<PolicyReloader["reload"]>>;
     try {
@@ -87,6 +92,7 @@ export async function startOperations(options: {
           action: "policy-reload",
           decision: "deny",
           reason: via,
+          ...actor,
           detail: (error as { code?: string }).code ?? "error",
         },
         logger,
@@ -101,6 +107,7 @@ export async function startOperations(options: {
         action: "policy-reload",
         decision: "change",
         reason: via,
+        ...actor,
         detail: `generation ${summary.generation}`,
       },
       logger,
@@ -124,13 +131,38 @@ export async function startOperations(options: {
   const only = options.only?.length === 1 ? options.only[0] : undefined;
   const settings = readAdminSection(config.root, only);
   let admin: AdminServer | undefined;
+  let overview: OverviewCollector | undefined;
+  let consoleUrl: string | undefined;
   if (settings) {
-    const providers: AdminProviders = {
+    const components = () =>
+      running.map((c) => {
+        const links = ops.links.links(c.name);
+        return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
+      });
+    // The console's Overview: totals and a bounded time series from the process's metrics.
+    const collector = new OverviewCollector({
+      metrics: ops.metrics,
       components: () =>
-        running.map((c) => {
-          const links = ops.links.links(c.name);
-          return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
-        }),
+        components().map((c) => ({
+          name: c.name,
+          ready: c.ready,
+          links: c.links.map((l) => ({
+            name: l.domain,
+            state: l.status,
+            online: l.online,
+            reconnects: l.reconnects,
+            queueDepth: l.queueDepth,
+          })),
+        })),
+      store: env
+        ? { kind: config.root.optionalSection("store")?.has("redis") ? "redis" : "memory", store: env.store }
+        : undefined,
+      directory: env?.directory ? env.users : undefined,
+    }).start();
+    overview = collector;
+    const providers: AdminProviders = {
+      components,
+      overview: () => collector.overview(),
       rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
       peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
       metrics: () => ops.metrics.text(),
@@ -148,22 +180,49 @@ export async function startOperations(options: {
         generated.created ? "admin API token generated (mode 0600)" : "admin API token read",
       );
     }
+    // The web console (issue 18): sessions, logins (audited), one-time login links, assets.
+    const consoleAuth = new ConsoleAuth({
+      token,
+      users: settings.console.users,
+      secureCookie: settings.console.secureCookie,
+      onLogin: async (e) => {
+        assertAuditWritable(audit);
+        logger.info({ user: e.user, method: e.method, granted: e.granted }, "console login");
+        await recordEventWritten(
+          audit,
+          {
+            component: "admin",
+            action: "console-login",
+            decision: e.granted ? "grant" : "deny",
+            reason: e.method,
+            actor: e.user,
+          },
+          logger,
+        );
+      },
+    });
     admin = await startAdminServer({
       host: settings.host,
       port: settings.port,
-      handler: createAdminHandler(providers, { token, hosts: settings.hosts }),
+      handler: createAdminHandler(providers, { token, hosts: settings.hosts, console: consoleAuth }),
       logger,
     });
     logger.info(
       { url: admin.url, ...(settings.token === undefined ? { tokenFile: settings.tokenFile } : {}) },
       "admin API listening (bearer token required)",
     );
+    // The console's address with a one-time login token, printed once (never logged: the log may be
+    // kept or shipped; the token is in the fragment, so it is never sent in a request line).
+    consoleUrl = `${admin.url}/console/#token=${consoleAuth.oneTime.issue()}`;
+    process.stdout.write(`Console: ${consoleUrl}\n  (a one-time login link, valid for 10 minutes)\n`);
   }
   return {
     admin,
     reloader,
+    consoleUrl,
     async stop() {
       if (onHup) process.off("SIGHUP", onHup);
+      overview?.stop();
       await admin?.close();
     },
   };

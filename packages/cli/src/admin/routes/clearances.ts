@@ -25,7 +25,7 @@ import {
   AdminStoreUnavailableError,
 } from "../../ops-errors.js";
 import { parseClearanceBody } from "../clearance-body.js";
-import type { AdminRequest } from "../handler.js";
+import type { RoutedRequest } from "../http.js";
 import {
   audited,
   auditWritable,
@@ -113,7 +113,7 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     };
   }
 
-  async function importFile(req: AdminRequest, q: URLSearchParams) {
+  async function importFile(req: RoutedRequest, q: URLSearchParams) {
     const dryRun = q.get("dryRun") === "1" || q.get("dryRun") === "true";
     const format = q.get("format") ?? undefined;
     if (format !== undefined && format !== "csv" && format !== "ldif")

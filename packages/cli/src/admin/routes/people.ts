@@ -19,7 +19,8 @@ import type { ClearanceLookup, ClearanceStore, RawClearance } from "@cordon/stor
 import { assertAuditWritable, recordEvent } from "../../audit-log.js";
 import type { ReloadSummary } from "../../reload.js";
 import { AdminBadRequestError } from "../../ops-errors.js";
-import type { AdminRequest, AdminResponse } from "../handler.js";
+import type { AdminRoute, Route, RoutedRequest } from "../http.js";
+export { json } from "../http.js";
 
 /** A directory of user clearances the console can read and search (an LdapDirectory). */
 export interface DirectoryReader {
@@ -50,26 +51,12 @@ export interface PeopleContext {
   now?(): number;
 }
 
-export type PeopleRoute = (
-  req: AdminRequest,
-  match: RegExpExecArray,
-  query: URLSearchParams,
-) => Promise<AdminResponse>;
-
-export interface PeopleRouteSpec {
-  pattern: RegExp;
-  methods: Record<string, PeopleRoute>;
-}
-
-export const json = (status: number, value: unknown): AdminResponse => ({
-  status,
-  contentType: "application/json; charset=utf-8",
-  body: `${JSON.stringify(value)}\n`,
-});
+export type PeopleRoute = Route;
+export type PeopleRouteSpec = AdminRoute;
 
 /** Who made a change: the session's user, or "token" for the bearer token (CONSOLE.md). */
-export function whoOf(req: AdminRequest): string {
-  return req.who?.user ?? "token";
+export function whoOf(req: RoutedRequest): string {
+  return req.who.user;
 }
 
 /** Text cut to a bounded length (anything a request carried, quoted in an answer). */
@@ -87,7 +74,7 @@ export function segment(m: RegExpExecArray, i = 1): string {
 }
 
 /** The JSON body of a request (an object), or a 400. */
-export function jsonBody(req: AdminRequest): Record<string, unknown> {
+export function jsonBody(req: RoutedRequest): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(req.body).toString("utf8"));
@@ -105,7 +92,7 @@ export function jsonBody(req: AdminRequest): Record<string, unknown> {
  */
 export async function audited(
   ctx: PeopleContext,
-  req: AdminRequest,
+  req: RoutedRequest,
   events: readonly Omit<AuditEvent, "component" | "actor">[],
 ): Promise<void> {
   if (!ctx.audit) return;

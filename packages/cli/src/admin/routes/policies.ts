@@ -23,7 +23,7 @@ import {
 } from "@cordon/policy";
 import { REFUSAL_REASONS, StanzaLabels, type RefusalReason } from "@cordon/rules";
 import { AdminBadRequestError, AdminNotRunningError, AdminNotFoundError } from "../../ops-errors.js";
-import type { AdminRequest } from "../handler.js";
+import type { RoutedRequest } from "../http.js";
 import {
   audited,
   auditWritable,
@@ -86,7 +86,7 @@ export function policyView(policy: Policy, governing: Policy) {
 }
 
 export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
-  async function upload(req: AdminRequest) {
+  async function upload(req: RoutedRequest) {
     if (!ctx.uploadPolicy) throw new AdminNotRunningError("policy upload");
     const type = (req.contentType ?? "").split(";")[0]?.trim().toLowerCase();
     if (type !== "application/xml") throw new AdminBadRequestError("send the SPIF as application/xml");
@@ -118,7 +118,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     }
   }
 
-  async function reload(req: AdminRequest) {
+  async function reload(req: RoutedRequest) {
     if (!ctx.reload) throw new AdminNotRunningError("policy reload");
     auditWritable(ctx);
     try {
@@ -169,7 +169,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     }
   }
 
-  async function test(req: AdminRequest) {
+  async function test(req: RoutedRequest) {
     const body = jsonBody(req);
     const registry = ctx.registry();
     const clearance = await testClearance(body.clearance);

@@ -10,6 +10,7 @@ import { MemoryAuditSink } from "@cordon/relay";
 import { buildEnvironment, type RuntimeEnvironment } from "../../../src/environment.js";
 import { PolicyReloader } from "../../../src/reload.js";
 import { createAdminHandler, type AdminResponse } from "../../../src/admin/handler.js";
+import { ConsoleAuth } from "../../../src/admin/console.js";
 import type { PeopleContext } from "../../../src/admin/routes/people.js";
 
 export const TOKEN = "test-token-0123456789";
@@ -30,7 +31,7 @@ export interface Fixture {
     body?: string | Uint8Array,
     contentType?: string,
     who?: { user: string; role: "viewer" | "admin" },
-  ): Promise<AdminResponse & { json: Record<string, unknown> }>;
+  ): Promise<AdminResponse & { body: string; json: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -53,9 +54,11 @@ export async function fixture(extra: Partial<PeopleContext> = {}, config = ""): 
     uploadPolicy: (text) => reloader.reload({ upload: text }),
     ...extra,
   };
+  // `who`: a console session of that user (cookie and CSRF header), as the shell's login makes one.
+  const auth = new ConsoleAuth({ token: TOKEN });
   const handler = createAdminHandler(
     { components: () => [], rooms: () => undefined, peerings: () => undefined, people: ctx },
-    { token: TOKEN },
+    { token: TOKEN, console: auth },
   );
   return {
     dir,
@@ -64,16 +67,19 @@ export async function fixture(extra: Partial<PeopleContext> = {}, config = ""): 
     reloader,
     ctx,
     async send(method, path, body, contentType = "application/json", who) {
+      const session = who ? auth.sessions.create(who.user, who.role) : undefined;
       const r = await handler({
         method,
         url: path,
-        authorization: `Bearer ${TOKEN}`,
+        ...(session
+          ? { cookie: `cordon_session=${session.id}`, csrf: session.csrf }
+          : { authorization: `Bearer ${TOKEN}` }),
         host: "127.0.0.1:9090",
         contentType,
         body: typeof body === "string" ? Buffer.from(body) : (body ?? new Uint8Array()),
-        ...(who ? { who } : {}),
       });
-      return { ...r, json: JSON.parse(r.body) as Record<string, unknown> };
+      const text = typeof r.body === "string" ? r.body : Buffer.from(r.body).toString("utf8");
+      return { ...r, body: text, json: JSON.parse(text) as Record<string, unknown> };
     },
     async close() {
       await env.close();
