@@ -232,6 +232,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
       },
     },
     { pattern: /^\/policies\/reload$/u, methods: { POST: (req) => reload(req) } },
-    { pattern: /^\/policies\/test$/u, methods: { POST: (req) => test(req) } },
+    // The tester changes nothing: a viewer may use it too.
+    { pattern: /^\/policies\/test$/u, anyRole: true, methods: { POST: (req) => test(req) } },
   ];
 }

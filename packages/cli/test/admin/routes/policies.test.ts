@@ -134,6 +134,17 @@ describe("policy routes", () => {
     const byJid = await test({ classification: "SECRET", categories: ["GBR"] }, { jid: "bob@example.test" });
     assert.equal(byJid.json.decision, "grant");
     assert.equal((await test({ classification: "NOPE" }, bob)).status, 400);
+    // A viewer may test (it changes nothing), but not upload.
+    const viewer = { user: "vera", role: "viewer" as const };
+    const asViewer = await f.send(
+      "POST",
+      "/policies/test",
+      JSON.stringify({ label: { classification: "SECRET" }, clearance: bob }),
+      "application/json",
+      viewer,
+    );
+    assert.equal(asViewer.status, 200);
+    assert.equal((await f.send("POST", "/policies", demo, "application/xml", viewer)).status, 403);
     assert.equal((await test({ classification: "SECRET" }, { jid: "nobody@example.test" })).status, 404);
   });
 });
