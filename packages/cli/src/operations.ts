@@ -1,8 +1,6 @@
 // The operator side of `cordon start`: one metrics registry and link book per process, the store
 // instrumented, policy hot reload on SIGHUP, and the admin HTTP API when the config has `admin:`.
 import type { CordonConfig, Logger } from "@cordon/component";
-import { clearanceMarking, parseClearance } from "@cordon/policy";
-import { normaliseBareJid } from "@cordon/store";
 import type { RuntimeEnvironment } from "./environment.js";
 import { createMetrics, type CordonMetrics } from "./metrics/registry.js";
 import { LinkBook } from "./metrics/link-book.js";
@@ -11,12 +9,13 @@ import { PolicyReloader } from "./reload.js";
 import type { OpsContext } from "./runners/ops.js";
 import type { RunningComponent } from "./runners/runner.js";
 import { readAdminSection } from "./admin/config.js";
-import { createAdminHandler, type AdminProviders, type ClearanceAdmin, type Who } from "./admin/handler.js";
+import { createAdminHandler, type AdminProviders, type Who } from "./admin/handler.js";
 import { ConsoleAuth } from "./admin/console.js";
 import { OverviewCollector } from "./metrics/overview.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
-import { parseClearanceBody } from "./admin/clearance-body.js";
-import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
+import type { PeopleContext } from "./admin/routes/people.js";
+import type { CatalogQuery } from "@cordon/catalog";
+import { AdminConfigError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
 import { assertAuditWritable, recordEventWritten } from "./audit-log.js";
@@ -167,8 +166,7 @@ export async function startOperations(options: {
       rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
       peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
       metrics: () => ops.metrics.text(),
-      ...(env ? { clearances: clearanceAdmin(env, logger, audit) } : {}),
-      ...(reloader ? { reload: (who?: Who) => auditedReload(reloader, "admin-api", who) } : {}),
+      ...(env ? { people: peopleContext(env, running, reloader, logger, audit) } : {}),
     };
     // A token always (issue 16 item 12): the configured one, else the one generated at first start.
     let token = settings.token;
@@ -230,75 +228,26 @@ export async function startOperations(options: {
   };
 }
 
-function clearanceAdmin(
+/** What the clearance, policy and catalog routes work on, from the running process (admin/routes). */
+function peopleContext(
   env: RuntimeEnvironment,
+  running: RunningComponent[],
+  reloader: PolicyReloader | undefined,
   logger: Logger,
   audit: AuditSink | undefined,
-): ClearanceAdmin {
+): PeopleContext {
+  const ops = running.find((c) => c.ops?.catalog !== undefined)?.ops;
+  const catalog = ops?.catalog ? (query: CatalogQuery) => ops.catalog!(query) : undefined;
   return {
-    async get(jid, policy) {
-      const r = await env.store.getUserClearance(jid, policy);
-      if (r.status === "none") return undefined;
-      if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
-      let marking: string;
-      try {
-        marking = clearanceMarking(
-          parseClearance(
-            r.clearance.encoding === "xml" ? r.clearance.data : Buffer.from(r.clearance.data, "base64"),
-            env.registry,
-          ),
-        );
-      } catch {
-        marking = "(does not parse under the loaded policies)";
-      }
-      return { jid: normaliseBareJid(jid), marking };
-    },
-    async set(jid, body, policy, who) {
-      const parsed = parseClearanceBody(body, env.registry, env.governing);
-      // An admin change the audit log cannot record is not made (audit-log.ts).
-      assertAuditWritable(audit);
-      await env.store.setUserClearance(jid, parsed.raw, policy);
-      // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
-      logger.info(
-        { jid: normaliseBareJid(jid), policy, marking: parsed.marking },
-        "clearance set through the admin API",
-      );
-      await recordEventWritten(
-        audit,
-        {
-          component: "admin",
-          action: "clearance-set",
-          decision: "change",
-          reason: "admin-api",
-          ...(who ? { actor: who.user } : {}),
-          target: normaliseBareJid(jid),
-          marking: parsed.marking,
-          ...(policy ? { policy } : {}),
-        },
-        logger,
-      );
-      return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
-    },
-    async clear(jid, policy, who) {
-      assertAuditWritable(audit);
-      const removed = await env.store.deleteUserClearance(jid, policy);
-      if (removed) {
-        logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");
-        await recordEventWritten(
-          audit,
-          {
-            component: "admin",
-            action: "clearance-removed",
-            decision: "change",
-            reason: "admin-api",
-            ...(who ? { actor: who.user } : {}),
-            target: normaliseBareJid(jid),
-            ...(policy ? { policy } : {}),
-          },
-          logger,
-        );
-      }
-      return removed;
-    },
+    registry: () => env.registry,
+    governing: () => env.governing,
+    store: env.store,
+    directory: env.directory,
+    audit,
+    logger,
+    ...(reloader
+      ? { reload: () => reloader.reload(), uploadPolicy: (text: string) => reloader.reload({ upload: text }) }
+      : {}),
+    ...(catalog ? { catalog } : {}),
   };
 }

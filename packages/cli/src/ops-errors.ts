@@ -136,6 +136,34 @@ export class PolicyReloadError extends CordonOpsError {
   }
 }
 
+/**
+ * An uploaded SPIF was refused before it replaced anything (it does not load, or no configured
+ * policy file holds a policy with its id): the old policies stay in force.
+ */
+export class PolicyUploadError extends CordonOpsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORDON_POLICY_UPLOAD_REJECTED", 422, message, options);
+  }
+}
+
+/** A bulk clearance import with rows that do not read: nothing was written (the rows say why). */
+export class AdminImportRefusedError extends CordonOpsError {
+  constructor(problems: number) {
+    super(
+      "CORDON_ADMIN_IMPORT_REFUSED",
+      422,
+      `${problems} row(s) of the import do not read: nothing was written`,
+    );
+  }
+}
+
+/** The catalog service refused to compute a catalog for that requester and target (its stanza error). */
+export class AdminCatalogRefusedError extends CordonOpsError {
+  constructor(condition: string) {
+    super("CORDON_ADMIN_CATALOG_REFUSED", 422, `the catalog service refuses this request (${condition})`);
+  }
+}
+
 /** The admin API's address or token settings are unsafe or malformed. */
 export class AdminConfigError extends CordonOpsError {
   constructor(key: string, message: string) {

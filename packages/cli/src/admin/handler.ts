@@ -4,10 +4,9 @@
 //   GET    /health                 liveness: the process answers
 //   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
 //   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
-//   GET    /clearances/{jid}       a user's stored clearance (marking)     ?policy=OID
-//   PUT    /clearances/{jid}       set it (body: XML, BER, base64 BER or JSON names) ?policy=OID
-//   DELETE /clearances/{jid}       clear it                                  ?policy=OID
-//   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
+//   /clearances, /peers, /services  user, peer-domain and service clearances (routes/clearances.ts)
+//   /policies                       loaded policies, upload, reload, label tester (routes/policies.ts)
+//   /catalogs                       a user's catalog toward a target, stored catalogs (routes/catalogs.ts)
 //   GET    /peerings               relay decision counters per peering and direction
 //   GET    /metrics                Prometheus text exposition
 //   GET    /overview               the console's overview (routes/overview.ts)
@@ -15,9 +14,7 @@
 // Authentication: `Authorization: Bearer TOKEN` (who = "token", role admin) or the console's
 // session cookie (who = the user; a change needs the session's x-cordon-csrf header, and the role
 // admin). Host and Origin are checked first on every path (guard.ts).
-import { normaliseBareJid } from "@cordon/store";
 import { csrfSatisfied, mayChange } from "@cordon/console";
-import type { ReloadSummary } from "../reload.js";
 import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
 import {
@@ -42,6 +39,10 @@ import {
   type Who,
 } from "./http.js";
 import { overviewRoutes, type OverviewProvider } from "./routes/overview.js";
+import type { PeopleContext } from "./routes/people.js";
+import { clearanceRoutes } from "./routes/clearances.js";
+import { policyRoutes } from "./routes/policies.js";
+import { catalogRoutes } from "./routes/catalogs.js";
 
 export { errorResponse, json } from "./http.js";
 export type { AdminRequest, AdminResponse, AdminRoute, RoutedRequest, Route, Who } from "./http.js";
@@ -52,24 +53,12 @@ export interface ComponentReadiness {
   links: LinkState[];
 }
 
-export interface ClearanceAdmin {
-  get(jid: string, policy: string | undefined): Promise<{ jid: string; marking: string } | undefined>;
-  /** `who` made the change (written into the audit log). */
-  set(
-    jid: string,
-    body: Uint8Array,
-    policy: string | undefined,
-    who?: Who,
-  ): Promise<{ jid: string; marking: string }>;
-  clear(jid: string, policy: string | undefined, who?: Who): Promise<boolean>;
-}
-
 export interface AdminProviders {
   components(): ComponentReadiness[];
   /** Rooms of the MUC; undefined when no MUC runs in this process. */
   rooms(): RoomSummary[] | undefined;
-  clearances?: ClearanceAdmin;
-  reload?(who?: Who): Promise<ReloadSummary>;
+  /** Clearances, policies and catalogs (routes/*.ts); absent when no component built the environment. */
+  people?: PeopleContext;
   /** Relay counters; undefined when no relay runs in this process. */
   peerings(): unknown;
   metrics?(): Promise<{ contentType: string; body: string }>;
@@ -122,42 +111,26 @@ export function createAdminHandler(
         },
       },
     },
-    {
-      pattern: /^\/clearances\/([^/]+)$/u,
-      methods: {
-        GET: async (_req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          const found = await clearances().get(jid, q.get("policy") ?? undefined);
-          if (!found) throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, found);
-        },
-        PUT: async (req, m, q) =>
-          json(
-            200,
-            await clearances().set(
-              decodeURIComponent(m[1] ?? ""),
-              req.body,
-              q.get("policy") ?? undefined,
-              req.who,
+    ...(providers.people
+      ? [
+          ...clearanceRoutes(providers.people),
+          ...policyRoutes(providers.people),
+          ...catalogRoutes(providers.people),
+        ]
+      : [
+          {
+            // No component built the environment (store, policies): these answer "not running".
+            pattern: /^\/(?:clearances|peers|services|policies|catalogs)(?:\/.*)?$/u,
+            methods: Object.fromEntries(
+              ["GET", "PUT", "POST", "DELETE"].map((m) => [
+                m,
+                async (): Promise<AdminResponse> => {
+                  throw new AdminNotRunningError("the clearance store and policies");
+                },
+              ]),
             ),
-          ),
-        DELETE: async (req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          if (!(await clearances().clear(jid, q.get("policy") ?? undefined, req.who)))
-            throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, { jid: normaliseBareJid(jid), removed: true });
-        },
-      },
-    },
-    {
-      pattern: /^\/policies\/reload$/u,
-      methods: {
-        POST: async (req) => {
-          if (!providers.reload) throw new AdminNotRunningError("policy reload");
-          return json(200, await providers.reload(req.who));
-        },
-      },
-    },
+          },
+        ]),
     {
       pattern: /^\/peerings$/u,
       methods: {
@@ -182,11 +155,6 @@ export function createAdminHandler(
     ...overviewRoutes(providers.overview),
     ...consoleAuth.routes(),
   ];
-
-  function clearances(): ClearanceAdmin {
-    if (!providers.clearances) throw new AdminNotRunningError("the clearance store");
-    return providers.clearances;
-  }
 
   return async (req) => {
     try {

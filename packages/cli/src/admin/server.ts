@@ -9,6 +9,14 @@ import { AdminBodyTooLargeError } from "../ops-errors.js";
 import { errorResponse, type AdminRequest, type AdminResponse } from "./handler.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** SPIF uploads and bulk clearance imports: whole files (a national SPIF runs to hundreds of KiB). */
+export const MAX_FILE_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The body limit of a request: files on the two upload paths, 64 KiB everywhere else. */
+export function bodyLimit(url: string | undefined): number {
+  const path = (url ?? "/").split("?")[0];
+  return path === "/policies" || path === "/clearances/import" ? MAX_FILE_BODY_BYTES : MAX_BODY_BYTES;
+}
 
 export interface AdminServer {
   /** e.g. http://127.0.0.1:9090 */
@@ -24,7 +32,7 @@ export async function startAdminServer(options: {
   logger?: Logger;
 }): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
-    readBody(req)
+    readBody(req, bodyLimit(req.url))
       .then((body) =>
         options.handler({
           method: req.method ?? "GET",
@@ -80,14 +88,14 @@ export async function startAdminServer(options: {
 const header = (value: string | string[] | undefined): string | undefined =>
   Array.isArray(value) ? value[0] : value;
 
-function readBody(req: IncomingMessage): Promise<Uint8Array> {
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AdminBodyTooLargeError(MAX_BODY_BYTES));
+      if (size > limit) {
+        reject(new AdminBodyTooLargeError(limit));
         req.resume();
         return;
       }

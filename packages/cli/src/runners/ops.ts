@@ -3,6 +3,7 @@
 // and what a runner receives to report decisions. Everything here is optional: a runner without
 // hooks still runs, it only shows less in the admin API.
 import type { BufferUse, CordonComponent } from "@cordon/component";
+import type { Catalog, CatalogQuery } from "@cordon/catalog";
 import type { MucObserver } from "@cordon/muc";
 import type { Relay } from "@cordon/relay";
 import type { LinkBook } from "../metrics/link-book.js";
@@ -26,6 +27,8 @@ export interface ComponentOps {
   /** Relay counters per peering, as the relay reports them. */
   peerings?(): unknown;
   rebinder?: PolicyRebinder;
+  /** The catalog service's answer for a query (the console's catalog view). */
+  catalog?(query: CatalogQuery): Promise<Catalog>;
 }
 
 export interface OpsContext {

@@ -1,7 +1,10 @@
 // The console's pages, in menu order. Each helper adds its own line (one page per file).
 import type { Page } from "./types";
 import { page as overview } from "./overview";
+import { page as clearances } from "./clearances";
+import { page as policies } from "./policies";
+import { page as catalogs } from "./catalogs";
 
 export type { Page, PageProps } from "./types";
 
-export const pages: readonly Page[] = [overview];
+export const pages: readonly Page[] = [overview, clearances, policies, catalogs];
