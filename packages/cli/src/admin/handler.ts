@@ -3,16 +3,15 @@
 // `{"error": {"code": "CORDON_…", "message": "…"}}` with the status of their class (ops-errors.ts).
 //   GET    /health                 liveness: the process answers
 //   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
-//   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
+//   GET    /rooms …                MUC rooms: list, detail, create, relabel, kick, destroy (routes/rooms.ts)
 //   GET    /clearances/{jid}       a user's stored clearance (marking)     ?policy=OID
 //   PUT    /clearances/{jid}       set it (body: XML, BER, base64 BER or JSON names) ?policy=OID
 //   DELETE /clearances/{jid}       clear it                                  ?policy=OID
 //   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
-//   GET    /peerings               relay decision counters per peering and direction
+//   GET    /peerings, /audit …     relay peerings, audit log browsing and verify (routes/boundary.ts)
 //   GET    /metrics                Prometheus text exposition
 import { normaliseBareJid } from "@cordon/store";
 import type { ReloadSummary } from "../reload.js";
-import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
 import {
   AdminMethodNotAllowedError,
@@ -26,6 +25,8 @@ import {
 } from "../ops-errors.js";
 import { bearerToken, tokenMatches } from "./auth.js";
 import { contentTypeAllowed, hostAllowed, originAllowed, STATE_CHANGING } from "./guard.js";
+import { roomRoutes, type ChangeAudit, type RoomsProvider } from "./routes/rooms.js";
+import { boundaryRoutes, type BoundaryProvider } from "./routes/boundary.js";
 
 export interface AdminRequest {
   method: string;
@@ -60,12 +61,14 @@ export interface ClearanceAdmin {
 
 export interface AdminProviders {
   components(): ComponentReadiness[];
-  /** Rooms of the MUC; undefined when no MUC runs in this process. */
-  rooms(): RoomSummary[] | undefined;
+  /** The MUC's rooms and operator; undefined when no MUC runs in this process (routes/rooms.ts). */
+  rooms?(): RoomsProvider | undefined;
   clearances?: ClearanceAdmin;
   reload?(): Promise<ReloadSummary>;
-  /** Relay counters; undefined when no relay runs in this process. */
-  peerings(): unknown;
+  /** Relay peerings and the audit logs (routes/boundary.ts). */
+  boundary?(): BoundaryProvider | undefined;
+  /** Where admin changes are recorded, with who made them (audit-log.ts). */
+  changeAudit?: ChangeAudit;
   metrics?(): Promise<{ contentType: string; body: string }>;
 }
 
@@ -126,16 +129,9 @@ export function createAdminHandler(
         },
       },
     },
-    {
-      pattern: /^\/rooms$/u,
-      methods: {
-        GET: async () => {
-          const rooms = providers.rooms();
-          if (rooms === undefined) throw new AdminNotRunningError("the MUC component");
-          return json(200, { rooms });
-        },
-      },
-    },
+    // Rooms and boundary (issue 18): routes/rooms.ts, routes/boundary.ts.
+    ...roomRoutes({ rooms: () => providers.rooms?.(), audit: () => providers.changeAudit }),
+    ...boundaryRoutes({ boundary: () => providers.boundary?.() }),
     {
       pattern: /^\/clearances\/([^/]+)$/u,
       methods: {
@@ -164,16 +160,6 @@ export function createAdminHandler(
         POST: async () => {
           if (!providers.reload) throw new AdminNotRunningError("policy reload");
           return json(200, await providers.reload());
-        },
-      },
-    },
-    {
-      pattern: /^\/peerings$/u,
-      methods: {
-        GET: async () => {
-          const peerings = providers.peerings();
-          if (peerings === undefined) throw new AdminNotRunningError("the relay component");
-          return json(200, { peerings });
         },
       },
     },

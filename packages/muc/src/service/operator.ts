@@ -92,6 +92,7 @@ export interface MucOperator {
   create(request: CreateRoomRequest): Promise<RoomView>;
   /** Sets the room label (and optionally the clearance and default label): the owner's rules. Returns who was removed. */
   relabel(jid: string, choices: SecurityChoices): Promise<{ room: RoomView; removed: string[] }>;
+  /** XEP-0045 §8.2; returns the kicked occupant's bare JID. */
   kick(jid: string, nick: string, reason?: string): Promise<{ occupant: string }>;
   destroy(jid: string, reason?: string): Promise<{ occupants: number }>;
 }
@@ -248,7 +249,7 @@ export function mucOperator(ctx: MucContext): MucOperator {
       if (!occupant) throw new MucOperatorRefusedError("no occupant has that nickname");
       // XEP-0045 §8.2: role none, status 307; no <actor/> (security/service-operator.ts).
       await removeOccupant(ctx, room, occupant, { statuses: [307], reason: text });
-      return { occupant: occupant.jid };
+      return { occupant: occupant.bare };
     },
 
     async destroy(jid, reason) {
