@@ -186,13 +186,8 @@ function boundaryProvider(
   const relay = running.find((c) => c.ops?.peerings !== undefined)?.ops;
   return {
     relay: () =>
-      relay?.peerings
-        ? { counters: relay.peerings(), peerings: relay.peeringViews?.() ?? [] }
-        : undefined,
-    auditLogs: () => [
-      ...(relay?.auditLog ? [relay.auditLog] : []),
-      ...(processLog ? [processLog] : []),
-    ],
+      relay?.peerings ? { counters: relay.peerings(), peerings: relay.peeringViews?.() ?? [] } : undefined,
+    auditLogs: () => [...(relay?.auditLog ? [relay.auditLog] : []), ...(processLog ? [processLog] : [])],
   };
 }
 

@@ -44,12 +44,11 @@ export const runRelay: ComponentRunner = async (context, section) => {
     };
   }
   // Keyed chain (issue 16 item 9): the key configured, or generated at first start (audit-log.ts).
-  const { sink: audit, file: auditFile, key: auditKey } = await openKeyedAuditLog(
-    config.audit,
-    context.config.root,
-    context.logger,
-    (p) => env.path(p),
-  );
+  const {
+    sink: audit,
+    file: auditFile,
+    key: auditKey,
+  } = await openKeyedAuditLog(config.audit, context.config.root, context.logger, (p) => env.path(p));
   const relay = createRelay({
     peerings: config.peerings,
     registry: env.registry,
