@@ -318,14 +318,15 @@ export const MAX_AUDIT_LINE_BYTES = 1 << 20;
  * `verifyAuditText` over a file read in chunks of `chunkBytes` (default 1 MiB): memory bounded by
  * the chunk and the longest line (a line over MAX_AUDIT_LINE_BYTES is a break: no writer makes
  * one). Reads the file as it is when called, up to its size then (records appended meanwhile are
- * for the next verify). Also returns the byte offset of the line named in a failure.
+ * for the next verify). Also returns the byte offsets where the line named in a failure starts
+ * and where the next one starts (`lineEnd`, when the line is complete).
  */
 export async function verifyAuditFileChunked(
   file: string,
   key: AuditKey,
   anchor?: AuditAnchor,
   chunkBytes = 1 << 20,
-): Promise<VerifyResult & { offset?: number; bytes: number }> {
+): Promise<VerifyResult & { offset?: number; lineEnd?: number; bytes: number }> {
   const handle = await open(file, "r");
   try {
     const size = (await handle.stat()).size;
@@ -348,7 +349,7 @@ export async function verifyAuditFileChunked(
         const nl = data.indexOf(10, start);
         if (nl < 0) break;
         const failed = verifier.line(data.toString("utf8", start, nl));
-        if (failed) return { ...failed, offset: carryAt + start, bytes: size };
+        if (failed) return { ...failed, offset: carryAt + start, lineEnd: carryAt + nl + 1, bytes: size };
         start = nl + 1;
       }
       carryAt += start;

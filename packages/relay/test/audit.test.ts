@@ -372,7 +372,7 @@ describe("verifyAuditFileChunked (the console's and `cordon audit verify`'s chec
       writeFileSync(file, text);
       const whole = verify(text);
       for (const chunk of [1024, 1500, 4096, 1 << 20]) {
-        const { offset, bytes, ...r } = await verifyAuditFileChunked(file, KEY, undefined, chunk);
+        const { offset, lineEnd, bytes, ...r } = await verifyAuditFileChunked(file, KEY, undefined, chunk);
         assert.deepEqual(r, whole, `chunk ${chunk}`);
         assert.equal(bytes, Buffer.byteLength(text));
         if (!whole.ok) {
@@ -382,6 +382,8 @@ describe("verifyAuditFileChunked (the console's and `cordon audit verify`'s chec
               .slice(0, whole.line - 1)
               .join("\n").length + (whole.line > 1 ? 1 : 0);
           assert.equal(offset, Buffer.byteLength(text.slice(0, lineStart)), `offset at chunk ${chunk}`);
+          if (lineEnd !== undefined)
+            assert.equal(text[lineEnd - 1], "\n", "lineEnd follows the line's newline");
         } else assert.equal(offset, undefined);
       }
     });

@@ -204,7 +204,8 @@ describe("admin routes: boundary", () => {
     assert.equal(whole.ok, false);
     assert.equal(!whole.ok && whole.problem, broken.json.problem);
     // the page shows the records there: browsing from just after it starts with the tampered one
-    const there = await call("GET", `/audit?limit=1&cursor=${at + line.length + 1}`);
+    assert.equal(broken.json.lineEnd, at + line.length + 1);
+    const there = await call("GET", `/audit?limit=1&cursor=${String(broken.json.lineEnd)}`);
     assert.equal(
       (there.json.records as { offset: number; record: { decision: string } }[])[0]?.record.decision,
       "drop",
