@@ -5,13 +5,14 @@
 //   GET  /audit           ?log=relay|process &decision= &reason= &peer= &component= &action=
 //                         &since= &until= (ISO 8601 or ms) &cursor= &limit= (≤ 200)
 //                         one page, newest first, bounded in bytes read and answered (audit-browse.ts)
-//   POST /audit/verify    {log, anchor?: "SEQ:HASH"}: the chain check of `cordon audit verify`
+//   POST /audit/verify    {log, anchor?: "SEQ:HASH"} (also GET ?log=&anchor=: read-only, for viewers): the chain check of `cordon audit verify`
 //                         (verifyAuditFileChunked, the same function, bounded chunks); a break names
 //                         its line, record and byte offset (the page shows the records there)
 import { parseAuditAnchor, verifyAuditFileChunked, type AuditAnchor, type AuditKey } from "@cordon/relay";
 import { AdminBadRequestError, AdminNotFoundError, AdminNotRunningError } from "../../ops-errors.js";
 import { readAuditPage, type AuditFilter } from "../audit-browse.js";
 import type { PeeringView } from "../peering-view.js";
+import type { AdminResponse } from "../handler.js";
 import { json, jsonBody, stringField, type AreaRoute } from "./rooms.js";
 
 /** An audit log this process writes: its name in the API, its file and the key of its chain. */
@@ -56,6 +57,16 @@ export function boundaryRoutes(deps: { boundary: () => BoundaryProvider | undefi
     const found = all.find((l) => l.name === name);
     if (!found) throw new AdminNotFoundError("that audit log");
     return found;
+  };
+  const verify = async (name: string | undefined, anchorText: string | undefined): Promise<AdminResponse> => {
+    const ref = log(name);
+    let anchor: AuditAnchor | undefined;
+    if (anchorText !== undefined && anchorText !== "") {
+      anchor = parseAuditAnchor(anchorText);
+      if (!anchor) throw new AdminBadRequestError("anchor: expected SEQ:HASH as the log's head is written");
+    }
+    const result = await verifyAuditFileChunked(ref.file, ref.key, anchor);
+    return json(200, { log: ref.name, keyId: ref.key.id, ...result });
   };
   return [
     {
@@ -105,18 +116,11 @@ export function boundaryRoutes(deps: { boundary: () => BoundaryProvider | undefi
     {
       pattern: /^\/audit\/verify$/u,
       methods: {
+        // Read-only: GET too, so a viewer may verify (POST is the contract's form, same check).
+        GET: async (_req, _m, q) => verify(textParam(q, "log"), textParam(q, "anchor")),
         POST: async (req) => {
           const body = jsonBody(req, true);
-          const ref = log(stringField(body, "log", 16));
-          const anchorText = stringField(body, "anchor", 100);
-          let anchor: AuditAnchor | undefined;
-          if (anchorText !== undefined && anchorText !== "") {
-            anchor = parseAuditAnchor(anchorText);
-            if (!anchor)
-              throw new AdminBadRequestError("anchor: expected SEQ:HASH as the log's head is written");
-          }
-          const result = await verifyAuditFileChunked(ref.file, ref.key, anchor);
-          return json(200, { log: ref.name, keyId: ref.key.id, ...result });
+          return verify(stringField(body, "log", 16), stringField(body, "anchor", 100));
         },
       },
     },

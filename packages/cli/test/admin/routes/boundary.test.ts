@@ -211,6 +211,10 @@ describe("admin routes: boundary", () => {
       "drop",
     );
     assert.equal((await call("POST", "/audit/verify", { anchor: "nope" })).status, 400);
+    // GET answers the same (read-only: a viewer may verify)
+    const viaGet = await call("GET", "/audit/verify?log=relay");
+    assert.equal(viaGet.json.ok, false);
+    assert.equal(viaGet.json.line, 7);
   });
 
   test("no log and no relay: 404 CORDON_ADMIN_NOT_RUNNING", async () => {
