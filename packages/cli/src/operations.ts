@@ -11,7 +11,9 @@ import { PolicyReloader } from "./reload.js";
 import type { OpsContext } from "./runners/ops.js";
 import type { RunningComponent } from "./runners/runner.js";
 import { readAdminSection } from "./admin/config.js";
-import { createAdminHandler, type AdminProviders, type ClearanceAdmin } from "./admin/handler.js";
+import { createAdminHandler, type AdminProviders, type ClearanceAdmin, type Who } from "./admin/handler.js";
+import { ConsoleAuth } from "./admin/console.js";
+import { OverviewCollector } from "./metrics/overview.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
 import { parseClearanceBody } from "./admin/clearance-body.js";
 import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
@@ -60,6 +62,8 @@ export function instrumentEnvironment(env: RuntimeEnvironment, metrics: CordonMe
 export interface Operations {
   readonly admin: AdminServer | undefined;
   readonly reloader: PolicyReloader | undefined;
+  /** The web console's URL with a one-time login token (valid once, 10 minutes), when the admin API runs. */
+  readonly consoleUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -78,7 +82,8 @@ export async function startOperations(options: {
 }): Promise<Operations> {
   const { config, logger, ops, running, environment: env, audit } = options;
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
-  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
+  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup", who?: Who) => {
+    const actor = who ? { actor: who.user } : {};
     assertAuditWritable(audit);
     let summary: Awaited<ReturnType<PolicyReloader["reload"]>>;
     try {
@@ -91,6 +96,7 @@ export async function startOperations(options: {
           action: "policy-reload",
           decision: "deny",
           reason: via,
+          ...actor,
           detail: (error as { code?: string }).code ?? "error",
         },
         logger,
@@ -105,6 +111,7 @@ export async function startOperations(options: {
         action: "policy-reload",
         decision: "change",
         reason: via,
+        ...actor,
         detail: `generation ${summary.generation}`,
       },
       logger,
@@ -128,13 +135,38 @@ export async function startOperations(options: {
   const only = options.only?.length === 1 ? options.only[0] : undefined;
   const settings = readAdminSection(config.root, only);
   let admin: AdminServer | undefined;
+  let overview: OverviewCollector | undefined;
+  let consoleUrl: string | undefined;
   if (settings) {
-    const providers: AdminProviders = {
+    const components = () =>
+      running.map((c) => {
+        const links = ops.links.links(c.name);
+        return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
+      });
+    // The console's Overview: totals and a bounded time series from the process's metrics.
+    const collector = new OverviewCollector({
+      metrics: ops.metrics,
       components: () =>
-        running.map((c) => {
-          const links = ops.links.links(c.name);
-          return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
-        }),
+        components().map((c) => ({
+          name: c.name,
+          ready: c.ready,
+          links: c.links.map((l) => ({
+            name: l.domain,
+            state: l.status,
+            online: l.online,
+            reconnects: l.reconnects,
+            queueDepth: l.queueDepth,
+          })),
+        })),
+      store: env
+        ? { kind: config.root.optionalSection("store")?.has("redis") ? "redis" : "memory", store: env.store }
+        : undefined,
+      directory: env?.directory ? env.users : undefined,
+    }).start();
+    overview = collector;
+    const providers: AdminProviders = {
+      components,
+      overview: () => collector.overview(),
       rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms,
       boundary: () => boundaryProvider(running, options.auditLog),
       changeAudit: {
@@ -143,7 +175,7 @@ export async function startOperations(options: {
       },
       metrics: () => ops.metrics.text(),
       ...(env ? { clearances: clearanceAdmin(env, logger, audit) } : {}),
-      ...(reloader ? { reload: () => auditedReload(reloader, "admin-api") } : {}),
+      ...(reloader ? { reload: (who?: Who) => auditedReload(reloader, "admin-api", who) } : {}),
     };
     // A token always (issue 16 item 12): the configured one, else the one generated at first start.
     let token = settings.token;
@@ -157,22 +189,49 @@ export async function startOperations(options: {
         generated.created ? "admin API token generated (mode 0600)" : "admin API token read",
       );
     }
+    // The web console (issue 18): sessions, logins (audited), one-time login links, assets.
+    const consoleAuth = new ConsoleAuth({
+      token,
+      users: settings.console.users,
+      secureCookie: settings.console.secureCookie,
+      onLogin: async (e) => {
+        assertAuditWritable(audit);
+        logger.info({ user: e.user, method: e.method, granted: e.granted }, "console login");
+        await recordEventWritten(
+          audit,
+          {
+            component: "admin",
+            action: "console-login",
+            decision: e.granted ? "grant" : "deny",
+            reason: e.method,
+            actor: e.user,
+          },
+          logger,
+        );
+      },
+    });
     admin = await startAdminServer({
       host: settings.host,
       port: settings.port,
-      handler: createAdminHandler(providers, { token, hosts: settings.hosts }),
+      handler: createAdminHandler(providers, { token, hosts: settings.hosts, console: consoleAuth }),
       logger,
     });
     logger.info(
       { url: admin.url, ...(settings.token === undefined ? { tokenFile: settings.tokenFile } : {}) },
       "admin API listening (bearer token required)",
     );
+    // The console's address with a one-time login token, printed once (never logged: the log may be
+    // kept or shipped; the token is in the fragment, so it is never sent in a request line).
+    consoleUrl = `${admin.url}/console/#token=${consoleAuth.oneTime.issue()}`;
+    process.stdout.write(`Console: ${consoleUrl}\n  (a one-time login link, valid for 10 minutes)\n`);
   }
   return {
     admin,
     reloader,
+    consoleUrl,
     async stop() {
       if (onHup) process.off("SIGHUP", onHup);
+      overview?.stop();
       await admin?.close();
     },
   };
@@ -214,7 +273,7 @@ function clearanceAdmin(
       }
       return { jid: normaliseBareJid(jid), marking };
     },
-    async set(jid, body, policy) {
+    async set(jid, body, policy, who) {
       const parsed = parseClearanceBody(body, env.registry, env.governing);
       // An admin change the audit log cannot record is not made (audit-log.ts).
       assertAuditWritable(audit);
@@ -231,6 +290,7 @@ function clearanceAdmin(
           action: "clearance-set",
           decision: "change",
           reason: "admin-api",
+          ...(who ? { actor: who.user } : {}),
           target: normaliseBareJid(jid),
           marking: parsed.marking,
           ...(policy ? { policy } : {}),
@@ -239,7 +299,7 @@ function clearanceAdmin(
       );
       return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
     },
-    async clear(jid, policy) {
+    async clear(jid, policy, who) {
       assertAuditWritable(audit);
       const removed = await env.store.deleteUserClearance(jid, policy);
       if (removed) {
@@ -251,6 +311,7 @@ function clearanceAdmin(
             action: "clearance-removed",
             decision: "change",
             reason: "admin-api",
+            ...(who ? { actor: who.user } : {}),
             target: normaliseBareJid(jid),
             ...(policy ? { policy } : {}),
           },

@@ -48,6 +48,41 @@ export class AdminUnsupportedMediaTypeError extends CordonOpsError {
   }
 }
 
+/**
+ * A change made with the console's session cookie without the session's CSRF token in
+ * `x-cordon-csrf` (what a cross-site form or script sends; @cordon/console csrf.ts).
+ */
+export class AdminCsrfError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_CSRF", 403, "a change with a session needs the session's x-cordon-csrf header");
+  }
+}
+
+/** A viewer asked for a change: only an admin may change anything (@cordon/console roles.ts). */
+export class AdminForbiddenError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_FORBIDDEN", 403, "this role may look but not change anything");
+  }
+}
+
+/** A console login with a wrong, spent or expired token, or a wrong user name or password. */
+export class AdminLoginFailedError extends CordonOpsError {
+  constructor() {
+    super(
+      "CORDON_ADMIN_LOGIN_FAILED",
+      401,
+      "login failed: wrong token, user or password (or a used login link)",
+    );
+  }
+}
+
+/** Too many failed console logins in the last minute: every login waits. */
+export class AdminLoginThrottledError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_LOGIN_THROTTLED", 429, "too many failed logins: try again in a minute");
+  }
+}
+
 export class AdminNotFoundError extends CordonOpsError {
   constructor(what: string) {
     super("CORDON_ADMIN_NOT_FOUND", 404, `${what}: no such resource`);

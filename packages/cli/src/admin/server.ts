@@ -2,6 +2,8 @@
 // writes its answer. Listens where the config says (loopback by default, admin/config.ts).
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { CSRF_HEADER, SECURITY_HEADERS } from "@cordon/console";
 import type { Logger } from "@cordon/component";
 import { AdminBodyTooLargeError } from "../ops-errors.js";
 import { errorResponse, type AdminRequest, type AdminResponse } from "./handler.js";
@@ -31,12 +33,17 @@ export async function startAdminServer(options: {
           host: req.headers.host,
           origin: req.headers.origin,
           contentType: req.headers["content-type"],
+          cookie: req.headers.cookie,
+          csrf: header(req.headers[CSRF_HEADER]),
+          secure: (req.socket as Partial<TLSSocket>).encrypted === true,
           body,
         }),
       )
       .catch((error: unknown) => errorResponse(error))
       .then((answer) => {
+        // Every answer carries the security headers (CSP, nosniff, no referrer, no framing).
         res.writeHead(answer.status, {
+          ...SECURITY_HEADERS,
           "content-type": answer.contentType,
           "cache-control": "no-store",
           ...answer.headers,
@@ -69,6 +76,9 @@ export async function startAdminServer(options: {
       }),
   };
 }
+
+const header = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
 
 function readBody(req: IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {

@@ -12,8 +12,8 @@ import { parseAuditAnchor, verifyAuditFileChunked, type AuditAnchor, type AuditK
 import { AdminBadRequestError, AdminNotFoundError, AdminNotRunningError } from "../../ops-errors.js";
 import { readAuditPage, type AuditFilter } from "../audit-browse.js";
 import type { PeeringView } from "../peering-view.js";
-import type { AdminResponse } from "../handler.js";
-import { json, jsonBody, stringField, type AreaRoute } from "./rooms.js";
+import { jsonBody, stringField } from "./rooms.js";
+import { json, type AdminResponse, type AdminRoute } from "../http.js";
 
 /** An audit log this process writes: its name in the API, its file and the key of its chain. */
 export interface AuditLogRef {
@@ -48,7 +48,7 @@ function textParam(q: URLSearchParams, key: string): string | undefined {
   return v;
 }
 
-export function boundaryRoutes(deps: { boundary: () => BoundaryProvider | undefined }): AreaRoute[] {
+export function boundaryRoutes(deps: { boundary: () => BoundaryProvider | undefined }): AdminRoute[] {
   const logs = (): readonly AuditLogRef[] => deps.boundary()?.auditLogs() ?? [];
   const log = (name: string | undefined): AuditLogRef => {
     const all = logs();

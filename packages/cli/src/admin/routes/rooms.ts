@@ -16,17 +16,8 @@ import type { Label } from "@cordon/policy";
 import type { MucOperator, RoomView, SecurityChoices } from "@cordon/muc";
 import { isCordonError } from "@cordon/errors";
 import { AdminBadRequestError, AdminNotRunningError } from "../../ops-errors.js";
-import type { AdminRequest, AdminResponse } from "../handler.js";
+import { json, type AdminRequest, type AdminResponse, type AdminRoute, type RoutedRequest } from "../http.js";
 import { clearanceView, labelView, type MarkingView } from "../marking-view.js";
-
-/** One route of an area: a path pattern and its methods (handler.ts runs the checks before them). */
-export interface AreaRoute {
-  pattern: RegExp;
-  methods: Record<
-    string,
-    (req: AdminRequest, match: RegExpExecArray, query: URLSearchParams) => Promise<AdminResponse>
-  >;
-}
 
 /** The MUC's operator surface, when a MUC runs in this process. */
 export interface RoomsProvider {
@@ -42,16 +33,9 @@ export interface ChangeAudit {
   record(event: AuditEvent): Promise<void>;
 }
 
-export const json = (status: number, value: unknown): AdminResponse => ({
-  status,
-  contentType: "application/json; charset=utf-8",
-  body: `${JSON.stringify(value)}\n`,
-});
-
-/** Who asked (CONSOLE.md: the session's user, or "token" for the bearer token). */
-export function whoOf(req: AdminRequest): string {
-  const who = (req as { who?: { user?: unknown } }).who;
-  return typeof who?.user === "string" && who.user !== "" ? who.user : "token";
+/** Who asked, as the audit records it (CONSOLE.md: the session's user, or "token" for the bearer token). */
+export function whoOf(req: RoutedRequest): string {
+  return req.who.user !== "" ? req.who.user : "token";
 }
 
 /** A path segment decoded; a malformed percent-encoding is a bad request (never echoed). */
@@ -164,7 +148,7 @@ function detail(room: RoomView) {
 export function roomRoutes(deps: {
   rooms: () => RoomsProvider | undefined;
   audit: () => ChangeAudit | undefined;
-}): AreaRoute[] {
+}): AdminRoute[] {
   const provider = (): RoomsProvider => {
     const p = deps.rooms();
     if (!p) throw new AdminNotRunningError("the MUC component");
@@ -175,7 +159,7 @@ export function roomRoutes(deps: {
    * the record of what was done (or of the MUC's refusal) is written.
    */
   const change = async (
-    req: AdminRequest,
+    req: RoutedRequest,
     action: string,
     target: string,
     run: () => Promise<{ status: number; body: unknown; marking?: string; detail?: string }>,

@@ -111,8 +111,8 @@ function handlerFor(logs: AuditLogRef[]) {
     });
     return {
       status: r.status,
-      bytes: Buffer.byteLength(r.body),
-      json: JSON.parse(r.body) as Record<string, unknown>,
+      bytes: Buffer.byteLength(String(r.body)),
+      json: JSON.parse(String(r.body)) as Record<string, unknown>,
     };
   };
 }
@@ -229,7 +229,7 @@ describe("admin routes: boundary", () => {
       });
       assert.equal(r.status, 404, url);
       assert.equal(
-        (JSON.parse(r.body) as { error: { code: string } }).error.code,
+        (JSON.parse(String(r.body)) as { error: { code: string } }).error.code,
         "CORDON_ADMIN_NOT_RUNNING",
       );
     }

@@ -13,8 +13,14 @@ import { makeClearance, makeLabel, PolicyRegistry, type Clearance, type Label } 
 import { createMucService, DEFAULT_ROOM_CONFIG, type MucService, type Occupant } from "@cordon/muc";
 import { MemoryAuditSink, type AuditRecord } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
-import { createAdminHandler, type AdminRequest } from "../../../src/admin/handler.js";
-import type { ChangeAudit } from "../../../src/admin/routes/rooms.js";
+import { createAdminHandler } from "../../../src/admin/handler.js";
+import {
+  errorResponse,
+  type AdminRequest,
+  type AdminResponse,
+  type RoutedRequest,
+} from "../../../src/admin/http.js";
+import { roomRoutes, type ChangeAudit } from "../../../src/admin/routes/rooms.js";
 import { assertAuditWritable, recordEventWritten } from "../../../src/audit-log.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../../..");
@@ -61,27 +67,34 @@ function setup(serviceClearance?: Clearance) {
       order.push(`audit:${event.action}`);
     },
   };
+  const provider = () => ({ operator: service.operator, namedLabels: () => named });
   const handler = createAdminHandler(
-    {
-      components: () => [],
-      rooms: () => ({ operator: service.operator, namedLabels: () => named }),
-      changeAudit: audit,
-    },
+    { components: () => [], rooms: provider, changeAudit: audit },
     { token: TOKEN },
   );
+  // The routes themselves (pure), for a console user's `who`; without `who`, the whole handler with
+  // the bearer token (who = "token").
+  const routes = roomRoutes({ rooms: provider, audit: () => audit });
   const call = async (method: string, path: string, body?: unknown, who?: string) => {
-    const req: AdminRequest & { who?: { user: string; role: string } } = {
+    const req: AdminRequest = {
       method,
       url: path,
       authorization: `Bearer ${TOKEN}`,
       host: "127.0.0.1:9090",
       contentType: "application/json",
       body: body === undefined ? new Uint8Array() : Buffer.from(JSON.stringify(body)),
-      ...(who ? { who: { user: who, role: "admin" } } : {}),
     };
-    const r = await handler(req);
+    let r: AdminResponse;
+    if (who === undefined) r = await handler(req);
+    else {
+      const url = new URL(path, "http://admin.invalid");
+      const route = routes.find((x) => x.pattern.test(url.pathname))!;
+      const match = route.pattern.exec(url.pathname)!;
+      const routed: RoutedRequest = { ...req, who: { user: who, role: "admin" } };
+      r = await route.methods[method]!(routed, match, url.searchParams).catch(errorResponse);
+    }
     order.push(`answer:${method}`);
-    return { status: r.status, json: JSON.parse(r.body) as Record<string, unknown> };
+    return { status: r.status, json: JSON.parse(String(r.body)) as Record<string, unknown> };
   };
   const occupant = (room: string, nick: string, classes: string[] | "unknown"): void => {
     const r = service.rooms.get(room)!;
