@@ -19,6 +19,7 @@ import { AdminConfigError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
 import { assertAuditWritable, recordEventWritten } from "./audit-log.js";
+import type { AuditLogRef, BoundaryProvider } from "./admin/routes/boundary.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -75,6 +76,8 @@ export async function startOperations(options: {
   environment: RuntimeEnvironment | undefined;
   /** The process's audit log: clearance changes and policy reloads are recorded in it. */
   audit?: AuditSink;
+  /** Its file and key, for browsing and verifying it from the console. */
+  auditLog?: AuditLogRef;
 }): Promise<Operations> {
   const { config, logger, ops, running, environment: env, audit } = options;
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
@@ -163,8 +166,12 @@ export async function startOperations(options: {
     const providers: AdminProviders = {
       components,
       overview: () => collector.overview(),
-      rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
-      peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
+      rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms,
+      boundary: () => boundaryProvider(running, options.auditLog),
+      changeAudit: {
+        assertWritable: () => assertAuditWritable(audit),
+        record: (event) => recordEventWritten(audit, event, logger),
+      },
       metrics: () => ops.metrics.text(),
       ...(env ? { people: peopleContext(env, running, reloader, logger, audit) } : {}),
     };
@@ -227,6 +234,20 @@ export async function startOperations(options: {
     },
   };
 }
+
+/** The relay's peerings and the audit logs of this process, for the console's boundary page. */
+function boundaryProvider(
+  running: readonly RunningComponent[],
+  processLog: AuditLogRef | undefined,
+): BoundaryProvider {
+  const relay = running.find((c) => c.ops?.peerings !== undefined)?.ops;
+  return {
+    relay: () =>
+      relay?.peerings ? { counters: relay.peerings(), peerings: relay.peeringViews?.() ?? [] } : undefined,
+    auditLogs: () => [...(relay?.auditLog ? [relay.auditLog] : []), ...(processLog ? [processLog] : [])],
+  };
+}
+
 
 /** What the clearance, policy and catalog routes work on, from the running process (admin/routes). */
 function peopleContext(

@@ -3,11 +3,11 @@
 // `{"error": {"code": "CORDON_…", "message": "…"}}` with the status of their class (ops-errors.ts).
 //   GET    /health                 liveness: the process answers
 //   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
-//   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
+//   /rooms …                        MUC rooms: list, detail, create, relabel, kick, destroy (routes/rooms.ts)
 //   /clearances, /peers, /services  user, peer-domain and service clearances (routes/clearances.ts)
 //   /policies                       loaded policies, upload, reload, label tester (routes/policies.ts)
 //   /catalogs                       a user's catalog toward a target, stored catalogs (routes/catalogs.ts)
-//   GET    /peerings               relay decision counters per peering and direction
+//   GET    /peerings, /audit …      relay peerings, audit log browsing and verify (routes/boundary.ts)
 //   GET    /metrics                Prometheus text exposition
 //   GET    /overview               the console's overview (routes/overview.ts)
 //   /console/…                     the web console: login, session, assets (console.ts)
@@ -15,7 +15,6 @@
 // session cookie (who = the user; a change needs the session's x-cordon-csrf header, and the role
 // admin). Host and Origin are checked first on every path (guard.ts).
 import { csrfSatisfied, mayChange } from "@cordon/console";
-import type { RoomSummary } from "../runners/ops.js";
 import type { LinkState } from "../metrics/link-book.js";
 import {
   AdminMethodNotAllowedError,
@@ -43,6 +42,8 @@ import type { PeopleContext } from "./routes/people.js";
 import { clearanceRoutes } from "./routes/clearances.js";
 import { policyRoutes } from "./routes/policies.js";
 import { catalogRoutes } from "./routes/catalogs.js";
+import { roomRoutes, type ChangeAudit, type RoomsProvider } from "./routes/rooms.js";
+import { boundaryRoutes, type BoundaryProvider } from "./routes/boundary.js";
 
 export { errorResponse, json } from "./http.js";
 export type { AdminRequest, AdminResponse, AdminRoute, RoutedRequest, Route, Who } from "./http.js";
@@ -55,12 +56,14 @@ export interface ComponentReadiness {
 
 export interface AdminProviders {
   components(): ComponentReadiness[];
-  /** Rooms of the MUC; undefined when no MUC runs in this process. */
-  rooms(): RoomSummary[] | undefined;
+  /** The MUC's rooms and operator; undefined when no MUC runs in this process (routes/rooms.ts). */
+  rooms?(): RoomsProvider | undefined;
   /** Clearances, policies and catalogs (routes/*.ts); absent when no component built the environment. */
   people?: PeopleContext;
-  /** Relay counters; undefined when no relay runs in this process. */
-  peerings(): unknown;
+  /** Relay peerings and the audit logs (routes/boundary.ts). */
+  boundary?(): BoundaryProvider | undefined;
+  /** Where admin changes are recorded, with who made them (audit-log.ts). */
+  changeAudit?: ChangeAudit;
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** The console's overview (totals and time series); undefined: not collected in this process. */
   overview?: OverviewProvider;
@@ -101,16 +104,9 @@ export function createAdminHandler(
         },
       },
     },
-    {
-      pattern: /^\/rooms$/u,
-      methods: {
-        GET: async () => {
-          const rooms = providers.rooms();
-          if (rooms === undefined) throw new AdminNotRunningError("the MUC component");
-          return json(200, { rooms });
-        },
-      },
-    },
+    // Rooms and boundary (issue 18): routes/rooms.ts, routes/boundary.ts.
+    ...roomRoutes({ rooms: () => providers.rooms?.(), audit: () => providers.changeAudit }),
+    ...boundaryRoutes({ boundary: () => providers.boundary?.() }),
     ...(providers.people
       ? [
           ...clearanceRoutes(providers.people),
@@ -131,16 +127,6 @@ export function createAdminHandler(
             ),
           },
         ]),
-    {
-      pattern: /^\/peerings$/u,
-      methods: {
-        GET: async () => {
-          const peerings = providers.peerings();
-          if (peerings === undefined) throw new AdminNotRunningError("the relay component");
-          return json(200, { peerings });
-        },
-      },
-    },
     {
       pattern: /^\/metrics$/u,
       methods: {

@@ -40,8 +40,6 @@ describe("admin API: console sessions", () => {
   const store = new MemoryStore();
   const providers: AdminProviders = {
     components: () => [],
-    rooms: () => [],
-    peerings: () => undefined,
     people: {
       registry: () => registry,
       governing: () => policy,

@@ -38,18 +38,6 @@ describe("admin API", () => {
   };
   const providers: AdminProviders = {
     components: () => state.components,
-    rooms: () => [
-      {
-        jid: "ops@rooms.example.test",
-        name: "Ops",
-        label: "SECRET",
-        clearance: "UNCLASSIFIED, SECRET",
-        defaultLabel: null,
-        occupants: 2,
-        persistent: true,
-      },
-    ],
-    peerings: () => undefined,
     metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "cordon_up 1\n" }),
     people: {
       registry: () => registry,
@@ -255,13 +243,10 @@ describe("admin API", () => {
     assert.equal((await call("/ready")).status, 503, "no component at all is not ready");
   });
 
-  test("/rooms lists the MUC rooms", async () => {
+  test("/rooms without a MUC is 404 CORDON_ADMIN_NOT_RUNNING (the rooms area: routes/rooms.test.ts)", async () => {
     const r = await call("/rooms");
-    assert.equal(r.status, 200);
-    assert.deepEqual(
-      (r.json?.rooms as { jid: string; occupants: number }[]).map((x) => [x.jid, x.occupants]),
-      [["ops@rooms.example.test", 2]],
-    );
+    assert.equal(r.status, 404);
+    assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_NOT_RUNNING");
   });
 
   test("/peerings without a relay is 404 CORDON_ADMIN_NOT_RUNNING", async () => {
