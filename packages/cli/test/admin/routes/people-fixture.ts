@@ -57,7 +57,7 @@ export async function fixture(extra: Partial<PeopleContext> = {}, config = ""): 
   // `who`: a console session of that user (cookie and CSRF header), as the shell's login makes one.
   const auth = new ConsoleAuth({ token: TOKEN });
   const handler = createAdminHandler(
-    { components: () => [], rooms: () => undefined, peerings: () => undefined, people: ctx },
+    { components: () => [], rooms: () => undefined, people: ctx },
     { token: TOKEN, console: auth },
   );
   return {
