@@ -90,7 +90,24 @@ export class ConsoleAuth {
   }
 
   async #login(req: AdminRequest): Promise<Who> {
-    if (this.#throttle.blocked) throw new AdminLoginThrottledError();
+    // The try counts as a failure from now until it succeeds (login-throttle.ts): guesses sent at
+    // once cannot each pass the check while the others' password checks run.
+    if (!this.#throttle.begin()) throw new AdminLoginThrottledError();
+    let granted = false;
+    try {
+      const who = await this.#check(req);
+      granted = true;
+      return who;
+    } catch (error) {
+      // A malformed request is no guess; a refused one stays counted.
+      if (error instanceof AdminBadRequestError) granted = true;
+      throw error;
+    } finally {
+      if (granted) this.#throttle.succeeded();
+    }
+  }
+
+  async #check(req: AdminRequest): Promise<Who> {
     let body: unknown;
     try {
       body = JSON.parse(Buffer.from(req.body).toString("utf8"));
@@ -125,7 +142,6 @@ export class ConsoleAuth {
   }
 
   async #refused(user: string, method: LoginEvent["method"]): Promise<never> {
-    this.#throttle.fail();
     await this.#options.onLogin?.({ user, method, granted: false }).catch(() => undefined);
     throw new AdminLoginFailedError();
   }
@@ -180,7 +196,9 @@ export class ConsoleAuth {
           GET: async (_req, m) => {
             const asset = this.#assets.lookup(m[0]);
             if (!asset)
-              throw new AdminNotFoundError(this.#assets.available ? m[0] : "the console (not built)");
+              throw new AdminNotFoundError(
+                this.#assets.available ? "that console file" : "the console (not built)",
+              );
             return {
               status: 200,
               contentType: asset.contentType,

@@ -171,7 +171,9 @@ export function createAdminHandler(
           throw new AdminUnsupportedMediaTypeError();
         return await handler({ ...req, who }, match, url.searchParams);
       }
-      throw new AdminNotFoundError(url.pathname);
+      // The path is not quoted back (found in review, advconsole: a 404 echoed up to the whole
+      // request line, markup and all): a sender's text never comes back in an error.
+      throw new AdminNotFoundError("that path");
     } catch (error) {
       return errorResponse(error);
     }
