@@ -280,6 +280,35 @@ describe("console attack: sessions, CSRF, roles", () => {
   });
 });
 
+describe("console attack: session store", () => {
+  test("a viewer logging in again and again does not push an admin's session out", async () => {
+    const users = [
+      { name: "vera", role: "viewer" as const, passwordHash: await hashPassword("vera-pw", LOW_COST) },
+      { name: "adam", role: "admin" as const, passwordHash: await hashPassword("adam-pw", LOW_COST) },
+    ];
+    const call = makeHandler(new ConsoleAuth({ token: TOKEN, users }));
+    const login = async (user: string, password: string) => {
+      const r = await call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify({ user, password }),
+      });
+      assert.equal(r.status, 200, r.text);
+      return `cordon_session=${/cordon_session=([^;]*)/u.exec(r.headers?.["set-cookie"] ?? "")?.[1] ?? ""}`;
+    };
+    const admin = await login("adam", "adam-pw");
+    let last = "";
+    for (let i = 0; i < 300; i++) last = await login("vera", "vera-pw");
+    assert.equal(
+      (await call({ url: "/clearances", cookie: admin })).status,
+      200,
+      "the admin's session ended",
+    );
+    assert.equal((await call({ url: "/clearances", cookie: last })).status, 200);
+  });
+});
+
 describe("console attack: what the answers quote back", () => {
   test("a 404 does not echo a long or marked-up path", async () => {
     const call = makeHandler(new ConsoleAuth({ token: TOKEN }));

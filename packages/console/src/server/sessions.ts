@@ -1,7 +1,8 @@
 // Console sessions: an opaque random id in an HttpOnly cookie (cookies.ts) maps to who logged in,
 // the session's CSRF token (csrf.ts) and its times. Bounded three ways (fail closed, no growth with
 // what clients send): a number of sessions, an estimate of their bytes, and time (idle and
-// absolute expiry). Past a bound the least recently used session is dropped (its user logs in again).
+// absolute expiry). Past a bound the least recently used session is dropped (its user logs in again);
+// one user holds at most a few, so that nobody's logins push out the others' sessions.
 import { randomBytes } from "node:crypto";
 import type { Role, Who } from "./roles.js";
 
@@ -21,6 +22,8 @@ export interface SessionLimits {
   idleMs?: number;
   /** A session ends this long after login whatever its use (default 12 hours). */
   absoluteMs?: number;
+  /** Most sessions of one user at once (default 8): past it, that user's least recently used ends. */
+  maxPerUser?: number;
   now?: () => number;
 }
 
@@ -38,6 +41,7 @@ export class SessionStore {
   readonly #maxBytes: number;
   readonly #idleMs: number;
   readonly #absoluteMs: number;
+  readonly #maxPerUser: number;
   readonly #now: () => number;
   #bytes = 0;
 
@@ -46,6 +50,7 @@ export class SessionStore {
     this.#maxBytes = limits.maxBytes ?? 256 * 1024;
     this.#idleMs = limits.idleMs ?? 30 * 60_000;
     this.#absoluteMs = limits.absoluteMs ?? 12 * 3_600_000;
+    this.#maxPerUser = limits.maxPerUser ?? 8;
     this.#now = limits.now ?? Date.now;
   }
 
@@ -68,6 +73,10 @@ export class SessionStore {
       createdAt: now,
       lastSeenAt: now,
     };
+    // One user's logins end that user's oldest sessions, never another's (found in review,
+    // advconsole: a viewer logging in 256 times pushed every admin's session out of the store).
+    const own = [...this.#sessions.values()].filter((s) => s.user === user);
+    for (const s of own.slice(0, Math.max(0, own.length + 1 - this.#maxPerUser))) this.remove(s.id);
     this.#sessions.set(session.id, session);
     this.#bytes += sizeOf(session);
     this.#evict();
