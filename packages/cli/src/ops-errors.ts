@@ -107,6 +107,13 @@ export class AdminBadRequestError extends CordonOpsError {
   }
 }
 
+/** The listener holds as many request bodies as it may at once (bounded buffers): try again shortly. */
+export class AdminBusyError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_BUSY", 503, "too many request bodies being received at once: try again shortly");
+  }
+}
+
 export class AdminBodyTooLargeError extends CordonOpsError {
   constructor(limit: number) {
     super("CORDON_ADMIN_BODY_TOO_LARGE", 413, `request body larger than ${limit} bytes`);

@@ -338,3 +338,43 @@ describe("console attack: what the answers quote back", () => {
     }
   });
 });
+
+describe("console attack: bodies before authentication", () => {
+  test("many unauthenticated uploads held open are not all buffered", async () => {
+    const { request } = await import("node:http");
+    const { startAdminServer } = await import("../../src/admin/server.js");
+    const server = await startAdminServer({
+      host: "127.0.0.1",
+      port: 0,
+      handler: makeHandlerRaw(new ConsoleAuth({ token: TOKEN })),
+    });
+    const MiB = 1024 * 1024;
+    const early: number[] = [];
+    const reqs = Array.from({ length: 24 }, () => {
+      const r = request(`${server.url}/policies`, {
+        method: "POST",
+        headers: {
+          host: "127.0.0.1",
+          "content-type": "application/xml",
+          "content-length": String(2 * MiB - 1),
+        },
+      });
+      r.on("response", (res) => {
+        early.push(res.statusCode ?? 0);
+        res.resume();
+      });
+      r.on("error", () => undefined);
+      // 1 MiB of each 2 MiB body, the rest never sent: 24 MiB held by an unauthenticated sender.
+      r.write(Buffer.alloc(MiB, 0x20));
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const r of reqs) r.destroy();
+    await server.close();
+    assert.ok(early.length > 0 && early.every((s) => s === 503), `answered early: ${JSON.stringify(early)}`);
+  });
+});
+
+function makeHandlerRaw(auth: ConsoleAuth) {
+  return createAdminHandler({ components: () => [] }, { token: TOKEN, console: auth });
+}
