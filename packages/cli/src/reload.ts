@@ -8,7 +8,8 @@
 // configured file holding a policy with its id, every check above runs on the set with it, and
 // the file is replaced (written beside it, then renamed over it) only when all of them passed,
 // just before the switch; a refused upload leaves the file and the loaded set as they were.
-import { readFile, rename, writeFile, unlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, rename, stat, writeFile, unlink } from "node:fs/promises";
 import { loadPolicy, PolicyRegistry, type Policy } from "@cordon/policy";
 import type { Logger } from "@cordon/component";
 import type { RuntimeEnvironment } from "./environment.js";
@@ -159,11 +160,17 @@ function bounded(text: string, max = 300): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** Writes beside the file and renames over it: a reader sees the old file or the new one, whole. */
+/**
+ * Writes beside the file and renames over it: a reader sees the old file or the new one, whole.
+ * The temporary file is new (O_EXCL, an unpredictable name): never a link or file someone left at a
+ * guessable name, which the write would follow out of the policy directory and the rename would
+ * then put in the policy's place (found in review, advconsole). The file keeps its permissions.
+ */
 async function replaceFile(file: string, text: string): Promise<void> {
-  const temporary = `${file}.upload-${process.pid}`;
+  const temporary = `${file}.upload-${process.pid}-${randomBytes(8).toString("hex")}`;
   try {
-    await writeFile(temporary, text, { mode: 0o644 });
+    const mode = ((await stat(file).catch(() => undefined))?.mode ?? 0o644) & 0o777;
+    await writeFile(temporary, text, { mode, flag: "wx" });
     await rename(temporary, file);
   } catch (error) {
     await unlink(temporary).catch(() => undefined);

@@ -378,3 +378,43 @@ describe("console attack: bodies before authentication", () => {
 function makeHandlerRaw(auth: ConsoleAuth) {
   return createAdminHandler({ components: () => [] }, { token: TOKEN, console: auth });
 }
+
+describe("console attack: policy upload", () => {
+  test("an upload writes only its policy file, through no link left in the policy directory", async () => {
+    const fs = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const { loadConfigFile, silentLogger } = await import("@cordon/component");
+    const { buildEnvironment } = await import("../../src/environment.js");
+    const { PolicyReloader } = await import("../../src/reload.js");
+    const demo = resolve(
+      dirname(fileURLToPath(import.meta.url)),
+      "../../../../../deploy/quickstart/demo-policy.xml",
+    );
+    const dir = fs.mkdtempSync(join(tmpdir(), "cordon-upload-"));
+    const outside = fs.mkdtempSync(join(tmpdir(), "cordon-outside-"));
+    try {
+      fs.copyFileSync(demo, join(dir, "policy.xml"));
+      fs.chmodSync(join(dir, "policy.xml"), 0o640);
+      fs.writeFileSync(
+        join(dir, "cordon.yaml"),
+        "policies: [policy.xml]\ncomponents: { example: { domain: a.test, secret: s } }\n",
+      );
+      fs.writeFileSync(join(outside, "target"), "untouched");
+      // Links at the names the upload's temporary file could take.
+      for (const name of [`policy.xml.upload-${process.pid}`, "policy.xml.upload"])
+        fs.symlinkSync(join(outside, "target"), join(dir, name));
+      const env = await buildEnvironment(loadConfigFile(join(dir, "cordon.yaml")), silentLogger());
+      const reloader = new PolicyReloader(env, { logger: silentLogger() });
+      const upload = fs.readFileSync(demo, "utf8").replace('name="Cordon Demo"', 'name="Cordon Demo 2"');
+      await reloader.reload({ upload });
+      assert.equal(fs.readFileSync(join(outside, "target"), "utf8"), "untouched", "written through a link");
+      assert.equal(fs.lstatSync(join(dir, "policy.xml")).isSymbolicLink(), false, "the policy is now a link");
+      assert.equal(fs.readFileSync(join(dir, "policy.xml"), "utf8"), upload);
+      assert.equal(fs.statSync(join(dir, "policy.xml")).mode & 0o777, 0o640, "the file's permissions kept");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+});
