@@ -4,7 +4,10 @@
 // path tricks, and what the error answers quote back.
 import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
-import { resolve, dirname } from "node:path";
+import * as fs from "node:fs";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { hashPassword } from "@cordon/console";
 import { PolicyRegistry } from "@cordon/policy";
@@ -12,6 +15,10 @@ import { MemoryAuditSink } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
 import { createAdminHandler, type AdminProviders, type AdminRequest } from "../../src/admin/handler.js";
 import { ConsoleAuth } from "../../src/admin/console.js";
+import { startAdminServer } from "../../src/admin/server.js";
+import { loadConfigFile, silentLogger } from "@cordon/component";
+import { buildEnvironment } from "../../src/environment.js";
+import { PolicyReloader } from "../../src/reload.js";
 
 const TOKEN = "console-attack-token-0123456789";
 const HOST = "127.0.0.1:9090";
@@ -341,8 +348,6 @@ describe("console attack: what the answers quote back", () => {
 
 describe("console attack: bodies before authentication", () => {
   test("many unauthenticated uploads held open are not all buffered", async () => {
-    const { request } = await import("node:http");
-    const { startAdminServer } = await import("../../src/admin/server.js");
     const server = await startAdminServer({
       host: "127.0.0.1",
       port: 0,
@@ -381,12 +386,6 @@ function makeHandlerRaw(auth: ConsoleAuth) {
 
 describe("console attack: policy upload", () => {
   test("an upload writes only its policy file, through no link left in the policy directory", async () => {
-    const fs = await import("node:fs");
-    const { join } = await import("node:path");
-    const { tmpdir } = await import("node:os");
-    const { loadConfigFile, silentLogger } = await import("@cordon/component");
-    const { buildEnvironment } = await import("../../src/environment.js");
-    const { PolicyReloader } = await import("../../src/reload.js");
     const demo = resolve(
       dirname(fileURLToPath(import.meta.url)),
       "../../../../../deploy/quickstart/demo-policy.xml",
