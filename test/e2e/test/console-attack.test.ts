@@ -5,9 +5,11 @@
 // The admin API runs in this process (the console's real handler and assets) over hostile data.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadPolicy, makeLabel, PolicyRegistry, type Policy } from "@cordon/policy";
-import { MemoryAuditSink } from "@cordon/relay";
+import { auditKey, FileAuditSink, MemoryAuditSink } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
 import { demoPolicyFile, repoRoot } from "../src/demo.js";
 import { chromiumAvailable, loginPage, openPage, startBrowser, type BrowserSession } from "../src/browser.js";
@@ -38,8 +40,25 @@ describe(
   () => {
     let server: StartedServer;
     let browser: BrowserSession;
+    const dir = mkdtempSync(join(tmpdir(), "cordon-console-attack-"));
 
     before(async () => {
+      // An audit log whose records carry what senders control (JIDs, resources, reasons, markings).
+      const key = auditKey("console-attack-audit-key-0123456789abcdef");
+      const auditFile = join(dir, "audit.jsonl");
+      const sink = await FileAuditSink.open(auditFile, { key });
+      for (const decision of ["grant", "deny", "change"] as const)
+        sink.append({
+          component: "muc",
+          action: `join${SCRIPT}`,
+          decision,
+          reason: `reason${SCRIPT}${STYLE}`,
+          actor: `actor@example.com/${SCRIPT}`,
+          target: `target${SCRIPT}@muc.example`,
+          marking: `SECRET${SCRIPT}`,
+          detail: `detail${STYLE}`,
+        });
+      await sink.written();
       const policy = hostilePolicy();
       const registry = new PolicyRegistry();
       registry.register(policy);
@@ -95,6 +114,10 @@ describe(
             },
             namedLabels: () => [{ name: `named${SCRIPT}`, label }],
           }),
+          boundary: () => ({
+            relay: () => undefined,
+            auditLogs: () => [{ name: "process", file: auditFile, key }],
+          }),
           people: {
             registry: () => registry,
             governing: () => policy,
@@ -119,6 +142,7 @@ describe(
     after(async () => {
       await browser?.close();
       await server?.close();
+      rmSync(dir, { recursive: true, force: true });
     });
 
     const assertInert = async (where: string) => {
@@ -168,6 +192,16 @@ describe(
       await openPage(browser.page, server.url, "/clearances");
       await browser.page.getByText("alice@example.com").first().waitFor({ timeout: 15_000 });
       await assertInert("clearances");
+    });
+
+    test("Boundary: audit records' actors, targets, reasons and markings stay text", async () => {
+      await openPage(browser.page, server.url, "/boundary");
+      await browser.page
+        .getByText("actor@example.com/", { exact: false })
+        .first()
+        .waitFor({ timeout: 15_000 });
+      const found = await assertInert("boundary");
+      assert.ok(found.text, "the hostile texts are shown as text");
     });
   },
 );
