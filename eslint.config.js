@@ -8,7 +8,7 @@ export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/*.d.ts"] },
   js.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     extends: [...tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

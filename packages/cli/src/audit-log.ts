@@ -55,13 +55,24 @@ export async function openAuditLog(
   logger: Logger,
   path: (p: string) => string,
 ): Promise<FileAuditSink> {
+  return (await openKeyedAuditLog(settings, root, logger, path)).sink;
+}
+
+/** `openAuditLog`, also returning the file and the key (the admin console browses and verifies it). */
+export async function openKeyedAuditLog(
+  settings: AuditSettings,
+  root: ConfigReader,
+  logger: Logger,
+  path: (p: string) => string,
+): Promise<{ sink: FileAuditSink; file: string; key: AuditKey }> {
   const key = loadAuditKey(settings, root, logger);
   const file = path(settings.file);
-  return FileAuditSink.open(file, {
+  const sink = await FileAuditSink.open(file, {
     key,
     anchorEvery: settings.anchorEvery,
     onAnchor: (a) => logger.info({ auditAnchor: `${a.seq}:${a.hash}`, auditFile: file }, "audit log head"),
   });
+  return { sink, file, key };
 }
 
 /** The top-level `audit:` section, when there is one. */

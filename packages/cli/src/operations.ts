@@ -1,8 +1,6 @@
 // The operator side of `cordon start`: one metrics registry and link book per process, the store
 // instrumented, policy hot reload on SIGHUP, and the admin HTTP API when the config has `admin:`.
 import type { CordonConfig, Logger } from "@cordon/component";
-import { clearanceMarking, parseClearance } from "@cordon/policy";
-import { normaliseBareJid } from "@cordon/store";
 import type { RuntimeEnvironment } from "./environment.js";
 import { createMetrics, type CordonMetrics } from "./metrics/registry.js";
 import { LinkBook } from "./metrics/link-book.js";
@@ -11,13 +9,17 @@ import { PolicyReloader } from "./reload.js";
 import type { OpsContext } from "./runners/ops.js";
 import type { RunningComponent } from "./runners/runner.js";
 import { readAdminSection } from "./admin/config.js";
-import { createAdminHandler, type AdminProviders, type ClearanceAdmin } from "./admin/handler.js";
+import { createAdminHandler, type AdminProviders, type Who } from "./admin/handler.js";
+import { ConsoleAuth } from "./admin/console.js";
+import { OverviewCollector } from "./metrics/overview.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
-import { parseClearanceBody } from "./admin/clearance-body.js";
-import { AdminConfigError, AdminStoreUnavailableError } from "./ops-errors.js";
+import type { PeopleContext } from "./admin/routes/people.js";
+import type { CatalogQuery } from "@cordon/catalog";
+import { AdminConfigError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
 import { assertAuditWritable, recordEventWritten } from "./audit-log.js";
+import type { AuditLogRef, BoundaryProvider } from "./admin/routes/boundary.js";
 
 export function createOpsContext(): OpsContext & { metrics: CordonMetrics } {
   const metrics = createMetrics();
@@ -59,6 +61,8 @@ export function instrumentEnvironment(env: RuntimeEnvironment, metrics: CordonMe
 export interface Operations {
   readonly admin: AdminServer | undefined;
   readonly reloader: PolicyReloader | undefined;
+  /** The web console's URL with a one-time login token (valid once, 10 minutes), when the admin API runs. */
+  readonly consoleUrl: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -72,10 +76,13 @@ export async function startOperations(options: {
   environment: RuntimeEnvironment | undefined;
   /** The process's audit log: clearance changes and policy reloads are recorded in it. */
   audit?: AuditSink;
+  /** Its file and key, for browsing and verifying it from the console. */
+  auditLog?: AuditLogRef;
 }): Promise<Operations> {
   const { config, logger, ops, running, environment: env, audit } = options;
   /** A policy reload, audited (issue 16 item 9) whether it took effect or was refused. */
-  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup") => {
+  const auditedReload = async (r: PolicyReloader, via: "admin-api" | "sighup", who?: Who) => {
+    const actor = who ? { actor: who.user } : {};
     assertAuditWritable(audit);
     let summary: Awaited<ReturnType<PolicyReloader["reload"]>>;
     try {
@@ -88,6 +95,7 @@ export async function startOperations(options: {
           action: "policy-reload",
           decision: "deny",
           reason: via,
+          ...actor,
           detail: (error as { code?: string }).code ?? "error",
         },
         logger,
@@ -102,6 +110,7 @@ export async function startOperations(options: {
         action: "policy-reload",
         decision: "change",
         reason: via,
+        ...actor,
         detail: `generation ${summary.generation}`,
       },
       logger,
@@ -125,18 +134,46 @@ export async function startOperations(options: {
   const only = options.only?.length === 1 ? options.only[0] : undefined;
   const settings = readAdminSection(config.root, only);
   let admin: AdminServer | undefined;
+  let overview: OverviewCollector | undefined;
+  let consoleUrl: string | undefined;
   if (settings) {
-    const providers: AdminProviders = {
+    const components = () =>
+      running.map((c) => {
+        const links = ops.links.links(c.name);
+        return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
+      });
+    // The console's Overview: totals and a bounded time series from the process's metrics.
+    const collector = new OverviewCollector({
+      metrics: ops.metrics,
       components: () =>
-        running.map((c) => {
-          const links = ops.links.links(c.name);
-          return { name: c.name, ready: links.length > 0 && links.every((l) => l.online), links };
-        }),
-      rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms?.(),
-      peerings: () => running.find((c) => c.ops?.peerings !== undefined)?.ops?.peerings?.(),
+        components().map((c) => ({
+          name: c.name,
+          ready: c.ready,
+          links: c.links.map((l) => ({
+            name: l.domain,
+            state: l.status,
+            online: l.online,
+            reconnects: l.reconnects,
+            queueDepth: l.queueDepth,
+          })),
+        })),
+      store: env
+        ? { kind: config.root.optionalSection("store")?.has("redis") ? "redis" : "memory", store: env.store }
+        : undefined,
+      directory: env?.directory ? env.users : undefined,
+    }).start();
+    overview = collector;
+    const providers: AdminProviders = {
+      components,
+      overview: () => collector.overview(),
+      rooms: () => running.find((c) => c.ops?.rooms !== undefined)?.ops?.rooms,
+      boundary: () => boundaryProvider(running, options.auditLog),
+      changeAudit: {
+        assertWritable: () => assertAuditWritable(audit),
+        record: (event) => recordEventWritten(audit, event, logger),
+      },
       metrics: () => ops.metrics.text(),
-      ...(env ? { clearances: clearanceAdmin(env, logger, audit) } : {}),
-      ...(reloader ? { reload: () => auditedReload(reloader, "admin-api") } : {}),
+      ...(env ? { people: peopleContext(env, running, reloader, logger, audit) } : {}),
     };
     // A token always (issue 16 item 12): the configured one, else the one generated at first start.
     let token = settings.token;
@@ -150,94 +187,88 @@ export async function startOperations(options: {
         generated.created ? "admin API token generated (mode 0600)" : "admin API token read",
       );
     }
+    // The web console (issue 18): sessions, logins (audited), one-time login links, assets.
+    const consoleAuth = new ConsoleAuth({
+      token,
+      users: settings.console.users,
+      secureCookie: settings.console.secureCookie,
+      onLogin: async (e) => {
+        assertAuditWritable(audit);
+        logger.info({ user: e.user, method: e.method, granted: e.granted }, "console login");
+        await recordEventWritten(
+          audit,
+          {
+            component: "admin",
+            action: "console-login",
+            decision: e.granted ? "grant" : "deny",
+            reason: e.method,
+            actor: e.user,
+          },
+          logger,
+        );
+      },
+    });
     admin = await startAdminServer({
       host: settings.host,
       port: settings.port,
-      handler: createAdminHandler(providers, { token, hosts: settings.hosts }),
+      handler: createAdminHandler(providers, { token, hosts: settings.hosts, console: consoleAuth }),
       logger,
     });
     logger.info(
       { url: admin.url, ...(settings.token === undefined ? { tokenFile: settings.tokenFile } : {}) },
       "admin API listening (bearer token required)",
     );
+    // The console's address with a one-time login token, printed once (never logged: the log may be
+    // kept or shipped; the token is in the fragment, so it is never sent in a request line).
+    consoleUrl = `${admin.url}/console/#token=${consoleAuth.oneTime.issue()}`;
+    process.stdout.write(`Console: ${consoleUrl}\n  (a one-time login link, valid for 10 minutes)\n`);
   }
   return {
     admin,
     reloader,
+    consoleUrl,
     async stop() {
       if (onHup) process.off("SIGHUP", onHup);
+      overview?.stop();
       await admin?.close();
     },
   };
 }
 
-function clearanceAdmin(
+/** The relay's peerings and the audit logs of this process, for the console's boundary page. */
+function boundaryProvider(
+  running: readonly RunningComponent[],
+  processLog: AuditLogRef | undefined,
+): BoundaryProvider {
+  const relay = running.find((c) => c.ops?.peerings !== undefined)?.ops;
+  return {
+    relay: () =>
+      relay?.peerings ? { counters: relay.peerings(), peerings: relay.peeringViews?.() ?? [] } : undefined,
+    auditLogs: () => [...(relay?.auditLog ? [relay.auditLog] : []), ...(processLog ? [processLog] : [])],
+  };
+}
+
+
+/** What the clearance, policy and catalog routes work on, from the running process (admin/routes). */
+function peopleContext(
   env: RuntimeEnvironment,
+  running: RunningComponent[],
+  reloader: PolicyReloader | undefined,
   logger: Logger,
   audit: AuditSink | undefined,
-): ClearanceAdmin {
+): PeopleContext {
+  const ops = running.find((c) => c.ops?.catalog !== undefined)?.ops;
+  const catalog = ops?.catalog ? (query: CatalogQuery) => ops.catalog!(query) : undefined;
   return {
-    async get(jid, policy) {
-      const r = await env.store.getUserClearance(jid, policy);
-      if (r.status === "none") return undefined;
-      if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
-      let marking: string;
-      try {
-        marking = clearanceMarking(
-          parseClearance(
-            r.clearance.encoding === "xml" ? r.clearance.data : Buffer.from(r.clearance.data, "base64"),
-            env.registry,
-          ),
-        );
-      } catch {
-        marking = "(does not parse under the loaded policies)";
-      }
-      return { jid: normaliseBareJid(jid), marking };
-    },
-    async set(jid, body, policy) {
-      const parsed = parseClearanceBody(body, env.registry, env.governing);
-      // An admin change the audit log cannot record is not made (audit-log.ts).
-      assertAuditWritable(audit);
-      await env.store.setUserClearance(jid, parsed.raw, policy);
-      // Audit trail of administrative changes: who is affected, not the request's origin (loopback).
-      logger.info(
-        { jid: normaliseBareJid(jid), policy, marking: parsed.marking },
-        "clearance set through the admin API",
-      );
-      await recordEventWritten(
-        audit,
-        {
-          component: "admin",
-          action: "clearance-set",
-          decision: "change",
-          reason: "admin-api",
-          target: normaliseBareJid(jid),
-          marking: parsed.marking,
-          ...(policy ? { policy } : {}),
-        },
-        logger,
-      );
-      return { jid: normaliseBareJid(jid), marking: parsed.marking, ...(policy ? { policy } : {}) };
-    },
-    async clear(jid, policy) {
-      assertAuditWritable(audit);
-      const removed = await env.store.deleteUserClearance(jid, policy);
-      if (removed) {
-        logger.info({ jid: normaliseBareJid(jid), policy }, "clearance cleared through the admin API");
-        await recordEventWritten(
-          audit,
-          {
-            component: "admin",
-            action: "clearance-removed",
-            decision: "change",
-            reason: "admin-api",
-            target: normaliseBareJid(jid),
-            ...(policy ? { policy } : {}),
-          },
-          logger,
-        );
-      }
-      return removed;
-    },
+    registry: () => env.registry,
+    governing: () => env.governing,
+    store: env.store,
+    directory: env.directory,
+    audit,
+    logger,
+    ...(reloader
+      ? { reload: () => reloader.reload(), uploadPolicy: (text: string) => reloader.reload({ upload: text }) }
+      : {}),
+    ...(catalog ? { catalog } : {}),
   };
 }

@@ -48,6 +48,41 @@ export class AdminUnsupportedMediaTypeError extends CordonOpsError {
   }
 }
 
+/**
+ * A change made with the console's session cookie without the session's CSRF token in
+ * `x-cordon-csrf` (what a cross-site form or script sends; @cordon/console csrf.ts).
+ */
+export class AdminCsrfError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_CSRF", 403, "a change with a session needs the session's x-cordon-csrf header");
+  }
+}
+
+/** A viewer asked for a change: only an admin may change anything (@cordon/console roles.ts). */
+export class AdminForbiddenError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_FORBIDDEN", 403, "this role may look but not change anything");
+  }
+}
+
+/** A console login with a wrong, spent or expired token, or a wrong user name or password. */
+export class AdminLoginFailedError extends CordonOpsError {
+  constructor() {
+    super(
+      "CORDON_ADMIN_LOGIN_FAILED",
+      401,
+      "login failed: wrong token, user or password (or a used login link)",
+    );
+  }
+}
+
+/** Too many failed console logins in the last minute: every login waits. */
+export class AdminLoginThrottledError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_LOGIN_THROTTLED", 429, "too many failed logins: try again in a minute");
+  }
+}
+
 export class AdminNotFoundError extends CordonOpsError {
   constructor(what: string) {
     super("CORDON_ADMIN_NOT_FOUND", 404, `${what}: no such resource`);
@@ -69,6 +104,13 @@ export class AdminMethodNotAllowedError extends CordonOpsError {
 export class AdminBadRequestError extends CordonOpsError {
   constructor(message: string) {
     super("CORDON_ADMIN_BAD_REQUEST", 400, message);
+  }
+}
+
+/** The listener holds as many request bodies as it may at once (bounded buffers): try again shortly. */
+export class AdminBusyError extends CordonOpsError {
+  constructor() {
+    super("CORDON_ADMIN_BUSY", 503, "too many request bodies being received at once: try again shortly");
   }
 }
 
@@ -98,6 +140,34 @@ export class PolicyReloadError extends CordonOpsError {
   constructor(message: string, file?: string, options?: { cause?: unknown }) {
     super("CORDON_POLICY_RELOAD_REJECTED", 422, message, options);
     this.file = file;
+  }
+}
+
+/**
+ * An uploaded SPIF was refused before it replaced anything (it does not load, or no configured
+ * policy file holds a policy with its id): the old policies stay in force.
+ */
+export class PolicyUploadError extends CordonOpsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("CORDON_POLICY_UPLOAD_REJECTED", 422, message, options);
+  }
+}
+
+/** A bulk clearance import with rows that do not read: nothing was written (the rows say why). */
+export class AdminImportRefusedError extends CordonOpsError {
+  constructor(problems: number) {
+    super(
+      "CORDON_ADMIN_IMPORT_REFUSED",
+      422,
+      `${problems} row(s) of the import do not read: nothing was written`,
+    );
+  }
+}
+
+/** The catalog service refused to compute a catalog for that requester and target (its stanza error). */
+export class AdminCatalogRefusedError extends CordonOpsError {
+  constructor(condition: string) {
+    super("CORDON_ADMIN_CATALOG_REFUSED", 422, `the catalog service refuses this request (${condition})`);
   }
 }
 

@@ -4,12 +4,17 @@
 // changes and the error is returned. Otherwise the shared registry switches atomically
 // (PolicyRegistry.replaceAll) and each component installs its re-bound state in the same tick, so
 // no decision ever mixes objects of the old and the new policies (acdf denies such a mix).
-import { readFile } from "node:fs/promises";
-import { PolicyRegistry, type Policy } from "@cordon/policy";
+// An uploaded SPIF (the console, POST /policies) goes through the same path: it stands in for the
+// configured file holding a policy with its id, every check above runs on the set with it, and
+// the file is replaced (written beside it, then renamed over it) only when all of them passed,
+// just before the switch; a refused upload leaves the file and the loaded set as they were.
+import { randomBytes } from "node:crypto";
+import { readFile, rename, stat, writeFile, unlink } from "node:fs/promises";
+import { loadPolicy, PolicyRegistry, type Policy } from "@cordon/policy";
 import type { Logger } from "@cordon/component";
 import type { RuntimeEnvironment } from "./environment.js";
 import type { CordonMetrics } from "./metrics/registry.js";
-import { PolicyReloadError } from "./ops-errors.js";
+import { PolicyReloadError, PolicyUploadError } from "./ops-errors.js";
 
 /** What a component holds that is bound to Policy objects. */
 export interface PolicyRebinder {
@@ -47,17 +52,34 @@ export class PolicyReloader {
     this.#rebinders.push({ name, rebinder });
   }
 
-  /** One reload at a time: a second call while one runs waits for it and then runs its own. */
-  reload(): Promise<ReloadSummary> {
+  /**
+   * One reload at a time: a second call while one runs waits for it and then runs its own.
+   * `upload`: a SPIF document replacing the configured file of the policy with its id.
+   */
+  reload(options: { upload?: string } = {}): Promise<ReloadSummary> {
     const previous = this.#running ?? Promise.resolve(undefined);
-    const run = previous.catch(() => undefined).then(() => this.#reload());
+    const run = previous.catch(() => undefined).then(() => this.#reload(options.upload));
     this.#running = run;
     return run;
   }
 
-  async #reload(): Promise<ReloadSummary> {
+  async #reload(upload?: string): Promise<ReloadSummary> {
     const env = this.#env;
     try {
+      let uploaded: Policy | undefined;
+      if (upload !== undefined) {
+        try {
+          uploaded = loadPolicy(upload);
+        } catch (error) {
+          throw new PolicyUploadError(
+            `the uploaded policy does not load: ${bounded((error as Error).message)}`,
+            {
+              cause: error,
+            },
+          );
+        }
+      }
+      let replaced: string | undefined;
       const next = new PolicyRegistry();
       for (const file of configuredPolicyFiles(env)) {
         let text: string;
@@ -69,12 +91,22 @@ export class PolicyReloader {
             file,
           );
         }
+        let policy: Policy;
         try {
-          next.loadString(text);
+          policy = loadPolicy(text);
         } catch (error) {
           throw new PolicyReloadError(`${file}: ${(error as Error).message}`, file, { cause: error });
         }
+        if (uploaded && policy.id === uploaded.id && replaced === undefined) {
+          replaced = file;
+          policy = uploaded;
+        }
+        next.register(policy);
       }
+      if (uploaded && replaced === undefined)
+        throw new PolicyUploadError(
+          `no configured policy file holds policy ${bounded(uploaded.id)}: add the file to \`policies\` in the configuration first`,
+        );
       const governingId = env.config.root.optionalString("governingPolicy") ?? next.policies()[0]?.id ?? "";
       const governing = next.byId(governingId);
       if (!governing)
@@ -91,6 +123,8 @@ export class PolicyReloader {
           );
         }
       }
+      // The uploaded document replaces its file only now that every check passed.
+      if (replaced !== undefined && upload !== undefined) await replaceFile(replaced, upload);
       // From here on, synchronous: nothing runs between the switch and the re-binding.
       env.registry.replaceAll(next.policies());
       env.governing = governing;
@@ -109,7 +143,7 @@ export class PolicyReloader {
     } catch (error) {
       this.#metrics?.policyReloads.labels("rejected").inc();
       const rejected =
-        error instanceof PolicyReloadError
+        error instanceof PolicyReloadError || error instanceof PolicyUploadError
           ? error
           : new PolicyReloadError((error as Error).message, undefined, { cause: error });
       this.#logger.error(
@@ -118,5 +152,31 @@ export class PolicyReloader {
       );
       throw rejected;
     }
+  }
+}
+
+/** An error text quoting a document, bounded (it may carry the uploader's text). */
+function bounded(text: string, max = 300): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * Writes beside the file and renames over it: a reader sees the old file or the new one, whole.
+ * The temporary file is new (O_EXCL, an unpredictable name): never a link or file someone left at a
+ * guessable name, which the write would follow out of the policy directory and the rename would
+ * then put in the policy's place (found in review, advconsole). The file keeps its permissions.
+ */
+async function replaceFile(file: string, text: string): Promise<void> {
+  const temporary = `${file}.upload-${process.pid}-${randomBytes(8).toString("hex")}`;
+  try {
+    const mode = ((await stat(file).catch(() => undefined))?.mode ?? 0o644) & 0o777;
+    await writeFile(temporary, text, { mode, flag: "wx" });
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw new PolicyUploadError(
+      `cannot replace ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}): nothing changed`,
+      { cause: error },
+    );
   }
 }

@@ -15,3 +15,11 @@ export { ClearanceBook } from "./security/clearance-book.js";
 export { deliverableLabel } from "./service/delivery.js";
 export * from "./namespaces.js";
 export { storedLabel } from "./service/room-config-form.js";
+export {
+  MucRoomNotFoundError,
+  MucRoomExistsError,
+  MucOperatorRefusedError,
+  MucOperatorUnavailableError,
+} from "./service/operator.js";
+export type { MucOperator, RoomView, OccupantView, CreateRoomRequest } from "./service/operator.js";
+export type { SecurityChoices } from "./service/room-config-form.js";

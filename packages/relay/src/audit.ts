@@ -188,24 +188,52 @@ export function parseAuditAnchor(text: string): AuditAnchor | undefined {
  * hash kept elsewhere (the anchors the writer logs every N records and every minute) shows them missing.
  */
 export function verifyAuditText(text: string, key: AuditKey, anchor?: AuditAnchor): VerifyResult {
-  const lines = text.split("\n");
-  if (lines[lines.length - 1] === "") lines.pop();
-  else if (lines.length > 0)
-    return fail(
-      lines.length,
-      undefined,
-      "the last record is incomplete (no final newline)",
-      lines.length - 1,
-    );
-  let prev = GENESIS;
-  let expectedSeq = 1;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+  const verifier = new AuditChainVerifier(key, anchor);
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", start);
+    if (nl < 0) break;
+    const failed = verifier.line(text.slice(start, nl));
+    if (failed) return failed;
+    start = nl + 1;
+  }
+  return verifier.end(start < text.length);
+}
+
+/**
+ * The chain check of `verifyAuditText`, one line at a time, so a log of any size is verified in
+ * bounded memory (`verifyAuditFileChunked`, the admin console's verify): the same checks in the
+ * same order, the same problems named. `line` returns the failure at the first bad record (and the
+ * verifier is then done); `end` after the last complete line.
+ */
+export class AuditChainVerifier {
+  #prev = GENESIS;
+  #expectedSeq = 1;
+  #lines = 0;
+  #failed: VerifyResult | undefined;
+  constructor(
+    private readonly key: AuditKey,
+    private readonly anchor?: AuditAnchor,
+  ) {}
+
+  /** Records verified so far. */
+  get records(): number {
+    return this.#lines;
+  }
+
+  /** Checks the next line (without its newline); the failure, or undefined when it verifies. */
+  line(line: string): VerifyResult | undefined {
+    if (this.#failed) return this.#failed;
+    const i = this.#lines;
+    const key = this.key;
+    const anchor = this.anchor;
+    const fail = (seq: number | undefined, problem: string) =>
+      (this.#failed = { ok: false, records: i, line: i + 1, seq, problem });
     let record: AuditRecord;
     try {
       record = JSON.parse(line) as AuditRecord;
     } catch {
-      return fail(i + 1, undefined, "not valid JSON", i);
+      return fail(undefined, "not valid JSON");
     }
     if (
       typeof record !== "object" ||
@@ -213,72 +241,134 @@ export function verifyAuditText(text: string, key: AuditKey, anchor?: AuditAncho
       Array.isArray(record) ||
       typeof record.hash !== "string"
     )
-      return fail(i + 1, undefined, "not an audit record", i);
+      return fail(undefined, "not an audit record");
     const seq = typeof record.seq === "number" ? record.seq : undefined;
     if (canonicalLine(record) !== line) {
       // A duplicate key is never canonical (JSON.parse keeps one of the two): name it when it is one.
       const duplicate = duplicateJsonKey(line);
       return fail(
-        i + 1,
         seq,
         duplicate !== undefined
           ? `the key "${duplicate.slice(0, 40)}" occurs twice (a record must read one way only)`
           : "not in canonical form (keys sorted, no spaces, hash last, as the writer writes it): the record was edited",
-        i,
       );
     }
-    if (seq !== expectedSeq)
+    if (seq !== this.#expectedSeq)
       return fail(
-        i + 1,
         seq,
-        `sequence number ${String(record.seq)} where ${expectedSeq} was expected (a record was deleted or inserted)`,
-        i,
+        `sequence number ${String(record.seq).slice(0, 20)} where ${this.#expectedSeq} was expected (a record was deleted or inserted)`,
       );
     if (record.kid !== key.id)
       return fail(
-        i + 1,
         seq,
         typeof record.kid === "string"
           ? `written under another key (id ${record.kid.slice(0, 16)}, this key is ${key.id})`
           : "the record has no key id (written without a key)",
-        i,
       );
-    if (record.prev !== prev)
+    if (record.prev !== this.#prev)
       return fail(
-        i + 1,
         seq,
         "its prev hash is not the previous record's hash (a record was deleted, inserted or reordered)",
-        i,
       );
     const { hash, ...rest } = record;
     if (!sameHex(recordHash(rest, key), hash))
       return fail(
-        i + 1,
         seq,
         "its HMAC does not match its content (the record was edited, or re-chained without the key)",
-        i,
       );
     if (anchor && seq === anchor.seq && hash !== anchor.hash)
       return fail(
-        i + 1,
         seq,
         `record ${seq} is not the anchored one (hash ${hash.slice(0, 12)}…, anchored ${anchor.hash.slice(0, 12)}…)`,
-        i,
       );
-    prev = hash;
-    expectedSeq++;
+    this.#prev = hash;
+    this.#expectedSeq++;
+    this.#lines++;
+    return undefined;
   }
-  if (anchor && lines.length < anchor.seq)
-    return fail(
-      lines.length + 1,
-      undefined,
-      `the log ends at record ${lines.length}, before the anchored record ${anchor.seq}: records were removed from its end`,
-      lines.length,
-    );
-  return { ok: true, records: lines.length, head: prev };
 
-  function fail(line: number, seq: number | undefined, problem: string, good: number): VerifyResult {
-    return { ok: false, records: good, line, seq, problem };
+  /** After the last line: `incompleteTail` when text followed the last newline (a record cut short). */
+  end(incompleteTail = false): VerifyResult {
+    if (this.#failed) return this.#failed;
+    const n = this.#lines;
+    if (incompleteTail)
+      return {
+        ok: false,
+        records: n,
+        line: n + 1,
+        seq: undefined,
+        problem: "the last record is incomplete (no final newline)",
+      };
+    if (this.anchor && n < this.anchor.seq)
+      return {
+        ok: false,
+        records: n,
+        line: n + 1,
+        seq: undefined,
+        problem: `the log ends at record ${n}, before the anchored record ${this.anchor.seq}: records were removed from its end`,
+      };
+    return { ok: true, records: n, head: this.#prev };
+  }
+}
+
+/** The longest record line `verifyAuditFileChunked` reads (the writer's records are far shorter). */
+export const MAX_AUDIT_LINE_BYTES = 1 << 20;
+
+/**
+ * `verifyAuditText` over a file read in chunks of `chunkBytes` (default 1 MiB): memory bounded by
+ * the chunk and the longest line (a line over MAX_AUDIT_LINE_BYTES is a break: no writer makes
+ * one). Reads the file as it is when called, up to its size then (records appended meanwhile are
+ * for the next verify). Also returns the byte offsets where the line named in a failure starts
+ * and where the next one starts (`lineEnd`, when the line is complete).
+ */
+export async function verifyAuditFileChunked(
+  file: string,
+  key: AuditKey,
+  anchor?: AuditAnchor,
+  chunkBytes = 1 << 20,
+): Promise<VerifyResult & { offset?: number; lineEnd?: number; bytes: number }> {
+  const handle = await open(file, "r");
+  try {
+    const size = (await handle.stat()).size;
+    const verifier = new AuditChainVerifier(key, anchor);
+    const buffer = Buffer.alloc(Math.max(1024, chunkBytes));
+    let carry: Buffer = Buffer.alloc(0);
+    /** File offset of the first byte of `carry`. */
+    let carryAt = 0;
+    let position = 0;
+    while (position < size) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - position), position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      const data =
+        carry.length > 0
+          ? Buffer.concat([carry, buffer.subarray(0, bytesRead)])
+          : buffer.subarray(0, bytesRead);
+      let start = 0;
+      for (;;) {
+        const nl = data.indexOf(10, start);
+        if (nl < 0) break;
+        const failed = verifier.line(data.toString("utf8", start, nl));
+        if (failed) return { ...failed, offset: carryAt + start, lineEnd: carryAt + nl + 1, bytes: size };
+        start = nl + 1;
+      }
+      carryAt += start;
+      carry = Buffer.from(data.subarray(start));
+      if (carry.length > MAX_AUDIT_LINE_BYTES)
+        return {
+          ok: false,
+          records: verifier.records,
+          line: verifier.records + 1,
+          seq: undefined,
+          problem: `a line longer than ${MAX_AUDIT_LINE_BYTES} bytes (no audit record is)`,
+          offset: carryAt,
+          bytes: size,
+        };
+    }
+    const result = verifier.end(carry.length > 0);
+    return result.ok ? { ...result, bytes: size } : { ...result, offset: carryAt, bytes: size };
+  } finally {
+    await handle.close();
   }
 }
 

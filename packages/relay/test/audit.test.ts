@@ -15,6 +15,7 @@ import {
   verifyAuditText,
   verifyAuditFile,
   randomAuditKey,
+  verifyAuditFileChunked,
   parseAuditAnchor,
   type AuditEntry,
   type AuditRecord,
@@ -377,5 +378,62 @@ describe("audit lines written member by member", () => {
       assert.equal("type" in records[i]!, i % 4 !== 0, "undefined members are left out of the record");
     }
     assert.deepEqual(verifyAuditFile(file, key), { ok: true, records: 200, head: records[199]!.hash });
+  });
+});
+
+describe("verifyAuditFileChunked (the console's and `cordon audit verify`'s check, in bounded chunks)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cordon-audit-chunked-"));
+  const cases: [string, (text: string) => string][] = [
+    ["intact", (t) => t],
+    ["a decision edited", (t) => t.replace('"decision":"refuse"', '"decision":"pass__"')],
+    [
+      "a record deleted",
+      (t) =>
+        t
+          .split("\n")
+          .filter((_, i) => i !== 3)
+          .join("\n"),
+    ],
+    [
+      "two records swapped",
+      (t) => {
+        const l = t.split("\n");
+        [l[4], l[5]] = [l[5]!, l[4]!];
+        return l.join("\n");
+      },
+    ],
+    ["not JSON", (t) => t.replace(/\n/u, "\nnot json\n")],
+    ["no final newline", (t) => t.slice(0, -1)],
+    ["a spaced record", (t) => t.replace('{"decision"', '{ "decision"')],
+  ];
+  for (const [name, tamper] of cases) {
+    test(`${name}: the same result as verifyAuditText at any chunk size, and the offset of the line named`, async () => {
+      const text = tamper(log(40));
+      const file = join(dir, `${name.replace(/\W/gu, "_")}.jsonl`);
+      writeFileSync(file, text);
+      const whole = verify(text);
+      for (const chunk of [1024, 1500, 4096, 1 << 20]) {
+        const { offset, lineEnd, bytes, ...r } = await verifyAuditFileChunked(file, KEY, undefined, chunk);
+        assert.deepEqual(r, whole, `chunk ${chunk}`);
+        assert.equal(bytes, Buffer.byteLength(text));
+        if (!whole.ok) {
+          const lineStart =
+            text
+              .split("\n")
+              .slice(0, whole.line - 1)
+              .join("\n").length + (whole.line > 1 ? 1 : 0);
+          assert.equal(offset, Buffer.byteLength(text.slice(0, lineStart)), `offset at chunk ${chunk}`);
+          if (lineEnd !== undefined)
+            assert.equal(text[lineEnd - 1], "\n", "lineEnd follows the line's newline");
+        } else assert.equal(offset, undefined);
+      }
+    });
+  }
+  test("an anchor past the end: records removed from the end", async () => {
+    const file = join(dir, "anchored.jsonl");
+    writeFileSync(file, log(10));
+    const r = await verifyAuditFileChunked(file, KEY, { seq: 12, hash: "0".repeat(64) });
+    assert.equal(r.ok, false);
+    assert.match(r.ok ? "" : r.problem, /removed from its end/);
   });
 });

@@ -9,7 +9,7 @@ import { Client } from "ldapts";
 import type { Logger } from "pino";
 import { ConnectionWatch } from "./connection-watch.js";
 import { DirectoryConfigError, StoreClosedError } from "./errors.js";
-import { buildFilter, checkFilterTemplate } from "./ldap-filter.js";
+import { buildFilter, checkFilterTemplate, escapeFilterValue } from "./ldap-filter.js";
 import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
@@ -17,7 +17,7 @@ import { readSecret, type SecretSource } from "./secret.js";
 import type { UserClearanceSource } from "./store.js";
 import { TtlCache } from "./ttl-cache.js";
 import type { ClearanceLookup, RawClearance, RawLabel, StoreListener, Unsubscribe } from "./types.js";
-import { checkPolicy } from "./validate.js";
+import { checkPageQuery, checkPolicy } from "./validate.js";
 
 /** An attribute holding clearances or labels, and how its values are encoded. */
 export interface DirectoryAttribute {
@@ -182,6 +182,97 @@ export class LdapDirectory implements UserClearanceSource {
     return got.entry.catalog.length > 0
       ? { status: "known", labels: got.entry.catalog.map((l) => ({ ...l })), source: got.source }
       : { status: "none" };
+  }
+
+  /** How long ago the cached answer for `jid` was read from the directory (undefined: none cached). */
+  ageOf(jid: string): number | undefined {
+    return this.#cache.ageOf(normaliseBareJid(jid));
+  }
+
+  /**
+   * Users whose JID contains `query` (case-insensitive), at most `limit` (1..500) — one search with
+   * that size limit (RFC 4511 §4.5.1 sizeLimit), `truncated` when the directory holds more: the
+   * console's search, never a dump of the directory. The filter template is used with its {jid}
+   * (or {localpart}, with exactly one configured domain) as a substring assertion (RFC 4515 §3,
+   * the search text escaped); each entry's JID is read from that attribute. Entries without a
+   * usable clearance are left out. Throws when the directory cannot be searched.
+   */
+  async listUsers(q: { query?: string; limit?: number } = {}): Promise<{
+    entries: { jid: string; clearance: RawClearance }[];
+    truncated: boolean;
+  }> {
+    if (this.#closed) throw new StoreClosedError();
+    const { query, limit } = checkPageQuery({ ...q, cursor: undefined });
+    const m = /\(([A-Za-z0-9;.-]+)=\{(jid|localpart)\}\)/u.exec(this.#opts.filter);
+    if (!m)
+      throw new DirectoryConfigError(
+        "the filter template has no (ATTRIBUTE={jid}) or ({localpart}) to list users by",
+      );
+    const attribute = m[1] ?? "";
+    const kind = m[2] as "jid" | "localpart";
+    let domain: string | undefined;
+    let text = query;
+    if (kind === "localpart") {
+      const domains = [...(this.#domains ?? [])];
+      if (domains.length !== 1)
+        throw new DirectoryConfigError("listing by {localpart} needs exactly one configured domain");
+      domain = domains[0];
+      const at = query.indexOf("@");
+      if (at >= 0) {
+        if (domain === undefined || !domain.includes(query.slice(at + 1)))
+          return { entries: [], truncated: false };
+        text = query.slice(0, at);
+      }
+    }
+    const value = text === "" ? "*" : `*${escapeFilterValue(text)}*`;
+    const filter = this.#opts.filter.replace(/\{([a-z]+)\}/gu, (_all, name: string) =>
+      name === kind ? value : "*",
+    );
+    const clearanceAttrs = this.#opts.clearanceAttributes.map((a) => a.attribute);
+    let result;
+    try {
+      const client = await this.#connected();
+      result = await client.search(this.#opts.baseDn, {
+        scope: this.#opts.scope ?? "sub",
+        filter,
+        attributes: [attribute, ...clearanceAttrs],
+        explicitBufferAttributes: clearanceAttrs,
+        sizeLimit: limit + 1,
+      });
+    } catch (err) {
+      this.#watch.down(err);
+      const c = this.#client;
+      this.#client = undefined;
+      if (c) await c.unbind().catch(() => undefined);
+      throw err;
+    }
+    this.#watch.up();
+    const entries: { jid: string; clearance: RawClearance }[] = [];
+    for (const raw of result.searchEntries.slice(0, limit)) {
+      const entry = raw as unknown as Record<string, unknown>;
+      const name = valuesOf(entry, attribute)[0]?.toString("utf8");
+      if (name === undefined) continue;
+      let jid: string;
+      try {
+        jid = normaliseBareJid(domain !== undefined ? `${name}@${domain}` : name);
+      } catch {
+        continue;
+      }
+      let clearance: RawClearance | undefined;
+      for (const a of this.#opts.clearanceAttributes) {
+        for (const buf of valuesOf(entry, a.attribute)) {
+          const decoded = decode(buf, a.encoding);
+          if ((this.#opts.validate ? this.#opts.validate(decoded) : true) === true) {
+            clearance = decoded;
+            break;
+          }
+        }
+        if (clearance) break;
+      }
+      if (clearance) entries.push({ jid, clearance });
+    }
+    entries.sort((a, b) => (a.jid < b.jid ? -1 : a.jid > b.jid ? 1 : 0));
+    return { entries, truncated: result.searchEntries.length > limit };
   }
 
   subscribe(listener: StoreListener): Unsubscribe {

@@ -20,11 +20,14 @@ import type {
   StoreListener,
   Unsubscribe,
   UserClearanceEntry,
+  ListPageQuery,
+  UserClearancePage,
 } from "./types.js";
 import {
   checkAffiliation,
   checkCap,
   checkDirection,
+  checkPageQuery,
   checkPolicy,
   checkRaw,
   cloneRoom,
@@ -118,6 +121,38 @@ export class MemoryStore implements ClearanceStore {
       }
     }
     return out;
+  }
+
+  async listUserClearancesPage(q?: ListPageQuery): Promise<UserClearancePage> {
+    this.#open();
+    const { query, limit, cursor } = checkPageQuery(q);
+    // The cursor is the last JID of the previous page (pages in JID order).
+    let after: string | undefined;
+    if (cursor !== undefined) {
+      if (!cursor.startsWith("m:")) throw new InvalidValueError("not a cursor of this store");
+      after = Buffer.from(cursor.slice(2), "base64url").toString("utf8");
+    }
+    const jids = [...this.#users.keys()]
+      .filter((j) => (after === undefined || j > after) && (query === "" || j.includes(query)))
+      .sort();
+    const page = jids.slice(0, limit);
+    const entries: UserClearanceEntry[] = [];
+    for (const jid of page) {
+      const m = this.#users.get(jid);
+      for (const field of [...(m?.keys() ?? [])].sort()) {
+        const c = m?.get(field);
+        if (!c) continue;
+        entries.push(
+          field === DEFAULT_POLICY_FIELD
+            ? { jid, clearance: { ...c } }
+            : { jid, policy: field, clearance: { ...c } },
+        );
+      }
+    }
+    const last = page.at(-1);
+    return jids.length > limit && last !== undefined
+      ? { entries, next: `m:${Buffer.from(last, "utf8").toString("base64url")}` }
+      : { entries };
   }
 
   async getServiceClearance(domain: string): Promise<ClearanceLookup> {

@@ -26,11 +26,14 @@ import {
   type StoreListener,
   type Unsubscribe,
   type UserClearanceEntry,
+  type ListPageQuery,
+  type UserClearancePage,
 } from "./types.js";
 import {
   checkAffiliation,
   checkCap,
   checkDirection,
+  checkPageQuery,
   checkPolicy,
   checkRaw,
   normaliseRoom,
@@ -383,6 +386,54 @@ export class RedisStore implements ClearanceStore {
         }
       });
       return out;
+    });
+  }
+
+  /**
+   * A page by SSCAN of the users set (MATCH for the search text), so a listing never reads the
+   * whole set at once: the cursor is Redis's own. SSCAN returns whole batches, so a page may hold a
+   * few more JIDs than `limit` (a small set comes in one batch of at most 128), and pages are each
+   * sorted but not in one global order (Redis SCAN guarantees: every member present for the whole
+   * scan is returned at least once).
+   */
+  async listUserClearancesPage(q?: ListPageQuery): Promise<UserClearancePage> {
+    const { query, limit, cursor } = checkPageQuery(q);
+    let scan = "0";
+    if (cursor !== undefined) {
+      if (!/^r:[0-9]{1,20}$/u.test(cursor)) throw new InvalidValueError("not a cursor of this store");
+      scan = cursor.slice(2);
+    }
+    // Glob metacharacters of the search text are escaped (Redis glob-style MATCH).
+    const match = `*${query.replace(/[*?[\]\\]/gu, (c) => `\\${c}`)}*`;
+    return this.#write("list user clearances", async () => {
+      const found = new Set<string>();
+      let calls = 0;
+      do {
+        const [next, batch] = await this.#client.sscan(this.keys.users, scan, "MATCH", match, "COUNT", limit);
+        for (const m of batch) found.add(m);
+        scan = next;
+        calls++;
+        // Bounded work per page: a rare match in a large set is continued by the next page.
+      } while (scan !== "0" && found.size < limit && calls < 100);
+      const jids = [...found].sort();
+      const pipe = this.#client.pipeline();
+      for (const j of jids) pipe.hgetall(this.keys.user(j));
+      const results = (await pipe.exec()) ?? [];
+      const entries: UserClearanceEntry[] = [];
+      jids.forEach((jid, i) => {
+        const [err, h] = results[i] ?? [null, {}];
+        if (err) throw err;
+        const fields = Object.entries(h as Record<string, string>).sort(([a], [b]) =>
+          a < b ? -1 : a > b ? 1 : 0,
+        );
+        for (const [field, v] of fields) {
+          const clearance = parseRaw(v, `${this.keys.user(jid)}#${field}`);
+          entries.push(
+            field === DEFAULT_POLICY_FIELD ? { jid, clearance } : { jid, policy: field, clearance },
+          );
+        }
+      });
+      return scan === "0" ? { entries } : { entries, next: `r:${scan}` };
     });
   }
 

@@ -4,6 +4,7 @@ import type {
   Affiliation,
   CatalogScope,
   ClearanceLookup,
+  ListPageQuery,
   PeerClearanceEntry,
   PeerDirection,
   RawClearance,
@@ -12,6 +13,7 @@ import type {
   StoreListener,
   Unsubscribe,
   UserClearanceEntry,
+  UserClearancePage,
 } from "./types.js";
 
 /** Anything that answers user-clearance lookups and notifies changes (stores, directories, the resolver). */
@@ -44,6 +46,12 @@ export interface ClearanceStore extends UserClearanceSource {
   deleteUserClearance(jid: string, policy?: string): Promise<boolean>;
   /** Every user clearance, sorted by JID then policy. Admin use (not a hot path). */
   listUserClearances(): Promise<UserClearanceEntry[]>;
+  /**
+   * A bounded page of user clearances (the console's list and search): at most `limit` JIDs (every
+   * policy of each), those containing `query`; pass `next` back as `cursor` for the following page.
+   * Throws InvalidValueError for a bad limit, query or cursor.
+   */
+  listUserClearancesPage(query?: ListPageQuery): Promise<UserClearancePage>;
 
   getServiceClearance(domain: string): Promise<ClearanceLookup>;
   setServiceClearance(domain: string, clearance: RawClearance): Promise<void>;

@@ -55,6 +55,12 @@ export class TtlCache<K, V> {
     }
   }
 
+  /** How long ago the value for `key` was stored (also when expired), or undefined. */
+  ageOf(key: K): number | undefined {
+    const s = this.#map.get(key);
+    return s === undefined ? undefined : this.#now() - s.at;
+  }
+
   /** The stored value even if expired (for change detection), without touching LRU order. */
   peek(key: K): V | undefined {
     return this.#map.get(key)?.value;

@@ -61,6 +61,28 @@ export interface UserClearanceEntry {
   clearance: RawClearance;
 }
 
+/**
+ * One page of a bounded listing (`listUserClearancesPage`): `query` keeps the bare JIDs that
+ * contain it (case-insensitive), `cursor` is the `next` of the previous page (opaque), `limit`
+ * how many JIDs a page holds at most (1..MAX_PAGE_LIMIT, default DEFAULT_PAGE_LIMIT).
+ */
+export interface ListPageQuery {
+  query?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** A page of user clearances, sorted by JID then policy; `next` is absent on the last page. */
+export interface UserClearancePage {
+  entries: UserClearanceEntry[];
+  next?: string;
+}
+
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 500;
+/** The longest search text a listing accepts. */
+export const MAX_QUERY_LENGTH = 256;
+
 export interface PeerClearanceEntry {
   domain: string;
   direction: PeerDirection;

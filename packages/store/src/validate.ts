@@ -2,6 +2,10 @@
 import { InvalidValueError } from "./errors.js";
 import { normaliseBareJid, normaliseDomain } from "./jid.js";
 import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_PAGE_LIMIT,
+  MAX_QUERY_LENGTH,
+  type ListPageQuery,
   AFFILIATIONS,
   PEER_DIRECTIONS,
   type Affiliation,
@@ -89,4 +93,22 @@ export function normaliseRoom(room: RoomRecord): RoomRecord {
 
 export function cloneRoom(room: RoomRecord): RoomRecord {
   return JSON.parse(JSON.stringify(room)) as RoomRecord;
+}
+
+/** A listing's query checked: limit within 1..MAX_PAGE_LIMIT, search text lower-cased and bounded. */
+export function checkPageQuery(q: ListPageQuery | undefined): {
+  query: string;
+  limit: number;
+  cursor: string | undefined;
+} {
+  const limit = q?.limit ?? DEFAULT_PAGE_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT)
+    throw new InvalidValueError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  const query = (q?.query ?? "").trim().toLowerCase();
+  if (query.length > MAX_QUERY_LENGTH)
+    throw new InvalidValueError(`the search text is longer than ${MAX_QUERY_LENGTH} characters`);
+  const cursor = q?.cursor === undefined || q.cursor === "" ? undefined : q.cursor;
+  if (cursor !== undefined && (cursor.length > 2048 || !/^[a-z]:[A-Za-z0-9_-]*$/u.test(cursor)))
+    throw new InvalidValueError("not a listing cursor (use the `next` of the previous page)");
+  return { query, limit, cursor };
 }

@@ -84,6 +84,56 @@ export function behaviourSuite(factory: StoreFactory): void {
       );
     });
 
+    test("bounded listing: pages cover every user once, search narrows, bad input refused", async () => {
+      const jids = Array.from({ length: 300 }, (_, i) => `page-${String(i).padStart(3, "0")}@list.test`);
+      for (const jid of jids) await store.setUserClearance(jid, BER_ALL_OKAY);
+      await store.setUserClearance("page-007@list.test", XML_CLEARANCE, "1.3.6.1.4.1.1");
+      const seen = new Map<string, number>();
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listUserClearancesPage({
+          query: "@LIST.test",
+          limit: 50,
+          ...(cursor !== undefined ? { cursor } : {}),
+        });
+        pages++;
+        const pageJids = new Set(page.entries.map((e) => e.jid));
+        // Bounded: a page holds about `limit` JIDs (Redis may add the rest of a batch).
+        assert.ok(pageJids.size <= 100, `page of ${pageJids.size}`);
+        for (const j of pageJids) seen.set(j, (seen.get(j) ?? 0) + 1);
+        cursor = page.next;
+      } while (cursor !== undefined && pages < 100);
+      assert.ok(pages >= 3, `${pages} pages`);
+      assert.deepEqual([...seen.keys()].sort(), jids);
+      // One JID, every policy of it.
+      const one = await store.listUserClearancesPage({ query: "page-007@" });
+      assert.deepEqual(one, {
+        entries: [
+          { jid: "page-007@list.test", clearance: BER_ALL_OKAY },
+          { jid: "page-007@list.test", policy: "1.3.6.1.4.1.1", clearance: XML_CLEARANCE },
+        ],
+      });
+      const tens = await store.listUserClearancesPage({ query: "page-01", limit: 500 });
+      assert.deepEqual(
+        [...new Set(tens.entries.map((e) => e.jid))],
+        jids.filter((j) => j.startsWith("page-01")),
+      );
+      // Glob metacharacters are searched literally.
+      assert.deepEqual((await store.listUserClearancesPage({ query: "page-*" })).entries, []);
+      for (const bad of [
+        { limit: 0 },
+        { limit: 501 },
+        { limit: 1.5 },
+        { query: "x".repeat(257) },
+        { cursor: "garbage!" },
+      ])
+        await assert.rejects(store.listUserClearancesPage(bad), InvalidValueError);
+      for (const jid of jids) await store.deleteUserClearance(jid);
+      await store.deleteUserClearance("page-007@list.test", "1.3.6.1.4.1.1");
+      assert.deepEqual((await store.listUserClearancesPage({ query: "@list.test" })).entries, []);
+    });
+
     test("malformed JIDs and values are rejected with typed errors", async () => {
       for (const bad of [
         "",

@@ -192,6 +192,45 @@ describe("LdapDirectory against slapd", () => {
     }
   });
 
+  test("listUsers: a search with the size limit, by {jid} or by {localpart}; unusable clearances left out", async () => {
+    const d = new LdapDirectory(options());
+    try {
+      const all = await d.listUsers({});
+      // alice (BER), bob (XML), erin (a usable XML beside a malformed BER); mallory, dave and carol have none usable.
+      assert.deepEqual(
+        all.entries.map((e) => e.jid),
+        ["alice@example.mil", "bob@example.mil", "erin@example.mil"],
+      );
+      assert.equal(all.truncated, false);
+      assert.equal(all.entries[0]?.clearance.encoding, "ber");
+      const bob = await d.listUsers({ query: "BOB" });
+      assert.deepEqual(
+        bob.entries.map((e) => e.jid),
+        ["bob@example.mil"],
+      );
+      // The size limit: one entry asked, more exist.
+      const one = await d.listUsers({ limit: 1 });
+      assert.equal(one.entries.length <= 1, true);
+      assert.equal(one.truncated, true);
+      // Filter metacharacters in the search text are escaped (RFC 4515), never a wildcard.
+      assert.deepEqual((await d.listUsers({ query: "*)(uid=*" })).entries, []);
+      await assert.rejects(d.listUsers({ limit: 0 }));
+    } finally {
+      await d.close();
+    }
+    const byUid = new LdapDirectory(options({ filter: "(uid={localpart})", domains: ["example.mil"] }));
+    try {
+      const found = await byUid.listUsers({ query: "ali" });
+      assert.deepEqual(
+        found.entries.map((e) => e.jid),
+        ["alice@example.mil"],
+      );
+      assert.deepEqual((await byUid.listUsers({ query: "alice@other.test" })).entries, []);
+    } finally {
+      await byUid.close();
+    }
+  });
+
   test("configuration errors are typed", () => {
     assert.throws(() => new LdapDirectory(options({ filter: "(jid=alice)" })), DirectoryConfigError);
     assert.throws(() => new LdapDirectory(options({ filter: "(jid={user})" })), DirectoryConfigError);

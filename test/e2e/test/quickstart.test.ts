@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { once } from "node:events";
@@ -19,6 +19,7 @@ const partner = "partner-qs.test";
 const demo = loadDemo();
 let child: ChildProcess;
 let output = "";
+const quickstartDir = mkdtempSync(joinPath(tmpdir(), "cordon-qs-"));
 let server: XmppServer;
 const clients: Record<string, TestClient> = {};
 
@@ -33,9 +34,10 @@ before(async () => {
       CORDON_QUICKSTART_COMPONENT_PORT: "0",
       CORDON_QUICKSTART_PARTNER_C2S_PORT: "0",
       CORDON_QUICKSTART_PARTNER_COMPONENT_PORT: "0",
+      CORDON_QUICKSTART_ADMIN_PORT: "0",
       CORDON_QUICKSTART_PARTNER: partner,
       CORDON_QUICKSTART_DOMAIN: domain,
-      CORDON_QUICKSTART_DIR: mkdtempSync(joinPath(tmpdir(), "cordon-qs-")),
+      CORDON_QUICKSTART_DIR: quickstartDir,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -75,6 +77,42 @@ test("[prosody] quickstart: the banner names the users, rooms and what each sees
   ]) {
     assert.ok(output.includes(text), text);
   }
+});
+
+test("[prosody] quickstart: the banner shows the web console's one-time login link; it logs in once", async () => {
+  const link = /Web console\s+(http:\/\/127\.0\.0\.1:\d+\/console\/#token=([A-Za-z0-9_-]+))/u.exec(output);
+  assert.ok(link, output);
+  const base = new URL(link[1]!).origin;
+  const page = await fetch(`${base}/console/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Cordon console/u);
+  const login = () =>
+    fetch(`${base}/console/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: link[2] }),
+    });
+  const first = await login();
+  assert.equal(first.status, 200);
+  assert.match(first.headers.get("set-cookie") ?? "", /^cordon_session=.*HttpOnly; SameSite=Strict/u);
+  assert.equal((await login()).status, 401, "used once");
+  assert.equal(output.match(/#token=/gu)?.length, 1, "printed once");
+  // The console's logins and changes are audited with who (issue 18) in the quickstart too: it has a
+  // process audit log (found in review, advconsole: without one, nothing the console did was recorded).
+  const file = joinPath(quickstartDir, "audit.jsonl");
+  assert.ok(existsSync(file), "the quickstart keeps a process audit log");
+  const records = readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as { action?: string; actor?: string; reason?: string; decision?: string });
+  const logins = records.filter((r) => r.action === "console-login");
+  assert.deepEqual(
+    logins.map((r) => [r.actor, r.reason, r.decision]),
+    [
+      ["token", "one-time", "grant"],
+      ["token", "token", "deny"],
+    ],
+  );
 });
 
 test("[prosody] quickstart: in the briefing room each demo user receives exactly what the banner says", async () => {

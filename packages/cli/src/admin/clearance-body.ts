@@ -46,7 +46,9 @@ export function parseClearanceBody(
     };
   } catch (error) {
     if (error instanceof AdminBadRequestError) throw error;
-    throw new AdminBadRequestError(`not a clearance under the loaded policies: ${(error as Error).message}`);
+    throw new AdminBadRequestError(
+      bounded(`not a clearance under the loaded policies: ${(error as Error).message}`),
+    );
   }
 }
 
@@ -65,7 +67,7 @@ function fromNames(text: string, registry: PolicyRegistry, policy: Policy): Pars
   try {
     clearance = clearanceFromSpec(value, "body", { registry, policy: policy.id });
   } catch (error) {
-    if (error instanceof SpecError) throw new AdminBadRequestError(error.message);
+    if (error instanceof SpecError) throw new AdminBadRequestError(bounded(error.message));
     throw error;
   }
   return {
@@ -73,4 +75,9 @@ function fromNames(text: string, registry: PolicyRegistry, policy: Policy): Pars
     clearance,
     marking: clearanceMarking(clearance),
   };
+}
+
+/** An error text that may quote the body, cut to a bounded length (never echo input unbounded). */
+function bounded(text: string, max = 300): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

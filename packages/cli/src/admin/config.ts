@@ -9,11 +9,16 @@
 //     perComponent: { muc: "127.0.0.1:9091", catalog: "127.0.0.1:9092", relay: "127.0.0.1:9093" }
 //                                     address used instead of `listen` by `cordon start --only NAME`
 //                                     (one process per component must not share a port)
+//     console:                        the web console (issue 18), served at /console/
+//       users:                        who may log in besides the admin token (and the one-time link)
+//         - { name: alice, role: admin | viewer, passwordHash: "scrypt$…" }   (cordon admin hash-password)
+//       secureCookie: false           Secure session cookie even over plain HTTP (behind a TLS proxy)
 // A token is always required (issue 16 item 12): without `token`, one is generated at first start
 // into `tokenFile`, which `cordon admin` reads. A configured token is required when the address is
 // not loopback: the API changes clearances and reloads policies.
 import { isIP } from "node:net";
-import type { ConfigReader } from "@cordon/component";
+import { ConfigReader } from "@cordon/component";
+import { isRole, parsePasswordHash, type Role } from "@cordon/console";
 import { configPath, stateDir } from "../state-dir.js";
 
 export interface AdminSettings {
@@ -24,9 +29,25 @@ export interface AdminSettings {
   tokenFile: string;
   /** Host names (lower case, no port) accepted in the Host header besides IP literals and localhost. */
   hosts: string[];
+  /** The web console's settings. */
+  console: ConsoleSettings;
 }
 
-export const ADMIN_KEYS = ["listen", "token", "tokenFile", "perComponent", "hosts"] as const;
+export interface ConsoleUser {
+  name: string;
+  role: Role;
+  passwordHash: string;
+}
+
+export interface ConsoleSettings {
+  users: ConsoleUser[];
+  /** Mark the session cookie Secure although the listener is plain HTTP (a TLS proxy in front). */
+  secureCookie: boolean;
+}
+
+export const ADMIN_KEYS = ["listen", "token", "tokenFile", "perComponent", "hosts", "console"] as const;
+export const CONSOLE_KEYS = ["users", "secureCookie"] as const;
+const MAX_CONSOLE_USERS = 1000;
 export const TOKEN_FILE_NAME = "admin-token";
 export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
 
@@ -81,5 +102,41 @@ export function readAdminSection(
   const hosts = section.stringList("hosts").map((h) => h.trim().toLowerCase());
   for (const [i, h] of hosts.entries())
     if (!/^[a-z0-9.-]+$/u.test(h)) section.fail(`hosts[${i}]`, "expected a host name without a port");
-  return { ...address, token, tokenFile, hosts };
+  return { ...address, token, tokenFile, hosts, console: readConsoleSection(section) };
+}
+
+/** `admin.console`: its users (name, role, scrypt hash) and cookie setting. */
+export function readConsoleSection(admin: ConfigReader): ConsoleSettings {
+  const section = admin.optionalSection("console")?.only(CONSOLE_KEYS);
+  if (!section) return { users: [], secureCookie: false };
+  const list = section.value.users ?? [];
+  if (!Array.isArray(list)) return section.fail("users", "expected a list of { name, role, passwordHash }");
+  if (list.length > MAX_CONSOLE_USERS) section.fail("users", `at most ${MAX_CONSOLE_USERS} users`);
+  const users: ConsoleUser[] = [];
+  list.forEach((entry: unknown, i) => {
+    const key = `users[${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry))
+      section.fail(key, "expected a mapping { name, role, passwordHash }");
+    const user = new ConfigReader(entry as Record<string, unknown>, section.key(key), section.file).only([
+      "name",
+      "role",
+      "passwordHash",
+    ]);
+    const name = user.string("name").trim();
+    if (!/^[A-Za-z0-9._@-]{1,64}$/u.test(name))
+      user.fail("name", "expected 1 to 64 letters, digits or . _ @ -");
+    if (name === "token")
+      user.fail("name", '"token" names the admin token in the audit log: pick another name');
+    if (users.some((u) => u.name === name)) user.fail("name", `"${name}" is listed twice`);
+    const role = user.string("role");
+    if (!isRole(role)) return user.fail("role", 'expected "viewer" or "admin"');
+    const passwordHash = user.string("passwordHash");
+    if (!parsePasswordHash(passwordHash))
+      user.fail(
+        "passwordHash",
+        "expected a hash made by `cordon admin hash-password` (scrypt$N$r$p$salt$hash)",
+      );
+    users.push({ name, role, passwordHash });
+  });
+  return { users, secureCookie: section.boolean("secureCookie", false) };
 }

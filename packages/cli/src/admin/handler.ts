@@ -3,48 +3,50 @@
 // `{"error": {"code": "CORDON_…", "message": "…"}}` with the status of their class (ops-errors.ts).
 //   GET    /health                 liveness: the process answers
 //   GET    /ready                  200 when every XEP-0114 link of every component is online, else 503
-//   GET    /rooms                  MUC rooms: label and clearance markings, occupant count
-//   GET    /clearances/{jid}       a user's stored clearance (marking)     ?policy=OID
-//   PUT    /clearances/{jid}       set it (body: XML, BER, base64 BER or JSON names) ?policy=OID
-//   DELETE /clearances/{jid}       clear it                                  ?policy=OID
-//   POST   /policies/reload        re-read every policy file (422 and the old set kept on failure)
-//   GET    /peerings               relay decision counters per peering and direction
+//   /rooms …                        MUC rooms: list, detail, create, relabel, kick, destroy (routes/rooms.ts)
+//   /clearances, /peers, /services  user, peer-domain and service clearances (routes/clearances.ts)
+//   /policies                       loaded policies, upload, reload, label tester (routes/policies.ts)
+//   /catalogs                       a user's catalog toward a target, stored catalogs (routes/catalogs.ts)
+//   GET    /peerings, /audit …      relay peerings, audit log browsing and verify (routes/boundary.ts)
 //   GET    /metrics                Prometheus text exposition
-import { normaliseBareJid } from "@cordon/store";
-import type { ReloadSummary } from "../reload.js";
-import type { RoomSummary } from "../runners/ops.js";
+//   GET    /overview               the console's overview (routes/overview.ts)
+//   /console/…                     the web console: login, session, assets (console.ts)
+// Authentication: `Authorization: Bearer TOKEN` (who = "token", role admin) or the console's
+// session cookie (who = the user; a change needs the session's x-cordon-csrf header, and the role
+// admin). Host and Origin are checked first on every path (guard.ts).
+import { csrfSatisfied, mayChange } from "@cordon/console";
 import type { LinkState } from "../metrics/link-book.js";
 import {
   AdminMethodNotAllowedError,
   AdminNotFoundError,
   AdminCrossOriginError,
+  AdminCsrfError,
+  AdminForbiddenError,
   AdminHostRefusedError,
   AdminNotRunningError,
   AdminUnauthorizedError,
   AdminUnsupportedMediaTypeError,
-  CordonOpsError,
 } from "../ops-errors.js";
-import { bearerToken, tokenMatches } from "./auth.js";
 import { contentTypeAllowed, hostAllowed, originAllowed, STATE_CHANGING } from "./guard.js";
+import { ConsoleAuth } from "./console.js";
+import {
+  errorResponse,
+  json,
+  type AdminRoute,
+  type AdminRequest,
+  type AdminResponse,
+  type Who,
+} from "./http.js";
+import { overviewRoutes, type OverviewProvider } from "./routes/overview.js";
+import type { PeopleContext } from "./routes/people.js";
+import { clearanceRoutes } from "./routes/clearances.js";
+import { policyRoutes } from "./routes/policies.js";
+import { catalogRoutes } from "./routes/catalogs.js";
+import { roomRoutes, type ChangeAudit, type RoomsProvider } from "./routes/rooms.js";
+import { boundaryRoutes, type BoundaryProvider } from "./routes/boundary.js";
 
-export interface AdminRequest {
-  method: string;
-  /** Path and query, as in the request line. */
-  url: string;
-  authorization?: string | undefined;
-  /** The Host, Origin and Content-Type headers (guard.ts). */
-  host?: string | undefined;
-  origin?: string | undefined;
-  contentType?: string | undefined;
-  body: Uint8Array;
-}
-
-export interface AdminResponse {
-  status: number;
-  contentType: string;
-  body: string;
-  headers?: Record<string, string>;
-}
+export { errorResponse, json } from "./http.js";
+export type { AdminRequest, AdminResponse, AdminRoute, RoutedRequest, Route, Who } from "./http.js";
 
 export interface ComponentReadiness {
   name: string;
@@ -52,21 +54,19 @@ export interface ComponentReadiness {
   links: LinkState[];
 }
 
-export interface ClearanceAdmin {
-  get(jid: string, policy: string | undefined): Promise<{ jid: string; marking: string } | undefined>;
-  set(jid: string, body: Uint8Array, policy: string | undefined): Promise<{ jid: string; marking: string }>;
-  clear(jid: string, policy: string | undefined): Promise<boolean>;
-}
-
 export interface AdminProviders {
   components(): ComponentReadiness[];
-  /** Rooms of the MUC; undefined when no MUC runs in this process. */
-  rooms(): RoomSummary[] | undefined;
-  clearances?: ClearanceAdmin;
-  reload?(): Promise<ReloadSummary>;
-  /** Relay counters; undefined when no relay runs in this process. */
-  peerings(): unknown;
+  /** The MUC's rooms and operator; undefined when no MUC runs in this process (routes/rooms.ts). */
+  rooms?(): RoomsProvider | undefined;
+  /** Clearances, policies and catalogs (routes/*.ts); absent when no component built the environment. */
+  people?: PeopleContext;
+  /** Relay peerings and the audit logs (routes/boundary.ts). */
+  boundary?(): BoundaryProvider | undefined;
+  /** Where admin changes are recorded, with who made them (audit-log.ts). */
+  changeAudit?: ChangeAudit;
   metrics?(): Promise<{ contentType: string; body: string }>;
+  /** The console's overview (totals and time series); undefined: not collected in this process. */
+  overview?: OverviewProvider;
 }
 
 export interface AdminHandlerOptions {
@@ -75,31 +75,8 @@ export interface AdminHandlerOptions {
   /** Names accepted in the Host header besides IP literals and localhost (`admin.hosts`). */
   hosts?: readonly string[];
   startedAt?: number;
-}
-
-type Route = (req: AdminRequest, match: RegExpExecArray, query: URLSearchParams) => Promise<AdminResponse>;
-
-const json = (status: number, value: unknown): AdminResponse => ({
-  status,
-  contentType: "application/json; charset=utf-8",
-  body: `${JSON.stringify(value)}\n`,
-});
-
-export function errorResponse(error: unknown): AdminResponse {
-  if (error instanceof CordonOpsError) {
-    const r = json(error.status, { error: { code: error.code, message: error.message } });
-    if (error instanceof AdminMethodNotAllowedError) r.headers = { allow: error.allow.join(", ") };
-    if (error instanceof AdminUnauthorizedError) r.headers = { "www-authenticate": 'Bearer realm="cordon"' };
-    return r;
-  }
-  const code = (error as { code?: unknown }).code;
-  if (code === "CORDON_STORE_INVALID_JID" || code === "CORDON_STORE_INVALID_VALUE") {
-    return json(400, { error: { code, message: (error as Error).message } });
-  }
-  if (code === "CORDON_STORE_UNAVAILABLE" || code === "CORDON_STORE_CLOSED") {
-    return json(503, { error: { code, message: (error as Error).message } });
-  }
-  return json(500, { error: { code: "CORDON_ADMIN_INTERNAL", message: "internal error (see the log)" } });
+  /** The console's sessions, logins and assets (one is made from `token` when not given). */
+  console?: ConsoleAuth;
 }
 
 export function createAdminHandler(
@@ -107,7 +84,8 @@ export function createAdminHandler(
   options: AdminHandlerOptions = {},
 ): (req: AdminRequest) => Promise<AdminResponse> {
   const startedAt = options.startedAt ?? Date.now();
-  const routes: { pattern: RegExp; methods: Record<string, Route>; open?: boolean }[] = [
+  const consoleAuth = options.console ?? new ConsoleAuth({ token: options.token });
+  const routes: AdminRoute[] = [
     {
       pattern: /^\/health$/u,
       open: true,
@@ -126,57 +104,29 @@ export function createAdminHandler(
         },
       },
     },
-    {
-      pattern: /^\/rooms$/u,
-      methods: {
-        GET: async () => {
-          const rooms = providers.rooms();
-          if (rooms === undefined) throw new AdminNotRunningError("the MUC component");
-          return json(200, { rooms });
-        },
-      },
-    },
-    {
-      pattern: /^\/clearances\/([^/]+)$/u,
-      methods: {
-        GET: async (_req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          const found = await clearances().get(jid, q.get("policy") ?? undefined);
-          if (!found) throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, found);
-        },
-        PUT: async (req, m, q) =>
-          json(
-            200,
-            await clearances().set(decodeURIComponent(m[1] ?? ""), req.body, q.get("policy") ?? undefined),
-          ),
-        DELETE: async (_req, m, q) => {
-          const jid = decodeURIComponent(m[1] ?? "");
-          if (!(await clearances().clear(jid, q.get("policy") ?? undefined)))
-            throw new AdminNotFoundError(`clearance of ${jid}`);
-          return json(200, { jid: normaliseBareJid(jid), removed: true });
-        },
-      },
-    },
-    {
-      pattern: /^\/policies\/reload$/u,
-      methods: {
-        POST: async () => {
-          if (!providers.reload) throw new AdminNotRunningError("policy reload");
-          return json(200, await providers.reload());
-        },
-      },
-    },
-    {
-      pattern: /^\/peerings$/u,
-      methods: {
-        GET: async () => {
-          const peerings = providers.peerings();
-          if (peerings === undefined) throw new AdminNotRunningError("the relay component");
-          return json(200, { peerings });
-        },
-      },
-    },
+    // Rooms and boundary (issue 18): routes/rooms.ts, routes/boundary.ts.
+    ...roomRoutes({ rooms: () => providers.rooms?.(), audit: () => providers.changeAudit }),
+    ...boundaryRoutes({ boundary: () => providers.boundary?.() }),
+    ...(providers.people
+      ? [
+          ...clearanceRoutes(providers.people),
+          ...policyRoutes(providers.people),
+          ...catalogRoutes(providers.people),
+        ]
+      : [
+          {
+            // No component built the environment (store, policies): these answer "not running".
+            pattern: /^\/(?:clearances|peers|services|policies|catalogs)(?:\/.*)?$/u,
+            methods: Object.fromEntries(
+              ["GET", "PUT", "POST", "DELETE"].map((m) => [
+                m,
+                async (): Promise<AdminResponse> => {
+                  throw new AdminNotRunningError("the clearance store and policies");
+                },
+              ]),
+            ),
+          },
+        ]),
     {
       pattern: /^\/metrics$/u,
       methods: {
@@ -187,12 +137,10 @@ export function createAdminHandler(
         },
       },
     },
+    // Each area's routes (one file each under routes/).
+    ...overviewRoutes(providers.overview),
+    ...consoleAuth.routes(),
   ];
-
-  function clearances(): ClearanceAdmin {
-    if (!providers.clearances) throw new AdminNotRunningError("the clearance store");
-    return providers.clearances;
-  }
 
   return async (req) => {
     try {
@@ -203,19 +151,29 @@ export function createAdminHandler(
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
-        if (
-          !route.open &&
-          (options.token === undefined || !tokenMatches(options.token, bearerToken(req.authorization)))
-        )
-          throw new AdminUnauthorizedError();
         const method = req.method === "HEAD" ? "GET" : req.method;
+        let who: Who = { user: "anonymous", role: "viewer" };
+        if (!route.open) {
+          // Without a token configured nothing but the open routes answers (fail closed).
+          const auth = options.token === undefined ? undefined : consoleAuth.authenticate(req);
+          if (!auth) throw new AdminUnauthorizedError();
+          who = auth.who;
+          const handler = route.methods[method];
+          if (!handler) throw new AdminMethodNotAllowedError(req.method, Object.keys(route.methods));
+          // A cookie's change needs the session's CSRF token (@cordon/console csrf.ts) ...
+          if (auth.session && !csrfSatisfied(method, auth.session.csrf, req.csrf)) throw new AdminCsrfError();
+          // ... and every change the role admin (@cordon/console roles.ts).
+          if (!route.anyRole && !mayChange(who, method)) throw new AdminForbiddenError();
+        }
         const handler = route.methods[method];
         if (!handler) throw new AdminMethodNotAllowedError(req.method, Object.keys(route.methods));
         if (STATE_CHANGING.has(method) && !contentTypeAllowed(req.contentType))
           throw new AdminUnsupportedMediaTypeError();
-        return await handler(req, match, url.searchParams);
+        return await handler({ ...req, who }, match, url.searchParams);
       }
-      throw new AdminNotFoundError(url.pathname);
+      // The path is not quoted back (found in review, advconsole: a 404 echoed up to the whole
+      // request line, markup and all): a sender's text never comes back in an error.
+      throw new AdminNotFoundError("that path");
     } catch (error) {
       return errorResponse(error);
     }

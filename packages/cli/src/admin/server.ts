@@ -2,11 +2,28 @@
 // writes its answer. Listens where the config says (loopback by default, admin/config.ts).
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { CSRF_HEADER, SECURITY_HEADERS } from "@cordon/console";
 import type { Logger } from "@cordon/component";
-import { AdminBodyTooLargeError } from "../ops-errors.js";
+import { AdminBodyTooLargeError, AdminBusyError } from "../ops-errors.js";
 import { errorResponse, type AdminRequest, type AdminResponse } from "./handler.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** SPIF uploads and bulk clearance imports: whole files (a national SPIF runs to hundreds of KiB). */
+export const MAX_FILE_BODY_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Bodies of all requests being read at once, together. A body is read before the request is
+ * authenticated, so without this bound anyone who can connect held 2 MiB a connection on the upload
+ * paths, as many connections as they opened (found in review, advconsole).
+ */
+export const MAX_INFLIGHT_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The body limit of a request: files on the two upload paths, 64 KiB everywhere else. */
+export function bodyLimit(url: string | undefined): number {
+  const path = (url ?? "/").split("?")[0];
+  return path === "/policies" || path === "/clearances/import" ? MAX_FILE_BODY_BYTES : MAX_BODY_BYTES;
+}
 
 export interface AdminServer {
   /** e.g. http://127.0.0.1:9090 */
@@ -21,8 +38,9 @@ export async function startAdminServer(options: {
   handler: (req: AdminRequest) => Promise<AdminResponse>;
   logger?: Logger;
 }): Promise<AdminServer> {
+  const inflight = { bytes: 0, max: MAX_INFLIGHT_BODY_BYTES };
   const server: Server = createServer((req, res) => {
-    readBody(req)
+    readBody(req, bodyLimit(req.url), inflight)
       .then((body) =>
         options.handler({
           method: req.method ?? "GET",
@@ -31,12 +49,17 @@ export async function startAdminServer(options: {
           host: req.headers.host,
           origin: req.headers.origin,
           contentType: req.headers["content-type"],
+          cookie: req.headers.cookie,
+          csrf: header(req.headers[CSRF_HEADER]),
+          secure: (req.socket as Partial<TLSSocket>).encrypted === true,
           body,
         }),
       )
       .catch((error: unknown) => errorResponse(error))
       .then((answer) => {
+        // Every answer carries the security headers (CSP, nosniff, no referrer, no framing).
         res.writeHead(answer.status, {
+          ...SECURITY_HEADERS,
           "content-type": answer.contentType,
           "cache-control": "no-store",
           ...answer.headers,
@@ -70,20 +93,39 @@ export async function startAdminServer(options: {
   };
 }
 
-function readBody(req: IncomingMessage): Promise<Uint8Array> {
+const header = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
+
+/** Reads a body of at most `limit` bytes, counting it in the listener's `inflight` bytes meanwhile. */
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  inflight: { bytes: number; max: number },
+): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      inflight.bytes -= size;
+      if (error) {
+        chunks.length = 0;
+        reject(error);
+        req.resume(); // the rest is read and dropped
+      } else resolve(Buffer.concat(chunks));
+    };
     req.on("data", (chunk: Buffer) => {
+      if (done) return;
+      if (size + chunk.length > limit) return finish(new AdminBodyTooLargeError(limit));
+      if (inflight.bytes + chunk.length > inflight.max) return finish(new AdminBusyError());
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AdminBodyTooLargeError(MAX_BODY_BYTES));
-        req.resume();
-        return;
-      }
+      inflight.bytes += chunk.length;
       chunks.push(chunk);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
+    req.on("end", () => finish());
+    req.on("error", (error) => finish(error));
+    req.on("close", () => finish(new AdminBodyTooLargeError(limit)));
   });
 }

@@ -1,6 +1,7 @@
 // `cordon admin …`: the admin API's operations from the command line, over HTTP.
 //   admin health | ready | rooms | peerings | metrics | reload
 //   admin clearance get JID | set JID FILE|- | rm JID        [--for-policy OID]
+//   admin hash-password        a console user's password hash (stdin), for admin.console.users
 // Where: --url URL, else the config's admin.listen (--config FILE or CORDON_CONFIG), else
 // http://127.0.0.1:9090. Token: the env variable named by --token-env (default CORDON_ADMIN_TOKEN),
 // else --token-file FILE, else the config's admin.token / admin.tokenFile, else the token file that
@@ -11,9 +12,10 @@ import type { Command, CommandIo } from "../command.js";
 import { parseArgs, readInput, UsageError } from "./io.js";
 import { readAdminSection, DEFAULT_ADMIN_LISTEN, TOKEN_FILE_NAME } from "../admin/config.js";
 import { readSecretFile, stateDir } from "../state-dir.js";
+import { hashPasswordCommand } from "./hash-password.js";
 
 const USAGE =
-  "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME | --token-file FILE]";
+  "usage: cordon admin health|ready|rooms|peerings|metrics|reload | clearance get|set|rm JID [FILE|-] [--for-policy OID]  [--url URL | --config FILE] [--token-env NAME | --token-file FILE] | hash-password";
 
 interface Target {
   base: string;
@@ -91,6 +93,7 @@ async function call(
 }
 
 async function run(args: readonly string[], io: CommandIo): Promise<number> {
+  if (args[0] === "hash-password") return hashPasswordCommand(args.slice(1), io);
   const p = parseArgs(args, ["url", "config", "token-env", "token-file", "for-policy"]);
   const [sub, verb, jid, file] = p.positional;
   const { base, token } = target(
@@ -124,6 +127,7 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
 
 export const adminCommand: Command = {
   name: "admin",
-  summary: "talk to a running cordon's admin API: admin ready|rooms|reload|peerings|metrics|clearance …",
+  summary:
+    "talk to a running cordon's admin API: admin ready|rooms|reload|peerings|metrics|clearance … | hash-password",
   run: (args, io) => run(args, io),
 };

@@ -5,7 +5,7 @@
 // first bad record, 2 when the file or key cannot be read or the arguments are wrong.
 // The key: --key-env NAME (the variable holds it), --key-file FILE, the config's audit section
 // whose file this is (--config or $CORDON_CONFIG), else the generated STATE_DIR/audit-key.
-import { readFileSync } from "node:fs";
+import { accessSync, constants } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfigFile, type ConfigReader } from "@cordon/component";
 import {
@@ -13,7 +13,7 @@ import {
   MIN_AUDIT_KEY_LENGTH,
   parseAuditAnchor,
   readAuditSection,
-  verifyAuditText,
+  verifyAuditFileChunked,
   type AuditAnchor,
   type AuditKey,
   type AuditSettings,
@@ -79,14 +79,19 @@ export const auditCommand: Command = {
           `--anchor expects SEQ:HASH (a record number and its 64-hex-digit hash), as the log shows it; ${USAGE}`,
         );
     }
-    let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      accessSync(file, constants.R_OK);
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     }
     const key = keyFor(file, p.options);
-    const result = verifyAuditText(text, key, anchor);
+    // Read in bounded chunks (the admin console's verify is the same function).
+    let result: Awaited<ReturnType<typeof verifyAuditFileChunked>>;
+    try {
+      result = await verifyAuditFileChunked(file, key, anchor);
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
     if (result.ok) {
       io.stdout(
         `${file}: chain verified under key ${key.id}, ${result.records} records, head ${result.records}:${result.head}${anchor ? `, anchor ${anchor.seq} present` : ""}`,

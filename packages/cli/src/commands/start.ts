@@ -13,7 +13,8 @@ import { runMuc } from "../runners/muc.js";
 import { runCatalog } from "../runners/catalog.js";
 import { runRelay } from "../runners/relay.js";
 import { runGuard } from "../runners/guard.js";
-import { anchorEveryMinute, openAuditLog, readProcessAudit } from "../audit-log.js";
+import { anchorEveryMinute, openKeyedAuditLog, readProcessAudit } from "../audit-log.js";
+import type { AuditLogRef } from "../admin/routes/boundary.js";
 import { configPath } from "../state-dir.js";
 import type { AuditSink } from "@cordon/relay";
 
@@ -77,9 +78,14 @@ export async function startComponents(options: StartOptions): Promise<{
       ? { ...configured, file: perProcessFile(configured.file, options.only) }
       : configured;
   let audit: AuditSink | undefined;
+  let auditLog: AuditLogRef | undefined;
   let stopAnchors: (() => void) | undefined;
   if (auditSettings) {
-    audit = await openAuditLog(auditSettings, config.root, logger, (p) => configPath(config.root, p));
+    const opened = await openKeyedAuditLog(auditSettings, config.root, logger, (p) =>
+      configPath(config.root, p),
+    );
+    audit = opened.sink;
+    auditLog = { name: "process", file: opened.file, key: opened.key };
     stopAnchors = anchorEveryMinute(audit, logger, configPath(config.root, auditSettings.file));
   }
   // Metrics, link observation, hot reload and the admin API (operations.ts).
@@ -123,6 +129,7 @@ export async function startComponents(options: StartOptions): Promise<{
     running,
     environment: environment ? await environment : undefined,
     ...(audit ? { audit } : {}),
+    ...(auditLog ? { auditLog } : {}),
   });
   operator.current = operations;
   return { running, logger, shutdown, operations };

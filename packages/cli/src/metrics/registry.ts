@@ -28,6 +28,8 @@ export interface CordonMetrics {
   readonly memoryLimitBytes: Gauge<"component" | "buffer">;
   /** Adds a function run before each scrape (to copy counters kept elsewhere, e.g. by the relay). */
   onCollect(fn: () => void): void;
+  /** Runs the functions added by onCollect (before reading a metric's values directly). */
+  collect(): void;
   /** The text exposition of every metric. */
   text(): Promise<{ contentType: string; body: string }>;
 }
@@ -146,6 +148,9 @@ export function createMetrics(options: MetricsOptions = {}): CordonMetrics {
     }),
     onCollect(fn) {
       collectors.push(fn);
+    },
+    collect() {
+      for (const fn of collectors) fn();
     },
     async text() {
       for (const fn of collectors) fn();

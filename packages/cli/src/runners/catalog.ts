@@ -42,6 +42,7 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     name: "catalog",
     stop: () => service.stop(),
     ops: {
+      catalog: (query) => service.catalogFor(query),
       // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
       rebinder: {
         prepare(next) {

@@ -52,6 +52,11 @@ export const runMuc: ComponentRunner = async (context, section) => {
   observeLinks(context.ops, "muc", [component]);
   observeMemory(context.ops, "muc", () => service.memory());
   await service.start();
-  const ops = mucOps(service, (next) => withCatalog(readMucSettings(section, options(next))));
+  // A policy reload installs the re-read settings into this same object (policy-reload.ts).
+  const ops = mucOps(
+    service,
+    (next) => withCatalog(readMucSettings(section, options(next))),
+    () => settings,
+  );
   return { name: "muc", stop: () => service.stop(), ops };
 };

@@ -1,31 +1,30 @@
 // The operator hooks a runner may give `cordon start`: its XEP-0114 links (readiness, link
-// metrics), a room listing (MUC), peering counters (relay) and a policy re-binder (hot reload);
+// metrics), the rooms and their operator (MUC), peering counters, views and audit log (relay) and a policy re-binder (hot reload);
 // and what a runner receives to report decisions. Everything here is optional: a runner without
 // hooks still runs, it only shows less in the admin API.
 import type { BufferUse, CordonComponent } from "@cordon/component";
+import type { Catalog, CatalogQuery } from "@cordon/catalog";
 import type { MucObserver } from "@cordon/muc";
 import type { Relay } from "@cordon/relay";
 import type { LinkBook } from "../metrics/link-book.js";
 import type { CordonMetrics } from "../metrics/registry.js";
 import type { PolicyRebinder } from "../reload.js";
-
-export interface RoomSummary {
-  jid: string;
-  name: string;
-  /** Display marking of the room label (who may be in the room). */
-  label: string | null;
-  /** Display marking of the room clearance (labels its messages may carry). */
-  clearance: string | null;
-  defaultLabel: string | null;
-  occupants: number;
-  persistent: boolean;
-}
+import type { RoomsProvider } from "../admin/routes/rooms.js";
+import type { AuditLogRef } from "../admin/routes/boundary.js";
+import type { PeeringView } from "../admin/peering-view.js";
 
 export interface ComponentOps {
-  rooms?(): RoomSummary[];
+  /** The MUC's rooms and its service-operator operations (admin routes/rooms.ts). */
+  rooms?: RoomsProvider;
   /** Relay counters per peering, as the relay reports them. */
   peerings?(): unknown;
+  /** Each relay peering's sides, direction clearances and controls (admin peering-view.ts). */
+  peeringViews?(): PeeringView[];
+  /** The audit log this component writes (the relay's own), for browsing and verify. */
+  auditLog?: AuditLogRef;
   rebinder?: PolicyRebinder;
+  /** The catalog service's answer for a query (the console's catalog view). */
+  catalog?(query: CatalogQuery): Promise<Catalog>;
 }
 
 export interface OpsContext {

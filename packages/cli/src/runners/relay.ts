@@ -9,7 +9,8 @@ import { relaySettings } from "../peer-clearances.js";
 import { parseClearance, parseLabelData } from "@cordon/policy";
 import type { ComponentRunner } from "./runner.js";
 import { observeLinks, observeMemory, observeRelay, target } from "./ops.js";
-import { auditKeyFile, openAuditLog } from "../audit-log.js";
+import { auditKeyFile, openKeyedAuditLog } from "../audit-log.js";
+import { peeringViews } from "../admin/peering-view.js";
 
 export const runRelay: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -43,7 +44,11 @@ export const runRelay: ComponentRunner = async (context, section) => {
     };
   }
   // Keyed chain (issue 16 item 9): the key configured, or generated at first start (audit-log.ts).
-  const audit = await openAuditLog(config.audit, context.config.root, context.logger, (p) => env.path(p));
+  const {
+    sink: audit,
+    file: auditFile,
+    key: auditKey,
+  } = await openKeyedAuditLog(config.audit, context.config.root, context.logger, (p) => env.path(p));
   const relay = createRelay({
     peerings: config.peerings,
     registry: env.registry,
@@ -68,6 +73,9 @@ export const runRelay: ComponentRunner = async (context, section) => {
     stop: () => relay.stop(),
     ops: {
       peerings: () => relay.metrics(),
+      // Read under the policies loaded now (a reload re-binds them).
+      peeringViews: () => peeringViews(config.peerings, env.registry),
+      auditLog: { name: "relay", file: auditFile, key: auditKey },
       rebinder: relayRebinder(config.peerings),
     },
   };

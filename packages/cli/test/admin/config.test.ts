@@ -31,6 +31,7 @@ describe("admin config", () => {
       token: undefined,
       tokenFile: "/var/lib/x/admin-token",
       hosts: [],
+      console: { users: [], secureCookie: false },
     });
     assert.equal(
       readAdminSection(root("admin: {}"), undefined, { STATE_DIRECTORY: "/var/lib/cordon-muc" })?.tokenFile,
@@ -75,5 +76,31 @@ describe("admin config", () => {
     assert.equal(readAdminSection(r, "muc")?.port, 9091);
     assert.equal(readAdminSection(r, "catalog")?.port, 9090);
     assert.equal(readAdminSection(r)?.port, 9090);
+  });
+  test("console users: name, role and a hash from cordon admin hash-password; anything else refused", () => {
+    const hash = "scrypt$32768$8$1$iDlNoEkZLEUxXQrO9O-YAw$ESknv1y2yPpZtz4gZXTSOfK1itzpWA24J324GSy4cOc";
+    const read = (users: string) =>
+      readAdminSection(root(`admin: { console: { users: ${users} } }`))?.console;
+    assert.deepEqual(read(`[{ name: vera, role: viewer, passwordHash: "${hash}" }]`)?.users, [
+      { name: "vera", role: "viewer", passwordHash: hash },
+    ]);
+    assert.throws(
+      () => read(`[{ name: vera, role: root, passwordHash: "${hash}" }]`),
+      /admin\.console\.users\[0\]\.role/u,
+    );
+    assert.throws(() => read(`[{ name: vera, role: admin, passwordHash: "plain-text" }]`), /passwordHash/u);
+    assert.throws(() => read(`[{ name: token, role: admin, passwordHash: "${hash}" }]`), /token/u);
+    assert.throws(
+      () =>
+        read(
+          `[{ name: a, role: admin, passwordHash: "${hash}" }, { name: a, role: viewer, passwordHash: "${hash}" }]`,
+        ),
+      /twice/u,
+    );
+    assert.throws(
+      () => read(`[{ name: a, role: admin, passwordHash: "${hash}", extra: 1 }]`),
+      /unknown setting/u,
+    );
+    assert.throws(() => readAdminSection(root("admin: { console: { nope: 1 } }")), /admin\.console\.nope/u);
   });
 });

@@ -2,9 +2,19 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
+import { resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PolicyRegistry } from "@cordon/policy";
+import { MemoryStore } from "@cordon/store";
 import { createAdminHandler, type AdminProviders, type ComponentReadiness } from "../../src/admin/handler.js";
 import { startAdminServer, type AdminServer } from "../../src/admin/server.js";
-import { AdminBadRequestError, PolicyReloadError } from "../../src/ops-errors.js";
+import { PolicyReloadError } from "../../src/ops-errors.js";
+
+const registry = new PolicyRegistry();
+const policy = registry.loadFileSync(
+  resolve(dirname(fileURLToPath(import.meta.url)), "../../../../../deploy/quickstart/demo-policy.xml"),
+);
+const store = new MemoryStore();
 
 const TOKEN = "test-token-0123456789";
 const OCTETS = { "content-type": "application/octet-stream" };
@@ -23,39 +33,20 @@ describe("admin API", () => {
         ],
       },
     ] as ComponentReadiness[],
-    clearances: new Map<string, string>(),
     reloadFails: false,
     generation: 1,
   };
   const providers: AdminProviders = {
     components: () => state.components,
-    rooms: () => [
-      {
-        jid: "ops@rooms.example.test",
-        name: "Ops",
-        label: "SECRET",
-        clearance: "UNCLASSIFIED, SECRET",
-        defaultLabel: null,
-        occupants: 2,
-        persistent: true,
-      },
-    ],
-    peerings: () => undefined,
     metrics: async () => ({ contentType: "text/plain; version=0.0.4; charset=utf-8", body: "cordon_up 1\n" }),
-    clearances: {
-      get: async (jid) =>
-        state.clearances.has(jid) ? { jid, marking: state.clearances.get(jid)! } : undefined,
-      async set(jid, body) {
-        const text = Buffer.from(body).toString("utf8");
-        if (text === "bad") throw new AdminBadRequestError("not a clearance");
-        state.clearances.set(jid, text);
-        return { jid, marking: text };
+    people: {
+      registry: () => registry,
+      governing: () => policy,
+      store,
+      async reload() {
+        if (state.reloadFails) throw new PolicyReloadError("policy.xml: not a SPIF", "policy.xml");
+        return { generation: ++state.generation, policies: [{ id: "1.2.3", name: "Demo" }] };
       },
-      clear: async (jid) => state.clearances.delete(jid),
-    },
-    async reload() {
-      if (state.reloadFails) throw new PolicyReloadError("policy.xml: not a SPIF", "policy.xml");
-      return { generation: ++state.generation, policies: [{ id: "1.2.3", name: "Demo" }] };
     },
   };
 
@@ -175,7 +166,7 @@ describe("admin API", () => {
       assert.equal(r.status, 403, host);
       assert.equal(r.code, "CORDON_ADMIN_HOST_REFUSED");
     }
-    assert.equal(state.clearances.has("carol@example.test"), false);
+    assert.equal((await store.getUserClearance("carol@example.test")).status, "none");
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`])
       assert.equal((await raw(server, "GET", "/ready", { host })).status, 200, host);
     const named = await startAdminServer({
@@ -252,13 +243,10 @@ describe("admin API", () => {
     assert.equal((await call("/ready")).status, 503, "no component at all is not ready");
   });
 
-  test("/rooms lists the MUC rooms", async () => {
+  test("/rooms without a MUC is 404 CORDON_ADMIN_NOT_RUNNING (the rooms area: routes/rooms.test.ts)", async () => {
     const r = await call("/rooms");
-    assert.equal(r.status, 200);
-    assert.deepEqual(
-      (r.json?.rooms as { jid: string; occupants: number }[]).map((x) => [x.jid, x.occupants]),
-      [["ops@rooms.example.test", 2]],
-    );
+    assert.equal(r.status, 404);
+    assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_NOT_RUNNING");
   });
 
   test("/peerings without a relay is 404 CORDON_ADMIN_NOT_RUNNING", async () => {
@@ -269,10 +257,11 @@ describe("admin API", () => {
 
   test("PUT, GET and DELETE /clearances/{jid}", async () => {
     const jid = encodeURIComponent("dave@example.test");
-    const put = await call(`/clearances/${jid}`, { method: "PUT", body: "SECRET", headers: OCTETS });
+    const body = JSON.stringify({ classifications: ["SECRET"] });
+    const put = await call(`/clearances/${jid}`, { method: "PUT", body, headers: JSON_TYPE });
     assert.equal(put.status, 200);
-    assert.equal(put.json?.marking, "SECRET");
-    assert.equal((await call(`/clearances/${jid}`)).json?.marking, "SECRET");
+    assert.deepEqual(put.json?.marking, { text: "{SECRET}", fg: "white", bg: "red" });
+    assert.deepEqual((await call(`/clearances/${jid}`)).json?.marking, put.json?.marking);
     const bad = await call(`/clearances/${jid}`, { method: "PUT", body: "bad", headers: OCTETS });
     assert.equal(bad.status, 400);
     assert.equal((bad.json?.error as { code: string }).code, "CORDON_ADMIN_BAD_REQUEST");

@@ -31,6 +31,7 @@ import { loadRooms, syncRoom } from "./room-sync.js";
 import { preparePolicyReload, type PolicyReload } from "./policy-reload.js";
 import { HistoryBudget } from "../room/history-budget.js";
 import { OccupantBudget } from "../room/occupant-budget.js";
+import { mucOperator, type MucOperator } from "./operator.js";
 
 export interface MucServiceOptions {
   component: CordonComponent;
@@ -62,6 +63,8 @@ export interface MucService {
    * re-reads every clearance.
    */
   reloadPolicies(next: PolicyReload): () => void;
+  /** The service operator's room operations (the admin console; security/service-operator.ts). */
+  readonly operator: MucOperator;
   /** What each bounded buffer holds now (history, presence payloads, pending, throttle, outgoing queue, label cache). */
   memory(): BufferUse[];
 }
@@ -89,6 +92,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     refreshClearances: () => watch.refresh(),
     reloadPolicies: (next) => preparePolicyReload(ctx, next, () => watch.refreshSoon()),
     memory: () => memoryUse(ctx),
+    operator: mucOperator(ctx),
   };
 }
 

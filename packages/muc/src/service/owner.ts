@@ -5,7 +5,7 @@ import { toBare, xml, stanzaError, type Element, type IqRequest } from "@cordon/
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { NS_DATA, NS_MUC_OWNER } from "../namespaces.js";
-import { roomConfigForm, readSubmittedConfig } from "./room-config-form.js";
+import { roomConfigForm, readSubmittedConfig, type SecuritySettings } from "./room-config-form.js";
 import { takeOut } from "./presence.js";
 import { configChangeMessage, destroyPresence } from "./stanzas.js";
 import { requireClearedActor } from "../security/room-authority.js";
@@ -47,24 +47,7 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
   );
   const wasPersistent = room.config.persistent;
   room.config = submitted.config;
-  if (submitted.label) {
-    if (isRelabel(room.security.label, submitted.label.label)) forgetUnlabelledContent(room);
-    room.security.label = submitted.label.label;
-    room.security.raw.label = submitted.label.raw;
-  }
-  if (submitted.clearance) {
-    room.security.clearance = submitted.clearance.clearance;
-    room.security.raw.clearance = submitted.clearance.raw;
-  }
-  if (submitted.defaultLabel) {
-    room.security.defaultLabel = submitted.defaultLabel.label;
-    if (submitted.defaultLabel.raw) room.security.raw.defaultLabel = submitted.defaultLabel.raw;
-    else delete room.security.raw.defaultLabel;
-  }
-  // The new label takes effect before anything is awaited: an occupant it no longer covers must not
-  // stay in the room — and receive what is written in it under the new label (status texts, role
-  // change reasons) — while the record is written to a slow store (adversarial review, issue 15).
-  const removals = takeOutUncovered(ctx, room);
+  const removals = applySecurity(ctx, room, submitted);
   const unlocked = room.locked;
   room.locked = false;
   if (removals.length > 0) await ctx.send(removals);
@@ -75,8 +58,34 @@ export async function ownerSet(ctx: MucContext, room: Room, request: IqRequest):
   if (!unlocked) await notifyConfigChange(ctx, room);
 }
 
+/**
+ * Installs new security settings (an owner's form, the service operator's change) and takes
+ * everyone the room label no longer covers out of the room at once; returns the presences that tell
+ * them (not sent). The new label takes effect before anything is awaited: an occupant it no longer
+ * covers must not stay in the room — and receive what is written in it under the new label (status
+ * texts, role change reasons) — while the record is written to a slow store (adversarial review,
+ * issue 15). A changed label forgets the subject and status texts (security/room-relabel.ts).
+ */
+export function applySecurity(ctx: MucContext, room: Room, settings: SecuritySettings): string[] {
+  if (settings.label) {
+    if (isRelabel(room.security.label, settings.label.label)) forgetUnlabelledContent(room);
+    room.security.label = settings.label.label;
+    room.security.raw.label = settings.label.raw;
+  }
+  if (settings.clearance) {
+    room.security.clearance = settings.clearance.clearance;
+    room.security.raw.clearance = settings.clearance.raw;
+  }
+  if (settings.defaultLabel) {
+    room.security.defaultLabel = settings.defaultLabel.label;
+    if (settings.defaultLabel.raw) room.security.raw.defaultLabel = settings.defaultLabel.raw;
+    else delete room.security.raw.defaultLabel;
+  }
+  return takeOutUncovered(ctx, room);
+}
+
 /** XEP-0045 §10.2.1: status 104 tells occupants the configuration changed. */
-async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
+export async function notifyConfigChange(ctx: MucContext, room: Room): Promise<void> {
   await ctx.send([...room.occupants.values()].map((o) => configChangeMessage(room.jid, o.jid)));
 }
 

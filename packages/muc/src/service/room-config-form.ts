@@ -25,6 +25,7 @@ import type { MucContext, NamedLabel } from "./context.js";
 import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
 import { governedLabel } from "../security/governed-label.js";
 import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
+import { SERVICE_OPERATOR } from "../security/service-operator.js";
 
 const f = (
   v: string,
@@ -130,12 +131,30 @@ export function roomConfigForm(ctx: MucContext, room: Room): Element {
   );
 }
 
-export interface SubmittedConfig {
+export interface SubmittedConfig extends SecuritySettings {
   config: RoomConfig;
+}
+
+/** A room's security settings as chosen (each absent when not changed). */
+export interface SecuritySettings {
   label?: { label: Label; raw: RawValue };
   clearance?: { clearance: Clearance; raw: RawValue };
   /** label null: "none", unlabelled messages refused (not the service's default). */
   defaultLabel?: { label: Label | null; raw: RawValue | undefined };
+}
+
+/** The security fields of the form (or of the admin console's request), as submitted. */
+export interface SecurityChoices {
+  /** A named label (`namedLabels`). */
+  label?: string | undefined;
+  /** Any label: XEP-0258 element XML, XML label, base64 ESS. */
+  customLabel?: string | undefined;
+  /** Named labels whose union is the room clearance. */
+  clearance?: readonly string[] | undefined;
+  /** A clearance: XML, or base64 BER. */
+  customClearance?: string | undefined;
+  /** A named label, or "none"/"" (unlabelled messages refused). */
+  defaultLabel?: string | undefined;
 }
 
 function values(form: Element): Map<string, string[]> {
@@ -239,20 +258,56 @@ export function readSubmittedConfig(
     flotAlways: flag("sec-label#flot", c.flotAlways),
   };
   if (passwordOn && !config.password) throw invalid("a password-protected room needs a password");
-  const out: SubmittedConfig = { config };
-  const custom = one("sec-label#custom-label")?.trim();
-  const chosen = one("sec-label#label");
+  const clearanceNames = v.get("sec-label#clearance");
+  const out: SubmittedConfig = {
+    config,
+    ...readSecurityChoices(
+      ctx,
+      room.security.clearance,
+      {
+        label: one("sec-label#label"),
+        customLabel: one("sec-label#custom-label"),
+        clearance: clearanceNames,
+        customClearance: one("sec-label#custom-clearance"),
+        defaultLabel: one("sec-label#default-label"),
+      },
+      submitter,
+      service,
+    ),
+  };
+  return out;
+}
+/**
+ * Reads and checks the security settings chosen, by an owner's form or the service's operator
+ * (security/service-operator.ts): every label within the service clearance, and, for an owner, the
+ * room label within the owner's own clearance. Throws not-acceptable naming the field, never the
+ * value.
+ */
+export function readSecurityChoices(
+  ctx: MucContext,
+  /** The room clearance now (a default label is checked against it when no new clearance is chosen). */
+  currentClearance: Clearance | undefined,
+  choices: SecurityChoices,
+  /** The submitter's clearance, or SERVICE_OPERATOR (the admin console: not an occupant). */
+  submitter: Clearance | undefined | typeof SERVICE_OPERATOR,
+  /** The service clearance now (readServiceBound); unknown refuses any security setting. */
+  service: ServiceBound,
+): SecuritySettings {
+  const out: SecuritySettings = {};
+  const one = (name: "customLabel" | "label" | "customClearance" | "defaultLabel") => choices[name];
+  const custom = one("customLabel")?.trim();
+  const chosen = one("label");
   if (custom) out.label = encodedLabel(ctx, custom);
   else if (chosen) out.label = namedRaw(ctx, chosen);
   if (out.label) {
     if (!isValidLabel(out.label.label)) throw invalid("the room label is not valid under its policy");
     if (!serviceGrants(ctx.labels, service, out.label.label))
       throw invalid("the room label is outside the service clearance");
-    if (!ctx.labels.grants(out.label.label, submitter))
+    if (submitter !== SERVICE_OPERATOR && !ctx.labels.grants(out.label.label, submitter))
       throw invalid("your own clearance must cover the room label");
   }
-  const customClearance = one("sec-label#custom-clearance")?.trim();
-  const clearanceNames = v.get("sec-label#clearance");
+  const customClearance = one("customClearance")?.trim();
+  const clearanceNames = choices.clearance;
   if (customClearance) {
     try {
       const isXml = customClearance.startsWith("<");
@@ -291,12 +346,12 @@ export function readSubmittedConfig(
         throw invalid(`the room clearance allows ${n.name}, outside the service clearance`);
     }
   }
-  const defaultName = one("sec-label#default-label");
+  const defaultName = one("defaultLabel");
   if (defaultName !== undefined) {
     if (defaultName === "none" || defaultName === "") out.defaultLabel = { label: null, raw: undefined };
     else {
       const d = namedRaw(ctx, defaultName);
-      const roomClearance = out.clearance?.clearance ?? room.security.clearance;
+      const roomClearance = out.clearance?.clearance ?? currentClearance;
       if (!acdf(d.label, roomClearance).granted)
         throw invalid("the default label is outside the room clearance");
       out.defaultLabel = d;

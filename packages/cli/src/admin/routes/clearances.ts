@@ -1,0 +1,423 @@
+// Clearance routes of the admin API (the console's Clearances page):
+//   GET    /clearances?q=&limit=&cursor=      stored user clearances, a bounded page (store listing),
+//                                             and on the first page the directory's matches
+//   GET    /clearances/{jid}?policy=OID       a user's clearance: marking, what it holds, source, readAt
+//   PUT    /clearances/{jid}?policy=OID       set it (JSON names, XML, BER or base64 BER: clearance-body.ts)
+//   DELETE /clearances/{jid}?policy=OID       remove the store's clearance
+//   POST   /clearances/import?dryRun=1&format=csv|ldif   many users from one CSV or LDIF file
+//                                             (clearance-import.ts); dryRun: the preview only
+//   GET    /peers, GET|PUT|DELETE /peers/{domain}?direction=inbound|outbound|both
+//   GET    /services, GET|PUT|DELETE /services/{domain}
+// Every change is parsed before the store is touched, refused when the audit log cannot record it,
+// and answered once its record (with who made it) is written.
+import { normaliseBareJid, normaliseDomain, type PeerDirection, type RawClearance } from "@cordon/store";
+import {
+  applyImport,
+  planImport,
+  userJid,
+  type ImportFormat,
+  type ImportPlan,
+} from "../../clearance-import.js";
+import {
+  AdminBadRequestError,
+  AdminImportRefusedError,
+  AdminNotFoundError,
+  AdminStoreUnavailableError,
+} from "../../ops-errors.js";
+import { parseClearanceBody } from "../clearance-body.js";
+import type { RoutedRequest } from "../http.js";
+import {
+  audited,
+  auditWritable,
+  clip,
+  clearanceView,
+  json,
+  rawView,
+  segment,
+  type PeopleContext,
+  type PeopleRouteSpec,
+} from "./people.js";
+
+const DIRECTIONS: readonly PeerDirection[] = ["inbound", "outbound"];
+
+function userOf(text: string): string {
+  const jid = userJid(text);
+  if (jid === undefined)
+    throw new AdminBadRequestError(`not a user's bare JID: ${JSON.stringify(clip(text, 80))}`);
+  return jid;
+}
+
+function domainOf(text: string): string {
+  try {
+    return normaliseDomain(text);
+  } catch {
+    throw new AdminBadRequestError(`not a domain: ${JSON.stringify(clip(text, 80))}`);
+  }
+}
+
+function policySlot(q: URLSearchParams): string | undefined {
+  const p = q.get("policy");
+  if (p === null || p === "") return undefined;
+  if (!/^[0-2](\.(0|[1-9][0-9]*)){1,64}$/u.test(p))
+    throw new AdminBadRequestError("policy must be a dotted OID");
+  return p;
+}
+
+function directions(q: URLSearchParams, fallback: "both" | undefined): PeerDirection[] {
+  const d = q.get("direction") ?? fallback;
+  if (d === "inbound" || d === "outbound") return [d];
+  if (d === "both") return [...DIRECTIONS];
+  throw new AdminBadRequestError("direction must be inbound, outbound or both");
+}
+
+function limitOf(q: URLSearchParams): number | undefined {
+  const l = q.get("limit");
+  if (l === null || l === "") return undefined;
+  if (!/^[0-9]{1,4}$/u.test(l)) throw new AdminBadRequestError("limit must be a number from 1 to 500");
+  return Number(l);
+}
+
+/** A store error that is the client's (bad JID, bad value, bad cursor) as a 400, the rest as is. */
+async function store<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === "CORDON_STORE_INVALID_VALUE" || code === "CORDON_STORE_INVALID_JID")
+      throw new AdminBadRequestError((error as Error).message);
+    throw error;
+  }
+}
+
+export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
+  const now = () => new Date(ctx.now?.() ?? Date.now()).toISOString();
+
+  /** A user's clearance: the store's (an administrator's), else the directory's (resolver order). */
+  async function userClearance(jid: string, slot: string | undefined) {
+    const registry = ctx.registry();
+    const fromStore = await ctx.store.getUserClearance(jid, slot);
+    if (fromStore.status === "unknown") throw new AdminStoreUnavailableError(fromStore.reason);
+    if (fromStore.status === "known")
+      return { jid, source: "store" as const, readAt: now(), ...rawView(fromStore.clearance, registry) };
+    if (!ctx.directory) return undefined;
+    const fromDirectory = await ctx.directory.getUserClearance(jid, slot);
+    if (fromDirectory.status === "unknown")
+      throw new AdminStoreUnavailableError(`the directory: ${fromDirectory.reason}`);
+    if (fromDirectory.status === "none") return undefined;
+    const age = fromDirectory.source === "cache" ? (ctx.directory.ageOf?.(jid) ?? 0) : 0;
+    return {
+      jid,
+      source: "directory" as const,
+      readAt: new Date((ctx.now?.() ?? Date.now()) - age).toISOString(),
+      ...rawView(fromDirectory.clearance, registry),
+    };
+  }
+
+  async function importFile(req: RoutedRequest, q: URLSearchParams) {
+    const dryRun = q.get("dryRun") === "1" || q.get("dryRun") === "true";
+    const format = q.get("format") ?? undefined;
+    if (format !== undefined && format !== "csv" && format !== "ldif")
+      throw new AdminBadRequestError("format must be csv or ldif");
+    let text = Buffer.from(req.body).toString("utf8");
+    // A JSON body {text, format?} (what a page sends), or the file itself (octet-stream).
+    if ((req.contentType ?? "").toLowerCase().startsWith("application/json")) {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new AdminBadRequestError("the body is not JSON");
+      }
+      const t = (value as { text?: unknown }).text;
+      if (typeof t !== "string")
+        throw new AdminBadRequestError('expected {"text": "…the CSV or LDIF file…"}');
+      text = t;
+    }
+    const plan: ImportPlan = planImport(
+      text,
+      ctx.registry(),
+      ctx.governing(),
+      format as ImportFormat | undefined,
+    );
+    const preview = {
+      format: plan.format,
+      dryRun,
+      rows: plan.rows.map((r) => ({
+        line: r.line,
+        jid: r.jid,
+        ...(r.forPolicy ? { policy: r.forPolicy } : {}),
+        marking: clearanceView(r.clearance),
+      })),
+      problems: plan.problems,
+    };
+    if (dryRun) return json(200, preview);
+    if (plan.problems.length > 0) {
+      const e = new AdminImportRefusedError(plan.problems.length);
+      return json(e.status, { error: { code: e.code, message: e.message }, ...preview });
+    }
+    auditWritable(ctx);
+    const events: Parameters<typeof audited>[2][number][] = [];
+    let written = 0;
+    try {
+      written = (
+        await applyImport(plan, ctx.store, (row) =>
+          events.push({
+            action: "clearance-set",
+            decision: "change",
+            reason: "admin-api import",
+            target: row.jid,
+            marking: row.marking,
+            ...(row.forPolicy ? { policy: row.forPolicy } : {}),
+          }),
+        )
+      ).written;
+    } finally {
+      // What was written is recorded, also when the store failed part-way.
+      await audited(ctx, req, events);
+    }
+    ctx.logger?.info({ rows: written, format: plan.format }, "clearances imported through the admin API");
+    return json(200, { ...preview, written });
+  }
+
+  return [
+    {
+      pattern: /^\/clearances$/u,
+      methods: {
+        GET: async (_req, _m, q) => {
+          const registry = ctx.registry();
+          const query = q.get("q") ?? "";
+          const cursor = q.get("cursor") ?? undefined;
+          const limit = limitOf(q);
+          const page = await store(() =>
+            ctx.store.listUserClearancesPage({
+              query,
+              ...(cursor !== undefined ? { cursor } : {}),
+              ...(limit !== undefined ? { limit } : {}),
+            }),
+          );
+          const entries = page.entries.map((e) => ({
+            jid: e.jid,
+            ...(e.policy ? { policy: e.policy } : {}),
+            source: "store" as const,
+            ...rawView(e.clearance, registry),
+          }));
+          let directory:
+            | { entries: { jid: string; source: "directory" }[]; truncated: boolean; error?: string }
+            | undefined;
+          if (ctx.directory?.listUsers && cursor === undefined) {
+            try {
+              const found = await ctx.directory.listUsers({ query, limit: limit ?? 50 });
+              directory = {
+                entries: found.entries.map((e) => ({
+                  jid: e.jid,
+                  source: "directory" as const,
+                  ...rawView(e.clearance, registry),
+                })),
+                truncated: found.truncated,
+              };
+            } catch (error) {
+              // The store's page still answers; the directory's part says it is unavailable.
+              directory = {
+                entries: [],
+                truncated: false,
+                error: `the directory is unavailable: ${clip((error as Error).message, 200)}`,
+              };
+            }
+          }
+          return json(200, {
+            entries,
+            ...(page.next !== undefined ? { next: page.next } : {}),
+            ...(directory ? { directory } : {}),
+          });
+        },
+      },
+    },
+    {
+      pattern: /^\/clearances\/import$/u,
+      methods: { POST: (req, _m, q) => importFile(req, q) },
+    },
+    {
+      pattern: /^\/clearances\/([^/]+)$/u,
+      methods: {
+        GET: async (_req, m, q) => {
+          const jid = userOf(segment(m));
+          const found = await store(() => userClearance(jid, policySlot(q)));
+          if (!found) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+          return json(200, found);
+        },
+        PUT: async (req, m, q) => {
+          const jid = userOf(segment(m));
+          const slot = policySlot(q);
+          // Parsed before anything else: a bad body never reaches the store or the log.
+          const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
+          auditWritable(ctx);
+          await store(() => ctx.store.setUserClearance(jid, parsed.raw, slot));
+          ctx.logger?.info(
+            { jid, policy: slot, marking: parsed.marking },
+            "clearance set through the admin API",
+          );
+          await audited(ctx, req, [
+            {
+              action: "clearance-set",
+              decision: "change",
+              reason: "admin-api",
+              target: jid,
+              marking: parsed.marking,
+              ...(slot ? { policy: slot } : {}),
+            },
+          ]);
+          return json(200, {
+            jid,
+            ...(slot ? { policy: slot } : {}),
+            source: "store",
+            readAt: now(),
+            ...rawView(parsed.raw, ctx.registry()),
+          });
+        },
+        DELETE: async (req, m, q) => {
+          const jid = userOf(segment(m));
+          const slot = policySlot(q);
+          auditWritable(ctx);
+          const removed = await store(() => ctx.store.deleteUserClearance(jid, slot));
+          if (!removed) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+          ctx.logger?.info({ jid, policy: slot }, "clearance cleared through the admin API");
+          await audited(ctx, req, [
+            {
+              action: "clearance-removed",
+              decision: "change",
+              reason: "admin-api",
+              target: jid,
+              ...(slot ? { policy: slot } : {}),
+            },
+          ]);
+          return json(200, { jid: normaliseBareJid(jid), removed: true });
+        },
+      },
+    },
+    {
+      pattern: /^\/peers$/u,
+      methods: {
+        GET: async () => {
+          const registry = ctx.registry();
+          const list = await store(() => ctx.store.listPeerClearances());
+          return json(200, {
+            peers: list.map((e) => ({
+              domain: e.domain,
+              direction: e.direction,
+              ...rawView(e.clearance, registry),
+            })),
+          });
+        },
+      },
+    },
+    {
+      pattern: /^\/peers\/([^/]+)$/u,
+      methods: {
+        GET: async (_req, m, q) => {
+          const domain = domainOf(segment(m));
+          const registry = ctx.registry();
+          const out: Record<string, unknown> = {};
+          for (const dir of directions(q, "both")) {
+            const r = await store(() => ctx.store.getPeerClearance(domain, dir));
+            if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
+            if (r.status === "known") out[dir] = rawView(r.clearance, registry);
+          }
+          if (Object.keys(out).length === 0)
+            throw new AdminNotFoundError(`peer clearance of ${clip(domain, 80)}`);
+          return json(200, { domain, readAt: now(), directions: out });
+        },
+        PUT: async (req, m, q) => {
+          const domain = domainOf(segment(m));
+          const dirs = directions(q, "both");
+          const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
+          auditWritable(ctx);
+          for (const dir of dirs) await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
+          await audited(
+            ctx,
+            req,
+            dirs.map((dir) => ({
+              action: "peer-clearance-set",
+              decision: "change" as const,
+              reason: "admin-api",
+              target: domain,
+              marking: parsed.marking,
+              detail: dir,
+            })),
+          );
+          const view = rawView(parsed.raw, ctx.registry());
+          return json(200, { domain, directions: Object.fromEntries(dirs.map((d) => [d, view])) });
+        },
+        DELETE: async (req, m, q) => {
+          const domain = domainOf(segment(m));
+          const dirs = directions(q, "both");
+          auditWritable(ctx);
+          const removed: PeerDirection[] = [];
+          for (const dir of dirs)
+            if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+          if (removed.length === 0) throw new AdminNotFoundError(`peer clearance of ${clip(domain, 80)}`);
+          await audited(
+            ctx,
+            req,
+            removed.map((dir) => ({
+              action: "peer-clearance-removed",
+              decision: "change" as const,
+              reason: "admin-api",
+              target: domain,
+              detail: dir,
+            })),
+          );
+          return json(200, { domain, removed });
+        },
+      },
+    },
+    {
+      pattern: /^\/services$/u,
+      methods: {
+        GET: async () => {
+          const registry = ctx.registry();
+          const list = await store(() => ctx.store.listServiceClearances());
+          return json(200, {
+            services: list.map((e) => ({ domain: e.domain, ...rawView(e.clearance, registry) })),
+          });
+        },
+      },
+    },
+    {
+      pattern: /^\/services\/([^/]+)$/u,
+      methods: {
+        GET: async (_req, m) => {
+          const domain = domainOf(segment(m));
+          const r = await store(() => ctx.store.getServiceClearance(domain));
+          if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
+          if (r.status === "none") throw new AdminNotFoundError(`service clearance of ${clip(domain, 80)}`);
+          return json(200, { domain, readAt: now(), ...rawView(r.clearance, ctx.registry()) });
+        },
+        PUT: async (req, m) => {
+          const domain = domainOf(segment(m));
+          const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
+          auditWritable(ctx);
+          await store(() => ctx.store.setServiceClearance(domain, parsed.raw));
+          await audited(ctx, req, [
+            {
+              action: "service-clearance-set",
+              decision: "change",
+              reason: "admin-api",
+              target: domain,
+              marking: parsed.marking,
+            },
+          ]);
+          return json(200, { domain, ...rawView(parsed.raw as RawClearance, ctx.registry()) });
+        },
+        DELETE: async (req, m) => {
+          const domain = domainOf(segment(m));
+          auditWritable(ctx);
+          if (!(await store(() => ctx.store.deleteServiceClearance(domain))))
+            throw new AdminNotFoundError(`service clearance of ${clip(domain, 80)}`);
+          await audited(ctx, req, [
+            { action: "service-clearance-removed", decision: "change", reason: "admin-api", target: domain },
+          ]);
+          return json(200, { domain, removed: true });
+        },
+      },
+    },
+  ];
+}

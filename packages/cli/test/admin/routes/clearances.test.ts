@@ -1,0 +1,329 @@
+// The clearance routes (src/admin/routes/clearances.ts) through the pure admin handler, on a real
+// environment: what is stored, what is answered, what is audited with who made it.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import type { RawClearance } from "@cordon/store";
+import { errorCode, fixture, type Fixture } from "./people-fixture.js";
+
+const ALICE = "alice@example.test";
+const alice = encodeURIComponent(ALICE);
+const who = { user: "officer", role: "admin" as const };
+
+describe("clearance routes", () => {
+  let f: Fixture;
+  before(async () => {
+    f = await fixture();
+  });
+  after(async () => f.close());
+
+  test("PUT by names from the policy: stored, marking with the SPIF colours, audited with who, then GET says store", async () => {
+    const put = await f.send(
+      "PUT",
+      `/clearances/${alice}`,
+      JSON.stringify({
+        classifications: ["UNCLASSIFIED", "SECRET"],
+        categories: ["ALPHA", "Releasability/GBR"],
+      }),
+      "application/json",
+      who,
+    );
+    assert.equal(put.status, 200);
+    assert.deepEqual(put.json.marking, {
+      text: "{UNCLASSIFIED|SECRET} ALPHA REL TO GBR",
+      fg: "white",
+      bg: "red",
+    });
+    assert.deepEqual(put.json.clearance, {
+      policy: "1.3.6.1.4.1.99999.1.1",
+      policyName: "Cordon Demo",
+      classifications: ["UNCLASSIFIED", "SECRET"],
+      categories: [
+        { tagSet: "Compartments", names: ["ALPHA"] },
+        { tagSet: "Releasability", names: ["GBR"] },
+      ],
+    });
+    assert.equal((await f.env.store.getUserClearance(ALICE)).status, "known");
+    const record = f.audit.records.at(-1) as unknown as Record<string, unknown>;
+    assert.equal(record.action, "clearance-set");
+    assert.equal(record.actor, "officer");
+    assert.equal(record.target, ALICE);
+    assert.equal(record.marking, "{UNCLASSIFIED|SECRET} ALPHA REL TO GBR");
+    const got = await f.send("GET", `/clearances/${alice}`);
+    assert.equal(got.status, 200);
+    assert.equal(got.json.source, "store");
+    assert.ok(Date.parse(String(got.json.readAt)) > Date.now() - 60_000);
+    assert.deepEqual(got.json.marking, put.json.marking);
+  });
+
+  test("a bad body or name changes nothing and is not audited; the error does not echo the body unbounded", async () => {
+    const before = f.audit.records.length;
+    const stored = await f.env.store.getUserClearance(ALICE);
+    const long = "X".repeat(5000);
+    for (const body of [
+      JSON.stringify({ classifications: [long] }),
+      JSON.stringify({ classifications: [] }),
+      "not a clearance",
+    ]) {
+      const r = await f.send("PUT", `/clearances/${alice}`, body, "application/json", who);
+      assert.equal(r.status, 400, body.slice(0, 40));
+      assert.equal(errorCode(r), "CORDON_ADMIN_BAD_REQUEST");
+      assert.ok(r.body.length < 2000, "bounded error");
+    }
+    assert.deepEqual(await f.env.store.getUserClearance(ALICE), stored);
+    assert.equal(f.audit.records.length, before);
+    const notUser = await f.send("GET", `/clearances/${encodeURIComponent("example.test")}`);
+    assert.equal(notUser.status, 400);
+  });
+
+  test("list and search are paged by the store, each entry with its marking", async () => {
+    for (let i = 0; i < 12; i++)
+      await f.send(
+        "PUT",
+        `/clearances/user${String(i).padStart(2, "0")}%40example.test`,
+        JSON.stringify({ classifications: ["RESTRICTED"] }),
+      );
+    const first = await f.send("GET", "/clearances?q=user&limit=5");
+    assert.equal(first.status, 200);
+    const entries = first.json.entries as {
+      jid: string;
+      marking: { text: string; bg?: string };
+      source: string;
+    }[];
+    assert.deepEqual(
+      entries.map((e) => e.jid),
+      ["user00", "user01", "user02", "user03", "user04"].map((u) => `${u}@example.test`),
+    );
+    assert.deepEqual(entries[0]?.marking, { text: "{RESTRICTED}", fg: "white", bg: "blue" });
+    assert.equal(entries[0]?.source, "store");
+    const second = await f.send("GET", `/clearances?q=user&limit=5&cursor=${String(first.json.next)}`);
+    assert.equal((second.json.entries as { jid: string }[])[0]?.jid, "user05@example.test");
+    const one = await f.send("GET", "/clearances?q=ALICE");
+    assert.deepEqual(
+      (one.json.entries as { jid: string }[]).map((e) => e.jid),
+      [ALICE],
+    );
+    assert.equal((await f.send("GET", "/clearances?limit=9999")).status, 400);
+    assert.equal((await f.send("GET", "/clearances?cursor=%2A%2A")).status, 400);
+  });
+
+  test("DELETE removes, is audited, and a second DELETE is 404", async () => {
+    await f.send("PUT", "/clearances/gone%40example.test", JSON.stringify({ classifications: ["SECRET"] }));
+    const del = await f.send("DELETE", "/clearances/gone%40example.test", "", "application/json", who);
+    assert.equal(del.status, 200);
+    assert.equal((await f.env.store.getUserClearance("gone@example.test")).status, "none");
+    const record = f.audit.records.at(-1) as unknown as Record<string, unknown>;
+    assert.deepEqual(
+      [record.action, record.actor, record.target],
+      ["clearance-removed", "officer", "gone@example.test"],
+    );
+    assert.equal((await f.send("DELETE", "/clearances/gone%40example.test")).status, 404);
+  });
+
+  test("import: the preview shows each row's marking or error and writes nothing; apply writes every row, audited", async () => {
+    const csv = [
+      "jid,policy,classifications,categories",
+      "imp1@example.test,,UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET,ALPHA,GBR",
+      "imp2@example.test,Cordon Demo,UNCLASSIFIED,",
+      '"imp3@example.test",,UNCLASSIFIED|SECRET,"Releasability/USA"',
+    ].join("\n");
+    const preview = await f.send("POST", "/clearances/import?dryRun=1", JSON.stringify({ text: csv }));
+    assert.equal(preview.status, 200);
+    assert.equal(preview.json.format, "csv");
+    assert.deepEqual(
+      (preview.json.rows as { jid: string; marking: { text: string } }[]).map((r) => [r.jid, r.marking.text]),
+      [
+        ["imp1@example.test", "{UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET} ALPHA REL TO GBR"],
+        ["imp2@example.test", "{UNCLASSIFIED}"],
+        ["imp3@example.test", "{UNCLASSIFIED|SECRET} REL TO USA"],
+      ],
+    );
+    assert.equal((preview.json.rows as { policy?: string }[])[1]?.policy, "1.3.6.1.4.1.99999.1.1");
+    assert.equal(
+      (await f.env.store.getUserClearance("imp1@example.test")).status,
+      "none",
+      "dry run wrote nothing",
+    );
+    const before = f.audit.records.length;
+    const applied = await f.send("POST", "/clearances/import", csv, "application/octet-stream", who);
+    assert.equal(applied.status, 200);
+    assert.equal(applied.json.written, 3);
+    assert.equal((await f.env.store.getUserClearance("imp1@example.test")).status, "known");
+    assert.equal(
+      (await f.env.store.getUserClearance("imp2@example.test", "1.3.6.1.4.1.99999.1.1")).status,
+      "known",
+    );
+    assert.equal(f.audit.records.length, before + 3);
+    assert.ok(
+      f.audit.records.slice(before).every((r) => (r as unknown as { actor: string }).actor === "officer"),
+    );
+  });
+
+  test("import with one bad row: 422 with every row's outcome, nothing written", async () => {
+    const csv =
+      "ok1@example.test,,SECRET\nbad@example.test,,SECRET,NOSUCH\nnot-a-jid,,SECRET\nok1@example.test,,RESTRICTED\n";
+    const r = await f.send("POST", "/clearances/import", JSON.stringify({ text: csv }));
+    assert.equal(r.status, 422);
+    assert.equal(errorCode(r), "CORDON_ADMIN_IMPORT_REFUSED");
+    const problems = r.json.problems as { line: number; error: string }[];
+    assert.deepEqual(
+      problems.map((p) => p.line),
+      [2, 3, 4],
+    );
+    assert.match(problems[0]?.error ?? "", /no category "NOSUCH"/u);
+    assert.match(problems[2]?.error ?? "", /same user/u);
+    assert.equal((await f.env.store.getUserClearance("ok1@example.test")).status, "none");
+  });
+
+  test("import LDIF (the directory's own form), as a preview", async () => {
+    const ldif = [
+      "version: 1",
+      "",
+      "# bob",
+      "dn: uid=bob,ou=people,dc=example,dc=test",
+      "objectClass: cordonPerson",
+      "jid: bob@example.test",
+      "clearance;binary:: MDUGCisGAQQBho0fAQEDAgN4MSMwIYAKYIZIAWUCAQgDAqETMBEGCysGAQQBho0fAQECAwIGQA==",
+      "",
+      "dn: uid=carol,ou=people,dc=example,dc=test",
+      "jid: carol@example.test",
+      "cordonXmlClearance: <clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.3.6.1.4.1.99999.1.1'/><cl",
+      " assification lacv='1'/></clearance>",
+      "",
+    ].join("\n");
+    const r = await f.send("POST", "/clearances/import?dryRun=1", ldif, "application/octet-stream");
+    assert.equal(r.status, 200);
+    assert.equal(r.json.format, "ldif");
+    assert.deepEqual(
+      (r.json.rows as { jid: string; line: number; marking: { text: string } }[]).map((x) => [
+        x.line,
+        x.jid,
+        x.marking.text,
+      ]),
+      [
+        [4, "bob@example.test", "{UNCLASSIFIED|RESTRICTED|CONFIDENTIAL|SECRET} REL TO GBR"],
+        [9, "carol@example.test", "{UNCLASSIFIED}"],
+      ],
+    );
+  });
+
+  test("peer and service clearances: set, get, remove, each audited", async () => {
+    const body = JSON.stringify({ classifications: ["UNCLASSIFIED", "RESTRICTED"] });
+    const put = await f.send("PUT", "/peers/Partner.Test?direction=inbound", body, "application/json", who);
+    assert.equal(put.status, 200);
+    assert.equal((await f.env.store.getPeerClearance("partner.test", "inbound")).status, "known");
+    assert.equal((await f.env.store.getPeerClearance("partner.test", "outbound")).status, "none");
+    const got = await f.send("GET", "/peers/partner.test");
+    assert.deepEqual(Object.keys(got.json.directions as object), ["inbound"]);
+    assert.equal((await f.send("GET", "/peers")).status, 200);
+    assert.equal((await f.send("DELETE", "/peers/partner.test", "", "application/json", who)).status, 200);
+    assert.equal((await f.send("GET", "/peers/partner.test")).status, 404);
+    assert.equal((await f.send("PUT", "/peers/partner.test?direction=sideways", body)).status, 400);
+
+    assert.equal(
+      (await f.send("PUT", "/services/rooms.example.test", body, "application/json", who)).status,
+      200,
+    );
+    const svc = await f.send("GET", "/services/rooms.example.test");
+    assert.equal((svc.json.marking as { text: string }).text, "{UNCLASSIFIED|RESTRICTED}");
+    assert.deepEqual(
+      ((await f.send("GET", "/services")).json.services as { domain: string }[]).map((s) => s.domain),
+      ["rooms.example.test"],
+    );
+    assert.equal((await f.send("DELETE", "/services/rooms.example.test")).status, 200);
+    const actions = f.audit.records.slice(-4).map((r) => (r as unknown as { action: string }).action);
+    assert.deepEqual(actions, [
+      "peer-clearance-set",
+      "peer-clearance-removed",
+      "service-clearance-set",
+      "service-clearance-removed",
+    ]);
+  });
+
+  test("fail closed: an audit log that failed refuses the change; a store that is down answers 503 and stores nothing", async () => {
+    f.audit.failed = new Error("disk full");
+    try {
+      const r = await f.send(
+        "PUT",
+        "/clearances/new%40example.test",
+        JSON.stringify({ classifications: ["SECRET"] }),
+      );
+      assert.equal(r.status, 503);
+      assert.equal(errorCode(r), "CORDON_AUDIT_UNAVAILABLE");
+      assert.equal((await f.env.store.getUserClearance("new@example.test")).status, "none");
+      const imp = await f.send(
+        "POST",
+        "/clearances/import",
+        "new@example.test,,SECRET",
+        "application/octet-stream",
+      );
+      assert.equal(imp.status, 503);
+      assert.equal((await f.env.store.getUserClearance("new@example.test")).status, "none");
+    } finally {
+      f.audit.failed = undefined;
+    }
+    const down = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          if (prop === "getUserClearance")
+            return async (): Promise<{ status: "unknown"; reason: string }> => ({
+              status: "unknown",
+              reason: "redis down",
+            });
+          if (prop === "setUserClearance")
+            return async (_j: string, _c: RawClearance) => {
+              throw Object.assign(new Error("redis set user clearance failed"), {
+                code: "CORDON_STORE_UNAVAILABLE",
+              });
+            };
+          return Reflect.get(target, prop) as unknown;
+        },
+      }),
+    });
+    try {
+      const get = await down.send("GET", `/clearances/${alice}`);
+      assert.equal(get.status, 503);
+      const put = await down.send(
+        "PUT",
+        `/clearances/${alice}`,
+        JSON.stringify({ classifications: ["SECRET"] }),
+      );
+      assert.equal(put.status, 503);
+      assert.equal(down.audit.records.length, 0, "nothing recorded for a change that did not happen");
+    } finally {
+      await down.close();
+    }
+  });
+
+  test("a directory's clearance shows as source directory with when it was read", async () => {
+    const raw = {
+      encoding: "xml" as const,
+      data: "<clearance xmlns='http://surevine.com/xmlns/spiffy'><policy id='1.3.6.1.4.1.99999.1.1'/><classification lacv='1'/></clearance>",
+    };
+    const d = await fixture({
+      directory: {
+        getUserClearance: async () => ({ status: "known", clearance: raw, source: "cache" }),
+        ageOf: () => 30_000,
+        listUsers: async () => ({ entries: [{ jid: "dir@example.test", clearance: raw }], truncated: true }),
+      },
+      now: () => Date.parse("2026-12-04T12:00:00Z"),
+    });
+    try {
+      const r = await d.send("GET", "/clearances/dir%40example.test");
+      assert.equal(r.json.source, "directory");
+      assert.equal(r.json.readAt, "2026-12-04T11:59:30.000Z");
+      assert.equal((r.json.marking as { text: string }).text, "{UNCLASSIFIED}");
+      const list = await d.send("GET", "/clearances?q=dir");
+      const directory = list.json.directory as {
+        entries: { jid: string; source: string }[];
+        truncated: boolean;
+      };
+      assert.deepEqual(
+        directory.entries.map((e) => [e.jid, e.source]),
+        [["dir@example.test", "directory"]],
+      );
+      assert.equal(directory.truncated, true);
+    } finally {
+      await d.close();
+    }
+  });
+});
