@@ -256,7 +256,7 @@ components:
       );
       if (kind === "prosody") {
         mkdirSync(shots, { recursive: true });
-        await page.screenshot({ path: join(shots, "policies.png"), fullPage: true });
+        await page.screenshot({ path: join(shots, "console-policies.png"), fullPage: true });
       }
     });
 
@@ -300,7 +300,7 @@ components:
       if (kind === "prosody") {
         await openPage(page, admin, `/clearances/alice@${domain}`);
         await page.getByTestId("detail-marking").waitFor();
-        await page.screenshot({ path: join(shots, "clearances.png"), fullPage: true });
+        await page.screenshot({ path: join(shots, "console-clearances.png"), fullPage: true });
       }
       assert.deepEqual(session.cspViolations(), []);
     });
@@ -325,7 +325,8 @@ components:
         "carol's catalog",
         async () => (await items.locator(".marking").allInnerTexts()).length === 1,
       );
-      if (kind === "prosody") await page.screenshot({ path: join(shots, "catalogs.png"), fullPage: true });
+      if (kind === "prosody")
+        await page.screenshot({ path: join(shots, "console-catalogs.png"), fullPage: true });
       assert.deepEqual(session.cspViolations(), []);
     });
   });

@@ -307,4 +307,23 @@ describe("admin API", () => {
     assert.equal(r.status, 413);
     assert.equal((r.json?.error as { code: string }).code, "CORDON_ADMIN_BODY_TOO_LARGE");
   });
+
+  test("the file paths (SPIF upload, bulk import) take bodies up to 2 MiB, no more", async () => {
+    // 100 KiB of CSV rows: read whole (a preview answers), where any other path stops at 64 KiB.
+    const rows = Array.from({ length: 2500 }, (_, i) => `user${i}@example.test,,SECRET`).join("\n");
+    assert.ok(rows.length > 70 * 1024);
+    const preview = await call("/clearances/import?dryRun=1", {
+      method: "POST",
+      body: rows,
+      headers: OCTETS,
+    });
+    assert.equal(preview.status, 200, preview.text.slice(0, 200));
+    assert.equal((preview.json?.rows as unknown[]).length, 2500);
+    const huge = await call("/policies", {
+      method: "POST",
+      body: "x".repeat(2 * 1024 * 1024 + 1),
+      headers: { "content-type": "application/xml" },
+    });
+    assert.equal(huge.status, 413);
+  });
 });
