@@ -15,7 +15,7 @@ import { OverviewCollector } from "./metrics/overview.js";
 import { startAdminServer, type AdminServer } from "./admin/server.js";
 import type { PeopleContext } from "./admin/routes/people.js";
 import type { CatalogQuery } from "@cordon/catalog";
-import { AdminConfigError } from "./ops-errors.js";
+import { AdminConfigError, ConsoleUnauditedError } from "./ops-errors.js";
 import { ensureSecretFile } from "./state-dir.js";
 import type { AuditSink } from "@cordon/relay";
 import { assertAuditWritable, recordEventWritten } from "./audit-log.js";
@@ -193,6 +193,8 @@ export async function startOperations(options: {
       users: settings.console.users,
       secureCookie: settings.console.secureCookie,
       onLogin: async (e) => {
+        // Every change made in the console is audited with who made it: no log, no login.
+        if (!audit) throw new ConsoleUnauditedError();
         assertAuditWritable(audit);
         logger.info({ user: e.user, method: e.method, granted: e.granted }, "console login");
         await recordEventWritten(

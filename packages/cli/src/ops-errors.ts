@@ -178,6 +178,21 @@ export class AdminConfigError extends CordonOpsError {
   }
 }
 
+/**
+ * A console login while the process keeps no audit log (no top-level `audit:`): the console is
+ * for people, and every change a person makes there must be recorded with who made it (issue 18),
+ * so without a log nobody logs in. The bearer-token API (scripts, `cordon admin`) is unaffected.
+ */
+export class ConsoleUnauditedError extends CordonOpsError {
+  constructor() {
+    super(
+      "CORDON_CONSOLE_UNAUDITED",
+      503,
+      "the web console needs the process audit log (a top-level `audit:` section) to record who changes what",
+    );
+  }
+}
+
 /** An audit key that cannot be read or is too short. */
 export class AuditKeyError extends CordonOpsError {
   constructor(file: string, problem: string) {
