@@ -86,6 +86,26 @@ describe("console attack: login guessing", () => {
     assert.equal(right.status, 429);
   });
 
+  test("password guesses do not lock the admin token or a one-time link out", async () => {
+    const users = [
+      { name: "adam", role: "admin" as const, passwordHash: await hashPassword("right", LOW_COST) },
+    ];
+    const auth = new ConsoleAuth({ token: TOKEN, users });
+    const call = makeHandler(auth);
+    const login = (body: unknown) =>
+      call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify(body),
+      });
+    for (let i = 0; i < 25; i++) await login({ user: "adam", password: `guess-${i}` });
+    assert.equal((await login({ user: "adam", password: "right" })).status, 429, "passwords throttled");
+    assert.equal((await login({ token: TOKEN })).status, 200, "the admin token still logs in");
+    assert.equal((await login({ token: auth.oneTime.issue() })).status, 200, "a one-time link still logs in");
+    assert.equal((await login({ token: "wrong-token-guess" })).status, 401);
+  });
+
   test("a right password does not count against the throttle", async () => {
     const users = [
       { name: "adam", role: "admin" as const, passwordHash: await hashPassword("right", LOW_COST) },

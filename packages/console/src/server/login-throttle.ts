@@ -1,4 +1,5 @@
-// Failed console logins are rate limited (password guessing): at most `perMinute` failures in any
+// Failed console password logins are rate limited (password guessing; token logins are not —
+// packages/cli/src/admin/console.ts): at most `perMinute` failures in any
 // minute for the whole listener (a fixed-size window, no per-client state to grow); past that every
 // login answers 429 until the minute has passed, right password or not.
 // A try counts as a failure from the moment it starts (`begin`) until it is known to have
