@@ -230,7 +230,9 @@ components:
         const out = await carolOut;
         assert.deepEqual(statusCodes(out).sort(), ["110", "307"]);
         await page.getByText("removed: Carol").waitFor();
-        assert.match(await page.getByTestId("room-label").innerText(), /SECRET/);
+        await until("the new label on the page", async () =>
+          /SECRET/.test(await page.getByTestId("room-label").innerText()),
+        );
         await until(
           "Carol gone from the page",
           async () => (await page.locator('tr[data-nick="Carol"]').count()) === 0,
@@ -296,8 +298,9 @@ components:
         await page.getByLabel("Name", { exact: true }).fill("Made on the page");
         await page.getByLabel("Room label").selectOption("CONFIDENTIAL");
         await page.getByRole("button", { name: "Create room" }).click();
-        await page.getByTestId("room-label").waitFor();
-        assert.match(await page.getByTestId("room-label").innerText(), /CONFIDENTIAL/);
+        await until("the new room's page", async () =>
+          /CONFIDENTIAL/.test(await page.getByTestId("room-label").innerText()),
+        );
         const made = `made@${mucDomain}`;
         const self = await joinRoom(c.bob!, made, "Bob");
         assert.equal(self.attrs.type, undefined, self.toString());
@@ -349,9 +352,13 @@ components:
         await page.locator("table.audit tbody tr[data-seq]").first().waitFor();
         await page.getByLabel("Decision").selectOption("refuse");
         await page.getByRole("button", { name: "Apply filter" }).click();
+        // Read at once from the table's markup (a row re-rendered meanwhile is not waited for).
+        const decisionsShown = async () =>
+          [
+            ...(await page.locator("table.audit tbody").innerHTML()).matchAll(/data-decision="([^"]*)"/gu),
+          ].map((m) => m[1]);
         await until("only refusals shown", async () => {
-          const rows = await page.locator("table.audit tbody tr[data-seq]").all();
-          const decisions = await Promise.all(rows.map((r) => r.getAttribute("data-decision")));
+          const decisions = await decisionsShown();
           return decisions.length > 0 && decisions.every((d) => d === "refuse");
         });
         await page.getByRole("button", { name: "Verify the chain" }).click();
