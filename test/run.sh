@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 echo "== system packages (prosody, ejabberd, redis-server, slapd)"
 bash test/harness/install-system-deps.sh
 
+echo "== browser (Debian chromium, for the web console's browser tests)"
+bash test/harness/install-chromium.sh
+
 echo "== npm packages"
 # npm ci in CI and on a fresh clone; npm install only when node_modules is older than the lock.
 bash test/harness/install-npm-deps.sh

@@ -3,6 +3,7 @@
 // the test harness), Cordon's components attached to it from cordon.yaml, and a banner telling
 // people how to connect. Ctrl-C stops everything.
 //   CORDON_QUICKSTART_C2S_PORT / _COMPONENT_PORT   ports (default 15222 / 15347; 0 = any free port)
+//   CORDON_QUICKSTART_ADMIN_PORT                   admin API and web console (default 15290; 0 = any)
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync, copyFileSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -70,7 +71,8 @@ const config = readFileSync(join(here, "cordon.yaml"), "utf8")
   .replaceAll("{{DOMAIN}}", domain)
   .replaceAll("{{PARTNER}}", partner)
   .replaceAll("{{COMPONENT_PORT}}", String(server.componentPort))
-  .replaceAll("{{PARTNER_COMPONENT_PORT}}", String(partnerServer.componentPort));
+  .replaceAll("{{PARTNER_COMPONENT_PORT}}", String(partnerServer.componentPort))
+  .replaceAll("{{ADMIN_PORT}}", String(Number(process.env.CORDON_QUICKSTART_ADMIN_PORT ?? 15290)));
 writeFileSync(join(state, "cordon.yaml"), config);
 for (const file of ["demo-policy.xml", "labels/unclassified.xml", "clearances/partner-link.xml"]) {
   mkdirSync(dirname(join(state, file)), { recursive: true });
@@ -88,9 +90,24 @@ const cordon = spawn(
       CORDON_RELAY_LOCAL_SECRET: secrets.relayLocal,
       CORDON_RELAY_REMOTE_SECRET: secrets.relayRemote,
     },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
   },
 );
+// Cordon's standard output, passed on, but for the web console's one-time login link, which the
+// banner shows.
+let consoleUrl;
+let pending = "";
+cordon.stdout.on("data", (chunk) => {
+  pending += chunk.toString("utf8");
+  let nl;
+  while ((nl = pending.indexOf("\n")) >= 0) {
+    const line = pending.slice(0, nl);
+    pending = pending.slice(nl + 1);
+    const m = /^Console: (\S+)$/.exec(line);
+    if (m) consoleUrl = m[1];
+    else if (!/^\s+\(a one-time login link/.test(line)) process.stdout.write(`${line}\n`);
+  }
+});
 
 let stopping = false;
 async function shutdown(code) {
@@ -134,6 +151,7 @@ for (let i = 0; ; i++) {
   }
 }
 await probe.stop();
+for (let i = 0; consoleUrl === undefined && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
 
 console.log(`
 Cordon quickstart is running.
@@ -152,6 +170,10 @@ Cordon quickstart is running.
 What each user sees in the briefing room when alice sends one message of each label:
 ${users.map((u) => `  ${u.username.padEnd(6)} ${u.sees}`).join("\n")}
 Clients without label support (no urn:xmpp:sec-label:0) see the marking as the body's first line.
+
+Web console  ${consoleUrl ?? "(not started: see the log above)"}
+               a one-time login link (valid once, for 10 minutes); afterwards log in with the admin token
+               in ${join(state, "state", "admin-token")} (and: npx cordon admin ready --config ${join(state, "cordon.yaml")})
 
 Config: ${join(state, "cordon.yaml")}   Relay audit log: ${join(state, "relay-audit.jsonl")}
 (check it: npx cordon audit verify ${join(state, "relay-audit.jsonl")} --config ${join(state, "cordon.yaml")})

@@ -33,6 +33,7 @@ before(async () => {
       CORDON_QUICKSTART_COMPONENT_PORT: "0",
       CORDON_QUICKSTART_PARTNER_C2S_PORT: "0",
       CORDON_QUICKSTART_PARTNER_COMPONENT_PORT: "0",
+      CORDON_QUICKSTART_ADMIN_PORT: "0",
       CORDON_QUICKSTART_PARTNER: partner,
       CORDON_QUICKSTART_DOMAIN: domain,
       CORDON_QUICKSTART_DIR: mkdtempSync(joinPath(tmpdir(), "cordon-qs-")),
@@ -75,6 +76,26 @@ test("[prosody] quickstart: the banner names the users, rooms and what each sees
   ]) {
     assert.ok(output.includes(text), text);
   }
+});
+
+test("[prosody] quickstart: the banner shows the web console's one-time login link; it logs in once", async () => {
+  const link = /Web console\s+(http:\/\/127\.0\.0\.1:\d+\/console\/#token=([A-Za-z0-9_-]+))/u.exec(output);
+  assert.ok(link, output);
+  const base = new URL(link[1]!).origin;
+  const page = await fetch(`${base}/console/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /Cordon console/u);
+  const login = () =>
+    fetch(`${base}/console/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token: link[2] }),
+    });
+  const first = await login();
+  assert.equal(first.status, 200);
+  assert.match(first.headers.get("set-cookie") ?? "", /^cordon_session=.*HttpOnly; SameSite=Strict/u);
+  assert.equal((await login()).status, 401, "used once");
+  assert.equal(output.match(/#token=/gu)?.length, 1, "printed once");
 });
 
 test("[prosody] quickstart: in the briefing room each demo user receives exactly what the banner says", async () => {

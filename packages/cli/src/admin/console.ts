@@ -3,7 +3,7 @@
 //   POST /console/login    {"token": admin token | one-time login token} or {"user","password"}
 //                          → {user, role, csrf} and the session cookie (@cordon/console cookies.ts)
 //   POST /console/logout   ends the session
-//   GET  /console/session  {user, role, csrf} of the session
+//   GET  /console/session  {user, role, csrf} of the session ({user: null} without one)
 //   GET  /console/, /console/assets/*   the page (open: it holds no data)
 // Logins are audited (who, how, granted or refused) like every change.
 import {
@@ -161,11 +161,15 @@ export class ConsoleAuth {
         },
       },
       {
+        // Open, so that the page's first question ("am I logged in?") is not an error in the
+        // browser's console: without a session the answer is {"user": null}.
         pattern: /^\/console\/session$/u,
+        open: true,
         methods: {
           GET: async (req) => {
             const auth = this.authenticate(req);
-            return json(200, { user: req.who.user, role: req.who.role, csrf: auth?.session?.csrf ?? "" });
+            if (!auth) return json(200, { user: null });
+            return json(200, { user: auth.who.user, role: auth.who.role, csrf: auth.session?.csrf ?? "" });
           },
         },
       },

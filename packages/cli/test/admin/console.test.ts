@@ -192,7 +192,10 @@ describe("admin API: console sessions", () => {
     const out = await call("/console/logout", { method: "POST", headers, body: "{}" });
     assert.equal(out.status, 200);
     assert.match(out.headers.get("set-cookie") ?? "", /Max-Age=0/u);
-    assert.equal((await call("/console/session", { headers })).status, 401);
+    const ended = await call("/console/session", { headers });
+    assert.equal(ended.status, 200);
+    assert.equal(ended.json?.user, null);
+    assert.equal((await call("/ready", { headers })).status, 401);
   });
 
   test("a one-time login token works once", async () => {

@@ -2,7 +2,7 @@
 // api.ts sends. The session itself is an HttpOnly cookie the page never sees.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
-import { api, ApiError, setCsrf } from "./api";
+import { api, setCsrf } from "./api";
 
 export type Role = "viewer" | "admin";
 
@@ -28,14 +28,10 @@ export function useCanChange(): boolean {
 
 /** The current session, or undefined when not logged in. */
 export async function loadSession(): Promise<Session | undefined> {
-  try {
-    const s = await api.get<Session>("/console/session");
-    setCsrf(s.csrf);
-    return s;
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return undefined;
-    throw error;
-  }
+  const s = await api.get<Session | { user: null }>("/console/session");
+  if (s.user === null) return undefined;
+  setCsrf(s.csrf);
+  return s;
 }
 
 export type Credentials = { token: string } | { user: string; password: string };

@@ -104,7 +104,7 @@ function View(): JSX.Element {
 
       <section aria-labelledby="components-h">
         <h2 id="components-h">Components and XEP-0114 links</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="components-h">
           <table class="links">
             <thead>
               <tr>
