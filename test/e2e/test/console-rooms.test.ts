@@ -219,7 +219,7 @@ components:
         const carolMarking = page.locator('tr[data-nick="Carol"] .marking');
         assert.match(await carolMarking.innerText(), /UNCLASSIFIED/);
         assert.match(await page.locator('tr[data-nick="Alice"] .marking').innerText(), /TOP SECRET/);
-        await shot("rooms.png");
+        await shot("console-rooms.png");
 
         const carolOut = c.carol!.waitFor(
           (p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${ops}/Carol`,
@@ -363,7 +363,7 @@ components:
         });
         await page.getByRole("button", { name: "Verify the chain" }).click();
         await page.getByText("Chain verified").waitFor();
-        await shot("boundary.png");
+        await shot("console-boundary.png");
 
         // Tamper in place (same length, as an editor would): the first passed record now says drop.
         const file = join(dir, "relay-audit.jsonl");
@@ -380,7 +380,7 @@ components:
         assert.match(await page.getByTestId("verify-result").innerText(), /HMAC does not match/);
         await page.getByRole("button", { name: "Show the records there" }).click();
         await page.getByText("chain breaks here").waitFor();
-        await shot("boundary-broken.png");
+        await shot("console-boundary-broken.png");
         assert.equal(browser.cspViolations().length, 0, browser.messages.join("\n"));
       });
     },
