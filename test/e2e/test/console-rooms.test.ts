@@ -10,7 +10,7 @@
 // Screenshots of both pages go to docs/screenshots/ (from the Prosody run).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import {
   closeSync,
@@ -37,7 +37,15 @@ import {
 import { parseElement } from "@cordon/component";
 import { repoRoot, demoPolicyFile, loadDemo } from "../src/demo.js";
 import { joinRoom, statusCodes } from "../src/muc-client.js";
-import { chromiumAvailable, loginPage, openPage, startBrowser, type BrowserSession } from "../src/browser.js";
+import {
+  chromiumAvailable,
+  loginAsUser,
+  loginPage,
+  openPage,
+  pageFetch,
+  startBrowser,
+  type BrowserSession,
+} from "../src/browser.js";
 
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
@@ -89,6 +97,12 @@ for (const kind of serverKinds()) {
         await browser.page.screenshot({ path: join(repoRoot, "docs/screenshots", name), fullPage: true });
       };
 
+      const hash = (password: string): string => {
+        const r = spawnSync(process.execPath, [cli, "admin", "hash-password"], { input: `${password}\n` });
+        assert.equal(r.status, 0, r.stderr.toString());
+        return r.stdout.toString().trim();
+      };
+
       before(async () => {
         [home, far] = await Promise.all([
           startServer(kind, {
@@ -127,7 +141,12 @@ store:
       "alice@${domain}": { classifications: [UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET, TOP SECRET] }
       "bob@${domain}": { classifications: [UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET] }
       "carol@${domain}": { classifications: [UNCLASSIFIED] }
-admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
+admin:
+  listen: "127.0.0.1:${adminPort}"
+  token: { env: CORDON_ADMIN_TOKEN }
+  console:
+    users:
+      - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
 audit: { file: audit.jsonl }
 components:
   muc:
@@ -320,6 +339,48 @@ components:
         assert.equal(refused.status, 422, refused.body);
         const rec = processAudit().find((r) => r.action === "room-create" && r.decision === "change");
         assert.equal(rec?.target, "made");
+      });
+
+      test(`[${kind}] a viewer sees rooms, occupants and markings, changes nothing (403, nothing recorded), and may verify the audit chain`, async () => {
+        const viewer = await startBrowser();
+        try {
+          await loginAsUser(viewer.page, admin, "vera", "vera-password");
+          const made = `made@${mucDomain}`;
+          await openPage(viewer.page, admin, `/rooms/${encodeURIComponent(made)}`);
+          await viewer.page.locator('tr[data-nick="Bob"] .marking').waitFor();
+          assert.match(await viewer.page.locator('tr[data-nick="Bob"] .marking').innerText(), /SECRET/);
+          // No change control on the page: no kick, relabel, destroy or create.
+          assert.equal(await viewer.page.locator("main button, main select, main input").count(), 0);
+          const records = processAudit().length;
+          for (const [method, path, body] of [
+            ["POST", `/rooms/${encodeURIComponent(made)}/kick`, { nick: "Bob" }],
+            ["PUT", `/rooms/${encodeURIComponent(made)}/label`, { label: "UNCLASSIFIED" }],
+            ["DELETE", `/rooms/${encodeURIComponent(made)}`, {}],
+            ["POST", "/rooms", { room: "viewer-made", label: "UNCLASSIFIED" }],
+          ] as const) {
+            const r = await pageFetch(viewer.page, method, path, {
+              body: JSON.stringify(body),
+              contentType: "application/json",
+              csrf: true,
+            });
+            assert.equal(r.status, 403, `${method} ${path}`);
+          }
+          assert.equal(processAudit().length, records, "nothing changed, nothing recorded");
+          const still = (await api(`/rooms/${encodeURIComponent(made)}`)).room as {
+            occupants: { nick: string }[];
+          };
+          assert.deepEqual(
+            still.occupants.map((o) => o.nick),
+            ["Bob"],
+          );
+          // Verifying changes nothing: a viewer may (GET /audit/verify).
+          await openPage(viewer.page, admin, "/boundary");
+          await viewer.page.getByRole("button", { name: "Verify the chain" }).click();
+          await viewer.page.getByText("Chain verified").waitFor();
+          assert.equal(viewer.cspViolations().length, 0, viewer.messages.join("\n"));
+        } finally {
+          await viewer.close();
+        }
       });
 
       test(`[${kind}] boundary: the relay audit log after real cross-domain traffic; filter by decision; verify ok; tampered, verify shows the break`, async () => {
