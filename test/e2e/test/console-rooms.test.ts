@@ -10,7 +10,7 @@
 // Screenshots of both pages go to docs/screenshots/ (from the Prosody run).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import {
   closeSync,
@@ -37,7 +37,15 @@ import {
 import { parseElement } from "@cordon/component";
 import { repoRoot, demoPolicyFile, loadDemo } from "../src/demo.js";
 import { joinRoom, statusCodes } from "../src/muc-client.js";
-import { chromiumAvailable, loginPage, openPage, startBrowser, type BrowserSession } from "../src/browser.js";
+import {
+  chromiumAvailable,
+  loginAsUser,
+  loginPage,
+  openPage,
+  pageFetch,
+  startBrowser,
+  type BrowserSession,
+} from "../src/browser.js";
 
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
@@ -89,6 +97,12 @@ for (const kind of serverKinds()) {
         await browser.page.screenshot({ path: join(repoRoot, "docs/screenshots", name), fullPage: true });
       };
 
+      const hash = (password: string): string => {
+        const r = spawnSync(process.execPath, [cli, "admin", "hash-password"], { input: `${password}\n` });
+        assert.equal(r.status, 0, r.stderr.toString());
+        return r.stdout.toString().trim();
+      };
+
       before(async () => {
         [home, far] = await Promise.all([
           startServer(kind, {
@@ -127,7 +141,12 @@ store:
       "alice@${domain}": { classifications: [UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET, TOP SECRET] }
       "bob@${domain}": { classifications: [UNCLASSIFIED, RESTRICTED, CONFIDENTIAL, SECRET] }
       "carol@${domain}": { classifications: [UNCLASSIFIED] }
-admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
+admin:
+  listen: "127.0.0.1:${adminPort}"
+  token: { env: CORDON_ADMIN_TOKEN }
+  console:
+    users:
+      - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
 audit: { file: audit.jsonl }
 components:
   muc:
@@ -219,7 +238,7 @@ components:
         const carolMarking = page.locator('tr[data-nick="Carol"] .marking');
         assert.match(await carolMarking.innerText(), /UNCLASSIFIED/);
         assert.match(await page.locator('tr[data-nick="Alice"] .marking').innerText(), /TOP SECRET/);
-        await shot("rooms.png");
+        await shot("console-rooms.png");
 
         const carolOut = c.carol!.waitFor(
           (p) => p.is("presence") && p.attrs.type === "unavailable" && p.attrs.from === `${ops}/Carol`,
@@ -230,7 +249,9 @@ components:
         const out = await carolOut;
         assert.deepEqual(statusCodes(out).sort(), ["110", "307"]);
         await page.getByText("removed: Carol").waitFor();
-        assert.match(await page.getByTestId("room-label").innerText(), /SECRET/);
+        await until("the new label on the page", async () =>
+          /SECRET/.test(await page.getByTestId("room-label").innerText()),
+        );
         await until(
           "Carol gone from the page",
           async () => (await page.locator('tr[data-nick="Carol"]').count()) === 0,
@@ -296,8 +317,9 @@ components:
         await page.getByLabel("Name", { exact: true }).fill("Made on the page");
         await page.getByLabel("Room label").selectOption("CONFIDENTIAL");
         await page.getByRole("button", { name: "Create room" }).click();
-        await page.getByTestId("room-label").waitFor();
-        assert.match(await page.getByTestId("room-label").innerText(), /CONFIDENTIAL/);
+        await until("the new room's page", async () =>
+          /CONFIDENTIAL/.test(await page.getByTestId("room-label").innerText()),
+        );
         const made = `made@${mucDomain}`;
         const self = await joinRoom(c.bob!, made, "Bob");
         assert.equal(self.attrs.type, undefined, self.toString());
@@ -317,6 +339,48 @@ components:
         assert.equal(refused.status, 422, refused.body);
         const rec = processAudit().find((r) => r.action === "room-create" && r.decision === "change");
         assert.equal(rec?.target, "made");
+      });
+
+      test(`[${kind}] a viewer sees rooms, occupants and markings, changes nothing (403, nothing recorded), and may verify the audit chain`, async () => {
+        const viewer = await startBrowser();
+        try {
+          await loginAsUser(viewer.page, admin, "vera", "vera-password");
+          const made = `made@${mucDomain}`;
+          await openPage(viewer.page, admin, `/rooms/${encodeURIComponent(made)}`);
+          await viewer.page.locator('tr[data-nick="Bob"] .marking').waitFor();
+          assert.match(await viewer.page.locator('tr[data-nick="Bob"] .marking').innerText(), /SECRET/);
+          // No change control on the page: no kick, relabel, destroy or create.
+          assert.equal(await viewer.page.locator("main button, main select, main input").count(), 0);
+          const records = processAudit().length;
+          for (const [method, path, body] of [
+            ["POST", `/rooms/${encodeURIComponent(made)}/kick`, { nick: "Bob" }],
+            ["PUT", `/rooms/${encodeURIComponent(made)}/label`, { label: "UNCLASSIFIED" }],
+            ["DELETE", `/rooms/${encodeURIComponent(made)}`, {}],
+            ["POST", "/rooms", { room: "viewer-made", label: "UNCLASSIFIED" }],
+          ] as const) {
+            const r = await pageFetch(viewer.page, method, path, {
+              body: JSON.stringify(body),
+              contentType: "application/json",
+              csrf: true,
+            });
+            assert.equal(r.status, 403, `${method} ${path}`);
+          }
+          assert.equal(processAudit().length, records, "nothing changed, nothing recorded");
+          const still = (await api(`/rooms/${encodeURIComponent(made)}`)).room as {
+            occupants: { nick: string }[];
+          };
+          assert.deepEqual(
+            still.occupants.map((o) => o.nick),
+            ["Bob"],
+          );
+          // Verifying changes nothing: a viewer may (GET /audit/verify).
+          await openPage(viewer.page, admin, "/boundary");
+          await viewer.page.getByRole("button", { name: "Verify the chain" }).click();
+          await viewer.page.getByText("Chain verified").waitFor();
+          assert.equal(viewer.cspViolations().length, 0, viewer.messages.join("\n"));
+        } finally {
+          await viewer.close();
+        }
       });
 
       test(`[${kind}] boundary: the relay audit log after real cross-domain traffic; filter by decision; verify ok; tampered, verify shows the break`, async () => {
@@ -349,14 +413,18 @@ components:
         await page.locator("table.audit tbody tr[data-seq]").first().waitFor();
         await page.getByLabel("Decision").selectOption("refuse");
         await page.getByRole("button", { name: "Apply filter" }).click();
+        // Read at once from the table's markup (a row re-rendered meanwhile is not waited for).
+        const decisionsShown = async () =>
+          [
+            ...(await page.locator("table.audit tbody").innerHTML()).matchAll(/data-decision="([^"]*)"/gu),
+          ].map((m) => m[1]);
         await until("only refusals shown", async () => {
-          const rows = await page.locator("table.audit tbody tr[data-seq]").all();
-          const decisions = await Promise.all(rows.map((r) => r.getAttribute("data-decision")));
+          const decisions = await decisionsShown();
           return decisions.length > 0 && decisions.every((d) => d === "refuse");
         });
         await page.getByRole("button", { name: "Verify the chain" }).click();
         await page.getByText("Chain verified").waitFor();
-        await shot("boundary.png");
+        await shot("console-boundary.png");
 
         // Tamper in place (same length, as an editor would): the first passed record now says drop.
         const file = join(dir, "relay-audit.jsonl");
@@ -373,7 +441,7 @@ components:
         assert.match(await page.getByTestId("verify-result").innerText(), /HMAC does not match/);
         await page.getByRole("button", { name: "Show the records there" }).click();
         await page.getByText("chain breaks here").waitFor();
-        await shot("boundary-broken.png");
+        await shot("console-boundary-broken.png");
         assert.equal(browser.cspViolations().length, 0, browser.messages.join("\n"));
       });
     },

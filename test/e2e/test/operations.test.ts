@@ -276,11 +276,12 @@ components:
 
     const rooms = await api("/rooms");
     assert.equal(rooms.status, 200);
-    const room = (rooms.json?.rooms as { jid: string; label: string; occupants: number }[]).find(
-      (r) => r.jid === vault,
-    );
+    const room = (
+      rooms.json?.rooms as { jid: string; label: { text: string; bg?: string }; occupants: number }[]
+    ).find((r) => r.jid === vault);
     assert.equal(room?.occupants, 2);
-    assert.match(room?.label ?? "", /SECRET/);
+    assert.match(room?.label.text ?? "", /SECRET/);
+    assert.ok(room?.label.bg, "the marking in its SPIF colour (issue 18)");
 
     // DELETE: bob's clearance is gone, so the MUC removes him from the SECRET room at once.
     assert.equal(

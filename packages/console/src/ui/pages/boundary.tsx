@@ -205,7 +205,7 @@ function PeeringsSection(): JSX.Element {
                 <span class="badge badge-bad"> {c.sendFailures} send failures</span>
               ) : null}
             </p>
-            <div class="directions">
+            <div class="directions" style={DIRECTIONS}>
               <DirectionTable name="Outbound" d={p.outbound} {...(c ? { counts: c.outbound } : {})} />
               <DirectionTable name="Inbound" d={p.inbound} {...(c ? { counts: c.inbound } : {})} />
             </div>
@@ -215,6 +215,16 @@ function PeeringsSection(): JSX.Element {
     </section>
   );
 }
+
+// Layout through style objects (set through the CSSOM, which the strict CSP allows; never a style
+// attribute), so this page needs nothing from the shell's stylesheet beyond its classes.
+const FORM_ROW = { display: "flex", flexWrap: "wrap", gap: "0.75rem", alignItems: "flex-end" } as const;
+const FIELD = { display: "flex", flexDirection: "column", gap: "0.25rem" } as const;
+const DIRECTIONS = {
+  display: "grid",
+  gridTemplateColumns: "repeat(auto-fit, minmax(min(100%, 24rem), 1fr))",
+  gap: "1rem",
+} as const;
 
 const DECISIONS = ["", "pass", "refuse", "drop", "grant", "deny", "change"];
 
@@ -274,8 +284,8 @@ function AuditSection(): JSX.Element {
   return (
     <section aria-labelledby="audit-h">
       <h2 id="audit-h">Audit log</h2>
-      <form class="filters" onSubmit={apply} aria-label="Filter the audit log">
-        <label>
+      <form class="filters" style={FORM_ROW} onSubmit={apply} aria-label="Filter the audit log">
+        <label style={FIELD}>
           Log
           <select name="log" value={log || data?.log || ""} onChange={(e) => setLog(e.currentTarget.value)}>
             {(data?.logs ?? []).map((l) => (
@@ -285,7 +295,7 @@ function AuditSection(): JSX.Element {
             ))}
           </select>
         </label>
-        <label>
+        <label style={FIELD}>
           Decision
           <select name="decision" value={decision} onChange={(e) => setDecision(e.currentTarget.value)}>
             {DECISIONS.map((d) => (
@@ -295,7 +305,7 @@ function AuditSection(): JSX.Element {
             ))}
           </select>
         </label>
-        <label>
+        <label style={FIELD}>
           Reason
           <input
             name="reason"
@@ -304,11 +314,11 @@ function AuditSection(): JSX.Element {
             onInput={(e) => setReason(e.currentTarget.value)}
           />
         </label>
-        <label>
+        <label style={FIELD}>
           Peer (peering, domain or JID)
           <input name="peer" maxLength={256} value={peer} onInput={(e) => setPeer(e.currentTarget.value)} />
         </label>
-        <label>
+        <label style={FIELD}>
           From
           <input
             type="datetime-local"
@@ -317,7 +327,7 @@ function AuditSection(): JSX.Element {
             onInput={(e) => setSince(e.currentTarget.value)}
           />
         </label>
-        <label>
+        <label style={FIELD}>
           Until
           <input
             type="datetime-local"

@@ -46,6 +46,13 @@ interface RoomList {
   labels: { name: string; marking: MarkingValue }[];
 }
 
+// Layout through style objects (set through the CSSOM, which the strict CSP allows; never a style
+// attribute), so this page needs nothing from the shell's stylesheet beyond its classes.
+const FORM_ROW = { display: "flex", flexWrap: "wrap", gap: "0.75rem", alignItems: "flex-end" } as const;
+const FIELD = { display: "flex", flexDirection: "column", gap: "0.25rem" } as const;
+const FACTS = { display: "grid", gridTemplateColumns: "max-content 1fr", gap: "0.35rem 1rem" } as const;
+const DD = { margin: 0 } as const;
+
 const roomHref = (jid: string) => `#/rooms/${encodeURIComponent(jid)}`;
 
 function DefaultLabel({ value }: { value: RoomSummary["defaultLabel"] }): JSX.Element {
@@ -97,8 +104,8 @@ function CreateRoom({ labels, done }: { labels: RoomList["labels"]; done: (jid: 
   return (
     <section aria-labelledby="create-room-h" class="card form-card">
       <h2 id="create-room-h">Create a room</h2>
-      <form onSubmit={(e) => void submit(e)} class="form-grid">
-        <label>
+      <form onSubmit={(e) => void submit(e)} class="form-grid" style={FORM_ROW}>
+        <label style={FIELD}>
           Room (local part or JID)
           <input
             name="room"
@@ -108,11 +115,11 @@ function CreateRoom({ labels, done }: { labels: RoomList["labels"]; done: (jid: 
             onInput={(e) => setRoom(e.currentTarget.value)}
           />
         </label>
-        <label>
+        <label style={FIELD}>
           Name
           <input name="name" maxLength={200} value={name} onInput={(e) => setName(e.currentTarget.value)} />
         </label>
-        <label>
+        <label style={FIELD}>
           Room label
           <select name="label" value={label} onChange={(e) => setLabel(e.currentTarget.value)}>
             {labels.map((l) => (
@@ -122,7 +129,7 @@ function CreateRoom({ labels, done }: { labels: RoomList["labels"]; done: (jid: 
             ))}
           </select>
         </label>
-        <label>
+        <label style={FIELD}>
           Owners (bare JIDs, cleared for the label)
           <input name="owners" value={owners} onInput={(e) => setOwners(e.currentTarget.value)} />
         </label>
@@ -243,23 +250,25 @@ function RoomView({ jid }: { jid: string }): JSX.Element {
       <h2>{room.jid}</h2>
       {room.name ? <p class="muted">{room.name}</p> : null}
       <ErrorBox error={error} />
-      <dl class="facts">
+      <dl class="facts" style={FACTS}>
         <dt>Room label</dt>
-        <dd data-testid="room-label">
+        <dd data-testid="room-label" style={DD}>
           <Marking m={room.label} empty="no label" />
         </dd>
         <dt>Room clearance</dt>
-        <dd>
+        <dd style={DD}>
           <Marking m={room.clearance} empty="none" />
         </dd>
         <dt>Unlabelled messages</dt>
-        <dd>
+        <dd style={DD}>
           <DefaultLabel value={room.defaultLabel} />
         </dd>
         <dt>Owners</dt>
-        <dd>{room.owners.length > 0 ? room.owners.join(", ") : <span class="muted">none</span>}</dd>
+        <dd style={DD}>
+          {room.owners.length > 0 ? room.owners.join(", ") : <span class="muted">none</span>}
+        </dd>
         <dt>Kind</dt>
-        <dd>
+        <dd style={DD}>
           {room.persistent ? "persistent" : "temporary"}
           {room.membersOnly ? ", members only" : ""}
           {room.public ? ", listed" : ", not listed"}
@@ -339,6 +348,7 @@ function RoomView({ jid }: { jid: string }): JSX.Element {
           </p>
           <form
             class="form-grid"
+            style={FORM_ROW}
             onSubmit={(e) => {
               e.preventDefault();
               void act(async () => {
@@ -351,7 +361,7 @@ function RoomView({ jid }: { jid: string }): JSX.Element {
               });
             }}
           >
-            <label>
+            <label style={FIELD}>
               New room label
               <select name="new-label" value={chosen} onChange={(e) => setNewLabel(e.currentTarget.value)}>
                 {choices.map((l) => (
@@ -367,7 +377,7 @@ function RoomView({ jid }: { jid: string }): JSX.Element {
               </button>
             </div>
           </form>
-          <label>
+          <label style={FIELD}>
             Reason given to occupants (kick, destroy)
             <input
               name="reason"
