@@ -250,7 +250,6 @@ function boundaryProvider(
   };
 }
 
-
 /** What the clearance, policy and catalog routes work on, from the running process (admin/routes). */
 function peopleContext(
   env: RuntimeEnvironment,
