@@ -109,12 +109,19 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   // store connection change), every policy change, and each start; the served servers are told at
   // once, and again each time the guard's link comes up.
   const epoch = new CacheEpoch();
-  const onStoreEvent = (event: { kind: string }) => {
+  // No verdict is marked cacheable while a source's notifications are down (its connection lost):
+  // a clearance change then goes unheard, so nothing decided meanwhile may be reused.
+  const sourcesDown = new Set<number>();
+  const onStoreEvent = (source: number) => (event: { kind: string; state?: string }) => {
+    if (event.kind === "connection") {
+      if (event.state === "down") sourcesDown.add(source);
+      else sourcesDown.delete(source);
+    }
     if (event.kind !== "room" && event.kind !== "catalog") epoch.bump();
   };
   const unsubscribe = [
-    options.store.subscribe(onStoreEvent),
-    ...(options.users && options.users !== options.store ? [options.users.subscribe(onStoreEvent)] : []),
+    options.store.subscribe(onStoreEvent(0)),
+    ...(options.users && options.users !== options.store ? [options.users.subscribe(onStoreEvent(1))] : []),
     options.registry.onChange(() => epoch.bump()),
   ];
   let told: Promise<void> = Promise.resolve();
@@ -159,7 +166,7 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
       return verdictElement(decision.verdict, compact > 0 ? read.message : undefined, compact === 2 ? 2 : 1, {
         epoch: decidedIn,
         template: (labels) =>
-          decidedIn === epoch.current
+          decidedIn === epoch.current && sourcesDown.size === 0
             ? cacheTemplate(read, decision.verdict, labels, decision.flotMarking)
             : undefined,
       });

@@ -166,8 +166,11 @@ export class RedisStore implements ClearanceStore {
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
+    // "up" only while the subscriber is not down: subscribers (the guard's verdict cache) take
+    // "up" to mean that notifications flow again.
     this.#client.on("ready", () => {
-      if (this.#mainWatch.up()) this.#listeners.emit({ kind: "connection", state: "up" });
+      if (this.#mainWatch.up() && !this.#subWatch.isDown)
+        this.#listeners.emit({ kind: "connection", state: "up" });
     });
     this.#client.on("error", (err: unknown) => {
       if (this.#mainWatch.down(err)) this.#listeners.emit({ kind: "connection", state: "down" });
@@ -187,9 +190,15 @@ export class RedisStore implements ClearanceStore {
       // ioredis re-subscribes by itself after a reconnect, but only to channels whose SUBSCRIBE succeeded.
       if (!this.#subscribed) this.#subscribeEvents();
     });
-    this.#sub.on("error", (err: unknown) => this.#subWatch.down(err));
+    // Notifications stop with the subscriber: its loss is a "down" too (found in review, advcache:
+    // with only the pub/sub connection lost, nobody learnt that clearance changes went unheard, and
+    // the guard's verdict cache kept reusing verdicts until it came back).
+    this.#sub.on("error", (err: unknown) => {
+      if (this.#subWatch.down(err)) this.#listeners.emit({ kind: "connection", state: "down" });
+    });
     this.#sub.on("close", () => {
-      if (!this.#closed) this.#subWatch.down("connection closed");
+      if (!this.#closed && this.#subWatch.down("connection closed"))
+        this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#sub.on("message", (channel: string, message: string) => this.#onMessage(channel, message));
   }

@@ -82,6 +82,28 @@ describe("RedisStore specifics", () => {
     }
   });
 
+  test("the pub/sub connection alone lost: subscribers are told down, then up once it is back", async () => {
+    const r = await server();
+    const s = new RedisStore({ url: r.url, prefix: `ps${++n}:`, cacheTtlMs: 1000 });
+    const raw = new Redis(r.url);
+    const events: string[] = [];
+    const off = s.subscribe((e) => {
+      if (e.kind === "connection") events.push(e.state);
+    });
+    try {
+      await s.ready();
+      // Only the subscriber's connection: the main one stays up.
+      await raw.call("CLIENT", "KILL", "TYPE", "pubsub");
+      await eventually(() => events[0] === "down", "the subscriber's loss told", 5000);
+      await eventually(() => events.length >= 2, "its return told", 10_000);
+      assert.deepEqual(events, ["down", "up"]);
+    } finally {
+      off();
+      raw.disconnect();
+      await s.close();
+    }
+  });
+
   test("fault: Redis killed -> cached answers within TTL, then unknown; restarted -> recovers; logged once", async () => {
     const r = await startRedis();
     const log = memoryLogger();

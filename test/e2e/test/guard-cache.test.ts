@@ -10,7 +10,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
-import { MemoryStore } from "@cordon/store";
+import { MemoryStore, type StoreEvent, type StoreListener } from "@cordon/store";
 import { xml, type Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { announceCaps } from "../src/caps.js";
@@ -30,7 +30,27 @@ for (const kind of serverKinds()) {
     const domain = `${kind}-gcache.test`;
     const guardDomain = `guard.${domain}`;
     let server: XmppServer;
-    const store = new MemoryStore();
+    const memory = new MemoryStore();
+    // The store as the guard sees it: the real MemoryStore, whose notifications this test can also
+    // send the connection events a Redis store sends when its links drop (redis-store.test.ts shows
+    // Redis sending them); everything else goes to the store itself.
+    const listeners = new Set<StoreListener>();
+    const tell = (event: StoreEvent) => listeners.forEach((l) => l(event));
+    const store = new Proxy(memory, {
+      get(target, key) {
+        if (key === "subscribe")
+          return (l: StoreListener) => {
+            listeners.add(l);
+            const off = target.subscribe(l);
+            return () => {
+              listeners.delete(l);
+              off();
+            };
+          };
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
     let guard: GuardService;
     let decisions = 0;
     const open: TestClient[] = [];
@@ -208,6 +228,19 @@ for (const kind of serverKinds()) {
       await new Promise((r) => setTimeout(r, 300));
       // Back to two sessions: that key is cached still (nothing changed for it).
       assert.equal((await delivered("two again")).asked, 0);
+    });
+
+    test(`[${kind}] while the store's notifications are down nothing is served from or kept in the cache`, async () => {
+      await warm();
+      tell({ kind: "connection", state: "down" });
+      await guard.cacheEpochTold();
+      // A clearance change now would go unheard: every message is asked about.
+      assert.equal((await delivered("down one")).asked, 1);
+      assert.equal((await delivered("down two")).asked, 1, "nothing kept while notifications are down");
+      tell({ kind: "connection", state: "up" });
+      await guard.cacheEpochTold();
+      assert.equal((await delivered("up one")).asked, 1);
+      assert.equal((await delivered("up two")).asked, 0, "cached again once they are back");
     });
 
     test(`[${kind}] the guard reconnecting drops the cache`, async () => {
