@@ -83,7 +83,9 @@ describe("RedisStore specifics", () => {
   });
 
   test("the pub/sub connection alone lost: subscribers are told down, then up once it is back", async () => {
-    const r = await server();
+    // Its own server (the shared one is stopped by the behaviour suite's teardown, and CLIENT KILL
+    // must not reach any other test's subscriber).
+    const r = await startRedis();
     const s = new RedisStore({ url: r.url, prefix: `ps${++n}:`, cacheTtlMs: 1000 });
     const raw = new Redis(r.url);
     const events: string[] = [];
@@ -101,6 +103,7 @@ describe("RedisStore specifics", () => {
       off();
       raw.disconnect();
       await s.close();
+      await r.stop();
     }
   });
 
