@@ -451,22 +451,58 @@ module:hook("iq-set/host/" .. NS_GUARD .. ":epoch", function (event)
 	return true;
 end);
 
+-- The key is built from the strings the stanza and the sessions hold already (one scratch list, one
+-- concatenation: nothing serialised per message — Prosody collects garbage at a 105 % pause, so
+-- every byte a hook allocates costs it several times over). Parts are separated by U+0001; an
+-- element of the label opens with U+0004 (then its name, namespace or U+0007, and attributes), closes with
+-- U+0005, a text node starts with U+0006: no XML name, attribute value or text holds U+0001–U+0008
+-- (XML 1.0 §2.2), so the parts cannot be confused and two keys are equal only for the same label
+-- tree. A message whose key would take more than MAX_KEY_PARTS parts (a large label, many
+-- sessions) is not cacheable: it is asked about every time.
+local MAX_KEY_PARTS = 512;
+local key_parts = {};
+local WEAK_VALUES = { __mode = "v" };
+
+local function label_parts(el, n)
+	if n > MAX_KEY_PARTS then return n; end
+	-- (U+0007: no xmlns attribute — the parent's namespace —, which an empty xmlns='' is not.)
+	key_parts[n + 1], key_parts[n + 2], key_parts[n + 3] = "\4", el.name, el.attr.xmlns or "\7";
+	n = n + 3;
+	for k, v in pairs(el.attr) do
+		if k ~= "xmlns" then key_parts[n + 1], key_parts[n + 2] = k, v; n = n + 2; end
+	end
+	for _, child in ipairs(el) do
+		if type(child) == "table" then
+			n = label_parts(child, n);
+		else
+			key_parts[n + 1], key_parts[n + 2] = "\6", child;
+			n = n + 2;
+		end
+		if n > MAX_KEY_PARTS then return n; end
+	end
+	key_parts[n + 1] = "\5";
+	return n + 1;
+end
+
 -- The key of `stanza`'s question and the recipient's sessions by resource, or nil: not cacheable.
 local function cache_key(stanza, origin_kind, sender_ip, to)
-	local type = stanza.attr.type;
+	local attrs = stanza.attr;
+	local type = attrs.type;
 	if type ~= nil and not CACHEABLE_TYPES[type] then return nil; end
-	for k in pairs(stanza.attr) do if not MESSAGE_ATTRS[k] then return nil; end end
-	to = to or stanza.attr.to;
+	for k in pairs(attrs) do if not MESSAGE_ATTRS[k] then return nil; end end
+	to = to or attrs.to;
 	local user = prosody.bare_sessions[jid_bare(to or "")];
 	if not user or not next(user.sessions) then return nil; end
-	-- (No XML text holds U+0001: the separator cannot occur in any part.)
-	local parts = { origin_kind, stanza.attr.from or "", sender_ip or "", to or "", type or "", stanza.attr["xml:lang"] or "" };
-	local labels = 0;
+	local parts = key_parts;
+	parts[1], parts[2], parts[3], parts[4], parts[5], parts[6] =
+		origin_kind, attrs.from or "", sender_ip or "", to or "", type or "", attrs["xml:lang"] or "";
+	local n, labels = 6, 0;
 	for _, child in ipairs(stanza.tags) do
 		local ns = child.attr.xmlns or NS_CLIENT;
 		if child.name == "securitylabel" and ns == NS_LABELS then
 			labels = labels + 1;
-			parts[#parts + 1] = tostring(child);
+			if labels > 1 then return nil; end
+			n = label_parts(child, n);
 		else
 			local allowed = CACHEABLE[ns] and CACHEABLE[ns][child.name];
 			if not allowed or #child.tags > 0 then return nil; end
@@ -477,28 +513,39 @@ local function cache_key(stanza, origin_kind, sender_ip, to)
 					if not ok then return nil; end
 				end
 			end
-			parts[#parts + 1] = ns .. " " .. child.name;
+			parts[n + 1], parts[n + 2] = ns, child.name;
+			n = n + 2;
 			local any = ANY_VALUE[ns] and ANY_VALUE[ns][child.name];
 			for _, a in ipairs(allowed) do
 				local v = child.attr[a];
 				if v and any and any[a] then v = "\3"; end
-				parts[#parts + 1] = v or "\2";
+				n = n + 1;
+				parts[n] = v or "\2";
 			end
 		end
+		if n > MAX_KEY_PARTS then return nil; end
 	end
-	if labels > 1 then return nil; end
-	local resources = {};
-	for resource in pairs(user.sessions) do resources[#resources + 1] = resource; end
-	table.sort(resources);
-	local asked = setmetatable({}, { __mode = "v" });
-	for _, resource in ipairs(resources) do
-		local session = user.sessions[resource];
-		asked[resource] = session;
-		parts[#parts + 1] = resource;
-		parts[#parts + 1] = session.ip or "";
-		parts[#parts + 1] = session.cordon_labels and "1" or "0";
+	local asked = setmetatable({}, WEAK_VALUES);
+	local sessions = user.sessions;
+	local only = next(sessions);
+	if next(sessions, only) == nil then
+		local session = sessions[only];
+		asked[only] = session;
+		parts[n + 1], parts[n + 2], parts[n + 3] = only, session.ip or "", session.cordon_labels and "1" or "0";
+		n = n + 3;
+	else
+		local resources = {};
+		for resource in pairs(sessions) do resources[#resources + 1] = resource; end
+		table.sort(resources);
+		for _, resource in ipairs(resources) do
+			local session = sessions[resource];
+			asked[resource] = session;
+			parts[n + 1], parts[n + 2], parts[n + 3] = resource, session.ip or "", session.cordon_labels and "1" or "0";
+			n = n + 3;
+			if n > MAX_KEY_PARTS then return nil; end
+		end
 	end
-	return table.concat(parts, "\1"), asked;
+	return table.concat(parts, "\1", 1, n), asked;
 end
 
 -- The verdict kept for `key`, when it may be used now.
@@ -514,20 +561,35 @@ local function cached_verdict(key)
 	return entry;
 end
 
+-- Whether `verdict` may be kept: a compact deliver answer the guard marked cacheable, decided in
+-- the epoch last told on the guard session connected now, with the FLOT form (if any) as a prefix.
+local function keepable(verdict)
+	if verdict == nil or verdict.attr.action ~= "deliver" or verdict.attr.cache ~= "1" or not verdict.attr.label then return false; end
+	if verdict.attr.epoch ~= cache_epoch or epoch_session == nil or epoch_session ~= guard_session() then return false; end
+	if verdict:get_child("session", NS_GUARD) == nil then return false; end
+	return verdict:get_child("flot", NS_GUARD) == nil or verdict:get_child_text("prefix", NS_GUARD) ~= nil;
+end
+
 -- Keeps `verdict` (a cacheable compact deliver answer) for `key`, when decided in the epoch last told.
 function keep_verdict(key, verdict, forms)
+	if not keepable(verdict) then return; end
 	local label = verdict.attr.label;
-	if verdict.attr.cache ~= "1" or not label or verdict.attr.epoch ~= cache_epoch then return; end
-	if epoch_session == nil or epoch_session ~= guard_session() then return; end
 	local prefix = verdict:get_child_text("prefix", NS_GUARD);
-	if forms.flot and not prefix then return; end
-	local bytes = #key + #label + #(prefix or "") + 256;
+	-- (The label kept parsed: counted at five times its text, what a tree of small tables takes.)
+	local bytes = #key + 5 * #label + #(prefix or "") + 256;
 	for resource in pairs(forms.by) do bytes = bytes + #resource + 64; end
 	local old = verdicts:get(key);
 	if old then verdicts:set(key, nil); cache_bytes = cache_bytes - old.bytes; end
 	if cache_bytes + bytes > MAX_CACHE_BYTES then forget_verdicts(); end
 	if bytes > MAX_CACHE_BYTES then return; end
-	verdicts:set(key, { epoch = cache_epoch, expires = monotonic() + cache_ttl, label = label,
+	-- The label element every message served from this entry carries: parsed once, then shared
+	-- (copying it per message cost Prosody ≈ 89,000 instructions — bench/one-to-one-callgrind.mjs —
+	-- most of it garbage collection). Nothing changes a delivered message's children in place:
+	-- Prosody 0.12's mod_carbons, mod_mam, mod_smacks and mod_csi_simple clone the message first,
+	-- mod_offline adds its delay at the top level (the message's own element, made per message).
+	local parsed = label_from(label);
+	if not parsed then return; end
+	verdicts:set(key, { epoch = cache_epoch, expires = monotonic() + cache_ttl, label = parsed,
 		prefix = forms.flot and prefix or nil, by = forms.by, bytes = bytes });
 	cache_bytes = cache_bytes + bytes;
 end
@@ -535,8 +597,7 @@ end
 -- Applies a kept verdict to `event.stanza` (as apply does a compact one). false: it cannot be (ask).
 local function apply_cached(event, entry, asked)
 	local stanza = event.stanza;
-	local label = label_from(entry.label);
-	if not label then return false; end
+	local label = entry.label; -- (parsed when kept: keep_verdict)
 	local out = setmetatable({ name = stanza.name, attr = stanza.attr, tags = {} }, stanza_mt);
 	local tags = out.tags;
 	for _, child in ipairs(stanza) do
@@ -601,8 +662,14 @@ local function release(queue)
 	if queue.head == queue.tail then queue.head, queue.tail, queue.next = 1, 1, 1; end
 end
 
--- Asks about the held messages not asked yet, in order, while fewer than MAX_IN_FLIGHT are out.
+-- Asks about the held messages not asked yet, in order, while fewer than MAX_IN_FLIGHT are out
+-- (first those sent back by a question they waited on: single flight, below).
 local function pump(queue)
+	local again = queue.again;
+	while again and again[1] and queue.out < MAX_IN_FLIGHT do
+		queue.out = queue.out + 1;
+		table.remove(again, 1).start();
+	end
 	while queue.next < queue.tail and queue.out < MAX_IN_FLIGHT do
 		local item = queue[queue.next];
 		queue.next = queue.next + 1;
@@ -661,15 +728,49 @@ local function checker(event_name)
 		end
 		local item = { done = false };
 		item.start = function ()
-			local request, asked = check_request(stanza, origin, sender_ip, nil, own_account(event));
-			event.cordon_asked = asked;
 			-- The verdict is kept under the key of the question as asked now, with the recipient's
-			-- sessions as they are now (the same ones check_request listed, in this very tick): a
+			-- sessions as they are now (the same ones check_request lists, in this very tick): a
 			-- message held past MAX_IN_FLIGHT is asked about later than it arrived, and a verdict for
 			-- another set of sessions must never be kept under the key of the set it arrived to
 			-- (guard-cache-attack C1: a session back at an uncleared site got a verdict decided for
 			-- it at a cleared one).
-			if key then event.cordon_cache_key = cache_key(stanza, origin, sender_ip, own_account(event)); end
+			local key_now, asked_now;
+			if key then key_now, asked_now = cache_key(stanza, origin, sender_ip, own_account(event)); end
+			-- Single flight: the same question (same key) of this session is out already — this one
+			-- waits for its answer instead of being asked too (a burst after an entry expired would
+			-- otherwise ask about every message of the sender's window). Kept: this message is
+			-- decided from the cache, in its turn. Not kept (a refusal, not cacheable, no answer):
+			-- it is asked about itself.
+			local flight = key_now and queue.flights and queue.flights[key_now];
+			if flight then
+				queue.out = queue.out - 1; -- (pump counted it: nothing asked)
+				flight[#flight + 1] = function (kept)
+					if not kept then
+						queue.again = queue.again or {};
+						queue.again[#queue.again + 1] = item;
+						return;
+					end
+					item.done = true;
+					item.finish = function ()
+						-- Kept by the answer before it (applied first, in order); gone only when a new
+						-- epoch was told meanwhile: refused with `wait`, the client may send it again.
+						local entry = cached_verdict(key_now);
+						if entry and apply_cached(event, entry, asked_now) then
+							module:fire_event(event_name, event);
+						else
+							refuse_unchecked(stanza, nil);
+						end
+					end;
+				end;
+				return;
+			end
+			local request, asked = check_request(stanza, origin, sender_ip, nil, own_account(event));
+			event.cordon_asked = asked;
+			if key_now then
+				event.cordon_cache_key = key_now;
+				queue.flights = queue.flights or {};
+				queue.flights[key_now] = {};
+			end
 			ask(request, function (answer, err)
 				queue.out = queue.out - 1;
 				item.done = true;
@@ -678,6 +779,12 @@ local function checker(event_name)
 					if answer then verdict = apply(event, answer); else verdict = unreachable(event, err); end
 					if verdict == nil then module:fire_event(event_name, event); end
 				end;
+				local followers = key_now and queue.flights[key_now];
+				if followers then
+					queue.flights[key_now] = nil;
+					local kept = answer ~= nil and answer.attr.type == "result" and keepable(answer:get_child("verdict", NS_GUARD));
+					for _, follow in ipairs(followers) do follow(kept); end
+				end
 				release(queue);
 				pump(queue);
 			end);
@@ -701,6 +808,9 @@ local function form_for(forms, message, session)
 	local form = forms.by[session.resource or ""];
 	if form == "label" then return message; end
 	if form == "flot" and forms.flot then
+		-- (Made over this very message's attributes — a verdict applied from the cache: as is, as
+		-- Prosody hands one message to every session.)
+		if forms.flot.attr == message.attr then return forms.flot; end
 		-- A new top element over the FLOT form's children (only serialised), with the message's addresses.
 		local flot = shallow(forms.flot);
 		flot.attr = message.attr;

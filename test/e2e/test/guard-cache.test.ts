@@ -172,6 +172,82 @@ for (const kind of serverKinds()) {
       assert.equal(second.p.getChildText("body"), "SECRET\no2");
     });
 
+    /** Writes `count` messages at once (no waiting between them); their ids in order. */
+    async function burst(prefix: string, count: number, extra: string) {
+      const ids = Array.from({ length: count }, (_, i) => `${prefix}${i}`);
+      await sendRaw(alice, ids.map((id) => chat(jid("bob"), id, `burst ${id}`, extra)).join(""));
+      return ids;
+    }
+
+    test(`[${kind}] a burst of one question: every message delivered in order as decided${kind === "prosody" ? ", the guard asked once (single flight)" : ""}`, async () => {
+      // A key nothing asked before (CONFIDENTIAL), twenty messages written in one go: on Prosody the
+      // first is asked about and the others wait for its answer instead of being asked too.
+      const label = demo.labelXml(demo.label("CONFIDENTIAL"));
+      const before = decisions;
+      const ids = await burst("sf", 20, label);
+      for (const session of [aware, plain]) {
+        await session.waitFor((m) => m.attrs.id === ids.at(-1), 8000);
+        const got = session.received.filter((m) => m.name === "message" && ids.includes(m.attrs.id ?? ""));
+        assert.deepEqual(
+          got.map((m) => m.attrs.id),
+          ids,
+          "each once, in the order sent (RFC 6120 §10.1)",
+        );
+        for (const m of got) {
+          if (session === aware) assert.equal(marking(m), "CONFIDENTIAL");
+          else assert.equal(m.getChildText("body"), `CONFIDENTIAL\nburst ${m.attrs.id}`);
+        }
+      }
+      if (kind === "prosody") assert.equal(decisions - before, 1, "one question for the burst");
+      else assert.ok(decisions - before >= 1);
+    });
+
+    test(`[${kind}] a burst of a refused question: each message asked about and refused with the guard's own error`, async () => {
+      // Refusals are never cached: the messages that waited on a refused question are asked about
+      // themselves, and each sender error is the guard's (forbidden), not a `wait`.
+      const label = demo.labelXml(demo.label("TOP SECRET"));
+      const before = decisions;
+      const ids = await burst("rf", 8, label);
+      for (const id of ids) {
+        const error = await alice.waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000);
+        assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"), id);
+        assert.notEqual(error.getChild("error")?.attrs.type, "wait");
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      for (const session of [aware, plain])
+        assert.equal(
+          session.received.filter((m) => ids.includes(m.attrs.id ?? "")).length,
+          0,
+          "nothing delivered",
+        );
+      assert.equal(decisions - before, ids.length, "each asked about");
+    });
+
+    test(`[${kind}] a label that differs in any way from a cached one is asked about`, async () => {
+      await warm();
+      // The same tree but for one thing each: a forged marking text, an element moved out of the
+      // label namespace (xmlns=''), one more attribute. Each is a question of its own (whatever the
+      // guard then decides), never the cached SECRET verdict.
+      const variants = [
+        SECRET.replace(">SECRET<", ">UNCLASSIFIED<"),
+        SECRET.replace("<label>", "<label xmlns=''>"),
+        SECRET.replace("<displaymarking ", "<displaymarking x='1' "),
+      ];
+      for (const v of variants) assert.notEqual(v, SECRET, "the variant differs");
+      for (const [i, v] of variants.entries()) {
+        const id = nextId();
+        const before = decisions;
+        await sendRaw(alice, chat(jid("bob"), id, `variant ${i}`, v));
+        // Answered either way: delivered to bob or refused to alice.
+        const answered = () =>
+          aware.received.some((m) => m.attrs.id === id) ||
+          alice.received.some((m) => m.attrs.id === id && m.attrs.type === "error");
+        for (let t = 0; t < 80 && !answered(); t++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(answered(), `variant ${i} answered`);
+        assert.equal(decisions - before, 1, `variant ${i} asked about`);
+      }
+    });
+
     test(`[${kind}] the recipient's clearance lowered in the store: the very next message is refused`, async () => {
       await warm();
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));

@@ -26,7 +26,7 @@ function encodeStoreName(name: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules">;
+  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules" | "wrapper">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(
@@ -160,7 +160,8 @@ export function prosodyDriver(layout: ServerLayout, options: ConfigOptions): Ser
   return {
     label: `prosody on 127.0.0.1:${layout.c2sPort}`,
     spawn(): ManagedProcess {
-      return spawnManaged(install.prosody, ["--config", configFile, "-F"], { cwd: dir, logFile: consoleLog });
+      const [command, ...args] = [...(options.wrapper ?? []), install.prosody, "--config", configFile, "-F"];
+      return spawnManaged(command!, args, { cwd: dir, logFile: consoleLog });
     },
     async ready(): Promise<boolean> {
       return true;

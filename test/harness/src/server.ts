@@ -31,7 +31,10 @@ export function serverKinds(): ServerKind[] {
 type Resolved = Required<
   Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains" | "users">
 > &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules"> & {
+  Pick<
+    ServerOptions,
+    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper"
+  > & {
     startTimeoutMs: number;
   };
 
@@ -166,6 +169,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.starttls ? { starttls: true } : {}),
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.extraModules ? { extraModules: options.extraModules } : {}),
+    ...(options.wrapper ? { wrapper: options.wrapper } : {}),
   };
 }
 

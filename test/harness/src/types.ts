@@ -73,6 +73,11 @@ export interface ServerOptions {
   starttls?: boolean;
   /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
   ports?: { c2s?: number; component?: number };
+  /**
+   * Prosody only: a command the server runs under (e.g. `["valgrind", "--tool=callgrind", ...]`
+   * for bench/one-to-one-callgrind.mjs, which counts the server's instructions per message).
+   */
+  wrapper?: string[];
   /** Readiness timeout per start attempt, default 30 s. */
   startTimeoutMs?: number;
 }
