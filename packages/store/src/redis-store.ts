@@ -159,7 +159,16 @@ export class RedisStore implements ClearanceStore {
     };
     this.#client =
       opts.sentinels !== undefined
-        ? new Redis({ ...common, sentinels: opts.sentinels, name: opts.sentinelName })
+        ? new Redis({
+            // ioredis Sentinel support: the sentinels name the primary on each (re)connection, and
+            // the role of what they name is checked (ioredis README, "Sentinel"). The failover
+            // detector listens for +switch-master on the sentinels and reconnects at once when the
+            // primary changes while the old one still answers (Redis Sentinel docs, "Pub/Sub messages").
+            failoverDetector: true,
+            ...common,
+            sentinels: opts.sentinels,
+            name: opts.sentinelName,
+          })
         : new Redis(opts.url ?? "", common);
     // The subscriber connection: SUBSCRIBE is sent on each "ready" until it succeeds once.
     this.#sub = this.#client.duplicate({ enableOfflineQueue: false, commandTimeout: undefined });
