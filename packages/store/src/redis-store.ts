@@ -161,10 +161,11 @@ export class RedisStore implements ClearanceStore {
       opts.sentinels !== undefined
         ? new Redis({
             // ioredis Sentinel support: the sentinels name the primary on each (re)connection, and
-            // the role of what they name is checked (ioredis README, "Sentinel"). The failover
-            // detector listens for +switch-master on the sentinels and reconnects at once when the
-            // primary changes while the old one still answers (Redis Sentinel docs, "Pub/Sub messages").
-            failoverDetector: true,
+            // the role of what they name is checked (ioredis README, "Sentinel"). Not its
+            // `failoverDetector`: in ioredis 6.0.0 a +switch-master that arrives while the client is
+            // already reconnecting ends the client for good (status connecting -> end; seen in 2 of 5
+            // failovers under traffic, test/e2e/test/muc-sentinel.test.ts). A killed primary closes
+            // the connection anyway, and the reconnection asks the sentinels.
             ...common,
             sentinels: opts.sentinels,
             name: opts.sentinelName,
@@ -201,6 +202,28 @@ export class RedisStore implements ClearanceStore {
       if (!this.#closed) this.#subWatch.down("connection closed");
     });
     this.#sub.on("message", (channel: string, message: string) => this.#onMessage(channel, message));
+    // Recovery needs no restart, whatever the client library decides: a connection that ends
+    // (ioredis status "end": its retry strategy gave up, or a connector ended it) while the store is
+    // open is connected again, after the longest reconnection delay. Lookups meanwhile fail closed.
+    for (const [conn, watch] of [
+      [this.#client, this.#mainWatch],
+      [this.#sub, this.#subWatch],
+    ] as const)
+      conn.on("end", () => {
+        if (this.#closed) return;
+        watch.down("connection ended");
+        // A connect() after "end" starts afresh: subscribe again explicitly on "ready".
+        if (conn === this.#sub) this.#subscribed = false;
+        const timer = setTimeout(() => {
+          if (!this.#closed && conn.status === "end")
+            conn
+              .connect()
+              .catch((err: unknown) =>
+                this.#log.debug({ err: errorText(err) }, "redis reconnection after end failed"),
+              );
+        }, maxDelay);
+        timer.unref();
+      });
   }
 
   #subscribeEvents(): void {
