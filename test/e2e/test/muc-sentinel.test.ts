@@ -248,10 +248,6 @@ for (const kind of serverKinds()) {
                 o.nick,
                 o.clearance.status,
               ]),
-              store: store.ready(1).then(
-                () => "ready",
-                () => "not ready",
-              ),
               last: arrivals.alice!.slice(-3).map((a) => [t(a.t), a.el.toString().slice(0, 300)]),
             }),
           );
