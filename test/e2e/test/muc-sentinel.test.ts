@@ -193,14 +193,6 @@ for (const kind of serverKinds()) {
             a.el.attrs.type === "groupchat" &&
             sent.has(a.el.attrs.id ?? ""),
         );
-      const errorsOf = (who: string, since = 0) =>
-        arrivals[who]!.filter(
-          (a) =>
-            a.t >= since &&
-            a.el.is("message") &&
-            a.el.attrs.type === "error" &&
-            sent.has(a.el.attrs.id ?? ""),
-        );
       try {
         // Traffic flows before the failure.
         await until(() => copiesOf("bob").length >= 4 && copiesOf("carol").length >= 2, "traffic flows");
