@@ -97,6 +97,19 @@ redis.call('SREM', KEYS[4], ARGV[1])
 if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
 
+// Append a history entry and keep the newest ARGV[2]: one command instead of MULTI RPUSH LTRIM EXEC —
+// the same Redis CPU, a fifth of the client's (bench/store.mjs; packages/store/README.md "One primary or
+// Redis Cluster"). Run by EVALSHA (ioredis defineCommand). KEYS[1]=history list; ARGV=entry, cap.
+const APPEND_CAPPED = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return 1`;
+
+/** The commands defined on the client (ioredis defineCommand: EVALSHA, EVAL when not cached). */
+type ScriptedRedis = Redis & {
+  cordonAppendCapped(key: string, entry: string, cap: number): Promise<number>;
+};
+
 type UserMap = Record<string, RawClearance>;
 
 // MULTI/EXEC resolves even when a queued command failed: surface such a failure.
@@ -120,7 +133,7 @@ function parseRaw(text: string, key: string): RawValue {
 
 export class RedisStore implements ClearanceStore {
   readonly keys: KeySchema;
-  readonly #client: Redis;
+  readonly #client: ScriptedRedis;
   readonly #sub: Redis;
   readonly #log: Logger;
   readonly #listeners: ListenerSet;
@@ -157,7 +170,7 @@ export class RedisStore implements ClearanceStore {
       retryStrategy: (times: number) => Math.min(50 * times, maxDelay),
       ...opts.redisOptions,
     };
-    this.#client =
+    const client =
       opts.sentinels !== undefined
         ? new Redis({
             // ioredis Sentinel support: the sentinels name the primary on each (re)connection, and
@@ -171,6 +184,8 @@ export class RedisStore implements ClearanceStore {
             name: opts.sentinelName,
           })
         : new Redis(opts.url ?? "", common);
+    client.defineCommand("cordonAppendCapped", { numberOfKeys: 1, lua: APPEND_CAPPED });
+    this.#client = client as ScriptedRedis;
     // The subscriber connection: SUBSCRIBE is sent on each "ready" until it succeeds once.
     this.#sub = this.#client.duplicate({ enableOfflineQueue: false, commandTimeout: undefined });
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
@@ -695,9 +710,7 @@ export class RedisStore implements ClearanceStore {
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
     await this.#write("append room history", () =>
-      exec(
-        this.#client.multi().rpush(this.keys.roomHistory(r), entry).ltrim(this.keys.roomHistory(r), -c, -1),
-      ),
+      this.#client.cordonAppendCapped(this.keys.roomHistory(r), entry, c),
     );
   }
 
