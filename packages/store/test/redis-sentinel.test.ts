@@ -3,7 +3,6 @@
 // other's changes.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { Redis } from "ioredis";
 import {
   startRedis,
   startRedisSentinel,
@@ -96,12 +95,9 @@ describe("RedisStore through a Sentinel failover", () => {
       await writer.setUserClearance("alice@example.test", BER_ALL_OKAY);
       await writer.putRoom({ jid: "r@rooms.example.test", config: {}, affiliations: {}, persistent: true });
       await writer.appendRoomHistory("r@rooms.example.test", "before the failover");
-      // Replication is asynchronous: wait until the replica has the writes (WAIT, redis.io/commands/wait).
+      // Replication is asynchronous: wait until the replica has the writes (harness syncReplicas).
       const primary = await set.primaryPort();
-      const direct = new Redis({ host: "127.0.0.1", port: primary, lazyConnect: true });
-      await direct.connect();
-      assert.equal(await direct.wait(1, 5000), 1);
-      direct.disconnect();
+      await set.syncReplicas();
       assert.equal((await reader.getUserClearance("alice@example.test")).status, "known");
 
       const killedAt = Date.now();

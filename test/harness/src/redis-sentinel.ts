@@ -51,6 +51,13 @@ export interface RedisSentinelSet {
   waitForFailover(oldPort: number, timeoutMs?: number): Promise<number>;
   /** Resolves once every replica reports its link to the primary up (so writes reach them). */
   waitForReplication(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once every running replica has processed everything the primary had written when called
+   * (its `slave_repl_offset` reaches the primary's `master_repl_offset`, INFO replication). Replication is
+   * asynchronous; a test that kills the primary calls this first so what it checks afterwards was copied.
+   * (WAIT would not do: it waits for the writes of its own connection only.)
+   */
+  syncReplicas(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -213,6 +220,24 @@ export async function startRedisSentinelSet(opts: SentinelSetOptions = {}): Prom
           if (known === nodes.length - 1 && peers === sentinels.length - 1) break;
           if (Date.now() > deadline) throw new Error(`harness: sentinel ${s.port} does not see the set yet`);
           await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+    },
+    async syncReplicas(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      const primary = await primaryPort();
+      const info = await cli(primary, "INFO", "replication");
+      const target = Number(/^master_repl_offset:(\d+)/mu.exec(info)?.[1]);
+      if (!Number.isFinite(target)) throw new Error("harness: the primary reports no replication offset");
+      for (const n of nodes) {
+        if (n.port === primary || !n.running) continue;
+        for (;;) {
+          const r = await cli(n.port, "INFO", "replication").catch(() => "");
+          const offset = Number(/^slave_repl_offset:(\d+)/mu.exec(r)?.[1] ?? -1);
+          if (offset >= target) break;
+          if (Date.now() > deadline)
+            throw new Error(`harness: replica ${n.port} behind (${offset} < ${target})`);
+          await new Promise((res) => setTimeout(res, 20));
         }
       }
     },
