@@ -98,7 +98,7 @@ if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
 
 // Append a history entry and keep the newest ARGV[2]: one command instead of MULTI RPUSH LTRIM EXEC —
-// the same Redis CPU, a fifth of the client's (bench/store.mjs; packages/store/README.md "One primary or
+// the same Redis CPU, a third of the client's (bench/store.mjs; packages/store/README.md "One primary or
 // Redis Cluster"). Run by EVALSHA (ioredis defineCommand). KEYS[1]=history list; ARGV=entry, cap.
 const APPEND_CAPPED = `
 redis.call('RPUSH', KEYS[1], ARGV[1])
