@@ -1,7 +1,7 @@
 // What every component runner shares, built once from the top level of the config file:
 //   policies: [SPIF files]          loaded into one registry (the first is the governing policy
 //   governingPolicy: OID             unless this names another)
-//   store: { redis: { url | sentinels + sentinelName, prefix } } or omitted for the embedded in-memory store
+//   store: { redis: { url | sentinels + sentinelName, prefix, ... } } (redis-config.ts) or omitted for the embedded in-memory store
 //   directory: { url, bindDn, secret, baseDn, filter, clearanceAttributes, catalogAttribute, ttlSeconds }
 // plus how labels and clearances written in the config are read (specOptions).
 import { dirname, resolve } from "node:path";
@@ -23,6 +23,7 @@ import {
   type UserClearanceSource,
 } from "@cordon/store";
 import { ConfigError, type CordonConfig, type Logger } from "@cordon/component";
+import { readRedisSection } from "./redis-config.js";
 
 export interface RuntimeEnvironment {
   config: CordonConfig;
@@ -66,20 +67,8 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
   const storeSection = root.optionalSection("store");
   const redis = storeSection?.only(["redis", "memory"]).optionalSection("redis");
   if (redis) {
-    redis.only(["url", "prefix", "sentinels", "sentinelName"]);
-    // Either a URL, or Redis Sentinel: `sentinels: ["127.0.0.1:26379", ...]` and `sentinelName`.
-    const sentinels = redis.stringList("sentinels").map((entry, i) => {
-      const m = /^([^:\s]+):(\d{1,5})$/.exec(entry);
-      if (!m) return redis.fail(`sentinels[${i}]`, `expected HOST:PORT, got "${entry}"`);
-      return { host: m[1]!, port: Number(m[2]) };
-    });
-    const redisStore = new RedisStore({
-      ...(sentinels.length > 0
-        ? { sentinels, sentinelName: redis.string("sentinelName") }
-        : { url: redis.string("url") }),
-      ...(redis.has("prefix") ? { prefix: redis.string("prefix") } : {}),
-      logger,
-    });
+    // One Redis (`url`) or Redis Sentinel (`sentinels` + `sentinelName`): redis-config.ts.
+    const redisStore = new RedisStore({ ...readRedisSection(redis).options, logger });
     // Components load persistent state at start: wait for Redis (bounded), then fail clearly.
     await redisStore.ready(10_000);
     store = redisStore;

@@ -97,6 +97,19 @@ redis.call('SREM', KEYS[4], ARGV[1])
 if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
 
+// Append a history entry and keep the newest ARGV[2]: one command instead of MULTI RPUSH LTRIM EXEC —
+// the same Redis CPU, a third of the client's (bench/store.mjs; packages/store/README.md "One primary or
+// Redis Cluster"). Run by EVALSHA (ioredis defineCommand). KEYS[1]=history list; ARGV=entry, cap.
+const APPEND_CAPPED = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+return 1`;
+
+/** The commands defined on the client (ioredis defineCommand: EVALSHA, EVAL when not cached). */
+type ScriptedRedis = Redis & {
+  cordonAppendCapped(key: string, entry: string, cap: number): Promise<number>;
+};
+
 type UserMap = Record<string, RawClearance>;
 
 // MULTI/EXEC resolves even when a queued command failed: surface such a failure.
@@ -120,7 +133,7 @@ function parseRaw(text: string, key: string): RawValue {
 
 export class RedisStore implements ClearanceStore {
   readonly keys: KeySchema;
-  readonly #client: Redis;
+  readonly #client: ScriptedRedis;
   readonly #sub: Redis;
   readonly #log: Logger;
   readonly #listeners: ListenerSet;
@@ -157,10 +170,22 @@ export class RedisStore implements ClearanceStore {
       retryStrategy: (times: number) => Math.min(50 * times, maxDelay),
       ...opts.redisOptions,
     };
-    this.#client =
+    const client =
       opts.sentinels !== undefined
-        ? new Redis({ ...common, sentinels: opts.sentinels, name: opts.sentinelName })
+        ? new Redis({
+            // ioredis Sentinel support: the sentinels name the primary on each (re)connection, and
+            // the role of what they name is checked (ioredis README, "Sentinel"). Not its
+            // `failoverDetector`: in ioredis 6.0.0 a +switch-master that arrives while the client is
+            // already reconnecting ends the client for good (status connecting -> end; seen in 2 of 5
+            // failovers under traffic, test/e2e/test/muc-sentinel.test.ts). A killed primary closes
+            // the connection anyway, and the reconnection asks the sentinels.
+            ...common,
+            sentinels: opts.sentinels,
+            name: opts.sentinelName,
+          })
         : new Redis(opts.url ?? "", common);
+    client.defineCommand("cordonAppendCapped", { numberOfKeys: 1, lua: APPEND_CAPPED });
+    this.#client = client as ScriptedRedis;
     // The subscriber connection: SUBSCRIBE is sent on each "ready" until it succeeds once.
     this.#sub = this.#client.duplicate({ enableOfflineQueue: false, commandTimeout: undefined });
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
@@ -201,6 +226,28 @@ export class RedisStore implements ClearanceStore {
         this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#sub.on("message", (channel: string, message: string) => this.#onMessage(channel, message));
+    // Recovery needs no restart, whatever the client library decides: a connection that ends
+    // (ioredis status "end": its retry strategy gave up, or a connector ended it) while the store is
+    // open is connected again, after the longest reconnection delay. Lookups meanwhile fail closed.
+    for (const [conn, watch] of [
+      [this.#client, this.#mainWatch],
+      [this.#sub, this.#subWatch],
+    ] as const)
+      conn.on("end", () => {
+        if (this.#closed) return;
+        watch.down("connection ended");
+        // A connect() after "end" starts afresh: subscribe again explicitly on "ready".
+        if (conn === this.#sub) this.#subscribed = false;
+        const timer = setTimeout(() => {
+          if (!this.#closed && conn.status === "end")
+            conn
+              .connect()
+              .catch((err: unknown) =>
+                this.#log.debug({ err: errorText(err) }, "redis reconnection after end failed"),
+              );
+        }, maxDelay);
+        timer.unref();
+      });
   }
 
   #subscribeEvents(): void {
@@ -672,9 +719,7 @@ export class RedisStore implements ClearanceStore {
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
     await this.#write("append room history", () =>
-      exec(
-        this.#client.multi().rpush(this.keys.roomHistory(r), entry).ltrim(this.keys.roomHistory(r), -c, -1),
-      ),
+      this.#client.cordonAppendCapped(this.keys.roomHistory(r), entry, c),
     );
   }
 

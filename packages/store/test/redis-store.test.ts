@@ -176,6 +176,36 @@ describe("RedisStore specifics", () => {
     }
   });
 
+  test("a connection the client library ends (status end) is connected again: back without a restart, notifications included", async () => {
+    // ioredis ends a connection for good when its retry strategy gives up, or when a connector ends it
+    // (its Sentinel failoverDetector did, mid-reconnection). A retry strategy that gives up at once
+    // makes that deterministic here; on the old code the store stayed down until restarted.
+    const r = await startRedis();
+    const end = { redisOptions: { retryStrategy: () => null }, maxReconnectDelayMs: 100, cacheTtlMs: 0 };
+    const s = new RedisStore({ url: r.url, ...end });
+    const other = new RedisStore({ url: r.url, maxReconnectDelayMs: 100 });
+    try {
+      await s.ready();
+      await r.kill();
+      assert.equal((await s.getUserClearance("alice@example.mil")).status, "unknown");
+      await r.restart();
+      await s.ready(10_000);
+      await other.ready(10_000);
+      const rec = recorder();
+      s.subscribe(rec.listener);
+      await other.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      await eventually(
+        () => rec.events.some((e) => e.kind === "user-clearance"),
+        "notifications on the reconnected subscriber",
+      );
+      assert.equal((await s.getUserClearance("alice@example.mil")).status, "known");
+    } finally {
+      await s.close();
+      await other.close();
+      await r.stop();
+    }
+  });
+
   test("a store created while Redis is down answers unknown, then works once Redis is up", async () => {
     const r = await startRedis();
     await r.kill();

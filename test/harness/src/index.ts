@@ -19,3 +19,4 @@ export type { TemplateData, TemplateValues } from "./templates.js";
 export * from "./errors.js";
 export * from "./redis.js";
 export * from "./slapd.js";
+export * from "./redis-sentinel.js";

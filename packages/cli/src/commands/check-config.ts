@@ -15,6 +15,7 @@ import type { Command, CommandIo } from "../command.js";
 import { parseConfigArgs, type ConfigArgs } from "./config-args.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import { configErrorLine } from "../config-lines.js";
+import { readRedisSection } from "../redis-config.js";
 import { readAdminSection } from "../admin/config.js";
 import { auditKeyFile, readProcessAudit } from "../audit-log.js";
 import { configPath } from "../state-dir.js";
@@ -42,19 +43,7 @@ function describeStore(root: ConfigReader): { line: string; offline: ConfigReade
   const store = root.optionalSection("store");
   const redis = store?.only(["redis", "memory"]).optionalSection("redis");
   if (!redis) return { line: "store: in-memory (embedded; not shared between processes)", offline: root };
-  redis.only(["url", "prefix"]);
-  const url = redis.string("url");
-  let where: string;
-  try {
-    const u = new URL(url);
-    if (u.protocol !== "redis:" && u.protocol !== "rediss:")
-      redis.fail("url", `expected a redis:// or rediss:// URL, got ${u.protocol}`);
-    where = `${u.protocol}//${u.hostname}:${u.port || "6379"}${u.pathname && u.pathname !== "/" ? u.pathname : ""}`;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    return redis.fail("url", "expected a URL such as redis://127.0.0.1:6379/0");
-  }
-  const prefix = redis.has("prefix") ? redis.string("prefix") : undefined;
+  const { where, prefix } = readRedisSection(redis);
   const { store: _dropped, ...rest } = root.value;
   void _dropped;
   return {

@@ -102,3 +102,33 @@ test("errors name the key and the file line; exit 2", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the store through Redis Sentinel, as the example's comment shows; both forms at once are refused", () => {
+  const dir = kit();
+  try {
+    const text = readFileSync(join(dir, "cordon.yaml"), "utf8");
+    const sentinel = text
+      .replace("    url: redis://127.0.0.1:6379/0\n", "")
+      .replace(/# (sentinels: .*)\n/u, "$1\n")
+      .replace("# sentinelName: cordon", "sentinelName: cordon");
+    writeFileSync(join(dir, "cordon.yaml"), sentinel);
+    const r = run(dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^store: redis sentinel cordon via 10\.0\.0\.1:26379, 10\.0\.0\.2:26379, 10\.0\.0\.3:26379 \(key prefix cordon:\)$/m,
+    );
+    writeFileSync(
+      join(dir, "cordon.yaml"),
+      sentinel.replace("sentinelName: cordon", "sentinelName: cordon\n    url: redis://127.0.0.1:6379/0"),
+    );
+    const both = run(dir);
+    assert.equal(both.status, 2);
+    assert.match(
+      both.stderr,
+      /^cordon\.yaml:\d+: store\.redis\.sentinels: give either url \(one Redis\) or sentinels/m,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
