@@ -19,3 +19,5 @@ export type { TemplateData, TemplateValues } from "./templates.js";
 export * from "./errors.js";
 export * from "./redis.js";
 export * from "./slapd.js";
+export { startEjabberdCluster } from "./ejabberd-cluster.js";
+export type { EjabberdCluster, EjabberdClusterOptions } from "./ejabberd-cluster.js";
