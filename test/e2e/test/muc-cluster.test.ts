@@ -49,6 +49,8 @@ if (serverKinds().includes("ejabberd"))
     const memberships: RedisMembership[] = [];
     const instances: SlotTakeover[] = [];
     const c: Record<string, TestClient> = {};
+    /** A room the failover test handed back to the instance on node 2. */
+    let handedBack = "";
 
     const instance = async (node: number): Promise<SlotTakeover> => {
       const store = new RedisStore({ url: redis.url, prefix: "cluster-test" });
@@ -260,5 +262,33 @@ if (serverKinds().includes("ejabberd"))
       );
       await join(c.bob!, room, "Bob");
       assert.equal(holder(room)[0]?.instance, back, "the returning instance serves the slot again");
+      handedBack = room;
+    });
+
+    test("[ejabberd cluster] when a whole node dies, its instance's rooms move to the instance on the other node", async () => {
+      const room = handedBack;
+      assert.ok(room, "runs after the failover test");
+      const first = instances[0]!;
+      await join(c.alice!, room, "Alice");
+      await say(c.alice!, room, "node-1", "secret before the node died", true);
+      await c.alice!.waitFor((m) => m.attrs.id === "node-1" && m.attrs.type === "groupchat");
+      assert.notEqual(holder(room)[0]?.instance, first, "served through node 2");
+      // SIGKILL of node 2's Erlang VM: node 1's router frees the slot ('DOWN', noconnection); the
+      // instance on node 2 loses its connection, cannot reconnect, stops renewing its lease.
+      await cluster.nodes[1]!.kill();
+      await until("the survivor holds a spare link", () => first.spareCount === 1);
+      await until(`${room} answers alice's self-ping`, async () =>
+        /not-acceptable/.test(await selfPing(c.alice!, `${room}/Alice`)),
+      );
+      const mark = c.alice!.received.length;
+      await join(c.alice!, room, "Alice");
+      const replay = c
+        .alice!.received.slice(mark)
+        .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
+      assert.ok(
+        replay.some((m) => m.getChildText("body")?.endsWith("secret before the node died") === true),
+        "history came from Redis",
+      );
+      assert.equal(holder(room)[0]?.instance, first, "the instance on node 1 serves it");
     });
   });
