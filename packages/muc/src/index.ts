@@ -23,3 +23,5 @@ export {
 } from "./service/operator.js";
 export type { MucOperator, RoomView, OccupantView, CreateRoomRequest } from "./service/operator.js";
 export type { SecurityChoices } from "./service/room-config-form.js";
+export { SlotTakeover } from "./cluster/slot-takeover.js";
+export type { ClusterMembership, MucLink, SlotTakeoverOptions } from "./cluster/slot-takeover.js";

@@ -69,26 +69,32 @@ export const ALL_CATEGORIES = ["ALPHA", "BRAVO", "GBR", "USA", "FRA"];
  * settings most tests want (rooms labelled UNCLASSIFIED, everything allowed within the service
  * clearance, UNCLASSIFIED as the default message label); `settings` overrides any of them.
  */
-export async function startDemoMuc(
-  demo: Demo,
-  options: {
-    server: XmppServer;
-    mucDomain: string;
-    localDomain: string;
-    secret: string;
-    store: ClearanceStore;
-    /** User clearances when not the store alone (a resolver over store and directory). */
-    users?: UserClearanceSource;
-    settings?: Partial<MucSettings>;
-    logger?: Logger;
-    /** The MUC's clock (tests move it instead of waiting). */
-    now?: () => number;
-    /** The component link, when the test watches it (status, reconnects); else one is created. */
-    component?: CordonComponent;
-    /** Decisions and fan-out, when the test counts them. */
-    observer?: MucObserver;
-  },
-): Promise<MucService> {
+export interface DemoMucOptions {
+  server: XmppServer;
+  mucDomain: string;
+  localDomain: string;
+  secret: string;
+  store: ClearanceStore;
+  /** User clearances when not the store alone (a resolver over store and directory). */
+  users?: UserClearanceSource;
+  settings?: Partial<MucSettings>;
+  logger?: Logger;
+  /** The MUC's clock (tests move it instead of waiting). */
+  now?: () => number;
+  /** The component link, when the test watches it (status, reconnects); else one is created. */
+  component?: CordonComponent;
+  /** Decisions and fan-out, when the test counts them. */
+  observer?: MucObserver;
+}
+
+export async function startDemoMuc(demo: Demo, options: DemoMucOptions): Promise<MucService> {
+  const muc = createDemoMuc(demo, options);
+  await muc.start();
+  return muc;
+}
+
+/** The demo MUC service, not started (the cluster tests start it through SlotTakeover). */
+export function createDemoMuc(demo: Demo, options: DemoMucOptions): MucService {
   const U = demo.label("UNCLASSIFIED");
   const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
   const muc = createMucService({
@@ -125,6 +131,5 @@ export async function startDemoMuc(
       ...options.settings,
     },
   });
-  await muc.start();
   return muc;
 }

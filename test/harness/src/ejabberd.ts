@@ -22,6 +22,7 @@ function erlBinary(text: string): string {
   return `<<${[...Buffer.from(text, "utf8")].join(",")}>>`;
 }
 
+export type EjabberdConfigOptions = ConfigOptions;
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
   Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules">;
 
@@ -166,7 +167,27 @@ function ejabberdNativeMuc(domain: string, muc: NativeMucDecl): string[] {
   ];
 }
 
-export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): ServerDriver {
+/**
+ * A node of a cluster (ejabberd-cluster.ts): its own name, the cluster's cookie, and a private epmd
+ * on `epmdPort` (ERL_EPMD_PORT) through which the nodes find each other's distribution ports.
+ */
+export interface EjabberdClusterNode {
+  name: string;
+  cookie: string;
+  epmdPort: number;
+}
+
+export type EjabberdDriver = ServerDriver & {
+  readonly node: string;
+  /** Runs an ejabberdctl command against this node. */
+  ctl(args: string[], allowFailure?: boolean): Promise<{ code: number | null; output: string }>;
+};
+
+export function ejabberdDriver(
+  layout: ServerLayout,
+  options: ConfigOptions,
+  clusterNode?: EjabberdClusterNode,
+): EjabberdDriver {
   const install = requireEjabberd();
   const dir = layout.dir;
   const configFile = join(dir, "ejabberd.yml");
@@ -181,10 +202,11 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
   writeFileSync(configFile, config.main);
   for (const [name, text] of Object.entries(config.includes)) writeFileSync(join(dir, name), text);
 
-  const node = `ejabberd-${layout.c2sPort}@localhost`;
-  const cookie = randomBytes(12).toString("hex");
+  const node = clusterNode?.name ?? `ejabberd-${layout.c2sPort}@localhost`;
+  const cookie = clusterNode?.cookie ?? randomBytes(12).toString("hex");
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(clusterNode ? { ERL_EPMD_PORT: String(clusterNode.epmdPort) } : {}),
     HOME: home,
     ERL_LIBS: install.erlLibs,
     EJABBERD_CONFIG_PATH: configFile,
@@ -193,13 +215,13 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
     ERL_CRASH_DUMP_BYTES: "0",
     CONTRIB_MODULES_PATH: join(home, "modules"),
   };
+  // A cluster's nodes register with its private epmd (ERL_EPMD_PORT above); a single node needs none.
   const distArgs = [
     "-setcookie",
     cookie,
     "-start_epmd",
     "false",
-    "-erl_epmd_port",
-    String(layout.controlPort),
+    ...(clusterNode ? [] : ["-erl_epmd_port", String(layout.controlPort)]),
   ];
 
   async function ctl(args: string[], allowFailure = false): Promise<{ code: number | null; output: string }> {
@@ -226,6 +248,8 @@ export function ejabberdDriver(layout: ServerLayout, options: ConfigOptions): Se
 
   return {
     label: `ejabberd node ${node}`,
+    node,
+    ctl,
     spawn(): ManagedProcess {
       return spawnManaged(
         install.erl,

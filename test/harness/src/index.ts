@@ -20,3 +20,5 @@ export * from "./errors.js";
 export * from "./redis.js";
 export * from "./slapd.js";
 export * from "./redis-sentinel.js";
+export { startEjabberdCluster } from "./ejabberd-cluster.js";
+export type { EjabberdCluster, EjabberdClusterOptions } from "./ejabberd-cluster.js";

@@ -1,0 +1,250 @@
+// SlotTakeover against a model of ejabberd 23.01's balanced routes (ejabberd_router_mnesia.erl
+// register_route/5: a connection takes the first free slot or none; a closed connection frees its
+// slot; a slot never moves by itself) and an in-memory lease table, on a clock the test moves.
+import { afterEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import type { CordonComponent } from "@cordon/component";
+import { SlotTakeover, type ClusterMembership, type MucLink, type MucService } from "../src/index.js";
+
+class Clock {
+  t = 1_000_000;
+  now = (): number => this.t;
+}
+
+/** N route slots; each held by at most one connection. */
+class Router {
+  readonly slots: (FakeLink | undefined)[];
+  constructor(n: number) {
+    this.slots = new Array<FakeLink | undefined>(n).fill(undefined);
+  }
+  register(link: FakeLink): void {
+    const free = this.slots.indexOf(undefined);
+    if (free >= 0) this.slots[free] = link;
+  }
+  unregister(link: FakeLink): void {
+    const i = this.slots.indexOf(link);
+    if (i >= 0) this.slots[i] = undefined;
+  }
+  /** The owner (instance id) of each slot, "-" when free. */
+  owners(): string[] {
+    return this.slots.map((l) => l?.owner ?? "-");
+  }
+  /** A stanza for a room in slot i reaches its connection (or nobody). */
+  deliver(i: number): void {
+    this.slots[i]?.emitter.emit("stanza");
+  }
+}
+
+class FakeComponent {
+  constructor(private readonly link: FakeLink) {}
+  get status(): string {
+    return this.link.status;
+  }
+  on(event: string, listener: () => void): this {
+    this.link.emitter.on(event, listener);
+    return this;
+  }
+}
+
+class FakeLink {
+  readonly emitter = new EventEmitter();
+  status = "idle";
+  constructor(
+    readonly owner: string,
+    readonly router: Router,
+  ) {}
+  asLink(): MucLink {
+    const component = new FakeComponent(this);
+    const service = {
+      start: async () => {
+        this.router.register(this);
+        this.status = "online";
+        this.emitter.emit("online");
+      },
+      stop: async () => {
+        this.drop("stopped");
+      },
+      rooms: new Map(),
+    };
+    return {
+      service: service as unknown as MucService,
+      component: component as unknown as CordonComponent,
+    };
+  }
+  /** The connection closes (the server side or our stop). */
+  drop(status = "offline"): void {
+    if (this.status !== "online") return;
+    this.router.unregister(this);
+    this.status = status;
+    this.emitter.emit("offline", "closed");
+  }
+}
+
+class Leases implements ClusterMembership {
+  readonly table = new Map<string, { until: number; links: number }>();
+  constructor(
+    private readonly clock: Clock,
+    private readonly leaseMs = 3000,
+  ) {}
+  async beat(id: string, links: number | undefined): Promise<Map<string, number>> {
+    for (const [k, v] of this.table) if (v.until <= this.clock.t) this.table.delete(k);
+    if (links !== undefined) this.table.set(id, { until: this.clock.t + this.leaseMs, links });
+    return new Map([...this.table].map(([k, v]) => [k, v.links]));
+  }
+  async leave(id: string): Promise<void> {
+    this.table.delete(id);
+  }
+}
+
+/** Every instance a test created, halted after it (a failed assertion must not leave timers). */
+const created: SlotTakeover[] = [];
+
+function cluster(slots = 2) {
+  const clock = new Clock();
+  const router = new Router(slots);
+  const leases = new Leases(clock);
+  const links: FakeLink[] = [];
+  const instance = (id: string): SlotTakeover => {
+    const takeover = new SlotTakeover({
+      id,
+      slots,
+      membership: leases,
+      intervalMs: 1e9, // the test ticks
+      leaseMs: 3000,
+      redialMs: 5000,
+      now: clock.now,
+      createLink: () => {
+        const link = new FakeLink(id, router);
+        links.push(link);
+        return link.asLink();
+      },
+    });
+    created.push(takeover);
+    return takeover;
+  };
+  /** Advance the clock and run one round on each instance. */
+  const round = async (ms: number, ...instances: SlotTakeover[]) => {
+    clock.t += ms;
+    for (const i of instances) await i.tick();
+  };
+  return { clock, router, leases, links, instance, round };
+}
+
+describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survivor)", () => {
+  afterEach(async () => {
+    for (const t of created.splice(0)) await t.crash();
+  });
+
+  test("two instances each take a slot; no spare while both are live", async () => {
+    const { router, instance, round } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    for (let i = 0; i < 5; i++) await round(1000, a, b);
+    assert.deepEqual(router.owners().sort(), ["a", "b"]);
+    assert.equal(a.spareCount + b.spareCount, 0);
+    await a.stop();
+    await b.stop();
+  });
+
+  test("a crashed instance's slot is taken by the survivor once its lease runs out, and handed back", async () => {
+    const { router, instance, round, leases } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    await b.crash(); // its connection closes: ejabberd frees the slot
+    assert.deepEqual(router.owners().sort(), ["-", "a"]);
+    await round(1000, a);
+    assert.equal(a.spareCount, 0, "not before the lease runs out");
+    await round(2500, a);
+    assert.equal(a.spareCount, 1);
+    assert.deepEqual(router.owners(), ["a", "a"]);
+    assert.equal(a.services.length, 2);
+    // b comes back: it connects while a's spare holds the slot (slotless), a hands back, b redials.
+    const b2 = instance("b");
+    await b2.start();
+    assert.deepEqual(router.owners(), ["a", "a"], "b2 found no free slot");
+    await round(1000, a, b2);
+    assert.equal(a.spareCount, 0, "the spare is handed back");
+    await round(1000, a, b2);
+    assert.deepEqual(router.owners().sort(), ["a", "b"], "b2 redialled and took the freed slot");
+    assert.ok(leases.table.has("b"));
+    await a.stop();
+    await b2.stop();
+  });
+
+  test("an instance that is only slow keeps its slot: the spare finds none and is dropped when it is back", async () => {
+    const { router, instance, round, links } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    const before = router.owners();
+    // b misses its renewals (event loop blocked) but its connection stays up.
+    await round(4000, a);
+    assert.equal(a.spareCount, 1);
+    assert.deepEqual(router.owners(), before, "b still holds its slot; the spare got none");
+    // Traffic for b's rooms still reaches b only.
+    const bLink = links.find((l) => l.owner === "b")!;
+    let got = 0;
+    bLink.emitter.on("stanza", () => got++);
+    router.deliver(router.slots.indexOf(bLink));
+    assert.equal(got, 1);
+    await round(0, b); // b renews
+    await round(1000, a);
+    assert.equal(a.spareCount, 0);
+    assert.deepEqual(router.owners(), before);
+    await a.stop();
+    await b.stop();
+  });
+
+  test("a spare that found no slot (the peer was slow) is redialled and takes the slot when the peer then dies", async () => {
+    const { router, instance, round, links } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    await round(4000, a); // b slow: a opens a spare, slotless
+    assert.equal(a.spareCount, 1);
+    assert.ok(router.owners().includes("b"));
+    // b's connection now dies too (its lease already lapsed).
+    links.find((l) => l.owner === "b" && l.status === "online")!.drop();
+    await b.crash();
+    await round(1000, a);
+    await round(5000, a);
+    assert.deepEqual(router.owners(), ["a", "a"], "the redialled spare holds the freed slot");
+    await a.stop();
+  });
+
+  test("a dropped link's rooms go with it: the instance opens a fresh link, which takes a free slot", async () => {
+    const { router, instance, round, links } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    const first = a.services[0];
+    links.find((l) => l.owner === "a" && l.status === "online")!.drop();
+    await round(1000, a, b);
+    assert.notEqual(a.services[0], first, "a fresh service (no stale occupants)");
+    assert.deepEqual(router.owners().sort(), ["a", "b"]);
+    await a.stop();
+    await b.stop();
+  });
+
+  test("a clean stop leaves the membership at once", async () => {
+    const { instance, round, leases } = cluster();
+    const a = instance("a");
+    await a.start();
+    await round(1000, a);
+    assert.ok(leases.table.has("a"));
+    await a.stop();
+    assert.ok(!leases.table.has("a"));
+  });
+});

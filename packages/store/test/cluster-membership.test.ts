@@ -1,0 +1,74 @@
+// RedisMembership (the leases of SlotTakeover, packages/muc/src/cluster/slot-takeover.ts) against a
+// real Redis: renewals, read-only beats, expiry by Redis server time, leave, one hash-tagged slot.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Redis } from "ioredis";
+import { startRedis, type RedisInstance } from "@cordon/harness";
+import { InvalidValueError, RedisMembership } from "../src/index.js";
+
+describe("RedisMembership", () => {
+  let redis: RedisInstance;
+  let raw: Redis;
+  before(async () => {
+    redis = await startRedis();
+    raw = new Redis(redis.url);
+  });
+  after(async () => {
+    raw.disconnect();
+    await redis.stop();
+  });
+
+  test("live instances with their link counts; a read-only beat does not renew; leave drops at once", async () => {
+    const m = new RedisMembership({
+      url: redis.url,
+      prefix: "t1",
+      group: "rooms.example.test",
+      leaseMs: 5000,
+    });
+    try {
+      assert.deepEqual([...(await m.beat("a", 1))], [["a", 1]]);
+      assert.deepEqual([...(await m.beat("b", 2))].sort(), [
+        ["a", 1],
+        ["b", 2],
+      ]);
+      assert.deepEqual([...(await m.beat("c", undefined))].sort(), [
+        ["a", 1],
+        ["b", 2],
+      ]);
+      await m.leave("b");
+      assert.deepEqual([...(await m.beat("a", 1))], [["a", 1]]);
+      // Both keys share one hash tag (one Redis Cluster slot) and expire when nobody beats.
+      const keys = (await raw.keys("t1:*")).sort();
+      assert.deepEqual(keys, [
+        "t1:cluster:{rooms.example.test}:leases",
+        "t1:cluster:{rooms.example.test}:links",
+      ]);
+      for (const k of keys) assert.ok((await raw.pttl(k)) > 0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test("a lease not renewed within leaseMs is gone at the next beat of anyone", async () => {
+    const m = new RedisMembership({
+      url: redis.url,
+      prefix: "t2",
+      group: "rooms.example.test",
+      leaseMs: 200,
+    });
+    try {
+      await m.beat("a", 1);
+      await m.beat("b", 1);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.deepEqual([...(await m.beat("a", 1))], [["a", 1]]);
+      assert.equal(await raw.hexists("t2:cluster:{rooms.example.test}:links", "b"), 0);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test("a group that would break the hash tag is refused", () => {
+    assert.throws(() => new RedisMembership({ url: redis.url, group: "a}b" }), InvalidValueError);
+    assert.throws(() => new RedisMembership({ url: redis.url, group: "" }), InvalidValueError);
+  });
+});
