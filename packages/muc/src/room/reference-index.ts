@@ -3,6 +3,7 @@
 // the one it refers to, whether or not the room keeps history. Bounded in bytes per room: the
 // oldest are forgotten first, and the labels of forgotten messages are remembered (a few distinct
 // labels) so that a reference to a forgotten message is judged against them rather than not at all.
+import { ownString } from "./own-string.js";
 
 /** Bytes of references one room keeps (keys and labels, with a fixed cost per key). */
 export const REFERENCE_ROOM_BYTES = 256 * 1024;
@@ -39,9 +40,11 @@ export class ReferenceIndex {
       }
       const list = labels.get(key);
       if (list?.includes(labelXml)) continue;
+      // A new key is kept as an own copy, not a slice of the stanza's network chunk (own-string.ts).
+      const kept = list ? key : ownString(key);
       if (list) list.push(labelXml);
-      else labels.set(key, [labelXml]);
-      order.push({ key, label: labelXml, bytes });
+      else labels.set(kept, [labelXml]);
+      order.push({ key: kept, label: labelXml, bytes });
       this.#bytes += bytes;
     }
     while (this.#bytes > this.#limit && this.#head < order.length) this.#evict(labels, order);
