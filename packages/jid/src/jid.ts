@@ -29,11 +29,25 @@ export function jidMemoBytes(): number {
   return memoBytes;
 }
 
+/**
+ * A flat copy of `s` that shares nothing with the string it was cut from. What the memo keeps must
+ * not be a substring of a stanza: V8 keeps a substring's whole parent alive, and a `from` parsed
+ * off the stream is a slice of the network chunk it came in (up to 64 KiB) — the memo's byte bound
+ * would count 40 bytes of an entry that holds a chunk (issue 19, measured by bench/muc-scale.mjs).
+ * JSON escapes lone surrogates and restores them: the copy is exact.
+ */
+function own(s: string): string {
+  return s.length === 0 ? "" : (JSON.parse(JSON.stringify(s)) as string);
+}
+
 export function parseJid(text: string): Jid | undefined {
   if (typeof text !== "string" || text.length === 0 || text.length > MAX_JID_LENGTH) return undefined;
   const hit = memo.get(text);
   if (hit) return hit.jid;
-  const jid = parseJidText(text);
+  const parsed = parseJidText(text);
+  const jid = parsed
+    ? Object.freeze({ local: own(parsed.local), domain: own(parsed.domain), resource: own(parsed.resource) })
+    : undefined;
   const bytes =
     MEMO_OVERHEAD +
     2 * (text.length + (jid ? jid.local.length + jid.domain.length + jid.resource.length : 0));
@@ -42,7 +56,7 @@ export function parseJid(text: string): Jid | undefined {
     memo.delete(oldest);
     memoBytes -= entry.bytes;
   }
-  memo.set(text, { jid, bytes });
+  memo.set(own(text), { jid, bytes });
   memoBytes += bytes;
   return jid;
 }

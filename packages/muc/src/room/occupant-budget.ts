@@ -2,7 +2,13 @@
 // status, caps... XEP-0045 §7.2) to show to later joiners, bounded per occupant (`occupantBytes`:
 // a larger presence is refused) and in total (`totalBytes`: a join or change past it is refused
 // with resource-constraint); a user (bare JID) may be in at most `roomsPerUser` rooms at once.
-// Sizes count two bytes a character (as the label caches do).
+// Sizes count two bytes a character (as the label caches do), per occupant, whether or not its
+// payload is shared: the limits are what one occupant may make the service hold.
+//
+// Issue 19: occupants whose payloads are identical (same client, same caps, no status text — most
+// of them) share one copy of it: the budget keeps one string per distinct payload while an occupant
+// holds it (refcounted), so that copy is bounded as the payloads are (by `totalBytes`).
+import { ownString } from "./own-string.js";
 
 export interface OccupantLimits {
   /** Bytes of one occupant's presence payload. Default 16 KiB. */
@@ -29,6 +35,8 @@ export class OccupantBudget {
   #bytes = 0;
   #occupants = 0;
   readonly #rooms = new Map<string, number>();
+  /** One copy of each distinct payload an occupant holds, and how many hold it. */
+  readonly #payloads = new Map<string, { value: string; holders: number }>();
 
   constructor(limits: OccupantLimits = {}) {
     this.occupantBytes = limits.occupantBytes ?? DEFAULT_OCCUPANT_LIMITS.occupantBytes;
@@ -61,16 +69,28 @@ export class OccupantBudget {
     return (this.#rooms.get(bare) ?? 0) < this.roomsPerUser;
   }
 
-  /** An occupant entered: counts its payload and its room. */
-  added(bare: string, presenceXml: string): void {
+  /** Distinct payloads held (each once, however many occupants hold it). */
+  get distinctPayloads(): number {
+    return this.#payloads.size;
+  }
+
+  /**
+   * An occupant entered: counts its payload and its room. Returns the payload to keep: the copy
+   * every occupant with the same payload shares.
+   */
+  added(bare: string, presenceXml: string): string {
     this.#bytes += OccupantBudget.sizeOf(presenceXml);
     this.#occupants++;
     this.#rooms.set(bare, (this.#rooms.get(bare) ?? 0) + 1);
+    return this.#hold(presenceXml);
   }
 
-  /** An occupant's payload changed. */
-  changed(previous: string, next: string): void {
+  /** An occupant's payload changed; returns the new payload to keep (shared as by `added`). */
+  changed(previous: string, next: string): string {
     this.#bytes += OccupantBudget.sizeOf(next) - OccupantBudget.sizeOf(previous);
+    const kept = this.#hold(next);
+    this.#release(previous);
+    return kept;
   }
 
   /** An occupant left. */
@@ -80,5 +100,23 @@ export class OccupantBudget {
     const n = (this.#rooms.get(bare) ?? 1) - 1;
     if (n <= 0) this.#rooms.delete(bare);
     else this.#rooms.set(bare, n);
+    this.#release(presenceXml);
+  }
+
+  #hold(payload: string): string {
+    if (payload === "") return "";
+    const held = this.#payloads.get(payload);
+    if (held) {
+      held.holders++;
+      return held.value;
+    }
+    const value = ownString(payload);
+    this.#payloads.set(value, { value, holders: 1 });
+    return value;
+  }
+
+  #release(payload: string): void {
+    const held = payload === "" ? undefined : this.#payloads.get(payload);
+    if (held && --held.holders === 0) this.#payloads.delete(payload);
   }
 }

@@ -9,6 +9,7 @@ import type { HistoryEntry } from "./history.js";
 import { HistoryBudget } from "./history-budget.js";
 import { OccupantBudget } from "./occupant-budget.js";
 import { ReferenceIndex } from "./reference-index.js";
+import { ownString } from "./own-string.js";
 
 /** The service-wide memory budgets a room counts against (one of each per MUC service). */
 export interface RoomBudgets {
@@ -59,15 +60,16 @@ export class Room {
   /**
    * XEP-0045 §7.8.2-3: pending mediated invitations, invitee bare JID → inviter's full JID, so a
    * decline goes back to the occupant who invited and the room relays nothing to anyone else.
+   * Made at the first invitation (issue 19: an idle room holds no map it does not use).
    */
-  readonly invitations = new Map<string, string>();
+  #invitations: Map<string, string> | undefined;
   /** XEP-0045 §10.1.1: a new room stays locked until its owner configures it (or asks for an instant room). */
   locked = false;
   destroyed = false;
   readonly createdAt = Date.now();
 
   constructor(jid: string, config: RoomConfig, security: RoomSecurity, budgets?: RoomBudgets) {
-    this.jid = jid;
+    this.jid = ownString(jid);
     this.config = config;
     this.security = security;
     this.budgets = budgets ?? { history: new HistoryBudget(), occupants: new OccupantBudget() };
@@ -79,7 +81,8 @@ export class Room {
 
   setAffiliation(bare: string, affiliation: Affiliation): void {
     if (affiliation === "none") this.affiliations.delete(bare);
-    else this.affiliations.set(bare, affiliation);
+    else if (this.affiliations.has(bare)) this.affiliations.set(bare, affiliation);
+    else this.affiliations.set(ownString(bare), affiliation);
     for (const occupant of this.occupants.values())
       if (occupant.bare === bare) occupant.affiliation = affiliation;
   }
@@ -87,7 +90,7 @@ export class Room {
   add(occupant: Occupant): void {
     this.occupants.set(occupant.nick, occupant);
     this.byJid.set(occupant.jid, occupant);
-    this.budgets.occupants.added(occupant.bare, occupant.presenceXml);
+    occupant.presenceXml = this.budgets.occupants.added(occupant.bare, occupant.presenceXml);
   }
 
   remove(occupant: Occupant): void {
@@ -100,15 +103,16 @@ export class Room {
 
   /** Replaces an occupant's presence payload (checked against the budget by the caller). */
   setPresence(occupant: Occupant, presenceXml: string): void {
-    if (this.byJid.get(occupant.jid) === occupant)
-      this.budgets.occupants.changed(occupant.presenceXml, presenceXml);
-    occupant.presenceXml = presenceXml;
+    occupant.presenceXml =
+      this.byJid.get(occupant.jid) === occupant
+        ? this.budgets.occupants.changed(occupant.presenceXml, presenceXml)
+        : presenceXml;
   }
 
   rename(occupant: Occupant, nick: string): void {
     this.occupants.delete(occupant.nick);
-    occupant.nick = nick;
-    this.occupants.set(nick, occupant);
+    occupant.nick = ownString(nick);
+    this.occupants.set(occupant.nick, occupant);
   }
 
   get size(): number {
@@ -122,12 +126,23 @@ export class Room {
 
   /** Remembers an invitation (the newest per invitee; the oldest forgotten beyond MAX_INVITATIONS). */
   recordInvitation(invitee: string, inviter: string): void {
-    this.invitations.delete(invitee);
-    this.invitations.set(invitee, inviter);
-    if (this.invitations.size > MAX_INVITATIONS) {
-      const oldest = this.invitations.keys().next().value;
-      if (oldest !== undefined) this.invitations.delete(oldest);
+    const invitations = (this.#invitations ??= new Map<string, string>());
+    invitations.delete(invitee);
+    invitations.set(invitee, inviter);
+    if (invitations.size > MAX_INVITATIONS) {
+      const oldest = invitations.keys().next().value;
+      if (oldest !== undefined) invitations.delete(oldest);
     }
+  }
+
+  /** The occupant who invited `invitee` (bare JID) last, if the invitation is still pending. */
+  inviterOf(invitee: string): string | undefined {
+    return this.#invitations?.get(invitee);
+  }
+
+  /** Forgets the invitation of `invitee` (it declined, or it entered). */
+  forgetInvitation(invitee: string): void {
+    this.#invitations?.delete(invitee);
   }
 
   /** Keeps a message in history within the room's count and the byte budgets (history-budget.ts). */

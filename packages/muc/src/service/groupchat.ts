@@ -1,6 +1,7 @@
 // Messages to the room (XEP-0045 §7.4): reflected to every occupant whose clearance grants the label
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
+import { ownString } from "../room/own-string.js";
 import { randomBytes } from "node:crypto";
 import { isElement, serialisedFits, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
@@ -146,17 +147,19 @@ export async function onGroupchat(
   const labelXml = ctx.rendering.securityLabelXml(gate.label);
   room.references.add([sid, stanza.attrs.id], labelXml);
   if (room.config.historyLength > 0 && (body !== undefined || extra || rich !== undefined)) {
+    // What the sender wrote is kept as own copies: a slice of the stanza would keep its whole
+    // network chunk alive, which the history budget does not count (room/own-string.ts).
     const entry = {
       sid,
-      id: stanza.attrs.id,
+      id: stanza.attrs.id === undefined ? undefined : ownString(stanza.attrs.id),
       ts: ctx.now(),
       nick: sender.nick,
       occupantId: sender.occupantId,
       from: sender.jid,
       label: labelXml,
-      body,
-      extra,
-      ...(rich !== undefined ? { rich } : {}),
+      body: body === undefined ? undefined : ownString(body),
+      extra: ownString(extra),
+      ...(rich !== undefined ? { rich: ownString(rich) } : {}),
       ...(refs.xml.length > 0 ? { refs: [...refs.xml] } : {}),
     };
     room.pushHistory(entry);

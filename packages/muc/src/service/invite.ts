@@ -130,14 +130,14 @@ export async function onDecline(
     });
   }
   const decliner = toBare(stanza.attrs.from);
-  const inviter = decliner ? room.invitations.get(decliner) : undefined;
+  const inviter = decliner ? room.inviterOf(decliner) : undefined;
   if (!decliner || !inviter)
     return ctx.refuse(stanza, {
       condition: "item-not-found",
       type: "cancel",
       text: "no pending invitation to decline",
     });
-  room.invitations.delete(decliner);
+  room.forgetInvitation(decliner);
   // The decliner's text reaches an occupant of the room: not one whose clearance is unknown now.
   const inviterNow = room.byJid.get(inviter);
   const reason =

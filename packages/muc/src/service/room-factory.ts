@@ -2,6 +2,7 @@
 // owner submits a configuration or accepts the defaults (instant room). Its label, clearance and
 // default label come from the service configuration.
 import { Room } from "../room/room.js";
+import { ownString } from "../room/own-string.js";
 import type { MucContext } from "./context.js";
 
 export function newRoom(ctx: MucContext, roomJid: string, ownerBare: string): Room {
@@ -17,9 +18,9 @@ export function newRoom(ctx: MucContext, roomJid: string, ownerBare: string): Ro
     },
     ctx.budgets,
   );
-  room.creator = ownerBare;
+  room.creator = ownString(ownerBare);
   room.setAffiliation(ownerBare, "owner");
   room.locked = true;
-  ctx.rooms.set(roomJid, room);
+  ctx.rooms.set(room.jid, room); // the room's own copy of its JID (room/own-string.ts)
   return room;
 }

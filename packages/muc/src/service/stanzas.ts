@@ -49,8 +49,7 @@ export function itemXml(item: PresenceItem): string {
   return `${s}</item>`;
 }
 
-/** An occupant's presence as one recipient sees it (XEP-0045 §7.2.3). */
-export function occupantPresence(options: {
+export interface OccupantPresenceOptions {
   roomJid: string;
   occupant: Occupant;
   to: string;
@@ -60,9 +59,22 @@ export function occupantPresence(options: {
   payload?: string;
   id?: string;
   extraUserXml?: string;
-}): string {
-  const { roomJid, occupant, to } = options;
-  let s = `<presence from="${attr(`${roomJid}/${occupant.nick}`)}" to="${attr(to)}"`;
+}
+
+/** An occupant's presence as one recipient sees it (XEP-0045 §7.2.3). */
+export function occupantPresence(options: OccupantPresenceOptions): string {
+  const [head, tail] = occupantPresenceParts(options);
+  return head + attr(options.to) + tail;
+}
+
+/**
+ * The same presence around its `to` value (`head + attr(to) + tail`): a presence every recipient
+ * of one kind gets alike (a joiner's, XEP-0045 §7.2.3) is rendered once and addressed per copy.
+ */
+export function occupantPresenceParts(options: Omit<OccupantPresenceOptions, "to">): [string, string] {
+  const { roomJid, occupant } = options;
+  const head = `<presence from="${attr(`${roomJid}/${occupant.nick}`)}" to="`;
+  let s = '"';
   if (options.type) s += ` type="${options.type}"`;
   if (options.id) s += ` id="${attr(options.id)}"`;
   s += ">";
@@ -71,7 +83,7 @@ export function occupantPresence(options: {
   for (const code of options.statuses ?? []) s += `<status code="${code}"/>`;
   if (options.extraUserXml) s += options.extraUserXml;
   s += `</x>${occupantIdXml(occupant.occupantId)}</presence>`;
-  return s;
+  return [head, s];
 }
 
 export function delayXml(ts: number, from: string): string {

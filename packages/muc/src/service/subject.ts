@@ -3,6 +3,7 @@
 // one that carries a label is refused. The subject is room content all the same: it reaches only
 // occupants whose clearance is known now (one whose clearance turned unknown gets it once it is
 // known again and still covers the room), and one whose clearance is unknown cannot change it.
+import { ownString } from "../room/own-string.js";
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -42,7 +43,8 @@ export async function changeSubject(
       text: "your clearance cannot be determined right now",
     });
   }
-  room.subject = { text: stanza.getChildText("subject") ?? "", nick: sender.nick };
+  // Kept as an own copy, not a slice of the stanza's network chunk (room/own-string.ts).
+  room.subject = { text: ownString(stanza.getChildText("subject") ?? ""), nick: sender.nick };
   await ctx.saveRoom(room);
   await ctx.send(
     [...room.occupants.values()]
