@@ -210,7 +210,8 @@ export class RedisStore implements ClearanceStore {
         this.#users.clear();
         this.#others.clear();
         // Subscribers' own caches may hold answers a missed notification would have dropped.
-        this.#listeners.emit({ kind: "connection", state: "up" });
+        // ("up" only while the main connection is not down either: the same rule as its own "ready".)
+        if (!this.#mainWatch.isDown) this.#listeners.emit({ kind: "connection", state: "up" });
       }
       // ioredis re-subscribes by itself after a reconnect, but only to channels whose SUBSCRIBE succeeded.
       if (!this.#subscribed) this.#subscribeEvents();
