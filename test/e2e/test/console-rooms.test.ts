@@ -294,7 +294,12 @@ components:
           async () => !((await api("/rooms")).rooms as { jid: string }[]).some((r) => r.jid === ops),
         );
 
-        // Every change in the process audit log, with who made it (the token's session).
+        // Every change in the process audit log, with who made it (the token's session). (The room
+        // is gone before the route writes its record and answers: the page's request may still be
+        // in flight here — wait for the record, not for a moment.)
+        await until("the destroy recorded", async () =>
+          processAudit().some((r) => r.component === "admin" && r.action === "room-destroy"),
+        );
         const changes = processAudit().filter(
           (r) => r.component === "admin" && String(r.action).startsWith("room-"),
         );
