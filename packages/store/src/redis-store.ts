@@ -143,6 +143,8 @@ export class RedisStore implements ClearanceStore {
   readonly #others: TtlCache<string, RawClearance | null>;
   readonly #historyCap: number;
   #subscribed = false;
+  /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
+  #retryMs = 1000;
   #closed = false;
 
   constructor(opts: RedisStoreOptions = {}) {
@@ -161,6 +163,7 @@ export class RedisStore implements ClearanceStore {
     this.#users = new TtlCache(ttl, max);
     this.#others = new TtlCache(ttl, max);
     const maxDelay = opts.maxReconnectDelayMs ?? 1000;
+    this.#retryMs = maxDelay;
     const common: RedisOptions = {
       // Fail fast instead of queueing while disconnected: callers must get "unknown" now, not later.
       enableOfflineQueue: false,
@@ -186,8 +189,14 @@ export class RedisStore implements ClearanceStore {
         : new Redis(opts.url ?? "", common);
     client.defineCommand("cordonAppendCapped", { numberOfKeys: 1, lua: APPEND_CAPPED });
     this.#client = client as ScriptedRedis;
-    // The subscriber connection: SUBSCRIBE is sent on each "ready" until it succeeds once.
-    this.#sub = this.#client.duplicate({ enableOfflineQueue: false, commandTimeout: undefined });
+    // The subscriber connection: SUBSCRIBE is sent on each "ready" (and again while refused).
+    // (Its SUBSCRIBE is ours on every "ready", not ioredis' autoResubscribe: ioredis emits "ready"
+    // before it resubscribes, and the store must know when the subscription is in place again.)
+    this.#sub = this.#client.duplicate({
+      enableOfflineQueue: false,
+      commandTimeout: undefined,
+      autoResubscribe: false,
+    });
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
@@ -204,17 +213,14 @@ export class RedisStore implements ClearanceStore {
       if (!this.#closed && this.#mainWatch.down("connection closed"))
         this.#listeners.emit({ kind: "connection", state: "down" });
     });
+    // The subscriber is back only once Redis confirmed its SUBSCRIBE (#subscribeEvents): a
+    // connection that is ready but not yet subscribed hears nothing, and a change published
+    // meanwhile would be missed by every cache trusted again on "up" (adversarial review adv19:
+    // ioredis emits "ready" before it sends the SUBSCRIBE, and "up" went out first — the MUC
+    // re-read its occupants and the guard cached verdicts while notifications were still unheard).
     this.#sub.on("ready", () => {
-      // Notifications may have been missed while disconnected: forget every cached answer.
-      if (this.#subWatch.up()) {
-        this.#users.clear();
-        this.#others.clear();
-        // Subscribers' own caches may hold answers a missed notification would have dropped.
-        // ("up" only while the main connection is not down either: the same rule as its own "ready".)
-        if (!this.#mainWatch.isDown) this.#listeners.emit({ kind: "connection", state: "up" });
-      }
-      // ioredis re-subscribes by itself after a reconnect, but only to channels whose SUBSCRIBE succeeded.
-      if (!this.#subscribed) this.#subscribeEvents();
+      this.#subscribed = false;
+      this.#subscribeEvents();
     });
     // Notifications stop with the subscriber: its loss is a "down" too (found in review, advcache:
     // with only the pub/sub connection lost, nobody learnt that clearance changes went unheard, and
@@ -254,10 +260,26 @@ export class RedisStore implements ClearanceStore {
   #subscribeEvents(): void {
     this.#sub.subscribe(this.keys.events).then(
       () => {
+        if (this.#closed || this.#sub.status !== "ready") return; // (lost again meanwhile: its next "ready")
         this.#subscribed = true;
+        // Notifications may have been missed while disconnected: forget every cached answer.
+        if (this.#subWatch.up()) {
+          this.#users.clear();
+          this.#others.clear();
+          // Subscribers' own caches may hold answers a missed notification would have dropped.
+          // ("up" only while the main connection is not down either: the same rule as its own "ready".)
+          if (!this.#mainWatch.isDown) this.#listeners.emit({ kind: "connection", state: "up" });
+        }
       },
-      (err: unknown) =>
-        this.#log.debug({ err: errorText(err) }, "redis subscribe failed, retried on reconnect"),
+      (err: unknown) => {
+        // Refused (an ACL without the channel, a server busy loading...) on a connection that stays
+        // up: no "up" is told and nothing is cached (fail closed); asked again until it succeeds.
+        this.#log.warn({ err: errorText(err) }, "redis subscribe failed; retried");
+        const timer = setTimeout(() => {
+          if (!this.#closed && !this.#subscribed && this.#sub.status === "ready") this.#subscribeEvents();
+        }, this.#retryMs);
+        timer.unref();
+      },
     );
   }
 

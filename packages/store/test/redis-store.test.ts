@@ -107,6 +107,61 @@ describe("RedisStore specifics", () => {
     }
   });
 
+  test("up is told only once the subscriber hears notifications again (its SUBSCRIBE accepted)", async () => {
+    // Subscribers take "up" to mean that notifications flow again: the MUC re-reads its occupants'
+    // clearances once and keeps them, the guard and the store cache answers again. ioredis emits
+    // "ready" before it resubscribes (and its resubscription's failure is silent): "up" was told,
+    // and the store's cache trusted, on a subscriber that heard nothing — here the SUBSCRIBE is
+    // refused (an ACL without the channel) and a lowered clearance went unheard (adv19).
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    // The store under test as a user of its own (the writer stays the default user).
+    await raw.call("ACL", "SETUSER", "watcher", "on", ">watcher-pw", "~*", "&*", "+@all");
+    const url = new URL(r.url);
+    url.username = "watcher";
+    url.password = "watcher-pw";
+    const s = new RedisStore({
+      url: url.href,
+      prefix: `up${++n}:`,
+      cacheTtlMs: 60_000,
+      maxReconnectDelayMs: 200,
+    });
+    const other = new RedisStore({ url: r.url, prefix: `up${n}:` });
+    const events: string[] = [];
+    const off = s.subscribe((e) => {
+      if (e.kind === "connection") events.push(e.state);
+    });
+    try {
+      await s.ready();
+      await other.ready();
+      await other.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      // The channel refused to it (Redis 7 drops its subscriber at once).
+      await raw.call("ACL", "SETUSER", "watcher", "resetchannels");
+      await raw.call("CLIENT", "KILL", "TYPE", "pubsub").catch(() => undefined);
+      await eventually(() => events[0] === "down", "the subscriber's loss told", 5000);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      assert.deepEqual(events, ["down"], "no up while the subscriber is not subscribed");
+      // Deaf meanwhile: what it answers is read from Redis each time, never kept.
+      assert.equal((await s.getUserClearance("alice@example.mil")).status, "known");
+      await other.deleteUserClearance("alice@example.mil");
+      assert.equal((await s.getUserClearance("alice@example.mil")).status, "none");
+      // The channel allowed again: subscribed on the next attempt, then up.
+      await raw.call("ACL", "SETUSER", "watcher", "allchannels");
+      await eventually(() => events.length >= 2, "its return told", 10_000);
+      assert.deepEqual(events, ["down", "up"]);
+      const rec = recorder();
+      s.subscribe(rec.listener);
+      await other.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      await eventually(() => rec.events.some((e) => e.kind === "user-clearance"), "notifications heard");
+    } finally {
+      off();
+      raw.disconnect();
+      await s.close();
+      await other.close();
+      await r.stop();
+    }
+  });
+
   test("fault: Redis killed -> cached answers within TTL, then unknown; restarted -> recovers; logged once", async () => {
     const r = await startRedis();
     const log = memoryLogger();
