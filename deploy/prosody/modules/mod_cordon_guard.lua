@@ -469,6 +469,9 @@ local function label_parts(el, n)
 	key_parts[n + 1], key_parts[n + 2], key_parts[n + 3] = "\4", el.name, el.attr.xmlns or "\7";
 	n = n + 3;
 	for k, v in pairs(el.attr) do
+		-- (Prosody names a namespaced attribute "uri" .. U+0001 .. "name": no key for such a label —
+		-- its parts could line up with another's. The guard refuses prefixed names anyway.)
+		if k:find("\1", 1, true) then return MAX_KEY_PARTS + 1; end
 		if k ~= "xmlns" then key_parts[n + 1], key_parts[n + 2] = k, v; n = n + 2; end
 	end
 	for _, child in ipairs(el) do
