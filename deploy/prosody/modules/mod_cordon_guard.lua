@@ -494,11 +494,13 @@ local function cache_key(stanza, origin_kind, sender_ip, to)
 	if type ~= nil and not CACHEABLE_TYPES[type] then return nil; end
 	for k in pairs(attrs) do if not MESSAGE_ATTRS[k] then return nil; end end
 	to = to or attrs.to;
-	local user = prosody.bare_sessions[jid_bare(to or "")];
+	if not to then return nil; end
+	-- (A bare address is its own bare JID: no split and join per message.)
+	local user = prosody.bare_sessions[to:find("/", 1, true) and jid_bare(to) or to];
 	if not user or not next(user.sessions) then return nil; end
 	local parts = key_parts;
 	parts[1], parts[2], parts[3], parts[4], parts[5], parts[6] =
-		origin_kind, attrs.from or "", sender_ip or "", to or "", type or "", attrs["xml:lang"] or "";
+		origin_kind, attrs.from or "", sender_ip or "", to, type or "", attrs["xml:lang"] or "";
 	local n, labels = 6, 0;
 	for _, child in ipairs(stanza.tags) do
 		local ns = child.attr.xmlns or NS_CLIENT;
@@ -620,9 +622,9 @@ local function apply_cached(event, entry, asked)
 		local flot_tags = flot.tags;
 		for _, child in ipairs(out) do
 			if type(child) == "table" and child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
-				local attr = {};
-				for k, v in pairs(child.attr) do attr[k] = v; end
-				child = st.stanza("body", attr):text(entry.prefix .. (child:get_text() or ""));
+				-- A new body with the guard's prefix before the text, over the same attributes (as
+				-- the message's own elements, only serialised from here on).
+				child = setmetatable({ name = "body", attr = child.attr, tags = {}, entry.prefix .. (child:get_text() or "") }, stanza_mt);
 			end
 			flot[#flot + 1] = child;
 			if type(child) == "table" then flot_tags[#flot_tags + 1] = child; end
