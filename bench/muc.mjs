@@ -232,6 +232,10 @@ async function runChild(mode) {
         occupantIdSecret: "bench-occupant-secret",
         clearanceRefreshMs: 600_000,
         capsTimeoutMs: 2000,
+        // The sender keeps WINDOW_DELIVERIES / N messages in flight (80 at 50 occupants), above the
+        // default per-sender pending budget (50, @cordon/component pending-budget.ts): past it the
+        // MUC refuses with resource-constraint and the run would wait for copies never sent.
+        limits: { pending: { perSender: 1000 } },
       },
     });
     await muc.start();
