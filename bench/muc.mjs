@@ -16,6 +16,11 @@
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
 // the checks; "echo-ids" (not run by default) adds only the two ids the issue requires
 // (XEP-0359 stanza-id, XEP-0421 occupant-id), the least any compliant labelled MUC must send.
+// "echo-multicast" (ejabberd only, not run by default; issue 19 goal 2) sends what "echo-labelled"
+// sends, but as ONE stanza per message (per MULTICAST_CHUNK occupants) to ejabberd's mod_multicast
+// (XEP-0033) with every occupant as a bcc address, the server making the copies; mod_multicast is
+// loaded for that run only (it also changes how the native MUC fans out, so leave "native" out of
+// such a run to keep its figure comparable).
 // --messages defaults to 3000 at 10 occupants, 1000 up to 50, 600 above; the sender keeps
 // WINDOW_DELIVERIES / N messages in flight. --profile writes a V8 CPU profile of each component
 // child (--cpu-prof) into DIR. BENCH_DEBUG=1 logs the phases. A table goes to stderr; the last
@@ -42,9 +47,18 @@ const MUC_DOMAINS = {
   native: `conference.${DOMAIN}`,
   "echo-labelled": `rooms-echol.${DOMAIN}`,
   "echo-ids": `rooms-echoi.${DOMAIN}`,
+  "echo-multicast": `rooms-echom.${DOMAIN}`,
 };
+/** ejabberd's mod_multicast (XEP-0033 §2.2), loaded when "echo-multicast" runs. */
+const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
+/**
+ * Addresses per outer stanza. mod_multicast counts a component as a "remote" sender (its domain is
+ * not one of the server's hosts), whose default limit is 20 per message; the run raises it to this.
+ */
+const MULTICAST_CHUNK = 100;
+const NS_ADDRESS = "http://jabber.org/protocol/address";
 /** Modes that run a component of ours in a child process. */
-const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids"];
+const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids", "echo-multicast"];
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
@@ -112,14 +126,15 @@ async function runChild(mode) {
   const service = process.env.BENCH_SERVICE;
   const domain = process.env.BENCH_DOMAIN;
   let stop;
-  if (mode === "echo" || mode === "echo-labelled" || mode === "echo-ids") {
+  if (mode === "echo" || mode === "echo-labelled" || mode === "echo-ids" || mode === "echo-multicast") {
     // The minimal echo MUC: a join is answered with a self-presence; each groupchat body is
     // reflected to every occupant of the room. No checks, no labels, no history.
     // "echo-labelled" (a diagnostic) also copies the sender's <securitylabel/> and adds a
     // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks;
     // "echo-ids" adds only the two ids (what a copy would weigh without the <securitylabel/>).
     const { randomUUID } = await import("node:crypto");
-    const labelled = mode === "echo-labelled";
+    const multicast = mode === "echo-multicast";
+    const labelled = mode === "echo-labelled" || multicast;
     const ids = labelled || mode === "echo-ids";
     const component = createComponent({ service, domain, secret: SECRET });
     const rooms = new Map();
@@ -143,6 +158,8 @@ async function runChild(mode) {
       ]);
     });
     component.onMessage(async (st) => {
+      if (st.attrs.type === "error")
+        debug(mode, "error from", st.attrs.from ?? "", st.getChild("error")?.toString() ?? "");
       if (st.attrs.type !== "groupchat") return;
       const room = st.attrs.to ?? "";
       const occupants = rooms.get(room);
@@ -155,9 +172,25 @@ async function runChild(mode) {
       if (ids) {
         tail += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomUUID()}" by="${escapeXml(room)}"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(nick)}-0123456789abcdef0123456789abcdef"/>`;
       }
-      tail += "</message>";
       const out = [];
-      for (const jid of occupants.keys()) out.push(head + escapeXml(jid) + tail);
+      if (multicast) {
+        // XEP-0033 §3: the outer stanza goes to the multicast service; §4.6.3: bcc addresses are
+        // removed before delivery (mod_multicast delivers a stanza with no <addresses/> at all when
+        // every address is bcc).
+        const jids = [...occupants.keys()];
+        for (let k = 0; k < jids.length; k += MULTICAST_CHUNK) {
+          const addresses = jids
+            .slice(k, k + MULTICAST_CHUNK)
+            .map((jid) => `<address type="bcc" jid="${escapeXml(jid)}"/>`)
+            .join("");
+          out.push(
+            `${head}${MULTICAST_SERVICE}${tail}<addresses xmlns="${NS_ADDRESS}">${addresses}</addresses></message>`,
+          );
+        }
+      } else {
+        tail += "</message>";
+        for (const jid of occupants.keys()) out.push(head + escapeXml(jid) + tail);
+      }
       await component.sendRaw(out);
     });
     await component.start();
@@ -199,6 +232,10 @@ async function runChild(mode) {
         occupantIdSecret: "bench-occupant-secret",
         clearanceRefreshMs: 600_000,
         capsTimeoutMs: 2000,
+        // The sender keeps WINDOW_DELIVERIES / N messages in flight (80 at 50 occupants), above the
+        // default per-sender pending budget (50, @cordon/component pending-budget.ts): past it the
+        // MUC refuses with resource-constraint and the run would wait for copies never sent.
+        limits: { pending: { perSender: 1000 } },
       },
     });
     await muc.start();
@@ -611,6 +648,14 @@ function parseArgs(argv) {
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
+  if (opts.modes.includes("echo-multicast") && opts.servers.some((s) => s !== "ejabberd"))
+    throw new Error(
+      "echo-multicast needs ejabberd's mod_multicast (Prosody 0.12 has no XEP-0033 service): --servers ejabberd",
+    );
+  if (opts.modes.includes("echo-multicast") && opts.modes.includes("native"))
+    throw new Error(
+      "echo-multicast and native cannot share a run (mod_multicast changes how mod_muc fans out)",
+    );
   if (opts.transport !== "tls" && opts.transport !== "plain")
     throw new Error(`--transport is tls or plain, not ${opts.transport}`);
   return opts;
@@ -649,7 +694,20 @@ async function main() {
         domain: MUC_DOMAINS[m],
         secret: SECRET,
       })),
-      nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 },
+      // The harness puts the native MUC in ejabberd's host_config, whose `modules` replace the
+      // global list for the host (ejabberd_config:set_host_config/1): mod_multicast would not run.
+      ...(opts.modes.includes("echo-multicast")
+        ? {}
+        : { nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 } }),
+      // ejabberd 23.01 src/mod_multicast.erl: service at multicast.@HOST@; a component is a
+      // "remote" sender (sender_type/1), limited to 20 addresses per message by default.
+      ...(opts.modes.includes("echo-multicast")
+        ? {
+            extraModules: [
+              `mod_multicast: {limits: {remote: {message: ${MULTICAST_CHUNK}, presence: ${MULTICAST_CHUNK}}}}`,
+            ],
+          }
+        : {}),
       starttls: opts.transport === "tls",
       users: Array.from({ length: maxN }, (_, i) => ({
         username: username(i),
@@ -738,7 +796,7 @@ async function main() {
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
           messages.push(
-            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" ? labelXml[li] : ""}</message>`,
+            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" || mode === "echo-multicast" ? labelXml[li] : ""}</message>`,
           );
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
@@ -827,6 +885,8 @@ async function main() {
           cordonEchoLabelled: ratio("cordon", "echo-labelled"),
           cordonEchoIds: ratio("cordon", "echo-ids"),
           echoIdsEcho: ratio("echo-ids", "echo"),
+          multicastEchoLabelled: ratio("echo-multicast", "echo-labelled"),
+          cordonMulticast: ratio("cordon", "echo-multicast"),
         };
         results[kind][n] = cell;
         process.stderr.write(
@@ -859,6 +919,9 @@ async function main() {
       "B/dlv echo",
       "echo-ids/s",
       "echo-lab/s",
+      "echo-mcast/s",
+      "µs srv mcast",
+      "µs srv echo-lab",
     ],
   ];
   for (const [kind, cells] of Object.entries(results)) {
@@ -880,6 +943,9 @@ async function main() {
           cell.echo?.bytesPerDelivery ?? "-",
           cell["echo-ids"]?.perSecond ?? "-",
           cell["echo-labelled"]?.perSecond ?? "-",
+          cell["echo-multicast"]?.perSecond ?? "-",
+          cell["echo-multicast"]?.serverCpuUsPerDelivery ?? "-",
+          cell["echo-labelled"]?.serverCpuUsPerDelivery ?? "-",
         ].map(String),
       );
     }
