@@ -20,6 +20,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
+import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -165,9 +166,7 @@ class RawClient {
   constructor(node, user) {
     this.node = node;
     this.user = user;
-    this.buf = "";
-    this.depth = 0;
-    this.start = -1;
+    this.splitter = new StanzaSplitter((text) => this.element(text));
     this.waiters = new Set();
     this.counting = null;
   }
@@ -177,7 +176,7 @@ class RawClient {
       this.socket = socket;
       socket.setNoDelay(true);
       const decoder = new StringDecoder("utf8");
-      socket.on("data", (c) => this.feed(decoder.write(c)));
+      socket.on("data", (c) => this.splitter.feed(decoder.write(c)));
       socket.on("error", fail);
       socket.on("connect", () => this.login().then(ok, fail));
     });
@@ -205,40 +204,6 @@ class RawClient {
     );
     this.jid = /<jid>([^<]+)<\/jid>/.exec((await bound).text)?.[1];
     this.socket.write("<presence/>");
-  }
-  feed(chunk) {
-    this.buf += chunk;
-    const buf = this.buf;
-    let i = 0;
-    for (;;) {
-      const lt = buf.indexOf("<", i);
-      if (lt < 0) {
-        i = buf.length;
-        break;
-      }
-      const gt = buf.indexOf(">", lt);
-      if (gt < 0) {
-        i = lt;
-        break;
-      }
-      const c = buf.charCodeAt(lt + 1);
-      if (c === 47) {
-        this.depth--;
-        if (this.depth === 1 && this.start >= 0) {
-          this.element(buf.slice(this.start, gt + 1));
-          this.start = -1;
-        }
-      } else if (c !== 63 && c !== 33) {
-        if (buf.startsWith("stream:stream", lt + 1)) this.depth = 1;
-        else if (buf.charCodeAt(gt - 1) === 47) {
-          if (this.depth === 1) this.element(buf.slice(lt, gt + 1));
-        } else if (++this.depth === 2) this.start = lt;
-      }
-      i = gt + 1;
-    }
-    const keep = this.start >= 0 ? this.start : i;
-    this.buf = buf.slice(keep);
-    if (this.start >= 0) this.start = 0;
   }
   element(text) {
     const counting = this.counting;

@@ -41,6 +41,7 @@ import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
+import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -280,10 +281,7 @@ class RawClient {
     this.index = index;
     this.user = username(index);
     this.kind = index % 2 === 0 ? "aware" : "unaware";
-    this.buf = "";
-    this.pos = 0;
-    this.depth = 0;
-    this.stanzaStart = -1;
+    this.splitter = new StanzaSplitter((text) => this.element(text));
     this.waiters = new Set();
     this.presences = new Map(); // room → available presences received
     this.counting = null;
@@ -295,7 +293,7 @@ class RawClient {
       this.socket = socket;
       socket.setNoDelay(true);
       const decoder = new StringDecoder("utf8");
-      socket.on("data", (chunk) => this.feed(decoder.write(chunk)));
+      socket.on("data", (chunk) => this.splitter.feed(decoder.write(chunk)));
       socket.on("error", (err) => fail(err));
       socket.on("close", () => {
         for (const w of this.waiters) w.reject(new Error(`${this.user}: connection closed`));
@@ -321,10 +319,7 @@ class RawClient {
     );
     if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
     features = this.waitFor((s) => s.name === "stream:features");
-    this.buf = "";
-    this.pos = 0;
-    this.depth = 0;
-    this.stanzaStart = -1;
+    this.splitter.reset();
     this.header();
     await features;
     const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
@@ -340,45 +335,6 @@ class RawClient {
 
   write(data) {
     this.socket.write(data);
-  }
-
-  feed(chunk) {
-    this.buf += chunk;
-    const buf = this.buf;
-    let i = this.pos;
-    for (;;) {
-      const lt = buf.indexOf("<", i);
-      if (lt < 0) {
-        i = buf.length;
-        break;
-      }
-      const gt = buf.indexOf(">", lt);
-      if (gt < 0) {
-        i = lt;
-        break;
-      }
-      const c = buf.charCodeAt(lt + 1);
-      if (c === 47) {
-        this.depth--;
-        if (this.depth === 1 && this.stanzaStart >= 0) {
-          this.element(buf.slice(this.stanzaStart, gt + 1));
-          this.stanzaStart = -1;
-        }
-      } else if (c !== 63 && c !== 33) {
-        if (buf.startsWith("stream:stream", lt + 1)) this.depth = 1;
-        else if (buf.charCodeAt(gt - 1) === 47) {
-          if (this.depth === 1) this.element(buf.slice(lt, gt + 1));
-        } else {
-          this.depth++;
-          if (this.depth === 2) this.stanzaStart = lt;
-        }
-      }
-      i = gt + 1;
-    }
-    const keepFrom = this.stanzaStart >= 0 ? this.stanzaStart : i;
-    this.buf = buf.slice(keepFrom);
-    this.pos = i - keepFrom;
-    if (this.stanzaStart >= 0) this.stanzaStart = 0;
   }
 
   element(text) {

@@ -35,6 +35,7 @@ import { fileURLToPath } from "node:url";
 import { mkdirSync, readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
+import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -283,10 +284,7 @@ class RawClient {
     this.index = index;
     this.user = username(index);
     this.aware = labelAware(index);
-    this.buf = "";
-    this.pos = 0;
-    this.depth = 0;
-    this.stanzaStart = -1;
+    this.splitter = new StanzaSplitter((text) => this.element(text));
     this.waiters = new Set();
     this.recent = [];
     this.presenceByRoom = new Map();
@@ -311,7 +309,7 @@ class RawClient {
   /** Reads the stream from `socket` (plain TCP, later the TLS layer over it) as UTF-8 text. */
   listen(socket) {
     const decoder = new StringDecoder("utf8");
-    socket.on("data", (chunk) => this.feed(decoder.write(chunk)));
+    socket.on("data", (chunk) => this.splitter.feed(decoder.write(chunk)));
   }
 
   /** RFC 6120 §5.4: STARTTLS, then a new stream over TLS. Resolves with the new stream's features. */
@@ -323,10 +321,7 @@ class RawClient {
     if ((await proceed).name !== "proceed") throw new Error(`${this.user}: STARTTLS refused`);
     const plain = this.socket;
     plain.removeAllListeners("data");
-    this.buf = "";
-    this.pos = 0;
-    this.depth = 0;
-    this.stanzaStart = -1;
+    this.splitter.reset();
     // The server's certificate is the harness's own self-signed one, made for this run.
     const secure = tlsConnect({ socket: plain, servername: DOMAIN, rejectUnauthorized: false });
     await new Promise((ok, fail) => {
@@ -373,47 +368,6 @@ class RawClient {
 
   write(data) {
     this.socket.write(data);
-  }
-
-  feed(chunk) {
-    this.buf += chunk;
-    const buf = this.buf;
-    let i = this.pos;
-    for (;;) {
-      const lt = buf.indexOf("<", i);
-      if (lt < 0) {
-        i = buf.length;
-        break;
-      }
-      const gt = buf.indexOf(">", lt);
-      if (gt < 0) {
-        i = lt;
-        break;
-      }
-      const c = buf.charCodeAt(lt + 1);
-      if (c === 47 /* / */) {
-        this.depth--;
-        if (this.depth === 1 && this.stanzaStart >= 0) {
-          this.element(buf.slice(this.stanzaStart, gt + 1));
-          this.stanzaStart = -1;
-        }
-      } else if (c !== 63 /* ? */ && c !== 33 /* ! */) {
-        if (buf.startsWith("stream:stream", lt + 1)) {
-          this.depth = 1;
-        } else if (buf.charCodeAt(gt - 1) === 47) {
-          if (this.depth === 1) this.element(buf.slice(lt, gt + 1));
-        } else {
-          this.depth++;
-          if (this.depth === 2) this.stanzaStart = lt;
-        }
-      }
-      i = gt + 1;
-    }
-    // Keep only what a later chunk may still need.
-    const keepFrom = this.stanzaStart >= 0 ? this.stanzaStart : i;
-    this.buf = buf.slice(keepFrom);
-    this.pos = i - keepFrom;
-    if (this.stanzaStart >= 0) this.stanzaStart = 0;
   }
 
   element(text) {
