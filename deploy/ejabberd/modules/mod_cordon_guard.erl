@@ -659,7 +659,7 @@ cache_start(Host) ->
     Owner = spawn(fun() ->
                           ets:new(Tab, [named_table, public, set, {read_concurrency, true}]),
                           Parent ! {cordon_cache_ready, self()},
-                          receive stop -> ok end
+                          cache_owner_loop(Host)
                   end),
     receive {cordon_cache_ready, Owner} -> ok after 5000 -> ok end,
     persistent_term:put({?MODULE, cache_owner, Host}, Owner),
@@ -841,7 +841,35 @@ apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
            end,
     Forms = {By, Flot, Labelled#message{meta = #{}}, AskedPids},
     Decided = xmpp:put_meta(xmpp:put_meta(Labelled, cordon_asked, AskedPids), cordon_checked, true),
+    #jid{lserver = Host} = xmpp:get_to(Msg),
+    catch ets:update_counter(cache_table(Host), '$served', 1, {'$served', 0}),
     xmpp:put_meta(Decided, cordon_forms, Forms).
+
+%% Messages delivered from the cache never reach the guard: every ?REPORT_EVERY ms the guard is
+%% told how many (when any), so they are counted with its decisions (packages/guard/src/
+%% cache-report.ts). Run by the table's owner process; a report not taken is not resent.
+-define(REPORT_EVERY, 5000).
+
+cache_owner_loop(Host) ->
+    receive
+        stop -> ok
+    after ?REPORT_EVERY ->
+            report_served(Host),
+            cache_owner_loop(Host)
+    end.
+
+report_served(Host) ->
+    Tab = cache_table(Host),
+    case catch ets:lookup(Tab, '$served') of
+        [{_, N}] when is_integer(N), N > 0 ->
+            catch ets:update_counter(Tab, '$served', -N),
+            Served = #xmlel{name = <<"served">>,
+                            attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"n">>, integer_to_binary(N)}]},
+            IQ = #iq{type = set, id = p1_rand:get_string(),
+                     from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Served]},
+            catch ejabberd_router:route_iq(IQ, fun(_) -> ok end, undefined, opt(Host, timeout));
+        _ -> ok
+    end.
 
 %%% ================================================================================================
 %%% The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with

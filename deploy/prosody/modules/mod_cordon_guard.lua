@@ -53,6 +53,7 @@ local session_forms = setmetatable({}, { __mode = "k" });
 -- takes every answer, and one repeating timer ends the questions past `timeout` in the order they
 -- were asked (they all have the same timeout).
 local waiting = {}; -- id → callback(answer stanza | nil, err)
+local served_from_cache = 0; -- messages delivered from the verdict cache since the last report
 local TICK = 0.25;
 local due = {};     -- tick number → ids asked whose deadline falls in it
 local swept = nil;  -- the last tick swept
@@ -635,8 +636,23 @@ local function apply_cached(event, entry, asked)
 	event.cordon_forms = forms;
 	event.cordon_asked = asked;
 	event.stanza = out;
+	served_from_cache = served_from_cache + 1;
 	return true;
 end
+
+-- Messages delivered from the cache never reach the guard: it is told how many, so they are
+-- counted with its decisions (packages/guard/src/cache-report.ts). Every REPORT_EVERY seconds
+-- when there are any; a report the guard does not get (not connected, no answer) is not resent.
+local REPORT_EVERY = 5;
+module:add_timer(REPORT_EVERY, function ()
+	if served_from_cache > 0 and guard_session() then
+		local id = new_id();
+		ask({ id = id, xml = "<iq type='set'" .. attr("from", module.host) .. attr("to", guard) .. attr("id", id)
+			.. "><served xmlns='" .. NS_GUARD .. "' n='" .. string.format("%d", served_from_cache) .. "'/></iq>" }, function () end);
+		served_from_cache = 0;
+	end
+	return REPORT_EVERY;
+end);
 
 -- Pipelining: a message is held and its question sent without waiting for the answer, so a
 -- session's next messages are asked about while the guard decides (one round trip per message

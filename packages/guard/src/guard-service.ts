@@ -25,6 +25,7 @@ import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "
 import type { UserClearanceSource } from "@cordon/store";
 import { ClientLocations, type LocationRange } from "./client-location.js";
 import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
+import { readServedReport } from "./cache-report.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
@@ -55,6 +56,8 @@ export interface GuardServiceOptions extends ComponentOptions {
   accessLabel?: Label;
   /** Each access decision (a user binding a resource), for metrics. */
   onAccess?: (allowed: boolean, reason: AccessReason) => void;
+  /** Messages a served server delivered from its verdict cache since its last report (cache-report.ts). */
+  onCached?: (count: number, domain: string) => void;
 }
 
 export interface GuardService {
@@ -197,6 +200,23 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   }
   component.handleIq(NS_GUARD, { get: access }, "access");
   // --- end of the server access label ---
+
+  // Verdicts the modules served from their caches (cache-report.ts): counted with the decisions.
+  component.handleIq(
+    NS_GUARD,
+    {
+      set: (request) => {
+        const asker = parseJid(request.from);
+        if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
+          throw stanzaError("forbidden", "cancel");
+        const count = readServedReport(request.payload);
+        if (count === undefined) throw stanzaError("bad-request", "modify");
+        options.onCached?.(count, asker.domain);
+        return undefined;
+      },
+    },
+    "served",
+  );
   component.disco({
     info: ({ to, node }) =>
       node || to !== component.domain

@@ -6,6 +6,7 @@ export { readCheck, verdictElement } from "./protocol.js";
 export type { CheckOrigin, CheckRequest, Verdict } from "./protocol.js";
 export { decide } from "./decide.js";
 export type { DecideContext, GuardDecision, GuardReason } from "./decide.js";
+export { readServedReport, MAX_SERVED_REPORT } from "./cache-report.js";
 export { decideAccess, readAccess, accessVerdictElement } from "./access.js";
 export type { AccessContext, AccessDecision, AccessReason } from "./access.js";
 export { createGuardService } from "./guard-service.js";

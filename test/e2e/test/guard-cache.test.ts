@@ -53,6 +53,7 @@ for (const kind of serverKinds()) {
     });
     let guard: GuardService;
     let decisions = 0;
+    let servedReported = 0; // messages the module said it served from its cache (cache-report.ts)
     const open: TestClient[] = [];
     const jid = (u: string) => `${u}@${domain}`;
     const SECRET = demo.labelXml(demo.label("SECRET"));
@@ -84,6 +85,7 @@ for (const kind of serverKinds()) {
         defaultLabel: demo.label("UNCLASSIFIED"),
         reconnect: { initialMs: 100, maxMs: 1000 },
         onDecision: () => void decisions++,
+        onCached: (count) => void (servedReported += count),
       });
       return guard.start();
     }
@@ -160,6 +162,29 @@ for (const kind of serverKinds()) {
       assert.equal(u2.asked, 0);
       assert.equal(u2.p.getChildText("body"), "UNCLASSIFIED\ncoffee");
       assert.equal(marking(u2.a), "UNCLASSIFIED");
+    });
+
+    test(`[${kind}] messages served from the cache are reported to the guard and counted; nobody else can report`, async () => {
+      await warm();
+      // One report period with nothing sent: every earlier hit has been reported.
+      await new Promise((r) => setTimeout(r, 5_600));
+      const before = servedReported;
+      for (let i = 0; i < 6; i++) assert.equal((await delivered(`counted ${i}`)).asked, 0);
+      for (let t = 0; t < 70 && servedReported - before < 6; t++)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal(servedReported - before, 6, "each message served from the cache counted once");
+      // A user cannot report (only the served server's own domain may): forbidden, nothing counted.
+      await assert.rejects(
+        alice.iq(
+          xml(
+            "iq",
+            { type: "set", to: guardDomain },
+            xml("served", { xmlns: "urn:cordon:guard:0", n: "1000" }),
+          ),
+        ),
+        (e: Error) => e.message.startsWith("iq error forbidden"),
+      );
+      assert.equal(servedReported - before, 6);
     });
 
     test(`[${kind}] a fresh XEP-0359 origin-id per message (as clients send) still hits; the delivered copy keeps its own`, async () => {

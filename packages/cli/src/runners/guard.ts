@@ -21,6 +21,8 @@ export const runGuard: ComponentRunner = async (context, section) => {
   const onAccess = counter
     ? (allowed: boolean, reason: string) => counter(allowed ? "grant" : "deny", `access:${reason}`)
     : undefined;
+  // Messages the modules delivered from their verdict caches (packages/guard/src/cache-report.ts).
+  const onCached = counter ? (count: number) => counter("grant", "deliver:cached", count) : undefined;
   const { serverClearance, ...guardSettings } = settings;
   const service = createGuardService({
     ...connection,
@@ -31,6 +33,7 @@ export const runGuard: ComponentRunner = async (context, section) => {
     ...guardSettings,
     ...(onDecision ? { onDecision } : {}),
     ...(onAccess ? { onAccess } : {}),
+    ...(onCached ? { onCached } : {}),
   });
   if (context.check) return { name: "guard", stop: () => service.stop(), targets: [target(connection)] };
   // One source for the server's clearance: the store, where the catalog reads it too.

@@ -48,10 +48,10 @@ export function observeLinks(
 export function decisionCounter(
   ops: OpsContext | undefined,
   name: string,
-): ((outcome: DecisionOutcome, reason: string) => void) | undefined {
+): ((outcome: DecisionOutcome, reason: string, count?: number) => void) | undefined {
   const m = ops?.metrics;
   if (!m) return undefined;
-  return (outcome, reason) => m.decisions.labels(name, outcome, reason).inc();
+  return (outcome, reason, count = 1) => m.decisions.labels(name, outcome, reason).inc(count);
 }
 
 /** The MUC's decision and fan-out observer, feeding the process metrics. */
