@@ -285,11 +285,25 @@ ask(Host, Origin, Msg) ->
                  true -> none;
                  false -> cached_verdict(Host, Key)
              end,
-    case Cached of
-        {ok, Entry} ->
+    %% Single flight: a question with this key already out, and all of this sender's messages in
+    %% flight waiting on it → this one waits for that answer too (parked), instead of asking.
+    Flight = case Cached of
+                 {ok, _} -> none;
+                 none when Key == none -> ask;
+                 none ->
+                     case xmpp:get_meta(Msg, cordon_no_flight, false) of
+                         true -> ask;
+                         false -> flight(Host, Key, Sender, {Origin, Msg, AskedPids})
+                     end
+             end,
+    case {Cached, Flight} of
+        {{ok, Entry}, _} ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
             apply_cached(Msg, Entry, AskedPids);
-        none ->
+        {none, park} ->
+            %% (Counted in flight by the owner when parked, so a landing flight cannot count it down first.)
+            {stop, drop};
+        {none, _} ->
             Check = #xmlel{name = <<"check">>,
                            attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
                                    ++ SenderIp
@@ -313,7 +327,9 @@ ask(Host, Origin, Msg) ->
             %% sender's served from the cache before it.)
             ejabberd_router:route_iq(IQ, fun(Answer) ->
                                                  try answered(Host, Held, Answer)
-                                                 after asked(Host, Sender)
+                                                 after
+                                                     asked(Host, Sender),
+                                                     Flight == fly andalso land(Host, Key, Sender)
                                                  end
                                          end, undefined, opt(Host, timeout)),
             {stop, drop}
@@ -851,11 +867,30 @@ apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
 -define(REPORT_EVERY, 5000).
 
 cache_owner_loop(Host) ->
+    erlang:send_after(?REPORT_EVERY, self(), report),
+    owner_loop(Host, #{}, 0).
+
+%% The owner also keeps the flights (single flight, below): Flights maps a key to
+%% {Count, ParkedReversed}; Parked is the bytes they hold in all.
+owner_loop(Host, Flights, Parked) ->
     receive
-        stop -> ok
-    after ?REPORT_EVERY ->
+        stop -> ok;
+        report ->
             report_served(Host),
-            cache_owner_loop(Host)
+            erlang:send_after(?REPORT_EVERY, self(), report),
+            owner_loop(Host, Flights, Parked);
+        {flight, From, Ref, Key, Sender, Waiting} ->
+            {Reply, Flights1, Parked1} = flight_decision(Host, Flights, Parked, Key, Sender, Waiting),
+            From ! {Ref, Reply},
+            owner_loop(Host, Flights1, Parked1);
+        {land, From, Ref, Key} ->
+            {Rev, Flights1} = case maps:take(Key, Flights) of
+                                  error -> {[], Flights};
+                                  {{_, R}, Rest} -> {R, Rest}
+                              end,
+            From ! {Ref, lists:reverse([W || {W, _} <- Rev])},
+            owner_loop(Host, Flights1, Parked - lists:sum([Size || {_, Size} <- Rev]));
+        _ -> owner_loop(Host, Flights, Parked)
     end.
 
 report_served(Host) ->
@@ -870,6 +905,75 @@ report_served(Host) ->
             catch ejabberd_router:route_iq(IQ, fun(_) -> ok end, undefined, opt(Host, timeout));
         _ -> ok
     end.
+
+%%% ================================================================================================
+%%% Single flight (docs/performance.md §4): when a question is out for a cache key, a message with
+%%% the same key waits for that answer (it is parked with the table's owner process) instead of
+%%% being asked about too; when the answer comes, the asked message is delivered or refused first,
+%%% then each parked one, in the order they came, is served from the verdict cache — or, when the
+%%% answer was not kept (a refusal, not cacheable, no answer, a new epoch meanwhile), asked about
+%%% on its own. A message is parked only when every message of its sender in flight is in that
+%%% flight (so none overtakes another of the sender's messages, RFC 6120 §10.1), at most
+%%% ?MAX_PARKED per flight and ?MAX_PARKED_BYTES in all; otherwise it is asked about. The owner
+%%% gone (the module stopping): asked about; what it held parked is lost, never delivered unasked.
+%%% ================================================================================================
+-define(MAX_PARKED, 64).
+-define(MAX_PARKED_BYTES, 4194304).
+
+%% fly: this message's question is the flight for Key (land/3 once answered); park: it waits on
+%% the flight already out; ask: asked about outside any flight.
+flight(Host, Key, Sender, Waiting) ->
+    call_owner(Host, fun(From, Ref) -> {flight, From, Ref, Key, Sender, Waiting} end, ask).
+
+%% A request to the table's owner, waited for until answered or the owner is gone (no timeout: a
+%% message the owner parked after its caller had given up would be asked about twice).
+call_owner(Host, Request, IfGone) ->
+    case persistent_term:get({?MODULE, cache_owner, Host}, undefined) of
+        undefined -> IfGone;
+        Owner ->
+            MRef = erlang:monitor(process, Owner),
+            Owner ! Request(self(), MRef),
+            receive
+                {MRef, Reply} -> erlang:demonitor(MRef, [flush]), Reply;
+                {'DOWN', MRef, _, _, _} -> IfGone
+            end
+    end.
+
+flight_decision(Host, Flights, Parked, Key, Sender, Waiting) ->
+    case maps:find(Key, Flights) of
+        error -> {fly, Flights#{Key => {1, []}}, Parked};
+        {ok, {Count, Rev}} ->
+            Size = erlang:external_size(Waiting),
+            %% Every message of this sender in flight is in this flight (the asked one + the parked).
+            AllInFlight = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
+                              [{_, Count}] -> true;
+                              _ -> false
+                          end,
+            case AllInFlight andalso Count =< ?MAX_PARKED andalso Parked + Size =< ?MAX_PARKED_BYTES of
+                true ->
+                    asking(Host, Sender),
+                    {park, Flights#{Key => {Count + 1, [{Waiting, Size} | Rev]}}, Parked + Size};
+                false -> {ask, Flights, Parked}
+            end
+    end.
+
+%% The flight's question answered (and its message delivered or refused): each parked message in
+%% turn, from the cache if the answer was kept, else asked about on its own.
+land(Host, Key, Sender) ->
+    Waiting = call_owner(Host, fun(From, Ref) -> {land, From, Ref, Key} end, []),
+    lists:foreach(fun({Origin, Msg, AskedPids}) ->
+                          try
+                              case cached_verdict(Host, Key) of
+                                  {ok, Entry} -> route_decided(Host, apply_cached(Msg, Entry, AskedPids));
+                                  none ->
+                                      case ask(Host, Origin, xmpp:put_meta(Msg, cordon_no_flight, true)) of
+                                          {stop, drop} -> ok;
+                                          Decided -> route_decided(Host, Decided)
+                                      end
+                              end
+                          after asked(Host, Sender)
+                          end
+                  end, Waiting).
 
 %%% ================================================================================================
 %%% The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
