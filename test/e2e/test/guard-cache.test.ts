@@ -155,6 +155,16 @@ for (const kind of serverKinds()) {
       assert.equal(second.a.getChildText("body"), "second plans");
       assert.equal(marking(second.a), "SECRET");
       assert.equal(second.a.getChildren("securitylabel", NS_LABEL).length, 1);
+      // Byte for byte the label the guard's own answer gave (Prosody writes a cached verdict's label
+      // from text serialised once: label_splice).
+      assert.equal(
+        second.a.getChild("securitylabel", NS_LABEL)?.toString(),
+        first.a.getChild("securitylabel", NS_LABEL)?.toString(),
+      );
+      assert.equal(
+        second.p.getChild("securitylabel", NS_LABEL)?.toString(),
+        first.p.getChild("securitylabel", NS_LABEL)?.toString(),
+      );
       assert.equal(second.p.getChildText("body"), "SECRET\nsecond plans");
       // Unlabelled (the default, UNCLASSIFIED): another key, asked once, then cached.
       assert.equal((await delivered("lunch", "")).asked, 1);
