@@ -959,17 +959,27 @@ flight_decision(Host, Flights, Parked, Key, Sender, Waiting) ->
 
 %% The flight's question answered (and its message delivered or refused): each parked message in
 %% turn, from the cache if the answer was kept, else asked about on its own.
+%% Asked about again only when they are all of the sender's messages in flight: one asked after
+%% them (another key, or this one when not every message in flight was in the flight) would else
+%% be answered and delivered before them (RFC 6120 §10.1; guard-cache-attack2 SF3). Otherwise
+%% each is refused with `wait` (never judged: the client may send it again), as Prosody refuses
+%% a message whose kept verdict was gone by its turn.
 land(Host, Key, Sender) ->
     Waiting = call_owner(Host, fun(From, Ref) -> {land, From, Ref, Key} end, []),
+    Alone = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
+                [{_, N}] when is_integer(N) -> N =< length(Waiting);
+                _ -> false
+            end,
     lists:foreach(fun({Origin, Msg, AskedPids}) ->
                           try
                               case cached_verdict(Host, Key) of
                                   {ok, Entry} -> route_decided(Host, apply_cached(Msg, Entry, AskedPids));
-                                  none ->
+                                  none when Alone ->
                                       case ask(Host, Origin, xmpp:put_meta(Msg, cordon_no_flight, true)) of
                                           {stop, drop} -> ok;
                                           Decided -> route_decided(Host, Decided)
-                                      end
+                                      end;
+                                  none -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
                               end
                           after asked(Host, Sender)
                           end

@@ -7,6 +7,11 @@
 //   session the FLOT form. On Prosody mod_smacks hands the resumed session the new connection's
 //   filters — none of the module's (they are added at resource-bind) — so the resumed session got
 //   every message as routed: SECRET at the uncleared site.
+// - SF3: RFC 6120 §10.1 — a message that waited on a question whose answer was not kept (a new
+//   epoch while it was decided: any store change) is asked about itself; on ejabberd that
+//   question went out after the sender's later messages to the same recipient had been asked
+//   about (another key; or the same key, asked because not all in flight were in the flight),
+//   and the later ones were delivered first.
 // Held on g17, kept as regressions:
 // - SF1: single flight — a clearance lowered (a new epoch) while messages wait on a question: none
 //   of the waiting ones is delivered under the old verdict (each asked again, refused).
@@ -183,13 +188,13 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
         extraModules: kind === "prosody" ? ["smacks"] : ["mod_stream_mgmt"],
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay"])
+      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
@@ -258,7 +263,7 @@ for (const kind of serverKinds()) {
         assert.ok(error?.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"), id);
       }
       // The sender's count of messages in flight is back to zero: the cache serves it again.
-      await servedFromCache(alice, await session("bob", "b1", CLEARED_SITE), jid("bob"), "sf1w");
+      await servedFromCache(alice, await session("gus", "g", CLEARED_SITE), jid("gus"), "sf1w");
       await alice.stop();
     });
 
@@ -287,6 +292,41 @@ for (const kind of serverKinds()) {
       await startGuard();
       await servedFromCache(alice, erin, jid("erin"), "sf2w");
       await alice.stop();
+    });
+
+    test(`[${kind}] SF3: a message that waited on a question not kept is not overtaken by the sender's later messages (RFC 6120 §10.1)`, async () => {
+      const alice = await session("alice", "sf3", CLEARED_SITE);
+      const fay = await session("fay", "f", CLEARED_SITE);
+      gate = new Promise((r) => (release = r));
+      gated = jid("fay");
+      // 0: asked (the flight); 1: waits on it; 2: unlabelled, another key — asked; 3: the first
+      // key again — asked (not every message of the sender in flight is in the flight).
+      const ids = ["sf3-0", "sf3-1", "sf3-2", "sf3-3"];
+      const labels = [SECRET, SECRET, "", SECRET];
+      await sendRaw(alice, ids.map((id, i) => chat(jid("fay"), id, `plans ${id}`, labels[i])).join(""));
+      await sleep(800);
+      // Any store change while they are decided: a new epoch, the first answer is not kept.
+      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
+      await guard.cacheEpochTold();
+      gated = undefined;
+      release();
+      await settled(alice, fay, ids);
+      const got = fay.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id ?? "");
+      // Each delivered once and in the order sent; one that cannot be (it would come after a later
+      // one) is refused with `wait` — never judged, the client may send it again.
+      assert.deepEqual(
+        got,
+        ids.filter((id) => got.includes(id)),
+        "delivered in the order sent (RFC 6120 §10.1)",
+      );
+      assert.equal(new Set(got).size, got.length, "each once");
+      for (const id of ["sf3-0", "sf3-2", "sf3-3"]) assert.ok(got.includes(id), `${id} delivered`);
+      for (const id of ids.filter((i) => !got.includes(i))) {
+        const error = alice.received.find((m) => m.attrs.id === id && m.attrs.type === "error");
+        assert.equal(error?.getChild("error")?.attrs.type, "wait", id);
+      }
+      await alice.stop();
+      await fay.stop();
     });
   });
 }
