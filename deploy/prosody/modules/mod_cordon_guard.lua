@@ -1231,12 +1231,13 @@ end);
 -- XEP-0198 §5 resumption: mod_smacks (0.12) gives the resumed session the filters of the new
 -- connection's session — which never bound a resource, so none of this module's: the resumed
 -- session would get every message as routed (SECRET at a site the guard refused it for, no FLOT
--- form; guard-cache-attack2 R1). They are added again, for the resumed session itself (the
+-- form) and its archive's results unchecked (guard-cache-attack2 R1). They are added again, for the resumed session itself (the
 -- filters are called with the new connection's session object, which is not the one decided for).
 module:hook("smacks-hibernation-end", function (event)
 	local resumed = event.resumed;
 	if not resumed or not resumed.filters then return; end
 	filters.add_filter(resumed, "stanzas/out", function (stanza) return sent_filter(stanza, resumed); end, 1002);
+	filters.add_filter(resumed, "stanzas/out", function (stanza) return archive_filter(stanza, resumed); end, 1001);
 	filters.add_filter(resumed, "stanzas/out", function (stanza) return out_filter(stanza, resumed); end, 1000);
 	filters.add_filter(resumed, "stanzas/out", label_splice, -1001);
 end);

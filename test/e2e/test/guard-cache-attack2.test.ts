@@ -6,7 +6,8 @@
 //   session: a resumed session at the uncleared site gets nothing SECRET, a resumed label-unaware
 //   session the FLOT form. On Prosody mod_smacks hands the resumed session the new connection's
 //   filters — none of the module's (they are added at resource-bind) — so the resumed session got
-//   every message as routed: SECRET at the uncleared site.
+//   every message as routed: SECRET at the uncleared site — and its archive queries (XEP-0313)
+//   answered unchecked.
 // - SF3: RFC 6120 §10.1 — a message that waited on a question whose answer was not kept (a new
 //   epoch while it was decided: any store change) is asked about itself; on ejabberd that
 //   question went out after the sender's later messages to the same recipient had been asked
@@ -188,13 +189,14 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
-        extraModules: kind === "prosody" ? ["smacks"] : ["mod_stream_mgmt"],
+        extraModules:
+          kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus"])
+      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
@@ -226,6 +228,24 @@ for (const kind of serverKinds()) {
       );
       annex.drop();
       await desk.stop();
+      await alice.stop();
+    });
+
+    test(`[${kind}] R1: a session resumed (XEP-0198) at the uncleared site gets nothing SECRET from the archive (XEP-0313)`, async () => {
+      const alice = await session("alice", "desk3", CLEARED_SITE);
+      const desk = await session("hal", "desk", CLEARED_SITE);
+      await sendRaw(alice, chat(jid("hal"), "r3a", "archived plans"));
+      await desk.waitFor((m) => m.attrs.id === "r3a", 8000);
+      await desk.stop();
+      const annex = await resumed("hal", "annex", UNCLASSIFIED_SITE);
+      annex.write("<iq type='set' id='q1'><query xmlns='urn:xmpp:mam:2' queryid='m1'/></iq>");
+      await annex.until(/<iq[^>]*id=["']q1["']/);
+      await sleep(500);
+      assert.ok(
+        !annex.text.includes("archived plans"),
+        `nothing SECRET from the archive at the uncleared site: ${annex.text.slice(-600)}`,
+      );
+      annex.drop();
       await alice.stop();
     });
 
