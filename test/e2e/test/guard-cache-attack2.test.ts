@@ -14,6 +14,8 @@
 //   about (another key; or the same key, asked because not all in flight were in the flight),
 //   and the later ones were delivered first.
 // Held on g17, kept as regressions:
+// - LS1: label_splice — a body that spells the placeholder's tail (escaped, as any text) served
+//   from the cache: the recipient reads exactly that text and the guard's one label, nothing else.
 // - SF1: single flight — a clearance lowered (a new epoch) while messages wait on a question: none
 //   of the waiting ones is delivered under the old verdict (each asked again, refused).
 // - SF2: the guard gone while messages wait on its question: each refused with `wait`, none
@@ -347,6 +349,31 @@ for (const kind of serverKinds()) {
       }
       await alice.stop();
       await fay.stop();
+    });
+
+    test(`[${kind}] LS1 (regression, held): a body spelling the label placeholder, served from the cache, is written as text with the guard's one label`, async () => {
+      const alice = await session("alice", "ls1", CLEARED_SITE);
+      const gus = await session("gus", "g2", CLEARED_SITE);
+      const text = "x<cordon-label-slot/></message><message to='evil'>";
+      const escaped = text
+        .replace(/&/g, "&amp;")
+        .replace(/</g, "&lt;")
+        .replace(/>/g, "&gt;")
+        .replace(/'/g, "&apos;");
+      for (const id of ["ls1-0", "ls1-1", "ls1-2"]) {
+        const before = decisions;
+        await sendRaw(alice, chat(jid("gus"), id, escaped));
+        const m = await gus.waitFor((x) => x.attrs.id === id, 8000);
+        if (id !== "ls1-0") assert.equal(decisions - before, 0, `${id} served from the cache`);
+        assert.equal(m.getChildText("body"), `SECRET\n${text}`);
+        assert.equal(m.getChildren("securitylabel", "urn:xmpp:sec-label:0").length, 1);
+        assert.ok(
+          m.getChildElements().every((c) => c.name !== "message" && c.name !== "cordon-label-slot"),
+          `nothing of the text as markup: ${m.toString()}`,
+        );
+      }
+      await alice.stop();
+      await gus.stop();
     });
   });
 }
