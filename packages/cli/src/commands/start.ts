@@ -16,6 +16,7 @@ import { runGuard } from "../runners/guard.js";
 import { anchorEveryMinute, openKeyedAuditLog, readProcessAudit } from "../audit-log.js";
 import type { AuditLogRef } from "../admin/routes/boundary.js";
 import { configPath } from "../state-dir.js";
+import { configuredRedis } from "../redis-config.js";
 import type { AuditSink } from "@cordon/relay";
 
 export type { RunningComponent } from "../runners/runner.js";
@@ -91,11 +92,13 @@ export async function startComponents(options: StartOptions): Promise<{
   // Metrics, link observation, hot reload and the admin API (operations.ts).
   const ops = createOpsContext();
   const operator: { current?: Operations } = {};
+  const redis = configuredRedis(config.root);
   const context: RunnerContext = {
     config,
     logger,
     ops,
     ...(audit ? { audit } : {}),
+    ...(redis ? { redis } : {}),
     environment: () =>
       (environment ??= buildEnvironment(config, logger).then((env) =>
         prepareEnvironment(env, ops.metrics, logger),
