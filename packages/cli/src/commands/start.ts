@@ -119,10 +119,20 @@ export async function startComponents(options: StartOptions): Promise<{
     ],
     { logger },
   );
-  for (const [name, section] of selected) {
-    const runner = RUNNERS[name] as ComponentRunner;
-    running.push(await runner(context, section));
-    logger.info({ component: name }, "component started");
+  try {
+    for (const [name, section] of selected) {
+      const runner = RUNNERS[name] as ComponentRunner;
+      running.push(await runner(context, section));
+      logger.info({ component: name }, "component started");
+    }
+  } catch (error) {
+    // A component that cannot start (a config error only the server reveals, e.g. a clustered
+    // MUC's slots on Prosody) ends the process: release what started so it can exit.
+    await Promise.all(running.map((r) => r.stop().catch(() => undefined)));
+    stopAnchors?.();
+    await audit?.close().catch(() => undefined);
+    await (await environment?.catch(() => undefined))?.close().catch(() => undefined);
+    throw error;
   }
   const operations = await startOperations({
     config,
@@ -152,6 +162,8 @@ export const startCommand: Command = {
     try {
       await startComponents(options);
     } catch (error) {
+      // main prints the error and exits with its status: nothing started may keep the process up.
+      setTimeout(() => process.exit(process.exitCode ?? 2), 2000).unref();
       throw withConfigLine(error, options.config);
     }
     return -1; // keep running until SIGTERM/SIGINT (the shutdown handler exits)
