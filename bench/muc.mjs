@@ -933,7 +933,9 @@ async function main() {
         };
         results[kind][n] = cell;
         if (cell.cordon?.redis)
-          process.stderr.write(`${kind} N=${n} redis (median of runs): ${JSON.stringify(cell.cordon.redis)}\n`);
+          process.stderr.write(
+            `${kind} N=${n} redis (median of runs): ${JSON.stringify(cell.cordon.redis)}\n`,
+          );
         process.stderr.write(
           `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`,
         );

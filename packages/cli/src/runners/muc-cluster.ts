@@ -33,8 +33,8 @@ export interface MucClusterRun {
   /** A component to this process's server, without a reconnect loop of its own. */
   createComponent(): CordonComponent;
   createService(component: CordonComponent): MucService;
-  reread(next: { registry: PolicyRegistry; governing: Policy }): MucSettings;
-  settings(): MucSettings;
+  reread: (next: { registry: PolicyRegistry; governing: Policy }) => MucSettings;
+  settings: () => MucSettings;
   targets: string[];
 }
 

@@ -138,7 +138,7 @@ test("components.muc.cluster, as the example's comment shows: described; strict;
   try {
     const text = readFileSync(join(dir, "cordon.yaml"), "utf8");
     const clustered = text.replace(
-      /    # cluster:\n(    #.*\n)+/u,
+      / {4}# cluster:\n( {4}#.*\n)+/u,
       "    cluster:\n      instance: node1\n      slots: 2\n      leaseSeconds: 3\n",
     );
     assert.notEqual(clustered, text);
@@ -167,7 +167,12 @@ test("components.muc.cluster, as the example's comment shows: described; strict;
     broken("      slots: 2\n", "", "components.muc.cluster.slots", /required/);
     broken("slots: 2", "slots: 0", "components.muc.cluster.slots", /expected at least 1/);
     broken("instance: node1", "instance: node 1", "components.muc.cluster.instance", /expected 1 to 64/);
-    broken("leaseSeconds: 3", "leaseSeconds: 1", "components.muc.cluster.leaseSeconds", /expected at least 2/);
+    broken(
+      "leaseSeconds: 3",
+      "leaseSeconds: 1",
+      "components.muc.cluster.leaseSeconds",
+      /expected at least 2/,
+    );
     // The in-memory store: the instances could share nothing.
     const memory = clustered.replace(/^store:\n {2}redis:\n( {4}.*\n)+/mu, "");
     assert.notEqual(memory, clustered);
