@@ -188,10 +188,14 @@ if (serverKinds().includes("ejabberd"))
       c.alice = await connectClient(cluster.nodes[0]!, "alice", "alice-pw");
       c.bob = await connectClient(cluster.nodes[1]!, "bob", "bob-pw");
       c.carol = await connectClient(cluster.nodes[1]!, "carol", "carol-pw");
-      await until(
-        `both instances hold one link each (${cordons.map((x) => x.log().slice(-1500)).join("\n")})`,
-        async () => JSON.stringify(await live()) === JSON.stringify({ node1: 1, node2: 1 }),
-      );
+      // (HGETALL lists the instances in the order they first beat: compare as a set.)
+      const settled = async () => {
+        const links = await live();
+        return Object.keys(links).length === 2 && links.node1 === 1 && links.node2 === 1;
+      };
+      await until("both instances hold one link each", settled).catch((error: Error) => {
+        throw new Error(`${error.message}\n${cordons.map((x) => x.log().slice(-2000)).join("\n")}`);
+      });
     });
 
     after(async () => {
