@@ -1016,6 +1016,7 @@ async function main() {
       runsPerCell: opts.runs,
       clientTransport: opts.transport === "tls" ? "STARTTLS (as in docs/performance.md §1)" : "plain TCP",
       statistic: "median",
+      store: opts.store,
       unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
       mixedClearances:
         "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",
