@@ -11,6 +11,7 @@
 //
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
 //                      [--modes cordon,echo,native,echo-labelled] [--transport tls|plain] [--profile DIR]
+//                      [--store memory|redis]
 //
 // "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
@@ -25,6 +26,11 @@
 // WINDOW_DELIVERIES / N messages in flight. --profile writes a V8 CPU profile of each component
 // child (--cpu-prof) into DIR. BENCH_DEBUG=1 logs the phases. A table goes to stderr; the last
 // line of stdout is one JSON object with every figure and the ratios cordon/echo, cordon/native.
+// --store redis (issue 19 goal 5: the largest Redis load Cordon generates): Cordon's MUC uses a
+// RedisStore on a redis-server the bench starts, its rooms persistent (every groupchat message is
+// one history append); each cordon run samples Redis's INFO commandstats and INFO cpu (main thread)
+// before and after, and reports Redis commands/s, appends/s and Redis CPU µs per second of wall
+// time — 1,000,000 divided by the latter is how many times that load one Redis core holds.
 import { fork } from "node:child_process";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -207,7 +213,13 @@ async function runChild(mode) {
     const clearance = (k) =>
       makeClearance(policy, CLEARANCES[k].classes.map(cls), CLEARANCES[k].categories.map(cat));
     const unclassified = makeLabel(policy, cls("UNCLASSIFIED"), []);
-    const store = new MemoryStore();
+    const redisUrl = process.env.BENCH_REDIS_URL;
+    let store = new MemoryStore();
+    if (redisUrl) {
+      const { RedisStore } = await import("@cordon/store");
+      store = new RedisStore({ url: redisUrl, prefix: "bench:" });
+      await store.ready(5000);
+    }
     const users = JSON.parse(process.env.BENCH_USERS ?? "[]");
     for (const { jid, kind } of users) {
       await store.setUserClearance(jid, {
@@ -229,7 +241,8 @@ async function runChild(mode) {
         defaultRoomClearance: clearance("full"),
         defaultMessageLabel: unclassified,
         namedLabels: [{ name: "UNCLASSIFIED", label: unclassified }],
-        roomDefaults: { ...DEFAULT_ROOM_CONFIG },
+        // With Redis: persistent rooms, so each groupchat message is one history append.
+        roomDefaults: { ...DEFAULT_ROOM_CONFIG, ...(redisUrl ? { persistent: true } : {}) },
         occupantIdSecret: "bench-occupant-secret",
         clearanceRefreshMs: 600_000,
         capsTimeoutMs: 2000,
@@ -488,7 +501,7 @@ class RawClient {
 // ───────────────────────────── parent: components in children ─────────────────────────────
 
 class ComponentChild {
-  constructor(mode, server, users, profileDir) {
+  constructor(mode, server, users, profileDir, redisUrl) {
     this.mode = mode;
     this.pending = new Map();
     this.nextId = 0;
@@ -499,6 +512,7 @@ class ComponentChild {
         BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
         BENCH_DOMAIN: MUC_DOMAINS[mode],
         BENCH_USERS: JSON.stringify(users),
+        ...(mode === "cordon" && redisUrl ? { BENCH_REDIS_URL: redisUrl } : {}),
       },
       execArgv: profileDir
         ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`]
@@ -551,6 +565,67 @@ class ComponentChild {
   }
 }
 
+// ───────────────────────────── parent: Redis load (--store redis) ─────────────────────────────
+
+/** INFO commandstats (calls per command) and the main thread's CPU seconds (INFO cpu). */
+async function redisSampler(url) {
+  const { Redis } = await import("ioredis");
+  const client = new Redis(url);
+  return {
+    async sample() {
+      const stats = await client.info("commandstats");
+      const cpu = await client.info("cpu");
+      const calls = {};
+      for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gmu)) calls[m[1]] = Number(m[2]);
+      const field = (name) => Number(new RegExp(`^${name}:([\\d.]+)`, "mu").exec(cpu)?.[1] ?? NaN);
+      const main = field("used_cpu_user_main_thread") + field("used_cpu_sys_main_thread");
+      return { calls, cpuS: Number.isNaN(main) ? field("used_cpu_user") + field("used_cpu_sys") : main };
+    },
+    close: () => client.quit(),
+  };
+}
+
+/** What one run asked of Redis, per second of the run (the samplers' own INFO calls left out). */
+function redisLoad(a, b, seconds, messages) {
+  const delta = {};
+  for (const [cmd, n] of Object.entries(b.calls)) {
+    const d = n - (a.calls[cmd] ?? 0) - (cmd === "info" ? 2 : 0);
+    if (d > 0) delta[cmd] = d;
+  }
+  const commands = Object.values(delta).reduce((x, y) => x + y, 0);
+  const appends = (delta.evalsha ?? 0) + (delta.eval ?? 0);
+  const cpuUs = (b.cpuS - a.cpuS) * 1e6;
+  return {
+    commandsPerSecond: commands / seconds,
+    appendsPerSecond: appends / seconds,
+    messagesPerSecond: messages / seconds,
+    cpuUsPerSecond: cpuUs / seconds,
+    cpuUsPerAppend: appends > 0 ? cpuUs / appends : null,
+    commands: delta,
+  };
+}
+
+function redisCell(loads) {
+  const ok = loads.filter(Boolean);
+  const med = (f) => median(ok.map(f));
+  const cpuUsPerSecond = med((l) => l.cpuUsPerSecond);
+  return {
+    commandsPerSecond: Math.round(med((l) => l.commandsPerSecond)),
+    appendsPerSecond: Math.round(med((l) => l.appendsPerSecond)),
+    messagesPerSecond: Math.round(med((l) => l.messagesPerSecond)),
+    cpuUsPerSecond: Math.round(cpuUsPerSecond),
+    cpuUsPerAppend: Number((med((l) => l.cpuUsPerAppend ?? 0) ?? 0).toFixed(1)),
+    /** How many times this load one Redis core (1,000,000 µs/s) holds, from Redis's own CPU. */
+    oneCoreHolds: cpuUsPerSecond > 0 ? Number((1e6 / cpuUsPerSecond).toFixed(1)) : null,
+    runs: ok.map((l) => ({
+      commandsPerSecond: Math.round(l.commandsPerSecond),
+      appendsPerSecond: Math.round(l.appendsPerSecond),
+      cpuUsPerSecond: Math.round(l.cpuUsPerSecond),
+      commands: l.commands,
+    })),
+  };
+}
+
 // ───────────────────────────── parent: the measurement ─────────────────────────────
 
 function parseArgs(argv) {
@@ -562,6 +637,7 @@ function parseArgs(argv) {
     modes: ["cordon", "echo", "native", "echo-labelled"],
     profile: undefined,
     transport: "tls",
+    store: "memory",
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
@@ -596,6 +672,9 @@ function parseArgs(argv) {
       case "--transport":
         opts.transport = next();
         break;
+      case "--store":
+        opts.store = next();
+        break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
     }
@@ -610,6 +689,8 @@ function parseArgs(argv) {
     throw new Error(
       "echo-multicast and native cannot share a run (mod_multicast changes how mod_muc fans out)",
     );
+  if (opts.store !== "memory" && opts.store !== "redis")
+    throw new Error(`--store is memory or redis, not ${opts.store}`);
   if (opts.transport !== "tls" && opts.transport !== "plain")
     throw new Error(`--transport is tls or plain, not ${opts.transport}`);
   return opts;
@@ -634,6 +715,8 @@ async function main() {
     ),
   );
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
+  const redis = opts.store === "redis" ? await (await import("@cordon/harness")).startRedis() : undefined;
+  const redisInfo = redis ? await redisSampler(redis.url) : undefined;
   const maxN = Math.max(...opts.sizes);
   const started = performance.now();
   const results = {};
@@ -678,7 +761,7 @@ async function main() {
       }));
       for (const mode of opts.modes)
         if (COMPONENT_MODES.includes(mode))
-          children[mode] = new ComponentChild(mode, server, users, opts.profile);
+          children[mode] = new ComponentChild(mode, server, users, opts.profile, redis?.url);
       await Promise.all(Object.values(children).map((c) => c.ready));
       debug("children ready");
       for (let i = 0; i < maxN; i += 20) {
@@ -746,6 +829,7 @@ async function main() {
         const child = children[mode];
         const cpu0 = child ? await child.cpu() : 0;
         const serverCpu0 = serverCpu(server);
+        const redis0 = mode === "cordon" ? await redisInfo?.sample() : undefined;
         const messages = [];
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
@@ -755,7 +839,9 @@ async function main() {
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
         // that at most ~WINDOW_DELIVERIES copies wait in a component's outgoing queue.
-        const window = Math.max(1, Math.floor(WINDOW_DELIVERIES / n));
+        // Capped at 800: the MUC's per-sender pending budget is 1000 here (below), and small rooms
+        // (2 occupants: 2,000) would exceed it and wait for copies never sent (refused).
+        const window = Math.max(1, Math.min(800, Math.floor(WINDOW_DELIVERIES / n)));
         let next = Math.min(window, m);
         occupants[0].counting.onDelivery = () => {
           if (next < m) occupants[0].write(messages[next++]);
@@ -772,6 +858,7 @@ async function main() {
         debug(mode, "done", timedOut ? "TIMEOUT" : "");
         const serverCpu1 = serverCpu(server);
         const cpu1 = child ? await child.cpu() : 0;
+        const redis1 = redis0 ? await redisInfo.sample() : undefined;
         if (child && (cpu0 === null || cpu1 === null))
           throw new Error(`${mode} component died during the run`);
         let got = 0;
@@ -797,6 +884,7 @@ async function main() {
           serverCpuUsPerDelivery:
             serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got),
           bytesPerDelivery: bytes / Math.max(1, got),
+          redis: redis0 && redis1 && !timedOut ? redisLoad(redis0, redis1, seconds, m) : undefined,
         };
       }
 
@@ -826,6 +914,7 @@ async function main() {
             ),
             bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
             missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
+            ...(runs[mode].some((x) => x.redis) ? { redis: redisCell(runs[mode].map((x) => x.redis)) } : {}),
           };
         }
         const ratio = (a, b) =>
@@ -843,6 +932,10 @@ async function main() {
           cordonMulticast: ratio("cordon", "echo-multicast"),
         };
         results[kind][n] = cell;
+        if (cell.cordon?.redis)
+          process.stderr.write(
+            `${kind} N=${n} redis (median of runs): ${JSON.stringify(cell.cordon.redis)}\n`,
+          );
         process.stderr.write(
           `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`,
         );
@@ -854,6 +947,8 @@ async function main() {
       await server.stop();
     }
   }
+  await redisInfo?.close();
+  await redis?.stop();
 
   // The table.
   const rows = [
@@ -921,6 +1016,7 @@ async function main() {
       runsPerCell: opts.runs,
       clientTransport: opts.transport === "tls" ? "STARTTLS (as in docs/performance.md §1)" : "plain TCP",
       statistic: "median",
+      store: opts.store,
       unit: "deliveries per second; cpuUsPerDelivery = component child CPU (user+system) µs per delivery; serverCpuUsPerDelivery = the XMPP server process's CPU µs per delivery",
       mixedClearances:
         "cordon: a third of the occupants are not cleared for 2 of the 4 labels; only entitled deliveries count",

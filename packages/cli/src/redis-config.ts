@@ -121,3 +121,9 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
     },
   };
 }
+
+/** `store.redis` of a config, read as above; undefined with the in-memory store. */
+export function configuredRedis(root: ConfigReader): RedisSection | undefined {
+  const redis = root.optionalSection("store")?.only(["redis", "memory"]).optionalSection("redis");
+  return redis ? readRedisSection(redis) : undefined;
+}

@@ -127,7 +127,7 @@ describe("cordon clearance against a real Redis", () => {
   test("requires Redis and says so; an unreachable Redis is a clear error", async () => {
     const noStore = await cordon(["clearance", "list"], { REDIS_URL: undefined });
     assert.equal(noStore.status, 2);
-    assert.match(noStore.stderr, /--redis URL or set REDIS_URL/);
+    assert.match(noStore.stderr, /--redis URL or --config FILE, or set REDIS_URL/);
     const down = await cordon(["clearance", "list", "--redis", "redis://127.0.0.1:1"], {
       REDIS_URL: undefined,
     });

@@ -12,6 +12,7 @@
 //   occupantIdSecret, clearanceRefreshSeconds, capsTimeoutMs
 //   catalogServices: [catalog.example.test]   catalog domains that may ask room catalogs for a user
 //                                             (default: components.catalog.domain, set by the CLI)
+//   cluster: { instance, slots, leaseSeconds, redialSeconds }   several instances (read by the CLI)
 //   presetRooms: { NODE: { name, description, label: NAME, clearance: [NAME...], defaultLabel: NAME,
 //                  owners: [bare JIDs], public, membersOnly } }   persistent rooms created at start if absent
 // LABEL and CLEARANCE are written as everywhere in Cordon (@cordon/policy labelFromSpec): classification
@@ -53,6 +54,8 @@ export const MUC_CONFIG_KEYS: readonly string[] = [
   "presetRooms",
   "limits",
   "catalogServices",
+  // Several `cordon start` processes serving this domain (read by the CLI: packages/cli/src/muc-cluster-config.ts).
+  "cluster",
 ];
 
 /** How labels are read (registry, `readFile` for `{ file: PATH }`), plus the connection's domain and secret. */

@@ -248,3 +248,87 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     assert.ok(!leases.table.has("a"));
   });
 });
+
+describe("SlotTakeover hooks used by `cordon start` (components.muc.cluster)", () => {
+  afterEach(async () => {
+    for (const t of created.splice(0)) await t.crash();
+  });
+
+  /** A one-slot server that refuses a second connection (Prosody: conflict), as a link factory. */
+  const oneConnection = (clock: Clock, leases: Leases) => {
+    let holder: string | undefined;
+    const closed: string[] = [];
+    const instance = (id: string, fatalAtStart?: (e: Error) => boolean): SlotTakeover => {
+      const t = new SlotTakeover({
+        id,
+        slots: 1,
+        membership: leases,
+        intervalMs: 1e9,
+        leaseMs: 3000,
+        now: clock.now,
+        ...(fatalAtStart ? { fatalAtStart } : {}),
+        closed: (link) => closed.push((link.component as unknown as { id: string }).id),
+        createLink: () => {
+          const emitter = new EventEmitter();
+          let status = "idle";
+          const component = {
+            id,
+            get status() {
+              return status;
+            },
+            on(event: string, listener: () => void) {
+              emitter.on(event, listener);
+              return this;
+            },
+          };
+          const service = {
+            start: async () => {
+              if (holder !== undefined) throw Object.assign(new Error("conflict"), { code: "CONFLICT" });
+              holder = id;
+              status = "online";
+              emitter.emit("online");
+            },
+            stop: async () => {
+              if (status !== "online") return;
+              holder = undefined;
+              status = "stopped";
+              emitter.emit("offline", "closed");
+            },
+            rooms: new Map(),
+          };
+          return {
+            service: service as unknown as MucService,
+            component: component as unknown as CordonComponent,
+          };
+        },
+      });
+      created.push(t);
+      return t;
+    };
+    return { instance, closed, holder: () => holder };
+  };
+
+  test("by default a refused first connection ends start(); fatalAtStart false makes it a standby that takes the domain once it is free", async () => {
+    const clock = new Clock();
+    const leases = new Leases(clock);
+    const { instance, closed, holder } = oneConnection(clock, leases);
+    const active = instance("a");
+    await active.start();
+    await assert.rejects(instance("b").start(), /conflict/);
+    const standby = instance("b", () => false);
+    await standby.start();
+    assert.equal(standby.services.length, 0, "the standby holds nothing");
+    clock.t += 1000;
+    await standby.tick();
+    assert.equal(holder(), "a");
+    assert.deepEqual([...(await leases.beat("", undefined)).keys()], ["a"], "a standby holds no lease");
+    await active.crash();
+    clock.t += 1000;
+    await standby.tick();
+    assert.equal(holder(), "b", "the standby took the domain");
+    assert.equal(standby.services.length, 1);
+    // Every link stopped was reported once (refused attempts and the crashed active's link).
+    assert.ok(closed.filter((id) => id === "b").length >= 2, closed.join(","));
+    assert.ok(closed.includes("a"));
+  });
+});

@@ -3,7 +3,7 @@
 // connections it holds; expired leases are dropped by whoever beats next. One sorted set (lease
 // expiry) and one hash (connections) per group, both under one hash tag, so the script touches one
 // Redis Cluster slot. Bounded: one entry per live instance.
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { InvalidValueError } from "./errors.js";
 
 const BEAT = `
@@ -28,8 +28,13 @@ return redis.call('HGETALL', KEYS[2])
 `;
 
 export interface RedisMembershipOptions {
-  /** redis:// URL (a connection of its own), or `client`. */
+  /** redis:// URL (a connection of its own), or `sentinels` + `sentinelName`, or `client`. */
   url?: string;
+  /** Sentinel nodes (as RedisStore's): ioredis asks them for the primary on each (re)connection. */
+  sentinels?: Array<{ host: string; port: number }>;
+  sentinelName?: string;
+  /** Extra ioredis options (password, tls, db, sentinelPassword), applied last. */
+  redisOptions?: RedisOptions;
   client?: Redis;
   /** Key prefix (the store's), e.g. "cordon". */
   prefix?: string;
@@ -46,13 +51,27 @@ export class RedisMembership {
   readonly #keys: [string, string];
 
   constructor(options: RedisMembershipOptions) {
-    if (!options.client && !options.url)
-      throw new InvalidValueError("RedisMembership needs a url or a client");
+    if (!options.client && !options.url && !options.sentinels)
+      throw new InvalidValueError("RedisMembership needs a url, sentinels or a client");
+    if (options.sentinels && !options.sentinelName)
+      throw new InvalidValueError("RedisMembership with sentinels needs sentinelName");
     if (!/^[^\s{}]{1,255}$/.test(options.group)) throw new InvalidValueError("invalid membership group");
     this.leaseMs = options.leaseMs ?? 3000;
     this.#own = !options.client;
+    // A beat that cannot reach Redis fails within a lease (no decision is taken on it: fail closed).
+    const common: RedisOptions = {
+      maxRetriesPerRequest: 1,
+      lazyConnect: false,
+      commandTimeout: this.leaseMs,
+      ...options.redisOptions,
+    };
     this.#client =
-      options.client ?? new Redis(options.url ?? "", { maxRetriesPerRequest: 1, lazyConnect: false });
+      options.client ??
+      (options.sentinels
+        ? new Redis({ ...common, sentinels: options.sentinels, name: options.sentinelName })
+        : new Redis(options.url ?? "", common));
+    // Connection errors surface as failed beats (SlotTakeover logs them); no unhandled-error noise.
+    if (this.#own) this.#client.on("error", () => undefined);
     const base = `${options.prefix ?? "cordon"}:cluster:{${options.group}}`;
     this.#keys = [`${base}:leases`, `${base}:links`];
   }

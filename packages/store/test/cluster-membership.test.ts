@@ -3,7 +3,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { startRedis, type RedisInstance } from "@cordon/harness";
+import { startRedis, startRedisSentinel, type RedisInstance } from "@cordon/harness";
 import { InvalidValueError, RedisMembership } from "../src/index.js";
 
 describe("RedisMembership", () => {
@@ -70,5 +70,37 @@ describe("RedisMembership", () => {
   test("a group that would break the hash tag is refused", () => {
     assert.throws(() => new RedisMembership({ url: redis.url, group: "a}b" }), InvalidValueError);
     assert.throws(() => new RedisMembership({ url: redis.url, group: "" }), InvalidValueError);
+    assert.throws(
+      () => new RedisMembership({ sentinels: [{ host: "127.0.0.1", port: 1 }], group: "g" }),
+      InvalidValueError,
+    );
+  });
+
+  test("through Redis Sentinel (what `cordon start` passes for store.redis.sentinels); a beat fails fast while Redis is gone", async () => {
+    const sentinel = await startRedisSentinel(redis, "cordon");
+    const m = new RedisMembership({
+      sentinels: [{ host: "127.0.0.1", port: sentinel.port }],
+      sentinelName: "cordon",
+      prefix: "t3",
+      group: "rooms.example.test",
+      leaseMs: 2000,
+    });
+    const down = new RedisMembership({
+      url: "redis://127.0.0.1:1",
+      group: "rooms.example.test",
+      leaseMs: 500,
+    });
+    try {
+      assert.deepEqual([...(await m.beat("a", 1))], [["a", 1]]);
+      assert.equal(await raw.hget("t3:cluster:{rooms.example.test}:links", "a"), "1");
+      // No Redis: the beat rejects (SlotTakeover then takes no decision: fail closed), within a lease.
+      const t0 = Date.now();
+      await assert.rejects(down.beat("a", 1));
+      assert.ok(Date.now() - t0 < 3000, `${Date.now() - t0} ms`);
+    } finally {
+      await m.close();
+      await down.close();
+      await sentinel.stop();
+    }
   });
 });

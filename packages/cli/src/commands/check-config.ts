@@ -15,7 +15,7 @@ import type { Command, CommandIo } from "../command.js";
 import { parseConfigArgs, type ConfigArgs } from "./config-args.js";
 import { buildEnvironment, type RuntimeEnvironment } from "../environment.js";
 import { configErrorLine } from "../config-lines.js";
-import { readRedisSection } from "../redis-config.js";
+import { configuredRedis, type RedisSection } from "../redis-config.js";
 import { readAdminSection } from "../admin/config.js";
 import { auditKeyFile, readProcessAudit } from "../audit-log.js";
 import { configPath } from "../state-dir.js";
@@ -39,16 +39,20 @@ export function parseCheckArgs(args: readonly string[]): ConfigArgs {
 }
 
 /** The store section as check-config describes it; a Redis store is validated, not connected. */
-function describeStore(root: ConfigReader): { line: string; offline: ConfigReader } {
-  const store = root.optionalSection("store");
-  const redis = store?.only(["redis", "memory"]).optionalSection("redis");
+function describeStore(root: ConfigReader): {
+  line: string;
+  offline: ConfigReader;
+  redis?: RedisSection;
+} {
+  const redis = configuredRedis(root);
   if (!redis) return { line: "store: in-memory (embedded; not shared between processes)", offline: root };
-  const { where, prefix } = readRedisSection(redis);
+  const { where, prefix } = redis;
   const { store: _dropped, ...rest } = root.value;
   void _dropped;
   return {
     line: `store: redis ${where}${prefix ? ` (key prefix ${prefix})` : ""}`,
     offline: new Reader(rest, root.path, root.file),
+    redis,
   };
 }
 
@@ -83,6 +87,7 @@ export async function checkConfig(file: string, only: string[] | undefined, io: 
       config: offline,
       logger: silentLogger(),
       check: true,
+      ...(store.redis ? { redis: store.redis } : {}),
       environment: () => (built ??= buildEnvironment(offline, silentLogger())),
     };
     const lines: string[] = [];

@@ -6,7 +6,8 @@
 //   clearance import FILE|- --policy SPIF… [--format csv|ldif] [--dry-run]
 //                     many users from one CSV or LDIF file in one process (clearance-import.ts):
 //                     every row is checked first; one bad row and nothing is written (exit 1)
-// Store: --redis URL or REDIS_URL; key prefix --prefix or CORDON_REDIS_PREFIX.
+// Store: --redis URL (key prefix --prefix or CORDON_REDIS_PREFIX), or --config FILE (its store.redis:
+// one Redis or Sentinel), else REDIS_URL, else CORDON_CONFIG (store-access.ts).
 import type { PolicyRegistry } from "@cordon/policy";
 import { applyImport, planImport, type ImportFormat } from "../clearance-import.js";
 import { normaliseBareJid } from "@cordon/store";
@@ -16,7 +17,7 @@ import { registryFrom } from "./policies.js";
 import { describeClearance, openStore, readClearanceFile, STORE_OPTIONS } from "./store-access.js";
 
 const USAGE =
-  "usage: cordon clearance set JID FILE|- --policy SPIF [--for-policy OID] | get JID | list | rm JID | import FILE|- --policy SPIF [--format csv|ldif] [--dry-run]  [--redis URL]";
+  "usage: cordon clearance set JID FILE|- --policy SPIF [--for-policy OID] | get JID | list | rm JID | import FILE|- --policy SPIF [--format csv|ldif] [--dry-run]  [--redis URL | --config FILE]";
 
 function optionalRegistry(p: ParsedArgs): PolicyRegistry | undefined {
   return (p.options.get("policy") ?? []).length > 0 ? registryFrom(p) : undefined;
@@ -126,6 +127,7 @@ async function runImport(args: readonly string[], io: CommandIo): Promise<number
 
 export const clearanceCommand: Command = {
   name: "clearance",
-  summary: "clearance set|get|list|rm JID [FILE] | import FILE — user clearances in the store (--redis URL)",
+  summary:
+    "clearance set|get|list|rm JID [FILE] | import FILE — user clearances in the store (--redis URL or --config FILE)",
   run: (args, io) => run(args, io),
 };

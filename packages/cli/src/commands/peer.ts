@@ -4,7 +4,8 @@
 //   peer get DOMAIN [inbound|outbound] [--policy SPIF…]             print (exit 1 if none)
 //   peer list [--policy SPIF…]
 //   peer rm DOMAIN inbound|outbound|both
-// Store: --redis URL or REDIS_URL; key prefix --prefix or CORDON_REDIS_PREFIX.
+// Store: --redis URL (key prefix --prefix or CORDON_REDIS_PREFIX), or --config FILE (its store.redis:
+// one Redis or Sentinel), else REDIS_URL, else CORDON_CONFIG (store-access.ts).
 import type { PeerDirection } from "@cordon/store";
 import type { Command, CommandIo } from "../command.js";
 import { parseArgs, UsageError } from "./io.js";
@@ -12,7 +13,7 @@ import { registryFrom } from "./policies.js";
 import { describeClearance, openStore, readClearanceFile, STORE_OPTIONS } from "./store-access.js";
 
 const USAGE =
-  "usage: cordon peer set DOMAIN inbound|outbound|both FILE|- --policy SPIF | get DOMAIN [DIRECTION] | list | rm DOMAIN DIRECTION  [--redis URL]";
+  "usage: cordon peer set DOMAIN inbound|outbound|both FILE|- --policy SPIF | get DOMAIN [DIRECTION] | list | rm DOMAIN DIRECTION  [--redis URL | --config FILE]";
 
 function directions(word: string | undefined, allowBoth: boolean): PeerDirection[] {
   if (word === "inbound" || word === "outbound") return [word];
@@ -85,6 +86,6 @@ async function run(args: readonly string[], io: CommandIo): Promise<number> {
 export const peerCommand: Command = {
   name: "peer",
   summary:
-    "peer set|get|list|rm DOMAIN [DIRECTION] [FILE] — peer-domain clearances in the store (--redis URL)",
+    "peer set|get|list|rm DOMAIN [DIRECTION] [FILE] — peer-domain clearances in the store (--redis URL or --config FILE)",
   run: (args, io) => run(args, io),
 };

@@ -16,6 +16,7 @@ import { runGuard } from "../runners/guard.js";
 import { anchorEveryMinute, openKeyedAuditLog, readProcessAudit } from "../audit-log.js";
 import type { AuditLogRef } from "../admin/routes/boundary.js";
 import { configPath } from "../state-dir.js";
+import { configuredRedis } from "../redis-config.js";
 import type { AuditSink } from "@cordon/relay";
 
 export type { RunningComponent } from "../runners/runner.js";
@@ -91,11 +92,13 @@ export async function startComponents(options: StartOptions): Promise<{
   // Metrics, link observation, hot reload and the admin API (operations.ts).
   const ops = createOpsContext();
   const operator: { current?: Operations } = {};
+  const redis = configuredRedis(config.root);
   const context: RunnerContext = {
     config,
     logger,
     ops,
     ...(audit ? { audit } : {}),
+    ...(redis ? { redis } : {}),
     environment: () =>
       (environment ??= buildEnvironment(config, logger).then((env) =>
         prepareEnvironment(env, ops.metrics, logger),
@@ -116,10 +119,20 @@ export async function startComponents(options: StartOptions): Promise<{
     ],
     { logger },
   );
-  for (const [name, section] of selected) {
-    const runner = RUNNERS[name] as ComponentRunner;
-    running.push(await runner(context, section));
-    logger.info({ component: name }, "component started");
+  try {
+    for (const [name, section] of selected) {
+      const runner = RUNNERS[name] as ComponentRunner;
+      running.push(await runner(context, section));
+      logger.info({ component: name }, "component started");
+    }
+  } catch (error) {
+    // A component that cannot start (a config error only the server reveals, e.g. a clustered
+    // MUC's slots on Prosody) ends the process: release what started so it can exit.
+    await Promise.all(running.map((r) => r.stop().catch(() => undefined)));
+    stopAnchors?.();
+    await audit?.close().catch(() => undefined);
+    await (await environment?.catch(() => undefined))?.close().catch(() => undefined);
+    throw error;
   }
   const operations = await startOperations({
     config,
@@ -149,6 +162,8 @@ export const startCommand: Command = {
     try {
       await startComponents(options);
     } catch (error) {
+      // main prints the error and exits with its status: nothing started may keep the process up.
+      setTimeout(() => process.exit(process.exitCode ?? 2), 2000).unref();
       throw withConfigLine(error, options.config);
     }
     return -1; // keep running until SIGTERM/SIGINT (the shutdown handler exits)

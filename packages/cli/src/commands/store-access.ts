@@ -1,32 +1,55 @@
 // Shared by `cordon clearance` and `cordon peer`: opening the configured store (Redis only) and
 // reading/printing clearance files with @cordon/policy.
+import { loadConfigFile } from "@cordon/component";
 import { parseClearance, clearanceMarking, decodeBase64, detectFormat } from "@cordon/policy";
 import type { PolicyRegistry } from "@cordon/policy";
-import { RedisStore, type ClearanceStore, type RawClearance } from "@cordon/store";
+import { RedisStore, type ClearanceStore, type RawClearance, type RedisStoreOptions } from "@cordon/store";
+import { configuredRedis } from "../redis-config.js";
 import { readInput, UsageError, type ParsedArgs } from "./io.js";
 
-export const STORE_OPTIONS = ["redis", "prefix"] as const;
+export const STORE_OPTIONS = ["redis", "prefix", "config"] as const;
+
+const NO_STORE = "the in-memory store lives inside one process, so the CLI needs the shared Redis store";
 
 /**
- * Opens the Redis store named by --redis or REDIS_URL (key prefix: --prefix or CORDON_REDIS_PREFIX).
- * The in-memory store lives inside one process, so a change made by the CLI would vanish with it:
- * these commands require Redis.
+ * Where the store is: --redis URL (key prefix --prefix), or --config FILE (its `store.redis`, read
+ * as `cordon start` reads it: one Redis or Sentinel, password, prefix), else $REDIS_URL (prefix
+ * $CORDON_REDIS_PREFIX), else $CORDON_CONFIG. The in-memory store lives inside one process, so a
+ * change made by the CLI would vanish with it: these commands require Redis.
  */
-export async function openStore(p: ParsedArgs): Promise<ClearanceStore> {
-  const url = p.options.get("redis")?.at(-1) ?? process.env.REDIS_URL;
-  if (url === undefined || url.length === 0) {
-    throw new UsageError(
-      "no store configured: pass --redis URL or set REDIS_URL (the in-memory store lives inside one process, so the CLI needs the shared Redis store)",
-    );
+export function storeOptions(p: ParsedArgs, env: NodeJS.ProcessEnv = process.env): RedisStoreOptions {
+  const url = p.options.get("redis")?.at(-1);
+  const config = p.options.get("config")?.at(-1);
+  const prefix = p.options.get("prefix")?.at(-1);
+  if (url !== undefined && config !== undefined)
+    throw new UsageError("give the store once: --redis URL or --config FILE, not both");
+  if (config !== undefined && prefix !== undefined)
+    throw new UsageError("--prefix comes from the config file's store.redis.prefix with --config");
+  if (url !== undefined) {
+    const urlPrefix = prefix ?? env.CORDON_REDIS_PREFIX;
+    return { url, ...(urlPrefix !== undefined ? { prefix: urlPrefix } : {}) };
   }
-  const prefix = p.options.get("prefix")?.at(-1) ?? process.env.CORDON_REDIS_PREFIX;
+  if (config !== undefined) return fromConfig(config);
+  if (env.REDIS_URL) {
+    const envPrefix = prefix ?? env.CORDON_REDIS_PREFIX;
+    return { url: env.REDIS_URL, ...(envPrefix !== undefined ? { prefix: envPrefix } : {}) };
+  }
+  if (env.CORDON_CONFIG && prefix === undefined) return fromConfig(env.CORDON_CONFIG);
+  throw new UsageError(
+    `no store configured: pass --redis URL or --config FILE, or set REDIS_URL (${NO_STORE})`,
+  );
+}
+
+function fromConfig(file: string): RedisStoreOptions {
+  const redis = configuredRedis(loadConfigFile(file).root);
+  if (!redis) throw new UsageError(`${file} has no store.redis (${NO_STORE})`);
+  return redis.options;
+}
+
+/** Opens the store `storeOptions` names and waits (3 s) for it. */
+export async function openStore(p: ParsedArgs): Promise<ClearanceStore> {
   // No cache: an admin command must read what is in Redis now.
-  const store = new RedisStore({
-    url,
-    cacheTtlMs: 0,
-    maxReconnectDelayMs: 200,
-    ...(prefix !== undefined ? { prefix } : {}),
-  });
+  const store = new RedisStore({ ...storeOptions(p), cacheTtlMs: 0, maxReconnectDelayMs: 200 });
   try {
     await store.ready(3000);
   } catch (err) {

@@ -53,6 +53,13 @@ export class LinkBook {
     component.on("oversize", (direction, part) => m.oversize.labels(name, direction, part).inc());
   }
 
+  /** Stops listing a link that was closed for good (a clustered MUC replaces its links). */
+  forget(name: string, component: CordonComponent): void {
+    const list = this.#byName.get(name);
+    const i = list?.findIndex((w) => w.component === component) ?? -1;
+    if (list && i >= 0) list.splice(i, 1);
+  }
+
   names(): string[] {
     return [...this.#byName.keys()];
   }

@@ -1,6 +1,6 @@
 // components.muc: the labelled MUC. Its keys are read by @cordon/muc (packages/muc/src/config.ts,
 // documented in packages/muc/README.md); this runner connects it to the shared environment.
-import { createComponent, readConnection } from "@cordon/component";
+import { createComponent, readConnection, type CordonComponent } from "@cordon/component";
 import {
   createMucService,
   readMucConfig,
@@ -13,6 +13,8 @@ import type { ComponentRunner } from "./runner.js";
 import { mucObserver, observeLinks, observeMemory, target, withObserver } from "./ops.js";
 import { mucOps } from "./muc-ops.js";
 import { withMucAudit } from "../audit-log.js";
+import { readMucCluster } from "../muc-cluster-config.js";
+import { runMucCluster } from "./muc-cluster.js";
 
 export const runMuc: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -36,27 +38,54 @@ export const runMuc: ComponentRunner = async (context, section) => {
   const presetRooms = config.presetRooms;
   for (const record of presetRooms)
     if (!(await env.store.getRoom(record.jid))) await env.store.putRoom(record);
+  const cluster = readMucCluster(section, context.redis);
   const queue = settings.limits?.queue;
+  const serviceOn = (component: CordonComponent) =>
+    createMucService({
+      component,
+      registry: env.registry,
+      governingPolicy: env.governing.id,
+      store: env.store,
+      users: env.users,
+      settings,
+      logger: component.logger,
+      ...withObserver(withMucAudit(mucObserver(context.ops), context.audit, context.logger)),
+    });
+  const reread = (next: Pick<RuntimeEnvironment, "registry" | "governing">) =>
+    withCatalog(readMucSettings(section, options(next)));
+  if (cluster) {
+    // components.muc.cluster: several processes serve the domain (muc-cluster.ts).
+    const targets = [target(connection), cluster.describe(connection.domain)];
+    if (context.check) {
+      serviceOn(createComponent({ ...connection, logger: context.logger })); // built, never started
+      return { name: "muc", stop: async () => undefined, targets };
+    }
+    return runMucCluster({
+      context,
+      cluster,
+      redis: context.redis!,
+      domain: connection.domain,
+      createComponent: () =>
+        createComponent({
+          ...connection,
+          logger: context.logger,
+          ...(queue ? { queue } : {}),
+          // A dropped link is replaced by a fresh one, with fresh in-memory rooms (slot-takeover.ts).
+          reconnect: { enabled: false },
+        }),
+      createService: serviceOn,
+      reread,
+      settings: () => settings,
+      targets,
+    });
+  }
   const component = createComponent({ ...connection, logger: context.logger, ...(queue ? { queue } : {}) });
-  const service = createMucService({
-    component,
-    registry: env.registry,
-    governingPolicy: env.governing.id,
-    store: env.store,
-    users: env.users,
-    settings,
-    logger: component.logger,
-    ...withObserver(withMucAudit(mucObserver(context.ops), context.audit, context.logger)),
-  });
+  const service = serviceOn(component);
   if (context.check) return { name: "muc", stop: async () => undefined, targets: [target(connection)] };
   observeLinks(context.ops, "muc", [component]);
   observeMemory(context.ops, "muc", () => service.memory());
   await service.start();
   // A policy reload installs the re-read settings into this same object (policy-reload.ts).
-  const ops = mucOps(
-    service,
-    (next) => withCatalog(readMucSettings(section, options(next))),
-    () => settings,
-  );
+  const ops = mucOps(service, reread, () => settings);
   return { name: "muc", stop: () => service.stop(), ops };
 };

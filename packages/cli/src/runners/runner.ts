@@ -2,6 +2,7 @@
 import type { ConfigReader, CordonConfig, Logger } from "@cordon/component";
 import type { AuditSink } from "@cordon/relay";
 import type { RuntimeEnvironment } from "../environment.js";
+import type { RedisSection } from "../redis-config.js";
 import type { ComponentOps, OpsContext } from "./ops.js";
 
 export interface RunningComponent {
@@ -27,6 +28,11 @@ export interface RunnerContext {
   ops?: OpsContext;
   /** The process's audit log (top-level `audit:`) for the MUC's and the catalog's decisions. */
   audit?: AuditSink;
+  /**
+   * The Redis store's settings (`store.redis`), when the config has one: also under check-config,
+   * whose environment has no Redis (a clustered MUC needs it: muc-cluster-config.ts).
+   */
+  redis?: RedisSection;
 }
 
 export type ComponentRunner = (context: RunnerContext, section: ConfigReader) => Promise<RunningComponent>;

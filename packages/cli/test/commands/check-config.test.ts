@@ -132,3 +132,60 @@ test("the store through Redis Sentinel, as the example's comment shows; both for
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("components.muc.cluster, as the example's comment shows: described; strict; refused with the in-memory store", () => {
+  const dir = kit();
+  try {
+    const text = readFileSync(join(dir, "cordon.yaml"), "utf8");
+    const clustered = text.replace(
+      / {4}# cluster:\n( {4}#.*\n)+/u,
+      "    cluster:\n      instance: node1\n      slots: 2\n      leaseSeconds: 3\n",
+    );
+    assert.notEqual(clustered, text);
+    writeFileSync(join(dir, "cordon.yaml"), clustered);
+    const r = run(dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ {2}cluster: instance node1 of rooms\.example\.mil, 2 slots \(ejabberd domain_balancing component_number: 2\), leases of 3 s in redis redis:\/\/127\.0\.0\.1:6379\/0$/m,
+    );
+    const broken = (from: string, to: string, key: string, message: RegExp, source = clustered) => {
+      writeFileSync(join(dir, "cordon.yaml"), source.replace(from, to));
+      const b = run(dir);
+      assert.equal(b.status, 2, `${to}: ${b.stdout}`);
+      assert.match(
+        b.stderr,
+        new RegExp(`^cordon\\.yaml:\\d+: ${key.replaceAll(".", "\\.")}: ${message.source}`, "m"),
+      );
+    };
+    broken(
+      "      slots: 2\n",
+      "      slots: 2\n      leaseSecond: 3\n",
+      "components.muc.cluster.leaseSecond",
+      /unknown setting/,
+    );
+    broken("      slots: 2\n", "", "components.muc.cluster.slots", /required/);
+    broken("slots: 2", "slots: 0", "components.muc.cluster.slots", /expected at least 1/);
+    broken("instance: node1", "instance: node 1", "components.muc.cluster.instance", /expected 1 to 64/);
+    broken(
+      "leaseSeconds: 3",
+      "leaseSeconds: 1",
+      "components.muc.cluster.leaseSeconds",
+      /expected at least 2/,
+    );
+    // The in-memory store: the instances could share nothing.
+    const memory = clustered.replace(/^store:\n {2}redis:\n( {4}.*\n)+/mu, "");
+    assert.notEqual(memory, clustered);
+    broken("", "", "components.muc.cluster", /needs the Redis store \(store\.redis\)/, memory);
+    // Active/standby (one slot) reads too.
+    writeFileSync(join(dir, "cordon.yaml"), clustered.replace("slots: 2", "slots: 1"));
+    const standby = run(dir);
+    assert.equal(standby.status, 0, standby.stderr);
+    assert.match(
+      standby.stdout,
+      /cluster: instance node1 of rooms\.example\.mil, 1 slot \(active\/standby\)/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

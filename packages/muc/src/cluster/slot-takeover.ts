@@ -52,6 +52,14 @@ export interface SlotTakeoverOptions {
   leaseMs?: number;
   /** A link that received nothing for this long while a slot may be free is redialled; default 5000 ms. */
   redialMs?: number;
+  /**
+   * Whether a failure of the first primary connection ends start() (default: every failure does).
+   * Return false for failures the rounds should retry: the server not up yet, or another instance
+   * holding the domain on a server that accepts one connection per domain (Prosody: standby).
+   */
+  fatalAtStart?: (error: Error) => boolean;
+  /** Called once for each link stopped (replaced, dropped, halted): e.g. to stop observing it. */
+  closed?: (link: MucLink) => void;
   logger?: Logger;
   now?: () => number;
 }
@@ -68,7 +76,9 @@ interface LinkState extends MucLink {
 }
 
 export class SlotTakeover {
-  readonly #o: Required<Omit<SlotTakeoverOptions, "logger" | "now">>;
+  readonly #o: Required<Omit<SlotTakeoverOptions, "logger" | "now" | "fatalAtStart" | "closed">>;
+  readonly #fatalAtStart: (error: Error) => boolean;
+  readonly #closed: (link: MucLink) => void;
   readonly #log: Logger;
   readonly #now: () => number;
   #primary: LinkState | undefined;
@@ -80,7 +90,10 @@ export class SlotTakeover {
 
   constructor(options: SlotTakeoverOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError("slots must be ≥ 1");
-    this.#o = { intervalMs: 1000, leaseMs: 3000, redialMs: 5000, ...options };
+    const { fatalAtStart, closed, ...rest } = options;
+    this.#o = { intervalMs: 1000, leaseMs: 3000, redialMs: 5000, ...rest };
+    this.#fatalAtStart = fatalAtStart ?? (() => true);
+    this.#closed = closed ?? (() => undefined);
     this.#log = options.logger ?? silentLogger();
     this.#now = options.now ?? Date.now;
   }
@@ -98,7 +111,11 @@ export class SlotTakeover {
   /** Connects the primary link and starts the lease loop. */
   async start(): Promise<void> {
     this.#startedAt = this.#now();
-    this.#primary = await this.#open("primary");
+    this.#primary = await this.#open("primary").catch((error: Error) => {
+      if (this.#fatalAtStart(error)) throw error;
+      this.#log.info({ err: error.message }, "primary link not up yet: retried every round");
+      return undefined;
+    });
     await this.tick();
     this.#timer = setInterval(() => void this.tick(), this.#o.intervalMs);
   }
@@ -119,7 +136,7 @@ export class SlotTakeover {
     clearInterval(this.#timer);
     const links = [this.#primary, ...this.#spares.splice(0)].filter((l): l is LinkState => l !== undefined);
     this.#primary = undefined;
-    await Promise.all(links.map((l) => l.service.stop().catch(() => undefined)));
+    await Promise.all(links.map((l) => this.#stopLink(l)));
   }
 
   /** One round: replace dead links, renew the lease, hold the spares the cluster needs. */
@@ -139,7 +156,7 @@ export class SlotTakeover {
     const { id, slots, membership } = this.#o;
     // A link that went offline takes its in-memory rooms with it (their slot may move meanwhile).
     if (this.#primary && !this.#primary.online) {
-      await this.#primary.service.stop().catch(() => undefined);
+      await this.#stopLink(this.#primary);
       this.#primary = await this.#open("primary").catch(() => undefined);
     } else if (!this.#primary) {
       this.#primary = await this.#open("primary").catch(() => undefined);
@@ -214,27 +231,36 @@ export class SlotTakeover {
     try {
       await service.start();
     } catch (error) {
-      await service.stop().catch(() => undefined);
+      await this.#stopLink(link);
       throw error;
     }
     link.online = component.status === "online";
     if (this.#stopped) {
       // Halted while this link was connecting: it must not outlive the instance.
-      await service.stop().catch(() => undefined);
+      await this.#stopLink(link);
       throw new Error("cluster instance stopped");
     }
     return link;
   }
 
+  async #stopLink(link: LinkState): Promise<void> {
+    await link.service.stop().catch(() => undefined);
+    try {
+      this.#closed(link);
+    } catch (error) {
+      this.#log.warn({ err: (error as Error).message }, "link close hook failed");
+    }
+  }
+
   async #drop(link: LinkState): Promise<void> {
     const i = this.#spares.indexOf(link);
     if (i >= 0) this.#spares.splice(i, 1);
-    await link.service.stop().catch(() => undefined);
+    await this.#stopLink(link);
   }
 
   async #redial(link: LinkState): Promise<void> {
     const fresh = await (async () => {
-      await link.service.stop().catch(() => undefined);
+      await this.#stopLink(link);
       return this.#open(link.role).catch(() => undefined);
     })();
     if (link.role === "primary") this.#primary = fresh;

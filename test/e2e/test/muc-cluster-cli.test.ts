@@ -1,0 +1,373 @@
+// The clustered MUC as an admin runs it (issue 19 goal 5): two `cordon start` processes (the real
+// CLI, one config file each, `components.muc.cluster`), sharing a real Redis.
+// - ejabberd: a two-node ejabberd 23.01 cluster (domain_balancing bare_destination, component_number
+//   2), one process per node (`slots: 2`): rooms on both, clients on both nodes, labels enforced;
+//   `kill -9` of one process: the other takes its slot, its rooms answer from the survivor with
+//   their persistent history (an uncleared occupant still gets nothing labelled); SIGTERM leaves
+//   the membership at once.
+// - Prosody 0.12 (one connection per component domain): `slots: 1` is active/standby — the second
+//   process waits, takes the domain after `kill -9` of the first and serves the room from Redis;
+//   `slots: 2` is refused at start with the reason (exit 2).
+// The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as path } from "node:path";
+import {
+  startEjabberdCluster,
+  startServer,
+  startRedis,
+  serverKinds,
+  connectClient,
+  xml,
+  type EjabberdCluster,
+  type XmppServer,
+  type TestClient,
+  type Element,
+  type RedisInstance,
+} from "@cordon/harness";
+import { parseElement } from "@cordon/component";
+import { RedisMembership, RedisStore } from "@cordon/store";
+import { loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
+import { configureRoom, joinRoom as join } from "../src/muc-client.js";
+
+const demo = loadDemo();
+const S = demo.label("SECRET");
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+const cli = path(repoRoot, "packages/cli/dist/src/main.js");
+const PREFIX = "clc";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await sleep(50);
+  }
+};
+
+/** One `cordon start` process and what it logged. */
+interface Cordon {
+  child: ChildProcess;
+  log(): string;
+  exited: Promise<number | null>;
+}
+
+function startCordon(config: string): Cordon {
+  let log = "";
+  const child = spawn(process.execPath, [cli, "start", "--config", config], {
+    env: { ...process.env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return { child, log: () => log, exited };
+}
+
+async function stopCordon(c: Cordon | undefined): Promise<void> {
+  if (!c || c.child.exitCode !== null || c.child.signalCode !== null) return;
+  c.child.kill("SIGTERM");
+  await Promise.race([c.exited, sleep(5000)]);
+  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+}
+
+/** A config file for one instance: its server's component port, its id, the shared Redis. */
+function writeConfig(
+  dir: string,
+  name: string,
+  o: { port: number; redis: string; mucDomain: string; domain: string; instance: string; slots: number },
+): string {
+  const file = path(dir, `${name}.yaml`);
+  writeFileSync(
+    file,
+    `log: { level: info }
+server: { host: 127.0.0.1, port: ${o.port} }
+policies: [policy.xml]
+store: { redis: { url: "${o.redis}", prefix: "${PREFIX}:" } }
+components:
+  muc:
+    domain: ${o.mucDomain}
+    secret: cluster-secret
+    localDomains: [${o.domain}]
+    labels:
+      UNCLASSIFIED: { classification: UNCLASSIFIED }
+      SECRET: { classification: SECRET }
+    serviceClearance: { classifications: [${ALL.join(", ")}] }
+    roomLabel: UNCLASSIFIED
+    defaultLabel: UNCLASSIFIED
+    rooms: { persistent: true, historyLength: 20 }
+    cluster: { instance: ${o.instance}, slots: ${o.slots}, leaseSeconds: 2 }
+`,
+  );
+  return file;
+}
+
+async function seedClearances(url: string, domain: string): Promise<void> {
+  const seed = new RedisStore({ url, prefix: `${PREFIX}:` });
+  await seed.ready(5000);
+  for (const u of ["alice", "bob"])
+    await seed.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+  await seed.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+  await seed.close();
+}
+
+const say = (client: TestClient, room: string, id: string, body: string, labelled: boolean) =>
+  client.send(
+    xml(
+      "message",
+      { to: room, type: "groupchat", id },
+      xml("body", {}, body),
+      labelled ? parseElement(demo.labelXml(S)) : null,
+    ),
+  );
+
+const selfPing = (client: TestClient, occupant: string): Promise<string> =>
+  client.iq(xml("iq", { type: "get", to: occupant }, xml("ping", { xmlns: "urn:xmpp:ping" })), 1500).then(
+    () => "joined",
+    (e: Error) => (/not-acceptable/.test(e.message) ? "not-acceptable" : "no answer"),
+  );
+
+const replayed = (client: TestClient, mark: number): string[] =>
+  client.received
+    .slice(mark)
+    .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"))
+    .map((m) => m.getChildText("body") ?? "");
+
+/** Everyone (re)joins, the labelled message reaches the cleared, never the uncleared. */
+async function exchange(c: Record<string, TestClient>, room: string, tag: string): Promise<void> {
+  await say(c.alice!, room, `s-${tag}`, `secret ${tag}`, true);
+  await say(c.bob!, room, `u-${tag}`, `plain ${tag}`, false);
+  await c.bob!.waitFor((m) => m.attrs.id === `s-${tag}` && m.attrs.type === "groupchat");
+  await c.alice!.waitFor((m) => m.attrs.id === `u-${tag}` && m.attrs.type === "groupchat");
+  await c.carol!.waitFor((m) => m.attrs.id === `u-${tag}` && m.attrs.type === "groupchat");
+  assert.ok(!c.carol!.received.some((m) => m.attrs.id === `s-${tag}`), `carol got SECRET ${tag}`);
+}
+
+if (serverKinds().includes("ejabberd"))
+  describe("cordon start with components.muc.cluster on a two-node ejabberd cluster", () => {
+    const domain = "clc.test";
+    const mucDomain = `rooms.${domain}`;
+    let cluster: EjabberdCluster;
+    let redis: RedisInstance;
+    let dir: string;
+    let membership: RedisMembership;
+    const cordons: Cordon[] = [];
+    const c: Record<string, TestClient> = {};
+    const live = async () => Object.fromEntries(await membership.beat("", undefined));
+
+    before(async () => {
+      redis = await startRedis();
+      cluster = await startEjabberdCluster({
+        domain,
+        components: [{ domain: mucDomain, secret: "cluster-secret" }],
+        componentBalancing: { [mucDomain]: "bare_destination" },
+        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      await seedClearances(redis.url, domain);
+      membership = new RedisMembership({ url: redis.url, prefix: PREFIX, group: mucDomain });
+      dir = mkdtempSync(path(tmpdir(), "cordon-clc-"));
+      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
+      // Started together: each gets a lease period to appear before the other covers its slot.
+      for (const i of [0, 1])
+        cordons.push(
+          startCordon(
+            writeConfig(dir, `node${i + 1}`, {
+              port: cluster.nodes[i]!.componentPort,
+              redis: redis.url,
+              mucDomain,
+              domain,
+              instance: `node${i + 1}`,
+              slots: 2,
+            }),
+          ),
+        );
+      c.alice = await connectClient(cluster.nodes[0]!, "alice", "alice-pw");
+      c.bob = await connectClient(cluster.nodes[1]!, "bob", "bob-pw");
+      c.carol = await connectClient(cluster.nodes[1]!, "carol", "carol-pw");
+      // (HGETALL lists the instances in the order they first beat: compare as a set.)
+      const settled = async () => {
+        const links = await live();
+        return Object.keys(links).length === 2 && links.node1 === 1 && links.node2 === 1;
+      };
+      await until("both instances hold one link each", settled).catch((error: Error) => {
+        throw new Error(`${error.message}\n${cordons.map((x) => x.log().slice(-2000)).join("\n")}`);
+      });
+    });
+
+    after(async () => {
+      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
+      for (const x of cordons) await stopCordon(x);
+      await membership?.close();
+      await cluster?.stop();
+      await redis?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("[ejabberd cluster] rooms on both processes; kill -9 of one: the other serves its rooms with their history, labels enforced; SIGTERM leaves at once", async () => {
+      const rooms = Array.from({ length: 6 }, (_, i) => `ops${i}@${mucDomain}`);
+      for (const [i, room] of rooms.entries()) {
+        // A slot may still be changing hands just after start: a join that gets no answer is retried.
+        await until(`alice enters ${room}`, async () =>
+          join(c.alice!, room, "Alice").then(
+            (self) => self.attrs.type !== "error",
+            () => false,
+          ),
+        );
+        await configureRoom(c.alice!, room);
+        await join(c.bob!, room, "Bob");
+        await join(c.carol!, room, "Carol");
+        await exchange(c, room, `before-${i}`);
+      }
+      const [, second] = cordons as [Cordon, Cordon];
+      const killedAt = Date.now();
+      second.child.kill("SIGKILL");
+      await second.exited;
+      // The killed process's rooms: no answer while their slot is free, then not-acceptable from
+      // the survivor's spare (XEP-0410 §3.2); the survivor's own rooms keep their occupants.
+      let states: string[] = [];
+      await until(
+        "every room answers (the spare holds the freed slot)",
+        async () => {
+          states = await Promise.all(rooms.map((r) => selfPing(c.bob!, `${r}/Bob`)));
+          return states.every((s) => s !== "no answer") && states.includes("not-acceptable");
+        },
+        20_000,
+      );
+      const failoverMs = Date.now() - killedAt;
+      const moved = rooms.filter((_, i) => states[i] === "not-acceptable");
+      const kept = rooms.filter((_, i) => states[i] === "joined");
+      assert.ok(moved.length > 0 && kept.length > 0, `rooms on both processes: ${states.join(", ")}`);
+      assert.deepEqual(await live(), { node1: 2 }, "the survivor holds its link and a spare");
+      for (const room of moved) {
+        const i = rooms.indexOf(room);
+        const marks = { bob: c.bob!.received.length, carol: c.carol!.received.length };
+        await join(c.alice!, room, "Alice");
+        await join(c.bob!, room, "Bob");
+        await join(c.carol!, room, "Carol");
+        // Persistent history came from Redis, filtered per occupant like live traffic.
+        assert.ok(
+          replayed(c.bob!, marks.bob).some((b) => b.endsWith(`secret before-${i}`)),
+          "bob's history replay",
+        );
+        const carolReplay = replayed(c.carol!, marks.carol);
+        assert.ok(
+          carolReplay.some((b) => b.endsWith(`plain before-${i}`)),
+          "carol's history replay",
+        );
+        assert.ok(!carolReplay.some((b) => /secret before/.test(b)), "carol replayed a SECRET message");
+        await exchange(c, room, `after-${i}`);
+      }
+      for (const room of kept) assert.equal(await selfPing(c.alice!, `${room}/Alice`), "joined");
+      console.log(JSON.stringify({ failoverMs, moved: moved.length, kept: kept.length }));
+
+      // SIGTERM: a clean stop leaves the membership at once and closes every link.
+      const first = cordons[0]!;
+      first.child.kill("SIGTERM");
+      assert.equal(await first.exited, 0, first.log().slice(-2000));
+      assert.deepEqual(await live(), {});
+    });
+  });
+
+for (const kind of serverKinds().filter((k) => k === "prosody"))
+  describe(`cordon start with components.muc.cluster on ${kind} (one connection per domain)`, () => {
+    const domain = "clcp.test";
+    const mucDomain = `rooms.${domain}`;
+    let server: XmppServer;
+    let redis: RedisInstance;
+    let dir: string;
+    const cordons: Cordon[] = [];
+    const c: Record<string, TestClient> = {};
+    const config = (instance: string, slots: number) =>
+      writeConfig(dir, instance, {
+        port: server.componentPort,
+        redis: redis.url,
+        mucDomain,
+        domain,
+        instance,
+        slots,
+      });
+
+    before(async () => {
+      redis = await startRedis();
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: mucDomain, secret: "cluster-secret" }],
+        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+      });
+      await seedClearances(redis.url, domain);
+      dir = mkdtempSync(path(tmpdir(), "cordon-clcp-"));
+      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
+      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+    });
+
+    after(async () => {
+      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
+      for (const x of cordons) await stopCordon(x);
+      await server?.stop();
+      await redis?.stop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test(`[${kind}] slots: 1 is active/standby: kill -9 of the active process, the standby serves the room with its history; slots: 2 is refused at start with the reason`, async () => {
+      const active = startCordon(config("p1", 1));
+      cordons.push(active);
+      await until("the active instance started", () => active.log().includes("MUC cluster instance started"));
+      const standby = startCordon(config("p2", 1));
+      cordons.push(standby);
+      await until("the standby waits", () => standby.log().includes("standby: another instance holds"));
+      const room = `ops@${mucDomain}`;
+      assert.notEqual((await join(c.alice!, room, "Alice")).attrs.type, "error");
+      await configureRoom(c.alice!, room); // an instant room (XEP-0045 §10.1.2), persistent by config
+      await join(c.bob!, room, "Bob");
+      await join(c.carol!, room, "Carol");
+      await exchange(c, room, "before");
+
+      // slots: 2 cannot work on a server holding one connection per domain: refused, with the reason.
+      const wrong = startCordon(config("p3", 2));
+      cordons.push(wrong);
+      assert.equal(
+        await Promise.race([wrong.exited, sleep(15_000).then(() => "still running")]),
+        2,
+        wrong.log(),
+      );
+      assert.match(
+        wrong.log(),
+        /components\.muc\.cluster\.slots: is 2, but the XMPP server refused a second connection for rooms\.clcp\.test \(conflict\)[^\n]*Use slots: 1 \(active\/standby\)/,
+      );
+
+      const killedAt = Date.now();
+      active.child.kill("SIGKILL");
+      await active.exited;
+      await until("the standby took over", () => standby.log().includes("standby took over"), 15_000);
+      await until(
+        "bob's self-ping says he is not in the room any more",
+        async () => (await selfPing(c.bob!, `${room}/Bob`)) === "not-acceptable",
+        15_000,
+      );
+      const failoverMs = Date.now() - killedAt;
+      const marks = { bob: c.bob!.received.length, carol: c.carol!.received.length };
+      await join(c.alice!, room, "Alice");
+      await join(c.bob!, room, "Bob");
+      await join(c.carol!, room, "Carol");
+      assert.ok(
+        replayed(c.bob!, marks.bob).some((b) => b.endsWith("secret before")),
+        "bob's history replay",
+      );
+      const carolReplay = replayed(c.carol!, marks.carol);
+      assert.ok(
+        carolReplay.some((b) => b.endsWith("plain before")),
+        "carol's history replay",
+      );
+      assert.ok(!carolReplay.some((b) => /secret before/.test(b)), "carol replayed a SECRET message");
+      await exchange(c, room, "after");
+      // The standby retried the domain every second but logged only its first refusal (the
+      // component's error and the takeover's note), not one line per attempt.
+      const refusals = standby.log().match(/another connection already serves this domain/g)?.length ?? 0;
+      assert.ok(refusals <= 2, `${refusals} refusals logged`);
+      console.log(JSON.stringify({ kind, failoverMs }));
+    });
+  });
