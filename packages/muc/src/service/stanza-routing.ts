@@ -23,6 +23,7 @@ import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { onRoomPresence } from "./presence.js";
 import { onGroupchat } from "./groupchat.js";
+import { onMulticastError } from "./multicast.js";
 import { onPrivateMessage } from "./private-message.js";
 import { onInvite, onDecline } from "./invite.js";
 import { adminGet, adminSet } from "./admin.js";
@@ -72,6 +73,9 @@ export function routeStanzas(ctx: MucContext): void {
   component.onMessage((stanza) => bounded(ctx, stanza, () => onMessage(stanza)));
 
   const onMessage = async (stanza: Element): Promise<void> => {
+    // XEP-0033: the multicast service refused one of our fan-out stanzas (service/multicast.ts).
+    if (stanza.attrs.type === "error" && ctx.multicast?.isService(stanza.attrs.from))
+      return onMulticastError(ctx, stanza);
     const target = split(stanza.attrs.to);
     if (!target?.room) return;
     // Errors are never answered, and errors carrying a label are dropped (XEP-0258 §"Use in XMPP").
