@@ -181,7 +181,7 @@ function readMulticast(section: ConfigReader, mucDomain: string): MulticastSetti
   section.only(["service", "chunk", "timeoutMs", "maxBytes"]);
   const raw = section.string("service");
   const jid = parseJid(raw);
-  if (!jid || jid.local !== undefined || jid.resource !== undefined)
+  if (!jid || jid.local !== "" || jid.resource !== "")
     return section.fail(
       "service",
       `expected a domain (the XEP-0033 service, e.g. multicast.example.test), got "${raw}"`,

@@ -163,25 +163,30 @@ test("an error: the refused chunk per copy, only to recipients that are the same
   const error = parseElement(
     `<message from="${SERVICE}" to="r@rooms.example.test/nick" id="m1" type="error"><addresses xmlns="${NS_ADDRESS}"><address type="bcc" jid="${people[0].jid}"/></addresses><error type="modify"><not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
   );
-  const result = m.onError(rooms, error, 10)!;
+  const result = m.onError(rooms, error, 10);
+  assert.ok(result.matched && result.byAddress);
   assert.equal(result.dropped, 2);
   assert.equal(result.copies.length, 1);
   const copy = parseElement(result.copies[0]!);
   assert.equal(copy.attrs.to, people[2].jid);
   assert.equal(copy.attrs.id, "m1");
   assert.equal(copy.getChild("addresses", NS_ADDRESS), undefined);
-  assert.equal(m.onError(rooms, error, 20), undefined, "a second error for the same chunk delivers nothing");
+  assert.equal(
+    m.onError(rooms, error, 20).matched,
+    false,
+    "a second error for the same chunk delivers nothing",
+  );
   // A rejoin is a new occupant: not the one the chunk was for.
   const rejoined = { ...people[2] };
   m.fanout(room, START, key, [group([people[2], people[2]])], 30);
   (room.byJid as Map<string, Occupant>).set(rejoined.jid, rejoined);
-  assert.equal(m.onError(rooms, error, 40)!.copies.length, 0);
+  assert.equal(m.onError(rooms, error, 40).copies.length, 0);
   // A destroyed room: nothing (a fresh service: three errors opened this one's breaker).
   const fresh = new Multicast(settings, () => true);
   fresh.fanout(room, START, key, [group([people[2], people[2]])], 50);
   (room.byJid as Map<string, Occupant>).set(people[2].jid, people[2]);
   (room as { destroyed: boolean }).destroyed = true;
-  assert.equal(fresh.onError(rooms, error, 60)!.copies.length, 0);
+  assert.equal(fresh.onError(rooms, error, 60).copies.length, 0);
 });
 
 test("the breaker: opens after repeated errors, then per copy until the cooldown is over", () => {

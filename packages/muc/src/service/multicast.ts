@@ -200,6 +200,19 @@ export interface MulticastOut {
   multicast: number;
 }
 
+export interface MulticastErrorResult {
+  /** Whether a kept stanza matched the error (else it had expired: nothing to deliver). */
+  matched: boolean;
+  /** The refused chunk's copies for the recipients re-checked now. */
+  copies: string[];
+  /** Recipients of the chunk left out: gone, or their decision changed. */
+  dropped: number;
+  /** This error opened the breaker. */
+  opened: boolean;
+  /** Matched by the first bcc address the error carried back (ejabberd), not by age. */
+  byAddress: boolean;
+}
+
 /** Multicast of one service: builds the fan-out and answers the service's errors. */
 export class Multicast {
   readonly book: MulticastBook;
@@ -254,17 +267,16 @@ export class Multicast {
 
   /**
    * An error from the service for one of our stanzas: its copies, one by one, to the recipients
-   * that still pass `check` in the room as it is now. `undefined`: nothing kept matches (expired).
+   * that still pass `check` in the room as it is now; `matched` false when nothing kept matches
+   * (expired). `opened`: this error opened the breaker.
    */
-  onError(
-    rooms: ReadonlyMap<string, Room>,
-    error: Element,
-    now: number,
-  ): { copies: string[]; dropped: number; opened: boolean } | undefined {
+  onError(rooms: ReadonlyMap<string, Room>, error: Element, now: number): MulticastErrorResult {
     const key = keyOf(error.attrs.to ?? "", error.attrs.id);
     const opened = this.breaker.failed(now);
-    const kept = this.book.take(key, firstBcc(error), now) ?? this.book.take(key, undefined, now);
-    if (!kept) return undefined;
+    const first = firstBcc(error);
+    const byAddress = first === undefined ? undefined : this.book.take(key, first, now);
+    const kept = byAddress ?? this.book.take(key, undefined, now);
+    if (!kept) return { matched: false, copies: [], dropped: 0, opened, byAddress: false };
     const room = rooms.get(kept.room);
     const copies: string[] = [];
     for (const r of kept.recipients) {
@@ -272,7 +284,8 @@ export class Multicast {
         room !== undefined && !room.destroyed && room.byJid.get(r.jid) === r && kept.group.check(r);
       if (still) copies.push(copy(kept.start, r, kept.group.payload));
     }
-    return { copies, dropped: kept.recipients.length - copies.length, opened };
+    const dropped = kept.recipients.length - copies.length;
+    return { matched: true, copies, dropped, opened, byAddress: byAddress !== undefined };
   }
 }
 
@@ -292,17 +305,17 @@ export async function onMulticastError(
   if (!multicast) return;
   const condition = error.getChild("error")?.children.find((c) => typeof c !== "string")?.name;
   const result = multicast.onError(ctx.rooms, error, ctx.now());
-  if (result?.opened)
+  if (result.opened)
     ctx.logger.warn(
       { service: multicast.settings.service, condition, cooldownMs: BREAKER.cooldownMs },
       "XEP-0033 multicast service keeps refusing: per-copy delivery for a while",
     );
-  if (!result) {
+  if (!result.matched) {
     ctx.logger.debug({ condition }, "multicast error for no kept stanza (expired): dropped");
     return;
   }
   ctx.logger.debug(
-    { condition, copies: result.copies.length, dropped: result.dropped },
+    { condition, copies: result.copies.length, dropped: result.dropped, byAddress: result.byAddress },
     "multicast refused: per copy",
   );
   if (result.copies.length > 0) await ctx.send(result.copies);
