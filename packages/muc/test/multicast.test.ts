@@ -3,7 +3,14 @@
 // one chunk), the re-check before a refused chunk goes per copy, and the circuit breaker.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseElement } from "@cordon/component";
+import { parseElement, xml } from "@cordon/component";
+import type { Clearance } from "@cordon/policy";
+import { Room as RoomClass } from "../src/room/room.js";
+import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import { onGroupchat } from "../src/service/groupchat.js";
+import { onMulticastError } from "../src/service/multicast.js";
+import { capturingContext } from "./muc-test-context.js";
+import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
 import {
   BREAKER,
   Breaker,
@@ -207,4 +214,88 @@ test("the breaker: opens after repeated errors, then per copy until the cooldown
   const out = m.fanout(roomOf("r", people), START, "k", [group(people)], BREAKER.errors);
   assert.equal(out.multicast, 0);
   assert.equal(out.stanzas.length, 3);
+});
+
+test("groupchat with multicast: one stanza per (label decision, client kind) and chunk; a refused chunk re-checked per copy", async () => {
+  const U = label("UNCLASSIFIED");
+  const TS = label("TOP SECRET");
+  const ROOM = "ops@rooms.example.test";
+  const base = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
+  const ctx = { ...base, multicast: new Multicast({ ...settings, chunk: 2 }, () => true) };
+  const room = new RoomClass(
+    ROOM,
+    { ...DEFAULT_ROOM_CONFIG },
+    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
+  );
+  const person = (name: string, c: Clearance, aware: boolean): Occupant => ({
+    ...occupant(name),
+    clearance: { status: "known", clearance: c, fingerprint: name },
+    labelAware: aware,
+  });
+  const aware = ["a1", "a2", "a3"].map((n) => person(n, clearance(ALL), true));
+  const unaware = ["u1", "u2"].map((n) => person(n, clearance(ALL), false));
+  const lo = person("lo", clearance(["UNCLASSIFIED"]), false);
+  for (const o of [...aware, ...unaware, lo]) room.add(o);
+  ctx.rooms.set(ROOM, room);
+  await onGroupchat(
+    ctx,
+    room,
+    aware[0]!,
+    xml(
+      "message",
+      { from: aware[0]!.jid, to: ROOM, type: "groupchat", id: "g1" },
+      xml("body", {}, "top"),
+      parseElement(labelXml(TS)),
+    ),
+  );
+  const sent = ctx.sent.map((x) => parseElement(x));
+  const outer = sent.filter((x) => x.attrs.to === SERVICE);
+  const bccs = (x: (typeof sent)[number]) =>
+    x
+      .getChild("addresses", NS_ADDRESS)!
+      .getChildren("address")
+      .map((a) => [a.attrs.type, a.attrs.jid]);
+  // Aware: a chunk of two and a copy; unaware: a chunk of two; lo (not cleared): nothing.
+  assert.equal(outer.length, 2);
+  assert.deepEqual(
+    bccs(outer[0]!),
+    aware.slice(0, 2).map((o) => ["bcc", o.jid]),
+  );
+  assert.deepEqual(
+    bccs(outer[1]!),
+    unaware.map((o) => ["bcc", o.jid]),
+  );
+  assert.ok(
+    outer[0]!.getChild("securitylabel", "urn:xmpp:sec-label:0"),
+    "the aware group's copy has the label",
+  );
+  assert.equal(outer[1]!.getChild("securitylabel", "urn:xmpp:sec-label:0"), undefined);
+  assert.match(outer[1]!.getChildText("body") ?? "", /\ntop$/, "the unaware group's copy is FLOT");
+  for (const x of outer) {
+    assert.equal(x.attrs.id, "g1");
+    assert.equal(x.attrs.from, `${ROOM}/a1`);
+  }
+  assert.deepEqual(
+    sent.filter((x) => x.attrs.to !== SERVICE).map((x) => x.attrs.to),
+    [aware[2]!.jid],
+  );
+  assert.ok(!ctx.sent.some((x) => x.includes(lo.jid)), "the uncleared occupant is in no stanza");
+  // The service refuses the unaware chunk; meanwhile u2's clearance was lowered: only u1 gets it.
+  unaware[1]!.clearance = { status: "known", clearance: clearance(["UNCLASSIFIED"]), fingerprint: "low" };
+  ctx.sent.length = 0;
+  const error = parseElement(
+    `<message from="${SERVICE}" to="${ROOM}/a1" id="g1" type="error">${outer[1]!.getChild("addresses", NS_ADDRESS)!.toString()}<error type="cancel"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+  );
+  await onMulticastError(ctx, error);
+  const copies = ctx.sent.map((x) => parseElement(x));
+  assert.deepEqual(
+    copies.map((c) => c.attrs.to),
+    [unaware[0]!.jid],
+  );
+  assert.equal(copies[0]!.getChild("addresses", NS_ADDRESS), undefined);
+  assert.equal(copies[0]!.attrs.id, "g1");
+  assert.ok(
+    copies.every((c) => c.attrs.type === "groupchat"),
+    "never an error in reply",
+  );
 });

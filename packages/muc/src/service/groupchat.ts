@@ -216,17 +216,26 @@ function fanout(
     return recipients.map(
       (r, i) => `${start}${(r.jidAttr ??= attr(r.jid))}${copies.payload(r, labels[i] as Label)}`,
     );
-  const groups = new Map<string, CopyGroup & { recipients: Occupant[] }>();
+  // By label (as each recipient sees it) and payload: two labels whose copies read alike (a FLOT
+  // marking shared by equivalent policies) stay apart, so a refused chunk is re-checked against
+  // the label each of its recipients was sent.
+  const groups = new Map<Label, Map<string, CopyGroup & { recipients: Occupant[] }>>();
   recipients.forEach((r, i) => {
     const label = labels[i] as Label;
     const payload = copies.payload(r, label);
-    let group = groups.get(payload);
+    let byPayload = groups.get(label);
+    if (!byPayload) {
+      byPayload = new Map();
+      groups.set(label, byPayload);
+    }
+    let group = byPayload.get(payload);
     if (!group) {
       const kind = copyKind(room, r);
       group = { payload, recipients: [], check: (o) => copyKind(room, o) === kind && same(o, label) };
-      groups.set(payload, group);
+      byPayload.set(payload, group);
     }
     group.recipients.push(r);
   });
-  return multicast.fanout(room, copies.start, key, groups.values(), ctx.now()).stanzas;
+  const all = [...groups.values()].flatMap((byPayload) => [...byPayload.values()]);
+  return multicast.fanout(room, copies.start, key, all, ctx.now()).stanzas;
 }
