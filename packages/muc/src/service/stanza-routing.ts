@@ -70,12 +70,16 @@ export function routeStanzas(ctx: MucContext): void {
     await bounded(ctx, stanza, () => onRoomPresence(ctx, stanza, target.room as string, target.nick));
   });
 
-  component.onMessage((stanza) => bounded(ctx, stanza, () => onMessage(stanza)));
+  component.onMessage((stanza) =>
+    // XEP-0033: the multicast service refused one of our fan-out stanzas (service/multicast.ts).
+    // Not counted as pending: it comes from the server, each error releases at most one kept
+    // stanza (bounded by the multicast book), and one refused for budget would lose its chunk.
+    stanza.attrs.type === "error" && ctx.multicast?.isService(stanza.attrs.from)
+      ? onMulticastError(ctx, stanza)
+      : bounded(ctx, stanza, () => onMessage(stanza)),
+  );
 
   const onMessage = async (stanza: Element): Promise<void> => {
-    // XEP-0033: the multicast service refused one of our fan-out stanzas (service/multicast.ts).
-    if (stanza.attrs.type === "error" && ctx.multicast?.isService(stanza.attrs.from))
-      return onMulticastError(ctx, stanza);
     const target = split(stanza.attrs.to);
     if (!target?.room) return;
     // Errors are never answered, and errors carrying a label are dropped (XEP-0258 §"Use in XMPP").
