@@ -139,7 +139,7 @@ export async function onGroupchat(
       const now = deliverableLabel(ctx, occupant, gate.label);
       return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, refs.labels);
     },
-    keyOf(`${room.jid}/${sender.nick}`, stanza.attrs.id),
+    keyOf(room.jid, stanza.attrs.id),
   );
   if (!rendersWithin(ctx, out)) {
     ctx.logger.warn({ room: room.jid }, "groupchat over the stanza size bound once rendered: refused");

@@ -15,7 +15,7 @@
 //
 // ejabberd 23.01 (src/mod_multicast.erl) copies the outer stanza with its `id` to every recipient
 // (route_individual/5 sets only from/to), so the outer id must be the sender's own (XEP-0045 §7.4
-// reflects it). An error is matched by (our `from`, its id) and, when the error carries the
+// reflects it). An error is matched by (the room, its id) and, when the error carries the
 // <addresses/> back (ejabberd's route_error keeps the payload), by its first bcc address; otherwise
 // the oldest stanza of that key is taken: one error releases exactly one chunk, never two.
 import type { Element } from "@cordon/component";
@@ -183,8 +183,19 @@ export class Breaker {
   }
 }
 
-/** The key an error is matched by: our `from` (its `to`) and the id. */
-export const keyOf = (from: string, id: string | undefined): string => `${from}\n${id ?? ""}`;
+/**
+ * The key an error is matched by: the room (the bare part of our `from`, the error's `to`) and the
+ * id. Not the nick: a server may give it back prepared otherwise than we wrote it (ejabberd's
+ * resourceprep), and an error that matches nothing loses its chunk.
+ */
+export const keyOf = (room: string, id: string | undefined): string => `${room}\n${id ?? ""}`;
+
+/** The key of an error: the bare part of its `to` (folded as room JIDs are), and its id. */
+export function errorKey(error: Element): string {
+  const to = error.attrs.to ?? "";
+  const slash = to.indexOf("/");
+  return keyOf((slash < 0 ? to : to.slice(0, slash)).toLowerCase(), error.attrs.id);
+}
 
 /** The first bcc address of the <addresses/> an error carries back, if any. */
 export function firstBcc(error: Element): string | undefined {
@@ -232,7 +243,7 @@ export class Multicast {
 
   /**
    * The fan-out of one message: `start` is the copies' start tag (left open before ` to="`),
-   * `key` its error key (keyOf: the copies' `from` and id).
+   * `key` its error key (keyOf: the room and the copies' id).
    */
   fanout(room: Room, start: string, key: string, groups: Iterable<CopyGroup>, now: number): MulticastOut {
     const stanzas: string[] = [];
@@ -271,7 +282,7 @@ export class Multicast {
    * (expired). `opened`: this error opened the breaker.
    */
   onError(rooms: ReadonlyMap<string, Room>, error: Element, now: number): MulticastErrorResult {
-    const key = keyOf(error.attrs.to ?? "", error.attrs.id);
+    const key = errorKey(error);
     const opened = this.breaker.failed(now);
     const first = firstBcc(error);
     const byAddress = first === undefined ? undefined : this.book.take(key, first, now);
