@@ -5,13 +5,13 @@
 // `bcc` address: the service removes the header before delivery and a bcc recipient never sees
 // another's address (XEP-0033 §4.6.3, §5 step 8). Groups of one go as a plain copy.
 //
-// The service may refuse a stanza whole (XEP-0033 §8: forbidden, not-acceptable over its address
-// cap; service-unavailable where there is none, e.g. Prosody 0.12). Each multicast stanza is kept
-// (its recipients and the copy's payload, bounded in bytes, for `timeoutMs`) so that its error is
-// answered by delivering that chunk per copy — to the recipients that are still the same occupants
-// with the same decision now (`check`), and to nobody else: a recipient that cannot be re-checked is
-// dropped (fail closed). Errors are never answered. Repeated errors open a circuit breaker: per-copy
-// delivery for `cooldownMs`, with one warning.
+// The service may refuse a stanza whole (XEP-0033 §8: forbidden; not-acceptable over its address
+// cap; where there is no service, whatever the server answers: Prosody 0.12 says not-allowed).
+// Each multicast stanza is kept (its recipients and the copy's payload, bounded in bytes, for
+// `timeoutMs`) so that an error for it is met by delivering that chunk per copy — to the
+// recipients that are still the same occupants with the same decision now (`check`), and to
+// nobody else: a recipient that cannot be re-checked is dropped (fail closed). Errors are never
+// answered. Repeated errors open a circuit breaker: per-copy delivery for a while, one warning.
 //
 // ejabberd 23.01 (src/mod_multicast.erl) copies the outer stanza with its `id` to every recipient
 // (route_individual/5 sets only from/to), so the outer id must be the sender's own (XEP-0045 §7.4
@@ -29,7 +29,10 @@ export const NS_ADDRESS = "http://jabber.org/protocol/address";
 export interface MulticastSettings {
   /** The XEP-0033 service, e.g. `multicast.example.mil` (ejabberd: `multicast.@HOST@`). */
   service: string;
-  /** Addresses per stanza: at most the server's cap (ejabberd: `limits: remote: message`, 20); ≤ 100 (XEP-0033 §8: a cap "SHOULD be more than 20 and less than 100"). */
+  /**
+   * Addresses per stanza: at most the server's cap (ejabberd: `limits: remote: message`, 20);
+   * 1..100 (XEP-0033 §8: a server's cap "SHOULD be more than 20 and less than 100").
+   */
   chunk: number;
   /** How long a sent multicast stanza is kept for its error. */
   timeoutMs: number;
@@ -38,7 +41,7 @@ export interface MulticastSettings {
 }
 
 export const DEFAULT_MULTICAST = { chunk: 20, maxChunk: 100, timeoutMs: 5000, maxBytes: 16 * 1024 * 1024 };
-/** Errors within `BREAKER_WINDOW_MS` that open the breaker, and how long it stays open. */
+/** `errors` errors within `windowMs` open the breaker; it stays open `cooldownMs`. */
 export const BREAKER = { errors: 3, windowMs: 30_000, cooldownMs: 60_000 };
 /** Counted per kept stanza besides its strings (objects, map and queue slots). */
 const ENTRY_OVERHEAD = 160;
