@@ -21,7 +21,9 @@
 // sends, but as ONE stanza per message (per MULTICAST_CHUNK occupants) to ejabberd's mod_multicast
 // (XEP-0033) with every occupant as a bcc address, the server making the copies; mod_multicast is
 // loaded for that run only (it also changes how the native MUC fans out, so leave "native" out of
-// such a run to keep its figure comparable).
+// such a run to keep its figure comparable). "cordon-multicast" (ejabberd only, not run by default)
+// is Cordon's MUC with `multicast: { service: multicast.<host>, chunk: MULTICAST_CHUNK }`: each
+// message's entitled occupants grouped by identical copy, one XEP-0033 stanza per group.
 // --messages defaults to 3000 at 10 occupants, 1000 up to 50, 600 above; the sender keeps
 // WINDOW_DELIVERIES / N messages in flight. --profile writes a V8 CPU profile of each component
 // child (--cpu-prof) into DIR. BENCH_DEBUG=1 logs the phases. A table goes to stderr; the last
@@ -55,7 +57,12 @@ const MUC_DOMAINS = {
   "echo-labelled": `rooms-echol.${DOMAIN}`,
   "echo-ids": `rooms-echoi.${DOMAIN}`,
   "echo-multicast": `rooms-echom.${DOMAIN}`,
+  "cordon-multicast": `rooms-cordonm.${DOMAIN}`,
 };
+/** Cordon's MUC, with or without XEP-0033 multicast: same checks, same entitlements. */
+const isCordon = (mode) => mode === "cordon" || mode === "cordon-multicast";
+/** Modes that need ejabberd's mod_multicast. */
+const MULTICAST_MODES = ["echo-multicast", "cordon-multicast"];
 /** ejabberd's mod_multicast (XEP-0033 §2.2), loaded when "echo-multicast" runs. */
 const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 /**
@@ -65,7 +72,7 @@ const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 const MULTICAST_CHUNK = 100;
 const NS_ADDRESS = "http://jabber.org/protocol/address";
 /** Modes that run a component of ours in a child process. */
-const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids", "echo-multicast"];
+const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids", "echo-multicast", "cordon-multicast"];
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
@@ -250,6 +257,16 @@ async function runChild(mode) {
         // default per-sender pending budget (50, @cordon/component pending-budget.ts): past it the
         // MUC refuses with resource-constraint and the run would wait for copies never sent.
         limits: { pending: { perSender: 1000 } },
+        ...(mode === "cordon-multicast"
+          ? {
+              multicast: {
+                service: MULTICAST_SERVICE,
+                chunk: MULTICAST_CHUNK,
+                timeoutMs: 5000,
+                maxBytes: 16 * 1024 * 1024,
+              },
+            }
+          : {}),
       },
     });
     await muc.start();
@@ -681,13 +698,14 @@ function parseArgs(argv) {
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
-  if (opts.modes.includes("echo-multicast") && opts.servers.some((s) => s !== "ejabberd"))
+  const multicast = opts.modes.some((m) => MULTICAST_MODES.includes(m));
+  if (multicast && opts.servers.some((s) => s !== "ejabberd"))
     throw new Error(
-      "echo-multicast needs ejabberd's mod_multicast (Prosody 0.12 has no XEP-0033 service): --servers ejabberd",
+      "echo-multicast and cordon-multicast need ejabberd's mod_multicast (Prosody 0.12 has no XEP-0033 service): --servers ejabberd",
     );
-  if (opts.modes.includes("echo-multicast") && opts.modes.includes("native"))
+  if (multicast && opts.modes.includes("native"))
     throw new Error(
-      "echo-multicast and native cannot share a run (mod_multicast changes how mod_muc fans out)",
+      "echo-multicast or cordon-multicast and native cannot share a run (mod_multicast changes how mod_muc fans out)",
     );
   if (opts.store !== "memory" && opts.store !== "redis")
     throw new Error(`--store is memory or redis, not ${opts.store}`);
@@ -733,12 +751,12 @@ async function main() {
       })),
       // The harness puts the native MUC in ejabberd's host_config, whose `modules` replace the
       // global list for the host (ejabberd_config:set_host_config/1): mod_multicast would not run.
-      ...(opts.modes.includes("echo-multicast")
+      ...(opts.modes.some((m) => MULTICAST_MODES.includes(m))
         ? {}
         : { nativeMuc: { domain: MUC_DOMAINS.native, historyLength: 10 } }),
       // ejabberd 23.01 src/mod_multicast.erl: service at multicast.@HOST@; a component is a
       // "remote" sender (sender_type/1), limited to 20 addresses per message by default.
-      ...(opts.modes.includes("echo-multicast")
+      ...(opts.modes.some((m) => MULTICAST_MODES.includes(m))
         ? {
             extraModules: [
               `mod_multicast: {limits: {remote: {message: ${MULTICAST_CHUNK}, presence: ${MULTICAST_CHUNK}}}}`,
@@ -782,7 +800,7 @@ async function main() {
         const nick = (c) => `n${c.index}`;
         debug(mode, n, m, "join");
         await occupants[0].join(room, nick(occupants[0]));
-        if (mode === "cordon") {
+        if (isCordon(mode)) {
           // XEP-0045 §10.1.2: the owner accepts the default configuration (instant room).
           await occupants[0].iq(
             `<iq type='set' id='${tag}-own' to='${room}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`,
@@ -790,7 +808,7 @@ async function main() {
           );
         }
         await Promise.all(occupants.slice(1).map((c) => c.join(room, nick(c))));
-        if (mode === "cordon" || mode === "native") {
+        if (isCordon(mode) || mode === "native") {
           // Let every occupant's presence reach every occupant before timing starts.
           const deadline = Date.now() + 30_000;
           while (occupants.some((c) => (c.presenceByRoom.get(room)?.size ?? 0) < n) && Date.now() < deadline)
@@ -801,10 +819,7 @@ async function main() {
           LABELS.map((l, li) => {
             let count = 0;
             for (let j = 0; j < m; j++)
-              if (
-                j % LABELS.length === li &&
-                (mode !== "cordon" || l.readers.includes(clearanceKind(c.index)))
-              )
+              if (j % LABELS.length === li && (!isCordon(mode) || l.readers.includes(clearanceKind(c.index))))
                 count++;
             return count;
           }),
@@ -834,7 +849,7 @@ async function main() {
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
           messages.push(
-            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" || mode === "echo-multicast" ? labelXml[li] : ""}</message>`,
+            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${isCordon(mode) || mode === "echo-labelled" || mode === "echo-multicast" ? labelXml[li] : ""}</message>`,
           );
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
@@ -930,6 +945,9 @@ async function main() {
           echoIdsEcho: ratio("echo-ids", "echo"),
           multicastEchoLabelled: ratio("echo-multicast", "echo-labelled"),
           cordonMulticast: ratio("cordon", "echo-multicast"),
+          cordonMulticastCordon: ratio("cordon-multicast", "cordon"),
+          cordonMulticastEchoLabelled: ratio("cordon-multicast", "echo-labelled"),
+          cordonMulticastEchoIds: ratio("cordon-multicast", "echo-ids"),
         };
         results[kind][n] = cell;
         if (cell.cordon?.redis)
@@ -971,6 +989,9 @@ async function main() {
       "echo-mcast/s",
       "µs srv mcast",
       "µs srv echo-lab",
+      "cordon-mc/s",
+      "µs cpu cordon-mc",
+      "µs srv cordon-mc",
     ],
   ];
   for (const [kind, cells] of Object.entries(results)) {
@@ -995,6 +1016,9 @@ async function main() {
           cell["echo-multicast"]?.perSecond ?? "-",
           cell["echo-multicast"]?.serverCpuUsPerDelivery ?? "-",
           cell["echo-labelled"]?.serverCpuUsPerDelivery ?? "-",
+          cell["cordon-multicast"]?.perSecond ?? "-",
+          cell["cordon-multicast"]?.cpuUsPerDelivery ?? "-",
+          cell["cordon-multicast"]?.serverCpuUsPerDelivery ?? "-",
         ].map(String),
       );
     }

@@ -13,13 +13,23 @@
 //   catalogServices: [catalog.example.test]   catalog domains that may ask room catalogs for a user
 //                                             (default: components.catalog.domain, set by the CLI)
 //   cluster: { instance, slots, leaseSeconds, redialSeconds }   several instances (read by the CLI)
+//   multicast: { service: multicast.example.test, chunk: 20, timeoutMs: 5000, maxBytes: 16 MiB }
+//                                             XEP-0033 fan-out (ejabberd mod_multicast); off when absent
 //   presetRooms: { NODE: { name, description, label: NAME, clearance: [NAME...], defaultLabel: NAME,
 //                  owners: [bare JIDs], public, membersOnly } }   persistent rooms created at start if absent
 // LABEL and CLEARANCE are written as everywhere in Cordon (@cordon/policy labelFromSpec): classification
 // and categories by name (TagSet/NAME for a name two tag sets share), or { file: PATH }.
 // Policies, store and directory come from the top level of the file (shared by all components).
 import { createHash } from "node:crypto";
-import { foldDomainpart, foldLocalpart, toBare, type ConfigReader } from "@cordon/component";
+import {
+  foldDomainpart,
+  foldLocalpart,
+  parseJid,
+  readBytes,
+  toBare,
+  type ConfigReader,
+} from "@cordon/component";
+import { DEFAULT_MULTICAST, type MulticastSettings } from "./service/multicast.js";
 import {
   clearanceFromSpec,
   encodeBerClearance,
@@ -56,6 +66,7 @@ export const MUC_CONFIG_KEYS: readonly string[] = [
   "catalogServices",
   // Several `cordon start` processes serving this domain (read by the CLI: packages/cli/src/muc-cluster-config.ts).
   "cluster",
+  "multicast",
 ];
 
 /** How labels are read (registry, `readFile` for `{ file: PATH }`), plus the connection's domain and secret. */
@@ -161,6 +172,31 @@ export function readMucSettings(section: ConfigReader, options: MucConfigOptions
     clearanceRefreshMs: section.integer("clearanceRefreshSeconds", 30, { min: 1, max: 3600 }) * 1000,
     capsTimeoutMs: section.integer("capsTimeoutMs", 1500, { min: 100, max: 30_000 }),
     limits: readMucLimits(section.optionalSection("limits")),
+    ...(section.has("multicast") ? { multicast: readMulticast(section.section("multicast"), domain) } : {}),
+  };
+}
+
+/**
+ * `multicast`: the XEP-0033 service (a domain, not the MUC's own) and the addresses per stanza,
+ * at most the server's cap (ejabberd `mod_multicast` `limits: remote: message`, default 20).
+ */
+function readMulticast(section: ConfigReader, mucDomain: string): MulticastSettings {
+  section.only(["service", "chunk", "timeoutMs", "maxBytes"]);
+  const raw = section.string("service");
+  const jid = parseJid(raw);
+  if (!jid || jid.local !== "" || jid.resource !== "")
+    return section.fail(
+      "service",
+      `expected a domain (the XEP-0033 service, e.g. multicast.example.test), got "${raw}"`,
+    );
+  const service = foldDomainpart(jid.domain);
+  if (service === mucDomain)
+    section.fail("service", "must be the server's multicast service, not the MUC's own domain");
+  return {
+    service,
+    chunk: section.integer("chunk", DEFAULT_MULTICAST.chunk, { min: 1, max: DEFAULT_MULTICAST.maxChunk }),
+    timeoutMs: section.integer("timeoutMs", DEFAULT_MULTICAST.timeoutMs, { min: 100, max: 60_000 }),
+    maxBytes: readBytes(section, "maxBytes", DEFAULT_MULTICAST.maxBytes),
   };
 }
 

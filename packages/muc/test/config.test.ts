@@ -110,3 +110,41 @@ presetRooms:
   assert.equal(presetRooms[0]?.jid, "lobby@rooms.example.test");
   assert.deepEqual(presetRooms[0]?.affiliations, { "finn@example.test": "owner" });
 });
+
+test("multicast (XEP-0033): off when absent; service a domain other than the MUC's, chunk 1..100, unknown keys refused", () => {
+  const base =
+    "domain: rooms.example.test\nsecret: s\nlabels: { U: { classification: UNCLASSIFIED } }\nroomLabel: U\n";
+  const read = (yaml: string) => readMucConfig(section(base + yaml), options()).settings;
+  assert.equal(read("").multicast, undefined);
+  assert.deepEqual(read("multicast: { service: Multicast.Example.TEST }").multicast, {
+    service: "multicast.example.test",
+    chunk: 20,
+    timeoutMs: 5000,
+    maxBytes: 16 * 1024 * 1024,
+  });
+  assert.deepEqual(
+    read('multicast: { service: m.example.test, chunk: 100, timeoutMs: 200, maxBytes: "1 MiB" }').multicast,
+    { service: "m.example.test", chunk: 100, timeoutMs: 200, maxBytes: 1024 * 1024 },
+  );
+  const fails = (yaml: string, message: RegExp) =>
+    assert.throws(
+      () => read(yaml),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
+  fails("multicast: { chunk: 20 }", /^components\.muc\.multicast\.service: required/);
+  fails("multicast: { service: m.example.test, chunk: 0 }", /^components\.muc\.multicast\.chunk: /);
+  fails("multicast: { service: m.example.test, chunk: 101 }", /^components\.muc\.multicast\.chunk: /);
+  fails("multicast: { service: m.example.test, chunk: 2.5 }", /^components\.muc\.multicast\.chunk: /);
+  fails(
+    "multicast: { service: user@m.example.test }",
+    /^components\.muc\.multicast\.service: expected a domain/,
+  );
+  fails(
+    "multicast: { service: m.example.test/r }",
+    /^components\.muc\.multicast\.service: expected a domain/,
+  );
+  fails("multicast: { service: rooms.example.test }", /^components\.muc\.multicast\.service: must be/);
+  fails("multicast: { service: m.example.test, limit: 3 }", /^components\.muc\.multicast/);
+  fails("multicast: { service: m.example.test, maxBytes: lots }", /^components\.muc\.multicast\.maxBytes: /);
+  fails("multicast: yes", /^components\.muc\.multicast/);
+});

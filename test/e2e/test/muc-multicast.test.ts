@@ -9,7 +9,7 @@
 // `from` (room@rooms/nick) is kept (XEP-0033 §3). The <addresses/> header is stripped
 // (strip_addresses_element/1); a bcc recipient gets a copy with no header at all when every address
 // is bcc (route_individual/5), and with only its own bcc address plus the non-bcc ones otherwise
-// (XEP-0033 §4.6.3, §6 step 8). These tests hold ejabberd to that with a real client: no recipient
+// (XEP-0033 §4.6.3, §5 step 8). These tests hold ejabberd to that with a real client: no recipient
 // sees another recipient's JID, and the copy is the per-copy stanza byte for byte in its children.
 //
 // Prosody 0.12 has no XEP-0033 service in core (mod_multicast is not shipped): a stanza sent to
@@ -165,7 +165,7 @@ for (const kind of serverKinds()) {
         assert.ok(header, "ejabberd keeps a header when the stanza has non-bcc addresses");
         const addresses = header.getChildren("address");
         const bccs = addresses.filter((a) => a.attrs.type === "bcc").map((a) => a.attrs.jid);
-        assert.deepEqual(bccs, [client(u).jid], "only the recipient's own bcc (XEP-0033 §6 step 8)");
+        assert.deepEqual(bccs, [client(u).jid], "only the recipient's own bcc (XEP-0033 §5 step 8)");
         for (const other of recipients.filter((o) => o !== u))
           assert.ok(!got.toString().includes(`${other}@`), `${u}'s copy names ${other}`);
       }

@@ -189,3 +189,25 @@ test("components.muc.cluster, as the example's comment shows: described; strict;
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the MUC's XEP-0033 multicast, as the example's comment shows; a chunk over 100 names the key", () => {
+  const dir = kit();
+  try {
+    const text = readFileSync(join(dir, "cordon.yaml"), "utf8");
+    const on = text.replace("# multicast: { service", "multicast: { service");
+    assert.notEqual(on, text, "the example shows the option");
+    writeFileSync(join(dir, "cordon.yaml"), on);
+    const r = run(dir);
+    assert.equal(r.status, 0, r.stderr);
+    writeFileSync(join(dir, "cordon.yaml"), on.replace("chunk: 20 }", "chunk: 500 }"));
+    const bad = run(dir);
+    assert.equal(bad.status, 2);
+    const line = on.split("\n").findIndex((l) => l.includes("multicast: { service")) + 1;
+    assert.match(
+      bad.stderr,
+      new RegExp(`^cordon\\.yaml:${line}: components\\.muc\\.multicast\\.chunk: `, "m"),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

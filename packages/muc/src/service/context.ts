@@ -11,6 +11,7 @@ import type { LabelAwareness } from "./label-awareness.js";
 import type { RoomBudgets } from "../room/room.js";
 import type { HistoryLimits } from "../room/history-budget.js";
 import type { OccupantLimits } from "../room/occupant-budget.js";
+import type { Multicast, MulticastSettings } from "./multicast.js";
 import type { PendingBudget, PendingLimits, SenderThrottle, SenderThrottleOptions } from "@cordon/component";
 
 export interface NamedLabel {
@@ -48,6 +49,8 @@ export interface MucSettings {
    * service/catalog-requester.ts): how the catalog answers for rooms the store does not hold.
    */
   catalogServices?: readonly string[];
+  /** XEP-0033 multicast of the groupchat fan-out (service/multicast.ts); off when absent. */
+  multicast?: MulticastSettings;
 }
 
 /** The MUC's memory limits and per-user quotas. */
@@ -118,6 +121,8 @@ export interface MucContext {
    */
   readonly unreadableRooms: Set<string>;
   readonly logger: Logger;
+  /** XEP-0033 multicast of the groupchat fan-out, when configured (service/multicast.ts). */
+  readonly multicast?: Multicast;
   /** Persists a persistent room's record (not its history). Failures are logged, never thrown. */
   saveRoom(room: Room): Promise<void>;
   /** Sends pre-serialised stanzas; failures are logged. */

@@ -9,8 +9,11 @@ import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
-import { messageRenderer } from "./message-render.js";
+import { copyKind, messageCopies, type MessageCopies } from "./message-render.js";
+import { keyOf, type CopyGroup } from "./multicast.js";
+import { sameLabel, type Label } from "@cordon/policy";
 import { changeSubject } from "./subject.js";
+import { attr } from "./stanzas.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
 import { checkReferences, mayReadReferenced } from "../security/message-references.js";
@@ -116,13 +119,28 @@ export async function onGroupchat(
     stanzaId: sid,
     occupantId: sender.occupantId,
   };
-  const render = messageRenderer(ctx, room, message);
-  const out: string[] = [];
+  const copies = messageCopies(ctx, room, message);
+  const recipients: Occupant[] = [];
+  const labels: Label[] = [];
   for (const occupant of room.occupants.values()) {
     const label = deliverableLabel(ctx, occupant, gate.label);
     if (!label || !mayReadReferenced(ctx, occupant, refs.labels)) continue;
-    out.push(render(occupant, label));
+    recipients.push(occupant);
+    labels.push(label);
   }
+  const out = fanout(
+    ctx,
+    room,
+    copies,
+    recipients,
+    labels,
+    (occupant, label) => {
+      // The same decision as above, taken again when a multicast chunk must go per copy.
+      const now = deliverableLabel(ctx, occupant, gate.label);
+      return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, refs.labels);
+    },
+    keyOf(room.jid, stanza.attrs.id),
+  );
   if (!rendersWithin(ctx, out)) {
     ctx.logger.warn({ room: room.jid }, "groupchat over the stanza size bound once rendered: refused");
     return ctx.refuse(stanza, {
@@ -141,8 +159,8 @@ export async function onGroupchat(
     room: room.jid,
     actor: sender.bare,
     marking: ctx.rendering.marking(gate.label), // not computed without an audit hook (optional call)
-    delivered: out.length,
-    withheld: room.occupants.size - out.length,
+    delivered: recipients.length,
+    withheld: room.occupants.size - recipients.length,
   });
   const labelXml = ctx.rendering.securityLabelXml(gate.label);
   room.references.add([sid, stanza.attrs.id], labelXml);
@@ -166,7 +184,7 @@ export async function onGroupchat(
     // Not awaited: delivery does not wait for Redis; persistHistory logs its own failure.
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
-  ctx.observer?.fanout(out.length, room.occupants.size - out.length);
+  ctx.observer?.fanout(recipients.length, room.occupants.size - recipients.length);
   await ctx.send(out);
 }
 
@@ -176,4 +194,48 @@ export async function onGroupchat(
  */
 function rendersWithin(ctx: MucContext, out: readonly string[]): boolean {
   return out.every((copy) => serialisedFits(ctx.component.limits, copy));
+}
+
+/**
+ * The stanzas of one message: a copy per recipient, or with XEP-0033 multicast on, one stanza per
+ * group of recipients getting the same copy (service/multicast.ts). `same(occupant, label)` tells
+ * whether an occupant would still get the copy of `label` (for a chunk the service refuses).
+ */
+function fanout(
+  ctx: MucContext,
+  room: Room,
+  copies: MessageCopies,
+  recipients: readonly Occupant[],
+  labels: readonly Label[],
+  same: (occupant: Occupant, label: Label) => boolean,
+  key: string,
+): string[] {
+  const start = `${copies.start} to="`;
+  const multicast = ctx.multicast;
+  if (!multicast || recipients.length < 2)
+    return recipients.map(
+      (r, i) => `${start}${(r.jidAttr ??= attr(r.jid))}${copies.payload(r, labels[i] as Label)}`,
+    );
+  // By label (as each recipient sees it) and payload: two labels whose copies read alike (a FLOT
+  // marking shared by equivalent policies) stay apart, so a refused chunk is re-checked against
+  // the label each of its recipients was sent.
+  const groups = new Map<Label, Map<string, CopyGroup & { recipients: Occupant[] }>>();
+  recipients.forEach((r, i) => {
+    const label = labels[i] as Label;
+    const payload = copies.payload(r, label);
+    let byPayload = groups.get(label);
+    if (!byPayload) {
+      byPayload = new Map();
+      groups.set(label, byPayload);
+    }
+    let group = byPayload.get(payload);
+    if (!group) {
+      const kind = copyKind(room, r);
+      group = { payload, recipients: [], check: (o) => copyKind(room, o) === kind && same(o, label) };
+      byPayload.set(payload, group);
+    }
+    group.recipients.push(r);
+  });
+  const all = [...groups.values()].flatMap((byPayload) => [...byPayload.values()]);
+  return multicast.fanout(room, copies.start, key, all, ctx.now()).stanzas;
 }

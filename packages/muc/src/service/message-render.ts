@@ -84,31 +84,59 @@ export function messageForOccupant(
   return `${head(room, m)}${attr(recipient.jid)}">${payload(ctx, room, m, useFlot(room, recipient), recipient.labelAware === true)}`;
 }
 
+/** Which copy a recipient gets of one label: label-aware or not, FLOT or not (two bits). */
+export function copyKind(room: Room, recipient: Occupant): number {
+  return (recipient.labelAware === true ? 2 : 0) + (useFlot(room, recipient) ? 1 : 0);
+}
+
+/** The copies of one message: one start tag, and one payload per (label, client kind). */
+export interface MessageCopies {
+  /** The start tag of every copy, left open before its ` to="…"`. */
+  readonly start: string;
+  /**
+   * The copy after its `to` value (`">…</message>`): the same string for every recipient of one
+   * label and client kind (service/multicast.ts groups recipients by it).
+   */
+  payload(recipient: Occupant, label: RenderedMessage["label"]): string;
+}
+
 /**
  * Fan-out of one message: the start tag and each payload variant are built once per message and
  * per (label, client kind); each copy then only adds the recipient's JID.
  */
+export function messageCopies(
+  ctx: Pick<MucContext, "rendering">,
+  room: Room,
+  m: Omit<RenderedMessage, "label">,
+): MessageCopies {
+  const variants = new Map<RenderedMessage["label"], string[]>();
+  return {
+    start: messageHead({ from: `${room.jid}/${m.fromNick}`, type: m.type, id: m.id }),
+    payload(recipient, label) {
+      let byKind = variants.get(label);
+      if (!byKind) {
+        byKind = [];
+        variants.set(label, byKind);
+      }
+      const kind = copyKind(room, recipient);
+      let body = byKind[kind];
+      if (body === undefined) {
+        body = `">${payload(ctx, room, { ...m, label }, (kind & 1) === 1, (kind & 2) === 2)}`;
+        byKind[kind] = body;
+      }
+      return body;
+    },
+  };
+}
+
+/** One copy per call: `copies.start` + ` to="JID` + the shared payload. */
 export function messageRenderer(
   ctx: Pick<MucContext, "rendering">,
   room: Room,
   m: Omit<RenderedMessage, "label">,
 ): (recipient: Occupant, label: RenderedMessage["label"]) => string {
-  const start = head(room, { ...m, label: undefined as never });
-  const variants = new Map<RenderedMessage["label"], string[]>();
-  return (recipient, label) => {
-    let byKind = variants.get(label);
-    if (!byKind) {
-      byKind = [];
-      variants.set(label, byKind);
-    }
-    const aware = recipient.labelAware === true;
-    const flot = useFlot(room, recipient);
-    const kind = (aware ? 2 : 0) + (flot ? 1 : 0);
-    let body = byKind[kind];
-    if (body === undefined) {
-      body = payload(ctx, room, { ...m, label }, flot, aware);
-      byKind[kind] = body;
-    }
-    return `${start}${(recipient.jidAttr ??= attr(recipient.jid))}">${body}`;
-  };
+  const copies = messageCopies(ctx, room, m);
+  const start = `${copies.start} to="`;
+  return (recipient, label) =>
+    `${start}${(recipient.jidAttr ??= attr(recipient.jid))}${copies.payload(recipient, label)}`;
 }

@@ -9,6 +9,7 @@ import {
   isErrorStanza,
   PendingBudget,
   SenderThrottle,
+  serialisedFits,
   silentLogger,
   throttledSpec,
   type BufferUse,
@@ -31,6 +32,7 @@ import { loadRooms, syncRoom } from "./room-sync.js";
 import { preparePolicyReload, type PolicyReload } from "./policy-reload.js";
 import { HistoryBudget } from "../room/history-budget.js";
 import { OccupantBudget } from "../room/occupant-budget.js";
+import { Multicast } from "./multicast.js";
 import { mucOperator, type MucOperator } from "./operator.js";
 
 export interface MucServiceOptions {
@@ -65,7 +67,7 @@ export interface MucService {
   reloadPolicies(next: PolicyReload): () => void;
   /** The service operator's room operations (the admin console; security/service-operator.ts). */
   readonly operator: MucOperator;
-  /** What each bounded buffer holds now (history, presence payloads, pending, throttle, outgoing queue, label cache). */
+  /** What each bounded buffer holds now (history, presence payloads, pending, throttle, outgoing queue, multicast, label cache). */
   memory(): BufferUse[];
 }
 
@@ -98,6 +100,7 @@ export function createMucService(options: MucServiceOptions): MucService {
 
 function memoryUse(ctx: MucContext): BufferUse[] {
   const { history, occupants } = ctx.budgets;
+  ctx.multicast?.book.expire(ctx.now());
   return [
     { buffer: "history", bytes: history.bytes, maxBytes: history.totalBytes, entries: history.entries },
     {
@@ -124,6 +127,16 @@ function memoryUse(ctx: MucContext): BufferUse[] {
       maxBytes: ctx.settings.limits?.queue?.maxBytes ?? DEFAULT_QUEUE_BYTES,
       entries: ctx.component.queueDepth,
     },
+    ...(ctx.multicast
+      ? [
+          {
+            buffer: "multicast",
+            bytes: ctx.multicast.book.bytes,
+            maxBytes: ctx.multicast.book.maxBytes,
+            entries: ctx.multicast.book.entries,
+          },
+        ]
+      : []),
     {
       buffer: "label-cache",
       bytes: ctx.labels.cacheBytes,
@@ -167,6 +180,9 @@ function createContext(options: MucServiceOptions): MucContext {
     pending: new PendingBudget(limits.pending ?? {}),
     unreadableRooms: new Set<string>(),
     logger,
+    ...(settings.multicast
+      ? { multicast: new Multicast(settings.multicast, (s) => serialisedFits(component.limits, s)) }
+      : {}),
     now: options.now ?? Date.now,
     ...(options.observer ? { observer: options.observer } : {}),
     async saveRoom(room) {

@@ -23,6 +23,7 @@ import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { onRoomPresence } from "./presence.js";
 import { onGroupchat } from "./groupchat.js";
+import { onMulticastError } from "./multicast.js";
 import { onPrivateMessage } from "./private-message.js";
 import { onInvite, onDecline } from "./invite.js";
 import { adminGet, adminSet } from "./admin.js";
@@ -69,7 +70,14 @@ export function routeStanzas(ctx: MucContext): void {
     await bounded(ctx, stanza, () => onRoomPresence(ctx, stanza, target.room as string, target.nick));
   });
 
-  component.onMessage((stanza) => bounded(ctx, stanza, () => onMessage(stanza)));
+  component.onMessage((stanza) =>
+    // XEP-0033: the multicast service refused one of our fan-out stanzas (service/multicast.ts).
+    // Not counted as pending: it comes from the server, each error releases at most one kept
+    // stanza (bounded by the multicast book), and one refused for budget would lose its chunk.
+    stanza.attrs.type === "error" && ctx.multicast?.isService(stanza.attrs.from)
+      ? onMulticastError(ctx, stanza)
+      : bounded(ctx, stanza, () => onMessage(stanza)),
+  );
 
   const onMessage = async (stanza: Element): Promise<void> => {
     const target = split(stanza.attrs.to);
