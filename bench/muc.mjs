@@ -11,6 +11,7 @@
 //
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
 //                      [--modes cordon,echo,native,echo-labelled] [--transport tls|plain] [--profile DIR]
+//                      [--show-copies]
 //
 // "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
 // sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
@@ -44,12 +45,45 @@ const DOMAIN = "bench.test";
 const SECRET = "bench-muc-secret";
 const MUC_DOMAINS = {
   cordon: `rooms-cordon.${DOMAIN}`,
+  "cordon-before": `rooms-cordonb.${DOMAIN}`,
   echo: `rooms-echo.${DOMAIN}`,
   native: `conference.${DOMAIN}`,
   "echo-labelled": `rooms-echol.${DOMAIN}`,
   "echo-ids": `rooms-echoi.${DOMAIN}`,
   "echo-multicast": `rooms-echom.${DOMAIN}`,
 };
+/**
+ * What each echo mode's copies carry. `label`: the sender's <securitylabel/> to nobody, to
+ * label-aware occupants only (as Cordon) or to all; `flot`: the body prefixed with the label's
+ * marking (XEP-0258 FLOT) for nobody, for label-unaware occupants (as Cordon) or for all;
+ * `stanzaId` / `occupantId`: the length of the XEP-0359 / XEP-0421 id (0: none; Cordon's are 16
+ * and 22 characters); `messageId`: the sender's message id kept; `labelLast`: the label after the
+ * ids; `displayMarking: false`: the label without its <displaymarking/>. The "el-*" modes change
+ * one thing each, to price each element of a copy in server CPU (docs/performance.md §2).
+ */
+const COPY = { label: "none", flot: "none", stanzaId: 16, occupantId: 22, messageId: true };
+const ECHO_SHAPES = {
+  echo: { ...COPY, stanzaId: 0, occupantId: 0 },
+  "echo-ids": COPY,
+  "echo-labelled": { ...COPY, label: "aware", flot: "unaware" },
+  "echo-multicast": { ...COPY, label: "aware", flot: "unaware" },
+  "el-noid": { ...COPY, stanzaId: 0, occupantId: 0, messageId: false },
+  "el-sid": { ...COPY, occupantId: 0 },
+  "el-sid36": { ...COPY, stanzaId: 36, occupantId: 0 },
+  "el-oid": { ...COPY, stanzaId: 0 },
+  "el-ids-long": { ...COPY, stanzaId: 36, occupantId: 35 },
+  "el-ids-noid": { ...COPY, messageId: false },
+  "el-flot": { ...COPY, flot: "all" },
+  "el-label": { ...COPY, label: "all" },
+  "el-label-last": { ...COPY, label: "all", labelLast: true },
+  "el-label-nodm": { ...COPY, label: "all", displayMarking: false },
+};
+for (const mode of Object.keys(ECHO_SHAPES))
+  if (mode.startsWith("el-")) MUC_DOMAINS[mode] = `rooms-${mode}.${DOMAIN}`;
+/** Echo modes whose sender sends a label (the copies carry it or its marking). */
+const sendsLabel = (mode) =>
+  isCordon(mode) ||
+  (mode in ECHO_SHAPES && (ECHO_SHAPES[mode].label !== "none" || ECHO_SHAPES[mode].flot !== "none"));
 /** ejabberd's mod_multicast (XEP-0033 §2.2), loaded when "echo-multicast" runs. */
 const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 /**
@@ -59,7 +93,13 @@ const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 const MULTICAST_CHUNK = 100;
 const NS_ADDRESS = "http://jabber.org/protocol/address";
 /** Modes that run a component of ours in a child process. */
-const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids", "echo-multicast"];
+const COMPONENT_MODES = ["cordon", "cordon-before", ...Object.keys(ECHO_SHAPES)];
+/**
+ * "cordon-before": Cordon as built in another checkout (`--before DIR`, e.g. a `git worktree` of
+ * main), run by that checkout's own bench child, side by side with this one's "cordon".
+ */
+const isCordon = (mode) => mode === "cordon" || mode === "cordon-before";
+let beforeDir = "";
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
@@ -127,17 +167,23 @@ async function runChild(mode) {
   const service = process.env.BENCH_SERVICE;
   const domain = process.env.BENCH_DOMAIN;
   let stop;
-  if (mode === "echo" || mode === "echo-labelled" || mode === "echo-ids" || mode === "echo-multicast") {
+  if (mode in ECHO_SHAPES) {
     // The minimal echo MUC: a join is answered with a self-presence; each groupchat body is
-    // reflected to every occupant of the room. No checks, no labels, no history.
-    // "echo-labelled" (a diagnostic) also copies the sender's <securitylabel/> and adds a
-    // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks;
-    // "echo-ids" adds only the two ids (what a copy would weigh without the <securitylabel/>).
-    const { randomUUID } = await import("node:crypto");
+    // reflected to every occupant of the room. No checks, no history. What a copy carries is the
+    // mode's shape (ECHO_SHAPES): "echo-labelled" sends what Cordon sends, byte for byte in size —
+    // the <securitylabel/> only to label-aware occupants, the body with the marking as its first
+    // line (FLOT) to the others, a 16-character stanza-id and a 22-character occupant-id — so its
+    // copies cost the server what Cordon's cost, without the checks.
+    const { randomBytes } = await import("node:crypto");
+    const shape = ECHO_SHAPES[mode];
     const multicast = mode === "echo-multicast";
-    const labelled = mode === "echo-labelled" || multicast;
-    const ids = labelled || mode === "echo-ids";
+    const aware = new Set(
+      JSON.parse(process.env.BENCH_USERS ?? "[]")
+        .filter((u) => u.aware)
+        .map((u) => u.jid),
+    );
     const component = createComponent({ service, domain, secret: SECRET });
+    /** room → (occupant's full JID → { nick, aware }) */
     const rooms = new Map();
     component.onPresence(async (st) => {
       const to = st.attrs.to ?? "";
@@ -153,44 +199,71 @@ async function runChild(mode) {
       }
       if (st.attrs.type !== undefined) return;
       if (!occupants) rooms.set(room, (occupants = new Map()));
-      occupants.set(from, to.slice(slash + 1));
+      const bare = from.split("/")[0];
+      occupants.set(from, { nick: to.slice(slash + 1), aware: aware.has(bare) });
       await component.sendRaw([
         `<presence from="${escapeXml(to)}" to="${escapeXml(from)}"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`,
       ]);
     });
+    const randomId = (chars) =>
+      randomBytes(Math.ceil((chars * 3) / 4))
+        .toString("base64url")
+        .slice(0, chars);
     component.onMessage(async (st) => {
       if (st.attrs.type === "error")
         debug(mode, "error from", st.attrs.from ?? "", st.getChild("error")?.toString() ?? "");
       if (st.attrs.type !== "groupchat") return;
       const room = st.attrs.to ?? "";
       const occupants = rooms.get(room);
-      const nick = occupants?.get(st.attrs.from ?? "");
+      const nick = occupants?.get(st.attrs.from ?? "")?.nick;
       const body = st.getChildText("body");
       if (nick === undefined || body === null || body === undefined) return;
-      const head = `<message from="${escapeXml(`${room}/${nick}`)}" to="`;
-      let tail = `" type="groupchat"${st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : ""}><body>${escapeXmlText(body)}</body>`;
-      if (labelled) tail += st.getChild("securitylabel", NS_SEC_LABEL)?.toString() ?? "";
-      if (ids) {
-        tail += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomUUID()}" by="${escapeXml(room)}"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(nick)}-0123456789abcdef0123456789abcdef"/>`;
+      const label = st.getChild("securitylabel", NS_SEC_LABEL);
+      const marking = label?.getChild("displaymarking")?.text() ?? "";
+      let labelXml = "";
+      if (label && shape.label !== "none") {
+        if (shape.displayMarking === false) {
+          const bare = label.clone();
+          bare.children = bare.children.filter((c) => typeof c === "string" || c.name !== "displaymarking");
+          labelXml = bare.toString();
+        } else labelXml = label.toString();
       }
+      const id = shape.messageId && st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : "";
+      const head = `<message from="${escapeXml(`${room}/${nick}`)}" type="groupchat"${id} to="`;
+      let ids = "";
+      if (shape.stanzaId)
+        ids += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomId(shape.stanzaId)}" by="${escapeXml(room)}"/>`;
+      if (shape.occupantId)
+        ids += `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(`${nick}-0123456789abcdef0123456789abcdef`.slice(-shape.occupantId))}"/>`;
+      /** The payload for a label-aware (true) or label-unaware (false) occupant. */
+      const payload = (isAware) => {
+        const flot = shape.flot === "all" || (shape.flot === "unaware" && !isAware);
+        const withLabel = shape.label === "all" || (shape.label === "aware" && isAware);
+        const text = flot ? `${marking}\n${body}` : body;
+        const l = withLabel ? labelXml : "";
+        return `<body>${escapeXmlText(text)}</body>${shape.labelLast ? ids + l : l + ids}`;
+      };
+      const tails = [payload(false), payload(true)];
       const out = [];
       if (multicast) {
         // XEP-0033 §3: the outer stanza goes to the multicast service; §4.6.3: bcc addresses are
         // removed before delivery (mod_multicast delivers a stanza with no <addresses/> at all when
-        // every address is bcc).
-        const jids = [...occupants.keys()];
-        for (let k = 0; k < jids.length; k += MULTICAST_CHUNK) {
-          const addresses = jids
-            .slice(k, k + MULTICAST_CHUNK)
-            .map((jid) => `<address type="bcc" jid="${escapeXml(jid)}"/>`)
-            .join("");
-          out.push(
-            `${head}${MULTICAST_SERVICE}${tail}<addresses xmlns="${NS_ADDRESS}">${addresses}</addresses></message>`,
-          );
+        // every address is bcc). One group per client kind: their copies differ.
+        for (const kind of [false, true]) {
+          const jids = [...occupants].filter(([, o]) => o.aware === kind).map(([jid]) => jid);
+          for (let k = 0; k < jids.length; k += MULTICAST_CHUNK) {
+            const addresses = jids
+              .slice(k, k + MULTICAST_CHUNK)
+              .map((jid) => `<address type="bcc" jid="${escapeXml(jid)}"/>`)
+              .join("");
+            out.push(
+              `${head}${MULTICAST_SERVICE}">${tails[kind ? 1 : 0]}<addresses xmlns="${NS_ADDRESS}">${addresses}</addresses></message>`,
+            );
+          }
         }
       } else {
-        tail += "</message>";
-        for (const jid of occupants.keys()) out.push(head + escapeXml(jid) + tail);
+        for (const [jid, o] of occupants)
+          out.push(`${head}${escapeXml(jid)}">${tails[o.aware ? 1 : 0]}</message>`);
       }
       await component.sendRaw(out);
     });
@@ -380,6 +453,7 @@ class RawClient {
           const label = text.charCodeAt(at + 3) - 48;
           counting.counts[label]++;
           counting.bytes += text.length;
+          if (counting.samples && counting.samples[label] === undefined) counting.samples[label] = text;
           counting.lastAt = performance.now();
           if (--counting.remaining === 0) counting.done();
           counting.onDelivery?.();
@@ -493,18 +567,27 @@ class ComponentChild {
     this.pending = new Map();
     this.nextId = 0;
     this.exited = false;
-    this.child = fork(here, ["--child", mode], {
-      env: {
-        ...process.env,
-        BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
-        BENCH_DOMAIN: MUC_DOMAINS[mode],
-        BENCH_USERS: JSON.stringify(users),
+    const before = mode === "cordon-before";
+    this.child = fork(
+      before ? resolve(beforeDir, "bench/muc.mjs") : here,
+      ["--child", before ? "cordon" : mode],
+      {
+        env: {
+          ...process.env,
+          BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
+          BENCH_DOMAIN: MUC_DOMAINS[mode],
+          BENCH_USERS: JSON.stringify(users),
+        },
+        execArgv: profileDir
+          ? [
+              "--cpu-prof",
+              `--cpu-prof-dir=${profileDir}`,
+              `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`,
+            ]
+          : [],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
       },
-      execArgv: profileDir
-        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`]
-        : [],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    );
     this.child.once("exit", (code) => {
       this.exited = true;
       for (const settle of this.pending.values()) settle(null);
@@ -562,6 +645,7 @@ function parseArgs(argv) {
     modes: ["cordon", "echo", "native", "echo-labelled"],
     profile: undefined,
     transport: "tls",
+    showCopies: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
@@ -596,12 +680,20 @@ function parseArgs(argv) {
       case "--transport":
         opts.transport = next();
         break;
+      case "--before":
+        opts.before = resolve(next());
+        break;
+      case "--show-copies":
+        opts.showCopies = true;
+        break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
+  if (opts.modes.includes("cordon-before") && !opts.before)
+    throw new Error("cordon-before needs --before DIR (a built checkout, e.g. a git worktree of main)");
   if (opts.modes.includes("echo-multicast") && opts.servers.some((s) => s !== "ejabberd"))
     throw new Error(
       "echo-multicast needs ejabberd's mod_multicast (Prosody 0.12 has no XEP-0033 service): --servers ejabberd",
@@ -620,6 +712,7 @@ const messagesFor = (opts, n) => opts.messages ?? (n <= 10 ? 3000 : n <= 50 ? 10
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  beforeDir = opts.before ?? "";
   const { startServer } = await import("@cordon/harness");
   const { PolicyRegistry, makeLabel, buildSecurityLabelXml } = await import("@cordon/policy");
   const registry = new PolicyRegistry();
@@ -675,6 +768,7 @@ async function main() {
       const users = Array.from({ length: maxN }, (_, i) => ({
         jid: `${username(i)}@${DOMAIN}`,
         kind: clearanceKind(i),
+        aware: labelAware(i),
       }));
       for (const mode of opts.modes)
         if (COMPONENT_MODES.includes(mode))
@@ -699,7 +793,7 @@ async function main() {
         const nick = (c) => `n${c.index}`;
         debug(mode, n, m, "join");
         await occupants[0].join(room, nick(occupants[0]));
-        if (mode === "cordon") {
+        if (isCordon(mode)) {
           // XEP-0045 §10.1.2: the owner accepts the default configuration (instant room).
           await occupants[0].iq(
             `<iq type='set' id='${tag}-own' to='${room}'><query xmlns='${NS_MUC_OWNER}'><x xmlns='jabber:x:data' type='submit'/></query></iq>`,
@@ -707,7 +801,7 @@ async function main() {
           );
         }
         await Promise.all(occupants.slice(1).map((c) => c.join(room, nick(c))));
-        if (mode === "cordon" || mode === "native") {
+        if (isCordon(mode) || mode === "native") {
           // Let every occupant's presence reach every occupant before timing starts.
           const deadline = Date.now() + 30_000;
           while (occupants.some((c) => (c.presenceByRoom.get(room)?.size ?? 0) < n) && Date.now() < deadline)
@@ -718,10 +812,7 @@ async function main() {
           LABELS.map((l, li) => {
             let count = 0;
             for (let j = 0; j < m; j++)
-              if (
-                j % LABELS.length === li &&
-                (mode !== "cordon" || l.readers.includes(clearanceKind(c.index)))
-              )
+              if (j % LABELS.length === li && (!isCordon(mode) || l.readers.includes(clearanceKind(c.index))))
                 count++;
             return count;
           }),
@@ -737,6 +828,7 @@ async function main() {
                 remaining,
                 lastAt: 0,
                 bytes: 0,
+                samples: opts.showCopies ? [] : undefined,
                 done: resolveDone,
               };
               if (remaining === 0) resolveDone();
@@ -750,7 +842,7 @@ async function main() {
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
           messages.push(
-            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${mode === "cordon" || mode === "echo-labelled" || mode === "echo-multicast" ? labelXml[li] : ""}</message>`,
+            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${sendsLabel(mode) ? labelXml[li] : ""}</message>`,
           );
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
@@ -780,6 +872,14 @@ async function main() {
         for (const [k, c] of occupants.entries()) {
           const counting = c.counting;
           c.counting = null;
+          // --show-copies: one copy of each label as a label-aware and a label-unaware occupant
+          // (neither the sender) received it, byte for byte, to compare what the modes send.
+          if (opts.showCopies && (k === 1 || k === 4))
+            for (const [li, sample] of counting.samples.entries())
+              if (sample !== undefined)
+                process.stderr.write(
+                  `copy ${kind} ${mode} N=${n} ${c.aware ? "label-aware" : "label-unaware"} ${LABELS[li].classification}${LABELS[li].categories.length ? `/${LABELS[li].categories.join("+")}` : ""} (${Buffer.byteLength(sample)} B): ${JSON.stringify(sample)}\n`,
+                );
           lastAt = Math.max(lastAt, counting.lastAt);
           bytes += counting.bytes;
           for (const [li, count] of counting.counts.entries()) {
@@ -838,6 +938,7 @@ async function main() {
           echoNative: ratio("echo", "native"),
           cordonEchoLabelled: ratio("cordon", "echo-labelled"),
           cordonEchoIds: ratio("cordon", "echo-ids"),
+          cordonBefore: ratio("cordon", "cordon-before"),
           echoIdsEcho: ratio("echo-ids", "echo"),
           multicastEchoLabelled: ratio("echo-multicast", "echo-labelled"),
           cordonMulticast: ratio("cordon", "echo-multicast"),

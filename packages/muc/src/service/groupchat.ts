@@ -2,7 +2,6 @@
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
 import { ownString } from "../room/own-string.js";
-import { randomBytes } from "node:crypto";
 import { isElement, serialisedFits, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -10,6 +9,8 @@ import type { MucContext } from "./context.js";
 import { checkMessage } from "./message-gate.js";
 import { deliverableLabel } from "./delivery.js";
 import { messageRenderer } from "./message-render.js";
+import { attr } from "./stanzas.js";
+import { newStanzaId } from "./stanza-id.js";
 import { changeSubject } from "./subject.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
 import { persistHistory } from "./persistence.js";
@@ -105,7 +106,7 @@ export async function onGroupchat(
   const body = stanza.getChildText("body") ?? undefined;
   const extra = reflectedExtra(stanza);
   const rich = richContent(stanza);
-  const sid = randomBytes(12).toString("base64url"); // XEP-0359: unique and unpredictable; 16 characters
+  const sid = newStanzaId(); // XEP-0359: unique and unpredictable; 16 characters
   const message = {
     type: "groupchat" as const,
     fromNick: sender.nick,
@@ -117,13 +118,16 @@ export async function onGroupchat(
     occupantId: sender.occupantId,
   };
   const render = messageRenderer(ctx, room, message);
-  const out: string[] = [];
+  // Every occupant decided on its own (XEP-0258: only those cleared for the label receive it).
+  const to: string[] = [];
+  const payloads: string[] = [];
   for (const occupant of room.occupants.values()) {
     const label = deliverableLabel(ctx, occupant, gate.label);
     if (!label || !mayReadReferenced(ctx, occupant, refs.labels)) continue;
-    out.push(render(occupant, label));
+    to.push(occupant.jid);
+    payloads.push(render.payload(occupant, label));
   }
-  if (!rendersWithin(ctx, out)) {
+  if (!rendersWithin(ctx, render.head, to, payloads)) {
     ctx.logger.warn({ room: room.jid }, "groupchat over the stanza size bound once rendered: refused");
     return ctx.refuse(stanza, {
       condition: "policy-violation",
@@ -141,8 +145,8 @@ export async function onGroupchat(
     room: room.jid,
     actor: sender.bare,
     marking: ctx.rendering.marking(gate.label), // not computed without an audit hook (optional call)
-    delivered: out.length,
-    withheld: room.occupants.size - out.length,
+    delivered: to.length,
+    withheld: room.occupants.size - to.length,
   });
   const labelXml = ctx.rendering.securityLabelXml(gate.label);
   room.references.add([sid, stanza.attrs.id], labelXml);
@@ -166,14 +170,28 @@ export async function onGroupchat(
     // Not awaited: delivery does not wait for Redis; persistHistory logs its own failure.
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
-  ctx.observer?.fanout(out.length, room.occupants.size - out.length);
-  await ctx.send(out);
+  ctx.observer?.fanout(to.length, room.occupants.size - to.length);
+  await ctx.sendCopies({ head: render.head, to, payload: payloads });
 }
 
 /**
  * Issue 14: a copy over the size bound would close the stream; the bounds on input keep every copy
  * far below it, so this only catches what rendering made grow (a translated label, a marking).
+ * Judged on an upper bound of each copy's length first (an escaped JID is at most 6 characters a
+ * character), the copy itself only when that is not enough.
  */
-function rendersWithin(ctx: MucContext, out: readonly string[]): boolean {
-  return out.every((copy) => serialisedFits(ctx.component.limits, copy));
+function rendersWithin(
+  ctx: MucContext,
+  head: string,
+  to: readonly string[],
+  payloads: readonly string[],
+): boolean {
+  const limits = ctx.component.limits;
+  for (let k = 0; k < to.length; k++) {
+    const jid = to[k] as string;
+    const payload = payloads[k] as string;
+    if ((head.length + 8 + 6 * jid.length + payload.length) * 3 <= limits.maxStanzaBytes) continue;
+    if (!serialisedFits(limits, `${head} to="${attr(jid)}">${payload}`)) return false;
+  }
+  return true;
 }

@@ -85,30 +85,34 @@ export function messageForOccupant(
 }
 
 /**
- * Fan-out of one message: the start tag and each payload variant are built once per message and
- * per (label, client kind); each copy then only adds the recipient's JID.
+ * Fan-out of one message as copies (component StanzaCopies): the start tag up to its `to` once,
+ * and each payload variant built once per message and per (label, client kind); each copy is then
+ * only its recipient and a shared payload string, put together by the component's send path.
  */
 export function messageRenderer(
   ctx: Pick<MucContext, "rendering">,
   room: Room,
   m: Omit<RenderedMessage, "label">,
-): (recipient: Occupant, label: RenderedMessage["label"]) => string {
-  const start = head(room, { ...m, label: undefined as never });
+): { head: string; payload: (recipient: Occupant, label: RenderedMessage["label"]) => string } {
+  const head = messageHead({ from: `${room.jid}/${m.fromNick}`, type: m.type, id: m.id });
   const variants = new Map<RenderedMessage["label"], string[]>();
-  return (recipient, label) => {
-    let byKind = variants.get(label);
-    if (!byKind) {
-      byKind = [];
-      variants.set(label, byKind);
-    }
-    const aware = recipient.labelAware === true;
-    const flot = useFlot(room, recipient);
-    const kind = (aware ? 2 : 0) + (flot ? 1 : 0);
-    let body = byKind[kind];
-    if (body === undefined) {
-      body = payload(ctx, room, { ...m, label }, flot, aware);
-      byKind[kind] = body;
-    }
-    return `${start}${(recipient.jidAttr ??= attr(recipient.jid))}">${body}`;
+  return {
+    head,
+    payload(recipient, label) {
+      let byKind = variants.get(label);
+      if (!byKind) {
+        byKind = [];
+        variants.set(label, byKind);
+      }
+      const aware = recipient.labelAware === true;
+      const flot = useFlot(room, recipient);
+      const kind = (aware ? 2 : 0) + (flot ? 1 : 0);
+      let body = byKind[kind];
+      if (body === undefined) {
+        body = payload(ctx, room, { ...m, label }, flot, aware);
+        byKind[kind] = body;
+      }
+      return body;
+    },
   };
 }
