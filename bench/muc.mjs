@@ -11,12 +11,20 @@
 //
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
 //                      [--modes cordon,echo,native,echo-labelled] [--transport tls|plain] [--profile DIR]
-//                      [--show-copies]
+//                      [--show-copies] [--before DIR] [--callgrind]
 //
-// "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
-// sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
-// the checks; "echo-ids" (not run by default) adds only the two ids the issue requires
-// (XEP-0359 stanza-id, XEP-0421 occupant-id), the least any compliant labelled MUC must send.
+// "echo-labelled" is the echo component with copies byte for byte as heavy as Cordon's (ECHO_SHAPES:
+// the <securitylabel/> only to label-aware occupants, the body with the label's marking as its
+// first line (FLOT) to the others, a 16-character stanza-id and a 22-character occupant-id), still
+// without checks, to tell the cost of the bytes from the cost of the checks; "echo-ids" (not run
+// by default) carries only the two ids the issue requires (XEP-0359 stanza-id, XEP-0421
+// occupant-id), the least any compliant labelled MUC must send. The "el-*" modes (issue 19) change
+// one element or attribute each, to price each in server CPU per delivery; with --callgrind
+// (Prosody only, bench/lib/callgrind.mjs) also in the server's instructions per delivery, which do
+// not move with the machine's load (use `--transport plain`, small sizes: valgrind is ~50x slower).
+// "cordon-before" runs Cordon as built in another checkout (--before DIR, e.g. a `git worktree`
+// of main) beside this one's. --show-copies prints, per mode, one copy of each label as a
+// label-aware and a label-unaware occupant received it, byte for byte.
 // "echo-multicast" (ejabberd only, not run by default; issue 19 goal 2) sends what "echo-labelled"
 // sends, but as ONE stanza per message (per MULTICAST_CHUNK occupants) to ejabberd's mod_multicast
 // (XEP-0033) with every occupant as a bcc address, the server making the copies; mod_multicast is
@@ -37,6 +45,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
 import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
+import { callgrindWrapper, dump as callgrindDump, zero as callgrindZero } from "./lib/callgrind.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -67,16 +76,19 @@ const ECHO_SHAPES = {
   "echo-ids": COPY,
   "echo-labelled": { ...COPY, label: "aware", flot: "unaware" },
   "echo-multicast": { ...COPY, label: "aware", flot: "unaware" },
+  "el-body": { ...COPY, stanzaId: 0, occupantId: 0 },
   "el-noid": { ...COPY, stanzaId: 0, occupantId: 0, messageId: false },
   "el-sid": { ...COPY, occupantId: 0 },
   "el-sid36": { ...COPY, stanzaId: 36, occupantId: 0 },
   "el-oid": { ...COPY, stanzaId: 0 },
+  "el-ids": COPY,
   "el-ids-long": { ...COPY, stanzaId: 36, occupantId: 35 },
   "el-ids-noid": { ...COPY, messageId: false },
   "el-flot": { ...COPY, flot: "all" },
   "el-label": { ...COPY, label: "all" },
   "el-label-last": { ...COPY, label: "all", labelLast: true },
   "el-label-nodm": { ...COPY, label: "all", displayMarking: false },
+  "el-labelled": { ...COPY, label: "aware", flot: "unaware" },
 };
 for (const mode of Object.keys(ECHO_SHAPES))
   if (mode.startsWith("el-")) MUC_DOMAINS[mode] = `rooms-${mode}.${DOMAIN}`;
@@ -223,9 +235,9 @@ async function runChild(mode) {
       let labelXml = "";
       if (label && shape.label !== "none") {
         if (shape.displayMarking === false) {
-          const bare = label.clone();
-          bare.children = bare.children.filter((c) => typeof c === "string" || c.name !== "displaymarking");
-          labelXml = bare.toString();
+          // The label without its <displaymarking/> (a diagnostic: what that element costs).
+          const xml = label.toString();
+          labelXml = xml.replace(/<displaymarking[^>]*>[^<]*<\/displaymarking>/, "");
         } else labelXml = label.toString();
       }
       const id = shape.messageId && st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : "";
@@ -646,6 +658,7 @@ function parseArgs(argv) {
     profile: undefined,
     transport: "tls",
     showCopies: false,
+    callgrind: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
@@ -682,6 +695,9 @@ function parseArgs(argv) {
         break;
       case "--before":
         opts.before = resolve(next());
+        break;
+      case "--callgrind":
+        opts.callgrind = true;
         break;
       case "--show-copies":
         opts.showCopies = true;
@@ -728,6 +744,7 @@ async function main() {
   );
   if (opts.profile) mkdirSync(opts.profile, { recursive: true });
   const maxN = Math.max(...opts.sizes);
+  const counted = (kind) => opts.callgrind && kind === "prosody";
   const started = performance.now();
   const results = {};
   let leaks = 0;
@@ -756,6 +773,8 @@ async function main() {
           }
         : {}),
       starttls: opts.transport === "tls",
+      // --callgrind: Prosody's instructions per delivery (bench/lib/callgrind.mjs), not its CPU time.
+      ...(counted(kind) ? { wrapper: callgrindWrapper(), startTimeoutMs: 180_000 } : {}),
       users: Array.from({ length: maxN }, (_, i) => ({
         username: username(i),
         password: `pw-${username(i)}`,
@@ -837,6 +856,7 @@ async function main() {
         debug(mode, "joined");
         const child = children[mode];
         const cpu0 = child ? await child.cpu() : 0;
+        if (counted(kind)) callgrindZero(server);
         const serverCpu0 = serverCpu(server);
         const messages = [];
         for (let j = 0; j < m; j++) {
@@ -863,6 +883,7 @@ async function main() {
         ]);
         debug(mode, "done", timedOut ? "TIMEOUT" : "");
         const serverCpu1 = serverCpu(server);
+        const serverIr = counted(kind) ? await callgrindDump(server) : null;
         const cpu1 = child ? await child.cpu() : 0;
         if (child && (cpu0 === null || cpu1 === null))
           throw new Error(`${mode} component died during the run`);
@@ -897,6 +918,7 @@ async function main() {
           serverCpuUsPerDelivery:
             serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got),
           bytesPerDelivery: bytes / Math.max(1, got),
+          serverInstructionsPerDelivery: serverIr === null ? null : serverIr / Math.max(1, got),
         };
       }
 
@@ -925,6 +947,9 @@ async function main() {
               (median(runs[mode].map((x) => x.serverCpuUsPerDelivery)) ?? 0).toFixed(2),
             ),
             bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
+            serverInstructionsPerDelivery: counted(kind)
+              ? Math.round(median(runs[mode].map((x) => x.serverInstructionsPerDelivery)) ?? 0)
+              : null,
             missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
           };
         }
@@ -945,7 +970,7 @@ async function main() {
         };
         results[kind][n] = cell;
         process.stderr.write(
-          `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`,
+          `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs${cell[mode].serverInstructionsPerDelivery ? ` ${cell[mode].serverInstructionsPerDelivery} instr` : ""} ${cell[mode].bytesPerDelivery} B`).join("; ")}\n`,
         );
       }
     } finally {
