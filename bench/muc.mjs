@@ -12,11 +12,20 @@
 //   node bench/muc.mjs [--servers prosody,ejabberd] [--sizes 10,50,100] [--messages M] [--runs 3]
 //                      [--modes cordon,echo,native,echo-labelled] [--transport tls|plain] [--profile DIR]
 //                      [--store memory|redis]
+//                      [--show-copies] [--before DIR] [--callgrind]
 //
-// "echo-labelled" is a diagnostic: the echo component with copies as heavy as Cordon's (the
-// sender's label, a stanza-id, an occupant-id), to tell the cost of the bytes from the cost of
-// the checks; "echo-ids" (not run by default) adds only the two ids the issue requires
-// (XEP-0359 stanza-id, XEP-0421 occupant-id), the least any compliant labelled MUC must send.
+// "echo-labelled" is the echo component with copies byte for byte as heavy as Cordon's (ECHO_SHAPES:
+// the <securitylabel/> only to label-aware occupants, the body with the label's marking as its
+// first line (FLOT) to the others, a 16-character stanza-id and a 22-character occupant-id), still
+// without checks, to tell the cost of the bytes from the cost of the checks; "echo-ids" (not run
+// by default) carries only the two ids the issue requires (XEP-0359 stanza-id, XEP-0421
+// occupant-id), the least any compliant labelled MUC must send. The "el-*" modes (issue 19) change
+// one element or attribute each, to price each in server CPU per delivery; with --callgrind
+// (Prosody only, bench/lib/callgrind.mjs) also in the server's instructions per delivery, which do
+// not move with the machine's load (use `--transport plain`, small sizes: valgrind is ~50x slower).
+// "cordon-before" runs Cordon as built in another checkout (--before DIR, e.g. a `git worktree`
+// of main) beside this one's. --show-copies prints, per mode, one copy of each label as a
+// label-aware and a label-unaware occupant received it, byte for byte.
 // "echo-multicast" (ejabberd only, not run by default; issue 19 goal 2) sends what "echo-labelled"
 // sends, but as ONE stanza per message (per MULTICAST_CHUNK occupants) to ejabberd's mod_multicast
 // (XEP-0033) with every occupant as a bcc address, the server making the copies; mod_multicast is
@@ -44,6 +53,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
 import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
+import { callgrindWrapper, dump as callgrindDump, zero as callgrindZero } from "./lib/callgrind.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -52,6 +62,7 @@ const DOMAIN = "bench.test";
 const SECRET = "bench-muc-secret";
 const MUC_DOMAINS = {
   cordon: `rooms-cordon.${DOMAIN}`,
+  "cordon-before": `rooms-cordonb.${DOMAIN}`,
   echo: `rooms-echo.${DOMAIN}`,
   native: `conference.${DOMAIN}`,
   "echo-labelled": `rooms-echol.${DOMAIN}`,
@@ -59,10 +70,43 @@ const MUC_DOMAINS = {
   "echo-multicast": `rooms-echom.${DOMAIN}`,
   "cordon-multicast": `rooms-cordonm.${DOMAIN}`,
 };
-/** Cordon's MUC, with or without XEP-0033 multicast: same checks, same entitlements. */
-const isCordon = (mode) => mode === "cordon" || mode === "cordon-multicast";
 /** Modes that need ejabberd's mod_multicast. */
 const MULTICAST_MODES = ["echo-multicast", "cordon-multicast"];
+/**
+ * What each echo mode's copies carry. `label`: the sender's <securitylabel/> to nobody, to
+ * label-aware occupants only (as Cordon) or to all; `flot`: the body prefixed with the label's
+ * marking (XEP-0258 FLOT) for nobody, for label-unaware occupants (as Cordon) or for all;
+ * `stanzaId` / `occupantId`: the length of the XEP-0359 / XEP-0421 id (0: none; Cordon's are 16
+ * and 22 characters); `messageId`: the sender's message id kept; `labelLast`: the label after the
+ * ids; `displayMarking: false`: the label without its <displaymarking/>. The "el-*" modes change
+ * one thing each, to price each element of a copy in server CPU (docs/performance.md §2).
+ */
+const COPY = { label: "none", flot: "none", stanzaId: 16, occupantId: 22, messageId: true };
+const ECHO_SHAPES = {
+  echo: { ...COPY, stanzaId: 0, occupantId: 0 },
+  "echo-ids": COPY,
+  "echo-labelled": { ...COPY, label: "aware", flot: "unaware" },
+  "echo-multicast": { ...COPY, label: "aware", flot: "unaware" },
+  "el-body": { ...COPY, stanzaId: 0, occupantId: 0 },
+  "el-noid": { ...COPY, stanzaId: 0, occupantId: 0, messageId: false },
+  "el-sid": { ...COPY, occupantId: 0 },
+  "el-sid36": { ...COPY, stanzaId: 36, occupantId: 0 },
+  "el-oid": { ...COPY, stanzaId: 0 },
+  "el-ids": COPY,
+  "el-ids-long": { ...COPY, stanzaId: 36, occupantId: 35 },
+  "el-ids-noid": { ...COPY, messageId: false },
+  "el-flot": { ...COPY, flot: "all" },
+  "el-label": { ...COPY, label: "all" },
+  "el-label-last": { ...COPY, label: "all", labelLast: true },
+  "el-label-nodm": { ...COPY, label: "all", displayMarking: false },
+  "el-labelled": { ...COPY, label: "aware", flot: "unaware" },
+};
+for (const mode of Object.keys(ECHO_SHAPES))
+  if (mode.startsWith("el-")) MUC_DOMAINS[mode] = `rooms-${mode}.${DOMAIN}`;
+/** Echo modes whose sender sends a label (the copies carry it or its marking). */
+const sendsLabel = (mode) =>
+  isCordon(mode) ||
+  (mode in ECHO_SHAPES && (ECHO_SHAPES[mode].label !== "none" || ECHO_SHAPES[mode].flot !== "none"));
 /** ejabberd's mod_multicast (XEP-0033 §2.2), loaded when "echo-multicast" runs. */
 const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 /**
@@ -72,7 +116,14 @@ const MULTICAST_SERVICE = `multicast.${DOMAIN}`;
 const MULTICAST_CHUNK = 100;
 const NS_ADDRESS = "http://jabber.org/protocol/address";
 /** Modes that run a component of ours in a child process. */
-const COMPONENT_MODES = ["cordon", "echo", "echo-labelled", "echo-ids", "echo-multicast", "cordon-multicast"];
+const COMPONENT_MODES = ["cordon", "cordon-before", "cordon-multicast", ...Object.keys(ECHO_SHAPES)];
+/**
+ * "cordon-before": Cordon as built in another checkout (`--before DIR`, e.g. a `git worktree` of
+ * main), run by that checkout's own bench child, side by side with this one's "cordon".
+ */
+/** Cordon's MUC: as built here, with XEP-0033 multicast, or as built in another checkout. */
+const isCordon = (mode) => mode === "cordon" || mode === "cordon-multicast" || mode === "cordon-before";
+let beforeDir = "";
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
@@ -140,17 +191,23 @@ async function runChild(mode) {
   const service = process.env.BENCH_SERVICE;
   const domain = process.env.BENCH_DOMAIN;
   let stop;
-  if (mode === "echo" || mode === "echo-labelled" || mode === "echo-ids" || mode === "echo-multicast") {
+  if (mode in ECHO_SHAPES) {
     // The minimal echo MUC: a join is answered with a self-presence; each groupchat body is
-    // reflected to every occupant of the room. No checks, no labels, no history.
-    // "echo-labelled" (a diagnostic) also copies the sender's <securitylabel/> and adds a
-    // stanza-id and an occupant-id, so its copies weigh what Cordon's weigh, still without checks;
-    // "echo-ids" adds only the two ids (what a copy would weigh without the <securitylabel/>).
-    const { randomUUID } = await import("node:crypto");
+    // reflected to every occupant of the room. No checks, no history. What a copy carries is the
+    // mode's shape (ECHO_SHAPES): "echo-labelled" sends what Cordon sends, byte for byte in size —
+    // the <securitylabel/> only to label-aware occupants, the body with the marking as its first
+    // line (FLOT) to the others, a 16-character stanza-id and a 22-character occupant-id — so its
+    // copies cost the server what Cordon's cost, without the checks.
+    const { randomBytes } = await import("node:crypto");
+    const shape = ECHO_SHAPES[mode];
     const multicast = mode === "echo-multicast";
-    const labelled = mode === "echo-labelled" || multicast;
-    const ids = labelled || mode === "echo-ids";
+    const aware = new Set(
+      JSON.parse(process.env.BENCH_USERS ?? "[]")
+        .filter((u) => u.aware)
+        .map((u) => u.jid),
+    );
     const component = createComponent({ service, domain, secret: SECRET });
+    /** room → (occupant's full JID → { nick, aware }) */
     const rooms = new Map();
     component.onPresence(async (st) => {
       const to = st.attrs.to ?? "";
@@ -166,44 +223,71 @@ async function runChild(mode) {
       }
       if (st.attrs.type !== undefined) return;
       if (!occupants) rooms.set(room, (occupants = new Map()));
-      occupants.set(from, to.slice(slash + 1));
+      const bare = from.split("/")[0];
+      occupants.set(from, { nick: to.slice(slash + 1), aware: aware.has(bare) });
       await component.sendRaw([
         `<presence from="${escapeXml(to)}" to="${escapeXml(from)}"><x xmlns="${NS_MUC_USER}"><item affiliation="none" role="participant"/><status code="110"/></x></presence>`,
       ]);
     });
+    const randomId = (chars) =>
+      randomBytes(Math.ceil((chars * 3) / 4))
+        .toString("base64url")
+        .slice(0, chars);
     component.onMessage(async (st) => {
       if (st.attrs.type === "error")
         debug(mode, "error from", st.attrs.from ?? "", st.getChild("error")?.toString() ?? "");
       if (st.attrs.type !== "groupchat") return;
       const room = st.attrs.to ?? "";
       const occupants = rooms.get(room);
-      const nick = occupants?.get(st.attrs.from ?? "");
+      const nick = occupants?.get(st.attrs.from ?? "")?.nick;
       const body = st.getChildText("body");
       if (nick === undefined || body === null || body === undefined) return;
-      const head = `<message from="${escapeXml(`${room}/${nick}`)}" to="`;
-      let tail = `" type="groupchat"${st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : ""}><body>${escapeXmlText(body)}</body>`;
-      if (labelled) tail += st.getChild("securitylabel", NS_SEC_LABEL)?.toString() ?? "";
-      if (ids) {
-        tail += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomUUID()}" by="${escapeXml(room)}"/><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(nick)}-0123456789abcdef0123456789abcdef"/>`;
+      const label = st.getChild("securitylabel", NS_SEC_LABEL);
+      const marking = label?.getChild("displaymarking")?.text() ?? "";
+      let labelXml = "";
+      if (label && shape.label !== "none") {
+        if (shape.displayMarking === false) {
+          // The label without its <displaymarking/> (a diagnostic: what that element costs).
+          const xml = label.toString();
+          labelXml = xml.replace(/<displaymarking[^>]*>[^<]*<\/displaymarking>/, "");
+        } else labelXml = label.toString();
       }
+      const id = shape.messageId && st.attrs.id ? ` id="${escapeXml(st.attrs.id)}"` : "";
+      const head = `<message from="${escapeXml(`${room}/${nick}`)}" type="groupchat"${id} to="`;
+      let ids = "";
+      if (shape.stanzaId)
+        ids += `<stanza-id xmlns="urn:xmpp:sid:0" id="${randomId(shape.stanzaId)}" by="${escapeXml(room)}"/>`;
+      if (shape.occupantId)
+        ids += `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="${escapeXml(`${nick}-0123456789abcdef0123456789abcdef`.slice(-shape.occupantId))}"/>`;
+      /** The payload for a label-aware (true) or label-unaware (false) occupant. */
+      const payload = (isAware) => {
+        const flot = shape.flot === "all" || (shape.flot === "unaware" && !isAware);
+        const withLabel = shape.label === "all" || (shape.label === "aware" && isAware);
+        const text = flot ? `${marking}\n${body}` : body;
+        const l = withLabel ? labelXml : "";
+        return `<body>${escapeXmlText(text)}</body>${shape.labelLast ? ids + l : l + ids}`;
+      };
+      const tails = [payload(false), payload(true)];
       const out = [];
       if (multicast) {
         // XEP-0033 §3: the outer stanza goes to the multicast service; §4.6.3: bcc addresses are
         // removed before delivery (mod_multicast delivers a stanza with no <addresses/> at all when
-        // every address is bcc).
-        const jids = [...occupants.keys()];
-        for (let k = 0; k < jids.length; k += MULTICAST_CHUNK) {
-          const addresses = jids
-            .slice(k, k + MULTICAST_CHUNK)
-            .map((jid) => `<address type="bcc" jid="${escapeXml(jid)}"/>`)
-            .join("");
-          out.push(
-            `${head}${MULTICAST_SERVICE}${tail}<addresses xmlns="${NS_ADDRESS}">${addresses}</addresses></message>`,
-          );
+        // every address is bcc). One group per client kind: their copies differ.
+        for (const kind of [false, true]) {
+          const jids = [...occupants].filter(([, o]) => o.aware === kind).map(([jid]) => jid);
+          for (let k = 0; k < jids.length; k += MULTICAST_CHUNK) {
+            const addresses = jids
+              .slice(k, k + MULTICAST_CHUNK)
+              .map((jid) => `<address type="bcc" jid="${escapeXml(jid)}"/>`)
+              .join("");
+            out.push(
+              `${head}${MULTICAST_SERVICE}">${tails[kind ? 1 : 0]}<addresses xmlns="${NS_ADDRESS}">${addresses}</addresses></message>`,
+            );
+          }
         }
       } else {
-        tail += "</message>";
-        for (const jid of occupants.keys()) out.push(head + escapeXml(jid) + tail);
+        for (const [jid, o] of occupants)
+          out.push(`${head}${escapeXml(jid)}">${tails[o.aware ? 1 : 0]}</message>`);
       }
       await component.sendRaw(out);
     });
@@ -410,6 +494,7 @@ class RawClient {
           const label = text.charCodeAt(at + 3) - 48;
           counting.counts[label]++;
           counting.bytes += text.length;
+          if (counting.samples && counting.samples[label] === undefined) counting.samples[label] = text;
           counting.lastAt = performance.now();
           if (--counting.remaining === 0) counting.done();
           counting.onDelivery?.();
@@ -523,19 +608,28 @@ class ComponentChild {
     this.pending = new Map();
     this.nextId = 0;
     this.exited = false;
-    this.child = fork(here, ["--child", mode], {
-      env: {
-        ...process.env,
-        BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
-        BENCH_DOMAIN: MUC_DOMAINS[mode],
-        BENCH_USERS: JSON.stringify(users),
-        ...(mode === "cordon" && redisUrl ? { BENCH_REDIS_URL: redisUrl } : {}),
+    const before = mode === "cordon-before";
+    this.child = fork(
+      before ? resolve(beforeDir, "bench/muc.mjs") : here,
+      ["--child", before ? "cordon" : mode],
+      {
+        env: {
+          ...process.env,
+          BENCH_SERVICE: `xmpp://127.0.0.1:${server.componentPort}`,
+          BENCH_DOMAIN: MUC_DOMAINS[mode],
+          BENCH_USERS: JSON.stringify(users),
+          ...(mode === "cordon" && redisUrl ? { BENCH_REDIS_URL: redisUrl } : {}),
+        },
+        execArgv: profileDir
+          ? [
+              "--cpu-prof",
+              `--cpu-prof-dir=${profileDir}`,
+              `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`,
+            ]
+          : [],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
       },
-      execArgv: profileDir
-        ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${server.kind}.cpuprofile`]
-        : [],
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-    });
+    );
     this.child.once("exit", (code) => {
       this.exited = true;
       for (const settle of this.pending.values()) settle(null);
@@ -655,6 +749,8 @@ function parseArgs(argv) {
     profile: undefined,
     transport: "tls",
     store: "memory",
+    showCopies: false,
+    callgrind: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const next = () => {
@@ -692,12 +788,23 @@ function parseArgs(argv) {
       case "--store":
         opts.store = next();
         break;
+      case "--before":
+        opts.before = resolve(next());
+        break;
+      case "--callgrind":
+        opts.callgrind = true;
+        break;
+      case "--show-copies":
+        opts.showCopies = true;
+        break;
       default:
         throw new Error(`unknown argument ${argv[i]}`);
     }
   }
   for (const s of opts.sizes) if (!Number.isInteger(s) || s < 2) throw new Error(`bad size ${s}`);
   for (const m of opts.modes) if (!(m in MUC_DOMAINS)) throw new Error(`unknown mode ${m}`);
+  if (opts.modes.includes("cordon-before") && !opts.before)
+    throw new Error("cordon-before needs --before DIR (a built checkout, e.g. a git worktree of main)");
   const multicast = opts.modes.some((m) => MULTICAST_MODES.includes(m));
   if (multicast && opts.servers.some((s) => s !== "ejabberd"))
     throw new Error(
@@ -719,6 +826,7 @@ const messagesFor = (opts, n) => opts.messages ?? (n <= 10 ? 3000 : n <= 50 ? 10
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  beforeDir = opts.before ?? "";
   const { startServer } = await import("@cordon/harness");
   const { PolicyRegistry, makeLabel, buildSecurityLabelXml } = await import("@cordon/policy");
   const registry = new PolicyRegistry();
@@ -736,6 +844,7 @@ async function main() {
   const redis = opts.store === "redis" ? await (await import("@cordon/harness")).startRedis() : undefined;
   const redisInfo = redis ? await redisSampler(redis.url) : undefined;
   const maxN = Math.max(...opts.sizes);
+  const counted = (kind) => opts.callgrind && kind === "prosody";
   const started = performance.now();
   const results = {};
   let leaks = 0;
@@ -764,6 +873,8 @@ async function main() {
           }
         : {}),
       starttls: opts.transport === "tls",
+      // --callgrind: Prosody's instructions per delivery (bench/lib/callgrind.mjs), not its CPU time.
+      ...(counted(kind) ? { wrapper: callgrindWrapper(), startTimeoutMs: 180_000 } : {}),
       users: Array.from({ length: maxN }, (_, i) => ({
         username: username(i),
         password: `pw-${username(i)}`,
@@ -776,6 +887,7 @@ async function main() {
       const users = Array.from({ length: maxN }, (_, i) => ({
         jid: `${username(i)}@${DOMAIN}`,
         kind: clearanceKind(i),
+        aware: labelAware(i),
       }));
       for (const mode of opts.modes)
         if (COMPONENT_MODES.includes(mode))
@@ -835,6 +947,7 @@ async function main() {
                 remaining,
                 lastAt: 0,
                 bytes: 0,
+                samples: opts.showCopies ? [] : undefined,
                 done: resolveDone,
               };
               if (remaining === 0) resolveDone();
@@ -843,13 +956,14 @@ async function main() {
         debug(mode, "joined");
         const child = children[mode];
         const cpu0 = child ? await child.cpu() : 0;
+        if (counted(kind)) callgrindZero(server);
         const serverCpu0 = serverCpu(server);
         const redis0 = mode === "cordon" ? await redisInfo?.sample() : undefined;
         const messages = [];
         for (let j = 0; j < m; j++) {
           const li = j % LABELS.length;
           messages.push(
-            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${isCordon(mode) || mode === "echo-labelled" || mode === "echo-multicast" ? labelXml[li] : ""}</message>`,
+            `<message to='${room}' type='groupchat' id='${tag}-${j}'><body>#BM${li}.${tag}.${j} ${FILLER}</body>${sendsLabel(mode) ? labelXml[li] : ""}</message>`,
           );
         }
         // The sender keeps `window` messages in flight (its own reflection acknowledges one), so
@@ -872,6 +986,7 @@ async function main() {
         ]);
         debug(mode, "done", timedOut ? "TIMEOUT" : "");
         const serverCpu1 = serverCpu(server);
+        const serverIr = counted(kind) ? await callgrindDump(server) : null;
         const cpu1 = child ? await child.cpu() : 0;
         const redis1 = redis0 ? await redisInfo.sample() : undefined;
         if (child && (cpu0 === null || cpu1 === null))
@@ -882,6 +997,14 @@ async function main() {
         for (const [k, c] of occupants.entries()) {
           const counting = c.counting;
           c.counting = null;
+          // --show-copies: one copy of each label as a label-aware and a label-unaware occupant
+          // (neither the sender) received it, byte for byte, to compare what the modes send.
+          if (opts.showCopies && (k === 1 || k === 4))
+            for (const [li, sample] of counting.samples.entries())
+              if (sample !== undefined)
+                process.stderr.write(
+                  `copy ${kind} ${mode} N=${n} ${c.aware ? "label-aware" : "label-unaware"} ${LABELS[li].classification}${LABELS[li].categories.length ? `/${LABELS[li].categories.join("+")}` : ""} (${Buffer.byteLength(sample)} B): ${JSON.stringify(sample)}\n`,
+                );
           lastAt = Math.max(lastAt, counting.lastAt);
           bytes += counting.bytes;
           for (const [li, count] of counting.counts.entries()) {
@@ -900,6 +1023,7 @@ async function main() {
             serverCpu0 === null || serverCpu1 === null ? null : (serverCpu1 - serverCpu0) / Math.max(1, got),
           bytesPerDelivery: bytes / Math.max(1, got),
           redis: redis0 && redis1 && !timedOut ? redisLoad(redis0, redis1, seconds, m) : undefined,
+          serverInstructionsPerDelivery: serverIr === null ? null : serverIr / Math.max(1, got),
         };
       }
 
@@ -928,6 +1052,9 @@ async function main() {
               (median(runs[mode].map((x) => x.serverCpuUsPerDelivery)) ?? 0).toFixed(2),
             ),
             bytesPerDelivery: Math.round(median(runs[mode].map((x) => x.bytesPerDelivery)) ?? 0),
+            serverInstructionsPerDelivery: counted(kind)
+              ? Math.round(median(runs[mode].map((x) => x.serverInstructionsPerDelivery)) ?? 0)
+              : null,
             missing: runs[mode].reduce((a, x) => a + (x.expected - x.deliveries), 0),
             ...(runs[mode].some((x) => x.redis) ? { redis: redisCell(runs[mode].map((x) => x.redis)) } : {}),
           };
@@ -942,6 +1069,7 @@ async function main() {
           echoNative: ratio("echo", "native"),
           cordonEchoLabelled: ratio("cordon", "echo-labelled"),
           cordonEchoIds: ratio("cordon", "echo-ids"),
+          cordonBefore: ratio("cordon", "cordon-before"),
           echoIdsEcho: ratio("echo-ids", "echo"),
           multicastEchoLabelled: ratio("echo-multicast", "echo-labelled"),
           cordonMulticast: ratio("cordon", "echo-multicast"),
@@ -955,7 +1083,7 @@ async function main() {
             `${kind} N=${n} redis (median of runs): ${JSON.stringify(cell.cordon.redis)}\n`,
           );
         process.stderr.write(
-          `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs`).join("; ")}\n`,
+          `${kind} N=${n} M=${m}: ${opts.modes.map((mode) => `${mode} ${cell[mode].perSecond}/s [${cell[mode].runs.join(", ")}]${cell[mode].cpuUsPerDelivery !== null ? ` ${cell[mode].cpuUsPerDelivery} µs cpu/delivery` : ""} server ${cell[mode].serverCpuUsPerDelivery} µs${cell[mode].serverInstructionsPerDelivery ? ` ${cell[mode].serverInstructionsPerDelivery} instr` : ""} ${cell[mode].bytesPerDelivery} B`).join("; ")}\n`,
         );
       }
     } finally {

@@ -21,7 +21,7 @@ import { connectOnce } from "./connect-attempt.js";
 import { createReconnect } from "./reconnect.js";
 import { createIqCaller } from "./iq-caller.js";
 import { createDispatcher, type StanzaHandler } from "./dispatch.js";
-import { createSender } from "./send.js";
+import { createSender, type StanzaCopies } from "./send.js";
 import { stanzaLimits, type StanzaLimits, type StanzaPart } from "./stanza-limits.js";
 
 export type { ComponentStatus } from "./link-state.js";
@@ -86,6 +86,11 @@ export interface CordonComponent {
    * Waits for queue room like sendAll.
    */
   sendRaw(stanzas: Iterable<string>): Promise<void>;
+  /**
+   * Sends copies of one stanza to many recipients (a MUC fan-out): what sendRaw checks, checked on
+   * the parts (send.ts StanzaCopies), without reading each copy whole. Waits for queue room.
+   */
+  sendCopies(copies: StanzaCopies): Promise<void>;
   /** Sends an IQ get/set and resolves with the result stanza (rejects with IqError / IqTimeoutError). */
   request(iq: Element, timeoutMs?: number): Promise<Element>;
   /** Replies to `stanza` with an error; never for an error stanza, never copying its payload. */
@@ -214,6 +219,7 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     send: sender.send,
     sendAll: sender.sendAll,
     sendRaw: sender.sendRaw,
+    sendCopies: sender.sendCopies,
     request: caller.request,
     replyError: sender.replyError,
     onMessage: dispatcher.onMessage,

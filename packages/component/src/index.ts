@@ -50,6 +50,7 @@ export {
 } from "./stanza-limits.js";
 export type { StanzaLimits, StanzaPart } from "./stanza-limits.js";
 export type { OutgoingQueue, OutgoingQueueOptions, QueueSink } from "./outgoing-queue.js";
+export type { StanzaCopies } from "./send.js";
 export { createLogger, silentLogger, jidForLog, redactJid } from "./logger.js";
 export type { Logger, LoggerOptions } from "./logger.js";
 export { loadConfigFile, parseConfig, readConnection, readMaxStanzaBytes, LOG_LEVELS } from "./config.js";

@@ -5,6 +5,9 @@
 // a character, as the byte-bounded caches count), further sends fail fast with QueueFullError, so
 // memory stays bounded even if callers never await. A stanza is accepted while fewer than
 // `maxBytes` wait, so the bound is `maxBytes` plus one stanza (which the server's own limit bounds).
+// A fan-out hands its copies over as one group (`pushMany`): one entry and one promise for the
+// group instead of one per copy, under the same bounds, counted per stanza (issue 19: the promise,
+// its handlers and their microtasks per copy were most of the component's CPU per delivery).
 import { NotConnectedError, QueueFullError, ComponentStoppedError } from "./errors.js";
 
 /** The part of a net.Socket the queue writes to. */
@@ -26,16 +29,34 @@ export interface OutgoingQueueOptions {
   batchChars?: number;
 }
 
+/** One push: `list[next..end)` still to be written, settled once all of them were. */
 interface Pending {
-  data: string;
+  list: readonly string[];
+  next: number;
+  end: number;
   deadline: number;
+  /** A write of part of the group failed: the group is rejected with this once written. */
+  error?: Error;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+/** What `pushMany` took: the first `taken` stanzas from `start`, settled together by `written`. */
+export interface PushedGroup {
+  taken: number;
+  written: Promise<void>;
 }
 
 export interface OutgoingQueue {
   /** Queues serialised XML; resolves once the socket accepted it. */
   push(data: string): Promise<void>;
+  /**
+   * Queues the longest run of `list` from `start` that fits, as one group that resolves once the
+   * socket accepted all of it: each stanza is accepted as `push` would accept it (fewer than
+   * `limit` stanzas and `maxBytes` bytes waiting before it). `taken` is 0 only when the queue is
+   * full; rejects (the group) when closed.
+   */
+  pushMany(list: readonly string[], start?: number): PushedGroup;
   /** Resolves when there is room for another stanza (for fan-out loops). */
   room(): Promise<void>;
   /** Begins writing to a socket (call when the stream is online). */
@@ -62,6 +83,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   const batchChars = options.batchChars ?? 65_536;
   const items: Pending[] = [];
   let head = 0; // index of the first live item (amortised O(1) shift)
+  let stanzas = 0; // stanzas waiting, over every group
   let sink: QueueSink | undefined;
   let waitingForDrain: (() => void) | undefined;
   let closed = false;
@@ -70,7 +92,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   let expiryTimer: NodeJS.Timeout | undefined;
   let pumpScheduled = false;
 
-  const depth = () => items.length - head;
+  const depth = () => stanzas;
   const full = () => depth() >= limit || bytes >= maxBytes;
 
   function compact() {
@@ -94,22 +116,36 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   }
 
   function pump() {
-    while (sink && !waitingForDrain && depth() > 0) {
-      const batch: Pending[] = [];
+    while (sink && !waitingForDrain && stanzas > 0) {
+      const parts: string[] = [];
+      /** Groups with a part in this write; the last may go on in the next one. */
+      const touched: Pending[] = [];
+      let finished = 0; // touched[0..finished) end in this write
       let size = 0;
-      while (depth() > 0 && (batch.length === 0 || size < batchChars)) {
+      while (stanzas > 0 && (parts.length === 0 || size < batchChars)) {
         const item = items[head] as Pending;
+        if (touched[touched.length - 1] !== item) touched.push(item);
+        while (item.next < item.end && (parts.length === 0 || size < batchChars)) {
+          const data = item.list[item.next] as string;
+          item.next += 1;
+          parts.push(data);
+          size += data.length;
+          bytes -= 2 * data.length;
+          stanzas -= 1;
+        }
+        if (item.next < item.end) break;
         items[head] = undefined as unknown as Pending;
         head += 1;
-        bytes -= 2 * item.data.length;
-        batch.push(item);
-        size += item.data.length;
+        finished = touched.length;
       }
       compact();
-      const data = batch.length === 1 ? (batch[0] as Pending).data : batch.map((i) => i.data).join("");
+      const data = parts.length === 1 ? (parts[0] as string) : parts.join("");
       const accepted = sink.write(data, (error) => {
-        for (const item of batch) {
-          if (error) item.reject(error);
+        for (let k = 0; k < touched.length; k++) {
+          const item = touched[k] as Pending;
+          if (error) item.error ??= error;
+          if (k >= finished) continue;
+          if (item.error) item.reject(item.error);
           else item.resolve();
         }
       });
@@ -149,7 +185,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     head = 0;
     for (const item of live) {
       if (item.deadline <= now) {
-        bytes -= 2 * item.data.length;
+        drop(item);
         item.reject(new NotConnectedError(options.domain, offlineTimeoutMs));
       } else {
         items.push(item);
@@ -158,6 +194,20 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     }
     notify();
     if (kept > 0) scheduleExpiry();
+  }
+
+  /** Takes a group's unwritten stanzas off the counts. */
+  function drop(item: Pending) {
+    for (let k = item.next; k < item.end; k++) bytes -= 2 * (item.list[k] as string).length;
+    stanzas -= item.end - item.next;
+    item.next = item.end;
+  }
+
+  function enqueue(item: Pending) {
+    items.push(item);
+    if (sink) {
+      if (!waitingForDrain) schedulePump();
+    } else scheduleExpiry();
   }
 
   function scheduleExpiry() {
@@ -172,12 +222,24 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       if (depth() >= limit) return Promise.reject(new QueueFullError(options.domain, limit));
       if (bytes >= maxBytes) return Promise.reject(new QueueFullError(options.domain, limit, maxBytes));
       bytes += 2 * data.length;
+      stanzas += 1;
       return new Promise<void>((resolve, reject) => {
-        items.push({ data, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
-        if (sink) {
-          if (!waitingForDrain) schedulePump();
-        } else scheduleExpiry();
+        enqueue({ list: [data], next: 0, end: 1, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
       });
+    },
+    pushMany(list, start = 0) {
+      if (closed) return { taken: 0, written: Promise.reject(new ComponentStoppedError(options.domain)) };
+      let end = start;
+      while (end < list.length && stanzas < limit && bytes < maxBytes) {
+        bytes += 2 * (list[end] as string).length;
+        stanzas += 1;
+        end += 1;
+      }
+      if (end === start) return { taken: 0, written: Promise.resolve() };
+      const written = new Promise<void>((resolve, reject) => {
+        enqueue({ list, next: start, end, deadline: Date.now() + offlineTimeoutMs, resolve, reject });
+      });
+      return { taken: end - start, written };
     },
     room() {
       if (closed) return Promise.reject(new ComponentStoppedError(options.domain));
@@ -213,6 +275,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       items.length = 0;
       head = 0;
       bytes = 0;
+      stanzas = 0;
       for (const item of live) item.reject(new ComponentStoppedError(options.domain));
       const waiters = roomWaiters;
       roomWaiters = [];

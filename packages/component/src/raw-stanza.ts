@@ -17,6 +17,17 @@ export function addressedStanza(data: string): boolean {
   return end > 0 && hasAttribute(data, "from", end) && hasAttribute(data, "to", end);
 }
 
+/**
+ * Whether `head` is the start of a stanza's start tag that copies can be addressed from: a stanza
+ * name, a `from`, no `to` (each copy adds its own) and not closed (no `>`), so that
+ * `head + ' to="…">'` is a start tag naming both (sendCopies, send.ts).
+ */
+export function copyHead(head: string): boolean {
+  return (
+    head.indexOf(">") < 0 && !hasAttribute(head, "to", head.length) && addressedStanza(`${head} to="-">`)
+  );
+}
+
 /** The element name a serialised stanza starts with, for error messages ("?" when none). */
 export function rawStanzaName(data: string): string {
   return data.slice(1, data.search(/[\s/>]/)) || "?";

@@ -170,3 +170,64 @@ test("bounded in bytes too: past maxBytes waiting, pushes fail fast and sendAll-
   assert.equal(queue.bytes, 0);
   queue.close();
 });
+
+test("pushMany: one group for many stanzas, bounded per stanza, split over writes, settled once all are written", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", limit: 5, batchChars: 8 });
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  const list = Array.from({ length: 7 }, (_, i) => `<${i}/>`);
+  // The queue holds 5: the group takes the first 5, as five single pushes would have been accepted.
+  const first = queue.pushMany(list);
+  assert.equal(first.taken, 5);
+  assert.equal(queue.depth, 5);
+  assert.equal(queue.full, true);
+  const none = queue.pushMany(list, 5);
+  assert.equal(none.taken, 0);
+  let settled = false;
+  void first.written.then(() => (settled = true));
+  await pumped();
+  // 8 characters a write: the group goes as three writes; it is settled by the last one only.
+  assert.deepEqual(sink.writes, ["<0/><1/>", "<2/><3/>", "<4/>"]);
+  const [a, b, c] = sink.callbacks;
+  a?.();
+  b?.();
+  await pumped();
+  assert.equal(settled, false);
+  c?.();
+  await first.written;
+  const rest = queue.pushMany(list, 5);
+  assert.equal(rest.taken, 2);
+  await pumped();
+  sink.flushAll();
+  await rest.written;
+  assert.equal(sink.writes.join(""), list.join(""));
+  assert.equal(queue.depth, 0);
+  assert.equal(queue.bytes, 0);
+});
+
+test("pushMany: a failed write of any part of a group rejects the group", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", batchChars: 4 });
+  const sink = new FakeSink(1_000_000);
+  queue.attach(sink);
+  const group = queue.pushMany(["<a/>", "<b/>", "<c/>"]);
+  await pumped();
+  assert.equal(sink.writes.length, 3);
+  const [a, b, c] = sink.callbacks;
+  a?.(new Error("socket gone"));
+  b?.();
+  c?.();
+  await assert.rejects(group.written, /socket gone/);
+});
+
+test("pushMany: offline groups expire as a whole and free their bytes; a closed queue takes nothing", async () => {
+  const queue = createOutgoingQueue({ domain: "c.test", offlineTimeoutMs: 10 });
+  const group = queue.pushMany(["<a/>", "<bb/>"]);
+  assert.equal(queue.bytes, 2 * 9);
+  await assert.rejects(group.written, NotConnectedError);
+  assert.equal(queue.depth, 0);
+  assert.equal(queue.bytes, 0);
+  queue.close();
+  const closed = queue.pushMany(["<c/>"]);
+  assert.equal(closed.taken, 0);
+  await assert.rejects(closed.written, ComponentStoppedError);
+});

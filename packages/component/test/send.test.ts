@@ -116,3 +116,71 @@ test("in a batch, the stanza over the bound is left out, the others written, the
   );
   assert.equal(oversize.length, 2);
 });
+
+test("sendRaw: an unaddressed stanza in a batch stops it there; those before it are written, none after", async () => {
+  const { s, written, queued } = sender();
+  await assert.rejects(
+    s.sendRaw([
+      `<message from="c.test" to="a@b.test"/>`,
+      `<message from="c.test" to=""/>`,
+      `<message from="c.test" to="z@b.test"/>`,
+    ]),
+    MissingAddressError,
+  );
+  assert.equal(written.join(""), `<message from="c.test" to="a@b.test"/>`);
+  assert.deepEqual(queued, [1]);
+});
+
+test("sendCopies: each copy is head + its escaped recipient + its payload, checked on the parts as sendRaw checks", async () => {
+  const { s, written, queued } = sender();
+  const shared = `<body>hi</body></message>`;
+  await s.sendCopies({
+    head: `<message from="r@c.test/n" type="groupchat"`,
+    to: ["a@b.test/r", `q"<&'@b.test/x`],
+    payload: [shared, shared],
+  });
+  assert.equal(
+    written.join(""),
+    `<message from="r@c.test/n" type="groupchat" to="a@b.test/r"><body>hi</body></message>` +
+      `<message from="r@c.test/n" type="groupchat" to="q&quot;&lt;&amp;&apos;@b.test/x"><body>hi</body></message>`,
+  );
+  assert.deepEqual(queued, [2]);
+  // The escaped recipient reads back as it was.
+  assert.equal(
+    parseElement(written.join("").slice(written.join("").lastIndexOf("<message"))).attrs.to,
+    `q"<&'@b.test/x`,
+  );
+});
+
+test("sendCopies refuses a head without from, one with its own to or closed, and stops at an empty recipient", async () => {
+  const { s, written } = sender();
+  const copies = (head: string) => ({ head, to: ["a@b.test"], payload: ["</message>"] });
+  await assert.rejects(s.sendCopies(copies(`<message type="groupchat"`)), MissingAddressError);
+  await assert.rejects(s.sendCopies(copies(`<message from="c.test" to="x@b.test"`)), MissingAddressError);
+  await assert.rejects(s.sendCopies(copies(`<message from="c.test">`)), MissingAddressError);
+  await assert.rejects(s.sendCopies(copies(`<foo from="c.test"`)), MissingAddressError);
+  assert.deepEqual(written, []);
+  await assert.rejects(
+    s.sendCopies({
+      head: `<message from="c.test"`,
+      to: ["a@b.test", "", "z@b.test"],
+      payload: ["</message>", "</message>", "</message>"],
+    }),
+    MissingAddressError,
+  );
+  assert.equal(written.join(""), `<message from="c.test" to="a@b.test"></message>`);
+});
+
+test("sendCopies: a copy over the bound is left out, the others written, then the call fails", async () => {
+  const { s, written, oversize } = sender(200);
+  await assert.rejects(
+    s.sendCopies({
+      head: `<message from="c.test"`,
+      to: ["a@b.test", "b@b.test"],
+      payload: [`<body>${"x".repeat(300)}</body></message>`, "</message>"],
+    }),
+    StanzaTooLargeError,
+  );
+  assert.equal(written.join(""), `<message from="c.test" to="b@b.test"></message>`);
+  assert.equal(oversize.length, 1);
+});

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   createComponent,
+  escapeXml,
   PendingBudget,
   SenderThrottle,
   silentLogger,
@@ -100,6 +101,10 @@ export function capturingContext(
     async saveRoom() {},
     async send(stanzas) {
       for (const s of stanzas) sent.push(s);
+    },
+    // Each copy as the component's sendCopies writes it.
+    async sendCopies({ head, to, payload }) {
+      for (const [k, jid] of to.entries()) sent.push(`${head} to="${escapeXml(jid)}">${payload[k]}`);
     },
     async refuse(stanza, spec) {
       refused.push({ stanza, spec });

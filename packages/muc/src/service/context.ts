@@ -1,6 +1,6 @@
 // What every MUC handler needs: the component link, the rooms, the security machinery and the
 // service configuration. Handlers are plain functions over this context.
-import type { CordonComponent, Element, Logger, StanzaErrorSpec } from "@cordon/component";
+import type { CordonComponent, Element, Logger, StanzaCopies, StanzaErrorSpec } from "@cordon/component";
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore } from "@cordon/store";
 import type { ClearanceBook } from "../security/clearance-book.js";
@@ -127,6 +127,8 @@ export interface MucContext {
   saveRoom(room: Room): Promise<void>;
   /** Sends pre-serialised stanzas; failures are logged. */
   send(stanzas: Iterable<string>): Promise<void>;
+  /** Sends the copies of one stanza (a fan-out: component sendCopies); failures are logged. */
+  sendCopies(copies: StanzaCopies): Promise<void>;
   /** Error reply that never copies the offending stanza (and never answers an error). */
   refuse(stanza: Element, spec: StanzaErrorSpec): Promise<void>;
   now(): number;

@@ -2,7 +2,6 @@
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
 import { ownString } from "../room/own-string.js";
-import { randomBytes } from "node:crypto";
 import { isElement, serialisedFits, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
@@ -12,6 +11,7 @@ import { deliverableLabel } from "./delivery.js";
 import { copyKind, messageCopies, type MessageCopies } from "./message-render.js";
 import { keyOf, type CopyGroup } from "./multicast.js";
 import { sameLabel, type Label } from "@cordon/policy";
+import { newStanzaId } from "./stanza-id.js";
 import { changeSubject } from "./subject.js";
 import { attr } from "./stanzas.js";
 import { NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_MUC_USER, NS_DELAY, NS_XHTML_IM } from "../namespaces.js";
@@ -108,7 +108,7 @@ export async function onGroupchat(
   const body = stanza.getChildText("body") ?? undefined;
   const extra = reflectedExtra(stanza);
   const rich = richContent(stanza);
-  const sid = randomBytes(12).toString("base64url"); // XEP-0359: unique and unpredictable; 16 characters
+  const sid = newStanzaId(); // XEP-0359: unique and unpredictable; 16 characters
   const message = {
     type: "groupchat" as const,
     fromNick: sender.nick,
@@ -120,28 +120,20 @@ export async function onGroupchat(
     occupantId: sender.occupantId,
   };
   const copies = messageCopies(ctx, room, message);
+  // Every occupant decided on its own (XEP-0258: only those cleared for the label receive it).
   const recipients: Occupant[] = [];
   const labels: Label[] = [];
+  const to: string[] = [];
+  const payloads: string[] = [];
   for (const occupant of room.occupants.values()) {
     const label = deliverableLabel(ctx, occupant, gate.label);
     if (!label || !mayReadReferenced(ctx, occupant, refs.labels)) continue;
     recipients.push(occupant);
     labels.push(label);
+    to.push(occupant.jid);
+    payloads.push(copies.payload(occupant, label));
   }
-  const out = fanout(
-    ctx,
-    room,
-    copies,
-    recipients,
-    labels,
-    (occupant, label) => {
-      // The same decision as above, taken again when a multicast chunk must go per copy.
-      const now = deliverableLabel(ctx, occupant, gate.label);
-      return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, refs.labels);
-    },
-    keyOf(room.jid, stanza.attrs.id),
-  );
-  if (!rendersWithin(ctx, out)) {
+  if (!rendersWithin(ctx, copies.start, to, payloads)) {
     ctx.logger.warn({ room: room.jid }, "groupchat over the stanza size bound once rendered: refused");
     return ctx.refuse(stanza, {
       condition: "policy-violation",
@@ -185,44 +177,73 @@ export async function onGroupchat(
     if (room.config.persistent) void persistHistory(ctx, room, entry);
   }
   ctx.observer?.fanout(recipients.length, room.occupants.size - recipients.length);
-  await ctx.send(out);
+  if (ctx.multicast && recipients.length >= 2) {
+    const same = (occupant: Occupant, label: Label) => {
+      // The same decision as above, taken again when a multicast chunk must go per copy.
+      const now = deliverableLabel(ctx, occupant, gate.label);
+      return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, refs.labels);
+    };
+    await ctx.send(
+      multicastFanout(
+        ctx,
+        room,
+        copies,
+        recipients,
+        labels,
+        payloads,
+        same,
+        keyOf(room.jid, stanza.attrs.id),
+      ),
+    );
+  } else await ctx.sendCopies({ head: copies.start, to, payload: payloads });
 }
 
 /**
  * Issue 14: a copy over the size bound would close the stream; the bounds on input keep every copy
  * far below it, so this only catches what rendering made grow (a translated label, a marking).
+ * Judged on an upper bound of each copy's length first (an escaped JID is at most 6 characters a
+ * character), the copy itself only when that is not enough.
  */
-function rendersWithin(ctx: MucContext, out: readonly string[]): boolean {
-  return out.every((copy) => serialisedFits(ctx.component.limits, copy));
+function rendersWithin(
+  ctx: MucContext,
+  head: string,
+  to: readonly string[],
+  payloads: readonly string[],
+): boolean {
+  const limits = ctx.component.limits;
+  for (let k = 0; k < to.length; k++) {
+    const jid = to[k] as string;
+    const payload = payloads[k] as string;
+    if ((head.length + 8 + 6 * jid.length + payload.length) * 3 <= limits.maxStanzaBytes) continue;
+    if (!serialisedFits(limits, `${head} to="${attr(jid)}">${payload}`)) return false;
+  }
+  return true;
 }
 
 /**
- * The stanzas of one message: a copy per recipient, or with XEP-0033 multicast on, one stanza per
- * group of recipients getting the same copy (service/multicast.ts). `same(occupant, label)` tells
- * whether an occupant would still get the copy of `label` (for a chunk the service refuses).
+ * The stanzas of one message with XEP-0033 multicast on: one stanza per group of recipients
+ * getting the same copy (service/multicast.ts). `same(occupant, label)` tells whether an occupant
+ * would still get the copy of `label` (for a chunk the service refuses).
  */
-function fanout(
+function multicastFanout(
   ctx: MucContext,
   room: Room,
   copies: MessageCopies,
   recipients: readonly Occupant[],
   labels: readonly Label[],
+  payloads: readonly string[],
   same: (occupant: Occupant, label: Label) => boolean,
   key: string,
 ): string[] {
-  const start = `${copies.start} to="`;
   const multicast = ctx.multicast;
-  if (!multicast || recipients.length < 2)
-    return recipients.map(
-      (r, i) => `${start}${(r.jidAttr ??= attr(r.jid))}${copies.payload(r, labels[i] as Label)}`,
-    );
+  if (!multicast) throw new TypeError("multicastFanout without multicast");
   // By label (as each recipient sees it) and payload: two labels whose copies read alike (a FLOT
   // marking shared by equivalent policies) stay apart, so a refused chunk is re-checked against
   // the label each of its recipients was sent.
   const groups = new Map<Label, Map<string, CopyGroup & { recipients: Occupant[] }>>();
   recipients.forEach((r, i) => {
     const label = labels[i] as Label;
-    const payload = copies.payload(r, label);
+    const payload = payloads[i] as string;
     let byPayload = groups.get(label);
     if (!byPayload) {
       byPayload = new Map();
@@ -231,7 +252,12 @@ function fanout(
     let group = byPayload.get(payload);
     if (!group) {
       const kind = copyKind(room, r);
-      group = { payload, recipients: [], check: (o) => copyKind(room, o) === kind && same(o, label) };
+      // (multicast.ts takes the copy after its `to` value: `">…</message>`.)
+      group = {
+        payload: `">${payload}`,
+        recipients: [],
+        check: (o) => copyKind(room, o) === kind && same(o, label),
+      };
       byPayload.set(payload, group);
     }
     group.recipients.push(r);

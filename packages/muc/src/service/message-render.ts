@@ -94,15 +94,16 @@ export interface MessageCopies {
   /** The start tag of every copy, left open before its ` to="…"`. */
   readonly start: string;
   /**
-   * The copy after its `to` value (`">…</message>`): the same string for every recipient of one
-   * label and client kind (service/multicast.ts groups recipients by it).
+   * The copy after its start tag's `to="…">` (`…</message>`): the same string for every recipient
+   * of one label and client kind (the component's sendCopies; service/multicast.ts groups by it).
    */
   payload(recipient: Occupant, label: RenderedMessage["label"]): string;
 }
 
 /**
- * Fan-out of one message: the start tag and each payload variant are built once per message and
- * per (label, client kind); each copy then only adds the recipient's JID.
+ * Fan-out of one message as copies (component StanzaCopies): the start tag up to its `to` once,
+ * and each payload variant built once per message and per (label, client kind); each copy is then
+ * only its recipient and a shared payload string, put together by the component's send path.
  */
 export function messageCopies(
   ctx: Pick<MucContext, "rendering">,
@@ -121,22 +122,10 @@ export function messageCopies(
       const kind = copyKind(room, recipient);
       let body = byKind[kind];
       if (body === undefined) {
-        body = `">${payload(ctx, room, { ...m, label }, (kind & 1) === 1, (kind & 2) === 2)}`;
+        body = payload(ctx, room, { ...m, label }, (kind & 1) === 1, (kind & 2) === 2);
         byKind[kind] = body;
       }
       return body;
     },
   };
-}
-
-/** One copy per call: `copies.start` + ` to="JID` + the shared payload. */
-export function messageRenderer(
-  ctx: Pick<MucContext, "rendering">,
-  room: Room,
-  m: Omit<RenderedMessage, "label">,
-): (recipient: Occupant, label: RenderedMessage["label"]) => string {
-  const copies = messageCopies(ctx, room, m);
-  const start = `${copies.start} to="`;
-  return (recipient, label) =>
-    `${start}${(recipient.jidAttr ??= attr(recipient.jid))}${copies.payload(recipient, label)}`;
 }

@@ -200,6 +200,13 @@ function createContext(options: MucServiceOptions): MucContext {
         logger.warn({ err: (error as Error).message }, "could not send");
       }
     },
+    async sendCopies(copies) {
+      try {
+        await component.sendCopies(copies);
+      } catch (error) {
+        logger.warn({ err: (error as Error).message }, "could not send");
+      }
+    },
     async refuse(stanza: Element, spec: StanzaErrorSpec) {
       if (isErrorStanza(stanza) || !stanza.attrs.from) return;
       // Repeated refusals to one sender: resource-constraint once past its limit, then nothing.
