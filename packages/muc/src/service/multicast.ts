@@ -231,12 +231,20 @@ export interface MulticastErrorResult {
 export class Multicast {
   readonly book: MulticastBook;
   readonly breaker = new Breaker();
+  /**
+   * Whether the service answered disco#info as an XEP-0033 service (multicast-discovery.ts).
+   * Until then every copy goes one by one: a stanza to a name that is no local service would be
+   * routed on (s2s) with the labelled payload and every recipient's JID (fail closed).
+   */
+  verified: boolean;
 
   constructor(
     readonly settings: MulticastSettings,
     readonly fits: (stanza: string) => boolean,
+    options: { verified?: boolean } = {},
   ) {
     this.book = new MulticastBook(settings.maxBytes, settings.timeoutMs);
+    this.verified = options.verified ?? false;
   }
 
   /** Whether `from` is the service (its errors are ours to answer). */
@@ -251,7 +259,7 @@ export class Multicast {
   fanout(room: Room, start: string, key: string, groups: Iterable<CopyGroup>, now: number): MulticastOut {
     const stanzas: string[] = [];
     let multicast = 0;
-    const open = this.breaker.open(now);
+    const open = !this.verified || this.breaker.open(now);
     for (const group of groups) {
       const parts = open || group.recipients.length < 2 ? [] : chunks(group.recipients, this.settings.chunk);
       const share = Math.ceil(group.payload.length / Math.max(1, parts.length));
