@@ -79,3 +79,36 @@ test("discovery: only a disco#info result from the service with the address feat
     assert.equal(no.multicast.fanout(room, START, "k", [group(5)], 0).multicast, 0);
   }
 });
+
+test("held: only the service's own bare domain counts as the service (errors from users, the room, a resource: not ours)", () => {
+  const m = new Multicast(settings, () => true, { verified: true });
+  assert.equal(m.isService(SERVICE), true);
+  assert.equal(m.isService("MULTICAST.example.test"), true);
+  for (const from of [
+    "alice@example.test/r", // an occupant (the server stamps its own JID on what it sends)
+    `alice@${SERVICE}`,
+    `${SERVICE}/res`,
+    "r@rooms.example.test/nick",
+    "example.test",
+    "evil.example",
+    undefined,
+  ])
+    assert.equal(m.isService(from), false, String(from));
+});
+
+test("held: an error releases one kept chunk once; a second (replayed) error for it delivers nothing", () => {
+  const m = new Multicast(settings, () => true, { verified: true });
+  const r = { ...room, byJid: new Map<string, Occupant>() } as unknown as Room;
+  const g = group(3);
+  for (const o of g.recipients) (r.byJid as Map<string, Occupant>).set(o.jid, o);
+  const out = m.fanout(r, START, "r@rooms.example.test\nm1", [g], 0);
+  assert.equal(out.multicast, 1);
+  const error = parseElement(
+    `<message from="${SERVICE}" to="r@rooms.example.test/nick" id="m1" type="error"><error type="cancel"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+  );
+  const rooms = new Map([["r@rooms.example.test", r]]);
+  assert.equal(m.onError(rooms, error, 1).copies.length, 3);
+  const again = m.onError(rooms, error, 2);
+  assert.equal(again.matched, false);
+  assert.equal(again.copies.length, 0, "no duplicate copies");
+});
