@@ -4,7 +4,8 @@
 // destroyed that instance's idle copy and deleted the record, reported success, and the instance
 // holding the room kept it live (room sync: "deleted elsewhere: keep the live state") — its
 // occupants went on talking. Now the holder destroys it too (XEP-0045 §10.9). ejabberd with
-// domain_balancing (two instances, one Redis), as test/muc-ha.test.ts.
+// domain_balancing (two instances, one Redis), as test/muc-ha.test.ts. Held: a relabel through the
+// other instance reaches the holder, which removes the occupant no longer cleared (307).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -27,7 +28,7 @@ const S = demo.label("SECRET");
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 
 for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
-  describe(`cluster attack: destroy on the instance not holding the room, ${kind}`, () => {
+  describe(`cluster attack: operator actions on the instance not holding the room, ${kind}`, () => {
     const domain = "hatk.test";
     const mucDomain = `rooms.${domain}`;
     let server: XmppServer;
@@ -61,16 +62,17 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
         // bare_destination keeps every stanza of a room on the instance holding its slot.
         componentBalancing: { [mucDomain]: "bare_destination" },
 
-        users: ["alice", "bob"].map((u) => ({ username: u, password: `${u}-pw` })),
+        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
       });
       const seed = new RedisStore({ url: redis.url, prefix: "hatk-test" });
       await seed.ready(5000);
       await seed.setUserClearance(`alice@${domain}`, demo.raw(demo.clearance(ALL)));
       await seed.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(ALL)));
+      await seed.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(ALL.slice(0, 4))));
       await seed.close();
       await instance();
       await instance();
-      for (const u of ["alice", "bob"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
@@ -134,6 +136,58 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
       );
       await new Promise((r) => setTimeout(r, 1000));
       assert.ok(!c.bob!.received.slice(mark).some((m) => m.attrs.id === "after-destroy"));
+    });
+
+    test(`[${kind}] held: relabelled through the other instance, the holder removes the occupant no longer cleared`, async () => {
+      const room = `relabel@${mucDomain}`;
+      await join(c.alice!, room, "Alice");
+      await c.alice!.iq(
+        xml(
+          "iq",
+          { type: "set", to: room },
+          xml(
+            "query",
+            { xmlns: NS_MUC_OWNER },
+            xml(
+              "x",
+              { xmlns: "jabber:x:data", type: "submit" },
+              xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1")),
+              xml("field", { var: "sec-label#label" }, xml("value", {}, "SECRET")),
+            ),
+          ),
+        ),
+      );
+      await join(c.carol!, room, "Carol");
+      const serving = instances.find((m) => (m.rooms.get(room)?.size ?? 0) > 0)!;
+      const other = instances.find((m) => m !== serving)!;
+      const deadline = Date.now() + 3000;
+      while (!other.rooms.has(room) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await other.operator.relabel(room, { customLabel: demo.labelXml(demo.label("TOP SECRET")) });
+      const removed = await c.carol!.waitFor(
+        (p) =>
+          p.is("presence") &&
+          p.attrs.type === "unavailable" &&
+          p.attrs.from === `${room}/Carol` &&
+          (p
+            .getChild("x", "http://jabber.org/protocol/muc#user")
+            ?.getChildren("status")
+            .some((st) => st.attrs.code === "307") ??
+            false),
+        5000,
+      );
+      assert.ok(removed);
+      assert.equal(serving.rooms.get(room)?.security.label?.classification.name, "TOP SECRET");
+      const mark = c.carol!.received.length;
+      await c.alice!.send(
+        xml(
+          "message",
+          { to: room, type: "groupchat", id: "ts-1" },
+          xml("body", {}, "top"),
+          parseElement(demo.labelXml(demo.label("TOP SECRET"))),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.ok(!c.carol!.received.slice(mark).some((m) => m.attrs.id === "ts-1"));
     });
   });
 }
