@@ -6,7 +6,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseElement, type Element } from "@cordon/component";
-import { Multicast, NS_ADDRESS, type CopyGroup } from "../src/service/multicast.js";
+import {
+  BREAKER,
+  Multicast,
+  NS_ADDRESS,
+  onMulticastError,
+  type CopyGroup,
+} from "../src/service/multicast.js";
 import { discoverMulticast } from "../src/service/multicast-discovery.js";
 import type { MucContext } from "../src/service/context.js";
 import type { Occupant } from "../src/room/occupant.js";
@@ -111,4 +117,28 @@ test("held: an error releases one kept chunk once; a second (replayed) error for
   const again = m.onError(rooms, error, 2);
   assert.equal(again.matched, false);
   assert.equal(again.copies.length, 0, "no duplicate copies");
+});
+
+test("attack: once the breaker opens the service is not trusted again until it answers disco#info again", async () => {
+  // Discovered at start, then gone (mod_multicast removed by a config reload): the server answers
+  // errors, or routes the stanza on. After the breaker's cooldown the old code multicast again
+  // blindly; now it is per copy until a fresh disco#info finds the service.
+  const m = new Multicast(settings, () => true, { verified: true });
+  const { ctx } = ctxAnswering(new Error("gone"), m);
+  const full = {
+    ...ctx,
+    rooms: new Map<string, Room>(),
+    send: async () => undefined,
+    now: () => 1000,
+    logger: { ...ctx.logger, debug: () => undefined },
+  } as unknown as Parameters<typeof onMulticastError>[0];
+  const error = parseElement(
+    `<message from="${SERVICE}" to="r@rooms.example.test/nick" id="m1" type="error"><error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`,
+  );
+  for (let i = 0; i < BREAKER.errors; i++) await onMulticastError(full, error);
+  assert.equal(m.verified, false, "no longer trusted");
+  // Long after the cooldown, still per copy: nothing goes to the service.
+  const later = m.fanout(room, START, "k", [group(5)], 1000 + BREAKER.cooldownMs + 1);
+  assert.equal(later.multicast, 0);
+  assert.ok(later.stanzas.every((s) => !s.includes(SERVICE)));
 });

@@ -5,9 +5,8 @@
 // route the stanza on — with s2s on, to whatever that name resolves to — carrying the labelled
 // payload and the JIDs of every recipient. No answer, an error or no feature: per copy, one warning.
 import { xml } from "@cordon/component";
-import { NS_DISCO_INFO } from "../namespaces.js";
+import { NS_ADDRESS, NS_DISCO_INFO } from "../namespaces.js";
 import type { MucContext } from "./context.js";
-import { NS_ADDRESS } from "./multicast.js";
 
 /** How long start() waits for the service's disco#info. */
 export const DISCOVERY_TIMEOUT_MS = 5000;
