@@ -24,6 +24,7 @@ export const NS_OCCUPANT_ID = "urn:xmpp:occupant-id:0"; // XEP-0421
 export const NS_CAPS = "http://jabber.org/protocol/caps"; // XEP-0115
 export const NS_MAM = "urn:xmpp:mam:2"; // XEP-0313
 export const NS_RSM = "http://jabber.org/protocol/rsm"; // XEP-0059
+export const NS_ADDRESS = "http://jabber.org/protocol/address"; // XEP-0033 §10
 export const NS_CONFERENCE = "jabber:x:conference"; // XEP-0249 (direct invitations, refused here)
 /** Swift reads the room marking from these disco#info fields (docs/clients.md §2). */
 export const ISODE_ROOMINFO_MARKING = "x-isode#roominfo_marking";

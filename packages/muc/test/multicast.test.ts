@@ -46,6 +46,8 @@ const START = '<message from="r@rooms.example.test/nick" type="groupchat" id="m1
 const PAYLOAD = '"><body>hi &amp; bye</body></message>';
 const SERVICE = "multicast.example.test";
 const settings = { service: SERVICE, chunk: 3, timeoutMs: 5000, maxBytes: 1 << 20 };
+/** As after start() found the service by disco#info (multicast-discovery.ts). */
+const VERIFIED = { verified: true };
 const group = (recipients: Occupant[], check: (o: Occupant) => boolean = () => true): CopyGroup => ({
   payload: PAYLOAD,
   recipients,
@@ -76,7 +78,7 @@ test("the outer stanza: to the service, the copy's payload, only bcc addresses, 
 });
 
 test("fanout: groups of two or more go as multicast chunks, groups of one and chunk remainders of one per copy", () => {
-  const m = new Multicast(settings, () => true);
+  const m = new Multicast(settings, () => true, VERIFIED);
   const people = ["a", "b", "c", "d", "e", "f", "g"].map(occupant);
   const room = roomOf("r@rooms.example.test", people);
   const out = m.fanout(
@@ -110,14 +112,14 @@ test("fanout: groups of two or more go as multicast chunks, groups of one and ch
 test("fanout: a stanza over the size bound, or a full book, goes per copy", () => {
   const people = ["a", "b", "c"].map(occupant);
   const room = roomOf("r@rooms.example.test", people);
-  const tooBig = new Multicast(settings, (s) => !s.includes("<addresses"));
+  const tooBig = new Multicast(settings, (s) => !s.includes("<addresses"), VERIFIED);
   const big = tooBig.fanout(room, START, "k", [group(people)], 0);
   assert.equal(big.multicast, 0);
   assert.deepEqual(
     big.stanzas.map((s) => parseElement(s).attrs.to),
     people.map((p) => p.jid),
   );
-  const full = new Multicast({ ...settings, maxBytes: 100 }, () => true);
+  const full = new Multicast({ ...settings, maxBytes: 100 }, () => true, VERIFIED);
   assert.equal(full.fanout(room, START, "k", [group(people)], 0).multicast, 0);
   assert.equal(full.book.bytes, 0);
 });
@@ -157,7 +159,7 @@ test("the book: bounded in bytes, expires after the timeout, FIFO per key, one t
 });
 
 test("an error: the refused chunk per copy, only to recipients that are the same occupants with the same decision now", () => {
-  const m = new Multicast(settings, () => true);
+  const m = new Multicast(settings, () => true, VERIFIED);
   const people = ["a", "b", "c"].map(occupant) as [Occupant, Occupant, Occupant];
   const room = roomOf("r@rooms.example.test", people);
   const rooms = new Map([[room.jid, room]]);
@@ -189,7 +191,7 @@ test("an error: the refused chunk per copy, only to recipients that are the same
   (room.byJid as Map<string, Occupant>).set(rejoined.jid, rejoined);
   assert.equal(m.onError(rooms, error, 40).copies.length, 0);
   // A destroyed room: nothing (a fresh service: three errors opened this one's breaker).
-  const fresh = new Multicast(settings, () => true);
+  const fresh = new Multicast(settings, () => true, VERIFIED);
   fresh.fanout(room, START, key, [group([people[2], people[2]])], 50);
   (room.byJid as Map<string, Occupant>).set(people[2].jid, people[2]);
   (room as { destroyed: boolean }).destroyed = true;
@@ -208,7 +210,7 @@ test("the breaker: opens after repeated errors, then per copy until the cooldown
   const slow = new Breaker();
   for (let i = 0; i < 10; i++) assert.equal(slow.failed(i * BREAKER.windowMs), false);
   // While open, a fan-out is all copies.
-  const m = new Multicast(settings, () => true);
+  const m = new Multicast(settings, () => true, VERIFIED);
   for (let i = 0; i < BREAKER.errors; i++) m.breaker.failed(i);
   const people = ["a", "b", "c"].map(occupant);
   const out = m.fanout(roomOf("r", people), START, "k", [group(people)], BREAKER.errors);
@@ -221,7 +223,7 @@ test("groupchat with multicast: one stanza per (label decision, client kind) and
   const TS = label("TOP SECRET");
   const ROOM = "ops@rooms.example.test";
   const base = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
-  const ctx = { ...base, multicast: new Multicast({ ...settings, chunk: 2 }, () => true) };
+  const ctx = { ...base, multicast: new Multicast({ ...settings, chunk: 2 }, () => true, VERIFIED) };
   const room = new RoomClass(
     ROOM,
     { ...DEFAULT_ROOM_CONFIG },

@@ -33,6 +33,7 @@ import { preparePolicyReload, type PolicyReload } from "./policy-reload.js";
 import { HistoryBudget } from "../room/history-budget.js";
 import { OccupantBudget } from "../room/occupant-budget.js";
 import { Multicast } from "./multicast.js";
+import { discoverMulticast } from "./multicast-discovery.js";
 import { mucOperator, type MucOperator } from "./operator.js";
 
 export interface MucServiceOptions {
@@ -85,6 +86,8 @@ export function createMucService(options: MucServiceOptions): MucService {
       await loadRooms(ctx);
       watch.start();
       await ctx.component.start();
+      // XEP-0033 §2: the service is used only once it answered as one (fail closed).
+      if (ctx.multicast) await discoverMulticast(ctx);
     },
     async stop() {
       watch.stop();

@@ -23,8 +23,11 @@ import type { Occupant } from "../room/occupant.js";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { attr } from "./stanzas.js";
+import { discoverMulticast as rediscover } from "./multicast-discovery.js";
 
-export const NS_ADDRESS = "http://jabber.org/protocol/address";
+import { NS_ADDRESS } from "../namespaces.js";
+
+export { NS_ADDRESS };
 
 export interface MulticastSettings {
   /** The XEP-0033 service, e.g. `multicast.example.mil` (ejabberd: `multicast.@HOST@`). */
@@ -231,12 +234,20 @@ export interface MulticastErrorResult {
 export class Multicast {
   readonly book: MulticastBook;
   readonly breaker = new Breaker();
+  /**
+   * Whether the service answered disco#info as an XEP-0033 service (multicast-discovery.ts).
+   * Until then every copy goes one by one: a stanza to a name that is no local service would be
+   * routed on (s2s) with the labelled payload and every recipient's JID (fail closed).
+   */
+  verified: boolean;
 
   constructor(
     readonly settings: MulticastSettings,
     readonly fits: (stanza: string) => boolean,
+    options: { verified?: boolean } = {},
   ) {
     this.book = new MulticastBook(settings.maxBytes, settings.timeoutMs);
+    this.verified = options.verified ?? false;
   }
 
   /** Whether `from` is the service (its errors are ours to answer). */
@@ -251,7 +262,7 @@ export class Multicast {
   fanout(room: Room, start: string, key: string, groups: Iterable<CopyGroup>, now: number): MulticastOut {
     const stanzas: string[] = [];
     let multicast = 0;
-    const open = this.breaker.open(now);
+    const open = !this.verified || this.breaker.open(now);
     for (const group of groups) {
       const parts = open || group.recipients.length < 2 ? [] : chunks(group.recipients, this.settings.chunk);
       const share = Math.ceil(group.payload.length / Math.max(1, parts.length));
@@ -312,18 +323,23 @@ function copy(start: string, recipient: Occupant, payload: string): string {
  * delivered per copy to those re-checked now, and the breaker counts it.
  */
 export async function onMulticastError(
-  ctx: Pick<MucContext, "multicast" | "rooms" | "logger" | "send" | "now">,
+  ctx: Pick<MucContext, "multicast" | "rooms" | "logger" | "send" | "now" | "component" | "settings">,
   error: Element,
 ): Promise<void> {
   const multicast = ctx.multicast;
   if (!multicast) return;
   const condition = error.getChild("error")?.children.find((c) => typeof c !== "string")?.name;
   const result = multicast.onError(ctx.rooms, error, ctx.now());
-  if (result.opened)
+  if (result.opened) {
     ctx.logger.warn(
       { service: multicast.settings.service, condition, cooldownMs: BREAKER.cooldownMs },
       "XEP-0033 multicast service keeps refusing: per-copy delivery for a while",
     );
+    // The service may be gone (module removed, config reloaded): the server would then route
+    // the next multicast stanza on (s2s). Not trusted again until it answers disco#info again.
+    multicast.verified = false;
+    setTimeout(() => void rediscover(ctx), BREAKER.cooldownMs).unref();
+  }
   if (!result.matched) {
     ctx.logger.debug({ condition }, "multicast error for no kept stanza (expired): dropped");
     return;

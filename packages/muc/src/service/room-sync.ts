@@ -6,7 +6,7 @@
 import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
 import type { MucContext } from "./context.js";
 import { removeOccupant } from "./presence.js";
-import { enforceRoomLabel } from "./owner.js";
+import { destroyRoom, enforceRoomLabel } from "./owner.js";
 import { roomFromRecord, parseHistoryEntry } from "./persistence.js";
 import { historyEntryFits, subjectFits } from "./stored-bounds.js";
 import type { Room } from "../room/room.js";
@@ -67,7 +67,19 @@ export async function syncRoom(ctx: MucContext, jid: string): Promise<void> {
   }
   const live = rooms.get(jid);
   if (!record) {
-    ctx.unreadableRooms.delete(jid); // deleted elsewhere (or never persistent): keep the live state
+    ctx.unreadableRooms.delete(jid);
+    // Deleted elsewhere while this service holds it as persistent: destroyed there (XEP-0045
+    // §10.9) — e.g. `components.muc.cluster`'s admin API on the instance that does not hold the
+    // room's slot, which destroys its own copy. Kept live here, the room would go on serving its
+    // occupants (and write itself back at its next save). A room this service made temporary
+    // (its own config change deleted the record) is no longer persistent here: kept.
+    if (live && !live.destroyed && live.config.persistent) {
+      logger.info(
+        { room: jid, occupants: live.occupants.size },
+        "persistent room deleted elsewhere: destroyed",
+      );
+      await destroyRoom(ctx, live, undefined, undefined);
+    }
     return;
   }
   const { room: loaded, broken } = roomFromRecord(ctx, record);
