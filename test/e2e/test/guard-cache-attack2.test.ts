@@ -191,14 +191,14 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
         extraModules:
           kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"])
+      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
@@ -353,7 +353,9 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] LS1 (regression, held): a body spelling the label placeholder, served from the cache, is written as text with the guard's one label`, async () => {
       const alice = await session("alice", "ls1", CLEARED_SITE);
-      const gus = await session("gus", "g2", CLEARED_SITE);
+      // (A user of its own: gus still has SF1's session open, and a second session of a user whose
+      // other session is mid-ack has tripped @xmpp/client's XEP-0198 counting on Prosody.)
+      const ivy = await session("ivy", "i", CLEARED_SITE);
       const text = "x<cordon-label-slot/></message><message to='evil'>";
       const escaped = text
         .replace(/&/g, "&amp;")
@@ -362,8 +364,8 @@ for (const kind of serverKinds()) {
         .replace(/'/g, "&apos;");
       for (const id of ["ls1-0", "ls1-1", "ls1-2"]) {
         const before = decisions;
-        await sendRaw(alice, chat(jid("gus"), id, escaped));
-        const m = await gus.waitFor((x) => x.attrs.id === id, 8000);
+        await sendRaw(alice, chat(jid("ivy"), id, escaped));
+        const m = await ivy.waitFor((x) => x.attrs.id === id, 8000);
         if (id !== "ls1-0") assert.equal(decisions - before, 0, `${id} served from the cache`);
         assert.equal(m.getChildText("body"), `SECRET\n${text}`);
         assert.equal(m.getChildren("securitylabel", "urn:xmpp:sec-label:0").length, 1);
@@ -373,7 +375,7 @@ for (const kind of serverKinds()) {
         );
       }
       await alice.stop();
-      await gus.stop();
+      await ivy.stop();
     });
   });
 }
