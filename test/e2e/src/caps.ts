@@ -48,3 +48,21 @@ export function announceCaps(
   });
   return { c: xml("c", { xmlns: NS_CAPS, hash: "sha-1", node: NODE, ver }), ver, asked };
 }
+
+/**
+ * Makes `client` advertise XEP-0258 support in its disco#info, without caps in its presence (as
+ * Gajim with labels on answers a component's disco#info).
+ */
+export function advertiseLabels(client: TestClient): void {
+  const callee = (
+    client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => Element): void } }
+  ).iqCallee;
+  callee.get(NS_DISCO_INFO, "query", () =>
+    xml(
+      "query",
+      { xmlns: NS_DISCO_INFO },
+      xml("feature", { var: NS_DISCO_INFO }),
+      xml("feature", { var: NS_SEC_LABEL }),
+    ),
+  );
+}

@@ -5,7 +5,7 @@
 // others failed on the module they fixed or show what held.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { xml } from "@cordon/harness";
+import { sendRaw, xml } from "@cordon/harness";
 import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { createComponent, type CordonComponent } from "@cordon/component";
@@ -16,10 +16,6 @@ import { loadDemo } from "../src/demo.js";
 const demo = loadDemo();
 const PASSWORD = "guard-pw";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 const labelled = (to: string, id: string, body: string, label?: string, extra = "") =>
   `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label ?? ""}${extra}</message>`;

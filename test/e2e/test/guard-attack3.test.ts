@@ -2,7 +2,14 @@
 // questions, compact verdicts). Real servers, real clients, the guard up.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
@@ -10,9 +17,6 @@ import { loadDemo } from "../src/demo.js";
 const demo = loadDemo();
 const PASSWORD = "attack3-pw";
 
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {

@@ -19,7 +19,14 @@
 //   (its address is part of the key): refused.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
 import { xml, type Element } from "@cordon/component";
@@ -35,9 +42,6 @@ const UNCLASSIFIED_SITE = "127.0.0.2";
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 const carbonOf = (m: Element) =>
   m.getChild("received", NS_CARBONS)?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message");
 const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");

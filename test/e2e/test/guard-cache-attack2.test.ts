@@ -23,8 +23,15 @@
 //   count of messages in flight back to zero, not drifted).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { connect, type Socket } from "node:net";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  RawClient,
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
@@ -35,61 +42,6 @@ const CLEARED_SITE = "127.0.0.1";
 const UNCLASSIFIED_SITE = "127.0.0.2";
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
-
-/** A bare-bones client on a raw socket (XEP-0198 needs control of the connection): all it read. */
-class RawClient {
-  text = "";
-  private constructor(private readonly socket: Socket) {
-    socket.setEncoding("utf8");
-    socket.on("data", (d: string) => (this.text += d));
-    socket.on("error", () => undefined);
-  }
-  static async open(port: number, localAddress: string): Promise<RawClient> {
-    const socket = connect({ host: "127.0.0.1", port, localAddress });
-    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-    return new RawClient(socket);
-  }
-  write(data: string): void {
-    this.socket.write(data);
-  }
-  async until(pattern: RegExp, ms = 8000): Promise<RegExpMatchArray> {
-    for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
-      const m = this.text.match(pattern);
-      if (m) return m;
-    }
-    throw new Error(`never read ${pattern}: ${this.text.slice(-400)}`);
-  }
-  /** Stream opened and authenticated (SASL PLAIN), stream restarted. */
-  async login(domain: string, user: string, password: string): Promise<void> {
-    const open = `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
-    this.write(open);
-    await this.until(/<\/stream:features>/);
-    const plain = Buffer.from(`\0${user}\0${password}`).toString("base64");
-    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
-    await this.until(/<success/);
-    this.text = "";
-    this.write(open);
-    await this.until(/<\/stream:features>/);
-  }
-  /** Bound, stream management enabled with resumption, available: the resumption id. */
-  async bindResumable(resource: string): Promise<string> {
-    this.write(
-      `<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
-    );
-    await this.until(/id=["']bind1["']/);
-    this.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
-    const [, previd] = await this.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
-    return previd!;
-  }
-  /** Gone without closing its stream (a dropped connection): the server keeps the session for resumption. */
-  drop(): void {
-    this.socket.destroy();
-  }
-}
 
 for (const kind of serverKinds()) {
   describe(`attacks on the verdict cache, round 2, on ${kind} (issue 17)`, () => {

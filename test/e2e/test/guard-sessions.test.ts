@@ -5,7 +5,14 @@
 // clients connect from 127.0.0.1 (a cleared site) or 127.0.0.2 (an UNCLASSIFIED-only site).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { xml, type Element } from "@cordon/component";
@@ -19,9 +26,6 @@ const PASSWORD = "sessions-pw";
 const CLEARED_SITE = "127.0.0.1";
 const UNCLASSIFIED_SITE = "127.0.0.2";
 
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 const message = (to: string, id: string, body: string, label = "") =>
   `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`;
 const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");

@@ -5,7 +5,14 @@
 // fail closed while Cordon is stopped.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import type { Element } from "@cordon/component";
@@ -17,9 +24,6 @@ const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const PASSWORD = "guard-pw";
 
 /** Writes XML as given (a label written as the policy's XML, as a label-aware client sends it). */
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 const labelled = (to: string, id: string, body: string, label?: string) =>
   `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label ?? ""}</message>`;

@@ -34,8 +34,8 @@ import {
 } from "@cordon/policy";
 import { loadDemo, repoRoot, startDemoMuc, ALL_CLASSES } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, errorCondition } from "../src/muc-client.js";
+import { advertiseLabels } from "../src/caps.js";
 
-const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SL = "urn:xmpp:sec-label:0";
 const NS_ESS = "urn:xmpp:sec-label:ess:0";
 const NS_CATALOG = "urn:xmpp:sec-label:catalog:2";
@@ -61,16 +61,6 @@ const tlpClearance = (policy: string, lacvs: number[]): RawValue => ({
   data: `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}</clearance>`,
 });
 const [WHITE, GREEN, RED] = [10, 11, 13].map((l) => tlpLabel(TLP, l)) as [Label, Label, Label];
-
-/** Makes a client advertise XEP-0258 support in its disco#info (as Gajim with labels on does). */
-function advertiseLabels(client: TestClient): void {
-  const callee = (
-    client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => unknown): void } }
-  ).iqCallee;
-  callee.get(NS_INFO, "query", () =>
-    xml("query", { xmlns: NS_INFO }, xml("feature", { var: NS_INFO }), xml("feature", { var: NS_SL })),
-  );
-}
 
 const groupchat = (to: string, id: string, body: string, label?: Element | string): Element =>
   xml(

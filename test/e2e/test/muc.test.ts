@@ -31,6 +31,7 @@ import {
   statusCodes,
   errorCondition,
 } from "../src/muc-client.js";
+import { advertiseLabels } from "../src/caps.js";
 
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SL = "urn:xmpp:sec-label:0";
@@ -94,16 +95,6 @@ async function say(
       xml("body", {}, body),
       label ? labelEl(label) : null,
     ),
-  );
-}
-
-/** Makes a client advertise XEP-0258 support in its disco#info (as Gajim with labels on does). */
-function advertiseLabels(client: TestClient): void {
-  const callee = (
-    client.xmpp as unknown as { iqCallee: { get(ns: string, name: string, h: () => unknown): void } }
-  ).iqCallee;
-  callee.get(NS_INFO, "query", () =>
-    xml("query", { xmlns: NS_INFO }, xml("feature", { var: NS_INFO }), xml("feature", { var: NS_SL })),
   );
 }
 

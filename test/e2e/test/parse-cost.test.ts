@@ -9,6 +9,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
+  sendRaw,
   startServer,
   serverKinds,
   connectClient,
@@ -29,9 +30,6 @@ const FLOOD = 20;
 const CEILING_MS = 1500;
 
 /** Writes XML as given (raw `>` in an attribute is legal XML; the client library would escape it). */
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 for (const kind of serverKinds()) {
   describe(`a flood of long stanzas costs a component little on ${kind} (issue 14)`, () => {

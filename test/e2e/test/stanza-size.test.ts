@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+  sendRaw,
   startServer,
   serverKinds,
   connectClient,
@@ -34,9 +35,6 @@ const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const POISON = ">".repeat(140_000);
 
 /** Writes XML as given (raw `>` in an attribute is legal XML; the client library would escape it). */
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 /**
  * An IQ whose id is too long goes unanswered (its error would need the id, RFC 6120 §8.1.3):

@@ -11,6 +11,7 @@ export type {
 export { startServer, startProsody, startEjabberd, serverKinds } from "./server.js";
 export { freePort } from "./ports.js";
 export { connectClient } from "./client.js";
+export { sendRaw, RawClient } from "./raw-client.js";
 export type { TestClient, ConnectOptions, XmppClient, Client } from "./client.js";
 export { xml, createParser } from "./xml.js";
 export type { Element, XmlNode, XmlAttrs, XmlChild, XmlFactory, XmlParser } from "./xml.js";
