@@ -6,27 +6,21 @@
 // Prosody and on ejabberd, with `cordon start` as a child process and real clients.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { copyFileSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { symlinkSync } from "node:fs";
 import { join } from "node:path";
 import {
   startServer,
   connectClient,
-  freePort,
   xml,
   type XmppServer,
   type TestClient,
   type ServerKind,
 } from "@cordon/harness";
-import { repoRoot, demoPolicyFile } from "../src/demo.js";
+import { prepareCordon, type CordonRun } from "../src/cordon-process.js";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const TOKEN = "audit-failure-test-token-0123456789";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of ["prosody", "ejabberd"] as const satisfies readonly ServerKind[]) {
   describe(`process audit log that cannot be written (${kind})`, () => {
@@ -34,30 +28,12 @@ for (const kind of ["prosody", "ejabberd"] as const satisfies readonly ServerKin
     const mucDomain = `rooms.${domain}`;
     const vault = `vault@${mucDomain}`;
     let server: XmppServer;
-    let child: ChildProcess;
-    let dir: string;
-    let admin: string;
-    let log = "";
+    let run: CordonRun;
     const clients: Record<string, TestClient> = {};
 
-    const api = async (path: string, init: RequestInit = {}) => {
-      const res = await fetch(`${admin}${path}`, {
-        ...init,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(init.method && init.method !== "GET" ? { "content-type": "application/json" } : {}),
-        },
-      });
-      return { status: res.status, text: await res.text() };
-    };
-    const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (await check().catch(() => false)) return;
-        await sleep(100);
-      }
-      assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
-    };
+    const api = (path: string, init?: RequestInit) => run.api(path, init);
+    const until = (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) =>
+      run.until(what, check, timeoutMs);
     const joined = (client: TestClient, nick: string, timeoutMs: number) =>
       client.waitFor(
         (p) =>
@@ -86,14 +62,11 @@ for (const kind of ["prosody", "ejabberd"] as const satisfies readonly ServerKin
         components: [{ domain: mucDomain, secret: "muc-secret" }],
         users: ["alice", "bob"].map((u) => ({ username: u, password: `${u}-pw` })),
       });
-      dir = mkdtempSync(join(tmpdir(), "cordon-auditfail-"));
-      copyFileSync(demoPolicyFile, join(dir, "policy.xml"));
+      run = await prepareCordon("auditfail", TOKEN);
       // Every write to the log fails (ENOSPC), as on a full disk.
-      symlinkSync("/dev/full", join(dir, "audit.jsonl"));
-      const adminPort = await freePort();
-      admin = `http://127.0.0.1:${adminPort}`;
-      writeFileSync(
-        join(dir, "cordon.yaml"),
+      symlinkSync("/dev/full", join(run.dir, "audit.jsonl"));
+      const adminPort = run.adminPort;
+      await run.start(
         `log: { level: info }
 server: { host: 127.0.0.1, port: ${server.componentPort} }
 policies: [policy.xml]
@@ -118,26 +91,13 @@ components:
       vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET }
 `,
       );
-      child = spawn(process.execPath, [cli, "start", "--config", join(dir, "cordon.yaml")], {
-        env: { ...process.env, CORDON_ADMIN_TOKEN: TOKEN },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-      child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-      await until("the admin API to report ready", async () => (await api("/ready")).status === 200);
       for (const u of ["alice", "bob"]) clients[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
       for (const c of Object.values(clients)) await c.stop().catch(() => undefined);
-      if (child && child.exitCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      await run?.remove();
       await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     test(`[${kind}] once the log has failed, nothing it must record happens: no join, no groupchat, no admin change; the failure is logged`, async () => {
@@ -147,7 +107,9 @@ components:
       // with the disk); its write fails, and that failure is logged.
       await enter(alice, "alice");
       await joined(alice, "alice", 8000).catch(() => undefined);
-      await until("the audit failure to be logged", async () => /audit log cannot be written/.test(log));
+      await until("the audit failure to be logged", async () =>
+        /audit log cannot be written/.test(run.log()),
+      );
       // From now on: bob does not get in, alice's message reaches no one (not even herself).
       await enter(bob, "bob");
       const bobIn = await joined(bob, "bob", 3000).then(

@@ -9,28 +9,11 @@
 // On Prosody it also writes the Clearances, Policies and Catalogs screenshots (docs/screenshots/).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  startServer,
-  connectClient,
-  freePort,
-  serverKinds,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { startServer, connectClient, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import { repoRoot, demoPolicyFile } from "../src/demo.js";
+import { prepareCordon, type CordonRun } from "../src/cordon-process.js";
 import { joinRoom, statusCodes } from "../src/muc-client.js";
 import {
   chromiumAvailable,
@@ -40,10 +23,8 @@ import {
   type BrowserSession,
 } from "../src/browser.js";
 
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const TOKEN = "console-people-test-token-0123456789";
 const shots = join(repoRoot, "docs", "screenshots");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Runs in the page: an element's computed background colour (the test's tsconfig has no DOM types). */
 const backgroundOf = (el: unknown): string =>
   (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(
@@ -57,38 +38,13 @@ for (const kind of serverKinds()) {
     const catalogDomain = `catalog.${domain}`;
     const vault = `vault@${mucDomain}`;
     let server: XmppServer;
-    let child: ChildProcess;
-    let dir: string;
-    let admin: string;
-    let log = "";
+    let run: CordonRun;
     let session: BrowserSession;
     const clients: TestClient[] = [];
-
-    const api = async (path: string, init: RequestInit = {}) => {
-      const res = await fetch(`${admin}${path}`, {
-        ...init,
-        headers: {
-          authorization: `Bearer ${TOKEN}`,
-          ...(init.method && init.method !== "GET" ? { "content-type": "application/json" } : {}),
-        },
-      });
-      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-    };
-    const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (await check().catch(() => false)) return;
-        await sleep(150);
-      }
-      assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
-    };
-    const audit = (): Record<string, unknown>[] =>
-      existsSync(join(dir, "audit.jsonl"))
-        ? readFileSync(join(dir, "audit.jsonl"), "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Record<string, unknown>)
-        : [];
+    const api = (path: string, init?: RequestInit) => run.api(path, init);
+    const until = (what: string, check: () => Promise<boolean>, timeoutMs?: number) =>
+      run.until(what, check, timeoutMs);
+    const audit = () => run.audit();
 
     before(async () => {
       assert.ok(chromiumAvailable(), "Debian's chromium is installed (test/run.sh installs it)");
@@ -101,12 +57,9 @@ for (const kind of serverKinds()) {
         delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: catalogDomain }],
         users: ["alice", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
       });
-      dir = mkdtempSync(join(tmpdir(), "cordon-console-people-"));
-      copyFileSync(demoPolicyFile, join(dir, "policy.xml"));
-      const adminPort = await freePort();
-      admin = `http://127.0.0.1:${adminPort}`;
-      writeFileSync(
-        join(dir, "cordon.yaml"),
+      run = await prepareCordon("console-people", TOKEN);
+      const adminPort = run.adminPort;
+      await run.start(
         `log: { level: info }
 server: { host: 127.0.0.1, port: ${server.componentPort} }
 policies: [policy.xml]
@@ -146,29 +99,16 @@ components:
           - { selector: "SECRET REL TO GBR", label: { classification: SECRET, categories: [GBR] } }
 `,
       );
-      child = spawn(process.execPath, [cli, "start", "--config", join(dir, "cordon.yaml")], {
-        env: { ...process.env, CORDON_ADMIN_TOKEN: TOKEN },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-      child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-      await until("the admin API to report ready", async () => (await api("/ready")).status === 200);
-      await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(log));
+      await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(run.log()));
       session = await startBrowser();
-      await loginWithLink(session.page, /^Console: (\S+)$/mu.exec(log)![1]!);
+      await loginWithLink(session.page, /^Console: (\S+)$/mu.exec(run.log())![1]!);
     });
 
     after(async () => {
       await session?.close();
       for (const c of clients) await c.stop().catch(() => undefined);
-      if (child && child.exitCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGTERM");
-        await Promise.race([exited, sleep(5000)]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      await run?.remove();
       await server?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     test(`[${kind}] raising carol's clearance on the page lets her into the SECRET room; lowering it removes her`, async () => {
@@ -180,7 +120,7 @@ components:
       assert.equal(refused.attrs.type, "error", "carol is not cleared for SECRET yet");
 
       const { page } = session;
-      await openPage(page, admin, `/clearances/carol@${domain}`);
+      await openPage(page, run.admin, `/clearances/carol@${domain}`);
       const detail = page.getByTestId("clearance-detail");
       await detail.getByTestId("detail-marking").filter({ hasText: "{UNCLASSIFIED}" }).waitFor();
       assert.match(await detail.getByTestId("detail-source").innerText(), /the store/u);
@@ -218,7 +158,7 @@ components:
     test(`[${kind}] a bad SPIF uploaded from the page is refused with the reason; the old policy stays in force`, async () => {
       const { page } = session;
       const before = await api("/policies");
-      await openPage(page, admin, "/policies");
+      await openPage(page, run.admin, "/policies");
       await page.getByTestId("policy").first().waitFor();
       // The classifications as they will appear, in their colours.
       const secret = page.getByTestId("classifications").locator(".marking", { hasText: /^SECRET$/u });
@@ -232,9 +172,10 @@ components:
       assert.match(text, /CORDON_POLICY_UPLOAD_REJECTED/u);
       assert.match(text, /the uploaded policy does not load: /u);
       // Nothing changed: the file, the generation, and the decisions (carol still refused SECRET).
-      assert.equal(readFileSync(join(dir, "policy.xml"), "utf8"), good);
+      assert.equal(readFileSync(join(run.dir, "policy.xml"), "utf8"), good);
       const after = await api("/policies");
-      assert.equal(after.json.generation, before.json.generation);
+      assert.notEqual(before.json?.generation, undefined, "the policies answer has a generation");
+      assert.equal(after.json?.generation, before.json?.generation);
       const carol = clients[1]!;
       assert.equal((await joinRoom(carol, vault, "carol")).attrs.type, "error");
       const denied = audit().filter((r) => r.action === "policy-upload");
@@ -262,7 +203,7 @@ components:
 
     test(`[${kind}] CSV import: the preview shows each row's marking or error, a bad file is not applied, a good one is`, async () => {
       const { page } = session;
-      await openPage(page, admin, "/clearances");
+      await openPage(page, run.admin, "/clearances");
       const bad = [
         "jid,policy,classifications,categories",
         `dave@${domain},,UNCLASSIFIED|RESTRICTED|CONFIDENTIAL,GBR`,
@@ -285,7 +226,7 @@ components:
       await page.getByTestId("import-apply").click();
       await page.getByText("2 clearance(s) written.").waitFor();
       assert.equal(
-        ((await api(`/clearances/erin%40${domain}`)).json.marking as { text: string }).text,
+        ((await api(`/clearances/erin%40${domain}`)).json?.marking as { text: string }).text,
         "{UNCLASSIFIED|SECRET} REL TO USA",
       );
       const imported = audit().filter((r) => r.reason === "admin-api import");
@@ -298,7 +239,7 @@ components:
       assert.match(await list.innerText(), /alice@[\s\S]*carol@[\s\S]*dave@[\s\S]*erin@/u);
       // erin can now enter the SECRET room.
       if (kind === "prosody") {
-        await openPage(page, admin, `/clearances/alice@${domain}`);
+        await openPage(page, run.admin, `/clearances/alice@${domain}`);
         await page.getByTestId("detail-marking").waitFor();
         await page.screenshot({ path: join(shots, "console-clearances.png"), fullPage: true });
       }
@@ -307,7 +248,7 @@ components:
 
     test(`[${kind}] Catalogs: what a user would get toward the domain, from the catalog service`, async () => {
       const { page } = session;
-      await openPage(page, admin, "/catalogs");
+      await openPage(page, run.admin, "/catalogs");
       await page.getByLabel("User", { exact: true }).fill(`alice@${domain}`);
       await page.getByLabel("Toward").fill(domain);
       await page.getByRole("button", { name: "Show catalog" }).click();

@@ -7,31 +7,15 @@
 // with who. Writes the Overview screenshots of the README (docs/screenshots/).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import {
-  startServer,
-  connectClient,
-  freePort,
-  serverKinds,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { repoRoot, demoPolicyFile } from "../src/demo.js";
+import { startServer, connectClient, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import { repoRoot } from "../src/demo.js";
 import { joinRoom } from "../src/muc-client.js";
+import { cli, prepareCordon, type CordonRun } from "../src/cordon-process.js";
 import {
   chromiumAvailable,
   loginAsUser,
@@ -42,7 +26,6 @@ import {
   type BrowserSession,
 } from "../src/browser.js";
 
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const TOKEN = "console-shell-test-token-0123456789";
 const domain = "console.test";
 const mucDomain = `rooms.${domain}`;
@@ -55,41 +38,17 @@ const enabled = serverKinds().includes("prosody");
 
 describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
   let server: XmppServer;
-  let child: ChildProcess;
-  let dir: string;
+  let run: CordonRun;
   let admin: string;
   let consoleUrl = "";
-  let log = "";
   let attacker: Server;
   const browsers: BrowserSession[] = [];
   const clients: TestClient[] = [];
 
-  const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${admin}${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        ...(init.method && init.method !== "GET" ? { "content-type": "application/json" } : {}),
-      },
-    });
-    const text = await res.text();
-    return { status: res.status, text, headers: res.headers };
-  };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check().catch(() => false)) return;
-      await sleep(150);
-    }
-    assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
-  };
-  const audit = (): Record<string, unknown>[] =>
-    existsSync(join(dir, "audit.jsonl"))
-      ? readFileSync(join(dir, "audit.jsonl"), "utf8")
-          .split("\n")
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>)
-      : [];
+  const api = (path: string, init?: RequestInit) => run.api(path, init);
+  const until = (what: string, check: () => Promise<boolean>, timeoutMs?: number) =>
+    run.until(what, check, timeoutMs);
+  const audit = () => run.audit();
   const browser = async (viewport?: { width: number; height: number }) => {
     const b = await startBrowser(viewport ? { viewport } : {});
     browsers.push(b);
@@ -112,12 +71,10 @@ describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
       delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: catalogDomain }],
       users: ["alice", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
     });
-    dir = mkdtempSync(join(tmpdir(), "cordon-console-"));
-    copyFileSync(demoPolicyFile, join(dir, "policy.xml"));
-    const adminPort = await freePort();
-    admin = `http://127.0.0.1:${adminPort}`;
-    writeFileSync(
-      join(dir, "cordon.yaml"),
+    run = await prepareCordon("console", TOKEN);
+    admin = run.admin;
+    const adminPort = run.adminPort;
+    await run.start(
       `log: { level: info }
 server: { host: 127.0.0.1, port: ${server.componentPort} }
 policies: [policy.xml]
@@ -158,15 +115,8 @@ components:
           - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
 `,
     );
-    child = spawn(process.execPath, [cli, "start", "--config", join(dir, "cordon.yaml")], {
-      env: { ...process.env, CORDON_ADMIN_TOKEN: TOKEN },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-    await until("the admin API to report ready", async () => (await api("/ready")).status === 200);
-    await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(log));
-    consoleUrl = /^Console: (\S+)$/mu.exec(log)![1]!;
+    await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(run.log()));
+    consoleUrl = /^Console: (\S+)$/mu.exec(run.log())![1]!;
     // Another site, as a browser sees it (another port is another origin): a page with forms that
     // post to the admin API.
     attacker = createServer((req, res) => {
@@ -182,14 +132,8 @@ components:
     for (const b of browsers) await b.close();
     for (const c of clients) await c.stop().catch(() => undefined);
     attacker?.close();
-    if (child && child.exitCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    }
+    await run?.remove();
     await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   let adminSession: BrowserSession;
@@ -199,7 +143,10 @@ components:
   test("[prosody] cordon start prints a one-time login link: it logs in once, then is refused", async () => {
     assert.match(consoleUrl, new RegExp(`^${admin}/console/#token=[A-Za-z0-9_-]{43}$`, "u"));
     assert.ok(
-      !log.replace(/^Console: .*$/gmu, "").includes(consoleUrl.split("#token=")[1]!),
+      !run
+        .log()
+        .replace(/^Console: .*$/gmu, "")
+        .includes(consoleUrl.split("#token=")[1]!),
       "the token is not logged",
     );
     adminSession = await browser();

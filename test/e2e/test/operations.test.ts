@@ -6,71 +6,40 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   startServer,
   startRedis,
   connectClient,
-  freePort,
   xml,
   type XmppServer,
   type TestClient,
   type Element,
   type RedisInstance,
 } from "@cordon/harness";
-import { repoRoot, demoPolicyFile } from "../src/demo.js";
+import { cli, prepareCordon, type CordonRun } from "../src/cordon-process.js";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_CATALOG_2 = "urn:xmpp:sec-label:catalog:2";
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const TOKEN = "operations-test-token-0123456789";
 const domain = "ops.test";
 const mucDomain = `rooms.${domain}`;
 const catalogDomain = `catalog.${domain}`;
 const vault = `vault@${mucDomain}`;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe("operations: admin API, metrics, hot reload (prosody)", () => {
   let server: XmppServer;
   let redis: RedisInstance;
-  let child: ChildProcess;
-  let dir: string;
+  let run: CordonRun;
   let admin: string;
-  let log = "";
   const clients: Record<string, TestClient> = {};
 
-  const api = async (path: string, init: RequestInit = {}) => {
-    const res = await fetch(`${admin}${path}`, {
-      ...init,
-      headers: {
-        authorization: `Bearer ${TOKEN}`,
-        // State-changing requests need a type no web page can send cross-site (admin/guard.ts).
-        ...(init.method && init.method !== "GET" ? { "content-type": "application/json" } : {}),
-      },
-    });
-    const text = await res.text();
-    return {
-      status: res.status,
-      text,
-      json: res.headers.get("content-type")?.startsWith("application/json")
-        ? (JSON.parse(text) as Record<string, unknown>)
-        : undefined,
-    };
-  };
-  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (await check().catch(() => false)) return;
-      await sleep(100);
-    }
-    assert.fail(`timed out waiting for ${what}\n${log.slice(-3000)}`);
-  };
+  const api = (path: string, init?: RequestInit) => run.api(path, init);
+  const until = (what: string, check: () => Promise<boolean>, timeoutMs = 15_000) =>
+    run.until(what, check, timeoutMs);
   const setClearance = async (user: string, classifications: string[], categories: string[] = []) => {
     const r = await api(`/clearances/${encodeURIComponent(`${user}@${domain}`)}`, {
       method: "PUT",
@@ -131,12 +100,10 @@ describe("operations: admin API, metrics, hot reload (prosody)", () => {
       delegations: [{ namespace: NS_CATALOG_2, component: catalogDomain }],
       users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
     });
-    dir = mkdtempSync(join(tmpdir(), "cordon-ops-"));
-    copyFileSync(demoPolicyFile, join(dir, "policy.xml"));
-    const adminPort = await freePort();
-    admin = `http://127.0.0.1:${adminPort}`;
-    writeFileSync(
-      join(dir, "cordon.yaml"),
+    run = await prepareCordon("ops", TOKEN);
+    admin = run.admin;
+    const adminPort = run.adminPort;
+    await run.start(
       `log: { level: info }
 server: { host: 127.0.0.1, port: ${server.componentPort} }
 policies: [policy.xml]
@@ -167,28 +134,16 @@ components:
           - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
           - { selector: SECRET, label: { classification: SECRET } }
 `,
+      { LOG_LEVEL: "info" },
     );
-    child = spawn(process.execPath, [cli, "start", "--config", join(dir, "cordon.yaml")], {
-      env: { ...process.env, CORDON_ADMIN_TOKEN: TOKEN, LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-    await until("the admin API to report ready", async () => (await api("/ready")).status === 200);
     for (const u of ["alice", "bob", "carol"]) clients[u] = await connectClient(server, u, `${u}-pw`);
   });
 
   after(async () => {
     for (const c of Object.values(clients)) await c.stop().catch(() => undefined);
-    if (child && child.exitCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null) child.kill("SIGKILL");
-    }
+    await run?.remove();
     await server?.stop();
     await redis?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test("[prosody] DNS rebinding and cross-site requests are refused, the clearance unchanged (issue 16 item 12)", async () => {
@@ -336,19 +291,19 @@ components:
   });
 
   test("[prosody] SIGHUP with a broken policy keeps the old one; a good reload keeps the MUC working", async () => {
-    const good = readFileSync(join(dir, "policy.xml"), "utf8");
-    writeFileSync(join(dir, "policy.xml"), good.slice(0, Math.floor(good.length / 2)));
-    const mark = log.length;
-    child.kill("SIGHUP");
-    await until("the rejection in the log", async () => /policy reload rejected/.test(log.slice(mark)));
-    assert.match(log.slice(mark), /policy\.xml/, "the log names the file");
+    const good = readFileSync(join(run.dir, "policy.xml"), "utf8");
+    writeFileSync(join(run.dir, "policy.xml"), good.slice(0, Math.floor(good.length / 2)));
+    const mark = run.log().length;
+    run.child?.kill("SIGHUP");
+    await until("the rejection in the log", async () => /policy reload rejected/.test(run.log().slice(mark)));
+    assert.match(run.log().slice(mark), /policy\.xml/, "the log names the file");
     const viaApi = await api("/policies/reload", { method: "POST" });
     assert.equal(viaApi.status, 422);
     assert.equal((viaApi.json?.error as { code: string }).code, "CORDON_POLICY_RELOAD_REJECTED");
     await say(clients.alice!, "still labelled");
     await hears(clients.bob!, "still labelled");
 
-    writeFileSync(join(dir, "policy.xml"), good);
+    writeFileSync(join(run.dir, "policy.xml"), good);
     const reloaded = await api("/policies/reload", { method: "POST" });
     assert.equal(reloaded.status, 200, reloaded.text);
     // Room labels, occupants' clearances and configured labels were re-bound to the new policy objects.
@@ -361,7 +316,7 @@ components:
     assert.equal(metric(text, /^cordon_policy_reloads_total\{result="ok"\}/), 1);
     // The process audit log (issue 16 item 9): admin changes, the MUC's and the catalog's
     // decisions, in one keyed chain that `cordon audit verify` checks with the generated key.
-    const records = readFileSync(join(dir, "audit.jsonl"), "utf8")
+    const records = readFileSync(join(run.dir, "audit.jsonl"), "utf8")
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -380,7 +335,7 @@ components:
     assert.ok(!records.some((r) => JSON.stringify(r).includes("after reload")), "no message text");
     const verified = spawnSync(
       process.execPath,
-      [cli, "audit", "verify", join(dir, "audit.jsonl"), "--config", join(dir, "cordon.yaml")],
+      [cli, "audit", "verify", join(run.dir, "audit.jsonl"), "--config", join(run.dir, "cordon.yaml")],
       {
         encoding: "utf8",
       },
