@@ -13,14 +13,14 @@
 // ratio two/one. On a machine with fewer cores than processes the ratio measures CPU sharing,
 // not scale-out: the JSON gives each process's CPU per delivery so the figure can be read.
 import { fork } from "node:child_process";
-import { connect as netConnect } from "node:net";
-import { StringDecoder } from "node:string_decoder";
+import { Buffer } from "node:buffer";
+import { setTimeout, clearTimeout } from "node:timers";
 import { performance } from "node:perf_hooks";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { cpus } from "node:os";
-import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
+import { BenchClient, escAttr as esc, NS_MUC } from "./lib/bench-client.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -29,8 +29,6 @@ const DOMAIN = "cluster-bench.test";
 const MUC = `rooms.${DOMAIN}`;
 const SECRET = "cluster-bench-secret";
 const PREFIX = "cluster-bench";
-const NS_MUC = "http://jabber.org/protocol/muc";
-const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const WINDOW = 20;
 const ALL_CLASSES = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const ALL_CATEGORIES = ["ALPHA", "BRAVO", "GBR", "USA", "FRA"];
@@ -40,8 +38,6 @@ const debug = (...a) => {
   if (process.env.BENCH_DEBUG)
     process.stderr.write(`[${(performance.now() / 1000).toFixed(1)}s] ${a.join(" ")}\n`);
 };
-const esc = (s) =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/'/g, "&apos;").replace(/"/g, "&quot;");
 
 /** CPU time (µs) of a process so far, from /proc. */
 function procCpu(pid) {
@@ -162,111 +158,21 @@ class Instance {
 
 // ───────────────────────────── parent: raw clients ─────────────────────────────
 
-class RawClient {
+/** A bench client (bench/lib/bench-client.mjs), not label-aware, counting its bench messages. */
+class RawClient extends BenchClient {
   constructor(node, user) {
+    super({ port: node.c2sPort, domain: DOMAIN, user });
     this.node = node;
-    this.user = user;
-    this.splitter = new StanzaSplitter((text) => this.element(text));
-    this.waiters = new Set();
     this.counting = null;
   }
-  connect() {
-    return new Promise((ok, fail) => {
-      const socket = netConnect(this.node.c2sPort, "127.0.0.1");
-      this.socket = socket;
-      socket.setNoDelay(true);
-      const decoder = new StringDecoder("utf8");
-      socket.on("data", (c) => this.splitter.feed(decoder.write(c)));
-      socket.on("error", fail);
-      socket.on("connect", () => this.login().then(ok, fail));
-    });
-  }
-  header() {
-    this.socket.write(
-      `<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
-    );
-  }
-  async login() {
-    let features = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    await features;
-    const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
-    this.socket.write(
-      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`,
-    );
-    if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
-    features = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    await features;
-    const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
-    this.socket.write(
-      `<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`,
-    );
-    this.jid = /<jid>([^<]+)<\/jid>/.exec((await bound).text)?.[1];
-    this.socket.write("<presence/>");
-  }
-  element(text) {
+  intercept(text) {
     const counting = this.counting;
-    if (counting && text.startsWith("<message")) {
-      const at = text.indexOf(`#BM${counting.tag}.`);
-      if (at >= 0) {
-        const from = at + counting.tag.length + 4;
-        counting.onDelivery(Number(text.slice(from, text.indexOf(".", from))));
-        return;
-      }
-    }
-    const name = text.slice(1, text.search(/[\s/>]/));
-    const attrs = {};
-    for (const m of text.slice(0, text.indexOf(">")).matchAll(/([\w:.-]+)=["']([^"']*)["']/g))
-      attrs[m[1]] = m[2];
-    const stanza = { name, attrs, text };
-    if (name === "iq" && (attrs.type === "get" || attrs.type === "set")) {
-      // Not label-aware (FLOT copies); answer disco#info, refuse the rest.
-      const to = attrs.from ? ` to='${esc(attrs.from)}'` : "";
-      this.socket.write(
-        text.includes(NS_DISCO_INFO)
-          ? `<iq type='result' id='${esc(attrs.id ?? "")}'${to}><query xmlns='${NS_DISCO_INFO}'><identity category='client' type='pc'/><feature var='${NS_MUC}'/></query></iq>`
-          : `<iq type='error' id='${esc(attrs.id ?? "")}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
-      );
-      return;
-    }
-    for (const w of this.waiters)
-      if (w.pred(stanza)) {
-        this.waiters.delete(w);
-        clearTimeout(w.timer);
-        w.ok(stanza);
-        return;
-      }
-  }
-  waitFor(pred, ms = 30_000) {
-    return new Promise((ok, fail) => {
-      const w = { pred, ok };
-      w.timer = setTimeout(() => {
-        this.waiters.delete(w);
-        fail(new Error(`${this.user}: timed out`));
-      }, ms);
-      this.waiters.add(w);
-    });
-  }
-  async join(room, nick) {
-    const self = this.waitFor(
-      (s) =>
-        s.name === "presence" &&
-        s.attrs.from === `${room}/${nick}` &&
-        (s.attrs.type === "error" || /code=["']110["']/.test(s.text)),
-    );
-    this.socket.write(
-      `<presence to='${esc(`${room}/${nick}`)}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`,
-    );
-    const p = await self;
-    if (p.attrs.type === "error")
-      throw new Error(`${this.user}: join of ${room} refused: ${p.text.slice(0, 300)}`);
-  }
-  leave(room, nick) {
-    this.socket.write(`<presence type='unavailable' to='${esc(`${room}/${nick}`)}'/>`);
-  }
-  close() {
-    this.socket.end("</stream:stream>");
+    if (!counting || !text.startsWith("<message")) return false;
+    const at = text.indexOf(`#BM${counting.tag}.`);
+    if (at < 0) return false;
+    const from = at + counting.tag.length + 4;
+    counting.onDelivery(Number(text.slice(from, text.indexOf(".", from))));
+    return true;
   }
 }
 
@@ -409,7 +315,8 @@ async function phase(shape, run, opts, cluster, redis, clients) {
   const cpu1 = await Promise.all(instances.map((i) => i.cpu()));
   const ej1 = cluster.nodes.map((n) => procCpu(n.pid));
   for (const c of clients) c.counting = null;
-  for (const room of rooms) for (const c of clients) c.leave(room, c.user);
+  for (const room of rooms)
+    for (const c of clients) c.write(`<presence type='unavailable' to='${esc(`${room}/${c.user}`)}'/>`);
   for (const i of instances) await i.stop();
   await delay(500);
   return {

@@ -32,8 +32,6 @@
 // label (in-memory store). Messages are unlabelled (the room's default label). A table goes to
 // stderr; the last stdout line is one JSON object.
 import { fork } from "node:child_process";
-import { connect as netConnect } from "node:net";
-import { StringDecoder } from "node:string_decoder";
 import { performance } from "node:perf_hooks";
 import { createHash } from "node:crypto";
 import { dirname, resolve } from "node:path";
@@ -41,7 +39,7 @@ import { fileURLToPath } from "node:url";
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
-import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
+import { BenchClient, NS_DISCO_INFO, NS_MUC } from "./lib/bench-client.mjs";
 
 const here = fileURLToPath(import.meta.url);
 const root = resolve(dirname(here), "..");
@@ -49,10 +47,7 @@ const POLICY_FILE = resolve(root, "deploy/quickstart/demo-policy.xml");
 const DOMAIN = "bench.test";
 const MUC = `rooms.${DOMAIN}`;
 const SECRET = "bench-muc-scale-secret";
-const NS_MUC = "http://jabber.org/protocol/muc";
-const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
-const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
 const NS_CAPS = "http://jabber.org/protocol/caps";
 const CAPS_NODE = "https://cordon.invalid/bench";
@@ -72,13 +67,6 @@ const debug = (...args) => {
   if (process.env.BENCH_DEBUG)
     process.stderr.write(`[${(performance.now() / 1000).toFixed(1)}s] ${args.join(" ")}\n`);
 };
-const escAttr = (s) =>
-  s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
 const CLOCK_TICK_US = 10_000;
 function serverCpu(server) {
   try {
@@ -157,10 +145,19 @@ async function runChild() {
     let reply;
     if (msg.type === "cpu") reply = process.cpuUsage();
     else if (msg.type === "memory") reply = await memory(msg.label);
-    else if (msg.type === "drop-store-rooms") {
-      // The live rooms stay (room-sync.ts keeps a live room whose record is deleted).
-      for (const jid of await store.listRooms(MUC)) await store.deleteRoom(jid);
-      reply = true;
+    else if (msg.type === "store-record-bytes") {
+      // What the in-memory store's room records cost: the same records put into a second store,
+      // measured. (Deleting them is no way to leave them out: a persistent room whose record is
+      // deleted elsewhere is destroyed, XEP-0045 §10.9, packages/muc/src/service/room-sync.ts.)
+      const before = await memory();
+      const copy = new MemoryStore();
+      for (const jid of await store.listRooms(MUC)) await copy.putRoom(await store.getRoom(jid));
+      const after = await memory();
+      reply = {
+        records: (await copy.listRooms(MUC)).length,
+        bytes: after.heapUsed + after.external - before.heapUsed - before.external,
+      };
+      await copy.close();
     } else if (msg.type === "stop") {
       await Promise.race([muc.stop().catch(() => undefined), delay(2000)]);
       process.exit(0);
@@ -237,20 +234,6 @@ class ComponentChild {
 
 // ───────────────────────────── parent: raw clients ─────────────────────────────
 
-function startTagAttrs(text) {
-  const tag = text.slice(0, text.indexOf(">"));
-  const attrs = {};
-  for (const m of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-    attrs[m[1]] = (m[2] ?? m[3])
-      .replace(/&apos;/g, "'")
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&amp;/g, "&");
-  }
-  return attrs;
-}
-
 /** XEP-0115 §5.1 for our one identity and features (no forms). */
 function capsVer(features) {
   const s = `client/pc//bench<${[...features]
@@ -271,177 +254,57 @@ const CAPS = Object.fromEntries(
 );
 
 /**
- * A minimal XMPP client over plain TCP (RFC 6120 stream, SASL PLAIN, bind) that splits the stream
- * into top-level elements by tag depth with indexOf. Presences from rooms are only counted (per
- * room), messages carrying the bench marker only counted, unless something waits for them.
+ * A bench client (bench/lib/bench-client.mjs) announcing XEP-0115 caps of one of two kinds (label-
+ * aware or not). Presences from rooms are only counted (per room), messages carrying the bench
+ * marker only counted, unless something waits for them.
  */
-class RawClient {
+class RawClient extends BenchClient {
   constructor(server, index) {
+    const kind = index % 2 === 0 ? "aware" : "unaware";
+    super({
+      port: server.c2sPort,
+      domain: DOMAIN,
+      user: username(index),
+      resource: "r",
+      features: FEATURES[kind],
+      presence: CAPS[kind],
+      waitMs: 120_000,
+    });
     this.server = server;
     this.index = index;
-    this.user = username(index);
-    this.kind = index % 2 === 0 ? "aware" : "unaware";
-    this.splitter = new StanzaSplitter((text) => this.element(text));
-    this.waiters = new Set();
+    this.kind = kind;
     this.presences = new Map(); // room → available presences received
     this.counting = null;
   }
 
-  connect() {
-    return new Promise((ok, fail) => {
-      const socket = netConnect(this.server.c2sPort, "127.0.0.1");
-      this.socket = socket;
-      socket.setNoDelay(true);
-      const decoder = new StringDecoder("utf8");
-      socket.on("data", (chunk) => this.splitter.feed(decoder.write(chunk)));
-      socket.on("error", (err) => fail(err));
-      socket.on("close", () => {
-        for (const w of this.waiters) w.reject(new Error(`${this.user}: connection closed`));
-        this.waiters.clear();
-      });
-      socket.on("connect", () => this.login().then(ok, fail));
-    });
-  }
-
-  header() {
-    this.write(
-      `<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
-    );
-  }
-
-  async login() {
-    let features = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    if (!(await features).text.includes("PLAIN")) throw new Error("server offers no PLAIN");
-    const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
-    this.write(
-      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`,
-    );
-    if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
-    features = this.waitFor((s) => s.name === "stream:features");
-    this.splitter.reset();
-    this.header();
-    await features;
-    const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
-    this.write(
-      `<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>`,
-    );
-    const bind = await bound;
-    const jid = /<jid>([^<]+)<\/jid>/.exec(bind.text)?.[1];
-    if (bind.attrs.type !== "result" || !jid) throw new Error(`${this.user}: bind failed`);
-    this.jid = jid;
-    this.write(`<presence>${CAPS[this.kind]}</presence>`);
-  }
-
-  write(data) {
-    this.socket.write(data);
-  }
-
-  element(text) {
+  intercept(text) {
     const counting = this.counting;
-    if (counting !== null && text.startsWith("<message")) {
-      const at = text.indexOf("#BM");
-      if (at >= 0) {
-        counting.lastAt = performance.now();
-        if (--counting.remaining === 0) counting.done();
-        counting.onDelivery?.();
-        return;
-      }
-    }
-    const sp = text.search(/[\s/>]/);
-    const stanza = { name: text.slice(1, sp), attrs: startTagAttrs(text), text };
-    if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set"))
-      return this.answerIq(stanza);
-    if (stanza.name === "presence" && stanza.attrs.type === undefined && stanza.attrs.from) {
-      const from = stanza.attrs.from;
-      const slash = from.indexOf("/");
-      if (slash > 0) {
-        const room = from.slice(0, slash);
-        this.presences.set(room, (this.presences.get(room) ?? 0) + 1);
-      }
-    }
-    for (const w of this.waiters) {
-      if (w.pred(stanza)) {
-        this.waiters.delete(w);
-        clearTimeout(w.timer);
-        w.resolve(stanza);
-        return;
-      }
-    }
+    if (counting === null || !text.startsWith("<message") || !text.includes("#BM")) return false;
+    counting.lastAt = performance.now();
+    if (--counting.remaining === 0) counting.done();
+    counting.onDelivery?.();
+    return true;
   }
 
-  answerIq(stanza) {
-    const { id = "", from } = stanza.attrs;
-    const to = from ? ` to='${escAttr(from)}'` : "";
-    if (stanza.attrs.type === "get" && stanza.text.includes(NS_DISCO_INFO)) {
-      const node = /node=['"]([^'"]*)['"]/.exec(stanza.text)?.[1];
-      const features = FEATURES[this.kind].map((v) => `<feature var='${v}'/>`).join("");
-      this.write(
-        `<iq type='result' id='${escAttr(id)}'${to}><query xmlns='${NS_DISCO_INFO}'${node ? ` node='${escAttr(node)}'` : ""}><identity category='client' type='pc' name='bench'/>${features}</query></iq>`,
-      );
-    } else {
-      this.write(
-        `<iq type='error' id='${escAttr(id)}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
-      );
-    }
+  observe(stanza) {
+    if (stanza.name !== "presence" || stanza.attrs.type !== undefined || !stanza.attrs.from) return;
+    const from = stanza.attrs.from;
+    const slash = from.indexOf("/");
+    if (slash <= 0) return;
+    const room = from.slice(0, slash);
+    this.presences.set(room, (this.presences.get(room) ?? 0) + 1);
   }
 
-  waitFor(pred, timeoutMs = 120_000) {
-    return new Promise((ok, fail) => {
-      const w = { pred, resolve: ok, reject: fail };
-      w.timer = setTimeout(() => {
-        this.waiters.delete(w);
-        fail(new Error(`${this.user}: timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.add(w);
-    });
-  }
-
-  /** Joins room/nick; resolves with { self, at } once the self-presence (110) arrives. */
+  /** Joins room/nick; resolves with { presence, t0, selfMs, subject } once the self-presence (110) arrives. */
   async join(room, nick, maxstanzas = 0) {
-    const full = `${room}/${nick}`;
-    const self = this.waitFor(
-      (s) =>
-        s.name === "presence" &&
-        s.attrs.from === full &&
-        (s.attrs.type === "error" || /code=["']110["']/.test(s.text)),
-    );
     const subject = this.waitFor(
       (s) => s.name === "message" && s.attrs.from === room && s.text.includes("<subject"),
     );
     subject.catch(() => undefined);
     const t0 = performance.now();
-    this.write(
-      `<presence to='${escAttr(full)}'><x xmlns='${NS_MUC}'><history maxstanzas='${maxstanzas}'/></x>${CAPS[this.kind]}</presence>`,
-    );
-    const presence = await self;
+    const presence = await super.join(room, nick, maxstanzas);
     const selfAt = performance.now();
-    if (presence.attrs.type === "error")
-      throw new Error(`${this.user}: join of ${room} refused: ${presence.text}`);
     return { presence, t0, selfMs: selfAt - t0, subject: subject.then(() => performance.now() - t0) };
-  }
-
-  async leave(room, nick) {
-    const full = `${room}/${nick}`;
-    const gone = this.waitFor(
-      (s) => s.name === "presence" && s.attrs.from === full && s.attrs.type === "unavailable",
-    );
-    this.write(`<presence to='${escAttr(full)}' type='unavailable'/>`);
-    await gone;
-  }
-
-  async iq(body, id) {
-    const reply = this.waitFor((s) => s.name === "iq" && s.attrs.id === id);
-    this.write(body);
-    const r = await reply;
-    if (r.attrs.type !== "result") throw new Error(`${this.user}: iq ${id} failed: ${r.text}`);
-    return r;
-  }
-
-  close() {
-    this.write("</stream:stream>");
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 500).unref();
   }
 }
 
@@ -576,14 +439,14 @@ async function runServer(kind, opts) {
     await delay(300);
     for (const c of clients) c.presences.clear();
     const mA = await child.memory("rooms-with-store");
-    await child.ask("drop-store-rooms");
-    await delay(200);
-    const mA2 = await child.memory("rooms");
-    if (mA2.rooms < R) throw new Error(`only ${mA2.rooms} rooms live after the store records were dropped`);
+    if (mA.rooms < R) throw new Error(`only ${mA.rooms} of ${R} rooms live`);
+    const records = await child.ask("store-record-bytes");
+    if (records.records < R) throw new Error(`only ${records.records} room records in the store`);
     out.idleRooms = {
       rooms: R,
       roomsPerSecond: Math.round(R / createSeconds),
-      bytesPerRoom: Math.round((heap(mA2) - heap(m0)) / R),
+      bytesPerRoom: Math.round((heap(mA) - heap(m0) - records.bytes) / R),
+      bytesPerStoreRecord: Math.round(records.bytes / R),
       bytesPerRoomWithStoreRecord: Math.round((heap(mA) - heap(m0)) / R),
       rssBytesPerRoom: Math.round((mA.rss - m0.rss) / R),
     };
@@ -612,9 +475,9 @@ async function runServer(kind, opts) {
     out.occupiedRooms = {
       occupants: R * P,
       joinsPerSecond: Math.round((R * P) / joinSeconds),
-      bytesPerOccupant: Math.round((heap(mB) - heap(mA2)) / (R * P)),
+      bytesPerOccupant: Math.round((heap(mB) - heap(mA)) / (R * P)),
       presencePayloadBytesPerOccupant: Math.round((mB.buffers.presence ?? 0) / (R * P)),
-      rssBytesPerOccupant: Math.round((mB.rss - mA2.rss) / (R * P)),
+      rssBytesPerOccupant: Math.round((mB.rss - mA.rss) / (R * P)),
     };
     debug(kind, "occupied", JSON.stringify(out.occupiedRooms));
 
@@ -725,7 +588,6 @@ async function runServer(kind, opts) {
     );
     for (let j = 0; j < H; j += 50) {
       const batch = Math.min(50, H - j);
-      let seen = 0;
       const reflected = new Promise((ok) => {
         w.counting = { remaining: batch, lastAt: 0, done: ok };
       });
@@ -737,7 +599,6 @@ async function runServer(kind, opts) {
         ).join(""),
       );
       await reflected;
-      seen += batch;
     }
     w.counting = null;
     await delay(300);

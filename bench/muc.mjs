@@ -43,16 +43,13 @@
 // before and after, and reports Redis commands/s, appends/s and Redis CPU µs per second of wall
 // time — 1,000,000 divided by the latter is how many times that load one Redis core holds.
 import { fork } from "node:child_process";
-import { connect as netConnect } from "node:net";
-import { connect as tlsConnect } from "node:tls";
-import { StringDecoder } from "node:string_decoder";
 import { performance } from "node:perf_hooks";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { mkdirSync, readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { setTimeout, clearTimeout } from "node:timers";
-import { StanzaSplitter } from "./lib/stanza-splitter.mjs";
+import { BenchClient, NS_DISCO_INFO, NS_MUC } from "./lib/bench-client.mjs";
 import { callgrindWrapper, dump as callgrindDump, zero as callgrindZero } from "./lib/callgrind.mjs";
 
 const here = fileURLToPath(import.meta.url);
@@ -124,12 +121,9 @@ const COMPONENT_MODES = ["cordon", "cordon-before", "cordon-multicast", ...Objec
 /** Cordon's MUC: as built here, with XEP-0033 multicast, or as built in another checkout. */
 const isCordon = (mode) => mode === "cordon" || mode === "cordon-multicast" || mode === "cordon-before";
 let beforeDir = "";
-const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
 const NS_MUC_OWNER = "http://jabber.org/protocol/muc#owner";
-const NS_DISCO_INFO = "http://jabber.org/protocol/disco#info";
 const NS_SEC_LABEL = "urn:xmpp:sec-label:0";
-const NS_TLS = "urn:ietf:params:xml:ns:xmpp-tls";
 const FILLER = "the quick brown fox jumps over the lazy dog";
 /**
  * Copies in flight at most (sender's window × N). @cordon/component's outgoing queue holds 10,000
@@ -176,13 +170,6 @@ const debug = (...args) => {
   if (process.env.BENCH_DEBUG)
     process.stderr.write(`[${(performance.now() / 1000).toFixed(2)}s] ${args.join(" ")}\n`);
 };
-const escAttr = (s) =>
-  s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
 
 // ───────────────────────────── child: one component per process ─────────────────────────────
 
@@ -370,233 +357,55 @@ async function runChild(mode) {
 
 // ───────────────────────────── parent: raw clients ─────────────────────────────
 
-/** The start tag's attributes (values unescaped for the few entities servers emit). */
-function startTagAttrs(text) {
-  const end = text.indexOf(">");
-  const tag = text.slice(0, end);
-  const attrs = {};
-  for (const m of tag.matchAll(/([\w:.-]+)\s*=\s*(?:"([^"]*)"|'([^']*)')/g)) {
-    attrs[m[1]] = (m[2] ?? m[3])
-      .replace(/&apos;/g, "'")
-      .replace(/&quot;/g, '"')
-      .replace(/&lt;/g, "<")
-      .replace(/&gt;/g, ">")
-      .replace(/&amp;/g, "&");
-  }
-  return attrs;
-}
-
 /**
- * A minimal XMPP client (RFC 6120: stream, SASL PLAIN, bind) that splits the stream into
- * top-level elements by tracking tag depth with indexOf, without building element trees. During
- * a measurement it only looks for the bench marker in message bodies.
+ * A bench client (bench/lib/bench-client.mjs) that, during a measurement, only looks for the
+ * bench marker in message bodies and counts it, without building a stanza object.
  */
-class RawClient {
+class RawClient extends BenchClient {
   constructor(server, index, tls) {
+    const aware = labelAware(index);
+    super({
+      port: server.c2sPort,
+      domain: DOMAIN,
+      user: username(index),
+      tls,
+      features: [NS_DISCO_INFO, NS_MUC, ...(aware ? [NS_SEC_LABEL] : [])],
+      recent: 200,
+    });
     this.server = server;
-    this.tls = tls;
     this.index = index;
-    this.user = username(index);
-    this.aware = labelAware(index);
-    this.splitter = new StanzaSplitter((text) => this.element(text));
-    this.waiters = new Set();
-    this.recent = [];
+    this.aware = aware;
     this.presenceByRoom = new Map();
     this.counting = null;
   }
 
-  connect() {
-    return new Promise((resolveConnect, rejectConnect) => {
-      const socket = netConnect(this.server.c2sPort, "127.0.0.1");
-      this.socket = socket;
-      socket.setNoDelay(true);
-      this.listen(socket);
-      socket.on("error", (err) => rejectConnect(err));
-      socket.on("close", () => {
-        for (const w of this.waiters) w.reject(new Error(`${this.user}: connection closed`));
-        this.waiters.clear();
-      });
-      socket.on("connect", () => this.login().then(resolveConnect, rejectConnect));
-    });
-  }
-
-  /** Reads the stream from `socket` (plain TCP, later the TLS layer over it) as UTF-8 text. */
-  listen(socket) {
-    const decoder = new StringDecoder("utf8");
-    socket.on("data", (chunk) => this.splitter.feed(decoder.write(chunk)));
-  }
-
-  /** RFC 6120 §5.4: STARTTLS, then a new stream over TLS. Resolves with the new stream's features. */
-  async startTls(features) {
-    if (!features.text.includes(NS_TLS))
-      throw new Error(`${this.user}: the server offers no STARTTLS (${this.server.kind})`);
-    const proceed = this.waitFor((s) => s.name === "proceed" || s.name === "failure");
-    this.write(`<starttls xmlns='${NS_TLS}'/>`);
-    if ((await proceed).name !== "proceed") throw new Error(`${this.user}: STARTTLS refused`);
-    const plain = this.socket;
-    plain.removeAllListeners("data");
-    this.splitter.reset();
-    // The server's certificate is the harness's own self-signed one, made for this run.
-    const secure = tlsConnect({ socket: plain, servername: DOMAIN, rejectUnauthorized: false });
-    await new Promise((ok, fail) => {
-      secure.once("secureConnect", ok);
-      secure.once("error", fail);
-    });
-    secure.on("error", () => undefined); // the "close" handler on the TCP socket reports it
-    this.socket = secure;
-    this.listen(secure);
-    const next = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    return next;
-  }
-
-  header() {
-    this.write(
-      `<?xml version='1.0'?><stream:stream to='${DOMAIN}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`,
-    );
-  }
-
-  async login() {
-    let features = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    if (this.tls) features = this.startTls(await features);
-    if (!(await features).text.includes("PLAIN")) throw new Error("server offers no PLAIN");
-    const result = this.waitFor((s) => s.name === "success" || s.name === "failure");
-    this.write(
-      `<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${Buffer.from(`\0${this.user}\0pw-${this.user}`).toString("base64")}</auth>`,
-    );
-    if ((await result).name !== "success") throw new Error(`${this.user}: authentication failed`);
-    features = this.waitFor((s) => s.name === "stream:features");
-    this.header();
-    await features;
-    const bound = this.waitFor((s) => s.name === "iq" && s.attrs.id === "bind");
-    this.write(
-      `<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>bench</resource></bind></iq>`,
-    );
-    const bind = await bound;
-    const jid = /<jid>([^<]+)<\/jid>/.exec(bind.text)?.[1];
-    if (bind.attrs.type !== "result" || !jid) throw new Error(`${this.user}: bind failed: ${bind.text}`);
-    this.jid = jid;
-    this.write("<presence/>");
-  }
-
-  write(data) {
-    this.socket.write(data);
-  }
-
-  element(text) {
+  intercept(text) {
     const counting = this.counting;
-    if (counting !== null && text.startsWith("<message")) {
-      const at = text.indexOf("#BM");
-      if (at >= 0) {
-        const dot = text.indexOf(".", at + 5);
-        if (text.slice(at + 5, dot) === counting.tag) {
-          const label = text.charCodeAt(at + 3) - 48;
-          counting.counts[label]++;
-          counting.bytes += text.length;
-          if (counting.samples && counting.samples[label] === undefined) counting.samples[label] = text;
-          counting.lastAt = performance.now();
-          if (--counting.remaining === 0) counting.done();
-          counting.onDelivery?.();
-          return;
-        }
-      }
-    }
-    const sp = text.search(/[\s/>]/);
-    const stanza = { name: text.slice(1, sp), attrs: startTagAttrs(text), text };
-    if (stanza.name === "iq" && (stanza.attrs.type === "get" || stanza.attrs.type === "set"))
-      return this.answerIq(stanza);
-    if (stanza.name === "presence" && stanza.attrs.from) {
-      const from = stanza.attrs.from;
-      const slash = from.indexOf("/");
-      const room = from.slice(0, slash);
-      if (slash > 0 && text.includes(NS_MUC_USER)) {
-        let nicks = this.presenceByRoom.get(room);
-        if (!nicks) this.presenceByRoom.set(room, (nicks = new Set()));
-        nicks.add(from.slice(slash + 1));
-      }
-    }
-    for (const w of this.waiters) {
-      if (w.pred(stanza)) {
-        this.waiters.delete(w);
-        clearTimeout(w.timer);
-        w.resolve(stanza);
-        return;
-      }
-    }
-    if (this.counting === null) {
-      this.recent.push(stanza);
-      if (this.recent.length > 200) this.recent.shift();
-    }
+    if (counting === null || !text.startsWith("<message")) return false;
+    const at = text.indexOf("#BM");
+    if (at < 0) return false;
+    const dot = text.indexOf(".", at + 5);
+    if (text.slice(at + 5, dot) !== counting.tag) return false;
+    const label = text.charCodeAt(at + 3) - 48;
+    counting.counts[label]++;
+    counting.bytes += text.length;
+    if (counting.samples && counting.samples[label] === undefined) counting.samples[label] = text;
+    counting.lastAt = performance.now();
+    if (--counting.remaining === 0) counting.done();
+    counting.onDelivery?.();
+    return true;
   }
 
-  /** disco#info (XEP-0030) gets the label feature for label-aware clients; anything else an error. */
-  answerIq(stanza) {
-    const { id = "", from } = stanza.attrs;
-    const to = from ? ` to='${escAttr(from)}'` : "";
-    if (stanza.attrs.type === "get" && stanza.text.includes(NS_DISCO_INFO)) {
-      const features = [NS_DISCO_INFO, NS_MUC, ...(this.aware ? [NS_SEC_LABEL] : [])]
-        .map((v) => `<feature var='${v}'/>`)
-        .join("");
-      this.write(
-        `<iq type='result' id='${escAttr(id)}'${to}><query xmlns='${NS_DISCO_INFO}'><identity category='client' type='pc' name='bench'/>${features}</query></iq>`,
-      );
-    } else {
-      this.write(
-        `<iq type='error' id='${escAttr(id)}'${to}><error type='cancel'><service-unavailable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`,
-      );
-    }
-  }
-
-  waitFor(pred, timeoutMs = 30_000) {
-    const hit = this.recent.findIndex(pred);
-    if (hit >= 0) return Promise.resolve(this.recent.splice(hit, 1)[0]);
-    return new Promise((resolveWait, rejectWait) => {
-      const w = { pred, resolve: resolveWait, reject: rejectWait };
-      w.timer = setTimeout(() => {
-        this.waiters.delete(w);
-        rejectWait(
-          new Error(
-            `${this.user}: timed out after ${timeoutMs} ms; last: ${this.recent
-              .slice(-3)
-              .map((s) => s.text.slice(0, 300))
-              .join(" | ")}`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(w);
-    });
-  }
-
-  /** Joins room/nick without history; resolves with the self-presence (XEP-0045 §7.2.2, status 110). */
-  async join(room, nick) {
-    const self = this.waitFor(
-      (s) =>
-        s.name === "presence" &&
-        s.attrs.from === `${room}/${nick}` &&
-        (s.attrs.type === "error" || /code=["']110["']/.test(s.text)),
-    );
-    this.write(
-      `<presence to='${escAttr(`${room}/${nick}`)}'><x xmlns='${NS_MUC}'><history maxstanzas='0'/></x></presence>`,
-    );
-    const presence = await self;
-    if (presence.attrs.type === "error")
-      throw new Error(`${this.user}: join of ${room} refused: ${presence.text}`);
-    return presence;
-  }
-
-  async iq(body, id) {
-    const reply = this.waitFor((s) => s.name === "iq" && s.attrs.id === id);
-    this.write(body);
-    const r = await reply;
-    if (r.attrs.type !== "result") throw new Error(`${this.user}: iq ${id} failed: ${r.text}`);
-    return r;
-  }
-
-  close() {
-    this.write("</stream:stream>");
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 500).unref();
+  /** The occupants each room has shown (XEP-0045 §7.2.3). */
+  observe(stanza) {
+    if (stanza.name !== "presence" || !stanza.attrs.from || !stanza.text.includes(NS_MUC_USER)) return;
+    const from = stanza.attrs.from;
+    const slash = from.indexOf("/");
+    if (slash <= 0) return;
+    const room = from.slice(0, slash);
+    let nicks = this.presenceByRoom.get(room);
+    if (!nicks) this.presenceByRoom.set(room, (nicks = new Set()));
+    nicks.add(from.slice(slash + 1));
   }
 }
 
