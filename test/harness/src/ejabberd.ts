@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { compileGuardModule } from "./ejabberd-guard.js";
 import { renderDeployFile, checkConfigValue } from "./templates.js";
+import { cordonIncludes } from "./deploy-includes.js";
 import { requireEjabberd } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
 import type { ManagedProcess } from "./process.js";
@@ -87,27 +88,9 @@ export function ejabberdConfig(
       );
   }
   const files: string[] = [];
-  if (options.components.length > 0) {
-    includes["cordon-components.yml"] = renderDeployFile("ejabberd/cordon-components.yml", {
-      values: { COMPONENT_PORT: String(layout.componentPort) },
-      lists: { COMPONENT: options.components.map((c) => ({ COMPONENT_DOMAIN: c.domain, SECRET: c.secret })) },
-    });
-    files.push("cordon-components.yml");
-  }
-  if (options.delegations.length > 0) {
-    includes["cordon-delegation.yml"] = renderDeployFile("ejabberd/cordon-delegation.yml", {
-      values: { DOMAIN: options.domain },
-      lists: {
-        DELEGATION: options.delegations.map((d) => ({
-          NAMESPACE: d.namespace,
-          COMPONENT_DOMAIN: d.component,
-        })),
-        DELEGATED_COMPONENT: [...new Set(options.delegations.map((d) => d.component))].map((c) => ({
-          COMPONENT_DOMAIN: c,
-        })),
-      },
-    });
-    files.push("cordon-delegation.yml");
+  for (const [name, text] of Object.entries(cordonIncludes("ejabberd", options, layout.componentPort))) {
+    includes[name] = text;
+    files.push(name);
   }
   if (options.guard) {
     const guard = options.guard;

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { renderDeployFile, checkConfigValue, deployDir } from "./templates.js";
+import { cordonIncludes } from "./deploy-includes.js";
 import { requireProsody } from "./system-deps.js";
 import { runCommand, spawnManaged, tailFile } from "./process.js";
 import type { ManagedProcess } from "./process.js";
@@ -75,27 +76,9 @@ export function prosodyConfig(
   for (const domain of [options.domain, ...options.extraDomains]) {
     lines.push(`VirtualHost ${luaString(checkConfigValue("domain", domain))} { }`);
   }
-  if (options.components.length > 0) {
-    includes["cordon-components.cfg.lua"] = renderDeployFile("prosody/cordon-components.cfg.lua", {
-      values: { COMPONENT_PORT: String(layout.componentPort) },
-      lists: { COMPONENT: options.components.map((c) => ({ COMPONENT_DOMAIN: c.domain, SECRET: c.secret })) },
-    });
-    lines.push('Include "cordon-components.cfg.lua"');
-  }
-  if (options.delegations.length > 0) {
-    includes["cordon-delegation.cfg.lua"] = renderDeployFile("prosody/cordon-delegation.cfg.lua", {
-      values: { DOMAIN: options.domain },
-      lists: {
-        DELEGATION: options.delegations.map((d) => ({
-          NAMESPACE: d.namespace,
-          COMPONENT_DOMAIN: d.component,
-        })),
-        DELEGATED_COMPONENT: [...new Set(options.delegations.map((d) => d.component))].map((c) => ({
-          COMPONENT_DOMAIN: c,
-        })),
-      },
-    });
-    lines.push('Include "cordon-delegation.cfg.lua"');
+  for (const [name, text] of Object.entries(cordonIncludes("prosody", options, layout.componentPort))) {
+    includes[name] = text;
+    lines.push(`Include ${luaString(name)}`);
   }
   if (options.guard) {
     const guard = options.guard;
