@@ -177,6 +177,40 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     await b2.stop();
   });
 
+  test("after the leases were unreachable (a Redis failover), peers get a lease period to renew before a spare is opened", async () => {
+    const { router, instance, round, leases, links } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    const before = router.owners();
+    const linksBefore = links.length;
+    // Redis unreachable for longer than a lease: every beat fails, both leases lapse meanwhile.
+    const beat = leases.beat.bind(leases);
+    leases.beat = () => Promise.reject(new Error("store unavailable"));
+    await round(1000, a, b);
+    await round(1000, a, b);
+    await round(1500, a, b);
+    leases.beat = beat;
+    // Back: a beats first and sees itself alone (b's lease expired during the outage).
+    await round(1000, a);
+    assert.equal(a.spareCount, 0, "no spare for a peer whose lease lapsed while Redis was away");
+    await round(0, b);
+    await round(1000, a, b);
+    await round(1000, a, b);
+    assert.equal(a.spareCount + b.spareCount, 0);
+    assert.equal(links.length, linksBefore, "no connection opened");
+    assert.deepEqual(router.owners(), before);
+    // A peer that really died during the outage is still taken over, one lease period later.
+    await b.crash();
+    await round(1000, a);
+    await round(2500, a);
+    assert.equal(a.spareCount, 1);
+    assert.deepEqual(router.owners(), ["a", "a"]);
+    await a.stop();
+  });
+
   test("an instance that is only slow keeps its slot: the spare finds none and is dropped when it is back", async () => {
     const { router, instance, round, links } = cluster();
     const a = instance("a");

@@ -86,7 +86,8 @@ export class SlotTakeover {
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #stopped = false;
-  #startedAt = 0;
+  /** Start, or the last round whose lease renewal failed: peers get a lease period from then to appear. */
+  #settleFrom = 0;
 
   constructor(options: SlotTakeoverOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError("slots must be ≥ 1");
@@ -110,7 +111,7 @@ export class SlotTakeover {
 
   /** Connects the primary link and starts the lease loop. */
   async start(): Promise<void> {
-    this.#startedAt = this.#now();
+    this.#settleFrom = this.#now();
     this.#primary = await this.#open("primary").catch((error: Error) => {
       if (this.#fatalAtStart(error)) throw error;
       this.#log.info({ err: error.message }, "primary link not up yet: retried every round");
@@ -164,7 +165,15 @@ export class SlotTakeover {
     for (const spare of [...this.#spares]) if (!spare.online) await this.#drop(spare);
     const mine = (): LinkState[] => (this.#primary ? [this.#primary, ...this.#spares] : []);
     // Only an instance with an online link holds a lease: one whose node is gone is not live.
-    const live = await membership.beat(id, this.#primary?.online ? mine().length : undefined);
+    const live = await membership
+      .beat(id, this.#primary?.online ? mine().length : undefined)
+      .catch((error: unknown) => {
+        // Leases unreachable (Redis down, a Sentinel failover): every peer's lease may lapse
+        // meanwhile though its links are up. Once back, they get a lease period to renew before
+        // this instance takes their slots to be free (a spare then would only find none).
+        this.#settleFrom = this.#now();
+        throw error;
+      });
     if (this.#stopped || !this.#primary?.online) return;
     const now = this.#now();
     const othersLinks = [...live].reduce((sum, [member, links]) => (member === id ? sum : sum + links), 0);
@@ -177,8 +186,9 @@ export class SlotTakeover {
       link.beats++;
     }
     const leader = [...live.keys()].sort()[0] === id;
-    // Peers started together get one lease period to appear before the leader covers their slots.
-    const settled = now - this.#startedAt >= this.#o.leaseMs;
+    // Peers started together, or renewing again after the leases were unreachable, get one lease
+    // period to appear before the leader covers their slots.
+    const settled = now - this.#settleFrom >= this.#o.leaseMs;
     const wanted = leader && settled ? Math.max(0, slots - live.size) : 0;
     if (this.#spares.length > wanted) {
       while (this.#spares.length > wanted) await this.#drop(this.#spares.at(-1)!);
