@@ -136,7 +136,7 @@ export async function clusterInstance(o: ClusterInstanceOptions): Promise<Cluste
         secret: o.secret,
         reconnect: { enabled: false },
       });
-      let self: MucService | undefined;
+      const self: { service?: MucService } = {};
       const service = createDemoMuc(o.demo, {
         server: o.server,
         mucDomain: o.mucDomain,
@@ -144,14 +144,14 @@ export async function clusterInstance(o: ClusterInstanceOptions): Promise<Cluste
         secret: o.secret,
         store,
         component,
-        ...(o.observer ? { observer: o.observer(() => self) } : {}),
+        ...(o.observer ? { observer: o.observer(() => self.service) } : {}),
         settings: {
           serviceClearance: o.demo.clearance(ALL_CLASSES),
           defaultRoomClearance: o.demo.clearance(ALL_CLASSES),
           ...o.settings,
         },
       });
-      self = service;
+      self.service = service;
       return { service, component };
     },
   });
