@@ -211,6 +211,73 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     await a.stop();
   });
 
+  test("an instance name renewed by another process: refused at start after a lease period; met while running, the links are closed until the name is free", async () => {
+    const { router, instance, round, leases, links } = cluster();
+    const a = instance("a");
+    await a.start();
+    // A second process named "a": the membership refuses its claims (RedisMembership's token).
+    let held = true;
+    const duplicate = Object.assign(new Error('cluster instance "a" is live in another process'), {
+      code: "CORDON_STORE_DUPLICATE_INSTANCE",
+    });
+    const twin = new SlotTakeover({
+      id: "a",
+      slots: 2,
+      membership: {
+        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
+        leave: () => Promise.resolve(),
+      },
+      intervalMs: 10,
+      leaseMs: 30,
+      now: () => Date.now(),
+      createLink: () => {
+        const link = new FakeLink("twin", router);
+        links.push(link);
+        return link.asLink();
+      },
+    });
+    created.push(twin);
+    const t0 = Date.now();
+    await assert.rejects(twin.start(), (e: Error & { code?: string }) => e.code === duplicate.code);
+    assert.ok(Date.now() - t0 >= 30, "waited a lease period for a crashed predecessor's claim to lapse");
+    assert.equal(links.filter((l) => l.owner === "twin").length, 0, "never connected");
+    assert.deepEqual(router.owners(), ["a", "-"]);
+    await twin.crash();
+
+    // Both claimed the name at once (the start check raced): the one refused while running closes its links.
+    held = false;
+    const racer = new SlotTakeover({
+      id: "a",
+      slots: 2,
+      membership: {
+        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
+        leave: () => Promise.resolve(),
+      },
+      intervalMs: 1e9,
+      now: () => Date.now(),
+      createLink: () => {
+        const link = new FakeLink("racer", router);
+        links.push(link);
+        return link.asLink();
+      },
+    });
+    created.push(racer);
+    await racer.start();
+    assert.deepEqual(router.owners(), ["a", "racer"]);
+    held = true;
+    await racer.tick();
+    assert.equal(racer.services.length, 0, "links closed");
+    assert.deepEqual(router.owners(), ["a", "-"], "its slot is free for the leader's spare");
+    await racer.tick();
+    assert.equal(racer.services.length, 0, "still standing by");
+    // The name is free again (the other process is gone): it takes part again.
+    held = false;
+    await racer.tick();
+    assert.equal(racer.services.length, 1);
+    assert.deepEqual(router.owners(), ["a", "racer"]);
+    await round(0, a);
+  });
+
   test("an instance that is only slow keeps its slot: the spare finds none and is dropped when it is back", async () => {
     const { router, instance, round, links } = cluster();
     const a = instance("a");
