@@ -8,6 +8,8 @@
 // - Prosody 0.12 (one connection per component domain): `slots: 1` is active/standby — the second
 //   process waits, takes the domain after `kill -9` of the first and serves the room from Redis;
 //   `slots: 2` is refused at start with the reason (exit 2).
+// - On both: a process given the instance name of a live one is refused at start (exit 2, the
+//   reason) and leaves the others' leases alone.
 // The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -207,6 +209,32 @@ if (serverKinds().includes("ejabberd"))
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
+    test("[ejabberd cluster] a third process given a live instance's name is refused at start (exit 2, the reason); the cluster is untouched", async () => {
+      const dup = startCordon(
+        writeConfig(dir, "node1-again", {
+          port: cluster.nodes[1]!.componentPort,
+          redis: redis.url,
+          mucDomain,
+          domain,
+          instance: "node1",
+          slots: 2,
+        }),
+      );
+      cordons.push(dup);
+      assert.equal(await Promise.race([dup.exited, sleep(15_000).then(() => "still running")]), 2, dup.log());
+      assert.match(
+        dup.log(),
+        /components\.muc\.cluster\.instance: is node1, but another live process of rooms\.clc\.test renews its lease under that name[^\n]*give each process its own instance/,
+      );
+      // It never connected and its leave dropped nobody's lease.
+      assert.doesNotMatch(dup.log(), /MUC cluster instance started/);
+      const links = await live();
+      assert.deepEqual(Object.entries(links).sort(), [
+        ["node1", 1],
+        ["node2", 1],
+      ]);
+    });
+
     test("[ejabberd cluster] rooms on both processes; kill -9 of one: the other serves its rooms with their history, labels enforced; SIGTERM leaves at once", async () => {
       const rooms = Array.from({ length: 6 }, (_, i) => `ops${i}@${mucDomain}`);
       for (const [i, room] of rooms.entries()) {
@@ -319,6 +347,27 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       const standby = startCordon(config("p2", 1));
       cordons.push(standby);
       await until("the standby waits", () => standby.log().includes("standby: another instance holds"));
+      // A third process given the active one's name: refused at start, after a lease period.
+      const twin = startCordon(
+        writeConfig(dir, "p1-again", {
+          port: server.componentPort,
+          redis: redis.url,
+          mucDomain,
+          domain,
+          instance: "p1",
+          slots: 1,
+        }),
+      );
+      cordons.push(twin);
+      assert.equal(
+        await Promise.race([twin.exited, sleep(15_000).then(() => "still running")]),
+        2,
+        twin.log(),
+      );
+      assert.match(
+        twin.log(),
+        /components\.muc\.cluster\.instance: is p1, but another live process of rooms\.clcp\.test renews its lease under that name/,
+      );
       const room = `ops@${mucDomain}`;
       assert.notEqual((await join(c.alice!, room, "Alice")).attrs.type, "error");
       await configureRoom(c.alice!, room); // an instant room (XEP-0045 §10.1.2), persistent by config
