@@ -17,7 +17,13 @@ import {
 import { createComponent, parseElement } from "@cordon/component";
 import type { Label } from "@cordon/policy";
 import { RedisMembership, RedisStore, type RedisStoreOptions } from "@cordon/store";
-import { SlotTakeover, type MucObserver, type MucService, type MucSettings } from "@cordon/muc";
+import {
+  SlotTakeover,
+  type MucAuditEvent,
+  type MucObserver,
+  type MucService,
+  type MucSettings,
+} from "@cordon/muc";
 import { ALL_CLASSES, createDemoMuc, type Demo } from "./demo.js";
 import { configureRoom } from "./muc-client.js";
 
@@ -167,6 +173,32 @@ export async function clusterInstance(o: ClusterInstanceOptions): Promise<Cluste
   };
 }
 
+/**
+ * An observer that hands every groupchat decision to `record` and checks, when it is called (once
+ * the copies are decided, before they are sent: groupchat.ts), that the service sends no more copies
+ * than the room has occupants whose clearance is known right now; a breach goes to `violations`.
+ */
+export function knownCopiesObserver(
+  service: () => MucService | undefined,
+  record: (event: MucAuditEvent) => void,
+  violations: string[],
+): MucObserver {
+  return {
+    decision: () => undefined,
+    fanout: () => undefined,
+    audit: (event) => {
+      if (event.action !== "groupchat") return;
+      record(event);
+      if (!event.granted) return;
+      const known = [...(service()?.rooms.get(event.room)?.occupants.values() ?? [])].filter(
+        (o) => o.clearance.status === "known",
+      ).length;
+      if ((event.delivered ?? 0) > known && violations.length < 100)
+        violations.push(`${event.room}: ${event.delivered} copies with ${known} occupants known`);
+    },
+  };
+}
+
 /** Every service of `instances` holding occupants of `room` (one at the most, whatever happens). */
 export const holders = <T extends { services: MucService[] }>(
   instances: readonly T[],
@@ -220,6 +252,13 @@ export class SharedRedisMuc {
       users: Object.keys(users).map((u) => ({ username: u, password: `${u}-pw` })),
     });
     await seedClearances(this.o.demo, { url: this.redis.url, prefix: this.o.prefix }, domain, users);
+  }
+
+  /** setup(), then `instances` started MUC services, then every user connected. */
+  async start(instances: number): Promise<void> {
+    await this.setup();
+    for (let i = 0; i < instances; i++) await this.instance();
+    await this.connectClients();
   }
 
   async connectClients(): Promise<void> {

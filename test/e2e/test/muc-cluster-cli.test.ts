@@ -24,32 +24,27 @@ import {
   startRedis,
   serverKinds,
   connectClient,
-  xml,
   type EjabberdCluster,
   type XmppServer,
   type TestClient,
-  type Element,
   type RedisInstance,
 } from "@cordon/harness";
-import { parseElement } from "@cordon/component";
-import { RedisMembership, RedisStore } from "@cordon/store";
-import { loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
+import { RedisMembership } from "@cordon/store";
+import { ALL_CLASSES as ALL, loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
 import { configureRoom, joinRoom as join } from "../src/muc-client.js";
+import {
+  groupchat,
+  replayed,
+  seedClearances as seed,
+  selfPing as ping,
+  sleep,
+  until,
+} from "../src/muc-cluster-fixture.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const cli = path(repoRoot, "packages/cli/dist/src/main.js");
 const PREFIX = "clc";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await sleep(50);
-  }
-};
 
 /** One `cordon start` process and what it logged. */
 interface Cordon {
@@ -108,36 +103,13 @@ components:
   return file;
 }
 
-async function seedClearances(url: string, domain: string): Promise<void> {
-  const seed = new RedisStore({ url, prefix: `${PREFIX}:` });
-  await seed.ready(5000);
-  for (const u of ["alice", "bob"])
-    await seed.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
-  await seed.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
-  await seed.close();
-}
+const seedClearances = (url: string, domain: string): Promise<void> =>
+  seed(demo, { url, prefix: `${PREFIX}:` }, domain, { alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
 
 const say = (client: TestClient, room: string, id: string, body: string, labelled: boolean) =>
-  client.send(
-    xml(
-      "message",
-      { to: room, type: "groupchat", id },
-      xml("body", {}, body),
-      labelled ? parseElement(demo.labelXml(S)) : null,
-    ),
-  );
+  client.send(groupchat(room, id, body, labelled ? S : undefined, demo));
 
-const selfPing = (client: TestClient, occupant: string): Promise<string> =>
-  client.iq(xml("iq", { type: "get", to: occupant }, xml("ping", { xmlns: "urn:xmpp:ping" })), 1500).then(
-    () => "joined",
-    (e: Error) => (/not-acceptable/.test(e.message) ? "not-acceptable" : "no answer"),
-  );
-
-const replayed = (client: TestClient, mark: number): string[] =>
-  client.received
-    .slice(mark)
-    .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"))
-    .map((m) => m.getChildText("body") ?? "");
+const selfPing = (client: TestClient, occupant: string) => ping(client, occupant, 1500);
 
 /** Everyone (re)joins, the labelled message reaches the cleared, never the uncleared. */
 async function exchange(c: Record<string, TestClient>, room: string, tag: string): Promise<void> {

@@ -34,12 +34,7 @@ for (const kind of serverKinds().filter((k) => k === "ejabberd")) {
     });
     const { c } = f;
 
-    before(async () => {
-      await f.setup();
-      await f.instance();
-      await f.instance();
-      await f.connectClients();
-    });
+    before(() => f.start(2));
 
     after(() => f.teardown());
 

@@ -32,6 +32,7 @@ import {
   configurePersistent,
   groupchat,
   holders,
+  knownCopiesObserver,
   selfPing,
   sleep,
   until,
@@ -107,27 +108,18 @@ for (const kind of serverKinds()) {
             // Ten minutes: what is seen within seconds after the failover came by the store's reconnection.
             clearanceRefreshMs: 600_000,
           },
-          observer: (service) => ({
-            decision: () => undefined,
-            fanout: () => undefined,
-            audit: (event) => {
-              if (event.action !== "groupchat") return;
-              decisions.push({
-                t: Date.now(),
-                room: event.room,
-                granted: event.granted,
-                reason: event.reason,
-              });
-              // Called once the copies are decided, before they are sent (groupchat.ts): never more
-              // copies than occupants whose clearance is known right now.
-              if (!event.granted) return;
-              const known = [...(service()?.rooms.get(event.room)?.occupants.values() ?? [])].filter(
-                (o) => o.clearance.status === "known",
-              ).length;
-              if ((event.delivered ?? 0) > known)
-                violations.push(`${event.room}: ${event.delivered} copies with ${known} occupants known`);
-            },
-          }),
+          observer: (service) =>
+            knownCopiesObserver(
+              service,
+              (event) =>
+                decisions.push({
+                  t: Date.now(),
+                  room: event.room,
+                  granted: event.granted,
+                  reason: event.reason,
+                }),
+              violations,
+            ),
         });
         nodes.push(node);
         await node.takeover.start();
