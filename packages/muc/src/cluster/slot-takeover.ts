@@ -21,6 +21,12 @@
 // slot that moved while an instance was only slow leaves no stale occupants behind. A link that
 // connected while every slot was held has received nothing and is redialled (dropping nothing)
 // until it finds a free slot or is no longer wanted.
+//
+// Instance names are claimed in the membership with a token of the process: a second process with
+// a live name is refused at start (after a lease period, so a crashed predecessor's restart is not)
+// and one that meets the conflict while running closes its links until the name is free. A round
+// whose lease renewal fails (Redis down, a Sentinel failover) restarts the settling period, so
+// peers whose leases lapsed meanwhile are not taken for gone.
 import type { CordonComponent, Logger } from "@cordon/component";
 import { silentLogger } from "@cordon/component";
 import type { MucService } from "../service/muc-service.js";
