@@ -177,6 +177,107 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     await b2.stop();
   });
 
+  test("after the leases were unreachable (a Redis failover), peers get a lease period to renew before a spare is opened", async () => {
+    const { router, instance, round, leases, links } = cluster();
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    await round(1000, a, b);
+    const before = router.owners();
+    const linksBefore = links.length;
+    // Redis unreachable for longer than a lease: every beat fails, both leases lapse meanwhile.
+    const beat = leases.beat.bind(leases);
+    leases.beat = () => Promise.reject(new Error("store unavailable"));
+    await round(1000, a, b);
+    await round(1000, a, b);
+    await round(1500, a, b);
+    leases.beat = beat;
+    // Back: a beats first and sees itself alone (b's lease expired during the outage).
+    await round(1000, a);
+    assert.equal(a.spareCount, 0, "no spare for a peer whose lease lapsed while Redis was away");
+    await round(0, b);
+    await round(1000, a, b);
+    await round(1000, a, b);
+    assert.equal(a.spareCount + b.spareCount, 0);
+    assert.equal(links.length, linksBefore, "no connection opened");
+    assert.deepEqual(router.owners(), before);
+    // A peer that really died during the outage is still taken over, one lease period later.
+    await b.crash();
+    await round(1000, a);
+    await round(2500, a);
+    assert.equal(a.spareCount, 1);
+    assert.deepEqual(router.owners(), ["a", "a"]);
+    await a.stop();
+  });
+
+  test("an instance name renewed by another process: refused at start after a lease period; met while running, the links are closed until the name is free", async () => {
+    const { router, instance, round, leases, links } = cluster();
+    const a = instance("a");
+    await a.start();
+    // A second process named "a": the membership refuses its claims (RedisMembership's token).
+    let held = true;
+    const duplicate = Object.assign(new Error('cluster instance "a" is live in another process'), {
+      code: "CORDON_STORE_DUPLICATE_INSTANCE",
+    });
+    const twin = new SlotTakeover({
+      id: "a",
+      slots: 2,
+      membership: {
+        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
+        leave: () => Promise.resolve(),
+      },
+      intervalMs: 10,
+      leaseMs: 30,
+      now: () => Date.now(),
+      createLink: () => {
+        const link = new FakeLink("twin", router);
+        links.push(link);
+        return link.asLink();
+      },
+    });
+    created.push(twin);
+    const t0 = Date.now();
+    await assert.rejects(twin.start(), (e: Error & { code?: string }) => e.code === duplicate.code);
+    assert.ok(Date.now() - t0 >= 30, "waited a lease period for a crashed predecessor's claim to lapse");
+    assert.equal(links.filter((l) => l.owner === "twin").length, 0, "never connected");
+    assert.deepEqual(router.owners(), ["a", "-"]);
+    await twin.crash();
+
+    // Both claimed the name at once (the start check raced): the one refused while running closes its links.
+    held = false;
+    const racer = new SlotTakeover({
+      id: "a",
+      slots: 2,
+      membership: {
+        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
+        leave: () => Promise.resolve(),
+      },
+      intervalMs: 1e9,
+      now: () => Date.now(),
+      createLink: () => {
+        const link = new FakeLink("racer", router);
+        links.push(link);
+        return link.asLink();
+      },
+    });
+    created.push(racer);
+    await racer.start();
+    assert.deepEqual(router.owners(), ["a", "racer"]);
+    held = true;
+    await racer.tick();
+    assert.equal(racer.services.length, 0, "links closed");
+    assert.deepEqual(router.owners(), ["a", "-"], "its slot is free for the leader's spare");
+    await racer.tick();
+    assert.equal(racer.services.length, 0, "still standing by");
+    // The name is free again (the other process is gone): it takes part again.
+    held = false;
+    await racer.tick();
+    assert.equal(racer.services.length, 1);
+    assert.deepEqual(router.owners(), ["a", "racer"]);
+    await round(0, a);
+  });
+
   test("an instance that is only slow keeps its slot: the spare finds none and is dropped when it is back", async () => {
     const { router, instance, round, links } = cluster();
     const a = instance("a");

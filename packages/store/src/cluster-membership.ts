@@ -1,29 +1,48 @@
 // Leases of the instances of one clustered component (packages/muc/src/cluster/slot-takeover.ts):
 // each live instance renews a lease (Redis server time + leaseMs) with the number of component
 // connections it holds; expired leases are dropped by whoever beats next. One sorted set (lease
-// expiry) and one hash (connections) per group, both under one hash tag, so the script touches one
-// Redis Cluster slot. Bounded: one entry per live instance.
+// expiry) and one hash (connections) per group, and the same pair for instance names (each claimed
+// with a random token of the process, so two processes given one name are told apart: the second
+// gets DuplicateInstanceError), all under one hash tag, so the script touches one Redis Cluster slot.
+// Bounded: one entry per live instance.
+import { randomBytes } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
-import { InvalidValueError } from "./errors.js";
+import { DuplicateInstanceError, InvalidValueError } from "./errors.js";
 
+// KEYS: leases (zset id → expiry), links (hash id → connections), names (zset id → expiry),
+// tokens (hash id → the claiming process's token). ARGV: id ('' = read only), lease ms, links
+// ('' = claim the name only, 'leave'), token. A name is claimed on every beat of its instance, live
+// link or not; while claimed by another token it is refused (first come keeps it) and a leave by
+// another token drops nothing.
 const BEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
 for _, m in ipairs(expired) do redis.call('HDEL', KEYS[2], m) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
+for _, m in ipairs(lapsed) do redis.call('HDEL', KEYS[4], m) end
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local ttl = tonumber(ARGV[2])
 if ARGV[1] ~= '' then
-  if ARGV[3] == 'leave' then
+  local holder = redis.call('HGET', KEYS[4], ARGV[1])
+  if holder and holder ~= ARGV[4] then
+    if ARGV[3] ~= 'leave' then return redis.error_reply('DUPLICATE_INSTANCE') end
+  elseif ARGV[3] == 'leave' then
     redis.call('ZREM', KEYS[1], ARGV[1])
     redis.call('HDEL', KEYS[2], ARGV[1])
+    redis.call('ZREM', KEYS[3], ARGV[1])
+    redis.call('HDEL', KEYS[4], ARGV[1])
   else
-    redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
-    redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+    redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
+    redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+    if ARGV[3] ~= '' then
+      redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+      redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+    end
   end
 end
-redis.call('PEXPIRE', KEYS[1], ttl * 4)
-redis.call('PEXPIRE', KEYS[2], ttl * 4)
+for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl * 4) end
 return redis.call('HGETALL', KEYS[2])
 `;
 
@@ -48,7 +67,9 @@ export class RedisMembership {
   readonly leaseMs: number;
   readonly #client: Redis;
   readonly #own: boolean;
-  readonly #keys: [string, string];
+  readonly #keys: [string, string, string, string];
+  /** This process's claim on its instance names (never logged). */
+  readonly #token = randomBytes(12).toString("base64url");
 
   constructor(options: RedisMembershipOptions) {
     if (!options.client && !options.url && !options.sentinels)
@@ -73,30 +94,34 @@ export class RedisMembership {
     // Connection errors surface as failed beats (SlotTakeover logs them); no unhandled-error noise.
     if (this.#own) this.#client.on("error", () => undefined);
     const base = `${options.prefix ?? "cordon"}:cluster:{${options.group}}`;
-    this.#keys = [`${base}:leases`, `${base}:links`];
+    this.#keys = [`${base}:leases`, `${base}:links`, `${base}:names`, `${base}:tokens`];
   }
 
   /**
-   * Renews `id`'s lease with the connections it holds (or only reads, when `links` is undefined),
-   * drops expired leases, and returns the live instances with their connection counts.
+   * Renews `id`'s lease with the connections it holds (or, when `links` is undefined, only its claim
+   * on the name), drops expired leases, and returns the live instances with their connection counts.
+   * `id` "" only reads. Throws DuplicateInstanceError while another process holds the name.
    */
   async beat(id: string, links: number | undefined): Promise<Map<string, number>> {
-    const reply = (await this.#client.eval(
-      BEAT,
-      2,
-      ...this.#keys,
-      links === undefined ? "" : id,
-      String(this.leaseMs),
-      String(links ?? 0),
-    )) as string[];
+    const reply = (await this.#eval(id, links === undefined ? "" : String(links))) as string[];
     const live = new Map<string, number>();
     for (let i = 0; i + 1 < reply.length; i += 2) live.set(reply[i]!, Number(reply[i + 1]));
     return live;
   }
 
-  /** Drops `id`'s lease now (a clean stop; a crash lets it expire). */
+  /** Drops `id`'s lease and name now (a clean stop; a crash lets them expire); not another process's. */
   async leave(id: string): Promise<void> {
-    await this.#client.eval(BEAT, 2, ...this.#keys, id, String(this.leaseMs), "leave");
+    await this.#eval(id, "leave");
+  }
+
+  async #eval(id: string, links: string): Promise<unknown> {
+    try {
+      return await this.#client.eval(BEAT, 4, ...this.#keys, id, String(this.leaseMs), links, this.#token);
+    } catch (error) {
+      if (error instanceof Error && /DUPLICATE_INSTANCE/u.test(error.message))
+        throw new DuplicateInstanceError(id);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

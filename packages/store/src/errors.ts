@@ -35,6 +35,21 @@ export class CorruptRecordError extends CordonStoreError {
   }
 }
 
+/**
+ * Another live process renews the cluster lease of this instance name (RedisMembership): two
+ * processes were given the same `components.muc.cluster.instance`.
+ */
+export class DuplicateInstanceError extends CordonStoreError {
+  readonly instance: string;
+  constructor(instance: string) {
+    super(
+      "CORDON_STORE_DUPLICATE_INSTANCE",
+      `cluster instance ${JSON.stringify(instance)} is live in another process: each instance needs a name of its own`,
+    );
+    this.instance = instance;
+  }
+}
+
 /** The store was closed. */
 export class StoreClosedError extends CordonStoreError {
   constructor() {

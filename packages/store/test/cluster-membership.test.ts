@@ -4,7 +4,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { startRedis, startRedisSentinel, type RedisInstance } from "@cordon/harness";
-import { InvalidValueError, RedisMembership } from "../src/index.js";
+import { DuplicateInstanceError, InvalidValueError, RedisMembership } from "../src/index.js";
 
 describe("RedisMembership", () => {
   let redis: RedisInstance;
@@ -42,6 +42,8 @@ describe("RedisMembership", () => {
       assert.deepEqual(keys, [
         "t1:cluster:{rooms.example.test}:leases",
         "t1:cluster:{rooms.example.test}:links",
+        "t1:cluster:{rooms.example.test}:names",
+        "t1:cluster:{rooms.example.test}:tokens",
       ]);
       for (const k of keys) assert.ok((await raw.pttl(k)) > 0);
     } finally {
@@ -64,6 +66,37 @@ describe("RedisMembership", () => {
       assert.equal(await raw.hexists("t2:cluster:{rooms.example.test}:links", "b"), 0);
     } finally {
       await m.close();
+    }
+  });
+
+  test("two processes given one instance name: the second is refused while the first renews; its leave drops nothing; the name is free once the first is gone", async () => {
+    const options = { url: redis.url, prefix: "t4", group: "rooms.example.test", leaseMs: 300 };
+    const first = new RedisMembership(options);
+    const second = new RedisMembership(options);
+    try {
+      await first.beat("node1", 1);
+      await assert.rejects(second.beat("node1", 1), (e: Error) => {
+        assert.ok(e instanceof DuplicateInstanceError);
+        assert.equal(e.code, "CORDON_STORE_DUPLICATE_INSTANCE");
+        return true;
+      });
+      // A claim without a lease (a standby, a link not up) is refused too, and claims too.
+      await assert.rejects(second.beat("node1", undefined), DuplicateInstanceError);
+      await second.leave("node1");
+      assert.deepEqual([...(await first.beat("node1", 1))], [["node1", 1]], "not the second's to leave");
+      // A name claimed without a lease holds as well: the first, standing by, still owns it.
+      await first.beat("node1", undefined);
+      await assert.rejects(second.beat("node1", undefined), DuplicateInstanceError);
+      // The first crashes (no more renewals): once its claim lapses, the second takes the name.
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual([...(await second.beat("node1", 2))], [["node1", 2]]);
+      await assert.rejects(first.beat("node1", 1), DuplicateInstanceError);
+      // A clean stop frees it at once.
+      await second.leave("node1");
+      assert.deepEqual([...(await first.beat("node1", 1))], [["node1", 1]]);
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 

@@ -8,6 +8,8 @@
 // - Prosody 0.12 (one connection per component domain): `slots: 1` is active/standby — the second
 //   process waits, takes the domain after `kill -9` of the first and serves the room from Redis;
 //   `slots: 2` is refused at start with the reason (exit 2).
+// - On both: a process given the instance name of a live one is refused at start (exit 2, the
+//   reason) and leaves the others' leases alone.
 // The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -22,32 +24,27 @@ import {
   startRedis,
   serverKinds,
   connectClient,
-  xml,
   type EjabberdCluster,
   type XmppServer,
   type TestClient,
-  type Element,
   type RedisInstance,
 } from "@cordon/harness";
-import { parseElement } from "@cordon/component";
-import { RedisMembership, RedisStore } from "@cordon/store";
-import { loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
+import { RedisMembership } from "@cordon/store";
+import { ALL_CLASSES as ALL, loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
 import { configureRoom, joinRoom as join } from "../src/muc-client.js";
+import {
+  groupchat,
+  replayed,
+  seedClearances as seed,
+  selfPing as ping,
+  sleep,
+  until,
+} from "../src/muc-cluster-fixture.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const cli = path(repoRoot, "packages/cli/dist/src/main.js");
 const PREFIX = "clc";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await sleep(50);
-  }
-};
 
 /** One `cordon start` process and what it logged. */
 interface Cordon {
@@ -106,36 +103,13 @@ components:
   return file;
 }
 
-async function seedClearances(url: string, domain: string): Promise<void> {
-  const seed = new RedisStore({ url, prefix: `${PREFIX}:` });
-  await seed.ready(5000);
-  for (const u of ["alice", "bob"])
-    await seed.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
-  await seed.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
-  await seed.close();
-}
+const seedClearances = (url: string, domain: string): Promise<void> =>
+  seed(demo, { url, prefix: `${PREFIX}:` }, domain, { alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
 
 const say = (client: TestClient, room: string, id: string, body: string, labelled: boolean) =>
-  client.send(
-    xml(
-      "message",
-      { to: room, type: "groupchat", id },
-      xml("body", {}, body),
-      labelled ? parseElement(demo.labelXml(S)) : null,
-    ),
-  );
+  client.send(groupchat(room, id, body, labelled ? S : undefined, demo));
 
-const selfPing = (client: TestClient, occupant: string): Promise<string> =>
-  client.iq(xml("iq", { type: "get", to: occupant }, xml("ping", { xmlns: "urn:xmpp:ping" })), 1500).then(
-    () => "joined",
-    (e: Error) => (/not-acceptable/.test(e.message) ? "not-acceptable" : "no answer"),
-  );
-
-const replayed = (client: TestClient, mark: number): string[] =>
-  client.received
-    .slice(mark)
-    .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"))
-    .map((m) => m.getChildText("body") ?? "");
+const selfPing = (client: TestClient, occupant: string) => ping(client, occupant, 1500);
 
 /** Everyone (re)joins, the labelled message reaches the cleared, never the uncleared. */
 async function exchange(c: Record<string, TestClient>, room: string, tag: string): Promise<void> {
@@ -205,6 +179,32 @@ if (serverKinds().includes("ejabberd"))
       await cluster?.stop();
       await redis?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("[ejabberd cluster] a third process given a live instance's name is refused at start (exit 2, the reason); the cluster is untouched", async () => {
+      const dup = startCordon(
+        writeConfig(dir, "node1-again", {
+          port: cluster.nodes[1]!.componentPort,
+          redis: redis.url,
+          mucDomain,
+          domain,
+          instance: "node1",
+          slots: 2,
+        }),
+      );
+      cordons.push(dup);
+      assert.equal(await Promise.race([dup.exited, sleep(15_000).then(() => "still running")]), 2, dup.log());
+      assert.match(
+        dup.log(),
+        /components\.muc\.cluster\.instance: is node1, but another live process of rooms\.clc\.test renews its lease under that name[^\n]*give each process its own instance/,
+      );
+      // It never connected and its leave dropped nobody's lease.
+      assert.doesNotMatch(dup.log(), /MUC cluster instance started/);
+      const links = await live();
+      assert.deepEqual(Object.entries(links).sort(), [
+        ["node1", 1],
+        ["node2", 1],
+      ]);
     });
 
     test("[ejabberd cluster] rooms on both processes; kill -9 of one: the other serves its rooms with their history, labels enforced; SIGTERM leaves at once", async () => {
@@ -319,6 +319,27 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       const standby = startCordon(config("p2", 1));
       cordons.push(standby);
       await until("the standby waits", () => standby.log().includes("standby: another instance holds"));
+      // A third process given the active one's name: refused at start, after a lease period.
+      const twin = startCordon(
+        writeConfig(dir, "p1-again", {
+          port: server.componentPort,
+          redis: redis.url,
+          mucDomain,
+          domain,
+          instance: "p1",
+          slots: 1,
+        }),
+      );
+      cordons.push(twin);
+      assert.equal(
+        await Promise.race([twin.exited, sleep(15_000).then(() => "still running")]),
+        2,
+        twin.log(),
+      );
+      assert.match(
+        twin.log(),
+        /components\.muc\.cluster\.instance: is p1, but another live process of rooms\.clcp\.test renews its lease under that name/,
+      );
       const room = `ops@${mucDomain}`;
       assert.notEqual((await join(c.alice!, room, "Alice")).attrs.type, "error");
       await configureRoom(c.alice!, room); // an instant room (XEP-0045 §10.1.2), persistent by config

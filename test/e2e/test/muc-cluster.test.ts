@@ -15,28 +15,26 @@ import {
   startRedis,
   serverKinds,
   connectClient,
-  xml,
   type EjabberdCluster,
   type TestClient,
-  type Element,
 } from "@cordon/harness";
-import { createComponent, parseElement } from "@cordon/component";
-import { RedisMembership, RedisStore } from "@cordon/store";
-import { NS_MUC_OWNER, SlotTakeover, type MucService } from "@cordon/muc";
-import { loadDemo, createDemoMuc } from "../src/demo.js";
+import type { SlotTakeover, MucService } from "@cordon/muc";
+import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
+import {
+  clusterInstance,
+  configurePersistent,
+  groupchat,
+  holders,
+  replayed,
+  seedClearances,
+  selfPing,
+  until,
+  type ClusterInstance,
+} from "../src/muc-cluster-fixture.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
-
-const until = async (what: string, ok: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 if (serverKinds().includes("ejabberd"))
   describe("labelled MUC on a two-node ejabberd cluster, one Cordon instance per node, shared Redis", () => {
@@ -45,90 +43,38 @@ if (serverKinds().includes("ejabberd"))
     const secret = "cluster-secret";
     let cluster: EjabberdCluster;
     let redis: Awaited<ReturnType<typeof startRedis>>;
-    const stores: RedisStore[] = [];
-    const memberships: RedisMembership[] = [];
+    const nodes: ClusterInstance[] = [];
     const instances: SlotTakeover[] = [];
     const c: Record<string, TestClient> = {};
     /** A room the failover test handed back to the instance on node 2. */
     let handedBack = "";
 
     const instance = async (node: number): Promise<SlotTakeover> => {
-      const store = new RedisStore({ url: redis.url, prefix: "cluster-test" });
-      stores.push(store);
-      await store.ready(5000);
-      const membership = new RedisMembership({ url: redis.url, prefix: "cluster-test", group: mucDomain });
-      memberships.push(membership);
-      const server = cluster.nodes[node]!;
-      const takeover = new SlotTakeover({
+      const created = await clusterInstance({
+        demo,
         id: `cordon-${node + 1}`,
         slots: 2,
-        membership,
-        createLink: () => {
-          // No reconnect of its own: a dropped link is replaced, with fresh in-memory rooms.
-          const component = createComponent({
-            service: `xmpp://127.0.0.1:${server.componentPort}`,
-            domain: mucDomain,
-            secret,
-            reconnect: { enabled: false },
-          });
-          const service = createDemoMuc(demo, {
-            server,
-            mucDomain,
-            localDomain: domain,
-            secret,
-            store,
-            component,
-            settings: { serviceClearance: demo.clearance(ALL), defaultRoomClearance: demo.clearance(ALL) },
-          });
-          return { service, component };
-        },
+        server: cluster.nodes[node]!,
+        mucDomain,
+        domain,
+        secret,
+        redis: { url: redis.url, prefix: "cluster-test" },
       });
-      await takeover.start();
-      instances.push(takeover);
-      return takeover;
+      nodes.push(created);
+      await created.takeover.start();
+      instances.push(created.takeover);
+      return created.takeover;
     };
 
     /** The instance whose services hold the room's occupants (at most one may). */
     const holder = (room: string): { instance: SlotTakeover; service: MucService }[] =>
-      instances.flatMap((instance) =>
-        instance.services
-          .filter((service) => (service.rooms.get(room)?.size ?? 0) > 0)
-          .map((service) => ({ instance, service })),
-      );
+      holders(instances, room);
 
     const say = (client: TestClient, room: string, id: string, body: string, labelled: boolean) =>
-      client.send(
-        xml(
-          "message",
-          { to: room, type: "groupchat", id },
-          xml("body", {}, body),
-          labelled ? parseElement(demo.labelXml(S)) : null,
-        ),
-      );
+      client.send(groupchat(room, id, body, labelled ? S : undefined, demo));
 
     const configure = (room: string, name: string) =>
-      c.alice!.iq(
-        xml(
-          "iq",
-          { type: "set", to: room },
-          xml(
-            "query",
-            { xmlns: NS_MUC_OWNER },
-            xml(
-              "x",
-              { xmlns: "jabber:x:data", type: "submit" },
-              xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1")),
-              xml("field", { var: "muc#roomconfig_roomname" }, xml("value", {}, name)),
-            ),
-          ),
-        ),
-      );
-
-    const selfPing = (client: TestClient, occupant: string): Promise<string> =>
-      client.iq(xml("iq", { type: "get", to: occupant }, xml("ping", { xmlns: "urn:xmpp:ping" })), 2000).then(
-        () => "joined",
-        (e: Error) => e.message,
-      );
+      configurePersistent(c.alice!, room, { "muc#roomconfig_roomname": name });
 
     before(async () => {
       redis = await startRedis();
@@ -138,12 +84,11 @@ if (serverKinds().includes("ejabberd"))
         componentBalancing: { [mucDomain]: "bare_destination" },
         users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
       });
-      const seed = new RedisStore({ url: redis.url, prefix: "cluster-test" });
-      await seed.ready(5000);
-      await seed.setUserClearance(`alice@${domain}`, demo.raw(demo.clearance(ALL)));
-      await seed.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(ALL)));
-      await seed.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      await seed.close();
+      await seedClearances(demo, { url: redis.url, prefix: "cluster-test" }, domain, {
+        alice: ALL,
+        bob: ALL,
+        carol: ["UNCLASSIFIED"],
+      });
       await instance(0);
       await instance(1);
       // alice on node 1; bob and carol on node 2.
@@ -154,9 +99,7 @@ if (serverKinds().includes("ejabberd"))
 
     after(async () => {
       for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const i of instances) await i.stop().catch(() => undefined);
-      for (const m of memberships) await m.close().catch(() => undefined);
-      for (const s of stores) await s.close().catch(() => undefined);
+      for (const n of nodes) await n.close();
       await cluster?.stop();
       await redis?.stop();
     });
@@ -231,11 +174,8 @@ if (serverKinds().includes("ejabberd"))
         assert.equal(state.config.persistent, true);
         assert.match(state.config.name, /^Room \d+$/);
         assert.equal(state.affiliations.get(`alice@${domain}`), "owner", "affiliations came from Redis");
-        const replay = c
-          .bob!.received.slice(mark)
-          .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
         assert.ok(
-          replay.some((m) => /secret before \d+$/.test(m.getChildText("body") ?? "")),
+          replayed(c.bob!, mark).some((b) => /secret before \d+$/.test(b)),
           "history came from Redis",
         );
         const id = `after-${room}`;
@@ -282,11 +222,8 @@ if (serverKinds().includes("ejabberd"))
       );
       const mark = c.alice!.received.length;
       await join(c.alice!, room, "Alice");
-      const replay = c
-        .alice!.received.slice(mark)
-        .filter((m: Element) => m.is("message") && m.getChild("delay", "urn:xmpp:delay"));
       assert.ok(
-        replay.some((m) => m.getChildText("body")?.endsWith("secret before the node died") === true),
+        replayed(c.alice!, mark).some((b) => b.endsWith("secret before the node died")),
         "history came from Redis",
       );
       assert.equal(holder(room)[0]?.instance, first, "the instance on node 1 serves it");

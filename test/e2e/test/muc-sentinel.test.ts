@@ -27,6 +27,7 @@ import { RedisStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc, ALL_CLASSES } from "../src/demo.js";
 import { configureRoom, joinRoom as join, statusCodes } from "../src/muc-client.js";
+import { knownCopiesObserver } from "../src/muc-cluster-fixture.js";
 
 const demo = loadDemo();
 const SECRET = demo.label("SECRET");
@@ -97,29 +98,18 @@ for (const kind of serverKinds()) {
         ...(process.env.CORDON_TEST_LOG
           ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) }
           : {}),
-        observer: {
-          decision: () => undefined,
-          fanout: () => undefined,
-          audit: (event) => {
-            if (event.action !== "groupchat") return;
+        observer: knownCopiesObserver(
+          () => muc,
+          (event) =>
             decisions.push({
               t: Date.now(),
               granted: event.granted,
               reason: event.reason,
               ...(event.delivered !== undefined ? { delivered: event.delivered } : {}),
               ...(event.withheld !== undefined ? { withheld: event.withheld } : {}),
-            });
-            // Called after the copies are decided, before they are sent (groupchat.ts): no more
-            // copies than occupants whose clearance is known right now.
-            if (event.granted) {
-              const known = [...(muc.rooms.get(room)?.occupants.values() ?? [])].filter(
-                (o) => o.clearance.status === "known",
-              ).length;
-              if ((event.delivered ?? 0) > known)
-                violations.push(`${event.delivered} copies with ${known} occupants known`);
-            }
-          },
-        },
+            }),
+          violations,
+        ),
         settings: {
           serviceClearance: undefined,
           defaultRoomClearance: demo.clearance(ALL_CLASSES),

@@ -11,6 +11,8 @@
 //   stream error `conflict`, XEP-0114 §3): `slots: 1` is active/standby — the standby retries the
 //   domain every round (quietly) and takes it when the active instance's connection is gone.
 //   `slots` > 1 cannot work there: refused at start (ConfigError), logged once when a spare hits it.
+// Two processes given one `instance` are told apart by a token in the name's claim: the later one
+// waits a lease period (a crashed predecessor's claim lapses), then is refused (ConfigError, exit 2).
 import { ConfigError, type CordonComponent } from "@cordon/component";
 import { SlotTakeover, type MucLink, type MucService, type MucSettings } from "@cordon/muc";
 import type { Policy, PolicyRegistry } from "@cordon/policy";
@@ -22,6 +24,8 @@ import { observeMemory } from "./ops.js";
 import { clusterMemory, clusterMucOps } from "./muc-cluster-ops.js";
 
 const CONFLICT = "CORDON_COMPONENT_CONFLICT";
+/** RedisMembership: another live process holds this instance name. */
+const DUPLICATE = "CORDON_STORE_DUPLICATE_INSTANCE";
 /** Fatal at start whatever the cluster mode: the server refuses this component's settings. */
 const REFUSED = new Set(["CORDON_COMPONENT_NOT_AUTHORIZED", "CORDON_COMPONENT_HOST_UNKNOWN"]);
 
@@ -45,6 +49,17 @@ function slotsRefused(run: MucClusterRun): ConfigError {
     `is ${cluster.slots}, but the XMPP server refused a second connection for ${domain} (conflict): ` +
       "it holds one connection per component domain (Prosody). Use slots: 1 (active/standby), or on " +
       `ejabberd set domain_balancing "${domain}": {type: bare_destination, component_number: ${cluster.slots}}`,
+    run.context.config.file,
+  );
+}
+
+/** Another live process renews this instance name (RedisMembership's token): refused at start. */
+function duplicateRefused(run: MucClusterRun): ConfigError {
+  const { cluster, domain } = run;
+  return new ConfigError(
+    "components.muc.cluster.instance",
+    `is ${cluster.instance}, but another live process of ${domain} renews its lease under that name ` +
+      `(waited ${cluster.leaseMs / 1000} s for it to lapse): give each process its own instance`,
     run.context.config.file,
   );
 }
@@ -117,6 +132,7 @@ export async function runMucCluster(run: MucClusterRun): Promise<RunningComponen
     await takeover.stop().catch(() => undefined);
     await membership.close();
     if ((error as { code?: unknown }).code === CONFLICT) throw slotsRefused(run);
+    if ((error as { code?: unknown }).code === DUPLICATE) throw duplicateRefused(run);
     throw error;
   }
   logger.info(

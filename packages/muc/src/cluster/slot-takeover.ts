@@ -21,13 +21,23 @@
 // slot that moved while an instance was only slow leaves no stale occupants behind. A link that
 // connected while every slot was held has received nothing and is redialled (dropping nothing)
 // until it finds a free slot or is no longer wanted.
+//
+// Instance names are claimed in the membership with a token of the process: a second process with
+// a live name is refused at start (after a lease period, so a crashed predecessor's restart is not)
+// and one that meets the conflict while running closes its links until the name is free. A round
+// whose lease renewal fails (Redis down, a Sentinel failover) restarts the settling period, so
+// peers whose leases lapsed meanwhile are not taken for gone.
 import type { CordonComponent, Logger } from "@cordon/component";
 import { silentLogger } from "@cordon/component";
 import type { MucService } from "../service/muc-service.js";
 
 /** The leases of a component's instances (store: RedisMembership). */
 export interface ClusterMembership {
-  /** Renews `id`'s lease with its link count (only reads with undefined); returns live instances → links. */
+  /**
+   * Renews `id`'s lease with its link count (with undefined only its claim on the name; id "" only
+   * reads); returns live instances → links. Rejects with code CORDON_STORE_DUPLICATE_INSTANCE while
+   * another process holds the name.
+   */
   beat(id: string, links: number | undefined): Promise<Map<string, number>>;
   leave(id: string): Promise<void>;
 }
@@ -75,6 +85,10 @@ interface LinkState extends MucLink {
   beats: number;
 }
 
+/** RedisMembership's DuplicateInstanceError (by code: this package does not depend on the store). */
+const isDuplicate = (error: unknown): boolean =>
+  (error as { code?: unknown } | undefined)?.code === "CORDON_STORE_DUPLICATE_INSTANCE";
+
 export class SlotTakeover {
   readonly #o: Required<Omit<SlotTakeoverOptions, "logger" | "now" | "fatalAtStart" | "closed">>;
   readonly #fatalAtStart: (error: Error) => boolean;
@@ -86,7 +100,10 @@ export class SlotTakeover {
   #timer: NodeJS.Timeout | undefined;
   #ticking = false;
   #stopped = false;
-  #startedAt = 0;
+  /** Another process renews this instance's name: no link held until the name is free again. */
+  #duplicate = false;
+  /** Start, or the last round whose lease renewal failed: peers get a lease period from then to appear. */
+  #settleFrom = 0;
 
   constructor(options: SlotTakeoverOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError("slots must be ≥ 1");
@@ -110,7 +127,8 @@ export class SlotTakeover {
 
   /** Connects the primary link and starts the lease loop. */
   async start(): Promise<void> {
-    this.#startedAt = this.#now();
+    this.#settleFrom = this.#now();
+    await this.#claimName();
     this.#primary = await this.#open("primary").catch((error: Error) => {
       if (this.#fatalAtStart(error)) throw error;
       this.#log.info({ err: error.message }, "primary link not up yet: retried every round");
@@ -146,7 +164,8 @@ export class SlotTakeover {
     try {
       await this.#round();
     } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, "cluster round failed");
+      if (!isDuplicate(error)) this.#log.warn({ err: (error as Error).message }, "cluster round failed");
+      else if (!this.#duplicate) await this.#standDown();
     } finally {
       this.#ticking = false;
     }
@@ -154,6 +173,11 @@ export class SlotTakeover {
 
   async #round(): Promise<void> {
     const { id, slots, membership } = this.#o;
+    if (this.#duplicate) {
+      await membership.beat(id, undefined); // throws while the other process still holds the name
+      this.#duplicate = false;
+      this.#log.warn({ instance: id }, "cluster instance name free again: taking part");
+    }
     // A link that went offline takes its in-memory rooms with it (their slot may move meanwhile).
     if (this.#primary && !this.#primary.online) {
       await this.#stopLink(this.#primary);
@@ -164,7 +188,15 @@ export class SlotTakeover {
     for (const spare of [...this.#spares]) if (!spare.online) await this.#drop(spare);
     const mine = (): LinkState[] => (this.#primary ? [this.#primary, ...this.#spares] : []);
     // Only an instance with an online link holds a lease: one whose node is gone is not live.
-    const live = await membership.beat(id, this.#primary?.online ? mine().length : undefined);
+    const live = await membership
+      .beat(id, this.#primary?.online ? mine().length : undefined)
+      .catch((error: unknown) => {
+        // Leases unreachable (Redis down, a Sentinel failover): every peer's lease may lapse
+        // meanwhile though its links are up. Once back, they get a lease period to renew before
+        // this instance takes their slots to be free (a spare then would only find none).
+        this.#settleFrom = this.#now();
+        throw error;
+      });
     if (this.#stopped || !this.#primary?.online) return;
     const now = this.#now();
     const othersLinks = [...live].reduce((sum, [member, links]) => (member === id ? sum : sum + links), 0);
@@ -177,8 +209,9 @@ export class SlotTakeover {
       link.beats++;
     }
     const leader = [...live.keys()].sort()[0] === id;
-    // Peers started together get one lease period to appear before the leader covers their slots.
-    const settled = now - this.#startedAt >= this.#o.leaseMs;
+    // Peers started together, or renewing again after the leases were unreachable, get one lease
+    // period to appear before the leader covers their slots.
+    const settled = now - this.#settleFrom >= this.#o.leaseMs;
     const wanted = leader && settled ? Math.max(0, slots - live.size) : 0;
     if (this.#spares.length > wanted) {
       while (this.#spares.length > wanted) await this.#drop(this.#spares.at(-1)!);
@@ -206,6 +239,44 @@ export class SlotTakeover {
       if (link.suspect || (link.role === "spare" && now - link.since >= this.#o.redialMs))
         await this.#redial(link);
     }
+  }
+
+  /**
+   * Claims the instance name before connecting. Held by another token: a crashed predecessor's
+   * claim lapses within a lease period (it is waited for); still renewed after that, another live
+   * process has the same name and start() fails with its error (DuplicateInstanceError). Leases
+   * unreachable: the rounds retry (and take no decision until they can).
+   */
+  async #claimName(): Promise<void> {
+    const { id, membership, intervalMs, leaseMs } = this.#o;
+    const pause = Math.min(intervalMs, 500);
+    for (let waited = 0; ; waited += pause) {
+      try {
+        await membership.beat(id, undefined);
+        return;
+      } catch (error) {
+        if (!isDuplicate(error)) return;
+        if (waited >= leaseMs + intervalMs) throw error;
+        if (waited === 0)
+          this.#log.warn(
+            { instance: id },
+            "cluster instance name held by another process: waiting a lease period",
+          );
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
+
+  /** Another live process holds this instance's name: its links are closed (no slot held twice by one name). */
+  async #standDown(): Promise<void> {
+    this.#duplicate = true;
+    this.#log.error(
+      { instance: this.#o.id },
+      "cluster instance name renewed by another live process: connections closed, waiting until the name is free (give each process its own instance)",
+    );
+    const links = [this.#primary, ...this.#spares.splice(0)].filter((l): l is LinkState => l !== undefined);
+    this.#primary = undefined;
+    await Promise.all(links.map((l) => this.#stopLink(l)));
   }
 
   async #open(role: LinkState["role"]): Promise<LinkState> {
