@@ -2,7 +2,7 @@
 // with the ACDF data precomputed at construction time.
 import { categoryBits, inPolicyOrder, isPermissive, isRestrictive } from "./category.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { Category, Classification, Policy } from "./spif/model.js";
+import type { Category, Classification, Policy, Tag } from "./spif/model.js";
 
 /** Precomputed ACDF inputs: (word, mask) pairs over the clearance's category bitset. */
 export interface LabelAcdfData {
@@ -25,21 +25,31 @@ export interface Label {
   readonly acdf: LabelAcdfData;
 }
 
-/** (word, mask) pairs of categories given in policy order (ascending index, so words ascend too). */
-function pairs(cats: readonly Category[]): Int32Array {
+const NO_PAIRS = new Int32Array(0);
+const NO_GROUPS: readonly Int32Array[] = [];
+
+/**
+ * (word, mask) pairs of the categories `of` selects (`of` a tag: its permissive categories; else
+ * the restrictive ones), given in policy order (ascending index, so words ascend too): one pass to
+ * count the words, one to fill them.
+ */
+function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
   let words = 0;
   let last = -1;
   for (const c of cats) {
+    if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
     const w = c.index >>> 5;
     if (w !== last) {
       words++;
       last = w;
     }
   }
+  if (words === 0) return NO_PAIRS;
   const out = new Int32Array(words * 2);
   let i = -2;
   last = -1;
   for (const c of cats) {
+    if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
     const w = c.index >>> 5;
     if (w !== last) {
       i += 2;
@@ -51,26 +61,24 @@ function pairs(cats: readonly Category[]): Int32Array {
   return out;
 }
 
-const NO_GROUPS: readonly Int32Array[] = [];
-
-/** `categories` in policy order (makeLabel's). */
+/**
+ * `categories` in policy order (makeLabel's). X.841 permissive rule: the permissive categories of
+ * one tag form one group (grouped by tag identity), groups in the order their tags first appear.
+ */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
-  const restrictive: Category[] = [];
-  // X.841 permissive rule: categories of the same tag form one group (grouped by tag identity).
-  let groups: Map<unknown, Category[]> | undefined;
-  for (const c of categories) {
-    if (isRestrictive(c.tagType)) restrictive.push(c);
-    else if (isPermissive(c.tagType)) {
-      groups ??= new Map();
-      const g = groups.get(c.tag);
-      if (g) g.push(c);
-      else groups.set(c.tag, [c]);
+  let tags: Tag[] | undefined;
+  for (const c of categories)
+    if (isPermissive(c.tagType)) {
+      if (tags === undefined) tags = [c.tag];
+      else if (tags[tags.length - 1] !== c.tag && !tags.includes(c.tag)) tags.push(c.tag);
     }
+  let permissive = NO_GROUPS;
+  if (tags !== undefined) {
+    const groups: Int32Array[] = [];
+    for (const tag of tags) groups.push(pairs(categories, tag));
+    permissive = groups;
   }
-  return {
-    restrictive: pairs(restrictive),
-    permissive: groups ? [...groups.values()].map(pairs) : NO_GROUPS,
-  };
+  return { restrictive: pairs(categories, undefined), permissive };
 }
 
 export interface MakeLabelOptions {

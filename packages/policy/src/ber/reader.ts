@@ -140,40 +140,48 @@ function span(v: Content): [Uint8Array, number, number] {
  * The OIDs read most recently, by their exact content octets: a label names the same few OIDs
  * (its policy, its tag sets, the category syntaxes) again and again, and a remembered OID is
  * compared byte for byte instead of decoded — and is the same string each time, so the maps it
- * is looked up in do not hash it again. At most OID_MEMO entries of at most 64 octets each.
+ * is looked up in do not hash it again. OID_MEMO slots of at most 64 octets each, a slot chosen by
+ * a hash of the octets (a newer OID of the same slot replaces the older).
  */
-const OID_MEMO = 32;
-const memoBytes: Uint8Array[] = [];
-const memoOids: string[] = [];
-let memoNext = 0;
+const OID_MEMO = 64;
+const memoBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(OID_MEMO).fill(undefined);
+const memoOids: string[] = new Array<string>(OID_MEMO).fill("");
 
-function remembered(buf: Uint8Array, from: number, to: number): string | undefined {
-  const length = to - from;
-  for (let m = 0; m < memoBytes.length; m++) {
-    const bytes = memoBytes[m]!;
-    if (bytes.length !== length) continue;
-    let i = 0;
-    while (i < length && bytes[i] === buf[from + i]) i++;
-    if (i === length) return memoOids[m];
-  }
-  return undefined;
+/** FNV-1a over the octets, folded to a slot. */
+function slotOf(buf: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  return (h ^ (h >>> 16)) & (OID_MEMO - 1);
 }
 
-function remember(buf: Uint8Array, from: number, to: number, oid: string): void {
-  memoBytes[memoNext] = buf.slice(from, to);
-  memoOids[memoNext] = oid;
-  memoNext = (memoNext + 1) % OID_MEMO;
+function remembered(buf: Uint8Array, from: number, to: number, slot: number): string | undefined {
+  const bytes = memoBytes[slot];
+  const length = to - from;
+  if (bytes === undefined || bytes.length !== length) return undefined;
+  for (let i = 0; i < length; i++) if (bytes[i] !== buf[from + i]) return undefined;
+  return memoOids[slot];
+}
+
+function remember(buf: Uint8Array, from: number, to: number, slot: number, oid: string): void {
+  memoBytes[slot] = buf.slice(from, to);
+  memoOids[slot] = oid;
 }
 
 /** X.690 §8.19: OBJECT IDENTIFIER content octets to dotted form. */
 export function readOid(value: Content): string {
   const [buf, from, to] = span(value);
+  return readOidAt(buf, from, to);
+}
+
+/** readOid over the content octets buf[from, to). */
+export function readOidAt(buf: Uint8Array, from: number, to: number): string {
   const length = to - from;
   if (length === 0 || length > 64) throw new MalformedEncodingError("Bad OBJECT IDENTIFIER");
-  const known = remembered(buf, from, to);
+  const slot = slotOf(buf, from, to);
+  const known = remembered(buf, from, to, slot);
   if (known !== undefined) return known;
   const oid = decodeOid(buf, from, to);
-  remember(buf, from, to, oid);
+  remember(buf, from, to, slot, oid);
   return oid;
 }
 
@@ -203,6 +211,11 @@ function decodeOid(buf: Uint8Array, from: number, to: number): string {
 /** X.690 §8.3: INTEGER content octets, limited to the safe integer range (6 octets). */
 export function readInteger(value: Content): number {
   const [buf, from, to] = span(value);
+  return readIntegerAt(buf, from, to);
+}
+
+/** readInteger over the content octets buf[from, to). */
+export function readIntegerAt(buf: Uint8Array, from: number, to: number): number {
   const n = to - from;
   if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
   let v = buf[from]! & 0x80 ? -1 : 0; // two's complement: start from -1 for negative values
@@ -216,18 +229,27 @@ export function readInteger(value: Content): number {
  */
 export function readBitString(value: Content): number[] {
   const [buf, from, to] = span(value);
-  if (to === from) throw new MalformedEncodingError("Bad BIT STRING");
-  const unused = buf[from]!;
-  if (unused > 7 || (to - from === 1 && unused !== 0)) throw new MalformedEncodingError("Bad BIT STRING");
+  checkBitString(buf, from, to);
   const bits: number[] = [];
-  const last = to - 1;
   for (let i = from + 1; i < to; i++) {
     const b = buf[i]!;
     if (b === 0) continue;
-    if (i === last && (b & ((1 << unused) - 1)) !== 0) throw new MalformedEncodingError("Bad BIT STRING");
     for (let j = 0; j < 8; j++) if (b & (0x80 >> j)) bits.push((i - from - 1) * 8 + j);
   }
   return bits;
+}
+
+/**
+ * The BIT STRING checks of readBitString over buf[from, to), all made before any bit is read (a
+ * set bit inside the unused part can only be in the last octet): a caller may then walk the bits
+ * in place, octet from + 1 + n/8, mask 0x80 >> n%8.
+ */
+export function checkBitString(buf: Uint8Array, from: number, to: number): void {
+  if (to === from) throw new MalformedEncodingError("Bad BIT STRING");
+  const unused = buf[from]!;
+  if (unused > 7 || (to - from === 1 && unused !== 0)) throw new MalformedEncodingError("Bad BIT STRING");
+  if (to - from > 1 && (buf[to - 1]! & ((1 << unused) - 1)) !== 0)
+    throw new MalformedEncodingError("Bad BIT STRING");
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -235,6 +257,11 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** UTF8String / PrintableString / IA5String content to a JS string. */
 export function readString(value: Content): string {
   const [buf, from, to] = span(value);
+  return readStringAt(buf, from, to);
+}
+
+/** readString over the content octets buf[from, to). */
+export function readStringAt(buf: Uint8Array, from: number, to: number): string {
   try {
     return utf8.decode(buf.subarray(from, to));
   } catch {

@@ -1,0 +1,150 @@
+// The BER reader of reader.ts (ITU-T X.690 §8) without a node tree: every TLV is written as four
+// integers into one table, in document (depth-first) order, and a decoder walks the table by index.
+// The checks, their order and their errors are decodeBer's exactly (same limits, same messages:
+// test/ber/flat.test.ts compares both on random and mutated inputs), so a value this reader accepts
+// is one decodeBer accepts, and the first problem found is the same.
+import { LimitExceededError, MalformedEncodingError } from "../errors.js";
+import type { BerLimits } from "./limits.js";
+
+/**
+ * A decoded value as a table of TLVs. Entry i (i = 0 the outermost) holds its identifier
+ * (`id`: class, form and tag number packed as `ident` makes them), the offsets of its content
+ * octets in `input` (equal for an indefinite-length value) and `next`, the index of the entry
+ * after its subtree: its children are i + 1, then each child's `next`, until i's `next`.
+ */
+export interface FlatBer {
+  readonly input: Uint8Array;
+  /** Stride 4: id, contentStart, contentEnd, next. Valid for entries below `count` only. */
+  readonly table: Int32Array;
+  readonly count: number;
+}
+
+/** The packed identifier of (class, constructed, tag number); tag numbers are below 2^28 here. */
+export function ident(cls: number, constructed: boolean, tag: number): number {
+  return (cls << 29) | (constructed ? 1 << 28 : 0) | tag;
+}
+
+export const ID = 0;
+export const START = 1;
+export const END = 2;
+export const NEXT = 3;
+
+/** Entries kept between calls: a table grown past this (a huge value's) is let go at the next call. */
+const KEEP_ENTRIES = 4096;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The reader, and the table it fills, are one object reused by every call (the decoders are
+ * synchronous and call nothing that decodes again). The table grows to the largest value decoded:
+ * 16 bytes per TLV, and a TLV takes at least 2 input bytes, so at most 8 table bytes per input byte.
+ */
+class FlatReader implements FlatBer {
+  nodes = 0;
+  count = 0;
+  input: Uint8Array = EMPTY;
+  limits: BerLimits = { maxBytes: 0, maxDepth: 0, maxNodes: 0 };
+  table: Int32Array = new Int32Array(4 * 64);
+
+  fail(what: string): never {
+    throw new MalformedEncodingError(what);
+  }
+
+  /** Make room for entry `i`. */
+  room(i: number): void {
+    if (4 * i + 4 <= this.table.length) return;
+    const bigger = new Int32Array(Math.max(this.table.length * 2, 4 * i + 4));
+    bigger.set(this.table);
+    this.table = bigger;
+  }
+
+  /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. decodeBer's node(). */
+  node(pos: number, limit: number, depth: number): number {
+    if (++this.nodes > this.limits.maxNodes)
+      throw new LimitExceededError(`BER value has more than ${this.limits.maxNodes} nodes`);
+    if (depth > this.limits.maxDepth)
+      throw new LimitExceededError(`BER nesting deeper than ${this.limits.maxDepth}`);
+    const buf = this.input;
+    const start = pos;
+    if (pos >= limit) this.fail("Truncated BER value");
+    const first = buf[pos++]!;
+    const cls = first >> 6;
+    const constructed = (first & 0x20) !== 0;
+    let tag = first & 0x1f;
+    if (tag === 0x1f) {
+      // X.690 §8.1.2.4: high tag number form, at most 4 subsequent octets here.
+      tag = 0;
+      for (let i = 0; ; i++) {
+        if (pos >= limit || i >= 4) this.fail("Bad BER tag");
+        const b = buf[pos++]!;
+        if (i === 0 && b === 0x80) this.fail("Bad BER tag");
+        tag = tag * 128 + (b & 0x7f);
+        if ((b & 0x80) === 0) break;
+      }
+    }
+    if (pos >= limit) this.fail("Truncated BER value");
+    const self = this.count++;
+    this.room(self);
+    const e = 4 * self;
+    this.table[e + ID] = ident(cls, constructed, tag);
+    const lb = buf[pos++]!;
+    let len: number;
+    if (lb < 0x80) len = lb;
+    else if (lb === 0x80) {
+      // X.690 §8.1.3.6: indefinite form, constructed only.
+      if (!constructed) this.fail("Indefinite length on a primitive BER value");
+      this.table[e + START] = start;
+      this.table[e + END] = start;
+      for (;;) {
+        if (pos + 2 > limit) this.fail("Truncated BER value");
+        if (buf[pos] === 0 && buf[pos + 1] === 0) {
+          pos += 2;
+          break;
+        }
+        pos = this.node(pos, limit, depth + 1);
+      }
+      this.table[e + NEXT] = this.count;
+      return pos;
+    } else {
+      const n = lb & 0x7f;
+      if (n > 4 || n === 0x7f) this.fail("Bad BER length");
+      len = 0;
+      for (let i = 0; i < n; i++) {
+        if (pos >= limit) this.fail("Truncated BER value");
+        len = len * 256 + buf[pos++]!;
+      }
+    }
+    const end = pos + len;
+    if (end > limit) this.fail("Truncated BER value");
+    this.table[e + START] = pos;
+    this.table[e + END] = end;
+    if (constructed) {
+      let p = pos;
+      while (p < end) p = this.node(p, end, depth + 1);
+    }
+    this.table[e + NEXT] = this.count;
+    return end;
+  }
+}
+
+const reader = new FlatReader();
+
+/**
+ * Decode exactly one BER value occupying the whole input, as decodeBer does, into the shared
+ * table. The result is valid until the next call.
+ */
+export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
+  if (bytes.length > limits.maxBytes)
+    throw new LimitExceededError(`BER value larger than ${limits.maxBytes} bytes`);
+  // Offsets are stored as 32-bit integers.
+  if (bytes.length > 0x7fffffff) throw new LimitExceededError("BER value larger than 2 GiB");
+  const r = reader;
+  // The previous call's table, if a huge value's, is let go.
+  if (r.table.length > 4 * KEEP_ENTRIES) r.table = new Int32Array(4 * 64);
+  r.input = bytes;
+  r.limits = limits;
+  r.nodes = 0;
+  r.count = 0;
+  const end = r.node(0, bytes.length, 1);
+  if (end !== bytes.length) throw new MalformedEncodingError("Trailing bytes after BER value");
+  return r;
+}
