@@ -95,7 +95,61 @@ export function makeLabel(
 ): Label {
   if (policy.classifications[classification.index] !== classification)
     throw new InvalidArgumentError("Classification is not from this policy");
-  const cats = inPolicyOrder(categories);
+  return labelOf(policy, classification, inPolicyOrder(categories), options);
+}
+
+/**
+ * makeLabel for a decoder that hands over a fresh array of its own (`owned`, not kept by it): when
+ * already in policy order without duplicates it becomes the label's, not a copy of it.
+ */
+export function makeDecodedLabel(
+  policy: Policy,
+  classification: Classification,
+  owned: Category[],
+  options: MakeLabelOptions,
+): Label {
+  if (policy.classifications[classification.index] !== classification)
+    throw new InvalidArgumentError("Classification is not from this policy");
+  return labelOf(policy, classification, sortOwned(owned), options);
+}
+
+/**
+ * inPolicyOrder in place, for the short lists a label carries: a stable insertion sort by index,
+ * then the same object met again dropped (two objects of one index can only come from two
+ * policies, and labelOf refuses that as it did).
+ */
+function sortOwned(cats: Category[]): Category[] {
+  let ordered = true;
+  for (let i = 1; i < cats.length && ordered; i++) ordered = cats[i - 1]!.index < cats[i]!.index;
+  if (ordered) return cats;
+  if (cats.length > 64) return inPolicyOrder(cats);
+  for (let i = 1; i < cats.length; i++) {
+    const c = cats[i]!;
+    let j = i - 1;
+    while (j >= 0 && cats[j]!.index > c.index) {
+      cats[j + 1] = cats[j]!;
+      j--;
+    }
+    cats[j + 1] = c;
+  }
+  let n = 0;
+  for (let i = 0; i < cats.length; i++) {
+    const c = cats[i]!;
+    let seen = false;
+    for (let k = n - 1; k >= 0 && cats[k]!.index === c.index && !seen; k--) seen = cats[k] === c;
+    if (!seen) cats[n++] = c;
+  }
+  cats.length = n;
+  return cats;
+}
+
+/** `cats` in policy order without duplicates, and the label's own. */
+function labelOf(
+  policy: Policy,
+  classification: Classification,
+  cats: readonly Category[],
+  options: MakeLabelOptions,
+): Label {
   for (const c of cats)
     if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
   return {

@@ -49,14 +49,6 @@ class FlatReader implements FlatBer {
     throw new MalformedEncodingError(what);
   }
 
-  /** Make room for entry `i`. */
-  room(i: number): void {
-    if (4 * i + 4 <= this.table.length) return;
-    const bigger = new Int32Array(Math.max(this.table.length * 2, 4 * i + 4));
-    bigger.set(this.table);
-    this.table = bigger;
-  }
-
   /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. decodeBer's node(). */
   node(pos: number, limit: number, depth: number): number {
     if (++this.nodes > this.limits.maxNodes)
@@ -82,18 +74,18 @@ class FlatReader implements FlatBer {
       }
     }
     if (pos >= limit) this.fail("Truncated BER value");
-    const self = this.count++;
-    this.room(self);
-    const e = 4 * self;
-    this.table[e + ID] = ident(cls, constructed, tag);
+    // The table has room for every TLV the input can hold (decodeBerFlat sized it).
+    const table = this.table;
+    const e = 4 * this.count++;
+    table[e + ID] = ident(cls, constructed, tag);
     const lb = buf[pos++]!;
     let len: number;
     if (lb < 0x80) len = lb;
     else if (lb === 0x80) {
       // X.690 §8.1.3.6: indefinite form, constructed only.
       if (!constructed) this.fail("Indefinite length on a primitive BER value");
-      this.table[e + START] = start;
-      this.table[e + END] = start;
+      table[e + START] = start;
+      table[e + END] = start;
       for (;;) {
         if (pos + 2 > limit) this.fail("Truncated BER value");
         if (buf[pos] === 0 && buf[pos + 1] === 0) {
@@ -102,7 +94,7 @@ class FlatReader implements FlatBer {
         }
         pos = this.node(pos, limit, depth + 1);
       }
-      this.table[e + NEXT] = this.count;
+      table[e + NEXT] = this.count;
       return pos;
     } else {
       const n = lb & 0x7f;
@@ -115,13 +107,13 @@ class FlatReader implements FlatBer {
     }
     const end = pos + len;
     if (end > limit) this.fail("Truncated BER value");
-    this.table[e + START] = pos;
-    this.table[e + END] = end;
+    table[e + START] = pos;
+    table[e + END] = end;
     if (constructed) {
       let p = pos;
       while (p < end) p = this.node(p, end, depth + 1);
     }
-    this.table[e + NEXT] = this.count;
+    table[e + NEXT] = this.count;
     return end;
   }
 }
@@ -138,8 +130,11 @@ export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
   // Offsets are stored as 32-bit integers.
   if (bytes.length > 0x7fffffff) throw new LimitExceededError("BER value larger than 2 GiB");
   const r = reader;
-  // The previous call's table, if a huge value's, is let go.
-  if (r.table.length > 4 * KEEP_ENTRIES) r.table = new Int32Array(4 * 64);
+  // Room for every TLV the input can hold: each takes 2 octets at least, and there are at most
+  // maxNodes of them. The previous call's table, if a huge value's, is let go.
+  const most = Math.min(limits.maxNodes, (bytes.length >>> 1) + 1);
+  if (r.table.length < 4 * most || r.table.length > 4 * Math.max(KEEP_ENTRIES, most))
+    r.table = new Int32Array(4 * Math.max(64, most));
   r.input = bytes;
   r.limits = limits;
   r.nodes = 0;

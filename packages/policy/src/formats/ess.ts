@@ -13,7 +13,7 @@ import {
   NoDataError,
   UnknownClassificationError,
 } from "../errors.js";
-import { makeLabel } from "../label.js";
+import { makeDecodedLabel } from "../label.js";
 import type { Label } from "../label.js";
 import type { PolicyRegistry } from "../registry.js";
 import type { Category } from "../spif/model.js";
@@ -70,7 +70,7 @@ export function decodeEssLabel(
   if (categories !== -1)
     for (let sc = categories + 1; sc < t[4 * categories + NEXT]!; sc = t[4 * sc + NEXT]!)
       decodeSecurityCategory(f, sc, policy, cats, false);
-  return makeLabel(policy, cls, cats, { privacyMark, encoded: bytes });
+  return makeDecodedLabel(policy, cls, cats, { privacyMark, encoded: bytes });
 }
 
 /** DER encoding of a label (ACP-145(A) category syntaxes). Returns the original bytes when it has them. */
