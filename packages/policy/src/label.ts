@@ -64,21 +64,52 @@ function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
 /**
  * `categories` in policy order (makeLabel's). X.841 permissive rule: the permissive categories of
  * one tag form one group (grouped by tag identity), groups in the order their tags first appear.
+ * A policy loaded from a SPIF numbers a tag's categories consecutively, so a group is one run of
+ * the list: then one pass finds the groups; a tag met again after another (any other policy) is
+ * grouped by search.
  */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
   let tags: Tag[] | undefined;
-  for (const c of categories)
-    if (isPermissive(c.tagType)) {
+  let runs = true;
+  let prev: Tag | undefined;
+  for (const c of categories) {
+    if (c.tag !== prev && isPermissive(c.tagType)) {
       if (tags === undefined) tags = [c.tag];
-      else if (tags[tags.length - 1] !== c.tag && !tags.includes(c.tag)) tags.push(c.tag);
+      else if (tags.includes(c.tag)) runs = false;
+      else tags.push(c.tag);
     }
+    prev = c.tag;
+  }
   let permissive = NO_GROUPS;
   if (tags !== undefined) {
-    const groups: Int32Array[] = [];
-    for (const tag of tags) groups.push(pairs(categories, tag));
-    permissive = groups;
+    const out: Int32Array[] = [];
+    for (const tag of tags) out.push(runs ? pairsOfRun(categories, tag) : pairs(categories, tag));
+    permissive = out;
   }
   return { restrictive: pairs(categories, undefined), permissive };
+}
+
+/** pairs(cats, tag) when the tag's permissive categories are one run of the list. */
+function pairsOfRun(cats: readonly Category[], tag: Tag): Int32Array {
+  let first = 0;
+  while (cats[first]!.tag !== tag || !isPermissive(cats[first]!.tagType)) first++;
+  let end = first + 1;
+  while (end < cats.length && cats[end]!.tag === tag) end++;
+  let words = 1;
+  for (let i = first + 1; i < end; i++) if (cats[i]!.index >>> 5 !== cats[i - 1]!.index >>> 5) words++;
+  const out = new Int32Array(words * 2);
+  let o = -2;
+  let w = -1;
+  for (let i = first; i < end; i++) {
+    const index = cats[i]!.index;
+    if (index >>> 5 !== w) {
+      w = index >>> 5;
+      o += 2;
+      out[o] = w;
+    }
+    out[o + 1]! |= 1 << (index & 31);
+  }
+  return out;
 }
 
 export interface MakeLabelOptions {

@@ -35,14 +35,16 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * The reader, and the table it fills, are one object reused by every call (the decoders are
- * synchronous and call nothing that decodes again). The table grows to the largest value decoded:
- * 16 bytes per TLV, and a TLV takes at least 2 input bytes, so at most 8 table bytes per input byte.
+ * synchronous and call nothing that decodes again). The table has room for as many TLVs as the
+ * input can hold: 16 bytes per TLV, and a TLV takes at least 2 input bytes, so at most 8 table
+ * bytes per input byte (and at most maxNodes TLVs).
  */
 class FlatReader implements FlatBer {
   nodes = 0;
   count = 0;
+  maxNodes = 0;
+  maxDepth = 0;
   input: Uint8Array = EMPTY;
-  limits: BerLimits = { maxBytes: 0, maxDepth: 0, maxNodes: 0 };
   table: Int32Array = new Int32Array(4 * 64);
 
   fail(what: string): never {
@@ -51,10 +53,9 @@ class FlatReader implements FlatBer {
 
   /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. decodeBer's node(). */
   node(pos: number, limit: number, depth: number): number {
-    if (++this.nodes > this.limits.maxNodes)
-      throw new LimitExceededError(`BER value has more than ${this.limits.maxNodes} nodes`);
-    if (depth > this.limits.maxDepth)
-      throw new LimitExceededError(`BER nesting deeper than ${this.limits.maxDepth}`);
+    if (++this.nodes > this.maxNodes)
+      throw new LimitExceededError(`BER value has more than ${this.maxNodes} nodes`);
+    if (depth > this.maxDepth) throw new LimitExceededError(`BER nesting deeper than ${this.maxDepth}`);
     const buf = this.input;
     const start = pos;
     if (pos >= limit) this.fail("Truncated BER value");
@@ -136,7 +137,8 @@ export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
   if (r.table.length < 4 * most || r.table.length > 4 * Math.max(KEEP_ENTRIES, most))
     r.table = new Int32Array(4 * Math.max(64, most));
   r.input = bytes;
-  r.limits = limits;
+  r.maxNodes = limits.maxNodes;
+  r.maxDepth = limits.maxDepth;
   r.nodes = 0;
   r.count = 0;
   const end = r.node(0, bytes.length, 1);

@@ -18,7 +18,9 @@ import { mutate, prng, randomInput } from "../../src/fuzz.js";
 import type { Clearance } from "../../src/clearance.js";
 import type { Label } from "../../src/label.js";
 import { CORPUS, corpusFile, registryOf } from "../corpus.js";
+import { isValidLabel } from "../../src/validate.js";
 import {
+  referenceIsValidLabel,
   referenceDecodeBase64,
   referenceDecodeBerClearance,
   referenceDecodeEssLabel,
@@ -69,7 +71,7 @@ function sameClearanceExactly(a: Clearance, b: Clearance, what: string): void {
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
-const tally = { labels: 0, labelErrors: 0, clearances: 0, clearanceErrors: 0 };
+const tally = { valid: 0, labels: 0, labelErrors: 0, clearances: 0, clearanceErrors: 0 };
 
 /** Both label decoders and both clearance decoders on `bytes`: equal outcomes. */
 function compare(bytes: Uint8Array, limits: BerLimits = DEFAULT_BER_LIMITS): void {
@@ -79,6 +81,8 @@ function compare(bytes: Uint8Array, limits: BerLimits = DEFAULT_BER_LIMITS): voi
   assert.equal("value" in l1, "value" in l0, `label accepted by one decoder only: ${what}`);
   if ("value" in l1 && "value" in l0) {
     sameLabelExactly(l1.value, l0.value, what);
+    assert.equal(isValidLabel(l1.value), referenceIsValidLabel(l0.value), what);
+    if (isValidLabel(l1.value)) tally.valid++;
     tally.labels++;
   } else if ("error" in l1 && "error" in l0) {
     sameError(l1.error, l0.error, what);
@@ -265,6 +269,7 @@ test("the in-place ESS decoder accepts and rejects what the tree decoder did, wi
   compare(new Uint8Array(0));
   // Both outcomes were exercised, for labels and clearances.
   assert.ok(tally.labels > 1000, `labels accepted: ${tally.labels}`);
+  assert.ok(tally.valid > 100 && tally.valid < tally.labels, `valid labels: ${tally.valid}`);
   assert.ok(tally.labelErrors > 1000, `labels refused: ${tally.labelErrors}`);
   assert.ok(tally.clearances > 100, `clearances accepted: ${tally.clearances}`);
   assert.ok(tally.clearanceErrors > 1000, `clearances refused: ${tally.clearanceErrors}`);

@@ -29,7 +29,7 @@ import {
 } from "../../src/formats/ess-categories.js";
 import type { Label, LabelAcdfData } from "../../src/label.js";
 import type { PolicyRegistry } from "../../src/registry.js";
-import type { Category, Classification, Policy, TagType } from "../../src/spif/model.js";
+import type { Category, Classification, Policy, RequiredCategory, TagType } from "../../src/spif/model.js";
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const WHITESPACE = /\s/;
@@ -350,4 +350,40 @@ export function referenceMakeLabel(
     encoded: options.encoded,
     acdf: acdfData(cats),
   };
+}
+
+// validate.ts before membership was tested without a closure.
+/** Membership in a label's categories: the list itself when short (no set to build), else a set. */
+interface Holds {
+  has(c: Category): boolean;
+}
+
+function holds(categories: readonly Category[]): Holds {
+  if (categories.length > 16) return new Set(categories);
+  return { has: (c) => categories.includes(c) };
+}
+
+function groupMatches(req: RequiredCategory, has: Holds): boolean {
+  let matched = 0;
+  for (const entry of req.groups) if (entry.some((c) => has.has(c))) matched++;
+  if (req.operation === "all") return matched === req.groups.length;
+  if (req.operation === "oneOrMore") return matched >= 1;
+  return matched === 1; // onlyOne counts matching entries, not categories
+}
+
+/**
+ * Whether the label is valid under its policy: the same rules as labelProblems, stopping at the
+ * first problem and building no text (every component validates a label per stanza).
+ */
+export function referenceIsValidLabel(label: Label): boolean {
+  const cats = label.categories;
+  const cls = label.classification;
+  const has = holds(cats);
+  for (const req of cls.required) if (!groupMatches(req, has)) return false;
+  for (const c of cats) {
+    if (c.excludedClasses.has(cls.lacv)) return false;
+    for (const ex of c.excludedCategories) for (const x of ex) if (has.has(x)) return false;
+    for (const req of c.required) if (!groupMatches(req, has)) return false;
+  }
+  return true;
 }
