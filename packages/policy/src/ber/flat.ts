@@ -1,8 +1,10 @@
-// The BER reader of reader.ts (ITU-T X.690 §8) without a node tree: every TLV is written as four
-// integers into one table, in document (depth-first) order, and a decoder walks the table by index.
-// The checks, their order and their errors are decodeBer's exactly (same limits, same messages:
-// test/ber/flat.test.ts compares both on random and mutated inputs), so a value this reader accepts
-// is one decodeBer accepts, and the first problem found is the same.
+// A small strict BER reader (ITU-T X.690 §8) without a node tree: every TLV is written as four
+// integers into one table, in document (depth-first) order, and a decoder walks the table by index;
+// the values are read in place by reader.ts. Definite and (for constructed values) indefinite
+// lengths are accepted; trailing bytes are rejected; size, depth and node limits apply. The checks,
+// their order and their errors are those of the tree reader this replaced (kept as the reference
+// test/ber/tree-reader.ts; test/formats/ess-differential.test.ts compares the decoders built on
+// each on random, mutated and re-encoded inputs).
 import { LimitExceededError, MalformedEncodingError } from "../errors.js";
 import type { BerLimits } from "./limits.js";
 
@@ -51,7 +53,7 @@ class FlatReader implements FlatBer {
     throw new MalformedEncodingError(what);
   }
 
-  /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. decodeBer's node(). */
+  /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. */
   node(pos: number, limit: number, depth: number): number {
     if (++this.nodes > this.maxNodes)
       throw new LimitExceededError(`BER value has more than ${this.maxNodes} nodes`);
@@ -122,8 +124,8 @@ class FlatReader implements FlatBer {
 const reader = new FlatReader();
 
 /**
- * Decode exactly one BER value occupying the whole input, as decodeBer does, into the shared
- * table. The result is valid until the next call.
+ * Decode exactly one BER value occupying the whole input into the shared table. The result is
+ * valid until the next call.
  */
 export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
   if (bytes.length > limits.maxBytes)

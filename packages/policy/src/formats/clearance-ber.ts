@@ -53,7 +53,7 @@ export function decodeBerClearance(
       policyId = readOidAt(bytes, from, to);
       step = 1;
     } else if (step === 1 && (id === BIT_STRING || id === TAGGED_BIT_STRING)) {
-      classList = readBitString(bytes.subarray(from, to));
+      classList = readBitString(bytes, from, to);
       step = 2;
     } else if (step >= 1 && step < 3 && (id === SET || id === TAGGED_SET)) {
       categories = c;

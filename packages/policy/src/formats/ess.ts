@@ -32,7 +32,7 @@ const SET = ident(UNIVERSAL, true, 17);
 
 /**
  * Decode an ESSSecurityLabel and resolve it against the registry. The value is decoded into a
- * table of TLVs (ber/flat.ts: decodeBer's checks, no node objects) and its members are read in
+ * table of TLVs (ber/flat.ts: no node objects) and its members are read in
  * place.
  */
 export function decodeEssLabel(

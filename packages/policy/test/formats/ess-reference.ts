@@ -3,8 +3,8 @@
 // through a Map), and the base64 decoder before its canonical fast path. Kept only as the
 // reference test/formats/ess-differential.test.ts compares the decoders with.
 import { Buffer } from "node:buffer";
-import { CONTEXT, UNIVERSAL, decodeBer, is, readInteger, readOid, readString } from "../../src/ber/reader.js";
-import type { BerNode } from "../../src/ber/reader.js";
+import { CONTEXT, UNIVERSAL, decodeBer, is, readInteger, readOid, readString } from "../ber/tree-reader.js";
+import type { BerNode } from "../ber/tree-reader.js";
 import type { BerLimits } from "../../src/ber/limits.js";
 import { DEFAULT_BER_LIMITS } from "../../src/ber/limits.js";
 import { findCategory, inPolicyOrder, isPermissive, isRestrictive } from "../../src/category.js";
