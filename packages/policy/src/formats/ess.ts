@@ -19,6 +19,7 @@ import type { PolicyRegistry } from "../registry.js";
 import type { Category } from "../spif/model.js";
 import { decodeSecurityCategory, encodeSecurityCategories } from "./ess-categories.js";
 
+const SET = ident(UNIVERSAL, true, 17);
 const OID = ident(UNIVERSAL, false, 6);
 const INTEGER = ident(UNIVERSAL, false, 2);
 const PRINTABLE_STRING = ident(UNIVERSAL, false, 19);
@@ -28,12 +29,9 @@ function fail(): never {
   throw new MalformedEncodingError("Failed to parse BER/DER encoded label");
 }
 
-const SET = ident(UNIVERSAL, true, 17);
-
 /**
  * Decode an ESSSecurityLabel and resolve it against the registry. The value is decoded into a
- * table of TLVs (ber/flat.ts: no node objects) and its members are read in
- * place.
+ * table of TLVs (ber/flat.ts: no node objects) and its members are read in place.
  */
 export function decodeEssLabel(
   bytes: Uint8Array,
