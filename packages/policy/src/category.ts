@@ -4,9 +4,26 @@ import type { Category, Policy, TagType } from "./spif/model.js";
 
 /** Find a category by tag set OID, tag type and lacv. */
 export function findCategory(policy: Policy, tagSetId: string, tagType: TagType, lacv: number): Category {
+  return categoryOf(categoriesOfType(policy, tagSetId, tagType), lacv);
+}
+
+/**
+ * The first half of findCategory: the tag set's categories of one tag type by lacv (undefined when
+ * it has none), for a decoder looking up several lacvs of one tag set and type. Same errors.
+ */
+export function categoriesOfType(
+  policy: Policy,
+  tagSetId: string,
+  tagType: TagType,
+): ReadonlyMap<number, Category> | undefined {
   const ts = policy.tagSetById.get(tagSetId);
   if (!ts) throw new UnknownCategoryError(`Unknown tagset id: ${tagSetId}`);
-  const c = ts.byTypeLacv.get(tagType)?.get(lacv);
+  return ts.byTypeLacv.get(tagType);
+}
+
+/** The second half of findCategory. */
+export function categoryOf(byLacv: ReadonlyMap<number, Category> | undefined, lacv: number): Category {
+  const c = byLacv?.get(lacv);
   if (!c) throw new UnknownCategoryError();
   return c;
 }

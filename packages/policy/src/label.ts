@@ -2,7 +2,7 @@
 // with the ACDF data precomputed at construction time.
 import { categoryBits, inPolicyOrder, isPermissive, isRestrictive } from "./category.js";
 import { InvalidArgumentError } from "./errors.js";
-import type { Category, Classification, Policy } from "./spif/model.js";
+import type { Category, Classification, Policy, Tag } from "./spif/model.js";
 
 /** Precomputed ACDF inputs: (word, mask) pairs over the clearance's category bitset. */
 export interface LabelAcdfData {
@@ -25,21 +25,31 @@ export interface Label {
   readonly acdf: LabelAcdfData;
 }
 
-/** (word, mask) pairs of categories given in policy order (ascending index, so words ascend too). */
-function pairs(cats: readonly Category[]): Int32Array {
+const NO_PAIRS = new Int32Array(0);
+const NO_GROUPS: readonly Int32Array[] = [];
+
+/**
+ * (word, mask) pairs of the categories `of` selects (`of` a tag: its permissive categories; else
+ * the restrictive ones), given in policy order (ascending index, so words ascend too): one pass to
+ * count the words, one to fill them.
+ */
+function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
   let words = 0;
   let last = -1;
   for (const c of cats) {
+    if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
     const w = c.index >>> 5;
     if (w !== last) {
       words++;
       last = w;
     }
   }
+  if (words === 0) return NO_PAIRS;
   const out = new Int32Array(words * 2);
   let i = -2;
   last = -1;
   for (const c of cats) {
+    if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
     const w = c.index >>> 5;
     if (w !== last) {
       i += 2;
@@ -51,26 +61,55 @@ function pairs(cats: readonly Category[]): Int32Array {
   return out;
 }
 
-const NO_GROUPS: readonly Int32Array[] = [];
-
-/** `categories` in policy order (makeLabel's). */
+/**
+ * `categories` in policy order (makeLabel's). X.841 permissive rule: the permissive categories of
+ * one tag form one group (grouped by tag identity), groups in the order their tags first appear.
+ * A policy loaded from a SPIF numbers a tag's categories consecutively, so a group is one run of
+ * the list: then one pass finds the groups; a tag met again after another (any other policy) is
+ * grouped by search.
+ */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
-  const restrictive: Category[] = [];
-  // X.841 permissive rule: categories of the same tag form one group (grouped by tag identity).
-  let groups: Map<unknown, Category[]> | undefined;
+  let tags: Tag[] | undefined;
+  let runs = true;
+  let prev: Tag | undefined;
   for (const c of categories) {
-    if (isRestrictive(c.tagType)) restrictive.push(c);
-    else if (isPermissive(c.tagType)) {
-      groups ??= new Map();
-      const g = groups.get(c.tag);
-      if (g) g.push(c);
-      else groups.set(c.tag, [c]);
+    if (c.tag !== prev && isPermissive(c.tagType)) {
+      if (tags === undefined) tags = [c.tag];
+      else if (tags.includes(c.tag)) runs = false;
+      else tags.push(c.tag);
     }
+    prev = c.tag;
   }
-  return {
-    restrictive: pairs(restrictive),
-    permissive: groups ? [...groups.values()].map(pairs) : NO_GROUPS,
-  };
+  let permissive = NO_GROUPS;
+  if (tags !== undefined) {
+    const out: Int32Array[] = [];
+    for (const tag of tags) out.push(runs ? pairsOfRun(categories, tag) : pairs(categories, tag));
+    permissive = out;
+  }
+  return { restrictive: pairs(categories, undefined), permissive };
+}
+
+/** pairs(cats, tag) when the tag's permissive categories are one run of the list. */
+function pairsOfRun(cats: readonly Category[], tag: Tag): Int32Array {
+  let first = 0;
+  while (cats[first]!.tag !== tag || !isPermissive(cats[first]!.tagType)) first++;
+  let end = first + 1;
+  while (end < cats.length && cats[end]!.tag === tag) end++;
+  let words = 1;
+  for (let i = first + 1; i < end; i++) if (cats[i]!.index >>> 5 !== cats[i - 1]!.index >>> 5) words++;
+  const out = new Int32Array(words * 2);
+  let o = -2;
+  let w = -1;
+  for (let i = first; i < end; i++) {
+    const index = cats[i]!.index;
+    if (index >>> 5 !== w) {
+      w = index >>> 5;
+      o += 2;
+      out[o] = w;
+    }
+    out[o + 1]! |= 1 << (index & 31);
+  }
+  return out;
 }
 
 export interface MakeLabelOptions {
@@ -87,7 +126,61 @@ export function makeLabel(
 ): Label {
   if (policy.classifications[classification.index] !== classification)
     throw new InvalidArgumentError("Classification is not from this policy");
-  const cats = inPolicyOrder(categories);
+  return labelOf(policy, classification, inPolicyOrder(categories), options);
+}
+
+/**
+ * makeLabel for a decoder that hands over a fresh array of its own (`owned`, not kept by it): when
+ * already in policy order without duplicates it becomes the label's, not a copy of it.
+ */
+export function makeDecodedLabel(
+  policy: Policy,
+  classification: Classification,
+  owned: Category[],
+  options: MakeLabelOptions,
+): Label {
+  if (policy.classifications[classification.index] !== classification)
+    throw new InvalidArgumentError("Classification is not from this policy");
+  return labelOf(policy, classification, sortOwned(owned), options);
+}
+
+/**
+ * inPolicyOrder in place, for the short lists a label carries: a stable insertion sort by index,
+ * then the same object met again dropped (two objects of one index can only come from two
+ * policies, and labelOf refuses that as it did).
+ */
+function sortOwned(cats: Category[]): Category[] {
+  let ordered = true;
+  for (let i = 1; i < cats.length && ordered; i++) ordered = cats[i - 1]!.index < cats[i]!.index;
+  if (ordered) return cats;
+  if (cats.length > 64) return inPolicyOrder(cats);
+  for (let i = 1; i < cats.length; i++) {
+    const c = cats[i]!;
+    let j = i - 1;
+    while (j >= 0 && cats[j]!.index > c.index) {
+      cats[j + 1] = cats[j]!;
+      j--;
+    }
+    cats[j + 1] = c;
+  }
+  let n = 0;
+  for (let i = 0; i < cats.length; i++) {
+    const c = cats[i]!;
+    let seen = false;
+    for (let k = n - 1; k >= 0 && cats[k]!.index === c.index && !seen; k--) seen = cats[k] === c;
+    if (!seen) cats[n++] = c;
+  }
+  cats.length = n;
+  return cats;
+}
+
+/** `cats` in policy order without duplicates, and the label's own. */
+function labelOf(
+  policy: Policy,
+  classification: Classification,
+  cats: readonly Category[],
+  options: MakeLabelOptions,
+): Label {
   for (const c of cats)
     if (policy.categories[c.index] !== c) throw new InvalidArgumentError("Category is not from this policy");
   return {

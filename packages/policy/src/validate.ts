@@ -4,19 +4,33 @@ import { InvalidLabelError } from "./errors.js";
 import type { Label } from "./label.js";
 import type { Category, RequiredCategory } from "./spif/model.js";
 
-/** Membership in a label's categories: the list itself when short (no set to build), else a set. */
-interface Holds {
-  has(c: Category): boolean;
+/**
+ * Membership in a label's categories: the list itself when short (no set to build), else a set
+ * (`set`, made by holdSet).
+ */
+function has(categories: readonly Category[], set: ReadonlySet<Category> | undefined, c: Category): boolean {
+  return set ? set.has(c) : categories.includes(c);
 }
 
-function holds(categories: readonly Category[]): Holds {
-  if (categories.length > 16) return new Set(categories);
-  return { has: (c) => categories.includes(c) };
+function holdSet(categories: readonly Category[]): ReadonlySet<Category> | undefined {
+  return categories.length > 16 ? new Set(categories) : undefined;
 }
 
-function groupMatches(req: RequiredCategory, has: Holds): boolean {
+function groupMatches(
+  req: RequiredCategory,
+  categories: readonly Category[],
+  set: ReadonlySet<Category> | undefined,
+): boolean {
   let matched = 0;
-  for (const entry of req.groups) if (entry.some((c) => has.has(c))) matched++;
+  for (const entry of req.groups) {
+    let hit = false;
+    for (const c of entry)
+      if (has(categories, set, c)) {
+        hit = true;
+        break;
+      }
+    if (hit) matched++;
+  }
   if (req.operation === "all") return matched === req.groups.length;
   if (req.operation === "oneOrMore") return matched >= 1;
   return matched === 1; // onlyOne counts matching entries, not categories
@@ -25,20 +39,21 @@ function groupMatches(req: RequiredCategory, has: Holds): boolean {
 /** Every reason the label is invalid under its policy; empty when valid. */
 export function labelProblems(label: Label): string[] {
   const problems: string[] = [];
-  const has = holds(label.categories);
+  const cats = label.categories;
+  const set = holdSet(cats);
   const cls = label.classification;
   for (const req of cls.required)
-    if (!groupMatches(req, has))
+    if (!groupMatches(req, cats, set))
       problems.push(`classification ${cls.name} requires ${req.operation} of its category groups`);
   for (const c of label.categories) {
     if (c.excludedClasses.has(cls.lacv))
       problems.push(`category ${c.name} excludes classification ${cls.name}`);
     for (const ex of c.excludedCategories) {
-      const hit = ex.find((x) => has.has(x));
+      const hit = ex.find((x) => has(cats, set, x));
       if (hit) problems.push(`category ${c.name} excludes category ${hit.name}`);
     }
     for (const req of c.required)
-      if (!groupMatches(req, has))
+      if (!groupMatches(req, cats, set))
         problems.push(`category ${c.name} requires ${req.operation} of its category groups`);
   }
   return problems;
@@ -51,12 +66,12 @@ export function labelProblems(label: Label): string[] {
 export function isValidLabel(label: Label): boolean {
   const cats = label.categories;
   const cls = label.classification;
-  const has = holds(cats);
-  for (const req of cls.required) if (!groupMatches(req, has)) return false;
+  const set = holdSet(cats);
+  for (const req of cls.required) if (!groupMatches(req, cats, set)) return false;
   for (const c of cats) {
     if (c.excludedClasses.has(cls.lacv)) return false;
-    for (const ex of c.excludedCategories) for (const x of ex) if (has.has(x)) return false;
-    for (const req of c.required) if (!groupMatches(req, has)) return false;
+    for (const ex of c.excludedCategories) for (const x of ex) if (has(cats, set, x)) return false;
+    for (const req of c.required) if (!groupMatches(req, cats, set)) return false;
   }
   return true;
 }

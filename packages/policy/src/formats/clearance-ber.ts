@@ -1,8 +1,8 @@
 // RFC 5755 §4.4.6 Clearance in BER/DER:
 //   Clearance ::= SEQUENCE { policyId OID, classList ClassList DEFAULT {unclassified}, securityCategories SET OF SecurityCategory OPTIONAL }
 // The RFC 3281 tagged form ([0], [1], [2]) is accepted too.
-import { CONTEXT, decodeBer, is, readBitString, readOid, UNIVERSAL } from "../ber/reader.js";
-import type { BerNode } from "../ber/reader.js";
+import { CONTEXT, readBitString, readOidAt, UNIVERSAL } from "../ber/reader.js";
+import { decodeBerFlat, END, ID, ident, NEXT, START } from "../ber/flat.js";
 import type { BerLimits } from "../ber/limits.js";
 import { DEFAULT_BER_LIMITS } from "../ber/limits.js";
 import { bitString, oid, sequence, setOf } from "../ber/writer.js";
@@ -18,6 +18,15 @@ import type { PolicyRegistry } from "../registry.js";
 import type { Category, Classification } from "../spif/model.js";
 import { decodeSecurityCategory, encodeSecurityCategories } from "./ess-categories.js";
 
+// RFC 5755 §4.4.6 members, untagged and as RFC 3281 tagged them.
+const SEQUENCE = ident(UNIVERSAL, true, 16);
+const OID = ident(UNIVERSAL, false, 6);
+const TAGGED_OID = ident(CONTEXT, false, 0);
+const BIT_STRING = ident(UNIVERSAL, false, 3);
+const TAGGED_BIT_STRING = ident(CONTEXT, false, 1);
+const SET = ident(UNIVERSAL, true, 17);
+const TAGGED_SET = ident(CONTEXT, true, 2);
+
 function fail(): never {
   throw new MalformedEncodingError("Failed to parse BER/DER encoded clearance");
 }
@@ -29,20 +38,24 @@ export function decodeBerClearance(
   limits: BerLimits = DEFAULT_BER_LIMITS,
 ): Clearance {
   if (bytes.length === 0) throw new NoDataError();
-  const root = decodeBer(bytes, limits);
-  if (!is(root, UNIVERSAL, true, 16)) fail();
+  const f = decodeBerFlat(bytes, limits);
+  const t = f.table;
+  if (t[ID] !== SEQUENCE) fail();
   let policyId: string | undefined;
   let classList: number[] | undefined;
-  let categories: BerNode | undefined;
+  let categories = -1;
   let step = 0;
-  for (const c of root.children) {
-    if (step === 0 && (is(c, UNIVERSAL, false, 6) || is(c, CONTEXT, false, 0))) {
-      policyId = readOid(c);
+  for (let c = 1; c < t[NEXT]!; c = t[4 * c + NEXT]!) {
+    const id = t[4 * c + ID]!;
+    const from = t[4 * c + START]!;
+    const to = t[4 * c + END]!;
+    if (step === 0 && (id === OID || id === TAGGED_OID)) {
+      policyId = readOidAt(bytes, from, to);
       step = 1;
-    } else if (step === 1 && (is(c, UNIVERSAL, false, 3) || is(c, CONTEXT, false, 1))) {
-      classList = readBitString(c);
+    } else if (step === 1 && (id === BIT_STRING || id === TAGGED_BIT_STRING)) {
+      classList = readBitString(bytes, from, to);
       step = 2;
-    } else if (step >= 1 && step < 3 && (is(c, UNIVERSAL, true, 17) || is(c, CONTEXT, true, 2))) {
+    } else if (step >= 1 && step < 3 && (id === SET || id === TAGGED_SET)) {
       categories = c;
       step = 3;
     } else fail();
@@ -62,7 +75,9 @@ export function decodeBerClearance(
     }
   }
   const cats: Category[] = [];
-  if (categories) for (const sc of categories.children) decodeSecurityCategory(sc, policy, cats, true);
+  if (categories !== -1)
+    for (let sc = categories + 1; sc < t[4 * categories + NEXT]!; sc = t[4 * sc + NEXT]!)
+      decodeSecurityCategory(f, sc, policy, cats, true);
   return makeClearance(policy, classes, cats);
 }
 

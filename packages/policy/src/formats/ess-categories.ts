@@ -1,10 +1,11 @@
 // SecurityCategory values (RFC 2634 §5.3.2 `SecurityCategory ::= SEQUENCE { type [0] OID, value [1] ANY }`)
 // in the ACP-145(A) syntaxes (2.16.840.1.101.2.1.8.3.0-.4), MISSI (…8.1, SDN.801c) and SSLPrivileges (…8.2).
 // Unknown syntaxes are rejected (fail closed) rather than ignored.
-import { CONTEXT, UNIVERSAL, is, readBitString, readInteger, readOid } from "../ber/reader.js";
-import type { BerNode } from "../ber/reader.js";
+import { CONTEXT, UNIVERSAL, checkBitString, readIntegerAt, readOidAt } from "../ber/reader.js";
+import { END, ID, NEXT, START, ident } from "../ber/flat.js";
+import type { FlatBer } from "../ber/flat.js";
 import { bitString, integer, oid, oidContent, sequence, setOf, tlv } from "../ber/writer.js";
-import { findCategory } from "../category.js";
+import { categoriesOfType, categoryOf } from "../category.js";
 import { MalformedEncodingError, UnsupportedFormatError } from "../errors.js";
 import type { Category, Policy, TagType } from "../spif/model.js";
 
@@ -20,15 +21,26 @@ function bad(what: string): never {
   throw new MalformedEncodingError(what);
 }
 
-function integers(set: BerNode): number[] {
-  if (!is(set, UNIVERSAL, true, 17)) bad("Expected SET OF INTEGER");
-  return set.children.map((c) => (is(c, UNIVERSAL, false, 2) ? readInteger(c) : bad("Expected INTEGER")));
+const SEQUENCE = ident(UNIVERSAL, true, 16);
+const SET = ident(UNIVERSAL, true, 17);
+const OID = ident(UNIVERSAL, false, 6);
+const INTEGER = ident(UNIVERSAL, false, 2);
+const BIT_STRING = ident(UNIVERSAL, false, 3);
+const TYPE = ident(CONTEXT, false, 0);
+const VALUE = ident(CONTEXT, true, 1);
+
+/** The number of children of entry `i`. */
+function childCount(t: Int32Array, i: number): number {
+  let n = 0;
+  for (let c = i + 1; c < t[4 * i + NEXT]!; c = t[4 * c + NEXT]!) n++;
+  return n;
 }
 
-function attributeValues(n: BerNode): number[] {
-  if (is(n, UNIVERSAL, false, 3)) return readBitString(n);
-  return integers(n);
-}
+/** The entry after `i`'s subtree: its next sibling. */
+const next = (t: Int32Array, i: number): number => t[4 * i + NEXT]!;
+const idOf = (t: Int32Array, i: number): number => t[4 * i + ID]!;
+const oidAt = (f: FlatBer, i: number): string =>
+  readOidAt(f.input, f.table[4 * i + START]!, f.table[4 * i + END]!);
 
 /** MISSI/SSLPrivileges enumerated attributes count as permissive if the tag set has enumerated-permissive categories. */
 function enumeratedKind(policy: Policy, tagSetId: string): TagType {
@@ -36,29 +48,96 @@ function enumeratedKind(policy: Policy, tagSetId: string): TagType {
   return ts?.byTypeLacv.get("enumeratedPermissive")?.size ? "enumeratedPermissive" : "enumeratedRestrictive";
 }
 
-function push(
+/**
+ * The categories of the set bits of BIT STRING entry `i` (X.690 §8.6; bit n is category lacv n),
+ * read in place. Every encoding check comes before the first lookup, as when the bits were
+ * listed first.
+ */
+function pushBits(
+  f: FlatBer,
+  i: number,
   policy: Policy,
   out: Category[],
   tagSetId: string,
   type: TagType,
-  lacvs: readonly number[],
 ): void {
-  for (const l of lacvs) out.push(findCategory(policy, tagSetId, type, l));
+  const buf = f.input;
+  const from = f.table[4 * i + START]!;
+  const to = f.table[4 * i + END]!;
+  checkBitString(buf, from, to);
+  let byLacv: ReadonlyMap<number, Category> | undefined;
+  let looked = false;
+  for (let o = from + 1; o < to; o++) {
+    const b = buf[o]!;
+    if (b === 0) continue;
+    for (let j = 0; j < 8; j++)
+      if (b & (0x80 >> j)) {
+        if (!looked) {
+          byLacv = categoriesOfType(policy, tagSetId, type);
+          looked = true;
+        }
+        out.push(categoryOf(byLacv, (o - from - 1) * 8 + j));
+      }
+  }
 }
 
-/** Decode one SecurityCategory into the policy's categories. `forClearance` rejects informative tags. */
+/**
+ * The categories of SET OF INTEGER entry `i`. Every member is checked (an INTEGER of 1 to 6
+ * octets, X.690 §8.3) before the first lookup, as when the values were listed first.
+ */
+function pushIntegers(
+  f: FlatBer,
+  i: number,
+  policy: Policy,
+  out: Category[],
+  tagSetId: string,
+  type: TagType,
+): void {
+  const t = f.table;
+  if (idOf(t, i) !== SET) bad("Expected SET OF INTEGER");
+  const stop = next(t, i);
+  for (let c = i + 1; c < stop; c = next(t, c)) {
+    if (idOf(t, c) !== INTEGER) bad("Expected INTEGER");
+    const n = t[4 * c + END]! - t[4 * c + START]!;
+    if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+  }
+  if (i + 1 === stop) return;
+  const byLacv = categoriesOfType(policy, tagSetId, type);
+  for (let c = i + 1; c < stop; c = next(t, c))
+    out.push(categoryOf(byLacv, readIntegerAt(f.input, t[4 * c + START]!, t[4 * c + END]!)));
+}
+
+/** A BIT STRING's or a SET OF INTEGER's categories (the attribute encodings of ACP-145(A) and SDN.801c). */
+function pushValues(
+  f: FlatBer,
+  i: number,
+  policy: Policy,
+  out: Category[],
+  tagSetId: string,
+  type: TagType,
+): void {
+  if (idOf(f.table, i) === BIT_STRING) pushBits(f, i, policy, out, tagSetId, type);
+  else pushIntegers(f, i, policy, out, tagSetId, type);
+}
+
+/**
+ * Decode SecurityCategory entry `i` of a decoded value into the policy's categories, reading the
+ * input in place. `forClearance` rejects informative tags.
+ */
 export function decodeSecurityCategory(
-  node: BerNode,
+  f: FlatBer,
+  i: number,
   policy: Policy,
   out: Category[],
   forClearance: boolean,
 ): void {
-  if (!is(node, UNIVERSAL, true, 16) || node.children.length !== 2) bad("Bad SecurityCategory");
-  const [t, v] = node.children as [BerNode, BerNode];
-  if (!is(t, CONTEXT, false, 0) || !is(v, CONTEXT, true, 1) || v.children.length !== 1)
-    bad("Bad SecurityCategory");
-  const type = readOid(t);
-  const value = v.children[0]!;
+  const t = f.table;
+  if (idOf(t, i) !== SEQUENCE || childCount(t, i) !== 2) bad("Bad SecurityCategory");
+  const ti = i + 1;
+  const vi = next(t, ti);
+  if (idOf(t, ti) !== TYPE || idOf(t, vi) !== VALUE || childCount(t, vi) !== 1) bad("Bad SecurityCategory");
+  const type = oidAt(f, ti);
+  const value = vi + 1;
   switch (type) {
     case ACP145_RESTRICTIVE:
     case ACP145_PERMISSIVE:
@@ -66,10 +145,11 @@ export function decodeSecurityCategory(
     case ACP145_ENUMERATED_RESTRICTIVE:
     case ACP145_INFORMATIVE: {
       // ACP-145(A): SEQUENCE { tagName OID, attributeFlags BIT STRING | attributeList SET OF INTEGER | field CHOICE }
-      if (!is(value, UNIVERSAL, true, 16) || value.children.length !== 2) bad("Bad ACP-145 tag");
-      const [name, attrs] = value.children as [BerNode, BerNode];
-      if (!is(name, UNIVERSAL, false, 6)) bad("Bad ACP-145 tag");
-      const tagSetId = readOid(name);
+      if (idOf(t, value) !== SEQUENCE || childCount(t, value) !== 2) bad("Bad ACP-145 tag");
+      const name = value + 1;
+      const attrs = next(t, name);
+      if (idOf(t, name) !== OID) bad("Bad ACP-145 tag");
+      const tagSetId = oidAt(f, name);
       let kind: TagType;
       if (type === ACP145_RESTRICTIVE) kind = "restrictive";
       else if (type === ACP145_PERMISSIVE) kind = "permissive";
@@ -79,42 +159,42 @@ export function decodeSecurityCategory(
       if (kind === "informative" && forClearance)
         throw new UnsupportedFormatError("unsupported tag type informative");
       const bits = kind === "restrictive" || kind === "permissive";
-      if (bits && !is(attrs, UNIVERSAL, false, 3)) bad("Expected BIT STRING");
-      if (
-        (kind === "enumeratedPermissive" || kind === "enumeratedRestrictive") &&
-        !is(attrs, UNIVERSAL, true, 17)
-      )
+      if (bits && idOf(t, attrs) !== BIT_STRING) bad("Expected BIT STRING");
+      if ((kind === "enumeratedPermissive" || kind === "enumeratedRestrictive") && idOf(t, attrs) !== SET)
         bad("Expected SET OF INTEGER");
-      push(policy, out, tagSetId, kind, attributeValues(attrs));
+      pushValues(f, attrs, policy, out, tagSetId, kind);
       return;
     }
     case MISSI_SECURITY_CATEGORIES: {
       // SDN.801c: CHOICE { lrbacInfo (unsupported), prbacSecurityCategories SET OF NamedTagSet }
       if (forClearance) throw new UnsupportedFormatError("MISSI categories are not a clearance syntax");
-      if (!is(value, UNIVERSAL, true, 17))
-        throw new UnsupportedFormatError("Unsupported MISSI security category");
-      for (const nts of value.children) {
-        if (!is(nts, UNIVERSAL, true, 16) || nts.children.length !== 2) bad("Bad NamedTagSet");
-        const [name, tags] = nts.children as [BerNode, BerNode];
-        if (!is(name, UNIVERSAL, false, 6) || !is(tags, UNIVERSAL, true, 16)) bad("Bad NamedTagSet");
-        const tagSetId = readOid(name);
-        for (const st of tags.children) {
-          if (st.cls !== CONTEXT || !st.constructed) bad("Bad SecurityTag");
-          if (st.tag === 7) {
+      if (idOf(t, value) !== SET) throw new UnsupportedFormatError("Unsupported MISSI security category");
+      for (let nts = value + 1; nts < next(t, value); nts = next(t, nts)) {
+        if (idOf(t, nts) !== SEQUENCE || childCount(t, nts) !== 2) bad("Bad NamedTagSet");
+        const name = nts + 1;
+        const tags = next(t, name);
+        if (idOf(t, name) !== OID || idOf(t, tags) !== SEQUENCE) bad("Bad NamedTagSet");
+        const tagSetId = oidAt(f, name);
+        for (let st = tags + 1; st < next(t, tags); st = next(t, st)) {
+          const id = idOf(t, st);
+          // Context class (2), constructed.
+          if (id >>> 28 !== ((CONTEXT << 1) | 1)) bad("Bad SecurityTag");
+          const tag = id & 0xfffffff;
+          const kids = childCount(t, st);
+          if (tag === 7) {
             // [7] EXPLICIT TagType7Data ::= CHOICE { bitSetAttributes BIT STRING, securityAttributes SET OF INTEGER }
-            if (st.children.length !== 1) bad("Bad SecurityTag");
-            push(policy, out, tagSetId, "informative", attributeValues(st.children[0]!));
+            if (kids !== 1) bad("Bad SecurityTag");
+            pushValues(f, st + 1, policy, out, tagSetId, "informative");
             continue;
           }
           // [1]/[2]/[6] IMPLICIT SEQUENCE { level INTEGER OPTIONAL, attributes }
-          const kids = st.children;
-          const last = kids[kids.length - 1];
-          if (!last || kids.length > 2 || (kids.length === 2 && !is(kids[0]!, UNIVERSAL, false, 2)))
-            bad("Bad SecurityTag");
-          if (st.tag === 1) push(policy, out, tagSetId, "restrictive", readBits(last));
-          else if (st.tag === 6) push(policy, out, tagSetId, "permissive", readBits(last));
-          else if (st.tag === 2)
-            push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), integers(last));
+          if (kids === 0 || kids > 2 || (kids === 2 && idOf(t, st + 1) !== INTEGER)) bad("Bad SecurityTag");
+          const last = kids === 2 ? next(t, st + 1) : st + 1;
+          if (tag === 1 || tag === 6) {
+            if (idOf(t, last) !== BIT_STRING) bad("Expected BIT STRING");
+            pushBits(f, last, policy, out, tagSetId, tag === 1 ? "restrictive" : "permissive");
+          } else if (tag === 2)
+            pushIntegers(f, last, policy, out, tagSetId, enumeratedKind(policy, tagSetId));
           else bad("Bad SecurityTag");
         }
       }
@@ -123,22 +203,21 @@ export function decodeSecurityCategory(
     case SSL_PRIVILEGES: {
       // SET OF SEQUENCE { tagSetName OID, SEQUENCE OF CHOICE { [1] IMPLICIT BIT STRING, [2] IMPLICIT SET OF INTEGER, [6] IMPLICIT BIT STRING } }
       if (!forClearance) throw new UnsupportedFormatError("SSLPrivileges is not a label syntax");
-      if (!is(value, UNIVERSAL, true, 17)) bad("Bad SSLPrivileges");
-      for (const p of value.children) {
-        if (!is(p, UNIVERSAL, true, 16) || p.children.length !== 2) bad("Bad SSLPrivilege");
-        const [name, tags] = p.children as [BerNode, BerNode];
-        if (!is(name, UNIVERSAL, false, 6) || !is(tags, UNIVERSAL, true, 16)) bad("Bad SSLPrivilege");
-        const tagSetId = readOid(name);
-        for (const st of tags.children) {
-          if (st.cls !== CONTEXT) bad("Bad SSLPrivilege");
-          if (st.tag === 1 && !st.constructed) push(policy, out, tagSetId, "restrictive", readBitString(st));
-          else if (st.tag === 6 && !st.constructed)
-            push(policy, out, tagSetId, "permissive", readBitString(st));
-          else if (st.tag === 2 && st.constructed) {
-            const vals = st.children.map((c) =>
-              is(c, UNIVERSAL, false, 2) ? readInteger(c) : bad("Expected INTEGER"),
-            );
-            push(policy, out, tagSetId, enumeratedKind(policy, tagSetId), vals);
+      if (idOf(t, value) !== SET) bad("Bad SSLPrivileges");
+      for (let p = value + 1; p < next(t, value); p = next(t, p)) {
+        if (idOf(t, p) !== SEQUENCE || childCount(t, p) !== 2) bad("Bad SSLPrivilege");
+        const name = p + 1;
+        const tags = next(t, name);
+        if (idOf(t, name) !== OID || idOf(t, tags) !== SEQUENCE) bad("Bad SSLPrivilege");
+        const tagSetId = oidAt(f, name);
+        for (let st = tags + 1; st < next(t, tags); st = next(t, st)) {
+          const id = idOf(t, st);
+          if (id >>> 29 !== CONTEXT) bad("Bad SSLPrivilege");
+          if (id === ident(CONTEXT, false, 1)) pushBits(f, st, policy, out, tagSetId, "restrictive");
+          else if (id === ident(CONTEXT, false, 6)) pushBits(f, st, policy, out, tagSetId, "permissive");
+          else if (id === ident(CONTEXT, true, 2)) {
+            // [2] IMPLICIT SET OF INTEGER: the members as pushIntegers checks them.
+            pushImplicitIntegers(f, st, policy, out, tagSetId, enumeratedKind(policy, tagSetId));
           } else bad("Bad SSLPrivilege");
         }
       }
@@ -149,9 +228,26 @@ export function decodeSecurityCategory(
   }
 }
 
-function readBits(n: BerNode): number[] {
-  if (!is(n, UNIVERSAL, false, 3)) bad("Expected BIT STRING");
-  return readBitString(n);
+/** pushIntegers for an IMPLICIT SET OF INTEGER (any identifier on the set itself). */
+function pushImplicitIntegers(
+  f: FlatBer,
+  i: number,
+  policy: Policy,
+  out: Category[],
+  tagSetId: string,
+  type: TagType,
+): void {
+  const t = f.table;
+  const stop = next(t, i);
+  for (let c = i + 1; c < stop; c = next(t, c)) {
+    if (idOf(t, c) !== INTEGER) bad("Expected INTEGER");
+    const n = t[4 * c + END]! - t[4 * c + START]!;
+    if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+  }
+  if (i + 1 === stop) return;
+  const byLacv = categoriesOfType(policy, tagSetId, type);
+  for (let c = i + 1; c < stop; c = next(t, c))
+    out.push(categoryOf(byLacv, readIntegerAt(f.input, t[4 * c + START]!, t[4 * c + END]!)));
 }
 
 const TYPE_OID: Readonly<Record<TagType, string>> = {

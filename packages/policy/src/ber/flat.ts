@@ -1,0 +1,149 @@
+// A small strict BER reader (ITU-T X.690 §8) without a node tree: every TLV is written as four
+// integers into one table, in document (depth-first) order, and a decoder walks the table by index;
+// the values are read in place by reader.ts. Definite and (for constructed values) indefinite
+// lengths are accepted; trailing bytes are rejected; size, depth and node limits apply. The checks,
+// their order and their errors are those of the tree reader this replaced (kept as the reference
+// test/ber/tree-reader.ts; test/formats/ess-differential.test.ts compares the decoders built on
+// each on random, mutated and re-encoded inputs).
+import { LimitExceededError, MalformedEncodingError } from "../errors.js";
+import type { BerLimits } from "./limits.js";
+
+/**
+ * A decoded value as a table of TLVs. Entry i (i = 0 the outermost) holds its identifier
+ * (`id`: class, form and tag number packed as `ident` makes them), the offsets of its content
+ * octets in `input` (equal for an indefinite-length value) and `next`, the index of the entry
+ * after its subtree: its children are i + 1, then each child's `next`, until i's `next`.
+ */
+export interface FlatBer {
+  readonly input: Uint8Array;
+  /** Stride 4: id, contentStart, contentEnd, next. Valid for entries below `count` only. */
+  readonly table: Int32Array;
+  readonly count: number;
+}
+
+/** The packed identifier of (class, constructed, tag number); tag numbers are below 2^28 here. */
+export function ident(cls: number, constructed: boolean, tag: number): number {
+  return (cls << 29) | (constructed ? 1 << 28 : 0) | tag;
+}
+
+export const ID = 0;
+export const START = 1;
+export const END = 2;
+export const NEXT = 3;
+
+/** Entries kept between calls: a table grown past this (a huge value's) is let go at the next call. */
+const KEEP_ENTRIES = 4096;
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The reader, and the table it fills, are one object reused by every call (the decoders are
+ * synchronous and call nothing that decodes again). The table has room for as many TLVs as the
+ * input can hold: 16 bytes per TLV, and a TLV takes at least 2 input bytes, so at most 8 table
+ * bytes per input byte (and at most maxNodes TLVs).
+ */
+class FlatReader implements FlatBer {
+  nodes = 0;
+  count = 0;
+  maxNodes = 0;
+  maxDepth = 0;
+  input: Uint8Array = EMPTY;
+  table: Int32Array = new Int32Array(4 * 64);
+
+  fail(what: string): never {
+    throw new MalformedEncodingError(what);
+  }
+
+  /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. */
+  node(pos: number, limit: number, depth: number): number {
+    if (++this.nodes > this.maxNodes)
+      throw new LimitExceededError(`BER value has more than ${this.maxNodes} nodes`);
+    if (depth > this.maxDepth) throw new LimitExceededError(`BER nesting deeper than ${this.maxDepth}`);
+    const buf = this.input;
+    const start = pos;
+    if (pos >= limit) this.fail("Truncated BER value");
+    const first = buf[pos++]!;
+    const cls = first >> 6;
+    const constructed = (first & 0x20) !== 0;
+    let tag = first & 0x1f;
+    if (tag === 0x1f) {
+      // X.690 §8.1.2.4: high tag number form, at most 4 subsequent octets here.
+      tag = 0;
+      for (let i = 0; ; i++) {
+        if (pos >= limit || i >= 4) this.fail("Bad BER tag");
+        const b = buf[pos++]!;
+        if (i === 0 && b === 0x80) this.fail("Bad BER tag");
+        tag = tag * 128 + (b & 0x7f);
+        if ((b & 0x80) === 0) break;
+      }
+    }
+    if (pos >= limit) this.fail("Truncated BER value");
+    // The table has room for every TLV the input can hold (decodeBerFlat sized it).
+    const table = this.table;
+    const e = 4 * this.count++;
+    table[e + ID] = ident(cls, constructed, tag);
+    const lb = buf[pos++]!;
+    let len: number;
+    if (lb < 0x80) len = lb;
+    else if (lb === 0x80) {
+      // X.690 §8.1.3.6: indefinite form, constructed only.
+      if (!constructed) this.fail("Indefinite length on a primitive BER value");
+      table[e + START] = start;
+      table[e + END] = start;
+      for (;;) {
+        if (pos + 2 > limit) this.fail("Truncated BER value");
+        if (buf[pos] === 0 && buf[pos + 1] === 0) {
+          pos += 2;
+          break;
+        }
+        pos = this.node(pos, limit, depth + 1);
+      }
+      table[e + NEXT] = this.count;
+      return pos;
+    } else {
+      const n = lb & 0x7f;
+      if (n > 4 || n === 0x7f) this.fail("Bad BER length");
+      len = 0;
+      for (let i = 0; i < n; i++) {
+        if (pos >= limit) this.fail("Truncated BER value");
+        len = len * 256 + buf[pos++]!;
+      }
+    }
+    const end = pos + len;
+    if (end > limit) this.fail("Truncated BER value");
+    table[e + START] = pos;
+    table[e + END] = end;
+    if (constructed) {
+      let p = pos;
+      while (p < end) p = this.node(p, end, depth + 1);
+    }
+    table[e + NEXT] = this.count;
+    return end;
+  }
+}
+
+const reader = new FlatReader();
+
+/**
+ * Decode exactly one BER value occupying the whole input into the shared table. The result is
+ * valid until the next call.
+ */
+export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
+  if (bytes.length > limits.maxBytes)
+    throw new LimitExceededError(`BER value larger than ${limits.maxBytes} bytes`);
+  // Offsets are stored as 32-bit integers.
+  if (bytes.length > 0x7fffffff) throw new LimitExceededError("BER value larger than 2 GiB");
+  const r = reader;
+  // Room for every TLV the input can hold: each takes 2 octets at least, and there are at most
+  // maxNodes of them. The previous call's table, if a huge value's, is let go.
+  const most = Math.min(limits.maxNodes, (bytes.length >>> 1) + 1);
+  if (r.table.length < 4 * most || r.table.length > 4 * Math.max(KEEP_ENTRIES, most))
+    r.table = new Int32Array(4 * Math.max(64, most));
+  r.input = bytes;
+  r.maxNodes = limits.maxNodes;
+  r.maxDepth = limits.maxDepth;
+  r.nodes = 0;
+  r.count = 0;
+  const end = r.node(0, bytes.length, 1);
+  if (end !== bytes.length) throw new MalformedEncodingError("Trailing bytes after BER value");
+  return r;
+}
