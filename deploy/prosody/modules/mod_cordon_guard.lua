@@ -20,6 +20,8 @@
 -- the message with a `wait` error (unless `cordon_guard_unlabelled_when_down = "deliver"` and the
 -- message carries no label). Prosody routes to the guard again as soon as it reconnects.
 local st = require "util.stanza";
+-- (Globals read per message, as locals: a module's global is a miss in its environment, then _G.)
+local pairs, ipairs, next, type, setmetatable, prosody = pairs, ipairs, next, type, setmetatable, prosody;
 local datetime = require "util.datetime";
 local async = require "util.async";
 local new_id = require "util.id".short;
@@ -437,6 +439,16 @@ local CACHEABLE = {
 -- client giving each message its own XEP-0359 origin-id (most do) still hits the cache.
 local ANY_VALUE = { ["urn:xmpp:sid:0"] = { ["origin-id"] = { id = true } } };
 local MESSAGE_ATTRS = { xmlns = true, from = true, to = true, id = true, type = true, ["xml:lang"] = true };
+-- (CACHEABLE's attribute lists as sets, with xmlns: what cache_key looks each attribute up in.)
+local CACHEABLE_ATTRS = {};
+for ns, names in pairs(CACHEABLE) do
+	CACHEABLE_ATTRS[ns] = {};
+	for name, list in pairs(names) do
+		local set = { xmlns = true };
+		for _, a in ipairs(list) do set[a] = true; end
+		CACHEABLE_ATTRS[ns][name] = set;
+	end
+end
 local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
 
 local verdicts, cache_bytes;
@@ -499,10 +511,11 @@ end
 -- every part of this message's key is the same string, and the recipient's sessions the very same
 -- session objects, the key is that one — the same string table.concat would make, not made again
 -- (nor the table of sessions asked): a sender writing to one peer makes no key per message.
+-- (Per message: numeric loops, not ipairs — a C call per step —, and set lookups.)
 local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	local attrs = stanza.attr;
-	local type = attrs.type;
-	if type ~= nil and not CACHEABLE_TYPES[type] then return nil; end
+	local mtype = attrs.type;
+	if mtype ~= nil and not CACHEABLE_TYPES[mtype] then return nil; end
 	for k in pairs(attrs) do if not MESSAGE_ATTRS[k] then return nil; end end
 	to = to or attrs.to;
 	if not to then return nil; end
@@ -511,29 +524,32 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	if not user or not next(user.sessions) then return nil; end
 	local parts = key_parts;
 	parts[1], parts[2], parts[3], parts[4], parts[5], parts[6] =
-		origin_kind, attrs.from or "", sender_ip or "", to, type or "", attrs["xml:lang"] or "";
+		origin_kind, attrs.from or "", sender_ip or "", to, mtype or "", attrs["xml:lang"] or "";
 	local n, labels = 6, 0;
-	for _, child in ipairs(stanza.tags) do
-		local ns = child.attr.xmlns or NS_CLIENT;
-		if child.name == "securitylabel" and ns == NS_LABELS then
+	local tags = stanza.tags;
+	for i = 1, #tags do
+		local child = tags[i];
+		local child_attr, name = child.attr, child.name;
+		local ns = child_attr.xmlns or NS_CLIENT;
+		if name == "securitylabel" and ns == NS_LABELS then
 			labels = labels + 1;
 			if labels > 1 then return nil; end
 			n = label_parts(child, n);
 		else
-			local allowed = CACHEABLE[ns] and CACHEABLE[ns][child.name];
+			local in_ns = CACHEABLE[ns];
+			local allowed = in_ns and in_ns[name];
 			if not allowed or #child.tags > 0 then return nil; end
-			for k in pairs(child.attr) do
-				if k ~= "xmlns" then
-					local ok = false;
-					for _, a in ipairs(allowed) do if a == k then ok = true; end end
-					if not ok then return nil; end
-				end
+			local allowed_set = CACHEABLE_ATTRS[ns][name];
+			for k in pairs(child_attr) do
+				if not allowed_set[k] then return nil; end
 			end
-			parts[n + 1], parts[n + 2] = ns, child.name;
+			parts[n + 1], parts[n + 2] = ns, name;
 			n = n + 2;
-			local any = ANY_VALUE[ns] and ANY_VALUE[ns][child.name];
-			for _, a in ipairs(allowed) do
-				local v = child.attr[a];
+			local any = ANY_VALUE[ns];
+			any = any and any[name];
+			for j = 1, #allowed do
+				local a = allowed[j];
+				local v = child_attr[a];
 				if v and any and any[a] then v = "\3"; end
 				n = n + 1;
 				parts[n] = v or "\2";
@@ -689,7 +705,9 @@ local function apply_cached(event, entry, asked)
 	local stanza = event.stanza;
 	local label = entry.label; -- (parsed when kept: keep_verdict)
 	local out = stanza;
-	for _, child in ipairs(stanza.tags) do
+	local stanza_tags = stanza.tags;
+	for i = 1, #stanza_tags do
+		local child = stanza_tags[i];
 		if child.name == "securitylabel" and child.attr.xmlns == NS_LABELS then out = nil; break; end
 	end
 	if out == nil then
