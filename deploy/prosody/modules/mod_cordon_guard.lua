@@ -471,8 +471,9 @@ module:hook("iq-set/host/" .. NS_GUARD .. ":epoch", function (event)
 end);
 
 -- The key is built from the strings the stanza and the sessions hold already (one scratch list, one
--- concatenation: nothing serialised per message — Prosody collects garbage at a 105 % pause, so
--- every byte a hook allocates costs it several times over). Parts are separated by U+0001; an
+-- concatenation — none when the parts are the sending session's last key's: cache_key —, nothing
+-- serialised per message: Prosody collects garbage at a 105 % pause, so every byte a hook
+-- allocates costs it several times over; docs/performance.md §4). Parts are separated by U+0001; an
 -- element of the label opens with U+0004 (then its name, namespace or U+0007, and attributes), closes with
 -- U+0005, a text node starts with U+0006: no XML name, attribute value or text holds U+0001–U+0008
 -- (XML 1.0 §2.2), so the parts cannot be confused and two keys are equal only for the same label
