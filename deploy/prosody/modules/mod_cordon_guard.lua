@@ -20,6 +20,8 @@
 -- the message with a `wait` error (unless `cordon_guard_unlabelled_when_down = "deliver"` and the
 -- message carries no label). Prosody routes to the guard again as soon as it reconnects.
 local st = require "util.stanza";
+-- (Globals read per message, as locals: a module's global is a miss in its environment, then _G.)
+local pairs, ipairs, next, type, setmetatable, prosody = pairs, ipairs, next, type, setmetatable, prosody;
 local datetime = require "util.datetime";
 local async = require "util.async";
 local new_id = require "util.id".short;
@@ -46,6 +48,12 @@ local decided = setmetatable({}, { __mode = "k" });
 -- What each session of the recipient gets of a delivered message (the guard's answer, per
 -- resource: "label", "flot" or "none") and its FLOT form: applied as each session is sent it.
 local session_forms = setmetatable({}, { __mode = "k" });
+-- A message delivered from the verdict cache carries its forms itself, in the field `cordon_forms`
+-- of its own table (no entry in the weak tables above: an ephemeron entry per message cost the
+-- collector more than the field). No stanza Prosody parses or loads has fields besides name, attr,
+-- tags (and namespaces), and st.clone copies none: a copy is not decided, as with `decided`.
+local function forms_of(stanza) return stanza.cordon_forms or session_forms[stanza]; end
+local function is_decided(stanza) return stanza.cordon_forms ~= nil or decided[stanza] ~= nil; end
 
 -- Questions to the guard waiting for their answer, by IQ id (RFC 6120 §8.2.3: the answer carries
 -- the question's id). Not module:send_iq: a promise, two event hooks and a timer per question cost
@@ -431,13 +439,26 @@ local CACHEABLE = {
 -- client giving each message its own XEP-0359 origin-id (most do) still hits the cache.
 local ANY_VALUE = { ["urn:xmpp:sid:0"] = { ["origin-id"] = { id = true } } };
 local MESSAGE_ATTRS = { xmlns = true, from = true, to = true, id = true, type = true, ["xml:lang"] = true };
+-- (CACHEABLE's attribute lists as sets, with xmlns: what cache_key looks each attribute up in.)
+local CACHEABLE_ATTRS = {};
+for ns, names in pairs(CACHEABLE) do
+	CACHEABLE_ATTRS[ns] = {};
+	for name, list in pairs(names) do
+		local set = { xmlns = true };
+		for _, a in ipairs(list) do set[a] = true; end
+		CACHEABLE_ATTRS[ns][name] = set;
+	end
+end
 local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
 
 local verdicts, cache_bytes;
 local cache_epoch, epoch_session = nil, nil; -- the epoch the guard last told, on which of its sessions
+-- (`gen`, `gone`: whether an entry a sending session remembers — cached_verdict — is still kept.)
+local verdicts_gen = 0;
 local function forget_verdicts()
 	cache_bytes = 0;
-	verdicts = new_cache(MAX_CACHED, function (_, entry) cache_bytes = cache_bytes - entry.bytes; end);
+	verdicts_gen = verdicts_gen + 1;
+	verdicts = new_cache(MAX_CACHED, function (_, entry) entry.gone = true; cache_bytes = cache_bytes - entry.bytes; end);
 end
 forget_verdicts();
 
@@ -453,8 +474,9 @@ module:hook("iq-set/host/" .. NS_GUARD .. ":epoch", function (event)
 end);
 
 -- The key is built from the strings the stanza and the sessions hold already (one scratch list, one
--- concatenation: nothing serialised per message — Prosody collects garbage at a 105 % pause, so
--- every byte a hook allocates costs it several times over). Parts are separated by U+0001; an
+-- concatenation — none when the parts are the sending session's last key's: cache_key —, nothing
+-- serialised per message: Prosody collects garbage at a 105 % pause, so every byte a hook
+-- allocates costs it several times over; docs/performance.md §4). Parts are separated by U+0001; an
 -- element of the label opens with U+0004 (then its name, namespace or U+0007, and attributes), closes with
 -- U+0005, a text node starts with U+0006: no XML name, attribute value or text holds U+0001–U+0008
 -- (XML 1.0 §2.2), so the parts cannot be confused and two keys are equal only for the same label
@@ -489,10 +511,15 @@ local function label_parts(el, n)
 end
 
 -- The key of `stanza`'s question and the recipient's sessions by resource, or nil: not cacheable.
-local function cache_key(stanza, origin_kind, sender_ip, to)
+-- `holder`: the sending session, which keeps the parts of its last key (`cordon_key_memo`): when
+-- every part of this message's key is the same string, and the recipient's sessions the very same
+-- session objects, the key is that one — the same string table.concat would make, not made again
+-- (nor the table of sessions asked): a sender writing to one peer makes no key per message.
+-- (Per message: numeric loops, not ipairs — a C call per step —, and set lookups.)
+local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	local attrs = stanza.attr;
-	local type = attrs.type;
-	if type ~= nil and not CACHEABLE_TYPES[type] then return nil; end
+	local mtype = attrs.type;
+	if mtype ~= nil and not CACHEABLE_TYPES[mtype] then return nil; end
 	for k in pairs(attrs) do if not MESSAGE_ATTRS[k] then return nil; end end
 	to = to or attrs.to;
 	if not to then return nil; end
@@ -501,29 +528,32 @@ local function cache_key(stanza, origin_kind, sender_ip, to)
 	if not user or not next(user.sessions) then return nil; end
 	local parts = key_parts;
 	parts[1], parts[2], parts[3], parts[4], parts[5], parts[6] =
-		origin_kind, attrs.from or "", sender_ip or "", to, type or "", attrs["xml:lang"] or "";
+		origin_kind, attrs.from or "", sender_ip or "", to, mtype or "", attrs["xml:lang"] or "";
 	local n, labels = 6, 0;
-	for _, child in ipairs(stanza.tags) do
-		local ns = child.attr.xmlns or NS_CLIENT;
-		if child.name == "securitylabel" and ns == NS_LABELS then
+	local tags = stanza.tags;
+	for i = 1, #tags do
+		local child = tags[i];
+		local child_attr, name = child.attr, child.name;
+		local ns = child_attr.xmlns or NS_CLIENT;
+		if name == "securitylabel" and ns == NS_LABELS then
 			labels = labels + 1;
 			if labels > 1 then return nil; end
 			n = label_parts(child, n);
 		else
-			local allowed = CACHEABLE[ns] and CACHEABLE[ns][child.name];
+			local in_ns = CACHEABLE[ns];
+			local allowed = in_ns and in_ns[name];
 			if not allowed or #child.tags > 0 then return nil; end
-			for k in pairs(child.attr) do
-				if k ~= "xmlns" then
-					local ok = false;
-					for _, a in ipairs(allowed) do if a == k then ok = true; end end
-					if not ok then return nil; end
-				end
+			local allowed_set = CACHEABLE_ATTRS[ns][name];
+			for k in pairs(child_attr) do
+				if not allowed_set[k] then return nil; end
 			end
-			parts[n + 1], parts[n + 2] = ns, child.name;
+			parts[n + 1], parts[n + 2] = ns, name;
 			n = n + 2;
-			local any = ANY_VALUE[ns] and ANY_VALUE[ns][child.name];
-			for _, a in ipairs(allowed) do
-				local v = child.attr[a];
+			local any = ANY_VALUE[ns];
+			any = any and any[name];
+			for j = 1, #allowed do
+				local a = allowed[j];
+				local v = child_attr[a];
 				if v and any and any[a] then v = "\3"; end
 				n = n + 1;
 				parts[n] = v or "\2";
@@ -531,36 +561,71 @@ local function cache_key(stanza, origin_kind, sender_ip, to)
 		end
 		if n > MAX_KEY_PARTS then return nil; end
 	end
-	local asked = setmetatable({}, WEAK_VALUES);
 	local sessions = user.sessions;
 	local only = next(sessions);
+	local count = 1;
 	if next(sessions, only) == nil then
 		local session = sessions[only];
-		asked[only] = session;
 		parts[n + 1], parts[n + 2], parts[n + 3] = only, session.ip or "", session.cordon_labels and "1" or "0";
 		n = n + 3;
 	else
 		local resources = {};
 		for resource in pairs(sessions) do resources[#resources + 1] = resource; end
 		table.sort(resources);
+		count = #resources;
 		for _, resource in ipairs(resources) do
 			local session = sessions[resource];
-			asked[resource] = session;
 			parts[n + 1], parts[n + 2], parts[n + 3] = resource, session.ip or "", session.cordon_labels and "1" or "0";
 			n = n + 3;
 			if n > MAX_KEY_PARTS then return nil; end
 		end
 	end
-	return table.concat(parts, "\1", 1, n), asked;
+	local memo = holder and holder.cordon_key_memo;
+	if memo and memo.n == n and memo.count == count then
+		local same, memo_parts, memo_asked = true, memo.parts, memo.asked;
+		for i = 1, n do
+			if memo_parts[i] ~= parts[i] then same = false; break; end
+		end
+		if same then
+			-- (asked is weak: a session ended since is gone from it, and this is no match.)
+			for resource, session in pairs(sessions) do
+				if memo_asked[resource] ~= session then same = false; break; end
+			end
+		end
+		if same then return memo.key, memo_asked; end
+	end
+	local asked = setmetatable({}, WEAK_VALUES);
+	for resource, session in pairs(sessions) do asked[resource] = session; end
+	local key = table.concat(parts, "\1", 1, n);
+	if holder then
+		if not memo then memo = { parts = {} }; holder.cordon_key_memo = memo; end
+		local memo_parts = memo.parts;
+		for i = 1, n do memo_parts[i] = parts[i]; end
+		for i = n + 1, #memo_parts do memo_parts[i] = nil; end
+		memo.n, memo.count, memo.asked, memo.key = n, count, asked, key;
+	end
+	return key, asked;
 end
 
--- The verdict kept for `key`, when it may be used now.
-local function cached_verdict(key)
-	local entry = verdicts:get(key);
-	if not entry then return nil; end
+-- The verdict kept for `key`, when it may be used now. `memo`: the sending session's last key
+-- (cache_key), which also remembers the entry found for it: while that entry is still the one kept
+-- (not removed, evicted, replaced, nor the cache forgotten since), no lookup — every check below
+-- is made all the same.
+local function cached_verdict(key, memo)
+	local entry = memo and memo.entry;
+	if entry and (memo.entry_key ~= key or entry.gone or entry.gen ~= verdicts_gen) then
+		entry = nil;
+		memo.entry, memo.entry_key = nil, nil;
+	end
+	if not entry then
+		entry = verdicts:get(key);
+		if not entry then return nil; end
+		if memo then memo.entry, memo.entry_key = entry, key; end
+	end
 	local session = guard_session();
 	if entry.epoch ~= cache_epoch or session == nil or session ~= epoch_session or entry.expires < monotonic() then
 		verdicts:set(key, nil);
+		entry.gone = true;
 		cache_bytes = cache_bytes - entry.bytes;
 		return nil;
 	end
@@ -588,7 +653,7 @@ function keep_verdict(key, verdict, forms)
 	local bytes = #key + 5 * #label + #(prefix or "") + 256;
 	for resource in pairs(forms.by) do bytes = bytes + #resource + 64; end
 	local old = verdicts:get(key);
-	if old then verdicts:set(key, nil); cache_bytes = cache_bytes - old.bytes; end
+	if old then verdicts:set(key, nil); old.gone = true; cache_bytes = cache_bytes - old.bytes; end
 	if cache_bytes + bytes > MAX_CACHE_BYTES then forget_verdicts(); end
 	if bytes > MAX_CACHE_BYTES then return; end
 	-- The label element every message served from this entry carries: parsed once, then shared
@@ -599,46 +664,89 @@ function keep_verdict(key, verdict, forms)
 	local parsed = label_from(label);
 	if not parsed then return; end
 	label_xml[parsed] = tostring(parsed); -- (label_splice: serialised once, not per recipient)
-	verdicts:set(key, { epoch = cache_epoch, expires = monotonic() + cache_ttl, label = parsed,
+	verdicts:set(key, { gen = verdicts_gen, epoch = cache_epoch, expires = monotonic() + cache_ttl, label = parsed,
 		prefix = forms.flot and prefix or nil, by = forms.by, bytes = bytes });
 	cache_bytes = cache_bytes + bytes;
 end
 
+-- The FLOT form of a message delivered from the cache: a new top element over the same children,
+-- each body (in the stanza's namespace) a new one with the guard's prefix before the text, over
+-- the same attributes (as the message's own elements, only serialised from here on). Its lists are
+-- made at their size (a table grown child by child is reallocated at each power of two); the prefix
+-- is a text node of its own before the body's (the same characters, so the same bytes written, and
+-- get_text gives the same string): the text is not copied.
+local t_unpack = table.unpack;
+local function flot_body(child, prefix)
+	if #child.tags == 0 then
+		return setmetatable({ name = "body", attr = child.attr, tags = {}, prefix, t_unpack(child) }, stanza_mt);
+	end
+	return setmetatable({ name = "body", attr = child.attr, tags = {}, prefix .. (child:get_text() or "") }, stanza_mt);
+end
+local function flot_of(out, prefix)
+	local n, out_tags = #out, out.tags;
+	local flot = setmetatable({ name = out.name, attr = out.attr, tags = { t_unpack(out_tags) }, t_unpack(out, 1, n) }, stanza_mt);
+	local flot_tags, t = flot.tags, 0;
+	for i = 1, n do
+		local child = flot[i];
+		if type(child) == "table" then
+			t = t + 1;
+			if flot_tags[t] ~= child then t = nil; break; end -- (tags not its element children, in order)
+			if child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
+				child = flot_body(child, prefix);
+				flot[i], flot_tags[t] = child, child;
+			end
+		end
+	end
+	if t == #flot_tags then return flot; end
+	flot = setmetatable({ name = out.name, attr = out.attr, tags = {} }, stanza_mt);
+	flot_tags = flot.tags;
+	for _, child in ipairs(out) do
+		if type(child) == "table" and child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
+			child = flot_body(child, prefix);
+		end
+		flot[#flot + 1] = child;
+		if type(child) == "table" then flot_tags[#flot_tags + 1] = child; end
+	end
+	return flot;
+end
+
 -- Applies a kept verdict to `event.stanza` (as apply does a compact one). false: it cannot be (ask).
+-- Cost (bench/one-to-one-callgrind.mjs, issue 17): every table and string made here is paid for
+-- again by Prosody's collector (pause 105 %: a cycle per 5 % of heap grown), so per message only
+-- what differs is made. A message with no label of its own (nothing to take out) gets the guard's
+-- label appended in place — its table is Prosody's, made for this message, and nothing before this
+-- handler kept it (mod_carbons' sent copies are clones made in pre-message); one with a label is
+-- rebuilt without it as before.
 local function apply_cached(event, entry, asked)
 	local stanza = event.stanza;
 	local label = entry.label; -- (parsed when kept: keep_verdict)
-	local out = setmetatable({ name = stanza.name, attr = stanza.attr, tags = {} }, stanza_mt);
-	local tags = out.tags;
-	for _, child in ipairs(stanza) do
-		if type(child) ~= "table" then
-			out[#out + 1] = child;
-		elseif not (child.name == "securitylabel" and child.attr.xmlns == NS_LABELS) then
-			out[#out + 1] = child;
-			tags[#tags + 1] = child;
+	local out = stanza;
+	local stanza_tags = stanza.tags;
+	for i = 1, #stanza_tags do
+		local child = stanza_tags[i];
+		if child.name == "securitylabel" and child.attr.xmlns == NS_LABELS then out = nil; break; end
+	end
+	if out == nil then
+		out = setmetatable({ name = stanza.name, attr = stanza.attr, tags = {} }, stanza_mt);
+		local tags = out.tags;
+		for _, child in ipairs(stanza) do
+			if type(child) ~= "table" then
+				out[#out + 1] = child;
+			elseif not (child.name == "securitylabel" and child.attr.xmlns == NS_LABELS) then
+				out[#out + 1] = child;
+				tags[#tags + 1] = child;
+			end
 		end
 	end
+	local tags = out.tags;
 	out[#out + 1] = label;
 	tags[#tags + 1] = label;
-	decided[out] = true;
-	local forms = { by = entry.by, asked = asked };
-	if entry.prefix then
-		local flot = setmetatable({ name = out.name, attr = out.attr, tags = {} }, stanza_mt);
-		local flot_tags = flot.tags;
-		for _, child in ipairs(out) do
-			if type(child) == "table" and child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
-				-- A new body with the guard's prefix before the text, over the same attributes (as
-				-- the message's own elements, only serialised from here on).
-				child = setmetatable({ name = "body", attr = child.attr, tags = {}, entry.prefix .. (child:get_text() or "") }, stanza_mt);
-			end
-			flot[#flot + 1] = child;
-			if type(child) == "table" then flot_tags[#flot_tags + 1] = child; end
-		end
-		forms.flot = flot;
-	end
-	session_forms[out] = forms;
+	local prefix = entry.prefix;
+	-- (All three fields in the constructor: a table made with two and given a third is rehashed.)
+	local forms = { by = entry.by, asked = asked, flot = prefix and flot_of(out, prefix) or nil };
+	out.cordon_forms = forms; -- (decided: is_decided)
+	-- (Not event.cordon_asked, which apply reads: a fifth field would regrow the event's table.)
 	event.cordon_forms = forms;
-	event.cordon_asked = asked;
 	event.stanza = out;
 	served_from_cache = served_from_cache + 1;
 	return true;
@@ -706,7 +814,7 @@ end
 local function checker(event_name)
 	return function (event)
 		local stanza = event.stanza;
-		if decided[stanza] then return nil; end
+		if is_decided(stanza) then return nil; end
 		local origin = origin_of(event.origin);
 		if not origin then return nil; end
 		local queue = event.origin.cordon_queue;
@@ -724,8 +832,8 @@ local function checker(event_name)
 		end
 		local sender_ip = origin == "c2s" and event.origin.ip or nil;
 		local key, cache_asked;
-		if cache_ttl > 0 and cache_epoch then key, cache_asked = cache_key(stanza, origin, sender_ip, own_account(event)); end
-		local entry = key and cached_verdict(key);
+		if cache_ttl > 0 and cache_epoch then key, cache_asked = cache_key(stanza, origin, sender_ip, own_account(event), event.origin); end
+		local entry = key and cached_verdict(key, event.origin.cordon_key_memo);
 		if entry then
 			if queue.head == queue.tail then
 				-- Nothing of this session held before it: it goes on now, in this very event.
@@ -760,7 +868,7 @@ local function checker(event_name)
 			-- (guard-cache-attack C1: a session back at an uncleared site got a verdict decided for
 			-- it at a cleared one).
 			local key_now, asked_now;
-			if key then key_now, asked_now = cache_key(stanza, origin, sender_ip, own_account(event)); end
+			if key then key_now, asked_now = cache_key(stanza, origin, sender_ip, own_account(event), event.origin); end
 			-- Single flight: the same question (same key) of this session is out already — this one
 			-- waits for its answer instead of being asked too (a burst after an entry expired would
 			-- otherwise ask about every message of the sender's window). Kept: this message is
@@ -852,7 +960,7 @@ local carbon_forms;
 -- guard decided for that session.
 local function out_filter(stanza, session)
 	if stanza.name ~= "message" then return stanza; end
-	local forms = session_forms[stanza];
+	local forms = forms_of(stanza);
 	if forms then return form_for(forms, stanza, session); end
 	if carbon_forms then
 		local received = stanza:get_child("received", NS_CARBONS);
@@ -877,18 +985,55 @@ end
 -- The last step before a message served from the verdict cache is written to a client: Prosody
 -- would serialise its shared label for every recipient, element by element in Lua (≈ 110,000
 -- instructions a message, bench/one-to-one-callgrind.mjs); it was serialised once when kept
--- (label_xml), so the message is serialised with a placeholder in the label's place and the
--- label's text put there instead — the same bytes Prosody would write. Runs after every other
--- filter (mod_smacks -999, mod_websocket -1000, which clones: then nothing is shared here), and
--- only for a message whose last child is a kept label; returns the text, as mod_c2s writes it.
+-- (label_xml), so the message is serialised here with that text in the label's place — the same
+-- bytes Prosody would write. Runs after every other filter (mod_smacks -999, mod_websocket -1000,
+-- which clone: then nothing is shared here), and only for a message whose last child is a kept
+-- label; returns the text, as mod_c2s writes it.
+-- How: util.stanza's own element serialiser (`_dostring`, the upvalue of its __tostring) takes the
+-- function it calls for each child element; given splice_el, a kept label is written as its text
+-- and every other element by Prosody's code. One buffer, one concatenation: no copy of the
+-- message's text (each byte a hook allocates is paid again by the collector). When the serialiser
+-- cannot be found (another Prosody), a placeholder element in the label's place, cut out of
+-- Prosody's serialisation.
+local xml_escape_fn = st.xml_escape;
+local t_concat = table.concat;
+local serialise_el;
+do
+	local tostring_fn = stanza_mt.__tostring;
+	for i = 1, 16 do
+		local name, value = debug.getupvalue(tostring_fn, i);
+		if name == nil then break; end
+		if name == "_dostring" and type(value) == "function" then serialise_el = value; end
+	end
+end
+local function splice_el(el, buf, self, escape, parentns)
+	local text = label_xml[el];
+	-- (The text was made with no parent namespace: it names its own; equal bytes unless the parent
+	-- is in the label's namespace, where Prosody would leave the xmlns out.)
+	if text and parentns ~= el.attr.xmlns then
+		buf[#buf + 1] = text;
+		return;
+	end
+	return serialise_el(el, buf, self, escape, parentns);
+end
 local SLOT = st.stanza("cordon-label-slot");
 local SLOT_TAIL = "<cordon-label-slot/></message>";
+-- One buffer for every message (emptied after each: nothing of a message stays in it), not a
+-- table grown from nothing per message as Prosody's __tostring does.
+local splice_buf = {};
 local function label_splice(stanza)
 	if stanza.name ~= "message" then return stanza; end
 	local n = #stanza;
 	local label = stanza[n];
 	local text = label and label_xml[label];
 	if not text then return stanza; end
+	if serialise_el then
+		local buf = splice_buf;
+		local ok = pcall(serialise_el, stanza, buf, splice_el, xml_escape_fn, nil);
+		local serialised = ok and t_concat(buf) or nil;
+		for i = #buf, 1, -1 do buf[i] = nil; end
+		return serialised or stanza;
+	end
 	stanza[n] = SLOT;
 	local ok, serialised = pcall(tostring, stanza);
 	stanza[n] = label;
@@ -904,7 +1049,7 @@ end);
 -- which out_filter would not know: the forms follow the copy, before carbons (-0.5) and delivery (-1).
 local function forms_follow(event)
 	local forms = event.cordon_forms;
-	if forms and not session_forms[event.stanza] then
+	if forms and not forms_of(event.stanza) then
 		session_forms[event.stanza] = forms;
 		decided[event.stanza] = true;
 	end
@@ -912,7 +1057,7 @@ end
 module:hook("message/bare", forms_follow, -0.45);
 module:hook("message/full", forms_follow, -0.45);
 module:hook("carbons-should-copy", function (event)
-	carbon_forms = session_forms[event.stanza];
+	carbon_forms = forms_of(event.stanza);
 end, 1000);
 local function end_of_carbons() carbon_forms = nil; end
 module:hook("message/bare", end_of_carbons, -0.6);
@@ -978,7 +1123,7 @@ module:hook("message/offline/broadcast", function (event)
 	for _, item in ipairs(decided_list) do
 		local checked = { stanza = item.stanza, origin = origin, cordon_asked = item.asked };
 		if not item.response or apply(checked, item.response) == nil then
-			local forms = session_forms[checked.stanza];
+			local forms = forms_of(checked.stanza);
 			if forms and not form_for(forms, checked.stanza, origin) then
 				kept[#kept + 1] = item;
 			else
@@ -1140,7 +1285,7 @@ end
 
 local function archive_filter(stanza, session)
 	local mam = session.cordon_mam;
-	if not mam or decided[stanza] then return stanza; end
+	if not mam or is_decided(stanza) then return stanza; end
 	if stanza.name == "message" and stanza:get_child("result", NS_MAM) then
 		if #mam.held < MAX_HELD_RESULTS then mam.held[#mam.held + 1] = stanza; end
 		return nil;
