@@ -14,8 +14,9 @@ import {
 import type { Label, Policy } from "@cordon/policy";
 import { addFlot, isHiddenContentReason, markShownTexts, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
-import type { ClearanceState } from "@cordon/rules";
 import type { ClearanceSource } from "./clearances.js";
+import { checkClearances, type ClearanceRefusal } from "./clearance-check.js";
+import { ClearanceLookups, MISS } from "./clearance-lookups.js";
 import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
 import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
@@ -31,7 +32,6 @@ import {
 } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
-import { recipientClearances } from "./recipient.js";
 import { idShaped, relayIqId } from "./stanza-id.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
@@ -89,8 +89,16 @@ export interface DecideDeps {
   iqs: IqTracker;
 }
 
-/** Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content. */
-export async function decide(stanza: Element, ctx: DirectionContext, deps: DecideDeps): Promise<Decision> {
+/**
+ * Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content.
+ * The decision itself when every clearance it needs is cached (no microtask, no promise); a promise
+ * of it when a clearance must be looked up.
+ */
+export function decide(
+  stanza: Element,
+  ctx: DirectionContext,
+  deps: DecideDeps,
+): Decision | Promise<Decision> {
   ctx.refresh();
   const d = ctx.direction;
   const rules = d.rules;
@@ -199,98 +207,87 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     return rules.malformed === "drop" || isError ? drop(resolved.problem) : refuse(resolved.problem);
   }
   const label = resolved.label;
+  const labelSource = resolved.source;
   const refuseOrDrop = (reason: string, detail?: string) =>
     isError ? drop(reason, detail) : refuse(reason, detail);
 
-  const directionClearance =
-    rules.clearance !== undefined
-      ? deps.clearances.configured(rules.clearance)
-      : await deps.clearances.peer(d.name === "outbound" ? route.toDomain : route.fromDomain, d.name);
-  if (directionClearance.status !== "known")
-    return refuseOrDrop("direction-clearance-unknown", directionClearance.status);
-  const byDirection = deps.engine.refusal(label, directionClearance.clearance);
-  if (byDirection) return refuseOrDrop("direction-clearance", byDirection);
-
-  const senderClearance = await senderClearanceOf(route, ctx, deps.clearances, directionClearance);
-  // No clearance is the nil clearance: refused like an insufficient one. Unknown: cannot decide now.
-  if (senderClearance.status === "none") return refuseOrDrop("sender-clearance", "nil clearance");
-  if (senderClearance.status !== "known")
-    return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
-  const bySender = deps.engine.refusal(label, senderClearance.clearance);
-  if (bySender) return refuseOrDrop("sender-clearance", bySender);
-
-  // XEP-0258 §"Use in XMPP": the recipient's clearance too (recipient.ts says whose, and when).
-  const recipient = await recipientClearances(route, d, ctx.receiving.id, deps.clearances, ctx.sending.id);
-  if (recipient.status === "none") return refuseOrDrop("recipient-clearance", "nil clearance");
-  if (recipient.status === "unknown") return refuseOrDrop("recipient-clearance-unknown", "unknown");
-  for (const c of recipient.clearances) {
-    const byRecipient = deps.engine.refusal(label, c);
-    if (byRecipient) return refuseOrDrop("recipient-clearance", byRecipient);
-  }
-
-  const received = deps.engine.translate(label, ctx.receiving);
-  if (!received) return refuseOrDrop("untranslatable");
-
-  if (!ctx.content.empty) {
-    // An error carries no text of its own but its id (errorOnly); an IQ's id is the relay's.
-    const texts = isError
-      ? []
-      : route.kind === "message"
-        ? messageTexts(out)
-        : route.kind === "presence"
-          ? presenceTexts(out)
-          : iqTexts(out);
-    if (route.kind !== "iq" && id !== undefined) texts.push(id);
-    // Sender-chosen text in the addresses and attributes that cross: the resources (a client's
-    // name, a room nickname: RFC 7622 §3.4), the recipient's localpart and the language tag.
-    texts.push(...addressTexts(route), out.attrs["xml:lang"] ?? "");
-    const hit = ctx.content.check(texts, label.classification.name);
-    if (hit >= 0) return refuseOrDrop("content-blocked", `list ${hit + 1}`);
-  }
-
-  const lang = d.to.markingLang;
-  const { marking, element } = deps.engine.outgoing(received, lang);
-  if (route.kind === "message" && !isError) {
-    removeSecurityLabels(out);
-    out.children.push(element);
-    element.parent = out;
-    if (!d.to.labelAware) {
-      if (addFlot(out, marking, inStanzaNs)) stripped.push(NS_XHTML_IM);
-      markShownTexts(out, marking);
-    }
-  } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
-    removeSecurityLabels(out);
-    out.children.push(element);
-    element.parent = out;
-  } else removeSecurityLabels(out);
-
-  // The request crosses under an id of the relay's; its answer may now come back the other way
-  // under that id (and nothing else may), and goes on under the requester's (stanza-id.ts). One
-  // sender may have only so many requests waiting (checked here, in the same turn as `expect`, so
-  // that concurrent decisions cannot all pass the check).
-  if (iqRequest) {
-    if (!deps.iqs.mayExpect(route.from)) return refuse("iq-pending-limit");
-    out.attrs.id = relayIqId();
-    deps.iqs.expect(route.from, route.to, out.attrs.id, iqRequest.namespace, stanza.attrs.id ?? "");
-  }
-  if (iqAnswers) out.attrs.id = iqAnswers.id;
-
-  const audit: AuditEntry = {
-    peering: entry.peering,
-    direction: entry.direction,
-    stanza: entry.stanza,
-    type: entry.type,
-    fromDomain: entry.fromDomain,
-    toDomain: entry.toDomain,
-    decision: "pass",
-    reason: "granted",
-    marking,
-    policy: received.policy.id,
-    labelSource: resolved.source,
+  // The clearances (clearance-check.ts), in one turn when their answers are cached; otherwise the
+  // missing lookups are awaited one at a time, in the order the checks ask for them.
+  const lookups = new ClearanceLookups(deps.clearances);
+  const verdict = checkClearances(label, route, ctx, deps.engine, lookups);
+  const granted = (refusal: ClearanceRefusal | undefined): Decision => {
+    if (refusal) return refuseOrDrop(refusal.reason, refusal.detail);
+    return passed();
   };
-  if (entry.id !== undefined) audit.id = entry.id;
-  if (stripped.length) audit.stripped = stripped;
-  return { action: "pass", stanza: out, audit };
+  if (verdict !== MISS) return granted(verdict);
+  return awaitClearances(label, route, ctx, deps.engine, lookups).then(granted);
+
+  // Every clearance grants the label: translated, its content checked, the copy labelled.
+  function passed(): Decision {
+    const received = deps.engine.translate(label, ctx.receiving);
+    if (!received) return refuseOrDrop("untranslatable");
+
+    if (!ctx.content.empty) {
+      // An error carries no text of its own but its id (errorOnly); an IQ's id is the relay's.
+      const texts = isError
+        ? []
+        : route.kind === "message"
+          ? messageTexts(out)
+          : route.kind === "presence"
+            ? presenceTexts(out)
+            : iqTexts(out);
+      if (route.kind !== "iq" && id !== undefined) texts.push(id);
+      // Sender-chosen text in the addresses and attributes that cross: the resources (a client's
+      // name, a room nickname: RFC 7622 §3.4), the recipient's localpart and the language tag.
+      texts.push(...addressTexts(route), out.attrs["xml:lang"] ?? "");
+      const hit = ctx.content.check(texts, label.classification.name);
+      if (hit >= 0) return refuseOrDrop("content-blocked", `list ${hit + 1}`);
+    }
+
+    const lang = d.to.markingLang;
+    const { marking, element } = deps.engine.outgoing(received, lang);
+    if (route.kind === "message" && !isError) {
+      removeSecurityLabels(out);
+      out.children.push(element);
+      element.parent = out;
+      if (!d.to.labelAware) {
+        if (addFlot(out, marking, inStanzaNs)) stripped.push(NS_XHTML_IM);
+        markShownTexts(out, marking);
+      }
+    } else if (route.kind === "iq" && !isError && securityLabels(out).length > 0) {
+      removeSecurityLabels(out);
+      out.children.push(element);
+      element.parent = out;
+    } else removeSecurityLabels(out);
+
+    // The request crosses under an id of the relay's; its answer may now come back the other way
+    // under that id (and nothing else may), and goes on under the requester's (stanza-id.ts). One
+    // sender may have only so many requests waiting (checked here, in the same turn as `expect`, so
+    // that concurrent decisions cannot all pass the check).
+    if (iqRequest) {
+      if (!deps.iqs.mayExpect(route.from)) return refuse("iq-pending-limit");
+      out.attrs.id = relayIqId();
+      deps.iqs.expect(route.from, route.to, out.attrs.id, iqRequest.namespace, stanza.attrs.id ?? "");
+    }
+    if (iqAnswers) out.attrs.id = iqAnswers.id;
+
+    const audit: AuditEntry = {
+      peering: entry.peering,
+      direction: entry.direction,
+      stanza: entry.stanza,
+      type: entry.type,
+      fromDomain: entry.fromDomain,
+      toDomain: entry.toDomain,
+      decision: "pass",
+      reason: "granted",
+      marking,
+      policy: received.policy.id,
+      labelSource,
+    };
+    if (entry.id !== undefined) audit.id = entry.id;
+    if (stripped.length) audit.stripped = stripped;
+    return { action: "pass", stanza: out, audit };
+  }
 }
 
 /** The parts of a stanza's addresses the sender chose: its own resource, the recipient's localpart and resource. */
@@ -300,26 +297,19 @@ function addressTexts(route: Route): string[] {
   return [from?.resource ?? "", to?.local ?? "", to?.resource ?? ""];
 }
 
-async function senderClearanceOf(
+/** Awaits the lookups the checks miss, one at a time, running them again after each. */
+async function awaitClearances(
+  label: Label,
   route: Route,
   ctx: DirectionContext,
-  clearances: ClearanceSource,
-  directionClearance: ClearanceState,
-): Promise<ClearanceState> {
-  const d = ctx.direction;
-  if (d.name === "outbound") {
-    // A local user is judged on their own clearance — none means the nil clearance (XEP-0258
-    // §"Use in XMPP"), never the domain's. Domain JIDs (the server itself, its services) and rooms
-    // of the side's MUC domains use that domain's service clearance.
-    // Rooms of a MUC domain configured on the sending side (`mucDomains`) speak for their service.
-    const isUser = route.fromBare !== route.fromDomain && !d.from.mucDomains.includes(route.fromDomain);
-    if (isUser) return clearances.user(route.fromBare, ctx.sending.id);
-    return clearances.service(route.fromDomain);
+  engine: LabelEngine,
+  lookups: ClearanceLookups,
+): Promise<ClearanceRefusal | undefined> {
+  for (;;) {
+    if (!(await lookups.fetchMissing())) throw new Error("the clearance checks stopped without a lookup");
+    const verdict = checkClearances(label, route, ctx, engine, lookups.rewind());
+    if (verdict !== MISS) return verdict;
   }
-  // A remote sender gets its domain's clearance: configured, the store's service clearance, or the peer's.
-  if (d.from.senderClearance !== undefined) return clearances.configured(d.from.senderClearance);
-  const service = await clearances.service(route.fromDomain);
-  return service.status === "none" ? directionClearance : service;
 }
 
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */
