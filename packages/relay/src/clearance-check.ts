@@ -4,7 +4,8 @@
 // otherwise MISS, and the decision awaits the missing lookup and runs the checks again.
 import type { Label } from "@cordon/policy";
 import type { ClearanceState } from "@cordon/rules";
-import { MISS, type ClearanceLookups, type Miss } from "./clearance-lookups.js";
+import { ClearanceLookups, MISS, type Miss } from "./clearance-lookups.js";
+import type { ClearanceSource } from "./clearances.js";
 import type { Route } from "./direction.js";
 import type { DirectionContext } from "./decide.js";
 import type { LabelEngine } from "./label-check.js";
@@ -16,7 +17,38 @@ export interface ClearanceRefusal {
   readonly detail?: string;
 }
 
-/** Undefined: every clearance grants the label. MISS: a lookup is not cached. */
+/**
+ * Undefined when every clearance grants `label` on `route`, else why not: at once when every
+ * answer needed is cached, else a promise (the missing lookups awaited one at a time, in the order
+ * the checks ask for them, the checks run again after each).
+ */
+export function clearanceRefusal(
+  label: Label,
+  route: Route,
+  ctx: DirectionContext,
+  engine: LabelEngine,
+  source: ClearanceSource,
+): ClearanceRefusal | undefined | Promise<ClearanceRefusal | undefined> {
+  const lookups = new ClearanceLookups(source);
+  const verdict = checkClearances(label, route, ctx, engine, lookups);
+  return verdict !== MISS ? verdict : awaitClearances(label, route, ctx, engine, lookups);
+}
+
+async function awaitClearances(
+  label: Label,
+  route: Route,
+  ctx: DirectionContext,
+  engine: LabelEngine,
+  lookups: ClearanceLookups,
+): Promise<ClearanceRefusal | undefined> {
+  for (;;) {
+    if (!(await lookups.fetchMissing())) throw new Error("the clearance checks stopped without a lookup");
+    const verdict = checkClearances(label, route, ctx, engine, lookups.rewind());
+    if (verdict !== MISS) return verdict;
+  }
+}
+
+/** One run of the checks: undefined, every clearance grants the label; MISS, a lookup is not cached. */
 export function checkClearances(
   label: Label,
   route: Route,

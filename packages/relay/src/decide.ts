@@ -15,8 +15,7 @@ import type { Label, Policy } from "@cordon/policy";
 import { addFlot, isHiddenContentReason, markShownTexts, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
 import type { ClearanceSource } from "./clearances.js";
-import { checkClearances, type ClearanceRefusal } from "./clearance-check.js";
-import { ClearanceLookups, MISS } from "./clearance-lookups.js";
+import { clearanceRefusal, type ClearanceRefusal } from "./clearance-check.js";
 import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
 import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
@@ -213,14 +212,10 @@ export function decide(
 
   // The clearances (clearance-check.ts), in one turn when their answers are cached; otherwise the
   // missing lookups are awaited one at a time, in the order the checks ask for them.
-  const lookups = new ClearanceLookups(deps.clearances);
-  const verdict = checkClearances(label, route, ctx, deps.engine, lookups);
-  const granted = (refusal: ClearanceRefusal | undefined): Decision => {
-    if (refusal) return refuseOrDrop(refusal.reason, refusal.detail);
-    return passed();
-  };
-  if (verdict !== MISS) return granted(verdict);
-  return awaitClearances(label, route, ctx, deps.engine, lookups).then(granted);
+  const verdict = clearanceRefusal(label, route, ctx, deps.engine, deps.clearances);
+  const granted = (refusal: ClearanceRefusal | undefined): Decision =>
+    refusal ? refuseOrDrop(refusal.reason, refusal.detail) : passed();
+  return verdict instanceof Promise ? verdict.then(granted) : granted(verdict);
 
   // Every clearance grants the label: translated, its content checked, the copy labelled.
   function passed(): Decision {
@@ -295,21 +290,6 @@ function addressTexts(route: Route): string[] {
   const from = parseJid(route.from);
   const to = parseJid(route.to);
   return [from?.resource ?? "", to?.local ?? "", to?.resource ?? ""];
-}
-
-/** Awaits the lookups the checks miss, one at a time, running them again after each. */
-async function awaitClearances(
-  label: Label,
-  route: Route,
-  ctx: DirectionContext,
-  engine: LabelEngine,
-  lookups: ClearanceLookups,
-): Promise<ClearanceRefusal | undefined> {
-  for (;;) {
-    if (!(await lookups.fetchMissing())) throw new Error("the clearance checks stopped without a lookup");
-    const verdict = checkClearances(label, route, ctx, engine, lookups.rewind());
-    if (verdict !== MISS) return verdict;
-  }
 }
 
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */

@@ -51,7 +51,9 @@ export function recipientClearances(
     // (advrelay): only the receiving side's was asked, and a user held under the sending side's
     // was "not known" — bounded by the direction clearance alone. Every one held must grant.
     const held: Clearance[] = [];
-    for (const policy of receivingPolicy === sendingPolicy ? [receivingPolicy] : [receivingPolicy, sendingPolicy]) {
+    for (const policy of receivingPolicy === sendingPolicy
+      ? [receivingPolicy]
+      : [receivingPolicy, sendingPolicy]) {
       const user = clearances.user(bare, policy);
       if (user === MISS) return MISS;
       if (user.status === "unknown") return { status: "unknown", reason: user.reason };
