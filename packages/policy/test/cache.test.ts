@@ -79,3 +79,49 @@ test("keys are the exact bytes: two DER labels one byte apart never share an ent
   assert.equal(cache.get(new Uint8Array(b)), lb);
   assert.equal(cache.size, 4);
 });
+
+test("ByteLru: a hit in the recent half is not moved; still bounded and exact, and an entry stays until at least half the capacity's worth of other keys were used after it", () => {
+  const C = 64;
+  const entry = ENTRY_OVERHEAD_BYTES + 2 * 4 + 10;
+  const evicted: string[] = [];
+  const lru = new ByteLru<string>(
+    C * entry,
+    () => 10,
+    (k) => evicted.push(k),
+  );
+  const expected = new Map<string, string>();
+  /** When each key was last set or hit. */
+  const used = new Map<string, number>();
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let moved = 0;
+  let hits = 0;
+  for (let i = 0; i < 50_000; i++) {
+    const key = `k${String(Math.floor(next() * 3 * C)).padStart(3, "0")}`;
+    if (next() < 0.5) {
+      const value = `v${i}`;
+      lru.set(key, value);
+      expected.set(key, value);
+      used.set(key, i);
+    } else {
+      const before = [...lru.entries()].at(-1)?.[0];
+      const got = lru.get(key);
+      assert.equal(got, expected.get(key), `key ${key} at ${i}`);
+      if (got !== undefined) {
+        used.set(key, i);
+        hits++;
+        if (before !== key && [...lru.entries()].at(-1)?.[0] === key) moved++;
+      }
+    }
+    for (const k of evicted.splice(0)) {
+      // A true LRU evicts an entry once C other keys were used after it; this one after C / 2 at least.
+      const after = [...used.values()].filter((t) => t > used.get(k)!).length;
+      assert.ok(after >= C / 2, `${k} evicted after ${after} other keys were used`);
+      expected.delete(k);
+    }
+    assert.ok(lru.bytes <= C * entry);
+    assert.equal(lru.size, expected.size);
+  }
+  // Hits that moved their entry: some (the older half), not all.
+  assert.ok(moved > 0 && moved < hits * 0.8, `${moved} of ${hits} hits moved`);
+});

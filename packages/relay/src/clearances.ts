@@ -48,6 +48,19 @@ export class ClearanceSource {
     return this.#reader.user(bareJid, policy);
   }
 
+  /** The synchronous path (ClearanceReader `cached*`): the answer if cached now, else undefined. */
+  cachedUser(bareJid: string, policy: string): ClearanceState | undefined {
+    return this.#reader.cachedUser(bareJid, policy);
+  }
+
+  cachedService(domain: string): ClearanceState | undefined {
+    return this.#reader.cachedService(domain);
+  }
+
+  cachedPeer(domain: string, direction: PeerDirection): ClearanceState | undefined {
+    return this.#reader.cachedPeer(domain, direction);
+  }
+
   service(domain: string): Promise<ClearanceState> {
     return this.#reader.service(domain);
   }

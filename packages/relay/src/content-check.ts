@@ -224,7 +224,8 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
  */
 function allText(el: Element): string {
   let s = ` ${el.name} `;
-  for (const [name, value] of Object.entries(el.attrs)) s += ` ${name} ${value ?? ""} `;
+  // for…in: the own attributes in Object.entries' order (a plain object), without its arrays.
+  for (const name in el.attrs) s += ` ${name} ${el.attrs[name] ?? ""} `;
   for (const c of el.children) s += isElement(c) ? ` ${allText(c)} ` : c;
   return s;
 }

@@ -14,10 +14,9 @@ import {
 import type { Label, Policy } from "@cordon/policy";
 import { addFlot, isHiddenContentReason, markShownTexts, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
-import type { ClearanceState } from "@cordon/rules";
 import type { ClearanceSource } from "./clearances.js";
+import { clearanceRefusal, type ClearanceRefusal } from "./clearance-check.js";
 import { peerAllowed, routeOf, type Direction, type Route } from "./direction.js";
-import { copyElement } from "./copy.js";
 import { checkFileTransfer } from "./file-transfer.js";
 import { compileFolding, foldMessage, inStanzaNs, type FoldingRules } from "./folding.js";
 import type { LabelEngine } from "./label-check.js";
@@ -31,7 +30,6 @@ import {
 } from "./content-check.js";
 import { foldPresence } from "./presence-folding.js";
 import { checkType } from "./type-filter.js";
-import { recipientClearances } from "./recipient.js";
 import { idShaped, relayIqId } from "./stanza-id.js";
 import { checkIq, iqTexts, type IqTracker } from "./iq-control.js";
 
@@ -89,8 +87,16 @@ export interface DecideDeps {
   iqs: IqTracker;
 }
 
-/** Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content. */
-export async function decide(stanza: Element, ctx: DirectionContext, deps: DecideDeps): Promise<Decision> {
+/**
+ * Decides what happens to `stanza` arriving for `ctx.direction`. Never throws for stanza content.
+ * The decision itself when every clearance it needs is cached (no microtask, no promise); a promise
+ * of it when a clearance must be looked up.
+ */
+export function decide(
+  stanza: Element,
+  ctx: DirectionContext,
+  deps: DecideDeps,
+): Decision | Promise<Decision> {
   ctx.refresh();
   const d = ctx.direction;
   const rules = d.rules;
@@ -111,7 +117,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   // The audit holds no sender-chosen text: a type outside RFC 6120/6121's is "other", the id a digest.
   const auditType = (TYPES[route.kind] ?? []).includes(route.type) ? route.type : "other";
   // One object literal of one shape (no spreads of varying shapes on the hot path).
-  const entry: Omit<AuditEntry, "decision" | "reason"> = {
+  const entry: AuditFields = {
     peering: base.peering,
     direction: base.direction,
     stanza: base.stanza,
@@ -120,18 +126,10 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     toDomain: route.toDomain,
   };
   if (stanza.attrs.id) entry.id = auditId(stanza.attrs.id);
-  const refuse = (reason: string, detail?: string): Decision => ({
-    action: "refuse",
-    audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) },
-  });
-  const drop = (reason: string, detail?: string): Decision => ({
-    action: "drop",
-    audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) },
-  });
   const isError = route.type === "error";
 
   // XEP-0258 / docs/labels.md §1: an error never carries a label; one that does is dropped, not answered.
-  if (isError && securityLabels(stanza).length > 0) return drop("labelled-error");
+  if (isError && securityLabels(stanza).length > 0) return dropping(entry, "labelled-error");
   // The label (@cordon/rules stanza-label), read before anything else walks the stanza. Only the top
   // level of a stanza is labelled and checked: a label, a message or a forwarded stanza nested
   // deeper (XEP-0297 <forwarded/>, an archive result, a message inside an IQ) would cross
@@ -145,26 +143,27 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     maxDepth: MAX_DEPTH,
   });
   if (!resolved.ok && isHiddenContentReason(resolved.problem))
-    return isError ? drop(resolved.problem) : refuse(resolved.problem);
-  if (!peerAllowed(rules.peers, route.toDomain)) return refuse("peer-denied");
+    return isError ? dropping(entry, resolved.problem) : refusing(entry, resolved.problem);
+  if (!peerAllowed(rules.peers, route.toDomain)) return refusing(entry, "peer-denied");
   const typeRefusal = checkType(route, d);
-  if (typeRefusal) return isError ? drop(typeRefusal) : refuse(typeRefusal);
+  if (typeRefusal) return isError ? dropping(entry, typeRefusal) : refusing(entry, typeRefusal);
   // XEP-0258 §"Use in presence" (docs/labels.md): presence carries no label; one with a label is
   // refused, as the MUC refuses it (it crossed with the label removed, under that label's checks).
-  if (route.kind === "presence" && securityLabels(stanza).length > 0) return refuse("presence-labelled");
+  if (route.kind === "presence" && securityLabels(stanza).length > 0)
+    return refusing(entry, "presence-labelled");
 
   // stanza-id.ts: a message or presence id crosses only when it looks like one (IQ ids are replaced).
   const id = stanza.attrs.id;
   if (route.kind !== "iq" && id !== undefined && !idShaped(id))
-    return isError ? drop("id-malformed") : refuse("id-malformed");
+    return isError ? dropping(entry, "id-malformed") : refusing(entry, "id-malformed");
 
   // An error crosses as its <error/> alone: its body and payload are content that would skip the
   // type, file-transfer and content checks (RFC 6120 §8.3.1 lets the error carry none of them).
-  const out = isError ? errorOnly(stanza) : stanzaOnly(copyElement(stanza));
+  const out = isError ? errorOnly(stanza) : stanzaOnly(stanza);
   const stripped: string[] = [];
   if (route.kind !== "presence") {
     const transfer = checkFileTransfer(out, rules.fileTransfer);
-    if (transfer.blocked) return refuse("file-transfer-blocked", transfer.kind);
+    if (transfer.blocked) return refusing(entry, "file-transfer-blocked", transfer.kind);
     stripped.push(...transfer.stripped);
   }
   // IQs: requests only in the allowed namespaces; answers only to requests that crossed.
@@ -175,8 +174,8 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     // A response that may not cross is dropped: responses are never answered (RFC 6120 §8.2.3).
     if (!iq.ok)
       return route.type === "get" || route.type === "set"
-        ? refuse(iq.reason, iq.detail)
-        : drop(iq.reason, iq.detail);
+        ? refusing(entry, iq.reason, iq.detail)
+        : dropping(entry, iq.reason, iq.detail);
     iqRequest = iq.request;
     iqAnswers = iq.answers;
   }
@@ -184,52 +183,97 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     // Text as a client shows it: `<body>exc<b/>alibur</body>` crosses, is checked and is marked as "excalibur".
     flattenTexts(out, inStanzaNs);
     const folded = foldMessage(out, ctx.folding);
-    if (folded.outcome === "blocked") return refuse(folded.reason, folded.ns);
+    if (folded.outcome === "blocked") return refusing(entry, folded.reason, folded.ns);
     stripped.push(...folded.stripped);
     if (folded.outcome === "empty")
       return { action: "drop", audit: { ...entry, decision: "drop", reason: "folded-empty", stripped } };
   } else if (route.kind === "presence") {
     const folded = foldPresence(out, rules.presence);
-    if (folded.outcome === "blocked") return refuse("presence-blocked");
+    if (folded.outcome === "blocked") return refusing(entry, "presence-blocked");
   }
 
   // The label: the stanza's, or the default; valid; granted by the direction and the sender.
   if (!resolved.ok) {
-    if (resolved.problem === "unlabelled") return isError ? drop("unlabelled") : refuse("unlabelled");
-    return rules.malformed === "drop" || isError ? drop(resolved.problem) : refuse(resolved.problem);
+    if (resolved.problem === "unlabelled")
+      return isError ? dropping(entry, "unlabelled") : refusing(entry, "unlabelled");
+    return rules.malformed === "drop" || isError
+      ? dropping(entry, resolved.problem)
+      : refusing(entry, resolved.problem);
   }
-  const label = resolved.label;
-  const refuseOrDrop = (reason: string, detail?: string) =>
-    isError ? drop(reason, detail) : refuse(reason, detail);
+  // The clearances (clearance-check.ts), in one turn when their answers are cached; otherwise the
+  // missing lookups are awaited one at a time, in the order the checks ask for them.
+  const passing: Passing = {
+    stanza,
+    ctx,
+    deps,
+    route,
+    entry,
+    out,
+    stripped,
+    isError,
+    id,
+    label: resolved.label,
+    labelSource: resolved.source,
+    iqRequest,
+    iqAnswers,
+  };
+  const verdict = clearanceRefusal(resolved.label, route, ctx, deps.engine, deps.clearances);
+  return verdict instanceof Promise ? verdict.then((v) => granted(passing, v)) : granted(passing, verdict);
+}
 
-  const directionClearance =
-    rules.clearance !== undefined
-      ? deps.clearances.configured(rules.clearance)
-      : await deps.clearances.peer(d.name === "outbound" ? route.toDomain : route.fromDomain, d.name);
-  if (directionClearance.status !== "known")
-    return refuseOrDrop("direction-clearance-unknown", directionClearance.status);
-  const byDirection = deps.engine.refusal(label, directionClearance.clearance);
-  if (byDirection) return refuseOrDrop("direction-clearance", byDirection);
+/** What a decision has established when the clearances are checked (one object, no closure). */
+interface Passing {
+  readonly stanza: Element;
+  readonly ctx: DirectionContext;
+  readonly deps: DecideDeps;
+  readonly route: Route;
+  readonly entry: AuditFields;
+  readonly out: Element;
+  readonly stripped: string[];
+  readonly isError: boolean;
+  readonly id: string | undefined;
+  readonly label: Label;
+  readonly labelSource: "stanza" | "default";
+  readonly iqRequest: { namespace: string } | undefined;
+  readonly iqAnswers: { id: string } | undefined;
+}
 
-  const senderClearance = await senderClearanceOf(route, ctx, deps.clearances, directionClearance);
-  // No clearance is the nil clearance: refused like an insufficient one. Unknown: cannot decide now.
-  if (senderClearance.status === "none") return refuseOrDrop("sender-clearance", "nil clearance");
-  if (senderClearance.status !== "known")
-    return refuseOrDrop("sender-clearance-unknown", senderClearance.status);
-  const bySender = deps.engine.refusal(label, senderClearance.clearance);
-  if (bySender) return refuseOrDrop("sender-clearance", bySender);
+type AuditFields = Omit<AuditEntry, "decision" | "reason">;
 
-  // XEP-0258 §"Use in XMPP": the recipient's clearance too (recipient.ts says whose, and when).
-  const recipient = await recipientClearances(route, d, ctx.receiving.id, deps.clearances, ctx.sending.id);
-  if (recipient.status === "none") return refuseOrDrop("recipient-clearance", "nil clearance");
-  if (recipient.status === "unknown") return refuseOrDrop("recipient-clearance-unknown", "unknown");
-  for (const c of recipient.clearances) {
-    const byRecipient = deps.engine.refusal(label, c);
-    if (byRecipient) return refuseOrDrop("recipient-clearance", byRecipient);
-  }
+function refusing(entry: AuditFields, reason: string, detail?: string): Decision {
+  return { action: "refuse", audit: { ...entry, decision: "refuse", reason, ...(detail ? { detail } : {}) } };
+}
 
+function dropping(entry: AuditFields, reason: string, detail?: string): Decision {
+  return { action: "drop", audit: { ...entry, decision: "drop", reason, ...(detail ? { detail } : {}) } };
+}
+
+/** Refused (answered) or, for an error, dropped. */
+function refusingOrDropping(p: Passing, reason: string, detail?: string): Decision {
+  return p.isError ? dropping(p.entry, reason, detail) : refusing(p.entry, reason, detail);
+}
+
+/** The clearances' verdict; when every clearance grants the label: translated, its content checked, the copy labelled. */
+function granted(p: Passing, refusal: ClearanceRefusal | undefined): Decision {
+  if (refusal) return refusingOrDropping(p, refusal.reason, refusal.detail);
+  const {
+    stanza,
+    ctx,
+    deps,
+    route,
+    entry,
+    out,
+    stripped,
+    isError,
+    id,
+    label,
+    labelSource,
+    iqRequest,
+    iqAnswers,
+  } = p;
+  const d = ctx.direction;
   const received = deps.engine.translate(label, ctx.receiving);
-  if (!received) return refuseOrDrop("untranslatable");
+  if (!received) return refusingOrDropping(p, "untranslatable");
 
   if (!ctx.content.empty) {
     // An error carries no text of its own but its id (errorOnly); an IQ's id is the relay's.
@@ -245,7 +289,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     // name, a room nickname: RFC 7622 §3.4), the recipient's localpart and the language tag.
     texts.push(...addressTexts(route), out.attrs["xml:lang"] ?? "");
     const hit = ctx.content.check(texts, label.classification.name);
-    if (hit >= 0) return refuseOrDrop("content-blocked", `list ${hit + 1}`);
+    if (hit >= 0) return refusingOrDropping(p, "content-blocked", `list ${hit + 1}`);
   }
 
   const lang = d.to.markingLang;
@@ -269,7 +313,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
   // sender may have only so many requests waiting (checked here, in the same turn as `expect`, so
   // that concurrent decisions cannot all pass the check).
   if (iqRequest) {
-    if (!deps.iqs.mayExpect(route.from)) return refuse("iq-pending-limit");
+    if (!deps.iqs.mayExpect(route.from)) return refusing(entry, "iq-pending-limit");
     out.attrs.id = relayIqId();
     deps.iqs.expect(route.from, route.to, out.attrs.id, iqRequest.namespace, stanza.attrs.id ?? "");
   }
@@ -286,7 +330,7 @@ export async function decide(stanza: Element, ctx: DirectionContext, deps: Decid
     reason: "granted",
     marking,
     policy: received.policy.id,
-    labelSource: resolved.source,
+    labelSource,
   };
   if (entry.id !== undefined) audit.id = entry.id;
   if (stripped.length) audit.stripped = stripped;
@@ -298,28 +342,6 @@ function addressTexts(route: Route): string[] {
   const from = parseJid(route.from);
   const to = parseJid(route.to);
   return [from?.resource ?? "", to?.local ?? "", to?.resource ?? ""];
-}
-
-async function senderClearanceOf(
-  route: Route,
-  ctx: DirectionContext,
-  clearances: ClearanceSource,
-  directionClearance: ClearanceState,
-): Promise<ClearanceState> {
-  const d = ctx.direction;
-  if (d.name === "outbound") {
-    // A local user is judged on their own clearance — none means the nil clearance (XEP-0258
-    // §"Use in XMPP"), never the domain's. Domain JIDs (the server itself, its services) and rooms
-    // of the side's MUC domains use that domain's service clearance.
-    // Rooms of a MUC domain configured on the sending side (`mucDomains`) speak for their service.
-    const isUser = route.fromBare !== route.fromDomain && !d.from.mucDomains.includes(route.fromDomain);
-    if (isUser) return clearances.user(route.fromBare, ctx.sending.id);
-    return clearances.service(route.fromDomain);
-  }
-  // A remote sender gets its domain's clearance: configured, the store's service clearance, or the peer's.
-  if (d.from.senderClearance !== undefined) return clearances.configured(d.from.senderClearance);
-  const service = await clearances.service(route.fromDomain);
-  return service.status === "none" ? directionClearance : service;
 }
 
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */
@@ -356,10 +378,14 @@ const TYPES: Readonly<Record<string, readonly string[]>> = {
 const STANZA_ATTRS = ["from", "to", "id", "type", "xml:lang"] as const;
 const STANZA_NS = new Set([NS_CLIENT, "jabber:server", "jabber:component:accept"]);
 
-/** The relay's copy reduced to what RFC 6120 §8 defines at the top level: its attributes and its child elements (no text beside them). */
-function stanzaOnly(copy: Element): Element {
-  copy.attrs = stanzaAttrs(copy);
-  copy.children = copy.children.filter(isElement);
+/**
+ * The relay's copy (copy.ts) reduced to what RFC 6120 §8 defines at the top level: its attributes
+ * and its child elements (no text beside them). One new element: the attributes are read once.
+ */
+export function stanzaOnly(stanza: Element): Element {
+  const copy = xml(stanza.name);
+  copy.attrs = stanzaAttrs(stanza);
+  copy.children = stanza.children.filter(isElement);
   return copy;
 }
 

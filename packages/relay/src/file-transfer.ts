@@ -13,7 +13,7 @@
 // With `strip`, a message's top-level children holding only strippable sharing are removed (and
 // the audit lists each kind removed); anything else of a blocked kind refuses the stanza. What the
 // relay cannot recognise as file transfer — a plain https link in a body — crosses as text.
-import { isElement, type Element } from "@cordon/component";
+import { isElement, type Element, type XmlNode } from "@cordon/component";
 import type { DirectionRules } from "./peering.js";
 
 export const NS_IBB = "http://jabber.org/protocol/ibb";
@@ -110,7 +110,9 @@ function kindsIn(el: Element, rules: Rules, found: Set<TransferKind>): void {
   // SOCKS5 bytestreams serve Jingle (s5b transport) as well as SI: blocked when either is.
   if (el.attrs.xmlns === NS_BYTESTREAMS && rules.jingle !== "pass") found.add("jingle");
   if (kind) found.add(kind);
-  for (const [name, value] of Object.entries(el.attrs)) {
+  // for…in: the own attributes in Object.entries' order (a plain object), without its arrays.
+  for (const name in el.attrs) {
+    const value = el.attrs[name];
     if (value === undefined || name === "xmlns" || name.startsWith("xmlns:")) continue;
     if (DATA_URI.test(value)) found.add("data-uri");
     if (AESGCM.test(value)) found.add("aesgcm");
@@ -132,20 +134,30 @@ const VCARD_BINARIES: Readonly<Record<string, TransferKind>> = {
   SOUND: "vcard-binary",
 };
 
-/** Removes every embedded file from every vCard (XEP-0054) in `el`; adds the kinds removed to `removed`. */
-function stripVcardBinaries(el: Element, removed: Set<TransferKind>, inVcard = false): void {
+/**
+ * Removes every embedded file from every vCard (XEP-0054) in `el`; adds the kinds removed to
+ * `removed`. An element's child list is replaced only when a child is removed (no new list per
+ * element walked).
+ */
+export function stripVcardBinaries(el: Element, removed: Set<TransferKind>, inVcard = false): void {
   const vcard = inVcard || el.attrs.xmlns === NS_VCARD;
-  el.children = el.children.filter((c) => {
-    if (!isElement(c)) return true;
-    const ns = c.attrs.xmlns;
-    const kind = VCARD_BINARIES[c.name];
-    if (vcard && kind && (ns === undefined || ns === NS_VCARD)) {
-      removed.add(kind);
-      return false;
+  const children = el.children;
+  let kept: XmlNode[] | undefined;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
+    if (isElement(c)) {
+      const ns = c.attrs.xmlns;
+      const kind = VCARD_BINARIES[c.name];
+      if (vcard && kind && (ns === undefined || ns === NS_VCARD)) {
+        removed.add(kind);
+        kept ??= children.slice(0, i);
+        continue;
+      }
+      stripVcardBinaries(c, removed, vcard && (ns === undefined || ns === NS_VCARD));
     }
-    stripVcardBinaries(c, removed, vcard && (ns === undefined || ns === NS_VCARD));
-    return true;
-  });
+    kept?.push(c);
+  }
+  if (kept) el.children = kept;
 }
 
 /** Checks (and, where the rules strip, edits) the relay's copy of a stanza. Errors are never checked here. */

@@ -16,7 +16,7 @@
 import { bareJid, parseJid } from "@cordon/component";
 import type { Clearance } from "@cordon/policy";
 import type { ClearanceState } from "@cordon/rules";
-import type { ClearanceSource } from "./clearances.js";
+import { MISS, type ClearanceLookups, type Miss } from "./clearance-lookups.js";
 import type { Direction, Route } from "./direction.js";
 
 export type RecipientClearances =
@@ -27,14 +27,17 @@ export type RecipientClearances =
   /** Cannot decide: refuse. */
   | { status: "unknown"; reason: string };
 
-/** The clearances guarding the recipient of `route` on `direction`; never throws. */
-export async function recipientClearances(
+/**
+ * The clearances guarding the recipient of `route` on `direction`; never throws. MISS: a lookup
+ * is not cached (clearance-lookups.ts: the decision awaits it and asks again).
+ */
+export function recipientClearances(
   route: Route,
   direction: Direction,
   receivingPolicy: string,
-  clearances: ClearanceSource,
+  clearances: ClearanceLookups,
   sendingPolicy: string = receivingPolicy,
-): Promise<RecipientClearances> {
+): RecipientClearances | Miss {
   const to = parseJid(route.to);
   if (!to) return { status: "unknown", reason: "unparsable recipient" };
   const domain = to.domain;
@@ -47,28 +50,32 @@ export async function recipientClearances(
     // (equivalent policies: the label is read through the translation). Found in review
     // (advrelay): only the receiving side's was asked, and a user held under the sending side's
     // was "not known" — bounded by the direction clearance alone. Every one held must grant.
-    const policies = [...new Set([receivingPolicy, sendingPolicy])];
     const held: Clearance[] = [];
-    for (const policy of policies) {
-      const user = await clearances.user(bare, policy);
+    for (const policy of receivingPolicy === sendingPolicy
+      ? [receivingPolicy]
+      : [receivingPolicy, sendingPolicy]) {
+      const user = clearances.user(bare, policy);
+      if (user === MISS) return MISS;
       if (user.status === "unknown") return { status: "unknown", reason: user.reason };
       if (user.status === "known") held.push(user.clearance);
     }
     return { status: "known", clearances: held };
   }
-  if (!to.local) return fromState(await clearances.service(domain));
+  if (!to.local) return fromState(clearances.service(domain));
   if (isRoom) return roomClearances(bare, domain, clearances);
-  return fromState(await clearances.user(bare, receivingPolicy));
+  return fromState(clearances.user(bare, receivingPolicy));
 }
 
-async function roomClearances(
+function roomClearances(
   room: string,
   domain: string,
-  clearances: ClearanceSource,
-): Promise<RecipientClearances> {
-  const record = await clearances.room(room);
+  clearances: ClearanceLookups,
+): RecipientClearances | Miss {
+  const record = clearances.room(room);
+  if (record === MISS) return MISS;
   if (record.status !== "known") return record;
-  const service = await clearances.service(domain);
+  const service = clearances.service(domain);
+  if (service === MISS) return MISS;
   if (service.status === "unknown") return service;
   const all = [...record.clearances, ...(service.status === "known" ? [service.clearance] : [])];
   // Neither the room nor its service bounds what its occupants may read: the relay cannot know.
@@ -76,7 +83,8 @@ async function roomClearances(
   return { status: "known", clearances: all };
 }
 
-function fromState(state: ClearanceState): RecipientClearances {
+function fromState(state: ClearanceState | Miss): RecipientClearances | Miss {
+  if (state === MISS) return MISS;
   if (state.status === "known") return { status: "known", clearances: [state.clearance] };
   return state.status === "none" ? { status: "none" } : { status: "unknown", reason: state.reason };
 }

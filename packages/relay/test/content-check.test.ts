@@ -1,6 +1,14 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { compileContent, flattenTexts, foldText, messageTexts, words } from "../src/content-check.js";
+import {
+  compileContent,
+  elementTexts,
+  flattenTexts,
+  foldText,
+  messageTexts,
+  words,
+} from "../src/content-check.js";
+import { isElement, type Element } from "@cordon/component";
 import { el } from "./fixtures.js";
 
 describe("content check", () => {
@@ -138,5 +146,28 @@ describe("content check: look-alikes that map to a letter and a mark", () => {
     ])
       assert.equal(check.check([t], undefined), 0, JSON.stringify(t));
     assert.deepEqual(words("exca\u0142ibur"), ["excalibur"]);
+  });
+});
+
+describe("content check: the texts of an element", () => {
+  /** The former reading (Object.entries over the attributes), kept to compare. */
+  function formerAllText(e: Element): string {
+    let s = ` ${e.name} `;
+    for (const [name, value] of Object.entries(e.attrs)) s += ` ${name} ${value ?? ""} `;
+    for (const c of e.children) s += isElement(c) ? ` ${formerAllText(c)} ` : c;
+    return s;
+  }
+
+  test("elementTexts reads attributes as Object.entries did (names, values, order)", () => {
+    const payloads = [
+      `<body xml:lang='en' b='2' a='1'>exc<b title='t' alt=''>ali</b>bur</body>`,
+      `<x xmlns='urn:operation:excalibur' z='&lt;&amp;' y="'"><y/><z a='1'>t</z></x>`,
+      `<html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><a href='https://x.test/?q=sword'>link</a><img src='data:image/png;base64,AAA' alt='img'/></body></html>`,
+    ];
+    for (const p of payloads) {
+      const e = el(p);
+      e.attrs.gone = undefined;
+      assert.equal(elementTexts(e)[0], formerAllText(e));
+    }
   });
 });

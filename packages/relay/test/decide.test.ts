@@ -27,7 +27,7 @@ before(async () => {
 /** The IQ requests that crossed in this file's runs (answers need one). */
 let iqs = new IqTracker();
 
-function run(
+async function run(
   stanza: string,
   outbound: Partial<DirectionRules> = {},
   which: "outbound" | "inbound" = "outbound",

@@ -8,7 +8,9 @@ import {
   NS_OOB_X,
   NS_SI,
   NS_BYTESTREAMS,
+  stripVcardBinaries,
 } from "../src/file-transfer.js";
+import { isElement, type Element } from "@cordon/component";
 import { el } from "./fixtures.js";
 import { defaultRules } from "../src/peering.js";
 
@@ -137,5 +139,59 @@ describe("checkFileTransfer", () => {
       checkFileTransfer(el(`<iq type='set'><open xmlns='${NS_IBB}'/></iq>`), passAll).blocked,
       false,
     );
+  });
+});
+
+describe("file transfer: vCard binaries stripped as the former filter did", () => {
+  const VCARD_BINARIES: Readonly<Record<string, string>> = {
+    PHOTO: "vcard-photo",
+    LOGO: "vcard-binary",
+    SOUND: "vcard-binary",
+  };
+  /** The former walk: a new child list for every element. */
+  function former(e: Element, removed: Set<string>, inVcard = false): void {
+    const vcard = inVcard || e.attrs.xmlns === "vcard-temp";
+    e.children = e.children.filter((c) => {
+      if (!isElement(c)) return true;
+      const ns = c.attrs.xmlns;
+      const kind = VCARD_BINARIES[c.name];
+      if (vcard && kind && (ns === undefined || ns === "vcard-temp")) {
+        removed.add(kind);
+        return false;
+      }
+      former(c, removed, vcard && (ns === undefined || ns === "vcard-temp"));
+      return true;
+    });
+  }
+  const STANZAS = [
+    `<iq type='result' from='a@x.test' to='b@y.test' id='v'><vCard xmlns='vcard-temp'><FN>A</FN><PHOTO><TYPE>image/png</TYPE><BINVAL>AAAA</BINVAL></PHOTO><LOGO><EXTVAL>data:x</EXTVAL></LOGO>t<NICKNAME>n</NICKNAME><SOUND/></vCard></iq>`,
+    `<message from='a@x.test' to='b@y.test'><body>PHOTO</body><x xmlns='urn:other'><PHOTO/></x><vCard xmlns='vcard-temp'><x xmlns='urn:other'><PHOTO/></x><ORG><PHOTO/></ORG></vCard></message>`,
+    `<presence from='a@x.test' to='b@y.test'><x xmlns='vcard-temp:x:update'><photo>abc</photo></x></presence>`,
+    `<iq type='set' from='a@x.test' to='b@y.test' id='w'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='n'><item><vCard xmlns='vcard-temp'><PHOTO xmlns='vcard-temp'/><PHOTO xmlns='urn:no'/>x<LOGO/></vCard></item></publish></pubsub></iq>`,
+  ];
+  test("the same children and kinds; lists with nothing removed are left as they were", () => {
+    for (const text of STANZAS) {
+      const a = el(text);
+      const b = el(text);
+      const lists = new Set<unknown>();
+      const collect = (e: Element): void => {
+        lists.add(e.children);
+        e.children.forEach((c) => isElement(c) && collect(c));
+      };
+      collect(a);
+      const gotA = new Set<string>();
+      const gotB = new Set<string>();
+      stripVcardBinaries(a, gotA as Set<never>);
+      former(b, gotB);
+      assert.equal(a.toString(), b.toString(), text);
+      assert.deepEqual([...gotA], [...gotB]);
+      if (gotA.size === 0) {
+        const same = (e: Element): void => {
+          assert.ok(lists.has(e.children), "no new list where nothing was removed");
+          e.children.forEach((c) => isElement(c) && same(c));
+        };
+        same(a);
+      }
+    }
   });
 });

@@ -26,7 +26,7 @@ before(async () => {
   await store.setServiceClearance("tlpx.test", { encoding: "xml", data: clearance(TLPX, [10, 11]) });
 });
 
-function run(
+async function run(
   stanza: string,
   outbound: Partial<DirectionRules> = {},
   which: "outbound" | "inbound" = "outbound",

@@ -38,7 +38,7 @@ before(async () => {
   await store.putRoom({ jid: "open@rooms.tlpx.test", config: {}, affiliations: {}, persistent: true });
 });
 
-function run(stanza: string, which: "outbound" | "inbound", using = clearances): Promise<Decision> {
+async function run(stanza: string, which: "outbound" | "inbound", using = clearances): Promise<Decision> {
   return decide(el(stanza), new DirectionContext(directionsOf(peering())[which], engine), {
     engine,
     clearances: using,

@@ -126,6 +126,23 @@ export class ClearanceReader {
     );
   }
 
+  /**
+   * The synchronous path: the answer `user`, `service` or `peer` would give now from the answer
+   * cache (same key, same freshness test: age, policy generation; a notification empties the
+   * cache), or undefined when that call would have to look it up (then call it and await).
+   */
+  cachedUser(bareJid: string, policy?: string): ClearanceState | undefined {
+    return this.#cached(`u ${policy ?? ""} ${bareJid}`);
+  }
+
+  cachedService(domain: string): ClearanceState | undefined {
+    return this.#cached(`s ${domain}`);
+  }
+
+  cachedPeer(domain: string, direction: PeerDirection): ClearanceState | undefined {
+    return this.#cached(`p ${direction} ${domain}`);
+  }
+
   /** A raw value parsed under the loaded policies (cached by its bytes); undefined when it does not parse. */
   parse(raw: RawClearance, subject = "a stored clearance"): Clearance | undefined {
     const hit = this.#parse(raw, subject);
@@ -204,6 +221,16 @@ export class ClearanceReader {
     return false;
   }
 
+  /** The cached answer for `key` if `#read` would answer from the cache now (the one freshness test). */
+  #cached(key: string): ClearanceState | undefined {
+    const hit = this.#answers.get(key);
+    return hit && this.#fresh(hit, Date.now(), this.#options.registry.generation) ? hit.state : undefined;
+  }
+
+  #fresh(hit: Answer, now: number, policies: number): boolean {
+    return now - hit.at < this.#maxAgeMs && hit.policies === policies;
+  }
+
   #read(
     key: string,
     subject: string,
@@ -213,7 +240,7 @@ export class ClearanceReader {
     const now = Date.now();
     const policies = this.#options.registry.generation;
     const hit = this.#answers.get(key);
-    if (hit && now - hit.at < this.#maxAgeMs && hit.policies === policies) return Promise.resolve(hit.state);
+    if (hit && this.#fresh(hit, now, policies)) return Promise.resolve(hit.state);
     // A read joins one under way only if no notification (nor policy reload) came in between.
     const shared = `${this.#generation} ${policies} ${key}`;
     let pending = this.#inflight.get(shared);
