@@ -365,6 +365,14 @@ export class RedisStore implements ClearanceStore {
 
   async #write<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
     this.#open();
+    // Appends called before this command go first, as when each was sent at once: on one connection
+    // Redis runs commands in the order written, so a deleteRoom or getRoomHistory after an append in
+    // the same turn still follows it (a batch left waiting would recreate a deleted room's history).
+    this.#history.flush();
+    return this.#run(what, op, changes);
+  }
+
+  async #run<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
     try {
       return await op();
     } catch (err) {
@@ -783,7 +791,8 @@ export class RedisStore implements ClearanceStore {
     const r = normaliseBareJid(room);
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
-    await this.#write("append room history", () => this.#history.append(this.keys.roomHistory(r), entry, c));
+    this.#open();
+    await this.#run("append room history", () => this.#history.append(this.keys.roomHistory(r), entry, c));
   }
 
   // One EVALSHA for a batch of history groups (APPEND_BATCH): per group, null or Redis's refusal.

@@ -101,6 +101,29 @@ describe("RedisStore history appends, batched", () => {
     }
   });
 
+  test("a command after appends in the same turn follows them (deleteRoom leaves no history; a read sees them)", async () => {
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const s = new RedisStore({ url: r.url, prefix: "o:" });
+    try {
+      await s.ready();
+      const room = "gone@rooms.example.mil";
+      await s.putRoom({ jid: room, config: {}, affiliations: {}, persistent: true });
+      const appended = [s.appendRoomHistory(room, "1"), s.appendRoomHistory(room, "2")];
+      const read = s.getRoomHistory(room);
+      const deleted = s.deleteRoom(room);
+      await Promise.all(appended);
+      assert.deepEqual(await read, ["1", "2"]);
+      assert.equal(await deleted, true);
+      // A batch left waiting past the delete would have recreated the history of a deleted room.
+      assert.equal(await raw.exists("o:room:gone@rooms.example.mil:history"), 0);
+    } finally {
+      await s.close();
+      raw.disconnect();
+      await r.stop();
+    }
+  });
+
   test("a room Redis refuses (not a list) fails its callers alone; the batch's other rooms are stored", async () => {
     const r = await startRedis();
     const raw = new Redis(r.url);
