@@ -7,6 +7,12 @@ import { CorruptRecordError, InvalidValueError, StoreClosedError, StoreUnavailab
 import { decodeEvent, encodeEvent } from "./events.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
 import { catalogKeyPart, DEFAULT_POLICY_FIELD, KeySchema } from "./key-schema.js";
+import {
+  DEFAULT_HISTORY_BATCH_LIMITS,
+  HistoryBatcher,
+  type HistoryBatchLimits,
+  type HistoryGroup,
+} from "./history-batch.js";
 import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
 import { DEFAULT_HISTORY_CAP, type ClearanceStore } from "./store.js";
@@ -65,6 +71,11 @@ export interface RedisStoreOptions {
   maxReconnectDelayMs?: number;
   /** Default cap of room history lists (default 200). */
   historyCap?: number;
+  /**
+   * Bounds of one batch of history appends (history-batch.ts; default 256 entries, 1 MiB). Appends
+   * waiting at one moment go to Redis in one call; past a bound, what waits is sent and a new batch begins.
+   */
+  historyBatch?: Partial<HistoryBatchLimits>;
   logger?: Logger;
   /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
   redisOptions?: RedisOptions;
@@ -97,17 +108,32 @@ redis.call('SREM', KEYS[4], ARGV[1])
 if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
 
-// Append a history entry and keep the newest ARGV[2]: one command instead of MULTI RPUSH LTRIM EXEC —
-// the same Redis CPU, a third of the client's (bench/store.mjs; packages/store/README.md "One primary or
-// Redis Cluster"). Run by EVALSHA (ioredis defineCommand). KEYS[1]=history list; ARGV=entry, cap.
-const APPEND_CAPPED = `
-redis.call('RPUSH', KEYS[1], ARGV[1])
-redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
-return 1`;
+// Append history entries and keep the newest of each list: one call for every append waiting at one
+// moment (history-batch.ts), several rooms per call. Group i: KEYS[i] the history list, ARGV[2i-1] its
+// entry count, ARGV[2i] its cap; the entries follow, group after group, in call order. One RPUSH of a
+// group then one LTRIM leaves what one RPUSH+LTRIM per entry left. A group Redis refuses (WRONGTYPE)
+// fails alone, as its one-at-a-time appends did: its error text is returned, '' for a stored group.
+// Run by EVALSHA (ioredis defineCommand; numkeys given per call).
+const APPEND_BATCH = `
+local n = #KEYS
+local a = 2 * n + 1
+local out = {}
+for i = 1, n do
+  local c = tonumber(ARGV[2 * i - 1])
+  local r = redis.pcall('RPUSH', KEYS[i], unpack(ARGV, a, a + c - 1))
+  if type(r) == 'table' and r.err then
+    out[i] = r.err
+  else
+    redis.call('LTRIM', KEYS[i], -tonumber(ARGV[2 * i]), -1)
+    out[i] = ''
+  end
+  a = a + c
+end
+return out`;
 
 /** The commands defined on the client (ioredis defineCommand: EVALSHA, EVAL when not cached). */
 type ScriptedRedis = Redis & {
-  cordonAppendCapped(key: string, entry: string, cap: number): Promise<number>;
+  cordonAppendBatch(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
 };
 
 type UserMap = Record<string, RawClearance>;
@@ -142,6 +168,7 @@ export class RedisStore implements ClearanceStore {
   readonly #users: TtlCache<string, UserMap>;
   readonly #others: TtlCache<string, RawClearance | null>;
   readonly #historyCap: number;
+  readonly #history: HistoryBatcher;
   #subscribed = false;
   /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
   #retryMs = 1000;
@@ -187,8 +214,23 @@ export class RedisStore implements ClearanceStore {
             name: opts.sentinelName,
           })
         : new Redis(opts.url ?? "", common);
-    client.defineCommand("cordonAppendCapped", { numberOfKeys: 1, lua: APPEND_CAPPED });
+    client.defineCommand("cordonAppendBatch", { lua: APPEND_BATCH });
     this.#client = client as ScriptedRedis;
+    // Lua's unpack puts a group's entries on the script's stack (Lua 5.1 LUAI_MAXCSTACK, 8,000).
+    if ((opts.historyBatch?.maxEntries ?? 0) > 4000)
+      throw new InvalidValueError("historyBatch.maxEntries must be at most 4000");
+    this.#history = new HistoryBatcher((groups) => this.#sendHistory(groups), {
+      maxEntries: checkCap(
+        opts.historyBatch?.maxEntries,
+        DEFAULT_HISTORY_BATCH_LIMITS.maxEntries,
+        "historyBatch.maxEntries",
+      ),
+      maxBytes: checkCap(
+        opts.historyBatch?.maxBytes,
+        DEFAULT_HISTORY_BATCH_LIMITS.maxBytes,
+        "historyBatch.maxBytes",
+      ),
+    });
     // The subscriber connection: SUBSCRIBE is sent on each "ready" (and again while refused).
     // (Its SUBSCRIBE is ours on every "ready", not ioredis' autoResubscribe: ioredis emits "ready"
     // before it resubscribes, and the store must know when the subscription is in place again.)
@@ -323,6 +365,14 @@ export class RedisStore implements ClearanceStore {
 
   async #write<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
     this.#open();
+    // Appends called before this command go first, as when each was sent at once: on one connection
+    // Redis runs commands in the order written, so a deleteRoom or getRoomHistory after an append in
+    // the same turn still follows it (a batch left waiting would recreate a deleted room's history).
+    this.#history.flush();
+    return this.#run(what, op, changes);
+  }
+
+  async #run<T>(what: string, op: () => Promise<T>, changes?: StoreEvent): Promise<T> {
     try {
       return await op();
     } catch (err) {
@@ -741,9 +791,17 @@ export class RedisStore implements ClearanceStore {
     const r = normaliseBareJid(room);
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
-    await this.#write("append room history", () =>
-      this.#client.cordonAppendCapped(this.keys.roomHistory(r), entry, c),
-    );
+    this.#open();
+    await this.#run("append room history", () => this.#history.append(this.keys.roomHistory(r), entry, c));
+  }
+
+  // One EVALSHA for a batch of history groups (APPEND_BATCH): per group, null or Redis's refusal.
+  async #sendHistory(groups: readonly HistoryGroup[]): Promise<Array<string | null>> {
+    const args: Array<string | number> = groups.map((g) => g.key);
+    for (const g of groups) args.push(g.entries.length, g.cap);
+    for (const g of groups) args.push(...g.entries);
+    const out = await this.#client.cordonAppendBatch(groups.length, ...args);
+    return groups.map((_, i) => (out[i] === "" ? null : String(out[i] ?? "no answer")));
   }
 
   async getRoomHistory(room: string, limit?: number): Promise<string[]> {
@@ -799,6 +857,8 @@ export class RedisStore implements ClearanceStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    // Appends accepted before close are sent, as they were when each went out at once.
+    this.#history.flush();
     this.#client.disconnect();
     this.#sub.disconnect();
   }
