@@ -11,11 +11,20 @@
 // - RE3: the cache forgotten under byte pressure (other keys filling MAX_CACHE_BYTES).
 // - RE4: two sessions of one sender interleaving, then the recipient's clearance lowered.
 // - RE5: the remembered entry past its expiry (cordon_guard_cache_seconds) is asked about again.
+// - RE6 (Prosody): mod_cordon_guard reloaded, then the guard's link dropped and back (the same
+//   epoch told on a new guard session: "a new guard session drops everything"). The sessions
+//   outlive the module, and so did the entries they remembered; the new instance's generation
+//   count started again at the old one's, so a remembered entry of the old instance passed as
+//   kept in the new one: it was used (never asked about), and one found stale was subtracted
+//   from the new cache's byte count it was never in (MAX_CACHE_BYTES loosened by its size).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
 
 const demo = loadDemo();
@@ -52,7 +61,13 @@ for (const kind of serverKinds()) {
       }
 
       /** Sends `chat(to)`; waits for it at `at`; how many guard decisions it took. */
-      async function delivered(from: TestClient, to: string, at: TestClient, id: string, body = `plans ${id}`) {
+      async function delivered(
+        from: TestClient,
+        to: string,
+        at: TestClient,
+        id: string,
+        body = `plans ${id}`,
+      ) {
         const before = decisions;
         await sendRaw(from, chat(to, id, body));
         await at.waitFor((m) => m.attrs.id === id, 8000);
@@ -82,6 +97,8 @@ for (const kind of serverKinds()) {
           components: [{ domain: guardDomain, secret: "guard" }],
           guard: { component: guardDomain, timeoutSeconds: 5, cacheSeconds },
           users: USERS.map((u) => ({ username: u, password: PASSWORD })),
+          // (RE6: the admin shell, to reload the module and drop the guard's link)
+          extraModules: kind === "prosody" ? ["admin_shell"] : [],
         });
         for (const u of USERS) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
         guard = createGuardService({
@@ -133,7 +150,8 @@ for (const kind of serverKinds()) {
         await sleep(300);
         const annex = await session("bob", "desk", UNCLASSIFIED_SITE);
         const before = decisions;
-        for (const id of ["re1-a", "re1-b", "re1-c"]) await sendRaw(alice, chat(jid("bob"), id, `plans ${id}`));
+        for (const id of ["re1-a", "re1-b", "re1-c"])
+          await sendRaw(alice, chat(jid("bob"), id, `plans ${id}`));
         await sendRaw(alice, chat(jid("bob"), "re1-u", "lunch", ""));
         await annex.waitFor((m) => m.attrs.id === "re1-u", 8000);
         await sleep(500);
@@ -164,7 +182,8 @@ for (const kind of serverKinds()) {
           dan,
           erin,
           ids,
-          (id) => `<message to='${jid("erin")}' id='${id}' type='chat'><body>x</body><thread parent='${id}'>t</thread>${SECRET}</message>`,
+          (id) =>
+            `<message to='${jid("erin")}' id='${id}' type='chat'><body>x</body><thread parent='${id}'>t</thread>${SECRET}</message>`,
         );
         assert.ok(decisions - before >= 4096, `each key asked about (${decisions - before})`);
         assert.equal(await delivered(alice, jid("carol"), carol, "re2-a"), 1, "evicted: asked about");
@@ -188,7 +207,8 @@ for (const kind of serverKinds()) {
           fay,
           gus,
           ids,
-          (id) => `<message to='${jid("gus")}' id='${id}' type='chat'><body>x</body><thread parent='${id}${big}'>t</thread>${SECRET}</message>`,
+          (id) =>
+            `<message to='${jid("gus")}' id='${id}' type='chat'><body>x</body><thread parent='${id}${big}'>t</thread>${SECRET}</message>`,
         );
         assert.equal(await delivered(alice, jid("carol"), carol, "re3-a"), 1, "forgotten: asked about");
         assert.equal(await delivered(alice, jid("carol"), carol, "re3-b"), 0, "kept anew: served");
@@ -212,7 +232,10 @@ for (const kind of serverKinds()) {
           const id = `re4-x${i}`;
           await sendRaw(from, chat(jid("bob"), id, `plans ${id}`));
           const error = await from.waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000);
-          assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"), id);
+          assert.ok(
+            error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"),
+            id,
+          );
           assert.ok(!error.toString().includes("plans"), "the error echoes nothing");
         }
         await sleep(300);
@@ -229,6 +252,38 @@ for (const kind of serverKinds()) {
         await a2.stop();
         await bob.stop();
       });
+
+      if (kind === "prosody") {
+        /** Runs `command` in Prosody's admin shell (mod_admin_shell). */
+        const shell = (command: string) =>
+          promisify(execFile)(
+            "prosodyctl",
+            ["--config", join(server.dir, "prosody.cfg.lua"), "shell", command],
+            {
+              timeout: 10_000,
+            },
+          );
+
+        test(`[${kind}] RE6: the module reloaded, then a new guard session — an entry remembered from before is not used`, async () => {
+          const alice = await session("alice", "re6", CLEARED_SITE);
+          const bob = await session("bob", "re6", CLEARED_SITE);
+          await remember(alice, jid("bob"), bob, "re6");
+          const reloaded = await shell(`module:reload("cordon_guard", "${domain}")`);
+          if (process.env["GUARD_DEBUG"]) console.log(reloaded);
+          // The guard's link dropped: it connects again and tells the same epoch on its new session.
+          await shell(`> prosody.hosts["${guardDomain}"].modules.component.session:close()`);
+          await sleep(1500);
+          await guard.cacheEpochTold();
+          assert.equal(
+            await delivered(alice, jid("bob"), bob, "re6-a"),
+            1,
+            "a new guard session: asked about",
+          );
+          assert.equal(await delivered(alice, jid("bob"), bob, "re6-b"), 0, "kept anew: served");
+          await alice.stop();
+          await bob.stop();
+        });
+      }
     });
   }
 }
