@@ -453,11 +453,15 @@ local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
 
 local verdicts, cache_bytes;
 local cache_epoch, epoch_session = nil, nil; -- the epoch the guard last told, on which of its sessions
--- (`gen`, `gone`: whether an entry a sending session remembers — cached_verdict — is still kept.)
-local verdicts_gen = 0;
+-- (`gen`, `gone`: whether an entry a sending session remembers — cached_verdict — is still kept.
+-- The generation is a table of its own per forgetting, not a count: the sessions, and the entries
+-- they remember, outlive a reload of this module, whose count would start again where the old
+-- instance's did — an entry of the old instance then passed as kept in the new one: used on a new
+-- guard session, or subtracted from a byte count it was never in (guard-cache-attack3 RE6).)
+local verdicts_gen;
 local function forget_verdicts()
 	cache_bytes = 0;
-	verdicts_gen = verdicts_gen + 1;
+	verdicts_gen = {};
 	verdicts = new_cache(MAX_CACHED, function (_, entry) entry.gone = true; cache_bytes = cache_bytes - entry.bytes; end);
 end
 forget_verdicts();
