@@ -545,6 +545,12 @@ describe("decide: the stanza handed over is never changed", () => {
         `<message type='chat' from='alice@tlpx.test/r' to='bob@tlp.test' id='m2' xml:lang='en'><body>exc<b xmlns='http://www.w3.org/1999/xhtml'/>alibur</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>${AMBER_EU}</message>`,
         unaware,
       ],
+      [
+        // FLOT beyond the body (@cordon/rules markShownTexts): an invitation's reason, a direct
+        // invitation's, a form's title, a link's description — marked in the copy only.
+        `<message type='normal' from='alice@tlpx.test/r' to='bob@tlp.test' id='m3'><body>b</body><x xmlns='http://jabber.org/protocol/muc#user'><invite from='c@tlpx.test'><reason>join</reason></invite></x><x xmlns='jabber:x:conference' jid='r@rooms.tlpx.test' reason='come'/><x xmlns='jabber:x:data' type='form'><title>T</title></x>${AMBER_EU}</message>`,
+        unaware,
+      ],
     ] as const) {
       const p = peering();
       tweak?.(p);
