@@ -232,3 +232,24 @@ describe("file transfer: the stanza handed over is never changed", () => {
     assert.notEqual(copy.getChild("vCard"), original.getChild("vCard"));
   });
 });
+
+// Review (adv42, held): attributes are read with for…in. Names that are Object.prototype's own
+// (constructor, hasOwnProperty, toString) are ordinary attributes there; __proto__ never reaches
+// an element (the parser's assignment to a plain object drops it), so nothing hides in it.
+describe("file transfer: attributes named like Object.prototype's members", () => {
+  for (const name of ["constructor", "hasOwnProperty", "toString", "valueOf"]) {
+    test(`a data: URI in a '${name}' attribute is found; an aesgcm:// link too`, () => {
+      const data = el(`<message><x xmlns='urn:x'><y ${name}='data:image/png;base64,AA'/></x></message>`);
+      assert.deepEqual(checkFileTransfer(data, blockAll), { blocked: true, kind: "data-uri" });
+      const link = el(`<message><x xmlns='urn:x' ${name}='aesgcm://h/f'/></message>`);
+      assert.equal(checkFileTransfer(link, blockAll).blocked, true);
+    });
+  }
+  test("__proto__ is dropped by the parser: it neither hides text nor crosses", () => {
+    const m = el(`<message><x xmlns='urn:x' __proto__='data:,x'/></message>`);
+    const x = m.getChild("x")!;
+    assert.equal(Object.keys(x.attrs).includes("__proto__"), false);
+    assert.equal(Object.getPrototypeOf(x.attrs), Object.prototype);
+    assert.ok(!m.toString().includes("data:"));
+  });
+});
