@@ -29,16 +29,17 @@ export function clearanceBytes(clearance: Clearance): number {
 
 /**
  * A least-recently-used map bounded in bytes. A hit moves its entry to the most recent end only
- * when it is not already among the more recent half (`at`: when it was last put there; an entry
- * put there fewer than size / 2 puts ago has at most that many entries after it): a hot entry
- * costs one Map lookup per hit, not a delete and a set. Every entry hit survives at least half
- * the capacity's worth of insertions after its hit.
+ * when it is not already in the more recent half by bytes (`at`: the bytes put at that end before
+ * it; the entries after it weigh at most what was put there since): a hot entry costs one Map
+ * lookup per hit, not a delete and a set. An entry hit stays until at least half the budget less
+ * its own size was put after the hit. Found in review (adv42): counted in entries, an entry hit
+ * behind a few large ones (the recent half by count) went with the next insertion.
  */
 export class ByteLru<V> {
   readonly #map = new Map<string, { value: V; bytes: number; at: number }>();
   #bytes = 0;
-  /** Puts at the most recent end so far. */
-  #puts = 0;
+  /** Bytes of the entries put at the most recent end so far (set, or moved there by a hit). */
+  #put = 0;
 
   constructor(
     readonly maxBytes: number,
@@ -60,10 +61,11 @@ export class ByteLru<V> {
   get(key: string): V | undefined {
     const hit = this.#map.get(key);
     if (!hit) return undefined;
-    if (this.#puts - hit.at > this.#map.size >> 1) {
+    if (this.#put - hit.at - hit.bytes > this.#bytes / 2) {
       this.#map.delete(key);
       this.#map.set(key, hit);
-      hit.at = this.#puts++;
+      hit.at = this.#put;
+      this.#put += hit.bytes;
     }
     return hit.value;
   }
@@ -78,7 +80,8 @@ export class ByteLru<V> {
       this.#bytes -= entry.bytes;
       this.onEvict?.(oldest, entry.value);
     }
-    this.#map.set(key, { value, bytes, at: this.#puts++ });
+    this.#map.set(key, { value, bytes, at: this.#put });
+    this.#put += bytes;
     this.#bytes += bytes;
   }
 

@@ -125,3 +125,73 @@ test("ByteLru: a hit in the recent half is not moved; still bounded and exact, a
   // Hits that moved their entry: some (the older half), not all.
   assert.ok(moved > 0 && moved < hits * 0.8, `${moved} of ${hits} hits moved`);
 });
+
+// Found in review (adv42): the recent half counted in entries, not bytes. An entry hit behind a
+// few large entries (in the recent half by count) was not moved, and the next insertion evicted
+// it with the small ones before it — where a true LRU keeps it to the end.
+test("ByteLru: a hit entry behind large ones is not the next to go (the recent half is by bytes)", () => {
+  const sizes = new Map<string, number>();
+  const lru = new ByteLru<string>(5_000, (v) => sizes.get(v) ?? 0);
+  const put = (key: string, bytes: number) => {
+    sizes.set(key, bytes - ENTRY_OVERHEAD_BYTES - 2 * key.length);
+    lru.set(key, key);
+  };
+  for (const k of ["s1", "s2", "s3", "s4", "s5"]) put(k, 200);
+  put("hot", 200);
+  for (const k of ["L1", "L2", "L3", "L4"]) put(k, 900);
+  assert.equal(lru.bytes, 4_800);
+  assert.equal(lru.get("hot"), "hot");
+  put("next", 1_300);
+  assert.equal(lru.get("hot"), "hot", "the entry just used survives the next insertion");
+});
+
+test("ByteLru, entries of varied sizes: values exact, bytes bounded, an entry stays until other keys of half the budget less its size were used after it", () => {
+  const MAX = 20_000;
+  const evicted: string[] = [];
+  const sizes = new Map<string, number>();
+  const lru = new ByteLru<string>(
+    MAX,
+    (v) => sizes.get(v)!,
+    (k) => evicted.push(k),
+  );
+  const expected = new Map<string, string>();
+  /** When each key was last set or hit, and the bytes of its entry. */
+  const used = new Map<string, number>();
+  const bytesOf = new Map<string, number>();
+  let seed = 11;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  let moved = 0;
+  for (let i = 0; i < 30_000; i++) {
+    const key = `k${Math.floor(next() * 120)}`;
+    // A key is set only when absent (a set replacing an entry frees room without an eviction,
+    // which no LRU bound covers), otherwise read.
+    if (!expected.has(key) && next() < 0.7) {
+      const value = `v${i}`;
+      // From a few bytes to a fifth of the budget.
+      const size = Math.floor(next() ** 3 * (MAX / 5));
+      sizes.set(value, size);
+      lru.set(key, value);
+      expected.set(key, value);
+      bytesOf.set(key, ENTRY_OVERHEAD_BYTES + 2 * key.length + size);
+      used.set(key, i);
+    } else {
+      const last = [...lru.entries()].at(-1)?.[0];
+      const got = lru.get(key);
+      assert.equal(got, expected.get(key), `key ${key} at ${i}`);
+      if (got !== undefined) {
+        used.set(key, i);
+        if (last !== key && [...lru.entries()].at(-1)?.[0] === key) moved++;
+      }
+    }
+    for (const k of evicted.splice(0)) {
+      // A true LRU evicts an entry once other keys of the whole budget were used after it.
+      let after = 0;
+      for (const [other, t] of used) if (other !== k && t > used.get(k)!) after += bytesOf.get(other)!;
+      assert.ok(after >= MAX / 2 - bytesOf.get(k)!, `${k} (${bytesOf.get(k)} B) evicted after ${after} B`);
+      expected.delete(k);
+    }
+    assert.ok(lru.bytes <= MAX);
+    assert.equal(lru.size, expected.size);
+  }
+  assert.ok(moved > 0);
+});

@@ -14,6 +14,7 @@
 // the audit lists each kind removed); anything else of a blocked kind refuses the stanza. What the
 // relay cannot recognise as file transfer — a plain https link in a body — crosses as text.
 import { isElement, type Element, type XmlNode } from "@cordon/component";
+import { copyElement } from "./copy.js";
 import type { DirectionRules } from "./peering.js";
 
 export const NS_IBB = "http://jabber.org/protocol/ibb";
@@ -104,7 +105,7 @@ function actionOf(kind: TransferKind, rules: Rules): "pass" | "strip" | "block" 
 const AESGCM = /aesgcm:\/\//i;
 const DATA_URI = /^\s*data:/i;
 
-/** Every transfer kind in `el` and below (a vCard's embedded files aside: see stripVcardBinaries). */
+/** Every transfer kind in `el` and below (a vCard's embedded files aside: see withoutVcardBinaries). */
 function kindsIn(el: Element, rules: Rules, found: Set<TransferKind>): void {
   const kind = transferKind(el.attrs.xmlns);
   // SOCKS5 bytestreams serve Jingle (s5b transport) as well as SI: blocked when either is.
@@ -135,36 +136,51 @@ const VCARD_BINARIES: Readonly<Record<string, TransferKind>> = {
 };
 
 /**
- * Removes every embedded file from every vCard (XEP-0054) in `el`; adds the kinds removed to
- * `removed`. An element's child list is replaced only when a child is removed (no new list per
- * element walked).
+ * `el` without the embedded files of every vCard (XEP-0054) in it; adds the kinds removed to
+ * `removed`. Copy on write: `el` itself when nothing in it is removed (no new list per element
+ * walked), else a copy (copy.ts) with a new child list, and so for each element on the path to
+ * one removed. The elements below the relay's copy are shared with the stanza the connection
+ * handed over, which is never changed (found in review, adv42: the walk removed the files from
+ * the original's vCard as well).
  */
-export function stripVcardBinaries(el: Element, removed: Set<TransferKind>, inVcard = false): void {
+export function withoutVcardBinaries(el: Element, removed: Set<TransferKind>, inVcard = false): Element {
   const vcard = inVcard || el.attrs.xmlns === NS_VCARD;
   const children = el.children;
   let kept: XmlNode[] | undefined;
   for (let i = 0; i < children.length; i++) {
     const c = children[i]!;
-    if (isElement(c)) {
-      const ns = c.attrs.xmlns;
-      const kind = VCARD_BINARIES[c.name];
-      if (vcard && kind && (ns === undefined || ns === NS_VCARD)) {
-        removed.add(kind);
-        kept ??= children.slice(0, i);
-        continue;
-      }
-      stripVcardBinaries(c, removed, vcard && (ns === undefined || ns === NS_VCARD));
+    if (!isElement(c)) {
+      kept?.push(c);
+      continue;
     }
-    kept?.push(c);
+    const ns = c.attrs.xmlns;
+    const kind = VCARD_BINARIES[c.name];
+    if (vcard && kind && (ns === undefined || ns === NS_VCARD)) {
+      removed.add(kind);
+      kept ??= children.slice(0, i);
+      continue;
+    }
+    const walked = withoutVcardBinaries(c, removed, vcard && (ns === undefined || ns === NS_VCARD));
+    if (walked !== c) kept ??= children.slice(0, i);
+    kept?.push(walked);
   }
-  if (kept) el.children = kept;
+  if (!kept) return el;
+  const copy = copyElement(el);
+  copy.children = kept;
+  // Namespaces resolve as in the original (ltx getNS walks up through `parent`).
+  copy.parent = el.parent;
+  return copy;
 }
 
-/** Checks (and, where the rules strip, edits) the relay's copy of a stanza. Errors are never checked here. */
+/**
+ * Checks (and, where the rules strip, edits) the relay's copy of a stanza (copy.ts): only its own
+ * child list is replaced, never an element below it. Errors are never checked here.
+ */
 export function checkFileTransfer(stanza: Element, rules: Rules): TransferResult {
   if (stanza.attrs.type === "error") return { blocked: false, stripped: [] };
   const stripped = new Set<TransferKind>();
-  if (rules.ibb !== "pass") stripVcardBinaries(stanza, stripped);
+  // The top-level list is the copy's own; the elements below it are the original's.
+  if (rules.ibb !== "pass") stanza.children = withoutVcardBinaries(stanza, stripped).children;
   const kept: typeof stanza.children = [];
   for (const child of stanza.children) {
     if (!isElement(child)) {

@@ -361,3 +361,44 @@ describe("clearance checks: invalidation as before", () => {
     assert.equal(outcome(await pending), "refuse:recipient-clearance");
   });
 });
+
+// Review (adv42, held): an exception in the synchronous path leaves decide() as a throw, which the
+// relay's safeDecide (`return await decide(...)` inside its try) turns into an internal-error
+// refusal; in the awaited path, as a rejection. Never a pass, never an unhandled rejection.
+describe("clearance checks: a lookup that throws fails closed on either path", () => {
+  const AMBER = securityLabel(label(TLP, 12));
+  const stanza = `<message type='chat' from='bob@tlp.test/r' to='alice@tlpx.test' id='m3'><body>b</body>${AMBER}</message>`;
+  async function safe(run: () => Decision | Promise<Decision>): Promise<string> {
+    try {
+      const d = await run();
+      return d.action === "pass" ? "pass" : `${d.action}:${d.audit.reason}`;
+    } catch {
+      return "internal-error";
+    }
+  }
+  for (const path of ["cached", "awaited"] as const) {
+    test(`the ${path} lookup throws`, async () => {
+      const store = new MemoryStore();
+      await store.setUserClearance("alice@tlpx.test", {
+        encoding: "xml",
+        data: clearance(TLPX, [10, 11, 12]),
+      });
+      const clearances = source(store);
+      // Every answer cached: the sender's domain (none: the direction's) and the recipient.
+      assert.equal((await clearances.service("tlp.test")).status, "none");
+      assert.equal((await clearances.user("alice@tlpx.test", TLPX)).status, "known");
+      if (path === "cached")
+        clearances.cachedUser = () => {
+          throw new Error("boom");
+        };
+      else {
+        clearances.cachedUser = () => undefined;
+        clearances.user = () => Promise.reject(new Error("boom"));
+      }
+      const ctx = new DirectionContext(directionsOf(peering())["inbound"], engine);
+      const run = () => decide(el(stanza), ctx, { engine, clearances, iqs: new IqTracker() });
+      if (path === "cached") assert.throws(run, /boom/);
+      assert.equal(await safe(run), "internal-error");
+    });
+  }
+});

@@ -527,3 +527,45 @@ describe("decide", () => {
     assert.deepEqual([fromUser.action, fromUser.audit.reason], ["refuse", "sender-clearance"]);
   });
 });
+
+// Found in review (adv42): a vCard's PHOTO, LOGO and SOUND were removed from the stanza the
+// connection handed over as well as from the copy that crosses (the walk edited the shared nested
+// elements). The original is what an error reply or a failed send answers from: never changed.
+describe("decide: the stanza handed over is never changed", () => {
+  test("a vCard's files stripped, a body flattened, labels replaced, FLOT added: only in the copy", async () => {
+    const unaware = (p: ReturnType<typeof peering>) => {
+      p.remote.labelAware = false;
+    };
+    for (const [text, tweak] of [
+      [
+        `<message type='chat' from='alice@tlpx.test/r' to='bob@tlp.test' id='m1'><body>hi</body><vCard xmlns='vcard-temp'><FN>A</FN><PHOTO><BINVAL>AAAA</BINVAL></PHOTO><X><LOGO/></X></vCard>${AMBER_EU}</message>`,
+        undefined,
+      ],
+      [
+        `<message type='chat' from='alice@tlpx.test/r' to='bob@tlp.test' id='m2' xml:lang='en'><body>exc<b xmlns='http://www.w3.org/1999/xhtml'/>alibur</body><html xmlns='http://jabber.org/protocol/xhtml-im'><body xmlns='http://www.w3.org/1999/xhtml'><p>hi</p></body></html>${AMBER_EU}</message>`,
+        unaware,
+      ],
+      [
+        // FLOT beyond the body (@cordon/rules markShownTexts): an invitation's reason, a direct
+        // invitation's, a form's title, a link's description — marked in the copy only.
+        `<message type='normal' from='alice@tlpx.test/r' to='bob@tlp.test' id='m3'><body>b</body><x xmlns='http://jabber.org/protocol/muc#user'><invite from='c@tlpx.test'><reason>join</reason></invite></x><x xmlns='jabber:x:conference' jid='r@rooms.tlpx.test' reason='come'/><x xmlns='jabber:x:data' type='form'><title>T</title></x>${AMBER_EU}</message>`,
+        unaware,
+      ],
+    ] as const) {
+      const p = peering();
+      tweak?.(p);
+      const original = el(text);
+      const before = original.toString();
+      const d = await decide(original, new DirectionContext(directionsOf(p).outbound, engine), {
+        engine,
+        clearances,
+        iqs,
+      });
+      assert.equal(d.action, "pass", d.audit.reason);
+      assert.ok(d.action === "pass");
+      assert.notEqual(d.stanza.toString(), before);
+      assert.ok(!d.stanza.toString().includes("BINVAL"));
+      assert.equal(original.toString(), before, text);
+    }
+  });
+});

@@ -8,10 +8,11 @@ import {
   NS_OOB_X,
   NS_SI,
   NS_BYTESTREAMS,
-  stripVcardBinaries,
+  withoutVcardBinaries,
 } from "../src/file-transfer.js";
 import { isElement, type Element } from "@cordon/component";
 import { el } from "./fixtures.js";
+import { stanzaOnly } from "../src/decide.js";
 import { defaultRules } from "../src/peering.js";
 
 const blockAll = defaultRules().fileTransfer;
@@ -181,11 +182,14 @@ describe("file transfer: vCard binaries stripped as the former filter did", () =
       collect(a);
       const gotA = new Set<string>();
       const gotB = new Set<string>();
-      stripVcardBinaries(a, gotA as Set<never>);
+      const before = a.toString();
+      const walked = withoutVcardBinaries(a, gotA as Set<never>);
       former(b, gotB);
-      assert.equal(a.toString(), b.toString(), text);
+      assert.equal(walked.toString(), b.toString(), text);
+      assert.equal(a.toString(), before, "the element walked is not changed");
       assert.deepEqual([...gotA], [...gotB]);
       if (gotA.size === 0) {
+        assert.equal(walked, a);
         const same = (e: Element): void => {
           assert.ok(lists.has(e.children), "no new list where nothing was removed");
           e.children.forEach((c) => isElement(c) && same(c));
@@ -193,5 +197,59 @@ describe("file transfer: vCard binaries stripped as the former filter did", () =
         same(a);
       }
     }
+  });
+});
+
+// Found in review (adv42): the vCard walk removed PHOTO, LOGO and SOUND from the nested elements
+// themselves, which the relay's copy shares with the stanza the connection handed over (copy.ts):
+// the original lost them too. Now each element on the path to one removed is copied (copy on write).
+describe("file transfer: the stanza handed over is never changed", () => {
+  const NESTED = [
+    `<iq type='result' from='a@x.test' to='b@y.test' id='v'><vCard xmlns='vcard-temp'><FN>A</FN><PHOTO><BINVAL>AAAA</BINVAL></PHOTO><ORG><LOGO/></ORG>t<SOUND/></vCard></iq>`,
+    `<iq type='set' from='a@x.test' to='b@y.test' id='w'><pubsub xmlns='http://jabber.org/protocol/pubsub'><publish node='n'><item><vCard xmlns='vcard-temp'><PHOTO/><X><vCard xmlns='vcard-temp'><LOGO/></vCard></X></vCard></item></publish></pubsub></iq>`,
+    `<message from='a@x.test' to='b@y.test'><body>b</body><vCard xmlns='vcard-temp'><PHOTO/><NICKNAME>n</NICKNAME></vCard></message>`,
+  ];
+  test("the copy loses the vCard's files, the original keeps them; untouched branches stay shared", () => {
+    for (const text of NESTED) {
+      const original = el(text);
+      const before = original.toString();
+      const copy = stanzaOnly(original);
+      const result = checkFileTransfer(copy, blockAll);
+      assert.equal(result.blocked, false);
+      assert.ok(result.stripped.length > 0, text);
+      assert.equal(original.toString(), before, "the original is unchanged");
+      // The copy is what the walk makes of a separate parse.
+      const former = stanzaOnly(el(text));
+      checkFileTransfer(former, blockAll);
+      assert.equal(copy.toString(), former.toString());
+      assert.ok(!/PHOTO|LOGO|SOUND/.test(copy.toString()), copy.toString());
+    }
+    // A branch with nothing removed is the original's own element (no copy made).
+    const original = el(NESTED[2]!);
+    const copy = stanzaOnly(original);
+    checkFileTransfer(copy, blockAll);
+    assert.equal(copy.getChild("body"), original.getChild("body"));
+    assert.notEqual(copy.getChild("vCard"), original.getChild("vCard"));
+  });
+});
+
+// Review (adv42, held): attributes are read with for…in. Names that are Object.prototype's own
+// (constructor, hasOwnProperty, toString) are ordinary attributes there; __proto__ never reaches
+// an element (the parser's assignment to a plain object drops it), so nothing hides in it.
+describe("file transfer: attributes named like Object.prototype's members", () => {
+  for (const name of ["constructor", "hasOwnProperty", "toString", "valueOf"]) {
+    test(`a data: URI in a '${name}' attribute is found; an aesgcm:// link too`, () => {
+      const data = el(`<message><x xmlns='urn:x'><y ${name}='data:image/png;base64,AA'/></x></message>`);
+      assert.deepEqual(checkFileTransfer(data, blockAll), { blocked: true, kind: "data-uri" });
+      const link = el(`<message><x xmlns='urn:x' ${name}='aesgcm://h/f'/></message>`);
+      assert.equal(checkFileTransfer(link, blockAll).blocked, true);
+    });
+  }
+  test("__proto__ is dropped by the parser: it neither hides text nor crosses", () => {
+    const m = el(`<message><x xmlns='urn:x' __proto__='data:,x'/></message>`);
+    const x = m.getChild("x")!;
+    assert.equal(Object.keys(x.attrs).includes("__proto__"), false);
+    assert.equal(Object.getPrototypeOf(x.attrs), Object.prototype);
+    assert.ok(!m.toString().includes("data:"));
   });
 });

@@ -51,21 +51,50 @@ const NS_OOB = "jabber:x:oob";
  * decline (XEP-0045 §7.8.2, §7.8.2.2: added when absent, since the client shows the invitation
  * anyway), the reason of a direct invitation (XEP-0249 §2, likewise), the title and instructions
  * of a data form (XEP-0004 §3.1: a title is added when absent) and the description of an
- * out-of-band link (XEP-0066 §3, `<desc/>`, added when absent). Marks `message` in place.
+ * out-of-band link (XEP-0066 §3, `<desc/>`, added when absent). Marks `message` in place: each
+ * child it marks is replaced by a copy, never changed itself — a message's children may be shared
+ * with the stanza it was copied from (the relay's copy shares them: found in review, adv42, the
+ * invitation's reason was marked in the stanza the relay's connection handed over too).
  */
 export function markShownTexts(message: Element, marking: string): void {
-  for (const c of message.children) {
+  const children = message.children;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
     if (!isElement(c)) continue;
     const ns = c.attrs.xmlns;
-    if (ns === NS_CONFERENCE) c.attrs.reason = flotText(marking, c.attrs.reason ?? "");
-    else if (ns === NS_MUC_USER) {
-      for (const invite of c.getChildElements())
-        if (invite.name === "invite" || invite.name === "decline") markText(invite, "reason", marking, true);
+    if (ns === NS_CONFERENCE) {
+      const marked = copyOf(c, message);
+      marked.attrs.reason = flotText(marking, c.attrs.reason ?? "");
+      children[i] = marked;
+    } else if (ns === NS_MUC_USER) {
+      const marked = copyOf(c, message);
+      marked.children = c.children.map((invite) => {
+        if (!isElement(invite) || (invite.name !== "invite" && invite.name !== "decline")) return invite;
+        const copy = copyOf(invite, marked);
+        markText(copy, "reason", marking, true);
+        return copy;
+      });
+      children[i] = marked;
     } else if (ns === NS_DATA) {
-      markText(c, "title", marking, true);
-      markText(c, "instructions", marking, false);
-    } else if (ns === NS_OOB) markText(c, "desc", marking, true);
+      const marked = copyOf(c, message);
+      markText(marked, "title", marking, true);
+      markText(marked, "instructions", marking, false);
+      children[i] = marked;
+    } else if (ns === NS_OOB) {
+      const marked = copyOf(c, message);
+      markText(marked, "desc", marking, true);
+      children[i] = marked;
+    }
   }
+}
+
+/** A new element with `el`'s attributes and child list (both copied; the children shared) under `parent`. */
+function copyOf(el: Element, parent: Element): Element {
+  const copy = xml(el.name);
+  copy.attrs = { ...el.attrs };
+  copy.children = el.children.slice();
+  copy.parent = parent;
+  return copy;
 }
 
 /** Replaces each `name` child (no namespace of its own) with its marked text; adds one when asked and absent. */

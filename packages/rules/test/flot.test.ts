@@ -58,3 +58,28 @@ test("markShownTexts: invitation reasons, form titles and an OOB link's descript
     false,
   );
 });
+
+test("markShownTexts marks copies: a message sharing its children with another leaves that one unchanged (adv42)", async () => {
+  const { markShownTexts } = await import("../src/flot.js");
+  const original = parseElement(
+    "<message><body>b</body><x xmlns='jabber:x:oob'><url>u</url><desc>plan</desc></x><x xmlns='jabber:x:data' type='form'><instructions>i</instructions></x><x xmlns='http://jabber.org/protocol/muc#user'><invite to='a@b'><reason>why</reason></invite><decline to='c@d'/><status code='1'/></x><x xmlns='jabber:x:conference' jid='r@m' reason='come'/></message>",
+  );
+  const before = original.toString();
+  // A copy as the relay makes it (@cordon/relay copy.ts): its own child list, the children shared.
+  const copy = parseElement("<message/>");
+  copy.children = original.children.slice();
+  markShownTexts(copy, "M");
+  assert.equal(original.toString(), before);
+  const muc = copy.getChild("x", "http://jabber.org/protocol/muc#user");
+  assert.equal(muc?.getChild("invite")?.getChildText("reason"), "M\nwhy");
+  assert.equal(muc?.getChild("decline")?.getChildText("reason"), "M", "added when absent");
+  assert.equal(
+    muc?.getChild("status"),
+    original.getChild("x", "http://jabber.org/protocol/muc#user")?.getChild("status"),
+  );
+  assert.equal(copy.getChild("x", "jabber:x:conference")?.attrs.reason, "M\ncome");
+  assert.equal(copy.getChild("x", "jabber:x:data")?.getChildText("instructions"), "M\ni");
+  assert.equal(copy.getChild("x", "jabber:x:data")?.getChildText("title"), "M");
+  assert.equal(copy.getChild("x", "jabber:x:oob")?.getChildText("desc"), "M\nplan");
+  assert.equal(copy.getChild("body"), original.getChild("body"), "what is not marked stays shared");
+});
