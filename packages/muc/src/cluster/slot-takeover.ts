@@ -187,9 +187,18 @@ export class SlotTakeover {
    * review adv44). The membership's commands go out in order, so one sent before the leave is
    * dropped by it.
    */
-  #renew(links: number | undefined): Promise<Map<string, number> & { contested?: boolean }> {
-    if (this.#stopped) return Promise.reject(new Error("cluster instance stopped"));
-    return this.#o.membership.beat(this.#o.id, links);
+  async #renew(links: number | undefined): Promise<Map<string, number>> {
+    if (this.#stopped) throw new Error("cluster instance stopped");
+    const live = await this.#o.membership.beat(this.#o.id, links);
+    // The mark is answered once, to whichever claim of this name comes next (start, resume, round).
+    if (live.contested && !this.#contested) {
+      this.#contested = true;
+      this.#log.warn(
+        { instance: this.#o.id },
+        "another process with this instance name stood down: silent links are redialled until each holds a slot",
+      );
+    }
+    return live;
   }
 
   async #round(): Promise<void> {
@@ -218,13 +227,6 @@ export class SlotTakeover {
         throw error;
       },
     );
-    if (live.contested && !this.#contested) {
-      this.#contested = true;
-      this.#log.warn(
-        { instance: id },
-        "another process with this instance name stood down: silent links are redialled until each holds a slot",
-      );
-    }
     if (this.#stopped || !this.#primary?.online) return;
     const now = this.#now();
     if (this.#contested && mine().every((l) => l.received > 0)) this.#contested = false;
@@ -278,11 +280,11 @@ export class SlotTakeover {
    * unreachable: the rounds retry (and take no decision until they can).
    */
   async #claimName(): Promise<void> {
-    const { id, membership, intervalMs, leaseMs } = this.#o;
+    const { id, intervalMs, leaseMs } = this.#o;
     const pause = Math.min(intervalMs, 500);
     for (let waited = 0; ; waited += pause) {
       try {
-        await membership.beat(id, undefined);
+        await this.#renew(undefined);
         return;
       } catch (error) {
         if (!isDuplicate(error)) return;
