@@ -557,6 +557,30 @@ describe("SlotTakeover: adversarial review adv44 (instance-name claims, stop rac
     assert.equal(router.owners().filter((o) => o === "p2").length, 1);
   });
 
+  test("the contested mark is taken by the claim at start too: the new holder's silent primary is redialled into the freed slot", async () => {
+    const clock = new Clock();
+    const router = new Router(2);
+    const names = new Names(clock);
+    const links: FakeLink[] = [];
+    const b = process("b", "b", names, router, clock, links);
+    await b.start();
+    // A process named "a" was just refused while its link still held slot 0 (it marked the name)
+    // and is closing that link; the next process named "a" starts meanwhile.
+    const ghost = new FakeLink("ghost", router);
+    await ghost.asLink().service.start();
+    names.contested.add("a");
+    const a = process("a", "p2", names, router, clock, links);
+    await a.start();
+    assert.deepEqual(router.owners().sort(), ["b", "ghost"], "a's primary found no free slot");
+    ghost.drop();
+    for (let i = 0; i < 8; i++) {
+      clock.t += 1000;
+      await a.tick();
+      await b.tick();
+    }
+    assert.deepEqual(router.owners().sort(), ["b", "p2"]);
+  });
+
   test("a clean stop while a round is reconnecting leaves no claim behind (the round's late beat renewed it)", async () => {
     const clock = new Clock();
     const router = new Router(2);
