@@ -433,3 +433,182 @@ describe("SlotTakeover hooks used by `cordon start` (components.muc.cluster)", (
     assert.ok(closed.includes("a"));
   });
 });
+
+/**
+ * RedisMembership's model with instance names: each view is one process (its token); a claim by
+ * another live token is refused (DuplicateInstanceError's code), and a refused process that still
+ * had live links marks the name contested for its holder's next beat.
+ */
+class Names {
+  readonly leases: Leases;
+  readonly names = new Map<string, { until: number; token: string }>();
+  readonly contested = new Set<string>();
+  constructor(
+    private readonly clock: Clock,
+    private readonly leaseMs = 3000,
+  ) {
+    this.leases = new Leases(clock, leaseMs);
+  }
+  view(token: string): ClusterMembership {
+    return {
+      beat: async (id, links) => {
+        for (const [k, v] of this.names) if (v.until <= this.clock.t) this.names.delete(k);
+        let contested = false;
+        if (id !== "") {
+          const held = this.names.get(id);
+          if (held && held.token !== token) {
+            if (links !== undefined && links > 0) this.contested.add(id);
+            throw Object.assign(new Error("duplicate"), { code: "CORDON_STORE_DUPLICATE_INSTANCE" });
+          }
+          this.names.set(id, { until: this.clock.t + this.leaseMs, token });
+          contested = this.contested.delete(id);
+        }
+        const live = await this.leases.beat(id, links);
+        return contested ? Object.assign(live, { contested: true }) : live;
+      },
+      leave: async (id) => {
+        const held = this.names.get(id);
+        if (held && held.token !== token) return;
+        this.names.delete(id);
+        await this.leases.leave(id);
+      },
+    };
+  }
+}
+
+describe("SlotTakeover: adversarial review adv44 (instance-name claims, stop races)", () => {
+  afterEach(async () => {
+    for (const t of created.splice(0)) await t.crash();
+  });
+
+  const process = (
+    id: string,
+    token: string,
+    names: Names,
+    router: Router,
+    clock: Clock,
+    links: FakeLink[],
+    gate?: () => Promise<void>,
+  ): SlotTakeover => {
+    const t = new SlotTakeover({
+      id,
+      slots: router.slots.length,
+      membership: names.view(token),
+      intervalMs: 1e9,
+      leaseMs: 3000,
+      redialMs: 5000,
+      now: clock.now,
+      createLink: () => {
+        const link = new FakeLink(token, router);
+        links.push(link);
+        const l = link.asLink();
+        const svc = l.service as unknown as { start: () => Promise<void> };
+        const start = svc.start;
+        svc.start = async () => {
+          await gate?.();
+          await start();
+        };
+        return l;
+      },
+    });
+    created.push(t);
+    return t;
+  };
+
+  test("a holder paused past its lease while a twin took its name: once it stands down, its freed slot is held again", async () => {
+    const clock = new Clock();
+    const router = new Router(2);
+    const names = new Names(clock);
+    const links: FakeLink[] = [];
+    const p1 = process("a", "p1", names, router, clock, links);
+    const b = process("b", "b", names, router, clock, links);
+    await p1.start();
+    await b.start();
+    clock.t += 1000;
+    await p1.tick();
+    await b.tick();
+    assert.deepEqual(router.owners(), ["p1", "b"]);
+    // p1 paused (SIGSTOP) past its lease: its connection is still up and holds slot 0.
+    for (let i = 0; i < 4; i++) {
+      clock.t += 1000;
+      await b.tick();
+    }
+    // A second process given the name "a" starts meanwhile: the claim has lapsed, so it gets it.
+    const p2 = process("a", "p2", names, router, clock, links);
+    await p2.start();
+    assert.equal(router.owners()[0], "p1", "never two holders of one slot");
+    for (let i = 0; i < 3; i++) {
+      clock.t += 1000;
+      await p2.tick();
+      await b.tick();
+    }
+    // p1 resumes: refused, it stands down and frees slot 0.
+    clock.t += 1000;
+    await p1.tick();
+    assert.equal(p1.services.length, 0, "the process that lost the name serves nothing");
+    assert.ok(!router.owners().includes("p1"));
+    for (let i = 0; i < 12; i++) {
+      clock.t += 1000;
+      await p1.tick();
+      await p2.tick();
+      await b.tick();
+    }
+    assert.ok(!router.owners().includes("-"), `every slot held again: ${router.owners().join(",")}`);
+    assert.equal(router.owners().filter((o) => o === "p2").length, 1);
+  });
+
+  test("the contested mark is taken by the claim at start too: the new holder's silent primary is redialled into the freed slot", async () => {
+    const clock = new Clock();
+    const router = new Router(2);
+    const names = new Names(clock);
+    const links: FakeLink[] = [];
+    const b = process("b", "b", names, router, clock, links);
+    await b.start();
+    // A process named "a" was just refused while its link still held slot 0 (it marked the name)
+    // and is closing that link; the next process named "a" starts meanwhile.
+    const ghost = new FakeLink("ghost", router);
+    await ghost.asLink().service.start();
+    names.contested.add("a");
+    const a = process("a", "p2", names, router, clock, links);
+    await a.start();
+    assert.deepEqual(router.owners().sort(), ["b", "ghost"], "a's primary found no free slot");
+    ghost.drop();
+    for (let i = 0; i < 8; i++) {
+      clock.t += 1000;
+      await a.tick();
+      await b.tick();
+    }
+    assert.deepEqual(router.owners().sort(), ["b", "p2"]);
+  });
+
+  test("a clean stop while a round is reconnecting leaves no claim behind (the round's late beat renewed it)", async () => {
+    const clock = new Clock();
+    const router = new Router(2);
+    const names = new Names(clock);
+    const links: FakeLink[] = [];
+    let release: () => void = () => undefined;
+    let gated = false;
+    const gate = () => (gated ? new Promise<void>((r) => (release = r)) : Promise.resolve());
+    const a = process("a", "p1", names, router, clock, links, gate);
+    await a.start();
+    clock.t += 1000;
+    await a.tick();
+    assert.ok(names.names.has("a") && names.leases.table.has("a"));
+    // The connection drops; the next round reconnects it, slowly; the operator stops meanwhile.
+    gated = true;
+    links.find((l) => l.status === "online")!.drop();
+    clock.t += 1000;
+    const round = a.tick();
+    await new Promise((r) => setImmediate(r));
+    await a.stop();
+    release();
+    await round;
+    assert.ok(!names.names.has("a"), "the name is free at once after a clean stop");
+    assert.ok(!names.leases.table.has("a"));
+    // A restart under the same name (another process) is not made to wait.
+    const again = process("a", "p3", names, router, clock, links);
+    gated = false;
+    await again.start();
+    assert.equal(again.services.length, 1);
+  });
+});

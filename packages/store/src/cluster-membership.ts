@@ -10,10 +10,13 @@ import { Redis, type RedisOptions } from "ioredis";
 import { DuplicateInstanceError, InvalidValueError } from "./errors.js";
 
 // KEYS: leases (zset id → expiry), links (hash id → connections), names (zset id → expiry),
-// tokens (hash id → the claiming process's token). ARGV: id ('' = read only), lease ms, links
-// ('' = claim the name only, 'leave'), token. A name is claimed on every beat of its instance, live
-// link or not; while claimed by another token it is refused (first come keeps it) and a leave by
-// another token drops nothing.
+// tokens (hash id → the claiming process's token), contested (set of ids). ARGV: id ('' = read
+// only), lease ms, links ('' = claim the name only, 'leave'), token. A name is claimed on every beat
+// of its instance, live link or not; while claimed by another token it is refused (first come keeps
+// it) and a leave by another token drops nothing. A refused process that still had live links (it
+// held a slot: it had been paused or cut off past its claim, and it now stands down, freeing its
+// slot) marks the name contested; the holder's next claim takes the mark (its silent links may be
+// the slotless ones: adversarial review adv44). Reply: {links as HGETALL, 1 if contested}.
 const BEAT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -24,16 +27,24 @@ local lapsed = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now)
 for _, m in ipairs(lapsed) do redis.call('HDEL', KEYS[4], m) end
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
 local ttl = tonumber(ARGV[2])
+local contested = 0
 if ARGV[1] ~= '' then
   local holder = redis.call('HGET', KEYS[4], ARGV[1])
   if holder and holder ~= ARGV[4] then
-    if ARGV[3] ~= 'leave' then return redis.error_reply('DUPLICATE_INSTANCE') end
+    if ARGV[3] ~= 'leave' then
+      local links = tonumber(ARGV[3])
+      if links and links > 0 then redis.call('SADD', KEYS[5], ARGV[1]) end
+      for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl * 4) end
+      return redis.error_reply('DUPLICATE_INSTANCE')
+    end
   elseif ARGV[3] == 'leave' then
     redis.call('ZREM', KEYS[1], ARGV[1])
     redis.call('HDEL', KEYS[2], ARGV[1])
     redis.call('ZREM', KEYS[3], ARGV[1])
     redis.call('HDEL', KEYS[4], ARGV[1])
+    redis.call('SREM', KEYS[5], ARGV[1])
   else
+    contested = redis.call('SREM', KEYS[5], ARGV[1])
     redis.call('ZADD', KEYS[3], now + ttl, ARGV[1])
     redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
     if ARGV[3] ~= '' then
@@ -42,9 +53,15 @@ if ARGV[1] ~= '' then
     end
   end
 end
-for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl * 4) end
-return redis.call('HGETALL', KEYS[2])
+for i = 1, 5 do redis.call('PEXPIRE', KEYS[i], ttl * 4) end
+return {redis.call('HGETALL', KEYS[2]), contested}
 `;
+
+/**
+ * The live instances → their link counts. `contested`: a process refused this instance's name while
+ * it still had live links since the last claim (it stands down and frees what it held).
+ */
+export type LiveInstances = Map<string, number> & { contested?: boolean };
 
 export interface RedisMembershipOptions {
   /** redis:// URL (a connection of its own), or `sentinels` + `sentinelName`, or `client`. */
@@ -67,7 +84,7 @@ export class RedisMembership {
   readonly leaseMs: number;
   readonly #client: Redis;
   readonly #own: boolean;
-  readonly #keys: [string, string, string, string];
+  readonly #keys: [string, string, string, string, string];
   /** This process's claim on its instance names (never logged). */
   readonly #token = randomBytes(12).toString("base64url");
 
@@ -94,7 +111,7 @@ export class RedisMembership {
     // Connection errors surface as failed beats (SlotTakeover logs them); no unhandled-error noise.
     if (this.#own) this.#client.on("error", () => undefined);
     const base = `${options.prefix ?? "cordon"}:cluster:{${options.group}}`;
-    this.#keys = [`${base}:leases`, `${base}:links`, `${base}:names`, `${base}:tokens`];
+    this.#keys = [`${base}:leases`, `${base}:links`, `${base}:names`, `${base}:tokens`, `${base}:contested`];
   }
 
   /**
@@ -102,10 +119,14 @@ export class RedisMembership {
    * on the name), drops expired leases, and returns the live instances with their connection counts.
    * `id` "" only reads. Throws DuplicateInstanceError while another process holds the name.
    */
-  async beat(id: string, links: number | undefined): Promise<Map<string, number>> {
-    const reply = (await this.#eval(id, links === undefined ? "" : String(links))) as string[];
-    const live = new Map<string, number>();
-    for (let i = 0; i + 1 < reply.length; i += 2) live.set(reply[i]!, Number(reply[i + 1]));
+  async beat(id: string, links: number | undefined): Promise<LiveInstances> {
+    const [flat, contested] = (await this.#eval(id, links === undefined ? "" : String(links))) as [
+      string[],
+      number,
+    ];
+    const live: LiveInstances = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) live.set(flat[i]!, Number(flat[i + 1]));
+    if (contested === 1) live.contested = true;
     return live;
   }
 
@@ -116,7 +137,7 @@ export class RedisMembership {
 
   async #eval(id: string, links: string): Promise<unknown> {
     try {
-      return await this.#client.eval(BEAT, 4, ...this.#keys, id, String(this.leaseMs), links, this.#token);
+      return await this.#client.eval(BEAT, 5, ...this.#keys, id, String(this.leaseMs), links, this.#token);
     } catch (error) {
       if (error instanceof Error && /DUPLICATE_INSTANCE/u.test(error.message))
         throw new DuplicateInstanceError(id);

@@ -9,4 +9,4 @@ export * from "./ldap-directory.js";
 export * from "./ldap-filter.js";
 export * from "./secret.js";
 export * from "./resolver.js";
-export { RedisMembership, type RedisMembershipOptions } from "./cluster-membership.js";
+export { RedisMembership, type LiveInstances, type RedisMembershipOptions } from "./cluster-membership.js";

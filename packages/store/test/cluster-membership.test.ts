@@ -100,6 +100,79 @@ describe("RedisMembership", () => {
     }
   });
 
+  test("adv44: simultaneous claims of one name: exactly one process gets it; the token compare is exact; names with { } : stay members", async () => {
+    const options = { url: redis.url, prefix: "t5", group: "rooms.example.test", leaseMs: 5000 };
+    const racers = Array.from({ length: 8 }, () => new RedisMembership(options));
+    const other = new RedisMembership({ ...options, group: "rooms.example.test:leases" });
+    try {
+      const results = await Promise.allSettled(racers.map((m) => m.beat("node1", 1)));
+      const won = results.filter((r) => r.status === "fulfilled");
+      assert.equal(won.length, 1, "one winner");
+      for (const r of results)
+        if (r.status === "rejected") assert.ok(r.reason instanceof DuplicateInstanceError);
+      const winner = racers[results.findIndex((r) => r.status === "fulfilled")]!;
+      // Exact compare: the stored token with one character less (or more) is another process's.
+      const tokens = "t5:cluster:{rooms.example.test}:tokens";
+      const token = (await raw.hget(tokens, "node1"))!;
+      for (const forged of [
+        token.slice(0, -1),
+        `${token}x`,
+        token.toUpperCase() === token ? "" : token.toUpperCase(),
+      ]) {
+        if (forged === "") continue;
+        await raw.hset(tokens, "node1", forged);
+        await assert.rejects(winner.beat("node1", 1), DuplicateInstanceError);
+      }
+      await raw.hset(tokens, "node1", token);
+      await winner.beat("node1", 1);
+      // Hash-tag and separator characters in an instance name are members, never key parts.
+      const odd = ["x}:leases", "{rooms.example.test}", "a:b:c", "}{", "node1 "];
+      for (const name of odd) await winner.beat(name, 1);
+      await other.beat("node1", 1); // another group: its own keys, its own claim on "node1"
+      const keys = (await raw.keys("t5:*")).sort();
+      assert.deepEqual(keys, [
+        "t5:cluster:{rooms.example.test:leases}:leases",
+        "t5:cluster:{rooms.example.test:leases}:links",
+        "t5:cluster:{rooms.example.test:leases}:names",
+        "t5:cluster:{rooms.example.test:leases}:tokens",
+        "t5:cluster:{rooms.example.test}:leases",
+        "t5:cluster:{rooms.example.test}:links",
+        "t5:cluster:{rooms.example.test}:names",
+        "t5:cluster:{rooms.example.test}:tokens",
+      ]);
+      assert.deepEqual(
+        [...(await winner.beat("", undefined)).keys()].sort(),
+        ["node1", ...odd].sort(),
+        "the other group's claim is not in this one",
+      );
+      await assert.rejects(racers.find((m) => m !== winner)!.beat("x}:leases", 1), DuplicateInstanceError);
+    } finally {
+      for (const m of [...racers, other]) await m.close();
+    }
+  });
+
+  test("adv44: a process refused while it had live links marks the name contested for the holder's next claim (once); a standby's refusal does not", async () => {
+    const options = { url: redis.url, prefix: "t6", group: "rooms.example.test", leaseMs: 5000 };
+    const holder = new RedisMembership(options);
+    const stale = new RedisMembership(options);
+    try {
+      assert.equal((await holder.beat("node1", 1)).contested, undefined);
+      await assert.rejects(stale.beat("node1", undefined), DuplicateInstanceError);
+      await assert.rejects(stale.beat("node1", 0), DuplicateInstanceError);
+      assert.equal((await holder.beat("node1", 1)).contested, undefined, "no links: nothing freed");
+      await assert.rejects(stale.beat("node1", 2), DuplicateInstanceError);
+      assert.equal((await holder.beat("node1", 1)).contested, true);
+      assert.equal((await holder.beat("node1", 1)).contested, undefined, "taken once");
+      assert.equal((await stale.beat("", undefined)).contested, undefined, "a read takes nothing");
+      // The stale process's leave drops nothing of the holder's.
+      await stale.leave("node1");
+      assert.deepEqual([...(await holder.beat("node1", 1))], [["node1", 1]]);
+    } finally {
+      await holder.close();
+      await stale.close();
+    }
+  });
+
   test("a group that would break the hash tag is refused", () => {
     assert.throws(() => new RedisMembership({ url: redis.url, group: "a}b" }), InvalidValueError);
     assert.throws(() => new RedisMembership({ url: redis.url, group: "" }), InvalidValueError);

@@ -36,9 +36,11 @@ export interface ClusterMembership {
   /**
    * Renews `id`'s lease with its link count (with undefined only its claim on the name; id "" only
    * reads); returns live instances → links. Rejects with code CORDON_STORE_DUPLICATE_INSTANCE while
-   * another process holds the name.
+   * another process holds the name. `contested` on the answer: since this process's last claim,
+   * another process with the name was refused while it still had live links (it stands down now,
+   * freeing its slot).
    */
-  beat(id: string, links: number | undefined): Promise<Map<string, number>>;
+  beat(id: string, links: number | undefined): Promise<Map<string, number> & { contested?: boolean }>;
   leave(id: string): Promise<void>;
 }
 
@@ -104,6 +106,13 @@ export class SlotTakeover {
   #duplicate = false;
   /** Start, or the last round whose lease renewal failed: peers get a lease period from then to appear. */
   #settleFrom = 0;
+  /**
+   * A process given this name was refused while holding links (it had lost the claim while paused
+   * or cut off from Redis, and stands down): a link of ours that connected while it held its slot
+   * is slotless though the counts say nothing (adversarial review adv44). Until every link of ours
+   * has received a stanza, silent links are redialled as spares are.
+   */
+  #contested = false;
 
   constructor(options: SlotTakeoverOptions) {
     if (!Number.isInteger(options.slots) || options.slots < 1) throw new RangeError("slots must be ≥ 1");
@@ -164,6 +173,7 @@ export class SlotTakeover {
     try {
       await this.#round();
     } catch (error) {
+      if (this.#stopped) return;
       if (!isDuplicate(error)) this.#log.warn({ err: (error as Error).message }, "cluster round failed");
       else if (!this.#duplicate) await this.#standDown();
     } finally {
@@ -171,10 +181,30 @@ export class SlotTakeover {
     }
   }
 
+  /**
+   * Renews the claim (and the lease with `links`). Never once halted: a round under way when stop()
+   * left (a slow reconnection) would claim the name and lease again for a lease period (adversarial
+   * review adv44). The membership's commands go out in order, so one sent before the leave is
+   * dropped by it.
+   */
+  async #renew(links: number | undefined): Promise<Map<string, number>> {
+    if (this.#stopped) throw new Error("cluster instance stopped");
+    const live = await this.#o.membership.beat(this.#o.id, links);
+    // The mark is answered once, to whichever claim of this name comes next (start, resume, round).
+    if (live.contested && !this.#contested) {
+      this.#contested = true;
+      this.#log.warn(
+        { instance: this.#o.id },
+        "another process with this instance name stood down: silent links are redialled until each holds a slot",
+      );
+    }
+    return live;
+  }
+
   async #round(): Promise<void> {
-    const { id, slots, membership } = this.#o;
+    const { id, slots } = this.#o;
     if (this.#duplicate) {
-      await membership.beat(id, undefined); // throws while the other process still holds the name
+      await this.#renew(undefined); // throws while the other process still holds the name
       this.#duplicate = false;
       this.#log.warn({ instance: id }, "cluster instance name free again: taking part");
     }
@@ -188,17 +218,18 @@ export class SlotTakeover {
     for (const spare of [...this.#spares]) if (!spare.online) await this.#drop(spare);
     const mine = (): LinkState[] => (this.#primary ? [this.#primary, ...this.#spares] : []);
     // Only an instance with an online link holds a lease: one whose node is gone is not live.
-    const live = await membership
-      .beat(id, this.#primary?.online ? mine().length : undefined)
-      .catch((error: unknown) => {
+    const live = await this.#renew(this.#primary?.online ? mine().length : undefined).catch(
+      (error: unknown) => {
         // Leases unreachable (Redis down, a Sentinel failover): every peer's lease may lapse
         // meanwhile though its links are up. Once back, they get a lease period to renew before
         // this instance takes their slots to be free (a spare then would only find none).
         this.#settleFrom = this.#now();
         throw error;
-      });
+      },
+    );
     if (this.#stopped || !this.#primary?.online) return;
     const now = this.#now();
+    if (this.#contested && mine().every((l) => l.received > 0)) this.#contested = false;
     const othersLinks = [...live].reduce((sum, [member, links]) => (member === id ? sum : sum + links), 0);
     // More links than slots at a link's first beat: it may have connected while every slot was
     // held (a newcomer while a spare still held its slot; a reconnect after its slot moved), and
@@ -215,10 +246,10 @@ export class SlotTakeover {
     const wanted = leader && settled ? Math.max(0, slots - live.size) : 0;
     if (this.#spares.length > wanted) {
       while (this.#spares.length > wanted) await this.#drop(this.#spares.at(-1)!);
-      await membership.beat(id, mine().length);
+      await this.#renew(mine().length);
     }
     if (this.#spares.length < wanted) {
-      await membership.beat(id, 1 + wanted);
+      await this.#renew(1 + wanted);
       while (this.#spares.length < wanted) {
         const spare = await this.#open("spare").catch(() => undefined);
         if (!spare) break;
@@ -236,7 +267,8 @@ export class SlotTakeover {
     // connected while the instance it replaces was only slow (its slot still held then).
     for (const link of mine()) {
       if (link.received > 0) continue;
-      if (link.suspect || (link.role === "spare" && now - link.since >= this.#o.redialMs))
+      const silentTooLong = now - link.since >= this.#o.redialMs;
+      if (link.suspect || ((link.role === "spare" || this.#contested) && silentTooLong))
         await this.#redial(link);
     }
   }
@@ -248,11 +280,11 @@ export class SlotTakeover {
    * unreachable: the rounds retry (and take no decision until they can).
    */
   async #claimName(): Promise<void> {
-    const { id, membership, intervalMs, leaseMs } = this.#o;
+    const { id, intervalMs, leaseMs } = this.#o;
     const pause = Math.min(intervalMs, 500);
     for (let waited = 0; ; waited += pause) {
       try {
-        await membership.beat(id, undefined);
+        await this.#renew(undefined);
         return;
       } catch (error) {
         if (!isDuplicate(error)) return;
