@@ -71,14 +71,18 @@ function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
 function acdfData(categories: readonly Category[]): LabelAcdfData {
   let tags: Tag[] | undefined;
   let runs = true;
+  // The tag of the previous category when permissive, else undefined: a run is broken by any
+  // category not a permissive one of its tag (the Policy interface does not make a tag's
+  // categories share its type; only loadPolicy does).
   let prev: Tag | undefined;
   for (const c of categories) {
-    if (c.tag !== prev && isPermissive(c.tagType)) {
-      if (tags === undefined) tags = [c.tag];
-      else if (tags.includes(c.tag)) runs = false;
-      else tags.push(c.tag);
+    const tag = isPermissive(c.tagType) ? c.tag : undefined;
+    if (tag !== undefined && tag !== prev) {
+      if (tags === undefined) tags = [tag];
+      else if (tags.includes(tag)) runs = false;
+      else tags.push(tag);
     }
-    prev = c.tag;
+    prev = tag;
   }
   let permissive = NO_GROUPS;
   if (tags !== undefined) {
@@ -94,7 +98,7 @@ function pairsOfRun(cats: readonly Category[], tag: Tag): Int32Array {
   let first = 0;
   while (cats[first]!.tag !== tag || !isPermissive(cats[first]!.tagType)) first++;
   let end = first + 1;
-  while (end < cats.length && cats[end]!.tag === tag) end++;
+  while (end < cats.length && cats[end]!.tag === tag && isPermissive(cats[end]!.tagType)) end++;
   let words = 1;
   for (let i = first + 1; i < end; i++) if (cats[i]!.index >>> 5 !== cats[i - 1]!.index >>> 5) words++;
   const out = new Int32Array(words * 2);
