@@ -188,6 +188,8 @@ export function decodeSecurityCategory(
           }
           // [1]/[2]/[6] IMPLICIT SEQUENCE { level INTEGER OPTIONAL, attributes }
           if (kids === 0 || kids > 2 || (kids === 2 && idOf(t, st + 1) !== INTEGER)) bad("Bad SecurityTag");
+          // The level is not used, but is an INTEGER as X.690 §8.3 has it (not `02 00`).
+          if (kids === 2) checkInteger(f.input, t[4 * (st + 1) + START]!, t[4 * (st + 1) + END]!);
           const last = kids === 2 ? next(t, st + 1) : st + 1;
           if (tag === 1 || tag === 6) {
             if (idOf(t, last) !== BIT_STRING) bad("Expected BIT STRING");

@@ -410,6 +410,28 @@ test("X.690 §8.3.2: an INTEGER with a redundant leading 00 or ff octet is refus
   );
 });
 
+test("SDN.801c MISSI: a SecurityTag level that is no INTEGER (02 00) is refused", () => {
+  // Found by the fuzz below: the level was checked for its tag only and never read.
+  const harbour = registry.require("1.3.6.1.4.1.99999.2.1");
+  const hazard = harbour.tagSets.find((ts) => ts.tags.some((t) => t.tagType === "restrictive"))!;
+  const explosive = hazard.byTypeLacv.get("restrictive")!.values().next().value!;
+  const missi = (level: number[]): Uint8Array => {
+    const st = tlv(0xa1, [...level, ...tlv(0x03, bitsContent([explosive.lacv]))]);
+    const nts = tlv(0x30, [...tlv(0x06, oidContent(hazard.id)), ...tlv(0x30, st)]);
+    const cat = tlv(0x30, [
+      ...tlv(0x80, oidContent(MISSI_SECURITY_CATEGORIES)),
+      ...tlv(0xa1, tlv(0x31, nts)),
+    ]);
+    return Uint8Array.from(
+      tlv(0x31, [...tlv(0x02, [2]), ...tlv(0x06, oidContent(harbour.id)), ...tlv(0x31, cat)]),
+    );
+  };
+  assert.deepEqual(decodeEssLabel(missi([]), registry).categories, [explosive]);
+  assert.deepEqual(decodeEssLabel(missi([0x02, 0x01, 0x03]), registry).categories, [explosive]);
+  assert.throws(() => decodeEssLabel(missi([0x02, 0x00]), registry), MalformedEncodingError);
+  assert.throws(() => decodeEssLabel(missi([0x02, 0x02, 0x00, 0x03]), registry), MalformedEncodingError);
+});
+
 test("the shared TLV table refuses, never drops a TLV, when the limits are no numbers", () => {
   // A table grown large by a big value is let go by the next small one: 64 entries remain.
   const big = new Uint8Array(40000);
