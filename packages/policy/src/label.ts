@@ -65,36 +65,54 @@ function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
  * `categories` in policy order (makeLabel's). X.841 permissive rule: the permissive categories of
  * one tag form one group (grouped by tag identity), groups in the order their tags first appear.
  * A policy loaded from a SPIF numbers a tag's categories consecutively, so a group is one run of
- * the list: then one pass finds the groups; a tag met again after another (any other policy) is
- * grouped by search.
+ * the list (consecutive permissive categories of one tag): one pass finds the runs, and each
+ * run's pairs are made from its start. A tag met again in a later run (any other policy) makes
+ * the groups by a map, as before. Linear in the list either way: a label naming every category
+ * of a policy of many permissive tags costs no more per category than a short one.
  */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
+  let starts: number[] | undefined;
   let tags: Tag[] | undefined;
+  let seen: Set<Tag> | undefined;
   let runs = true;
+  // The tag of the previous category when permissive, else undefined: a run is broken by any
+  // category not a permissive one of its tag (the Policy interface does not make a tag's
+  // categories share its type; only loadPolicy does).
   let prev: Tag | undefined;
-  for (const c of categories) {
-    if (c.tag !== prev && isPermissive(c.tagType)) {
-      if (tags === undefined) tags = [c.tag];
-      else if (tags.includes(c.tag)) runs = false;
-      else tags.push(c.tag);
+  for (let i = 0; i < categories.length && runs; i++) {
+    const c = categories[i]!;
+    const tag = isPermissive(c.tagType) ? c.tag : undefined;
+    if (tag !== undefined && tag !== prev) {
+      if (starts === undefined || tags === undefined) {
+        starts = [i];
+        tags = [tag];
+      } else {
+        // A short list is searched; a long one is indexed once (no search per run).
+        if (seen === undefined && tags.length >= 8) seen = new Set(tags);
+        if (seen ? seen.has(tag) : tags.includes(tag)) runs = false;
+        starts.push(i);
+        tags.push(tag);
+        seen?.add(tag);
+      }
     }
-    prev = c.tag;
+    prev = tag;
   }
   let permissive = NO_GROUPS;
-  if (tags !== undefined) {
-    const out: Int32Array[] = [];
-    for (const tag of tags) out.push(runs ? pairsOfRun(categories, tag) : pairs(categories, tag));
-    permissive = out;
+  if (starts !== undefined) {
+    if (runs) {
+      const out: Int32Array[] = [];
+      for (const start of starts) out.push(pairsOfRun(categories, start));
+      permissive = out;
+    } else permissive = groupedPairs(categories);
   }
   return { restrictive: pairs(categories, undefined), permissive };
 }
 
-/** pairs(cats, tag) when the tag's permissive categories are one run of the list. */
-function pairsOfRun(cats: readonly Category[], tag: Tag): Int32Array {
-  let first = 0;
-  while (cats[first]!.tag !== tag || !isPermissive(cats[first]!.tagType)) first++;
+/** pairs(cats, tag) for the run of permissive categories of one tag starting at `first`. */
+function pairsOfRun(cats: readonly Category[], first: number): Int32Array {
+  const tag = cats[first]!.tag;
   let end = first + 1;
-  while (end < cats.length && cats[end]!.tag === tag) end++;
+  while (end < cats.length && cats[end]!.tag === tag && isPermissive(cats[end]!.tagType)) end++;
   let words = 1;
   for (let i = first + 1; i < end; i++) if (cats[i]!.index >>> 5 !== cats[i - 1]!.index >>> 5) words++;
   const out = new Int32Array(words * 2);
@@ -109,6 +127,20 @@ function pairsOfRun(cats: readonly Category[], tag: Tag): Int32Array {
     }
     out[o + 1]! |= 1 << (index & 31);
   }
+  return out;
+}
+
+/** The permissive groups by a map from tag to its categories, in the order tags first appear. */
+function groupedPairs(cats: readonly Category[]): Int32Array[] {
+  const groups = new Map<Tag, Category[]>();
+  for (const c of cats) {
+    if (!isPermissive(c.tagType)) continue;
+    const g = groups.get(c.tag);
+    if (g) g.push(c);
+    else groups.set(c.tag, [c]);
+  }
+  const out: Int32Array[] = [];
+  for (const [tag, g] of groups) out.push(pairs(g, tag));
   return out;
 }
 

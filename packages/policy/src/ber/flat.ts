@@ -75,11 +75,18 @@ class FlatReader implements FlatBer {
         tag = tag * 128 + (b & 0x7f);
         if ((b & 0x80) === 0) break;
       }
+      // X.690 §8.1.2.2: tag numbers 0 to 30 shall use the one-octet form (else `1f 06` would be
+      // an OBJECT IDENTIFIER other parsers refuse).
+      if (tag < 31) this.fail("Bad BER tag");
     }
     if (pos >= limit) this.fail("Truncated BER value");
     // The table has room for every TLV the input can hold (decodeBerFlat sized it).
     const table = this.table;
     const e = 4 * this.count++;
+    // decodeBerFlat sized the table for every TLV the input can hold; should the limits given be
+    // no numbers (NaN), an entry written past the end would be dropped silently and its subtree
+    // skipped: fail closed instead.
+    if (e + 4 > table.length) throw new LimitExceededError("BER value has too many nodes");
     table[e + ID] = ident(cls, constructed, tag);
     const lb = buf[pos++]!;
     let len: number;

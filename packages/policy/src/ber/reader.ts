@@ -77,11 +77,24 @@ function decodeOid(buf: Uint8Array, from: number, to: number): string {
 
 /** X.690 §8.3: INTEGER content octets, limited to the safe integer range (6 octets). */
 export function readIntegerAt(buf: Uint8Array, from: number, to: number): number {
-  const n = to - from;
-  if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+  checkInteger(buf, from, to);
   let v = buf[from]! & 0x80 ? -1 : 0; // two's complement: start from -1 for negative values
   for (let i = from; i < to; i++) v = v * 256 + buf[i]!;
   return v;
+}
+
+/**
+ * The INTEGER checks of readIntegerAt over buf[from, to): 1 to 6 octets, and the minimal form
+ * X.690 §8.3.2 requires of BER too (the first nine bits neither all zeros nor all ones: `00 05`
+ * or `ff 85` would be a second encoding of one value).
+ */
+export function checkInteger(buf: Uint8Array, from: number, to: number): void {
+  const n = to - from;
+  if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+  if (n > 1) {
+    const nine = (buf[from]! << 1) | (buf[from + 1]! >> 7);
+    if (nine === 0 || nine === 0x1ff) throw new MalformedEncodingError("Bad INTEGER");
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 // SecurityCategory values (RFC 2634 §5.3.2 `SecurityCategory ::= SEQUENCE { type [0] OID, value [1] ANY }`)
 // in the ACP-145(A) syntaxes (2.16.840.1.101.2.1.8.3.0-.4), MISSI (…8.1, SDN.801c) and SSLPrivileges (…8.2).
 // Unknown syntaxes are rejected (fail closed) rather than ignored.
-import { CONTEXT, UNIVERSAL, checkBitString, readIntegerAt, readOidAt } from "../ber/reader.js";
+import { CONTEXT, UNIVERSAL, checkBitString, checkInteger, readIntegerAt, readOidAt } from "../ber/reader.js";
 import { END, ID, NEXT, START, ident } from "../ber/flat.js";
 import type { FlatBer } from "../ber/flat.js";
 import { bitString, integer, oid, oidContent, sequence, setOf, tlv } from "../ber/writer.js";
@@ -83,7 +83,7 @@ function pushBits(
 
 /**
  * The categories of SET OF INTEGER entry `i`. Every member is checked (an INTEGER of 1 to 6
- * octets, X.690 §8.3) before the first lookup, as when the values were listed first.
+ * octets in the minimal form, X.690 §8.3) before the first lookup, as when the values were listed first.
  */
 function pushIntegers(
   f: FlatBer,
@@ -98,8 +98,7 @@ function pushIntegers(
   const stop = next(t, i);
   for (let c = i + 1; c < stop; c = next(t, c)) {
     if (idOf(t, c) !== INTEGER) bad("Expected INTEGER");
-    const n = t[4 * c + END]! - t[4 * c + START]!;
-    if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+    checkInteger(f.input, t[4 * c + START]!, t[4 * c + END]!);
   }
   if (i + 1 === stop) return;
   const byLacv = categoriesOfType(policy, tagSetId, type);
@@ -189,6 +188,8 @@ export function decodeSecurityCategory(
           }
           // [1]/[2]/[6] IMPLICIT SEQUENCE { level INTEGER OPTIONAL, attributes }
           if (kids === 0 || kids > 2 || (kids === 2 && idOf(t, st + 1) !== INTEGER)) bad("Bad SecurityTag");
+          // The level is not used, but is an INTEGER as X.690 §8.3 has it (not `02 00`).
+          if (kids === 2) checkInteger(f.input, t[4 * (st + 1) + START]!, t[4 * (st + 1) + END]!);
           const last = kids === 2 ? next(t, st + 1) : st + 1;
           if (tag === 1 || tag === 6) {
             if (idOf(t, last) !== BIT_STRING) bad("Expected BIT STRING");
@@ -241,8 +242,7 @@ function pushImplicitIntegers(
   const stop = next(t, i);
   for (let c = i + 1; c < stop; c = next(t, c)) {
     if (idOf(t, c) !== INTEGER) bad("Expected INTEGER");
-    const n = t[4 * c + END]! - t[4 * c + START]!;
-    if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+    checkInteger(f.input, t[4 * c + START]!, t[4 * c + END]!);
   }
   if (i + 1 === stop) return;
   const byLacv = categoriesOfType(policy, tagSetId, type);

@@ -1,7 +1,9 @@
 // The BER reader as it was before ber/flat.ts (commit b6dad98, src/ber/reader.ts): a tree of
 // BerNode objects, and the value readers over a node's content, OIDs decoded every time (no memo).
 // Kept only as the reference test/formats/ess-differential.test.ts compares the in-place decoders
-// with. ITU-T X.690 §8.
+// with. ITU-T X.690 §8. Two X.690 rules both readers lacked were added to both (branch adv41): a
+// tag number below 31 in the high-tag-number form (§8.1.2.2) and an INTEGER not in its minimal
+// form (§8.3.2) are refused.
 import { LimitExceededError, MalformedEncodingError } from "../../src/errors.js";
 import { DEFAULT_BER_LIMITS } from "../../src/ber/limits.js";
 import type { BerLimits } from "../../src/ber/limits.js";
@@ -73,6 +75,7 @@ class Reader {
         tag = tag * 128 + (b & 0x7f);
         if ((b & 0x80) === 0) break;
       }
+      if (tag < 31) this.fail("Bad BER tag");
     }
     if (pos >= limit) this.fail("Truncated BER value");
     const lb = buf[pos++]!;
@@ -174,6 +177,8 @@ export function readInteger(value: Content): number {
   const [buf, from, to] = span(value);
   const n = to - from;
   if (n === 0 || n > 6) throw new MalformedEncodingError("Bad INTEGER");
+  if (n > 1 && (buf[from] === 0 ? buf[from + 1]! < 0x80 : buf[from] === 0xff && buf[from + 1]! >= 0x80))
+    throw new MalformedEncodingError("Bad INTEGER");
   let v = buf[from]! & 0x80 ? -1 : 0; // two's complement: start from -1 for negative values
   for (let i = from; i < to; i++) v = v * 256 + buf[i]!;
   return v;

@@ -158,6 +158,7 @@ function decodeSecurityCategory(node: BerNode, policy: Policy, out: Category[], 
           const last = kids[kids.length - 1];
           if (!last || kids.length > 2 || (kids.length === 2 && !is(kids[0]!, UNIVERSAL, false, 2)))
             bad("Bad SecurityTag");
+          if (kids.length === 2) readInteger(kids[0]!); // the level checked (added on adv41)
           if (st.tag === 1) push(policy, out, tagSetId, "restrictive", readBits(last));
           else if (st.tag === 6) push(policy, out, tagSetId, "permissive", readBits(last));
           else if (st.tag === 2)
