@@ -136,7 +136,6 @@ for i = 1, n do
 end
 return out`;
 
-
 type UserMap = Record<string, RawClearance>;
 
 // MULTI/EXEC resolves even when a queued command failed: surface such a failure.
