@@ -799,7 +799,7 @@ export class RedisStore implements ClearanceStore {
     const args: Array<string | number> = groups.map((g) => g.key);
     for (const g of groups) args.push(g.entries.length, g.cap);
     for (const g of groups) args.push(...g.entries);
-    const out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as unknown[];
+    const out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as Array<string | undefined>;
     return groups.map((_, i) => (out[i] === "" ? null : String(out[i] ?? "no answer")));
   }
 
