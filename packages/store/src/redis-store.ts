@@ -799,7 +799,15 @@ export class RedisStore implements ClearanceStore {
     const args: Array<string | number> = groups.map((g) => g.key);
     for (const g of groups) args.push(g.entries.length, g.cap);
     for (const g of groups) args.push(...g.entries);
-    const out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as Array<string | undefined>;
+    let out: Array<string | undefined>;
+    try {
+      out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as Array<string | undefined>;
+    } catch (err) {
+      // Every caller of the batch gets this error (as the cause of its StoreUnavailableError): an
+      // ioredis reply error carries the command's arguments — every room's entries — so only its
+      // text is passed on (adversarial review adv49: room A's caller held room B's messages).
+      throw new Error(errorText(err));
+    }
     return groups.map((_, i) => (out[i] === "" ? null : String(out[i] ?? "no answer")));
   }
 

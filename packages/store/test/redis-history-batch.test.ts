@@ -2,6 +2,7 @@
 // per call leaves, under concurrency; a failed batch rejects its callers; a refused room fails alone.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { Redis } from "ioredis";
 import { startRedis } from "@cordon/harness";
 import { RedisStore, StoreUnavailableError } from "../src/index.js";
@@ -151,6 +152,32 @@ describe("RedisStore history appends, batched", () => {
       await Promise.all([first, s.appendRoomHistory("ord@rooms.example.mil", "b")]);
       assert.deepEqual(await between, ["a"]);
     } finally {
+      await s.close();
+      raw.disconnect();
+      await r.stop();
+    }
+  });
+
+  test("a failed batch hands no caller the batch's entries (the error's cause carries no command arguments)", async () => {
+    // adv49: the ioredis reply error, the cause of every caller's error, held the whole EVAL's
+    // arguments: the caller of room A held room B's messages.
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const s = new RedisStore({ url: r.url, prefix: "n:" });
+    try {
+      await s.ready();
+      await raw.call("ACL", "SETUSER", "default", "-eval"); // the whole call refused
+      const results = await Promise.allSettled([
+        s.appendRoomHistory("a@rooms.example.mil", "entry of room a"),
+        s.appendRoomHistory("b@rooms.example.mil", "entry of room b"),
+      ]);
+      for (const x of results) {
+        assert.ok(x.status === "rejected" && x.reason instanceof StoreUnavailableError);
+        const shown = inspect(x.reason, { depth: 20, showHidden: true });
+        assert.ok(!shown.includes("entry of room"), "no entry in the error or its causes");
+      }
+    } finally {
+      await raw.call("ACL", "SETUSER", "default", "+eval");
       await s.close();
       raw.disconnect();
       await r.stop();
