@@ -113,7 +113,12 @@ return n`;
 // entry count, ARGV[2i] its cap; the entries follow, group after group, in call order. One RPUSH of a
 // group then one LTRIM leaves what one RPUSH+LTRIM per entry left. A group Redis refuses (WRONGTYPE)
 // fails alone, as its one-at-a-time appends did: its error text is returned, '' for a stored group.
-// Run by EVALSHA (ioredis defineCommand; numkeys given per call).
+// Sent as EVAL with its text every time, like the other scripts here — not EVALSHA (ioredis
+// defineCommand): a script cache emptied under a live connection (SCRIPT FLUSH; a first EVAL refused
+// with BUSY leaves ioredis believing it cached) answers NOSCRIPT, and ioredis sends the batch again
+// after whatever was written meanwhile — a deleteRoom called after the appends then ran before them
+// and the deleted room's history was recreated (adversarial review adv49). One batch carries many
+// appends, so the text (~0.6 KB) costs little per append.
 const APPEND_BATCH = `
 local n = #KEYS
 local a = 2 * n + 1
@@ -130,11 +135,6 @@ for i = 1, n do
   a = a + c
 end
 return out`;
-
-/** The commands defined on the client (ioredis defineCommand: EVALSHA, EVAL when not cached). */
-type ScriptedRedis = Redis & {
-  cordonAppendBatch(numKeys: number, ...args: Array<string | number>): Promise<string[]>;
-};
 
 type UserMap = Record<string, RawClearance>;
 
@@ -159,7 +159,7 @@ function parseRaw(text: string, key: string): RawValue {
 
 export class RedisStore implements ClearanceStore {
   readonly keys: KeySchema;
-  readonly #client: ScriptedRedis;
+  readonly #client: Redis;
   readonly #sub: Redis;
   readonly #log: Logger;
   readonly #listeners: ListenerSet;
@@ -214,8 +214,7 @@ export class RedisStore implements ClearanceStore {
             name: opts.sentinelName,
           })
         : new Redis(opts.url ?? "", common);
-    client.defineCommand("cordonAppendBatch", { lua: APPEND_BATCH });
-    this.#client = client as ScriptedRedis;
+    this.#client = client;
     // Lua's unpack puts a group's entries on the script's stack (Lua 5.1 LUAI_MAXCSTACK, 8,000).
     if ((opts.historyBatch?.maxEntries ?? 0) > 4000)
       throw new InvalidValueError("historyBatch.maxEntries must be at most 4000");
@@ -795,12 +794,20 @@ export class RedisStore implements ClearanceStore {
     await this.#run("append room history", () => this.#history.append(this.keys.roomHistory(r), entry, c));
   }
 
-  // One EVALSHA for a batch of history groups (APPEND_BATCH): per group, null or Redis's refusal.
+  // One EVAL for a batch of history groups (APPEND_BATCH): per group, null or Redis's refusal.
   async #sendHistory(groups: readonly HistoryGroup[]): Promise<Array<string | null>> {
     const args: Array<string | number> = groups.map((g) => g.key);
     for (const g of groups) args.push(g.entries.length, g.cap);
     for (const g of groups) args.push(...g.entries);
-    const out = await this.#client.cordonAppendBatch(groups.length, ...args);
+    let out: Array<string | undefined>;
+    try {
+      out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as Array<string | undefined>;
+    } catch (err) {
+      // Every caller of the batch gets this error (as the cause of its StoreUnavailableError): an
+      // ioredis reply error carries the command's arguments — every room's entries — so only its
+      // text is passed on (adversarial review adv49: room A's caller held room B's messages).
+      throw new Error(errorText(err));
+    }
     return groups.map((_, i) => (out[i] === "" ? null : String(out[i] ?? "no answer")));
   }
 

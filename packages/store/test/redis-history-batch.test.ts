@@ -2,6 +2,7 @@
 // per call leaves, under concurrency; a failed batch rejects its callers; a refused room fails alone.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { inspect } from "node:util";
 import { Redis } from "ioredis";
 import { startRedis } from "@cordon/harness";
 import { RedisStore, StoreUnavailableError } from "../src/index.js";
@@ -59,9 +60,9 @@ function model(ops: readonly Op[]): Map<string, string[]> {
   return lists;
 }
 
-async function evalshaCalls(raw: Redis): Promise<number> {
+async function evalCalls(raw: Redis): Promise<number> {
   const stats = await raw.info("commandstats");
-  return Number(/^cmdstat_evalsha:calls=(\d+)/mu.exec(stats)?.[1] ?? 0);
+  return Number(/^cmdstat_eval:calls=(\d+)/mu.exec(stats)?.[1] ?? 0);
 }
 
 describe("RedisStore history appends, batched", () => {
@@ -81,11 +82,11 @@ describe("RedisStore history appends, batched", () => {
       await Promise.all([single.ready(), batched.ready(), bounded.ready()]);
       const ops = workload(3000, 19);
       const expected = model(ops);
-      const calls0 = await evalshaCalls(raw);
+      const calls0 = await evalCalls(raw);
       await drive(single, ops, 5);
-      const calls1 = await evalshaCalls(raw);
+      const calls1 = await evalCalls(raw);
       await drive(batched, ops, 5);
-      const calls2 = await evalshaCalls(raw);
+      const calls2 = await evalCalls(raw);
       await drive(bounded, ops, 7);
       for (const [room, list] of expected) {
         assert.deepEqual(await single.getRoomHistory(room), list, `one-at-a-time ${room}`);
@@ -118,6 +119,65 @@ describe("RedisStore history appends, batched", () => {
       // A batch left waiting past the delete would have recreated the history of a deleted room.
       assert.equal(await raw.exists("o:room:gone@rooms.example.mil:history"), 0);
     } finally {
+      await s.close();
+      raw.disconnect();
+      await r.stop();
+    }
+  });
+
+  test("a script cache emptied under the connection (SCRIPT FLUSH) lets no later command overtake the appends", async () => {
+    // adv49: sent by EVALSHA, the batch was answered NOSCRIPT and sent again by ioredis after the
+    // deleteRoom written meanwhile: the deleted room's history came back, and a read missed the append.
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const s = new RedisStore({ url: r.url, prefix: "f:" });
+    try {
+      await s.ready();
+      const room = "flushed@rooms.example.mil";
+      await s.putRoom({ jid: room, config: {}, affiliations: {}, persistent: true });
+      await s.appendRoomHistory(room, "0"); // the script is known on this connection now
+      await raw.script("FLUSH");
+      const appended = s.appendRoomHistory(room, "1");
+      const read = s.getRoomHistory(room);
+      const deleted = s.deleteRoom(room);
+      await appended;
+      assert.deepEqual(await read, ["0", "1"]);
+      assert.equal(await deleted, true);
+      assert.equal(await raw.exists("f:room:flushed@rooms.example.mil:history"), 0);
+      // Order across batches of one room holds too.
+      await raw.script("FLUSH");
+      const first = s.appendRoomHistory("ord@rooms.example.mil", "a");
+      await new Promise<void>((res) => setImmediate(res));
+      const between = s.getRoomHistory("ord@rooms.example.mil");
+      await Promise.all([first, s.appendRoomHistory("ord@rooms.example.mil", "b")]);
+      assert.deepEqual(await between, ["a"]);
+    } finally {
+      await s.close();
+      raw.disconnect();
+      await r.stop();
+    }
+  });
+
+  test("a failed batch hands no caller the batch's entries (the error's cause carries no command arguments)", async () => {
+    // adv49: the ioredis reply error, the cause of every caller's error, held the whole EVAL's
+    // arguments: the caller of room A held room B's messages.
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const s = new RedisStore({ url: r.url, prefix: "n:" });
+    try {
+      await s.ready();
+      await raw.call("ACL", "SETUSER", "default", "-eval"); // the whole call refused
+      const results = await Promise.allSettled([
+        s.appendRoomHistory("a@rooms.example.mil", "entry of room a"),
+        s.appendRoomHistory("b@rooms.example.mil", "entry of room b"),
+      ]);
+      for (const x of results) {
+        assert.ok(x.status === "rejected" && x.reason instanceof StoreUnavailableError);
+        const shown = inspect(x.reason, { depth: 20, showHidden: true });
+        assert.ok(!shown.includes("entry of room"), "no entry in the error or its causes");
+      }
+    } finally {
+      await raw.call("ACL", "SETUSER", "default", "+eval");
       await s.close();
       raw.disconnect();
       await r.stop();
