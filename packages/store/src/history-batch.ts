@@ -42,9 +42,6 @@ interface PendingGroup extends HistoryGroup {
   readonly waiters: Waiter[];
 }
 
-/** A group refused by Redis (e.g. WRONGTYPE): only its callers fail. */
-export class HistoryGroupError extends Error {}
-
 export class HistoryBatcher {
   readonly #send: SendHistoryBatch;
   readonly #limits: HistoryBatchLimits;
@@ -107,7 +104,9 @@ export class HistoryBatcher {
     }
     groups.forEach((g, i) => {
       const refused = answers[i];
-      const err = refused === null ? undefined : new HistoryGroupError(refused ?? "no answer for this group");
+      // A group refused by Redis (e.g. WRONGTYPE): only its callers fail, each with Redis's text as the
+      // cause of its StoreUnavailableError (RedisStore#run).
+      const err = refused === null ? undefined : new Error(refused ?? "no answer for this group");
       for (const w of g.waiters)
         if (err === undefined) w.resolve();
         else w.reject(err);
