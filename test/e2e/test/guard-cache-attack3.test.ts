@@ -99,8 +99,10 @@ class RawClient {
     this.labels = labels;
     const asked = this.answered;
     const ver = capsVer([NS_DISCO_INFO, NS_CAPS, ...(labels ? [NS_SEC_LABEL] : [])]);
-    this.write(`<presence><c xmlns='${NS_CAPS}' hash='sha-1' node='urn:cordon:test-client' ver='${ver}'/></presence>`);
-    for (const end = Date.now() + 8000; Date.now() < end && this.answered === asked; ) await sleep(20);
+    this.write(
+      `<presence><c xmlns='${NS_CAPS}' hash='sha-1' node='urn:cordon:test-client' ver='${ver}'/></presence>`,
+    );
+    for (const end = Date.now() + 8000; Date.now() < end && this.answered === asked;) await sleep(20);
     assert.ok(this.answered > asked, "the server asked for caps");
     await sleep(300);
   }
@@ -115,7 +117,6 @@ class RawClient {
     this.socket.end("</stream:stream>");
   }
 }
-
 
 /** A web client over XEP-0206 BOSH (Prosody's mod_bosh), from `localAddress`: all it read. */
 class BoshClient {
@@ -132,8 +133,14 @@ class BoshClient {
   private post(body: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const req = httpRequest(
-        { host: "127.0.0.1", port: this.port, path: "/http-bind", method: "POST", localAddress: this.localAddress,
-          headers: { "content-type": "text/xml; charset=utf-8" } },
+        {
+          host: "127.0.0.1",
+          port: this.port,
+          path: "/http-bind",
+          method: "POST",
+          localAddress: this.localAddress,
+          headers: { "content-type": "text/xml; charset=utf-8" },
+        },
         (res) => {
           let data = "";
           res.setEncoding("utf8");
@@ -185,6 +192,9 @@ class BoshClient {
     await this.send("<presence xmlns='jabber:client'/>");
     void this.poll();
     await sleep(300);
+  }
+  write(stanza: string): void {
+    void this.send(stanza).catch(() => undefined);
   }
   private async poll(): Promise<void> {
     while (!this.closed) await this.send("").catch(() => sleep(100));
@@ -256,8 +266,12 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
         ...(kind === "prosody" ? { bosh: true } : {}),
+        extraModules: kind === "prosody" ? ["mam"] : ["mod_mam: {default: always}"],
       });
       for (const u of ["alice", "bob", "dan", "erin", "fay"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
@@ -309,22 +323,34 @@ for (const kind of serverKinds()) {
           const p = await plain.waitMessage(id);
           const a = await aware.waitMessage(id);
           if (round > 0) assert.equal(decisions - before, 0, `${name} ${id} served from the cache`);
-          got.plain!.push(p.replaceAll(id, "ID"));
-          got.aware!.push(a.replaceAll(id, "ID"));
+          // (XEP-0359: the archive's stanza-id is each message's own.)
+          const norm = (x: string) =>
+            x.replaceAll(id, "ID").replace(/(<stanza-id\b[^>]*\bid=)["'][^"']*["']/, "$1''");
+          got.plain!.push(norm(p));
+          got.aware!.push(norm(a));
         }
         for (const form of ["plain", "aware"]) {
           const [asked, ...cached] = got[form]!;
-          for (const c of cached) assert.equal(c, asked, `${name}, ${form}: the cached form is the asked one`);
+          for (const c of cached)
+            assert.equal(c, asked, `${name}, ${form}: the cached form is the asked one`);
           // One label, the guard's (never the sender's bytes twice, never the text as markup).
           if (name !== "unlabelled")
-            assert.equal(asked!.match(/<securitylabel\b/g)?.length, 1, `${name}, ${form}: one label: ${asked}`);
+            assert.equal(
+              asked!.match(/<securitylabel\b/g)?.length,
+              1,
+              `${name}, ${form}: one label: ${asked}`,
+            );
         }
         if (name !== "unlabelled" && name !== "nobody")
           assert.match(got.plain![0]!, /<body[^>]*>SECRET\n/, `${name}: FLOT for the label-unaware session`);
-        if (name === "langs") assert.equal(got.plain![0]!.match(/<body[^>]*>SECRET\n/g)?.length, 2, "each body");
+        if (name === "langs")
+          assert.equal(got.plain![0]!.match(/<body[^>]*>SECRET\n/g)?.length, 2, "each body");
       }
       await sleep(500);
-      assert.ok(!/plans|projets|Pläne|SECRET/.test(annex.text), `nothing SECRET at the uncleared site: ${annex.text.slice(-500)}`);
+      assert.ok(
+        !/plans|projets|Pläne|SECRET/.test(annex.text),
+        `nothing SECRET at the uncleared site: ${annex.text.slice(-500)}`,
+      );
       await alice.stop();
     });
 
@@ -334,7 +360,10 @@ for (const kind of serverKinds()) {
       const send = async (to: string, label = SECRET, body = "plans") => {
         const id = nextId("m1");
         const before = decisions;
-        await sendRaw(alice, `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`);
+        await sendRaw(
+          alice,
+          `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`,
+        );
         return { id, asked: () => decisions - before };
       };
       const labelled = async (client: RawClient, id: string, marking: string) => {
@@ -408,35 +437,58 @@ for (const kind of serverKinds()) {
       await alice.stop();
     });
 
-    test(`[${kind}] W1: a session over BOSH (XEP-0206) gets what the guard decided for it — asked or from the cache`, { skip: kind !== "prosody" }, async () => {
-      const alice = await sender("alice", "w1");
-      const desk = await raw("erin", "desk", CLEARED_SITE, true);
-      const web = new BoshClient(server.httpPort, UNCLASSIFIED_SITE, domain);
-      await web.login("erin", PASSWORD, "web");
-      const plain = new BoshClient(server.httpPort, CLEARED_SITE, domain);
-      await plain.login("erin", PASSWORD, "plain");
-      const ids: string[] = [];
-      for (const round of [0, 1, 2]) {
-        const id = nextId("w1");
-        ids.push(id);
-        const before = decisions;
-        await sendRaw(alice, `<message to='${jid("erin")}' id='${id}' type='chat'><body>web plans</body>${SECRET}</message>`);
-        await desk.waitMessage(id);
-        if (round > 0) assert.equal(decisions - before, 0, `${id} served from the cache`);
-      }
-      const lunch = nextId("w1u");
-      await sendRaw(alice, `<message to='${jid("erin")}' id='${lunch}' type='chat'><body>lunch</body></message>`);
-      await web.waitMessage(lunch); // (the web session is live: an unlabelled message reaches it)
-      assert.ok(!/web plans/.test(web.text), `nothing SECRET over BOSH at the uncleared site: ${web.text.slice(-600)}`);
-      // A label-unaware web client at the cleared site: the FLOT form, asked or from the cache.
-      for (const id of ids) {
-        const m = await plain.waitMessage(id);
-        assert.match(m, /<body[^>]*>SECRET\nweb plans<\/body>/, `FLOT over BOSH: ${m}`);
-      }
-      web.close();
-      plain.close();
-      await alice.stop();
-    });
+    test(
+      `[${kind}] W1: a session over BOSH (XEP-0206) gets what the guard decided for it — asked or from the cache`,
+      { skip: kind !== "prosody" },
+      async () => {
+        const alice = await sender("alice", "w1");
+        const desk = await raw("erin", "desk", CLEARED_SITE, true);
+        const web = new BoshClient(server.httpPort, UNCLASSIFIED_SITE, domain);
+        await web.login("erin", PASSWORD, "web");
+        const plain = new BoshClient(server.httpPort, CLEARED_SITE, domain);
+        await plain.login("erin", PASSWORD, "plain");
+        const ids: string[] = [];
+        for (const round of [0, 1, 2]) {
+          const id = nextId("w1");
+          ids.push(id);
+          const before = decisions;
+          await sendRaw(
+            alice,
+            `<message to='${jid("erin")}' id='${id}' type='chat'><body>web plans</body>${SECRET}</message>`,
+          );
+          await desk.waitMessage(id);
+          if (round > 0) assert.equal(decisions - before, 0, `${id} served from the cache`);
+        }
+        const lunch = nextId("w1u");
+        await sendRaw(
+          alice,
+          `<message to='${jid("erin")}' id='${lunch}' type='chat'><body>lunch</body></message>`,
+        );
+        await web.waitMessage(lunch); // (the web session is live: an unlabelled message reaches it)
+        assert.ok(
+          !/web plans/.test(web.text),
+          `nothing SECRET over BOSH at the uncleared site: ${web.text.slice(-600)}`,
+        );
+        // Its archive (XEP-0313) over BOSH: nothing SECRET either.
+        web.write(
+          `<iq type='set' id='w1q' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='w1m'/></iq>`,
+        );
+        await web.until(/<iq[^>]*id=["']w1q["']/);
+        await sleep(500);
+        assert.ok(
+          !/web plans/.test(web.text),
+          `nothing SECRET from the archive over BOSH: ${web.text.slice(-600)}`,
+        );
+        // A label-unaware web client at the cleared site: the FLOT form, asked or from the cache.
+        for (const id of ids) {
+          const m = await plain.waitMessage(id);
+          assert.match(m, /<body[^>]*>SECRET\nweb plans<\/body>/, `FLOT over BOSH: ${m}`);
+        }
+        web.close();
+        plain.close();
+        await alice.stop();
+      },
+    );
 
     test(`[${kind}] D1: Cordon down — nothing delivered, each message refused with wait, the error naming nothing of it`, async () => {
       const alice = await sender("alice", "d1");
@@ -460,7 +512,8 @@ for (const kind of serverKinds()) {
         assert.ok(!/tell-tale|securitylabel|SECRET/.test(text), `the error echoes nothing: ${text}`);
       }
       await sleep(500);
-      for (const id of ids) assert.equal(fay.message(id), undefined, `${id} not delivered while Cordon is down`);
+      for (const id of ids)
+        assert.equal(fay.message(id), undefined, `${id} not delivered while Cordon is down`);
       await startGuard();
       const id = nextId("d1b");
       await sendRaw(alice, shape(id, SECRET));
