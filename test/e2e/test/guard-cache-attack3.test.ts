@@ -443,6 +443,20 @@ for (const kind of serverKinds()) {
       const { id } = await send(jid("dan"), "", "lunch");
       await desk.waitMessage(id); // (the session is live: an unlabelled one reaches it)
       assert.ok(!/plans/.test(annex.text), "nothing SECRET reached the annex");
+      // And re-bound once more at the cleared site, same resource, same caps: the same key as the
+      // first desk's — the new session (not the memoised one) gets each message, cached or not.
+      // (Twice: the second time the sender's memo holds this very key, with the session before.)
+      for (const rebind of [0, 1]) {
+        desk.close();
+        await sleep(500);
+        desk = await raw("dan", "desk", CLEARED_SITE, true);
+        for (const round of [0, 1, 2]) {
+          const { id } = await send(jid("dan"));
+          await labelled(desk, id, "SECRET");
+          void round;
+        }
+        void rebind;
+      }
       await alice.stop();
     });
 
