@@ -453,9 +453,12 @@ local CACHEABLE_TYPES = { chat = true, normal = true, headline = true };
 
 local verdicts, cache_bytes;
 local cache_epoch, epoch_session = nil, nil; -- the epoch the guard last told, on which of its sessions
+-- (`gen`, `gone`: whether an entry a sending session remembers — cached_verdict — is still kept.)
+local verdicts_gen = 0;
 local function forget_verdicts()
 	cache_bytes = 0;
-	verdicts = new_cache(MAX_CACHED, function (_, entry) cache_bytes = cache_bytes - entry.bytes; end);
+	verdicts_gen = verdicts_gen + 1;
+	verdicts = new_cache(MAX_CACHED, function (_, entry) entry.gone = true; cache_bytes = cache_bytes - entry.bytes; end);
 end
 forget_verdicts();
 
@@ -604,13 +607,25 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	return key, asked;
 end
 
--- The verdict kept for `key`, when it may be used now.
-local function cached_verdict(key)
-	local entry = verdicts:get(key);
-	if not entry then return nil; end
+-- The verdict kept for `key`, when it may be used now. `memo`: the sending session's last key
+-- (cache_key), which also remembers the entry found for it: while that entry is still the one kept
+-- (not removed, evicted, replaced, nor the cache forgotten since), no lookup — every check below
+-- is made all the same.
+local function cached_verdict(key, memo)
+	local entry = memo and memo.entry;
+	if entry and (memo.entry_key ~= key or entry.gone or entry.gen ~= verdicts_gen) then
+		entry = nil;
+		memo.entry, memo.entry_key = nil, nil;
+	end
+	if not entry then
+		entry = verdicts:get(key);
+		if not entry then return nil; end
+		if memo then memo.entry, memo.entry_key = entry, key; end
+	end
 	local session = guard_session();
 	if entry.epoch ~= cache_epoch or session == nil or session ~= epoch_session or entry.expires < monotonic() then
 		verdicts:set(key, nil);
+		entry.gone = true;
 		cache_bytes = cache_bytes - entry.bytes;
 		return nil;
 	end
@@ -638,7 +653,7 @@ function keep_verdict(key, verdict, forms)
 	local bytes = #key + 5 * #label + #(prefix or "") + 256;
 	for resource in pairs(forms.by) do bytes = bytes + #resource + 64; end
 	local old = verdicts:get(key);
-	if old then verdicts:set(key, nil); cache_bytes = cache_bytes - old.bytes; end
+	if old then verdicts:set(key, nil); old.gone = true; cache_bytes = cache_bytes - old.bytes; end
 	if cache_bytes + bytes > MAX_CACHE_BYTES then forget_verdicts(); end
 	if bytes > MAX_CACHE_BYTES then return; end
 	-- The label element every message served from this entry carries: parsed once, then shared
@@ -649,7 +664,7 @@ function keep_verdict(key, verdict, forms)
 	local parsed = label_from(label);
 	if not parsed then return; end
 	label_xml[parsed] = tostring(parsed); -- (label_splice: serialised once, not per recipient)
-	verdicts:set(key, { epoch = cache_epoch, expires = monotonic() + cache_ttl, label = parsed,
+	verdicts:set(key, { gen = verdicts_gen, epoch = cache_epoch, expires = monotonic() + cache_ttl, label = parsed,
 		prefix = forms.flot and prefix or nil, by = forms.by, bytes = bytes });
 	cache_bytes = cache_bytes + bytes;
 end
@@ -726,9 +741,9 @@ local function apply_cached(event, entry, asked)
 	local tags = out.tags;
 	out[#out + 1] = label;
 	tags[#tags + 1] = label;
-	local forms = { by = entry.by, asked = asked };
 	local prefix = entry.prefix;
-	if prefix then forms.flot = flot_of(out, prefix); end
+	-- (All three fields in the constructor: a table made with two and given a third is rehashed.)
+	local forms = { by = entry.by, asked = asked, flot = prefix and flot_of(out, prefix) or nil };
 	out.cordon_forms = forms; -- (decided: is_decided)
 	-- (Not event.cordon_asked, which apply reads: a fifth field would regrow the event's table.)
 	event.cordon_forms = forms;
@@ -818,7 +833,7 @@ local function checker(event_name)
 		local sender_ip = origin == "c2s" and event.origin.ip or nil;
 		local key, cache_asked;
 		if cache_ttl > 0 and cache_epoch then key, cache_asked = cache_key(stanza, origin, sender_ip, own_account(event), event.origin); end
-		local entry = key and cached_verdict(key);
+		local entry = key and cached_verdict(key, event.origin.cordon_key_memo);
 		if entry then
 			if queue.head == queue.tail then
 				-- Nothing of this session held before it: it goes on now, in this very event.
