@@ -1045,7 +1045,14 @@ local function label_splice(stanza)
 	return serialised:sub(1, -#SLOT_TAIL - 1) .. text .. "</message>";
 end
 
+-- XEP-0206 BOSH (mod_bosh 0.12): a BOSH session's send clones each stanza before its filters run
+-- (to give it the jabber:client namespace), so a filter sees a copy it knows nothing of — the
+-- guarded message would go on as routed (SECRET at a site the guard refused it for, no FLOT form).
+-- Such a session gets no filters here: its send is wrapped instead (bosh_send, at the end).
+local function is_bosh(session) return session.bosh_wait ~= nil or session.bosh_version ~= nil; end
+
 module:hook("resource-bind", function (event)
+	if is_bosh(event.session) then return; end
 	filters.add_filter(event.session, "stanzas/out", out_filter, 1000);
 	filters.add_filter(event.session, "stanzas/out", label_splice, -1001);
 end);
@@ -1303,6 +1310,7 @@ local function archive_filter(stanza, session)
 end
 
 module:hook("resource-bind", function (event)
+	if is_bosh(event.session) then return; end
 	filters.add_filter(event.session, "stanzas/out", archive_filter, 1001);
 end);
 
@@ -1374,7 +1382,26 @@ for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/hos
 	module:hook(name, release_sent, -0.6); -- just after it
 end
 module:hook("resource-bind", function (event)
+	if is_bosh(event.session) then return; end
 	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
+end);
+
+-- A BOSH session (is_bosh): the same three steps as the filters above, in their order, on the very
+-- stanza routed to it — before mod_bosh copies it — then mod_bosh's own send. (Only for BOSH: a
+-- TCP or WebSocket session's send runs the filters on the stanza itself.)
+module:hook("resource-bind", function (event)
+	local session = event.session;
+	if not is_bosh(session) then return; end
+	local bosh_send = session.send;
+	session.send = function (stanza)
+		if type(stanza) == "table" and stanza.name then
+			stanza = sent_filter(stanza, session);
+			stanza = stanza and archive_filter(stanza, session);
+			stanza = stanza and out_filter(stanza, session);
+			if stanza == nil then return true; end
+		end
+		return bosh_send(stanza);
+	end;
 end);
 
 -- XEP-0198 §5 resumption: mod_smacks (0.12) gives the resumed session the filters of the new

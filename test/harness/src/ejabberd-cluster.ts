@@ -55,6 +55,9 @@ class ClusterNode implements XmppServer {
   get componentPort(): number {
     return this.layout.componentPort;
   }
+  get httpPort(): number {
+    return 0;
+  }
   get dir(): string {
     return this.layout.dir;
   }
@@ -142,6 +145,7 @@ export async function startEjabberdCluster(options: EjabberdClusterOptions = {})
         dir,
         c2sPort: await freePort(),
         componentPort: await freePort(),
+        httpPort: 0,
         controlPort: 0, // the distribution port is picked by the node and published in epmd
       };
       const driver = ejabberdDriver(

@@ -27,7 +27,7 @@ function encodeStoreName(name: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules" | "wrapper">;
+  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(
@@ -55,12 +55,13 @@ export function prosodyConfig(
     'component_interfaces = { "127.0.0.1" }',
     "legacy_ssl_ports = { }",
     "s2s_ports = { }",
-    "http_ports = { }",
+    options.bosh ? `http_ports = { ${layout.httpPort} }` : "http_ports = { }",
+    'http_interfaces = { "127.0.0.1" }',
     "https_ports = { }",
     // Without `starttls` no "tls" module: no STARTTLS offered, clients authenticate in the clear
     // over loopback. With it STARTTLS is offered (not required).
     // With the central check, offline storage too (its messages are checked again at delivery).
-    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""}${options.guard ? '; "offline"' : ""}${(options.extraModules ?? []).map((m) => `; "${m}"`).join("")} }`,
+    `modules_enabled = { "roster"; "saslauth"; "disco"; "ping"${options.starttls ? '; "tls"' : ""}${options.guard ? '; "offline"' : ""}${options.bosh ? '; "bosh"' : ""}${(options.extraModules ?? []).map((m) => `; "${m}"`).join("")} }`,
     'modules_disabled = { "s2s" }',
     "c2s_require_encryption = false",
     "s2s_require_encryption = false",

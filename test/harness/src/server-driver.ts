@@ -5,6 +5,8 @@ export interface ServerLayout {
   dir: string;
   c2sPort: number;
   componentPort: number;
+  /** HTTP listener (Prosody with `bosh`); 0 when none. */
+  httpPort: number;
   /** Extra port (ejabberd: the Erlang distribution port of the node). */
   controlPort: number;
 }

@@ -33,7 +33,7 @@ type Resolved = Required<
 > &
   Pick<
     ServerOptions,
-    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper"
+    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh"
   > & {
     startTimeoutMs: number;
   };
@@ -70,6 +70,9 @@ class RunningServer implements XmppServer {
   }
   get componentPort(): number {
     return this.layout.componentPort;
+  }
+  get httpPort(): number {
+    return this.layout.httpPort;
   }
   get certificateFile(): string | undefined {
     return this.options.starttls ? testCertificatePaths(this.layout.dir).certFile : undefined;
@@ -167,6 +170,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.nativeMuc ? { nativeMuc: options.nativeMuc } : {}),
     ...(options.componentBalancing ? { componentBalancing: options.componentBalancing } : {}),
     ...(options.starttls ? { starttls: true } : {}),
+    ...(options.bosh ? { bosh: true } : {}),
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.extraModules ? { extraModules: options.extraModules } : {}),
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
@@ -186,6 +190,7 @@ export async function startServer(kind: ServerKind, options: ServerOptions = {})
       dir,
       c2sPort: options.ports?.c2s ?? (await freePort()),
       componentPort: options.ports?.component ?? (await freePort()),
+      httpPort: options.bosh ? await freePort() : 0,
       controlPort: await freePort(),
     };
     let driver: ServerDriver;

@@ -74,6 +74,11 @@ export interface ServerOptions {
   /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
   ports?: { c2s?: number; component?: number };
   /**
+   * Prosody only: XEP-0206 BOSH (mod_bosh) on a free loopback HTTP port (`httpPort`, path
+   * /http-bind), so that tests can reach a session over HTTP as a web client would.
+   */
+  bosh?: boolean;
+  /**
    * Prosody only: a command the server runs under (e.g. `["valgrind", "--tool=callgrind", ...]`
    * for bench/one-to-one-callgrind.mjs, which counts the server's instructions per message).
    */
@@ -89,6 +94,8 @@ export interface XmppServer {
   readonly c2sPort: number;
   /** XEP-0114 listener; only listening when components were declared. */
   readonly componentPort: number;
+  /** With `bosh` (Prosody): the HTTP listener of /http-bind; 0 otherwise. */
+  readonly httpPort: number;
   /** Per-run temp dir with config, data and logs. */
   readonly dir: string;
   /** With `starttls`: the server's self-signed certificate (PEM), for clients to verify it. */

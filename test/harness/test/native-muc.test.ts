@@ -20,7 +20,7 @@ test("native MUC history length: 10 by default, a non-negative integer otherwise
 });
 
 test("the Prosody MUC component comes last, so its options stay its own", () => {
-  const layout = { dir: "/tmp/x", c2sPort: 1, componentPort: 2, controlPort: 3 };
+  const layout = { dir: "/tmp/x", c2sPort: 1, componentPort: 2, httpPort: 0, controlPort: 3 };
   const { main } = prosodyConfig(
     layout,
     {

@@ -1,0 +1,547 @@
+// Attacks on the central check (issue 17), review of the cheaper cache path (branch guard43 on
+// Prosody: a key memo per sending session, forms on the message's own table, the label appended in
+// place, the splice through util.stanza's serialiser into one reused buffer, the FLOT form built at
+// its size). Real servers, real clients; 127.0.0.1 is a site cleared for everything, 127.0.0.2 an
+// UNCLASSIFIED-only one. Each held on guard43 and is kept as a regression:
+// - B1: bytes — a message served from the cache is written exactly as the same message asked about
+//   (FLOT and labelled; several bodies with xml:lang, no body, a thread, receipts, origin-id,
+//   whitespace between children, text needing escapes, a body spelling the label, xml:lang on the
+//   message, unlabelled), each session of one recipient in its own form, in one send.
+// - M1: the key memo of one sending session — the recipient's caps flipped (labels → none → labels),
+//   a second session at the uncleared site, the resource re-bound from the uncleared site, another
+//   label, another recipient: each its own question, never the memoised one.
+// - D1: Cordon down: nothing delivered, each message refused with `wait`, the error naming nothing
+//   of the message (no body, no label, no thread).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { connect, type Socket } from "node:net";
+import { request as httpRequest } from "node:http";
+import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+import { capsVer, NS_CAPS, NS_DISCO_INFO, NS_SEC_LABEL } from "../src/caps.js";
+
+const demo = loadDemo();
+const PASSWORD = "cache-attack3-pw";
+const CLEARED_SITE = "127.0.0.1";
+const UNCLASSIFIED_SITE = "127.0.0.2";
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sendRaw(client: TestClient, data: string): Promise<void> {
+  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
+}
+
+/** A client on a raw socket: every byte it read, and its XEP-0115 caps answered as told. */
+class RawClient {
+  text = "";
+  labels = false;
+  /** ejabberd: caps are asked once per verification string on the server (XEP-0115 §6.2). */
+  onceAsked = false;
+  private constructor(private readonly socket: Socket) {
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      this.text += d;
+      this.answerDisco();
+    });
+    socket.on("error", () => undefined);
+  }
+  static async open(port: number, localAddress: string): Promise<RawClient> {
+    const socket = connect({ host: "127.0.0.1", port, localAddress });
+    await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+    return new RawClient(socket);
+  }
+  private answered = 0;
+  /** XEP-0030: answers each disco#info the server asks (once each), with or without labels. */
+  private answerDisco(): void {
+    const asks = [...this.text.matchAll(/<iq\b[^>]*>\s*<query[^>]*disco#info[^>]*\/?>/g)];
+    for (const [tag] of asks.slice(this.answered)) {
+      this.answered++;
+      const id = /\bid=["']([^"']+)["']/.exec(tag)?.[1] ?? "";
+      const from = /\bfrom=["']([^"']+)["']/.exec(tag)?.[1] ?? "";
+      const node = /<query[^>]*\bnode=["']([^"']+)["']/.exec(tag)?.[1];
+      const features = [NS_DISCO_INFO, NS_CAPS, ...(this.labels ? [NS_SEC_LABEL] : [])];
+      this.write(
+        `<iq type='result' id='${id}' to='${from}'><query xmlns='${NS_DISCO_INFO}'${node ? ` node='${node}'` : ""}>` +
+          `<identity category='client' type='pc' name='Cordon test'/>` +
+          features.map((f) => `<feature var='${f}'/>`).join("") +
+          `</query></iq>`,
+      );
+    }
+  }
+  write(data: string): void {
+    this.socket.write(data);
+  }
+  async until(pattern: RegExp, ms = 8000): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+      const m = this.text.match(pattern);
+      if (m) return m;
+    }
+    throw new Error(`never read ${pattern}: ${this.text.slice(-400)}`);
+  }
+  async login(domain: string, user: string, password: string, resource: string): Promise<void> {
+    const open = `<?xml version='1.0'?><stream:stream to='${domain}' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`;
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+    const plain = Buffer.from(`\0${user}\0${password}`).toString("base64");
+    this.write(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
+    await this.until(/<success/);
+    this.text = "";
+    this.answered = 0;
+    this.write(open);
+    await this.until(/<\/stream:features>/);
+    this.write(
+      `<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
+    );
+    await this.until(/id=["']bind1["']/);
+  }
+  /** Available, announcing caps with (or without) XEP-0258 labels; waits for the server to ask. */
+  async announce(labels: boolean): Promise<void> {
+    this.labels = labels;
+    const asked = this.answered;
+    const ver = capsVer([NS_DISCO_INFO, NS_CAPS, ...(labels ? [NS_SEC_LABEL] : [])]);
+    this.write(
+      `<presence><c xmlns='${NS_CAPS}' hash='sha-1' node='urn:cordon:test-client' ver='${ver}'/></presence>`,
+    );
+    // (Prosody's module asks each session; ejabberd asks once per verification string, server-wide.)
+    if (!RawClient.known.has(ver)) {
+      for (const end = Date.now() + 8000; Date.now() < end && this.answered === asked;) await sleep(20);
+      assert.ok(this.answered > asked, "the server asked for caps");
+    }
+    if (this.onceAsked) RawClient.known.add(ver);
+    await sleep(300);
+  }
+  static readonly known = new Set<string>();
+
+  /** The message with this id as read (the whole element), or undefined. */
+  message(id: string): string | undefined {
+    return new RegExp(`<message\\b[^>]*\\bid=["']${id}["'][\\s\\S]*?</message>`).exec(this.text)?.[0];
+  }
+  async waitMessage(id: string, ms = 8000): Promise<string> {
+    return (await this.until(new RegExp(`<message\\b[^>]*\\bid=["']${id}["'][\\s\\S]*?</message>`), ms))[0];
+  }
+  close(): void {
+    this.socket.end("</stream:stream>");
+  }
+}
+
+/** A web client over XEP-0206 BOSH (Prosody's mod_bosh), from `localAddress`: all it read. */
+class BoshClient {
+  text = "";
+  private rid = Math.floor(Math.random() * 1e9);
+  private sid = "";
+  private chain: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  constructor(
+    private readonly port: number,
+    private readonly localAddress: string,
+    private readonly domain: string,
+  ) {}
+  private post(body: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: "127.0.0.1",
+          port: this.port,
+          path: "/http-bind",
+          method: "POST",
+          localAddress: this.localAddress,
+          headers: { "content-type": "text/xml; charset=utf-8" },
+        },
+        (res) => {
+          let data = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => (data += d));
+          res.on("end", () => resolve(data));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  }
+  /** One request in turn (RIDs in order, XEP-0124 §14). */
+  private send(inner: string, attrs = ""): Promise<string> {
+    const next = this.chain.then(async () => {
+      const rid = ++this.rid;
+      const out = await this.post(
+        `<body rid='${rid}' sid='${this.sid}' xmlns='http://jabber.org/protocol/httpbind'${attrs}>${inner}</body>`,
+      );
+      this.text += out;
+      return out;
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+  async until(pattern: RegExp, ms = 8000): Promise<RegExpMatchArray> {
+    for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) {
+      const m = this.text.match(pattern);
+      if (m) return m;
+    }
+    throw new Error(`never read ${pattern}: ${this.text.slice(-400)}`);
+  }
+  async login(user: string, password: string, resource: string): Promise<void> {
+    const first = await this.post(
+      `<body rid='${++this.rid}' to='${this.domain}' xml:lang='en' wait='1' hold='1' ver='1.6' xmpp:version='1.0' ` +
+        `xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh'/>`,
+    );
+    this.sid = /\bsid=["']([^"']+)["']/.exec(first)?.[1] ?? "";
+    assert.ok(this.sid, `a BOSH session: ${first}`);
+    this.text = first;
+    if (!/mechanisms/.test(first)) await this.send("");
+    const plain = Buffer.from(`\0${user}\0${password}`).toString("base64");
+    await this.send(`<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>${plain}</auth>`);
+    await this.until(/<success/);
+    await this.send("", ` to='${this.domain}' xml:lang='en' xmpp:restart='true' xmlns:xmpp='urn:xmpp:xbosh'`);
+    await this.send(
+      `<iq type='set' id='bind1' xmlns='jabber:client'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
+    );
+    await this.until(/id=["']bind1["']/);
+    await this.send("<presence xmlns='jabber:client'/>");
+    void this.poll();
+    await sleep(300);
+  }
+  write(stanza: string): void {
+    void this.send(stanza).catch(() => undefined);
+  }
+  private async poll(): Promise<void> {
+    while (!this.closed) await this.send("").catch(() => sleep(100));
+  }
+  message(id: string): string | undefined {
+    return new RegExp(`<message\\b[^>]*\\bid=["']${id}["'][\\s\\S]*?</message>`).exec(this.text)?.[0];
+  }
+  async waitMessage(id: string, ms = 8000): Promise<string> {
+    return (await this.until(new RegExp(`<message\\b[^>]*\\bid=["']${id}["'][\\s\\S]*?</message>`), ms))[0];
+  }
+  close(): void {
+    this.closed = true;
+    void this.send("", " type='terminate'").catch(() => undefined);
+  }
+}
+
+for (const kind of serverKinds()) {
+  describe(`attacks on the cheaper cache path on ${kind} (issue 17, guard43)`, () => {
+    const domain = `${kind}-gcattack4.test`;
+    const guardDomain = `guard.${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    let guard: GuardService;
+    let decisions = 0;
+    const open: TestClient[] = [];
+    const raws: RawClient[] = [];
+    const jid = (u: string) => `${u}@${domain}`;
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+    const CONFIDENTIAL = demo.labelXml(demo.label("CONFIDENTIAL"));
+    let n = 0;
+    const nextId = (p: string) => `${p}${++n}`;
+
+    async function startGuard() {
+      guard = createGuardService({
+        service: `xmpp://127.0.0.1:${server.componentPort}`,
+        domain: guardDomain,
+        secret: "guard",
+        served: [domain],
+        registry: demo.registry,
+        store,
+        defaultLabel: demo.label("UNCLASSIFIED"),
+        locations: [
+          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
+          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
+        ],
+        reconnect: { initialMs: 100, maxMs: 1000 },
+        onDecision: () => void decisions++,
+      });
+      await guard.start();
+      await sleep(300);
+      await guard.cacheEpochTold();
+    }
+
+    async function sender(user: string, resource: string, site = CLEARED_SITE) {
+      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
+      open.push(client);
+      return client;
+    }
+    async function raw(user: string, resource: string, site: string, labels: boolean) {
+      const client = await RawClient.open(server.c2sPort, site);
+      raws.push(client);
+      client.onceAsked = kind === "ejabberd";
+      await client.login(domain, user, PASSWORD, resource);
+      await client.announce(labels);
+      return client;
+    }
+
+    before(async () => {
+      server = await startServer(kind, {
+        domain,
+        components: [{ domain: guardDomain, secret: "guard" }],
+        guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
+        users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
+        ...(kind === "prosody" ? { bosh: true } : {}),
+        extraModules: kind === "prosody" ? ["mam"] : ["mod_mam: {default: always}"],
+      });
+      for (const u of ["alice", "bob", "dan", "erin", "fay"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await startGuard();
+    });
+
+    after(async () => {
+      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(150));
+      for (const client of open) await client.stop().catch(() => undefined);
+      for (const client of raws) client.close();
+      await guard?.stop();
+      await server?.stop();
+    });
+
+    // Shapes of cacheable messages: `{id}` is the message's id, the rest is the same each time.
+    const SHAPES: Record<string, (to: string) => string> = {
+      plain: (to) => `<message to='${to}' id='{id}' type='chat'><body>plans</body>${SECRET}</message>`,
+      langs: (to) =>
+        `<message to='${to}' id='{id}' type='chat'><body xml:lang='en'>plans</body><body xml:lang='fr'>projets</body>${SECRET}</message>`,
+      nobody: (to) =>
+        `<message to='${to}' id='{id}' type='chat'><active xmlns='http://jabber.org/protocol/chatstates'/>${SECRET}</message>`,
+      decorated: (to) =>
+        `<message to='${to}' id='{id}' type='normal'><body>plans</body><thread parent='p1'>t1</thread>` +
+        `<request xmlns='urn:xmpp:receipts'/><origin-id xmlns='urn:xmpp:sid:0' id='o-{id}'/>${SECRET}</message>`,
+      spaced: (to) =>
+        `<message to='${to}' id='{id}' type='chat'>\n  <body>plans</body>\n  ${SECRET}\n</message>`,
+      escapes: (to) =>
+        `<message to='${to}' id='{id}' type='chat'><body>a &amp;b &lt;c&gt; "d" 'e' ]]&gt; &#x1F600;</body>${SECRET}</message>`,
+      spells: (to) =>
+        `<message to='${to}' id='{id}' type='chat'><body>${SECRET.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")}</body>${SECRET}</message>`,
+      lang: (to) =>
+        `<message to='${to}' id='{id}' type='headline' xml:lang='de'><body>Pläne</body>${SECRET}</message>`,
+      unlabelled: (to) => `<message to='${to}' id='{id}' type='chat'><body>lunch</body></message>`,
+      labelfirst: (to) => `<message to='${to}' id='{id}' type='chat'>${SECRET}<body>plans</body></message>`,
+    };
+
+    test(`[${kind}] B1: a message served from the cache is written byte for byte as the same one asked about, to each session in its own form`, async () => {
+      const alice = await sender("alice", "b1");
+      const plain = await raw("bob", "plain", CLEARED_SITE, false);
+      const aware = await raw("bob", "aware", CLEARED_SITE, true);
+      const annex = await raw("bob", "annex", UNCLASSIFIED_SITE, true);
+      for (const [name, shape] of Object.entries(SHAPES)) {
+        const got: Record<string, string[]> = { plain: [], aware: [] };
+        for (const round of [0, 1, 2]) {
+          const id = nextId(`b1${name}`);
+          const before = decisions;
+          await sendRaw(alice, shape(jid("bob")).replaceAll("{id}", id));
+          const p = await plain.waitMessage(id);
+          const a = await aware.waitMessage(id);
+          if (round > 0) assert.equal(decisions - before, 0, `${name} ${id} served from the cache`);
+          // (XEP-0359: the archive's stanza-id — and ejabberd's <archived/> — is each message's own.)
+          const norm = (x: string) =>
+            x.replaceAll(id, "ID").replace(/(<(?:stanza-id|archived)\b[^>]*\bid=)["'][^"']*["']/g, "$1''");
+          got.plain!.push(norm(p));
+          got.aware!.push(norm(a));
+        }
+        for (const form of ["plain", "aware"]) {
+          const [asked, ...cached] = got[form]!;
+          for (const c of cached)
+            assert.equal(c, asked, `${name}, ${form}: the cached form is the asked one`);
+          // One label, the guard's (never the sender's bytes twice, never the text as markup).
+          if (name !== "unlabelled")
+            assert.equal(
+              asked!.match(/<securitylabel\b/g)?.length,
+              1,
+              `${name}, ${form}: one label: ${asked}`,
+            );
+        }
+        if (name !== "unlabelled" && name !== "nobody")
+          assert.match(got.plain![0]!, /<body[^>]*>SECRET\n/, `${name}: FLOT for the label-unaware session`);
+        if (name === "langs")
+          assert.equal(got.plain![0]!.match(/<body[^>]*>SECRET\n/g)?.length, 2, "each body");
+      }
+      await sleep(500);
+      assert.ok(
+        !/plans|projets|Pläne|SECRET/.test(annex.text),
+        `nothing SECRET at the uncleared site: ${annex.text.slice(-500)}`,
+      );
+      await alice.stop();
+    });
+
+    test(`[${kind}] M1: one sending session's key memo — caps flipped, sessions added, re-bound elsewhere, another label or recipient — is never reused stale`, async () => {
+      const alice = await sender("alice", "m1");
+      let desk = await raw("dan", "desk", CLEARED_SITE, true);
+      const send = async (to: string, label = SECRET, body = "plans") => {
+        const id = nextId("m1");
+        const before = decisions;
+        await sendRaw(
+          alice,
+          `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`,
+        );
+        return { id, asked: () => decisions - before };
+      };
+      const labelled = async (client: RawClient, id: string, marking: string) => {
+        const m = await client.waitMessage(id);
+        assert.match(m, /<securitylabel\b/, m);
+        assert.ok(m.includes(`>${marking}</displaymarking>`), `marked ${marking}: ${m}`);
+        assert.ok(!/<body>[A-Z]+\n/.test(m), `not FLOT: ${m}`);
+        return m;
+      };
+      // Warm: asked, then served from the cache.
+      for (const round of [0, 1]) {
+        const { id, asked } = await send(jid("dan"));
+        await labelled(desk, id, "SECRET");
+        if (round) assert.equal(asked(), 0, "served from the cache");
+      }
+      // Caps without labels (a new presence): FLOT from now on — and back.
+      await desk.announce(false);
+      for (const round of [0, 1]) {
+        const { id } = await send(jid("dan"));
+        const m = await desk.waitMessage(id);
+        assert.match(m, /<body>SECRET\nplans<\/body>/, `FLOT after caps without labels (${round}): ${m}`);
+      }
+      await desk.announce(true);
+      for (const round of [0, 1]) {
+        const { id } = await send(jid("dan"));
+        await labelled(desk, id, "SECRET");
+        void round;
+      }
+      // Another label from the same session, the same recipient: its own marking.
+      {
+        const { id, asked } = await send(jid("dan"), CONFIDENTIAL);
+        await labelled(desk, id, "CONFIDENTIAL");
+        assert.equal(asked(), 1, "another label: asked");
+        const again = await send(jid("dan"));
+        await labelled(desk, again.id, "SECRET");
+      }
+      // A second session at the uncleared site: it gets nothing SECRET; gone again, the memo is not the old one.
+      const annex = await raw("dan", "annex", UNCLASSIFIED_SITE, true);
+      for (const round of [0, 1]) {
+        const { id } = await send(jid("dan"));
+        await labelled(desk, id, "SECRET");
+        void round;
+      }
+      annex.close();
+      await sleep(500);
+      for (const round of [0, 1]) {
+        const { id } = await send(jid("dan"));
+        await labelled(desk, id, "SECRET");
+        void round;
+      }
+      // Another recipient (not cleared): refused, from a key memoised for dan or not.
+      {
+        const { id } = await send(jid("carol"));
+        const error = await alice.waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000);
+        assert.ok(error.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+        const again = await send(jid("dan"));
+        await labelled(desk, again.id, "SECRET");
+      }
+      // dan's resource re-bound from the uncleared site (the session replaced): nothing SECRET there.
+      desk.close();
+      await sleep(500);
+      desk = await raw("dan", "desk", UNCLASSIFIED_SITE, true);
+      for (const round of [0, 1]) {
+        const { id } = await send(jid("dan"));
+        await sleep(800);
+        assert.equal(desk.message(id), undefined, `nothing SECRET at the uncleared site (${round})`);
+      }
+      const { id } = await send(jid("dan"), "", "lunch");
+      await desk.waitMessage(id); // (the session is live: an unlabelled one reaches it)
+      assert.ok(!/plans/.test(annex.text), "nothing SECRET reached the annex");
+      // And re-bound once more at the cleared site, same resource, same caps: the same key as the
+      // first desk's — the new session (not the memoised one) gets each message, cached or not.
+      // (Twice: the second time the sender's memo holds this very key, with the session before.)
+      for (const rebind of [0, 1]) {
+        desk.close();
+        await sleep(500);
+        desk = await raw("dan", "desk", CLEARED_SITE, true);
+        for (const round of [0, 1, 2]) {
+          const { id } = await send(jid("dan"));
+          await labelled(desk, id, "SECRET");
+          void round;
+        }
+        void rebind;
+      }
+      await alice.stop();
+    });
+
+    test(
+      `[${kind}] W1: a session over BOSH (XEP-0206) gets what the guard decided for it — asked or from the cache`,
+      { skip: kind !== "prosody" },
+      async () => {
+        const alice = await sender("alice", "w1");
+        const desk = await raw("erin", "desk", CLEARED_SITE, true);
+        const web = new BoshClient(server.httpPort, UNCLASSIFIED_SITE, domain);
+        await web.login("erin", PASSWORD, "web");
+        const plain = new BoshClient(server.httpPort, CLEARED_SITE, domain);
+        await plain.login("erin", PASSWORD, "plain");
+        const ids: string[] = [];
+        for (const round of [0, 1, 2]) {
+          const id = nextId("w1");
+          ids.push(id);
+          const before = decisions;
+          await sendRaw(
+            alice,
+            `<message to='${jid("erin")}' id='${id}' type='chat'><body>web plans</body>${SECRET}</message>`,
+          );
+          await desk.waitMessage(id);
+          if (round > 0) assert.equal(decisions - before, 0, `${id} served from the cache`);
+        }
+        const lunch = nextId("w1u");
+        await sendRaw(
+          alice,
+          `<message to='${jid("erin")}' id='${lunch}' type='chat'><body>lunch</body></message>`,
+        );
+        await web.waitMessage(lunch); // (the web session is live: an unlabelled message reaches it)
+        assert.ok(
+          !/web plans/.test(web.text),
+          `nothing SECRET over BOSH at the uncleared site: ${web.text.slice(-600)}`,
+        );
+        // Its archive (XEP-0313) over BOSH: nothing SECRET either.
+        web.write(
+          `<iq type='set' id='w1q' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='w1m'/></iq>`,
+        );
+        await web.until(/<iq[^>]*id=["']w1q["']/);
+        await sleep(500);
+        assert.ok(
+          !/web plans/.test(web.text),
+          `nothing SECRET from the archive over BOSH: ${web.text.slice(-600)}`,
+        );
+        // A label-unaware web client at the cleared site: the FLOT form, asked or from the cache.
+        for (const id of ids) {
+          const m = await plain.waitMessage(id);
+          assert.match(m, /<body[^>]*>SECRET\nweb plans<\/body>/, `FLOT over BOSH: ${m}`);
+        }
+        web.close();
+        plain.close();
+        await alice.stop();
+      },
+    );
+
+    test(`[${kind}] D1: Cordon down — nothing delivered, each message refused with wait, the error naming nothing of it`, async () => {
+      const alice = await sender("alice", "d1");
+      const fay = await raw("fay", "f", CLEARED_SITE, true);
+      const shape = (id: string, label: string) =>
+        `<message to='${jid("fay")}' id='${id}' type='chat'><body>tell-tale body</body><thread>tell-tale thread</thread>${label}</message>`;
+      for (const round of [0, 1]) {
+        const id = nextId("d1w");
+        await sendRaw(alice, shape(id, SECRET));
+        await fay.waitMessage(id);
+        void round;
+      }
+      await guard.stop();
+      await sleep(300);
+      const ids = [nextId("d1"), nextId("d1"), nextId("d1")];
+      await sendRaw(alice, shape(ids[0]!, SECRET) + shape(ids[1]!, "") + shape(ids[2]!, SECRET));
+      for (const id of ids) {
+        const error = await alice.waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 10_000);
+        assert.equal(error.getChild("error")?.attrs.type, "wait", id);
+        const text = error.toString();
+        assert.ok(!/tell-tale|securitylabel|SECRET/.test(text), `the error echoes nothing: ${text}`);
+      }
+      await sleep(500);
+      for (const id of ids)
+        assert.equal(fay.message(id), undefined, `${id} not delivered while Cordon is down`);
+      await startGuard();
+      const id = nextId("d1b");
+      await sendRaw(alice, shape(id, SECRET));
+      await fay.waitMessage(id);
+      await alice.stop();
+    });
+  });
+}
