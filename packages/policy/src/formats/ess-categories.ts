@@ -93,17 +93,8 @@ function pushIntegers(
   tagSetId: string,
   type: TagType,
 ): void {
-  const t = f.table;
-  if (idOf(t, i) !== SET) bad("Expected SET OF INTEGER");
-  const stop = next(t, i);
-  for (let c = i + 1; c < stop; c = next(t, c)) {
-    if (idOf(t, c) !== INTEGER) bad("Expected INTEGER");
-    checkInteger(f.input, t[4 * c + START]!, t[4 * c + END]!);
-  }
-  if (i + 1 === stop) return;
-  const byLacv = categoriesOfType(policy, tagSetId, type);
-  for (let c = i + 1; c < stop; c = next(t, c))
-    out.push(categoryOf(byLacv, readIntegerAt(f.input, t[4 * c + START]!, t[4 * c + END]!)));
+  if (idOf(f.table, i) !== SET) bad("Expected SET OF INTEGER");
+  pushImplicitIntegers(f, i, policy, out, tagSetId, type);
 }
 
 /** A BIT STRING's or a SET OF INTEGER's categories (the attribute encodings of ACP-145(A) and SDN.801c). */
