@@ -127,3 +127,32 @@ export async function prepareCordon(prefix: string, token: string): Promise<Cord
     },
   };
 }
+
+/** One `cordon start` process on a config of its own and what it logged (the cluster tests run several). */
+export interface SpawnedCordon {
+  child: ChildProcess;
+  log: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `cordon start --config <config>` with info logs; does not wait for it. */
+export function spawnCordon(config: string): SpawnedCordon {
+  let log = "";
+  const child = spawn(process.execPath, [cli, "start", "--config", config], {
+    env: { ...process.env, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+  const exited = once(child, "exit").then(([code]) => code as number | null);
+  return { child, log: () => log, exited };
+}
+
+/** Stops it (resumed first if it was paused): SIGTERM, SIGKILL after 5 s. */
+export async function stopSpawned(c: SpawnedCordon | undefined): Promise<void> {
+  if (!c || c.child.exitCode !== null || c.child.signalCode !== null) return;
+  c.child.kill("SIGCONT");
+  c.child.kill("SIGTERM");
+  await Promise.race([c.exited, sleep(5000)]);
+  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
+}

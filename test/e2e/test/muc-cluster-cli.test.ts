@@ -13,8 +13,6 @@
 // The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as path } from "node:path";
@@ -30,7 +28,7 @@ import {
   type RedisInstance,
 } from "@cordon/harness";
 import { RedisMembership } from "@cordon/store";
-import { ALL_CLASSES as ALL, loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
+import { ALL_CLASSES as ALL, loadDemo, demoPolicyFile } from "../src/demo.js";
 import { configureRoom, joinRoom as join } from "../src/muc-client.js";
 import {
   groupchat,
@@ -40,37 +38,11 @@ import {
   sleep,
   until,
 } from "../src/muc-cluster-fixture.js";
+import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
-const cli = path(repoRoot, "packages/cli/dist/src/main.js");
 const PREFIX = "clc";
-
-/** One `cordon start` process and what it logged. */
-interface Cordon {
-  child: ChildProcess;
-  log(): string;
-  exited: Promise<number | null>;
-}
-
-function startCordon(config: string): Cordon {
-  let log = "";
-  const child = spawn(process.execPath, [cli, "start", "--config", config], {
-    env: { ...process.env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-  const exited = once(child, "exit").then(([code]) => code as number | null);
-  return { child, log: () => log, exited };
-}
-
-async function stopCordon(c: Cordon | undefined): Promise<void> {
-  if (!c || c.child.exitCode !== null || c.child.signalCode !== null) return;
-  c.child.kill("SIGTERM");
-  await Promise.race([c.exited, sleep(5000)]);
-  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
-}
 
 /** A config file for one instance: its server's component port, its id, the shared Redis. */
 function writeConfig(
@@ -129,7 +101,7 @@ if (serverKinds().includes("ejabberd"))
     let redis: RedisInstance;
     let dir: string;
     let membership: RedisMembership;
-    const cordons: Cordon[] = [];
+    const cordons: SpawnedCordon[] = [];
     const c: Record<string, TestClient> = {};
     const live = async () => Object.fromEntries(await membership.beat("", undefined));
 
@@ -148,7 +120,7 @@ if (serverKinds().includes("ejabberd"))
       // Started together: each gets a lease period to appear before the other covers its slot.
       for (const i of [0, 1])
         cordons.push(
-          startCordon(
+          spawnCordon(
             writeConfig(dir, `node${i + 1}`, {
               port: cluster.nodes[i]!.componentPort,
               redis: redis.url,
@@ -174,7 +146,7 @@ if (serverKinds().includes("ejabberd"))
 
     after(async () => {
       for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopCordon(x);
+      for (const x of cordons) await stopSpawned(x);
       await membership?.close();
       await cluster?.stop();
       await redis?.stop();
@@ -182,7 +154,7 @@ if (serverKinds().includes("ejabberd"))
     });
 
     test("[ejabberd cluster] a third process given a live instance's name is refused at start (exit 2, the reason); the cluster is untouched", async () => {
-      const dup = startCordon(
+      const dup = spawnCordon(
         writeConfig(dir, "node1-again", {
           port: cluster.nodes[1]!.componentPort,
           redis: redis.url,
@@ -222,7 +194,7 @@ if (serverKinds().includes("ejabberd"))
         await join(c.carol!, room, "Carol");
         await exchange(c, room, `before-${i}`);
       }
-      const [, second] = cordons as [Cordon, Cordon];
+      const [, second] = cordons as [SpawnedCordon, SpawnedCordon];
       const killedAt = Date.now();
       second.child.kill("SIGKILL");
       await second.exited;
@@ -279,7 +251,7 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
     let server: XmppServer;
     let redis: RedisInstance;
     let dir: string;
-    const cordons: Cordon[] = [];
+    const cordons: SpawnedCordon[] = [];
     const c: Record<string, TestClient> = {};
     const config = (instance: string, slots: number) =>
       writeConfig(dir, instance, {
@@ -306,21 +278,21 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
 
     after(async () => {
       for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopCordon(x);
+      for (const x of cordons) await stopSpawned(x);
       await server?.stop();
       await redis?.stop();
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
     test(`[${kind}] slots: 1 is active/standby: kill -9 of the active process, the standby serves the room with its history; slots: 2 is refused at start with the reason`, async () => {
-      const active = startCordon(config("p1", 1));
+      const active = spawnCordon(config("p1", 1));
       cordons.push(active);
       await until("the active instance started", () => active.log().includes("MUC cluster instance started"));
-      const standby = startCordon(config("p2", 1));
+      const standby = spawnCordon(config("p2", 1));
       cordons.push(standby);
       await until("the standby waits", () => standby.log().includes("standby: another instance holds"));
       // A third process given the active one's name: refused at start, after a lease period.
-      const twin = startCordon(
+      const twin = spawnCordon(
         writeConfig(dir, "p1-again", {
           port: server.componentPort,
           redis: redis.url,
@@ -348,7 +320,7 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       await exchange(c, room, "before");
 
       // slots: 2 cannot work on a server holding one connection per domain: refused, with the reason.
-      const wrong = startCordon(config("p3", 2));
+      const wrong = spawnCordon(config("p3", 2));
       cordons.push(wrong);
       assert.equal(
         await Promise.race([wrong.exited, sleep(15_000).then(() => "still running")]),

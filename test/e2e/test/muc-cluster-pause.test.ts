@@ -10,8 +10,6 @@
 // is taken by the twin: before adv44 it stayed free for good) and enforces the lowered clearance.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as path } from "node:path";
@@ -25,40 +23,14 @@ import {
   type RedisInstance,
 } from "@cordon/harness";
 import { RedisMembership } from "@cordon/store";
-import { ALL_CLASSES as ALL, loadDemo, repoRoot, demoPolicyFile } from "../src/demo.js";
+import { ALL_CLASSES as ALL, loadDemo, demoPolicyFile } from "../src/demo.js";
 import { configureRoom, joinRoom as join } from "../src/muc-client.js";
 import { groupchat, seedClearances as seed, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
+import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
-const cli = path(repoRoot, "packages/cli/dist/src/main.js");
 const PREFIX = "clpause";
-
-interface Cordon {
-  child: ChildProcess;
-  log(): string;
-  exited: Promise<number | null>;
-}
-
-function startCordon(config: string): Cordon {
-  let log = "";
-  const child = spawn(process.execPath, [cli, "start", "--config", config], {
-    env: { ...process.env, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
-  const exited = once(child, "exit").then(([code]) => code as number | null);
-  return { child, log: () => log, exited };
-}
-
-async function stopCordon(c: Cordon): Promise<void> {
-  if (c.child.exitCode !== null || c.child.signalCode !== null) return;
-  c.child.kill("SIGCONT");
-  c.child.kill("SIGTERM");
-  await Promise.race([c.exited, sleep(5000)]);
-  if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
-}
 
 for (const kind of serverKinds()) {
   describe(`a clustered process paused past its lease on ${kind} (adv44)`, () => {
@@ -69,7 +41,7 @@ for (const kind of serverKinds()) {
     let redis: RedisInstance;
     let dir: string;
     let membership: RedisMembership;
-    const cordons: Cordon[] = [];
+    const cordons: SpawnedCordon[] = [];
     const c: Record<string, TestClient> = {};
     const config = (file: string, instance: string) => {
       const f = path(dir, `${file}.yaml`);
@@ -116,7 +88,7 @@ components:
 
     after(async () => {
       for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopCordon(x);
+      for (const x of cordons) await stopSpawned(x);
       await membership?.close();
       await server?.stop();
       await redis?.stop();
@@ -124,10 +96,10 @@ components:
     });
 
     test(`[${kind}] SIGSTOP past the lease, a clearance lowered and a twin started meanwhile; SIGCONT: nothing above the clearance, the paused one stands down, every room served again`, async () => {
-      const p1 = startCordon(config("p1", "p1"));
+      const p1 = spawnCordon(config("p1", "p1"));
       cordons.push(p1);
       await until("p1 started", () => p1.log().includes("MUC cluster instance started"));
-      const p2 = startCordon(config("p2", "p2"));
+      const p2 = spawnCordon(config("p2", "p2"));
       cordons.push(p2);
       if (kind === "ejabberd")
         await until("both hold one link", async () => {
@@ -167,7 +139,7 @@ components:
       await clear({ bob: ["UNCLASSIFIED"] });
       await sleep(300);
       await sayAll("paused");
-      const twin = startCordon(config("p1-twin", "p1"));
+      const twin = spawnCordon(config("p1-twin", "p1"));
       cordons.push(twin);
       await sleep(Math.max(0, 6000 - (Date.now() - stoppedAt)));
       if (kind === "prosody")
