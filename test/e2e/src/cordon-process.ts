@@ -156,3 +156,52 @@ export async function stopSpawned(c: SpawnedCordon | undefined): Promise<void> {
   await Promise.race([c.exited, sleep(5000)]);
   if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill("SIGKILL");
 }
+
+/**
+ * The `components:` part of a `cordon start` config the operations and console tests share: a MUC
+ * service with a SECRET preset room `vault` (owned by alice@`domain` when `vaultOwner`), and, with
+ * `catalog`, a catalog service on `catalog.domain` offering `catalog.items` (YAML flow mappings)
+ * for `domain`'s users.
+ */
+export function mucAndCatalogYaml(o: {
+  domain: string;
+  mucDomain: string;
+  vaultOwner?: boolean;
+  localDomains?: boolean;
+  catalog?: { domain: string; name: string; items: string[] };
+}): string {
+  const owners = o.vaultOwner === false ? "" : `, owners: ["alice@${o.domain}"]`;
+  const lines = [
+    "components:",
+    "  muc:",
+    `    domain: ${o.mucDomain}`,
+    "    secret: muc-secret",
+    ...(o.localDomains ? [`    localDomains: ["${o.domain}"]`] : []),
+    "    labels:",
+    "      UNCLASSIFIED: { classification: UNCLASSIFIED }",
+    "      SECRET: { classification: SECRET }",
+    "    roomLabel: UNCLASSIFIED",
+    "    defaultLabel: UNCLASSIFIED",
+    "    presetRooms:",
+    `      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET${owners} }`,
+  ];
+  if (o.catalog)
+    lines.push(
+      "  catalog:",
+      `    domain: ${o.catalog.domain}`,
+      "    secret: catalog-secret",
+      `    served: [${o.domain}]`,
+      `    muc: [${o.mucDomain}]`,
+      "    catalogs:",
+      `      ${o.domain}:`,
+      `        name: ${o.catalog.name}`,
+      "        items:",
+      ...o.catalog.items.map((item) => `          - ${item}`),
+    );
+  return `${lines.join("\n")}\n`;
+}
+
+/** Catalog items (YAML flow mappings): UNCLASSIFIED, the default, and SECRET. */
+export const UNCLASSIFIED_ITEM =
+  "{ selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }";
+export const SECRET_ITEM = "{ selector: SECRET, label: { classification: SECRET } }";

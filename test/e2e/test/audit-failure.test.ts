@@ -16,7 +16,7 @@ import {
   type TestClient,
   type ServerKind,
 } from "@cordon/harness";
-import { prepareCordon, type CordonRun } from "../src/cordon-process.js";
+import { mucAndCatalogYaml, prepareCordon, type CordonRun } from "../src/cordon-process.js";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
@@ -78,18 +78,7 @@ store:
 admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
 stateDir: state
 audit: { file: audit.jsonl }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: muc-secret
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    presetRooms:
-      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET }
-`,
+${mucAndCatalogYaml({ domain, mucDomain, vaultOwner: false })}`,
       );
       for (const u of ["alice", "bob"]) clients[u] = await connectClient(server, u, `${u}-pw`);
     });

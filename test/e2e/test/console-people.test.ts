@@ -13,7 +13,13 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { startServer, connectClient, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import { repoRoot, demoPolicyFile } from "../src/demo.js";
-import { prepareCordon, type CordonRun } from "../src/cordon-process.js";
+import {
+  mucAndCatalogYaml,
+  prepareCordon,
+  SECRET_ITEM,
+  UNCLASSIFIED_ITEM,
+  type CordonRun,
+} from "../src/cordon-process.js";
 import { joinRoom, statusCodes } from "../src/muc-client.js";
 import {
   chromiumAvailable,
@@ -73,31 +79,20 @@ admin:
   token: { env: CORDON_ADMIN_TOKEN }
 stateDir: state
 audit: { file: audit.jsonl }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: muc-secret
-    localDomains: ["${domain}"]
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    presetRooms:
-      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET, owners: ["alice@${domain}"] }
-  catalog:
-    domain: ${catalogDomain}
-    secret: catalog-secret
-    served: [${domain}]
-    muc: [${mucDomain}]
-    catalogs:
-      ${domain}:
-        name: Labels
-        items:
-          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
-          - { selector: SECRET, label: { classification: SECRET } }
-          - { selector: "SECRET REL TO GBR", label: { classification: SECRET, categories: [GBR] } }
-`,
+${mucAndCatalogYaml({
+  domain,
+  mucDomain,
+  localDomains: true,
+  catalog: {
+    domain: catalogDomain,
+    name: "Labels",
+    items: [
+      UNCLASSIFIED_ITEM,
+      SECRET_ITEM,
+      '{ selector: "SECRET REL TO GBR", label: { classification: SECRET, categories: [GBR] } }',
+    ],
+  },
+})}`,
       );
       await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(run.log()));
       session = await startBrowser();

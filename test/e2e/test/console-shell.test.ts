@@ -15,7 +15,13 @@ import type { AddressInfo } from "node:net";
 import { startServer, connectClient, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import { repoRoot } from "../src/demo.js";
 import { joinRoom } from "../src/muc-client.js";
-import { cli, prepareCordon, type CordonRun } from "../src/cordon-process.js";
+import {
+  cli,
+  mucAndCatalogYaml,
+  prepareCordon,
+  UNCLASSIFIED_ITEM,
+  type CordonRun,
+} from "../src/cordon-process.js";
 import {
   chromiumAvailable,
   loginAsUser,
@@ -92,28 +98,7 @@ admin:
       - { name: adam, role: admin, passwordHash: "${hash("adam-password")}" }
 stateDir: state
 audit: { file: audit.jsonl }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: muc-secret
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    presetRooms:
-      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET, owners: ["alice@${domain}"] }
-  catalog:
-    domain: ${catalogDomain}
-    secret: catalog-secret
-    served: [${domain}]
-    muc: [${mucDomain}]
-    catalogs:
-      ${domain}:
-        name: Labels
-        items:
-          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
-`,
+${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name: "Labels", items: [UNCLASSIFIED_ITEM] } })}`,
     );
     await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(run.log()));
     consoleUrl = /^Console: (\S+)$/mu.exec(run.log())![1]!;

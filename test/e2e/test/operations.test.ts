@@ -19,7 +19,14 @@ import {
   type Element,
   type RedisInstance,
 } from "@cordon/harness";
-import { cli, prepareCordon, type CordonRun } from "../src/cordon-process.js";
+import {
+  cli,
+  mucAndCatalogYaml,
+  prepareCordon,
+  SECRET_ITEM,
+  UNCLASSIFIED_ITEM,
+  type CordonRun,
+} from "../src/cordon-process.js";
 
 const NS_MUC = "http://jabber.org/protocol/muc";
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
@@ -111,29 +118,7 @@ store: { redis: { url: "${redis.url}", prefix: "ops-${process.pid}:" } }
 admin: { listen: "127.0.0.1:${adminPort}", token: { env: CORDON_ADMIN_TOKEN } }
 stateDir: state
 audit: { file: audit.jsonl }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: muc-secret
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    presetRooms:
-      vault: { name: Vault, label: SECRET, clearance: [UNCLASSIFIED, SECRET], defaultLabel: SECRET, owners: ["alice@${domain}"] }
-  catalog:
-    domain: ${catalogDomain}
-    secret: catalog-secret
-    served: [${domain}]
-    muc: [${mucDomain}]
-    catalogs:
-      ${domain}:
-        name: Ops labels
-        items:
-          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }
-          - { selector: SECRET, label: { classification: SECRET } }
-`,
+${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name: "Ops labels", items: [UNCLASSIFIED_ITEM, SECRET_ITEM] } })}`,
       { LOG_LEVEL: "info" },
     );
     for (const u of ["alice", "bob", "carol"]) clients[u] = await connectClient(server, u, `${u}-pw`);

@@ -8,15 +8,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readFileSync } from "node:fs";
-import {
-  startServer,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-  type Element,
-} from "@cordon/harness";
+import { startServer, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import {
@@ -27,21 +19,20 @@ import {
   type PeeringConfig,
   type Relay,
 } from "@cordon/relay";
-import { repoRoot } from "../src/demo.js";
+import {
+  TLP,
+  TLPX,
+  NS_STANZAS,
+  UNLABELLED_DEFAULT as RULES,
+  isMessage,
+  loadTlpPolicies,
+  relaySide,
+  tlpClearance as clearance,
+  tlpLabel as label,
+  xmlValue as raw,
+} from "../src/relay-fixture.js";
 
-const CORPUS = join(repoRoot, "test/conformance");
-const TLPX = "1.3.6.1.4.1.99999.2.2";
-const TLP = "1.3.6.1.4.1.99999.2.3";
-const SPIFFY = "http://surevine.com/xmlns/spiffy";
-const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const SECRET = "relay-secret";
-
-const label = (policy: string, lacv: number) =>
-  `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/></label>`;
-const clearance = (policy: string, lacvs: number[]) =>
-  `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}</clearance>`;
-const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
-const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
 
 for (const sending of ["prosody", "ejabberd"] as const) {
   describe(`relay audit log deleted while running (${sending} sends)`, () => {
@@ -66,25 +57,13 @@ for (const sending of ["prosody", "ejabberd"] as const) {
           users: [{ username: "bob", password: "pw" }],
         }),
       ]);
-      for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
-        registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
-      const raw = (data: string) => ({ encoding: "xml" as const, data });
+      loadTlpPolicies(registry);
       await store.setUserClearance("alice@pd.test", raw(clearance(TLPX, [10, 11, 12, 13])));
       await store.setUserClearance("bob@ed.test", raw(clearance(TLP, [10, 11, 12, 13])));
-      const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
-      const side = (s: XmppServer, domain: string, policy: string) => ({
-        service: service(s),
-        secret: SECRET,
-        domains: [domain],
-        mucDomains: [],
-        policy,
-        labelAware: true,
-        markingLang: "",
-      });
       const peering: PeeringConfig = {
         name: "pd-ed",
-        local: side(pd, "pd.test", TLPX),
-        remote: side(ed, "ed.test", TLP),
+        local: relaySide(pd, "pd.test", TLPX, SECRET),
+        remote: relaySide(ed, "ed.test", TLP, SECRET),
         outbound: defaultRules({
           ...RULES,
           defaultLabel: label(TLPX, 10),

@@ -4,9 +4,6 @@
 // on the sending side.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   startServer,
   connectClient,
@@ -19,40 +16,28 @@ import { parseElement } from "@cordon/component";
 import { decodeEssLabel, encodeEssLabel, makeLabel, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import {
+  TLP,
+  TLPX,
+  NS_SL,
+  NS_STANZAS,
+  UNLABELLED_DEFAULT as RULES,
+  assertBareError,
+  isMessage,
+  loadTlpPolicies,
+  relaySide,
+  tlpClearance as clearance,
+  tlpLabel as label,
+  xmlValue as raw,
+} from "../src/relay-fixture.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const CORPUS = join(repoRoot, "test/conformance");
-const TLPX = "1.3.6.1.4.1.99999.2.2";
-const TLP = "1.3.6.1.4.1.99999.2.3";
-const SPIFFY = "http://surevine.com/xmlns/spiffy";
-const NS_SL = "urn:xmpp:sec-label:0";
-const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const SECRET = "relay-secret";
 
-function label(policy: string, lacv: number, cats: number[] = []): string {
-  return `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</label>`;
-}
-function clearance(policy: string, lacvs: number[]): string {
-  const cats = policy === TLP ? [0, 1] : [0, 1, 2];
-  return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</clearance>`;
-}
 function securityLabel(labelXml: string): Element {
   return parseElement(
     `<securitylabel xmlns='${NS_SL}'><displaymarking>X</displaymarking><label>${labelXml}</label></securitylabel>`,
   );
 }
-const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
-function assertBareError(el: Element, condition: string) {
-  assert.equal(el.attrs["type"], "error");
-  assert.ok(el.getChild("error")?.getChild(condition, NS_STANZAS), el.toString());
-  assert.deepEqual(
-    el.getChildElements().map((c) => c.name),
-    ["error"],
-    `nothing but the error: ${el.toString()}`,
-  );
-}
-
-const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
 
 describe("relay boundary (Prosody ↔ ejabberd)", () => {
   let px: XmppServer, ex: XmppServer;
@@ -76,9 +61,7 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
         extraModules: ["mod_vcard"],
       }),
     ]);
-    for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
-      registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
-    const raw = (data: string) => ({ encoding: "xml" as const, data });
+    loadTlpPolicies(registry);
     // Local users: alice cleared to RED, eve to WHITE only, mallory to nothing.
     await store.setUserClearance("alice@px.test", raw(clearance(TLPX, [10, 11, 12, 13])));
     await store.setUserClearance("eve@px.test", raw(clearance(TLPX, [10])));
@@ -87,27 +70,10 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     await store.setUserClearance("eric@ex.test", raw(clearance(TLP, [10])));
     // wren too, WHITE only, held under the local side's policy (an equivalent one).
     await store.setUserClearance("wren@ex.test", raw(clearance(TLPX, [10])), TLPX);
-    const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
     const peering: PeeringConfig = {
       name: "px-ex",
-      local: {
-        service: service(px),
-        secret: SECRET,
-        domains: ["px.test"],
-        mucDomains: [],
-        policy: TLPX,
-        labelAware: true,
-        markingLang: "",
-      },
-      remote: {
-        service: service(ex),
-        secret: SECRET,
-        domains: ["ex.test"],
-        mucDomains: [],
-        policy: TLP,
-        labelAware: true,
-        markingLang: "",
-      },
+      local: relaySide(px, "px.test", TLPX, SECRET),
+      remote: relaySide(ex, "ex.test", TLP, SECRET),
       outbound: defaultRules({
         ...RULES,
         defaultLabel: label(TLPX, 10),

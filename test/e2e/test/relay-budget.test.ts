@@ -6,9 +6,6 @@
 // peering's remote side has a silent component (sink), which never answers an IQ.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   startServer,
   connectClient,
@@ -21,21 +18,23 @@ import { createComponent, type CordonComponent } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore, type ClearanceLookup, type UserClearanceSource } from "@cordon/store";
 import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import {
+  TLP,
+  NS_STANZAS,
+  loadTlpPolicies,
+  relaySide,
+  tlpClearance,
+  tlpLabel,
+  xmlValue as raw,
+} from "../src/relay-fixture.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const CORPUS = join(repoRoot, "test/conformance");
-const TLP = "1.3.6.1.4.1.99999.2.3";
-const SPIFFY = "http://surevine.com/xmlns/spiffy";
-const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const SECRET = "budget-secret";
 const BURST = 30;
 const PER_SENDER_IQS = 100;
 const PER_SENDER_PENDING = 50;
 
-const label = (lacv: number) =>
-  `<label xmlns='${SPIFFY}'><policy id='${TLP}'/><classification lacv='${lacv}'/></label>`;
-const clearance = (lacvs: number[]) =>
-  `<clearance xmlns='${SPIFFY}'><policy id='${TLP}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}<tag type='permissive' id='${TLP}.1' lacv='0'/><tag type='permissive' id='${TLP}.1' lacv='1'/></clearance>`;
+const label = (lacv: number) => tlpLabel(TLP, lacv);
+const clearance = (lacvs: number[]) => tlpClearance(TLP, lacvs);
 const byId = (name: string, id: string) => (el: Element) => el.name === name && el.attrs["id"] === id;
 const errorOf = (el: Element) =>
   el
@@ -74,15 +73,7 @@ const RULES = {
 } as const;
 
 function side(server: XmppServer, domains: string[]): PeeringConfig["local"] {
-  return {
-    service: `xmpp://127.0.0.1:${server.componentPort}`,
-    secret: SECRET,
-    domains,
-    mucDomains: [],
-    policy: TLP,
-    labelAware: true,
-    markingLang: "",
-  };
+  return { ...relaySide(server, domains[0] ?? "", TLP, SECRET), domains };
 }
 
 /** A component that never answers IQs and records the messages it receives. */
@@ -131,8 +122,7 @@ describe("relay memory budget under a flood from one account", () => {
       }),
     ]);
     const registry = new PolicyRegistry();
-    registry.loadString(readFileSync(join(CORPUS, "tlp-policy.xml"), "utf8"));
-    const raw = (data: string) => ({ encoding: "xml" as const, data });
+    loadTlpPolicies(registry);
     for (const u of ["alice", "trudy", "slowpoke"])
       for (const d of ["pa.test", "ec.test"])
         await users.inner.setUserClearance(`${u}@${d}`, raw(clearance([10, 11, 12, 13])));

@@ -7,9 +7,6 @@
 // carries the server on the sending side.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   startServer,
   startRedis,
@@ -23,24 +20,19 @@ import { parseElement } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { RedisStore } from "@cordon/store";
 import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import {
+  TLP,
+  TLPX,
+  NS_SL,
+  UNLABELLED_DEFAULT as RULES,
+  loadTlpPolicies,
+  relaySide,
+  tlpClearance as clearance,
+  tlpLabel as label,
+  xmlValue as raw,
+} from "../src/relay-fixture.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const CORPUS = join(repoRoot, "test/conformance");
-const TLPX = "1.3.6.1.4.1.99999.2.2";
-const TLP = "1.3.6.1.4.1.99999.2.3";
-const SPIFFY = "http://surevine.com/xmlns/spiffy";
-const NS_SL = "urn:xmpp:sec-label:0";
 const SECRET = "relay-outage-secret";
-const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
-
-function label(policy: string, lacv: number, cats: number[] = []): string {
-  return `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</label>`;
-}
-function clearance(policy: string, lacvs: number[]): string {
-  const cats = policy === TLP ? [0, 1] : [0, 1, 2];
-  return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</clearance>`;
-}
-const raw = (data: string) => ({ encoding: "xml" as const, data });
 
 describe("relay: cached clearances against changes and a Redis outage (Prosody â†” ejabberd)", () => {
   let px: XmppServer, ex: XmppServer;
@@ -65,26 +57,15 @@ describe("relay: cached clearances against changes and a Redis outage (Prosody â
         users: [{ username: "bob", password: "pw" }],
       }),
     ]);
-    for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
-      registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
+    loadTlpPolicies(registry);
     store = new RedisStore({ url: redis.url, prefix: "relay-outage", cacheTtlMs: 200 });
     await store.ready(5000);
     await store.setUserClearance("alice@px.test", raw(clearance(TLPX, [10, 11, 12])));
     await store.setUserClearance("bob@ex.test", raw(clearance(TLP, [10, 11, 12])));
-    const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
-    const side = (s: XmppServer, domain: string, policy: string) => ({
-      service: service(s),
-      secret: SECRET,
-      domains: [domain],
-      mucDomains: [],
-      policy,
-      labelAware: true,
-      markingLang: "",
-    });
     const peering: PeeringConfig = {
       name: "outage",
-      local: side(px, "px.test", TLPX),
-      remote: side(ex, "ex.test", TLP),
+      local: relaySide(px, "px.test", TLPX, SECRET),
+      remote: relaySide(ex, "ex.test", TLP, SECRET),
       outbound: defaultRules({
         ...RULES,
         defaultLabel: label(TLPX, 10),

@@ -39,30 +39,29 @@ import {
   type PeeringConfig,
   type Relay,
 } from "@cordon/relay";
+import {
+  TLP,
+  TLPX,
+  NS_SL,
+  NS_STANZAS,
+  UNLABELLED_DEFAULT as RULES,
+  isMessage,
+  loadTlpPolicies,
+  relaySide,
+  tlpClearance as clearance,
+  tlpLabel as label,
+  xmlValue as raw,
+} from "../src/relay-fixture.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const cli = join(repoRoot, "packages/cli/dist/src/main.js");
-const CORPUS = join(repoRoot, "test/conformance");
-const TLPX = "1.3.6.1.4.1.99999.2.2";
-const TLP = "1.3.6.1.4.1.99999.2.3";
-const SPIFFY = "http://surevine.com/xmlns/spiffy";
-const NS_SL = "urn:xmpp:sec-label:0";
-const NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
 const SECRET = "relay-secret";
 
-function label(policy: string, lacv: number, cats: number[] = []): string {
-  return `<label xmlns='${SPIFFY}'><policy id='${policy}'/><classification lacv='${lacv}'/>${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</label>`;
-}
-function clearance(policy: string, lacvs: number[]): string {
-  const cats = policy === TLP ? [0, 1] : [0, 1, 2];
-  return `<clearance xmlns='${SPIFFY}'><policy id='${policy}'/>${lacvs.map((l) => `<classification lacv='${l}'/>`).join("")}${cats.map((c) => `<tag type='permissive' id='${policy}.1' lacv='${c}'/>`).join("")}</clearance>`;
-}
 function securityLabel(labelXml: string, marking: string): Element {
   return parseElement(
     `<securitylabel xmlns='${NS_SL}'><displaymarking>${marking}</displaymarking><label>${labelXml}</label></securitylabel>`,
   );
 }
-const isMessage = (id: string) => (el: Element) => el.name === "message" && el.attrs["id"] === id;
 function assertBareError(el: Element, condition: string) {
   assert.equal(el.attrs["type"], "error");
   const error = el.getChild("error");
@@ -97,8 +96,6 @@ class DiskFault implements AuditSink {
     return this.inner.failed;
   }
 }
-
-const RULES = { unlabelled: { message: "default", presence: "default", iq: "default" } } as const;
 
 describe("label-filtering relay", () => {
   let pa: XmppServer, eb: XmppServer, pp: XmppServer, pq: XmppServer;
@@ -146,32 +143,18 @@ describe("label-filtering relay", () => {
       }),
     ]);
     const registry = new PolicyRegistry();
-    for (const f of ["tlp-extended-policy.xml", "tlp-policy.xml"])
-      registry.loadString(readFileSync(join(CORPUS, f), "utf8"));
-    const raw = (data: string) => ({ encoding: "xml" as const, data });
+    loadTlpPolicies(registry);
     await store.setUserClearance("alice@pa.test", raw(clearance(TLPX, [10, 11, 12, 13])));
     await store.setServiceClearance("pa.test", raw(clearance(TLPX, [10, 11])));
     await store.setUserClearance("amy@pp.test", raw(clearance(TLP, [10, 11, 12, 13])));
     const service = (s: XmppServer) => `xmpp://127.0.0.1:${s.componentPort}`;
     const mixed: PeeringConfig = {
       name: "pa-eb",
-      local: {
-        service: service(pa),
-        secret: SECRET,
-        domains: ["pa.test"],
-        mucDomains: [],
-        policy: TLPX,
-        labelAware: true,
-        markingLang: "",
-      },
+      local: relaySide(pa, "pa.test", TLPX, SECRET),
       remote: {
-        service: service(eb),
-        secret: SECRET,
+        ...relaySide(eb, "eb.test", TLP, SECRET),
         domains: ["eb.test", "rooms.eb.test"],
         mucDomains: ["rooms.eb.test"],
-        policy: TLP,
-        labelAware: true,
-        markingLang: "",
       },
       outbound: defaultRules({
         ...RULES,
@@ -190,23 +173,12 @@ describe("label-filtering relay", () => {
     };
     const prosodies: PeeringConfig = {
       name: "pp-pq",
-      local: {
-        service: service(pp),
-        secret: SECRET,
-        domains: ["pp.test"],
-        mucDomains: [],
-        policy: TLP,
-        labelAware: true,
-        markingLang: "",
-      },
+      local: relaySide(pp, "pp.test", TLP, SECRET),
       remote: {
-        service: service(pq),
-        secret: SECRET,
+        ...relaySide(pq, "pq.test", TLP, SECRET),
         domains: ["pq.test", "rooms.pq.test"],
         mucDomains: ["rooms.pq.test"],
-        policy: TLP,
         labelAware: false,
-        markingLang: "",
       },
       outbound: defaultRules({
         ...RULES,
