@@ -8,7 +8,7 @@
 //   node bench/one-to-one.mjs [--servers prosody,ejabberd] [--messages 8000] [--rate 2000]
 //                             [--seconds 3] [--pairs 8] [--workers 4] [--window 50]
 //                             [--modes plain,unlabelled,labelled,unlabelled-cached,labelled-cached]
-//                             [--cacheSeconds 2] [--rounds 1]
+//                             [--cacheSeconds 2] [--rounds 1] [--pin 1]
 //
 // Goals (issue 17): throughput >= 0.8x plain, p99 added latency <= 1 ms at 2,000 messages/s.
 // The clients (@xmpp/client) run in `--workers` child processes, each with its share of the
@@ -16,8 +16,14 @@
 // share the CPUs with the server and the guard, so the primary figure is the server's CPU µs per
 // message (from /proc), not messages/s. Modes: "unlabelled"/"labelled" ask the guard about every
 // message (the module's verdict cache off, cordon_guard_cache_seconds = 0), "-cached" with the
-// cache on. The last line of stdout is one JSON object.
-import { fork } from "node:child_process";
+// cache on; "plain-labelled" is the server without the module carrying the SECRET-labelled
+// messages (the baseline of the labelled modes when it is run). `--pin 1` (Linux, taskset) puts
+// every thread of the server on CPU 0 and the guard and client workers on the other CPUs, so the
+// server's latency is not its clients' scheduling (both sides of a comparison pinned alike). With
+// `--rounds` > 1, "addedP99MsPaired" is the median over rounds of each round's p99 difference to its
+// baseline in that same round (the machine's load drifts between rounds). The last line of stdout
+// is one JSON object.
+import { execFileSync, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +44,10 @@ function cpuOf(pid) {
   } catch {
     return null;
   }
+}
+/** --pin: every thread of `pid` on the CPUs `cpus` (taskset's list form). */
+function pin(pid, cpus) {
+  execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
 }
 const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -166,6 +176,7 @@ function parseArgs(argv) {
     window: 50,
     cacheSeconds: 2,
     rounds: 1,
+    pin: 0,
     modes: ["plain", "unlabelled", "labelled", "unlabelled-cached", "labelled-cached"],
   };
   for (let i = 0; i < argv.length; i += 2) {
@@ -202,7 +213,7 @@ async function runMode(kind, mode, opts, labelXml) {
   const domain = `${kind}-o2o.test`;
   const users = [];
   for (let i = 0; i < opts.pairs; i++) users.push(`s${i}`, `r${i}`);
-  const guarded = mode !== "plain";
+  const guarded = !mode.startsWith("plain");
   const cached = mode.endsWith("-cached");
   const server = await startServer(kind, {
     domain,
@@ -223,6 +234,8 @@ async function runMode(kind, mode, opts, labelXml) {
   });
   let child;
   const workers = [];
+  const others = `1-${Math.max(1, (await import("node:os")).availableParallelism() - 1)}`;
+  if (opts.pin) pin(server.pid, "0");
   try {
     if (guarded) {
       child = fork(here, ["--child"], {
@@ -239,8 +252,9 @@ async function runMode(kind, mode, opts, labelXml) {
         child.once("message", r);
         child.once("exit", () => j(new Error("guard exited")));
       });
+      if (opts.pin) pin(child.pid, others);
     }
-    const label = mode.startsWith("labelled") ? labelXml : "";
+    const label = mode.startsWith("labelled") || mode === "plain-labelled" ? labelXml : "";
     const n = Math.min(opts.workers, opts.pairs);
     for (let w = 0; w < n; w++) {
       const pairs = [];
@@ -252,6 +266,7 @@ async function runMode(kind, mode, opts, labelXml) {
         },
       });
       workers.push(worker);
+      if (opts.pin) pin(worker.pid, others);
     }
     await Promise.all(
       workers.map(
@@ -360,22 +375,31 @@ async function main() {
         },
       };
     }
-    const guardedModes = opts.modes.filter((m) => m !== "plain");
+    const guardedModes = opts.modes.filter((m) => !m.startsWith("plain"));
+    // The labelled modes against the server carrying the same labelled messages, when it was run.
+    const base = (m) => (m.startsWith("labelled") && modes["plain-labelled"] ? "plain-labelled" : "plain");
     const ratio = (m) =>
-      modes[m] && modes.plain ? +(modes[m].throughput / modes.plain.throughput).toFixed(2) : null;
+      modes[m] && modes[base(m)] ? +(modes[m].throughput / modes[base(m)].throughput).toFixed(2) : null;
     const added = (m) =>
-      !modes[m] || !modes.plain || modes[m].latencyMs.p99 === null
+      !modes[m] || !modes[base(m)] || modes[m].latencyMs.p99 === null
         ? null
-        : +(modes[m].latencyMs.p99 - modes.plain.latencyMs.p99).toFixed(3);
+        : +(modes[m].latencyMs.p99 - modes[base(m)].latencyMs.p99).toFixed(3);
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+    const addedPaired = (m) =>
+      !modes[m] || !modes[base(m)]
+        ? null
+        : +median(runs[m].map((r, i) => r.latencyMs.p99 - runs[base(m)][i].latencyMs.p99)).toFixed(3);
     const extraCpu = (m) =>
-      modes[m] && modes.plain
-        ? +(modes[m].serverCpuUsPerMessage - modes.plain.serverCpuUsPerMessage).toFixed(1)
+      modes[m] && modes[base(m)]
+        ? +(modes[m].serverCpuUsPerMessage - modes[base(m)].serverCpuUsPerMessage).toFixed(1)
         : null;
     out.servers[kind] = {
       ...modes,
       throughputRatio: Object.fromEntries(guardedModes.map((m) => [m, ratio(m)])),
       addedServerCpuUsPerMessage: Object.fromEntries(guardedModes.map((m) => [m, extraCpu(m)])),
+      baseline: Object.fromEntries(guardedModes.map((m) => [m, base(m)])),
       addedP99Ms: Object.fromEntries(guardedModes.map((m) => [m, added(m)])),
+      addedP99MsPaired: Object.fromEntries(guardedModes.map((m) => [m, addedPaired(m)])),
     };
   }
   console.log(JSON.stringify(out));
