@@ -326,7 +326,7 @@ ask(Host, Origin, Msg) ->
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
             ejabberd_router:route_iq(IQ, fun(Answer) ->
-                                                 try answered(Host, Held, Answer)
+                                                 try answered_if_loaded(Host, Held, Answer)
                                                  after
                                                      asked(Host, Sender),
                                                      Flight == fly andalso land(Host, Key, Sender)
@@ -490,6 +490,23 @@ form_for({By, Flot, Labelled, Asked}, Msg, Resource) ->
 with_form(Msg, Form) ->
     Msg#message{subject = Form#message.subject, body = Form#message.body,
                 thread = Form#message.thread, sub_els = Form#message.sub_els}.
+
+%% The answer to a question asked before the module stopped (gen_mod:stop_module/2, a restart,
+%% ejabberd shutting down): no decision is applied — each session's form is applied by this
+%% module's user_receive_packet hook, gone now, so a decided message would reach every session
+%% of the recipient as the first one's (an uncleared location's session included). The sender
+%% is told to try again (`wait`, RFC 6120 §8.3.2); a replayed stored message stays stored.
+answered_if_loaded(Host, Msg, Answer) ->
+    case gen_mod:is_loaded(Host, ?MODULE) of
+        true -> answered(Host, Msg, Answer);
+        false -> not_decided(Host, Msg)
+    end.
+
+not_decided(Host, Msg) ->
+    case xmpp:get_meta(Msg, cordon_replay, false) of
+        true -> ejabberd_hooks:run_fold(offline_message_hook, Host, {bounce, Msg}, []);
+        false -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+    end.
 
 answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
     case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
@@ -672,22 +689,40 @@ cache_table(Host) -> binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, 
 cache_start(Host) ->
     Tab = cache_table(Host),
     Parent = self(),
+    Undertaker = spawn(fun() -> undertaker(Host) end),
     Owner = spawn(fun() ->
                           ets:new(Tab, [named_table, public, set, {read_concurrency, true}]),
+                          %% The parked messages (single flight, below): handed to the undertaker
+                          %% when this process ends, however it ends.
+                          ets:new(parked_table(Host), [named_table, protected, ordered_set,
+                                                       {heir, Undertaker, parked}]),
                           Parent ! {cordon_cache_ready, self()},
                           cache_owner_loop(Host)
                   end),
+    Undertaker ! {owner, Owner},
     receive {cordon_cache_ready, Owner} -> ok after 5000 -> ok end,
     persistent_term:put({?MODULE, cache_owner, Host}, Owner),
+    persistent_term:put({?MODULE, undertaker, Host}, Undertaker),
     gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS_GUARD, ?MODULE, process_epoch),
     ejabberd_hooks:add(component_connected, ?MODULE, component_changed, 50),
     ejabberd_hooks:add(component_disconnected, ?MODULE, component_changed, 50).
 
+%% The owner stopped; returns once the undertaker has refused what was parked (at most 5 s).
 cache_stop(Host) ->
     gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS_GUARD),
+    Undertaker = persistent_term:get({?MODULE, undertaker, Host}, undefined),
+    MRef = case is_pid(Undertaker) of
+               true -> erlang:monitor(process, Undertaker);
+               false -> undefined
+           end,
     case persistent_term:get({?MODULE, cache_owner, Host}, undefined) of
         undefined -> ok;
         Owner -> Owner ! stop, persistent_term:erase({?MODULE, cache_owner, Host})
+    end,
+    persistent_term:erase({?MODULE, undertaker, Host}),
+    case MRef of
+        undefined -> ok;
+        _ -> receive {'DOWN', MRef, _, _, _} -> ok after 5000 -> erlang:demonitor(MRef, [flush]) end
     end.
 
 %% Everything cached, and the epoch last told (the in-flight counts stay: they count questions).
@@ -888,7 +923,7 @@ owner_loop(Host, Flights, Parked) ->
                                   error -> {[], Flights};
                                   {{_, R}, Rest} -> {R, Rest}
                               end,
-            From ! {Ref, lists:reverse([W || {W, _} <- Rev])},
+            From ! {Ref, [W || {Seq, _} <- lists:reverse(Rev), {_, W} <- ets:take(parked_table(Host), Seq)]},
             owner_loop(Host, Flights1, Parked - lists:sum([Size || {_, Size} <- Rev]));
         _ -> owner_loop(Host, Flights, Parked)
     end.
@@ -915,10 +950,41 @@ report_served(Host) ->
 %%% on its own. A message is parked only when every message of its sender in flight is in that
 %%% flight (so none overtakes another of the sender's messages, RFC 6120 §10.1), at most
 %%% ?MAX_PARKED per flight and ?MAX_PARKED_BYTES in all; otherwise it is asked about. The owner
-%%% gone (the module stopping): asked about; what it held parked is lost, never delivered unasked.
+%%% gone (the module stopping): asked about (and refused with `wait` when the answer finds the
+%%% module stopped: answered_if_loaded/3).
+%%% A parked message is held in the owner's table of parked messages, whose ETS heir is the
+%%% undertaker: when the owner ends — the module stopping, or the process dying however it dies
+%%% (ETS hands a table to its heir even on a kill) — the undertaker gets the table and refuses each
+%%% message in it with `wait` (RFC 6120 §8.3.2: try again later), carrying nothing of it. Never
+%%% delivered, never lost without a word.
 %%% ================================================================================================
 -define(MAX_PARKED, 64).
 -define(MAX_PARKED_BYTES, 4194304).
+
+parked_table(Host) -> binary_to_atom(<<"mod_cordon_guard_parked_", Host/binary>>, utf8).
+
+%% Waits for the owner's table of parked messages (its heir) and refuses what is in it; ends
+%% when the owner ended without one to hand over.
+undertaker(Host) ->
+    Owner = receive {owner, O} -> O after 10000 -> undefined end,
+    MRef = case Owner of
+               undefined -> undefined;
+               _ -> erlang:monitor(process, Owner)
+           end,
+    receive
+        {'ETS-TRANSFER', Tab, _From, parked} -> bury(Host, Tab);
+        {'DOWN', MRef, _, _, _} ->
+            %% (ETS hands the table over before the owner's monitors fire; a late one still taken.)
+            receive {'ETS-TRANSFER', Tab, _, parked} -> bury(Host, Tab) after 1000 -> ok end
+    end.
+
+%% Each message left parked, in the order parked: refused (never delivered).
+bury(Host, Tab) ->
+    Left = ets:tab2list(Tab),
+    ets:delete(Tab),
+    Left /= [] andalso error_logger:warning_msg("Cordon guard: ~B parked message(s) refused (wait): "
+                                                "the module stopped before their decision~n", [length(Left)]),
+    lists:foreach(fun({_Seq, {_Origin, Msg, _AskedPids}}) -> not_decided(Host, Msg) end, Left).
 
 %% fly: this message's question is the flight for Key (land/3 once answered); park: it waits on
 %% the flight already out; ask: asked about outside any flight.
@@ -952,7 +1018,9 @@ flight_decision(Host, Flights, Parked, Key, Sender, Waiting) ->
             case AllInFlight andalso Count =< ?MAX_PARKED andalso Parked + Size =< ?MAX_PARKED_BYTES of
                 true ->
                     asking(Host, Sender),
-                    {park, Flights#{Key => {Count + 1, [{Waiting, Size} | Rev]}}, Parked + Size};
+                    Seq = erlang:unique_integer([monotonic, positive]),
+                    ets:insert(parked_table(Host), {Seq, Waiting}),
+                    {park, Flights#{Key => {Count + 1, [{Seq, Size} | Rev]}}, Parked + Size};
                 false -> {ask, Flights, Parked}
             end
     end.
