@@ -382,11 +382,44 @@ c2s_self_presence({#presence{type = available} = Pres, #{user := U, server := S,
     {Pres, State};
 c2s_self_presence(Acc) -> Acc.
 
-%% XEP-0198 §5 resumption: the session's queue holds what was decided for its address (its client
+%% XEP-0198 §5 resumption (mod_stream_mgmt, in the c2s_unbinded_packet hook before it).
+%% With `access_check`, resumption is a login too: the user's clearance may have been lowered (or
+%% the access label changed) since the session bound, so the guard is asked again first, here in
+%% the new connection's process, before mod_stream_mgmt (50) answers <resumed/> and resends the
+%% unacknowledged stanzas (XEP-0198 §5: both happen before its c2s_session_resumed hook runs, too
+%% late to keep anything from the client). Not allowed — denied, or no decision (the guard not
+%% connected, an error answer, no answer in `timeout`: fail closed) — the stream ends with a
+%% <policy-violation/> stream error (RFC 6120 §4.9.3.14), nothing resumed or resent, and the
+%% hibernated session is ended (its unacknowledged stanzas go where ejabberd sends a lost
+%% session's: offline storage, checked again when replayed).
+c2s_unbinded_packet(#{user := U, lserver := S} = State, #sm_resume{previd = PrevID} = Resume) ->
+    Allowed = case opt(S, access_check) of
+                  true -> access_allowed(S, U);
+                  false -> true
+              end,
+    case Allowed of
+        true -> resume_location(State, Resume);
+        {false, Why} ->
+            error_logger:warning_msg("Stream resumption of ~ts@~ts refused by Cordon's access check (~p)~n",
+                                     [U, S, Why]),
+            case catch misc:base64_to_term(PrevID) of
+                {term, {R, _}} when is_binary(R) ->
+                    case ejabberd_sm:get_session_sid(U, S, R) of
+                        {_, OldPid} -> ejabberd_c2s:stop_async(OldPid);
+                        _ -> ok
+                    end;
+                _ -> ok
+            end,
+            Lang = maps:get(lang, State, <<"en">>),
+            {stop, xmpp_stream_in:send(State, xmpp:serr_policy_violation(<<"Access denied by service policy">>, Lang))}
+    end;
+c2s_unbinded_packet(State, _Pkt) -> State.
+
+%% The session's queue holds what was decided for its address (its client
 %% location, packages/guard/src/client-location.ts); resumed from another address, it would be
 %% handed there. Refused (`item-not-found`, as for an unknown session): the client binds afresh and
 %% what was not acknowledged goes where ejabberd sends a lost session's stanzas (none unchecked to it).
-c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
+resume_location(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
     case catch misc:base64_to_term(PrevID) of
         {term, {R, _}} when is_binary(R) ->
             case ejabberd_sm:get_user_ip(U, S, R) of
@@ -396,7 +429,7 @@ c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_re
             end;
         _ -> State
     end;
-c2s_unbinded_packet(State, _Pkt) -> State.
+resume_location(State, _Resume) -> State.
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon

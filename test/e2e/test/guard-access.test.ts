@@ -4,10 +4,23 @@
 // resource, RFC 6120 §7) only when their clearance grants the label. Real server, real clients:
 // cleared, not cleared and uncleared users; Cordon stopped → nobody logs in; Cordon back → the
 // cleared user does; a guard without an access label lets everyone in.
+// XEP-0198 §5 resumption is a login too (RS1-RS3): a cleared user resumes; a user whose clearance
+// was lowered while the session was hibernated, or any user while Cordon is down, is refused with
+// a <policy-violation/> stream error (RFC 6120 §4.9.3.14) — nothing resumed, nothing resent. On
+// ejabberd the module asks again before mod_stream_mgmt resumes (before: resumed, and the stanzas
+// held for the session resent, with no question asked). Prosody's module (mod_smacks) does not
+// ask yet: RS2 and RS3 are `todo` there.
 import { describe, test, before, after } from "node:test";
 import { connect } from "node:net";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer } from "@cordon/harness";
+import {
+  RawClient,
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+} from "@cordon/harness";
 import { createGuardService, type AccessReason, type GuardService } from "@cordon/guard";
 import { createComponent } from "@cordon/component";
 import type { Label } from "@cordon/policy";
@@ -16,6 +29,7 @@ import { loadDemo } from "../src/demo.js";
 
 const demo = loadDemo();
 const PASSWORD = "access-pw";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The condition of the error that stopped a login (the bind's, or the stream's). */
 function conditionOf(error: unknown): string | undefined {
@@ -94,6 +108,43 @@ for (const kind of serverKinds()) {
       await guard.start();
     };
 
+    /**
+     * A resumable session of `user` (XEP-0198 §5) that lost its connection; `meanwhile` runs while
+     * it is hibernated (a message to it held in its queue, the clearance lowered, Cordon stopped),
+     * then it is resumed on a new connection: what that connection read.
+     */
+    async function resumeAfter(user: string, resource: string, meanwhile: () => Promise<void>) {
+      const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+      await first.login(domain, user, PASSWORD);
+      const previd = await first.bindResumable(resource);
+      await sleep(300);
+      first.drop();
+      await sleep(500);
+      // Held for the hibernated session (decided for it while it was cleared).
+      const sender = await connectClient(server, user === "dan" ? "erin" : "dan", PASSWORD, `to-${resource}`);
+      await sendRaw(
+        sender,
+        `<message to='${jid(user)}/${resource}' id='held-${resource}' type='chat'><body>held while away</body></message>`,
+      );
+      await sleep(500);
+      await sender.stop();
+      await meanwhile();
+      const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+      await back.login(domain, user, PASSWORD);
+      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await back.until(/<resumed\b|<failed\b|<stream:error/);
+      await sleep(500);
+      back.close();
+      return back.text;
+    }
+
+    /** The resumption was refused with a policy-violation stream error, nothing resumed or resent. */
+    function refusedResumption(text: string) {
+      assert.match(text, /<stream:error>\s*<policy-violation\b/, text);
+      assert.ok(!/<resumed\b/.test(text), `not resumed: ${text}`);
+      assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
+    }
+
     /** Logs `user` in and out; resolves once bound and online (initial presence reflected). */
     async function logsIn(user: string) {
       const client = await connectClient(server, user, PASSWORD, undefined, { timeoutMs: 8000 });
@@ -118,11 +169,13 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "dan", "erin"].map((u) => ({ username: u, password: PASSWORD })),
         // XEP-0078 binds in the authentication request: its own path into the bind, checked too.
-        extraModules: [kind === "prosody" ? "legacyauth" : "mod_legacy_auth"],
+        // XEP-0198 resumption re-enters a session without binding: checked too.
+        extraModules: kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
       });
-      await store.setUserClearance(jid("alice"), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
+      for (const u of ["alice", "dan", "erin"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
       // carol: no clearance at all.
       await startGuard();
@@ -200,5 +253,46 @@ for (const kind of serverKinds()) {
       await logsIn("carol");
       assert.deepEqual(decisions.at(-1), [true, "no-access-label"]);
     });
+
+    test(`[${kind}] RS1: a cleared user resumes a session (XEP-0198 §5) and gets what was held for it`, async () => {
+      await guard!.stop();
+      await startGuard();
+      const text = await resumeAfter("erin", "rs1", () => Promise.resolve());
+      assert.match(text, /<resumed\b/, text);
+      assert.match(text, /held while away/, text);
+    });
+
+    test(
+      `[${kind}] RS2: a user whose clearance was lowered while hibernated is refused at resumption — a stream error, nothing resent`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const text = await resumeAfter("dan", "rs2", async () => {
+          await store.setUserClearance(jid("dan"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+          await guard!.cacheEpochTold();
+        });
+        try {
+          refusedResumption(text);
+          assert.deepEqual(decisions.at(-1), [false, "not-cleared"]);
+        } finally {
+          await store.setUserClearance(
+            jid("dan"),
+            demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])),
+          );
+        }
+      },
+    );
+
+    test(
+      `[${kind}] RS3: Cordon down when a session is resumed — refused (fail closed), nothing resent`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const text = await resumeAfter("erin", "rs3", async () => {
+          await guard!.stop();
+          guard = undefined;
+        });
+        await startGuard();
+        refusedResumption(text);
+      },
+    );
   });
 }
