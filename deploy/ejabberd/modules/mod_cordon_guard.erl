@@ -44,14 +44,16 @@ start(Host, Opts) ->
     cache_start(Host),
     access_start(Host, Opts).
 
+%% No new message is taken first; what is parked is refused (cache_stop/1); each session's form is
+%% applied until last (a message decided before the stop may still be on its way to a session).
 stop(Host) ->
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
-    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     cache_stop(Host),
-    access_stop(Host).
+    access_stop(Host),
+    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
 reload(Host, NewOpts, _OldOpts) ->
