@@ -22,6 +22,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
+-export([sm_withhold/1, offline_restore/1]).
 -export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
 -export([process_epoch/1, decode_iq_subel/1, component_changed/1, component_changed/2]).
 
@@ -34,7 +35,12 @@
 -define(MAX_ERROR_ID, 128).
 
 start(Host, Opts) ->
+    persistent_term:erase({?MODULE, stopping, Host}),
     ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    %% After mod_mam (50) archived a decided message whole: what goes on to the sessions is withheld.
+    ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_withhold, 95),
+    %% Before mod_offline (50) stores one: its content put back.
+    ejabberd_hooks:add(offline_message_hook, Host, ?MODULE, offline_restore, 1),
     ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     %% Before mod_carboncopy (89): each session gets what the guard decided for it.
     ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
@@ -44,15 +50,22 @@ start(Host, Opts) ->
     cache_start(Host),
     access_start(Host, Opts).
 
-%% No new message is taken first; what is parked is refused (cache_stop/1); each session's form is
-%% applied until last (a message decided before the stop may still be on its way to a session).
+%% No new message is taken first, and no answer applied from now on (answered_if_loaded/3); what is
+%% parked is refused (cache_stop/1); each session's form is applied until last. A decided message
+%% still on its way to a session (in its process's queue) when the last hook goes carries nothing of
+%% its content (withheld/1): the session gets no form it may not have.
+%% (The hooks go in this order: a hook run already begun keeps its list, so one that restored a
+%% message's content at 10 withholds it again at 95.)
 stop(Host) ->
+    persistent_term:put({?MODULE, stopping, Host}, true),
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     cache_stop(Host),
     access_stop(Host),
+    ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_withhold, 95),
+    ejabberd_hooks:delete(offline_message_hook, Host, ?MODULE, offline_restore, 1),
     ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
@@ -83,7 +96,7 @@ mod_doc() -> #{desc => ["Cordon's central check: every message to a local user i
 %% The hook: a message is held (dropped here) and routed again once decided.
 sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
     case xmpp:get_meta(Msg, cordon_checked, false) orelse xmpp:get_meta(Msg, carbon_copy, false) of
-        true -> Msg;
+        true -> restored(Msg);
         false ->
             case archive_result(Msg) of
                 true -> archive_check(Host, Msg);
@@ -532,7 +545,7 @@ with_form(Msg, Form) ->
 %% of the recipient as the first one's (an uncleared location's session included). The sender
 %% is told to try again (`wait`, RFC 6120 §8.3.2); a replayed stored message stays stored.
 answered_if_loaded(Host, Msg, Answer) ->
-    case gen_mod:is_loaded(Host, ?MODULE) of
+    case gen_mod:is_loaded(Host, ?MODULE) andalso not persistent_term:get({?MODULE, stopping, Host}, false) of
         true -> answered(Host, Msg, Answer);
         false -> not_decided(Host, Msg)
     end.
@@ -637,7 +650,37 @@ deliver(Host, Msg, {By, _, _, _} = Forms) ->
         false -> route_decided(Host, xmpp:put_meta(Msg, cordon_forms, Forms))
     end.
 
-route_decided(_Host, Msg) -> ejabberd_sm:route(Msg).
+route_decided(_Host, Msg) -> ejabberd_sm:route(withheld(Msg)).
+
+%%% ================================================================================================
+%%% Withheld content. A decided message reaches each session of its recipient by way of that
+%%% session's process queue, where this module's user_receive_packet hook gives it the session's own
+%%% form (labelled, FLOT, nothing). A message still queued when the module stops (its hooks gone)
+%%% would be sent as it was routed, whatever the guard decided for that session. So the decided
+%%% message travels without its content: no subject, body, thread or child; the labelled form stays
+%%% in its meta (`cordon_forms`, with the FLOT form) and each session's form is put in by the hook.
+%%% Without the module a session gets the bare envelope, nothing of the message (fail closed).
+%%% Where the whole message is needed, it is put back: at sm_receive_packet 10 (before mod_mam
+%%% archives it at 50; withheld again at 95) and at offline_message_hook 1 (before mod_offline
+%%% stores it: checked again when replayed). A received carbon (XEP-0280) of a decided message the
+%%% same: its forwarded copy withheld on its way to the other session.
+%%% ================================================================================================
+withheld(#message{meta = #{cordon_forms := {_, _, _, _}}} = Msg) ->
+    xmpp:put_meta(Msg#message{subject = [], body = [], thread = undefined, sub_els = []}, cordon_withheld, true);
+withheld(Msg) -> Msg.
+
+restored(#message{meta = #{cordon_withheld := true, cordon_forms := {_, _, Labelled, _}}} = Msg) ->
+    xmpp:del_meta(with_form(Msg, Labelled), cordon_withheld);
+restored(Msg) -> Msg.
+
+sm_withhold(#message{meta = #{cordon_forms := _}} = Msg) -> withheld(Msg);
+sm_withhold(#message{meta = #{carbon_copy := true},
+                     sub_els = [#carbons_received{forwarded = #forwarded{sub_els = [#message{} = Inner]} = Fwd} = Rcv]} = Msg) ->
+    Msg#message{sub_els = [Rcv#carbons_received{forwarded = Fwd#forwarded{sub_els = [withheld(Inner)]}}]};
+sm_withhold(Pkt) -> Pkt.
+
+offline_restore({Action, #message{} = Msg}) -> {Action, restored(Msg)};
+offline_restore(Acc) -> Acc.
 
 %% The verdict's embedded message, decoded; a verdict without a readable one is no decision.
 with_message(Host, Msg, Verdict, Apply) ->

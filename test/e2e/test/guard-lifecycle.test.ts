@@ -31,6 +31,7 @@ import { loadDemo } from "../src/demo.js";
 const demo = loadDemo();
 const PASSWORD = "lifecycle-pw";
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+const UNCLASSIFIED_SITE = "127.0.0.2";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
@@ -70,6 +71,11 @@ for (const kind of serverKinds()) {
         users,
         onDecision: () => void decisions++,
         defaultLabel: demo.label("UNCLASSIFIED"),
+        // ST3: a site cleared for UNCLASSIFIED only (client-location.ts); every other test connects from 127.0.0.1.
+        locations: [
+          { ranges: ["127.0.0.1/32"], clearance: demo.clearance(ALL) },
+          { ranges: [UNCLASSIFIED_SITE + "/32"], clearance: demo.clearance(["UNCLASSIFIED"]) },
+        ],
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await guard.start();
@@ -77,8 +83,14 @@ for (const kind of serverKinds()) {
       await guard.cacheEpochTold();
     }
 
-    async function session(user: string, resource: string) {
-      const client = await connectClient(server, user, PASSWORD, resource);
+    async function session(user: string, resource: string, localAddress?: string) {
+      const client = await connectClient(
+        server,
+        user,
+        PASSWORD,
+        resource,
+        localAddress ? { localAddress } : {},
+      );
       open.push(client);
       return client;
     }
@@ -111,9 +123,12 @@ for (const kind of serverKinds()) {
         components: [{ domain: guardDomain, secret: "guard" }],
         // A verdict kept 1 s (EX1 waits past it).
         guard: { component: guardDomain, timeoutSeconds: 4, cacheSeconds: 1 },
-        users: ["alice", "bob", "carol", "dan", "erin"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "dan", "erin", "frank"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin"])
+      for (const u of ["alice", "bob", "carol", "dan", "erin", "frank"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
@@ -191,6 +206,54 @@ for (const kind of serverKinds()) {
         await startModule();
         await sendRaw(alice, chat(jid("dan"), "st1-back", "plans"));
         await dan.waitFor((m) => m.attrs.id === "st1-back", 8000);
+        await alice.stop();
+      });
+
+      // ST3: a message decided for each session of its recipient — the labelled form for one at a
+      // cleared site, nothing for one at an UNCLASSIFIED-only site — and still in that session
+      // process's queue when the module stops (the process busy: here held with sys:suspend, as a
+      // session waiting on a sent carbon's question or on a slow socket is). Before: the form hook
+      // gone, the queued message reached the uncleared session in the labelled form. Now: a decided
+      // message travels to the sessions without its content (kept in its meta, put back by each
+      // session's form); without the module the session gets nothing of it.
+      test(`[${kind}] ST3: a decided message still queued for a session when the module stops never reaches it in a form it may not have`, async () => {
+        const alice = await session("alice", "st3");
+        const desk = await session("frank", "desk");
+        const annex = await session("frank", "annex", UNCLASSIFIED_SITE);
+        const pid = `{_, P} = ejabberd_sm:get_session_sid(<<"frank">>, ${host}, <<"annex">>)`;
+        assert.match(await server.evalErlang(`${pid}, sys:suspend(P), ok.`), /ok/);
+        try {
+          await sendRaw(alice, chat(jid("frank"), "st3-1", "plans st3"));
+          await desk.waitFor((m) => m.attrs.id === "st3-1", 8000);
+          await sleep(300);
+          assert.match(await stopModule(), /ok/);
+        } finally {
+          await server.evalErlang(`${pid}, sys:resume(P), ok.`);
+        }
+        await sleep(1000);
+        const leaked = annex.received.filter(
+          (m) => m.attrs.id === "st3-1" || /plans|securitylabel|SECRET/.test(m.toString()),
+        );
+        assert.deepEqual(
+          leaked.filter((m) => /plans|securitylabel|SECRET/.test(m.toString())).map((m) => m.toString()),
+          [],
+          "nothing of the message reaches the uncleared session",
+        );
+        await startModule();
+        // The service goes on: the annex still gets what it may have, the desk the rest.
+        await sendRaw(
+          alice,
+          `<message to='${jid("frank")}' id='st3-u' type='chat'><body>lunch</body></message>`,
+        );
+        await annex.waitFor((m) => m.attrs.id === "st3-u", 8000);
+        await sendRaw(alice, chat(jid("frank"), "st3-2", "plans"));
+        await desk.waitFor((m) => m.attrs.id === "st3-2", 8000);
+        await sleep(500);
+        assert.equal(
+          annex.received.filter((m) => m.attrs.id === "st3-2").length,
+          0,
+          "the annex: nothing SECRET",
+        );
         await alice.stop();
       });
 
