@@ -93,6 +93,15 @@ mod_options(Host) ->
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
 
+%% ejabberd's bounce of a message this module decided (its meta says so): mod_stream_mgmt's "User
+%% session terminated" for what a session ended unresumed had not acknowledged (a refused
+%% resumption: guard-access RS4), ejabberd_sm's for a resource gone meanwhile. ejabberd copies the
+%% message into its errors; labelled, the guard would drop it and the sender never hear. Sent on
+%% with nothing of the message but the error and a short id (as refuse/2 builds ours).
+sm_receive_packet(#message{type = error, meta = #{cordon_forms := _}} = Msg) ->
+    Bare = Msg#message{subject = [], body = [], thread = undefined,
+                       sub_els = [E || #stanza_error{} = E <- Msg#message.sub_els], meta = #{}},
+    xmpp:put_meta(short_id(Bare), cordon_checked, true);
 %% The hook: a message is held (dropped here) and routed again once decided.
 sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
     case xmpp:get_meta(Msg, cordon_checked, false) orelse xmpp:get_meta(Msg, carbon_copy, false) of

@@ -169,12 +169,15 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol", "dan", "erin"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "dan", "erin", "gus"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
         // XEP-0078 binds in the authentication request: its own path into the bind, checked too.
         // XEP-0198 resumption re-enters a session without binding: checked too.
         extraModules: kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
       });
-      for (const u of ["alice", "dan", "erin"])
+      for (const u of ["alice", "dan", "erin", "gus"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
       // carol: no clearance at all.
@@ -292,6 +295,58 @@ for (const kind of serverKinds()) {
         });
         await startGuard();
         refusedResumption(text);
+      },
+    );
+    // RS4: what a refused resumption ends. The hibernated session's unacknowledged messages are
+    // bounced by ejabberd to their senders (mod_stream_mgmt without resend_on_timeout, its
+    // default: "User session terminated"), as ejabberd's errors do: a copy of the message — the
+    // body and the guard's label — in the error. The sender hears of it, with nothing of the
+    // message in the error (docs/errors.md: errors never echo content).
+    test(
+      `[${kind}] RS4: a refused resumption bounces what was held for the session — the sender told, nothing of the message echoed`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const sender = await connectClient(server, "dan", PASSWORD, "rs4-sender");
+        try {
+          const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await first.login(domain, "gus", PASSWORD);
+          const previd = await first.bindResumable("rs4");
+          await sleep(300);
+          first.drop();
+          await sleep(500);
+          const CONFIDENTIAL = demo.labelXml(demo.label("CONFIDENTIAL"));
+          await sendRaw(
+            sender,
+            `<message to='${jid("gus")}/rs4' id='held-rs4' type='chat'><body>rs4 held words</body>${CONFIDENTIAL}</message>`,
+          );
+          await sleep(800);
+          // The clearance lowered (Cordon up: the bounce is asked about like any message).
+          await store.setUserClearance(jid("gus"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+          await guard!.cacheEpochTold();
+          const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await back.login(domain, "gus", PASSWORD);
+          back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+          await back.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(1000);
+          back.close();
+          refusedResumption(back.text);
+          const error = await sender.waitFor(
+            (m) => m.attrs.id === "held-rs4" && m.attrs.type === "error",
+            8000,
+          );
+          const text = error.toString();
+          assert.ok(
+            !/rs4 held words|securitylabel|CONFIDENTIAL/.test(text),
+            `the error echoes nothing: ${text}`,
+          );
+        } finally {
+          if (process.env["GUARD_DEBUG"]) console.log(sender.received.map((m) => m.toString()).join("\n"));
+          await sender.stop().catch(() => undefined);
+          await store.setUserClearance(
+            jid("gus"),
+            demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])),
+          );
+        }
       },
     );
   });
