@@ -795,8 +795,15 @@ cache_start(Host) ->
     ejabberd_hooks:add(component_disconnected, ?MODULE, component_changed, 50).
 
 %% The owner stopped; returns once the undertaker has refused what was parked (at most 5 s).
+%% The component hooks are global (one for every host): removed with the last host's module.
 cache_stop(Host) ->
     gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS_GUARD),
+    case [H || H <- ejabberd_option:hosts(), H /= Host, gen_mod:is_loaded(H, ?MODULE)] of
+        [] ->
+            ejabberd_hooks:delete(component_connected, ?MODULE, component_changed, 50),
+            ejabberd_hooks:delete(component_disconnected, ?MODULE, component_changed, 50);
+        _ -> ok
+    end,
     Undertaker = persistent_term:get({?MODULE, undertaker, Host}, undefined),
     MRef = case is_pid(Undertaker) of
                true -> erlang:monitor(process, Undertaker);

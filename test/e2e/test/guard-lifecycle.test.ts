@@ -123,12 +123,12 @@ for (const kind of serverKinds()) {
         components: [{ domain: guardDomain, secret: "guard" }],
         // A verdict kept 1 s (EX1 waits past it).
         guard: { component: guardDomain, timeoutSeconds: 4, cacheSeconds: 1 },
-        users: ["alice", "bob", "carol", "dan", "erin", "frank"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "s1", "s2", "s3", "s4"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "frank"])
+      for (const u of ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "s1", "s2", "s3", "s4"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
@@ -255,6 +255,61 @@ for (const kind of serverKinds()) {
           "the annex: nothing SECRET",
         );
         await alice.stop();
+      });
+
+      // ST4: an admin stops the module during a burst from many senders, the guard slow: every
+      // message is delivered whole or refused to its sender with `wait` (none lost without a word,
+      // none half-delivered), none of the module's hooks is left behind, and it starts again.
+      test(`[${kind}] ST4: stopped during a burst from many senders — each message delivered whole or refused with wait; no hook left; starts again`, async () => {
+        const hooks = () =>
+          server.evalErlang(
+            "[K || {K, L} <- ets:tab2list(hooks), is_list(L), lists:any(fun(E) -> is_tuple(E) andalso lists:member(mod_cordon_guard, tuple_to_list(E)) end, L)].",
+          );
+        assert.match(await hooks(), /sm_receive_packet/, "the module's hooks are found while it runs");
+        const gina = await session("gina", "g");
+        const senders = await Promise.all(["s1", "s2", "s3", "s4"].map((u) => session(u, "burst")));
+        gate = new Promise((r) => (release = r));
+        gated = jid("gina");
+        const ids = new Map<TestClient, string[]>();
+        const sending = senders.map(async (sender, n) => {
+          const mine = Array.from({ length: 8 }, (_, i) => `st4-${n}-${i}`);
+          ids.set(sender, mine);
+          for (const id of mine) {
+            await sendRaw(sender, chat(jid("gina"), id, `plans ${id}`));
+            await sleep(20);
+          }
+        });
+        await sleep(150);
+        // Some decided (the gate opened a moment), the rest held or parked when the module stops.
+        release();
+        gated = undefined;
+        await sleep(30);
+        gate = new Promise((r) => (release = r));
+        gated = jid("gina");
+        await Promise.all(sending);
+        await sleep(300);
+        assert.match(await stopModule(), /ok/);
+        gated = undefined;
+        release();
+        assert.equal((await hooks()).trim(), "[]", "no hook of the module left");
+        for (const sender of senders) await settled(sender, gina, ids.get(sender)!);
+        await sleep(500);
+        for (const sender of senders)
+          for (const id of ids.get(sender)!) {
+            const got = gina.received.filter((m) => m.attrs.id === id);
+            const refused = sender.received.some((m) => m.attrs.id === id && m.attrs.type === "error");
+            assert.ok(got.length <= 1, `${id} delivered once at most`);
+            if (got.length === 1)
+              // (No caps announced: the FLOT form, the marking as the first line.)
+              assert.equal(got[0]!.getChildText("body"), `SECRET\nplans ${id}`, `${id} whole`);
+            assert.ok(got.length === 1 || refused, `${id}: delivered or refused`);
+            if (refused) refusedWithWait(sender, [id]);
+          }
+        await startModule();
+        assert.match(await hooks(), /component_connected/, "the hooks are back");
+        await sendRaw(senders[0]!, chat(jid("gina"), "st4-back", "plans"));
+        await gina.waitFor((m) => m.attrs.id === "st4-back", 8000);
+        for (const sender of senders) await sender.stop();
       });
 
       test(`[${kind}] ST2: the process holding parked messages killed — each refused with wait; the one asked about decided`, async () => {
