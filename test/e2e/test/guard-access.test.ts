@@ -169,7 +169,7 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol", "dan", "erin", "gus"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
@@ -177,7 +177,7 @@ for (const kind of serverKinds()) {
         // XEP-0198 resumption re-enters a session without binding: checked too.
         extraModules: kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
       });
-      for (const u of ["alice", "dan", "erin", "gus"])
+      for (const u of ["alice", "dan", "erin", "gus", "hal"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
       // carol: no clearance at all.
@@ -346,6 +346,51 @@ for (const kind of serverKinds()) {
             jid("gus"),
             demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])),
           );
+        }
+      },
+    );
+    // RS5: a second try with the same previd once Cordon is back (the user cleared): the session
+    // the first try named was ended — `item-not-found`, nothing resumed or resent (the client binds
+    // afresh); a previd naming no session at all the same.
+    test(
+      `[${kind}] RS5: after a refused resumption, a second try (Cordon back) or a made-up previd resumes nothing`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+        await first.login(domain, "hal", PASSWORD);
+        const previd = await first.bindResumable("rs5");
+        await sleep(300);
+        first.drop();
+        await sleep(500);
+        const sender = await connectClient(server, "dan", PASSWORD, "rs5-sender");
+        await sendRaw(
+          sender,
+          `<message to='${jid("hal")}/rs5' id='held-rs5' type='chat'><body>held while away</body></message>`,
+        );
+        await sleep(500);
+        await sender.stop();
+        await guard!.stop();
+        guard = undefined;
+        const resume = async (id: string) => {
+          const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await back.login(domain, "hal", PASSWORD);
+          back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${id}' h='0'/>`);
+          await back.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(500);
+          back.close();
+          return back.text;
+        };
+        try {
+          refusedResumption(await resume(previd));
+        } finally {
+          await startGuard();
+        }
+        await sleep(300);
+        for (const id of [previd, Buffer.from("made-up").toString("base64")]) {
+          const text = await resume(id);
+          assert.ok(!/<resumed\b/.test(text), `not resumed: ${text}`);
+          assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
+          assert.match(text, /<failed\b[\s\S]*item-not-found/, text);
         }
       },
     );
