@@ -8,6 +8,11 @@
 //   the answer to the one in flight crashed in ejabberd_iq (no error either).
 // - ST2 (ejabberd): the same when the process holding the parked messages dies (killed): the
 //   undertaker (its table's ETS heir) refuses each with `wait`; the one in flight is decided.
+// - ST3 (ejabberd): a decided message still in a session process's mailbox when the module stops
+//   (the process busy) reaches it as a bare envelope, never in a form the guard did not give that
+//   session. Before: the labelled form, SECRET at a site cleared for UNCLASSIFIED only.
+// - ST4 (ejabberd): stopped during a burst from four senders: each message delivered whole or
+//   refused with `wait`; no hook of the module left (before: the global component hooks stayed).
 // - EX1: a verdict that expires while a message waits behind the sender's earlier message (held
 //   for the guard's answer) is not used when the message's turn comes: it is asked about again.
 //   ejabberd asks at once (a cached verdict is never used while one of the sender's messages is
