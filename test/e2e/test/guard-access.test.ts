@@ -9,7 +9,9 @@
 // a <policy-violation/> stream error (RFC 6120 §4.9.3.14) — nothing resumed, nothing resent. On
 // ejabberd the module asks again before mod_stream_mgmt resumes (before: resumed, and the stanzas
 // held for the session resent, with no question asked). Prosody's module (mod_smacks) does not
-// ask yet: RS2 and RS3 are `todo` there.
+// ask yet: RS2-RS5 are `todo` there. RS4: what the refused session held is bounced to its sender
+// with nothing of the message (before: ejabberd's bounce copied the labelled message, the guard
+// dropped it, the sender never heard). RS5: a second try, or a made-up previd, resumes nothing.
 import { describe, test, before, after } from "node:test";
 import { connect } from "node:net";
 import assert from "node:assert/strict";
