@@ -22,6 +22,7 @@
 
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
+-export([sm_withhold/1, offline_restore/1]).
 -export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
 -export([process_epoch/1, decode_iq_subel/1, component_changed/1, component_changed/2]).
 
@@ -34,7 +35,12 @@
 -define(MAX_ERROR_ID, 128).
 
 start(Host, Opts) ->
+    persistent_term:erase({?MODULE, stopping, Host}),
     ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
+    %% After mod_mam (50) archived a decided message whole: what goes on to the sessions is withheld.
+    ejabberd_hooks:add(sm_receive_packet, Host, ?MODULE, sm_withhold, 95),
+    %% Before mod_offline (50) stores one: its content put back.
+    ejabberd_hooks:add(offline_message_hook, Host, ?MODULE, offline_restore, 1),
     ejabberd_hooks:add(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     %% Before mod_carboncopy (89): each session gets what the guard decided for it.
     ejabberd_hooks:add(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
@@ -44,14 +50,23 @@ start(Host, Opts) ->
     cache_start(Host),
     access_start(Host, Opts).
 
+%% No new message is taken first, and no answer applied from now on (answered_if_loaded/3); what is
+%% parked is refused (cache_stop/1); each session's form is applied until last. A decided message
+%% still on its way to a session (in its process's queue) when the last hook goes carries nothing of
+%% its content (withheld/1): the session gets no form it may not have.
+%% (The hooks go in this order: a hook run already begun keeps its list, so one that restored a
+%% message's content at 10 withholds it again at 95.)
 stop(Host) ->
+    persistent_term:put({?MODULE, stopping, Host}, true),
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_receive_packet, 10),
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
-    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
     cache_stop(Host),
-    access_stop(Host).
+    access_stop(Host),
+    ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_withhold, 95),
+    ejabberd_hooks:delete(offline_message_hook, Host, ?MODULE, offline_restore, 1),
+    ejabberd_hooks:delete(user_receive_packet, Host, ?MODULE, user_receive_packet, 5).
 
 %% The access check's hooks follow `access_check` (the other options are read when used).
 reload(Host, NewOpts, _OldOpts) ->
@@ -78,10 +93,19 @@ mod_options(Host) ->
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
 
+%% ejabberd's bounce of a message this module decided (its meta says so): mod_stream_mgmt's "User
+%% session terminated" for what a session ended unresumed had not acknowledged (a refused
+%% resumption: guard-access RS4), ejabberd_sm's for a resource gone meanwhile. ejabberd copies the
+%% message into its errors; labelled, the guard would drop it and the sender never hear. Sent on
+%% with nothing of the message but the error and a short id (as refuse/2 builds ours).
+sm_receive_packet(#message{type = error, meta = #{cordon_forms := _}} = Msg) ->
+    Bare = Msg#message{subject = [], body = [], thread = undefined,
+                       sub_els = [E || #stanza_error{} = E <- Msg#message.sub_els], meta = #{}},
+    xmpp:put_meta(short_id(Bare), cordon_checked, true);
 %% The hook: a message is held (dropped here) and routed again once decided.
 sm_receive_packet(#message{to = #jid{lserver = Host}} = Msg) ->
     case xmpp:get_meta(Msg, cordon_checked, false) orelse xmpp:get_meta(Msg, carbon_copy, false) of
-        true -> Msg;
+        true -> restored(Msg);
         false ->
             case archive_result(Msg) of
                 true -> archive_check(Host, Msg);
@@ -326,7 +350,7 @@ ask(Host, Origin, Msg) ->
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
             ejabberd_router:route_iq(IQ, fun(Answer) ->
-                                                 try answered(Host, Held, Answer)
+                                                 try answered_if_loaded(Host, Held, Answer)
                                                  after
                                                      asked(Host, Sender),
                                                      Flight == fly andalso land(Host, Key, Sender)
@@ -382,11 +406,44 @@ c2s_self_presence({#presence{type = available} = Pres, #{user := U, server := S,
     {Pres, State};
 c2s_self_presence(Acc) -> Acc.
 
-%% XEP-0198 §5 resumption: the session's queue holds what was decided for its address (its client
+%% XEP-0198 §5 resumption (mod_stream_mgmt, in the c2s_unbinded_packet hook before it).
+%% With `access_check`, resumption is a login too: the user's clearance may have been lowered (or
+%% the access label changed) since the session bound, so the guard is asked again first, here in
+%% the new connection's process, before mod_stream_mgmt (50) answers <resumed/> and resends the
+%% unacknowledged stanzas (XEP-0198 §5: both happen before its c2s_session_resumed hook runs, too
+%% late to keep anything from the client). Not allowed — denied, or no decision (the guard not
+%% connected, an error answer, no answer in `timeout`: fail closed) — the stream ends with a
+%% <policy-violation/> stream error (RFC 6120 §4.9.3.14), nothing resumed or resent, and the
+%% hibernated session is ended (its unacknowledged stanzas go where ejabberd sends a lost
+%% session's: offline storage, checked again when replayed).
+c2s_unbinded_packet(#{user := U, lserver := S} = State, #sm_resume{previd = PrevID} = Resume) ->
+    Allowed = case opt(S, access_check) of
+                  true -> access_allowed(S, U);
+                  false -> true
+              end,
+    case Allowed of
+        true -> resume_location(State, Resume);
+        {false, Why} ->
+            error_logger:warning_msg("Stream resumption of ~ts@~ts refused by Cordon's access check (~p)~n",
+                                     [U, S, Why]),
+            case catch misc:base64_to_term(PrevID) of
+                {term, {R, _}} when is_binary(R) ->
+                    case ejabberd_sm:get_session_sid(U, S, R) of
+                        {_, OldPid} -> ejabberd_c2s:stop_async(OldPid);
+                        _ -> ok
+                    end;
+                _ -> ok
+            end,
+            Lang = maps:get(lang, State, <<"en">>),
+            {stop, xmpp_stream_in:send(State, xmpp:serr_policy_violation(<<"Access denied by service policy">>, Lang))}
+    end;
+c2s_unbinded_packet(State, _Pkt) -> State.
+
+%% The session's queue holds what was decided for its address (its client
 %% location, packages/guard/src/client-location.ts); resumed from another address, it would be
 %% handed there. Refused (`item-not-found`, as for an unknown session): the client binds afresh and
 %% what was not acknowledged goes where ejabberd sends a lost session's stanzas (none unchecked to it).
-c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
+resume_location(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume{previd = PrevID, xmlns = Xmlns}) ->
     case catch misc:base64_to_term(PrevID) of
         {term, {R, _}} when is_binary(R) ->
             case ejabberd_sm:get_user_ip(U, S, R) of
@@ -396,7 +453,7 @@ c2s_unbinded_packet(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_re
             end;
         _ -> State
     end;
-c2s_unbinded_packet(State, _Pkt) -> State.
+resume_location(State, _Resume) -> State.
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon
@@ -490,6 +547,23 @@ form_for({By, Flot, Labelled, Asked}, Msg, Resource) ->
 with_form(Msg, Form) ->
     Msg#message{subject = Form#message.subject, body = Form#message.body,
                 thread = Form#message.thread, sub_els = Form#message.sub_els}.
+
+%% The answer to a question asked before the module stopped (gen_mod:stop_module/2, a restart,
+%% ejabberd shutting down): no decision is applied — each session's form is applied by this
+%% module's user_receive_packet hook, gone now, so a decided message would reach every session
+%% of the recipient as the first one's (an uncleared location's session included). The sender
+%% is told to try again (`wait`, RFC 6120 §8.3.2); a replayed stored message stays stored.
+answered_if_loaded(Host, Msg, Answer) ->
+    case gen_mod:is_loaded(Host, ?MODULE) andalso not persistent_term:get({?MODULE, stopping, Host}, false) of
+        true -> answered(Host, Msg, Answer);
+        false -> not_decided(Host, Msg)
+    end.
+
+not_decided(Host, Msg) ->
+    case xmpp:get_meta(Msg, cordon_replay, false) of
+        true -> ejabberd_hooks:run_fold(offline_message_hook, Host, {bounce, Msg}, []);
+        false -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+    end.
 
 answered(Host, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
     case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
@@ -585,7 +659,37 @@ deliver(Host, Msg, {By, _, _, _} = Forms) ->
         false -> route_decided(Host, xmpp:put_meta(Msg, cordon_forms, Forms))
     end.
 
-route_decided(_Host, Msg) -> ejabberd_sm:route(Msg).
+route_decided(_Host, Msg) -> ejabberd_sm:route(withheld(Msg)).
+
+%%% ================================================================================================
+%%% Withheld content. A decided message reaches each session of its recipient by way of that
+%%% session's process queue, where this module's user_receive_packet hook gives it the session's own
+%%% form (labelled, FLOT, nothing). A message still queued when the module stops (its hooks gone)
+%%% would be sent as it was routed, whatever the guard decided for that session. So the decided
+%%% message travels without its content: no subject, body, thread or child; the labelled form stays
+%%% in its meta (`cordon_forms`, with the FLOT form) and each session's form is put in by the hook.
+%%% Without the module a session gets the bare envelope, nothing of the message (fail closed).
+%%% Where the whole message is needed, it is put back: at sm_receive_packet 10 (before mod_mam
+%%% archives it at 50; withheld again at 95) and at offline_message_hook 1 (before mod_offline
+%%% stores it: checked again when replayed). A received carbon (XEP-0280) of a decided message the
+%%% same: its forwarded copy withheld on its way to the other session.
+%%% ================================================================================================
+withheld(#message{meta = #{cordon_forms := {_, _, _, _}}} = Msg) ->
+    xmpp:put_meta(Msg#message{subject = [], body = [], thread = undefined, sub_els = []}, cordon_withheld, true);
+withheld(Msg) -> Msg.
+
+restored(#message{meta = #{cordon_withheld := true, cordon_forms := {_, _, Labelled, _}}} = Msg) ->
+    xmpp:del_meta(with_form(Msg, Labelled), cordon_withheld);
+restored(Msg) -> Msg.
+
+sm_withhold(#message{meta = #{cordon_forms := _}} = Msg) -> withheld(Msg);
+sm_withhold(#message{meta = #{carbon_copy := true},
+                     sub_els = [#carbons_received{forwarded = #forwarded{sub_els = [#message{} = Inner]} = Fwd} = Rcv]} = Msg) ->
+    Msg#message{sub_els = [Rcv#carbons_received{forwarded = Fwd#forwarded{sub_els = [withheld(Inner)]}}]};
+sm_withhold(Pkt) -> Pkt.
+
+offline_restore({Action, #message{} = Msg}) -> {Action, restored(Msg)};
+offline_restore(Acc) -> Acc.
 
 %% The verdict's embedded message, decoded; a verdict without a readable one is no decision.
 with_message(Host, Msg, Verdict, Apply) ->
@@ -672,22 +776,47 @@ cache_table(Host) -> binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, 
 cache_start(Host) ->
     Tab = cache_table(Host),
     Parent = self(),
+    Undertaker = spawn(fun() -> undertaker(Host) end),
     Owner = spawn(fun() ->
                           ets:new(Tab, [named_table, public, set, {read_concurrency, true}]),
+                          %% The parked messages (single flight, below): handed to the undertaker
+                          %% when this process ends, however it ends.
+                          ets:new(parked_table(Host), [named_table, protected, ordered_set,
+                                                       {heir, Undertaker, parked}]),
                           Parent ! {cordon_cache_ready, self()},
                           cache_owner_loop(Host)
                   end),
+    Undertaker ! {owner, Owner},
     receive {cordon_cache_ready, Owner} -> ok after 5000 -> ok end,
     persistent_term:put({?MODULE, cache_owner, Host}, Owner),
+    persistent_term:put({?MODULE, undertaker, Host}, Undertaker),
     gen_iq_handler:add_iq_handler(ejabberd_local, Host, ?NS_GUARD, ?MODULE, process_epoch),
     ejabberd_hooks:add(component_connected, ?MODULE, component_changed, 50),
     ejabberd_hooks:add(component_disconnected, ?MODULE, component_changed, 50).
 
+%% The owner stopped; returns once the undertaker has refused what was parked (at most 5 s).
+%% The component hooks are global (one for every host): removed with the last host's module.
 cache_stop(Host) ->
     gen_iq_handler:remove_iq_handler(ejabberd_local, Host, ?NS_GUARD),
+    case [H || H <- ejabberd_option:hosts(), H /= Host, gen_mod:is_loaded(H, ?MODULE)] of
+        [] ->
+            ejabberd_hooks:delete(component_connected, ?MODULE, component_changed, 50),
+            ejabberd_hooks:delete(component_disconnected, ?MODULE, component_changed, 50);
+        _ -> ok
+    end,
+    Undertaker = persistent_term:get({?MODULE, undertaker, Host}, undefined),
+    MRef = case is_pid(Undertaker) of
+               true -> erlang:monitor(process, Undertaker);
+               false -> undefined
+           end,
     case persistent_term:get({?MODULE, cache_owner, Host}, undefined) of
         undefined -> ok;
         Owner -> Owner ! stop, persistent_term:erase({?MODULE, cache_owner, Host})
+    end,
+    persistent_term:erase({?MODULE, undertaker, Host}),
+    case MRef of
+        undefined -> ok;
+        _ -> receive {'DOWN', MRef, _, _, _} -> ok after 5000 -> erlang:demonitor(MRef, [flush]) end
     end.
 
 %% Everything cached, and the epoch last told (the in-flight counts stay: they count questions).
@@ -888,7 +1017,7 @@ owner_loop(Host, Flights, Parked) ->
                                   error -> {[], Flights};
                                   {{_, R}, Rest} -> {R, Rest}
                               end,
-            From ! {Ref, lists:reverse([W || {W, _} <- Rev])},
+            From ! {Ref, [W || {Seq, _} <- lists:reverse(Rev), {_, W} <- ets:take(parked_table(Host), Seq)]},
             owner_loop(Host, Flights1, Parked - lists:sum([Size || {_, Size} <- Rev]));
         _ -> owner_loop(Host, Flights, Parked)
     end.
@@ -915,10 +1044,41 @@ report_served(Host) ->
 %%% on its own. A message is parked only when every message of its sender in flight is in that
 %%% flight (so none overtakes another of the sender's messages, RFC 6120 §10.1), at most
 %%% ?MAX_PARKED per flight and ?MAX_PARKED_BYTES in all; otherwise it is asked about. The owner
-%%% gone (the module stopping): asked about; what it held parked is lost, never delivered unasked.
+%%% gone (the module stopping): asked about (and refused with `wait` when the answer finds the
+%%% module stopped: answered_if_loaded/3).
+%%% A parked message is held in the owner's table of parked messages, whose ETS heir is the
+%%% undertaker: when the owner ends — the module stopping, or the process dying however it dies
+%%% (ETS hands a table to its heir even on a kill) — the undertaker gets the table and refuses each
+%%% message in it with `wait` (RFC 6120 §8.3.2: try again later), carrying nothing of it. Never
+%%% delivered, never lost without a word.
 %%% ================================================================================================
 -define(MAX_PARKED, 64).
 -define(MAX_PARKED_BYTES, 4194304).
+
+parked_table(Host) -> binary_to_atom(<<"mod_cordon_guard_parked_", Host/binary>>, utf8).
+
+%% Waits for the owner's table of parked messages (its heir) and refuses what is in it; ends
+%% when the owner ended without one to hand over.
+undertaker(Host) ->
+    Owner = receive {owner, O} -> O after 10000 -> undefined end,
+    MRef = case Owner of
+               undefined -> undefined;
+               _ -> erlang:monitor(process, Owner)
+           end,
+    receive
+        {'ETS-TRANSFER', Tab, _From, parked} -> bury(Host, Tab);
+        {'DOWN', MRef, _, _, _} ->
+            %% (ETS hands the table over before the owner's monitors fire; a late one still taken.)
+            receive {'ETS-TRANSFER', Tab, _, parked} -> bury(Host, Tab) after 1000 -> ok end
+    end.
+
+%% Each message left parked, in the order parked: refused (never delivered).
+bury(Host, Tab) ->
+    Left = ets:tab2list(Tab),
+    ets:delete(Tab),
+    Left /= [] andalso error_logger:warning_msg("Cordon guard: ~B parked message(s) refused (wait): "
+                                                "the module stopped before their decision~n", [length(Left)]),
+    lists:foreach(fun({_Seq, {_Origin, Msg, _AskedPids}}) -> not_decided(Host, Msg) end, Left).
 
 %% fly: this message's question is the flight for Key (land/3 once answered); park: it waits on
 %% the flight already out; ask: asked about outside any flight.
@@ -952,7 +1112,9 @@ flight_decision(Host, Flights, Parked, Key, Sender, Waiting) ->
             case AllInFlight andalso Count =< ?MAX_PARKED andalso Parked + Size =< ?MAX_PARKED_BYTES of
                 true ->
                     asking(Host, Sender),
-                    {park, Flights#{Key => {Count + 1, [{Waiting, Size} | Rev]}}, Parked + Size};
+                    Seq = erlang:unique_integer([monotonic, positive]),
+                    ets:insert(parked_table(Host), {Seq, Waiting}),
+                    {park, Flights#{Key => {Count + 1, [{Seq, Size} | Rev]}}, Parked + Size};
                 false -> {ask, Flights, Parked}
             end
     end.

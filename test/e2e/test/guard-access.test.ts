@@ -4,10 +4,25 @@
 // resource, RFC 6120 §7) only when their clearance grants the label. Real server, real clients:
 // cleared, not cleared and uncleared users; Cordon stopped → nobody logs in; Cordon back → the
 // cleared user does; a guard without an access label lets everyone in.
+// XEP-0198 §5 resumption is a login too (RS1-RS3): a cleared user resumes; a user whose clearance
+// was lowered while the session was hibernated, or any user while Cordon is down, is refused with
+// a <policy-violation/> stream error (RFC 6120 §4.9.3.14) — nothing resumed, nothing resent. On
+// ejabberd the module asks again before mod_stream_mgmt resumes (before: resumed, and the stanzas
+// held for the session resent, with no question asked). Prosody's module (mod_smacks) does not
+// ask yet: RS2-RS5 are `todo` there. RS4: what the refused session held is bounced to its sender
+// with nothing of the message (before: ejabberd's bounce copied the labelled message, the guard
+// dropped it, the sender never heard). RS5: a second try, or a made-up previd, resumes nothing.
 import { describe, test, before, after } from "node:test";
 import { connect } from "node:net";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer } from "@cordon/harness";
+import {
+  RawClient,
+  sendRaw,
+  startServer,
+  serverKinds,
+  connectClient,
+  type XmppServer,
+} from "@cordon/harness";
 import { createGuardService, type AccessReason, type GuardService } from "@cordon/guard";
 import { createComponent } from "@cordon/component";
 import type { Label } from "@cordon/policy";
@@ -16,6 +31,7 @@ import { loadDemo } from "../src/demo.js";
 
 const demo = loadDemo();
 const PASSWORD = "access-pw";
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The condition of the error that stopped a login (the bind's, or the stream's). */
 function conditionOf(error: unknown): string | undefined {
@@ -94,6 +110,43 @@ for (const kind of serverKinds()) {
       await guard.start();
     };
 
+    /**
+     * A resumable session of `user` (XEP-0198 §5) that lost its connection; `meanwhile` runs while
+     * it is hibernated (a message to it held in its queue, the clearance lowered, Cordon stopped),
+     * then it is resumed on a new connection: what that connection read.
+     */
+    async function resumeAfter(user: string, resource: string, meanwhile: () => Promise<void>) {
+      const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+      await first.login(domain, user, PASSWORD);
+      const previd = await first.bindResumable(resource);
+      await sleep(300);
+      first.drop();
+      await sleep(500);
+      // Held for the hibernated session (decided for it while it was cleared).
+      const sender = await connectClient(server, user === "dan" ? "erin" : "dan", PASSWORD, `to-${resource}`);
+      await sendRaw(
+        sender,
+        `<message to='${jid(user)}/${resource}' id='held-${resource}' type='chat'><body>held while away</body></message>`,
+      );
+      await sleep(500);
+      await sender.stop();
+      await meanwhile();
+      const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+      await back.login(domain, user, PASSWORD);
+      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await back.until(/<resumed\b|<failed\b|<stream:error/);
+      await sleep(500);
+      back.close();
+      return back.text;
+    }
+
+    /** The resumption was refused with a policy-violation stream error, nothing resumed or resent. */
+    function refusedResumption(text: string) {
+      assert.match(text, /<stream:error>\s*<policy-violation\b/, text);
+      assert.ok(!/<resumed\b/.test(text), `not resumed: ${text}`);
+      assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
+    }
+
     /** Logs `user` in and out; resolves once bound and online (initial presence reflected). */
     async function logsIn(user: string) {
       const client = await connectClient(server, user, PASSWORD, undefined, { timeoutMs: 8000 });
@@ -118,11 +171,16 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal"].map((u) => ({
+          username: u,
+          password: PASSWORD,
+        })),
         // XEP-0078 binds in the authentication request: its own path into the bind, checked too.
-        extraModules: [kind === "prosody" ? "legacyauth" : "mod_legacy_auth"],
+        // XEP-0198 resumption re-enters a session without binding: checked too.
+        extraModules: kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
       });
-      await store.setUserClearance(jid("alice"), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
+      for (const u of ["alice", "dan", "erin", "gus", "hal"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
       // carol: no clearance at all.
       await startGuard();
@@ -200,5 +258,143 @@ for (const kind of serverKinds()) {
       await logsIn("carol");
       assert.deepEqual(decisions.at(-1), [true, "no-access-label"]);
     });
+
+    test(`[${kind}] RS1: a cleared user resumes a session (XEP-0198 §5) and gets what was held for it`, async () => {
+      await guard!.stop();
+      await startGuard();
+      const text = await resumeAfter("erin", "rs1", () => Promise.resolve());
+      assert.match(text, /<resumed\b/, text);
+      assert.match(text, /held while away/, text);
+    });
+
+    test(
+      `[${kind}] RS2: a user whose clearance was lowered while hibernated is refused at resumption — a stream error, nothing resent`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const text = await resumeAfter("dan", "rs2", async () => {
+          await store.setUserClearance(jid("dan"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+          await guard!.cacheEpochTold();
+        });
+        try {
+          refusedResumption(text);
+          assert.deepEqual(decisions.at(-1), [false, "not-cleared"]);
+        } finally {
+          await store.setUserClearance(
+            jid("dan"),
+            demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])),
+          );
+        }
+      },
+    );
+
+    test(
+      `[${kind}] RS3: Cordon down when a session is resumed — refused (fail closed), nothing resent`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const text = await resumeAfter("erin", "rs3", async () => {
+          await guard!.stop();
+          guard = undefined;
+        });
+        await startGuard();
+        refusedResumption(text);
+      },
+    );
+    // RS4: what a refused resumption ends. The hibernated session's unacknowledged messages are
+    // bounced by ejabberd to their senders (mod_stream_mgmt without resend_on_timeout, its
+    // default: "User session terminated"), as ejabberd's errors do: a copy of the message — the
+    // body and the guard's label — in the error. The sender hears of it, with nothing of the
+    // message in the error (docs/errors.md: errors never echo content).
+    test(
+      `[${kind}] RS4: a refused resumption bounces what was held for the session — the sender told, nothing of the message echoed`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const sender = await connectClient(server, "dan", PASSWORD, "rs4-sender");
+        try {
+          const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await first.login(domain, "gus", PASSWORD);
+          const previd = await first.bindResumable("rs4");
+          await sleep(300);
+          first.drop();
+          await sleep(500);
+          const CONFIDENTIAL = demo.labelXml(demo.label("CONFIDENTIAL"));
+          await sendRaw(
+            sender,
+            `<message to='${jid("gus")}/rs4' id='held-rs4' type='chat'><body>rs4 held words</body>${CONFIDENTIAL}</message>`,
+          );
+          await sleep(800);
+          // The clearance lowered (Cordon up: the bounce is asked about like any message).
+          await store.setUserClearance(jid("gus"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+          await guard!.cacheEpochTold();
+          const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await back.login(domain, "gus", PASSWORD);
+          back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+          await back.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(1000);
+          back.close();
+          refusedResumption(back.text);
+          const error = await sender.waitFor(
+            (m) => m.attrs.id === "held-rs4" && m.attrs.type === "error",
+            8000,
+          );
+          const text = error.toString();
+          assert.ok(
+            !/rs4 held words|securitylabel|CONFIDENTIAL/.test(text),
+            `the error echoes nothing: ${text}`,
+          );
+        } finally {
+          if (process.env["GUARD_DEBUG"]) console.log(sender.received.map((m) => m.toString()).join("\n"));
+          await sender.stop().catch(() => undefined);
+          await store.setUserClearance(
+            jid("gus"),
+            demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])),
+          );
+        }
+      },
+    );
+    // RS5: a second try with the same previd once Cordon is back (the user cleared): the session
+    // the first try named was ended — `item-not-found`, nothing resumed or resent (the client binds
+    // afresh); a previd naming no session at all the same.
+    test(
+      `[${kind}] RS5: after a refused resumption, a second try (Cordon back) or a made-up previd resumes nothing`,
+      kind === "prosody" ? { todo: "Prosody's module does not ask at resumption (mod_smacks)" } : {},
+      async () => {
+        const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+        await first.login(domain, "hal", PASSWORD);
+        const previd = await first.bindResumable("rs5");
+        await sleep(300);
+        first.drop();
+        await sleep(500);
+        const sender = await connectClient(server, "dan", PASSWORD, "rs5-sender");
+        await sendRaw(
+          sender,
+          `<message to='${jid("hal")}/rs5' id='held-rs5' type='chat'><body>held while away</body></message>`,
+        );
+        await sleep(500);
+        await sender.stop();
+        await guard!.stop();
+        guard = undefined;
+        const resume = async (id: string) => {
+          const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await back.login(domain, "hal", PASSWORD);
+          back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${id}' h='0'/>`);
+          await back.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(500);
+          back.close();
+          return back.text;
+        };
+        try {
+          refusedResumption(await resume(previd));
+        } finally {
+          await startGuard();
+        }
+        await sleep(300);
+        for (const id of [previd, Buffer.from("made-up").toString("base64")]) {
+          const text = await resume(id);
+          assert.ok(!/<resumed\b/.test(text), `not resumed: ${text}`);
+          assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
+          assert.match(text, /<failed\b[\s\S]*item-not-found/, text);
+        }
+      },
+    );
   });
 }

@@ -10,6 +10,9 @@
 // - M1: the key memo of one sending session — the recipient's caps flipped (labels → none → labels),
 //   a second session at the uncleared site, the resource re-bound from the uncleared site, another
 //   label, another recipient: each its own question, never the memoised one.
+// - W1: sessions over XEP-0206 BOSH (both servers: Prosody's mod_bosh, ejabberd's mod_bosh behind
+//   ejabberd_http — an ordinary ejabberd_c2s session, the module's hooks run as for TCP) get what
+//   the guard decided for each: nothing SECRET at the uncleared site, FLOT for a label-unaware one.
 // - D1: Cordon down: nothing delivered, each message refused with `wait`, the error naming nothing
 //   of the message (no body, no label, no thread).
 import { describe, test, before, after } from "node:test";
@@ -126,7 +129,7 @@ class RawClient {
   }
 }
 
-/** A web client over XEP-0206 BOSH (Prosody's mod_bosh), from `localAddress`: all it read. */
+/** A web client over XEP-0206 BOSH (mod_bosh on either server), from `localAddress`: all it read. */
 class BoshClient {
   text = "";
   private rid = Math.floor(Math.random() * 1e9);
@@ -279,7 +282,7 @@ for (const kind of serverKinds()) {
           username: u,
           password: PASSWORD,
         })),
-        ...(kind === "prosody" ? { bosh: true } : {}),
+        bosh: true,
         extraModules: kind === "prosody" ? ["mam"] : ["mod_mam: {default: always}"],
       });
       for (const u of ["alice", "bob", "dan", "erin", "fay"])
@@ -460,58 +463,54 @@ for (const kind of serverKinds()) {
       await alice.stop();
     });
 
-    test(
-      `[${kind}] W1: a session over BOSH (XEP-0206) gets what the guard decided for it — asked or from the cache`,
-      { skip: kind !== "prosody" },
-      async () => {
-        const alice = await sender("alice", "w1");
-        const desk = await raw("erin", "desk", CLEARED_SITE, true);
-        const web = new BoshClient(server.httpPort, UNCLASSIFIED_SITE, domain);
-        await web.login("erin", PASSWORD, "web");
-        const plain = new BoshClient(server.httpPort, CLEARED_SITE, domain);
-        await plain.login("erin", PASSWORD, "plain");
-        const ids: string[] = [];
-        for (const round of [0, 1, 2]) {
-          const id = nextId("w1");
-          ids.push(id);
-          const before = decisions;
-          await sendRaw(
-            alice,
-            `<message to='${jid("erin")}' id='${id}' type='chat'><body>web plans</body>${SECRET}</message>`,
-          );
-          await desk.waitMessage(id);
-          if (round > 0) assert.equal(decisions - before, 0, `${id} served from the cache`);
-        }
-        const lunch = nextId("w1u");
+    test(`[${kind}] W1: a session over BOSH (XEP-0206) gets what the guard decided for it — asked or from the cache`, async () => {
+      const alice = await sender("alice", "w1");
+      const desk = await raw("erin", "desk", CLEARED_SITE, true);
+      const web = new BoshClient(server.httpPort, UNCLASSIFIED_SITE, domain);
+      await web.login("erin", PASSWORD, "web");
+      const plain = new BoshClient(server.httpPort, CLEARED_SITE, domain);
+      await plain.login("erin", PASSWORD, "plain");
+      const ids: string[] = [];
+      for (const round of [0, 1, 2]) {
+        const id = nextId("w1");
+        ids.push(id);
+        const before = decisions;
         await sendRaw(
           alice,
-          `<message to='${jid("erin")}' id='${lunch}' type='chat'><body>lunch</body></message>`,
+          `<message to='${jid("erin")}' id='${id}' type='chat'><body>web plans</body>${SECRET}</message>`,
         );
-        await web.waitMessage(lunch); // (the web session is live: an unlabelled message reaches it)
-        assert.ok(
-          !/web plans/.test(web.text),
-          `nothing SECRET over BOSH at the uncleared site: ${web.text.slice(-600)}`,
-        );
-        // Its archive (XEP-0313) over BOSH: nothing SECRET either.
-        web.write(
-          `<iq type='set' id='w1q' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='w1m'/></iq>`,
-        );
-        await web.until(/<iq[^>]*id=["']w1q["']/);
-        await sleep(500);
-        assert.ok(
-          !/web plans/.test(web.text),
-          `nothing SECRET from the archive over BOSH: ${web.text.slice(-600)}`,
-        );
-        // A label-unaware web client at the cleared site: the FLOT form, asked or from the cache.
-        for (const id of ids) {
-          const m = await plain.waitMessage(id);
-          assert.match(m, /<body[^>]*>SECRET\nweb plans<\/body>/, `FLOT over BOSH: ${m}`);
-        }
-        web.close();
-        plain.close();
-        await alice.stop();
-      },
-    );
+        await desk.waitMessage(id);
+        if (round > 0) assert.equal(decisions - before, 0, `${id} served from the cache`);
+      }
+      const lunch = nextId("w1u");
+      await sendRaw(
+        alice,
+        `<message to='${jid("erin")}' id='${lunch}' type='chat'><body>lunch</body></message>`,
+      );
+      await web.waitMessage(lunch); // (the web session is live: an unlabelled message reaches it)
+      assert.ok(
+        !/web plans/.test(web.text),
+        `nothing SECRET over BOSH at the uncleared site: ${web.text.slice(-600)}`,
+      );
+      // Its archive (XEP-0313) over BOSH: nothing SECRET either.
+      web.write(
+        `<iq type='set' id='w1q' xmlns='jabber:client'><query xmlns='urn:xmpp:mam:2' queryid='w1m'/></iq>`,
+      );
+      await web.until(/<iq[^>]*id=["']w1q["']/);
+      await sleep(500);
+      assert.ok(
+        !/web plans/.test(web.text),
+        `nothing SECRET from the archive over BOSH: ${web.text.slice(-600)}`,
+      );
+      // A label-unaware web client at the cleared site: the FLOT form, asked or from the cache.
+      for (const id of ids) {
+        const m = await plain.waitMessage(id);
+        assert.match(m, /<body[^>]*>SECRET\nweb plans<\/body>/, `FLOT over BOSH: ${m}`);
+      }
+      web.close();
+      plain.close();
+      await alice.stop();
+    });
 
     test(`[${kind}] D1: Cordon down — nothing delivered, each message refused with wait, the error naming nothing of it`, async () => {
       const alice = await sender("alice", "d1");

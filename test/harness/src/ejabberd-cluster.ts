@@ -61,6 +61,9 @@ class ClusterNode implements XmppServer {
   get dir(): string {
     return this.layout.dir;
   }
+  evalErlang(expressions: string): Promise<string> {
+    return this.driver.evalErlang(expressions);
+  }
   get pid(): number | undefined {
     return this.stopped || this.proc?.exitInfo() ? undefined : this.proc?.pid;
   }

@@ -25,7 +25,7 @@ function erlBinary(text: string): string {
 
 export type EjabberdConfigOptions = ConfigOptions;
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules">;
+  Pick<ServerOptions, "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "bosh">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function ejabberdConfig(
@@ -58,6 +58,16 @@ export function ejabberdConfig(
           `  - "${makeTestCertificate(layout.dir, [options.domain, ...options.extraDomains]).combinedFile}"`,
         ]
       : []),
+    // XEP-0206 BOSH (mod_bosh behind ejabberd_http), at the path Prosody serves it on.
+    ...(options.bosh
+      ? [
+          `  - port: ${layout.httpPort}`,
+          '    ip: "127.0.0.1"',
+          "    module: ejabberd_http",
+          "    request_handlers:",
+          "      /http-bind: mod_bosh",
+        ]
+      : []),
     "acl:",
     "  local:",
     '    user_regexp: ""',
@@ -73,6 +83,7 @@ export function ejabberdConfig(
     "  mod_offline: {}",
     // The central check reads which sessions show labels from mod_caps (deploy/ejabberd/cordon-guard.yml).
     ...(options.guard ? ["  mod_caps: {}"] : []),
+    ...(options.bosh ? ["  mod_bosh: {}"] : []),
     ...(options.extraModules ?? []).map((m) => (m.includes(":") ? `  ${m}` : `  ${m}: {}`)),
   ];
   if (options.nativeMuc) lines.push(...ejabberdNativeMuc(options.domain, options.nativeMuc));
@@ -164,6 +175,7 @@ export type EjabberdDriver = ServerDriver & {
   readonly node: string;
   /** Runs an ejabberdctl command against this node. */
   ctl(args: string[], allowFailure?: boolean): Promise<{ code: number | null; output: string }>;
+  evalErlang(expressions: string): Promise<string>;
 };
 
 export function ejabberdDriver(
@@ -269,6 +281,25 @@ export function ejabberdDriver(
     },
     async addUser(username: string, password: string, domain: string): Promise<void> {
       await ctl(["register", username, domain, password]);
+    },
+    async evalErlang(expressions: string): Promise<string> {
+      // Parsed on a short-lived hidden node, evaluated on the server's node (erl_eval), printed here.
+      const script = [
+        `N = '${node}',`,
+        `{ok, Ts, _} = erl_scan:string(binary_to_list(${erlBinary(expressions)})),`,
+        "{ok, Es} = erl_parse:parse_exprs(Ts),",
+        "case rpc:call(N, erl_eval, exprs, [Es, []]) of",
+        '  {value, V, _} -> io:format("~p~n", [V]), halt(0);',
+        '  Other -> io:format("~p~n", [Other]), halt(1)',
+        "end.",
+      ].join(" ");
+      const name = `eval-${randomBytes(4).toString("hex")}@localhost`;
+      const result = await runCommand(
+        install.erl,
+        ["-sname", name, "-hidden", "-noinput", ...distArgs, "-dist_listen", "false", "-eval", script],
+        { cwd: dir, env, timeoutMs: 30_000 },
+      );
+      return result.output.trim();
     },
     async addUsers(users, domain): Promise<void> {
       if (users.length === 0) return;

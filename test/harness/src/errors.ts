@@ -113,3 +113,10 @@ export class ClientConnectError extends HarnessError {
     );
   }
 }
+
+/** A server kind asked for something only the other kind offers (e.g. evalErlang on Prosody). */
+export class UnsupportedServerFeatureError extends HarnessError {
+  constructor(kind: string, feature: string) {
+    super("CORDON_HARNESS_UNSUPPORTED", `${feature} is not available on ${kind}`);
+  }
+}

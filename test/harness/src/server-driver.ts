@@ -5,7 +5,7 @@ export interface ServerLayout {
   dir: string;
   c2sPort: number;
   componentPort: number;
-  /** HTTP listener (Prosody with `bosh`); 0 when none. */
+  /** HTTP listener (with `bosh`); 0 when none. */
   httpPort: number;
   /** Extra port (ejabberd: the Erlang distribution port of the node). */
   controlPort: number;
@@ -22,4 +22,6 @@ export interface ServerDriver {
   addUser(username: string, password: string, domain: string): Promise<void>;
   /** Registers many accounts at once (the initial users), faster than addUser one by one. */
   addUsers(users: { username: string; password: string }[], domain: string): Promise<void>;
+  /** ejabberd: evaluates Erlang expressions on the node (an operator's `ejabberdctl debug`); the value printed. */
+  evalErlang?(expressions: string): Promise<string>;
 }

@@ -7,7 +7,12 @@ import { freePort, isListening } from "./ports.js";
 import { testCertificatePaths } from "./tls-cert.js";
 import { delay, registerTempDir, removeTempDir } from "./process.js";
 import type { ManagedProcess } from "./process.js";
-import { ServerStartError, ServerStoppedError, UnknownServerKindError } from "./errors.js";
+import {
+  ServerStartError,
+  ServerStoppedError,
+  UnknownServerKindError,
+  UnsupportedServerFeatureError,
+} from "./errors.js";
 import { prosodyDriver } from "./prosody.js";
 import { ejabberdDriver } from "./ejabberd.js";
 import type { ServerDriver, ServerLayout } from "./server-driver.js";
@@ -134,6 +139,12 @@ class RunningServer implements XmppServer {
 
   logTail(lines = 60): string {
     return this.driver.logTail(lines);
+  }
+
+  async evalErlang(expressions: string): Promise<string> {
+    if (this.stopped) throw new ServerStoppedError(this.driver.label);
+    if (!this.driver.evalErlang) throw new UnsupportedServerFeatureError(this.kind, "evalErlang");
+    return this.driver.evalErlang(expressions);
   }
 
   async kill(): Promise<void> {

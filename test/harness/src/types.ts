@@ -74,8 +74,9 @@ export interface ServerOptions {
   /** Fixed loopback ports instead of free ones (the quickstart prints them for people to use). */
   ports?: { c2s?: number; component?: number };
   /**
-   * Prosody only: XEP-0206 BOSH (mod_bosh) on a free loopback HTTP port (`httpPort`, path
-   * /http-bind), so that tests can reach a session over HTTP as a web client would.
+   * XEP-0206 BOSH on a free loopback HTTP port (`httpPort`, path /http-bind), so that tests can
+   * reach a session over HTTP as a web client would: Prosody's mod_bosh, or ejabberd's mod_bosh
+   * behind an ejabberd_http listener.
    */
   bosh?: boolean;
   /**
@@ -94,7 +95,7 @@ export interface XmppServer {
   readonly c2sPort: number;
   /** XEP-0114 listener; only listening when components were declared. */
   readonly componentPort: number;
-  /** With `bosh` (Prosody): the HTTP listener of /http-bind; 0 otherwise. */
+  /** With `bosh`: the HTTP listener of /http-bind; 0 otherwise. */
   readonly httpPort: number;
   /** Per-run temp dir with config, data and logs. */
   readonly dir: string;
@@ -114,4 +115,10 @@ export interface XmppServer {
   logTail(lines?: number): string;
   /** Registers an account on the main domain (or `domain`). */
   addUser(username: string, password: string, domain?: string): Promise<void>;
+  /**
+   * ejabberd only: evaluates Erlang expressions (ending with a full stop) on the running node, as
+   * an operator would in `ejabberdctl debug` (e.g. `gen_mod:stop_module(<<"x.test">>, mod_x).`);
+   * resolves with the value printed (~p).
+   */
+  evalErlang(expressions: string): Promise<string>;
 }
