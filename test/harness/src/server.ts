@@ -33,7 +33,7 @@ type Resolved = Required<
 > &
   Pick<
     ServerOptions,
-    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh"
+    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh" | "prosodyGc"
   > & {
     startTimeoutMs: number;
   };
@@ -174,6 +174,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.extraModules ? { extraModules: options.extraModules } : {}),
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
+    ...(options.prosodyGc ? { prosodyGc: options.prosodyGc } : {}),
   };
 }
 
