@@ -33,7 +33,14 @@ type Resolved = Required<
 > &
   Pick<
     ServerOptions,
-    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh" | "prosodyGc"
+    | "nativeMuc"
+    | "componentBalancing"
+    | "starttls"
+    | "guard"
+    | "extraModules"
+    | "wrapper"
+    | "bosh"
+    | "prosodyGc"
   > & {
     startTimeoutMs: number;
   };
