@@ -502,7 +502,16 @@ async function runServer(spec, opts) {
     const measured = new Set([1, 10, 100, N]);
     const joins = {};
     const measureJoin = async (i) => {
-      await delay(300); // a quiet room: the fan-out of the previous joins has drained
+      // A quiet room: the fan-out of the previous joins has drained. A joiner gets its own
+      // presence before its presence goes to the others (src/service/presence.ts), so the previous
+      // batch's joins resolving says nothing about their ~25 × i copies to the others: wait until
+      // every occupant has seen all i. (Before, a 300 ms pause only: the 1,000th join then paid for
+      // the 25 joins before it, ~24,000 presences — 1.5-5 s of server CPU.)
+      await until(
+        () => clients.slice(0, i).every((c) => (c.presences.get(big) ?? 0) >= i),
+        "the previous joins' fan-out",
+      );
+      await delay(300);
       const cpu0 = await child.cpu();
       const srv0 = serverCpu(server);
       const bench0 = process.cpuUsage();
