@@ -15,6 +15,8 @@ import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { setTimeout } from "node:timers";
 import { BenchClient } from "./lib/bench-client.mjs";
 
 const DOMAIN = "bench.test";
