@@ -5,6 +5,10 @@
 //   node bench/muc-scale.mjs [--servers prosody,ejabberd] [--rooms 1000] [--per-room 10]
 //                            [--big 1000] [--sessions 1000] [--messages 40] [--history 200]
 //
+// `prosody:incremental` in --servers runs Prosody with its own default collector (incremental,
+// pause 105 %) instead of the generational one deploy/README.md recommends (the harness default),
+// so both can be compared in one run (issue 19: the 1,000th join is mostly Prosody's GC).
+//
 // Phases, each measured from the clients (latencies) and in the component child (memory, CPU):
 //   0. baseline: the component started, every session connected and through one join and leave of
 //      a room of its own (so per-user state — the clearance cache — is not counted per room);
@@ -68,6 +72,15 @@ const debug = (...args) => {
     process.stderr.write(`[${(performance.now() / 1000).toFixed(1)}s] ${args.join(" ")}\n`);
 };
 const CLOCK_TICK_US = 10_000;
+/** The server process's resident memory, MiB (the collector setting trades it for CPU). */
+function serverRssMiB(server) {
+  try {
+    const kib = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${server.pid}/status`, "utf8"))?.[1];
+    return kib === undefined ? null : Number((Number(kib) / 1024).toFixed(1));
+  } catch {
+    return null;
+  }
+}
 function serverCpu(server) {
   try {
     const stat = readFileSync(`/proc/${server.pid}/stat`, "utf8");
@@ -380,10 +393,12 @@ function parseArgs(argv) {
 const KiB = (bytes) => Math.round((bytes / 1024) * 100) / 100;
 const heap = (m) => m.heapUsed + m.external;
 
-async function runServer(kind, opts) {
+async function runServer(spec, opts) {
   const { startServer } = await import("@cordon/harness");
+  const [kind, gc] = spec.split(":");
   const S = opts.sessions;
   const server = await startServer(kind, {
+    ...(gc ? { prosodyGc: gc } : {}),
     domain: DOMAIN,
     components: [{ domain: MUC, secret: SECRET }],
     users: Array.from({ length: S }, (_, i) => ({ username: username(i), password: `pw-${username(i)}` })),
@@ -487,9 +502,19 @@ async function runServer(kind, opts) {
     const measured = new Set([1, 10, 100, N]);
     const joins = {};
     const measureJoin = async (i) => {
-      await delay(300); // a quiet room: the fan-out of the previous joins has drained
+      // A quiet room: the fan-out of the previous joins has drained. A joiner gets its own
+      // presence before its presence goes to the others (src/service/presence.ts), so the previous
+      // batch's joins resolving says nothing about their ~25 × i copies to the others: wait until
+      // every occupant has seen all i. (Before, a 300 ms pause only: the 1,000th join then paid for
+      // the 25 joins before it, ~24,000 presences — 1.5-5 s of server CPU.)
+      await until(
+        () => clients.slice(0, i).every((c) => (c.presences.get(big) ?? 0) >= i),
+        "the previous joins' fan-out",
+      );
+      await delay(300);
       const cpu0 = await child.cpu();
       const srv0 = serverCpu(server);
+      const bench0 = process.cpuUsage();
       const j = await clients[i].join(big, `m${i}`);
       // Let the joiner's presence reach everyone before reading the CPU of the whole join.
       await until(
@@ -497,11 +522,14 @@ async function runServer(kind, opts) {
         "the join's fan-out",
       );
       const srv1 = serverCpu(server);
+      const bench1 = process.cpuUsage(bench0);
       const cpu1 = await child.cpu();
       return {
         selfPresenceMs: Number(j.selfMs.toFixed(2)),
         componentCpuMs: Number(((cpu1 - cpu0) / 1000).toFixed(2)),
         serverCpuMs: srv0 === null || srv1 === null ? null : Number(((srv1 - srv0) / 1000).toFixed(1)),
+        // This process (the 1,000 clients) reading the join's stanzas: is the bench the bottleneck?
+        benchCpuMs: Number(((bench1.user + bench1.system) / 1000).toFixed(1)),
       };
     };
     t0 = performance.now();
@@ -534,6 +562,7 @@ async function runServer(kind, opts) {
       joinsPerSecond: Math.round(N / bigSeconds),
       bytesPerOccupant: Math.round((heap(mC) - heap(mB)) / N),
       rssBytesPerOccupant: Math.round((mC.rss - mB.rss) / N),
+      serverRssMiB: serverRssMiB(server),
       joins,
     };
     debug(kind, "big room", JSON.stringify(out.bigRoom));
@@ -644,7 +673,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const started = performance.now();
   const results = {};
-  for (const kind of opts.servers) results[kind] = await runServer(kind, opts);
+  for (const spec of opts.servers) results[spec] = await runServer(spec, opts);
   const rows = [
     [
       "server",
@@ -656,7 +685,8 @@ async function main() {
       "B/occ (1×N)",
       "joins/s",
       "join 1/10/100/N ms",
-      "cpu comp/srv N ms",
+      "cpu comp/srv/bench N ms",
+      "srv RSS MiB",
       "dlv/s",
       "µs comp/srv",
       "replay ms (H)",
@@ -680,7 +710,8 @@ async function main() {
         r.bigRoom.bytesPerOccupant,
         r.bigRoom.joinsPerSecond,
         ks.map((k) => j[k].selfPresenceMs).join("/"),
-        `${last.componentCpuMs}/${last.serverCpuMs}`,
+        `${last.componentCpuMs}/${last.serverCpuMs}/${last.benchCpuMs}`,
+        r.bigRoom.serverRssMiB,
         r.bigRoom.deliveries.perSecond,
         `${r.bigRoom.deliveries.componentCpuUsPerDelivery}/${r.bigRoom.deliveries.serverCpuUsPerDelivery}`,
         `${r.history.replayMs} (${r.history.messages})`,

@@ -27,7 +27,7 @@ function encodeStoreName(name: string): string {
 }
 
 type ConfigOptions = Required<Pick<ServerOptions, "domain" | "components" | "delegations" | "extraDomains">> &
-  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh">;
+  Pick<ServerOptions, "nativeMuc" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh" | "prosodyGc">;
 
 /** The harness-only part of the config (ports, paths, test auth); the rest comes from deploy/. */
 export function prosodyConfig(
@@ -67,6 +67,8 @@ export function prosodyConfig(
     "s2s_require_encryption = false",
     "allow_unencrypted_plain_auth = true",
     'authentication = "internal_plain"',
+    // deploy/README.md, "Prosody: the Lua garbage collector" (issue 19): generational on Lua 5.4.
+    ...(options.prosodyGc === "incremental" ? [] : ['gc = { mode = "generational" }']),
     'storage = "internal"',
   ];
   if (options.starttls) {

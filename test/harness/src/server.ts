@@ -38,7 +38,14 @@ type Resolved = Required<
 > &
   Pick<
     ServerOptions,
-    "nativeMuc" | "componentBalancing" | "starttls" | "guard" | "extraModules" | "wrapper" | "bosh"
+    | "nativeMuc"
+    | "componentBalancing"
+    | "starttls"
+    | "guard"
+    | "extraModules"
+    | "wrapper"
+    | "bosh"
+    | "prosodyGc"
   > & {
     startTimeoutMs: number;
   };
@@ -185,6 +192,7 @@ function resolveOptions(options: ServerOptions): Resolved {
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.extraModules ? { extraModules: options.extraModules } : {}),
     ...(options.wrapper ? { wrapper: options.wrapper } : {}),
+    ...(options.prosodyGc ? { prosodyGc: options.prosodyGc } : {}),
   };
 }
 
