@@ -414,7 +414,8 @@ for (const kind of serverKinds()) {
     // a message the client has not acknowledged (`h`) is refused with <failed><not-allowed/>
     // (XEP-0198 §5, as Prosody's module answers: guard-lifecycle RS4 on Prosody), the slept session
     // ended: the message bounced to its sender with nothing of it (no `resend_on_timeout`), never
-    // in offline storage for a later bind. Control: nothing queued — resumed.
+    // in offline storage for a later bind. Controls: nothing queued (a presence only) — resumed; a
+    // message acknowledged by the <resume/>'s `h` — resumed, not resent.
     test(
       `[${kind}] RS6 (ejabberd): a clearance lowered while the session slept (access still granted) — a resumption with a SECRET message unacknowledged is refused, nothing SECRET delivered`,
       kind === "prosody" ? { skip: "Prosody: guard-lifecycle RS4 (mod_smacks)" } : {},
@@ -444,6 +445,31 @@ for (const kind of serverKinds()) {
         quiet.close();
         const sender = await connectClient(server, "jo", PASSWORD, "rs6-sender");
         try {
+          // Control: a message the client got before its connection dropped, acknowledged by the
+          // `h` of its <resume/> — nothing unacknowledged to resend: resumed, nothing resent.
+          const seen = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await seen.login(domain, "ivy", PASSWORD);
+          const seenId = await seen.bindResumable("rs6h");
+          await sendRaw(
+            sender,
+            `<message to='${jid("ivy")}/rs6h' id='rs6-h' type='chat'><body>seen rs6</body></message>`,
+          );
+          await seen.until(/seen rs6/);
+          await sleep(300);
+          const handled =
+            (seen.text.split(/<enabled\b/)[1] ?? "").match(/<(message|presence|iq)\b/g)?.length ?? 0;
+          seen.drop();
+          await sleep(500);
+          const acked = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await acked.login(domain, "ivy", PASSWORD);
+          acked.write(`<resume xmlns='urn:xmpp:sm:3' previd='${seenId}' h='${handled}'/>`);
+          await acked.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(1000);
+          assert.match(acked.text, /<resumed\b/, acked.text);
+          assert.ok(!acked.text.includes("seen rs6"), `acknowledged, not resent: ${acked.text}`);
+          acked.write("</stream:stream>");
+          await sleep(500);
+          acked.close();
           const previd = await slept("rs6");
           const SECRET = demo.labelXml(demo.label("SECRET"));
           await sendRaw(
