@@ -23,7 +23,7 @@
 -export([start/2, stop/1, reload/3, depends/2, mod_options/1, mod_opt_type/1, mod_doc/0]).
 -export([sm_receive_packet/1, user_send_packet/1, user_receive_packet/1, c2s_self_presence/1]).
 -export([sm_withhold/1, offline_restore/1]).
--export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2]).
+-export([c2s_handle_recv/3, c2s_auth_result/3, c2s_unbinded_packet/2, c2s_handle_call/3]).
 -export([process_epoch/1, decode_iq_subel/1, component_changed/1, component_changed/2]).
 
 %% xmpp.hrl: ejabberd's XMPP records; compile with -I the include dir of the xmpp library (Debian: p1_xmpp).
@@ -47,6 +47,8 @@ start(Host, Opts) ->
     ejabberd_hooks:add(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     %% Before mod_stream_mgmt (50) resumes a session.
     ejabberd_hooks:add(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
+    %% In the hibernated session's process, before mod_stream_mgmt (50) hands it over.
+    ejabberd_hooks:add(c2s_handle_call, Host, ?MODULE, c2s_handle_call, 40),
     cache_start(Host),
     access_start(Host, Opts).
 
@@ -62,6 +64,7 @@ stop(Host) ->
     ejabberd_hooks:delete(user_send_packet, Host, ?MODULE, user_send_packet, 0),
     ejabberd_hooks:delete(c2s_self_presence, Host, ?MODULE, c2s_self_presence, 50),
     ejabberd_hooks:delete(c2s_unbinded_packet, Host, ?MODULE, c2s_unbinded_packet, 40),
+    ejabberd_hooks:delete(c2s_handle_call, Host, ?MODULE, c2s_handle_call, 40),
     cache_stop(Host),
     access_stop(Host),
     ejabberd_hooks:delete(sm_receive_packet, Host, ?MODULE, sm_withhold, 95),
@@ -422,7 +425,11 @@ c2s_unbinded_packet(#{user := U, lserver := S} = State, #sm_resume{previd = Prev
                   false -> true
               end,
     case Allowed of
-        true -> resume_location(State, Resume);
+        true ->
+            case resume_location(State, Resume) of
+                {stop, _} = Stopped -> Stopped;
+                State1 -> resume_replay(State1, Resume)
+            end;
         {false, Why} ->
             error_logger:warning_msg("Stream resumption of ~ts@~ts refused by Cordon's access check (~p)~n",
                                      [U, S, Why]),
@@ -454,6 +461,77 @@ resume_location(#{user := U, lserver := S, ip := {NewIP, _}} = State, #sm_resume
         _ -> State
     end;
 resume_location(State, _Resume) -> State.
+
+%% What a hibernated session queued (mod_stream_mgmt's mgmt_queue) was decided for the clearance its
+%% user had then (user_receive_packet/1, as it was queued); resent on resumption (XEP-0198 §5) it
+%% is a delivery now, and the clearance may have been lowered meanwhile (still granting the access
+%% label, or with `access_check` off): Cordon issue 17 — what is delivered to a user is what their
+%% current clearance grants. Decisions are the guard's, so a queued message is not decided again
+%% here: a resumption whose queue still holds a message the client has not acknowledged (the `h` of
+%% its <resume/>, as mod_stream_mgmt drops what it acknowledges: mgmt_queue_drop) is refused with
+%% <failed><not-allowed/> (XEP-0198 §5; as Prosody's module answers), and the hibernated session is
+%% ended: mod_stream_mgmt sends what it had not acknowledged where it sends a lost session's
+%% (bounced to the sender with nothing of the message — sm_receive_packet/1 — or, with
+%% `resend_on_timeout`, offline storage, decided again when delivered). The client binds afresh.
+%% A resumption with nothing unacknowledged to resend (presences, IQs only) goes on.
+%% The queue is read in the hibernated session's own process (c2s_handle_call/3), which ends itself
+%% there when it refuses: a second resumption racing this one is answered after it, and refused.
+%% Fail closed: no answer from that process within `timeout` — refused; the process gone — left
+%% to mod_stream_mgmt (`item-not-found`). (guard-access RS6.)
+-define(UNACKED_CALL, cordon_unacked_messages).
+
+resume_replay(#{user := U, lserver := S} = State, #sm_resume{previd = PrevID, h = H, xmlns = Xmlns}) ->
+    case catch misc:base64_to_term(PrevID) of
+        {term, {R, MgmtID}} when is_binary(R) ->
+            case ejabberd_sm:get_session_sid(U, S, R) of
+                {_, OldPid} ->
+                    case catch ejabberd_c2s:call(OldPid, {?UNACKED_CALL, MgmtID, H}, opt(S, timeout)) of
+                        none -> State;
+                        unknown -> State;
+                        {'EXIT', {Gone, _}} when Gone == noproc; Gone == normal; Gone == shutdown; Gone == killed ->
+                            State;
+                        Other ->
+                            InH = case Other of
+                                      {refused, N} when is_integer(N) -> N;
+                                      _ -> undefined
+                                  end,
+                            error_logger:warning_msg("Stream resumption of ~ts@~ts refused: messages queued while "
+                                                     "it slept are decided again (~p)~n",
+                                                     [U, S, Other]),
+                            {stop, xmpp_stream_in:send(State, #sm_failed{reason = 'not-allowed', h = InH,
+                                                                          xmlns = Xmlns})}
+                    end;
+                _ -> State
+            end;
+        _ -> State
+    end.
+
+%% In the hibernated session's process (resume_replay/2): does its queue hold a message the client
+%% has not acknowledged (numbered past `H`)? If so it answers `{refused, H}` (what it handled, for
+%% <failed h=''/>) and, hibernated, ends itself (mod_stream_mgmt's c2s_terminated routes the queue).
+%% A session with another stream-management id answers `unknown`, as mod_stream_mgmt then fails it.
+c2s_handle_call(#{mgmt_id := MgmtID, mgmt_queue := Queue, mod := Mod} = State,
+                {?UNACKED_CALL, MgmtID, H}, From) ->
+    Unacked = p1_queue:foldl(fun({N, _Time, Pkt}, Acc) -> Acc orelse (N > H andalso is_message(Pkt)) end,
+                             false, Queue),
+    case Unacked of
+        true ->
+            Mod:reply(From, {refused, maps:get(mgmt_stanzas_in, State, 0)}),
+            case maps:get(mgmt_state, State, undefined) of
+                pending -> Mod:stop_async(self());
+                _ -> ok
+            end;
+        false -> Mod:reply(From, none)
+    end,
+    {stop, State};
+c2s_handle_call(#{mod := Mod} = State, {?UNACKED_CALL, _, _}, From) ->
+    Mod:reply(From, unknown),
+    {stop, State};
+c2s_handle_call(State, _Call, _From) -> State.
+
+is_message(#message{}) -> true;
+is_message(#xmlel{name = <<"message">>}) -> true;
+is_message(_) -> false.
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon

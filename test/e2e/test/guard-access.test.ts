@@ -12,6 +12,9 @@
 // ask yet: RS2-RS5 are `todo` there. RS4: what the refused session held is bounced to its sender
 // with nothing of the message (before: ejabberd's bounce copied the labelled message, the guard
 // dropped it, the sender never heard). RS5: a second try, or a made-up previd, resumes nothing.
+// RS6 (ejabberd): a resumption whose queue holds an unacknowledged message (decided for the
+// clearance the user had when it was queued) is refused with <failed><not-allowed/>, even with the
+// access label still granted; nothing queued — resumed (RS1 on ejabberd: refused, a message held).
 import { describe, test, before, after } from "node:test";
 import { connect } from "node:net";
 import assert from "node:assert/strict";
@@ -32,6 +35,7 @@ import { loadDemo } from "../src/demo.js";
 const demo = loadDemo();
 const PASSWORD = "access-pw";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SECRET_CLEARED = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 
 /** The condition of the error that stopped a login (the bind's, or the stream's). */
 function conditionOf(error: unknown): string | undefined {
@@ -171,7 +175,7 @@ for (const kind of serverKinds()) {
         domain,
         components: [{ domain: guardDomain, secret: "guard" }],
         guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal"].map((u) => ({
+        users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal", "ivy", "jo"].map((u) => ({
           username: u,
           password: PASSWORD,
         })),
@@ -182,6 +186,8 @@ for (const kind of serverKinds()) {
       for (const u of ["alice", "dan", "erin", "gus", "hal"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
+      for (const u of ["ivy", "jo"])
+        await store.setUserClearance(jid(u), demo.raw(demo.clearance(SECRET_CLEARED)));
       // carol: no clearance at all.
       await startGuard();
     });
@@ -263,6 +269,12 @@ for (const kind of serverKinds()) {
       await guard!.stop();
       await startGuard();
       const text = await resumeAfter("erin", "rs1", () => Promise.resolve());
+      if (kind === "ejabberd") {
+        // A message held unacknowledged: not resent as decided when queued — refused (RS6).
+        assert.match(text, /<failed\b[^>]*>\s*<not-allowed\b/, text);
+        assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
+        return;
+      }
       assert.match(text, /<resumed\b/, text);
       assert.match(text, /held while away/, text);
     });
@@ -393,6 +405,122 @@ for (const kind of serverKinds()) {
           assert.ok(!/<resumed\b/.test(text), `not resumed: ${text}`);
           assert.ok(!/held while away/.test(text), `nothing resent: ${text}`);
           assert.match(text, /<failed\b[\s\S]*item-not-found/, text);
+        }
+      },
+    );
+    // RS6 (ejabberd): a clearance lowered while the session slept, still granting the access label
+    // (CONFIDENTIAL): the SECRET message queued for it was decided while the user was cleared, and
+    // mod_stream_mgmt resent it on resumption as decided then. Now a resumption whose queue holds
+    // a message the client has not acknowledged (`h`) is refused with <failed><not-allowed/>
+    // (XEP-0198 §5, as Prosody's module answers: guard-lifecycle RS4 on Prosody), the slept session
+    // ended: the message bounced to its sender with nothing of it (no `resend_on_timeout`), never
+    // in offline storage for a later bind. Controls: nothing queued (a presence only) — resumed; a
+    // message acknowledged by the <resume/>'s `h` — resumed, not resent.
+    test(
+      `[${kind}] RS6 (ejabberd): a clearance lowered while the session slept (access still granted) — a resumption with a SECRET message unacknowledged is refused, nothing SECRET delivered`,
+      kind === "prosody" ? { skip: "Prosody: guard-lifecycle RS4 (mod_smacks)" } : {},
+      async () => {
+        const slept = async (resource: string) => {
+          const first = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await first.login(domain, "ivy", PASSWORD);
+          const previd = await first.bindResumable(resource);
+          await sleep(300);
+          first.drop();
+          await sleep(500);
+          return previd;
+        };
+        const resume = async (previd: string) => {
+          const back = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await back.login(domain, "ivy", PASSWORD);
+          back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+          await back.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(1000);
+          return back;
+        };
+        // Control: nothing queued while asleep — resumed.
+        const quiet = await resume(await slept("rs6q"));
+        assert.match(quiet.text, /<resumed\b/, quiet.text);
+        quiet.write("</stream:stream>");
+        await sleep(500);
+        quiet.close();
+        const sender = await connectClient(server, "jo", PASSWORD, "rs6-sender");
+        try {
+          // Control: a message the client got before its connection dropped, acknowledged by the
+          // `h` of its <resume/> — nothing unacknowledged to resend: resumed, nothing resent.
+          const seen = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await seen.login(domain, "ivy", PASSWORD);
+          const seenId = await seen.bindResumable("rs6h");
+          await sendRaw(
+            sender,
+            `<message to='${jid("ivy")}/rs6h' id='rs6-h' type='chat'><body>seen rs6</body></message>`,
+          );
+          await seen.until(/seen rs6/);
+          await sleep(300);
+          const handled =
+            (seen.text.split(/<enabled\b/)[1] ?? "").match(/<(message|presence|iq)\b/g)?.length ?? 0;
+          seen.drop();
+          await sleep(500);
+          const acked = await RawClient.open(server.c2sPort, "127.0.0.1");
+          await acked.login(domain, "ivy", PASSWORD);
+          acked.write(`<resume xmlns='urn:xmpp:sm:3' previd='${seenId}' h='${handled}'/>`);
+          await acked.until(/<resumed\b|<failed\b|<stream:error/);
+          await sleep(1000);
+          assert.match(acked.text, /<resumed\b/, acked.text);
+          assert.ok(!acked.text.includes("seen rs6"), `acknowledged, not resent: ${acked.text}`);
+          acked.write("</stream:stream>");
+          await sleep(500);
+          acked.close();
+          const previd = await slept("rs6");
+          const SECRET = demo.labelXml(demo.label("SECRET"));
+          await sendRaw(
+            sender,
+            `<message to='${jid("ivy")}/rs6' id='rs6-s' type='chat'><body>plans rs6</body>${SECRET}</message>`,
+          );
+          await sleep(800);
+          await store.setUserClearance(
+            jid("ivy"),
+            demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"])),
+          );
+          await guard!.cacheEpochTold();
+          const back = await resume(previd);
+          back.close();
+          assert.ok(!back.text.includes("plans rs6"), `SECRET not resent: ${back.text.slice(0, 600)}`);
+          assert.doesNotMatch(back.text, /<resumed\b/, "the queue was decided for another clearance");
+          assert.match(
+            back.text,
+            /<failed\b[^>]*>\s*<not-allowed xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/,
+            back.text,
+          );
+          assert.deepEqual(
+            decisions.at(-1),
+            [true, "granted"],
+            "the access check let the resumption through",
+          );
+          // The sender is told, with nothing of the message.
+          const error = await sender.waitFor((m) => m.attrs.id === "rs6-s" && m.attrs.type === "error", 8000);
+          assert.ok(
+            !/plans rs6|securitylabel|SECRET/.test(error.toString()),
+            `echoes nothing: ${error.toString()}`,
+          );
+          // The slept session is gone; a fresh bind gets nothing SECRET (offline storage included).
+          const again = await resume(previd);
+          again.close();
+          assert.doesNotMatch(again.text, /<resumed\b/);
+          const fresh = await connectClient(server, "ivy", PASSWORD, "rs6b");
+          try {
+            await sleep(1500);
+            assert.deepEqual(
+              fresh.received.filter((m) => m.toString().includes("plans rs6")).map((m) => m.attrs.id),
+              [],
+              "nothing SECRET after binding afresh",
+            );
+          } finally {
+            await fresh.stop().catch(() => undefined);
+          }
+        } finally {
+          await sender.stop().catch(() => undefined);
+          await store.setUserClearance(jid("ivy"), demo.raw(demo.clearance(SECRET_CLEARED)));
+          await guard!.cacheEpochTold();
         }
       },
     );

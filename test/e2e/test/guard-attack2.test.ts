@@ -179,7 +179,8 @@ for (const kind of serverKinds()) {
         `nothing of the SECRET message at the uncleared site: ${annex.text}`,
       );
       assert.match(annex.text, /<failed\b/, "a resumption from another address is refused");
-      // From the same address the session resumes and gets what was queued for it.
+      // From the same address the session resumes and gets what was queued for it (Prosody here;
+      // ejabberd refuses a resumption with a message unacknowledged).
       const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await again.login(domain, "hal", PASSWORD);
       again.write(
@@ -199,8 +200,19 @@ for (const kind of serverKinds()) {
       const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await back.login(domain, "hal", PASSWORD);
       back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
-      await back.until(/more plans/);
-      assert.match(back.text, /<resumed\b/);
+      if (kind === "ejabberd") {
+        // A message queued unacknowledged is not resent as decided when queued: the resumption is
+        // refused (guard-access RS6). The server archive is on here: mod_stream_mgmt drops an
+        // archived message of the ended session (no bounce) — it stays in the archive, decided
+        // again when fetched. (Prosody refuses too on branch adv53, guard-lifecycle RS4.)
+        await back.until(/<(failed|resumed)\b/);
+        await sleep(1000);
+        assert.match(back.text, /<failed\b[^>]*>\s*<not-allowed\b/, back.text);
+        assert.ok(!back.text.includes("more plans"), "not replayed as decided when queued");
+      } else {
+        await back.until(/more plans/);
+        assert.match(back.text, /<resumed\b/);
+      }
       back.close();
       await alice.stop();
     });
