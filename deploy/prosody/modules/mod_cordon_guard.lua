@@ -847,9 +847,12 @@ local function checker(event_name)
 				local item = { done = true };
 				item.start = function () queue.out = queue.out - 1; end; -- (pump counts it: nothing to ask)
 				item.finish = function ()
-					-- Still of the epoch last told, on the guard session connected now (a change told
-					-- while it waited its turn: refused with `wait`, the client may send it again).
-					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session();
+					-- Still of the epoch last told, on the guard session connected now, and not past its
+					-- expiry (a change told, or `cordon_guard_cache_seconds` gone by, while it waited its
+					-- turn behind a question: refused with `wait`, the client may send it again — a
+					-- verdict is never applied later than the cache keeps it).
+					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session()
+						and entry.expires >= monotonic();
 					if live and apply_cached(event, entry, cache_asked) then
 						module:fire_event(event_name, event);
 					else

@@ -1,0 +1,136 @@
+// The central check (issue 17) across a session's and the module's life on Prosody 0.12: what the
+// module holds — a verdict kept in its cache, messages held for a decision — must never outlive
+// what it was decided for. Real Prosody, real clients over sockets; 127.0.0.1 is a site cleared
+// for everything. Prosody only: each defect was in deploy/prosody/modules/mod_cordon_guard.lua's
+// own machinery (its queue of held messages, its reload, mod_smacks' resumption).
+// - EX1: a message served from the verdict cache but held behind a question (the sender's earlier
+//   message still being decided) was applied when its turn came with the epoch and guard session
+//   checked, not the kept verdict's expiry (`cordon_guard_cache_seconds`): a clearance lowered in
+//   a directory that tells no change (so no new epoch) was still decided by the old verdict,
+//   seconds after it expired, when the guard asked then refuses it. Now refused with `wait` (the
+//   client may send it again; asked about then).
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, connectClient, sendRaw, type XmppServer, type TestClient } from "@cordon/harness";
+import { createGuardService, type GuardService } from "@cordon/guard";
+import { MemoryStore, type UserClearanceSource } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+
+const demo = loadDemo();
+const PASSWORD = "lifecycle-pw";
+const SITE = "127.0.0.1";
+const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const SECRET = demo.labelXml(demo.label("SECRET"));
+
+/** Waits until `done()` or `ms` passed. */
+async function until(done: () => boolean, ms = 10_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end && !done();) await sleep(50);
+}
+
+describe("a kept verdict past its expiry, held behind a question, on prosody (issue 17)", () => {
+  const kind = "prosody" as const;
+  const domain = `${kind}-lifecycle-ex.test`;
+  const guardDomain = `guard.${domain}`;
+  let server: XmppServer;
+  let guard: GuardService;
+  const open: TestClient[] = [];
+  const jid = (u: string) => `${u}@${domain}`;
+  const chat = (to: string, id: string, body: string) =>
+    `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
+  // A directory that tells no change (no subscription): the guard's cache epoch stays as it is, and
+  // only the module's expiry bounds how long a kept verdict is used.
+  const directory = new MemoryStore();
+  let gated: string | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  const users: UserClearanceSource = {
+    getUserClearance: async (who, policy) => {
+      const read = await directory.getUserClearance(who, policy);
+      if (who === gated) await gate;
+      return read;
+    },
+    subscribe: () => () => undefined,
+  };
+  let decisions = 0;
+
+  before(async () => {
+    server = await startServer(kind, {
+      domain,
+      components: [{ domain: guardDomain, secret: "guard" }],
+      guard: { component: guardDomain, timeoutSeconds: 8, cacheSeconds: 1 },
+      users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+    });
+    for (const u of ["alice", "bob", "carol"])
+      await directory.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+    guard = createGuardService({
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: guardDomain,
+      secret: "guard",
+      served: [domain],
+      registry: demo.registry,
+      store: new MemoryStore(),
+      users,
+      onDecision: () => void decisions++,
+      defaultLabel: demo.label("UNCLASSIFIED"),
+      reconnect: { initialMs: 100, maxMs: 1000 },
+    });
+    await guard.start();
+    await sleep(300);
+    await guard.cacheEpochTold();
+  });
+
+  after(async () => {
+    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+    for (const client of open) await client.stop().catch(() => undefined);
+    await guard?.stop();
+    await server?.stop();
+  });
+
+  test(`[${kind}] EX1: a cached verdict that expired while its message waited behind a question is not applied`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "ex1", { localAddress: SITE });
+    const bob = await connectClient(server, "bob", PASSWORD, "ex1", { localAddress: SITE });
+    const carol = await connectClient(server, "carol", PASSWORD, "ex1", { localAddress: SITE });
+    open.push(alice, bob, carol);
+    // The verdict for this shape is kept (asked once, then served from the cache).
+    for (const [i, asked] of [[0, 1] as const, [1, 0] as const]) {
+      const before = decisions;
+      await sendRaw(alice, chat(jid("bob"), `ex1-w${i}`, `plans ${i}`));
+      await bob.waitFor((m) => m.attrs.id === `ex1-w${i}`, 8000);
+      assert.equal(decisions - before, asked, `ex1-w${i}`);
+    }
+    // bob's clearance lowered in the directory (no change told: the same epoch; the guard's own
+    // reading of it, made for ex1-w0, is reused for 5 s — ClearanceReader's maxAgeMs).
+    await directory.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+    // q: to carol, whose clearance the guard has not read yet — its decision held at the gate;
+    // c: to bob in the kept shape, served from the cache but behind q in alice's queue.
+    let release: () => void = () => undefined;
+    gate = new Promise((r) => (release = r));
+    gated = jid("carol");
+    await sendRaw(alice, chat(jid("carol"), "ex1-q", "question") + chat(jid("bob"), "ex1-c", "plans c"));
+    // Held past the kept verdict's expiry (1 s) and past the guard's reading of bob's clearance.
+    await sleep(5500);
+    gated = undefined;
+    release();
+    await until(() => carol.received.some((m) => m.attrs.id === "ex1-q"));
+    await until(() => alice.received.some((m) => m.attrs.id === "ex1-c"), 3000);
+    await sleep(300);
+    assert.deepEqual(
+      bob.received.filter((m) => m.attrs.id === "ex1-c").map((m) => m.attrs.id),
+      [],
+      "nothing SECRET delivered to bob by a verdict past its expiry",
+    );
+    const refusal = alice.received.find((m) => m.attrs.id === "ex1-c" && m.attrs.type === "error");
+    assert.ok(refusal, "ex1-c refused to the sender");
+    assert.ok(!refusal.toString().includes("plans"), "the error echoes nothing");
+    assert.equal(
+      refusal.getChild("error")?.attrs.type,
+      "wait",
+      "refused with wait: not judged, may be sent again",
+    );
+    // Sent again, it is asked about: the guard reads bob's clearance as it is now and refuses it.
+    await sendRaw(alice, chat(jid("bob"), "ex1-d", "plans d"));
+    const forbidden = await alice.waitFor((m) => m.attrs.id === "ex1-d" && m.attrs.type === "error", 8000);
+    assert.ok(forbidden.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
+    assert.ok(!bob.received.some((m) => m.attrs.id === "ex1-d"));
+  });
+});
