@@ -1155,6 +1155,9 @@ module:hook("message/offline/broadcast", function (event)
 	return true;
 end, 0);
 
+-- mod_smacks' resumable sessions (XEP-0198 §5), by "user@host/previd": the table it keeps them in.
+local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
+
 -- ===================================================================================================
 -- The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
 -- `cordon_guard_access = true` on a host, each user of it must have a clearance that grants the
@@ -1195,6 +1198,47 @@ if module:get_option_boolean("cordon_guard_access", false) then
 		event.error = ACCESS_DENIED;
 		return false;
 	end, 1000);
+
+	-- XEP-0198 §5 resumption binds no resource (mod_smacks hands the new connection the hibernated
+	-- session, resource and all, and replays what was queued for it while it slept): the access
+	-- check is made again here, in the new connection's runner, before mod_smacks (0) answers —
+	-- the user's clearance may have been lowered since the bind. Unless allowed (fail closed, as
+	-- for a bind): `<failed/>` with `not-allowed` and the `h` of the hibernated session (XEP-0198
+	-- §5: what the server handled of the client's stanzas, none of its own), and that session is
+	-- ended as mod_smacks' own hibernation timeout ends it — nothing is replayed; what it queued
+	-- and the client did not acknowledge goes where mod_smacks sends it then (offline storage,
+	-- decided again when it is delivered, or an error to its sender).
+	local destroy_session = require "core.sessionmanager".destroy_session;
+	local NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+	local function resume_access(event)
+		local session, stanza = event.origin, event.stanza;
+		if session.full_jid or not session.username then return; end -- (mod_smacks refuses these)
+		local token = session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "");
+		if not smacks_sessions[token] then return; end -- (unknown or expired: mod_smacks answers)
+		local ok, why = access_allowed(session);
+		if ok then return nil; end
+		module:log("warn", "Resumption of a session of %s@%s refused by Cordon's access check (%s)",
+			session.username, module.host, why);
+		-- (Looked up again: the wait let other connections run.)
+		local hibernated = smacks_sessions[token];
+		local h = hibernated and hibernated.handled_stanza_count;
+		session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns, h = h and string.format("%d", h % 4294967296) or nil })
+			:tag("not-allowed", { xmlns = NS_STANZAS }));
+		if hibernated and hibernated.hibernating then
+			if hibernated.hibernating_watchdog then
+				hibernated.hibernating_watchdog:cancel();
+				hibernated.hibernating_watchdog = nil;
+			end
+			smacks_sessions[token] = nil;
+			hibernated.resumption_token = nil; -- (else mod_smacks keeps it hibernating: pre-resource-unbind)
+			hibernated.resending_unacked = true; -- (its queue takes nothing more)
+			destroy_session(hibernated, "Access denied by service policy");
+		end
+		return true;
+	end
+	for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+		module:hook("stanza/" .. ns .. ":resume", resume_access, 5); -- after resume_elsewhere (10)
+	end
 end
 -- =================================================== end of the server access label ===============
 
@@ -1425,7 +1469,6 @@ end);
 -- (its client location, packages/guard/src/client-location.ts); resumed from another address it
 -- would be handed there. Refused (`item-not-found`, as for an unknown session): the client binds
 -- afresh and what was not acknowledged is stored offline, decided again when it is replayed.
-local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
 local function resume_elsewhere(event)
 	local session, stanza = event.origin, event.stanza;
 	if session.full_jid or not session.username then return; end

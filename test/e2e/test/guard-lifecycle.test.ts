@@ -11,7 +11,14 @@
 //   client may send it again; asked about then).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connectClient, sendRaw, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  startServer,
+  connectClient,
+  sendRaw,
+  RawClient,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
@@ -132,5 +139,135 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
     const forbidden = await alice.waitFor((m) => m.attrs.id === "ex1-d" && m.attrs.type === "error", 8000);
     assert.ok(forbidden.getChild("error")?.getChild("forbidden", "urn:ietf:params:xml:ns:xmpp-stanzas"));
     assert.ok(!bob.received.some((m) => m.attrs.id === "ex1-d"));
+  });
+});
+
+describe("XEP-0198 resumption and the server access label, on prosody (issue 17)", () => {
+  const kind = "prosody" as const;
+  const domain = `${kind}-lifecycle-rs.test`;
+  const guardDomain = `guard.${domain}`;
+  let server: XmppServer;
+  let guard: GuardService | undefined;
+  const store = new MemoryStore();
+  const open: TestClient[] = [];
+  const raws: RawClient[] = [];
+  const jid = (u: string) => `${u}@${domain}`;
+  const chat = (to: string, id: string, body: string) =>
+    `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
+
+  async function startGuard() {
+    guard = createGuardService({
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: guardDomain,
+      secret: "guard",
+      served: [domain],
+      registry: demo.registry,
+      store,
+      defaultLabel: demo.label("UNCLASSIFIED"),
+      accessLabel: demo.label("CONFIDENTIAL"),
+      reconnect: { initialMs: 100, maxMs: 1000 },
+    });
+    await guard.start();
+    await sleep(300);
+    await guard.cacheEpochTold();
+  }
+
+  /** A raw session of `user`, bound with resumption enabled, then dropped (hibernated): its resumption id. */
+  async function hibernated(user: string, resource: string): Promise<string> {
+    const first = await RawClient.open(server.c2sPort, SITE);
+    raws.push(first);
+    await first.login(domain, user, PASSWORD);
+    const previd = await first.bindResumable(resource);
+    await sleep(300);
+    first.drop();
+    await sleep(500);
+    return previd;
+  }
+
+  /** A new connection of `user` asking to resume `previd` (XEP-0198 §5): what it read by then. */
+  async function resume(user: string, previd: string, answer: RegExp): Promise<RawClient> {
+    const back = await RawClient.open(server.c2sPort, SITE);
+    raws.push(back);
+    await back.login(domain, user, PASSWORD);
+    back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+    await back.until(answer);
+    return back;
+  }
+
+  before(async () => {
+    server = await startServer(kind, {
+      domain,
+      components: [{ domain: guardDomain, secret: "guard" }],
+      guard: { component: guardDomain, timeoutSeconds: 2, access: true },
+      users: ["alice", "bob", "carol", "dan"].map((u) => ({ username: u, password: PASSWORD })),
+      extraModules: ["smacks"],
+    });
+    for (const u of ["alice", "bob", "carol", "dan"])
+      await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+    await startGuard();
+  });
+
+  after(async () => {
+    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+    for (const raw of raws) raw.close();
+    for (const client of open) await client.stop().catch(() => undefined);
+    await guard?.stop();
+    await server?.stop();
+  });
+
+  test(`[${kind}] RS1: a user still cleared resumes, and gets what was queued while the session slept`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "rs1", { localAddress: SITE });
+    open.push(alice);
+    const previd = await hibernated("bob", "rs1");
+    await sendRaw(alice, chat(jid("bob"), "rs1-a", "plans rs1"));
+    await sleep(500);
+    const back = await resume("bob", previd, /<resumed\b/);
+    await back.until(/id=["']rs1-a["']/);
+    assert.ok(back.text.includes("plans rs1"), "replayed after the resumption");
+  });
+
+  test(`[${kind}] RS2: a user whose clearance no longer grants the access label cannot resume — nothing replayed, the slept session ended`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "rs2", { localAddress: SITE });
+    open.push(alice);
+    const previd = await hibernated("carol", "rs2");
+    // Queued for the sleeping session (decided while carol was cleared).
+    await sendRaw(alice, chat(jid("carol"), "rs2-a", "plans rs2"));
+    await sleep(500);
+    await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
+    await guard!.cacheEpochTold();
+    const back = await resume("carol", previd, /<failed\b[\s\S]*?(<\/failed>|\/>)/);
+    await sleep(1000);
+    assert.match(
+      back.text,
+      /<failed\b[^>]*>\s*<not-allowed xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/,
+    );
+    assert.doesNotMatch(back.text, /<resumed\b/);
+    assert.ok(!back.text.includes("plans"), `nothing replayed: ${back.text.slice(0, 400)}`);
+    // The slept session is gone, not left for another try: cleared again, the id is unknown.
+    await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(ALL)));
+    await guard!.cacheEpochTold();
+    const again = await resume("carol", previd, /<failed\b/);
+    await sleep(300);
+    assert.match(again.text, /item-not-found/);
+    assert.ok(!again.text.includes("plans"));
+  });
+
+  test(`[${kind}] RS3: Cordon stopped — no resumption (fail closed), nothing replayed`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "rs3", { localAddress: SITE });
+    open.push(alice);
+    const previd = await hibernated("dan", "rs3");
+    await sendRaw(alice, chat(jid("dan"), "rs3-a", "plans rs3"));
+    await sleep(500);
+    await guard!.stop();
+    guard = undefined;
+    try {
+      const back = await resume("dan", previd, /<failed\b/);
+      await sleep(1000);
+      assert.match(back.text, /not-allowed/);
+      assert.doesNotMatch(back.text, /<resumed\b/);
+      assert.ok(!back.text.includes("plans"), "nothing replayed");
+    } finally {
+      await startGuard();
+    }
   });
 });
