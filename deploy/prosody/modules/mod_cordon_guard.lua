@@ -80,7 +80,9 @@ local NOT_CONNECTED = { type = "wait", condition = "internal-server-error" };
 -- the question because the guard is not connected), or `callback(nil, err)` after `timeout`.
 -- `request`: a stanza (routed), or { id, xml } — a question written as text straight onto the
 -- guard's component stream (check_request: no stanza built, routed and serialised per message).
+local unloading = false; -- (this instance is being unloaded: module.unload, at the end)
 local function ask(request, callback)
+	if unloading then return callback(nil, NOT_CONNECTED); end
 	local id = request.id or request.attr.id;
 	if request.xml then
 		local session = guard_session();
@@ -172,7 +174,7 @@ local function unreachable(event, err, answered)
 		end
 		return true;
 	end
-	if deliver_unlabelled_when_down and not answered and not may_carry_label(event.stanza, 0) then
+	if deliver_unlabelled_when_down and not answered and not unloading and not may_carry_label(event.stanza, 0) then
 		decided[event.stanza] = true;
 		return nil;
 	end
@@ -784,6 +786,9 @@ end);
 -- hold the server's memory).
 local MAX_IN_FLIGHT = 32;
 local MAX_HELD = 1024;
+-- Each session's queue of held messages (`session.cordon_queue`), by session: what this instance
+-- refuses when it is unloaded (module.unload).
+local queues = setmetatable({}, { __mode = "k" });
 
 local function release(queue)
 	while true do
@@ -825,6 +830,7 @@ local function checker(event_name)
 		if not queue then
 			queue = { head = 1, tail = 1, next = 1, out = 0 };
 			event.origin.cordon_queue = queue;
+			queues[event.origin] = queue;
 		end
 		if queue.tail - queue.head >= MAX_HELD then
 			if stanza.attr.type ~= "error" then
@@ -844,7 +850,7 @@ local function checker(event_name)
 				if apply_cached(event, entry, cache_asked) then return nil; end
 			else
 				-- After the session's held messages, in order.
-				local item = { done = true };
+				local item = { done = true, stanza = stanza };
 				item.start = function () queue.out = queue.out - 1; end; -- (pump counts it: nothing to ask)
 				item.finish = function ()
 					-- Still of the epoch last told, on the guard session connected now, and not past its
@@ -866,7 +872,7 @@ local function checker(event_name)
 				return true;
 			end
 		end
-		local item = { done = false };
+		local item = { done = false, stanza = stanza };
 		item.start = function ()
 			-- The verdict is kept under the key of the question as asked now, with the recipient's
 			-- sessions as they are now (the same ones check_request lists, in this very tick): a
@@ -1054,11 +1060,6 @@ end
 -- Such a session gets no filters here: its send is wrapped instead (bosh_send, at the end).
 local function is_bosh(session) return session.bosh_wait ~= nil or session.bosh_version ~= nil; end
 
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", out_filter, 1000);
-	filters.add_filter(event.session, "stanzas/out", label_splice, -1001);
-end);
 -- mod_mam (0) hands the message on as a copy carrying its XEP-0359 stanza-id (XEP-0313 §5.1.1),
 -- which out_filter would not know: the forms follow the copy, before carbons (-0.5) and delivery (-1).
 local function forms_follow(event)
@@ -1356,10 +1357,6 @@ local function archive_filter(stanza, session)
 	return stanza;
 end
 
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", archive_filter, 1001);
-end);
 
 -- Sent carbons (XEP-0280 §6; finding F10): mod_carbons copies a client's message to the sender's
 -- other sessions in pre-message (-0.5), before any recipient is decided. Those copies are held as
@@ -1428,41 +1425,59 @@ for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/hos
 	module:hook(name, start_sent_capture, -0.4); -- just before mod_carbons (-0.5)
 	module:hook(name, release_sent, -0.6); -- just after it
 end
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
-end);
 
--- A BOSH session (is_bosh): the same three steps as the filters above, in their order, on the very
+-- Each client session's outgoing filters (out_filter, archive_filter, sent_filter, label_splice),
+-- added when it binds a resource. Kept per instance of this module (`installed`), so that a reload
+-- (module:reload, `module.unload` below) takes this instance's off every session and the new one
+-- adds its own to the sessions bound before it: the old filters would read the old instance's
+-- decisions only, and hand every message the new one decides as routed (SECRET at a site the
+-- guard refused it for: guard-lifecycle RL2).
+-- A BOSH session (is_bosh): the same three steps as the filters, in their order, on the very
 -- stanza routed to it — before mod_bosh copies it — then mod_bosh's own send. (Only for BOSH: a
 -- TCP or WebSocket session's send runs the filters on the stanza itself.)
-module:hook("resource-bind", function (event)
-	local session = event.session;
-	if not is_bosh(session) then return; end
-	local bosh_send = session.send;
-	session.send = function (stanza)
-		if type(stanza) == "table" and stanza.name then
-			stanza = sent_filter(stanza, session);
-			stanza = stanza and archive_filter(stanza, session);
-			stanza = stanza and out_filter(stanza, session);
-			if stanza == nil then return true; end
+-- `own`: filters bound to the session itself — XEP-0198 §5 resumption (mod_smacks 0.12) gives the
+-- resumed session the filters of the new connection's session, which never bound a resource (so
+-- none of this module's: the resumed session got every message as routed, guard-cache-attack2
+-- R1), and which calls them with that session object, not the one decided for.
+local installed = setmetatable({}, { __mode = "k" }); -- session → its filters, or { bosh = its send }
+local function install_filters(session, own)
+	if is_bosh(session) then
+		local bosh_send = session.send;
+		local function send(stanza)
+			if type(stanza) == "table" and stanza.name then
+				stanza = sent_filter(stanza, session);
+				stanza = stanza and archive_filter(stanza, session);
+				stanza = stanza and out_filter(stanza, session);
+				if stanza == nil then return true; end
+			end
+			return bosh_send(stanza);
 		end
-		return bosh_send(stanza);
-	end;
-end);
+		session.send = send;
+		installed[session] = { bosh = bosh_send, wrapper = send };
+		return;
+	end
+	local list = own and {
+		[1002] = function (stanza) return sent_filter(stanza, session); end,
+		[1001] = function (stanza) return archive_filter(stanza, session); end,
+		[1000] = function (stanza) return out_filter(stanza, session); end,
+		[-1001] = label_splice,
+	} or { [1002] = sent_filter, [1001] = archive_filter, [1000] = out_filter, [-1001] = label_splice };
+	for priority, filter in pairs(list) do filters.add_filter(session, "stanzas/out", filter, priority); end
+	installed[session] = list;
+end
+local function uninstall_filters(session, list)
+	if list.bosh then
+		if session.send == list.wrapper then session.send = list.bosh; end
+		return;
+	end
+	for _, filter in pairs(list) do filters.remove_filter(session, "stanzas/out", filter); end
+end
 
--- XEP-0198 §5 resumption: mod_smacks (0.12) gives the resumed session the filters of the new
--- connection's session — which never bound a resource, so none of this module's: the resumed
--- session would get every message as routed (SECRET at a site the guard refused it for, no FLOT
--- form) and its archive's results unchecked (guard-cache-attack2 R1). They are added again, for the resumed session itself (the
--- filters are called with the new connection's session object, which is not the one decided for).
+module:hook("resource-bind", function (event) install_filters(event.session, false); end);
 module:hook("smacks-hibernation-end", function (event)
 	local resumed = event.resumed;
 	if not resumed or not resumed.filters then return; end
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return sent_filter(stanza, resumed); end, 1002);
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return archive_filter(stanza, resumed); end, 1001);
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return out_filter(stanza, resumed); end, 1000);
-	filters.add_filter(resumed, "stanzas/out", label_splice, -1001);
+	install_filters(resumed, true);
 end);
 
 -- XEP-0198 §5 resumption (mod_smacks): a session's queue holds what was decided for its address
@@ -1481,4 +1496,42 @@ local function resume_elsewhere(event)
 end
 for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
 	module:hook("stanza/" .. ns .. ":resume", resume_elsewhere, 10); -- before mod_smacks (0)
+end
+
+-- ===================================================================================================
+-- Reload (module:reload, the admin shell's `module:reload("cordon_guard", host)`): sessions outlive
+-- this instance. What it held is let go here — each message held in a session's queue (waiting for
+-- its decision, for the guard link, or for the ones before it) is refused to its sender with
+-- `wait` (RFC 6120 §8.3.2: not judged, it may be sent again; nothing of it echoed), never handed to
+-- the next instance's hooks unchecked; every question still out is answered "no decision", so a
+-- session's runner waiting on one (offline replay, sent carbons, a presence or IQ, the access
+-- check) goes on, failing closed; its filters are taken off every session. The next instance adds
+-- its own filters to the sessions bound before it, and starts each queue afresh: later messages
+-- flow (guard-lifecycle RL1, RL2; before, they queued forever behind the old instance's items).
+-- ===================================================================================================
+function module.unload()
+	unloading = true;
+	for session, queue in pairs(queues) do
+		for i = queue.head, queue.tail - 1 do
+			local item = queue[i];
+			queue[i] = nil;
+			if item then refuse_unchecked(item.stanza, nil); end
+		end
+		queue.head, queue.tail, queue.next, queue.again, queue.flights = 1, 1, 1, nil, {};
+		if session.cordon_queue == queue then session.cordon_queue = nil; end
+	end
+	local callbacks = waiting;
+	waiting = {};
+	for _, callback in pairs(callbacks) do
+		local ok, err = pcall(callback, nil, NOT_CONNECTED);
+		if not ok then module:log("error", "Cordon guard: ending a question at unload failed: %s", err); end
+	end
+	for session, list in pairs(installed) do uninstall_filters(session, list); end
+end
+
+-- Sessions bound before this instance was loaded (a reload; none at start).
+for _, user in pairs(prosody.hosts[module.host] and prosody.hosts[module.host].sessions or {}) do
+	for _, session in pairs(user.sessions or {}) do
+		install_filters(session, (session.resumption_counter or 0) > 0);
+	end
 end

@@ -21,6 +21,9 @@ import {
 } from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
 
 const demo = loadDemo();
@@ -269,5 +272,132 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     } finally {
       await startGuard();
     }
+  });
+});
+
+describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", () => {
+  const kind = "prosody" as const;
+  const domain = `${kind}-lifecycle-rl.test`;
+  const guardDomain = `guard.${domain}`;
+  const UNCLASSIFIED_SITE = "127.0.0.2";
+  let server: XmppServer;
+  let guard: GuardService;
+  const store = new MemoryStore();
+  const open: TestClient[] = [];
+  const jid = (u: string) => `${u}@${domain}`;
+  const chat = (to: string, id: string, body: string) =>
+    `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
+  let gated: string | undefined;
+  let gate: Promise<void> = Promise.resolve();
+  const users: UserClearanceSource = {
+    getUserClearance: async (who, policy) => {
+      const read = await store.getUserClearance(who, policy);
+      if (who === gated) await gate;
+      return read;
+    },
+    subscribe: (listener) => store.subscribe(listener),
+  };
+  let decisions = 0;
+
+  /** Runs `command` in Prosody's admin shell (mod_admin_shell), as guard-cache-attack3 RE6 does. */
+  const shell = (command: string) =>
+    promisify(execFile)("prosodyctl", ["--config", join(server.dir, "prosody.cfg.lua"), "shell", command], {
+      timeout: 10_000,
+    });
+
+  async function session(user: string, resource: string, site = SITE) {
+    const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
+    open.push(client);
+    return client;
+  }
+
+  before(async () => {
+    server = await startServer(kind, {
+      domain,
+      components: [{ domain: guardDomain, secret: "guard" }],
+      guard: { component: guardDomain, timeoutSeconds: 5, cacheSeconds: 60 },
+      users: ["alice", "bob", "erin", "fay"].map((u) => ({ username: u, password: PASSWORD })),
+      extraModules: ["admin_shell"],
+    });
+    for (const u of ["alice", "bob", "erin", "fay"])
+      await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+    guard = createGuardService({
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: guardDomain,
+      secret: "guard",
+      served: [domain],
+      registry: demo.registry,
+      store,
+      users,
+      onDecision: () => void decisions++,
+      defaultLabel: demo.label("UNCLASSIFIED"),
+      locations: [
+        { ranges: [`${SITE}/32`], clearance: demo.clearance(ALL) },
+        { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
+      ],
+      reconnect: { initialMs: 100, maxMs: 1000 },
+    });
+    await guard.start();
+    await sleep(300);
+    await guard.cacheEpochTold();
+  });
+
+  after(async () => {
+    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
+    for (const client of open) await client.stop().catch(() => undefined);
+    await guard?.stop();
+    await server?.stop();
+  });
+
+  test(`[${kind}] RL1: messages held for a decision when the module is reloaded are decided or refused with wait; later ones flow`, async () => {
+    const alice = await session("alice", "rl1");
+    const erin = await session("erin", "rl1");
+    // erin's clearance not read yet: the guard's decisions about her wait at the gate.
+    let release: () => void = () => undefined;
+    gate = new Promise((r) => (release = r));
+    gated = jid("erin");
+    const held = ["rl1-a", "rl1-b", "rl1-c"];
+    await sendRaw(alice, held.map((id) => chat(jid("erin"), id, `plans ${id}`)).join(""));
+    await sleep(500);
+    await shell(`module:reload("cordon_guard", "${domain}")`);
+    gated = undefined;
+    release();
+    const settled = () =>
+      held.every(
+        (id) =>
+          erin.received.some((m) => m.attrs.id === id) ||
+          alice.received.some((m) => m.attrs.id === id && m.attrs.type === "error"),
+      );
+    await until(settled, 12_000);
+    assert.ok(settled(), "each held message delivered (decided) or refused to its sender");
+    for (const id of held) {
+      const error = alice.received.find((m) => m.attrs.id === id && m.attrs.type === "error");
+      if (!error) continue;
+      assert.equal(error.getChild("error")?.attrs.type, "wait", `${id} refused with wait`);
+      assert.ok(!error.toString().includes("plans"), "the error echoes nothing");
+    }
+    // Later messages flow, each asked about by the new instance.
+    const before = decisions;
+    await sendRaw(alice, chat(jid("erin"), "rl1-d", "plans rl1-d"));
+    await erin.waitFor((m) => m.attrs.id === "rl1-d", 8000);
+    assert.ok(decisions > before, "asked about");
+  });
+
+  test(`[${kind}] RL2: after a reload, sessions bound before it still get only what the guard decided for each`, async () => {
+    const alice = await session("alice", "rl2");
+    const desk = await session("fay", "desk");
+    const annex = await session("fay", "annex", UNCLASSIFIED_SITE);
+    await shell(`module:reload("cordon_guard", "${domain}")`);
+    await sleep(500);
+    for (const id of ["rl2-a", "rl2-b", "rl2-c"]) await sendRaw(alice, chat(jid("fay"), id, `plans ${id}`));
+    await desk.waitFor((m) => m.attrs.id === "rl2-c", 8000);
+    await sendRaw(alice, `<message to='${jid("fay")}' id='rl2-u' type='chat'><body>lunch</body></message>`);
+    await annex.waitFor((m) => m.attrs.id === "rl2-u", 8000);
+    await sleep(300);
+    assert.deepEqual(
+      annex.received.filter((m) => m.toString().includes("plans")).map((m) => m.attrs.id),
+      [],
+      "nothing SECRET at the uncleared site",
+    );
   });
 });
