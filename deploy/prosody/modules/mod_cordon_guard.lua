@@ -1159,6 +1159,73 @@ end, 0);
 -- mod_smacks' resumable sessions (XEP-0198 §5), by "user@host/previd": the table it keeps them in.
 local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
 
+-- "user@host/previd" of a <resume/> mod_smacks would look up; nil when it refuses it itself.
+local function resumption_token(session, stanza)
+	if session.full_jid or not session.username then return nil; end -- (mod_smacks refuses these)
+	return session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "");
+end
+
+-- A resumption refused (XEP-0198 §5): `<failed/>` with `not-allowed` and the `h` of the hibernated
+-- session (what the server handled of the client's stanzas, none of its own), and that session is
+-- ended as mod_smacks' own hibernation timeout ends it — nothing is replayed; what it queued and
+-- the client did not acknowledge goes where mod_smacks sends it then (offline storage, decided
+-- again when it is delivered; the archive, decided again when it is fetched; or an error to its
+-- sender that carries nothing of it). A session not hibernating (its connection still up) is left
+-- as it is. The client binds afresh.
+local destroy_session = require "core.sessionmanager".destroy_session;
+local NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+local function refuse_resumption(session, stanza, token)
+	-- (Looked up again: an access check waited, letting other connections run.)
+	local hibernated = smacks_sessions[token];
+	local h = hibernated and hibernated.handled_stanza_count;
+	session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns, h = h and string.format("%d", h % 4294967296) or nil })
+		:tag("not-allowed", { xmlns = NS_STANZAS }));
+	if hibernated and hibernated.hibernating then
+		if hibernated.hibernating_watchdog then
+			hibernated.hibernating_watchdog:cancel();
+			hibernated.hibernating_watchdog = nil;
+		end
+		smacks_sessions[token] = nil;
+		hibernated.resumption_token = nil; -- (else mod_smacks keeps it hibernating: pre-resource-unbind)
+		hibernated.resending_unacked = true; -- (its queue takes nothing more)
+		destroy_session(hibernated, "Resumption refused by service policy");
+	end
+end
+
+-- What a hibernated session queued was decided for the clearance its user had then (out_filter, as
+-- it was queued); replayed on resumption (XEP-0198 §5) it is a delivery now, and the clearance may
+-- have been lowered meanwhile (still granting the access label, or with no access label at all):
+-- Cordon issue 17 — what is delivered to a user is what their current clearance grants. The module
+-- cannot re-decide a queued message itself (decisions are the guard's), so a resumption whose
+-- queue still holds a message the client has not acknowledged (its `h`) is refused
+-- (refuse_resumption): what was queued goes to offline storage or the archive, each decided again
+-- for the clearance the user has when it is delivered. Fail closed: the cost is a fresh bind when
+-- messages arrived while the session slept; a resumption with nothing unacknowledged to replay
+-- (presences, IQs only) goes on. Runs after the access check (5), before mod_smacks (0), with no
+-- wait in between (guard-lifecycle RS4).
+local function resume_replay(event)
+	local session, stanza = event.origin, event.stanza;
+	local token = resumption_token(session, stanza);
+	local hibernated = token and smacks_sessions[token];
+	local queue = hibernated and hibernated.outgoing_stanza_queue;
+	if not queue then return; end
+	-- The first `acked` queued stanzas are acknowledged by this <resume/> (mod_smacks: queue:ack(h)).
+	local acked = (tonumber(stanza.attr.h) or 0) - queue:count_acked();
+	local i = 0;
+	for _, queued in queue:resume() do
+		i = i + 1;
+		if i > acked and queued.name == "message" then
+			module:log("info", "Resumption of a session of %s@%s refused: messages queued while it slept are decided again",
+				session.username, module.host);
+			refuse_resumption(session, stanza, token);
+			return true;
+		end
+	end
+end
+for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+	module:hook("stanza/" .. ns .. ":resume", resume_replay, 4); -- after resume_access (5)
+end
+
 -- ===================================================================================================
 -- The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
 -- `cordon_guard_access = true` on a host, each user of it must have a clearance that grants the
@@ -1204,37 +1271,16 @@ if module:get_option_boolean("cordon_guard_access", false) then
 	-- session, resource and all, and replays what was queued for it while it slept): the access
 	-- check is made again here, in the new connection's runner, before mod_smacks (0) answers —
 	-- the user's clearance may have been lowered since the bind. Unless allowed (fail closed, as
-	-- for a bind): `<failed/>` with `not-allowed` and the `h` of the hibernated session (XEP-0198
-	-- §5: what the server handled of the client's stanzas, none of its own), and that session is
-	-- ended as mod_smacks' own hibernation timeout ends it — nothing is replayed; what it queued
-	-- and the client did not acknowledge goes where mod_smacks sends it then (offline storage,
-	-- decided again when it is delivered, or an error to its sender).
-	local destroy_session = require "core.sessionmanager".destroy_session;
-	local NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+	-- for a bind): refuse_resumption (below).
 	local function resume_access(event)
 		local session, stanza = event.origin, event.stanza;
-		if session.full_jid or not session.username then return; end -- (mod_smacks refuses these)
-		local token = session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "");
-		if not smacks_sessions[token] then return; end -- (unknown or expired: mod_smacks answers)
+		local token = resumption_token(session, stanza);
+		if not token or not smacks_sessions[token] then return; end -- (unknown or expired: mod_smacks answers)
 		local ok, why = access_allowed(session);
 		if ok then return nil; end
 		module:log("warn", "Resumption of a session of %s@%s refused by Cordon's access check (%s)",
 			session.username, module.host, why);
-		-- (Looked up again: the wait let other connections run.)
-		local hibernated = smacks_sessions[token];
-		local h = hibernated and hibernated.handled_stanza_count;
-		session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns, h = h and string.format("%d", h % 4294967296) or nil })
-			:tag("not-allowed", { xmlns = NS_STANZAS }));
-		if hibernated and hibernated.hibernating then
-			if hibernated.hibernating_watchdog then
-				hibernated.hibernating_watchdog:cancel();
-				hibernated.hibernating_watchdog = nil;
-			end
-			smacks_sessions[token] = nil;
-			hibernated.resumption_token = nil; -- (else mod_smacks keeps it hibernating: pre-resource-unbind)
-			hibernated.resending_unacked = true; -- (its queue takes nothing more)
-			destroy_session(hibernated, "Access denied by service policy");
-		end
+		refuse_resumption(session, stanza, token);
 		return true;
 	end
 	for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do

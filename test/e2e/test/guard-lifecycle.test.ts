@@ -202,10 +202,10 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
       domain,
       components: [{ domain: guardDomain, secret: "guard" }],
       guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-      users: ["alice", "bob", "carol", "dan"].map((u) => ({ username: u, password: PASSWORD })),
+      users: ["alice", "bob", "carol", "dan", "erin"].map((u) => ({ username: u, password: PASSWORD })),
       extraModules: ["smacks"],
     });
-    for (const u of ["alice", "bob", "carol", "dan"])
+    for (const u of ["alice", "bob", "carol", "dan", "erin"])
       await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
     await startGuard();
   });
@@ -218,15 +218,29 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     await server?.stop();
   });
 
-  test(`[${kind}] RS1: a user still cleared resumes, and gets what was queued while the session slept`, async () => {
+  test(`[${kind}] RS1: a user still cleared resumes a session with nothing to replay; one with messages queued while it slept binds afresh and gets them, decided again`, async () => {
     const alice = await connectClient(server, "alice", PASSWORD, "rs1", { localAddress: SITE });
     open.push(alice);
+    // Nothing queued while asleep: resumed (XEP-0198 §5), the access check asked again.
+    const quiet = await hibernated("bob", "rs1q");
+    const resumed = await resume("bob", quiet, /<(resumed|failed)\b/);
+    assert.match(resumed.text, /<resumed\b/);
+    resumed.write("</stream:stream>"); // (ended, not left hibernating: bob's only session below)
+    await sleep(500);
+    resumed.close();
+    // A message queued while asleep: the resumption fails (guard-lifecycle RS4), and the message
+    // comes from offline storage once bob binds afresh, asked about again and delivered.
     const previd = await hibernated("bob", "rs1");
     await sendRaw(alice, chat(jid("bob"), "rs1-a", "plans rs1"));
     await sleep(500);
-    const back = await resume("bob", previd, /<resumed\b/);
-    await back.until(/id=["']rs1-a["']/);
-    assert.ok(back.text.includes("plans rs1"), "replayed after the resumption");
+    const back = await resume("bob", previd, /<(resumed|failed)\b/);
+    await sleep(500);
+    assert.match(back.text, /<failed\b/);
+    assert.ok(!back.text.includes("plans rs1"), "not replayed as decided when queued");
+    const fresh = await connectClient(server, "bob", PASSWORD, "rs1b", { localAddress: SITE });
+    open.push(fresh);
+    const got = await fresh.waitFor((m) => m.attrs.id === "rs1-a", 8000);
+    assert.ok(got.toString().includes("plans rs1"), "delivered from offline storage, decided again");
   });
 
   test(`[${kind}] RS2: a user whose clearance no longer grants the access label cannot resume — nothing replayed, the slept session ended`, async () => {
@@ -253,6 +267,39 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     await sleep(300);
     assert.match(again.text, /item-not-found/);
     assert.ok(!again.text.includes("plans"));
+  });
+
+  test(`[${kind}] RS4: a clearance lowered while the session slept (the access label still granted) — the queue is not replayed as decided when queued`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "rs4", { localAddress: SITE });
+    open.push(alice);
+    const previd = await hibernated("erin", "rs4");
+    // Queued for the sleeping session, decided while erin was cleared for SECRET.
+    await sendRaw(alice, chat(jid("erin"), "rs4-a", "plans rs4"));
+    const UNCLASSIFIED = demo.labelXml(demo.label("UNCLASSIFIED"));
+    await sendRaw(
+      alice,
+      `<message to='${jid("erin")}' id='rs4-u' type='chat'><body>lunch rs4</body>${UNCLASSIFIED}</message>`,
+    );
+    await sleep(500);
+    // Lowered below SECRET, still granting the access label (CONFIDENTIAL): the resumption itself is allowed.
+    await store.setUserClearance(jid("erin"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"])));
+    await guard!.cacheEpochTold();
+    const back = await resume("erin", previd, /<(resumed|failed)\b/);
+    await sleep(1000);
+    assert.ok(!back.text.includes("plans"), `SECRET not replayed to a user no longer cleared: ${back.text.slice(0, 600)}`);
+    assert.doesNotMatch(back.text, /<resumed\b/, "the resumption fails: its queue was decided for another clearance");
+    assert.match(back.text, /<failed\b[^>]*>\s*<not-allowed xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/);
+    // Bound afresh: what was queued comes from offline storage, decided again — the UNCLASSIFIED
+    // message delivered, the SECRET one not (erin's clearance now).
+    const fresh = await connectClient(server, "erin", PASSWORD, "rs4b", { localAddress: SITE });
+    open.push(fresh);
+    await fresh.waitFor((m) => m.attrs.id === "rs4-u", 8000);
+    await sleep(500);
+    assert.deepEqual(
+      fresh.received.filter((m) => m.toString().includes("plans")).map((m) => m.attrs.id),
+      [],
+      "nothing SECRET after binding afresh",
+    );
   });
 
   test(`[${kind}] RS3: Cordon stopped — no resumption (fail closed), nothing replayed`, async () => {
