@@ -179,7 +179,12 @@ for (const kind of serverKinds()) {
         `nothing of the SECRET message at the uncleared site: ${annex.text}`,
       );
       assert.match(annex.text, /<failed\b/, "a resumption from another address is refused");
-      // From the same address the session resumes and gets what was queued for it.
+      // From the same address the session resumes and gets what was queued for it — except on
+      // Prosody, where a resumption whose queue holds an unacknowledged message is refused
+      // (guard-lifecycle RS4: it was decided for the clearance hal had then): the slept session
+      // ends as by its timeout, and mod_smacks hands its queue on as then — hal's other session
+      // (r, still hibernating) is online, so not to offline storage: its sender is told
+      // `recipient-unavailable`, with nothing of it.
       const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await again.login(domain, "hal", PASSWORD);
       again.write(
@@ -199,8 +204,17 @@ for (const kind of serverKinds()) {
       const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await back.login(domain, "hal", PASSWORD);
       back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
-      await back.until(/more plans/);
-      assert.match(back.text, /<resumed\b/);
+      if (kind === "prosody") {
+        await back.until(/<(failed|resumed)\b/);
+        assert.match(back.text, /<failed\b/);
+        const bounced = await alice.waitFor((m) => m.attrs.id === "resume2" && m.attrs.type === "error", 8000);
+        assert.ok(!bounced.toString().includes("plans"), "nothing of the message in the error");
+        await sleep(500);
+        assert.ok(!back.text.includes("more plans"), "not replayed as decided when queued");
+      } else {
+        await back.until(/more plans/);
+        assert.match(back.text, /<resumed\b/);
+      }
       back.close();
       await alice.stop();
     });
