@@ -1581,3 +1581,16 @@ for _, user in pairs(prosody.hosts[module.host] and prosody.hosts[module.host].s
 		install_filters(session, (session.resumption_counter or 0) > 0);
 	end
 end
+
+-- A reload keeps the cache epoch the guard last told and the guard session it told it on (module.save,
+-- module.restore: Prosody's reload hands one to the other, nothing else between them): the guard tells
+-- an epoch only when it changes or when it connects, so a new instance without it would keep no
+-- verdict — every message asked about — until then (guard-lifecycle-attack LA5). The verdicts
+-- themselves are not carried over (the new instance starts with none); only an epoch told on the
+-- guard session still connected is taken.
+function module.save() return { cache_epoch = cache_epoch, epoch_session = epoch_session }; end
+function module.restore(state)
+	if state and state.cache_epoch and state.epoch_session ~= nil and state.epoch_session == guard_session() then
+		cache_epoch, epoch_session = state.cache_epoch, state.epoch_session;
+	end
+end

@@ -12,6 +12,11 @@
 //   nothing of it; later messages flow.
 // - LA3: unloaded then loaded again: the sessions bound before get the new instance's filters.
 // - LA4: reloaded while Cordon is down: refused with `wait`; Cordon back → delivered, as decided.
+// Broken on prguard11, fixed here:
+// - LA5: after a reload the new instance kept no verdict at all (the cache epoch is told only when
+//   it changes or when the guard connects): every message asked about until then. Now the epoch
+//   last told on the guard session still connected is carried over (module.save/restore); the
+//   verdicts are not.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -57,7 +62,8 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
   const jid = (u: string) => `${u}@${domain}`;
   const chat = (to: string, id: string, body: string) =>
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
-  const users = ["alice", "bob", "carol", "dave", "fay", "gus", "hal", "ivy"];
+  const users = ["alice", "bob", "carol", "dave", "fay", "gus", "hal", "ivy", "jo"];
+  let decisions = 0;
 
   /** Runs `command` in Prosody's admin shell (mod_admin_shell). */
   const shell = (command: string) =>
@@ -85,6 +91,7 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
       served: [domain],
       registry: demo.registry,
       store,
+      onDecision: () => void decisions++,
       defaultLabel: demo.label("UNCLASSIFIED"),
       locations: [
         { ranges: [`${SITE}/32`], clearance: demo.clearance(ALL) },
@@ -265,6 +272,27 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     }
     await sendRaw(alice, chat(jid("gus"), "la4-b", "plans la4-b"));
     await desk.waitFor((m) => m.attrs.id === "la4-b", 8000);
+    await sleep(300);
+    assert.ok(!annex.received.some((m) => m.toString().includes("plans")), "nothing SECRET at the uncleared site");
+  });
+
+  test(`[${kind}] LA5: after a reload the verdict cache works again at once (the epoch carried over, no verdict)`, async () => {
+    const alice = await session("alice", "la5");
+    const desk = await session("jo", "desk");
+    const annex = await session("jo", "annex", UNCLASSIFIED_SITE);
+    // Kept before the reload: not carried over (asked again after it).
+    await sendRaw(alice, chat(jid("jo"), "la5-0", "plans la5-0"));
+    await desk.waitFor((m) => m.attrs.id === "la5-0", 8000);
+    await shell(`module:reload("cordon_guard", "${domain}")`);
+    await sleep(300);
+    const asked: number[] = [];
+    for (const id of ["la5-a", "la5-b", "la5-c"]) {
+      const before = decisions;
+      await sendRaw(alice, chat(jid("jo"), id, `plans ${id}`));
+      await desk.waitFor((m) => m.attrs.id === id, 8000);
+      asked.push(decisions - before);
+    }
+    assert.deepEqual(asked, [1, 0, 0], "asked once after the reload, then served from the cache");
     await sleep(300);
     assert.ok(!annex.received.some((m) => m.toString().includes("plans")), "nothing SECRET at the uncleared site");
   });
