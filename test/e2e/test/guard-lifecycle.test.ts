@@ -3,13 +3,17 @@
 // what it was decided for. Real Prosody, real clients over sockets; 127.0.0.1 is a site cleared
 // for everything. Prosody only: each defect was in deploy/prosody/modules/mod_cordon_guard.lua's
 // own machinery (its queue of held messages, its reload, mod_smacks' resumption).
+// - RS4 (review adv53): a clearance lowered while a session slept, still granting the access label:
+//   the SECRET message queued for it was replayed on resumption, as decided when queued. Now a
+//   resumption whose queue holds an unacknowledged message is refused; the queue goes to offline
+//   storage, decided again. RS5: two resumptions of one slept session at once, neither replays.
 // - EX1: a message served from the verdict cache but held behind a question (the sender's earlier
 //   message still being decided) was applied when its turn came with the epoch and guard session
 //   checked, not the kept verdict's expiry (`cordon_guard_cache_seconds`): a clearance lowered in
 //   a directory that tells no change (so no new epoch) was still decided by the old verdict,
 //   seconds after it expired, when the guard asked then refuses it. Now refused with `wait` (the
 //   client may send it again; asked about then).
-import { describe, test, before, after } from "node:test";
+import { describe, test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import {
   startServer,
@@ -202,12 +206,18 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
       domain,
       components: [{ domain: guardDomain, secret: "guard" }],
       guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-      users: ["alice", "bob", "carol", "dan", "erin"].map((u) => ({ username: u, password: PASSWORD })),
+      users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({ username: u, password: PASSWORD })),
       extraModules: ["smacks"],
     });
-    for (const u of ["alice", "bob", "carol", "dan", "erin"])
+    for (const u of ["alice", "bob", "carol", "dan", "erin", "fay"])
       await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
     await startGuard();
+  });
+
+  // Each test's clients only: alice's sessions of earlier tests gone (@xmpp/client's XEP-0198 acks
+  // went wrong with many of one user's sessions online — Prosody then closed one mid-test).
+  beforeEach(async () => {
+    for (const client of open.splice(0)) await client.stop().catch(() => undefined);
   });
 
   after(async () => {
@@ -300,6 +310,34 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
       [],
       "nothing SECRET after binding afresh",
     );
+  });
+
+  test(`[${kind}] RS5: two connections resume the same slept session at once — neither gets what was queued as decided then; a fresh bind gets it once`, async () => {
+    const alice = await connectClient(server, "alice", PASSWORD, "rs5", { localAddress: SITE });
+    open.push(alice);
+    const previd = await hibernated("fay", "rs5");
+    await sendRaw(alice, chat(jid("fay"), "rs5-a", "plans rs5"));
+    await sleep(500);
+    const [one, two] = await Promise.all(
+      [0, 1].map(async () => {
+        const back = await RawClient.open(server.c2sPort, SITE);
+        raws.push(back);
+        await back.login(domain, "fay", PASSWORD);
+        return back;
+      }),
+    );
+    for (const back of [one!, two!]) back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+    await Promise.all([one!, two!].map((back) => back.until(/<(resumed|failed)\b/)));
+    await sleep(1000);
+    for (const back of [one!, two!]) {
+      assert.doesNotMatch(back.text, /<resumed\b/);
+      assert.ok(!back.text.includes("plans"), "nothing replayed");
+    }
+    const fresh = await connectClient(server, "fay", PASSWORD, "rs5b", { localAddress: SITE });
+    open.push(fresh);
+    await fresh.waitFor((m) => m.attrs.id === "rs5-a", 8000);
+    await sleep(500);
+    assert.equal(fresh.received.filter((m) => m.attrs.id === "rs5-a").length, 1, "once, from offline storage");
   });
 
   test(`[${kind}] RS3: Cordon stopped — no resumption (fail closed), nothing replayed`, async () => {
