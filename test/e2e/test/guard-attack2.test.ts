@@ -207,7 +207,10 @@ for (const kind of serverKinds()) {
       if (kind === "prosody") {
         await back.until(/<(failed|resumed)\b/);
         assert.match(back.text, /<failed\b/);
-        const bounced = await alice.waitFor((m) => m.attrs.id === "resume2" && m.attrs.type === "error", 8000);
+        const bounced = await alice.waitFor(
+          (m) => m.attrs.id === "resume2" && m.attrs.type === "error",
+          8000,
+        );
         assert.ok(!bounced.toString().includes("plans"), "nothing of the message in the error");
         await sleep(500);
         assert.ok(!back.text.includes("more plans"), "not replayed as decided when queued");

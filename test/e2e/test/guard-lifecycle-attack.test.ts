@@ -48,7 +48,8 @@ async function until(done: () => boolean, ms = 10_000): Promise<void> {
 }
 
 /** How many times a message with this id was read in `text` (a BOSH client's bytes). */
-const times = (text: string, id: string) => text.match(new RegExp(`<message\\b[^>]*\\bid=["']${id}["']`, "g"))?.length ?? 0;
+const times = (text: string, id: string) =>
+  text.match(new RegExp(`<message\\b[^>]*\\bid=["']${id}["']`, "g"))?.length ?? 0;
 
 describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody (issue 17)", () => {
   const kind = "prosody" as const;
@@ -161,7 +162,11 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
       assert.equal(message.match(/<securitylabel\b/g)?.length, 1, `${id}: one label, the policy's`);
     }
     const labelled = desk.received.find((m) => m.attrs.id === "la1-b");
-    assert.equal(labelled?.getChildren("securitylabel", "urn:xmpp:sec-label:0").length, 1, "one label at the desk");
+    assert.equal(
+      labelled?.getChildren("securitylabel", "urn:xmpp:sec-label:0").length,
+      1,
+      "one label at the desk",
+    );
   });
 
   test(`[${kind}] LA2: a burst from four senders with two reloads in its middle — nothing SECRET uncleared, nothing twice, each delivered or refused with wait`, async () => {
@@ -217,7 +222,9 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
         assert.ok(!desk.received.some((m) => m.attrs.id === id), `${id} refused and delivered`);
       }
     }
-    console.log(`LA2: ${ids.length} messages, ${ids.length - refused} delivered, ${refused} refused with wait`);
+    console.log(
+      `LA2: ${ids.length} messages, ${ids.length - refused} delivered, ${refused} refused with wait`,
+    );
     await sendRaw(senders[0]!, chat(jid("hal"), "la2-after", "plans after"));
     await desk.waitFor((m) => m.attrs.id === "la2-after", 8000);
   });
@@ -246,7 +253,8 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     );
     assert.ok(!kiosk.text.includes("plans"), "nothing SECRET at the uncleared BOSH session");
     assert.equal(times(kiosk.text, "la3-u"), 1, "once at the BOSH kiosk");
-    for (const id of ["la3-a", "la3-b"]) assert.equal(desk.received.filter((m) => m.attrs.id === id).length, 1);
+    for (const id of ["la3-a", "la3-b"])
+      assert.equal(desk.received.filter((m) => m.attrs.id === id).length, 1);
   });
 
   test(`[${kind}] LA4: reloaded while Cordon is down — refused with wait, nothing unchecked; Cordon back → delivered as decided`, async () => {
@@ -259,12 +267,16 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
       await shell(`module:reload("cordon_guard", "${domain}")`);
       await sendRaw(alice, chat(jid("gus"), "la4-a", "plans la4-a"));
       await sendRaw(alice, `<message to='${jid("gus")}' id='la4-u' type='chat'><body>lunch</body></message>`);
-      const errors = () => alice.received.filter((m) => m.attrs.type === "error" && m.attrs.id?.startsWith("la4-"));
+      const errors = () =>
+        alice.received.filter((m) => m.attrs.type === "error" && m.attrs.id?.startsWith("la4-"));
       await until(() => errors().length === 2, 10_000);
       assert.equal(errors().length, 2, "both refused");
       for (const error of errors()) {
         assert.equal(error.getChild("error")?.attrs.type, "wait");
-        assert.ok(!error.toString().includes("plans") && !error.toString().includes("lunch"), "nothing echoed");
+        assert.ok(
+          !error.toString().includes("plans") && !error.toString().includes("lunch"),
+          "nothing echoed",
+        );
       }
       assert.ok(!desk.received.some((m) => m.attrs.id?.startsWith("la4-")), "nothing delivered unchecked");
     } finally {
@@ -273,7 +285,10 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     await sendRaw(alice, chat(jid("gus"), "la4-b", "plans la4-b"));
     await desk.waitFor((m) => m.attrs.id === "la4-b", 8000);
     await sleep(300);
-    assert.ok(!annex.received.some((m) => m.toString().includes("plans")), "nothing SECRET at the uncleared site");
+    assert.ok(
+      !annex.received.some((m) => m.toString().includes("plans")),
+      "nothing SECRET at the uncleared site",
+    );
   });
 
   test(`[${kind}] LA5: after a reload the verdict cache works again at once (the epoch carried over, no verdict)`, async () => {
@@ -294,6 +309,9 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     }
     assert.deepEqual(asked, [1, 0, 0], "asked once after the reload, then served from the cache");
     await sleep(300);
-    assert.ok(!annex.received.some((m) => m.toString().includes("plans")), "nothing SECRET at the uncleared site");
+    assert.ok(
+      !annex.received.some((m) => m.toString().includes("plans")),
+      "nothing SECRET at the uncleared site",
+    );
   });
 });

@@ -206,7 +206,10 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
       domain,
       components: [{ domain: guardDomain, secret: "guard" }],
       guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-      users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({ username: u, password: PASSWORD })),
+      users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
+        username: u,
+        password: PASSWORD,
+      })),
       extraModules: ["smacks"],
     });
     for (const u of ["alice", "bob", "carol", "dan", "erin", "fay"])
@@ -292,13 +295,26 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     );
     await sleep(500);
     // Lowered below SECRET, still granting the access label (CONFIDENTIAL): the resumption itself is allowed.
-    await store.setUserClearance(jid("erin"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"])));
+    await store.setUserClearance(
+      jid("erin"),
+      demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"])),
+    );
     await guard!.cacheEpochTold();
     const back = await resume("erin", previd, /<(resumed|failed)\b/);
     await sleep(1000);
-    assert.ok(!back.text.includes("plans"), `SECRET not replayed to a user no longer cleared: ${back.text.slice(0, 600)}`);
-    assert.doesNotMatch(back.text, /<resumed\b/, "the resumption fails: its queue was decided for another clearance");
-    assert.match(back.text, /<failed\b[^>]*>\s*<not-allowed xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/);
+    assert.ok(
+      !back.text.includes("plans"),
+      `SECRET not replayed to a user no longer cleared: ${back.text.slice(0, 600)}`,
+    );
+    assert.doesNotMatch(
+      back.text,
+      /<resumed\b/,
+      "the resumption fails: its queue was decided for another clearance",
+    );
+    assert.match(
+      back.text,
+      /<failed\b[^>]*>\s*<not-allowed xmlns=["']urn:ietf:params:xml:ns:xmpp-stanzas["']/,
+    );
     // Bound afresh: what was queued comes from offline storage, decided again — the UNCLASSIFIED
     // message delivered, the SECRET one not (erin's clearance now).
     const fresh = await connectClient(server, "erin", PASSWORD, "rs4b", { localAddress: SITE });
@@ -337,7 +353,11 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     open.push(fresh);
     await fresh.waitFor((m) => m.attrs.id === "rs5-a", 8000);
     await sleep(500);
-    assert.equal(fresh.received.filter((m) => m.attrs.id === "rs5-a").length, 1, "once, from offline storage");
+    assert.equal(
+      fresh.received.filter((m) => m.attrs.id === "rs5-a").length,
+      1,
+      "once, from offline storage",
+    );
   });
 
   test(`[${kind}] RS3: Cordon stopped — no resumption (fail closed), nothing replayed`, async () => {
