@@ -12,6 +12,8 @@
 //   nothing of it; later messages flow.
 // - LA3: unloaded then loaded again: the sessions bound before get the new instance's filters.
 // - LA4: reloaded while Cordon is down: refused with `wait`; Cordon back → delivered, as decided.
+// - LA6: after a reload, carbons (XEP-0280) and the archive (XEP-0313) at the uncleared site of a
+//   session bound before it: nothing SECRET (the new instance's filters on it), the cleared one gets it.
 // Broken on prguard11, fixed here:
 // - LA5: after a reload the new instance kept no verdict at all (the cache epoch is told only when
 //   it changes or when the guard connects): every message asked about until then. Now the epoch
@@ -63,7 +65,7 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
   const jid = (u: string) => `${u}@${domain}`;
   const chat = (to: string, id: string, body: string) =>
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
-  const users = ["alice", "bob", "carol", "dave", "fay", "gus", "hal", "ivy", "jo"];
+  const users = ["alice", "bob", "carol", "dave", "fay", "gus", "hal", "ivy", "jo", "kim"];
   let decisions = 0;
 
   /** Runs `command` in Prosody's admin shell (mod_admin_shell). */
@@ -111,7 +113,7 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
       components: [{ domain: guardDomain, secret: "guard" }],
       guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
       users: users.map((u) => ({ username: u, password: PASSWORD })),
-      extraModules: ["admin_shell"],
+      extraModules: ["admin_shell", "carbons", "mam"],
       bosh: true,
     });
     for (const u of users) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
@@ -312,6 +314,43 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     assert.ok(
       !annex.received.some((m) => m.toString().includes("plans")),
       "nothing SECRET at the uncleared site",
+    );
+  });
+
+  test(`[${kind}] LA6: after a reload, carbons and archive results at the uncleared site of a session bound before it carry nothing SECRET`, async () => {
+    const alice = await session("alice", "la6");
+    const desk = await session("kim", "desk");
+    const annex = await session("kim", "annex", UNCLASSIFIED_SITE);
+    await sendRaw(annex, "<iq type='set' id='la6-c'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+    await annex.waitFor((m) => m.attrs.id === "la6-c", 8000);
+    await shell(`module:reload("cordon_guard", "${domain}")`);
+    await sleep(300);
+    // To the desk's full address: mod_carbons copies it to the annex (XEP-0280 §7).
+    await sendRaw(alice, chat(`${jid("kim")}/desk`, "la6-a", "plans la6-a"));
+    await desk.waitFor((m) => m.attrs.id === "la6-a", 8000);
+    await sendRaw(
+      alice,
+      `<message to='${jid("kim")}/desk' id='la6-u' type='chat'><body>lunch la6</body></message>`,
+    );
+    await desk.waitFor((m) => m.attrs.id === "la6-u", 8000);
+    await annex.waitFor((m) => m.toString().includes("lunch la6"), 8000); // the unlabelled one's carbon
+    // The archive, queried from each site.
+    for (const [client, id] of [
+      [desk, "la6-qd"],
+      [annex, "la6-qa"],
+    ] as const) {
+      await sendRaw(client, `<iq type='set' id='${id}'><query xmlns='urn:xmpp:mam:2' queryid='${id}'/></iq>`);
+      await client.waitFor((m) => m.name === "iq" && m.attrs.id === id, 8000);
+    }
+    await sleep(300);
+    assert.deepEqual(
+      annex.received.filter((m) => m.toString().includes("plans")).map((m) => m.toString().slice(0, 120)),
+      [],
+      "nothing SECRET at the uncleared site: no carbon, no archive result",
+    );
+    assert.ok(
+      desk.received.some((m) => m.toString().includes("la6-qd") && m.toString().includes("plans la6-a")),
+      "the cleared desk gets it from the archive",
     );
   });
 });
