@@ -1271,7 +1271,7 @@ if module:get_option_boolean("cordon_guard_access", false) then
 	-- session, resource and all, and replays what was queued for it while it slept): the access
 	-- check is made again here, in the new connection's runner, before mod_smacks (0) answers —
 	-- the user's clearance may have been lowered since the bind. Unless allowed (fail closed, as
-	-- for a bind): refuse_resumption (below).
+	-- for a bind): refuse_resumption (above).
 	local function resume_access(event)
 		local session, stanza = event.origin, event.stanza;
 		local token = resumption_token(session, stanza);
