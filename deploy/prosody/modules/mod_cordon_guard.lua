@@ -80,7 +80,9 @@ local NOT_CONNECTED = { type = "wait", condition = "internal-server-error" };
 -- the question because the guard is not connected), or `callback(nil, err)` after `timeout`.
 -- `request`: a stanza (routed), or { id, xml } — a question written as text straight onto the
 -- guard's component stream (check_request: no stanza built, routed and serialised per message).
+local unloading = false; -- (this instance is being unloaded: module.unload, at the end)
 local function ask(request, callback)
+	if unloading then return callback(nil, NOT_CONNECTED); end
 	local id = request.id or request.attr.id;
 	if request.xml then
 		local session = guard_session();
@@ -172,7 +174,7 @@ local function unreachable(event, err, answered)
 		end
 		return true;
 	end
-	if deliver_unlabelled_when_down and not answered and not may_carry_label(event.stanza, 0) then
+	if deliver_unlabelled_when_down and not answered and not unloading and not may_carry_label(event.stanza, 0) then
 		decided[event.stanza] = true;
 		return nil;
 	end
@@ -784,6 +786,9 @@ end);
 -- hold the server's memory).
 local MAX_IN_FLIGHT = 32;
 local MAX_HELD = 1024;
+-- Each session's queue of held messages (`session.cordon_queue`), by session: what this instance
+-- refuses when it is unloaded (module.unload).
+local queues = setmetatable({}, { __mode = "k" });
 
 local function release(queue)
 	while true do
@@ -825,6 +830,7 @@ local function checker(event_name)
 		if not queue then
 			queue = { head = 1, tail = 1, next = 1, out = 0 };
 			event.origin.cordon_queue = queue;
+			queues[event.origin] = queue;
 		end
 		if queue.tail - queue.head >= MAX_HELD then
 			if stanza.attr.type ~= "error" then
@@ -844,12 +850,15 @@ local function checker(event_name)
 				if apply_cached(event, entry, cache_asked) then return nil; end
 			else
 				-- After the session's held messages, in order.
-				local item = { done = true };
+				local item = { done = true, stanza = stanza };
 				item.start = function () queue.out = queue.out - 1; end; -- (pump counts it: nothing to ask)
 				item.finish = function ()
-					-- Still of the epoch last told, on the guard session connected now (a change told
-					-- while it waited its turn: refused with `wait`, the client may send it again).
-					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session();
+					-- Still of the epoch last told, on the guard session connected now, and not past its
+					-- expiry (a change told, or `cordon_guard_cache_seconds` gone by, while it waited its
+					-- turn behind a question: refused with `wait`, the client may send it again — a
+					-- verdict is never applied later than the cache keeps it).
+					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session()
+						and entry.expires >= monotonic();
 					if live and apply_cached(event, entry, cache_asked) then
 						module:fire_event(event_name, event);
 					else
@@ -863,7 +872,7 @@ local function checker(event_name)
 				return true;
 			end
 		end
-		local item = { done = false };
+		local item = { done = false, stanza = stanza };
 		item.start = function ()
 			-- The verdict is kept under the key of the question as asked now, with the recipient's
 			-- sessions as they are now (the same ones check_request lists, in this very tick): a
@@ -1051,11 +1060,6 @@ end
 -- Such a session gets no filters here: its send is wrapped instead (bosh_send, at the end).
 local function is_bosh(session) return session.bosh_wait ~= nil or session.bosh_version ~= nil; end
 
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", out_filter, 1000);
-	filters.add_filter(event.session, "stanzas/out", label_splice, -1001);
-end);
 -- mod_mam (0) hands the message on as a copy carrying its XEP-0359 stanza-id (XEP-0313 §5.1.1),
 -- which out_filter would not know: the forms follow the copy, before carbons (-0.5) and delivery (-1).
 local function forms_follow(event)
@@ -1152,6 +1156,76 @@ module:hook("message/offline/broadcast", function (event)
 	return true;
 end, 0);
 
+-- mod_smacks' resumable sessions (XEP-0198 §5), by "user@host/previd": the table it keeps them in.
+local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
+
+-- "user@host/previd" of a <resume/> mod_smacks would look up; nil when it refuses it itself.
+local function resumption_token(session, stanza)
+	if session.full_jid or not session.username then return nil; end -- (mod_smacks refuses these)
+	return session.username .. "@" .. session.host .. "/" .. (stanza.attr.previd or "");
+end
+
+-- A resumption refused (XEP-0198 §5): `<failed/>` with `not-allowed` and the `h` of the hibernated
+-- session (what the server handled of the client's stanzas, none of its own), and that session is
+-- ended as mod_smacks' own hibernation timeout ends it — nothing is replayed; what it queued and
+-- the client did not acknowledge goes where mod_smacks sends it then (offline storage, decided
+-- again when it is delivered; the archive, decided again when it is fetched; or an error to its
+-- sender that carries nothing of it). A session not hibernating (its connection still up) is left
+-- as it is. The client binds afresh.
+local destroy_session = require "core.sessionmanager".destroy_session;
+local NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas";
+local function refuse_resumption(session, stanza, token)
+	-- (Looked up again: an access check waited, letting other connections run.)
+	local hibernated = smacks_sessions[token];
+	local h = hibernated and hibernated.handled_stanza_count;
+	session.send(st.stanza("failed", { xmlns = stanza.attr.xmlns, h = h and string.format("%d", h % 4294967296) or nil })
+		:tag("not-allowed", { xmlns = NS_STANZAS }));
+	if hibernated and hibernated.hibernating then
+		if hibernated.hibernating_watchdog then
+			hibernated.hibernating_watchdog:cancel();
+			hibernated.hibernating_watchdog = nil;
+		end
+		smacks_sessions[token] = nil;
+		hibernated.resumption_token = nil; -- (else mod_smacks keeps it hibernating: pre-resource-unbind)
+		hibernated.resending_unacked = true; -- (its queue takes nothing more)
+		destroy_session(hibernated, "Resumption refused by service policy");
+	end
+end
+
+-- What a hibernated session queued was decided for the clearance its user had then (out_filter, as
+-- it was queued); replayed on resumption (XEP-0198 §5) it is a delivery now, and the clearance may
+-- have been lowered meanwhile (still granting the access label, or with no access label at all):
+-- Cordon issue 17 — what is delivered to a user is what their current clearance grants. The module
+-- cannot re-decide a queued message itself (decisions are the guard's), so a resumption whose
+-- queue still holds a message the client has not acknowledged (its `h`) is refused
+-- (refuse_resumption): what was queued goes to offline storage or the archive, each decided again
+-- for the clearance the user has when it is delivered. Fail closed: the cost is a fresh bind when
+-- messages arrived while the session slept; a resumption with nothing unacknowledged to replay
+-- (presences, IQs only) goes on. Runs after the access check (5), before mod_smacks (0), with no
+-- wait in between (guard-lifecycle RS4).
+local function resume_replay(event)
+	local session, stanza = event.origin, event.stanza;
+	local token = resumption_token(session, stanza);
+	local hibernated = token and smacks_sessions[token];
+	local queue = hibernated and hibernated.outgoing_stanza_queue;
+	if not queue then return; end
+	-- The first `acked` queued stanzas are acknowledged by this <resume/> (mod_smacks: queue:ack(h)).
+	local acked = (tonumber(stanza.attr.h) or 0) - queue:count_acked();
+	local i = 0;
+	for _, queued in queue:resume() do
+		i = i + 1;
+		if i > acked and queued.name == "message" then
+			module:log("info", "Resumption of a session of %s@%s refused: messages queued while it slept are decided again",
+				session.username, module.host);
+			refuse_resumption(session, stanza, token);
+			return true;
+		end
+	end
+end
+for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+	module:hook("stanza/" .. ns .. ":resume", resume_replay, 4); -- after resume_access (5)
+end
+
 -- ===================================================================================================
 -- The server access label (Cordon issue 17; packages/guard/src/access.ts). Optional: with
 -- `cordon_guard_access = true` on a host, each user of it must have a clearance that grants the
@@ -1192,6 +1266,26 @@ if module:get_option_boolean("cordon_guard_access", false) then
 		event.error = ACCESS_DENIED;
 		return false;
 	end, 1000);
+
+	-- XEP-0198 §5 resumption binds no resource (mod_smacks hands the new connection the hibernated
+	-- session, resource and all, and replays what was queued for it while it slept): the access
+	-- check is made again here, in the new connection's runner, before mod_smacks (0) answers —
+	-- the user's clearance may have been lowered since the bind. Unless allowed (fail closed, as
+	-- for a bind): refuse_resumption (above).
+	local function resume_access(event)
+		local session, stanza = event.origin, event.stanza;
+		local token = resumption_token(session, stanza);
+		if not token or not smacks_sessions[token] then return; end -- (unknown or expired: mod_smacks answers)
+		local ok, why = access_allowed(session);
+		if ok then return nil; end
+		module:log("warn", "Resumption of a session of %s@%s refused by Cordon's access check (%s)",
+			session.username, module.host, why);
+		refuse_resumption(session, stanza, token);
+		return true;
+	end
+	for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
+		module:hook("stanza/" .. ns .. ":resume", resume_access, 5); -- after resume_elsewhere (10)
+	end
 end
 -- =================================================== end of the server access label ===============
 
@@ -1309,10 +1403,6 @@ local function archive_filter(stanza, session)
 	return stanza;
 end
 
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", archive_filter, 1001);
-end);
 
 -- Sent carbons (XEP-0280 §6; finding F10): mod_carbons copies a client's message to the sender's
 -- other sessions in pre-message (-0.5), before any recipient is decided. Those copies are held as
@@ -1381,48 +1471,65 @@ for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/hos
 	module:hook(name, start_sent_capture, -0.4); -- just before mod_carbons (-0.5)
 	module:hook(name, release_sent, -0.6); -- just after it
 end
-module:hook("resource-bind", function (event)
-	if is_bosh(event.session) then return; end
-	filters.add_filter(event.session, "stanzas/out", sent_filter, 1002);
-end);
 
--- A BOSH session (is_bosh): the same three steps as the filters above, in their order, on the very
+-- Each client session's outgoing filters (out_filter, archive_filter, sent_filter, label_splice),
+-- added when it binds a resource. Kept per instance of this module (`installed`), so that a reload
+-- (module:reload, `module.unload` below) takes this instance's off every session and the new one
+-- adds its own to the sessions bound before it: the old filters would read the old instance's
+-- decisions only, and hand every message the new one decides as routed (SECRET at a site the
+-- guard refused it for: guard-lifecycle RL2).
+-- A BOSH session (is_bosh): the same three steps as the filters, in their order, on the very
 -- stanza routed to it — before mod_bosh copies it — then mod_bosh's own send. (Only for BOSH: a
 -- TCP or WebSocket session's send runs the filters on the stanza itself.)
-module:hook("resource-bind", function (event)
-	local session = event.session;
-	if not is_bosh(session) then return; end
-	local bosh_send = session.send;
-	session.send = function (stanza)
-		if type(stanza) == "table" and stanza.name then
-			stanza = sent_filter(stanza, session);
-			stanza = stanza and archive_filter(stanza, session);
-			stanza = stanza and out_filter(stanza, session);
-			if stanza == nil then return true; end
+-- `own`: filters bound to the session itself — XEP-0198 §5 resumption (mod_smacks 0.12) gives the
+-- resumed session the filters of the new connection's session, which never bound a resource (so
+-- none of this module's: the resumed session got every message as routed, guard-cache-attack2
+-- R1), and which calls them with that session object, not the one decided for.
+local installed = setmetatable({}, { __mode = "k" }); -- session → its filters, or { bosh = its send }
+local function install_filters(session, own)
+	if is_bosh(session) then
+		local bosh_send = session.send;
+		local function send(stanza)
+			if type(stanza) == "table" and stanza.name then
+				stanza = sent_filter(stanza, session);
+				stanza = stanza and archive_filter(stanza, session);
+				stanza = stanza and out_filter(stanza, session);
+				if stanza == nil then return true; end
+			end
+			return bosh_send(stanza);
 		end
-		return bosh_send(stanza);
-	end;
-end);
+		session.send = send;
+		installed[session] = { bosh = bosh_send, wrapper = send };
+		return;
+	end
+	local list = own and {
+		[1002] = function (stanza) return sent_filter(stanza, session); end,
+		[1001] = function (stanza) return archive_filter(stanza, session); end,
+		[1000] = function (stanza) return out_filter(stanza, session); end,
+		[-1001] = label_splice,
+	} or { [1002] = sent_filter, [1001] = archive_filter, [1000] = out_filter, [-1001] = label_splice };
+	for priority, filter in pairs(list) do filters.add_filter(session, "stanzas/out", filter, priority); end
+	installed[session] = list;
+end
+local function uninstall_filters(session, list)
+	if list.bosh then
+		if session.send == list.wrapper then session.send = list.bosh; end
+		return;
+	end
+	for _, filter in pairs(list) do filters.remove_filter(session, "stanzas/out", filter); end
+end
 
--- XEP-0198 §5 resumption: mod_smacks (0.12) gives the resumed session the filters of the new
--- connection's session — which never bound a resource, so none of this module's: the resumed
--- session would get every message as routed (SECRET at a site the guard refused it for, no FLOT
--- form) and its archive's results unchecked (guard-cache-attack2 R1). They are added again, for the resumed session itself (the
--- filters are called with the new connection's session object, which is not the one decided for).
+module:hook("resource-bind", function (event) install_filters(event.session, false); end);
 module:hook("smacks-hibernation-end", function (event)
 	local resumed = event.resumed;
 	if not resumed or not resumed.filters then return; end
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return sent_filter(stanza, resumed); end, 1002);
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return archive_filter(stanza, resumed); end, 1001);
-	filters.add_filter(resumed, "stanzas/out", function (stanza) return out_filter(stanza, resumed); end, 1000);
-	filters.add_filter(resumed, "stanzas/out", label_splice, -1001);
+	install_filters(resumed, true);
 end);
 
 -- XEP-0198 §5 resumption (mod_smacks): a session's queue holds what was decided for its address
 -- (its client location, packages/guard/src/client-location.ts); resumed from another address it
 -- would be handed there. Refused (`item-not-found`, as for an unknown session): the client binds
 -- afresh and what was not acknowledged is stored offline, decided again when it is replayed.
-local smacks_sessions = module:shared("/*/smacks/resumption-tokens");
 local function resume_elsewhere(event)
 	local session, stanza = event.origin, event.stanza;
 	if session.full_jid or not session.username then return; end
@@ -1435,4 +1542,55 @@ local function resume_elsewhere(event)
 end
 for _, ns in ipairs({ "urn:xmpp:sm:2", "urn:xmpp:sm:3" }) do
 	module:hook("stanza/" .. ns .. ":resume", resume_elsewhere, 10); -- before mod_smacks (0)
+end
+
+-- ===================================================================================================
+-- Reload (module:reload, the admin shell's `module:reload("cordon_guard", host)`): sessions outlive
+-- this instance. What it held is let go here — each message held in a session's queue (waiting for
+-- its decision, for the guard link, or for the ones before it) is refused to its sender with
+-- `wait` (RFC 6120 §8.3.2: not judged, it may be sent again; nothing of it echoed), never handed to
+-- the next instance's hooks unchecked; every question still out is answered "no decision", so a
+-- session's runner waiting on one (offline replay, sent carbons, a presence or IQ, the access
+-- check) goes on, failing closed; its filters are taken off every session. The next instance adds
+-- its own filters to the sessions bound before it, and starts each queue afresh: later messages
+-- flow (guard-lifecycle RL1, RL2; before, they queued forever behind the old instance's items).
+-- ===================================================================================================
+function module.unload()
+	unloading = true;
+	for session, queue in pairs(queues) do
+		for i = queue.head, queue.tail - 1 do
+			local item = queue[i];
+			queue[i] = nil;
+			if item then refuse_unchecked(item.stanza, nil); end
+		end
+		queue.head, queue.tail, queue.next, queue.again, queue.flights = 1, 1, 1, nil, {};
+		if session.cordon_queue == queue then session.cordon_queue = nil; end
+	end
+	local callbacks = waiting;
+	waiting = {};
+	for _, callback in pairs(callbacks) do
+		local ok, err = pcall(callback, nil, NOT_CONNECTED);
+		if not ok then module:log("error", "Cordon guard: ending a question at unload failed: %s", err); end
+	end
+	for session, list in pairs(installed) do uninstall_filters(session, list); end
+end
+
+-- Sessions bound before this instance was loaded (a reload; none at start).
+for _, user in pairs(prosody.hosts[module.host] and prosody.hosts[module.host].sessions or {}) do
+	for _, session in pairs(user.sessions or {}) do
+		install_filters(session, (session.resumption_counter or 0) > 0);
+	end
+end
+
+-- A reload keeps the cache epoch the guard last told and the guard session it told it on (module.save,
+-- module.restore: Prosody's reload hands one to the other, nothing else between them): the guard tells
+-- an epoch only when it changes or when it connects, so a new instance without it would keep no
+-- verdict — every message asked about — until then (guard-lifecycle-attack LA5). The verdicts
+-- themselves are not carried over (the new instance starts with none); only an epoch told on the
+-- guard session still connected is taken.
+function module.save() return { cache_epoch = cache_epoch, epoch_session = epoch_session }; end
+function module.restore(state)
+	if state and state.cache_epoch and state.epoch_session ~= nil and state.epoch_session == guard_session() then
+		cache_epoch, epoch_session = state.cache_epoch, state.epoch_session;
+	end
 end

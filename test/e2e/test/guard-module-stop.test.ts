@@ -17,8 +17,7 @@
 //   for the guard's answer) is not used when the message's turn comes: it is asked about again.
 //   ejabberd asks at once (a cached verdict is never used while one of the sender's messages is
 //   in flight) and held before; Prosody's queued path (deploy/prosody/modules/mod_cordon_guard.lua,
-//   the entry found at arrival and applied in its turn) checks epoch and guard session only:
-//   marked `todo` there until that module checks the expiry too.
+//   the entry found at arrival and applied in its turn) checks the expiry in its turn too.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -147,11 +146,7 @@ for (const kind of serverKinds()) {
 
     test(
       `[${kind}] EX1: a verdict that expired while the message waited its turn is not used — asked about again`,
-      kind === "prosody"
-        ? {
-            todo: "Prosody's queued path checks epoch and guard session, not expiry (the Lua module's owner)",
-          }
-        : {},
+      {},
       async () => {
         const alice = await session("alice", "ex1");
         const bob = await session("bob", "b");

@@ -12,6 +12,7 @@ export { startServer, startProsody, startEjabberd, serverKinds } from "./server.
 export { freePort } from "./ports.js";
 export { connectClient } from "./client.js";
 export { sendRaw, RawClient } from "./raw-client.js";
+export { BoshClient } from "./bosh-client.js";
 export type { TestClient, ConnectOptions, XmppClient, Client } from "./client.js";
 export { xml, createParser } from "./xml.js";
 export type { Element, XmlNode, XmlAttrs, XmlChild, XmlFactory, XmlParser } from "./xml.js";
