@@ -41,11 +41,13 @@ interface Command {
 
 type SendCommand = (command: Command, stream?: unknown) => unknown;
 
+// ioredis has made every argument a string or a Buffer when the command is built (Command
+// stringifyArguments, run by its constructor), before it reaches sendCommand.
 function argBytes(a: unknown): number {
   if (typeof a === "string") return Buffer.byteLength(a, "utf8");
   if (Buffer.isBuffer(a)) return a.length;
-  if (a === null || a === undefined) return 0;
-  return Buffer.byteLength(String(a), "utf8");
+  if (typeof a === "number") return String(a).length;
+  return 0;
 }
 
 function commandBytes(c: Command): number {
