@@ -11,7 +11,8 @@ import { InFlightBound, DEFAULT_MAX_IN_FLIGHT_BYTES } from "@cordon/store";
 import { startRedis } from "@cordon/harness";
 import { loadavg } from "node:os";
 
-const PAUSE_S = Number(process.argv[2] ?? 6);
+const IS_CHILD = process.argv[2] === "child";
+const PAUSE_S = Number((IS_CHILD ? process.argv[5] : process.argv[2]) ?? 6);
 const PAIRS = Number(process.argv[3] ?? 5);
 // As the store's history batch: one EVAL a turn carrying 200 appends of 2 KiB (RPUSH per entry).
 const SCRIPT = "for i = 1, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end return #ARGV";
@@ -109,7 +110,9 @@ async function child(url, variant) {
 }
 
 async function runPause(redisPid, url, variant) {
-  const p = fork(new URL(import.meta.url), ["child", url, variant], { execArgv: ["--expose-gc"] });
+  const p = fork(new URL(import.meta.url), ["child", url, variant, String(PAUSE_S)], {
+    execArgv: ["--expose-gc"],
+  });
   return new Promise((resolve, reject) => {
     p.on("message", (m) => {
       if (m.paused) {
@@ -147,19 +150,40 @@ async function accounting(url) {
     a.push(await round(plain, 40_000));
     b.push(await round(wrapped, 40_000));
   }
-  // In isolation: the wrapper's own work per command (byte count, WeakSet, closures, timer), no I/O.
-  const fakeClient = { sendCommand: (cmd) => cmd.promise };
-  const bound = new InFlightBound(fakeClient, { maxBytes: 1 << 30, timeoutMs: 2000, what: "x" });
-  const N = 200_000;
-  const args = ["cordon:user:u@example.mil", "f", ENTRY.slice(0, 200)];
-  const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    const cmd = { name: "hset", args, promise: undefined, resolve: () => undefined, reject: () => undefined };
-    fakeClient.sendCommand(cmd);
-    cmd.resolve("1");
-  }
-  const isolatedUs = ((performance.now() - t0) * 1000) / N;
-  if (bound.heldBytes !== 0) throw new Error("accounting leaked");
+  // In isolation: the wrapper's own work per command (byte count, WeakSet, closures; the timer, which
+  // replaces ioredis' own per-command timer, measured apart), no I/O.
+  const isolated = (timeoutMs) => {
+    const fakeClient = { sendCommand: (cmd) => cmd.promise };
+    const bound = new InFlightBound(fakeClient, { maxBytes: 1 << 30, timeoutMs, what: "x" });
+    const N = 200_000;
+    const args = ["cordon:user:u@example.mil", "f", ENTRY.slice(0, 200)];
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) {
+      const cmd = {
+        name: "hset",
+        args,
+        promise: undefined,
+        resolve: () => undefined,
+        reject: () => undefined,
+      };
+      fakeClient.sendCommand(cmd);
+      cmd.resolve("1");
+    }
+    if (bound.heldBytes !== 0) throw new Error("accounting leaked");
+    return ((performance.now() - t0) * 1000) / N;
+  };
+  // ioredis' own: one Node timer set and cleared per command.
+  const timerOnly = () => {
+    const N = 200_000;
+    const t0 = performance.now();
+    for (let i = 0; i < N; i++) clearTimeout(setTimeout(() => undefined, 2000));
+    return ((performance.now() - t0) * 1000) / N;
+  };
+  isolated(undefined);
+  isolated(2000);
+  const isolatedUs = isolated(undefined);
+  const isolatedTimerUs = isolated(2000);
+  const timerUs = timerOnly();
   plain.disconnect();
   wrapped.disconnect();
   const med = (xs) => +[...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(2);
@@ -172,10 +196,12 @@ async function accounting(url) {
     median_plain_us: med(a),
     median_bounded_us: med(b),
     wrapper_alone_us: +isolatedUs.toFixed(3),
+    wrapper_alone_with_timer_us: +isolatedTimerUs.toFixed(3),
+    ioredis_timer_alone_us: +timerUs.toFixed(3),
   };
 }
 
-if (process.argv[2] === "child") {
+if (IS_CHILD) {
   await child(process.argv[3], process.argv[4]);
   process.exit(0);
 }
