@@ -13,8 +13,9 @@
 // goes when nothing else is held (as one oversized history entry goes alone in history-batch.ts).
 //
 // A pipeline or MULTI (ioredis writes its commands in one piece once all of them are handed over) is
-// admitted or refused whole: a refused command in the middle would leave the others queued and never
-// written, and Redis's replies would then be matched to the wrong commands.
+// admitted or refused whole, on its first command: a refused command in the middle would leave the
+// others queued and never written, and Redis's replies would then be matched to the wrong commands.
+// So an admitted pipeline may pass the bound by its own size (which its caller holds anyway).
 import type { Redis } from "ioredis";
 import { InvalidValueError, StoreUnavailableError } from "./errors.js";
 

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { startRedis } from "@cordon/harness";
-import { RedisMembership, RedisStore, StoreUnavailableError } from "../src/index.js";
+import { InFlightBound, RedisMembership, RedisStore, StoreUnavailableError } from "../src/index.js";
 import { BER_ALL_OKAY, eventually } from "./helpers.js";
 
 const BOUND = 1024 * 1024;
@@ -142,6 +142,48 @@ describe("RedisStore bounds the commands Redis has not answered", () => {
     } finally {
       r.resume();
       await m.close();
+      await r.stop();
+    }
+  });
+
+  test("a pipeline or MULTI is admitted or refused whole: refused, none of it runs; replies stay matched after", async () => {
+    const r = await startRedis();
+    const c = new Redis(r.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    const bound = new InFlightBound(c, { maxBytes: 2048, timeoutMs: 300, what: "test" });
+    try {
+      await eventually(async () => (await c.set("a", "1")) === "OK", "connected");
+      r.pause();
+      // 2,046 bytes held: nothing more fits under 2,048, not even MULTI's first command ("multi").
+      const big = c.set("big", "x".repeat(2040)).catch((err: unknown) => err);
+      // The pipeline's first command does not fit: every command of it is refused, none is written.
+      const refused = await c.pipeline().set("k1", "y".repeat(600)).get("a").set("k2", "z").exec();
+      assert.equal(refused?.length, 3);
+      for (const [err] of refused ?? []) assert.ok(err instanceof StoreUnavailableError);
+      await assert.rejects(c.multi().set("m", "1").get("a").exec());
+      assert.equal(bound.heldCommands, 1, "only the SET admitted before is held");
+      // A plain command that does not fit either.
+      await assert.rejects(c.set("k3", "w".repeat(600)), StoreUnavailableError);
+      assert.ok((await big) instanceof Error, "the held SET timed out for its caller");
+      r.resume();
+      await eventually(() => bound.heldCommands === 0, "the held SET answered");
+      // Nothing of what was refused ran; replies go to their own commands.
+      assert.deepEqual(await c.mget("k1", "k2", "m", "k3"), [null, null, null, null]);
+      assert.equal((await c.get("big"))?.length, 2040, "the timed-out SET ran, in order");
+      // A pipeline is decided on its first command: this one passes the bound by its own size.
+      const res = await c.pipeline().get("a").set("z", "2".repeat(3000)).get("a").exec();
+      assert.deepEqual(res, [
+        [null, "1"],
+        [null, "OK"],
+        [null, "1"],
+      ]);
+      assert.deepEqual(await c.multi().incr("n").get("a").exec(), [
+        [null, 1],
+        [null, "1"],
+      ]);
+      assert.equal(bound.heldBytes, 0);
+    } finally {
+      r.resume();
+      c.disconnect();
       await r.stop();
     }
   });
