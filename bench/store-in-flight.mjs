@@ -5,9 +5,10 @@
 // memory figures). Prints JSON as its last line. Run under the bench lock:
 //   flock /work/bench.lock node bench/store-in-flight.mjs [pause-seconds] [pairs]
 import { fork } from "node:child_process";
+import { clearTimeout, setImmediate, setTimeout } from "node:timers";
 import { performance } from "node:perf_hooks";
 import { Redis } from "ioredis";
-import { InFlightBound, DEFAULT_MAX_IN_FLIGHT_BYTES } from "@cordon/store";
+import { InFlightBound, DEFAULT_MAX_IN_FLIGHT_BYTES, RedisStore } from "@cordon/store";
 import { startRedis } from "@cordon/harness";
 import { loadavg } from "node:os";
 
@@ -35,7 +36,73 @@ function client(url, variant) {
   return { c, bound };
 }
 
+const memNow = () => {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers };
+};
+
+/** The store's own path: RedisStore.appendRoomHistory, 200 appends of 2 KiB a turn (batched by the store). */
+async function storeChild(url, variant) {
+  const store = new RedisStore({
+    url,
+    // "store-unbounded": the bound out of reach, i.e. the store as it was before it.
+    ...(variant === "store-unbounded" ? { maxInFlightBytes: Number.MAX_SAFE_INTEGER } : {}),
+  });
+  await store.ready();
+  const room = "bench@rooms.example.mil";
+  globalThis.gc?.();
+  const base = memNow();
+  let peak = base;
+  let peakHeld = 0;
+  let calls = 0;
+  let failed = 0;
+  process.send({ paused: "please" });
+  await new Promise((r) => process.once("message", r));
+  const end = Date.now() + PAUSE_S * 1000;
+  while (Date.now() < end) {
+    for (let i = 0; i < 200; i++) {
+      calls++;
+      store.appendRoomHistory(room, ENTRY, 100_000).catch(() => failed++);
+    }
+    await new Promise((r) => setImmediate(r));
+    const m = memNow();
+    if (m.rss > peak.rss) peak = m;
+    peakHeld = Math.max(peakHeld, store.inFlight().main.bytes);
+  }
+  process.send({ resume: "please" });
+  await new Promise((r) => process.once("message", r));
+  const t0 = Date.now();
+  await store.ready(120_000);
+  for (;;) {
+    try {
+      await store.getRoomHistory(room, 1);
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const recoveredMs = Date.now() - t0;
+  await new Promise((r) => setTimeout(r, 2000));
+  globalThis.gc?.();
+  const after = memNow();
+  const landed = (await store.getRoomHistory(room)).length;
+  const out = {
+    variant,
+    appends: calls,
+    failed,
+    refused_commands: store.inFlight().main.refused,
+    peak_held_MB: mb(peakHeld),
+    rss_MB: { before: mb(base.rss), peak: mb(peak.rss), after: mb(after.rss) },
+    heap_MB: { before: mb(base.heap), peak: mb(peak.heap), after: mb(after.heap) },
+    recovered_ms: recoveredMs,
+    appends_landed_after_failure: landed,
+  };
+  await store.close();
+  process.send({ result: out });
+}
+
 async function child(url, variant) {
+  if (variant.startsWith("store-")) return storeChild(url, variant);
   const { c, bound } = client(url, variant);
   if (c.status !== "ready") await new Promise((r) => c.once("ready", r));
   await c.del("h");
@@ -43,7 +110,7 @@ async function child(url, variant) {
     const m = process.memoryUsage();
     return { rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers };
   };
-  global.gc?.();
+  globalThis.gc?.();
   const base = mem();
   let peak = base;
   let peakQueue = 0;
@@ -86,7 +153,7 @@ async function child(url, variant) {
   }
   const recoveredMs = Date.now() - t0;
   await new Promise((r) => setTimeout(r, 2000));
-  global.gc?.();
+  globalThis.gc?.();
   const after = mem();
   const landed = await c.llen("h");
   const out = {
@@ -213,7 +280,12 @@ try {
   const pid = Number((await info.info("server")).match(/process_id:(\d+)/u)[1]);
   info.disconnect();
   result.pause = [];
-  for (const v of ["unbounded", "bounded", "drop"]) result.pause.push(await runPause(pid, redis.url, v));
+  for (const v of ["store-unbounded", "store-bounded", "unbounded", "bounded", "drop"]) {
+    const flush = new Redis(redis.url);
+    await flush.flushall();
+    flush.disconnect();
+    result.pause.push(await runPause(pid, redis.url, v));
+  }
   result.accounting = await accounting(redis.url);
   result.load_after = loadavg()[0];
 } finally {
