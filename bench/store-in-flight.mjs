@@ -85,7 +85,17 @@ async function storeChild(url, variant) {
   await new Promise((r) => setTimeout(r, 2000));
   globalThis.gc?.();
   const after = memNow();
-  const landed = (await store.getRoomHistory(room)).length;
+  const raw = new Redis(url);
+  let landed;
+  for (;;) {
+    try {
+      landed = await raw.llen(store.keys.roomHistory(room));
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  raw.disconnect();
   const out = {
     variant,
     appends: calls,
