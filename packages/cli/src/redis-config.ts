@@ -9,6 +9,8 @@
 //       password: { env: CORDON_REDIS_PASSWORD }            # optional: requirepass of primary and replicas
 //       sentinelPassword: { env: CORDON_SENTINEL_PASSWORD } # optional: requirepass of the sentinels
 //       prefix: "cordon:"
+//       maxInFlightBytes: 8388608              # optional: bytes of commands a connection may hold
+//                                              # unanswered (packages/store/src/in-flight-bound.ts)
 // Exactly one of `url` and `sentinels`; everything else strict (unknown keys, bad ports, duplicate
 // sentinels, a sentinel setting without sentinels are errors, never silently ignored).
 // ioredis Sentinel support: https://github.com/redis/ioredis#sentinel.
@@ -23,7 +25,16 @@ export interface RedisSection {
   readonly options: RedisStoreOptions;
 }
 
-const KEYS = ["url", "prefix", "sentinels", "sentinelName", "db", "password", "sentinelPassword"] as const;
+const KEYS = [
+  "url",
+  "prefix",
+  "sentinels",
+  "sentinelName",
+  "db",
+  "password",
+  "sentinelPassword",
+  "maxInFlightBytes",
+] as const;
 
 function sentinelAddress(redis: ConfigReader, entry: unknown, i: number): { host: string; port: number } {
   const key = `sentinels[${i}]`;
@@ -59,6 +70,9 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
   if (hasUrl && hasSentinels)
     redis.fail("sentinels", "give either url (one Redis) or sentinels (Redis Sentinel), not both");
   const password = redis.has("password") ? redis.secret("password") : undefined;
+  const bound = redis.has("maxInFlightBytes")
+    ? { maxInFlightBytes: redis.integer("maxInFlightBytes", undefined, { min: 1024 }) }
+    : {};
   const extra: NonNullable<RedisStoreOptions["redisOptions"]> = {};
   if (password !== undefined) extra.password = password;
 
@@ -87,6 +101,7 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
       options: {
         sentinels,
         sentinelName,
+        ...bound,
         ...(prefix !== undefined ? { prefix } : {}),
         ...(Object.keys(extra).length > 0 ? { redisOptions: extra } : {}),
       },
@@ -116,6 +131,7 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
     prefix,
     options: {
       url,
+      ...bound,
       ...(prefix !== undefined ? { prefix } : {}),
       ...(Object.keys(extra).length > 0 ? { redisOptions: extra } : {}),
     },

@@ -27,6 +27,13 @@ test("a url: one Redis", () => {
   assert.deepEqual(r.options, { url: "redis://127.0.0.1:6380/2", prefix: "x:" });
 });
 
+test("maxInFlightBytes: the byte bound of commands a connection holds unanswered (in-flight-bound.ts)", () => {
+  const r = read({ url: "redis://127.0.0.1:6380", maxInFlightBytes: 4194304 });
+  assert.deepEqual(r.options, { url: "redis://127.0.0.1:6380", maxInFlightBytes: 4194304 });
+  fails({ url: "redis://h", maxInFlightBytes: 100 }, "store.redis.maxInFlightBytes", /at least 1024/);
+  fails({ url: "redis://h", maxInFlightBytes: "8M" }, "store.redis.maxInFlightBytes", /integer/);
+});
+
 test("sentinels as HOST:PORT, [IPv6]:PORT or { host, port }, with a master group name and secrets", () => {
   const r = read(
     {

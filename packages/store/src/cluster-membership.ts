@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis, type RedisOptions } from "ioredis";
 import { DuplicateInstanceError, InvalidValueError } from "./errors.js";
+import { InFlightBound } from "./in-flight-bound.js";
 
 // KEYS: leases (zset id → expiry), links (hash id → connections), names (zset id → expiry),
 // tokens (hash id → the claiming process's token), contested (set of ids). ARGV: id ('' = read
@@ -78,6 +79,8 @@ export interface RedisMembershipOptions {
   group: string;
   /** Lease length (default 3000 ms): an instance silent for this long counts as gone. */
   leaseMs?: number;
+  /** Bytes of beats its own connection may hold unanswered (default 8 MiB; in-flight-bound.ts). */
+  maxInFlightBytes?: number;
 }
 
 export class RedisMembership {
@@ -97,17 +100,26 @@ export class RedisMembership {
     this.leaseMs = options.leaseMs ?? 3000;
     this.#own = !options.client;
     // A beat that cannot reach Redis fails within a lease (no decision is taken on it: fail closed).
+    const timeoutMs = options.redisOptions?.commandTimeout ?? this.leaseMs;
     const common: RedisOptions = {
       maxRetriesPerRequest: 1,
       lazyConnect: false,
-      commandTimeout: this.leaseMs,
       ...options.redisOptions,
+      // The timeout is InFlightBound's (it must see when ioredis lets go of a timed-out beat).
+      commandTimeout: undefined,
     };
     this.#client =
       options.client ??
       (options.sentinels
         ? new Redis({ ...common, sentinels: options.sentinels, name: options.sentinelName })
         : new Redis(options.url ?? "", common));
+    // Its own connection: beats sent while Redis does not answer are held in bytes, as the store's.
+    if (this.#own)
+      new InFlightBound(this.#client, {
+        maxBytes: options.maxInFlightBytes,
+        timeoutMs,
+        what: "redis cluster membership",
+      });
     // Connection errors surface as failed beats (SlotTakeover logs them); no unhandled-error noise.
     if (this.#own) this.#client.on("error", () => undefined);
     const base = `${options.prefix ?? "cordon"}:cluster:{${options.group}}`;

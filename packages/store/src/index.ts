@@ -10,3 +10,4 @@ export * from "./ldap-filter.js";
 export * from "./secret.js";
 export * from "./resolver.js";
 export { RedisMembership, type LiveInstances, type RedisMembershipOptions } from "./cluster-membership.js";
+export { InFlightBound, DEFAULT_MAX_IN_FLIGHT_BYTES, type InFlightBoundOptions } from "./in-flight-bound.js";

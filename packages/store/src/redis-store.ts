@@ -3,6 +3,7 @@
 import { Redis, type ChainableCommander, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { ConnectionWatch } from "./connection-watch.js";
+import { checkMaxInFlightBytes, InFlightBound } from "./in-flight-bound.js";
 import { CorruptRecordError, InvalidValueError, StoreClosedError, StoreUnavailableError } from "./errors.js";
 import { decodeEvent, encodeEvent } from "./events.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
@@ -76,6 +77,12 @@ export interface RedisStoreOptions {
    * waiting at one moment go to Redis in one call; past a bound, what waits is sent and a new batch begins.
    */
   historyBatch?: Partial<HistoryBatchLimits>;
+  /**
+   * Bytes of commands each Redis connection may hold unanswered (default 8 MiB; in-flight-bound.ts):
+   * past it, a command fails at once with StoreUnavailableError and nothing is queued. Counted until
+   * Redis answers or the connection closes — a command that timed out stays counted.
+   */
+  maxInFlightBytes?: number;
   logger?: Logger;
   /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
   redisOptions?: RedisOptions;
@@ -138,6 +145,14 @@ return out`;
 
 type UserMap = Record<string, RawClearance>;
 
+/** Commands one connection holds unanswered (bytes of their names and arguments), and its refusals. */
+export interface InFlightStats {
+  readonly bytes: number;
+  readonly commands: number;
+  readonly refused: number;
+  readonly maxBytes: number;
+}
+
 // MULTI/EXEC resolves even when a queued command failed: surface such a failure.
 async function exec(m: ChainableCommander): Promise<void> {
   const res = await m.exec();
@@ -169,6 +184,8 @@ export class RedisStore implements ClearanceStore {
   readonly #others: TtlCache<string, RawClearance | null>;
   readonly #historyCap: number;
   readonly #history: HistoryBatcher;
+  readonly #inFlight: InFlightBound;
+  readonly #subInFlight: InFlightBound;
   #subscribed = false;
   /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
   #retryMs = 1000;
@@ -191,14 +208,18 @@ export class RedisStore implements ClearanceStore {
     this.#others = new TtlCache(ttl, max);
     const maxDelay = opts.maxReconnectDelayMs ?? 1000;
     this.#retryMs = maxDelay;
+    const maxInFlight = checkMaxInFlightBytes(opts.maxInFlightBytes);
+    const commandTimeoutMs = opts.redisOptions?.commandTimeout ?? opts.commandTimeoutMs ?? 2000;
     const common: RedisOptions = {
       // Fail fast instead of queueing while disconnected: callers must get "unknown" now, not later.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: opts.commandTimeoutMs ?? 2000,
       connectTimeout: opts.connectTimeoutMs ?? 2000,
       retryStrategy: (times: number) => Math.min(50 * times, maxDelay),
       ...opts.redisOptions,
+      // The command timeout is InFlightBound's: ioredis' own settles the command, and the bound must
+      // know when ioredis lets go of it (Redis's answer or a closed connection), not when it timed out.
+      commandTimeout: undefined,
     };
     const client =
       opts.sentinels !== undefined
@@ -215,6 +236,11 @@ export class RedisStore implements ClearanceStore {
           })
         : new Redis(opts.url ?? "", common);
     this.#client = client;
+    this.#inFlight = new InFlightBound(client, {
+      maxBytes: maxInFlight,
+      timeoutMs: commandTimeoutMs,
+      what: "redis",
+    });
     // Lua's unpack puts a group's entries on the script's stack (Lua 5.1 LUAI_MAXCSTACK, 8,000).
     if ((opts.historyBatch?.maxEntries ?? 0) > 4000)
       throw new InvalidValueError("historyBatch.maxEntries must be at most 4000");
@@ -238,6 +264,7 @@ export class RedisStore implements ClearanceStore {
       commandTimeout: undefined,
       autoResubscribe: false,
     });
+    this.#subInFlight = new InFlightBound(this.#sub, { maxBytes: maxInFlight, what: "redis pub/sub" });
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
@@ -333,6 +360,17 @@ export class RedisStore implements ClearanceStore {
         throw new StoreUnavailableError(`redis not reachable within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** What each connection holds unanswered now (InFlightBound), and how many commands it refused. */
+  inFlight(): { main: InFlightStats; subscriber: InFlightStats } {
+    const stats = (b: InFlightBound): InFlightStats => ({
+      bytes: b.heldBytes,
+      commands: b.heldCommands,
+      refused: b.refused,
+      maxBytes: b.maxBytes,
+    });
+    return { main: stats(this.#inFlight), subscriber: stats(this.#subInFlight) };
   }
 
   #open(): void {

@@ -15,6 +15,10 @@ export interface RedisInstance {
   kill(): Promise<void>;
   /** Starts the server again on the same port (killing it first if it is still running). Data is gone unless started `persistent`. */
   restart(): Promise<void>;
+  /** SIGSTOPs the server: connections stay open and nothing is answered (a stalled Redis). */
+  pause(): void;
+  /** SIGCONTs a paused server. */
+  resume(): void;
 }
 
 export interface RedisOptions {
@@ -75,6 +79,12 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisInstance
     async restart() {
       if (child !== undefined) await terminate(child, "SIGKILL");
       await launch();
+    },
+    pause() {
+      child?.kill("SIGSTOP");
+    },
+    resume() {
+      child?.kill("SIGCONT");
     },
   };
 }

@@ -68,11 +68,12 @@ export async function runMucCluster(run: MucClusterRun): Promise<RunningComponen
   const { context, cluster, domain } = run;
   const logger = context.logger.child({ cluster: cluster.instance });
   const prefix = run.redis.prefix ?? "cordon:";
-  const { url, sentinels, sentinelName, redisOptions } = run.redis.options;
+  const { url, sentinels, sentinelName, redisOptions, maxInFlightBytes } = run.redis.options;
   const membership = new RedisMembership({
     ...(url !== undefined ? { url } : {}),
     ...(sentinels ? { sentinels, sentinelName: sentinelName ?? "" } : {}),
     ...(redisOptions ? { redisOptions } : {}),
+    ...(maxInFlightBytes !== undefined ? { maxInFlightBytes } : {}),
     prefix: prefix.replace(/:$/u, ""),
     group: domain,
     leaseMs: cluster.leaseMs,
