@@ -17,7 +17,8 @@
 //   for the guard's answer) is not used when the message's turn comes: it is asked about again.
 //   ejabberd asks at once (a cached verdict is never used while one of the sender's messages is
 //   in flight) and held before; Prosody's queued path (deploy/prosody/modules/mod_cordon_guard.lua,
-//   the entry found at arrival and applied in its turn) checks the expiry in its turn too.
+//   the entry found at arrival and applied in its turn) checks the expiry in its turn too, and
+//   refuses an expired one with `wait` (asking then would break the session's message order).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -145,7 +146,7 @@ for (const kind of serverKinds()) {
     });
 
     test(
-      `[${kind}] EX1: a verdict that expired while the message waited its turn is not used — asked about again`,
+      `[${kind}] EX1: a verdict that expired while the message waited its turn is not used — asked about again (ejabberd) or refused with wait (Prosody)`,
       {},
       async () => {
         const alice = await session("alice", "ex1");
@@ -167,8 +168,20 @@ for (const kind of serverKinds()) {
         gated = undefined;
         release();
         await carol.waitFor((m) => m.attrs.id === "ex1c", 8000);
-        await bob.waitFor((m) => m.attrs.id === "ex1b", 8000);
-        assert.equal(decisions - before, 2, "both asked about: the expired verdict was not used");
+        if (kind === "ejabberd") {
+          await bob.waitFor((m) => m.attrs.id === "ex1b", 8000);
+          assert.equal(decisions - before, 2, "both asked about: the expired verdict was not used");
+        } else {
+          // Prosody refuses it in its turn rather than asking out of the session's order.
+          const refused = await alice.waitFor((m) => m.attrs.id === "ex1b" && m.attrs.type === "error", 8000);
+          assert.equal(refused.getChild("error")?.attrs.type, "wait");
+          assert.ok(!refused.toString().includes("plans"), "nothing of the message in the error");
+          await sleep(300);
+          assert.ok(
+            !bob.received.some((m) => m.attrs.id === "ex1b"),
+            "not delivered from the expired verdict",
+          );
+        }
         await alice.stop();
       },
     );
