@@ -16,6 +16,13 @@
 // admitted or refused whole, on its first command: a refused command in the middle would leave the
 // others queued and never written, and Redis's replies would then be matched to the wrong commands.
 // So an admitted pipeline may pass the bound by its own size (which its caller holds anyway).
+//
+// A connection's own setup (HELLO, AUTH, SELECT, CLIENT, READONLY, INFO sent by ioredis while its
+// status is "connect") is counted but never refused: a connection that retries requests
+// (maxRetriesPerRequest ≥ 1, the cluster membership's) keeps what the closed connection held to send
+// it again once ready, still counted; refusing the next connection's setup because of it made ioredis
+// give that connection up and try again, refused again, forever (adversarial review adv54). These are
+// a handful of small commands per connection attempt, flushed with it.
 import type { Redis } from "ioredis";
 import { InvalidValueError, StoreUnavailableError } from "./errors.js";
 
@@ -41,6 +48,10 @@ interface Command {
 }
 
 type SendCommand = (command: Command, stream?: unknown) => unknown;
+
+// ioredis' handshake commands (its Command flag HANDSHAKE_COMMANDS; event_handler.js getHandshakeCommands
+// and the ready check's INFO).
+const SETUP = new Set(["auth", "hello", "select", "client", "readonly", "info"]);
 
 // ioredis has made every argument a string or a Buffer when the command is built (Command
 // stringifyArguments, run by its constructor), before it reaches sendCommand.
@@ -72,6 +83,7 @@ export class InFlightBound {
   readonly maxBytes: number;
   readonly #timeoutMs: number | undefined;
   readonly #what: string;
+  readonly #client: { readonly status: string };
   #bytes = 0;
   #commands = 0;
   #refused = 0;
@@ -84,6 +96,7 @@ export class InFlightBound {
     this.maxBytes = checkMaxInFlightBytes(options.maxBytes);
     this.#timeoutMs = options.timeoutMs;
     this.#what = options.what;
+    this.#client = client;
     const target = client as unknown as { sendCommand: SendCommand };
     const send = target.sendCommand.bind(client);
     target.sendCommand = (command, stream) => this.#send(send, command, stream);
@@ -112,7 +125,7 @@ export class InFlightBound {
       const decided = this.#pipelines.get(stream);
       admit = decided ?? this.#admits(bytes);
       if (decided === undefined) this.#pipelines.set(stream, admit);
-    } else admit = this.#admits(bytes);
+    } else admit = this.#isSetup(command, stream) || this.#admits(bytes);
     if (!admit) {
       this.#refused++;
       command.reject(
@@ -154,6 +167,10 @@ export class InFlightBound {
       timer.unref();
     }
     return send(command, stream);
+  }
+
+  #isSetup(command: Command, stream: unknown): boolean {
+    return stream === undefined && this.#client.status === "connect" && SETUP.has(command.name);
   }
 
   #admits(bytes: number): boolean {

@@ -1,0 +1,92 @@
+// Adversarial review adv54 of the in-flight byte bound (in-flight-bound.ts): a Redis stalled
+// (SIGSTOP) and then lost (killed and started again on the same port, as after a crash or a
+// failover) while commands are held. The bound must let the connection come back by itself.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { startRedis } from "@cordon/harness";
+import { RedisMembership, RedisStore, StoreUnavailableError } from "../src/index.js";
+import { BER_ALL_OKAY, eventually } from "./helpers.js";
+
+describe("the in-flight bound after a stalled Redis is lost and comes back", () => {
+  // The membership's connection retries a request once (maxRetriesPerRequest 1): ioredis keeps what
+  // the closed connection held (its prevCommandQueue, not flushed) to send it again once ready. On
+  // inflight11 those held beats stayed counted, so the next connection's own handshake (CLIENT
+  // SETINFO, INFO) was refused by the bound; ioredis took that as fatal, reconnected, was refused
+  // again — forever: the instance never beat again after Redis came back.
+  test("cluster membership: beats held at the bound, Redis killed and restarted: it beats again by itself", async () => {
+    const r = await startRedis();
+    const m = new RedisMembership({
+      url: r.url,
+      group: "rooms.example.mil",
+      leaseMs: 300,
+      maxInFlightBytes: 1024,
+    });
+    try {
+      await m.beat("a", 1);
+      r.pause();
+      // The beat (its ~1.6 KB script) goes alone and is held: every other beat is refused at once.
+      const held = m.beat("a", 1).catch((err: unknown) => err);
+      await assert.rejects(m.beat("a", 1), StoreUnavailableError);
+      assert.ok((await held) instanceof Error, "the held beat timed out for its caller");
+      await r.restart(); // SIGKILL of the stopped server, started again empty on the same port
+      await eventually(
+        async () => (await m.beat("a", 2).catch(() => undefined))?.get("a") === 2,
+        "membership beats again",
+        10_000,
+      );
+    } finally {
+      await m.close();
+      await r.stop();
+    }
+  });
+
+  // The store fails its requests at the first close (maxRetriesPerRequest 0): the count goes back
+  // to 0 with the connection, and the store answers again without a restart.
+  test("store: commands held at the bound, Redis killed and restarted: counter back to 0, answers again", async () => {
+    const r = await startRedis();
+    const store = new RedisStore({
+      url: r.url,
+      maxInFlightBytes: 4096,
+      commandTimeoutMs: 300,
+      cacheTtlMs: 0,
+    });
+    try {
+      await store.ready();
+      await store.setUserClearance("u@example.mil", BER_ALL_OKAY);
+      r.pause();
+      const calls: Array<Promise<unknown>> = [];
+      for (let i = 0; i < 40; i++)
+        calls.push(
+          store
+            .appendRoomHistory("r@rooms.example.mil", `${i}:${"x".repeat(500)}`, 100)
+            .catch((e: unknown) => e),
+        );
+      const looks = await Promise.all(
+        Array.from({ length: 10 }, () => store.getUserClearance("u@example.mil")),
+      );
+      assert.ok(
+        looks.every((l) => l.status === "unknown"),
+        "a refused lookup is unknown, never none/known",
+      );
+      const errs = await Promise.all(calls);
+      assert.ok(errs.every((e) => e instanceof StoreUnavailableError));
+      assert.ok(store.inFlight().main.bytes > 0, "commands held while Redis is stopped");
+      await r.restart();
+      await eventually(() => store.inFlight().main.bytes === 0, "nothing counted after the close");
+      await eventually(
+        async () => {
+          await store.setUserClearance("u@example.mil", BER_ALL_OKAY); // (the restarted Redis is empty)
+          return (await store.getUserClearance("u@example.mil")).status === "known";
+        },
+        "store answers again",
+        10_000,
+      );
+      assert.equal(store.inFlight().main.commands, 0);
+      assert.equal(store.inFlight().subscriber.commands, 0);
+    } finally {
+      r.resume();
+      await store.close();
+      await r.stop();
+    }
+  });
+});
