@@ -4,8 +4,8 @@
 // the caller. While Redis does not answer (paused, SIGSTOP, a stalled network) the connection stays
 // up and every turn adds commands: measured +100 MB in a 6 s pause (packages/store/README.md).
 //
-// Counted: the UTF-8 bytes of each command's name and arguments, from the moment it is handed to
-// ioredis until ioredis settles the command itself — Redis's reply, Redis's error, or the queue
+// Counted: the bytes ioredis writes for each command (its name and arguments in RESP), from the
+// moment it is handed to ioredis until ioredis settles the command itself — Redis's reply, Redis's error, or the queue
 // flushed when the connection closes. The caller's timeout is ours (not ioredis' `commandTimeout`,
 // which settles the same promise and would hide when ioredis lets go): it rejects the caller and
 // leaves the command counted. Over the bound a new command fails at once with
@@ -62,9 +62,18 @@ function argBytes(a: unknown): number {
   return 0;
 }
 
+// "$<len>\r\n<bytes>\r\n": one bulk string as written (RESP, https://redis.io/docs/latest/develop/reference/protocol-spec/#bulk-strings).
+function bulkBytes(n: number): number {
+  return 1 + String(n).length + 2 + n + 2;
+}
+
+// The bytes ioredis writes for the command (Command toWritable: "*<argc>\r\n" and one bulk string per
+// name and argument), not only its arguments' bytes: with many short arguments the framing is most of
+// what is written and held (adversarial review adv54: 100 one-byte arguments were counted 106 bytes and
+// written 724, so the bound held almost 7 times its size).
 function commandBytes(c: Command): number {
-  let n = c.name.length;
-  for (const a of c.args) n += argBytes(a);
+  let n = 1 + String(c.args.length + 1).length + 2 + bulkBytes(Buffer.byteLength(c.name, "utf8"));
+  for (const a of c.args) n += bulkBytes(argBytes(a));
   return n;
 }
 

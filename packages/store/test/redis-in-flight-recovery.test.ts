@@ -3,8 +3,9 @@
 // failover) while commands are held. The bound must let the connection come back by itself.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { startRedis } from "@cordon/harness";
-import { RedisMembership, RedisStore, StoreUnavailableError } from "../src/index.js";
+import { InFlightBound, RedisMembership, RedisStore, StoreUnavailableError } from "../src/index.js";
 import { BER_ALL_OKAY, eventually } from "./helpers.js";
 
 describe("the in-flight bound after a stalled Redis is lost and comes back", () => {
@@ -86,6 +87,43 @@ describe("the in-flight bound after a stalled Redis is lost and comes back", () 
     } finally {
       r.resume();
       await store.close();
+      await r.stop();
+    }
+  });
+});
+
+describe("the in-flight bound counts what is written", () => {
+  // On inflight11 only the arguments' bytes were counted: a command of 100 one-byte arguments counted
+  // 106 bytes and wrote 724 (RESP framing), so a 4 KiB bound let ~27 KiB be written and held.
+  test("many short arguments: what Redis receives of the held commands stays under the bound", async () => {
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const c = new Redis(r.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    const bound = new InFlightBound(c, { maxBytes: 4096, timeoutMs: 200, what: "test" });
+    try {
+      await eventually(async () => (await c.ping()) === "PONG", "connected");
+      const stats = async (): Promise<number> =>
+        Number(/^total_net_input_bytes:(\d+)/mu.exec(await raw.info("stats"))?.[1] ?? NaN);
+      const before = await stats();
+      r.pause();
+      const args = Array.from({ length: 100 }, () => "a");
+      const sent = Array.from({ length: 60 }, () => c.rpush("k", ...args).catch((e: unknown) => e));
+      const outcomes = await Promise.all(sent);
+      assert.ok(outcomes.every((o) => o instanceof Error));
+      assert.ok(bound.refused > 0, "some were refused");
+      r.resume();
+      await eventually(() => bound.heldCommands === 0, "held commands answered");
+      // (minus this INFO's own 25 bytes: "*2\r\n$4\r\ninfo\r\n$5\r\nstats\r\n")
+      const received = (await stats()) - before - 25;
+      assert.ok(
+        received <= 4096,
+        `Redis received ${received} bytes of commands held under a 4096-byte bound`,
+      );
+      assert.equal(await c.llen("k"), (received / 724) * 100, "whole commands only");
+    } finally {
+      r.resume();
+      c.disconnect();
+      raw.disconnect();
       await r.stop();
     }
   });
