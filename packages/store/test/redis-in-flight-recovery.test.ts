@@ -41,6 +41,38 @@ describe("the in-flight bound after a stalled Redis is lost and comes back", () 
     }
   });
 
+  // close() sends QUIT; at the bound it was refused at once, never written, and the connection stayed
+  // open (reconnecting after every loss) for the life of the process after the membership was closed.
+  test("cluster membership closed while Redis is stalled at the bound: its connection is gone", async () => {
+    const r = await startRedis();
+    const raw = new Redis(r.url);
+    const m = new RedisMembership({
+      url: r.url,
+      group: "rooms.example.mil",
+      leaseMs: 300,
+      maxInFlightBytes: 1024,
+    });
+    try {
+      await m.beat("a", 1);
+      const clients = async (): Promise<number> =>
+        String(await raw.client("LIST"))
+          .trim()
+          .split("\n").length;
+      assert.equal(await clients(), 2);
+      r.pause();
+      const held = m.beat("a", 1).catch((err: unknown) => err);
+      assert.ok((await held) instanceof Error, "the held beat timed out for its caller");
+      await m.close();
+      r.resume();
+      await eventually(async () => (await clients()) === 1, "only the test's own connection left", 3000);
+    } finally {
+      r.resume();
+      await m.close();
+      raw.disconnect();
+      await r.stop();
+    }
+  });
+
   // The store fails its requests at the first close (maxRetriesPerRequest 0): the count goes back
   // to 0 with the connection, and the store answers again without a restart.
   test("store: commands held at the bound, Redis killed and restarted: counter back to 0, answers again", async () => {
