@@ -95,6 +95,7 @@ export class InFlightBound {
   readonly #client: { readonly status: string };
   #bytes = 0;
   #commands = 0;
+  #unrefused = false;
   #refused = 0;
   /** Commands counted once: ioredis hands a command over again when it resends it after a reconnection. */
   readonly #counted = new WeakSet<Command>();
@@ -134,7 +135,7 @@ export class InFlightBound {
       const decided = this.#pipelines.get(stream);
       admit = decided ?? this.#admits(bytes);
       if (decided === undefined) this.#pipelines.set(stream, admit);
-    } else admit = this.#isSetup(command, stream) || this.#admits(bytes);
+    } else admit = this.#unrefused || this.#isSetup(command, stream) || this.#admits(bytes);
     if (!admit) {
       this.#refused++;
       command.reject(
@@ -176,6 +177,22 @@ export class InFlightBound {
       timer.unref();
     }
     return send(command, stream);
+  }
+
+  /**
+   * Runs `send`: the commands it hands to the connection at once (synchronously) are counted but
+   * never refused. For a command that must keep its place after those held (the cluster
+   * membership's leave: refused, a beat held before it would renew the lease after the stop, with
+   * no leave after it to drop it; adversarial review adv54). Only for one command a caller sends
+   * once, never for a stream of them.
+   */
+  unrefused<T>(send: () => T): T {
+    this.#unrefused = true;
+    try {
+      return send();
+    } finally {
+      this.#unrefused = false;
+    }
   }
 
   #isSetup(command: Command, stream: unknown): boolean {

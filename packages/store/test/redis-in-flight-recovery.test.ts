@@ -73,6 +73,37 @@ describe("the in-flight bound after a stalled Redis is lost and comes back", () 
     }
   });
 
+  // A clean stop leaves (drops the lease) after the beats sent before it (adv44). At the bound the leave
+  // was refused at once: the beat held before it landed once Redis ran again and renewed the lease of a
+  // stopped instance for a whole lease, with no leave after it.
+  test("cluster membership: a leave while beats are held at the bound still goes after them", async () => {
+    const r = await startRedis();
+    const m = new RedisMembership({
+      url: r.url,
+      group: "rooms.example.mil",
+      leaseMs: 2000,
+      maxInFlightBytes: 1024,
+    });
+    const watcher = new RedisMembership({ url: r.url, group: "rooms.example.mil", leaseMs: 2000 });
+    try {
+      await m.beat("a", 1);
+      r.pause();
+      const held = m.beat("a", 1).catch((err: unknown) => err);
+      const left = m.leave("a").catch((err: unknown) => err);
+      await new Promise((res) => setTimeout(res, 200));
+      r.resume();
+      await left;
+      await held;
+      const live = await watcher.beat("", undefined);
+      assert.equal(live.has("a"), false, "the stopped instance holds no lease");
+    } finally {
+      r.resume();
+      await m.close();
+      await watcher.close();
+      await r.stop();
+    }
+  });
+
   // The store fails its requests at the first close (maxRetriesPerRequest 0): the count goes back
   // to 0 with the connection, and the store answers again without a restart.
   test("store: commands held at the bound, Redis killed and restarted: counter back to 0, answers again", async () => {
