@@ -71,7 +71,13 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
     redis.fail("sentinels", "give either url (one Redis) or sentinels (Redis Sentinel), not both");
   const password = redis.has("password") ? redis.secret("password") : undefined;
   const bound = redis.has("maxInFlightBytes")
-    ? { maxInFlightBytes: redis.integer("maxInFlightBytes", undefined, { min: 1024 }) }
+    ? {
+        maxInFlightBytes: redis.integer("maxInFlightBytes", undefined, {
+          min: 1024,
+          // (the store's own check, checkMaxInFlightBytes: a larger number failed only when the store was built)
+          max: Number.MAX_SAFE_INTEGER,
+        }),
+      }
     : {};
   const extra: NonNullable<RedisStoreOptions["redisOptions"]> = {};
   if (password !== undefined) extra.password = password;

@@ -32,6 +32,11 @@ test("maxInFlightBytes: the byte bound of commands a connection holds unanswered
   assert.deepEqual(r.options, { url: "redis://127.0.0.1:6380", maxInFlightBytes: 4194304 });
   fails({ url: "redis://h", maxInFlightBytes: 100 }, "store.redis.maxInFlightBytes", /at least 1024/);
   fails({ url: "redis://h", maxInFlightBytes: "8M" }, "store.redis.maxInFlightBytes", /integer/);
+  // adv54: 0, negative, NaN, fractions, booleans fail here; so does a number past 2^53 (it passed here and
+  // failed later, when the store was built, without naming the setting).
+  for (const bad of [0, -1, Number.NaN, 2048.5, true, "8388608"])
+    fails({ url: "redis://h", maxInFlightBytes: bad }, "store.redis.maxInFlightBytes", /integer|at least/);
+  fails({ url: "redis://h", maxInFlightBytes: 1e300 }, "store.redis.maxInFlightBytes", /at most/);
 });
 
 test("sentinels as HOST:PORT, [IPv6]:PORT or { host, port }, with a master group name and secrets", () => {

@@ -87,6 +87,7 @@ export class RedisMembership {
   readonly leaseMs: number;
   readonly #client: Redis;
   readonly #own: boolean;
+  readonly #bound: InFlightBound | undefined;
   readonly #keys: [string, string, string, string, string];
   /** This process's claim on its instance names (never logged). */
   readonly #token = randomBytes(12).toString("base64url");
@@ -114,12 +115,13 @@ export class RedisMembership {
         ? new Redis({ ...common, sentinels: options.sentinels, name: options.sentinelName })
         : new Redis(options.url ?? "", common));
     // Its own connection: beats sent while Redis does not answer are held in bytes, as the store's.
-    if (this.#own)
-      new InFlightBound(this.#client, {
-        maxBytes: options.maxInFlightBytes,
-        timeoutMs,
-        what: "redis cluster membership",
-      });
+    this.#bound = this.#own
+      ? new InFlightBound(this.#client, {
+          maxBytes: options.maxInFlightBytes,
+          timeoutMs,
+          what: "redis cluster membership",
+        })
+      : undefined;
     // Connection errors surface as failed beats (SlotTakeover logs them); no unhandled-error noise.
     if (this.#own) this.#client.on("error", () => undefined);
     const base = `${options.prefix ?? "cordon"}:cluster:{${options.group}}`;
@@ -144,7 +146,10 @@ export class RedisMembership {
 
   /** Drops `id`'s lease and name now (a clean stop; a crash lets them expire); not another process's. */
   async leave(id: string): Promise<void> {
-    await this.#eval(id, "leave");
+    // Never refused by the bound: it goes after the beats held, and drops the lease one of them may
+    // still renew once Redis answers (the order adv44 relies on; adv54).
+    const bound = this.#bound;
+    await (bound ? bound.unrefused(() => this.#eval(id, "leave")) : this.#eval(id, "leave"));
   }
 
   async #eval(id: string, links: string): Promise<unknown> {
@@ -158,6 +163,8 @@ export class RedisMembership {
   }
 
   async close(): Promise<void> {
-    if (this.#own) await this.#client.quit().catch(() => undefined);
+    // QUIT refused (in-flight bound full: Redis stalled) or not answered in time: the connection is
+    // dropped all the same, with what it held (adversarial review adv54: it stayed open, reconnecting).
+    if (this.#own) await this.#client.quit().catch(() => this.#client.disconnect());
   }
 }

@@ -4,8 +4,8 @@
 // the caller. While Redis does not answer (paused, SIGSTOP, a stalled network) the connection stays
 // up and every turn adds commands: measured +100 MB in a 6 s pause (packages/store/README.md).
 //
-// Counted: the UTF-8 bytes of each command's name and arguments, from the moment it is handed to
-// ioredis until ioredis settles the command itself — Redis's reply, Redis's error, or the queue
+// Counted: the bytes ioredis writes for each command (its name and arguments in RESP), from the
+// moment it is handed to ioredis until ioredis settles the command itself — Redis's reply, Redis's error, or the queue
 // flushed when the connection closes. The caller's timeout is ours (not ioredis' `commandTimeout`,
 // which settles the same promise and would hide when ioredis lets go): it rejects the caller and
 // leaves the command counted. Over the bound a new command fails at once with
@@ -16,6 +16,13 @@
 // admitted or refused whole, on its first command: a refused command in the middle would leave the
 // others queued and never written, and Redis's replies would then be matched to the wrong commands.
 // So an admitted pipeline may pass the bound by its own size (which its caller holds anyway).
+//
+// A connection's own setup (HELLO, AUTH, SELECT, CLIENT, READONLY, INFO sent by ioredis while its
+// status is "connect") is counted but never refused: a connection that retries requests
+// (maxRetriesPerRequest ≥ 1, the cluster membership's) keeps what the closed connection held to send
+// it again once ready, still counted; refusing the next connection's setup because of it made ioredis
+// give that connection up and try again, refused again, forever (adversarial review adv54). These are
+// a handful of small commands per connection attempt, flushed with it.
 import type { Redis } from "ioredis";
 import { InvalidValueError, StoreUnavailableError } from "./errors.js";
 
@@ -42,6 +49,10 @@ interface Command {
 
 type SendCommand = (command: Command, stream?: unknown) => unknown;
 
+// ioredis' handshake commands (its Command flag HANDSHAKE_COMMANDS; event_handler.js getHandshakeCommands
+// and the ready check's INFO).
+const SETUP = new Set(["auth", "hello", "select", "client", "readonly", "info"]);
+
 // ioredis has made every argument a string or a Buffer when the command is built (Command
 // stringifyArguments, run by its constructor), before it reaches sendCommand.
 function argBytes(a: unknown): number {
@@ -51,9 +62,18 @@ function argBytes(a: unknown): number {
   return 0;
 }
 
+// "$<len>\r\n<bytes>\r\n": one bulk string as written (RESP, https://redis.io/docs/latest/develop/reference/protocol-spec/#bulk-strings).
+function bulkBytes(n: number): number {
+  return 1 + String(n).length + 2 + n + 2;
+}
+
+// The bytes ioredis writes for the command (Command toWritable: "*<argc>\r\n" and one bulk string per
+// name and argument), not only its arguments' bytes: with many short arguments the framing is most of
+// what is written and held (adversarial review adv54: 100 one-byte arguments were counted 106 bytes and
+// written 724, so the bound held almost 7 times its size).
 function commandBytes(c: Command): number {
-  let n = c.name.length;
-  for (const a of c.args) n += argBytes(a);
+  let n = 1 + String(c.args.length + 1).length + 2 + bulkBytes(Buffer.byteLength(c.name, "utf8"));
+  for (const a of c.args) n += bulkBytes(argBytes(a));
   return n;
 }
 
@@ -72,8 +92,10 @@ export class InFlightBound {
   readonly maxBytes: number;
   readonly #timeoutMs: number | undefined;
   readonly #what: string;
+  readonly #client: { readonly status: string };
   #bytes = 0;
   #commands = 0;
+  #unrefused = false;
   #refused = 0;
   /** Commands counted once: ioredis hands a command over again when it resends it after a reconnection. */
   readonly #counted = new WeakSet<Command>();
@@ -84,6 +106,7 @@ export class InFlightBound {
     this.maxBytes = checkMaxInFlightBytes(options.maxBytes);
     this.#timeoutMs = options.timeoutMs;
     this.#what = options.what;
+    this.#client = client;
     const target = client as unknown as { sendCommand: SendCommand };
     const send = target.sendCommand.bind(client);
     target.sendCommand = (command, stream) => this.#send(send, command, stream);
@@ -112,7 +135,7 @@ export class InFlightBound {
       const decided = this.#pipelines.get(stream);
       admit = decided ?? this.#admits(bytes);
       if (decided === undefined) this.#pipelines.set(stream, admit);
-    } else admit = this.#admits(bytes);
+    } else admit = this.#unrefused || this.#isSetup(command, stream) || this.#admits(bytes);
     if (!admit) {
       this.#refused++;
       command.reject(
@@ -154,6 +177,26 @@ export class InFlightBound {
       timer.unref();
     }
     return send(command, stream);
+  }
+
+  /**
+   * Runs `send`: the commands it hands to the connection at once (synchronously) are counted but
+   * never refused. For a command that must keep its place after those held (the cluster
+   * membership's leave: refused, a beat held before it would renew the lease after the stop, with
+   * no leave after it to drop it; adversarial review adv54). Only for one command a caller sends
+   * once, never for a stream of them.
+   */
+  unrefused<T>(send: () => T): T {
+    this.#unrefused = true;
+    try {
+      return send();
+    } finally {
+      this.#unrefused = false;
+    }
+  }
+
+  #isSetup(command: Command, stream: unknown): boolean {
+    return stream === undefined && this.#client.status === "connect" && SETUP.has(command.name);
   }
 
   #admits(bytes: number): boolean {
