@@ -12,6 +12,7 @@ import { parseXml } from "../xml/reader.js";
 import { textOf } from "../xml/node.js";
 import type { XmlNode } from "../xml/node.js";
 import { NS_SEC_LABEL_ESS } from "../namespaces.js";
+import { decodeCanonicalBase64, decodeNative } from "./base64.js";
 
 export type InputFormat = "xml" | "ber" | "base64";
 
@@ -49,24 +50,19 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
 
 /**
  * Strict base64 (RFC 4648 §4), whitespace ignored. A text that is the canonical base64 of its
- * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) needs
- * no other check, and the two native passes (decode, encode back) cost less than the pattern
- * tests; anything else goes the general way, which decides as before.
+ * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) is
+ * decoded in one checked pass (base64.ts); anything else goes the general way, which decides as
+ * before.
  */
 export function decodeBase64(text: string): Uint8Array {
-  if (text.length !== 0) {
-    const b = Buffer.from(text, "base64");
-    if (b.toString("base64") === text) return new Uint8Array(b.buffer, b.byteOffset, b.length);
-  }
-  return decodeBase64General(text);
+  return decodeCanonicalBase64(text) ?? decodeBase64General(text);
 }
 
 function decodeBase64General(text: string): Uint8Array {
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, "") : text;
   if (s.length === 0) throw new NoDataError();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new MalformedEncodingError("Malformed base64");
-  const b = Buffer.from(s, "base64");
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  return decodeNative(s);
 }
 
 function toText(input: Uint8Array | string): string {
@@ -109,6 +105,13 @@ export function decodeClearanceNode(node: XmlNode, registry: PolicyRegistry): Cl
 
 /** Parse a label in any supported form (XML, BER/DER bytes, base64 text). */
 export function parseLabelData(input: Uint8Array | string, registry: PolicyRegistry): Label {
+  // detectFormat's decision, with text and bytes apart: each branch reads one kind of input's
+  // length (a string's, a typed array's), so neither needs a generic property load.
+  if (typeof input === "string") {
+    if (input.length === 0) throw new NoDataError();
+    if (firstSignificant(input) === 0x3c) return decodeLabelNode(parseXml(input), registry);
+    return decodeEssLabel(decodeBase64(input), registry);
+  }
   const f = detectFormat(input);
   if (f === "xml") return decodeLabelNode(parseXml(toText(input)), registry);
   return decodeEssLabel(toBytes(input), registry);
