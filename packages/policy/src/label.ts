@@ -71,8 +71,7 @@ function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
  * of a policy of many permissive tags costs no more per category than a short one.
  */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
-  let starts: number[] | undefined;
-  let tags: Tag[] | undefined;
+  let groups = 0;
   let seen: Set<Tag> | undefined;
   let runs = true;
   // The tag of the previous category when permissive, else undefined: a run is broken by any
@@ -83,30 +82,38 @@ function acdfData(categories: readonly Category[]): LabelAcdfData {
     const c = categories[i]!;
     const tag = isPermissive(c.tagType) ? c.tag : undefined;
     if (tag !== undefined && tag !== prev) {
-      if (starts === undefined || tags === undefined) {
-        starts = [i];
-        tags = [tag];
-      } else {
+      if (groups > 0) {
         // A short list is searched; a long one is indexed once (no search per run).
-        if (seen === undefined && tags.length >= 8) seen = new Set(tags);
-        if (seen ? seen.has(tag) : tags.includes(tag)) runs = false;
-        starts.push(i);
-        tags.push(tag);
-        seen?.add(tag);
+        if (seen === undefined && groups >= 8) seen = new Set(runTags);
+        if (seen ? seen.has(tag) : runTags.includes(tag)) runs = false;
       }
+      runTags.push(tag);
+      seen?.add(tag);
+      groups++;
     }
     prev = tag;
   }
+  runTags.length = 0;
   let permissive = NO_GROUPS;
-  if (starts !== undefined) {
+  if (groups > 0) {
     if (runs) {
+      // The runs again, from their starts (found as above).
       const out: Int32Array[] = [];
-      for (const start of starts) out.push(pairsOfRun(categories, start));
+      prev = undefined;
+      for (let i = 0; i < categories.length; i++) {
+        const c = categories[i]!;
+        const tag = isPermissive(c.tagType) ? c.tag : undefined;
+        if (tag !== undefined && tag !== prev) out.push(pairsOfRun(categories, i));
+        prev = tag;
+      }
       permissive = out;
     } else permissive = groupedPairs(categories);
   }
   return { restrictive: pairs(categories, undefined), permissive };
 }
+
+/** The tags of the runs acdfData has met so far: one list for every call, emptied after each. */
+const runTags: Tag[] = [];
 
 /** pairs(cats, tag) for the run of permissive categories of one tag starting at `first`. */
 function pairsOfRun(cats: readonly Category[], first: number): Int32Array {

@@ -1,6 +1,7 @@
 // BER value readers (ITU-T X.690 §8.3, §8.6, §8.19, character strings) over content octets in place:
 // buf[from, to), as ber/flat.ts's table gives them. The TLV structure itself is read by flat.ts.
 import { MalformedEncodingError } from "../errors.js";
+import { internalized } from "../intern.js";
 
 export const UNIVERSAL = 0;
 export const CONTEXT = 2;
@@ -38,18 +39,6 @@ function remembered(buf: Uint8Array, from: number, to: number, slot: number): st
 function remember(buf: Uint8Array, from: number, to: number, slot: number, oid: string): void {
   memoBytes[slot] = buf.slice(from, to);
   memoOids[slot] = internalized(oid);
-}
-
-/**
- * The engine's one copy of `text` (a property name is kept as such): a decoded OID is a chain of
- * concatenations, and every map lookup and comparison would walk the chain again; the one copy is
- * flat, and two such copies are compared by identity (the `switch` on the category syntax, the
- * maps the policy's OIDs key).
- */
-function internalized(text: string): string {
-  const holder: Record<string, number> = {};
-  holder[text] = 0;
-  return Object.keys(holder)[0]!;
 }
 
 /** X.690 §8.19: OBJECT IDENTIFIER content octets to dotted form. */

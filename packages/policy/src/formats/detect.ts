@@ -12,7 +12,6 @@ import { parseXml } from "../xml/reader.js";
 import { textOf } from "../xml/node.js";
 import type { XmlNode } from "../xml/node.js";
 import { NS_SEC_LABEL_ESS } from "../namespaces.js";
-import { decodeCanonicalBase64, decodeNative } from "./base64.js";
 
 export type InputFormat = "xml" | "ber" | "base64";
 
@@ -50,19 +49,26 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
 
 /**
  * Strict base64 (RFC 4648 §4), whitespace ignored. A text that is the canonical base64 of its
- * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) is
- * decoded in one checked pass (base64.ts); anything else goes the general way, which decides as
- * before.
+ * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) needs
+ * no other check, and the two native passes (decode, encode back) cost less than the pattern
+ * tests — and than a decoder in JS (measured: 3,650 instructions per harbour label's text against
+ * 5,900 reading it a character at a time, 12,400 copying it out with TextEncoder first); anything
+ * else goes the general way, which decides as before.
  */
 export function decodeBase64(text: string): Uint8Array {
-  return decodeCanonicalBase64(text) ?? decodeBase64General(text);
+  if (text.length !== 0) {
+    const b = Buffer.from(text, "base64");
+    if (b.toString("base64") === text) return new Uint8Array(b.buffer, b.byteOffset, b.length);
+  }
+  return decodeBase64General(text);
 }
 
 function decodeBase64General(text: string): Uint8Array {
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, "") : text;
   if (s.length === 0) throw new NoDataError();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new MalformedEncodingError("Malformed base64");
-  return decodeNative(s);
+  const b = Buffer.from(s, "base64");
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 function toText(input: Uint8Array | string): string {
