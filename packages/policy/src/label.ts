@@ -84,16 +84,20 @@ function acdfData(categories: readonly Category[]): LabelAcdfData {
     if (tag !== undefined && tag !== prev) {
       if (groups > 0) {
         // A short list is searched; a long one is indexed once (no search per run).
-        if (seen === undefined && groups >= 8) seen = new Set(runTags);
-        if (seen ? seen.has(tag) : runTags.includes(tag)) runs = false;
+        if (seen === undefined && groups >= 8) {
+          seen = new Set();
+          for (let k = 0; k < groups; k++) seen.add(runTags[k]!);
+        }
+        if (seen) runs = !seen.has(tag);
+        else for (let k = 0; k < groups && runs; k++) runs = runTags[k] !== tag;
       }
-      runTags.push(tag);
+      runTags[groups++] = tag;
       seen?.add(tag);
-      groups++;
     }
     prev = tag;
   }
-  runTags.length = 0;
+  // Emptied by overwriting (setting its length is a call into the engine); no tag is kept.
+  for (let k = 0; k < groups; k++) runTags[k] = undefined;
   let permissive = NO_GROUPS;
   if (groups > 0) {
     if (runs) {
@@ -112,8 +116,8 @@ function acdfData(categories: readonly Category[]): LabelAcdfData {
   return { restrictive: pairs(categories, undefined), permissive };
 }
 
-/** The tags of the runs acdfData has met so far: one list for every call, emptied after each. */
-const runTags: Tag[] = [];
+/** The tags of the runs acdfData has met so far (the first `groups`): one list for every call. */
+const runTags: (Tag | undefined)[] = [];
 
 /** pairs(cats, tag) for the run of permissive categories of one tag starting at `first`. */
 function pairsOfRun(cats: readonly Category[], first: number): Int32Array {
