@@ -19,7 +19,10 @@ export interface Label {
   readonly categories: readonly Category[];
   /** RFC 2634 ESSPrivacyMark, when the label carried one (display only; never used for decisions). */
   readonly privacyMark: string | undefined;
-  /** The original DER/BER bytes when the label was received in that form. */
+  /**
+   * The original DER/BER bytes when the label was received in that form (from base64 text: the
+   * `Buffer` that decoded it).
+   */
   readonly encoded: Uint8Array | undefined;
   /** @internal */
   readonly acdf: LabelAcdfData;

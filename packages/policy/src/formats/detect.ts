@@ -56,9 +56,18 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
  * else goes the general way, which decides as before.
  */
 export function decodeBase64(text: string): Uint8Array {
+  const b = base64Bytes(text);
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.length) : b;
+}
+
+/**
+ * decodeBase64 for the decoders: the same decisions and bytes, a canonical text's as the `Buffer`
+ * that decoded them (a Uint8Array; no second view of them made per label).
+ */
+function base64Bytes(text: string): Uint8Array {
   if (text.length !== 0) {
     const b = Buffer.from(text, "base64");
-    if (b.toString("base64") === text) return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    if (b.toString("base64") === text) return b;
   }
   return decodeBase64General(text);
 }
@@ -81,7 +90,7 @@ function toText(input: Uint8Array | string): string {
 }
 
 function toBytes(input: Uint8Array | string): Uint8Array {
-  return typeof input === "string" ? decodeBase64(input) : input;
+  return typeof input === "string" ? base64Bytes(input) : input;
 }
 
 /** Decode a label from an already-parsed XML element (spiffy, STANAG 4774, or XEP-0258 ESS wrapper). */
@@ -93,7 +102,7 @@ export function decodeLabelNode(node: XmlNode, registry: PolicyRegistry): Label 
       return decodeNatoLabel(node, registry);
     case NS_SEC_LABEL_ESS:
       if (node.local !== "esssecuritylabel") break;
-      return decodeEssLabel(decodeBase64(textOf(node)), registry);
+      return decodeEssLabel(base64Bytes(textOf(node)), registry);
   }
   throw new UnsupportedFormatError("Namespace not found");
 }
@@ -116,7 +125,7 @@ export function parseLabelData(input: Uint8Array | string, registry: PolicyRegis
   if (typeof input === "string") {
     if (input.length === 0) throw new NoDataError();
     if (firstSignificant(input) === 0x3c) return decodeLabelNode(parseXml(input), registry);
-    return decodeEssLabel(decodeBase64(input), registry);
+    return decodeEssLabel(base64Bytes(input), registry);
   }
   const f = detectFormat(input);
   if (f === "xml") return decodeLabelNode(parseXml(toText(input)), registry);
