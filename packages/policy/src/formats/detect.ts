@@ -48,28 +48,26 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
 }
 
 /**
- * The decoded bytes as an array of their own. `Buffer.from(text, "base64")` cuts small results
- * out of Node's shared 8 KiB pool: a view of it (a label's `encoded`, kept in the label cache or a
- * room's history) kept the whole slab alive — up to 8 KiB for a label counted at its length by the
- * cache's byte budget (measured: 20,000 stored 124-byte labels held 164 MB, not 2.5 MB) — and its
- * `.buffer` was other stanzas' bytes. Found in review (adv55).
- */
-function owned(b: Buffer): Uint8Array {
-  return new Uint8Array(b);
-}
-
-/**
  * Strict base64 (RFC 4648 §4), whitespace ignored. A text that is the canonical base64 of its
  * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) needs
  * no other check, and the two native passes (decode, encode back) cost less than the pattern
  * tests — and than a decoder in JS (measured: 3,650 instructions per harbour label's text against
  * 5,900 reading it a character at a time, 12,400 copying it out with TextEncoder first); anything
- * else goes the general way, which decides as before. The bytes are the caller's own (owned()).
+ * else goes the general way, which decides as before.
  */
 export function decodeBase64(text: string): Uint8Array {
+  const b = base64Bytes(text);
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.length) : b;
+}
+
+/**
+ * decodeBase64 for the decoders: the same decisions and bytes, a canonical text's as the `Buffer`
+ * that decoded them (a Uint8Array; no second view of them made per label).
+ */
+function base64Bytes(text: string): Uint8Array {
   if (text.length !== 0) {
     const b = Buffer.from(text, "base64");
-    if (b.toString("base64") === text) return owned(b);
+    if (b.toString("base64") === text) return b;
   }
   return decodeBase64General(text);
 }
@@ -78,7 +76,8 @@ function decodeBase64General(text: string): Uint8Array {
   const s = WHITESPACE.test(text) ? text.replace(/\s+/g, "") : text;
   if (s.length === 0) throw new NoDataError();
   if (s.length % 4 !== 0 || !BASE64.test(s)) throw new MalformedEncodingError("Malformed base64");
-  return owned(Buffer.from(s, "base64"));
+  const b = Buffer.from(s, "base64");
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
 }
 
 function toText(input: Uint8Array | string): string {
@@ -91,7 +90,7 @@ function toText(input: Uint8Array | string): string {
 }
 
 function toBytes(input: Uint8Array | string): Uint8Array {
-  return typeof input === "string" ? decodeBase64(input) : input;
+  return typeof input === "string" ? base64Bytes(input) : input;
 }
 
 /** Decode a label from an already-parsed XML element (spiffy, STANAG 4774, or XEP-0258 ESS wrapper). */
@@ -103,7 +102,7 @@ export function decodeLabelNode(node: XmlNode, registry: PolicyRegistry): Label 
       return decodeNatoLabel(node, registry);
     case NS_SEC_LABEL_ESS:
       if (node.local !== "esssecuritylabel") break;
-      return decodeEssLabel(decodeBase64(textOf(node)), registry);
+      return decodeEssLabel(base64Bytes(textOf(node)), registry);
   }
   throw new UnsupportedFormatError("Namespace not found");
 }
@@ -126,7 +125,7 @@ export function parseLabelData(input: Uint8Array | string, registry: PolicyRegis
   if (typeof input === "string") {
     if (input.length === 0) throw new NoDataError();
     if (firstSignificant(input) === 0x3c) return decodeLabelNode(parseXml(input), registry);
-    return decodeEssLabel(decodeBase64(input), registry);
+    return decodeEssLabel(base64Bytes(input), registry);
   }
   const f = detectFormat(input);
   if (f === "xml") return decodeLabelNode(parseXml(toText(input)), registry);
