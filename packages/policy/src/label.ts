@@ -25,8 +25,8 @@ export interface Label {
   /** RFC 2634 ESSPrivacyMark, when the label carried one (display only; never used for decisions). */
   readonly privacyMark: string | undefined;
   /**
-   * The original DER/BER bytes when the label was received in that form (from base64 text: an
-   * array of their own, not a view of Node's shared Buffer pool — formats/detect.ts owned()).
+   * The original DER/BER bytes when the label was received in that form (from base64 text: the
+   * `Buffer` that decoded it, a view of Node's shared pool — a cache keeps retainedLabel's copy).
    */
   readonly encoded: Uint8Array | undefined;
   /** @internal */
