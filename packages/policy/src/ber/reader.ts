@@ -36,8 +36,17 @@ function remembered(buf: Uint8Array, from: number, to: number, slot: number): st
   return memoOids[slot];
 }
 
+/**
+ * The octets are copied into an array of the memo's own, one at a time: `buf.slice` is a view, not
+ * a copy, when `buf` is a Buffer (a caller's, or the one that decoded base64 text). A caller that
+ * reused its buffer for other bytes changed the remembered octets under the remembered OID, and
+ * another OID of the same slot was then read as it (an unknown policy's label as a known policy's).
+ * Found in review (adv55).
+ */
 function remember(buf: Uint8Array, from: number, to: number, slot: number, oid: string): void {
-  memoBytes[slot] = buf.slice(from, to);
+  const own = new Uint8Array(to - from);
+  for (let i = 0; i < own.length; i++) own[i] = buf[from + i]!;
+  memoBytes[slot] = own;
   memoOids[slot] = internalized(oid);
 }
 
