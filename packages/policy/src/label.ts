@@ -33,8 +33,10 @@ export interface Label {
   readonly acdf: LabelAcdfData;
 }
 
-const NO_PAIRS: readonly number[] = [];
-const NO_GROUPS: readonly (readonly number[])[] = [];
+// Shared by every label without such categories: frozen, as the Int32Array(0) before them could not
+// grow (a push through one label's list would have changed every other's). Found in review (adv55).
+const NO_PAIRS: readonly number[] = Object.freeze([]);
+const NO_GROUPS: readonly (readonly number[])[] = Object.freeze([]);
 
 /**
  * The pairs being made (the first `n` entries): one list for every call, copied out at its length
