@@ -8,13 +8,15 @@ import type { Clearance } from "./clearance.js";
 import type { Label } from "./label.js";
 import type { PolicyRegistry } from "./registry.js";
 import { parseLabelData } from "./formats/detect.js";
+import { retainedLabel } from "./retain.js";
 
 /** Map entry, key string and bookkeeping, roughly (V8). */
 export const ENTRY_OVERHEAD_BYTES = 96;
 
 /** An estimate of what a parsed label holds in memory (object, bitsets, category references, encoding). */
 export function labelBytes(label: Label): number {
-  return 256 + 48 * label.categories.length + (label.encoded?.byteLength ?? 0);
+  // What the encoded bytes keep alive: their whole buffer (retain.ts: a pool view holds its slab).
+  return 256 + 48 * label.categories.length + (label.encoded?.buffer.byteLength ?? 0);
 }
 
 /** An estimate of what a parsed clearance holds in memory (object, class and category lists, bitsets). */
@@ -160,7 +162,7 @@ export class LabelCache {
     else {
       this.misses++;
       try {
-        hit = parseLabelData(input, this.registry);
+        hit = retainedLabel(parseLabelData(input, this.registry));
       } catch (e) {
         if (!(e instanceof PolicyError)) throw e;
         hit = e;

@@ -40,6 +40,7 @@ export {
   clearanceBytes,
   ENTRY_OVERHEAD_BYTES,
 } from "./cache.js";
+export { retainedLabel, sharesBuffer } from "./retain.js";
 export * from "./namespaces.js";
 export type { XmlElementLike } from "./xml/node.js";
 export type { CaseResult, ConformanceReport } from "./conformance/runner.js";

@@ -4,12 +4,17 @@ import { categoryBits, inPolicyOrder, isPermissive, isRestrictive } from "./cate
 import { InvalidArgumentError } from "./errors.js";
 import type { Category, Classification, Policy, Tag } from "./spif/model.js";
 
-/** Precomputed ACDF inputs: (word, mask) pairs over the clearance's category bitset. */
+/**
+ * Precomputed ACDF inputs: (word, mask) pairs over the clearance's category bitset, masks as
+ * signed 32-bit values. Plain lists, not typed arrays: a label is made per stanza, and a list of
+ * two numbers is a fraction of a typed array's allocation (its buffer object and its backing
+ * store; the ACDF pairs were more than half of the bytes a parsed label allocated).
+ */
 export interface LabelAcdfData {
   /** Restrictive categories: every (word, mask) must be fully held. */
-  readonly restrictive: Int32Array;
+  readonly restrictive: readonly number[];
   /** Permissive groups (one per tag): each needs at least one (word, mask) hit. */
-  readonly permissive: readonly Int32Array[];
+  readonly permissive: readonly (readonly number[])[];
 }
 
 export interface Label {
@@ -19,46 +24,54 @@ export interface Label {
   readonly categories: readonly Category[];
   /** RFC 2634 ESSPrivacyMark, when the label carried one (display only; never used for decisions). */
   readonly privacyMark: string | undefined;
-  /** The original DER/BER bytes when the label was received in that form. */
+  /**
+   * The original DER/BER bytes when the label was received in that form (from base64 text: the
+   * `Buffer` that decoded it, a view of Node's shared pool — a cache keeps retainedLabel's copy).
+   */
   readonly encoded: Uint8Array | undefined;
   /** @internal */
   readonly acdf: LabelAcdfData;
 }
 
-const NO_PAIRS = new Int32Array(0);
-const NO_GROUPS: readonly Int32Array[] = [];
+// Shared by every label without such categories: frozen, as the Int32Array(0) before them could not
+// grow (a push through one label's list would have changed every other's). Found in review (adv55).
+const NO_PAIRS: readonly number[] = Object.freeze([]);
+const NO_GROUPS: readonly (readonly number[])[] = Object.freeze([]);
+
+/**
+ * The pairs being made (the first `n` entries): one list for every call, copied out at its length
+ * — one word's pair as a list of two.
+ */
+const pending: number[] = [];
+
+/** Add category index `index` to the pairs in `pending` (`n` entries so far); returns the new n. */
+function addPair(n: number, index: number): number {
+  const w = index >>> 5;
+  if (n === 0 || pending[n - 2] !== w) {
+    pending[n] = w;
+    pending[n + 1] = 0;
+    n += 2;
+  }
+  pending[n - 1] = pending[n - 1]! | (1 << (index & 31));
+  return n;
+}
+
+function pendingPairs(n: number): readonly number[] {
+  if (n === 0) return NO_PAIRS;
+  return n === 2 ? [pending[0]!, pending[1]!] : pending.slice(0, n);
+}
 
 /**
  * (word, mask) pairs of the categories `of` selects (`of` a tag: its permissive categories; else
- * the restrictive ones), given in policy order (ascending index, so words ascend too): one pass to
- * count the words, one to fill them.
+ * the restrictive ones), given in policy order (ascending index, so words ascend too).
  */
-function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
-  let words = 0;
-  let last = -1;
+function pairs(cats: readonly Category[], of: Tag | undefined): readonly number[] {
+  let n = 0;
   for (const c of cats) {
     if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
-    const w = c.index >>> 5;
-    if (w !== last) {
-      words++;
-      last = w;
-    }
+    n = addPair(n, c.index);
   }
-  if (words === 0) return NO_PAIRS;
-  const out = new Int32Array(words * 2);
-  let i = -2;
-  last = -1;
-  for (const c of cats) {
-    if (of ? c.tag !== of || !isPermissive(c.tagType) : !isRestrictive(c.tagType)) continue;
-    const w = c.index >>> 5;
-    if (w !== last) {
-      i += 2;
-      out[i] = w;
-      last = w;
-    }
-    out[i + 1]! |= 1 << (c.index & 31);
-  }
-  return out;
+  return pendingPairs(n);
 }
 
 /**
@@ -71,8 +84,7 @@ function pairs(cats: readonly Category[], of: Tag | undefined): Int32Array {
  * of a policy of many permissive tags costs no more per category than a short one.
  */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
-  let starts: number[] | undefined;
-  let tags: Tag[] | undefined;
+  let groups = 0;
   let seen: Set<Tag> | undefined;
   let runs = true;
   // The tag of the previous category when permissive, else undefined: a run is broken by any
@@ -83,55 +95,56 @@ function acdfData(categories: readonly Category[]): LabelAcdfData {
     const c = categories[i]!;
     const tag = isPermissive(c.tagType) ? c.tag : undefined;
     if (tag !== undefined && tag !== prev) {
-      if (starts === undefined || tags === undefined) {
-        starts = [i];
-        tags = [tag];
-      } else {
+      if (groups > 0) {
         // A short list is searched; a long one is indexed once (no search per run).
-        if (seen === undefined && tags.length >= 8) seen = new Set(tags);
-        if (seen ? seen.has(tag) : tags.includes(tag)) runs = false;
-        starts.push(i);
-        tags.push(tag);
-        seen?.add(tag);
+        if (seen === undefined && groups >= 8) {
+          seen = new Set();
+          for (let k = 0; k < groups; k++) seen.add(runTags[k]!);
+        }
+        if (seen) runs = !seen.has(tag);
+        else for (let k = 0; k < groups && runs; k++) runs = runTags[k] !== tag;
       }
+      runStarts[groups] = i;
+      runTags[groups++] = tag;
+      seen?.add(tag);
     }
     prev = tag;
   }
+  // Emptied by overwriting (setting its length is a call into the engine); no tag is kept.
+  for (let k = 0; k < groups; k++) runTags[k] = undefined;
   let permissive = NO_GROUPS;
-  if (starts !== undefined) {
+  if (groups > 0) {
     if (runs) {
-      const out: Int32Array[] = [];
-      for (const start of starts) out.push(pairsOfRun(categories, start));
-      permissive = out;
+      // One list per group, made at its length (one or two groups: a literal).
+      if (groups === 1) permissive = [pairsOfRun(categories, runStarts[0]!)];
+      else if (groups === 2)
+        permissive = [pairsOfRun(categories, runStarts[0]!), pairsOfRun(categories, runStarts[1]!)];
+      else {
+        const out: (readonly number[])[] = [];
+        for (let k = 0; k < groups; k++) out.push(pairsOfRun(categories, runStarts[k]!));
+        permissive = out;
+      }
     } else permissive = groupedPairs(categories);
   }
   return { restrictive: pairs(categories, undefined), permissive };
 }
 
+/** Where the runs acdfData has met so far start (the first `groups`): one list for every call. */
+const runStarts: number[] = [];
+/** The tags of the runs acdfData has met so far (the first `groups`): one list for every call. */
+const runTags: (Tag | undefined)[] = [];
+
 /** pairs(cats, tag) for the run of permissive categories of one tag starting at `first`. */
-function pairsOfRun(cats: readonly Category[], first: number): Int32Array {
+function pairsOfRun(cats: readonly Category[], first: number): readonly number[] {
   const tag = cats[first]!.tag;
-  let end = first + 1;
-  while (end < cats.length && cats[end]!.tag === tag && isPermissive(cats[end]!.tagType)) end++;
-  let words = 1;
-  for (let i = first + 1; i < end; i++) if (cats[i]!.index >>> 5 !== cats[i - 1]!.index >>> 5) words++;
-  const out = new Int32Array(words * 2);
-  let o = -2;
-  let w = -1;
-  for (let i = first; i < end; i++) {
-    const index = cats[i]!.index;
-    if (index >>> 5 !== w) {
-      w = index >>> 5;
-      o += 2;
-      out[o] = w;
-    }
-    out[o + 1]! |= 1 << (index & 31);
-  }
-  return out;
+  let n = 0;
+  for (let i = first; i < cats.length && cats[i]!.tag === tag && isPermissive(cats[i]!.tagType); i++)
+    n = addPair(n, cats[i]!.index);
+  return pendingPairs(n);
 }
 
 /** The permissive groups by a map from tag to its categories, in the order tags first appear. */
-function groupedPairs(cats: readonly Category[]): Int32Array[] {
+function groupedPairs(cats: readonly Category[]): (readonly number[])[] {
   const groups = new Map<Tag, Category[]>();
   for (const c of cats) {
     if (!isPermissive(c.tagType)) continue;
@@ -139,7 +152,7 @@ function groupedPairs(cats: readonly Category[]): Int32Array[] {
     if (g) g.push(c);
     else groups.set(c.tag, [c]);
   }
-  const out: Int32Array[] = [];
+  const out: (readonly number[])[] = [];
   for (const [tag, g] of groups) out.push(pairs(g, tag));
   return out;
 }

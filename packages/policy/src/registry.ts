@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { UnknownPolicyError } from "./errors.js";
+import { internalized } from "./intern.js";
 import { loadPolicy } from "./spif/load.js";
 import type { Policy } from "./spif/model.js";
 
@@ -17,7 +18,7 @@ function snapshot(policies: Iterable<Policy>): Snapshot {
     // A later policy with the same id or name replaces the earlier one.
     const old = byId.get(p.id);
     if (old && byName.get(old.name) === old) byName.delete(old.name);
-    byId.set(p.id, p);
+    byId.set(internalized(p.id), p);
     byName.set(p.name, p);
   }
   return { byId, byName };

@@ -19,6 +19,7 @@ import {
   GenerationalLru,
   isValidLabel,
   labelBytes,
+  retainedLabel,
   sameLabel,
   securityLabelForms,
   UnknownPolicyError,
@@ -153,7 +154,7 @@ export class StanzaLabels {
     for (const form of decoded.forms) {
       if (form instanceof UnknownPolicyError) unknownPolicy = true;
       else if (form instanceof Error) return { problem: "label-malformed" };
-      else forms.push(form);
+      else forms.push(retainedLabel(form)); // kept in the reading cache: bytes of its own (policy retain.ts)
     }
     if (unknownPolicy) return { problem: "label-unknown-policy" };
     // Spiffing FAQ: a label is validated before any access decision, every form under its policy.

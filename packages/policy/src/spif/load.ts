@@ -1,6 +1,7 @@
 // Loading an Open XML SPIF document into a Policy (XML-SPIF 2.x; element semantics as in
 // docs/spif.md §3). Elements are matched by local name in the root's namespace.
 import { InvalidPolicyError, UnknownCategoryError } from "../errors.js";
+import { internalized } from "../intern.js";
 import { SPIF_XML_LIMITS } from "../xml/limits.js";
 import { childElements, firstChild } from "../xml/node.js";
 import type { XmlNode } from "../xml/node.js";
@@ -254,7 +255,7 @@ export function loadPolicy(xml: string): Policy {
       (ts.tags as Tag[]).push(tag);
     }
     policy.tagSets.push(ts);
-    policy.tagSetById.set(tsId, ts);
+    policy.tagSetById.set(internalized(tsId), ts);
     policy.tagSetByName.set(tsName, ts);
   }
   policy.categoryWords = Math.max(1, Math.ceil(policy.categories.length / 32));

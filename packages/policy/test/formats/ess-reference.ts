@@ -304,9 +304,9 @@ function pairs(cats: readonly Category[]): Int32Array {
   return out;
 }
 
-const NO_GROUPS: readonly Int32Array[] = [];
+const NO_GROUPS: readonly (readonly number[])[] = [];
 
-/** `categories` in policy order (makeLabel's). */
+/** `categories` in policy order (makeLabel's). The pairs as lists (the label's form since ess11). */
 function acdfData(categories: readonly Category[]): LabelAcdfData {
   const restrictive: Category[] = [];
   // X.841 permissive rule: categories of the same tag form one group (grouped by tag identity).
@@ -321,8 +321,8 @@ function acdfData(categories: readonly Category[]): LabelAcdfData {
     }
   }
   return {
-    restrictive: pairs(restrictive),
-    permissive: groups ? [...groups.values()].map(pairs) : NO_GROUPS,
+    restrictive: [...pairs(restrictive)],
+    permissive: groups ? [...groups.values()].map((g) => [...pairs(g)]) : NO_GROUPS,
   };
 }
 
