@@ -471,6 +471,26 @@ const RECORD_KEYS: readonly string[] = [
   ]),
 ].sort();
 const KNOWN_KEYS: ReadonlySet<string> = new Set(RECORD_KEYS);
+/** Each of RECORD_KEYS as its JSON member name (`"key":`), written once. */
+const RECORD_KEY_JSON: readonly string[] = RECORD_KEYS.map((k) => `${JSON.stringify(k)}:`);
+/** Where each of RECORD_KEYS is read from: 0 the entry, else the chain's field (1 seq, 2 ts, 3 kid, 4 prev). */
+const RECORD_KEY_SOURCE: readonly number[] = RECORD_KEYS.map(
+  (k) => ["seq", "ts", "kid", "prev"].indexOf(k) + 1,
+);
+const isEnumerable = (object: object, key: string): boolean =>
+  Object.prototype.propertyIsEnumerable.call(object, key);
+
+/** `new Date().toISOString()`, remembered for the millisecond it names (records come thousands a second). */
+let tsAt = Number.NaN;
+let tsText = "";
+function timestamp(): string {
+  const now = Date.now();
+  if (now !== tsAt) {
+    tsText = new Date(now).toISOString();
+    tsAt = now;
+  }
+  return tsText;
+}
 
 /** Builds the record and its canonical line (keys sorted, `hash` last): the line verify expects. */
 function chainLine(
@@ -480,35 +500,66 @@ function chainLine(
   key: AuditKey,
 ): { record: AuditRecord; line: string } {
   const fields = entry as unknown as Record<string, unknown>;
-  const chainFields: Record<string, unknown> = { seq, ts: new Date().toISOString(), kid: key.id, prev };
-  // The members in sorted order: the known ones in their precomputed order, unless the entry has
-  // one of its own (then all of them sorted here).
-  let keys = RECORD_KEYS;
+  const ts = timestamp();
   for (const k in fields) {
-    if (!KNOWN_KEYS.has(k)) {
-      keys = [...new Set([...Object.keys(fields), ...Object.keys(chainFields)])].sort();
-      break;
-    }
+    // A member of its own (no entry the relay makes has one): every member sorted here.
+    if (!KNOWN_KEYS.has(k)) return chainLineSorted(fields, { seq, ts, kid: key.id, prev }, key);
   }
   const record: Record<string, unknown> = {};
-  // Its canonical JSON: keys sorted, values flat (strings, numbers, lists of strings), written
-  // member by member — what JSON.stringify of the sorted object writes, without building that
-  // object first (a fresh key order each time is slow for the engine to write out).
+  // Its canonical JSON: keys sorted (RECORD_KEYS' precomputed order), values flat (strings,
+  // numbers, lists of strings), written member by member — what JSON.stringify of the sorted
+  // object writes, without building that object first. A member is read as the spread
+  // `{ ...entry, ...chain }` read it: the chain's fields first, else the entry's own enumerable ones.
+  let json = "{";
+  for (let i = 0; i < RECORD_KEYS.length; i++) {
+    const k = RECORD_KEYS[i]!;
+    const source = RECORD_KEY_SOURCE[i]!;
+    let v: unknown;
+    if (source === 0) {
+      v = fields[k];
+      // Entries are object literals: an absent member reads undefined, and is left out either way.
+      if (v === undefined || !isEnumerable(fields, k)) continue;
+    } else v = source === 1 ? seq : source === 2 ? ts : source === 3 ? key.id : prev;
+    const value = JSON.stringify(v) as string | undefined;
+    if (value === undefined) continue; // as JSON.stringify leaves such a member out
+    json += json.length > 1 ? `,${RECORD_KEY_JSON[i]!}${value}` : `${RECORD_KEY_JSON[i]!}${value}`;
+    record[k] = v;
+  }
+  json += "}";
+  return sealed(record, json, key);
+}
+
+/** chainLine for an entry with a member RECORD_KEYS does not name: all members sorted here. */
+function chainLineSorted(
+  fields: Record<string, unknown>,
+  chainFields: Record<string, unknown>,
+  key: AuditKey,
+): { record: AuditRecord; line: string } {
+  const keys = [...new Set([...Object.keys(fields), ...Object.keys(chainFields)])].sort();
+  const record: Record<string, unknown> = {};
   let json = "{";
   for (const k of keys) {
-    // As the spread `{ ...entry, ...chain }` read them: the chain's fields first, else the entry's own enumerable ones.
     const v = Object.hasOwn(chainFields, k)
       ? chainFields[k]
-      : Object.prototype.propertyIsEnumerable.call(fields, k)
+      : isEnumerable(fields, k)
         ? fields[k]
         : undefined;
     if (v === undefined) continue;
     const value = JSON.stringify(v) as string | undefined;
-    if (value === undefined) continue; // as JSON.stringify leaves such a member out
+    if (value === undefined) continue;
     json += `${json.length > 1 ? "," : ""}${JSON.stringify(k)}:${value}`;
     record[k] = v;
   }
   json += "}";
+  return sealed(record, json, key);
+}
+
+/** The record's HMAC over its canonical JSON, and its line with `hash` last. */
+function sealed(
+  record: Record<string, unknown>,
+  json: string,
+  key: AuditKey,
+): { record: AuditRecord; line: string } {
   const hash = createHmac("sha256", key.secret).update(json).digest("hex");
   record.hash = hash;
   return { record: record as unknown as AuditRecord, line: `${json.slice(0, -1)},"hash":"${hash}"}\n` };

@@ -93,7 +93,7 @@ const SEP = "[^\\p{L}\\p{N}]+";
 const escape = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
 
 /**
- * A list's phrases as one regular expression over a normalised text (`normalised`): a phrase
+ * A list's phrases as one regular expression over a normalised text (as `check` reads the texts): a phrase
  * matches where its words are consecutive words of the text — each term a whole word (one of its
  * plural forms) or, for a stem, the start of one; between them anything that is not a word
  * character, as between the words WORD finds. Undefined when the list has no phrase (matches nothing).
@@ -117,12 +117,6 @@ interface Matcher {
   small: RegExp | undefined;
   capital: RegExp | undefined;
   classifications: ReadonlySet<string> | undefined;
-}
-
-/** A text as `words` reads it, before its words are split: ASCII lower-cased, anything else folded and skeletonised. */
-function normalised(text: string): string {
-  if (isAscii(text)) return text.toLowerCase();
-  return byTable(text, SMALL) ?? foldText(skeleton(foldText(text)));
 }
 
 /** A text as `capitalWords` reads it, before its words are split. */
@@ -180,6 +174,25 @@ export interface ContentChecker {
   readonly empty: boolean;
 }
 
+/** How many classification names `foldedName` remembers (a policy names a handful; a reload may name others). */
+const FOLDED_NAMES_MAX = 256;
+const foldedNames = new Map<string, string>();
+
+/**
+ * foldText of a classification name (a policy's, never a sender's), remembered by its exact text:
+ * the same few names come with every stanza, and folding one is several normalisations. Bounded:
+ * emptied when full.
+ */
+export function foldedName(name: string): string {
+  let folded = foldedNames.get(name);
+  if (folded === undefined) {
+    if (foldedNames.size >= FOLDED_NAMES_MAX) foldedNames.clear();
+    folded = foldText(name);
+    foldedNames.set(name, folded);
+  }
+  return folded;
+}
+
 /**
  * The word lists compiled: each list one regular expression per reading. The texts are normalised
  * once per check and joined by a space (no word spans two texts' boundary, and the words of the
@@ -198,17 +211,31 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
     empty: matchers.length === 0,
     check(texts, classification) {
       if (matchers.length === 0) return -1;
-      const folded = classification === undefined ? undefined : foldText(classification);
+      const folded = classification === undefined ? undefined : foldedName(classification);
       let small: string | undefined;
       let capitals: string | undefined;
+      let asciiOnly = true;
       for (let m = 0; m < matchers.length; m++) {
         const matcher = matchers[m]!;
         if (matcher.classifications && (folded === undefined || !matcher.classifications.has(folded)))
           continue;
-        small ??= texts.map(normalised).join(" ");
+        if (small === undefined) {
+          // Each text as `words` reads it before its words are split (ASCII lower-cased, anything
+          // else folded and skeletonised), noting on the way whether every one is ASCII.
+          const parts = new Array<string>(texts.length);
+          for (let i = 0; i < texts.length; i++) {
+            const t = texts[i]!;
+            if (isAscii(t)) parts[i] = t.toLowerCase();
+            else {
+              asciiOnly = false;
+              parts[i] = byTable(t, SMALL) ?? foldText(skeleton(foldText(t)));
+            }
+          }
+          small = parts.join(" ");
+        }
         if (matcher.small?.test(small)) return m;
         // ASCII reads the same through its capitals.
-        capitals ??= texts.some((t) => !isAscii(t)) ? texts.map(normalisedCapitals).join(" ") : "";
+        capitals ??= asciiOnly ? "" : texts.map(normalisedCapitals).join(" ");
         if (matcher.capital?.test(capitals)) return m;
       }
       return -1;

@@ -4,6 +4,7 @@ import {
   compileContent,
   elementTexts,
   flattenTexts,
+  foldedName,
   foldText,
   messageTexts,
   words,
@@ -65,6 +66,18 @@ describe("content check", () => {
     assert.equal(checker.check(["a draft"], "GREEN"), -1);
     assert.equal(checker.check(["a draft"], "red"), 1);
     assert.equal(checker.check(["a draft"], undefined), -1);
+  });
+
+  test("a classification name folded from memory reads as foldText reads it, past the memory's bound (issue 19)", () => {
+    const names = ["RED", "red", "Rеd" /* Cyrillic е */, "STRAẞE", "ﬁ", "A\u200bB", "", "ＲＥＤ"];
+    for (let i = 0; i < 600; i++) names.push(`n${i}${String.fromCharCode(0x41 + (i % 60))}\u0301`);
+    for (let round = 0; round < 2; round++)
+      for (const n of names) assert.equal(foldedName(n), foldText(n), JSON.stringify(n));
+    // The same decisions as before for every name, bound list or not.
+    for (const n of names.slice(0, 8)) {
+      const bound = checker.check(["a draft"], n);
+      assert.equal(bound, foldText(n) === "red" ? 1 : -1, JSON.stringify(n));
+    }
   });
 
   test("texts are bodies, subjects, XHTML-IM content and every other payload, not the stanza's own label", () => {
