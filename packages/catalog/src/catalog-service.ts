@@ -175,6 +175,8 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   const users = options.users ?? store;
   const configured = options.catalogs ?? new Map<string, CatalogSpec>();
   const component = createComponent(options);
+  // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
+  component.holdIncoming(() => store.notificationsHeard?.());
   const logger = component.logger;
   const cache = new CatalogCache(options.cacheSize, options.cacheMaxAgeMs);
   const context = { served, muc, component: component.domain };

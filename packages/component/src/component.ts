@@ -21,6 +21,7 @@ import { connectOnce } from "./connect-attempt.js";
 import { createReconnect } from "./reconnect.js";
 import { createIqCaller } from "./iq-caller.js";
 import { createDispatcher, type StanzaHandler } from "./dispatch.js";
+import { createIncomingHold, type HeardGate } from "./incoming-hold.js";
 import { createSender, type StanzaCopies } from "./send.js";
 import { stanzaLimits, type StanzaLimits, type StanzaPart } from "./stanza-limits.js";
 
@@ -98,6 +99,11 @@ export interface CordonComponent {
   onMessage(handler: StanzaHandler): void;
   onPresence(handler: StanzaHandler): void;
   handleIq(namespace: string, handlers: IqHandlers, name?: string): void;
+  /**
+   * Holds incoming stanzas, in order, while `heard` answers a promise (incoming-hold.ts): e.g. the
+   * store's notificationsHeard, so nothing is decided before a change published earlier is heard.
+   */
+  holdIncoming(heard: HeardGate | undefined): void;
   disco(resolvers: { info: DiscoInfoResolver; items?: DiscoItemsResolver }): void;
   on<E extends keyof ComponentEvents>(event: E, listener: (...args: ComponentEvents[E]) => void): this;
   once<E extends keyof ComponentEvents>(event: E, listener: (...args: ComponentEvents[E]) => void): this;
@@ -164,7 +170,21 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     },
   });
 
-  entity.on("stanza", (stanza: Element) => dispatcher.dispatch(stanza));
+  const hold = createIncomingHold({
+    dispatch: (stanza) => dispatcher.dispatch(stanza),
+    // Held past its bound: `wait`, nothing of it (a leave is not answered: RFC 6121 §4.5.2).
+    refuse: (stanza) => {
+      if (stanza.name === "presence" && stanza.attrs.type === "unavailable") return;
+      sender
+        .replyError(stanza, {
+          condition: "resource-constraint",
+          type: "wait",
+          text: "service busy; try again",
+        })
+        .catch((error: unknown) => logger.debug({ err: errorSummary(error) }, "could not refuse a stanza"));
+    },
+  });
+  entity.on("stanza", (stanza: Element) => hold.receive(stanza));
   entity.on("online", () => {
     const socket = entity.socket;
     if (!socket) return;
@@ -226,6 +246,9 @@ export function createComponent(options: ComponentOptions): CordonComponent {
     onPresence: dispatcher.onPresence,
     handleIq(namespace, handlers, name) {
       iq.handle(namespace, handlers, name);
+    },
+    holdIncoming(heard) {
+      hold.gate(heard);
     },
     disco(resolvers) {
       // Room lists grow with use: at most half the stanza bound of items (stanza-limits.ts).

@@ -85,3 +85,9 @@ export { elementBytes } from "./element-bytes.js";
 export { readRuntimeLimits, readBytes, RUNTIME_LIMIT_KEYS } from "./limits-config.js";
 export type { RuntimeLimits } from "./limits-config.js";
 export type { BufferUse } from "./buffer-use.js";
+export {
+  createIncomingHold,
+  type HeardGate,
+  type IncomingHold,
+  type IncomingHoldOptions,
+} from "./incoming-hold.js";

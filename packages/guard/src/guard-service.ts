@@ -82,6 +82,8 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   if (served.includes(foldDomainpart(options.domain)))
     throw new GuardOptionsError(`the guard's own domain ${options.domain} cannot be a served domain`);
   const component = createComponent(options);
+  // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
+  component.holdIncoming(() => options.store.notificationsHeard?.());
   const logger = component.logger;
   const labels = new StanzaLabels(options.registry);
   const clearances = new ClearanceReader({

@@ -194,6 +194,8 @@ export function createRelay(options: RelayOptions): Relay {
         tail: Promise.resolve(),
         sends: Promise.resolve(),
       };
+      // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
+      component.holdIncoming(() => options.store.notificationsHeard?.());
       component.on("stanza", (stanza) => receive(link, stanza));
       links.push(link);
       return link;

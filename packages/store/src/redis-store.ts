@@ -18,6 +18,7 @@ import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
 import { DEFAULT_HISTORY_CAP, type ClearanceStore } from "./store.js";
 import { TtlCache } from "./ttl-cache.js";
+import { NotificationBarrier } from "./notification-barrier.js";
 import {
   AFFILIATIONS,
   type Affiliation,
@@ -83,6 +84,12 @@ export interface RedisStoreOptions {
    * Redis answers or the connection closes — a command that timed out stays counted.
    */
   maxInFlightBytes?: number;
+  /**
+   * How old "every notification heard up to" may be before cached answers are not reused and
+   * components hold incoming stanzas until a PING on the subscriber answers (default 1000 ms;
+   * notification-barrier.ts).
+   */
+  notificationLagMs?: number;
   logger?: Logger;
   /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
   redisOptions?: RedisOptions;
@@ -186,6 +193,7 @@ export class RedisStore implements ClearanceStore {
   readonly #history: HistoryBatcher;
   readonly #inFlight: InFlightBound;
   readonly #subInFlight: InFlightBound;
+  readonly #barrier: NotificationBarrier;
   #subscribed = false;
   /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
   #retryMs = 1000;
@@ -265,6 +273,10 @@ export class RedisStore implements ClearanceStore {
       autoResubscribe: false,
     });
     this.#subInFlight = new InFlightBound(this.#sub, { maxBytes: maxInFlight, what: "redis pub/sub" });
+    this.#barrier = new NotificationBarrier(
+      { ping: () => this.#sub.ping() },
+      { maxLagMs: opts.notificationLagMs ?? 1000, timeoutMs: commandTimeoutMs },
+    );
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
@@ -288,15 +300,18 @@ export class RedisStore implements ClearanceStore {
     // re-read its occupants and the guard cached verdicts while notifications were still unheard).
     this.#sub.on("ready", () => {
       this.#subscribed = false;
+      this.#barrier.stop();
       this.#subscribeEvents();
     });
     // Notifications stop with the subscriber: its loss is a "down" too (found in review, advcache:
     // with only the pub/sub connection lost, nobody learnt that clearance changes went unheard, and
     // the guard's verdict cache kept reusing verdicts until it came back).
     this.#sub.on("error", (err: unknown) => {
+      this.#barrier.stop();
       if (this.#subWatch.down(err)) this.#listeners.emit({ kind: "connection", state: "down" });
     });
     this.#sub.on("close", () => {
+      this.#barrier.stop();
       if (!this.#closed && this.#subWatch.down("connection closed"))
         this.#listeners.emit({ kind: "connection", state: "down" });
     });
@@ -312,7 +327,10 @@ export class RedisStore implements ClearanceStore {
         if (this.#closed) return;
         watch.down("connection ended");
         // A connect() after "end" starts afresh: subscribe again explicitly on "ready".
-        if (conn === this.#sub) this.#subscribed = false;
+        if (conn === this.#sub) {
+          this.#subscribed = false;
+          this.#barrier.stop();
+        }
         const timer = setTimeout(() => {
           if (!this.#closed && conn.status === "end")
             conn
@@ -330,6 +348,7 @@ export class RedisStore implements ClearanceStore {
       () => {
         if (this.#closed || this.#sub.status !== "ready") return; // (lost again meanwhile: its next "ready")
         this.#subscribed = true;
+        this.#barrier.start();
         // Notifications may have been missed while disconnected: forget every cached answer.
         if (this.#subWatch.up()) {
           this.#users.clear();
@@ -377,9 +396,19 @@ export class RedisStore implements ClearanceStore {
     if (this.#closed) throw new StoreClosedError();
   }
 
-  // The cache is trusted as the first answer only while the notification channel is live.
+  // The cache is trusted as the first answer only while the notification channel is live and
+  // heard up to a moment ago (notification-barrier.ts: not after a pause, before the PING answers).
   get #cacheCoherent(): boolean {
-    return this.#sub.status === "ready" && this.#subscribed;
+    return this.#sub.status === "ready" && this.#subscribed && this.#barrier.current;
+  }
+
+  /**
+   * Undefined when every notification published until a moment ago has been heard; else a promise
+   * (never rejecting) that settles once they have, or the subscriber gave no answer in time.
+   * Components hold incoming stanzas on it (@cordon/component incoming-hold.ts).
+   */
+  notificationsHeard(): Promise<void> | undefined {
+    return this.#closed ? undefined : this.#barrier.heard();
   }
 
   #onMessage(channel: string, message: string): void {
@@ -902,6 +931,7 @@ export class RedisStore implements ClearanceStore {
     if (this.#closed) return;
     this.#closed = true;
     this.#listeners.clear();
+    this.#barrier.stop();
     // Appends accepted before close are sent, as they were when each went out at once.
     this.#history.flush();
     this.#client.disconnect();

@@ -24,6 +24,12 @@ export interface UserClearanceSource {
    */
   getUserClearance(jid: string, policy?: string): Promise<ClearanceLookup>;
   subscribe(listener: StoreListener): Unsubscribe;
+  /**
+   * Undefined when every change notification published until a moment ago has been heard; else a
+   * promise (never rejecting) that settles once it has or cannot be (notification-barrier.ts).
+   * Stores whose notifications are delivered synchronously (in memory) leave it out.
+   */
+  notificationsHeard?(): Promise<void> | undefined;
 }
 
 /** Default cap of a room's history list. */

@@ -75,6 +75,8 @@ export interface MucService {
 export function createMucService(options: MucServiceOptions): MucService {
   const ctx = createContext(options);
   routeStanzas(ctx);
+  // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
+  ctx.component.holdIncoming(() => options.store.notificationsHeard?.());
   // Room notifications are applied one by one as they come; failures are logged by room sync.
   const watch = new ClearanceWatch(ctx, {
     ...(options.users ? { users: options.users } : {}),
