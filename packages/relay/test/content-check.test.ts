@@ -1,4 +1,6 @@
 import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import assert from "node:assert/strict";
 import {
   compileContent,
@@ -251,5 +253,30 @@ describe("content check: case folding (adv12r)", () => {
     }
     // Text was already read through its look-alikes (both readings find it): unchanged.
     assert.equal(compileContent([{ words: ["straße"] }]).check(["STRAẞE"], undefined), 0);
+  });
+});
+
+describe("content check: the remembered names hold their own characters (adv12r)", () => {
+  test("a name read from a larger text (a policy's XML) does not keep that text alive (fails on relay12)", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const heap = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    for (const prefix of ["RESTRICTED-COMMERCIAL-", "機密情報機密情報機密情報-"])
+      (() => {
+        // A SPIF's attribute values are slices of its text (V8 keeps a slice of 13 characters or more
+        // as a view of its parent): a 32 MiB document naming one classification (a name with case; one
+        // without, which folds to itself).
+        const doc = `${"x".repeat(32 << 20)}<classification name='${prefix}${Date.now()}'/>`;
+        const at = doc.indexOf(prefix);
+        const name = doc.slice(at, doc.indexOf("'", at));
+        assert.equal(foldedName(name), foldText(name));
+      })();
+    const held = heap() - before;
+    assert.ok(held < 8 << 20, `the memo holds ${Math.round(held / 2 ** 20)} MiB for two names`);
   });
 });
