@@ -47,3 +47,4 @@ export type { CaseResult, ConformanceReport } from "./conformance/runner.js";
 export { runConformance } from "./conformance/runner.js";
 // The one XML escaping helper of Cordon (XML 1.0 §2.4, §3.1); @cordon/component re-exports it.
 export { escapeText, escapeAttr } from "./xml/serialize.js";
+export { internalized } from "./intern.js";

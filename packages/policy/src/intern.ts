@@ -5,7 +5,9 @@
 
 /** The engine's one copy of `text` (the name of a property made and dropped here). */
 export function internalized(text: string): string {
-  const holder: Record<string, number> = {};
+  // No prototype: on a plain object `holder["__proto__"] = 0` sets the prototype and makes no key
+  // (found in review adv12r: internalized("__proto__") was undefined).
+  const holder = Object.create(null) as Record<string, number>;
   holder[text] = 0;
   return Object.keys(holder)[0]!;
 }

@@ -8,6 +8,7 @@
 import { isElement, xml, NS_SEC_LABEL, type Element } from "@cordon/component";
 import type { WordList } from "./peering.js";
 import { displayedText } from "./shape.js";
+import { internalized } from "@cordon/policy";
 import { skeleton } from "./confusables.js";
 
 /**
@@ -32,8 +33,16 @@ function visible(text: string): string {
   );
 }
 
+/**
+ * Case folding as upper then lower case (ß → ss, ς → σ). Capital sharp s ẞ (U+1E9E) is the one
+ * code point that reads otherwise once lower-cased first: its upper case is itself, its lower case
+ * ß, whose folding is "ss" — so it is written "SS" (found in review adv12r: a list bound to
+ * classification "STRASSE" did not apply to a policy's "STRAẞE"). test/content-check.test.ts
+ * checks every code point: folding a fold changes nothing.
+ */
 function caseFold(text: string): string {
-  return text.toUpperCase().toLowerCase().normalize("NFKC");
+  const upper = text.toUpperCase();
+  return (upper.includes("\u1E9E") ? upper.replace(/\u1E9E/g, "SS") : upper).toLowerCase().normalize("NFKC");
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
@@ -181,14 +190,17 @@ const foldedNames = new Map<string, string>();
 /**
  * foldText of a classification name (a policy's, never a sender's), remembered by its exact text:
  * the same few names come with every stanza, and folding one is several normalisations. Bounded:
- * emptied when full.
+ * emptied when full; each key its own copy of the name.
  */
 export function foldedName(name: string): string {
   let folded = foldedNames.get(name);
   if (folded === undefined) {
     if (foldedNames.size >= FOLDED_NAMES_MAX) foldedNames.clear();
-    folded = foldText(name);
-    foldedNames.set(name, folded);
+    folded = internalized(foldText(name));
+    // Both kept as copies of their own (a name without case, 機密 or digits, folds to itself): a policy's names are slices of its XML text (V8 keeps a slice of
+    // 13 characters or more as a view of its parent), and the key would keep that whole text alive
+    // after a reload (found in review adv12r: 32 MiB held for one name).
+    foldedNames.set(internalized(name), folded);
   }
   return folded;
 }

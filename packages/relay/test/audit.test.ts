@@ -437,3 +437,81 @@ describe("verifyAuditFileChunked (the console's and `cordon audit verify`'s chec
     assert.match(r.ok ? "" : r.problem, /removed from its end/);
   });
 });
+
+// Review of relay12 (adv12r): the line is written member by member from precomputed names, the
+// timestamp remembered per millisecond. Checked here against an independent reading: the spread
+// `{ ...entry, ...chain }`, its keys sorted, undefined members left out, JSON.stringify of that.
+describe("audit line against the spread it stands for (adv12r)", () => {
+  const reference = (entry: object, chain: Record<string, unknown>): string => {
+    const spread: Record<string, unknown> = { ...entry, ...chain };
+    const sorted = Object.fromEntries(
+      Object.keys(spread)
+        .sort()
+        .filter((k) => spread[k] !== undefined)
+        .map((k) => [k, spread[k]]),
+    );
+    return JSON.stringify(sorted);
+  };
+  const odd: object[] = [
+    { ...entry(1), detail: 'é\u0301 \u2028 "\\ \n \ud800 \u{1F600}', marking: "" },
+    { ...entry(2), type: undefined, id: undefined, stripped: [] },
+    { ...entry(3), stripped: ["a", "ns:\u0000"], detail: "0" },
+    {
+      component: "muc",
+      action: "join",
+      decision: "grant",
+      reason: "r",
+      delivered: 0,
+      withheld: -0,
+      items: 1.5,
+      remote: false,
+    },
+    {
+      component: "admin",
+      action: "x",
+      decision: "change",
+      reason: "r",
+      delivered: Number.NaN,
+      items: Infinity,
+    },
+    Object.defineProperty({ ...entry(4) }, "marking", { value: "hidden", enumerable: false }),
+    Object.assign(Object.create({ marking: "inherited", detail: "inherited" }) as object, entry(5)),
+    { ...entry(6), zz: "own member", A: 1 },
+    { ...entry(7), constructor: "c", toString: "t" },
+    JSON.parse(
+      '{"peering":"p","direction":"d","decision":"pass","reason":"r","stanza":"m","__proto__":"x"}',
+    ) as object,
+  ];
+
+  test("every line is the sorted spread, verifies, and its record holds what the line holds", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "adv12r-"));
+    const file = join(dir, "audit.jsonl");
+    const sink = await open(file);
+    // Across a millisecond, a second, the same millisecond again and the clock going back.
+    const times = [
+      1_700_000_000_999, 1_700_000_001_000, 1_700_000_001_000, 1_699_999_999_000, 1_700_000_000_999,
+    ];
+    let now = times[0]!;
+    t.mock.method(Date, "now", () => now);
+    const expected: string[] = [];
+    let prev = GENESIS;
+    for (let i = 0; i < odd.length * times.length; i++) {
+      now = times[i % times.length]!;
+      const e = odd[i % odd.length]!;
+      const record = sink.append(e as AuditEntry);
+      const json = reference(e, { seq: i + 1, ts: new Date(now).toISOString(), kid: KEY.id, prev });
+      const hash = createHmac("sha256", KEY.secret).update(json).digest("hex");
+      assert.equal(record.hash, hash, `record ${i + 1}: ${json}`);
+      assert.equal(record.ts, new Date(now).toISOString());
+      // The record returned reads as its line (a "__proto__" member cannot be assigned to it: an
+      // entry of the relay never has one; such an entry is written and verified all the same).
+      if (!Object.hasOwn(e, "__proto__")) assert.equal(canonicalJson({ ...record, hash: undefined }), json);
+      expected.push(`${json.slice(0, -1)},"hash":"${hash}"}\n`);
+      prev = hash;
+    }
+    await sink.close();
+    const text = readFileSync(file, "utf8");
+    assert.equal(text, expected.join(""));
+    assert.deepEqual(verifyAuditFile(file, KEY), { ok: true, records: expected.length, head: prev });
+  });
+});

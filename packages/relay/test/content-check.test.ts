@@ -1,4 +1,6 @@
 import { describe, test } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import assert from "node:assert/strict";
 import {
   compileContent,
@@ -182,5 +184,99 @@ describe("content check: the texts of an element", () => {
       e.attrs.gone = undefined;
       assert.equal(elementTexts(e)[0], formerAllText(e));
     }
+  });
+});
+
+// Review of relay12 (adv12r): a classification's fold remembered by its exact text, ASCII noted
+// while the small reading is made. Names the memo keeps apart must still decide as foldText
+// reads them, a memo emptied mid-way must not change a decision, and the capitals reading must
+// follow the texts of this check, not of the one before.
+describe("content check: remembered classification folds (adv12r)", () => {
+  const bound = compileContent([
+    { words: ["draft"], classifications: ["SECRET", "STRASSE", "İSTANBUL", "ＢＬＵＥ"] },
+    { words: ["\u03a7"] }, // Greek capital chi: found through the capitals reading only
+  ]);
+  const names: [string, boolean][] = [
+    ["SECRET", true],
+    ["secret", true],
+    ["ＳＥＣＲＥＴ", true],
+    ["SE\u0301CRET", true], // NFD: the accent is dropped as foldText drops it
+    ["S\u00c9CRET", true], // NFC of the same
+    ["SEC\u200bRET", true],
+    ["ЅECRET", false], // Cyrillic Ѕ: a look-alike, not the name (names are folded, not skeletonised)
+    ["straße", true],
+    ["STRAẞE", true],
+    ["Strasse", true],
+    ["istanbul", true], // İ folds to i + dot above, the dot dropped
+    ["ıstanbul", true], // dotless ı: upper case I, then i
+    ["blue", true],
+    ["BLUE\u0000", false],
+    ["", false],
+    ["__proto__", false],
+    ["x".repeat(100_000), false],
+  ];
+  test("a name decides as foldText reads it, before, during and after the memo is emptied", () => {
+    for (let round = 0; round < 3; round++) {
+      for (const [name, applies] of names) {
+        assert.equal(foldedName(name), foldText(name));
+        assert.equal(bound.check(["a draft"], name), applies ? 0 : -1, JSON.stringify(name.slice(0, 20)));
+      }
+      // Names enough to empty the memo (more than its 256) between rounds.
+      for (let i = 0; i < 300; i++) assert.equal(bound.check(["nothing"], `filler ${round} ${i}`), -1);
+    }
+  });
+  test("the capitals reading follows this check's texts (ASCII, then not, then ASCII again)", () => {
+    assert.equal(bound.check(["X marks"], undefined), -1);
+    assert.equal(bound.check(["ascii", "\u03c7 marks"], undefined), 1);
+    assert.equal(bound.check(["X marks"], undefined), -1);
+    assert.equal(bound.check(["\u03a7"], "SECRET"), 1);
+    assert.equal(bound.check(["x", "y"], "SECRET"), -1);
+  });
+});
+
+describe("content check: case folding (adv12r)", () => {
+  test("folding a fold changes nothing, for every code point (fails on relay12: ẞ U+1E9E read ß, not ss)", () => {
+    const unstable: string[] = [];
+    for (let cp = 0; cp < 0x110000; cp++) {
+      if (cp >= 0xd800 && cp < 0xe000) continue;
+      const folded = foldText(String.fromCodePoint(cp));
+      if (foldText(folded) !== folded) unstable.push(cp.toString(16));
+    }
+    assert.deepEqual(unstable, []);
+  });
+  test("a list bound to a classification applies to the name written with capital sharp s, both ways (fails on relay12)", () => {
+    const bySmall = compileContent([{ words: ["draft"], classifications: ["STRASSE"] }]);
+    const byCapital = compileContent([{ words: ["draft"], classifications: ["STRAẞE"] }]);
+    for (const name of ["STRAẞE", "Straße", "STRASSE"]) {
+      assert.equal(bySmall.check(["a draft"], name), 0, name);
+      assert.equal(byCapital.check(["a draft"], name), 0, name);
+    }
+    // Text was already read through its look-alikes (both readings find it): unchanged.
+    assert.equal(compileContent([{ words: ["straße"] }]).check(["STRAẞE"], undefined), 0);
+  });
+});
+
+describe("content check: the remembered names hold their own characters (adv12r)", () => {
+  test("a name read from a larger text (a policy's XML) does not keep that text alive (fails on relay12)", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const heap = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const before = heap();
+    for (const prefix of ["RESTRICTED-COMMERCIAL-", "機密情報機密情報機密情報-"])
+      (() => {
+        // A SPIF's attribute values are slices of its text (V8 keeps a slice of 13 characters or more
+        // as a view of its parent): a 32 MiB document naming one classification (a name with case; one
+        // without, which folds to itself).
+        const doc = `${"x".repeat(32 << 20)}<classification name='${prefix}${Date.now()}'/>`;
+        const at = doc.indexOf(prefix);
+        const name = doc.slice(at, doc.indexOf("'", at));
+        assert.equal(foldedName(name), foldText(name));
+      })();
+    const held = heap() - before;
+    assert.ok(held < 8 << 20, `the memo holds ${Math.round(held / 2 ** 20)} MiB for two names`);
   });
 });
