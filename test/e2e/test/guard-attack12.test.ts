@@ -6,7 +6,7 @@
 // and an unnormalised recipient address. Every test asserts the SECURE outcome: nothing SECRET
 // reaches a user not cleared for it, nor a session at a site not cleared for it, and no error
 // echoes what the sender wrote. Real servers, real clients: 127.0.0.1 is a cleared site,
-// 127.0.0.2 an UNCLASSIFIED-only one. Tests marked `todo` are open findings (README "Left").
+// 127.0.0.2 an UNCLASSIFIED-only one. G7 failed on both servers before message-references.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -19,7 +19,7 @@ import {
 } from "@cordon/harness";
 import { createGuardService, type GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
-import { xml, type Element } from "@cordon/component";
+import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { announceCaps } from "../src/caps.js";
 
@@ -303,36 +303,51 @@ for (const kind of serverKinds()) {
         noEcho(s.alice!, "G9-SECRET");
       });
 
-    // Open finding (README "Left"): the guard keeps no index of the messages it decided, so a message
-    // referring to a SECRET one (XEP-0444 reaction, XEP-0308 correction, XEP-0461 reply with its
-    // XEP-0428 fallback quote, XEP-0184/0333 receipts and markers) is judged on its own label alone
-    // and reaches the recipient's session at the UNCLASSIFIED site, naming the SECRET message's id
-    // (and quoting it, as the sender's client wrote). The MUC has the rule (packages/muc/src/security/
-    // message-references.ts); one-to-one has not.
-    test(
-      `[${kind}] G7 a reaction, correction or reply to a SECRET message, sent unlabelled, does not name it to the uncleared site`,
-      { todo: "one-to-one has no reference rule yet (README: Left)" },
-      async () => {
-        await sendRaw(
-          s.alice!,
-          `<message to='${jid("bob")}' id='g7-secret-id' type='chat'><body>G7-SECRET</body>${SECRET}</message>`,
-        );
-        await s.bob!.waitFor((m) => m.attrs.id === "g7-secret-id");
-        await none(s.bobAnnex!, "g7-secret-id", 300);
-        await sendRaw(
-          s.alice!,
-          `<message to='${jid("bob")}' id='g7r' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='g7-secret-id'><reaction>x</reaction></reactions><store xmlns='urn:xmpp:hints'/></message>`,
-        );
-        await sendRaw(
-          s.alice!,
-          `<message to='${jid("bob")}' id='g7c' type='chat'><body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='g7-secret-id'/></message>`,
-        );
-        await sendRaw(
-          s.alice!,
-          `<message to='${jid("bob")}' id='g7p' type='chat'><body>&gt; quoted\nok</body><reply xmlns='urn:xmpp:reply:0' to='${jid("alice")}/hq' id='g7-secret-id'/></message>`,
-        );
-        await none(s.bobAnnex!, "g7-secret-id");
-      },
-    );
+    // Found in this review (failed on both servers before): the guard kept no index of the
+    // messages it decided, so a message referring to a SECRET one (XEP-0444 reaction, XEP-0308
+    // correction, XEP-0461 reply with its fallback quote) was judged on its own label alone and
+    // reached the recipient's session at the UNCLASSIFIED site, naming the SECRET message's id.
+    // Now: packages/guard/src/message-references.ts.
+    test(`[${kind}] G7 a reaction, correction or reply to a SECRET message, sent unlabelled, does not name it to the uncleared site`, async () => {
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7-secret-id' type='chat'><body>G7-SECRET</body>${SECRET}</message>`,
+      );
+      await s.bob!.waitFor((m) => m.attrs.id === "g7-secret-id");
+      await none(s.bobAnnex!, "g7-secret-id", 300);
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7r' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='g7-secret-id'><reaction>x</reaction></reactions><store xmlns='urn:xmpp:hints'/></message>`,
+      );
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7c' type='chat'><body>fixed</body><replace xmlns='urn:xmpp:message-correct:0' id='g7-secret-id'/></message>`,
+      );
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7p' type='chat'><body>&gt; quoted\nok</body><reply xmlns='urn:xmpp:reply:0' to='${jid("alice")}/hq' id='g7-secret-id'/></message>`,
+      );
+      await none(s.bobAnnex!, "g7-secret-id");
+      // The cleared session gets all three.
+      for (const id of ["g7r", "g7c", "g7p"]) await s.bob!.waitFor((m) => m.attrs.id === id, 3000);
+      // The other way: bob's receipt and reaction reach alice's cleared session only.
+      await sendRaw(
+        s.bob!,
+        `<message to='${jid("alice")}' id='g7back' type='chat'><received xmlns='urn:xmpp:receipts' id='g7-secret-id'/><reactions xmlns='urn:xmpp:reactions:0' id='g7-secret-id'><reaction>y</reaction></reactions></message>`,
+      );
+      await s.alice!.waitFor((m) => m.attrs.id === "g7back", 3000);
+      await none(s.aliceAnnex!, "g7-secret-id");
+      // Control: a reaction to an UNCLASSIFIED message the guard decided reaches the annex too.
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7-plain' type='chat'><body>plain</body><markable xmlns='urn:xmpp:chat-markers:0'/></message>`,
+      );
+      await s.bobAnnex!.waitFor((m) => m.attrs.id === "g7-plain", 3000);
+      await sendRaw(
+        s.alice!,
+        `<message to='${jid("bob")}' id='g7-plain-r' type='chat'><reactions xmlns='urn:xmpp:reactions:0' id='g7-plain'><reaction>z</reaction></reactions></message>`,
+      );
+      await s.bobAnnex!.waitFor((m) => m.attrs.id === "g7-plain-r", 3000);
+    });
   });
 }
