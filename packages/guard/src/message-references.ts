@@ -12,8 +12,9 @@
 // with their labels, and every label the conversation carried. A reference to an id it does not
 // know (a message served from a module's verdict cache never reaches the guard; one older than
 // what is remembered; a server-assigned stanza-id) is judged against every label the conversation
-// carried. A conversation the guard does not remember at all (never seen since its start, a policy
-// reload, or forgotten under the byte bound) gives no label: the message is judged on its own.
+// carried. A conversation forgotten under the byte bound leaves its labels behind: a reference into
+// a conversation the guard does not remember is judged against every label forgotten so (past 64
+// distinct ones: refused). One never seen since the guard's start or a policy reload gives no label.
 // Unlike the MUC's rule 1, a reference does not have to be labelled as high as what it names
 // (clients do not label receipts and reactions): it is withheld from where that may not go instead.
 import { isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
@@ -39,11 +40,14 @@ const ENTRY_BYTES = 96;
 const NS_SID = "urn:xmpp:sid:0";
 const NS_DELAY = "urn:xmpp:delay";
 
-const SKIPPED = new Set([NS_SEC_LABEL, NS_SID, NS_DELAY]);
+// (ejabberd's mod_mam marks each archived message <archived xmlns='urn:xmpp:mam:tmp' id/> with its
+// archive id: an id the server set, naming no other message.)
+const NS_MAM_TMP = "urn:xmpp:mam:tmp";
+const SKIPPED = new Set([NS_SEC_LABEL, NS_SID, NS_DELAY, NS_MAM_TMP]);
 
 /**
  * The ids a message's payload names: the `id` of every element below the top level except labels,
- * XEP-0359 ids and delays. Undefined when there are more than MAX_REFERENCES.
+ * XEP-0359 ids, delays and ejabberd's archive marks. Undefined when there are more than MAX_REFERENCES.
  */
 export function referencedIds(stanza: Element): string[] | undefined {
   return sharedReferencedIds(stanza, SKIPPED, MAX_REFERENCES, MAX_DEPTH);
@@ -85,6 +89,10 @@ export class ConversationReferences {
   /** Least recent first (Map order; a use moves a conversation to the end). */
   private readonly conversations = new Map<string, Conversation>();
   private bytes = 0;
+  /** The labels of the conversations forgotten under the byte bound (at most MAX_LABELS_PER_CONVERSATION). */
+  private readonly forgotten = new Map<string, Label>();
+  /** More distinct labels were forgotten than that: a reference into an unknown conversation is refused. */
+  private forgottenOverflow = false;
 
   constructor(private readonly maxBytes = DEFAULT_MAX_BYTES) {}
 
@@ -97,6 +105,8 @@ export class ConversationReferences {
   clear(): void {
     this.conversations.clear();
     this.bytes = 0;
+    this.forgotten.clear();
+    this.forgottenOverflow = false;
   }
 
   /** The labels of the messages `message` refers to in conversation `key`. */
@@ -105,7 +115,12 @@ export class ConversationReferences {
     if (!ids) return { ok: false, reason: "too-many-references" };
     if (ids.length === 0) return { ok: true, labels: [] };
     const conversation = this.conversations.get(key);
-    if (!conversation) return { ok: true, labels: [] };
+    // A conversation not remembered: it may be one forgotten under the byte bound (as the MUC's
+    // index judges a reference it does not find against the labels it forgot).
+    if (!conversation)
+      return this.forgottenOverflow
+        ? { ok: false, reason: "references-forgotten" }
+        : { ok: true, labels: [...this.forgotten.values()] };
     this.touch(key, conversation);
     const found = new Map<string, Label>();
     for (const id of ids) {
@@ -181,6 +196,12 @@ export class ConversationReferences {
       if (this.bytes <= this.maxBytes) return;
       this.conversations.delete(key);
       this.bytes -= conversation.bytes;
+      if (conversation.overflow) this.forgottenOverflow = true;
+      for (const [k, l] of conversation.labels) {
+        if (this.forgotten.has(k)) continue;
+        if (this.forgotten.size >= MAX_LABELS_PER_CONVERSATION) this.forgottenOverflow = true;
+        else this.forgotten.set(k, l);
+      }
     }
   }
 }
