@@ -7,11 +7,13 @@
 // archived message's label re-encoded from the decided one (the sender's own archive keeps what
 // the sender wrote), in FLOT form for a client that shows no labels. A result that is not granted,
 // cannot be decided (a clearance that cannot be read) or cannot be read is dropped: a result is
-// never answered with an error, and the client's page simply holds fewer results.
+// never answered with an error, and the client's page simply holds fewer results. A result that
+// names another message (a reaction, a correction, a reply) is held to every message it names too.
 import { isElement, parseJid, toBare, xml, NS_FORWARD, type Element } from "@cordon/component";
 import { oneToOne } from "@cordon/rules";
 import type { DecideContext, GuardDecision } from "./decide.js";
 import { delivered, flotForm } from "./message-forms.js";
+import { conversationKey } from "./message-references.js";
 import type { CheckRequest } from "./protocol.js";
 
 export const NS_MAM = "urn:xmpp:mam:2";
@@ -74,6 +76,25 @@ export async function decideArchiveResult(
   const { locations, labels } = context;
   if (locations.grants(labels.translations, label, session?.ip) !== "granted")
     return DROP("recipient-location");
+  // The reference rule (message-references.ts): an archived reaction, correction or reply goes only
+  // where every message it names may go (found in review adv12g, e2e guard-attack12 G7).
+  const conversation = conversationKey(
+    toBare(parts.item.attrs.from ?? "") ?? "",
+    toBare(parts.item.attrs.to ?? "") ?? "",
+  );
+  const referenced = context.references?.referenced(conversation, parts.item) ?? { ok: true, labels: [] };
+  if (!referenced.ok) return DROP(referenced.reason);
+  for (const named of referenced.labels) {
+    const granted = oneToOne(labels.translations, named, {
+      sender: reader,
+      server: serverState,
+      recipient: reader,
+    });
+    if (!granted.ok)
+      return DROP(granted.unknown ? "reference-recipient-unknown" : "reference-recipient-not-cleared");
+    if (locations.grants(labels.translations, named, session?.ip) !== "granted")
+      return DROP("recipient-location");
+  }
 
   const labelled = delivered(context, parts.item, label);
   const shown = session?.labels === false ? flotForm(context, labelled, label) : labelled;

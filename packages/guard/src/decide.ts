@@ -20,6 +20,7 @@ import type { ClientLocations } from "./client-location.js";
 import { decideArchiveResult } from "./archive-result.js";
 import { labelledPayload } from "./labelled-payload.js";
 import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
+import { conversationKey, type ConversationReferences } from "./message-references.js";
 import type { CheckRequest, SessionForm, Verdict } from "./protocol.js";
 
 /** Why a message was refused or dropped, as counted in `cordon_decisions_total{component="guard"}`. */
@@ -30,7 +31,11 @@ export type GuardReason =
   | `${OneToOneParty}-unknown`
   | `${OneToOneParty}-not-cleared`
   | "sender-location"
-  | "recipient-location";
+  | "recipient-location"
+  | "too-many-references"
+  | "references-forgotten"
+  | `reference-${OneToOneParty}-not-cleared`
+  | `reference-${OneToOneParty}-unknown`;
 
 export interface GuardDecision {
   readonly verdict: Verdict;
@@ -54,6 +59,8 @@ export interface DecideContext {
   readonly maxDepth: number;
   /** The client-location rule (client-location.ts): a clearance per IP range. */
   readonly locations: ClientLocations;
+  /** The messages delivered per conversation, for the reference rule (message-references.ts). */
+  readonly references?: ConversationReferences;
 }
 
 /** Ids copied into an error reply: printable ASCII, at most this long (never an unbounded attribute). */
@@ -71,6 +78,11 @@ const UNKNOWN: StanzaErrorSpec = {
   text: "a clearance cannot be read now; try again later",
 };
 const ADDRESSING: StanzaErrorSpec = { condition: "bad-request", type: "modify" };
+const TOO_MANY_REFERENCES: StanzaErrorSpec = {
+  condition: "not-acceptable",
+  type: "modify",
+  text: "the message names too many ids",
+};
 
 /** The decision for a message the server `server` is about to deliver to one of its users. */
 export async function decide(
@@ -120,15 +132,30 @@ export async function decide(
     copiesOnly || !to?.local ? undefined : context.clearances.user(`${to.local}@${to.domain}`, policy),
   ]);
   // (For the copies alone, the sender is their own recipient: the copies are theirs.)
-  const verdict = oneToOne(context.labels.translations, label, {
-    sender,
-    server: serverState,
-    recipient: recipient ?? sender,
-  });
-  if (!verdict.ok)
-    return verdict.unknown
-      ? refuse(`${verdict.party}-unknown`, UNKNOWN)
-      : refuse(`${verdict.party}-not-cleared`, FORBIDDEN);
+  const parties = { sender, server: serverState, recipient: recipient ?? sender };
+  // The one-to-one rule on the message's label, then on each label of a message it names (the
+  // reference rule, message-references.ts: it goes only where every message it names may go —
+  // the parties cleared for each, and each session's location below).
+  const conversation = conversationKey(
+    toBare(message.attrs.from ?? "") ?? "",
+    toBare(message.attrs.to ?? "") ?? "",
+  );
+  const referenced = context.references?.referenced(conversation, message) ?? { ok: true, labels: [] };
+  if (!referenced.ok)
+    return refuse(
+      referenced.reason,
+      referenced.reason === "too-many-references" ? TOO_MANY_REFERENCES : FORBIDDEN,
+    );
+  for (const [named, prefix] of [
+    [label, ""],
+    ...referenced.labels.map((l) => [l, "reference-"] as const),
+  ] as const) {
+    const verdict = oneToOne(context.labels.translations, named, parties);
+    if (!verdict.ok)
+      return verdict.unknown
+        ? refuse(`${prefix}${verdict.party}-unknown`, UNKNOWN)
+        : refuse(`${prefix}${verdict.party}-not-cleared`, FORBIDDEN);
+  }
 
   // Where the sessions are (client-location.ts): the sending session's location must grant the
   // label; each recipient session, and each other session of the sender about to get a sent
@@ -145,7 +172,8 @@ export async function decide(
   )
     return refuse("sender-location", FORBIDDEN);
   const formOf = (s: { ip: string | undefined; labels: boolean }): SessionForm =>
-    locations.grants(translations, label, s.ip) !== "granted"
+    locations.grants(translations, label, s.ip) !== "granted" ||
+    referenced.labels.some((named) => locations.grants(translations, named, s.ip) !== "granted")
       ? "none"
       : s.labels || isError
         ? "label"
@@ -164,6 +192,7 @@ export async function decide(
 
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);
+  if (!isError) context.references?.delivered(conversation, message, label);
   const flot = [...sessions, ...copies].some((s) => s.form === "flot")
     ? flotForm(context, out, label)
     : undefined;

@@ -27,6 +27,7 @@ import { ClientLocations, type LocationRange } from "./client-location.js";
 import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
 import { readServedReport } from "./cache-report.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
+import { ConversationReferences } from "./message-references.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
 import { readCheck, verdictElement } from "./protocol.js";
@@ -93,6 +94,8 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     onUnreadable: (subject, reason) =>
       logger.warn({ subject, reason }, "unusable clearance: treated as unknown"),
   });
+  // The messages delivered per conversation (message-references.ts); a policy reload forgets them.
+  const references = new ConversationReferences();
   const context: DecideContext = {
     labels,
     markings: new Markings(),
@@ -103,6 +106,7 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     defaultLabel: options.defaultLabel,
     served,
     maxDepth: MAX_MESSAGE_DEPTH,
+    references,
     locations: new ClientLocations({
       locations: options.locations ?? [],
       ...(options.otherLocations ? { otherLocations: options.otherLocations } : {}),
@@ -127,7 +131,10 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   const unsubscribe = [
     options.store.subscribe(onStoreEvent(0)),
     ...(options.users && options.users !== options.store ? [options.users.subscribe(onStoreEvent(1))] : []),
-    options.registry.onChange(() => epoch.bump()),
+    options.registry.onChange(() => {
+      references.clear();
+      epoch.bump();
+    }),
   ];
   let told: Promise<void> = Promise.resolve();
   const tellEpoch = (n: string) => {

@@ -13,3 +13,4 @@ export { createGuardService } from "./guard-service.js";
 export type { GuardService, GuardServiceOptions } from "./guard-service.js";
 export { readGuardSection, GUARD_CONFIG_KEYS } from "./config.js";
 export type { GuardSectionSettings } from "./config.js";
+export { ConversationReferences, conversationKey, referencedIds } from "./message-references.js";

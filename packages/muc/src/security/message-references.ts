@@ -14,7 +14,8 @@
 // labels of the messages the index has forgotten, if any (none: on the message's own label alone);
 // when too many distinct labels were forgotten to remember, such a reference is refused.
 import type { Category, Label } from "@cordon/policy";
-import { isElement, type Element, type StanzaErrorSpec } from "@cordon/component";
+import type { Element, StanzaErrorSpec } from "@cordon/component";
+import { referencedIds as sharedReferencedIds } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "../service/context.js";
@@ -36,27 +37,15 @@ const NOT_DOMINATED: StanzaErrorSpec = {
   text: "the message refers to a message whose label its own label does not cover",
 };
 
+const SKIPPED = new Set([NS_SEC_LABEL, NS_SID, NS_OCCUPANT_ID, NS_DELAY]);
+
 /**
  * The ids a message's payload names: the `id` of every element below the top level, except those
  * the room removes or sets itself (labels, XEP-0359 ids, occupant ids, delays). Undefined when there
  * are more than MAX_REFERENCES.
  */
 export function referencedIds(stanza: Element): string[] | undefined {
-  const ids = new Set<string>();
-  const walk = (el: Element, depth: number): boolean => {
-    for (const child of el.children) {
-      if (!isElement(child)) continue;
-      const ns = child.attrs.xmlns;
-      if (depth === 0 && (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_DELAY))
-        continue;
-      const id = child.attrs.id;
-      if (id) ids.add(id);
-      if (ids.size > MAX_REFERENCES) return false;
-      if (depth < MAX_DEPTH && !walk(child, depth + 1)) return false;
-    }
-    return true;
-  };
-  return walk(stanza, 0) ? [...ids] : undefined;
+  return sharedReferencedIds(stanza, SKIPPED, MAX_REFERENCES, MAX_DEPTH);
 }
 
 const restrictive = (c: Category) => c.tagType === "restrictive" || c.tagType === "enumeratedRestrictive";
