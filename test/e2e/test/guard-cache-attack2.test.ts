@@ -27,18 +27,8 @@ import { RawClient, sendRaw, serverKinds, type XmppServer, type TestClient } fro
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
-import {
-  CLEARED_SITE,
-  UNCLASSIFIED_SITE,
-  gatedClearances,
-  openSession,
-  settled,
-  sleep,
-  startGuard as startGuardFixture,
-  startGuardedServer,
-  stopGuarded,
-  twoSites,
-} from "../src/guard-fixture.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, settled, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack2-pw";
@@ -60,7 +50,7 @@ for (const kind of serverKinds()) {
     let gated: string | undefined;
     let gate: Promise<void> = Promise.resolve();
     let release: () => void = () => undefined;
-    const users = gatedClearances(
+    const users = guarded.gatedClearances(
       store,
       () => gated,
       () => gate,
@@ -68,11 +58,11 @@ for (const kind of serverKinds()) {
     let decisions = 0;
 
     async function startGuard() {
-      guard = await startGuardFixture(demo, server, domain, {
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
         users,
         onDecision: () => void decisions++,
-        locations: twoSites(demo),
+        locations: guarded.twoSites(demo),
       });
     }
 
@@ -88,7 +78,7 @@ for (const kind of serverKinds()) {
     }
 
     const session = (user: string, resource: string, site: string) =>
-      openSession(server, open, PASSWORD, user, resource, site);
+      guarded.openSession(server, open, PASSWORD, user, resource, site);
 
     /** A session of `user` that lost its connection and resumed it (XEP-0198) from the same `site`. */
     async function resumed(user: string, resource: string, site: string): Promise<RawClient> {
@@ -107,7 +97,7 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startGuardedServer(
+      server = await guarded.startGuardedServer(
         kind,
         {
           demo,
@@ -126,7 +116,7 @@ for (const kind of serverKinds()) {
     });
 
     after(async () => {
-      await stopGuarded(server, guard, open);
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(`[${kind}] R1: a session resumed (XEP-0198) at the uncleared site gets nothing SECRET — asked or from the cache`, async () => {

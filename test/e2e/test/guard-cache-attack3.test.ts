@@ -28,17 +28,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
-import {
-  GUARD_ALL as ALL,
-  CLEARED_SITE,
-  UNCLASSIFIED_SITE,
-  openSession,
-  sleep,
-  startGuard,
-  startGuardedServer,
-  stopGuarded,
-  twoSites,
-} from "../src/guard-fixture.js";
+import { GUARD_ALL as ALL, CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
@@ -64,7 +55,7 @@ for (const kind of serverKinds()) {
       let decisions = 0;
 
       const session = (user: string, resource: string, site: string) =>
-        openSession(server, open, PASSWORD, user, resource, site);
+        guarded.openSession(server, open, PASSWORD, user, resource, site);
 
       /** Sends `chat(to)`; waits for it at `at`; how many guard decisions it took. */
       async function delivered(
@@ -98,7 +89,7 @@ for (const kind of serverKinds()) {
       }
 
       before(async () => {
-        server = await startGuardedServer(
+        server = await guarded.startGuardedServer(
           kind,
           {
             demo,
@@ -111,15 +102,15 @@ for (const kind of serverKinds()) {
           // (RE6: the admin shell, to reload the module and drop the guard's link)
           { extraModules: kind === "prosody" ? ["admin_shell"] : [] },
         );
-        guard = await startGuard(demo, server, domain, {
+        guard = await guarded.startGuard(demo, server, domain, {
           store,
           onDecision: () => void decisions++,
-          locations: twoSites(demo),
+          locations: guarded.twoSites(demo),
         });
       });
 
       after(async () => {
-        await stopGuarded(server, guard, open);
+        await guarded.stopGuarded(server, guard, open);
       });
 
       if (cacheSeconds === 1) {

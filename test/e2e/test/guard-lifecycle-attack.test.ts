@@ -28,16 +28,8 @@ import { sendRaw, BoshClient, type XmppServer, type TestClient } from "@cordon/h
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
-import {
-  CLEARED_SITE as SITE,
-  UNCLASSIFIED_SITE,
-  openSession,
-  sleep,
-  startGuard as startGuardFixture,
-  startGuardedServer,
-  stopGuarded,
-  twoSites,
-} from "../src/guard-fixture.js";
+import { CLEARED_SITE as SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-attack-pw";
@@ -73,7 +65,7 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
     });
 
   const session = (user: string, resource: string, site = SITE) =>
-    openSession(server, open, PASSWORD, user, resource, site);
+    guarded.openSession(server, open, PASSWORD, user, resource, site);
   async function web(user: string, resource: string, site: string) {
     const client = new BoshClient(server.httpPort, site, domain);
     webs.push(client);
@@ -82,15 +74,15 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
   }
 
   async function startGuard() {
-    guard = await startGuardFixture(demo, server, domain, {
+    guard = await guarded.startGuard(demo, server, domain, {
       store,
       onDecision: () => void decisions++,
-      locations: twoSites(demo),
+      locations: guarded.twoSites(demo),
     });
   }
 
   before(async () => {
-    server = await startGuardedServer(
+    server = await guarded.startGuardedServer(
       kind,
       { demo, domain, store, users, password: PASSWORD, guard: { timeoutSeconds: 3, cacheSeconds: 60 } },
       { extraModules: ["admin_shell", "carbons", "mam"], bosh: true },
@@ -100,7 +92,7 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
 
   after(async () => {
     for (const client of webs) client.close();
-    await stopGuarded(server, guard, open);
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] LA1: reloaded twice quickly — TCP and BOSH sessions bound before get each message once, as decided`, async () => {

@@ -22,17 +22,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
-import {
-  GUARD_ALL as ALL,
-  UNCLASSIFIED_SITE,
-  gatedClearances,
-  openSession,
-  sleep,
-  startGuard as startGuardFixture,
-  startGuardedServer,
-  stopGuarded,
-  twoSites,
-} from "../src/guard-fixture.js";
+import { GUARD_ALL as ALL, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-pw";
@@ -69,7 +60,7 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
   let decisions = 0;
 
   before(async () => {
-    server = await startGuardedServer(kind, {
+    server = await guarded.startGuardedServer(kind, {
       demo,
       domain,
       store: directory,
@@ -77,7 +68,7 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
       password: PASSWORD,
       guard: { timeoutSeconds: 8, cacheSeconds: 1 },
     });
-    guard = await startGuardFixture(demo, server, domain, {
+    guard = await guarded.startGuard(demo, server, domain, {
       store: new MemoryStore(),
       users,
       onDecision: () => void decisions++,
@@ -85,7 +76,7 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
   });
 
   after(async () => {
-    await stopGuarded(server, guard, open);
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] EX1: a cached verdict that expired while its message waited behind a question is not applied`, async () => {
@@ -150,7 +141,10 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
 
   async function startGuard() {
-    guard = await startGuardFixture(demo, server, domain, { store, accessLabel: demo.label("CONFIDENTIAL") });
+    guard = await guarded.startGuard(demo, server, domain, {
+      store,
+      accessLabel: demo.label("CONFIDENTIAL"),
+    });
   }
 
   /** A raw session of `user`, bound with resumption enabled, then dropped (hibernated): its resumption id. */
@@ -176,7 +170,7 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
   }
 
   before(async () => {
-    server = await startGuardedServer(
+    server = await guarded.startGuardedServer(
       kind,
       {
         demo,
@@ -199,7 +193,7 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
 
   after(async () => {
     for (const raw of raws) raw.close();
-    await stopGuarded(server, guard, open);
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] RS1: a user still cleared resumes a session with nothing to replay; one with messages queued while it slept binds afresh and gets them, decided again`, async () => {
@@ -363,7 +357,7 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
   let gated: string | undefined;
   let gate: Promise<void> = Promise.resolve();
-  const users = gatedClearances(
+  const users = guarded.gatedClearances(
     store,
     () => gated,
     () => gate,
@@ -377,10 +371,10 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
     });
 
   const session = (user: string, resource: string, site = SITE) =>
-    openSession(server, open, PASSWORD, user, resource, site);
+    guarded.openSession(server, open, PASSWORD, user, resource, site);
 
   before(async () => {
-    server = await startGuardedServer(
+    server = await guarded.startGuardedServer(
       kind,
       {
         demo,
@@ -392,16 +386,16 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
       },
       { extraModules: ["admin_shell"] },
     );
-    guard = await startGuardFixture(demo, server, domain, {
+    guard = await guarded.startGuard(demo, server, domain, {
       store,
       users,
       onDecision: () => void decisions++,
-      locations: twoSites(demo, SITE),
+      locations: guarded.twoSites(demo, SITE),
     });
   });
 
   after(async () => {
-    await stopGuarded(server, guard, open);
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] RL1: messages held for a decision when the module is reloaded are decided or refused with wait; later ones flow`, async () => {

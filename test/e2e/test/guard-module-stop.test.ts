@@ -25,17 +25,8 @@ import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
-import {
-  UNCLASSIFIED_SITE,
-  gatedClearances,
-  openSession,
-  settled,
-  sleep,
-  startGuard as startGuardFixture,
-  startGuardedServer,
-  stopGuarded,
-  twoSites,
-} from "../src/guard-fixture.js";
+import { UNCLASSIFIED_SITE, settled, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-pw";
@@ -55,7 +46,7 @@ for (const kind of serverKinds()) {
     let gated: string | undefined;
     let gate: Promise<void> = Promise.resolve();
     let release: () => void = () => undefined;
-    const users = gatedClearances(
+    const users = guarded.gatedClearances(
       store,
       () => gated,
       () => gate,
@@ -63,17 +54,17 @@ for (const kind of serverKinds()) {
     let decisions = 0;
 
     async function startGuard() {
-      guard = await startGuardFixture(demo, server, domain, {
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
         users,
         onDecision: () => void decisions++,
         // ST3: a site cleared for UNCLASSIFIED only (client-location.ts); every other test connects from 127.0.0.1.
-        locations: twoSites(demo),
+        locations: guarded.twoSites(demo),
       });
     }
 
     const session = (user: string, resource: string, localAddress?: string) =>
-      openSession(server, open, PASSWORD, user, resource, localAddress);
+      guarded.openSession(server, open, PASSWORD, user, resource, localAddress);
 
     /** Each of `ids` refused to `from` with `wait`, naming nothing of the message. */
     function refusedWithWait(from: TestClient, ids: string[]) {
@@ -86,7 +77,7 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startGuardedServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
         demo,
         domain,
         store,
@@ -99,7 +90,7 @@ for (const kind of serverKinds()) {
     });
 
     after(async () => {
-      await stopGuarded(server, guard, open);
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(

@@ -9,14 +9,8 @@ import { parseElement } from "@cordon/component";
 import { NS_MUC_OWNER, NS_SEC_LABEL_CATALOG, type MucService } from "@cordon/muc";
 import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
-import {
-  connectUsers,
-  pollUntil,
-  slowStore,
-  startMucServer,
-  stopMucTest,
-  storeWithClearances,
-} from "../src/muc-service-fixture.js";
+import { pollUntil } from "../src/muc-service-fixture.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
 const USERS = ["owner", "carol", "low", "dave"];
@@ -46,11 +40,11 @@ for (const kind of serverKinds()) {
     const releaseAll = () => waiting.splice(0).forEach((release) => release());
 
     before(async () => {
-      server = await startMucServer(kind, { domain, mucDomain, secret: "attack", users: USERS });
-      store = await storeWithClearances(demo, domain, USERS, (u) =>
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "attack", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, (u) =>
         u === "low" ? ["UNCLASSIFIED"] : ALL_CLASSES,
       );
-      const slow = slowStore(store, waiting, {
+      const slow = single.slowStore(store, waiting, {
         putRoom: () => holdRooms,
         getServiceClearance: () => holdService,
       });
@@ -64,14 +58,14 @@ for (const kind of serverKinds()) {
         });
       };
       await startMuc();
-      await connectUsers(server, USERS, c);
+      await single.connectUsers(server, USERS, c);
     });
 
     after(async () => {
       holdRooms = false;
       holdService = false;
       releaseAll();
-      await stopMucTest(Object.values(c), muc, store, server);
+      await single.stopMucTest(Object.values(c), muc, store, server);
     });
 
     test(`[${kind}] a raised room label removes uncleared occupants before the room record is written`, async () => {

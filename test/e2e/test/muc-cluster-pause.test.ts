@@ -22,18 +22,8 @@ import {
 import { RedisMembership } from "@cordon/store";
 import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
-import {
-  CLI_USERS,
-  enterRooms,
-  groupchat,
-  policyDir,
-  seedClearances as seed,
-  selfPing,
-  sleep,
-  startClusterServer,
-  until,
-  writeClusterCliConfig,
-} from "../src/muc-cluster-fixture.js";
+import { groupchat, seedClearances as seed, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
+import * as cluster from "../src/muc-cluster-fixture.js";
 import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
@@ -52,7 +42,7 @@ for (const kind of serverKinds()) {
     const cordons: SpawnedCordon[] = [];
     const c: Record<string, TestClient> = {};
     const config = (file: string, instance: string) =>
-      writeClusterCliConfig(dir, file, {
+      cluster.writeClusterCliConfig(dir, file, {
         server,
         domain,
         mucDomain,
@@ -67,11 +57,11 @@ for (const kind of serverKinds()) {
 
     before(async () => {
       redis = await startRedis();
-      server = await startClusterServer(kind, domain, mucDomain, "pause-secret");
+      server = await cluster.startClusterServer(kind, domain, mucDomain, "pause-secret");
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
       membership = new RedisMembership({ url: redis.url, prefix: PREFIX, group: mucDomain });
-      dir = policyDir("cordon-pause");
-      for (const u of CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      dir = cluster.policyDir("cordon-pause");
+      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
@@ -96,7 +86,7 @@ for (const kind of serverKinds()) {
         });
       else await until("p2 is the standby", () => p2.log().includes("standby: another instance holds"));
       const rooms = Array.from({ length: slots === 2 ? 6 : 1 }, (_, i) => `pz${i}@${mucDomain}`);
-      await enterRooms(c, rooms);
+      await cluster.enterRooms(c, rooms);
       const secretIds = new Set<string>();
       const sayAll = async (tag: string) => {
         for (const [i, room] of rooms.entries()) {

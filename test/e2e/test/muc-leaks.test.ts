@@ -20,14 +20,8 @@ import { NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordo
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure } from "../src/muc-client.js";
 import { groupchat } from "../src/muc-cluster-fixture.js";
-import {
-  connectUsers,
-  pollUntil,
-  slowStore,
-  startMucServer,
-  stopMucTest,
-  storeWithClearances,
-} from "../src/muc-service-fixture.js";
+import { pollUntil } from "../src/muc-service-fixture.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
@@ -47,14 +41,16 @@ for (const kind of serverKinds()) {
     const c: Record<string, TestClient> = {};
 
     before(async () => {
-      server = await startMucServer(kind, { domain, mucDomain, secret: "leaks", users: USERS });
-      store = await storeWithClearances(demo, domain, USERS, (u) => (u === "low" ? ["UNCLASSIFIED"] : ALL));
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "leaks", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, (u) =>
+        u === "low" ? ["UNCLASSIFIED"] : ALL,
+      );
       muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "leaks", store });
-      await connectUsers(server, USERS, c);
+      await single.connectUsers(server, USERS, c);
     });
 
     after(async () => {
-      await stopMucTest(Object.values(c), muc, store, server);
+      await single.stopMucTest(Object.values(c), muc, store, server);
     });
 
     test(`[${kind}] item 8: config-form errors name the field, never the submitted value`, async () => {
@@ -233,17 +229,17 @@ for (const kind of serverKinds()) {
 
     before(async () => {
       const users = ["owner", "bob"];
-      server = await startMucServer(
+      server = await single.startMucServer(
         kind,
         { domain, mucDomain, secret: "races", users },
         { extraDomains: [remote] },
       );
       await server.addUser("stranger", "stranger-pw", remote);
-      store = await storeWithClearances(demo, domain, users, () => ALL);
+      store = await single.storeWithClearances(demo, domain, users, () => ALL);
       // Users of the other domain have no clearance of their own: they get the peer's (everything).
       await store.setPeerClearance(remote, "inbound", demo.raw(demo.clearance(ALL)));
       // The MUC reads through a store whose answers for held JIDs are slow.
-      const slow = slowStore(store, waiting, {
+      const slow = single.slowStore(store, waiting, {
         getPeerClearance: (d: string) => heldPeers.has(d),
         getUserClearance: (jid: string) => heldUsers.has(jid),
       });
@@ -254,7 +250,7 @@ for (const kind of serverKinds()) {
         secret: "races",
         store: slow,
       });
-      await connectUsers(server, users, c);
+      await single.connectUsers(server, users, c);
       stranger = await connectClient(
         { host: server.host, c2sPort: server.c2sPort, domain: remote } as XmppServer,
         "stranger",
@@ -264,7 +260,7 @@ for (const kind of serverKinds()) {
 
     after(async () => {
       releaseAll();
-      await stopMucTest([...Object.values(c), stranger], muc, store, server);
+      await single.stopMucTest([...Object.values(c), stranger], muc, store, server);
     });
 
     test(`[${kind}] item 1: a user lowered while the directory is slow receives nothing labelled from the notification on`, async () => {

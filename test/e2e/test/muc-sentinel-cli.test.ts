@@ -21,18 +21,8 @@ import {
   type TestClient,
 } from "@cordon/harness";
 import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
-import {
-  CLI_USERS,
-  enterRooms,
-  groupchat,
-  policyDir,
-  seedClearances,
-  selfPing,
-  sleep,
-  startClusterServer,
-  until,
-  writeClusterCliConfig,
-} from "../src/muc-cluster-fixture.js";
+import { groupchat, seedClearances, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
+import * as cluster from "../src/muc-cluster-fixture.js";
 import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
@@ -54,7 +44,7 @@ for (const kind of serverKinds()) {
     const clear = (users: Record<string, readonly string[]>) =>
       seedClearances(demo, redisOptions(), domain, users);
     const config = (instance: string) =>
-      writeClusterCliConfig(dir, instance, {
+      cluster.writeClusterCliConfig(dir, instance, {
         server,
         domain,
         mucDomain,
@@ -68,10 +58,10 @@ for (const kind of serverKinds()) {
     before(async () => {
       redis = await startRedisSentinelSet({ name: `scli-${kind}`, replicas: 1, sentinels: 3 });
       await redis.waitForReplication();
-      server = await startClusterServer(kind, domain, mucDomain, "scli-secret");
+      server = await cluster.startClusterServer(kind, domain, mucDomain, "scli-secret");
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
-      dir = policyDir("cordon-scli");
-      for (const u of CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      dir = cluster.policyDir("cordon-scli");
+      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
@@ -92,7 +82,7 @@ for (const kind of serverKinds()) {
         await until("s2 is the standby", () => p2.log().includes("standby: another instance holds"));
       else await until("s2 started", () => p2.log().includes("MUC cluster instance started"));
       const rooms = Array.from({ length: slots === 2 ? 6 : 2 }, (_, i) => `sc${i}@${mucDomain}`);
-      await enterRooms(c, rooms);
+      await cluster.enterRooms(c, rooms);
       const secretIds = new Set<string>();
       let n = 0;
       const say = async (room: string, tag: string, labelled: boolean): Promise<string> => {
