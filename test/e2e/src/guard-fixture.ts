@@ -1,7 +1,7 @@
 // The central check's (issue 17) end-to-end set-up: a server loading the guard module, Cordon's
 // guard component, clearances from a store that can be made to wait, clients at a cleared and an
-// UNCLASSIFIED-only site. Used by guard-cache-attack2, guard-cache-attack3, guard-lifecycle,
-// guard-lifecycle-attack and guard-module-stop.
+// UNCLASSIFIED-only site. Used by guard-cache-attack2, guard-cache-attack3, guard-cache-attack4,
+// guard-lifecycle, guard-lifecycle-attack and guard-module-stop.
 import assert from "node:assert/strict";
 import {
   connectClient,
@@ -137,8 +137,9 @@ export async function stopGuarded(
   server: XmppServer | undefined,
   guard: GuardService | undefined,
   open: readonly TestClient[],
+  logLines = 120,
 ): Promise<void> {
-  if (process.env["GUARD_DEBUG"]) console.log(server?.logTail(120));
+  if (process.env["GUARD_DEBUG"]) console.log(server?.logTail(logLines));
   for (const client of open) await client.stop().catch(() => undefined);
   await guard?.stop();
   await server?.stop();
