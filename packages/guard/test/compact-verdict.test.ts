@@ -5,50 +5,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isElement, parseElement, xml, type Element } from "@cordon/component";
-import {
-  buildSecurityLabelXml,
-  encodeBerClearance,
-  makeClearance,
-  makeLabel,
-  PolicyRegistry,
-} from "@cordon/policy";
-import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
-import { MemoryStore } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
-import { decide, type DecideContext } from "../src/decide.js";
+import { buildSecurityLabelXml } from "@cordon/policy";
+import { decide } from "../src/decide.js";
 import { verdictElement } from "../src/protocol.js";
+import { allClearedContext as context, label, SERVER } from "./decide-fixture.js";
 
 const NS_LABELS = "urn:xmpp:sec-label:0";
 const NS_CLIENT = "jabber:client";
-const registry = new PolicyRegistry();
-const policy = registry.loadFileSync(
-  new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
-);
-const cls = (n: string) => policy.classificationByName.get(n)!;
-const label = (n: string) => makeLabel(policy, cls(n), []);
-const SERVER = "example.test";
-
-async function context(): Promise<DecideContext> {
-  const store = new MemoryStore();
-  const all = {
-    encoding: "ber" as const,
-    data: Buffer.from(encodeBerClearance(makeClearance(policy, policy.classifications, []))).toString(
-      "base64",
-    ),
-  };
-  await store.setUserClearance("alice@example.test", all);
-  await store.setUserClearance("bob@example.test", all);
-  return {
-    labels: new StanzaLabels(registry),
-    markings: new Markings(),
-    clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
-    accept: [policy.id],
-    defaultLabel: label("UNCLASSIFIED"),
-    served: [SERVER],
-    maxDepth: 60,
-    locations: new ClientLocations({ locations: [] }),
-  };
-}
 
 const isLabel = (c: Element | string) =>
   isElement(c) && c.name === "securitylabel" && c.attrs.xmlns === NS_LABELS;

@@ -1,45 +1,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { parseElement, type Element } from "@cordon/component";
-import {
-  buildSecurityLabelXml,
-  encodeBerClearance,
-  makeClearance,
-  makeLabel,
-  PolicyRegistry,
-} from "@cordon/policy";
-import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
+import { buildSecurityLabelXml, makeClearance } from "@cordon/policy";
 import { MemoryStore, type ClearanceLookup } from "@cordon/store";
 import { ClientLocations } from "../src/client-location.js";
-import { decide, type DecideContext } from "../src/decide.js";
+import { decide } from "../src/decide.js";
 import type { CheckOrigin, RecipientSession } from "../src/protocol.js";
+import { cls, decideContext, label, policy, SERVER, storedClearance } from "./decide-fixture.js";
 
-const registry = new PolicyRegistry();
-const policy = registry.loadFileSync(
-  new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
-);
-const cls = (n: string) => policy.classificationByName.get(n)!;
-const label = (n: string) => makeLabel(policy, cls(n), []);
-const raw = (...names: string[]) => ({
-  encoding: "ber" as const,
-  data: Buffer.from(encodeBerClearance(makeClearance(policy, names.map(cls), []))).toString("base64"),
-});
-const SERVER = "example.test";
+const raw = (...names: string[]) => storedClearance(names.map(cls));
 
 async function setup(store = new MemoryStore(), locations = new ClientLocations({ locations: [] })) {
   await store.setUserClearance("alice@example.test", raw("UNCLASSIFIED", "SECRET"));
   await store.setUserClearance("carol@example.test", raw("UNCLASSIFIED"));
   await store.setPeerClearance("partner.test", "inbound", raw("UNCLASSIFIED"));
-  const context: DecideContext = {
-    labels: new StanzaLabels(registry),
-    markings: new Markings(),
-    clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
-    accept: [policy.id],
-    defaultLabel: label("UNCLASSIFIED"),
-    served: [SERVER],
-    maxDepth: 60,
-    locations,
-  };
+  const context = decideContext(store, locations);
   const ask = (
     origin: CheckOrigin,
     text: string,

@@ -6,51 +6,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { isElement, parseElement, xml, type Element } from "@cordon/component";
-import {
-  buildSecurityLabelXml,
-  encodeBerClearance,
-  makeClearance,
-  makeLabel,
-  PolicyRegistry,
-} from "@cordon/policy";
-import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
-import { MemoryStore } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
-import { decide, type DecideContext } from "../src/decide.js";
+import { buildSecurityLabelXml, PolicyRegistry } from "@cordon/policy";
+import { decide } from "../src/decide.js";
 import { verdictElement, type CheckRequest } from "../src/protocol.js";
 import { cacheTemplate, CacheEpoch } from "../src/verdict-cache.js";
+import { allClearedContext as context, label, SERVER } from "./decide-fixture.js";
 
 const NS_LABELS = "urn:xmpp:sec-label:0";
 const NS_GUARD = "urn:cordon:guard:0";
-const registry = new PolicyRegistry();
-const policy = registry.loadFileSync(
-  new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
-);
-const label = (n: string) => makeLabel(policy, policy.classificationByName.get(n)!, []);
-const SERVER = "example.test";
 const SECRET = buildSecurityLabelXml(label("SECRET"));
-
-async function context(): Promise<DecideContext> {
-  const store = new MemoryStore();
-  const all = {
-    encoding: "ber" as const,
-    data: Buffer.from(encodeBerClearance(makeClearance(policy, policy.classifications, []))).toString(
-      "base64",
-    ),
-  };
-  await store.setUserClearance("alice@example.test", all);
-  await store.setUserClearance("bob@example.test", all);
-  return {
-    labels: new StanzaLabels(registry),
-    markings: new Markings(),
-    clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
-    accept: [policy.id],
-    defaultLabel: label("UNCLASSIFIED"),
-    served: [SERVER],
-    maxDepth: 60,
-    locations: new ClientLocations({ locations: [] }),
-  };
-}
 
 const SESSIONS = [
   { resource: "aware", ip: undefined, labels: true },

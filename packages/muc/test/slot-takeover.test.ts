@@ -5,7 +5,13 @@ import { afterEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import type { CordonComponent } from "@cordon/component";
-import { SlotTakeover, type ClusterMembership, type MucLink, type MucService } from "../src/index.js";
+import {
+  SlotTakeover,
+  type ClusterMembership,
+  type MucLink,
+  type MucService,
+  type SlotTakeoverOptions,
+} from "../src/index.js";
 
 class Clock {
   t = 1_000_000;
@@ -81,6 +87,13 @@ class FakeLink {
   }
 }
 
+/** A link factory for SlotTakeover: each link a FakeLink of `owner` on `router`, kept in `links`. */
+const fakeLinks = (owner: string, router: Router, links: FakeLink[]) => (): MucLink => {
+  const link = new FakeLink(owner, router);
+  links.push(link);
+  return link.asLink();
+};
+
 class Leases implements ClusterMembership {
   readonly table = new Map<string, { until: number; links: number }>();
   constructor(
@@ -114,11 +127,7 @@ function cluster(slots = 2) {
       leaseMs: 3000,
       redialMs: 5000,
       now: clock.now,
-      createLink: () => {
-        const link = new FakeLink(id, router);
-        links.push(link);
-        return link.asLink();
-      },
+      createLink: fakeLinks(id, router, links),
     });
     created.push(takeover);
     return takeover;
@@ -128,7 +137,15 @@ function cluster(slots = 2) {
     clock.t += ms;
     for (const i of instances) await i.tick();
   };
-  return { clock, router, leases, links, instance, round };
+  /** Instances "a" and "b", started in that order. */
+  const startPair = async () => {
+    const a = instance("a");
+    const b = instance("b");
+    await a.start();
+    await b.start();
+    return { a, b };
+  };
+  return { clock, router, leases, links, instance, round, startPair };
 }
 
 describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survivor)", () => {
@@ -137,11 +154,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("two instances each take a slot; no spare while both are live", async () => {
-    const { router, instance, round } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, startPair, round } = cluster();
+    const { a, b } = await startPair();
     for (let i = 0; i < 5; i++) await round(1000, a, b);
     assert.deepEqual(router.owners().sort(), ["a", "b"]);
     assert.equal(a.spareCount + b.spareCount, 0);
@@ -150,11 +164,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("a crashed instance's slot is taken by the survivor once its lease runs out, and handed back", async () => {
-    const { router, instance, round, leases } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, instance, startPair, round, leases } = cluster();
+    const { a, b } = await startPair();
     await round(1000, a, b);
     await b.crash(); // its connection closes: ejabberd frees the slot
     assert.deepEqual(router.owners().sort(), ["-", "a"]);
@@ -178,11 +189,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("after the leases were unreachable (a Redis failover), peers get a lease period to renew before a spare is opened", async () => {
-    const { router, instance, round, leases, links } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, startPair, round, leases, links } = cluster();
+    const { a, b } = await startPair();
     await round(1000, a, b);
     const before = router.owners();
     const linksBefore = links.length;
@@ -220,23 +228,23 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     const duplicate = Object.assign(new Error('cluster instance "a" is live in another process'), {
       code: "CORDON_STORE_DUPLICATE_INSTANCE",
     });
-    const twin = new SlotTakeover({
-      id: "a",
-      slots: 2,
-      membership: {
-        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
-        leave: () => Promise.resolve(),
-      },
-      intervalMs: 10,
-      leaseMs: 30,
-      now: () => Date.now(),
-      createLink: () => {
-        const link = new FakeLink("twin", router);
-        links.push(link);
-        return link.asLink();
-      },
-    });
-    created.push(twin);
+    /** Another process named "a" (its links owned by `owner`), refused by the membership while `held`. */
+    const sameName = (owner: string, timing: Pick<SlotTakeoverOptions, "intervalMs" | "leaseMs">) => {
+      const t = new SlotTakeover({
+        id: "a",
+        slots: 2,
+        membership: {
+          beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
+          leave: () => Promise.resolve(),
+        },
+        ...timing,
+        now: () => Date.now(),
+        createLink: fakeLinks(owner, router, links),
+      });
+      created.push(t);
+      return t;
+    };
+    const twin = sameName("twin", { intervalMs: 10, leaseMs: 30 });
     const t0 = Date.now();
     await assert.rejects(twin.start(), (e: Error & { code?: string }) => e.code === duplicate.code);
     assert.ok(Date.now() - t0 >= 30, "waited a lease period for a crashed predecessor's claim to lapse");
@@ -246,22 +254,7 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
 
     // Both claimed the name at once (the start check raced): the one refused while running closes its links.
     held = false;
-    const racer = new SlotTakeover({
-      id: "a",
-      slots: 2,
-      membership: {
-        beat: (id, n) => (held ? Promise.reject(duplicate) : leases.beat(id, n)),
-        leave: () => Promise.resolve(),
-      },
-      intervalMs: 1e9,
-      now: () => Date.now(),
-      createLink: () => {
-        const link = new FakeLink("racer", router);
-        links.push(link);
-        return link.asLink();
-      },
-    });
-    created.push(racer);
+    const racer = sameName("racer", { intervalMs: 1e9 });
     await racer.start();
     assert.deepEqual(router.owners(), ["a", "racer"]);
     held = true;
@@ -279,11 +272,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("an instance that is only slow keeps its slot: the spare finds none and is dropped when it is back", async () => {
-    const { router, instance, round, links } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, startPair, round, links } = cluster();
+    const { a, b } = await startPair();
     await round(1000, a, b);
     const before = router.owners();
     // b misses its renewals (event loop blocked) but its connection stays up.
@@ -305,11 +295,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("a spare that found no slot (the peer was slow) is redialled and takes the slot when the peer then dies", async () => {
-    const { router, instance, round, links } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, startPair, round, links } = cluster();
+    const { a, b } = await startPair();
     await round(1000, a, b);
     await round(4000, a); // b slow: a opens a spare, slotless
     assert.equal(a.spareCount, 1);
@@ -324,11 +311,8 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
   });
 
   test("a dropped link's rooms go with it: the instance opens a fresh link, which takes a free slot", async () => {
-    const { router, instance, round, links } = cluster();
-    const a = instance("a");
-    const b = instance("b");
-    await a.start();
-    await b.start();
+    const { router, startPair, round, links } = cluster();
+    const { a, b } = await startPair();
     await round(1000, a, b);
     const first = a.services[0];
     links.find((l) => l.owner === "a" && l.status === "online")!.drop();
@@ -481,118 +465,94 @@ describe("SlotTakeover: adversarial review adv44 (instance-name claims, stop rac
     for (const t of created.splice(0)) await t.crash();
   });
 
-  const process = (
-    id: string,
-    token: string,
-    names: Names,
-    router: Router,
-    clock: Clock,
-    links: FakeLink[],
-    gate?: () => Promise<void>,
-  ): SlotTakeover => {
-    const t = new SlotTakeover({
-      id,
-      slots: router.slots.length,
-      membership: names.view(token),
-      intervalMs: 1e9,
-      leaseMs: 3000,
-      redialMs: 5000,
-      now: clock.now,
-      createLink: () => {
-        const link = new FakeLink(token, router);
-        links.push(link);
-        const l = link.asLink();
-        const svc = l.service as unknown as { start: () => Promise<void> };
-        const start = svc.start;
-        svc.start = async () => {
-          await gate?.();
-          await start();
-        };
-        return l;
-      },
-    });
-    created.push(t);
-    return t;
-  };
-
-  test("a holder paused past its lease while a twin took its name: once it stands down, its freed slot is held again", async () => {
+  /** Two route slots, the names' model and the processes' links; `process` starts one with a token. */
+  const world = () => {
     const clock = new Clock();
     const router = new Router(2);
     const names = new Names(clock);
     const links: FakeLink[] = [];
-    const p1 = process("a", "p1", names, router, clock, links);
-    const b = process("b", "b", names, router, clock, links);
+    const process = (id: string, token: string, gate?: () => Promise<void>): SlotTakeover => {
+      const t = new SlotTakeover({
+        id,
+        slots: router.slots.length,
+        membership: names.view(token),
+        intervalMs: 1e9,
+        leaseMs: 3000,
+        redialMs: 5000,
+        now: clock.now,
+        createLink: () => {
+          const l = fakeLinks(token, router, links)();
+          const svc = l.service as unknown as { start: () => Promise<void> };
+          const start = svc.start;
+          svc.start = async () => {
+            await gate?.();
+            await start();
+          };
+          return l;
+        },
+      });
+      created.push(t);
+      return t;
+    };
+    /** `n` rounds of a second each: the clock moves, then each of `instances` ticks in turn. */
+    const rounds = async (n: number, ...instances: SlotTakeover[]) => {
+      for (let i = 0; i < n; i++) {
+        clock.t += 1000;
+        for (const t of instances) await t.tick();
+      }
+    };
+    return { clock, router, names, links, process, rounds };
+  };
+
+  test("a holder paused past its lease while a twin took its name: once it stands down, its freed slot is held again", async () => {
+    const { router, process, rounds } = world();
+    const p1 = process("a", "p1");
+    const b = process("b", "b");
     await p1.start();
     await b.start();
-    clock.t += 1000;
-    await p1.tick();
-    await b.tick();
+    await rounds(1, p1, b);
     assert.deepEqual(router.owners(), ["p1", "b"]);
     // p1 paused (SIGSTOP) past its lease: its connection is still up and holds slot 0.
-    for (let i = 0; i < 4; i++) {
-      clock.t += 1000;
-      await b.tick();
-    }
+    await rounds(4, b);
     // A second process given the name "a" starts meanwhile: the claim has lapsed, so it gets it.
-    const p2 = process("a", "p2", names, router, clock, links);
+    const p2 = process("a", "p2");
     await p2.start();
     assert.equal(router.owners()[0], "p1", "never two holders of one slot");
-    for (let i = 0; i < 3; i++) {
-      clock.t += 1000;
-      await p2.tick();
-      await b.tick();
-    }
+    await rounds(3, p2, b);
     // p1 resumes: refused, it stands down and frees slot 0.
-    clock.t += 1000;
-    await p1.tick();
+    await rounds(1, p1);
     assert.equal(p1.services.length, 0, "the process that lost the name serves nothing");
     assert.ok(!router.owners().includes("p1"));
-    for (let i = 0; i < 12; i++) {
-      clock.t += 1000;
-      await p1.tick();
-      await p2.tick();
-      await b.tick();
-    }
+    await rounds(12, p1, p2, b);
     assert.ok(!router.owners().includes("-"), `every slot held again: ${router.owners().join(",")}`);
     assert.equal(router.owners().filter((o) => o === "p2").length, 1);
   });
 
   test("the contested mark is taken by the claim at start too: the new holder's silent primary is redialled into the freed slot", async () => {
-    const clock = new Clock();
-    const router = new Router(2);
-    const names = new Names(clock);
-    const links: FakeLink[] = [];
-    const b = process("b", "b", names, router, clock, links);
+    const { router, names, process, rounds } = world();
+    const b = process("b", "b");
     await b.start();
     // A process named "a" was just refused while its link still held slot 0 (it marked the name)
     // and is closing that link; the next process named "a" starts meanwhile.
     const ghost = new FakeLink("ghost", router);
     await ghost.asLink().service.start();
     names.contested.add("a");
-    const a = process("a", "p2", names, router, clock, links);
+    const a = process("a", "p2");
     await a.start();
     assert.deepEqual(router.owners().sort(), ["b", "ghost"], "a's primary found no free slot");
     ghost.drop();
-    for (let i = 0; i < 8; i++) {
-      clock.t += 1000;
-      await a.tick();
-      await b.tick();
-    }
+    await rounds(8, a, b);
     assert.deepEqual(router.owners().sort(), ["b", "p2"]);
   });
 
   test("a clean stop while a round is reconnecting leaves no claim behind (the round's late beat renewed it)", async () => {
-    const clock = new Clock();
-    const router = new Router(2);
-    const names = new Names(clock);
-    const links: FakeLink[] = [];
+    const { clock, names, links, process, rounds } = world();
     let release: () => void = () => undefined;
     let gated = false;
     const gate = () => (gated ? new Promise<void>((r) => (release = r)) : Promise.resolve());
-    const a = process("a", "p1", names, router, clock, links, gate);
+    const a = process("a", "p1", gate);
     await a.start();
-    clock.t += 1000;
-    await a.tick();
+    await rounds(1, a);
     assert.ok(names.names.has("a") && names.leases.table.has("a"));
     // The connection drops; the next round reconnects it, slowly; the operator stops meanwhile.
     gated = true;
@@ -606,7 +566,7 @@ describe("SlotTakeover: adversarial review adv44 (instance-name claims, stop rac
     assert.ok(!names.names.has("a"), "the name is free at once after a clean stop");
     assert.ok(!names.leases.table.has("a"));
     // A restart under the same name (another process) is not made to wait.
-    const again = process("a", "p3", names, router, clock, links);
+    const again = process("a", "p3");
     gated = false;
     await again.start();
     assert.equal(again.services.length, 1);

@@ -3,6 +3,11 @@
 // XEP-0410 self-ping that tells an occupant whether it is still joined (§3.2), history replay
 // (XEP-0045 §7.2.15), clearances seeded in Redis, one Cordon SlotTakeover instance, and two MUC
 // services sharing one Redis on one server (ejabberd domain_balancing, or Prosody active/standby).
+// For clustered `cordon start` processes (muc-cluster-pause, muc-sentinel-cli): the server, the
+// working folder, the YAML config of one process and the rooms entered by alice, bob and carol.
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as path } from "node:path";
 import {
   startServer,
   startRedis,
@@ -12,6 +17,7 @@ import {
   type RedisInstance,
   type ServerKind,
   type TestClient,
+  type RedisSentinelSet,
   type XmppServer,
 } from "@cordon/harness";
 import { createComponent, parseElement } from "@cordon/component";
@@ -24,8 +30,8 @@ import {
   type MucService,
   type MucSettings,
 } from "@cordon/muc";
-import { ALL_CLASSES, createDemoMuc, type Demo } from "./demo.js";
-import { configureRoom } from "./muc-client.js";
+import { ALL_CLASSES, createDemoMuc, demoPolicyFile, type Demo } from "./demo.js";
+import { configureRoom, joinRoom } from "./muc-client.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -307,5 +313,87 @@ export class SharedRedisMuc {
     for (const store of this.#stores) await store.close().catch(() => undefined);
     await this.server?.stop();
     await this.redis?.stop();
+  }
+}
+
+/** The users of the clustered `cordon start` tests (password `${user}-pw`). */
+export const CLI_USERS = ["alice", "bob", "carol"] as const;
+
+/** A server for `mucDomain` with alice, bob and carol; on ejabberd the domain is balanced (bare_destination). */
+export const startClusterServer = (
+  kind: ServerKind,
+  domain: string,
+  mucDomain: string,
+  secret: string,
+): Promise<XmppServer> =>
+  startServer(kind, {
+    domain,
+    components: [{ domain: mucDomain, secret }],
+    ...(kind === "ejabberd" ? { componentBalancing: { [mucDomain]: "bare_destination" as const } } : {}),
+    users: CLI_USERS.map((u) => ({ username: u, password: `${u}-pw` })),
+  });
+
+/** A fresh working folder (`${name}-…` under the temp dir) holding the demo policy as policy.xml. */
+export function policyDir(name: string): string {
+  const dir = mkdtempSync(path(tmpdir(), `${name}-`));
+  copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
+  return dir;
+}
+
+export interface ClusterCliConfig {
+  server: XmppServer;
+  domain: string;
+  mucDomain: string;
+  secret: string;
+  /** Redis by url, or through a sentinel set; `prefix` as written (with its colon). */
+  redis: { url: string } | { sentinels: RedisSentinelSet };
+  prefix: string;
+  instance: string;
+  slots: number;
+}
+
+/** Writes `${dir}/${file}.yaml`: one clustered MUC process (labels UNCLASSIFIED, SECRET; 2 s leases). */
+export function writeClusterCliConfig(dir: string, file: string, o: ClusterCliConfig): string {
+  const f = path(dir, `${file}.yaml`);
+  const redis =
+    "url" in o.redis
+      ? `url: "${o.redis.url}"`
+      : `sentinels: [${o.redis.sentinels.sentinels.map((s) => `"${s.host}:${s.port}"`).join(", ")}], sentinelName: ${o.redis.sentinels.name}`;
+  writeFileSync(
+    f,
+    `log: { level: info }
+server: { host: 127.0.0.1, port: ${o.server.componentPort} }
+policies: [policy.xml]
+store: { redis: { ${redis}, prefix: "${o.prefix}" } }
+components:
+  muc:
+    domain: ${o.mucDomain}
+    secret: ${o.secret}
+    localDomains: [${o.domain}]
+    labels:
+      UNCLASSIFIED: { classification: UNCLASSIFIED }
+      SECRET: { classification: SECRET }
+    serviceClearance: { classifications: [${ALL_CLASSES.join(", ")}] }
+    roomLabel: UNCLASSIFIED
+    defaultLabel: UNCLASSIFIED
+    rooms: { persistent: true, historyLength: 20 }
+    cluster: { instance: ${o.instance}, slots: ${o.slots}, leaseSeconds: 2 }
+`,
+  );
+  return f;
+}
+
+/** alice enters each room (retried until its service answers) and configures it; bob and carol join. */
+export async function enterRooms(c: Record<string, TestClient>, rooms: readonly string[]): Promise<void> {
+  for (const room of rooms) {
+    await until(`alice enters ${room}`, async () =>
+      joinRoom(c.alice!, room, "Alice").then(
+        (self) => self.attrs.type !== "error",
+        () => false,
+      ),
+    );
+    await configureRoom(c.alice!, room);
+    await joinRoom(c.bob!, room, "Bob");
+    await joinRoom(c.carol!, room, "Carol");
   }
 }

@@ -23,30 +23,19 @@
 //   count of messages in flight back to zero, not drifted).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  RawClient,
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
-import { MemoryStore, type UserClearanceSource } from "@cordon/store";
+import { RawClient, sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, settled, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack2-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
   describe(`attacks on the verdict cache, round 2, on ${kind} (issue 17)`, () => {
     const domain = `${kind}-gcattack2.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -61,48 +50,20 @@ for (const kind of serverKinds()) {
     let gated: string | undefined;
     let gate: Promise<void> = Promise.resolve();
     let release: () => void = () => undefined;
-    const users: UserClearanceSource = {
-      getUserClearance: async (who, policy) => {
-        const read = await store.getUserClearance(who, policy);
-        if (who === gated) await gate;
-        return read;
-      },
-      subscribe: (listener) => store.subscribe(listener),
-    };
+    const users = guarded.gatedClearances(
+      store,
+      () => gated,
+      () => gate,
+    );
     let decisions = 0;
 
     async function startGuard() {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
         users,
         onDecision: () => void decisions++,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
+        locations: guarded.twoSites(demo),
       });
-      await guard.start();
-      await sleep(300);
-      await guard.cacheEpochTold();
-    }
-
-    /** Waits until each of `ids` reached `to` or came back to `from` as an error. */
-    async function settled(from: TestClient, to: TestClient, ids: string[], ms = 15_000) {
-      const done = () =>
-        ids.every(
-          (id) =>
-            to.received.some((m) => m.attrs.id === id) ||
-            from.received.some((m) => m.attrs.id === id && m.attrs.type === "error"),
-        );
-      for (const end = Date.now() + ms; Date.now() < end && !done();) await sleep(100);
-      assert.ok(done(), "every message delivered or refused");
     }
 
     /** The sender's identical messages are served from the cache (asked once, then not). */
@@ -116,11 +77,8 @@ for (const kind of serverKinds()) {
       }
     }
 
-    async function session(user: string, resource: string, site: string) {
-      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-      open.push(client);
-      return client;
-    }
+    const session = (user: string, resource: string, site: string) =>
+      guarded.openSession(server, open, PASSWORD, user, resource, site);
 
     /** A session of `user` that lost its connection and resumed it (XEP-0198) from the same `site`. */
     async function resumed(user: string, resource: string, site: string): Promise<RawClient> {
@@ -139,27 +97,26 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy"].map((u) => ({
-          username: u,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy"],
           password: PASSWORD,
-        })),
-        extraModules:
-          kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
-      });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+          guard: { timeoutSeconds: 3, cacheSeconds: 60 },
+        },
+        {
+          extraModules:
+            kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
+        },
+      );
       await startGuard();
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(`[${kind}] R1: a session resumed (XEP-0198) at the uncleared site gets nothing SECRET — asked or from the cache`, async () => {

@@ -21,21 +21,19 @@
 //   from the new cache's byte count it was never in (MAX_CACHE_BYTES loosened by its size).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
+import { GUARD_ALL as ALL, CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 const USERS = ["alice", "bob", "carol", "dan", "erin", "fay", "gus"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sendRaw(client: TestClient, data: string): Promise<void> {
   return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
@@ -56,11 +54,8 @@ for (const kind of serverKinds()) {
         `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${extra}</message>`;
       let decisions = 0;
 
-      async function session(user: string, resource: string, site: string) {
-        const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-        open.push(client);
-        return client;
-      }
+      const session = (user: string, resource: string, site: string) =>
+        guarded.openSession(server, open, PASSWORD, user, resource, site);
 
       /** Sends `chat(to)`; waits for it at `at`; how many guard decisions it took. */
       async function delivered(
@@ -94,40 +89,28 @@ for (const kind of serverKinds()) {
       }
 
       before(async () => {
-        server = await startServer(kind, {
-          domain,
-          components: [{ domain: guardDomain, secret: "guard" }],
-          guard: { component: guardDomain, timeoutSeconds: 5, cacheSeconds },
-          users: USERS.map((u) => ({ username: u, password: PASSWORD })),
+        server = await guarded.startGuardedServer(
+          kind,
+          {
+            demo,
+            domain,
+            store,
+            users: USERS,
+            password: PASSWORD,
+            guard: { timeoutSeconds: 5, cacheSeconds },
+          },
           // (RE6: the admin shell, to reload the module and drop the guard's link)
-          extraModules: kind === "prosody" ? ["admin_shell"] : [],
-        });
-        for (const u of USERS) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
-        guard = createGuardService({
-          service: `xmpp://127.0.0.1:${server.componentPort}`,
-          domain: guardDomain,
-          secret: "guard",
-          served: [domain],
-          registry: demo.registry,
+          { extraModules: kind === "prosody" ? ["admin_shell"] : [] },
+        );
+        guard = await guarded.startGuard(demo, server, domain, {
           store,
           onDecision: () => void decisions++,
-          defaultLabel: demo.label("UNCLASSIFIED"),
-          locations: [
-            { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
-            { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-          ],
-          reconnect: { initialMs: 100, maxMs: 1000 },
+          locations: guarded.twoSites(demo),
         });
-        await guard.start();
-        await sleep(300);
-        await guard.cacheEpochTold();
       });
 
       after(async () => {
-        if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-        for (const client of open) await client.stop().catch(() => undefined);
-        await guard?.stop();
-        await server?.stop();
+        await guarded.stopGuarded(server, guard, open);
       });
 
       if (cacheSeconds === 1) {

@@ -18,25 +18,16 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
-import {
-  startServer,
-  serverKinds,
-  connectClient,
-  BoshClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { serverKinds, BoshClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 import { capsVer, NS_CAPS, NS_DISCO_INFO, NS_SEC_LABEL } from "../src/caps.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sendRaw(client: TestClient, data: string): Promise<void> {
   return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
@@ -138,7 +129,6 @@ class RawClient {
 for (const kind of serverKinds()) {
   describe(`attacks on the cheaper cache path on ${kind} (issue 17, guard43)`, () => {
     const domain = `${kind}-gcattack4.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -152,31 +142,15 @@ for (const kind of serverKinds()) {
     const nextId = (p: string) => `${p}${++n}`;
 
     async function startGuard() {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
+        locations: guarded.twoSites(demo),
         onDecision: () => void decisions++,
       });
-      await guard.start();
-      await sleep(300);
-      await guard.cacheEpochTold();
     }
 
-    async function sender(user: string, resource: string, site = CLEARED_SITE) {
-      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-      open.push(client);
-      return client;
-    }
+    const sender = (user: string, resource: string, site = CLEARED_SITE) =>
+      guarded.openSession(server, open, PASSWORD, user, resource, site);
     async function raw(user: string, resource: string, site: string, labels: boolean) {
       const client = await RawClient.open(server.c2sPort, site);
       raws.push(client);
@@ -187,29 +161,26 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
-          username: u,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol", "dan", "erin", "fay"],
           password: PASSWORD,
-        })),
-        bosh: true,
-        extraModules: kind === "prosody" ? ["mam"] : ["mod_mam: {default: always}"],
-      });
-      for (const u of ["alice", "bob", "dan", "erin", "fay"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+          guard: { timeoutSeconds: 3, cacheSeconds: 60 },
+        },
+        { bosh: true, extraModules: kind === "prosody" ? ["mam"] : ["mod_mam: {default: always}"] },
+      );
+      // carol: UNCLASSIFIED only.
       await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
       await startGuard();
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(150));
-      for (const client of open) await client.stop().catch(() => undefined);
       for (const client of raws) client.close();
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open, 150);
     });
 
     // Shapes of cacheable messages: `{id}` is the message's id, the rest is the same each time.

@@ -24,25 +24,16 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  startServer,
-  connectClient,
-  sendRaw,
-  BoshClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, BoshClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { CLEARED_SITE as SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-attack-pw";
-const SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 const SECRET = demo.labelXml(demo.label("SECRET"));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `done()` or `ms` passed. */
 async function until(done: () => boolean, ms = 10_000): Promise<void> {
@@ -56,7 +47,6 @@ const times = (text: string, id: string) =>
 describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody (issue 17)", () => {
   const kind = "prosody" as const;
   const domain = `${kind}-lifecycle-la.test`;
-  const guardDomain = `guard.${domain}`;
   let server: XmppServer;
   let guard: GuardService | undefined;
   const store = new MemoryStore();
@@ -74,11 +64,8 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
       timeout: 10_000,
     });
 
-  async function session(user: string, resource: string, site = SITE) {
-    const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-    open.push(client);
-    return client;
-  }
+  const session = (user: string, resource: string, site = SITE) =>
+    guarded.openSession(server, open, PASSWORD, user, resource, site);
   async function web(user: string, resource: string, site: string) {
     const client = new BoshClient(server.httpPort, site, domain);
     webs.push(client);
@@ -87,45 +74,25 @@ describe("mod_cordon_guard reloaded, unloaded and loaded by an admin, on prosody
   }
 
   async function startGuard() {
-    guard = createGuardService({
-      service: `xmpp://127.0.0.1:${server.componentPort}`,
-      domain: guardDomain,
-      secret: "guard",
-      served: [domain],
-      registry: demo.registry,
+    guard = await guarded.startGuard(demo, server, domain, {
       store,
       onDecision: () => void decisions++,
-      defaultLabel: demo.label("UNCLASSIFIED"),
-      locations: [
-        { ranges: [`${SITE}/32`], clearance: demo.clearance(ALL) },
-        { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-      ],
-      reconnect: { initialMs: 100, maxMs: 1000 },
+      locations: guarded.twoSites(demo),
     });
-    await guard.start();
-    await sleep(300);
-    await guard.cacheEpochTold();
   }
 
   before(async () => {
-    server = await startServer(kind, {
-      domain,
-      components: [{ domain: guardDomain, secret: "guard" }],
-      guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-      users: users.map((u) => ({ username: u, password: PASSWORD })),
-      extraModules: ["admin_shell", "carbons", "mam"],
-      bosh: true,
-    });
-    for (const u of users) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+    server = await guarded.startGuardedServer(
+      kind,
+      { demo, domain, store, users, password: PASSWORD, guard: { timeoutSeconds: 3, cacheSeconds: 60 } },
+      { extraModules: ["admin_shell", "carbons", "mam"], bosh: true },
+    );
     await startGuard();
   });
 
   after(async () => {
-    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
     for (const client of webs) client.close();
-    for (const client of open) await client.stop().catch(() => undefined);
-    await guard?.stop();
-    await server?.stop();
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] LA1: reloaded twice quickly — TCP and BOSH sessions bound before get each message once, as decided`, async () => {

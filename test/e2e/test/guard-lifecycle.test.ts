@@ -15,26 +15,19 @@
 //   client may send it again; asked about then).
 import { describe, test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  connectClient,
-  sendRaw,
-  RawClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { connectClient, sendRaw, RawClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { loadDemo } from "../src/demo.js";
+import { GUARD_ALL as ALL, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-pw";
 const SITE = "127.0.0.1";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SECRET = demo.labelXml(demo.label("SECRET"));
 
 /** Waits until `done()` or `ms` passed. */
@@ -45,7 +38,6 @@ async function until(done: () => boolean, ms = 10_000): Promise<void> {
 describe("a kept verdict past its expiry, held behind a question, on prosody (issue 17)", () => {
   const kind = "prosody" as const;
   const domain = `${kind}-lifecycle-ex.test`;
-  const guardDomain = `guard.${domain}`;
   let server: XmppServer;
   let guard: GuardService;
   const open: TestClient[] = [];
@@ -68,36 +60,23 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
   let decisions = 0;
 
   before(async () => {
-    server = await startServer(kind, {
+    server = await guarded.startGuardedServer(kind, {
+      demo,
       domain,
-      components: [{ domain: guardDomain, secret: "guard" }],
-      guard: { component: guardDomain, timeoutSeconds: 8, cacheSeconds: 1 },
-      users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+      store: directory,
+      users: ["alice", "bob", "carol"],
+      password: PASSWORD,
+      guard: { timeoutSeconds: 8, cacheSeconds: 1 },
     });
-    for (const u of ["alice", "bob", "carol"])
-      await directory.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
-    guard = createGuardService({
-      service: `xmpp://127.0.0.1:${server.componentPort}`,
-      domain: guardDomain,
-      secret: "guard",
-      served: [domain],
-      registry: demo.registry,
+    guard = await guarded.startGuard(demo, server, domain, {
       store: new MemoryStore(),
       users,
       onDecision: () => void decisions++,
-      defaultLabel: demo.label("UNCLASSIFIED"),
-      reconnect: { initialMs: 100, maxMs: 1000 },
     });
-    await guard.start();
-    await sleep(300);
-    await guard.cacheEpochTold();
   });
 
   after(async () => {
-    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-    for (const client of open) await client.stop().catch(() => undefined);
-    await guard?.stop();
-    await server?.stop();
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] EX1: a cached verdict that expired while its message waited behind a question is not applied`, async () => {
@@ -152,7 +131,6 @@ describe("a kept verdict past its expiry, held behind a question, on prosody (is
 describe("XEP-0198 resumption and the server access label, on prosody (issue 17)", () => {
   const kind = "prosody" as const;
   const domain = `${kind}-lifecycle-rs.test`;
-  const guardDomain = `guard.${domain}`;
   let server: XmppServer;
   let guard: GuardService | undefined;
   const store = new MemoryStore();
@@ -163,20 +141,10 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
 
   async function startGuard() {
-    guard = createGuardService({
-      service: `xmpp://127.0.0.1:${server.componentPort}`,
-      domain: guardDomain,
-      secret: "guard",
-      served: [domain],
-      registry: demo.registry,
+    guard = await guarded.startGuard(demo, server, domain, {
       store,
-      defaultLabel: demo.label("UNCLASSIFIED"),
       accessLabel: demo.label("CONFIDENTIAL"),
-      reconnect: { initialMs: 100, maxMs: 1000 },
     });
-    await guard.start();
-    await sleep(300);
-    await guard.cacheEpochTold();
   }
 
   /** A raw session of `user`, bound with resumption enabled, then dropped (hibernated): its resumption id. */
@@ -202,18 +170,18 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
   }
 
   before(async () => {
-    server = await startServer(kind, {
-      domain,
-      components: [{ domain: guardDomain, secret: "guard" }],
-      guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-      users: ["alice", "bob", "carol", "dan", "erin", "fay"].map((u) => ({
-        username: u,
+    server = await guarded.startGuardedServer(
+      kind,
+      {
+        demo,
+        domain,
+        store,
+        users: ["alice", "bob", "carol", "dan", "erin", "fay"],
         password: PASSWORD,
-      })),
-      extraModules: ["smacks"],
-    });
-    for (const u of ["alice", "bob", "carol", "dan", "erin", "fay"])
-      await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+        guard: { timeoutSeconds: 2, access: true },
+      },
+      { extraModules: ["smacks"] },
+    );
     await startGuard();
   });
 
@@ -224,11 +192,8 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
   });
 
   after(async () => {
-    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
     for (const raw of raws) raw.close();
-    for (const client of open) await client.stop().catch(() => undefined);
-    await guard?.stop();
-    await server?.stop();
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] RS1: a user still cleared resumes a session with nothing to replay; one with messages queued while it slept binds afresh and gets them, decided again`, async () => {
@@ -383,8 +348,6 @@ describe("XEP-0198 resumption and the server access label, on prosody (issue 17)
 describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", () => {
   const kind = "prosody" as const;
   const domain = `${kind}-lifecycle-rl.test`;
-  const guardDomain = `guard.${domain}`;
-  const UNCLASSIFIED_SITE = "127.0.0.2";
   let server: XmppServer;
   let guard: GuardService;
   const store = new MemoryStore();
@@ -394,14 +357,11 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
   let gated: string | undefined;
   let gate: Promise<void> = Promise.resolve();
-  const users: UserClearanceSource = {
-    getUserClearance: async (who, policy) => {
-      const read = await store.getUserClearance(who, policy);
-      if (who === gated) await gate;
-      return read;
-    },
-    subscribe: (listener) => store.subscribe(listener),
-  };
+  const users = guarded.gatedClearances(
+    store,
+    () => gated,
+    () => gate,
+  );
   let decisions = 0;
 
   /** Runs `command` in Prosody's admin shell (mod_admin_shell), as guard-cache-attack3 RE6 does. */
@@ -410,48 +370,32 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
       timeout: 10_000,
     });
 
-  async function session(user: string, resource: string, site = SITE) {
-    const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-    open.push(client);
-    return client;
-  }
+  const session = (user: string, resource: string, site = SITE) =>
+    guarded.openSession(server, open, PASSWORD, user, resource, site);
 
   before(async () => {
-    server = await startServer(kind, {
-      domain,
-      components: [{ domain: guardDomain, secret: "guard" }],
-      guard: { component: guardDomain, timeoutSeconds: 5, cacheSeconds: 60 },
-      users: ["alice", "bob", "erin", "fay"].map((u) => ({ username: u, password: PASSWORD })),
-      extraModules: ["admin_shell"],
-    });
-    for (const u of ["alice", "bob", "erin", "fay"])
-      await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
-    guard = createGuardService({
-      service: `xmpp://127.0.0.1:${server.componentPort}`,
-      domain: guardDomain,
-      secret: "guard",
-      served: [domain],
-      registry: demo.registry,
+    server = await guarded.startGuardedServer(
+      kind,
+      {
+        demo,
+        domain,
+        store,
+        users: ["alice", "bob", "erin", "fay"],
+        password: PASSWORD,
+        guard: { timeoutSeconds: 5, cacheSeconds: 60 },
+      },
+      { extraModules: ["admin_shell"] },
+    );
+    guard = await guarded.startGuard(demo, server, domain, {
       store,
       users,
       onDecision: () => void decisions++,
-      defaultLabel: demo.label("UNCLASSIFIED"),
-      locations: [
-        { ranges: [`${SITE}/32`], clearance: demo.clearance(ALL) },
-        { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-      ],
-      reconnect: { initialMs: 100, maxMs: 1000 },
+      locations: guarded.twoSites(demo, SITE),
     });
-    await guard.start();
-    await sleep(300);
-    await guard.cacheEpochTold();
   });
 
   after(async () => {
-    if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-    for (const client of open) await client.stop().catch(() => undefined);
-    await guard?.stop();
-    await server?.stop();
+    await guarded.stopGuarded(server, guard, open);
   });
 
   test(`[${kind}] RL1: messages held for a decision when the module is reloaded are decided or refused with wait; later ones flow`, async () => {

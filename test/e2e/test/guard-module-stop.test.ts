@@ -21,28 +21,19 @@
 //   refuses an expired one with `wait` (asking then would break the session's message order).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
-import { MemoryStore, type UserClearanceSource } from "@cordon/store";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { UNCLASSIFIED_SITE, settled, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "lifecycle-pw";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
   describe(`the central check across the module's life on ${kind} (issue 17)`, () => {
     const domain = `${kind}-lifecycle.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -55,62 +46,25 @@ for (const kind of serverKinds()) {
     let gated: string | undefined;
     let gate: Promise<void> = Promise.resolve();
     let release: () => void = () => undefined;
-    const users: UserClearanceSource = {
-      getUserClearance: async (who, policy) => {
-        const read = await store.getUserClearance(who, policy);
-        if (who === gated) await gate;
-        return read;
-      },
-      subscribe: (listener) => store.subscribe(listener),
-    };
+    const users = guarded.gatedClearances(
+      store,
+      () => gated,
+      () => gate,
+    );
     let decisions = 0;
 
     async function startGuard() {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
         users,
         onDecision: () => void decisions++,
-        defaultLabel: demo.label("UNCLASSIFIED"),
         // ST3: a site cleared for UNCLASSIFIED only (client-location.ts); every other test connects from 127.0.0.1.
-        locations: [
-          { ranges: ["127.0.0.1/32"], clearance: demo.clearance(ALL) },
-          { ranges: [UNCLASSIFIED_SITE + "/32"], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
+        locations: guarded.twoSites(demo),
       });
-      await guard.start();
-      await sleep(300);
-      await guard.cacheEpochTold();
     }
 
-    async function session(user: string, resource: string, localAddress?: string) {
-      const client = await connectClient(
-        server,
-        user,
-        PASSWORD,
-        resource,
-        localAddress ? { localAddress } : {},
-      );
-      open.push(client);
-      return client;
-    }
-
-    /** Waits until each of `ids` reached `to` or came back to `from` as an error. */
-    async function settled(from: TestClient, to: TestClient, ids: string[], ms = 15_000) {
-      const done = () =>
-        ids.every(
-          (id) =>
-            to.received.some((m) => m.attrs.id === id) ||
-            from.received.some((m) => m.attrs.id === id && m.attrs.type === "error"),
-        );
-      for (const end = Date.now() + ms; Date.now() < end && !done();) await sleep(100);
-      assert.ok(done(), "every message delivered or refused");
-    }
+    const session = (user: string, resource: string, localAddress?: string) =>
+      guarded.openSession(server, open, PASSWORD, user, resource, localAddress);
 
     /** Each of `ids` refused to `from` with `wait`, naming nothing of the message. */
     function refusedWithWait(from: TestClient, ids: string[]) {
@@ -123,26 +77,20 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
+        store,
+        users: ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "s1", "s2", "s3", "s4"],
+        password: PASSWORD,
         // A verdict kept 1 s (EX1 waits past it).
-        guard: { component: guardDomain, timeoutSeconds: 4, cacheSeconds: 1 },
-        users: ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "s1", "s2", "s3", "s4"].map((u) => ({
-          username: u,
-          password: PASSWORD,
-        })),
+        guard: { timeoutSeconds: 4, cacheSeconds: 1 },
       });
-      for (const u of ["alice", "bob", "carol", "dan", "erin", "frank", "gina", "s1", "s2", "s3", "s4"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(

@@ -3,31 +3,19 @@
 // found: it failed on the code before its fix.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  serverKinds,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-  type Element,
-} from "@cordon/harness";
-import { MemoryStore, type RoomRecord } from "@cordon/store";
+import { serverKinds, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import type { MemoryStore } from "@cordon/store";
 import { parseElement } from "@cordon/component";
 import { NS_MUC_OWNER, NS_SEC_LABEL_CATALOG, type MucService } from "@cordon/muc";
 import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
+import { pollUntil } from "../src/muc-service-fixture.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
 const USERS = ["owner", "carol", "low", "dave"];
 
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (check: () => boolean, what: string, timeoutMs = 5000) => pollUntil(check, what, timeoutMs, 20);
 
 const submitForm = (fields: Record<string, string>): Element => {
   const form = xml("x", { xmlns: "jabber:x:data", type: "submit" });
@@ -52,36 +40,13 @@ for (const kind of serverKinds()) {
     const releaseAll = () => waiting.splice(0).forEach((release) => release());
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "attack" }],
-        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
-      });
-      store = new MemoryStore();
-      for (const u of USERS)
-        await store.setUserClearance(
-          `${u}@${domain}`,
-          demo.raw(demo.clearance(u === "low" ? ["UNCLASSIFIED"] : ALL_CLASSES)),
-        );
-      const slow = new Proxy(store, {
-        get(target, key) {
-          if (key === "putRoom")
-            return (record: RoomRecord) =>
-              holdRooms
-                ? new Promise<void>((resolve, reject) =>
-                    waiting.push(() => void target.putRoom(record).then(resolve, reject)),
-                  )
-                : target.putRoom(record);
-          if (key === "getServiceClearance")
-            return (d: string) =>
-              holdService
-                ? new Promise((resolve, reject) =>
-                    waiting.push(() => void target.getServiceClearance(d).then(resolve, reject)),
-                  )
-                : target.getServiceClearance(d);
-          const value: unknown = Reflect.get(target, key, target);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "attack", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, (u) =>
+        u === "low" ? ["UNCLASSIFIED"] : ALL_CLASSES,
+      );
+      const slow = single.slowStore(store, waiting, {
+        putRoom: () => holdRooms,
+        getServiceClearance: () => holdService,
       });
       startMuc = async () => {
         muc = await startDemoMuc(demo, {
@@ -93,17 +58,14 @@ for (const kind of serverKinds()) {
         });
       };
       await startMuc();
-      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
     });
 
     after(async () => {
       holdRooms = false;
       holdService = false;
       releaseAll();
-      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close();
-      await server?.stop();
+      await single.stopMucTest(Object.values(c), muc, store, server);
     });
 
     test(`[${kind}] a raised room label removes uncleared occupants before the room record is written`, async () => {

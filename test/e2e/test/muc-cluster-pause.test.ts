@@ -10,11 +10,8 @@
 // is taken by the twin: before adv44 it stayed free for good) and enforces the lowered clearance.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as path } from "node:path";
+import { rmSync } from "node:fs";
 import {
-  startServer,
   startRedis,
   serverKinds,
   connectClient,
@@ -23,9 +20,10 @@ import {
   type RedisInstance,
 } from "@cordon/harness";
 import { RedisMembership } from "@cordon/store";
-import { ALL_CLASSES as ALL, loadDemo, demoPolicyFile } from "../src/demo.js";
-import { configureRoom, joinRoom as join } from "../src/muc-client.js";
+import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
+import { joinRoom as join } from "../src/muc-client.js";
 import { groupchat, seedClearances as seed, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
+import * as cluster from "../src/muc-cluster-fixture.js";
 import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
@@ -43,47 +41,27 @@ for (const kind of serverKinds()) {
     let membership: RedisMembership;
     const cordons: SpawnedCordon[] = [];
     const c: Record<string, TestClient> = {};
-    const config = (file: string, instance: string) => {
-      const f = path(dir, `${file}.yaml`);
-      writeFileSync(
-        f,
-        `log: { level: info }
-server: { host: 127.0.0.1, port: ${server.componentPort} }
-policies: [policy.xml]
-store: { redis: { url: "${redis.url}", prefix: "${PREFIX}:" } }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: pause-secret
-    localDomains: [${domain}]
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    serviceClearance: { classifications: [${ALL.join(", ")}] }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    rooms: { persistent: true, historyLength: 20 }
-    cluster: { instance: ${instance}, slots: ${slots}, leaseSeconds: 2 }
-`,
-      );
-      return f;
-    };
+    const config = (file: string, instance: string) =>
+      cluster.writeClusterCliConfig(dir, file, {
+        server,
+        domain,
+        mucDomain,
+        secret: "pause-secret",
+        redis: { url: redis.url },
+        prefix: `${PREFIX}:`,
+        instance,
+        slots,
+      });
     const clear = (users: Record<string, readonly string[]>) =>
       seed(demo, { url: redis.url, prefix: `${PREFIX}:` }, domain, users);
 
     before(async () => {
       redis = await startRedis();
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "pause-secret" }],
-        ...(kind === "ejabberd" ? { componentBalancing: { [mucDomain]: "bare_destination" as const } } : {}),
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await cluster.startClusterServer(kind, domain, mucDomain, "pause-secret");
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
       membership = new RedisMembership({ url: redis.url, prefix: PREFIX, group: mucDomain });
-      dir = mkdtempSync(path(tmpdir(), "cordon-pause-"));
-      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
-      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      dir = cluster.policyDir("cordon-pause");
+      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
@@ -108,17 +86,7 @@ components:
         });
       else await until("p2 is the standby", () => p2.log().includes("standby: another instance holds"));
       const rooms = Array.from({ length: slots === 2 ? 6 : 1 }, (_, i) => `pz${i}@${mucDomain}`);
-      for (const room of rooms) {
-        await until(`alice enters ${room}`, async () =>
-          join(c.alice!, room, "Alice").then(
-            (self) => self.attrs.type !== "error",
-            () => false,
-          ),
-        );
-        await configureRoom(c.alice!, room);
-        await join(c.bob!, room, "Bob");
-        await join(c.carol!, room, "Carol");
-      }
+      await cluster.enterRooms(c, rooms);
       const secretIds = new Set<string>();
       const sayAll = async (tag: string) => {
         for (const [i, room] of rooms.entries()) {

@@ -7,7 +7,6 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer,
   serverKinds,
   connectClient,
   xml,
@@ -15,23 +14,20 @@ import {
   type TestClient,
   type Element,
 } from "@cordon/harness";
-import { MemoryStore } from "@cordon/store";
+import type { MemoryStore } from "@cordon/store";
 import { parseElement } from "@cordon/component";
 import { NS_MUC_USER, NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure } from "../src/muc-client.js";
+import { groupchat } from "../src/muc-cluster-fixture.js";
+import { pollUntil } from "../src/muc-service-fixture.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
 const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const USERS = ["owner", "known", "dark", "low"];
 
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = pollUntil;
 
 const fromRoom = (room: string) => (s: Element) => s.attrs.from?.startsWith(room) === true;
 
@@ -45,26 +41,16 @@ for (const kind of serverKinds()) {
     const c: Record<string, TestClient> = {};
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "leaks" }],
-        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
-      });
-      store = new MemoryStore();
-      for (const u of USERS)
-        await store.setUserClearance(
-          `${u}@${domain}`,
-          demo.raw(demo.clearance(u === "low" ? ["UNCLASSIFIED"] : ALL)),
-        );
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "leaks", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, (u) =>
+        u === "low" ? ["UNCLASSIFIED"] : ALL,
+      );
       muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "leaks", store });
-      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
     });
 
     after(async () => {
-      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close();
-      await server?.stop();
+      await single.stopMucTest(Object.values(c), muc, store, server);
     });
 
     test(`[${kind}] item 8: config-form errors name the field, never the submitted value`, async () => {
@@ -239,39 +225,23 @@ for (const kind of serverKinds()) {
     const heldUsers = new Set<string>();
     const heldPeers = new Set<string>();
     const waiting: (() => void)[] = [];
-    const hold = <T>(read: () => Promise<T>): Promise<T> =>
-      new Promise<T>((resolve, reject) => waiting.push(() => void read().then(resolve, reject)));
     const releaseAll = () => waiting.splice(0).forEach((release) => release());
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        extraDomains: [remote],
-        components: [{ domain: mucDomain, secret: "races" }],
-        users: ["owner", "bob"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      const users = ["owner", "bob"];
+      server = await single.startMucServer(
+        kind,
+        { domain, mucDomain, secret: "races", users },
+        { extraDomains: [remote] },
+      );
       await server.addUser("stranger", "stranger-pw", remote);
-      store = new MemoryStore();
-      for (const u of ["owner", "bob"])
-        await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      store = await single.storeWithClearances(demo, domain, users, () => ALL);
       // Users of the other domain have no clearance of their own: they get the peer's (everything).
       await store.setPeerClearance(remote, "inbound", demo.raw(demo.clearance(ALL)));
       // The MUC reads through a store whose answers for held JIDs are slow.
-      const slow = new Proxy(store, {
-        get(target, key) {
-          if (key === "getPeerClearance")
-            return (d: string, dir: "inbound" | "outbound") =>
-              heldPeers.has(d)
-                ? hold(() => target.getPeerClearance(d, dir))
-                : target.getPeerClearance(d, dir);
-          if (key === "getUserClearance")
-            return (jid: string, policy?: string) =>
-              heldUsers.has(jid)
-                ? hold(() => target.getUserClearance(jid, policy))
-                : target.getUserClearance(jid, policy);
-          const value: unknown = Reflect.get(target, key, target);
-          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
+      const slow = single.slowStore(store, waiting, {
+        getPeerClearance: (d: string) => heldPeers.has(d),
+        getUserClearance: (jid: string) => heldUsers.has(jid),
       });
       muc = await startDemoMuc(demo, {
         server,
@@ -280,7 +250,7 @@ for (const kind of serverKinds()) {
         secret: "races",
         store: slow,
       });
-      for (const u of ["owner", "bob"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, users, c);
       stranger = await connectClient(
         { host: server.host, c2sPort: server.c2sPort, domain: remote } as XmppServer,
         "stranger",
@@ -290,10 +260,7 @@ for (const kind of serverKinds()) {
 
     after(async () => {
       releaseAll();
-      for (const client of [...Object.values(c), stranger]) await client?.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close();
-      await server?.stop();
+      await single.stopMucTest([...Object.values(c), stranger], muc, store, server);
     });
 
     test(`[${kind}] item 1: a user lowered while the directory is slow receives nothing labelled from the notification on`, async () => {
@@ -304,14 +271,7 @@ for (const kind of serverKinds()) {
       // Bob is lowered; his re-read is slow. A SECRET message meanwhile must not reach him.
       heldUsers.add(`bob@${domain}`);
       await store.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      await c.owner!.send(
-        xml(
-          "message",
-          { to: room, type: "groupchat", id: "race-1" },
-          xml("body", {}, "RACE-SECRET"),
-          parseElement(demo.labelXml(demo.label("SECRET"))),
-        ),
-      );
+      await c.owner!.send(groupchat(room, "race-1", "RACE-SECRET", demo.label("SECRET"), demo));
       await c.owner!.waitFor((m) => m.attrs.id === "race-1" && m.attrs.type === "groupchat");
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(
@@ -331,14 +291,7 @@ for (const kind of serverKinds()) {
       const room = `vault@${mucDomain}`;
       await join(c.owner!, room, "Owner");
       await configure(c.owner!, room, { "sec-label#label": "SECRET" });
-      await c.owner!.send(
-        xml(
-          "message",
-          { to: room, type: "groupchat", id: "vault-1" },
-          xml("body", {}, "VAULT-HISTORY"),
-          parseElement(demo.labelXml(demo.label("SECRET"))),
-        ),
-      );
+      await c.owner!.send(groupchat(room, "vault-1", "VAULT-HISTORY", demo.label("SECRET"), demo));
       await c.owner!.waitFor((m) => m.attrs.id === "vault-1" && m.attrs.type === "groupchat");
       heldPeers.add(remote);
       const joined = join(stranger, room, "Stranger");

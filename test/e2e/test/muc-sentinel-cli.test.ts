@@ -10,11 +10,8 @@
 // lowered on the new primary is enforced (bob never gets SECRET sent after it is applied).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as path } from "node:path";
+import { rmSync } from "node:fs";
 import {
-  startServer,
   startRedisSentinelSet,
   serverKinds,
   connectClient,
@@ -23,9 +20,9 @@ import {
   type XmppServer,
   type TestClient,
 } from "@cordon/harness";
-import { ALL_CLASSES as ALL, loadDemo, demoPolicyFile } from "../src/demo.js";
-import { configureRoom, joinRoom as join } from "../src/muc-client.js";
+import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { groupchat, seedClearances, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
+import * as cluster from "../src/muc-cluster-fixture.js";
 import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
@@ -46,46 +43,25 @@ for (const kind of serverKinds()) {
     const redisOptions = () => ({ sentinels: [...redis.sentinels], sentinelName: redis.name, prefix });
     const clear = (users: Record<string, readonly string[]>) =>
       seedClearances(demo, redisOptions(), domain, users);
-    const config = (instance: string) => {
-      const f = path(dir, `${instance}.yaml`);
-      const sentinels = redis.sentinels.map((s) => `"${s.host}:${s.port}"`).join(", ");
-      writeFileSync(
-        f,
-        `log: { level: info }
-server: { host: 127.0.0.1, port: ${server.componentPort} }
-policies: [policy.xml]
-store: { redis: { sentinels: [${sentinels}], sentinelName: ${redis.name}, prefix: "${prefix}" } }
-components:
-  muc:
-    domain: ${mucDomain}
-    secret: scli-secret
-    localDomains: [${domain}]
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    serviceClearance: { classifications: [${ALL.join(", ")}] }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    rooms: { persistent: true, historyLength: 20 }
-    cluster: { instance: ${instance}, slots: ${slots}, leaseSeconds: 2 }
-`,
-      );
-      return f;
-    };
+    const config = (instance: string) =>
+      cluster.writeClusterCliConfig(dir, instance, {
+        server,
+        domain,
+        mucDomain,
+        secret: "scli-secret",
+        redis: { sentinels: redis },
+        prefix,
+        instance,
+        slots,
+      });
 
     before(async () => {
       redis = await startRedisSentinelSet({ name: `scli-${kind}`, replicas: 1, sentinels: 3 });
       await redis.waitForReplication();
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "scli-secret" }],
-        ...(kind === "ejabberd" ? { componentBalancing: { [mucDomain]: "bare_destination" as const } } : {}),
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await cluster.startClusterServer(kind, domain, mucDomain, "scli-secret");
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
-      dir = mkdtempSync(path(tmpdir(), "cordon-scli-"));
-      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
-      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      dir = cluster.policyDir("cordon-scli");
+      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
     after(async () => {
@@ -106,17 +82,7 @@ components:
         await until("s2 is the standby", () => p2.log().includes("standby: another instance holds"));
       else await until("s2 started", () => p2.log().includes("MUC cluster instance started"));
       const rooms = Array.from({ length: slots === 2 ? 6 : 2 }, (_, i) => `sc${i}@${mucDomain}`);
-      for (const room of rooms) {
-        await until(`alice enters ${room}`, async () =>
-          join(c.alice!, room, "Alice").then(
-            (self) => self.attrs.type !== "error",
-            () => false,
-          ),
-        );
-        await configureRoom(c.alice!, room);
-        await join(c.bob!, room, "Bob");
-        await join(c.carol!, room, "Carol");
-      }
+      await cluster.enterRooms(c, rooms);
       const secretIds = new Set<string>();
       let n = 0;
       const say = async (room: string, tag: string, labelled: boolean): Promise<string> => {

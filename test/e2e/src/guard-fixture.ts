@@ -1,0 +1,146 @@
+// The central check's (issue 17) end-to-end set-up: a server loading the guard module, Cordon's
+// guard component, clearances from a store that can be made to wait, clients at a cleared and an
+// UNCLASSIFIED-only site. Used by guard-cache-attack2, guard-cache-attack3, guard-cache-attack4,
+// guard-lifecycle, guard-lifecycle-attack and guard-module-stop.
+import assert from "node:assert/strict";
+import {
+  connectClient,
+  startServer,
+  type ServerKind,
+  type ServerOptions,
+  type TestClient,
+  type XmppServer,
+} from "@cordon/harness";
+import { createGuardService, type GuardService, type GuardServiceOptions } from "@cordon/guard";
+import type { MemoryStore, UserClearanceSource } from "@cordon/store";
+import type { Demo } from "./demo.js";
+
+/** The classifications a user of these tests is cleared for (the demo policy's, up to SECRET). */
+export const GUARD_ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+/** 127.0.0.1: a site cleared for everything; 127.0.0.2: one cleared for UNCLASSIFIED only. */
+export const CLEARED_SITE = "127.0.0.1";
+export const UNCLASSIFIED_SITE = "127.0.0.2";
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The guard's client locations (client-location.ts): the cleared and the UNCLASSIFIED-only site. */
+export const twoSites = (
+  demo: Demo,
+  cleared = CLEARED_SITE,
+): NonNullable<GuardServiceOptions["locations"]> => [
+  { ranges: [`${cleared}/32`], clearance: demo.clearance(GUARD_ALL) },
+  { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
+];
+
+/**
+ * `store`'s user clearances, but a read for the user `gated()` names waits for `gate()` once read
+ * (a slow directory: the guard's decision waits with the clearance as it was read).
+ */
+export const gatedClearances = (
+  store: MemoryStore,
+  gated: () => string | undefined,
+  gate: () => Promise<void>,
+): UserClearanceSource => ({
+  getUserClearance: async (who, policy) => {
+    const read = await store.getUserClearance(who, policy);
+    if (who === gated()) await gate();
+    return read;
+  },
+  subscribe: (listener) => store.subscribe(listener),
+});
+
+/**
+ * Starts a server for `domain` loading the guard module (its component `guard.${domain}`, secret
+ * "guard"), with `users` (one password), each cleared in `store` for GUARD_ALL.
+ */
+export async function startGuardedServer(
+  kind: ServerKind,
+  o: {
+    demo: Demo;
+    domain: string;
+    store: MemoryStore;
+    users: readonly string[];
+    password: string;
+    guard: Omit<NonNullable<ServerOptions["guard"]>, "component">;
+  },
+  more: Omit<ServerOptions, "domain" | "components" | "guard" | "users"> = {},
+): Promise<XmppServer> {
+  const guardDomain = `guard.${o.domain}`;
+  const server = await startServer(kind, {
+    domain: o.domain,
+    components: [{ domain: guardDomain, secret: "guard" }],
+    guard: { component: guardDomain, ...o.guard },
+    users: o.users.map((u) => ({ username: u, password: o.password })),
+    ...more,
+  });
+  for (const u of o.users)
+    await o.store.setUserClearance(`${u}@${o.domain}`, o.demo.raw(o.demo.clearance(GUARD_ALL)));
+  return server;
+}
+
+/**
+ * Cordon's guard component for `domain` on `server`, started, once the module was told its cache
+ * epoch: the demo policy, UNCLASSIFIED by default, reconnecting after 100 ms to 1 s; `more` adds
+ * or overrides options (store, users, locations, onDecision).
+ */
+export async function startGuard(
+  demo: Demo,
+  server: XmppServer,
+  domain: string,
+  more: Omit<GuardServiceOptions, "service" | "domain" | "secret" | "registry" | "served" | "defaultLabel"> &
+    Partial<Pick<GuardServiceOptions, "served" | "defaultLabel">>,
+): Promise<GuardService> {
+  const guard = createGuardService({
+    service: `xmpp://127.0.0.1:${server.componentPort}`,
+    domain: `guard.${domain}`,
+    secret: "guard",
+    served: [domain],
+    registry: demo.registry,
+    defaultLabel: demo.label("UNCLASSIFIED"),
+    reconnect: { initialMs: 100, maxMs: 1000 },
+    ...more,
+  });
+  await guard.start();
+  await sleep(300);
+  await guard.cacheEpochTold();
+  return guard;
+}
+
+/** A client of `user`/`resource` connecting from `site` (when given), kept in `open` to be stopped. */
+export async function openSession(
+  server: XmppServer,
+  open: TestClient[],
+  password: string,
+  user: string,
+  resource: string,
+  site?: string,
+): Promise<TestClient> {
+  const client = await connectClient(server, user, password, resource, site ? { localAddress: site } : {});
+  open.push(client);
+  return client;
+}
+
+/** Waits until each of `ids` reached `to` or came back to `from` as an error; fails after `ms`. */
+export async function settled(from: TestClient, to: TestClient, ids: string[], ms = 15_000): Promise<void> {
+  const done = () =>
+    ids.every(
+      (id) =>
+        to.received.some((m) => m.attrs.id === id) ||
+        from.received.some((m) => m.attrs.id === id && m.attrs.type === "error"),
+    );
+  for (const end = Date.now() + ms; Date.now() < end && !done();) await sleep(100);
+  assert.ok(done(), "every message delivered or refused");
+}
+
+/** The tests' after(): the server's log tail when GUARD_DEBUG is set, then clients, guard, server. */
+export async function stopGuarded(
+  server: XmppServer | undefined,
+  guard: GuardService | undefined,
+  open: readonly TestClient[],
+  logLines = 120,
+): Promise<void> {
+  if (process.env["GUARD_DEBUG"]) console.log(server?.logTail(logLines));
+  for (const client of open) await client.stop().catch(() => undefined);
+  await guard?.stop();
+  await server?.stop();
+}
