@@ -1598,7 +1598,7 @@ for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/hos
 	module:hook(name, release_sent, -0.6); -- just after it
 end
 
--- Each client session's outgoing filters (out_filter, archive_filter, sent_filter, label_splice),
+-- Each client session's outgoing filters (guard_filter: sent_filter, archive_filter, out_filter; label_splice),
 -- added when it binds a resource. Kept per instance of this module (`installed`), so that a reload
 -- (module:reload, `module.unload` below) takes this instance's off every session and the new one
 -- adds its own to the sessions bound before it: the old filters would read the old instance's
