@@ -310,6 +310,8 @@ for (const kind of serverKinds()) {
             "v",
             SECRET.replace("<displaymarking ", "<displaymarking xmlns:p='urn:p' p:fgcolor='white' "),
           ),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("fgcolor='white'", "fgcolor='black'")),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("fgcolor=", "fgcolour=")),
         (id: string) => chat(jid("bob"), id, "v", SECRET.replace("</displaymarking>", "</displaymarking>x")),
         (id: string) => chat(jid("bob"), id, "v", SECRET.replace("<label>", "<label>x")),
         (id: string) => chat(jid("bob"), id, "v", SECRET + SECRET),
