@@ -516,6 +516,104 @@ local function label_parts(el, n)
 	return n + 1;
 end
 
+-- The sending session's last key again (cache_key's fast path, issue 17 one-to-one cost): walks
+-- `stanza` in the very order cache_key writes its parts, comparing each with the part the last key
+-- had at that place instead of writing it — true only when every part is the same string, there are
+-- as many, the recipient's sessions are the very same session objects, and every check cache_key
+-- makes passes (cacheable type and children, known attributes). Anything else: false, and cache_key
+-- builds the key as before. No C call but `next` for the attribute sets (each a set whose names must
+-- be enumerated): no ipairs, no type(), no string.find — a name equal to the last key's part passed
+-- that key's checks (no part holds U+0001: XML 1.0 §2.2), and `child.name` tells an element from a
+-- text as util.stanza's own serialiser does. (Per message a C call costs Prosody's Lua ≈ 400
+-- instructions, a table lookup ≈ 60: bench/one-to-one-callgrind.mjs, docs/performance.md §4.)
+local function label_same(el, n, mp)
+	local attrs = el.attr;
+	if mp[n + 1] ~= "\4" or mp[n + 2] ~= el.name or mp[n + 3] ~= (attrs.xmlns or "\7") then return nil; end
+	n = n + 3;
+	for k, v in next, attrs do
+		if k ~= "xmlns" then
+			if mp[n + 1] ~= k or mp[n + 2] ~= v then return nil; end
+			n = n + 2;
+		end
+	end
+	for i = 1, #el do
+		local child = el[i];
+		if child.name then
+			n = label_same(child, n, mp);
+			if not n then return nil; end
+		else
+			if mp[n + 1] ~= "\6" or mp[n + 2] ~= child then return nil; end
+			n = n + 2;
+		end
+	end
+	if mp[n + 1] ~= "\5" then return nil; end
+	return n + 1;
+end
+
+local function same_as_memo(stanza, origin_kind, sender_ip, to, memo)
+	local mp = memo.parts;
+	local attrs = stanza.attr;
+	local mtype = attrs.type;
+	to = to or attrs.to;
+	if mp[1] ~= origin_kind or mp[2] ~= (attrs.from or "") or mp[3] ~= (sender_ip or "") or mp[4] ~= to
+		or mp[5] ~= (mtype or "") or mp[6] ~= (attrs["xml:lang"] or "") then return false; end
+	if mtype ~= nil and not CACHEABLE_TYPES[mtype] then return false; end
+	for k in next, attrs do if not MESSAGE_ATTRS[k] then return false; end end
+	local user = prosody.bare_sessions[memo.bare];
+	if not user or user ~= memo.user then return false; end
+	local n, labels = 6, 0;
+	local tags = stanza.tags;
+	for i = 1, #tags do
+		local child = tags[i];
+		local child_attr, name = child.attr, child.name;
+		local ns = child_attr.xmlns or NS_CLIENT;
+		if name == "securitylabel" and ns == NS_LABELS then
+			labels = labels + 1;
+			if labels > 1 then return false; end
+			n = label_same(child, n, mp);
+			if not n then return false; end
+		else
+			local in_ns = CACHEABLE[ns];
+			local allowed = in_ns and in_ns[name];
+			if not allowed or #child.tags > 0 then return false; end
+			local allowed_set = CACHEABLE_ATTRS[ns][name];
+			for k in next, child_attr do
+				if not allowed_set[k] then return false; end
+			end
+			if mp[n + 1] ~= ns or mp[n + 2] ~= name then return false; end
+			n = n + 2;
+			local any = ANY_VALUE[ns];
+			any = any and any[name];
+			for j = 1, #allowed do
+				local a = allowed[j];
+				local v = child_attr[a];
+				if v and any and any[a] then v = "\3"; end
+				n = n + 1;
+				if mp[n] ~= (v or "\2") then return false; end
+			end
+		end
+		if n > MAX_KEY_PARTS then return false; end
+	end
+	-- The recipient's sessions: the very same objects, each with the address and caps of the key
+	-- (in cache_key's order: by resource, sorted, as the last key was built).
+	local sessions = user.sessions;
+	local asked = memo.asked;
+	local count = 0;
+	for resource, session in next, sessions do
+		if asked[resource] ~= session then return false; end
+		count = count + 1;
+	end
+	if count ~= memo.count then return false; end
+	local resources = memo.resources;
+	for j = 1, count do
+		local resource = resources[j];
+		local session = sessions[resource];
+		if mp[n + 1] ~= resource or mp[n + 2] ~= (session.ip or "") or mp[n + 3] ~= (session.cordon_labels and "1" or "0") then return false; end
+		n = n + 3;
+	end
+	return n == memo.n;
+end
+
 -- The key of `stanza`'s question and the recipient's sessions by resource, or nil: not cacheable.
 -- `holder`: the sending session, which keeps the parts of its last key (`cordon_key_memo`): when
 -- every part of this message's key is the same string, and the recipient's sessions the very same
@@ -523,6 +621,8 @@ end
 -- (nor the table of sessions asked): a sender writing to one peer makes no key per message.
 -- (Per message: numeric loops, not ipairs — a C call per step —, and set lookups.)
 local function cache_key(stanza, origin_kind, sender_ip, to, holder)
+	local memo = holder and holder.cordon_key_memo;
+	if memo and same_as_memo(stanza, origin_kind, sender_ip, to, memo) then return memo.key, memo.asked; end
 	local attrs = stanza.attr;
 	local mtype = attrs.type;
 	if mtype ~= nil and not CACHEABLE_TYPES[mtype] then return nil; end
@@ -530,7 +630,8 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	to = to or attrs.to;
 	if not to then return nil; end
 	-- (A bare address is its own bare JID: no split and join per message.)
-	local user = prosody.bare_sessions[to:find("/", 1, true) and jid_bare(to) or to];
+	local bare = to:find("/", 1, true) and jid_bare(to) or to;
+	local user = prosody.bare_sessions[bare];
 	if not user or not next(user.sessions) then return nil; end
 	local parts = key_parts;
 	parts[1], parts[2], parts[3], parts[4], parts[5], parts[6] =
@@ -570,12 +671,14 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 	local sessions = user.sessions;
 	local only = next(sessions);
 	local count = 1;
+	local resources;
 	if next(sessions, only) == nil then
 		local session = sessions[only];
 		parts[n + 1], parts[n + 2], parts[n + 3] = only, session.ip or "", session.cordon_labels and "1" or "0";
 		n = n + 3;
+		resources = { only };
 	else
-		local resources = {};
+		resources = {};
 		for resource in pairs(sessions) do resources[#resources + 1] = resource; end
 		table.sort(resources);
 		count = #resources;
@@ -586,7 +689,6 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 			if n > MAX_KEY_PARTS then return nil; end
 		end
 	end
-	local memo = holder and holder.cordon_key_memo;
 	if memo and memo.n == n and memo.count == count then
 		local same, memo_parts, memo_asked = true, memo.parts, memo.asked;
 		for i = 1, n do
@@ -598,7 +700,10 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 				if memo_asked[resource] ~= session then same = false; break; end
 			end
 		end
-		if same then return memo.key, memo_asked; end
+		if same then
+			memo.bare, memo.user, memo.resources = bare, user, resources;
+			return memo.key, memo_asked;
+		end
 	end
 	local asked = setmetatable({}, WEAK_VALUES);
 	for resource, session in pairs(sessions) do asked[resource] = session; end
@@ -609,6 +714,7 @@ local function cache_key(stanza, origin_kind, sender_ip, to, holder)
 		for i = 1, n do memo_parts[i] = parts[i]; end
 		for i = n + 1, #memo_parts do memo_parts[i] = nil; end
 		memo.n, memo.count, memo.asked, memo.key = n, count, asked, key;
+		memo.bare, memo.user, memo.resources = bare, user, resources;
 	end
 	return key, asked;
 end
@@ -694,7 +800,7 @@ local function flot_of(out, prefix)
 	local flot_tags, t = flot.tags, 0;
 	for i = 1, n do
 		local child = flot[i];
-		if type(child) == "table" then
+		if child.name then -- (an element, not a text: as util.stanza's serialiser tells them apart)
 			t = t + 1;
 			if flot_tags[t] ~= child then t = nil; break; end -- (tags not its element children, in order)
 			if child.name == "body" and (child.attr.xmlns == nil or child.attr.xmlns == NS_CLIENT) then
@@ -1008,7 +1114,25 @@ end
 -- message's text (each byte a hook allocates is paid again by the collector). When the serialiser
 -- cannot be found (another Prosody), a placeholder element in the label's place, cut out of
 -- Prosody's serialisation.
-local xml_escape_fn = st.xml_escape;
+-- Escaping a text or attribute value: util.stanza's xml_escape is a gsub, ≈ 250 instructions a
+-- character (bench: "UNCLASSIFIED\n", the FLOT prefix, ≈ 3,800 each time). The same short strings
+-- come again and again in a conversation (the FLOT prefix, the addresses, the type): their escaped
+-- form is remembered — the same bytes, a table lookup. Bounded: strings of at most ESCAPE_MAX bytes,
+-- at most ESCAPE_ENTRIES of them, all forgotten when full.
+local xml_escape_raw = st.xml_escape;
+local ESCAPE_MAX, ESCAPE_ENTRIES = 48, 256;
+local escaped, escaped_count = {}, 0;
+local function xml_escape_fn(s)
+	local e = escaped[s];
+	if e then return e; end
+	e = xml_escape_raw(s);
+	if #s <= ESCAPE_MAX then
+		if escaped_count >= ESCAPE_ENTRIES then escaped, escaped_count = {}, 0; end
+		escaped[s] = e;
+		escaped_count = escaped_count + 1;
+	end
+	return e;
+end
 local t_concat = table.concat;
 local serialise_el;
 do
@@ -1414,12 +1538,14 @@ local sent_capture, sent_held;
 
 local function start_sent_capture(event)
 	if event.origin.type == "c2s" then
-		sent_capture, sent_held = event.stanza, {};
+		-- (The list is made by the first carbon held: a message with none allocates nothing here.)
+		sent_capture, sent_held = event.stanza, nil;
 	end
 end
 
 local function sent_filter(stanza, session)
 	if sent_capture and stanza.name == "message" and stanza:get_child(NS_CARBONS_SENT, NS_CARBONS) then
+		if not sent_held then sent_held = {}; end
 		sent_held[#sent_held + 1] = { session = session, carbon = stanza };
 		return nil;
 	end
@@ -1440,7 +1566,7 @@ end
 local function release_sent(event)
 	local stanza, held = sent_capture, sent_held;
 	sent_capture, sent_held = nil, nil;
-	if not stanza or stanza ~= event.stanza or #held == 0 or not async.ready() then return; end
+	if not stanza or stanza ~= event.stanza or not held or #held == 0 or not async.ready() then return; end
 	local sessions = {};
 	for i, item in ipairs(held) do sessions[i] = item.session; end
 	local to = stanza.attr.to or (event.origin.username .. "@" .. event.origin.host);
@@ -1472,7 +1598,7 @@ for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/hos
 	module:hook(name, release_sent, -0.6); -- just after it
 end
 
--- Each client session's outgoing filters (out_filter, archive_filter, sent_filter, label_splice),
+-- Each client session's outgoing filters (guard_filter: sent_filter, archive_filter, out_filter; label_splice),
 -- added when it binds a resource. Kept per instance of this module (`installed`), so that a reload
 -- (module:reload, `module.unload` below) takes this instance's off every session and the new one
 -- adds its own to the sessions bound before it: the old filters would read the old instance's
@@ -1485,15 +1611,20 @@ end
 -- resumed session the filters of the new connection's session, which never bound a resource (so
 -- none of this module's: the resumed session got every message as routed, guard-cache-attack2
 -- R1), and which calls them with that session object, not the one decided for.
+-- The three steps in one filter (one call per stanza through util.filters, not three: nothing of
+-- Prosody's or the community's filters runs between them — they were at 1002, 1001 and 1000).
+local function guard_filter(stanza, session)
+	stanza = sent_filter(stanza, session);
+	stanza = stanza and archive_filter(stanza, session);
+	return stanza and out_filter(stanza, session);
+end
 local installed = setmetatable({}, { __mode = "k" }); -- session → its filters, or { bosh = its send }
 local function install_filters(session, own)
 	if is_bosh(session) then
 		local bosh_send = session.send;
 		local function send(stanza)
 			if type(stanza) == "table" and stanza.name then
-				stanza = sent_filter(stanza, session);
-				stanza = stanza and archive_filter(stanza, session);
-				stanza = stanza and out_filter(stanza, session);
+				stanza = guard_filter(stanza, session);
 				if stanza == nil then return true; end
 			end
 			return bosh_send(stanza);
@@ -1503,11 +1634,9 @@ local function install_filters(session, own)
 		return;
 	end
 	local list = own and {
-		[1002] = function (stanza) return sent_filter(stanza, session); end,
-		[1001] = function (stanza) return archive_filter(stanza, session); end,
-		[1000] = function (stanza) return out_filter(stanza, session); end,
+		[1000] = function (stanza) return guard_filter(stanza, session); end,
 		[-1001] = label_splice,
-	} or { [1002] = sent_filter, [1001] = archive_filter, [1000] = out_filter, [-1001] = label_splice };
+	} or { [1000] = guard_filter, [-1001] = label_splice };
 	for priority, filter in pairs(list) do filters.add_filter(session, "stanzas/out", filter, priority); end
 	installed[session] = list;
 end

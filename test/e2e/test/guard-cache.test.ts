@@ -287,6 +287,69 @@ for (const kind of serverKinds()) {
       }
     });
 
+    test(`[${kind}] the sender's last key reused only for the very same question (the key's fast path)`, async () => {
+      // Prosody compares a message with its sender's last key in place (mod_cordon_guard.lua
+      // same_as_memo) before building a key: each of these follows a message served from the cache
+      // and differs from it in one thing that path compares — never the cached verdict. (An unknown
+      // attribute of the message or its body: Prosody only — ejabberd's parser drops it, so there
+      // the question is the cached one.)
+      const unknownAttrs = [
+        (id: string) =>
+          `<message to='${jid("bob")}' id='${id}' type='chat' x='1'><body>v</body>${SECRET}</message>`,
+        (id: string) =>
+          `<message to='${jid("bob")}' id='${id}' type='chat'><body x='1'>v</body>${SECRET}</message>`,
+      ];
+      const variants = [
+        ...(kind === "prosody" ? unknownAttrs : []),
+        (id: string) =>
+          chat(jid("bob"), id, "v", SECRET.replace("<esssecuritylabel ", "<esssecuritylabel x='1' ")),
+        (id: string) =>
+          chat(
+            jid("bob"),
+            id,
+            "v",
+            SECRET.replace("<displaymarking ", "<displaymarking xmlns:p='urn:p' p:fgcolor='white' "),
+          ),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("fgcolor='white'", "fgcolor='black'")),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("fgcolor=", "fgcolour=")),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("</displaymarking>", "</displaymarking>x")),
+        (id: string) => chat(jid("bob"), id, "v", SECRET.replace("<label>", "<label>x")),
+        (id: string) => chat(jid("bob"), id, "v", SECRET + SECRET),
+        (id: string) => chat(jid("bob"), id, "v", `<thread>t</thread>${SECRET}`),
+        (id: string) => chat(jid("bob"), id, "v", ""),
+        (id: string) =>
+          `<message to='${jid("bob")}' id='${id}' type='normal'><body>v</body>${SECRET}</message>`,
+        (id: string) =>
+          `<message to='${jid("alice")}' id='${id}' type='chat'><body>v</body>${SECRET}</message>`,
+      ];
+      // A sending session of its own: every key of this test is new (the key holds the sender's
+      // full JID), so "asked about" can only mean the last key was not reused.
+      const fresh = await session("alice", "fastpath", false);
+      try {
+        for (const [i, make] of variants.entries()) {
+          for (const body of ["warm-up", "cached?"]) {
+            const id = nextId();
+            const before = decisions;
+            await sendRaw(fresh, chat(jid("bob"), id, body, SECRET));
+            await aware.waitFor((m) => m.attrs.id === id, 8000);
+            await plain.waitFor((m) => m.attrs.id === id, 8000);
+            if (body === "cached?") assert.equal(decisions - before, 0, "served from the cache");
+          }
+          const id = nextId();
+          const before = decisions;
+          await sendRaw(fresh, make(id));
+          const answered = () =>
+            aware.received.some((m) => m.attrs.id === id) || fresh.received.some((m) => m.attrs.id === id);
+          for (let t = 0; t < 80 && !answered(); t++) await new Promise((r) => setTimeout(r, 100));
+          assert.ok(answered(), `variant ${i} answered`);
+          assert.equal(decisions - before, 1, `variant ${i} asked about`);
+        }
+      } finally {
+        await fresh.stop();
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    });
+
     test(`[${kind}] the recipient's clearance lowered in the store: the very next message is refused`, async () => {
       await warm();
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
