@@ -99,4 +99,58 @@ describe("a stall shorter than maxLagMs (adv12b)", () => {
       await store.close();
     }
   });
+
+  test(
+    "Redis frozen: held stanzas still go on, in order, each within about one command timeout (never stuck)",
+    { timeout: 30_000 },
+    async () => {
+      const own = await startRedis();
+      const store = new RedisStore({
+        url: own.url,
+        prefix: "st2:",
+        cacheTtlMs: 60_000,
+        notificationLagMs: 100,
+        commandTimeoutMs: 400,
+      });
+      try {
+        await store.ready();
+        await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
+        const out: Array<{ id: string; waited: number }> = [];
+        const at = new Map<string, number>();
+        const hold = createIncomingHold({
+          dispatch: (s: Element) => {
+            const id = String(s.attrs.id);
+            out.push({ id, waited: Date.now() - (at.get(id) ?? 0) });
+          },
+          refuse: () => assert.fail("nothing refused: far below the bound"),
+        });
+        hold.gate(() => store.notificationsHeard());
+        own.pause();
+        try {
+          for (let i = 0; i < 15; i++) {
+            at.set(String(i), Date.now());
+            hold.receive(xml("message", { id: String(i) }));
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          await eventually(() => out.length === 15, "every stanza went on", 10_000);
+        } finally {
+          own.resume();
+        }
+        assert.deepEqual(
+          out.map((o) => o.id),
+          [...Array(15).keys()].map(String),
+          "in order",
+        );
+        const longest = Math.max(...out.map((o) => o.waited));
+        assert.ok(
+          longest < 2 * 400 + 300,
+          `each waited at most about two PING timeouts (longest ${longest} ms)`,
+        );
+        assert.equal(hold.heldBytes, 0);
+      } finally {
+        await store.close();
+        await own.stop();
+      }
+    },
+  );
 });
