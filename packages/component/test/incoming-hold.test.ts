@@ -19,34 +19,11 @@ function harness(maxBytes?: number) {
   return { hold, out, refused };
 }
 
-/** Lets the event loop poll twice (the hold's two check-phase hops), and promises settle. */
-async function turns(n = 3): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
-}
-
-test("no gate: each stanza goes on at once; with a gate, after the loop polled once more, in order", async () => {
+test("no gate, or a gate with nothing to wait for: each stanza goes on at once", () => {
   const { hold, out } = harness();
   hold.receive(msg("1"));
-  assert.deepEqual(out, ["1"]);
   hold.gate(() => undefined);
   hold.receive(msg("2"));
-  hold.receive(msg("3"));
-  assert.deepEqual(out, ["1"], "not in the turn that read it: a change read in the next poll comes first");
-  await turns();
-  assert.deepEqual(out, ["1", "2", "3"]);
-  assert.equal(hold.heldBytes, 0);
-});
-
-test("a stanza waits for a poll after it was read: the check phase right after its own is too early", async () => {
-  const { hold, out } = harness();
-  hold.gate(() => undefined);
-  hold.receive(msg("1"));
-  await new Promise((r) => setImmediate(r)); // the check phase after the poll that read it
-  assert.deepEqual(out, []);
-  hold.receive(msg("2")); // read after that check phase: waits for its own next poll
-  await new Promise((r) => setImmediate(r));
-  assert.deepEqual(out, ["1"]);
-  await turns();
   assert.deepEqual(out, ["1", "2"]);
 });
 
@@ -58,20 +35,17 @@ test("a pending gate holds that stanza and every later one, in order, until it s
   hold.gate(() => (current ? undefined : heard));
   hold.receive(msg("1"));
   hold.receive(msg("2"));
-  await turns();
   assert.deepEqual(out, [], "held while not heard");
   assert.ok(hold.heldBytes > 0);
   current = true;
   hold.receive(msg("3")); // the gate is current now, but earlier stanzas wait: no overtaking
-  await turns();
   assert.deepEqual(out, []);
   open();
   await heard;
-  await turns(4);
+  await Promise.resolve();
   assert.deepEqual(out, ["1", "2", "3"]);
   assert.equal(hold.heldBytes, 0);
   hold.receive(msg("4"));
-  await turns();
   assert.deepEqual(out, ["1", "2", "3", "4"]);
 });
 
@@ -82,16 +56,9 @@ test("a gate that rejects or gives up releases what it held (never stuck)", asyn
   let once = true;
   hold.gate(() => (once ? ((once = false), failed) : undefined));
   hold.receive(msg("1"));
-  await turns(4);
+  await failed.catch(() => undefined);
+  await Promise.resolve();
   assert.deepEqual(out, ["1"]);
-});
-
-test("a gate that gives up every time still releases (nothing held twice)", async () => {
-  const { hold, out } = harness();
-  hold.gate(() => Promise.resolve());
-  for (let i = 1; i <= 3; i++) hold.receive(msg(String(i)));
-  await turns(8);
-  assert.deepEqual(out, ["1", "2", "3"]);
 });
 
 test("held bytes are bounded: past the bound a stanza is refused, an error stanza dropped", async () => {
@@ -107,6 +74,6 @@ test("held bytes are bounded: past the bound a stanza is refused, an error stanz
   hold.gate(() => undefined);
   open();
   await heard;
-  await turns(4);
+  await Promise.resolve();
   assert.deepEqual(out, ["1"]);
 });
