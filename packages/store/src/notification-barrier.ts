@@ -51,9 +51,14 @@ export class NotificationBarrier {
     return this.#now() - this.#heardUpTo <= this.#maxLagMs;
   }
 
-  /** Undefined when current; else a promise that settles (never rejects) once a PING answered or gave up. */
+  /**
+   * Undefined when current; else a promise that settles (never rejects) once a PING answered or
+   * gave up. Also undefined while stopped: the subscriber is known lost, the store has said "down"
+   * and its outage rules decide (clearances unknown: fail closed) — holding stanzas then would only
+   * delay their refusals by a command timeout each (seen under a Sentinel failover).
+   */
   heard(): Promise<void> | undefined {
-    return this.current ? undefined : this.#ping();
+    return this.current || this.#timer === undefined ? undefined : this.#ping();
   }
 
   /** Starts the periodic PING (the subscription is in place). */

@@ -128,4 +128,46 @@ describe("RedisStore notification barrier (a paused process)", () => {
       }
     },
   );
+  test(
+    "subscriber lost: nothing is held (the store said down; lookups fail closed), held again from the first PING after it is back",
+    { timeout: 30_000 },
+    async () => {
+      const own = await startRedis({ persistent: true });
+      const store = new RedisStore({
+        url: own.url,
+        prefix: "nb4:",
+        cacheTtlMs: 60_000,
+        notificationLagMs: 100,
+        commandTimeoutMs: 500,
+        maxReconnectDelayMs: 200,
+      });
+      try {
+        await store.ready();
+        const seen = recorder();
+        store.subscribe(seen.listener);
+        await store.setUserClearance(JID, BER_ALL_OKAY);
+        await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
+        await own.kill();
+        await eventually(
+          () => seen.events.some((e) => e.kind === "connection" && e.state === "down"),
+          "the store said down",
+        );
+        await new Promise((r) => setTimeout(r, 300)); // older than notificationLagMs
+        // Was: a promise settling only after commandTimeoutMs, again and again while Redis was away.
+        assert.equal(store.notificationsHeard(), undefined, "no hold while the subscriber is known lost");
+        assert.notEqual((await store.getUserClearance(JID)).status, "known", "fail closed meanwhile");
+        await own.restart();
+        await eventually(
+          () => seen.events.some((e) => e.kind === "connection" && e.state === "up"),
+          "the store is back",
+          20_000,
+        );
+        await eventually(() => store.notificationsHeard() === undefined, "current again after its PING");
+        assert.equal(encodingOf(await store.getUserClearance(JID)), "ber");
+      } finally {
+        await store.close();
+        await own.stop();
+      }
+    },
+  );
 });
