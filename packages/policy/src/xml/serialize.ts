@@ -6,7 +6,9 @@ import type { XmlElementLike } from "./node.js";
  * turns a raw one (or CR LF) into a line feed (§2.11 end-of-line handling).
  */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>\r]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;"));
+  return s.replace(/[&<>\r]/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;",
+  );
 }
 
 /** Escape an attribute value for single-quoted output (XML 1.0 §3.1); whitespace controls are kept as char refs. */
