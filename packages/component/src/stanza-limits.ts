@@ -68,7 +68,7 @@ export function stanzaLimits(maxStanzaBytes: number = DEFAULT_MAX_STANZA_BYTES):
 /** What escaping adds to each character it replaces (XML 1.0 §2.4, §3.1; `&#10;` for controls). */
 const GROWTH: Record<string, number> = { "&": 4, "<": 3, ">": 3, '"': 5, "'": 5, "\t": 4, "\n": 4, "\r": 4 };
 const ATTRIBUTE_ESCAPED = /[&<>"'\t\n\r]/g;
-const TEXT_ESCAPED = /[&<>]/g;
+const TEXT_ESCAPED = /[&<>\r]/g;
 
 /**
  * UTF-8 bytes of `text` plus what `escaped` characters grow by (native length, one regex scan),
@@ -93,7 +93,7 @@ export function serialisedBytes(text: string): number {
   return escapedBytes(text, ATTRIBUTE_ESCAPED);
 }
 
-/** UTF-8 bytes of `text` once escaped as character data (XML 1.0 §2.4: `&` 5, `<` `>` 4). */
+/** UTF-8 bytes of `text` once escaped as character data (XML 1.0 §2.4: `&` 5, `<` `>` 4; §2.11: CR 5). */
 export function textBytes(text: string): number {
   return escapedBytes(text, TEXT_ESCAPED);
 }

@@ -1,9 +1,14 @@
 // Compact XML serialisation (no insignificant whitespace) of XmlElementLike trees.
 import type { XmlElementLike } from "./node.js";
 
-/** Escape character data (XML 1.0 §2.4). */
+/**
+ * Escape character data (XML 1.0 §2.4); a carriage return as a character reference, as a parser
+ * turns a raw one (or CR LF) into a line feed (§2.11 end-of-line handling).
+ */
 export function escapeText(s: string): string {
-  return s.replace(/[&<>]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : "&gt;"));
+  return s.replace(/[&<>\r]/g, (c) =>
+    c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&#13;",
+  );
 }
 
 /** Escape an attribute value for single-quoted output (XML 1.0 §3.1); whitespace controls are kept as char refs. */
