@@ -56,6 +56,36 @@ export const gatedClearances = (
 });
 
 /**
+ * A gate on one user's clearance reads (the guard is slow deciding): after `hold(who)` each read
+ * of `who`'s clearance waits until `open()`; `users(store, readFirst)` is the source to give the
+ * guard (gatedClearances).
+ */
+export class ClearanceGate {
+  #gated: string | undefined;
+  #gate: Promise<void> = Promise.resolve();
+  #release: () => void = () => undefined;
+
+  hold(who: string): void {
+    this.#gate = new Promise((r) => (this.#release = r));
+    this.#gated = who;
+  }
+
+  open(): void {
+    this.#gated = undefined;
+    this.#release();
+  }
+
+  users(store: MemoryStore, readFirst = true): UserClearanceSource {
+    return gatedClearances(
+      store,
+      () => this.#gated,
+      () => this.#gate,
+      readFirst,
+    );
+  }
+}
+
+/**
  * Starts a server for `domain` loading the guard module (its component `guard.${domain}`, secret
  * "guard", before `more.components`), with `users` (one password); each of `cleared` (default:
  * every user) is cleared in `store` for GUARD_ALL.
