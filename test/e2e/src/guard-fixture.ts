@@ -17,6 +17,7 @@ import type { MemoryStore, UserClearanceSource } from "@cordon/store";
 import { xml } from "@cordon/component";
 import type { Demo } from "./demo.js";
 import { announceCaps } from "./caps.js";
+import { RawClient } from "./raw-client.js";
 
 /** The classifications a user of these tests is cleared for (the demo policy's, up to SECRET). */
 export const GUARD_ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
@@ -193,6 +194,28 @@ export function capsSessions(
       ]);
     announced.add(ver);
     await sleep(300);
+    return client;
+  };
+}
+
+/**
+ * Raw sessions on `server()` of `domain` (kept in `raws` to be closed): one of `user`/`resource`
+ * from `site`, logged in and announcing caps with or without labels (ejabberd asks once per caps
+ * version).
+ */
+export function rawSessions(
+  kind: ServerKind,
+  server: () => XmppServer,
+  domain: string,
+  raws: RawClient[],
+  password: string,
+): (user: string, resource: string, site: string, labels: boolean) => Promise<RawClient> {
+  return async (user, resource, site, labels) => {
+    const client = await RawClient.open(server().c2sPort, site);
+    raws.push(client);
+    client.onceAsked = kind === "ejabberd";
+    await client.login(domain, user, password, resource);
+    await client.announce(labels);
     return client;
   };
 }
