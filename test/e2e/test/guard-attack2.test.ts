@@ -118,14 +118,25 @@ for (const kind of serverKinds()) {
       await annex.stop();
     });
 
-    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
-      const alice = await session("alice", "desk4", CLEARED_SITE);
+    /**
+     * hal's resumable session (XEP-0198) bound to `resource` at the cleared site loses its
+     * connection; alice sends it `id` (SECRET, `body`), queued for it; a new connection from `site`
+     * asks to resume it: that connection, once answered.
+     */
+    async function resumedFrom(
+      alice: TestClient,
+      bind: string,
+      resource: string,
+      id: string,
+      body: string,
+      site: string,
+    ) {
       const desk = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await desk.login(domain, "hal", PASSWORD);
       desk.write(
-        "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>",
+        `<iq type='set' id='${bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
       );
-      await desk.until(/id=["']b1["']/);
+      await desk.until(new RegExp(`id=["']${bind}["']`));
       desk.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
       const [, previd] = await desk.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
       await sleep(300);
@@ -134,13 +145,19 @@ for (const kind of serverKinds()) {
       // Decided for the session at the cleared site, queued for it while it is away.
       await sendRaw(
         alice,
-        `<message to='${jid("hal")}/r' id='resume1' type='chat'><body>the plans</body>${SECRET}</message>`,
+        `<message to='${jid("hal")}/${resource}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`,
       );
       await sleep(1000);
-      const annex = await RawClient.open(server.c2sPort, UNCLASSIFIED_SITE);
-      await annex.login(domain, "hal", PASSWORD);
-      annex.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
-      await annex.until(/<(failed|resumed)\b/);
+      const resumer = await RawClient.open(server.c2sPort, site);
+      await resumer.login(domain, "hal", PASSWORD);
+      resumer.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await resumer.until(/<(failed|resumed)\b/);
+      return resumer;
+    }
+
+    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
+      const alice = await session("alice", "desk4", CLEARED_SITE);
+      const annex = await resumedFrom(alice, "b1", "r", "resume1", "the plans", UNCLASSIFIED_SITE);
       await sleep(1500);
       annex.close();
       assert.ok(
@@ -155,26 +172,7 @@ for (const kind of serverKinds()) {
       // online, so not to offline storage — its sender is told `recipient-unavailable`, with nothing
       // of it; on ejabberd the server archive is on here and mod_stream_mgmt drops an archived
       // message of the ended session (no bounce): it stays in the archive, decided again when fetched.
-      const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
-      await again.login(domain, "hal", PASSWORD);
-      again.write(
-        "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>s</resource></bind></iq>",
-      );
-      await again.until(/id=["']b2["']/);
-      again.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
-      const [, previd2] = await again.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
-      await sleep(300);
-      again.drop();
-      await sleep(500);
-      await sendRaw(
-        alice,
-        `<message to='${jid("hal")}/s' id='resume2' type='chat'><body>more plans</body>${SECRET}</message>`,
-      );
-      await sleep(1000);
-      const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
-      await back.login(domain, "hal", PASSWORD);
-      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
-      await back.until(/<(failed|resumed)\b/);
+      const back = await resumedFrom(alice, "b2", "s", "resume2", "more plans", CLEARED_SITE);
       assert.match(back.text, /<failed\b[^>]*>\s*<not-allowed\b/, back.text);
       if (kind === "prosody") {
         const bounced = await alice.waitFor(
