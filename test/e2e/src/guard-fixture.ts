@@ -1,8 +1,9 @@
 // The central check's (issue 17) end-to-end set-up: a server loading the guard module, Cordon's
 // guard component, clearances from a store that can be made to wait, clients at a cleared and an
-// UNCLASSIFIED-only site. Used by guard, guard-access, guard-attack, guard-attack2, guard-attack3,
-// guard-sessions, guard-cache, guard-cache-attack to guard-cache-attack4, guard-lifecycle,
-// guard-lifecycle-attack and guard-module-stop.
+// UNCLASSIFIED-only site. Used by every guard*.test.ts but guard-key-fuzz (a Lua fuzz, no server):
+// guard, guard-access, guard-attack, guard-attack2, guard-attack3, guard-attack12, guard-sessions,
+// guard-cache, guard-cache-attack to guard-cache-attack5, guard-lifecycle, guard-lifecycle-attack
+// and guard-module-stop.
 import assert from "node:assert/strict";
 import {
   connectClient,
