@@ -13,7 +13,6 @@
 // The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import {
   startEjabberdCluster,
   startRedis,
@@ -37,10 +36,11 @@ import {
   selfPing as ping,
   sleep,
   startClusterServer,
+  stopClusterCli,
   until,
   writeClusterCliConfig,
 } from "../src/muc-cluster-fixture.js";
-import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
+import { spawnCordon, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
@@ -127,14 +127,7 @@ if (serverKinds().includes("ejabberd"))
       });
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await membership?.close();
-      await cluster?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => stopClusterCli({ c, cordons, membership, server: cluster, redis, dir }));
 
     test("[ejabberd cluster] a third process given a live instance's name is refused at start (exit 2, the reason); the cluster is untouched", async () => {
       const dup = spawnCordon(
@@ -259,13 +252,7 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       for (const u of CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await server?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => stopClusterCli({ c, cordons, server, redis, dir }));
 
     test(`[${kind}] slots: 1 is active/standby: kill -9 of the active process, the standby serves the room with its history; slots: 2 is refused at start with the reason`, async () => {
       const active = spawnCordon(config("p1", 1));
