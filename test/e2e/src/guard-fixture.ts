@@ -1,7 +1,9 @@
 // The central check's (issue 17) end-to-end set-up: a server loading the guard module, Cordon's
 // guard component, clearances from a store that can be made to wait, clients at a cleared and an
-// UNCLASSIFIED-only site. Used by guard-cache-attack2, guard-cache-attack3, guard-cache-attack4,
-// guard-lifecycle, guard-lifecycle-attack and guard-module-stop.
+// UNCLASSIFIED-only site. Used by every guard*.test.ts but guard-key-fuzz (a Lua fuzz, no server):
+// guard, guard-access, guard-attack, guard-attack2, guard-attack3, guard-attack12, guard-sessions,
+// guard-cache, guard-cache-attack to guard-cache-attack5, guard-lifecycle, guard-lifecycle-attack
+// and guard-module-stop.
 import assert from "node:assert/strict";
 import {
   connectClient,
@@ -13,7 +15,10 @@ import {
 } from "@cordon/harness";
 import { createGuardService, type GuardService, type GuardServiceOptions } from "@cordon/guard";
 import type { MemoryStore, UserClearanceSource } from "@cordon/store";
+import { xml } from "@cordon/component";
 import type { Demo } from "./demo.js";
+import { announceCaps } from "./caps.js";
+import { RawClient } from "./raw-client.js";
 
 /** The classifications a user of these tests is cleared for (the demo policy's, up to SECRET). */
 export const GUARD_ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
@@ -34,54 +39,90 @@ export const twoSites = (
 
 /**
  * `store`'s user clearances, but a read for the user `gated()` names waits for `gate()` once read
- * (a slow directory: the guard's decision waits with the clearance as it was read).
+ * (a slow directory: the guard's decision waits with the clearance as it was read); `readFirst`
+ * false: waits first, then reads (the guard is slow asking: the clearance as it is once the gate opens).
  */
 export const gatedClearances = (
   store: MemoryStore,
   gated: () => string | undefined,
   gate: () => Promise<void>,
+  readFirst = true,
 ): UserClearanceSource => ({
   getUserClearance: async (who, policy) => {
+    if (!readFirst && who === gated()) await gate();
     const read = await store.getUserClearance(who, policy);
-    if (who === gated()) await gate();
+    if (readFirst && who === gated()) await gate();
     return read;
   },
   subscribe: (listener) => store.subscribe(listener),
 });
 
 /**
+ * A gate on one user's clearance reads (the guard is slow deciding): after `hold(who)` each read
+ * of `who`'s clearance waits until `open()`; `users(store, readFirst)` is the source to give the
+ * guard (gatedClearances).
+ */
+export class ClearanceGate {
+  #gated: string | undefined;
+  #gate: Promise<void> = Promise.resolve();
+  #release: () => void = () => undefined;
+
+  hold(who: string): void {
+    this.#gate = new Promise((r) => (this.#release = r));
+    this.#gated = who;
+  }
+
+  open(): void {
+    this.#gated = undefined;
+    this.#release();
+  }
+
+  users(store: MemoryStore, readFirst = true): UserClearanceSource {
+    return gatedClearances(
+      store,
+      () => this.#gated,
+      () => this.#gate,
+      readFirst,
+    );
+  }
+}
+
+/**
  * Starts a server for `domain` loading the guard module (its component `guard.${domain}`, secret
- * "guard"), with `users` (one password), each cleared in `store` for GUARD_ALL.
+ * "guard", before `more.components`), with `users` (one password); each of `cleared` (default:
+ * every user) is cleared in `store` for GUARD_ALL (without a store nobody is: a guard never started).
  */
 export async function startGuardedServer(
   kind: ServerKind,
   o: {
     demo: Demo;
     domain: string;
-    store: MemoryStore;
+    store?: MemoryStore;
     users: readonly string[];
+    cleared?: readonly string[];
     password: string;
     guard: Omit<NonNullable<ServerOptions["guard"]>, "component">;
   },
-  more: Omit<ServerOptions, "domain" | "components" | "guard" | "users"> = {},
+  more: Omit<ServerOptions, "domain" | "guard" | "users"> = {},
 ): Promise<XmppServer> {
   const guardDomain = `guard.${o.domain}`;
   const server = await startServer(kind, {
+    ...more,
     domain: o.domain,
-    components: [{ domain: guardDomain, secret: "guard" }],
+    components: [{ domain: guardDomain, secret: "guard" }, ...(more.components ?? [])],
     guard: { component: guardDomain, ...o.guard },
     users: o.users.map((u) => ({ username: u, password: o.password })),
-    ...more,
   });
-  for (const u of o.users)
-    await o.store.setUserClearance(`${u}@${o.domain}`, o.demo.raw(o.demo.clearance(GUARD_ALL)));
+  for (const u of o.store ? (o.cleared ?? o.users) : [])
+    await o.store?.setUserClearance(`${u}@${o.domain}`, o.demo.raw(o.demo.clearance(GUARD_ALL)));
   return server;
 }
 
 /**
  * Cordon's guard component for `domain` on `server`, started, once the module was told its cache
- * epoch: the demo policy, UNCLASSIFIED by default, reconnecting after 100 ms to 1 s; `more` adds
- * or overrides options (store, users, locations, onDecision).
+ * epoch (`told` false: once started, the module told or not): the demo policy, UNCLASSIFIED by
+ * default, reconnecting after 100 ms to 1 s; `more` adds or overrides options (store, users,
+ * locations, onDecision).
  */
 export async function startGuard(
   demo: Demo,
@@ -89,6 +130,7 @@ export async function startGuard(
   domain: string,
   more: Omit<GuardServiceOptions, "service" | "domain" | "secret" | "registry" | "served" | "defaultLabel"> &
     Partial<Pick<GuardServiceOptions, "served" | "defaultLabel">>,
+  told = true,
 ): Promise<GuardService> {
   const guard = createGuardService({
     service: `xmpp://127.0.0.1:${server.componentPort}`,
@@ -101,6 +143,7 @@ export async function startGuard(
     ...more,
   });
   await guard.start();
+  if (!told) return guard;
   await sleep(300);
   await guard.cacheEpochTold();
   return guard;
@@ -118,6 +161,64 @@ export async function openSession(
   const client = await connectClient(server, user, password, resource, site ? { localAddress: site } : {});
   open.push(client);
   return client;
+}
+
+/**
+ * Sessions on `server()` (kept in `open`) announcing XEP-0115 caps: a session of `user`/`resource`
+ * from `site`, with or without XEP-0258 labels, XEP-0280 carbons enabled when `carbons`, resolves
+ * once the server asked what the client supports — Prosody's module each session, ejabberd's
+ * mod_caps once per caps version (XEP-0115 §6.3: the answer is cached for every client), failing
+ * after 8 s — and taken the answer in.
+ */
+export function capsSessions(
+  kind: ServerKind,
+  server: () => XmppServer,
+  open: TestClient[],
+  password: string,
+): (user: string, resource: string, site: string, labels: boolean, carbons?: boolean) => Promise<TestClient> {
+  const announced = new Set<string>();
+  return async (user, resource, site, labels, carbons = false) => {
+    const client = await connectClient(server(), user, password, resource, {
+      localAddress: site,
+      presence: false,
+    });
+    open.push(client);
+    const { c, ver, asked } = announceCaps(client, labels);
+    if (carbons) await client.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: "urn:xmpp:carbons:2" })));
+    await client.send(xml("presence", {}, c));
+    if (kind === "prosody" || !announced.has(ver))
+      await Promise.race([
+        asked,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error("the server never asked for caps")), 8000),
+        ),
+      ]);
+    announced.add(ver);
+    await sleep(300);
+    return client;
+  };
+}
+
+/**
+ * Raw sessions on `server()` of `domain` (kept in `raws` to be closed): one of `user`/`resource`
+ * from `site`, logged in and announcing caps with or without labels (ejabberd asks once per caps
+ * version).
+ */
+export function rawSessions(
+  kind: ServerKind,
+  server: () => XmppServer,
+  domain: string,
+  raws: RawClient[],
+  password: string,
+): (user: string, resource: string, site: string, labels: boolean) => Promise<RawClient> {
+  return async (user, resource, site, labels) => {
+    const client = await RawClient.open(server().c2sPort, site);
+    raws.push(client);
+    client.onceAsked = kind === "ejabberd";
+    await client.login(domain, user, password, resource);
+    await client.announce(labels);
+    return client;
+  };
 }
 
 /** Waits until each of `ids` reached `to` or came back to `from` as an error; fails after `ms`. */

@@ -5,7 +5,7 @@
 // services sharing one Redis on one server (ejabberd domain_balancing, or Prosody active/standby).
 // For clustered `cordon start` processes (muc-cluster-pause, muc-sentinel-cli): the server, the
 // working folder, the YAML config of one process and the rooms entered by alice, bob and carol.
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as path } from "node:path";
 import {
@@ -32,6 +32,7 @@ import {
 } from "@cordon/muc";
 import { ALL_CLASSES, createDemoMuc, demoPolicyFile, type Demo } from "./demo.js";
 import { configureRoom, joinRoom } from "./muc-client.js";
+import { stopSpawned, type SpawnedCordon } from "./cordon-process.js";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -396,4 +397,24 @@ export async function enterRooms(c: Record<string, TestClient>, rooms: readonly 
     await joinRoom(c.bob!, room, "Bob");
     await joinRoom(c.carol!, room, "Carol");
   }
+}
+
+/**
+ * The clustered `cordon start` tests' after(): clients, `cordon` processes, the membership reader,
+ * the server (or cluster), Redis, then the working folder; what was never started is passed over.
+ */
+export async function stopClusterCli(o: {
+  c: Record<string, TestClient>;
+  cordons: readonly SpawnedCordon[];
+  membership?: RedisMembership | undefined;
+  server: { stop(): Promise<void> } | undefined;
+  redis: RedisInstance | undefined;
+  dir: string | undefined;
+}): Promise<void> {
+  for (const client of Object.values(o.c)) await client.stop().catch(() => undefined);
+  for (const x of o.cordons) await stopSpawned(x);
+  await o.membership?.close();
+  await o.server?.stop();
+  await o.redis?.stop();
+  if (o.dir) rmSync(o.dir, { recursive: true, force: true });
 }

@@ -18,24 +18,17 @@
 import { describe, test, before, after } from "node:test";
 import { connect } from "node:net";
 import assert from "node:assert/strict";
-import {
-  RawClient,
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-} from "@cordon/harness";
-import { createGuardService, type AccessReason, type GuardService } from "@cordon/guard";
+import { RawClient, sendRaw, serverKinds, connectClient, type XmppServer } from "@cordon/harness";
+import type { AccessReason, GuardService } from "@cordon/guard";
 import { createComponent } from "@cordon/component";
 import type { Label } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { GUARD_ALL as SECRET_CLEARED, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "access-pw";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const SECRET_CLEARED = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 
 /** The condition of the error that stopped a login (the bind's, or the stream's). */
 function conditionOf(error: unknown): string | undefined {
@@ -99,19 +92,14 @@ for (const kind of serverKinds()) {
     const jid = (u: string) => `${u}@${domain}`;
 
     const startGuard = async (accessLabel: Label | null = demo.label("CONFIDENTIAL")) => {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        ...(accessLabel ? { accessLabel } : {}),
-        onAccess: (allowed, reason) => decisions.push([allowed, reason]),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await guard.start();
+      const onAccess = (allowed: boolean, reason: AccessReason) => void decisions.push([allowed, reason]);
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        { store, ...(accessLabel ? { accessLabel } : {}), onAccess },
+        false,
+      );
     };
 
     /**
@@ -173,32 +161,32 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 2, access: true },
-        users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal", "ivy", "jo"].map((u) => ({
-          username: u,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol", "dan", "erin", "gus", "hal", "ivy", "jo"],
+          cleared: ["ivy", "jo"],
           password: PASSWORD,
-        })),
+          guard: { timeoutSeconds: 2, access: true },
+        },
         // XEP-0078 binds in the authentication request: its own path into the bind, checked too.
         // XEP-0198 resumption re-enters a session without binding: checked too.
-        extraModules: kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
-      });
+        {
+          extraModules:
+            kind === "prosody" ? ["legacyauth", "smacks"] : ["mod_legacy_auth", "mod_stream_mgmt"],
+        },
+      );
       for (const u of ["alice", "dan", "erin", "gus", "hal"])
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(["UNCLASSIFIED", "CONFIDENTIAL"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
-      for (const u of ["ivy", "jo"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(SECRET_CLEARED)));
       // carol: no clearance at all.
       await startGuard();
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(80));
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, [], 80));
 
     test(`[${kind}] a user whose clearance grants the access label logs in`, async () => {
       await logsIn("alice");

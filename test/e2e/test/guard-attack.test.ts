@@ -6,16 +6,17 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { sendRaw, xml } from "@cordon/harness";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { createComponent, type CordonComponent } from "@cordon/component";
 import { MemoryStore } from "@cordon/store";
 import type { Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
+import { sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "guard-pw";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const labelled = (to: string, id: string, body: string, label?: string, extra = "") =>
   `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label ?? ""}${extra}</message>`;
@@ -24,7 +25,6 @@ for (const kind of serverKinds()) {
   describe(`attacks on the central check on ${kind}`, () => {
     const domain = `${kind}-gatk.test`;
     const other = `other.${domain}`;
-    const guardDomain = `guard.${domain}`;
     /** Stands for Cordon's own MUC (trusted: its messages are decided already); evil: any other component. */
     const roomsDomain = `rooms.${domain}`;
     const evilDomain = `evil.${domain}`;
@@ -66,18 +66,14 @@ for (const kind of serverKinds()) {
       store.setUserClearance(`${u}@${d}`, demo.raw(demo.clearance(classes)));
 
     const startGuard = async () => {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain, other],
-        registry: demo.registry,
-        store: slowStore,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-        onDecision: (action, reason) => decisions.push(`${action}:${reason}`),
-      });
-      await guard.start();
+      const onDecision = (action: string, reason: string) => void decisions.push(`${action}:${reason}`);
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        { served: [domain, other], store: slowStore, onDecision },
+        false,
+      );
     };
 
     async function nothing(client: TestClient, pred: (s: Element) => boolean, ms = 1000) {
@@ -90,24 +86,29 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        extraDomains: [other],
-        components: [
-          { domain: guardDomain, secret: "guard" },
-          { domain: roomsDomain, secret: "rooms" },
-          { domain: evilDomain, secret: "evil" },
-        ],
-        guard: { component: guardDomain, timeoutSeconds: 2, trusted: [roomsDomain] },
-        extraModules:
-          kind === "prosody"
-            ? ["carbons", "mam", "pep"]
-            : ["mod_carboncopy", "mod_mam: {default: always}", "mod_pubsub: {plugins: [flat, pep]}"],
-        users: ["alice", "bob", "carol", "mallory", "dan", "erin", "fred"].map((u) => ({
-          username: u,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol", "mallory", "dan", "erin", "fred"],
+          cleared: [],
           password: PASSWORD,
-        })),
-      });
+          guard: { timeoutSeconds: 2, trusted: [roomsDomain] },
+        },
+        {
+          extraDomains: [other],
+          components: [
+            { domain: roomsDomain, secret: "rooms" },
+            { domain: evilDomain, secret: "evil" },
+          ],
+          extraModules:
+            kind === "prosody"
+              ? ["carbons", "mam", "pep"]
+              : ["mod_carboncopy", "mod_mam: {default: always}", "mod_pubsub: {plugins: [flat, pep]}"],
+        },
+      );
       await server.addUser("olga", PASSWORD, other);
       await set("alice", ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"]);
       await set("bob", ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"]);
@@ -119,11 +120,8 @@ for (const kind of serverKinds()) {
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
       for (const comp of comps) await comp.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, Object.values(c));
     });
 
     test(`[${kind}] A1 a chat message carrying an empty pubsub#event child is still checked`, async () => {
@@ -395,26 +393,23 @@ for (const kind of serverKinds()) {
 for (const kind of serverKinds()) {
   describe(`attacks on the central check on ${kind}, unlabelled_when_down = deliver, Cordon down`, () => {
     const domain = `${kind}-gdown.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const c: Record<string, TestClient> = {};
     const jid = (u: string) => `${u}@${domain}`;
     const SECRET = demo.labelXml(demo.label("SECRET"));
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 1, unlabelledWhenDown: "deliver" },
-        users: ["alice", "carol"].map((u) => ({ username: u, password: PASSWORD })),
+        users: ["alice", "carol"],
+        password: PASSWORD,
+        guard: { timeoutSeconds: 1, unlabelledWhenDown: "deliver" },
       });
       for (const u of ["alice", "carol"]) c[u] = await connectClient(server, u, PASSWORD);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, undefined, Object.values(c)));
 
     test(`[${kind}] D0 (control) an unlabelled message is delivered, a labelled one refused`, async () => {
       await sendRaw(c.alice!, labelled(jid("carol"), "d0u", "plain"));

@@ -9,30 +9,21 @@
 // 127.0.0.2 an UNCLASSIFIED-only one. G7 failed on both servers before message-references.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { announceCaps } from "../src/caps.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "adv12-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
   describe(`attacks on the central check, session 12, on ${kind} (issue 17)`, () => {
     const domain = `${kind}-adv12.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -82,40 +73,32 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 2 },
-        users: ["alice", "bob", "dan"].map((u) => ({ username: u, password: PASSWORD })),
-        extraModules:
-          kind === "prosody"
-            ? ["vcard", "mam"]
-            : [
-                "mod_vcard: {}",
-                "mod_multicast: {access: all, limits: {local: {message: 20}}}",
-                "mod_mam: {default: always}",
-              ],
-      });
-      const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-      await store.setUserClearance(jid("alice"), demo.raw(demo.clearance(all)));
-      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(all)));
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "dan"],
+          cleared: ["alice", "bob"],
+          password: PASSWORD,
+          guard: { timeoutSeconds: 2 },
+        },
+        {
+          extraModules:
+            kind === "prosody"
+              ? ["vcard", "mam"]
+              : [
+                  "mod_vcard: {}",
+                  "mod_multicast: {access: all, limits: {local: {message: 20}}}",
+                  "mod_mam: {default: always}",
+                ],
+        },
+      );
       await store.setUserClearance(jid("dan"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(all) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
-        onDecision: (action, reason) => decisions.push(`${action}:${reason}`),
-      });
-      await guard.start();
+      const onDecision = (action: string, reason: string) => void decisions.push(`${action}:${reason}`);
+      const locations = guarded.twoSites(demo);
+      guard = await guarded.startGuard(demo, server, domain, { store, locations, onDecision }, false);
       s.alice = await session("alice", "hq", CLEARED_SITE);
       s.aliceAnnex = await session("alice", "annex", UNCLASSIFIED_SITE);
       s.bob = await session("bob", "hq", CLEARED_SITE);
@@ -124,15 +107,12 @@ for (const kind of serverKinds()) {
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
       if (process.env["ADV_DEBUG"]) {
         console.log(decisions.join("\n"));
         for (const [n, cl] of Object.entries(s))
           console.log(n, cl.received.map((e) => e.toString()).join("\n  "));
       }
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(`[${kind}] G0 (control) a SECRET message reaches bob's cleared session only; dan is refused`, async () => {

@@ -8,89 +8,62 @@ import assert from "node:assert/strict";
 import {
   RawClient,
   sendRaw,
-  startServer,
   serverKinds,
   connectClient,
   type XmppServer,
   type TestClient,
 } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "attack2-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
   describe(`attacks on the central check, round 2, on ${kind} (issue 17)`, () => {
     const domain = `${kind}-attack2.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
     const open: TestClient[] = [];
     const jid = (u: string) => `${u}@${domain}`;
     const SECRET = demo.labelXml(demo.label("SECRET"));
-    // Lookups of the gated user's clearance wait for `release` (the guard is slow deciding).
-    let gated: string | undefined;
-    let gate: Promise<void> = Promise.resolve();
-    let release: () => void = () => undefined;
+    // Lookups of the held user's clearance wait for `held.open()` (the guard is slow deciding).
+    const held = new guarded.ClearanceGate();
 
-    async function session(user: string, resource: string, site: string) {
-      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: site });
-      open.push(client);
-      return client;
-    }
+    const session = (user: string, resource: string, site: string) =>
+      guarded.openSession(server, open, PASSWORD, user, resource, site);
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 6 },
-        extraModules:
-          kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
-        users: ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"].map((u) => ({
-          username: u,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"],
           password: PASSWORD,
-        })),
-      });
-      const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-      for (const u of ["alice", "erin", "fay", "gil", "hal", "jo", "kim", "lee", "max"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        users: {
-          getUserClearance: async (who, policy) => {
-            if (who === gated) await gate;
-            return store.getUserClearance(who, policy);
-          },
-          subscribe: (listener) => store.subscribe(listener),
+          guard: { timeoutSeconds: 6 },
         },
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(all) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await guard.start();
+        {
+          extraModules:
+            kind === "prosody" ? ["smacks", "mam"] : ["mod_stream_mgmt", "mod_mam: {default: always}"],
+        },
+      );
+      const users = held.users(store, false);
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        { store, users, locations: guarded.twoSites(demo) },
+        false,
+      );
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, open));
 
     for (const [n, bare] of [
       [1, true],
@@ -100,8 +73,7 @@ for (const kind of serverKinds()) {
         const user = n === 1 ? "erin" : "fay";
         const alice = await session("alice", `desk${n}`, CLEARED_SITE);
         const desk = await session(user, "r", CLEARED_SITE);
-        gate = new Promise((r) => (release = r));
-        gated = jid(user);
+        held.hold(jid(user));
         await sendRaw(
           alice,
           `<message to='${bare ? jid(user) : `${jid(user)}/r`}' id='race${n}' type='chat'><body>the plans</body>${SECRET}</message>`,
@@ -110,8 +82,7 @@ for (const kind of serverKinds()) {
         await desk.stop();
         const annex = await session(user, "r", UNCLASSIFIED_SITE); // same resource, uncleared site
         await sleep(300);
-        gated = undefined;
-        release();
+        held.open();
         await sleep(1500);
         assert.deepEqual(
           annex.received.filter((m) => m.toString().includes("the plans")).map((m) => m.toString()),
@@ -125,8 +96,7 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] a recipient offline when the guard is asked who logs in from an uncleared site meanwhile gets nothing; the sender is told to wait`, async () => {
       const alice = await session("alice", "desk3", CLEARED_SITE);
-      gate = new Promise((r) => (release = r));
-      gated = jid("gil");
+      held.hold(jid("gil"));
       await sendRaw(
         alice,
         `<message to='${jid("gil")}' id='race3' type='chat'><body>the plans</body>${SECRET}</message>`,
@@ -134,8 +104,7 @@ for (const kind of serverKinds()) {
       await sleep(500); // asked about a recipient with no session
       const annex = await session("gil", "r", UNCLASSIFIED_SITE);
       await sleep(300);
-      gated = undefined;
-      release();
+      held.open();
       await sleep(1500);
       assert.deepEqual(
         annex.received.filter((m) => m.toString().includes("the plans")).map((m) => m.toString()),
@@ -149,14 +118,25 @@ for (const kind of serverKinds()) {
       await annex.stop();
     });
 
-    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
-      const alice = await session("alice", "desk4", CLEARED_SITE);
+    /**
+     * hal's resumable session (XEP-0198) bound to `resource` at the cleared site loses its
+     * connection; alice sends it `id` (SECRET, `body`), queued for it; a new connection from `site`
+     * asks to resume it: that connection, once answered.
+     */
+    async function resumedFrom(
+      alice: TestClient,
+      bind: string,
+      resource: string,
+      id: string,
+      body: string,
+      site: string,
+    ) {
       const desk = await RawClient.open(server.c2sPort, CLEARED_SITE);
       await desk.login(domain, "hal", PASSWORD);
       desk.write(
-        "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>r</resource></bind></iq>",
+        `<iq type='set' id='${bind}'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${resource}</resource></bind></iq>`,
       );
-      await desk.until(/id=["']b1["']/);
+      await desk.until(new RegExp(`id=["']${bind}["']`));
       desk.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
       const [, previd] = await desk.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
       await sleep(300);
@@ -165,13 +145,19 @@ for (const kind of serverKinds()) {
       // Decided for the session at the cleared site, queued for it while it is away.
       await sendRaw(
         alice,
-        `<message to='${jid("hal")}/r' id='resume1' type='chat'><body>the plans</body>${SECRET}</message>`,
+        `<message to='${jid("hal")}/${resource}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`,
       );
       await sleep(1000);
-      const annex = await RawClient.open(server.c2sPort, UNCLASSIFIED_SITE);
-      await annex.login(domain, "hal", PASSWORD);
-      annex.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
-      await annex.until(/<(failed|resumed)\b/);
+      const resumer = await RawClient.open(server.c2sPort, site);
+      await resumer.login(domain, "hal", PASSWORD);
+      resumer.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd}' h='0'/>`);
+      await resumer.until(/<(failed|resumed)\b/);
+      return resumer;
+    }
+
+    test(`[${kind}] a session resumed (XEP-0198) from an uncleared site gets nothing decided for its old site`, async () => {
+      const alice = await session("alice", "desk4", CLEARED_SITE);
+      const annex = await resumedFrom(alice, "b1", "r", "resume1", "the plans", UNCLASSIFIED_SITE);
       await sleep(1500);
       annex.close();
       assert.ok(
@@ -186,26 +172,7 @@ for (const kind of serverKinds()) {
       // online, so not to offline storage — its sender is told `recipient-unavailable`, with nothing
       // of it; on ejabberd the server archive is on here and mod_stream_mgmt drops an archived
       // message of the ended session (no bounce): it stays in the archive, decided again when fetched.
-      const again = await RawClient.open(server.c2sPort, CLEARED_SITE);
-      await again.login(domain, "hal", PASSWORD);
-      again.write(
-        "<iq type='set' id='b2'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>s</resource></bind></iq>",
-      );
-      await again.until(/id=["']b2["']/);
-      again.write("<enable xmlns='urn:xmpp:sm:3' resume='true'/><presence/>");
-      const [, previd2] = await again.until(/<enabled[^>]*\bid=["']([^"']+)["']/);
-      await sleep(300);
-      again.drop();
-      await sleep(500);
-      await sendRaw(
-        alice,
-        `<message to='${jid("hal")}/s' id='resume2' type='chat'><body>more plans</body>${SECRET}</message>`,
-      );
-      await sleep(1000);
-      const back = await RawClient.open(server.c2sPort, CLEARED_SITE);
-      await back.login(domain, "hal", PASSWORD);
-      back.write(`<resume xmlns='urn:xmpp:sm:3' previd='${previd2}' h='0'/>`);
-      await back.until(/<(failed|resumed)\b/);
+      const back = await resumedFrom(alice, "b2", "s", "resume2", "more plans", CLEARED_SITE);
       assert.match(back.text, /<failed\b[^>]*>\s*<not-allowed\b/, back.text);
       if (kind === "prosody") {
         const bounced = await alice.waitFor(
@@ -286,8 +253,7 @@ for (const kind of serverKinds()) {
         `<message to='${jid("lee")}' id='slow1' type='chat'><body>stored while slow</body>${SECRET}</message>`,
       );
       await sleep(800);
-      gate = new Promise((r) => (release = r));
-      gated = jid("lee");
+      held.hold(jid("lee"));
       // (The same clearance set again: the guard's cached one is dropped, the next lookup is gated.)
       await store.setUserClearance(
         jid("lee"),
@@ -298,8 +264,7 @@ for (const kind of serverKinds()) {
       await sleep(7500);
       assert.equal(first.received.filter((m) => m.attrs.id === "slow1").length, 0);
       await first.stop();
-      gated = undefined;
-      release();
+      held.open();
       const second = await session("lee", "desk", CLEARED_SITE);
       const got = await second.waitFor((m) => m.attrs.id === "slow1", 8000);
       assert.ok(got.toString().includes("stored while slow"));

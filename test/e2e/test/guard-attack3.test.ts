@@ -2,22 +2,15 @@
 // questions, compact verdicts). Real servers, real clients, the guard up.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
+import { sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "attack3-pw";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
   describe(`attacks on the central check, round 3, on ${kind} (issue 17)`, () => {
@@ -28,51 +21,33 @@ for (const kind of serverKinds()) {
     let guard: GuardService;
     const open: TestClient[] = [];
     const jid = (u: string) => `${u}@${domain}`;
-    // Lookups of the gated user's clearance wait for `release` (the guard is slow deciding).
-    let gated: string | undefined;
-    let gate: Promise<void> = Promise.resolve();
-    let release: () => void = () => undefined;
+    // Lookups of the held user's clearance wait for `held.open()` (the guard is slow deciding).
+    const held = new guarded.ClearanceGate();
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        // The site lets unlabelled traffic flow while Cordon is DOWN — and only then.
-        guard: { component: guardDomain, timeoutSeconds: 8, unlabelledWhenDown: "deliver" },
-        users: ["alice", "carol"].map((u) => ({ username: u, password: PASSWORD })),
-      });
-      await store.setUserClearance(
-        jid("alice"),
-        demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"])),
-      );
-      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
         store,
-        users: {
-          getUserClearance: async (who, policy) => {
-            if (who === gated) await gate;
-            return store.getUserClearance(who, policy);
-          },
-          subscribe: (listener) => store.subscribe(listener),
-        },
-        // An unlabelled message is SECRET here: carol (UNCLASSIFIED only) may never get one.
-        defaultLabel: demo.label("SECRET"),
-        reconnect: { initialMs: 100, maxMs: 1000 },
+        users: ["alice", "carol"],
+        cleared: ["alice"],
+        password: PASSWORD,
+        // The site lets unlabelled traffic flow while Cordon is DOWN — and only then.
+        guard: { timeoutSeconds: 8, unlabelledWhenDown: "deliver" },
       });
-      await guard.start();
+      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      const users = held.users(store, false);
+      // An unlabelled message is SECRET here: carol (UNCLASSIFIED only) may never get one.
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        { store, users, defaultLabel: demo.label("SECRET") },
+        false,
+      );
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, open));
 
     test(`[${kind}] P1 a sender past the guard's per-sender bound of checks in progress does not get unlabelled messages through unchecked (the guard is up)`, async () => {
       const a1 = await connectClient(server, "alice", PASSWORD, "a1");
@@ -82,8 +57,7 @@ for (const kind of serverKinds()) {
       // (No message to carol before: her clearance is not read yet, so not cached by the guard.)
       // The guard is slow reading carol's clearance: alice's checks stay in progress. 2 × 30
       // messages (each session below Prosody's 32 in flight) pass the guard's 50 per sender.
-      gated = jid("carol");
-      gate = new Promise<void>((r) => (release = r));
+      held.hold(jid("carol"));
       const burst = (client: TestClient, tag: string) =>
         Array.from(
           { length: 30 },
@@ -92,8 +66,7 @@ for (const kind of serverKinds()) {
         ).join("");
       await Promise.all([sendRaw(a1, burst(a1, "a")), sendRaw(a2, burst(a2, "b"))]);
       await sleep(1500);
-      gated = undefined;
-      release();
+      held.open();
       await sleep(3000);
       if (process.env["GUARD_DEBUG"])
         for (const c of [a1, a2])

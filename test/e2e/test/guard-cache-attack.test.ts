@@ -19,28 +19,18 @@
 //   (its address is part of the key): refused.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore, type UserClearanceSource } from "@cordon/store";
-import { xml, type Element } from "@cordon/component";
+import type { Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
-import { announceCaps } from "../src/caps.js";
+import { GUARD_ALL as ALL, CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
 const NS_CARBONS = "urn:xmpp:carbons:2";
 const PASSWORD = "cache-attack-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const carbonOf = (m: Element) =>
   m.getChild("received", NS_CARBONS)?.getChild("forwarded", "urn:xmpp:forward:0")?.getChild("message");
@@ -55,7 +45,6 @@ for (const kind of serverKinds()) {
     let guard: GuardService;
     let decisions = 0;
     const open: TestClient[] = [];
-    const announced = new Set<string>();
     const jid = (u: string) => `${u}@${domain}`;
     const SECRET = demo.labelXml(demo.label("SECRET"));
     let n = 0;
@@ -76,26 +65,7 @@ for (const kind of serverKinds()) {
     };
 
     /** A session of `user` from `site`, announcing caps with or without labels. */
-    async function session(user: string, resource: string, site: string, labels: boolean, carbons = false) {
-      const client = await connectClient(server, user, PASSWORD, resource, {
-        localAddress: site,
-        presence: false,
-      });
-      open.push(client);
-      const { c, ver, asked } = announceCaps(client, labels);
-      if (carbons) await client.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: NS_CARBONS })));
-      await client.send(xml("presence", {}, c));
-      if (kind === "prosody" || !announced.has(ver))
-        await Promise.race([
-          asked,
-          new Promise((_, reject) =>
-            setTimeout(() => reject(new Error("the server never asked for caps")), 8000),
-          ),
-        ]);
-      announced.add(ver);
-      await sleep(300);
-      return client;
-    }
+    const session = guarded.capsSessions(kind, () => server, open, PASSWORD);
 
     /** A store change nobody sent: the guard's epoch moves on (and its clearance answers are dropped). */
     async function newEpoch() {
@@ -105,43 +75,32 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        // A long timeout: the held decisions below must not time out; a long cache: nothing expires.
-        guard: { component: guardDomain, timeoutSeconds: 20, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: PASSWORD })),
-        extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"],
-      });
-      for (const u of ["alice", "bob"]) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol"],
+          cleared: ["alice", "bob"],
+          password: PASSWORD,
+          // A long timeout: the held decisions below must not time out; a long cache: nothing expires.
+          guard: { timeoutSeconds: 20, cacheSeconds: 60 },
+        },
+        { extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"] },
+      );
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
         users,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
+        locations: guarded.twoSites(demo),
         onDecision: () => void decisions++,
       });
-      await guard.start();
-      await sleep(300);
-      await guard.cacheEpochTold();
     });
 
     after(async () => {
       openGate();
       gate = undefined;
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open);
     });
 
     test(`[${kind}] C1: a verdict is cached only under the key of the sessions it was decided for`, async () => {

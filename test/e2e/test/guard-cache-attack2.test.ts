@@ -45,16 +45,10 @@ for (const kind of serverKinds()) {
     const chat = (to: string, id: string, body: string, extra = SECRET) =>
       `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${extra}</message>`;
 
-    // The gated user's clearance is read, then handed over only once `release` is called (a slow
-    // directory: the guard's decision waits with the clearance as it was read).
-    let gated: string | undefined;
-    let gate: Promise<void> = Promise.resolve();
-    let release: () => void = () => undefined;
-    const users = guarded.gatedClearances(
-      store,
-      () => gated,
-      () => gate,
-    );
+    // The held user's clearance is read, then handed over only once `held.open()` is called (a
+    // slow directory: the guard's decision waits with the clearance as it was read).
+    const held = new guarded.ClearanceGate();
+    const users = held.users(store);
     let decisions = 0;
 
     async function startGuard() {
@@ -176,15 +170,13 @@ for (const kind of serverKinds()) {
     test(`[${kind}] SF1 (regression, held): a clearance lowered while messages wait on a question — none of them delivered under the old verdict`, async () => {
       const alice = await session("alice", "sf1", CLEARED_SITE);
       const dan = await session("dan", "d", CLEARED_SITE);
-      gate = new Promise((r) => (release = r));
-      gated = jid("dan");
+      held.hold(jid("dan"));
       const ids = Array.from({ length: 6 }, (_, i) => `sf1-${i}`);
       await sendRaw(alice, ids.map((id) => chat(jid("dan"), id, `plans ${id}`)).join(""));
       await sleep(800); // the first is asked about (dan's clearance read as it was), the rest wait on it
       await store.setUserClearance(jid("dan"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
       await guard.cacheEpochTold();
-      gated = undefined;
-      release();
+      held.open();
       await settled(alice, dan, ids);
       const got = dan.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
       // The first was decided before the change (its read); none of those that waited may be.
@@ -201,14 +193,12 @@ for (const kind of serverKinds()) {
     test(`[${kind}] SF2 (regression, held): the guard gone while messages wait on its question — each refused with wait, none delivered; back, the cache serves the sender again`, async () => {
       const alice = await session("alice", "sf2", CLEARED_SITE);
       const erin = await session("erin", "e", CLEARED_SITE);
-      gate = new Promise((r) => (release = r));
-      gated = jid("erin");
+      held.hold(jid("erin"));
       const ids = Array.from({ length: 6 }, (_, i) => `sf2-${i}`);
       await sendRaw(alice, ids.map((id) => chat(jid("erin"), id, `plans ${id}`)).join(""));
       await sleep(800);
       const stopped = guard.stop();
-      gated = undefined;
-      release();
+      held.open();
       await stopped;
       await settled(alice, erin, ids);
       assert.deepEqual(
@@ -228,8 +218,7 @@ for (const kind of serverKinds()) {
     test(`[${kind}] SF3: a message that waited on a question not kept is not overtaken by the sender's later messages (RFC 6120 §10.1)`, async () => {
       const alice = await session("alice", "sf3", CLEARED_SITE);
       const fay = await session("fay", "f", CLEARED_SITE);
-      gate = new Promise((r) => (release = r));
-      gated = jid("fay");
+      held.hold(jid("fay"));
       // 0: asked (the flight); 1: waits on it; 2: unlabelled, another key — asked; 3: the first
       // key again — asked (not every message of the sender in flight is in the flight).
       const ids = ["sf3-0", "sf3-1", "sf3-2", "sf3-3"];
@@ -239,8 +228,7 @@ for (const kind of serverKinds()) {
       // Any store change while they are decided: a new epoch, the first answer is not kept.
       await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED", "RESTRICTED"])));
       await guard.cacheEpochTold();
-      gated = undefined;
-      release();
+      held.open();
       await settled(alice, fay, ids);
       const got = fay.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id ?? "");
       // Each delivered once and in the order sent; one that cannot be (it would come after a later

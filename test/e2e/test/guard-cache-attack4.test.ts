@@ -23,7 +23,7 @@ import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
-import { RawClient } from "../src/raw-client.js";
+import type { RawClient } from "../src/raw-client.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
@@ -57,14 +57,7 @@ for (const kind of serverKinds()) {
 
     const sender = (user: string, resource: string, site = CLEARED_SITE) =>
       guarded.openSession(server, open, PASSWORD, user, resource, site);
-    async function raw(user: string, resource: string, site: string, labels: boolean) {
-      const client = await RawClient.open(server.c2sPort, site);
-      raws.push(client);
-      client.onceAsked = kind === "ejabberd";
-      await client.login(domain, user, PASSWORD, resource);
-      await client.announce(labels);
-      return client;
-    }
+    const raw = guarded.rawSessions(kind, () => server, domain, raws, PASSWORD);
 
     before(async () => {
       server = await guarded.startGuardedServer(

@@ -17,19 +17,17 @@
 //   labelled, and an unlabelled message's carbon reaches both.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
-import { RawClient } from "../src/raw-client.js";
+import type { RawClient } from "../src/raw-client.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack5-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 const NS_CARBONS = "urn:xmpp:carbons:2";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sendRaw(client: TestClient, data: string): Promise<void> {
   return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
@@ -83,7 +81,6 @@ const attrEsc = (s: string) => esc(s).replace(/[\t\n\r]/g, (c) => `&#${c.charCod
 for (const kind of serverKinds()) {
   describe(`attacks on the key's fast path, the merged filter and the escape memo on ${kind} (issue 17, pguard12)`, () => {
     const domain = `${kind}-gcattack5.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -100,58 +97,37 @@ for (const kind of serverKinds()) {
     const nextId = (p: string) => `${p}${++n}`;
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 3, cacheSeconds: 60 },
-        users: ["alice", "bob", "carol", "erin"].map((u) => ({ username: u, password: PASSWORD })),
-        extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"],
-      });
-      for (const u of ["alice", "bob", "erin"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "carol", "erin"],
+          cleared: ["alice", "bob", "erin"],
+          password: PASSWORD,
+          guard: { timeoutSeconds: 3, cacheSeconds: 60 },
+        },
+        { extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"] },
+      );
       await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
+      const onDecision = () => void decisions++;
+      guard = await guarded.startGuard(demo, server, domain, {
         store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(ALL) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
-        onDecision: () => void decisions++,
+        locations: guarded.twoSites(demo),
+        onDecision,
       });
-      await guard.start();
-      await sleep(300);
-      await guard.cacheEpochTold();
     });
 
     after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(150));
-      for (const client of open) await client.stop().catch(() => undefined);
       for (const client of raws) client.close();
-      await guard?.stop();
-      await server?.stop();
+      await guarded.stopGuarded(server, guard, open, 150);
     });
 
-    async function sender(user: string, resource: string) {
-      const client = await connectClient(server, user, PASSWORD, resource, { localAddress: CLEARED_SITE });
-      open.push(client);
-      return client;
-    }
+    const sender = (user: string, resource: string) =>
+      guarded.openSession(server, open, PASSWORD, user, resource, CLEARED_SITE);
     /** `resource` as XML text (escaped by the caller). */
-    async function raw(user: string, resource: string, site: string, labels: boolean) {
-      const client = await RawClient.open(server.c2sPort, site);
-      raws.push(client);
-      client.onceAsked = kind === "ejabberd";
-      await client.login(domain, user, PASSWORD, resource);
-      await client.announce(labels);
-      return client;
-    }
+    const raw = guarded.rawSessions(kind, () => server, domain, raws, PASSWORD);
 
     test(`[${kind}] K1: a label differing from the sender's last cached one only in its decisive bytes is asked about and refused`, async () => {
       const alice = await sender("alice", "k1");

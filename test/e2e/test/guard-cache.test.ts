@@ -8,24 +8,18 @@
 // what was cached.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore, type StoreEvent, type StoreListener } from "@cordon/store";
 import { xml, type Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { announceCaps } from "../src/caps.js";
+import { GUARD_ALL as ALL } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
 const PASSWORD = "cache-pw";
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
 
 const marking = (m: Element) => m.getChild("securitylabel", NS_LABEL)?.getChildText("displaymarking");
 
@@ -78,20 +72,14 @@ for (const kind of serverKinds()) {
       return client;
     }
 
-    function startGuard() {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-        onDecision: () => void decisions++,
-        onCached: (count) => void (servedReported += count),
-      });
-      return guard.start();
+    async function startGuard() {
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        { store, onDecision: () => void decisions++, onCached: (n) => void (servedReported += n) },
+        false,
+      );
     }
 
     let alice: TestClient;
@@ -99,13 +87,14 @@ for (const kind of serverKinds()) {
     let plain: TestClient;
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 2, cacheSeconds: 30 },
-        users: ["alice", "bob"].map((u) => ({ username: u, password: PASSWORD })),
+        store,
+        users: ["alice", "bob"],
+        password: PASSWORD,
+        guard: { timeoutSeconds: 2, cacheSeconds: 30 },
       });
-      for (const u of ["alice", "bob"]) await store.setUserClearance(jid(u), demo.raw(demo.clearance(ALL)));
       await startGuard();
       alice = await session("alice", "desk", false);
       aware = await session("bob", "aware", true);
@@ -113,12 +102,7 @@ for (const kind of serverKinds()) {
       await guard.cacheEpochTold();
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, open));
 
     /** Sends and waits until both of bob's sessions have it; how many guard decisions it took. */
     async function delivered(body: string, extra = SECRET) {

@@ -355,13 +355,8 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
   const jid = (u: string) => `${u}@${domain}`;
   const chat = (to: string, id: string, body: string) =>
     `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
-  let gated: string | undefined;
-  let gate: Promise<void> = Promise.resolve();
-  const users = guarded.gatedClearances(
-    store,
-    () => gated,
-    () => gate,
-  );
+  const slow = new guarded.ClearanceGate();
+  const users = slow.users(store);
   let decisions = 0;
 
   /** Runs `command` in Prosody's admin shell (mod_admin_shell), as guard-cache-attack3 RE6 does. */
@@ -402,15 +397,12 @@ describe("mod_cordon_guard reloaded with messages held, on prosody (issue 17)", 
     const alice = await session("alice", "rl1");
     const erin = await session("erin", "rl1");
     // erin's clearance not read yet: the guard's decisions about her wait at the gate.
-    let release: () => void = () => undefined;
-    gate = new Promise((r) => (release = r));
-    gated = jid("erin");
+    slow.hold(jid("erin"));
     const held = ["rl1-a", "rl1-b", "rl1-c"];
     await sendRaw(alice, held.map((id) => chat(jid("erin"), id, `plans ${id}`)).join(""));
     await sleep(500);
     await shell(`module:reload("cordon_guard", "${domain}")`);
-    gated = undefined;
-    release();
+    slow.open();
     const settled = () =>
       held.every(
         (id) =>

@@ -42,15 +42,9 @@ for (const kind of serverKinds()) {
     const SECRET = demo.labelXml(demo.label("SECRET"));
     const chat = (to: string, id: string, body: string) =>
       `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${SECRET}</message>`;
-    // The guard's decisions for `gated` wait for `gate` (the clearance read, then held).
-    let gated: string | undefined;
-    let gate: Promise<void> = Promise.resolve();
-    let release: () => void = () => undefined;
-    const users = guarded.gatedClearances(
-      store,
-      () => gated,
-      () => gate,
-    );
+    // The guard's decisions for the held user wait for `held.open()` (the clearance read, then held).
+    const held = new guarded.ClearanceGate();
+    const users = held.users(store);
     let decisions = 0;
 
     async function startGuard() {
@@ -108,13 +102,11 @@ for (const kind of serverKinds()) {
           if (i === 1) assert.equal(decisions - before, 0, "served from the cache");
         }
         // A message to carol held for its decision, then one to bob (its verdict still kept) behind it.
-        gate = new Promise((r) => (release = r));
-        gated = jid("carol");
+        held.hold(jid("carol"));
         const before = decisions;
         await sendRaw(alice, chat(jid("carol"), "ex1c", "plans") + chat(jid("bob"), "ex1b", "plans"));
         await sleep(1800); // bob's kept verdict (1 s) expires meanwhile
-        gated = undefined;
-        release();
+        held.open();
         await carol.waitFor((m) => m.attrs.id === "ex1c", 8000);
         if (kind === "ejabberd") {
           await bob.waitFor((m) => m.attrs.id === "ex1b", 8000);
@@ -148,14 +140,12 @@ for (const kind of serverKinds()) {
       test(`[${kind}] ST1: the module stopped while messages wait on a question — each refused with wait, none delivered`, async () => {
         const alice = await session("alice", "st1");
         const dan = await session("dan", "d");
-        gate = new Promise((r) => (release = r));
-        gated = jid("dan");
+        held.hold(jid("dan"));
         const ids = Array.from({ length: 6 }, (_, i) => `st1-${i}`);
         await sendRaw(alice, ids.map((id) => chat(jid("dan"), id, `plans ${id}`)).join(""));
         await sleep(800); // the first asked about (held by the guard), the rest parked on it
         assert.match(await stopModule(), /ok/);
-        gated = undefined;
-        release();
+        held.open();
         await settled(alice, dan, ids);
         await sleep(500);
         assert.deepEqual(
@@ -229,8 +219,7 @@ for (const kind of serverKinds()) {
         assert.match(await hooks(), /sm_receive_packet/, "the module's hooks are found while it runs");
         const gina = await session("gina", "g");
         const senders = await Promise.all(["s1", "s2", "s3", "s4"].map((u) => session(u, "burst")));
-        gate = new Promise((r) => (release = r));
-        gated = jid("gina");
+        held.hold(jid("gina"));
         const ids = new Map<TestClient, string[]>();
         const sending = senders.map(async (sender, n) => {
           const mine = Array.from({ length: 8 }, (_, i) => `st4-${n}-${i}`);
@@ -242,16 +231,13 @@ for (const kind of serverKinds()) {
         });
         await sleep(150);
         // Some decided (the gate opened a moment), the rest held or parked when the module stops.
-        release();
-        gated = undefined;
+        held.open();
         await sleep(30);
-        gate = new Promise((r) => (release = r));
-        gated = jid("gina");
+        held.hold(jid("gina"));
         await Promise.all(sending);
         await sleep(300);
         assert.match(await stopModule(), /ok/);
-        gated = undefined;
-        release();
+        held.open();
         assert.equal((await hooks()).trim(), "[]", "no hook of the module left");
         for (const sender of senders) await settled(sender, gina, ids.get(sender)!);
         await sleep(500);
@@ -276,15 +262,13 @@ for (const kind of serverKinds()) {
       test(`[${kind}] ST2: the process holding parked messages killed — each refused with wait; the one asked about decided`, async () => {
         const alice = await session("alice", "st2");
         const erin = await session("erin", "e");
-        gate = new Promise((r) => (release = r));
-        gated = jid("erin");
+        held.hold(jid("erin"));
         const ids = Array.from({ length: 6 }, (_, i) => `st2-${i}`);
         await sendRaw(alice, ids.map((id) => chat(jid("erin"), id, `plans ${id}`)).join(""));
         await sleep(800);
         await server.evalErlang(`exit(persistent_term:get({mod_cordon_guard, cache_owner, ${host}}), kill).`);
         await sleep(300);
-        gated = undefined;
-        release();
+        held.open();
         await settled(alice, erin, ids);
         await sleep(500);
         assert.deepEqual(

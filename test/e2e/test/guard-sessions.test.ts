@@ -5,26 +5,18 @@
 // clients connect from 127.0.0.1 (a cleared site) or 127.0.0.2 (an UNCLASSIFIED-only site).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
-import { xml, type Element } from "@cordon/component";
+import type { Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
-import { announceCaps } from "../src/caps.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
 const NS_CARBONS = "urn:xmpp:carbons:2";
 const PASSWORD = "sessions-pw";
-const CLEARED_SITE = "127.0.0.1";
-const UNCLASSIFIED_SITE = "127.0.0.2";
 
 const message = (to: string, id: string, body: string, label = "") =>
   `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`;
@@ -35,38 +27,15 @@ const carbonOf = (m: Element) =>
 for (const kind of serverKinds()) {
   describe(`the central check per session on ${kind} (issue 17)`, () => {
     const domain = `${kind}-sessions.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
     const open: TestClient[] = [];
-    const announced = new Set<string>();
     const jid = (u: string) => `${u}@${domain}`;
     const SECRET = demo.labelXml(demo.label("SECRET"));
 
     /** A session of `user` from `site`, announcing caps with or without labels; carbons when asked. */
-    async function session(user: string, resource: string, site: string, labels: boolean, carbons = false) {
-      const client = await connectClient(server, user, PASSWORD, resource, {
-        localAddress: site,
-        presence: false,
-      });
-      open.push(client);
-      const { c, ver, asked } = announceCaps(client, labels);
-      if (carbons) await client.iq(xml("iq", { type: "set" }, xml("enable", { xmlns: NS_CARBONS })));
-      await client.send(xml("presence", {}, c));
-      // The server asks the client what it supports: Prosody's module each session, ejabberd's
-      // mod_caps once per caps version (XEP-0115 §6.3: the answer is cached for every client).
-      if (kind === "prosody" || !announced.has(ver))
-        await Promise.race([
-          asked,
-          new Promise((_, reject) =>
-            setTimeout(() => reject(new Error("the server never asked for caps")), 8000),
-          ),
-        ]);
-      announced.add(ver);
-      await new Promise((r) => setTimeout(r, 300)); // and taken the answer in
-      return client;
-    }
+    const session = guarded.capsSessions(kind, () => server, open, PASSWORD);
 
     const nothing = async (client: TestClient, pred: (s: Element) => boolean) => {
       await new Promise((r) => setTimeout(r, 800));
@@ -74,39 +43,28 @@ for (const kind of serverKinds()) {
     };
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob", "dan"],
+          password: PASSWORD,
+          guard: { timeoutSeconds: 2 },
+        },
+        { extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"] },
+      );
+      guard = await guarded.startGuard(
+        demo,
+        server,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 2 },
-        users: ["alice", "bob", "dan"].map((u) => ({ username: u, password: PASSWORD })),
-        extraModules: kind === "prosody" ? ["carbons"] : ["mod_carboncopy"],
-      });
-      const all = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
-      for (const u of ["alice", "bob", "dan"])
-        await store.setUserClearance(jid(u), demo.raw(demo.clearance(all)));
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        locations: [
-          { ranges: [`${CLEARED_SITE}/32`], clearance: demo.clearance(all) },
-          { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
-        ],
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await guard.start();
+        { store, locations: guarded.twoSites(demo) },
+        false,
+      );
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(120));
-      for (const client of open) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, open));
 
     test(`[${kind}] each session of a recipient: label (caps say labels), FLOT (they do not), nothing (uncleared site) — carbons too`, async () => {
       const alice = await session("alice", "desk", CLEARED_SITE, true);

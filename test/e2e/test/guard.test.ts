@@ -5,18 +5,12 @@
 // fail closed while Cordon is stopped.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  startServer,
-  serverKinds,
-  connectClient,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import type { Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
+import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
@@ -37,7 +31,6 @@ const condition = (s: Element) =>
 for (const kind of serverKinds()) {
   describe(`the central check on ${kind} (issue 17)`, () => {
     const domain = `${kind}-guard.test`;
-    const guardDomain = `guard.${domain}`;
     let server: XmppServer;
     const store = new MemoryStore();
     let guard: GuardService;
@@ -50,17 +43,7 @@ for (const kind of serverKinds()) {
       store.setUserClearance(jid(u), demo.raw(demo.clearance(classes)));
 
     const startGuard = async () => {
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: guardDomain,
-        secret: "guard",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        defaultLabel: demo.label("UNCLASSIFIED"),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await guard.start();
+      guard = await guarded.startGuard(demo, server, domain, { store }, false);
     };
 
     /** Nothing matching reached `client` within a short wait (a refused message is never delivered late). */
@@ -70,14 +53,15 @@ for (const kind of serverKinds()) {
     }
 
     before(async () => {
-      server = await startServer(kind, {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
         domain,
-        components: [{ domain: guardDomain, secret: "guard" }],
-        guard: { component: guardDomain, timeoutSeconds: 2 },
-        users: ["alice", "bob", "carol", "mallory", "dan"].map((u) => ({ username: u, password: PASSWORD })),
+        store,
+        users: ["alice", "bob", "carol", "mallory", "dan"],
+        cleared: [],
+        password: PASSWORD,
+        guard: { timeoutSeconds: 2 },
       });
-      const set = (u: string, classes: string[]) =>
-        store.setUserClearance(jid(u), demo.raw(demo.clearance(classes)));
       await set("alice", ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"]);
       await set("bob", ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"]);
       await set("carol", ["UNCLASSIFIED"]);
@@ -85,12 +69,7 @@ for (const kind of serverKinds()) {
       for (const u of ["alice", "bob", "carol", "mallory"]) c[u] = await connectClient(server, u, PASSWORD);
     });
 
-    after(async () => {
-      if (process.env["GUARD_DEBUG"]) console.log(server.logTail(80));
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      await guard?.stop();
-      await server?.stop();
-    });
+    after(() => guarded.stopGuarded(server, guard, Object.values(c), 80));
 
     test(`[${kind}] a SECRET message reaches a recipient cleared for it, with the policy's label`, async () => {
       await sendRaw(c.alice!, labelled(jid("bob"), "s1", "for bob", SECRET));

@@ -13,12 +13,8 @@
 // The library-level tests of the same machinery: muc-cluster.test.ts, muc-standby.test.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join as path } from "node:path";
 import {
   startEjabberdCluster,
-  startServer,
   startRedis,
   serverKinds,
   connectClient,
@@ -28,52 +24,41 @@ import {
   type RedisInstance,
 } from "@cordon/harness";
 import { RedisMembership, RedisStore } from "@cordon/store";
-import { ALL_CLASSES as ALL, loadDemo, demoPolicyFile } from "../src/demo.js";
+import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { configureRoom, joinRoom as join } from "../src/muc-client.js";
 import {
+  CLI_USERS,
+  enterRooms,
   groupchat,
+  policyDir,
   replayed,
   seedClearances as seed,
   selfPing as ping,
   sleep,
+  startClusterServer,
+  stopClusterCli,
   until,
+  writeClusterCliConfig,
 } from "../src/muc-cluster-fixture.js";
-import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
+import { spawnCordon, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
 const PREFIX = "clc";
 
-/** A config file for one instance: its server's component port, its id, the shared Redis. */
-function writeConfig(
+/** A config file `${file}.yaml` for one instance: its server's component port, its id, the shared Redis. */
+const writeConfig = (
   dir: string,
-  name: string,
-  o: { port: number; redis: string; mucDomain: string; domain: string; instance: string; slots: number },
-): string {
-  const file = path(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    `log: { level: info }
-server: { host: 127.0.0.1, port: ${o.port} }
-policies: [policy.xml]
-store: { redis: { url: "${o.redis}", prefix: "${PREFIX}:" } }
-components:
-  muc:
-    domain: ${o.mucDomain}
-    secret: cluster-secret
-    localDomains: [${o.domain}]
-    labels:
-      UNCLASSIFIED: { classification: UNCLASSIFIED }
-      SECRET: { classification: SECRET }
-    serviceClearance: { classifications: [${ALL.join(", ")}] }
-    roomLabel: UNCLASSIFIED
-    defaultLabel: UNCLASSIFIED
-    rooms: { persistent: true, historyLength: 20 }
-    cluster: { instance: ${o.instance}, slots: ${o.slots}, leaseSeconds: 2 }
-`,
-  );
-  return file;
-}
+  file: string,
+  o: { server: XmppServer; redis: string; domain: string; instance: string; slots: number },
+): string =>
+  writeClusterCliConfig(dir, file, {
+    ...o,
+    mucDomain: `rooms.${o.domain}`,
+    secret: "cluster-secret",
+    redis: { url: o.redis },
+    prefix: `${PREFIX}:`,
+  });
 
 const seedClearances = (url: string, domain: string): Promise<void> =>
   seed(demo, { url, prefix: `${PREFIX}:` }, domain, { alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
@@ -111,20 +96,18 @@ if (serverKinds().includes("ejabberd"))
         domain,
         components: [{ domain: mucDomain, secret: "cluster-secret" }],
         componentBalancing: { [mucDomain]: "bare_destination" },
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+        users: CLI_USERS.map((u) => ({ username: u, password: `${u}-pw` })),
       });
       await seedClearances(redis.url, domain);
       membership = new RedisMembership({ url: redis.url, prefix: PREFIX, group: mucDomain });
-      dir = mkdtempSync(path(tmpdir(), "cordon-clc-"));
-      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
+      dir = policyDir("cordon-clc");
       // Started together: each gets a lease period to appear before the other covers its slot.
       for (const i of [0, 1])
         cordons.push(
           spawnCordon(
             writeConfig(dir, `node${i + 1}`, {
-              port: cluster.nodes[i]!.componentPort,
+              server: cluster.nodes[i]!,
               redis: redis.url,
-              mucDomain,
               domain,
               instance: `node${i + 1}`,
               slots: 2,
@@ -144,21 +127,13 @@ if (serverKinds().includes("ejabberd"))
       });
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await membership?.close();
-      await cluster?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => stopClusterCli({ c, cordons, membership, server: cluster, redis, dir }));
 
     test("[ejabberd cluster] a third process given a live instance's name is refused at start (exit 2, the reason); the cluster is untouched", async () => {
       const dup = spawnCordon(
         writeConfig(dir, "node1-again", {
-          port: cluster.nodes[1]!.componentPort,
+          server: cluster.nodes[1]!,
           redis: redis.url,
-          mucDomain,
           domain,
           instance: "node1",
           slots: 2,
@@ -183,15 +158,7 @@ if (serverKinds().includes("ejabberd"))
       const rooms = Array.from({ length: 6 }, (_, i) => `ops${i}@${mucDomain}`);
       for (const [i, room] of rooms.entries()) {
         // A slot may still be changing hands just after start: a join that gets no answer is retried.
-        await until(`alice enters ${room}`, async () =>
-          join(c.alice!, room, "Alice").then(
-            (self) => self.attrs.type !== "error",
-            () => false,
-          ),
-        );
-        await configureRoom(c.alice!, room);
-        await join(c.bob!, room, "Bob");
-        await join(c.carol!, room, "Carol");
+        await enterRooms(c, [room]);
         await exchange(c, room, `before-${i}`);
       }
       // A message's history entry is written to Redis without holding its delivery back
@@ -270,9 +237,8 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
     const c: Record<string, TestClient> = {};
     const config = (instance: string, slots: number) =>
       writeConfig(dir, instance, {
-        port: server.componentPort,
+        server,
         redis: redis.url,
-        mucDomain,
         domain,
         instance,
         slots,
@@ -280,24 +246,13 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
 
     before(async () => {
       redis = await startRedis();
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "cluster-secret" }],
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await startClusterServer(kind, domain, mucDomain, "cluster-secret");
       await seedClearances(redis.url, domain);
-      dir = mkdtempSync(path(tmpdir(), "cordon-clcp-"));
-      copyFileSync(demoPolicyFile, path(dir, "policy.xml"));
-      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      dir = policyDir("cordon-clcp");
+      for (const u of CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await server?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => stopClusterCli({ c, cordons, server, redis, dir }));
 
     test(`[${kind}] slots: 1 is active/standby: kill -9 of the active process, the standby serves the room with its history; slots: 2 is refused at start with the reason`, async () => {
       const active = spawnCordon(config("p1", 1));
@@ -309,9 +264,8 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       // A third process given the active one's name: refused at start, after a lease period.
       const twin = spawnCordon(
         writeConfig(dir, "p1-again", {
-          port: server.componentPort,
+          server,
           redis: redis.url,
-          mucDomain,
           domain,
           instance: "p1",
           slots: 1,
