@@ -10,6 +10,7 @@ export type {
 export { createExampleComponent } from "./example.js";
 export * from "./namespaces.js";
 export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
+export { serialise } from "./serialise.js";
 export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
 export {
   parseJid,
