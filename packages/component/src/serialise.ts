@@ -11,7 +11,8 @@ import xmlLib from "@xmpp/xml";
 import type { Element } from "./xml.js";
 
 interface Writable {
-  write(writer: (chunk: string) => void): void;
+  /** Compared by identity (and called on its node only): a property, not a method to detach. */
+  write: (writer: (chunk: string) => void) => void;
   _addChildren?: unknown;
 }
 

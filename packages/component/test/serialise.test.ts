@@ -11,7 +11,20 @@ const rnd = (n: number): number => {
   seed = (seed * 1103515245 + 12345) % 2147483648;
   return seed % n;
 };
-const TEXTS = ["", "a", "&", "<", ">", '"', "'", "&amp;", "é\u2028", "\ud800", "x".repeat(40), "a<b>c&d'e\"f"];
+const TEXTS = [
+  "",
+  "a",
+  "&",
+  "<",
+  ">",
+  '"',
+  "'",
+  "&amp;",
+  "é\u2028",
+  "\ud800",
+  "x".repeat(40),
+  "a<b>c&d'e\"f",
+];
 const text = (): string => TEXTS[rnd(TEXTS.length)]! + TEXTS[rnd(TEXTS.length)]!;
 
 function tree(depth: number): Element {

@@ -51,9 +51,7 @@ export function parseJid(text: string): Jid | undefined {
   // Its bare JID text too (bareJid, made at most once per entry): a localpart, "@", the domain.
   const bytes =
     MEMO_OVERHEAD +
-    2 *
-      (text.length +
-        (jid ? 2 * jid.local.length + 2 * jid.domain.length + 1 + jid.resource.length : 0));
+    2 * (text.length + (jid ? 2 * jid.local.length + 2 * jid.domain.length + 1 + jid.resource.length : 0));
   for (const [oldest, entry] of memo) {
     if (memoBytes + bytes <= JID_MEMO_BYTES) break;
     memo.delete(oldest);

@@ -593,7 +593,8 @@ describe("audit lines on random entries, byte for byte (relay13)", () => {
     for (let i = 0; i < 5000; i++) {
       const e: Record<string, unknown> = {};
       // Mostly the relay's shapes (known names only), sometimes a name of its own.
-      for (let m = 3 + rnd(12); m > 0; m--) e[names[rnd(i % 10 === 0 ? names.length : names.length - 3)]!] = value();
+      for (let m = 3 + rnd(12); m > 0; m--)
+        e[names[rnd(i % 10 === 0 ? names.length : names.length - 3)]!] = value();
       const record = sink.append(e as unknown as AuditEntry);
       const json = reference(e, { seq: i + 1, ts: record.ts, kid: KEY.id, prev });
       const hash = createHmac("sha256", KEY.secret).update(json).digest("hex");
