@@ -47,6 +47,8 @@ const iqs = new relay.IqTracker({ perSender: Number.MAX_SAFE_INTEGER });
 const deps = { engine, clearances, iqs };
 const stanzas = mix(1000).map((x) => component.parseElement(x));
 const audit = new relay.MemoryAuditSink(false);
+// As the component link writes a stanza (send.ts): serialise where the tree has it, else toString.
+const serialiseOf = component.serialise ?? ((e) => e.toString());
 async function run(n) {
   for (let i = 0; i < n; i++) {
     const st = stanzas[i % stanzas.length];
@@ -54,7 +56,7 @@ async function run(n) {
     if (d.action !== "pass") throw new Error("not relayed");
     if (st.name === "iq") iqs.answer(st.attrs.to, st.attrs.from, d.stanza.attrs.id);
     audit.append(d.audit);
-    d.stanza.toString();
+    serialiseOf(d.stanza);
   }
 }
 await run(3000);

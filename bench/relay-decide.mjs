@@ -17,7 +17,8 @@
 //   content     the texts the word lists read, and the lists matched
 //   outgoing    the policy's <securitylabel/> and marking for the receiving side
 //   audit       one audit record chained (canonical JSON, HMAC-SHA256), as FileAuditSink.append does
-//   serialise   the decided stanza written as XML (what the component link sends)
+//   serialise   the decided stanza written as XML as the component link writes it (send.ts:
+//               `serialise` where the tree has it, else ltx's toString)
 //   decide      the whole decision (decide()), every stage above but audit and serialise
 //   total       decide + audit + serialise: the relay's CPU per checked stanza
 import { readFileSync } from "node:fs";
@@ -205,6 +206,8 @@ function stages(s) {
       deps.iqs.answer(st.attrs.to, st.attrs.from, d.stanza.attrs.id);
   };
   const { relay, rules, content, folding, fileTransfer, presence, copy } = m;
+  // As the component link writes a stanza (send.ts): serialise where the tree has it, else toString.
+  const serialiseOf = m.component.serialise ?? ((e) => e.toString());
   const d = ctx.direction;
   const accept = [ctx.sending.id, ctx.receiving.id];
   const labelOf = (st) =>
@@ -265,7 +268,7 @@ function stages(s) {
       for (const x of decided) audit.append(x.audit);
     },
     serialise: () => {
-      for (const x of decided) x.stanza.toString();
+      for (const x of decided) serialiseOf(x.stanza);
     },
     decide: async () => {
       for (const st of stanzas) answered(st, await relay.decide(st, ctx, deps));

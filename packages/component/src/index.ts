@@ -9,7 +9,8 @@ export type {
 } from "./component.js";
 export { createExampleComponent } from "./example.js";
 export * from "./namespaces.js";
-export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser, serialize } from "./xml.js";
+export { xml, parseElement, isElement, escapeXml, escapeXmlText, createParser } from "./xml.js";
+export { serialise } from "./serialise.js";
 export type { Element, XmlNode, Attrs, Child, XmlFactory, XmlParser } from "./xml.js";
 export {
   parseJid,

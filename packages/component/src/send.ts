@@ -10,7 +10,8 @@ import type { OutgoingQueue } from "./outgoing-queue.js";
 import { writeWithBackpressure } from "./write-all.js";
 import { errorReply, isErrorStanza, type StanzaErrorSpec } from "./stanza-error.js";
 import { addressedStanza, copyHead, rawStanzaName } from "./raw-stanza.js";
-import { escapeXml, serialize } from "./xml.js";
+import { escapeXml } from "./xml.js";
+import { serialise } from "./serialise.js";
 import { MissingAddressError, StanzaTooLargeError } from "./errors.js";
 import { serialisedFits, type StanzaLimits } from "./stanza-limits.js";
 import type { Logger } from "./logger.js";
@@ -65,7 +66,7 @@ export function createSender(options: {
   function prepare(stanza: Element): string {
     if (!stanza.attrs.from) stanza.attrs.from = domain;
     if (!stanza.attrs.to) throw new MissingAddressError("to", stanza.name);
-    return serialize(stanza);
+    return serialise(stanza);
   }
 
   /** The error for serialised XML over the bound, counted and logged; undefined when it fits. */

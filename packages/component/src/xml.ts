@@ -1,6 +1,5 @@
 // A typed facade over @xmpp/xml (ltx): the element type every Cordon component handles.
 import xmlLib from "@xmpp/xml";
-import { escapeAttr, escapeText } from "@cordon/policy";
 
 export type XmlNode = Element | string;
 
@@ -61,29 +60,6 @@ export function createParser(): XmlParser {
  * normalisation, §3.3.3, keeps them); `escapeXmlText` for character data (§2.4).
  */
 export { escapeAttr as escapeXml, escapeText as escapeXmlText } from "@cordon/policy";
-
-/**
- * An element as written to the stream: ltx's serialisation (double-quoted attributes in insertion
- * order, null and undefined left out, `<x/>` when empty) with @cordon/policy's escaping. ltx's own
- * `toString` writes a tab, line feed or carriage return raw, and the server's parser normalises
- * them — an attribute's to spaces (XML 1.0 §3.3.3), a text's CR LF or CR to LF (§2.11) — so the
- * stanza it routes is not the one Cordon decided (a FLOT body lost the sender's `\r`, a thread's
- * parent its tab). Here they are character references, which a parser keeps.
- */
-export function serialize(el: Element): string {
-  let s = "<" + el.name;
-  for (const k in el.attrs) {
-    const v = el.attrs[k];
-    if (v !== undefined && v !== null) s += " " + k + '="' + escapeAttr(String(v)) + '"';
-  }
-  if (el.children.length === 0) return s + "/>";
-  s += ">";
-  for (const c of el.children) {
-    if (typeof c === "string") s += escapeText(c);
-    else if (c !== null && c !== undefined) s += serialize(c);
-  }
-  return s + "</" + el.name + ">";
-}
 
 /** True for an ltx element (as opposed to a text node). */
 export function isElement(node: XmlNode | undefined): node is Element {

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { escapeAttr, escapeText } from "@cordon/policy";
-import { parseElement, xml, isElement, escapeXml, escapeXmlText, serialize } from "../src/xml.js";
+import { parseElement, xml, isElement, escapeXml, escapeXmlText } from "../src/xml.js";
+import { serialise } from "../src/serialise.js";
 
 test("builds compact stanzas and parses them back", () => {
   const el = xml("message", { to: "a@b.test", type: "chat" }, xml("body", {}, "1 < 2 & \u{1F600}"));
@@ -29,7 +30,7 @@ test("one escaping helper: attribute values keep tab, line feed and carriage ret
   assert.equal(escapeXmlText, escapeText);
 });
 
-test("serialize: ltx's bytes, with whitespace controls as character references (flot13)", () => {
+test("serialise: ltx's bytes, with whitespace controls as character references (flot13)", () => {
   // Prosody and ejabberd read the component stream with expat: a raw CR (or CR LF) in text becomes
   // LF (XML 1.0 §2.11), a raw tab, LF or CR in an attribute a space (§3.3.3).
   const plain = xml(
@@ -38,7 +39,7 @@ test("serialize: ltx's bytes, with whitespace controls as character references (
     xml("body", {}, "1 < 2 & 3 > 0"),
     xml("x"),
   );
-  assert.equal(serialize(plain), plain.toString());
+  assert.equal(serialise(plain), plain.toString());
   const ws = xml(
     "message",
     { to: "a@b.test" },
@@ -46,11 +47,11 @@ test("serialize: ltx's bytes, with whitespace controls as character references (
     xml("thread", { parent: "p\tq\r\nr" }, "t"),
   );
   assert.equal(
-    serialize(ws),
+    serialise(ws),
     `<message to="a@b.test"><body>a&#13;\nb\tc&#13;d\n</body><thread parent="p&#9;q&#13;&#10;r">t</thread></message>`,
   );
-  assert.notEqual(ws.toString(), serialize(ws), "ltx writes them raw");
-  const back = parseElement(serialize(ws));
+  assert.notEqual(ws.toString(), serialise(ws), "ltx writes them raw");
+  const back = parseElement(serialise(ws));
   assert.equal(back.getChildText("body"), "a\r\nb\tc\rd\n");
   assert.equal(back.getChild("thread")?.attrs.parent, "p\tq\r\nr");
   assert.equal(escapeText("a\rb"), "a&#13;b");

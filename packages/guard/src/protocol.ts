@@ -60,7 +60,7 @@
 //
 // The same link carries the server access label's question (access.ts): before a user binds a
 // resource the module asks <access jid='user@host'/> and gets <access-verdict action='allow|deny'/>.
-import { isElement, serialize, xml, type Element } from "@cordon/component";
+import { isElement, serialise, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 import { isLabel } from "./message-forms.js";
 
@@ -187,7 +187,7 @@ export function verdictElement(
         attrs.keep = "1";
         children = labels;
         if (compact === 2 && labels.length <= 1) {
-          if (labels[0]) attrs.label = serialize(labels[0]); // (character references kept: serialize)
+          if (labels[0]) attrs.label = serialise(labels[0]); // (character references kept: serialise)
           children = [];
           const replaced = verdict.flot ? replacedTexts(verdict.message, verdict.flot) : undefined;
           if (replaced) flot = [xml("flot", { keep: "1" }, ...replaced.map(inClientNs))];

@@ -48,9 +48,10 @@ export function parseJid(text: string): Jid | undefined {
   const jid = parsed
     ? Object.freeze({ local: own(parsed.local), domain: own(parsed.domain), resource: own(parsed.resource) })
     : undefined;
+  // Its bare JID text too (bareJid, made at most once per entry): a localpart, "@", the domain.
   const bytes =
     MEMO_OVERHEAD +
-    2 * (text.length + (jid ? jid.local.length + jid.domain.length + jid.resource.length : 0));
+    2 * (text.length + (jid ? 2 * jid.local.length + 2 * jid.domain.length + 1 + jid.resource.length : 0));
   for (const [oldest, entry] of memo) {
     if (memoBytes + bytes <= JID_MEMO_BYTES) break;
     memo.delete(oldest);
@@ -78,8 +79,23 @@ function parseJidText(text: string): Jid | undefined {
   return Object.freeze({ local, domain, resource: foldResourcepart(resource) });
 }
 
+/**
+ * The bare JID text of each parsed JID (frozen: `parseJid`'s results), made once: the same JID
+ * object gives the same string object, whose hash V8 keeps, so the caches keyed by bare JIDs do
+ * not build and hash a new string per lookup (issue 19, docs/performance.md §5). Held as long as
+ * the JID object is (the memo's entry).
+ */
+const bares = new WeakMap<Jid, string>();
+
 export function bareJid(jid: Jid): string {
-  return jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
+  if (!jid.local) return jid.domain;
+  let bare = bares.get(jid);
+  if (bare === undefined) {
+    bare = `${jid.local}@${jid.domain}`;
+    // A JID object a caller made (not frozen) may change: its text is made each time.
+    if (Object.isFrozen(jid)) bares.set(jid, bare);
+  }
+  return bare;
 }
 
 export function fullJid(jid: Jid): string {

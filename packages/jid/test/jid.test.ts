@@ -59,3 +59,18 @@ test("the memo of parsed JIDs: exact texts, shared frozen results, bounded in by
   assert.equal(parseJid("a@"), undefined);
   assert.equal(parseJid("a@"), undefined);
 });
+
+// Session 13 (relay13): the bare JID text of a parsed JID is made once and given again.
+test("bareJid: the same text as local@domain, made once per parsed JID; a JID a caller made is read as it is now", () => {
+  for (const text of ["Alice@Example.test/res", "example.test", "a@b.test", "ⅸ@b.test/x", "b.test/r"]) {
+    const jid = parseJid(text)!;
+    const expected = jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
+    assert.equal(bareJid(jid), expected);
+    assert.equal(bareJid(jid), expected);
+    assert.equal(toBare(text), expected);
+  }
+  const mutable = { local: "a", domain: "b.test", resource: "" };
+  assert.equal(bareJid(mutable), "a@b.test");
+  mutable.local = "c";
+  assert.equal(bareJid(mutable), "c@b.test");
+});

@@ -470,7 +470,6 @@ const RECORD_KEYS: readonly string[] = [
     ...["seq", "ts", "kid", "prev"],
   ]),
 ].sort();
-const KNOWN_KEYS: ReadonlySet<string> = new Set(RECORD_KEYS);
 /** Each of RECORD_KEYS as its JSON member name (`"key":`), written once. */
 const RECORD_KEY_JSON: readonly string[] = RECORD_KEYS.map((k) => `${JSON.stringify(k)}:`);
 /** Where each of RECORD_KEYS is read from: 0 the entry, else the chain's field (1 seq, 2 ts, 3 kid, 4 prev). */
@@ -492,6 +491,25 @@ function timestamp(): string {
   return tsText;
 }
 
+/** Each of RECORD_KEYS by its name: its place in the sorted order. */
+const RECORD_KEY_RANK: ReadonlyMap<string, number> = new Map(RECORD_KEYS.map((k, i) => [k, i]));
+/** The entry's values by RECORD_KEYS' place, for one chainLine at a time (emptied as it is read). */
+const slots: unknown[] = new Array<unknown>(RECORD_KEYS.length).fill(undefined);
+
+/** What JSON.stringify escapes in a string (RFC 8259 §7; lone surrogates as \u escapes): any surrogate here. */
+// eslint-disable-next-line no-control-regex
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON.stringify of a record's value. A string with nothing JSON.stringify escapes (no quote,
+ * backslash, control character or surrogate) is itself between quotes; anything else is
+ * JSON.stringify's.
+ */
+function jsonValue(v: unknown): string | undefined {
+  if (typeof v === "string" && !JSON_ESCAPED.test(v)) return `"${v}"`;
+  return JSON.stringify(v) as string | undefined;
+}
+
 /** Builds the record and its canonical line (keys sorted, `hash` last): the line verify expects. */
 function chainLine(
   entry: AuditEntry | AuditEvent,
@@ -501,29 +519,38 @@ function chainLine(
 ): { record: AuditRecord; line: string } {
   const fields = entry as unknown as Record<string, unknown>;
   const ts = timestamp();
-  for (const k in fields) {
-    // A member of its own (no entry the relay makes has one): every member sorted here.
-    if (!KNOWN_KEYS.has(k)) return chainLineSorted(fields, { seq, ts, kid: key.id, prev }, key);
+  // The entry's own enumerable members (what the spread `{ ...entry, ...chain }` reads), each put
+  // in its sorted place; the chain's fields take theirs (the spread's later members win).
+  const own = Object.keys(fields);
+  for (let j = 0; j < own.length; j++) {
+    const k = own[j]!;
+    const rank = RECORD_KEY_RANK.get(k);
+    if (rank === undefined) {
+      // A member of its own (no entry the relay makes has one): every member sorted here.
+      slots.fill(undefined);
+      return chainLineSorted(fields, { seq, ts, kid: key.id, prev }, key);
+    }
+    if (RECORD_KEY_SOURCE[rank] === 0) slots[rank] = fields[k];
   }
+  // Inherited enumerable members of a name RECORD_KEYS does not hold took the sorted path before
+  // (for…in saw them) and are left out there as here: the line is the same either way.
   const record: Record<string, unknown> = {};
   // Its canonical JSON: keys sorted (RECORD_KEYS' precomputed order), values flat (strings,
   // numbers, lists of strings), written member by member — what JSON.stringify of the sorted
-  // object writes, without building that object first. A member is read as the spread
-  // `{ ...entry, ...chain }` read it: the chain's fields first, else the entry's own enumerable ones.
+  // object writes, without building that object first.
   let json = "{";
   for (let i = 0; i < RECORD_KEYS.length; i++) {
-    const k = RECORD_KEYS[i]!;
     const source = RECORD_KEY_SOURCE[i]!;
     let v: unknown;
     if (source === 0) {
-      v = fields[k];
-      // Entries are object literals: an absent member reads undefined, and is left out either way.
-      if (v === undefined || !isEnumerable(fields, k)) continue;
+      v = slots[i];
+      if (v === undefined) continue; // left out, as JSON.stringify leaves an undefined member out
+      slots[i] = undefined;
     } else v = source === 1 ? seq : source === 2 ? ts : source === 3 ? key.id : prev;
-    const value = JSON.stringify(v) as string | undefined;
+    const value = jsonValue(v);
     if (value === undefined) continue; // as JSON.stringify leaves such a member out
     json += json.length > 1 ? `,${RECORD_KEY_JSON[i]!}${value}` : `${RECORD_KEY_JSON[i]!}${value}`;
-    record[k] = v;
+    record[RECORD_KEYS[i]!] = v;
   }
   json += "}";
   return sealed(record, json, key);

@@ -233,17 +233,23 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
           continue;
         if (small === undefined) {
           // Each text as `words` reads it before its words are split (ASCII lower-cased, anything
-          // else folded and skeletonised), noting on the way whether every one is ASCII.
-          const parts = new Array<string>(texts.length);
-          for (let i = 0; i < texts.length; i++) {
-            const t = texts[i]!;
-            if (isAscii(t)) parts[i] = t.toLowerCase();
-            else {
-              asciiOnly = false;
-              parts[i] = byTable(t, SMALL) ?? foldText(skeleton(foldText(t)));
+          // else folded and skeletonised), noting on the way whether every one is ASCII. Texts
+          // all ASCII (most stanzas) are joined first and lower-cased once: the joined text is
+          // ASCII exactly when each is, and lower-casing ASCII is character by character.
+          const joined = texts.join(" ");
+          if (isAscii(joined)) small = joined.toLowerCase();
+          else {
+            const parts = new Array<string>(texts.length);
+            for (let i = 0; i < texts.length; i++) {
+              const t = texts[i]!;
+              if (isAscii(t)) parts[i] = t.toLowerCase();
+              else {
+                asciiOnly = false;
+                parts[i] = byTable(t, SMALL) ?? foldText(skeleton(foldText(t)));
+              }
             }
+            small = parts.join(" ");
           }
-          small = parts.join(" ");
         }
         if (matcher.small?.test(small)) return m;
         // ASCII reads the same through its capitals.
@@ -270,14 +276,40 @@ function allText(el: Element): string {
 }
 
 /**
+ * Both readings of `el` in one walk: `allText`'s (returned) and, appended to `shown.text`, every
+ * text node below it in document order (shape.ts `displayedText`).
+ */
+function bothTexts(el: Element, shown: { text: string }): string {
+  let s = ` ${el.name} `;
+  for (const name in el.attrs) s += ` ${name} ${el.attrs[name] ?? ""} `;
+  const children = el.children;
+  for (let i = 0; i < children.length; i++) {
+    const c = children[i]!;
+    if (isElement(c)) s += ` ${bothTexts(c, shown)} `;
+    else {
+      s += c;
+      shown.text += c;
+    }
+  }
+  return s;
+}
+
+/**
  * The texts of one payload that crosses (an IQ's, iq-control.ts), read as `childTexts` reads a
- * message's children: element by element, names included, and as a client shows it.
+ * message's children: element by element, names included, and as a client shows it (both read
+ * in one walk: test/content-check.test.ts compares them with `allText` and `displayedText`).
  */
 export function elementTexts(el: Element): string[] {
-  const apart = allText(el);
-  const shown = displayedText(el);
-  return shown.trim() !== apart.trim() ? [apart, shown] : [apart];
+  const shown = { text: "" };
+  const apart = bothTexts(el, shown);
+  return shown.text.trim() !== apart.trim() ? [apart, shown.text] : [apart];
 }
+
+/** For the test: the two readings `elementTexts` makes in one walk, each on its own. */
+export const separateTexts = {
+  apart: allText,
+  shown: displayedText,
+};
 
 /**
  * The texts of every child but the stanza's own label (replaced by the policy's, never relayed),

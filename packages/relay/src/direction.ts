@@ -3,7 +3,7 @@
 // relay claims exactly those on X); it crosses to side Y and is re-emitted there with the same
 // `from`, which must therefore be one of X's domains (the relay owns those on Y).
 // RFC 6120 §8.1.1-8.1.2 (https://www.rfc-editor.org/rfc/rfc6120#section-8.1.1): `to` and `from`.
-import { parseJid, type Element } from "@cordon/component";
+import { bareJid, parseJid, type Element } from "@cordon/component";
 import type { DirectionName, DirectionRules, PeerRule, PeeringConfig, SideConfig } from "./peering.js";
 
 export type StanzaKind = "message" | "presence" | "iq";
@@ -67,7 +67,7 @@ export function routeOf(stanza: Element, direction: Direction): RouteResult {
     return { ok: false, reason: direction.toDomains.has(fromJid.domain) ? "loop" : "foreign-source" };
   }
   const type = stanza.attrs.type ?? (kind === "message" ? "normal" : kind === "presence" ? "available" : "");
-  const fromBare = fromJid.local ? `${fromJid.local}@${fromJid.domain}` : fromJid.domain;
+  const fromBare = bareJid(fromJid);
   return {
     ok: true,
     route: { kind, type, from, to, fromBare, fromDomain: fromJid.domain, toDomain: toJid.domain },

@@ -9,6 +9,7 @@ import {
   foldedName,
   foldText,
   messageTexts,
+  separateTexts,
   words,
 } from "../src/content-check.js";
 import { isElement, type Element } from "@cordon/component";
@@ -183,6 +184,39 @@ describe("content check: the texts of an element", () => {
       const e = el(p);
       e.attrs.gone = undefined;
       assert.equal(elementTexts(e)[0], formerAllText(e));
+    }
+  });
+});
+
+// Session 13 (relay13): elementTexts reads both texts of a payload in one walk; the same two
+// texts as the two walks made, on random trees (text nodes empty, spaced or not, any nesting).
+describe("content check: both texts of an element in one walk (relay13)", () => {
+  test("elementTexts is [allText] or [allText, displayedText] as before, on 3,000 random trees", () => {
+    let seed = 7;
+    const rnd = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const texts = ["", " ", "exc", "alibur", " sword ", "é​", "\n", "a b"];
+    const tree = (depth: number): Element => {
+      const e = el(`<e${rnd(3)}/>`);
+      for (let a = rnd(3); a > 0; a--) e.attrs[`a${rnd(4)}`] = texts[rnd(texts.length)];
+      for (let c = rnd(depth > 3 ? 1 : 4); c > 0; c--) {
+        if (rnd(2) === 0) e.children.push(texts[rnd(texts.length)]!);
+        else {
+          const child = tree(depth + 1);
+          child.parent = e;
+          e.children.push(child);
+        }
+      }
+      return e;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const e = tree(0);
+      const apart = separateTexts.apart(e);
+      const shown = separateTexts.shown(e);
+      const expected = shown.trim() !== apart.trim() ? [apart, shown] : [apart];
+      assert.deepEqual(elementTexts(e), expected);
     }
   });
 });

@@ -16,6 +16,7 @@
 import {
   ByteLru,
   GenerationalLru,
+  internalized,
   parseClearance,
   type Clearance,
   type PolicyRegistry,
@@ -52,6 +53,9 @@ export interface ClearanceReaderOptions {
 
 const DEFAULT_MAX_AGE_MS = 5_000;
 const DEFAULT_CACHE_BYTES = 4 * 1024 * 1024;
+/** The user lookups' key memo (`#userKey`): its budget, and what one entry costs besides its texts. */
+const USER_KEY_BYTES = 1024 * 1024;
+const USER_KEY_OVERHEAD = 96;
 /** How many times a lookup is made while notifications keep overtaking it. */
 const MAX_READS = 3;
 /** How many notifications are remembered to tell whether one concerned a lookup under way. */
@@ -85,6 +89,9 @@ export class ClearanceReader {
   readonly #parsed: GenerationalLru<Clearance | Error>;
   /** Lookups under way, by notification generation, policy generation and key. */
   readonly #inflight = new Map<string, Promise<ClearanceState>>();
+  /** The user lookups' cache keys by policy and bare JID (`#userKey`), and the bytes they hold. */
+  readonly #userKeys = new Map<string, Map<string, string>>();
+  #userKeyBytes = 0;
   /** Bumped by every clearance or connection notification. */
   #generation = 0;
   /** The latest notifications: the user JID each concerns (undefined: service, peer, connection). */
@@ -107,7 +114,7 @@ export class ClearanceReader {
   /** A user's clearance (bare JID), for one policy (OID) or the policy-independent one. Never throws. */
   user(bareJid: string, policy?: string): Promise<ClearanceState> {
     return this.#read(
-      `u ${policy ?? ""} ${bareJid}`,
+      this.#userKey(bareJid, policy ?? ""),
       bareJid,
       () => this.#users.getUserClearance(bareJid, policy),
       toBare(bareJid) ?? bareJid,
@@ -132,7 +139,36 @@ export class ClearanceReader {
    * cache), or undefined when that call would have to look it up (then call it and await).
    */
   cachedUser(bareJid: string, policy?: string): ClearanceState | undefined {
-    return this.#cached(`u ${policy ?? ""} ${bareJid}`);
+    return this.#cached(this.#userKey(bareJid, policy ?? ""));
+  }
+
+  /**
+   * `u ${policy} ${bareJid}`, the answer cache's key of a user lookup, made once per user and
+   * policy and then found by the bare JID (issue 19: a key built and hashed anew per lookup was a
+   * tenth of the relay's decision). The string is the same whichever way it is made, so the cache
+   * answers exactly as it did. Bounded in bytes; emptied when full. Keys held are copies of their
+   * own (`internalized`), never a slice of a stanza's text.
+   */
+  #userKey(bareJid: string, policy: string): string {
+    let byJid = this.#userKeys.get(policy);
+    if (byJid === undefined) {
+      byJid = new Map();
+      this.#userKeys.set(internalized(policy), byJid);
+    }
+    let key = byJid.get(bareJid);
+    if (key === undefined) {
+      key = internalized(`u ${policy} ${bareJid}`);
+      const bytes = USER_KEY_OVERHEAD + 2 * (bareJid.length + key.length);
+      if (this.#userKeyBytes + bytes > USER_KEY_BYTES) {
+        this.#userKeys.clear();
+        this.#userKeyBytes = 0;
+        byJid = new Map();
+        this.#userKeys.set(internalized(policy), byJid);
+      }
+      byJid.set(internalized(bareJid), key);
+      this.#userKeyBytes += bytes + 2 * policy.length;
+    }
+    return key;
   }
 
   cachedService(domain: string): ClearanceState | undefined {

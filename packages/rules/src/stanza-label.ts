@@ -14,7 +14,7 @@
 //   client may show an equivalent while the stanza would be judged on the default.
 // Readings of a <securitylabel/> are cached by its XML, bounded in bytes (GenerationalLru), so a
 // label seen before costs one lookup and refused ones cannot fill memory.
-import { hiddenContent, isElement, NS_SEC_LABEL, type Element } from "@cordon/component";
+import { hiddenContent, isElement, NS_SEC_LABEL, serialise, type Element } from "@cordon/component";
 import {
   GenerationalLru,
   isValidLabel,
@@ -114,7 +114,8 @@ export class StanzaLabels {
 
   /** A <securitylabel/> (the element, or its XML as stored with a message) read as a stanza's is. */
   read(securityLabel: Element | string, accept: readonly string[]): LabelReading {
-    const key = typeof securityLabel === "string" ? securityLabel : securityLabel.toString();
+    // The element's XML as ltx writes it (component serialise.ts: the same text, written faster).
+    const key = typeof securityLabel === "string" ? securityLabel : serialise(securityLabel);
     let forms = this.#readings.fresh().get(key);
     if (!forms) {
       forms = this.#forms(securityLabel);

@@ -279,3 +279,35 @@ describe("ClearanceReader", () => {
     reader.close();
   });
 });
+
+// Session 13 (relay13): a user lookup's cache key is made once per user and policy and found by
+// the bare JID. Past the memo's bound (emptied when full) every answer is still the one for that
+// user and policy: 8,000 users, each asked under two policies and the policy-independent one,
+// twice (cached the second time), every answer that user's own.
+describe("ClearanceReader: user keys remembered (relay13)", () => {
+  test("8,000 users × 3 policies: each answer its own user's, cached or not, past the key memo's bound", async () => {
+    const directory = new FakeDirectory();
+    const levels = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"];
+    const jid = (i: number) => `user${i}-${"x".repeat(i % 40)}@example.test`;
+    for (let i = 0; i < 8000; i++)
+      directory.entries.set(jid(i), {
+        status: "known",
+        clearance: raw(clearance(...levels.slice(0, 1 + (i % 4)))),
+        source: "directory",
+      });
+    const reader = new ClearanceReader({ registry, store: new MemoryStore(), users: directory });
+    let hits = 0;
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 8000; i++)
+        for (const p of [undefined, policy.id, "1.2.3"]) {
+          const answer = await reader.user(jid(i), p);
+          // The answer just read is cached (the answer cache keeps the latest): the same one.
+          const cached = reader.cachedUser(jid(i), p);
+          if (cached !== undefined) hits++;
+          assert.equal(cached, answer, `user ${i} cached`);
+          assert.equal(answer.status, "known");
+          assert.equal(answer.status === "known" && answer.clearance.classifications.length, 1 + (i % 4));
+        }
+    assert.equal(hits, 48_000);
+  });
+});

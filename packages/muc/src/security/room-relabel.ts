@@ -5,7 +5,7 @@
 // clears the subject and every occupant's <status/> text (RFC 6121 §4.7.2.2) instead of handing
 // them to people the new label admits; occupants the new label does not cover are removed (307) by
 // the caller. The occupants who stay were cleared for both labels: nothing is sent to them.
-import { isElement, parseElement, serialize } from "@cordon/component";
+import { isElement, parseElement, serialise } from "@cordon/component";
 import { sameLabel, type Label } from "@cordon/policy";
 import type { Room } from "../room/room.js";
 
@@ -29,7 +29,7 @@ export function withoutStatus(presenceXml: string): string {
     .filter(
       (c) => !(c.name === "status" && (c.attrs.xmlns === undefined || c.attrs.xmlns === "jabber:client")),
     )
-    .map((c) => serialize(c))
+    .map((c) => serialise(c))
     .join("");
 }
 

@@ -4,7 +4,7 @@
 // private message's <subject/>, an OOB link's <desc/>, an invitation's reason, a form's title) is
 // marked there, and a message without a body that carries something a client may show gets a body
 // holding the marking alone.
-import { parseElement, serialize, type Element } from "@cordon/component";
+import { parseElement, serialise, type Element } from "@cordon/component";
 import { addFlot, markShownTexts, needsMarkingBody } from "@cordon/rules";
 import { bodyXml } from "./stanzas.js";
 
@@ -27,6 +27,6 @@ export function flotPayload(extra: string, marking: string, hasBody: boolean): s
   const needsBody = !hasBody && needsMarkingBody(wrapper, inStanzaNs);
   addFlot(wrapper, marking, inStanzaNs);
   markShownTexts(wrapper, marking);
-  const marked = wrapper.children.map((c) => (typeof c === "string" ? "" : serialize(c))).join("");
+  const marked = wrapper.children.map((c) => (typeof c === "string" ? "" : serialise(c))).join("");
   return needsBody ? bodyXml(marking) + marked : marked;
 }

@@ -2,7 +2,7 @@
 // (XEP-0258 §"Sending Messages"), the sender included, keeping the message id, with the room's
 // XEP-0359 stanza-id and the sender's XEP-0421 occupant-id; stored in history with the label.
 import { ownString } from "../room/own-string.js";
-import { isElement, serialisedFits, serialize, type Element } from "@cordon/component";
+import { isElement, serialisedFits, serialise, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
@@ -39,7 +39,7 @@ function reflectedExtra(stanza: Element): string {
       ns === NS_DELAY
     )
       continue;
-    s += serialize(child);
+    s += serialise(child);
   }
   return s;
 }
@@ -54,7 +54,7 @@ function richContent(stanza: Element): string | undefined {
       (child.name === "subject" && (ns === undefined || ns === "jabber:client")) ||
       (child.name === "html" && ns === NS_XHTML_IM)
     )
-      s += serialize(child);
+      s += serialise(child);
   }
   return s || undefined;
 }

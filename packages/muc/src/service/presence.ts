@@ -2,7 +2,7 @@
 // Presence never carries a label (XEP-0258 §"Use in Presence"): one that does is refused with
 // bad-request and not echoed. Entering is refused (forbidden) unless the joiner's clearance grants
 // the room label; when the clearance cannot be determined now, the join is refused with `wait`.
-import { bareJid, isElement, parseJid, serialize, type Element } from "@cordon/component";
+import { bareJid, isElement, parseJid, serialise, type Element } from "@cordon/component";
 import { NS_MUC, NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
 import type { Room } from "../room/room.js";
 import { defaultRole, type Occupant } from "../room/occupant.js";
@@ -89,7 +89,7 @@ function presencePayload(stanza: Element): string {
   return stanza.children
     .filter(isElement)
     .filter((c) => c.attrs.xmlns !== NS_MUC && c.attrs.xmlns !== NS_MUC_USER && c.name !== "occupant-id")
-    .map((c) => serialize(c))
+    .map((c) => serialise(c))
     .join("");
 }
 

@@ -1,7 +1,7 @@
 // Private messages between occupants (XEP-0045 §7.5), under the same label rules as groupchat
 // (XEP-0258 §"Private Messages"): refused when the label is not fit for the room, the sender or
 // the recipient — the recipient is never sent a message their clearance does not grant.
-import { isElement, serialize, type Element } from "@cordon/component";
+import { isElement, serialise, type Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
@@ -88,7 +88,7 @@ export async function onPrivateMessage(
     const ns = child.attrs.xmlns;
     if (ns === NS_SEC_LABEL || ns === NS_SID || ns === NS_OCCUPANT_ID || ns === NS_MUC_USER) continue;
     if (flot && child.name === "html" && ns === NS_XHTML_IM) continue;
-    extra += serialize(child);
+    extra += serialise(child);
   }
   room.references.add([stanza.attrs.id], ctx.rendering.securityLabelXml(gate.label));
   await ctx.send([
