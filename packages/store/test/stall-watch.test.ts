@@ -89,6 +89,31 @@ describe("StallWatch", () => {
     assert.equal(w.stalledAt, Number.NEGATIVE_INFINITY);
   });
 
+  test("the timer ticks only while checks come; after a quiet spell the first check finds a gap (safe side)", () => {
+    const clock = new Clock();
+    const w = new StallWatch({ thresholdMs: 50, tickMs: 20, activeMs: 1000, now: clock.now });
+    stopped.push(w);
+    w.start();
+    clock.t += 20;
+    w.tick();
+    assert.equal(w.ticking, false, "no check yet: no timer (an idle process is not woken)");
+    clock.t += 5;
+    assert.equal(w.sight(), false);
+    assert.equal(w.ticking, true, "a check arms it");
+    for (let i = 0; i < 50; i++) {
+      clock.t += 20;
+      w.tick();
+    }
+    assert.equal(w.ticking, true, "1000 ms after the last check it still ticks");
+    assert.equal(w.stalledAt, Number.NEGATIVE_INFINITY, "ticking: no gap");
+    clock.t += 20;
+    w.tick();
+    assert.equal(w.ticking, false, "quiet: the timer stops");
+    clock.t += 5000;
+    assert.equal(w.sight(), true, "the first check after the quiet spell: a gap, taken for a stall");
+    assert.equal(w.ticking, true);
+  });
+
   test("the tick must be shorter than the threshold", () => {
     assert.throws(() => new StallWatch({ thresholdMs: 50, tickMs: 50 }), RangeError);
     assert.throws(() => new StallWatch({ thresholdMs: 0 }), RangeError);
