@@ -2,7 +2,7 @@
 // a component's incoming hold gated on RedisStore.notificationsHeard(), each stanza then looked up
 // in the clearance cache (what MUC, guard and relay do), side by side with another build of the
 // store and component (e.g. integ's). Stanzas come in batches of BATCH a loop turn, as from one
-// socket read. Also: how often a stanza was held (a stall seen, or lag), and the idle CPU of a
+// socket read. Also the gate alone (notificationsHeard(), ns a call), how often a stanza was held (a stall seen, or lag), and the idle CPU of a
 // store (the 20 ms tick). Prints JSON as its last line. Run under the bench lock:
 //   flock /work/bench.lock node bench/store-stall.mjs <other-build-root> [rounds] [turns]
 // where <other-build-root> holds packages/store/dist and packages/component/dist of the other build.
@@ -69,6 +69,14 @@ async function round(name, url) {
   }
   const cpu = process.cpuUsage(cpu0);
   while (decided < TURNS * BATCH) await sleep(1);
+  // The gate alone: notificationsHeard() in batches of 1000 a turn.
+  const gateNs = [];
+  for (let t = 0; t < 50; t++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 1000; i++) store.notificationsHeard();
+    gateNs.push((performance.now() - t0) * 1000);
+    await turn();
+  }
   // Idle: the store alone for 2 s (its PING every 250 ms, and here its 20 ms tick).
   const idle0 = process.cpuUsage();
   await sleep(2000);
@@ -79,6 +87,7 @@ async function round(name, url) {
     p99Us: pct(perStanza, 0.99),
     cpuUsPerStanza: (cpu.user + cpu.system) / (TURNS * BATCH),
     heldStanzas: held,
+    gateNs: median(gateNs),
     idleCpuUsPerS: (idle.user + idle.system) / 2,
   };
 }
@@ -99,6 +108,7 @@ const sum = (name) => {
     p99UsPerStanza: +median(rs.map((x) => x.p99Us)).toFixed(3),
     cpuUsPerStanza: +median(rs.map((x) => x.cpuUsPerStanza)).toFixed(3),
     heldStanzasPerRound: rs.map((x) => x.heldStanzas),
+    gateNsPerCall: +median(rs.map((x) => x.gateNs)).toFixed(1),
     idleCpuUsPerS: +median(rs.map((x) => x.idleCpuUsPerS)).toFixed(0),
   };
 };
