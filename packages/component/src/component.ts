@@ -59,7 +59,13 @@ export interface ComponentEvents {
   online: [];
   offline: [reason: string];
   fatal: [error: CordonComponentError];
+  /** A stanza passed on to its handlers (after the incoming hold). */
   stanza: [stanza: Element];
+  /**
+   * A stanza read from the server, before the incoming hold: the link carries traffic even while
+   * its stanzas wait (a clustered MUC takes a silent link for one without a slot).
+   */
+  received: [stanza: Element];
   /** Stanzas handed to the outgoing queue (for metrics; emitted once per send call). */
   sent: [count: number];
   /** A stanza over a size bound: an incoming one refused (with the part) or an outgoing one not written. */
@@ -184,7 +190,10 @@ export function createComponent(options: ComponentOptions): CordonComponent {
         .catch((error: unknown) => logger.debug({ err: errorSummary(error) }, "could not refuse a stanza"));
     },
   });
-  entity.on("stanza", (stanza: Element) => hold.receive(stanza));
+  entity.on("stanza", (stanza: Element) => {
+    emitter.emit("received", stanza);
+    hold.receive(stanza);
+  });
   entity.on("online", () => {
     const socket = entity.socket;
     if (!socket) return;

@@ -77,3 +77,28 @@ test("held bytes are bounded: past the bound a stanza is refused, an error stanz
   await Promise.resolve();
   assert.deepEqual(out, ["1"]);
 });
+
+test("a stanza held while the gate asks for more (a stall meanwhile: a newer PING) makes all wait for the newer", async () => {
+  const { hold, out } = harness();
+  let openFirst!: () => void;
+  let openSecond!: () => void;
+  const first = new Promise<void>((r) => (openFirst = r));
+  const second = new Promise<void>((r) => (openSecond = r));
+  let answer: Promise<void> | undefined = first;
+  hold.gate(() => answer);
+  hold.receive(msg("1"));
+  hold.receive(msg("2")); // the same promise: nothing more to wait for
+  answer = second; // the loop stalled: the store wants a PING sent after it
+  hold.receive(msg("3"));
+  answer = undefined;
+  hold.receive(msg("4")); // current again, but earlier stanzas wait: no overtaking
+  openFirst();
+  await first;
+  await Promise.resolve();
+  assert.deepEqual(out, [], "the older PING's answer releases nothing (was: 1, 2, 3, 4)");
+  openSecond();
+  await second;
+  await Promise.resolve();
+  assert.deepEqual(out, ["1", "2", "3", "4"]);
+  assert.equal(hold.heldBytes, 0);
+});

@@ -36,8 +36,9 @@ class Router {
   owners(): string[] {
     return this.slots.map((l) => l?.owner ?? "-");
   }
-  /** A stanza for a room in slot i reaches its connection (or nobody). */
+  /** A stanza for a room in slot i reaches its connection (or nobody): read, then handled. */
   deliver(i: number): void {
+    this.slots[i]?.emitter.emit("received");
     this.slots[i]?.emitter.emit("stanza");
   }
 }
@@ -307,6 +308,29 @@ describe("SlotTakeover (issue 19 goal 5: a dead instance's slot moves to a survi
     await round(1000, a);
     await round(5000, a);
     assert.deepEqual(router.owners(), ["a", "a"], "the redialled spare holds the freed slot");
+    await a.stop();
+  });
+
+  test("a spare whose stanzas are all held (the incoming hold waits for the store) is not taken for a slotless one", async () => {
+    const { router, startPair, round, links } = cluster();
+    const { a, b } = await startPair();
+    await round(1000, a, b);
+    links.find((l) => l.owner === "b" && l.status === "online")!.drop();
+    await b.crash();
+    await round(4000, a); // b's lease ran out: a spare takes its slot
+    assert.equal(a.spareCount, 1);
+    assert.deepEqual(router.owners(), ["a", "a"]);
+    const spare = links.filter((l) => l.owner === "a").at(-1)!;
+    // A stanza read for one of its rooms, held: the component says "received", not yet "stanza".
+    spare.emitter.emit("received");
+    await round(6000, a);
+    await round(6000, a);
+    assert.equal(
+      links.filter((l) => l.owner === "a").length,
+      2,
+      "no link redialled (was: the spare, as silent)",
+    );
+    assert.equal(spare.status, "online");
     await a.stop();
   });
 

@@ -14,17 +14,36 @@
 // emits each as it parses it, in order). So "heard up to t". A PING goes out every
 // `maxLagMs / 4`; a stanza arriving while the last answered one is older than `maxLagMs` is held
 // until a PING answers (component incoming-hold.ts) — in steady state, never.
+//
+// A pause or stall shorter than `maxLagMs` leaves the same two sockets to be read in any order
+// (adversarial review adv12b). So the loop is watched too (stall-watch.ts): once a stall was seen
+// at time s, "heard" needs a PING *sent at or after s* answered — the PONG of one sent before
+// (even if it arrives after the stall) proves nothing about what was published during it. In
+// steady state no stall is seen and nothing more is asked.
+import { StallWatch } from "./stall-watch.js";
+
 export interface BarrierOptions {
   /** How old "heard up to" may be before stanzas wait for a fresh PING (default 1000 ms). */
   readonly maxLagMs?: number;
   /** A PING not answered within this gives up: held stanzas go on, and the store is not current. */
   readonly timeoutMs?: number;
+  /** A loop stall longer than this asks for a PING sent after it (default 50 ms; stall-watch.ts). */
+  readonly stallMs?: number;
+  /** Monotonic milliseconds (default performance.now). */
   readonly now?: () => number;
 }
 
 /** The subscriber connection: its PING, answered in line with its messages. */
 export interface PingChannel {
   ping(): Promise<unknown>;
+}
+
+interface Ping {
+  /** When it was sent. */
+  readonly sent: number;
+  /** When the first of the PINGs unanswered in a row was sent. */
+  readonly unansweredSince: number;
+  readonly settled: Promise<void>;
 }
 
 export class NotificationBarrier {
@@ -34,7 +53,8 @@ export class NotificationBarrier {
   readonly #now: () => number;
   /** When the newest answered PING was sent: every notification published before it was heard. */
   #heardUpTo = Number.NEGATIVE_INFINITY;
-  #inFlight: Promise<void> | undefined;
+  #inFlight: Ping | undefined;
+  readonly #stalls: StallWatch;
   #timer: NodeJS.Timeout | undefined;
   /** Bumped at each start and stop: an answer to a PING of an earlier subscription counts for nothing. */
   #generation = 0;
@@ -43,12 +63,23 @@ export class NotificationBarrier {
     this.#channel = channel;
     this.#maxLagMs = options.maxLagMs ?? 1000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
-    this.#now = options.now ?? Date.now;
+    this.#now = options.now ?? (() => performance.now());
+    // A stall seen by the timer: a PING at once, so its answer may be in before stanzas ask.
+    this.#stalls = new StallWatch({
+      thresholdMs: options.stallMs ?? 50,
+      now: this.#now,
+      onStall: (at) => void this.#ping(at),
+    });
   }
 
-  /** Whether every notification published until `maxLagMs` ago has been heard. */
+  /**
+   * Whether every notification published until `maxLagMs` ago, and until the latest loop stall,
+   * has been heard. (Each call sights the loop: a stall is seen here first after a SIGSTOP.)
+   */
   get current(): boolean {
-    return this.#now() - this.#heardUpTo <= this.#maxLagMs;
+    const now = this.#now();
+    this.#stalls.sight(now);
+    return this.#heardUpTo >= this.#stalls.stalledAt && now - this.#heardUpTo <= this.#maxLagMs;
   }
 
   /**
@@ -58,7 +89,7 @@ export class NotificationBarrier {
    * delay their refusals by a command timeout each (seen under a Sentinel failover).
    */
   heard(): Promise<void> | undefined {
-    return this.current || this.#timer === undefined ? undefined : this.#ping();
+    return this.current || this.#timer === undefined ? undefined : this.#ping(this.#stalls.stalledAt);
   }
 
   /** Starts the periodic PING (the subscription is in place). */
@@ -68,6 +99,7 @@ export class NotificationBarrier {
     this.#inFlight = undefined;
     this.#timer = setInterval(() => void this.#ping(), Math.max(1, Math.floor(this.#maxLagMs / 4)));
     this.#timer.unref();
+    this.#stalls.start();
     void this.#ping();
   }
 
@@ -75,17 +107,28 @@ export class NotificationBarrier {
   stop(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stalls.stop();
     this.#generation++;
     this.#heardUpTo = Number.NEGATIVE_INFINITY;
   }
 
-  #ping(): Promise<void> {
-    if (this.#inFlight) return this.#inFlight;
+  /**
+   * A PING sent at or after `notBefore`: the one in flight if it was, else a new one. A new one sent
+   * while an older is unanswered (it is answered after it, in line) gives up `timeoutMs` after the
+   * first of them was sent, but not before a quarter of that since its own: stalls seen again and
+   * again while Redis does not answer do not hold stanzas one full timeout each, and one PING sent
+   * after a pause longer than the timeout still has the time to be answered.
+   */
+  #ping(notBefore = Number.NEGATIVE_INFINITY): Promise<void> {
+    const flight = this.#inFlight;
+    if (flight && flight.sent >= notBefore) return flight.settled;
     const sent = this.#now();
+    const unansweredSince = flight ? flight.unansweredSince : sent;
+    const deadline = Math.max(unansweredSince + this.#timeoutMs, sent + this.#timeoutMs / 4);
     const generation = this.#generation;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#timeoutMs);
+      timer = setTimeout(resolve, Math.max(0, deadline - sent));
       timer.unref();
     });
     const answered = this.#channel.ping().then(
@@ -96,11 +139,15 @@ export class NotificationBarrier {
       },
       () => undefined,
     );
-    const settled = Promise.race([answered, gaveUp]).finally(() => {
-      clearTimeout(timer);
-      if (this.#inFlight === settled) this.#inFlight = undefined;
-    });
-    this.#inFlight = settled;
-    return settled;
+    const ping: Ping = {
+      sent,
+      unansweredSince,
+      settled: Promise.race([answered, gaveUp]).finally(() => {
+        clearTimeout(timer);
+        if (this.#inFlight === ping) this.#inFlight = undefined;
+      }),
+    };
+    this.#inFlight = ping;
+    return ping.settled;
   }
 }

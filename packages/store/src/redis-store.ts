@@ -90,6 +90,11 @@ export interface RedisStoreOptions {
    * notification-barrier.ts).
    */
   notificationLagMs?: number;
+  /**
+   * An event-loop stall longer than this (a SIGSTOP, a long synchronous task or GC pause) also asks
+   * for a PING sent after it before the cache is reused or stanzas go on (default 50 ms; stall-watch.ts).
+   */
+  notificationStallMs?: number;
   logger?: Logger;
   /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
   redisOptions?: RedisOptions;
@@ -275,7 +280,11 @@ export class RedisStore implements ClearanceStore {
     this.#subInFlight = new InFlightBound(this.#sub, { maxBytes: maxInFlight, what: "redis pub/sub" });
     this.#barrier = new NotificationBarrier(
       { ping: () => this.#sub.ping() },
-      { maxLagMs: opts.notificationLagMs ?? 1000, timeoutMs: commandTimeoutMs },
+      {
+        maxLagMs: opts.notificationLagMs ?? 1000,
+        stallMs: opts.notificationStallMs ?? 50,
+        timeoutMs: commandTimeoutMs,
+      },
     );
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");

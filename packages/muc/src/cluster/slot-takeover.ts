@@ -323,7 +323,9 @@ export class SlotTakeover {
       suspect: false,
       beats: 0,
     };
-    component.on("stanza", () => link.received++);
+    // Counted as read, not as handled: held stanzas (incoming-hold.ts) or ones refused past the
+    // hold's bound still prove the link holds a slot.
+    component.on("received", () => link.received++);
     component.on("online", () => {
       link.online = true;
       link.since = this.#now();
