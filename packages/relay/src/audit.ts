@@ -410,7 +410,9 @@ export class MemoryAuditSink implements AuditSink {
     readonly key: AuditKey = randomAuditKey(),
   ) {}
   append(entry: AuditEntry | AuditEvent): AuditRecord {
-    const record = chain(entry, ++this.#seq, this.#prev, this.key);
+    // The number is taken once the record is made: an entry that cannot be written leaves no gap.
+    const record = chain(entry, this.#seq + 1, this.#prev, this.key);
+    this.#seq++;
     this.#prev = record.hash;
     if (this.keep) this.records.push(record);
     return record;
@@ -512,6 +514,25 @@ function jsonValue(v: unknown): string | undefined {
 
 /** Builds the record and its canonical line (keys sorted, `hash` last): the line verify expects. */
 function chainLine(
+  entry: AuditEntry | AuditEvent,
+  seq: number,
+  prev: string,
+  key: AuditKey,
+): { record: AuditRecord; line: string } {
+  try {
+    return chainLineFromSlots(entry, seq, prev, key);
+  } catch (error) {
+    // A member read or written that throws (a BigInt or a cycle JSON.stringify refuses, a throwing
+    // toJSON or getter) stops the line half way: the entry's members still in `slots` must not be
+    // written into the next entry's record (review adv13: a MUC event's record sealed with a
+    // refusal's peering, domains and marking).
+    slots.fill(undefined);
+    throw error;
+  }
+}
+
+/** chainLine through `slots` (emptied as they are written; by chainLine when it throws). */
+function chainLineFromSlots(
   entry: AuditEntry | AuditEvent,
   seq: number,
   prev: string,
@@ -721,7 +742,10 @@ export class FileAuditSink implements AuditSink {
   }
 
   append(entry: AuditEntry | AuditEvent): AuditRecord {
-    const { record, line } = chainLine(entry, ++this.#seq, this.#prev, this.#key);
+    // The number is taken once the line is made: an entry that cannot be written leaves no gap
+    // (a gap reads as a deleted record to `cordon audit verify`).
+    const { record, line } = chainLine(entry, this.#seq + 1, this.#prev, this.#key);
+    this.#seq++;
     const bytes = Buffer.byteLength(line, "utf8");
     if (!this.failed && this.#backlogBytes + bytes > this.#maxBacklogBytes) {
       // Found in review (advrelay): records of refusals queued without bound behind a slow disk.

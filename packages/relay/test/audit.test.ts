@@ -606,3 +606,64 @@ describe("audit lines on random entries, byte for byte (relay13)", () => {
     assert.deepEqual(verifyAuditText(sink.text(), KEY), { ok: true, records: 5000, head: prev });
   });
 });
+
+// Review adv13: the line's values wait in one module-wide array between the entry's read and the
+// line's writing. A value JSON.stringify throws on (a BigInt, a cycle, a throwing toJSON) stopped
+// the writing half way and left the members after it in that array: the next record, of another
+// entry, was written with them — a refusal's peering, domains and reason in a MUC event's record,
+// sealed by a valid HMAC. Each record holds its own entry's members only, whatever came before.
+describe("audit line after an entry that cannot be written (adv13)", () => {
+  test("a throw while writing one record leaves nothing in the next", () => {
+    const sink = new MemoryAuditSink(true, KEY);
+    const bad = {
+      peering: "p",
+      direction: "outbound",
+      decision: "refuse",
+      reason: "direction-clearance",
+      stanza: "message",
+      detail: 1n, // JSON.stringify throws on a BigInt
+      fromDomain: "a.test",
+      toDomain: "b.test",
+      marking: "SECRET",
+    } as unknown as AuditEntry;
+    assert.throws(() => sink.append(bad), TypeError);
+    const record = sink.append({
+      component: "muc",
+      action: "join",
+      decision: "grant",
+      reason: "granted",
+    } as unknown as AuditEntry);
+    const members = Object.keys(record).sort();
+    assert.deepEqual(members, [
+      "action",
+      "component",
+      "decision",
+      "hash",
+      "kid",
+      "prev",
+      "reason",
+      "seq",
+      "ts",
+    ]);
+    // Nor a gap in the numbers: a missing seq reads as a deleted record.
+    assert.equal(record.seq, 1);
+    assert.equal(verifyAuditText(sink.text(), KEY).ok, true);
+  });
+
+  test("the file sink: the log after a throw verifies, each record its own members", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "adv13-audit-")), "audit.log");
+    const sink = await open(file);
+    sink.append(entry(1));
+    assert.throws(() => sink.append({ ...entry(2), detail: 2n } as unknown as AuditEntry), TypeError);
+    const record = sink.append({
+      component: "catalog",
+      action: "catalog",
+      decision: "grant",
+      reason: "r",
+    } as never);
+    await sink.close();
+    assert.equal(record.seq, 2);
+    assert.equal(record.marking, undefined);
+    assert.deepEqual(verifyAuditFile(file, KEY), { ok: true, records: 2, head: record.hash });
+  });
+});
