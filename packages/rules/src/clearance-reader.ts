@@ -263,8 +263,18 @@ export class ClearanceReader {
     return hit && this.#fresh(hit, Date.now(), this.#options.registry.generation) ? hit.state : undefined;
   }
 
+  // A kept answer is reused only while the sources have heard every notification published until a
+  // moment ago (@cordon/store notification-barrier.ts): a stanza the incoming hold let go because
+  // the PING gave up (no answer within the timeout) must be decided from the store (itself not
+  // reusing its cache then), not from an answer a notification still in flight would have dropped
+  // (adversarial review adv13s: a user lowered to UNCLASSIFIED was still read SECRET from here).
   #fresh(hit: Answer, now: number, policies: number): boolean {
-    return now - hit.at < this.#maxAgeMs && hit.policies === policies;
+    return (
+      now - hit.at < this.#maxAgeMs &&
+      hit.policies === policies &&
+      this.#options.store.notificationsHeard?.() === undefined &&
+      (this.#users === this.#options.store || this.#users.notificationsHeard?.() === undefined)
+    );
   }
 
   #read(

@@ -311,3 +311,46 @@ describe("ClearanceReader: user keys remembered (relay13)", () => {
     assert.equal(hits, 48_000);
   });
 });
+
+// Adversarial review adv13s: the incoming hold lets stanzas go when the store's PING gives up (no
+// answer within its timeout: a subscriber connection still "ready" whose messages are delayed), and
+// the store then reads Redis rather than its cache. This reader's own cache was still reused: a user
+// lowered to UNCLASSIFIED, the notification not yet heard, was answered SECRET from it.
+describe("ClearanceReader: kept answers only while the store has heard its notifications", () => {
+  test("a store behind on its notifications (notificationsHeard a promise): the lookup reads it again", async () => {
+    /** A store whose change notification is still in flight while `behind`. */
+    class LaggingStore extends MemoryStore {
+      behind = false;
+      notificationsHeard(): Promise<void> | undefined {
+        return this.behind ? new Promise<void>(() => undefined) : undefined;
+      }
+    }
+    const store = new LaggingStore();
+    const directory = new FakeDirectory();
+    directory.entries.set("dora@example.test", {
+      status: "known",
+      clearance: raw(SECRET),
+      source: "directory",
+    });
+    const reader = new ClearanceReader({ registry, store, users: directory });
+    const level = (s: { status: string } & Partial<{ clearance: Clearance }>) =>
+      s.status === "known" ? s.clearance!.classifications.length : -1;
+    assert.equal(level(await reader.user("dora@example.test")), 4);
+    assert.equal(reader.cachedUser("dora@example.test") !== undefined, true, "cached while current");
+    // Lowered; its notification not heard yet.
+    directory.entries.set("dora@example.test", {
+      status: "known",
+      clearance: raw(clearance("UNCLASSIFIED")),
+      source: "directory",
+    });
+    store.behind = true;
+    assert.equal(reader.cachedUser("dora@example.test"), undefined, "no kept answer while behind");
+    assert.equal(level(await reader.user("dora@example.test")), 1, "read again: UNCLASSIFIED");
+    // Current again: the cache is used as before.
+    store.behind = false;
+    assert.equal(level(await reader.user("dora@example.test")), 1);
+    const reads = directory.reads;
+    assert.equal(level(await reader.user("dora@example.test")), 1);
+    assert.equal(directory.reads, reads, "cached again once current");
+  });
+});
