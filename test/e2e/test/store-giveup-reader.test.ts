@@ -6,53 +6,17 @@
 // and the stanza was decided SECRET for a user lowered to UNCLASSIFIED before it was sent.
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 import { startRedis, type RedisInstance } from "@cordon/harness";
 import { createIncomingHold, xml, type Element } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
 import { ClearanceReader } from "@cordon/rules";
 import type { ClearanceState } from "@cordon/rules";
 import { loadDemo } from "../src/demo.js";
+import { subscriberDelay } from "../src/subscriber-delay.js";
 
 const JID = "bob@example.mil";
 const demo = loadDemo();
 const levels = (s: ClearanceState) => (s.status === "known" ? s.clearance.classifications.length : -1);
-
-/** A proxy to Redis that can hold what Redis sends on the connection that sent SUBSCRIBE. */
-function subscriberDelay(port: number) {
-  const held: Array<() => void> = [];
-  let holding = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, "127.0.0.1");
-    sockets.add(client).add(upstream);
-    let subscriber = false;
-    client.on("data", (d) => {
-      if (/subscribe/i.test(d.toString("latin1"))) subscriber = true;
-      upstream.write(d);
-    });
-    upstream.on("data", (d) => {
-      if (subscriber && holding) held.push(() => client.write(d));
-      else client.write(d);
-    });
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
-  });
-  return {
-    server,
-    hold: () => void (holding = true),
-    release: () => {
-      holding = false;
-      for (const write of held.splice(0)) write();
-    },
-    close: () => {
-      for (const s of sockets) s.destroy();
-      server.close();
-    },
-  };
-}
 
 describe("a PING give-up releases held stanzas (adv13s)", () => {
   let redis: RedisInstance | undefined;
@@ -60,12 +24,10 @@ describe("a PING give-up releases held stanzas (adv13s)", () => {
 
   test("a stanza sent after a lowering, let go by the give-up, is decided with the lowered clearance", async () => {
     redis = await startRedis();
-    const proxy = subscriberDelay(redis.port);
-    await new Promise<void>((r) => proxy.server.listen(0, "127.0.0.1", r));
-    const port = (proxy.server.address() as net.AddressInfo).port;
+    const proxy = await subscriberDelay(redis.port);
     const prefix = "giveup:";
     const store = new RedisStore({
-      url: `redis://127.0.0.1:${port}`,
+      url: proxy.url,
       prefix,
       cacheTtlMs: 60_000,
       commandTimeoutMs: 400,

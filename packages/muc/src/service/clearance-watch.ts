@@ -151,6 +151,19 @@ export class ClearanceWatch {
   }
 
   /**
+   * The store's PING gave up (no answer in time: @cordon/store notification-barrier.ts) and the
+   * incoming hold lets stanzas go while notifications may be unheard: every occupant's clearance
+   * is a value a notification in flight may have changed — unknown at once, in every room, until
+   * re-read (adversarial review adv13s: SECRET reached an occupant lowered to UNCLASSIFIED).
+   */
+  behind(): void {
+    for (const room of this.#ctx.rooms.values())
+      for (const occupant of room.occupants.values())
+        if (occupant.clearance.status !== "unknown") occupant.clearance = PENDING;
+    this.refreshSoon();
+  }
+
+  /**
    * A notification that a user's clearance (or a peer domain's, which its users may fall back on)
    * changed makes what their occupants hold older than the latest notification: unknown at once,
    * in every room, until the re-read answers — nothing labelled reaches them meanwhile, however slow

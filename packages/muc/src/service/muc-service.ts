@@ -76,11 +76,25 @@ export function createMucService(options: MucServiceOptions): MucService {
   const ctx = createContext(options);
   routeStanzas(ctx);
   // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
-  ctx.component.holdIncoming(() => options.store.notificationsHeard?.());
   // Room notifications are applied one by one as they come; failures are logged by room sync.
   const watch = new ClearanceWatch(ctx, {
     ...(options.users ? { users: options.users } : {}),
     onRoom: (jid) => void syncRoom(ctx, jid),
+  });
+  // A hold that ends with the store still behind (its PING gave up) leaves the occupants'
+  // clearances unknown until re-read, before the held stanzas are decided (adv13s).
+  let heard: Promise<void> | undefined;
+  let settled: Promise<void> | undefined;
+  ctx.component.holdIncoming(() => {
+    const next = options.store.notificationsHeard?.();
+    if (next === undefined) return undefined;
+    if (next !== heard) {
+      heard = next;
+      settled = next.then(() => {
+        if (options.store.notificationsHeard?.() !== undefined) watch.behind();
+      });
+    }
+    return settled;
   });
   return {
     rooms: ctx.rooms,

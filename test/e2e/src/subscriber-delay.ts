@@ -1,0 +1,50 @@
+// A TCP proxy to Redis that can hold what Redis sends on the connection that sent SUBSCRIBE: the
+// subscriber still "ready", its messages (and PONGs) delayed — a store PING that gives up
+// (@cordon/store notification-barrier.ts). Adversarial review adv13s; used by store-giveup-reader
+// and muc-giveup.
+import net from "node:net";
+
+export interface SubscriberDelay {
+  /** redis://127.0.0.1:PORT of the proxy. */
+  readonly url: string;
+  hold(): void;
+  /** Sends on what was held, and holds nothing more. */
+  release(): void;
+  close(): void;
+}
+
+export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
+  const held: Array<() => void> = [];
+  let holding = false;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    let subscriber = false;
+    client.on("data", (d) => {
+      if (/subscribe/i.test(d.toString("latin1"))) subscriber = true;
+      upstream.write(d);
+    });
+    upstream.on("data", (d) => {
+      if (subscriber && holding) held.push(() => client.write(d));
+      else client.write(d);
+    });
+    client.on("error", () => upstream.destroy());
+    upstream.on("error", () => client.destroy());
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    hold: () => void (holding = true),
+    release: () => {
+      holding = false;
+      for (const write of held.splice(0)) write();
+    },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
