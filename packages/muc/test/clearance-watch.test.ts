@@ -6,6 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement } from "@cordon/component";
+import { MemoryStore, type StoreListener } from "@cordon/store";
 import { onGroupchat } from "../src/service/groupchat.js";
 import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
@@ -110,4 +111,41 @@ test("from a change notification until the re-read answers, the occupant receive
   await settle();
   for (const s of seats) assert.equal(s.bob.clearance.status, "known");
   assert.deepEqual(await say(r, rooms[0]!, seats[0]!.alice, "p9"), [seats[0]!.alice.jid]);
+});
+
+test("the store's connection lost: occupants' clearances unknown at once, re-read, not a second later", async (t) => {
+  // The watch hears the connection through the store's own subscription (MemoryStore never loses
+  // one): its listeners are taken here to tell them what a RedisStore would.
+  const listeners: StoreListener[] = [];
+  const subscribe = MemoryStore.prototype.subscribe;
+  MemoryStore.prototype.subscribe = function (this: MemoryStore, listener: StoreListener) {
+    listeners.push(listener);
+    return subscribe.call(this, listener);
+  };
+  let r: RaceContext;
+  try {
+    r = raceContext();
+  } finally {
+    MemoryStore.prototype.subscribe = subscribe;
+  }
+  t.after(() => r.watch.stop());
+  const room = roomWith(r.ctx, "ops", U);
+  const alice = seat(room, "alice", HIGH);
+  const bob = seat(room, "bob", HIGH);
+  r.dir.fast = true;
+  r.dir.setQuietly(alice.bare, raw(HIGH));
+  // Bob lowered while the notification channel is lost: the notification is never heard.
+  r.dir.setQuietly(bob.bare, raw(LOW));
+  assert.ok(listeners.length > 0, "the watch subscribed to the store");
+  for (const listener of listeners) listener({ kind: "connection", state: "down" });
+  // Was: Bob kept SECRET until the first outage re-read, a second later.
+  // (Alice's own clearance is re-read too: until it answers her message goes to nobody.)
+  const got = await say(r, room, alice, "d1");
+  assert.ok(!got.includes(bob.jid), "SECRET reached Bob after the connection was lost");
+  await settle();
+  assert.equal(
+    bob.clearance.status === "known" && bob.clearance.fingerprint,
+    `ber:${raw(LOW).data}`,
+    "re-read at once",
+  );
 });

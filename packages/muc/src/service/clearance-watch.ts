@@ -182,13 +182,16 @@ export class ClearanceWatch {
         if (occupant.clearance.status !== "unknown" && concerns(occupant.bare)) occupant.clearance = PENDING;
   }
 
-  // While the store is down, re-read every occupant's clearance each second: once cached answers
-  // pass their TTL they turn "unknown" and nothing labelled reaches anyone (fail closed) — not only
-  // at the next periodic refresh. When it is back, re-read at once.
+  // The store lost its connection (or only its subscriber): a notification may be missed from now
+  // on, so every occupant's clearance is unknown at once and re-read (behind(): from Redis when only
+  // the subscriber went, else unknown — fail closed), not only at the first outage re-read a second
+  // later (adv13s: with the incoming hold off while the subscriber is known lost, that second
+  // decided on the snapshots). While down, re-read every occupant each second; when back, at once.
   #onConnection(state: "down" | "up"): void {
     if (state === "down" && !this.#outageTimer) {
       this.#outageTimer = setInterval(() => this.refreshSoon(), 1000);
       this.#outageTimer.unref();
+      this.behind();
     } else if (state === "up") {
       if (this.#outageTimer) clearInterval(this.#outageTimer);
       this.#outageTimer = undefined;
