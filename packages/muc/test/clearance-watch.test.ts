@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement } from "@cordon/component";
-import { MemoryStore, type StoreListener } from "@cordon/store";
+import { MemoryStore, type StoreListener, type Unsubscribe } from "@cordon/store";
 import { onGroupchat } from "../src/service/groupchat.js";
 import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
@@ -117,16 +117,21 @@ test("the store's connection lost: occupants' clearances unknown at once, re-rea
   // The watch hears the connection through the store's own subscription (MemoryStore never loses
   // one): its listeners are taken here to tell them what a RedisStore would.
   const listeners: StoreListener[] = [];
-  const subscribe = MemoryStore.prototype.subscribe;
-  MemoryStore.prototype.subscribe = function (this: MemoryStore, listener: StoreListener) {
-    listeners.push(listener);
-    return subscribe.call(this, listener);
-  };
+  const proto = MemoryStore.prototype;
+  const own = Object.getOwnPropertyDescriptor(proto, "subscribe")!;
+  const subscribe = own.value as (this: MemoryStore, listener: StoreListener) => Unsubscribe;
+  Object.defineProperty(proto, "subscribe", {
+    ...own,
+    value(this: MemoryStore, listener: StoreListener) {
+      listeners.push(listener);
+      return subscribe.call(this, listener);
+    },
+  });
   let r: RaceContext;
   try {
     r = raceContext();
   } finally {
-    MemoryStore.prototype.subscribe = subscribe;
+    Object.defineProperty(proto, "subscribe", own);
   }
   t.after(() => r.watch.stop());
   const room = roomWith(r.ctx, "ops", U);
