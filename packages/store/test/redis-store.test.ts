@@ -231,6 +231,34 @@ describe("RedisStore specifics", () => {
     }
   });
 
+  test("a read that fails after the cached answer's TTL passed answers unknown, not that answer", async () => {
+    // Redis stalled (SIGSTOP): the read waits for the command timeout. The cached answer was within
+    // its TTL when the read began but not when it failed: fail closed. (Was: the answer taken before
+    // the read was served after it, the timeout past its TTL.)
+    const r = await startRedis();
+    const ttl = 700;
+    const s = new RedisStore({ url: r.url, cacheTtlMs: ttl, commandTimeoutMs: 1000, notificationLagMs: 100 });
+    try {
+      await s.ready();
+      await s.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      assert.equal((await s.getUserClearance("alice@example.mil")).status, "known");
+      const cachedAt = Date.now();
+      r.pause();
+      // Past the notification lag: the cache is no longer the first answer, Redis is asked.
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const began = Date.now();
+      const a = await s.getUserClearance("alice@example.mil");
+      const failedAt = Date.now();
+      assert.ok(began - cachedAt < ttl, "the read began within the TTL");
+      assert.ok(failedAt - cachedAt >= ttl, "the read failed after the TTL");
+      assert.equal(a.status, "unknown", `answered ${a.status} ${failedAt - cachedAt} ms after caching`);
+    } finally {
+      r.resume();
+      await s.close();
+      await r.stop();
+    }
+  });
+
   test("a connection the client library ends (status end) is connected again: back without a restart, notifications included", async () => {
     // ioredis ends a connection for good when its retry strategy gives up, or when a connector ends it
     // (its Sentinel failoverDetector did, mid-reconnection). A retry strategy that gives up at once

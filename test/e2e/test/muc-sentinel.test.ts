@@ -198,10 +198,14 @@ for (const kind of serverKinds()) {
         });
         const killedAt = Date.now();
         await redis.killPrimary();
-        // Fail closed: once the cache TTL is over, the MUC's re-reads (each second while the store
-        // is down) turn every occupant unknown.
+        // Fail closed: once the cache TTL is over, the MUC's re-reads (at the store's "down", then
+        // each second while it is down) turn every occupant unknown. (At the "down" they are unknown
+        // at once, but a re-read may still answer from the store's cache within its TTL: the state
+        // that must last is the one after the TTL.)
         await until(
-          () => [...muc.rooms.get(room)!.occupants.values()].every((o) => o.clearance.status === "unknown"),
+          () =>
+            Date.now() - killedAt >= CACHE_TTL_MS &&
+            [...muc.rooms.get(room)!.occupants.values()].every((o) => o.clearance.status === "unknown"),
           "every occupant's clearance is unknown",
         );
         const unknownAt = Date.now();

@@ -157,10 +157,15 @@ export class ClearanceWatch {
    * re-read (adversarial review adv13s: SECRET reached an occupant lowered to UNCLASSIFIED).
    */
   behind(): void {
+    this.#forgetAll();
+    this.refreshSoon();
+  }
+
+  /** Every occupant's clearance unknown, in every room, until its re-read answers. */
+  #forgetAll(): void {
     for (const room of this.#ctx.rooms.values())
       for (const occupant of room.occupants.values())
         if (occupant.clearance.status !== "unknown") occupant.clearance = PENDING;
-    this.refreshSoon();
   }
 
   /**
@@ -183,15 +188,18 @@ export class ClearanceWatch {
   }
 
   // The store lost its connection (or only its subscriber): a notification may be missed from now
-  // on, so every occupant's clearance is unknown at once and re-read (behind(): from Redis when only
-  // the subscriber went, else unknown — fail closed), not only at the first outage re-read a second
-  // later (adv13s: with the incoming hold off while the subscriber is known lost, that second
-  // decided on the snapshots). While down, re-read every occupant each second; when back, at once.
+  // on, so every occupant's clearance is unknown at once, not only at the first outage re-read a
+  // second later (adv13s: with the incoming hold off while the subscriber is known lost, that second
+  // decided on the snapshots). The re-read starts after every listener of this event has run: one
+  // started now could be answered from a cache the clearance reader's own listener has not yet
+  // emptied (then from Redis when only the subscriber went, else unknown — fail closed). While
+  // down, re-read every occupant each second; when back, at once.
   #onConnection(state: "down" | "up"): void {
     if (state === "down" && !this.#outageTimer) {
       this.#outageTimer = setInterval(() => this.refreshSoon(), 1000);
       this.#outageTimer.unref();
-      this.behind();
+      this.#forgetAll();
+      queueMicrotask(() => this.refreshSoon());
     } else if (state === "up") {
       if (this.#outageTimer) clearInterval(this.#outageTimer);
       this.#outageTimer = undefined;
