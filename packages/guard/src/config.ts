@@ -16,6 +16,7 @@ import { ConfigReader, isObject } from "@cordon/component";
 import { parseCidr, type LocationRange } from "./client-location.js";
 import {
   clearanceFromSpec,
+  defaultLabelFromSpec,
   labelFromSpec,
   type Clearance,
   type Label,
@@ -56,7 +57,9 @@ export function readGuardSection(section: ConfigReader, spec: SpecOptions): Guar
   return {
     served,
     ...(section.has("defaultLabel")
-      ? { defaultLabel: section.parse("defaultLabel", (value, key) => labelFromSpec(value, key, spec)) }
+      ? {
+          defaultLabel: section.parse("defaultLabel", (value, key) => defaultLabelFromSpec(value, key, spec)),
+        }
       : {}),
     locations: readLocations(section, spec),
     ...(section.has("otherLocations")

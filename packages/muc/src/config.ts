@@ -35,6 +35,7 @@ import {
   encodeBerClearance,
   labelFromSpec,
   makeClearance,
+  validDefaultLabel,
   type Clearance,
   type Label,
   type Policy,
@@ -147,7 +148,7 @@ export function readMucSettings(section: ConfigReader, options: MucConfigOptions
         )
       : undefined,
     defaultMessageLabel: section.has("defaultLabel")
-      ? byName("defaultLabel", section.string("defaultLabel"))
+      ? validDefault(section, "defaultLabel", byName("defaultLabel", section.string("defaultLabel")))
       : undefined,
     namedLabels,
     roomDefaults: {
@@ -198,6 +199,11 @@ function readMulticast(section: ConfigReader, mucDomain: string): MulticastSetti
     timeoutMs: section.integer("timeoutMs", DEFAULT_MULTICAST.timeoutMs, { min: 100, max: 60_000 }),
     maxBytes: readBytes(section, "maxBytes", DEFAULT_MULTICAST.maxBytes),
   };
+}
+
+/** A default label (`defaultLabel`, the service's or a preset room's): valid under its policy. */
+function validDefault(section: ConfigReader, key: string, label: Label): Label {
+  return section.parse(key, (_value, fullKey) => validDefaultLabel(label, fullKey));
 }
 
 /** A label of `labels` by name (roomLabel, roomClearance, defaultLabel and the preset rooms' keys). */
@@ -265,7 +271,7 @@ function presetRoom(
     options.governing,
   );
   const defaultLabel = section.has("defaultLabel")
-    ? named("defaultLabel", section.string("defaultLabel"))
+    ? validDefault(section, "defaultLabel", named("defaultLabel", section.string("defaultLabel")))
     : undefined;
   const affiliations: Record<string, "owner"> = {};
   for (const owner of section.stringList("owners")) affiliations[toBare(owner) ?? owner] = "owner";

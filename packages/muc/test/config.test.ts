@@ -89,6 +89,33 @@ test("errors name the key; an ambiguous category lists the tag sets to choose fr
   );
 });
 
+// Fixed (never-leak property, seed 1745325766): a default label its policy excludes was accepted,
+// and applied to every unlabelled message.
+test("a default label (the service's or a preset room's) not valid under its policy is refused", () => {
+  const demoOptions = { ...options(), governing: demo };
+  const base = `domain: rooms.example.test\nsecret: s\nroomLabel: U\nlabels: { U: { classification: UNCLASSIFIED }, UB: { classification: UNCLASSIFIED, categories: [BRAVO] } }\n`;
+  const reason =
+    "the default label is not valid under its policy (its classification or categories exclude each other)";
+  assert.throws(
+    () => readMucConfig(section(`${base}defaultLabel: UB`), demoOptions),
+    (e: unknown) => e instanceof ConfigError && e.message === `components.muc.defaultLabel: ${reason}`,
+  );
+  assert.throws(
+    () =>
+      readMucConfig(
+        section(`${base}presetRooms: { ops: { label: U, clearance: [U], defaultLabel: UB } }`),
+        demoOptions,
+      ),
+    (e: unknown) =>
+      e instanceof ConfigError && e.message === `components.muc.presetRooms.ops.defaultLabel: ${reason}`,
+  );
+  assert.equal(
+    readMucConfig(section(`${base}defaultLabel: U`), demoOptions).settings.defaultMessageLabel?.classification
+      .name,
+    "UNCLASSIFIED",
+  );
+});
+
 // Fixed: local domains and preset owners were taken as written (owners lower-cased only), while
 // every JID they are compared with is folded by @cordon/jid: `localDomains: [Example.TEST]` made
 // the local users remote ones (judged on their domain's peer clearance), `owners: ["ﬁnn@…"]`

@@ -49,6 +49,15 @@ test("a label whose forms agree passes; the room default applies to an unlabelle
   assert.ok(unlabelled.ok && unlabelled.label === U);
 });
 
+// Fixed (never-leak property, seed 1745325766): a room default its policy excludes (ALPHA and
+// BRAVO exclude UNCLASSIFIED) was applied to unlabelled messages live; history replay refused it.
+test("a default label not valid under its policy refuses unlabelled messages (default-label-invalid)", () => {
+  const excluded = label("UNCLASSIFIED", "BRAVO");
+  assert.equal(refusal(gate("", { label: excluded })), "default-label-invalid forbidden/cancel");
+  // A labelled message is judged on its own label.
+  assert.equal(refusal(gate(buildSecurityLabelXml(TS), { label: excluded })), "granted");
+});
+
 // Fixed: the MUC compared only forms under other policies; UNCLASSIFIED with a TOP SECRET
 // equivalent in the same policy was accepted as UNCLASSIFIED.
 test("forms in the same policy that disagree are refused with bad-request (label-inconsistent)", () => {

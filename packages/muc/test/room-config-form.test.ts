@@ -92,3 +92,29 @@ test("config-form errors never quote what was submitted", () => {
     );
   }
 });
+
+// Fixed (never-leak property, seed 1745325766): an owner could choose a default label its policy
+// excludes (ALPHA and BRAVO exclude UNCLASSIFIED); the room label was checked, the default was not.
+test("a default label not valid under its policy is refused, as the room label is", () => {
+  const ctx = capturingContext(registry, policy, {
+    domain: "rooms.example.test",
+    defaultRoomLabel: U,
+    namedLabels: [
+      { name: "UNCLASSIFIED", label: U },
+      { name: "UNCLASSIFIED BRAVO", label: label("UNCLASSIFIED", "BRAVO") },
+    ],
+  });
+  const room = new Room(
+    "ops@rooms.example.test",
+    { ...DEFAULT_ROOM_CONFIG },
+    { label: U, clearance: clearance(ALL, ["BRAVO"]), defaultLabel: U, raw: {} },
+  );
+  const submit = (name: string) =>
+    readSubmittedConfig(ctx, room, form({ "sec-label#default-label": name }), clearance(ALL), NO_BOUND);
+  assert.throws(
+    () => submit("UNCLASSIFIED BRAVO"),
+    (e: unknown) =>
+      e instanceof StanzaErrorException && e.spec.text === "the default label is not valid under its policy",
+  );
+  assert.doesNotThrow(() => submit("UNCLASSIFIED"));
+});

@@ -14,6 +14,7 @@
 // written "TagSet/NAME"; the error for the bare name lists the choices.
 import { PolicyError } from "./errors.js";
 import { makeLabel, type Label } from "./label.js";
+import { isValidLabel } from "./validate.js";
 import { makeClearance, type Clearance } from "./clearance.js";
 import { parseClearance, parseLabelData } from "./formats/detect.js";
 import type { PolicyRegistry } from "./registry.js";
@@ -57,6 +58,26 @@ export function labelFromSpec(value: unknown, key: string, options: SpecOptions)
       categoriesByName(policy, spec.categories, `${key}.categories`),
     );
   });
+}
+
+/**
+ * A default label written in configuration (the label of unlabelled messages): as `labelFromSpec`,
+ * and valid under its policy — one its policy excludes would be refused on every unlabelled message
+ * (@cordon/rules stanza-label, default-label-invalid), so the configuration is refused instead.
+ */
+export function defaultLabelFromSpec(value: unknown, key: string, options: SpecOptions): Label {
+  const label = labelFromSpec(value, key, options);
+  return validDefaultLabel(label, key);
+}
+
+/** `label` when valid under its policy; else SpecError naming `key` (a default label by name, say). */
+export function validDefaultLabel(label: Label, key: string): Label {
+  if (!isValidLabel(label))
+    throw new SpecError(
+      key,
+      "the default label is not valid under its policy (its classification or categories exclude each other)",
+    );
+  return label;
 }
 
 /** A clearance written in configuration (see the file comment). Throws SpecError naming the key. */

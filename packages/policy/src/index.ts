@@ -31,7 +31,13 @@ export {
   buildSecurityLabelXml,
 } from "./formats/xep0258.js";
 export type { SpecOptions } from "./config-spec.js";
-export { SpecError, labelFromSpec, clearanceFromSpec } from "./config-spec.js";
+export {
+  SpecError,
+  labelFromSpec,
+  defaultLabelFromSpec,
+  validDefaultLabel,
+  clearanceFromSpec,
+} from "./config-spec.js";
 export {
   LabelCache,
   ByteLru,

@@ -23,6 +23,12 @@ const forbidden = (metric: string, text: string) =>
 export const REFUSAL_REASONS = {
   // No label (or an empty <label/>) and no default label applies (XEP-0258 §"Use in XMPP").
   unlabelled: forbidden("unlabelled", "the stanza has no security label and no default label applies"),
+  // No label, and the default label that would apply is not valid under its policy (a configuration
+  // or a room owner's choice its policy excludes): refused rather than applied.
+  "default-label-invalid": forbidden(
+    "default-label-invalid",
+    "the stanza has no security label and the default label is not valid here",
+  ),
   // More than one <securitylabel/> at the top level.
   "label-several": badRequest("label-several", "a stanza may carry only one security label"),
   // A form that does not decode, an empty <label/> beside <equivalentlabel/>s, too many forms.

@@ -9,8 +9,8 @@
 //   other's policy (XEP-0258 §3: the equivalent labels are the same label in other policies). A
 //   client shows one form; the decision must be about the same label;
 // - the effective label is the form in the first policy the caller accepts;
-// - no <securitylabel/>, or an empty <label/> (and no form beside it), means the default label;
-//   none means `unlabelled`. An empty <label/> beside <equivalentlabel>s is refused: the sender's
+// - no <securitylabel/>, or an empty <label/> (and no form beside it), means the default label,
+//   which must be valid under its policy too (`default-label-invalid`); none means `unlabelled`. An empty <label/> beside <equivalentlabel>s is refused: the sender's
 //   client may show an equivalent while the stanza would be judged on the default.
 // Readings of a <securitylabel/> are cached by its XML, bounded in bytes (GenerationalLru), so a
 // label seen before costs one lookup and refused ones cannot fill memory.
@@ -73,6 +73,8 @@ export function securityLabels(stanza: Element): Element[] {
 export class StanzaLabels {
   readonly translations: Translations;
   readonly #readings: GenerationalLru<Forms>;
+  /** Default labels' validity by label object (a label never changes; weak: no bound needed). */
+  readonly #defaultValidity = new WeakMap<Label, boolean>();
 
   constructor(
     readonly registry: PolicyRegistry,
@@ -109,8 +111,22 @@ export class StanzaLabels {
       : { ok: true, label: undefined };
     if (!reading.ok) return reading;
     if (reading.label) return { ok: true, label: reading.label, source: "stanza" };
-    if (options.defaultLabel) return { ok: true, label: options.defaultLabel, source: "default" };
-    return { ok: false, problem: "unlabelled" };
+    if (!options.defaultLabel) return { ok: false, problem: "unlabelled" };
+    // The default label is checked as a stanza's would be (Spiffing FAQ: validated before any access
+    // decision): one configured or chosen by a room owner that its policy excludes is refused, not
+    // applied (was: the MUC delivered under it live, then refused it in history replay).
+    if (!this.#validDefault(options.defaultLabel)) return { ok: false, problem: "default-label-invalid" };
+    return { ok: true, label: options.defaultLabel, source: "default" };
+  }
+
+  /** Whether a default label is valid under its policy, remembered per label object. */
+  #validDefault(label: Label): boolean {
+    let valid = this.#defaultValidity.get(label);
+    if (valid === undefined) {
+      valid = isValidLabel(label);
+      this.#defaultValidity.set(label, valid);
+    }
+    return valid;
   }
 
   /** A <securitylabel/> (the element, or its XML as stored with a message) read as a stanza's is. */

@@ -20,6 +20,7 @@ test("hidden content and unreadable or disagreeing labels are bad-request; the r
     assert.equal(refusalError(code).condition, "bad-request");
   for (const code of [
     "unlabelled",
+    "default-label-invalid",
     "label-unknown-policy",
     "label-wrong-policy",
     "label-invalid",

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeEssLabel } from "@cordon/policy";
+import { encodeEssLabel, securityLabelForms } from "@cordon/policy";
 import { StanzaLabels } from "../src/stanza-label.js";
 import { label, message, registry, securityLabel, TLP, TLPX } from "./fixtures.js";
 
@@ -39,6 +39,23 @@ describe("the effective label of a stanza", () => {
     const empty = of(securityLabel(""));
     assert.ok(empty.ok && empty.source === "default");
     assert.deepEqual(of("", { defaultLabel: undefined }), { ok: false, problem: "unlabelled" });
+  });
+
+  // Fixed (never-leak property, seed 1745325766): a room's default label its policy excludes was
+  // applied live, while the history replay, reading it back, refused it.
+  test("a default label not valid under its policy is refused, not applied", () => {
+    const xml = `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLPX}'/><classification lacv='11'/><tag type='informative' id='${TLPX}.1' lacv='0'/></label>`;
+    const decoded = securityLabelForms(securityLabel(xml), r, 8);
+    assert.ok(decoded.kind === "forms");
+    const excluded = decoded.forms[0];
+    assert.ok(excluded && !(excluded instanceof Error));
+    for (const inner of ["", securityLabel("")])
+      assert.deepEqual(of(inner, { defaultLabel: excluded }), {
+        ok: false,
+        problem: "default-label-invalid",
+      });
+    // A stanza's own valid label is not judged on the default.
+    assert.ok(of(securityLabel(label(TLPX, 12, [0])), { defaultLabel: excluded }).ok);
   });
 
   test("unreadable, unknown-policy, invalid, doubled and wrong-policy labels are problems", () => {

@@ -351,6 +351,9 @@ export function readSecurityChoices(
     if (defaultName === "none" || defaultName === "") out.defaultLabel = { label: null, raw: undefined };
     else {
       const d = namedRaw(ctx, defaultName);
+      // Checked as the room label is: one its policy excludes would refuse every unlabelled message
+      // (@cordon/rules stanza-label, default-label-invalid).
+      if (!isValidLabel(d.label)) throw invalid("the default label is not valid under its policy");
       const roomClearance = out.clearance?.clearance ?? currentClearance;
       if (!acdf(d.label, roomClearance).granted)
         throw invalid("the default label is outside the room clearance");
