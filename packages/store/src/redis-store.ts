@@ -65,7 +65,10 @@ export interface RedisStoreOptions {
   cacheTtlMs?: number;
   /** Upper bound of cached clearance answers (default 10000). */
   cacheMaxEntries?: number;
-  /** A command not answered within this time fails (default 2000 ms). */
+  /**
+   * A command not answered within this time fails (default 2000 ms). Also the subscriber's PING:
+   * unanswered this long, the store says "connection down" until one answers (notification-barrier.ts).
+   */
   commandTimeoutMs?: number;
   /** TCP connect timeout (default 2000 ms). */
   connectTimeoutMs?: number;
