@@ -90,7 +90,8 @@ export class NotificationBarrier {
 
   /**
    * Whether every notification published until `maxLagMs` ago, and until the latest loop stall,
-   * has been heard — and no PING gave up since the last answer (behind). (Each call sights the loop: a stall is seen here first after a SIGSTOP.)
+   * has been heard — and no PING gave up since the last answer (behind). (Each call sights the
+   * loop: a stall is seen here first after a SIGSTOP.)
    */
   get current(): boolean {
     return !this.#behind && this.#heardRecently();
