@@ -20,6 +20,12 @@
 // at time s, "heard" needs a PING *sent at or after s* answered — the PONG of one sent before
 // (even if it arrives after the stall) proves nothing about what was published during it. In
 // steady state no stall is seen and nothing more is asked.
+//
+// Behind: a PING that gives up — the periodic one too, while no stanza waits — means notifications
+// may be unheard for longer than a component holds stanzas. Caches that decide without asking a
+// component (the guard's verdicts in the server modules, issue 17) must hear of it, so the barrier
+// tells `onBehind` then, and `onCaughtUp` once a PING answers and the barrier is current again
+// (the store turns them into a "connection" down/up: redis-store.ts).
 import { StallWatch } from "./stall-watch.js";
 
 export interface BarrierOptions {
@@ -31,6 +37,10 @@ export interface BarrierOptions {
   readonly stallMs?: number;
   /** Monotonic milliseconds (default performance.now). */
   readonly now?: () => number;
+  /** A PING gave up while the subscription runs: notifications may be unheard (once per spell). */
+  readonly onBehind?: () => void;
+  /** After `onBehind`: a PING answered and every notification until a moment ago is heard. */
+  readonly onCaughtUp?: () => void;
 }
 
 /** The subscriber connection: its PING, answered in line with its messages. */
@@ -58,12 +68,18 @@ export class NotificationBarrier {
   #timer: NodeJS.Timeout | undefined;
   /** Bumped at each start and stop: an answer to a PING of an earlier subscription counts for nothing. */
   #generation = 0;
+  /** A PING gave up and none answered since (on this subscription). */
+  #behind = false;
+  readonly #onBehind: () => void;
+  readonly #onCaughtUp: () => void;
 
   constructor(channel: PingChannel, options: BarrierOptions = {}) {
     this.#channel = channel;
     this.#maxLagMs = options.maxLagMs ?? 1000;
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#now = options.now ?? (() => performance.now());
+    this.#onBehind = options.onBehind ?? (() => undefined);
+    this.#onCaughtUp = options.onCaughtUp ?? (() => undefined);
     // A stall seen by the timer: a PING at once, so its answer may be in before stanzas ask.
     this.#stalls = new StallWatch({
       thresholdMs: options.stallMs ?? 50,
@@ -74,12 +90,11 @@ export class NotificationBarrier {
 
   /**
    * Whether every notification published until `maxLagMs` ago, and until the latest loop stall,
-   * has been heard. (Each call sights the loop: a stall is seen here first after a SIGSTOP.)
+   * has been heard — and no PING gave up since the last answer (behind). (Each call sights the
+   * loop: a stall is seen here first after a SIGSTOP.)
    */
   get current(): boolean {
-    const now = this.#now();
-    this.#stalls.sight(now);
-    return this.#heardUpTo >= this.#stalls.stalledAt && now - this.#heardUpTo <= this.#maxLagMs;
+    return !this.#behind && this.#heardRecently();
   }
 
   /**
@@ -92,11 +107,17 @@ export class NotificationBarrier {
     return this.current || this.#timer === undefined ? undefined : this.#ping(this.#stalls.stalledAt);
   }
 
+  /** Whether a PING gave up and no answer came since (reset by start and stop). */
+  get behind(): boolean {
+    return this.#behind;
+  }
+
   /** Starts the periodic PING (the subscription is in place). */
   start(): void {
     if (this.#timer) return;
     this.#generation++;
     this.#inFlight = undefined;
+    this.#behind = false;
     this.#timer = setInterval(() => void this.#ping(), Math.max(1, Math.floor(this.#maxLagMs / 4)));
     this.#timer.unref();
     this.#stalls.start();
@@ -110,6 +131,8 @@ export class NotificationBarrier {
     this.#stalls.stop();
     this.#generation++;
     this.#heardUpTo = Number.NEGATIVE_INFINITY;
+    // The store's own "down" covers a lost subscriber; a new subscription starts afresh.
+    this.#behind = false;
   }
 
   /**
@@ -128,14 +151,22 @@ export class NotificationBarrier {
     const generation = this.#generation;
     let timer: NodeJS.Timeout | undefined;
     const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, deadline - sent));
+      timer = setTimeout(
+        () => {
+          resolve();
+          this.#gaveUp(generation);
+        },
+        Math.max(0, deadline - sent),
+      );
       timer.unref();
     });
     const answered = this.#channel.ping().then(
       () => {
         // Only on the subscription it was sent on, and only while that one is started.
-        if (generation === this.#generation && this.#timer !== undefined)
+        if (generation === this.#generation && this.#timer !== undefined) {
           this.#heardUpTo = Math.max(this.#heardUpTo, sent);
+          this.#answered();
+        }
       },
       () => undefined,
     );
@@ -149,5 +180,28 @@ export class NotificationBarrier {
     };
     this.#inFlight = ping;
     return ping.settled;
+  }
+
+  // A give-up on the running subscription (its timer only fires while its PING is unanswered, and
+  // none sent after it can have been answered: in line). Behind even if "heard up to" is not yet
+  // older than maxLagMs: a PING unanswered for timeoutMs says the subscriber is late now.
+  #gaveUp(generation: number): void {
+    if (generation !== this.#generation || this.#timer === undefined || this.#behind) return;
+    this.#behind = true;
+    this.#onBehind();
+  }
+
+  // "Heard up to" a moment ago and since the latest stall (behind or not).
+  #heardRecently(): boolean {
+    const now = this.#now();
+    this.#stalls.sight(now);
+    return this.#heardUpTo >= this.#stalls.stalledAt && now - this.#heardUpTo <= this.#maxLagMs;
+  }
+
+  #answered(): void {
+    if (this.#behind && this.#heardRecently()) {
+      this.#behind = false;
+      this.#onCaughtUp();
+    }
   }
 }

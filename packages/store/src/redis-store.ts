@@ -65,7 +65,10 @@ export interface RedisStoreOptions {
   cacheTtlMs?: number;
   /** Upper bound of cached clearance answers (default 10000). */
   cacheMaxEntries?: number;
-  /** A command not answered within this time fails (default 2000 ms). */
+  /**
+   * A command not answered within this time fails (default 2000 ms). Also the subscriber's PING:
+   * unanswered this long, the store says "connection down" until one answers (notification-barrier.ts).
+   */
   commandTimeoutMs?: number;
   /** TCP connect timeout (default 2000 ms). */
   connectTimeoutMs?: number;
@@ -284,6 +287,8 @@ export class RedisStore implements ClearanceStore {
         maxLagMs: opts.notificationLagMs ?? 1000,
         stallMs: opts.notificationStallMs ?? 50,
         timeoutMs: commandTimeoutMs,
+        onBehind: () => this.#behind(),
+        onCaughtUp: () => this.#caughtUp(),
       },
     );
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
@@ -292,7 +297,7 @@ export class RedisStore implements ClearanceStore {
     // "up" only while the subscriber is not down: subscribers (the guard's verdict cache) take
     // "up" to mean that notifications flow again.
     this.#client.on("ready", () => {
-      if (this.#mainWatch.up() && !this.#subWatch.isDown)
+      if (this.#mainWatch.up() && !this.#subWatch.isDown && !this.#barrier.behind)
         this.#listeners.emit({ kind: "connection", state: "up" });
     });
     this.#client.on("error", (err: unknown) => {
@@ -377,6 +382,29 @@ export class RedisStore implements ClearanceStore {
         timer.unref();
       },
     );
+  }
+
+  // The subscriber's PING gave up (notification-barrier.ts) with both connections up: the
+  // subscription may be live, but what it carries is late — a change published now may go unheard
+  // for as long as the lag lasts. To subscribers that is a "down" (adversarial review, session 14:
+  // with no stanza waiting at a component, nothing learnt of the lag, and the server modules kept
+  // delivering on verdicts the guard cached before a lowering): the guard's epoch moves and no
+  // verdict is cacheable, the clearance reader keeps nothing, the MUC re-reads its occupants.
+  // Lookups still read Redis (the main connection is up); only caches stop being trusted.
+  #behind(): void {
+    if (this.#closed || !this.#subscribed || this.#mainWatch.isDown || this.#subWatch.isDown) return;
+    this.#log.warn({ backend: "redis pub/sub" }, "redis notifications behind (PING unanswered in time)");
+    this.#listeners.emit({ kind: "connection", state: "down" });
+  }
+
+  // A PING answered after a give-up, the barrier current again: every notification published until
+  // a moment ago was heard (and has dropped what it concerned). "up" by the same rule as "ready".
+  #caughtUp(): void {
+    if (this.#closed || this.#mainWatch.isDown || this.#subWatch.isDown) return;
+    this.#log.info({ backend: "redis pub/sub" }, "redis notifications caught up");
+    this.#users.clear();
+    this.#others.clear();
+    this.#listeners.emit({ kind: "connection", state: "up" });
   }
 
   /** Resolves when both connections are ready and subscribed; rejects with StoreUnavailableError after timeoutMs. */

@@ -104,7 +104,10 @@ export type StoreEvent =
   /**
    * The backend's connection went down or came back (local to this client: not published). While
    * it is down, answers turn "unknown" once cached ones pass their TTL; subscribers that hold
-   * snapshots (the MUC's occupants) re-read them.
+   * snapshots (the MUC's occupants) re-read them. A Redis store also says "down" when its
+   * subscriber's PING gave up with both connections up (notifications late: lookups still read
+   * Redis, but nothing kept above may be trusted) and "up" once a PING answers again
+   * (notification-barrier.ts "behind").
    */
   | { kind: "connection"; state: "down" | "up" };
 

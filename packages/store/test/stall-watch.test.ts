@@ -191,3 +191,76 @@ describe("NotificationBarrier after a stall", () => {
     assert.equal(barrier.heard(), undefined);
   });
 });
+
+// Session 14: a give-up with no stanza waiting must still reach the caches that decide without
+// asking a component (the guard's server modules): the barrier says when it is behind and when it
+// caught up (the store turns both into "connection" events: redis-notification-behind.test.ts).
+describe("NotificationBarrier behind and caught up", () => {
+  const setup = () => {
+    const clock = new Clock();
+    const channel = new Channel();
+    const told: string[] = [];
+    const barrier = new NotificationBarrier(channel, {
+      maxLagMs: 1000,
+      stallMs: 50,
+      timeoutMs: 40,
+      now: clock.now,
+      onBehind: () => told.push("behind"),
+      onCaughtUp: () => told.push("caught up"),
+    });
+    stopped.push(barrier);
+    return { clock, channel, barrier, told };
+  };
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  test("the periodic PING unanswered in time: behind once, with nothing asked; its answer: caught up once", async () => {
+    const { channel, barrier, told } = setup();
+    barrier.start();
+    await wait(120);
+    assert.deepEqual(told, ["behind"], "told once, though no stanza asked");
+    assert.equal(barrier.behind, true);
+    await channel.answer();
+    assert.deepEqual(told, ["behind", "caught up"]);
+    assert.equal(barrier.behind, false);
+    assert.equal(barrier.heard(), undefined, "current again");
+  });
+
+  test("a PING answered in time: never behind", async () => {
+    const { channel, barrier, told } = setup();
+    barrier.start();
+    await channel.answer();
+    await wait(100);
+    assert.deepEqual(told, []);
+  });
+
+  test("an answer too late to make the barrier current is not caught up; the next prompt one is", async () => {
+    const { clock, channel, barrier, told } = setup();
+    barrier.start();
+    await wait(80);
+    assert.deepEqual(told, ["behind"]);
+    clock.t += 2_000; // the answer comes 2 s after its PING was sent (longer than maxLagMs)
+    await channel.answer();
+    assert.deepEqual(told, ["behind"], "heard only up to 2 s ago: still behind");
+    const held = barrier.heard();
+    assert.ok(held, "not current: a stanza would be held");
+    await channel.answer();
+    await held;
+    assert.deepEqual(told, ["behind", "caught up"]);
+  });
+
+  test("stopped (the subscriber lost: the store's own down) resets it; an old PING's give-up tells nothing", async () => {
+    const { channel, barrier, told } = setup();
+    barrier.start();
+    await wait(80);
+    barrier.stop();
+    assert.equal(barrier.behind, false);
+    await channel.answer();
+    assert.deepEqual(told, ["behind"], "no caught up from an answer after stop");
+    barrier.start(); // a new subscription: its PING unanswered, then a give-up of its own
+    await wait(80);
+    assert.deepEqual(told, ["behind", "behind"]);
+    barrier.stop();
+    await wait(60);
+    assert.deepEqual(told, ["behind", "behind"]);
+  });
+});

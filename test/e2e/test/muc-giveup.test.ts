@@ -9,18 +9,19 @@ import assert from "node:assert/strict";
 import {
   startServer,
   startRedis,
+  subscriberDelay,
   serverKinds,
   connectClient,
   xml,
   type XmppServer,
   type TestClient,
+  type SubscriberDelay,
 } from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
 import { parseElement } from "@cordon/component";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
-import { subscriberDelay, type SubscriberDelay } from "../src/subscriber-delay.js";
 
 const demo = loadDemo();
 const U = demo.label("UNCLASSIFIED");

@@ -6,13 +6,12 @@
 // and the stanza was decided SECRET for a user lowered to UNCLASSIFIED before it was sent.
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
-import { startRedis, type RedisInstance } from "@cordon/harness";
+import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
 import { createIncomingHold, xml, type Element } from "@cordon/component";
 import { RedisStore } from "@cordon/store";
 import { ClearanceReader } from "@cordon/rules";
 import type { ClearanceState } from "@cordon/rules";
 import { loadDemo } from "../src/demo.js";
-import { subscriberDelay } from "../src/subscriber-delay.js";
 
 const JID = "bob@example.mil";
 const demo = loadDemo();

@@ -24,3 +24,4 @@ export * from "./slapd.js";
 export * from "./redis-sentinel.js";
 export { startEjabberdCluster } from "./ejabberd-cluster.js";
 export type { EjabberdCluster, EjabberdClusterOptions } from "./ejabberd-cluster.js";
+export { subscriberDelay, type SubscriberDelay } from "./subscriber-delay.js";

@@ -1,7 +1,7 @@
 // A TCP proxy to Redis that can hold what Redis sends on the connection that sent SUBSCRIBE: the
 // subscriber still "ready", its messages (and PONGs) delayed — a store PING that gives up
-// (@cordon/store notification-barrier.ts). Adversarial review adv13s; used by store-giveup-reader
-// and muc-giveup.
+// (@cordon/store notification-barrier.ts). Adversarial review adv13s; used by store-giveup-reader,
+// muc-giveup, guard-cache-giveup (e2e) and the store's redis-notification-behind test.
 import net from "node:net";
 
 export interface SubscriberDelay {
