@@ -257,8 +257,24 @@ silent(Pkt) ->
 %% Every message a local client sends is marked (its meta `cordon_from_client`): a PEP
 %% notification is skipped below, and a client must not get its own message skipped by adding an
 %% <event xmlns='http://jabber.org/protocol/pubsub#event'/> child to it.
-user_send_packet({#message{} = Msg, State}) -> {xmpp:put_meta(Msg, cordon_from_client, true), State};
+%% The sending session's address goes with it (its meta `cordon_sender_ip`, the <check/>'s `ip`
+%% attribute as sender_ip/1 builds it from ejabberd_sm, formatted once per session and kept in its
+%% state): no session table read per message (issue 17 bench, unlabelled cached path).
+user_send_packet({#message{} = Msg, State}) ->
+    {Ip, State1} = own_ip(State),
+    {xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1};
 user_send_packet(Acc) -> Acc.
+
+%% The session's address as the `ip` attribute (the address ejabberd_sm keeps for it: the
+%% session's `ip` when it opened), remembered while the address stays the same.
+own_ip(#{ip := {IP, _Port}} = State) ->
+    case State of
+        #{cordon_ip := {IP, Attr}} -> {Attr, State};
+        _ ->
+            Attr = [{<<"ip">>, list_to_binary(inet:ntoa(IP))}],
+            {Attr, State#{cordon_ip => {IP, Attr}}}
+    end;
+own_ip(State) -> {[], State}.
 
 %% c2s: a user of this host; s2s: another domain (a remote server, or a component other than
 %% Cordon's own); skip: the server itself and what it generates (PEP notifications), trusted
@@ -294,7 +310,11 @@ ask(Host, Origin, Msg) ->
                  {true, Own} -> [Own]
              end,
     SenderIp = case Origin of
-                   <<"c2s">> when Replay == false -> sender_ip(xmpp:get_from(Msg));
+                   <<"c2s">> when Replay == false ->
+                       case xmpp:get_meta(Msg, cordon_sender_ip, undefined) of
+                           undefined -> sender_ip(xmpp:get_from(Msg));
+                           Ip -> Ip
+                       end;
                    _ -> []
                end,
     SessionEls = [session_el(Host, R, Info) || {R, Info} <- Listed],
@@ -849,7 +869,15 @@ opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
 -define(MAX_CACHE_BYTES, 4194304).
 -define(NS_CHAT_STATES, <<"http://jabber.org/protocol/chatstates">>).
 
-cache_table(Host) -> binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, utf8).
+%% (The name is made once per host and kept: not an atom lookup per message.)
+cache_table(Host) ->
+    case persistent_term:get({?MODULE, cache_table, Host}, undefined) of
+        undefined ->
+            Tab = binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, utf8),
+            persistent_term:put({?MODULE, cache_table, Host}, Tab),
+            Tab;
+        Tab -> Tab
+    end.
 
 cache_start(Host) ->
     Tab = cache_table(Host),
