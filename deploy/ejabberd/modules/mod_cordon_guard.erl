@@ -346,17 +346,14 @@ ask(Host, Origin, Msg) ->
     case {Cached, Flight} of
         {{ok, Entry}, _} ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
+            refresh_ahead(Host, Key, Entry, Msg, AskedPids,
+                          fun() -> check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls) end),
             apply_cached(Msg, Entry, AskedPids);
         {none, park} ->
             %% (Counted in flight by the owner when parked, so a landing flight cannot count it down first.)
             {stop, drop};
         {none, _} ->
-            Check = #xmlel{name = <<"check">>,
-                           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
-                                   ++ SenderIp
-                                   ++ [{<<"offline">>, <<"1">>} || Replay /= false],
-                           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
-                                       | SessionEls]},
+            Check = check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls),
             IQ = #iq{type = get, id = p1_rand:get_string(),
                      from = jid:make(Host), to = jid:make(opt(Host, component)),
                      sub_els = [Check]},
@@ -381,6 +378,14 @@ ask(Host, Origin, Msg) ->
                                          end, undefined, opt(Host, timeout)),
             {stop, drop}
     end.
+
+%% The question about a message (compact: the guard may answer with the labels alone).
+check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls) ->
+    #xmlel{name = <<"check">>,
+           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
+                   ++ SenderIp
+                   ++ [{<<"offline">>, <<"1">>} || Replay /= false],
+           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]} | SessionEls]}.
 
 %% Whether this process is one of the recipient's sessions and the message is not that user's own
 %% (their messages to themselves come from their own sessions too): mod_offline replaying it.
@@ -1080,6 +1085,46 @@ keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
             ok
     end;
 keep_verdict(_Host, _Key, _Verdict, _Labels, _Forms) -> ok.
+
+%% Refresh ahead. A verdict in use that is about to expire (its last quarter of `cache_ttl`) is
+%% asked about again — the question about the message being served, once per key at a time — and
+%% the answer replaces it (kept as any answer is: keep_verdict/5, same epoch rules); any other
+%% answer (a refusal, an error, no answer) removes it, so the next message is asked about. The
+%% message itself is served from the verdict still valid and waits for nothing.
+%% Why: an expired verdict made the next message asked about, and every later message of that
+%% sender wait behind it (RFC 6120 §10.1: in_flight/2) — at a steady stream the sender always has
+%% one in flight, so each one after was asked about too, one question per round trip until the
+%% stream paused: 8 to 1,367 questions per 8,000 messages in bench/one-to-one.mjs rounds (load
+%% dependent), ≈ 290 µs of server CPU each — the bulk and the spread of the cached modes' cost.
+refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By}, Msg, AskedPids, Check) ->
+    Tab = cache_table(Host),
+    Ttl = opt(Host, cache_ttl),
+    Due = Expires - erlang:monotonic_time(millisecond) < Ttl div 4,
+    case Due andalso (catch ets:insert_new(Tab, {{refresh, Key}, Expires})) == true of
+        false -> ok;
+        true ->
+            IQ = #iq{type = get, id = p1_rand:get_string(),
+                     from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check()]},
+            Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
+            ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                 try refreshed(Host, Key, Asked, Answer)
+                                                 after catch ets:delete(Tab, {refresh, Key})
+                                                 end
+                                         end, undefined, opt(Host, timeout))
+    end.
+
+refreshed(Host, Key, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict),
+          fxml:get_tag_attr_s(<<"keep">>, Verdict)} of
+        {?NS_GUARD, <<"deliver">>, <<"1">>} ->
+            Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
+                           fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
+            Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
+            catch ets:delete(cache_table(Host), Key),
+            keep_verdict(Host, Key, Verdict, Labels, forms(Verdict, Delivered));
+        _ -> catch ets:delete(cache_table(Host), Key)
+    end;
+refreshed(Host, Key, _Msg, _Answer) -> catch ets:delete(cache_table(Host), Key).
 
 %% A kept verdict applied to `Msg` (as a compact one is): returned from the hook, decided.
 apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
