@@ -42,11 +42,24 @@ for (const kind of serverKinds()) {
         password: PASSWORD,
         guard: { timeoutSeconds: 2, cacheSeconds: CACHE_SECONDS },
       });
+      // A guard that takes SLOW_MS per decision (its clearance reads slowed): a question is still
+      // out while a burst's messages arrive behind it, as on a loaded machine.
+      const users = new Proxy(store, {
+        get(target, key) {
+          const v: unknown = Reflect.get(target, key, target);
+          if (key === "getUserClearance")
+            return async (...a: Parameters<MemoryStore["getUserClearance"]>) => {
+              await delay(SLOW_MS);
+              return target.getUserClearance(...a);
+            };
+          return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
       guard = await guarded.startGuard(
         demo,
         server,
         domain,
-        { store, onDecision: () => void decisions++ },
+        { store, users, onDecision: () => void decisions++ },
         false,
       );
       for (const user of ["alice", "bob"]) {
