@@ -868,6 +868,8 @@ opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
 %%% everything, and so does the guard's component connecting or disconnecting (then nothing is
 %%% used until the guard tells its epoch again); a verdict is kept only when decided in the epoch
 %%% last told. Bounded: at most ?MAX_CACHED verdicts and ?MAX_CACHE_BYTES of table memory.
+%%% A verdict in use in its last quarter of `cache_ttl` is asked about again while still used
+%%% (refresh_ahead/6): a steady stream never finds its verdict expired.
 %%% The table is owned by a process of its own; if it is gone, every message is asked about.
 %%% ================================================================================================
 -define(MAX_CACHED, 4096).
