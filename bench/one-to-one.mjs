@@ -8,7 +8,7 @@
 //   node bench/one-to-one.mjs [--servers prosody,ejabberd] [--messages 8000] [--rate 2000]
 //                             [--seconds 3] [--pairs 8] [--workers 4] [--window 50]
 //                             [--modes plain,unlabelled,labelled,unlabelled-cached,labelled-cached]
-//                             [--cacheSeconds 2] [--rounds 1] [--pin 1]
+//                             [--cacheSeconds 2] [--rounds 1] [--pin 1] [--perf DIR] [--eprof DIR]
 //
 // Goals (issue 17): throughput >= 0.8x plain, p99 added latency <= 1 ms at 2,000 messages/s.
 // The clients (@xmpp/client) run in `--workers` child processes, each with its share of the
@@ -22,7 +22,8 @@
 // server's latency is not its clients' scheduling (both sides of a comparison pinned alike). With
 // `--rounds` > 1, "addedP99MsPaired" is the median over rounds of each round's p99 difference to its
 // baseline in that same round (the machine's load drifts between rounds). The last line of stdout
-// is one JSON object.
+// is one JSON object. `--perf DIR`: `perf record -g` of the server during each mode's throughput phase
+// (DIR/perf-<server>-<mode>.data; for ejabberd's Erlang frames run with ERL_FLAGS="+JPperf true").
 import { execFileSync, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -184,6 +185,8 @@ function parseArgs(argv) {
     if (k === "--servers") o.servers = v.split(",");
     else if (k === "--modes") o.modes = v.split(",");
     else if (k === "--profile") o.profile = v;
+    else if (k === "--eprof") o.eprof = v;
+    else if (k === "--perf") o.perf = v;
     else if (k.startsWith("--") && k.slice(2) in o) o[k.slice(2)] = Number(v);
     else throw new Error(`unknown argument ${k}`);
   }
@@ -283,8 +286,39 @@ async function runMode(kind, mode, opts, labelXml) {
     const decisionsStart = child ? await decisionsOf(child) : 0;
     const cpuServer0 = cpuOf(server.pid);
     const cpuGuard0 = child ? cpuOf(child.pid) : null;
+    // --eprof DIR (ejabberd): eprof over every process of the node during the throughput phase,
+    // its totals written to DIR/eprof-<mode>.txt (eprof slows the node: CPU figures of that run are not comparable).
+    const eprof = opts.eprof && kind === "ejabberd" ? resolve(opts.eprof, `eprof-${mode}.txt`) : undefined;
+    if (eprof)
+      await server.evalErlang(
+        "group_leader(whereis(user), self()), eprof:start(), eprof:start_profiling(erlang:processes()).",
+      );
+    const perf = opts.perf
+      ? (await import("node:child_process")).spawn(
+          "perf",
+          [
+            "record",
+            "-F",
+            "1999",
+            "-g",
+            "-p",
+            String(server.pid),
+            "-o",
+            resolve(opts.perf, `perf-${kind}-${mode}.data`),
+          ],
+          { stdio: "ignore" },
+        )
+      : undefined;
     const t0 = performance.now();
     const runs = await all(workers, { cmd: "throughput", messages: per, window: opts.window });
+    if (perf) {
+      perf.kill("SIGINT");
+      await new Promise((r) => perf.once("exit", r));
+    }
+    if (eprof)
+      await server.evalErlang(
+        `group_leader(whereis(user), self()), eprof:stop_profiling(), eprof:log("${eprof}"), eprof:analyze(total, [{sort, time}]), eprof:stop().`,
+      );
     const seconds = (performance.now() - t0) / 1000;
     const received = runs.reduce((a, r) => a + r.received, 0);
     const throughput = received / seconds;

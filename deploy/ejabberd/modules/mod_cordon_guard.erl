@@ -257,8 +257,24 @@ silent(Pkt) ->
 %% Every message a local client sends is marked (its meta `cordon_from_client`): a PEP
 %% notification is skipped below, and a client must not get its own message skipped by adding an
 %% <event xmlns='http://jabber.org/protocol/pubsub#event'/> child to it.
-user_send_packet({#message{} = Msg, State}) -> {xmpp:put_meta(Msg, cordon_from_client, true), State};
+%% The sending session's address goes with it (its meta `cordon_sender_ip`, the <check/>'s `ip`
+%% attribute as sender_ip/1 builds it from ejabberd_sm, formatted once per session and kept in its
+%% state): no session table read per message (issue 17 bench, unlabelled cached path).
+user_send_packet({#message{} = Msg, State}) ->
+    {Ip, State1} = own_ip(State),
+    {xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1};
 user_send_packet(Acc) -> Acc.
+
+%% The session's address as the `ip` attribute (the address ejabberd_sm keeps for it: the
+%% session's `ip` when it opened), remembered while the address stays the same.
+own_ip(#{ip := {IP, _Port}} = State) ->
+    case State of
+        #{cordon_ip := {IP, Attr}} -> {Attr, State};
+        _ ->
+            Attr = [{<<"ip">>, list_to_binary(inet:ntoa(IP))}],
+            {Attr, State#{cordon_ip => {IP, Attr}}}
+    end;
+own_ip(State) -> {[], State}.
 
 %% c2s: a user of this host; s2s: another domain (a remote server, or a component other than
 %% Cordon's own); skip: the server itself and what it generates (PEP notifications), trusted
@@ -294,7 +310,11 @@ ask(Host, Origin, Msg) ->
                  {true, Own} -> [Own]
              end,
     SenderIp = case Origin of
-                   <<"c2s">> when Replay == false -> sender_ip(xmpp:get_from(Msg));
+                   <<"c2s">> when Replay == false ->
+                       case xmpp:get_meta(Msg, cordon_sender_ip, undefined) of
+                           undefined -> sender_ip(xmpp:get_from(Msg));
+                           Ip -> Ip
+                       end;
                    _ -> []
                end,
     SessionEls = [session_el(Host, R, Info) || {R, Info} <- Listed],
@@ -326,17 +346,14 @@ ask(Host, Origin, Msg) ->
     case {Cached, Flight} of
         {{ok, Entry}, _} ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
+            refresh_ahead(Host, Key, Entry, Msg, AskedPids,
+                          fun() -> check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls) end),
             apply_cached(Msg, Entry, AskedPids);
         {none, park} ->
             %% (Counted in flight by the owner when parked, so a landing flight cannot count it down first.)
             {stop, drop};
         {none, _} ->
-            Check = #xmlel{name = <<"check">>,
-                           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
-                                   ++ SenderIp
-                                   ++ [{<<"offline">>, <<"1">>} || Replay /= false],
-                           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
-                                       | SessionEls]},
+            Check = check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls),
             IQ = #iq{type = get, id = p1_rand:get_string(),
                      from = jid:make(Host), to = jid:make(opt(Host, component)),
                      sub_els = [Check]},
@@ -361,6 +378,14 @@ ask(Host, Origin, Msg) ->
                                          end, undefined, opt(Host, timeout)),
             {stop, drop}
     end.
+
+%% The question about a message (compact: the guard may answer with the labels alone).
+check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls) ->
+    #xmlel{name = <<"check">>,
+           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}, {<<"compact">>, <<"1">>}]
+                   ++ SenderIp
+                   ++ [{<<"offline">>, <<"1">>} || Replay /= false],
+           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]} | SessionEls]}.
 
 %% Whether this process is one of the recipient's sessions and the message is not that user's own
 %% (their messages to themselves come from their own sessions too): mod_offline replaying it.
@@ -843,13 +868,23 @@ opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
 %%% everything, and so does the guard's component connecting or disconnecting (then nothing is
 %%% used until the guard tells its epoch again); a verdict is kept only when decided in the epoch
 %%% last told. Bounded: at most ?MAX_CACHED verdicts and ?MAX_CACHE_BYTES of table memory.
+%%% A verdict in use in its last quarter of `cache_ttl` is asked about again while still used
+%%% (refresh_ahead/6): a steady stream never finds its verdict expired.
 %%% The table is owned by a process of its own; if it is gone, every message is asked about.
 %%% ================================================================================================
 -define(MAX_CACHED, 4096).
 -define(MAX_CACHE_BYTES, 4194304).
 -define(NS_CHAT_STATES, <<"http://jabber.org/protocol/chatstates">>).
 
-cache_table(Host) -> binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, utf8).
+%% (The name is made once per host and kept: not an atom lookup per message.)
+cache_table(Host) ->
+    case persistent_term:get({?MODULE, cache_table, Host}, undefined) of
+        undefined ->
+            Tab = binary_to_atom(<<"mod_cordon_guard_cache_", Host/binary>>, utf8),
+            persistent_term:put({?MODULE, cache_table, Host}, Tab),
+            Tab;
+        Tab -> Tab
+    end.
 
 cache_start(Host) ->
     Tab = cache_table(Host),
@@ -1052,6 +1087,46 @@ keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
             ok
     end;
 keep_verdict(_Host, _Key, _Verdict, _Labels, _Forms) -> ok.
+
+%% Refresh ahead. A verdict in use that is about to expire (its last quarter of `cache_ttl`) is
+%% asked about again — the question about the message being served, once per key at a time — and
+%% the answer replaces it (kept as any answer is: keep_verdict/5, same epoch rules); any other
+%% answer (a refusal, an error, no answer) removes it, so the next message is asked about. The
+%% message itself is served from the verdict still valid and waits for nothing.
+%% Why: an expired verdict made the next message asked about, and every later message of that
+%% sender wait behind it (RFC 6120 §10.1: in_flight/2) — at a steady stream the sender always has
+%% one in flight, so each one after was asked about too, one question per round trip until the
+%% stream paused: 8 to 1,367 questions per 8,000 messages in bench/one-to-one.mjs rounds (load
+%% dependent), ≈ 290 µs of server CPU each — the bulk and the spread of the cached modes' cost.
+refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By}, Msg, AskedPids, Check) ->
+    Tab = cache_table(Host),
+    Ttl = opt(Host, cache_ttl),
+    Due = Expires - erlang:monotonic_time(millisecond) < Ttl div 4,
+    case Due andalso (catch ets:insert_new(Tab, {{refresh, Key}, Expires})) == true of
+        false -> ok;
+        true ->
+            IQ = #iq{type = get, id = p1_rand:get_string(),
+                     from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check()]},
+            Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
+            ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                 try refreshed(Host, Key, Asked, Answer)
+                                                 after catch ets:delete(Tab, {refresh, Key})
+                                                 end
+                                         end, undefined, opt(Host, timeout))
+    end.
+
+refreshed(Host, Key, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict),
+          fxml:get_tag_attr_s(<<"keep">>, Verdict)} of
+        {?NS_GUARD, <<"deliver">>, <<"1">>} ->
+            Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
+                           fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
+            Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
+            catch ets:delete(cache_table(Host), Key),
+            keep_verdict(Host, Key, Verdict, Labels, forms(Verdict, Delivered));
+        _ -> catch ets:delete(cache_table(Host), Key)
+    end;
+refreshed(Host, Key, _Msg, _Answer) -> catch ets:delete(cache_table(Host), Key).
 
 %% A kept verdict applied to `Msg` (as a compact one is): returned from the hook, decided.
 apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
