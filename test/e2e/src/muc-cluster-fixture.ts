@@ -408,7 +408,7 @@ export async function stopClusterCli(o: {
   cordons: readonly SpawnedCordon[];
   membership?: RedisMembership | undefined;
   server: { stop(): Promise<void> } | undefined;
-  redis: RedisInstance | undefined;
+  redis: { stop(): Promise<void> } | undefined;
   dir: string | undefined;
 }): Promise<void> {
   for (const client of Object.values(o.c)) await client.stop().catch(() => undefined);
