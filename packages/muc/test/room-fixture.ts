@@ -1,6 +1,7 @@
 // The unit tests' common room (archive, flot-payload, leak-paths, message-references,
-// service-clearance, stored-bounds): occupants of example.test with a known clearance, and the
-// room ROOM labelled UNCLASSIFIED, cleared for every class, in a capturing context.
+// service-clearance, stored-bounds; person() also in cluster-destroy-attack and unknown-clearance):
+// occupants of example.test with a known clearance, and the room ROOM labelled UNCLASSIFIED,
+// cleared for every class, in a capturing context.
 import type { Clearance } from "@cordon/policy";
 import { Room } from "../src/room/room.js";
 import { DEFAULT_ROOM_CONFIG, type RoomConfig } from "../src/room/room-config.js";
