@@ -1,7 +1,8 @@
 // One server with Cordon's MUC component, as the single-service MUC tests set it up (muc-attack,
-// muc-leaks, muc-faults, muc-giveup, muc-budget, muc-catalog): the server and its users, the users'
-// clearances, the clients, an instant room opened by its owner, the teardown, a store whose chosen
-// reads or writes wait until released (a slow or hung store), and polling until a condition holds.
+// muc-leaks, muc-faults, muc-giveup, muc-budget, muc-catalog, muc-review, muc-whitespace): the
+// server and its users, the users' clearances, the clients, an instant room opened by its owner,
+// the teardown, a store whose chosen reads or writes wait until released (a slow or hung store),
+// and polling until a condition holds.
 import assert from "node:assert/strict";
 import {
   startServer,
