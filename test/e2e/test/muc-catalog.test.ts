@@ -8,7 +8,6 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { startServer, serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
@@ -18,6 +17,7 @@ import { MemoryStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, repoRoot, startDemoMuc, ALL_CLASSES } from "../src/demo.js";
 import * as single from "../src/muc-service-fixture.js";
+import { startCli, untilOnline } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const USERS = ["alice", "bob", "carol"];
@@ -155,18 +155,10 @@ for (const kind of serverKinds()) {
           "",
         ].join("\n"),
       );
-      const child = spawn(
-        process.execPath,
-        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config],
-        { env: { ...process.env, CATALOG_SECRET: secret }, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const run = startCli(config, { CATALOG_SECRET: secret });
+      const child = run.child;
       try {
-        const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
-          await new Promise((r) => setTimeout(r, 50));
-        assert.match(stderr, /"msg":"online"/, stderr);
+        await untilOnline(run);
         const result = await delegated(c.alice!, `adhoc@${rooms}`);
         assert.deepEqual(selectors(result.getChild("catalog", NS_SEC_LABEL_CATALOG)), [
           "UNCLASSIFIED",
