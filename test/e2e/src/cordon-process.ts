@@ -1,6 +1,7 @@
 // `cordon start` as an admin runs it, for the e2e tests of the CLI, the admin API and the console:
 // a state directory with the demo policy, a config written by the test, the process spawned with
-// the admin token in its environment, its output kept, the admin API asked with the token.
+// the admin token in its environment, its output kept, the admin API asked with the token; and a
+// process started from a test's own config until it is online (catalog, component, muc-catalog).
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
