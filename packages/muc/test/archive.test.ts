@@ -4,16 +4,15 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement, StanzaErrorException, type Element, type IqRequest } from "@cordon/component";
-import { labelMarking, type Clearance } from "@cordon/policy";
-import { Room } from "../src/room/room.js";
-import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import { labelMarking } from "@cordon/policy";
+import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { queryArchive } from "../src/service/archive.js";
-import { capturingContext, type CapturingContext } from "./muc-test-context.js";
-import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
+import type { CapturingContext } from "./muc-test-context.js";
+import { label, clearance, labelXml, ALL } from "./fixtures.js";
+import { ROOM, person, roomWith, unclassifiedContext } from "./room-fixture.js";
 
-const ROOM = "ops@rooms.example.test";
 const NS_MAM = "urn:xmpp:mam:2";
 const NS_RSM = "http://jabber.org/protocol/rsm";
 const NS_FORWARD = "urn:xmpp:forward:0";
@@ -21,38 +20,12 @@ const NS_SL = "urn:xmpp:sec-label:0";
 const U = label("UNCLASSIFIED");
 const S = label("SECRET");
 
-function person(name: string, c: Clearance, aware: boolean): Occupant {
-  return {
-    nick: name,
-    jid: `${name}@example.test/r`,
-    bare: `${name}@example.test`,
-    role: "participant",
-    affiliation: "none",
-    occupantId: `oid-${name}`,
-    clearance: { status: "known", clearance: c, fingerprint: name },
-    labelAware: aware,
-    presenceXml: "",
-    joinedAt: 0,
-  };
-}
-
 /** A room whose history holds m0..m5: even ones UNCLASSIFIED, odd ones SECRET (the test clock ticks a second per reading). */
 async function setup(): Promise<{ ctx: CapturingContext; room: Room; hi: Occupant; lo: Occupant }> {
-  const ctx = capturingContext(registry, policy, {
-    domain: "rooms.example.test",
-    defaultRoomLabel: U,
-    defaultMessageLabel: U,
-  });
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG, historyLength: 50 },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
+  const ctx = unclassifiedContext();
   const hi = person("hi", clearance(ALL), true);
   const lo = person("lo", clearance(["UNCLASSIFIED"]), false);
-  room.add(hi);
-  room.add(lo);
-  ctx.rooms.set(ROOM, room);
+  const room = roomWith(ctx, [hi, lo], { historyLength: 50 });
   for (let i = 0; i < 6; i++) {
     const l = i % 2 === 0 ? U : S;
     await onGroupchat(

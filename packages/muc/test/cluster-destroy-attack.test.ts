@@ -12,23 +12,13 @@ import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import { syncRoom } from "../src/service/room-sync.js";
 import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, ALL } from "./fixtures.js";
+import { person } from "./room-fixture.js";
 import type { Occupant } from "../src/room/occupant.js";
 
 const ROOM = "ops@rooms.example.test";
 const U = label("UNCLASSIFIED");
 
-const member = (name: string): Occupant => ({
-  nick: name,
-  jid: `${name}@example.test/r`,
-  bare: `${name}@example.test`,
-  role: "participant",
-  affiliation: "none",
-  occupantId: `occ-${name}`,
-  clearance: { status: "known", clearance: clearance(ALL), fingerprint: name },
-  labelAware: false,
-  presenceXml: "",
-  joinedAt: 0,
-});
+const member = (name: string): Occupant => person(name, clearance(ALL), false, { occupantId: `occ-${name}` });
 
 function setup(persistent: boolean) {
   const ctx = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });

@@ -3,9 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement, type Element } from "@cordon/component";
-import { labelMarking, type Clearance } from "@cordon/policy";
-import { Room } from "../src/room/room.js";
-import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import { labelMarking } from "@cordon/policy";
+import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
@@ -13,41 +12,18 @@ import { onInvite } from "../src/service/invite.js";
 import { historyStanzas } from "../src/service/history-replay.js";
 import { readServiceBound } from "../src/security/service-clearance.js";
 import { flotPayload } from "../src/service/flot-payload.js";
-import { capturingContext, type CapturingContext } from "./muc-test-context.js";
-import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
+import type { CapturingContext } from "./muc-test-context.js";
+import { label, clearance, labelXml, ALL } from "./fixtures.js";
+import { ROOM, person, roomWith, unclassifiedContext } from "./room-fixture.js";
 
-const ROOM = "ops@rooms.example.test";
-const U = label("UNCLASSIFIED");
 const S = label("SECRET");
 const SECRET = labelMarking(S);
 
-function person(name: string, c: Clearance, aware: boolean): Occupant {
-  return {
-    nick: name,
-    jid: `${name}@example.test/r`,
-    bare: `${name}@example.test`,
-    role: "participant",
-    affiliation: "none",
-    occupantId: `oid-${name}`,
-    clearance: { status: "known", clearance: c, fingerprint: name },
-    labelAware: aware,
-    presenceXml: "",
-    joinedAt: 0,
-  };
-}
-
 function setup(): { ctx: CapturingContext; room: Room; aware: Occupant; plain: Occupant } {
-  const ctx = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
+  const ctx = unclassifiedContext();
   const aware = person("aware", clearance(ALL), true);
   const plain = person("plain", clearance(ALL), false);
-  room.add(aware);
-  room.add(plain);
-  ctx.rooms.set(ROOM, room);
+  const room = roomWith(ctx, [aware, plain]);
   return { ctx, room, aware, plain };
 }
 

@@ -20,10 +20,10 @@ import { changeSubject } from "../src/service/subject.js";
 import { ClearanceBook } from "../src/security/clearance-book.js";
 import { ClearanceReader } from "@cordon/rules";
 import type { LabelAwareness } from "../src/service/label-awareness.js";
-import { capturingContext, type CapturingContext } from "./muc-test-context.js";
-import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
+import type { CapturingContext } from "./muc-test-context.js";
+import { registry, label, clearance, labelXml, ALL } from "./fixtures.js";
+import { ROOM, person, roomWith, unclassifiedContext } from "./room-fixture.js";
 
-const ROOM = "ops@rooms.example.test";
 const U = label("UNCLASSIFIED");
 const TS = label("TOP SECRET");
 const NS_FORWARD = "urn:xmpp:forward:0";
@@ -35,33 +35,10 @@ function setup(config: Partial<RoomConfig> = {}): {
   hi: Occupant;
   lo: Occupant;
 } {
-  const ctx = capturingContext(registry, policy, {
-    domain: "rooms.example.test",
-    defaultRoomLabel: U,
-    defaultMessageLabel: U,
-  });
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG, ...config },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
-  const person = (name: string, c: Clearance, aware: boolean): Occupant => ({
-    nick: name,
-    jid: `${name}@example.test/r`,
-    bare: `${name}@example.test`,
-    role: "participant",
-    affiliation: "none",
-    occupantId: `oid-${name}`,
-    clearance: { status: "known", clearance: c, fingerprint: name },
-    labelAware: aware,
-    presenceXml: "",
-    joinedAt: 0,
-  });
+  const ctx = unclassifiedContext();
   const hi = person("hi", clearance(ALL), true);
   const lo = person("lo", clearance(["UNCLASSIFIED"]), false);
-  room.add(hi);
-  room.add(lo);
-  ctx.rooms.set(ROOM, room);
+  const room = roomWith(ctx, [hi, lo], config);
   return { ctx, room, hi, lo };
 }
 

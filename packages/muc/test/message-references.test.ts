@@ -4,9 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { xml, parseElement, type Element } from "@cordon/component";
-import type { Clearance, Label } from "@cordon/policy";
-import { Room } from "../src/room/room.js";
-import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import type { Label } from "@cordon/policy";
+import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { onPrivateMessage } from "../src/service/private-message.js";
@@ -14,41 +13,19 @@ import { historyStanzas } from "../src/service/history-replay.js";
 import { readServiceBound } from "../src/security/service-clearance.js";
 import { labelDominates, referencedIds } from "../src/security/message-references.js";
 import { ReferenceIndex } from "../src/room/reference-index.js";
-import { capturingContext, type CapturingContext } from "./muc-test-context.js";
-import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
+import type { CapturingContext } from "./muc-test-context.js";
+import { label, clearance, labelXml, ALL } from "./fixtures.js";
+import { ROOM, person, roomWith, unclassifiedContext } from "./room-fixture.js";
 
-const ROOM = "ops@rooms.example.test";
 const U = label("UNCLASSIFIED");
 const S = label("SECRET");
 const TS = label("TOP SECRET");
 
-function person(name: string, c: Clearance): Occupant {
-  return {
-    nick: name,
-    jid: `${name}@example.test/r`,
-    bare: `${name}@example.test`,
-    role: "participant",
-    affiliation: "none",
-    occupantId: `oid-${name}`,
-    clearance: { status: "known", clearance: c, fingerprint: name },
-    labelAware: true,
-    presenceXml: "",
-    joinedAt: 0,
-  };
-}
-
 function setup(): { ctx: CapturingContext; room: Room; hi: Occupant; lo: Occupant } {
-  const ctx = capturingContext(registry, policy, { defaultRoomLabel: U, defaultMessageLabel: U });
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
+  const ctx = unclassifiedContext();
   const hi = person("hi", clearance(ALL));
   const lo = person("lo", clearance(["UNCLASSIFIED"]));
-  room.add(hi);
-  room.add(lo);
-  ctx.rooms.set(ROOM, room);
+  const room = roomWith(ctx, [hi, lo]);
   return { ctx, room, hi, lo };
 }
 

@@ -8,8 +8,7 @@ import { xml, parseElement, StanzaErrorException } from "@cordon/component";
 import { encodeBerClearance, type Clearance } from "@cordon/policy";
 import { ClearanceReader } from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
-import { Room } from "../src/room/room.js";
-import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
+import type { Room } from "../src/room/room.js";
 import type { Occupant } from "../src/room/occupant.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { readSubmittedConfig } from "../src/service/room-config-form.js";
@@ -18,6 +17,7 @@ import { ClearanceBook } from "../src/security/clearance-book.js";
 import { readServiceBound } from "../src/security/service-clearance.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, labelXml, ALL } from "./fixtures.js";
+import { person, roomWith } from "./room-fixture.js";
 
 const DOMAIN = "rooms.example.test";
 const ROOM = `ops@${DOMAIN}`;
@@ -46,25 +46,8 @@ function setup(store: MemoryStore): { ctx: CapturingContext; room: Room; hi: Occ
       localDomains: ["example.test"],
     }),
   };
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
-  const hi: Occupant = {
-    nick: "hi",
-    jid: "hi@example.test/r",
-    bare: "hi@example.test",
-    role: "moderator",
-    affiliation: "owner",
-    occupantId: "oid-hi",
-    clearance: { status: "known", clearance: clearance(ALL), fingerprint: "hi" },
-    labelAware: true,
-    presenceXml: "",
-    joinedAt: 0,
-  };
-  room.add(hi);
-  ctx.rooms.set(ROOM, room);
+  const hi = person("hi", clearance(ALL), true, { role: "moderator", affiliation: "owner" });
+  const room = roomWith(ctx, [hi]);
   return { ctx, room, hi };
 }
 

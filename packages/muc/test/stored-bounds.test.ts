@@ -4,15 +4,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createComponent, parseElement, stanzaLimits, xml } from "@cordon/component";
-import { Room } from "../src/room/room.js";
-import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { HistoryEntry } from "../src/room/history.js";
-import type { Occupant } from "../src/room/occupant.js";
 import { historyEntryFits, subjectFits } from "../src/service/stored-bounds.js";
 import { loadRooms } from "../src/service/room-sync.js";
 import { onGroupchat } from "../src/service/groupchat.js";
 import { capturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, ALL } from "./fixtures.js";
+import { person, roomWith } from "./room-fixture.js";
 
 const U = label("UNCLASSIFIED");
 const ROOM = "ops@rooms.example.test";
@@ -101,25 +99,8 @@ test("a groupchat over the outgoing bound once rendered is refused, neither sent
     maxStanzaBytes: 16_384,
   });
   const ctx = { ...base, component };
-  const room = new Room(
-    ROOM,
-    { ...DEFAULT_ROOM_CONFIG },
-    { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
-  );
-  const hi: Occupant = {
-    nick: "hi",
-    jid: "hi@example.test/r",
-    bare: "hi@example.test",
-    role: "participant",
-    affiliation: "none",
-    occupantId: "oid-hi",
-    clearance: { status: "known", clearance: clearance(ALL), fingerprint: "hi" },
-    labelAware: true,
-    presenceXml: "",
-    joinedAt: 0,
-  };
-  room.add(hi);
-  ctx.rooms.set(ROOM, room);
+  const hi = person("hi", clearance(ALL));
+  const room = roomWith(ctx, [hi]);
   const send = (id: string, body: string) =>
     onGroupchat(
       ctx,

@@ -17,6 +17,7 @@ import { onDecline } from "../src/service/invite.js";
 import { removeOccupant } from "../src/service/presence.js";
 import { capturingContext, type CapturingContext } from "./muc-test-context.js";
 import { registry, policy, label, clearance, ALL } from "./fixtures.js";
+import { person as occupant } from "./room-fixture.js";
 
 const ROOM = "ops@rooms.example.test";
 const U = label("UNCLASSIFIED");
@@ -36,18 +37,7 @@ async function setup(): Promise<{
     { ...DEFAULT_ROOM_CONFIG },
     { label: U, clearance: clearance(ALL), defaultLabel: U, raw: {} },
   );
-  const person = (name: string): Occupant => ({
-    nick: name,
-    jid: `${name}@example.test/r`,
-    bare: `${name}@example.test`,
-    role: "participant",
-    affiliation: "none",
-    occupantId: `oid-${name}`,
-    clearance: { status: "known", clearance: clearance(ALL), fingerprint: name },
-    labelAware: true,
-    presenceXml: "",
-    joinedAt: 0,
-  });
+  const person = (name: string): Occupant => occupant(name, clearance(ALL));
   const mod = person("mod");
   mod.role = "moderator";
   mod.affiliation = "owner";

@@ -1,6 +1,7 @@
 // `cordon start` as an admin runs it, for the e2e tests of the CLI, the admin API and the console:
 // a state directory with the demo policy, a config written by the test, the process spawned with
-// the admin token in its environment, its output kept, the admin API asked with the token.
+// the admin token in its environment, its output kept, the admin API asked with the token; and a
+// process started from a test's own config until it is online (catalog, component, muc-catalog).
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
@@ -133,6 +134,31 @@ export interface SpawnedCordon {
   child: ChildProcess;
   log: () => string;
   exited: Promise<number | null>;
+}
+
+/** `cordon start` spawned by a test, its stderr (where it logs) kept. */
+export interface CliRun {
+  child: ChildProcess;
+  stderr: () => string;
+}
+
+/** Spawns `cordon start --config <config> ...args` with `env` added to the environment; does not wait. */
+export function startCli(config: string, env: Record<string, string>, args: readonly string[] = []): CliRun {
+  let stderr = "";
+  const child = spawn(process.execPath, [cli, "start", "--config", config, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  return { child, stderr: () => stderr };
+}
+
+/** Waits up to 15 s until `run` logged "online" (or exited); fails with its log when it did not. */
+export async function untilOnline(run: CliRun): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while (!/"msg":"online"/.test(run.stderr()) && Date.now() < deadline && run.child.exitCode === null)
+    await sleep(50);
+  assert.match(run.stderr(), /"msg":"online"/, run.stderr());
 }
 
 /** Starts `cordon start --config <config>` with info logs; does not wait for it. */

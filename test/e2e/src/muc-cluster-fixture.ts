@@ -4,7 +4,8 @@
 // (XEP-0045 §7.2.15), clearances seeded in Redis, one Cordon SlotTakeover instance, and two MUC
 // services sharing one Redis on one server (ejabberd domain_balancing, or Prosody active/standby).
 // For clustered `cordon start` processes (muc-cluster-pause, muc-sentinel-cli): the server, the
-// working folder, the YAML config of one process and the rooms entered by alice, bob and carol.
+// working folder, the YAML config of one process, the rooms entered by alice, bob and carol, and
+// the teardown (stopClusterCli).
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as path } from "node:path";
@@ -408,7 +409,7 @@ export async function stopClusterCli(o: {
   cordons: readonly SpawnedCordon[];
   membership?: RedisMembership | undefined;
   server: { stop(): Promise<void> } | undefined;
-  redis: RedisInstance | undefined;
+  redis: { stop(): Promise<void> } | undefined;
   dir: string | undefined;
 }): Promise<void> {
   for (const client of Object.values(o.c)) await client.stop().catch(() => undefined);

@@ -1,5 +1,6 @@
-// One server with Cordon's MUC component on an in-memory store, as the single-service MUC tests set
-// it up (muc-attack, muc-leaks): the server and its users, the users' clearances, the clients,
+// One server with Cordon's MUC component, as the single-service MUC tests set it up (muc-attack,
+// muc-leaks, muc-faults, muc-giveup, muc-budget, muc-catalog, muc-review, muc-whitespace): the
+// server and its users, the users' clearances, the clients, an instant room opened by its owner,
 // the teardown, a store whose chosen reads or writes wait until released (a slow or hung store),
 // and polling until a condition holds.
 import assert from "node:assert/strict";
@@ -11,9 +12,10 @@ import {
   type TestClient,
   type XmppServer,
 } from "@cordon/harness";
-import { MemoryStore } from "@cordon/store";
+import { MemoryStore, type ClearanceStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
-import type { Demo } from "./demo.js";
+import { ALL_CLASSES, type Demo } from "./demo.js";
+import { configureRoom, joinRoom } from "./muc-client.js";
 
 /** Polls `check` every `stepMs` until it holds; fails the test with `what` after `timeoutMs`. */
 export async function pollUntil(
@@ -42,6 +44,18 @@ export const startMucServer = (
     users: o.users.map((u) => ({ username: u, password: `${u}-pw` })),
   });
 
+/** Writes to `store`, for each of `users` at `domain`, the clearance for `classes(user)`. */
+export async function setClearances(
+  store: Pick<ClearanceStore, "setUserClearance">,
+  demo: Demo,
+  domain: string,
+  users: readonly string[],
+  classes: (user: string) => readonly string[],
+): Promise<void> {
+  for (const u of users)
+    await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance([...classes(u)])));
+}
+
 /** A MemoryStore holding, for each of `users` at `domain`, the clearance for `classes(user)`. */
 export async function storeWithClearances(
   demo: Demo,
@@ -50,9 +64,30 @@ export async function storeWithClearances(
   classes: (user: string) => readonly string[],
 ): Promise<MemoryStore> {
   const store = new MemoryStore();
-  for (const u of users)
-    await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance([...classes(u)])));
+  await setClearances(store, demo, domain, users, classes);
   return store;
+}
+
+/**
+ * MUC settings with no service clearance, rooms cleared for every class by default and the named
+ * label UNCLASSIFIED (the fail-closed tests: muc-faults, muc-giveup).
+ */
+export const openRoomSettings = (demo: Demo) => ({
+  serviceClearance: undefined,
+  defaultRoomClearance: demo.clearance(ALL_CLASSES),
+  namedLabels: [{ name: "UNCLASSIFIED", label: demo.label("UNCLASSIFIED") }],
+});
+
+/**
+ * The first of `members` creates `room` and configures it as an instant room (XEP-0045 §10.1.2);
+ * the others then join it, in order.
+ */
+export async function openRoom(room: string, members: readonly [TestClient, string][]): Promise<void> {
+  const [owner, ...others] = members;
+  if (!owner) return;
+  await joinRoom(owner[0], room, owner[1]);
+  await configureRoom(owner[0], room);
+  for (const [client, nick] of others) await joinRoom(client, room, nick);
 }
 
 /** Connects each of `users` (password `${user}-pw`) into `c`. */
@@ -68,12 +103,12 @@ export async function connectUsers(
 export async function stopMucTest(
   clients: Iterable<TestClient | undefined>,
   muc: MucService | undefined,
-  store: MemoryStore | undefined,
+  store: { close(): Promise<void> } | undefined,
   server: XmppServer | undefined,
 ): Promise<void> {
   for (const client of clients) await client?.stop().catch(() => undefined);
   await muc?.stop();
-  await store?.close();
+  await store?.close().catch(() => undefined);
   await server?.stop();
 }
 

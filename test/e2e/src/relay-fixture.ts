@@ -1,14 +1,15 @@
 // What the relay's e2e tests share: the TLPX/TLP policy pair of test/conformance (equivalent
 // policies, so a label crossing between them is translated), SPIFFY labels and clearances under
-// them, a relay side on a real server's component port (XEP-0114), and the bare stanza error a
-// refusal must be (nothing of the refused stanza in it).
+// them, the two servers a peering joins (Prosody ↔ ejabberd), a relay side on a real server's
+// component port (XEP-0114), the TLPX ↔ TLP peering, and the bare stanza error a refusal must be
+// (nothing of the refused stanza in it).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Element, XmppServer } from "@cordon/harness";
+import { startServer, type Element, type ServerOptions, type XmppServer } from "@cordon/harness";
 import type { PolicyRegistry } from "@cordon/policy";
 import type { RawValue } from "@cordon/store";
-import type { SideConfig } from "@cordon/relay";
+import { defaultRules, type DirectionRules, type PeeringConfig, type SideConfig } from "@cordon/relay";
 import { repoRoot } from "./demo.js";
 
 export const TLPX = "1.3.6.1.4.1.99999.2.2";
@@ -51,6 +52,65 @@ export function relaySide(server: XmppServer, domain: string, policy: string, se
     policy,
     labelAware: true,
     markingLang: "",
+  };
+}
+
+/** One end of a peering: a server for `domain` with `users` (password "pw"). */
+export interface PeerEnd {
+  domain: string;
+  users: readonly string[];
+  extraModules?: ServerOptions["extraModules"];
+}
+
+/**
+ * Prosody for `prosody` and ejabberd for `ejabberd`, started together, each accepting the other's
+ * domain as a component with `secret` (the relay's two sides).
+ */
+export function startPeerServers(
+  prosody: PeerEnd,
+  ejabberd: PeerEnd,
+  secret: string,
+): Promise<[XmppServer, XmppServer]> {
+  const start = (kind: "prosody" | "ejabberd", end: PeerEnd, other: PeerEnd) =>
+    startServer(kind, {
+      domain: end.domain,
+      components: [{ domain: other.domain, secret }],
+      users: end.users.map((username) => ({ username, password: "pw" })),
+      ...(end.extraModules ? { extraModules: end.extraModules } : {}),
+    });
+  return Promise.all([start("prosody", prosody, ejabberd), start("ejabberd", ejabberd, prosody)]);
+}
+
+/**
+ * The peering `name` from TLPX on `px` (`pxDomain`) to TLP on `ex` (`exDomain`): an unlabelled
+ * stanza takes the default label, WHITE (10), and the peer's clearance is up to AMBER (12) each way;
+ * `outbound` and `inbound` add rules.
+ */
+export function tlpPeering(
+  name: string,
+  px: XmppServer,
+  pxDomain: string,
+  ex: XmppServer,
+  exDomain: string,
+  secret: string,
+  more: { outbound?: Partial<DirectionRules>; inbound?: Partial<DirectionRules> } = {},
+): PeeringConfig {
+  return {
+    name,
+    local: relaySide(px, pxDomain, TLPX, secret),
+    remote: relaySide(ex, exDomain, TLP, secret),
+    outbound: defaultRules({
+      ...UNLABELLED_DEFAULT,
+      defaultLabel: tlpLabel(TLPX, 10),
+      clearance: tlpClearance(TLP, [10, 11, 12]),
+      ...more.outbound,
+    }),
+    inbound: defaultRules({
+      ...UNLABELLED_DEFAULT,
+      defaultLabel: tlpLabel(TLP, 10),
+      clearance: tlpClearance(TLPX, [10, 11, 12]),
+      ...more.inbound,
+    }),
   };
 }
 

@@ -5,7 +5,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import { createCatalogService, parseCatalogSpec, type CatalogService } from "@co
 import { NS_SEC_LABEL_CATALOG } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore, type RawValue } from "@cordon/store";
+import { startCli, untilOnline } from "../src/cordon-process.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 const NS_INFO = "http://jabber.org/protocol/disco#info";
@@ -284,21 +285,10 @@ for (const kind of serverKinds()) {
           "",
         ].join("\n"),
       );
-      const child = spawn(
-        process.execPath,
-        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config, "--only", "catalog"],
-        {
-          env: { ...process.env, CATALOG_SECRET: "cli-secret" },
-          stdio: ["ignore", "pipe", "pipe"],
-        },
-      );
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const run = startCli(config, { CATALOG_SECRET: "cli-secret" }, ["--only", "catalog"]);
+      const child = run.child;
       try {
-        const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
-          await new Promise((r) => setTimeout(r, 50));
-        assert.match(stderr, /"msg":"online"/, stderr);
+        await untilOnline(run);
         // The config-file instance has its own (empty) in-memory store: nobody is cleared, so the
         // catalog is empty, restrictive and named after the configured catalog.
         const result = await alice.iq(
@@ -335,7 +325,7 @@ for (const kind of serverKinds()) {
         const exited = once(child, "exit");
         child.kill("SIGTERM");
         const [code] = (await exited) as [number | null];
-        assert.equal(code, 0, stderr);
+        assert.equal(code, 0, run.stderr());
         // The decision is in the keyed chain; `cordon audit verify` checks it with the generated key.
         const key = join(dir, "state/audit-key");
         assert.equal(statSync(key).mode & 0o777, 0o600);
@@ -349,7 +339,11 @@ for (const kind of serverKinds()) {
         assert.equal(answered?.decision, "grant", JSON.stringify(records));
         assert.equal(answered?.target, domain);
         assert.equal(answered?.items, 0);
-        assert.match(stderr, /"auditAnchor":"1:[0-9a-f]{64}"/, "an anchor every record (anchorEvery: 1)");
+        assert.match(
+          run.stderr(),
+          /"auditAnchor":"1:[0-9a-f]{64}"/,
+          "an anchor every record (anchorEvery: 1)",
+        );
         const verified = spawnSync(
           process.execPath,
           [join(repoRoot, "packages/cli/dist/src/main.js"), "audit", "verify", log, "--key-file", key],

@@ -2,11 +2,9 @@
 // (@xmpp/client) over loopback. Every case runs on both servers.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { once } from "node:events";
 import {
   startServer,
@@ -22,9 +20,8 @@ import {
   AuthenticationFailedError,
   type CordonComponent,
 } from "@cordon/component";
+import { startCli, untilOnline } from "../src/cordon-process.js";
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 
 for (const kind of serverKinds()) {
@@ -174,17 +171,10 @@ for (const kind of serverKinds()) {
         config,
         `log: { level: info }\nserver: { host: 127.0.0.1, port: ${server.componentPort} }\ncomponents:\n  example:\n    domain: ${spareDomain}\n    secret: { env: SPARE_SECRET }\n`,
       );
-      const child = spawn(process.execPath, [cli, "start", "--config", config], {
-        env: { ...process.env, SPARE_SECRET: "spare-secret" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const run = startCli(config, { SPARE_SECRET: "spare-secret" });
+      const child = run.child;
       try {
-        const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
-          await new Promise((r) => setTimeout(r, 50));
-        assert.match(stderr, /"msg":"online"/, stderr);
+        await untilOnline(run);
         const reply = await alice.iq(
           xml("iq", { type: "get", to: spareDomain }, xml("ping", { xmlns: "urn:xmpp:ping" })),
         );
@@ -192,8 +182,8 @@ for (const kind of serverKinds()) {
         const exited = once(child, "exit");
         child.kill("SIGTERM");
         const [code] = (await exited) as [number | null];
-        assert.equal(code, 0, stderr);
-        assert.match(stderr, /"msg":"stopped"/);
+        assert.equal(code, 0, run.stderr());
+        assert.match(run.stderr(), /"msg":"stopped"/);
       } finally {
         if (child.exitCode === null) child.kill("SIGKILL");
       }

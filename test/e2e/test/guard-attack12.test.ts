@@ -9,12 +9,11 @@
 // 127.0.0.2 an UNCLASSIFIED-only one. G7 failed on both servers before message-references.ts.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
-import { announceCaps } from "../src/caps.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 
@@ -44,18 +43,9 @@ for (const kind of serverKinds()) {
         "<esssecuritylabel xmlns='urn:xmpp:sec-label:ess:0'>$1</esssecuritylabel>",
       );
 
-    async function session(user: string, resource: string, site: string) {
-      const client = await connectClient(server, user, PASSWORD, resource, {
-        localAddress: site,
-        presence: false,
-      });
-      open.push(client);
-      const { c, asked } = announceCaps(client, true);
-      await client.send(xml("presence", {}, c));
-      await Promise.race([asked, sleep(3000)]);
-      await sleep(200);
-      return client;
-    }
+    /** A label-aware session of `user` from `site`, announcing caps (as guard-cache-attack's). */
+    const caps = guarded.capsSessions(kind, () => server, open, PASSWORD);
+    const session = (user: string, resource: string, site: string) => caps(user, resource, site, true);
 
     /** Nothing `client` received (after a wait) holds `needle`. */
     async function none(client: TestClient, needle: string, ms = 1000) {

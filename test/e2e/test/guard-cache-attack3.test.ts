@@ -21,7 +21,7 @@
 //   from the new cache's byte count it was never in (MAX_CACHE_BYTES loosened by its size).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { execFile } from "node:child_process";
@@ -34,10 +34,6 @@ import * as guarded from "../src/guard-fixture.js";
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
 const USERS = ["alice", "bob", "carol", "dan", "erin", "fay", "gus"];
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 for (const kind of serverKinds()) {
   for (const cacheSeconds of [60, 1]) {

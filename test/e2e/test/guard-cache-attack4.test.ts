@@ -17,7 +17,7 @@
 //   of the message (no body, no label, no thread).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serverKinds, BoshClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, BoshClient, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
@@ -27,10 +27,6 @@ import type { RawClient } from "../src/raw-client.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack3-pw";
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 for (const kind of serverKinds()) {
   describe(`attacks on the cheaper cache path on ${kind} (issue 17, guard43)`, () => {

@@ -17,66 +17,18 @@
 //   labelled, and an unlabelled message's carbon reaches both.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import type { RawClient } from "../src/raw-client.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { attrEsc, attrOf, esc, textOf, waitMessage } from "../src/wire-xml.js";
 
 const demo = loadDemo();
 const PASSWORD = "cache-attack5-pw";
 const NS_CARBONS = "urn:xmpp:carbons:2";
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
-
-/** XML-escapes text for an attribute or a text node (every character XML 1.0 §2.4 may need). */
-const esc = (s: string) =>
-  s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/'/g, "&apos;")
-    .replace(/"/g, "&quot;");
-
-/** The value of XML text read from the wire: undefined when it is not well-formed (a raw `<`, a bare `&`). */
-function unescaped(raw: string): string | undefined {
-  if (/</.test(raw) || /&(?!(?:amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);)/.test(raw)) return undefined;
-  return raw.replace(/&(amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
-    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", apos: "'", quot: '"' };
-    if (named[e]) return named[e];
-    return String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-  });
-}
-/** The text of `name`'s first element in `xml` as read (one text, no element inside), unescaped. */
-function textOf(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<${name}\\b[^>]*>([^<]*)</${name}>`).exec(xml);
-  return m ? unescaped(m[1]!) : undefined;
-}
-/** Inside a start tag, quote-aware: an attribute value may hold a raw `>` (ejabberd writes one). */
-const IN_TAG = `(?:[^>'"]|'[^']*'|"[^"]*")*?`;
-/** The message with this id as read, or undefined. */
-function messageIn(text: string, id: string): string | undefined {
-  return new RegExp(`<message\\b${IN_TAG}\\sid=["']${id}["']${IN_TAG}>[\\s\\S]*?</message>`).exec(text)?.[0];
-}
-async function waitMessage(client: RawClient, id: string): Promise<string> {
-  for (const end = Date.now() + 8000; Date.now() < end; await sleep(20)) {
-    const m = messageIn(client.text, id);
-    if (m) return m;
-  }
-  throw new Error(`never read message ${id}`);
-}
-/** The value of attribute `name` of the first element named `el` in `xml`, unescaped. */
-function attrOf(xml: string, el: string, name: string): string | undefined {
-  const m = new RegExp(`<${el}\\b${IN_TAG}\\s${name}=(?:'([^']*)'|"([^"]*)")`).exec(xml);
-  return m ? unescaped(m[1] ?? m[2]!) : undefined;
-}
-
-/** esc, and whitespace as character references: an attribute value keeps it (XML 1.0 §3.3.3). */
-const attrEsc = (s: string) => esc(s).replace(/[\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 for (const kind of serverKinds()) {
   describe(`attacks on the key's fast path, the merged filter and the escape memo on ${kind} (issue 17, pguard12)`, () => {

@@ -12,50 +12,17 @@
 //   which a client's parser reads as LF, on either path alike.)
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, sleep } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
-import { RawClient } from "../src/raw-client.js";
+import type { RawClient } from "../src/raw-client.js";
+import { attrEsc as esc, attrOf, textOf } from "../src/wire-xml.js";
 
 const demo = loadDemo();
 const PASSWORD = "flot-whitespace-pw";
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
-
-/** XML-escaped, with tab, line feed and carriage return as character references (kept by a parser). */
-const esc = (s: string) =>
-  s
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/'/g, "&apos;")
-    .replace(/"/g, "&quot;")
-    .replace(/[\t\n\r]/g, (c) => `&#${c.charCodeAt(0)};`);
-
-/** A value as written (raw characters as they are, references resolved); undefined when not well-formed. */
-function unescaped(raw: string): string | undefined {
-  if (/</.test(raw) || /&(?!(?:amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);)/.test(raw)) return undefined;
-  return raw.replace(/&(amp|lt|gt|apos|quot|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
-    const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", apos: "'", quot: '"' };
-    if (named[e]) return named[e];
-    return String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
-  });
-}
-/** Inside a start tag, quote-aware. */
-const IN_TAG = `(?:[^>'"]|'[^']*'|"[^"]*")*?`;
-function textOf(xml: string, name: string): string | undefined {
-  const m = new RegExp(`<${name}\\b${IN_TAG}>([^<]*)</${name}>`).exec(xml);
-  return m ? unescaped(m[1]!) : undefined;
-}
-function attrOf(xml: string, el: string, name: string): string | undefined {
-  const m = new RegExp(`<${el}\\b${IN_TAG}\\s${name}=(?:'([^']*)'|"([^"]*)")`).exec(xml);
-  return m ? unescaped(m[1] ?? m[2]!) : undefined;
-}
 
 for (const kind of serverKinds()) {
   describe(`the FLOT form keeps the sender's CR and tabs, asked about or cached, on ${kind} (flot13)`, () => {
@@ -70,6 +37,8 @@ for (const kind of serverKinds()) {
     const SECRET = demo.labelXml(demo.label("SECRET"));
     let n = 0;
     const nextId = (p: string) => `${p}${++n}`;
+
+    const raw = guarded.rawSessions(kind, () => server, domain, raws, PASSWORD);
 
     before(async () => {
       server = await guarded.startGuardedServer(kind, {
@@ -94,11 +63,7 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] W1: CR LF, CR and tab in the body, tab and CR LF in attributes — asked about and cached, the same bytes, the sender's characters`, async () => {
       const alice = await guarded.openSession(server, open, PASSWORD, "alice", "w1", CLEARED_SITE);
-      const bob = await RawClient.open(server.c2sPort, CLEARED_SITE);
-      raws.push(bob);
-      bob.onceAsked = kind === "ejabberd";
-      await bob.login(domain, "bob", PASSWORD, "plain");
-      await bob.announce(false); // label-unaware: the FLOT form
+      const bob = await raw("bob", "plain", CLEARED_SITE, false); // label-unaware: the FLOT form
       const body = "first line\r\nsecond\tcolumn\rthird";
       const parent = "p\tq\r\nr";
       // (The guard's answer carries the FLOT form's body and thread, attributes included, on both

@@ -5,19 +5,13 @@
 // entered bounded per user — while a legitimate occupant keeps receiving and the link stays up.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  serverKinds,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { MemoryStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
 import type { BufferUse } from "@cordon/component";
 import { ALL_CATEGORIES, ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { configureRoom, errorCondition, joinRoom as join } from "../src/muc-client.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
 const BURST = 20;
@@ -25,6 +19,7 @@ const ROOM_BYTES = 64 * 1024;
 const TOTAL_BYTES = 256 * 1024;
 const CREATED = 3;
 const JOINED = 4;
+const USERS = ["alice", "bob", "mallory", "trudy"];
 
 for (const kind of serverKinds()) {
   describe(`MUC memory budget on ${kind}`, () => {
@@ -37,11 +32,7 @@ for (const kind of serverKinds()) {
     let joinDenials = 0;
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "budget" }],
-        users: ["alice", "bob", "mallory", "trudy"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "budget", users: USERS });
       for (const u of ["alice", "bob", "trudy"])
         await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL_CLASSES, ALL_CATEGORIES)));
       muc = await startDemoMuc(demo, {
@@ -65,18 +56,15 @@ for (const kind of serverKinds()) {
           },
         },
       });
-      for (const u of ["alice", "bob", "mallory", "trudy"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
       // The legitimate room: alice owns it, bob is in it.
-      await join(c.alice!, `lobby@${mucDomain}`, "Alice");
-      await configureRoom(c.alice!, `lobby@${mucDomain}`);
-      await join(c.bob!, `lobby@${mucDomain}`, "Bob");
+      await single.openRoom(`lobby@${mucDomain}`, [
+        [c.alice!, "Alice"],
+        [c.bob!, "Bob"],
+      ]);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      await muc?.stop();
-      await server?.stop();
-    });
+    after(() => single.stopMucTest(Object.values(c), muc, store, server));
 
     const use = (buffer: string): BufferUse => {
       const found = muc.memory().find((b) => b.buffer === buffer);

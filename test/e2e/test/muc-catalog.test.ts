@@ -8,25 +8,19 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
-import {
-  startServer,
-  serverKinds,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { startServer, serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { NS_SEC_LABEL_CATALOG, type Element } from "@cordon/component";
 import { createCatalogService, type CatalogService } from "@cordon/catalog";
 import { MemoryStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, repoRoot, startDemoMuc, ALL_CLASSES } from "../src/demo.js";
-import { joinRoom, configureRoom } from "../src/muc-client.js";
+import * as single from "../src/muc-service-fixture.js";
+import { startCli, untilOnline } from "../src/cordon-process.js";
 
 const demo = loadDemo();
+const USERS = ["alice", "bob", "carol"];
 
 const selectors = (catalog: Element | undefined): string[] =>
   (catalog?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
@@ -69,12 +63,12 @@ for (const kind of serverKinds()) {
           { domain: rooms, secret },
           { domain: catalogDomain, secret },
         ],
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
+        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
         delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
       });
-      await store.setUserClearance(`alice@${domain}`, demo.raw(demo.clearance(ALL_CLASSES)));
-      await store.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(ALL_CLASSES)));
-      await store.setUserClearance(`carol@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await single.setClearances(store, demo, domain, USERS, (u) =>
+        u === "carol" ? ["UNCLASSIFIED"] : ALL_CLASSES,
+      );
       muc = await startDemoMuc(demo, {
         server,
         mucDomain: rooms,
@@ -94,11 +88,12 @@ for (const kind of serverKinds()) {
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await catalog.start();
-      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
       // A temporary room (the default), created and configured as an instant room by alice.
-      await joinRoom(c.alice!, `adhoc@${rooms}`, "Alice");
-      await configureRoom(c.alice!, `adhoc@${rooms}`);
-      await joinRoom(c.carol!, `adhoc@${rooms}`, "Carol");
+      await single.openRoom(`adhoc@${rooms}`, [
+        [c.alice!, "Alice"],
+        [c.carol!, "Carol"],
+      ]);
       assert.equal(await store.getRoom(`adhoc@${rooms}`), undefined, "a temporary room is not stored");
     });
 
@@ -160,18 +155,10 @@ for (const kind of serverKinds()) {
           "",
         ].join("\n"),
       );
-      const child = spawn(
-        process.execPath,
-        [join(repoRoot, "packages/cli/dist/src/main.js"), "start", "--config", config],
-        { env: { ...process.env, CATALOG_SECRET: secret }, stdio: ["ignore", "pipe", "pipe"] },
-      );
-      let stderr = "";
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      const run = startCli(config, { CATALOG_SECRET: secret });
+      const child = run.child;
       try {
-        const deadline = Date.now() + 15_000;
-        while (!/"msg":"online"/.test(stderr) && Date.now() < deadline && child.exitCode === null)
-          await new Promise((r) => setTimeout(r, 50));
-        assert.match(stderr, /"msg":"online"/, stderr);
+        await untilOnline(run);
         const result = await delegated(c.alice!, `adhoc@${rooms}`);
         assert.deepEqual(selectors(result.getChild("catalog", NS_SEC_LABEL_CATALOG)), [
           "UNCLASSIFIED",

@@ -40,6 +40,7 @@ import {
   until,
   writeClusterCliConfig,
 } from "../src/muc-cluster-fixture.js";
+import { connectUsers } from "../src/muc-service-fixture.js";
 import { spawnCordon, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
@@ -249,7 +250,7 @@ for (const kind of serverKinds().filter((k) => k === "prosody"))
       server = await startClusterServer(kind, domain, mucDomain, "cluster-secret");
       await seedClearances(redis.url, domain);
       dir = policyDir("cordon-clcp");
-      for (const u of CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await connectUsers(server, CLI_USERS, c);
     });
 
     after(() => stopClusterCli({ c, cordons, server, redis, dir }));

@@ -10,11 +10,9 @@
 // is taken by the twin: before adv44 it stayed free for good) and enforces the lowered clearance.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import {
   startRedis,
   serverKinds,
-  connectClient,
   type XmppServer,
   type TestClient,
   type RedisInstance,
@@ -24,7 +22,8 @@ import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
 import { groupchat, seedClearances as seed, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
 import * as cluster from "../src/muc-cluster-fixture.js";
-import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
+import { connectUsers } from "../src/muc-service-fixture.js";
+import { spawnCordon, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
@@ -61,17 +60,10 @@ for (const kind of serverKinds()) {
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
       membership = new RedisMembership({ url: redis.url, prefix: PREFIX, group: mucDomain });
       dir = cluster.policyDir("cordon-pause");
-      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await connectUsers(server, cluster.CLI_USERS, c);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await membership?.close();
-      await server?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => cluster.stopClusterCli({ c, cordons, membership, server, redis, dir }));
 
     test(`[${kind}] SIGSTOP past the lease, a clearance lowered and a twin started meanwhile; SIGCONT: nothing above the clearance, the paused one stands down, every room served again`, async () => {
       const p1 = spawnCordon(config("p1", "p1"));

@@ -4,32 +4,17 @@
 // restart. Also: a client that goes offline leaves the room (the server's unavailable presence).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  startRedis,
-  serverKinds,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { startRedis, serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { RedisStore } from "@cordon/store";
 import { createLogger } from "@cordon/component";
 import type { MucService } from "@cordon/muc";
-import { loadDemo, startDemoMuc } from "../src/demo.js";
+import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join } from "../src/muc-client.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
-const U = demo.label("UNCLASSIFIED");
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
-
-async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const USERS = ["alice", "bob", "carol"];
+const until = single.pollUntil;
 
 for (const kind of serverKinds()) {
   describe(`MUC fail-closed on ${kind} with a real Redis`, () => {
@@ -44,15 +29,10 @@ for (const kind of serverKinds()) {
 
     before(async () => {
       redis = await startRedis({ persistent: true }); // a restart keeps the data, as in production
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "faults" }],
-        users: ["alice", "bob", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "faults", users: USERS });
       store = new RedisStore({ url: redis.url, prefix: `faults-${kind}`, cacheTtlMs: 300 });
       await store.ready(5000);
-      for (const u of ["alice", "bob", "carol"])
-        await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      await single.setClearances(store, demo, domain, USERS, () => ALL_CLASSES);
       muc = await startDemoMuc(demo, {
         server,
         mucDomain,
@@ -62,33 +42,17 @@ for (const kind of serverKinds()) {
         ...(process.env.CORDON_TEST_LOG
           ? { logger: createLogger({ level: process.env.CORDON_TEST_LOG }) }
           : {}),
-        settings: {
-          serviceClearance: undefined,
-          defaultRoomClearance: demo.clearance(ALL),
-          namedLabels: [{ name: "UNCLASSIFIED", label: U }],
-        },
+        settings: single.openRoomSettings(demo),
       });
-      for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(server, u, `${u}-pw`);
-      await join(c.alice!, room, "Alice");
-      await c.alice!.iq(
-        xml(
-          "iq",
-          { type: "set", to: room },
-          xml(
-            "query",
-            { xmlns: "http://jabber.org/protocol/muc#owner" },
-            xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-          ),
-        ),
-      );
-      await join(c.bob!, room, "Bob");
+      await single.connectUsers(server, USERS, c);
+      await single.openRoom(room, [
+        [c.alice!, "Alice"],
+        [c.bob!, "Bob"],
+      ]);
     });
 
     after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close().catch(() => undefined);
-      await server?.stop();
+      await single.stopMucTest(Object.values(c), muc, store, server);
       await redis?.stop();
     });
 

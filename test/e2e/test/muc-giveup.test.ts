@@ -7,11 +7,9 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer,
   startRedis,
   subscriberDelay,
   serverKinds,
-  connectClient,
   xml,
   type XmppServer,
   type TestClient,
@@ -20,13 +18,12 @@ import {
 import { RedisStore } from "@cordon/store";
 import { parseElement } from "@cordon/component";
 import type { MucService } from "@cordon/muc";
-import { loadDemo, startDemoMuc } from "../src/demo.js";
-import { joinRoom as join } from "../src/muc-client.js";
+import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
-const U = demo.label("UNCLASSIFIED");
 const S = demo.label("SECRET");
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
+const USERS = ["alice", "bob"];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const kind of serverKinds()) {
@@ -45,11 +42,7 @@ for (const kind of serverKinds()) {
     before(async () => {
       redis = await startRedis();
       proxy = await subscriberDelay(redis.port);
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "giveup" }],
-        users: ["alice", "bob"].map((u) => ({ username: u, password: `${u}-pw` })),
-      });
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "giveup", users: USERS });
       store = new RedisStore({
         url: proxy.url,
         prefix: `giveup-${kind}`,
@@ -58,34 +51,20 @@ for (const kind of serverKinds()) {
       });
       admin = new RedisStore({ url: redis.url, prefix: `giveup-${kind}` });
       await Promise.all([store.ready(5000), admin.ready(5000)]);
-      for (const u of ["alice", "bob"])
-        await admin.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      await single.setClearances(admin, demo, domain, USERS, () => ALL_CLASSES);
       muc = await startDemoMuc(demo, {
         server,
         mucDomain,
         localDomain: domain,
         secret: "giveup",
         store,
-        settings: {
-          serviceClearance: undefined,
-          defaultRoomClearance: demo.clearance(ALL),
-          namedLabels: [{ name: "UNCLASSIFIED", label: U }],
-        },
+        settings: single.openRoomSettings(demo),
       });
-      for (const u of ["alice", "bob"]) c[u] = await connectClient(server, u, `${u}-pw`);
-      await join(c.alice!, room, "Alice");
-      await c.alice!.iq(
-        xml(
-          "iq",
-          { type: "set", to: room },
-          xml(
-            "query",
-            { xmlns: "http://jabber.org/protocol/muc#owner" },
-            xml("x", { xmlns: "jabber:x:data", type: "submit" }),
-          ),
-        ),
-      );
-      await join(c.bob!, room, "Bob");
+      await single.connectUsers(server, USERS, c);
+      await single.openRoom(room, [
+        [c.alice!, "Alice"],
+        [c.bob!, "Bob"],
+      ]);
     });
 
     after(async () => {

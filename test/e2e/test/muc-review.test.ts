@@ -4,32 +4,24 @@
 // refer to a hidden message (item 4) and FLOT in every displayed text (item 6).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  serverKinds,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-  type Element,
-} from "@cordon/harness";
-import { MemoryStore } from "@cordon/store";
+import { serverKinds, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
+import type { MemoryStore } from "@cordon/store";
 import { parseElement } from "@cordon/component";
 import { NS_MUC_OWNER, NS_MUC_ADMIN, type MucService } from "@cordon/muc";
-import { loadDemo, startDemoMuc } from "../src/demo.js";
+import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
 import { joinRoom as join, configureRoom as configure, statusCodes } from "../src/muc-client.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const NS_INFO = "http://jabber.org/protocol/disco#info";
 const NS_ITEMS = "http://jabber.org/protocol/disco#items";
-const clearances = {
-  olga: demo.clearance(ALL),
-  bob: demo.clearance(ALL),
-  carol: demo.clearance(["UNCLASSIFIED"]),
+const classes: Record<string, readonly string[]> = {
+  olga: ALL_CLASSES,
+  bob: ALL_CLASSES,
+  carol: ["UNCLASSIFIED"],
 };
-type User = keyof typeof clearances;
-const USERS = Object.keys(clearances) as User[];
+const USERS = ["olga", "bob", "carol"] as const;
+type User = (typeof USERS)[number];
 
 /** The condition of an IQ error reply (the harness rejects with the reply). */
 async function iqError(client: TestClient, iq: Element): Promise<string | undefined> {
@@ -68,23 +60,13 @@ for (const kind of serverKinds()) {
     const c = {} as Record<User, TestClient>;
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "rev" }],
-        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
-      });
-      store = new MemoryStore();
-      for (const u of USERS) await store.setUserClearance(`${u}@${domain}`, demo.raw(clearances[u]));
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "rev", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, (u) => classes[u]!);
       muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "rev", store });
-      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close();
-      await server?.stop();
-    });
+    after(() => single.stopMucTest(Object.values(c), muc, store, server));
 
     test(`[${kind}] item 11: a SECRET room is not discoverable by an UNCLASSIFIED user`, async () => {
       const room = `hidden@${mucDomain}`;
@@ -136,7 +118,7 @@ for (const kind of serverKinds()) {
       // The room kept its label: carol is still refused.
       const carol = await join(c.carol, room, "Carol");
       assert.equal(carol.attrs.type, "error");
-      await store.setUserClearance(`olga@${domain}`, demo.raw(clearances.olga));
+      await store.setUserClearance(`olga@${domain}`, demo.raw(demo.clearance([...classes.olga!])));
       await c.bob.send(xml("presence", { to: `${room}/Bob`, type: "unavailable" }));
     });
 

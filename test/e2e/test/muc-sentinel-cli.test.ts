@@ -10,11 +10,9 @@
 // lowered on the new primary is enforced (bob never gets SECRET sent after it is applied).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
 import {
   startRedisSentinelSet,
   serverKinds,
-  connectClient,
   type Element,
   type RedisSentinelSet,
   type XmppServer,
@@ -24,7 +22,8 @@ import { RedisMembership } from "@cordon/store";
 import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { groupchat, seedClearances, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
 import * as cluster from "../src/muc-cluster-fixture.js";
-import { spawnCordon, stopSpawned, type SpawnedCordon } from "../src/cordon-process.js";
+import { connectUsers } from "../src/muc-service-fixture.js";
+import { spawnCordon, type SpawnedCordon } from "../src/cordon-process.js";
 
 const demo = loadDemo();
 const S = demo.label("SECRET");
@@ -62,16 +61,10 @@ for (const kind of serverKinds()) {
       server = await cluster.startClusterServer(kind, domain, mucDomain, "scli-secret");
       await clear({ alice: ALL, bob: ALL, carol: ["UNCLASSIFIED"] });
       dir = cluster.policyDir("cordon-scli");
-      for (const u of cluster.CLI_USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await connectUsers(server, cluster.CLI_USERS, c);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client.stop().catch(() => undefined);
-      for (const x of cordons) await stopSpawned(x);
-      await server?.stop();
-      await redis?.stop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => cluster.stopClusterCli({ c, cordons, server, redis, dir }));
 
     test(`[${kind}] primary SIGKILLed during traffic: nothing above a clearance, senders told, every room back by itself`, async () => {
       const p1 = spawnCordon(config("s1"));

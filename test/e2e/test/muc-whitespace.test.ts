@@ -8,19 +8,14 @@
 // them raw and the occupants got line feeds and spaces.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { MemoryStore } from "@cordon/store";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { MemoryStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
-import { loadDemo, startDemoMuc } from "../src/demo.js";
-import { joinRoom as join, configureRoom as configure } from "../src/muc-client.js";
+import { ALL_CLASSES, loadDemo, startDemoMuc } from "../src/demo.js";
+import * as single from "../src/muc-service-fixture.js";
 
 const demo = loadDemo();
-const ALL = ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET", "TOP SECRET"];
 const USERS = ["ann", "ben"] as const;
-
-function sendRaw(client: TestClient, data: string): Promise<void> {
-  return (client.xmpp as unknown as { write(data: string): Promise<void> }).write(data);
-}
 
 for (const kind of serverKinds()) {
   describe(`MUC keeps a sender's whitespace controls (adv13) on ${kind}`, () => {
@@ -32,29 +27,20 @@ for (const kind of serverKinds()) {
     const c = {} as Record<(typeof USERS)[number], TestClient>;
 
     before(async () => {
-      server = await startServer(kind, {
-        domain,
-        components: [{ domain: mucDomain, secret: "ws" }],
-        users: USERS.map((u) => ({ username: u, password: `${u}-pw` })),
-      });
-      store = new MemoryStore();
-      for (const u of USERS) await store.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(ALL)));
+      server = await single.startMucServer(kind, { domain, mucDomain, secret: "ws", users: USERS });
+      store = await single.storeWithClearances(demo, domain, USERS, () => ALL_CLASSES);
       muc = await startDemoMuc(demo, { server, mucDomain, localDomain: domain, secret: "ws", store });
-      for (const u of USERS) c[u] = await connectClient(server, u, `${u}-pw`);
+      await single.connectUsers(server, USERS, c);
     });
 
-    after(async () => {
-      for (const client of Object.values(c)) await client?.stop().catch(() => undefined);
-      await muc?.stop();
-      await store?.close();
-      await server?.stop();
-    });
+    after(() => single.stopMucTest(Object.values(c), muc, store, server));
 
     test(`[${kind}] a groupchat body's CR and an extension attribute's tab, LF and CR reach the occupants`, async () => {
       const room = `ws@${mucDomain}`;
-      await join(c.ann, room, "Ann");
-      await configure(c.ann, room, {});
-      await join(c.ben, room, "Ben");
+      await single.openRoom(room, [
+        [c.ann, "Ann"],
+        [c.ben, "Ben"],
+      ]);
       await sendRaw(
         c.ann,
         `<message to='${room}' type='groupchat' id='ws1'><body>one&#13;&#10;two&#13;three</body>` +

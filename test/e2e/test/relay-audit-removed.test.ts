@@ -8,27 +8,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startServer, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
+import { connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import {
-  auditKey,
-  createRelay,
-  defaultRules,
-  FileAuditSink,
-  type PeeringConfig,
-  type Relay,
-} from "@cordon/relay";
+import { auditKey, createRelay, FileAuditSink, type Relay } from "@cordon/relay";
 import {
   TLP,
   TLPX,
   NS_STANZAS,
-  UNLABELLED_DEFAULT as RULES,
   isMessage,
   loadTlpPolicies,
-  relaySide,
+  startPeerServers,
   tlpClearance as clearance,
-  tlpLabel as label,
+  tlpPeering,
   xmlValue as raw,
 } from "../src/relay-fixture.js";
 
@@ -45,36 +37,15 @@ for (const sending of ["prosody", "ejabberd"] as const) {
     const registry = new PolicyRegistry();
 
     before(async () => {
-      [pd, ed] = await Promise.all([
-        startServer("prosody", {
-          domain: "pd.test",
-          components: [{ domain: "ed.test", secret: SECRET }],
-          users: [{ username: "alice", password: "pw" }],
-        }),
-        startServer("ejabberd", {
-          domain: "ed.test",
-          components: [{ domain: "pd.test", secret: SECRET }],
-          users: [{ username: "bob", password: "pw" }],
-        }),
-      ]);
+      [pd, ed] = await startPeerServers(
+        { domain: "pd.test", users: ["alice"] },
+        { domain: "ed.test", users: ["bob"] },
+        SECRET,
+      );
       loadTlpPolicies(registry);
       await store.setUserClearance("alice@pd.test", raw(clearance(TLPX, [10, 11, 12, 13])));
       await store.setUserClearance("bob@ed.test", raw(clearance(TLP, [10, 11, 12, 13])));
-      const peering: PeeringConfig = {
-        name: "pd-ed",
-        local: relaySide(pd, "pd.test", TLPX, SECRET),
-        remote: relaySide(ed, "ed.test", TLP, SECRET),
-        outbound: defaultRules({
-          ...RULES,
-          defaultLabel: label(TLPX, 10),
-          clearance: clearance(TLP, [10, 11, 12]),
-        }),
-        inbound: defaultRules({
-          ...RULES,
-          defaultLabel: label(TLP, 10),
-          clearance: clearance(TLPX, [10, 11, 12]),
-        }),
-      };
+      const peering = tlpPeering("pd-ed", pd, "pd.test", ed, "ed.test", SECRET);
       relay = createRelay({
         peerings: [peering],
         registry,

@@ -4,30 +4,23 @@
 // on the sending side.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  startServer,
-  connectClient,
-  xml,
-  type XmppServer,
-  type TestClient,
-  type Element,
-} from "@cordon/harness";
+import { connectClient, xml, type XmppServer, type TestClient, type Element } from "@cordon/harness";
 import { parseElement } from "@cordon/component";
 import { decodeEssLabel, encodeEssLabel, makeLabel, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
-import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import { createRelay, MemoryAuditSink, type Relay } from "@cordon/relay";
 import {
   TLP,
   TLPX,
   NS_SL,
   NS_STANZAS,
-  UNLABELLED_DEFAULT as RULES,
   assertBareError,
   isMessage,
   loadTlpPolicies,
-  relaySide,
+  startPeerServers,
   tlpClearance as clearance,
   tlpLabel as label,
+  tlpPeering,
   xmlValue as raw,
 } from "../src/relay-fixture.js";
 
@@ -47,20 +40,11 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
   const registry = new PolicyRegistry();
 
   before(async () => {
-    [px, ex] = await Promise.all([
-      startServer("prosody", {
-        domain: "px.test",
-        components: [{ domain: "ex.test", secret: SECRET }],
-        users: ["alice", "eve", "mallory"].map((username) => ({ username, password: "pw" })),
-        extraModules: ["vcard"],
-      }),
-      startServer("ejabberd", {
-        domain: "ex.test",
-        components: [{ domain: "px.test", secret: SECRET }],
-        users: ["bob", "eric", "mo", "wren"].map((username) => ({ username, password: "pw" })),
-        extraModules: ["mod_vcard"],
-      }),
-    ]);
+    [px, ex] = await startPeerServers(
+      { domain: "px.test", users: ["alice", "eve", "mallory"], extraModules: ["vcard"] },
+      { domain: "ex.test", users: ["bob", "eric", "mo", "wren"], extraModules: ["mod_vcard"] },
+      SECRET,
+    );
     loadTlpPolicies(registry);
     // Local users: alice cleared to RED, eve to WHITE only, mallory to nothing.
     await store.setUserClearance("alice@px.test", raw(clearance(TLPX, [10, 11, 12, 13])));
@@ -70,25 +54,14 @@ describe("relay boundary (Prosody ↔ ejabberd)", () => {
     await store.setUserClearance("eric@ex.test", raw(clearance(TLP, [10])));
     // wren too, WHITE only, held under the local side's policy (an equivalent one).
     await store.setUserClearance("wren@ex.test", raw(clearance(TLPX, [10])), TLPX);
-    const peering: PeeringConfig = {
-      name: "px-ex",
-      local: relaySide(px, "px.test", TLPX, SECRET),
-      remote: relaySide(ex, "ex.test", TLP, SECRET),
-      outbound: defaultRules({
-        ...RULES,
-        defaultLabel: label(TLPX, 10),
-        clearance: clearance(TLP, [10, 11, 12]),
+    const peering = tlpPeering("px-ex", px, "px.test", ex, "ex.test", SECRET, {
+      outbound: {
         content: [{ words: ["excalibur"] }],
         receipts: "block",
         fileTransfer: { ibb: "block", jingle: "block", si: "block", oob: "strip" },
-      }),
-      inbound: defaultRules({
-        ...RULES,
-        defaultLabel: label(TLP, 10),
-        clearance: clearance(TLPX, [10, 11, 12]),
-        content: [{ words: ["excalibur"] }],
-      }),
-    };
+      },
+      inbound: { content: [{ words: ["excalibur"] }] },
+    });
     relay = createRelay({
       peerings: [peering],
       registry,

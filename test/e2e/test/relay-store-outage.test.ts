@@ -8,7 +8,6 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
-  startServer,
   startRedis,
   connectClient,
   xml,
@@ -19,16 +18,16 @@ import {
 import { parseElement } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
 import { RedisStore } from "@cordon/store";
-import { createRelay, defaultRules, MemoryAuditSink, type PeeringConfig, type Relay } from "@cordon/relay";
+import { createRelay, MemoryAuditSink, type Relay } from "@cordon/relay";
 import {
   TLP,
   TLPX,
   NS_SL,
-  UNLABELLED_DEFAULT as RULES,
   loadTlpPolicies,
-  relaySide,
+  startPeerServers,
   tlpClearance as clearance,
   tlpLabel as label,
+  tlpPeering,
   xmlValue as raw,
 } from "../src/relay-fixture.js";
 
@@ -45,38 +44,17 @@ describe("relay: cached clearances against changes and a Redis outage (Prosody â
 
   before(async () => {
     redis = await startRedis({ persistent: true });
-    [px, ex] = await Promise.all([
-      startServer("prosody", {
-        domain: "px.test",
-        components: [{ domain: "ex.test", secret: SECRET }],
-        users: [{ username: "alice", password: "pw" }],
-      }),
-      startServer("ejabberd", {
-        domain: "ex.test",
-        components: [{ domain: "px.test", secret: SECRET }],
-        users: [{ username: "bob", password: "pw" }],
-      }),
-    ]);
+    [px, ex] = await startPeerServers(
+      { domain: "px.test", users: ["alice"] },
+      { domain: "ex.test", users: ["bob"] },
+      SECRET,
+    );
     loadTlpPolicies(registry);
     store = new RedisStore({ url: redis.url, prefix: "relay-outage", cacheTtlMs: 200 });
     await store.ready(5000);
     await store.setUserClearance("alice@px.test", raw(clearance(TLPX, [10, 11, 12])));
     await store.setUserClearance("bob@ex.test", raw(clearance(TLP, [10, 11, 12])));
-    const peering: PeeringConfig = {
-      name: "outage",
-      local: relaySide(px, "px.test", TLPX, SECRET),
-      remote: relaySide(ex, "ex.test", TLP, SECRET),
-      outbound: defaultRules({
-        ...RULES,
-        defaultLabel: label(TLPX, 10),
-        clearance: clearance(TLP, [10, 11, 12]),
-      }),
-      inbound: defaultRules({
-        ...RULES,
-        defaultLabel: label(TLP, 10),
-        clearance: clearance(TLPX, [10, 11, 12]),
-      }),
-    };
+    const peering = tlpPeering("outage", px, "px.test", ex, "ex.test", SECRET);
     relay = createRelay({
       peerings: [peering],
       registry,

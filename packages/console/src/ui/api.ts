@@ -17,6 +17,11 @@ export class ApiError extends CordonError {
   }
 }
 
+/** What a failed call threw, as an ApiError (anything else: CORDON_CONSOLE_BAD_ANSWER). */
+export function toError(e: unknown): ApiError {
+  return e instanceof ApiError ? e : new ApiError(0, "CORDON_CONSOLE_BAD_ANSWER", String(e));
+}
+
 export const CSRF_HEADER = "x-cordon-csrf";
 
 let csrfToken: string | undefined;

@@ -1,6 +1,6 @@
 // Small hooks the pages share.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError } from "./api";
+import { api, toError, type ApiError } from "./api";
 
 export interface Loaded<T> {
   data: T | undefined;
@@ -30,7 +30,7 @@ export function useApi<T>(path: string | undefined, refreshMs?: number): Loaded<
       },
       (e: unknown) => {
         if (n !== latest.current) return;
-        setError(e instanceof ApiError ? e : new ApiError(0, "CORDON_CONSOLE_BAD_ANSWER", String(e)));
+        setError(toError(e));
         setLoading(false);
       },
     );
@@ -41,4 +41,27 @@ export function useApi<T>(path: string | undefined, refreshMs?: number): Loaded<
     return () => window.clearInterval(timer);
   }, [refreshMs, reload]);
   return { data, error, loading, reload };
+}
+
+export interface Asked<T> {
+  answer: T | undefined;
+  problem: ApiError | undefined;
+  /** Clears the last answer and problem, then keeps what `call` answers, or why it failed. */
+  ask: (call: () => Promise<T>) => Promise<void>;
+}
+
+/** One question to the API at a time, asked on demand (a form's answer and its problem). */
+export function useAsk<T>(): Asked<T> {
+  const [answer, setAnswer] = useState<T | undefined>(undefined);
+  const [problem, setProblem] = useState<ApiError | undefined>(undefined);
+  const ask = async (call: () => Promise<T>) => {
+    setProblem(undefined);
+    setAnswer(undefined);
+    try {
+      setAnswer(await call());
+    } catch (e) {
+      setProblem(toError(e));
+    }
+  };
+  return { answer, problem, ask };
 }

@@ -24,6 +24,7 @@ import {
 import { REFUSAL_REASONS, StanzaLabels, type RefusalReason } from "@cordon/rules";
 import { AdminBadRequestError, AdminNotRunningError, AdminNotFoundError } from "../../ops-errors.js";
 import type { RoutedRequest } from "../http.js";
+import type { ReloadSummary } from "../../reload.js";
 import {
   audited,
   auditWritable,
@@ -86,29 +87,26 @@ export function policyView(policy: Policy, governing: Policy) {
 }
 
 export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
-  async function upload(req: RoutedRequest) {
-    if (!ctx.uploadPolicy) throw new AdminNotRunningError("policy upload");
-    const type = (req.contentType ?? "").split(";")[0]?.trim().toLowerCase();
-    if (type !== "application/xml") throw new AdminBadRequestError("send the SPIF as application/xml");
-    const text = Buffer.from(req.body).toString("utf8");
-    if (text.trim() === "") throw new AdminBadRequestError("empty body: send a SPIF document");
+  /**
+   * Runs a policy change once the audit log can take it, and records it: the new generation, or
+   * the refusal's code (who tried is recorded too); the refusal is what the caller hears either way.
+   */
+  async function auditedPolicyChange(
+    req: RoutedRequest,
+    action: "policy-upload" | "policy-reload",
+    change: () => Promise<ReloadSummary>,
+  ) {
     auditWritable(ctx);
     try {
-      const summary = await ctx.uploadPolicy(text);
+      const summary = await change();
       await audited(ctx, req, [
-        {
-          action: "policy-upload",
-          decision: "change",
-          reason: "admin-api",
-          detail: `generation ${summary.generation}`,
-        },
+        { action, decision: "change", reason: "admin-api", detail: `generation ${summary.generation}` },
       ]);
       return json(200, summary);
     } catch (error) {
-      // The refusal is recorded too (who tried), and is what the caller hears either way.
       await audited(ctx, req, [
         {
-          action: "policy-upload",
+          action,
           decision: "deny",
           reason: "admin-api",
           detail: (error as { code?: string }).code ?? "error",
@@ -118,31 +116,20 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     }
   }
 
+  async function upload(req: RoutedRequest) {
+    const put = ctx.uploadPolicy?.bind(ctx);
+    if (!put) throw new AdminNotRunningError("policy upload");
+    const type = (req.contentType ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/xml") throw new AdminBadRequestError("send the SPIF as application/xml");
+    const text = Buffer.from(req.body).toString("utf8");
+    if (text.trim() === "") throw new AdminBadRequestError("empty body: send a SPIF document");
+    return auditedPolicyChange(req, "policy-upload", () => put(text));
+  }
+
   async function reload(req: RoutedRequest) {
-    if (!ctx.reload) throw new AdminNotRunningError("policy reload");
-    auditWritable(ctx);
-    try {
-      const summary = await ctx.reload();
-      await audited(ctx, req, [
-        {
-          action: "policy-reload",
-          decision: "change",
-          reason: "admin-api",
-          detail: `generation ${summary.generation}`,
-        },
-      ]);
-      return json(200, summary);
-    } catch (error) {
-      await audited(ctx, req, [
-        {
-          action: "policy-reload",
-          decision: "deny",
-          reason: "admin-api",
-          detail: (error as { code?: string }).code ?? "error",
-        },
-      ]).catch(() => undefined);
-      throw error;
-    }
+    const run = ctx.reload?.bind(ctx);
+    if (!run) throw new AdminNotRunningError("policy reload");
+    return auditedPolicyChange(req, "policy-reload", run);
   }
 
   /** The tester's clearance: by name, as data (XML, base64), or a user's (`{jid}`) as the console shows it. */

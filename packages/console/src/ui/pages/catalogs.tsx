@@ -5,7 +5,8 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { Page } from "./types";
-import { api, ApiError, seg } from "../api";
+import { api, toError, seg, ApiError } from "../api";
+import { useAsk } from "../hooks";
 import { useCanChange } from "../session";
 import { ErrorBox } from "../components/status";
 import { Marking, type MarkingValue } from "../components/marking";
@@ -37,10 +38,6 @@ const EXAMPLE = JSON.stringify(
   2,
 );
 
-function toError(e: unknown): ApiError {
-  return e instanceof ApiError ? e : new ApiError(0, "CORDON_CONSOLE_BAD_ANSWER", String(e));
-}
-
 function Items({ items }: { items: CatalogAnswer["items"] }): JSX.Element {
   if (items.length === 0) return <p class="muted">No label: nothing is offered.</p>;
   return (
@@ -61,21 +58,13 @@ function Items({ items }: { items: CatalogAnswer["items"] }): JSX.Element {
 function WouldGet(): JSX.Element {
   const [requester, setRequester] = useState("");
   const [target, setTarget] = useState("");
-  const [answer, setAnswer] = useState<CatalogAnswer | undefined>(undefined);
-  const [problem, setProblem] = useState<ApiError | undefined>(undefined);
-  const ask = async () => {
-    setProblem(undefined);
-    setAnswer(undefined);
-    try {
-      setAnswer(
-        await api.get<CatalogAnswer>(
-          `/catalogs?requester=${encodeURIComponent(requester.trim())}&target=${encodeURIComponent(target.trim())}`,
-        ),
-      );
-    } catch (e) {
-      setProblem(toError(e));
-    }
-  };
+  const { answer, problem, ask: asked } = useAsk<CatalogAnswer>();
+  const ask = () =>
+    asked(() =>
+      api.get<CatalogAnswer>(
+        `/catalogs?requester=${encodeURIComponent(requester.trim())}&target=${encodeURIComponent(target.trim())}`,
+      ),
+    );
   return (
     <section aria-labelledby="would-h">
       <h2 id="would-h">What a user would get</h2>

@@ -7,7 +7,7 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { Page, PageProps } from "./types";
-import { api, ApiError, seg } from "../api";
+import { api, toError, seg, type ApiError } from "../api";
 import { useApi } from "../hooks";
 import { href, navigate } from "../router";
 import { useCanChange } from "../session";
@@ -65,10 +65,6 @@ function choiceOf(detail: Detail | undefined, policy: PolicyView): ClearanceChoi
     }
   }
   return { classifications: [...detail.classifications], categories: refs };
-}
-
-function toError(e: unknown): ApiError {
-  return e instanceof ApiError ? e : new ApiError(0, "CORDON_CONSOLE_BAD_ANSWER", String(e));
 }
 
 function UserList({ onPick }: { onPick: (jid: string) => void }): JSX.Element {

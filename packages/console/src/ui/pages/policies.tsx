@@ -6,8 +6,8 @@
 import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { Page } from "./types";
-import { api, ApiError } from "../api";
-import { useApi } from "../hooks";
+import { api, toError, type ApiError } from "../api";
+import { useApi, useAsk } from "../hooks";
 import { useCanChange } from "../session";
 import { ErrorBox, Loading } from "../components/status";
 import { Marking, type MarkingValue } from "../components/marking";
@@ -19,10 +19,6 @@ import {
   type PoliciesView,
   type PolicyView,
 } from "../components/clearance-picker";
-
-function toError(e: unknown): ApiError {
-  return e instanceof ApiError ? e : new ApiError(0, "CORDON_CONSOLE_BAD_ANSWER", String(e));
-}
 
 function PolicyCard({ policy }: { policy: PolicyView }): JSX.Element {
   return (
@@ -161,25 +157,17 @@ function Tester({ policy }: { policy: PolicyView }): JSX.Element {
   const [clearanceMode, setClearanceMode] = useState<"pick" | "user">("pick");
   const [clearance, setClearance] = useState<ClearanceChoice>(EMPTY_CHOICE);
   const [user, setUser] = useState("");
-  const [answer, setAnswer] = useState<TestAnswer | undefined>(undefined);
-  const [problem, setProblem] = useState<ApiError | undefined>(undefined);
-  const run = async () => {
-    setProblem(undefined);
-    setAnswer(undefined);
-    try {
-      setAnswer(
-        await api.send<TestAnswer>("POST", "/policies/test", {
-          label:
-            labelMode === "paste"
-              ? pasted
-              : { classification: label.classifications[0] ?? "", categories: label.categories },
-          clearance: clearanceMode === "user" ? { jid: user.trim() } : clearance,
-        }),
-      );
-    } catch (e) {
-      setProblem(toError(e));
-    }
-  };
+  const { answer, problem, ask } = useAsk<TestAnswer>();
+  const run = () =>
+    ask(() =>
+      api.send<TestAnswer>("POST", "/policies/test", {
+        label:
+          labelMode === "paste"
+            ? pasted
+            : { classification: label.classifications[0] ?? "", categories: label.categories },
+        clearance: clearanceMode === "user" ? { jid: user.trim() } : clearance,
+      }),
+    );
   const radio = (name: string, value: string, current: string, set: (v: string) => void, text: string) => (
     <span class="choice">
       <input
