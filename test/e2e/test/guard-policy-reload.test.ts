@@ -5,7 +5,7 @@
 // shared registry — PolicyRegistry.replaceAll — and re-binds what each component holds: the guard
 // had nothing to re-bind) every unlabelled message was judged on a label of the old policy, which
 // no clearance of the new one grants (acdf: policy mismatch): refused until a restart, on both
-// servers — and a default the new policy makes invalid was still taken for valid (its validity
+// servers; with an access label, nobody could log in — and a default the new policy makes invalid was still taken for valid (its validity
 // remembered per Label object). Now the guard re-reads them under the new policies.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -51,9 +51,9 @@ for (const kind of serverKinds()) {
         demo,
         domain,
         store,
-        users: ["alice", "bob"],
+        users: ["alice", "bob", "carol"],
         password: PASSWORD,
-        guard: { timeoutSeconds: 4, cacheSeconds: 1 },
+        guard: { timeoutSeconds: 4, cacheSeconds: 1, access: true },
       });
       registry.register(loadPolicy(text));
       const policy = registry.policies()[0]!;
@@ -66,6 +66,8 @@ for (const kind of serverKinds()) {
         registry,
         store,
         defaultLabel: makeLabel(policy, unclassified, []),
+        // The server access label (access.ts): every user here is cleared for it.
+        accessLabel: makeLabel(policy, unclassified, []),
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await guard.start();
@@ -83,6 +85,8 @@ for (const kind of serverKinds()) {
       await guard!.cacheEpochTold();
       // Was: refused (forbidden) — the default label of the old Policy object, granted by no clearance.
       assert.equal(await outcome("r2"), "delivered");
+      // The access label likewise: was, nobody logged in after a reload (not-allowed).
+      c["carol"] = await connectClient(server, "carol", PASSWORD);
     });
 
     test(`[${kind}] a reload that makes the default label invalid refuses unlabelled messages; a valid one again delivers`, async () => {
