@@ -23,6 +23,7 @@ import {
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
 import type { UserClearanceSource } from "@cordon/store";
+import { rebindGuard, type GuardBound } from "./policy-rebind.js";
 import { ClientLocations, type LocationRange } from "./client-location.js";
 import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
 import { readServedReport } from "./cache-report.js";
@@ -96,6 +97,26 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   });
   // The messages delivered per conversation (message-references.ts); a policy reload forgets them.
   const references = new ConversationReferences();
+  // The configured labels and clearances, re-read under the new policies at each reload
+  // (policy-rebind.ts): one bound to an old Policy object is granted by no clearance of the new ones.
+  let bound: GuardBound = {
+    defaultLabel: options.defaultLabel,
+    accessLabel: options.accessLabel,
+    locations: options.locations ?? [],
+    otherLocations: options.otherLocations,
+  };
+  const locationsOf = (b: GuardBound) =>
+    new ClientLocations({
+      locations: b.locations,
+      ...(b.otherLocations ? { otherLocations: b.otherLocations } : {}),
+    });
+  let locations = locationsOf(bound);
+  const rebind = () => {
+    bound = rebindGuard(bound, options.registry, (what, reason) =>
+      logger.warn({ what, reason }, "a configured label or clearance does not read under the new policies"),
+    );
+    locations = locationsOf(bound);
+  };
   const context: DecideContext = {
     labels,
     markings: new Markings(),
@@ -103,14 +124,15 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     get accept() {
       return options.accept ?? options.registry.policies().map((p) => p.id);
     },
-    defaultLabel: options.defaultLabel,
+    get defaultLabel() {
+      return bound.defaultLabel;
+    },
     served,
     maxDepth: MAX_MESSAGE_DEPTH,
     references,
-    locations: new ClientLocations({
-      locations: options.locations ?? [],
-      ...(options.otherLocations ? { otherLocations: options.otherLocations } : {}),
-    }),
+    get locations() {
+      return locations;
+    },
   };
   const pending = new PendingBudget(options.pending);
 
@@ -132,6 +154,7 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     options.store.subscribe(onStoreEvent(0)),
     ...(options.users && options.users !== options.store ? [options.users.subscribe(onStoreEvent(1))] : []),
     options.registry.onChange(() => {
+      rebind();
       references.clear();
       epoch.bump();
     }),
@@ -193,7 +216,9 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   const accessContext = {
     clearances,
     translations: labels.translations,
-    accessLabel: options.accessLabel,
+    get accessLabel() {
+      return bound.accessLabel;
+    },
   };
   async function access(request: IqRequest): Promise<Element> {
     // As for <check/>: only a served server asks, from its own domain, about one of its users.

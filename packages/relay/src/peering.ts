@@ -8,7 +8,7 @@ import {
   clearanceFromSpec,
   encodeBerClearance,
   encodeEssLabel,
-  labelFromSpec,
+  defaultLabelFromSpec,
   type PolicyRegistry,
   type SpecOptions,
 } from "@cordon/policy";
@@ -177,8 +177,13 @@ function domainList(r: ConfigReader, name: string, fallback?: string[]): string[
 
 /** Reads the labels and clearances of the relay's config (policies loaded, files resolved). */
 interface LabelReader {
-  /** A label as data (base64 DER): any form of @cordon/policy labelFromSpec, by name in `policy`. */
-  label(r: ConfigReader, name: string, policy: string): string | undefined;
+  /**
+   * A default label (`defaultLabel`) as data (base64 DER): any form of @cordon/policy labelFromSpec,
+   * by name in `policy`, and valid under its policy (defaultLabelFromSpec):
+   * one its policy excludes would refuse every unlabelled stanza (@cordon/rules stanza-label,
+   * default-label-invalid), so the configuration is refused, as the MUC's and the guard's are.
+   */
+  defaultLabel(r: ConfigReader, policy: string): string | undefined;
   /** A clearance as data (base64 BER), likewise. */
   clearance(r: ConfigReader, name: string, policy: string): string | undefined;
 }
@@ -191,9 +196,11 @@ function labelReader(options: ReadRelayOptions): LabelReader {
   });
   const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
   return {
-    label: (r, name, policy) =>
-      r.has(name)
-        ? r.parse(name, (v, key) => base64(encodeEssLabel(labelFromSpec(v, key, spec(policy)))))
+    defaultLabel: (r, policy) =>
+      r.has("defaultLabel")
+        ? r.parse("defaultLabel", (v, key) =>
+            base64(encodeEssLabel(defaultLabelFromSpec(v, key, spec(policy)))),
+          )
         : undefined,
     clearance: (r, name, policy) =>
       r.has(name)
@@ -223,7 +230,7 @@ function readSide(
   const host = server?.optionalString("host") ?? serverDefaults?.host ?? "127.0.0.1";
   const port = server?.has("port") ? server.port("port") : (serverDefaults?.port ?? 5347);
   const policy = r.string("policy");
-  const defaultLabel = labels.label(r, "defaultLabel", policy);
+  const defaultLabel = labels.defaultLabel(r, policy);
   const senderClearance = labels.clearance(r, "senderClearance", policy);
   return {
     service: `xmpp://${host}:${port}`,
@@ -332,7 +339,7 @@ function readRules(r: ConfigReader, labels: LabelReader, policy: string): Direct
     });
   }
   const clearance = labels.clearance(r, "clearance", policy);
-  const defaultLabel = labels.label(r, "defaultLabel", policy);
+  const defaultLabel = labels.defaultLabel(r, policy);
   const pass = ["pass", "block"] as const;
   const iqR = r.optionalSection("iq")?.only(["namespaces"]);
   let iq: IqRules = base.iq;

@@ -274,3 +274,44 @@ describe("readRelayConfig: labels and clearances", () => {
     );
   });
 });
+
+// Adversarial review adv14a (f0d8218, "one rule for MUC, guard and relay"): the MUC and the guard
+// refused a default label its policy excludes at configuration time, the relay did not — it started,
+// then refused (or, with `malformed: drop`, silently dropped) every unlabelled stanza on that side.
+describe("readRelayConfig: a default label its policy excludes", () => {
+  const demo = new PolicyRegistry();
+  const policy = demo.loadFileSync(
+    resolve(dirname(fileURLToPath(import.meta.url)), "../../../../deploy/quickstart/demo-policy.xml"),
+  );
+  const excluded = { classification: "UNCLASSIFIED", categories: ["BRAVO"] };
+  const peeringWith = (local: Record<string, unknown>, outbound: Record<string, unknown>) =>
+    config({
+      ab: {
+        local: side(["a.test"], { policy: policy.id, ...local }),
+        remote: side(["b.test"], { policy: policy.id }),
+        outbound: direction(outbound),
+        inbound: direction(),
+      },
+    });
+  const refused = (key: string) => (e: unknown) =>
+    e instanceof ConfigError &&
+    e.message.startsWith(`${key}: the default label is not valid under its policy`);
+
+  test("is refused on a side and on a direction, naming the key", () => {
+    assert.throws(
+      () => readRelayConfig(peeringWith({ defaultLabel: excluded }, {}), { registry: demo }),
+      refused("relay.peerings.ab.local.defaultLabel"),
+    );
+    assert.throws(
+      () => readRelayConfig(peeringWith({}, { defaultLabel: excluded }), { registry: demo }),
+      refused("relay.peerings.ab.outbound.defaultLabel"),
+    );
+    const ok = readRelayConfig(peeringWith({ defaultLabel: { classification: "UNCLASSIFIED" } }, {}), {
+      registry: demo,
+    });
+    assert.equal(
+      parseLabelData(ok.peerings[0]!.local.defaultLabel!, demo).classification.name,
+      "UNCLASSIFIED",
+    );
+  });
+});

@@ -1,0 +1,56 @@
+// The guard's configured labels and clearances (the default label, the access label, the client
+// locations' clearances) re-read under the policies loaded now. A policy hot reload (SIGHUP or
+// POST /policies/reload) switches the shared registry to new Policy objects
+// (PolicyRegistry.replaceAll); a label still bound to an old one is granted by no clearance of the
+// new ones (X.841 ACDF, @cordon/policy acdf.ts: policy mismatch), and its validity would be judged
+// under the old policy (@cordon/rules stanza-label.ts remembers it per Label object). Adversarial
+// review adv14a: after any reload every unlabelled one-to-one message was refused until a restart.
+// Fail closed: a value that no longer reads under the new policies is kept as it was (bound to a
+// policy no longer loaded, it grants nothing) and the caller is told.
+import {
+  encodeBerClearance,
+  encodeEssLabel,
+  parseClearance,
+  parseLabelData,
+  type Clearance,
+  type Label,
+  type PolicyRegistry,
+} from "@cordon/policy";
+import type { LocationRange } from "./client-location.js";
+
+/** What the guard was configured with that is bound to Policy objects. */
+export interface GuardBound {
+  readonly defaultLabel: Label | undefined;
+  readonly accessLabel: Label | undefined;
+  readonly locations: readonly LocationRange[];
+  readonly otherLocations: Clearance | undefined;
+}
+
+/** `bound` re-read under `registry`; `unreadable` is told what kept its old binding. */
+export function rebindGuard(
+  bound: GuardBound,
+  registry: PolicyRegistry,
+  unreadable: (what: string, reason: string) => void,
+): GuardBound {
+  const reread = <T>(what: string, value: T, read: (v: T) => T): T => {
+    try {
+      return read(value);
+    } catch (error) {
+      unreadable(what, (error as Error).message);
+      return value;
+    }
+  };
+  const label = (what: string, l: Label | undefined) =>
+    l && reread(what, l, (v) => parseLabelData(encodeEssLabel(v), registry));
+  const clearance = (what: string, c: Clearance) =>
+    reread(what, c, (v) => parseClearance(encodeBerClearance(v), registry));
+  return {
+    defaultLabel: label("defaultLabel", bound.defaultLabel),
+    accessLabel: label("accessLabel", bound.accessLabel),
+    locations: bound.locations.map((l, i) => ({
+      ...l,
+      clearance: clearance(`locations[${i}].clearance`, l.clearance),
+    })),
+    otherLocations: bound.otherLocations && clearance("otherLocations", bound.otherLocations),
+  };
+}
