@@ -60,6 +60,7 @@ import { resolveTarget, type CatalogTarget } from "./targets.js";
 import { CatalogCache } from "./catalog-cache.js";
 import { CatalogOptionsError } from "./errors.js";
 import { liveRoomCatalog, RoomNotStored } from "./live-room.js";
+import { GuardDefaultLabel, unlabelledGetsThrough } from "./unlabelled.js";
 
 /** Room config key for the room's `restrict` setting (boolean, default true). */
 export const ROOM_RESTRICT_KEY = "catalogRestrict";
@@ -78,6 +79,13 @@ export interface CatalogServiceOptions extends ComponentOptions {
   personalCatalogs?: PersonalCatalogSource;
   /** Configured catalogs per domain (a served domain, a MUC domain); store records take precedence. */
   catalogs?: ReadonlyMap<string, CatalogSpec>;
+  /**
+   * The guard's default label (components.guard.defaultLabel: the label an unlabelled one-to-one
+   * message takes). A user target's catalog offers its "no label" item only when the guard would
+   * let an unlabelled message through from the requester to that user (unlabelled.ts); without
+   * it (no guard, or a guard without a default label) never. Re-read at each policy reload.
+   */
+  guardDefaultLabel?: Label;
   /** Accept requests from users of other servers (s2s, or `<catalog from>`); default false. */
   remoteRequests?: boolean;
   /** Name in the component's disco#info identity. */
@@ -193,6 +201,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   if (users !== store) unsubscribers.push(users.subscribe((event) => cache.invalidate(event)));
 
   const translations = new Translations(registry);
+  const guardDefault = new GuardDefaultLabel(options.guardDefaultLabel, registry, (reason) =>
+    logger.warn({ reason }, "the guard's default label does not read under the new policies"),
+  );
+  unsubscribers.push(() => guardDefault.close());
   // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
   const storedLabels = new LabelCache(registry);
 
@@ -265,6 +277,15 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return { entries: entries.length > 0 ? entries : undefined, complete };
   }
 
+  /** Whether a catalog built from these could hold a "no label" item (non-restrictive, one listed). */
+  function offersNoLabel(
+    spec: CatalogSpec | undefined,
+    personal: readonly CatalogEntry[] | undefined,
+  ): boolean {
+    if (spec?.restrict ?? true) return false;
+    return [...(spec?.items ?? []), ...(personal ?? [])].some((entry) => !entry.label);
+  }
+
   function policiesOf(...lists: (readonly CatalogEntry[] | undefined)[]): string[] {
     const ids = new Set<string>();
     for (const list of lists) for (const entry of list ?? []) if (entry.label) ids.add(entry.label.policy.id);
@@ -292,10 +313,15 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       spec = await domainSpec(query.home);
     }
     const roomLabels = room ? readRoom(room) : undefined;
+    // A user target's "no label" item is judged on the guard's default label (unlabelled.ts): its
+    // policy's clearances are read only when the catalog could offer that item.
+    const unlabelled =
+      target.kind === "user" && offersNoLabel(spec, personal) ? guardDefault.label : undefined;
     const policies = policiesOf(
       spec?.items,
       personal,
       roomLabels?.defaultLabel ? [{ label: roomLabels.defaultLabel }] : undefined,
+      unlabelled ? [{ label: unlabelled }] : undefined,
     );
 
     // The requester: a local user's clearances, or (remote requests) the peer's inbound clearance.
@@ -340,6 +366,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     }
     const gates: LabelGate[] = [requester];
     let cacheable = true;
+    let noLabel = true;
     if (target.kind === "user") {
       // A user of this server: exactly the labels the central check (the guard) would deliver from
       // the requester to that user — the one-to-one rule (@cordon/rules one-to-one.ts): the
@@ -355,15 +382,16 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       const of = (byPolicy: ReadonlyMap<string, ClearanceState>, label: Label) =>
         byPolicy.get(label.policy.id) ?? NO_CLEARANCE;
+      const parties = (label: Label) => ({
+        sender: sender instanceof Map ? of(sender, label) : sender,
+        server,
+        recipient: of(recipient, label),
+      });
       gates.length = 0;
-      gates.push(
-        (label) =>
-          oneToOne(translations, label, {
-            sender: sender instanceof Map ? of(sender, label) : sender,
-            server,
-            recipient: of(recipient, label),
-          }).ok,
-      );
+      gates.push((label) => oneToOne(translations, label, parties(label)).ok);
+      // "No label" only when an unlabelled message gets through too (the guard's default label).
+      noLabel =
+        unlabelled !== undefined && unlabelledGetsThrough(translations, unlabelled, parties(unlabelled));
     } else if (target.kind === "remote") {
       // A remote domain: within that peer's clearance for traffic from us to it.
       deps.push(`peer:${target.domain}`);
@@ -383,7 +411,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     }
     if (personalLookup && !personalLookup.complete) cacheable = false;
     return {
-      catalog: buildCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), gates }),
+      catalog: buildCatalog({ to: query.target, spec, ...(personal ? { personal } : {}), gates, noLabel }),
       deps,
       cacheable,
     };

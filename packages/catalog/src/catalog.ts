@@ -64,6 +64,11 @@ export interface BuildCatalogInput {
   preferredDefault?: Label;
   /** Overrides the spec's restrict (a room's setting). */
   restrict?: boolean;
+  /**
+   * Whether a "no label" entry may be offered at all (default true); false where an unlabelled
+   * message would not get through (a user target: unlabelled.ts).
+   */
+  noLabel?: boolean;
   /** Display marking language ("" = untagged). */
   lang?: string;
 }
@@ -73,7 +78,7 @@ export interface BuildCatalogInput {
  * duplicates removed; the default is `preferredDefault` if allowed, else the spec's default item if
  * allowed, else the lowest allowed label (lowest hierarchy, then fewest categories); it always
  * carries a real label and comes first (Gajim drops unlabelled items). A "no label" entry is kept
- * only in a non-restrictive catalog, never as the default.
+ * only in a non-restrictive catalog where `noLabel` allows it, never as the default.
  */
 export function buildCatalog(input: BuildCatalogInput): Catalog {
   const restrict = input.restrict ?? input.spec?.restrict ?? true;
@@ -85,7 +90,7 @@ export function buildCatalog(input: BuildCatalogInput): Catalog {
   entries.forEach((entry, index) => {
     const label = entry.label;
     if (!label) {
-      if (!restrict) noLabel ??= entry;
+      if (!restrict && input.noLabel !== false) noLabel ??= entry;
       return;
     }
     if (kept.some((k) => sameLabel(k.label, label))) return;

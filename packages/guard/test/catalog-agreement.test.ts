@@ -1,6 +1,8 @@
 // Issue 17: the catalog for a user target offers exactly the labels the central check lets
 // through from the requester to that user — one decision function (@cordon/rules one-to-one.ts),
-// tied here over random clearances of sender, server and recipient and every demo label.
+// tied here over random clearances of sender, server and recipient and every demo label. Its
+// "no label" item is tied to the guard's verdict on an unlabelled message: offered exactly when
+// the guard (with or without a default label, valid or not) delivers one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -35,6 +37,7 @@ function random(seed: number) {
   };
 }
 
+const SEEDS = 60;
 const subset = <T>(next: () => number, items: readonly T[]) => items.filter(() => next() < 0.5);
 
 // Every classification with every single category and none: the candidate labels.
@@ -44,7 +47,8 @@ const candidates: Label[] = policy.classifications.flatMap((c) => [
 ]);
 
 test("catalog(requester → user) = the labels the guard delivers from requester to user", async () => {
-  for (let seed = 1; seed <= 25; seed++) {
+  let unlabelledDelivered = 0;
+  for (let seed = 1; seed <= SEEDS; seed++) {
     const next = random(seed * 7919);
     const store = new MemoryStore();
     const clearance = () => {
@@ -54,6 +58,8 @@ test("catalog(requester → user) = the labels the guard delivers from requester
     await store.setUserClearance(`alice@${D}`, clearance());
     if (next() < 0.8) await store.setUserClearance(`bob@${D}`, clearance());
     if (next() < 0.5) await store.setServiceClearance(D, clearance());
+    // The guard's default label: none, or any candidate (some its policy excludes: UNCLASSIFIED|ALPHA).
+    const defaultLabel = next() < 0.25 ? undefined : candidates[Math.floor(next() * candidates.length)];
     const catalog = createCatalogService({
       service: "xmpp://127.0.0.1:1",
       domain: `catalog.${D}`,
@@ -61,20 +67,22 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       served: [D],
       registry,
       store,
-      catalogs: new Map([[D, { restrict: true, items: candidates.map((label) => ({ label })) }]]),
+      // Non-restrictive, with a "no label" item (XEP-0258 §"Label Catalog Discovery").
+      catalogs: new Map([
+        [D, { restrict: false, items: [...candidates.map((label) => ({ label })), { selector: "none" }] }],
+      ]),
+      ...(defaultLabel ? { guardDefaultLabel: defaultLabel } : {}),
     });
-    const offered = new Set(
-      (await catalog.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}` })).items
-        .filter((i) => i.label)
-        .map((i) => labelKey(i.label!)),
-    );
+    const items = (await catalog.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}` })).items;
+    const offered = new Set(items.filter((i) => i.label).map((i) => labelKey(i.label!)));
+    const offersNoLabel = items.some((i) => !i.label);
     await catalog.stop();
     const context = {
       labels: new StanzaLabels(registry),
       markings: new Markings(),
       clearances: new ClearanceReader({ registry, store, maxAgeMs: 0 }),
       accept: [policy.id],
-      defaultLabel: undefined,
+      defaultLabel,
       served: [D],
       maxDepth: 60,
       locations: new ClientLocations({ locations: [] }),
@@ -90,6 +98,16 @@ test("catalog(requester → user) = the labels the guard delivers from requester
         `seed ${seed}: ${labelKey(label)} guard ${decision.reason}, catalog ${offered.has(labelKey(label))}`,
       );
     }
+    const unlabelled = parseElement(`<message from='alice@${D}/r' to='bob@${D}'><body>x</body></message>`);
+    const decision = await decide(context, D, { origin: "c2s", message: unlabelled, sessions: [] });
+    if (decision.verdict.action === "deliver") unlabelledDelivered++;
+    assert.equal(
+      decision.verdict.action === "deliver",
+      offersNoLabel,
+      `seed ${seed}: unlabelled (default ${defaultLabel ? labelKey(defaultLabel) : "none"}) guard ${decision.reason}, catalog "no label" ${offersNoLabel}`,
+    );
     context.clearances.close();
   }
+  // Both sides of the "no label" property were exercised.
+  assert.ok(unlabelledDelivered > 0 && unlabelledDelivered < SEEDS, `delivered ${unlabelledDelivered}`);
 });

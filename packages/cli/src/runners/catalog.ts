@@ -4,8 +4,12 @@
 //   muc: [rooms.example.test]   MUC domains (room targets)
 //   catalogs: { DOMAIN: { name, desc, restrict, items: [{ selector, default, label }] } }
 //   remoteRequests, name, cacheSize
+// A user target's "no label" item follows the guard's default label, read from the same file
+// (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
+// when the guard would let an unlabelled message through. No guard section: never (fail closed).
 import { readConnection } from "@cordon/component";
 import { createCatalogService, readCatalogSection } from "@cordon/catalog";
+import { readGuardSection } from "@cordon/guard";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, target } from "./ops.js";
@@ -21,6 +25,8 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     ? configuredPeers((await relaySettings(env, relay, relayServerDefaults(context.config.root))).peerings)
     : new Map();
   const settings = readCatalogSection(section, specOptions(env));
+  const guard = context.config.components.get("guard");
+  const guardDefaultLabel = guard ? readGuardSection(guard, specOptions(env)).defaultLabel : undefined;
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
   const onAudit = catalogAudit(context.audit, context.logger);
@@ -32,6 +38,7 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     users: env.users,
     ...(env.directory ? { personalCatalogs: env.directory } : {}),
     ...settings,
+    ...(guardDefaultLabel ? { guardDefaultLabel } : {}),
     ...(onDecision ? { onDecision } : {}),
     ...(onAudit ? { onAudit } : {}),
   });
