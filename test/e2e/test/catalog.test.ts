@@ -20,7 +20,7 @@ import {
 } from "@cordon/harness";
 import { createCatalogService, parseCatalogSpec, type CatalogService } from "@cordon/catalog";
 import { NS_SEC_LABEL_CATALOG } from "@cordon/component";
-import { PolicyRegistry } from "@cordon/policy";
+import { labelFromSpec, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore, type RawValue } from "@cordon/store";
 import { startCli, untilOnline } from "../src/cordon-process.js";
 
@@ -125,6 +125,11 @@ for (const kind of serverKinds()) {
         store,
         catalogs: new Map([[domain, parseCatalogSpec(DEMO_CATALOG, registry)]]),
         remoteRequests: true,
+        // The guard's default label (issue 17): a user target's "no label" item follows it.
+        guardDefaultLabel: labelFromSpec({ classification: "CONFIDENTIAL" }, "test", {
+          registry,
+          policy: "Cordon Demo",
+        }),
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await service.start();
@@ -234,6 +239,30 @@ for (const kind of serverKinds()) {
         }
       } finally {
         await store.deletePeerClearance(domain, "inbound");
+      }
+    });
+
+    test(`[${kind}] "no label" toward a user only when the guard lets an unlabelled message through`, async () => {
+      // A non-restrictive catalog with a "no label" item (XEP-0258 §"Label Catalog Discovery"),
+      // the guard's default label CONFIDENTIAL: bob is cleared for it, carol is not.
+      await store.setCatalog(
+        { kind: "domain", domain },
+        JSON.stringify({
+          restrict: false,
+          items: [
+            { selector: "UNCLASSIFIED", label: { policy: "Cordon Demo", classification: "UNCLASSIFIED" } },
+            { selector: "none" },
+          ],
+        }),
+      );
+      try {
+        assert.deepEqual(selectors(await catalogOf(alice, `bob@${domain}`)), ["UNCLASSIFIED", "none"]);
+        assert.deepEqual(selectors(await catalogOf(alice, `carol@${domain}`)), ["UNCLASSIFIED"]);
+        assert.deepEqual(selectors(await catalogOf(carol, `bob@${domain}`)), ["UNCLASSIFIED"]);
+        // Not a one-to-one message: the server target keeps it.
+        assert.deepEqual(selectors(await catalogOf(carol, domain)), ["UNCLASSIFIED", "none"]);
+      } finally {
+        await store.deleteCatalog({ kind: "domain", domain });
       }
     });
 

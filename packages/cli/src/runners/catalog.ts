@@ -7,7 +7,8 @@
 // A user target's "no label" item follows the guard's default label, read from the same file
 // (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
 // when the guard would let an unlabelled message through. No guard section: never (fail closed).
-import { readConnection } from "@cordon/component";
+import { readConnection, type CordonConfig } from "@cordon/component";
+import type { Label, SpecOptions } from "@cordon/policy";
 import { createCatalogService, readCatalogSection } from "@cordon/catalog";
 import { readGuardSection } from "@cordon/guard";
 import { specOptions } from "../environment.js";
@@ -17,6 +18,15 @@ import { catalogAudit } from "../audit-log.js";
 import { configuredPeers, relaySettings, withConfiguredPeers } from "../peer-clearances.js";
 import { relayServerDefaults } from "./relay.js";
 
+/**
+ * The label the guard of this config gives an unlabelled message (components.guard.defaultLabel,
+ * read as the guard reads it); undefined without a guard section or without the key.
+ */
+export function guardDefaultLabelOf(config: CordonConfig, spec: SpecOptions): Label | undefined {
+  const guard = config.components.get("guard");
+  return guard ? readGuardSection(guard, spec).defaultLabel : undefined;
+}
+
 export const runCatalog: ComponentRunner = async (context, section) => {
   const env = await context.environment();
   // One source for peer clearances (issue 16 item 11): the relay's configured ones over the store's.
@@ -25,8 +35,7 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     ? configuredPeers((await relaySettings(env, relay, relayServerDefaults(context.config.root))).peerings)
     : new Map();
   const settings = readCatalogSection(section, specOptions(env));
-  const guard = context.config.components.get("guard");
-  const guardDefaultLabel = guard ? readGuardSection(guard, specOptions(env)).defaultLabel : undefined;
+  const guardDefaultLabel = guardDefaultLabelOf(context.config, specOptions(env));
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
   const onAudit = catalogAudit(context.audit, context.logger);
