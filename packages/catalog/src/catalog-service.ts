@@ -453,9 +453,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     );
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
+    // Both generations as they were before computing: a notification or a policy reload while it
+    // ran makes the catalog one that must not be kept (built on old clearances or old labels).
     const generation = cache.generation;
+    const policies = registry.generation;
     const computed = await compute(query, target);
-    if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, registry.generation);
+    if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, policies);
     return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };
   }
 

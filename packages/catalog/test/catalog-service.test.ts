@@ -10,10 +10,19 @@ import {
   type Element,
   type IqOutcome,
 } from "@cordon/component";
+import { readFileSync } from "node:fs";
+import { loadPolicy } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { createCatalogService, type CatalogService } from "../src/catalog-service.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";
-import { clearance, demoRegistry, demoCatalogService, rawLabel, DEMO_CATALOG } from "./fixtures.js";
+import {
+  clearance,
+  demoRegistry,
+  demoCatalogService,
+  rawLabel,
+  DEMO_CATALOG,
+  DEMO_POLICY_FILE,
+} from "./fixtures.js";
 
 const D = "example.test";
 let store: MemoryStore;
@@ -347,6 +356,45 @@ describe("catalog requests waiting for a slow clearance answer", () => {
       open();
       for (const outcome of await Promise.all(held)) assert.equal(outcome.kind, "result");
       assert.equal(slow.memory()[0]?.entries, 0);
+    } finally {
+      await slow.stop();
+      await slowStore.close();
+    }
+  });
+});
+
+// A policy reload while a catalog is computed: the catalog was built with the old Policy objects
+// and must not be kept. (Was: cached under the generation read after computing — the reload's — and
+// served from the cache afterwards, its labels bound to a policy no longer loaded.)
+describe("a policy reload while a catalog is being computed", () => {
+  test("the catalog computed meanwhile is not cached under the new policies", async () => {
+    const slowStore = new MemoryStore();
+    await slowStore.setUserClearance(`alice@${D}`, clearance("SECRET", ["ALPHA"]));
+    let open!: () => void;
+    const opened = new Promise<void>((r) => (open = r));
+    let hold = true;
+    let reads = 0;
+    const users = {
+      async getUserClearance(jid: string, policy?: string) {
+        reads++;
+        if (hold) await opened;
+        return slowStore.getUserClearance(jid, policy);
+      },
+      subscribe: (l: Parameters<MemoryStore["subscribe"]>[0]) => slowStore.subscribe(l),
+    };
+    const registry = demoRegistry();
+    const slow = demoCatalogService(slowStore, { registry, users });
+    try {
+      const first = slow.catalogFor({ requester: `alice@${D}`, home: D, target: D });
+      await new Promise((r) => setImmediate(r));
+      assert.ok(reads > 0, "the computation is waiting for alice's clearance");
+      registry.replaceAll([loadPolicy(readFileSync(DEMO_POLICY_FILE, "utf8"))]);
+      hold = false;
+      open();
+      await first;
+      reads = 0;
+      await slow.catalogFor({ requester: `alice@${D}`, home: D, target: D });
+      assert.ok(reads > 0, "computed again under the new policies, not served from the cache");
     } finally {
       await slow.stop();
       await slowStore.close();
