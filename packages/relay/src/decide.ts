@@ -194,8 +194,10 @@ export function decide(
 
   // The label: the stanza's, or the default; valid; granted by the direction and the sender.
   if (!resolved.ok) {
-    if (resolved.problem === "unlabelled")
-      return isError ? dropping(entry, "unlabelled") : refusing(entry, "unlabelled");
+    // No label the sender chose to judge: refused (errors dropped) whatever `malformed` says — an
+    // invalid default label is this side's configuration, not the sender's malformed label.
+    if (resolved.problem === "unlabelled" || resolved.problem === "default-label-invalid")
+      return isError ? dropping(entry, resolved.problem) : refusing(entry, resolved.problem);
     return rules.malformed === "drop" || isError
       ? dropping(entry, resolved.problem)
       : refusing(entry, resolved.problem);

@@ -111,6 +111,18 @@ describe("decide", () => {
     assert.equal((await run(bad, { malformed: "drop" })).action, "drop");
   });
 
+  // Review adv14a: an invalid default label (one a policy reload made invalid; configuration refuses
+  // one) was handled as the sender's malformed label: dropped silently under `malformed: drop`.
+  test("a default label its policy excludes refuses unlabelled stanzas, whatever `malformed` says", async () => {
+    // The TLPX embargo note HOLD excludes GREEN.
+    const excluded = `<label xmlns='http://surevine.com/xmlns/spiffy'><policy id='${TLPX}'/><classification lacv='11'/><tag type='informative' id='${TLPX}.1' lacv='0'/></label>`;
+    const plain = "<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>x</body></message>";
+    for (const malformed of ["refuse", "drop"] as const) {
+      const d = await run(plain, { defaultLabel: excluded, malformed });
+      assert.deepEqual([d.action, d.audit.reason], ["refuse", "default-label-invalid"], malformed);
+    }
+  });
+
   test("FLOT: label-unaware receivers get the marking as the body's first line", async () => {
     const d = await run(
       `<message from='alice@tlpx.test/r' to='bob@tlp.test'><body>hello</body>${AMBER_EU}</message>`,
