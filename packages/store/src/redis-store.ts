@@ -482,8 +482,17 @@ export class RedisStore implements ClearanceStore {
       if (err instanceof CorruptRecordError) throw err;
       throw new StoreUnavailableError(`redis ${what} failed: ${errorText(err)}`, { cause: err });
     } finally {
-      // Our own reads must see our own write at once, before the notification comes back.
-      if (changes !== undefined) this.#invalidate(changes);
+      // Our own reads must see our own write at once, before the notification comes back — and so
+      // must our subscribers (the components of this process: their caches, occupants, verdicts),
+      // before the write returns. The notification through Redis reaches them again (harmless: it
+      // drops what is already dropped). Was: a stanza decided between the write's return and its
+      // notification's arrival — a moment, unless Redis or this process is starved — read the old
+      // clearance from a subscriber's cache (CI under load: relay-store-outage, a lowered sender
+      // relayed). Told on a failed write too: it may have been applied (fail closed).
+      if (changes !== undefined) {
+        this.#invalidate(changes);
+        this.#listeners.emit(changes);
+      }
     }
   }
 

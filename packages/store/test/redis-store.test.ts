@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { startRedis, type RedisInstance } from "@cordon/harness";
+import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
 import { InvalidValueError, RedisStore, StoreUnavailableError } from "../src/index.js";
 import { behaviourSuite } from "./behaviour-suite.js";
 import { BER_ALL_OKAY, eventually, memoryLogger, recorder, XML_CLEARANCE } from "./helpers.js";
@@ -255,6 +255,34 @@ describe("RedisStore specifics", () => {
     } finally {
       r.resume();
       await s.close();
+      await r.stop();
+    }
+  });
+
+  test("a clearance write tells this store's own subscribers before it returns, not only through Redis", async () => {
+    // CI under load (relay-store-outage): a stanza decided between the write's return and its
+    // notification's arrival read the old clearance from a subscriber's cache. The proxy holds what
+    // Redis sends the subscriber, so only the store's own telling can reach the listener in time.
+    const r = await startRedis();
+    const proxy = await subscriberDelay(r.port);
+    const s = new RedisStore({ url: proxy.url });
+    try {
+      await s.ready();
+      const rec = recorder();
+      s.subscribe(rec.listener);
+      proxy.hold();
+      await s.setUserClearance("alice@example.mil", BER_ALL_OKAY);
+      assert.deepEqual(rec.events, [{ kind: "user-clearance", jid: "alice@example.mil" }]);
+      await s.setServiceClearance("muc.example.mil", BER_ALL_OKAY);
+      await s.deletePeerClearance("peer.example", "inbound");
+      assert.deepEqual(
+        rec.events.map((e) => e.kind),
+        ["user-clearance", "service-clearance", "peer-clearance"],
+      );
+    } finally {
+      proxy.release();
+      await s.close();
+      proxy.close();
       await r.stop();
     }
   });
