@@ -523,7 +523,10 @@ export class RedisStore implements ClearanceStore {
       // Fail closed: a cached answer within its TTL now — when the read failed, which may be a
       // command timeout after it began (one taken before the read outlived its TTL by that much:
       // occupants re-read at a store "down" were known again after the test's TTL) — else "unknown".
-      const still = cache.get(key);
+      // Never while notifications are known to be behind (#behind: the cache is what a late
+      // notification would correct; adversarial review adv14b: a lowered user was read at the old
+      // clearance from here while Redis did not answer and its notification was held).
+      const still = this.#barrier.behind ? undefined : cache.get(key);
       if (still !== undefined) return answer(still.value, "cache");
       return { status: "unknown", reason: `redis unavailable: ${errorText(err)}` };
     }

@@ -6,6 +6,7 @@
 // Redis sends the subscriber (@cordon/harness subscriber-delay.ts).
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
+import { Redis } from "ioredis";
 import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
 import { RedisStore, type StoreEvent } from "../src/index.js";
 import { BER_ALL_OKAY, XML_CLEARANCE, eventually, memoryLogger, recorder } from "./helpers.js";
@@ -82,6 +83,55 @@ describe("RedisStore: notifications behind (a PING give-up with nothing held)", 
       assert.equal(again.status === "known" && again.clearance.encoding, "xml");
     } finally {
       proxy.release();
+      await Promise.allSettled([store.close(), admin.close()]);
+      proxy.close();
+    }
+  });
+
+  // Adversarial review adv14b: behind, the store says its caches may not be trusted ("down"), yet a
+  // read that then failed (a command timeout: Redis busy, the path to it congested — what also
+  // delays the subscriber) answered the cached clearance, one a held notification would have
+  // dropped: a lowered user read at the old clearance for up to cacheTtlMs.
+  test("behind, a failed read is unknown, never the cached answer a late notification would drop", async () => {
+    redis ??= await startRedis();
+    const proxy = await subscriberDelay(redis.port);
+    const prefix = "behind3:";
+    const store = new RedisStore({
+      url: proxy.url,
+      prefix,
+      cacheTtlMs: 60_000,
+      commandTimeoutMs: TIMEOUT_MS,
+    });
+    const admin = new RedisStore({ url: redis.url, prefix });
+    const raw = new Redis(redis.port, "127.0.0.1");
+    try {
+      await Promise.all([store.ready(), admin.ready()]);
+      const seen = recorder();
+      store.subscribe(seen.listener);
+      await admin.setUserClearance(JID, BER_ALL_OKAY);
+      await eventually(() => seen.events.length > 0, "its notification heard");
+      await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
+      await store.getUserClearance(JID);
+      const cached = await store.getUserClearance(JID);
+      assert.equal(cached.status === "known" && cached.source, "cache");
+      seen.events.length = 0;
+
+      proxy.hold();
+      await admin.setUserClearance(JID, XML_CLEARANCE); // lowered; its notification held
+      await eventually(() => seen.events.some((e) => e.kind === "connection"), "behind: down", 5_000);
+      // Redis stops answering every client for a while: the store's read times out.
+      await raw.call("CLIENT", "PAUSE", String(4 * TIMEOUT_MS), "ALL");
+      const read = await store.getUserClearance(JID);
+      assert.notEqual(
+        read.status === "known" && read.clearance.encoding,
+        "ber",
+        "the old clearance, from the cache, while notifications are known to be late",
+      );
+      assert.equal(read.status, "unknown");
+    } finally {
+      proxy.release();
+      await raw.call("CLIENT", "UNPAUSE").catch(() => undefined);
+      raw.disconnect();
       await Promise.allSettled([store.close(), admin.close()]);
       proxy.close();
     }
