@@ -15,6 +15,21 @@ const JID = "bob@example.mil";
 const TIMEOUT_MS = 300;
 const describeEvent = (e: StoreEvent) => (e.kind === "connection" ? `connection ${e.state}` : e.kind);
 
+/** JID's clearance (BER) written by `admin`, heard by `store` and answered from its cache; events cleared. */
+async function cachedAndCurrent(
+  store: RedisStore,
+  admin: RedisStore,
+  seen: ReturnType<typeof recorder>,
+): Promise<void> {
+  await admin.setUserClearance(JID, BER_ALL_OKAY);
+  await eventually(() => seen.events.length > 0, "its notification heard");
+  await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
+  await store.getUserClearance(JID);
+  const cached = await store.getUserClearance(JID);
+  assert.equal(cached.status === "known" && cached.source, "cache");
+  seen.events.length = 0;
+}
+
 describe("RedisStore: notifications behind (a PING give-up with nothing held)", () => {
   let redis: RedisInstance | undefined;
   after(async () => redis?.stop());
@@ -36,13 +51,7 @@ describe("RedisStore: notifications behind (a PING give-up with nothing held)", 
       await Promise.all([store.ready(), admin.ready()]);
       const seen = recorder();
       store.subscribe(seen.listener);
-      await admin.setUserClearance(JID, BER_ALL_OKAY);
-      await eventually(() => seen.events.length > 0, "its notification heard");
-      await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
-      await store.getUserClearance(JID);
-      const cached = await store.getUserClearance(JID);
-      assert.equal(cached.status === "known" && cached.source, "cache");
-      seen.events.length = 0;
+      await cachedAndCurrent(store, admin, seen);
 
       proxy.hold();
       const held = performance.now();
@@ -108,13 +117,7 @@ describe("RedisStore: notifications behind (a PING give-up with nothing held)", 
       await Promise.all([store.ready(), admin.ready()]);
       const seen = recorder();
       store.subscribe(seen.listener);
-      await admin.setUserClearance(JID, BER_ALL_OKAY);
-      await eventually(() => seen.events.length > 0, "its notification heard");
-      await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
-      await store.getUserClearance(JID);
-      const cached = await store.getUserClearance(JID);
-      assert.equal(cached.status === "known" && cached.source, "cache");
-      seen.events.length = 0;
+      await cachedAndCurrent(store, admin, seen);
 
       proxy.hold();
       await admin.setUserClearance(JID, XML_CLEARANCE); // lowered; its notification held
