@@ -7,13 +7,7 @@
 // labelled items pass. XEP-0258 §"Label Catalog Discovery"
 // (https://xmpp.org/extensions/xep-0258.html#label-catalog): a catalog offers only what the client
 // may use in that context. Fail closed: no default label known here, no "no label" item.
-import {
-  encodeEssLabel,
-  isValidLabel,
-  parseLabelData,
-  type Label,
-  type PolicyRegistry,
-} from "@cordon/policy";
+import { isValidLabel, rebindLabel, type Label, type PolicyRegistry } from "@cordon/policy";
 import { oneToOne, type OneToOneClearances, type Translations } from "@cordon/rules";
 
 /**
@@ -36,7 +30,7 @@ export class GuardDefaultLabel {
       const old = this.#label;
       if (!old) return;
       try {
-        this.#label = parseLabelData(encodeEssLabel(old), registry);
+        this.#label = rebindLabel(old, registry);
       } catch (error) {
         unreadable((error as Error).message);
       }

@@ -8,10 +8,8 @@
 // Fail closed: a value that no longer reads under the new policies is kept as it was (bound to a
 // policy no longer loaded, it grants nothing) and the caller is told.
 import {
-  encodeBerClearance,
-  encodeEssLabel,
-  parseClearance,
-  parseLabelData,
+  rebindClearance,
+  rebindLabel,
   type Clearance,
   type Label,
   type PolicyRegistry,
@@ -40,10 +38,8 @@ export function rebindGuard(
       return value;
     }
   };
-  const label = (what: string, l: Label | undefined) =>
-    l && reread(what, l, (v) => parseLabelData(encodeEssLabel(v), registry));
-  const clearance = (what: string, c: Clearance) =>
-    reread(what, c, (v) => parseClearance(encodeBerClearance(v), registry));
+  const label = (what: string, l: Label | undefined) => l && reread(what, l, (v) => rebindLabel(v, registry));
+  const clearance = (what: string, c: Clearance) => reread(what, c, (v) => rebindClearance(v, registry));
   return {
     defaultLabel: label("defaultLabel", bound.defaultLabel),
     accessLabel: label("accessLabel", bound.accessLabel),

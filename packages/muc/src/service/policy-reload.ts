@@ -5,10 +5,8 @@
 // registry has switched, the re-read state is installed in the same tick and every occupant the
 // room label no longer admits under the new policies is removed.
 import {
-  encodeBerClearance,
-  encodeEssLabel,
-  parseClearance,
-  parseLabelData,
+  rebindClearance,
+  rebindLabel,
   type Clearance,
   type Label,
   type PolicyRegistry,
@@ -36,9 +34,8 @@ export class MucReloadError extends CordonError {
  * the shared registry switches to the new policies; `afterwards` runs then (the clearance refresh).
  */
 export function preparePolicyReload(ctx: MucContext, next: PolicyReload, afterwards: () => void): () => void {
-  const label = (l: Label, what: string) =>
-    rebind(what, () => parseLabelData(encodeEssLabel(l), next.registry));
-  const clearance = (c: Clearance) => parseClearance(encodeBerClearance(c), next.registry);
+  const label = (l: Label, what: string) => rebind(what, () => rebindLabel(l, next.registry));
+  const clearance = (c: Clearance) => rebindClearance(c, next.registry);
   const rooms = [...ctx.rooms.values()]
     .filter((r) => !r.destroyed)
     .map((room) => {
