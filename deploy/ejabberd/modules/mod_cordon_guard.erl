@@ -1105,8 +1105,11 @@ refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By}, Msg, Ask
     case Due andalso (catch ets:insert_new(Tab, {{refresh, Key}, Expires})) == true of
         false -> ok;
         true ->
+            %% (refresh='1': the guard counts it apart — this message went from the cache already.)
+            #xmlel{attrs = CheckAttrs} = CheckEl = Check(),
             IQ = #iq{type = get, id = p1_rand:get_string(),
-                     from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check()]},
+                     from = jid:make(Host), to = jid:make(opt(Host, component)),
+                     sub_els = [CheckEl#xmlel{attrs = CheckAttrs ++ [{<<"refresh">>, <<"1">>}]}]},
             Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
             ejabberd_router:route_iq(IQ, fun(Answer) ->
                                                  try refreshed(Host, Key, Asked, Answer)

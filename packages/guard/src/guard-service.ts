@@ -52,8 +52,16 @@ export interface GuardServiceOptions extends ComponentOptions {
   otherLocations?: Clearance;
   /** Checks waiting for a clearance answer, per sender and in total (defaults as @cordon/component PendingBudget). */
   pending?: PendingLimits;
-  /** Each decision ("deliver", or the reason it was refused or dropped), for metrics. */
-  onDecision?: (outcome: "deliver" | "refuse" | "drop", reason: "deliver" | GuardReason) => void;
+  /**
+   * Each decision ("deliver", or the reason it was refused or dropped), for metrics; `refresh`: a
+   * question asked ahead of a kept verdict's end about a message already delivered from it
+   * (protocol.ts), which renews the cache and decides no message.
+   */
+  onDecision?: (
+    outcome: "deliver" | "refuse" | "drop",
+    reason: "deliver" | GuardReason,
+    refresh: boolean,
+  ) => void;
   /** The server access label (access.ts): a label every user's clearance must grant to bind a resource. */
   accessLabel?: Label;
   /** Each access decision (a user binding a resource), for metrics. */
@@ -194,7 +202,7 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     const decidedIn = epoch.current;
     try {
       const decision = await decide(context, asker.domain, read);
-      options.onDecision?.(decision.verdict.action, decision.reason);
+      options.onDecision?.(decision.verdict.action, decision.reason, read.refresh === true);
       if (decision.reason !== "deliver")
         logger.debug({ reason: decision.reason, action: decision.verdict.action }, "message refused");
       const compact = read.compact ?? 0;

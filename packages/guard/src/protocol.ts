@@ -18,6 +18,9 @@
 //   (compact='1' or '2': the module can rebuild the delivered message itself — see the compact verdicts)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
+//   (refresh='1': asked ahead of a kept verdict's end about a message the module has already
+//   delivered from that verdict — the answer only renews the cache; counted apart from the
+//   decisions on messages, so a message is never counted twice)
 //
 //   <verdict xmlns='urn:cordon:guard:0' action='deliver'><message xmlns='jabber:client'>…</message>
 //       <flot><message xmlns='jabber:client'>…</message></flot>      (when a session gets FLOT)
@@ -91,6 +94,8 @@ export interface CheckRequest {
   readonly archive?: boolean;
   /** The module rebuilds a delivered message from the one it asked about (a compact verdict, 1 or 2). */
   readonly compact?: 0 | 1 | 2;
+  /** Asked ahead of a kept verdict's end: the message went from the cache already (counted apart). */
+  readonly refresh?: boolean;
 }
 
 /** What one session of the recipient gets. */
@@ -150,6 +155,7 @@ export function readCheck(check: Element): CheckRequest | undefined {
     ...(copies.length > 0 ? { copies } : {}),
     archive: check.attrs.archive === "1",
     compact: check.attrs.compact === "2" ? 2 : check.attrs.compact === "1" ? 1 : 0,
+    refresh: check.attrs.refresh === "1",
   };
 }
 

@@ -27,6 +27,14 @@ test("a check names its origin and holds exactly one stanza, then the recipient'
   ]);
   assert.equal(sessions?.senderIp, "10.0.0.1");
   assert.equal(sessions?.offline, true);
+  assert.equal(sessions?.refresh, false);
+  // A question asked ahead of a kept verdict's end (refresh='1' only) is told apart for the metrics.
+  const refresh = (v: string) =>
+    readCheck(
+      parseElement(`<check xmlns='urn:cordon:guard:0' origin='c2s' refresh='${v}'><message/></check>`),
+    )?.refresh;
+  assert.equal(refresh("1"), true);
+  for (const v of ["true", "0", "", " 1"]) assert.equal(refresh(v), false, v);
   for (const bad of [
     `<check xmlns='urn:cordon:guard:0'><message/></check>`,
     `<check xmlns='urn:cordon:guard:0' origin='local'><message/></check>`,

@@ -12,10 +12,14 @@ export const runGuard: ComponentRunner = async (context, section) => {
   const settings = readGuardSection(section, specOptions(env));
   const connection = readConnection(context.config, section);
   const counter = decisionCounter(context.ops, "guard");
-  // grant = delivered; deny = refused or dropped, by reason (decide.ts GuardReason).
+  // grant = delivered; deny = refused or dropped, by reason (decide.ts GuardReason); refresh = a
+  // question asked ahead of a kept verdict's end (the message went from the cache: counted there).
   const onDecision = counter
-    ? (outcome: "deliver" | "refuse" | "drop", reason: string) =>
-        counter(outcome === "deliver" ? "grant" : "deny", outcome === "deliver" ? "deliver" : reason)
+    ? (outcome: "deliver" | "refuse" | "drop", reason: string, refresh: boolean) =>
+        counter(
+          refresh ? "refresh" : outcome === "deliver" ? "grant" : "deny",
+          outcome === "deliver" ? "deliver" : reason,
+        )
     : undefined;
   // The server access label: grant = may bind a resource; deny by reason (access.ts AccessReason).
   const onAccess = counter

@@ -32,7 +32,8 @@ export interface OpsContext {
   links: LinkBook;
 }
 
-export type DecisionOutcome = "grant" | "deny";
+/** grant and deny: a decision on a stanza; refresh: the guard's cache renewed (no stanza decided). */
+export type DecisionOutcome = "grant" | "deny" | "refresh";
 
 /** Starts observing the links of a component (call before it connects). */
 export function observeLinks(
