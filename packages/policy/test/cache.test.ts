@@ -1,4 +1,6 @@
 import { test } from "node:test";
+import v8 from "node:v8";
+import vm from "node:vm";
 import assert from "node:assert/strict";
 import { ByteLru, ENTRY_OVERHEAD_BYTES, LabelCache } from "../src/cache.js";
 import { UnknownPolicyError } from "../src/errors.js";
@@ -194,4 +196,36 @@ test("ByteLru, entries of varied sizes: values exact, bytes bounded, an entry st
     assert.equal(lru.size, expected.size);
   }
   assert.ok(moved > 0);
+});
+
+// Review own15: a key cut from a larger text (a label read off a stanza, a sender's JID) is a V8
+// view of that text; kept as it came, each entry kept its whole parent alive — 200 labels cut from
+// 1 MB texts held 200 MB behind the 131 KB the bound counted. Keys kept are copies of their own.
+test("keys kept are copies of their own, not views of the texts they were cut from", () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const r = registryOf("harbour-policy.xml");
+  const labels = new LabelCache(r);
+  const lru = new ByteLru<number>(1024 * 1024, () => 8);
+  const label = corpusText("harbour-label-customs.xml");
+  const cut = (i: number, text: string) => {
+    const parent = `${"x".repeat(1 << 20)}${i}:${text}`;
+    return parent.slice(parent.indexOf(":") + 1);
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 100; i++) {
+    labels.get(cut(i, label.replace("<", `<!-- ${i} --><`))); // a label read
+    assert.throws(() => labels.get(cut(i, `<label xmlns='urn:example'>unreadable ${i}</label>`))); // a refusal kept
+    lru.set(cut(i, `sender-${i}@example.test/desk`), i); // any other key
+  }
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(labels.size, 200);
+  assert.equal(lru.size, 100);
+  assert.equal(lru.get(`sender-7@example.test/desk`), 7);
+  assert.ok(
+    grown < 20_000_000,
+    `${(grown / 1e6).toFixed(1)} MB kept for ${labels.bytes + lru.bytes} bytes counted`,
+  );
 });

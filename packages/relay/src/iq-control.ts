@@ -14,7 +14,7 @@ import {
   NS_SEC_LABEL_CATALOG,
   type Element,
 } from "@cordon/component";
-import { ByteLru } from "@cordon/policy";
+import { ByteLru, internalized } from "@cordon/policy";
 import { elementTexts } from "./content-check.js";
 
 /**
@@ -161,12 +161,14 @@ export class IqTracker {
   expect(from: string, to: string, id: string, namespace: string, originalId = id): void {
     const key = `${jidKey(from)}\u0000${jidKey(to)}\u0000${id}`;
     this.#drop(key);
-    const sender = bareKey(from);
+    // What is kept is a copy of its own, not a view of the stanza's text (its whole socket read):
+    // the byte bound counts these strings alone (review own15; ByteLru owns its keys likewise).
+    const sender = internalized(bareKey(from));
     this.#pending.set(key, {
-      namespace,
+      namespace: internalized(namespace),
       expires: this.#now() + this.answerTimeoutMs,
       sender,
-      id: originalId,
+      id: internalized(originalId),
     });
     // Not kept when larger than the whole budget: then no answer crosses.
     if (this.#pending.get(key)) this.#perSender.set(sender, (this.#perSender.get(sender) ?? 0) + 1);

@@ -1,4 +1,6 @@
 import { test } from "node:test";
+import v8 from "node:v8";
+import vm from "node:vm";
 import assert from "node:assert/strict";
 import { checkIq, iqTexts, IqTracker, DEFAULT_IQ_NAMESPACES } from "../src/iq-control.js";
 import { el } from "./fixtures.js";
@@ -169,4 +171,34 @@ test("a request forgotten (it did not cross after all) has no answer to let thro
   tracker.expect("a@x/r", "b@y/r", "9", "urn:xmpp:ping");
   tracker.forget("A@X/r", "b@y/r", "9");
   assert.equal(tracker.answer("b@y/r", "a@x/r", "9"), undefined);
+});
+
+// Review own15: what a pending request keeps (its key and the requester's id, namespace and bare
+// JID) is cut from the stanza's text; kept as views, each request kept its whole socket read alive.
+test("a pending request keeps copies of its own, not views of the stanza's text", () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const tracker = new IqTracker({ perSender: 1000 });
+  const cut = (i: number, text: string) => {
+    const parent = `${"x".repeat(1 << 20)}${i}:${text}`;
+    return parent.slice(parent.indexOf(":") + 1);
+  };
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 100; i++)
+    tracker.expect(
+      cut(i, `requester-${i}@example.test/desk`),
+      cut(i, "partner@example.org"),
+      `relay-${i}`,
+      cut(i, "http://jabber.org/protocol/disco#info"),
+      cut(i, `the requester's own id ${i}`),
+    );
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.equal(tracker.size, 100);
+  assert.deepEqual(tracker.answer("partner@example.org", "requester-7@example.test/desk", "relay-7"), {
+    namespace: "http://jabber.org/protocol/disco#info",
+    id: "the requester's own id 7",
+  });
+  assert.ok(grown < 20_000_000, `${(grown / 1e6).toFixed(1)} MB kept for ${tracker.bytes} bytes counted`);
 });
