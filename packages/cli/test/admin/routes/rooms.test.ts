@@ -35,7 +35,14 @@ const DOMAIN = "rooms.example.test";
 
 function setup(serviceClearance?: Clearance) {
   const store = new MemoryStore();
-  const component = createComponent({ service: "xmpp://127.0.0.1:1", domain: DOMAIN, secret: "unused" });
+  // Never connected: what it would send is given up after 100 ms (the default, 30 s a send, made
+  // the relabel and kick tests take a minute each).
+  const component = createComponent({
+    service: "xmpp://127.0.0.1:1",
+    domain: DOMAIN,
+    secret: "unused",
+    queue: { offlineTimeoutMs: 100 },
+  });
   const named = ["UNCLASSIFIED", "CONFIDENTIAL", "SECRET"].map((name) => ({ name, label: label(name) }));
   const service: MucService = createMucService({
     component,
