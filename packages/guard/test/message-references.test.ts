@@ -1,8 +1,10 @@
 // The one-to-one reference rule's memory (message-references.ts): what a reference is judged
 // against, and the bounds (found in review adv12g, e2e guard-attack12 G7).
 import { test } from "node:test";
+import v8 from "node:v8";
+import vm from "node:vm";
 import assert from "node:assert/strict";
-import { parseElement } from "@cordon/component";
+import { createParser, parseElement } from "@cordon/component";
 import { makeLabel, PolicyRegistry } from "@cordon/policy";
 import {
   ConversationReferences,
@@ -96,4 +98,32 @@ test("bounded in bytes: the least recent conversations go; clear() forgets every
   assert.equal(refs.size, 0);
   const after = refs.referenced(conversationKey("u0@x", "v@x"), react("nope"));
   assert.ok(after.ok && after.labels.length === 0);
+});
+
+// Review keep15: the ids a conversation remembers are read off the message — attribute values, and
+// so V8 views of the text the parser read (a substring of 13 characters or more keeps its parent).
+// Kept as they came, each remembered id kept its message's whole socket read alive behind the few
+// bytes the index's bound counts. What the index keeps is a copy of its own.
+test("remembered ids are copies of their own, not views of the message's text", () => {
+  v8.setFlagsFromString("--expose-gc");
+  const gc = vm.runInNewContext("gc") as () => void;
+  const references = new ConversationReferences();
+  const deliver = (i: number): void => {
+    const parser = createParser();
+    parser.on("start", () => undefined);
+    parser.on("element", (message) => references.delivered(KEY, message, label("SECRET")));
+    parser.write(
+      `<stream><message id='the message id number ${i}'><origin-id xmlns='urn:xmpp:sid:0' id='the origin id number ${i}'/>` +
+        `<body>${"x".repeat(200_000)}</body></message>`,
+    );
+  };
+  deliver(-1);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 0; i < 200; i++) deliver(i);
+  gc();
+  const grown = process.memoryUsage().heapUsed - before;
+  const found = references.referenced(KEY, react("the origin id number 7"));
+  assert.ok(found.ok && names(found.labels).join() === "SECRET");
+  assert.ok(grown < 10_000_000, `${(grown / 1e6).toFixed(1)} MB kept for ${references.size} bytes counted`);
 });

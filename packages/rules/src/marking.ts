@@ -9,7 +9,10 @@
 // define, which some clients show): the privacy mark is dropped, what is shown of a label comes
 // from the policy.
 import { parseElement, type Element } from "@cordon/component";
-import { buildSecurityLabelXml, labelMarking, makeLabel, type Label } from "@cordon/policy";
+import { buildSecurityLabelXml, internalized, labelMarking, makeLabel, type Label } from "@cordon/policy";
+
+/** Languages whose rendering is kept per label; others are rendered each time (xml:lang is the sender's). */
+export const MAX_LANGUAGES = 32;
 
 /** `label` as Cordon sends it on: no original encoding, no privacy mark (itself when it has neither). */
 export function canonicalLabel(label: Label): Label {
@@ -54,7 +57,11 @@ export class Markings {
         marking: labelMarking(label, lang),
         xml: buildSecurityLabelXml(canonicalLabel(label), { lang }),
       };
-      byLang.set(lang, hit);
+      // The language is the stanza's xml:lang, which the sender chooses: at most MAX_LANGUAGES are
+      // kept per label (past them, rendered each time), each as a copy of its own — an attribute
+      // value is a V8 view of the whole socket read it came in (review keep15: 200 languages kept
+      // 40 MB alive, and the map grew with every new one).
+      if (byLang.size < MAX_LANGUAGES) byLang.set(internalized(lang), hit);
     }
     return hit;
   }

@@ -178,11 +178,7 @@ export async function onGroupchat(
   }
   ctx.observer?.fanout(recipients.length, room.occupants.size - recipients.length);
   if (ctx.multicast && recipients.length >= 2) {
-    const same = (occupant: Occupant, label: Label) => {
-      // The same decision as above, taken again when a multicast chunk must go per copy.
-      const now = deliverableLabel(ctx, occupant, gate.label);
-      return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, refs.labels);
-    };
+    const same = sameDecision(ctx, gate.label, refs.labels);
     await ctx.send(
       multicastFanout(
         ctx,
@@ -196,6 +192,34 @@ export async function onGroupchat(
       ),
     );
   } else await ctx.sendCopies({ head: copies.start, to, payload: payloads });
+}
+
+/**
+ * The same decision as the fan-out's, taken again when a multicast chunk must go per copy. Made
+ * here, apart, so that what the multicast book keeps (service/multicast.ts: this check, with each
+ * stanza sent, until an error or its expiry) holds these values alone — a closure made inside the
+ * fan-out held its whole scope: the stanza's payloads, views of the text the parser read (review
+ * keep15).
+ */
+function sameDecision(
+  ctx: MucContext,
+  decided: Label,
+  referenced: readonly Label[],
+): (occupant: Occupant, label: Label) => boolean {
+  return (occupant, label) => {
+    const now = deliverableLabel(ctx, occupant, decided);
+    return now !== undefined && sameLabel(now, label) && mayReadReferenced(ctx, occupant, referenced);
+  };
+}
+
+/** A multicast group's check: the recipient still gets this kind of copy of this label (sameDecision). */
+function groupCheck(
+  room: Room,
+  kind: ReturnType<typeof copyKind>,
+  label: Label,
+  same: (occupant: Occupant, label: Label) => boolean,
+): (occupant: Occupant) => boolean {
+  return (o) => copyKind(room, o) === kind && same(o, label);
 }
 
 /**
@@ -251,12 +275,11 @@ function multicastFanout(
     }
     let group = byPayload.get(payload);
     if (!group) {
-      const kind = copyKind(room, r);
       // (multicast.ts takes the copy after its `to` value: `">…</message>`.)
       group = {
         payload: `">${payload}`,
         recipients: [],
-        check: (o) => copyKind(room, o) === kind && same(o, label),
+        check: groupCheck(room, copyKind(room, r), label, same),
       };
       byPayload.set(payload, group);
     }

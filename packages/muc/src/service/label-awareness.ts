@@ -5,6 +5,7 @@
 import { xml, type CordonComponent, type Element } from "@cordon/component";
 import { NS_CAPS, NS_DISCO_INFO, NS_SEC_LABEL } from "../namespaces.js";
 import { capsVerified } from "./caps-verification.js";
+import { ownString } from "../room/own-string.js";
 
 export class LabelAwareness {
   readonly #component: CordonComponent;
@@ -44,7 +45,9 @@ export class LabelAwareness {
     // An answer that does not hash to the announced ver holds for this client only.
     if (ver !== undefined && verified) {
       if (this.#byVer.size > 1000) this.#byVer.clear();
-      this.#byVer.set(ver, aware);
+      // A copy of its own: `node#ver` is made of the presence's attribute values, views of the
+      // whole socket read it came in (room/own-string.ts; review keep15: 200 versions kept 40 MB).
+      this.#byVer.set(ownString(ver), aware);
     }
     return aware;
   }

@@ -23,6 +23,7 @@ import type { Occupant } from "../room/occupant.js";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
 import { attr } from "./stanzas.js";
+import { internalized } from "@cordon/policy";
 import { discoverMulticast as rediscover } from "./multicast-discovery.js";
 
 import { NS_ADDRESS } from "../namespaces.js";
@@ -263,9 +264,15 @@ export class Multicast {
     const stanzas: string[] = [];
     let multicast = 0;
     const open = !this.verified || this.breaker.open(now);
+    // What the book keeps are copies of their own, made once per message and group that is kept:
+    // the key (the sender's id), the start tag and the payload are made of views of the text the
+    // parser read, and the book keeps them until it is next used (review keep15: 200 messages kept
+    // 41 MB alive behind 157 KB counted).
+    let kept: { key: string; start: string } | undefined;
     for (const group of groups) {
       const parts = open || group.recipients.length < 2 ? [] : chunks(group.recipients, this.settings.chunk);
       const share = Math.ceil(group.payload.length / Math.max(1, parts.length));
+      let keptGroup: CopyGroup | undefined;
       for (const part of parts) {
         const outer =
           part.length < 2
@@ -276,10 +283,16 @@ export class Multicast {
                 group.payload,
                 part.map((r) => r.jid),
               );
+        const fits = outer !== undefined && this.fits(outer);
+        if (fits) {
+          // (The engine's copy: 1.1 µs for a 500-character payload, where ownString's JSON round
+          // trip takes 5.8 µs — this is on every multicast message.)
+          kept ??= { key: internalized(key), start: internalized(start) };
+          keptGroup ??= { ...group, payload: internalized(group.payload) };
+        }
         if (
-          outer &&
-          this.fits(outer) &&
-          this.book.add({ key, room: room.jid, start, group, recipients: part }, now, share)
+          fits &&
+          this.book.add({ ...kept!, room: room.jid, group: keptGroup!, recipients: part }, now, share)
         ) {
           stanzas.push(outer);
           multicast++;

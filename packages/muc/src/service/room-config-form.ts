@@ -7,6 +7,7 @@
 //   sec-label#default-label    list-single of named labels (or "none"): label of unlabelled messages
 import { xml, stanzaError, textFits, type Element } from "@cordon/component";
 import {
+  retainedLabel,
   acdf,
   dominates,
   encodeBerClearance,
@@ -26,6 +27,7 @@ import { NS_DATA, NS_MUC_ROOMCONFIG } from "../namespaces.js";
 import { governedLabel } from "../security/governed-label.js";
 import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 import { SERVICE_OPERATOR } from "../security/service-operator.js";
+import { ownString } from "../room/own-string.js";
 
 const f = (
   v: string,
@@ -204,7 +206,8 @@ function encodedLabel(ctx: MucContext, text: string): { label: Label; raw: RawVa
     label = undefined;
   }
   if (!label) throw invalid("the custom label cannot be read under the loaded policies");
-  return { label, raw: storedLabel(label) };
+  // Kept by the room: its encoded bytes of their own, not a view of Node's Buffer pool (retain.ts).
+  return { label: retainedLabel(label), raw: storedLabel(label) };
 }
 
 function namedRaw(ctx: MucContext, name: string): { label: Label; raw: RawValue } {
@@ -239,7 +242,9 @@ export function readSubmittedConfig(
     const value = one(name);
     if (value !== undefined && !textFits(value, limit))
       throw stanzaError("policy-violation", "modify", `${name} too long (limit ${limit} bytes)`);
-    return value;
+    // Kept by the room for as long as it lives: a copy of its own, not a view of the form's socket
+    // read (room/own-string.ts; review keep15: 200 rooms' forms kept 40 MB alive).
+    return value === undefined ? undefined : ownString(value);
   };
   const config: RoomConfig = {
     name: text("muc#roomconfig_roomname", limits.status) ?? c.name,
@@ -315,7 +320,10 @@ export function readSecurityChoices(
         isXml ? customClearance : Buffer.from(customClearance, "base64"),
         ctx.registry,
       );
-      out.clearance = { clearance, raw: { encoding: isXml ? "xml" : "ber", data: customClearance } };
+      out.clearance = {
+        clearance,
+        raw: { encoding: isXml ? "xml" : "ber", data: ownString(customClearance) }, // kept: own-string.ts
+      };
     } catch {
       throw invalid("the custom clearance cannot be read under the loaded policies");
     }
