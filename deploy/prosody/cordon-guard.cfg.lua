@@ -11,8 +11,10 @@
 
 plugin_paths = { "{{MODULE_DIR}}" }
 
--- Cordon's own components (its MUC, its relay): they decide their messages themselves, so their
--- messages are not asked about again. Any other component is judged as another domain.
+-- Cordon's own components (its MUC, its relay, its catalog): they decide their stanzas themselves,
+-- so theirs are not asked about again. Any other component is judged as another domain — and the
+-- catalog's answers carry labels (its items), so an untrusted catalog's answers would be dropped
+-- as labelled IQ payloads, including those Prosody's mod_delegation hands on from it.
 cordon_guard_trusted_components = {
 -- {{#each TRUSTED_COMPONENT}}
 	"{{COMPONENT_DOMAIN}}";
