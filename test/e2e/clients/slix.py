@@ -102,8 +102,9 @@ class Driver:
 
     async def join(self, c):
         try:
-            presence = await self.xmpp["xep_0045"].join_muc_wait(c["room"], c["nick"], maxstanzas=0, timeout=10)
-            return {"xml": str(presence)}
+            # (self-presence, subject, occupants, history): XEP-0045 §7.2
+            joined = await self.xmpp["xep_0045"].join_muc_wait(c["room"], c["nick"], maxstanzas=0, timeout=10)
+            return {"xml": str(joined[0])}
         except PresenceError as e:
             return {"xml": str(e.presence)}
 
