@@ -106,3 +106,24 @@ export class PythonClient {
     clearTimeout(timer);
   }
 }
+
+/**
+ * Runs `script` (in test/e2e/clients) once with `args` as one JSON argument and resolves with the
+ * JSON object it prints last; fails after `ms` (the process is killed).
+ */
+export function runPythonOnce(script: string, args: Record<string, unknown>, ms = 20_000): Promise<Answer> {
+  const child = spawn(PYTHON, [resolve(clientsDir, script), JSON.stringify(args)], { stdio: "pipe" });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), ms);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      const last = out.trim().split("\n").pop();
+      if (!last) reject(new Error(`${script} exited ${String(code)} with no answer: ${err}`));
+      else resolvePromise(JSON.parse(last) as Answer);
+    });
+  });
+}

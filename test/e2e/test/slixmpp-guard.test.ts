@@ -18,7 +18,7 @@ import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
-import { PythonClient } from "../src/python-client.js";
+import { PythonClient, runPythonOnce } from "../src/python-client.js";
 
 const demo = loadDemo();
 const NS_LABEL = "urn:xmpp:sec-label:0";
@@ -175,6 +175,21 @@ for (const kind of serverKinds()) {
       // Found with this test: slixmpp 1.8.3's CatalogItem stanza is named "catalog", not "item"
       // (XEP-0258 §3), so its plugin parses no item of a conforming catalog. docs/clients.md §5.
       assert.deepEqual(plugin, []);
+    });
+
+    test(`[${kind}] nbxmpp (Gajim's library) asks the same catalog and would preselect the real default label`, async () => {
+      const answer = await runPythonOnce("nbxmpp_catalog.py", {
+        host: catalogServer.host,
+        port: catalogServer.c2sPort,
+        jid: jid("alice"),
+        password: PASSWORD,
+        target: jid("bob"),
+      });
+      assert.equal(answer.error, undefined, String(answer.error));
+      // nbxmpp keeps only items with a <securitylabel> (docs/clients.md §1): every item here has one.
+      assert.deepEqual(answer.labels, ["UNCLASSIFIED", "CONFIDENTIAL"]);
+      assert.equal(answer.default, "UNCLASSIFIED");
+      assert.deepEqual(answer.markings, { UNCLASSIFIED: "UNCLASSIFIED", CONFIDENTIAL: "CONFIDENTIAL" });
     });
 
     test(`[${kind}] slixmpp alice's labelled message reaches cleared bob with the policy's marking first (FLOT)`, async () => {
