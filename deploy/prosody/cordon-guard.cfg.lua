@@ -11,8 +11,10 @@
 
 plugin_paths = { "{{MODULE_DIR}}" }
 
--- Cordon's own components (its MUC, its relay): they decide their messages themselves, so their
--- messages are not asked about again. Any other component is judged as another domain.
+-- Cordon's own components (its MUC, its relay, its catalog when the catalog namespace of these
+-- hosts is delegated to it): they decide their stanzas themselves, so their stanzas are not asked
+-- about again. Any other component is judged as another domain (a catalog's answers, which carry
+-- labels, would be dropped).
 cordon_guard_trusted_components = {
 -- {{#each TRUSTED_COMPONENT}}
 	"{{COMPONENT_DOMAIN}}";

@@ -110,8 +110,7 @@ export function prosodyConfig(
       );
     // Both snippets set the host's `modules_enabled` and the later one wins (Prosody 0.12 has no
     // list append): with the catalog's delegation too, one list holding all three, as both
-    // snippets' cautions tell an admin (deploy/README.md). Even then Prosody 0.12 loses the
-    // delegated answer with the guard loaded (docs/clients.md §5): no test combines them yet.
+    // snippets' cautions tell an admin (deploy/README.md; slixmpp-guard.test.ts runs both).
     if (options.delegations.length > 0)
       lines.push(
         `VirtualHost ${luaString(options.domain)}`,
