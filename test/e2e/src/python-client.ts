@@ -23,18 +23,32 @@ export class PythonClient {
 
   private constructor(readonly child: ChildProcessWithoutNullStreams) {
     createInterface({ input: child.stdout }).on("line", (line) => {
-      const msg = JSON.parse(line) as Answer & { stanza?: string };
+      let msg: Answer & { stanza?: string };
+      try {
+        msg = JSON.parse(line) as Answer & { stanza?: string };
+      } catch {
+        this.#note(`stdout: ${line.slice(0, 200)}`);
+        return;
+      }
       if (typeof msg.stanza === "string") {
-        this.received.push(parseElement(msg.stanza));
+        try {
+          this.received.push(parseElement(msg.stanza));
+        } catch {
+          this.#note(`unparsable stanza: ${msg.stanza.slice(0, 200)}`);
+          return;
+        }
         for (const w of this.#waiters) w();
         return;
       }
       this.#pending.get(msg.re)?.(msg);
       this.#pending.delete(msg.re);
     });
-    createInterface({ input: child.stderr }).on("line", (line) => {
-      if (this.stderr.length < 200) this.stderr.push(line);
-    });
+    createInterface({ input: child.stderr }).on("line", (line) => this.#note(line));
+  }
+
+  /** Keeps a line of the script's diagnostics (at most 200, each at most 500 characters). */
+  #note(line: string): void {
+    if (this.stderr.length < 200) this.stderr.push(line.slice(0, 500));
   }
 
   /** Starts `script` (in test/e2e/clients) and logs in as `user` to `server`, plain c2s like connectClient. */
@@ -115,7 +129,7 @@ export function runPythonOnce(script: string, args: Record<string, unknown>, ms 
   const child = spawn(PYTHON, [resolve(clientsDir, script), JSON.stringify(args)], { stdio: "pipe" });
   let out = "";
   let err = "";
-  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out = (out + d.toString()).slice(-65_536)));
   child.stderr.on("data", (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), ms);
