@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== system packages (prosody, ejabberd, redis-server, slapd)"
+echo "== system packages (prosody, ejabberd, redis-server, slapd, python3-slixmpp, python3-nbxmpp)"
 bash test/harness/install-system-deps.sh
 
 echo "== browser (Debian chromium, for the web console's browser tests)"

@@ -9,6 +9,9 @@ command -v prosody >/dev/null 2>&1 || need+=(prosody)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v slapd >/dev/null 2>&1 && [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
 command -v ldapadd >/dev/null 2>&1 || need+=(ldap-utils)
+# Third-party clients for the e2e tests (test/e2e/clients), Debian's own Python.
+/usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || need+=(python3-slixmpp)
+/usr/bin/python3 -c 'import nbxmpp' >/dev/null 2>&1 || need+=(python3-nbxmpp)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "cordon: missing system packages: ${need[*]} (install them with apt-get as root)" >&2

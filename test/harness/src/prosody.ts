@@ -108,6 +108,14 @@ export function prosodyConfig(
       lines.push(
         `plugin_paths = { ${luaString(join(deployDir(), "prosody", "modules"))}, ${luaString(communityModules)} }`,
       );
+    // Both snippets set the host's `modules_enabled` and the later one wins (Prosody 0.12 has no
+    // list append): with the catalog's delegation too, one list holding all three, as both
+    // snippets' cautions tell an admin (deploy/README.md; slixmpp-guard.test.ts runs both).
+    if (options.delegations.length > 0)
+      lines.push(
+        `VirtualHost ${luaString(options.domain)}`,
+        '  modules_enabled = { "delegation"; "privilege"; "cordon_guard" }',
+      );
     // Last: the lines after a VirtualHost line are that host's (global options stay above).
     if (guard.access) lines.push(`VirtualHost ${luaString(options.domain)}`, "  cordon_guard_access = true");
   }
