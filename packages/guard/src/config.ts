@@ -17,7 +17,6 @@ import { parseCidr, type LocationRange } from "./client-location.js";
 import {
   clearanceFromSpec,
   defaultLabelFromSpec,
-  labelFromSpec,
   type Clearance,
   type Label,
   type SpecOptions,
