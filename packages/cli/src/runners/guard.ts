@@ -8,7 +8,7 @@ import {
   rebindGuard,
   type GuardBound,
 } from "@cordon/guard";
-import { encodeBerClearance } from "@cordon/policy";
+import { encodeBerClearance, isValidLabel } from "@cordon/policy";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, observeMemory, target } from "./ops.js";
@@ -25,9 +25,16 @@ import type { PolicyRebinder } from "../reload.js";
 export function guardRebinder(bound: GuardBound): PolicyRebinder {
   return {
     prepare(next) {
-      rebindGuard(bound, next.registry, (what, reason) => {
+      const rebound = rebindGuard(bound, next.registry, (what, reason) => {
         throw new GuardOptionsError(`${what} does not read under the new policies: ${reason}`);
       });
+      // Valid under the new policies too, as the configuration requires at start (config.ts).
+      for (const [what, label] of [
+        ["defaultLabel", rebound.defaultLabel],
+        ["accessLabel", rebound.accessLabel],
+      ] as const)
+        if (label && !isValidLabel(label))
+          throw new GuardOptionsError(`${what} is not valid under the new policies`);
       return () => undefined;
     },
   };

@@ -25,7 +25,7 @@ test("a reload under which the guard's default label no longer reads is refused;
     copyFileSync(demoPolicy, join(dir, "policy.xml"));
     writeFileSync(
       join(dir, "cordon.yaml"),
-      "policies: [policy.xml]\ncomponents: { guard: { domain: guard.a.test, secret: s, served: [a.test], defaultLabel: { classification: UNCLASSIFIED } } }\n",
+      "policies: [policy.xml]\ncomponents: { guard: { domain: guard.a.test, secret: s, served: [a.test], defaultLabel: { classification: UNCLASSIFIED, categories: [GBR] } } }\n",
     );
     const config = loadConfigFile(join(dir, "cordon.yaml"));
     const env = await buildEnvironment(config, silentLogger());
@@ -55,6 +55,20 @@ test("a reload under which the guard's default label no longer reads is refused;
     await assert.rejects(
       reloader.reload(),
       /component guard cannot use the new policies: defaultLabel does not read/,
+    );
+    assert.equal(env.registry.generation, before);
+
+    // A policy under which the default reads but is not valid (GBR now excludes UNCLASSIFIED) is
+    // refused too, as such a configuration is at start.
+    const strict = text.replace(
+      '<tagCategory name="GBR" lacv="1"/>',
+      '<tagCategory name="GBR" lacv="1"><excludedClass>UNCLASSIFIED</excludedClass></tagCategory>',
+    );
+    assert.notEqual(strict, text);
+    writeFileSync(join(dir, "policy.xml"), strict);
+    await assert.rejects(
+      reloader.reload(),
+      /component guard cannot use the new policies: defaultLabel is not valid/,
     );
     assert.equal(env.registry.generation, before);
   } finally {
