@@ -9,7 +9,8 @@
 // the file is replaced (written beside it, then renamed over it) only when all of them passed,
 // just before the switch; a refused upload leaves the file and the loaded set as they were.
 import { randomBytes } from "node:crypto";
-import { readFile, rename, stat, writeFile, unlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { loadPolicy, PolicyRegistry, type Policy } from "@cordon/policy";
 import type { Logger } from "@cordon/component";
 import type { RuntimeEnvironment } from "./environment.js";
@@ -123,8 +124,12 @@ export class PolicyReloader {
           );
         }
       }
-      // The uploaded document replaces its file only now that every check passed.
-      if (replaced !== undefined && upload !== undefined) await replaceFile(replaced, upload);
+      // The uploaded document replaces its file only now that every check passed — synchronously:
+      // nothing may run between the components' re-reading and their install (adv15: across an
+      // awaited write the MUC went on, and its install then put back a room's security settings
+      // as re-read before an owner's change made meanwhile, and left rooms, occupants and labels
+      // made meanwhile bound to the old policies).
+      if (replaced !== undefined && upload !== undefined) replaceFile(replaced, upload);
       // From here on, synchronous: nothing runs between the switch and the re-binding.
       env.registry.replaceAll(next.policies());
       env.governing = governing;
@@ -166,14 +171,23 @@ function bounded(text: string, max = 300): string {
  * guessable name, which the write would follow out of the policy directory and the rename would
  * then put in the policy's place (found in review, advconsole). The file keeps its permissions.
  */
-async function replaceFile(file: string, text: string): Promise<void> {
+function replaceFile(file: string, text: string): void {
   const temporary = `${file}.upload-${process.pid}-${randomBytes(8).toString("hex")}`;
   try {
-    const mode = ((await stat(file).catch(() => undefined))?.mode ?? 0o644) & 0o777;
-    await writeFile(temporary, text, { mode, flag: "wx" });
-    await rename(temporary, file);
+    let mode = 0o644;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      // No file (yet): the default mode.
+    }
+    writeFileSync(temporary, text, { mode, flag: "wx" });
+    renameSync(temporary, file);
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Never written, or already renamed.
+    }
     throw new PolicyUploadError(
       `cannot replace ${file} (${(error as NodeJS.ErrnoException).code ?? "error"}): nothing changed`,
       { cause: error },

@@ -85,3 +85,42 @@ test("a good reload switches the registry and re-binds; a bad one keeps the old 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an uploaded policy: nothing runs between the components' re-reading and their install (adv15)", async () => {
+  // The MUC's rebinder re-reads every room in prepare and writes them back in install: anything
+  // run in between (an owner's room change, a join) is lost or left on the old policies. Was: the
+  // upload's file write was awaited between the two, and callbacks ran there.
+  const dir = mkdtempSync(join(tmpdir(), "cordon-reload-upload-"));
+  try {
+    copyFileSync(demoPolicy, join(dir, "policy.xml"));
+    writeFileSync(
+      join(dir, "cordon.yaml"),
+      "policies: [policy.xml]\ncomponents: { example: { domain: a.test, secret: s } }\n",
+    );
+    const env = await buildEnvironment(loadConfigFile(join(dir, "cordon.yaml")), silentLogger());
+    const reloader = new PolicyReloader(env, { logger: silentLogger() });
+    const between: string[] = [];
+    let installed = false;
+    reloader.add("watcher", {
+      prepare() {
+        setImmediate(() => between.push(installed ? "after" : "immediate before install"));
+        setTimeout(() => between.push(installed ? "after" : "timer before install"), 0);
+        void Promise.resolve().then(() => between.push(installed ? "after" : "microtask before install"));
+        return () => {
+          installed = true;
+        };
+      },
+    });
+    const upload = readFileSync(demoPolicy, "utf8").replace("</SPIF>", "<!-- v2 --></SPIF>");
+    await reloader.reload({ upload });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.ok(installed);
+    assert.ok(readFileSync(join(dir, "policy.xml"), "utf8").includes("<!-- v2 -->"), "the file replaced");
+    assert.deepEqual(
+      between.filter((b) => b !== "after"),
+      [],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

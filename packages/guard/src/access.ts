@@ -18,7 +18,7 @@
 // An IQ error (a malformed question, a user of another server), a timeout or no answer at all:
 // the module refuses the bind (fail closed).
 import { bareJid, isElement, parseJid, xml, type Element } from "@cordon/component";
-import type { Label } from "@cordon/policy";
+import { isValidLabel, type Label } from "@cordon/policy";
 import type { ClearanceReader, Translations } from "@cordon/rules";
 import { NS_GUARD } from "./namespaces.js";
 
@@ -33,7 +33,13 @@ export type AccessReason =
   /** The user has no clearance (the nil clearance grants nothing). */
   | "no-clearance"
   /** The user's clearance does not grant the access label. */
-  | "not-cleared";
+  | "not-cleared"
+  /**
+   * The access label is not valid under its policy (a reload made it so: the configuration refuses
+   * one at start): no decision is made on it, every bind is denied (Spiffing FAQ: a label is
+   * validated before any access decision; adv15: users cleared for an invalid one bound).
+   */
+  | "access-label-invalid";
 
 export interface AccessDecision {
   readonly allowed: boolean;
@@ -51,12 +57,21 @@ export interface AccessContext {
 export async function decideAccess(context: AccessContext, bareJid: string): Promise<AccessDecision> {
   const label = context.accessLabel;
   if (!label) return { allowed: true, reason: "no-access-label" };
+  if (!validAccessLabel(label)) return { allowed: false, reason: "access-label-invalid" };
   const state = await context.clearances.user(bareJid, label.policy.id);
   if (state.status === "unknown") return { allowed: false, reason: "unknown" };
   if (state.status === "none") return { allowed: false, reason: "no-clearance" };
   return context.translations.decide(label, state.clearance).granted
     ? { allowed: true, reason: "granted" }
     : { allowed: false, reason: "not-cleared" };
+}
+
+/** Access labels' validity by label object (a label never changes; weak: no bound needed). */
+const validity = new WeakMap<Label, boolean>();
+function validAccessLabel(label: Label): boolean {
+  let valid = validity.get(label);
+  if (valid === undefined) validity.set(label, (valid = isValidLabel(label)));
+  return valid;
 }
 
 /**

@@ -17,7 +17,6 @@ import { parseCidr, type LocationRange } from "./client-location.js";
 import {
   clearanceFromSpec,
   defaultLabelFromSpec,
-  labelFromSpec,
   type Clearance,
   type Label,
   type SpecOptions,
@@ -77,7 +76,11 @@ export function readGuardSection(section: ConfigReader, spec: SpecOptions): Guar
         }
       : {}),
     ...(section.has("accessLabel")
-      ? { accessLabel: section.parse("accessLabel", (value, key) => labelFromSpec(value, key, spec)) }
+      ? {
+          // Valid under its policy, as a default label must be (access.ts denies every bind on one
+          // that is not: refused here rather than at every login).
+          accessLabel: section.parse("accessLabel", (value, key) => defaultLabelFromSpec(value, key, spec)),
+        }
       : {}),
   };
 }

@@ -12,5 +12,7 @@ export type { AccessContext, AccessDecision, AccessReason } from "./access.js";
 export { createGuardService } from "./guard-service.js";
 export type { GuardService, GuardServiceOptions } from "./guard-service.js";
 export { readGuardSection, GUARD_CONFIG_KEYS } from "./config.js";
+export { rebindGuard } from "./policy-rebind.js";
+export type { GuardBound } from "./policy-rebind.js";
 export type { GuardSectionSettings } from "./config.js";
 export { ConversationReferences, conversationKey, referencedIds } from "./message-references.js";

@@ -6,7 +6,10 @@
 // under the old policy (@cordon/rules stanza-label.ts remembers it per Label object). Adversarial
 // review adv14a: after any reload every unlabelled one-to-one message was refused until a restart.
 // Fail closed: a value that no longer reads under the new policies is kept as it was (bound to a
-// policy no longer loaded, it grants nothing) and the caller is told.
+// policy no longer loaded, it grants nothing: @cordon/rules Translations.decide denies it and
+// StanzaLabels refuses it as a default, by @cordon/policy isLoaded — adv15: through an equivalent
+// policy still loaded it was granted) and the caller is told; under `cordon start` such a reload
+// is refused before the switch (cli runners/guard.ts guardRebinder).
 import {
   rebindClearance,
   rebindLabel,

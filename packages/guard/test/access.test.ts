@@ -117,3 +117,19 @@ test("components.guard.accessLabel is read like defaultLabel", () => {
   assert.equal(readGuardSection(section(base), spec).accessLabel, undefined);
   assert.throws(() => readGuardSection(section(`${base}\naccessLabel: { classification: NOPE }`), spec));
 });
+
+test("an access label not valid under its policy denies every bind, even to a user whose clearance grants it (adv15)", async () => {
+  // UNCLASSIFIED BRAVO: BRAVO excludes UNCLASSIFIED in the demo policy. A reload can make a
+  // configured access label so (the configuration refuses one at start).
+  const invalid = makeLabel(policy, cls("UNCLASSIFIED"), [cat("BRAVO")]);
+  const store = new MemoryStore();
+  await store.setUserClearance(`dave@${D}`, raw(["UNCLASSIFIED"], ["BRAVO"]));
+  const { ask } = await setup(invalid, store);
+  // Was: { allowed: true, reason: "granted" }.
+  assert.deepEqual(await ask(`dave@${D}`), { allowed: false, reason: "access-label-invalid" });
+  const section = parseConfig(
+    `components:\n  guard: { domain: guard.${D}, secret: s, served: [${D}], accessLabel: { classification: UNCLASSIFIED, categories: [BRAVO] } }\n`,
+  ).components.get("guard");
+  assert.ok(section);
+  assert.throws(() => readGuardSection(section, { registry, policy: policy.id }), /accessLabel/);
+});

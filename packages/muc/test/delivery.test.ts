@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deliverableLabel } from "../src/service/delivery.js";
 import { NO_CLEARANCE, StanzaLabels, unknownClearance } from "@cordon/rules";
+import { loadPolicy, makeClearance, makeLabel, PolicyRegistry } from "@cordon/policy";
 import type { Occupant } from "../src/room/occupant.js";
 import { label, clearance, ALL, registry as demoRegistry } from "./fixtures.js";
 
@@ -83,5 +84,24 @@ test("an occupant under an equivalent policy receives the label translated into 
     deliverableLabel({ labels: local }, occupant(known(tlpClearance([10]))), tlpxLabel),
     undefined,
     "the translated label is still judged",
+  );
+});
+
+test("an occupant whose clearance is bound to a policy no longer loaded receives nothing (adv15)", () => {
+  // TLP traffic, an occupant cleared under TLPX (its equivalent); a reload dropped TLPX and the
+  // clearance, which no longer reads, stayed bound to the old object.
+  const corpus = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../test/conformance");
+  const registry = new PolicyRegistry();
+  const tlpx = registry.loadString(readFileSync(resolve(corpus, "tlp-extended-policy.xml"), "utf8"));
+  const tlpText = readFileSync(resolve(corpus, "tlp-policy.xml"), "utf8");
+  registry.loadString(tlpText);
+  const stale = makeClearance(tlpx, tlpx.classifications, tlpx.categories);
+  registry.replaceAll([loadPolicy(tlpText)]);
+  const tlp = registry.policies()[0]!;
+  const green = makeLabel(tlp, tlp.classificationByLacv.get(11)!, []);
+  // Was: TLPX GREEN (the label translated into the removed TLPX object, same OID, and granted).
+  assert.equal(
+    deliverableLabel({ labels: new StanzaLabels(registry) }, occupant(known(stale)), green),
+    undefined,
   );
 });

@@ -101,3 +101,52 @@ test("an accepted reload re-binds rooms, occupants and settings, and removes tho
   assert.match(removal, /<status code="307"\/>/);
   assert.equal(refreshed, 1);
 });
+
+test("an occupant whose clearance's policy a reload removed is removed, even where an equivalent policy stays (adv15)", async () => {
+  // TLP rooms, an occupant cleared under TLPX (its equivalent). The reload drops TLPX: the
+  // occupant's clearance no longer reads and is kept bound to the old TLPX object — said to be
+  // denied (policy mismatch). It was granted: the room's new TLP label was translated into the
+  // removed TLPX object (same OID) and judged on it, so the occupant stayed, receiving TLP traffic
+  // on a clearance of a policy no longer loaded.
+  const corpus = demoPolicyPath().replace(/deploy\/quickstart\/demo-policy\.xml$/, "test/conformance/");
+  const tlpxText = readFileSync(`${corpus}tlp-extended-policy.xml`, "utf8");
+  const tlpText = readFileSync(`${corpus}tlp-policy.xml`, "utf8");
+  const registry = new PolicyRegistry();
+  const tlpx = registry.loadString(tlpxText);
+  const tlp = registry.loadString(tlpText);
+  const green = makeLabel(tlp, tlp.classificationByLacv.get(11)!, []);
+  const ctx = capturingContext(registry, tlp, { defaultRoomLabel: green });
+  const carolsClearance = makeClearance(tlpx, tlpx.classifications, tlpx.categories);
+  const room = new Room(
+    "tlp@rooms.example.test",
+    { ...DEFAULT_ROOM_CONFIG },
+    { label: green, clearance: undefined, defaultLabel: undefined, raw: {} },
+  );
+  ctx.rooms.set(room.jid, room);
+  room.add({
+    nick: "carol",
+    jid: "carol@example.test/r",
+    bare: "carol@example.test",
+    role: "participant",
+    affiliation: "none",
+    occupantId: "carol",
+    clearance: { status: "known", clearance: carolsClearance, fingerprint: "carol" },
+    labelAware: true,
+    presenceXml: "",
+    joinedAt: 0,
+  });
+  assert.equal(ctx.labels.grants(green, carolsClearance), true, "admitted before the reload");
+  const next = new PolicyRegistry();
+  const fresh = next.loadString(tlpText);
+  const settings = {
+    ...ctx.settings,
+    defaultRoomLabel: makeLabel(fresh, fresh.classificationByLacv.get(11)!, []),
+  };
+  const install = preparePolicyReload(ctx, { registry: next, settings }, () => undefined);
+  registry.replaceAll(next.policies());
+  install();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(room.security.label?.policy, fresh);
+  // Was: ["carol"].
+  assert.deepEqual([...room.occupants.keys()], [], "carol's clearance (TLPX) no longer reads: removed");
+});

@@ -18,7 +18,7 @@ export type { InputFormat } from "./formats/detect.js";
 export { detectFormat, decodeBase64, parseLabelData, parseClearance } from "./formats/detect.js";
 export { decodeEssLabel, encodeEssLabel } from "./formats/ess.js";
 export { decodeBerClearance, encodeBerClearance } from "./formats/clearance-ber.js";
-export { rebindLabel, rebindClearance } from "./rebind.js";
+export { rebindLabel, rebindClearance, isLoaded } from "./rebind.js";
 export type {
   DisplayMarking,
   SecurityLabelElement,

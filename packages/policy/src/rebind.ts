@@ -8,6 +8,7 @@
 import type { Clearance } from "./clearance.js";
 import type { Label } from "./label.js";
 import type { PolicyRegistry } from "./registry.js";
+import type { Policy } from "./spif/model.js";
 import { parseClearance, parseLabelData } from "./formats/detect.js";
 import { encodeEssLabel } from "./formats/ess.js";
 import { encodeBerClearance } from "./formats/clearance-ber.js";
@@ -20,4 +21,15 @@ export function rebindLabel(label: Label, registry: PolicyRegistry): Label {
 /** `clearance` under the policies `registry` holds now. Throws when it does not read under them. */
 export function rebindClearance(clearance: Clearance, registry: PolicyRegistry): Clearance {
   return parseClearance(encodeBerClearance(clearance), registry);
+}
+
+/**
+ * Whether `policy` is the Policy object `registry` holds now for its OID. A label or clearance
+ * bound to any other (a policy a reload removed, or the object a reload replaced) is one a
+ * re-read could not re-bind: it grants nothing and, as a default label, is not applied
+ * (adv15: one kept after its policy was removed was still translated into an equivalent policy
+ * still loaded, through the old policy's own equivalence table, and granted).
+ */
+export function isLoaded(policy: Policy, registry: PolicyRegistry): boolean {
+  return registry.byId(policy.id) === policy;
 }

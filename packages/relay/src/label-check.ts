@@ -9,6 +9,7 @@ import {
   acdf,
   clearanceBytes,
   GenerationalLru,
+  isLoaded,
   LabelCache,
   parseClearance,
   PolicyError,
@@ -107,6 +108,11 @@ export class LabelEngine {
 
   /** Undefined when `clearance` grants `label` (translated into the clearance's policy if needed), else why not. */
   refusal(label: Label, clearance: Clearance): GrantRefusal | undefined {
+    // Either bound to a policy no longer loaded (read before a reload, decided after): nothing is
+    // granted (as @cordon/rules Translations.decide; adv15: the old label was translated by its
+    // old policy's table into the new clearance's policy, and granted).
+    if (!isLoaded(label.policy, this.registry) || !isLoaded(clearance.policy, this.registry))
+      return "policy-mismatch";
     const expressed = this.translate(label, clearance.policy);
     if (!expressed) return "untranslatable";
     return refusalOf(acdf(expressed, clearance).reason);

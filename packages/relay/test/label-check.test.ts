@@ -21,6 +21,24 @@ describe("LabelEngine", () => {
     assert.equal(engine.clearanceFromData("<clearance/>"), undefined);
   });
 
+  test("a label read before a reload, decided after against a clearance read under the new policies: refused (adv15)", () => {
+    const r = registry();
+    const own = new LabelEngine(r);
+    const before = own.labelFromData(label(TLPX, 12, [0]));
+    // The same two policies reloaded (new Policy objects).
+    const reloaded = registry();
+    r.replaceAll(reloaded.policies());
+    const after = own.clearanceFromData(clearance(TLP, [10, 11, 12]));
+    assert.ok(after);
+    // Was: undefined (granted: the old TLPX label translated by the old table into the new TLP).
+    assert.equal(own.refusal(before, after), "policy-mismatch");
+    assert.equal(
+      own.refusal(own.labelFromData(label(TLPX, 12, [0])), after),
+      undefined,
+      "read again: granted",
+    );
+  });
+
   test("the outgoing element carries the receiving policy's marking, never the sender's", () => {
     const translated = engine.translate(engine.labelFromData(label(TLPX, 12, [0])), tlp);
     assert.ok(translated);

@@ -18,6 +18,7 @@ import { hiddenContent, isElement, NS_SEC_LABEL, serialise, type Element } from 
 import {
   GenerationalLru,
   internalized,
+  isLoaded,
   isValidLabel,
   labelBytes,
   retainedLabel,
@@ -119,8 +120,13 @@ export class StanzaLabels {
     return { ok: true, label: options.defaultLabel, source: "default" };
   }
 
-  /** Whether a default label is valid under its policy, remembered per label object. */
+  /**
+   * Whether a default label is valid under its policy (remembered per label object) and bound to
+   * the policy loaded now: one a policy reload could not re-bind (its policy removed, or no longer
+   * defining what it holds) is not applied (adv15: it was, and granted through an equivalent policy).
+   */
   #validDefault(label: Label): boolean {
+    if (!isLoaded(label.policy, this.registry)) return false;
     let valid = this.#defaultValidity.get(label);
     if (valid === undefined) {
       valid = isValidLabel(label);

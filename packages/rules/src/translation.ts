@@ -5,6 +5,7 @@
 import {
   acdf,
   GenerationalLru,
+  isLoaded,
   labelBytes,
   PolicyError,
   translateLabel,
@@ -26,6 +27,9 @@ export function labelKey(label: Label): string {
   }
   return key;
 }
+
+/** A label or clearance of a policy not loaded now (a reload removed or replaced it): denied. */
+const STALE: AcdfDecision = Object.freeze({ granted: false, reason: "CORDON_ACDF_POLICY_MISMATCH" });
 
 export class Translations {
   readonly #lru: GenerationalLru<Label | null>;
@@ -84,9 +88,17 @@ export class Translations {
    * clearance's policy (XML-SPIF equivalentPolicy); a label with no equivalent there is denied
    * (CORDON_ACDF_POLICY_MISMATCH), as is a nil clearance. A user governed by an equivalent policy
    * is judged on the label as their policy says it, never refused for the policy alone.
+   * A label or clearance bound to a Policy object the registry no longer holds (one a reload could
+   * not re-bind: its policy removed, or no longer defining what it holds) is denied, whatever the
+   * other is bound to (@cordon/policy rebind.ts isLoaded; adv15: a removed policy's label was
+   * translated through its own equivalence table into a policy still loaded, and granted).
    */
   decide(label: Label | undefined, clearance: Clearance | undefined): AcdfDecision {
-    if (!label || !clearance || label.policy === clearance.policy) return acdf(label, clearance);
+    if (!label || !clearance) return acdf(label, clearance);
+    const registry = this.#lru.registry;
+    if (!isLoaded(label.policy, registry)) return STALE;
+    if (label.policy === clearance.policy) return acdf(label, clearance);
+    if (!isLoaded(clearance.policy, registry)) return STALE;
     return acdf(this.translate(label, clearance.policy) ?? label, clearance);
   }
 }

@@ -8,7 +8,7 @@
 // (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
 // when the guard would let an unlabelled message through. No guard section: never (fail closed).
 import { readConnection, type CordonConfig } from "@cordon/component";
-import type { Label, SpecOptions } from "@cordon/policy";
+import { rebindLabel, type Label, type SpecOptions } from "@cordon/policy";
 import { createCatalogService, readCatalogSection } from "@cordon/catalog";
 import { readGuardSection } from "@cordon/guard";
 import { specOptions } from "../environment.js";
@@ -62,6 +62,9 @@ export const runCatalog: ComponentRunner = async (context, section) => {
       // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
       rebinder: {
         prepare(next) {
+          // The guard's default label too (the guard's own rebinder refuses the same; a catalog
+          // started without the guard must not keep one that no longer reads: adv15).
+          if (guardDefaultLabel) rebindLabel(guardDefaultLabel, next.registry);
           const fresh = readCatalogSection(
             section,
             specOptions({ ...next, path: (p: string) => env.path(p) }),

@@ -1,11 +1,44 @@
 // components.guard: the central check's decision service (keys in packages/guard/README.md). The
 // server modules (deploy/prosody, deploy/ejabberd) ask it about every message to a local user.
 import { readConnection } from "@cordon/component";
-import { createGuardService, readGuardSection } from "@cordon/guard";
-import { encodeBerClearance } from "@cordon/policy";
+import {
+  createGuardService,
+  GuardOptionsError,
+  readGuardSection,
+  rebindGuard,
+  type GuardBound,
+} from "@cordon/guard";
+import { encodeBerClearance, isValidLabel } from "@cordon/policy";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
 import { decisionCounter, observeLinks, observeMemory, target } from "./ops.js";
+import type { PolicyRebinder } from "../reload.js";
+
+/**
+ * The guard's part of a policy reload: refused unless its configured labels and clearances (the
+ * default label, the access label, the location clearances) all re-read under the new policies,
+ * as the MUC's and the relay's are. The guard re-binds them itself at the switch (policy-rebind.ts);
+ * one that did not read was kept bound to the old policy — granting nothing, so every unlabelled
+ * message was refused (default-label-invalid) and, with an access label, nobody logged in, until
+ * a restart (adversarial review adv15: the reload was accepted).
+ */
+export function guardRebinder(bound: GuardBound): PolicyRebinder {
+  return {
+    prepare(next) {
+      const rebound = rebindGuard(bound, next.registry, (what, reason) => {
+        throw new GuardOptionsError(`${what} does not read under the new policies: ${reason}`);
+      });
+      // Valid under the new policies too, as the configuration requires at start (config.ts).
+      for (const [what, label] of [
+        ["defaultLabel", rebound.defaultLabel],
+        ["accessLabel", rebound.accessLabel],
+      ] as const)
+        if (label && !isValidLabel(label))
+          throw new GuardOptionsError(`${what} is not valid under the new policies`);
+      return () => undefined;
+    },
+  };
+}
 
 export const runGuard: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -49,5 +82,11 @@ export const runGuard: ComponentRunner = async (context, section) => {
   observeLinks(context.ops, "guard", [service.component]);
   observeMemory(context.ops, "guard", () => service.memory());
   await service.start();
-  return { name: "guard", stop: () => service.stop() };
+  const bound: GuardBound = {
+    defaultLabel: settings.defaultLabel,
+    accessLabel: settings.accessLabel,
+    locations: settings.locations,
+    otherLocations: settings.otherLocations,
+  };
+  return { name: "guard", stop: () => service.stop(), ops: { rebinder: guardRebinder(bound) } };
 };
