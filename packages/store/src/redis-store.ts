@@ -525,8 +525,14 @@ export class RedisStore implements ClearanceStore {
       // occupants re-read at a store "down" were known again after the test's TTL) — else "unknown".
       // Never while notifications are known to be behind (#behind: the cache is what a late
       // notification would correct; adversarial review adv14b: a lowered user was read at the old
-      // clearance from here while Redis did not answer and its notification was held).
-      const still = this.#barrier.behind ? undefined : cache.get(key);
+      // clearance from here while Redis did not answer and its notification was held) — nor while
+      // the subscriber runs but is not current: a read that went to Redis because it was not (after
+      // a quiet spell or a stall, or "heard up to" older than the lag) and failed before the PING
+      // gave up — sent before that PING, it times out first — is in the same case (adversarial
+      // review adv15r: the path to Redis congested, a clearance lowered just before the read was
+      // answered at its old value from here ~1 s later). A subscriber known lost (the barrier
+      // stopped: the store said "down") is an outage: its rule above.
+      const still = this.#barrier.running && !this.#barrier.current ? undefined : cache.get(key);
       if (still !== undefined) return answer(still.value, "cache");
       return { status: "unknown", reason: `redis unavailable: ${errorText(err)}` };
     }

@@ -8,6 +8,8 @@ export interface SubscriberDelay {
   /** redis://127.0.0.1:PORT of the proxy. */
   readonly url: string;
   hold(): void;
+  /** Holds what Redis sends on every connection, the main one too (a congested path to Redis). */
+  holdAll(): void;
   /** Sends on what was held, and holds nothing more. */
   release(): void;
   close(): void;
@@ -16,6 +18,7 @@ export interface SubscriberDelay {
 export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
   const held: Array<() => void> = [];
   let holding = false;
+  let holdingAll = false;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(port, "127.0.0.1");
@@ -26,7 +29,7 @@ export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
       upstream.write(d);
     });
     upstream.on("data", (d) => {
-      if (subscriber && holding) held.push(() => client.write(d));
+      if ((subscriber && holding) || holdingAll) held.push(() => client.write(d));
       else client.write(d);
     });
     client.on("error", () => upstream.destroy());
@@ -38,8 +41,10 @@ export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
   return {
     url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     hold: () => void (holding = true),
+    holdAll: () => void (holdingAll = true),
     release: () => {
       holding = false;
+      holdingAll = false;
       for (const write of held.splice(0)) write();
     },
     close: () => {
