@@ -260,7 +260,9 @@ export class ClearanceReader {
   /** The cached answer for `key` if `#read` would answer from the cache now (the one freshness test). */
   #cached(key: string): ClearanceState | undefined {
     const hit = this.#answers.get(key);
-    return hit && this.#fresh(hit, Date.now(), this.#options.registry.generation) ? hit.state : undefined;
+    return hit && this.#fresh(hit, performance.now(), this.#options.registry.generation)
+      ? hit.state
+      : undefined;
   }
 
   // A kept answer is reused only while the sources have heard every notification published until a
@@ -283,7 +285,9 @@ export class ClearanceReader {
     lookup: () => Promise<ClearanceLookup>,
     userJid?: string,
   ): Promise<ClearanceState> {
-    const now = Date.now();
+    // Ages on a monotonic clock: a wall clock stepped back (NTP, a VM restored) stretched `maxAgeMs`
+    // by the step — a directory lowering unnoticed for as long (adversarial review adv15r).
+    const now = performance.now();
     const policies = this.#options.registry.generation;
     const hit = this.#answers.get(key);
     if (hit && this.#fresh(hit, now, policies)) return Promise.resolve(hit.state);
@@ -323,7 +327,7 @@ export class ClearanceReader {
       // clearance, which the notification's re-read, finding no occupant yet, did not remove).
       // Read again; if the clearances keep changing, we cannot tell: unknown.
       if (reads >= MAX_READS) return unknownClearance("clearances changed during every read");
-      started = Date.now();
+      started = performance.now();
     }
     const state = this.#state(answer, subject);
     // Unknown answers are never kept, nor any while the store is down.

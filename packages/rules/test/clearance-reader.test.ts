@@ -354,3 +354,43 @@ describe("ClearanceReader: kept answers only while the store has heard its notif
     assert.equal(directory.reads, reads, "cached again once current");
   });
 });
+
+// Adversarial review adv15r: `maxAgeMs` bounds how long an answer is reused when no notification
+// comes (a directory change not yet noticed, a missed notification). It was measured on the wall
+// clock (Date.now): stepped back one hour (an NTP step, a VM restored), every kept answer was
+// reused for that hour. Before the fix: a directory lowering was answered SECRET (4
+// classifications, no second read) 150 ms after a 100 ms maxAgeMs.
+describe("ClearanceReader: maxAgeMs on a clock that only goes forward", () => {
+  test("a wall clock stepped back does not stretch how long an answer is reused", async () => {
+    const realNow = Date.now;
+    let step = 0;
+    Date.now = () => realNow() + step;
+    try {
+      const store = new MemoryStore();
+      const directory = new FakeDirectory();
+      directory.entries.set("erin@example.test", {
+        status: "known",
+        clearance: raw(SECRET),
+        source: "directory",
+      });
+      const reader = new ClearanceReader({ registry, store, users: directory, maxAgeMs: 100 });
+      const level = (s: { status: string } & Partial<{ clearance: Clearance }>) =>
+        s.status === "known" ? s.clearance!.classifications.length : -1;
+      assert.equal(level(await reader.user("erin@example.test")), 4);
+      // Lowered in the directory, not yet noticed (no notification).
+      directory.entries.set("erin@example.test", {
+        status: "known",
+        clearance: raw(clearance("UNCLASSIFIED")),
+        source: "directory",
+      });
+      step = -3_600_000;
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(reader.cachedUser("erin@example.test"), undefined, "past maxAgeMs: not kept");
+      assert.equal(level(await reader.user("erin@example.test")), 1, "read again: UNCLASSIFIED");
+      assert.equal(directory.reads, 2);
+      reader.close();
+    } finally {
+      Date.now = realNow;
+    }
+  });
+});

@@ -107,6 +107,11 @@ export class NotificationBarrier {
     return this.current || this.#timer === undefined ? undefined : this.#ping(this.#stalls.stalledAt);
   }
 
+  /** Whether the periodic PING runs (started on a subscription, not stopped since). */
+  get running(): boolean {
+    return this.#timer !== undefined;
+  }
+
   /** Whether a PING gave up and no answer came since (reset by start and stop). */
   get behind(): boolean {
     return this.#behind;

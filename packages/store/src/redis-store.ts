@@ -19,6 +19,7 @@ import { silentLogger } from "./logger.js";
 import { DEFAULT_HISTORY_CAP, type ClearanceStore } from "./store.js";
 import { TtlCache } from "./ttl-cache.js";
 import { NotificationBarrier } from "./notification-barrier.js";
+import { BEFORE_DEADLINE, WriteDeadline } from "./write-deadline.js";
 import {
   AFFILIATIONS,
   type Affiliation,
@@ -109,12 +110,30 @@ const HDEL_PUBLISH = `
 local n = redis.call('HDEL', KEYS[1], ARGV[1])
 if n > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return n`;
-// Remove a user clearance and drop the user from the index when it was the last one.
-// KEYS[1]=user hash, KEYS[2]=users set; ARGV=field, jid, channel, event.
-const DEL_USER = `
-local n = redis.call('HDEL', KEYS[1], ARGV[1])
-if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[2]) end
+// Remove a user clearance and drop the user from the index when it was the last one: DEL_USER_BY below.
+// Clearance writes: the deadline check first (write-deadline.ts), ARGV[1] the deadline.
+// Set a hash field and publish. KEYS[1]=hash; ARGV=deadline, field, value, channel, event.
+const HSET_PUBLISH_BY = `${BEFORE_DEADLINE}
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1`;
+// Set a user clearance and index the user. KEYS[1]=user hash, KEYS[2]=users set;
+// ARGV=deadline, field, value, jid, channel, event.
+const SET_USER_BY = `${BEFORE_DEADLINE}
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
+return 1`;
+// HDEL_PUBLISH with a deadline. KEYS[1]=hash; ARGV=deadline, field, channel, event.
+const HDEL_PUBLISH_BY = `${BEFORE_DEADLINE}
+local n = redis.call('HDEL', KEYS[1], ARGV[2])
 if n > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
+return n`;
+// DEL_USER with a deadline. KEYS[1]=user hash, KEYS[2]=users set; ARGV=deadline, field, jid, channel, event.
+const DEL_USER_BY = `${BEFORE_DEADLINE}
+local n = redis.call('HDEL', KEYS[1], ARGV[2])
+if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
+if n > 0 then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return n`;
 // Set or remove one affiliation of an existing room. KEYS[1]=room, KEYS[2]=aff; ARGV=who, aff|none, channel, event.
 const SET_AFF = `
@@ -202,6 +221,7 @@ export class RedisStore implements ClearanceStore {
   readonly #inFlight: InFlightBound;
   readonly #subInFlight: InFlightBound;
   readonly #barrier: NotificationBarrier;
+  readonly #deadline: WriteDeadline;
   #subscribed = false;
   /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
   #retryMs = 1000;
@@ -291,12 +311,14 @@ export class RedisStore implements ClearanceStore {
         onCaughtUp: () => this.#caughtUp(),
       },
     );
+    this.#deadline = new WriteDeadline(() => this.#client.time(), commandTimeoutMs);
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
     // "up" only while the subscriber is not down: subscribers (the guard's verdict cache) take
     // "up" to mean that notifications flow again.
     this.#client.on("ready", () => {
+      this.#deadline.reset();
       if (this.#mainWatch.up() && !this.#subWatch.isDown && !this.#barrier.behind)
         this.#listeners.emit({ kind: "connection", state: "up" });
     });
@@ -525,8 +547,14 @@ export class RedisStore implements ClearanceStore {
       // occupants re-read at a store "down" were known again after the test's TTL) — else "unknown".
       // Never while notifications are known to be behind (#behind: the cache is what a late
       // notification would correct; adversarial review adv14b: a lowered user was read at the old
-      // clearance from here while Redis did not answer and its notification was held).
-      const still = this.#barrier.behind ? undefined : cache.get(key);
+      // clearance from here while Redis did not answer and its notification was held) — nor while
+      // the subscriber runs but is not current: a read that went to Redis because it was not (after
+      // a quiet spell or a stall, or "heard up to" older than the lag) and failed before the PING
+      // gave up — sent before that PING, it times out first — is in the same case (adversarial
+      // review adv15r: the path to Redis congested, a clearance lowered just before the read was
+      // answered at its old value from here ~1 s later). A subscriber known lost (the barrier
+      // stopped: the store said "down") is an outage: its rule above.
+      const still = this.#barrier.running && !this.#barrier.current ? undefined : cache.get(key);
       if (still !== undefined) return answer(still.value, "cache");
       return { status: "unknown", reason: `redis unavailable: ${errorText(err)}` };
     }
@@ -557,13 +585,18 @@ export class RedisStore implements ClearanceStore {
       p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
     await this.#write(
       "set user clearance",
-      () =>
-        exec(
-          this.#client
-            .multi()
-            .hset(this.keys.user(j), p ?? DEFAULT_POLICY_FIELD, JSON.stringify(c))
-            .sadd(this.keys.users, j)
-            .publish(this.keys.events, encodeEvent(event)),
+      async () =>
+        this.#client.eval(
+          SET_USER_BY,
+          2,
+          this.keys.user(j),
+          this.keys.users,
+          await this.#deadline.deadline(),
+          p ?? DEFAULT_POLICY_FIELD,
+          JSON.stringify(c),
+          j,
+          this.keys.events,
+          encodeEvent(event),
         ),
       event,
     );
@@ -576,12 +609,13 @@ export class RedisStore implements ClearanceStore {
       p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
     const n = await this.#write(
       "delete user clearance",
-      () =>
+      async () =>
         this.#client.eval(
-          DEL_USER,
+          DEL_USER_BY,
           2,
           this.keys.user(j),
           this.keys.users,
+          await this.#deadline.deadline(),
           p ?? DEFAULT_POLICY_FIELD,
           j,
           this.keys.events,
@@ -703,12 +737,16 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "service-clearance", domain: d };
     await this.#write(
       "set service clearance",
-      () =>
-        exec(
-          this.#client
-            .multi()
-            .hset(this.keys.services, d, JSON.stringify(c))
-            .publish(this.keys.events, encodeEvent(event)),
+      async () =>
+        this.#client.eval(
+          HSET_PUBLISH_BY,
+          1,
+          this.keys.services,
+          await this.#deadline.deadline(),
+          d,
+          JSON.stringify(c),
+          this.keys.events,
+          encodeEvent(event),
         ),
       event,
     );
@@ -719,7 +757,16 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "service-clearance", domain: d };
     const n = await this.#write(
       "delete service clearance",
-      () => this.#client.eval(HDEL_PUBLISH, 1, this.keys.services, d, this.keys.events, encodeEvent(event)),
+      async () =>
+        this.#client.eval(
+          HDEL_PUBLISH_BY,
+          1,
+          this.keys.services,
+          await this.#deadline.deadline(),
+          d,
+          this.keys.events,
+          encodeEvent(event),
+        ),
       event,
     );
     return Number(n) > 0;
@@ -754,12 +801,16 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
     await this.#write(
       "set peer clearance",
-      () =>
-        exec(
-          this.#client
-            .multi()
-            .hset(this.keys.peers, this.keys.peerField(d, dir), JSON.stringify(c))
-            .publish(this.keys.events, encodeEvent(event)),
+      async () =>
+        this.#client.eval(
+          HSET_PUBLISH_BY,
+          1,
+          this.keys.peers,
+          await this.#deadline.deadline(),
+          this.keys.peerField(d, dir),
+          JSON.stringify(c),
+          this.keys.events,
+          encodeEvent(event),
         ),
       event,
     );
@@ -771,11 +822,12 @@ export class RedisStore implements ClearanceStore {
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
     const n = await this.#write(
       "delete peer clearance",
-      () =>
+      async () =>
         this.#client.eval(
-          HDEL_PUBLISH,
+          HDEL_PUBLISH_BY,
           1,
           this.keys.peers,
+          await this.#deadline.deadline(),
           this.keys.peerField(d, dir),
           this.keys.events,
           encodeEvent(event),

@@ -1,5 +1,12 @@
 // A small TTL cache with an LRU bound and a generation counter, so an answer fetched before an
 // invalidation is never stored after it.
+//
+// Ages are read on a monotonic clock (performance.now), never the wall clock: the Redis store's
+// outage grace answers a failed read from here "within the TTL", and a wall clock stepped back (an
+// NTP step, a VM restored, `date -s`) made every entry younger by the step — with this process cut
+// off from Redis, a clearance lowered elsewhere was answered at its old value for as long as the
+// step, not at most the TTL (adversarial review adv15r: 1 h back, the old clearance answered 1.5 s
+// after a 1 s TTL; test/redis-clock-jump.test.ts).
 
 interface Slot<V> {
   value: V;
@@ -13,7 +20,7 @@ export class TtlCache<K, V> {
   readonly #now: () => number;
   #generation = 0;
 
-  constructor(ttlMs: number, maxEntries: number, now: () => number = Date.now) {
+  constructor(ttlMs: number, maxEntries: number, now: () => number = () => performance.now()) {
     this.#ttlMs = ttlMs;
     this.#max = maxEntries;
     this.#now = now;

@@ -45,6 +45,9 @@ describe("RedisStore notification barrier (a paused process)", () => {
       const seen = recorder();
       store.subscribe(seen.listener);
       await store.setUserClearance(JID, BER_ALL_OKAY);
+      // Told at once by the write, then again as Redis's notification: the second drops the cache
+      // (clearance writes are a script now, write-deadline.ts, and return before it: adv15r).
+      await eventually(() => seen.events.length >= 2, "the write's notification back from Redis");
       await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
       assert.equal(encodingOf(await store.getUserClearance(JID)), "ber");
       const cached = await store.getUserClearance(JID);
@@ -87,7 +90,10 @@ describe("RedisStore notification barrier (a paused process)", () => {
     });
     try {
       await store.ready();
+      const seen = recorder();
+      store.subscribe(seen.listener);
       await store.setUserClearance(JID, BER_ALL_OKAY);
+      await eventually(() => seen.events.length >= 2, "the write's notification back from Redis");
       await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
       await store.getUserClearance(JID);
       for (let i = 0; i < 5; i++) {

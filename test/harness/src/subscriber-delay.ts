@@ -8,6 +8,10 @@ export interface SubscriberDelay {
   /** redis://127.0.0.1:PORT of the proxy. */
   readonly url: string;
   hold(): void;
+  /** Holds what Redis sends on every connection, the main one too (a congested path to Redis). */
+  holdAll(): void;
+  /** Holds what the store sends on its other connections (its commands, not the subscriber's). */
+  holdRequests(): void;
   /** Sends on what was held, and holds nothing more. */
   release(): void;
   close(): void;
@@ -16,6 +20,8 @@ export interface SubscriberDelay {
 export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
   const held: Array<() => void> = [];
   let holding = false;
+  let holdingAll = false;
+  let holdingRequests = false;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(port, "127.0.0.1");
@@ -23,10 +29,11 @@ export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
     let subscriber = false;
     client.on("data", (d) => {
       if (/subscribe/i.test(d.toString("latin1"))) subscriber = true;
-      upstream.write(d);
+      if (!subscriber && holdingRequests) held.push(() => upstream.write(d));
+      else upstream.write(d);
     });
     upstream.on("data", (d) => {
-      if (subscriber && holding) held.push(() => client.write(d));
+      if ((subscriber && holding) || holdingAll) held.push(() => client.write(d));
       else client.write(d);
     });
     client.on("error", () => upstream.destroy());
@@ -38,8 +45,12 @@ export async function subscriberDelay(port: number): Promise<SubscriberDelay> {
   return {
     url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
     hold: () => void (holding = true),
+    holdAll: () => void (holdingAll = true),
+    holdRequests: () => void (holdingRequests = true),
     release: () => {
       holding = false;
+      holdingAll = false;
+      holdingRequests = false;
       for (const write of held.splice(0)) write();
     },
     close: () => {
