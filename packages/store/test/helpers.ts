@@ -4,7 +4,14 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type { SlapdInstance } from "@cordon/harness";
-import type { LdapDirectoryOptions, RawClearance, StoreEvent, StoreListener } from "../src/index.js";
+import {
+  RedisStore,
+  type LdapDirectoryOptions,
+  type RawClearance,
+  type RedisStoreOptions,
+  type StoreEvent,
+  type StoreListener,
+} from "../src/index.js";
 
 /** Polls `check` until it returns a value other than undefined/false, or fails at the deadline. */
 export async function eventually<T>(
@@ -89,4 +96,36 @@ export function slapdDirectoryOptions(slapd: SlapdInstance): LdapDirectoryOption
       { attribute: "cordonXmlClearance", encoding: "xml" },
     ],
   };
+}
+
+/**
+ * A store reaching Redis through a proxy (`url`: @cordon/harness subscriber-delay.ts) and an admin
+ * store writing to Redis directly, both ready, the store's events recorded; `jid`'s clearance (BER)
+ * then written by the admin, heard by the store and answered from its cache, the events cleared.
+ * The caller closes both stores.
+ */
+export async function cachedBehindProxy(
+  options: RedisStoreOptions & { url: string; redisUrl: string; prefix: string },
+  jid: string,
+): Promise<{ store: RedisStore; admin: RedisStore; seen: ReturnType<typeof recorder> }> {
+  const { redisUrl, ...storeOptions } = options;
+  const store = new RedisStore(storeOptions);
+  const admin = new RedisStore({ url: redisUrl, prefix: options.prefix });
+  try {
+    await Promise.all([store.ready(), admin.ready()]);
+    const seen = recorder();
+    store.subscribe(seen.listener);
+    await admin.setUserClearance(jid, BER_ALL_OKAY);
+    await eventually(() => seen.events.length > 0, "its notification heard");
+    await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
+    await eventually(async () => {
+      const r = await store.getUserClearance(jid);
+      return r.status === "known" && r.clearance.encoding === "ber" && r.source === "cache";
+    }, "answered from the cache");
+    seen.events.length = 0;
+    return { store, admin, seen };
+  } catch (error) {
+    await Promise.allSettled([store.close(), admin.close()]);
+    throw error;
+  }
 }

@@ -9,8 +9,7 @@
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
-import { RedisStore } from "../src/index.js";
-import { BER_ALL_OKAY, XML_CLEARANCE, eventually, recorder } from "./helpers.js";
+import { XML_CLEARANCE, cachedBehindProxy } from "./helpers.js";
 
 const JID = "carol@example.mil";
 const TTL_MS = 1000;
@@ -28,20 +27,17 @@ describe("RedisStore: the outage grace and a wall clock stepped back", () => {
     const proxy = await subscriberDelay(redis.port);
     let step = 0;
     Date.now = () => realNow() + step;
-    const prefix = "clockjump:";
-    const store = new RedisStore({ url: proxy.url, prefix, cacheTtlMs: TTL_MS, commandTimeoutMs: 300 });
-    const admin = new RedisStore({ url: redis.url, prefix });
+    const { store, admin } = await cachedBehindProxy(
+      {
+        url: proxy.url,
+        redisUrl: redis.url,
+        prefix: "clockjump:",
+        cacheTtlMs: TTL_MS,
+        commandTimeoutMs: 300,
+      },
+      JID,
+    );
     try {
-      await Promise.all([store.ready(), admin.ready()]);
-      const seen = recorder();
-      store.subscribe(seen.listener);
-      await admin.setUserClearance(JID, BER_ALL_OKAY);
-      await eventually(() => seen.events.length > 0, "its notification heard");
-      await eventually(async () => {
-        const r = await store.getUserClearance(JID);
-        return r.status === "known" && r.clearance.encoding === "ber" && r.source === "cache";
-      }, "the clearance read and answered from the cache");
-
       proxy.close(); // a partition: this store reaches Redis on neither connection
       await admin.setUserClearance(JID, XML_CLEARANCE); // lowered elsewhere, unheard here
       step = -3_600_000; // the wall clock stepped back one hour

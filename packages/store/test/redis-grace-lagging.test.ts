@@ -10,8 +10,7 @@
 import { describe, test, after } from "node:test";
 import assert from "node:assert/strict";
 import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
-import { RedisStore } from "../src/index.js";
-import { BER_ALL_OKAY, XML_CLEARANCE, eventually, recorder } from "./helpers.js";
+import { XML_CLEARANCE, cachedBehindProxy, eventually } from "./helpers.js";
 
 const JID = "dave@example.mil";
 const TIMEOUT_MS = 1000;
@@ -23,24 +22,17 @@ describe("RedisStore: no outage grace while the subscriber is live but not curre
   test("a read failing before the PING gives up answers unknown, not the cached clearance", async () => {
     redis = await startRedis();
     const proxy = await subscriberDelay(redis.port);
-    const prefix = "gracelag:";
-    const store = new RedisStore({
-      url: proxy.url,
-      prefix,
-      cacheTtlMs: 60_000,
-      commandTimeoutMs: TIMEOUT_MS,
-    });
-    const admin = new RedisStore({ url: redis.url, prefix });
+    const { store, admin } = await cachedBehindProxy(
+      {
+        url: proxy.url,
+        redisUrl: redis.url,
+        prefix: "gracelag:",
+        cacheTtlMs: 60_000,
+        commandTimeoutMs: TIMEOUT_MS,
+      },
+      JID,
+    );
     try {
-      await Promise.all([store.ready(), admin.ready()]);
-      const seen = recorder();
-      store.subscribe(seen.listener);
-      await admin.setUserClearance(JID, BER_ALL_OKAY);
-      await eventually(() => seen.events.length > 0, "its notification heard");
-      await eventually(async () => {
-        const r = await store.getUserClearance(JID);
-        return r.status === "known" && r.source === "cache";
-      }, "answered from the cache");
       // A quiet spell: the next lookup finds a gap and reads Redis rather than its cache.
       await new Promise((r) => setTimeout(r, 1500));
       proxy.holdAll();

@@ -9,26 +9,19 @@ import assert from "node:assert/strict";
 import { Redis } from "ioredis";
 import { startRedis, subscriberDelay, type RedisInstance } from "@cordon/harness";
 import { RedisStore, type StoreEvent } from "../src/index.js";
-import { BER_ALL_OKAY, XML_CLEARANCE, eventually, memoryLogger, recorder } from "./helpers.js";
+import { XML_CLEARANCE, cachedBehindProxy, eventually, memoryLogger, recorder } from "./helpers.js";
 
 const JID = "bob@example.mil";
 const TIMEOUT_MS = 300;
+/** This store reaching Redis through the proxy: its cache kept a minute, commands timing out fast. */
+const behindOptions = (url: string, redisUrl: string, prefix: string) => ({
+  url,
+  redisUrl,
+  prefix,
+  cacheTtlMs: 60_000,
+  commandTimeoutMs: TIMEOUT_MS,
+});
 const describeEvent = (e: StoreEvent) => (e.kind === "connection" ? `connection ${e.state}` : e.kind);
-
-/** JID's clearance (BER) written by `admin`, heard by `store` and answered from its cache; events cleared. */
-async function cachedAndCurrent(
-  store: RedisStore,
-  admin: RedisStore,
-  seen: ReturnType<typeof recorder>,
-): Promise<void> {
-  await admin.setUserClearance(JID, BER_ALL_OKAY);
-  await eventually(() => seen.events.length > 0, "its notification heard");
-  await eventually(() => store.notificationsHeard() === undefined, "the barrier is current");
-  await store.getUserClearance(JID);
-  const cached = await store.getUserClearance(JID);
-  assert.equal(cached.status === "known" && cached.source, "cache");
-  seen.events.length = 0;
-}
 
 describe("RedisStore: notifications behind (a PING give-up with nothing held)", () => {
   let redis: RedisInstance | undefined;
@@ -37,22 +30,12 @@ describe("RedisStore: notifications behind (a PING give-up with nothing held)", 
   test("down on the give-up, once; the late notification, then up, on the next answer; lookups meanwhile read Redis", async () => {
     redis = await startRedis();
     const proxy = await subscriberDelay(redis.port);
-    const prefix = "behind1:";
     const log = memoryLogger();
-    const store = new RedisStore({
-      url: proxy.url,
-      prefix,
-      cacheTtlMs: 60_000,
-      commandTimeoutMs: TIMEOUT_MS,
-      logger: log.logger,
-    });
-    const admin = new RedisStore({ url: redis.url, prefix });
+    const { store, admin, seen } = await cachedBehindProxy(
+      { ...behindOptions(proxy.url, redis.url, "behind1:"), logger: log.logger },
+      JID,
+    );
     try {
-      await Promise.all([store.ready(), admin.ready()]);
-      const seen = recorder();
-      store.subscribe(seen.listener);
-      await cachedAndCurrent(store, admin, seen);
-
       proxy.hold();
       const held = performance.now();
       await admin.setUserClearance(JID, XML_CLEARANCE); // its notification held by the proxy
@@ -104,21 +87,12 @@ describe("RedisStore: notifications behind (a PING give-up with nothing held)", 
   test("behind, a failed read is unknown, never the cached answer a late notification would drop", async () => {
     redis ??= await startRedis();
     const proxy = await subscriberDelay(redis.port);
-    const prefix = "behind3:";
-    const store = new RedisStore({
-      url: proxy.url,
-      prefix,
-      cacheTtlMs: 60_000,
-      commandTimeoutMs: TIMEOUT_MS,
-    });
-    const admin = new RedisStore({ url: redis.url, prefix });
+    const { store, admin, seen } = await cachedBehindProxy(
+      behindOptions(proxy.url, redis.url, "behind3:"),
+      JID,
+    );
     const raw = new Redis(redis.port, "127.0.0.1");
     try {
-      await Promise.all([store.ready(), admin.ready()]);
-      const seen = recorder();
-      store.subscribe(seen.listener);
-      await cachedAndCurrent(store, admin, seen);
-
       proxy.hold();
       await admin.setUserClearance(JID, XML_CLEARANCE); // lowered; its notification held
       await eventually(() => seen.events.some((e) => e.kind === "connection"), "behind: down", 5_000);

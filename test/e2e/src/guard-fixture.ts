@@ -129,7 +129,7 @@ export async function startGuard(
   server: XmppServer,
   domain: string,
   more: Omit<GuardServiceOptions, "service" | "domain" | "secret" | "registry" | "served" | "defaultLabel"> &
-    Partial<Pick<GuardServiceOptions, "served" | "defaultLabel">>,
+    Partial<Pick<GuardServiceOptions, "served" | "defaultLabel" | "registry">>,
   told = true,
 ): Promise<GuardService> {
   const guard = createGuardService({

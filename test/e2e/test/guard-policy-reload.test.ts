@@ -11,7 +11,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import type { GuardService } from "@cordon/guard";
 import { loadPolicy, makeLabel, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { demoPolicyFile, loadDemo } from "../src/demo.js";
@@ -58,21 +58,13 @@ for (const kind of serverKinds()) {
       registry.register(loadPolicy(text));
       const policy = registry.policies()[0]!;
       const unclassified = policy.classifications.find((x) => x.name === "UNCLASSIFIED")!;
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: `guard.${domain}`,
-        secret: "guard",
-        served: [domain],
+      guard = await guarded.startGuard(demo, server, domain, {
         registry,
         store,
         defaultLabel: makeLabel(policy, unclassified, []),
         // The server access label (access.ts): every user here is cleared for it.
         accessLabel: makeLabel(policy, unclassified, []),
-        reconnect: { initialMs: 100, maxMs: 1000 },
       });
-      await guard.start();
-      await guarded.sleep(300);
-      await guard.cacheEpochTold();
       for (const u of ["alice", "bob"]) c[u] = await connectClient(server, u, PASSWORD);
     });
 
@@ -100,19 +92,7 @@ for (const kind of serverKinds()) {
         policy.classifications.find((x) => x.name === "UNCLASSIFIED")!,
         [policy.categories.find((x) => x.name === "BRAVO")!],
       );
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: `guard.${domain}`,
-        secret: "guard",
-        served: [domain],
-        registry,
-        store,
-        defaultLabel: label,
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await guard.start();
-      await guarded.sleep(300);
-      await guard.cacheEpochTold();
+      guard = await guarded.startGuard(demo, server, domain, { registry, store, defaultLabel: label });
       await store.setUserClearance(jid("alice"), demo.raw(demo.clearance(["UNCLASSIFIED"], ["BRAVO"])));
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"], ["BRAVO"])));
       await guard.cacheEpochTold();

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
-import { createGuardService, type GuardService } from "@cordon/guard";
+import type { GuardService } from "@cordon/guard";
 import { loadPolicy, makeLabel, PolicyRegistry } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { loadDemo, repoRoot } from "../src/demo.js";
@@ -58,20 +58,12 @@ for (const kind of serverKinds()) {
       for (const u of ["alice", "bob"])
         await store.setUserClearance(jid(u), xmlValue(tlpClearance(TLP, [10, 11, 12, 13])));
       const tlpx = registry.require(TLPX);
-      guard = createGuardService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: `guard.${domain}`,
-        secret: "guard",
-        served: [domain],
+      guard = await guarded.startGuard(demo, server, domain, {
         registry,
         store,
         // TLPX GREEN: judged against the TLP clearances as TLP GREEN (equivalent policies).
         defaultLabel: makeLabel(tlpx, tlpx.classificationByLacv.get(11)!, []),
-        reconnect: { initialMs: 100, maxMs: 1000 },
       });
-      await guard.start();
-      await guarded.sleep(300);
-      await guard.cacheEpochTold();
       for (const u of ["alice", "bob"]) c[u] = await connectClient(server, u, PASSWORD);
     });
 
