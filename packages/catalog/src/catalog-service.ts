@@ -90,7 +90,11 @@ export interface CatalogServiceOptions extends ComponentOptions {
   remoteRequests?: boolean;
   /** Name in the component's disco#info identity. */
   name?: string;
-  cacheSize?: number;
+  /**
+   * Bytes the cache of computed catalogs may hold (default 32 MiB; catalog-cache.ts): keys, catalogs
+   * with their labels, dependencies and serialised forms, the least recently used first out.
+   */
+  cacheMaxBytes?: number;
   /** How long a computed catalog may be served from the cache without a change notification (default 60 s). */
   cacheMaxAgeMs?: number;
   /**
@@ -186,7 +190,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
   // Nothing is decided before the changes published until it arrived are heard (a pause: @cordon/store notification-barrier.ts).
   component.holdIncoming(() => store.notificationsHeard?.());
   const logger = component.logger;
-  const cache = new CatalogCache(options.cacheSize, options.cacheMaxAgeMs);
+  const cache = new CatalogCache(options.cacheMaxBytes, options.cacheMaxAgeMs);
   const context = { served, muc, component: component.domain };
   // Subscribed before the catalog cache, so a notification has dropped the reader's answers when
   // the cache's invalidation lets a new catalog be computed.
@@ -467,8 +471,8 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       home: internalized(query.home),
     };
     const computed = await compute(owned, target);
-    if (computed.cacheable)
-      cache.set(internalized(key), computed.catalog, computed.deps, generation, policies);
+    // (The cache keeps a copy of its own of the key and of the dependencies.)
+    if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, policies);
     return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };
   }
 
@@ -503,16 +507,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const { catalog, key } = found;
     const entry = key ? cache.get(key, registry.generation) : undefined;
     // The catalog's `to` is the target as the client wrote it (part of the cache key).
-    if (entry && entry.catalog.to === query.target) {
-      let built = entry.elements.get(namespace);
-      if (!built) {
-        // Kept with the entry: the namespace (the request's xmlns, a view of its socket read) as
-        // the engine's own copy, in the key and in the element (review keep15).
-        const ns = internalized(namespace);
-        built = catalogElement(catalog, ns);
-        entry.elements.set(ns, built);
-      }
-      return copyElement(built);
+    if (entry && entry.catalog.to === query.target && key) {
+      // Kept with the entry (and weighed with it): the namespace (the request's xmlns, a view of
+      // its socket read) as the engine's own copy, in the key and in the element (review keep15).
+      return copyElement(
+        cache.element(key, entry, namespace, () => catalogElement(catalog, internalized(namespace))),
+      );
     }
     return catalogElement(catalog, namespace);
   }

@@ -6,12 +6,13 @@
 //                                   (labels by name in `labels.policy`, files read with `labels.readFile`)
 //   remoteRequests: false           accept catalog requests from other servers' users
 //   name: TEXT                      disco#info identity name
-//   cacheSize: 10000                cached (requester, target) catalogs
+//   cacheBytes: 32 MiB              bytes the cache of computed catalogs may hold (catalog-cache.ts)
 // Policies, store and directory come from the top level of the file (shared by all components).
-import { ConfigError, type ConfigReader } from "@cordon/component";
+import { ConfigError, readBytes, type ConfigReader } from "@cordon/component";
 import type { SpecOptions } from "@cordon/policy";
 import { parseCatalogSpec, type CatalogSpec } from "./catalog-spec.js";
 import { CatalogSpecError } from "./errors.js";
+import { DEFAULT_CATALOG_CACHE_BYTES } from "./catalog-cache.js";
 
 export const CATALOG_CONFIG_KEYS: readonly string[] = [
   "domain",
@@ -22,6 +23,8 @@ export const CATALOG_CONFIG_KEYS: readonly string[] = [
   "catalogs",
   "remoteRequests",
   "name",
+  "cacheBytes",
+  // (refused with a message saying what replaced it)
   "cacheSize",
 ];
 
@@ -31,7 +34,7 @@ export interface CatalogSectionSettings {
   catalogs: Map<string, CatalogSpec>;
   remoteRequests: boolean;
   name?: string;
-  cacheSize: number;
+  cacheMaxBytes: number;
 }
 
 /** Reads and validates the catalog-specific keys; failures are ConfigErrors naming the key. */
@@ -61,6 +64,11 @@ export function readCatalogSection(section: ConfigReader, labels: SpecOptions): 
       throw error;
     }
   }
+  if (section.has("cacheSize"))
+    section.fail(
+      "cacheSize",
+      'replaced by cacheBytes: the catalog cache is bounded in bytes (a size such as "16 MiB"; default 32 MiB)',
+    );
   const name = section.optionalString("name");
   return {
     served,
@@ -68,6 +76,6 @@ export function readCatalogSection(section: ConfigReader, labels: SpecOptions): 
     catalogs,
     remoteRequests: section.boolean("remoteRequests", false),
     ...(name ? { name } : {}),
-    cacheSize: section.integer("cacheSize", 10_000, { min: 1 }),
+    cacheMaxBytes: readBytes(section, "cacheBytes", DEFAULT_CATALOG_CACHE_BYTES),
   };
 }

@@ -15,7 +15,8 @@ export type { Catalog, CatalogItem, LabelGate, RoomLabels, BuildCatalogInput } f
 export { catalogElement, securityLabelElement, CATALOG_NAMESPACES } from "./catalog-xml.js";
 export { resolveTarget } from "./targets.js";
 export type { CatalogTarget, TargetContext } from "./targets.js";
-export { CatalogCache } from "./catalog-cache.js";
+export { CatalogCache, DEFAULT_CATALOG_CACHE_BYTES, type CatalogCacheEntry } from "./catalog-cache.js";
+export { catalogBytes } from "./catalog-bytes.js";
 export { createCatalogService, DELEGATED_FEATURES, ROOM_RESTRICT_KEY } from "./catalog-service.js";
 export type {
   CatalogAuditEvent,

@@ -143,3 +143,21 @@ test("a store catalog record cannot make the service read a file", () => {
       /store\.items\[0\]\.label\.file: files are not read here/.test(e.message),
   );
 });
+
+test("cacheBytes: the catalog cache's byte budget (a size); cacheSize, a count, is refused", () => {
+  const base = "domain: c.t\nsecret: s\nserved: [a.t]\n";
+  assert.equal(readCatalogSection(section(base), { registry }).cacheMaxBytes, 32 * 1024 * 1024);
+  assert.equal(
+    readCatalogSection(section(`${base}cacheBytes: 4 MiB\n`), { registry }).cacheMaxBytes,
+    4 << 20,
+  );
+  assert.equal(readCatalogSection(section(`${base}cacheBytes: 65536\n`), { registry }).cacheMaxBytes, 65536);
+  assert.throws(
+    () => readCatalogSection(section(`${base}cacheBytes: lots\n`), { registry }),
+    (e: unknown) => e instanceof ConfigError && /cacheBytes: expected a size in bytes/.test(e.message),
+  );
+  assert.throws(
+    () => readCatalogSection(section(`${base}cacheSize: 10000\n`), { registry }),
+    (e: unknown) => e instanceof ConfigError && /cacheSize: replaced by cacheBytes/.test(e.message),
+  );
+});

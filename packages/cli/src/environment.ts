@@ -2,7 +2,8 @@
 //   policies: [SPIF files]          loaded into one registry (the first is the governing policy
 //   governingPolicy: OID             unless this names another)
 //   store: { redis: { url | sentinels + sentinelName, prefix, ... } } (redis-config.ts) or omitted for the embedded in-memory store
-//   directory: { url, bindDn, secret, baseDn, filter, clearanceAttributes, catalogAttribute, ttlSeconds }
+//   directory: { url, bindDn, secret, baseDn, filter, clearanceAttributes, catalogAttribute, ttlSeconds,
+//                cacheBytes }   (cacheBytes: the answers cached, default 16 MiB; cache-bytes.ts)
 // plus how labels and clearances written in the config are read (specOptions).
 import { dirname, resolve } from "node:path";
 import { readFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import {
 } from "@cordon/store";
 import { ConfigError, type CordonConfig, type Logger } from "@cordon/component";
 import { readRedisSection } from "./redis-config.js";
+import { readCacheBytes } from "./cache-bytes.js";
 
 export interface RuntimeEnvironment {
   config: CordonConfig;
@@ -89,6 +91,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
       "clearanceAttributes",
       "catalogAttribute",
       "ttlSeconds",
+      "cacheBytes",
       "domains",
     ]);
     directory = new LdapDirectory({
@@ -106,6 +109,7 @@ export async function buildEnvironment(config: CordonConfig, logger: Logger): Pr
         ? { catalogAttribute: { attribute: dir.string("catalogAttribute"), encoding: "auto" as const } }
         : {}),
       cacheTtlMs: dir.integer("ttlSeconds", 60, { min: 1 }) * 1000,
+      ...(dir.has("cacheBytes") ? { cacheMaxBytes: readCacheBytes(dir) } : {}),
       validate: (raw) => {
         try {
           parseClearance(raw.encoding === "ber" ? Buffer.from(raw.data, "base64") : raw.data, registry);

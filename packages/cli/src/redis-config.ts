@@ -11,11 +11,14 @@
 //       prefix: "cordon:"
 //       maxInFlightBytes: 8388608              # optional: bytes of commands a connection may hold
 //                                              # unanswered (packages/store/src/in-flight-bound.ts)
+//       cacheBytes: 16 MiB                     # optional: bytes the cached clearance answers may hold
+//                                              # (packages/store/src/ttl-cache.ts; 0: no cache)
 // Exactly one of `url` and `sentinels`; everything else strict (unknown keys, bad ports, duplicate
 // sentinels, a sentinel setting without sentinels are errors, never silently ignored).
 // ioredis Sentinel support: https://github.com/redis/ioredis#sentinel.
 import type { ConfigReader } from "@cordon/component";
 import type { RedisStoreOptions } from "@cordon/store";
+import { readCacheBytes } from "./cache-bytes.js";
 
 export interface RedisSection {
   /** What check-config prints (no secrets). */
@@ -34,6 +37,7 @@ const KEYS = [
   "password",
   "sentinelPassword",
   "maxInFlightBytes",
+  "cacheBytes",
 ] as const;
 
 function sentinelAddress(redis: ConfigReader, entry: unknown, i: number): { host: string; port: number } {
@@ -70,15 +74,15 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
   if (hasUrl && hasSentinels)
     redis.fail("sentinels", "give either url (one Redis) or sentinels (Redis Sentinel), not both");
   const password = redis.has("password") ? redis.secret("password") : undefined;
-  const bound = redis.has("maxInFlightBytes")
-    ? {
-        maxInFlightBytes: redis.integer("maxInFlightBytes", undefined, {
-          min: 1024,
-          // (the store's own check, checkMaxInFlightBytes: a larger number failed only when the store was built)
-          max: Number.MAX_SAFE_INTEGER,
-        }),
-      }
-    : {};
+  const bound: Pick<RedisStoreOptions, "maxInFlightBytes" | "cacheMaxBytes"> = {};
+  if (redis.has("maxInFlightBytes"))
+    bound.maxInFlightBytes = redis.integer("maxInFlightBytes", undefined, {
+      min: 1024,
+      // (the store's own check, checkMaxInFlightBytes: a larger number failed only when the store was built)
+      max: Number.MAX_SAFE_INTEGER,
+    });
+  const cacheMaxBytes = readCacheBytes(redis);
+  if (cacheMaxBytes !== undefined) bound.cacheMaxBytes = cacheMaxBytes;
   const extra: NonNullable<RedisStoreOptions["redisOptions"]> = {};
   if (password !== undefined) extra.password = password;
 

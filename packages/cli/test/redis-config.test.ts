@@ -39,6 +39,18 @@ test("maxInFlightBytes: the byte bound of commands a connection holds unanswered
   fails({ url: "redis://h", maxInFlightBytes: 1e300 }, "store.redis.maxInFlightBytes", /at most/);
 });
 
+test("cacheBytes: the byte budget of the cached clearance answers (ttl-cache.ts), a size", () => {
+  assert.deepEqual(read({ url: "redis://h", cacheBytes: "4 MiB" }).options, {
+    url: "redis://h",
+    cacheMaxBytes: 4 * 1024 * 1024,
+  });
+  assert.deepEqual(read({ url: "redis://h", cacheBytes: 0 }).options, { url: "redis://h", cacheMaxBytes: 0 });
+  assert.equal(read({ url: "redis://h" }).options.cacheMaxBytes, undefined, "absent: the store's default");
+  for (const bad of [-1, 1.5, "16M", true])
+    fails({ url: "redis://h", cacheBytes: bad }, "store.redis.cacheBytes", /expected a size in bytes/);
+  fails({ url: "redis://h", cacheBytes: "999999999999 GiB" }, "store.redis.cacheBytes", /too large/);
+});
+
 test("sentinels as HOST:PORT, [IPv6]:PORT or { host, port }, with a master group name and secrets", () => {
   const r = read(
     {

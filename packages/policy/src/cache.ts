@@ -93,6 +93,15 @@ export class ByteLru<V> {
     this.#bytes += bytes;
   }
 
+  /** The value without counting a use (the order is left as it is). */
+  peek(key: string): V | undefined {
+    return this.#map.get(key)?.value;
+  }
+
+  has(key: string): boolean {
+    return this.#map.has(key);
+  }
+
   /** Entries, least recently used first (a read does not reorder them). */
   *entries(): IterableIterator<[string, V]> {
     for (const [key, entry] of this.#map) yield [key, entry.value];

@@ -12,3 +12,4 @@ export * from "./resolver.js";
 export { RedisMembership, type LiveInstances, type RedisMembershipOptions } from "./cluster-membership.js";
 export { InFlightBound, DEFAULT_MAX_IN_FLIGHT_BYTES, type InFlightBoundOptions } from "./in-flight-bound.js";
 export { NotificationBarrier, type BarrierOptions, type PingChannel } from "./notification-barrier.js";
+export { DEFAULT_CACHE_MAX_BYTES } from "./ttl-cache.js";

@@ -15,7 +15,8 @@ import { silentLogger } from "./logger.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
 import { readSecret, type SecretSource } from "./secret.js";
 import type { UserClearanceSource } from "./store.js";
-import { TtlCache } from "./ttl-cache.js";
+import { checkCacheBytes, TtlCache } from "./ttl-cache.js";
+import { rawListBytes } from "./value-bytes.js";
 import type { ClearanceLookup, RawClearance, RawLabel, StoreListener, Unsubscribe } from "./types.js";
 import { checkPageQuery, checkPolicy } from "./validate.js";
 
@@ -69,8 +70,11 @@ export interface LdapDirectoryOptions {
   cacheTtlMs?: number;
   /** How often cached answers are re-read in the background (default a third of the TTL). */
   refreshIntervalMs?: number;
-  /** Upper bound of cached users (default 10000). */
-  maxEntries?: number;
+  /**
+   * Bytes the cached answers may hold (default 16 MiB; ttl-cache.ts): keys, clearances, catalog
+   * labels and overheads, the least recently used first out. 0 disables the cache.
+   */
+  cacheMaxBytes?: number;
   /** Timeout of each LDAP operation and of the TCP connect (default 2000 ms). */
   timeoutMs?: number;
   logger?: Logger;
@@ -82,6 +86,11 @@ interface DirectoryEntry {
   /** Usable clearances (validated), in attribute order. */
   clearances: RawClearance[];
   catalog: RawLabel[];
+}
+
+/** What a cached directory entry holds: the entry object and its two lists. */
+function directoryEntryBytes(entry: DirectoryEntry): number {
+  return 48 + rawListBytes(entry.clearances) + rawListBytes(entry.catalog);
 }
 
 export type PersonalCatalogLookup =
@@ -126,7 +135,7 @@ export class LdapDirectory implements UserClearanceSource {
   readonly #log: Logger;
   readonly #watch: ConnectionWatch;
   readonly #listeners: ListenerSet;
-  readonly #cache: TtlCache<string, DirectoryEntry>;
+  readonly #cache: TtlCache<DirectoryEntry>;
   readonly #inflight = new Map<string, Promise<DirectoryEntry>>();
   readonly #loggedMalformed = new Set<string>();
   readonly #timer: NodeJS.Timeout;
@@ -153,7 +162,7 @@ export class LdapDirectory implements UserClearanceSource {
     this.#watch = new ConnectionWatch(this.#log, "ldap");
     this.#listeners = new ListenerSet(this.#log);
     const ttl = opts.cacheTtlMs ?? DEFAULT_TTL_MS;
-    this.#cache = new TtlCache(ttl, opts.maxEntries ?? 10_000);
+    this.#cache = new TtlCache(ttl, checkCacheBytes(opts.cacheMaxBytes), directoryEntryBytes);
     const every = opts.refreshIntervalMs ?? Math.max(50, Math.floor(ttl / 3));
     this.#timer = setInterval(() => void this.#refreshAll(), every);
     this.#timer.unref();

@@ -17,7 +17,8 @@ import {
 import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
 import { DEFAULT_HISTORY_CAP, type ClearanceStore } from "./store.js";
-import { TtlCache } from "./ttl-cache.js";
+import { checkCacheBytes, TtlCache } from "./ttl-cache.js";
+import { rawRecordBytes, rawValueBytes } from "./value-bytes.js";
 import { NotificationBarrier } from "./notification-barrier.js";
 import { BEFORE_DEADLINE, WriteDeadline } from "./write-deadline.js";
 import {
@@ -64,8 +65,12 @@ export interface RedisStoreOptions {
    * only within this TTL: after it, lookups answer "unknown".
    */
   cacheTtlMs?: number;
-  /** Upper bound of cached clearance answers (default 10000). */
-  cacheMaxEntries?: number;
+  /**
+   * Bytes the cached clearance answers may hold (default 16 MiB; ttl-cache.ts): three quarters for
+   * users' clearances, a quarter for services' and peers'. Keys, values and overheads are counted;
+   * the least recently used answers go first. 0 disables the cache.
+   */
+  cacheMaxBytes?: number;
   /**
    * A command not answered within this time fails (default 2000 ms). Also the subscriber's PING:
    * unanswered this long, the store says "connection down" until one answers (notification-barrier.ts).
@@ -214,8 +219,8 @@ export class RedisStore implements ClearanceStore {
   readonly #listeners: ListenerSet;
   readonly #mainWatch: ConnectionWatch;
   readonly #subWatch: ConnectionWatch;
-  readonly #users: TtlCache<string, UserMap>;
-  readonly #others: TtlCache<string, RawClearance | null>;
+  readonly #users: TtlCache<UserMap>;
+  readonly #others: TtlCache<RawClearance | null>;
   readonly #historyCap: number;
   readonly #history: HistoryBatcher;
   readonly #inFlight: InFlightBound;
@@ -239,9 +244,9 @@ export class RedisStore implements ClearanceStore {
     this.#listeners = new ListenerSet(this.#log);
     this.#historyCap = checkCap(opts.historyCap, DEFAULT_HISTORY_CAP, "historyCap");
     const ttl = opts.cacheTtlMs ?? 5000;
-    const max = opts.cacheMaxEntries ?? 10_000;
-    this.#users = new TtlCache(ttl, max);
-    this.#others = new TtlCache(ttl, max);
+    const max = checkCacheBytes(opts.cacheMaxBytes);
+    this.#users = new TtlCache(ttl, max - Math.floor(max / 4), rawRecordBytes);
+    this.#others = new TtlCache(ttl, Math.floor(max / 4), (v) => (v === null ? 0 : rawValueBytes(v)));
     const maxDelay = opts.maxReconnectDelayMs ?? 1000;
     this.#retryMs = maxDelay;
     const maxInFlight = checkMaxInFlightBytes(opts.maxInFlightBytes);
@@ -520,7 +525,7 @@ export class RedisStore implements ClearanceStore {
 
   // A cached-or-fetched clearance answer that never throws for backend failures.
   async #lookup<V>(
-    cache: TtlCache<string, V>,
+    cache: TtlCache<V>,
     key: string,
     fetch: () => Promise<V>,
     pick: (v: V) => RawClearance | null | undefined,

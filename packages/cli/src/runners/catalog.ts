@@ -3,7 +3,7 @@
 //   served: [example.test]      user domains whose servers delegate catalog requests to it
 //   muc: [rooms.example.test]   MUC domains (room targets)
 //   catalogs: { DOMAIN: { name, desc, restrict, items: [{ selector, default, label }] } }
-//   remoteRequests, name, cacheSize
+//   remoteRequests, name, cacheBytes (the catalog cache's byte budget; default 32 MiB)
 // A user target's "no label" item follows the guard's default label, read from the same file
 // (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
 // when the guard would let an unlabelled message through. No guard section: never (fail closed).
