@@ -1,6 +1,6 @@
 // The Redis store (ioredis): shared state of every Cordon component process, with notifications
 // over pub/sub on a separate connection. Key schema: key-schema.ts and the README.
-import { Redis, type ChainableCommander, type RedisOptions } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { ConnectionWatch } from "./connection-watch.js";
 import { checkMaxInFlightBytes, InFlightBound } from "./in-flight-bound.js";
@@ -110,13 +110,8 @@ export interface RedisStoreOptions {
 }
 
 // Lua scripts: each change and its notification happen atomically on the server.
-// HDEL a field and PUBLISH only if something was removed. KEYS[1]=hash; ARGV=field, channel, event.
-const HDEL_PUBLISH = `
-local n = redis.call('HDEL', KEYS[1], ARGV[1])
-if n > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return n`;
-// Remove a user clearance and drop the user from the index when it was the last one: DEL_USER_BY below.
-// Clearance writes: the deadline check first (write-deadline.ts), ARGV[1] the deadline.
+// Every write of clearances, rooms and catalogs checks its deadline first (write-deadline.ts),
+// ARGV[1] the deadline: one that reaches Redis after its caller was told it failed is refused.
 // Set a hash field and publish. KEYS[1]=hash; ARGV=deadline, field, value, channel, event.
 const HSET_PUBLISH_BY = `${BEFORE_DEADLINE}
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
@@ -140,18 +135,38 @@ local n = redis.call('HDEL', KEYS[1], ARGV[2])
 if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[2], ARGV[3]) end
 if n > 0 then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return n`;
-// Set or remove one affiliation of an existing room. KEYS[1]=room, KEYS[2]=aff; ARGV=who, aff|none, channel, event.
-const SET_AFF = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-if ARGV[2] == 'none' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
-redis.call('PUBLISH', ARGV[3], ARGV[4])
+// Room writes (session 16; were MULTI transactions and scripts without a deadline): a room's
+// configuration written late — its label, clearance, affiliations — would undo a change its owner
+// made meanwhile (a label lowered or raised again, an outcast admitted again).
+// Store a room record and replace its affiliations. KEYS=room, aff, rooms; ARGV=deadline, record,
+// jid, channel, event, then the affiliations as who, affiliation pairs. HSET in chunks of 500 pairs:
+// Lua's unpack puts its values on the script's stack (Lua 5.1 LUAI_MAXCSTACK, 8,000).
+const PUT_ROOM_BY = `${BEFORE_DEADLINE}
+redis.call('HSET', KEYS[1], 'record', ARGV[2])
+redis.call('DEL', KEYS[2])
+local n = #ARGV
+local i = 6
+while i <= n do
+  local j = math.min(i + 999, n)
+  redis.call('HSET', KEYS[2], unpack(ARGV, i, j))
+  i = j + 1
+end
+redis.call('SADD', KEYS[3], ARGV[3])
+redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1`;
-// Delete a room, its affiliations and history. KEYS=room, aff, history, rooms; ARGV=jid, channel, event.
-const DEL_ROOM = `
+// Set or remove one affiliation of an existing room. KEYS[1]=room, KEYS[2]=aff;
+// ARGV=deadline, who, aff|none, channel, event.
+const SET_AFF_BY = `${BEFORE_DEADLINE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[3] == 'none' then redis.call('HDEL', KEYS[2], ARGV[2]) else redis.call('HSET', KEYS[2], ARGV[2], ARGV[3]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1`;
+// Delete a room, its affiliations and history. KEYS=room, aff, history, rooms; ARGV=deadline, jid, channel, event.
+const DEL_ROOM_BY = `${BEFORE_DEADLINE}
 local n = redis.call('DEL', KEYS[1])
 local h = redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('SREM', KEYS[4], ARGV[1])
-if n + h > 0 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+redis.call('SREM', KEYS[4], ARGV[2])
+if n + h > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return n`;
 
 // Append history entries and keep the newest of each list: one call for every append waiting at one
@@ -190,13 +205,6 @@ export interface InFlightStats {
   readonly commands: number;
   readonly refused: number;
   readonly maxBytes: number;
-}
-
-// MULTI/EXEC resolves even when a queued command failed: surface such a failure.
-async function exec(m: ChainableCommander): Promise<void> {
-  const res = await m.exec();
-  if (res === null) throw new StoreUnavailableError("redis transaction aborted");
-  for (const [err] of res) if (err) throw err;
 }
 
 function errorText(err: unknown): string {
@@ -905,29 +913,34 @@ export class RedisStore implements ClearanceStore {
     if (r.label) body.label = r.label;
     if (r.clearance) body.clearance = r.clearance;
     if (r.defaultLabel) body.defaultLabel = r.defaultLabel;
-    await this.#write("put room", () => {
-      const m = this.#client
-        .multi()
-        .hset(this.keys.room(r.jid), "record", JSON.stringify(body))
-        .del(this.keys.roomAffiliations(r.jid));
-      const flat = Object.entries(r.affiliations).flat();
-      if (flat.length > 0) m.hset(this.keys.roomAffiliations(r.jid), ...flat);
-      return exec(
-        m.sadd(this.keys.rooms, r.jid).publish(this.keys.events, encodeEvent({ kind: "room", jid: r.jid })),
-      );
-    });
+    await this.#write("put room", async () =>
+      this.#client.eval(
+        PUT_ROOM_BY,
+        3,
+        this.keys.room(r.jid),
+        this.keys.roomAffiliations(r.jid),
+        this.keys.rooms,
+        await this.#deadline.deadline(),
+        JSON.stringify(body),
+        r.jid,
+        this.keys.events,
+        encodeEvent({ kind: "room", jid: r.jid }),
+        ...Object.entries(r.affiliations).flat(),
+      ),
+    );
   }
 
   async deleteRoom(jid: string): Promise<boolean> {
     const j = normaliseBareJid(jid);
-    const n = await this.#write("delete room", () =>
+    const n = await this.#write("delete room", async () =>
       this.#client.eval(
-        DEL_ROOM,
+        DEL_ROOM_BY,
         4,
         this.keys.room(j),
         this.keys.roomAffiliations(j),
         this.keys.roomHistory(j),
         this.keys.rooms,
+        await this.#deadline.deadline(),
         j,
         this.keys.events,
         encodeEvent({ kind: "room", jid: j }),
@@ -947,12 +960,13 @@ export class RedisStore implements ClearanceStore {
     const r = normaliseBareJid(room);
     const who = normaliseBareJid(jid);
     const a = checkAffiliation(affiliation);
-    const n = await this.#write("set affiliation", () =>
+    const n = await this.#write("set affiliation", async () =>
       this.#client.eval(
-        SET_AFF,
+        SET_AFF_BY,
         2,
         this.keys.room(r),
         this.keys.roomAffiliations(r),
+        await this.#deadline.deadline(),
         who,
         a,
         this.keys.events,
@@ -1006,23 +1020,28 @@ export class RedisStore implements ClearanceStore {
   async setCatalog(scope: CatalogScope, value: string): Promise<void> {
     const s = normaliseScope(scope);
     if (typeof value !== "string") throw new InvalidValueError("catalog must be a string");
-    await this.#write("set catalog", () =>
-      exec(
-        this.#client
-          .multi()
-          .hset(this.keys.catalogs, catalogKeyPart(s), value)
-          .publish(this.keys.events, encodeEvent({ kind: "catalog", scope: s })),
+    await this.#write("set catalog", async () =>
+      this.#client.eval(
+        HSET_PUBLISH_BY,
+        1,
+        this.keys.catalogs,
+        await this.#deadline.deadline(),
+        catalogKeyPart(s),
+        value,
+        this.keys.events,
+        encodeEvent({ kind: "catalog", scope: s }),
       ),
     );
   }
 
   async deleteCatalog(scope: CatalogScope): Promise<boolean> {
     const s = normaliseScope(scope);
-    const n = await this.#write("delete catalog", () =>
+    const n = await this.#write("delete catalog", async () =>
       this.#client.eval(
-        HDEL_PUBLISH,
+        HDEL_PUBLISH_BY,
         1,
         this.keys.catalogs,
+        await this.#deadline.deadline(),
         catalogKeyPart(s),
         this.keys.events,
         encodeEvent({ kind: "catalog", scope: s }),

@@ -1,4 +1,6 @@
-// Clearance writes carry a deadline Redis checks, so a write reported failed never lands later.
+// Writes carry a deadline Redis checks, so a write reported failed never lands later: clearance
+// writes (session 15), room and catalog writes (session 16: a room's label, clearance or
+// affiliations written late undid a change made meanwhile, as a late clearance did).
 // A command that timed out is not withdrawn (in-flight-bound.ts): its bytes may still reach Redis
 // — a congested path, a proxy, TCP retransmissions. Adversarial review adv15r measured it: a raise
 // from one process failed after 301 ms (`commandTimeoutMs` 300), another process then lowered the
@@ -16,7 +18,7 @@
 export const REMEASURE_MS = 30_000;
 
 /**
- * Lua prelude of every clearance write: ARGV[1] is the deadline in Redis milliseconds. Past it, an
+ * Lua prelude of every clearance, room and catalog write: ARGV[1] is the deadline in Redis milliseconds. Past it, an
  * error reply and nothing done. (redis.replicate_commands: Redis 3.2–4 need it before writing after
  * TIME; a no-op from Redis 5 on, gone from Redis 7.x's documented API but still defined.)
  */
@@ -24,7 +26,7 @@ export const BEFORE_DEADLINE = `
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[1]) then
-  return redis.error_reply('CORDON_LATE a clearance write reached Redis after its deadline')
+  return redis.error_reply('CORDON_LATE a write reached Redis after its deadline')
 end
 `;
 
