@@ -82,12 +82,17 @@ export class ByteLru<V> {
     key = internalized(key);
     const bytes = 2 * key.length + this.sizeOf(value) + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) return;
-    for (const [oldest, entry] of this.#map) {
-      if (this.#bytes + bytes <= this.maxBytes) break;
-      this.#map.delete(oldest);
-      this.#bytes -= entry.bytes;
-      this.onEvict?.(oldest, entry.value);
-    }
+    // Iterated only when something must go: a Map's iteration starts at its oldest slot and steps
+    // over the slots of deleted entries until the table is rebuilt — with entries replaced (a
+    // delete and a set each) and room to spare, an empty loop cost 23 µs a set (10,000 entries;
+    // the store's clearance cache, session 16), not the ~1 µs of the set itself.
+    if (this.#bytes + bytes > this.maxBytes)
+      for (const [oldest, entry] of this.#map) {
+        if (this.#bytes + bytes <= this.maxBytes) break;
+        this.#map.delete(oldest);
+        this.#bytes -= entry.bytes;
+        this.onEvict?.(oldest, entry.value);
+      }
     this.#map.set(key, { value, bytes, at: this.#put });
     this.#put += bytes;
     this.#bytes += bytes;
