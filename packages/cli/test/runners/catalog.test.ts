@@ -6,7 +6,7 @@ import { resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConfig } from "@cordon/component";
 import { PolicyRegistry } from "@cordon/policy";
-import { guardDefaultLabelOf } from "../../src/runners/catalog.js";
+import { guardDefaultLabelOf, guardSettingsOf } from "../../src/runners/catalog.js";
 
 const registry = new PolicyRegistry();
 const policy = registry.loadFileSync(
@@ -33,4 +33,30 @@ test("no guard section, or a guard without defaultLabel: none (user targets get 
     guardDefaultLabelOf(configWith("  guard: { domain: guard.a.test, secret: s, served: [a.test] }"), spec),
     undefined,
   );
+});
+
+test("the catalog takes components.guard.locations and otherLocations, read as the guard reads them", () => {
+  const read = guardSettingsOf(
+    configWith(
+      "  guard:",
+      "    domain: guard.a.test",
+      "    secret: s",
+      "    served: [a.test]",
+      "    locations:",
+      "      - { ranges: [10.9.0.0/16], clearance: { classifications: [UNCLASSIFIED] } }",
+      "    otherLocations: { classifications: [UNCLASSIFIED, RESTRICTED] }",
+    ),
+    spec,
+  );
+  assert.equal(read.defaultLabel, undefined);
+  assert.deepEqual(read.locations?.locations[0]?.ranges, ["10.9.0.0/16"]);
+  assert.equal(read.locations?.locations[0]?.clearance.policy, policy);
+  assert.equal(read.locations?.otherLocations?.policy, policy);
+  // No ranges: no location rule, nothing handed to the catalog (it asks no server anything).
+  assert.equal(
+    guardSettingsOf(configWith("  guard: { domain: guard.a.test, secret: s, served: [a.test] }"), spec)
+      .locations,
+    undefined,
+  );
+  assert.deepEqual(guardSettingsOf(configWith(), spec), {});
 });
