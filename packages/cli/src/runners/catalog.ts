@@ -10,7 +10,7 @@
 // Its client locations too (components.guard.locations / otherLocations): toward a user, only the
 // labels the requesting session's location grants (packages/catalog/src/requester-location.ts).
 import { readConnection, type CordonConfig } from "@cordon/component";
-import { rebindLabel, type Label, type SpecOptions } from "@cordon/policy";
+import { rebindLabel, type Label, type PolicyRegistry, type SpecOptions } from "@cordon/policy";
 import { rebindLocations, type ClientLocationOptions } from "@cordon/rules";
 import { CatalogOptionsError, createCatalogService, readCatalogSection } from "@cordon/catalog";
 import { readGuardSection } from "@cordon/guard";
@@ -53,6 +53,23 @@ export function guardSettingsOf(
   };
 }
 
+/**
+ * Throws unless what the catalog took from the guard (its default label, its locations'
+ * clearances) reads under `registry` (a policy reload's new policies): the reload is then refused.
+ */
+export function checkGuardSettings(
+  settings: { defaultLabel?: Label | undefined; locations?: ClientLocationOptions | undefined },
+  registry: PolicyRegistry,
+): void {
+  if (settings.defaultLabel) rebindLabel(settings.defaultLabel, registry);
+  if (settings.locations)
+    rebindLocations(settings.locations, registry, (what, reason) => {
+      throw new CatalogOptionsError(
+        `components.guard.${what} does not read under the new policies: ${reason}`,
+      );
+    });
+}
+
 export const runCatalog: ComponentRunner = async (context, section) => {
   const env = await context.environment();
   // One source for peer clearances (issue 16 item 11): the relay's configured ones over the store's.
@@ -92,15 +109,9 @@ export const runCatalog: ComponentRunner = async (context, section) => {
       // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
       rebinder: {
         prepare(next) {
-          // The guard's default label too (the guard's own rebinder refuses the same; a catalog
-          // started without the guard must not keep one that no longer reads: adv15).
-          if (guardDefaultLabel) rebindLabel(guardDefaultLabel, next.registry);
-          if (guardLocations)
-            rebindLocations(guardLocations, next.registry, (what, reason) => {
-              throw new CatalogOptionsError(
-                `components.guard.${what} does not read under the new policies: ${reason}`,
-              );
-            });
+          // The guard's default label and locations too (the guard's own rebinder refuses the
+          // same; a catalog started without the guard must not keep one that no longer reads: adv15).
+          checkGuardSettings({ defaultLabel: guardDefaultLabel, locations: guardLocations }, next.registry);
           const fresh = readCatalogSection(
             section,
             specOptions({ ...next, path: (p: string) => env.path(p) }),
