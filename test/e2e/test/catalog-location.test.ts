@@ -8,9 +8,14 @@
 // which the guard then refused (L1 failed on both servers).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   sendRaw,
   serverKinds,
+  startRedis,
   xml,
   IqErrorResponse,
   type XmppServer,
@@ -26,8 +31,9 @@ import {
   type Element,
 } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
-import { MemoryStore } from "@cordon/store";
-import { loadDemo } from "../src/demo.js";
+import { MemoryStore, RedisStore } from "@cordon/store";
+import { startCli, untilOnline } from "../src/cordon-process.js";
+import { demoPolicyFile, loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 
@@ -51,6 +57,7 @@ for (const kind of serverKinds()) {
     const domain = `${kind}-catloc.test`;
     const catalogDomain = `catalog.${domain}`;
     const untrustedDomain = `other.${domain}`;
+    const cliCatalogDomain = `cli-${catalogDomain}`;
     const jid = (u: string) => `${u}@${domain}`;
     const store = new MemoryStore();
     let server: XmppServer;
@@ -88,12 +95,13 @@ for (const kind of serverKinds()) {
           store,
           users: ["alice", "bob"],
           password: PASSWORD,
-          guard: { timeoutSeconds: 2, trusted: [catalogDomain] },
+          guard: { timeoutSeconds: 2, trusted: [catalogDomain, cliCatalogDomain] },
         },
         {
           components: [
             { domain: catalogDomain, secret: "catalog" },
             { domain: untrustedDomain, secret: "other" },
+            { domain: cliCatalogDomain, secret: "cli-secret" },
           ],
           delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
         },
@@ -227,6 +235,73 @@ for (const kind of serverKinds()) {
       const behalf = await catalog.catalogFor({ requester: jid("alice"), home: domain, target: jid("bob") });
       assert.deepEqual(behalf.items, []);
       assert.equal(behalf.restrict, true);
+    });
+
+    test(`[${kind}] L5: cordon start reads the guard's locations from the same file for the catalog (--only catalog)`, async () => {
+      const redis = await startRedis();
+      const admin = new RedisStore({ url: redis.url });
+      const dir = mkdtempSync(join(tmpdir(), "cordon-catloc-"));
+      const config = join(dir, "cordon.yaml");
+      try {
+        await admin.ready(5000);
+        for (const u of ["alice", "bob"])
+          await admin.setUserClearance(jid(u), demo.raw(demo.clearance(guarded.GUARD_ALL)));
+        const all = guarded.GUARD_ALL.join(", ");
+        writeFileSync(
+          config,
+          [
+            "log: { level: info }",
+            `server: { host: 127.0.0.1, port: ${server.componentPort} }`,
+            `policies: [${demoPolicyFile}]`,
+            `store: { redis: { url: "${redis.url}" } }`,
+            "components:",
+            "  catalog:",
+            `    domain: ${cliCatalogDomain}`,
+            "    secret: { env: CATALOG_SECRET }",
+            `    served: [${domain}]`,
+            "    catalogs:",
+            `      ${domain}:`,
+            "        items:",
+            "          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }",
+            "          - { selector: SECRET, label: { classification: SECRET } }",
+            // The guard's section (not run in this process): its locations are the catalog's too.
+            "  guard:",
+            `    domain: guard.${domain}`,
+            "    secret: guard",
+            `    served: [${domain}]`,
+            "    defaultLabel: { classification: UNCLASSIFIED }",
+            "    locations:",
+            `      - { ranges: [${CLEARED_SITE}/32], clearance: { classifications: [${all}] } }`,
+            `      - { ranges: [${UNCLASSIFIED_SITE}/32], clearance: { classifications: [UNCLASSIFIED] } }`,
+            "",
+          ].join("\n"),
+        );
+        const run = startCli(config, { CATALOG_SECRET: "cli-secret" }, ["--only", "catalog"]);
+        try {
+          await untilOnline(run);
+          const hq = await guarded.openSession(server, open, PASSWORD, "alice", "hq5", CLEARED_SITE);
+          const annex = await guarded.openSession(
+            server,
+            open,
+            PASSWORD,
+            "alice",
+            "annex5",
+            UNCLASSIFIED_SITE,
+          );
+          assert.deepEqual(selectors(await catalogOf(hq, jid("bob"), cliCatalogDomain)), [
+            "UNCLASSIFIED",
+            "SECRET",
+          ]);
+          assert.deepEqual(selectors(await catalogOf(annex, jid("bob"), cliCatalogDomain)), ["UNCLASSIFIED"]);
+        } finally {
+          const exited = once(run.child, "exit");
+          run.child.kill("SIGTERM");
+          await exited;
+        }
+      } finally {
+        await admin.close();
+        await redis.stop();
+      }
     });
   });
 }
