@@ -21,7 +21,7 @@ import {
   type XmppServer,
   type TestClient,
 } from "@cordon/harness";
-import { createCatalogService, parseCatalogSpec, type CatalogService } from "@cordon/catalog";
+import type { CatalogService } from "@cordon/catalog";
 import {
   createComponent,
   IqError,
@@ -39,14 +39,6 @@ import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "catloc-pw";
-const DEMO_CATALOG = {
-  restrict: true,
-  items: ["SECRET", "CONFIDENTIAL", "UNCLASSIFIED"].map((c) => ({
-    selector: c,
-    label: { policy: "Cordon Demo", classification: c },
-    ...(c === "UNCLASSIFIED" ? { default: true } : {}),
-  })),
-};
 const selectors = (catalog: Element | undefined): string[] =>
   (catalog?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
 const message = (to: string, id: string, label: string) =>
@@ -108,19 +100,10 @@ for (const kind of serverKinds()) {
       );
       const locations = guarded.twoSites(demo);
       guard = await guarded.startGuard(demo, server, domain, { store, locations });
-      catalog = createCatalogService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: catalogDomain,
-        secret: "catalog",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        catalogs: new Map([[domain, parseCatalogSpec(DEMO_CATALOG, demo.registry)]]),
-        guardDefaultLabel: demo.label("UNCLASSIFIED"),
+      const probe = await guarded.openSession(server, open, PASSWORD, "bob", "probe", CLEARED_SITE);
+      catalog = await guarded.startGuardedCatalog(demo, server, domain, store, probe, {
         guardLocations: { locations },
-        reconnect: { initialMs: 100, maxMs: 1000 },
       });
-      await catalog.start();
       untrusted = createComponent({
         service: `xmpp://127.0.0.1:${server.componentPort}`,
         domain: untrustedDomain,
@@ -128,17 +111,6 @@ for (const kind of serverKinds()) {
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await untrusted.start();
-      // ejabberd delegates once the component answered its disco#info (docs/delegation.md §2).
-      const probe = await guarded.openSession(server, open, PASSWORD, "bob", "probe", CLEARED_SITE);
-      for (const end = Date.now() + 15_000; ;) {
-        try {
-          await catalogOf(probe, domain);
-          break;
-        } catch (error) {
-          if (Date.now() > end) throw error;
-          await guarded.sleep(200);
-        }
-      }
     });
 
     after(async () => {
