@@ -484,6 +484,9 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const target = resolveTarget(query.target, context);
     if (!target || !storable(target.jid))
       throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
+    // The policies' generation before anything is read under them (the location's clearance too):
+    // a reload after this makes the catalog one that must not be kept.
+    const policies = registry.generation;
     // Toward a user, where the requesting session is (the guard's client-location rule; asked of
     // its server only when locations are configured): part of the key, so a catalog computed for
     // one location is never served to another.
@@ -499,10 +502,10 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     );
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
-    // Both generations as they were before computing: a notification or a policy reload while it
-    // ran makes the catalog one that must not be kept (built on old clearances or old labels).
+    // Both generations as they were before computing (the policies' before locating): a
+    // notification or a policy reload while it ran makes the catalog one that must not be kept
+    // (built on old clearances or old labels).
     const generation = cache.generation;
-    const policies = registry.generation;
     // What the cache keeps (its key, the catalog's `to`) are copies of their own: the target as
     // written is an attribute of the request, a V8 view of the whole socket read it came in (review
     // keep15: 200 cached catalogs held 42 MB alive). Copied on a miss only.
