@@ -15,6 +15,8 @@ plugin_paths = { "{{MODULE_DIR}}" }
 -- so theirs are not asked about again. Any other component is judged as another domain — and the
 -- catalog's answers carry labels (its items), so an untrusted catalog's answers would be dropped
 -- as labelled IQ payloads, including those Prosody's mod_delegation hands on from it.
+-- A trusted component may also ask where a user's session connected from (the catalog applies the
+-- guard's client locations to the session asking it): list only Cordon's own components.
 cordon_guard_trusted_components = {
 -- {{#each TRUSTED_COMPONENT}}
 	"{{COMPONENT_DOMAIN}}";

@@ -986,7 +986,42 @@ process_epoch(#iq{type = set, from = #jid{luser = <<>>, lresource = <<>>, lserve
             xmpp:make_iq_result(IQ);
         false -> xmpp:make_error(IQ, xmpp:err_forbidden())
     end;
+%% <iq type='get'><session xmlns='urn:cordon:guard:0' jid='user@host/resource'/></iq>: where one
+%% of this host's sessions connected from (packages/guard/README.md "The session's address"; Cordon
+%% issue 17) — answered <session jid='…' ip='…'/>, or item-not-found when there is no such session.
+%% Only the guard and the trusted components (Cordon's catalog: the guard's client-location rule
+%% applied to the session asking it) may ask; anyone else (a user, a remote server, another
+%% component) gets `forbidden`: an address is never told to them.
+process_epoch(#iq{type = get, from = #jid{luser = <<>>, lresource = <<>>, lserver = From},
+                  to = #jid{lserver = Host}, sub_els = [#xmlel{name = <<"session">>} = El]} = IQ)
+  when From /= Host ->
+    case From == opt(Host, component) orelse lists:member(From, opt(Host, trusted_components)) of
+        true -> session_address(IQ, Host, fxml:get_tag_attr_s(<<"jid">>, El));
+        false -> xmpp:make_error(IQ, xmpp:err_forbidden())
+    end;
+process_epoch(#iq{type = get, sub_els = [#xmlel{name = <<"session">>}]} = IQ) ->
+    xmpp:make_error(IQ, xmpp:err_forbidden());
 process_epoch(IQ) -> xmpp:make_error(IQ, xmpp:err_bad_request()).
+
+%% RFC 7622 §3.1: a JID is at most 3071 bytes.
+-define(MAX_JID, 3071).
+
+session_address(IQ, Host, Asked) when byte_size(Asked) =< ?MAX_JID ->
+    NotFound = xmpp:make_error(IQ, xmpp:err_item_not_found()),
+    try jid:decode(Asked) of
+        #jid{luser = U, lserver = Host, lresource = R} = Jid when U /= <<>>, R /= <<>> ->
+            case ejabberd_sm:get_user_ip(U, Host, R) of
+                {IP, _Port} ->
+                    xmpp:make_iq_result(IQ, #xmlel{name = <<"session">>,
+                                                   attrs = [{<<"xmlns">>, ?NS_GUARD},
+                                                            {<<"jid">>, jid:encode(Jid)},
+                                                            {<<"ip">>, list_to_binary(inet:ntoa(IP))}]});
+                _ -> NotFound
+            end;
+        _ -> NotFound
+    catch _:_ -> NotFound
+    end;
+session_address(IQ, _Host, _Asked) -> xmpp:make_error(IQ, xmpp:err_item_not_found()).
 
 %% The top-level children a cacheable message may have (besides its label): the attributes each may carry.
 cacheable_child(?NS_CLIENT, <<"body">>) -> [<<"xml:lang">>];

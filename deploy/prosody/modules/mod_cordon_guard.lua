@@ -479,6 +479,33 @@ module:hook("iq-set/host/" .. NS_GUARD .. ":epoch", function (event)
 	return true;
 end);
 
+-- The session's address (packages/guard/README.md "The session's address"; Cordon issue 17):
+--   <iq type='get' to='HOST'><session xmlns='urn:cordon:guard:0' jid='user@HOST/resource'/></iq>
+-- answered <session jid='…' ip='…'/> (no `ip` when Prosody has none for it), or item-not-found
+-- when this host has no such session. Only the guard and Cordon's trusted components
+-- (`cordon_guard_trusted_components`: its catalog, which applies the guard's client-location rule
+-- to the session asking it) may ask — from their own component session; anyone else (a user, a
+-- remote server, another component) gets `forbidden`: an address is never told to them.
+local MAX_JID = 3071; -- RFC 7622 §3.1: a JID is at most 3071 bytes
+local jid_prep = require "util.jid".prep;
+module:hook("iq-get/host/" .. NS_GUARD .. ":session", function (event)
+	local stanza, origin = event.stanza, event.origin;
+	if origin.type ~= "component" or not (origin.host == guard or trusted:contains(origin.host)) then
+		origin.send(st.error_reply(stanza, "auth", "forbidden"));
+		return true;
+	end
+	local asked = stanza.tags[1].attr.jid;
+	local full = type(asked) == "string" and #asked <= MAX_JID and jid_prep(asked) or nil;
+	local node, host, resource = jid_split(full);
+	local session = node and resource and host == module.host and prosody.full_sessions[full] or nil;
+	if not session or session.host ~= module.host then
+		origin.send(st.error_reply(stanza, "cancel", "item-not-found"));
+		return true;
+	end
+	origin.send(st.reply(stanza):tag("session", { xmlns = NS_GUARD, jid = full, ip = session.ip }));
+	return true;
+end);
+
 -- The key is built from the strings the stanza and the sessions hold already (one scratch list, one
 -- concatenation — none when the parts are the sending session's last key's: cache_key —, nothing
 -- serialised per message: Prosody collects garbage at a 105 % pause, so every byte a hook

@@ -33,6 +33,8 @@ import {
   oneToOne,
   Translations,
   type ClearanceState,
+  type ClientLocation,
+  type ClientLocationOptions,
 } from "@cordon/rules";
 import {
   InvalidJidError,
@@ -61,6 +63,8 @@ import { CatalogCache } from "./catalog-cache.js";
 import { CatalogOptionsError } from "./errors.js";
 import { liveRoomCatalog, RoomNotStored } from "./live-room.js";
 import { GuardDefaultLabel, unlabelledGetsThrough } from "./unlabelled.js";
+import { ANYWHERE, RequesterLocations } from "./requester-location.js";
+import { askingServer, type SessionAddress } from "./session-address.js";
 
 /** Room config key for the room's `restrict` setting (boolean, default true). */
 export const ROOM_RESTRICT_KEY = "catalogRestrict";
@@ -86,6 +90,18 @@ export interface CatalogServiceOptions extends ComponentOptions {
    * it (no guard, or a guard without a default label) never. Re-read at each policy reload.
    */
   guardDefaultLabel?: Label;
+  /**
+   * The guard's client locations (components.guard.locations / otherLocations; @cordon/rules
+   * client-location.ts). A user target's catalog then offers only the labels the requesting
+   * session's location grants (requester-location.ts): its address is asked of its server
+   * (session-address.ts). None, or no ranges: no question, no location rule. Re-read at each
+   * policy reload.
+   */
+  guardLocations?: ClientLocationOptions;
+  /** How a session's address is learnt; default: asked of its server through this component. */
+  sessionAddress?: SessionAddress;
+  /** How long the server may take to tell a session's address (default 2 s); then: unknown location. */
+  sessionAddressTimeoutMs?: number;
   /** Accept requests from users of other servers (s2s, or `<catalog from>`); default false. */
   remoteRequests?: boolean;
   /** Name in the component's disco#info identity. */
@@ -142,6 +158,12 @@ export interface CatalogQuery {
   target: string;
   /** A user of another server: its clearance is the peer's inbound clearance. */
   remote?: boolean;
+  /**
+   * The requesting session's full JID (a local user's), whose location the guard's
+   * client-location rule judges; absent (a server asking on a user's behalf, an operator's query)
+   * with locations configured: the unknown location — nothing labelled toward a user.
+   */
+  session?: string;
 }
 
 export interface CatalogService {
@@ -209,6 +231,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     logger.warn({ reason }, "the guard's default label does not read under the new policies"),
   );
   unsubscribers.push(() => guardDefault.close());
+  const requesterLocations = new RequesterLocations(options.guardLocations, registry, (what, reason) =>
+    logger.warn({ what, reason }, "a client location's clearance does not read under the new policies"),
+  );
+  unsubscribers.push(() => requesterLocations.close());
+  const sessionAddress = options.sessionAddress ?? askingServer(component, options.sessionAddressTimeoutMs);
   // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
   const storedLabels = new LabelCache(registry);
 
@@ -296,7 +323,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     return [...ids];
   }
 
-  async function compute(query: CatalogQuery, target: CatalogTarget): Promise<Computed> {
+  async function compute(
+    query: CatalogQuery,
+    target: CatalogTarget,
+    location: ClientLocation,
+  ): Promise<Computed> {
     const deps: string[] = [];
     const personalLookup = query.remote ? undefined : await personalEntries(query.requester);
     const personal = personalLookup?.entries;
@@ -391,11 +422,19 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         server,
         recipient: of(recipient, label),
       });
+      // The requesting session's location (the guard's client-location rule, requester-location.ts):
+      // unknown while the rule applies → nothing labelled, so nothing at all (fail closed).
+      if (requesterLocations.active && !query.remote && !location.clearance)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
+      const located = (label: Label) =>
+        query.remote === true || requesterLocations.grants(translations, label, location);
       gates.length = 0;
-      gates.push((label) => oneToOne(translations, label, parties(label)).ok);
+      gates.push((label) => oneToOne(translations, label, parties(label)).ok && located(label));
       // "No label" only when an unlabelled message gets through too (the guard's default label).
       noLabel =
-        unlabelled !== undefined && unlabelledGetsThrough(translations, unlabelled, parties(unlabelled));
+        unlabelled !== undefined &&
+        unlabelledGetsThrough(translations, unlabelled, parties(unlabelled)) &&
+        located(unlabelled);
     } else if (target.kind === "remote") {
       // A remote domain: within that peer's clearance for traffic from us to it.
       deps.push(`peer:${target.domain}`);
@@ -449,18 +488,28 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     const target = resolveTarget(query.target, context);
     if (!target || !storable(target.jid))
       throw stanzaError("jid-malformed", "modify", "the catalog target is not a JID");
+    // The policies' generation before anything is read under them (the location's clearance too):
+    // a reload after this makes the catalog one that must not be kept.
+    const policies = registry.generation;
+    // Toward a user, where the requesting session is (the guard's client-location rule; asked of
+    // its server only when locations are configured): part of the key, so a catalog computed for
+    // one location is never served to another.
+    const location =
+      target.kind === "user" && !query.remote
+        ? await requesterLocations.locate(query.session, sessionAddress)
+        : ANYWHERE;
     // Keyed by the target as written: the catalog names it (`to`) and its id covers it.
     const key = CatalogCache.key(
       query.requester,
       query.target,
-      `${query.home}${query.remote ? "\u0000r" : ""}`,
+      `${query.home}${query.remote ? "\u0000r" : ""}\u0000${location.key}`,
     );
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
-    // Both generations as they were before computing: a notification or a policy reload while it
-    // ran makes the catalog one that must not be kept (built on old clearances or old labels).
+    // Both generations as they were before computing (the policies' before locating): a
+    // notification or a policy reload while it ran makes the catalog one that must not be kept
+    // (built on old clearances or old labels).
     const generation = cache.generation;
-    const policies = registry.generation;
     // What the cache keeps (its key, the catalog's `to`) are copies of their own: the target as
     // written is an attribute of the request, a V8 view of the whole socket read it came in (review
     // keep15: 200 cached catalogs held 42 MB alive). Copied on a miss only.
@@ -470,7 +519,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       target: internalized(query.target),
       home: internalized(query.home),
     };
-    const computed = await compute(owned, target);
+    const computed = await compute(owned, target, location);
     // (The cache keeps a copy of its own of the key and of the dependencies.)
     if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, policies);
     return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };
@@ -565,7 +614,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     if (named) audited.target = bareJid(named); // folded and bare: never the client's own spelling
 
     audited.remote = remote;
-    const element = await answer({ requester, home, target, ...(remote ? { remote } : {}) }, namespace);
+    // The session asking (its location: requester-location.ts) — the user's own, never a server's.
+    const session = local && from.local && from.resource ? request.from : undefined;
+    const element = await answer(
+      { requester, home, target, ...(remote ? { remote } : {}), ...(session ? { session } : {}) },
+      namespace,
+    );
     logger.debug(
       { ns: namespace, target, delegated: server !== undefined, items: element.attrs.size },
       "catalog answered",

@@ -26,3 +26,9 @@ export const NS_PING = "urn:xmpp:ping";
 export const NS_FORWARD = "urn:xmpp:forward:0";
 /** XEP-0359: unique and stable stanza ids. */
 export const NS_SID = "urn:xmpp:sid:0";
+/**
+ * Cordon's guard protocol (@cordon/guard protocol.ts): the server modules ask the guard, and the
+ * guard and Cordon's trusted components ask the modules (a session's address). Cordon's own,
+ * versioned by its last segment.
+ */
+export const NS_GUARD = "urn:cordon:guard:0";

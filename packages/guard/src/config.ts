@@ -9,11 +9,11 @@
 //                                service clearance in the store — the one source the guard and the
 //                                catalog read (without it, what the store holds; none: no bound)
 //   locations: [{ ranges: [CIDR], clearance: CLEARANCE }]
-//                                client locations (client-location.ts): a clearance per IP range
+//                                client locations (@cordon/rules client-location.ts): a clearance per IP range
 //   otherLocations: CLEARANCE    the clearance of an address in no range (default: refused)
 // Policies, store and directory come from the top level of the file (shared by all components).
 import { ConfigReader, isObject } from "@cordon/component";
-import { parseCidr, type LocationRange } from "./client-location.js";
+import { parseCidr, type LocationRange } from "@cordon/rules";
 import {
   clearanceFromSpec,
   defaultLabelFromSpec,

@@ -12,11 +12,11 @@ import {
   oneToOne,
   refusalError,
   type ClearanceReader,
+  type ClientLocations,
   type Markings,
   type OneToOneParty,
   type StanzaLabels,
 } from "@cordon/rules";
-import type { ClientLocations } from "./client-location.js";
 import { decideArchiveResult } from "./archive-result.js";
 import { labelledPayload } from "./labelled-payload.js";
 import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
@@ -57,7 +57,7 @@ export interface DecideContext {
   readonly served: readonly string[];
   /** How deep a message's elements may nest below it. */
   readonly maxDepth: number;
-  /** The client-location rule (client-location.ts): a clearance per IP range. */
+  /** The client-location rule (@cordon/rules client-location.ts): a clearance per IP range. */
   readonly locations: ClientLocations;
   /** The messages delivered per conversation, for the reference rule (message-references.ts). */
   readonly references?: ConversationReferences;
@@ -157,7 +157,7 @@ export async function decide(
         : refuse(`${prefix}${verdict.party}-not-cleared`, FORBIDDEN);
   }
 
-  // Where the sessions are (client-location.ts): the sending session's location must grant the
+  // Where the sessions are (@cordon/rules client-location.ts): the sending session's location must grant the
   // label; each recipient session, and each other session of the sender about to get a sent
   // carbon (XEP-0280 §6), gets the label, FLOT (its client shows no labels) or nothing.
   const {

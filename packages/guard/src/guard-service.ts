@@ -21,10 +21,16 @@ import {
   xml,
 } from "@cordon/component";
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
-import { ClearanceReader, Markings, StanzaLabels, type ClearanceSources } from "@cordon/rules";
+import {
+  ClearanceReader,
+  ClientLocations,
+  Markings,
+  StanzaLabels,
+  type ClearanceSources,
+  type LocationRange,
+} from "@cordon/rules";
 import type { UserClearanceSource } from "@cordon/store";
 import { rebindGuard, type GuardBound } from "./policy-rebind.js";
-import { ClientLocations, type LocationRange } from "./client-location.js";
 import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
 import { readServedReport } from "./cache-report.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
@@ -46,7 +52,7 @@ export interface GuardServiceOptions extends ComponentOptions {
   defaultLabel?: Label;
   /** OIDs of the policies labels are accepted in, preferred first; default every loaded policy. */
   accept?: readonly string[];
-  /** Client locations: a clearance per IP range (client-location.ts); none: no location rule. */
+  /** Client locations: a clearance per IP range (@cordon/rules client-location.ts); none: no location rule. */
   locations?: readonly LocationRange[];
   /** The clearance of an address in no range (default: such a session gets nothing labelled). */
   otherLocations?: Clearance;

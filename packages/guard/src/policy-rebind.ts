@@ -10,14 +10,8 @@
 // StanzaLabels refuses it as a default, by @cordon/policy isLoaded — adv15: through an equivalent
 // policy still loaded it was granted) and the caller is told; under `cordon start` such a reload
 // is refused before the switch (cli runners/guard.ts guardRebinder).
-import {
-  rebindClearance,
-  rebindLabel,
-  type Clearance,
-  type Label,
-  type PolicyRegistry,
-} from "@cordon/policy";
-import type { LocationRange } from "./client-location.js";
+import { rebindLabel, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
+import { rebindLocations, type LocationRange } from "@cordon/rules";
 
 /** What the guard was configured with that is bound to Policy objects. */
 export interface GuardBound {
@@ -42,14 +36,21 @@ export function rebindGuard(
     }
   };
   const label = (what: string, l: Label | undefined) => l && reread(what, l, (v) => rebindLabel(v, registry));
-  const clearance = (what: string, c: Clearance) => reread(what, c, (v) => rebindClearance(v, registry));
+  const defaultLabel = label("defaultLabel", bound.defaultLabel);
+  const accessLabel = label("accessLabel", bound.accessLabel);
+  // The locations as the catalog re-reads them too (one function, @cordon/rules client-location.ts).
+  const located = rebindLocations(
+    {
+      locations: bound.locations,
+      ...(bound.otherLocations ? { otherLocations: bound.otherLocations } : {}),
+    },
+    registry,
+    unreadable,
+  );
   return {
-    defaultLabel: label("defaultLabel", bound.defaultLabel),
-    accessLabel: label("accessLabel", bound.accessLabel),
-    locations: bound.locations.map((l, i) => ({
-      ...l,
-      clearance: clearance(`locations[${i}].clearance`, l.clearance),
-    })),
-    otherLocations: bound.otherLocations && clearance("otherLocations", bound.otherLocations),
+    defaultLabel,
+    accessLabel,
+    locations: located.locations,
+    otherLocations: located.otherLocations,
   };
 }

@@ -63,6 +63,16 @@
 //
 // The same link carries the server access label's question (access.ts): before a user binds a
 // resource the module asks <access jid='user@host'/> and gets <access-verdict action='allow|deny'/>.
+//
+// The other way, a module answers where one of its host's sessions connected from (issue 17: the
+// label catalog applies the client-location rule to the session asking it; @cordon/catalog
+// session-address.ts asks, the modules answer):
+//   <iq type='get' from='catalog.example.test' to='example.test'>
+//     <session xmlns='urn:cordon:guard:0' jid='alice@example.test/phone'/></iq>
+//   → <session xmlns='urn:cordon:guard:0' jid='…' ip='10.9.0.7'/>   (the session's address)
+//   → item-not-found: this host has no such session
+//   → forbidden: the asker is neither the guard nor one of the module's trusted components
+//     (Prosody cordon_guard_trusted_components, ejabberd trusted_components)
 import { isElement, serialise, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 import { isLabel } from "./message-forms.js";

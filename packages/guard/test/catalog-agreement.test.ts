@@ -2,7 +2,10 @@
 // through from the requester to that user — one decision function (@cordon/rules one-to-one.ts),
 // tied here over random clearances of sender, server and recipient and every demo label. Its
 // "no label" item is tied to the guard's verdict on an unlabelled message: offered exactly when
-// the guard (with or without a default label, valid or not) delivers one.
+// the guard (with or without a default label, valid or not) delivers one. And the guard's
+// client-location rule (@cordon/rules client-location.ts): random locations (none, one or two
+// ranges, with or without otherLocations) and the requesting session at an address in a range, in
+// none, or not known — the catalog told that address as its server would tell it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -15,9 +18,15 @@ import {
 } from "@cordon/policy";
 import { parseElement } from "@cordon/component";
 import { createCatalogService } from "@cordon/catalog";
-import { ClearanceReader, labelKey, Markings, StanzaLabels } from "@cordon/rules";
+import {
+  ClearanceReader,
+  ClientLocations,
+  labelKey,
+  Markings,
+  StanzaLabels,
+  type ClientLocationOptions,
+} from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
 import { decide } from "../src/decide.js";
 
 const registry = new PolicyRegistry();
@@ -37,7 +46,7 @@ function random(seed: number) {
   };
 }
 
-const SEEDS = 60;
+const SEEDS = 120;
 const subset = <T>(next: () => number, items: readonly T[]) => items.filter(() => next() < 0.5);
 
 // Every classification with every single category and none: the candidate labels.
@@ -48,6 +57,7 @@ const candidates: Label[] = policy.classifications.flatMap((c) => [
 
 test("catalog(requester → user) = the labels the guard delivers from requester to user", async () => {
   let unlabelledDelivered = 0;
+  let refusedAtLocation = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const next = random(seed * 7919);
     const store = new MemoryStore();
@@ -60,6 +70,21 @@ test("catalog(requester → user) = the labels the guard delivers from requester
     if (next() < 0.5) await store.setServiceClearance(D, clearance());
     // The guard's default label: none, or any candidate (some its policy excludes: UNCLASSIFIED|ALPHA).
     const defaultLabel = next() < 0.25 ? undefined : candidates[Math.floor(next() * candidates.length)];
+    // Client locations: none (a third of the seeds), else 10.1/16 and maybe 10.9/16, maybe otherLocations.
+    const siteClearance = () =>
+      makeClearance(policy, subset(next, policy.classifications), subset(next, policy.categories));
+    const locations: ClientLocationOptions | undefined =
+      next() < 0.33
+        ? undefined
+        : {
+            locations: [
+              { ranges: ["10.1.0.0/16"], clearance: siteClearance() },
+              ...(next() < 0.5 ? [{ ranges: ["10.9.0.0/16"], clearance: siteClearance() }] : []),
+            ],
+            ...(next() < 0.5 ? { otherLocations: siteClearance() } : {}),
+          };
+    // Where alice's session is: in either range, in none, or not known (no answer from its server).
+    const ip = ["10.1.2.3", "10.9.2.3", "192.0.2.1", undefined][Math.floor(next() * 4)];
     const catalog = createCatalogService({
       service: "xmpp://127.0.0.1:1",
       domain: `catalog.${D}`,
@@ -72,8 +97,17 @@ test("catalog(requester → user) = the labels the guard delivers from requester
         [D, { restrict: false, items: [...candidates.map((label) => ({ label })), { selector: "none" }] }],
       ]),
       ...(defaultLabel ? { guardDefaultLabel: defaultLabel } : {}),
+      ...(locations ? { guardLocations: locations } : {}),
+      sessionAddress: async (session) => (session === `alice@${D}/r` ? ip : undefined),
     });
-    const items = (await catalog.catalogFor({ requester: `alice@${D}`, home: D, target: `bob@${D}` })).items;
+    const items = (
+      await catalog.catalogFor({
+        requester: `alice@${D}`,
+        home: D,
+        target: `bob@${D}`,
+        session: `alice@${D}/r`,
+      })
+    ).items;
     const offered = new Set(items.filter((i) => i.label).map((i) => labelKey(i.label!)));
     const offersNoLabel = items.some((i) => !i.label);
     await catalog.stop();
@@ -85,13 +119,14 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       defaultLabel,
       served: [D],
       maxDepth: 60,
-      locations: new ClientLocations({ locations: [] }),
+      locations: new ClientLocations(locations ?? { locations: [] }),
     };
     for (const label of candidates) {
       const message = parseElement(
         `<message from='alice@${D}/r' to='bob@${D}'><body>x</body>${buildSecurityLabelXml(label)}</message>`,
       );
-      const decision = await decide(context, D, { origin: "c2s", message, sessions: [] });
+      const decision = await decide(context, D, { origin: "c2s", message, senderIp: ip, sessions: [] });
+      if (decision.reason === "sender-location") refusedAtLocation++;
       assert.equal(
         decision.verdict.action === "deliver",
         offered.has(labelKey(label)),
@@ -99,7 +134,12 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       );
     }
     const unlabelled = parseElement(`<message from='alice@${D}/r' to='bob@${D}'><body>x</body></message>`);
-    const decision = await decide(context, D, { origin: "c2s", message: unlabelled, sessions: [] });
+    const decision = await decide(context, D, {
+      origin: "c2s",
+      message: unlabelled,
+      senderIp: ip,
+      sessions: [],
+    });
     if (decision.verdict.action === "deliver") unlabelledDelivered++;
     assert.equal(
       decision.verdict.action === "deliver",
@@ -110,4 +150,6 @@ test("catalog(requester → user) = the labels the guard delivers from requester
   }
   // Both sides of the "no label" property were exercised.
   assert.ok(unlabelledDelivered > 0 && unlabelledDelivered < SEEDS, `delivered ${unlabelledDelivered}`);
+  // The location rule decided some labels (refused there, and so not offered).
+  assert.ok(refusedAtLocation > 0, `refused at the sender's location ${refusedAtLocation}`);
 });

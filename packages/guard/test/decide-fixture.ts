@@ -9,7 +9,7 @@ import {
 } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
+import { ClientLocations } from "@cordon/rules";
 import type { DecideContext } from "../src/decide.js";
 
 export const registry = new PolicyRegistry();

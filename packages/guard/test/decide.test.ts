@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { parseElement, type Element } from "@cordon/component";
 import { buildSecurityLabelXml, makeClearance } from "@cordon/policy";
 import { MemoryStore, type ClearanceLookup } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
+import { ClientLocations } from "@cordon/rules";
 import { decide } from "../src/decide.js";
 import type { CheckOrigin, RecipientSession } from "../src/protocol.js";
 import { cls, decideContext, label, policy, SERVER, storedClearance } from "./decide-fixture.js";

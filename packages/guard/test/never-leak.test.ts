@@ -21,7 +21,7 @@ import {
 } from "@cordon/policy";
 import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
 import { MemoryStore, type ClearanceLookup } from "@cordon/store";
-import { ClientLocations } from "../src/client-location.js";
+import { ClientLocations } from "@cordon/rules";
 import { decide, type DecideContext } from "../src/decide.js";
 import type { RecipientSession } from "../src/protocol.js";
 

@@ -6,6 +6,13 @@ export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js
 export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
 export { Translations, labelKey } from "./translation.js";
 export { oneToOne } from "./one-to-one.js";
+export { ClientLocations, parseCidr, rebindLocations } from "./client-location.js";
+export type {
+  ClientLocation,
+  ClientLocationOptions,
+  LocationRange,
+  LocationVerdict,
+} from "./client-location.js";
 export { referencedIds } from "./referenced-ids.js";
 export type { OneToOneClearances, OneToOneParty, OneToOneVerdict } from "./one-to-one.js";
 export { Markings, canonicalLabel } from "./marking.js";

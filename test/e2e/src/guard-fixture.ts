@@ -3,7 +3,8 @@
 // UNCLASSIFIED-only site. Used by every guard*.test.ts but guard-key-fuzz (a Lua fuzz, no server):
 // guard, guard-access, guard-attack, guard-attack2, guard-attack3, guard-attack12, guard-sessions,
 // guard-cache, guard-cache-attack to guard-cache-attack5, guard-lifecycle, guard-lifecycle-attack
-// and guard-module-stop.
+// and guard-module-stop; with the label catalog beside the guard (startGuardedCatalog):
+// slixmpp-guard and catalog-location.
 import assert from "node:assert/strict";
 import {
   connectClient,
@@ -14,8 +15,14 @@ import {
   type XmppServer,
 } from "@cordon/harness";
 import { createGuardService, type GuardService, type GuardServiceOptions } from "@cordon/guard";
+import {
+  createCatalogService,
+  parseCatalogSpec,
+  type CatalogService,
+  type CatalogServiceOptions,
+} from "@cordon/catalog";
 import type { MemoryStore, UserClearanceSource } from "@cordon/store";
-import { xml } from "@cordon/component";
+import { NS_SEC_LABEL_CATALOG, xml } from "@cordon/component";
 import type { Demo } from "./demo.js";
 import { announceCaps } from "./caps.js";
 import { RawClient } from "./raw-client.js";
@@ -147,6 +154,61 @@ export async function startGuard(
   await sleep(300);
   await guard.cacheEpochTold();
   return guard;
+}
+
+/** The catalog the guard's tests offer: SECRET, CONFIDENTIAL and UNCLASSIFIED (the default), restrictive. */
+export const GUARD_CATALOG = {
+  restrict: true,
+  items: ["SECRET", "CONFIDENTIAL", "UNCLASSIFIED"].map((c) => ({
+    selector: c,
+    label: { policy: "Cordon Demo", classification: c },
+    ...(c === "UNCLASSIFIED" ? { default: true } : {}),
+  })),
+};
+
+/**
+ * Cordon's label catalog beside the guard, as deploy/README.md has it: component
+ * `catalog.${domain}` (secret "catalog" — declare it, delegate catalog:2 to it and list it among
+ * the guard module's trusted components when starting the server), over `store`, GUARD_CATALOG,
+ * the guard's default label UNCLASSIFIED; `more` adds options (guardLocations). Resolves once
+ * `client` gets its server's delegated answer (ejabberd delegates only after the component
+ * answered its disco#info: docs/delegation.md §2), failing after 15 s.
+ */
+export async function startGuardedCatalog(
+  demo: Demo,
+  server: XmppServer,
+  domain: string,
+  store: CatalogServiceOptions["store"],
+  client: TestClient,
+  more: Partial<CatalogServiceOptions> = {},
+): Promise<CatalogService> {
+  const catalog = createCatalogService({
+    service: `xmpp://127.0.0.1:${server.componentPort}`,
+    domain: `catalog.${domain}`,
+    secret: "catalog",
+    served: [domain],
+    registry: demo.registry,
+    store,
+    catalogs: new Map([[domain, parseCatalogSpec(GUARD_CATALOG, demo.registry)]]),
+    guardDefaultLabel: demo.label("UNCLASSIFIED"),
+    reconnect: { initialMs: 100, maxMs: 1000 },
+    ...more,
+  });
+  await catalog.start();
+  for (const end = Date.now() + 15_000; ;) {
+    try {
+      await client.iq(
+        xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain })),
+      );
+      return catalog;
+    } catch (error) {
+      if (Date.now() > end) {
+        await catalog.stop();
+        throw error;
+      }
+      await sleep(200);
+    }
+  }
 }
 
 /** A client of `user`/`resource` connecting from `site` (when given), kept in `open` to be stopped. */

@@ -6,7 +6,7 @@
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { serverKinds, connectClient, xml, type XmppServer, type TestClient } from "@cordon/harness";
-import { createCatalogService, parseCatalogSpec, type CatalogService } from "@cordon/catalog";
+import type { CatalogService } from "@cordon/catalog";
 import { NS_SEC_LABEL_CATALOG, parseElement, type Element } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
@@ -22,14 +22,6 @@ const UP_TO: Record<string, string[]> = {
   alice: ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL", "SECRET"],
   bob: ["UNCLASSIFIED", "RESTRICTED", "CONFIDENTIAL"],
   carol: ["UNCLASSIFIED"],
-};
-const DEMO_CATALOG = {
-  restrict: true,
-  items: ["SECRET", "CONFIDENTIAL", "UNCLASSIFIED"].map((c) => ({
-    selector: c,
-    label: { policy: "Cordon Demo", classification: c },
-    ...(c === "UNCLASSIFIED" ? { default: true } : {}),
-  })),
 };
 
 interface Item {
@@ -99,36 +91,10 @@ for (const kind of serverKinds()) {
       for (const [u, classes] of Object.entries({ ...UP_TO, ref: UP_TO.alice! }))
         await store.setUserClearance(jid(u), demo.raw(demo.clearance(classes)));
       guard = await guarded.startGuard(demo, server, domain, { store });
-      catalog = createCatalogService({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: catalogDomain,
-        secret: "catalog",
-        served: [domain],
-        registry: demo.registry,
-        store,
-        catalogs: new Map([[domain, parseCatalogSpec(DEMO_CATALOG, demo.registry)]]),
-        guardDefaultLabel: demo.label("UNCLASSIFIED"),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await catalog.start();
-      // xmpp.js, the clients every other test uses: the reference answer. ejabberd activates the
-      // delegation after the component's disco#info (docs/delegation.md §2): ask until delegated.
+      // xmpp.js, the clients every other test uses: the reference answer (and the client the
+      // fixture waits with until the server delegates).
       reference = await connectClient(server, "ref", PASSWORD);
-      for (const end = Date.now() + 15_000; ;) {
-        try {
-          await reference.iq(
-            xml(
-              "iq",
-              { type: "get", to: domain },
-              xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: domain }),
-            ),
-          );
-          break;
-        } catch (error) {
-          if (Date.now() > end) throw error;
-          await guarded.sleep(200);
-        }
-      }
+      catalog = await guarded.startGuardedCatalog(demo, server, domain, store, reference);
       slix.alice = await PythonClient.connect("slix.py", server, "alice", PASSWORD, ["xep_0258"]);
       slix.bob = await PythonClient.connect("slix.py", server, "bob", PASSWORD, ["xep_0258"]);
       slix.carol = await PythonClient.connect("slix.py", server, "carol", PASSWORD, []);

@@ -7,9 +7,12 @@
 // A user target's "no label" item follows the guard's default label, read from the same file
 // (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
 // when the guard would let an unlabelled message through. No guard section: never (fail closed).
+// Its client locations too (components.guard.locations / otherLocations): toward a user, only the
+// labels the requesting session's location grants (packages/catalog/src/requester-location.ts).
 import { readConnection, type CordonConfig } from "@cordon/component";
-import { rebindLabel, type Label, type SpecOptions } from "@cordon/policy";
-import { createCatalogService, readCatalogSection } from "@cordon/catalog";
+import { rebindLabel, type Label, type PolicyRegistry, type SpecOptions } from "@cordon/policy";
+import { rebindLocations, type ClientLocationOptions } from "@cordon/rules";
+import { CatalogOptionsError, createCatalogService, readCatalogSection } from "@cordon/catalog";
 import { readGuardSection } from "@cordon/guard";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
@@ -23,8 +26,48 @@ import { relayServerDefaults } from "./relay.js";
  * read as the guard reads it); undefined without a guard section or without the key.
  */
 export function guardDefaultLabelOf(config: CordonConfig, spec: SpecOptions): Label | undefined {
+  return guardSettingsOf(config, spec).defaultLabel;
+}
+
+/**
+ * What the catalog takes from the guard of this config (read as the guard reads it): its default
+ * label and its client locations; nothing without a guard section.
+ */
+export function guardSettingsOf(
+  config: CordonConfig,
+  spec: SpecOptions,
+): { defaultLabel?: Label; locations?: ClientLocationOptions } {
   const guard = config.components.get("guard");
-  return guard ? readGuardSection(guard, spec).defaultLabel : undefined;
+  if (!guard) return {};
+  const read = readGuardSection(guard, spec);
+  return {
+    ...(read.defaultLabel ? { defaultLabel: read.defaultLabel } : {}),
+    ...(read.locations.length > 0
+      ? {
+          locations: {
+            locations: read.locations,
+            ...(read.otherLocations ? { otherLocations: read.otherLocations } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * Throws unless what the catalog took from the guard (its default label, its locations'
+ * clearances) reads under `registry` (a policy reload's new policies): the reload is then refused.
+ */
+export function checkGuardSettings(
+  settings: { defaultLabel?: Label | undefined; locations?: ClientLocationOptions | undefined },
+  registry: PolicyRegistry,
+): void {
+  if (settings.defaultLabel) rebindLabel(settings.defaultLabel, registry);
+  if (settings.locations)
+    rebindLocations(settings.locations, registry, (what, reason) => {
+      throw new CatalogOptionsError(
+        `components.guard.${what} does not read under the new policies: ${reason}`,
+      );
+    });
 }
 
 export const runCatalog: ComponentRunner = async (context, section) => {
@@ -35,7 +78,10 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     ? configuredPeers((await relaySettings(env, relay, relayServerDefaults(context.config.root))).peerings)
     : new Map();
   const settings = readCatalogSection(section, specOptions(env));
-  const guardDefaultLabel = guardDefaultLabelOf(context.config, specOptions(env));
+  const { defaultLabel: guardDefaultLabel, locations: guardLocations } = guardSettingsOf(
+    context.config,
+    specOptions(env),
+  );
   const connection = readConnection(context.config, section);
   const onDecision = decisionCounter(context.ops, "catalog");
   const onAudit = catalogAudit(context.audit, context.logger);
@@ -48,6 +94,7 @@ export const runCatalog: ComponentRunner = async (context, section) => {
     ...(env.directory ? { personalCatalogs: env.directory } : {}),
     ...settings,
     ...(guardDefaultLabel ? { guardDefaultLabel } : {}),
+    ...(guardLocations ? { guardLocations } : {}),
     ...(onDecision ? { onDecision } : {}),
     ...(onAudit ? { onAudit } : {}),
   });
@@ -62,9 +109,9 @@ export const runCatalog: ComponentRunner = async (context, section) => {
       // Configured catalogs hold labels: re-read them under reloaded policies (the service keeps this Map).
       rebinder: {
         prepare(next) {
-          // The guard's default label too (the guard's own rebinder refuses the same; a catalog
-          // started without the guard must not keep one that no longer reads: adv15).
-          if (guardDefaultLabel) rebindLabel(guardDefaultLabel, next.registry);
+          // The guard's default label and locations too (the guard's own rebinder refuses the
+          // same; a catalog started without the guard must not keep one that no longer reads: adv15).
+          checkGuardSettings({ defaultLabel: guardDefaultLabel, locations: guardLocations }, next.registry);
           const fresh = readCatalogSection(
             section,
             specOptions({ ...next, path: (p: string) => env.path(p) }),

@@ -5,9 +5,12 @@
 // holding the address decides; an address in no range takes `otherLocations`; with neither, or
 // without a known address, the location is unknown and nothing labelled reaches or leaves the
 // session (fail closed). With no ranges configured there is no location rule at all.
+// One rule, two users: the guard (@cordon/guard decide.ts: each session of a message) and the
+// label catalog (@cordon/catalog requester-location.ts: the requesting session, so that a catalog
+// toward a user offers only what the guard lets through from that session).
 import { BlockList, isIP } from "node:net";
-import type { Clearance, Label } from "@cordon/policy";
-import type { Translations } from "@cordon/rules";
+import { rebindClearance, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
+import type { Translations } from "./translation.js";
 
 export interface LocationRange {
   /** CIDR blocks ("10.1.0.0/16", "fd00::/8"); a bare address is one host. */
@@ -23,6 +26,20 @@ export interface ClientLocationOptions {
 
 /** Whether a session's location grants a label: "granted", "denied", or "unknown" (no usable address). */
 export type LocationVerdict = "granted" | "denied" | "unknown";
+
+/**
+ * Where a session is, as the rule sees it: `key` names what decides — the range (its place among
+ * the ranges, most specific first), "other" (`otherLocations`), "unknown" (no clearance: no
+ * address, or in no range without `otherLocations`) or "anywhere" (no ranges configured) — so two
+ * addresses with the same key get the same verdict on every label (a cache key, the catalog's).
+ */
+export interface ClientLocation {
+  readonly key: string;
+  readonly clearance: Clearance | undefined;
+}
+
+const ANYWHERE: ClientLocation = { key: "anywhere", clearance: undefined };
+const UNKNOWN: ClientLocation = { key: "unknown", clearance: undefined };
 
 interface Block {
   readonly bits: number;
@@ -85,18 +102,56 @@ export class ClientLocations {
 
   /** The clearance of a session connected from `ip`, or undefined when it has none (unknown location). */
   clearanceOf(ip: string | undefined): Clearance | undefined {
+    return this.locate(ip).clearance;
+  }
+
+  /** Where a session connected from `ip` is (the range deciding, and its clearance). */
+  locate(ip: string | undefined): ClientLocation {
+    if (!this.active) return ANYWHERE;
     const plain = ip === undefined ? undefined : plainAddress(ip);
-    if (!plain) return undefined;
-    for (const block of this.#blocks)
-      if (block.list.check(plain.address, plain.family)) return block.clearance;
-    return this.#other;
+    if (!plain) return UNKNOWN;
+    for (const [i, block] of this.#blocks.entries())
+      if (block.list.check(plain.address, plain.family))
+        return { key: `range:${i}`, clearance: block.clearance };
+    return this.#other ? { key: "other", clearance: this.#other } : UNKNOWN;
   }
 
   /** Whether a session at `ip` may send or receive `label` (always "granted" without ranges). */
   grants(translations: Translations, label: Label, ip: string | undefined): LocationVerdict {
-    if (!this.active) return "granted";
-    const clearance = this.clearanceOf(ip);
-    if (!clearance) return "unknown";
-    return translations.decide(label, clearance).granted ? "granted" : "denied";
+    return this.grantsAt(translations, label, this.locate(ip));
   }
+
+  /** Whether a session at `location` (from `locate`) may send or receive `label`. */
+  grantsAt(translations: Translations, label: Label, location: ClientLocation): LocationVerdict {
+    if (!this.active) return "granted";
+    if (!location.clearance) return "unknown";
+    return translations.decide(label, location.clearance).granted ? "granted" : "denied";
+  }
+}
+
+/**
+ * The locations' clearances re-read under the policies `registry` holds now (a policy hot reload:
+ * a clearance bound to an old Policy object grants nothing under the new ones). One that no longer
+ * reads keeps its old binding — it then grants nothing: fail closed — and `unreadable` is told
+ * (`what`: the configuration key). The guard (policy-rebind.ts) and the catalog re-read them so.
+ */
+export function rebindLocations(
+  options: ClientLocationOptions,
+  registry: PolicyRegistry,
+  unreadable: (what: string, reason: string) => void,
+): ClientLocationOptions {
+  const reread = (what: string, c: Clearance): Clearance => {
+    try {
+      return rebindClearance(c, registry);
+    } catch (error) {
+      unreadable(what, (error as Error).message);
+      return c;
+    }
+  };
+  const locations = options.locations.map((l, i) => ({
+    ...l,
+    clearance: reread(`locations[${i}].clearance`, l.clearance),
+  }));
+  const other = options.otherLocations && reread("otherLocations", options.otherLocations);
+  return { locations, ...(other ? { otherLocations: other } : {}) };
 }

@@ -1,0 +1,122 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { loadPolicy, makeClearance, makeLabel, PolicyRegistry } from "@cordon/policy";
+import { ClientLocations, parseCidr, rebindLocations } from "../src/client-location.js";
+import { Translations } from "../src/translation.js";
+
+const registry = new PolicyRegistry();
+const policy = registry.loadFileSync(
+  new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
+);
+const clearance = (...names: string[]) =>
+  makeClearance(
+    policy,
+    names.map((n) => policy.classificationByName.get(n)!),
+    [],
+  );
+
+test("CIDR blocks: IPv4 and IPv6, bare addresses, and what is not one", () => {
+  assert.deepEqual(parseCidr("10.0.0.0/8"), { address: "10.0.0.0", family: "ipv4", bits: 8 });
+  assert.deepEqual(parseCidr("fd00::/8"), { address: "fd00::", family: "ipv6", bits: 8 });
+  assert.deepEqual(parseCidr("192.0.2.1"), { address: "192.0.2.1", family: "ipv4", bits: 32 });
+  for (const bad of [
+    "10.0.0.0/33",
+    "fd00::/129",
+    "10.0.0/8",
+    "host/8",
+    "10.0.0.0/8/1",
+    "10.0.0.0/-1",
+    "10.0.0.0/ 8",
+  ])
+    assert.equal(parseCidr(bad), undefined, bad);
+  assert.throws(
+    () => new ClientLocations({ locations: [{ ranges: ["nope"], clearance: clearance("UNCLASSIFIED") }] }),
+  );
+});
+
+test("the most specific range decides, across IPv4, IPv4-mapped IPv6 and IPv6; no address or no range: none", () => {
+  const wide = clearance("UNCLASSIFIED", "SECRET");
+  const narrow = clearance("UNCLASSIFIED");
+  const six = clearance("UNCLASSIFIED", "CONFIDENTIAL");
+  const at = new ClientLocations({
+    locations: [
+      { ranges: ["10.0.0.0/8"], clearance: wide },
+      { ranges: ["10.9.0.0/16"], clearance: narrow },
+      { ranges: ["2001:db8::/32"], clearance: six },
+    ],
+  });
+  assert.equal(at.active, true);
+  assert.equal(at.clearanceOf("10.1.1.1"), wide);
+  assert.equal(at.clearanceOf("10.9.1.1"), narrow);
+  assert.equal(at.clearanceOf("::ffff:10.9.1.1"), narrow);
+  assert.equal(at.clearanceOf("2001:db8::5"), six);
+  assert.equal(at.clearanceOf("192.0.2.1"), undefined);
+  assert.equal(at.clearanceOf(undefined), undefined);
+  assert.equal(at.clearanceOf("not-an-ip"), undefined);
+  const other = new ClientLocations({
+    locations: [{ ranges: ["10.0.0.0/8"], clearance: wide }],
+    otherLocations: narrow,
+  });
+  assert.equal(other.clearanceOf("192.0.2.1"), narrow);
+  assert.equal(other.clearanceOf(undefined), undefined, "no address is never 'elsewhere'");
+  assert.equal(new ClientLocations({ locations: [] }).active, false);
+});
+
+test("locate: the deciding range as a key (same key, same verdicts); grantsAt decides on it", () => {
+  const translations = new Translations(registry);
+  const label = (name: string) => makeLabel(policy, policy.classificationByName.get(name)!, []);
+  const at = new ClientLocations({
+    locations: [
+      { ranges: ["10.0.0.0/8"], clearance: clearance("UNCLASSIFIED", "SECRET") },
+      { ranges: ["10.9.0.0/16"], clearance: clearance("UNCLASSIFIED") },
+    ],
+  });
+  const annex = at.locate("10.9.1.1");
+  assert.equal(annex.key, at.locate("::ffff:10.9.200.3").key);
+  assert.notEqual(annex.key, at.locate("10.1.1.1").key);
+  assert.equal(at.locate("192.0.2.1").key, "unknown");
+  assert.equal(at.locate(undefined).key, "unknown");
+  assert.equal(at.grantsAt(translations, label("UNCLASSIFIED"), annex), "granted");
+  assert.equal(at.grantsAt(translations, label("SECRET"), annex), "denied");
+  assert.equal(at.grantsAt(translations, label("SECRET"), at.locate("10.1.1.1")), "granted");
+  assert.equal(at.grantsAt(translations, label("UNCLASSIFIED"), at.locate(undefined)), "unknown");
+  // grants(ip) is grantsAt(locate(ip)).
+  assert.equal(at.grants(translations, label("SECRET"), "10.9.1.1"), "denied");
+  const other = new ClientLocations({
+    locations: [{ ranges: ["10.0.0.0/8"], clearance: clearance("UNCLASSIFIED") }],
+    otherLocations: clearance("UNCLASSIFIED"),
+  });
+  assert.equal(other.locate("192.0.2.1").key, "other");
+  const none = new ClientLocations({ locations: [] });
+  assert.equal(none.locate("10.9.1.1").key, "anywhere");
+  assert.equal(none.grants(translations, label("SECRET"), undefined), "granted");
+});
+
+test("rebindLocations: each clearance re-read under the new policies; one that no longer reads is kept and told", () => {
+  const reg = new PolicyRegistry();
+  const demo = reg.loadFileSync(
+    new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url).pathname,
+  );
+  const c = makeClearance(demo, [demo.classificationByName.get("UNCLASSIFIED")!], []);
+  const options = { locations: [{ ranges: ["10.0.0.0/8"], clearance: c }], otherLocations: c };
+  reg.replaceAll([
+    loadPolicy(
+      readFileSync(new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url), "utf8"),
+    ),
+  ]);
+  const told = [] as string[];
+  const rebound = rebindLocations(options, reg, (what) => told.push(what));
+  assert.notEqual(rebound.locations[0]?.clearance.policy, demo, "bound to the new Policy object");
+  assert.equal(rebound.locations[0]?.clearance.policy, reg.policies()[0]);
+  assert.equal(rebound.otherLocations?.policy, reg.policies()[0]);
+  assert.deepEqual(rebound.locations[0]?.ranges, ["10.0.0.0/8"]);
+  assert.equal(told.length, 0);
+  // Under policies without it: kept as it was (granting nothing), each told by its key.
+  reg.replaceAll([
+    loadPolicy(readFileSync(new URL("../../../../test/conformance/tlp-policy.xml", import.meta.url), "utf8")),
+  ]);
+  const kept = rebindLocations(options, reg, (what) => told.push(what));
+  assert.equal(kept.locations[0]?.clearance, c);
+  assert.deepEqual(told, ["locations[0].clearance", "otherLocations"]);
+});
