@@ -83,7 +83,8 @@ mod_opt_type(timeout) -> econf:pos_int();
 mod_opt_type(cache_ttl) -> econf:non_neg_int();
 mod_opt_type(trusted_components) -> econf:list(econf:domain());
 mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
-mod_opt_type(access_check) -> econf:bool().
+mod_opt_type(access_check) -> econf:bool();
+mod_opt_type(report_interval) -> econf:pos_int().
 
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
@@ -91,7 +92,8 @@ mod_options(Host) ->
      {cache_ttl, 2000},
      {trusted_components, []},
      {unlabelled_when_down, refuse},
-     {access_check, false}].
+     {access_check, false},
+     {report_interval, 5000}].
 
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
@@ -1158,13 +1160,14 @@ apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
     catch ets:update_counter(cache_table(Host), '$served', 1, {'$served', 0}),
     xmpp:put_meta(Decided, cordon_forms, Forms).
 
-%% Messages delivered from the cache never reach the guard: every ?REPORT_EVERY ms the guard is
+%% Messages delivered from the cache never reach the guard: every report_every/1 ms the guard is
 %% told how many (when any), so they are counted with its decisions (packages/guard/src/
 %% cache-report.ts). Run by the table's owner process; a report not taken is not resent.
--define(REPORT_EVERY, 5000).
+%% (`report_interval`, default 5000 ms, at least 100.)
+report_every(Host) -> max(100, opt(Host, report_interval)).
 
 cache_owner_loop(Host) ->
-    erlang:send_after(?REPORT_EVERY, self(), report),
+    erlang:send_after(report_every(Host), self(), report),
     owner_loop(Host, #{}, 0).
 
 %% The owner also keeps the flights (single flight, below): Flights maps a key to
@@ -1175,7 +1178,7 @@ owner_loop(Host, Flights, Parked) ->
         report ->
             report_served(Host),
             report_latency(Host),
-            erlang:send_after(?REPORT_EVERY, self(), report),
+            erlang:send_after(report_every(Host), self(), report),
             owner_loop(Host, Flights, Parked);
         {flight, From, Ref, Key, Sender, Waiting} ->
             {Reply, Flights1, Parked1} = flight_decision(Host, Flights, Parked, Key, Sender, Waiting),
@@ -1214,7 +1217,7 @@ report_served(Host) ->
 %%% verdict to be had); and each question's round trip (route_iq → answer; none for a question
 %%% with no answer in time). Fixed buckets, the guard's own (LATENCY_BOUNDS_US: 10 µs to 10 s,
 %%% five a decade), counted in the cache table: one ets:update_counter per observation, bounded
-%%% (3 histograms × 32 buckets). The owner reports and subtracts what it read every ?REPORT_EVERY.
+%%% (3 histograms × 32 buckets). The owner reports and subtracts what it read every report_every/1.
 %%% ================================================================================================
 -define(BOUNDS, {10, 16, 25, 40, 63, 100, 160, 250, 400, 630, 1000, 1600, 2500, 4000, 6300,
                  10000, 16000, 25000, 40000, 63000, 100000, 160000, 250000, 400000, 630000,

@@ -914,9 +914,10 @@ end
 
 -- Messages delivered from the cache never reach the guard: it is told how many, so they are
 -- counted with its decisions (packages/guard/src/cache-report.ts), and what this module measured of
--- the latency the check adds (latency-report.ts). Every REPORT_EVERY seconds when there are any; a
--- report the guard does not get (not connected, no answer) is not resent.
-local REPORT_EVERY = 5;
+-- the latency the check adds (latency-report.ts). Every REPORT_EVERY seconds when there are any
+-- (`cordon_guard_report_seconds`, default 5, at least 0.1); a report the guard does not get (not
+-- connected, no answer) is not resent.
+local REPORT_EVERY = math.max(0.1, module:get_option_number("cordon_guard_report_seconds", 5));
 module:add_timer(REPORT_EVERY, function ()
 	if served_from_cache > 0 and guard_session() then
 		local id = new_id();
