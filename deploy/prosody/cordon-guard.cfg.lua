@@ -35,6 +35,9 @@ VirtualHost "{{DOMAIN}}" {
 	-- message is asked about. Cleared at once when Cordon says a clearance, policy or
 	-- configuration changed, and when the guard disconnects (packages/guard/README.md).
 	cordon_guard_cache_seconds = {{CACHE_SECONDS}};
+	-- Seconds between the reports to the guard: messages served from the cache, and the latency
+	-- the check added (its metrics cordon_guard_hold_seconds, cordon_guard_round_trip_seconds).
+	-- cordon_guard_report_seconds = 5;
 	-- The server access label: set to true when the guard has `accessLabel`; then each user must
 	-- be cleared for it to bind a resource, and while Cordon cannot answer nobody can log in.
 	-- cordon_guard_access = true;

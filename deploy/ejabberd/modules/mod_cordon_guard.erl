@@ -83,7 +83,8 @@ mod_opt_type(timeout) -> econf:pos_int();
 mod_opt_type(cache_ttl) -> econf:non_neg_int();
 mod_opt_type(trusted_components) -> econf:list(econf:domain());
 mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
-mod_opt_type(access_check) -> econf:bool().
+mod_opt_type(access_check) -> econf:bool();
+mod_opt_type(report_interval) -> econf:pos_int().
 
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
@@ -91,7 +92,8 @@ mod_options(Host) ->
      {cache_ttl, 2000},
      {trusted_components, []},
      {unlabelled_when_down, refuse},
-     {access_check, false}].
+     {access_check, false},
+     {report_interval, 5000}].
 
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
@@ -297,7 +299,14 @@ origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
            end
     end.
 
-ask(Host, Origin, Msg) ->
+ask(Host, Origin, Msg0) ->
+    %% The hold starts (latency measurement, below): when first taken — a parked message asked
+    %% about later keeps its own start.
+    Taken = case xmpp:get_meta(Msg0, cordon_taken, undefined) of
+                undefined -> erlang:monotonic_time();
+                T -> T
+            end,
+    Msg = xmpp:put_meta(Msg0, cordon_taken, Taken),
     Embedded = xmpp:encode(Msg, ?NS_CLIENT),
     #xmlel{attrs = Attrs} = Embedded,
     #jid{luser = ToUser, lserver = ToServer} = xmpp:get_to(Msg),
@@ -348,7 +357,9 @@ ask(Host, Origin, Msg) ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
             refresh_ahead(Host, Key, Entry, Msg, AskedPids,
                           fun() -> check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls) end),
-            apply_cached(Msg, Entry, AskedPids);
+            Served = apply_cached(Msg, Entry, AskedPids),
+            held(Host, hold_cached, Taken),
+            Served;
         {none, park} ->
             %% (Counted in flight by the owner when parked, so a landing flight cannot count it down first.)
             {stop, drop};
@@ -367,11 +378,14 @@ ask(Host, Origin, Msg) ->
                        _ -> xmpp:put_meta(Held0, cordon_cache_key, Key)
                    end,
             asking(Host, Sender),
+            AskedAt = erlang:monotonic_time(),
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
             ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                 is_record(Answer, iq) andalso held(Host, round_trip, AskedAt),
                                                  try answered_if_loaded(Host, Held, Answer)
                                                  after
+                                                     held(Host, hold_asked, Taken),
                                                      asked(Host, Sender),
                                                      Flight == fly andalso land(Host, Key, Sender)
                                                  end
@@ -1181,13 +1195,14 @@ apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
     catch ets:update_counter(cache_table(Host), '$served', 1, {'$served', 0}),
     xmpp:put_meta(Decided, cordon_forms, Forms).
 
-%% Messages delivered from the cache never reach the guard: every ?REPORT_EVERY ms the guard is
+%% Messages delivered from the cache never reach the guard: every report_every/1 ms the guard is
 %% told how many (when any), so they are counted with its decisions (packages/guard/src/
 %% cache-report.ts). Run by the table's owner process; a report not taken is not resent.
--define(REPORT_EVERY, 5000).
+%% (`report_interval`, default 5000 ms, at least 100.)
+report_every(Host) -> max(100, opt(Host, report_interval)).
 
 cache_owner_loop(Host) ->
-    erlang:send_after(?REPORT_EVERY, self(), report),
+    erlang:send_after(report_every(Host), self(), report),
     owner_loop(Host, #{}, 0).
 
 %% The owner also keeps the flights (single flight, below): Flights maps a key to
@@ -1197,7 +1212,8 @@ owner_loop(Host, Flights, Parked) ->
         stop -> ok;
         report ->
             report_served(Host),
-            erlang:send_after(?REPORT_EVERY, self(), report),
+            report_latency(Host),
+            erlang:send_after(report_every(Host), self(), report),
             owner_loop(Host, Flights, Parked);
         {flight, From, Ref, Key, Sender, Waiting} ->
             {Reply, Flights1, Parked1} = flight_decision(Host, Flights, Parked, Key, Sender, Waiting),
@@ -1225,6 +1241,70 @@ report_served(Host) ->
             catch ejabberd_router:route_iq(IQ, fun(_) -> ok end, undefined, opt(Host, timeout));
         _ -> ok
     end.
+
+%%% ================================================================================================
+%%% The latency this check adds, measured where it is added, on the node's monotonic clock
+%%% (packages/guard/src/latency-report.ts): each one-to-one message's hold — from taking it in
+%%% sm_receive_packet (before the verdict cache is looked up) to returning it from the hook served
+%%% from the cache, or to having routed the decided message on (the second routing is this
+%%% module's own work) or refused it — by kind: hold_cached (delivered from the verdict cache: as
+%%% many as '$served' counts) or hold_asked (every other: the guard asked, or refused with no
+%%% verdict to be had); and each question's round trip (route_iq → answer; none for a question
+%%% with no answer in time). Fixed buckets, the guard's own (LATENCY_BOUNDS_US: 10 µs to 10 s,
+%%% five a decade), counted in the cache table: one ets:update_counter per observation, bounded
+%%% (3 histograms × 32 buckets). The owner reports and subtracts what it read every report_every/1.
+%%% ================================================================================================
+-define(BOUNDS, {10, 16, 25, 40, 63, 100, 160, 250, 400, 630, 1000, 1600, 2500, 4000, 6300,
+                 10000, 16000, 25000, 40000, 63000, 100000, 160000, 250000, 400000, 630000,
+                 1000000, 1600000, 2500000, 4000000, 6300000, 10000000}).
+-define(N_BOUNDS, 31).
+
+%% One observation, since `Since` (erlang:monotonic_time/0): {{'$lat', Histogram, Bucket}, Count, SumUs}.
+held(Host, Histogram, Since) ->
+    Us = erlang:convert_time_unit(erlang:monotonic_time() - Since, native, microsecond),
+    Key = {'$lat', Histogram, bucket(Us)},
+    catch ets:update_counter(cache_table(Host), Key, [{2, 1}, {3, Us}], {Key, 0, 0}),
+    ok.
+
+%% The bucket (0-based) of `Us`: above bound I-1, at most bound I (?N_BOUNDS: above the last).
+bucket(Us) when Us =< 10 -> 0;
+bucket(Us) -> settle(Us, min(?N_BOUNDS, ceil(math:log10(Us / 10) * 5))).
+
+settle(Us, I) when I < ?N_BOUNDS, Us > element(I + 1, ?BOUNDS) -> settle(Us, I + 1);
+settle(Us, I) when I > 0, Us =< element(I, ?BOUNDS) -> settle(Us, I - 1);
+settle(_Us, I) -> I.
+
+%% What was observed since the last report, told the guard (then subtracted: what is observed
+%% meanwhile stays for the next). A report not taken is not resent.
+report_latency(Host) ->
+    Tab = cache_table(Host),
+    case catch ets:match_object(Tab, {{'$lat', '_', '_'}, '_', '_'}) of
+        Rows when is_list(Rows) ->
+            Moved = lists:keysort(1, [R || {_, N, _} = R <- Rows, N > 0]),
+            lists:foreach(fun({K, N, S}) -> catch ets:update_counter(Tab, K, [{2, -N}, {3, -S}]) end, Moved),
+            Hs = [H || {Histogram, Of, Kind} <- [{hold_cached, <<"hold">>, <<"cached">>},
+                                                 {hold_asked, <<"hold">>, <<"asked">>},
+                                                 {round_trip, <<"round-trip">>, <<"asked">>}],
+                       H <- histogram_el(Of, Kind, [R || {{_, Hi, _}, _, _} = R <- Moved, Hi == Histogram])],
+            case Hs of
+                [] -> ok;
+                _ ->
+                    Latency = #xmlel{name = <<"latency">>, attrs = [{<<"xmlns">>, ?NS_GUARD}], children = Hs},
+                    IQ = #iq{type = set, id = p1_rand:get_string(),
+                             from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Latency]},
+                    catch ejabberd_router:route_iq(IQ, fun(_) -> ok end, undefined, opt(Host, timeout))
+            end;
+        _ -> ok
+    end.
+
+histogram_el(_Of, _Kind, []) -> [];
+histogram_el(Of, Kind, Rows) ->
+    B = lists:join(<<",">>, [<<(integer_to_binary(I))/binary, $:, (integer_to_binary(N))/binary>>
+                             || {{_, _, I}, N, _} <- Rows]),
+    [#xmlel{name = <<"h">>,
+            attrs = [{<<"of">>, Of}, {<<"kind">>, Kind},
+                     {<<"us">>, integer_to_binary(lists:sum([S || {_, _, S} <- Rows]))},
+                     {<<"b">>, iolist_to_binary(B)}]}].
 
 %%% ================================================================================================
 %%% Single flight (docs/performance.md §4): when a question is out for a cache key, a message with
@@ -1324,15 +1404,21 @@ land(Host, Key, Sender) ->
                 _ -> false
             end,
     lists:foreach(fun({Origin, Msg, AskedPids}) ->
+                          Taken = xmpp:get_meta(Msg, cordon_taken, erlang:monotonic_time()),
                           try
                               case cached_verdict(Host, Key) of
-                                  {ok, Entry} -> route_decided(Host, apply_cached(Msg, Entry, AskedPids));
+                                  {ok, Entry} ->
+                                      route_decided(Host, apply_cached(Msg, Entry, AskedPids)),
+                                      held(Host, hold_cached, Taken);
                                   none when Alone ->
+                                      %% (Asked about on its own: its hold is measured there.)
                                       case ask(Host, Origin, xmpp:put_meta(Msg, cordon_no_flight, true)) of
                                           {stop, drop} -> ok;
                                           Decided -> route_decided(Host, Decided)
                                       end;
-                                  none -> refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+                                  none ->
+                                      refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'}),
+                                      held(Host, hold_asked, Taken)
                               end
                           after asked(Host, Sender)
                           end

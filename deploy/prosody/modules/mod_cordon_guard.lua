@@ -891,16 +891,73 @@ local function apply_cached(event, entry, asked)
 	return true;
 end
 
+-- The latency this check adds, measured where it is added, on the server's monotonic clock
+-- (packages/guard/src/latency-report.ts): each one-to-one message's hold — from taking it (before
+-- the verdict cache is looked up) to handing it on delivered, or refusing it — by kind: "cached"
+-- (delivered from the verdict cache: as many as served_from_cache counts) or "asked" (every other:
+-- the guard asked, or refused with no verdict to be had); and each question's round trip (sent →
+-- answer; none for a question with no answer in time). Fixed buckets, the guard's own
+-- (LATENCY_BOUNDS_US: 10 µs to 10 s, five a decade): bounded memory, a few operations per message
+-- (docs/performance.md, session 16, has their cost).
+local LATENCY_BOUNDS = {}; -- µs
+for _, decade in ipairs({ 10, 100, 1000, 10000, 100000, 1000000 }) do
+	for _, step in ipairs({ 1, 1.6, 2.5, 4, 6.3 }) do LATENCY_BOUNDS[#LATENCY_BOUNDS + 1] = floor(decade * step + 0.5); end
+end
+LATENCY_BOUNDS[#LATENCY_BOUNDS + 1] = 10000000;
+local N_BOUNDS = #LATENCY_BOUNDS;
+local log, ceil = math.log, math.ceil;
+local PER_LOG = 5 / log(10); -- buckets per unit of natural log (five a decade)
+local function new_histogram()
+	local h = { n = 0, sum = 0 };
+	for i = 1, N_BOUNDS + 1 do h[i] = 0; end
+	return h;
+end
+local held_cached, held_asked, round_trips = new_histogram(), new_histogram(), new_histogram();
+-- One observation of `seconds` in `h`: bucket i holds what is above bound i-1 and at most bound i.
+local function observe(h, seconds)
+	local us = seconds * 1e6;
+	local i = 1;
+	if us > 10 then
+		i = ceil(log(us / 10) * PER_LOG) + 1; -- (a guess from the log, set right against the bounds)
+		if i > N_BOUNDS + 1 then i = N_BOUNDS + 1; end
+		while i <= N_BOUNDS and us > LATENCY_BOUNDS[i] do i = i + 1; end
+		while i > 1 and us <= LATENCY_BOUNDS[i - 1] do i = i - 1; end
+	end
+	h[i] = h[i] + 1;
+	h.n = h.n + 1;
+	h.sum = h.sum + us;
+end
+-- `<h/>` of what `h` observed since the last report (then forgotten), or "" when nothing.
+local function histogram_el(h, of, kind)
+	if h.n == 0 then return ""; end
+	local b = {};
+	for i = 1, N_BOUNDS + 1 do
+		if h[i] > 0 then b[#b + 1] = string.format("%d:%d", i - 1, h[i]); h[i] = 0; end
+	end
+	local el = "<h of='" .. of .. "' kind='" .. kind .. "' us='" .. string.format("%d", floor(h.sum)) .. "' b='" .. table.concat(b, ",") .. "'/>";
+	h.n, h.sum = 0, 0;
+	return el;
+end
+
 -- Messages delivered from the cache never reach the guard: it is told how many, so they are
--- counted with its decisions (packages/guard/src/cache-report.ts). Every REPORT_EVERY seconds
--- when there are any; a report the guard does not get (not connected, no answer) is not resent.
-local REPORT_EVERY = 5;
+-- counted with its decisions (packages/guard/src/cache-report.ts), and what this module measured of
+-- the latency the check adds (latency-report.ts). Every REPORT_EVERY seconds when there are any
+-- (`cordon_guard_report_seconds`, default 5, at least 0.1); a report the guard does not get (not
+-- connected, no answer) is not resent.
+local REPORT_EVERY = math.max(0.1, module:get_option_number("cordon_guard_report_seconds", 5));
 module:add_timer(REPORT_EVERY, function ()
 	if served_from_cache > 0 and guard_session() then
 		local id = new_id();
 		ask({ id = id, xml = "<iq type='set'" .. attr("from", module.host) .. attr("to", guard) .. attr("id", id)
 			.. "><served xmlns='" .. NS_GUARD .. "' n='" .. string.format("%d", served_from_cache) .. "'/></iq>" }, function () end);
 		served_from_cache = 0;
+	end
+	if (held_cached.n > 0 or held_asked.n > 0 or round_trips.n > 0) and guard_session() then
+		local id = new_id();
+		ask({ id = id, xml = "<iq type='set'" .. attr("from", module.host) .. attr("to", guard) .. attr("id", id)
+			.. "><latency xmlns='" .. NS_GUARD .. "'>" .. histogram_el(held_cached, "hold", "cached")
+			.. histogram_el(held_asked, "hold", "asked") .. histogram_el(round_trips, "round-trip", "asked")
+			.. "</latency></iq>" }, function () end);
 	end
 	return REPORT_EVERY;
 end);
@@ -973,6 +1030,7 @@ local function checker(event_name)
 			end
 			return true;
 		end
+		local taken = monotonic(); -- (the hold starts: latency measurement, above)
 		local sender_ip = origin == "c2s" and event.origin.ip or nil;
 		local key, cache_asked;
 		if cache_ttl > 0 and cache_epoch then key, cache_asked = cache_key(stanza, origin, sender_ip, own_account(event), event.origin); end
@@ -980,7 +1038,7 @@ local function checker(event_name)
 		if entry then
 			if queue.head == queue.tail then
 				-- Nothing of this session held before it: it goes on now, in this very event.
-				if apply_cached(event, entry, cache_asked) then return nil; end
+				if apply_cached(event, entry, cache_asked) then observe(held_cached, monotonic() - taken); return nil; end
 			else
 				-- After the session's held messages, in order.
 				local item = { done = true, stanza = stanza };
@@ -993,9 +1051,11 @@ local function checker(event_name)
 					local live = entry.epoch == cache_epoch and epoch_session ~= nil and epoch_session == guard_session()
 						and entry.expires >= monotonic();
 					if live and apply_cached(event, entry, cache_asked) then
+						observe(held_cached, monotonic() - taken);
 						module:fire_event(event_name, event);
 					else
 						refuse_unchecked(stanza, nil);
+						observe(held_asked, monotonic() - taken);
 					end
 				end;
 				queue[queue.tail] = item;
@@ -1035,9 +1095,11 @@ local function checker(event_name)
 						-- epoch was told meanwhile: refused with `wait`, the client may send it again.
 						local entry = cached_verdict(key_now);
 						if entry and apply_cached(event, entry, asked_now) then
+							observe(held_cached, monotonic() - taken);
 							module:fire_event(event_name, event);
 						else
 							refuse_unchecked(stanza, nil);
+							observe(held_asked, monotonic() - taken);
 						end
 					end;
 				end;
@@ -1050,12 +1112,15 @@ local function checker(event_name)
 				queue.flights = queue.flights or {};
 				queue.flights[key_now] = {};
 			end
+			local asked_at = monotonic();
 			ask(request, function (answer, err)
+				if answer then observe(round_trips, monotonic() - asked_at); end
 				queue.out = queue.out - 1;
 				item.done = true;
 				item.finish = function ()
 					local verdict;
 					if answer then verdict = apply(event, answer); else verdict = unreachable(event, err); end
+					observe(held_asked, monotonic() - taken);
 					if verdict == nil then module:fire_event(event_name, event); end
 				end;
 				local followers = key_now and queue.flights[key_now];

@@ -33,6 +33,7 @@ import type { UserClearanceSource } from "@cordon/store";
 import { rebindGuard, type GuardBound } from "./policy-rebind.js";
 import { accessVerdictElement, decideAccess, readAccess, type AccessReason } from "./access.js";
 import { readServedReport } from "./cache-report.js";
+import { readLatencyReport, type LatencyDelta } from "./latency-report.js";
 import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { ConversationReferences } from "./message-references.js";
 import { GuardOptionsError } from "./errors.js";
@@ -74,6 +75,8 @@ export interface GuardServiceOptions extends ComponentOptions {
   onAccess?: (allowed: boolean, reason: AccessReason) => void;
   /** Messages a served server delivered from its verdict cache since its last report (cache-report.ts). */
   onCached?: (count: number, domain: string) => void;
+  /** What a served server observed of the latency the check adds since its last report (latency-report.ts). */
+  onLatency?: (deltas: readonly LatencyDelta[], domain: string) => void;
 }
 
 export interface GuardService {
@@ -264,6 +267,26 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
       },
     },
     "served",
+  );
+  // The latency the modules measured the check adding (latency-report.ts): for the metrics. A
+  // malformed report is refused whole (bad-request): nothing of it is counted.
+  component.handleIq(
+    NS_GUARD,
+    {
+      set: (request) => {
+        const asker = parseJid(request.from);
+        if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
+          throw stanzaError("forbidden", "cancel");
+        const deltas = readLatencyReport(request.payload);
+        if (deltas === undefined) {
+          logger.debug({ domain: asker.domain }, "malformed latency report ignored");
+          throw stanzaError("bad-request", "modify");
+        }
+        options.onLatency?.(deltas, asker.domain);
+        return undefined;
+      },
+    },
+    "latency",
   );
   component.disco({
     info: ({ to, node }) =>

@@ -16,3 +16,19 @@ export { rebindGuard } from "./policy-rebind.js";
 export type { GuardBound } from "./policy-rebind.js";
 export type { GuardSectionSettings } from "./config.js";
 export { ConversationReferences, conversationKey, referencedIds } from "./message-references.js";
+export {
+  readLatencyReport,
+  LATENCY_BOUNDS_US,
+  LATENCY_BUCKETS,
+  MAX_LATENCY_COUNT,
+  MAX_LATENCY_SUM_US,
+} from "./latency-report.js";
+export type { LatencyDelta, LatencyKind, LatencyOf } from "./latency-report.js";
+export {
+  LatencyHistograms,
+  LATENCY_NAMES,
+  latencyQuantile,
+  latencySince,
+  latencyShareAtMost,
+} from "./latency-histograms.js";
+export type { LatencyName, LatencyTotals } from "./latency-histograms.js";

@@ -59,7 +59,9 @@
 // An IQ error, a timeout or no answer at all: the module refuses with a `wait` error (fail closed).
 //
 // A module also tells the guard, every few seconds, how many messages it served from its verdict
-// cache: <iq type='set'><served xmlns='urn:cordon:guard:0' n='…'/></iq> (cache-report.ts).
+// cache: <iq type='set'><served xmlns='urn:cordon:guard:0' n='…'/></iq> (cache-report.ts), and
+// what it measured of the latency the check adds: <latency xmlns='urn:cordon:guard:0'><h …/></latency>
+// (latency-report.ts).
 //
 // The same link carries the server access label's question (access.ts): before a user binds a
 // resource the module asks <access jid='user@host'/> and gets <access-verdict action='allow|deny'/>.

@@ -2,9 +2,9 @@
 // guard component, clearances from a store that can be made to wait, clients at a cleared and an
 // UNCLASSIFIED-only site. Used by every guard*.test.ts but guard-key-fuzz (a Lua fuzz, no server):
 // guard, guard-access, guard-attack, guard-attack2, guard-attack3, guard-attack12, guard-sessions,
-// guard-cache, guard-cache-attack to guard-cache-attack5, guard-lifecycle, guard-lifecycle-attack
-// and guard-module-stop; with the label catalog beside the guard (startGuardedCatalog):
-// slixmpp-guard and catalog-location.
+// guard-cache, guard-cache-attack to guard-cache-attack5, guard-hold, guard-lifecycle,
+// guard-lifecycle-attack and guard-module-stop; with the label catalog beside the guard
+// (startGuardedCatalog): slixmpp-guard and catalog-location.
 import assert from "node:assert/strict";
 import {
   connectClient,

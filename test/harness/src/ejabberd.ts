@@ -118,6 +118,11 @@ export function ejabberdConfig(
         "  mod_cordon_guard:\n",
         `  mod_cordon_guard:\n    unlabelled_when_down: ${guard.unlabelledWhenDown}\n`,
       );
+    if (guard.reportSeconds !== undefined)
+      includes["cordon-guard.yml"] = includes["cordon-guard.yml"].replace(
+        "  mod_cordon_guard:\n",
+        `  mod_cordon_guard:\n    report_interval: ${Math.round(guard.reportSeconds * 1000)}\n`,
+      );
     if (guard.access)
       includes["cordon-guard.yml"] = includes["cordon-guard.yml"].replace(
         "  mod_cordon_guard:\n",

@@ -97,6 +97,11 @@ export function prosodyConfig(
         TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
       },
     });
+    if (guard.reportSeconds !== undefined)
+      includes["cordon-guard.cfg.lua"] = includes["cordon-guard.cfg.lua"].replace(
+        '\tmodules_enabled = { "cordon_guard" };\n',
+        `\tmodules_enabled = { "cordon_guard" };\n\tcordon_guard_report_seconds = ${guard.reportSeconds};\n`,
+      );
     lines.push('Include "cordon-guard.cfg.lua"');
     if (guard.unlabelledWhenDown)
       lines.push(

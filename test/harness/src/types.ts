@@ -34,6 +34,8 @@ export interface GuardDecl {
   trusted?: string[];
   /** Deliver unlabelled messages while Cordon cannot answer (the modules' opt-in option). */
   unlabelledWhenDown?: "deliver" | "refuse";
+  /** Seconds between the module's reports to the guard (served from its cache, latency; default 5). */
+  reportSeconds?: number;
   /** Ask the guard before each resource bind (the server access label; the modules' opt-in option). */
   access?: boolean;
 }

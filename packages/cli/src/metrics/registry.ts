@@ -4,6 +4,7 @@
 // unbounded and they are personal data).
 // Exposition format: https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { ReportedHistogram } from "./reported-histogram.js";
 
 export type ComponentName = string;
 
@@ -26,6 +27,13 @@ export interface CordonMetrics {
   /** Bytes each bounded buffer of a component holds now, and its configured limit (memory budget). */
   readonly memoryBytes: Gauge<"component" | "buffer">;
   readonly memoryLimitBytes: Gauge<"component" | "buffer">;
+  /**
+   * The latency the central check adds inside the servers, as their modules measured and reported
+   * it (packages/guard/src/latency-report.ts): each message's hold by kind (cached|asked), and the
+   * guard question's round trip.
+   */
+  readonly guardHold: ReportedHistogram;
+  readonly guardRoundTrip: ReportedHistogram;
   /** Adds a function run before each scrape (to copy counters kept elsewhere, e.g. by the relay). */
   onCollect(fn: () => void): void;
   /** Runs the functions added by onCollect (before reading a metric's values directly). */
@@ -146,6 +154,23 @@ export function createMetrics(options: MetricsOptions = {}): CordonMetrics {
       labelNames: ["component", "buffer"],
       registers,
     }),
+    guardHold: new ReportedHistogram(
+      "cordon_guard_hold_seconds",
+      "How long the server module held a one-to-one message for the central check (taken to delivered or refused), by kind: served from its verdict cache, or the guard asked",
+      "kind",
+      new Map([
+        ["hold/cached", "cached"],
+        ["hold/asked", "asked"],
+      ]),
+      registry,
+    ),
+    guardRoundTrip: new ReportedHistogram(
+      "cordon_guard_round_trip_seconds",
+      "Round trip of the server module's question to the guard (sent to verdict received), on the server's clock",
+      "kind",
+      new Map([["round-trip/asked", "asked"]]),
+      registry,
+    ),
     onCollect(fn) {
       collectors.push(fn);
     },

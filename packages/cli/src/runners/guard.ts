@@ -7,6 +7,7 @@ import {
   readGuardSection,
   rebindGuard,
   type GuardBound,
+  type LatencyDelta,
 } from "@cordon/guard";
 import { encodeBerClearance, isValidLabel } from "@cordon/policy";
 import { specOptions } from "../environment.js";
@@ -60,6 +61,14 @@ export const runGuard: ComponentRunner = async (context, section) => {
     : undefined;
   // Messages the modules delivered from their verdict caches (packages/guard/src/cache-report.ts).
   const onCached = counter ? (count: number) => counter("grant", "deliver:cached", count) : undefined;
+  // The latency the modules measured the check adding (packages/guard/src/latency-report.ts).
+  const metrics = context.ops?.metrics;
+  const onLatency = metrics
+    ? (deltas: readonly LatencyDelta[]) => {
+        metrics.guardHold.add(deltas);
+        metrics.guardRoundTrip.add(deltas);
+      }
+    : undefined;
   const { serverClearance, ...guardSettings } = settings;
   const service = createGuardService({
     ...connection,
@@ -71,6 +80,7 @@ export const runGuard: ComponentRunner = async (context, section) => {
     ...(onDecision ? { onDecision } : {}),
     ...(onAccess ? { onAccess } : {}),
     ...(onCached ? { onCached } : {}),
+    ...(onLatency ? { onLatency } : {}),
   });
   if (context.check) return { name: "guard", stop: () => service.stop(), targets: [target(connection)] };
   // One source for the server's clearance: the store, where the catalog reads it too.
