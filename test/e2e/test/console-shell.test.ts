@@ -96,6 +96,8 @@ admin:
     users:
       - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
       - { name: adam, role: admin, passwordHash: "${hash("adam-password")}" }
+    # One Overview sample a second (default 10 s), so the screenshots' chart has points soon.
+    overviewSampleSeconds: 1
 stateDir: state
 audit: { file: audit.jsonl }
 ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name: "Labels", items: [UNCLASSIFIED_ITEM] } })}`,
@@ -383,8 +385,10 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
   });
 
   test("[prosody] screenshots of the Overview at 1280×800 and 390 px wide (docs/screenshots)", async () => {
-    // A few points of the time series first (one every 10 s), with some traffic.
+    // A few points of the time series first (one a second: overviewSampleSeconds), with some traffic.
     const alice = clients[0]!;
+    const points = async () => (JSON.parse((await api("/overview")).text) as { series: unknown[] }).series.length;
+    const before = await points();
     for (let i = 0; i < 3; i++) {
       await joinRoom(clients[1]!, vault, `carol-${i}`).catch(() => undefined);
       await alice.send(
@@ -394,8 +398,11 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
           (await import("@cordon/harness")).xml("body", {}, `hello ${i}`),
         ),
       );
-      await sleep(10_500);
+      await sleep(1_500);
     }
+    const overview = JSON.parse((await api("/overview")).text) as { intervalSeconds: number; series: unknown[] };
+    assert.equal(overview.intervalSeconds, 1, "admin.console.overviewSampleSeconds");
+    assert.ok(overview.series.length >= before + 3, `${before} → ${overview.series.length} points`);
     mkdirSync(shots, { recursive: true });
     for (const [name, viewport] of [
       ["console-overview.png", { width: 1280, height: 800 }],
@@ -406,6 +413,7 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
       await openPage(b.page, admin, "/overview");
       await b.page.getByTestId("links-online").filter({ hasText: "2 / 2 online" }).waitFor();
       await b.page.locator(".chart canvas").waitFor();
+      await b.page.getByText("Deliveries and refusals every 1 s").waitFor();
       // Readable: nothing wider than the window but the tables' own scroll boxes.
       const overflow = await b.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at ${viewport.width} px`);
