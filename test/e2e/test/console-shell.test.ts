@@ -387,7 +387,8 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
   test("[prosody] screenshots of the Overview at 1280×800 and 390 px wide (docs/screenshots)", async () => {
     // A few points of the time series first (one a second: overviewSampleSeconds), with some traffic.
     const alice = clients[0]!;
-    const points = async () => (JSON.parse((await api("/overview")).text) as { series: unknown[] }).series.length;
+    const points = async () =>
+      (JSON.parse((await api("/overview")).text) as { series: unknown[] }).series.length;
     const before = await points();
     for (let i = 0; i < 3; i++) {
       await joinRoom(clients[1]!, vault, `carol-${i}`).catch(() => undefined);
@@ -400,7 +401,10 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
       );
       await sleep(1_500);
     }
-    const overview = JSON.parse((await api("/overview")).text) as { intervalSeconds: number; series: unknown[] };
+    const overview = JSON.parse((await api("/overview")).text) as {
+      intervalSeconds: number;
+      series: unknown[];
+    };
     assert.equal(overview.intervalSeconds, 1, "admin.console.overviewSampleSeconds");
     assert.ok(overview.series.length >= before + 3, `${before} → ${overview.series.length} points`);
     mkdirSync(shots, { recursive: true });
