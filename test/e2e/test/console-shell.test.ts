@@ -7,7 +7,6 @@
 // with who. Writes the Overview screenshots of the README (docs/screenshots/).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +15,7 @@ import { startServer, connectClient, serverKinds, type XmppServer, type TestClie
 import { repoRoot } from "../src/demo.js";
 import { joinRoom } from "../src/muc-client.js";
 import {
-  cli,
+  hashPassword,
   mucAndCatalogYaml,
   prepareCordon,
   UNCLASSIFIED_ITEM,
@@ -60,14 +59,11 @@ describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
     browsers.push(b);
     return b;
   };
-  const hash = (password: string): string => {
-    const r = spawnSync(process.execPath, [cli, "admin", "hash-password"], { input: `${password}\n` });
-    assert.equal(r.status, 0, r.stderr.toString());
-    return r.stdout.toString().trim();
-  };
 
   before(async () => {
     assert.ok(chromiumAvailable(), "Debian's chromium is installed (test/run.sh installs it)");
+    // The console users' password hashes are made while the server starts.
+    const hashes = Promise.all([hashPassword("vera-password"), hashPassword("adam-password")]);
     server = await startServer("prosody", {
       domain,
       components: [
@@ -77,6 +73,7 @@ describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
       delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: catalogDomain }],
       users: ["alice", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
     });
+    const [veraHash, adamHash] = await hashes;
     run = await prepareCordon("console", TOKEN);
     admin = run.admin;
     const adminPort = run.adminPort;
@@ -94,8 +91,8 @@ admin:
   token: { env: CORDON_ADMIN_TOKEN }
   console:
     users:
-      - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
-      - { name: adam, role: admin, passwordHash: "${hash("adam-password")}" }
+      - { name: vera, role: viewer, passwordHash: "${veraHash}" }
+      - { name: adam, role: admin, passwordHash: "${adamHash}" }
     # One Overview sample a second (default 10 s), so the screenshots' chart has points soon.
     overviewSampleSeconds: 1
 stateDir: state
