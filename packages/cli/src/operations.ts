@@ -161,6 +161,7 @@ export async function startOperations(options: {
         ? { kind: config.root.optionalSection("store")?.has("redis") ? "redis" : "memory", store: env.store }
         : undefined,
       directory: env?.directory ? env.users : undefined,
+      intervalMs: settings.console.overviewSampleSeconds * 1000,
     }).start();
     overview = collector;
     const providers: AdminProviders = {

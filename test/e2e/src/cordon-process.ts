@@ -14,6 +14,22 @@ import { repoRoot, demoPolicyFile } from "./demo.js";
 export const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * `cordon admin hash-password` as an admin runs it (the password on stdin): the console user's
+ * passwordHash. Asynchronous, so a test may hash while its servers start.
+ */
+export async function hashPassword(password: string): Promise<string> {
+  const child = spawn(process.execPath, [cli, "admin", "hash-password"], { stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  child.stdin.end(`${password}\n`);
+  const [code] = (await once(child, "close")) as [number | null];
+  assert.equal(code, 0, err);
+  return out.trim();
+}
+
 /** An admin API answer: `json` when the answer is JSON. */
 export interface ApiAnswer {
   status: number;

@@ -52,8 +52,12 @@ for (const kind of serverKinds()) {
       run.until(what, check, timeoutMs);
     const audit = () => run.audit();
 
+    let browserReady: Promise<BrowserSession> | undefined;
+
     before(async () => {
       assert.ok(chromiumAvailable(), "Debian's chromium is installed (test/run.sh installs it)");
+      // The browser starts while the server and Cordon do.
+      browserReady = startBrowser();
       server = await startServer(kind, {
         domain,
         components: [
@@ -95,12 +99,12 @@ ${mucAndCatalogYaml({
 })}`,
       );
       await until("the console URL on stdout", async () => /^Console: (\S+)$/mu.test(run.log()));
-      session = await startBrowser();
+      session = await browserReady;
       await loginWithLink(session.page, /^Console: (\S+)$/mu.exec(run.log())![1]!);
     });
 
     after(async () => {
-      await session?.close();
+      await (session ?? (await browserReady?.catch(() => undefined)))?.close();
       for (const c of clients) await c.stop().catch(() => undefined);
       await run?.remove();
       await server?.stop();

@@ -10,7 +10,7 @@
 // Screenshots of both pages go to docs/screenshots/ (from the Prosody run).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import {
   closeSync,
@@ -46,9 +46,9 @@ import {
   startBrowser,
   type BrowserSession,
 } from "../src/browser.js";
+import { cli, hashPassword } from "../src/cordon-process.js";
 
 const NS_MUC_USER = "http://jabber.org/protocol/muc#user";
-const cli = join(repoRoot, "packages/cli/dist/src/main.js");
 const TOKEN = "console-rooms-test-token-0123456789";
 const SECRET = "console-rooms-secret";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -97,13 +97,12 @@ for (const kind of serverKinds()) {
         await browser.page.screenshot({ path: join(repoRoot, "docs/screenshots", name), fullPage: true });
       };
 
-      const hash = (password: string): string => {
-        const r = spawnSync(process.execPath, [cli, "admin", "hash-password"], { input: `${password}\n` });
-        assert.equal(r.status, 0, r.stderr.toString());
-        return r.stdout.toString().trim();
-      };
+      let browserReady: Promise<BrowserSession> | undefined;
 
       before(async () => {
+        // The browser and the viewer's password hash are made while the servers start.
+        browserReady = startBrowser();
+        const veraHash = hashPassword("vera-password");
         [home, far] = await Promise.all([
           startServer(kind, {
             domain,
@@ -146,7 +145,7 @@ admin:
   token: { env: CORDON_ADMIN_TOKEN }
   console:
     users:
-      - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
+      - { name: vera, role: viewer, passwordHash: "${await veraHash}" }
 audit: { file: audit.jsonl }
 components:
   muc:
@@ -203,14 +202,16 @@ components:
           },
           30_000,
         );
-        for (const u of ["alice", "bob", "carol"]) c[u] = await connectClient(home, u, `${u}-pw`);
-        c.dave = await connectClient(far, "dave", "dave-pw");
-        browser = await startBrowser();
+        await Promise.all([
+          ...["alice", "bob", "carol"].map(async (u) => (c[u] = await connectClient(home, u, `${u}-pw`))),
+          connectClient(far, "dave", "dave-pw").then((d) => (c.dave = d)),
+        ]);
+        browser = await browserReady;
         await loginPage(browser.page, admin, TOKEN);
       });
 
       after(async () => {
-        await browser?.close();
+        await (browser ?? (await browserReady?.catch(() => undefined)))?.close();
         for (const client of Object.values(c)) await client.stop().catch(() => undefined);
         if (child && child.exitCode === null) {
           const exited = once(child, "exit");

@@ -7,7 +7,6 @@
 // with who. Writes the Overview screenshots of the README (docs/screenshots/).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +15,7 @@ import { startServer, connectClient, serverKinds, type XmppServer, type TestClie
 import { repoRoot } from "../src/demo.js";
 import { joinRoom } from "../src/muc-client.js";
 import {
-  cli,
+  hashPassword,
   mucAndCatalogYaml,
   prepareCordon,
   UNCLASSIFIED_ITEM,
@@ -60,14 +59,11 @@ describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
     browsers.push(b);
     return b;
   };
-  const hash = (password: string): string => {
-    const r = spawnSync(process.execPath, [cli, "admin", "hash-password"], { input: `${password}\n` });
-    assert.equal(r.status, 0, r.stderr.toString());
-    return r.stdout.toString().trim();
-  };
 
   before(async () => {
     assert.ok(chromiumAvailable(), "Debian's chromium is installed (test/run.sh installs it)");
+    // The console users' password hashes are made while the server starts.
+    const hashes = Promise.all([hashPassword("vera-password"), hashPassword("adam-password")]);
     server = await startServer("prosody", {
       domain,
       components: [
@@ -77,6 +73,7 @@ describe("web console shell in Chromium (prosody)", { skip: !enabled }, () => {
       delegations: [{ namespace: "urn:xmpp:sec-label:catalog:2", component: catalogDomain }],
       users: ["alice", "carol"].map((u) => ({ username: u, password: `${u}-pw` })),
     });
+    const [veraHash, adamHash] = await hashes;
     run = await prepareCordon("console", TOKEN);
     admin = run.admin;
     const adminPort = run.adminPort;
@@ -94,8 +91,10 @@ admin:
   token: { env: CORDON_ADMIN_TOKEN }
   console:
     users:
-      - { name: vera, role: viewer, passwordHash: "${hash("vera-password")}" }
-      - { name: adam, role: admin, passwordHash: "${hash("adam-password")}" }
+      - { name: vera, role: viewer, passwordHash: "${veraHash}" }
+      - { name: adam, role: admin, passwordHash: "${adamHash}" }
+    # One Overview sample a second (default 10 s), so the screenshots' chart has points soon.
+    overviewSampleSeconds: 1
 stateDir: state
 audit: { file: audit.jsonl }
 ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name: "Labels", items: [UNCLASSIFIED_ITEM] } })}`,
@@ -383,8 +382,11 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
   });
 
   test("[prosody] screenshots of the Overview at 1280×800 and 390 px wide (docs/screenshots)", async () => {
-    // A few points of the time series first (one every 10 s), with some traffic.
+    // A few points of the time series first (one a second: overviewSampleSeconds), with some traffic.
     const alice = clients[0]!;
+    const points = async () =>
+      (JSON.parse((await api("/overview")).text) as { series: unknown[] }).series.length;
+    const before = await points();
     for (let i = 0; i < 3; i++) {
       await joinRoom(clients[1]!, vault, `carol-${i}`).catch(() => undefined);
       await alice.send(
@@ -394,8 +396,14 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
           (await import("@cordon/harness")).xml("body", {}, `hello ${i}`),
         ),
       );
-      await sleep(10_500);
+      await sleep(1_500);
     }
+    const overview = JSON.parse((await api("/overview")).text) as {
+      intervalSeconds: number;
+      series: unknown[];
+    };
+    assert.equal(overview.intervalSeconds, 1, "admin.console.overviewSampleSeconds");
+    assert.ok(overview.series.length >= before + 3, `${before} → ${overview.series.length} points`);
     mkdirSync(shots, { recursive: true });
     for (const [name, viewport] of [
       ["console-overview.png", { width: 1280, height: 800 }],
@@ -406,6 +414,7 @@ ${mucAndCatalogYaml({ domain, mucDomain, catalog: { domain: catalogDomain, name:
       await openPage(b.page, admin, "/overview");
       await b.page.getByTestId("links-online").filter({ hasText: "2 / 2 online" }).waitFor();
       await b.page.locator(".chart canvas").waitFor();
+      await b.page.getByText("Deliveries and refusals every 1 s").waitFor();
       // Readable: nothing wider than the window but the tables' own scroll boxes.
       const overflow = await b.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px at ${viewport.width} px`);

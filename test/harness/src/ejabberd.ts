@@ -4,7 +4,7 @@
 // distribution listens on a fixed loopback port without epmd (-start_epmd false -erl_epmd_port),
 // so the shared epmd on 4369 is neither needed nor touched; ejabberd_ctl commands reach the node
 // on that port.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { compileGuardModule } from "./ejabberd-guard.js";
@@ -166,6 +166,30 @@ function ejabberdNativeMuc(domain: string, muc: NativeMucDecl): string[] {
   ];
 }
 
+/** The line ejabberd_app logs when the application has started (ejabberd 23.01). */
+const STARTED = /\] ejabberd \S+ is started in the node /u;
+/** At most this much of a launch's console output is searched for it (and the lines below). */
+const STARTED_SEARCH_BYTES = 4 * 1024 * 1024;
+
+/** What the node's -eval prints once it has registered the initial users, or could not. */
+const BOOT_USERS_OK = "cordon-harness: initial users registered";
+const BOOT_USERS_FAILED = "cordon-harness: initial users not registered";
+
+/** The console output after byte `offset` (this launch's), at most STARTED_SEARCH_BYTES of it. */
+function launchOutput(consoleLog: string, offset: number): string {
+  if (!existsSync(consoleLog)) return "";
+  const length = Math.min(statSync(consoleLog).size - offset, STARTED_SEARCH_BYTES);
+  if (length <= 0) return "";
+  const buffer = Buffer.alloc(length);
+  const fd = openSync(consoleLog, "r");
+  try {
+    readSync(fd, buffer, 0, length, offset);
+  } finally {
+    closeSync(fd);
+  }
+  return buffer.toString("utf8");
+}
+
 /**
  * A node of a cluster (ejabberd-cluster.ts): its own name, the cluster's cookie, and a private epmd
  * on `epmdPort` (ERL_EPMD_PORT) through which the nodes find each other's distribution ports.
@@ -185,7 +209,7 @@ export type EjabberdDriver = ServerDriver & {
 
 export function ejabberdDriver(
   layout: ServerLayout,
-  options: ConfigOptions,
+  options: ConfigOptions & Pick<ServerOptions, "users">,
   clusterNode?: EjabberdClusterNode,
 ): EjabberdDriver {
   const install = requireEjabberd();
@@ -246,11 +270,35 @@ export function ejabberdDriver(
     );
   }
 
+  // Where this launch's console output starts (the file is appended to across restarts).
+  let launchOffset = 0;
+  let launches = 0;
+  // A single node's initial users are registered by the node itself once ejabberd has started: an
+  // `-eval` after `-s ejabberd` (erl(1) runs them in order) calls ejabberd_admin:register/3 (what
+  // `ejabberdctl register` calls) and prints BOOT_USERS_OK, instead of another Erlang node booted
+  // for it afterwards. addUsers() then has nothing left to do for them.
+  const bootUsers = clusterNode ? [] : (options.users ?? []);
+  let bootRegistered = false;
+  const bootScript =
+    bootUsers.length === 0
+      ? undefined
+      : [
+          `H = ${erlBinary(options.domain)},`,
+          "R = fun(U, P) -> try ejabberd_admin:register(U, H, P) of {ok, _} -> ok; _ -> failed catch _:_ -> failed end end,",
+          `Results = [${bootUsers.map((u) => `R(${erlBinary(u.username)}, ${erlBinary(u.password)})`).join(", ")}],`,
+          "case lists:all(fun(X) -> X =:= ok end, Results) of",
+          `  true -> io:format("~s~n", ["${BOOT_USERS_OK}"]);`,
+          `  false -> io:format("~s~n", ["${BOOT_USERS_FAILED}"])`,
+          "end.",
+        ].join(" ");
+
   return {
     label: `ejabberd node ${node}`,
     node,
     ctl,
     spawn(): ManagedProcess {
+      launchOffset = existsSync(consoleLog) ? statSync(consoleLog).size : 0;
+      launches += 1;
       return spawnManaged(
         install.erl,
         [
@@ -269,11 +317,25 @@ export function ejabberdDriver(
           JSON.stringify(spool),
           "-s",
           "ejabberd",
+          ...(bootScript && launches === 1 ? ["-eval", bootScript] : []),
         ],
         { cwd: dir, env, logFile: consoleLog },
       );
     },
     async ready(): Promise<boolean> {
+      // A single node's first start: ejabberd_app logs "ejabberd VSN is started in the node N" as the
+      // last step of its start, after which (the caller waits for them too) its listeners accept —
+      // what `ejabberdctl status` reports, without booting an Erlang node per poll (seconds under
+      // load). A restart (its Mnesia tables reopened, repaired after a kill) and a cluster node
+      // (join_cluster restarts ejabberd on it, which the log cannot date) are asked with ctl.
+      if (!clusterNode && launches === 1) {
+        const output = launchOutput(consoleLog, launchOffset);
+        if (!STARTED.test(output)) return false;
+        if (bootScript === undefined) return true;
+        // Registered, or not (then addUsers registers them the usual way and reports why not).
+        bootRegistered = output.includes(BOOT_USERS_OK);
+        return bootRegistered || output.includes(BOOT_USERS_FAILED);
+      }
       const result = await ctl(["status"], true);
       return result.code === 0;
     },
@@ -308,6 +370,7 @@ export function ejabberdDriver(
     },
     async addUsers(users, domain): Promise<void> {
       if (users.length === 0) return;
+      if (bootRegistered && users === bootUsers && domain === options.domain) return;
       // One short-lived Erlang node registers everyone through ejabberd_admin:register/3 (what
       // `ejabberdctl register` calls), instead of one node start per user.
       const calls = users.map((u) => `R(${erlBinary(u.username)}, ${erlBinary(u.password)})`).join(", ");

@@ -14,7 +14,7 @@ export interface ServerLayout {
 export interface ServerDriver {
   readonly label: string;
   spawn(): ManagedProcess;
-  /** Extra readiness check after the ports answer (ejabberd: ctl status). */
+  /** Extra readiness check after the ports answer (ejabberd: its "is started" log line at a first start, else ctl status). */
   ready(): Promise<boolean>;
   /** True when the logs show a listener could not bind (port taken by another process). */
   bindFailed(): boolean;

@@ -13,6 +13,8 @@
 //       users:                        who may log in besides the admin token (and the one-time link)
 //         - { name: alice, role: admin | viewer, passwordHash: "scrypt$…" }   (cordon admin hash-password)
 //       secureCookie: false           Secure session cookie even over plain HTTP (behind a TLS proxy)
+//       overviewSampleSeconds: 10     the Overview's time series: one point every N seconds (1 to
+//                                     3600; the chart keeps 360 points: the last hour at 10 s)
 // A token is always required (issue 16 item 12): without `token`, one is generated at first start
 // into `tokenFile`, which `cordon admin` reads. A configured token is required when the address is
 // not loopback: the API changes clearances and reloads policies.
@@ -43,10 +45,13 @@ export interface ConsoleSettings {
   users: ConsoleUser[];
   /** Mark the session cookie Secure although the listener is plain HTTP (a TLS proxy in front). */
   secureCookie: boolean;
+  /** The Overview's sample interval in seconds (its time series gets one point per interval). */
+  overviewSampleSeconds: number;
 }
 
 export const ADMIN_KEYS = ["listen", "token", "tokenFile", "perComponent", "hosts", "console"] as const;
-export const CONSOLE_KEYS = ["users", "secureCookie"] as const;
+export const CONSOLE_KEYS = ["users", "secureCookie", "overviewSampleSeconds"] as const;
+export const DEFAULT_OVERVIEW_SAMPLE_SECONDS = 10;
 const MAX_CONSOLE_USERS = 1000;
 export const TOKEN_FILE_NAME = "admin-token";
 export const DEFAULT_ADMIN_LISTEN = "127.0.0.1:9090";
@@ -105,10 +110,11 @@ export function readAdminSection(
   return { ...address, token, tokenFile, hosts, console: readConsoleSection(section) };
 }
 
-/** `admin.console`: its users (name, role, scrypt hash) and cookie setting. */
+/** `admin.console`: its users (name, role, scrypt hash), cookie setting and Overview sample interval. */
 export function readConsoleSection(admin: ConfigReader): ConsoleSettings {
   const section = admin.optionalSection("console")?.only(CONSOLE_KEYS);
-  if (!section) return { users: [], secureCookie: false };
+  if (!section)
+    return { users: [], secureCookie: false, overviewSampleSeconds: DEFAULT_OVERVIEW_SAMPLE_SECONDS };
   const list = section.value.users ?? [];
   if (!Array.isArray(list)) return section.fail("users", "expected a list of { name, role, passwordHash }");
   if (list.length > MAX_CONSOLE_USERS) section.fail("users", `at most ${MAX_CONSOLE_USERS} users`);
@@ -138,5 +144,12 @@ export function readConsoleSection(admin: ConfigReader): ConsoleSettings {
       );
     users.push({ name, role, passwordHash });
   });
-  return { users, secureCookie: section.boolean("secureCookie", false) };
+  return {
+    users,
+    secureCookie: section.boolean("secureCookie", false),
+    overviewSampleSeconds: section.integer("overviewSampleSeconds", DEFAULT_OVERVIEW_SAMPLE_SECONDS, {
+      min: 1,
+      max: 3600,
+    }),
+  };
 }

@@ -31,7 +31,7 @@ describe("admin config", () => {
       token: undefined,
       tokenFile: "/var/lib/x/admin-token",
       hosts: [],
-      console: { users: [], secureCookie: false },
+      console: { users: [], secureCookie: false, overviewSampleSeconds: 10 },
     });
     assert.equal(
       readAdminSection(root("admin: {}"), undefined, { STATE_DIRECTORY: "/var/lib/cordon-muc" })?.tokenFile,
@@ -102,5 +102,15 @@ describe("admin config", () => {
       /unknown setting/u,
     );
     assert.throws(() => readAdminSection(root("admin: { console: { nope: 1 } }")), /admin\.console\.nope/u);
+  });
+  test("console overviewSampleSeconds: 10 by default, an integer from 1 to 3600 otherwise", () => {
+    const read = (value: string) =>
+      readAdminSection(root(`admin: { console: { overviewSampleSeconds: ${value} } }`))?.console
+        .overviewSampleSeconds;
+    assert.equal(readAdminSection(root("admin: { console: {} }"))?.console.overviewSampleSeconds, 10);
+    assert.equal(read("1"), 1);
+    assert.equal(read("3600"), 3600);
+    for (const bad of ["0", "3601", "1.5", '"10"'])
+      assert.throws(() => read(bad), /admin\.console\.overviewSampleSeconds/u, bad);
   });
 });
