@@ -138,6 +138,43 @@ describe("console attack: login guessing", () => {
   });
 });
 
+describe("console attack: refused logins flooding the audit log", () => {
+  test("wrong tokens sent without end are recorded at most 20 a minute, the rest counted", async () => {
+    // Token logins are not throttled (a token cannot be guessed), and each refusal was written to
+    // the audit log and waited for: an outsider who can reach the listener appended records as
+    // fast as it could send (adv16: 2,000 records in 2,000 requests), growing the log — and the
+    // disk the MUC's fail-closed audit needs — without bound.
+    const logins: { user: string; method: string; granted: boolean; unrecorded?: number }[] = [];
+    let now = 1_000_000;
+    const auth = new ConsoleAuth({
+      token: TOKEN,
+      now: () => now,
+      onLogin: async (e) => void logins.push(e),
+    });
+    const call = makeHandler(auth);
+    const login = (body: unknown) =>
+      call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify(body),
+      });
+    for (let i = 0; i < 2000; i++) assert.equal((await login({ token: `wrong-${i}` })).status, 401);
+    const refused = logins.filter((e) => !e.granted);
+    assert.ok(refused.length <= 20, `${refused.length} refused logins recorded in one minute`);
+    assert.ok(refused.length > 0, "refusals are still recorded");
+    // The right token still logs in, and its grant is recorded.
+    assert.equal((await login({ token: TOKEN })).status, 200);
+    assert.equal(logins.at(-1)?.granted, true);
+    // A minute later the next refusal is recorded again, with how many were not.
+    now += 61_000;
+    assert.equal((await login({ token: "wrong-again" })).status, 401);
+    const last = logins.at(-1);
+    assert.equal(last?.granted, false);
+    assert.equal(last?.unrecorded, 2000 - refused.length);
+  });
+});
+
 describe("console attack: sessions, CSRF, roles", () => {
   let call: ReturnType<typeof makeHandler>;
   let auth: ConsoleAuth;
