@@ -330,19 +330,28 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const dirs = directions(q, "both");
           const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
           auditWritable(ctx);
-          for (const dir of dirs) await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
-          await audited(
-            ctx,
-            req,
-            dirs.map((dir) => ({
-              action: "peer-clearance-set",
-              decision: "change" as const,
-              reason: "admin-api",
-              target: domain,
-              marking: parsed.marking,
-              detail: dir,
-            })),
-          );
+          // Each direction is its own write: what was written is recorded, also when the store
+          // failed part-way (found in review, adv16: inbound set, outbound failed, nothing recorded).
+          const set: PeerDirection[] = [];
+          try {
+            for (const dir of dirs) {
+              await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
+              set.push(dir);
+            }
+          } finally {
+            await audited(
+              ctx,
+              req,
+              set.map((dir) => ({
+                action: "peer-clearance-set",
+                decision: "change" as const,
+                reason: "admin-api",
+                target: domain,
+                marking: parsed.marking,
+                detail: dir,
+              })),
+            );
+          }
           const view = rawView(parsed.raw, ctx.registry());
           return json(200, { domain, directions: Object.fromEntries(dirs.map((d) => [d, view])) });
         },
@@ -351,20 +360,24 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const dirs = directions(q, "both");
           auditWritable(ctx);
           const removed: PeerDirection[] = [];
-          for (const dir of dirs)
-            if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+          try {
+            for (const dir of dirs)
+              if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+          } finally {
+            // What was removed is recorded, also when the store failed part-way.
+            await audited(
+              ctx,
+              req,
+              removed.map((dir) => ({
+                action: "peer-clearance-removed",
+                decision: "change" as const,
+                reason: "admin-api",
+                target: domain,
+                detail: dir,
+              })),
+            );
+          }
           if (removed.length === 0) throw new AdminNotFoundError(`peer clearance of ${clip(domain, 80)}`);
-          await audited(
-            ctx,
-            req,
-            removed.map((dir) => ({
-              action: "peer-clearance-removed",
-              decision: "change" as const,
-              reason: "admin-api",
-              target: domain,
-              detail: dir,
-            })),
-          );
           return json(200, { domain, removed });
         },
       },

@@ -294,6 +294,55 @@ describe("clearance routes", () => {
     }
   });
 
+  test("a peer change the store fails part-way is recorded for the direction it made", async () => {
+    // direction=both is two writes; the store went down between them. The inbound write stood, and
+    // nothing was recorded (adv16): a changed boundary clearance with no record of who changed it.
+    const failOutbound =
+      (prop: string) =>
+      async (domain: string, direction: string, ...rest: unknown[]) => {
+        if (direction === "outbound")
+          throw Object.assign(new Error("redis down"), { code: "CORDON_STORE_UNAVAILABLE" });
+        const own = Reflect.get(f.env.store, prop) as (...a: unknown[]) => Promise<unknown>;
+        return own.call(f.env.store, domain, direction, ...rest);
+      };
+    const partial = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          if (prop === "setPeerClearance" || prop === "deletePeerClearance") return failOutbound(prop);
+          return Reflect.get(target, prop) as unknown;
+        },
+      }),
+    });
+    try {
+      const body = JSON.stringify({ classifications: ["SECRET"] });
+      const put = await partial.send("PUT", "/peers/half.test?direction=both", body, "application/json", who);
+      assert.equal(put.status, 503);
+      assert.equal((await f.env.store.getPeerClearance("half.test", "inbound")).status, "known");
+      const set = partial.audit.records.map((r) => r as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        set.map((r) => [r.action, r.target, r.detail, r.actor]),
+        [["peer-clearance-set", "half.test", "inbound", "officer"]],
+        "the write that stood is recorded with who made it",
+      );
+      const del = await partial.send(
+        "DELETE",
+        "/peers/half.test?direction=both",
+        "",
+        "application/json",
+        who,
+      );
+      assert.equal(del.status, 503);
+      assert.equal((await f.env.store.getPeerClearance("half.test", "inbound")).status, "none");
+      const removed = partial.audit.records.slice(1).map((r) => r as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        removed.map((r) => [r.action, r.target, r.detail, r.actor]),
+        [["peer-clearance-removed", "half.test", "inbound", "officer"]],
+      );
+    } finally {
+      await partial.close();
+    }
+  });
+
   test("a directory's clearance shows as source directory with when it was read", async () => {
     const raw = {
       encoding: "xml" as const,
