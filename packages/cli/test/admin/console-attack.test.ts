@@ -6,6 +6,7 @@ import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,7 @@ import { MemoryAuditSink } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
 import { createAdminHandler, type AdminProviders, type AdminRequest } from "../../src/admin/handler.js";
 import { ConsoleAuth } from "../../src/admin/console.js";
-import { startAdminServer } from "../../src/admin/server.js";
+import { MAX_CONNECTIONS, startAdminServer } from "../../src/admin/server.js";
 import { loadConfigFile, silentLogger } from "@cordon/component";
 import { buildEnvironment } from "../../src/environment.js";
 import { PolicyReloader } from "../../src/reload.js";
@@ -434,6 +435,37 @@ describe("console attack: bodies before authentication", () => {
     for (const r of reqs) r.destroy();
     await server.close();
     assert.ok(early.length > 0 && early.every((s) => s === 503), `answered early: ${JSON.stringify(early)}`);
+  });
+});
+
+describe("console attack: connections held open", () => {
+  test("connections past the listener's bound are closed at once, and the memory they hold is bounded", async () => {
+    const server = await startAdminServer({
+      host: "127.0.0.1",
+      port: 0,
+      handler: makeHandlerRaw(new ConsoleAuth({ token: TOKEN })),
+    });
+    const extra = 100;
+    let closed = 0;
+    const sockets = Array.from({ length: MAX_CONNECTIONS + extra }, () => {
+      const s = connect(server.port, "127.0.0.1");
+      s.on("close", () => closed++);
+      s.on("error", () => undefined);
+      // Half a request line: the server waits for the rest.
+      s.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      return s;
+    });
+    try {
+      const deadline = Date.now() + 3000;
+      while (closed < extra && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        closed >= extra,
+        `${closed} of ${MAX_CONNECTIONS + extra} connections closed (bound ${MAX_CONNECTIONS})`,
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.close();
+    }
   });
 });
 
