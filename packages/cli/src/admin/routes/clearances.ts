@@ -1,7 +1,10 @@
 // Clearance routes of the admin API (the console's Clearances page):
 //   GET    /clearances?q=&limit=&cursor=      stored user clearances, a bounded page (store listing),
 //                                             and on the first page the directory's matches
-//   GET    /clearances/{jid}?policy=OID       a user's clearance: marking, what it holds, source, readAt
+//   GET    /clearances/{jid}?policy=OID       a user's clearance: marking, what it holds, source, readAt;
+//                                             without policy, also `perPolicy`: the store's entries of
+//                                             that user for a loaded policy, which decide for labels of
+//                                             that policy before it (source "none" when only they exist)
 //   PUT    /clearances/{jid}?policy=OID       set it (JSON names, XML, BER or base64 BER: clearance-body.ts)
 //   DELETE /clearances/{jid}?policy=OID       remove the store's clearance
 //   POST   /clearances/import?dryRun=1&format=csv|ldif   many users from one CSV or LDIF file
@@ -39,6 +42,8 @@ import {
 } from "./people.js";
 
 const DIRECTIONS: readonly PeerDirection[] = ["inbound", "outbound"];
+
+const sameRaw = (a: RawClearance, b: RawClearance) => a.encoding === b.encoding && a.data === b.data;
 
 function userOf(text: string): string {
   const jid = userJid(text);
@@ -111,6 +116,28 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
       readAt: new Date((ctx.now?.() ?? Date.now()) - age).toISOString(),
       ...rawView(fromDirectory.clearance, registry),
     };
+  }
+
+  /**
+   * The store's per-policy entries of a user (`?policy=OID`) that differ from its policy-independent
+   * one: the relay and the catalog read the label's policy's entry first (store getUserClearance), so
+   * each of these decides for that policy's labels whatever the policy-independent one says (found in
+   * review, adv16: the console showed a lowered or removed clearance while a per-policy SECRET entry
+   * still decided, and named it nowhere).
+   */
+  async function perPolicy(jid: string) {
+    const registry = ctx.registry();
+    const own = await ctx.store.getUserClearance(jid);
+    if (own.status === "unknown") throw new AdminStoreUnavailableError(own.reason);
+    const out = [];
+    for (const policy of registry.policies()) {
+      const r = await ctx.store.getUserClearance(jid, policy.id);
+      if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
+      if (r.status !== "known") continue;
+      if (own.status === "known" && sameRaw(own.clearance, r.clearance)) continue;
+      out.push({ policy: policy.id, ...rawView(r.clearance, registry) });
+    }
+    return out;
   }
 
   async function importFile(req: RoutedRequest, q: URLSearchParams) {
@@ -240,9 +267,15 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
       methods: {
         GET: async (_req, m, q) => {
           const jid = userOf(segment(m));
-          const found = await store(() => userClearance(jid, policySlot(q)));
-          if (!found) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
-          return json(200, found);
+          const slot = policySlot(q);
+          const found = await store(() => userClearance(jid, slot));
+          if (slot !== undefined) {
+            if (!found) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+            return json(200, found);
+          }
+          const entries = await store(() => perPolicy(jid));
+          if (!found && entries.length === 0) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+          return json(200, { ...(found ?? { jid, source: "none" as const }), perPolicy: entries });
         },
         PUT: async (req, m, q) => {
           const jid = userOf(segment(m));

@@ -294,6 +294,51 @@ describe("clearance routes", () => {
     }
   });
 
+  test("a user's per-policy entries are named with the policy-independent one, and alone are no 404", async () => {
+    // The relay and the catalog read a user's entry for the label's policy before the
+    // policy-independent one (store getUserClearance(jid, policy)). GET without ?policy= showed only
+    // the latter (adv16): the console said "no clearance" — or showed the lowered one — while a
+    // per-policy SECRET entry still decided, and gave no way to see or remove it.
+    const OID = "1.3.6.1.4.1.99999.1.1";
+    const bob = encodeURIComponent("bob@example.test");
+    const secret = JSON.stringify({ classifications: ["SECRET"] });
+    const low = JSON.stringify({ classifications: ["UNCLASSIFIED"] });
+    assert.equal(
+      (await f.send("PUT", `/clearances/${bob}?policy=${OID}`, secret, "application/json", who)).status,
+      200,
+    );
+    const alone = await f.send("GET", `/clearances/${bob}`);
+    assert.equal(alone.status, 200, alone.body);
+    assert.equal(alone.json.source, "none");
+    assert.deepEqual(
+      (alone.json.perPolicy as { policy: string; marking: { text: string } }[]).map((e) => [
+        e.policy,
+        e.marking.text,
+      ]),
+      [[OID, "{SECRET}"]],
+    );
+    assert.equal((await f.send("PUT", `/clearances/${bob}`, low, "application/json", who)).status, 200);
+    const both = await f.send("GET", `/clearances/${bob}`);
+    assert.equal(both.json.source, "store");
+    assert.equal((both.json.marking as { text: string }).text, "{UNCLASSIFIED}");
+    assert.deepEqual(
+      (both.json.perPolicy as { policy: string }[]).map((e) => e.policy),
+      [OID],
+      "the per-policy entry that decides for its policy's labels is named",
+    );
+    // The per-policy entry itself, and once removed, nothing more is named.
+    const slot = await f.send("GET", `/clearances/${bob}?policy=${OID}`);
+    assert.equal((slot.json.marking as { text: string }).text, "{SECRET}");
+    assert.equal(
+      (await f.send("DELETE", `/clearances/${bob}?policy=${OID}`, "", "application/json", who)).status,
+      200,
+    );
+    const after = await f.send("GET", `/clearances/${bob}`);
+    assert.deepEqual(after.json.perPolicy, []);
+    assert.equal((await f.send("DELETE", `/clearances/${bob}`, "", "application/json", who)).status, 200);
+    assert.equal((await f.send("GET", `/clearances/${bob}`)).status, 404);
+  });
+
   test("a peer change the store fails part-way is recorded for the direction it made", async () => {
     // direction=both is two writes; the store went down between them. The inbound write stood, and
     // nothing was recorded (adv16): a changed boundary clearance with no record of who changed it.
