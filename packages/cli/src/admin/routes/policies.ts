@@ -10,6 +10,7 @@
 // (@cordon/rules StanzaLabels: decoding, validity, equivalent forms — its refusal reasons), and the
 // decision is the X.841 ACDF through @cordon/rules Translations.decide (the label in the clearance's
 // policy first). Nothing here decides on its own.
+import { createHash } from "node:crypto";
 import {
   buildSecurityLabelXml,
   clearanceFromSpec,
@@ -39,6 +40,8 @@ import {
   type PeopleRouteSpec,
 } from "./people.js";
 import { userJid } from "../../clearance-import.js";
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 /** Why the ACDF decided as it did: fixed texts, one per reason (X.841 §8.2, docs/spif.md §5). */
 const ACDF_WHY: Record<AcdfReason, string> = {
@@ -95,12 +98,23 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     req: RoutedRequest,
     action: "policy-upload" | "policy-reload",
     change: () => Promise<ReloadSummary>,
+    document?: string,
   ) {
     auditWritable(ctx);
+    // An upload's record names the document exactly (its SHA-256) and, once installed, the policy it
+    // replaced (found in review, adv16: "generation N" alone tied no policy in force to its upload).
+    const target = document !== undefined ? { target: `sha256:${sha256(document)}` } : {};
     try {
       const summary = await change();
       await audited(ctx, req, [
-        { action, decision: "change", reason: "admin-api", detail: `generation ${summary.generation}` },
+        {
+          action,
+          decision: "change",
+          reason: "admin-api",
+          detail: `generation ${summary.generation}`,
+          ...target,
+          ...(summary.uploaded !== undefined ? { policy: summary.uploaded } : {}),
+        },
       ]);
       return json(200, summary);
     } catch (error) {
@@ -110,6 +124,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           decision: "deny",
           reason: "admin-api",
           detail: (error as { code?: string }).code ?? "error",
+          ...target,
         },
       ]).catch(() => undefined);
       throw error;
@@ -123,7 +138,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     if (type !== "application/xml") throw new AdminBadRequestError("send the SPIF as application/xml");
     const text = Buffer.from(req.body).toString("utf8");
     if (text.trim() === "") throw new AdminBadRequestError("empty body: send a SPIF document");
-    return auditedPolicyChange(req, "policy-upload", () => put(text));
+    return auditedPolicyChange(req, "policy-upload", () => put(text), text);
   }
 
   async function reload(req: RoutedRequest) {

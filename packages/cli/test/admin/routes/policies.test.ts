@@ -3,6 +3,7 @@
 // label tester (the ACDF and the rules' refusal reasons).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEMO_POLICY, errorCode, fixture, type Fixture } from "./people-fixture.js";
@@ -67,6 +68,10 @@ describe("policy routes", () => {
       [record.action, record.decision, record.actor, record.detail],
       ["policy-upload", "deny", "officer", "CORDON_POLICY_UPLOAD_REJECTED"],
     );
+    assert.equal(
+      record.target,
+      `sha256:${createHash("sha256").update("<not-a-spif/>", "utf8").digest("hex")}`,
+    );
     // A policy no configured file holds: refused, nothing written.
     const other = demo.replace('id="1.3.6.1.4.1.99999.1.1"', 'id="1.3.6.1.4.1.99999.7.7"');
     const r = await f.send("POST", "/policies", other, "application/xml", who);
@@ -94,6 +99,10 @@ describe("policy routes", () => {
     assert.equal(secret?.marking.bg, "#800080");
     const record = f.audit.records.at(-1) as unknown as Record<string, unknown>;
     assert.deepEqual([record.action, record.decision, record.actor], ["policy-upload", "change", "officer"]);
+    // Which policy, and which document exactly (adv16: the record said only "generation N" — not
+    // which policy was replaced nor by what, so no record tied a policy in force to its upload).
+    const digest = createHash("sha256").update(recoloured, "utf8").digest("hex");
+    assert.deepEqual([record.policy, record.target], ["1.3.6.1.4.1.99999.1.1", `sha256:${digest}`]);
     // Reload through the API, audited too.
     const reload = await f.send("POST", "/policies/reload", "", "application/json", who);
     assert.equal(reload.status, 200);
