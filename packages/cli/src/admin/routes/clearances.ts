@@ -23,6 +23,7 @@ import {
 } from "../../clearance-import.js";
 import {
   AdminBadRequestError,
+  AdminImportPartialError,
   AdminImportRefusedError,
   AdminNotFoundError,
   AdminStoreUnavailableError,
@@ -197,10 +198,19 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           }),
         )
       ).written;
-    } finally {
-      // What was written is recorded, also when the store failed part-way.
+    } catch {
+      // What was written is recorded, and the answer says how much (found in review, adv16: the
+      // store's 503 alone read as "nothing was written" while the rows before the failure were in force).
       await audited(ctx, req, events);
+      const e = new AdminImportPartialError(events.length, plan.rows.length);
+      ctx.logger?.warn({ rows: events.length, of: plan.rows.length }, "clearance import failed part-way");
+      return json(e.status, {
+        error: { code: e.code, message: e.message },
+        ...preview,
+        written: events.length,
+      });
     }
+    await audited(ctx, req, events);
     ctx.logger?.info({ rows: written, format: plan.format }, "clearances imported through the admin API");
     return json(200, { ...preview, written });
   }

@@ -339,6 +339,50 @@ describe("clearance routes", () => {
     assert.equal((await f.send("GET", `/clearances/${bob}`)).status, 404);
   });
 
+  test("an import the store fails part-way says how many rows were written, and records each", async () => {
+    // The answer was the store's 503 alone (adv16): the page showed an error, and the officer could
+    // take it that nothing was written, while the rows before the failure were in force.
+    const rows = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, "0")}@example.test,,SECRET`);
+    const partial = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          if (prop === "setUserClearance")
+            return async (jid: string, raw: RawClearance, policy?: string) => {
+              if (jid === "p20@example.test")
+                throw Object.assign(new Error("redis down"), { code: "CORDON_STORE_UNAVAILABLE" });
+              return target.setUserClearance(jid, raw, policy);
+            };
+          return Reflect.get(target, prop) as unknown;
+        },
+      }),
+    });
+    try {
+      const r = await partial.send(
+        "POST",
+        "/clearances/import",
+        rows.join("\n"),
+        "application/octet-stream",
+        who,
+      );
+      assert.equal(r.status, 503, r.body);
+      assert.equal(errorCode(r), "CORDON_ADMIN_IMPORT_PARTIAL");
+      const written = r.json.written as number;
+      assert.ok(written >= 20 && written < 40, `${written} written`);
+      assert.match((r.json.error as { message: string }).message, new RegExp(`${written} of 40`, "u"));
+      let stored = 0;
+      for (let i = 0; i < 40; i++)
+        if (
+          (await f.env.store.getUserClearance(`p${String(i).padStart(2, "0")}@example.test`)).status ===
+          "known"
+        )
+          stored++;
+      assert.equal(stored, written);
+      assert.equal(partial.audit.records.length, written, "each row written is recorded");
+    } finally {
+      await partial.close();
+    }
+  });
+
   test("a peer change the store fails part-way is recorded for the direction it made", async () => {
     // direction=both is two writes; the store went down between them. The inbound write stood, and
     // nothing was recorded (adv16): a changed boundary clearance with no record of who changed it.
