@@ -57,6 +57,16 @@ const ACDF_WHY: Record<AcdfReason, string> = {
 };
 
 export function policyView(policy: Policy, governing: Policy) {
+  // Tag sets holding each category name, counted once: asking every category of every other
+  // (found in review, adv16) was quadratic — a 1.6 MB SPIF of 40,000 categories (within the upload
+  // limit) held the process, and every component in it, for 47 s at each GET /policies, which the
+  // Clearances page sends when any viewer opens it.
+  const tagSetsOf = new Map<string, Set<Policy["categories"][number]["tagSet"]>>();
+  for (const c of policy.categories) {
+    const sets = tagSetsOf.get(c.name) ?? new Set();
+    sets.add(c.tagSet);
+    tagSetsOf.set(c.name, sets);
+  }
   return {
     id: policy.id,
     name: policy.name,
@@ -79,9 +89,7 @@ export function policyView(policy: Policy, governing: Policy) {
           name: c.name,
           lacv: c.lacv,
           // The name to write (in a clearance's categories): TagSet/NAME when another tag set shares it.
-          ref: policy.categories.some((o) => o.name === c.name && o.tagSet !== c.tagSet)
-            ? `${ts.name}/${c.name}`
-            : c.name,
+          ref: (tagSetsOf.get(c.name)?.size ?? 0) > 1 ? `${ts.name}/${c.name}` : c.name,
           ...(c.obsolete ? { obsolete: true } : {}),
         })),
       })),
