@@ -163,7 +163,7 @@ describe("policy routes", () => {
     // GET /policies (sent by the Clearances page whenever it opens) asked, for each category,
     // every category of the policy whether another tag set shares its name (adv16): 40,000
     // categories (a 1.6 MB SPIF, within the upload limit) held the process for 47 s a request.
-    const n = 20_000;
+    const n = 30_000;
     const cats = Array.from({ length: n }, (_, i) => `<tagCategory name="C${i}" lacv="${i + 10}"/>`).join("");
     const big = loadPolicy(
       demo
@@ -181,6 +181,6 @@ describe("policy routes", () => {
     assert.ok(refs.includes("C19999") && refs.includes("ALPHA"));
     // A name two tag sets share is written TagSet/NAME, in both.
     assert.ok(refs.includes("Compartments/C7") && refs.includes("Releasability/C7") && !refs.includes("C7"));
-    assert.ok(ms < 2000, `${Math.round(ms)} ms for ${n} categories`);
+    assert.ok(ms < 5000, `${Math.round(ms)} ms for ${n} categories`);
   });
 });
