@@ -115,7 +115,12 @@ export class ConsoleAuth {
     if (isTokenLogin(req.body)) return await this.#check(req);
     // The try counts as a failure from now until it succeeds (login-throttle.ts): guesses sent at
     // once cannot each pass the check while the others' password checks run.
-    if (!this.#throttle.begin()) throw new AdminLoginThrottledError();
+    // A throttled try is a refused login too: counted, so that the next recorded refusal tells how
+    // many came meanwhile (a guesser's rate is not hidden behind the 429s).
+    if (!this.#throttle.begin()) {
+      this.#unrecorded++;
+      throw new AdminLoginThrottledError();
+    }
     let granted = false;
     try {
       const who = await this.#check(req);

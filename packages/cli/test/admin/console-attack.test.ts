@@ -176,6 +176,36 @@ describe("console attack: refused logins flooding the audit log", () => {
   });
 });
 
+describe("console attack: throttled password guesses are counted", () => {
+  test("guesses answered 429 are counted into the next recorded refusal", async () => {
+    // A throttled guess was neither recorded nor counted (adv16): past 20 a minute, a guesser's
+    // rate left no trace in the audit log.
+    const users = [
+      { name: "adam", role: "admin" as const, passwordHash: await hashPassword("right", LOW_COST) },
+    ];
+    const logins: { granted: boolean; unrecorded?: number }[] = [];
+    let now = 5_000_000;
+    const call = makeHandler(
+      new ConsoleAuth({ token: TOKEN, users, now: () => now, onLogin: async (e) => void logins.push(e) }),
+    );
+    const guess = (i: number) =>
+      call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify({ user: "adam", password: `guess-${i}` }),
+      });
+    const statuses = [];
+    for (let i = 0; i < 50; i++) statuses.push((await guess(i)).status);
+    assert.equal(statuses.filter((s) => s === 401).length, 20);
+    assert.equal(statuses.filter((s) => s === 429).length, 30);
+    now += 61_000;
+    assert.equal((await guess(99)).status, 401);
+    assert.equal(logins.at(-1)?.granted, false);
+    assert.equal(logins.at(-1)?.unrecorded, 30, "the 30 throttled guesses are told");
+  });
+});
+
 describe("console attack: sessions, CSRF, roles", () => {
   let call: ReturnType<typeof makeHandler>;
   let auth: ConsoleAuth;
