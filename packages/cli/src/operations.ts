@@ -197,7 +197,10 @@ export async function startOperations(options: {
         // Every change made in the console is audited with who made it: no log, no login.
         if (!audit) throw new ConsoleUnauditedError();
         assertAuditWritable(audit);
-        logger.info({ user: e.user, method: e.method, granted: e.granted }, "console login");
+        logger.info(
+          { user: e.user, method: e.method, granted: e.granted, unrecorded: e.unrecorded },
+          "console login",
+        );
         await recordEventWritten(
           audit,
           {
@@ -206,6 +209,9 @@ export async function startOperations(options: {
             decision: e.granted ? "grant" : "deny",
             reason: e.method,
             actor: e.user,
+            ...(e.unrecorded !== undefined
+              ? { detail: `${e.unrecorded} refused logins before this one not recorded one by one` }
+              : {}),
           },
           logger,
         );

@@ -154,6 +154,17 @@ export class PolicyUploadError extends CordonOpsError {
 }
 
 /** A bulk clearance import with rows that do not read: nothing was written (the rows say why). */
+/** A bulk import the store failed part-way: the rows before the failure are written (and recorded). */
+export class AdminImportPartialError extends CordonOpsError {
+  constructor(written: number, rows: number) {
+    super(
+      "CORDON_ADMIN_IMPORT_PARTIAL",
+      503,
+      `the clearance store failed during the import: ${written} of ${rows} row(s) were written and are in force (each is in the audit log), the others were not`,
+    );
+  }
+}
+
 export class AdminImportRefusedError extends CordonOpsError {
   constructor(problems: number) {
     super(

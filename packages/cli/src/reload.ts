@@ -26,6 +26,8 @@ export interface PolicyRebinder {
 export interface ReloadSummary {
   generation: number;
   policies: { id: string; name: string }[];
+  /** The id of the uploaded policy, when the reload installed one. */
+  uploaded?: string;
 }
 
 /** The SPIF files a config names: top-level `policies` and the relay's extra `policies`. */
@@ -134,9 +136,10 @@ export class PolicyReloader {
       env.registry.replaceAll(next.policies());
       env.governing = governing;
       for (const install of installs) install();
-      const summary = {
+      const summary: ReloadSummary = {
         generation: env.registry.generation,
         policies: env.registry.policies().map((p) => ({ id: p.id, name: p.name })),
+        ...(uploaded ? { uploaded: uploaded.id } : {}),
       };
       this.#metrics?.policyReloads.labels("ok").inc();
       this.#metrics?.policyGeneration.set(summary.generation);

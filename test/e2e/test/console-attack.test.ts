@@ -40,6 +40,8 @@ describe(
   () => {
     let server: StartedServer;
     let browser: BrowserSession;
+    let store: MemoryStore;
+    let policyId = "";
     const dir = mkdtempSync(join(tmpdir(), "cordon-console-attack-"));
 
     before(async () => {
@@ -64,7 +66,8 @@ describe(
       registry.register(policy);
       const secret = policy.classifications.find((c) => c.name.startsWith("SECRET"))!;
       const label = makeLabel(policy, secret, []);
-      const store = new MemoryStore();
+      store = new MemoryStore();
+      policyId = policy.id;
       const room = {
         jid: "hostile@muc.example",
         name: `room${SCRIPT}${STYLE}`,
@@ -135,6 +138,23 @@ describe(
         body: JSON.stringify({ classifications: [secret.name], categories: [] }),
       });
       assert.equal(put.status, 200, await put.text());
+      // JIDs whose localparts hold what a URL treats specially, and a user with a per-policy entry.
+      const set = async (jid: string, classification: string, forPolicy?: string) => {
+        const r = await fetch(
+          `${server.url}/clearances/${encodeURIComponent(jid)}${forPolicy ? `?policy=${forPolicy}` : ""}`,
+          {
+            method: "PUT",
+            headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+            body: JSON.stringify({ classifications: [classification], categories: [] }),
+          },
+        );
+        assert.equal(r.status, 200, await r.text());
+      };
+      await set("bob%41@example.com", "UNCLASSIFIED");
+      await set("boba@example.com", secret.name);
+      await set("x%zz@example.com", "UNCLASSIFIED");
+      await set("carol@example.com", "UNCLASSIFIED");
+      await set("carol@example.com", secret.name, policy.id);
       browser = await startBrowser();
       await loginPage(browser.page, server.url, TOKEN);
     });
@@ -202,6 +222,44 @@ describe(
         .waitFor({ timeout: 15_000 });
       const found = await assertInert("boundary");
       assert.ok(found.text, "the hostile texts are shown as text");
+    });
+
+    test("Clearances: a JID holding % opens that user, never another, and breaks nothing", async () => {
+      // The page put the JID into its address unencoded (adv16): bob%41@… opened bobA@… — another
+      // user, whose clearance the officer then saw and changed — and x%zz@… broke the page.
+      const page = browser.page;
+      for (const jid of ["bob%41@example.com", "x%zz@example.com"]) {
+        await openPage(page, server.url, "/clearances");
+        await page.getByRole("link", { name: jid, exact: true }).first().click();
+        await page.getByTestId("clearance-detail").waitFor({ timeout: 15_000 });
+        assert.equal(await page.locator("#detail-h").innerText(), jid);
+        await page.getByTestId("detail-marking").waitFor({ timeout: 15_000 });
+        assert.match(await page.getByTestId("detail-marking").innerText(), /UNCLASSIFIED/u);
+      }
+      assert.deepEqual(browser.cspViolations(), []);
+    });
+
+    test("Clearances: a per-policy entry that decides is named on the user's page, and can be removed there", async () => {
+      // The relay and the catalog read a user's entry for the label's policy first. The page showed
+      // only the policy-independent one (adv16): carol looked UNCLASSIFIED while her SECRET entry for
+      // the policy decided, and the page offered no way to see or remove that entry.
+      const page = browser.page;
+      await openPage(page, server.url, `/clearances/${encodeURIComponent("carol@example.com")}`);
+      const note = page.getByTestId("detail-per-policy");
+      await note.waitFor({ timeout: 15_000 });
+      assert.match(await note.innerText(), /SECRET/u);
+      await note.getByRole("link", { name: policyId }).click();
+      await page.getByText(`For labels of policy ${policyId}`, { exact: false }).waitFor({ timeout: 15_000 });
+      assert.match(await page.getByTestId("detail-marking").innerText(), /SECRET/u);
+      await page.getByTestId("remove-clearance").click();
+      await page.getByText("Removed from the store.").waitFor({ timeout: 15_000 });
+      const left = await store.listUserClearancesPage({ query: "carol@example.com" });
+      assert.deepEqual(
+        left.entries.map((e) => e.policy ?? "any"),
+        ["any"],
+        "the per-policy entry is removed, the policy-independent one stays",
+      );
+      assert.deepEqual(browser.cspViolations(), []);
     });
   },
 );

@@ -41,6 +41,8 @@ export interface LoginEvent {
   user: string;
   method: "token" | "one-time" | "password";
   granted: boolean;
+  /** Refusals before this one that were not recorded one by one (over the rate recorded). */
+  unrecorded?: number;
 }
 
 export interface ConsoleAuthOptions {
@@ -54,16 +56,28 @@ export interface ConsoleAuthOptions {
   assets?: ConsoleAssets;
   /** Records a login (granted or refused); a change the audit log cannot record is refused. */
   onLogin?: (event: LoginEvent) => Promise<void>;
+  now?: () => number;
 }
 
 const TOKEN_WHO: Who = { user: "token", role: "admin" };
 const MAX_FIELD = 1024;
+/**
+ * Refused logins recorded one by one, at most this many a minute; the others are counted and the
+ * count goes with the next recorded refusal. Token logins are not throttled, so without this bound
+ * anyone who can reach the listener appended an audit record per request, as fast as it could send
+ * (found in review, adv16: 2,000 wrong tokens, 2,000 records), growing the log and the disk the
+ * fail-closed audit of every component needs.
+ */
+export const RECORDED_REFUSALS_PER_MINUTE = 20;
 
 export class ConsoleAuth {
   readonly sessions: SessionStore;
   readonly oneTime: OneTimeTokens;
   readonly #assets: ConsoleAssets;
-  readonly #throttle = new LoginThrottle();
+  readonly #throttle: LoginThrottle;
+  /** Refusals recorded in the last minute (RECORDED_REFUSALS_PER_MINUTE), and those not recorded since. */
+  readonly #recorded: LoginThrottle;
+  #unrecorded = 0;
   readonly #options: ConsoleAuthOptions;
 
   constructor(options: ConsoleAuthOptions = {}) {
@@ -71,6 +85,9 @@ export class ConsoleAuth {
     this.sessions = options.sessions ?? new SessionStore();
     this.oneTime = options.oneTime ?? new OneTimeTokens();
     this.#assets = options.assets ?? new ConsoleAssets();
+    const now = options.now ?? Date.now;
+    this.#throttle = new LoginThrottle({ now });
+    this.#recorded = new LoginThrottle({ perMinute: RECORDED_REFUSALS_PER_MINUTE, now });
   }
 
   /** The admin token (bearer) first, else the session cookie; undefined: neither is valid. */
@@ -98,7 +115,12 @@ export class ConsoleAuth {
     if (isTokenLogin(req.body)) return await this.#check(req);
     // The try counts as a failure from now until it succeeds (login-throttle.ts): guesses sent at
     // once cannot each pass the check while the others' password checks run.
-    if (!this.#throttle.begin()) throw new AdminLoginThrottledError();
+    // A throttled try is a refused login too: counted, so that the next recorded refusal tells how
+    // many came meanwhile (a guesser's rate is not hidden behind the 429s).
+    if (!this.#throttle.begin()) {
+      this.#unrecorded++;
+      throw new AdminLoginThrottledError();
+    }
     let granted = false;
     try {
       const who = await this.#check(req);
@@ -148,7 +170,15 @@ export class ConsoleAuth {
   }
 
   async #refused(user: string, method: LoginEvent["method"]): Promise<never> {
-    await this.#options.onLogin?.({ user, method, granted: false }).catch(() => undefined);
+    if (!this.#recorded.begin()) {
+      this.#unrecorded++;
+      throw new AdminLoginFailedError();
+    }
+    const unrecorded = this.#unrecorded;
+    this.#unrecorded = 0;
+    await this.#options
+      .onLogin?.({ user, method, granted: false, ...(unrecorded > 0 ? { unrecorded } : {}) })
+      .catch(() => undefined);
     throw new AdminLoginFailedError();
   }
 

@@ -19,6 +19,16 @@ export const MAX_FILE_BODY_BYTES = 2 * 1024 * 1024;
  */
 export const MAX_INFLIGHT_BODY_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Connections open at once; past it a new one is closed at once. A connection is accepted before
+ * anything is known of its sender and a silent one stays until the 30 s request timeout is checked:
+ * without this bound anyone who could connect held ~9 KB of the process a connection, as many as
+ * they opened (found in review, adv16: 8,000 idle connections, 75 MB, none closed within 60 s), up
+ * to the memory or descriptors every component of the process needs. An operator's browser keeps
+ * a handful.
+ */
+export const MAX_CONNECTIONS = 256;
+
 /** The body limit of a request: files on the two upload paths, 64 KiB everywhere else. */
 export function bodyLimit(url: string | undefined): number {
   const path = (url ?? "/").split("?")[0];
@@ -71,6 +81,7 @@ export async function startAdminServer(options: {
       })
       .catch(() => res.destroy());
   });
+  server.maxConnections = MAX_CONNECTIONS;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {

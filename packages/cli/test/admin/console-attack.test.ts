@@ -6,6 +6,7 @@ import { describe, test, before } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { request } from "node:http";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { resolve, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,7 +16,7 @@ import { MemoryAuditSink } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
 import { createAdminHandler, type AdminProviders, type AdminRequest } from "../../src/admin/handler.js";
 import { ConsoleAuth } from "../../src/admin/console.js";
-import { startAdminServer } from "../../src/admin/server.js";
+import { MAX_CONNECTIONS, startAdminServer } from "../../src/admin/server.js";
 import { loadConfigFile, silentLogger } from "@cordon/component";
 import { buildEnvironment } from "../../src/environment.js";
 import { PolicyReloader } from "../../src/reload.js";
@@ -135,6 +136,73 @@ describe("console attack: login guessing", () => {
       });
     const answers = await Promise.all([send(), send(), send()]);
     assert.deepEqual(answers.map((a) => a.status).sort(), [200, 401, 401]);
+  });
+});
+
+describe("console attack: refused logins flooding the audit log", () => {
+  test("wrong tokens sent without end are recorded at most 20 a minute, the rest counted", async () => {
+    // Token logins are not throttled (a token cannot be guessed), and each refusal was written to
+    // the audit log and waited for: an outsider who can reach the listener appended records as
+    // fast as it could send (adv16: 2,000 records in 2,000 requests), growing the log — and the
+    // disk the MUC's fail-closed audit needs — without bound.
+    const logins: { user: string; method: string; granted: boolean; unrecorded?: number }[] = [];
+    let now = 1_000_000;
+    const auth = new ConsoleAuth({
+      token: TOKEN,
+      now: () => now,
+      onLogin: async (e) => void logins.push(e),
+    });
+    const call = makeHandler(auth);
+    const login = (body: unknown) =>
+      call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify(body),
+      });
+    for (let i = 0; i < 2000; i++) assert.equal((await login({ token: `wrong-${i}` })).status, 401);
+    const refused = logins.filter((e) => !e.granted);
+    assert.ok(refused.length <= 20, `${refused.length} refused logins recorded in one minute`);
+    assert.ok(refused.length > 0, "refusals are still recorded");
+    // The right token still logs in, and its grant is recorded.
+    assert.equal((await login({ token: TOKEN })).status, 200);
+    assert.equal(logins.at(-1)?.granted, true);
+    // A minute later the next refusal is recorded again, with how many were not.
+    now += 61_000;
+    assert.equal((await login({ token: "wrong-again" })).status, 401);
+    const last = logins.at(-1);
+    assert.equal(last?.granted, false);
+    assert.equal(last?.unrecorded, 2000 - refused.length);
+  });
+});
+
+describe("console attack: throttled password guesses are counted", () => {
+  test("guesses answered 429 are counted into the next recorded refusal", async () => {
+    // A throttled guess was neither recorded nor counted (adv16): past 20 a minute, a guesser's
+    // rate left no trace in the audit log.
+    const users = [
+      { name: "adam", role: "admin" as const, passwordHash: await hashPassword("right", LOW_COST) },
+    ];
+    const logins: { granted: boolean; unrecorded?: number }[] = [];
+    let now = 5_000_000;
+    const call = makeHandler(
+      new ConsoleAuth({ token: TOKEN, users, now: () => now, onLogin: async (e) => void logins.push(e) }),
+    );
+    const guess = (i: number) =>
+      call({
+        method: "POST",
+        url: "/console/login",
+        contentType: "application/json",
+        body: JSON.stringify({ user: "adam", password: `guess-${i}` }),
+      });
+    const statuses = [];
+    for (let i = 0; i < 50; i++) statuses.push((await guess(i)).status);
+    assert.equal(statuses.filter((s) => s === 401).length, 20);
+    assert.equal(statuses.filter((s) => s === 429).length, 30);
+    now += 61_000;
+    assert.equal((await guess(99)).status, 401);
+    assert.equal(logins.at(-1)?.granted, false);
+    assert.equal(logins.at(-1)?.unrecorded, 30, "the 30 throttled guesses are told");
   });
 });
 
@@ -397,6 +465,37 @@ describe("console attack: bodies before authentication", () => {
     for (const r of reqs) r.destroy();
     await server.close();
     assert.ok(early.length > 0 && early.every((s) => s === 503), `answered early: ${JSON.stringify(early)}`);
+  });
+});
+
+describe("console attack: connections held open", () => {
+  test("connections past the listener's bound are closed at once, and the memory they hold is bounded", async () => {
+    const server = await startAdminServer({
+      host: "127.0.0.1",
+      port: 0,
+      handler: makeHandlerRaw(new ConsoleAuth({ token: TOKEN })),
+    });
+    const extra = 100;
+    let closed = 0;
+    const sockets = Array.from({ length: MAX_CONNECTIONS + extra }, () => {
+      const s = connect(server.port, "127.0.0.1");
+      s.on("close", () => closed++);
+      s.on("error", () => undefined);
+      // Half a request line: the server waits for the rest.
+      s.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+      return s;
+    });
+    try {
+      const deadline = Date.now() + 3000;
+      while (closed < extra && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        closed >= extra,
+        `${closed} of ${MAX_CONNECTIONS + extra} connections closed (bound ${MAX_CONNECTIONS})`,
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+      await server.close();
+    }
   });
 });
 

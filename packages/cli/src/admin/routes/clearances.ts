@@ -1,7 +1,10 @@
 // Clearance routes of the admin API (the console's Clearances page):
 //   GET    /clearances?q=&limit=&cursor=      stored user clearances, a bounded page (store listing),
 //                                             and on the first page the directory's matches
-//   GET    /clearances/{jid}?policy=OID       a user's clearance: marking, what it holds, source, readAt
+//   GET    /clearances/{jid}?policy=OID       a user's clearance: marking, what it holds, source, readAt;
+//                                             without policy, also `perPolicy`: the store's entries of
+//                                             that user for a loaded policy, which decide for labels of
+//                                             that policy before it (source "none" when only they exist)
 //   PUT    /clearances/{jid}?policy=OID       set it (JSON names, XML, BER or base64 BER: clearance-body.ts)
 //   DELETE /clearances/{jid}?policy=OID       remove the store's clearance
 //   POST   /clearances/import?dryRun=1&format=csv|ldif   many users from one CSV or LDIF file
@@ -20,6 +23,7 @@ import {
 } from "../../clearance-import.js";
 import {
   AdminBadRequestError,
+  AdminImportPartialError,
   AdminImportRefusedError,
   AdminNotFoundError,
   AdminStoreUnavailableError,
@@ -39,6 +43,8 @@ import {
 } from "./people.js";
 
 const DIRECTIONS: readonly PeerDirection[] = ["inbound", "outbound"];
+
+const sameRaw = (a: RawClearance, b: RawClearance) => a.encoding === b.encoding && a.data === b.data;
 
 function userOf(text: string): string {
   const jid = userJid(text);
@@ -113,6 +119,28 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     };
   }
 
+  /**
+   * The store's per-policy entries of a user (`?policy=OID`) that differ from its policy-independent
+   * one: the relay and the catalog read the label's policy's entry first (store getUserClearance), so
+   * each of these decides for that policy's labels whatever the policy-independent one says (found in
+   * review, adv16: the console showed a lowered or removed clearance while a per-policy SECRET entry
+   * still decided, and named it nowhere).
+   */
+  async function perPolicy(jid: string) {
+    const registry = ctx.registry();
+    const own = await ctx.store.getUserClearance(jid);
+    if (own.status === "unknown") throw new AdminStoreUnavailableError(own.reason);
+    const out = [];
+    for (const policy of registry.policies()) {
+      const r = await ctx.store.getUserClearance(jid, policy.id);
+      if (r.status === "unknown") throw new AdminStoreUnavailableError(r.reason);
+      if (r.status !== "known") continue;
+      if (own.status === "known" && sameRaw(own.clearance, r.clearance)) continue;
+      out.push({ policy: policy.id, ...rawView(r.clearance, registry) });
+    }
+    return out;
+  }
+
   async function importFile(req: RoutedRequest, q: URLSearchParams) {
     const dryRun = q.get("dryRun") === "1" || q.get("dryRun") === "true";
     const format = q.get("format") ?? undefined;
@@ -170,10 +198,19 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           }),
         )
       ).written;
-    } finally {
-      // What was written is recorded, also when the store failed part-way.
+    } catch {
+      // What was written is recorded, and the answer says how much (found in review, adv16: the
+      // store's 503 alone read as "nothing was written" while the rows before the failure were in force).
       await audited(ctx, req, events);
+      const e = new AdminImportPartialError(events.length, plan.rows.length);
+      ctx.logger?.warn({ rows: events.length, of: plan.rows.length }, "clearance import failed part-way");
+      return json(e.status, {
+        error: { code: e.code, message: e.message },
+        ...preview,
+        written: events.length,
+      });
     }
+    await audited(ctx, req, events);
     ctx.logger?.info({ rows: written, format: plan.format }, "clearances imported through the admin API");
     return json(200, { ...preview, written });
   }
@@ -240,9 +277,15 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
       methods: {
         GET: async (_req, m, q) => {
           const jid = userOf(segment(m));
-          const found = await store(() => userClearance(jid, policySlot(q)));
-          if (!found) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
-          return json(200, found);
+          const slot = policySlot(q);
+          const found = await store(() => userClearance(jid, slot));
+          if (slot !== undefined) {
+            if (!found) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+            return json(200, found);
+          }
+          const entries = await store(() => perPolicy(jid));
+          if (!found && entries.length === 0) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
+          return json(200, { ...(found ?? { jid, source: "none" as const }), perPolicy: entries });
         },
         PUT: async (req, m, q) => {
           const jid = userOf(segment(m));
@@ -330,19 +373,28 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const dirs = directions(q, "both");
           const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
           auditWritable(ctx);
-          for (const dir of dirs) await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
-          await audited(
-            ctx,
-            req,
-            dirs.map((dir) => ({
-              action: "peer-clearance-set",
-              decision: "change" as const,
-              reason: "admin-api",
-              target: domain,
-              marking: parsed.marking,
-              detail: dir,
-            })),
-          );
+          // Each direction is its own write: what was written is recorded, also when the store
+          // failed part-way (found in review, adv16: inbound set, outbound failed, nothing recorded).
+          const set: PeerDirection[] = [];
+          try {
+            for (const dir of dirs) {
+              await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
+              set.push(dir);
+            }
+          } finally {
+            await audited(
+              ctx,
+              req,
+              set.map((dir) => ({
+                action: "peer-clearance-set",
+                decision: "change" as const,
+                reason: "admin-api",
+                target: domain,
+                marking: parsed.marking,
+                detail: dir,
+              })),
+            );
+          }
           const view = rawView(parsed.raw, ctx.registry());
           return json(200, { domain, directions: Object.fromEntries(dirs.map((d) => [d, view])) });
         },
@@ -351,20 +403,24 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const dirs = directions(q, "both");
           auditWritable(ctx);
           const removed: PeerDirection[] = [];
-          for (const dir of dirs)
-            if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+          try {
+            for (const dir of dirs)
+              if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+          } finally {
+            // What was removed is recorded, also when the store failed part-way.
+            await audited(
+              ctx,
+              req,
+              removed.map((dir) => ({
+                action: "peer-clearance-removed",
+                decision: "change" as const,
+                reason: "admin-api",
+                target: domain,
+                detail: dir,
+              })),
+            );
+          }
           if (removed.length === 0) throw new AdminNotFoundError(`peer clearance of ${clip(domain, 80)}`);
-          await audited(
-            ctx,
-            req,
-            removed.map((dir) => ({
-              action: "peer-clearance-removed",
-              decision: "change" as const,
-              reason: "admin-api",
-              target: domain,
-              detail: dir,
-            })),
-          );
           return json(200, { domain, removed });
         },
       },

@@ -10,6 +10,7 @@
 // (@cordon/rules StanzaLabels: decoding, validity, equivalent forms — its refusal reasons), and the
 // decision is the X.841 ACDF through @cordon/rules Translations.decide (the label in the clearance's
 // policy first). Nothing here decides on its own.
+import { createHash } from "node:crypto";
 import {
   buildSecurityLabelXml,
   clearanceFromSpec,
@@ -40,6 +41,8 @@ import {
 } from "./people.js";
 import { userJid } from "../../clearance-import.js";
 
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
 /** Why the ACDF decided as it did: fixed texts, one per reason (X.841 §8.2, docs/spif.md §5). */
 const ACDF_WHY: Record<AcdfReason, string> = {
   CORDON_ACDF_GRANTED: "the clearance holds the label's classification and every category the label requires",
@@ -54,6 +57,16 @@ const ACDF_WHY: Record<AcdfReason, string> = {
 };
 
 export function policyView(policy: Policy, governing: Policy) {
+  // Tag sets holding each category name, counted once: asking every category of every other
+  // (found in review, adv16) was quadratic — a 1.6 MB SPIF of 40,000 categories (within the upload
+  // limit) held the process, and every component in it, for 47 s at each GET /policies, which the
+  // Clearances page sends when any viewer opens it.
+  const tagSetsOf = new Map<string, Set<Policy["categories"][number]["tagSet"]>>();
+  for (const c of policy.categories) {
+    const sets = tagSetsOf.get(c.name) ?? new Set();
+    sets.add(c.tagSet);
+    tagSetsOf.set(c.name, sets);
+  }
   return {
     id: policy.id,
     name: policy.name,
@@ -76,9 +89,7 @@ export function policyView(policy: Policy, governing: Policy) {
           name: c.name,
           lacv: c.lacv,
           // The name to write (in a clearance's categories): TagSet/NAME when another tag set shares it.
-          ref: policy.categories.some((o) => o.name === c.name && o.tagSet !== c.tagSet)
-            ? `${ts.name}/${c.name}`
-            : c.name,
+          ref: (tagSetsOf.get(c.name)?.size ?? 0) > 1 ? `${ts.name}/${c.name}` : c.name,
           ...(c.obsolete ? { obsolete: true } : {}),
         })),
       })),
@@ -95,12 +106,23 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     req: RoutedRequest,
     action: "policy-upload" | "policy-reload",
     change: () => Promise<ReloadSummary>,
+    document?: string,
   ) {
     auditWritable(ctx);
+    // An upload's record names the document exactly (its SHA-256) and, once installed, the policy it
+    // replaced (found in review, adv16: "generation N" alone tied no policy in force to its upload).
+    const target = document !== undefined ? { target: `sha256:${sha256(document)}` } : {};
     try {
       const summary = await change();
       await audited(ctx, req, [
-        { action, decision: "change", reason: "admin-api", detail: `generation ${summary.generation}` },
+        {
+          action,
+          decision: "change",
+          reason: "admin-api",
+          detail: `generation ${summary.generation}`,
+          ...target,
+          ...(summary.uploaded !== undefined ? { policy: summary.uploaded } : {}),
+        },
       ]);
       return json(200, summary);
     } catch (error) {
@@ -110,6 +132,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           decision: "deny",
           reason: "admin-api",
           detail: (error as { code?: string }).code ?? "error",
+          ...target,
         },
       ]).catch(() => undefined);
       throw error;
@@ -123,7 +146,7 @@ export function policyRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
     if (type !== "application/xml") throw new AdminBadRequestError("send the SPIF as application/xml");
     const text = Buffer.from(req.body).toString("utf8");
     if (text.trim() === "") throw new AdminBadRequestError("empty body: send a SPIF document");
-    return auditedPolicyChange(req, "policy-upload", () => put(text));
+    return auditedPolicyChange(req, "policy-upload", () => put(text), text);
   }
 
   async function reload(req: RoutedRequest) {

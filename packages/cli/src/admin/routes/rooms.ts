@@ -9,11 +9,12 @@
 //   POST   /rooms                    create {room, name?, label, clearance?: [name], defaultLabel?,
 //                                    owners?: [jid], persistent?, public?, membersOnly?}
 //   PUT    /rooms/{jid}/label        relabel {label} (a named label): the uncovered are removed (307)
-//   POST   /rooms/{jid}/kick         {nick, reason?} (XEP-0045 §8.2: 307)
+//   POST   /rooms/{jid}/kick         {nick, occupant?, reason?} (XEP-0045 §8.2: 307); occupant: the
+//                                    real JID the page showed with that nick (refused when it changed)
 //   DELETE /rooms/{jid}              destroy, body {reason?} optional (XEP-0045 §10.9)
 import type { AuditEvent } from "@cordon/relay";
 import type { Label } from "@cordon/policy";
-import type { MucOperator, RoomView, SecurityChoices } from "@cordon/muc";
+import { MucOperatorRefusedError, type MucOperator, type RoomView, type SecurityChoices } from "@cordon/muc";
 import { isCordonError } from "@cordon/errors";
 import { AdminBadRequestError, AdminNotRunningError } from "../../ops-errors.js";
 import { json, type AdminRequest, type AdminResponse, type AdminRoute, type RoutedRequest } from "../http.js";
@@ -309,7 +310,15 @@ export function roomRoutes(deps: {
           const nick = stringField(body, "nick", 1023);
           if (!nick) throw new AdminBadRequestError("nick: name the occupant");
           const reason = stringField(body, "reason", 1024);
+          const expected = stringField(body, "occupant", 3071);
           return change(req, "room-kick", jid.slice(0, 1023), async () => {
+            // The occupant the page showed, checked in the same tick as the kick finds it (found in
+            // review, adv16: a nickname taken by someone else since the page was drawn kicked them).
+            if (expected !== undefined) {
+              const now = p.operator.room(jid).occupants.find((o) => o.nick === nick);
+              if (now !== undefined && now.jid !== expected)
+                throw new MucOperatorRefusedError("that nickname is someone else's now: reload the room");
+            }
             const { occupant } = await p.operator.kick(jid, nick, reason);
             return { status: 200, body: { kicked: nick, occupant }, detail: `kicked ${occupant}` };
           });

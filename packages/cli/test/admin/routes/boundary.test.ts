@@ -217,6 +217,33 @@ describe("admin routes: boundary", () => {
     assert.equal(viaGet.json.line, 7);
   });
 
+  test("verifications asked at once run one at a time: a viewer cannot make the process hold a buffer per request", async () => {
+    // GET /audit/verify is open to viewers; each verification reads the whole log through its own
+    // 1 MiB buffer. 64 asked at once held 64 buffers and hashed the log 64 times side by side (adv16).
+    const log = await writeLog("verify-many.jsonl", 3000);
+    const call = handlerFor([log]);
+    let peak = 0;
+    const base = process.memoryUsage().arrayBuffers;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+    }, 1);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          i % 2 ? call("GET", "/audit/verify?log=relay") : call("POST", "/audit/verify", { log: "relay" }),
+        ),
+      );
+      for (const a of answers) {
+        assert.equal(a.status, 200);
+        assert.equal(a.json.ok, true);
+        assert.equal(a.json.records, 3000);
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.ok(peak < 16 * 1024 * 1024, `${Math.round(peak / 1024 / 1024)} MiB of buffers held at once`);
+  });
+
   test("no log and no relay: 404 CORDON_ADMIN_NOT_RUNNING", async () => {
     const handler = createAdminHandler({ components: () => [] }, { token: TOKEN });
     for (const url of ["/audit", "/peerings"]) {

@@ -294,6 +294,144 @@ describe("clearance routes", () => {
     }
   });
 
+  test("a user's per-policy entries are named with the policy-independent one, and alone are no 404", async () => {
+    // The relay and the catalog read a user's entry for the label's policy before the
+    // policy-independent one (store getUserClearance(jid, policy)). GET without ?policy= showed only
+    // the latter (adv16): the console said "no clearance" — or showed the lowered one — while a
+    // per-policy SECRET entry still decided, and gave no way to see or remove it.
+    const OID = "1.3.6.1.4.1.99999.1.1";
+    const bob = encodeURIComponent("bob@example.test");
+    const secret = JSON.stringify({ classifications: ["SECRET"] });
+    const low = JSON.stringify({ classifications: ["UNCLASSIFIED"] });
+    assert.equal(
+      (await f.send("PUT", `/clearances/${bob}?policy=${OID}`, secret, "application/json", who)).status,
+      200,
+    );
+    const alone = await f.send("GET", `/clearances/${bob}`);
+    assert.equal(alone.status, 200, alone.body);
+    assert.equal(alone.json.source, "none");
+    assert.deepEqual(
+      (alone.json.perPolicy as { policy: string; marking: { text: string } }[]).map((e) => [
+        e.policy,
+        e.marking.text,
+      ]),
+      [[OID, "{SECRET}"]],
+    );
+    assert.equal((await f.send("PUT", `/clearances/${bob}`, low, "application/json", who)).status, 200);
+    const both = await f.send("GET", `/clearances/${bob}`);
+    assert.equal(both.json.source, "store");
+    assert.equal((both.json.marking as { text: string }).text, "{UNCLASSIFIED}");
+    assert.deepEqual(
+      (both.json.perPolicy as { policy: string }[]).map((e) => e.policy),
+      [OID],
+      "the per-policy entry that decides for its policy's labels is named",
+    );
+    // The per-policy entry itself, and once removed, nothing more is named.
+    const slot = await f.send("GET", `/clearances/${bob}?policy=${OID}`);
+    assert.equal((slot.json.marking as { text: string }).text, "{SECRET}");
+    assert.equal(
+      (await f.send("DELETE", `/clearances/${bob}?policy=${OID}`, "", "application/json", who)).status,
+      200,
+    );
+    const after = await f.send("GET", `/clearances/${bob}`);
+    assert.deepEqual(after.json.perPolicy, []);
+    assert.equal((await f.send("DELETE", `/clearances/${bob}`, "", "application/json", who)).status, 200);
+    assert.equal((await f.send("GET", `/clearances/${bob}`)).status, 404);
+  });
+
+  test("an import the store fails part-way says how many rows were written, and records each", async () => {
+    // The answer was the store's 503 alone (adv16): the page showed an error, and the officer could
+    // take it that nothing was written, while the rows before the failure were in force.
+    const rows = Array.from({ length: 40 }, (_, i) => `p${String(i).padStart(2, "0")}@example.test,,SECRET`);
+    const partial = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          if (prop === "setUserClearance")
+            return async (jid: string, raw: RawClearance, policy?: string) => {
+              if (jid === "p20@example.test")
+                throw Object.assign(new Error("redis down"), { code: "CORDON_STORE_UNAVAILABLE" });
+              return target.setUserClearance(jid, raw, policy);
+            };
+          return Reflect.get(target, prop) as unknown;
+        },
+      }),
+    });
+    try {
+      const r = await partial.send(
+        "POST",
+        "/clearances/import",
+        rows.join("\n"),
+        "application/octet-stream",
+        who,
+      );
+      assert.equal(r.status, 503, r.body);
+      assert.equal(errorCode(r), "CORDON_ADMIN_IMPORT_PARTIAL");
+      const written = r.json.written as number;
+      assert.ok(written >= 20 && written < 40, `${written} written`);
+      assert.match((r.json.error as { message: string }).message, new RegExp(`${written} of 40`, "u"));
+      let stored = 0;
+      for (let i = 0; i < 40; i++)
+        if (
+          (await f.env.store.getUserClearance(`p${String(i).padStart(2, "0")}@example.test`)).status ===
+          "known"
+        )
+          stored++;
+      assert.equal(stored, written);
+      assert.equal(partial.audit.records.length, written, "each row written is recorded");
+    } finally {
+      await partial.close();
+    }
+  });
+
+  test("a peer change the store fails part-way is recorded for the direction it made", async () => {
+    // direction=both is two writes; the store went down between them. The inbound write stood, and
+    // nothing was recorded (adv16): a changed boundary clearance with no record of who changed it.
+    const failOutbound =
+      (prop: string) =>
+      async (domain: string, direction: string, ...rest: unknown[]) => {
+        if (direction === "outbound")
+          throw Object.assign(new Error("redis down"), { code: "CORDON_STORE_UNAVAILABLE" });
+        const own = Reflect.get(f.env.store, prop) as (...a: unknown[]) => Promise<unknown>;
+        return own.call(f.env.store, domain, direction, ...rest);
+      };
+    const partial = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          if (prop === "setPeerClearance" || prop === "deletePeerClearance") return failOutbound(prop);
+          return Reflect.get(target, prop) as unknown;
+        },
+      }),
+    });
+    try {
+      const body = JSON.stringify({ classifications: ["SECRET"] });
+      const put = await partial.send("PUT", "/peers/half.test?direction=both", body, "application/json", who);
+      assert.equal(put.status, 503);
+      assert.equal((await f.env.store.getPeerClearance("half.test", "inbound")).status, "known");
+      const set = partial.audit.records.map((r) => r as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        set.map((r) => [r.action, r.target, r.detail, r.actor]),
+        [["peer-clearance-set", "half.test", "inbound", "officer"]],
+        "the write that stood is recorded with who made it",
+      );
+      const del = await partial.send(
+        "DELETE",
+        "/peers/half.test?direction=both",
+        "",
+        "application/json",
+        who,
+      );
+      assert.equal(del.status, 503);
+      assert.equal((await f.env.store.getPeerClearance("half.test", "inbound")).status, "none");
+      const removed = partial.audit.records.slice(1).map((r) => r as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        removed.map((r) => [r.action, r.target, r.detail, r.actor]),
+        [["peer-clearance-removed", "half.test", "inbound", "officer"]],
+      );
+    } finally {
+      await partial.close();
+    }
+  });
+
   test("a directory's clearance shows as source directory with when it was read", async () => {
     const raw = {
       encoding: "xml" as const,

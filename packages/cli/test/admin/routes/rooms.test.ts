@@ -250,6 +250,29 @@ describe("admin routes: rooms", () => {
     assert.equal((await t.call("DELETE", `/rooms/${encodeURIComponent(jid)}`)).status, 404);
   });
 
+  test("a kick names the occupant the page showed: a nickname taken by someone else since is refused", async () => {
+    // The page showed bob as "lead" and sent only the nickname (adv16): had bob left and someone
+    // else joined as "lead" meanwhile, the officer's click kicked them.
+    const t = setup();
+    await t.call("POST", "/rooms", { room: "ops2", label: "UNCLASSIFIED" });
+    const jid = `ops2@${DOMAIN}`;
+    const room = t.service.rooms.get(jid)!;
+    // Now "lead" is lead@example.test/res (the test's occupants are NICK@example.test/res).
+    t.occupant(jid, "lead", ALL);
+    const kick = (occupant: string) =>
+      t.call("POST", `/rooms/${encodeURIComponent(jid)}/kick`, { nick: "lead", occupant }, "o");
+    const wrong = await kick("bob@example.test/res");
+    assert.equal(wrong.status, 422, JSON.stringify(wrong.json));
+    assert.ok(room.occupants.has("lead"), "the occupant the page did not show stays");
+    assert.deepEqual(
+      [records(t.sink).at(-1)?.action, records(t.sink).at(-1)?.decision],
+      ["room-kick", "deny"],
+    );
+    const right = await kick("lead@example.test/res");
+    assert.equal(right.status, 200);
+    assert.ok(!room.occupants.has("lead"));
+  });
+
   test("without a MUC: 404 CORDON_ADMIN_NOT_RUNNING; who defaults to the token", async () => {
     const handler = createAdminHandler({ components: () => [] }, { token: TOKEN });
     const r = await handler({

@@ -32,12 +32,23 @@ interface Detail {
 interface Entry {
   jid: string;
   policy?: string;
-  source: "store" | "directory";
-  marking: MarkingValue;
+  /** "none": no policy-independent clearance, only per-policy entries (`perPolicy`). */
+  source: "store" | "directory" | "none";
+  marking?: MarkingValue;
   clearance?: Detail;
   unreadable?: true;
   readAt?: string;
+  /** The store's entries for one policy: they decide for that policy's labels before this one. */
+  perPolicy?: { policy: string; marking: MarkingValue }[];
 }
+
+/**
+ * A user's console address: the JID as one encoded path segment (a JID may hold `%`, `?` or `#`:
+ * unencoded, `bob%41@x` opened bobA@x — another user — and `x%zz@x` broke the page), and the
+ * policy of a per-policy entry.
+ */
+const userPath = (jid: string) => `/clearances/${seg(jid)}`;
+const slotQuery = (policy: string | undefined) => (policy ? { policy } : undefined);
 
 interface ListAnswer {
   entries: Entry[];
@@ -67,7 +78,7 @@ function choiceOf(detail: Detail | undefined, policy: PolicyView): ClearanceChoi
   return { classifications: [...detail.classifications], categories: refs };
 }
 
-function UserList({ onPick }: { onPick: (jid: string) => void }): JSX.Element {
+function UserList({ onPick }: { onPick: (jid: string, policy: string | undefined) => void }): JSX.Element {
   const [q, setQ] = useState("");
   const [query, setQuery] = useState("");
   const [cursor, setCursor] = useState<string | undefined>(undefined);
@@ -78,18 +89,16 @@ function UserList({ onPick }: { onPick: (jid: string) => void }): JSX.Element {
       <tr key={`${e.source}:${e.jid}:${e.policy ?? ""}`}>
         <td>
           <a
-            href={href(`/clearances/${e.jid}`)}
+            href={href(userPath(e.jid), slotQuery(e.policy))}
             onClick={(ev) => {
               ev.preventDefault();
-              onPick(e.jid);
+              onPick(e.jid, e.policy);
             }}
           >
             {e.jid}
           </a>
         </td>
-        <td>
-          <Marking m={e.marking} />
-        </td>
+        <td>{e.marking ? <Marking m={e.marking} /> : null}</td>
         <td>{e.source}</td>
         <td class="small muted">{e.policy ?? "any policy"}</td>
       </tr>
@@ -151,15 +160,21 @@ function UserList({ onPick }: { onPick: (jid: string) => void }): JSX.Element {
 
 function UserDetail({
   jid,
+  slot,
   policy,
   onDone,
 }: {
   jid: string;
+  /** A per-policy entry's policy (`?policy=`), else the policy-independent clearance. */
+  slot: string | undefined;
   policy: PolicyView;
   onDone: () => void;
 }): JSX.Element {
   const canChange = useCanChange();
-  const { data, error, reload } = useApi<Entry>(`/clearances/${seg(jid)}`);
+  const path = `${userPath(jid)}${slot ? `?policy=${encodeURIComponent(slot)}` : ""}`;
+  const { data: answer, error, reload } = useApi<Entry>(path);
+  // Only per-policy entries: no clearance of its own to show or change here.
+  const data = answer?.source === "none" ? undefined : answer;
   const missing = error?.status === 404;
   const [choice, setChoice] = useState<ClearanceChoice | undefined>(undefined);
   const [problem, setProblem] = useState<ApiError | undefined>(undefined);
@@ -168,11 +183,11 @@ function UserDetail({
   const save = async () => {
     setProblem(undefined);
     try {
-      const r = await api.send<Entry>("PUT", `/clearances/${seg(jid)}`, {
+      const r = await api.send<Entry>("PUT", path, {
         classifications: current.classifications,
         categories: current.categories,
       });
-      setNotice(`Saved: ${r.marking.text}`);
+      setNotice(`Saved: ${r.marking?.text ?? ""}`);
       setChoice(undefined);
       reload();
       onDone();
@@ -183,7 +198,7 @@ function UserDetail({
   const remove = async () => {
     setProblem(undefined);
     try {
-      await api.send("DELETE", `/clearances/${seg(jid)}`);
+      await api.send("DELETE", path);
       setNotice("Removed from the store.");
       setChoice(undefined);
       reload();
@@ -195,12 +210,15 @@ function UserDetail({
   return (
     <section aria-labelledby="detail-h" class="panel" data-testid="clearance-detail">
       <h2 id="detail-h">{jid}</h2>
+      <p class="small muted" data-testid="detail-slot">
+        {slot
+          ? `For labels of policy ${slot}: its own entry, else the policy-independent clearance`
+          : "Policy-independent clearance"}
+      </p>
       {data ? (
         <dl class="facts">
           <dt>Clearance</dt>
-          <dd data-testid="detail-marking">
-            <Marking m={data.marking} />
-          </dd>
+          <dd data-testid="detail-marking">{data.marking ? <Marking m={data.marking} /> : null}</dd>
           <dt>Comes from</dt>
           <dd data-testid="detail-source">
             {data.source === "store" ? "the store (set by an administrator)" : "the directory (LDAP)"}
@@ -208,13 +226,29 @@ function UserDetail({
           <dt>Read at</dt>
           <dd>{data.readAt ? new Date(data.readAt).toLocaleString() : "—"}</dd>
         </dl>
-      ) : missing ? (
+      ) : missing || answer?.source === "none" ? (
         <p class="muted" data-testid="detail-none">
-          No clearance: this user is refused everything labelled.
+          {slot
+            ? "No entry for this policy."
+            : (answer?.perPolicy?.length ?? 0) > 0
+              ? "No policy-independent clearance."
+              : "No clearance: this user is refused everything labelled."}
         </p>
       ) : (
         <ErrorBox error={error} />
       )}
+      {(answer?.perPolicy?.length ?? 0) > 0 ? (
+        <div class="notice" role="note" data-testid="detail-per-policy">
+          Entries for one policy decide for that policy's labels before this one:
+          <ul>
+            {answer?.perPolicy?.map((e) => (
+              <li key={e.policy}>
+                <a href={href(userPath(jid), slotQuery(e.policy))}>{e.policy}</a> <Marking m={e.marking} />
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
       {notice ? (
         <p class="notice" role="status">
           {notice}
@@ -477,10 +511,20 @@ function DomainClearances({ kind, policy }: { kind: "peers" | "services"; policy
   );
 }
 
-function View({ rest }: PageProps): JSX.Element {
+/** A path segment decoded; a malformed one opens nobody (it never throws out of the page). */
+function decoded(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function View({ rest, query }: PageProps): JSX.Element {
   const policies = useApi<PoliciesView>("/policies");
   const policy = governingOf(policies.data);
-  const selected = rest.startsWith("/") && rest.length > 1 ? decodeURIComponent(rest.slice(1)) : undefined;
+  const selected = rest.startsWith("/") && rest.length > 1 ? decoded(rest.slice(1)) : undefined;
+  const slot = query.get("policy") || undefined;
   const [newJid, setNewJid] = useState("");
   const [version, setVersion] = useState(0);
   const canChange = useCanChange();
@@ -489,13 +533,13 @@ function View({ rest }: PageProps): JSX.Element {
     <div class="clearances">
       <div class="split">
         <div>
-          <UserList key={version} onPick={(jid) => navigate(`/clearances/${jid}`)} />
+          <UserList key={version} onPick={(jid, p) => navigate(userPath(jid), slotQuery(p))} />
           {canChange ? (
             <form
               class="row"
               onSubmit={(e) => {
                 e.preventDefault();
-                if (newJid.trim() !== "") navigate(`/clearances/${newJid.trim()}`);
+                if (newJid.trim() !== "") navigate(userPath(newJid.trim()));
               }}
             >
               <label for="new-jid">Another user</label>
@@ -510,7 +554,13 @@ function View({ rest }: PageProps): JSX.Element {
           ) : null}
         </div>
         {selected ? (
-          <UserDetail key={selected} jid={selected} policy={policy} onDone={() => setVersion((v) => v + 1)} />
+          <UserDetail
+            key={`${selected} ${slot ?? ""}`}
+            jid={selected}
+            slot={slot}
+            policy={policy}
+            onDone={() => setVersion((v) => v + 1)}
+          />
         ) : null}
       </div>
       {canChange ? <ImportPanel onDone={() => setVersion((v) => v + 1)} /> : null}

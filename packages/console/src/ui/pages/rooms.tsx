@@ -321,6 +321,8 @@ function RoomView({ jid }: { jid: string }): JSX.Element {
                             void act(async () => {
                               await api.send("POST", `${path}/kick`, {
                                 nick: o.nick,
+                                // Who the page showed: refused if the nickname is someone else's now.
+                                occupant: o.jid,
                                 ...(reason ? { reason } : {}),
                               });
                               return `${o.nick} was kicked (XEP-0045 status 307).`;
