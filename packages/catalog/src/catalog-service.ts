@@ -175,7 +175,7 @@ export interface CatalogService {
   catalogFor(query: CatalogQuery): Promise<Catalog>;
   /** The `<catalog/>` element answering a query, in `namespace`. */
   answer(query: CatalogQuery, namespace?: string): Promise<Element>;
-  /** What the requests waiting for an answer hold now. */
+  /** What the requests waiting for an answer hold now, and the cache of computed catalogs. */
   memory(): BufferUse[];
 }
 
@@ -686,6 +686,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         maxBytes: pending.limits.totalBytes,
         entries: pending.count,
       },
+      { buffer: "catalog-cache", bytes: cache.bytes, maxBytes: cache.maxBytes, entries: cache.size },
     ],
     start: () => component.start(),
     async stop() {

@@ -356,6 +356,11 @@ describe("catalog requests waiting for a slow clearance answer", () => {
       open();
       for (const outcome of await Promise.all(held)) assert.equal(outcome.kind, "result");
       assert.equal(slow.memory()[0]?.entries, 0);
+      // The cache of computed catalogs, in bytes (catalog-cache.ts): alice's and bob's catalogs.
+      const cached = slow.memory()[1];
+      assert.equal(cached?.buffer, "catalog-cache");
+      assert.equal(cached?.entries, 2);
+      assert.ok(cached.bytes > 0 && cached.bytes <= cached.maxBytes, JSON.stringify(cached));
     } finally {
       await slow.stop();
       await slowStore.close();

@@ -16,7 +16,7 @@ import { CatalogOptionsError, createCatalogService, readCatalogSection } from "@
 import { readGuardSection } from "@cordon/guard";
 import { specOptions } from "../environment.js";
 import type { ComponentRunner } from "./runner.js";
-import { decisionCounter, observeLinks, target } from "./ops.js";
+import { decisionCounter, observeLinks, observeMemory, target } from "./ops.js";
 import { catalogAudit } from "../audit-log.js";
 import { configuredPeers, relaySettings, withConfiguredPeers } from "../peer-clearances.js";
 import { relayServerDefaults } from "./relay.js";
@@ -100,6 +100,8 @@ export const runCatalog: ComponentRunner = async (context, section) => {
   });
   if (context.check) return { name: "catalog", stop: () => service.stop(), targets: [target(connection)] };
   observeLinks(context.ops, "catalog", [service.component]);
+  // Its pending requests and its cache of computed catalogs, in bytes (cordon_memory_bytes).
+  observeMemory(context.ops, "catalog", () => service.memory());
   await service.start();
   return {
     name: "catalog",
