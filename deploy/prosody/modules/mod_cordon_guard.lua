@@ -485,12 +485,16 @@ end);
 -- when this host has no such session. Only the guard and Cordon's trusted components
 -- (`cordon_guard_trusted_components`: its catalog, which applies the guard's client-location rule
 -- to the session asking it) may ask — from their own component session; anyone else (a user, a
--- remote server, another component) gets `forbidden`: an address is never told to them.
+-- remote server, another component) gets `forbidden`: an address is never told to them. The
+-- asker must be the component's domain itself, as ejabberd's module requires: a component may send
+-- from any JID of its domain (a trusted MUC sends as room@rooms/nick on its occupants' behalf, and
+-- a MUC that forwards occupants' IQs would send theirs so) — never the component asking (adv16b).
 local MAX_JID = 3071; -- RFC 7622 §3.1: a JID is at most 3071 bytes
 local jid_prep = require "util.jid".prep;
 module:hook("iq-get/host/" .. NS_GUARD .. ":session", function (event)
 	local stanza, origin = event.stanza, event.origin;
-	if origin.type ~= "component" or not (origin.host == guard or trusted:contains(origin.host)) then
+	local asker = type(stanza.attr.from) == "string" and #stanza.attr.from <= MAX_JID and jid_prep(stanza.attr.from) or nil;
+	if origin.type ~= "component" or asker ~= origin.host or not (origin.host == guard or trusted:contains(origin.host)) then
 		origin.send(st.error_reply(stanza, "auth", "forbidden"));
 		return true;
 	end

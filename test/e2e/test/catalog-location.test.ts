@@ -181,6 +181,22 @@ for (const kind of serverKinds()) {
         assert.equal(e.condition, "item-not-found");
         return true;
       });
+      // Only the trusted component's own domain, not any JID of it: a trusted component (a MUC)
+      // sends under its domain on its users' behalf (room@rooms/nick), which must not be told an
+      // address (adv16b: Prosody answered such a JID, ejabberd did not).
+      for (const from of [`room@${catalogDomain}/nick`, `${catalogDomain}/resource`]) {
+        await assert.rejects(
+          catalog.component.request(
+            xml("iq", { type: "get", to: domain, from }, xml("session", { xmlns: NS_GUARD, jid: annex.jid })),
+            5000,
+          ),
+          (e: unknown) => {
+            assert.ok(e instanceof IqError, `${from}: ${String(e)}`);
+            assert.equal(e.condition, "forbidden", from);
+            return true;
+          },
+        );
+      }
       // An untrusted component, and a user, are refused: an address is never told to them.
       await assert.rejects(ask(untrusted, annex.jid), (e: unknown) => {
         assert.ok(e instanceof IqError);
