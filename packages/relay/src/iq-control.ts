@@ -9,6 +9,7 @@ import {
   parseJid,
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
+  NS_GUARD,
   NS_PING,
   NS_SEC_LABEL,
   NS_SEC_LABEL_CATALOG,
@@ -223,6 +224,13 @@ export function checkIq(iq: Element, rules: IqRules, tracker: IqTracker): IqChec
     if (children.length !== 1 || !only)
       return { ok: false, reason: "iq-malformed", detail: `${children.length} payloads` };
     const namespace = only.attrs.xmlns ?? "";
+    // Cordon's own protocol between the servers' modules and its components never crosses, not
+    // even under "any": on the far side the request arrives from a domain this relay claims there,
+    // a component the guard module trusts (packages/guard/README.md: the relay is listed among
+    // the trusted components), and the module tells a trusted component where any of its users'
+    // sessions connected from (<session/>, issue 17) — a peer could ask it of every local user
+    // (adv16b). Nothing of it is meant for another domain.
+    if (namespace === NS_GUARD) return { ok: false, reason: "iq-namespace", detail: nsDetail(namespace) };
     if (rules.namespaces !== "any" && !rules.namespaces.includes(namespace))
       return { ok: false, reason: "iq-namespace", detail: nsDetail(namespace) };
     return { ok: true, request: { namespace } };

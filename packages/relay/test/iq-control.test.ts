@@ -202,3 +202,29 @@ test("a pending request keeps copies of its own, not views of the stanza's text"
   });
   assert.ok(grown < 20_000_000, `${(grown / 1e6).toFixed(1)} MB kept for ${tracker.bytes} bytes counted`);
 });
+
+// adv16b: under namespaces "any" a <session xmlns='urn:cordon:guard:0'/> question crossed; on the
+// far side it came from the relay's claimed domain, a trusted component of the guard module there,
+// which tells such a component any session's IP address.
+test("Cordon's own module protocol never crosses, even when every namespace may", () => {
+  const tracker = new IqTracker();
+  for (const namespaces of ["any", [...DEFAULT_IQ_NAMESPACES, "urn:cordon:guard:0"]] as const)
+    assert.deepEqual(
+      checkIq(
+        el(
+          "<iq type='get' id='s1' from='b.mil' to='a.mil'><session xmlns='urn:cordon:guard:0' jid='alice@a.mil/desk'/></iq>",
+        ),
+        { namespaces },
+        tracker,
+      ),
+      { ok: false, reason: "iq-namespace", detail: "urn:cordon:guard:0" },
+    );
+  assert.deepEqual(
+    checkIq(
+      el("<iq type='get' id='s2' from='b.mil' to='a.mil'><ping xmlns='urn:xmpp:ping'/></iq>"),
+      { namespaces: "any" },
+      tracker,
+    ),
+    { ok: true, request: { namespace: "urn:xmpp:ping" } },
+  );
+});
