@@ -9,7 +9,6 @@ import {
   elementBytes,
   foldDomainpart,
   PendingBudget,
-  parseJid,
   stanzaError,
   toBare,
   type BufferUse,
@@ -38,6 +37,7 @@ import { decide, type DecideContext, type GuardReason } from "./decide.js";
 import { ConversationReferences } from "./message-references.js";
 import { GuardOptionsError } from "./errors.js";
 import { NS_GUARD } from "./namespaces.js";
+import { servedAsker } from "./served-asker.js";
 import { readCheck, verdictElement } from "./protocol.js";
 import { cacheTemplate, CacheEpoch } from "./verdict-cache.js";
 
@@ -199,18 +199,16 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
 
   async function check(request: IqRequest): Promise<Element> {
     // Only a served server asks, from its own domain (its module sends as the host).
-    const asker = parseJid(request.from);
-    if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
-      throw stanzaError("forbidden", "cancel");
+    const asker = servedAsker(request.from, served);
     const read = readCheck(request.payload);
     if (!read) throw stanzaError("bad-request", "modify");
-    const sender = toBare(read.message.attrs.from ?? "") ?? asker.domain;
+    const sender = toBare(read.message.attrs.from ?? "") ?? asker;
     const release = pending.acquire(sender, elementBytes(read.message));
     if (!release) throw stanzaError("resource-constraint", "wait");
     // The epoch the decision starts in: a change while it is made makes it not reusable.
     const decidedIn = epoch.current;
     try {
-      const decision = await decide(context, asker.domain, read);
+      const decision = await decide(context, asker, read);
       options.onDecision?.(decision.verdict.action, decision.reason, read.refresh === true);
       if (decision.reason !== "deliver")
         logger.debug({ reason: decision.reason, action: decision.verdict.action }, "message refused");
@@ -239,10 +237,8 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
   };
   async function access(request: IqRequest): Promise<Element> {
     // As for <check/>: only a served server asks, from its own domain, about one of its users.
-    const asker = parseJid(request.from);
-    if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
-      throw stanzaError("forbidden", "cancel");
-    const user = readAccess(request.payload, asker.domain);
+    const asker = servedAsker(request.from, served);
+    const user = readAccess(request.payload, asker);
     if (!user) throw stanzaError("bad-request", "modify");
     const decision = await decideAccess(accessContext, user);
     options.onAccess?.(decision.allowed, decision.reason);
@@ -257,12 +253,10 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     NS_GUARD,
     {
       set: (request) => {
-        const asker = parseJid(request.from);
-        if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
-          throw stanzaError("forbidden", "cancel");
+        const asker = servedAsker(request.from, served);
         const count = readServedReport(request.payload);
         if (count === undefined) throw stanzaError("bad-request", "modify");
-        options.onCached?.(count, asker.domain);
+        options.onCached?.(count, asker);
         return undefined;
       },
     },
@@ -274,15 +268,13 @@ export function createGuardService(options: GuardServiceOptions): GuardService {
     NS_GUARD,
     {
       set: (request) => {
-        const asker = parseJid(request.from);
-        if (!asker || asker.local || asker.resource || !served.includes(asker.domain))
-          throw stanzaError("forbidden", "cancel");
+        const asker = servedAsker(request.from, served);
         const deltas = readLatencyReport(request.payload);
         if (deltas === undefined) {
-          logger.debug({ domain: asker.domain }, "malformed latency report ignored");
+          logger.debug({ domain: asker }, "malformed latency report ignored");
           throw stanzaError("bad-request", "modify");
         }
-        options.onLatency?.(deltas, asker.domain);
+        options.onLatency?.(deltas, asker);
         return undefined;
       },
     },
