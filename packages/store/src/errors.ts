@@ -28,6 +28,26 @@ export class StoreUnavailableError extends CordonStoreError {
   }
 }
 
+/**
+ * A clearance write ran on the Redis primary (it is in force there, and notified) but fewer replicas
+ * than required confirmed it in time (durable-write.ts): a failover now may undo it. Check the
+ * replicas, then repeat the change.
+ */
+export class NotDurableError extends CordonStoreError {
+  readonly acked: number;
+  readonly required: number;
+  constructor(what: string, acked: number, required: number, waitError?: string) {
+    super(
+      "CORDON_STORE_NOT_DURABLE",
+      `redis ${what}: applied on the primary but confirmed by ${acked} of ${required} replica(s) required` +
+        (waitError !== undefined ? ` (WAIT failed: ${waitError})` : "") +
+        "; a failover now may undo it — check the replicas, then repeat the change",
+    );
+    this.acked = acked;
+    this.required = required;
+  }
+}
+
 /** A value read from the backend is corrupt (not what this store wrote). */
 export class CorruptRecordError extends CordonStoreError {
   constructor(key: string, options?: { cause?: unknown }) {

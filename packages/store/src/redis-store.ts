@@ -4,7 +4,14 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import { ConnectionWatch } from "./connection-watch.js";
 import { checkMaxInFlightBytes, InFlightBound } from "./in-flight-bound.js";
-import { CorruptRecordError, InvalidValueError, StoreClosedError, StoreUnavailableError } from "./errors.js";
+import {
+  CorruptRecordError,
+  InvalidValueError,
+  NotDurableError,
+  StoreClosedError,
+  StoreUnavailableError,
+} from "./errors.js";
+import { checkDurability, DurableWriter, type DurabilityOptions } from "./durable-write.js";
 import { decodeEvent, encodeEvent } from "./events.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
 import { catalogKeyPart, DEFAULT_POLICY_FIELD, KeySchema } from "./key-schema.js";
@@ -104,6 +111,13 @@ export interface RedisStoreOptions {
    * for a PING sent after it before the cache is reused or stanzas go on (default 50 ms; stall-watch.ts).
    */
   notificationStallMs?: number;
+  /**
+   * Clearance writes (user, service, peer; set and delete) wait for this many replicas (Redis WAIT)
+   * before they return; fewer within `timeoutMs` and they throw NotDurableError (durable-write.ts).
+   * `replicas` defaults to 1 through Sentinel when the sentinels know a replica (0 when they know
+   * none), 0 with a URL; `timeoutMs` to min(1000, commandTimeoutMs / 2).
+   */
+  durableWrites?: DurabilityOptions;
   logger?: Logger;
   /** Extra ioredis options (password, tls, db, sentinelPassword, ...), applied last. */
   redisOptions?: RedisOptions;
@@ -235,6 +249,7 @@ export class RedisStore implements ClearanceStore {
   readonly #subInFlight: InFlightBound;
   readonly #barrier: NotificationBarrier;
   readonly #deadline: WriteDeadline;
+  readonly #durable: DurableWriter;
   #subscribed = false;
   /** Longest reconnection delay: also how soon a refused SUBSCRIBE is sent again. */
   #retryMs = 1000;
@@ -325,6 +340,29 @@ export class RedisStore implements ClearanceStore {
       },
     );
     this.#deadline = new WriteDeadline(() => this.#client.time(), commandTimeoutMs);
+    const durability = checkDurability(opts.durableWrites, commandTimeoutMs);
+    const ro = opts.redisOptions;
+    this.#durable = new DurableWriter(
+      () =>
+        this.#client.duplicate({ lazyConnect: true, enableOfflineQueue: false, commandTimeout: undefined }),
+      {
+        ...durability,
+        commandTimeoutMs,
+        maxInFlightBytes: maxInFlight,
+        sentinel:
+          opts.sentinels === undefined || opts.sentinelName === undefined
+            ? undefined
+            : {
+                sentinels: opts.sentinels,
+                name: opts.sentinelName,
+                options: {
+                  ...(ro?.sentinelUsername !== undefined ? { username: ro.sentinelUsername } : {}),
+                  ...(ro?.sentinelPassword !== undefined ? { password: ro.sentinelPassword } : {}),
+                  ...(ro?.sentinelTLS !== undefined ? { tls: ro.sentinelTLS } : {}),
+                },
+              },
+      },
+    );
     this.#mainWatch = new ConnectionWatch(this.#log, "redis");
     this.#subWatch = new ConnectionWatch(this.#log.child({ connection: "subscriber" }), "redis pub/sub");
 
@@ -531,6 +569,47 @@ export class RedisStore implements ClearanceStore {
     }
   }
 
+  // A clearance write (a script whose ARGV[1] is its deadline): on the main connection when no
+  // replica need confirm it, else on the durable connection followed by WAIT (durable-write.ts).
+  // Confirmed by fewer replicas than required: NotDurableError, after the write was told to the
+  // subscribers (#run: it is in force on the primary) and logged as an error naming the change.
+  async #clearanceWrite(
+    what: string,
+    event: StoreEvent,
+    script: string,
+    keys: readonly string[],
+    args: readonly string[],
+  ): Promise<unknown> {
+    this.#open();
+    let required = 0;
+    let short: { acked: number; waitError?: string } | undefined;
+    const result = await this.#write(
+      what,
+      async () => {
+        required = await this.#durable.required();
+        const send = async (c: Redis) =>
+          c.eval(script, keys.length, ...keys, await this.#deadline.deadline(), ...args);
+        if (required === 0) return send(this.#client);
+        const done = await this.#durable.write(required, send);
+        if (done.acked < required)
+          short = {
+            acked: done.acked,
+            ...(done.waitError !== undefined ? { waitError: done.waitError } : {}),
+          };
+        return done.result;
+      },
+      event,
+    );
+    if (short !== undefined) {
+      this.#log.error(
+        { change: what, event, acked: short.acked, required, waitError: short.waitError },
+        "clearance change NOT durable: applied on the primary, confirmed by fewer replicas than required; a failover may undo it",
+      );
+      throw new NotDurableError(what, short.acked, required, short.waitError);
+    }
+    return result;
+  }
+
   // A cached-or-fetched clearance answer that never throws for backend failures.
   async #lookup<V>(
     cache: TtlCache<V>,
@@ -596,22 +675,12 @@ export class RedisStore implements ClearanceStore {
     const c = checkRaw(clearance, "clearance");
     const event: StoreEvent =
       p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
-    await this.#write(
+    await this.#clearanceWrite(
       "set user clearance",
-      async () =>
-        this.#client.eval(
-          SET_USER_BY,
-          2,
-          this.keys.user(j),
-          this.keys.users,
-          await this.#deadline.deadline(),
-          p ?? DEFAULT_POLICY_FIELD,
-          JSON.stringify(c),
-          j,
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      SET_USER_BY,
+      [this.keys.user(j), this.keys.users],
+      [p ?? DEFAULT_POLICY_FIELD, JSON.stringify(c), j, this.keys.events, encodeEvent(event)],
     );
   }
 
@@ -620,21 +689,12 @@ export class RedisStore implements ClearanceStore {
     const p = checkPolicy(policy);
     const event: StoreEvent =
       p === undefined ? { kind: "user-clearance", jid: j } : { kind: "user-clearance", jid: j, policy: p };
-    const n = await this.#write(
+    const n = await this.#clearanceWrite(
       "delete user clearance",
-      async () =>
-        this.#client.eval(
-          DEL_USER_BY,
-          2,
-          this.keys.user(j),
-          this.keys.users,
-          await this.#deadline.deadline(),
-          p ?? DEFAULT_POLICY_FIELD,
-          j,
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      DEL_USER_BY,
+      [this.keys.user(j), this.keys.users],
+      [p ?? DEFAULT_POLICY_FIELD, j, this.keys.events, encodeEvent(event)],
     );
     return Number(n) > 0;
   }
@@ -748,39 +808,24 @@ export class RedisStore implements ClearanceStore {
     const d = normaliseDomain(domain);
     const c = checkRaw(clearance, "clearance");
     const event: StoreEvent = { kind: "service-clearance", domain: d };
-    await this.#write(
+    await this.#clearanceWrite(
       "set service clearance",
-      async () =>
-        this.#client.eval(
-          HSET_PUBLISH_BY,
-          1,
-          this.keys.services,
-          await this.#deadline.deadline(),
-          d,
-          JSON.stringify(c),
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      HSET_PUBLISH_BY,
+      [this.keys.services],
+      [d, JSON.stringify(c), this.keys.events, encodeEvent(event)],
     );
   }
 
   async deleteServiceClearance(domain: string): Promise<boolean> {
     const d = normaliseDomain(domain);
     const event: StoreEvent = { kind: "service-clearance", domain: d };
-    const n = await this.#write(
+    const n = await this.#clearanceWrite(
       "delete service clearance",
-      async () =>
-        this.#client.eval(
-          HDEL_PUBLISH_BY,
-          1,
-          this.keys.services,
-          await this.#deadline.deadline(),
-          d,
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      HDEL_PUBLISH_BY,
+      [this.keys.services],
+      [d, this.keys.events, encodeEvent(event)],
     );
     return Number(n) > 0;
   }
@@ -812,20 +857,12 @@ export class RedisStore implements ClearanceStore {
     const dir = checkDirection(direction);
     const c = checkRaw(clearance, "clearance");
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
-    await this.#write(
+    await this.#clearanceWrite(
       "set peer clearance",
-      async () =>
-        this.#client.eval(
-          HSET_PUBLISH_BY,
-          1,
-          this.keys.peers,
-          await this.#deadline.deadline(),
-          this.keys.peerField(d, dir),
-          JSON.stringify(c),
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      HSET_PUBLISH_BY,
+      [this.keys.peers],
+      [this.keys.peerField(d, dir), JSON.stringify(c), this.keys.events, encodeEvent(event)],
     );
   }
 
@@ -833,19 +870,12 @@ export class RedisStore implements ClearanceStore {
     const d = normaliseDomain(domain);
     const dir = checkDirection(direction);
     const event: StoreEvent = { kind: "peer-clearance", domain: d, direction: dir };
-    const n = await this.#write(
+    const n = await this.#clearanceWrite(
       "delete peer clearance",
-      async () =>
-        this.#client.eval(
-          HDEL_PUBLISH_BY,
-          1,
-          this.keys.peers,
-          await this.#deadline.deadline(),
-          this.keys.peerField(d, dir),
-          this.keys.events,
-          encodeEvent(event),
-        ),
       event,
+      HDEL_PUBLISH_BY,
+      [this.keys.peers],
+      [this.keys.peerField(d, dir), this.keys.events, encodeEvent(event)],
     );
     return Number(n) > 0;
   }
@@ -1064,5 +1094,6 @@ export class RedisStore implements ClearanceStore {
     this.#history.flush();
     this.#client.disconnect();
     this.#sub.disconnect();
+    this.#durable.close();
   }
 }

@@ -11,8 +11,10 @@ import {
   type RedisSentinel,
   type RedisSentinelSet,
 } from "@cordon/harness";
+import { Redis } from "ioredis";
 import { RedisStore } from "../src/redis-store.js";
-import { StoreUnavailableError } from "../src/errors.js";
+import { NotDurableError, StoreUnavailableError } from "../src/errors.js";
+import { DEFAULT_POLICY_FIELD } from "../src/key-schema.js";
 import type { StoreEvent } from "../src/types.js";
 import { BER_ALL_OKAY, XML_CLEARANCE, eventually, memoryLogger, recorder } from "./helpers.js";
 
@@ -34,6 +36,8 @@ test("a store configured with sentinels reaches the master, and notifications cr
     sentinels: [{ host: "127.0.0.1", port: sentinel.port }],
     sentinelName: sentinel.name,
     prefix: "sentinel-test",
+    // A lone primary, no replica: nothing to confirm a write (durable-write.ts).
+    durableWrites: { replicas: 0 },
   };
   const a = new RedisStore(options);
   const b = new RedisStore(options);
@@ -125,8 +129,10 @@ describe("RedisStore through a Sentinel failover", () => {
 
       // A change written after the failover reaches the reader by pub/sub (no polling: its cache
       // TTL is long over, but the event itself must arrive).
+      // No replica is left (the old primary is dead, and the sentinels still list it): the write is
+      // applied and notified, but reported not durable (durable-write.ts).
       const mark = seen.events.length;
-      await writer.setUserClearance("alice@example.test", XML_CLEARANCE);
+      await assert.rejects(writer.setUserClearance("alice@example.test", XML_CLEARANCE), NotDurableError);
       await eventually(
         () =>
           seen.events.slice(mark).some((e) => e.kind === "user-clearance" && e.jid === "alice@example.test"),
@@ -148,11 +154,116 @@ describe("RedisStore through a Sentinel failover", () => {
       // promoted one and writes keep working (ioredis checks the role of what the sentinels name).
       const old = set.nodes.find((n) => !n.running)!;
       await old.restart(promoted);
-      await writer.setUserClearance("carol@example.test", BER_ALL_OKAY);
+      await set.waitForReplication();
+      await writer.setUserClearance("carol@example.test", BER_ALL_OKAY); // confirmed by it: durable again
       assert.equal((await reader.getUserClearance("carol@example.test")).status, "known");
     } finally {
       await reader.close();
       await writer.close();
+    }
+  });
+});
+
+// A clearance lowered on the primary, acknowledged, and the primary killed before the replica got it:
+// the promoted replica still had the higher clearance (Redis replication is asynchronous), and the
+// user could again receive what the lowering forbade — the admin was told it was in force. Now a
+// clearance write waits for a replica (WAIT, durable-write.ts) and, not confirmed, throws
+// NotDurableError (and logs it): never silently lost.
+//
+// Deterministic stall of the replication: the replica is given a wrong `masterauth` and its link to the
+// primary is cut (`CLIENT KILL TYPE master`); it tries again each second and each try fails at AUTH,
+// so the link stays down and nothing written meanwhile reaches it — as if the primary had died before
+// sending it — while the replica itself answers Sentinel normally and is promoted. (`CLIENT PAUSE WRITE`
+// on the replica also postpones the replication stream, but postpones Sentinel's promotion too: the
+// replica went "sdown" and no failover happened.)
+describe("a clearance lowering the replica never got, then a failover", () => {
+  let set: RedisSentinelSet;
+  before(async () => {
+    set = await startRedisSentinelSet({ name: "cordon-lowering", replicas: 1, sentinels: 3 });
+    await set.waitForReplication();
+  });
+  after(async () => {
+    await set?.stop();
+  });
+
+  test("the lowering is refused to the admin as not durable, or present after the failover", async () => {
+    const { logger, lines } = memoryLogger();
+    const options = {
+      sentinels: [...set.sentinels],
+      sentinelName: set.name,
+      prefix: "lowering:",
+      cacheTtlMs: 300,
+      maxReconnectDelayMs: 200,
+    };
+    const HIGH = XML_CLEARANCE;
+    const LOW = BER_ALL_OKAY;
+    const admin = new RedisStore({ ...options, logger });
+    const reader = new RedisStore(options);
+    const primary = await set.primaryPort();
+    const replicaNode = set.nodes.find((n) => n.port !== primary);
+    assert.ok(replicaNode);
+    const replica = new Redis({ host: "127.0.0.1", port: replicaNode.port, maxRetriesPerRequest: 1 });
+    try {
+      await admin.ready(10_000);
+      await reader.ready(10_000);
+      // Confirmed by the replica (the default asks the sentinels: one replica known → WAIT 1).
+      await admin.setUserClearance("bob@example.test", HIGH);
+      await set.syncReplicas();
+      const key = admin.keys.user("bob@example.test");
+      assert.deepEqual(JSON.parse((await replica.hget(key, DEFAULT_POLICY_FIELD)) ?? "null"), HIGH);
+
+      await replica.call("CONFIG", "SET", "masterauth", "not-the-password");
+      await replica.call("CLIENT", "KILL", "TYPE", "master");
+      await eventually(
+        async () => /master_link_status:down/u.test(await replica.info("replication")),
+        "the replication link down",
+      );
+      let refused: NotDurableError | undefined;
+      try {
+        await admin.setUserClearance("bob@example.test", LOW); // the lowering
+      } catch (err) {
+        if (!(err instanceof NotDurableError)) throw err;
+        refused = err;
+      }
+      // The stall held: the replica still has the higher clearance.
+      assert.deepEqual(JSON.parse((await replica.hget(key, DEFAULT_POLICY_FIELD)) ?? "null"), HIGH);
+
+      await set.killPrimary();
+      const promoted = await set.waitForFailover(primary, 30_000);
+      assert.equal(promoted, replicaNode.port);
+
+      await reader.ready(30_000);
+      const back = await eventually(async () => {
+        const r = await reader.getUserClearance("bob@example.test");
+        return r.status === "known" ? r : undefined;
+      }, "lookups known again");
+      const lost = back.status === "known" && back.clearance.data === HIGH.data;
+      console.log(
+        `# sentinel lowering: ${refused ? `refused (${refused.code}, ${refused.acked}/${refused.required})` : "acknowledged"}; after the failover ${lost ? "HIGH (lost)" : "LOW"}`,
+      );
+      // Never acknowledged and lost.
+      assert.ok(
+        refused !== undefined || !lost,
+        "the lowering was acknowledged to the admin and lost in the failover",
+      );
+      // With a replica behind, the store cannot have been told it is durable.
+      assert.ok(refused, "the lowering was acknowledged although no replica confirmed it");
+      assert.equal(refused.code, "CORDON_STORE_NOT_DURABLE");
+      assert.equal(refused.required, 1);
+      assert.equal(refused.acked, 0);
+      assert.ok(
+        lines().some(
+          (l) =>
+            l.level === 50 &&
+            String(l.msg).startsWith("clearance change NOT durable") &&
+            l.change === "set user clearance",
+        ),
+        "the refusal is logged as an error naming the change",
+      );
+    } finally {
+      replica.disconnect();
+      await admin.close();
+      await reader.close();
     }
   });
 });

@@ -68,7 +68,12 @@ export function errorResponse(error: unknown): AdminResponse {
   if (code === "CORDON_STORE_INVALID_JID" || code === "CORDON_STORE_INVALID_VALUE") {
     return json(400, { error: { code, message: (error as Error).message } });
   }
-  if (code === "CORDON_STORE_UNAVAILABLE" || code === "CORDON_STORE_CLOSED") {
+  // NOT_DURABLE: applied on the primary, not confirmed by a replica (packages/store durable-write.ts).
+  if (
+    code === "CORDON_STORE_UNAVAILABLE" ||
+    code === "CORDON_STORE_CLOSED" ||
+    code === "CORDON_STORE_NOT_DURABLE"
+  ) {
     return json(503, { error: { code, message: (error as Error).message } });
   }
   return json(500, { error: { code: "CORDON_ADMIN_INTERNAL", message: "internal error (see the log)" } });
