@@ -5,6 +5,8 @@
 // attribute holding an XML clearance. Answers are cached with a TTL and refreshed in the background;
 // a change seen in the directory is published to subscribers. When the directory is unreachable,
 // cached answers are served until their TTL, then lookups answer "unknown" (fail closed).
+import { createHash } from "node:crypto";
+import { ByteLru } from "@cordon/policy";
 import { Client } from "ldapts";
 import type { Logger } from "pino";
 import { ConnectionWatch } from "./connection-watch.js";
@@ -129,6 +131,9 @@ function valuesOf(entry: Record<string, unknown>, attribute: string): Buffer[] {
   return [];
 }
 
+/** Bytes of the "already logged" memory of malformed values: ~1,100 digests. */
+export const MALFORMED_LOGGED_BYTES = 256 * 1024;
+
 export class LdapDirectory implements UserClearanceSource {
   readonly #opts: LdapDirectoryOptions;
   readonly #domains: ReadonlySet<string> | undefined;
@@ -137,7 +142,13 @@ export class LdapDirectory implements UserClearanceSource {
   readonly #listeners: ListenerSet;
   readonly #cache: TtlCache<DirectoryEntry>;
   readonly #inflight = new Map<string, Promise<DirectoryEntry>>();
-  readonly #loggedMalformed = new Set<string>();
+  /**
+   * Malformed values already logged, by a SHA-256 of (JID, attribute, value): bounded in bytes
+   * (MALFORMED_LOGGED_BYTES), not in count — was a Set of the values themselves, cleared past 10,000,
+   * so one entry with megabyte values held up to 10,000 of them (test: "huge malformed values").
+   * One let go is logged again when seen again.
+   */
+  readonly #loggedMalformed = new ByteLru<true>(MALFORMED_LOGGED_BYTES, () => 0);
   readonly #timer: NodeJS.Timeout;
   #client: Client | undefined;
   #refreshing = false;
@@ -416,10 +427,12 @@ export class LdapDirectory implements UserClearanceSource {
   }
 
   #logMalformed(jid: string, dn: string, attribute: string, raw: RawClearance, reason: string): void {
-    const key = `${jid}\u0000${attribute}\u0000${raw.data}`;
-    if (this.#loggedMalformed.has(key)) return;
-    if (this.#loggedMalformed.size > 10_000) this.#loggedMalformed.clear();
-    this.#loggedMalformed.add(key);
+    const key = createHash("sha256")
+      .update(`${jid}\u0000${attribute}\u0000${raw.encoding}\u0000`)
+      .update(raw.data)
+      .digest("hex");
+    if (this.#loggedMalformed.get(key) === true) return;
+    this.#loggedMalformed.set(key, true);
     this.#log.warn(
       { jid, dn, attribute, reason },
       "malformed clearance in the directory, treated as no clearance",

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { Attribute, Change, Client } from "ldapts";
 import { startSlapd, type SlapdInstance } from "@cordon/harness";
 import {
@@ -113,6 +115,59 @@ describe("LdapDirectory against slapd", () => {
         "mallory@example.mil",
       ]);
     } finally {
+      await d.close();
+    }
+  });
+
+  test("huge malformed values: what is remembered as logged is bounded in bytes, not values", async () => {
+    // One directory entry whose malformed clearance is rewritten with new 512 KB values: each is
+    // logged once, and the memory of what was logged keeps digests, not values. Before, a Set of
+    // "jid, attribute, value" strings (cleared past 10,000) kept every value: 40 values held ~20 MB.
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const log = memoryLogger();
+    const d = new LdapDirectory(options({ logger: log.logger, cacheTtlMs: 1 }));
+    const c = await admin();
+    const huge = (i: number) => `not a clearance ${i} ${"x".repeat(512 * 1024)}`;
+    const rewrite = (value: string) =>
+      c.modify(
+        slapd.userDn("dave"),
+        new Change({
+          operation: "replace",
+          modification: new Attribute({ type: "cordonXmlClearance", values: [value] }),
+        }),
+      );
+    const warned = () =>
+      log
+        .lines()
+        .filter(
+          (l) =>
+            l.msg === "malformed clearance in the directory, treated as no clearance" &&
+            l.jid === "dave@example.mil",
+        ).length;
+    try {
+      assert.deepEqual(await d.getUserClearance("dave@example.mil"), { status: "none" });
+      const first = warned();
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const rounds = 40;
+      for (let i = 0; i < rounds; i++) {
+        await rewrite(huge(i));
+        await new Promise((r) => setTimeout(r, 2)); // past the 1 ms TTL: read again
+        assert.deepEqual(await d.getUserClearance("dave@example.mil"), { status: "none" });
+      }
+      gc();
+      const grown = process.memoryUsage().heapUsed - before;
+      console.log(`# ldap malformed: ${rounds} values of 512 KB, heap grown ${(grown / 1e6).toFixed(1)} MB`);
+      assert.equal(warned(), first + rounds, "each new value logged once");
+      // The same value again: not logged again.
+      await new Promise((r) => setTimeout(r, 2));
+      assert.deepEqual(await d.getUserClearance("dave@example.mil"), { status: "none" });
+      assert.equal(warned(), first + rounds);
+      assert.ok(grown < 6e6, `the logged-values memory grew the heap by ${grown} bytes`);
+    } finally {
+      await rewrite(MALFORMED_XML);
+      await c.unbind();
       await d.close();
     }
   });
