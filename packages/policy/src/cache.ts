@@ -30,16 +30,37 @@ export function clearanceBytes(clearance: Clearance): number {
   );
 }
 
+/** One entry, linked in use order (`older` towards the least recently used end). */
+interface LruNode<V> {
+  readonly key: string;
+  value: V;
+  bytes: number;
+  at: number;
+  older: LruNode<V> | undefined;
+  newer: LruNode<V> | undefined;
+}
+
 /**
  * A least-recently-used map bounded in bytes. A hit moves its entry to the most recent end only
  * when it is not already in the more recent half by bytes (`at`: the bytes put at that end before
  * it; the entries after it weigh at most what was put there since): a hot entry costs one Map
- * lookup per hit, not a delete and a set. An entry hit stays until at least half the budget less
- * its own size was put after the hit. Found in review (adv42): counted in entries, an entry hit
- * behind a few large ones (the recent half by count) went with the next insertion.
+ * lookup per hit, not a move. An entry hit stays until at least half the budget less its own size
+ * was put after it. Found in review (adv42): counted in entries, an entry hit behind a few large
+ * ones (the recent half by count) went with the next insertion.
+ *
+ * The use order is a doubly linked list through the entries, the Map only finds them (session 17):
+ * it was the Map's own insertion order, and making room iterated the Map from its oldest end — V8
+ * steps over the slots of deleted entries until the table is rebuilt, so a full cache evicting at
+ * each store paid ~13–16 µs a store (10,000 entries; bench/byte-lru.mjs has the figures). Eviction
+ * is now the list's oldest node: constant time. Same order, same bytes, same evictions
+ * (test/byte-lru-model.test.ts: random operations against a plain reference model).
  */
 export class ByteLru<V> {
-  readonly #map = new Map<string, { value: V; bytes: number; at: number }>();
+  readonly #map = new Map<string, LruNode<V>>();
+  /** Least recently used. */
+  #oldest: LruNode<V> | undefined;
+  /** Most recently used. */
+  #newest: LruNode<V> | undefined;
   #bytes = 0;
   /** Bytes of the entries put at the most recent end so far (set, or moved there by a hit). */
   #put = 0;
@@ -61,14 +82,31 @@ export class ByteLru<V> {
     return this.#map.size;
   }
 
+  #unlink(n: LruNode<V>): void {
+    if (n.older === undefined) this.#oldest = n.newer;
+    else n.older.newer = n.newer;
+    if (n.newer === undefined) this.#newest = n.older;
+    else n.newer.older = n.older;
+    n.older = undefined;
+    n.newer = undefined;
+  }
+
+  #append(n: LruNode<V>): void {
+    n.older = this.#newest;
+    n.newer = undefined;
+    if (this.#newest === undefined) this.#oldest = n;
+    else this.#newest.newer = n;
+    this.#newest = n;
+    n.at = this.#put;
+    this.#put += n.bytes;
+  }
+
   get(key: string): V | undefined {
     const hit = this.#map.get(key);
-    if (!hit) return undefined;
+    if (hit === undefined) return undefined;
     if (this.#put - hit.at - hit.bytes > this.#bytes / 2) {
-      this.#map.delete(key);
-      this.#map.set(key, hit);
-      hit.at = this.#put;
-      this.#put += hit.bytes;
+      this.#unlink(hit);
+      this.#append(hit);
     }
     return hit.value;
   }
@@ -82,19 +120,16 @@ export class ByteLru<V> {
     key = internalized(key);
     const bytes = 2 * key.length + this.sizeOf(value) + ENTRY_OVERHEAD_BYTES;
     if (bytes > this.maxBytes) return;
-    // Iterated only when something must go: a Map's iteration starts at its oldest slot and steps
-    // over the slots of deleted entries until the table is rebuilt — with entries replaced (a
-    // delete and a set each) and room to spare, an empty loop cost 23 µs a set (10,000 entries;
-    // the store's clearance cache, session 16), not the ~1 µs of the set itself.
-    if (this.#bytes + bytes > this.maxBytes)
-      for (const [oldest, entry] of this.#map) {
-        if (this.#bytes + bytes <= this.maxBytes) break;
-        this.#map.delete(oldest);
-        this.#bytes -= entry.bytes;
-        this.onEvict?.(oldest, entry.value);
-      }
-    this.#map.set(key, { value, bytes, at: this.#put });
-    this.#put += bytes;
+    while (this.#bytes + bytes > this.maxBytes && this.#oldest !== undefined) {
+      const oldest = this.#oldest;
+      this.#unlink(oldest);
+      this.#map.delete(oldest.key);
+      this.#bytes -= oldest.bytes;
+      this.onEvict?.(oldest.key, oldest.value);
+    }
+    const node: LruNode<V> = { key, value, bytes, at: 0, older: undefined, newer: undefined };
+    this.#append(node);
+    this.#map.set(key, node);
     this.#bytes += bytes;
   }
 
@@ -107,20 +142,29 @@ export class ByteLru<V> {
     return this.#map.has(key);
   }
 
-  /** Entries, least recently used first (a read does not reorder them). */
+  /**
+   * Entries, least recently used first (a read does not reorder them): those present when called,
+   * less any deleted or evicted before it reaches them — a caller may delete as it goes (an expiry
+   * sweep), as it could while this iterated the Map itself.
+   */
   *entries(): IterableIterator<[string, V]> {
-    for (const [key, entry] of this.#map) yield [key, entry.value];
+    const nodes: Array<LruNode<V>> = [];
+    for (let n = this.#oldest; n !== undefined; n = n.newer) nodes.push(n);
+    for (const n of nodes) if (this.#map.get(n.key) === n) yield [n.key, n.value];
   }
 
   delete(key: string): void {
     const hit = this.#map.get(key);
-    if (!hit) return;
+    if (hit === undefined) return;
+    this.#unlink(hit);
     this.#map.delete(key);
     this.#bytes -= hit.bytes;
   }
 
   clear(): void {
     this.#map.clear();
+    this.#oldest = undefined;
+    this.#newest = undefined;
     this.#bytes = 0;
   }
 }
