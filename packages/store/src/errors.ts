@@ -48,6 +48,22 @@ export class NotDurableError extends CordonStoreError {
   }
 }
 
+/**
+ * A history entry for a room the store does not hold (deleted, made temporary, never stored): refused,
+ * so an append that arrives after the room's deletion — from another process, or held on the way —
+ * does not leave a history behind for whoever next creates a room of that JID.
+ */
+export class RoomNotStoredError extends CordonStoreError {
+  readonly room: string;
+  constructor(room: string) {
+    super(
+      "CORDON_STORE_ROOM_NOT_STORED",
+      `history entry refused: room ${JSON.stringify(room)} is not stored (deleted, temporary or never stored)`,
+    );
+    this.room = room;
+  }
+}
+
 /** A value read from the backend is corrupt (not what this store wrote). */
 export class CorruptRecordError extends CordonStoreError {
   constructor(key: string, options?: { cause?: unknown }) {

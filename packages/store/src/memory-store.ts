@@ -1,7 +1,7 @@
 // The in-memory store: the embedded default for the quickstart and single-process use, with the
 // same semantics as the Redis store (normalisation, tri-state lookups, notifications).
 import type { Logger } from "pino";
-import { InvalidValueError, StoreClosedError } from "./errors.js";
+import { InvalidValueError, RoomNotStoredError, StoreClosedError } from "./errors.js";
 import { domainOf, normaliseBareJid, normaliseDomain } from "./jid.js";
 import { ListenerSet } from "./listeners.js";
 import { silentLogger } from "./logger.js";
@@ -262,6 +262,8 @@ export class MemoryStore implements ClearanceStore {
     const j = normaliseBareJid(room);
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
+    // As RedisStore: no history for a room the store does not hold (deleted, temporary, never stored).
+    if (!this.#rooms.has(j)) throw new RoomNotStoredError(j);
     let list = this.#history.get(j);
     if (!list) this.#history.set(j, (list = []));
     list.push(entry);

@@ -8,6 +8,7 @@ import {
   CorruptRecordError,
   InvalidValueError,
   NotDurableError,
+  RoomNotStoredError,
   StoreClosedError,
   StoreUnavailableError,
 } from "./errors.js";
@@ -184,28 +185,38 @@ if n + h > 0 then redis.call('PUBLISH', ARGV[3], ARGV[4]) end
 return n`;
 
 // Append history entries and keep the newest of each list: one call for every append waiting at one
-// moment (history-batch.ts), several rooms per call. Group i: KEYS[i] the history list, ARGV[2i-1] its
-// entry count, ARGV[2i] its cap; the entries follow, group after group, in call order. One RPUSH of a
-// group then one LTRIM leaves what one RPUSH+LTRIM per entry left. A group Redis refuses (WRONGTYPE)
-// fails alone, as its one-at-a-time appends did: its error text is returned, '' for a stored group.
+// moment (history-batch.ts), several rooms per call. Group i: KEYS[2i-1] the history list, KEYS[2i]
+// the room's record, ARGV[2i-1] its entry count, ARGV[2i] its cap; the entries follow, group after
+// group, in call order. One RPUSH of a group then one LTRIM leaves what one RPUSH+LTRIM per entry
+// left. A group Redis refuses (WRONGTYPE) fails alone, as its one-at-a-time appends did: its error
+// text is returned, '' for a stored group. A group whose room record does not exist is refused
+// (ROOM_NOT_STORED, session 17): an append that arrives after the room was deleted — sent by another
+// process, or held on the way (test/redis-late-history.test.ts) — wrote the history of a room that no
+// longer existed, and whoever next created a room of that JID found it (the MUC loads a stored room's
+// history). Checked in the script, so no delete can fall between the check and the write.
 // Sent as EVAL with its text every time, like the other scripts here — not EVALSHA (ioredis
 // defineCommand): a script cache emptied under a live connection (SCRIPT FLUSH; a first EVAL refused
 // with BUSY leaves ioredis believing it cached) answers NOSCRIPT, and ioredis sends the batch again
-// after whatever was written meanwhile — a deleteRoom called after the appends then ran before them
-// and the deleted room's history was recreated (adversarial review adv49). One batch carries many
-// appends, so the text (~0.6 KB) costs little per append.
+// after whatever was written meanwhile — a deleteRoom called after the appends ran first and the
+// deleted room's history was recreated (adversarial review adv49). One batch carries many appends, so
+// the text (~0.8 KB) costs little per append.
+const ROOM_NOT_STORED = "ROOM_NOT_STORED";
 const APPEND_BATCH = `
-local n = #KEYS
+local n = #KEYS / 2
 local a = 2 * n + 1
 local out = {}
 for i = 1, n do
   local c = tonumber(ARGV[2 * i - 1])
-  local r = redis.pcall('RPUSH', KEYS[i], unpack(ARGV, a, a + c - 1))
-  if type(r) == 'table' and r.err then
-    out[i] = r.err
+  if redis.call('EXISTS', KEYS[2 * i]) == 0 then
+    out[i] = '${ROOM_NOT_STORED}'
   else
-    redis.call('LTRIM', KEYS[i], -tonumber(ARGV[2 * i]), -1)
-    out[i] = ''
+    local r = redis.pcall('RPUSH', KEYS[2 * i - 1], unpack(ARGV, a, a + c - 1))
+    if type(r) == 'table' and r.err then
+      out[i] = r.err
+    else
+      redis.call('LTRIM', KEYS[2 * i - 1], -tonumber(ARGV[2 * i]), -1)
+      out[i] = ''
+    end
   end
   a = a + c
 end
@@ -552,7 +563,7 @@ export class RedisStore implements ClearanceStore {
     try {
       return await op();
     } catch (err) {
-      if (err instanceof CorruptRecordError) throw err;
+      if (err instanceof CorruptRecordError || err instanceof RoomNotStoredError) throw err;
       throw new StoreUnavailableError(`redis ${what} failed: ${errorText(err)}`, { cause: err });
     } finally {
       // Our own reads must see our own write at once, before the notification comes back — and so
@@ -1011,17 +1022,26 @@ export class RedisStore implements ClearanceStore {
     const c = checkCap(cap, this.#historyCap, "cap");
     if (typeof entry !== "string") throw new InvalidValueError("history entry must be a string");
     this.#open();
-    await this.#run("append room history", () => this.#history.append(this.keys.roomHistory(r), entry, c));
+    await this.#run("append room history", async () => {
+      try {
+        await this.#history.append(this.keys.roomHistory(r), entry, c);
+      } catch (err) {
+        if (err instanceof Error && err.message === ROOM_NOT_STORED) throw new RoomNotStoredError(r);
+        throw err;
+      }
+    });
   }
 
   // One EVAL for a batch of history groups (APPEND_BATCH): per group, null or Redis's refusal.
   async #sendHistory(groups: readonly HistoryGroup[]): Promise<Array<string | null>> {
-    const args: Array<string | number> = groups.map((g) => g.key);
+    // Each history key with its room's record key (key-schema.ts: the record is the history key
+    // without ":history"; a domain holds no ":", so the suffix is unambiguous).
+    const args: Array<string | number> = groups.flatMap((g) => [g.key, g.key.slice(0, -":history".length)]);
     for (const g of groups) args.push(g.entries.length, g.cap);
     for (const g of groups) args.push(...g.entries);
     let out: Array<string | undefined>;
     try {
-      out = (await this.#client.eval(APPEND_BATCH, groups.length, ...args)) as Array<string | undefined>;
+      out = (await this.#client.eval(APPEND_BATCH, 2 * groups.length, ...args)) as Array<string | undefined>;
     } catch (err) {
       // Every caller of the batch gets this error (as the cause of its StoreUnavailableError): an
       // ioredis reply error carries the command's arguments — every room's entries — so only its

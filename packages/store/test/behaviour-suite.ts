@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   InvalidJidError,
   InvalidValueError,
+  RoomNotStoredError,
   type ClearanceStore,
   type RoomRecord,
   type StoreEvent,
@@ -291,6 +292,25 @@ export function behaviourSuite(factory: StoreFactory): void {
       await assert.rejects(store.appendRoomHistory(r, "x", 0), InvalidValueError);
       assert.equal(await store.deleteRoom(r), true);
       assert.deepEqual(await store.getRoomHistory(r), []);
+    });
+
+    test("history is kept only for a stored room: appends to a deleted or never stored room are refused", async () => {
+      const r = "late@rooms.example.mil";
+      const record = { jid: r, config: {}, affiliations: {}, persistent: true };
+      await assert.rejects(store.appendRoomHistory(r, "never stored"), RoomNotStoredError);
+      await store.putRoom(record);
+      await store.appendRoomHistory(r, "1");
+      assert.equal(await store.deleteRoom(r), true);
+      await assert.rejects(
+        store.appendRoomHistory(r, "after the deletion"),
+        (e: Error & { code?: string }) => {
+          return e instanceof RoomNotStoredError && e.code === "CORDON_STORE_ROOM_NOT_STORED";
+        },
+      );
+      // Whoever creates a room of that JID next finds no history of the deleted one.
+      await store.putRoom(record);
+      assert.deepEqual(await store.getRoomHistory(r), []);
+      assert.equal(await store.deleteRoom(r), true);
     });
 
     test("catalogs per domain, per room, personal", async () => {

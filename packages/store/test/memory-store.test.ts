@@ -26,6 +26,7 @@ describe("MemoryStore specifics", () => {
 
   test("history cap default applies", async () => {
     const s = new MemoryStore({ historyCap: 3 });
+    await s.putRoom({ jid: "r@rooms.example.mil", config: {}, affiliations: {}, persistent: true });
     for (let i = 0; i < 5; i++) await s.appendRoomHistory("r@rooms.example.mil", String(i));
     assert.deepEqual(await s.getRoomHistory("r@rooms.example.mil"), ["2", "3", "4"]);
   });

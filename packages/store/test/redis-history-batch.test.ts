@@ -35,6 +35,11 @@ function workload(n: number, seed: number): Op[] {
   return ops;
 }
 
+/** Stores the rooms' records: history is kept only for a stored room (RoomNotStoredError). */
+async function stored(store: RedisStore, ...rooms: string[]): Promise<void> {
+  for (const jid of rooms) await store.putRoom({ jid, config: {}, affiliations: {}, persistent: true });
+}
+
 /** Runs the ops in bursts: each burst called in one turn, not awaited, then the next burst. */
 async function drive(store: RedisStore, ops: readonly Op[], seed: number): Promise<void> {
   const rand = rng(seed);
@@ -80,6 +85,8 @@ describe("RedisStore history appends, batched", () => {
     });
     try {
       await Promise.all([single.ready(), batched.ready(), bounded.ready()]);
+      const rooms = Array.from({ length: 6 }, (_, i) => `r${i}@rooms.example.mil`);
+      for (const st of [single, batched, bounded]) await stored(st, ...rooms);
       const ops = workload(3000, 19);
       const expected = model(ops);
       const calls0 = await evalCalls(raw);
@@ -145,6 +152,7 @@ describe("RedisStore history appends, batched", () => {
       assert.equal(await deleted, true);
       assert.equal(await raw.exists("f:room:flushed@rooms.example.mil:history"), 0);
       // Order across batches of one room holds too.
+      await stored(s, "ord@rooms.example.mil");
       await raw.script("FLUSH");
       const first = s.appendRoomHistory("ord@rooms.example.mil", "a");
       await new Promise<void>((res) => setImmediate(res));
@@ -190,6 +198,7 @@ describe("RedisStore history appends, batched", () => {
     const s = new RedisStore({ url: r.url, prefix: "p:" });
     try {
       await s.ready();
+      await stored(s, "a@rooms.example.mil", "bad@rooms.example.mil", "c@rooms.example.mil");
       await raw.set("p:room:bad@rooms.example.mil:history", "not a list");
       const results = await Promise.allSettled([
         s.appendRoomHistory("a@rooms.example.mil", "a1"),
@@ -220,6 +229,7 @@ describe("RedisStore history appends, batched", () => {
     const s = new RedisStore({ url: r.url, prefix: "k:", maxReconnectDelayMs: 200 });
     try {
       await s.ready();
+      await stored(s, "a@rooms.example.mil", "b@rooms.example.mil", "c@rooms.example.mil");
       // Hold scripts at the server (CLIENT PAUSE WRITE holds EVALSHA), so the batch is sent but
       // unanswered when the server dies.
       await raw.call("CLIENT", "PAUSE", "10000", "WRITE");
@@ -243,6 +253,7 @@ describe("RedisStore history appends, batched", () => {
       const deadline = Date.now() + 10_000;
       for (;;) {
         try {
+          await stored(s, "a@rooms.example.mil"); // (restarted empty)
           await s.appendRoomHistory("a@rooms.example.mil", "after");
           break;
         } catch (err) {

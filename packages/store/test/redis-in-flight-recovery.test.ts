@@ -117,6 +117,7 @@ describe("the in-flight bound after a stalled Redis is lost and comes back", () 
     try {
       await store.ready();
       await store.setUserClearance("u@example.mil", BER_ALL_OKAY);
+      await store.putRoom({ jid: "r@rooms.example.mil", config: {}, affiliations: {}, persistent: true });
       r.pause();
       const calls: Array<Promise<unknown>> = [];
       for (let i = 0; i < 40; i++)

@@ -34,6 +34,7 @@ describe("RedisStore bounds the commands Redis has not answered", () => {
       await store.ready();
       await store.setUserClearance("u@example.mil", BER_ALL_OKAY);
       await store.setCatalog({ kind: "domain", domain: "example.mil" }, "before");
+      await store.putRoom({ jid: ROOM, config: {}, affiliations: {}, persistent: true });
       await store.appendRoomHistory(ROOM, "0:before", 100_000);
       const before = await netInput(raw);
 
@@ -109,7 +110,7 @@ describe("RedisStore bounds the commands Redis has not answered", () => {
       assert.equal(history.at(-1), seq);
       // A deleteRoom after an append in the same turn still follows it.
       void store.appendRoomHistory(ROOM, `${seq + 1}:gone`, 100_000);
-      assert.equal(await store.deleteRoom(ROOM), false);
+      assert.equal(await store.deleteRoom(ROOM), true);
       assert.deepEqual(await store.getRoomHistory(ROOM), []);
     } finally {
       r.resume();
