@@ -18,7 +18,7 @@ import {
   type XmppServer,
   type TestClient,
 } from "@cordon/harness";
-import { RedisMembership } from "@cordon/store";
+import { NotDurableError, RedisMembership, RedisStore } from "@cordon/store";
 import { ALL_CLASSES as ALL, loadDemo } from "../src/demo.js";
 import { groupchat, seedClearances, selfPing, sleep, until } from "../src/muc-cluster-fixture.js";
 import * as cluster from "../src/muc-cluster-fixture.js";
@@ -133,8 +133,18 @@ for (const kind of serverKinds()) {
       await sleep(300);
       await redis.killPrimary();
       await redis.waitForFailover(oldPrimary, 30_000);
-      // Bob lowered on the new primary.
-      await clear({ bob: ["UNCLASSIFIED"] });
+      // Bob lowered on the new primary. No replica is left (the old primary is dead; the sentinels
+      // still list it): applied and notified, but reported not durable (packages/store durable-write.ts).
+      const lowering = new RedisStore(redisOptions());
+      try {
+        await lowering.ready(10_000);
+        await assert.rejects(
+          lowering.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"]))),
+          NotDurableError,
+        );
+      } finally {
+        await lowering.close();
+      }
       await sleep(1500);
       talking = false;
       await talk;

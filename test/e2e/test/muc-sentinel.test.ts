@@ -23,7 +23,7 @@ import {
   type TestClient,
 } from "@cordon/harness";
 import { createLogger, parseElement } from "@cordon/component";
-import { RedisStore } from "@cordon/store";
+import { NotDurableError, RedisStore } from "@cordon/store";
 import type { MucService } from "@cordon/muc";
 import { loadDemo, startDemoMuc, ALL_CLASSES } from "../src/demo.js";
 import { configureRoom, joinRoom as join, statusCodes } from "../src/muc-client.js";
@@ -273,7 +273,13 @@ for (const kind of serverKinds()) {
         await admin.ready(10_000);
         await new Promise((r) => setTimeout(r, 200)); // past the re-read the recovery triggered
         const lowered = Date.now();
-        await admin.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"])));
+        // No replica is left (the old primary is dead; the sentinels still list it): the lowering is
+        // applied on the new primary and notified, but reported not durable (packages/store
+        // durable-write.ts: WAIT 1 answered 0) — the admin is told a failover may undo it.
+        await assert.rejects(
+          admin.setUserClearance(`bob@${domain}`, demo.raw(demo.clearance(["UNCLASSIFIED"]))),
+          NotDurableError,
+        );
         const removal = await c.bob!.waitFor(
           (p) =>
             p.is("presence") &&
