@@ -27,7 +27,7 @@ import {
   type Policy,
   type PolicyRegistry,
 } from "@cordon/policy";
-import { normaliseBareJid, type ClearanceStore, type RawClearance } from "@cordon/store";
+import { normaliseBareJid, NotDurableError, type ClearanceStore, type RawClearance } from "@cordon/store";
 
 export type ImportFormat = "csv" | "ldif";
 
@@ -143,6 +143,12 @@ export async function applyImport(
       try {
         await store.setUserClearance(row.jid, row.raw, row.forPolicy);
       } catch (error) {
+        // Made on the primary though no replica confirmed it (durable-write.ts): in force, so it
+        // counts as written (the caller audits it) before the import stops.
+        if (error instanceof NotDurableError) {
+          written++;
+          onRow?.(row);
+        }
         failure ??= error;
         return;
       }

@@ -13,6 +13,10 @@
 //                                              # unanswered (packages/store/src/in-flight-bound.ts)
 //       cacheBytes: 16 MiB                     # optional: bytes the cached clearance answers may hold
 //                                              # (packages/store/src/ttl-cache.ts; 0: no cache)
+//       durableWrites: { replicas: 1, timeoutMs: 1000 }  # optional: replicas that must confirm a
+//                                              # clearance write (Redis WAIT) before it is reported
+//                                              # done; default through Sentinel 1 when it knows a
+//                                              # replica, with a url 0 (packages/store/src/durable-write.ts)
 // Exactly one of `url` and `sentinels`; everything else strict (unknown keys, bad ports, duplicate
 // sentinels, a sentinel setting without sentinels are errors, never silently ignored).
 // ioredis Sentinel support: https://github.com/redis/ioredis#sentinel.
@@ -38,6 +42,7 @@ const KEYS = [
   "sentinelPassword",
   "maxInFlightBytes",
   "cacheBytes",
+  "durableWrites",
 ] as const;
 
 function sentinelAddress(redis: ConfigReader, entry: unknown, i: number): { host: string; port: number } {
@@ -74,7 +79,18 @@ export function readRedisSection(redis: ConfigReader): RedisSection {
   if (hasUrl && hasSentinels)
     redis.fail("sentinels", "give either url (one Redis) or sentinels (Redis Sentinel), not both");
   const password = redis.has("password") ? redis.secret("password") : undefined;
-  const bound: Pick<RedisStoreOptions, "maxInFlightBytes" | "cacheMaxBytes"> = {};
+  const bound: Pick<RedisStoreOptions, "maxInFlightBytes" | "cacheMaxBytes" | "durableWrites"> = {};
+  const durable = redis.optionalSection("durableWrites");
+  if (durable !== undefined) {
+    durable.only(["replicas", "timeoutMs"]);
+    // (The store checks the pair against its command timeout when it is built: checkDurability.)
+    bound.durableWrites = {
+      ...(durable.has("replicas")
+        ? { replicas: durable.integer("replicas", undefined, { min: 0, max: 100 }) }
+        : {}),
+      ...(durable.has("timeoutMs") ? { timeoutMs: durable.integer("timeoutMs", undefined, { min: 1 }) } : {}),
+    };
+  }
   if (redis.has("maxInFlightBytes"))
     bound.maxInFlightBytes = redis.integer("maxInFlightBytes", undefined, {
       min: 1024,

@@ -51,6 +51,34 @@ test("cacheBytes: the byte budget of the cached clearance answers (ttl-cache.ts)
   fails({ url: "redis://h", cacheBytes: "999999999999 GiB" }, "store.redis.cacheBytes", /too large/);
 });
 
+test("durableWrites: replicas that must confirm a clearance write, and WAIT's timeout (durable-write.ts)", () => {
+  assert.deepEqual(read({ url: "redis://h", durableWrites: { replicas: 1, timeoutMs: 500 } }).options, {
+    url: "redis://h",
+    durableWrites: { replicas: 1, timeoutMs: 500 },
+  });
+  assert.deepEqual(read({ url: "redis://h", durableWrites: { replicas: 0 } }).options.durableWrites, {
+    replicas: 0,
+  });
+  assert.equal(read({ url: "redis://h" }).options.durableWrites, undefined, "absent: the store's default");
+  fails({ url: "redis://h", durableWrites: { replica: 1 } }, "store.redis.durableWrites.replica", /unknown/);
+  fails(
+    { url: "redis://h", durableWrites: { replicas: -1 } },
+    "store.redis.durableWrites.replicas",
+    /at least/,
+  );
+  fails(
+    { url: "redis://h", durableWrites: { replicas: 1.5 } },
+    "store.redis.durableWrites.replicas",
+    /integer/,
+  );
+  fails(
+    { url: "redis://h", durableWrites: { timeoutMs: 0 } },
+    "store.redis.durableWrites.timeoutMs",
+    /at least/,
+  );
+  fails({ url: "redis://h", durableWrites: 1 }, "store.redis.durableWrites", /mapping/);
+});
+
 test("sentinels as HOST:PORT, [IPv6]:PORT or { host, port }, with a master group name and secrets", () => {
   const r = read(
     {

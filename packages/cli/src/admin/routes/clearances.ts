@@ -13,7 +13,13 @@
 //   GET    /services, GET|PUT|DELETE /services/{domain}
 // Every change is parsed before the store is touched, refused when the audit log cannot record it,
 // and answered once its record (with who made it) is written.
-import { normaliseBareJid, normaliseDomain, type PeerDirection, type RawClearance } from "@cordon/store";
+import {
+  normaliseBareJid,
+  normaliseDomain,
+  NotDurableError,
+  type PeerDirection,
+  type RawClearance,
+} from "@cordon/store";
 import {
   applyImport,
   planImport,
@@ -93,6 +99,24 @@ async function store<T>(op: () => Promise<T>): Promise<T> {
       throw new AdminBadRequestError((error as Error).message);
     throw error;
   }
+}
+
+/**
+ * A clearance write, and what follows from its having been made (`made`: record it). A write the
+ * store made on the primary but no replica confirmed (NotDurableError, packages/store
+ * durable-write.ts) is in force: `made` runs for it too (result unknown) before the error is
+ * answered (503), so no change in force is missing from the audit log.
+ */
+async function written<T>(op: () => Promise<T>, made: (result: T | undefined) => unknown): Promise<T> {
+  let result: T;
+  try {
+    result = await store(op);
+  } catch (error) {
+    if (error instanceof NotDurableError) await made(undefined);
+    throw error;
+  }
+  await made(result);
+  return result;
 }
 
 export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
@@ -293,21 +317,24 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           // Parsed before anything else: a bad body never reaches the store or the log.
           const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
           auditWritable(ctx);
-          await store(() => ctx.store.setUserClearance(jid, parsed.raw, slot));
+          await written(
+            () => ctx.store.setUserClearance(jid, parsed.raw, slot),
+            () =>
+              audited(ctx, req, [
+                {
+                  action: "clearance-set",
+                  decision: "change",
+                  reason: "admin-api",
+                  target: jid,
+                  marking: parsed.marking,
+                  ...(slot ? { policy: slot } : {}),
+                },
+              ]),
+          );
           ctx.logger?.info(
             { jid, policy: slot, marking: parsed.marking },
             "clearance set through the admin API",
           );
-          await audited(ctx, req, [
-            {
-              action: "clearance-set",
-              decision: "change",
-              reason: "admin-api",
-              target: jid,
-              marking: parsed.marking,
-              ...(slot ? { policy: slot } : {}),
-            },
-          ]);
           return json(200, {
             jid,
             ...(slot ? { policy: slot } : {}),
@@ -320,18 +347,22 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const jid = userOf(segment(m));
           const slot = policySlot(q);
           auditWritable(ctx);
-          const removed = await store(() => ctx.store.deleteUserClearance(jid, slot));
+          const removed = await written(
+            () => ctx.store.deleteUserClearance(jid, slot),
+            (r) =>
+              r !== false &&
+              audited(ctx, req, [
+                {
+                  action: "clearance-removed",
+                  decision: "change",
+                  reason: "admin-api",
+                  target: jid,
+                  ...(slot ? { policy: slot } : {}),
+                },
+              ]),
+          );
           if (!removed) throw new AdminNotFoundError(`clearance of ${clip(jid, 80)}`);
           ctx.logger?.info({ jid, policy: slot }, "clearance cleared through the admin API");
-          await audited(ctx, req, [
-            {
-              action: "clearance-removed",
-              decision: "change",
-              reason: "admin-api",
-              target: jid,
-              ...(slot ? { policy: slot } : {}),
-            },
-          ]);
           return json(200, { jid: normaliseBareJid(jid), removed: true });
         },
       },
@@ -377,10 +408,11 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           // failed part-way (found in review, adv16: inbound set, outbound failed, nothing recorded).
           const set: PeerDirection[] = [];
           try {
-            for (const dir of dirs) {
-              await store(() => ctx.store.setPeerClearance(domain, dir, parsed.raw));
-              set.push(dir);
-            }
+            for (const dir of dirs)
+              await written(
+                () => ctx.store.setPeerClearance(domain, dir, parsed.raw),
+                () => set.push(dir),
+              );
           } finally {
             await audited(
               ctx,
@@ -405,7 +437,10 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const removed: PeerDirection[] = [];
           try {
             for (const dir of dirs)
-              if (await store(() => ctx.store.deletePeerClearance(domain, dir))) removed.push(dir);
+              await written(
+                () => ctx.store.deletePeerClearance(domain, dir),
+                (r) => r !== false && removed.push(dir),
+              );
           } finally {
             // What was removed is recorded, also when the store failed part-way.
             await audited(
@@ -451,26 +486,38 @@ export function clearanceRoutes(ctx: PeopleContext): PeopleRouteSpec[] {
           const domain = domainOf(segment(m));
           const parsed = parseClearanceBody(req.body, ctx.registry(), ctx.governing());
           auditWritable(ctx);
-          await store(() => ctx.store.setServiceClearance(domain, parsed.raw));
-          await audited(ctx, req, [
-            {
-              action: "service-clearance-set",
-              decision: "change",
-              reason: "admin-api",
-              target: domain,
-              marking: parsed.marking,
-            },
-          ]);
+          await written(
+            () => ctx.store.setServiceClearance(domain, parsed.raw),
+            () =>
+              audited(ctx, req, [
+                {
+                  action: "service-clearance-set",
+                  decision: "change",
+                  reason: "admin-api",
+                  target: domain,
+                  marking: parsed.marking,
+                },
+              ]),
+          );
           return json(200, { domain, ...rawView(parsed.raw as RawClearance, ctx.registry()) });
         },
         DELETE: async (req, m) => {
           const domain = domainOf(segment(m));
           auditWritable(ctx);
-          if (!(await store(() => ctx.store.deleteServiceClearance(domain))))
-            throw new AdminNotFoundError(`service clearance of ${clip(domain, 80)}`);
-          await audited(ctx, req, [
-            { action: "service-clearance-removed", decision: "change", reason: "admin-api", target: domain },
-          ]);
+          const removed = await written(
+            () => ctx.store.deleteServiceClearance(domain),
+            (r) =>
+              r !== false &&
+              audited(ctx, req, [
+                {
+                  action: "service-clearance-removed",
+                  decision: "change",
+                  reason: "admin-api",
+                  target: domain,
+                },
+              ]),
+          );
+          if (!removed) throw new AdminNotFoundError(`service clearance of ${clip(domain, 80)}`);
           return json(200, { domain, removed: true });
         },
       },

@@ -2,7 +2,7 @@
 // environment: what is stored, what is answered, what is audited with who made it.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import type { RawClearance } from "@cordon/store";
+import { NotDurableError, type RawClearance } from "@cordon/store";
 import { errorCode, fixture, type Fixture } from "./people-fixture.js";
 
 const ALICE = "alice@example.test";
@@ -429,6 +429,72 @@ describe("clearance routes", () => {
       );
     } finally {
       await partial.close();
+    }
+  });
+
+  test("a change the store made but no replica confirmed is in force: answered 503 and recorded", async () => {
+    // The Redis store throws NotDurableError after the write (packages/store durable-write.ts: too
+    // few replicas answered WAIT). The routes threw before recording it: a clearance change in
+    // force on the primary with no audit record of who made it.
+    const WRITES = [
+      "setUserClearance",
+      "deleteUserClearance",
+      "setPeerClearance",
+      "deletePeerClearance",
+      "setServiceClearance",
+      "deleteServiceClearance",
+    ];
+    const unconfirmed = await fixture({
+      store: new Proxy(f.env.store, {
+        get(target, prop) {
+          const own = Reflect.get(target, prop) as unknown;
+          if (typeof prop !== "string" || !WRITES.includes(prop)) return own;
+          return async (...a: unknown[]) => {
+            await (own as (...a: unknown[]) => Promise<unknown>).apply(target, a);
+            throw new NotDurableError(prop, 0, 1);
+          };
+        },
+      }),
+    });
+    try {
+      const body = JSON.stringify({ classifications: ["SECRET"] });
+      const calls: [string, string, string][] = [
+        ["PUT", "/clearances/nd@example.test", body],
+        ["DELETE", "/clearances/nd@example.test", ""],
+        ["PUT", "/peers/nd.test?direction=both", body],
+        ["DELETE", "/peers/nd.test?direction=inbound", ""],
+        ["PUT", "/services/svc.nd.test", body],
+        ["DELETE", "/services/svc.nd.test", ""],
+        ["POST", "/clearances/import", "nd1@example.test,,SECRET"],
+      ];
+      for (const [method, path, payload] of calls) {
+        const type = path.endsWith("import") ? "application/octet-stream" : "application/json";
+        const r = await unconfirmed.send(method, path, payload, type, who);
+        assert.equal(r.status, 503, `${method} ${path}: ${r.body}`);
+      }
+      assert.equal((await f.env.store.getUserClearance("nd1@example.test")).status, "known");
+      assert.equal(
+        (await f.env.store.getPeerClearance("nd.test", "outbound")).status,
+        "none",
+        "stopped at the first",
+      );
+      const records = unconfirmed.audit.records.map((r) => r as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        records.map((r) => [r.action, r.target, r.detail ?? null, r.actor]),
+        [
+          ["clearance-set", "nd@example.test", null, "officer"],
+          ["clearance-removed", "nd@example.test", null, "officer"],
+          // direction=both: the first write stood unconfirmed and the change stopped there.
+          ["peer-clearance-set", "nd.test", "inbound", "officer"],
+          ["peer-clearance-removed", "nd.test", "inbound", "officer"],
+          ["service-clearance-set", "svc.nd.test", null, "officer"],
+          ["service-clearance-removed", "svc.nd.test", null, "officer"],
+          ["clearance-set", "nd1@example.test", null, "officer"],
+        ],
+        "every change in force is recorded with who made it",
+      );
+    } finally {
+      await unconfirmed.close();
     }
   });
 
