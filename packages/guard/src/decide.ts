@@ -208,13 +208,7 @@ export async function decide(
   if (noSession && request.offline !== true) return refuse("recipient-location", FORBIDDEN);
 
   // An error message goes on without a label of ours (it was decided under the default label).
-  // (To a trusted component the message goes as written: that component decides its label.)
-  const out =
-    outbound === "component"
-      ? message
-      : isError
-        ? withoutLabels(message)
-        : delivered(context, message, label);
+  const out = isError ? withoutLabels(message) : delivered(context, message, label);
   if (!isError && !outbound) context.references?.delivered(conversation, message, label);
   const flot = [...sessions, ...copies].some((s) => s.form === "flot")
     ? flotForm(context, out, label)

@@ -15,8 +15,9 @@
 //     peer domain, its MUC): the sender side only — that component judges the destination
 //     itself (the relay the peer's direction clearance and controls, the MUC the room) but knows
 //     nothing of where the session is, so the location and the sender's and server's clearances
-//     are checked here, once; the message goes on as written (the component decides its label:
-//     a room's default label is the room's, not the guard's).
+//     are checked here, once. The verdict carries the policy's form as for a peer, but the module
+//     sends the message on as written (the component decides its label: a room's default label
+//     is the room's, not the guard's); the policy's form is what the sent carbons carry.
 // A refusal is the one-to-one rule's error (forbidden, nothing of the message in it). Each of the
 // sender's other sessions listed as <copy/> gets its XEP-0280 sent carbon in its form, in the same
 // answer (no second question). The reference rule (message-references.ts) is the delivering

@@ -97,11 +97,15 @@ test("outbound: the sender's clearance, the destination's outbound peer clearanc
   assert.equal((await ask("carol@example.test", "<body>x</body>")).reason, "addressing");
 });
 
-test("outbound to a trusted component: the sender side only, the message as written; copies in the same answer", async () => {
+test("outbound to a trusted component: the sender side only; copies in the same answer", async () => {
   const { ask } = await setup();
   const room = await ask("room@rooms.example.test", "<body>x</body>", { outbound: "component", ip: ANNEX });
   assert.equal(room.reason, "deliver");
-  assert.equal((room.verdict as { message: Element }).message.getChild("securitylabel"), undefined);
+  // (The policy's form, for the sent carbons; the module sends the message on as written.)
+  assert.equal(
+    (room.verdict as { message: Element }).message.getChild("securitylabel")?.getChildText("displaymarking"),
+    "UNCLASSIFIED",
+  );
   assert.equal(
     (await ask("bob@b.mil", `<body>x</body>${SECRET}`, { outbound: "component", ip: ANNEX })).reason,
     "sender-location",
