@@ -1782,32 +1782,14 @@ local function outbound_checker(event)
 	local request = check_request(stanza, "c2s", origin.ip, nil, nil, copies, destination);
 	local answer, err = ask_wait(request);
 	if not answer then return unreachable(event, err); end
-	if answer.attr.type ~= "result" then
-		local _, condition = answer:get_error();
-		return unreachable(event, { type = "wait", condition = condition == "policy-violation" and condition or "internal-server-error" }, true);
-	end
-	local verdict = answer:get_child("verdict", NS_GUARD);
-	local action = verdict and verdict.attr.action;
-	if action == "deliver" then
-		if destination == "peer" then
-			local out = delivered_form(verdict, stanza);
-			if not out then return unreachable(event, { type = "wait", condition = "internal-server-error" }, true); end
-			rewrite_in_place(stanza, out);
-		end
-		decided[stanza] = true;
-		event.cordon_outbound = { verdict = verdict, labelled_from = stanza, asked = asked };
-		return nil;
-	elseif action == "refuse" then
-		local reply = verdict:get_child("message", NS_CLIENT);
-		if reply then
-			reply.attr.xmlns = nil;
-			module:send(reply);
-			return true;
-		end
-	elseif action == "drop" then
-		return true;
-	end
-	return unreachable(event, { type = "wait", condition = "internal-server-error" }, true);
+	-- (apply: an error answer, a refusal, a drop or an unusable verdict → true, the sender told;
+	-- delivered → nil, event.stanza the message as decided.)
+	if apply(event, answer) then return true; end
+	if destination == "peer" then rewrite_in_place(stanza, event.stanza); end
+	event.stanza = stanza;
+	decided[stanza] = true;
+	event.cordon_outbound = { verdict = answer:get_child("verdict", NS_GUARD), labelled_from = stanza, asked = asked };
+	return nil;
 end
 
 for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
