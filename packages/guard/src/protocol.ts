@@ -14,7 +14,8 @@
 //   <copy resource='…' ip='…' labels='1|0'/> (a c2s message): each other session of the sender
 //   about to get an XEP-0280 sent carbon of it; answered <copy resource='…' form='…'/> — the
 //   sender's own copies, decided as the message is (a message to no user of this server — a
-//   component, another server — is decided for the copies alone: sender, server, locations)
+//   component, another server — is decided for the copies alone: sender, server, locations;
+//   the modules now ask such a message with outbound='…' instead, its copies in that question)
 //   (outbound='peer' or 'component', with origin='c2s' and no <session/>: a message a local
 //   session sends to another domain, asked on its way out — outbound.ts: 'peer' a remote server
 //   or an untrusted component, judged against that domain's outbound peer clearance; 'component'
