@@ -14,6 +14,8 @@
 %%% client, a remote server, offline replay at login). The message is dropped from the hook and,
 %%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
 %%% messages from the server itself (no user part) or from trusted components are not asked about.
+%%% A message a local client sends to another domain (s2s, a component) is asked about on its way
+%%% out instead, in user_send_packet (below: "Messages to another domain").
 %%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
 %%% refuses the message with a `wait` error (unless `unlabelled_when_down: deliver` and the
 %%% message carries no label).

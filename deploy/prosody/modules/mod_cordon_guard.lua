@@ -12,6 +12,8 @@
 -- Where: `message/bare` and `message/full` on the recipient's host at priority 1000, before
 -- blocking and privacy (500), MAM (0), carbons (-0.5), delivery and offline storage (-1): a
 -- message refused here is neither delivered, archived for the recipient, copied nor stored offline.
+-- A message to another domain (s2s, a component) is asked about on its way out instead, in
+-- `pre-message/*` (below: "Messages to another domain").
 -- Waiting: a message is held and fired again once decided; its question goes at once, so a
 -- session's next messages are asked about while the guard decides (pipelining), and each
 -- session's checked messages go on in the order they came (at most 32 in flight per session, then
