@@ -12,10 +12,28 @@
 // the other domain (only their sent carbons were asked about).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import {
+  connectClient,
+  sendRaw,
+  serverKinds,
+  startServer,
+  type XmppServer,
+  type TestClient,
+} from "@cordon/harness";
 import { createComponent, type CordonComponent, type Element } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
+import { makeLabel, parseClearance, PolicyRegistry } from "@cordon/policy";
+import { createRelay, MemoryAuditSink, type Relay } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
+import {
+  TLP,
+  TLPX,
+  loadTlpPolicies,
+  tlpClearance,
+  tlpLabel,
+  tlpPeering,
+  xmlValue,
+} from "../src/relay-fixture.js";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, GUARD_ALL, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
@@ -23,6 +41,8 @@ import * as guarded from "../src/guard-fixture.js";
 const demo = loadDemo();
 const PASSWORD = "locx-pw";
 const NS_SL = "urn:xmpp:sec-label:0";
+const message = (to: string, id: string, body: string, label = "") =>
+  `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`;
 const LONG_ID = "o5-".padEnd(300, "x");
 
 for (const kind of serverKinds()) {
@@ -42,8 +62,6 @@ for (const kind of serverKinds()) {
 
     const secret = (marking = "SECRET") =>
       demo.labelXml(demo.label("SECRET")).replace(/>SECRET</, `>${marking}<`);
-    const message = (to: string, id: string, body: string, label = "") =>
-      `<message to='${to}' id='${id}' type='chat'><body>${body}</body>${label}</message>`;
     /** Resolves with the message `id` once the domain got it (rejects after `ms`: never arrived). */
     const arrived = async (at: string, id: string, ms = 15_000): Promise<Element> => {
       for (const end = Date.now() + ms; Date.now() < end; await guarded.sleep(50)) {
@@ -241,6 +259,110 @@ for (const kind of serverKinds()) {
       await sendRaw(desk, message(`bob@${remote}`, "o4-b", "secret, back", secret()));
       assert.equal(await outcome(desk, remote, "o4-b"), "delivered");
       await noneArrived(desk, remote, ["o4-s", "o4-u"], "o4-c");
+    });
+  });
+}
+
+// R1: the real thing across Cordon's relay — the guarded server (Prosody, then ejabberd) peers with
+// the other kind through the relay, which claims the other side's domain as a trusted component
+// (TLPX ↔ TLP, the relay's e2e policies; the peering's outbound clearance up to AMBER). The relay
+// judges the peer; the sending session's location is judged once, by the guard on the way out.
+// On integ's modules R1 failed on both servers: AMBER from the WHITE-only site crossed the relay.
+for (const kind of serverKinds()) {
+  const other = kind === "prosody" ? "ejabberd" : "prosody";
+  describe(`messages across Cordon's relay, decided on their way out, ${kind} → ${other} (issue 17)`, () => {
+    const here = `${kind}-locx-g.test`;
+    const there = `${other}-locx-r.test`;
+    const RELAY_SECRET = "locx-relay";
+    const registry = new PolicyRegistry();
+    loadTlpPolicies(registry);
+    const tlpx = registry.require(TLPX);
+    const lacv = (n: number) => [...tlpx.classificationByName.values()].find((c) => c.lacv === n)!;
+    const relayStore = new MemoryStore();
+    let guardedServer: XmppServer, otherServer: XmppServer;
+    let relay: Relay | undefined;
+    let guard: GuardService | undefined;
+    const open: TestClient[] = [];
+    const tlpxLabel = (n: number) =>
+      `<securitylabel xmlns='${NS_SL}'><displaymarking>L${n}</displaymarking><label>${tlpLabel(TLPX, n, [0])}</label></securitylabel>`;
+
+    before(async () => {
+      guardedServer = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain: here,
+          users: ["alice"],
+          password: "pw",
+          guard: { timeoutSeconds: 2, trusted: [there] },
+        },
+        { components: [{ domain: there, secret: RELAY_SECRET }] },
+      );
+      otherServer = await startServer(other, {
+        domain: there,
+        components: [{ domain: here, secret: RELAY_SECRET }],
+        users: [{ username: "bob", password: "pw" }],
+      });
+      await relayStore.setUserClearance(`alice@${here}`, xmlValue(tlpClearance(TLPX, [10, 11, 12, 13])));
+      await relayStore.setUserClearance(`bob@${there}`, xmlValue(tlpClearance(TLP, [10, 11, 12, 13])));
+      relay = createRelay({
+        peerings: [tlpPeering("locx", guardedServer, here, otherServer, there, RELAY_SECRET)],
+        registry,
+        store: relayStore,
+        audit: new MemoryAuditSink(),
+        reconnect: { initialMs: 100, maxMs: 1000 },
+      });
+      await relay.start();
+      guard = await guarded.startGuard(demo, guardedServer, here, {
+        registry,
+        store: relayStore,
+        defaultLabel: makeLabel(tlpx, lacv(10), []),
+        locations: [
+          {
+            ranges: [`${CLEARED_SITE}/32`],
+            clearance: parseClearance(tlpClearance(TLPX, [10, 11, 12, 13]), registry),
+          },
+          {
+            ranges: [`${UNCLASSIFIED_SITE}/32`],
+            clearance: parseClearance(tlpClearance(TLPX, [10]), registry),
+          },
+        ],
+      });
+    });
+
+    after(async () => {
+      await relay?.stop();
+      await guarded.stopGuarded(guardedServer, guard, open);
+      await otherServer?.stop();
+    });
+
+    test(`[${kind}] R1: AMBER from the WHITE-only site to the relay's peer domain is refused by the guard; from the cleared site it crosses`, async () => {
+      const bob = await connectClient(otherServer, "bob", "pw", "desk");
+      open.push(bob);
+      const annex = await guarded.openSession(guardedServer, open, "pw", "alice", "annex", UNCLASSIFIED_SITE);
+      const desk = await guarded.openSession(guardedServer, open, "pw", "alice", "desk", CLEARED_SITE);
+      const crossed = (from: TestClient, id: string) =>
+        Promise.race([
+          bob.waitFor((m) => m.attrs.id === id, 10_000).then(() => "delivered"),
+          from
+            .waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 10_000)
+            .then(
+              (e) => `${e.getChild("error")?.attrs.type}:${e.getChild("error")?.getChildElements()[0]?.name}`,
+            ),
+        ]);
+      await sendRaw(annex, message(`bob@${there}`, "r1-a", "amber from the annex", tlpxLabel(12)));
+      assert.equal(await crossed(annex, "r1-a"), "auth:forbidden");
+      await sendRaw(annex, message(`bob@${there}`, "r1-w", "unlabelled from the annex"));
+      assert.equal(await crossed(annex, "r1-w"), "delivered");
+      await sendRaw(desk, message(`bob@${there}`, "r1-d", "amber from the desk", tlpxLabel(12)));
+      assert.equal(await crossed(desk, "r1-d"), "delivered");
+      // The relay still judges the peer: RED is beyond the peering's outbound clearance.
+      await sendRaw(desk, message(`bob@${there}`, "r1-r", "red from the desk", tlpxLabel(13)));
+      assert.match(await crossed(desk, "r1-r"), /:forbidden$/);
+      assert.equal(
+        bob.received.some((m) => m.attrs.id === "r1-a" || m.attrs.id === "r1-r"),
+        false,
+      );
     });
   });
 }
