@@ -7,9 +7,10 @@
 // `nowhere.…` (another domain Cordon has no clearance for) and `peer.…` (trusted: it stands for a
 // peer domain Cordon's relay claims, which judges the destination itself). Clients connect from
 // 127.0.0.1 (a site cleared for everything) or 127.0.0.2 (one cleared for UNCLASSIFIED only).
-// Before this change (integ's modules) O1, O3, O4, O5 and O6 failed on both servers: the SECRET
-// message from the annex, the uncleared sender's and those sent while the guard was down reached
-// the other domain (only their sent carbons were asked about).
+// Before this change (integ's modules) every test here failed on both servers: the SECRET message
+// from the annex, the uncleared sender's and those sent while the guard was down reached the other
+// domain, the sender's forged marking went out (O2), no error came back (O5) — only the sent
+// carbons were asked about.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
