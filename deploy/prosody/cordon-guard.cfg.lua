@@ -23,6 +23,12 @@ cordon_guard_trusted_components = {
 -- {{/each}}
 }
 
+-- A message a user sends to another domain is decided on its way out (packages/guard/README.md,
+-- "Messages to another domain"); to a trusted component, for the sending side only. List here the
+-- trusted components that apply the client-location rule to the sending session themselves
+-- (Cordon's MUC, once it does), so that their messages are not decided twice:
+-- cordon_guard_outbound_unasked = { "rooms.example.test" };
+
 -- {{#each GUARDED_HOST}}
 VirtualHost "{{DOMAIN}}" {
 	modules_enabled = { "cordon_guard" };

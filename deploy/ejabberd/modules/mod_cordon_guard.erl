@@ -14,6 +14,8 @@
 %%% client, a remote server, offline replay at login). The message is dropped from the hook and,
 %%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
 %%% messages from the server itself (no user part) or from trusted components are not asked about.
+%%% A message a local client sends to another domain (s2s, a component) is asked about on its way
+%%% out instead, in user_send_packet (below: "Messages to another domain").
 %%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
 %%% refuses the message with a `wait` error (unless `unlabelled_when_down: deliver` and the
 %%% message carries no label).
@@ -84,7 +86,8 @@ mod_opt_type(cache_ttl) -> econf:non_neg_int();
 mod_opt_type(trusted_components) -> econf:list(econf:domain());
 mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
 mod_opt_type(access_check) -> econf:bool();
-mod_opt_type(report_interval) -> econf:pos_int().
+mod_opt_type(report_interval) -> econf:pos_int();
+mod_opt_type(outbound_unasked) -> econf:list(econf:domain()).
 
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
@@ -93,7 +96,8 @@ mod_options(Host) ->
      {trusted_components, []},
      {unlabelled_when_down, refuse},
      {access_check, false},
-     {report_interval, 5000}].
+     {report_interval, 5000},
+     {outbound_unasked, []}].
 
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
@@ -264,7 +268,7 @@ silent(Pkt) ->
 %% state): no session table read per message (issue 17 bench, unlabelled cached path).
 user_send_packet({#message{} = Msg, State}) ->
     {Ip, State1} = own_ip(State),
-    {xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1};
+    outbound({xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1});
 user_send_packet(Acc) -> Acc.
 
 %% The session's address as the `ip` attribute (the address ejabberd_sm keeps for it: the
@@ -572,6 +576,131 @@ is_message(#message{}) -> true;
 is_message(#xmlel{name = <<"message">>}) -> true;
 is_message(_) -> false.
 
+%%% ================================ Messages to another domain (outbound; Cordon issue 17) ======
+%%% A message a session of this host sends to another domain — a remote server (s2s), a component
+%%% (a peer domain Cordon's relay claims, any other component) — never reaches sm_receive_packet on a
+%%% guarded host, so the delivery check never sees it (review adv16b: a session at an
+%%% UNCLASSIFIED-only location could send SECRET to a remote user). It is asked about here, on its
+%%% way out (packages/guard/src/outbound.ts): in user_send_packet (ejabberd_c2s, in the sending
+%%% session's own process, for each stanza the client sends, before ejabberd routes it), at 0 —
+%%% before mod_mam (88) archives it and mod_carboncopy (89) copies it. The sender's other sessions
+%%% are listed as <copy/>: each sent carbon (XEP-0280 §6) gets the form decided in the same answer
+%%% (user_receive_packet reads it from the forwarded copy's meta — no second question).
+%%%   outbound='peer'       the destination's outbound peer clearance bounds the label; the message
+%%%                         goes on with the policy's label and marking
+%%%   outbound='component'  a trusted component (trusted_components: Cordon's relay, MUC, catalog):
+%%%                         the sender side only — sender's and server's clearances, the session's
+%%%                         location — and the message goes on as written (that component decides
+%%%                         its label and the destination)
+%%% Not asked: a message to this host or to another host of this node loading this module (decided
+%%% on delivery there), and to a trusted component listed in `outbound_unasked` (one that applies
+%%% the client-location rule to the sending session itself — Cordon's MUC once it does).
+%%% Waiting: in the session's process (a hook that returns the message lets ejabberd route it, so
+%%% the wait keeps the session's stanzas in the order they came, RFC 6120 §10.1); no verdict cache.
+%%% Fail closed: no answer within `timeout`, an error answer, the guard not connected → refused with
+%%% `wait` (RFC 6120 §8.3.2), nothing of the message in the error (refuse/2).
+outbound({#message{to = #jid{lserver = To}} = Msg, #{lserver := Host} = State} = Acc) ->
+    case outbound_of(Host, To) of
+        skip -> Acc;
+        Dest -> outbound_check(Host, Dest, Msg, State)
+    end;
+outbound(Acc) -> Acc.
+
+outbound_of(Host, Host) -> skip;
+outbound_of(Host, To) ->
+    case lists:member(To, ejabberd_option:hosts()) of
+        true ->
+            case gen_mod:is_loaded(To, ?MODULE) of
+                true -> skip;
+                false -> <<"peer">>
+            end;
+        false ->
+            case {lists:member(To, opt(Host, trusted_components)), lists:member(To, opt(Host, outbound_unasked))} of
+                {false, _} -> <<"peer">>;
+                {true, true} -> skip;
+                {true, false} -> <<"component">>
+            end
+    end.
+
+outbound_check(Host, Dest, Msg, #{resource := Own} = State) ->
+    #jid{luser = U, lserver = S} = xmpp:get_from(Msg),
+    %% (Every other session of the sender: mod_carboncopy copies to those with carbons enabled.)
+    Others = [{R, Info} || {R, Info} <- ejabberd_sm:get_user_info(U, S), R /= Own],
+    Embedded = xmpp:encode(Msg, ?NS_CLIENT),
+    #xmlel{attrs = Attrs} = Embedded,
+    Check = #xmlel{name = <<"check">>,
+                   attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, <<"c2s">>}, {<<"outbound">>, Dest},
+                            {<<"compact">>, <<"1">>} | xmpp:get_meta(Msg, cordon_sender_ip, [])],
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
+                               | [(session_el(Host, R, Info))#xmlel{name = <<"copy">>} || {R, Info} <- Others]]},
+    AskedPids = maps:from_list([{R, proplists:get_value(pid, Info)} || {R, Info} <- Others]),
+    case ask_answer(Host, Check) of
+        #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]} ->
+            outbound_verdict(Host, Dest, Msg, State, Verdict, AskedPids);
+        %% Too large for the guard (its component's stanza bound): no later try can succeed.
+        #iq{type = error} = Answer ->
+            case xmpp:get_error(Answer) of
+                #stanza_error{reason = 'policy-violation'} ->
+                    refuse(Msg, #stanza_error{type = modify, reason = 'policy-violation'}),
+                    {stop, {drop, State}};
+                #stanza_error{reason = Reason} when Reason == 'resource-constraint'; Reason == 'bad-request' ->
+                    outbound_unanswered(Host, Msg, State, answered, 'internal-server-error');
+                _ -> outbound_unanswered(Host, Msg, State, down, 'internal-server-error')
+            end;
+        _ -> outbound_unanswered(Host, Msg, State, down, 'remote-server-timeout')
+    end.
+
+outbound_verdict(Host, Dest, Msg, State, Verdict, AskedPids) ->
+    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+        {?NS_GUARD, <<"deliver">>} ->
+            case outbound_labelled(Msg, Verdict) of
+                undefined -> outbound_unanswered(Host, Msg, State, answered, 'internal-server-error');
+                Labelled ->
+                    By = maps:from_list([{fxml:get_tag_attr_s(<<"resource">>, C), fxml:get_tag_attr_s(<<"form">>, C)}
+                                         || #xmlel{name = <<"copy">>} = C <- Verdict#xmlel.children]),
+                    Forms = {By, flot_of(Verdict), Labelled#message{meta = #{}}, AskedPids},
+                    Out = case Dest of
+                              <<"peer">> -> Labelled;
+                              _ -> Msg
+                          end,
+                    {xmpp:put_meta(Out, cordon_out_copies, Forms), State}
+            end;
+        {?NS_GUARD, <<"refuse">>} ->
+            with_message(Host, Msg, Verdict, fun(Error) ->
+                ejabberd_router:route(xmpp:put_meta(Error, cordon_checked, true))
+            end),
+            {stop, {drop, State}};
+        {?NS_GUARD, <<"drop">>} -> {stop, {drop, State}};
+        _ -> outbound_unanswered(Host, Msg, State, answered, 'internal-server-error')
+    end.
+
+%% The message as decided: the verdict's labels in place of its own (compact), or the verdict's message.
+outbound_labelled(Msg, Verdict) ->
+    case fxml:get_tag_attr_s(<<"keep">>, Verdict) of
+        <<"1">> ->
+            Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)]
+                                  ++ [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
+                                           fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS]};
+        _ ->
+            case decoded(fxml:get_subtag_with_xmlns(Verdict, <<"message">>, ?NS_CLIENT)) of
+                undefined -> undefined;
+                Out -> with_form(Msg, Out)
+            end
+    end.
+
+%% No decision: refused with `wait` — unless `unlabelled_when_down: deliver`, Cordon down (not an
+%% answer of the guard's) and the message can carry no label.
+outbound_unanswered(Host, Msg, State, Why, Reason) ->
+    Unlabelled = Why == down andalso not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0),
+    case opt(Host, unlabelled_when_down) == deliver andalso Unlabelled of
+        true -> {Msg, State};
+        false ->
+            error_logger:warning_msg("Cordon guard gave no decision (~p): outbound message refused~n", [Reason]),
+            refuse(Msg, #stanza_error{type = wait, reason = Reason}),
+            {stop, {drop, State}}
+    end.
+%%% ================================ end of messages to another domain =============================
+
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing
 %% (a session not in the answer — bound while it was decided — gets nothing); a received carbon
 %% (XEP-0280) of a decided message the same, by the forms its forwarded copy carries.
@@ -579,6 +708,15 @@ user_receive_packet({#message{meta = #{cordon_forms := Forms}} = Msg, #{resource
     case form_for(Forms, Msg, R) of
         drop -> {stop, {drop, State}};
         Out -> {Out, State}
+    end;
+%% A sent carbon of a message to another domain: decided with it on its way out (outbound/1), its
+%% forms in the forwarded copy's meta — no second question.
+user_receive_packet({#message{meta = #{carbon_copy := true},
+                              sub_els = [#carbons_sent{forwarded = #forwarded{sub_els = [#message{meta = #{cordon_out_copies := Forms}} = Inner]} = Fwd} = Sent]} = Msg,
+                     #{resource := R} = State}) ->
+    case form_for(Forms, Inner, R) of
+        drop -> {stop, {drop, State}};
+        Out -> {Msg#message{sub_els = [Sent#carbons_sent{forwarded = Fwd#forwarded{sub_els = [Out]}}]}, State}
     end;
 %% A sent carbon (XEP-0280 §6) of a client's message, on its way to another session of the
 %% sender: decided here, in that session's process, waiting for the guard (the message itself
@@ -640,6 +778,13 @@ form_or_drop(Inner, Form) -> with_form(Inner, Form).
 
 %% Asks the guard and waits in this process for its verdict (undefined: no decision in time).
 ask_waiting(Host, Check) ->
+    case ask_answer(Host, Check) of
+        #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]} -> Verdict;
+        _ -> undefined
+    end.
+
+%% Asks the guard and waits in this process for its answer (an IQ, or `timeout`).
+ask_answer(Host, Check) ->
     IQ = #iq{type = get, id = p1_rand:get_string(),
              from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check]},
     Self = self(),
@@ -647,9 +792,8 @@ ask_waiting(Host, Check) ->
     Timeout = opt(Host, timeout),
     ejabberd_router:route_iq(IQ, fun(Answer) -> Self ! {cordon_verdict, Ref, Answer} end, undefined, Timeout),
     receive
-        {cordon_verdict, Ref, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}} -> Verdict;
-        {cordon_verdict, Ref, _} -> undefined
-    after Timeout + 500 -> undefined
+        {cordon_verdict, Ref, Answer} -> Answer
+    after Timeout + 500 -> timeout
     end.
 
 %% Run in the receiving session's process: a session that took the resource of one that ended
@@ -741,13 +885,16 @@ is_label(_) -> false.
 forms(Verdict, Labelled) ->
     By = maps:from_list([{fxml:get_tag_attr_s(<<"resource">>, S), fxml:get_tag_attr_s(<<"form">>, S)}
                          || #xmlel{name = <<"session">>} = S <- Verdict#xmlel.children]),
-    Flot = case fxml:get_subtag(Verdict, <<"flot">>) of
-               false -> undefined;
-               F -> decoded(fxml:get_subtag_with_xmlns(F, <<"message">>, ?NS_CLIENT))
-           end,
     case maps:size(By) of
         0 -> none;
-        _ -> {By, Flot, Labelled#message{meta = #{}}, xmpp:get_meta(Labelled, cordon_asked, #{})}
+        _ -> {By, flot_of(Verdict), Labelled#message{meta = #{}}, xmpp:get_meta(Labelled, cordon_asked, #{})}
+    end.
+
+%% The verdict's FLOT form (XEP-0258 §5), when a session gets it.
+flot_of(Verdict) ->
+    case fxml:get_subtag(Verdict, <<"flot">>) of
+        false -> undefined;
+        F -> decoded(fxml:get_subtag_with_xmlns(F, <<"message">>, ?NS_CLIENT))
     end.
 
 decoded(false) -> undefined;

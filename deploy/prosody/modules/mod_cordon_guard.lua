@@ -12,6 +12,8 @@
 -- Where: `message/bare` and `message/full` on the recipient's host at priority 1000, before
 -- blocking and privacy (500), MAM (0), carbons (-0.5), delivery and offline storage (-1): a
 -- message refused here is neither delivered, archived for the recipient, copied nor stored offline.
+-- A message to another domain (s2s, a component) is asked about on its way out instead, in
+-- `pre-message/*` (below: "Messages to another domain").
 -- Waiting: a message is held and fired again once decided; its question goes at once, so a
 -- session's next messages are asked about while the guard decides (pipelining), and each
 -- session's checked messages go on in the order they came (at most 32 in flight per session, then
@@ -365,6 +367,7 @@ end
 -- `only_session`: a stored message replayed to that session at login (offline='1').
 -- `to`: where the message goes (Prosody removes the `to` of a message a client sends to its own
 -- account, RFC 6120 §10.3). `copies`: the sender's other sessions about to get a sent carbon.
+-- `outbound`: a message leaving for another domain (outbound_checker below: 'peer' or 'component').
 local xml_escape = st.xml_escape;
 local function attr(name, value)
 	if value == nil then return ""; end
@@ -375,7 +378,7 @@ local function session_el(name, resource, session)
 end
 
 -- Also returns the session each listed resource is (a resource names a session only until it ends).
-local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies)
+local function check_request(stanza, origin_kind, sender_ip, only_session, to, copies, outbound)
 	local embedded = shallow(stanza);
 	embedded.attr.xmlns = NS_CLIENT;
 	embedded.attr.to = embedded.attr.to or to;
@@ -384,7 +387,7 @@ local function check_request(stanza, origin_kind, sender_ip, only_session, to, c
 	local xml = {
 		"<iq type='get'", attr("from", module.host), attr("to", guard), attr("id", id),
 		"><check xmlns='", NS_GUARD, "'", attr("origin", origin_kind), attr("ip", sender_ip),
-		only_session and " offline='1'" or "", " compact='2'>", tostring(embedded),
+		only_session and " offline='1'" or "", attr("outbound", outbound), " compact='2'>", tostring(embedded),
 	};
 	for _, session in ipairs(copies or {}) do xml[#xml + 1] = session_el("copy", session.resource, session); end
 	if not copies then -- (a sent-carbon question: the recipient is judged on delivery)
@@ -1659,24 +1662,16 @@ local function with_inner(carbon, form)
 	return out;
 end
 
-local function release_sent(event)
-	local stanza, held = sent_capture, sent_held;
-	sent_capture, sent_held = nil, nil;
-	if not stanza or stanza ~= event.stanza or not held or #held == 0 or not async.ready() then return; end
-	local sessions = {};
-	for i, item in ipairs(held) do sessions[i] = item.session; end
-	local to = stanza.attr.to or (event.origin.username .. "@" .. event.origin.host);
-	local request = check_request(stanza, "c2s", event.origin.ip, nil, to, sessions);
-	local response = ask_wait(request);
-	local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
-	if not verdict or verdict.attr.action ~= "deliver" then return; end
+-- Each held sent carbon in the form the guard decided for its session (`asked`: the session each
+-- resource named when asked; a session not asked about gets nothing).
+local function send_copies(verdict, stanza, held, asked)
 	local labelled = delivered_form(verdict, stanza);
 	if not labelled then return; end
 	local flot = flot_form(verdict, labelled);
 	local forms = {};
 	for copy in verdict:childtags("copy", NS_GUARD) do forms[copy.attr.resource or ""] = copy.attr.form; end
 	for _, item in ipairs(held) do
-		local form = forms[item.session.resource or ""];
+		local form = (not asked or asked[item.session.resource or ""] == item.session) and forms[item.session.resource or ""];
 		local chosen = form == "label" and labelled or form == "flot" and flot or nil;
 		if chosen then
 			chosen = st.clone(chosen);
@@ -1689,10 +1684,120 @@ local function release_sent(event)
 	end
 end
 
+local function release_sent(event)
+	local stanza, held = sent_capture, sent_held;
+	sent_capture, sent_held = nil, nil;
+	if not stanza or stanza ~= event.stanza or not held or #held == 0 then return; end
+	-- A message to another domain: its copies were decided with it, on its way out (no second question).
+	local outbound = event.cordon_outbound;
+	if outbound then return send_copies(outbound.verdict, outbound.labelled_from, held, outbound.asked); end
+	if not async.ready() then return; end
+	local sessions = {};
+	for i, item in ipairs(held) do sessions[i] = item.session; end
+	local to = stanza.attr.to or (event.origin.username .. "@" .. event.origin.host);
+	local request = check_request(stanza, "c2s", event.origin.ip, nil, to, sessions);
+	local response = ask_wait(request);
+	local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
+	if not verdict or verdict.attr.action ~= "deliver" then return; end
+	send_copies(verdict, stanza, held, nil);
+end
+
 for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
 	module:hook(name, start_sent_capture, -0.4); -- just before mod_carbons (-0.5)
 	module:hook(name, release_sent, -0.6); -- just after it
 end
+
+-- ================================ Messages to another domain (outbound; Cordon issue 17) =========
+-- A message a session of this host sends to another domain — a remote server (s2s), a component
+-- (a peer domain Cordon's relay claims, any other component) — reaches no message/bare|full hook of
+-- a guarded host, so the delivery check above never sees it (review adv16b: a session at an
+-- UNCLASSIFIED-only location could send SECRET to a remote user). It is asked about here, on its
+-- way out (packages/guard/src/outbound.ts): in `pre-message/bare|full|host`, which Prosody fires on
+-- the sender's host for every stanza a client sends (core.stanza_router core_post_stanza, its
+-- `preevents`) before it routes it anywhere — at priority 1000, before mod_mam (0) archives it
+-- and mod_carbons (-0.5) copies it (XEP-0280 §6: the sent carbons are decided in the same answer,
+-- each of the sender's other sessions with carbons enabled as a <copy/>, and release_sent applies
+-- them — no second question).
+--   outbound='peer'       the destination's outbound peer clearance bounds the label; delivered
+--                         with the policy's label and marking (the message rewritten in place: for
+--                         a remote domain Prosody routes the very table it handed to the event)
+--   outbound='component'  a trusted component (cordon_guard_trusted_components: Cordon's relay,
+--                         MUC, catalog): the sender side only — sender's and server's clearances,
+--                         the session's location — and the message goes on as written (that
+--                         component decides its label and the destination)
+-- Not asked: a message to this host or to another host that loads this module (decided on
+-- delivery there), and to a trusted component listed in `cordon_guard_outbound_unasked` (one that
+-- applies the client-location rule to the sending session itself — Cordon's MUC once it does).
+-- Waiting: in the session's async runner (mod_c2s processes a client's stanzas there), so the
+-- session's later stanzas wait behind it and its messages leave in the order they came (RFC 6120
+-- §10.1); no verdict cache (each outbound message is asked about; its cost is in the README).
+-- Fail closed: no answer within `cordon_guard_timeout`, the guard not connected, or no runner to
+-- wait in → refused with `wait` (RFC 6120 §8.3.2), nothing of the message in the error.
+local is_loaded = require "core.modulemanager".is_loaded;
+local jid_host = require "util.jid".host;
+local outbound_unasked = module:get_option_set("cordon_guard_outbound_unasked", {});
+
+-- 'peer', 'component', or nil (not an outbound message, or decided elsewhere).
+local function outbound_of(stanza, origin)
+	local host = jid_host(stanza.attr.to);
+	if not host or host == origin.host then return nil; end
+	local dest = prosody.hosts[host];
+	if dest and dest.type == "local" and is_loaded(host, "cordon_guard") then return nil; end
+	if dest and dest.type == "component" and trusted:contains(host) then
+		if outbound_unasked:contains(host) then return nil; end
+		return "component";
+	end
+	return "peer";
+end
+
+-- The message's children replaced by `out`'s, in the same table (its attributes stay).
+local function rewrite_in_place(stanza, out)
+	local children, tags = {}, {};
+	for i, child in ipairs(out) do
+		children[i] = child;
+		if type(child) == "table" then tags[#tags + 1] = child; end
+	end
+	for i = #stanza, 1, -1 do stanza[i] = nil; end
+	for i, child in ipairs(children) do stanza[i] = child; end
+	stanza.tags = tags;
+end
+
+local function outbound_checker(event)
+	local stanza, origin = event.stanza, event.origin;
+	if origin.type ~= "c2s" or is_decided(stanza) then return nil; end
+	local destination = outbound_of(stanza, origin);
+	if not destination then return nil; end
+	if not async.ready() then
+		module:log("warn", "Cordon guard: an outbound message outside a session runner: refused");
+		refuse_unchecked(stanza, nil);
+		return true;
+	end
+	-- The sender's other sessions mod_carbons would copy it to (XEP-0280 §6).
+	local copies, asked = {}, {};
+	local user = prosody.bare_sessions[jid_bare(stanza.attr.from or "")];
+	for resource, session in pairs(user and user.sessions or {}) do
+		if session ~= origin and session.want_carbons then
+			copies[#copies + 1] = session;
+			asked[resource] = session;
+		end
+	end
+	local request = check_request(stanza, "c2s", origin.ip, nil, nil, copies, destination);
+	local answer, err = ask_wait(request);
+	if not answer then return unreachable(event, err); end
+	-- (apply: an error answer, a refusal, a drop or an unusable verdict → true, the sender told;
+	-- delivered → nil, event.stanza the message as decided.)
+	if apply(event, answer) then return true; end
+	if destination == "peer" then rewrite_in_place(stanza, event.stanza); end
+	event.stanza = stanza;
+	decided[stanza] = true;
+	event.cordon_outbound = { verdict = answer:get_child("verdict", NS_GUARD), labelled_from = stanza, asked = asked };
+	return nil;
+end
+
+for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
+	module:hook(name, outbound_checker, 1000);
+end
+-- ================================ end of messages to another domain ==============================
 
 -- Each client session's outgoing filters (guard_filter: sent_filter, archive_filter, out_filter; label_splice),
 -- added when it binds a resource. Kept per instance of this module (`installed`), so that a reload

@@ -21,6 +21,7 @@ import { decideArchiveResult } from "./archive-result.js";
 import { labelledPayload } from "./labelled-payload.js";
 import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
 import { conversationKey, type ConversationReferences } from "./message-references.js";
+import { destinationClearance } from "./outbound.js";
 import type { CheckRequest, SessionForm, Verdict } from "./protocol.js";
 
 /** Why a message was refused or dropped, as counted in `cordon_decisions_total{component="guard"}`. */
@@ -104,12 +105,20 @@ export async function decide(
   // The recipient is a user of the asking server; a local sender is a user of a served domain
   // (another virtual host of the same server included).
   const local = from !== undefined && context.served.includes(from.domain);
+  // A c2s message leaving for another domain (outbound.ts): decided on its way out, the
+  // destination's clearance in place of the recipient's.
+  const outbound = request.outbound;
   // A c2s message with sent carbons to decide, to no user of this server (a component, another
   // server): decided for the copies alone — the recipient is judged where it is delivered.
   const copiesOnly =
-    request.copies !== undefined && request.origin === "c2s" && (!to?.local || to.domain !== server);
-  if (!from || (!copiesOnly && (!to?.local || to.domain !== server)) || (request.origin === "c2s") !== local)
-    return refuse("addressing", ADDRESSING);
+    outbound === undefined &&
+    request.copies !== undefined &&
+    request.origin === "c2s" &&
+    (!to?.local || to.domain !== server);
+  const addressed = outbound
+    ? to !== undefined && !context.served.includes(to.domain)
+    : copiesOnly || (to?.local !== undefined && to.domain === server);
+  if (!from || !addressed || (request.origin === "c2s") !== local) return refuse("addressing", ADDRESSING);
 
   if (isError && message.children.some(isLabel))
     return { verdict: { action: "drop" }, reason: "labelled-error" };
@@ -129,7 +138,11 @@ export async function decide(
       : context.clearances.peer(from.domain, "inbound"),
     // The server's clearance: its domain's service clearance in the store, the one the catalog reads.
     context.clearances.service(server),
-    copiesOnly || !to?.local ? undefined : context.clearances.user(`${to.local}@${to.domain}`, policy),
+    outbound
+      ? destinationClearance(context.clearances, outbound, to?.domain ?? "")
+      : copiesOnly || !to?.local
+        ? undefined
+        : context.clearances.user(`${to.local}@${to.domain}`, policy),
   ]);
   // (For the copies alone, the sender is their own recipient: the copies are theirs.)
   const parties = { sender, server: serverState, recipient: recipient ?? sender };
@@ -140,7 +153,11 @@ export async function decide(
     toBare(message.attrs.from ?? "") ?? "",
     toBare(message.attrs.to ?? "") ?? "",
   );
-  const referenced = context.references?.referenced(conversation, message) ?? { ok: true, labels: [] };
+  // (Outbound: the conversation's references are judged where it is delivered — outbound.ts.)
+  const referenced = (outbound ? undefined : context.references?.referenced(conversation, message)) ?? {
+    ok: true,
+    labels: [],
+  };
   if (!referenced.ok)
     return refuse(
       referenced.reason,
@@ -179,7 +196,7 @@ export async function decide(
         ? "label"
         : "flot";
   const copies = (request.copies ?? []).map((s) => ({ resource: s.resource, form: formOf(s) }));
-  const sessions = (copiesOnly ? [] : request.sessions).map((s) => ({
+  const sessions = (copiesOnly || outbound ? [] : request.sessions).map((s) => ({
     resource: s.resource,
     form: formOf(s),
   }));
@@ -192,7 +209,7 @@ export async function decide(
 
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);
-  if (!isError) context.references?.delivered(conversation, message, label);
+  if (!isError && !outbound) context.references?.delivered(conversation, message, label);
   const flot = [...sessions, ...copies].some((s) => s.form === "flot")
     ? flotForm(context, out, label)
     : undefined;

@@ -4,6 +4,7 @@ export * from "./errors.js";
 export { NS_GUARD } from "./namespaces.js";
 export { readCheck, verdictElement } from "./protocol.js";
 export type { CheckOrigin, CheckRequest, Verdict } from "./protocol.js";
+export type { OutboundDestination } from "./outbound.js";
 export { decide } from "./decide.js";
 export type { DecideContext, GuardDecision, GuardReason } from "./decide.js";
 export { readServedReport, MAX_SERVED_REPORT } from "./cache-report.js";

@@ -14,7 +14,12 @@
 //   <copy resource='…' ip='…' labels='1|0'/> (a c2s message): each other session of the sender
 //   about to get an XEP-0280 sent carbon of it; answered <copy resource='…' form='…'/> — the
 //   sender's own copies, decided as the message is (a message to no user of this server — a
-//   component, another server — is decided for the copies alone: sender, server, locations)
+//   component, another server — is decided for the copies alone: sender, server, locations;
+//   the modules now ask such a message with outbound='…' instead, its copies in that question)
+//   (outbound='peer' or 'component', with origin='c2s' and no <session/>: a message a local
+//   session sends to another domain, asked on its way out — outbound.ts: 'peer' a remote server
+//   or an untrusted component, judged against that domain's outbound peer clearance; 'component'
+//   one of the module's trusted components, the sender side only; <copy/> as above)
 //   (compact='1' or '2': the module can rebuild the delivered message itself — see the compact verdicts)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
@@ -78,6 +83,7 @@
 import { isElement, serialise, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 import { isLabel } from "./message-forms.js";
+import type { OutboundDestination } from "./outbound.js";
 
 /** Where the message came from, as only the server knows: one of its client sessions, or another server. */
 export type CheckOrigin = "c2s" | "s2s";
@@ -108,6 +114,8 @@ export interface CheckRequest {
   readonly compact?: 0 | 1 | 2;
   /** Asked ahead of a kept verdict's end: the message went from the cache already (counted apart). */
   readonly refresh?: boolean;
+  /** A message a local session sends to another domain, asked on its way out (outbound.ts). */
+  readonly outbound?: OutboundDestination;
 }
 
 /** What one session of the recipient gets. */
@@ -158,6 +166,12 @@ export function readCheck(check: Element): CheckRequest | undefined {
   }
   const senderIp = check.attrs.ip;
   if (senderIp !== undefined && senderIp.length > MAX_IP) return undefined;
+  const outbound = check.attrs.outbound;
+  if (
+    outbound !== undefined &&
+    (origin !== "c2s" || (outbound !== "peer" && outbound !== "component") || sessions.length > 0)
+  )
+    return undefined;
   return {
     origin,
     message,
@@ -168,6 +182,7 @@ export function readCheck(check: Element): CheckRequest | undefined {
     archive: check.attrs.archive === "1",
     compact: check.attrs.compact === "2" ? 2 : check.attrs.compact === "1" ? 1 : 0,
     refresh: check.attrs.refresh === "1",
+    ...(outbound ? { outbound } : {}),
   };
 }
 
