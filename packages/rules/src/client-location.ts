@@ -188,6 +188,11 @@ export function rebindLocations(
 export class SessionLocations {
   #options: ClientLocationOptions;
   #rule: ClientLocations;
+  /**
+   * Each label's verdict per location key, computed once (a room's fan-out asks it for every
+   * occupant of every message): weakly held by the label, emptied when the policies change.
+   */
+  #verdicts = new WeakMap<Label, Map<string, boolean>>();
   readonly #stop: () => void;
 
   constructor(
@@ -199,6 +204,7 @@ export class SessionLocations {
     this.#rule = new ClientLocations(this.#options);
     this.#stop = registry.onChange(() => {
       if (!this.#rule.active) return;
+      this.#verdicts = new WeakMap();
       this.#options = rebindLocations(this.#options, registry, unreadable);
       this.#rule = new ClientLocations(this.#options);
     });
@@ -229,7 +235,14 @@ export class SessionLocations {
   grants(translations: Translations, label: Label, location: ClientLocation | undefined): boolean {
     if (!this.#rule.active || location === ANYWHERE) return true;
     if (!location) return false;
-    return this.#rule.grantsAt(translations, label, this.#rule.current(location)) === "granted";
+    let byKey = this.#verdicts.get(label);
+    if (!byKey) this.#verdicts.set(label, (byKey = new Map()));
+    let granted = byKey.get(location.key);
+    if (granted === undefined) {
+      granted = this.#rule.grantsAt(translations, label, this.#rule.current(location)) === "granted";
+      byKey.set(location.key, granted);
+    }
+    return granted;
   }
 
   close(): void {
