@@ -27,18 +27,20 @@ for (const kind of serverKinds()) {
     const domain = `${kind}-mucloc.test`;
     const rooms = `rooms.${domain}`;
     const untrustedRooms = `other-rooms.${domain}`;
+    const plainRooms = `plain-rooms.${domain}`;
     const room = `ops@${rooms}`;
     const store = new MemoryStore();
     let server: XmppServer;
     let guard: GuardService;
     let muc: MucService;
     let untrustedMuc: MucService;
+    let plainMuc: MucService;
     let mucLink: CordonComponent;
     let untrustedLink: CordonComponent;
     const open: TestClient[] = [];
 
     /** The labelled MUC on `component` (the demo settings: rooms UNCLASSIFIED, cleared for every class). */
-    const startMuc = async (component: CordonComponent, mucDomain: string) => {
+    const startMuc = async (component: CordonComponent, mucDomain: string, located = true) => {
       const U = demo.label("UNCLASSIFIED");
       const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
       const service = createMucService({
@@ -46,7 +48,7 @@ for (const kind of serverKinds()) {
         registry: demo.registry,
         governingPolicy: demo.policy.id,
         store,
-        locations: { locations: guarded.twoSites(demo) },
+        ...(located ? { locations: { locations: guarded.twoSites(demo) } } : {}),
         settings: {
           domain: mucDomain,
           createRooms: "local",
@@ -97,13 +99,15 @@ for (const kind of serverKinds()) {
           store,
           users: ["alice", "bob"],
           password: PASSWORD,
-          // The MUC is one of the module's trusted components (deploy/README.md); the other MUC is not.
-          guard: { timeoutSeconds: 2, trusted: [rooms] },
+          // The MUCs are among the module's trusted components (deploy/README.md: else the module
+          // has the guard judge what they deliver); the other MUC is not.
+          guard: { timeoutSeconds: 2, trusted: [rooms, plainRooms] },
         },
         {
           components: [
             { domain: rooms, secret: "rooms" },
             { domain: untrustedRooms, secret: "other" },
+            { domain: plainRooms, secret: "plain" },
           ],
         },
       );
@@ -112,9 +116,12 @@ for (const kind of serverKinds()) {
       muc = await startMuc(mucLink, rooms);
       untrustedLink = link(untrustedRooms, "other");
       untrustedMuc = await startMuc(untrustedLink, untrustedRooms);
+      // The same MUC without locations: what a join costs without the question (M5's figures).
+      plainMuc = await startMuc(link(plainRooms, "plain"), plainRooms, false);
     });
 
     after(async () => {
+      await plainMuc?.stop();
       await untrustedMuc?.stop();
       await muc?.stop();
       await guarded.stopGuarded(server, guard, open);
@@ -218,6 +225,29 @@ for (const kind of serverKinds()) {
       t.diagnostic(
         `the MUC's session question round trip: median ${times[50]?.toFixed(2)} ms, p90 ${times[90]?.toFixed(2)} ms`,
       );
+      // A whole join (presence sent → subject received, XEP-0045 §7.2.16) at the located MUC and
+      // at the same MUC without locations, in turns: the question goes beside the join's
+      // disco#info, so it adds what it takes beyond that (figures only, never asserted).
+      const hq = await session("alice", "hq5", CLEARED_SITE);
+      const joins: Record<string, number[]> = { located: [], plain: [] };
+      for (let i = 0; i < 40; i++)
+        for (const [name, service] of [
+          ["located", rooms],
+          ["plain", plainRooms],
+        ] as const) {
+          const at = `join${i}@${service}`;
+          const start = process.hrtime.bigint();
+          const self = await joinRoom(hq, at, "alice");
+          joins[name]!.push(Number(process.hrtime.bigint() - start) / 1e6);
+          assert.notEqual(self.attrs.type, "error", name);
+          await hq.send(xml("presence", { to: `${at}/alice`, type: "unavailable" }));
+        }
+      for (const [name, ms] of Object.entries(joins)) {
+        ms.sort((a, b) => a - b);
+        t.diagnostic(
+          `join at the ${name} MUC: median ${ms[20]?.toFixed(2)} ms, p90 ${ms[36]?.toFixed(2)} ms`,
+        );
+      }
       // A room's JID or an occupant's (the MUC sends under them on users' behalf) is not told.
       for (const from of [room, `${room}/alice`]) {
         await assert.rejects(ask(mucLink, from), (e: unknown) => {

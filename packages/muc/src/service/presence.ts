@@ -197,12 +197,13 @@ async function join(
   // to capsTimeoutMs. The clearance is read after that wait, just before the occupant is added: a
   // clearance lowered meanwhile would otherwise admit the joiner on the old one, and the change
   // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
-  // Where the joining session is (the guard's client-location rule, security/occupant-location.ts):
-  // asked of its server beside the disco#info, so the join waits for the slower of the two.
-  const [labelAware, location] = await Promise.all([
-    ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza),
-    locateSession(ctx, from, jid.domain),
-  ]);
+  const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
+  // Where the joining session is (the guard's client-location rule, security/occupant-location.ts),
+  // asked of its server once the client answered — not beside the disco#info: Prosody's component
+  // link answered the two in separate small writes, the second held ~40 ms until the first was
+  // acknowledged (Nagle against delayed ACKs: every join took ~45 ms instead of ~4; e2e
+  // muc-location M5). In turn it costs one in-process round trip (packages/muc/README.md).
+  const location = await locateSession(ctx, from, jid.domain);
   // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
   // generation is kept from before the read; read again while notifications overtake it. The
   // service clearance, which bounds the history replayed (history-replay.ts), is read with it: a
