@@ -6,9 +6,12 @@
 //
 // - An occupant of a served domain (settings.localDomains): its session's address is asked of its
 //   own server (the guard module's `<session xmlns='urn:cordon:guard:0' jid/>`, answered to
-//   Cordon's trusted components only: @cordon/rules session-address.ts) once, when it joins — in
-//   parallel with the disco#info the join already asks — and kept on the occupant for as long as
-//   it stays (a new join asks again). Fail closed: no address (an error, forbidden — the MUC is
+//   Cordon's trusted components only: @cordon/rules session-address.ts) once, when it joins (after
+//   the disco#info the join already asks: presence.ts), and kept on the occupant for as long as it
+//   stays (a new join asks again; nothing else asks). Bounded: the join waits under the pending
+//   budget (per sender and in total), the question times out (2 s), the answer is one address
+//   of at most 64 characters, and an occupant keeps only its location (a key and a clearance
+//   shared by every occupant at that site). Fail closed: no address (an error, forbidden — the MUC is
 //   not among the module's trusted components —, no such session, no answer within the timeout)
 //   is the unknown location, which grants nothing labelled: since every room has a label, the
 //   join is refused (presence.ts).
