@@ -7,12 +7,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseElement, NS_SEC_LABEL_CATALOG, type Element } from "@cordon/component";
 import { clearanceFromSpec, loadPolicy, type PolicyRegistry } from "@cordon/policy";
-import {
-  SessionLocations,
-  Translations,
-  type ClientLocationOptions,
-  type SessionAddress,
-} from "@cordon/rules";
+import type { ClientLocationOptions, SessionAddress } from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
 import type { CatalogService } from "../src/catalog-service.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";

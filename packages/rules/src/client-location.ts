@@ -236,7 +236,7 @@ export class SessionLocations {
     if (!this.#rule.active || location === ANYWHERE) return true;
     if (!location) return false;
     let byKey = this.#verdicts.get(label);
-    if (!byKey) this.#verdicts.set(label, (byKey = new Map()));
+    if (!byKey) this.#verdicts.set(label, (byKey = new Map<string, boolean>()));
     let granted = byKey.get(location.key);
     if (granted === undefined) {
       granted = this.#rule.grantsAt(translations, label, this.#rule.current(location)) === "granted";
