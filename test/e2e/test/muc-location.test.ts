@@ -8,12 +8,17 @@
 // admitted).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { sendRaw, serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sendRaw, serverKinds, startRedis, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { createComponent, IqError, NS_GUARD, type CordonComponent, type Element } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
 import { createMucService, DEFAULT_ROOM_CONFIG, type MucService } from "@cordon/muc";
-import { MemoryStore } from "@cordon/store";
-import { ALL_CATEGORIES, ALL_CLASSES, loadDemo } from "../src/demo.js";
+import { MemoryStore, RedisStore } from "@cordon/store";
+import { ALL_CATEGORIES, ALL_CLASSES, demoPolicyFile, loadDemo } from "../src/demo.js";
+import { startCli, untilOnline } from "../src/cordon-process.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 import { errorCondition, joinRoom, configureRoom } from "../src/muc-client.js";
@@ -28,6 +33,7 @@ for (const kind of serverKinds()) {
     const rooms = `rooms.${domain}`;
     const untrustedRooms = `other-rooms.${domain}`;
     const plainRooms = `plain-rooms.${domain}`;
+    const cliRooms = `cli-rooms.${domain}`;
     const room = `ops@${rooms}`;
     const store = new MemoryStore();
     let server: XmppServer;
@@ -101,13 +107,14 @@ for (const kind of serverKinds()) {
           password: PASSWORD,
           // The MUCs are among the module's trusted components (deploy/README.md: else the module
           // has the guard judge what they deliver); the other MUC is not.
-          guard: { timeoutSeconds: 2, trusted: [rooms, plainRooms] },
+          guard: { timeoutSeconds: 2, trusted: [rooms, plainRooms, cliRooms] },
         },
         {
           components: [
             { domain: rooms, secret: "rooms" },
             { domain: untrustedRooms, secret: "other" },
             { domain: plainRooms, secret: "plain" },
+            { domain: cliRooms, secret: "cli-rooms" },
           ],
         },
       );
@@ -261,6 +268,79 @@ for (const kind of serverKinds()) {
         assert.equal(e.condition, "forbidden");
         return true;
       });
+    });
+
+    test(`[${kind}] M6: cordon start reads the guard's locations from the same file for the MUC (--only muc)`, async () => {
+      const redis = await startRedis();
+      const admin = new RedisStore({ url: redis.url });
+      const dir = mkdtempSync(join(tmpdir(), "cordon-mucloc-"));
+      const config = join(dir, "cordon.yaml");
+      const cliRoom = `cli@${cliRooms}`;
+      try {
+        await admin.ready(5000);
+        for (const u of ["alice", "bob"])
+          await admin.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(guarded.GUARD_ALL)));
+        const all = guarded.GUARD_ALL.join(", ");
+        writeFileSync(
+          config,
+          [
+            "log: { level: info }",
+            `server: { host: 127.0.0.1, port: ${server.componentPort} }`,
+            `policies: [${demoPolicyFile}]`,
+            `store: { redis: { url: "${redis.url}" } }`,
+            "components:",
+            "  muc:",
+            `    domain: ${cliRooms}`,
+            "    secret: { env: MUC_SECRET }",
+            `    localDomains: [${domain}]`,
+            "    labels: { UNCLASSIFIED: { classification: UNCLASSIFIED }, SECRET: { classification: SECRET } }",
+            "    roomLabel: UNCLASSIFIED",
+            // The guard's section (not run in this process): its locations are the MUC's too.
+            "  guard:",
+            `    domain: guard.${domain}`,
+            "    secret: guard",
+            `    served: [${domain}]`,
+            "    defaultLabel: { classification: UNCLASSIFIED }",
+            "    locations:",
+            `      - { ranges: [${CLEARED_SITE}/32], clearance: { classifications: [${all}] } }`,
+            `      - { ranges: [${UNCLASSIFIED_SITE}/32], clearance: { classifications: [UNCLASSIFIED] } }`,
+            "",
+          ].join("\n"),
+        );
+        const run = startCli(config, { MUC_SECRET: "cli-rooms" }, ["--only", "muc"]);
+        try {
+          await untilOnline(run);
+          const hq = await session("alice", "hq6", CLEARED_SITE);
+          const annex = await session("alice", "annex6", UNCLASSIFIED_SITE);
+          await joinRoom(hq, cliRoom, "alice");
+          await configureRoom(hq, cliRoom);
+          assert.notEqual((await joinRoom(annex, cliRoom, "annex")).attrs.type, "error");
+          const send = (client: TestClient, id: string, label: string) =>
+            sendRaw(
+              client,
+              `<message to='${cliRoom}' type='groupchat' id='${id}'><body>${id}</body>${demo.labelXml(demo.label(label))}</message>`,
+            );
+          await send(annex, "m6-secret", "SECRET");
+          const refused = await annex.waitFor(
+            (m) => m.attrs.id === "m6-secret" && m.attrs.type === "error",
+            8000,
+          );
+          assert.equal(errorCondition(refused), "forbidden");
+          await send(hq, "m6-hq-secret", "SECRET");
+          await send(hq, "m6-hq-unclass", "UNCLASSIFIED");
+          await waitGroupchat(annex, "m6-hq-unclass");
+          await waitGroupchat(hq, "m6-hq-secret");
+          assert.equal(groupchat(annex, "m6-hq-secret").length, 0, "the annex session got SECRET");
+          assert.equal(groupchat(hq, "m6-secret").length, 0);
+        } finally {
+          const exited = once(run.child, "exit");
+          run.child.kill("SIGTERM");
+          await exited;
+        }
+      } finally {
+        await admin.close();
+        await redis.stop();
+      }
     });
   });
 }
