@@ -8,17 +8,12 @@
 // admitted).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { once } from "node:events";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { sendRaw, serverKinds, startRedis, xml, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, xml, type XmppServer, type TestClient } from "@cordon/harness";
 import { createComponent, IqError, NS_GUARD, type CordonComponent, type Element } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
-import { createMucService, DEFAULT_ROOM_CONFIG, type MucService } from "@cordon/muc";
-import { MemoryStore, RedisStore } from "@cordon/store";
-import { ALL_CATEGORIES, ALL_CLASSES, demoPolicyFile, loadDemo } from "../src/demo.js";
-import { startCli, untilOnline } from "../src/cordon-process.js";
+import { DEFAULT_ROOM_CONFIG, type MucService } from "@cordon/muc";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo, startDemoMuc } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 import { errorCondition, joinRoom, configureRoom } from "../src/muc-client.js";
@@ -45,37 +40,18 @@ for (const kind of serverKinds()) {
     let untrustedLink: CordonComponent;
     const open: TestClient[] = [];
 
-    /** The labelled MUC on `component` (the demo settings: rooms UNCLASSIFIED, cleared for every class). */
-    const startMuc = async (component: CordonComponent, mucDomain: string, located = true) => {
-      const U = demo.label("UNCLASSIFIED");
-      const everything = demo.clearance(ALL_CLASSES, ALL_CATEGORIES);
-      const service = createMucService({
+    /** The demo MUC on `component` (rooms UNCLASSIFIED, cleared for every class; history kept), located or not. */
+    const startMuc = (component: CordonComponent, mucDomain: string, located = true) =>
+      startDemoMuc(demo, {
+        server,
         component,
-        registry: demo.registry,
-        governingPolicy: demo.policy.id,
+        mucDomain,
+        localDomain: domain,
+        secret: "unused",
         store,
         ...(located ? { locations: { locations: guarded.twoSites(demo) } } : {}),
-        settings: {
-          domain: mucDomain,
-          createRooms: "local",
-          localDomains: [domain],
-          serviceClearance: everything,
-          defaultRoomLabel: U,
-          defaultRoomClearance: everything,
-          defaultMessageLabel: U,
-          namedLabels: [
-            { name: "UNCLASSIFIED", label: U },
-            { name: "SECRET", label: demo.label("SECRET") },
-          ],
-          roomDefaults: { ...DEFAULT_ROOM_CONFIG, historyLength: 20 },
-          occupantIdSecret: "mucloc",
-          clearanceRefreshMs: 60_000,
-          capsTimeoutMs: 500,
-        },
+        settings: { roomDefaults: { ...DEFAULT_ROOM_CONFIG, historyLength: 20 } },
       });
-      await service.start();
-      return service;
-    };
     const link = (mucDomain: string, secret: string) =>
       createComponent({
         service: `xmpp://127.0.0.1:${server.componentPort}`,
@@ -271,45 +247,25 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] M6: cordon start reads the guard's locations from the same file for the MUC (--only muc)`, async () => {
-      const redis = await startRedis();
-      const admin = new RedisStore({ url: redis.url });
-      const dir = mkdtempSync(join(tmpdir(), "cordon-mucloc-"));
-      const config = join(dir, "cordon.yaml");
       const cliRoom = `cli@${cliRooms}`;
-      try {
-        await admin.ready(5000);
-        for (const u of ["alice", "bob"])
-          await admin.setUserClearance(`${u}@${domain}`, demo.raw(demo.clearance(guarded.GUARD_ALL)));
-        const all = guarded.GUARD_ALL.join(", ");
-        writeFileSync(
-          config,
-          [
-            "log: { level: info }",
-            `server: { host: 127.0.0.1, port: ${server.componentPort} }`,
-            `policies: [${demoPolicyFile}]`,
-            `store: { redis: { url: "${redis.url}" } }`,
-            "components:",
+      await guarded.withCordonStart(
+        {
+          demo,
+          server,
+          domain,
+          users: ["alice", "bob"],
+          only: "muc",
+          env: { MUC_SECRET: "cli-rooms" },
+          component: [
             "  muc:",
             `    domain: ${cliRooms}`,
             "    secret: { env: MUC_SECRET }",
             `    localDomains: [${domain}]`,
             "    labels: { UNCLASSIFIED: { classification: UNCLASSIFIED }, SECRET: { classification: SECRET } }",
             "    roomLabel: UNCLASSIFIED",
-            // The guard's section (not run in this process): its locations are the MUC's too.
-            "  guard:",
-            `    domain: guard.${domain}`,
-            "    secret: guard",
-            `    served: [${domain}]`,
-            "    defaultLabel: { classification: UNCLASSIFIED }",
-            "    locations:",
-            `      - { ranges: [${CLEARED_SITE}/32], clearance: { classifications: [${all}] } }`,
-            `      - { ranges: [${UNCLASSIFIED_SITE}/32], clearance: { classifications: [UNCLASSIFIED] } }`,
-            "",
-          ].join("\n"),
-        );
-        const run = startCli(config, { MUC_SECRET: "cli-rooms" }, ["--only", "muc"]);
-        try {
-          await untilOnline(run);
+          ],
+        },
+        async () => {
           const hq = await session("alice", "hq6", CLEARED_SITE);
           const annex = await session("alice", "annex6", UNCLASSIFIED_SITE);
           await joinRoom(hq, cliRoom, "alice");
@@ -332,15 +288,8 @@ for (const kind of serverKinds()) {
           await waitGroupchat(hq, "m6-hq-secret");
           assert.equal(groupchat(annex, "m6-hq-secret").length, 0, "the annex session got SECRET");
           assert.equal(groupchat(hq, "m6-secret").length, 0);
-        } finally {
-          const exited = once(run.child, "exit");
-          run.child.kill("SIGTERM");
-          await exited;
-        }
-      } finally {
-        await admin.close();
-        await redis.stop();
-      }
+        },
+      );
     });
   });
 }
