@@ -6,9 +6,13 @@
 // (issue 19 goal 1: Cordon's CPU per delivery ≤ 5 µs; bench/muc.mjs measures it end to end).
 //
 //   node bench/muc-fanout.mjs [--sizes 50,100] [--messages 4000] [--rounds 5] [--root DIR ...]
+//                             [--locations]
 //
 // Each --root is a built checkout (default: this one), measured in turn in its own child process,
 // rounds interleaved; prints the median µs of CPU (user + system) per delivery per root and size.
+// --locations: each root also with the guard's client locations configured (issue 17: every
+// occupant located at a site cleared for everything, so the same copies go out and the difference
+// is the location check per delivery: packages/muc/src/security/occupant-location.ts).
 // Occupants as in bench/muc.mjs: a third cleared only for UNCLASSIFIED..CONFIDENTIAL and GBR, half
 // of them label-aware; the four labels cycled. The last line of stdout is JSON.
 import { fork } from "node:child_process";
@@ -31,7 +35,7 @@ const LABELS = [
 ];
 const FILLER = "the quick brown fox jumps over the lazy dog";
 
-async function child(root, n, messages) {
+async function child(root, n, messages, located) {
   const imp = (p) => import(resolve(root, p));
   const { parseElement, createOutgoingQueue, silentLogger } = await imp(
     "packages/component/dist/src/index.js",
@@ -48,12 +52,23 @@ async function child(root, n, messages) {
   const clearance = (k) =>
     makeClearance(policy, CLEARANCES[k].classes.map(cls), CLEARANCES[k].categories.map(cat));
   const unclassified = makeLabel(policy, cls("UNCLASSIFIED"), []);
-  const ctx = capturingContext(registry, policy, {
-    domain: "rooms.example.test",
-    defaultRoomLabel: unclassified,
-    defaultMessageLabel: unclassified,
-    serviceClearance: clearance("full"),
-  });
+  const sites = {
+    locations: [
+      { ranges: ["10.1.0.0/16"], clearance: clearance("full") },
+      { ranges: ["10.9.0.0/16"], clearance: clearance("limited") },
+    ],
+  };
+  const ctx = capturingContext(
+    registry,
+    policy,
+    {
+      domain: "rooms.example.test",
+      defaultRoomLabel: unclassified,
+      defaultMessageLabel: unclassified,
+      serviceClearance: clearance("full"),
+    },
+    ...(located ? [{ locations: sites, sessionAddress: async () => "10.1.0.7" }] : []),
+  );
   // The real send path into a socket that accepts everything (write callbacks as a socket's: later).
   let bytes = 0;
   const queue = createOutgoingQueue({ domain: "rooms.example.test" });
@@ -94,6 +109,7 @@ async function child(root, n, messages) {
     presenceXml: "",
     joinedAt: 0,
   }));
+  if (located) for (const p of people) p.location = await ctx.locations.locate(p.jid, ctx.sessionAddress);
   for (const p of people) room.add(p);
   const labelXml = LABELS.map((l) =>
     buildSecurityLabelXml(makeLabel(policy, cls(l.classification), l.categories.map(cat))),
@@ -132,13 +148,14 @@ async function child(root, n, messages) {
 }
 
 function parse(argv) {
-  const o = { sizes: [50, 100], messages: 4000, rounds: 5, roots: [] };
+  const o = { sizes: [50, 100], messages: 4000, rounds: 5, roots: [], locations: false };
   for (let i = 0; i < argv.length; i++) {
     const v = () => argv[++i];
     if (argv[i] === "--sizes") o.sizes = v().split(",").map(Number);
     else if (argv[i] === "--messages") o.messages = Number(v());
     else if (argv[i] === "--rounds") o.rounds = Number(v());
     else if (argv[i] === "--root") o.roots.push(resolve(v()));
+    else if (argv[i] === "--locations") o.locations = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (o.roots.length === 0) o.roots.push(resolve(dirname(here), ".."));
@@ -152,23 +169,28 @@ const median = (xs) => {
 
 if (process.argv[2] === "--child") {
   const [root, n, m] = [process.argv[3], Number(process.argv[4]), Number(process.argv[5])];
-  const result = await child(root, n, m);
+  const result = await child(root, n, m, process.argv[6] === "located");
   if (process.send) process.send(result);
   else console.log(JSON.stringify(result));
   process.exit(0);
 } else {
   const o = parse(process.argv.slice(2));
   const results = {};
+  const variants = o.roots.flatMap((root) =>
+    o.locations ? [{ root }, { root, located: true }] : [{ root }],
+  );
+  const name = (v) => `${v.root}${v.located ? " +locations" : ""}`;
   for (const n of o.sizes) {
-    for (const root of o.roots) results[`${root} N=${n}`] = [];
+    for (const v of variants) results[`${name(v)} N=${n}`] = [];
     for (let r = 0; r < o.rounds; r++) {
-      for (const root of r % 2 ? [...o.roots].reverse() : o.roots) {
+      for (const v of r % 2 ? [...variants].reverse() : variants) {
         const res = await new Promise((ok, fail) => {
-          const c = fork(here, ["--child", root, String(n), String(o.messages)], { stdio: "inherit" });
+          const args = ["--child", v.root, String(n), String(o.messages), ...(v.located ? ["located"] : [])];
+          const c = fork(here, args, { stdio: "inherit" });
           c.once("message", ok);
           c.once("exit", (code) => code && fail(new Error(`child exited ${code}`)));
         });
-        results[`${root} N=${n}`].push(res);
+        results[`${name(v)} N=${n}`].push(res);
       }
     }
   }

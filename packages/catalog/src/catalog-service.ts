@@ -31,10 +31,14 @@ import {
   grantingClearance,
   NO_CLEARANCE,
   oneToOne,
+  ANYWHERE,
+  askingServer,
+  SessionLocations,
   Translations,
   type ClearanceState,
   type ClientLocation,
   type ClientLocationOptions,
+  type SessionAddress,
 } from "@cordon/rules";
 import {
   InvalidJidError,
@@ -63,8 +67,6 @@ import { CatalogCache } from "./catalog-cache.js";
 import { CatalogOptionsError } from "./errors.js";
 import { liveRoomCatalog, RoomNotStored } from "./live-room.js";
 import { GuardDefaultLabel, unlabelledGetsThrough } from "./unlabelled.js";
-import { ANYWHERE, RequesterLocations } from "./requester-location.js";
-import { askingServer, type SessionAddress } from "./session-address.js";
 
 /** Room config key for the room's `restrict` setting (boolean, default true). */
 export const ROOM_RESTRICT_KEY = "catalogRestrict";
@@ -93,8 +95,9 @@ export interface CatalogServiceOptions extends ComponentOptions {
   /**
    * The guard's client locations (components.guard.locations / otherLocations; @cordon/rules
    * client-location.ts). A user target's catalog then offers only the labels the requesting
-   * session's location grants (requester-location.ts): its address is asked of its server
-   * (session-address.ts). None, or no ranges: no question, no location rule. Re-read at each
+   * session's location grants (@cordon/rules client-location.ts SessionLocations): its address is
+   * asked of its server (@cordon/rules session-address.ts). None, or no ranges: no question, no
+   * location rule. Re-read at each
    * policy reload.
    */
   guardLocations?: ClientLocationOptions;
@@ -231,7 +234,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     logger.warn({ reason }, "the guard's default label does not read under the new policies"),
   );
   unsubscribers.push(() => guardDefault.close());
-  const requesterLocations = new RequesterLocations(options.guardLocations, registry, (what, reason) =>
+  const requesterLocations = new SessionLocations(options.guardLocations, registry, (what, reason) =>
     logger.warn({ what, reason }, "a client location's clearance does not read under the new policies"),
   );
   unsubscribers.push(() => requesterLocations.close());
@@ -422,7 +425,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         server,
         recipient: of(recipient, label),
       });
-      // The requesting session's location (the guard's client-location rule, requester-location.ts):
+      // The requesting session's location (the guard's client-location rule, SessionLocations):
       // unknown while the rule applies → nothing labelled, so nothing at all (fail closed).
       if (requesterLocations.active && !query.remote && !location.clearance)
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
@@ -614,7 +617,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     if (named) audited.target = bareJid(named); // folded and bare: never the client's own spelling
 
     audited.remote = remote;
-    // The session asking (its location: requester-location.ts) — the user's own, never a server's.
+    // The session asking (its location: SessionLocations) — the user's own, never a server's.
     const session = local && from.local && from.resource ? request.from : undefined;
     const element = await answer(
       { requester, home, target, ...(remote ? { remote } : {}), ...(session ? { session } : {}) },

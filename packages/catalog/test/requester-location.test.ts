@@ -1,18 +1,16 @@
 // Issue 17: toward a user, the catalog offers only what the guard lets through from the session
 // asking — its client-location rule (@cordon/rules client-location.ts) on the requesting session's
-// address, asked of its server (src/requester-location.ts, src/session-address.ts). Fail closed: a
+// address, asked of its server (@cordon/rules SessionLocations, session-address.ts). Fail closed: a
 // session whose address cannot be learnt gets nothing; no locations configured: nothing is asked.
 import { test, describe, beforeEach, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { parseElement, NS_SEC_LABEL_CATALOG, type Element } from "@cordon/component";
 import { clearanceFromSpec, loadPolicy, type PolicyRegistry } from "@cordon/policy";
-import { Translations, type ClientLocationOptions } from "@cordon/rules";
+import type { ClientLocationOptions, SessionAddress } from "@cordon/rules";
 import { MemoryStore } from "@cordon/store";
 import type { CatalogService } from "../src/catalog-service.js";
 import { parseCatalogSpec } from "../src/catalog-spec.js";
-import { RequesterLocations } from "../src/requester-location.js";
-import type { SessionAddress } from "../src/session-address.js";
 import {
   clearance,
   demoCatalogService,
@@ -191,31 +189,4 @@ describe("catalog toward a user: the requesting session's location (the guard's 
     assert.deepEqual(selectors(await ask(svc, `alice@${D}/r`, `bob@${D}`)), BOTH_CLEARED);
     assert.deepEqual(selectors(await ask(svc, `alice@${D}/annex`, `bob@${D}`)), ["UNCLASSIFIED", "none"]);
   });
-});
-
-test("RequesterLocations: inactive without ranges (nothing asked); re-read at a reload", async () => {
-  const registry = demoRegistry();
-  const translations = new Translations(registry);
-  const none = new RequesterLocations(undefined, registry);
-  assert.equal(none.active, false);
-  let asked = 0;
-  const ask: SessionAddress = async () => {
-    asked++;
-    return ANNEX;
-  };
-  assert.equal((await none.locate(`a@${D}/r`, ask)).key, "anywhere");
-  assert.equal(asked, 0);
-  none.close();
-  const located = new RequesterLocations(sites(registry), registry);
-  const at = await located.locate(`a@${D}/r`, ask);
-  assert.equal(asked, 1);
-  assert.equal(located.grants(translations, label(registry, "UNCLASSIFIED"), at), true);
-  assert.equal(located.grants(translations, label(registry, "SECRET"), at), false);
-  assert.equal((await located.locate(undefined, ask)).key, "unknown", "no session: unknown, nothing asked");
-  assert.equal(asked, 1);
-  // Reloaded: a location read after it grants under the new policies.
-  registry.replaceAll([loadPolicy(readFileSync(DEMO_POLICY_FILE, "utf8"))]);
-  const after = await located.locate(`a@${D}/r`, ask);
-  assert.equal(located.grants(translations, label(registry, "UNCLASSIFIED"), after), true);
-  located.close();
 });

@@ -4,12 +4,15 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deliverableLabel } from "../src/service/delivery.js";
-import { NO_CLEARANCE, StanzaLabels, unknownClearance } from "@cordon/rules";
+import { NO_CLEARANCE, SessionLocations, StanzaLabels, unknownClearance } from "@cordon/rules";
 import { loadPolicy, makeClearance, makeLabel, PolicyRegistry } from "@cordon/policy";
 import type { Occupant } from "../src/room/occupant.js";
 import { label, clearance, ALL, registry as demoRegistry } from "./fixtures.js";
 
-const ctx = { labels: new StanzaLabels(demoRegistry) };
+const ctx = {
+  labels: new StanzaLabels(demoRegistry),
+  locations: new SessionLocations(undefined, demoRegistry),
+};
 const occupant = (state: Occupant["clearance"]): Occupant => ({
   nick: "n",
   jid: "a@x/r",
@@ -76,12 +79,20 @@ test("an occupant under an equivalent policy receives the label translated into 
       registry,
     );
   const local = new StanzaLabels(registry);
-  const shown = deliverableLabel({ labels: local }, occupant(known(tlpClearance([10, 11, 12]))), tlpxLabel);
+  const shown = deliverableLabel(
+    { labels: local, locations: new SessionLocations(undefined, registry) },
+    occupant(known(tlpClearance([10, 11, 12]))),
+    tlpxLabel,
+  );
   assert.ok(shown, "granted after translation");
   assert.equal(shown.policy.id, TLP);
   assert.notEqual(shown, tlpxLabel);
   assert.equal(
-    deliverableLabel({ labels: local }, occupant(known(tlpClearance([10]))), tlpxLabel),
+    deliverableLabel(
+      { labels: local, locations: new SessionLocations(undefined, registry) },
+      occupant(known(tlpClearance([10]))),
+      tlpxLabel,
+    ),
     undefined,
     "the translated label is still judged",
   );
@@ -101,7 +112,44 @@ test("an occupant whose clearance is bound to a policy no longer loaded receives
   const green = makeLabel(tlp, tlp.classificationByLacv.get(11)!, []);
   // Was: TLPX GREEN (the label translated into the removed TLPX object, same OID, and granted).
   assert.equal(
-    deliverableLabel({ labels: new StanzaLabels(registry) }, occupant(known(stale)), green),
+    deliverableLabel(
+      { labels: new StanzaLabels(registry), locations: new SessionLocations(undefined, registry) },
+      occupant(known(stale)),
+      green,
+    ),
     undefined,
   );
+});
+
+test("issue 17: an occupant whose session's location does not grant the label receives nothing; the same user's other session does", async () => {
+  const locations = new SessionLocations(
+    {
+      locations: [
+        { ranges: ["10.1.0.0/16"], clearance: clearance(ALL) },
+        { ranges: ["10.9.0.0/16"], clearance: clearance(["UNCLASSIFIED"]) },
+      ],
+    },
+    demoRegistry,
+  );
+  const located = { labels: ctx.labels, locations };
+  const where: Record<string, string> = { "a@x/hq": "10.1.0.7", "a@x/annex": "10.9.0.7" };
+  const at = (jid: string) => locations.locate(jid, async (s) => where[s]);
+  const hq = { ...occupant(known(clearance(ALL))), jid: "a@x/hq", location: await at("a@x/hq") };
+  const annex = { ...occupant(known(clearance(ALL))), jid: "a@x/annex", location: await at("a@x/annex") };
+  const lost = { ...occupant(known(clearance(ALL))), jid: "a@x/lost", location: await at("a@x/lost") };
+  const never = occupant(known(clearance(ALL))); // never located
+  const S = label("SECRET");
+  const U = label("UNCLASSIFIED");
+  assert.equal(deliverableLabel(located, hq, S), S);
+  assert.equal(deliverableLabel(located, annex, S), undefined);
+  assert.equal(deliverableLabel(located, annex, U), U);
+  // Fail closed: an address not learnt, or an occupant never located, gets nothing labelled.
+  for (const o of [lost, never]) {
+    assert.equal(deliverableLabel(located, o, U), undefined);
+    assert.equal(deliverableLabel(located, o, S), undefined);
+  }
+  // The user's own clearance still bounds it: the location adds a bound, never a grant.
+  const low = { ...occupant(known(clearance(["UNCLASSIFIED"]))), location: await at("a@x/hq") };
+  assert.equal(deliverableLabel(located, low, S), undefined);
+  locations.close();
 });

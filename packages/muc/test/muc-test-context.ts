@@ -18,7 +18,14 @@ import { OccupantBudget } from "../src/room/occupant-budget.js";
 import { PolicyRegistry, type Policy } from "@cordon/policy";
 import { MemoryStore } from "@cordon/store";
 import { ClearanceBook } from "../src/security/clearance-book.js";
-import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
+import {
+  ClearanceReader,
+  Markings,
+  SessionLocations,
+  StanzaLabels,
+  type ClientLocationOptions,
+  type SessionAddress,
+} from "@cordon/rules";
 import { LabelAwareness } from "../src/service/label-awareness.js";
 import { DEFAULT_ROOM_CONFIG } from "../src/room/room-config.js";
 import type { MucContext, MucSettings } from "../src/service/context.js";
@@ -52,6 +59,8 @@ export function capturingContext(
   registry: PolicyRegistry,
   policy: Policy,
   settings: Partial<MucSettings> & Pick<MucSettings, "defaultRoomLabel">,
+  /** The guard's client locations, and where each session is (its server's answer; default: not known). */
+  located: { locations?: ClientLocationOptions; sessionAddress?: SessionAddress } = {},
 ): CapturingContext {
   const domain = settings.domain ?? "rooms.example.test";
   // Never started: it only satisfies the context's type; nothing reaches it.
@@ -88,6 +97,8 @@ export function capturingContext(
     governingPolicy: policy.id,
     rendering: new Markings(),
     awareness: new LabelAwareness(component, 100),
+    locations: new SessionLocations(located.locations, registry),
+    sessionAddress: located.sessionAddress ?? (async () => undefined),
     budgets: {
       history: new HistoryBudget(settings.limits?.history ?? {}),
       occupants: new OccupantBudget(settings.limits?.occupants ?? {}),

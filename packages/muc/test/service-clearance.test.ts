@@ -91,7 +91,7 @@ test("a store that cannot answer the service clearance refuses messages (wait) a
   assert.equal(ctx.refused[0]?.spec.condition, "internal-server-error");
   assert.equal(ctx.refused[0]?.spec.type, "wait");
   const bound = await readServiceBound(ctx);
-  const catalog = roomCatalogElement(ctx, room, hi.clearance, ROOM, bound);
+  const catalog = roomCatalogElement(ctx, room, hi.clearance, ROOM, bound, undefined);
   assert.equal(catalog.getChildren("item").length, 0);
   assert.throws(
     () =>
@@ -129,7 +129,7 @@ test("room settings and the room catalog stay within the store's service clearan
     );
   assert.equal(submit("UNCLASSIFIED").label?.label, U);
   assert.throws(() => submit("SECRET"), StanzaErrorException);
-  const catalog = roomCatalogElement(ctx, room, hi.clearance, ROOM, bound);
+  const catalog = roomCatalogElement(ctx, room, hi.clearance, ROOM, bound, undefined);
   const selectors = catalog.getChildren("item").map((i) => i.attrs.selector);
   assert.deepEqual(selectors, ["UNCLASSIFIED"]);
 });

@@ -5,12 +5,16 @@
 // holding the address decides; an address in no range takes `otherLocations`; with neither, or
 // without a known address, the location is unknown and nothing labelled reaches or leaves the
 // session (fail closed). With no ranges configured there is no location rule at all.
-// One rule, two users: the guard (@cordon/guard decide.ts: each session of a message) and the
-// label catalog (@cordon/catalog requester-location.ts: the requesting session, so that a catalog
-// toward a user offers only what the guard lets through from that session).
+// One rule, three users: the guard (@cordon/guard decide.ts: each session of a message, whose
+// address its module tells with the question), the label catalog (@cordon/catalog
+// catalog-service.ts: the requesting session, so that a catalog toward a user offers only what the
+// guard lets through from that session) and the MUC (@cordon/muc: each occupant's session, for what
+// it may receive and send in a room). The two components do not see a session's connection: they
+// ask its server (session-address.ts) and hold the rule as a SessionLocations (below).
 import { BlockList, isIP } from "node:net";
 import { rebindClearance, type Clearance, type Label, type PolicyRegistry } from "@cordon/policy";
 import type { Translations } from "./translation.js";
+import type { SessionAddress } from "./session-address.js";
 
 export interface LocationRange {
   /** CIDR blocks ("10.1.0.0/16", "fd00::/8"); a bare address is one host. */
@@ -38,8 +42,11 @@ export interface ClientLocation {
   readonly clearance: Clearance | undefined;
 }
 
-const ANYWHERE: ClientLocation = { key: "anywhere", clearance: undefined };
-const UNKNOWN: ClientLocation = { key: "unknown", clearance: undefined };
+/** The location of a session the rule does not apply to (no ranges, or a session of another server). */
+export const ANYWHERE: ClientLocation = { key: "anywhere", clearance: undefined };
+/** The location of a session whose address is not known (or in no range without `otherLocations`). */
+export const UNKNOWN_LOCATION: ClientLocation = { key: "unknown", clearance: undefined };
+const UNKNOWN = UNKNOWN_LOCATION;
 
 interface Block {
   readonly bits: number;
@@ -116,6 +123,19 @@ export class ClientLocations {
     return this.#other ? { key: "other", clearance: this.#other } : UNKNOWN;
   }
 
+  /**
+   * `location` (from `locate`, possibly of another ClientLocations over the same ranges: before a
+   * policy reload) with this rule's clearance for its key: a location kept across a reload is
+   * judged on the clearance as re-read under the new policies.
+   */
+  current(location: ClientLocation): ClientLocation {
+    if (location.key === "other") return this.#other ? { key: "other", clearance: this.#other } : UNKNOWN;
+    const range = /^range:(\d+)$/.exec(location.key);
+    if (!range) return location; // unknown; anywhere
+    const block = this.#blocks[Number(range[1])];
+    return block ? { key: location.key, clearance: block.clearance } : UNKNOWN;
+  }
+
   /** Whether a session at `ip` may send or receive `label` (always "granted" without ranges). */
   grants(translations: Translations, label: Label, ip: string | undefined): LocationVerdict {
     return this.grantsAt(translations, label, this.locate(ip));
@@ -154,4 +174,78 @@ export function rebindLocations(
   }));
   const other = options.otherLocations && reread("otherLocations", options.otherLocations);
   return { locations, ...(other ? { otherLocations: other } : {}) };
+}
+
+/**
+ * The rule as a component that does not see sessions' connections holds it (the catalog, the
+ * MUC): the guard's locations (components.guard.locations / otherLocations), re-read under the
+ * policies loaded now at each policy reload exactly as the guard re-reads its own
+ * (rebindLocations; a clearance that no longer reads keeps its old binding — it grants nothing —
+ * and `unreadable` is told), and a session located by asking its server (session-address.ts).
+ * Fail closed: with ranges configured, a session whose address cannot be learnt is at the unknown
+ * location, where nothing labelled is granted. No ranges: nothing is asked and everything granted.
+ */
+export class SessionLocations {
+  #options: ClientLocationOptions;
+  #rule: ClientLocations;
+  /**
+   * Each label's verdict per location key, computed once (a room's fan-out asks it for every
+   * occupant of every message): weakly held by the label, emptied when the policies change.
+   */
+  #verdicts = new WeakMap<Label, Map<string, boolean>>();
+  readonly #stop: () => void;
+
+  constructor(
+    options: ClientLocationOptions | undefined,
+    registry: PolicyRegistry,
+    unreadable: (what: string, reason: string) => void = () => undefined,
+  ) {
+    this.#options = options ?? { locations: [] };
+    this.#rule = new ClientLocations(this.#options);
+    this.#stop = registry.onChange(() => {
+      if (!this.#rule.active) return;
+      this.#verdicts = new WeakMap();
+      this.#options = rebindLocations(this.#options, registry, unreadable);
+      this.#rule = new ClientLocations(this.#options);
+    });
+  }
+
+  /** Whether a location rule applies (ranges configured): only then is a session's address asked. */
+  get active(): boolean {
+    return this.#rule.active;
+  }
+
+  /**
+   * Where `session` (a full JID; undefined: none, e.g. a server asking on a user's behalf) is:
+   * asked of its server with `ask` only when the rule applies.
+   */
+  async locate(session: string | undefined, ask: SessionAddress): Promise<ClientLocation> {
+    if (!this.#rule.active) return ANYWHERE;
+    const ip = session === undefined ? undefined : await ask(session);
+    return this.#rule.locate(ip);
+  }
+
+  /**
+   * Whether a session at `location` may send or receive `label` (the guard's "sender-location" and
+   * recipient rule), judged on the location's clearance as it reads now (after a policy reload:
+   * re-read). ANYWHERE (this very object) — a session the rule does not apply to, as the caller
+   * decided (the MUC's occupants of other servers) — is granted; no location (undefined: never
+   * located) while the rule applies is not.
+   */
+  grants(translations: Translations, label: Label, location: ClientLocation | undefined): boolean {
+    if (!this.#rule.active || location === ANYWHERE) return true;
+    if (!location) return false;
+    let byKey = this.#verdicts.get(label);
+    if (!byKey) this.#verdicts.set(label, (byKey = new Map<string, boolean>()));
+    let granted = byKey.get(location.key);
+    if (granted === undefined) {
+      granted = this.#rule.grantsAt(translations, label, this.#rule.current(location)) === "granted";
+      byKey.set(location.key, granted);
+    }
+    return granted;
+  }
+
+  close(): void {
+    this.#stop();
+  }
 }

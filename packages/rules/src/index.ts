@@ -6,7 +6,20 @@ export { StanzaLabels, securityLabels, MAX_LABEL_FORMS } from "./stanza-label.js
 export type { StanzaLabel, StanzaLabelOptions, StanzaLabelsOptions, LabelReading } from "./stanza-label.js";
 export { Translations, labelKey } from "./translation.js";
 export { oneToOne } from "./one-to-one.js";
-export { ClientLocations, parseCidr, rebindLocations } from "./client-location.js";
+export {
+  ANYWHERE,
+  ClientLocations,
+  SessionLocations,
+  UNKNOWN_LOCATION,
+  parseCidr,
+  rebindLocations,
+} from "./client-location.js";
+export {
+  askingServer,
+  readSessionAddress,
+  SESSION_ADDRESS_TIMEOUT_MS,
+  type SessionAddress,
+} from "./session-address.js";
 export type {
   ClientLocation,
   ClientLocationOptions,

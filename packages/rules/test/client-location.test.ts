@@ -2,7 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { loadPolicy, makeClearance, makeLabel, PolicyRegistry } from "@cordon/policy";
-import { ClientLocations, parseCidr, rebindLocations } from "../src/client-location.js";
+import {
+  ANYWHERE,
+  ClientLocations,
+  parseCidr,
+  rebindLocations,
+  SessionLocations,
+} from "../src/client-location.js";
+import type { SessionAddress } from "../src/session-address.js";
 import { Translations } from "../src/translation.js";
 
 const registry = new PolicyRegistry();
@@ -119,4 +126,61 @@ test("rebindLocations: each clearance re-read under the new policies; one that n
   const kept = rebindLocations(options, reg, (what) => told.push(what));
   assert.equal(kept.locations[0]?.clearance, c);
   assert.deepEqual(told, ["locations[0].clearance", "otherLocations"]);
+});
+
+test("SessionLocations: inactive without ranges (nothing asked); located by asking; re-read at a reload", async () => {
+  const reg = new PolicyRegistry();
+  const file = new URL("../../../../deploy/quickstart/demo-policy.xml", import.meta.url);
+  const demo = reg.loadFileSync(file.pathname);
+  const c = (...names: string[]) =>
+    makeClearance(
+      demo,
+      names.map((n) => demo.classificationByName.get(n)!),
+      [],
+    );
+  const l = (name: string) =>
+    makeLabel(reg.policies()[0]!, reg.policies()[0]!.classificationByName.get(name)!, []);
+  const translations = new Translations(reg);
+  let asked = 0;
+  const ask: SessionAddress = async (session) => {
+    asked++;
+    return session.endsWith("/annex") ? "10.9.0.7" : session.endsWith("/hq") ? "10.1.0.7" : undefined;
+  };
+  const none = new SessionLocations(undefined, reg);
+  assert.equal(none.active, false);
+  assert.equal((await none.locate("a@d/annex", ask)).key, "anywhere");
+  assert.equal(asked, 0, "no ranges: nothing asked");
+  assert.equal(none.grants(translations, l("SECRET"), undefined), true);
+  none.close();
+  const located = new SessionLocations(
+    {
+      locations: [
+        { ranges: ["10.1.0.0/16"], clearance: c("UNCLASSIFIED", "SECRET") },
+        { ranges: ["10.9.0.0/16"], clearance: c("UNCLASSIFIED") },
+      ],
+    },
+    reg,
+  );
+  const annex = await located.locate("a@d/annex", ask);
+  const hq = await located.locate("a@d/hq", ask);
+  const lost = await located.locate("a@d/gone", ask);
+  assert.equal(asked, 3);
+  assert.equal(located.grants(translations, l("UNCLASSIFIED"), annex), true);
+  assert.equal(located.grants(translations, l("SECRET"), annex), false);
+  assert.equal(located.grants(translations, l("SECRET"), hq), true);
+  // Fail closed: not known, never located, a look-alike of ANYWHERE; ANYWHERE itself is the caller's
+  // "the rule does not apply to this session".
+  assert.equal(lost.key, "unknown");
+  assert.equal(located.grants(translations, l("UNCLASSIFIED"), lost), false);
+  assert.equal(located.grants(translations, l("UNCLASSIFIED"), undefined), false);
+  assert.equal(located.grants(translations, l("UNCLASSIFIED"), { ...ANYWHERE }), false);
+  assert.equal(located.grants(translations, l("SECRET"), ANYWHERE), true);
+  assert.equal((await located.locate(undefined, ask)).key, "unknown", "no session: unknown, nothing asked");
+  assert.equal(asked, 3);
+  // Reloaded: a location kept from before is judged on the clearance re-read under the new policies.
+  reg.replaceAll([loadPolicy(readFileSync(file, "utf8"))]);
+  assert.notEqual(reg.policies()[0], demo);
+  assert.equal(located.grants(translations, l("SECRET"), hq), true, "kept across the reload");
+  assert.equal(located.grants(translations, l("SECRET"), annex), false);
+  located.close();
 });

@@ -17,6 +17,7 @@ import {
   createMucService,
   DEFAULT_ROOM_CONFIG,
   type MucService,
+  type MucServiceOptions,
   type MucSettings,
   type MucObserver,
 } from "@cordon/muc";
@@ -85,6 +86,8 @@ export interface DemoMucOptions {
   component?: CordonComponent;
   /** Decisions and fan-out, when the test counts them. */
   observer?: MucObserver;
+  /** The guard's client locations (issue 17: occupants located at their join); none by default. */
+  locations?: MucServiceOptions["locations"];
 }
 
 export async function startDemoMuc(demo: Demo, options: DemoMucOptions): Promise<MucService> {
@@ -112,6 +115,7 @@ export function createDemoMuc(demo: Demo, options: DemoMucOptions): MucService {
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.locations ? { locations: options.locations } : {}),
     settings: {
       domain: options.mucDomain,
       createRooms: "local",

@@ -6,7 +6,12 @@
 // guard-lifecycle-attack and guard-module-stop; with the label catalog beside the guard
 // (startGuardedCatalog): slixmpp-guard and catalog-location.
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
+  startRedis,
   connectClient,
   startServer,
   type ServerKind,
@@ -21,9 +26,10 @@ import {
   type CatalogService,
   type CatalogServiceOptions,
 } from "@cordon/catalog";
-import type { MemoryStore, UserClearanceSource } from "@cordon/store";
+import { RedisStore, type MemoryStore, type UserClearanceSource } from "@cordon/store";
 import { NS_SEC_LABEL_CATALOG, xml } from "@cordon/component";
-import type { Demo } from "./demo.js";
+import { demoPolicyFile, type Demo } from "./demo.js";
+import { startCli, untilOnline } from "./cordon-process.js";
 import { announceCaps } from "./caps.js";
 import { RawClient } from "./raw-client.js";
 
@@ -43,6 +49,68 @@ export const twoSites = (
   { ranges: [`${cleared}/32`], clearance: demo.clearance(GUARD_ALL) },
   { ranges: [`${UNCLASSIFIED_SITE}/32`], clearance: demo.clearance(["UNCLASSIFIED"]) },
 ];
+
+/**
+ * Runs `cordon start --only ONLY` against `server` with a config file of its own: a fresh Redis
+ * store in which `users` of `domain` are cleared for GUARD_ALL, the demo policy, the `component`
+ * section's YAML lines and the guard's section with the two sites as its locations (the guard
+ * itself not run there: what the catalog and the MUC read the locations from). `body` runs once
+ * the process is online; then the process, the store and Redis are stopped (catalog-location L5,
+ * muc-location M6).
+ */
+export async function withCordonStart(
+  o: {
+    demo: Demo;
+    server: XmppServer;
+    domain: string;
+    users: readonly string[];
+    only: string;
+    component: readonly string[];
+    env: Record<string, string>;
+  },
+  body: () => Promise<void>,
+): Promise<void> {
+  const redis = await startRedis();
+  const admin = new RedisStore({ url: redis.url });
+  const config = join(mkdtempSync(join(tmpdir(), "cordon-located-")), "cordon.yaml");
+  try {
+    await admin.ready(5000);
+    for (const u of o.users)
+      await admin.setUserClearance(`${u}@${o.domain}`, o.demo.raw(o.demo.clearance(GUARD_ALL)));
+    writeFileSync(
+      config,
+      [
+        "log: { level: info }",
+        `server: { host: 127.0.0.1, port: ${o.server.componentPort} }`,
+        `policies: [${demoPolicyFile}]`,
+        `store: { redis: { url: "${redis.url}" } }`,
+        "components:",
+        ...o.component,
+        "  guard:",
+        `    domain: guard.${o.domain}`,
+        "    secret: guard",
+        `    served: [${o.domain}]`,
+        "    defaultLabel: { classification: UNCLASSIFIED }",
+        "    locations:",
+        `      - { ranges: [${CLEARED_SITE}/32], clearance: { classifications: [${GUARD_ALL.join(", ")}] } }`,
+        `      - { ranges: [${UNCLASSIFIED_SITE}/32], clearance: { classifications: [UNCLASSIFIED] } }`,
+        "",
+      ].join("\n"),
+    );
+    const run = startCli(config, o.env, ["--only", o.only]);
+    try {
+      await untilOnline(run);
+      await body();
+    } finally {
+      const exited = once(run.child, "exit");
+      run.child.kill("SIGTERM");
+      await exited;
+    }
+  } finally {
+    await admin.close();
+    await redis.stop();
+  }
+}
 
 /**
  * `store`'s user clearances, but a read for the user `gated()` names waits for `gate()` once read

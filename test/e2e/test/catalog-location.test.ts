@@ -8,14 +8,9 @@
 // which the guard then refused (L1 failed on both servers).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { once } from "node:events";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   sendRaw,
   serverKinds,
-  startRedis,
   xml,
   IqErrorResponse,
   type XmppServer,
@@ -31,9 +26,8 @@ import {
   type Element,
 } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
-import { MemoryStore, RedisStore } from "@cordon/store";
-import { startCli, untilOnline } from "../src/cordon-process.js";
-import { demoPolicyFile, loadDemo } from "../src/demo.js";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 
@@ -226,23 +220,15 @@ for (const kind of serverKinds()) {
     });
 
     test(`[${kind}] L5: cordon start reads the guard's locations from the same file for the catalog (--only catalog)`, async () => {
-      const redis = await startRedis();
-      const admin = new RedisStore({ url: redis.url });
-      const dir = mkdtempSync(join(tmpdir(), "cordon-catloc-"));
-      const config = join(dir, "cordon.yaml");
-      try {
-        await admin.ready(5000);
-        for (const u of ["alice", "bob"])
-          await admin.setUserClearance(jid(u), demo.raw(demo.clearance(guarded.GUARD_ALL)));
-        const all = guarded.GUARD_ALL.join(", ");
-        writeFileSync(
-          config,
-          [
-            "log: { level: info }",
-            `server: { host: 127.0.0.1, port: ${server.componentPort} }`,
-            `policies: [${demoPolicyFile}]`,
-            `store: { redis: { url: "${redis.url}" } }`,
-            "components:",
+      await guarded.withCordonStart(
+        {
+          demo,
+          server,
+          domain,
+          users: ["alice", "bob"],
+          only: "catalog",
+          env: { CATALOG_SECRET: "cli-secret" },
+          component: [
             "  catalog:",
             `    domain: ${cliCatalogDomain}`,
             "    secret: { env: CATALOG_SECRET }",
@@ -252,21 +238,9 @@ for (const kind of serverKinds()) {
             "        items:",
             "          - { selector: UNCLASSIFIED, default: true, label: { classification: UNCLASSIFIED } }",
             "          - { selector: SECRET, label: { classification: SECRET } }",
-            // The guard's section (not run in this process): its locations are the catalog's too.
-            "  guard:",
-            `    domain: guard.${domain}`,
-            "    secret: guard",
-            `    served: [${domain}]`,
-            "    defaultLabel: { classification: UNCLASSIFIED }",
-            "    locations:",
-            `      - { ranges: [${CLEARED_SITE}/32], clearance: { classifications: [${all}] } }`,
-            `      - { ranges: [${UNCLASSIFIED_SITE}/32], clearance: { classifications: [UNCLASSIFIED] } }`,
-            "",
-          ].join("\n"),
-        );
-        const run = startCli(config, { CATALOG_SECRET: "cli-secret" }, ["--only", "catalog"]);
-        try {
-          await untilOnline(run);
+          ],
+        },
+        async () => {
           const hq = await guarded.openSession(server, open, PASSWORD, "alice", "hq5", CLEARED_SITE);
           const annex = await guarded.openSession(
             server,
@@ -281,15 +255,8 @@ for (const kind of serverKinds()) {
             "SECRET",
           ]);
           assert.deepEqual(selectors(await catalogOf(annex, jid("bob"), cliCatalogDomain)), ["UNCLASSIFIED"]);
-        } finally {
-          const exited = once(run.child, "exit");
-          run.child.kill("SIGTERM");
-          await exited;
-        }
-      } finally {
-        await admin.close();
-        await redis.stop();
-      }
+        },
+      );
     });
   });
 }

@@ -8,7 +8,7 @@
 // (components.guard.defaultLabel; packages/catalog/src/unlabelled.ts): the catalog offers it only
 // when the guard would let an unlabelled message through. No guard section: never (fail closed).
 // Its client locations too (components.guard.locations / otherLocations): toward a user, only the
-// labels the requesting session's location grants (packages/catalog/src/requester-location.ts).
+// labels the requesting session's location grants (@cordon/rules client-location.ts).
 import { readConnection, type CordonConfig } from "@cordon/component";
 import { rebindLabel, type Label, type PolicyRegistry, type SpecOptions } from "@cordon/policy";
 import { rebindLocations, type ClientLocationOptions } from "@cordon/rules";

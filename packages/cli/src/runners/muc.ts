@@ -1,8 +1,12 @@
 // components.muc: the labelled MUC. Its keys are read by @cordon/muc (packages/muc/src/config.ts,
 // documented in packages/muc/README.md); this runner connects it to the shared environment.
+// The guard's client locations are read from the same file (components.guard.locations /
+// otherLocations, as the guard and the catalog read them): an occupant then receives and sends only
+// what its session's location grants (packages/muc/src/security/occupant-location.ts).
 import { createComponent, readConnection, type CordonComponent } from "@cordon/component";
 import {
   createMucService,
+  MucReloadError,
   readMucConfig,
   readMucSettings,
   type MucConfigOptions,
@@ -15,6 +19,8 @@ import { mucOps } from "./muc-ops.js";
 import { withMucAudit } from "../audit-log.js";
 import { readMucCluster } from "../muc-cluster-config.js";
 import { runMucCluster } from "./muc-cluster.js";
+import { guardSettingsOf } from "./catalog.js";
+import { rebindLocations } from "@cordon/rules";
 
 export const runMuc: ComponentRunner = async (context, section) => {
   const env = await context.environment();
@@ -38,6 +44,7 @@ export const runMuc: ComponentRunner = async (context, section) => {
   const presetRooms = config.presetRooms;
   for (const record of presetRooms)
     if (!(await env.store.getRoom(record.jid))) await env.store.putRoom(record);
+  const { locations } = guardSettingsOf(context.config, specOptions(env));
   const cluster = readMucCluster(section, context.redis);
   const queue = settings.limits?.queue;
   const serviceOn = (component: CordonComponent) =>
@@ -49,10 +56,18 @@ export const runMuc: ComponentRunner = async (context, section) => {
       users: env.users,
       settings,
       logger: component.logger,
+      ...(locations ? { locations } : {}),
       ...withObserver(withMucAudit(mucObserver(context.ops), context.audit, context.logger)),
     });
-  const reread = (next: Pick<RuntimeEnvironment, "registry" | "governing">) =>
-    withCatalog(readMucSettings(section, options(next)));
+  const reread = (next: Pick<RuntimeEnvironment, "registry" | "governing">) => {
+    // The locations' clearances must read under the new policies too (the guard's and the
+    // catalog's rebinders refuse the same): a MUC started without the guard must not keep one.
+    if (locations)
+      rebindLocations(locations, next.registry, (what, reason) => {
+        throw new MucReloadError(`components.guard.${what} does not read under the new policies: ${reason}`);
+      });
+    return withCatalog(readMucSettings(section, options(next)));
+  };
   if (cluster) {
     // components.muc.cluster: several processes serve the domain (muc-cluster.ts).
     const targets = [target(connection), cluster.describe(connection.domain)];

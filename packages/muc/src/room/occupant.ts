@@ -1,7 +1,8 @@
 // An occupant of a room (XEP-0045 §4.1): one real full JID under one nick, with its role,
 // affiliation, XEP-0421 occupant id, its clearance as last resolved, and whether its client
-// shows XEP-0258 labels (else it gets FLOT bodies).
-import type { ClearanceState } from "@cordon/rules";
+// shows XEP-0258 labels (else it gets FLOT bodies), and where its session is (the guard's
+// client-location rule: security/occupant-location.ts).
+import type { ClearanceState, ClientLocation } from "@cordon/rules";
 
 export type Role = "moderator" | "participant" | "visitor" | "none";
 export type Affiliation = "owner" | "admin" | "member" | "outcast" | "none";
@@ -18,6 +19,11 @@ export interface Occupant {
   /** XEP-0421: stable per (room, real bare JID), opaque to others. */
   occupantId: string;
   clearance: ClearanceState;
+  /**
+   * Where the session is, learnt once at the join and kept while it stays: bounds what it receives
+   * and sends with the guard's locations configured (undefined then: unknown, nothing labelled).
+   */
+  location?: ClientLocation;
   /** undefined until we learn it from the client's disco#info; treated as unaware (FLOT) meanwhile. */
   labelAware: boolean | undefined;
   /** Serialised presence payload to broadcast (show, status, caps...), without MUC elements. */

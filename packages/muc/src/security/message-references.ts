@@ -89,7 +89,7 @@ export function labelDominates(a: Label, b: Label): boolean {
  * messages it refers to (for rule 2: `mayReadReferenced`).
  */
 export function checkReferences(
-  ctx: Pick<MucContext, "labels" | "registry" | "governingPolicy">,
+  ctx: Pick<MucContext, "labels" | "locations" | "registry" | "governingPolicy">,
   room: Room,
   sender: Occupant,
   stanza: Element,
@@ -145,7 +145,7 @@ export function checkReferences(
 
 /** Rule 2: whether `reader` may read every referenced message (labels from `checkReferences`). */
 export function mayReadReferenced(
-  ctx: Pick<MucContext, "labels">,
+  ctx: Pick<MucContext, "labels" | "locations">,
   reader: Occupant,
   referenced: readonly Label[],
 ): boolean {
@@ -155,7 +155,7 @@ export function mayReadReferenced(
 
 /** Rule 2 for a stored message: its referenced labels as stored (XML); one that no longer reads denies. */
 export function mayReadStoredReferences(
-  ctx: Pick<MucContext, "labels" | "registry" | "governingPolicy">,
+  ctx: Pick<MucContext, "labels" | "locations" | "registry" | "governingPolicy">,
   reader: Occupant,
   refs: readonly string[] | undefined,
 ): boolean {

@@ -4,7 +4,7 @@ import type { CordonComponent, Element, Logger, StanzaCopies, StanzaErrorSpec } 
 import type { Clearance, Label, PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore } from "@cordon/store";
 import type { ClearanceBook } from "../security/clearance-book.js";
-import type { Markings, StanzaLabels } from "@cordon/rules";
+import type { Markings, SessionAddress, SessionLocations, StanzaLabels } from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { RoomConfig } from "../room/room-config.js";
 import type { LabelAwareness } from "./label-awareness.js";
@@ -72,7 +72,10 @@ export const DEFAULT_ROOMS_CREATED_PER_USER = 50;
  * or room names are passed.
  */
 export interface MucObserver {
-  /** A join (room label vs. the user's clearance) or a groupchat message (the message gate). */
+  /**
+   * A join (room label vs. the user's clearance and the session's location) or a groupchat
+   * message (the message gate).
+   */
   decision(kind: "join" | "groupchat", granted: boolean, reason: string): void;
   /** Copies of one groupchat message sent, and how many occupants were withheld it. */
   fanout(delivered: number, withheld: number): void;
@@ -108,6 +111,13 @@ export interface MucContext {
   /** Markings and outgoing <securitylabel/>s, from the policy (@cordon/rules). */
   readonly rendering: Markings;
   readonly awareness: LabelAwareness;
+  /**
+   * The guard's client locations (components.guard.locations; inactive without): where an
+   * occupant's session is bounds what it may receive and send (security/occupant-location.ts).
+   */
+  readonly locations: SessionLocations;
+  /** How a session's address is learnt: asked of its server (@cordon/rules session-address.ts). */
+  readonly sessionAddress: SessionAddress;
   readonly rooms: Map<string, Room>;
   /** History bytes and occupants' presence payloads, counted across every room (room/*-budget.ts). */
   readonly budgets: RoomBudgets;

@@ -12,6 +12,7 @@ import type { MucContext } from "./context.js";
 import { refusalError } from "@cordon/rules";
 import { MAX_PAYLOAD_DEPTH } from "../security/nested-content.js";
 import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
+import { locationGrants } from "../security/occupant-location.js";
 
 export type GateOutcome = { ok: true; label: Label } | { ok: false; error: StanzaErrorSpec; reason: string };
 
@@ -56,6 +57,19 @@ export function checkMessage(
       ok: false,
       reason: "sender-not-cleared",
       error: { condition: "forbidden", type: "cancel", text: "the label exceeds your clearance" },
+    };
+  }
+  // The guard's client-location rule (security/occupant-location.ts): a session whose location
+  // does not grant the label may not send it (the guard's "sender-location"); nothing is reflected.
+  if (!locationGrants(ctx, sender, label)) {
+    return {
+      ok: false,
+      reason: "sender-location",
+      error: {
+        condition: "forbidden",
+        type: "cancel",
+        text: "the label is not permitted where you are connected from",
+      },
     };
   }
   if (!ctx.labels.grants(label, room.security.clearance)) {

@@ -21,7 +21,15 @@ import {
 import type { PolicyRegistry } from "@cordon/policy";
 import type { ClearanceStore, UserClearanceSource } from "@cordon/store";
 import { ClearanceBook } from "../security/clearance-book.js";
-import { ClearanceReader, Markings, StanzaLabels } from "@cordon/rules";
+import {
+  askingServer,
+  ClearanceReader,
+  Markings,
+  SessionLocations,
+  StanzaLabels,
+  type ClientLocationOptions,
+  type SessionAddress,
+} from "@cordon/rules";
 import type { Room } from "../room/room.js";
 import type { MucContext, MucObserver, MucSettings } from "./context.js";
 import { LabelAwareness } from "./label-awareness.js";
@@ -49,6 +57,18 @@ export interface MucServiceOptions {
   now?: () => number;
   /** Operator metrics: called at each join and groupchat decision (see MucObserver). */
   observer?: MucObserver;
+  /**
+   * The guard's client locations (components.guard.locations / otherLocations, read from the same
+   * configuration as the guard: @cordon/cli). Then each occupant of a served domain is located
+   * when it joins (its address asked of its server) and receives and sends only what its location
+   * grants (security/occupant-location.ts). None, or no ranges: no question, no location rule.
+   * Re-read at each policy reload.
+   */
+  locations?: ClientLocationOptions;
+  /** How a session's address is learnt; default: asked of its server through this component. */
+  sessionAddress?: SessionAddress;
+  /** How long the server may take to tell a session's address (default 2 s); then: unknown location. */
+  sessionAddressTimeoutMs?: number;
 }
 
 export interface MucService {
@@ -108,6 +128,7 @@ export function createMucService(options: MucServiceOptions): MucService {
     async stop() {
       watch.stop();
       ctx.clearances.close();
+      ctx.locations.close();
       await ctx.component.stop();
     },
     refreshClearances: () => watch.refresh(),
@@ -190,6 +211,10 @@ function createContext(options: MucServiceOptions): MucContext {
     governingPolicy: options.governingPolicy,
     rendering: new Markings(),
     awareness: new LabelAwareness(component, settings.capsTimeoutMs),
+    locations: new SessionLocations(options.locations, registry, (what, reason) =>
+      logger.warn({ what, reason }, "a client location's clearance does not read under the new policies"),
+    ),
+    sessionAddress: options.sessionAddress ?? askingServer(component, options.sessionAddressTimeoutMs),
     rooms: new Map<string, Room>(),
     budgets: {
       history: new HistoryBudget(limits.history ?? {}),

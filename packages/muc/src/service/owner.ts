@@ -11,6 +11,7 @@ import { configChangeMessage, destroyPresence } from "./stanzas.js";
 import { requireClearedActor } from "../security/room-authority.js";
 import { forgetUnlabelledContent, isRelabel } from "../security/room-relabel.js";
 import { readServiceBound } from "../security/service-clearance.js";
+import { locationGrants } from "../security/occupant-location.js";
 
 function requireOwner(room: Room, from: string): void {
   if (room.affiliationOf(toBare(from) ?? "") !== "owner")
@@ -100,11 +101,16 @@ export function takeOutUncovered(ctx: MucContext, room: Room): string[] {
   for (const occupant of [...room.occupants.values()]) {
     if (occupant.clearance.status === "unknown") continue; // nothing labelled reaches them meanwhile
     const clearance = occupant.clearance.status === "known" ? occupant.clearance.clearance : undefined;
-    if (!ctx.labels.grants(room.security.label, clearance)) {
+    const covered = ctx.labels.grants(room.security.label, clearance);
+    // Where the session is, too (security/occupant-location.ts): a label its location does not
+    // grant is not the room for it.
+    if (!covered || !room.security.label || !locationGrants(ctx, occupant, room.security.label)) {
       out.push(
         ...takeOut(ctx, room, occupant, {
           statuses: [307],
-          reason: "Your clearance does not cover this room's label",
+          reason: covered
+            ? "Where you are connected from is not cleared for this room's label"
+            : "Your clearance does not cover this room's label",
           ours: true,
         }),
       );

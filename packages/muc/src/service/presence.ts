@@ -1,7 +1,8 @@
 // Presence to a room (XEP-0045 §7.2 entering, §7.6 nick change, §7.7 status change, §7.14 exit).
 // Presence never carries a label (XEP-0258 §"Use in Presence"): one that does is refused with
 // bad-request and not echoed. Entering is refused (forbidden) unless the joiner's clearance grants
-// the room label; when the clearance cannot be determined now, the join is refused with `wait`.
+// the room label — and the location of its session (security/occupant-location.ts); when the
+// clearance cannot be determined now, the join is refused with `wait`.
 import { bareJid, isElement, parseJid, serialise, type Element } from "@cordon/component";
 import { NS_MUC, NS_MUC_USER, NS_SEC_LABEL } from "../namespaces.js";
 import type { Room } from "../room/room.js";
@@ -18,6 +19,7 @@ import { subjectStanza } from "./subject.js";
 import { refusalError, unknownClearance } from "@cordon/rules";
 import { nestedContent } from "../security/nested-content.js";
 import { readServiceBound, serviceGrants } from "../security/service-clearance.js";
+import { locateSession, locationGrants } from "../security/occupant-location.js";
 import { DEFAULT_ROOMS_CREATED_PER_USER } from "./context.js";
 import type { StanzaErrorSpec } from "@cordon/component";
 
@@ -196,6 +198,12 @@ async function join(
   // clearance lowered meanwhile would otherwise admit the joiner on the old one, and the change
   // notification, finding no occupant yet, would not remove it (XEP-0258 §"Use in Group Chat").
   const labelAware = await ctx.awareness.discover(from, `${roomJid}/${nick}`, stanza);
+  // Where the joining session is (the guard's client-location rule, security/occupant-location.ts),
+  // asked of its server once the client answered — not beside the disco#info: Prosody's component
+  // link answered the two in separate small writes, the second held ~40 ms until the first was
+  // acknowledged (Nagle against delayed ACKs: every join took ~45 ms instead of ~4; e2e
+  // muc-location M5). In turn it costs one in-process round trip (packages/muc/README.md).
+  const location = await locateSession(ctx, from, jid.domain);
   // Issue 15: an answer older than the latest notification about the joiner is not acted on. The
   // generation is kept from before the read; read again while notifications overtake it. The
   // service clearance, which bounds the history replayed (history-replay.ts), is read with it: a
@@ -274,6 +282,24 @@ async function join(
     await refuse("forbidden", "auth", "your clearance does not cover this room's label");
     return;
   }
+  // The room label where the session is (security/occupant-location.ts): everything in the room —
+  // its subject, the occupants' status texts — is at least at its label, so a session whose
+  // location does not grant it (or whose address could not be learnt: the unknown location grants
+  // nothing labelled) is refused as a clearance that does not cover it is.
+  if (!room.security.label || !locationGrants(ctx, { location }, room.security.label)) {
+    if (created) ctx.rooms.delete(roomJid);
+    const reason = location.clearance ? "location" : "location-unknown";
+    ctx.observer?.decision("join", false, reason);
+    ctx.observer?.audit?.({ action: "join", granted: false, reason, room: roomJid, actor: bare });
+    await refuse(
+      "forbidden",
+      "auth",
+      location.clearance
+        ? "where you are connected from is not cleared for this room's label"
+        : "where you are connected from is not known, and nothing labelled reaches an unknown location",
+    );
+    return;
+  }
   // The service clearance bounds every room label (security/service-clearance.ts): a room the bound
   // no longer covers (the operator lowered it) is not entered — its subject and occupants' status
   // texts are room content at its label, which the service may no longer hand out (adversarial
@@ -324,6 +350,7 @@ async function join(
     affiliation: room.affiliationOf(bare),
     occupantId: occupantIdFor(ctx.settings.occupantIdSecret, roomJid, bare),
     clearance,
+    location,
     labelAware,
     presenceXml: payload,
     joinedAt: ctx.now(),

@@ -1,13 +1,15 @@
 // XEP-0258 §5 catalog for a room (https://xmpp.org/extensions/xep-0258.html#label-catalog), when a
 // client asks the room directly. The rule is the catalog service's (`roomCatalog` in
 // @cordon/catalog, so both answers agree): the named labels the requester's clearance grants,
-// within the room clearance and the service clearance; the room's default label first (Gajim
+// within the room clearance and the service clearance, and that the asking session's location
+// grants (the guard's client-location rule, security/occupant-location.ts); the room's default label first (Gajim
 // preselects the first labelled item and drops unlabelled ones: docs/clients.md §1).
 import { roomCatalog, catalogElement, emptyCatalog, type CatalogSpec } from "@cordon/catalog";
 import type { Element } from "@cordon/component";
 import type { Room } from "../room/room.js";
 import type { MucContext } from "./context.js";
-import type { ClearanceState } from "@cordon/rules";
+import type { ClearanceState, ClientLocation } from "@cordon/rules";
+import { locationGrants } from "../security/occupant-location.js";
 import { serviceGrants, type ServiceBound } from "../security/service-clearance.js";
 
 export function roomCatalogElement(
@@ -17,6 +19,8 @@ export function roomCatalogElement(
   requestTo: string,
   /** The service clearance now (readServiceBound): unknown offers nothing, as the catalog service. */
   service: ServiceBound,
+  /** Where the asking session is (security/occupant-location.ts): only the labels it grants. */
+  location: ClientLocation | undefined,
 ): Element {
   const name = room.config.name || room.jid;
   if (requester.status !== "known" || service.status !== "known")
@@ -26,7 +30,9 @@ export function roomCatalogElement(
     desc: `Labels usable in ${room.jid}`,
     restrict: true,
     items: ctx.settings.namedLabels
-      .filter((n) => serviceGrants(ctx.labels, service, n.label))
+      .filter(
+        (n) => serviceGrants(ctx.labels, service, n.label) && locationGrants(ctx, { location }, n.label),
+      )
       .map((n) => ({ selector: n.name, label: n.label })),
   };
   const catalog = roomCatalog({

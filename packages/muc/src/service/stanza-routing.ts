@@ -34,6 +34,8 @@ import { catalogRequester } from "./catalog-requester.js";
 import { archiveFields, queryArchive } from "./archive.js";
 import { discoverable, discoverableOnly } from "../security/room-discovery.js";
 import { readServiceBound } from "../security/service-clearance.js";
+import { occupantless } from "../security/occupant-location.js";
+import { ANYWHERE } from "@cordon/rules";
 
 /**
  * Runs a presence or message handler with the stanza counted as pending (pending-budget.ts) until
@@ -168,7 +170,23 @@ export function routeStanzas(ctx: MucContext): void {
       // The catalog names the room: only for requesters who may discover it (room-discovery.ts).
       discoverable(ctx, room, requester);
       const service = await readServiceBound(ctx);
-      return roomCatalogElement(ctx, discoverable(ctx, room, requester), requester, room.jid, service);
+      // Where the asking session is (security/occupant-location.ts): an occupant's, as learnt at
+      // its join. Any other session is not asked about (a question per catalog request, from
+      // anyone, would be unbounded): it cannot send to the room before it joins, and until then
+      // it is at the unknown location (nothing labelled) — when it is a session of a served
+      // domain, as ours are located. On a catalog service's behalf (`<catalog from>`: a bare
+      // JID, no session) it is not located, as the catalog service does not locate room targets.
+      const location =
+        room.byJid.get(r.from)?.location ??
+        (r.payload.attrs.from !== undefined ? ANYWHERE : occupantless(ctx, r.from));
+      return roomCatalogElement(
+        ctx,
+        discoverable(ctx, room, requester),
+        requester,
+        room.jid,
+        service,
+        location,
+      );
     },
   });
 }

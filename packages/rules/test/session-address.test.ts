@@ -1,5 +1,6 @@
-// The session-address question (session-address.ts): what the catalog asks a session's server, and
-// what it takes from the answer — one IP address, or nothing (fail closed in requester-location.ts).
+// The session-address question (session-address.ts): what the catalog and the MUC ask a session's
+// server, and what they take from the answer — one IP address, or nothing (fail closed:
+// client-location.ts SessionLocations).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {

@@ -1,7 +1,8 @@
-// The requesting session's address, which only its server knows (issue 17: the catalog applies the
-// guard's client-location rule to the session asking). Asked of the session's own server, whose
-// guard module answers Cordon's trusted components (protocol: @cordon/guard protocol.ts,
-// packages/guard/README.md "The session's address"):
+// A session's address, which only its server knows (issue 17: the guard's client-location rule,
+// client-location.ts, applied by a component that does not see the session's connection — the
+// catalog to the session asking, the MUC to each occupant's session). Asked of the session's own
+// server, whose guard module answers Cordon's trusted components (protocol: @cordon/guard
+// protocol.ts, packages/guard/README.md "The session's address"):
 //
 //   <iq type='get' from='catalog.example.test' to='example.test' id='…'>
 //     <session xmlns='urn:cordon:guard:0' jid='alice@example.test/phone'/></iq>
@@ -9,7 +10,8 @@
 //   → item-not-found (no such session), forbidden (the asker is not trusted), or no answer
 //
 // Anything but a result carrying one IP address (an error, a timeout, the module not loaded, an
-// answer without a usable `ip`) is "not known": the caller fails closed (requester-location.ts).
+// answer without a usable `ip`) is "not known": the caller fails closed (client-location.ts
+// SessionLocations: the unknown location, where nothing labelled reaches or leaves the session).
 import { isIP } from "node:net";
 import { NS_GUARD, parseJid, xml, type CordonComponent, type Element } from "@cordon/component";
 
