@@ -269,6 +269,7 @@ silent(Pkt) ->
 user_send_packet({#message{} = Msg, State}) ->
     {Ip, State1} = own_ip(State),
     outbound({xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1});
+user_send_packet({Pkt, _} = Acc) when is_record(Pkt, presence); is_record(Pkt, iq) -> outbound_payload(Acc);
 user_send_packet(Acc) -> Acc.
 
 %% The session's address as the `ip` attribute (the address ejabberd_sm keeps for it: the
@@ -699,6 +700,35 @@ outbound_unanswered(Host, Msg, State, Why, Reason) ->
             refuse(Msg, #stanza_error{type = wait, reason = Reason}),
             {stop, {drop, State}}
     end.
+%% A presence or IQ to another domain that may carry a label (review adv17a, A1): the labelled-payload
+%% rule (labelled-payload.ts, payload_check/2) is applied on delivery to a local user only, so a
+%% labelled presence or an IQ carrying a whole labelled <message/> reached a remote server or an
+%% untrusted component unasked. Asked here, in the session's process, as on delivery (the rule reads
+%% the stanza, not its recipient); a presence with no `to` is the one ejabberd broadcasts to the
+%% user's contacts, remote ones included. A trusted component (Cordon's relay, MUC) judges its own.
+outbound_payload({Pkt, #{lserver := Host} = State} = Acc) ->
+    Outbound = case xmpp:get_to(Pkt) of
+                   #jid{lserver = To} -> outbound_of(Host, To) == <<"peer">>;
+                   undefined -> is_record(Pkt, presence)
+               end,
+    case Outbound andalso may_carry_label(xmpp:encode(Pkt, ?NS_CLIENT), 0) of
+        false -> Acc;
+        true ->
+            Embedded = xmpp:encode(Pkt, ?NS_CLIENT),
+            #xmlel{attrs = Attrs} = Embedded,
+            Check = #xmlel{name = <<"check">>,
+                           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, <<"c2s">>}],
+                           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+            case ask_answer(Host, Check) of
+                #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]} = Answer ->
+                    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+                        {?NS_GUARD, <<"deliver">>} -> Acc;
+                        _ -> payload_answered(Pkt, Answer), {stop, {drop, State}}
+                    end;
+                Other -> payload_answered(Pkt, Other), {stop, {drop, State}}
+            end
+    end;
+outbound_payload(Acc) -> Acc.
 %%% ================================ end of messages to another domain =============================
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing

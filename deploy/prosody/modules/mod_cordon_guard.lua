@@ -1797,6 +1797,23 @@ end
 for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
 	module:hook(name, outbound_checker, 1000);
 end
+-- A presence or IQ to another domain that may carry a label (review adv17a, A1): the labelled-payload
+-- rule (labelled-payload.ts, payload_checker above) is applied on delivery to a user of a guarded
+-- host only, so a labelled presence or an IQ carrying a whole labelled <message/> reached a remote
+-- server or untrusted component unasked. Asked here, on its way out, as on delivery (the rule reads
+-- the stanza, not its recipient). A roster broadcast is caught too: mod_presence posts a copy per
+-- contact with pre-events. A trusted component (Cordon's relay, MUC) judges its own stanzas.
+for _, name in ipairs({ "pre-presence/bare", "pre-presence/full", "pre-presence/host", "pre-iq/bare", "pre-iq/full", "pre-iq/host" }) do
+	local check = payload_checker(name);
+	module:hook(name, function (event)
+		if event.origin.type ~= "c2s" or outbound_of(event.stanza, event.origin) ~= "peer" then return nil; end
+		if not async.ready() and may_carry_label(event.stanza, 0) then
+			if event.stanza.attr.type ~= "error" and event.stanza.attr.type ~= "result" then refuse_unchecked(event.stanza, nil); end
+			return true;
+		end
+		return check(event);
+	end, 1000);
+end
 -- ================================ end of messages to another domain ==============================
 
 -- Each client session's outgoing filters (guard_filter: sent_filter, archive_filter, out_filter; label_splice),

@@ -1,0 +1,144 @@
+// Adversarial review adv17a of the outbound check (issue 17, branch locx17): can a session of a
+// served domain get something to ANOTHER domain without the guard's question on its way out?
+// Real Prosody and real ejabberd, the guard module loaded; the other domains are XEP-0114
+// components on the same server (as guard-location-outbound.test.ts): `remote.…` (untrusted, with
+// an outbound peer clearance for everything) and `nowhere.…` (untrusted, no peer clearance: it is
+// granted nothing). Clients connect from 127.0.0.1 (cleared for everything) or 127.0.0.2 (the
+// annex, cleared for UNCLASSIFIED only). Every test asserts the SECURE outcome, each with a control
+// stanza sent after the attack by the same session (its stanzas leave in order, RFC 6120 §10.1):
+// no timing.
+// A1 failed on both servers before this review's fix: a presence or an IQ that carries a label
+// (or a whole labelled <message/> inside it) reached the other domain unasked — the outbound check
+// asked about messages only, and the labelled-payload rule (labelled-payload.ts) was applied on
+// delivery to a local user only.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import { createComponent, type CordonComponent, type Element } from "@cordon/component";
+import type { GuardService } from "@cordon/guard";
+import { MemoryStore } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+import { CLEARED_SITE, GUARD_ALL, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
+import * as guarded from "../src/guard-fixture.js";
+
+const demo = loadDemo();
+const PASSWORD = "adv17a-pw";
+
+for (const kind of serverKinds()) {
+  describe(`outbound check attacks (adv17a) on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-adv17a.test`;
+    const remote = `remote.${domain}`;
+    const nowhere = `nowhere.${domain}`;
+    const store = new MemoryStore();
+    let server: XmppServer;
+    let guard: GuardService | undefined;
+    const components: CordonComponent[] = [];
+    /** Every stanza each other domain received, by domain. */
+    const got = new Map<string, Element[]>();
+    const open: TestClient[] = [];
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+
+    const arrived = async (at: string, id: string, ms = 15_000): Promise<Element> => {
+      for (const end = Date.now() + ms; Date.now() < end; await guarded.sleep(50)) {
+        const m = got.get(at)?.find((e) => e.attrs.id === id);
+        if (m) return m;
+      }
+      throw new Error(`${id} never reached ${at}`);
+    };
+    /** After `control` (sent last, by the same session) reached `at`, nothing there holds `needle`. */
+    const nothingOf = async (from: TestClient, at: string, needle: string, control: string) => {
+      await sendRaw(from, `<presence to='bob@${at}' id='${control}'/>`);
+      await arrived(at, control);
+      const leaked = (got.get(at) ?? []).map((e) => e.toString()).filter((x) => x.includes(needle));
+      assert.deepEqual(leaked, [], `${needle} reached ${at}`);
+      const echoed = from.received
+        .filter((e) => e.attrs.type === "error")
+        .map((e) => e.toString())
+        .filter((x) => x.includes(needle));
+      assert.deepEqual(echoed, [], "an error echoed what the sender wrote");
+    };
+
+    before(async () => {
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice"],
+          cleared: ["alice"],
+          password: PASSWORD,
+          guard: { timeoutSeconds: 2 },
+        },
+        { components: [remote, nowhere].map((d) => ({ domain: d, secret: "other" })) },
+      );
+      await store.setPeerClearance(remote, "outbound", demo.raw(demo.clearance(GUARD_ALL)));
+      for (const d of [remote, nowhere]) {
+        const c = createComponent({
+          service: `xmpp://127.0.0.1:${server.componentPort}`,
+          domain: d,
+          secret: "other",
+          reconnect: { initialMs: 100, maxMs: 1000 },
+        });
+        got.set(d, []);
+        c.on("stanza", (m) => {
+          got.get(d)?.push(m);
+        });
+        await c.start();
+        components.push(c);
+      }
+      guard = await guarded.startGuard(demo, server, domain, { store, locations: guarded.twoSites(demo) });
+    });
+
+    after(async () => {
+      for (const c of components) await c.stop().catch(() => undefined);
+      await guarded.stopGuarded(server, guard, open);
+    });
+
+    test(`[${kind}] A1: a labelled presence, and an IQ carrying a labelled message, from the annex do not reach another domain`, async () => {
+      const annex = await guarded.openSession(server, open, PASSWORD, "alice", "annex", UNCLASSIFIED_SITE);
+      for (const at of [remote, nowhere]) {
+        await sendRaw(
+          annex,
+          `<iq type='set' to='bob@${at}/x' id='a1-iq'><query xmlns='urn:example:adv17a'>` +
+            `<message xmlns='jabber:client' to='bob@${at}'><body>A1-IQ-SECRET</body>${SECRET}</message></query></iq>`,
+        );
+        await sendRaw(
+          annex,
+          `<presence to='bob@${at}' id='a1-pr'><status>A1-PR-SECRET</status>${SECRET}</presence>`,
+        );
+        await sendRaw(
+          annex,
+          `<presence to='bob@${at}' id='a1-pr2'><x xmlns='urn:example:adv17a'><message xmlns='jabber:client'><body>A1-PR2-SECRET</body>${SECRET}</message></x></presence>`,
+        );
+        await nothingOf(annex, at, "SECRET", "a1-c");
+      }
+      // An ordinary presence and IQ go on unasked.
+      await sendRaw(
+        annex,
+        `<iq type='get' to='bob@${remote}/x' id='a1-ok'><query xmlns='jabber:iq:version'/></iq>`,
+      );
+      await arrived(remote, "a1-ok");
+    });
+
+    test(`[${kind}] A2: other message types and spellings of another domain are asked about (nothing reaches one with no clearance)`, async () => {
+      const desk = await guarded.openSession(server, open, PASSWORD, "alice", "desk", CLEARED_SITE);
+      const upper = nowhere.toUpperCase();
+      for (const [id, stanza] of [
+        [
+          "a2-err",
+          `<message to='bob@${nowhere}' id='a2-err' type='error'><body>A2-ERR</body><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>`,
+        ],
+        ["a2-gc", `<message to='room@${nowhere}' id='a2-gc' type='groupchat'><body>A2-GC</body></message>`],
+        ["a2-hl", `<message to='bob@${nowhere}' id='a2-hl' type='headline'><body>A2-HL</body></message>`],
+        ["a2-host", `<message to='${nowhere}' id='a2-host'><body>A2-HOST</body></message>`],
+        ["a2-upper", `<message to='bob@${upper}/R' id='a2-upper'><body>A2-UPPER</body></message>`],
+        ["a2-dot", `<message to='bob@${nowhere}.' id='a2-dot'><body>A2-DOT</body></message>`],
+      ] as const) {
+        await sendRaw(desk, stanza);
+        assert.ok(id);
+      }
+      await nothingOf(desk, nowhere, "A2-", "a2-c");
+    });
+  });
+}
