@@ -706,10 +706,11 @@ outbound_unanswered(Host, Msg, State, Why, Reason) ->
 %% untrusted component unasked. Asked here, in the session's process, as on delivery (the rule reads
 %% the stanza, not its recipient); a presence with no `to` is the one ejabberd broadcasts to the
 %% user's contacts, remote ones included. A trusted component (Cordon's relay, MUC) judges its own.
-outbound_payload({Pkt, #{lserver := Host} = State} = Acc) ->
+outbound_payload({Pkt, #{lserver := Host, jid := #jid{luser = U}} = State} = Acc) ->
     Outbound = case xmpp:get_to(Pkt) of
-                   #jid{lserver = To} -> outbound_of(Host, To) == <<"peer">>;
-                   undefined -> is_record(Pkt, presence)
+                   undefined -> is_record(Pkt, presence);
+                   #jid{luser = U, lserver = Host, lresource = <<>>} -> is_record(Pkt, presence);
+                   #jid{lserver = To} -> outbound_of(Host, To) == <<"peer">>
                end,
     case Outbound andalso may_carry_label(xmpp:encode(Pkt, ?NS_CLIENT), 0) of
         false -> Acc;

@@ -121,6 +121,20 @@ for (const kind of serverKinds()) {
       await arrived(remote, "a1-ok");
     });
 
+    test(`[${kind}] A3: a labelled presence broadcast to a contact at another domain does not reach it`, async () => {
+      const annex = await guarded.openSession(server, open, PASSWORD, "alice", "a3", UNCLASSIFIED_SITE);
+      const bob = components[0]!;
+      // bob@remote subscribes to alice's presence; she approves (RFC 6121 §3.1).
+      await bob.sendRaw([`<presence type='subscribe' from='bob@${remote}' to='alice@${domain}'/>`]);
+      await annex.waitFor((p) => p.name === "presence" && p.attrs.type === "subscribe", 10_000);
+      await sendRaw(annex, `<presence type='subscribed' to='bob@${remote}'/>`);
+      // An unlabelled broadcast reaches bob (the subscription is in place: the test is not vacuous).
+      await sendRaw(annex, `<presence id='a3-ok'><status>A3-FINE</status></presence>`);
+      await arrived(remote, "a3-ok");
+      await sendRaw(annex, `<presence id='a3-s'><status>A3-SECRET</status>${SECRET}</presence>`);
+      await nothingOf(annex, remote, "A3-SECRET", "a3-c");
+    });
+
     test(`[${kind}] A2: other message types and spellings of another domain are asked about (nothing reaches one with no clearance)`, async () => {
       const desk = await guarded.openSession(server, open, PASSWORD, "alice", "desk", CLEARED_SITE);
       const upper = nowhere.toUpperCase();
