@@ -601,11 +601,46 @@ is_message(_) -> false.
 %%% Fail closed: no answer within `timeout`, an error answer, the guard not connected → refused with
 %%% `wait` (RFC 6120 §8.3.2), nothing of the message in the error (refuse/2).
 outbound({#message{to = #jid{lserver = To}} = Msg, #{lserver := Host} = State} = Acc) ->
-    case outbound_of(Host, To) of
-        skip -> Acc;
-        Dest -> outbound_check(Host, Dest, Msg, State)
+    case addressed_elsewhere(Host, Msg, State) of
+        ok ->
+            case outbound_of(Host, To) of
+                skip -> Acc;
+                Dest -> outbound_check(Host, Dest, Msg, State)
+            end;
+        Stop -> Stop
     end;
 outbound(Acc) -> Acc.
+
+%% XEP-0033 extended addressing (review adv17a, A4): a multicast service — ejabberd's mod_multicast,
+%% or a remote server's — sends the message on to each <address/>, so a message asked about for
+%% its `to` alone (the service's domain) reached a domain with no clearance of its own. Each address
+%% at another domain that is not decided where it is delivered (outbound_of/2 = peer) is asked about
+%% as the destination of the message, before the message itself: all must be granted (the sender
+%% gets the first refusal, from that address). At most ?MAX_ADDRESSED_DOMAINS such domains (else
+%% refused `not-acceptable`, nothing of it in the error).
+-define(MAX_ADDRESSED_DOMAINS, 16).
+addressed_elsewhere(Host, #message{to = #jid{lserver = To}} = Msg, State) ->
+    Jids = [J || #xmlel{name = <<"addresses">>} = A <- [xmpp:encode(E, ?NS_CLIENT) || E <- Msg#message.sub_els],
+                 fxml:get_tag_attr_s(<<"xmlns">>, A) == ?NS_ADDRESS,
+                 #xmlel{name = <<"address">>} = Ad <- A#xmlel.children,
+                 J <- [fxml:get_tag_attr_s(<<"jid">>, Ad)], J /= <<>>],
+    Parsed = [try jid:decode(J) catch _:_ -> error end || J <- Jids],
+    %% (One address per domain: the first, whose JID the refusal comes from.)
+    Domains = lists:ukeysort(1, [{D, A} || #jid{lserver = D} = A <- Parsed, D /= To,
+                                           outbound_of(Host, D) == <<"peer">>]),
+    case lists:member(error, Parsed) orelse length(Domains) > ?MAX_ADDRESSED_DOMAINS of
+        true ->
+            refuse(Msg, #stanza_error{type = modify, reason = 'not-acceptable'}),
+            {stop, {drop, State}};
+        false -> ask_addressed(Host, Msg, State, [A || {_, A} <- Domains])
+    end.
+
+ask_addressed(_Host, _Msg, _State, []) -> ok;
+ask_addressed(Host, Msg, State, [A | Rest]) ->
+    case outbound_check(Host, <<"peer">>, Msg#message{to = A}, State) of
+        {stop, _} = Stop -> Stop;
+        _ -> ask_addressed(Host, Msg, State, Rest)
+    end.
 
 outbound_of(Host, Host) -> skip;
 outbound_of(Host, To) ->

@@ -70,7 +70,16 @@ for (const kind of serverKinds()) {
           password: PASSWORD,
           guard: { timeoutSeconds: 2 },
         },
-        { components: [remote, nowhere].map((d) => ({ domain: d, secret: "other" })) },
+        {
+          components: [remote, nowhere].map((d) => ({ domain: d, secret: "other" })),
+          ...(kind === "ejabberd"
+            ? {
+                extraModules: [
+                  "mod_multicast: {access: all, limits: {local: {message: 20}, remote: {message: 20}}}",
+                ],
+              }
+            : {}),
+        },
       );
       await store.setPeerClearance(remote, "outbound", demo.raw(demo.clearance(GUARD_ALL)));
       for (const d of [remote, nowhere]) {
@@ -133,6 +142,60 @@ for (const kind of serverKinds()) {
       await arrived(remote, "a3-ok");
       await sendRaw(annex, `<presence id='a3-s'><status>A3-SECRET</status>${SECRET}</presence>`);
       await nothingOf(annex, remote, "A3-SECRET", "a3-c");
+    });
+
+    // XEP-0033 (ejabberd's mod_multicast; Prosody 0.12 has none): the multicast service is another
+    // domain to the outbound check, so a site that gives it an outbound peer clearance (to let its
+    // users multicast) must not thereby let them reach a domain Cordon has no clearance for.
+    if (kind === "ejabberd")
+      test(`[${kind}] A4: a message to the multicast service does not reach another domain with no clearance through it`, async () => {
+        await store.setPeerClearance(`multicast.${domain}`, "outbound", demo.raw(demo.clearance(GUARD_ALL)));
+        const desk = await guarded.openSession(server, open, PASSWORD, "alice", "a4", CLEARED_SITE);
+        const addresses =
+          `<addresses xmlns='http://jabber.org/protocol/address'>` +
+          `<address type='to' jid='bob@${nowhere}'/><address type='to' jid='carl@${remote}'/></addresses>`;
+        await sendRaw(
+          desk,
+          `<message to='multicast.${domain}' id='a4' type='chat'><body>A4-SECRET</body>${SECRET}${addresses}</message>`,
+        );
+        await sendRaw(
+          desk,
+          `<message to='multicast.${domain}' id='a4-u' type='chat'><body>A4-PLAIN</body>${addresses}</message>`,
+        );
+        await nothingOf(desk, nowhere, "A4-", "a4-c");
+        // Addresses at domains with a clearance only: multicast works (the test is not vacuous).
+        await sendRaw(
+          desk,
+          `<message to='multicast.${domain}' id='a4-ok' type='chat'><body>A4-OK</body>` +
+            `<addresses xmlns='http://jabber.org/protocol/address'><address type='to' jid='carl@${remote}'/></addresses></message>`,
+        );
+        await arrived(remote, "a4-ok");
+      });
+
+    // The same through another domain's multicast service (XEP-0033 §4: a server that supports it
+    // sends the message on to each address): the message to `remote` names `nowhere` in its
+    // addresses — asked about for `nowhere` too, on both servers.
+    test(`[${kind}] A5: a message to another domain whose XEP-0033 addresses name a domain with no clearance is refused`, async () => {
+      const desk = await guarded.openSession(server, open, PASSWORD, "alice", "a5", CLEARED_SITE);
+      await sendRaw(
+        desk,
+        `<message to='${remote}' id='a5' type='chat'><body>A5-SECRET</body>` +
+          `<addresses xmlns='http://jabber.org/protocol/address'><address type='to' jid='carl@${remote}'/>` +
+          `<address type='bcc' jid='bob@${nowhere}'/></addresses></message>`,
+      );
+      assert.equal(
+        (await desk.waitFor((m) => m.attrs.id === "a5" && m.attrs.type === "error", 10_000))
+          .getChild("error")
+          ?.getChildElements()[0]?.name,
+        "forbidden",
+      );
+      await nothingOf(desk, remote, "A5-", "a5-c");
+      await sendRaw(
+        desk,
+        `<message to='${remote}' id='a5-ok' type='chat'><body>A5-OK</body>` +
+          `<addresses xmlns='http://jabber.org/protocol/address'><address type='to' jid='carl@${remote}'/></addresses></message>`,
+      );
+      await arrived(remote, "a5-ok");
     });
 
     test(`[${kind}] A2: other message types and spellings of another domain are asked about (nothing reaches one with no clearance)`, async () => {
