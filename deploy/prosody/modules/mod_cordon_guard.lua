@@ -1793,7 +1793,7 @@ local function addressed_elsewhere(event)
 		return true;
 	end
 	for _, jid in pairs(probes) do
-		local probe = st.clone(stanza);
+		local probe = shallow(stanza); -- (its own attributes; the children only serialised)
 		probe.attr.to = jid;
 		local answer, err = ask_wait(check_request(probe, "c2s", origin.ip, nil, nil, {}, "peer"));
 		local sub = { origin = origin, stanza = probe };
