@@ -198,6 +198,21 @@ for (const kind of serverKinds()) {
       await arrived(remote, "a5-ok");
     });
 
+    test(`[${kind}] A6: SECRET embedded in an outbound message (forwarded, a carbon, an error, a second label) does not leave the annex`, async () => {
+      const annex = await guarded.openSession(server, open, PASSWORD, "alice", "a6", UNCLASSIFIED_SITE);
+      const UNCLASSIFIED = demo.labelXml(demo.label("UNCLASSIFIED"));
+      const inner = `<message xmlns='jabber:client' to='bob@${remote}'><body>A6-SECRET</body>${SECRET}</message>`;
+      for (const stanza of [
+        `<message to='bob@${remote}' id='a6-fwd' type='chat'><body>x</body><forwarded xmlns='urn:xmpp:forward:0'>${inner}</forwarded></message>`,
+        `<message to='bob@${remote}' id='a6-cc' type='chat'><sent xmlns='urn:xmpp:carbons:2'><forwarded xmlns='urn:xmpp:forward:0'>${inner}</forwarded></sent></message>`,
+        `<message to='bob@${remote}' id='a6-err' type='error'><body>A6-SECRET</body><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>${SECRET}</error></message>`,
+        `<message to='bob@${remote}' id='a6-two' type='chat'><body>A6-SECRET</body>${UNCLASSIFIED}${SECRET}</message>`,
+        `<message to='bob@${remote}' id='a6-deep' type='chat'><body>x</body><x xmlns='urn:example:adv17a'><y>${SECRET}<z>A6-SECRET</z></y></x></message>`,
+      ])
+        await sendRaw(annex, stanza);
+      await nothingOf(annex, remote, "A6-SECRET", "a6-c");
+    });
+
     test(`[${kind}] A2: other message types and spellings of another domain are asked about (nothing reaches one with no clearance)`, async () => {
       const desk = await guarded.openSession(server, open, PASSWORD, "alice", "desk", CLEARED_SITE);
       const upper = nowhere.toUpperCase();
