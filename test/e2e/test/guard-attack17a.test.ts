@@ -213,6 +213,32 @@ for (const kind of serverKinds()) {
       await nothingOf(annex, remote, "A6-SECRET", "a6-c");
     });
 
+    test(`[${kind}] A7: a destination's outbound peer clearance lowered, then removed, applies to the next message at once`, async () => {
+      const desk = await guarded.openSession(server, open, PASSWORD, "alice", "a7", CLEARED_SITE);
+      const send = (id: string, label = SECRET) =>
+        sendRaw(
+          desk,
+          `<message to='bob@${remote}' id='${id}' type='chat'><body>A7-${id}</body>${label}</message>`,
+        );
+      await send("a7-1");
+      await arrived(remote, "a7-1");
+      await store.setPeerClearance(remote, "outbound", demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await send("a7-2");
+      await send("a7-3", "");
+      await arrived(remote, "a7-3");
+      await store.deletePeerClearance(remote, "outbound");
+      await send("a7-4", "");
+      const refused = await desk.waitFor((m) => m.attrs.id === "a7-4" && m.attrs.type === "error", 10_000);
+      assert.equal(refused.getChild("error")?.getChildElements()[0]?.name, "forbidden");
+      await store.setPeerClearance(remote, "outbound", demo.raw(demo.clearance(GUARD_ALL)));
+      await nothingOf(desk, remote, "A7-a7-2", "a7-c");
+      assert.equal(
+        got.get(remote)?.some((e) => e.attrs.id === "a7-4"),
+        false,
+        "a7-4 reached remote",
+      );
+    });
+
     test(`[${kind}] A2: other message types and spellings of another domain are asked about (nothing reaches one with no clearance)`, async () => {
       const desk = await guarded.openSession(server, open, PASSWORD, "alice", "desk", CLEARED_SITE);
       const upper = nowhere.toUpperCase();
