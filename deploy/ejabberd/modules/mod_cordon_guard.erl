@@ -619,7 +619,14 @@ outbound(Acc) -> Acc.
 %% gets the first refusal, from that address). At most ?MAX_ADDRESSED_DOMAINS such domains (else
 %% refused `not-acceptable`, nothing of it in the error).
 -define(MAX_ADDRESSED_DOMAINS, 16).
-addressed_elsewhere(Host, #message{to = #jid{lserver = To}} = Msg, State) ->
+addressed_elsewhere(Host, #message{sub_els = Els} = Msg, State) ->
+    %% (A message without one costs a look at its top-level names: a client's are not decoded yet.)
+    case lists:any(fun(#xmlel{name = N}) -> N == <<"addresses">>; (E) -> is_record(E, addresses) end, Els) of
+        true -> ask_addresses(Host, Msg, State);
+        false -> ok
+    end.
+
+ask_addresses(Host, #message{to = #jid{lserver = To}} = Msg, State) ->
     Jids = [J || #xmlel{name = <<"addresses">>} = A <- [xmpp:encode(E, ?NS_CLIENT) || E <- Msg#message.sub_els],
                  fxml:get_tag_attr_s(<<"xmlns">>, A) == ?NS_ADDRESS,
                  #xmlel{name = <<"address">>} = Ad <- A#xmlel.children,

@@ -7,10 +7,12 @@
 // annex, cleared for UNCLASSIFIED only). Every test asserts the SECURE outcome, each with a control
 // stanza sent after the attack by the same session (its stanzas leave in order, RFC 6120 §10.1):
 // no timing.
-// A1 failed on both servers before this review's fix: a presence or an IQ that carries a label
-// (or a whole labelled <message/> inside it) reached the other domain unasked — the outbound check
-// asked about messages only, and the labelled-payload rule (labelled-payload.ts) was applied on
-// delivery to a local user only.
+// Failed before this review's fixes: A1 on both servers — a presence or an IQ that carries a label
+// (or a whole labelled <message/> inside it) reached the other domain unasked (the outbound check
+// asked about messages only, the labelled-payload rule, labelled-payload.ts, was applied on delivery
+// to a local user only); A3 on ejabberd — the same presence broadcast to a contact there; A4 on
+// ejabberd and A5 on both — a message's XEP-0033 addresses (mod_multicast, another domain's
+// multicast service) reached a domain with no clearance. A2, A6, A7 are probes that passed.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
