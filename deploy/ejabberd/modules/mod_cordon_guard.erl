@@ -269,6 +269,7 @@ silent(Pkt) ->
 user_send_packet({#message{} = Msg, State}) ->
     {Ip, State1} = own_ip(State),
     outbound({xmpp:put_meta(xmpp:put_meta(Msg, cordon_from_client, true), cordon_sender_ip, Ip), State1});
+user_send_packet({Pkt, _} = Acc) when is_record(Pkt, presence); is_record(Pkt, iq) -> outbound_payload(Acc);
 user_send_packet(Acc) -> Acc.
 
 %% The session's address as the `ip` attribute (the address ejabberd_sm keeps for it: the
@@ -600,11 +601,53 @@ is_message(_) -> false.
 %%% Fail closed: no answer within `timeout`, an error answer, the guard not connected → refused with
 %%% `wait` (RFC 6120 §8.3.2), nothing of the message in the error (refuse/2).
 outbound({#message{to = #jid{lserver = To}} = Msg, #{lserver := Host} = State} = Acc) ->
-    case outbound_of(Host, To) of
-        skip -> Acc;
-        Dest -> outbound_check(Host, Dest, Msg, State)
+    case addressed_elsewhere(Host, Msg, State) of
+        ok ->
+            case outbound_of(Host, To) of
+                skip -> Acc;
+                Dest -> outbound_check(Host, Dest, Msg, State)
+            end;
+        Stop -> Stop
     end;
 outbound(Acc) -> Acc.
+
+%% XEP-0033 extended addressing (review adv17a, A4): a multicast service — ejabberd's mod_multicast,
+%% or a remote server's — sends the message on to each <address/>, so a message asked about for
+%% its `to` alone (the service's domain) reached a domain with no clearance of its own. Each address
+%% at another domain that is not decided where it is delivered (outbound_of/2 = peer) is asked about
+%% as the destination of the message, before the message itself: all must be granted (the sender
+%% gets the first refusal, from that address). At most ?MAX_ADDRESSED_DOMAINS such domains (else
+%% refused `not-acceptable`, nothing of it in the error).
+-define(MAX_ADDRESSED_DOMAINS, 16).
+addressed_elsewhere(Host, #message{sub_els = Els} = Msg, State) ->
+    %% (A message without one costs a look at its top-level names: a client's are not decoded yet.)
+    case lists:any(fun(#xmlel{name = N}) -> N == <<"addresses">>; (E) -> is_record(E, addresses) end, Els) of
+        true -> ask_addresses(Host, Msg, State);
+        false -> ok
+    end.
+
+ask_addresses(Host, #message{to = #jid{lserver = To}} = Msg, State) ->
+    Jids = [J || #xmlel{name = <<"addresses">>} = A <- [xmpp:encode(E, ?NS_CLIENT) || E <- Msg#message.sub_els],
+                 fxml:get_tag_attr_s(<<"xmlns">>, A) == ?NS_ADDRESS,
+                 #xmlel{name = <<"address">>} = Ad <- A#xmlel.children,
+                 J <- [fxml:get_tag_attr_s(<<"jid">>, Ad)], J /= <<>>],
+    Parsed = [try jid:decode(J) catch _:_ -> error end || J <- Jids],
+    %% (One address per domain: the first, whose JID the refusal comes from.)
+    Domains = lists:ukeysort(1, [{D, A} || #jid{lserver = D} = A <- Parsed, D /= To,
+                                           outbound_of(Host, D) == <<"peer">>]),
+    case lists:member(error, Parsed) orelse length(Domains) > ?MAX_ADDRESSED_DOMAINS of
+        true ->
+            refuse(Msg, #stanza_error{type = modify, reason = 'not-acceptable'}),
+            {stop, {drop, State}};
+        false -> ask_addressed(Host, Msg, State, [A || {_, A} <- Domains])
+    end.
+
+ask_addressed(_Host, _Msg, _State, []) -> ok;
+ask_addressed(Host, Msg, State, [A | Rest]) ->
+    case outbound_check(Host, <<"peer">>, Msg#message{to = A}, State) of
+        {stop, _} = Stop -> Stop;
+        _ -> ask_addressed(Host, Msg, State, Rest)
+    end.
 
 outbound_of(Host, Host) -> skip;
 outbound_of(Host, To) ->
@@ -699,6 +742,36 @@ outbound_unanswered(Host, Msg, State, Why, Reason) ->
             refuse(Msg, #stanza_error{type = wait, reason = Reason}),
             {stop, {drop, State}}
     end.
+%% A presence or IQ to another domain that may carry a label (review adv17a, A1): the labelled-payload
+%% rule (labelled-payload.ts, payload_check/2) is applied on delivery to a local user only, so a
+%% labelled presence or an IQ carrying a whole labelled <message/> reached a remote server or an
+%% untrusted component unasked. Asked here, in the session's process, as on delivery (the rule reads
+%% the stanza, not its recipient); a presence with no `to` is the one ejabberd broadcasts to the
+%% user's contacts, remote ones included. A trusted component (Cordon's relay, MUC) judges its own.
+outbound_payload({Pkt, #{lserver := Host, jid := #jid{luser = U}} = State} = Acc) ->
+    Outbound = case xmpp:get_to(Pkt) of
+                   undefined -> is_record(Pkt, presence);
+                   #jid{luser = U, lserver = Host, lresource = <<>>} -> is_record(Pkt, presence);
+                   #jid{lserver = To} -> outbound_of(Host, To) == <<"peer">>
+               end,
+    case Outbound andalso may_carry_label(xmpp:encode(Pkt, ?NS_CLIENT), 0) of
+        false -> Acc;
+        true ->
+            Embedded = xmpp:encode(Pkt, ?NS_CLIENT),
+            #xmlel{attrs = Attrs} = Embedded,
+            Check = #xmlel{name = <<"check">>,
+                           attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, <<"c2s">>}],
+                           children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+            case ask_answer(Host, Check) of
+                #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]} = Answer ->
+                    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict)} of
+                        {?NS_GUARD, <<"deliver">>} -> Acc;
+                        _ -> payload_answered(Pkt, Answer), {stop, {drop, State}}
+                    end;
+                Other -> payload_answered(Pkt, Other), {stop, {drop, State}}
+            end
+    end;
+outbound_payload(Acc) -> Acc.
 %%% ================================ end of messages to another domain =============================
 
 %% Each session gets what the guard decided for it: the labelled form, the FLOT form, or nothing

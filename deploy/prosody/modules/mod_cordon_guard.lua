@@ -1762,9 +1762,55 @@ local function rewrite_in_place(stanza, out)
 	stanza.tags = tags;
 end
 
+-- XEP-0033 extended addressing (review adv17a, A4/A5): a multicast service (a remote server's,
+-- ejabberd's mod_multicast) sends the message on to each <address/>, so a message asked about for
+-- its `to` alone reached, through it, a domain with no clearance of its own. Each address at another
+-- domain that is not decided where it is delivered (outbound_of: 'peer') is asked about as the
+-- message's destination, before the message itself: all must be granted (the sender gets the first
+-- refusal, from that address). An address that is not a JID, or more than MAX_ADDRESSED_DOMAINS such
+-- domains: refused `not-acceptable`, nothing of it in the error. true: refused (the sender told).
+local NS_ADDRESS = "http://jabber.org/protocol/address";
+local MAX_ADDRESSED_DOMAINS = 16;
+local jid_prep = require "util.jid".prep;
+local function addressed_elsewhere(event)
+	local stanza, origin = event.stanza, event.origin;
+	local addresses = stanza:get_child("addresses", NS_ADDRESS);
+	if not addresses then return nil; end
+	local to_host, probes, count, bad = jid_host(stanza.attr.to), {}, 0, false;
+	for address in addresses:childtags("address") do
+		local jid = address.attr.jid and jid_prep(address.attr.jid);
+		if address.attr.jid and not jid then bad = true; break; end
+		local host = jid and jid_host(jid);
+		if host and host ~= to_host and not probes[host] and outbound_of({ attr = { to = jid } }, origin) == "peer" then
+			probes[host] = jid;
+			count = count + 1;
+		end
+	end
+	if bad or count > MAX_ADDRESSED_DOMAINS then
+		local reply = st.error_reply(stanza, "modify", "not-acceptable");
+		if reply.attr.id and #reply.attr.id > 128 then reply.attr.id = nil; end
+		module:send(reply);
+		return true;
+	end
+	for _, jid in pairs(probes) do
+		local probe = shallow(stanza); -- (its own attributes; the children only serialised)
+		probe.attr.to = jid;
+		local answer, err = ask_wait(check_request(probe, "c2s", origin.ip, nil, nil, {}, "peer"));
+		local sub = { origin = origin, stanza = probe };
+		if not answer then return unreachable(sub, err); end
+		if apply(sub, answer) then return true; end
+	end
+	return nil;
+end
+
 local function outbound_checker(event)
 	local stanza, origin = event.stanza, event.origin;
 	if origin.type ~= "c2s" or is_decided(stanza) then return nil; end
+	if not async.ready() and stanza:get_child("addresses", NS_ADDRESS) then
+		refuse_unchecked(stanza, nil);
+		return true;
+	end
+	if addressed_elsewhere(event) then return true; end
 	local destination = outbound_of(stanza, origin);
 	if not destination then return nil; end
 	if not async.ready() then
@@ -1796,6 +1842,23 @@ end
 
 for _, name in ipairs({ "pre-message/bare", "pre-message/full", "pre-message/host" }) do
 	module:hook(name, outbound_checker, 1000);
+end
+-- A presence or IQ to another domain that may carry a label (review adv17a, A1): the labelled-payload
+-- rule (labelled-payload.ts, payload_checker above) is applied on delivery to a user of a guarded
+-- host only, so a labelled presence or an IQ carrying a whole labelled <message/> reached a remote
+-- server or untrusted component unasked. Asked here, on its way out, as on delivery (the rule reads
+-- the stanza, not its recipient). A roster broadcast is caught too: mod_presence posts a copy per
+-- contact with pre-events. A trusted component (Cordon's relay, MUC) judges its own stanzas.
+for _, name in ipairs({ "pre-presence/bare", "pre-presence/full", "pre-presence/host", "pre-iq/bare", "pre-iq/full", "pre-iq/host" }) do
+	local check = payload_checker(name);
+	module:hook(name, function (event)
+		if event.origin.type ~= "c2s" or outbound_of(event.stanza, event.origin) ~= "peer" then return nil; end
+		if not async.ready() and may_carry_label(event.stanza, 0) then
+			if event.stanza.attr.type ~= "error" and event.stanza.attr.type ~= "result" then refuse_unchecked(event.stanza, nil); end
+			return true;
+		end
+		return check(event);
+	end, 1000);
 end
 -- ================================ end of messages to another domain ==============================
 
