@@ -1000,14 +1000,14 @@ local queues = setmetatable({}, { __mode = "k" });
 -- the p99 added at 2,000 msg/s was that round trip (25–160 ms), not the cached path (≤ 10 µs).
 local REFRESH_AHEAD = 2;
 local release, pump;
-local function refresh_ahead(queue, key, entry, stanza, origin, sender_ip, to)
-	if entry.expires - monotonic() >= cache_ttl / REFRESH_AHEAD then return; end
+local function refresh_ahead(queue, key, entry, event, origin, sender_ip, now)
+	if entry.expires - now >= cache_ttl / REFRESH_AHEAD then return; end
 	local flights = queue.flights;
 	if flights and flights[key] then return; end -- (a question about this key is out: it renews it)
 	if not flights then flights = {}; queue.flights = flights; end
 	local followers = {};
 	flights[key] = followers;
-	local request = check_request(stanza, origin, sender_ip, nil, to, nil, true);
+	local request = check_request(event.stanza, origin, sender_ip, nil, own_account(event), nil, true);
 	ask(request, function (answer)
 		local verdict = answer and answer.attr.type == "result" and answer:get_child("verdict", NS_GUARD) or nil;
 		local kept = false;
@@ -1087,7 +1087,7 @@ local function checker(event_name)
 		local entry = key and cached_verdict(key, event.origin.cordon_key_memo);
 		if entry then
 			-- (Before apply_cached, which may add the label to this very stanza.)
-			refresh_ahead(queue, key, entry, stanza, origin, sender_ip, own_account(event));
+			refresh_ahead(queue, key, entry, event, origin, sender_ip, taken);
 			if queue.head == queue.tail then
 				-- Nothing of this session held before it: it goes on now, in this very event.
 				if apply_cached(event, entry, cache_asked) then observe(held_cached, monotonic() - taken); return nil; end

@@ -107,6 +107,7 @@ for (const kind of serverKinds()) {
       assert.equal(alice.received.filter((m) => m.attrs.type === "error").length, 0, "none refused");
       // warm-up, a refresh or an expiry, and room for a slow machine — not one per message.
       const asked = decisions - before;
+      console.log(`# ${kind} bursts: ${asked} asked, ${refreshes} refreshes for ${ids.length + 1} messages`);
       assert.ok(asked <= 6, `${asked} questions for ${ids.length + 1} messages`);
       // The verdict renewed ahead (the burst at 0.85 was served from it meanwhile): told apart, so
       // no message is counted both as served and as decided.
