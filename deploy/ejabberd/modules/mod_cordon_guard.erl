@@ -1186,19 +1186,27 @@ refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By} = Entry, 
             Sender = jid:tolower(xmpp:get_from(Msg)),
             case call_owner(Host, fun(From, Ref) -> {refresh, From, Ref, Key, Sender} end, busy) of
                 fly ->
-                    %% (refresh='1': the guard counts it apart — this message went from the cache already.)
-                    #xmlel{attrs = CheckAttrs} = CheckEl = Check(),
-                    IQ = #iq{type = get, id = p1_rand:get_string(),
-                             from = jid:make(Host), to = jid:make(opt(Host, component)),
-                             sub_els = [CheckEl#xmlel{attrs = CheckAttrs ++ [{<<"refresh">>, <<"1">>}]}]},
-                    Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
-                    ejabberd_router:route_iq(IQ, fun(Answer) ->
-                                                         try refreshed(Host, Entry, Asked, Answer)
-                                                         after
-                                                             catch land(Host, Key, Sender, false),
-                                                             catch ets:delete(Tab, {refresh, Key})
-                                                         end
-                                                 end, undefined, opt(Host, timeout));
+                    Landed = fun() ->
+                                     catch land(Host, Key, Sender, false),
+                                     catch ets:delete(Tab, {refresh, Key})
+                             end,
+                    try
+                        %% (refresh='1': the guard counts it apart — this message went from the cache already.)
+                        #xmlel{attrs = CheckAttrs} = CheckEl = Check(),
+                        IQ = #iq{type = get, id = p1_rand:get_string(),
+                                 from = jid:make(Host), to = jid:make(opt(Host, component)),
+                                 sub_els = [CheckEl#xmlel{attrs = CheckAttrs ++ [{<<"refresh">>, <<"1">>}]}]},
+                        Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
+                        ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                             try refreshed(Host, Entry, Asked, Answer)
+                                                             after Landed()
+                                                             end
+                                                     end, undefined, opt(Host, timeout))
+                    catch _:_ ->
+                        %% (Never asked: the flight must not stay — what parks on it would wait forever.)
+                        catch ets:delete_object(Tab, Entry),
+                        Landed()
+                    end;
                 %% (A question about this key is out already: its answer renews the verdict.)
                 _ -> catch ets:delete(Tab, {refresh, Key})
             end
