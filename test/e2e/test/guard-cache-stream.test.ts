@@ -20,6 +20,7 @@ import { MemoryStore } from "@cordon/store";
 import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
+import { slowedUsers } from "../src/slowed-users.js";
 
 const demo = loadDemo();
 const PASSWORD = "stream-pw";
@@ -27,26 +28,6 @@ const CACHE_SECONDS = 4;
 const BURST = 150;
 const SLOW_MS = 60;
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * `store` as the guard's users source, each clearance read taking `ms`; `everyRead`: the guard
- * keeps no answer of it (its notifications never heard: packages/rules clearance-reader.ts #fresh),
- * so every decision reads — otherwise an answer is reused for a few seconds.
- */
-function slowed(store: MemoryStore, ms: number, everyRead: boolean): MemoryStore {
-  return new Proxy(store, {
-    get(target, key) {
-      const v: unknown = Reflect.get(target, key, target);
-      if (everyRead && key === "notificationsHeard") return () => Promise.resolve();
-      if (key === "getUserClearance")
-        return async (...a: Parameters<MemoryStore["getUserClearance"]>) => {
-          await delay(ms);
-          return target.getUserClearance(...a);
-        };
-      return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-  });
-}
 
 for (const kind of serverKinds()) {
   describe(`the verdict cache under a steady stream on ${kind} (issue 17)`, () => {
@@ -70,7 +51,7 @@ for (const kind of serverKinds()) {
       });
       // A guard that takes SLOW_MS per decision (its clearance reads slowed): a question is still
       // out while a burst's messages arrive behind it, as on a loaded machine.
-      const users = slowed(store, SLOW_MS, false);
+      const users = slowedUsers(store, SLOW_MS, false);
       guard = await guarded.startGuard(
         demo,
         server,
@@ -161,7 +142,7 @@ for (const kind of serverKinds()) {
         guard: { timeoutSeconds: 10, cacheSeconds: LIFE_SECONDS, reportSeconds: 0.5 },
       });
       // Every decision reads the clearances slowly, a renewal as the first question.
-      const users = slowed(store, RENEW_MS, true);
+      const users = slowedUsers(store, RENEW_MS, true);
       guard = await guarded.startGuard(
         demo,
         server,
