@@ -9,13 +9,12 @@
 // refused with `wait`, nothing else.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
-import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
-import { slowedUsers } from "../src/slowed-users.js";
+import { slowedUsers, connectWithPresence } from "../src/stream-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "park-pw";
@@ -51,11 +50,7 @@ for (const kind of serverKinds()) {
         { store, users, onDecision: (_a, _r, refresh) => void (refresh || decisions++) },
         false,
       );
-      for (const user of ["alice", "bob"]) {
-        const client = await connectClient(server, user, PASSWORD, "s", { presence: false });
-        await client.send(xml("presence"));
-        open.push(client);
-      }
+      open.push(...(await connectWithPresence(server, ["alice", "bob"], PASSWORD)));
       await guard.cacheEpochTold();
     });
 

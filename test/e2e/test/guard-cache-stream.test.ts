@@ -14,13 +14,12 @@
 // verdict lives only sets how many renewals it may take.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { sendRaw, serverKinds, connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
-import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
-import { slowedUsers } from "../src/slowed-users.js";
+import { slowedUsers, connectWithPresence } from "../src/stream-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "stream-pw";
@@ -29,6 +28,27 @@ const BURST = 150;
 const SLOW_MS = 60;
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Every one of `ids` delivered to bob once, in the order sent, as decided (FLOT); none refused. */
+async function eachOnceInOrder(
+  alice: TestClient,
+  bob: TestClient,
+  ids: string[],
+  word: string,
+  waitMs: number,
+) {
+  await bob.waitFor((m) => m.attrs.id === ids.at(-1), waitMs);
+  await delay(300);
+  const got = bob.received.filter((m) => m.name === "message" && ids.includes(m.attrs.id ?? ""));
+  assert.deepEqual(
+    got.map((m) => m.attrs.id),
+    ids,
+    "each once, in the order sent",
+  );
+  for (const m of got)
+    assert.equal(m.getChildText("body"), `SECRET\n${word} ${m.attrs.id}`, "FLOT as decided");
+  assert.equal(alice.received.filter((m) => m.attrs.type === "error").length, 0, "none refused");
+}
+
 for (const kind of serverKinds()) {
   describe(`the verdict cache under a steady stream on ${kind} (issue 17)`, () => {
     const domain = `${kind}-gstream.test`;
@@ -36,7 +56,7 @@ for (const kind of serverKinds()) {
     const store = new MemoryStore();
     let guard: GuardService;
     let decisions = 0; // on messages
-    let refreshes = 0; // asked ahead of a kept verdict's end (ejabberd), counted apart
+    let refreshes = 0; // asked ahead of a kept verdict's end, counted apart
     const open: TestClient[] = [];
     const SECRET = demo.labelXml(demo.label("SECRET"));
 
@@ -59,11 +79,7 @@ for (const kind of serverKinds()) {
         { store, users, onDecision: (_a, _r, refresh) => void (refresh ? refreshes++ : decisions++) },
         false,
       );
-      for (const user of ["alice", "bob"]) {
-        const client = await connectClient(server, user, PASSWORD, "s", { presence: false });
-        await client.send(xml("presence"));
-        open.push(client);
-      }
+      open.push(...(await connectWithPresence(server, ["alice", "bob"], PASSWORD)));
       await guard.cacheEpochTold();
     });
 
@@ -85,17 +101,7 @@ for (const kind of serverKinds()) {
         ids.push(...burst);
         await sendRaw(alice, burst.map(chat).join(""));
       }
-      await bob.waitFor((m) => m.attrs.id === ids.at(-1), 20_000);
-      await delay(300);
-      const got = bob.received.filter((m) => m.name === "message" && ids.includes(m.attrs.id ?? ""));
-      assert.deepEqual(
-        got.map((m) => m.attrs.id),
-        ids,
-        "each once, in the order sent",
-      );
-      for (const m of got)
-        assert.equal(m.getChildText("body"), `SECRET\nburst ${m.attrs.id}`, "FLOT as decided");
-      assert.equal(alice.received.filter((m) => m.attrs.type === "error").length, 0, "none refused");
+      await eachOnceInOrder(alice, bob, ids, "burst", 20_000);
       // warm-up, a refresh or an expiry, and room for a slow machine — not one per message.
       const asked = decisions - before;
       console.log(`# ${kind} bursts: ${asked} asked, ${refreshes} refreshes for ${ids.length + 1} messages`);
@@ -158,11 +164,7 @@ for (const kind of serverKinds()) {
         },
         false,
       );
-      for (const user of ["alice", "bob"]) {
-        const client = await connectClient(server, user, PASSWORD, "s", { presence: false });
-        await client.send(xml("presence"));
-        open.push(client);
-      }
+      open.push(...(await connectWithPresence(server, ["alice", "bob"], PASSWORD)));
       await guard.cacheEpochTold();
     });
 
@@ -184,17 +186,7 @@ for (const kind of serverKinds()) {
         await delay(EVERY_MS);
       }
       const lives = Math.ceil((Date.now() - start) / (LIFE_SECONDS * 1000)) + 1;
-      await bob.waitFor((m) => m.attrs.id === ids.at(-1), 60_000);
-      await delay(300);
-      const got = bob.received.filter((m) => m.name === "message" && ids.includes(m.attrs.id ?? ""));
-      assert.deepEqual(
-        got.map((m) => m.attrs.id),
-        ids,
-        "each once, in the order sent",
-      );
-      for (const m of got)
-        assert.equal(m.getChildText("body"), `SECRET\nstream ${m.attrs.id}`, "FLOT as decided");
-      assert.equal(alice.received.filter((m) => m.attrs.type === "error").length, 0, "none refused");
+      await eachOnceInOrder(alice, bob, ids, "stream", 60_000);
       const asked = decisions - warm;
       // Renewed ahead while in use (refresh='1', counted apart), not on a message asked about
       // after the expiry: at most a renewal or two per verdict's life, never one per message.

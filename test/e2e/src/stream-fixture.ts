@@ -1,6 +1,9 @@
-// A guard's users source that reads clearances slowly (e2e guard-cache-stream, guard-cache-park):
-// a question is still out while the messages behind it arrive, as on a loaded machine.
+// What e2e guard-cache-stream and guard-cache-park share: a guard's users source that reads
+// clearances slowly (a question is still out while the messages behind it arrive, as on a loaded
+// machine), and the two clients, each with its presence sent.
 import type { MemoryStore } from "@cordon/store";
+import { connectClient, type XmppServer, type TestClient } from "@cordon/harness";
+import { xml } from "@cordon/component";
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,4 +25,19 @@ export function slowedUsers(store: MemoryStore, ms: number, everyRead: boolean):
       return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },
   });
+}
+
+/** `users` connected (resource "s"), each with its initial presence sent, in order. */
+export async function connectWithPresence(
+  server: XmppServer,
+  users: readonly string[],
+  password: string,
+): Promise<TestClient[]> {
+  const open: TestClient[] = [];
+  for (const user of users) {
+    const client = await connectClient(server, user, password, "s", { presence: false });
+    await client.send(xml("presence"));
+    open.push(client);
+  }
+  return open;
 }
