@@ -75,6 +75,7 @@ async function runGuard() {
   for (const user of JSON.parse(process.env.BENCH_USERS))
     await store.setUserClearance(`${user}@${domain}`, raw);
   let decisions = 0;
+  let refreshes = 0;
   // The latency the module measured inside the server (packages/guard/src/latency-report.ts).
   const { LatencyHistograms } = await import("@cordon/guard");
   const latency = new LatencyHistograms();
@@ -87,7 +88,8 @@ async function runGuard() {
     registry,
     store,
     defaultLabel: makeLabel(policy, policy.classificationByName.get("UNCLASSIFIED"), []),
-    onDecision: () => void decisions++,
+    // A refresh (refresh='1': a kept verdict renewed ahead while in use, session 17) is counted apart.
+    onDecision: (_action, _reason, refresh) => void (refresh ? refreshes++ : decisions++),
     onLatency: (deltas) => {
       latency.add(deltas);
       for (const f of onReport.splice(0)) f();
@@ -96,7 +98,7 @@ async function runGuard() {
   await guard.start();
   process.send({ ready: true });
   process.on("message", (m) => {
-    if (m === "count") process.send({ decisions });
+    if (m === "count") process.send({ decisions, refreshes });
     // The totals once the module's next report is in (every 0.2 s here, when it held any message;
     // none within 0.4 s: nothing was left to report): a report arriving now, 0.25 s or more after
     // what the caller waited for, was made after everything it waited for was held.
@@ -316,6 +318,7 @@ async function runMode(kind, mode, opts, labelXml) {
     await all(workers, { cmd: "warmup", messages: Math.ceil(200 / n) });
     const per = Math.ceil(opts.messages / n);
     const decisionsStart = child ? await decisionsOf(child) : 0;
+    const refreshesStart = refreshesSeen;
     const cpuServer0 = cpuOf(server.pid);
     const cpuGuard0 = child ? cpuOf(child.pid) : null;
     // --eprof DIR (ejabberd): eprof over every process of the node during the throughput phase,
@@ -358,6 +361,7 @@ async function runMode(kind, mode, opts, labelXml) {
     const guardCpuUs = child ? (cpuOf(child.pid) - cpuGuard0) / Math.max(1, received) : null;
     const decisions0 = child ? await decisionsOf(child) : 0;
     const decisionsThroughput = child ? decisions0 - decisionsStart : null;
+    const refreshes0 = refreshesSeen;
     // Latency at a fixed rate (each worker its share), and the server's CPU per message at it.
     // What the module measured inside the server until now (its next report: made after the
     // throughput phase). The pause stays under 0.7 s, as it was (0.5 s) before these reports: a
@@ -370,6 +374,7 @@ async function runMode(kind, mode, opts, labelXml) {
     const delivered = lat.reduce((a, r) => a + r.received, 0);
     const serverCpuAtRate = (cpuOf(server.pid) - cpuServer1) / Math.max(1, delivered);
     const decisions = child ? (await decisionsOf(child)) - decisions0 : null;
+    const refreshesAtRate = child ? refreshesSeen - refreshes0 : null;
     // …and what it measured during the fixed-rate phase: its next report after the last delivery.
     let inServer = null;
     if (child) {
@@ -387,6 +392,9 @@ async function runMode(kind, mode, opts, labelXml) {
       // How many messages the guard decided (the rest: served from the module's verdict cache).
       guardDecisions: decisionsThroughput,
       guardDecisionsAtRate: decisions,
+      // Renewals asked ahead of a kept verdict's end (refresh='1'), not counted as decisions.
+      guardRefreshes: child ? refreshes0 - refreshesStart : null,
+      guardRefreshesAtRate: refreshesAtRate,
       latencyMs: {
         p50: pct(latencies, 50),
         p99: pct(latencies, 99),
@@ -446,11 +454,14 @@ const addTotals = (a, b) => ({
   sumSeconds: a.sumSeconds + b.sumSeconds,
 });
 
+// (The refreshes the guard counted at the last decisionsOf/1.)
+let refreshesSeen = 0;
 function decisionsOf(child) {
   return new Promise((resolve) => {
     const on = (m) => {
       if (m && typeof m.decisions === "number") {
         child.off("message", on);
+        refreshesSeen = m.refreshes ?? 0;
         resolve(m.decisions);
       }
     };

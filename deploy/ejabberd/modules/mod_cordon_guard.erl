@@ -357,7 +357,14 @@ ask(Host, Origin, Msg0) ->
                          false -> flight(Host, Key, Sender, {Origin, Msg, AskedPids})
                      end
              end,
-    case {Cached, Flight} of
+    Usable = case {Cached, Flight} of
+                 {{ok, E}, _} -> {ok, E};
+                 %% (The owner found nothing of the sender in flight any more and the verdict kept:
+                 %% the flight it waited on landed meanwhile, its parked messages handed on.)
+                 {none, {cached, E}} -> {ok, E};
+                 _ -> none
+             end,
+    case {Usable, Flight} of
         {{ok, Entry}, _} ->
             %% Served from the verdict cache: delivered now, in this very hook (no second routing).
             refresh_ahead(Host, Key, Entry, Msg, AskedPids,
@@ -367,6 +374,11 @@ ask(Host, Origin, Msg0) ->
             Served;
         {none, park} ->
             %% (Counted in flight by the owner when parked, so a landing flight cannot count it down first.)
+            {stop, drop};
+        {none, refuse} ->
+            %% Past this sender's bound of parked messages (single flight, below): told to try again.
+            refuse(Msg, #stanza_error{type = wait, reason = 'resource-constraint'}),
+            held(Host, hold_asked, Taken),
             {stop, drop};
         {none, _} ->
             Check = check_el(Origin, SenderIp, Replay, Embedded, Attrs, SessionEls),
@@ -382,7 +394,9 @@ ask(Host, Origin, Msg0) ->
                        none -> Held0;
                        _ -> xmpp:put_meta(Held0, cordon_cache_key, Key)
                    end,
-            asking(Host, Sender),
+            %% (A flight's question is counted in flight by the owner, and counted down by it when
+            %% it lands: land/4.)
+            Flight == fly orelse asking(Host, Sender),
             AskedAt = erlang:monotonic_time(),
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
@@ -391,8 +405,10 @@ ask(Host, Origin, Msg0) ->
                                                  try answered_if_loaded(Host, Held, Answer)
                                                  after
                                                      held(Host, hold_asked, Taken),
-                                                     asked(Host, Sender),
-                                                     Flight == fly andalso land(Host, Key, Sender)
+                                                     case Flight of
+                                                         fly -> land(Host, Key, Sender, true);
+                                                         _ -> asked(Host, Sender)
+                                                     end
                                                  end
                                          end, undefined, opt(Host, timeout)),
             {stop, drop}
@@ -1102,8 +1118,9 @@ opt(Host, Name) -> gen_mod:get_module_opt(Host, ?MODULE, Name).
 %%% everything, and so does the guard's component connecting or disconnecting (then nothing is
 %%% used until the guard tells its epoch again); a verdict is kept only when decided in the epoch
 %%% last told. Bounded: at most ?MAX_CACHED verdicts and ?MAX_CACHE_BYTES of table memory.
-%%% A verdict in use in its last quarter of `cache_ttl` is asked about again while still used
-%%% (refresh_ahead/6): a steady stream never finds its verdict expired.
+%%% A verdict in use in the last half of `cache_ttl` is asked about again while still used
+%%% (refresh_ahead/6), and a message finding it expired while that question is out waits for its
+%%% answer (single flight): a steady stream asks about its key about once per verdict's life.
 %%% The table is owned by a process of its own; if it is gone, every message is asked about.
 %%% ================================================================================================
 -define(MAX_CACHED, 4096).
@@ -1318,12 +1335,14 @@ cached_verdict(Host, Key) ->
             case (catch ets:lookup(Tab, '$epoch')) == [{'$epoch', Epoch}]
                 andalso erlang:monotonic_time(millisecond) < Expires of
                 true -> {ok, Entry};
-                false -> catch ets:delete(Tab, Key), none
+                %% (Only the entry read: one kept meanwhile — a refresh's answer — stays.)
+                false -> catch ets:delete_object(Tab, Entry), none
             end;
         _ -> none
     end.
 
-%% Keeps a cacheable compact deliver verdict for `Key`, when decided in the epoch last told.
+%% Keeps a cacheable compact deliver verdict for `Key`, when decided in the epoch last told:
+%% `kept` (replacing the one kept before, in one ets:insert), else ok.
 keep_verdict(_Host, none, _Verdict, _Labels, _Forms) -> ok;
 keep_verdict(_Host, _Key, _Verdict, _Labels, none) -> ok;
 keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
@@ -1352,53 +1371,80 @@ keep_verdict(Host, Key, Verdict, [Label], {By, Flot, _, _}) ->
             end,
             Kept = case Flot of undefined -> undefined; _ -> Prefix end,
             Expires = erlang:monotonic_time(millisecond) + opt(Host, cache_ttl),
-            catch ets:insert(Tab, {Key, Epoch, Expires, Label, Kept, By}),
-            ok
+            case catch ets:insert(Tab, {Key, Epoch, Expires, Label, Kept, By}) of
+                true -> kept;
+                _ -> ok
+            end
     end;
 keep_verdict(_Host, _Key, _Verdict, _Labels, _Forms) -> ok.
 
-%% Refresh ahead. A verdict in use that is about to expire (its last quarter of `cache_ttl`) is
-%% asked about again — the question about the message being served, once per key at a time — and
-%% the answer replaces it (kept as any answer is: keep_verdict/5, same epoch rules); any other
-%% answer (a refusal, an error, no answer) removes it, so the next message is asked about. The
-%% message itself is served from the verdict still valid and waits for nothing.
+%% Refresh ahead. A verdict in use in the last half of its life (?REFRESH_AHEAD) is asked about
+%% again — the question about the message being served, once per key at a time — and the answer
+%% replaces it in one ets:insert (kept as any answer is: keep_verdict/5, same epoch rules; the old
+%% one stays usable until then, never a moment with none); any other answer (a refusal, a deliver
+%% not kept, an error, no answer) removes the verdict refreshed — that entry only, not a newer one
+%% — so the next message is asked about. The message itself is served from the verdict still valid
+%% and waits for nothing. The refresh is its key's flight (single flight, below): a message that
+%% finds the verdict expired while the refresh is out waits for its answer (parked, in order)
+%% instead of being asked about, and is served from the renewed verdict when it lands.
 %% Why: an expired verdict made the next message asked about, and every later message of that
 %% sender wait behind it (RFC 6120 §10.1: in_flight/2) — at a steady stream the sender always has
-%% one in flight, so each one after was asked about too, one question per round trip until the
-%% stream paused: 8 to 1,367 questions per 8,000 messages in bench/one-to-one.mjs rounds (load
-%% dependent), ≈ 290 µs of server CPU each — the bulk and the spread of the cached modes' cost.
-refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By}, Msg, AskedPids, Check) ->
+%% one in flight, so each one after was asked about too, one question per message until the
+%% stream paused (session 14: 8 to 1,367 questions per 8,000 messages; session 16: e2e
+%% guard-cache-stream 30 questions for 301 messages when the refresh answered after the expiry).
+%% Refreshed at half of its life, not a quarter (session 17): a round trip of up to half the life
+%% (1 s at the default 2 s) still lands before the expiry; one more question per ≈ 1.5 lives.
+-define(REFRESH_AHEAD, 2).
+
+refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By} = Entry, Msg, AskedPids, Check) ->
     Tab = cache_table(Host),
     Ttl = opt(Host, cache_ttl),
-    Due = Expires - erlang:monotonic_time(millisecond) < Ttl div 4,
+    Due = Expires - erlang:monotonic_time(millisecond) < Ttl div ?REFRESH_AHEAD,
     case Due andalso (catch ets:insert_new(Tab, {{refresh, Key}, Expires})) == true of
         false -> ok;
         true ->
-            %% (refresh='1': the guard counts it apart — this message went from the cache already.)
-            #xmlel{attrs = CheckAttrs} = CheckEl = Check(),
-            IQ = #iq{type = get, id = p1_rand:get_string(),
-                     from = jid:make(Host), to = jid:make(opt(Host, component)),
-                     sub_els = [CheckEl#xmlel{attrs = CheckAttrs ++ [{<<"refresh">>, <<"1">>}]}]},
-            Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
-            ejabberd_router:route_iq(IQ, fun(Answer) ->
-                                                 try refreshed(Host, Key, Asked, Answer)
-                                                 after catch ets:delete(Tab, {refresh, Key})
-                                                 end
-                                         end, undefined, opt(Host, timeout))
+            Sender = jid:tolower(xmpp:get_from(Msg)),
+            case call_owner(Host, fun(From, Ref) -> {refresh, From, Ref, Key, Sender} end, busy) of
+                fly ->
+                    Landed = fun() ->
+                                     catch land(Host, Key, Sender, false),
+                                     catch ets:delete(Tab, {refresh, Key})
+                             end,
+                    try
+                        %% (refresh='1': the guard counts it apart — this message went from the cache already.)
+                        #xmlel{attrs = CheckAttrs} = CheckEl = Check(),
+                        IQ = #iq{type = get, id = p1_rand:get_string(),
+                                 from = jid:make(Host), to = jid:make(opt(Host, component)),
+                                 sub_els = [CheckEl#xmlel{attrs = CheckAttrs ++ [{<<"refresh">>, <<"1">>}]}]},
+                        Asked = xmpp:put_meta(Msg, cordon_asked, AskedPids),
+                        ejabberd_router:route_iq(IQ, fun(Answer) ->
+                                                             try refreshed(Host, Entry, Asked, Answer)
+                                                             after Landed()
+                                                             end
+                                                     end, undefined, opt(Host, timeout))
+                    catch _:_ ->
+                        %% (Never asked: the flight must not stay — what parks on it would wait forever.)
+                        catch ets:delete_object(Tab, Entry),
+                        Landed()
+                    end;
+                %% (A question about this key is out already: its answer renews the verdict.)
+                _ -> catch ets:delete(Tab, {refresh, Key})
+            end
     end.
 
-refreshed(Host, Key, Msg, #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
-    case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict),
-          fxml:get_tag_attr_s(<<"keep">>, Verdict)} of
-        {?NS_GUARD, <<"deliver">>, <<"1">>} ->
-            Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
-                           fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
-            Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
-            catch ets:delete(cache_table(Host), Key),
-            keep_verdict(Host, Key, Verdict, Labels, forms(Verdict, Delivered));
-        _ -> catch ets:delete(cache_table(Host), Key)
-    end;
-refreshed(Host, Key, _Msg, _Answer) -> catch ets:delete(cache_table(Host), Key).
+refreshed(Host, {Key, _, _, _, _, _} = Entry, Msg,
+          #iq{type = result, sub_els = [#xmlel{name = <<"verdict">>} = Verdict]}) ->
+    Kept = case {fxml:get_tag_attr_s(<<"xmlns">>, Verdict), fxml:get_tag_attr_s(<<"action">>, Verdict),
+                 fxml:get_tag_attr_s(<<"keep">>, Verdict)} of
+               {?NS_GUARD, <<"deliver">>, <<"1">>} ->
+                   Labels = [L || #xmlel{name = <<"securitylabel">>} = L <- Verdict#xmlel.children,
+                                  fxml:get_tag_attr_s(<<"xmlns">>, L) == ?NS_LABELS],
+                   Delivered = Msg#message{sub_els = [E || E <- Msg#message.sub_els, not is_label(E)] ++ Labels},
+                   keep_verdict(Host, Key, Verdict, Labels, forms(Verdict, Delivered));
+               _ -> ok
+           end,
+    Kept == kept orelse catch ets:delete_object(cache_table(Host), Entry);
+refreshed(Host, Entry, _Msg, _Answer) -> catch ets:delete_object(cache_table(Host), Entry).
 
 %% A kept verdict applied to `Msg` (as a compact one is): returned from the hook, decided.
 apply_cached(Msg, {_Key, _Epoch, _Expires, Label, Prefix, By}, AskedPids) ->
@@ -1423,10 +1469,12 @@ report_every(Host) -> max(100, opt(Host, report_interval)).
 
 cache_owner_loop(Host) ->
     erlang:send_after(report_every(Host), self(), report),
-    owner_loop(Host, #{}, 0).
+    owner_loop(Host, #{}, #{}).
 
 %% The owner also keeps the flights (single flight, below): Flights maps a key to
-%% {Count, ParkedReversed}; Parked is the bytes they hold in all.
+%% {Sender, Count, ParkedReversed} (Count: the sender's messages in flight that are the flight's —
+%% its question's, 0 for a refresh, and the parked); Parked maps `all` and each sender with parked
+%% messages to the bytes they hold.
 owner_loop(Host, Flights, Parked) ->
     receive
         stop -> ok;
@@ -1439,14 +1487,33 @@ owner_loop(Host, Flights, Parked) ->
             {Reply, Flights1, Parked1} = flight_decision(Host, Flights, Parked, Key, Sender, Waiting),
             From ! {Ref, Reply},
             owner_loop(Host, Flights1, Parked1);
-        {land, From, Ref, Key} ->
-            {Rev, Flights1} = case maps:take(Key, Flights) of
-                                  error -> {[], Flights};
-                                  {{_, R}, Rest} -> {R, Rest}
-                              end,
-            From ! {Ref, [W || {Seq, _} <- lists:reverse(Rev), {_, W} <- ets:take(parked_table(Host), Seq)]},
-            owner_loop(Host, Flights1, Parked - lists:sum([Size || {_, Size} <- Rev]));
+        {refresh, From, Ref, Key, Sender} ->
+            case maps:is_key(Key, Flights) of
+                true -> From ! {Ref, busy}, owner_loop(Host, Flights, Parked);
+                false -> From ! {Ref, fly}, owner_loop(Host, Flights#{Key => {Sender, 0, []}}, Parked)
+            end;
+        {land, From, Ref, Key, Flier} ->
+            case maps:take(Key, Flights) of
+                error -> From ! {Ref, {[], false}}, owner_loop(Host, Flights, Parked);
+                {{Sender, _Count, Rev}, Flights1} ->
+                    Flier andalso asked(Host, Sender),
+                    Left = release(Host, Key, Sender, lists:reverse(Rev)),
+                    %% (Asked about again only when they are all of the sender's messages in flight: land/4.)
+                    Alone = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
+                                [{_, N}] when is_integer(N) -> N =< length(Left);
+                                _ -> Left == []
+                            end,
+                    From ! {Ref, {[W || {Seq, _} <- Left, {_, W} <- ets:take(parked_table(Host), Seq)], Alone}},
+                    Bytes = lists:sum([Size || {_, Size} <- Rev]),
+                    owner_loop(Host, Flights1, unpark(unpark(Parked, all, Bytes), Sender, Bytes))
+            end;
         _ -> owner_loop(Host, Flights, Parked)
+    end.
+
+unpark(Parked, Who, Bytes) ->
+    case maps:get(Who, Parked, 0) - Bytes of
+        Left when Left > 0 -> Parked#{Who => Left};
+        _ -> maps:remove(Who, Parked)
     end.
 
 report_served(Host) ->
@@ -1527,14 +1594,28 @@ histogram_el(Of, Kind, Rows) ->
                      {<<"b">>, iolist_to_binary(B)}]}].
 
 %%% ================================================================================================
-%%% Single flight (docs/performance.md §4): when a question is out for a cache key, a message with
-%%% the same key waits for that answer (it is parked with the table's owner process) instead of
-%%% being asked about too; when the answer comes, the asked message is delivered or refused first,
-%%% then each parked one, in the order they came, is served from the verdict cache — or, when the
-%%% answer was not kept (a refusal, not cacheable, no answer, a new epoch meanwhile), asked about
-%%% on its own. A message is parked only when every message of its sender in flight is in that
-%%% flight (so none overtakes another of the sender's messages, RFC 6120 §10.1), at most
-%%% ?MAX_PARKED per flight and ?MAX_PARKED_BYTES in all; otherwise it is asked about. The owner
+%%% Single flight (docs/performance.md §4): when a question is out for a cache key — a message's,
+%%% or a refresh's (refresh_ahead/6) —, a message with the same key that cannot be served from the
+%%% cache (the verdict expired or not kept yet, or an earlier message of its sender still in flight)
+%%% waits for that answer (it is parked with the table's owner process) instead of being asked
+%%% about too; when the answer comes, the asked message is delivered or refused first, then the
+%%% owner hands each parked one on, in the order they came, served from the verdict cache by a
+%%% lookup made in its turn — or, when the answer was not kept (a refusal, not cacheable, no answer,
+%%% a new epoch meanwhile), the rest are asked about each on its own (land/4). The owner counts a
+%%% parked message out of flight only once it is handed on, and it serializes parking and landing:
+%%% a message of the sender that saw one in flight and asks to park after the landing is served
+%%% from the cache (`{cached, Entry}`: nothing of the sender in flight any more, the verdict kept) —
+%%% not asked about, and behind every parked one (RFC 6120 §10.1). So a steady stream of one key
+%%% asks about once per verdict's life, whatever the round trip (before: past 64 parked, or arriving
+%%% while the parked ones were handed on, each message was asked about: the renewal chain).
+%%% A message is parked only when every message of its sender in flight is in that flight (so none
+%%% overtakes another of the sender's messages, RFC 6120 §10.1), otherwise it is asked about.
+%%% Bounded: ?MAX_PARKED per flight and ?MAX_PARKED_SENDER_BYTES per sender — past these (a sender
+%%% outrunning a question by more than any ordinary stream: 1,024 messages in one round trip) the
+%%% message is refused with `wait` (resource-constraint), as Prosody refuses past its MAX_HELD:
+%%% asking about it instead would put it in flight outside the flight, so that every later message
+%%% of the sender were asked about too; ?MAX_PARKED_BYTES in all — past that (many senders parking
+%%% at once) a message is asked about (never refused for what others parked). The owner
 %%% gone (the module stopping): asked about (and refused with `wait` when the answer finds the
 %%% module stopped: answered_if_loaded/3).
 %%% A parked message is held in the owner's table of parked messages, whose ETS heir is the
@@ -1543,8 +1624,9 @@ histogram_el(Of, Kind, Rows) ->
 %%% message in it with `wait` (RFC 6120 §8.3.2: try again later), carrying nothing of it. Never
 %%% delivered, never lost without a word.
 %%% ================================================================================================
--define(MAX_PARKED, 64).
--define(MAX_PARKED_BYTES, 4194304).
+-define(MAX_PARKED, 1024).
+-define(MAX_PARKED_SENDER_BYTES, 1048576).
+-define(MAX_PARKED_BYTES, 16777216).
 
 parked_table(Host) -> binary_to_atom(<<"mod_cordon_guard_parked_", Host/binary>>, utf8).
 
@@ -1592,37 +1674,72 @@ call_owner(Host, Request, IfGone) ->
 
 flight_decision(Host, Flights, Parked, Key, Sender, Waiting) ->
     case maps:find(Key, Flights) of
-        error -> {fly, Flights#{Key => {1, []}}, Parked};
-        {ok, {Count, Rev}} ->
+        error ->
+            case in_flight(Host, Sender) orelse cached_verdict(Host, Key) of
+                {ok, Entry} -> {{cached, Entry}, Flights, Parked};
+                _ ->
+                    asking(Host, Sender),
+                    {fly, Flights#{Key => {Sender, 1, []}}, Parked}
+            end;
+        {ok, {FlightSender, Count, Rev}} ->
             Size = erlang:external_size(Waiting),
             %% Every message of this sender in flight is in this flight (the asked one + the parked).
-            AllInFlight = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
-                              [{_, Count}] -> true;
-                              _ -> false
-                          end,
-            case AllInFlight andalso Count =< ?MAX_PARKED andalso Parked + Size =< ?MAX_PARKED_BYTES of
-                true ->
-                    asking(Host, Sender),
-                    Seq = erlang:unique_integer([monotonic, positive]),
-                    ets:insert(parked_table(Host), {Seq, Waiting}),
-                    {park, Flights#{Key => {Count + 1, [{Seq, Size} | Rev]}}, Parked + Size};
-                false -> {ask, Flights, Parked}
+            AllInFlight = FlightSender == Sender andalso
+                case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
+                    [{_, Count}] -> true;
+                    [] -> Count == 0;
+                    _ -> false
+                end,
+            Mine = maps:get(Sender, Parked, 0),
+            All = maps:get(all, Parked, 0),
+            if not AllInFlight -> {ask, Flights, Parked};
+               Count >= ?MAX_PARKED; Mine + Size > ?MAX_PARKED_SENDER_BYTES -> {refuse, Flights, Parked};
+               All + Size > ?MAX_PARKED_BYTES -> {ask, Flights, Parked};
+               true ->
+                   asking(Host, Sender),
+                   Seq = erlang:unique_integer([monotonic, positive]),
+                   ets:insert(parked_table(Host), {Seq, Waiting}),
+                   {park, Flights#{Key => {Sender, Count + 1, [{Seq, Size} | Rev]}},
+                    Parked#{all => All + Size, Sender => Mine + Size}}
             end
     end.
 
-%% The flight's question answered (and its message delivered or refused): each parked message in
-%% turn, from the cache if the answer was kept, else asked about on its own.
+%% In the owner, at a flight's landing: each parked message in turn served from the verdict cache
+%% and routed on, counted out of flight once routed (so nothing of the sender is served past it).
+%% Returns those left (the verdict not kept, or gone meanwhile), still parked and in flight.
+release(_Host, _Key, _Sender, []) -> [];
+release(Host, Key, Sender, [{Seq, _} | Rest] = Left) ->
+    case cached_verdict(Host, Key) of
+        {ok, Entry} ->
+            case ets:take(parked_table(Host), Seq) of
+                [{_, {_Origin, Msg, AskedPids}}] ->
+                    Taken = xmpp:get_meta(Msg, cordon_taken, erlang:monotonic_time()),
+                    try
+                        route_decided(Host, apply_cached(Msg, Entry, AskedPids)),
+                        held(Host, hold_cached, Taken)
+                    catch _:_ ->
+                        refuse(Msg, #stanza_error{type = wait, reason = 'internal-server-error'})
+                    after asked(Host, Sender)
+                    end;
+                _ -> asked(Host, Sender)
+            end,
+            release(Host, Key, Sender, Rest);
+        none -> Left
+    end.
+
+%% The flight's question answered (and its message delivered or refused; `Flier`: that message
+%% counted in flight, false for a refresh): the owner hands the parked messages on from the cache
+%% (release/4); those it could not (the answer not kept) each asked about on its own here.
 %% Asked about again only when they are all of the sender's messages in flight: one asked after
 %% them (another key, or this one when not every message in flight was in the flight) would else
 %% be answered and delivered before them (RFC 6120 §10.1; guard-cache-attack2 SF3). Otherwise
 %% each is refused with `wait` (never judged: the client may send it again), as Prosody refuses
 %% a message whose kept verdict was gone by its turn.
-land(Host, Key, Sender) ->
-    Waiting = call_owner(Host, fun(From, Ref) -> {land, From, Ref, Key} end, []),
-    Alone = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
-                [{_, N}] when is_integer(N) -> N =< length(Waiting);
-                _ -> false
-            end,
+land(Host, Key, Sender, Flier) ->
+    {Waiting, Alone} = case call_owner(Host, fun(From, Ref) -> {land, From, Ref, Key, Flier} end, gone) of
+                           gone -> Flier andalso asked(Host, Sender), {[], false};
+                           Reply -> Reply
+                       end,
     lists:foreach(fun({Origin, Msg, AskedPids}) ->
                           Taken = xmpp:get_meta(Msg, cordon_taken, erlang:monotonic_time()),
                           try
