@@ -188,15 +188,37 @@ function table(read: (text: string) => string): (string | undefined)[] {
 
 const SMALL = table((t) => foldText(skeleton(foldText(t))));
 const CAPITAL = table((t) => foldText(skeleton(visible(t).toUpperCase())));
+/**
+ * Whether both tables read every ASCII character as its lower case (the skeleton applies outside
+ * ASCII): then a run of ASCII is read by one `toLowerCase` of the run, not character by character.
+ * Computed here, not assumed.
+ */
+const ASCII_READS_LOWER = [SMALL, CAPITAL].every((read) => {
+  for (let c = 0; c < 0x80; c++) if (read[c] !== String.fromCharCode(c).toLowerCase()) return false;
+  return true;
+});
 
 /** `text` read through a table, or undefined when it has a character the table does not hold. */
 function byTable(text: string, read: readonly (string | undefined)[]): string | undefined {
   let out = "";
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (ASCII_READS_LOWER) {
+      // Mostly-ASCII texts (Latin with a few accents): each run of ASCII in one piece.
+      let j = i;
+      while (j < n && text.charCodeAt(j) < 0x80) j++;
+      if (j > i) {
+        out += text.slice(i, j).toLowerCase();
+        i = j;
+        if (i === n) break;
+      }
+    }
     const c = text.charCodeAt(i);
     const r = c < read.length ? read[c] : undefined;
     if (r === undefined) return undefined;
     out += r;
+    i++;
   }
   return out;
 }
