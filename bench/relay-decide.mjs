@@ -223,14 +223,15 @@ function stages(s) {
     if (st.name === "iq" && d.action === "pass")
       deps.iqs.answer(st.attrs.to, st.attrs.from, d.stanza.attrs.id);
   };
-  const { relay, rules, content, folding, fileTransfer, presence, copy } = m;
+  const { relay, content, folding, fileTransfer, presence, copy } = m;
   // The record's HMAC as this tree's writer computes it, over the canonical JSON of the mix's records.
   const hmacOf =
     m.audit.keyedHash ?? ((text, key) => createHmac("sha256", key.secret).update(text).digest("hex"));
   const recorded = new relay.MemoryAuditSink(true, audit.key);
   const hmacInputs = decided.map((x) => {
-    const { hash: _hash, ...rest } = recorded.append(x.audit);
-    return relay.canonicalJson(rest);
+    const record = { ...recorded.append(x.audit) };
+    delete record.hash;
+    return relay.canonicalJson(record);
   });
   // As the component link writes a stanza (send.ts): serialise where the tree has it, else toString.
   const serialiseOf = m.component.serialise ?? ((e) => e.toString());

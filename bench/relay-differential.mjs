@@ -12,6 +12,7 @@
 // addresses — under a fixed clock and one audit key. Every decision, audit entry and stanza sent
 // must be the same (the relay's IQ ids aside: random per request), and the two audit logs byte for
 // byte identical. Exits 1 at the first difference. Last line: one JSON object (outcome counts).
+import { Buffer } from "node:buffer";
 import crypto from "node:crypto";
 import { readFileSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
