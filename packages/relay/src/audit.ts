@@ -617,14 +617,17 @@ export function keyedHash(text: string, key: AuditKey): string {
     pads = hmacPads(key.secret);
     HMAC_PADS.set(key, pads);
   }
-  // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units).
-  if (64 + 3 * text.length > pads.inner.length) {
-    const inner = Buffer.alloc(64 + 3 * text.length);
+  // At most 3 UTF-8 bytes per UTF-16 unit (a surrogate pair is 4 bytes for 2 units). The kept
+  // buffer grows up to MAX_KEPT_HMAC_BYTES; a longer text (no record is) takes a buffer of its own.
+  let inner = pads.inner;
+  const needed = 64 + 3 * text.length;
+  if (needed > inner.length) {
+    inner = Buffer.alloc(needed);
     pads.inner.copy(inner, 0, 0, 64);
-    pads.inner = inner;
+    if (needed <= MAX_KEPT_HMAC_BYTES) pads.inner = inner;
   }
-  const n = pads.inner.write(text, 64, "utf8");
-  const innerHash = oneShotHash("sha256", pads.inner.subarray(0, 64 + n), "buffer") as unknown as Buffer;
+  const n = inner.write(text, 64, "utf8");
+  const innerHash = oneShotHash("sha256", inner.subarray(0, 64 + n), "buffer") as unknown as Buffer;
   innerHash.copy(pads.outer, 64);
   return oneShotHash("sha256", pads.outer, "hex");
 }
@@ -637,6 +640,8 @@ interface HmacPads {
 }
 
 const HMAC_PADS = new WeakMap<AuditKey, HmacPads>();
+/** The largest buffer kept per key for `keyedHash` (records are well under 1 KiB). */
+const MAX_KEPT_HMAC_BYTES = 64 * 1024;
 
 function hmacPads(secret: Uint8Array): HmacPads {
   // A key longer than the block is hashed first; a shorter one is padded with zeros (RFC 2104 §2).

@@ -686,7 +686,13 @@ describe("the writer's HMAC (relay19)", () => {
       const key = auditKey(bytes);
       for (let n = 0; n < 300; n++) {
         // Lengths past the first buffer (1,024 bytes) too, so it grows; and back to short ones.
-        const length = n % 50 === 0 ? 2000 + Math.floor(next() * 3000) : Math.floor(next() * 400);
+        // and past the largest buffer kept (64 KiB), which takes one of its own.
+        const length =
+          n % 100 === 0
+            ? 30_000 + Math.floor(next() * 10_000)
+            : n % 50 === 0
+              ? 2000 + Math.floor(next() * 3000)
+              : Math.floor(next() * 400);
         let text = "";
         for (let i = 0; i < length; i++) text += alphabet[Math.floor(next() * alphabet.length)]!;
         assert.equal(
