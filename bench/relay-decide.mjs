@@ -17,10 +17,13 @@
 //   content     the texts the word lists read, and the lists matched
 //   outgoing    the policy's <securitylabel/> and marking for the receiving side
 //   audit       one audit record chained (canonical JSON, HMAC-SHA256), as FileAuditSink.append does
+//   hmac        of which the record's HMAC-SHA256 alone, as this tree's writer computes it (keyedHash
+//               where the tree has it, else createHmac): `total − hmac` is the cost without it
 //   serialise   the decided stanza written as XML as the component link writes it (send.ts:
 //               `serialise` where the tree has it, else ltx's toString)
 //   decide      the whole decision (decide()), every stage above but audit and serialise
 //   total       decide + audit + serialise: the relay's CPU per checked stanza
+import { createHmac } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Buffer } from "node:buffer";
 import { dirname, resolve } from "node:path";
@@ -50,7 +53,7 @@ const clearance = (p, lacvs) =>
 
 async function load(tree) {
   const mod = (p) => import(pathToFileURL(resolve(tree, "packages", p)).href);
-  const [relay, component, policy, store, rules, content, folding, fileTransfer, presence, iq, copy] =
+  const [relay, component, policy, store, rules, content, folding, fileTransfer, presence, iq, copy, audit] =
     await Promise.all([
       mod("relay/dist/src/index.js"),
       mod("component/dist/src/index.js"),
@@ -63,8 +66,23 @@ async function load(tree) {
       mod("relay/dist/src/presence-folding.js"),
       mod("relay/dist/src/iq-control.js"),
       mod("relay/dist/src/copy.js"),
+      mod("relay/dist/src/audit.js"),
     ]);
-  return { tree, relay, component, policy, store, rules, content, folding, fileTransfer, presence, iq, copy };
+  return {
+    tree,
+    relay,
+    component,
+    policy,
+    store,
+    rules,
+    content,
+    folding,
+    fileTransfer,
+    presence,
+    iq,
+    copy,
+    audit,
+  };
 }
 
 function peering() {
@@ -205,7 +223,16 @@ function stages(s) {
     if (st.name === "iq" && d.action === "pass")
       deps.iqs.answer(st.attrs.to, st.attrs.from, d.stanza.attrs.id);
   };
-  const { relay, rules, content, folding, fileTransfer, presence, copy } = m;
+  const { relay, content, folding, fileTransfer, presence, copy } = m;
+  // The record's HMAC as this tree's writer computes it, over the canonical JSON of the mix's records.
+  const hmacOf =
+    m.audit.keyedHash ?? ((text, key) => createHmac("sha256", key.secret).update(text).digest("hex"));
+  const recorded = new relay.MemoryAuditSink(true, audit.key);
+  const hmacInputs = decided.map((x) => {
+    const record = { ...recorded.append(x.audit) };
+    delete record.hash;
+    return relay.canonicalJson(record);
+  });
   // As the component link writes a stanza (send.ts): serialise where the tree has it, else toString.
   const serialiseOf = m.component.serialise ?? ((e) => e.toString());
   const d = ctx.direction;
@@ -266,6 +293,9 @@ function stages(s) {
     },
     audit: () => {
       for (const x of decided) audit.append(x.audit);
+    },
+    hmac: () => {
+      for (const text of hmacInputs) hmacOf(text, audit.key);
     },
     serialise: () => {
       for (const x of decided) serialiseOf(x.stanza);
@@ -343,6 +373,7 @@ const ALL_STAGES = [
   "content",
   "outgoing",
   "audit",
+  "hmac",
   "serialise",
   "decide",
   "decide:labelled",
@@ -376,6 +407,8 @@ for (const r of runs) {
   for (const st of STAGES) us[st] = Number(median(r.samples[st]).toFixed(2));
   if (us.decide !== undefined && us.audit !== undefined && us.serialise !== undefined)
     us.total = Number((us.decide + us.audit + us.serialise).toFixed(2));
+  if (us.total !== undefined && us.hmac !== undefined)
+    us.totalWithoutHmac = Number((us.total - us.hmac).toFixed(2));
   result[r.name] = {
     microsecondsPerCheckedStanza: us,
     ...(WITH_ESS ? { essParseValidatePerSecond: Math.round(1e6 / median(r.samples.ess)) } : {}),

@@ -107,8 +107,9 @@ const escape = (text: string): string => text.replace(/[\\^$.*+?()[\]{}|/-]/g, "
  * plural forms) or, for a stem, the start of one; between them anything that is not a word
  * character, as between the words WORD finds. Undefined when the list has no phrase (matches nothing).
  */
-function phraseRegExp(entries: readonly string[], read: (text: string) => string[]): RegExp | undefined {
+function phraseRegExp(entries: readonly string[], read: (text: string) => string[]): Phrases | undefined {
   const alternatives: string[] = [];
+  const needles: string[] = [];
   for (const entry of entries) {
     const seq = terms(entry, read);
     if (seq.length === 0) continue;
@@ -116,15 +117,46 @@ function phraseRegExp(entries: readonly string[], read: (text: string) => string
       t.stem ? `${escape(t.word)}${W}*` : `(?:${pluralForms(t.word).map(escape).join("|")})`,
     );
     alternatives.push(parts.join(SEP));
+    needles.push(seq.map(needle).reduce((a, b) => (b.length > a.length ? b : a)));
   }
   if (alternatives.length === 0) return undefined;
-  return new RegExp(`(?<!${W})(?:${alternatives.join("|")})(?!${W})`, "u");
+  return {
+    pattern: new RegExp(`(?<!${W})(?:${alternatives.join("|")})(?!${W})`, "u"),
+    needles: [...new Set(needles)],
+  };
+}
+
+/**
+ * What every match of a term holds as it is written: the stem, or what the word's plural forms
+ * share (the word; without its final `y` when it has an `ies` form). The expression matches a
+ * term's text literally (no flag folds case or width), so a text without it cannot match.
+ */
+function needle(t: Term): string {
+  return !t.stem && t.word.endsWith("y") && t.word.length > 1 ? t.word.slice(0, -1) : t.word;
+}
+
+/**
+ * A list's expression, and for each of its phrases the longest text one of its terms holds in
+ * every match (`needle`): a text holding none of them cannot match, and is not run through the
+ * expression (whose leading look-behind keeps V8 from skipping ahead: it is tried at every
+ * position). A necessary condition only — the expression still decides.
+ */
+interface Phrases {
+  readonly pattern: RegExp;
+  readonly needles: readonly string[];
+}
+
+function phrasesMatch(phrases: Phrases | undefined, text: string): boolean {
+  if (phrases === undefined) return false;
+  const needles = phrases.needles;
+  for (let i = 0; i < needles.length; i++) if (text.includes(needles[i]!)) return phrases.pattern.test(text);
+  return false;
 }
 
 interface Matcher {
   /** The list read as `words` and as `capitalWords` read it. */
-  small: RegExp | undefined;
-  capital: RegExp | undefined;
+  small: Phrases | undefined;
+  capital: Phrases | undefined;
   classifications: ReadonlySet<string> | undefined;
 }
 
@@ -156,15 +188,37 @@ function table(read: (text: string) => string): (string | undefined)[] {
 
 const SMALL = table((t) => foldText(skeleton(foldText(t))));
 const CAPITAL = table((t) => foldText(skeleton(visible(t).toUpperCase())));
+/**
+ * Whether both tables read every ASCII character as its lower case (the skeleton applies outside
+ * ASCII): then a run of ASCII is read by one `toLowerCase` of the run, not character by character.
+ * Computed here, not assumed.
+ */
+const ASCII_READS_LOWER = [SMALL, CAPITAL].every((read) => {
+  for (let c = 0; c < 0x80; c++) if (read[c] !== String.fromCharCode(c).toLowerCase()) return false;
+  return true;
+});
 
 /** `text` read through a table, or undefined when it has a character the table does not hold. */
 function byTable(text: string, read: readonly (string | undefined)[]): string | undefined {
   let out = "";
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    if (ASCII_READS_LOWER) {
+      // Mostly-ASCII texts (Latin with a few accents): each run of ASCII in one piece.
+      let j = i;
+      while (j < n && text.charCodeAt(j) < 0x80) j++;
+      if (j > i) {
+        out += text.slice(i, j).toLowerCase();
+        i = j;
+        if (i === n) break;
+      }
+    }
     const c = text.charCodeAt(i);
     const r = c < read.length ? read[c] : undefined;
     if (r === undefined) return undefined;
     out += r;
+    i++;
   }
   return out;
 }
@@ -251,10 +305,10 @@ export function compileContent(lists: readonly WordList[]): ContentChecker {
             small = parts.join(" ");
           }
         }
-        if (matcher.small?.test(small)) return m;
+        if (phrasesMatch(matcher.small, small)) return m;
         // ASCII reads the same through its capitals.
         capitals ??= asciiOnly ? "" : texts.map(normalisedCapitals).join(" ");
-        if (matcher.capital?.test(capitals)) return m;
+        if (phrasesMatch(matcher.capital, capitals)) return m;
       }
       return -1;
     },

@@ -2,15 +2,7 @@
 // and traffic mode, file transfer, folding, label (validity, direction clearance, sender clearance,
 // translation), content; then the outgoing copy with the recomputed label (and FLOT marking for
 // label-unaware receivers). Pure apart from clearance look-ups; the relay does the I/O.
-import {
-  isElement,
-  parseJid,
-  xml,
-  NS_CLIENT,
-  NS_STANZAS,
-  NS_XHTML_IM,
-  type Element,
-} from "@cordon/component";
+import { isElement, xml, NS_CLIENT, NS_STANZAS, NS_XHTML_IM, type Element } from "@cordon/component";
 import type { Label, Policy } from "@cordon/policy";
 import { addFlot, isHiddenContentReason, markShownTexts, securityLabels } from "@cordon/rules";
 import { auditId, type AuditEntry } from "./audit.js";
@@ -341,9 +333,9 @@ function granted(p: Passing, refusal: ClearanceRefusal | undefined): Decision {
 
 /** The parts of a stanza's addresses the sender chose: its own resource, the recipient's localpart and resource. */
 function addressTexts(route: Route): string[] {
-  const from = parseJid(route.from);
-  const to = parseJid(route.to);
-  return [from?.resource ?? "", to?.local ?? "", to?.resource ?? ""];
+  const from = route.fromJid;
+  const to = route.toJid;
+  return [from.resource ?? "", to.local ?? "", to.resource ?? ""];
 }
 
 /** Whether a refusal is answered with an error (RFC 6120 §8.3.1: never an error, and results are not requests). */

@@ -3,7 +3,7 @@
 // relay claims exactly those on X); it crosses to side Y and is re-emitted there with the same
 // `from`, which must therefore be one of X's domains (the relay owns those on Y).
 // RFC 6120 §8.1.1-8.1.2 (https://www.rfc-editor.org/rfc/rfc6120#section-8.1.1): `to` and `from`.
-import { bareJid, parseJid, type Element } from "@cordon/component";
+import { bareJid, parseJid, type Element, type Jid } from "@cordon/component";
 import type { DirectionName, DirectionRules, PeerRule, PeeringConfig, SideConfig } from "./peering.js";
 
 export type StanzaKind = "message" | "presence" | "iq";
@@ -44,6 +44,9 @@ export interface Route {
   fromBare: string;
   fromDomain: string;
   toDomain: string;
+  /** `from` and `to` parsed (frozen, @cordon/jid's memo): their parts without parsing them again. */
+  fromJid: Jid;
+  toJid: Jid;
 }
 
 export type RouteResult =
@@ -70,7 +73,17 @@ export function routeOf(stanza: Element, direction: Direction): RouteResult {
   const fromBare = bareJid(fromJid);
   return {
     ok: true,
-    route: { kind, type, from, to, fromBare, fromDomain: fromJid.domain, toDomain: toJid.domain },
+    route: {
+      kind,
+      type,
+      from,
+      to,
+      fromBare,
+      fromDomain: fromJid.domain,
+      toDomain: toJid.domain,
+      fromJid,
+      toJid,
+    },
   };
 }
 

@@ -667,3 +667,40 @@ describe("audit line after an entry that cannot be written (adv13)", () => {
     assert.deepEqual(verifyAuditFile(file, KEY), { ok: true, records: 2, head: record.hash });
   });
 });
+
+describe("the writer's HMAC (relay19)", () => {
+  test("keyedHash is createHmac's HMAC-SHA256 for keys of every length and random texts", async () => {
+    const { keyedHash } = await import("../src/audit.js");
+    let seed = 1919;
+    const next = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    // ASCII, Latin-1, BMP, astral (paired surrogates), lone surrogates, NUL: every UTF-8 length.
+    const alphabet = ["a", "{", '"', "\u0000", "é", "\u2028", "機", "\ud83d\ude00", "\ud800", "\udfff", "~"];
+    for (const keyLength of [0, 1, 31, 32, 63, 64, 65, 100, 200]) {
+      const bytes = Buffer.alloc(keyLength);
+      for (let i = 0; i < keyLength; i++) bytes[i] = Math.floor(next() * 256);
+      const key = auditKey(bytes);
+      for (let n = 0; n < 300; n++) {
+        // Lengths past the first buffer (1,024 bytes) too, so it grows; and back to short ones.
+        // and past the largest buffer kept (64 KiB), which takes one of its own.
+        const length =
+          n % 100 === 0
+            ? 30_000 + Math.floor(next() * 10_000)
+            : n % 50 === 0
+              ? 2000 + Math.floor(next() * 3000)
+              : Math.floor(next() * 400);
+        let text = "";
+        for (let i = 0; i < length; i++) text += alphabet[Math.floor(next() * alphabet.length)]!;
+        assert.equal(
+          keyedHash(text, key),
+          createHmac("sha256", key.secret).update(text).digest("hex"),
+          `key ${keyLength} bytes, text ${JSON.stringify(text.slice(0, 40))}`,
+        );
+      }
+    }
+  });
+});
