@@ -268,9 +268,20 @@ for (const kind of serverKinds()) {
           `<addresses xmlns='http://jabber.org/protocol/address'>` +
           `<address type='to' jid='${jid("dan")}'/><address type='to' jid='${jid("bob")}/annex'/>` +
           `<address type='cc' jid='${jid("bob")}/hq'/></addresses>`;
+        // The multicast service is another domain to the outbound check (adv17a): cleared for
+        // SECRET here, so the message reaches mod_multicast and each copy is decided on delivery.
+        await store.setPeerClearance(
+          `multicast.${domain}`,
+          "outbound",
+          demo.raw(demo.clearance(["UNCLASSIFIED", "SECRET"])),
+        );
         await sendRaw(
           s.alice!,
           `<message to='multicast.${domain}' id='g9' type='chat'><body>G9-SECRET</body>${SECRET}${addresses}</message>`,
+        );
+        // (control: the cleared address gets it — the test is not passing on a refusal of the whole)
+        await s.bob!.waitFor(
+          (m) => m.attrs.id === "g9" && (m.getChildText("body") ?? "").includes("G9-SECRET"),
         );
         await none(s.dan!, "G9-SECRET", 1500);
         await none(s.bobAnnex!, "G9-SECRET", 0);
