@@ -200,6 +200,31 @@ for (const kind of serverKinds()) {
       );
     });
 
+    test(`[${kind}] X5: the same full JID bound again from the annex (the cleared session replaced) is no longer the cleared occupant`, async () => {
+      const bob = await session("bob", "desk5", CLEARED_SITE);
+      const hq = await session("alice", "same5", CLEARED_SITE);
+      const ghostRoom = `ghost@${rooms}`;
+      await joinRoom(bob, ghostRoom, "bob5");
+      await configureRoom(bob, ghostRoom);
+      assert.notEqual((await joinRoom(hq, ghostRoom, "alice5")).attrs.type, "error");
+      // A new session binds alice/same5 from the annex: the server replaces the old one (RFC 6120
+      // §7.7.2.2) without the client leaving the room.
+      const annex = await session("alice", "same5", UNCLASSIFIED_SITE);
+      assert.equal(annex.jid, hq.jid);
+      await sendRaw(
+        bob,
+        `<message to='${ghostRoom}' type='groupchat' id='x5-secret'><body>ghost secret</body>${demo.labelXml(demo.label("SECRET"))}</message>`,
+      );
+      await bob.waitFor((m) => m.attrs.id === "x5-secret" && m.attrs.type === "groupchat", 8000);
+      // The annex session joins now: what the room sent the old occupant before is in by then.
+      const self = await joinRoom(annex, ghostRoom, "annex5");
+      assert.notEqual(self.attrs.type, "error", "a fresh join, located at the annex");
+      assert.ok(
+        !annex.received.some((s: Element) => s.toString().includes("ghost secret")),
+        "the annex session got SECRET as the cleared occupant",
+      );
+    });
+
     test(`[${kind}] X4: another session of the same user cannot take the cleared session's nick`, async () => {
       const hq = await session("alice", "hq4", CLEARED_SITE);
       const annex = await session("alice", "annex4", UNCLASSIFIED_SITE);
