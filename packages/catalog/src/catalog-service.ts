@@ -389,7 +389,13 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       if (service.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       const serviceGate = service.status === "known" ? clearanceGate(service.clearance) : undefined;
-      const gate: LabelGate = serviceGate ? (label) => requester(label) && serviceGate(label) : requester;
+      // The requesting session's location (as toward a user, below): unknown → nothing labelled.
+      if (requesterLocations.active && !query.remote && !location.clearance)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
+      const located = (label: Label) =>
+        query.remote === true || requesterLocations.grants(translations, label, location);
+      const gate: LabelGate = (label) =>
+        requester(label) && (!serviceGate || serviceGate(label)) && located(label);
       return {
         catalog: roomCatalog({
           to: query.target,
@@ -497,8 +503,11 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     // Toward a user, where the requesting session is (the guard's client-location rule; asked of
     // its server only when locations are configured): part of the key, so a catalog computed for
     // one location is never served to another.
+    // Toward a room as well (adversarial review adv17b): the MUC applies the same rule to each
+    // occupant's session (what it sends is refused forbidden), and its own room catalog offers only
+    // what the location grants — both answers agree.
     const location =
-      target.kind === "user" && !query.remote
+      (target.kind === "user" || target.kind === "room") && !query.remote
         ? await requesterLocations.locate(query.session, sessionAddress)
         : ANYWHERE;
     // Keyed by the target as written: the catalog names it (`to`) and its id covers it.

@@ -18,6 +18,7 @@ import {
   label,
   DEMO_CATALOG,
   DEMO_POLICY_FILE,
+  rawLabel,
 } from "./fixtures.js";
 
 const D = "example.test";
@@ -188,5 +189,40 @@ describe("catalog toward a user: the requesting session's location (the guard's 
     catalogs.set(D, parseCatalogSpec(OPEN_CATALOG, registry));
     assert.deepEqual(selectors(await ask(svc, `alice@${D}/r`, `bob@${D}`)), BOTH_CLEARED);
     assert.deepEqual(selectors(await ask(svc, `alice@${D}/annex`, `bob@${D}`)), ["UNCLASSIFIED", "none"]);
+  });
+});
+
+describe("catalog toward a stored room: the requesting session's location (adv17b)", () => {
+  test("a session at the UNCLASSIFIED-only site is not offered SECRET for a room (the room's own catalog does not either)", async () => {
+    const store = new MemoryStore();
+    const registry = demoRegistry();
+    await store.setUserClearance(`alice@${D}`, clearance("SECRET", ["ALPHA"]));
+    await store.putRoom({
+      jid: `ops@rooms.${D}`,
+      config: { catalogRestrict: true },
+      clearance: clearance("SECRET"),
+      defaultLabel: rawLabel("UNCLASSIFIED"),
+      affiliations: {},
+      persistent: true,
+    });
+    const asked: string[] = [];
+    const svc = demoCatalogService(store, {
+      registry,
+      sessionAddress: addresses({ [`alice@${D}/annex`]: ANNEX, [`alice@${D}/hq`]: CLEARED }, asked),
+      guardLocations: sites(registry),
+    });
+    try {
+      const ask = async (from: string) => {
+        const outcome = await svc.component.iq.route(request(from, `ops@rooms.${D}`));
+        assert.equal(outcome.kind, "result");
+        return selectors(outcome.kind === "result" ? outcome.payload : undefined);
+      };
+      assert.ok((await ask(`alice@${D}/hq`)).includes("SECRET"), "the cleared session is offered SECRET");
+      assert.deepEqual(await ask(`alice@${D}/annex`), ["UNCLASSIFIED"]);
+      assert.deepEqual(await ask(`alice@${D}/gone`), [], "an unknown location: nothing");
+    } finally {
+      await svc.stop();
+      await store.close();
+    }
   });
 });

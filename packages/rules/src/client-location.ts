@@ -141,6 +141,18 @@ export class ClientLocations {
     return this.grantsAt(translations, label, this.locate(ip));
   }
 
+  /**
+   * Whether a session may receive `label` wherever it connects from: every range's clearance and
+   * `otherLocations` grant it (without `otherLocations` an address in no range grants nothing, so
+   * never). For what goes to a user without naming a session (a bare JID: the server picks the
+   * session), which no one can locate. Always true without ranges.
+   */
+  grantsEverywhere(translations: Translations, label: Label): boolean {
+    if (!this.active) return true;
+    if (!this.#other || !translations.decide(label, this.#other).granted) return false;
+    return this.#blocks.every((b) => translations.decide(label, b.clearance).granted);
+  }
+
   /** Whether a session at `location` (from `locate`) may send or receive `label`. */
   grantsAt(translations: Translations, label: Label, location: ClientLocation): LocationVerdict {
     if (!this.active) return "granted";
@@ -243,6 +255,15 @@ export class SessionLocations {
       byKey.set(location.key, granted);
     }
     return granted;
+  }
+
+  /**
+   * Whether `label` may go to a user of a served domain without naming its session (a bare JID,
+   * delivered by the server to whichever session it picks): only when every location grants it
+   * (ClientLocations.grantsEverywhere), judged on the clearances as they read now.
+   */
+  grantsEverywhere(translations: Translations, label: Label): boolean {
+    return this.#rule.grantsEverywhere(translations, label);
   }
 
   close(): void {

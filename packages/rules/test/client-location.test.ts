@@ -184,3 +184,32 @@ test("SessionLocations: inactive without ranges (nothing asked); located by aski
   assert.equal(located.grants(translations, l("SECRET"), annex), false);
   located.close();
 });
+
+test("grantsEverywhere: a label for a user's bare JID only when every range and otherLocations grant it (adv17b)", () => {
+  const translations = new Translations(registry);
+  const label = (name: string) => makeLabel(policy, policy.classificationByName.get(name)!, []);
+  const ranges = [
+    { ranges: ["10.0.0.0/8"], clearance: clearance("UNCLASSIFIED", "SECRET") },
+    { ranges: ["10.9.0.0/16"], clearance: clearance("UNCLASSIFIED") },
+  ];
+  // Without otherLocations an address in no range grants nothing: no label reaches everywhere.
+  const closed = new ClientLocations({ locations: ranges });
+  assert.equal(closed.grantsEverywhere(translations, label("UNCLASSIFIED")), false);
+  const other = new ClientLocations({ locations: ranges, otherLocations: clearance("UNCLASSIFIED") });
+  assert.equal(other.grantsEverywhere(translations, label("UNCLASSIFIED")), true);
+  // The annex range does not grant SECRET, nor does otherLocations.
+  assert.equal(other.grantsEverywhere(translations, label("SECRET")), false);
+  const cleared = new ClientLocations({
+    locations: [ranges[0]!],
+    otherLocations: clearance("UNCLASSIFIED", "SECRET"),
+  });
+  assert.equal(cleared.grantsEverywhere(translations, label("SECRET")), true);
+  assert.equal(new ClientLocations({ locations: [] }).grantsEverywhere(translations, label("SECRET")), true);
+  const held = new SessionLocations(
+    { locations: ranges, otherLocations: clearance("UNCLASSIFIED") },
+    registry,
+  );
+  assert.equal(held.grantsEverywhere(translations, label("UNCLASSIFIED")), true);
+  assert.equal(held.grantsEverywhere(translations, label("SECRET")), false);
+  held.close();
+});

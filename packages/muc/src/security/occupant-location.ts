@@ -66,3 +66,23 @@ export function occupantless(
   const domain = parseJid(fullJid)?.domain;
   return domain !== undefined && !ctx.settings.localDomains.includes(domain) ? ANYWHERE : UNKNOWN_LOCATION;
 }
+
+/**
+ * Whether `label` may go to `bareJid` (a user, not a session: a mediated invitation, XEP-0045
+ * §7.8.2), which its server hands to whichever of its sessions it picks — and, since it comes from
+ * a trusted component, without the guard judging it (adversarial review adv17b: a SECRET
+ * invitation, its reason and the room's password reached the invitee's annex session). A user of a
+ * served domain while the rule applies: only when every location grants the label
+ * (SessionLocations.grantsEverywhere; never without `otherLocations`). Another server's user: not
+ * located (as `locateSession`).
+ */
+export function reachesAnySession(
+  ctx: Pick<MucContext, "locations" | "labels" | "settings">,
+  bareJid: string,
+  label: Label,
+): boolean {
+  if (!ctx.locations.active) return true;
+  const domain = parseJid(bareJid)?.domain;
+  if (domain !== undefined && !ctx.settings.localDomains.includes(domain)) return true;
+  return ctx.locations.grantsEverywhere(ctx.labels.translations, label);
+}

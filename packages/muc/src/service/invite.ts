@@ -2,6 +2,7 @@
 // clearance does not cover: the invitee's clearance must grant the room label, and a labelled
 // invitation (XEP-0258 §"Invitations") must also be fit for the sender, the room and the invitee.
 import { toBare, type Element } from "@cordon/component";
+import type { Label } from "@cordon/policy";
 import type { Room } from "../room/room.js";
 import type { Occupant } from "../room/occupant.js";
 import type { MucContext } from "./context.js";
@@ -10,6 +11,7 @@ import { readServiceBound } from "../security/service-clearance.js";
 import { declineMessage, invitationMessage } from "./stanzas.js";
 import { NS_SEC_LABEL } from "../namespaces.js";
 import { flotText } from "@cordon/rules";
+import { reachesAnySession } from "../security/occupant-location.js";
 
 export async function onInvite(
   ctx: MucContext,
@@ -77,9 +79,11 @@ export async function onInvite(
   const reason = invite.getChildText("reason");
   let labelXml = "";
   let shownReason = reason;
+  let gateLabel: Label | undefined;
   if (labelled || reason) {
     const gate = checkMessage(ctx, room, sender, stanza, service);
     if (!gate.ok) return ctx.refuse(stanza, gate.error);
+    gateLabel = gate.label;
     if (!ctx.labels.grants(gate.label, inviteeClearance)) {
       return ctx.refuse(stanza, {
         condition: "forbidden",
@@ -92,6 +96,17 @@ export async function onInvite(
     // XEP-0258 §5), so a label-unaware client never shows it unmarked.
     if (reason) shownReason = flotText(ctx.rendering.marking(gate.label), reason);
   }
+  // The invitation names the room (at its label) and carries the reason at its own: it goes to the
+  // invitee's bare JID, so the server picks the session, which nobody here can locate — the
+  // guard's client-location rule (security/occupant-location.ts) allows it only when every
+  // location grants both. A direct invitation (XEP-0249) goes through the server, whose guard
+  // judges each of the invitee's sessions.
+  if ([room.security.label, gateLabel].some((l) => l !== undefined && !reachesAnySession(ctx, invitee, l)))
+    return ctx.refuse(stanza, {
+      condition: "forbidden",
+      type: "cancel",
+      text: "a mediated invitation may reach the invitee where this room or label is not cleared; send a direct invitation (XEP-0249)",
+    });
   const member =
     room.config.membersOnly &&
     room.affiliationOf(invitee) === "none" &&
