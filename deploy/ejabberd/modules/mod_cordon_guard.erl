@@ -13,7 +13,8 @@
 %%% once, before delivery to its sessions and before offline storage, whatever routed it (a local
 %%% client, a remote server, offline replay at login). The message is dropped from the hook and,
 %%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
-%%% messages from the server itself (no user part) or from trusted components are not asked about.
+%%% messages from the server itself (no user part) are not asked about; messages from trusted
+%%% components only for each recipient session's location (origin='component', located_by_module/2).
 %%% A message a local client sends to another domain (s2s, a component) is asked about on its way
 %%% out instead, in user_send_packet (below: "Messages to another domain").
 %%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
