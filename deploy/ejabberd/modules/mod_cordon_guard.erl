@@ -14,7 +14,7 @@
 %%% client, a remote server, offline replay at login). The message is dropped from the hook and,
 %%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
 %%% messages from the server itself (no user part) are not asked about; messages from trusted
-%%% components only for each recipient session's location (origin='component', located_by_module/2).
+%%% components only for each recipient session's location (origin='component', located_by_module/3).
 %%% A message a local client sends to another domain (s2s, a component) is asked about on its way
 %%% out instead, in user_send_packet (below: "Messages to another domain").
 %%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
@@ -302,7 +302,7 @@ origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
        IsLocal -> <<"c2s">>;
        true ->
            case lists:member(From, Trusted) of
-               true -> located_by_module(Host, From);
+               true -> located_by_module(Host, From, Msg);
                false -> <<"s2s">>
            end
     end.
@@ -314,8 +314,11 @@ origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
 %% domain. Not asked (skip): a component listed in `inbound_unasked`, one that locates the
 %% recipient's sessions itself (Cordon's MUC: packages/muc/src/security/occupant-location.ts).
 %% (Presences and IQs from trusted components stay unasked: payload_origin/2.)
-located_by_module(Host, From) ->
-    case lists:member(From, opt(Host, inbound_unasked)) of
+%% An error message that can carry no label (the relay's carry their addressing and condition
+%% alone) has nothing to locate: not asked (a decided error would be taken for ejabberd's bounce).
+located_by_module(Host, From, Msg) ->
+    case lists:member(From, opt(Host, inbound_unasked)) orelse
+        (Msg#message.type == error andalso not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0)) of
         true -> skip;
         false -> <<"component">>
     end.

@@ -367,8 +367,13 @@ end
 
 local origin_of;
 -- The origin a message to a user of this host is asked about with (nil: not asked).
-local function delivery_origin(origin)
-	if origin.type == "component" and located_by_module(origin.host) then return "component"; end
+-- (An error message that can carry no label — the relay's carry their addressing and condition
+-- alone — has nothing to locate: not asked, as on ejabberd.)
+local function delivery_origin(origin, stanza)
+	if origin.type == "component" and trusted:contains(origin.host) then
+		if not located_by_module(origin.host) or (stanza.attr.type == "error" and not may_carry_label(stanza, 0)) then return nil; end
+		return "component";
+	end
 	return origin_of(origin);
 end
 
@@ -1088,7 +1093,7 @@ local function checker(event_name)
 	return function (event)
 		local stanza = event.stanza;
 		if is_decided(stanza) then return nil; end
-		local origin = delivery_origin(event.origin);
+		local origin = delivery_origin(event.origin, stanza);
 		if not origin then return nil; end
 		local queue = event.origin.cordon_queue;
 		if not queue then
