@@ -10,8 +10,9 @@
 // 127.0.0.1 (cleared up to RED) or 127.0.0.2 (the annex: WHITE only).
 // `rooms.…` is a trusted XEP-0114 component listed in `inbound_unasked`: it stands for Cordon's MUC,
 // which locates its occupants itself (packages/muc/src/security/occupant-location.ts).
-// On the old modules (relayin17's base): I1, I2 and I4 fail on both servers (the annex got AMBER;
-// the AMBER sent while the guard was down was delivered unasked); I3 and I5 pass (regressions).
+// On the old modules (relayin17's base): I1, I2, I4, I5 and I6 fail on both servers (the annex got
+// AMBER, live and replayed from offline storage; what came while the guard was down was delivered
+// unasked; I5: the relay's message was not asked about); I3 passes (a regression check).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -229,6 +230,29 @@ for (const kind of serverKinds()) {
       } finally {
         await desk.stop();
       }
+    });
+
+    test(`[${kind}] I6: stored while alice is offline, AMBER is replayed to her cleared session only (the annex leaves it stored)`, async () => {
+      await sendRaw(bob, message(`alice@${here}`, "i6-a", "amber while away", label(TLP, 12)));
+      await guarded.sleep(1000); // (stored offline: nothing tells bob)
+      const annex = await session("annex6", UNCLASSIFIED_SITE);
+      try {
+        await sendRaw(bob, message(`alice@${here}`, "i6-w", "white, live"));
+        await arrives(annex, "i6-w");
+        assert.equal(got(annex, "i6-a"), false, "the annex session got the stored AMBER at login");
+      } finally {
+        await annex.stop();
+      }
+      const desk = await session("desk6", CLEARED_SITE);
+      try {
+        await arrives(desk, "i6-a");
+      } finally {
+        await desk.stop();
+      }
+      assert.equal(
+        bob.received.some((m) => m.attrs.id === "i6-a" && m.attrs.type === "error"),
+        false,
+      );
     });
 
     test(`[${kind}] I4: the guard down — nothing labelled from across the relay is delivered; bob is told wait`, async () => {
