@@ -29,6 +29,18 @@ cordon_guard_trusted_components = {
 -- (Cordon's MUC, once it does), so that their messages are not decided twice:
 -- cordon_guard_outbound_unasked = { "rooms.example.test" };
 
+-- A message a trusted component delivers to a user of the hosts below is asked about too, for each
+-- recipient session's client location alone (origin='component': Cordon's relay knows the peer's
+-- and the recipient's clearances, not where the recipient's sessions are; packages/guard/README.md,
+-- "Inbound across the relay"). List here the trusted components that locate the recipient's
+-- sessions themselves (Cordon's MUC with client locations configured), so that their messages are
+-- not asked about twice — the relay never:
+cordon_guard_inbound_unasked = {
+-- {{#each INBOUND_UNASKED}}
+	"{{COMPONENT_DOMAIN}}";
+-- {{/each}}
+}
+
 -- {{#each GUARDED_HOST}}
 VirtualHost "{{DOMAIN}}" {
 	modules_enabled = { "cordon_guard" };

@@ -13,7 +13,8 @@
 %%% once, before delivery to its sessions and before offline storage, whatever routed it (a local
 %%% client, a remote server, offline replay at login). The message is dropped from the hook and,
 %%% once decided, routed again marked as decided (its meta `cordon_checked`). Carbon copies and
-%%% messages from the server itself (no user part) or from trusted components are not asked about.
+%%% messages from the server itself (no user part) are not asked about; messages from trusted
+%%% components only for each recipient session's location (origin='component', located_by_module/3).
 %%% A message a local client sends to another domain (s2s, a component) is asked about on its way
 %%% out instead, in user_send_packet (below: "Messages to another domain").
 %%% Fail closed: no answer within `timeout` ms, an error answer, or the guard not connected
@@ -87,7 +88,8 @@ mod_opt_type(trusted_components) -> econf:list(econf:domain());
 mod_opt_type(unlabelled_when_down) -> econf:enum([refuse, deliver]);
 mod_opt_type(access_check) -> econf:bool();
 mod_opt_type(report_interval) -> econf:pos_int();
-mod_opt_type(outbound_unasked) -> econf:list(econf:domain()).
+mod_opt_type(outbound_unasked) -> econf:list(econf:domain());
+mod_opt_type(inbound_unasked) -> econf:list(econf:domain()).
 
 mod_options(Host) ->
     [{component, <<"guard.", Host/binary>>},
@@ -97,7 +99,8 @@ mod_options(Host) ->
      {unlabelled_when_down, refuse},
      {access_check, false},
      {report_interval, 5000},
-     {outbound_unasked, []}].
+     {outbound_unasked, []},
+     {inbound_unasked, []}].
 
 mod_doc() -> #{desc => ["Cordon's central check: every message to a local user is decided by "
                         "Cordon's guard component (see Cordon's packages/guard/README.md)."]}.
@@ -299,9 +302,25 @@ origin(Host, #message{from = #jid{luser = User, lserver = From}} = Msg) ->
        IsLocal -> <<"c2s">>;
        true ->
            case lists:member(From, Trusted) of
-               true -> skip;
+               true -> located_by_module(Host, From, Msg);
                false -> <<"s2s">>
            end
+    end.
+
+%% Issue 17, inbound across the relay: a message one of the trusted components delivers to a local
+%% user is asked about with origin='component' — the guard decides only each recipient session's
+%% client location on the label the component put (packages/guard/src/component-delivery.ts), so a
+%% session at a site its label is not granted gets nothing of what Cordon's relay brings from a peer
+%% domain. Not asked (skip): a component listed in `inbound_unasked`, one that locates the
+%% recipient's sessions itself (Cordon's MUC: packages/muc/src/security/occupant-location.ts).
+%% (Presences and IQs from trusted components stay unasked: payload_origin/2.)
+%% An error message that can carry no label (the relay's carry their addressing and condition
+%% alone) has nothing to locate: not asked (a decided error would be taken for ejabberd's bounce).
+located_by_module(Host, From, Msg) ->
+    case lists:member(From, opt(Host, inbound_unasked)) orelse
+        (Msg#message.type == error andalso not may_carry_label(xmpp:encode(Msg, ?NS_CLIENT), 0)) of
+        true -> skip;
+        false -> <<"component">>
     end.
 
 ask(Host, Origin, Msg0) ->
@@ -318,7 +337,7 @@ ask(Host, Origin, Msg0) ->
     Sessions = ejabberd_sm:get_user_info(ToUser, ToServer),
     %% A stored message replayed at login (mod_offline routes it from the recipient's own session
     %% process): only that session is asked about, and it stays stored if that session may not have it.
-    Replay = Origin == <<"c2s">> andalso replaying(Msg, Sessions),
+    Replay = (Origin == <<"c2s">> orelse Origin == <<"component">>) andalso replaying(Msg, Sessions),
     Listed = case Replay of
                  false -> Sessions;
                  {true, Own} -> [Own]

@@ -352,7 +352,32 @@ local function apply(event, response)
 	return unreachable(event, { type = "wait", condition = "internal-server-error" }, true);
 end
 
-local function origin_of(origin)
+-- Issue 17, inbound across the relay: a message one of the trusted components delivers to a user
+-- of this host is asked about with origin='component' — the guard decides only each recipient
+-- session's client location on the label the component put (packages/guard/src/
+-- component-delivery.ts), so that a session at a site its label is not granted gets nothing of what
+-- Cordon's relay brings from a peer domain. Not asked: a component listed in
+-- `cordon_guard_inbound_unasked`, one that locates the recipient's sessions itself (Cordon's MUC:
+-- packages/muc/src/security/occupant-location.ts). Presences and IQs from trusted components stay
+-- unasked (origin_of).
+local inbound_unasked = module:get_option_set("cordon_guard_inbound_unasked", {});
+local function located_by_module(host)
+	return trusted:contains(host) and not inbound_unasked:contains(host);
+end
+
+local origin_of;
+-- The origin a message to a user of this host is asked about with (nil: not asked).
+-- (An error message that can carry no label — the relay's carry their addressing and condition
+-- alone — has nothing to locate: not asked, as on ejabberd.)
+local function delivery_origin(origin, stanza)
+	if origin.type == "component" and trusted:contains(origin.host) then
+		if not located_by_module(origin.host) or (stanza.attr.type == "error" and not may_carry_label(stanza, 0)) then return nil; end
+		return "component";
+	end
+	return origin_of(origin);
+end
+
+function origin_of(origin)
 	if origin.type == "c2s" then return "c2s"; end
 	if origin.type == "s2sin" then return "s2s"; end
 	if origin.type == "component" then
@@ -1068,7 +1093,7 @@ local function checker(event_name)
 	return function (event)
 		local stanza = event.stanza;
 		if is_decided(stanza) then return nil; end
-		local origin = origin_of(event.origin);
+		local origin = delivery_origin(event.origin, stanza);
 		if not origin then return nil; end
 		local queue = event.origin.cordon_queue;
 		if not queue then
@@ -1395,11 +1420,14 @@ module:hook("message/offline/broadcast", function (event)
 		-- What was not asked about on its way in is not asked about now (origin_of: Cordon's own
 		-- components decided it, the server generated it); judged as another domain it would be
 		-- refused (a trusted component has no peer clearance of its own).
-		if trusted:contains(from_host) or (from_host == module.host and not from_node) then
+		-- A trusted component's message the module locates (delivery_origin) is decided again for this
+		-- session's location (origin='component', offline='1': it stays stored if not granted here).
+		if (trusted:contains(from_host) and not located_by_module(from_host)) or (from_host == module.host and not from_node) then
 			decided_list[#decided_list + 1] = { stanza = stanza, when = when };
 			goto next_message;
 		end
-		local request, asked = check_request(stanza, from_host == module.host and "c2s" or "s2s", nil, origin);
+		local kind = located_by_module(from_host) and "component" or from_host == module.host and "c2s" or "s2s";
+		local request, asked = check_request(stanza, kind, nil, origin);
 		local response = ask_wait(request);
 		if not response or response.attr.type ~= "result" then
 			module:log("warn", "Cordon guard %s gave no decision: offline messages of %s kept", guard, origin.username);

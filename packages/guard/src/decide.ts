@@ -18,6 +18,7 @@ import {
   type StanzaLabels,
 } from "@cordon/rules";
 import { decideArchiveResult } from "./archive-result.js";
+import { decideComponentDelivery } from "./component-delivery.js";
 import { labelledPayload } from "./labelled-payload.js";
 import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
 import { conversationKey, type ConversationReferences } from "./message-references.js";
@@ -102,6 +103,12 @@ export async function decide(
   if (message.name !== "message") return payload(context, request, refuseStanza(message, isError));
   if (request.archive === true) return decideArchiveResult(context, server, request);
   const to = parseJid(message.attrs.to ?? "");
+  // Delivered by one of the module's trusted components (component-delivery.ts): to a user of
+  // this server, from another domain; only each session's location is decided here.
+  if (request.origin === "component")
+    return to?.local !== undefined && to.domain === server && !context.served.includes(from?.domain ?? "")
+      ? decideComponentDelivery(context, request, refuse, FORBIDDEN)
+      : refuse("addressing", ADDRESSING);
   // The recipient is a user of the asking server; a local sender is a user of a served domain
   // (another virtual host of the same server included).
   const local = from !== undefined && context.served.includes(from.domain);

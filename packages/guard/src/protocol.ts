@@ -20,6 +20,9 @@
 //   session sends to another domain, asked on its way out — outbound.ts: 'peer' a remote server
 //   or an untrusted component, judged against that domain's outbound peer clearance; 'component'
 //   one of the module's trusted components, the sender side only; <copy/> as above)
+//   (origin='component': a message one of the module's trusted components delivers — Cordon's relay
+//   for a claimed peer domain, a MUC that does not locate its occupants itself — decided by
+//   component-delivery.ts for each <session/>'s location alone, the message going on as written)
 //   (compact='1' or '2': the module can rebuild the delivered message itself — see the compact verdicts)
 //   (offline='1': a stored message replayed to the sessions listed; one none of them may have is
 //   answered deliver with form='none' for each — it stays stored — instead of refused)
@@ -85,8 +88,8 @@ import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 import { isLabel } from "./message-forms.js";
 import type { OutboundDestination } from "./outbound.js";
 
-/** Where the message came from, as only the server knows: one of its client sessions, or another server. */
-export type CheckOrigin = "c2s" | "s2s";
+/** Where the message came from, as only the server knows: one of its client sessions, another server, or one of its trusted components (component-delivery.ts). */
+export type CheckOrigin = "c2s" | "s2s" | "component";
 
 /** One session of the recipient, as the server knows it. */
 export interface RecipientSession {
@@ -143,7 +146,7 @@ const MAX_IP = 64;
 /** The request in a `<check/>`, or undefined when it is not one (answered bad-request). */
 export function readCheck(check: Element): CheckRequest | undefined {
   const origin = check.attrs.origin;
-  if (origin !== "c2s" && origin !== "s2s") return undefined;
+  if (origin !== "c2s" && origin !== "s2s" && origin !== "component") return undefined;
   const children = check.children.filter(isElement);
   const message = children[0];
   // A message; or a presence or IQ that may carry a label (labelled-payload.ts).
@@ -170,6 +173,12 @@ export function readCheck(check: Element): CheckRequest | undefined {
   if (
     outbound !== undefined &&
     (origin !== "c2s" || (outbound !== "peer" && outbound !== "component") || sessions.length > 0)
+  )
+    return undefined;
+  // A trusted component's delivery (component-delivery.ts): a message, its recipient's sessions only.
+  if (
+    origin === "component" &&
+    (message.name !== "message" || copies.length > 0 || check.attrs.archive === "1")
   )
     return undefined;
   return {

@@ -111,7 +111,10 @@ export function ejabberdConfig(
         TIMEOUT_MS: String(Math.round((guard.timeoutSeconds ?? 2) * 1000)),
         CACHE_MS: String(Math.round((guard.cacheSeconds ?? 2) * 1000)),
       },
-      lists: { TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })) },
+      lists: {
+        TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
+        INBOUND_UNASKED: (guard.inboundUnasked ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
+      },
     });
     if (guard.unlabelledWhenDown)
       includes["cordon-guard.yml"] = includes["cordon-guard.yml"].replace(

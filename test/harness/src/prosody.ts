@@ -95,6 +95,7 @@ export function prosodyConfig(
       lists: {
         GUARDED_HOST: [{ DOMAIN: options.domain }],
         TRUSTED_COMPONENT: (guard.trusted ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
+        INBOUND_UNASKED: (guard.inboundUnasked ?? []).map((d) => ({ COMPONENT_DOMAIN: d })),
       },
     });
     if (guard.reportSeconds !== undefined)

@@ -32,6 +32,8 @@ export interface GuardDecl {
   cacheSeconds?: number;
   /** Cordon's own components whose messages are not checked again (its MUC, its relay). */
   trusted?: string[];
+  /** Trusted components that locate the recipient's sessions themselves (Cordon's MUC): their deliveries are not asked about. */
+  inboundUnasked?: string[];
   /** Deliver unlabelled messages while Cordon cannot answer (the modules' opt-in option). */
   unlabelledWhenDown?: "deliver" | "refuse";
   /** Seconds between the module's reports to the guard (served from its cache, latency; default 5). */

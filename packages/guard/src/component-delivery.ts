@@ -1,0 +1,73 @@
+// A message one of the module's trusted components delivers to a user of a served server (issue
+// 17, "Inbound across the relay"): Cordon's relay for a claimed peer domain, or a MUC not listed as
+// locating its occupants itself. The component decided the message already — its label (in the
+// receiving side's policy), the clearances (the relay: the direction's, the sender's and the
+// recipient's; the MUC: the room's), the form (the relay's FLOT for a label-unaware side) — but it
+// does not know where the recipient's sessions are; the module does. So the module asks with
+// <check origin='component'> and the guard decides only what the component cannot: each recipient
+// session's client location (@cordon/rules client-location.ts), on the label the component put
+// (unlabelled: the default label). Nothing else is judged again and nothing is rewritten:
+//   - the label must be one the policy reads (malformed, hidden, unknown: refused with its code —
+//     a trusted component never writes one, so this is a bug or a forgery, not a decision);
+//   - each session asked about gets the message as the component wrote it (form 'label') when its
+//     location grants the label, else nothing ('none'); no FLOT of ours (the component's form
+//     stands: a second marking would be shown twice);
+//   - a message to one session that may not have it, or to a user none of whose sessions may: refused
+//     `forbidden` back to the component (nothing of the message in the error; the relay maps it to
+//     the remote sender); a stored message replayed at login stays stored (offline='1');
+//   - no session at all (the user offline): delivered, to be stored — decided again per session
+//     when replayed.
+// No clearance is read: the question costs one round trip and no store lookup.
+import type { Element, StanzaErrorSpec } from "@cordon/component";
+import { refusalError } from "@cordon/rules";
+import type { GuardDecision, DecideContext, GuardReason } from "./decide.js";
+import { isLabel, withoutLabels } from "./message-forms.js";
+import type { CheckRequest, SessionForm } from "./protocol.js";
+
+/** The decision for a message a trusted component delivers (request.origin 'component'). */
+export function decideComponentDelivery(
+  context: DecideContext,
+  request: CheckRequest,
+  refuse: (reason: GuardReason, spec: StanzaErrorSpec) => GuardDecision,
+  forbidden: StanzaErrorSpec,
+): GuardDecision {
+  const { message } = request;
+  const isError = message.attrs.type === "error";
+  if (isError && message.children.some(isLabel))
+    return { verdict: { action: "drop" }, reason: "labelled-error" };
+  const read = context.labels.of(message, {
+    accept: context.accept,
+    defaultLabel: context.defaultLabel,
+    maxDepth: context.maxDepth,
+  });
+  if (!read.ok) return refuse(`label:${read.problem}`, refusalError(read.problem));
+  const { locations, labels } = context;
+  const sessions = request.sessions.map((s) => ({
+    resource: s.resource,
+    form: (locations.grants(labels.translations, read.label, s.ip) === "granted"
+      ? "label"
+      : "none") as SessionForm,
+  }));
+  const to = message.attrs.to ?? "";
+  const slash = to.indexOf("/");
+  const target = slash >= 0 ? sessions.find((s) => s.resource === to.slice(slash + 1)) : undefined;
+  const noSession =
+    target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none"));
+  if (noSession && request.offline !== true) return refuse("recipient-location", forbidden);
+  return {
+    verdict: {
+      action: "deliver",
+      // As written: its labels moved last, so that a compact verdict names them (protocol.ts).
+      message: asWritten(message),
+      ...(sessions.length > 0 ? { sessions } : {}),
+    },
+    reason: "deliver",
+  };
+}
+
+/** The component's message as it goes on: its own children, its labels (its own bytes) last. */
+function asWritten(message: Element): Element {
+  const out = withoutLabels(message);
+  out.children.push(...message.children.filter(isLabel));
+  return out;
+}
