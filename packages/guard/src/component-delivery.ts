@@ -19,8 +19,7 @@
 //     when replayed.
 // No clearance is read: the question costs one round trip and no store lookup.
 import type { Element, StanzaErrorSpec } from "@cordon/component";
-import { refusalError } from "@cordon/rules";
-import type { GuardDecision, DecideContext, GuardReason } from "./decide.js";
+import { messageLabel, type GuardDecision, type DecideContext, type GuardReason } from "./decide.js";
 import { isLabel, withoutLabels } from "./message-forms.js";
 import type { CheckRequest, SessionForm } from "./protocol.js";
 
@@ -32,19 +31,12 @@ export function decideComponentDelivery(
   forbidden: StanzaErrorSpec,
 ): GuardDecision {
   const { message } = request;
-  const isError = message.attrs.type === "error";
-  if (isError && message.children.some(isLabel))
-    return { verdict: { action: "drop" }, reason: "labelled-error" };
-  const read = context.labels.of(message, {
-    accept: context.accept,
-    defaultLabel: context.defaultLabel,
-    maxDepth: context.maxDepth,
-  });
-  if (!read.ok) return refuse(`label:${read.problem}`, refusalError(read.problem));
+  const judged = messageLabel(context, message, refuse);
+  if ("decision" in judged) return judged.decision;
   const { locations, labels } = context;
   const sessions = request.sessions.map((s) => ({
     resource: s.resource,
-    form: (locations.grants(labels.translations, read.label, s.ip) === "granted"
+    form: (locations.grants(labels.translations, judged.label, s.ip) === "granted"
       ? "label"
       : "none") as SessionForm,
   }));

@@ -127,16 +127,9 @@ export async function decide(
     : copiesOnly || (to?.local !== undefined && to.domain === server);
   if (!from || !addressed || (request.origin === "c2s") !== local) return refuse("addressing", ADDRESSING);
 
-  if (isError && message.children.some(isLabel))
-    return { verdict: { action: "drop" }, reason: "labelled-error" };
-
-  const read = context.labels.of(message, {
-    accept: context.accept,
-    defaultLabel: context.defaultLabel,
-    maxDepth: context.maxDepth,
-  });
-  if (!read.ok) return refuse(`label:${read.problem}`, refusalError(read.problem));
-  const label = read.label;
+  const judged = messageLabel(context, message, refuse);
+  if ("decision" in judged) return judged.decision;
+  const { label } = judged;
 
   const policy = label.policy.id;
   const [sender, serverState, recipient] = await Promise.all([
@@ -263,4 +256,25 @@ function refusal(message: Element, spec: StanzaErrorSpec): Element {
   const id = message.attrs.id;
   if (id === undefined || id.length > MAX_ERROR_ID || !PRINTABLE_ID.test(id)) delete reply.attrs.id;
   return reply;
+}
+
+/**
+ * The label a message is judged on (unlabelled: the default label), or the decision that ends it
+ * first: an error carrying a label is dropped (labelled errors are never delivered), a label the
+ * policy cannot read is refused with its code. Every message origin reads its label here.
+ */
+export function messageLabel(
+  context: DecideContext,
+  message: Element,
+  refuse: (reason: GuardReason, spec: StanzaErrorSpec) => GuardDecision,
+): { label: Label } | { decision: GuardDecision } {
+  if (message.attrs.type === "error" && message.children.some(isLabel))
+    return { decision: { verdict: { action: "drop" }, reason: "labelled-error" } };
+  const read = context.labels.of(message, {
+    accept: context.accept,
+    defaultLabel: context.defaultLabel,
+    maxDepth: context.maxDepth,
+  });
+  if (!read.ok) return { decision: refuse(`label:${read.problem}`, refusalError(read.problem)) };
+  return { label: read.label };
 }
