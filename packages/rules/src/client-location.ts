@@ -150,6 +150,24 @@ export class ClientLocations {
 }
 
 /**
+ * The recipient side of the rule (the guard's "recipient-location", decide.ts; the catalog's offer
+ * toward a user, catalog-service.ts — one home for both): a message to `resource` (undefined: the
+ * bare JID) of a user whose sessions are `sessions` is refused when the session it names may not
+ * have it (`granted` false), or — naming none of them — when the user has sessions and none may.
+ * A user without a session is not refused here: the message is stored, and decided again for the
+ * session it is replayed to (the guard's offline rule).
+ */
+export function recipientRefused<S extends { readonly resource: string }>(
+  sessions: readonly S[],
+  resource: string | undefined,
+  granted: (session: S) => boolean,
+): boolean {
+  const named = resource === undefined ? undefined : sessions.find((s) => s.resource === resource);
+  if (named !== undefined) return !granted(named);
+  return sessions.length > 0 && !sessions.some(granted);
+}
+
+/**
  * The locations' clearances re-read under the policies `registry` holds now (a policy hot reload:
  * a clearance bound to an old Policy object grants nothing under the new ones). One that no longer
  * reads keeps its old binding — it then grants nothing: fail closed — and `unreadable` is told
@@ -222,6 +240,11 @@ export class SessionLocations {
   async locate(session: string | undefined, ask: SessionAddress): Promise<ClientLocation> {
     if (!this.#rule.active) return ANYWHERE;
     const ip = session === undefined ? undefined : await ask(session);
+    return this.#rule.locate(ip);
+  }
+
+  /** Where a session its server told the address of (`ip`; undefined: not told) is. */
+  at(ip: string | undefined): ClientLocation {
     return this.#rule.locate(ip);
   }
 
