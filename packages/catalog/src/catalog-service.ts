@@ -408,6 +408,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       unlabelled ? [{ label: unlabelled }] : undefined,
     );
 
+    // The requesting session's location (the guard's client-location rule, SessionLocations; toward
+    // a user or a stored room): unknown while the rule applies → nothing labelled (fail closed).
+    const unlocated = requesterLocations.active && !query.remote && !location.clearance;
+    const requesterAt = (label: Label) =>
+      query.remote === true || requesterLocations.grants(translations, label, location);
+
     // The requester: a local user's clearances, or (remote requests) the peer's inbound clearance.
     let requester: LabelGate;
     const requesterDomain = query.requester.slice(query.requester.indexOf("@") + 1);
@@ -435,7 +441,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       if (service.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       const serviceGate = service.status === "known" ? clearanceGate(service.clearance) : undefined;
-      const gate: LabelGate = serviceGate ? (label) => requester(label) && serviceGate(label) : requester;
+      // Where the requesting session is (the MUC's sender-location rule, the guard's): only what
+      // its location grants — unknown (no session named: a server on its user's behalf) → nothing.
+      if (unlocated)
+        return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
+      const gate: LabelGate = (label) =>
+        requester(label) && (serviceGate?.(label) ?? true) && requesterAt(label);
       return {
         catalog: roomCatalog({
           to: query.target,
@@ -471,13 +482,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         server,
         recipient: of(recipient, label),
       });
-      // The requesting session's location (the guard's client-location rule, SessionLocations):
-      // unknown while the rule applies → nothing labelled, so nothing at all (fail closed).
-      // The target's sessions (the guard's recipient-location rule, recipientRefused): not known → the same.
-      if ((requesterLocations.active && !query.remote && !location.clearance) || !recipients)
+      // The requesting session's location unknown, or the target's sessions (the guard's
+      // recipient-location rule, recipientRefused) not known: nothing labelled, so nothing at all.
+      if (unlocated || !recipients)
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
       const located = (label: Label) =>
-        (query.remote === true || requesterLocations.grants(translations, label, location)) &&
+        requesterAt(label) &&
         !recipientRefused(recipients.sessions, recipients.resource, (s) =>
           requesterLocations.grants(translations, label, s.location),
         );
@@ -549,8 +559,9 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     // one location is never served to another.
     // Toward a user, where its sessions are too (the recipient-location rule), asked at the same
     // time: the set of their locations is part of the key (an undefined one: not known, "?").
+    // A stored room's catalog the same way (the MUC's rule for what the session may send there).
     const [location, recipients] = await Promise.all([
-      target.kind === "user" && !query.remote
+      (target.kind === "user" || target.kind === "room") && !query.remote
         ? requesterLocations.locate(query.session, sessionAddress)
         : ANYWHERE,
       target.kind === "user" ? recipientsOf(query.target) : NO_RECIPIENT_RULE,

@@ -100,6 +100,47 @@ describe("catalog toward a user: the recipient's sessions' locations (the guard'
     assert.equal(asked.length, 4, "asked every time: sessions are never cached");
   });
 
+  test("a stored room (MUC left item 1): only what the requesting session's location grants; no session: nothing", async () => {
+    await store.putRoom({
+      jid: `ops@rooms.${D}`,
+      config: {},
+      clearance: clearance("SECRET"),
+      affiliations: {},
+      persistent: true,
+    });
+    let where = ANNEX;
+    await svc.stop();
+    svc = demoCatalogService(store, {
+      registry,
+      catalogs: new Map([[D, parseCatalogSpec(DEMO_CATALOG, registry)]]),
+      guardLocations: sites(registry),
+      sessionAddress: async () => where,
+      recipientSessions: async (target) => {
+        asked.push(target);
+        return [];
+      },
+    });
+    const room = (session?: string) =>
+      svc.catalogFor({
+        requester: `alice@${D}`,
+        home: D,
+        target: `ops@rooms.${D}`,
+        ...(session ? { session } : {}),
+      });
+    assert.deepEqual(
+      (await room(`alice@${D}/annex`)).items.map((i) => i.selector),
+      ["UNCLASSIFIED"],
+    );
+    where = CLEARED;
+    assert.deepEqual(
+      (await room(`alice@${D}/hq`)).items.map((i) => i.selector),
+      ALL,
+    );
+    // A server asking on its user's behalf (no session): not located, nothing labelled.
+    assert.deepEqual((await room()).items, []);
+    assert.deepEqual(asked, [], "a room has no recipient sessions to ask about");
+  });
+
   test("a server target, a room or a remote domain: the recipient's sessions are not asked", async () => {
     await offered(D);
     await offered(`someone@remote.test`).catch(() => undefined);
