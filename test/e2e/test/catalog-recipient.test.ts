@@ -5,9 +5,9 @@
 // Prosody and real ejabberd, the guard module loaded, the catalog delegated and trusted; clients
 // from 127.0.0.1 (cleared for everything) or 127.0.0.2 (UNCLASSIFIED only). The catalog learns the
 // recipient's sessions from his server's module (`<sessions xmlns='urn:cordon:guard:0' jid/>`),
-// told to the guard and the trusted components only. Before this change C1, C3 and C4 failed on
-// both servers (C1/C4: SECRET offered; C3: no such question — Prosody service-unavailable,
-// ejabberd forbidden).
+// told to the guard and the trusted components only. On the code before this change every test
+// failed on both servers: C1 and C2 (the annex session's full JID) and C4 offered SECRET and
+// CONFIDENTIAL; C3 got an error for a question the modules did not know.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import {
