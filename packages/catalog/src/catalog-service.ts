@@ -98,7 +98,8 @@ export interface CatalogServiceOptions extends ComponentOptions {
   /**
    * The guard's client locations (components.guard.locations / otherLocations; @cordon/rules
    * client-location.ts). A user target's catalog then offers only the labels the requesting
-   * session's location grants (@cordon/rules client-location.ts SessionLocations): its address is
+   * session's location grants and the target's sessions may receive (recipientRefused; a stored
+   * room's, only what the requesting session's location grants) (@cordon/rules client-location.ts SessionLocations): its address is
    * asked of its server (@cordon/rules session-address.ts). None, or no ranges: no question, no
    * location rule. Re-read at each
    * policy reload.

@@ -7,8 +7,9 @@
 // session (fail closed). With no ranges configured there is no location rule at all.
 // One rule, three users: the guard (@cordon/guard decide.ts: each session of a message, whose
 // address its module tells with the question), the label catalog (@cordon/catalog
-// catalog-service.ts: the requesting session, so that a catalog toward a user offers only what the
-// guard lets through from that session) and the MUC (@cordon/muc: each occupant's session, for what
+// catalog-service.ts: the requesting session and the target user's sessions, so that a catalog
+// toward a user offers only what the guard lets through from that session to them —
+// recipientRefused below is the recipient side, for both) and the MUC (@cordon/muc: each occupant's session, for what
 // it may receive and send in a room). The two components do not see a session's connection: they
 // ask its server (session-address.ts) and hold the rule as a SessionLocations (below).
 import { BlockList, isIP } from "node:net";
