@@ -1269,7 +1269,20 @@ process_epoch(#iq{type = get, from = #jid{luser = <<>>, lresource = <<>>, lserve
         true -> session_address(IQ, Host, fxml:get_tag_attr_s(<<"jid">>, El));
         false -> xmpp:make_error(IQ, xmpp:err_forbidden())
     end;
-process_epoch(#iq{type = get, sub_els = [#xmlel{name = <<"session">>}]} = IQ) ->
+%% <iq type='get'><sessions xmlns='urn:cordon:guard:0' jid='user@host'/></iq>: a user's sessions and
+%% where each connected from (the label catalog's recipient-location rule; README "The session's
+%% address") — answered <sessions jid='…'><session resource='…' ip='…'/>…</sessions>, every session
+%% a check would list (none: offline), resource-constraint past ?MAX_LISTED_SESSIONS, bad-request
+%% for anything but a bare JID of this host. The same askers as <session/>.
+process_epoch(#iq{type = get, from = #jid{luser = <<>>, lresource = <<>>, lserver = From},
+                  to = #jid{lserver = Host}, sub_els = [#xmlel{name = <<"sessions">>} = El]} = IQ)
+  when From /= Host ->
+    case From == opt(Host, component) orelse lists:member(From, opt(Host, trusted_components)) of
+        true -> user_sessions(IQ, Host, fxml:get_tag_attr_s(<<"jid">>, El));
+        false -> xmpp:make_error(IQ, xmpp:err_forbidden())
+    end;
+process_epoch(#iq{type = get, sub_els = [#xmlel{name = Name}]} = IQ)
+  when Name == <<"session">>; Name == <<"sessions">> ->
     xmpp:make_error(IQ, xmpp:err_forbidden());
 process_epoch(IQ) -> xmpp:make_error(IQ, xmpp:err_bad_request()).
 
@@ -1292,6 +1305,33 @@ session_address(IQ, Host, Asked) when byte_size(Asked) =< ?MAX_JID ->
     catch _:_ -> NotFound
     end;
 session_address(IQ, _Host, _Asked) -> xmpp:make_error(IQ, xmpp:err_item_not_found()).
+
+%% How many sessions <sessions/> lists at most (the catalog takes more as not known: nothing labelled).
+-define(MAX_LISTED_SESSIONS, 64).
+
+user_sessions(IQ, Host, Asked) when byte_size(Asked) =< ?MAX_JID ->
+    BadRequest = xmpp:make_error(IQ, xmpp:err_bad_request()),
+    try jid:decode(Asked) of
+        #jid{luser = U, lserver = Host, lresource = <<>>} = Jid when U /= <<>> ->
+            case ejabberd_sm:get_user_info(U, Host) of
+                Sessions when length(Sessions) > ?MAX_LISTED_SESSIONS ->
+                    xmpp:make_error(IQ, xmpp:err_resource_constraint());
+                Sessions ->
+                    Els = [#xmlel{name = <<"session">>,
+                                  attrs = [{<<"resource">>, R} | ip_attr(proplists:get_value(ip, Info))]}
+                           || {R, Info} <- Sessions],
+                    xmpp:make_iq_result(IQ, #xmlel{name = <<"sessions">>,
+                                                   attrs = [{<<"xmlns">>, ?NS_GUARD},
+                                                            {<<"jid">>, jid:encode(jid:remove_resource(Jid))}],
+                                                   children = Els})
+            end;
+        _ -> BadRequest
+    catch _:_ -> BadRequest
+    end;
+user_sessions(IQ, _Host, _Asked) -> xmpp:make_error(IQ, xmpp:err_bad_request()).
+
+ip_attr({IP, _Port}) -> [{<<"ip">>, list_to_binary(inet:ntoa(IP))}];
+ip_attr(_) -> [].
 
 %% The top-level children a cacheable message may have (besides its label): the attributes each may carry.
 cacheable_child(?NS_CLIENT, <<"body">>) -> [<<"xml:lang">>];

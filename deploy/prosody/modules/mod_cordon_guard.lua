@@ -521,13 +521,19 @@ end);
 -- a MUC that forwards occupants' IQs would send theirs so) — never the component asking (adv16b).
 local MAX_JID = 3071; -- RFC 7622 §3.1: a JID is at most 3071 bytes
 local jid_prep = require "util.jid".prep;
-module:hook("iq-get/host/" .. NS_GUARD .. ":session", function (event)
-	local stanza, origin = event.stanza, event.origin;
+-- Whether the asker may be told where sessions are: the guard or a trusted component, from its
+-- component session and as the component's domain itself; else it is answered `forbidden`.
+local function may_ask_sessions(stanza, origin)
 	local asker = type(stanza.attr.from) == "string" and #stanza.attr.from <= MAX_JID and jid_prep(stanza.attr.from) or nil;
 	if origin.type ~= "component" or asker ~= origin.host or not (origin.host == guard or trusted:contains(origin.host)) then
 		origin.send(st.error_reply(stanza, "auth", "forbidden"));
-		return true;
+		return false;
 	end
+	return true;
+end
+module:hook("iq-get/host/" .. NS_GUARD .. ":session", function (event)
+	local stanza, origin = event.stanza, event.origin;
+	if not may_ask_sessions(stanza, origin) then return true; end
 	local asked = stanza.tags[1].attr.jid;
 	local full = type(asked) == "string" and #asked <= MAX_JID and jid_prep(asked) or nil;
 	local node, host, resource = jid_split(full);
@@ -537,6 +543,39 @@ module:hook("iq-get/host/" .. NS_GUARD .. ":session", function (event)
 		return true;
 	end
 	origin.send(st.reply(stanza):tag("session", { xmlns = NS_GUARD, jid = full, ip = session.ip }));
+	return true;
+end);
+
+-- A user's sessions (packages/guard/README.md "The session's address"; Cordon issue 17: the label
+-- catalog offers toward a user only what the guard lets through to the sessions it would be asked
+-- about — the recipient-location rule):
+--   <iq type='get' to='HOST'><sessions xmlns='urn:cordon:guard:0' jid='user@HOST'/></iq>
+-- answered <sessions jid='…'><session resource='…' ip='…'/>…</sessions> — every session of the
+-- user, as a check lists them (none: offline) — or resource-constraint past MAX_LISTED_SESSIONS
+-- (the catalog then offers nothing labelled), bad-request for anything but a bare JID of this host.
+-- The same askers as <session/>; anyone else gets `forbidden`, nothing told.
+local MAX_LISTED_SESSIONS = 64;
+module:hook("iq-get/host/" .. NS_GUARD .. ":sessions", function (event)
+	local stanza, origin = event.stanza, event.origin;
+	if not may_ask_sessions(stanza, origin) then return true; end
+	local asked = stanza.tags[1].attr.jid;
+	local bare = type(asked) == "string" and #asked <= MAX_JID and jid_prep(asked) or nil;
+	local node, host, resource = jid_split(bare);
+	if not node or resource or host ~= module.host then
+		origin.send(st.error_reply(stanza, "modify", "bad-request"));
+		return true;
+	end
+	local reply = st.reply(stanza):tag("sessions", { xmlns = NS_GUARD, jid = bare });
+	local user, n = prosody.bare_sessions[bare], 0;
+	for r, session in pairs(user and user.sessions or {}) do
+		n = n + 1;
+		if n > MAX_LISTED_SESSIONS then
+			origin.send(st.error_reply(stanza, "wait", "resource-constraint"));
+			return true;
+		end
+		reply:tag("session", { resource = r, ip = session.ip }):up();
+	end
+	origin.send(reply);
 	return true;
 end);
 

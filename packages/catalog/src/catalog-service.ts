@@ -33,11 +33,14 @@ import {
   oneToOne,
   ANYWHERE,
   askingServer,
+  askingServerSessions,
+  recipientRefused,
   SessionLocations,
   Translations,
   type ClearanceState,
   type ClientLocation,
   type ClientLocationOptions,
+  type RecipientSessions,
   type SessionAddress,
 } from "@cordon/rules";
 import {
@@ -95,7 +98,8 @@ export interface CatalogServiceOptions extends ComponentOptions {
   /**
    * The guard's client locations (components.guard.locations / otherLocations; @cordon/rules
    * client-location.ts). A user target's catalog then offers only the labels the requesting
-   * session's location grants (@cordon/rules client-location.ts SessionLocations): its address is
+   * session's location grants and the target's sessions may receive (recipientRefused; a stored
+   * room's, only what the requesting session's location grants) (@cordon/rules client-location.ts SessionLocations): its address is
    * asked of its server (@cordon/rules session-address.ts). None, or no ranges: no question, no
    * location rule. Re-read at each
    * policy reload.
@@ -103,6 +107,14 @@ export interface CatalogServiceOptions extends ComponentOptions {
   guardLocations?: ClientLocationOptions;
   /** How a session's address is learnt; default: asked of its server through this component. */
   sessionAddress?: SessionAddress;
+  /**
+   * How a user target's sessions (each with its address) are learnt — the guard's
+   * recipient-location rule (@cordon/rules client-location.ts recipientRefused): default, asked
+   * of the target's server through this component (`<sessions/>`, or `<session/>` for a full JID;
+   * session-address.ts). Asked only when locations are configured; not learnt within the timeout:
+   * an empty catalog (fail closed).
+   */
+  recipientSessions?: RecipientSessions;
   /** How long the server may take to tell a session's address (default 2 s); then: unknown location. */
   sessionAddressTimeoutMs?: number;
   /** Accept requests from users of other servers (s2s, or `<catalog from>`); default false. */
@@ -182,6 +194,18 @@ export interface CatalogService {
   memory(): BufferUse[];
 }
 
+/**
+ * A user target's sessions as the recipient-location rule sees them: the resource the target
+ * names, and where each session is; `key` is what decides (the locations' keys, never an address).
+ */
+interface Recipients {
+  readonly resource: string | undefined;
+  readonly sessions: readonly { readonly resource: string; readonly location: ClientLocation }[];
+  readonly key: string;
+}
+/** No recipient rule (no locations configured, or not a user target). */
+const NO_RECIPIENT_RULE: Recipients = { resource: undefined, sessions: [], key: "" };
+
 interface Computed {
   catalog: Catalog;
   deps: string[];
@@ -234,11 +258,33 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     logger.warn({ reason }, "the guard's default label does not read under the new policies"),
   );
   unsubscribers.push(() => guardDefault.close());
+  // The guard's client-location rule: the requesting session's location and the target's sessions'.
   const requesterLocations = new SessionLocations(options.guardLocations, registry, (what, reason) =>
     logger.warn({ what, reason }, "a client location's clearance does not read under the new policies"),
   );
   unsubscribers.push(() => requesterLocations.close());
   const sessionAddress = options.sessionAddress ?? askingServer(component, options.sessionAddressTimeoutMs);
+  const recipientSessions =
+    options.recipientSessions ?? askingServerSessions(component, options.sessionAddressTimeoutMs);
+
+  /**
+   * Where the sessions a message to `target` (a user of a served domain, as written) would be
+   * decided for are; undefined when they cannot be learnt. Asked only when the rule applies.
+   */
+  async function recipientsOf(target: string): Promise<Recipients | undefined> {
+    if (!requesterLocations.active) return NO_RECIPIENT_RULE;
+    const told = await recipientSessions(target);
+    if (!told) return undefined;
+    const resource = parseJid(target)?.resource || undefined;
+    const sessions = told.map((s) => ({ resource: s.resource, location: requesterLocations.at(s.ip) }));
+    // What decides (recipientRefused): the named session's location when there is one, else the
+    // set of the sessions' locations (none: stored offline).
+    const named = resource === undefined ? undefined : sessions.find((s) => s.resource === resource);
+    const key = named
+      ? `n:${named.location.key}`
+      : `a:${[...new Set(sessions.map((s) => s.location.key))].sort().join(",")}`;
+    return { resource, sessions, key };
+  }
   // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
   const storedLabels = new LabelCache(registry);
 
@@ -330,6 +376,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     query: CatalogQuery,
     target: CatalogTarget,
     location: ClientLocation,
+    recipients: Recipients | undefined,
   ): Promise<Computed> {
     const deps: string[] = [];
     const personalLookup = query.remote ? undefined : await personalEntries(query.requester);
@@ -362,6 +409,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       unlabelled ? [{ label: unlabelled }] : undefined,
     );
 
+    // The requesting session's location (the guard's client-location rule, SessionLocations; toward
+    // a user or a stored room): unknown while the rule applies → nothing labelled (fail closed).
+    const unlocated = requesterLocations.active && !query.remote && !location.clearance;
+    const requesterAt = (label: Label) =>
+      query.remote === true || requesterLocations.grants(translations, label, location);
+
     // The requester: a local user's clearances, or (remote requests) the peer's inbound clearance.
     let requester: LabelGate;
     const requesterDomain = query.requester.slice(query.requester.indexOf("@") + 1);
@@ -389,13 +442,12 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       if (service.status === "unknown")
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: false };
       const serviceGate = service.status === "known" ? clearanceGate(service.clearance) : undefined;
-      // The requesting session's location (as toward a user, below): unknown → nothing labelled.
-      if (requesterLocations.active && !query.remote && !location.clearance)
+      // Where the requesting session is (the MUC's sender-location rule, the guard's): only what
+      // its location grants — unknown (no session named: a server on its user's behalf) → nothing.
+      if (unlocated)
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
-      const located = (label: Label) =>
-        query.remote === true || requesterLocations.grants(translations, label, location);
       const gate: LabelGate = (label) =>
-        requester(label) && (!serviceGate || serviceGate(label)) && located(label);
+        requester(label) && (serviceGate?.(label) ?? true) && requesterAt(label);
       return {
         catalog: roomCatalog({
           to: query.target,
@@ -431,12 +483,15 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
         server,
         recipient: of(recipient, label),
       });
-      // The requesting session's location (the guard's client-location rule, SessionLocations):
-      // unknown while the rule applies → nothing labelled, so nothing at all (fail closed).
-      if (requesterLocations.active && !query.remote && !location.clearance)
+      // The requesting session's location unknown, or the target's sessions (the guard's
+      // recipient-location rule, recipientRefused) not known: nothing labelled, so nothing at all.
+      if (unlocated || !recipients)
         return { catalog: emptyCatalog(query.target, spec?.name, spec?.desc), deps, cacheable: true };
       const located = (label: Label) =>
-        query.remote === true || requesterLocations.grants(translations, label, location);
+        requesterAt(label) &&
+        !recipientRefused(recipients.sessions, recipients.resource, (s) =>
+          requesterLocations.grants(translations, label, s.location),
+        );
       gates.length = 0;
       gates.push((label) => oneToOne(translations, label, parties(label)).ok && located(label));
       // "No label" only when an unlabelled message gets through too (the guard's default label).
@@ -503,18 +558,20 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     // Toward a user, where the requesting session is (the guard's client-location rule; asked of
     // its server only when locations are configured): part of the key, so a catalog computed for
     // one location is never served to another.
-    // Toward a room as well (adversarial review adv17b): the MUC applies the same rule to each
-    // occupant's session (what it sends is refused forbidden), and its own room catalog offers only
-    // what the location grants — both answers agree.
-    const location =
+    // Toward a user, where its sessions are too (the recipient-location rule), asked at the same
+    // time: the set of their locations is part of the key (an undefined one: not known, "?").
+    // A stored room's catalog the same way (the MUC's rule for what the session may send there).
+    const [location, recipients] = await Promise.all([
       (target.kind === "user" || target.kind === "room") && !query.remote
-        ? await requesterLocations.locate(query.session, sessionAddress)
-        : ANYWHERE;
+        ? requesterLocations.locate(query.session, sessionAddress)
+        : ANYWHERE,
+      target.kind === "user" ? recipientsOf(query.target) : NO_RECIPIENT_RULE,
+    ]);
     // Keyed by the target as written: the catalog names it (`to`) and its id covers it.
     const key = CatalogCache.key(
       query.requester,
       query.target,
-      `${query.home}${query.remote ? "\u0000r" : ""}\u0000${location.key}`,
+      `${query.home}${query.remote ? "\u0000r" : ""}\u0000${location.key}\u0000${recipients?.key ?? "?"}`,
     );
     const hit = cache.get(key, registry.generation);
     if (hit) return { catalog: hit.catalog, key };
@@ -531,7 +588,7 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
       target: internalized(query.target),
       home: internalized(query.home),
     };
-    const computed = await compute(owned, target, location);
+    const computed = await compute(owned, target, location, recipients);
     // (The cache keeps a copy of its own of the key and of the dependencies.)
     if (computed.cacheable) cache.set(key, computed.catalog, computed.deps, generation, policies);
     return { catalog: computed.catalog, key: computed.cacheable ? key : undefined };

@@ -76,6 +76,8 @@ describe("catalog toward a user: the requesting session's location (the guard's 
       catalogs,
       guardDefaultLabel: label(registry, "UNCLASSIFIED"),
       sessionAddress: addresses(where, asked),
+      // bob's one session is at the cleared site (the recipient side: recipient-location.test.ts).
+      recipientSessions: async () => [{ resource: "desk", ip: CLEARED }],
       remoteRequests: true,
       ...(locations ? { guardLocations: locations } : {}),
     });

@@ -10,6 +10,7 @@ import { errorReply, toBare, parseJid, type Element, type StanzaErrorSpec } from
 import type { Label } from "@cordon/policy";
 import {
   oneToOne,
+  recipientRefused,
   refusalError,
   type ClearanceReader,
   type ClientLocations,
@@ -200,12 +201,14 @@ export async function decide(
     resource: s.resource,
     form: formOf(s),
   }));
-  // A message for one session that may not have it, or for a user none of whose sessions may: refused.
-  const target = to?.resource ? sessions.find((s) => s.resource === to.resource) : undefined;
-  // A stored message replayed at login is not refused: it stays stored for a session that may have it.
-  const noSession =
-    target?.form === "none" || (sessions.length > 0 && sessions.every((s) => s.form === "none"));
-  if (noSession && request.offline !== true) return refuse("recipient-location", FORBIDDEN);
+  // A message for one session that may not have it, or for a user none of whose sessions may:
+  // refused (@cordon/rules client-location.ts recipientRefused, the catalog's rule too). A stored
+  // message replayed at login is not refused: it stays stored for a session that may have it.
+  if (
+    request.offline !== true &&
+    recipientRefused(sessions, to?.resource || undefined, (s) => s.form !== "none")
+  )
+    return refuse("recipient-location", FORBIDDEN);
 
   // An error message goes on without a label of ours (it was decided under the default label).
   const out = isError ? withoutLabels(message) : delivered(context, message, label);

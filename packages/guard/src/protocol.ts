@@ -83,6 +83,15 @@
 //   → item-not-found: this host has no such session
 //   → forbidden: the asker is neither the guard nor one of the module's trusted components
 //     (Prosody cordon_guard_trusted_components, ejabberd trusted_components)
+// and a user's sessions, each with its address (the catalog offers toward a user only what the
+// guard lets through to the sessions it would be asked about: @cordon/rules client-location.ts
+// recipientRefused; session-address.ts askingServerSessions asks):
+//   <iq type='get' from='catalog.example.test' to='example.test'>
+//     <sessions xmlns='urn:cordon:guard:0' jid='bob@example.test'/></iq>
+//   → <sessions xmlns='urn:cordon:guard:0' jid='…'><session resource='…' ip='…'/>…</sessions>
+//     (every session a check would list; none: offline; `ip` absent when the server has none)
+//   → resource-constraint: more than 64 sessions (nothing listed; the catalog fails closed)
+//   → bad-request: not a bare JID of this host; forbidden: as for <session/> (the same askers)
 import { isElement, serialise, xml, type Element } from "@cordon/component";
 import { NS_CLIENT, NS_GUARD } from "./namespaces.js";
 import { isLabel } from "./message-forms.js";

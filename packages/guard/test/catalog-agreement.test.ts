@@ -5,7 +5,11 @@
 // the guard (with or without a default label, valid or not) delivers one. And the guard's
 // client-location rule (@cordon/rules client-location.ts): random locations (none, one or two
 // ranges, with or without otherLocations) and the requesting session at an address in a range, in
-// none, or not known — the catalog told that address as its server would tell it.
+// none, or not known — the catalog told that address as its server would tell it. And the
+// recipient side of that rule (@cordon/rules client-location.ts recipientRefused): bob with no
+// session (offline), or one to three sessions each in a range, in none or without an address, the
+// target his bare JID, one of his sessions' full JIDs or a resource he has no session at — the
+// catalog told his sessions as his server would tell them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -58,6 +62,7 @@ const candidates: Label[] = policy.classifications.flatMap((c) => [
 test("catalog(requester → user) = the labels the guard delivers from requester to user", async () => {
   let unlabelledDelivered = 0;
   let refusedAtLocation = 0;
+  let refusedAtRecipient = 0;
   for (let seed = 1; seed <= SEEDS; seed++) {
     const next = random(seed * 7919);
     const store = new MemoryStore();
@@ -85,6 +90,13 @@ test("catalog(requester → user) = the labels the guard delivers from requester
           };
     // Where alice's session is: in either range, in none, or not known (no answer from its server).
     const ip = ["10.1.2.3", "10.9.2.3", "192.0.2.1", undefined][Math.floor(next() * 4)];
+    // bob's sessions (none: offline), each somewhere; the target: his bare JID, a session's, or none's.
+    const bobSessions = Array.from({ length: Math.floor(next() * 4) }, (_, i) => ({
+      resource: `b${i}`,
+      ip: ["10.1.0.9", "10.9.0.9", "192.0.2.9", undefined][Math.floor(next() * 4)],
+      labels: next() < 0.5,
+    }));
+    const to = [`bob@${D}`, `bob@${D}/b0`, `bob@${D}/gone`][Math.floor(next() * 3)] as string;
     const catalog = createCatalogService({
       service: "xmpp://127.0.0.1:1",
       domain: `catalog.${D}`,
@@ -99,12 +111,17 @@ test("catalog(requester → user) = the labels the guard delivers from requester
       ...(defaultLabel ? { guardDefaultLabel: defaultLabel } : {}),
       ...(locations ? { guardLocations: locations } : {}),
       sessionAddress: async (session) => (session === `alice@${D}/r` ? ip : undefined),
+      // As bob's server tells them (rules session-address.ts): the full JID's session, else all.
+      recipientSessions: async (target) => {
+        const named = bobSessions.filter((s) => `bob@${D}/${s.resource}` === target);
+        return (named.length > 0 ? named : bobSessions).map((s) => ({ resource: s.resource, ip: s.ip }));
+      },
     });
     const items = (
       await catalog.catalogFor({
         requester: `alice@${D}`,
         home: D,
-        target: `bob@${D}`,
+        target: to,
         session: `alice@${D}/r`,
       })
     ).items;
@@ -123,22 +140,28 @@ test("catalog(requester → user) = the labels the guard delivers from requester
     };
     for (const label of candidates) {
       const message = parseElement(
-        `<message from='alice@${D}/r' to='bob@${D}'><body>x</body>${buildSecurityLabelXml(label)}</message>`,
+        `<message from='alice@${D}/r' to='${to}'><body>x</body>${buildSecurityLabelXml(label)}</message>`,
       );
-      const decision = await decide(context, D, { origin: "c2s", message, senderIp: ip, sessions: [] });
+      const decision = await decide(context, D, {
+        origin: "c2s",
+        message,
+        senderIp: ip,
+        sessions: bobSessions,
+      });
       if (decision.reason === "sender-location") refusedAtLocation++;
+      if (decision.reason === "recipient-location") refusedAtRecipient++;
       assert.equal(
         decision.verdict.action === "deliver",
         offered.has(labelKey(label)),
         `seed ${seed}: ${labelKey(label)} guard ${decision.reason}, catalog ${offered.has(labelKey(label))}`,
       );
     }
-    const unlabelled = parseElement(`<message from='alice@${D}/r' to='bob@${D}'><body>x</body></message>`);
+    const unlabelled = parseElement(`<message from='alice@${D}/r' to='${to}'><body>x</body></message>`);
     const decision = await decide(context, D, {
       origin: "c2s",
       message: unlabelled,
       senderIp: ip,
-      sessions: [],
+      sessions: bobSessions,
     });
     if (decision.verdict.action === "deliver") unlabelledDelivered++;
     assert.equal(
@@ -152,4 +175,6 @@ test("catalog(requester → user) = the labels the guard delivers from requester
   assert.ok(unlabelledDelivered > 0 && unlabelledDelivered < SEEDS, `delivered ${unlabelledDelivered}`);
   // The location rule decided some labels (refused there, and so not offered).
   assert.ok(refusedAtLocation > 0, `refused at the sender's location ${refusedAtLocation}`);
+  // ... and some at the recipient's sessions' (refused there, and so not offered).
+  assert.ok(refusedAtRecipient > 0, `refused at the recipient's sessions ${refusedAtRecipient}`);
 });

@@ -7,8 +7,9 @@
 // session (fail closed). With no ranges configured there is no location rule at all.
 // One rule, three users: the guard (@cordon/guard decide.ts: each session of a message, whose
 // address its module tells with the question), the label catalog (@cordon/catalog
-// catalog-service.ts: the requesting session, so that a catalog toward a user offers only what the
-// guard lets through from that session) and the MUC (@cordon/muc: each occupant's session, for what
+// catalog-service.ts: the requesting session and the target user's sessions, so that a catalog
+// toward a user offers only what the guard lets through from that session to them —
+// recipientRefused below is the recipient side, for both) and the MUC (@cordon/muc: each occupant's session, for what
 // it may receive and send in a room). The two components do not see a session's connection: they
 // ask its server (session-address.ts) and hold the rule as a SessionLocations (below).
 import { BlockList, isIP } from "node:net";
@@ -162,6 +163,24 @@ export class ClientLocations {
 }
 
 /**
+ * The recipient side of the rule (the guard's "recipient-location", decide.ts; the catalog's offer
+ * toward a user, catalog-service.ts — one home for both): a message to `resource` (undefined: the
+ * bare JID) of a user whose sessions are `sessions` is refused when the session it names may not
+ * have it (`granted` false), or — naming none of them — when the user has sessions and none may.
+ * A user without a session is not refused here: the message is stored, and decided again for the
+ * session it is replayed to (the guard's offline rule).
+ */
+export function recipientRefused<S extends { readonly resource: string }>(
+  sessions: readonly S[],
+  resource: string | undefined,
+  granted: (session: S) => boolean,
+): boolean {
+  const named = resource === undefined ? undefined : sessions.find((s) => s.resource === resource);
+  if (named !== undefined) return !granted(named);
+  return sessions.length > 0 && !sessions.some(granted);
+}
+
+/**
  * The locations' clearances re-read under the policies `registry` holds now (a policy hot reload:
  * a clearance bound to an old Policy object grants nothing under the new ones). One that no longer
  * reads keeps its old binding — it then grants nothing: fail closed — and `unreadable` is told
@@ -234,6 +253,11 @@ export class SessionLocations {
   async locate(session: string | undefined, ask: SessionAddress): Promise<ClientLocation> {
     if (!this.#rule.active) return ANYWHERE;
     const ip = session === undefined ? undefined : await ask(session);
+    return this.#rule.locate(ip);
+  }
+
+  /** Where a session its server told the address of (`ip`; undefined: not told) is. */
+  at(ip: string | undefined): ClientLocation {
     return this.#rule.locate(ip);
   }
 

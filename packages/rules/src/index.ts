@@ -13,12 +13,18 @@ export {
   UNKNOWN_LOCATION,
   parseCidr,
   rebindLocations,
+  recipientRefused,
 } from "./client-location.js";
 export {
   askingServer,
+  askingServerSessions,
   readSessionAddress,
+  readSessions,
+  MAX_TOLD_SESSIONS,
   SESSION_ADDRESS_TIMEOUT_MS,
+  type RecipientSessions,
   type SessionAddress,
+  type ToldSession,
 } from "./session-address.js";
 export type {
   ClientLocation,

@@ -12,7 +12,13 @@ import {
   type CordonComponent,
   type Element,
 } from "@cordon/component";
-import { askingServer, readSessionAddress } from "../src/session-address.js";
+import {
+  askingServer,
+  askingServerSessions,
+  MAX_TOLD_SESSIONS,
+  readSessionAddress,
+  readSessions,
+} from "../src/session-address.js";
 
 const answer = (attrs: string) =>
   parseElement(`<iq type='result' from='example.test'><session xmlns='${NS_GUARD}' ${attrs}/></iq>`);
@@ -57,4 +63,60 @@ test("the question goes to the session's own server; errors and timeouts are 'no
   assert.equal(asked.length, 1);
   for (const failure of [new IqError("item-not-found"), new IqError("forbidden"), new IqTimeoutError(1234)])
     assert.equal(await askingServer(fake(failure, []), 1234)("alice@example.test/phone"), undefined);
+});
+
+test("a user's sessions: a bounded, well-formed list, or not known", () => {
+  const list = (inner: string) =>
+    parseElement(
+      `<iq type='result'><sessions xmlns='${NS_GUARD}' jid='b@example.test'>${inner}</sessions></iq>`,
+    );
+  assert.deepEqual(readSessions(list("")), []);
+  assert.deepEqual(
+    readSessions(list("<session resource='d' ip='10.1.0.4'/><session resource='x' ip='nope'/>")),
+    [
+      { resource: "d", ip: "10.1.0.4" },
+      { resource: "x", ip: undefined },
+    ],
+  );
+  // No resource, the same resource twice, more than the bound, no list: not known.
+  for (const bad of ["<session ip='10.1.0.4'/>", "<session resource='d'/><session resource='d'/>"])
+    assert.equal(readSessions(list(bad)), undefined, bad);
+  const many = Array.from({ length: MAX_TOLD_SESSIONS + 1 }, (_, i) => `<session resource='r${i}'/>`).join(
+    "",
+  );
+  assert.equal(readSessions(list(many)), undefined);
+  assert.equal(readSessions(parseElement("<iq type='result'/>")), undefined);
+});
+
+test("the sessions question: a full JID asks <session/>, then <sessions/> when there is no such session", async () => {
+  const asked: Element[] = [];
+  const replies: (Element | Error)[] = [
+    new IqError("item-not-found"),
+    parseElement(
+      `<iq type='result'><sessions xmlns='${NS_GUARD}' jid='b@example.test'><session resource='d' ip='10.1.0.4'/></sessions></iq>`,
+    ),
+  ];
+  const component = {
+    logger: silentLogger(),
+    request: async (iq: Element) => {
+      asked.push(iq);
+      const reply = replies.shift() ?? new IqTimeoutError(1);
+      if (reply instanceof Error) throw reply;
+      return reply;
+    },
+  } as unknown as CordonComponent;
+  const ask = askingServerSessions(component, 1234);
+  assert.deepEqual(await ask("b@example.test/gone"), [{ resource: "d", ip: "10.1.0.4" }]);
+  assert.deepEqual(
+    asked.map((iq) => [iq.attrs.to, iq.getChildElements()[0]?.name, iq.getChildElements()[0]?.attrs.jid]),
+    [
+      ["example.test", "session", "b@example.test/gone"],
+      ["example.test", "sessions", "b@example.test"],
+    ],
+  );
+  // Any other error, or no answer: not known.
+  assert.equal(await ask("b@example.test"), undefined);
+  replies.push(new IqError("forbidden"));
+  assert.equal(await ask("b@example.test/d"), undefined);
+  assert.equal(await ask("example.test"), undefined, "not a user");
 });
