@@ -1,0 +1,143 @@
+// Adversarial review of the verdict-cache renewal (issue 17, session 17: branch renew17 — a
+// refresh asked in the last half of a verdict's life is its key's flight; messages finding the
+// verdict expired wait on it: ejabberd parks them with the table's owner, Prosody queues them).
+// What must hold while a refresh is out and messages wait on it, on both servers:
+// - RA1: the refresh answered with a refusal (the recipient lowered without a notification: no new
+//   epoch, the guard's answer alone says so) — none of the waiting messages is delivered under the
+//   verdict refreshed; each is asked about on its own (refused) or refused with `wait`.
+// - RA2: the recipient lowered and the new epoch told while the refresh is out (its decision
+//   started in the old epoch) — its answer is not kept, none of the waiting messages is delivered,
+//   and the very next message is refused.
+// Asserted by outcomes only (who received what, which errors), never by time.
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
+import type { GuardService } from "@cordon/guard";
+import { MemoryStore, type StoreListener } from "@cordon/store";
+import { loadDemo } from "../src/demo.js";
+import * as guarded from "../src/guard-fixture.js";
+import { ClearanceGate, GUARD_ALL, settled, sleep } from "../src/guard-fixture.js";
+import { connectWithPresence } from "../src/stream-fixture.js";
+
+const demo = loadDemo();
+const PASSWORD = "renew-attack-pw";
+const CACHE_SECONDS = 4;
+
+for (const kind of serverKinds()) {
+  describe(`the verdict cache's renewal under attack on ${kind} (issue 17)`, () => {
+    const domain = `${kind}-grenew.test`;
+    const jid = (u: string) => `${u}@${domain}`;
+    let server: XmppServer;
+    const store = new MemoryStore();
+    // The guard hears the store's notifications only while `heard` (a directory edited without one).
+    let heard = true;
+    const quiet = new Proxy(store, {
+      get(target, key) {
+        if (key === "subscribe")
+          return (listener: StoreListener) => target.subscribe((e) => void (heard && listener(e)));
+        if (key === "notificationsHeard") return () => Promise.resolve();
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const gate = new ClearanceGate();
+    let guard: GuardService;
+    let decisions = 0;
+    let refreshes = 0;
+    const open: TestClient[] = [];
+    const SECRET = demo.labelXml(demo.label("SECRET"));
+    const chat = (id: string) =>
+      `<message to='${jid("bob")}' id='${id}' type='chat'><body>renew ${id}</body>${SECRET}</message>`;
+
+    before(async () => {
+      server = await guarded.startGuardedServer(kind, {
+        demo,
+        domain,
+        store,
+        users: ["alice", "bob"],
+        password: PASSWORD,
+        guard: { timeoutSeconds: 20, cacheSeconds: CACHE_SECONDS },
+      });
+      guard = await guarded.startGuard(
+        demo,
+        server,
+        domain,
+        {
+          store: quiet,
+          // readFirst false: a held read waits, then reads the clearance as it is once opened.
+          users: gate.users(quiet, false),
+          onDecision: (_a, _r, refresh) => void (refresh ? refreshes++ : decisions++),
+        },
+        false,
+      );
+      open.push(...(await connectWithPresence(server, ["alice", "bob"], PASSWORD)));
+      await guard.cacheEpochTold();
+    });
+
+    after(() => guarded.stopGuarded(server, guard, open));
+
+    /** A verdict kept, then a message in its last half of life (a refresh asked, held by the gate). */
+    async function refreshHeld(
+      tag: string,
+    ): Promise<{ alice: TestClient; bob: TestClient; expires: number }> {
+      const [alice, bob] = open as [TestClient, TestClient];
+      const asked = decisions;
+      await sendRaw(alice, chat(`${tag}-warm`));
+      await bob.waitFor((m) => m.attrs.id === `${tag}-warm`, 15_000);
+      assert.equal(decisions - asked, 1, "the first asked");
+      const kept = Date.now();
+      await sleep(CACHE_SECONDS * 1000 * 0.65);
+      gate.hold(jid("bob"));
+      const r = refreshes;
+      await sendRaw(alice, chat(`${tag}-served`));
+      await bob.waitFor((m) => m.attrs.id === `${tag}-served`, 15_000);
+      assert.equal(decisions - asked, 1, "served from the cache");
+      assert.equal(refreshes, r, "the refresh not decided yet (held)");
+      return { alice, bob, expires: kept + CACHE_SECONDS * 1000 };
+    }
+
+    test(`[${kind}] RA1: a refresh refused (lowered, no notification) while messages wait on it: none delivered`, async () => {
+      const { alice, bob, expires } = await refreshHeld("ra1");
+      heard = false;
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await sleep(Math.max(0, expires - Date.now()) + 400);
+      const waiting = ["ra1-a", "ra1-b", "ra1-c"];
+      await sendRaw(alice, waiting.map(chat).join(""));
+      await sleep(500);
+      gate.open();
+      await settled(alice, bob, waiting, 30_000);
+      const late = bob.received.filter((m) => waiting.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      assert.deepEqual(late, [], "none delivered under the verdict the refresh refused");
+      for (const id of waiting)
+        assert.ok(
+          alice.received.some((m) => m.attrs.id === id && m.attrs.type === "error"),
+          `${id} refused`,
+        );
+      await sendRaw(alice, chat("ra1-next"));
+      await settled(alice, bob, ["ra1-next"], 30_000);
+      assert.ok(!bob.received.some((m) => m.attrs.id === "ra1-next"), "the next one refused");
+      heard = true;
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(GUARD_ALL)));
+      await guard.cacheEpochTold();
+    });
+
+    test(`[${kind}] RA2: lowered and the new epoch told while the refresh is out: its answer not kept, none waiting delivered`, async () => {
+      const { alice, bob, expires } = await refreshHeld("ra2");
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await guard.cacheEpochTold();
+      await sleep(Math.max(0, expires - Date.now()) + 400);
+      const waiting = ["ra2-a", "ra2-b", "ra2-c"];
+      await sendRaw(alice, waiting.map(chat).join(""));
+      await sleep(500);
+      gate.open();
+      await settled(alice, bob, waiting, 30_000);
+      const late = bob.received.filter((m) => waiting.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      assert.deepEqual(late, [], "none delivered after the lowering was told");
+      await sendRaw(alice, chat("ra2-next"));
+      await settled(alice, bob, ["ra2-next"], 30_000);
+      assert.ok(!bob.received.some((m) => m.attrs.id === "ra2-next"), "the next one refused");
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(GUARD_ALL)));
+      await guard.cacheEpochTold();
+    });
+  });
+}
