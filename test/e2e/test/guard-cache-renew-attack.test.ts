@@ -8,6 +8,12 @@
 // - RA2: the recipient lowered and the new epoch told while the refresh is out (its decision
 //   started in the old epoch) — its answer is not kept, none of the waiting messages is delivered,
 //   and the very next message is refused.
+// - RA3: the module restarted while a refresh is out (ejabberd gen_mod stop/start, Prosody
+//   module:reload), then a new question of the same key with messages waiting on it: the old
+//   instance's refresh, answered, must not land the new instance's flight — before (ejabberd), its
+//   landing took the new flight: the waiting messages were refused with `wait` (or handed on before
+//   the question they waited on was delivered, RFC 6120 §10.1), and the sender's count of messages
+//   in flight stayed at one for good, so nothing of the sender was served from the cache again.
 // Asserted by outcomes only (who received what, which errors), never by time.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -18,6 +24,9 @@ import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
 import { ClearanceGate, GUARD_ALL, settled, sleep } from "../src/guard-fixture.js";
 import { connectWithPresence } from "../src/stream-fixture.js";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { promisify } from "node:util";
 
 const demo = loadDemo();
 const PASSWORD = "renew-attack-pw";
@@ -50,14 +59,18 @@ for (const kind of serverKinds()) {
       `<message to='${jid("bob")}' id='${id}' type='chat'><body>renew ${id}</body>${SECRET}</message>`;
 
     before(async () => {
-      server = await guarded.startGuardedServer(kind, {
-        demo,
-        domain,
-        store,
-        users: ["alice", "bob"],
-        password: PASSWORD,
-        guard: { timeoutSeconds: 20, cacheSeconds: CACHE_SECONDS },
-      });
+      server = await guarded.startGuardedServer(
+        kind,
+        {
+          demo,
+          domain,
+          store,
+          users: ["alice", "bob"],
+          password: PASSWORD,
+          guard: { timeoutSeconds: 20, cacheSeconds: CACHE_SECONDS },
+        },
+        kind === "prosody" ? { extraModules: ["admin_shell"] } : {},
+      );
       guard = await guarded.startGuard(
         demo,
         server,
@@ -138,6 +151,56 @@ for (const kind of serverKinds()) {
       assert.ok(!bob.received.some((m) => m.attrs.id === "ra2-next"), "the next one refused");
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(GUARD_ALL)));
       await guard.cacheEpochTold();
+    });
+
+    /** The module stopped and started again (a restart), its cache and flights afresh. */
+    async function restart(): Promise<void> {
+      if (kind === "ejabberd") {
+        assert.match(
+          await server.evalErlang(`gen_mod:stop_module(<<"${domain}">>, mod_cordon_guard).`),
+          /ok/,
+        );
+        assert.match(
+          await server.evalErlang(`gen_mod:start_module(<<"${domain}">>, mod_cordon_guard).`),
+          /ok/,
+        );
+      } else {
+        await promisify(execFile)(
+          "prosodyctl",
+          [
+            "--config",
+            join(server.dir, "prosody.cfg.lua"),
+            "shell",
+            `module:reload("cordon_guard", "${domain}")`,
+          ],
+          { timeout: 10_000 },
+        );
+      }
+    }
+
+    test(`[${kind}] RA3: restarted while a refresh is out; its answer does not land the new instance's flight`, async () => {
+      const { alice, bob } = await refreshHeld("ra3");
+      await restart();
+      // A new epoch told to the new instance (any store change): it keeps verdicts again.
+      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await guard.cacheEpochTold();
+      // The first asked (held at the gate, as the old refresh is), the others wait on it.
+      const ids = ["ra3-a", "ra3-b", "ra3-c"];
+      await sendRaw(alice, ids.map(chat).join(""));
+      await sleep(800);
+      gate.open();
+      await settled(alice, bob, ids, 30_000);
+      const got = bob.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      const refused = alice.received.filter(
+        (m) => ids.includes(m.attrs.id ?? "") && m.attrs.type === "error",
+      );
+      assert.deepEqual(got, ids, "each delivered once, in the order sent");
+      assert.equal(refused.length, 0, "none refused");
+      // The sender's count of messages in flight back to none: served from the verdict kept.
+      const asked = decisions;
+      await sendRaw(alice, chat("ra3-next"));
+      await bob.waitFor((m) => m.attrs.id === "ra3-next", 15_000);
+      assert.equal(decisions - asked, 0, "the next one served from the cache");
     });
   });
 }
