@@ -399,6 +399,9 @@ ask(Host, Origin, Msg0) ->
             %% (A flight's question is counted in flight by the owner, and counted down by it when
             %% it lands: land/5.)
             Flight == fly orelse asking(Host, Sender),
+            %% (Counted down in the very table it was counted in: after a restart, the new instance's
+            %% table counts the new instance's messages only — e2e guard-cache-renew-attack RA4.)
+            Counts = catch ets:whereis(cache_table(Host)),
             AskedAt = erlang:monotonic_time(),
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
@@ -409,7 +412,7 @@ ask(Host, Origin, Msg0) ->
                                                      held(Host, hold_asked, Taken),
                                                      case Flight of
                                                          fly -> land(Host, Owner, Key, Sender, true);
-                                                         _ -> asked(Host, Sender)
+                                                         _ -> asked_in(Counts, Sender)
                                                      end
                                                  end
                                          end, undefined, opt(Host, timeout)),
@@ -1197,10 +1200,13 @@ flush_entries(Host) -> catch ets:match_delete(cache_table(Host), {'_', '_', '_',
 asking(Host, Sender) ->
     catch ets:update_counter(cache_table(Host), {inflight, Sender}, 1, {{inflight, Sender}, 0}).
 
-asked(Host, Sender) ->
-    Tab = cache_table(Host),
+asked(Host, Sender) -> asked_in(cache_table(Host), Sender).
+
+%% (`Tab`: the table's name or id; not a table — none when counted — nothing to count down.)
+asked_in(Tab, Sender) when is_atom(Tab), Tab /= undefined; is_reference(Tab) ->
     catch ets:update_counter(Tab, {inflight, Sender}, -1, {{inflight, Sender}, 1}),
-    catch ets:select_delete(Tab, [{{{inflight, Sender}, 0}, [], [true]}]).
+    catch ets:select_delete(Tab, [{{{inflight, Sender}, 0}, [], [true]}]);
+asked_in(_NoTable, _Sender) -> ok.
 
 %% Whether one of the sender's messages is being asked about (the table gone: as if one were).
 in_flight(Host, Sender) ->

@@ -14,6 +14,10 @@
 //   landing took the new flight: the waiting messages were refused with `wait` (or handed on before
 //   the question they waited on was delivered, RFC 6120 §10.1), and the sender's count of messages
 //   in flight stayed at one for good, so nothing of the sender was served from the cache again.
+// - RA4 (the same restart, a question outside any flight): the old instance's question, answered
+//   after the restart, must not count down a message of the new instance's — before (ejabberd), it
+//   did: the sender's count in flight fell to none while its message to bob was still asked about,
+//   and its next message to bob, served from the cache, overtook it (RFC 6120 §10.1).
 // Asserted by outcomes only (who received what, which errors), never by time.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -22,7 +26,8 @@ import type { GuardService } from "@cordon/guard";
 import { MemoryStore, type StoreListener } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
-import { ClearanceGate, GUARD_ALL, settled, sleep } from "../src/guard-fixture.js";
+import { GUARD_ALL, settled, sleep } from "../src/guard-fixture.js";
+import type { UserClearanceSource } from "@cordon/store";
 import { connectWithPresence } from "../src/stream-fixture.js";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
@@ -49,7 +54,25 @@ for (const kind of serverKinds()) {
         return typeof v === "function" ? (v as (...a: unknown[]) => unknown).bind(target) : v;
       },
     });
-    const gate = new ClearanceGate();
+    // Each read of a held user's clearance waits until opened, then reads it as it is then.
+    const held = new Map<string, { wait: Promise<void>; open: () => void }>();
+    const gate = {
+      hold(who: string) {
+        let open = () => undefined as void;
+        const wait = new Promise<void>((r) => (open = r));
+        held.set(who, { wait, open });
+      },
+      open(who?: string) {
+        for (const [w, h] of held) if (who === undefined || w === who) (h.open(), held.delete(w));
+      },
+    };
+    const gatedUsers: UserClearanceSource = {
+      getUserClearance: async (who, policy) => {
+        await held.get(who)?.wait;
+        return quiet.getUserClearance(who, policy);
+      },
+      subscribe: (listener) => quiet.subscribe(listener),
+    };
     let guard: GuardService;
     let decisions = 0;
     let refreshes = 0;
@@ -65,7 +88,7 @@ for (const kind of serverKinds()) {
           demo,
           domain,
           store,
-          users: ["alice", "bob"],
+          users: ["alice", "bob", "carol"],
           password: PASSWORD,
           guard: { timeoutSeconds: 20, cacheSeconds: CACHE_SECONDS },
         },
@@ -78,12 +101,12 @@ for (const kind of serverKinds()) {
         {
           store: quiet,
           // readFirst false: a held read waits, then reads the clearance as it is once opened.
-          users: gate.users(quiet, false),
+          users: gatedUsers,
           onDecision: (_a, _r, refresh) => void (refresh ? refreshes++ : decisions++),
         },
         false,
       );
-      open.push(...(await connectWithPresence(server, ["alice", "bob"], PASSWORD)));
+      open.push(...(await connectWithPresence(server, ["alice", "bob", "carol"], PASSWORD)));
       await guard.cacheEpochTold();
     });
 
@@ -182,7 +205,7 @@ for (const kind of serverKinds()) {
       const { alice, bob } = await refreshHeld("ra3");
       await restart();
       // A new epoch told to the new instance (any store change): it keeps verdicts again.
-      await store.setUserClearance(jid("carol"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      await store.setUserClearance(jid("dave"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
       await guard.cacheEpochTold();
       // The first asked (held at the gate, as the old refresh is), the others wait on it.
       const ids = ["ra3-a", "ra3-b", "ra3-c"];
@@ -201,6 +224,39 @@ for (const kind of serverKinds()) {
       await sendRaw(alice, chat("ra3-next"));
       await bob.waitFor((m) => m.attrs.id === "ra3-next", 15_000);
       assert.equal(decisions - asked, 0, "the next one served from the cache");
+    });
+
+    test(`[${kind}] RA4: restarted while a question is out; its answer counts down nothing of the new instance's`, async () => {
+      const [alice, bob, carol] = open as [TestClient, TestClient, TestClient];
+      // A question outside any flight (a subject: no cache key), held at the gate.
+      gate.hold(jid("carol"));
+      await sendRaw(
+        alice,
+        `<message to='${jid("carol")}' id='ra4-q' type='chat'><subject>s</subject><body>q</body></message>`,
+      );
+      await sleep(800);
+      await restart();
+      await store.setUserClearance(jid("dave"), demo.raw(demo.clearance(["RESTRICTED"])));
+      await guard.cacheEpochTold();
+      // A verdict kept by the new instance (SECRET to bob), then a message of another key to bob held.
+      await sendRaw(alice, chat("ra4-warm"));
+      await bob.waitFor((m) => m.attrs.id === "ra4-warm", 15_000);
+      gate.hold(jid("bob"));
+      await sendRaw(
+        alice,
+        `<message to='${jid("bob")}' id='ra4-first' type='chat'><body>first</body></message>`,
+      );
+      await sleep(800);
+      // The old question answered and delivered; then the cached key again.
+      gate.open(jid("carol"));
+      await carol.waitFor((m) => m.attrs.id === "ra4-q", 15_000);
+      await sendRaw(alice, chat("ra4-second"));
+      await sleep(800);
+      gate.open();
+      const ids = ["ra4-first", "ra4-second"];
+      await settled(alice, bob, ids, 30_000);
+      const got = bob.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      assert.deepEqual(got, ids, "delivered once each, in the order sent (RFC 6120 §10.1)");
     });
   });
 }
