@@ -18,6 +18,10 @@
 //   after the restart (ejabberd; Prosody refuses it at the reload), must not count down a message of the new instance's — before (ejabberd), it
 //   did: the sender's count in flight fell to none while its message to bob was still asked about,
 //   and its next message to bob, served from the cache, overtook it (RFC 6120 §10.1).
+// - RA5: the recipient's sessions change while the refresh is out (a second session bound at a
+//   site cleared for UNCLASSIFIED only, after a message parked on the refresh): the renewed verdict,
+//   decided for the one session, covers no other — the new session gets none of the SECRET messages,
+//   neither the one that waited on the refresh nor the ones after (another key: asked about).
 // Asserted by outcomes only (who received what, which errors), never by time.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -26,7 +30,7 @@ import type { GuardService } from "@cordon/guard";
 import { MemoryStore, type StoreListener } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import * as guarded from "../src/guard-fixture.js";
-import { GUARD_ALL, settled, sleep } from "../src/guard-fixture.js";
+import { GUARD_ALL, UNCLASSIFIED_SITE, settled, sleep } from "../src/guard-fixture.js";
 import type { UserClearanceSource } from "@cordon/store";
 import { connectWithPresence } from "../src/stream-fixture.js";
 import { execFile } from "node:child_process";
@@ -76,6 +80,7 @@ for (const kind of serverKinds()) {
     let guard: GuardService;
     let decisions = 0;
     let refreshes = 0;
+    let bumps = 0;
     const open: TestClient[] = [];
     const SECRET = demo.labelXml(demo.label("SECRET"));
     const chat = (id: string) =>
@@ -102,6 +107,7 @@ for (const kind of serverKinds()) {
           store: quiet,
           // readFirst false: a held read waits, then reads the clearance as it is once opened.
           users: gatedUsers,
+          locations: guarded.twoSites(demo),
           onDecision: (_a, _r, refresh) => void (refresh ? refreshes++ : decisions++),
         },
         false,
@@ -117,6 +123,13 @@ for (const kind of serverKinds()) {
       tag: string,
     ): Promise<{ alice: TestClient; bob: TestClient; expires: number }> {
       const [alice, bob] = open as [TestClient, TestClient];
+      // A new epoch first: nothing kept by an earlier test.
+      bumps++;
+      await store.setUserClearance(
+        jid("dave"),
+        demo.raw(demo.clearance(GUARD_ALL.slice(0, 1 + (bumps % 3)))),
+      );
+      await guard.cacheEpochTold();
       const asked = decisions;
       await sendRaw(alice, chat(`${tag}-warm`));
       await bob.waitFor((m) => m.attrs.id === `${tag}-warm`, 15_000);
@@ -258,6 +271,29 @@ for (const kind of serverKinds()) {
       await settled(alice, bob, ids, 30_000);
       const got = bob.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
       assert.deepEqual(got, ids, "delivered once each, in the order sent (RFC 6120 §10.1)");
+    });
+
+    test(`[${kind}] RA5: a session bound at an uncleared site while the refresh is out gets nothing of it`, async () => {
+      const { alice, bob, expires } = await refreshHeld("ra5");
+      await sleep(Math.max(0, expires - Date.now()) + 400);
+      // Waits on the refresh (the verdict expired, the same key).
+      await sendRaw(alice, chat("ra5-parked"));
+      await sleep(500);
+      const annex = await guarded.openSession(server, open, PASSWORD, "bob", "annex", UNCLASSIFIED_SITE);
+      await sleep(500);
+      const after = ["ra5-after-a", "ra5-after-b"];
+      await sendRaw(alice, after.map(chat).join(""));
+      await sleep(500);
+      gate.open();
+      const ids = ["ra5-parked", ...after];
+      await settled(alice, bob, ids, 30_000);
+      await sleep(500);
+      const got = bob.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      assert.deepEqual(got, ids, "the cleared session: each once, in order");
+      const leaked = annex.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id);
+      assert.deepEqual(leaked, [], "the uncleared session: none of them");
+      await annex.stop();
+      open.splice(open.indexOf(annex), 1);
     });
   });
 }
