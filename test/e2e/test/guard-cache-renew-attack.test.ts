@@ -22,6 +22,11 @@
 //   site cleared for UNCLASSIFIED only, after a message parked on the refresh): the renewed verdict,
 //   decided for the one session, covers no other — the new session gets none of the SECRET messages,
 //   neither the one that waited on the refresh nor the ones after (another key: asked about).
+// - RA6: a message served from the cache in its turn, behind an earlier message of the sender still
+//   asked about (Prosody: queued, the verdict found at arrival; ejabberd: asked, one of the sender's
+//   in flight), whose verdict's refresh is refused before its turn (lowered, no notification): not
+//   delivered under the verdict removed. (Its turn before the refresh's answer: served from the
+//   verdict still valid — the residual window of a change Cordon is not told of, at most the TTL.)
 // Asserted by outcomes only (who received what, which errors), never by time.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -294,6 +299,51 @@ for (const kind of serverKinds()) {
       assert.deepEqual(leaked, [], "the uncleared session: none of them");
       await annex.stop();
       open.splice(open.indexOf(annex), 1);
+    });
+
+    test(`[${kind}] RA6: a cached message queued behind an asked one, its verdict's refresh refused meanwhile: not delivered`, async () => {
+      const [alice, bob, carol] = open as [TestClient, TestClient, TestClient];
+      bumps++;
+      await store.setUserClearance(
+        jid("dave"),
+        demo.raw(demo.clearance(GUARD_ALL.slice(0, 1 + (bumps % 3)))),
+      );
+      await guard.cacheEpochTold();
+      await sendRaw(alice, chat("ra6-warm"));
+      await bob.waitFor((m) => m.attrs.id === "ra6-warm", 15_000);
+      await sleep(CACHE_SECONDS * 1000 * 0.65);
+      gate.hold(jid("carol"));
+      gate.hold(jid("bob"));
+      // An earlier message asked about (to carol, held), then the cached key (its refresh asked, held).
+      const r = refreshes;
+      await sendRaw(
+        alice,
+        `<message to='${jid("carol")}' id='ra6-first' type='chat'><body>first</body></message>` +
+          chat("ra6-cached"),
+      );
+      await sleep(500);
+      heard = false;
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(["UNCLASSIFIED"])));
+      // bob's reads first: the refresh refused (Prosody) / the message itself decided (ejabberd).
+      gate.open(jid("bob"));
+      const refused = () =>
+        alice.received.some((m) => m.attrs.id === "ra6-cached" && m.attrs.type === "error");
+      for (let t = 0; t < 150 && refreshes === r && !refused(); t++) await sleep(100);
+      gate.open();
+      await settled(alice, carol, ["ra6-first"], 30_000);
+      await settled(alice, bob, ["ra6-cached"], 30_000);
+      assert.ok(
+        carol.received.some((m) => m.attrs.id === "ra6-first"),
+        "the earlier one delivered",
+      );
+      assert.ok(
+        !bob.received.some((m) => m.attrs.id === "ra6-cached"),
+        "not delivered under the verdict removed",
+      );
+      assert.ok(refused(), "refused");
+      heard = true;
+      await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(GUARD_ALL)));
+      await guard.cacheEpochTold();
     });
   });
 }
