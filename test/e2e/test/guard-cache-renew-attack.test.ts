@@ -27,6 +27,8 @@
 //   in flight), whose verdict's refresh is refused before its turn (lowered, no notification): not
 //   delivered under the verdict removed. (Its turn before the refresh's answer: served from the
 //   verdict still valid — the residual window of a change Cordon is not told of, at most the TTL.)
+// - RA7: the guard gone while a refresh is out and messages wait on it: each refused with `wait`,
+//   none delivered (fail closed); with a guard back, messages flow again.
 // Asserted by outcomes only (who received what, which errors), never by time.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -72,7 +74,11 @@ for (const kind of serverKinds()) {
         held.set(who, { wait, open });
       },
       open(who?: string) {
-        for (const [w, h] of held) if (who === undefined || w === who) (h.open(), held.delete(w));
+        for (const [w, h] of held) {
+          if (who !== undefined && w !== who) continue;
+          h.open();
+          held.delete(w);
+        }
       },
     };
     const gatedUsers: UserClearanceSource = {
@@ -104,7 +110,13 @@ for (const kind of serverKinds()) {
         },
         kind === "prosody" ? { extraModules: ["admin_shell"] } : {},
       );
-      guard = await guarded.startGuard(
+      guard = await startTheGuard();
+      open.push(...(await connectWithPresence(server, ["alice", "bob", "carol"], PASSWORD)));
+      await guard.cacheEpochTold();
+    });
+
+    const startTheGuard = () =>
+      guarded.startGuard(
         demo,
         server,
         domain,
@@ -117,9 +129,6 @@ for (const kind of serverKinds()) {
         },
         false,
       );
-      open.push(...(await connectWithPresence(server, ["alice", "bob", "carol"], PASSWORD)));
-      await guard.cacheEpochTold();
-    });
 
     after(() => guarded.stopGuarded(server, guard, open));
 
@@ -344,6 +353,32 @@ for (const kind of serverKinds()) {
       heard = true;
       await store.setUserClearance(jid("bob"), demo.raw(demo.clearance(GUARD_ALL)));
       await guard.cacheEpochTold();
+    });
+
+    test(`[${kind}] RA7: the guard gone while a refresh is out and messages wait on it: refused with wait, none delivered`, async () => {
+      const { alice, bob, expires } = await refreshHeld("ra7");
+      await sleep(Math.max(0, expires - Date.now()) + 400);
+      const waiting = ["ra7-a", "ra7-b"];
+      await sendRaw(alice, waiting.map(chat).join(""));
+      await sleep(500);
+      await guard.stop();
+      await sendRaw(alice, chat("ra7-down"));
+      const ids = [...waiting, "ra7-down"];
+      await settled(alice, bob, ids, 40_000);
+      assert.deepEqual(
+        bob.received.filter((m) => ids.includes(m.attrs.id ?? "")).map((m) => m.attrs.id),
+        [],
+        "none delivered while the guard is gone",
+      );
+      for (const id of ids) {
+        const e = alice.received.find((m) => m.attrs.id === id && m.attrs.type === "error");
+        assert.equal(e?.getChild("error")?.attrs.type, "wait", `${id} refused with wait`);
+      }
+      gate.open();
+      guard = await startTheGuard();
+      await guard.cacheEpochTold();
+      await sendRaw(alice, chat("ra7-back"));
+      await bob.waitFor((m) => m.attrs.id === "ra7-back", 15_000);
     });
   });
 }
