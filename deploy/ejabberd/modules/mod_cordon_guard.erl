@@ -367,13 +367,15 @@ ask(Host, Origin, Msg0) ->
              end,
     %% Single flight: a question with this key already out, and all of this sender's messages in
     %% flight waiting on it → this one waits for that answer too (parked), instead of asking.
+    %% (The flight is landed with the owner that granted it: owner/1.)
+    Owner = owner(Host),
     Flight = case Cached of
                  {ok, _} -> none;
                  none when Key == none -> ask;
                  none ->
                      case xmpp:get_meta(Msg, cordon_no_flight, false) of
                          true -> ask;
-                         false -> flight(Host, Key, Sender, {Origin, Msg, AskedPids})
+                         false -> flight(Owner, Key, Sender, {Origin, Msg, AskedPids})
                      end
              end,
     Usable = case {Cached, Flight} of
@@ -414,8 +416,11 @@ ask(Host, Origin, Msg0) ->
                        _ -> xmpp:put_meta(Held0, cordon_cache_key, Key)
                    end,
             %% (A flight's question is counted in flight by the owner, and counted down by it when
-            %% it lands: land/4.)
+            %% it lands: land/5.)
             Flight == fly orelse asking(Host, Sender),
+            %% (Counted down in the very table it was counted in: after a restart, the new instance's
+            %% table counts the new instance's messages only — e2e guard-cache-renew-attack RA4.)
+            Counts = catch ets:whereis(cache_table(Host)),
             AskedAt = erlang:monotonic_time(),
             %% (Counted down once the decided message is routed on, or refused: nothing of the
             %% sender's served from the cache before it.)
@@ -425,8 +430,8 @@ ask(Host, Origin, Msg0) ->
                                                  after
                                                      held(Host, hold_asked, Taken),
                                                      case Flight of
-                                                         fly -> land(Host, Key, Sender, true);
-                                                         _ -> asked(Host, Sender)
+                                                         fly -> land(Host, Owner, Key, Sender, true);
+                                                         _ -> asked_in(Counts, Sender)
                                                      end
                                                  end
                                          end, undefined, opt(Host, timeout)),
@@ -1214,10 +1219,13 @@ flush_entries(Host) -> catch ets:match_delete(cache_table(Host), {'_', '_', '_',
 asking(Host, Sender) ->
     catch ets:update_counter(cache_table(Host), {inflight, Sender}, 1, {{inflight, Sender}, 0}).
 
-asked(Host, Sender) ->
-    Tab = cache_table(Host),
+asked(Host, Sender) -> asked_in(cache_table(Host), Sender).
+
+%% (`Tab`: the table's name or id; not a table — none when counted — nothing to count down.)
+asked_in(Tab, Sender) when is_atom(Tab), Tab /= undefined; is_reference(Tab) ->
     catch ets:update_counter(Tab, {inflight, Sender}, -1, {{inflight, Sender}, 1}),
-    catch ets:select_delete(Tab, [{{{inflight, Sender}, 0}, [], [true]}]).
+    catch ets:select_delete(Tab, [{{{inflight, Sender}, 0}, [], [true]}]);
+asked_in(_NoTable, _Sender) -> ok.
 
 %% Whether one of the sender's messages is being asked about (the table gone: as if one were).
 in_flight(Host, Sender) ->
@@ -1463,10 +1471,11 @@ refresh_ahead(Host, Key, {_Key, _Epoch, Expires, _Label, _Prefix, _By} = Entry, 
         false -> ok;
         true ->
             Sender = jid:tolower(xmpp:get_from(Msg)),
-            case call_owner(Host, fun(From, Ref) -> {refresh, From, Ref, Key, Sender} end, busy) of
+            Owner = owner(Host),
+            case call_owner(Owner, fun(From, Ref) -> {refresh, From, Ref, Key, Sender} end, busy) of
                 fly ->
                     Landed = fun() ->
-                                     catch land(Host, Key, Sender, false),
+                                     catch land(Host, Owner, Key, Sender, false),
                                      catch ets:delete(Tab, {refresh, Key})
                              end,
                     try
@@ -1557,7 +1566,7 @@ owner_loop(Host, Flights, Parked) ->
                 {{Sender, _Count, Rev}, Flights1} ->
                     Flier andalso asked(Host, Sender),
                     Left = release(Host, Key, Sender, lists:reverse(Rev)),
-                    %% (Asked about again only when they are all of the sender's messages in flight: land/4.)
+                    %% (Asked about again only when they are all of the sender's messages in flight: land/5.)
                     Alone = case catch ets:lookup(cache_table(Host), {inflight, Sender}) of
                                 [{_, N}] when is_integer(N) -> N =< length(Left);
                                 _ -> Left == []
@@ -1660,7 +1669,7 @@ histogram_el(Of, Kind, Rows) ->
 %%% about too; when the answer comes, the asked message is delivered or refused first, then the
 %%% owner hands each parked one on, in the order they came, served from the verdict cache by a
 %%% lookup made in its turn — or, when the answer was not kept (a refusal, not cacheable, no answer,
-%%% a new epoch meanwhile), the rest are asked about each on its own (land/4). The owner counts a
+%%% a new epoch meanwhile), the rest are asked about each on its own (land/5). The owner counts a
 %%% parked message out of flight only once it is handed on, and it serializes parking and landing:
 %%% a message of the sender that saw one in flight and asks to park after the landing is served
 %%% from the cache (`{cached, Entry}`: nothing of the sender in flight any more, the verdict kept) —
@@ -1712,15 +1721,23 @@ bury(Host, Tab) ->
                                                 "the module stopped before their decision~n", [length(Left)]),
     lists:foreach(fun({_Seq, {_Origin, Msg, _AskedPids}}) -> not_decided(Host, Msg) end, Left).
 
-%% fly: this message's question is the flight for Key (land/3 once answered); park: it waits on
+%% fly: this message's question is the flight for Key (land/5 once answered); park: it waits on
 %% the flight already out; ask: asked about outside any flight.
-flight(Host, Key, Sender, Waiting) ->
-    call_owner(Host, fun(From, Ref) -> {flight, From, Ref, Key, Sender, Waiting} end, ask).
+flight(Owner, Key, Sender, Waiting) ->
+    call_owner(Owner, fun(From, Ref) -> {flight, From, Ref, Key, Sender, Waiting} end, ask).
 
 %% A request to the table's owner, waited for until answered or the owner is gone (no timeout: a
 %% message the owner parked after its caller had given up would be asked about twice).
-call_owner(Host, Request, IfGone) ->
-    case persistent_term:get({?MODULE, cache_owner, Host}, undefined) of
+%% The table's owner now (undefined: none). A flight is landed with the very owner that granted it,
+%% never with one started since (the module restarted while its question was out): an old
+%% instance's answer took the new instance's flight of the same key — its parked messages handed
+%% on or refused before the question they waited on was answered, and the sender's count in
+%% flight never counted down (e2e guard-cache-renew-attack RA3). An owner gone took its table,
+%% and the counts in it, along.
+owner(Host) -> persistent_term:get({?MODULE, cache_owner, Host}, undefined).
+
+call_owner(Owner, Request, IfGone) ->
+    case Owner of
         undefined -> IfGone;
         Owner ->
             MRef = erlang:monitor(process, Owner),
@@ -1794,9 +1811,9 @@ release(Host, Key, Sender, [{Seq, _} | Rest] = Left) ->
 %% be answered and delivered before them (RFC 6120 §10.1; guard-cache-attack2 SF3). Otherwise
 %% each is refused with `wait` (never judged: the client may send it again), as Prosody refuses
 %% a message whose kept verdict was gone by its turn.
-land(Host, Key, Sender, Flier) ->
-    {Waiting, Alone} = case call_owner(Host, fun(From, Ref) -> {land, From, Ref, Key, Flier} end, gone) of
-                           gone -> Flier andalso asked(Host, Sender), {[], false};
+land(Host, Owner, Key, Sender, Flier) ->
+    {Waiting, Alone} = case call_owner(Owner, fun(From, Ref) -> {land, From, Ref, Key, Flier} end, gone) of
+                           gone -> {[], false};
                            Reply -> Reply
                        end,
     lists:foreach(fun({Origin, Msg, AskedPids}) ->
