@@ -255,23 +255,37 @@ for (const kind of serverKinds()) {
       );
     });
 
-    test(`[${kind}] I7: an AMBER-labelled IQ from across the relay does not reach alice's annex session (adv17d)`, async () => {
+    test(`[${kind}] I7: an AMBER-labelled IQ result from across the relay does not reach alice's annex session (adv17d)`, async () => {
       const annex = await session("annex7", UNCLASSIFIED_SITE);
       const desk = await session("desk7", CLEARED_SITE);
       try {
-        // The relay lets a labelled IQ request cross (vcard-temp, its label re-encoded): the module
-        // did not ask about an IQ from a trusted component, so the annex got AMBER content.
-        const iq = (to: string, id: string) =>
-          `<iq type='get' to='${to}' id='${id}'><vCard xmlns='vcard-temp'><FN>amber card</FN></vCard>${label(TLP, 12)}</iq>`;
-        await sendRaw(bob, iq(`alice@${here}/annex7`, "i7-a"));
+        // alice asks bob's client for its vCard; bob answers with AMBER content under an AMBER label.
+        // The relay lets the labelled answer cross (its label re-encoded): the module did not ask
+        // about an IQ from a trusted component, so the annex session got AMBER content.
+        const ask = async (c: TestClient, id: string) => {
+          await sendRaw(
+            c,
+            `<iq type='get' to='bob@${there}/desk' id='${id}'><vCard xmlns='vcard-temp'/></iq>`,
+          );
+          const q = await bob.waitFor(
+            (s) =>
+              s.name === "iq" && s.attrs.type === "get" && s.getChild("vCard", "vcard-temp") !== undefined,
+            10_000,
+          );
+          await sendRaw(
+            bob,
+            `<iq type='result' to='${q.attrs.from}' id='${q.attrs.id}'><vCard xmlns='vcard-temp'><FN>amber card</FN></vCard>${label(TLP, 12)}</iq>`,
+          );
+        };
+        await ask(annex, "i7-a");
         await sendRaw(bob, message(`alice@${here}/annex7`, "i7-w", "white after it"));
         await arrives(annex, "i7-w");
         const leaked = annex.received.find((s) => s.name === "iq" && s.getChild("vCard", "vcard-temp"));
         assert.equal(leaked, undefined, `the annex session got an AMBER IQ: ${leaked?.toString()}`);
         // The cleared session still gets it (the relay decided its clearances).
-        await sendRaw(bob, iq(`alice@${here}/desk7`, "i7-d"));
-        const got7 = await desk.waitFor((s) => s.name === "iq" && s.getChild("vCard", "vcard-temp") !== undefined, 10_000);
-        assert.equal(got7.getChild("vCard", "vcard-temp")?.getChildText("FN"), "amber card");
+        await ask(desk, "i7-d");
+        const answer = await arrives(desk, "i7-d");
+        assert.equal(answer.getChild("vCard", "vcard-temp")?.getChildText("FN"), "amber card");
       } finally {
         await desk.stop();
         await annex.stop();
