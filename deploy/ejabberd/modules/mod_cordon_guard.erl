@@ -210,12 +210,14 @@ payload_origin(Host, Pkt) ->
                            %% Only one with a label of its own (nothing else to locate: the
                            %% component decided its payload; a catalog's result carries labels
                            %% as its items).
-                           Labelled = lists:any(fun(#xmlel{name = N}) ->
-                                                        N == <<"securitylabel">> orelse
-                                                            binary:longest_common_suffix([N, <<":securitylabel">>]) == 14;
-                                                   (_) -> false
-                                                end, (xmpp:encode(Pkt, ?NS_CLIENT))#xmlel.children),
-                           case Labelled andalso not lists:member(From, opt(Host, inbound_unasked)) of
+                           Labelled = fun() ->
+                                              lists:any(fun(#xmlel{name = N}) ->
+                                                                N == <<"securitylabel">> orelse
+                                                                    binary:longest_common_suffix([N, <<":securitylabel">>]) == 14;
+                                                           (_) -> false
+                                                        end, (xmpp:encode(Pkt, ?NS_CLIENT))#xmlel.children)
+                                      end,
+                           case not lists:member(From, opt(Host, inbound_unasked)) andalso Labelled() of
                                false -> skip;
                                true -> <<"component">>
                            end;
