@@ -202,20 +202,48 @@ payload_origin(Host, Pkt) ->
             if IsLocal andalso User == <<>> -> skip;
                IsLocal -> <<"c2s">>;
                true ->
+                   %% One a trusted component delivers (review adv17d: the relay lets a labelled
+                   %% IQ cross): origin='component' with the recipient's sessions, unless the
+                   %% component locates them itself (inbound_unasked).
                    case lists:member(From, opt(Host, trusted_components)) of
-                       true -> skip;
+                       true ->
+                           %% Only one with a label of its own (nothing else to locate: the
+                           %% component decided its payload; a catalog's result carries labels
+                           %% as its items).
+                           Labelled = fun() ->
+                                              lists:any(fun(#xmlel{name = N}) ->
+                                                                N == <<"securitylabel">> orelse
+                                                                    binary:longest_common_suffix([N, <<":securitylabel">>]) == 14;
+                                                           (_) -> false
+                                                        end, (xmpp:encode(Pkt, ?NS_CLIENT))#xmlel.children)
+                                      end,
+                           case not lists:member(From, opt(Host, inbound_unasked)) andalso Labelled() of
+                               false -> skip;
+                               true -> <<"component">>
+                           end;
                        false -> <<"s2s">>
                    end
             end;
         _ -> skip
     end.
 
+%% The recipient's sessions a trusted component's presence or IQ may reach: the full JID's own, or
+%% every session of the bare JID (also a full JID without a session: fail closed).
+payload_sessions(Host, <<"component">>, Pkt) ->
+    #jid{luser = U, lserver = S, lresource = R} = xmpp:get_to(Pkt),
+    case R /= <<>> andalso ejabberd_sm:get_user_info(U, S, R) of
+        Info when is_list(Info) -> [session_el(Host, R, Info)];
+        _ -> [session_el(Host, R1, Info) || {R1, Info} <- ejabberd_sm:get_user_info(U, S)]
+    end;
+payload_sessions(_Host, _Origin, _Pkt) -> [].
+
 ask_payload(Host, Origin, Pkt) ->
     Embedded = xmpp:encode(Pkt, ?NS_CLIENT),
     #xmlel{attrs = Attrs} = Embedded,
     Check = #xmlel{name = <<"check">>,
                    attrs = [{<<"xmlns">>, ?NS_GUARD}, {<<"origin">>, Origin}],
-                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}]},
+                   children = [Embedded#xmlel{attrs = [{<<"xmlns">>, ?NS_CLIENT} | Attrs]}
+                               | payload_sessions(Host, Origin, Pkt)]},
     IQ = #iq{type = get, id = p1_rand:get_string(),
              from = jid:make(Host), to = jid:make(opt(Host, component)), sub_els = [Check]},
     ejabberd_router:route_iq(IQ, fun(Answer) -> payload_answered(Pkt, Answer) end, undefined,

@@ -1643,13 +1643,33 @@ local function payload_checker(event_name)
 		if decided[stanza] then return nil; end
 		-- The guard's own answers (to this host) are what the module waits for.
 		if event.origin.type == "component" and event.origin.host == guard then return nil; end
-		local origin = origin_of(event.origin);
+		-- One a trusted component delivers (review adv17d: the relay lets a labelled IQ cross) is
+		-- asked about with origin='component' and the recipient's sessions — the full JID's own, or
+		-- every session of the bare JID — unless the component locates them itself (inbound_unasked).
+		-- Only one with a label of its own is (nothing else to locate: the component decided its
+		-- payload; a catalog's result carries labels as its items).
+		local component = event.origin.type == "component" and trusted:contains(event.origin.host);
+		local origin;
+		if component then
+			origin = located_by_module(event.origin.host) and stanza:get_child("securitylabel", NS_LABELS) and "component";
+		else
+			origin = origin_of(event.origin);
+		end
 		if not origin or not may_carry_label(stanza, 0) then return nil; end
 		local silent = stanza.attr.type == "error" or stanza.attr.type == "result";
 		local embedded = st.clone(stanza);
 		embedded.attr.xmlns = NS_CLIENT;
 		local request = st.iq({ type = "get", from = module.host, to = guard, id = new_id() })
-			:tag("check", { xmlns = NS_GUARD, origin = origin }):add_child(embedded):up();
+			:tag("check", { xmlns = NS_GUARD, origin = origin }):add_child(embedded);
+		if component then
+			local to = stanza.attr.to or "";
+			local full = prosody.full_sessions[to];
+			local user = not full and prosody.bare_sessions[jid_bare(to)];
+			for resource, session in pairs(full and { [full.resource] = full } or user and user.sessions or {}) do
+				request:tag("session", { resource = resource, ip = session.ip }):up();
+			end
+		end
+		request:up();
 		local function applied(response)
 			local verdict = response and response.attr.type == "result" and response:get_child("verdict", NS_GUARD);
 			local action = verdict and verdict.attr.action;

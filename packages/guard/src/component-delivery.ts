@@ -18,7 +18,17 @@
 //   - no session at all (the user offline): delivered, to be stored — decided again per session
 //     when replayed.
 // No clearance is read: the question costs one round trip and no store lookup.
-import type { Element, StanzaErrorSpec } from "@cordon/component";
+// A presence or IQ such a component delivers that may carry a label (the relay lets a labelled IQ
+// cross, its label re-encoded: relay decide.ts) is asked about the same way (review adv17d: it
+// went on unasked, and an AMBER vCard reached a session at a WHITE-only site): its label read as a
+// message's (hidden content, two labels, unreadable: refused), delivered only when every session
+// listed — the full JID's own, or every session of the bare JID — is at a location granting it,
+// else refused `forbidden` (a result or error dropped). No form per session: it is not rewritten.
+// The modules ask only about one with a top-level <securitylabel/> (a catalog's result carries
+// labels as its items, and the component decided its payload).
+import { parseJid, type Element, type StanzaErrorSpec } from "@cordon/component";
+import { securityLabels } from "@cordon/rules";
+
 import { messageLabel, type GuardDecision, type DecideContext, type GuardReason } from "./decide.js";
 import { isLabel, withoutLabels } from "./message-forms.js";
 import type { CheckRequest, SessionForm } from "./protocol.js";
@@ -62,4 +72,28 @@ function asWritten(message: Element): Element {
   const out = withoutLabels(message);
   out.children.push(...message.children.filter(isLabel));
   return out;
+}
+
+/** The decision for a presence or IQ a trusted component delivers that may carry a label (adv17d). */
+export function decideComponentPayload(
+  context: DecideContext,
+  request: CheckRequest,
+  server: string,
+  refuse: (reason: GuardReason, spec: StanzaErrorSpec) => GuardDecision,
+  forbidden: StanzaErrorSpec,
+): GuardDecision {
+  const stanza = request.message;
+  const from = parseJid(stanza.attrs.from ?? "");
+  const to = parseJid(stanza.attrs.to ?? "");
+  if (!from || context.served.includes(from.domain) || to?.domain !== server)
+    return refuse("addressing", { condition: "bad-request", type: "modify" });
+  // One without a label of its own has nothing to locate (the modules ask only about a labelled one).
+  if (securityLabels(stanza).length === 0)
+    return { verdict: { action: "deliver", message: stanza }, reason: "deliver" };
+  const judged = messageLabel(context, stanza, refuse);
+  if ("decision" in judged) return judged.decision;
+  const { locations, labels } = context;
+  if (request.sessions.some((s) => locations.grants(labels.translations, judged.label, s.ip) !== "granted"))
+    return refuse("recipient-location", forbidden);
+  return { verdict: { action: "deliver", message: stanza }, reason: "deliver" };
 }

@@ -19,7 +19,7 @@ import {
   type StanzaLabels,
 } from "@cordon/rules";
 import { decideArchiveResult } from "./archive-result.js";
-import { decideComponentDelivery } from "./component-delivery.js";
+import { decideComponentDelivery, decideComponentPayload } from "./component-delivery.js";
 import { labelledPayload } from "./labelled-payload.js";
 import { delivered, flotForm, isLabel, withoutLabels } from "./message-forms.js";
 import { conversationKey, type ConversationReferences } from "./message-references.js";
@@ -101,7 +101,10 @@ export async function decide(
       : { verdict: { action: "refuse", error: refusal(message, spec) }, reason };
 
   const from = parseJid(message.attrs.from ?? "");
-  if (message.name !== "message") return payload(context, request, refuseStanza(message, isError));
+  if (message.name !== "message")
+    return request.origin === "component"
+      ? decideComponentPayload(context, request, server, refuseStanza(message, isError), FORBIDDEN)
+      : payload(context, request, refuseStanza(message, isError));
   if (request.archive === true) return decideArchiveResult(context, server, request);
   const to = parseJid(message.attrs.to ?? "");
   // Delivered by one of the module's trusted components (component-delivery.ts): to a user of

@@ -184,12 +184,9 @@ export function readCheck(check: Element): CheckRequest | undefined {
     (origin !== "c2s" || (outbound !== "peer" && outbound !== "component") || sessions.length > 0)
   )
     return undefined;
-  // A trusted component's delivery (component-delivery.ts): a message, its recipient's sessions only.
-  if (
-    origin === "component" &&
-    (message.name !== "message" || copies.length > 0 || check.attrs.archive === "1")
-  )
-    return undefined;
+  // A trusted component's delivery (component-delivery.ts): a message, or a presence or IQ that may
+  // carry a label (adv17d), its recipient's sessions only.
+  if (origin === "component" && (copies.length > 0 || check.attrs.archive === "1")) return undefined;
   return {
     origin,
     message,

@@ -85,15 +85,42 @@ test("a label the policy cannot read is refused with its code; a labelled error 
   assert.equal(local.reason, "addressing");
 });
 
-test("readCheck: origin='component' takes a message and its recipient's sessions only", () => {
+test("readCheck: origin='component' takes a message, presence or IQ and its recipient's sessions only", () => {
   const check = (inner: string, attrs = "") =>
     readCheck(parseElement(`<check xmlns='urn:cordon:guard:0' origin='component'${attrs}>${inner}</check>`));
   assert.equal(
     check("<message xmlns='jabber:client'/><session resource='a' ip='10.1.1.1'/>")?.origin,
     "component",
   );
-  assert.equal(check("<presence xmlns='jabber:client'/>"), undefined);
+  assert.equal(check("<presence xmlns='jabber:client'/>")?.message.name, "presence");
   assert.equal(check("<message xmlns='jabber:client'/><copy resource='a'/>"), undefined);
   assert.equal(check("<message xmlns='jabber:client'/>", " archive='1'"), undefined);
   assert.equal(check("<message xmlns='jabber:client'/>", " outbound='peer'"), undefined);
+});
+
+test("a labelled IQ or presence a trusted component delivers: delivered only where every session listed is located to have it (adv17d)", async () => {
+  const iq = (more: string) =>
+    `<iq from='bob@partner.test/desk' to='alice@example.test/annex' id='q1' type='result'><vCard xmlns='vcard-temp'><FN>x</FN></vCard>${more}</iq>`;
+  const askIq = (text: string, sessions: RecipientSession[]) =>
+    decide(context, SERVER, { origin: "component", message: parseElement(text), sessions, offline: false });
+  // Before, the modules did not ask: the annex session got SECRET.
+  const annexGot = await askIq(iq(SECRET), [annex]);
+  assert.equal(annexGot.reason, "recipient-location");
+  assert.equal(annexGot.verdict.action, "drop", "a result is never answered");
+  assert.equal((await askIq(iq(SECRET), [desk])).verdict.action, "deliver");
+  // A bare JID: every session must be located to have it.
+  assert.equal((await askIq(iq(SECRET), [desk, annex])).reason, "recipient-location");
+  // A request is refused forbidden, nothing of it in the error.
+  const get = await askIq(iq(SECRET).replace("type='result'", "type='get'"), [annex]);
+  const error = (get.verdict as { error: Element }).error;
+  assert.deepEqual(
+    error.getChildElements().map((c) => c.name),
+    ["error"],
+  );
+  // Two labels, or one hidden below: refused as a message's would be; no label of its own: delivered.
+  assert.match((await askIq(iq(SECRET + SECRET), [desk])).reason, /^label:/);
+  assert.equal((await askIq(iq(""), [annex])).verdict.action, "deliver");
+  // A served sender is not a component's delivery.
+  const local = await askIq(iq(SECRET).replace("bob@partner.test", "carol@example.test"), [desk]);
+  assert.equal(local.reason, "addressing");
 });

@@ -102,6 +102,8 @@ for (const kind of serverKinds()) {
             { domain: there, secret: RELAY_SECRET },
             { domain: rooms, secret: "rooms" },
           ],
+          extraModules:
+            kind === "prosody" ? ["carbons", "mam"] : ["mod_carboncopy", "mod_mam: {default: always}"],
         },
       );
       otherServer = await startServer(other, {
@@ -253,6 +255,69 @@ for (const kind of serverKinds()) {
         bob.received.some((m) => m.attrs.id === "i6-a" && m.attrs.type === "error"),
         false,
       );
+    });
+
+    test(`[${kind}] I7: an AMBER-labelled IQ result from across the relay does not reach alice's annex session (adv17d)`, async () => {
+      const annex = await session("annex7", UNCLASSIFIED_SITE);
+      const desk = await session("desk7", CLEARED_SITE);
+      try {
+        // alice asks bob's client for its vCard; bob answers with AMBER content under an AMBER label.
+        // The relay lets the labelled answer cross (its label re-encoded): the module did not ask
+        // about an IQ from a trusted component, so the annex session got AMBER content.
+        const ask = async (c: TestClient, id: string) => {
+          await sendRaw(
+            c,
+            `<iq type='get' to='bob@${there}/desk' id='${id}'><vCard xmlns='vcard-temp'/></iq>`,
+          );
+          const q = await bob.waitFor(
+            (s) =>
+              s.name === "iq" && s.attrs.type === "get" && s.getChild("vCard", "vcard-temp") !== undefined,
+            10_000,
+          );
+          await sendRaw(
+            bob,
+            `<iq type='result' to='${q.attrs.from}' id='${q.attrs.id}'><vCard xmlns='vcard-temp'><FN>amber card</FN></vCard>${label(TLP, 12)}</iq>`,
+          );
+        };
+        await ask(annex, "i7-a");
+        await sendRaw(bob, message(`alice@${here}/annex7`, "i7-w", "white after it"));
+        await arrives(annex, "i7-w");
+        const leaked = annex.received.find((s) => s.name === "iq" && s.getChild("vCard", "vcard-temp"));
+        assert.equal(leaked, undefined, `the annex session got an AMBER IQ: ${leaked?.toString()}`);
+        // The cleared session still gets it (the relay decided its clearances).
+        await ask(desk, "i7-d");
+        const answer = await arrives(desk, "i7-d");
+        assert.equal(answer.getChild("vCard", "vcard-temp")?.getChildText("FN"), "amber card");
+      } finally {
+        await desk.stop();
+        await annex.stop();
+      }
+    });
+
+    test(`[${kind}] I8: AMBER from across the relay to the cleared session: no carbon and no archive result of it at the annex (adv17d)`, async () => {
+      const desk = await session("desk8", CLEARED_SITE);
+      const annex = await session("annex8", UNCLASSIFIED_SITE);
+      try {
+        await sendRaw(annex, "<iq type='set' id='i8-c'><enable xmlns='urn:xmpp:carbons:2'/></iq>");
+        await arrives(annex, "i8-c");
+        // To the desk's full address: the server copies it to the annex (XEP-0280 §7).
+        await sendRaw(bob, message(`alice@${here}/desk8`, "i8-a", "amber i8 to the desk", label(TLP, 12)));
+        await arrives(desk, "i8-a");
+        await sendRaw(bob, message(`alice@${here}/desk8`, "i8-w", "white i8 to the desk"));
+        await arrives(desk, "i8-w");
+        await annex.waitFor((m) => m.toString().includes("white i8"), 10_000); // its carbon
+        // The archive, queried from the annex.
+        await sendRaw(annex, `<iq type='set' id='i8-q'><query xmlns='urn:xmpp:mam:2' queryid='i8-q'/></iq>`);
+        await annex.waitFor((m) => m.name === "iq" && m.attrs.id === "i8-q", 10_000);
+        assert.equal(
+          annex.received.some((m) => m.toString().includes("amber i8")),
+          false,
+          "the annex session got AMBER from across the relay (a carbon or an archive result)",
+        );
+      } finally {
+        await desk.stop();
+        await annex.stop();
+      }
     });
 
     test(`[${kind}] I4: the guard down — nothing labelled from across the relay is delivered; bob is told wait`, async () => {
