@@ -198,8 +198,13 @@ function namedSession<S extends { readonly resource: string }>(
 }
 
 /** RFC 3454 table B.1 (commonly mapped to nothing), then NFKC: resourceprep's mapping. */
-const B1 = /[\u00ad\u034f\u1806\u180b-\u180d\u200b-\u200d\u2060\ufe00-\ufe0f\ufeff]/gu;
-const resourceprep = (resource: string) => resource.replace(B1, "").normalize("NFKC");
+const B1 = new Set([0xad, 0x34f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff]);
+const isB1 = (c: number) => B1.has(c) || (c >= 0xfe00 && c <= 0xfe0f);
+const resourceprep = (resource: string) =>
+  [...resource]
+    .filter((c) => !isB1(c.codePointAt(0) ?? 0))
+    .join("")
+    .normalize("NFKC");
 
 /**
  * The locations' clearances re-read under the policies `registry` holds now (a policy hot reload:
