@@ -175,10 +175,36 @@ export function recipientRefused<S extends { readonly resource: string }>(
   resource: string | undefined,
   granted: (session: S) => boolean,
 ): boolean {
-  const named = resource === undefined ? undefined : sessions.find((s) => s.resource === resource);
+  const named = resource === undefined ? undefined : namedSession(sessions, resource);
   if (named !== undefined) return !granted(named);
   return sessions.length > 0 && !sessions.some(granted);
 }
+
+/**
+ * The session a full JID's `resource` names: as written, else as the server compares resources
+ * (stringprep resourceprep, RFC 3920 §3.4 / RFC 3454: table B.1 mapped to nothing, then NFKC) —
+ * ejabberd lists its sessions' prepared resources but asks about a message's `to` as the client
+ * wrote it, and routes it to that session all the same (review adv17e A1: "ａｎｎｅｘ" reached the
+ * guard as no session of the user's, was judged on all of them, not refused, then dropped).
+ */
+function namedSession<S extends { readonly resource: string }>(
+  sessions: readonly S[],
+  resource: string,
+): S | undefined {
+  const exact = sessions.find((s) => s.resource === resource);
+  if (exact !== undefined) return exact;
+  const prepared = resourceprep(resource);
+  return sessions.find((s) => resourceprep(s.resource) === prepared);
+}
+
+/** RFC 3454 table B.1 (commonly mapped to nothing), then NFKC: resourceprep's mapping. */
+const B1 = new Set([0xad, 0x34f, 0x1806, 0x180b, 0x180c, 0x180d, 0x200b, 0x200c, 0x200d, 0x2060, 0xfeff]);
+const isB1 = (c: number) => B1.has(c) || (c >= 0xfe00 && c <= 0xfe0f);
+const resourceprep = (resource: string) =>
+  [...resource]
+    .filter((c) => !isB1(c.codePointAt(0) ?? 0))
+    .join("")
+    .normalize("NFKC");
 
 /**
  * The locations' clearances re-read under the policies `registry` holds now (a policy hot reload:

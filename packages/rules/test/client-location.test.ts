@@ -7,6 +7,7 @@ import {
   ClientLocations,
   parseCidr,
   rebindLocations,
+  recipientRefused,
   SessionLocations,
 } from "../src/client-location.js";
 import type { SessionAddress } from "../src/session-address.js";
@@ -212,4 +213,20 @@ test("grantsEverywhere: a label for a user's bare JID only when every range and 
   assert.equal(held.grantsEverywhere(translations, label("UNCLASSIFIED")), true);
   assert.equal(held.grantsEverywhere(translations, label("SECRET")), false);
   held.close();
+});
+
+test("recipientRefused: a full JID's resource written as the server does not keep it names that session (review adv17e A1)", () => {
+  const sessions = [
+    { resource: "desk", ok: true },
+    { resource: "annex", ok: false },
+  ];
+  const granted = (s: { ok: boolean }) => s.ok;
+  // Fullwidth letters and a soft hyphen: resourceprep (B.1, NFKC) makes them "annex".
+  assert.equal(recipientRefused(sessions, "\uff41\uff4e\uff4e\uff45\uff58", granted), true);
+  assert.equal(recipientRefused(sessions, "an\u00adnex", granted), true);
+  assert.equal(recipientRefused(sessions, "annex", granted), true);
+  assert.equal(recipientRefused(sessions, "\uff44esk", granted), false);
+  // No session of that name: judged on all of them, as before.
+  assert.equal(recipientRefused(sessions, "gone", granted), false);
+  assert.equal(recipientRefused([{ resource: "annex", ok: false }], "gone", granted), true);
 });
