@@ -35,6 +35,7 @@ import {
   askingServer,
   askingServerSessions,
   recipientRefused,
+  namedSession,
   SessionLocations,
   Translations,
   type ClearanceState,
@@ -195,8 +196,9 @@ export interface CatalogService {
 }
 
 /**
- * A user target's sessions as the recipient-location rule sees them: the resource the target
- * names, and where each session is; `key` is what decides (the locations' keys, never an address).
+ * A user target's sessions as the recipient-location rule sees them, reduced to what decides: the
+ * session the target names (as resource "", the only one listed), else one entry per location of
+ * the user's sessions; `key` is what decides (the locations' keys, never an address).
  */
 interface Recipients {
   readonly resource: string | undefined;
@@ -277,13 +279,23 @@ export function createCatalogService(options: CatalogServiceOptions): CatalogSer
     if (!told) return undefined;
     const resource = parseJid(target)?.resource || undefined;
     const sessions = told.map((s) => ({ resource: s.resource, location: requesterLocations.at(s.ip) }));
-    // What decides (recipientRefused): the named session's location when there is one, else the
-    // set of the sessions' locations (none: stored offline).
-    const named = resource === undefined ? undefined : sessions.find((s) => s.resource === resource);
-    const key = named
-      ? `n:${named.location.key}`
-      : `a:${[...new Set(sessions.map((s) => s.location.key))].sort().join(",")}`;
-    return { resource, sessions, key };
+    // What decides (recipientRefused): the named session's location when there is one — found as
+    // the rule finds it (namedSession: as written, else as the server prepares resources) — else
+    // the set of the sessions' locations (none: stored offline). Only that is kept while the
+    // request waits (review adv17e: 64 resources of up to 1,023 characters each, per request).
+    const named = resource === undefined ? undefined : namedSession(sessions, resource);
+    if (named)
+      return {
+        resource: "",
+        sessions: [{ resource: "", location: named.location }],
+        key: `n:${named.location.key}`,
+      };
+    const byKey = new Map(sessions.map((s) => [s.location.key, { resource: "", location: s.location }]));
+    return {
+      resource: undefined,
+      sessions: [...byKey.values()],
+      key: `a:${[...byKey.keys()].sort().join(",")}`,
+    };
   }
   // Labels read from the store (rooms, personal catalogs): parsed once, in the one byte-bounded label cache.
   const storedLabels = new LabelCache(registry);

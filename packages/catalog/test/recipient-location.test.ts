@@ -65,6 +65,23 @@ describe("catalog toward a user: the recipient's sessions' locations (the guard'
       (i) => i.selector,
     );
 
+  test("a resource written as the server does not keep it decides by that session, also from the cache", async () => {
+    // Review adv17e A1: "ａｎｎｅｘ" (fullwidth) names bob's session "annex" once prepared. The
+    // catalog's key named no session for it (an exact match only) but the set of locations, which
+    // is the same when the two sessions swap sites — the second answer came from the first's cache.
+    const target = `bob@${D}/\uff41\uff4e\uff4e\uff45\uff58`;
+    bob = [
+      { resource: "annex", ip: ANNEX },
+      { resource: "desk", ip: CLEARED },
+    ];
+    assert.deepEqual(await offered(target), ["UNCLASSIFIED"]);
+    bob = [
+      { resource: "annex", ip: CLEARED },
+      { resource: "desk", ip: ANNEX },
+    ];
+    assert.deepEqual(await offered(target), ALL);
+  });
+
   test("only an annex session: nothing above UNCLASSIFIED; one at each site: everything; none: what is stored", async () => {
     bob = [{ resource: "annex", ip: ANNEX }];
     assert.deepEqual(await offered(`bob@${D}`), ["UNCLASSIFIED"]);

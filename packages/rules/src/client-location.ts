@@ -187,7 +187,7 @@ export function recipientRefused<S extends { readonly resource: string }>(
  * wrote it, and routes it to that session all the same (review adv17e A1: "ａｎｎｅｘ" reached the
  * guard as no session of the user's, was judged on all of them, not refused, then dropped).
  */
-function namedSession<S extends { readonly resource: string }>(
+export function namedSession<S extends { readonly resource: string }>(
   sessions: readonly S[],
   resource: string,
 ): S | undefined {

@@ -14,6 +14,7 @@ export {
   parseCidr,
   rebindLocations,
   recipientRefused,
+  namedSession,
 } from "./client-location.js";
 export {
   askingServer,
