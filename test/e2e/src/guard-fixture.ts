@@ -4,7 +4,7 @@
 // guard, guard-access, guard-attack, guard-attack2, guard-attack3, guard-attack12, guard-sessions,
 // guard-cache, guard-cache-attack to guard-cache-attack5, guard-hold, guard-lifecycle,
 // guard-lifecycle-attack and guard-module-stop; with the label catalog beside the guard
-// (startGuardedCatalog): slixmpp-guard and catalog-location.
+// (startGuardedCatalog): slixmpp-guard and src/catalog-sites-fixture.ts (the catalog-* tests).
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { once } from "node:events";

@@ -17,49 +17,39 @@ import {
   type TestClient,
 } from "@cordon/harness";
 import type { CatalogService } from "@cordon/catalog";
-import {
-  createComponent,
-  IqError,
-  NS_GUARD,
-  NS_SEC_LABEL_CATALOG,
-  type CordonComponent,
-  type Element,
-} from "@cordon/component";
-import type { GuardService } from "@cordon/guard";
-import { MemoryStore } from "@cordon/store";
+import { IqError, NS_GUARD, type CordonComponent, type Element } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { CatalogSites, selectors } from "../src/catalog-sites-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "catloc-pw";
-const selectors = (catalog: Element | undefined): string[] =>
-  (catalog?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
 const message = (to: string, id: string, label: string) =>
   `<message to='${to}' id='${id}' type='chat'><body>catalogued</body>${label}</message>`;
 
 for (const kind of serverKinds()) {
   describe(`the catalog and the guard's client locations on ${kind} (issue 17)`, () => {
     const domain = `${kind}-catloc.test`;
-    const catalogDomain = `catalog.${domain}`;
-    const untrustedDomain = `other.${domain}`;
-    const cliCatalogDomain = `cli-${catalogDomain}`;
-    const jid = (u: string) => `${u}@${domain}`;
-    const store = new MemoryStore();
+    const cliCatalogDomain = `cli-catalog.${domain}`;
+    const sites = new CatalogSites(kind, {
+      demo,
+      domain,
+      password: PASSWORD,
+      users: ["alice", "bob"],
+      probe: "bob",
+      trusted: [{ domain: cliCatalogDomain, secret: "cli-secret" }],
+      untrusted: true,
+    });
+    const { catalogDomain, open } = sites;
+    const jid = (u: string) => sites.jid(u);
     let server: XmppServer;
-    let guard: GuardService;
     let catalog: CatalogService;
     let untrusted: CordonComponent;
-    const open: TestClient[] = [];
 
     /** The catalog `client` gets from its own server (delegated) or from the component, toward `target`. */
-    const catalogOf = async (client: TestClient, target: string, to = domain) =>
-      (
-        await client.iq(
-          xml("iq", { type: "get", to }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: target })),
-          8000,
-        )
-      ).getChild("catalog", NS_SEC_LABEL_CATALOG);
+    const catalogOf = (client: TestClient, target: string, to = domain) =>
+      sites.catalogOf(client, target, to);
     /** Sends `label` from `from` to bob's session; "delivered" or the error's condition. */
     const outcome = async (from: TestClient, bob: TestClient, id: string, label: string) => {
       await sendRaw(from, message(jid("bob"), id, demo.labelXml(demo.label(label))));
@@ -73,45 +63,12 @@ for (const kind of serverKinds()) {
     };
 
     before(async () => {
-      server = await guarded.startGuardedServer(
-        kind,
-        {
-          demo,
-          domain,
-          store,
-          users: ["alice", "bob"],
-          password: PASSWORD,
-          guard: { timeoutSeconds: 2, trusted: [catalogDomain, cliCatalogDomain] },
-        },
-        {
-          components: [
-            { domain: catalogDomain, secret: "catalog" },
-            { domain: untrustedDomain, secret: "other" },
-            { domain: cliCatalogDomain, secret: "cli-secret" },
-          ],
-          delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
-        },
-      );
-      const locations = guarded.twoSites(demo);
-      guard = await guarded.startGuard(demo, server, domain, { store, locations });
-      const probe = await guarded.openSession(server, open, PASSWORD, "bob", "probe", CLEARED_SITE);
-      catalog = await guarded.startGuardedCatalog(demo, server, domain, store, probe, {
-        guardLocations: { locations },
-      });
-      untrusted = createComponent({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: untrustedDomain,
-        secret: "other",
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await untrusted.start();
+      await sites.start();
+      ({ server, catalog } = sites);
+      untrusted = sites.untrusted!;
     });
 
-    after(async () => {
-      await untrusted?.stop();
-      await catalog?.stop();
-      await guarded.stopGuarded(server, guard, open);
-    });
+    after(() => sites.stop());
 
     test(`[${kind}] L1: a session at the UNCLASSIFIED-only site is offered only what the guard lets through`, async () => {
       const bob = await guarded.openSession(server, open, PASSWORD, "bob", "desk", CLEARED_SITE);

@@ -2,59 +2,35 @@
 // question (issue 17), on real Prosody and real ejabberd.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  serverKinds,
-  xml,
-  IqErrorResponse,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { serverKinds, xml, IqErrorResponse, type XmppServer, type TestClient } from "@cordon/harness";
 import type { CatalogService } from "@cordon/catalog";
-import { IqError, NS_GUARD, NS_SEC_LABEL_CATALOG, type Element } from "@cordon/component";
-import type { GuardService } from "@cordon/guard";
-import { MemoryStore } from "@cordon/store";
+import { IqError, NS_GUARD } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { CatalogSites, selectors } from "../src/catalog-sites-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "adv17e-pw";
-const selectors = (catalog: Element | undefined): string[] =>
-  (catalog?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
-
 for (const kind of serverKinds()) {
   describe(`adv17e: the catalog's recipient rule under attack on ${kind}`, () => {
     const domain = `${kind}-adv17e.test`;
-    const catalogDomain = `catalog.${domain}`;
-    const jid = (u: string) => `${u}@${domain}`;
-    const store = new MemoryStore();
+    const sites = new CatalogSites(kind, {
+      demo,
+      domain,
+      password: PASSWORD,
+      users: ["alice", "dave", "erin"],
+      probe: "alice",
+    });
+    const { open } = sites;
+    const jid = (u: string) => sites.jid(u);
     let server: XmppServer;
-    let guard: GuardService;
     let catalog: CatalogService;
-    const open: TestClient[] = [];
-    const locations = guarded.twoSites(demo);
 
-    const catalogOf = async (client: TestClient, target: string) =>
-      (
-        await client.iq(
-          xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: target })),
-          8000,
-        )
-      ).getChild("catalog", NS_SEC_LABEL_CATALOG);
+    const catalogOf = (client: TestClient, target: string) => sites.catalogOf(client, target);
     /** Sends `label` from `from` to `to`: "delivered" (at `at`), the error's condition, or "nothing". */
-    const outcome = async (from: TestClient, to: string, at: TestClient, id: string, label: string) => {
-      await sendRaw(
-        from,
-        `<message to='${to}' id='${id}' type='chat'><body>x</body>${demo.labelXml(demo.label(label))}</message>`,
-      );
-      return Promise.race([
-        at.waitFor((m) => m.attrs.id === id, 8000).then(() => "delivered"),
-        from
-          .waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000)
-          .then((e) => e.getChild("error")?.getChildElements()[0]?.name ?? "error"),
-      ]).catch(() => "nothing");
-    };
+    const outcome = (from: TestClient, to: string, at: TestClient, id: string, label: string) =>
+      sites.outcome(from, to, at, id, label).catch(() => "nothing");
     const condition = async (p: Promise<unknown>) =>
       p.then(
         () => "answered",
@@ -62,32 +38,11 @@ for (const kind of serverKinds()) {
       );
 
     before(async () => {
-      server = await guarded.startGuardedServer(
-        kind,
-        {
-          demo,
-          domain,
-          store,
-          users: ["alice", "dave", "erin"],
-          password: PASSWORD,
-          guard: { timeoutSeconds: 2, trusted: [catalogDomain] },
-        },
-        {
-          components: [{ domain: catalogDomain, secret: "catalog" }],
-          delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
-        },
-      );
-      guard = await guarded.startGuard(demo, server, domain, { store, locations });
-      const probe = await guarded.openSession(server, open, PASSWORD, "alice", "probe", CLEARED_SITE);
-      catalog = await guarded.startGuardedCatalog(demo, server, domain, store, probe, {
-        guardLocations: { locations },
-      });
+      await sites.start();
+      ({ server, catalog } = sites);
     });
 
-    after(async () => {
-      await catalog?.stop();
-      await guarded.stopGuarded(server, guard, open);
-    });
+    after(() => sites.stop());
 
     test(`[${kind}] A1: a target's resource written unnormalised (fullwidth): catalog and guard agree`, async () => {
       const desk = await guarded.openSession(server, open, PASSWORD, "dave", "desk", CLEARED_SITE);

@@ -10,35 +10,18 @@
 // CONFIDENTIAL; C3 got an error for a question the modules did not know.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  sendRaw,
-  serverKinds,
-  xml,
-  IqErrorResponse,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { serverKinds, xml, IqErrorResponse, type XmppServer, type TestClient } from "@cordon/harness";
 import { createCatalogService, parseCatalogSpec, type CatalogService } from "@cordon/catalog";
-import {
-  createComponent,
-  IqError,
-  NS_GUARD,
-  NS_SEC_LABEL_CATALOG,
-  type CordonComponent,
-  type Element,
-} from "@cordon/component";
-import type { GuardService } from "@cordon/guard";
+import { IqError, NS_GUARD, type CordonComponent, type Element } from "@cordon/component";
 import { askingServerSessions } from "@cordon/rules";
-import { MemoryStore } from "@cordon/store";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, GUARD_CATALOG, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { CatalogSites, selectors } from "../src/catalog-sites-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "catrcpt-pw";
 const ALL = ["UNCLASSIFIED", "SECRET", "CONFIDENTIAL"];
-const selectors = (catalog: Element | undefined): string[] =>
-  (catalog?.getChildren("item") ?? []).map((i) => String(i.attrs.selector));
 const percentiles = (times: number[]) => {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]?.toFixed(2);
@@ -48,80 +31,36 @@ const percentiles = (times: number[]) => {
 for (const kind of serverKinds()) {
   describe(`the catalog and the recipient's sessions' locations on ${kind} (issue 17)`, () => {
     const domain = `${kind}-catrcpt.test`;
-    const catalogDomain = `catalog.${domain}`;
     const benchDomain = `bench.${domain}`;
-    const untrustedDomain = `other.${domain}`;
-    const jid = (u: string) => `${u}@${domain}`;
-    const store = new MemoryStore();
+    const sites = new CatalogSites(kind, {
+      demo,
+      domain,
+      password: PASSWORD,
+      users: ["alice", "bob", "carol", "dave"],
+      probe: "bob",
+      trusted: [{ domain: benchDomain, secret: "bench" }],
+      untrusted: true,
+    });
+    const { catalogDomain, store, open, locations } = sites;
+    const jid = (u: string) => sites.jid(u);
     let server: XmppServer;
-    let guard: GuardService;
     let catalog: CatalogService;
     let untrusted: CordonComponent;
-    const open: TestClient[] = [];
-    const locations = guarded.twoSites(demo);
 
-    const catalogOf = async (client: TestClient, target: string) =>
-      (
-        await client.iq(
-          xml("iq", { type: "get", to: domain }, xml("catalog", { xmlns: NS_SEC_LABEL_CATALOG, to: target })),
-          8000,
-        )
-      ).getChild("catalog", NS_SEC_LABEL_CATALOG);
+    const catalogOf = (client: TestClient, target: string) => sites.catalogOf(client, target);
     /** Sends `label` from `from` to `to`; "delivered" (at `at`) or the error's condition. */
-    const outcome = async (from: TestClient, to: string, at: TestClient, id: string, label: string) => {
-      await sendRaw(
-        from,
-        `<message to='${to}' id='${id}' type='chat'><body>x</body>${demo.labelXml(demo.label(label))}</message>`,
-      );
-      return Promise.race([
-        at.waitFor((m) => m.attrs.id === id, 8000).then(() => "delivered"),
-        from
-          .waitFor((m) => m.attrs.id === id && m.attrs.type === "error", 8000)
-          .then((e) => e.getChild("error")?.getChildElements()[0]?.name ?? "error"),
-      ]);
-    };
+    const outcome = (from: TestClient, to: string, at: TestClient, id: string, label: string) =>
+      sites.outcome(from, to, at, id, label);
     const sessionsQuestion = (who: string) =>
       xml("iq", { type: "get", to: domain }, xml("sessions", { xmlns: NS_GUARD, jid: who }));
 
     before(async () => {
-      server = await guarded.startGuardedServer(
-        kind,
-        {
-          demo,
-          domain,
-          store,
-          users: ["alice", "bob", "carol", "dave"],
-          password: PASSWORD,
-          guard: { timeoutSeconds: 2, trusted: [catalogDomain, benchDomain] },
-        },
-        {
-          components: [
-            { domain: catalogDomain, secret: "catalog" },
-            { domain: untrustedDomain, secret: "other" },
-            { domain: benchDomain, secret: "bench" },
-          ],
-          delegations: [{ namespace: NS_SEC_LABEL_CATALOG, component: catalogDomain }],
-        },
-      );
-      guard = await guarded.startGuard(demo, server, domain, { store, locations });
-      const probe = await guarded.openSession(server, open, PASSWORD, "bob", "probe", CLEARED_SITE);
-      catalog = await guarded.startGuardedCatalog(demo, server, domain, store, probe, {
-        guardLocations: { locations },
-      });
-      untrusted = createComponent({
-        service: `xmpp://127.0.0.1:${server.componentPort}`,
-        domain: untrustedDomain,
-        secret: "other",
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await untrusted.start();
+      await sites.start();
+      ({ server, catalog } = sites);
+      untrusted = sites.untrusted!;
     });
 
-    after(async () => {
-      await untrusted?.stop();
-      await catalog?.stop();
-      await guarded.stopGuarded(server, guard, open);
-    });
+    after(() => sites.stop());
 
     test(`[${kind}] C1: a recipient with only an annex session is not offered SECRET — and the guard refuses it`, async () => {
       const carol = await guarded.openSession(server, open, PASSWORD, "carol", "annex", UNCLASSIFIED_SITE);
