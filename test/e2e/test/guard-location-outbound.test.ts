@@ -13,31 +13,15 @@
 // carbons were asked about.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  connectClient,
-  sendRaw,
-  serverKinds,
-  startServer,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { connectClient, sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import { createComponent, type CordonComponent, type Element } from "@cordon/component";
 import type { GuardService } from "@cordon/guard";
-import { makeLabel, parseClearance, PolicyRegistry } from "@cordon/policy";
-import { createRelay, MemoryAuditSink, type Relay } from "@cordon/relay";
 import { MemoryStore } from "@cordon/store";
-import {
-  TLP,
-  TLPX,
-  loadTlpPolicies,
-  tlpClearance,
-  tlpLabel,
-  tlpPeering,
-  xmlValue,
-} from "../src/relay-fixture.js";
+import { TLPX, tlpLabel } from "../src/relay-fixture.js";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, GUARD_ALL, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { GuardRelay } from "../src/guard-relay-fixture.js";
 
 const demo = loadDemo();
 const PASSWORD = "locx-pw";
@@ -274,68 +258,18 @@ for (const kind of serverKinds()) {
   describe(`messages across Cordon's relay, decided on their way out, ${kind} → ${other} (issue 17)`, () => {
     const here = `${kind}-locx-g.test`;
     const there = `${other}-locx-r.test`;
-    const RELAY_SECRET = "locx-relay";
-    const registry = new PolicyRegistry();
-    loadTlpPolicies(registry);
-    const tlpx = registry.require(TLPX);
-    const lacv = (n: number) => [...tlpx.classificationByName.values()].find((c) => c.lacv === n)!;
-    const relayStore = new MemoryStore();
+    const relayed = new GuardRelay(kind, { demo, here, there, secret: "locx-relay", peering: "locx" });
+    const { open } = relayed;
     let guardedServer: XmppServer, otherServer: XmppServer;
-    let relay: Relay | undefined;
-    let guard: GuardService | undefined;
-    const open: TestClient[] = [];
     const tlpxLabel = (n: number) =>
       `<securitylabel xmlns='${NS_SL}'><displaymarking>L${n}</displaymarking><label>${tlpLabel(TLPX, n, [0])}</label></securitylabel>`;
 
     before(async () => {
-      guardedServer = await guarded.startGuardedServer(
-        kind,
-        {
-          demo,
-          domain: here,
-          users: ["alice"],
-          password: "pw",
-          guard: { timeoutSeconds: 2, trusted: [there] },
-        },
-        { components: [{ domain: there, secret: RELAY_SECRET }] },
-      );
-      otherServer = await startServer(other, {
-        domain: there,
-        components: [{ domain: here, secret: RELAY_SECRET }],
-        users: [{ username: "bob", password: "pw" }],
-      });
-      await relayStore.setUserClearance(`alice@${here}`, xmlValue(tlpClearance(TLPX, [10, 11, 12, 13])));
-      await relayStore.setUserClearance(`bob@${there}`, xmlValue(tlpClearance(TLP, [10, 11, 12, 13])));
-      relay = createRelay({
-        peerings: [tlpPeering("locx", guardedServer, here, otherServer, there, RELAY_SECRET)],
-        registry,
-        store: relayStore,
-        audit: new MemoryAuditSink(),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await relay.start();
-      guard = await guarded.startGuard(demo, guardedServer, here, {
-        registry,
-        store: relayStore,
-        defaultLabel: makeLabel(tlpx, lacv(10), []),
-        locations: [
-          {
-            ranges: [`${CLEARED_SITE}/32`],
-            clearance: parseClearance(tlpClearance(TLPX, [10, 11, 12, 13]), registry),
-          },
-          {
-            ranges: [`${UNCLASSIFIED_SITE}/32`],
-            clearance: parseClearance(tlpClearance(TLPX, [10]), registry),
-          },
-        ],
-      });
+      await relayed.start();
+      ({ guardedServer, otherServer } = relayed);
     });
 
-    after(async () => {
-      await relay?.stop();
-      await guarded.stopGuarded(guardedServer, guard, open);
-      await otherServer?.stop();
-    });
+    after(() => relayed.stop());
 
     test(`[${kind}] R1: AMBER from the WHITE-only site to the relay's peer domain is refused by the guard; from the cleared site it crosses`, async () => {
       const bob = await connectClient(otherServer, "bob", "pw", "desk");

@@ -15,31 +15,13 @@
 // unasked; I5: the relay's message was not asked about); I3 passes (a regression check).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import {
-  connectClient,
-  sendRaw,
-  serverKinds,
-  startServer,
-  type XmppServer,
-  type TestClient,
-} from "@cordon/harness";
+import { connectClient, sendRaw, serverKinds, type XmppServer, type TestClient } from "@cordon/harness";
 import { createComponent, xml, type CordonComponent, type Element } from "@cordon/component";
-import type { GuardService } from "@cordon/guard";
-import { makeLabel, parseClearance, PolicyRegistry } from "@cordon/policy";
-import { createRelay, MemoryAuditSink, type Relay } from "@cordon/relay";
-import { MemoryStore } from "@cordon/store";
-import {
-  TLP,
-  TLPX,
-  loadTlpPolicies,
-  tlpClearance,
-  tlpLabel,
-  tlpPeering,
-  xmlValue,
-} from "../src/relay-fixture.js";
+import { TLP, tlpLabel } from "../src/relay-fixture.js";
 import { loadDemo } from "../src/demo.js";
 import { CLEARED_SITE, UNCLASSIFIED_SITE } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
+import { GuardRelay } from "../src/guard-relay-fixture.js";
 
 const demo = loadDemo();
 const NS_SL = "urn:xmpp:sec-label:0";
@@ -54,74 +36,28 @@ for (const kind of serverKinds()) {
     const here = `${kind}-relayin-g.test`;
     const there = `${other}-relayin-r.test`;
     const rooms = `rooms.${here}`;
-    const RELAY_SECRET = "relayin-relay";
-    const registry = new PolicyRegistry();
-    loadTlpPolicies(registry);
-    const tlpx = registry.require(TLPX);
-    const lacv = (n: number) => [...tlpx.classificationByName.values()].find((c) => c.lacv === n)!;
-    const store = new MemoryStore();
-    let guardedServer: XmppServer, otherServer: XmppServer;
-    let relay: Relay | undefined;
-    let guard: GuardService | undefined;
-    let roomsLink: CordonComponent | undefined;
-    let bob: TestClient;
-    const open: TestClient[] = [];
     /** The guard's decisions on messages, in order ("action:reason"). */
     const decisions: string[] = [];
-
-    const startTheGuard = () =>
-      guarded.startGuard(demo, guardedServer, here, {
-        registry,
-        store,
-        defaultLabel: makeLabel(tlpx, lacv(10), []),
-        onDecision: (action, reason) => decisions.push(`${action}:${reason}`),
-        locations: [
-          {
-            ranges: [`${CLEARED_SITE}/32`],
-            clearance: parseClearance(tlpClearance(TLPX, [10, 11, 12, 13]), registry),
-          },
-          {
-            ranges: [`${UNCLASSIFIED_SITE}/32`],
-            clearance: parseClearance(tlpClearance(TLPX, [10]), registry),
-          },
-        ],
-      });
+    const relayed = new GuardRelay(kind, {
+      demo,
+      here,
+      there,
+      secret: "relayin-relay",
+      peering: "relayin",
+      components: [{ domain: rooms, secret: "rooms" }],
+      inboundUnasked: [rooms],
+      extraModules:
+        kind === "prosody" ? ["carbons", "mam"] : ["mod_carboncopy", "mod_mam: {default: always}"],
+      onDecision: (action, reason) => decisions.push(`${action}:${reason}`),
+    });
+    const { open } = relayed;
+    let guardedServer: XmppServer;
+    let roomsLink: CordonComponent | undefined;
+    let bob: TestClient;
 
     before(async () => {
-      guardedServer = await guarded.startGuardedServer(
-        kind,
-        {
-          demo,
-          domain: here,
-          users: ["alice"],
-          password: "pw",
-          guard: { timeoutSeconds: 2, trusted: [there, rooms], inboundUnasked: [rooms] },
-        },
-        {
-          components: [
-            { domain: there, secret: RELAY_SECRET },
-            { domain: rooms, secret: "rooms" },
-          ],
-          extraModules:
-            kind === "prosody" ? ["carbons", "mam"] : ["mod_carboncopy", "mod_mam: {default: always}"],
-        },
-      );
-      otherServer = await startServer(other, {
-        domain: there,
-        components: [{ domain: here, secret: RELAY_SECRET }],
-        users: [{ username: "bob", password: "pw" }],
-      });
-      await store.setUserClearance(`alice@${here}`, xmlValue(tlpClearance(TLPX, [10, 11, 12, 13])));
-      await store.setUserClearance(`bob@${there}`, xmlValue(tlpClearance(TLP, [10, 11, 12, 13])));
-      relay = createRelay({
-        peerings: [tlpPeering("relayin", guardedServer, here, otherServer, there, RELAY_SECRET)],
-        registry,
-        store,
-        audit: new MemoryAuditSink(),
-        reconnect: { initialMs: 100, maxMs: 1000 },
-      });
-      await relay.start();
-      guard = await startTheGuard();
+      await relayed.start();
+      guardedServer = relayed.guardedServer;
       roomsLink = createComponent({
         service: `xmpp://127.0.0.1:${guardedServer.componentPort}`,
         domain: rooms,
@@ -129,15 +65,13 @@ for (const kind of serverKinds()) {
         reconnect: { initialMs: 100, maxMs: 1000 },
       });
       await roomsLink.start();
-      bob = await connectClient(otherServer, "bob", "pw", "desk");
+      bob = await connectClient(relayed.otherServer, "bob", "pw", "desk");
       open.push(bob);
     });
 
     after(async () => {
       await roomsLink?.stop();
-      await relay?.stop();
-      await guarded.stopGuarded(guardedServer, guard, open);
-      await otherServer?.stop();
+      await relayed.stop();
     });
 
     const session = (resource: string, site: string) =>
@@ -323,14 +257,14 @@ for (const kind of serverKinds()) {
     test(`[${kind}] I4: the guard down — nothing labelled from across the relay is delivered; bob is told wait`, async () => {
       const desk = await session("desk4", CLEARED_SITE);
       try {
-        await guard!.stop();
-        guard = undefined;
+        await relayed.guard!.stop();
+        relayed.guard = undefined;
         await guarded.sleep(500);
         await sendRaw(bob, message(`alice@${here}`, "i4-a", "amber while down", label(TLP, 12)));
         assert.match(await bobsError("i4-a"), /^wait:/);
         await sendRaw(bob, message(`alice@${here}`, "i4-w", "white while down"));
         assert.match(await bobsError("i4-w"), /^wait:/);
-        guard = await startTheGuard();
+        await relayed.startGuard();
         await sendRaw(bob, message(`alice@${here}`, "i4-b", "amber, back", label(TLP, 12)));
         await arrives(desk, "i4-b");
         assert.equal(got(desk, "i4-a") || got(desk, "i4-w"), false);
