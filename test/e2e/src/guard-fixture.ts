@@ -51,12 +51,13 @@ export const twoSites = (
 ];
 
 /**
- * Runs `cordon start --only ONLY` against `server` with a config file of its own: a fresh Redis
- * store in which `users` of `domain` are cleared for GUARD_ALL, the demo policy, the `component`
- * section's YAML lines and the guard's section with the two sites as its locations (the guard
- * itself not run there: what the catalog and the MUC read the locations from). `body` runs once
- * the process is online; then the process, the store and Redis are stopped (catalog-location L5,
- * muc-location M6).
+ * Runs `cordon start --only NAME` (NAME: `component.name`) against `server` with a config file of
+ * its own: a fresh Redis store in which `users` of `domain` are cleared for GUARD_ALL, the demo
+ * policy, the component's section (its `domain`, its secret read from the environment variable
+ * NAME_SECRET set to `component.secret`, then its other YAML `lines`) and the guard's section with
+ * the two sites as its locations (the guard itself not run there: what the catalog and the MUC read
+ * the locations from). `body` runs once the process is online; then the process, the store and
+ * Redis are stopped (catalog-location L5, muc-location M6).
  */
 export async function withCordonStart(
   o: {
@@ -64,12 +65,11 @@ export async function withCordonStart(
     server: XmppServer;
     domain: string;
     users: readonly string[];
-    only: string;
-    component: readonly string[];
-    env: Record<string, string>;
   },
+  component: { name: string; domain: string; secret: string; lines: readonly string[] },
   body: () => Promise<void>,
 ): Promise<void> {
+  const secretEnv = `${component.name.toUpperCase()}_SECRET`;
   const redis = await startRedis();
   const admin = new RedisStore({ url: redis.url });
   const config = join(mkdtempSync(join(tmpdir(), "cordon-located-")), "cordon.yaml");
@@ -85,7 +85,10 @@ export async function withCordonStart(
         `policies: [${demoPolicyFile}]`,
         `store: { redis: { url: "${redis.url}" } }`,
         "components:",
-        ...o.component,
+        `  ${component.name}:`,
+        `    domain: ${component.domain}`,
+        `    secret: { env: ${secretEnv} }`,
+        ...component.lines,
         "  guard:",
         `    domain: guard.${o.domain}`,
         "    secret: guard",
@@ -97,7 +100,7 @@ export async function withCordonStart(
         "",
       ].join("\n"),
     );
-    const run = startCli(config, o.env, ["--only", o.only]);
+    const run = startCli(config, { [secretEnv]: component.secret }, ["--only", component.name]);
     try {
       await untilOnline(run);
       await body();

@@ -178,17 +178,12 @@ for (const kind of serverKinds()) {
 
     test(`[${kind}] L5: cordon start reads the guard's locations from the same file for the catalog (--only catalog)`, async () => {
       await guarded.withCordonStart(
+        { demo, server, domain, users: ["alice", "bob"] },
         {
-          demo,
-          server,
-          domain,
-          users: ["alice", "bob"],
-          only: "catalog",
-          env: { CATALOG_SECRET: "cli-secret" },
-          component: [
-            "  catalog:",
-            `    domain: ${cliCatalogDomain}`,
-            "    secret: { env: CATALOG_SECRET }",
+          name: "catalog",
+          domain: cliCatalogDomain,
+          secret: "cli-secret",
+          lines: [
             `    served: [${domain}]`,
             "    catalogs:",
             `      ${domain}:`,

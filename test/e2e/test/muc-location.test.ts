@@ -249,17 +249,12 @@ for (const kind of serverKinds()) {
     test(`[${kind}] M6: cordon start reads the guard's locations from the same file for the MUC (--only muc)`, async () => {
       const cliRoom = `cli@${cliRooms}`;
       await guarded.withCordonStart(
+        { demo, server, domain, users: ["alice", "bob"] },
         {
-          demo,
-          server,
-          domain,
-          users: ["alice", "bob"],
-          only: "muc",
-          env: { MUC_SECRET: "cli-rooms" },
-          component: [
-            "  muc:",
-            `    domain: ${cliRooms}`,
-            "    secret: { env: MUC_SECRET }",
+          name: "muc",
+          domain: cliRooms,
+          secret: "cli-rooms",
+          lines: [
             `    localDomains: [${domain}]`,
             "    labels: { UNCLASSIFIED: { classification: UNCLASSIFIED }, SECRET: { classification: SECRET } }",
             "    roomLabel: UNCLASSIFIED",
