@@ -354,6 +354,15 @@ export function rawSessions(
   };
 }
 
+/** What the server answered `client` with: no error of it names `needle` (nothing it wrote echoed). */
+export function noEcho(client: TestClient, needle: string): void {
+  const echoed = client.received
+    .filter((e) => e.attrs.type === "error")
+    .map((e) => e.toString())
+    .filter((x) => x.includes(needle));
+  assert.deepEqual(echoed, [], "an error echoed what the sender wrote");
+}
+
 /** Waits until each of `ids` reached `to` or came back to `from` as an error; fails after `ms`. */
 export async function settled(from: TestClient, to: TestClient, ids: string[], ms = 15_000): Promise<void> {
   const done = () =>

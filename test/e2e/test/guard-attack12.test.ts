@@ -14,7 +14,7 @@ import type { GuardService } from "@cordon/guard";
 import { MemoryStore } from "@cordon/store";
 import { xml } from "@cordon/component";
 import { loadDemo } from "../src/demo.js";
-import { CLEARED_SITE, UNCLASSIFIED_SITE, sleep } from "../src/guard-fixture.js";
+import { CLEARED_SITE, UNCLASSIFIED_SITE, noEcho, sleep } from "../src/guard-fixture.js";
 import * as guarded from "../src/guard-fixture.js";
 
 const demo = loadDemo();
@@ -52,14 +52,6 @@ for (const kind of serverKinds()) {
       await sleep(ms);
       const got = client.received.map((e) => e.toString()).filter((x) => x.includes(needle));
       assert.deepEqual(got, [], `${client.jid} got ${needle}`);
-    }
-    /** What the server answered the sender with: errors naming nothing of what was sent. */
-    function noEcho(client: TestClient, needle: string) {
-      const echoed = client.received
-        .filter((e) => e.attrs.type === "error")
-        .map((e) => e.toString())
-        .filter((x) => x.includes(needle));
-      assert.deepEqual(echoed, [], "an error echoed what the sender wrote");
     }
 
     before(async () => {
