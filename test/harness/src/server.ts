@@ -114,6 +114,16 @@ class RunningServer implements XmppServer {
         await proc.kill();
         throw new StartFailure(true, "a listener could not bind its port");
       }
+      // The deadline first: a port answering at once may be another process's (freePort hands a port
+      // that was free a moment ago; the suite runs files in several processes), and a start given
+      // no time must not pass on it (CI, session 17: "a start that times out" resolved).
+      if (Date.now() > deadline) {
+        await proc.kill();
+        throw new StartFailure(
+          false,
+          `not ready after ${this.options.startTimeoutMs} ms (ports ${ports.join(", ")} ${portsUp ? "open" : "not all open"})`,
+        );
+      }
       if (!portsUp) portsUp = (await Promise.all(ports.map(isListening))).every(Boolean);
       if (portsUp && (await this.driver.ready())) {
         // A listener that failed to bind may only be logged now; re-check before trusting the ports.
@@ -123,13 +133,6 @@ class RunningServer implements XmppServer {
         }
         this.startupMs = Date.now() - started;
         return;
-      }
-      if (Date.now() > deadline) {
-        await proc.kill();
-        throw new StartFailure(
-          false,
-          `not ready after ${this.options.startTimeoutMs} ms (ports ${ports.join(", ")} ${portsUp ? "open" : "not all open"})`,
-        );
       }
       await delay(50);
     }
