@@ -726,7 +726,14 @@ outbound_of(Host, To) ->
                 false -> <<"peer">>
             end;
         false ->
-            case {lists:member(To, opt(Host, trusted_components)), lists:member(To, opt(Host, outbound_unasked))} of
+            %% A trusted component's domain is that component's only while it is connected (its route
+            %% registered, ejabberd_router:is_my_route/1): with none, ejabberd sends the message on by
+            %% s2s — a relay-claimed domain to the peer itself, past the relay (review adv17a) — so it
+            %% is then decided as any other domain's (its outbound peer clearance). Prosody bounces a
+            %% configured component host while it is away: nothing to do there.
+            Connected = (catch ejabberd_router:is_my_route(To)) == true,
+            case {Connected andalso lists:member(To, opt(Host, trusted_components)),
+                  lists:member(To, opt(Host, outbound_unasked))} of
                 {false, _} -> <<"peer">>;
                 {true, true} -> skip;
                 {true, false} -> <<"component">>

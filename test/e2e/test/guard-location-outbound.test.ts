@@ -245,6 +245,25 @@ for (const kind of serverKinds()) {
       assert.equal(await outcome(desk, remote, "o4-b"), "delivered");
       await noneArrived(desk, remote, ["o4-s", "o4-u"], "o4-c");
     });
+
+    test(`[${kind}] O7: a trusted component's domain while the component is away is decided as any other domain's`, async () => {
+      // ejabberd has no route for it then and sends the message on by s2s (a relay-claimed domain:
+      // to the peer itself, past the relay); the module asked as for the component — the sender
+      // side only — and let it go (review adv17a, left; closed here). Now: decided with that
+      // domain's outbound peer clearance — none here, so refused. Prosody bounces a configured
+      // component host while it is away (mod_component: wait/remote-server-timeout, "Component
+      // unavailable"; the message never leaves).
+      await components[2]!.stop();
+      const desk = await guarded.openSession(server, open, PASSWORD, "alice", "desk7", CLEARED_SITE);
+      await sendRaw(desk, message(`bob@${peer}`, "o7-s", "secret, peer away", secret()));
+      const error = await desk.waitFor((m) => m.attrs.id === "o7-s" && m.attrs.type === "error", 10_000);
+      const condition = `${error.getChild("error")?.attrs.type}:${error.getChild("error")?.getChildElements()[0]?.name}`;
+      assert.equal(condition, kind === "ejabberd" ? "auth:forbidden" : "wait:remote-server-timeout");
+      assert.equal(
+        got.get(peer)?.some((e) => e.attrs.id === "o7-s"),
+        false,
+      );
+    });
   });
 }
 
