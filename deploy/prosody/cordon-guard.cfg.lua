@@ -26,7 +26,7 @@ cordon_guard_trusted_components = {
 -- A message a user sends to another domain is decided on its way out (packages/guard/README.md,
 -- "Messages to another domain"); to a trusted component, for the sending side only. List here the
 -- trusted components that apply the client-location rule to the sending session themselves
--- (Cordon's MUC, once it does), so that their messages are not decided twice:
+-- (Cordon's MUC with client locations configured), so that their messages are not decided twice:
 -- cordon_guard_outbound_unasked = { "rooms.example.test" };
 
 -- A message a trusted component delivers to a user of the hosts below is asked about too, for each

@@ -663,7 +663,7 @@ is_message(_) -> false.
 %%%                         its label and the destination)
 %%% Not asked: a message to this host or to another host of this node loading this module (decided
 %%% on delivery there), and to a trusted component listed in `outbound_unasked` (one that applies
-%%% the client-location rule to the sending session itself — Cordon's MUC once it does).
+%%% the client-location rule to the sending session itself — Cordon's MUC with client locations configured).
 %%% Waiting: in the session's process (a hook that returns the message lets ejabberd route it, so
 %%% the wait keeps the session's stanzas in the order they came, RFC 6120 §10.1); no verdict cache.
 %%% Fail closed: no answer within `timeout`, an error answer, the guard not connected → refused with

@@ -1866,7 +1866,7 @@ end
 --                         component decides its label and the destination)
 -- Not asked: a message to this host or to another host that loads this module (decided on
 -- delivery there), and to a trusted component listed in `cordon_guard_outbound_unasked` (one that
--- applies the client-location rule to the sending session itself — Cordon's MUC once it does).
+-- applies the client-location rule to the sending session itself — Cordon's MUC with client locations configured).
 -- Waiting: in the session's async runner (mod_c2s processes a client's stanzas there), so the
 -- session's later stanzas wait behind it and its messages leave in the order they came (RFC 6120
 -- §10.1); no verdict cache (each outbound message is asked about; its cost is in the README).
